@@ -1,0 +1,292 @@
+"""The ``divcli`` command line: options → read → compute → render. No arithmetic here.
+
+Exit codes: 0 success (a legitimate +inf included), 1 bad data, 2 bad command line.
+numpy and Rich are imported inside the commands, so ``--help`` and usage errors stay fast.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+import sys
+import tempfile
+
+import click
+
+KINDS = ("probs", "logits", "log-probs", "labels")
+REDUCTIONS = ("none", "sum", "mean", "batchmean")
+FORMATS = ("table", "csv", "json")
+NEGATIVE_LITERAL = re.compile(r"-(?:\d|\.\d|inf)", re.IGNORECASE)
+
+
+def _operands_last(args: list[str], value_options: set[str]) -> list[str]:
+    """Move operands behind ``--`` so a literal such as ``-0.7,0.1`` is an operand, not an option.
+
+    Options keep their values (``-T 2``, ``--base -1``); everything that is not an option is kept in
+    its order.
+    """
+    options: list[str] = []
+    operands: list[str] = []
+    index = 0
+    while index < len(args):
+        arg = args[index]
+        if arg == "--":
+            operands.extend(args[index + 1:])
+            break
+        if NEGATIVE_LITERAL.match(arg) or arg == "-" or not arg.startswith("-"):
+            operands.append(arg)
+        else:
+            options.append(arg)
+            if arg in value_options and index + 1 < len(args):
+                index += 1
+                options.append(args[index])
+        index += 1
+    return options + ["--"] + operands if operands else options
+
+
+class OperandCommand(click.Command):
+    """A command whose operands may begin with a minus sign (negative logits need no ``--``)."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        value_options = {
+            name
+            for param in self.get_params(ctx)
+            if isinstance(param, click.Option) and not param.is_flag and not param.count
+            for name in param.opts + param.secondary_opts
+        }
+        return super().parse_args(ctx, _operands_last(args, value_options))
+
+
+class LogBaseType(click.ParamType):
+    """``e``, ``2``, ``10`` or any positive number other than 1."""
+
+    name = "BASE"
+
+    def convert(self, value, param, ctx):
+        if not isinstance(value, str):
+            return value
+        text = value.strip()
+        if text.lower() == "e":
+            return ("e", math.e)
+        try:
+            number = float(text)
+        except ValueError:
+            self.fail(f"{value!r} is not a number; use e, 2, 10 or any positive number other than 1", param, ctx)
+        if not math.isfinite(number) or number <= 0 or number == 1:
+            self.fail(f"{value!r} is not a logarithm base; use e, 2, 10 or any positive number other than 1",
+                      param, ctx)
+        return (text, number)
+
+
+def _shared_options(command):
+    """Options every command has (applied bottom-up, so listed here in reverse help order)."""
+    decorators = [
+        click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True),
+                     help="Write to FILE (atomically) instead of standard output."),
+        click.option("-f", "--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True,
+                     help="table for people; csv or json for programs."),
+        click.option("-q", "--quiet", is_flag=True,
+                     help="Print only the reduced value (one line per row for --reduction none)."),
+        click.option("--columns", is_flag=True, help="Take each column as a distribution instead of each row."),
+        click.option("--tolerance", type=click.FloatRange(min=0), default=1e-6, show_default=True,
+                     help="How far a row of probabilities may sum from 1."),
+        click.option("--normalize", is_flag=True,
+                     help="Rescale rows to sum to 1 (counts, histograms; what SciPy does silently)."),
+        click.option("-T", "--temperature", type=click.FloatRange(min=0, min_open=True), default=1.0,
+                     show_default=True, help="Divide every logits operand by T before the softmax."),
+        click.option("--base", type=LogBaseType(), default="e", show_default=True,
+                     help="Logarithm base: e (nats), 2 (bits), 10 (bans) or any b > 0, b ≠ 1."),
+    ]
+    for decorator in decorators:
+        command = decorator(command)
+    return command
+
+
+def _reduction_option(default: str, allowed: tuple[str, ...]):
+    return click.option("--reduction", type=click.Choice(REDUCTIONS), default=default, show_default=True,
+                        help=f"none | {' | '.join(r for r in allowed if r != 'none')} (torch's meanings).")
+
+
+def _p_as_option():
+    return click.option("--p-as", type=click.Choice(KINDS), default="probs", show_default=True,
+                        help="How to read P: probs, logits, log-probs or labels (class indices).")
+
+
+def _q_as_option():
+    return click.option("--q-as", type=click.Choice(KINDS[:3]), default="probs", show_default=True,
+                        help="How to read Q: probs, logits or log-probs.")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="divcli", prog_name="divcli")
+def cli():
+    """Exact KL divergence, entropy and cross-entropy from the shell, explained.
+
+    P is the reference ("true", target) distribution, Q the model. Each operand is a file
+    (.csv .tsv .txt .json .jsonl), - for standard input, or a literal such as "0.2,0.8;0.5,0.5".
+
+    \b
+    Examples:
+      divcli kl "9/25,12/25,4/25" "1/3,1/3,1/3"
+      divcli ce samples/labels.csv samples/logits.csv --p-as labels --q-as logits
+      divcli entropy "0.5,0.25,0.25" --base 2 -q
+
+    Exit codes: 0 success, 1 bad data, 2 bad command line.
+    """
+
+
+def _check_reduction(command: str, reduction: str) -> None:
+    if reduction == "batchmean" and command != "kl":
+        raise click.BadParameter(
+            f"batchmean is kl's reduction; {command}'s mean already divides by the number of rows",
+            param_hint="'--reduction'",
+        )
+
+
+def _run(command: str, p_spec: str, q_spec: str | None, params: dict, *, ignore_index=None,
+         weight_spec: str | None = None, label_smoothing: float = 0.0) -> None:
+    """Read the operands, compute the report, write it; every data error is a DataError (exit 1)."""
+    if q_spec is not None and p_spec == "-" and q_spec == "-":
+        raise click.UsageError("'-' (standard input) can stand for one operand only")
+    if weight_spec == "-" and "-" in (p_spec, q_spec):
+        raise click.UsageError("'-' (standard input) can stand for one operand only")
+    _check_reduction(command, params["reduction"])
+    if params["output"]:
+        folder = os.path.dirname(os.path.abspath(params["output"]))
+        if not os.path.isdir(folder):
+            raise click.BadParameter(f"no such folder: {folder}", param_hint="'-o'")
+
+    from .core import Options, compute, weight_vector
+    from .inputs import read_operand
+    from .kinds import Conversion, Kind
+    from .numerics import Reduction
+    from .report import Command, LogBase
+
+    stdin = sys.stdin.buffer
+    p = read_operand(p_spec, stdin)
+    q = read_operand(q_spec, stdin) if q_spec is not None else None
+    if params["columns"]:
+        p = p.transposed()
+        q = q.transposed() if q is not None else None
+    weight = weight_vector(read_operand(weight_spec, stdin)) if weight_spec is not None else None
+    options = Options(
+        p_kind=Kind(params["p_as"]),
+        q_kind=Kind(params.get("q_as") or "probs"),
+        reduction=Reduction(params["reduction"]),
+        base=LogBase(*params["base"]),
+        conversion=Conversion(
+            tolerance=params["tolerance"],
+            normalize=params["normalize"],
+            temperature=params["temperature"],
+            ignore_index=ignore_index,
+        ),
+        label_smoothing=label_smoothing,
+    )
+    report = compute(Command(command), p, q, options, weight)
+    for warning in report.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    _write(report, "quiet" if params["quiet"] else params["fmt"], params["output"])
+
+
+def _write(report, fmt: str, output: str | None) -> None:
+    """Render to standard output, or to ``output`` through a temporary file renamed into place."""
+    if output is None:
+        _render(report, fmt, sys.stdout, sys.stdout.isatty())
+        sys.stdout.flush()
+        return
+    folder = os.path.dirname(os.path.abspath(output))
+    handle = tempfile.NamedTemporaryFile("w", encoding="utf-8", newline="", dir=folder,
+                                         prefix=".divcli-", suffix=".tmp", delete=False)
+    try:
+        with handle:
+            _render(report, fmt, handle, False)
+        os.replace(handle.name, output)
+    except BaseException:
+        os.unlink(handle.name)
+        raise
+
+
+def _render(report, fmt: str, stream, is_terminal: bool) -> None:
+    from .render import RENDERERS, Format, render_table
+
+    chosen = Format(fmt)
+    if chosen is not Format.TABLE:
+        RENDERERS[chosen](report, stream)
+        return
+    from rich.console import Console
+
+    width = None if is_terminal else int(os.environ.get("COLUMNS", "0") or 0) or 200
+    render_table(report, Console(file=stream, width=width, highlight=False,
+                                 color_system="auto" if is_terminal else None))
+
+
+@cli.command(cls=OperandCommand)
+@click.argument("p")
+@click.argument("q")
+@_p_as_option()
+@_q_as_option()
+@_reduction_option("batchmean", REDUCTIONS)
+@_shared_options
+def kl(p, q, **params):
+    """KL divergence D(P‖Q) = Σ p·log(p/q), per row, with the breakdown.
+
+    torch: F.kl_div(log Q, P, reduction=...) (note torch's argument order);
+    SciPy: scipy.stats.entropy(P, Q, axis=1) without its normalising.
+
+    \b
+    Examples:
+      divcli kl "9/25,12/25,4/25" "1/3,1/3,1/3"
+      divcli kl samples/target.csv samples/uniform.csv -q
+      divcli kl samples/teacher.csv samples/student.csv --p-as logits --q-as logits -T 2 -f json
+      divcli kl "-0.7,0.1,-0.1,0.1" "-0.1,0.2,-0.4,0.3" --p-as logits --q-as logits --reduction none
+    """
+    _run("kl", p, q, params)
+
+
+@cli.command(cls=OperandCommand)
+@click.argument("p")
+@click.argument("q")
+@_p_as_option()
+@_q_as_option()
+@_reduction_option("mean", ("none", "sum", "mean"))
+@click.option("--label-smoothing", type=click.FloatRange(0, 1), default=0.0, show_default=True,
+              help="ε: the target becomes (1−ε)·P + ε/C (torch's formula).")
+@click.option("--weight", metavar="W", help="Class weights: a literal or a file of C non-negative numbers.")
+@click.option("--ignore-index", type=int, default=-100, show_default=True,
+              help="With --p-as labels, rows with this label are skipped (as torch).")
+@_shared_options
+def ce(p, q, label_smoothing, weight, ignore_index, **params):
+    """Cross-entropy H(P,Q) = −Σ p·log q, as torch's F.cross_entropy.
+
+    P is labels (class indices) or probabilities; Q usually logits.
+
+    \b
+    Examples:
+      divcli ce samples/labels.csv samples/logits.csv --p-as labels --q-as logits
+      divcli ce samples/onehot.csv samples/logits.csv --q-as logits --label-smoothing 0.1
+      divcli ce "2;4;1" samples/logits.csv --p-as labels --q-as logits --weight "1,1,2,1,1" -f json
+    """
+    _run("ce", p, q, params, ignore_index=ignore_index, weight_spec=weight, label_smoothing=label_smoothing)
+
+
+@cli.command(cls=OperandCommand)
+@click.argument("p")
+@_p_as_option()
+@_reduction_option("mean", ("none", "sum", "mean"))
+@_shared_options
+def entropy(p, **params):
+    """Entropy H(P) = −Σ p·log p per row, as scipy.stats.entropy(P, axis=1).
+
+    \b
+    Examples:
+      divcli entropy "0.5,0.25,0.25" --base 2
+      divcli entropy samples/hist_a.csv --normalize -q
+      divcli entropy samples/logits.csv --p-as logits --reduction none -f csv
+    """
+    _run("entropy", p, None, params)
+
+
+def main() -> None:
+    """The console-script entry point."""
+    cli.main(prog_name="divcli")

@@ -1,0 +1,47 @@
+"""The exception types divcli raises.
+
+Exit codes, in one place:
+
+====  ==========================================================
+0     success (a legitimate ``+inf`` included)
+1     the data is wrong: :class:`DataError` (a ``click.ClickException``)
+2     the command line is wrong: Click's usage errors
+====  ==========================================================
+
+The library raises :class:`DataError`; the CLI lets Click print it as one line on stderr.
+"""
+
+from __future__ import annotations
+
+import click
+
+
+class DataError(click.ClickException):
+    """Bad input data: says where, what, and how to fix it when there is a fix.
+
+    Parameters
+    ----------
+    where : str
+        ``file:line:column``, ``<stdin>:3``, ``literal '0.2,0.8'``...; empty when unknown.
+    what : str
+        What is wrong, with the offending value as the user wrote it.
+    hint : str, optional
+        The fix, when there is one (``pass --normalize to rescale counts``).
+    """
+
+    exit_code = 1
+
+    def __init__(self, where: str, what: str, hint: str | None = None):
+        self.where = where
+        self.what = what
+        self.hint = hint
+        message = f"{where}: {what}" if where else what
+        if hint:
+            message = f"{message}; {hint}"
+        super().__init__(message)
+
+
+def show_value(text: str, limit: int = 40) -> str:
+    """The user's text, quoted, escaped and shortened for a one-line message."""
+    shown = text if len(text) <= limit else text[: limit - 1] + "…"
+    return repr(shown)

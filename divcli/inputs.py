@@ -1,0 +1,423 @@
+"""Operands → arrays: files, standard input and literals, with where each value came from.
+
+An operand is one of
+
+* a path to a delimited text file (``.csv``, ``.tsv``, ``.txt``), a JSON file (``.json``) or a
+  JSON Lines file (``.jsonl``, ``.ndjson``);
+* ``-`` for standard input, sniffed: JSON when the first non-blank character is ``[`` or ``{``,
+  delimited text otherwise;
+* a literal: numbers separated by commas, rows by ``;`` (``"0.2,0.8;0.5,0.5"``), or a JSON array.
+
+Every number is a decimal, scientific, ``inf``/``-inf`` or a fraction ``a/b``; ``nan`` is never a
+value. Whatever is wrong raises :class:`~divcli.errors.DataError` naming the file (or ``<stdin>``, or
+the literal), the physical line and the column where they are known.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import re
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import BinaryIO
+
+import numpy as np
+
+from .errors import DataError, show_value
+
+STDIN = "-"
+STDIN_NAME = "<stdin>"
+
+_DECIMAL = r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?"
+_NUMBER = re.compile(rf"(?:{_DECIMAL}|[+-]?inf(?:inity)?)", re.IGNORECASE)
+_FRACTION = re.compile(rf"({_DECIMAL})\s*/\s*({_DECIMAL})")
+_NAN = re.compile(r"[+-]?nan", re.IGNORECASE)
+_DECIMAL_COMMA = re.compile(r"[+-]?\d+,\d+")
+
+DELIMITED_EXTENSIONS = {".csv": ",", ".tsv": "\t", ".txt": None}
+JSON_EXTENSIONS = {".json"}
+JSON_LINES_EXTENSIONS = {".jsonl", ".ndjson"}
+
+
+@dataclass
+class Operand:
+    """The numbers of one operand, N rows × C classes, and where each came from.
+
+    ``lines[i]`` is the physical line of row ``i`` (0 where unknown); ``cells[i][j]`` is the text the
+    user wrote for value ``(i, j)`` (``None`` for JSON, whose numbers have no text of their own).
+    After :meth:`transposed` (``--columns``) the positions follow the values.
+    """
+
+    values: np.ndarray
+    name: str
+    classes: list[str] | None = None
+    lines: list[int] | None = None
+    cells: list[list[str]] | None = None
+    is_literal: bool = False
+    is_transposed: bool = False
+    row_names: list[str] | None = field(default=None)
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return self.values.shape  # type: ignore[return-value]
+
+    def _original(self, row: int, col: int | None) -> tuple[int | None, int | None]:
+        if self.is_transposed:
+            return col, row
+        return row, col
+
+    def where(self, row: int | None = None, col: int | None = None) -> str:
+        """``p.csv:3:2``, ``<stdin>:3``, ``p.json: row 2, item 1`` or ``literal '…': row 2``."""
+        if row is None:
+            return self.name
+        orig_row, orig_col = self._original(row, col)
+        if orig_row is None:
+            return f"{self.name}: item {orig_col + 1}"
+        line = self.lines[orig_row] if self.lines else 0
+        if line:
+            return f"{self.name}:{line}" + (f":{orig_col + 1}" if orig_col is not None else "")
+        place = f"row {orig_row + 1}" + (f", item {orig_col + 1}" if orig_col is not None else "")
+        return f"{self.name}: {place}"
+
+    def text(self, row: int, col: int) -> str:
+        """The value at ``(row, col)`` as the user wrote it (or its shortest float text)."""
+        orig_row, orig_col = self._original(row, col)
+        if self.cells is not None:
+            return self.cells[orig_row][orig_col]
+        return repr(float(self.values[row, col]))
+
+    def transposed(self) -> "Operand":
+        """Each column taken as a distribution (``--columns``): header cells now name the rows."""
+        return Operand(
+            values=np.ascontiguousarray(self.values.T),
+            name=self.name,
+            classes=None,
+            lines=self.lines,
+            cells=self.cells,
+            is_literal=self.is_literal,
+            is_transposed=not self.is_transposed,
+            row_names=self.classes,
+        )
+
+
+# --------------------------------------------------------------------------------------------
+# numbers
+
+
+def parse_number(text: str) -> float:
+    """One number as divcli reads it; raises ``ValueError`` with the reason.
+
+    >>> parse_number("9/25"), parse_number("-1e-3"), parse_number("inf")
+    (0.36, -0.001, inf)
+    """
+    if _NUMBER.fullmatch(text):
+        return float(text)
+    fraction = _FRACTION.fullmatch(text)
+    if fraction:
+        numerator, denominator = (Fraction(part) for part in fraction.groups())
+        if denominator == 0:
+            raise ValueError(f"division by zero in {show_value(text)}")
+        return float(numerator / denominator)
+    if _NAN.fullmatch(text):
+        raise ValueError("nan is not a value")
+    if not text:
+        raise ValueError("empty cell")
+    raise ValueError(f"not a number: {show_value(text)}")
+
+
+def _is_number(text: str) -> bool:
+    try:
+        parse_number(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _cell_error(where: str, text: str, reason: str, delimiter: str | None) -> DataError:
+    hint = None
+    if _DECIMAL_COMMA.fullmatch(text):
+        hint = "divcli reads '.' as the decimal point; write 0.36, not 0,36"
+    elif delimiter == "," and (";" in text or "\t" in text):
+        hint = "the file looks semicolon- or tab-separated; name it .txt or .tsv so divcli sniffs it"
+    return DataError(where, reason, hint)
+
+
+# --------------------------------------------------------------------------------------------
+# delimited text
+
+
+def sniff_delimiter(text: str) -> str | None:
+    """The delimiter of a delimited text: tab, ``;`` or ``,`` on its first non-blank line, else
+    whitespace (``None``), as ``numpy.savetxt`` writes."""
+    for line in text.splitlines():
+        if line.strip():
+            for delimiter in ("\t", ";", ","):
+                if delimiter in line:
+                    return delimiter
+            return None
+    return None
+
+
+def _split_records(text: str, name: str, delimiter: str | None):
+    """Yield ``(physical line, cells)`` for every record, cells stripped."""
+    if delimiter is None:
+        for number, line in enumerate(text.splitlines(), start=1):
+            yield number, line.split()
+        return
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    start = 1
+    try:
+        for record in reader:
+            yield start, [cell.strip() for cell in record]
+            start = reader.line_num + 1
+    except csv.Error as error:
+        raise DataError(f"{name}:{reader.line_num}", f"malformed quoting ({error})") from None
+
+
+def read_delimited(text: str, name: str, delimiter: str | None) -> Operand:
+    """Parse delimited text: a header row when its first non-blank row holds a non-number."""
+    classes: list[str] | None = None
+    header_line = 0
+    lines: list[int] = []
+    cells: list[list[str]] = []
+    rows: list[list[float]] = []
+    width = 0
+    for line, record in _split_records(text, name, delimiter):
+        if not any(record):
+            continue  # a blank line
+        if len(record) > 1 and record[-1] == "":
+            record = record[:-1]  # one trailing delimiter
+        if not rows and classes is None and not all(_is_number(cell) for cell in record if cell):
+            classes = record
+            header_line = line
+            width = len(record)
+            if len(set(classes)) != len(classes):
+                duplicate = next(c for c in classes if classes.count(c) > 1)
+                raise DataError(f"{name}:{line}", f"the header names class {show_value(duplicate)} twice")
+            continue
+        if width and len(record) != width:
+            seen = f"the header on line {header_line}" if not rows else f"line {lines[0]}"
+            raise DataError(
+                f"{name}:{line}",
+                f"this row has {len(record)} values, {seen} has {width}",
+                "every row needs one value per class",
+            )
+        width = len(record)
+        values = []
+        for col, cell in enumerate(record):
+            try:
+                values.append(parse_number(cell))
+            except ValueError as error:
+                raise _cell_error(f"{name}:{line}:{col + 1}", cell, str(error), delimiter) from None
+        rows.append(values)
+        cells.append(record)
+        lines.append(line)
+    if not rows:
+        what = "the file has a header but no rows" if classes else "no numbers found"
+        raise DataError(name, what if name != STDIN_NAME else what.replace("file", "input"))
+    return Operand(np.array(rows, dtype=np.float64), name, classes, lines, cells)
+
+
+# --------------------------------------------------------------------------------------------
+# JSON and JSON Lines
+
+
+def _reject_constant(constant: str):
+    raise ValueError(f"{constant} is not a value")
+
+
+def _json_number(value, where: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        shown = json.dumps(value)[:40] if not isinstance(value, (list, dict)) else type(value).__name__
+        raise DataError(where, f"not a number: {shown}", "only JSON numbers are values")
+    try:
+        return float(value)
+    except OverflowError:
+        raise DataError(where, f"number too large for float64: {str(value)[:40]}") from None
+
+
+def _json_row(item, where_row, where_item) -> tuple[list[float], list[str] | None]:
+    """One row: a list of numbers, or an object of class name → number."""
+    if isinstance(item, dict):
+        if not item:
+            raise DataError(where_row, "an empty object has no classes")
+        return [_json_number(v, where_item(k)) for k, v in item.items()], list(item)
+    if isinstance(item, list):
+        return [_json_number(v, where_item(i)) for i, v in enumerate(item)], None
+    raise DataError(where_row, f"a row must be a list of numbers or an object, not {json.dumps(item)[:40]}")
+
+
+def _load_json(text: str, where) -> object:
+    try:
+        return json.loads(text, parse_constant=_reject_constant)
+    except json.JSONDecodeError as error:
+        raise DataError(where(error.lineno, error.colno), f"invalid JSON: {error.msg}") from None
+    except ValueError as error:  # NaN / Infinity from parse_constant
+        raise DataError(where(None, None), str(error), "only finite JSON numbers are values") from None
+    except RecursionError:
+        raise DataError(where(None, None), "JSON nested too deeply") from None
+
+
+def _rows_to_operand(parsed_rows, name, lines) -> Operand:
+    """Check that JSON rows agree in length and class names, then stack them."""
+    rows: list[list[float]] = []
+    classes: list[str] | None = None
+    for index, (values, keys) in enumerate(parsed_rows):
+        here = f"{name}:{lines[index]}" if lines else f"{name}: row {index + 1}"
+        if index == 0:
+            classes = keys
+        elif (keys is None) != (classes is None):
+            raise DataError(here, "mixes objects and lists", "write every row the same way")
+        elif keys is not None and keys != classes:
+            if set(keys) == set(classes):
+                raise DataError(here, "the classes are in a different order than in the first row")
+            raise DataError(here, f"the classes {sorted(set(keys) ^ set(classes))[:5]} are not in every row")
+        if rows and len(values) != len(rows[0]):
+            raise DataError(here, f"this row has {len(values)} values, the first has {len(rows[0])}",
+                            "every row needs one value per class")
+        rows.append(values)
+    if not rows or not rows[0]:
+        raise DataError(name, "no numbers found")
+    return Operand(np.array(rows, dtype=np.float64), name, classes, lines or None)
+
+
+def read_json(text: str, name: str) -> Operand:
+    """A list of numbers (one row), a list of lists, an object, or a list of objects."""
+    data = _load_json(text, lambda line, col: f"{name}:{line}:{col}" if line else name)
+
+    def item_where(row):
+        return lambda key: f"{name}: row {row + 1}, item {key + 1 if isinstance(key, int) else repr(key)}"
+
+    if isinstance(data, dict) or (isinstance(data, list) and data and not isinstance(data[0], (list, dict))):
+        return _rows_to_operand([_json_row(data, name, item_where(0))], name, None)
+    if not isinstance(data, list):
+        raise DataError(name, f"expected a list or an object, not {json.dumps(data)[:40]}")
+    if not data:
+        raise DataError(name, "no numbers found (an empty list)")
+    parsed = [_json_row(item, f"{name}: row {i + 1}", item_where(i)) for i, item in enumerate(data)]
+    for i, (values, _) in enumerate(parsed):
+        if isinstance(data[i], list) and any(isinstance(v, list) for v in data[i]):
+            raise DataError(f"{name}: row {i + 1}", "nested too deeply", "rows are lists of numbers")
+    return _rows_to_operand(parsed, name, None)
+
+
+def read_json_lines(text: str, name: str) -> Operand:
+    """One JSON row (a list of numbers or an object) per non-blank line."""
+    parsed, lines = [], []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        item = _load_json(line, lambda _l, col, n=number: f"{name}:{n}:{col}" if col else f"{name}:{n}")
+        parsed.append(_json_row(item, f"{name}:{number}",
+                                lambda key, n=number: f"{name}:{n}: item {key + 1 if isinstance(key, int) else repr(key)}"))
+        lines.append(number)
+    if not parsed:
+        raise DataError(name, "no numbers found")
+    return _rows_to_operand(parsed, name, lines)
+
+
+# --------------------------------------------------------------------------------------------
+# bytes → text, files, standard input, literals
+
+
+def decode(data: bytes, name: str) -> str:
+    """UTF-8 with or without a BOM; binary or other encodings are errors."""
+    if b"\0" in data[:8192]:
+        raise DataError(name, "this is a binary file, not text", "give a .csv, .tsv, .txt, .json or .jsonl file")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = data[: error.start].count(b"\n") + 1
+        raise DataError(f"{name}:{line}", f"not UTF-8 text (byte 0x{data[error.start]:02x})",
+                        "save the file as UTF-8") from None
+
+
+def parse_text(text: str, name: str, extension: str = "") -> Operand:
+    """Parse text by its extension, sniffing the format when the extension does not say."""
+    if extension in JSON_EXTENSIONS:
+        return read_json(text, name)
+    if extension in JSON_LINES_EXTENSIONS:
+        return read_json_lines(text, name)
+    if extension in (".csv", ".tsv"):
+        return read_delimited(text, name, DELIMITED_EXTENSIONS[extension])
+    stripped = text.lstrip()
+    if stripped[:1] in ("[", "{"):
+        try:
+            json.loads(text, parse_constant=_reject_constant)
+        except json.JSONDecodeError as error:
+            if error.msg == "Extra data":
+                return read_json_lines(text, name)
+        except (ValueError, RecursionError):
+            pass  # read_json reports these
+        return read_json(text, name)
+    return read_delimited(text, name, sniff_delimiter(text))
+
+
+def read_file(path: str) -> Operand:
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read()
+    except IsADirectoryError:
+        raise DataError(path, "is a directory", "give a file") from None
+    except OSError as error:
+        raise DataError(path, f"cannot read: {error.strerror}") from None
+    return parse_text(decode(data, path), path, os.path.splitext(path)[1].lower())
+
+
+def read_stdin(stream: BinaryIO) -> Operand:
+    if hasattr(stream, "isatty") and stream.isatty():
+        raise DataError(STDIN_NAME, "'-' reads standard input, but nothing is piped in",
+                        "pipe data in (cat p.csv | divcli …) or give a file")
+    return parse_text(decode(stream.read(), STDIN_NAME), STDIN_NAME)
+
+
+def parse_literal(spec: str) -> Operand:
+    """``"0.2,0.8;0.5,0.5"`` (rows by ``;``, numbers by ``,``) or a JSON array."""
+    name = f"literal {show_value(spec)}"
+    if spec.lstrip()[:1] in ("[", "{"):
+        return read_json(spec, name)
+    rows, cells = [], []
+    for row_text in spec.split(";"):
+        if not row_text.strip() and len(rows) > 0:
+            continue  # a trailing ';'
+        items = [item.strip() for item in row_text.split(",")]
+        values = []
+        for col, item in enumerate(items):
+            try:
+                values.append(parse_number(item))
+            except ValueError as error:
+                raise DataError(
+                    f"{name}: row {len(rows) + 1}, item {col + 1}", str(error)
+                ) from None
+        if rows and len(values) != len(rows[0]):
+            raise DataError(f"{name}: row {len(rows) + 1}",
+                            f"this row has {len(values)} values, the first has {len(rows[0])}",
+                            "every row needs one value per class")
+        rows.append(values)
+        cells.append(items)
+    return Operand(np.array(rows, dtype=np.float64), name, cells=cells, is_literal=True)
+
+
+def looks_like_literal(spec: str) -> bool:
+    """True when ``spec`` starts like a number or a JSON array (so ``-0.7,…`` is an operand)."""
+    return bool(re.match(r"\s*(?:[+-]?(?:\d|\.\d|inf)|\[|\{)", spec, re.IGNORECASE))
+
+
+def read_operand(spec: str, stdin: BinaryIO) -> Operand:
+    """Read one operand: ``-``, an existing path, or a literal."""
+    if spec == STDIN:
+        return read_stdin(stdin)
+    if os.path.exists(spec):
+        return read_file(spec)
+    try:
+        return parse_literal(spec)
+    except DataError as error:
+        if looks_like_literal(spec):
+            raise
+        raise DataError(
+            "", f"{show_value(spec)} is no existing file and no valid literal ({error.what})",
+            "check the path, or write numbers like \"0.2,0.8\"",
+        ) from None

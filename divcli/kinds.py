@@ -1,0 +1,183 @@
+"""Check and convert: an operand's numbers, read as a kind, become probabilities and their logs.
+
+=============  =========================================  =============================================
+kind           meaning                                    checked
+=============  =========================================  =============================================
+``probs``      probabilities, used as given (as torch)    finite, >= 0, rows sum to 1 within tolerance
+``logits``     scores; log-softmax per row                no nan or +inf; -inf masks a class
+``log-probs``  log-probabilities (``log_target=True``)    exp of each row sums to 1 within tolerance
+``labels``     one class index per row (one-hot P)        integers in [0, C); ``ignore_index`` skipped
+=============  =========================================  =============================================
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+import numpy as np
+
+from .errors import DataError, show_value
+from .inputs import Operand
+from .numerics import log_softmax, logsumexp
+
+DEFAULT_TOLERANCE = 1e-6
+DEFAULT_IGNORE_INDEX = -100
+
+
+class Kind(enum.Enum):
+    PROBS = "probs"
+    LOGITS = "logits"
+    LOG_PROBS = "log-probs"
+    LABELS = "labels"
+
+
+@dataclass(frozen=True)
+class Conversion:
+    """How to read the numbers of the operands (the command-line options, gathered)."""
+
+    tolerance: float = DEFAULT_TOLERANCE
+    normalize: bool = False
+    temperature: float = 1.0
+    ignore_index: int | None = None  # only ce skips rows; elsewhere every label must be a class
+
+
+@dataclass(frozen=True)
+class Distribution:
+    """Rows of probabilities ``p`` and their logs ``log_p`` (``-inf`` where ``p = 0``)."""
+
+    p: np.ndarray
+    log_p: np.ndarray
+    kind: Kind
+    operand: Operand
+    role: str  # "P" or "Q"
+    labels: np.ndarray | None = None  # class indices, for kind labels
+    active: np.ndarray | None = None  # False where the label is ignore_index
+
+    @property
+    def rows(self) -> int:
+        return self.p.shape[0]
+
+
+def _first(mask: np.ndarray) -> tuple[int, int]:
+    row, col = np.argwhere(mask)[0]
+    return int(row), int(col)
+
+
+def _as_flag(role: str) -> str:
+    return f"--{role.lower()}-as"
+
+
+def _check_sums(sums: np.ndarray, operand: Operand, role: str, what: str, tolerance: float, hint: str):
+    off = np.abs(sums - 1.0) > tolerance
+    if np.any(off):
+        row = int(np.argmax(off))
+        raise DataError(
+            operand.where(row),
+            f"{what} sums to {sums[row]!r}, not 1 (tolerance {tolerance:g})",
+            hint,
+        )
+
+
+def _probs(operand: Operand, role: str, conversion: Conversion) -> tuple[np.ndarray, np.ndarray]:
+    values = operand.values
+    flag = _as_flag(role)
+    bad = ~np.isfinite(values)
+    if np.any(bad):
+        row, col = _first(bad)
+        raise DataError(operand.where(row, col), f"{show_value(operand.text(row, col))} is not a probability",
+                        f"probabilities are finite; pass {flag} logits for scores")
+    negative = values < 0
+    if np.any(negative):
+        row, col = _first(negative)
+        raise DataError(operand.where(row, col), f"negative probability {show_value(operand.text(row, col))}",
+                        f"pass {flag} logits or {flag} log-probs if these are scores")
+    sums = values.sum(axis=1)
+    if conversion.normalize:
+        zero = sums == 0
+        if np.any(zero):
+            row = int(np.argmax(zero))
+            raise DataError(operand.where(row), "every value in this row is 0: it cannot be normalized")
+        values = values / sums[:, None]
+    else:
+        _check_sums(sums, operand, role, "this row", conversion.tolerance,
+                    f"pass --normalize to rescale counts or histograms, {flag} logits for scores, "
+                    "or a larger --tolerance for rounded numbers")
+    with np.errstate(divide="ignore"):
+        return values, np.log(values)
+
+
+def _finite_or_masked(operand: Operand, role: str, what: str):
+    values = operand.values
+    bad = np.isnan(values) | (values == np.inf)
+    if np.any(bad):
+        row, col = _first(bad)
+        raise DataError(operand.where(row, col), f"{show_value(operand.text(row, col))} is not a valid {what}",
+                        f"{what}s are finite; -inf masks a class")
+    masked = np.all(values == -np.inf, axis=1)
+    if np.any(masked):
+        row = int(np.argmax(masked))
+        raise DataError(operand.where(row), f"every {what} in this row is -inf", "leave at least one class unmasked")
+
+
+def _logits(operand: Operand, role: str, conversion: Conversion) -> tuple[np.ndarray, np.ndarray]:
+    _finite_or_masked(operand, role, "logit")
+    log_p = log_softmax(operand.values / conversion.temperature, axis=1)
+    return np.exp(log_p), log_p
+
+
+def _log_probs(operand: Operand, role: str, conversion: Conversion) -> tuple[np.ndarray, np.ndarray]:
+    _finite_or_masked(operand, role, "log-probability")
+    log_p = operand.values
+    if conversion.normalize:
+        log_p = log_p - logsumexp(log_p, axis=1)[:, None]
+    else:
+        _check_sums(np.exp(logsumexp(log_p, axis=1)), operand, role, "exp of this row", conversion.tolerance,
+                    f"pass {_as_flag(role)} logits for unnormalised scores, or --normalize")
+    return np.exp(log_p), log_p
+
+
+def label_vector(operand: Operand) -> np.ndarray:
+    """The class indices of a labels operand: one row or one column of integers."""
+    rows, cols = operand.shape
+    if rows != 1 and cols != 1:
+        raise DataError(operand.where(), f"labels are one class index per row, but this has {rows} rows × {cols} columns",
+                        "give one column (or one row) of integers, or --p-as probs for one-hot rows")
+    values = operand.values.ravel()
+    integral = np.isfinite(values) & (values == np.round(values))
+    if not np.all(integral):
+        index = int(np.argmin(integral))
+        row, col = (0, index) if rows == 1 else (index, 0)
+        raise DataError(operand.where(row, col), f"label {show_value(operand.text(row, col))} is not an integer",
+                        "labels are class indices 0, 1, 2, …")
+    return values.astype(np.int64)
+
+
+def _labels(operand: Operand, classes: int, conversion: Conversion) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    labels = label_vector(operand)
+    active = labels != conversion.ignore_index if conversion.ignore_index is not None else np.ones(labels.shape, bool)
+    out_of_range = active & ((labels < 0) | (labels >= classes))
+    if np.any(out_of_range):
+        index = int(np.argmax(out_of_range))
+        row, col = (0, index) if operand.shape[0] == 1 else (index, 0)
+        note = f" or {conversion.ignore_index} (--ignore-index)" if conversion.ignore_index is not None else ""
+        raise DataError(operand.where(row, col),
+                        f"label {show_value(operand.text(row, col))} is out of range",
+                        f"there are {classes} classes, so a label is 0 … {classes - 1}{note}")
+    if not np.any(active):
+        raise DataError(operand.where(), f"every label is the ignore index {conversion.ignore_index}: no row to compute",
+                        "check --ignore-index")
+    p = np.zeros((labels.size, classes))
+    p[np.flatnonzero(active), labels[active]] = 1.0
+    with np.errstate(divide="ignore"):
+        return p, np.log(p), labels, active
+
+
+def to_distribution(operand: Operand, kind: Kind, role: str, conversion: Conversion, classes: int | None = None) -> Distribution:
+    """Check ``operand`` as ``kind`` and convert it; ``classes`` is needed for labels."""
+    if kind is Kind.LABELS:
+        p, log_p, labels, active = _labels(operand, classes, conversion)
+        return Distribution(p, log_p, kind, operand, role, labels, active)
+    convert = {Kind.PROBS: _probs, Kind.LOGITS: _logits, Kind.LOG_PROBS: _log_probs}[kind]
+    p, log_p = convert(operand, role, conversion)
+    return Distribution(p, log_p, kind, operand, role)

@@ -1,0 +1,122 @@
+"""Pure numpy numerics: log-softmax, entropy, cross-entropy, KL divergence and their reductions.
+
+No I/O, no Click, no Rich. Every function works on float64 arrays of shape ``(N, C)``: N
+distributions (rows) over C classes, P the reference ("true") distribution and Q the model.
+
+Zero conventions (as ``scipy.special.rel_entr`` and torch's ``xlogy``): a term with ``p_i = 0`` is 0,
+even where ``q_i = 0``; a term with ``p_i > 0`` and ``q_i = 0`` is ``+inf``.
+
+Identities that hold row by row (and that the tests check)::
+
+    cross_entropy(p, q) == entropy(p) + kl_divergence(p, q)
+    kl_divergence(p, p) == 0,  kl_divergence(p, q) >= 0   (Gibbs' inequality)
+"""
+
+from __future__ import annotations
+
+import enum
+import math
+
+import numpy as np
+
+
+class Reduction(enum.Enum):
+    """How the element or row values become the single reported value (torch's meanings)."""
+
+    NONE = "none"
+    SUM = "sum"
+    MEAN = "mean"
+    BATCHMEAN = "batchmean"
+
+
+def log_softmax(z: np.ndarray, axis: int = -1) -> np.ndarray:
+    """Log-softmax along ``axis``, stable for logits of any size (log-sum-exp).
+
+    ``log_softmax(z)_i = z_i - max(z) - log(sum_j exp(z_j - max(z)))``. Entries of ``-inf`` are
+    masked classes (probability 0); a row must hold at least one finite entry.
+    """
+    z = np.asarray(z, dtype=np.float64)
+    shift = np.max(z, axis=axis, keepdims=True)
+    shifted = z - shift
+    return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
+
+
+def logsumexp(z: np.ndarray, axis: int = -1) -> np.ndarray:
+    """``log(sum(exp(z)))`` along ``axis`` without overflow; ``-inf`` for a row of ``-inf``."""
+    z = np.asarray(z, dtype=np.float64)
+    shift = np.max(z, axis=axis, keepdims=True)
+    shift = np.where(np.isfinite(shift), shift, 0.0)
+    with np.errstate(divide="ignore"):
+        total = np.log(np.sum(np.exp(z - shift), axis=axis, keepdims=True))
+    return np.squeeze(total + shift, axis=axis)
+
+
+def _where_positive(p: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """``p * values`` where ``p > 0``, 0 elsewhere (never ``0 * inf = nan``)."""
+    p, values = np.broadcast_arrays(p, values)
+    out = np.zeros(p.shape, dtype=np.float64)
+    np.multiply(p, values, out=out, where=p > 0)
+    return out
+
+
+def entropy_terms(p: np.ndarray, log_p: np.ndarray) -> np.ndarray:
+    """Element terms of the entropy, ``-p_i log p_i`` (0 where ``p_i = 0``).
+
+    Row sums are ``H(P) = -sum_i p_i log p_i``, as ``scipy.stats.entropy(p, axis=1)``.
+    """
+    return _where_positive(p, -log_p)
+
+
+def cross_entropy_terms(p: np.ndarray, log_q: np.ndarray, weight: np.ndarray | None = None) -> np.ndarray:
+    """Element terms of the cross-entropy, ``-w_i p_i log q_i`` (0 where ``p_i = 0``).
+
+    With class weights ``w`` and ``p`` a (possibly label-smoothed) target, the row sums are torch's
+    per-row ``cross_entropy(..., weight=w, reduction="none")``; ``+inf`` where ``q_i = 0 < p_i``.
+    """
+    terms = _where_positive(p, -log_q)
+    if weight is not None:
+        terms = terms * weight
+    return terms
+
+
+def kl_terms(p: np.ndarray, log_p: np.ndarray, log_q: np.ndarray) -> np.ndarray:
+    """Element terms of the KL divergence, ``p_i (log p_i - log q_i)`` (0 where ``p_i = 0``).
+
+    As ``torch.nn.functional.kl_div(log_q, p, reduction="none")`` and ``scipy.special.rel_entr``.
+    A term is negative where ``q_i > p_i``; the row sums are ``>= 0`` all the same.
+    """
+    p, log_p, log_q = np.broadcast_arrays(p, log_p, log_q)
+    difference = np.zeros(p.shape, dtype=np.float64)
+    np.subtract(log_p, log_q, out=difference, where=p > 0)
+    return _where_positive(p, difference)
+
+
+def smooth_labels(p: np.ndarray, epsilon: float, active: np.ndarray | None = None) -> np.ndarray:
+    """torch's label smoothing: ``(1 - ε) p + ε / C`` on the rows that take part (``active``)."""
+    if epsilon == 0:
+        return p
+    smoothed = (1.0 - epsilon) * p + epsilon / p.shape[-1]
+    if active is not None:
+        smoothed = np.where(active[:, None], smoothed, 0.0)
+    return smoothed
+
+
+def reduce(values: np.ndarray, reduction: Reduction, *, divisor: float | None = None):
+    """The reported value: ``values`` itself, its sum, or its sum divided.
+
+    ``mean`` divides by ``divisor`` when given (torch's weighted mean for class-index targets),
+    else by the number of elements; ``batchmean`` divides by the number of rows.
+    """
+    if reduction is Reduction.NONE:
+        return values
+    total = float(np.sum(values))
+    if reduction is Reduction.SUM:
+        return total
+    if reduction is Reduction.MEAN:
+        return total / (divisor if divisor is not None else values.size)
+    return total / values.shape[0]
+
+
+def log_base(base: float) -> float:
+    """The divisor that turns nats into units of ``base`` (1.0 for e, exactly)."""
+    return 1.0 if base == math.e else math.log(base)
