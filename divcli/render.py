@@ -192,6 +192,7 @@ def _shown_rows(n: int) -> list[int | None]:
 
 def _rows_table(report: Report):
     from rich.table import Table
+    from rich.text import Text
 
     cmd = report.command
     table = Table(title=f"per row, in {report.base.unit}", title_justify="left", show_edge=False)
@@ -218,7 +219,7 @@ def _rows_table(report: Report):
             cells.append(fmt(report.cross_entropy[row]))
             cells.append("—" if ignored else fmt(report.kl[row]))
             cells.append("—" if ignored else _check_text(report.check[row]))
-        table.add_row(*cells)
+        table.add_row(*map(Text, cells))
     return table
 
 
@@ -236,13 +237,15 @@ TERM_HEADERS = {
 
 
 def _breakdown(report: Report, row: int):
+    from rich.markup import escape
     from rich.table import Table
+    from rich.text import Text
 
     cmd = report.command
     total = float(report.terms[row].sum())
     target = "p (smoothed)" if cmd is Command.CE and report.label_smoothing else "p"
     header = TERM_HEADERS[cmd] if not (cmd is Command.CE and report.weighted) else "−w·p·log q"
-    table = Table(title=f"row {_row_name(report, row)}: {report.command.quantity} = {fmt(total)} {report.base.unit}",
+    table = Table(title=f"row {escape(_row_name(report, row))}: {report.command.quantity} = {fmt(total)} {report.base.unit}",
                   title_justify="left", show_edge=False, show_footer=True)
     table.add_column("class", footer="total")
     table.add_column(target, justify="right", footer=fmt(report.p_probs[row].sum()))
@@ -256,7 +259,7 @@ def _breakdown(report: Report, row: int):
             cells.append(fmt(report.q_probs[row, col]))
         term = float(report.terms[row, col])
         cells += [fmt(term), _share(term, total)]
-        table.add_row(*cells)
+        table.add_row(*map(Text, cells))
     return table, bool(np.any(report.terms[row] < 0))
 
 
@@ -288,7 +291,7 @@ def render_table(report: Report, console) -> None:
     console.print(heading)
     sides = [report.p] + ([report.q] if report.q else [])
     for side in sides:
-        console.print(Text(f"  {side.label}: {side.source} read as {side.kind.value}, {side.rows} row(s)"))
+        console.print(Text(f"  {side.label}: {side.source} read as {side.kind.value}, {side.rows} row{'s' if side.rows != 1 else ''}"))
     extras = []
     if report.temperature != 1.0:
         extras.append(f"temperature {report.temperature:g} on logits")

@@ -136,7 +136,7 @@ def _infinite_warnings(terms: np.ndarray, quantity: str, p: np.ndarray, q: Distr
         q_row = row if q.rows > 1 else 0
         name = row_names[row] if row_names else str(row + 1)
         warnings.append(
-            f"{quantity} is +inf: row {name}, class {classes[col]!r}: p = {p[row, col]!r} but q = 0"
+            f"{quantity} is +inf: row {name}, class {classes[col]!r}: p = {float(p[row, col])!r} but q = 0"
             f" ({q.operand.where(q_row, col)})"
         )
     if len(where) > 3:

@@ -1,0 +1,489 @@
+"""A catalogue of bad and awkward inputs: one test (or one parametrized case) per input.
+
+Every failing case asserts the exit code (1 bad data, 2 bad command line), the key words of the
+message on stderr (where, what, and the hint where there is one), that nothing reached stdout and
+that no traceback was printed. Every awkward-but-valid case asserts the right numbers.
+
+Each bad operand is fed as a file, on standard input (``-``) and as a literal where a literal can
+say the same thing. Paths are absolute (``tmp_path``).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from dataclasses import dataclass, field
+
+import numpy as np
+import pytest
+
+SOURCES = ("file", "stdin", "literal")
+LN2 = math.log(2)
+
+
+# --------------------------------------------------------------------------------------------
+# helpers
+
+
+def assert_fails(result, code: int, *words):
+    """Exit ``code``, every word (or one of a tuple of alternatives) on stderr, nothing on stdout.
+
+    Values are shown as the user wrote them (STYLE.md), so numpy reprs never appear.
+    """
+    stderr = result.stderr
+    assert result.exit_code == code, f"exit {result.exit_code}, stderr: {stderr!r}"
+    assert result.stdout == "", f"stdout: {result.stdout!r}"
+    assert "Traceback" not in stderr + result.stdout
+    assert "np.float64" not in stderr and "np.int64" not in stderr, stderr
+    lowered = stderr.lower()
+    for word in words:
+        options = word if isinstance(word, tuple) else (word,)
+        assert any(option.lower() in lowered for option in options), f"none of {options} in {stderr!r}"
+
+
+def succeed(run, *args, **kwargs) -> dict:
+    """Run with ``-f json``; assert exit 0, clean stderr; return the document."""
+    result = run(*args, "-f", "json", **kwargs)
+    assert result.exit_code == 0, result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+    return json.loads(result.stdout)
+
+
+def entropy_of(*row: float) -> float:
+    return -sum(p * math.log(p) for p in row if p > 0)
+
+
+def kl_of(p, q) -> float:
+    return sum(pi * math.log(pi / qi) for pi, qi in zip(p, q) if pi > 0)
+
+
+@dataclass
+class Bad:
+    """One bad operand. ``args`` holds ``"{op}"`` where the operand goes.
+
+    ``loc`` is what follows the name for a file or standard input (``":3:2"``), ``literal_loc``
+    what follows it for a literal (``": row 3, item 2"``); ``literal`` is None when a literal cannot
+    say the same thing.
+    """
+
+    id: str
+    content: str | bytes
+    args: tuple
+    words: tuple
+    literal: str | None = None
+    ext: str = ".csv"
+    loc: str = ""
+    literal_loc: str = ""
+    code: int = 1
+    extra_file_words: tuple = field(default=())
+
+
+ENTROPY = ("entropy", "{op}")
+KL_Q = ("kl", "1/3,1/3,1/3", "{op}")          # the bad operand is Q
+KL_Q_LOGITS = ("kl", "0.2,0.3,0.5", "{op}", "--q-as", "logits")
+KL_Q_LOGPROBS = ("kl", "0.5,0.5", "{op}", "--q-as", "log-probs")
+CE_LABELS = ("ce", "{op}", "0,0,0", "--p-as", "labels", "--q-as", "logits")
+NOT_A_FLOAT = ("not a number", "nan")
+
+BAD = [
+    # --- empty and header-only
+    Bad("empty", "", ENTROPY, (("no numbers", "empty"),), literal=""),
+    Bad("blank-lines-only", "\n \n\n", ENTROPY, (("no numbers", "empty"),), literal=" "),
+    Bad("header-only", "a,b,c\n", ENTROPY, ("header", "no rows")),
+    # --- delimited text
+    Bad("ragged-rows", "0.5,0.5\n0.2,0.3,0.5\n", ENTROPY, ("3 values", "2", "one value per class"),
+        literal="0.5,0.5;0.2,0.3,0.5", loc=":2", literal_loc=": row 2"),
+    Bad("non-numeric-cell", "0.2,0.8\n0.5,0.5\n0.4,abc\n", ENTROPY, ("not a number", "'abc'"),
+        literal="0.2,0.8;0.5,0.5;0.4,abc", loc=":3:2", literal_loc=": row 3, item 2"),
+    Bad("empty-cell", "0.2,0.8\n0.5,,0.5\n", ENTROPY, ("empty",),
+        literal="0.2,0.8;0.5,,0.5", loc=":2:2", literal_loc=": row 2, item 2"),
+    Bad("nan-cell", "0.2,0.8\n0.5,0.5\n0.5,nan\n", ENTROPY, ("nan",),
+        literal="0.2,0.8;0.5,0.5;0.5,nan", loc=":3:2", literal_loc=": row 3, item 2"),
+    Bad("fraction-by-zero", "0.2,0.8\n1/0,1\n", ENTROPY, ("division by zero",),
+        literal="0.2,0.8;1/0,1", loc=":2:1", literal_loc=": row 2, item 1"),
+    # --- probabilities
+    Bad("inf-in-probs", "0.2,0.8\n0.5,inf\n", ENTROPY, ("'inf'", "not a probability", "--p-as logits"),
+        literal="0.2,0.8;0.5,inf", loc=":2:2", literal_loc=": row 2, item 2"),
+    Bad("inf-in-q-probs", "0.2,0.3,0.5\ninf,0,0\n", KL_Q, ("'inf'", "not a probability", "--q-as logits"),
+        literal="0.2,0.3,0.5;inf,0,0", loc=":2:1", literal_loc=": row 2, item 1"),
+    Bad("negative-probability", "0.2,0.8\n1.5,-0.5\n", ENTROPY, ("negative probability", "'-0.5'", "--p-as"),
+        literal="0.2,0.8;1.5,-0.5", loc=":2:2", literal_loc=": row 2, item 2"),
+    Bad("row-sums-to-0.9", "0.2,0.8\n0.4,0.5\n", ENTROPY, ("sums to 0.9", "--normalize", "--tolerance"),
+        literal="0.2,0.8;0.4,0.5", loc=":2", literal_loc=": row 2"),
+    Bad("all-zero-row-normalize", "1,3\n0,0\n", ENTROPY + ("--normalize",), ("0", "normalize"),
+        literal="1,3;0,0", loc=":2", literal_loc=": row 2"),
+    # --- decimal commas and the wrong delimiter: never numbers, silently or otherwise
+    Bad("semicolon-csv-decimal-commas", "0,36;0,48;0,16\n", ENTROPY,
+        (("decimal", "0.36", "semicolon"),)),
+    Bad("semicolon-csv-decimal-commas-2-rows", "0,36;0,48;0,16\n0,2;0,3;0,5\n", ENTROPY,
+        (("decimal", "0.36", "semicolon"),)),
+    Bad("semicolon-txt-decimal-commas", "0,36;0,48;0,16\n", ENTROPY, (("decimal", "0.36"),), ext=".txt"),
+    Bad("semicolon-txt-decimal-commas-2-rows", "0,36;0,48;0,16\n0,2;0,3;0,5\n", ENTROPY,
+        (("decimal", "0.36", "0.2"),), ext=".txt"),
+    Bad("tab-separated-csv", "0.5\t0.5\n", ENTROPY, (("tab", ".tsv"),)),
+    # --- bytes
+    Bad("binary-garbage", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x01", ENTROPY, ("binary",)),
+    Bad("non-utf8", b"0.5,0.5\n0.2,0.8\n0.1,\xe9\n", ENTROPY, ("utf-8", "0xe9"), loc=":3"),
+    # --- JSON
+    Bad("json-wrong-depth", "[[[1]]]", ENTROPY, (("nested", "list"),), literal="[[[1]]]", ext=".json",
+        loc=": row 1", literal_loc=": row 1"),
+    Bad("json-ragged", "[[0.5,0.5],[0.2,0.3,0.5]]", ENTROPY, ("3 values", "one value per class"),
+        literal="[[0.5,0.5],[0.2,0.3,0.5]]", ext=".json", loc=": row 2", literal_loc=": row 2"),
+    Bad("json-string", '[[0.5,"0.5"]]', ENTROPY, ('"0.5"', "only json numbers"),
+        literal='[[0.5,"0.5"]]', ext=".json", loc=": row 1, item 2", literal_loc=": row 1, item 2"),
+    Bad("json-true", "[[0.5,0.5],[true,0]]", ENTROPY, ("true", "only json numbers"),
+        literal="[[0.5,0.5],[true,0]]", ext=".json", loc=": row 2, item 1", literal_loc=": row 2, item 1"),
+    Bad("json-null", "[0.5,null]", ENTROPY, ("null", "only json numbers"),
+        literal="[0.5,null]", ext=".json", loc=": row 1, item 2", literal_loc=": row 1, item 2"),
+    Bad("json-NaN", "[0.5,NaN]", ENTROPY, ("nan", "finite json numbers"), literal="[0.5,NaN]", ext=".json"),
+    Bad("json-Infinity", "[0.5,Infinity]", ENTROPY, ("infinity",), literal="[0.5,Infinity]", ext=".json"),
+    Bad("json-empty-list", "[]", ENTROPY, (("no numbers", "empty"),), literal="[]", ext=".json"),
+    Bad("json-scalar", "0.5", ENTROPY, ("expected a list",), ext=".json"),
+    Bad("json-nested-100000", "[" * 100_000 + "]" * 100_000, ENTROPY, ("nested too deeply",),
+        literal="[" * 100_000 + "]" * 100_000, ext=".json"),
+    Bad("json-syntax", "[[0.5, 0.5],\n [0.2 0.8]]", ENTROPY, ("invalid json", "delimiter"),
+        literal="[[0.5, 0.5], [0.2 0.8]]", ext=".json", loc=":2:7", literal_loc=":1:19"),
+    Bad("jsonl-bad-line", "[0.5,0.5]\n[0.2,0.8]\n[0.1,\n", ENTROPY, ("invalid json",), ext=".jsonl", loc=":3:"),
+    Bad("jsonl-ragged-line", "[0.5,0.5]\n\n[0.2,0.3,0.5]\n", ENTROPY, ("3 values",), ext=".jsonl", loc=":3"),
+    # --- labels (ce --p-as labels; Q is 3 classes)
+    Bad("label-out-of-range", "0\n3\n1\n", CE_LABELS, ("label '3'", "out of range", "3 classes", "0 … 2"),
+        literal="0;3;1", loc=":2:1", literal_loc=": row 2, item 1"),
+    Bad("label-negative", "0\n-1\n1\n", CE_LABELS, ("label '-1'", "out of range", "--ignore-index"),
+        literal="0;-1;1", loc=":2:1", literal_loc=": row 2, item 1"),
+    Bad("label-non-integer", "0\n2.5\n1\n", CE_LABELS, ("label '2.5'", "not an integer"),
+        literal="0;2.5;1", loc=":2:1", literal_loc=": row 2, item 1"),
+    Bad("labels-all-ignored", "-100\n-100\n", CE_LABELS, ("ignore index", "-100", "--ignore-index"),
+        literal="-100;-100"),
+    Bad("labels-two-columns", "0,1\n1,2\n", CE_LABELS, ("one class index per row", "2 columns"),
+        literal="0,1;1,2"),
+    # --- logits and log-probabilities
+    Bad("logit-plus-inf", "1,inf,0\n", KL_Q_LOGITS, ("'inf'", "not a valid logit", "-inf"),
+        literal="1,inf,0", loc=":1:2", literal_loc=": row 1, item 2"),
+    Bad("logit-nan", "1,nan,0\n", KL_Q_LOGITS, ("nan",),
+        literal="1,nan,0", loc=":1:2", literal_loc=": row 1, item 2"),
+    Bad("logits-row-all-minus-inf", "1,2,3\n-inf,-inf,-inf\n", KL_Q_LOGITS, ("every logit", "-inf", "unmasked"),
+        literal="1,2,3;-inf,-inf,-inf", loc=":2", literal_loc=": row 2"),
+    Bad("log-probs-not-normalised", "-0.6931471805599453,-1.2039728043259361\n", KL_Q_LOGPROBS,
+        ("sums to 0.8", "--q-as logits"),
+        literal="-0.6931471805599453,-1.2039728043259361", loc=":1", literal_loc=": row 1"),
+]
+
+
+def feed(source: str, case: Bad, tmp_path):
+    """(operand argument, stdin bytes, the name the message must carry) for one way of feeding."""
+    data = case.content.encode("utf-8") if isinstance(case.content, str) else case.content
+    if source == "file":
+        path = tmp_path / f"p{case.ext}"
+        path.write_bytes(data)
+        return str(path), None, str(path) + case.loc
+    if source == "stdin":
+        return "-", data, "<stdin>" + case.loc
+    return case.literal, None, "literal" + (f" '{case.literal}'" if len(case.literal) < 30 else "") + (
+        case.literal_loc)
+
+
+def _bad_params():
+    for case in BAD:
+        for source in SOURCES:
+            if source == "literal" and case.literal is None:
+                continue
+            if source == "stdin" and case.ext in (".csv", ".tsv") and case.id.startswith(("semicolon-csv", "tab-sep")):
+                continue  # standard input is sniffed, so these are the .txt cases
+            yield pytest.param(case, source, id=f"{case.id}-{source}")
+
+
+@pytest.mark.parametrize(("case", "source"), list(_bad_params()))
+def test_bad_operand(run, tmp_path, case, source):
+    arg, data, where = feed(source, case, tmp_path)
+    args = [arg if a == "{op}" else a for a in case.args]
+    result = run(*args, input=data)
+    assert_fails(result, case.code, where, *case.words)
+
+
+# --------------------------------------------------------------------------------------------
+# P and Q that do not fit together
+
+
+@pytest.mark.parametrize("source", SOURCES)
+def test_class_counts_differ(run, tmp_path, source):
+    case = Bad("classes", "0.2,0.3,0.5\n", (), (), literal="0.2,0.3,0.5")
+    arg, data, where = feed(source, case, tmp_path)
+    result = run("kl", arg, "0.5,0.5", input=data)
+    assert_fails(result, 1, "P has 3 classes", "Q has 2", "--columns", where.split(":")[0].split(" '")[0])
+
+
+@pytest.mark.parametrize("source", SOURCES)
+def test_row_counts_differ(run, tmp_path, source):
+    case = Bad("rows", "0.2,0.8\n0.5,0.5\n0.1,0.9\n", (), (), literal="0.2,0.8;0.5,0.5;0.1,0.9")
+    arg, data, _ = feed(source, case, tmp_path)
+    result = run("kl", arg, "0.5,0.5;0.5,0.5", input=data)
+    assert_fails(result, 1, "P has 3 rows", "Q has 2", "single row")
+
+
+@pytest.mark.parametrize("one_side", ["p", "q"])
+def test_one_row_broadcasts_against_n(run, tmp_path, one_side):
+    many = [[0.2, 0.8], [0.5, 0.5], [0.9, 0.1]]
+    one = [0.4, 0.6]
+    path = tmp_path / "many.csv"
+    path.write_text("\n".join(",".join(map(repr, row)) for row in many) + "\n")
+    if one_side == "p":
+        doc = succeed(run, "kl", "0.4,0.6", str(path), "--reduction", "none")
+        expected = [kl_of(one, row) for row in many]
+    else:
+        doc = succeed(run, "kl", str(path), "0.4,0.6", "--reduction", "none")
+        expected = [kl_of(row, one) for row in many]
+    assert doc["n_rows"] == 3
+    got = [row["kl_divergence"] for row in doc["rows"]]
+    np.testing.assert_allclose(got, expected, rtol=1e-12)
+
+
+def test_class_names_disagree(run, tmp_path):
+    p = tmp_path / "p.csv"
+    q = tmp_path / "q.csv"
+    p.write_text("a,b\n0.5,0.5\n")
+    q.write_text("b,a\n0.5,0.5\n")
+    assert_fails(run("kl", str(p), str(q)), 1, "different order", str(p), str(q))
+
+
+def test_duplicate_header(run, tmp_path):
+    p = tmp_path / "p.csv"
+    p.write_text("a,a\n0.5,0.5\n")
+    assert_fails(run("entropy", str(p)), 1, f"{p}:1", "'a' twice")
+
+
+# --------------------------------------------------------------------------------------------
+# --weight
+
+
+@pytest.mark.parametrize("source", SOURCES)
+def test_weight_of_wrong_length(run, tmp_path, source):
+    case = Bad("weight", "1,2\n", (), (), literal="1,2")
+    arg, data, _ = feed(source, case, tmp_path)
+    result = run("ce", "0.2,0.3,0.5", "0,0,0", "--q-as", "logits", "--weight", arg, input=data)
+    assert_fails(result, 1, "--weight", "2 values", "3 classes", "one weight per class")
+
+
+@pytest.mark.parametrize("source", SOURCES)
+def test_negative_weight(run, tmp_path, source):
+    case = Bad("weight", "1,-1,1\n", (), (), literal="1,-1,1", loc=":1:2", literal_loc=": row 1, item 2")
+    arg, data, where = feed(source, case, tmp_path)
+    result = run("ce", "0.2,0.3,0.5", "0,0,0", "--q-as", "logits", "--weight", arg, input=data)
+    assert_fails(result, 1, where, "weight", "'-1'", "non-negative")
+
+
+# --------------------------------------------------------------------------------------------
+# operands that are neither file nor literal; standard input twice
+
+
+@pytest.mark.parametrize("args", [
+    ("kl", "-", "-"),
+    ("ce", "-", "0,0", "--weight", "-"),
+    ("ce", "0.5,0.5", "-", "--weight", "-"),
+], ids=["kl-both", "ce-p-and-weight", "ce-q-and-weight"])
+def test_stdin_twice(run, args):
+    assert_fails(run(*args, input="0.5,0.5\n"), 2, "'-'", "one operand")
+
+
+def test_missing_path(run, tmp_path):
+    missing = tmp_path / "nope.csv"
+    assert_fails(run("entropy", str(missing)), 1, str(missing), "no existing file", "literal")
+
+
+def test_missing_path_that_starts_like_a_number(run, tmp_path, monkeypatch):
+    """``2024-p.csv`` starts like a literal, but it is plainly a missing file: the message says both."""
+    monkeypatch.chdir(tmp_path)
+    assert_fails(run("entropy", "2024-p.csv"), 1, "2024-p.csv", "file", "literal")
+
+
+def test_directory(run, tmp_path):
+    assert_fails(run("entropy", str(tmp_path)), 1, str(tmp_path), "directory")
+
+
+# --------------------------------------------------------------------------------------------
+# the command line (exit 2)
+
+
+@pytest.mark.parametrize(("args", "words"), [
+    (("entropy", "0.5,0.5", "--base", "0"), ("--base", "'0'")),
+    (("entropy", "0.5,0.5", "--base", "1"), ("--base", "'1'")),
+    (("entropy", "0.5,0.5", "--base", "-2"), ("--base", "'-2'")),
+    (("entropy", "0.5,0.5", "--base", "x"), ("--base", "'x'")),
+    (("entropy", "0.5,0.5", "--base", "inf"), ("--base", "'inf'")),
+    (("entropy", "0.5,0.5", "--temperature", "0"), ("--temperature",)),
+    (("kl", "0,1", "0,1", "-T", "-1", "--p-as", "logits"), ("--temperature",)),
+    (("ce", "0.5,0.5", "0.5,0.5", "--label-smoothing", "1.5"), ("--label-smoothing", "1.5")),
+    (("kl", "0.5,0.5", "0.5,0.5", "--reduction", "bogus"), ("--reduction", "bogus")),
+    (("ce", "0.5,0.5", "0.5,0.5", "--reduction", "batchmean"), ("--reduction", "batchmean")),
+    (("entropy", "0.5,0.5", "--reduction", "batchmean"), ("--reduction", "batchmean")),
+    (("kl", "0.5,0.5", "0.5,0.5", "--q-as", "labels"), ("--q-as", "labels")),
+    (("entropy", "0.5,0.5", "--bogus"), ("--bogus",)),
+    (("kl", "0.5,0.5", "0.5,0.5", "-f", "xml"), ("--format", "xml")),
+    (("kl", "0.5,0.5", "0.5,0.5", "--tolerance", "-1"), ("--tolerance",)),
+    (("ce", "0", "0,0", "--p-as", "labels", "--ignore-index", "x"), ("--ignore-index",)),
+    (("kl", "0.5,0.5"), ("missing argument", "Q")),
+    (("entropy", "0.5,0.5", "0.5,0.5"), ("unexpected extra argument",)),
+], ids=lambda v: "_".join(v) if isinstance(v, tuple) and v and v[0] in ("kl", "ce", "entropy") else None)
+def test_bad_command_line(run, args, words):
+    assert_fails(run(*args), 2, *words)
+
+
+# --------------------------------------------------------------------------------------------
+# logits: -inf as a mask works
+
+
+def test_minus_inf_logit_masks_a_class(run):
+    doc = succeed(run, "kl", "0.25,0.75,0", "0,0,-inf", "--q-as", "logits")
+    assert doc["value"] == pytest.approx(kl_of([0.25, 0.75], [0.5, 0.5]), rel=1e-12)
+    assert doc["warnings"] == []
+
+
+def test_minus_inf_logit_masks_a_class_in_p(run):
+    doc = succeed(run, "entropy", "-inf,0,0", "--p-as", "logits")
+    assert doc["value"] == pytest.approx(LN2, rel=1e-12)
+
+
+# --------------------------------------------------------------------------------------------
+# -o
+
+
+def test_output_into_missing_folder(run, tmp_path):
+    out = tmp_path / "missing" / "out.csv"
+    assert_fails(run("entropy", "0.5,0.5", "-o", str(out), "-f", "csv"), 2, "-o", "missing")
+    assert not out.parent.exists()
+
+
+def test_failing_run_leaves_no_output_file(run, tmp_path):
+    out = tmp_path / "out.csv"
+    result = run("entropy", "0.4,0.5", "-o", str(out), "-f", "csv")
+    assert_fails(result, 1, "--normalize")
+    assert not out.exists()
+    assert os.listdir(tmp_path) == []
+
+
+def test_failing_run_keeps_an_existing_output_file(run, tmp_path):
+    out = tmp_path / "out.csv"
+    out.write_text("old\n")
+    assert_fails(run("entropy", "0.4,0.5", "-o", str(out), "-f", "csv"), 1, "--normalize")
+    assert out.read_text() == "old\n"
+    assert os.listdir(tmp_path) == ["out.csv"]
+
+
+# --------------------------------------------------------------------------------------------
+# +inf is a legitimate result
+
+
+@pytest.mark.parametrize("command", ["kl", "ce"])
+def test_q_zero_where_p_positive(run, tmp_path, command):
+    p = tmp_path / "p.csv"
+    q = tmp_path / "q.csv"
+    p.write_text("a,b\n0.5,0.5\n0.5,0.5\n")
+    q.write_text("a,b\n0.5,0.5\n1,0\n")
+    result = run(command, str(p), str(q), "-f", "json")
+    assert result.exit_code == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    doc = json.loads(result.stdout)
+    assert doc["value"] == "inf"
+    assert doc["rows"][0]["kl_divergence"] == 0.0
+    assert doc["rows"][1]["kl_divergence"] == "inf"
+    assert "warning" in result.stderr
+    assert "row 2" in result.stderr and "'b'" in result.stderr
+    assert f"{q}:3:2" in result.stderr
+    assert "np.float64" not in result.stderr, result.stderr
+
+
+def test_q_zero_where_p_zero_is_zero(run):
+    doc = succeed(run, "kl", "0.5,0.5,0", "0.5,0.25,0.25")
+    assert doc["value"] == pytest.approx(kl_of([0.5, 0.5], [0.5, 0.25]), rel=1e-12)
+    doc = succeed(run, "kl", "0.5,0.5,0", "0.5,0.5,0")
+    assert doc["value"] == 0.0 and doc["warnings"] == []
+
+
+# --------------------------------------------------------------------------------------------
+# awkward but valid: must work, with the right numbers
+
+
+@dataclass
+class Good:
+    id: str
+    content: str | bytes
+    ext: str = ".csv"
+    literal: str | None = None
+    rows: tuple = ((0.5, 0.5), (0.25, 0.75))
+    classes: tuple | None = None
+
+
+GOOD = [
+    Good("bom", "\ufeff0.5,0.5\n0.25,0.75\n"),
+    Good("bom-header", "\ufeffa,b\n0.5,0.5\n0.25,0.75\n", classes=("a", "b")),
+    Good("bom-json", "\ufeff[[0.5,0.5],[0.25,0.75]]", ext=".json"),
+    Good("crlf", "0.5,0.5\r\n0.25,0.75\r\n"),
+    Good("crlf-header", "a,b\r\n0.5,0.5\r\n0.25,0.75\r\n", classes=("a", "b")),
+    Good("trailing-delimiter", "0.5,0.5,\n0.25,0.75,\n", literal="0.5,0.5;0.25,0.75;"),
+    Good("trailing-delimiter-header", "a,b,\n0.5,0.5,\n0.25,0.75,\n", classes=("a", "b")),
+    Good("surrounding-spaces", "  0.5 , 0.5  \n 0.25,  0.75\n", literal=" 0.5 , 0.5 ; 0.25 , 0.75 "),
+    Good("blank-lines", "\n0.5,0.5\n\n  \n0.25,0.75\n\n"),
+    Good("header-names-classes", "cat,dog,bird\n0.5,0.25,0.25\n", rows=((0.5, 0.25, 0.25),),
+         classes=("cat", "dog", "bird")),
+    Good("quoted-header", '"cat, big",dog\n0.5,0.5\n', rows=((0.5, 0.5),), classes=("cat, big", "dog")),
+    Good("savetxt-txt", "", ext=".txt"),  # written by numpy.savetxt below
+    Good("whitespace-txt", "0.5   0.5\n\t0.25 0.75\n", ext=".txt"),
+    Good("semicolon-txt", "0.5;0.5\n0.25;0.75\n", ext=".txt"),
+    Good("tsv", "0.5\t0.5\n0.25\t0.75\n", ext=".tsv"),
+    Good("tsv-header", "a\tb\n0.5\t0.5\n0.25\t0.75\n", ext=".tsv", classes=("a", "b")),
+    Good("fractions", "1/3,1/3,1/3\n1/2,1/4,1/4\n", rows=((1 / 3,) * 3, (0.5, 0.25, 0.25)),
+         literal="1/3,1/3,1/3;1/2,1/4,1/4"),
+    Good("scientific", "5e-1,5E-1\n2.5e-1,7.5E-01\n", literal="5e-1,5E-1;2.5e-1,7.5E-01"),
+    Good("integers-json", "[[1,0],[0,1]]", ext=".json", rows=((1, 0), (0, 1)), literal="[[1,0],[0,1]]"),
+    Good("json-one-row", "[0.25,0.75]", ext=".json", rows=((0.25, 0.75),), literal="[0.25,0.75]"),
+    Good("jsonl", "[0.5,0.5]\n\n[0.25,0.75]\n", ext=".jsonl"),
+    Good("ndjson-objects", '{"a":0.5,"b":0.5}\n{"a":0.25,"b":0.75}\n', ext=".ndjson", classes=("a", "b")),
+    Good("json-object", '{"cat":0.5,"dog":0.25,"bird":0.25}', ext=".json", rows=((0.5, 0.25, 0.25),),
+         classes=("cat", "dog", "bird"), literal='{"cat":0.5,"dog":0.25,"bird":0.25}'),
+    Good("json-list-of-objects", '[{"a":0.5,"b":0.5},{"a":0.25,"b":0.75}]', ext=".json", classes=("a", "b"),
+         literal='[{"a":0.5,"b":0.5},{"a":0.25,"b":0.75}]'),
+]
+
+
+def _good_params():
+    for case in GOOD:
+        for source in SOURCES:
+            if source == "literal" and case.literal is None:
+                continue
+            yield pytest.param(case, source, id=f"{case.id}-{source}")
+
+
+@pytest.mark.parametrize(("case", "source"), list(_good_params()))
+def test_awkward_but_valid(run, tmp_path, case, source):
+    path = tmp_path / f"p{case.ext}"
+    if case.id == "savetxt-txt":
+        np.savetxt(path, np.array(case.rows))
+    else:
+        data = case.content.encode("utf-8") if isinstance(case.content, str) else case.content
+        path.write_bytes(data)
+    if source == "file":
+        doc = succeed(run, "entropy", str(path), "--reduction", "none")
+    elif source == "stdin":
+        doc = succeed(run, "entropy", "-", "--reduction", "none", input=path.read_bytes())
+    else:
+        doc = succeed(run, "entropy", case.literal, "--reduction", "none")
+    assert doc["n_rows"] == len(case.rows)
+    assert doc["n_classes"] == len(case.rows[0])
+    expected = [entropy_of(*row) for row in case.rows]
+    np.testing.assert_allclose(doc["value"], expected, rtol=1e-12, atol=1e-15)
+    if case.classes:
+        assert doc["classes"] == list(case.classes)
+
+
+def test_header_names_appear_in_kl(run, tmp_path):
+    p = tmp_path / "p.csv"
+    p.write_text("cat,dog,bird\n0.5,0.25,0.25\n")
+    doc = succeed(run, "kl", str(p), "1/3,1/3,1/3", "--reduction", "none")
+    assert doc["classes"] == ["cat", "dog", "bird"]
+    assert list(doc["rows"][0]["terms"]) == ["cat", "dog", "bird"]
+    assert doc["rows"][0]["kl_divergence"] == pytest.approx(kl_of([0.5, 0.25, 0.25], [1 / 3] * 3), rel=1e-12)
+
+
+def test_negative_logits_literal_needs_no_double_dash(run):
+    doc = succeed(run, "entropy", "-1,-1", "--p-as", "logits")
+    assert doc["value"] == pytest.approx(LN2, rel=1e-12)
