@@ -40,6 +40,7 @@ _DECIMAL_COMMA = re.compile(r"[+-]?\d+,\d+")
 DELIMITED_EXTENSIONS = {".csv": ",", ".tsv": "\t", ".txt": None}
 JSON_EXTENSIONS = {".json"}
 JSON_LINES_EXTENSIONS = {".jsonl", ".ndjson"}
+KNOWN_EXTENSIONS = {*DELIMITED_EXTENSIONS, *JSON_EXTENSIONS, *JSON_LINES_EXTENSIONS}
 
 
 @dataclass
@@ -128,21 +129,25 @@ def parse_number(text: str) -> float:
     raise ValueError(f"not a number: {show_value(text)}")
 
 
-def _is_number(text: str) -> bool:
-    try:
-        parse_number(text)
-    except ValueError:
-        return False
-    return True
+def _looks_numeric(text: str) -> bool:
+    """A cell meant as a number, even a bad one (``nan``, ``0,36``, ``1/0``): never a class name.
+
+    A first row is a header only when none of its cells looks numeric, so a ``nan`` or a typo in
+    the first row of data is reported, not silently taken for a header.
+    """
+    if ";" in text or "\t" in text:  # a file read with the wrong delimiter
+        return any(_looks_numeric(part.strip()) for part in re.split(r"[;\t]", text))
+    return bool(_NUMBER.fullmatch(text) or _FRACTION.fullmatch(text) or _NAN.fullmatch(text)
+                or _DECIMAL_COMMA.fullmatch(text))
 
 
 def _cell_error(where: str, text: str, reason: str, delimiter: str | None) -> DataError:
-    hint = None
-    if _DECIMAL_COMMA.fullmatch(text):
-        hint = "divcli reads '.' as the decimal point; write 0.36, not 0,36"
-    elif delimiter == "," and (";" in text or "\t" in text):
-        hint = "the file looks semicolon- or tab-separated; name it .txt or .tsv so divcli sniffs it"
-    return DataError(where, reason, hint)
+    hints = []
+    if delimiter == "," and (";" in text or "\t" in text):
+        hints.append("this .csv looks semicolon- or tab-separated: name it .txt (or .tsv) so divcli sniffs the delimiter")
+    if _DECIMAL_COMMA.search(text) or (delimiter == "," and ";" in text):
+        hints.append("divcli reads '.' as the decimal point: write 0.36, not 0,36")
+    return DataError(where, reason, "; ".join(hints) or None)
 
 
 # --------------------------------------------------------------------------------------------
@@ -190,7 +195,7 @@ def read_delimited(text: str, name: str, delimiter: str | None) -> Operand:
             continue  # a blank line
         if len(record) > 1 and record[-1] == "":
             record = record[:-1]  # one trailing delimiter
-        if not rows and classes is None and not all(_is_number(cell) for cell in record if cell):
+        if not rows and classes is None and not any(_looks_numeric(cell) for cell in record):
             classes = record
             header_line = line
             width = len(record)
@@ -412,11 +417,17 @@ def read_operand(spec: str, stdin: BinaryIO) -> Operand:
         return read_stdin(stdin)
     if os.path.exists(spec):
         return read_file(spec)
+    if os.path.splitext(spec)[1].lower() in KNOWN_EXTENSIONS:
+        raise DataError(spec, "no existing file and no valid literal",
+                        "check the path (a literal is numbers like \"0.2,0.8\")")
     try:
         return parse_literal(spec)
     except DataError as error:
         if looks_like_literal(spec):
             raise
+        if os.sep in spec:
+            raise DataError(spec, "no existing file and no valid literal",
+                            "check the path (a literal is numbers like \"0.2,0.8\")") from None
         raise DataError(
             "", f"{show_value(spec)} is no existing file and no valid literal ({error.what})",
             "check the path, or write numbers like \"0.2,0.8\"",

@@ -74,7 +74,7 @@ def _check_sums(sums: np.ndarray, operand: Operand, role: str, what: str, tolera
         row = int(np.argmax(off))
         raise DataError(
             operand.where(row),
-            f"{what} sums to {sums[row]!r}, not 1 (tolerance {tolerance:g})",
+            f"{what} sums to {float(sums[row])!r}, not 1 (tolerance {tolerance:g})",
             hint,
         )
 

@@ -1,0 +1,69 @@
+"""The installed ``divcli`` as a shell script runs it: in a subprocess, through pipes."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+DIVCLI = BIN / "divcli"
+
+pytestmark = pytest.mark.skipif(not DIVCLI.exists(), reason="divcli is not installed next to this Python")
+
+
+def sh(command: str, **kwargs) -> subprocess.CompletedProcess:
+    env = dict(os.environ, PATH=f"{BIN}{os.pathsep}{os.environ['PATH']}")
+    env.pop("FORCE_COLOR", None)
+    return subprocess.run(["bash", "-c", command], cwd=ROOT, env=env, capture_output=True, text=True,
+                          timeout=120, **kwargs)
+
+
+def test_installed_script_and_module_agree():
+    script = sh('divcli kl "9/25,12/25,4/25" "1/3,1/3,1/3" -q')
+    module = sh(f'"{sys.executable}" -m divcli kl "9/25,12/25,4/25" "1/3,1/3,1/3" -q')
+    assert script.returncode == module.returncode == 0
+    assert script.stdout == module.stdout and script.stdout.startswith("0.0852996")
+
+
+def test_pipe_in_and_out():
+    result = sh("cat samples/teacher.csv | divcli kl - samples/student.csv --p-as logits --q-as logits -T 2 -f json")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["n_rows"] == 8
+
+
+def test_a_pipe_closed_early_ends_quietly(tmp_path):
+    rows = "\n".join("0.1,0.2,0.3,0.4" for _ in range(200_000))
+    (tmp_path / "p.csv").write_text(rows + "\n")
+    result = sh(f"divcli kl {tmp_path}/p.csv '0.25,0.25,0.25,0.25' --reduction none -q | head -1")
+    assert result.returncode == 0
+    assert result.stdout.count("\n") == 1
+    assert result.stderr == ""
+
+
+def test_errors_go_to_stderr_with_no_traceback():
+    result = sh("divcli kl '0.5,0.6' '0.5,0.5'")
+    assert result.returncode == 1 and result.stdout == ""
+    assert "sums to" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_usage_error_exit_code():
+    result = sh("divcli kl - - < /dev/null")
+    assert result.returncode == 2 and "one operand" in result.stderr
+
+
+def test_no_colour_codes_in_a_pipe():
+    result = sh('divcli kl "9/25,12/25,4/25" "1/3,1/3,1/3" | cat')
+    assert result.returncode == 0 and "\x1b[" not in result.stdout and "D(P‖Q)" in result.stdout
+
+
+def test_shell_completion_as_documented():
+    script = sh("_DIVCLI_COMPLETE=bash_source divcli")
+    assert script.returncode == 0 and "complete" in script.stdout
+    words = sh("COMP_WORDS='divcli k' COMP_CWORD=1 _DIVCLI_COMPLETE=bash_complete divcli")
+    assert "kl" in words.stdout
