@@ -291,7 +291,8 @@ def render_table(report: Report, console) -> None:
     console.print(heading)
     sides = [report.p] + ([report.q] if report.q else [])
     for side in sides:
-        console.print(Text(f"  {side.label}: {side.source} read as {side.kind.value}, {side.rows} row{'s' if side.rows != 1 else ''}"))
+        label = side.label if report.q else "P"
+        console.print(Text(f"  {label}: {side.source} read as {side.kind.value}, {side.rows} row{'s' if side.rows != 1 else ''}"))
     extras = []
     if report.temperature != 1.0:
         extras.append(f"temperature {report.temperature:g} on logits")
