@@ -16,6 +16,10 @@ from .numerics import Reduction
 from .report import Command, LogBase, Report, ce_report, entropy_report, kl_report
 
 
+#: With labels and no Q, the class count is the largest label + 1: bounded, as one-hot rows are built.
+MAX_LABEL_CLASSES = 100_000
+
+
 @dataclass(frozen=True)
 class Options:
     """Everything besides the operands that decides the numbers."""
@@ -34,7 +38,12 @@ def _class_count(p: Operand, q: Operand | None, p_kind: Kind) -> int:
         if q is not None:
             return q.shape[1]
         labels = label_vector(p)
-        return int(labels.max()) + 1 if labels.size and labels.max() >= 0 else 1
+        count = int(labels.max()) + 1 if labels.max() >= 0 else 1
+        if count > MAX_LABEL_CLASSES:
+            raise DataError(p.where(), f"label {int(labels.max())} implies {count} classes, more than "
+                            f"{MAX_LABEL_CLASSES} for the entropy of labels (which is 0 for a one-hot row)",
+                            "labels are class indices 0 … C-1")
+        return count
     if q is not None and p.shape[1] != q.shape[1]:
         raise DataError(
             "",

@@ -92,12 +92,17 @@ def _probs(operand: Operand, role: str, conversion: Conversion) -> tuple[np.ndar
         row, col = _first(negative)
         raise DataError(operand.where(row, col), f"negative probability {show_value(operand.text(row, col))}",
                         f"pass {flag} logits or {flag} log-probs if these are scores")
-    sums = values.sum(axis=1)
+    with np.errstate(over="ignore"):
+        sums = values.sum(axis=1)
     if conversion.normalize:
         zero = sums == 0
         if np.any(zero):
             row = int(np.argmax(zero))
             raise DataError(operand.where(row), "every value in this row is 0: it cannot be normalized")
+        if np.any(np.isinf(sums)):
+            row = int(np.argmax(np.isinf(sums)))
+            raise DataError(operand.where(row), "this row's sum overflows float64: it cannot be normalized",
+                            "scale the counts down")
         values = values / sums[:, None]
     else:
         _check_sums(sums, operand, role, "this row", conversion.tolerance,
@@ -122,7 +127,15 @@ def _finite_or_masked(operand: Operand, role: str, what: str):
 
 def _logits(operand: Operand, role: str, conversion: Conversion) -> tuple[np.ndarray, np.ndarray]:
     _finite_or_masked(operand, role, "logit")
-    log_p = log_softmax(operand.values / conversion.temperature, axis=1)
+    with np.errstate(over="ignore"):
+        scaled = operand.values / conversion.temperature
+    overflow = np.isinf(scaled) & np.isfinite(operand.values)
+    if np.any(overflow):
+        row, col = _first(overflow)
+        raise DataError(operand.where(row, col),
+                        f"logit {show_value(operand.text(row, col))} ÷ temperature {conversion.temperature:g} "
+                        "overflows float64", "use a larger --temperature")
+    log_p = log_softmax(scaled, axis=1)
     return np.exp(log_p), log_p
 
 
@@ -132,7 +145,9 @@ def _log_probs(operand: Operand, role: str, conversion: Conversion) -> tuple[np.
     if conversion.normalize:
         log_p = log_p - logsumexp(log_p, axis=1)[:, None]
     else:
-        _check_sums(np.exp(logsumexp(log_p, axis=1)), operand, role, "exp of this row", conversion.tolerance,
+        with np.errstate(over="ignore"):
+            sums = np.exp(logsumexp(log_p, axis=1))
+        _check_sums(sums, operand, role, "exp of this row", conversion.tolerance,
                     f"pass {_as_flag(role)} logits for unnormalised scores, or --normalize")
     return np.exp(log_p), log_p
 
@@ -144,7 +159,7 @@ def label_vector(operand: Operand) -> np.ndarray:
         raise DataError(operand.where(), f"labels are one class index per row, but this has {rows} rows × {cols} columns",
                         "give one column (or one row) of integers, or --p-as probs for one-hot rows")
     values = operand.values.ravel()
-    integral = np.isfinite(values) & (values == np.round(values))
+    integral = np.isfinite(values) & (values == np.round(values)) & (np.abs(values) <= 2.0**53)
     if not np.all(integral):
         index = int(np.argmin(integral))
         row, col = (0, index) if rows == 1 else (index, 0)
