@@ -184,7 +184,8 @@ def _run(command: str, p_spec: str, q_spec: str | None, params: dict, *, ignore_
         label_smoothing=label_smoothing,
     )
     report = compute(Command(command), p, q, options, weight)
-    for warning in report.warnings:
+    operand_warnings = [w for operand in (p, q) if operand is not None for w in operand.warnings]
+    for warning in operand_warnings + report.warnings:
         click.echo(f"warning: {warning}", err=True)
     _write(report, "quiet" if params["quiet"] else params["fmt"], params["output"])
 
@@ -216,9 +217,20 @@ def _render(report, fmt: str, stream, is_terminal: bool) -> None:
         return
     from rich.console import Console
 
-    width = None if is_terminal else int(os.environ.get("COLUMNS", "0") or 0) or 200
+    # Not a terminal: never crop or wrap (COLUMNS decides when set), and colour only with FORCE_COLOR
+    # (Rich itself honours NO_COLOR and FORCE_COLOR).
+    width = None if is_terminal else _columns() or 10_000
+    forced = bool(os.environ.get("FORCE_COLOR")) and not os.environ.get("NO_COLOR") and stream is sys.stdout
+    colour = is_terminal or forced
     render_table(report, Console(file=stream, width=width, highlight=False,
-                                 color_system="auto" if is_terminal else None))
+                                 color_system="auto" if colour else None))
+
+
+def _columns() -> int | None:
+    try:
+        return int(os.environ.get("COLUMNS", "")) or None
+    except ValueError:
+        return None
 
 
 @cli.command(cls=OperandCommand)

@@ -18,6 +18,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 import os
 import re
 from dataclasses import dataclass, field
@@ -60,6 +61,7 @@ class Operand:
     is_literal: bool = False
     is_transposed: bool = False
     row_names: list[str] | None = field(default=None)
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -101,6 +103,7 @@ class Operand:
             is_literal=self.is_literal,
             is_transposed=not self.is_transposed,
             row_names=self.classes,
+            warnings=self.warnings,
         )
 
 
@@ -121,12 +124,36 @@ def parse_number(text: str) -> float:
         numerator, denominator = (Fraction(part) for part in fraction.groups())
         if denominator == 0:
             raise ValueError(f"division by zero in {show_value(text)}")
-        return float(numerator / denominator)
+        try:
+            return float(numerator / denominator)  # correctly rounded: 1/3 as the nearest float64
+        except OverflowError:
+            return math.inf if (numerator < 0) == (denominator < 0) else -math.inf
     if _NAN.fullmatch(text):
         raise ValueError("nan is not a value")
     if not text:
         raise ValueError("empty cell")
     raise ValueError(f"not a number: {show_value(text)}")
+
+
+def range_warning(text: str, value: float) -> str | None:
+    """A warning when the float64 of ``text`` is not what it says: under- or overflow."""
+    if value == 0 and re.search(r"[1-9]", text.split("e")[0].split("E")[0]):
+        return f"{show_value(text)} underflows float64 to 0"
+    if math.isinf(value) and "inf" not in text.lower():
+        return f"{show_value(text)} overflows float64 to {value}"
+    return None
+
+
+def _with_range_warnings(operand: Operand) -> Operand:
+    """Note every cell whose float64 is 0 or infinite though its text is not (the first three)."""
+    suspects = np.argwhere((operand.values == 0) | np.isinf(operand.values))
+    found = []
+    for row, col in suspects:
+        warning = range_warning(operand.cells[row][col], float(operand.values[row, col]))
+        if warning:
+            found.append(f"{operand.where(int(row), int(col))}: {warning}")
+    operand.warnings.extend(found[:3] + ([f"… and {len(found) - 3} more"] if len(found) > 3 else []))
+    return operand
 
 
 def _looks_numeric(text: str) -> bool:
@@ -223,7 +250,7 @@ def read_delimited(text: str, name: str, delimiter: str | None) -> Operand:
     if not rows:
         what = "the file has a header but no rows" if classes else "no numbers found"
         raise DataError(name, what if name != STDIN_NAME else what.replace("file", "input"))
-    return Operand(np.array(rows, dtype=np.float64), name, classes, lines, cells)
+    return _with_range_warnings(Operand(np.array(rows, dtype=np.float64), name, classes, lines, cells))
 
 
 # --------------------------------------------------------------------------------------------
@@ -255,9 +282,16 @@ def _json_row(item, where_row, where_item) -> tuple[list[float], list[str] | Non
     raise DataError(where_row, f"a row must be a list of numbers or an object, not {json.dumps(item)[:40]}")
 
 
-def _load_json(text: str, where) -> object:
+def _load_json(text: str, where, warnings: list[str] | None = None) -> object:
+    def parse_float(number: str) -> float:
+        value = float(number)
+        warning = range_warning(number, value) if (value == 0 or math.isinf(value)) else None
+        if warning and warnings is not None:
+            warnings.append(f"{where(None, None)}: {warning}")
+        return value
+
     try:
-        return json.loads(text, parse_constant=_reject_constant)
+        return json.loads(text, parse_constant=_reject_constant, parse_float=parse_float)
     except json.JSONDecodeError as error:
         raise DataError(where(error.lineno, error.colno), f"invalid JSON: {error.msg}") from None
     except ValueError as error:  # NaN / Infinity from parse_constant
@@ -266,12 +300,12 @@ def _load_json(text: str, where) -> object:
         raise DataError(where(None, None), "JSON nested too deeply") from None
 
 
-def _rows_to_operand(parsed_rows, name, lines) -> Operand:
+def _rows_to_operand(parsed_rows, name, lines, where=None) -> Operand:
     """Check that JSON rows agree in length and class names, then stack them."""
     rows: list[list[float]] = []
     classes: list[str] | None = None
     for index, (values, keys) in enumerate(parsed_rows):
-        here = f"{name}:{lines[index]}" if lines else f"{name}: row {index + 1}"
+        here = f"{name}:{lines[index]}" if lines else where(index)
         if index == 0:
             classes = keys
         elif (keys is None) != (classes is None):
@@ -289,39 +323,97 @@ def _rows_to_operand(parsed_rows, name, lines) -> Operand:
     return Operand(np.array(rows, dtype=np.float64), name, classes, lines or None)
 
 
+def json_position(text: str, path: tuple) -> tuple[int, int] | None:
+    """The (line, column) where the value at ``path`` starts in JSON ``text``, or None.
+
+    ``path`` holds list indices and object keys (``(2, 1)``: row 3, item 2). A flat scan with an
+    explicit stack, so any depth is fine; used only to locate an error.
+    """
+    stack: list[list] = []  # [is_object, index or key, state]
+    index = 0
+    while index < len(text):
+        char = text[index]
+        if char in " \t\r\n":
+            index += 1
+        elif char == ":":
+            stack[-1][2] = "value"
+            index += 1
+        elif char == ",":
+            if stack and stack[-1][0]:
+                stack[-1][2] = "key"
+            elif stack:
+                stack[-1][1] += 1
+            index += 1
+        elif char in "]}":
+            if stack:
+                stack.pop()
+            index += 1
+        else:
+            end = index + 1
+            if char == '"':
+                while end < len(text) and text[end] != '"':
+                    end += 2 if text[end] == "\\" else 1
+                end += 1
+                if stack and stack[-1][0] and stack[-1][2] == "key":
+                    try:
+                        stack[-1][1] = json.loads(text[index:end])
+                    except ValueError:
+                        return None
+                    index = end
+                    continue
+            if tuple(entry[1] for entry in stack) == path:
+                line = text.count("\n", 0, index) + 1
+                return line, index - (text.rfind("\n", 0, index) + 1) + 1
+            if char in "[{":
+                stack.append([char == "{", 0 if char == "[" else None, "key" if char == "{" else "value"])
+                index = end
+                continue
+            while end < len(text) and text[end] not in ",]} \t\r\n":
+                end += 1
+            index = end
+    return None
+
+
 def read_json(text: str, name: str) -> Operand:
     """A list of numbers (one row), a list of lists, an object, or a list of objects."""
-    data = _load_json(text, lambda line, col: f"{name}:{line}:{col}" if line else name)
+    warnings: list[str] = []
+    data = _load_json(text, lambda line, col: f"{name}:{line}:{col}" if line else name, warnings)
 
-    def item_where(row):
-        return lambda key: f"{name}: row {row + 1}, item {key + 1 if isinstance(key, int) else repr(key)}"
+    def where(*path) -> str:
+        found = json_position(text, path)
+        if found:
+            return f"{name}:{found[0]}:{found[1]}"
+        return f"{name}: " + ", ".join(f"{'row' if i == 0 and len(path) > 1 else 'item'} "
+                                       f"{p + 1 if isinstance(p, int) else repr(p)}" for i, p in enumerate(path))
 
     if isinstance(data, dict) or (isinstance(data, list) and data and not isinstance(data[0], (list, dict))):
-        return _rows_to_operand([_json_row(data, name, item_where(0))], name, None)
-    if not isinstance(data, list):
+        rows = [_json_row(data, name, lambda key: where(key))]
+    elif not isinstance(data, list):
         raise DataError(name, f"expected a list or an object, not {json.dumps(data)[:40]}")
-    if not data:
+    elif not data:
         raise DataError(name, "no numbers found (an empty list)")
-    parsed = [_json_row(item, f"{name}: row {i + 1}", item_where(i)) for i, item in enumerate(data)]
-    for i, (values, _) in enumerate(parsed):
-        if isinstance(data[i], list) and any(isinstance(v, list) for v in data[i]):
-            raise DataError(f"{name}: row {i + 1}", "nested too deeply", "rows are lists of numbers")
-    return _rows_to_operand(parsed, name, None)
+    else:
+        rows = [_json_row(item, where(i), lambda key, i=i: where(i, key)) for i, item in enumerate(data)]
+    operand = _rows_to_operand(rows, name, None, where)
+    operand.warnings.extend(warnings[:3])
+    return operand
 
 
 def read_json_lines(text: str, name: str) -> Operand:
     """One JSON row (a list of numbers or an object) per non-blank line."""
-    parsed, lines = [], []
+    parsed, lines, warnings = [], [], []
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
-        item = _load_json(line, lambda _l, col, n=number: f"{name}:{n}:{col}" if col else f"{name}:{n}")
+        item = _load_json(line, lambda _l, col, n=number: f"{name}:{n}:{col}" if col else f"{name}:{n}", warnings)
         parsed.append(_json_row(item, f"{name}:{number}",
                                 lambda key, n=number: f"{name}:{n}: item {key + 1 if isinstance(key, int) else repr(key)}"))
         lines.append(number)
     if not parsed:
         raise DataError(name, "no numbers found")
-    return _rows_to_operand(parsed, name, lines)
+    operand = _rows_to_operand(parsed, name, lines)
+    operand.warnings.extend(warnings[:3])
+    return operand
 
 
 # --------------------------------------------------------------------------------------------
@@ -403,7 +495,7 @@ def parse_literal(spec: str) -> Operand:
                             "every row needs one value per class")
         rows.append(values)
         cells.append(items)
-    return Operand(np.array(rows, dtype=np.float64), name, cells=cells, is_literal=True)
+    return _with_range_warnings(Operand(np.array(rows, dtype=np.float64), name, cells=cells, is_literal=True))
 
 
 def looks_like_literal(spec: str) -> bool:

@@ -16,6 +16,8 @@ CRASHES = {
     "log-probs-exp-overflow": b"\x02\x02\n1111\n1\n11055555\n",
     # entropy of label 222224444 built a one-hot row of 222 million classes (out of memory)
     "labels-huge-class-count": b"d/222224444",
+    # the fraction 3E336/3 overflowed float64 inside Fraction → float (an OverflowError traceback)
+    "fraction-overflow": b"\xde\x8c3E336/3\n\"",
     # a label of 70 digits overflowed the cast to int64 (a RuntimeWarning, and a wrong label)
     "labels-beyond-int64": b"%\xdb\n" + b"6" * 70 + b"\n\n ",
 }

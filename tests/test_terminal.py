@@ -1,0 +1,96 @@
+"""Pipes and terminals: colour only where asked, warnings that never change the exit code, a
+terminal on standard input, and the overflow guards."""
+
+from __future__ import annotations
+
+import os
+import pty
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import write_rows
+
+BIN = Path(sys.executable).parent
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.mark.parametrize("env, coloured", [
+    ({}, False),
+    ({"FORCE_COLOR": "1"}, True),
+    ({"NO_COLOR": "1", "FORCE_COLOR": "1"}, False),
+])
+def test_colour_in_a_pipe_only_when_forced(run, env, coloured):
+    result = run("entropy", "0.5,0.5", env={"FORCE_COLOR": None, "NO_COLOR": None, **env})
+    assert result.exit_code == 0
+    assert ("\x1b[" in result.stdout) is coloured
+
+
+def test_output_file_never_has_colour(run, tmp_path):
+    out = tmp_path / "table.txt"
+    assert run("entropy", "0.5,0.5", "-o", out, env={"FORCE_COLOR": "1"}).exit_code == 0
+    assert "\x1b[" not in out.read_text() and "H(P)" in out.read_text()
+
+
+def test_a_wide_table_is_not_cropped_in_a_pipe(run, tmp_path):
+    name = "a-very-long-class-name-" * 8
+    p = write_rows(tmp_path / "p.csv", [[0.5, 0.5]], header=[name, "b"])
+    result = run("entropy", p, env={"COLUMNS": None})
+    assert name in result.stdout and "…" not in result.stdout
+
+
+@pytest.mark.parametrize("operand, where", [
+    ("0.5,0.5,1e-400", "literal '0.5,0.5,1e-400': row 1, item 3"),
+    ("[0.5, 0.5, 1e-400]", "literal '[0.5, 0.5, 1e-400]'"),
+])
+def test_underflow_is_a_warning_not_an_error(run, operand, where):
+    result = run("entropy", operand, "-q")
+    assert result.exit_code == 0 and result.stdout == "0.6931471805599453\n"
+    assert where in result.stderr and "'1e-400' underflows float64 to 0" in result.stderr
+
+
+def test_underflow_in_a_file_names_line_and_column(run, tmp_path):
+    p = tmp_path / "p.csv"
+    p.write_text("a,b,c\n0.5,0.5,0\n0.5,0.5,1e-999\n")
+    result = run("entropy", str(p), "-q")
+    assert result.exit_code == 0 and f"{p}:3:3: '1e-999' underflows" in result.stderr
+    assert "2:3" not in result.stderr  # a written 0 is no warning
+
+
+def test_overflow_to_minus_inf_in_log_probs_is_named(run):
+    result = run("entropy", "0,-1e400", "--p-as", "log-probs", "-q")
+    assert result.exit_code == 0 and "'-1e400' overflows float64 to -inf" in result.stderr
+
+
+def test_logits_divided_by_a_tiny_temperature_overflow_with_a_message(run):
+    result = run("kl", "1e300,0", "0,0", "--p-as", "logits", "--q-as", "logits", "-T", "1e-10")
+    assert result.exit_code == 1 and result.stdout == ""
+    assert "row 1, item 1" in result.stderr and "overflows" in result.stderr and "--temperature" in result.stderr
+
+
+def test_normalizing_a_row_whose_sum_overflows(run):
+    result = run("entropy", "1e308,1e308", "--normalize")
+    assert result.exit_code == 1 and "overflows" in result.stderr and result.stdout == ""
+
+
+def test_json_errors_name_line_and_column(run, tmp_path):
+    p = tmp_path / "p.json"
+    p.write_text('[\n  [0.5, 0.5],\n  [0.25, "0.75"]\n]\n')
+    result = run("entropy", str(p))
+    assert result.exit_code == 1 and f"{p}:3:10: not a number: \"0.75\"" in result.stderr
+
+
+@pytest.mark.skipif(not (BIN / "divcli").exists(), reason="divcli is not installed next to this Python")
+def test_a_terminal_on_standard_input_is_refused_not_waited_on():
+    """``divcli entropy -`` typed at a prompt, with nothing piped in, says so instead of hanging."""
+    parent, child = pty.openpty()
+    try:
+        result = subprocess.run([str(BIN / "divcli"), "entropy", "-"], stdin=child, capture_output=True,
+                                text=True, timeout=60, cwd=ROOT)
+    finally:
+        os.close(parent)
+        os.close(child)
+    assert result.returncode == 1 and result.stdout == ""
+    assert "<stdin>" in result.stderr and "nothing is piped" in result.stderr
