@@ -247,16 +247,20 @@ def _breakdown(report: Report, row: int):
     header = TERM_HEADERS[cmd] if not (cmd is Command.CE and report.weighted) else "−w·p·log q"
     table = Table(title=f"row {escape(_row_name(report, row))}: {report.command.quantity} = {fmt(total)} {report.base.unit}",
                   title_justify="left", show_edge=False, show_footer=True)
+    columns = [(target, report.p_probs), ("q", report.q_probs)]
+    if cmd is not Command.CE:
+        columns.append(("log p", report.p_log))
+    if cmd is not Command.ENTROPY:
+        columns.append(("log q", report.q_log))
+    columns = [(title, values[row]) for title, values in columns if values is not None]
     table.add_column("class", footer="total")
-    table.add_column(target, justify="right", footer=fmt(report.p_probs[row].sum()))
-    if report.q_probs is not None:
-        table.add_column("q", justify="right", footer=fmt(report.q_probs[row].sum()))
+    for title, values in columns:
+        footer = fmt(values.sum()) if not title.startswith("log") else ""
+        table.add_column(title, justify="right", footer=footer)
     table.add_column(header, justify="right", footer=fmt(total))
     table.add_column("share", justify="right", footer=_share(total, total))
     for col, name in enumerate(report.classes):
-        cells = [name, fmt(report.p_probs[row, col])]
-        if report.q_probs is not None:
-            cells.append(fmt(report.q_probs[row, col]))
+        cells = [name] + [fmt(values[col]) for _, values in columns]
         term = float(report.terms[row, col])
         cells += [fmt(term), _share(term, total)]
         table.add_row(*map(Text, cells))

@@ -93,6 +93,8 @@ class Report:
     q: Side | None
     p_probs: np.ndarray
     q_probs: np.ndarray | None
+    p_log: np.ndarray
+    q_log: np.ndarray | None
     terms: np.ndarray
     entropy_p: np.ndarray
     cross_entropy: np.ndarray | None = None
@@ -159,6 +161,7 @@ def entropy_report(p: Distribution, reduction: Reduction, base: LogBase,
     return Report(
         command=Command.ENTROPY, reduction=reduction, base=base, value=reduce(rows, reduction),
         reductions=reductions, classes=classes, p=_side(p), q=None, p_probs=p.p, q_probs=None,
+        p_log=p.log_p, q_log=None,
         terms=terms, entropy_p=rows, row_names=row_names, labels=p.labels,
     )
 
@@ -183,6 +186,7 @@ def kl_report(p: Distribution, q: Distribution, reduction: Reduction, base: LogB
     return Report(
         command=Command.KL, reduction=reduction, base=base, value=reduce(terms, reduction),
         reductions=reductions, classes=classes, p=_side(p), q=_side(q), p_probs=pp, q_probs=qq,
+        p_log=log_pp, q_log=log_qq,
         terms=terms, entropy_p=entropy, cross_entropy=cross, kl=kl, check=_check(cross, entropy, kl),
         row_names=row_names, labels=_broadcast_labels(p, terms.shape[0]), temperature=temperature,
         warnings=_infinite_warnings(terms, "D(P‖Q)", pp, q, classes, row_names),
@@ -228,7 +232,8 @@ def ce_report(p: Distribution, q: Distribution, reduction: Reduction, base: LogB
     value = rows if reduction is Reduction.NONE else reductions[reduction.value]
     return Report(
         command=Command.CE, reduction=reduction, base=base, value=value, reductions=reductions,
-        classes=classes, p=_side(p), q=_side(q), p_probs=target, q_probs=qq, terms=terms,
+        classes=classes, p=_side(p), q=_side(q), p_probs=target, q_probs=qq,
+        p_log=log_target, q_log=log_qq, terms=terms,
         entropy_p=entropy, cross_entropy=rows, kl=kl, check=check, row_names=row_names, labels=labels,
         active=active, weighted=weight is not None, label_smoothing=label_smoothing, temperature=temperature,
         warnings=_infinite_warnings(terms, "H(P,Q)", target, q, classes, row_names),

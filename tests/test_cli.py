@@ -283,3 +283,37 @@ def test_help_examples_work(run, command, monkeypatch):
         result = run(*args)
         assert result.exit_code == 0, (example, result.stderr)
         assert result.stdout
+
+
+def _breakdown_rows(table: str) -> list[list[str]]:
+    """The class rows of every per-class breakdown in a table: their cells, stripped."""
+    rows, inside = [], False
+    for line in table.splitlines():
+        if line.lstrip().startswith("class ┃"):
+            inside = True
+        elif line.lstrip().startswith("─"):
+            inside = False
+        elif inside and "│" in line:
+            rows.append([cell.strip() for cell in line.split("│")])
+    return rows
+
+
+def test_seed_log_softmax_and_softmax_values_are_in_the_tables(run):
+    """In[44], In[59], In[79], In[80] of the notebook: log_softmax and softmax, to its 4 decimals."""
+    table = run("ce", S["labels"], S["logits"], "--p-as", "labels", "--q-as", "logits",
+                env={"COLUMNS": "120"}).stdout
+    log_q = [[float(cells[3]) for cells in _breakdown_rows(table)[i * 5:(i + 1) * 5]] for i in range(3)]
+    # the notebook's logits were float32 shown to 4 decimals, so its log_softmax agrees to ±1e-4
+    np.testing.assert_allclose(log_q, [[-1.3284, -2.1583, -1.3804, -1.2631, -2.4612],
+                                       [-1.8530, -2.7181, -1.0920, -1.1668, -2.0378],
+                                       [-3.6826, -1.1819, -0.9225, -1.9895, -2.0108]], atol=1.5e-4)
+    table = run("kl", S["target_logits"], S["input_logits"], "--p-as", "logits", "--q-as", "logits",
+                env={"COLUMNS": "120"}).stdout
+    rows = _breakdown_rows(table)
+    columns = {name: [round(float(cells[i]), 4) for cells in rows] for i, name in enumerate(
+        ["class", "p", "q", "log p", "log q", "term"]) if name != "class"}
+    assert columns["q"] == [0.2182, 0.2946, 0.1617, 0.3255]          # softmax(input)
+    assert columns["log q"] == [-1.5222, -1.2222, -1.8222, -1.1222]  # log_softmax(input)
+    assert columns["p"] == [0.1375, 0.3060, 0.2505, 0.3060]          # softmax(target)
+    assert columns["log p"] == [-1.9842, -1.1842, -1.3842, -1.1842]
+    assert columns["term"] == [-0.0635, 0.0116, 0.1097, -0.0190]
