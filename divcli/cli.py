@@ -17,6 +17,7 @@ import click
 KINDS = ("probs", "logits", "log-probs", "labels")
 REDUCTIONS = ("none", "sum", "mean", "batchmean")
 FORMATS = ("table", "csv", "json")
+DELIMITERS = {",": ",", ";": ";", "tab": "\t", "|": "|", "space": " "}
 NEGATIVE_LITERAL = re.compile(r"-(?:\d|\.\d|inf)", re.IGNORECASE)
 
 
@@ -88,6 +89,9 @@ def _shared_options(command):
                      help="table for people; csv or json for programs."),
         click.option("-q", "--quiet", is_flag=True,
                      help="Print only the reduced value (one line per row for --reduction none)."),
+        click.option("--delimiter", type=click.Choice(list(DELIMITERS)),
+                     help="The delimiter of text files and standard input: , ; tab | space "
+                          "(default: by extension, sniffed for .txt and -)."),
         click.option("--columns", is_flag=True, help="Take each column as a distribution instead of each row."),
         click.option("--tolerance", type=click.FloatRange(min=0), default=1e-6, show_default=True,
                      help="How far a row of probabilities may sum from 1."),
@@ -164,12 +168,13 @@ def _run(command: str, p_spec: str, q_spec: str | None, params: dict, *, ignore_
     from .report import Command, LogBase
 
     stdin = sys.stdin.buffer
-    p = read_operand(p_spec, stdin)
-    q = read_operand(q_spec, stdin) if q_spec is not None else None
+    delimiter = DELIMITERS.get(params["delimiter"])
+    p = read_operand(p_spec, stdin, delimiter)
+    q = read_operand(q_spec, stdin, delimiter) if q_spec is not None else None
     if params["columns"]:
         p = p.transposed()
         q = q.transposed() if q is not None else None
-    weight = weight_vector(read_operand(weight_spec, stdin)) if weight_spec is not None else None
+    weight = weight_vector(read_operand(weight_spec, stdin, delimiter)) if weight_spec is not None else None
     options = Options(
         p_kind=Kind(params["p_as"]),
         q_kind=Kind(params.get("q_as") or "probs"),

@@ -168,11 +168,13 @@ def _looks_numeric(text: str) -> bool:
                 or _DECIMAL_COMMA.fullmatch(text))
 
 
-def _cell_error(where: str, text: str, reason: str, delimiter: str | None) -> DataError:
+def _cell_error(where: str, text: str, reason: str, delimiter: str, line: str = "") -> DataError:
+    """A bad cell; ``line`` is its whole row, to recognise decimal commas split by a ``,`` delimiter."""
     hints = []
     if delimiter == "," and (";" in text or "\t" in text):
-        hints.append("this .csv looks semicolon- or tab-separated: name it .txt (or .tsv) so divcli sniffs the delimiter")
-    if _DECIMAL_COMMA.search(text) or (delimiter == "," and ";" in text):
+        hints.append(f"the file looks {'semicolon' if ';' in text else 'tab'}-separated: "
+                     f"pass --delimiter {repr(';') if ';' in text else 'tab'}")
+    if _DECIMAL_COMMA.search(line or text):
         hints.append("divcli reads '.' as the decimal point: write 0.36, not 0,36")
     return DataError(where, reason, "; ".join(hints) or None)
 
@@ -181,21 +183,24 @@ def _cell_error(where: str, text: str, reason: str, delimiter: str | None) -> Da
 # delimited text
 
 
-def sniff_delimiter(text: str) -> str | None:
+WHITESPACE = " "  # as a delimiter: runs of spaces and tabs
+
+
+def sniff_delimiter(text: str) -> str:
     """The delimiter of a delimited text: tab, ``;`` or ``,`` on its first non-blank line, else
-    whitespace (``None``), as ``numpy.savetxt`` writes."""
+    runs of whitespace (:data:`WHITESPACE`), as ``numpy.savetxt`` writes."""
     for line in text.splitlines():
         if line.strip():
             for delimiter in ("\t", ";", ","):
                 if delimiter in line:
                     return delimiter
-            return None
-    return None
+            break
+    return WHITESPACE
 
 
-def _split_records(text: str, name: str, delimiter: str | None):
+def _split_records(text: str, name: str, delimiter: str):
     """Yield ``(physical line, cells)`` for every record, cells stripped."""
-    if delimiter is None:
+    if delimiter == WHITESPACE:
         for number, line in enumerate(text.splitlines(), start=1):
             yield number, line.split()
         return
@@ -209,7 +214,7 @@ def _split_records(text: str, name: str, delimiter: str | None):
         raise DataError(f"{name}:{reader.line_num}", f"malformed quoting ({error})") from None
 
 
-def read_delimited(text: str, name: str, delimiter: str | None) -> Operand:
+def read_delimited(text: str, name: str, delimiter: str) -> Operand:
     """Parse delimited text: a header row when its first non-blank row holds a non-number."""
     classes: list[str] | None = None
     header_line = 0
@@ -243,7 +248,8 @@ def read_delimited(text: str, name: str, delimiter: str | None) -> Operand:
             try:
                 values.append(parse_number(cell))
             except ValueError as error:
-                raise _cell_error(f"{name}:{line}:{col + 1}", cell, str(error), delimiter) from None
+                raise _cell_error(f"{name}:{line}:{col + 1}", cell, str(error), delimiter,
+                                  ",".join(record)) from None
         rows.append(values)
         cells.append(record)
         lines.append(line)
@@ -432,12 +438,17 @@ def decode(data: bytes, name: str) -> str:
                         "save the file as UTF-8") from None
 
 
-def parse_text(text: str, name: str, extension: str = "") -> Operand:
-    """Parse text by its extension, sniffing the format when the extension does not say."""
+def parse_text(text: str, name: str, extension: str = "", delimiter: str | None = None) -> Operand:
+    """Parse text by its extension, sniffing the format when the extension does not say.
+
+    ``delimiter`` (``--delimiter``) overrides the extension's and the sniffed one for delimited text.
+    """
     if extension in JSON_EXTENSIONS:
         return read_json(text, name)
     if extension in JSON_LINES_EXTENSIONS:
         return read_json_lines(text, name)
+    if delimiter is not None and not (extension == "" and text.lstrip()[:1] in ("[", "{")):
+        return read_delimited(text, name, delimiter)
     if extension in (".csv", ".tsv"):
         return read_delimited(text, name, DELIMITED_EXTENSIONS[extension])
     stripped = text.lstrip()
@@ -453,7 +464,7 @@ def parse_text(text: str, name: str, extension: str = "") -> Operand:
     return read_delimited(text, name, sniff_delimiter(text))
 
 
-def read_file(path: str) -> Operand:
+def read_file(path: str, delimiter: str | None = None) -> Operand:
     try:
         with open(path, "rb") as handle:
             data = handle.read()
@@ -461,14 +472,14 @@ def read_file(path: str) -> Operand:
         raise DataError(path, "is a directory", "give a file") from None
     except OSError as error:
         raise DataError(path, f"cannot read: {error.strerror}") from None
-    return parse_text(decode(data, path), path, os.path.splitext(path)[1].lower())
+    return parse_text(decode(data, path), path, os.path.splitext(path)[1].lower(), delimiter)
 
 
-def read_stdin(stream: BinaryIO) -> Operand:
+def read_stdin(stream: BinaryIO, delimiter: str | None = None) -> Operand:
     if hasattr(stream, "isatty") and stream.isatty():
         raise DataError(STDIN_NAME, "'-' reads standard input, but nothing is piped in",
                         "pipe data in (cat p.csv | divcli …) or give a file")
-    return parse_text(decode(stream.read(), STDIN_NAME), STDIN_NAME)
+    return parse_text(decode(stream.read(), STDIN_NAME), STDIN_NAME, "", delimiter)
 
 
 def parse_literal(spec: str) -> Operand:
@@ -503,12 +514,12 @@ def looks_like_literal(spec: str) -> bool:
     return bool(re.match(r"\s*(?:[+-]?(?:\d|\.\d|inf)|\[|\{)", spec, re.IGNORECASE))
 
 
-def read_operand(spec: str, stdin: BinaryIO) -> Operand:
-    """Read one operand: ``-``, an existing path, or a literal."""
+def read_operand(spec: str, stdin: BinaryIO, delimiter: str | None = None) -> Operand:
+    """Read one operand: ``-``, an existing path, or a literal (whose syntax is fixed)."""
     if spec == STDIN:
-        return read_stdin(stdin)
+        return read_stdin(stdin, delimiter)
     if os.path.exists(spec):
-        return read_file(spec)
+        return read_file(spec, delimiter)
     if os.path.splitext(spec)[1].lower() in KNOWN_EXTENSIONS:
         raise DataError(spec, "no existing file and no valid literal",
                         "check the path (a literal is numbers like \"0.2,0.8\")")

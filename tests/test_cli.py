@@ -317,3 +317,19 @@ def test_seed_log_softmax_and_softmax_values_are_in_the_tables(run):
     assert columns["p"] == [0.1375, 0.3060, 0.2505, 0.3060]          # softmax(target)
     assert columns["log p"] == [-1.9842, -1.1842, -1.3842, -1.1842]
     assert columns["term"] == [-0.0635, 0.0116, 0.1097, -0.0190]
+
+
+@pytest.mark.parametrize("text, delimiter", [("0.36;0.48;0.16\n", ";"), ("0.36\t0.48\t0.16\n", "tab"),
+                                             ("0.36|0.48|0.16\n", "|"), ("0.36  0.48 0.16\n", "space")])
+def test_delimiter_option_reads_what_the_extension_would_not(run, tmp_path, text, delimiter):
+    path = tmp_path / "p.csv"
+    path.write_text(text)
+    refused = run("kl", str(path), "1/3,1/3,1/3", "-q")
+    assert refused.exit_code == 1 and "--delimiter" in refused.stderr or delimiter in ("|", "space")
+    assert quiet(run, "kl", str(path), "1/3,1/3,1/3", "--delimiter", delimiter) == \
+        quiet(run, "kl", "0.36,0.48,0.16", "1/3,1/3,1/3")
+
+
+def test_delimiter_option_applies_to_stdin_but_not_to_literals(run):
+    assert quiet(run, "entropy", "-", "--delimiter", "|", input="0.5|0.5\n") == ["0.6931471805599453"]
+    assert quiet(run, "entropy", "0.5,0.5", "--delimiter", ";") == ["0.6931471805599453"]
