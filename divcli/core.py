@@ -32,6 +32,10 @@ class Options:
     label_smoothing: float = 0.0
 
 
+def _count(n: int, one: str, many: str) -> str:
+    return f"{n} {one if n == 1 else many}"
+
+
 def _class_count(p: Operand, q: Operand | None, p_kind: Kind) -> int:
     """C, checking that P and Q agree on it."""
     if p_kind is Kind.LABELS:
@@ -47,7 +51,7 @@ def _class_count(p: Operand, q: Operand | None, p_kind: Kind) -> int:
     if q is not None and p.shape[1] != q.shape[1]:
         raise DataError(
             "",
-            f"P has {p.shape[1]} classes ({p.name}) but Q has {q.shape[1]} ({q.name})",
+            f"P has {_count(p.shape[1], 'class', 'classes')} ({p.name}) but Q has {q.shape[1]} ({q.name})",
             "each row is one distribution over the same classes; for one distribution per column pass --columns",
         )
     return p.shape[1]
@@ -59,7 +63,7 @@ def _check_rows(p: Operand, q: Operand, p_kind: Kind) -> None:
     if p_rows != q_rows and 1 not in (p_rows, q_rows):
         raise DataError(
             "",
-            f"P has {p_rows} rows ({p.name}) but Q has {q_rows} ({q.name})",
+            f"P has {_count(p_rows, 'row', 'rows')} ({p.name}) but Q has {q_rows} ({q.name})",
             "give both the same number of rows, or one of them a single row to compare against every row",
         )
 

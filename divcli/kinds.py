@@ -105,9 +105,11 @@ def _probs(operand: Operand, role: str, conversion: Conversion) -> tuple[np.ndar
                             "scale the counts down")
         values = values / sums[:, None]
     else:
-        _check_sums(sums, operand, role, "this row", conversion.tolerance,
-                    f"pass --normalize to rescale counts or histograms, {flag} logits for scores, "
-                    "or a larger --tolerance for rounded numbers")
+        hint = (f"pass --normalize to rescale counts or histograms, {flag} logits for scores, "
+                "or a larger --tolerance for rounded numbers")
+        if values.shape[1] == 1 and values.shape[0] > 1:
+            hint = "each row is one distribution, and this one has a single column: pass --columns"
+        _check_sums(sums, operand, role, "this row", conversion.tolerance, hint)
     with np.errstate(divide="ignore"):
         return values, np.log(values)
 
