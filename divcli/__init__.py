@@ -9,12 +9,6 @@ The functions here give the same numbers as the command line::
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version
-
-try:
-    __version__ = version("divcli")
-except PackageNotFoundError:  # running from a source tree that was never installed
-    __version__ = "0+unknown"
 
 __all__ = ["kl_divergence", "cross_entropy", "entropy", "DataError", "__version__"]
 
@@ -86,6 +80,13 @@ def entropy(p, *, p_as="probs", reduction="mean", base="e", tolerance=1e-6, norm
 
 
 def __getattr__(name):
+    if name == "__version__":  # read lazily: importlib.metadata costs more than the rest of start-up
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            return version("divcli")
+        except PackageNotFoundError:  # a source tree that was never installed
+            return "0+unknown"
     if name == "DataError":
         from .errors import DataError
 

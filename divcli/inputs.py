@@ -62,6 +62,7 @@ class Operand:
     is_transposed: bool = False
     row_names: list[str] | None = field(default=None)
     warnings: list[str] = field(default_factory=list)
+    source: tuple[str, str] | None = None  # (text, delimiter) when cells were not kept: see text()
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -79,7 +80,7 @@ class Operand:
         orig_row, orig_col = self._original(row, col)
         if orig_row is None:
             return f"{self.name}: item {orig_col + 1}"
-        line = self.lines[orig_row] if self.lines else 0
+        line = int(self.lines[orig_row]) if self.lines is not None else 0
         if line:
             return f"{self.name}:{line}" + (f":{orig_col + 1}" if orig_col is not None else "")
         place = f"row {orig_row + 1}" + (f", item {orig_col + 1}" if orig_col is not None else "")
@@ -90,6 +91,11 @@ class Operand:
         orig_row, orig_col = self._original(row, col)
         if self.cells is not None:
             return self.cells[orig_row][orig_col]
+        if self.source is not None and self.lines is not None:
+            text, delimiter = self.source
+            cells = _split_line(_nth_line(text, int(self.lines[orig_row])), delimiter)
+            if orig_col < len(cells):
+                return cells[orig_col]
         return repr(float(self.values[row, col]))
 
     def transposed(self) -> "Operand":
@@ -104,6 +110,7 @@ class Operand:
             is_transposed=not self.is_transposed,
             row_names=self.classes,
             warnings=self.warnings,
+            source=self.source,
         )
 
 
@@ -214,8 +221,64 @@ def _split_records(text: str, name: str, delimiter: str):
         raise DataError(f"{name}:{reader.line_num}", f"malformed quoting ({error})") from None
 
 
+def _nth_line(text: str, number: int) -> str:
+    """Physical line ``number`` (1-based) of ``text``."""
+    start = 0
+    for _ in range(number - 1):
+        start = text.index("\n", start) + 1
+    end = text.find("\n", start)
+    return text[start:] if end < 0 else text[start:end]
+
+
+def _split_line(line: str, delimiter: str) -> list[str]:
+    return line.split() if delimiter == WHITESPACE else [cell.strip() for cell in line.split(delimiter)]
+
+
+#: Text this large goes to numpy's C parser first (plain numeric tables only).
+FAST_MIN_CHARS = 1 << 16
+_BIG_EXPONENT = re.compile(r"e[+-]?0*\d{3}")
+_BLANK_LINE = re.compile(r"\n[ \t\r]*\n")
+
+
+def _not_for_fast(text: str) -> bool:
+    """What numpy's parser would read differently from the careful reader: quotes, fractions, nan,
+    numbers that may under- or overflow, blank lines (they would shift line numbers)."""
+    if '"' in text or "/" in text or "0" * 300 in text or not text[:1].strip():
+        return True
+    lowered = text.lower()
+    return "nan" in lowered or bool(_BIG_EXPONENT.search(lowered)) or bool(_BLANK_LINE.search(text))
+
+
+def _read_fast(text: str, name: str, delimiter: str) -> Operand | None:
+    """numpy's C parser for a plain numeric table, or None to leave it to the careful reader.
+
+    The careful reader runs whenever this one declines or fails, so every error is still reported
+    with its line and column, and every value reads the same (a property the tests check).
+    """
+    if len(text) < FAST_MIN_CHARS or _not_for_fast(text):
+        return None
+    first_end = text.find("\n")
+    first = _split_line(text if first_end < 0 else text[:first_end], delimiter)
+    header = not any(_looks_numeric(cell) for cell in first)
+    body = text[first_end + 1:] if header else text
+    try:
+        values = np.loadtxt(io.StringIO(body), delimiter=None if delimiter == WHITESPACE else delimiter,
+                            dtype=np.float64, comments=None, ndmin=2, encoding=None)
+    except ValueError:
+        return None
+    if values.size == 0 or (header and (len(first) != values.shape[1] or len(set(first)) != len(first))):
+        return None
+    if "inf" not in text.lower() and np.isinf(values).any():
+        return None  # a long run of digits overflowed: the careful reader warns about it
+    lines = np.arange(values.shape[0]) + (2 if header else 1)
+    return Operand(values, name, first if header else None, lines, source=(text, delimiter))
+
+
 def read_delimited(text: str, name: str, delimiter: str) -> Operand:
     """Parse delimited text: a header row when its first non-blank row holds a non-number."""
+    fast = _read_fast(text, name, delimiter)
+    if fast is not None:
+        return fast
     classes: list[str] | None = None
     header_line = 0
     lines: list[int] = []

@@ -516,3 +516,42 @@ def test_a_single_column_where_rows_were_meant(run, tmp_path):
     assert_fails(run("kl", str(p), "1/3,1/3,1/3"), 1, "P has 1 class ", "--columns", hide=tmp_path)
     works = run("entropy", str(p), "--columns", "-q")
     assert works.exit_code == 0 and works.stdout == run("entropy", "0.36,0.48,0.16", "-q").stdout
+
+
+# --------------------------------------------------------------------------------------------
+# large files go through numpy's parser first; errors keep their line, column and text
+
+
+def _big_table(rows: int = 20_000) -> list[str]:
+    return ["0.25,0.25,0.5"] * rows
+
+
+@pytest.mark.parametrize("bad, words", [
+    ("0.25,abc,0.5", ("not a number", "'abc'")),
+    ("0.25,nan,0.5", ("nan is not a value",)),
+    ("0.25,1/0,0.5", ("division by zero",)),
+    ("0.25,,0.5", ("empty cell",)),
+])
+def test_an_error_deep_in_a_large_file_is_located(run, tmp_path, bad, words):
+    lines = _big_table()
+    lines[15_000] = bad
+    p = tmp_path / "p.csv"
+    p.write_text("a,b,c\n" + "\n".join(lines) + "\n")
+    assert_fails(run("entropy", str(p)), 1, *words, where=f"{p}:15002:2", hide=tmp_path)
+
+
+def test_a_bad_value_in_a_large_file_is_shown_as_written(run, tmp_path):
+    lines = _big_table()
+    lines[9_999] = "0.75,-0.250,0.5"
+    p = tmp_path / "p.csv"
+    p.write_text("\n".join(lines) + "\n")
+    assert_fails(run("entropy", str(p)), 1, "negative probability '-0.250'", where=f"{p}:10000:2", hide=tmp_path)
+
+
+def test_underflow_in_a_large_file_still_warns(run, tmp_path):
+    lines = _big_table()
+    lines[123] = "0.5,0.5,1e-400"
+    p = tmp_path / "p.csv"
+    p.write_text("\n".join(lines) + "\n")
+    result = run("entropy", str(p), "-q")
+    assert result.exit_code == 0 and f"{p}:124:3: '1e-400' underflows" in result.stderr
