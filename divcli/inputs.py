@@ -41,7 +41,7 @@ _DECIMAL_COMMA = re.compile(r"[+-]?\d+,\d+")
 DELIMITED_EXTENSIONS = {".csv": ",", ".tsv": "\t", ".txt": None}
 JSON_EXTENSIONS = {".json"}
 JSON_LINES_EXTENSIONS = {".jsonl", ".ndjson"}
-KNOWN_EXTENSIONS = {*DELIMITED_EXTENSIONS, *JSON_EXTENSIONS, *JSON_LINES_EXTENSIONS}
+KNOWN_EXTENSIONS = {*DELIMITED_EXTENSIONS, *JSON_EXTENSIONS, *JSON_LINES_EXTENSIONS, ".npy", ".npz"}
 
 
 @dataclass
@@ -577,10 +577,50 @@ def looks_like_literal(spec: str) -> bool:
     return bool(re.match(r"\s*(?:[+-]?(?:\d|\.\d|inf)|\[|\{)", spec, re.IGNORECASE))
 
 
+def _binary_array(array, name: str) -> Operand:
+    """A 1-D (one row) or 2-D numeric array from .npy/.npz, as float64."""
+    if array.dtype.kind not in "iuf":
+        raise DataError(name, f"holds {array.dtype} values, not real numbers", "save a float or integer array")
+    if array.ndim == 1:
+        array = array[None, :]
+    if array.ndim != 2 or array.size == 0:
+        raise DataError(name, f"has shape {array.shape}; divcli reads a 2-D array of rows (or one row)")
+    values = np.asarray(array, dtype=np.float64)
+    if np.isnan(values).any():
+        row, col = np.argwhere(np.isnan(values))[0]
+        raise DataError(f"{name}: row {row + 1}, item {col + 1}", "nan is not a value")
+    return Operand(values, name)
+
+
+def read_numpy(path: str, key: str | None = None) -> Operand:
+    """``.npy`` (memory-mapped) or ``.npz`` with ``file.npz:key`` (the key may be left out when the
+    archive holds one array). Pickled objects are never loaded."""
+    name = path if key is None else f"{path}:{key}"
+    try:
+        if path.lower().endswith(".npy"):
+            return _binary_array(np.load(path, mmap_mode="r", allow_pickle=False), name)
+        with np.load(path, allow_pickle=False) as archive:
+            keys = list(archive.keys())
+            if key is None and len(keys) == 1:
+                key, name = keys[0], f"{path}:{keys[0]}"
+            if key not in keys:
+                raise DataError(name, f"{'no array ' + repr(key) if key else 'more than one array'} in the archive",
+                                f"name one: {', '.join(f'{path}:{k}' for k in keys[:8])}")
+            return _binary_array(archive[key], name)
+    except (ValueError, OSError, EOFError) as error:
+        raise DataError(name, "not a .npy/.npz file that numpy can read without pickle",
+                        "save it with numpy.save or numpy.savez") from None
+
+
 def read_operand(spec: str, stdin: BinaryIO, delimiter: str | None = None) -> Operand:
     """Read one operand: ``-``, an existing path, or a literal (whose syntax is fixed)."""
     if spec == STDIN:
         return read_stdin(stdin, delimiter)
+    if spec.lower().endswith(".npy") and os.path.isfile(spec):
+        return read_numpy(spec)
+    npz, _, key = spec.rpartition(":") if ".npz:" in spec.lower() else (spec, "", "")
+    if npz.lower().endswith(".npz") and os.path.isfile(npz):
+        return read_numpy(npz, key or None)
     if os.path.exists(spec):
         return read_file(spec, delimiter)
     if os.path.splitext(spec)[1].lower() in KNOWN_EXTENSIONS:

@@ -333,3 +333,34 @@ def test_delimiter_option_reads_what_the_extension_would_not(run, tmp_path, text
 def test_delimiter_option_applies_to_stdin_but_not_to_literals(run):
     assert quiet(run, "entropy", "-", "--delimiter", "|", input="0.5|0.5\n") == ["0.6931471805599453"]
     assert quiet(run, "entropy", "0.5,0.5", "--delimiter", ";") == ["0.6931471805599453"]
+
+
+def test_npy_and_npz_operands(run, tmp_path):
+    p, q = np.array([[0.36, 0.48, 0.16], [0.2, 0.3, 0.5]]), np.array([1 / 3, 1 / 3, 1 / 3])
+    np.save(tmp_path / "p.npy", p)
+    np.save(tmp_path / "q32.npy", q.astype(np.float32))
+    np.savez(tmp_path / "pq.npz", p=p, q=q)
+    np.savez(tmp_path / "one.npz", only=p)
+    expected = quiet(run, "kl", "0.36,0.48,0.16;0.2,0.3,0.5", "1/3,1/3,1/3")
+    assert quiet(run, "kl", tmp_path / "pq.npz:p", tmp_path / "pq.npz:q") == expected
+    assert quiet(run, "kl", tmp_path / "p.npy", tmp_path / "pq.npz:q") == expected
+    assert quiet(run, "kl", tmp_path / "one.npz", tmp_path / "pq.npz:q") == expected
+    # float32 input is widened to float64 before any arithmetic
+    (line,) = quiet(run, "kl", tmp_path / "p.npy", tmp_path / "q32.npy", "--tolerance", "1e-6")
+    q32 = q.astype(np.float32).astype(np.float64)
+    assert float(line) == pytest.approx(np.mean(np.sum(p * np.log(p / q32), axis=1)), rel=1e-14)
+
+
+@pytest.mark.parametrize("make, spec, words", [
+    (lambda d: np.savez(d / "a.npz", p=np.ones(2), q=np.ones(2)), "a.npz", "more than one array"),
+    (lambda d: np.savez(d / "a.npz", p=np.ones(2)), "a.npz:zz", "no array 'zz'"),
+    (lambda d: np.save(d / "a.npy", np.array(["x", "y"])), "a.npy", "not real numbers"),
+    (lambda d: np.save(d / "a.npy", np.ones((2, 2, 2))), "a.npy", "shape (2, 2, 2)"),
+    (lambda d: np.save(d / "a.npy", np.array([0.5, np.nan])), "a.npy", "nan is not a value"),
+    (lambda d: (d / "a.npy").write_bytes(b"garbage"), "a.npy", "numpy can read"),
+])
+def test_bad_numpy_files(run, tmp_path, make, spec, words):
+    make(tmp_path)
+    result = run("entropy", tmp_path / spec)
+    assert result.exit_code == 1 and result.stdout == "" and words in result.stderr
+    assert "Traceback" not in result.stderr
