@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 import os
 import re
+import shutil
 import sys
 import tempfile
 
@@ -161,7 +162,8 @@ def _run(command: str, p_spec: str, q_spec: str | None, params: dict, *, ignore_
         if not os.path.isdir(folder):
             raise click.BadParameter(f"no such folder: {folder}", param_hint="'-o'")
 
-    from .core import Options, compute, weight_vector
+    from .blocks import ArrayBlocks, open_blocks
+    from .core import Options, run, weight_vector
     from .inputs import read_operand
     from .kinds import Conversion, Kind
     from .numerics import Reduction
@@ -169,12 +171,17 @@ def _run(command: str, p_spec: str, q_spec: str | None, params: dict, *, ignore_
 
     stdin = sys.stdin.buffer
     delimiter = DELIMITERS.get(params["delimiter"])
-    p = read_operand(p_spec, stdin, delimiter)
-    q = read_operand(q_spec, stdin, delimiter) if q_spec is not None else None
-    if params["columns"]:
-        p = p.transposed()
-        q = q.transposed() if q is not None else None
     weight = weight_vector(read_operand(weight_spec, stdin, delimiter)) if weight_spec is not None else None
+
+    def blocks(spec):
+        if spec is None:
+            return None
+        if params["columns"]:  # columns need the whole operand
+            return ArrayBlocks(read_operand(spec, stdin, delimiter).transposed())
+        return open_blocks(spec, stdin, delimiter)
+
+    p_blocks = blocks(p_spec)
+    q_blocks = blocks(q_spec)
     options = Options(
         p_kind=Kind(params["p_as"]),
         q_kind=Kind(params.get("q_as") or "probs"),
@@ -188,47 +195,64 @@ def _run(command: str, p_spec: str, q_spec: str | None, params: dict, *, ignore_
         ),
         label_smoothing=label_smoothing,
     )
-    report = compute(Command(command), p, q, options, weight)
-    operand_warnings = [w for operand in (p, q) if operand is not None for w in operand.warnings]
-    for warning in operand_warnings + report.warnings:
-        click.echo(f"warning: {warning}", err=True)
-    _write(report, "quiet" if params["quiet"] else params["fmt"], params["output"])
+    fmt = "quiet" if params["quiet"] else params["fmt"]
+    with _Output(params["output"]) as out:
+        run(Command(command), p_blocks, q_blocks, options, _sink(fmt, out), weight,
+            warn=lambda message: click.echo(f"warning: {message}", err=True))
 
 
-def _write(report, fmt: str, output: str | None) -> None:
-    """Render to standard output, or to ``output`` through a temporary file renamed into place."""
-    if output is None:
-        _render(report, fmt, sys.stdout, sys.stdout.isatty())
-        sys.stdout.flush()
-        return
-    folder = os.path.dirname(os.path.abspath(output))
-    handle = tempfile.NamedTemporaryFile("w", encoding="utf-8", newline="", dir=folder,
-                                         prefix=".divcli-", suffix=".tmp", delete=False)
-    try:
-        with handle:
-            _render(report, fmt, handle, False)
-        os.replace(handle.name, output)
-    except BaseException:
-        os.unlink(handle.name)
-        raise
+class _Output:
+    """Where the output goes, all or nothing: standard output through a spool file (so a failing run
+    prints nothing), or ``-o FILE`` through a temporary file renamed into place."""
+
+    def __init__(self, path: str | None):
+        self.path = path
+        self.is_terminal = path is None and sys.stdout.isatty()
+
+    def __enter__(self):
+        if self.path is None:
+            self.stream = tempfile.SpooledTemporaryFile(max_size=1 << 24, mode="w+", encoding="utf-8", newline="")
+        else:
+            self.stream = tempfile.NamedTemporaryFile("w", encoding="utf-8", newline="", prefix=".divcli-",
+                                                      suffix=".tmp", delete=False,
+                                                      dir=os.path.dirname(os.path.abspath(self.path)))
+        return self
+
+    def __exit__(self, kind, error, traceback):
+        if self.path is not None:
+            self.stream.close()
+            if kind is None:
+                os.replace(self.stream.name, self.path)
+            else:
+                os.unlink(self.stream.name)
+            return False
+        if kind is None:
+            self.stream.seek(0)
+            shutil.copyfileobj(self.stream, sys.stdout, 1 << 16)
+            sys.stdout.flush()
+        self.stream.close()
+        return False
 
 
-def _render(report, fmt: str, stream, is_terminal: bool) -> None:
-    from .render import RENDERERS, Format, render_table
+def _sink(fmt: str, out: _Output):
+    from .render import SINKS, Format, TableSink
 
-    chosen = Format(fmt)
+    chosen, stream = Format(fmt), out.stream
     if chosen is not Format.TABLE:
-        RENDERERS[chosen](report, stream)
-        return
+        return SINKS[chosen](stream)
     from rich.console import Console
 
     # Not a terminal: never crop or wrap (COLUMNS decides when set), and colour only with FORCE_COLOR
-    # (Rich itself honours NO_COLOR and FORCE_COLOR).
-    width = None if is_terminal else _columns() or 10_000
-    forced = bool(os.environ.get("FORCE_COLOR")) and not os.environ.get("NO_COLOR") and stream is sys.stdout
-    colour = is_terminal or forced
-    render_table(report, Console(file=stream, width=width, highlight=False,
-                                 color_system="auto" if colour else None))
+    # (Rich itself honours NO_COLOR and FORCE_COLOR). The table is written to a spool, so a terminal
+    # is named to Rich rather than found.
+    if out.is_terminal:
+        console = Console(file=stream, force_terminal=True, width=shutil.get_terminal_size().columns,
+                          highlight=False)
+    else:
+        forced = bool(os.environ.get("FORCE_COLOR")) and not os.environ.get("NO_COLOR") and out.path is None
+        console = Console(file=stream, width=_columns() or 10_000, highlight=False,
+                          force_terminal=forced or None, color_system="auto" if forced else None)
+    return TableSink(console)
 
 
 def _columns() -> int | None:

@@ -1,19 +1,39 @@
-"""Operands → report: check that P and Q fit together, convert their kinds, compute.
+"""Operands → reports, block by block: check that P and Q fit together, convert, compute, reduce.
 
 Shared by the CLI and the Python API so both give the same numbers.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Callable, Protocol
 
 import numpy as np
 
+from .blocks import ArrayBlocks, Blocks
 from .errors import DataError
 from .inputs import Operand
-from .kinds import Conversion, Kind, label_vector, to_distribution
+from .kinds import Conversion, Distribution, Kind, label_vector, to_distribution
 from .numerics import Reduction
-from .report import Command, LogBase, Report, ce_report, entropy_report, kl_report
+from .report import (
+    NATURAL,
+    REPORTS,
+    Command,
+    Context,
+    LogBase,
+    Report,
+    Side,
+    Summary,
+    Totals,
+    entropy_report,
+    summarize,
+)
+
+#: Rows in the first block of every operand; later blocks hold BLOCK_ELEMENTS values (rows × classes).
+FIRST_BLOCK_ROWS = 256
+BLOCK_ELEMENTS = 1 << 20
+#: Warnings shown before the rest are only counted.
+MAX_WARNINGS = 10
 
 
 #: With labels and no Q, the class count is the largest label + 1: bounded, as one-hot rows are built.
@@ -57,17 +77,6 @@ def _class_count(p: Operand, q: Operand | None, p_kind: Kind) -> int:
     return p.shape[1]
 
 
-def _check_rows(p: Operand, q: Operand, p_kind: Kind) -> None:
-    p_rows = label_vector(p).size if p_kind is Kind.LABELS else p.shape[0]
-    q_rows = q.shape[0]
-    if p_rows != q_rows and 1 not in (p_rows, q_rows):
-        raise DataError(
-            "",
-            f"P has {_count(p_rows, 'row', 'rows')} ({p.name}) but Q has {q_rows} ({q.name})",
-            "give both the same number of rows, or one of them a single row to compare against every row",
-        )
-
-
 def class_names(p: Operand | None, q: Operand | None, count: int) -> list[str]:
     """The header's class names (P's, else Q's), or 0, 1, 2, …; P and Q must not disagree.
 
@@ -83,35 +92,178 @@ def class_names(p: Operand | None, q: Operand | None, count: int) -> list[str]:
     return [str(i) for i in range(count)]
 
 
-def _row_names(p: Operand, q: Operand | None) -> list[str] | None:
-    rows = max(p.shape[0], q.shape[0] if q is not None else 0)
-    for operand in (p, q):
-        if operand is not None and operand.row_names and len(operand.row_names) == rows:
-            return operand.row_names
-    return None
+class Sink(Protocol):
+    """Where the blocks go as they are computed (a renderer, or the Python API's collector)."""
+
+    def rows(self, report: Report) -> None: ...
+
+    def finish(self, summary: Summary) -> None: ...
 
 
-def compute(command: Command, p: Operand, q: Operand | None, options: Options,
-            weight: np.ndarray | None = None) -> Report:
-    """The report for ``command`` on operands P (and Q)."""
-    reduction = options.reduction or command.default_reduction
-    base = options.base or LogBase("e", np.e)
-    count = _class_count(p, q, options.p_kind)
-    classes = class_names(None if options.p_kind is Kind.LABELS else p, q, count)
-    rows = _row_names(p, q)
-    p_dist = to_distribution(p, options.p_kind, "P", options.conversion, count)
-    if command is Command.ENTROPY:
-        return entropy_report(p_dist, reduction, base, classes, rows)
-    _check_rows(p, q, options.p_kind)
-    q_dist = to_distribution(q, options.q_kind, "Q", options.conversion, count)
-    temperature = options.conversion.temperature
-    if command is Command.KL:
-        return kl_report(p_dist, q_dist, reduction, base, classes, rows, temperature=temperature)
+class Collect:
+    """A sink that keeps what ``--reduction none`` reports, for the Python API and the tests."""
+
+    def __init__(self):
+        self.parts: list[np.ndarray] = []
+        self.reports: list[Report] = []
+        self.summary: Summary | None = None
+
+    def rows(self, report: Report) -> None:
+        self.parts.append(report.values)
+        self.reports.append(report)
+
+    def finish(self, summary: Summary) -> None:
+        self.summary = summary
+
+    @property
+    def value(self):
+        """The reduced value, or the per-row (kl: per-element) values for ``none``."""
+        if self.summary.value is not None:
+            return self.summary.value
+        return np.concatenate(self.parts)
+
+
+def _labels_as_column(first: Operand, blocks: Blocks) -> tuple[Operand, Blocks]:
+    """Labels written across one row are one label per row; a labels operand has one column."""
+    if first.rows == 1 and first.shape[1] > 1 and blocks.exhausted():
+        blocks = ArrayBlocks(first.as_column())
+        return blocks.read(FIRST_BLOCK_ROWS), blocks
+    label_vector(first)  # one column, or the error says so
+    return first, blocks
+
+
+def _read_all(first: Operand, blocks: Blocks) -> tuple[Operand, Blocks]:
+    """Every block of a small operand in one (the entropy of labels needs the largest label)."""
+    parts = [first]
+    while (block := blocks.read(1 << 16)) is not None:
+        parts.append(block)
+    if len(parts) == 1:
+        return first, ArrayBlocks(first)
+    whole = replace(first, values=np.concatenate([part.values for part in parts]),
+                    lines=None if first.lines is None else np.concatenate([part.lines for part in parts]),
+                    cells=None if first.cells is None else [row for part in parts for row in part.cells],
+                    source=None)
+    return whole, ArrayBlocks(whole)
+
+
+def _mismatch(p_name: str, p_rows: int, q_name: str, q_rows: int, exact: bool) -> DataError:
+    """P and Q have different row counts: both known, or (``exact`` false) the longer one's only
+    known to be longer: it went on past the shorter one's end."""
+    p_text, q_text = _count(p_rows, "row", "rows"), str(q_rows)
+    if not exact:
+        if p_rows > q_rows:
+            p_text = f"more than {_count(q_rows, 'row', 'rows')}"
+        else:
+            q_text = f"more than {p_rows}"
+    return DataError(
+        "", f"P has {p_text} ({p_name}) but Q has {q_text} ({q_name})",
+        "give both the same number of rows, or one of them a single row to compare against every row",
+    )
+
+
+def run(command: Command, p_blocks: Blocks, q_blocks: Blocks | None, options: Options, sink: Sink,
+        weight: np.ndarray | None = None, warn: Callable[[str], None] = lambda message: None) -> Summary:
+    """Compute ``command`` block by block: each block's report goes to ``sink`` as soon as it is
+    computed, and the reductions, accumulated in block order, end in ``sink.finish``.
+
+    The first blocks have :data:`FIRST_BLOCK_ROWS` rows, the others as many as fit in
+    :data:`BLOCK_ELEMENTS` elements; every reader is asked for the same blocks, so a file, standard
+    input, a literal and an array give the same numbers to the last bit.
+    """
+    kind = options.p_kind
+    first_p = p_blocks.read(FIRST_BLOCK_ROWS)
+    if kind is Kind.LABELS:
+        first_p, p_blocks = _labels_as_column(first_p, p_blocks)
+        if q_blocks is None:
+            first_p, p_blocks = _read_all(first_p, p_blocks)
+            first_p = p_blocks.read(FIRST_BLOCK_ROWS)
+    first_q = q_blocks.read(FIRST_BLOCK_ROWS) if q_blocks is not None else None
+    count = _class_count(first_p if q_blocks is not None or kind is not Kind.LABELS else p_blocks.operand,
+                         first_q, kind)
     if weight is not None and weight.size != count:
         raise DataError("", f"--weight has {weight.size} values but there are {count} classes",
                         "give one weight per class")
-    return ce_report(p_dist, q_dist, reduction, base, classes, rows, weight=weight,
-                     label_smoothing=options.label_smoothing, temperature=temperature)
+    context = Context(
+        command=command,
+        reduction=options.reduction or command.default_reduction,
+        base=options.base or NATURAL,
+        classes=class_names(None if kind is Kind.LABELS else first_p, first_q, count),
+        p=Side(p_blocks.name, kind, "P"),
+        q=None if q_blocks is None else Side(q_blocks.name, options.q_kind, "Q"),
+        temperature=options.conversion.temperature,
+        label_smoothing=options.label_smoothing,
+        weight=weight,
+    )
+    block_rows = max(1, BLOCK_ELEMENTS // count)
+
+    def convert(block: Operand, role: str) -> Distribution:
+        return to_distribution(block, kind if role == "P" else options.q_kind, role, options.conversion, count)
+
+    p_single = first_p.rows == 1 and q_blocks is not None and p_blocks.exhausted()
+    q_single = first_q is not None and first_q.rows == 1 and q_blocks.exhausted()
+    p_block, q_block = first_p, first_q
+    p_dist = q_dist = None
+    p_rows, q_rows = first_p.rows, None if first_q is None else first_q.rows
+    totals, shown = Totals(), Warnings(warn)
+    while True:
+        if p_dist is None or not p_single:
+            p_dist = convert(p_block, "P")
+            shown.extend(p_block.warnings)
+        if q_block is not None and (q_dist is None or not q_single):
+            q_dist = convert(q_block, "Q")
+            shown.extend(q_block.warnings)
+        if q_block is not None and not (p_single or q_single) and p_block.rows != q_block.rows:
+            raise _mismatch(p_blocks.name, p_rows, q_blocks.name, q_rows, exact=True)
+        report = entropy_report(p_dist, context) if q_block is None else REPORTS[command](p_dist, q_dist, context)
+        totals.add(report)
+        shown.extend(report.warnings)
+        sink.rows(report)
+        next_p = None if p_single else p_blocks.read(block_rows)
+        next_q = None if q_single or q_blocks is None else q_blocks.read(block_rows)
+        if next_p is None and next_q is None:
+            break
+        if q_blocks is not None and not (p_single or q_single) and (next_p is None or next_q is None):
+            longer = p_rows + 1 if next_p is not None else p_rows, q_rows + 1 if next_q is not None else q_rows
+            raise _mismatch(p_blocks.name, longer[0], q_blocks.name, longer[1], exact=False)
+        if next_p is not None:
+            p_block, p_rows = next_p, p_rows + next_p.rows
+        if next_q is not None:
+            q_block, q_rows = next_q, q_rows + next_q.rows
+    shown.close()
+    summary = summarize(context, totals, p_rows, q_rows, shown.messages, kind is Kind.LABELS)
+    sink.finish(summary)
+    return summary
+
+
+class Warnings:
+    """Warnings as they come, to ``warn``: the first :data:`MAX_WARNINGS`, then a count."""
+
+    def __init__(self, warn: Callable[[str], None]):
+        self.warn = warn
+        self.messages: list[str] = []
+        self.hidden = 0
+
+    def extend(self, messages: list[str]) -> None:
+        for message in messages:
+            if len(self.messages) < MAX_WARNINGS:
+                self.messages.append(message)
+                self.warn(message)
+            else:
+                self.hidden += 1
+
+    def close(self) -> None:
+        if self.hidden:
+            message = f"… and {self.hidden} more warnings"
+            self.messages.append(message)
+            self.warn(message)
+
+
+def compute(command: Command, p: Operand, q: Operand | None, options: Options,
+            weight: np.ndarray | None = None) -> Collect:
+    """Every block of operands held in memory, collected: ``.value`` and ``.summary``."""
+    sink = Collect()
+    run(command, ArrayBlocks(p), None if q is None else ArrayBlocks(q), options, sink, weight)
+    return sink
 
 
 def weight_vector(operand: Operand) -> np.ndarray:

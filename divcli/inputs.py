@@ -21,7 +21,7 @@ import json
 import math
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from typing import BinaryIO
 
@@ -46,72 +46,92 @@ KNOWN_EXTENSIONS = {*DELIMITED_EXTENSIONS, *JSON_EXTENSIONS, *JSON_LINES_EXTENSI
 
 @dataclass
 class Operand:
-    """The numbers of one operand, N rows × C classes, and where each came from.
+    """The numbers of one operand (or of a block of its rows), N rows × C classes, and where each
+    came from.
 
     ``lines[i]`` is the physical line of row ``i`` (0 where unknown); ``cells[i][j]`` is the text the
     user wrote for value ``(i, j)`` (``None`` for JSON, whose numbers have no text of their own).
-    After :meth:`transposed` (``--columns``) the positions follow the values.
+    ``first_row`` is the index of row 0 in the whole operand. After :meth:`transposed`
+    (``--columns``) ``lines`` and ``cells`` stay as written and positions follow the values.
     """
 
     values: np.ndarray
     name: str
     classes: list[str] | None = None
-    lines: list[int] | None = None
+    lines: list[int] | np.ndarray | None = None
     cells: list[list[str]] | None = None
     is_literal: bool = False
     is_transposed: bool = False
     row_names: list[str] | None = field(default=None)
     warnings: list[str] = field(default_factory=list)
-    source: tuple[str, str] | None = None  # (text, delimiter) when cells were not kept: see text()
+    #: (text, delimiter, its first physical line) when cells were not kept: see text()
+    source: tuple[str, str, int] | None = None
+    first_row: int = 0
 
     @property
     def shape(self) -> tuple[int, int]:
         return self.values.shape  # type: ignore[return-value]
 
-    def _original(self, row: int, col: int | None) -> tuple[int | None, int | None]:
+    @property
+    def rows(self) -> int:
+        return self.values.shape[0]
+
+    def _written(self, row: int, col: int | None) -> tuple[int | None, int | None, int | None]:
+        """(index into lines and cells, row as written counted from 0, column as written)."""
         if self.is_transposed:
-            return col, row
-        return row, col
+            return col, col, None if row is None else row + self.first_row
+        return row, None if row is None else row + self.first_row, col
 
     def where(self, row: int | None = None, col: int | None = None) -> str:
         """``p.csv:3:2``, ``<stdin>:3``, ``p.json: row 2, item 1`` or ``literal '…': row 2``."""
         if row is None:
             return self.name
-        orig_row, orig_col = self._original(row, col)
-        if orig_row is None:
-            return f"{self.name}: item {orig_col + 1}"
-        line = int(self.lines[orig_row]) if self.lines is not None else 0
+        local, written_row, written_col = self._written(row, col)
+        if local is None:
+            return f"{self.name}: item {written_col + 1}"
+        line = int(self.lines[local]) if self.lines is not None else 0
         if line:
-            return f"{self.name}:{line}" + (f":{orig_col + 1}" if orig_col is not None else "")
-        place = f"row {orig_row + 1}" + (f", item {orig_col + 1}" if orig_col is not None else "")
+            return f"{self.name}:{line}" + (f":{written_col + 1}" if written_col is not None else "")
+        place = f"row {written_row + 1}" + (f", item {written_col + 1}" if written_col is not None else "")
         return f"{self.name}: {place}"
 
     def text(self, row: int, col: int) -> str:
         """The value at ``(row, col)`` as the user wrote it (or its shortest float text)."""
-        orig_row, orig_col = self._original(row, col)
+        local, _, written_col = self._written(row, col)
         if self.cells is not None:
-            return self.cells[orig_row][orig_col]
+            return self.cells[local][written_col]
         if self.source is not None and self.lines is not None:
-            text, delimiter = self.source
-            cells = _split_line(_nth_line(text, int(self.lines[orig_row])), delimiter)
-            if orig_col < len(cells):
-                return cells[orig_col]
+            text, delimiter, first_line = self.source
+            cells = _split_line(_nth_line(text, int(self.lines[local]) - first_line + 1), delimiter)
+            if written_col < len(cells):
+                return cells[written_col]
         return repr(float(self.values[row, col]))
 
     def transposed(self) -> "Operand":
         """Each column taken as a distribution (``--columns``): header cells now name the rows."""
-        return Operand(
-            values=np.ascontiguousarray(self.values.T),
-            name=self.name,
-            classes=None,
-            lines=self.lines,
-            cells=self.cells,
-            is_literal=self.is_literal,
-            is_transposed=not self.is_transposed,
-            row_names=self.classes,
-            warnings=self.warnings,
-            source=self.source,
+        return replace(self, values=np.ascontiguousarray(np.asarray(self.values, dtype=np.float64).T),
+                       classes=None, row_names=self.classes, is_transposed=not self.is_transposed)
+
+    def rows_slice(self, start: int, stop: int) -> "Operand":
+        """Rows ``start:stop`` as an operand of their own, in float64 whatever the stored dtype."""
+        part = slice(start, stop)
+        by_row = not self.is_transposed
+        return replace(
+            self,
+            values=np.asarray(self.values[part], dtype=np.float64),
+            lines=self.lines[part] if by_row and self.lines is not None else self.lines,
+            cells=self.cells[part] if by_row and self.cells is not None else self.cells,
+            row_names=None if self.row_names is None else self.row_names[part],
+            warnings=self.warnings if start == 0 else [],
+            first_row=self.first_row + start,
         )
+
+    def as_column(self) -> "Operand":
+        """One row of N values as N rows of one value (labels written across)."""
+        if self.rows != 1:
+            return self
+        return replace(self, values=self.values.reshape(-1, 1), is_transposed=not self.is_transposed,
+                       classes=None)
 
 
 # --------------------------------------------------------------------------------------------
@@ -128,18 +148,34 @@ def parse_number(text: str) -> float:
         return float(text)
     fraction = _FRACTION.fullmatch(text)
     if fraction:
-        numerator, denominator = (Fraction(part) for part in fraction.groups())
-        if denominator == 0:
-            raise ValueError(f"division by zero in {show_value(text)}")
-        try:
-            return float(numerator / denominator)  # correctly rounded: 1/3 as the nearest float64
-        except OverflowError:
-            return math.inf if (numerator < 0) == (denominator < 0) else -math.inf
+        return _fraction(*fraction.groups(), text)
     if _NAN.fullmatch(text):
         raise ValueError("nan is not a value")
     if not text:
         raise ValueError("empty cell")
     raise ValueError(f"not a number: {show_value(text)}")
+
+
+_SMALL_DECIMAL = re.compile(r"[+-]?[\d.]{1,40}(?:[eE][+-]?\d{1,3})?")
+
+
+def _fraction(numerator_text: str, denominator_text: str, text: str) -> float:
+    """``a/b`` correctly rounded (1/3 is the float64 nearest to a third) where that is cheap: exact
+    rational arithmetic for short numbers, float division for huge exponents or digit runs (an
+    exact 1e999999999 would take minutes)."""
+    if float(denominator_text) == 0 and not re.search(r"[1-9]", denominator_text.split("e")[0].split("E")[0]):
+        raise ValueError(f"division by zero in {show_value(text)}")
+    if _SMALL_DECIMAL.fullmatch(numerator_text) and _SMALL_DECIMAL.fullmatch(denominator_text):
+        quotient = Fraction(numerator_text) / Fraction(denominator_text)
+        try:
+            return float(quotient)
+        except OverflowError:
+            return math.inf if quotient > 0 else -math.inf
+    with np.errstate(all="ignore"):
+        value = float(np.float64(numerator_text) / np.float64(denominator_text))
+    if math.isnan(value):
+        raise ValueError(f"{show_value(text)} is beyond float64's range")
+    return value
 
 
 def range_warning(text: str, value: float) -> str | None:
@@ -161,6 +197,11 @@ def _with_range_warnings(operand: Operand) -> Operand:
             found.append(f"{operand.where(int(row), int(col))}: {warning}")
     operand.warnings.extend(found[:3] + ([f"… and {len(found) - 3} more"] if len(found) > 3 else []))
     return operand
+
+
+def is_header(line: str, delimiter: str) -> bool:
+    """A first row is a header when none of its cells looks like a number."""
+    return not any(_looks_numeric(cell) for cell in _split_line(line.strip("\r\n"), delimiter))
 
 
 def _looks_numeric(text: str) -> bool:
@@ -205,20 +246,20 @@ def sniff_delimiter(text: str) -> str:
     return WHITESPACE
 
 
-def _split_records(text: str, name: str, delimiter: str):
+def _split_records(text: str, name: str, delimiter: str, first_line: int = 1):
     """Yield ``(physical line, cells)`` for every record, cells stripped."""
     if delimiter == WHITESPACE:
-        for number, line in enumerate(text.splitlines(), start=1):
+        for number, line in enumerate(text.splitlines(), start=first_line):
             yield number, line.split()
         return
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     start = 1
     try:
         for record in reader:
-            yield start, [cell.strip() for cell in record]
+            yield start + first_line - 1, [cell.strip() for cell in record]
             start = reader.line_num + 1
     except csv.Error as error:
-        raise DataError(f"{name}:{reader.line_num}", f"malformed quoting ({error})") from None
+        raise DataError(f"{name}:{reader.line_num + first_line - 1}", f"malformed quoting ({error})") from None
 
 
 def _nth_line(text: str, number: int) -> str:
@@ -249,7 +290,8 @@ def _not_for_fast(text: str) -> bool:
     return "nan" in lowered or bool(_BIG_EXPONENT.search(lowered)) or bool(_BLANK_LINE.search(text))
 
 
-def _read_fast(text: str, name: str, delimiter: str) -> Operand | None:
+def _read_fast(text: str, name: str, delimiter: str, first_line: int = 1, header_allowed: bool = True,
+               width: int | None = None) -> Operand | None:
     """numpy's C parser for a plain numeric table, or None to leave it to the careful reader.
 
     The careful reader runs whenever this one declines or fails, so every error is still reported
@@ -259,7 +301,7 @@ def _read_fast(text: str, name: str, delimiter: str) -> Operand | None:
         return None
     first_end = text.find("\n")
     first = _split_line(text if first_end < 0 else text[:first_end], delimiter)
-    header = not any(_looks_numeric(cell) for cell in first)
+    header = header_allowed and not any(_looks_numeric(cell) for cell in first)
     body = text[first_end + 1:] if header else text
     try:
         values = np.loadtxt(io.StringIO(body), delimiter=None if delimiter == WHITESPACE else delimiter,
@@ -270,13 +312,20 @@ def _read_fast(text: str, name: str, delimiter: str) -> Operand | None:
         return None
     if "inf" not in text.lower() and np.isinf(values).any():
         return None  # a long run of digits overflowed: the careful reader warns about it
-    lines = np.arange(values.shape[0]) + (2 if header else 1)
-    return Operand(values, name, first if header else None, lines, source=(text, delimiter))
+    if width is not None and values.shape[1] != width:
+        return None  # ragged against an earlier block: the careful reader says where
+    lines = np.arange(values.shape[0]) + (first_line + 1 if header else first_line)
+    return Operand(values, name, first if header else None, lines, source=(text, delimiter, first_line))
 
 
-def read_delimited(text: str, name: str, delimiter: str) -> Operand:
-    """Parse delimited text: a header row when its first non-blank row holds a non-number."""
-    fast = _read_fast(text, name, delimiter)
+def read_delimited(text: str, name: str, delimiter: str, first_line: int = 1, header_allowed: bool = True,
+                   width: int | None = None) -> Operand:
+    """Parse delimited text: a header row when its first non-blank row holds no number.
+
+    A block of a longer text starts at ``first_line``; its rows need ``width`` values, and only the
+    first block may hold the header (``header_allowed``).
+    """
+    fast = _read_fast(text, name, delimiter, first_line, header_allowed, width)
     if fast is not None:
         return fast
     classes: list[str] | None = None
@@ -284,13 +333,14 @@ def read_delimited(text: str, name: str, delimiter: str) -> Operand:
     lines: list[int] = []
     cells: list[list[str]] = []
     rows: list[list[float]] = []
-    width = 0
-    for line, record in _split_records(text, name, delimiter):
+    expected = width or 0
+    width = expected
+    for line, record in _split_records(text, name, delimiter, first_line):
         if not any(record):
             continue  # a blank line
         if len(record) > 1 and record[-1] == "":
             record = record[:-1]  # one trailing delimiter
-        if not rows and classes is None and not any(_looks_numeric(cell) for cell in record):
+        if header_allowed and not rows and classes is None and not any(_looks_numeric(cell) for cell in record):
             classes = record
             header_line = line
             width = len(record)
@@ -299,7 +349,8 @@ def read_delimited(text: str, name: str, delimiter: str) -> Operand:
                 raise DataError(f"{name}:{line}", f"the header names class {show_value(duplicate)} twice")
             continue
         if width and len(record) != width:
-            seen = f"the header on line {header_line}" if not rows else f"line {lines[0]}"
+            seen = (f"the header on line {header_line}" if header_line else
+                    f"line {lines[0]}" if rows else "the first row")
             raise DataError(
                 f"{name}:{line}",
                 f"this row has {len(record)} values, {seen} has {width}",
@@ -468,10 +519,10 @@ def read_json(text: str, name: str) -> Operand:
     return operand
 
 
-def read_json_lines(text: str, name: str) -> Operand:
+def read_json_lines(text: str, name: str, first_line: int = 1) -> Operand:
     """One JSON row (a list of numbers or an object) per non-blank line."""
     parsed, lines, warnings = [], [], []
-    for number, line in enumerate(text.splitlines(), start=1):
+    for number, line in enumerate(text.splitlines(), start=first_line):
         if not line.strip():
             continue
         item = _load_json(line, lambda _l, col, n=number: f"{name}:{n}:{col}" if col else f"{name}:{n}", warnings)
@@ -489,14 +540,14 @@ def read_json_lines(text: str, name: str) -> Operand:
 # bytes → text, files, standard input, literals
 
 
-def decode(data: bytes, name: str) -> str:
+def decode(data: bytes, name: str, first_line: int = 1) -> str:
     """UTF-8 with or without a BOM; binary or other encodings are errors."""
     if b"\0" in data[:8192]:
         raise DataError(name, "this is a binary file, not text", "give a .csv, .tsv, .txt, .json or .jsonl file")
     try:
-        return data.decode("utf-8-sig")
+        return data.decode("utf-8-sig" if first_line == 1 else "utf-8")
     except UnicodeDecodeError as error:
-        line = data[: error.start].count(b"\n") + 1
+        line = data[: error.start].count(b"\n") + first_line
         raise DataError(f"{name}:{line}", f"not UTF-8 text (byte 0x{data[error.start]:02x})",
                         "save the file as UTF-8") from None
 

@@ -1,8 +1,10 @@
 """Reports → text: a Rich table for people; CSV, JSON and ``-q`` for programs (never through Rich).
 
-One function per format, chosen from :data:`RENDERERS`. Machine formats write every number as the
-shortest text that reads back as the same float64 (``repr``), and non-finite numbers as ``inf``,
-``-inf``, ``nan`` (JSON: the strings ``"inf"``, ``"-inf"``, ``"nan"``).
+One sink per format, chosen from :data:`SINKS`: each takes the blocks of rows as they are computed
+(``rows``) and the summary at the end (``finish``), so output never needs the whole input in memory.
+Machine formats write every number as the shortest text that reads back as the same float64
+(``repr``), and non-finite numbers as ``inf``, ``-inf``, ``nan`` (JSON: the strings ``"inf"``,
+``"-inf"``, ``"nan"``).
 """
 
 from __future__ import annotations
@@ -11,12 +13,13 @@ import csv
 import enum
 import json
 import math
-from typing import Callable, TextIO
+from collections import deque
+from typing import TextIO
 
 import numpy as np
 
 from .numerics import Reduction
-from .report import Command, Report
+from .report import Command, Report, Summary
 
 #: Row counts above this show the first and last rows only in a table.
 TABLE_ROWS = 20
@@ -62,12 +65,12 @@ def _optional(values: np.ndarray | None, row: int, active: bool) -> float | None
     return None if math.isnan(value) else value
 
 
-def row_records(report: Report) -> list[dict]:
-    """One plain dict per row: the fields of JSON's ``rows`` and of the CSV records."""
+def row_records(report: Report, rows=None) -> list[dict]:
+    """One plain dict per row (all, or ``rows`` of the block): JSON's ``rows`` and the CSV records."""
     records = []
-    for row in range(report.rows):
+    for row in range(report.rows) if rows is None else rows:
         active = True if report.active is None else bool(report.active[row])
-        record: dict = {"row": row + 1}
+        record: dict = {"row": report.first_row + row + 1}
         if report.row_names:
             record["name"] = report.row_names[row]
         if report.labels is not None:
@@ -85,73 +88,129 @@ def row_records(report: Report) -> list[dict]:
     return records
 
 
-def _describe(report: Report) -> dict:
-    sides = {"p": {"source": report.p.source, "kind": report.p.kind.value}}
-    if report.q is not None:
-        sides["q"] = {"source": report.q.source, "kind": report.q.kind.value}
-    return sides
+def _values_text(values: np.ndarray) -> list[str]:
+    """``-q --reduction none``: one line per row, a row's values separated by commas."""
+    if values.ndim == 1:
+        return [number(x) for x in values.tolist()]
+    return [",".join(map(number, row)) for row in values.tolist()]
 
 
-def _value_for_json(report: Report):
-    if report.reduction is Reduction.NONE:
-        return [[json_number(x) for x in row] if np.ndim(row) else json_number(row) for row in report.value]
-    return json_number(report.value)
+class QuietSink:
+    """``-q``: the reduced value alone, or for ``none`` one line per row as the rows come."""
+
+    def __init__(self, out: TextIO):
+        self.out = out
+
+    def rows(self, report: Report) -> None:
+        if report.reduction is Reduction.NONE:
+            self.out.write("\n".join(_values_text(report.values)) + "\n")
+
+    def finish(self, summary: Summary) -> None:
+        if summary.value is not None:
+            self.out.write(number(summary.value) + "\n")
 
 
-def render_json(report: Report, out: TextIO) -> None:
-    def clean(record: dict) -> dict:
-        return {
-            key: ({k: json_number(v) for k, v in value.items()} if isinstance(value, dict)
+class CsvSink:
+    """``-f csv``: a header line, then one record per row as the rows come."""
+
+    def __init__(self, out: TextIO):
+        self.writer = csv.writer(out, lineterminator="\n")
+        self.fields: list[str] | None = None
+
+    def rows(self, report: Report) -> None:
+        records = row_records(report)
+        terms = report.command is Command.KL and report.reduction is Reduction.NONE
+        if self.fields is None:
+            self.fields = [key for key in records[0] if key != "terms"]
+            self.writer.writerow(self.fields + ([f"term:{name}" for name in report.classes] if terms else []))
+        for record in records:
+            cells = [_csv_cell(record[key]) for key in self.fields]
+            if terms:
+                cells += [number(x) for x in record["terms"].values()]
+            self.writer.writerow(cells)
+
+    def finish(self, summary: Summary) -> None:
+        pass
+
+
+def _csv_cell(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return str(value).lower()
+    return number(value) if isinstance(value, float) else str(value)
+
+
+def _json_record(record: dict) -> dict:
+    return {key: ({k: json_number(v) for k, v in value.items()} if isinstance(value, dict)
                   else json_number(value) if isinstance(value, float) else value)
-            for key, value in record.items()
+            for key, value in record.items()}
+
+
+class JsonSink:
+    """``-f json``: one strict JSON object; its rows are written as they come, and the reported value
+    and the reductions after them (for ``none`` the values are kept in a spool file until then)."""
+
+    def __init__(self, out: TextIO):
+        import tempfile
+
+        self.out = out
+        self.started = False
+        self.values = tempfile.SpooledTemporaryFile(max_size=1 << 24, mode="w+", encoding="utf-8")
+        self.first_value = True
+
+    def _start(self, report: Report) -> None:
+        head = {
+            "command": report.command.value,
+            "quantity": report.command.quantity,
+            "formula": FORMULAS[report.command],
+            "direction": "P is the reference (target), Q the model" if report.q else "P is the distribution",
+            "unit": report.base.unit,
+            "base": report.base.text,
+            "reduction": report.reduction.value,
+            "n_classes": len(report.classes),
+            "classes": report.classes,
+            "p": {"source": report.p.source, "kind": report.p.kind.value},
         }
+        if report.q is not None:
+            head["q"] = {"source": report.q.source, "kind": report.q.kind.value}
+        head["temperature"] = report.temperature
+        if report.command is Command.CE:
+            head["label_smoothing"] = report.label_smoothing
+            head["weighted"] = report.weighted
+        self.out.write(json.dumps(head, ensure_ascii=False)[:-1] + ', "rows": [')
+        self.started = True
 
-    document = {
-        "command": report.command.value,
-        "quantity": report.command.quantity,
-        "formula": FORMULAS[report.command],
-        "direction": "P is the reference (target), Q the model" if report.q else "P is the distribution",
-        "unit": report.base.unit,
-        "base": report.base.text,
-        "reduction": report.reduction.value,
-        "value": _value_for_json(report),
-        "reductions": {name: json_number(value) for name, value in report.reductions.items()},
-        "n_rows": report.rows,
-        "n_classes": len(report.classes),
-        "classes": report.classes,
-        **_describe(report),
-        "temperature": report.temperature,
-        "rows": [clean(record) for record in row_records(report)],
-        "warnings": report.warnings,
-    }
-    if report.command is Command.CE:
-        document["label_smoothing"] = report.label_smoothing
-        document["weighted"] = report.weighted
-    json.dump(document, out, ensure_ascii=False, allow_nan=False)
-    out.write("\n")
+    def rows(self, report: Report) -> None:
+        first = not self.started
+        if first:
+            self._start(report)
+        parts = [json.dumps(_json_record(record), ensure_ascii=False, allow_nan=False)
+                 for record in row_records(report)]
+        self.out.write(("" if first else ", ") + ", ".join(parts))
+        if report.reduction is Reduction.NONE:
+            for row in report.values.tolist():
+                cell = [json_number(x) for x in row] if isinstance(row, list) else json_number(row)
+                self.values.write(("" if self.first_value else ", ") + json.dumps(cell, allow_nan=False))
+                self.first_value = False
 
-
-def render_csv(report: Report, out: TextIO) -> None:
-    records = row_records(report)
-    fields = [key for key in records[0] if key != "terms"]
-    term_fields = [f"term:{name}" for name in report.classes] if "terms" in records[0] else []
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(fields + term_fields)
-    for record in records:
-        cells = ["" if record[key] is None else number(record[key]) if isinstance(record[key], float)
-                 else str(record[key]).lower() if isinstance(record[key], bool) else record[key]
-                 for key in fields]
-        if term_fields:
-            cells += [number(x) for x in record["terms"].values()]
-        writer.writerow(cells)
-
-
-def render_quiet(report: Report, out: TextIO) -> None:
-    if report.reduction is not Reduction.NONE:
-        out.write(number(report.value) + "\n")
-        return
-    for row in report.value:
-        out.write((",".join(map(number, row)) if np.ndim(row) else number(row)) + "\n")
+    def finish(self, summary: Summary) -> None:
+        self.out.write('], "value": ')
+        if summary.value is None:
+            self.out.write("[")
+            self.values.seek(0)
+            while chunk := self.values.read(1 << 16):
+                self.out.write(chunk)
+            self.out.write("]")
+        else:
+            self.out.write(json.dumps(json_number(summary.value)))
+        tail = {
+            "reductions": {name: json_number(value) for name, value in summary.reductions.items()},
+            "n_rows": summary.rows,
+            "warnings": summary.warnings,
+        }
+        self.out.write(", " + json.dumps(tail, ensure_ascii=False, allow_nan=False)[1:] + "\n")
+        self.values.close()
 
 
 # --------------------------------------------------------------------------------------------
@@ -179,52 +238,42 @@ def _share(term: float, total: float) -> str:
 
 
 def _row_name(report: Report, row: int) -> str:
-    return report.row_names[row] if report.row_names else str(row + 1)
+    return report.row_names[row] if report.row_names else str(report.first_row + row + 1)
 
 
-def _shown_rows(n: int) -> list[int | None]:
-    """Row indices for the table: all of them, or the first and last with ``None`` between."""
-    if n <= TABLE_ROWS:
-        return list(range(n))
-    half = TABLE_ROWS // 2
-    return list(range(half)) + [None] + list(range(n - half, n))
-
-
-def _rows_table(report: Report):
+def _rows_table(summary: Summary, records: list[dict | None]):
+    """Per row H(P), H(P,Q), D(P‖Q) and the check; ``None`` stands for the rows left out."""
     from rich.table import Table
     from rich.text import Text
 
-    cmd = report.command
-    table = Table(title=f"per row, in {report.base.unit}", title_justify="left", show_edge=False)
+    cmd = summary.command
+    table = Table(title=f"per row, in {summary.base.unit}", title_justify="left", show_edge=False)
     table.add_column("row", justify="right")
-    if report.labels is not None:
+    if summary.labels:
         table.add_column("label", justify="right")
     table.add_column("H(P)", justify="right")
     if cmd is not Command.ENTROPY:
-        weighted = cmd is Command.CE and report.weighted
-        table.add_column("H(P,Q) weighted" if weighted else "H(P,Q)", justify="right",
+        table.add_column("H(P,Q) weighted" if summary.weighted else "H(P,Q)", justify="right",
                          style="bold" if cmd is Command.CE else None)
         table.add_column("D(P‖Q)", justify="right", style="bold" if cmd is Command.KL else None)
         table.add_column("check: H(P,Q) − H(P) − D(P‖Q)", justify="right")
-    for row in _shown_rows(report.rows):
-        if row is None:
-            table.add_row(f"⋮ {report.rows - TABLE_ROWS} rows", *[""] * (len(table.columns) - 1))
+    for record in records:
+        if record is None:
+            table.add_row(f"⋮ {summary.rows - TABLE_ROWS} rows", *[""] * (len(table.columns) - 1))
             continue
-        ignored = report.active is not None and not report.active[row]
-        cells = [_row_name(report, row)]
-        if report.labels is not None:
-            cells.append(f"{report.labels[row]} (ignored)" if ignored else str(report.labels[row]))
-        cells.append("—" if ignored else fmt(report.entropy_p[row]))
+        ignored = record.get("ignored", False)
+        cells = [record.get("name", str(record["row"]))]
+        if summary.labels:
+            cells.append(f"{record['label']} (ignored)" if ignored else str(record["label"]))
+        cells.append(fmt(record["entropy_p"]))
         if cmd is not Command.ENTROPY:
-            cells.append(fmt(report.cross_entropy[row]))
-            cells.append("—" if ignored else fmt(report.kl[row]))
-            cells.append("—" if ignored else _check_text(report.check[row]))
+            cells += [fmt(record["cross_entropy"]), fmt(record["kl_divergence"]), _check_text(record["check"])]
         table.add_row(*map(Text, cells))
     return table
 
 
-def _check_text(value: float) -> str:
-    if math.isnan(value):
+def _check_text(value: float | None) -> str:
+    if value is None or math.isnan(value):
         return "—"
     return f"✓ {value:.1e}" if abs(value) < 1e-9 else f"✗ {value:.3e}"
 
@@ -267,72 +316,96 @@ def _breakdown(report: Report, row: int):
     return table, bool(np.any(report.terms[row] < 0))
 
 
-def _reductions_table(report: Report):
+def _reductions_table(summary: Summary):
     from rich.table import Table
 
     table = Table(title="reductions", title_justify="left", show_edge=False)
     table.add_column("reduction")
-    table.add_column(report.base.unit, justify="right")
+    table.add_column(summary.base.unit, justify="right")
     table.add_column("how")
     notes = {"sum": "total", "mean": "total ÷ (N·C)", "batchmean": "total ÷ N"}
-    if report.command is not Command.KL:
-        if report.labels is not None and report.command is Command.CE:
-            notes["mean"] = "Σ w_y·l ÷ Σ w_y (rows not ignored)" if report.weighted else "total ÷ rows not ignored"
+    if summary.command is not Command.KL:
+        if summary.labels and summary.command is Command.CE:
+            notes["mean"] = "Σ w_y·l ÷ Σ w_y (rows not ignored)" if summary.weighted else "total ÷ rows not ignored"
         else:
             notes["mean"] = "total ÷ N"
-    for name, value in report.reductions.items():
-        chosen = name == report.reduction.value
+    for name, value in summary.reductions.items():
+        chosen = name == summary.reduction.value
         table.add_row(name, fmt(value), notes[name] + ("   ◀ reported" if chosen else ""),
                       style="bold" if chosen else None)
     return table
 
 
-def render_table(report: Report, console) -> None:
+class TableSink:
+    """The table for people: the first and last rows, the per-class breakdown when the input is
+    small, the reductions. Keeps only those rows, so a table of any input fits in memory."""
+
+    def __init__(self, console):
+        self.console = console
+        self.head: list[dict] = []
+        self.tail: deque = deque(maxlen=TABLE_ROWS // 2)
+        self.first: Report | None = None
+
+    def rows(self, report: Report) -> None:
+        if self.first is None:
+            self.first = report
+        wanted = max(0, min(report.rows, TABLE_ROWS + 1 - len(self.head)))
+        self.head += row_records(report, range(wanted))
+        self.tail.extend(row_records(report, range(max(wanted, report.rows - self.tail.maxlen), report.rows)))
+
+    def finish(self, summary: Summary) -> None:
+        records = self.head if summary.rows <= TABLE_ROWS else \
+            self.head[:TABLE_ROWS // 2] + [None] + list(self.tail)[-(TABLE_ROWS // 2):]
+        render_table(summary, records, self.first, self.console)
+
+
+def render_table(summary: Summary, records: list[dict | None], first: Report, console) -> None:
     from rich.text import Text
 
-    cmd = report.command
-    heading = Text(f"{cmd.title} {FORMULAS[cmd]}, in {report.base.unit} (log base {report.base.text})", style="bold")
+    cmd = summary.command
+    heading = Text(f"{cmd.title} {FORMULAS[cmd]}, in {summary.base.unit} (log base {summary.base.text})",
+                   style="bold")
     console.print(heading)
-    sides = [report.p] + ([report.q] if report.q else [])
-    for side in sides:
-        label = side.label if report.q else "P"
-        console.print(Text(f"  {label}: {side.source} read as {side.kind.value}, {side.rows} row{'s' if side.rows != 1 else ''}"))
+    for side, rows in ((summary.p, summary.p_rows), (summary.q, summary.q_rows)):
+        if side is not None:
+            label = side.label if summary.q else "P"
+            console.print(Text(f"  {label}: {side.source} read as {side.kind.value}, {rows} row{'s' if rows != 1 else ''}"))
     extras = []
-    if report.temperature != 1.0:
-        extras.append(f"temperature {report.temperature:g} on logits")
-    if cmd is Command.CE and report.label_smoothing:
-        extras.append(f"label smoothing {report.label_smoothing:g}")
-    if cmd is Command.CE and report.weighted:
+    if summary.temperature != 1.0:
+        extras.append(f"temperature {summary.temperature:g} on logits")
+    if cmd is Command.CE and summary.label_smoothing:
+        extras.append(f"label smoothing {summary.label_smoothing:g}")
+    if cmd is Command.CE and summary.weighted:
         extras.append("class weights")
     if extras:
         console.print(Text("  with " + ", ".join(extras)))
     console.print()
-    console.print(_rows_table(report))
-    if report.rows <= BREAKDOWN_ROWS and len(report.classes) <= BREAKDOWN_CLASSES:
+    console.print(_rows_table(summary, records))
+    if summary.rows <= BREAKDOWN_ROWS and len(summary.classes) <= BREAKDOWN_CLASSES:
         negative = False
-        for row in range(report.rows):
-            if report.active is not None and not report.active[row]:
+        for row in range(first.rows):
+            if first.active is not None and not first.active[row]:
                 continue
             console.print()
-            table, has_negative = _breakdown(report, row)
+            table, has_negative = _breakdown(first, row)
             console.print(table)
             negative |= has_negative
         if negative and cmd is Command.KL:
             console.print(Text("  Terms are negative where q > p; their sum D(P‖Q) is never negative (Gibbs' inequality).",
                                style="italic"))
     console.print()
-    console.print(_reductions_table(report))
+    console.print(_reductions_table(summary))
     console.print()
-    if report.reduction is Reduction.NONE:
+    if summary.value is None:
         shape = "N×C element terms" if cmd is Command.KL else "per-row values"
         console.print(Text(f"reduction none: the {shape} are above; -f csv or -f json gives them all"))
     else:
-        console.print(Text(f"{cmd.quantity} = {fmt(report.value)} {report.base.unit}  ({report.reduction.value})",
+        console.print(Text(f"{cmd.quantity} = {fmt(summary.value)} {summary.base.unit}  ({summary.reduction.value})",
                            style="bold"))
 
 
-RENDERERS: dict[Format, Callable] = {
-    Format.CSV: render_csv,
-    Format.JSON: render_json,
-    Format.QUIET: render_quiet,
+SINKS = {
+    Format.CSV: CsvSink,
+    Format.JSON: JsonSink,
+    Format.QUIET: QuietSink,
 }

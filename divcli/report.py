@@ -19,7 +19,6 @@ from .numerics import (
     entropy_terms,
     kl_terms,
     log_base,
-    reduce,
     smooth_labels,
 )
 
@@ -66,7 +65,6 @@ class Side:
 
     source: str
     kind: Kind
-    rows: int
     role: str
 
     @property
@@ -75,74 +73,144 @@ class Side:
 
 
 @dataclass(frozen=True)
-class Report:
-    """Everything a renderer shows. Arrays are N rows × C classes (or N), already in ``unit``.
-
-    ``terms`` are the command's element terms: p·log(p/q) for kl, −w·p·log q for ce, −p·log p for
-    entropy. For ce, P is the target after label smoothing, and ``cross_entropy`` is torch's per-row
-    loss (weighted when ``--weight`` is given; the check column is then undefined).
-    """
+class Context:
+    """What every block of one run shares: the command, its options, the classes, the operands."""
 
     command: Command
     reduction: Reduction
     base: LogBase
-    value: float | np.ndarray
-    reductions: dict[str, float]
     classes: list[str]
     p: Side
-    q: Side | None
+    q: Side | None = None
+    temperature: float = 1.0
+    label_smoothing: float = 0.0
+    weight: np.ndarray | None = None
+
+    @property
+    def weighted(self) -> bool:
+        return self.weight is not None
+
+    @property
+    def scale(self) -> float:
+        return log_base(self.base.value)
+
+
+@dataclass(frozen=True)
+class Report:
+    """One block of rows, computed. Arrays are rows × C classes (or rows), already in the unit.
+
+    ``terms`` are the command's element terms: p·log(p/q) for kl, −w·p·log q for ce, −p·log p for
+    entropy. For ce, P is the target after label smoothing, and ``cross_entropy`` is torch's per-row
+    loss (weighted when ``--weight`` is given; the check column is then undefined). ``total`` and
+    ``divisor`` are what the block adds to the reductions; ``first_row`` places it in the input.
+    """
+
+    context: Context
     p_probs: np.ndarray
     q_probs: np.ndarray | None
     p_log: np.ndarray
     q_log: np.ndarray | None
     terms: np.ndarray
     entropy_p: np.ndarray
+    total: float
+    divisor: float
     cross_entropy: np.ndarray | None = None
     kl: np.ndarray | None = None
     check: np.ndarray | None = None
+    first_row: int = 0
     row_names: list[str] | None = None
     labels: np.ndarray | None = None
     active: np.ndarray | None = None
-    weighted: bool = False
-    label_smoothing: float = 0.0
-    temperature: float = 1.0
     warnings: list[str] = field(default_factory=list)
+
+    def __getattr__(self, name):  # report.command, report.reduction, … come from the context
+        if name == "context":
+            raise AttributeError(name)
+        return getattr(self.context, name)
 
     @property
     def rows(self) -> int:
         return self.terms.shape[0]
 
     @property
-    def per_row(self) -> np.ndarray:
-        """The command's own per-row quantity."""
-        return {Command.KL: self.kl, Command.CE: self.cross_entropy, Command.ENTROPY: self.entropy_p}[self.command]
+    def values(self) -> np.ndarray:
+        """What ``--reduction none`` reports: element terms for kl, the per-row values otherwise."""
+        return {Command.KL: self.terms, Command.CE: self.cross_entropy, Command.ENTROPY: self.entropy_p}[self.command]
 
 
-REDUCTION_NOTES = {
-    "sum": "total",
-    "mean": "total ÷ (N·C)",
-    "batchmean": "total ÷ N",
-}
+@dataclass(frozen=True)
+class Summary:
+    """The whole run: row counts, the reductions and the reported value (None for ``none``)."""
+
+    context: Context
+    rows: int
+    p_rows: int
+    q_rows: int | None
+    reductions: dict[str, float]
+    value: float | None
+    warnings: list[str]
+    labels: bool = False
+
+    def __getattr__(self, name):
+        if name == "context":
+            raise AttributeError(name)
+        return getattr(self.context, name)
 
 
-def _side(dist: Distribution) -> Side:
-    return Side(dist.operand.name, dist.kind, dist.rows, dist.role)
+@dataclass
+class Totals:
+    """What the blocks add up to, in the order they come (so every way of reading sums alike)."""
+
+    rows: int = 0
+    elements: int = 0
+    total: float = 0.0
+    divisor: float = 0.0
+    active: int = 0
+    infinite_warnings: int = 0
+
+    def add(self, report: Report) -> None:
+        self.rows += report.rows
+        self.elements += report.terms.size
+        self.total += report.total
+        self.divisor += report.divisor
+        self.active += report.rows if report.active is None else int(np.count_nonzero(report.active))
+
+
+def summarize(context: Context, totals: Totals, p_rows: int, q_rows: int | None, warnings: list[str],
+              labels: bool) -> Summary:
+    """The reductions over every block, as torch defines them; a mean over nothing is refused."""
+    command = context.command
+    if labels and command is Command.CE and totals.active == 0:
+        raise DataError("", "every label is the ignore index: no row to compute", "check --ignore-index")
+    reductions = {"sum": totals.total}
+    if command is Command.KL:
+        reductions["mean"] = totals.total / totals.elements
+        reductions["batchmean"] = totals.total / totals.rows
+    elif totals.divisor:
+        reductions["mean"] = totals.total / totals.divisor
+    else:
+        if context.reduction is Reduction.MEAN:
+            raise DataError("", "the weights of every target class are 0, so the mean is undefined (0/0)",
+                            "use --reduction sum, or check --weight")
+        reductions["mean"] = math.nan
+    value = None if context.reduction is Reduction.NONE else reductions[context.reduction.value]
+    return Summary(context, totals.rows, p_rows, q_rows, reductions, value, warnings, labels)
 
 
 def _infinite_warnings(terms: np.ndarray, quantity: str, p: np.ndarray, q: Distribution,
-                       classes: list[str], row_names: list[str] | None) -> list[str]:
-    """One warning per +inf term (the first three, then a count): row, class, and where q = 0."""
+                       classes: list[str], row_names: list[str] | None, first_row: int) -> list[str]:
+    """One warning per +inf term (the first three of a block, then a count): row, class, where q = 0."""
     where = np.argwhere(np.isposinf(terms))
     warnings = []
     for row, col in where[:3]:
         q_row = row if q.rows > 1 else 0
-        name = row_names[row] if row_names else str(row + 1)
+        name = row_names[row] if row_names else str(first_row + row + 1)
         warnings.append(
             f"{quantity} is +inf: row {name}, class {classes[col]!r}: p = {float(p[row, col])!r} but q = 0"
             f" ({q.operand.where(q_row, col)})"
         )
     if len(where) > 3:
-        warnings.append(f"… and {len(where) - 3} more +inf terms")
+        warnings.append(f"… and {len(where) - 3} more +inf terms in rows {first_row + 1}–{first_row + len(terms)}")
     return warnings
 
 
@@ -151,18 +219,19 @@ def _check(cross: np.ndarray, entropy: np.ndarray, kl: np.ndarray) -> np.ndarray
         return np.where(np.isfinite(cross), cross - entropy - kl, np.nan)
 
 
-def entropy_report(p: Distribution, reduction: Reduction, base: LogBase,
-                   classes: list[str], row_names: list[str] | None = None) -> Report:
+def _placed(p: Distribution, q: Distribution | None) -> dict:
+    """first_row and row_names of a block: from the operand that has more than one row."""
+    source = p.operand if q is None or p.rows >= q.rows else q.operand
+    return {"first_row": source.first_row, "row_names": source.row_names}
+
+
+def entropy_report(p: Distribution, context: Context) -> Report:
     """H(P) per row: ``-sum_i p_i log p_i``, as ``scipy.stats.entropy(p, axis=1, base=b)``."""
-    scale = log_base(base.value)
-    terms = entropy_terms(p.p, p.log_p) / scale
+    terms = entropy_terms(p.p, p.log_p) / context.scale
     rows = terms.sum(axis=1)
-    reductions = {"sum": reduce(rows, Reduction.SUM), "mean": reduce(rows, Reduction.MEAN)}
     return Report(
-        command=Command.ENTROPY, reduction=reduction, base=base, value=reduce(rows, reduction),
-        reductions=reductions, classes=classes, p=_side(p), q=None, p_probs=p.p, q_probs=None,
-        p_log=p.log_p, q_log=None,
-        terms=terms, entropy_p=rows, row_names=row_names, labels=p.labels,
+        context=context, p_probs=p.p, q_probs=None, p_log=p.log_p, q_log=None, terms=terms,
+        entropy_p=rows, total=float(np.sum(rows)), divisor=float(rows.shape[0]), labels=p.labels, **_placed(p, None),
     )
 
 
@@ -173,42 +242,39 @@ def _broadcast(p: Distribution, q: Distribution):
             np.broadcast_to(q.p, shape), np.broadcast_to(q.log_p, shape))
 
 
-def kl_report(p: Distribution, q: Distribution, reduction: Reduction, base: LogBase,
-              classes: list[str], row_names: list[str] | None = None, temperature: float = 1.0) -> Report:
+def _broadcast_labels(p: Distribution, rows: int) -> np.ndarray | None:
+    return None if p.labels is None else np.broadcast_to(p.labels, (rows,))
+
+
+def kl_report(p: Distribution, q: Distribution, context: Context) -> Report:
     """D(P‖Q) per row and element: ``sum_i p_i log(p_i / q_i)``, as ``F.kl_div(log q, p)``."""
-    scale = log_base(base.value)
+    scale = context.scale
     pp, log_pp, qq, log_qq = _broadcast(p, q)
     terms = kl_terms(pp, log_pp, log_qq) / scale
     entropy = entropy_terms(pp, log_pp).sum(axis=1) / scale
     cross = cross_entropy_terms(pp, log_qq).sum(axis=1) / scale
     kl = terms.sum(axis=1)
-    reductions = {name: reduce(terms, Reduction(name)) for name in ("sum", "mean", "batchmean")}
+    placed = _placed(p, q)
     return Report(
-        command=Command.KL, reduction=reduction, base=base, value=reduce(terms, reduction),
-        reductions=reductions, classes=classes, p=_side(p), q=_side(q), p_probs=pp, q_probs=qq,
-        p_log=log_pp, q_log=log_qq,
-        terms=terms, entropy_p=entropy, cross_entropy=cross, kl=kl, check=_check(cross, entropy, kl),
-        row_names=row_names, labels=_broadcast_labels(p, terms.shape[0]), temperature=temperature,
-        warnings=_infinite_warnings(terms, "D(P‖Q)", pp, q, classes, row_names),
+        context=context, p_probs=pp, q_probs=qq, p_log=log_pp, q_log=log_qq, terms=terms,
+        entropy_p=entropy, cross_entropy=cross, kl=kl, check=_check(cross, entropy, kl),
+        total=float(np.sum(terms)), divisor=float(terms.shape[0]), labels=_broadcast_labels(p, terms.shape[0]),
+        warnings=_infinite_warnings(terms, "D(P‖Q)", pp, q, context.classes, placed["row_names"],
+                                    placed["first_row"]),
+        **placed,
     )
 
 
-def _broadcast_labels(p: Distribution, rows: int) -> np.ndarray | None:
-    return None if p.labels is None else np.broadcast_to(p.labels, (rows,))
-
-
-def ce_report(p: Distribution, q: Distribution, reduction: Reduction, base: LogBase,
-              classes: list[str], row_names: list[str] | None = None, *, weight: np.ndarray | None = None,
-              label_smoothing: float = 0.0, temperature: float = 1.0) -> Report:
+def ce_report(p: Distribution, q: Distribution, context: Context) -> Report:
     """H(P,Q) per row as torch's ``F.cross_entropy(logits Q, P or labels, weight, label_smoothing)``.
 
     Per row ``l_n = -sum_c w_c p'_c log q_c`` with the smoothed target ``p' = (1-ε) p + ε/C``;
     ``mean`` divides by ``sum_n w_{y_n}`` over rows not ignored for labels, by N for probabilities.
     """
-    scale = log_base(base.value)
+    scale, weight = context.scale, context.weight
     pp, _, qq, log_qq = _broadcast(p, q)
     active = None if p.active is None else np.broadcast_to(p.active, (pp.shape[0],))
-    target = smooth_labels(pp, label_smoothing, active)
+    target = smooth_labels(pp, context.label_smoothing, active)
     with np.errstate(divide="ignore"):
         log_target = np.log(target)
     entropy = entropy_terms(target, log_target).sum(axis=1) / scale
@@ -218,23 +284,20 @@ def ce_report(p: Distribution, q: Distribution, reduction: Reduction, base: LogB
     rows = terms.sum(axis=1)
     check = _check(plain, entropy, kl) if weight is None else np.full(rows.shape, np.nan)
     labels = _broadcast_labels(p, rows.shape[0])
-    divisor = None
     if labels is not None:
-        class_weight = np.ones(len(classes)) if weight is None else weight
+        class_weight = np.ones(len(context.classes)) if weight is None else weight
         divisor = float(np.sum(np.where(active, class_weight[np.where(active, labels, 0)], 0.0)))
     else:
         divisor = float(rows.shape[0])
-    reductions = {"sum": reduce(rows, Reduction.SUM)}
-    reductions["mean"] = reductions["sum"] / divisor if divisor else math.nan
-    if reduction is Reduction.MEAN and not divisor:
-        raise DataError("", "the weights of every target class are 0, so the mean is undefined (0/0)",
-                        "use --reduction sum, or check --weight")
-    value = rows if reduction is Reduction.NONE else reductions[reduction.value]
+    placed = _placed(p, q)
     return Report(
-        command=Command.CE, reduction=reduction, base=base, value=value, reductions=reductions,
-        classes=classes, p=_side(p), q=_side(q), p_probs=target, q_probs=qq,
-        p_log=log_target, q_log=log_qq, terms=terms,
-        entropy_p=entropy, cross_entropy=rows, kl=kl, check=check, row_names=row_names, labels=labels,
-        active=active, weighted=weight is not None, label_smoothing=label_smoothing, temperature=temperature,
-        warnings=_infinite_warnings(terms, "H(P,Q)", target, q, classes, row_names),
+        context=context, p_probs=target, q_probs=qq, p_log=log_target, q_log=log_qq, terms=terms,
+        entropy_p=entropy, cross_entropy=rows, kl=kl, check=check, total=float(np.sum(rows)), divisor=divisor,
+        labels=labels, active=active,
+        warnings=_infinite_warnings(terms, "H(P,Q)", target, q, context.classes, placed["row_names"],
+                                    placed["first_row"]),
+        **placed,
     )
+
+
+REPORTS = {Command.KL: kl_report, Command.CE: ce_report}

@@ -45,6 +45,6 @@ def check(data: bytes) -> None:
                                    Options(p_kind=kind, q_kind=kind, conversion=conversion)))
     except DataError:
         return
-    for report in reports:
-        if math.isnan(float(report.value)):
+    for result in reports:
+        if math.isnan(float(result.value)):
             raise AssertionError(f"nan result for {data!r}")

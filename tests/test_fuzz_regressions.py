@@ -18,6 +18,8 @@ CRASHES = {
     "labels-huge-class-count": b"d/222224444",
     # the fraction 3E336/3 overflowed float64 inside Fraction → float (an OverflowError traceback)
     "fraction-overflow": b"\xde\x8c3E336/3\n\"",
+    # the literal 1e999999999/3 made Fraction build a billion-digit integer: minutes (a fuzz timeout)
+    "fraction-huge-exponent": b"\x06\x00" + b"1e999999999/3",
     # a label of 70 digits overflowed the cast to int64 (a RuntimeWarning, and a wrong label)
     "labels-beyond-int64": b"%\xdb\n" + b"6" * 70 + b"\n\n ",
 }

@@ -1,0 +1,152 @@
+"""Block-by-block reading and computing: the same numbers, messages and output whatever the block
+size and whatever the source (file, standard input, literal, JSON, .npy), with errors located in
+later blocks. Blocks are made tiny here so that every input crosses many block boundaries."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from divcli import core
+
+ROWS = 23
+
+
+@pytest.fixture
+def tiny_blocks(monkeypatch):
+    monkeypatch.setattr(core, "FIRST_BLOCK_ROWS", 3)
+    monkeypatch.setattr(core, "BLOCK_ELEMENTS", 10)  # then 2 rows of 5 classes (5 of 2) per block
+
+
+def _logits(seed: int, rows: int = ROWS, classes: int = 5) -> np.ndarray:
+    return np.random.default_rng(seed).normal(0, 2, (rows, classes)).round(4)
+
+
+def _sources(values: np.ndarray, folder, stem: str) -> dict:
+    """The same table as CSV (with a header and blank lines), TSV, JSON Lines, JSON, .npy, literal."""
+    rows = [",".join(map(repr, row)) for row in values.tolist()]
+    csv = folder / f"{stem}.csv"
+    csv.write_text("c0,c1,c2,c3,c4\n" + "\n\n".join(rows) + "\n")
+    tsv = folder / f"{stem}.tsv"
+    tsv.write_text("\n".join(row.replace(",", "\t") for row in rows) + "\n")
+    jsonl = folder / f"{stem}.jsonl"
+    jsonl.write_text("\n".join(json.dumps(row) for row in values.tolist()) + "\n")
+    whole = folder / f"{stem}.json"
+    whole.write_text(json.dumps(values.tolist()))
+    np.save(folder / f"{stem}.npy", values)
+    return {"csv": str(csv), "tsv": str(tsv), "jsonl": str(jsonl), "json": str(whole),
+            "npy": str(folder / f"{stem}.npy"), "literal": ";".join(rows)}
+
+
+@pytest.mark.parametrize("fmt", [("-q",), ("-q", "--reduction", "none"), ("-f", "csv"), ("-f", "json")])
+def test_every_source_gives_the_same_output_across_blocks(run, tmp_path, tiny_blocks, fmt):
+    p = _sources(_logits(1), tmp_path, "p")
+    q = _sources(_logits(2), tmp_path, "q")
+    kinds = ("--p-as", "logits", "--q-as", "logits")
+    outputs = {}
+    for name in p:
+        result = run("kl", p[name], q["npy"], *kinds, *fmt)
+        assert result.exit_code == 0, (name, result.stderr)
+        outputs[name] = result.stdout.replace(p[name], "P")
+    stdin = run("kl", "-", q["csv"], *kinds, *fmt, input=open(p["csv"]).read())
+    outputs["stdin"] = stdin.stdout.replace("<stdin>", "P")
+    reference = outputs.pop("npy")
+    for name, output in outputs.items():
+        if fmt[-1] == "json":  # names and sources differ; the numbers must not
+            document, expected = json.loads(output), json.loads(reference)
+            assert document["value"] == expected["value"] and document["rows"] == expected["rows"], name
+            assert document["reductions"] == expected["reductions"], name
+        elif fmt[-1] == "csv" and name == "csv":  # the header names the classes: no other difference
+            assert output == reference, name
+        else:
+            assert output == reference, name
+
+
+def test_blocked_numbers_equal_the_numbers_of_one_block(run, tmp_path, tiny_blocks, monkeypatch):
+    p = _sources(_logits(3), tmp_path, "p")
+    q = _sources(_logits(4), tmp_path, "q")
+    args = ("kl", p["csv"], q["csv"], "--p-as", "logits", "--q-as", "logits", "-f", "json")
+    blocked = json.loads(run(*args).stdout)
+    monkeypatch.setattr(core, "FIRST_BLOCK_ROWS", 10_000)
+    whole = json.loads(run(*args).stdout)
+    assert blocked["rows"] == whole["rows"]
+    for name, value in whole["reductions"].items():
+        assert blocked["reductions"][name] == pytest.approx(value, rel=1e-15, abs=1e-15)
+
+
+def test_an_error_in_a_later_block_names_its_line(run, tmp_path, tiny_blocks):
+    lines = ["0.2,0.8"] * 30
+    lines[17] = "0.2,0.9"
+    p = tmp_path / "p.csv"
+    p.write_text("a,b\n" + "\n".join(lines) + "\n")
+    result = run("entropy", str(p))
+    assert result.exit_code == 1 and result.stdout == ""
+    assert f"{p}:19: this row sums to 1.1" in result.stderr
+
+
+def test_a_ragged_row_in_a_later_block(run, tmp_path, tiny_blocks):
+    lines = ["0.2,0.8"] * 30
+    lines[25] = "0.2,0.3,0.5"
+    p = tmp_path / "p.csv"
+    p.write_text("\n".join(lines) + "\n")
+    result = run("entropy", str(p))
+    assert result.exit_code == 1 and f"{p}:26" in result.stderr and "3 values" in result.stderr
+
+
+@pytest.mark.parametrize("p_rows, q_rows, words", [
+    (20, 21, ("P has 20 rows", "Q has 21")),                  # the last blocks differ: both counts known
+    (18, 21, ("P has 18 rows", "Q has more than 18")),        # P ends on a block boundary, Q goes on
+    (23, 18, ("P has more than 18 rows", "Q has 18")),
+])
+def test_row_counts_that_differ_in_a_later_block(run, tmp_path, tiny_blocks, p_rows, q_rows, words):
+    p = tmp_path / "p.csv"
+    q = tmp_path / "q.csv"
+    p.write_text("0.5,0.5\n" * p_rows)
+    q.write_text("0.5,0.5\n" * q_rows)
+    result = run("kl", str(p), str(q))
+    assert result.exit_code == 1 and result.stdout == ""
+    assert all(word in result.stderr for word in words), result.stderr
+
+
+def test_one_row_broadcasts_against_every_block(run, tmp_path, tiny_blocks):
+    q = tmp_path / "q.csv"
+    rows = [[0.1 * i, 1 - 0.1 * i] for i in range(1, 10)] * 3
+    q.write_text("\n".join(f"{a!r},{b!r}" for a, b in rows) + "\n")
+    result = run("kl", "0.4,0.6", str(q), "--reduction", "none", "-q")
+    spelled = run("kl", ";".join(["0.4,0.6"] * len(rows)), str(q), "--reduction", "none", "-q")
+    assert result.exit_code == 0 and result.stdout == spelled.stdout and len(result.stdout.splitlines()) == 27
+
+
+def test_labels_and_ignored_rows_across_blocks(run, tmp_path, tiny_blocks):
+    logits = _logits(5)
+    labels = [i % 5 for i in range(ROWS)]
+    labels[4] = labels[9] = -100
+    q = tmp_path / "q.csv"
+    q.write_text("\n".join(",".join(map(repr, row)) for row in logits.tolist()) + "\n")
+    y = tmp_path / "y.csv"
+    y.write_text("label\n" + "\n".join(map(str, labels)) + "\n")
+    mean = float(run("ce", str(y), str(q), "--p-as", "labels", "--q-as", "logits", "-q").stdout)
+    z = logits - logits.max(axis=1, keepdims=True)
+    log_q = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+    kept = [i for i in range(ROWS) if labels[i] != -100]
+    assert mean == pytest.approx(-np.mean([log_q[i, labels[i]] for i in kept]), rel=1e-13)
+
+
+def test_warnings_in_later_blocks_name_the_right_row(run, tmp_path, tiny_blocks):
+    q = tmp_path / "q.csv"
+    rows = ["0.5,0.5"] * 12
+    rows[10] = "1,0"
+    q.write_text("\n".join(rows) + "\n")
+    result = run("kl", "0.5,0.5", str(q), "-q")
+    assert result.exit_code == 0 and result.stdout == "inf\n"
+    assert "row 11, class '1'" in result.stderr and f"({q}:11:2)" in result.stderr
+
+
+def test_table_of_a_blocked_input_shows_its_last_rows(run, tmp_path, tiny_blocks):
+    p = _sources(_logits(6, rows=40), tmp_path, "p")
+    result = run("entropy", p["csv"], "--p-as", "logits", env={"COLUMNS": "120"})
+    assert "⋮ 20 rows" in result.stdout
+    numbers = [line.split("│")[0].strip() for line in result.stdout.splitlines() if "│" in line]
+    assert numbers[:3] == ["1", "2", "3"] and "40" in numbers and "31" in numbers and "30" not in numbers
