@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import json
 import os
-from collections import deque
+import re
 from typing import BinaryIO, Protocol
+
+import numpy as np
 
 from .errors import DataError
 from .inputs import (
@@ -58,51 +60,87 @@ class ArrayBlocks:
         return self.next >= self.operand.rows
 
 
+#: Bytes read from a text stream at a time (more when a block needs more).
+READ_BYTES = 1 << 22
+_WHITESPACE = np.frombuffer(b" \t\r\n\x0b\x0c", dtype=np.uint8)
+_BLANK_LINE = re.compile(rb"\n[ \t\r\x0b\x0c]*\n")
+
+
 class TextBlocks:
     """Delimited text or JSON Lines, read from a binary stream a block of rows at a time.
 
     Blank lines are skipped but counted, so every row keeps its physical line; the header, the
-    class names and the row width of the first block hold for every later block.
+    class names and the row width of the first block hold for every later block. Lines are found
+    with numpy over the bytes read ahead, never one Python call per line.
     """
 
     def __init__(self, stream: BinaryIO, name: str, delimiter: str | None, json_lines: bool,
-                 pending: list[bytes] | None = None):
+                 ahead: bytes = b""):
         self.stream = stream
         self.name = name
         self.delimiter = delimiter
         self.json_lines = json_lines
-        self.pending = deque(pending or ())  # lines read ahead, not yet handed out
+        self.ahead = ahead  # bytes read, not yet handed out
+        self.eof = False
         self.line = 1  # the physical line the next block starts on
         self.rows_read = 0
         self.classes: list[str] | None = None
         self.width: int | None = None
 
-    def _next_line(self) -> bytes | None:
-        if self.pending:
-            return self.pending.popleft()
-        return self.stream.readline() or None
+    def _read_more(self, at_least: int = READ_BYTES) -> bool:
+        """Read ahead; False at the end of the stream."""
+        if self.eof:
+            return False
+        chunk = self.stream.read(max(at_least, READ_BYTES))
+        if not chunk:
+            self.eof = True
+            return False
+        self.ahead += chunk
+        return True
 
-    def _peek(self) -> bytes | None:
-        """The next non-blank line, left in place (with the blank lines before it)."""
-        for line in self.pending:
-            if line.strip():
-                return line
+    def _cut(self, wanted: int) -> tuple[bytes, int, int]:
+        """The bytes of the next ``wanted`` non-blank lines (with the blank lines among them), how
+        many physical lines that is, and how many non-blank ones (fewer only at the end)."""
         while True:
-            line = self.stream.readline()
-            if not line:
-                return None
-            self.pending.append(line)
-            if line.strip():
-                return line
+            data = np.frombuffer(self.ahead, dtype=np.uint8)
+            ends = np.flatnonzero(data == 10)
+            if ends.size < wanted and not self.eof:
+                self._read_more(len(self.ahead))
+                continue
+            if ends.size >= wanted:
+                cut = int(ends[wanted - 1]) + 1
+                if self.ahead[:1].strip() and not _BLANK_LINE.search(self.ahead, 0, cut):
+                    return self._take(cut, wanted, wanted)  # no blank line among them: the usual case
+            if self.eof and data.size and data[-1] != 10:
+                ends = np.append(ends, data.size - 1)  # a last line without a newline
+            ink = np.cumsum(~np.isin(data, _WHITESPACE), dtype=np.int64)
+            before = np.concatenate(([0], ink[ends[:-1]])) if ends.size else ends
+            filled = np.flatnonzero(ink[ends] - before > 0) if ends.size else ends
+            if filled.size >= wanted or self.eof:
+                found = min(wanted, filled.size)
+                if found == 0:
+                    return self._take(data.size, ends.size, 0)
+                lines = int(filled[found - 1]) + 1
+                return self._take(int(ends[lines - 1]) + 1, lines, found)
+            self._read_more(len(self.ahead))
+
+    def _take(self, cut: int, lines: int, found: int) -> tuple[bytes, int, int]:
+        chunk, self.ahead = self.ahead[:cut], self.ahead[cut:]
+        return chunk, lines, found
 
     def exhausted(self) -> bool:
-        return self._peek() is None
+        while not self.ahead.strip():
+            if not self._read_more():
+                return True
+        return False
 
     def _header_ahead(self) -> bool:
         """Does the first block start with a header row? (It is not counted as a row.)"""
-        line = self._peek()
-        if line is None or self.json_lines:
+        if self.json_lines or self.exhausted():
             return False
+        while b"\n" not in self.ahead.lstrip() and self._read_more():
+            pass
+        line = self.ahead.lstrip().split(b"\n", 1)[0]
         try:
             text = line.decode("utf-8-sig")
         except UnicodeDecodeError:
@@ -114,21 +152,13 @@ class TextBlocks:
     def read(self, rows: int) -> Operand | None:
         first_block = self.rows_read == 0
         wanted = rows + 1 if first_block and self._header_ahead() else rows
-        chunk: list[bytes] = []
-        found = 0
-        while found < wanted:
-            line = self._next_line()
-            if line is None:
-                break
-            chunk.append(line)
-            if line.strip():
-                found += 1
+        chunk, lines, found = self._cut(wanted)
         if not found:
             if first_block:
                 raise DataError(self.name, "no numbers found")
             return None
-        first_line, self.line = self.line, self.line + len(chunk)
-        text = decode(b"".join(chunk), self.name, first_line)
+        first_line, self.line = self.line, self.line + lines
+        text = decode(chunk, self.name, first_line)
         if self.json_lines:
             block = read_json_lines(text, self.name, first_line)
         else:
@@ -152,31 +182,28 @@ class TextBlocks:
         block.classes = self.classes
 
 
+def _flat_row(line: bytes) -> bool:
+    """A JSON Lines row: a list of non-containers, or an object."""
+    try:
+        row = json.loads(line)
+    except (ValueError, RecursionError):
+        return False
+    return isinstance(row, dict) or (isinstance(row, list) and not any(isinstance(v, (list, dict)) for v in row))
+
+
 def _sniffed_stdin(stream: BinaryIO, delimiter: str | None) -> Blocks:
     """Standard input: JSON Lines when its first non-blank line is one flat row and more follow,
     a JSON document when it starts with [ or {, else delimited text."""
-    pending: list[bytes] = []
-    first = b""
-    while not first.strip():
-        first = stream.readline()
-        if not first:
-            break
-        if not pending:
-            first = first.removeprefix(b"\xef\xbb\xbf")  # a BOM
-        pending.append(first)
-    if first.lstrip()[:1] in (b"[", b"{") and delimiter is None:
-        try:
-            row = json.loads(first)
-        except (ValueError, RecursionError):
-            row = None
-        flat = isinstance(row, dict) or (isinstance(row, list) and not any(isinstance(v, (list, dict)) for v in row))
-        second = stream.readline()
-        pending.append(second)
-        if flat and second.strip():
-            return TextBlocks(stream, STDIN_NAME, None, True, pending)
-        rest = b"".join(pending) + stream.read()
-        return ArrayBlocks(parse_text(decode(rest, STDIN_NAME), STDIN_NAME))
-    return TextBlocks(stream, STDIN_NAME, delimiter, False, pending)
+    ahead = stream.read(READ_BYTES).removeprefix(b"\xef\xbb\xbf")  # a BOM
+    start = ahead.lstrip()
+    if delimiter is not None or start[:1] not in (b"[", b"{"):
+        return TextBlocks(stream, STDIN_NAME, delimiter, False, ahead)
+    first, _, rest = start.partition(b"\n")
+    while not rest.strip() and (more := stream.read(READ_BYTES)):
+        ahead, rest = ahead + more, rest + more
+    if rest.strip() and _flat_row(first):
+        return TextBlocks(stream, STDIN_NAME, None, True, ahead)
+    return ArrayBlocks(parse_text(decode(ahead + stream.read(), STDIN_NAME), STDIN_NAME))
 
 
 def open_blocks(spec: str, stdin: BinaryIO, delimiter: str | None = None) -> Blocks:
