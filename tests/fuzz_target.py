@@ -1,50 +1,85 @@
 """The fuzz target, without atheris: raw bytes → a reader → every check → a number.
 
-Byte 0 picks the reader (CSV, TSV, TXT, JSON, JSON Lines, sniffed standard input, literal), byte 1
-the kind and whether to ``--normalize``; the rest is the input. The only exception allowed is
-divcli's :class:`~divcli.errors.DataError`, no numpy warning may escape (it would reach the user's
-terminal), and a result is never ``nan``. ``tests/fuzz_readers.py`` drives it with atheris;
-``tests/test_fuzz_regressions.py`` replays every crash found.
+Byte 0 picks the reader: whole-text parsers for CSV, TSV, TXT, JSON, JSON Lines and sniffed standard
+input, a literal, or the block readers (delimited text, JSON Lines, standard input) in blocks of a
+few rows. Byte 1 picks the kind and whether to ``--normalize``; the rest is the input. The only
+exception allowed is divcli's :class:`~divcli.errors.DataError`, no numpy warning may escape (it
+would reach the user's terminal), and a result is never ``nan``. ``tests/fuzz_readers.py`` drives it
+with atheris; ``tests/test_fuzz_regressions.py`` replays every crash found.
 """
 
 from __future__ import annotations
 
+import io
 import math
 
-from divcli.core import Options, compute
+from divcli import core
+from divcli.blocks import ArrayBlocks, TextBlocks, open_blocks
+from divcli.core import Collect, Options, run
 from divcli.errors import DataError
 from divcli.inputs import STDIN_NAME, decode, parse_literal, parse_text
 from divcli.kinds import Conversion, Kind
 from divcli.report import Command
 
 EXTENSIONS = [".csv", ".tsv", ".txt", ".json", ".jsonl", ""]
+BLOCK_READERS = ["blocks-csv", "blocks-jsonl", "blocks-stdin"]
+READERS = len(EXTENSIONS) + 1 + len(BLOCK_READERS)
 KINDS = list(Kind)
 
 
+class _Stdin(io.BytesIO):
+    def isatty(self) -> bool:
+        return False
+
+
+def _blocks(data: bytes, reader: int, payload: bytes):
+    """Two independent readers of the same bytes (P and Q), for the chosen reader."""
+    def one():
+        if reader < len(EXTENSIONS):
+            extension = EXTENSIONS[reader]
+            name = STDIN_NAME if not extension else f"fuzz{extension}"
+            return ArrayBlocks(parse_text(decode(payload, name), name, extension))
+        if reader == len(EXTENSIONS):
+            return ArrayBlocks(parse_literal(payload.decode("utf-8", "replace")))
+        which = BLOCK_READERS[reader - len(EXTENSIONS) - 1]
+        if which == "blocks-stdin":
+            return open_blocks("-", _Stdin(payload))
+        return TextBlocks(io.BytesIO(payload), "fuzz", ",", which == "blocks-jsonl")
+    return one(), one()
+
+
 def read(data: bytes):
-    reader = data[0] % (len(EXTENSIONS) + 1) if data else 0
+    """The first operand of ``data`` read whole (for the reachability test)."""
+    reader = data[0] % READERS if data else 0
     setting = data[1] if len(data) > 1 else 0
-    payload = data[2:]
-    if reader == len(EXTENSIONS):
-        operand = parse_literal(payload.decode("utf-8", "replace"))
-    else:
-        extension = EXTENSIONS[reader]
-        name = STDIN_NAME if not extension else f"fuzz{extension}"
-        operand = parse_text(decode(payload, name), name, extension)
-    return operand, KINDS[setting % len(KINDS)], bool(setting & 0x80)
+    p, _ = _blocks(data, reader, data[2:])
+    block = p.read(1 << 20)
+    return block, KINDS[setting % len(KINDS)], bool(setting & 0x80)
 
 
 def check(data: bytes) -> None:
     """Raise anything but DataError, or AssertionError for a nan result; else return quietly."""
+    reader = data[0] % READERS if data else 0
+    setting = data[1] if len(data) > 1 else 0
+    kind, normalize = KINDS[setting % len(KINDS)], bool(setting & 0x80)
+    conversion = Conversion(normalize=normalize)
+    saved = core.FIRST_BLOCK_ROWS, core.BLOCK_ELEMENTS
+    core.FIRST_BLOCK_ROWS, core.BLOCK_ELEMENTS = 2, 6
     try:
-        operand, kind, normalize = read(data)
-        conversion = Conversion(normalize=normalize)
-        reports = [compute(Command.ENTROPY, operand, None, Options(p_kind=kind, conversion=conversion))]
+        results = []
+        p, q = _blocks(data, reader, data[2:])
+        sink = Collect()
+        run(Command.ENTROPY, p, None, Options(p_kind=kind, conversion=conversion), sink)
+        results.append(sink.value)
         if kind is not Kind.LABELS:
-            reports.append(compute(Command.KL, operand, operand,
-                                   Options(p_kind=kind, q_kind=kind, conversion=conversion)))
+            p, q = _blocks(data, reader, data[2:])
+            sink = Collect()
+            run(Command.KL, p, q, Options(p_kind=kind, q_kind=kind, conversion=conversion), sink)
+            results.append(sink.value)
     except DataError:
         return
-    for result in reports:
-        if math.isnan(float(result.value)):
+    finally:
+        core.FIRST_BLOCK_ROWS, core.BLOCK_ELEMENTS = saved
+    for value in results:
+        if math.isnan(float(value)):
             raise AssertionError(f"nan result for {data!r}")
