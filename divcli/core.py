@@ -193,6 +193,7 @@ def run(command: Command, p_blocks: Blocks, q_blocks: Blocks | None, options: Op
         temperature=options.conversion.temperature,
         label_smoothing=options.label_smoothing,
         weight=weight,
+        ignore_index=options.conversion.ignore_index,
     )
     block_rows = max(1, BLOCK_ELEMENTS // count)
 

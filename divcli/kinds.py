@@ -181,9 +181,6 @@ def _labels(operand: Operand, classes: int, conversion: Conversion) -> tuple[np.
         raise DataError(operand.where(row, col),
                         f"label {show_value(operand.text(row, col))} is out of range",
                         f"there are {classes} classes, so a label is 0 … {classes - 1}{note}")
-    if not np.any(active):
-        raise DataError(operand.where(), f"every label is the ignore index {conversion.ignore_index}: no row to compute",
-                        "check --ignore-index")
     p = np.zeros((labels.size, classes))
     p[np.flatnonzero(active), labels[active]] = 1.0
     with np.errstate(divide="ignore"):

@@ -85,6 +85,7 @@ class Context:
     temperature: float = 1.0
     label_smoothing: float = 0.0
     weight: np.ndarray | None = None
+    ignore_index: int | None = None
 
     @property
     def weighted(self) -> bool:
@@ -181,7 +182,8 @@ def summarize(context: Context, totals: Totals, p_rows: int, q_rows: int | None,
     """The reductions over every block, as torch defines them; a mean over nothing is refused."""
     command = context.command
     if labels and command is Command.CE and totals.active == 0:
-        raise DataError("", "every label is the ignore index: no row to compute", "check --ignore-index")
+        raise DataError(context.p.source, f"every label is the ignore index {context.ignore_index}: "
+                        "no row to compute", "check --ignore-index")
     reductions = {"sum": totals.total}
     if command is Command.KL:
         reductions["mean"] = totals.total / totals.elements

@@ -150,3 +150,15 @@ def test_table_of_a_blocked_input_shows_its_last_rows(run, tmp_path, tiny_blocks
     assert "⋮ 20 rows" in result.stdout
     numbers = [line.split("│")[0].strip() for line in result.stdout.splitlines() if "│" in line]
     assert numbers[:3] == ["1", "2", "3"] and "40" in numbers and "31" in numbers and "30" not in numbers
+
+
+def test_a_block_of_ignored_labels_is_no_error_when_others_count(run, tmp_path, tiny_blocks):
+    y = tmp_path / "y.csv"
+    y.write_text("\n".join(["-100"] * 9 + ["1", "0"]) + "\n")
+    q = tmp_path / "q.csv"
+    q.write_text("0,0\n" * 9 + "0,1\n1,0\n")
+    result = run("ce", str(y), str(q), "--p-as", "labels", "--q-as", "logits", "-q")
+    assert result.exit_code == 0, result.stderr
+    assert float(result.stdout) == pytest.approx(-np.log(np.exp(1) / (1 + np.exp(1))), rel=1e-14)
+    everything_ignored = run("ce", "-100;-100", "0,0;0,0", "--p-as", "labels", "--q-as", "logits")
+    assert everything_ignored.exit_code == 1 and "every label is the ignore index" in everything_ignored.stderr
