@@ -62,8 +62,8 @@ class ArrayBlocks:
 
 #: Bytes read from a text stream at a time (more when a block needs more).
 READ_BYTES = 1 << 22
-_WHITESPACE = np.frombuffer(b" \t\r\n\x0b\x0c", dtype=np.uint8)
-_BLANK_LINE = re.compile(rb"\n[ \t\r\x0b\x0c]*\n")
+_WHITESPACE = b" \t\r\n\x0b\x0c"
+_BOM = b"\xef\xbb\xbf"
 
 
 class TextBlocks:
@@ -86,12 +86,24 @@ class TextBlocks:
         self.rows_read = 0
         self.classes: list[str] | None = None
         self.width: int | None = None
+        self.started = bool(ahead)  # a BOM is dropped from the first bytes only
+
+    @property
+    def _blank(self) -> bytes:
+        """Bytes that make no row: whitespace, and a delimiter alone (",,," is skipped as blank)."""
+        single = self.delimiter if self.delimiter and len(self.delimiter) == 1 and not self.json_lines else ""
+        return _WHITESPACE + single.encode()
+
+    def _has_ink(self, data: bytes) -> bool:
+        return bool(data.translate(None, self._blank))
 
     def _read_more(self, at_least: int = READ_BYTES) -> bool:
         """Read ahead; False at the end of the stream."""
         if self.eof:
             return False
         chunk = self.stream.read(max(at_least, READ_BYTES))
+        if not self.started:
+            chunk, self.started = chunk.removeprefix(_BOM), True
         if not chunk:
             self.eof = True
             return False
@@ -107,13 +119,14 @@ class TextBlocks:
             if ends.size < wanted and not self.eof:
                 self._read_more(len(self.ahead))
                 continue
+            blank = re.compile(rb"^[" + re.escape(self._blank) + rb"]*\n", re.MULTILINE)
             if ends.size >= wanted:
                 cut = int(ends[wanted - 1]) + 1
-                if self.ahead[:1].strip() and not _BLANK_LINE.search(self.ahead, 0, cut):
+                if not blank.search(self.ahead, 0, cut):
                     return self._take(cut, wanted, wanted)  # no blank line among them: the usual case
             if self.eof and data.size and data[-1] != 10:
                 ends = np.append(ends, data.size - 1)  # a last line without a newline
-            ink = np.cumsum(~np.isin(data, _WHITESPACE), dtype=np.int64)
+            ink = np.cumsum(~np.isin(data, np.frombuffer(self._blank, dtype=np.uint8)), dtype=np.int64)
             before = np.concatenate(([0], ink[ends[:-1]])) if ends.size else ends
             filled = np.flatnonzero(ink[ends] - before > 0) if ends.size else ends
             if filled.size >= wanted or self.eof:
@@ -129,7 +142,9 @@ class TextBlocks:
         return chunk, lines, found
 
     def exhausted(self) -> bool:
-        while not self.ahead.strip():
+        if not self.started:
+            self._read_more()
+        while not self._has_ink(self.ahead):
             if not self._read_more():
                 return True
         return False
@@ -138,16 +153,17 @@ class TextBlocks:
         """Does the first block start with a header row? (It is not counted as a row.)"""
         if self.json_lines or self.exhausted():
             return False
-        while b"\n" not in self.ahead.lstrip() and self._read_more():
-            pass
-        line = self.ahead.lstrip().split(b"\n", 1)[0]
-        try:
-            text = line.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            return False  # the read reports it, with its line
-        if self.delimiter is None:
-            self.delimiter = sniff_delimiter(text)
-        return is_header(text, self.delimiter)
+        while True:
+            complete = self.ahead if self.eof else self.ahead.rpartition(b"\n")[0]
+            lines = [line for line in complete.split(b"\n") if line.strip()]
+            try:
+                if lines and self.delimiter is None:
+                    self.delimiter = sniff_delimiter(lines[0].decode("utf-8"))
+                inked = [line.decode("utf-8") for line in lines if self._has_ink(line)]
+            except UnicodeDecodeError:
+                return False  # the read reports it, with its line
+            if inked or not self._read_more():
+                return bool(inked) and is_header(inked[0], self.delimiter)
 
     def read(self, rows: int) -> Operand | None:
         first_block = self.rows_read == 0
@@ -194,9 +210,9 @@ def _flat_row(line: bytes) -> bool:
 def _sniffed_stdin(stream: BinaryIO, delimiter: str | None) -> Blocks:
     """Standard input: JSON Lines when its first non-blank line is one flat row and more follow,
     a JSON document when it starts with [ or {, else delimited text."""
-    ahead = stream.read(READ_BYTES).removeprefix(b"\xef\xbb\xbf")  # a BOM
+    ahead = stream.read(READ_BYTES).removeprefix(_BOM)
     start = ahead.lstrip()
-    if delimiter is not None or start[:1] not in (b"[", b"{"):
+    if start[:1] not in (b"[", b"{"):
         return TextBlocks(stream, STDIN_NAME, delimiter, False, ahead)
     first, _, rest = start.partition(b"\n")
     while not rest.strip() and (more := stream.read(READ_BYTES)):

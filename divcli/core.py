@@ -141,20 +141,16 @@ def _read_all(first: Operand, blocks: Blocks) -> tuple[Operand, Blocks]:
         return first, ArrayBlocks(first)
     whole = replace(first, values=np.concatenate([part.values for part in parts]),
                     lines=None if first.lines is None else np.concatenate([part.lines for part in parts]),
-                    cells=None if first.cells is None else [row for part in parts for row in part.cells],
+                    cells=None if any(part.cells is None for part in parts) else
+                    [row for part in parts for row in part.cells],
                     source=None)
     return whole, ArrayBlocks(whole)
 
 
-def _mismatch(p_name: str, p_rows: int, q_name: str, q_rows: int, exact: bool) -> DataError:
-    """P and Q have different row counts: both known, or (``exact`` false) the longer one's only
-    known to be longer: it went on past the shorter one's end."""
-    p_text, q_text = _count(p_rows, "row", "rows"), str(q_rows)
-    if not exact:
-        if p_rows > q_rows:
-            p_text = f"more than {_count(q_rows, 'row', 'rows')}"
-        else:
-            q_text = f"more than {p_rows}"
+def _mismatch(p_name: str, p_rows: int, p_more: bool, q_name: str, q_rows: int, q_more: bool) -> DataError:
+    """P and Q have different row counts; an operand that goes on is counted as "at least"."""
+    p_text = f"{'at least ' if p_more else ''}{_count(p_rows, 'row', 'rows')}"
+    q_text = f"{'at least ' if q_more else ''}{q_rows}"
     return DataError(
         "", f"P has {p_text} ({p_name}) but Q has {q_text} ({q_name})",
         "give both the same number of rows, or one of them a single row to compare against every row",
@@ -183,6 +179,8 @@ def run(command: Command, p_blocks: Blocks, q_blocks: Blocks | None, options: Op
     if weight is not None and weight.size != count:
         raise DataError("", f"--weight has {weight.size} values but there are {count} classes",
                         "give one weight per class")
+    p_single = first_p.rows == 1 and q_blocks is not None and p_blocks.exhausted()
+    q_single = first_q is not None and first_q.rows == 1 and q_blocks.exhausted() and not p_single
     context = Context(
         command=command,
         reduction=options.reduction or command.default_reduction,
@@ -194,14 +192,13 @@ def run(command: Command, p_blocks: Blocks, q_blocks: Blocks | None, options: Op
         label_smoothing=options.label_smoothing,
         weight=weight,
         ignore_index=options.conversion.ignore_index,
+        broadcast="P" if p_single else "Q" if q_single else None,
     )
     block_rows = max(1, BLOCK_ELEMENTS // count)
 
     def convert(block: Operand, role: str) -> Distribution:
         return to_distribution(block, kind if role == "P" else options.q_kind, role, options.conversion, count)
 
-    p_single = first_p.rows == 1 and q_blocks is not None and p_blocks.exhausted()
-    q_single = first_q is not None and first_q.rows == 1 and q_blocks.exhausted()
     p_block, q_block = first_p, first_q
     p_dist = q_dist = None
     p_rows, q_rows = first_p.rows, None if first_q is None else first_q.rows
@@ -214,7 +211,9 @@ def run(command: Command, p_blocks: Blocks, q_blocks: Blocks | None, options: Op
             q_dist = convert(q_block, "Q")
             shown.extend(q_block.warnings)
         if q_block is not None and not (p_single or q_single) and p_block.rows != q_block.rows:
-            raise _mismatch(p_blocks.name, p_rows, q_blocks.name, q_rows, exact=True)
+            p_longer = p_block.rows > q_block.rows
+            raise _mismatch(p_blocks.name, p_rows, p_longer and not p_blocks.exhausted(),
+                            q_blocks.name, q_rows, not p_longer and not q_blocks.exhausted())
         report = entropy_report(p_dist, context) if q_block is None else REPORTS[command](p_dist, q_dist, context)
         totals.add(report)
         shown.extend(report.warnings)
@@ -224,8 +223,8 @@ def run(command: Command, p_blocks: Blocks, q_blocks: Blocks | None, options: Op
         if next_p is None and next_q is None:
             break
         if q_blocks is not None and not (p_single or q_single) and (next_p is None or next_q is None):
-            longer = p_rows + 1 if next_p is not None else p_rows, q_rows + 1 if next_q is not None else q_rows
-            raise _mismatch(p_blocks.name, longer[0], q_blocks.name, longer[1], exact=False)
+            raise _mismatch(p_blocks.name, p_rows + (next_p.rows if next_p else 0), next_p is not None,
+                            q_blocks.name, q_rows + (next_q.rows if next_q else 0), next_q is not None)
         if next_p is not None:
             p_block, p_rows = next_p, p_rows + next_p.rows
         if next_q is not None:

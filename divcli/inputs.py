@@ -200,8 +200,13 @@ def _with_range_warnings(operand: Operand) -> Operand:
 
 
 def is_header(line: str, delimiter: str) -> bool:
-    """A first row is a header when none of its cells looks like a number."""
-    return not any(_looks_numeric(cell) for cell in _split_line(line.strip("\r\n"), delimiter))
+    """A first row is a header when none of its cells looks like a number (cells as the reader
+    splits them, quotes and all)."""
+    try:
+        cells = next(iter(_split_records(line.strip("\r\n"), "", delimiter)), (0, []))[1]
+    except DataError:
+        return False
+    return any(cells) and not any(_looks_numeric(cell) for cell in cells)
 
 
 def _looks_numeric(text: str) -> bool:
@@ -237,7 +242,7 @@ WHITESPACE = " "  # as a delimiter: runs of spaces and tabs
 def sniff_delimiter(text: str) -> str:
     """The delimiter of a delimited text: tab, ``;`` or ``,`` on its first non-blank line, else
     runs of whitespace (:data:`WHITESPACE`), as ``numpy.savetxt`` writes."""
-    for line in text.splitlines():
+    for line in text.split("\n"):
         if line.strip():
             for delimiter in ("\t", ";", ","):
                 if delimiter in line:
@@ -249,7 +254,7 @@ def sniff_delimiter(text: str) -> str:
 def _split_records(text: str, name: str, delimiter: str, first_line: int = 1):
     """Yield ``(physical line, cells)`` for every record, cells stripped."""
     if delimiter == WHITESPACE:
-        for number, line in enumerate(text.splitlines(), start=first_line):
+        for number, line in enumerate(text.split("\n"), start=first_line):
             yield number, line.split()
         return
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
@@ -522,7 +527,7 @@ def read_json(text: str, name: str) -> Operand:
 def read_json_lines(text: str, name: str, first_line: int = 1) -> Operand:
     """One JSON row (a list of numbers or an object) per non-blank line."""
     parsed, lines, warnings = [], [], []
-    for number, line in enumerate(text.splitlines(), start=first_line):
+    for number, line in enumerate(text.split("\n"), start=first_line):
         if not line.strip():
             continue
         item = _load_json(line, lambda _l, col, n=number: f"{name}:{n}:{col}" if col else f"{name}:{n}", warnings)
@@ -565,6 +570,8 @@ def parse_text(text: str, name: str, extension: str = "", delimiter: str | None 
         return read_delimited(text, name, delimiter)
     if extension in (".csv", ".tsv"):
         return read_delimited(text, name, DELIMITED_EXTENSIONS[extension])
+    if extension == ".txt":
+        return read_delimited(text, name, sniff_delimiter(text))
     stripped = text.lstrip()
     if stripped[:1] in ("[", "{"):
         try:

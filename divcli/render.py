@@ -349,9 +349,8 @@ class TableSink:
     def rows(self, report: Report) -> None:
         if self.first is None:
             self.first = report
-        wanted = max(0, min(report.rows, TABLE_ROWS + 1 - len(self.head)))
-        self.head += row_records(report, range(wanted))
-        self.tail.extend(row_records(report, range(max(wanted, report.rows - self.tail.maxlen), report.rows)))
+        self.head += row_records(report, range(min(report.rows, TABLE_ROWS - len(self.head))))
+        self.tail.extend(row_records(report, range(max(0, report.rows - self.tail.maxlen), report.rows)))
 
     def finish(self, summary: Summary) -> None:
         records = self.head if summary.rows <= TABLE_ROWS else \

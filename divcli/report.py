@@ -86,6 +86,7 @@ class Context:
     label_smoothing: float = 0.0
     weight: np.ndarray | None = None
     ignore_index: int | None = None
+    broadcast: str | None = None  # "P" or "Q": the operand of one row compared with every row
 
     @property
     def weighted(self) -> bool:
@@ -221,9 +222,9 @@ def _check(cross: np.ndarray, entropy: np.ndarray, kl: np.ndarray) -> np.ndarray
         return np.where(np.isfinite(cross), cross - entropy - kl, np.nan)
 
 
-def _placed(p: Distribution, q: Distribution | None) -> dict:
-    """first_row and row_names of a block: from the operand that has more than one row."""
-    source = p.operand if q is None or p.rows >= q.rows else q.operand
+def _placed(p: Distribution, q: Distribution | None, context: Context) -> dict:
+    """first_row and row_names of a block: from the operand that is not broadcast."""
+    source = q.operand if q is not None and context.broadcast == "P" else p.operand
     return {"first_row": source.first_row, "row_names": source.row_names}
 
 
@@ -233,7 +234,7 @@ def entropy_report(p: Distribution, context: Context) -> Report:
     rows = terms.sum(axis=1)
     return Report(
         context=context, p_probs=p.p, q_probs=None, p_log=p.log_p, q_log=None, terms=terms,
-        entropy_p=rows, total=float(np.sum(rows)), divisor=float(rows.shape[0]), labels=p.labels, **_placed(p, None),
+        entropy_p=rows, total=float(np.sum(rows)), divisor=float(rows.shape[0]), labels=p.labels, **_placed(p, None, context),
     )
 
 
@@ -256,7 +257,7 @@ def kl_report(p: Distribution, q: Distribution, context: Context) -> Report:
     entropy = entropy_terms(pp, log_pp).sum(axis=1) / scale
     cross = cross_entropy_terms(pp, log_qq).sum(axis=1) / scale
     kl = terms.sum(axis=1)
-    placed = _placed(p, q)
+    placed = _placed(p, q, context)
     return Report(
         context=context, p_probs=pp, q_probs=qq, p_log=log_pp, q_log=log_qq, terms=terms,
         entropy_p=entropy, cross_entropy=cross, kl=kl, check=_check(cross, entropy, kl),
@@ -291,7 +292,7 @@ def ce_report(p: Distribution, q: Distribution, context: Context) -> Report:
         divisor = float(np.sum(np.where(active, class_weight[np.where(active, labels, 0)], 0.0)))
     else:
         divisor = float(rows.shape[0])
-    placed = _placed(p, q)
+    placed = _placed(p, q, context)
     return Report(
         context=context, p_probs=target, q_probs=qq, p_log=log_target, q_log=log_qq, terms=terms,
         entropy_p=entropy, cross_entropy=rows, kl=kl, check=check, total=float(np.sum(rows)), divisor=divisor,

@@ -96,9 +96,9 @@ def test_a_ragged_row_in_a_later_block(run, tmp_path, tiny_blocks):
 
 
 @pytest.mark.parametrize("p_rows, q_rows, words", [
-    (20, 21, ("P has 20 rows", "Q has 21")),                  # the last blocks differ: both counts known
-    (18, 21, ("P has 18 rows", "Q has more than 18")),        # P ends on a block boundary, Q goes on
-    (23, 18, ("P has more than 18 rows", "Q has 18")),
+    (20, 21, ("P has 20 rows", "Q has 21")),                  # the last blocks differ: both known
+    (18, 21, ("P has 18 rows", "Q has at least 21")),        # P ends on a block boundary, Q goes on
+    (23, 18, ("P has at least 23 rows", "Q has 18")),
 ])
 def test_row_counts_that_differ_in_a_later_block(run, tmp_path, tiny_blocks, p_rows, q_rows, words):
     p = tmp_path / "p.csv"
@@ -162,3 +162,97 @@ def test_a_block_of_ignored_labels_is_no_error_when_others_count(run, tmp_path, 
     assert float(result.stdout) == pytest.approx(-np.log(np.exp(1) / (1 + np.exp(1))), rel=1e-14)
     everything_ignored = run("ce", "-100;-100", "0,0;0,0", "--p-as", "labels", "--q-as", "logits")
     assert everything_ignored.exit_code == 1 and "every label is the ignore index" in everything_ignored.stderr
+
+
+# --------------------------------------------------------------------------------------------
+# found in review; each at the normal block sizes unless tiny_blocks is asked for
+
+
+def test_one_row_p_against_a_long_q_numbers_every_row(run, tmp_path):
+    q = tmp_path / "q.csv"
+    rows = ["0.5,0.5"] * 256 + ["1,0"]
+    q.write_text("\n".join(rows) + "\n")
+    result = run("kl", "0,1", str(q), "-f", "csv")
+    numbers = [line.split(",")[0] for line in result.stdout.splitlines()[1:]]
+    assert numbers == [str(i) for i in range(1, 258)]
+    warned = run("kl", "0.5,0.5", str(q), "-q")
+    assert "row 257, class '1'" in warned.stderr and f"{q}:257:2" in warned.stderr
+
+
+def test_columns_with_a_broadcast_operand_keep_the_names(run, tmp_path):
+    p = tmp_path / "p.csv"
+    p.write_text("only\n0.3\n0.7\n")
+    q = tmp_path / "q.csv"
+    names = [f"d{i}" for i in range(257)]
+    q.write_text(",".join(names) + "\n" + ",".join(["0.5"] * 257) + "\n" + ",".join(["0.5"] * 257) + "\n")
+    result = run("kl", str(p), str(q), "--columns", "-f", "csv")
+    assert result.exit_code == 0, result.stderr
+    assert [line.split(",")[1] for line in result.stdout.splitlines()[1:]] == names
+
+
+@pytest.mark.parametrize("rows", [21, 25, 30, 31])
+def test_a_table_of_21_to_31_rows_shows_first_and_last_ten(run, tmp_path, rows):
+    p = tmp_path / "p.csv"
+    p.write_text("0.5,0.5\n" * rows)
+    shown = [line.split("│")[0].strip() for line in run("entropy", str(p)).stdout.splitlines() if "│" in line]
+    numbers = [int(cell) for cell in shown if cell.isdigit()]
+    assert numbers == list(range(1, 11)) + list(range(rows - 9, rows + 1))
+
+
+def test_entropy_of_a_long_labels_file(run, tmp_path):
+    y = tmp_path / "y.csv"
+    y.write_text("\n".join(str(i % 7) for i in range(70_000)) + "\n")
+    result = run("entropy", str(y), "--p-as", "labels", "-q")
+    assert result.exit_code == 0 and result.stdout == "0.0\n"
+
+
+@pytest.mark.parametrize("text", [
+    '"0.5","0.5"\n' + "0.5,0.5\n" * 299,                     # a quoted first row is data, not a header
+    "\ufeff\nc0,c1\n" + "0.5,0.5\n" * 300,                     # a BOM, a blank line, then the header
+    "0.5,0.5\n" * 150 + ",\n" + "0.5,0.5\n" * 150,            # a row of delimiters alone is blank
+    "c0,c1\n" + "0.5,0.5\n" * 300 + ",\n,\n",                # as spreadsheets end their exports
+])
+def test_equal_files_have_equal_rows_however_their_lines_look(run, tmp_path, text):
+    p = tmp_path / "p.csv"
+    p.write_text(text, encoding="utf-8")
+    q = tmp_path / "q.csv"
+    q.write_text("0.5,0.5\n" * 300)
+    result = run("kl", str(p), str(q), "-f", "json")
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["n_rows"] == 300
+
+
+def test_a_bom_then_a_blank_line_in_a_txt_file(run, tmp_path):
+    x = tmp_path / "x.txt"
+    x.write_bytes(b"\xef\xbb\xbf\n0.5,0.5\n0.2,0.8\n")
+    result = run("entropy", str(x), "--reduction", "none", "-q")
+    assert result.exit_code == 0, result.stderr
+    assert len(result.stdout.splitlines()) == 2
+
+
+def test_a_one_row_operand_followed_by_a_row_of_delimiters_broadcasts(run, tmp_path):
+    p = tmp_path / "p.csv"
+    p.write_text("0.5,0.5\n,\n")
+    result = run("kl", str(p), "0.5,0.5;0.2,0.8", "--reduction", "none", "-q")
+    assert result.exit_code == 0, result.stderr
+    assert len(result.stdout.splitlines()) == 2
+
+
+def test_the_longer_operand_is_counted_as_at_least(run, tmp_path):
+    p = tmp_path / "p.csv"
+    p.write_text("0.5,0.5\n" * 300)
+    result = run("kl", str(p), "0.5,0.5;0.5,0.5;0.5,0.5")
+    assert result.exit_code == 1 and "P has at least 256 rows" in result.stderr and "Q has 3" in result.stderr
+
+
+def test_delimiter_option_keeps_json_on_stdin_json(run):
+    result = run("entropy", "-", "--delimiter", ",", "-q", "--reduction", "none", input="[[0.5,0.5],[0.2,0.8]]\n")
+    assert result.exit_code == 0 and len(result.stdout.splitlines()) == 2
+
+
+def test_json_lines_split_only_at_newlines(run, tmp_path):
+    p = tmp_path / "p.jsonl"
+    p.write_text('{"a\u2028b": 0.5, "c": 0.5}\n{"a\u2028b": 0.25, "c": 0.75}\n\x0c\n{"a\u2028b": 0.25, "c": 1}\n',
+                 encoding="utf-8")
+    result = run("entropy", str(p))
+    assert result.exit_code == 1 and f"{p}:4: this row sums to 1.25" in result.stderr
