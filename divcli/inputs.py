@@ -60,7 +60,6 @@ class Operand:
     classes: list[str] | None = None
     lines: list[int] | np.ndarray | None = None
     cells: list[list[str]] | None = None
-    is_literal: bool = False
     is_transposed: bool = False
     row_names: list[str] | None = field(default=None)
     warnings: list[str] = field(default_factory=list)
@@ -627,7 +626,7 @@ def parse_literal(spec: str) -> Operand:
                             "every row needs one value per class")
         rows.append(values)
         cells.append(items)
-    return _with_range_warnings(Operand(np.array(rows, dtype=np.float64), name, cells=cells, is_literal=True))
+    return _with_range_warnings(Operand(np.array(rows, dtype=np.float64), name, cells=cells))
 
 
 def looks_like_literal(spec: str) -> bool:

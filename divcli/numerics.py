@@ -101,22 +101,6 @@ def smooth_labels(p: np.ndarray, epsilon: float, active: np.ndarray | None = Non
     return smoothed
 
 
-def reduce(values: np.ndarray, reduction: Reduction, *, divisor: float | None = None):
-    """The reported value: ``values`` itself, its sum, or its sum divided.
-
-    ``mean`` divides by ``divisor`` when given (torch's weighted mean for class-index targets),
-    else by the number of elements; ``batchmean`` divides by the number of rows.
-    """
-    if reduction is Reduction.NONE:
-        return values
-    total = float(np.sum(values))
-    if reduction is Reduction.SUM:
-        return total
-    if reduction is Reduction.MEAN:
-        return total / (divisor if divisor is not None else values.size)
-    return total / values.shape[0]
-
-
 def log_base(base: float) -> float:
     """The divisor that turns nats into units of ``base`` (1.0 for e, exactly)."""
     return 1.0 if base == math.e else math.log(base)

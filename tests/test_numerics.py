@@ -16,7 +16,6 @@ from divcli.numerics import (
     kl_terms,
     log_softmax,
     logsumexp,
-    reduce,
     smooth_labels,
 )
 
@@ -70,15 +69,6 @@ def test_hand_computed_kl():
     q = np.full((1, 3), 1 / 3)
     hand = 0.36 * math.log(1.08) + 0.48 * math.log(1.44) + 0.16 * math.log(0.48)
     assert math.isclose(kl_terms(p, np.log(p), np.log(q)).sum(), hand, rel_tol=1e-14)
-
-
-def test_reductions_follow_torch():
-    terms = np.arange(6.0).reshape(2, 3)
-    assert reduce(terms, Reduction.SUM) == 15
-    assert reduce(terms, Reduction.MEAN) == 2.5
-    assert reduce(terms, Reduction.BATCHMEAN) == 7.5
-    assert reduce(terms, Reduction.MEAN, divisor=5.0) == 3.0
-    assert reduce(terms, Reduction.NONE) is terms
 
 
 def test_label_smoothing_as_torch():
