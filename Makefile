@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install demo test fuzz clean
+.PHONY: install demo test fuzz clean bench
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,3 +30,17 @@ fuzz: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis build *.egg-info
+
+# Benchmarks: divcli against pandas + SciPy, naive numpy and torch, side by side in one run.
+# The alternatives live in their own venv; torch is pinned (a CPU build, from local disk).
+BENCH_VENV := benchmarks/.venv
+BENCH_STAMP := $(BENCH_VENV)/.installed-stamp
+BENCH_ARGS ?=
+
+$(BENCH_STAMP):
+	$(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/python -m pip install --quiet numpy scipy pandas torch==2.13.0
+	touch $(BENCH_STAMP)
+
+bench: $(STAMP) $(BENCH_STAMP)
+	$(BIN)/python benchmarks/run.py --divcli $(BIN)/divcli --alt-python $(BENCH_VENV)/bin/python $(BENCH_ARGS)
