@@ -10,7 +10,8 @@ The functions here give the same numbers as the command line::
 from __future__ import annotations
 
 
-__all__ = ["kl_divergence", "cross_entropy", "entropy", "DataError", "__version__"]
+__all__ = ["kl_divergence", "cross_entropy", "entropy", "js_divergence", "compare", "divergence_matrix",
+           "distillation_loss", "DataError", "__version__"]
 
 
 def _operand(values, name: str):
@@ -77,6 +78,87 @@ def entropy(p, *, p_as="probs", reduction="mean", base="e", tolerance=1e-6, norm
 
     options = _options(p_as, "probs", reduction, base, tolerance, normalize, temperature)
     return compute(Command.ENTROPY, _operand(p, "p"), None, options).value
+
+
+def js_divergence(p, q, *others, weights=None, distance=False, p_as="probs", q_as="probs", reduction="mean",
+                  base="e", tolerance=1e-6, normalize=False, temperature=1.0):
+    """The Jensen–Shannon divergence per row (``distance=True``: its square root, SciPy's
+    ``jensenshannon``), reduced by ``none``, ``sum`` or ``mean``; with more operands or ``weights``
+    the n-way H(Σ πᵢPᵢ) − Σ πᵢH(Pᵢ). As ``divcli js``."""
+    import numpy as np
+
+    from .measures import named
+
+    operands = [p, q, *others]
+    pi = None if weights is None and len(operands) == 2 else \
+        np.full(len(operands), 1 / len(operands)) if weights is None else np.asarray(weights, dtype=np.float64)
+    if pi is not None and (pi.shape != (len(operands),) or np.any(pi < 0) or abs(pi.sum() - 1) > 1e-9):
+        raise ValueError("weights are one proportion ≥ 0 per operand, summing to 1")
+    values = _measures("js", operands, _options(p_as, q_as, reduction, base, tolerance, normalize, temperature),
+                       measures=[named("js_divergence"), named("js_distance")], weights=pi)
+    return values["js_distance" if distance else "js_divergence"]
+
+
+def compare(p, q, *, alpha=(0.5, 2.0), ordered=False, p_as="probs", q_as="probs", reduction="mean", base="e",
+            tolerance=1e-6, normalize=False, temperature=1.0) -> dict:
+    """Every measure of ``divcli compare`` (keys as its JSON: ``kl_pq``, ``js_divergence``, …):
+    each reduced by ``sum`` or ``mean`` over the rows, or an array per row for ``none``."""
+    from .measures import catalogue
+
+    alphas = tuple(float(a) for a in (alpha if hasattr(alpha, "__iter__") else (alpha,)))
+    return _measures("compare", [p, q], _options(p_as, q_as, reduction, base, tolerance, normalize, temperature),
+                     measures=catalogue(alphas, ordered), alphas=alphas, ordered=ordered)
+
+
+def _measures(command, operands, options, **how):
+    import numpy as np
+
+    from .blocks import ArrayBlocks
+    from .core import run_measures
+
+    class Keep:
+        def __init__(self):
+            self.parts = []
+
+        def rows(self, report):
+            self.parts.append(report.values)
+
+        def finish(self, summary):
+            self.summary = summary
+
+    if options.reduction is not None and options.reduction.value == "batchmean":
+        raise ValueError("batchmean is kl's reduction; use none, sum or mean")
+    sink = Keep()
+    blocks = [ArrayBlocks(_operand(values, "pq"[index] if index < 2 else f"operand {index + 1}"))
+              for index, values in enumerate(operands)]
+    run_measures(command, blocks, options, sink, **how)
+    if sink.summary.value is not None:
+        return dict(sink.summary.value)
+    return {key: np.concatenate([part[key] for part in sink.parts]) for key in sink.parts[0]}
+
+
+def divergence_matrix(x, measure="js", *, p_as="probs", base="e", tolerance=1e-6, normalize=False,
+                      temperature=1.0):
+    """The N × N matrix of ``measure`` (a key of ``divcli measures`` or an alias: js, kl, tv, …)
+    between every pair of rows of ``x``: entry (i, j) takes row i as P and row j as Q. As
+    ``divcli matrix``."""
+    import math
+
+    from .kinds import to_distribution
+    from .measures import pairwise, named
+
+    options = _options(p_as, "probs", None, base, tolerance, normalize, temperature)
+    distribution = to_distribution(_operand(x, "x"), options.p_kind, "P", options.conversion)
+    scale = 1.0 if options.base.value == math.e else math.log(options.base.value)
+    return pairwise(distribution.p, distribution.log_p, named(measure), scale)
+
+
+def distillation_loss(teacher_logits, student_logits, temperature, *, base="e"):
+    """Hinton's knowledge-distillation loss T²·D(softmax(t/T) ‖ softmax(s/T)), batchmean: the
+    ``kd_loss`` that ``divcli kl … --p-as logits --q-as logits -T T`` reports."""
+    value = kl_divergence(teacher_logits, student_logits, p_as="logits", q_as="logits", temperature=temperature,
+                          base=base)
+    return temperature ** 2 * value
 
 
 def __getattr__(name):

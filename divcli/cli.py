@@ -84,6 +84,8 @@ class LogBaseType(click.ParamType):
 def _shared_options(command):
     """Options every command has (applied bottom-up, so listed here in reverse help order)."""
     decorators = [
+        click.option("--svg", type=click.Path(dir_okay=False, writable=True), metavar="FILE",
+                     help="Also save the table as an SVG picture."),
         click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True),
                      help="Write to FILE (atomically) instead of standard output."),
         click.option("-f", "--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True,
@@ -149,40 +151,32 @@ def _check_reduction(command: str, reduction: str) -> None:
         )
 
 
-def _run(command: str, p_spec: str, q_spec: str | None, params: dict, *, ignore_index=None,
-         weight_spec: str | None = None, label_smoothing: float = 0.0) -> None:
-    """Read the operands, compute the report, write it; every data error is a DataError (exit 1)."""
-    if q_spec is not None and p_spec == "-" and q_spec == "-":
-        raise click.UsageError("'-' (standard input) can stand for one operand only")
-    if weight_spec == "-" and "-" in (p_spec, q_spec):
-        raise click.UsageError("'-' (standard input) can stand for one operand only")
-    _check_reduction(command, params["reduction"])
+def _check_output(params: dict) -> None:
     if params["output"]:
         folder = os.path.dirname(os.path.abspath(params["output"]))
         if not os.path.isdir(folder):
             raise click.BadParameter(f"no such folder: {folder}", param_hint="'-o'")
+    if params.get("svg"):
+        folder = os.path.dirname(os.path.abspath(params["svg"]))
+        if not os.path.isdir(folder):
+            raise click.BadParameter(f"no such folder: {folder}", param_hint="'--svg'")
+        if params["quiet"] or params["fmt"] != "table":
+            raise click.BadParameter("--svg saves the table; it does not go with -q or -f csv/json",
+                                     param_hint="'--svg'")
 
-    from .blocks import ArrayBlocks, open_blocks
-    from .core import Options, run, weight_vector
-    from .inputs import read_operand
+
+def _one_stdin(*specs: str | None) -> None:
+    if sum(spec == "-" for spec in specs) > 1:
+        raise click.UsageError("'-' (standard input) can stand for one operand only")
+
+
+def _options(params: dict, *, ignore_index=None, label_smoothing: float = 0.0):
+    from .core import Options
     from .kinds import Conversion, Kind
     from .numerics import Reduction
-    from .report import Command, LogBase
+    from .report import LogBase
 
-    stdin = sys.stdin.buffer
-    delimiter = DELIMITERS.get(params["delimiter"])
-    weight = weight_vector(read_operand(weight_spec, stdin, delimiter)) if weight_spec is not None else None
-
-    def blocks(spec):
-        if spec is None:
-            return None
-        if params["columns"]:  # columns need the whole operand
-            return ArrayBlocks(read_operand(spec, stdin, delimiter).transposed())
-        return open_blocks(spec, stdin, delimiter)
-
-    p_blocks = blocks(p_spec)
-    q_blocks = blocks(q_spec)
-    options = Options(
+    return Options(
         p_kind=Kind(params["p_as"]),
         q_kind=Kind(params.get("q_as") or "probs"),
         reduction=Reduction(params["reduction"]),
@@ -195,10 +189,75 @@ def _run(command: str, p_spec: str, q_spec: str | None, params: dict, *, ignore_
         ),
         label_smoothing=label_smoothing,
     )
-    fmt = "quiet" if params["quiet"] else params["fmt"]
+
+
+def _blocks(spec: str, params: dict):
+    """An operand's blocks: streamed, or whole when --columns turns it around."""
+    from .blocks import ArrayBlocks, open_blocks
+    from .inputs import read_operand
+
+    delimiter = DELIMITERS.get(params["delimiter"])
+    if params["columns"]:  # columns need the whole operand
+        return ArrayBlocks(read_operand(spec, sys.stdin.buffer, delimiter).transposed())
+    return open_blocks(spec, sys.stdin.buffer, delimiter)
+
+
+def _whole_operands(specs: tuple[str, ...], params: dict) -> list:
+    """Operands read whole (explain and libraries), turned around with --columns."""
+    _one_stdin(*specs)
+    params["reduction"] = "batchmean"
+    _check_output(params)
+    from .inputs import read_operand
+
+    operands = [read_operand(spec, sys.stdin.buffer, DELIMITERS.get(params["delimiter"])) for spec in specs]
+    return [operand.transposed() for operand in operands] if params["columns"] else operands
+
+
+def _warn(message: str) -> None:
+    click.echo(f"warning: {message}", err=True)
+
+
+def _run(command: str, p_spec: str, q_spec: str | None, params: dict, *, ignore_index=None,
+         weight_spec: str | None = None, label_smoothing: float = 0.0) -> None:
+    """Read the operands, compute the report, write it; every data error is a DataError (exit 1)."""
+    _one_stdin(p_spec, q_spec, weight_spec)
+    _check_reduction(command, params["reduction"])
+    _check_output(params)
+
+    from .core import run, weight_vector
+    from .inputs import read_operand
+    from .report import Command
+
+    weight = None
+    if weight_spec is not None:
+        weight = weight_vector(read_operand(weight_spec, sys.stdin.buffer, DELIMITERS.get(params["delimiter"])))
+    p_blocks = _blocks(p_spec, params)
+    q_blocks = None if q_spec is None else _blocks(q_spec, params)
+    options = _options(params, ignore_index=ignore_index, label_smoothing=label_smoothing)
     with _Output(params["output"]) as out:
-        run(Command(command), p_blocks, q_blocks, options, _sink(fmt, out), weight,
-            warn=lambda message: click.echo(f"warning: {message}", err=True))
+        sink = _sink(params, out)
+        run(Command(command), p_blocks, q_blocks, options, sink, weight, warn=_warn)
+        _save_svg(sink, params)
+
+
+def _run_measures(command: str, specs: list[str], params: dict, **how) -> None:
+    """``js`` and ``compare``: read every operand in step, compute the measures, write them."""
+    _one_stdin(*specs)
+    _check_reduction(command, params["reduction"])
+    _check_output(params)
+    from .core import run_measures
+
+    operands = [_blocks(spec, params) for spec in specs]
+    with _Output(params["output"]) as out:
+        sink = _sink(params, out, measures=True)
+        run_measures(command, operands, _options(params), sink, warn=_warn, **how)
+        _save_svg(sink, params)
+
+
+def _save_svg(sink, params: dict) -> None:
+    if params.get("svg"):
+        title = "divcli " + " ".join(sys.argv[1:2])
+        sink.console.save_svg(params["svg"], title=title)
 
 
 class _Output:
@@ -234,25 +293,33 @@ class _Output:
         return False
 
 
-def _sink(fmt: str, out: _Output):
+def _sink(params: dict, out: _Output, measures: bool = False):
     from .render import SINKS, Format, TableSink
 
-    chosen, stream = Format(fmt), out.stream
+    chosen, stream = Format("quiet" if params["quiet"] else params["fmt"]), out.stream
+    if measures:
+        from .views import MEASURE_SINKS, MeasureTableSink
+
+        SINKS, TableSink = MEASURE_SINKS, MeasureTableSink  # noqa: N806
     if chosen is not Format.TABLE:
         return SINKS[chosen](stream)
+    return TableSink(_console(out, record=bool(params.get("svg"))))
+
+
+def _console(out: _Output, record: bool = False):
+    """Rich's console for the table. Not a terminal: never crop or wrap (COLUMNS decides when set),
+    and colour only with FORCE_COLOR (Rich itself honours NO_COLOR and FORCE_COLOR). The table is
+    written to a spool, so a terminal is named to Rich rather than found. With --svg the table is
+    also recorded, at the terminal's width (or COLUMNS, or 120)."""
     from rich.console import Console
 
-    # Not a terminal: never crop or wrap (COLUMNS decides when set), and colour only with FORCE_COLOR
-    # (Rich itself honours NO_COLOR and FORCE_COLOR). The table is written to a spool, so a terminal
-    # is named to Rich rather than found.
     if out.is_terminal:
-        console = Console(file=stream, force_terminal=True, width=shutil.get_terminal_size().columns,
-                          highlight=False)
-    else:
-        forced = bool(os.environ.get("FORCE_COLOR")) and not os.environ.get("NO_COLOR") and out.path is None
-        console = Console(file=stream, width=_columns() or 10_000, highlight=False,
-                          force_terminal=forced or None, color_system="auto" if forced else None)
-    return TableSink(console)
+        return Console(file=out.stream, force_terminal=True, width=shutil.get_terminal_size().columns,
+                       highlight=False, record=record)
+    forced = bool(os.environ.get("FORCE_COLOR")) and not os.environ.get("NO_COLOR") and out.path is None
+    width = _columns() or (120 if record else 10_000)
+    return Console(file=out.stream, width=width, highlight=False, record=record,
+                   force_terminal=forced or None, color_system="auto" if forced else None)
 
 
 def _columns() -> int | None:
@@ -326,6 +393,298 @@ def entropy(p, **params):
       divcli entropy samples/logits.csv --p-as logits --reduction none -f csv
     """
     _run("entropy", p, None, params)
+
+
+class AlphaType(click.ParamType):
+    """Rényi orders: one number or a comma-separated list, each > 0."""
+
+    name = "α[,α…]"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, tuple):
+            return value
+        orders = []
+        for text in str(value).split(","):
+            try:
+                alpha = float(text)
+            except ValueError:
+                self.fail(f"{text.strip()!r} is not a number", param, ctx)
+            if not math.isfinite(alpha) or alpha <= 0:
+                self.fail(f"{text.strip()!r}: a Rényi order is a finite number > 0", param, ctx)
+            orders.append(alpha)
+        return tuple(orders)
+
+
+def _mixture_weights(text: str | None, count: int):
+    """js's weights π: one non-negative number per operand, summing to 1."""
+    if text is None:
+        return None
+    from .inputs import parse_number
+
+    try:
+        weights = [parse_number(cell.strip()) for cell in text.split(",")]
+    except Exception:
+        raise click.BadParameter(f"{text!r} is not a list of numbers such as 0.5,0.25,0.25", param_hint="'--weights'")
+    if len(weights) != count:
+        raise click.BadParameter(f"{len(weights)} weights for {count} operands: give one per operand",
+                                 param_hint="'--weights'")
+    if any(not math.isfinite(w) or w < 0 for w in weights) or abs(sum(weights) - 1) > 1e-9:
+        raise click.BadParameter(f"{text!r}: weights are proportions ≥ 0 that sum to 1", param_hint="'--weights'")
+    import numpy as np
+
+    return np.array(weights)
+
+
+@cli.command(cls=OperandCommand)
+@click.argument("operands", nargs=-1, metavar="P Q [R …]")
+@click.option("--distance", is_flag=True, help="Report the JS distance √JS (SciPy's jensenshannon) instead.")
+@click.option("--weights", metavar="π", help="Mixture weights, one per operand, summing to 1 (default: equal).")
+@_p_as_option()
+@_q_as_option()
+@_reduction_option("mean", ("none", "sum", "mean"))
+@_shared_options
+def js(operands, distance, weights, **params):
+    """Jensen–Shannon divergence per row: ½D(P‖M) + ½D(Q‖M), M = ½(P+Q).
+
+    Symmetric, finite even where one side is 0, at most log 2. SciPy's jensenshannon(P, Q) is its
+    square root, the JS distance (--distance). With more operands, or --weights, the n-way form
+    H(Σ πᵢPᵢ) − Σ πᵢH(Pᵢ). Every operand after P is read as --q-as says.
+
+    \b
+    Examples:
+      divcli js "9/25,12/25,4/25" "1/3,1/3,1/3"
+      divcli js samples/hist_a.csv samples/hist_b.csv --normalize --base 2 -q
+      divcli js "1,0" "0,1" "0.5,0.5" --weights 0.25,0.25,0.5 -q
+    """
+    if len(operands) < 2:
+        raise click.UsageError("js needs at least two operands, P and Q")
+    from .measures import named
+
+    measures = [named("js_divergence"), named("js_distance")]
+    pi = _mixture_weights(weights, len(operands))
+    if pi is None and len(operands) > 2:
+        import numpy as np
+
+        pi = np.full(len(operands), 1 / len(operands))
+    _run_measures("js", list(operands), params, measures=measures, weights=pi,
+                  primary="js_distance" if distance else "js_divergence")
+
+
+@cli.command(cls=OperandCommand)
+@click.argument("p")
+@click.argument("q")
+@click.option("--alpha", type=AlphaType(), default="0.5,2", show_default=True,
+              help="Orders of the Rényi divergences (comma-separated).")
+@click.option("--ordered", is_flag=True,
+              help="The classes are ordered, one unit apart: add the 1-Wasserstein distance.")
+@_p_as_option()
+@_q_as_option()
+@_reduction_option("mean", ("none", "sum", "mean"))
+@_shared_options
+def compare(p, q, alpha, ordered, **params):
+    """Every common divergence between P and Q at once, each with its formula and convention.
+
+    KL both ways, Jeffreys, Jensen–Shannon, total variation, Hellinger, Bhattacharyya, χ²,
+    Rényi, cross-entropy, entropies and perplexities (and 1-Wasserstein with --ordered).
+
+    \b
+    Examples:
+      divcli compare "0.36,0.48,0.16" "1/3,1/3,1/3"
+      divcli compare samples/target.csv samples/uniform.csv -f json
+      divcli compare samples/hist_a.csv samples/hist_b.csv --normalize --ordered -f csv
+    """
+    from .measures import catalogue
+
+    _run_measures("compare", [p, q], params, measures=catalogue(alpha, ordered), alphas=alpha, ordered=ordered)
+
+
+class MeasureType(click.ParamType):
+    """A measure's key (``divcli measures`` lists them) or alias: js, kl, tv, …"""
+
+    name = "MEASURE"
+
+    def convert(self, value, param, ctx):
+        from .measures import ALIASES, catalogue, named
+
+        try:
+            return named(value) if not hasattr(value, "key") else value
+        except (KeyError, ValueError):
+            keys = [m.key for m in catalogue(ordered=True)]
+            self.fail(f"{value!r} is not a measure; use one of {', '.join(keys)} (renyi_α for any order α > 0), "
+                      f"or {', '.join(ALIASES)}", param, ctx)
+
+
+@cli.command(cls=OperandCommand)
+@click.argument("file")
+@click.option("-m", "--measure", type=MeasureType(), default="js", show_default=True,
+              help="Any measure of `divcli measures` (key or alias: js, kl, tv, hellinger, renyi_2, …).")
+@_p_as_option()
+@_shared_options
+def matrix(file, measure, **params):
+    """The matrix of a measure between every pair of rows of one operand, as a heatmap.
+
+    Entry (i, j) takes row i as P and row j as Q (the same both ways for symmetric measures).
+
+    \b
+    Examples:
+      divcli matrix samples/teacher.csv --p-as logits
+      divcli matrix samples/hist_a.csv --normalize --measure hellinger -f csv
+    """
+    params["reduction"] = "none"
+    _check_output(params)
+    if params["p_as"] == "labels":
+        raise click.BadParameter("matrix compares distributions; labels are one class each", param_hint="'--p-as'")
+    from .inputs import read_operand
+    from .kinds import to_distribution
+    from .measures import MAX_MATRIX_ROWS, pairwise
+    from .render import Format
+
+    operand = read_operand(file, sys.stdin.buffer, DELIMITERS.get(params["delimiter"]))
+    if params["columns"]:
+        operand = operand.transposed()
+    if operand.rows > MAX_MATRIX_ROWS:
+        from .errors import DataError
+
+        raise DataError(operand.where(), f"{operand.rows} rows make a matrix of {operand.rows ** 2:,} values, "
+                                         f"more than matrix computes ({MAX_MATRIX_ROWS} rows)",
+                        "take a sample of the rows")
+    options = _options(params)
+    distribution = to_distribution(operand, options.p_kind, "P", options.conversion)
+    for message in operand.warnings:
+        _warn(message)
+    labels = operand.row_names or [str(row + 1) for row in range(operand.rows)]
+    values = pairwise(distribution.p, distribution.log_p, measure, _scale(options.base))
+    from .views import write_matrix
+
+    with _Output(params["output"]) as out:
+        chosen = Format("quiet" if params["quiet"] else params["fmt"])
+        console = _console(out, record=bool(params.get("svg"))) if chosen is Format.TABLE else None
+        write_matrix(chosen, out.stream, console, values, labels, measure, options.base, operand.name,
+                     params["p_as"])
+        if console is not None and params.get("svg"):
+            console.save_svg(params["svg"], title="divcli matrix")
+
+
+def _scale(base) -> float:
+    return 1.0 if base.value == math.e else math.log(base.value)
+
+
+@cli.command()
+@click.option("-f", "--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True,
+              help="table for people; csv or json for programs.")
+def measures(fmt):
+    """The measures of compare and matrix: key, formula, range, unit and convention.
+
+    \b
+    Examples:
+      divcli measures
+      divcli measures -f json
+    """
+    from .measures import catalogue
+
+    rows = [{"key": m.key, "name": m.name, "formula": m.formula, "range": m.range,
+             "unit": "class steps" if m.unit else "log units (--base)" if m.log_power == 1 else
+             "√ log units" if m.log_power else "none", "symmetric": m.symmetric, "convention": m.convention}
+            for m in catalogue(ordered=True)]
+    if fmt == "json":
+        import json
+
+        click.echo(json.dumps({"measures": rows, "renyi": "renyi_α for any order α > 0 (compare --alpha)"},
+                              ensure_ascii=False))
+    elif fmt == "csv":
+        import csv
+
+        writer = csv.DictWriter(sys.stdout, fieldnames=list(rows[0]), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+    else:
+        from rich.console import Console
+        from rich.table import Table
+
+        table = Table(title="divcli's measures (compare shows them all; matrix --measure KEY takes one)",
+                      title_justify="left", show_edge=False)
+        for column in ("key", "formula", "range", "unit", "convention"):
+            table.add_column(column)
+        for row in rows:
+            table.add_row(row["key"], row["formula"], row["range"], row["unit"], row["convention"])
+        console = Console(width=_columns() or (shutil.get_terminal_size().columns if sys.stdout.isatty() else 10_000),
+                          highlight=False)
+        console.print(table)
+        console.print("Rényi orders: renyi_α for any α > 0; aliases: js, jsd, kl, tv, bc, chi2, psi.")
+
+
+@cli.command(cls=OperandCommand)
+@click.argument("p")
+@click.argument("q")
+@_p_as_option()
+@_q_as_option()
+@_shared_options
+def libraries(p, q, **params):
+    """What torch, SciPy and Keras return for D(P‖Q) on these inputs, and why each differs.
+
+    Computed with divcli's own formulas, following each library's documentation (none of them is
+    needed): KLDivLoss's mean against batchmean, argument order, a forgotten .log(), cross_entropy's
+    log_softmax, SciPy's silent normalising, Keras's clipping to 1e-7.
+
+    \b
+    Examples:
+      divcli libraries "9/25,12/25,4/25" "1/3,1/3,1/3"
+      divcli libraries samples/hist_a.csv samples/hist_b.csv --normalize
+      divcli libraries samples/teacher.csv samples/student.csv --p-as logits --q-as logits -f json
+    """
+    operands = _whole_operands((p, q), params)
+    from .libraries import compare_libraries
+    from .render import Format
+    from .views import write_libraries
+
+    options = _options(params)
+    found, exact = compare_libraries(operands, options)
+    unit = options.base.unit
+    note = "every library computes in nats"
+    if options.base.value != math.e:
+        note += f"; their values are shown ÷ ln {options.base.text}"
+    if options.conversion.normalize:
+        note += "; --normalize rescaled P and Q for divcli, the libraries get the numbers as given"
+    with _Output(params["output"]) as out:
+        chosen = Format("quiet" if params["quiet"] else params["fmt"])
+        console = _console(out, record=bool(params.get("svg"))) if chosen is Format.TABLE else None
+        write_libraries(chosen, out.stream, console, found, exact, unit, note, (operands[0].name, operands[1].name))
+        if console is not None and params.get("svg"):
+            console.save_svg(params["svg"], title="divcli libraries")
+
+
+@cli.command(cls=OperandCommand)
+@click.argument("p")
+@click.argument("q")
+@click.option("--row", type=click.IntRange(min=1), default=1, show_default=True, help="The row to explain (1 = first).")
+@_p_as_option()
+@_q_as_option()
+@_shared_options
+def explain(p, q, row, **params):
+    """Work through H(P), H(P,Q) and D(P‖Q) for one row, with the numbers put in.
+
+    Why H(P,Q) = H(P) + D(P‖Q), why KL's terms can be negative while their sum is not, and the
+    checks that hold (Gibbs, Pinsker, the Jensen–Shannon bound). -f json gives every number.
+
+    \b
+    Examples:
+      divcli explain "9/25,12/25,4/25" "1/3,1/3,1/3"
+      divcli explain samples/labels.csv samples/logits.csv --p-as labels --q-as logits --row 2
+    """
+    operands = _whole_operands((p, q), params)
+    from .explain import for_row, render, write
+    from .render import Format
+
+    work = for_row(operands, _options(params), row)
+    chosen = Format("quiet" if params["quiet"] else params["fmt"])
+    with _Output(params["output"]) as out:
+        if chosen is not Format.TABLE:
+            write(chosen, out.stream, work)
+        else:
+            console = _console(out, record=bool(params.get("svg")))
+            render(console, work)
+            if params.get("svg"):
+                console.save_svg(params["svg"], title="divcli explain")
 
 
 def main() -> None:

@@ -14,6 +14,7 @@ from .blocks import ArrayBlocks, Blocks
 from .errors import DataError
 from .inputs import Operand
 from .kinds import Conversion, Distribution, Kind, label_vector, to_distribution
+from .measures import DEFAULT_ALPHAS, Measure, MeasureContext, MeasureReport, MeasureSummary, Pair, evaluate, js_weighted
 from .numerics import Reduction
 from .report import (
     NATURAL,
@@ -147,14 +148,69 @@ def _read_all(first: Operand, blocks: Blocks) -> tuple[Operand, Blocks]:
     return whole, ArrayBlocks(whole)
 
 
-def _mismatch(p_name: str, p_rows: int, p_more: bool, q_name: str, q_rows: int, q_more: bool) -> DataError:
-    """P and Q have different row counts; an operand that goes on is counted as "at least"."""
-    p_text = f"{'at least ' if p_more else ''}{_count(p_rows, 'row', 'rows')}"
-    q_text = f"{'at least ' if q_more else ''}{q_rows}"
+def _mismatch(a: "Source", b: "Source", a_more: bool, b_more: bool) -> DataError:
+    """Operands ``a`` (the earlier) and ``b`` have different row counts; one that goes on is counted
+    as "at least" so many."""
+    a_text = f"{'at least ' if a_more else ''}{_count(a.rows, 'row', 'rows')}"
+    b_text = f"{'at least ' if b_more else ''}{b.rows}"
     return DataError(
-        "", f"P has {p_text} ({p_name}) but Q has {q_text} ({q_name})",
+        "", f"{a.role} has {a_text} ({a.blocks.name}) but {b.role} has {b_text} ({b.blocks.name})",
         "give both the same number of rows, or one of them a single row to compare against every row",
     )
+
+
+@dataclass
+class Source:
+    """One operand being read: its blocks, its role in messages, its current block, the rows so far."""
+
+    blocks: Blocks
+    role: str
+    block: Operand
+    rows: int = 0
+    single: bool = False  # one row, compared with every row of the others
+
+    def __post_init__(self):
+        self.rows = self.block.rows
+
+
+def _mark_single(sources: list[Source]) -> None:
+    """An operand of one row is compared with every row of the others (the first, if all have one)."""
+    for source in sources:
+        source.single = len(sources) > 1 and source.block.rows == 1 and source.blocks.exhausted()
+    if all(source.single for source in sources):
+        for source in sources[1:]:
+            source.single = False
+
+
+def _check_aligned(sources: list[Source]) -> None:
+    """The current blocks of the operands that are not broadcast have the same number of rows."""
+    stepping = [source for source in sources if not source.single]
+    first = stepping[0]
+    for other in stepping[1:]:
+        if other.block.rows != first.block.rows:
+            first_longer = first.block.rows > other.block.rows
+            raise _mismatch(first, other, first_longer and not first.blocks.exhausted(),
+                            not first_longer and not other.blocks.exhausted())
+
+
+def _steps(sources: list[Source], block_rows: int):
+    """The operands' blocks in step: yields, at each step, the blocks that are new (None for an
+    operand of one row after the first step), and reads the next ones when asked for them."""
+    fresh: list[Operand | None] = [source.block for source in sources]
+    while True:
+        yield fresh
+        fresh = [None if source.single else source.blocks.read(block_rows) for source in sources]
+        stepping = [(source, block) for source, block in zip(sources, fresh) if not source.single]
+        if all(block is None for _, block in stepping):
+            return
+        for source, block in stepping:
+            if block is not None:
+                source.block, source.rows = block, source.rows + block.rows
+        ended = [source for source, block in stepping if block is None]
+        if ended:
+            going = next(source for source, block in stepping if block is not None)
+            a, b = sorted((ended[0], going), key=sources.index)
+            raise _mismatch(a, b, a is going, b is going)
 
 
 def run(command: Command, p_blocks: Blocks, q_blocks: Blocks | None, options: Options, sink: Sink,
@@ -179,8 +235,8 @@ def run(command: Command, p_blocks: Blocks, q_blocks: Blocks | None, options: Op
     if weight is not None and weight.size != count:
         raise DataError("", f"--weight has {weight.size} values but there are {count} classes",
                         "give one weight per class")
-    p_single = first_p.rows == 1 and q_blocks is not None and p_blocks.exhausted()
-    q_single = first_q is not None and first_q.rows == 1 and q_blocks.exhausted() and not p_single
+    sources = [Source(p_blocks, "P", first_p)] + ([] if q_blocks is None else [Source(q_blocks, "Q", first_q)])
+    _mark_single(sources)
     context = Context(
         command=command,
         reduction=options.reduction or command.default_reduction,
@@ -192,45 +248,100 @@ def run(command: Command, p_blocks: Blocks, q_blocks: Blocks | None, options: Op
         label_smoothing=options.label_smoothing,
         weight=weight,
         ignore_index=options.conversion.ignore_index,
-        broadcast="P" if p_single else "Q" if q_single else None,
+        broadcast=next((source.role for source in sources if source.single), None),
     )
-    block_rows = max(1, BLOCK_ELEMENTS // count)
-
-    def convert(block: Operand, role: str) -> Distribution:
-        return to_distribution(block, kind if role == "P" else options.q_kind, role, options.conversion, count)
-
-    p_block, q_block = first_p, first_q
-    p_dist = q_dist = None
-    p_rows, q_rows = first_p.rows, None if first_q is None else first_q.rows
+    kinds = [kind, options.q_kind]
+    distributions: list[Distribution | None] = [None, None]
     totals, shown = Totals(), Warnings(warn)
-    while True:
-        if p_dist is None or not p_single:
-            p_dist = convert(p_block, "P")
-            shown.extend(p_block.warnings)
-        if q_block is not None and (q_dist is None or not q_single):
-            q_dist = convert(q_block, "Q")
-            shown.extend(q_block.warnings)
-        if q_block is not None and not (p_single or q_single) and p_block.rows != q_block.rows:
-            p_longer = p_block.rows > q_block.rows
-            raise _mismatch(p_blocks.name, p_rows, p_longer and not p_blocks.exhausted(),
-                            q_blocks.name, q_rows, not p_longer and not q_blocks.exhausted())
-        report = entropy_report(p_dist, context) if q_block is None else REPORTS[command](p_dist, q_dist, context)
+    for fresh in _steps(sources, max(1, BLOCK_ELEMENTS // count)):
+        for index, block in enumerate(fresh):
+            if block is not None:
+                distributions[index] = to_distribution(block, kinds[index], sources[index].role,
+                                                       options.conversion, count)
+                shown.extend(block.warnings)
+        _check_aligned(sources)
+        p_dist, q_dist = distributions
+        report = entropy_report(p_dist, context) if q_dist is None else REPORTS[command](p_dist, q_dist, context)
         totals.add(report)
         shown.extend(report.warnings)
         sink.rows(report)
-        next_p = None if p_single else p_blocks.read(block_rows)
-        next_q = None if q_single or q_blocks is None else q_blocks.read(block_rows)
-        if next_p is None and next_q is None:
-            break
-        if q_blocks is not None and not (p_single or q_single) and (next_p is None or next_q is None):
-            raise _mismatch(p_blocks.name, p_rows + (next_p.rows if next_p else 0), next_p is not None,
-                            q_blocks.name, q_rows + (next_q.rows if next_q else 0), next_q is not None)
-        if next_p is not None:
-            p_block, p_rows = next_p, p_rows + next_p.rows
-        if next_q is not None:
-            q_block, q_rows = next_q, q_rows + next_q.rows
     shown.close()
-    summary = summarize(context, totals, p_rows, q_rows, shown.messages, kind is Kind.LABELS)
+    summary = summarize(context, totals, sources[0].rows, None if q_blocks is None else sources[1].rows,
+                        shown.messages, kind is Kind.LABELS)
+    sink.finish(summary)
+    return summary
+
+
+def _broadcast_rows(distributions: list[Distribution]) -> list[tuple[np.ndarray, np.ndarray]]:
+    rows = max(d.rows for d in distributions)
+    return [(np.broadcast_to(d.p, (rows, d.p.shape[1])), np.broadcast_to(d.log_p, (rows, d.p.shape[1])))
+            for d in distributions]
+
+
+def _measure_values(context: MeasureContext, distributions: list[Distribution]) -> dict[str, np.ndarray]:
+    """One block's values: the measures of P and Q, or the n-way JS divergence with weights π."""
+    rows = _broadcast_rows(distributions)
+    if context.weights is None:
+        (p, log_p), (q, log_q) = rows
+        return evaluate(context.measures, Pair(p, log_p, q, log_q), context.scale)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        divergence = js_weighted(rows, context.weights) / context.scale
+    return {"js_divergence": divergence, "js_distance": np.sqrt(divergence)}
+
+
+ROLES = "PQRSTUVWXYZ"
+
+
+def run_measures(command: str, operands: list[Blocks], options: Options, sink, *, measures: list[Measure],
+                 primary: str | None = None, weights: np.ndarray | None = None, ordered: bool = False,
+                 alphas: tuple[float, ...] = DEFAULT_ALPHAS, warn: Callable[[str], None] = lambda message: None
+                 ) -> MeasureSummary:
+    """``js`` and ``compare``: every measure per pair of rows, block by block, as :func:`run`.
+
+    The first operand is read with ``options.p_kind``, every other with ``options.q_kind``; an
+    operand of one row is compared with every row of the others."""
+    if len(operands) > len(ROLES):
+        raise DataError("", f"{len(operands)} operands: at most {len(ROLES)}")
+    kinds = [options.p_kind] + [options.q_kind] * (len(operands) - 1)
+    firsts = [blocks.read(FIRST_BLOCK_ROWS) for blocks in operands]
+    if options.p_kind is Kind.LABELS:
+        firsts[0], operands[0] = _labels_as_column(firsts[0], operands[0])
+    count = _class_count(firsts[0], firsts[1], options.p_kind)
+    for index, first in enumerate(firsts[2:], start=2):
+        if first.shape[1] != count:
+            raise DataError("", f"{ROLES[index]} has {_count(first.shape[1], 'class', 'classes')} ({first.name}) "
+                                f"but P and Q have {count}", "every operand is a distribution over the same classes")
+    sources = [Source(blocks, ROLES[index], first) for index, (blocks, first) in enumerate(zip(operands, firsts))]
+    _mark_single(sources)
+    names = class_names(None if options.p_kind is Kind.LABELS else firsts[0], firsts[1], count)
+    context = MeasureContext(
+        command=command, measures=measures, primary=primary,
+        reduction=(options.reduction or Reduction.MEAN).value, base=options.base or NATURAL, classes=names,
+        sources=[blocks.name for blocks in operands], kinds=[kind.value for kind in kinds],
+        temperature=options.conversion.temperature,
+        broadcast=next((source.role for source in sources if source.single), None),
+        weights=weights, alphas=alphas, ordered=ordered,
+    )
+    distributions: list[Distribution | None] = [None] * len(sources)
+    totals = {measure.key: 0.0 for measure in measures}
+    rows, shown = 0, Warnings(warn)
+    for fresh in _steps(sources, max(1, BLOCK_ELEMENTS // count)):
+        for index, block in enumerate(fresh):
+            if block is not None:
+                distributions[index] = to_distribution(block, kinds[index], "P" if index == 0 else "Q",
+                                                       options.conversion, count)
+                shown.extend(block.warnings)
+        _check_aligned(sources)
+        values = _measure_values(context, distributions)
+        placed = next((d.operand for d, s in zip(distributions, sources) if not s.single), distributions[0].operand)
+        report = MeasureReport(context, values, placed.first_row, placed.row_names)
+        for key, value in values.items():
+            totals[key] += float(np.sum(value))
+        rows += report.rows
+        sink.rows(report)
+    shown.close()
+    summary = MeasureSummary(context, rows, {"sum": totals, "mean": {key: total / rows for key, total in totals.items()}},
+                             shown.messages)
     sink.finish(summary)
     return summary
 

@@ -308,12 +308,34 @@ def _breakdown(report: Report, row: int):
         table.add_column(title, justify="right", footer=footer)
     table.add_column(header, justify="right", footer=fmt(total))
     table.add_column("share", justify="right", footer=_share(total, total))
+    table.add_column("", no_wrap=True)
+    terms = report.terms[row]
+    finite = np.abs(terms[np.isfinite(terms)])
+    largest = float(finite.max()) if finite.size else 0.0
     for col, name in enumerate(report.classes):
         cells = [name] + [fmt(values[col]) for _, values in columns]
-        term = float(report.terms[row, col])
+        term = float(terms[col])
         cells += [fmt(term), _share(term, total)]
-        table.add_row(*map(Text, cells))
+        table.add_row(*map(Text, cells), bar(term, largest))
     return table, bool(np.any(report.terms[row] < 0))
+
+
+BAR_WIDTH = 12
+_EIGHTHS = " ▏▎▍▌▋▊▉"
+
+
+def bar(value: float, largest: float, width: int = BAR_WIDTH):
+    """An inline bar of |value| ÷ largest, in eighths of a character: green for a positive value,
+    red (after a minus sign) for a negative one, a full red bar marked ∞ for +inf."""
+    from rich.text import Text
+
+    if math.isinf(value):
+        return Text("█" * width + " ∞", style="red")
+    if not largest or math.isnan(value):
+        return Text("")
+    eighths = round(abs(value) / largest * width * 8)
+    blocks = "█" * (eighths // 8) + (_EIGHTHS[eighths % 8] if eighths % 8 else "")
+    return Text(blocks, style="green") if value >= 0 else Text("−" + blocks, style="red")
 
 
 def _reductions_table(summary: Summary):
@@ -323,7 +345,8 @@ def _reductions_table(summary: Summary):
     table.add_column("reduction")
     table.add_column(summary.base.unit, justify="right")
     table.add_column("how")
-    notes = {"sum": "total", "mean": "total ÷ (N·C)", "batchmean": "total ÷ N"}
+    notes = {"sum": "total", "mean": "total ÷ (N·C)", "batchmean": "total ÷ N",
+             "kd_loss": f"T² × batchmean = {summary.temperature:g}² × batchmean (Hinton's distillation loss)"}
     if summary.command is not Command.KL:
         if summary.labels and summary.command is Command.CE:
             notes["mean"] = "Σ w_y·l ÷ Σ w_y (rows not ignored)" if summary.weighted else "total ÷ rows not ignored"

@@ -1,0 +1,207 @@
+"""``divcli explain``: the formulas with the user's numbers put in, term by term, for one row.
+
+:func:`working` computes every number shown (a plain dict: JSON's document); :func:`render` writes
+it for people with Rich.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .measures import Pair, js_divergence, total_variation
+from .numerics import cross_entropy_terms, entropy_terms, kl_terms
+from .render import fmt
+
+#: Sums written out in full up to this many classes; longer ones show their first and last terms.
+SPELLED_OUT = 8
+
+
+def for_row(operands, options, row: int) -> dict:
+    """The working for row ``row`` (1-based) of operands P and Q read as ``options`` say (an
+    operand of one row stands for every row)."""
+    from .core import class_names
+    from .errors import DataError
+    from .kinds import Kind, label_vector, to_distribution
+
+    p, q = operands
+    if options.p_kind is Kind.LABELS:
+        p = p.as_column() if p.rows == 1 else p
+        label_vector(p)
+    rows = max(p.rows, q.rows)
+    if row > rows:
+        raise DataError(p.where(), f"there is no row {row}: P has {p.rows}, Q has {q.rows}", f"pass --row 1 … {rows}")
+    count = q.shape[1]
+    if options.p_kind is not Kind.LABELS and p.shape[1] != count:
+        raise DataError("", f"P has {p.shape[1]} classes ({p.name}) but Q has {count} ({q.name})",
+                        "each row is one distribution over the same classes")
+    distributions = []
+    for operand, kind, role in ((p, options.p_kind, "P"), (q, options.q_kind, "Q")):
+        index = 0 if operand.rows == 1 else row - 1
+        distributions.append(to_distribution(operand.rows_slice(index, index + 1), kind, role,
+                                             options.conversion, count))
+    (dp, dq) = distributions
+    classes = class_names(None if options.p_kind is Kind.LABELS else p, q, count)
+    label = int(dp.labels[0]) if dp.labels is not None else None
+    work = working(dp.p[0], dp.log_p[0], dq.p[0], dq.log_p[0], classes, options.base, label)
+    work.update(row=row, sources={"p": {"source": p.name, "kind": options.p_kind.value},
+                                  "q": {"source": q.name, "kind": options.q_kind.value}})
+    return work
+
+
+def write(chosen, out, work: dict) -> None:
+    """The machine formats: ``-q`` H(P), H(P,Q), D(P‖Q) tab-separated; CSV the terms per class;
+    JSON every number."""
+    from .render import Format, json_number, number
+
+    if chosen is Format.QUIET:
+        out.write("\t".join(number(work[key]["value"]) for key in ("entropy_p", "cross_entropy", "kl_divergence"))
+                  + "\n")
+    elif chosen is Format.CSV:
+        out.write("class,p,q,-p*log(p),-p*log(q),p*log(p/q)\n")
+        for index, name in enumerate(work["classes"]):
+            cells = [work["p"][index], work["q"][index], work["entropy_p"]["terms"][index],
+                     work["cross_entropy"]["terms"][index], work["kl_divergence"]["terms"][index]]
+            out.write(",".join([name] + [number(x) for x in cells]) + "\n")
+    else:
+        import json
+
+        def clean(value):
+            if isinstance(value, dict):
+                return {k: clean(v) for k, v in value.items()}
+            if isinstance(value, list):
+                return [clean(v) for v in value]
+            return json_number(value) if isinstance(value, float) else value
+
+        document = {"command": "explain", "row": work["row"], **work["sources"],
+                    **{key: clean(value) for key, value in work.items() if key not in ("row", "sources", "p", "q")},
+                    "p_values": clean(work["p"]), "q_values": clean(work["q"])}
+        out.write(json.dumps(document, ensure_ascii=False, allow_nan=False) + "\n")
+
+
+def working(p: np.ndarray, log_p: np.ndarray, q: np.ndarray, log_q: np.ndarray, classes: list[str],
+            base, label: int | None = None) -> dict:
+    """Every step's numbers for one row of P (``p``, ``log_p``) and Q, in the unit of ``base``."""
+    scale = 1.0 if base.value == math.e else math.log(base.value)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        h_terms = entropy_terms(p, log_p) / scale
+        ce_terms = cross_entropy_terms(p, log_q) / scale
+        kl_nats = kl_terms(p, log_p, log_q)
+        pair = Pair(p[None, :], log_p[None, :], q[None, :], log_q[None, :])
+        js = float(js_divergence(pair)[0])
+        tv = float(total_variation(pair)[0])
+    kl = kl_nats / scale
+    h, ce, d = float(h_terms.sum()), float(ce_terms.sum()), float(kl.sum())
+    d_nats = float(kl_nats.sum())
+    positive = float(kl[kl > 0].sum())
+    negative = float(kl[kl < 0].sum())
+    pinsker = math.sqrt(d_nats / 2) if d_nats >= 0 else math.nan
+    checks = [
+        {"name": "Gibbs' inequality", "statement": "D(P‖Q) ≥ 0", "left": d, "right": 0.0, "holds": d >= -1e-12},
+        {"name": "Pinsker's inequality", "statement": "TV ≤ √(D/2), D in nats", "left": tv, "right": pinsker,
+         "holds": bool(tv <= pinsker + 1e-12) if not math.isnan(pinsker) else True},
+        {"name": "Jensen–Shannon bound", "statement": "JS ≤ log 2", "left": js / scale, "right": math.log(2) / scale,
+         "holds": js / scale <= math.log(2) / scale + 1e-12},
+        {"name": "entropy bound", "statement": "H(P) ≤ log C", "left": h, "right": math.log(len(classes)) / scale,
+         "holds": h <= math.log(len(classes)) / scale + 1e-12},
+    ]
+    identity = ce - h - d if math.isfinite(ce) else math.nan
+    return {
+        "classes": classes, "p": p.tolist(), "q": q.tolist(), "unit": base.unit, "base": base.text,
+        "label": label,
+        "entropy_p": {"formula": "H(P) = −Σ p·log p", "terms": h_terms.tolist(), "value": h},
+        "cross_entropy": {"formula": "H(P,Q) = −Σ p·log q", "terms": ce_terms.tolist(), "value": ce},
+        "kl_divergence": {"formula": "D(P‖Q) = Σ p·log(p/q)", "terms": kl.tolist(), "value": d,
+                          "positive_terms": positive, "negative_terms": negative,
+                          "negative_classes": [name for name, t in zip(classes, kl) if t < 0]},
+        "identity": {"statement": "H(P,Q) = H(P) + D(P‖Q)", "difference": identity},
+        "total_variation": tv, "js_divergence": js / scale,
+        "checks": checks,
+    }
+
+
+def _spelled(items: list[str]) -> str:
+    if len(items) <= SPELLED_OUT:
+        return " + ".join(items)
+    return " + ".join(items[:3]) + " + … + " + " + ".join(items[-2:])
+
+
+def _g(x: float) -> str:
+    """An input probability, short: 0.36, 0.333333, 1e-09."""
+    return f"{x:.6g}"
+
+
+def _n(x: float) -> str:
+    text = fmt(x)
+    return f"({text})" if text.startswith("-") else text
+
+
+def render(console, work: dict) -> None:
+    from rich.text import Text
+
+    p_side, q_side = work["sources"]["p"], work["sources"]["q"]
+    heading = (f"Row {work['row']} of P = {p_side['source']} (read as {p_side['kind']}) "
+               f"against Q = {q_side['source']} (read as {q_side['kind']})")
+    unit, log = work["unit"], "log" if work["base"] == "e" else f"log{work['base']}"
+    p, q, classes = work["p"], work["q"], work["classes"]
+    h, ce, kl = work["entropy_p"], work["cross_entropy"], work["kl_divergence"]
+    out = console.print
+
+    out(Text(heading, style="bold"))
+    out(Text(f"  p = ({', '.join(_g(x) for x in p)})"))
+    out(Text(f"  q = ({', '.join(_g(x) for x in q)})"))
+    out(Text(f"  over {len(classes)} classes; logs to base {work['base']}, so every value is in {unit}"))
+    out()
+
+    def step(number: int, title: str, lines: list[str]) -> None:
+        out(Text(f"{number}. {title}", style="bold"))
+        for line in lines:
+            out(Text("   " + line))
+        out()
+
+    inside = [i for i, x in enumerate(p) if x > 0]
+    skipped = len(p) - len(inside)
+    note = [f"(the {skipped} class{'es' if skipped != 1 else ''} with p = 0 add nothing: 0·log 0 = 0)"] if skipped else []
+    step(1, "Entropy of P: how uncertain the reference is", [
+        h["formula"],
+        "     = −(" + _spelled([f"{_g(p[i])}·{log} {_g(p[i])}" for i in inside]) + ")",
+        "     = " + _spelled([_n(h["terms"][i]) for i in inside]),
+        f"     = {fmt(h['value'])} {unit}",
+    ] + note + ([f"P is the one-hot row of label {work['label']}: one class is certain, so H(P) = 0."]
+                if work["label"] is not None else []))
+    step(2, "Cross-entropy: the cost of coding P with a code made for Q", [
+        ce["formula"],
+        "       = −(" + _spelled([f"{_g(p[i])}·{log} {_g(q[i])}" for i in inside]) + ")",
+        "       = " + _spelled([_n(ce["terms"][i]) for i in inside]),
+        f"       = {fmt(ce['value'])} {unit}",
+    ])
+    lines = [
+        kl["formula"],
+        "       = " + _spelled([f"{_g(p[i])}·{log}({_g(p[i])}/{_g(q[i])})" for i in inside]),
+        "       = " + _spelled([_n(kl["terms"][i]) for i in inside]),
+        f"       = {fmt(kl['value'])} {unit}",
+    ]
+    if kl["negative_classes"]:
+        names = ", ".join(kl["negative_classes"][:6]) + (" …" if len(kl["negative_classes"]) > 6 else "")
+        lines.append(f"A term is negative where q > p (class {names}): Q puts more weight there than P.")
+    step(3, "KL divergence: the extra cost of using Q's code for P's data", lines)
+    identity = work["identity"]["difference"]
+    step(4, "Why H(P,Q) = H(P) + D(P‖Q)", [
+        f"term by term −p·{log} q = −p·{log} p + p·{log}(p/q), as {log} q = {log} p − {log}(p/q); summed:",
+        f"{fmt(ce['value'])} = {fmt(h['value'])} + {fmt(kl['value'])}"
+        + (f"   ✓ (the two sides differ by {identity:.1e}, rounding)" if math.isfinite(identity) else
+           "   (both sides are +inf: q = 0 where p > 0)"),
+    ] + (["With label targets H(P) = 0, so the cross-entropy is the KL divergence to the one-hot target: "
+          f"−{log} q_y = {fmt(ce['value'])}."] if work["label"] is not None else []))
+    step(5, "Why the sum is never negative although terms can be (Gibbs' inequality)", [
+        f"Σ p·{log}(p/q) = −Σ p·{log}(q/p) ≥ −{log} Σ p·(q/p) = −{log} Σ q = −{log} 1 = 0,",
+        "by Jensen's inequality (log is concave); it is 0 only when P = Q.",
+        f"Here the positive terms add up to {fmt(kl['positive_terms'])} and the negative ones to "
+        f"{fmt(kl['negative_terms'])}.",
+    ])
+    out(Text("6. Checks", style="bold"))
+    for check in work["checks"]:
+        mark, style = ("✓", "green") if check["holds"] else ("✗", "red")
+        out(Text(f"   {mark} {check['name']}: {check['statement']}: {fmt(check['left'])} vs {fmt(check['right'])}",
+                 style=style))

@@ -1,0 +1,314 @@
+"""Every common divergence between two rows of probabilities, per row, in pure numpy.
+
+Each measure is a :class:`Measure`: its JSON key, its formula, its range, the convention it follows
+(where libraries disagree) and whether it is in log units (and so follows ``--base``). The
+functions take rows of probabilities and their logs (``-inf`` where a probability is 0) and return
+one value per row, in nats for the log measures.
+
+Zero conventions, as for KL: a term with ``p_i = 0`` contributes 0; a term that needs ``p_i / 0``
+is ``+inf`` (KL, χ², Rényi of order > 1), never ``nan``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+from .numerics import cross_entropy_terms, entropy_terms, kl_terms
+
+#: Rényi orders of ``compare`` when ``--alpha`` is not given.
+DEFAULT_ALPHAS = (0.5, 2.0)
+
+
+@dataclass(frozen=True)
+class Pair:
+    """Rows of P and Q as probabilities and logs (broadcast to the same shape)."""
+
+    p: np.ndarray
+    log_p: np.ndarray
+    q: np.ndarray
+    log_q: np.ndarray
+
+
+@dataclass(frozen=True)
+class Measure:
+    key: str
+    name: str
+    formula: str
+    range: str
+    convention: str
+    compute: Callable[[Pair], np.ndarray]
+    log_power: float = 1.0  # in nats^log_power: divided by log(base)**log_power; 0 for a plain number
+    symmetric: bool = False
+    unit: str | None = None  # for measures that are neither log units nor plain numbers
+
+
+def _sum(terms: np.ndarray) -> np.ndarray:
+    return terms.sum(axis=1)
+
+
+def kl(pair: Pair) -> np.ndarray:
+    return _sum(kl_terms(pair.p, pair.log_p, pair.log_q))
+
+
+def _swap(pair: Pair) -> Pair:
+    return Pair(pair.q, pair.log_q, pair.p, pair.log_p)
+
+
+def js_divergence(pair: Pair) -> np.ndarray:
+    """½ D(P‖M) + ½ D(Q‖M) with M = ½(P + Q): finite always, at most log 2."""
+    return js_weighted([(pair.p, pair.log_p), (pair.q, pair.log_q)], np.array([0.5, 0.5]))
+
+
+def js_weighted(rows: list[tuple[np.ndarray, np.ndarray]], weights: np.ndarray) -> np.ndarray:
+    """The generalised JS divergence of n distributions: H(Σ πᵢ Pᵢ) − Σ πᵢ H(Pᵢ), written as
+    Σ πᵢ D(Pᵢ‖M) with M = Σ πᵢ Pᵢ so each term is ≥ 0 (no cancellation); at most H(π).
+
+    The logs are taken of the probabilities themselves (not the log-softmax of logits) so that
+    equal rows give M = P exactly and a divergence of exactly 0; rounding below 0 is cut to 0."""
+    m = sum(w * p for w, (p, _) in zip(weights, rows))
+    with np.errstate(divide="ignore"):
+        log_m = np.log(m)
+        total = sum(w * _sum(kl_terms(p, np.log(p), log_m)) for w, (p, _) in zip(weights, rows))
+    return np.maximum(total, 0.0)
+
+
+def total_variation(pair: Pair) -> np.ndarray:
+    return 0.5 * _sum(np.abs(pair.p - pair.q))
+
+
+def bhattacharyya_coefficient(pair: Pair) -> np.ndarray:
+    return _sum(np.sqrt(pair.p * pair.q))
+
+
+def _hellinger_squared(pair: Pair) -> np.ndarray:
+    # ½ Σ (√p − √q)², equal to 1 − BC for rows that sum to 1, without its cancellation near 0.
+    return 0.5 * _sum(np.square(np.sqrt(pair.p) - np.sqrt(pair.q)))
+
+
+def hellinger(pair: Pair) -> np.ndarray:
+    return np.sqrt(_hellinger_squared(pair))
+
+
+def bhattacharyya_distance(pair: Pair) -> np.ndarray:
+    with np.errstate(divide="ignore"):
+        return -np.log(bhattacharyya_coefficient(pair))
+
+
+def _chi2(observed: np.ndarray, expected: np.ndarray) -> np.ndarray:
+    """Σ (o − e)² / e: 0 where both are 0, +inf where only e is."""
+    difference = np.square(observed - expected)
+    terms = np.zeros(observed.shape)
+    np.divide(difference, expected, out=terms, where=expected > 0)
+    terms[(expected == 0) & (observed > 0)] = np.inf
+    return _sum(terms)
+
+
+def chi2_pearson(pair: Pair) -> np.ndarray:
+    return _chi2(pair.p, pair.q)
+
+
+def chi2_neyman(pair: Pair) -> np.ndarray:
+    return _chi2(pair.q, pair.p)
+
+
+def renyi(alpha: float) -> Callable[[Pair], np.ndarray]:
+    """D_α(P‖Q) = log(Σ pᵢ^α qᵢ^(1−α)) / (α − 1), over the classes where pᵢ > 0; α = 1 is KL."""
+    if alpha == 1:
+        return kl
+
+    def compute(pair: Pair) -> np.ndarray:
+        # Where q = 0 < p the exponent is +inf for α > 1 (D = ∞) and −inf for α < 1 (no term).
+        exponent = np.where(pair.p > 0, alpha * pair.log_p + (1 - alpha) * pair.log_q, -np.inf)
+        shift = np.max(exponent, axis=1, keepdims=True)
+        shift = np.where(np.isfinite(shift), shift, 0.0)
+        with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+            log_sum = np.log(np.sum(np.exp(exponent - shift), axis=1)) + shift[:, 0]
+            return log_sum / (alpha - 1)
+
+    return compute
+
+
+def cross_entropy(pair: Pair) -> np.ndarray:
+    return _sum(cross_entropy_terms(pair.p, pair.log_q))
+
+
+def entropy_p(pair: Pair) -> np.ndarray:
+    return _sum(entropy_terms(pair.p, pair.log_p))
+
+
+def entropy_q(pair: Pair) -> np.ndarray:
+    return _sum(entropy_terms(pair.q, pair.log_q))
+
+
+def wasserstein_1(pair: Pair) -> np.ndarray:
+    """Σ |F_P − F_Q| over consecutive classes one unit apart (SciPy's ``wasserstein_distance`` with
+    the class indices as positions and P, Q as weights)."""
+    return _sum(np.abs(np.cumsum(pair.p - pair.q, axis=1)[:, :-1]))
+
+
+def alpha_key(alpha: float) -> str:
+    """``renyi_0.5``, ``renyi_2``: the order as short as it is exact."""
+    text = repr(float(alpha))
+    return f"renyi_{text[:-2] if text.endswith('.0') else text}"
+
+
+def catalogue(alphas: tuple[float, ...] = DEFAULT_ALPHAS, ordered: bool = False) -> list[Measure]:
+    """The measures of ``compare``, in its order (``wasserstein_1`` only for ordered classes)."""
+    measures = [
+        Measure("kl_pq", "KL divergence D(P‖Q)", "Σ p·log(p/q)", "[0, ∞]",
+                "P is the reference; torch's kl_div(log Q, P), SciPy's entropy(P, Q)", kl),
+        Measure("kl_qp", "reverse KL D(Q‖P)", "Σ q·log(q/p)", "[0, ∞]",
+                "the same with P and Q swapped (mode-seeking)", lambda pair: kl(_swap(pair))),
+        Measure("jeffreys", "Jeffreys divergence (PSI)", "D(P‖Q) + D(Q‖P)", "[0, ∞]",
+                "the population stability index is this sum, in nats", lambda pair: kl(pair) + kl(_swap(pair)),
+                symmetric=True),
+        Measure("js_divergence", "Jensen–Shannon divergence", "½D(P‖M) + ½D(Q‖M), M = ½(P+Q)", "[0, log 2]",
+                "a divergence; SciPy's jensenshannon returns its square root", js_divergence, symmetric=True),
+        Measure("js_distance", "Jensen–Shannon distance", "√JS", "[0, √log 2]",
+                "SciPy's jensenshannon(P, Q, base); a metric", lambda pair: np.sqrt(js_divergence(pair)),
+                log_power=0.5, symmetric=True),
+        Measure("total_variation", "total variation", "½ Σ |p − q|", "[0, 1]",
+                "½ L1 (some texts call the L1 norm itself TV, twice this)", total_variation,
+                log_power=0, symmetric=True),
+        Measure("hellinger", "Hellinger distance", "√(1 − BC) = √(½ Σ (√p − √q)²)", "[0, 1]",
+                "√(1 − BC); some libraries use √2 or 2 times this", hellinger, log_power=0, symmetric=True),
+        Measure("bhattacharyya_coefficient", "Bhattacharyya coefficient", "BC = Σ √(p·q)", "[0, 1]",
+                "an overlap: 1 for equal rows", bhattacharyya_coefficient, log_power=0, symmetric=True),
+        Measure("bhattacharyya_distance", "Bhattacharyya distance", "−log BC", "[0, ∞]",
+                "not a metric (the Hellinger distance is)", bhattacharyya_distance, symmetric=True),
+        Measure("chi2_pearson", "Pearson χ²", "Σ (p − q)² / q", "[0, ∞]",
+                "P observed, Q expected: SciPy's power_divergence(P, Q, lambda_='pearson')", chi2_pearson,
+                log_power=0),
+        Measure("chi2_neyman", "Neyman χ²", "Σ (p − q)² / p", "[0, ∞]",
+                "SciPy's power_divergence(P, Q, lambda_='neyman')", chi2_neyman, log_power=0),
+    ]
+    for alpha in alphas:
+        key = alpha_key(alpha)
+        measures.append(Measure(key, f"Rényi divergence of order {key[6:]}", f"log(Σ p^α q^(1−α)) / (α − 1), α = {key[6:]}",
+                                "[0, ∞]", "order 1 is KL; order ½ is −2·log BC", renyi(alpha)))
+    measures += [
+        Measure("cross_entropy", "cross-entropy H(P,Q)", "−Σ p·log q", "[H(P), ∞]",
+                "= H(P) + D(P‖Q); torch's cross_entropy with probability targets", cross_entropy),
+        Measure("entropy_p", "entropy H(P)", "−Σ p·log p", "[0, log C]", "SciPy's entropy(P)", entropy_p),
+        Measure("entropy_q", "entropy H(Q)", "−Σ q·log q", "[0, log C]", "SciPy's entropy(Q)", entropy_q),
+        Measure("perplexity_p", "perplexity of P", "e^H(P)", "[1, C]",
+                "the effective number of classes; the same in every base", lambda pair: np.exp(entropy_p(pair)),
+                log_power=0),
+        Measure("perplexity_q", "perplexity of Q", "e^H(Q)", "[1, C]",
+                "the effective number of classes; the same in every base", lambda pair: np.exp(entropy_q(pair)),
+                log_power=0),
+    ]
+    if ordered:
+        measures.append(Measure("wasserstein_1", "1-Wasserstein (earth mover's) distance", "Σ |F_P − F_Q|",
+                                "[0, C − 1]", "classes in order, one unit apart: SciPy's wasserstein_distance",
+                                wasserstein_1, log_power=0, symmetric=True, unit="class steps"))
+    return measures
+
+
+def named(key: str, alphas: tuple[float, ...] = DEFAULT_ALPHAS) -> Measure:
+    """One measure by its key (``js_divergence``, ``renyi_2``, ``wasserstein_1``, …) or alias (``js``)."""
+    key = ALIASES.get(key, key)
+    if key.startswith("renyi_"):
+        alphas = (float(key[6:]),)
+    for measure in catalogue(alphas, ordered=True):
+        if measure.key == key:
+            return measure
+    raise KeyError(key)
+
+
+def evaluate(measures: list[Measure], pair: Pair, scale: float) -> dict[str, np.ndarray]:
+    """Each measure's per-row values, log measures divided by ``scale`` (the log of the base)."""
+    values = {}
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        for measure in measures:
+            value = measure.compute(pair)
+            if measure.log_power and scale != 1.0:
+                value = value / scale ** measure.log_power
+            values[measure.key] = value
+    return values
+
+
+def js_bound(scale: float) -> float:
+    return math.log(2) / scale
+
+
+@dataclass(frozen=True)
+class MeasureContext:
+    """What every block of a ``js``, ``compare`` or ``matrix`` run shares."""
+
+    command: str
+    measures: list[Measure]
+    primary: str | None  # the key -q reports (None: every measure)
+    reduction: str  # "none", "sum" or "mean"
+    base: object  # report.LogBase
+    classes: list[str]
+    sources: list[str]  # the operands' names, P first
+    kinds: list[str]
+    temperature: float = 1.0
+    broadcast: str | None = None
+    weights: np.ndarray | None = None  # js: the mixture weights π of an n-way divergence
+    alphas: tuple[float, ...] = DEFAULT_ALPHAS
+    ordered: bool = False
+
+    @property
+    def scale(self) -> float:
+        return 1.0 if self.base.value == math.e else math.log(self.base.value)
+
+    def unit(self, measure: Measure) -> str:
+        if measure.unit:
+            return measure.unit
+        if measure.log_power == 1:
+            return self.base.unit
+        if measure.log_power:
+            return f"√{self.base.unit}"
+        return ""
+
+
+@dataclass(frozen=True)
+class MeasureReport:
+    """One block of rows: each measure's per-row values."""
+
+    context: MeasureContext
+    values: dict[str, np.ndarray]
+    first_row: int = 0
+    row_names: list[str] | None = None
+
+    @property
+    def rows(self) -> int:
+        return len(next(iter(self.values.values())))
+
+
+@dataclass(frozen=True)
+class MeasureSummary:
+    """The whole run: rows and, per reduction, each measure's reduced value."""
+
+    context: MeasureContext
+    rows: int
+    reductions: dict[str, dict[str, float]]
+    warnings: list[str]
+
+    @property
+    def value(self) -> dict[str, float] | None:
+        return None if self.context.reduction == "none" else self.reductions[self.context.reduction]
+
+
+ALIASES = {"kl": "kl_pq", "js": "js_divergence", "jsd": "js_distance", "tv": "total_variation",
+           "bc": "bhattacharyya_coefficient", "chi2": "chi2_pearson", "psi": "jeffreys"}
+
+#: ``matrix`` computes N² values; above this many rows it asks for fewer.
+MAX_MATRIX_ROWS = 5000
+
+
+def pairwise(p: np.ndarray, log_p: np.ndarray, measure: Measure, scale: float) -> np.ndarray:
+    """The N × N matrix of ``measure`` between every pair of rows: entry (i, j) is the measure with
+    row i as P and row j as Q."""
+    rows = p.shape[0]
+    out = np.empty((rows, rows))
+    for i in range(rows):
+        pair = Pair(np.broadcast_to(p[i], p.shape), np.broadcast_to(log_p[i], p.shape), p, log_p)
+        out[i] = evaluate([measure], pair, scale)[measure.key]
+    return out
