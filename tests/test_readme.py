@@ -4,8 +4,11 @@ Each ```console block holds commands (lines starting with ``$ ``) each followed 
 in the repository root through bash, with the installed ``divcli`` first on PATH, ``COLUMNS=100``
 and ``NO_COLOR=1`` so tables are the same everywhere.
 
+Pictures: each ``<!-- svg: COMMAND --svg FILE -->`` comment names a command whose ``--svg`` picture
+is committed as FILE; the test makes it again and compares.
+
 After changing an example or the output format: ``python tests/test_readme.py --update`` rewrites
-the outputs in README.md (then read the diff).
+the outputs in README.md and the pictures (then read the diff).
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
 BLOCK = re.compile(r"```console\n(.*?)```", re.DOTALL)
+PICTURE = re.compile(r"<!-- svg: (.*?) -->")
 
 
 def examples(text: str) -> list[tuple[str, str]]:
@@ -50,6 +54,15 @@ def run_example(command: str) -> str:
 
 
 EXAMPLES = examples(README.read_text(encoding="utf-8"))
+PICTURES = PICTURE.findall(README.read_text(encoding="utf-8"))
+
+
+def make_picture(command: str, into: Path | None = None) -> tuple[Path, str]:
+    """Run a picture's command (writing to ``into`` instead of its FILE); return FILE and the SVG."""
+    target = ROOT / command.split("--svg ")[1].split()[0]
+    written = into or target
+    run_example(command.replace(f"--svg {target.relative_to(ROOT)}", f"--svg {written}"))
+    return target, written.read_text(encoding="utf-8")
 
 
 def test_the_readme_has_examples():
@@ -60,6 +73,17 @@ def test_the_readme_has_examples():
 @pytest.mark.parametrize("command, expected", EXAMPLES, ids=[c for c, _ in EXAMPLES])
 def test_readme_example(command, expected):
     assert run_example(command) == expected.rstrip("\n")
+
+
+def test_the_readme_has_pictures():
+    assert len(PICTURES) >= 3
+
+
+@pytest.mark.parametrize("command", PICTURES)
+def test_readme_picture_is_current(command, tmp_path):
+    target, made = make_picture(command, tmp_path / "picture.svg")
+    assert made.startswith("<svg") and target.read_text(encoding="utf-8") == made, \
+        f"{target.name} is out of date: python tests/test_readme.py --update"
 
 
 def update() -> None:
@@ -75,6 +99,8 @@ def update() -> None:
         return "```console\n" + "\n".join(lines) + "\n```"
 
     README.write_text(BLOCK.sub(fill, text), encoding="utf-8")
+    for command in PICTURE.findall(text):
+        make_picture(command)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,446 @@
+"""js, compare, matrix, measures, explain, libraries and the KD loss: behaviour, formats, errors,
+blocks and identities. Reference values from SciPy and torch are in test_measures_reference.py."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import divcli
+from conftest import write_rows
+from divcli import core
+from divcli.measures import DEFAULT_ALPHAS, Pair, catalogue, evaluate
+
+SAMPLES = Path(__file__).resolve().parent.parent / "samples"
+S = {path.stem: str(path) for path in SAMPLES.iterdir()}
+KEYS = ["kl_pq", "kl_qp", "jeffreys", "js_divergence", "js_distance", "total_variation", "hellinger",
+        "bhattacharyya_coefficient", "bhattacharyya_distance", "chi2_pearson", "chi2_neyman", "renyi_0.5",
+        "renyi_2", "cross_entropy", "entropy_p", "entropy_q", "perplexity_p", "perplexity_q"]
+P, Q = "0.36,0.48,0.16", "1/3,1/3,1/3"
+
+
+def ok(result):
+    assert result.exit_code == 0, result.stderr
+    return result.stdout
+
+
+# --------------------------------------------------------------------------------------------
+# compare
+
+
+def test_compare_json_has_the_issue_keys_in_order(run_json):
+    document = run_json("compare", P, Q)
+    assert list(document["rows"][0])[1:] == KEYS
+    assert list(document["value"]) == KEYS
+    assert set(document["measures"]) == set(KEYS)
+    ordered = run_json("compare", P, Q, "--ordered")
+    assert list(ordered["rows"][0])[1:] == KEYS + ["wasserstein_1"]
+
+
+def test_compare_hand_values_for_the_readme_pair(run_json):
+    value = run_json("compare", P, Q)["value"]
+    p, q = [0.36, 0.48, 0.16], [1 / 3] * 3
+    kl = sum(a * math.log(a / b) for a, b in zip(p, q))
+    kl_qp = sum(b * math.log(b / a) for a, b in zip(p, q))
+    bc = sum(math.sqrt(a * b) for a, b in zip(p, q))
+    assert math.isclose(value["kl_pq"], kl, rel_tol=1e-12)
+    assert math.isclose(value["jeffreys"], kl + kl_qp, rel_tol=1e-12)
+    assert math.isclose(value["total_variation"], 0.5 * sum(abs(a - b) for a, b in zip(p, q)), rel_tol=1e-12)
+    assert math.isclose(value["hellinger"], math.sqrt(1 - bc), rel_tol=1e-9)
+    assert math.isclose(value["bhattacharyya_distance"], -math.log(bc), rel_tol=1e-9)
+    assert math.isclose(value["renyi_0.5"], -2 * math.log(bc), rel_tol=1e-9)
+    assert math.isclose(value["renyi_2"], math.log(sum(a * a / b for a, b in zip(p, q))), rel_tol=1e-12)
+    assert math.isclose(value["chi2_pearson"], sum((a - b) ** 2 / b for a, b in zip(p, q)), rel_tol=1e-12)
+    assert math.isclose(value["chi2_neyman"], sum((a - b) ** 2 / a for a, b in zip(p, q)), rel_tol=1e-12)
+    assert math.isclose(value["perplexity_q"], 3, rel_tol=1e-12)
+
+
+def test_compare_formats_agree(run):
+    document = json.loads(ok(run("compare", S["teacher"], S["student"], "--p-as", "logits", "--q-as", "logits",
+                                 "-f", "json", "--reduction", "none")))
+    csv_lines = ok(run("compare", S["teacher"], S["student"], "--p-as", "logits", "--q-as", "logits",
+                       "-f", "csv", "--reduction", "none")).splitlines()
+    quiet = ok(run("compare", S["teacher"], S["student"], "--p-as", "logits", "--q-as", "logits", "-q",
+                   "--reduction", "none")).splitlines()
+    assert document["value"] is None and len(document["rows"]) == 8
+    header = csv_lines[0].split(",")
+    assert header == ["row"] + KEYS
+    assert quiet[0].split("\t") == KEYS
+    for record, line, tsv in zip(document["rows"], csv_lines[1:], quiet[1:]):
+        cells = line.split(",")
+        for index, key in enumerate(KEYS):
+            assert float(cells[index + 1]) == record[key] == float(tsv.split("\t")[index])
+
+
+def test_compare_reductions(run_json):
+    rows = run_json("compare", S["teacher"], S["student"], "--p-as", "logits", "--q-as", "logits",
+                    "--reduction", "none")["rows"]
+    summed = run_json("compare", S["teacher"], S["student"], "--p-as", "logits", "--q-as", "logits",
+                      "--reduction", "sum")
+    for key in KEYS:
+        total = math.fsum(row[key] for row in rows)
+        assert math.isclose(summed["value"][key], total, rel_tol=1e-12)
+        assert math.isclose(summed["reductions"]["mean"][key], total / len(rows), rel_tol=1e-12)
+
+
+def test_compare_quiet_lists_each_measure(run):
+    lines = ok(run("compare", P, Q, "-q", "--alpha", "0.5,1,3")).splitlines()
+    values = dict(line.split("\t") for line in lines)
+    assert list(values) == KEYS[:11] + ["renyi_0.5", "renyi_1", "renyi_3"] + KEYS[13:]
+    assert values["renyi_1"] == values["kl_pq"]  # order 1 is KL
+
+
+def test_compare_base_2_divides_log_measures_only(run_json):
+    nats = run_json("compare", P, Q)["value"]
+    bits = run_json("compare", P, Q, "--base", "2")["value"]
+    for measure in catalogue():
+        ratio = math.log(2) ** measure.log_power
+        assert math.isclose(bits[measure.key], nats[measure.key] / ratio, rel_tol=1e-12), measure.key
+
+
+def test_compare_zeros_give_inf_where_the_formula_does(run_json):
+    value = run_json("compare", "0.5,0.5,0", "0.5,0,0.5")["value"]
+    assert value["kl_pq"] == value["kl_qp"] == value["chi2_pearson"] == value["chi2_neyman"] == "inf"
+    assert value["renyi_2"] == "inf"
+    assert value["js_divergence"] == pytest.approx(0.5 * math.log(2))  # finite
+    assert value["renyi_0.5"] == pytest.approx(-2 * math.log(0.5))
+
+
+def test_compare_table_names_formulas_and_conventions(run):
+    out = ok(run("compare", P, Q))
+    for text in ("kl_pq", "½ Σ |p − q|", "√(1 − BC)", "jensenshannon", "power_divergence"):
+        assert text in out
+
+
+def test_compare_table_of_many_rows_says_what_it_leaves_out(run):
+    out = ok(run("compare", S["teacher"], S["student"], "--p-as", "logits", "--q-as", "logits"))
+    assert "8 rows: the first 4 are shown" in out and "row clip" not in out
+
+
+@pytest.mark.parametrize("args, words", [
+    (("compare", P, Q, "--alpha", "0"), "a Rényi order is a finite number > 0"),
+    (("compare", P, Q, "--alpha", "x"), "'x' is not a number"),
+    (("compare", P, Q, "--reduction", "batchmean"), "batchmean is kl's reduction"),
+    (("compare", P, Q, "-q", "--svg", "x.svg"), "--svg saves the table"),
+    (("js", P), "js needs at least two operands"),
+    (("js", P, Q, "--weights", "0.5"), "1 weights for 2 operands"),
+    (("js", P, Q, "--weights", "0.7,0.7"), "sum to 1"),
+    (("js", P, Q, "--weights", "a,b"), "not a list of numbers"),
+    (("js", "-", "-"), "can stand for one operand only"),
+    (("matrix", P, "--measure", "nope"), "'nope' is not a measure"),
+    (("matrix", P, "--p-as", "labels"), "labels are one class each"),
+])
+def test_usage_errors(run, args, words):
+    result = run(*args)
+    assert result.exit_code == 2 and words in result.stderr and result.stdout == ""
+
+
+@pytest.mark.parametrize("args, words", [
+    (("compare", "0.5,0.5", Q), "P has 2 classes"),
+    (("compare", "0.5,0.6,0.1", Q), "sums to 1.2"),
+    (("js", P, Q, "0.5,0.5"), "R has 2 classes"),
+    (("js", "0.2,0.8;0.5,0.5", "0.2,0.8;0.5,0.5;0.1,0.9", "0.5,0.5"), "P has 2 rows"),
+    (("explain", P, Q, "--row", "2"), "there is no row 2"),
+])
+def test_data_errors(run, args, words):
+    result = run(*args)
+    assert result.exit_code == 1 and words in result.stderr and result.stdout == ""
+    assert "Traceback" not in result.stderr
+
+
+# --------------------------------------------------------------------------------------------
+# js
+
+
+def test_js_matches_compare_and_its_bound(run):
+    (divergence,) = ok(run("js", P, Q, "-q")).split()
+    (distance,) = ok(run("js", P, Q, "-q", "--distance")).split()
+    value = json.loads(ok(run("compare", P, Q, "-f", "json")))["value"]
+    assert float(divergence) == value["js_divergence"] and float(distance) == value["js_distance"]
+    (bits,) = ok(run("js", "1,0", "0,1", "-q", "--base", "2")).split()
+    assert float(bits) == 1.0  # disjoint rows reach the bound log 2 = 1 bit
+
+
+def test_js_n_way_is_entropy_of_mixture_minus_mean_entropy(run):
+    rows = [[0.2, 0.3, 0.5], [0.6, 0.3, 0.1], [0.1, 0.1, 0.8]]
+    weights = [0.5, 0.3, 0.2]
+    (value,) = ok(run("js", *[",".join(map(repr, row)) for row in rows], "--weights", "0.5,0.3,0.2", "-q")).split()
+    mixture = [sum(w * row[c] for w, row in zip(weights, rows)) for c in range(3)]
+
+    def h(row):
+        return -sum(x * math.log(x) for x in row if x > 0)
+
+    assert math.isclose(float(value), h(mixture) - sum(w * h(row) for w, row in zip(weights, rows)), rel_tol=1e-12)
+    (equal,) = ok(run("js", *[",".join(map(repr, row)) for row in rows], "-q")).split()
+    mixture = [sum(row[c] for row in rows) / 3 for c in range(3)]
+    assert math.isclose(float(equal), h(mixture) - sum(h(row) for row in rows) / 3, rel_tol=1e-12)
+
+
+def test_js_two_way_weights_half_is_the_plain_form(run):
+    (plain,) = ok(run("js", P, Q, "-q")).split()
+    (weighted,) = ok(run("js", P, Q, "-q", "--weights", "0.5,0.5")).split()
+    assert math.isclose(float(plain), float(weighted), rel_tol=1e-15)
+
+
+def test_js_table(run):
+    out = ok(run("js", P, Q))
+    assert "JS ≤ log 2 = 0.693147 nats" in out and "0.022460" in out
+
+
+# --------------------------------------------------------------------------------------------
+# blocks: the same numbers however the input is cut
+
+
+@pytest.fixture
+def tiny_blocks(monkeypatch):
+    monkeypatch.setattr(core, "FIRST_BLOCK_ROWS", 3)
+    monkeypatch.setattr(core, "BLOCK_ELEMENTS", 10)
+
+
+@pytest.mark.parametrize("fmt", [("-f", "csv", "--reduction", "none"), ("-q",), ("-f", "json")])
+def test_compare_and_js_across_blocks(run, tmp_path, monkeypatch, fmt):
+    rng = np.random.default_rng(3)
+    p = write_rows(tmp_path / "p.csv", rng.normal(0, 2, (23, 5)).round(4).tolist())
+    q = write_rows(tmp_path / "q.csv", rng.normal(0, 2, (23, 5)).round(4).tolist())
+    kinds = ("--p-as", "logits", "--q-as", "logits")
+    whole = {cmd: ok(run(cmd, p, q, *kinds, *fmt)) for cmd in ("compare", "js")}
+    monkeypatch.setattr(core, "FIRST_BLOCK_ROWS", 3)
+    monkeypatch.setattr(core, "BLOCK_ELEMENTS", 10)
+    for cmd in ("compare", "js"):
+        cut = ok(run(cmd, p, q, *kinds, *fmt))
+        if fmt[-1] == "json":  # sums run in another order across blocks: equal to rounding
+            a, b = json.loads(whole[cmd]), json.loads(cut)
+            assert a["rows"] == b["rows"]
+            for key, value in a["reductions"]["mean"].items():
+                assert math.isclose(value, b["reductions"]["mean"][key], rel_tol=1e-13)
+        elif fmt[0] == "-q":
+            for x, y in zip(whole[cmd].split(), cut.split()):
+                if x.replace(".", "").replace("-", "").replace("e", "").isdigit():
+                    assert math.isclose(float(x), float(y), rel_tol=1e-13)
+                else:
+                    assert x == y
+        else:
+            assert cut == whole[cmd]
+
+
+def test_row_mismatch_found_in_a_later_block(run, tmp_path, tiny_blocks):
+    p = write_rows(tmp_path / "p.csv", [[0.5, 0.5]] * 20)
+    q = write_rows(tmp_path / "q.csv", [[0.5, 0.5]] * 9)
+    result = run("compare", p, q)
+    assert result.exit_code == 1 and "P has at least" in result.stderr and result.stdout == ""
+
+
+def test_bad_value_in_a_later_block_is_located(run, tmp_path, tiny_blocks):
+    rows = [[0.5, 0.5]] * 9 + [[0.5, 0.6]] + [[0.5, 0.5]] * 3
+    p = write_rows(tmp_path / "p.csv", rows)
+    result = run("compare", p, "0.5,0.5")
+    assert result.exit_code == 1 and "p.csv:10" in result.stderr
+
+
+def test_one_row_is_compared_with_every_row(run_json):
+    document = run_json("compare", "0.2,0.8;0.5,0.5;0.9,0.1", "0.5,0.5", "--reduction", "none")
+    assert [row["row"] for row in document["rows"]] == [1, 2, 3]
+    assert document["rows"][1]["kl_pq"] == 0.0
+
+
+# --------------------------------------------------------------------------------------------
+# matrix and measures
+
+
+def test_matrix_entries_are_compare_values(run):
+    document = json.loads(ok(run("matrix", S["teacher"], "--p-as", "logits", "-m", "kl", "-f", "json")))
+    matrix = document["matrix"]
+    assert len(matrix) == 8 and all(len(row) == 8 for row in matrix)
+    assert document["labels"] == [str(i) for i in range(1, 9)]
+    teacher = np.loadtxt(S["teacher"], delimiter=",", skiprows=1)
+    for i, j in [(0, 1), (3, 5), (7, 2)]:
+        p, q = (",".join(map(repr, teacher[k].tolist())) for k in (i, j))
+        (value,) = ok(run("kl", p, q, "--p-as", "logits", "--q-as", "logits", "-q")).split()
+        assert math.isclose(matrix[i][j], float(value), rel_tol=1e-12)
+
+
+def test_matrix_symmetric_measure_and_zero_diagonal(run):
+    lines = ok(run("matrix", S["teacher"], "--p-as", "logits", "-q")).splitlines()
+    matrix = np.array([[float(x) for x in line.split(",")] for line in lines])
+    assert np.all(np.diag(matrix) == 0) and np.allclose(matrix, matrix.T, rtol=1e-12, atol=0)
+    assert np.all(matrix >= 0) and np.all(matrix <= math.log(2))
+
+
+def test_matrix_csv_and_table(run):
+    csv_text = ok(run("matrix", "0.5,0.5;0.9,0.1;0.1,0.9", "-m", "tv", "-f", "csv"))
+    assert csv_text.splitlines()[0] == "row,1,2,3"
+    assert csv_text.splitlines()[2] == "2,0.4,0.0,0.8"
+    table = ok(run("matrix", "0.5,0.5;0.9,0.1;0.1,0.9", "-m", "hellinger"))
+    assert "Hellinger distance" in table and "darker is larger" in table
+
+
+def test_measures_lists_every_measure(run):
+    document = json.loads(ok(run("measures", "-f", "json")))
+    assert [row["key"] for row in document["measures"]] == KEYS + ["wasserstein_1"]
+    assert "formula" in document["measures"][0] and "range" in document["measures"][0]
+    table = ok(run("measures"))
+    assert all(key in table for key in KEYS)
+
+
+# --------------------------------------------------------------------------------------------
+# explain
+
+
+def test_explain_shows_the_terms_and_checks(run):
+    out = ok(run("explain", "9/25,12/25,4/25", Q))
+    for text in ("0.36·log 0.36", "-0.117435", "= 0.085300 nats", "class 2", "1.098612 = 1.013313 + 0.085300",
+                 "✓ Gibbs", "✓ Pinsker", "✓ Jensen–Shannon bound"):
+        assert text in out, text
+
+
+def test_explain_labels_say_cross_entropy_is_kl(run):
+    out = ok(run("explain", S["labels"], S["logits"], "--p-as", "labels", "--q-as", "logits", "--row", "2"))
+    assert "one-hot row of label 4" in out and "H(P) = 0" in out
+
+
+def test_explain_json_numbers(run_json):
+    document = run_json("explain", "9/25,12/25,4/25", Q)
+    kl = document["kl_divergence"]
+    assert kl["value"] == pytest.approx(0.0852996013183706, rel=1e-12)
+    assert kl["terms"] == pytest.approx([0.0277059748, 0.1750286945, -0.1174350680], rel=1e-9)
+    assert all(check["holds"] for check in document["checks"])
+    assert document["cross_entropy"]["value"] == pytest.approx(
+        document["entropy_p"]["value"] + kl["value"], rel=1e-15)
+
+
+def test_explain_other_row_and_quiet(run):
+    (line,) = ok(run("explain", S["labels"], S["logits"], "--p-as", "labels", "--q-as", "logits", "--row", "3",
+                     "-q")).splitlines()
+    entropy, cross, kl = map(float, line.split("\t"))
+    rows = ok(run("ce", S["labels"], S["logits"], "--p-as", "labels", "--q-as", "logits", "-q",
+                  "--reduction", "none")).split()
+    assert entropy == 0 and cross == kl == float(rows[2])
+
+
+# --------------------------------------------------------------------------------------------
+# libraries (values against torch and SciPy are in test_measures_reference.py)
+
+
+def test_libraries_names_each_library_and_agrees_where_it_should(run_json):
+    document = run_json("libraries", "9/25,12/25,4/25", Q)
+    calls = {entry["call"]: entry for entry in document["libraries"]}
+    assert calls['F.kl_div(Q.log(), P, reduction="batchmean")']["agrees"]
+    assert calls["scipy.stats.entropy(P, Q, axis=1).mean()"]["agrees"]
+    assert not calls["nn.KLDivLoss()(Q.log(), P)"]["agrees"]
+    assert calls["nn.KLDivLoss()(Q.log(), P)"]["value"] == pytest.approx(document["exact"] / 3, rel=1e-12)
+    assert calls['F.kl_div(P.log(), Q, reduction="batchmean")']["value"] == pytest.approx(0.0974550067853876)
+    assert all(entry["why"] for entry in document["libraries"])
+
+
+def test_libraries_keras_clips_zeros(run_json):
+    document = run_json("libraries", "0.5,0.5,0", "0.25,0.25,0.5")
+    keras = next(e for e in document["libraries"] if e["call"] == "keras.losses.KLDivergence()(P, Q)")
+    p, q = [0.5, 0.5, 1e-7], [0.25, 0.25, 0.5]
+    assert keras["value"] == pytest.approx(sum(a * math.log(a / b) for a, b in zip(p, q)), rel=1e-12)
+    assert "zeros" in keras["why"] and not keras["agrees"]
+
+
+def test_libraries_counts_with_normalize(run_json):
+    document = run_json("libraries", S["hist_a"], S["hist_b"], "--normalize")
+    scipy = next(e for e in document["libraries"] if e["call"].startswith("scipy.stats.entropy"))
+    torch = next(e for e in document["libraries"] if e["call"].startswith("F.kl_div(Q.log()"))
+    assert scipy["agrees"] and not torch["agrees"] and "not normalised" in torch["why"]
+
+
+# --------------------------------------------------------------------------------------------
+# distillation: T² × batchmean
+
+
+def test_kd_loss_is_t_squared_batchmean(run_json):
+    document = run_json("kl", S["teacher"], S["student"], "--p-as", "logits", "--q-as", "logits", "-T", "4")
+    reductions = document["reductions"]
+    assert reductions["kd_loss"] == pytest.approx(16 * reductions["batchmean"], rel=1e-15)
+    assert "kd_loss" not in run_json("kl", P, Q)["reductions"]
+    loss = divcli.distillation_loss(np.loadtxt(S["teacher"], delimiter=",", skiprows=1),
+                                    np.loadtxt(S["student"], delimiter=",", skiprows=1), 4)
+    assert loss == pytest.approx(reductions["kd_loss"], rel=1e-15)
+
+
+def test_table_shows_kd_loss_and_bars(run):
+    out = ok(run("kl", S["teacher"], S["student"], "--p-as", "logits", "--q-as", "logits", "-T", "2"))
+    assert "kd_loss" in out and "Hinton" in out
+    bars = ok(run("kl", "-0.7,0.1,-0.1,0.1", "-0.1,0.2,-0.4,0.3", "--p-as", "logits", "--q-as", "logits"))
+    assert "████████████" in bars and "−" in bars
+
+
+# --------------------------------------------------------------------------------------------
+# SVG
+
+
+@pytest.mark.parametrize("command", [("kl", P, Q), ("compare", P, Q), ("js", P, Q), ("explain", P, Q),
+                                     ("matrix", "0.5,0.5;0.9,0.1"), ("libraries", P, Q)])
+def test_svg_saves_the_table(run, tmp_path, command):
+    path = tmp_path / "out.svg"
+    out = ok(run(*command, "--svg", path))
+    svg = path.read_text()
+    assert svg.startswith("<svg") and svg.rstrip().endswith("</svg>") and out  # the table still printed
+
+
+# --------------------------------------------------------------------------------------------
+# the Python API
+
+
+def test_api_matches_the_cli(run_json):
+    value = run_json("compare", S["teacher"], S["student"], "--p-as", "logits", "--q-as", "logits", "--ordered")
+    teacher = np.loadtxt(S["teacher"], delimiter=",", skiprows=1)
+    student = np.loadtxt(S["student"], delimiter=",", skiprows=1)
+    api = divcli.compare(teacher, student, p_as="logits", q_as="logits", ordered=True)
+    assert api == value["value"]
+    rows = divcli.compare(teacher, student, p_as="logits", q_as="logits", reduction="none")
+    assert rows["js_divergence"].shape == (8,)
+    assert divcli.js_divergence(teacher, student, p_as="logits", q_as="logits") == value["value"]["js_divergence"]
+    matrix = divcli.divergence_matrix(teacher, "js", p_as="logits")
+    assert matrix.shape == (8, 8) and np.all(np.diag(matrix) == 0)
+    with pytest.raises(ValueError):
+        divcli.js_divergence([0.5, 0.5], [0.5, 0.5], weights=[0.9, 0.9])
+
+
+# --------------------------------------------------------------------------------------------
+# identities, for any valid rows
+
+
+def _rows(draw_size):
+    return st.lists(st.floats(0.0, 1.0, allow_nan=False), min_size=draw_size, max_size=draw_size).filter(
+        lambda xs: sum(xs) > 1e-3)
+
+
+@st.composite
+def pairs(draw):
+    classes = draw(st.integers(2, 6))
+    p = np.array(draw(_rows(classes)))
+    q = np.array(draw(_rows(classes)))
+    return p / p.sum(), q / q.sum()
+
+
+@given(pairs())
+def test_identities(pair):
+    p, q = pair
+    with np.errstate(divide="ignore"):
+        values = evaluate(catalogue(DEFAULT_ALPHAS, ordered=True),
+                          Pair(p[None], np.log(p)[None], q[None], np.log(q)[None]), 1.0)
+        swapped = evaluate(catalogue(DEFAULT_ALPHAS, ordered=True),
+                           Pair(q[None], np.log(q)[None], p[None], np.log(p)[None]), 1.0)
+    v = {key: float(x[0]) for key, x in values.items()}
+    assert 0 <= v["js_divergence"] <= math.log(2) + 1e-12
+    assert 0 <= v["total_variation"] <= 1 + 1e-12 and 0 <= v["hellinger"] <= 1 + 1e-12
+    assert v["total_variation"] <= math.sqrt(v["kl_pq"] / 2) + 1e-12  # Pinsker
+    assert v["hellinger"] ** 2 <= v["total_variation"] + 1e-12 <= math.sqrt(2) * v["hellinger"] + 2e-12
+    assert v["renyi_0.5"] <= v["kl_pq"] * (1 + 1e-9) + 1e-12 and v["kl_pq"] <= v["renyi_2"] * (1 + 1e-9) + 1e-12
+    assert math.isclose(v["renyi_0.5"], -2 * math.log(v["bhattacharyya_coefficient"]) if
+                        v["bhattacharyya_coefficient"] > 0 else math.inf, rel_tol=1e-9, abs_tol=1e-12)
+    assert math.isclose(v["cross_entropy"], v["entropy_p"] + v["kl_pq"], rel_tol=1e-9, abs_tol=1e-12) or \
+        v["kl_pq"] == math.inf
+    for measure in catalogue(DEFAULT_ALPHAS, ordered=True):
+        if measure.symmetric:
+            assert math.isclose(v[measure.key], float(swapped[measure.key][0]), rel_tol=1e-9, abs_tol=1e-12)
