@@ -415,24 +415,22 @@ class AlphaType(click.ParamType):
         return tuple(orders)
 
 
-def _mixture_weights(text: str | None, count: int):
-    """js's weights π: one non-negative number per operand, summing to 1."""
+def _mixture_weights(text: str | None, count: int) -> list[float] | None:
+    """js's weights π: one non-negative number (or fraction a/b) per operand, summing to 1."""
     if text is None:
         return None
-    from .inputs import parse_number
+    from fractions import Fraction
 
     try:
-        weights = [parse_number(cell.strip()) for cell in text.split(",")]
-    except Exception:
+        weights = [float(Fraction(cell.strip())) for cell in text.split(",")]
+    except (ValueError, ZeroDivisionError):
         raise click.BadParameter(f"{text!r} is not a list of numbers such as 0.5,0.25,0.25", param_hint="'--weights'")
     if len(weights) != count:
         raise click.BadParameter(f"{len(weights)} weights for {count} operands: give one per operand",
                                  param_hint="'--weights'")
-    if any(not math.isfinite(w) or w < 0 for w in weights) or abs(sum(weights) - 1) > 1e-9:
+    if any(w < 0 for w in weights) or abs(math.fsum(weights) - 1) > 1e-9:
         raise click.BadParameter(f"{text!r}: weights are proportions ≥ 0 that sum to 1", param_hint="'--weights'")
-    import numpy as np
-
-    return np.array(weights)
+    return weights
 
 
 @cli.command(cls=OperandCommand)
@@ -458,14 +456,15 @@ def js(operands, distance, weights, **params):
     """
     if len(operands) < 2:
         raise click.UsageError("js needs at least two operands, P and Q")
+    pi = _mixture_weights(weights, len(operands))
+    import numpy as np
+
     from .measures import named
 
     measures = [named("js_divergence"), named("js_distance")]
-    pi = _mixture_weights(weights, len(operands))
     if pi is None and len(operands) > 2:
-        import numpy as np
-
-        pi = np.full(len(operands), 1 / len(operands))
+        pi = [1 / len(operands)] * len(operands)
+    pi = None if pi is None else np.array(pi)
     _run_measures("js", list(operands), params, measures=measures, weights=pi,
                   primary="js_distance" if distance else "js_divergence")
 
@@ -499,19 +498,17 @@ def compare(p, q, alpha, ordered, **params):
 
 
 class MeasureType(click.ParamType):
-    """A measure's key (``divcli measures`` lists them) or alias: js, kl, tv, …"""
+    """A measure's key (``divcli measures`` lists them) or alias: js, kl, tv, … (checked without numpy)."""
 
     name = "MEASURE"
 
     def convert(self, value, param, ctx):
-        from .measures import ALIASES, catalogue, named
+        from .keys import ALIASES, MEASURE_KEYS, known
 
-        try:
-            return named(value) if not hasattr(value, "key") else value
-        except (KeyError, ValueError):
-            keys = [m.key for m in catalogue(ordered=True)]
-            self.fail(f"{value!r} is not a measure; use one of {', '.join(keys)} (renyi_α for any order α > 0), "
-                      f"or {', '.join(ALIASES)}", param, ctx)
+        if not known(value):
+            self.fail(f"{value!r} is not a measure; use one of {', '.join(MEASURE_KEYS)}, renyi_α for any "
+                      f"order α > 0, or {', '.join(ALIASES)}", param, ctx)
+        return value
 
 
 @cli.command(cls=OperandCommand)
@@ -536,9 +533,10 @@ def matrix(file, measure, **params):
         raise click.BadParameter("matrix compares distributions; labels are one class each", param_hint="'--p-as'")
     from .inputs import read_operand
     from .kinds import to_distribution
-    from .measures import MAX_MATRIX_ROWS, pairwise
+    from .measures import MAX_MATRIX_ROWS, named, pairwise
     from .render import Format
 
+    measure = named(measure)
     operand = read_operand(file, sys.stdin.buffer, DELIMITERS.get(params["delimiter"]))
     if params["columns"]:
         operand = operand.transposed()

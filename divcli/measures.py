@@ -17,6 +17,7 @@ from typing import Callable
 
 import numpy as np
 
+from .keys import ALIASES
 from .numerics import cross_entropy_terms, entropy_terms, kl_terms
 
 #: Rényi orders of ``compare`` when ``--alpha`` is not given.
@@ -295,9 +296,6 @@ class MeasureSummary:
     def value(self) -> dict[str, float] | None:
         return None if self.context.reduction == "none" else self.reductions[self.context.reduction]
 
-
-ALIASES = {"kl": "kl_pq", "js": "js_divergence", "jsd": "js_distance", "tv": "total_variation",
-           "bc": "bhattacharyya_coefficient", "chi2": "chi2_pearson", "psi": "jeffreys"}
 
 #: ``matrix`` computes N² values; above this many rows it asks for fewer.
 MAX_MATRIX_ROWS = 5000

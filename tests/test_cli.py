@@ -269,7 +269,8 @@ def test_version(run):
     assert result.exit_code == 0 and divcli.__version__ in result.stdout
 
 
-@pytest.mark.parametrize("command", ["kl", "ce", "entropy"])
+@pytest.mark.parametrize("command", ["kl", "ce", "entropy", "js", "compare", "matrix", "measures", "explain",
+                                     "libraries"])
 def test_help_examples_work(run, command, monkeypatch):
     """Every example in a command's --help runs and succeeds (from the repository root)."""
     import shlex

@@ -70,7 +70,10 @@ def test_shell_completion_as_documented():
 
 
 @pytest.mark.parametrize("args", [["--help"], ["--version"], ["kl", "--help"], ["kl", "--bogus"],
-                                  ["kl", "-", "-"], ["ce", "1", "1", "--reduction", "batchmean"]])
+                                  ["kl", "-", "-"], ["ce", "1", "1", "--reduction", "batchmean"],
+                                  ["compare", "--help"], ["compare", "1", "1", "--alpha", "0"],
+                                  ["js", "1", "1", "--weights", "0.9,0.9"], ["matrix", "1", "-m", "nope"],
+                                  ["explain", "--help"], ["libraries", "--help"], ["measures", "--help"]])
 def test_help_version_and_usage_errors_import_neither_numpy_nor_rich(args):
     """Start-up: what needs no numbers loads no numpy and no Rich (python -X importtime lists imports)."""
     result = subprocess.run([sys.executable, "-X", "importtime", "-m", "divcli", *args], cwd=ROOT,
