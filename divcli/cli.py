@@ -643,6 +643,10 @@ def libraries(p, q, **params):
         note += f"; their values are shown ÷ ln {options.base.text}"
     if options.conversion.normalize:
         note += "; --normalize rescaled P and Q for divcli, the libraries get the numbers as given"
+    converted = [role for role, kind in (("P", params["p_as"]), ("Q", params["q_as"])) if kind != "probs"]
+    if converted:
+        temperature = f" / {params['temperature']:g}" if params["temperature"] != 1 else ""
+        note += f"; {' and '.join(converted)} in the calls stand for the probabilities softmax(x{temperature})"
     with _Output(params["output"]) as out:
         chosen = Format("quiet" if params["quiet"] else params["fmt"])
         console = _console(out, record=bool(params.get("svg"))) if chosen is Format.TABLE else None

@@ -325,6 +325,7 @@ def run_measures(command: str, operands: list[Blocks], options: Options, sink, *
     distributions: list[Distribution | None] = [None] * len(sources)
     totals = {measure.key: 0.0 for measure in measures}
     rows, shown = 0, Warnings(warn)
+    infinities: dict[str, tuple[int, str | None]] = {}
     for fresh in _steps(sources, max(1, BLOCK_ELEMENTS // count)):
         for index, block in enumerate(fresh):
             if block is not None:
@@ -337,8 +338,18 @@ def run_measures(command: str, operands: list[Blocks], options: Options, sink, *
         report = MeasureReport(context, values, placed.first_row, placed.row_names)
         for key, value in values.items():
             totals[key] += float(np.sum(value))
+            infinite = np.isposinf(value)
+            if np.any(infinite):
+                count, first = infinities.get(key, (0, None))
+                row = int(np.argmax(infinite))
+                name = report.row_names[row] if report.row_names else str(report.first_row + row + 1)
+                infinities[key] = (count + int(np.count_nonzero(infinite)), first or name)
         rows += report.rows
         sink.rows(report)
+    if infinities:
+        shown.extend([f"{', '.join(infinities)} +inf in {max(c for c, _ in infinities.values())} row(s) "
+                      f"(first: row {next(iter(infinities.values()))[1]}): a class has probability 0 on one "
+                      "side only, so these measures are infinite there"])
     shown.close()
     summary = MeasureSummary(context, rows, {"sum": totals, "mean": {key: total / rows for key, total in totals.items()}},
                              shown.messages)

@@ -444,3 +444,16 @@ def test_identities(pair):
     for measure in catalogue(DEFAULT_ALPHAS, ordered=True):
         if measure.symmetric:
             assert math.isclose(v[measure.key], float(swapped[measure.key][0]), rel_tol=1e-9, abs_tol=1e-12)
+
+
+def test_compare_warns_once_about_infinite_measures(run):
+    result = run("compare", "0.5,0.5,0;0.2,0.3,0.5", "0.5,0,0.5", "-q")
+    assert result.exit_code == 0
+    (warning,) = result.stderr.splitlines()
+    assert warning.startswith("warning: kl_pq, kl_qp, jeffreys, chi2_pearson") and "2 row(s)" in warning
+    assert "js_divergence" not in warning and "hellinger" not in warning
+
+
+def test_libraries_says_what_p_and_q_stand_for_with_logits(run):
+    out = ok(run("libraries", S["teacher"], S["student"], "--p-as", "logits", "--q-as", "logits", "-T", "2"))
+    assert "softmax(x / 2)" in out
