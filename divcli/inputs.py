@@ -226,7 +226,8 @@ def _cell_error(where: str, text: str, reason: str, delimiter: str, line: str = 
     if delimiter == "," and (";" in text or "\t" in text):
         hints.append(f"the file looks {'semicolon' if ';' in text else 'tab'}-separated: "
                      f"pass --delimiter {repr(';') if ';' in text else 'tab'}")
-    if _DECIMAL_COMMA.search(line or text):
+    wrong_delimiter = ";" in text or "\t" in text
+    if _DECIMAL_COMMA.search(text) or (wrong_delimiter and _DECIMAL_COMMA.search(line)):
         hints.append("divcli reads '.' as the decimal point: write 0.36, not 0,36")
     return DataError(where, reason, "; ".join(hints) or None)
 

@@ -555,3 +555,11 @@ def test_underflow_in_a_large_file_still_warns(run, tmp_path):
     p.write_text("\n".join(lines) + "\n")
     result = run("entropy", str(p), "-q")
     assert result.exit_code == 0 and f"{p}:124:3: '1e-400' underflows" in result.stderr
+
+
+def test_a_word_in_the_first_row_of_data_is_no_header_and_gets_no_decimal_comma_hint(run, tmp_path):
+    path = tmp_path / "h.csv"
+    path.write_text("a,0.5,0.5\n0.2,0.3,0.5\n")
+    result = run("entropy", path)
+    assert result.exit_code == 1 and "h.csv:1:1: not a number: 'a'" in result.stderr
+    assert "decimal point" not in result.stderr and result.stdout == ""
