@@ -11,7 +11,8 @@ The libraries are given what a user would pass them: the numbers of a ``probs`` 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -48,9 +49,14 @@ def _rel_entr(p: np.ndarray, q: np.ndarray) -> np.ndarray:
 
 
 def _torch_kl_div(log_input: np.ndarray, target: np.ndarray) -> np.ndarray:
-    """torch's ``kl_div(input, target)`` elements: target·(log target − input), 0 where target = 0."""
+    """torch's ``kl_div(input, target)`` elements, ``xlogy(target, target) − target·input``: so
+    ``nan`` where target = 0 and input = −inf (0·(−inf)), as torch returns."""
     with np.errstate(invalid="ignore"):
-        return _xlogy(target, target) - np.where(target != 0, target * log_input, 0.0)
+        return _xlogy(target, target) - target * log_input
+
+
+#: Added to the reason when torch's answer is nan.
+TORCH_NAN = "; torch returns nan here: where p = q = 0 it multiplies 0 by log 0 = −inf (divcli and SciPy count 0)"
 
 
 def _clipped(p: np.ndarray, q: np.ndarray) -> str:
@@ -87,8 +93,8 @@ def answers(p: np.ndarray, q: np.ndarray, log_q: np.ndarray, normalized: bool) -
         mixture = 0.5 * (pn + qn)
         js = 0.5 * np.sum(_rel_entr(pn, mixture), axis=1) + 0.5 * np.sum(_rel_entr(qn, mixture), axis=1)
         entropy_p = -np.sum(_xlogy(p, p), axis=1)
-        ce_log_q = -np.sum(p * np.where(p != 0, log_softmax(log_q, axis=1), 0.0), axis=1)
-        ce_probs = -np.sum(p * np.where(p != 0, log_softmax(q, axis=1), 0.0), axis=1)
+        ce_log_q = -np.sum(p * log_softmax(log_q, axis=1), axis=1)  # 0·(−inf) = nan, as torch
+        ce_probs = -np.sum(p * log_softmax(q, axis=1), axis=1)
         found = [
             Answer("torch", 'F.kl_div(Q.log(), P, reduction="batchmean")', float(np.sum(torch_terms) / rows),
                    "the right call: input is log Q, target is P, and batchmean divides the sum by the rows"
@@ -125,15 +131,13 @@ def answers(p: np.ndarray, q: np.ndarray, log_q: np.ndarray, normalized: bool) -
                    "cross-entropy (H(P) more than KL), after rescaling Q to sum to 1 and clipping it to "
                    "[1e-7, 1 − 1e-7]"),
         ]
-    return found
+    return [replace(answer, why=answer.why + TORCH_NAN)
+            if answer.library == "torch" and math.isnan(answer.value) else answer for answer in found]
 
 
 def compare_libraries(operands, options) -> tuple[list[Answer], float]:
     """Every library's value for operands P and Q read as ``options`` say, in the unit of
     ``options.base``, and divcli's exact D(P‖Q) (batchmean) to compare them with."""
-    import math
-    from dataclasses import replace
-
     from .core import compute
     from .kinds import Kind, to_distribution
     from .report import Command

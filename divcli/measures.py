@@ -60,8 +60,20 @@ def _swap(pair: Pair) -> Pair:
 
 
 def js_divergence(pair: Pair) -> np.ndarray:
-    """½ D(P‖M) + ½ D(Q‖M) with M = ½(P + Q): finite always, at most log 2."""
-    return js_weighted([(pair.p, pair.log_p), (pair.q, pair.log_q)], np.array([0.5, 0.5]))
+    """½ D(P‖M) + ½ D(Q‖M) with M = ½(P + Q): finite always, at most log 2.
+
+    Per class, with m = ½(p + q) and d = (p − q)/(p + q), the term is
+    ½·m·[(1 + d)·log(1 + d) + (1 − d)·log(1 − d)]: never negative, about m·d²/2 for near rows, so
+    nothing cancels between classes (the textbook sum loses half the digits for near-identical rows).
+    """
+    p, q = pair.p, pair.q
+    total = p + q
+    d = np.zeros(total.shape)
+    np.divide(p - q, total, out=d, where=total > 0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        plus = np.where(d > -1, (1 + d) * np.log1p(d), 0.0)
+        minus = np.where(d < 1, (1 - d) * np.log1p(-d), 0.0)
+    return np.maximum(_sum(0.25 * total * (plus + minus)), 0.0)
 
 
 def js_weighted(rows: list[tuple[np.ndarray, np.ndarray]], weights: np.ndarray) -> np.ndarray:
@@ -95,25 +107,43 @@ def hellinger(pair: Pair) -> np.ndarray:
 
 
 def bhattacharyya_distance(pair: Pair) -> np.ndarray:
-    with np.errstate(divide="ignore"):
-        return -np.log(bhattacharyya_coefficient(pair))
+    """−log BC from the logs, log BC = logsumexp(½(log p + log q)), so a coefficient that underflows
+    float64 (rows far apart, from logits) still gives a finite distance; never below 0."""
+    half = 0.5 * (pair.log_p + pair.log_q)
+    shift = np.max(half, axis=1, keepdims=True)
+    shift = np.where(np.isfinite(shift), shift, 0.0)
+    log_bc = np.log(np.sum(np.exp(half - shift), axis=1)) + shift[:, 0]
+    return np.maximum(-log_bc, 0.0) + 0.0
 
 
-def _chi2(observed: np.ndarray, expected: np.ndarray) -> np.ndarray:
-    """Σ (o − e)² / e: 0 where both are 0, +inf where only e is."""
+def _log_abs_expm1(x: np.ndarray) -> np.ndarray:
+    """log|e^x − 1| without overflow: x + log1p(−e^−x) for x > 0, log(−expm1(x)) for x < 0."""
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        return np.where(x > 0, x + np.log1p(-np.exp(-np.abs(x))), np.log(-np.expm1(np.minimum(x, 0.0))))
+
+
+def _chi2(observed: np.ndarray, log_observed: np.ndarray, expected: np.ndarray,
+          log_expected: np.ndarray) -> np.ndarray:
+    """Σ (o − e)² / e: 0 where both are 0, +inf where only e is. Where a probability underflowed to
+    0 but its log is finite (logits far apart) the term is e·(o/e − 1)², taken from the logs."""
     difference = np.square(observed - expected)
     terms = np.zeros(observed.shape)
     np.divide(difference, expected, out=terms, where=expected > 0)
-    terms[(expected == 0) & (observed > 0)] = np.inf
+    terms[(log_expected == -np.inf) & (log_observed > -np.inf)] = np.inf
+    underflow = ((expected == 0) | (observed == 0)) & np.isfinite(log_expected) & np.isfinite(log_observed)
+    if np.any(underflow):
+        with np.errstate(over="ignore"):
+            from_logs = np.exp(log_expected + 2 * _log_abs_expm1(log_observed - log_expected))
+        terms = np.where(underflow, from_logs, terms)
     return _sum(terms)
 
 
 def chi2_pearson(pair: Pair) -> np.ndarray:
-    return _chi2(pair.p, pair.q)
+    return _chi2(pair.p, pair.log_p, pair.q, pair.log_q)
 
 
 def chi2_neyman(pair: Pair) -> np.ndarray:
-    return _chi2(pair.q, pair.p)
+    return _chi2(pair.q, pair.log_q, pair.p, pair.log_p)
 
 
 def renyi(alpha: float) -> Callable[[Pair], np.ndarray]:
@@ -122,13 +152,14 @@ def renyi(alpha: float) -> Callable[[Pair], np.ndarray]:
         return kl
 
     def compute(pair: Pair) -> np.ndarray:
-        # Where q = 0 < p the exponent is +inf for α > 1 (D = ∞) and −inf for α < 1 (no term).
-        exponent = np.where(pair.p > 0, alpha * pair.log_p + (1 - alpha) * pair.log_q, -np.inf)
+        # Where q = 0 < p the exponent is +inf for α > 1 (D = ∞) and −inf for α < 1 (no term). The
+        # classes are those with log p > −inf: a p that underflowed float64 still counts.
+        exponent = np.where(pair.log_p > -np.inf, alpha * pair.log_p + (1 - alpha) * pair.log_q, -np.inf)
         shift = np.max(exponent, axis=1, keepdims=True)
         shift = np.where(np.isfinite(shift), shift, 0.0)
         with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
             log_sum = np.log(np.sum(np.exp(exponent - shift), axis=1)) + shift[:, 0]
-            return log_sum / (alpha - 1)
+            return np.maximum(log_sum / (alpha - 1), 0.0) + 0.0  # ≥ 0; rounding of equal rows is cut
 
     return compute
 

@@ -257,11 +257,11 @@ def _conventions(summary: MeasureSummary, console) -> None:
     from rich.text import Text
 
     console.print(Text("conventions", style="bold"))
-    seen = set()
+    keys: dict[str, list[str]] = {}
     for measure in summary.context.measures:
-        if measure.convention not in seen:
-            seen.add(measure.convention)
-            console.print(Text(f"  {measure.key}: {measure.convention}"))
+        keys.setdefault(measure.convention, []).append(measure.key)
+    for convention, named in keys.items():
+        console.print(Text(f"  {', '.join(named)}: {convention}"))
 
 
 def _js_tables(summary: MeasureSummary, shown, tail, console) -> None:

@@ -72,6 +72,8 @@ def enc(x):
         x = x.tolist()
     if isinstance(x, (list, tuple)):
         return [enc(v) for v in x]
+    if isinstance(x, dict):
+        return {k: enc(v) for k, v in x.items()}
     if isinstance(x, (bool, type(None), str)):
         return x
     if isinstance(x, (int, np.integer)):
