@@ -157,15 +157,21 @@ def _mismatch(p_name: str, p_rows: int, p_more: bool, q_name: str, q_rows: int, 
     )
 
 
-def run(command: Command, p_blocks: Blocks, q_blocks: Blocks | None, options: Options, sink: Sink,
-        weight: np.ndarray | None = None, warn: Callable[[str], None] = lambda message: None) -> Summary:
-    """Compute ``command`` block by block: each block's report goes to ``sink`` as soon as it is
-    computed, and the reductions, accumulated in block order, end in ``sink.finish``.
+@dataclass(frozen=True)
+class Start:
+    """What the first blocks decide for a whole run: the context, the class count, and the first block
+    of each operand (P's blocks may be replaced: labels written across one row)."""
 
-    The first blocks have :data:`FIRST_BLOCK_ROWS` rows, the others as many as fit in
-    :data:`BLOCK_ELEMENTS` elements; every reader is asked for the same blocks, so a file, standard
-    input, a literal and an array give the same numbers to the last bit.
-    """
+    context: Context
+    count: int
+    first_p: Operand
+    first_q: Operand | None
+    p_blocks: Blocks
+
+
+def prepare(command: Command, p_blocks: Blocks, q_blocks: Blocks | None, options: Options,
+            weight: np.ndarray | None = None) -> Start:
+    """Read the first block of each operand and decide the classes, their names and the broadcast."""
     kind = options.p_kind
     first_p = p_blocks.read(FIRST_BLOCK_ROWS)
     if kind is Kind.LABELS:
@@ -194,15 +200,46 @@ def run(command: Command, p_blocks: Blocks, q_blocks: Blocks | None, options: Op
         ignore_index=options.conversion.ignore_index,
         broadcast="P" if p_single else "Q" if q_single else None,
     )
+    return Start(context, count, first_p, first_q, p_blocks)
+
+
+def run(command: Command, p_blocks: Blocks, q_blocks: Blocks | None, options: Options, sink: Sink,
+        weight: np.ndarray | None = None, warn: Callable[[str], None] = lambda message: None) -> Summary:
+    """Compute ``command`` block by block: each block's report goes to ``sink`` as soon as it is
+    computed, and the reductions, accumulated in block order, end in ``sink.finish``.
+
+    The first blocks have :data:`FIRST_BLOCK_ROWS` rows, the others as many as fit in
+    :data:`BLOCK_ELEMENTS` elements; every reader is asked for the same blocks, so a file, standard
+    input, a literal and an array give the same numbers to the last bit.
+    """
+    start = prepare(command, p_blocks, q_blocks, options, weight)
+    totals, shown = Totals(), Warnings(warn)
+    p_rows, q_rows = compute_blocks(start, start.p_blocks, q_blocks, options, sink, totals, shown)
+    shown.close()
+    summary = summarize(start.context, totals, p_rows, q_rows, shown.messages, options.p_kind is Kind.LABELS)
+    sink.finish(summary)
+    return summary
+
+
+def compute_blocks(start: Start, p_blocks: Blocks, q_blocks: Blocks | None, options: Options, sink: Sink,
+                   totals: Totals, shown: "Warnings") -> tuple[int, int | None]:
+    """Every block of P and Q from ``start.first_p``/``first_q`` on: converted, checked, reported to
+    ``sink``, added to ``totals``, warnings to ``shown``. Returns the row counts of P and Q.
+
+    This loop is the whole computation: the local engine runs it over the operands, the Dask engine
+    over each shard (:mod:`divcli.dask_engine`).
+    """
+    context, count = start.context, start.count
+    p_single, q_single = context.broadcast == "P", context.broadcast == "Q"
     block_rows = max(1, BLOCK_ELEMENTS // count)
 
     def convert(block: Operand, role: str) -> Distribution:
-        return to_distribution(block, kind if role == "P" else options.q_kind, role, options.conversion, count)
+        kind = options.p_kind if role == "P" else options.q_kind
+        return to_distribution(block, kind, role, options.conversion, count)
 
-    p_block, q_block = first_p, first_q
+    p_block, q_block = start.first_p, start.first_q
     p_dist = q_dist = None
-    p_rows, q_rows = first_p.rows, None if first_q is None else first_q.rows
-    totals, shown = Totals(), Warnings(warn)
+    p_rows, q_rows = p_block.rows, None if q_block is None else q_block.rows
     while True:
         if p_dist is None or not p_single:
             p_dist = convert(p_block, "P")
@@ -214,14 +251,14 @@ def run(command: Command, p_blocks: Blocks, q_blocks: Blocks | None, options: Op
             p_longer = p_block.rows > q_block.rows
             raise _mismatch(p_blocks.name, p_rows, p_longer and not p_blocks.exhausted(),
                             q_blocks.name, q_rows, not p_longer and not q_blocks.exhausted())
-        report = entropy_report(p_dist, context) if q_block is None else REPORTS[command](p_dist, q_dist, context)
+        report = entropy_report(p_dist, context) if q_block is None else REPORTS[context.command](p_dist, q_dist, context)
         totals.add(report)
         shown.extend(report.warnings)
         sink.rows(report)
         next_p = None if p_single else p_blocks.read(block_rows)
         next_q = None if q_single or q_blocks is None else q_blocks.read(block_rows)
         if next_p is None and next_q is None:
-            break
+            return p_rows, q_rows
         if q_blocks is not None and not (p_single or q_single) and (next_p is None or next_q is None):
             raise _mismatch(p_blocks.name, p_rows + (next_p.rows if next_p else 0), next_p is not None,
                             q_blocks.name, q_rows + (next_q.rows if next_q else 0), next_q is not None)
@@ -229,10 +266,6 @@ def run(command: Command, p_blocks: Blocks, q_blocks: Blocks | None, options: Op
             p_block, p_rows = next_p, p_rows + next_p.rows
         if next_q is not None:
             q_block, q_rows = next_q, q_rows + next_q.rows
-    shown.close()
-    summary = summarize(context, totals, p_rows, q_rows, shown.messages, kind is Kind.LABELS)
-    sink.finish(summary)
-    return summary
 
 
 class Warnings:
