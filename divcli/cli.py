@@ -18,6 +18,7 @@ import click
 KINDS = ("probs", "logits", "log-probs", "labels")
 REDUCTIONS = ("none", "sum", "mean", "batchmean")
 FORMATS = ("table", "csv", "json")
+ENGINES = ("local", "dask")
 DELIMITERS = {",": ",", ";": ";", "tab": "\t", "|": "|", "space": " "}
 NEGATIVE_LITERAL = re.compile(r"-(?:\d|\.\d|inf)", re.IGNORECASE)
 
@@ -81,11 +82,34 @@ class LogBaseType(click.ParamType):
         return (text, number)
 
 
+def _engine_options(command):
+    """--engine, and what only the Dask engine reads (divcli/dask_engine.py, imported only for it)."""
+    decorators = [
+        click.option("-v", "--verbose", is_flag=True,
+                     help="--engine dask: name the cluster and its dashboard on standard error."),
+        click.option("--q-cols", metavar="COLS",
+                     help="--engine dask: Q's columns in each shard (names, 0-based indices or patterns "
+                          "such as 's_*', comma-separated)."),
+        click.option("--p-cols", metavar="COLS", help="--engine dask: P's columns in each shard (as --q-cols)."),
+        click.option("--scheduler", metavar="ADDRESS",
+                     help="--engine dask: a running scheduler (tcp://host:8786); without it, a local "
+                          "cluster sized to this machine."),
+        click.option("--engine", type=click.Choice(ENGINES), default="local", show_default=True,
+                     help="local: this process; dask: one task per shard (globs, folders, URLs) on a Dask "
+                          "cluster; -o DIR gets the per-row results as parts (pip install \"divcli[dask]\")."),
+    ]
+    for decorator in decorators:
+        command = decorator(command)
+    return command
+
+
 def _shared_options(command):
     """Options every command has (applied bottom-up, so listed here in reverse help order)."""
+    command = _engine_options(command)
     decorators = [
-        click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True),
-                     help="Write to FILE (atomically) instead of standard output."),
+        click.option("-o", "--output", type=click.Path(writable=True),
+                     help="Write to FILE (atomically) instead of standard output (--engine dask: a folder "
+                          "for the per-row parts)."),
         click.option("-f", "--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True,
                      help="table for people; csv or json for programs."),
         click.option("-q", "--quiet", is_flag=True,
@@ -157,10 +181,13 @@ def _run(command: str, p_spec: str, q_spec: str | None, params: dict, *, ignore_
     if weight_spec == "-" and "-" in (p_spec, q_spec):
         raise click.UsageError("'-' (standard input) can stand for one operand only")
     _check_reduction(command, params["reduction"])
-    if params["output"]:
+    dask = _check_engine(params)
+    if params["output"] and not dask:
         folder = os.path.dirname(os.path.abspath(params["output"]))
         if not os.path.isdir(folder):
             raise click.BadParameter(f"no such folder: {folder}", param_hint="'-o'")
+        if os.path.isdir(params["output"]):
+            raise click.BadParameter(f"{params['output']} is a folder; give a file", param_hint="'-o'")
 
     from .blocks import ArrayBlocks, open_blocks
     from .core import Options, run, weight_vector
@@ -180,8 +207,6 @@ def _run(command: str, p_spec: str, q_spec: str | None, params: dict, *, ignore_
             return ArrayBlocks(read_operand(spec, stdin, delimiter).transposed())
         return open_blocks(spec, stdin, delimiter)
 
-    p_blocks = blocks(p_spec)
-    q_blocks = blocks(q_spec)
     options = Options(
         p_kind=Kind(params["p_as"]),
         q_kind=Kind(params.get("q_as") or "probs"),
@@ -196,9 +221,35 @@ def _run(command: str, p_spec: str, q_spec: str | None, params: dict, *, ignore_
         label_smoothing=label_smoothing,
     )
     fmt = "quiet" if params["quiet"] else params["fmt"]
+
+    def warn(message: str) -> None:
+        click.echo(f"warning: {message}", err=True)
+
+    if dask:
+        from .dask_engine import run_dask
+
+        with _Output(None) as out:
+            run_dask(Command(command), p_spec, q_spec, options, weight, fmt=fmt, sink=lambda: _sink(fmt, out),
+                     output=params["output"], scheduler=params["scheduler"], delimiter=delimiter,
+                     p_cols=params["p_cols"], q_cols=params["q_cols"], warn=warn,
+                     say=(lambda message: click.echo(message, err=True)) if params["verbose"] else None)
+        return
+    p_blocks = blocks(p_spec)
+    q_blocks = blocks(q_spec)
     with _Output(params["output"]) as out:
-        run(Command(command), p_blocks, q_blocks, options, _sink(fmt, out), weight,
-            warn=lambda message: click.echo(f"warning: {message}", err=True))
+        run(Command(command), p_blocks, q_blocks, options, _sink(fmt, out), weight, warn=warn)
+
+
+def _check_engine(params: dict) -> bool:
+    """True for --engine dask; the options only it reads are usage errors without it."""
+    if params["engine"] == "dask":
+        if params["columns"]:
+            raise click.UsageError("--columns needs whole operands; --engine dask reads shards of rows")
+        return True
+    for name in ("scheduler", "p_cols", "q_cols"):
+        if params[name]:
+            raise click.UsageError(f"--{name.replace('_', '-')} is read by --engine dask only")
+    return False
 
 
 class _Output:
