@@ -44,7 +44,7 @@ import click
 import numpy as np
 
 from .blocks import ArrayBlocks, Blocks, TextBlocks
-from .core import FIRST_BLOCK_ROWS, Options, Sink, Start, Warnings, _labels_as_column, compute_blocks, prepare
+from .core import FIRST_BLOCK_ROWS, Options, Sink, Start, Warnings, _count, _labels_as_column, compute_blocks, prepare
 from .errors import DataError, show_value
 from .inputs import DELIMITED_EXTENSIONS, JSON_LINES_EXTENSIONS, Operand, _binary_array, decode, parse_text, read_operand
 from .kinds import Kind
@@ -540,12 +540,13 @@ def run_dask(command: Command, p_spec: str, q_spec: str | None, options: Options
     elif p_single or q_single:
         pairs = [(p_shards[0], q) for q in q_shards] if p_single else [(p, q_shards[0]) for p in p_shards]
     elif len(p_shards) != len(q_shards):
-        raise DataError("", f"P has {len(p_shards)} shards ({p_spec}) but Q has {len(q_shards)} ({q_spec})",
+        raise DataError("", f"P has {_count(len(p_shards), 'shard', 'shards')} ({p_spec}) but Q has {len(q_shards)} ({q_spec})",
                         "shard i of P goes with shard i of Q (in natural order): give both as many, "
                         "or one of them a single row")
     else:
         pairs = list(zip(p_shards, q_shards))
     keep_rows = output is not None or fmt != "quiet" or context.reduction is Reduction.NONE
+    parts = None if output is None else _parts_folder(output)
     plan = replace(first_plan, context=context, count=start.count, keep_rows=keep_rows)
     totals, shown = Totals(), Warnings(warn)
     with connect(scheduler, say) as client:
@@ -559,7 +560,8 @@ def run_dask(command: Command, p_spec: str, q_spec: str | None, options: Options
                     out.rows(whole(report, offset)) for report in result.reports or []])
             else:
                 out = None if fmt == "csv" else sink()
-                results = _write_parts(client, futures, output, part_format(output, fmt), out, totals, shown, say)
+                results = _write_parts(client, futures, parts, output, part_format(output, fmt), out, totals, shown,
+                                       say)
         finally:
             client.cancel(futures)
     shown.close()
@@ -586,19 +588,29 @@ def _in_order(futures, totals: Totals, shown: Warnings, each: Callable[[ShardRes
     return results
 
 
-def _write_parts(client, futures, output: str, part_format: str, out: Sink | None, totals: Totals,
+def _parts_folder(output: str):
+    """``-o DIR``: its filesystem and path, checked before anything is computed: new or empty."""
+    from fsspec.core import url_to_fs
+
+    fs, root = url_to_fs(output)
+    if fs.exists(root) and (not fs.isdir(root) or fs.ls(root, detail=False)):
+        raise click.BadParameter(f"{output} is not an empty folder; give a new or empty folder for the parts",
+                                 param_hint="'-o'")
+    return fs, root
+
+
+def _write_parts(client, futures, parts, output: str, part_format: str, out: Sink | None, totals: Totals,
                  shown: Warnings, say) -> list[ShardResult]:
     """Every shard's rows to ``output/part-NNNNN.<format>``, written by the workers once every shard
     is known to be right (no partial output on a data error); the table gets the first and last rows."""
-    import fsspec
-
     results = _in_order([client.submit(without_rows, future) for future in futures], totals, shown,
                         lambda result, offset: None)
     offsets = np.concatenate(([0], np.cumsum([result.totals.rows for result in results])))
-    fs, _, (root,) = fsspec.get_fs_token_paths(output)
-    if fs.exists(root) and fs.ls(root, detail=False):
-        raise click.BadParameter(f"{output} is not empty; give a new or empty folder for the parts", param_hint="'-o'")
-    fs.makedirs(root, exist_ok=True)
+    fs, root = parts
+    try:
+        fs.makedirs(root, exist_ok=True)
+    except OSError as error:
+        raise click.BadParameter(f"cannot make {output}: {error.strerror or error}", param_hint="'-o'") from None
     urls = [fs.unstrip_protocol(f"{root.rstrip('/')}/part-{index:05d}.{part_format}") for index in range(len(futures))]
     client.gather([client.submit(write_part, future, int(offset), url, part_format, pure=False)
                    for future, offset, url in zip(futures, offsets, urls)])

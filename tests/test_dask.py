@@ -147,10 +147,12 @@ def test_one_dataset_with_column_selections(run_json, data, scheduler):
     by_index = run_json("kl", f"{data}/p/*.npy", f"{data}/q/*.npy", "--p-cols", "0,1", "--q-cols", "3,4",
                         "--p-as", "logits", "--q-as", "logits", "--engine", "dask", "--scheduler", scheduler)
     assert by_index["n_classes"] == 2 and by_index["n_rows"] == ROWS
-    p, q = np.load(data / "p.npy")[:, :2], np.loadtxt(data / "q.csv", delimiter=",")[:, 3:]
-    literal = ";".join(",".join(map(repr, row)) for row in np.vstack([p[:2], q[:2]]).tolist())
-    first = run_json("kl", literal.split(";", 2)[0] + ";" + literal.split(";")[1], ";".join(literal.split(";")[2:]),
-                     "--p-as", "logits", "--q-as", "logits")
+    p, q = np.load(data / "p.npy")[:2, :2], np.load(data / "q.npy")[:2, 3:]
+
+    def literal(rows: np.ndarray) -> str:
+        return ";".join(",".join(map(repr, row)) for row in rows.tolist())
+
+    first = run_json("kl", literal(p), literal(q), "--p-as", "logits", "--q-as", "logits")
     assert [row["kl_divergence"] for row in by_index["rows"][:2]] == [row["kl_divergence"] for row in first["rows"]]
 
 
@@ -204,7 +206,7 @@ def test_parts_need_an_empty_folder(run, data, scheduler, tmp_path):
     (tmp_path / "old.txt").write_text("x")
     result = dask(run, scheduler, "kl", f"{data}/p/*.npy", f"{data}/q/*.npy", "-o", tmp_path, "--p-as", "logits",
                   "--q-as", "logits")
-    assert result.exit_code == 2 and "not empty" in result.stderr
+    assert result.exit_code == 2 and "not an empty folder" in result.stderr
 
 
 # --------------------------------------------------------------------------------------------
