@@ -109,6 +109,22 @@ def test_kl_on_every_format_agrees_with_the_local_engine(run_json, data, schedul
     assert sharded["p"]["source"] == f"{data}/p/*{extension}"
 
 
+def test_json_document_shards(run_json, scheduler, tmp_path):
+    """JSON documents are read whole (and the reader locates rows slowly), so these shards are small."""
+    rng = np.random.default_rng(7)
+    p, q = rng.dirichlet(np.ones(CLASSES), 60), rng.dirichlet(np.ones(CLASSES), 60)
+    (tmp_path / "p.json").write_text(json.dumps([dict(zip(NAMES, row)) for row in p.tolist()]))
+    (tmp_path / "q.json").write_text(json.dumps(q.tolist()))
+    for name, values in (("p", p), ("q", q)):
+        (tmp_path / name).mkdir()
+        for index, rows in enumerate(np.array_split(values, 3)):
+            rows = rows.tolist()
+            (tmp_path / name / f"part-{index}.json").write_text(
+                json.dumps([dict(zip(NAMES, row)) for row in rows] if name == "p" else rows))
+    local = run_json("kl", tmp_path / "p.json", tmp_path / "q.json")
+    same_json(local, run_json("kl", tmp_path / "p", tmp_path / "q", "--engine", "dask", "--scheduler", scheduler))
+
+
 @pytest.mark.parametrize("args", [
     ("ce", "labels.csv", "labels/*.csv", "--p-as", "labels", "--q-as", "logits", "--weight", "1,2,1,0.5,1",
      "--label-smoothing", "0.1"),
@@ -126,13 +142,18 @@ def test_ce_entropy_and_reductions_agree(run_json, data, scheduler, args):
 
 
 def test_quiet_none_and_csv_are_byte_identical(run, data, scheduler):
-    for output in (["-q", "--reduction", "none"], ["-f", "csv"], ["-q"]):
+    for output in (["-q", "--reduction", "none"], ["-f", "csv"], ["-q"], ["-f", "table"]):
         local = run("kl", data / "p.csv", data / "q.csv", "--p-as", "logits", "--q-as", "logits", *output)
         remote = dask(run, scheduler, "kl", f"{data}/p/*.csv", f"{data}/q/*.csv", "--p-as", "logits", "--q-as", "logits",
                       *output)
         assert remote.exit_code == 0, remote.stderr
         if output == ["-q"]:
             assert float(remote.stdout) == pytest.approx(float(local.stdout), rel=1e-12)
+        elif output == ["-f", "table"]:  # all but the operands' names (and the sum's last digits)
+            mine, theirs = remote.stdout.splitlines(), local.stdout.splitlines()
+            assert len(mine) == len(theirs)
+            assert [line for line in mine if "read as" not in line] == \
+                   [line for line in theirs if "read as" not in line]
         else:
             assert remote.stdout == local.stdout
 
