@@ -4,11 +4,11 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install demo test fuzz clean bench
+.PHONY: install demo test fuzz clean bench bench-dask
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -e '.[test,dask]'
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -44,3 +44,7 @@ $(BENCH_STAMP):
 
 bench: $(STAMP) $(BENCH_STAMP)
 	$(BIN)/python benchmarks/run.py --divcli $(BIN)/divcli --alt-python $(BENCH_VENV)/bin/python $(BENCH_ARGS)
+
+# The Dask engine against the local one on the same sharded 1M-row input (needs only divcli's venv).
+bench-dask: $(STAMP)
+	$(BIN)/python benchmarks/run.py --cases dask --results benchmarks/RESULTS-dask.md $(BENCH_ARGS)

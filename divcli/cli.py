@@ -18,6 +18,7 @@ import click
 KINDS = ("probs", "logits", "log-probs", "labels")
 REDUCTIONS = ("none", "sum", "mean", "batchmean")
 FORMATS = ("table", "csv", "json")
+ENGINES = ("local", "dask")
 DELIMITERS = {",": ",", ";": ";", "tab": "\t", "|": "|", "space": " "}
 NEGATIVE_LITERAL = re.compile(r"-(?:\d|\.\d|inf)", re.IGNORECASE)
 
@@ -81,13 +82,35 @@ class LogBaseType(click.ParamType):
         return (text, number)
 
 
+def _engine_options(command):
+    """--engine, and what only the Dask engine reads (divcli/dask_engine.py, imported only for it)."""
+    decorators = [
+        click.option("-v", "--verbose", is_flag=True,
+                     help="--engine dask: name the cluster and its dashboard on standard error."),
+        click.option("--q-cols", metavar="COLS",
+                     help="--engine dask: Q's columns in each shard (names, 0-based indices or patterns "
+                          "such as 's_*', comma-separated)."),
+        click.option("--p-cols", metavar="COLS", help="--engine dask: P's columns in each shard (as --q-cols)."),
+        click.option("--scheduler", metavar="ADDRESS",
+                     help="--engine dask: a running scheduler (tcp://host:8786); without it, a local "
+                          "cluster sized to this machine."),
+        click.option("--engine", type=click.Choice(ENGINES), default="local", show_default=True,
+                     help="local: this process; dask: one task per shard (globs, folders, URLs) on a Dask "
+                          "cluster; -o DIR gets the per-row results as parts (pip install \"divcli[dask]\")."),
+    ]
+    for decorator in decorators:
+        command = decorator(command)
+    return command
+
+
 def _shared_options(command):
     """Options every command has (applied bottom-up, so listed here in reverse help order)."""
     decorators = [
         click.option("--svg", type=click.Path(dir_okay=False, writable=True), metavar="FILE",
                      help="Also save the table as an SVG picture."),
-        click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True),
-                     help="Write to FILE (atomically) instead of standard output."),
+        click.option("-o", "--output", type=click.Path(writable=True),
+                     help="Write to FILE (atomically) instead of standard output (--engine dask: a folder "
+                          "for the per-row parts)."),
         click.option("-f", "--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True,
                      help="table for people; csv or json for programs."),
         click.option("-q", "--quiet", is_flag=True,
@@ -151,11 +174,13 @@ def _check_reduction(command: str, reduction: str) -> None:
         )
 
 
-def _check_output(params: dict) -> None:
-    if params["output"]:
+def _check_output(params: dict, dask: bool = False) -> None:
+    if params["output"] and not dask:
         folder = os.path.dirname(os.path.abspath(params["output"]))
         if not os.path.isdir(folder):
             raise click.BadParameter(f"no such folder: {folder}", param_hint="'-o'")
+        if os.path.isdir(params["output"]):
+            raise click.BadParameter(f"{params['output']} is a folder; give a file", param_hint="'-o'")
     if params.get("svg"):
         folder = os.path.dirname(os.path.abspath(params["svg"]))
         if not os.path.isdir(folder):
@@ -222,7 +247,8 @@ def _run(command: str, p_spec: str, q_spec: str | None, params: dict, *, ignore_
     """Read the operands, compute the report, write it; every data error is a DataError (exit 1)."""
     _one_stdin(p_spec, q_spec, weight_spec)
     _check_reduction(command, params["reduction"])
-    _check_output(params)
+    dask = _check_engine(params)
+    _check_output(params, dask)
 
     from .core import run, weight_vector
     from .inputs import read_operand
@@ -231,6 +257,17 @@ def _run(command: str, p_spec: str, q_spec: str | None, params: dict, *, ignore_
     weight = None
     if weight_spec is not None:
         weight = weight_vector(read_operand(weight_spec, sys.stdin.buffer, DELIMITERS.get(params["delimiter"])))
+    if dask:
+        from .dask_engine import run_dask
+
+        options = _options(params, ignore_index=ignore_index, label_smoothing=label_smoothing)
+        fmt = "quiet" if params["quiet"] else params["fmt"]
+        with _Output(None) as out:
+            run_dask(Command(command), p_spec, q_spec, options, weight, fmt=fmt, sink=lambda: _sink(params, out),
+                     output=params["output"], scheduler=params["scheduler"],
+                     delimiter=DELIMITERS.get(params["delimiter"]), p_cols=params["p_cols"], q_cols=params["q_cols"],
+                     warn=_warn, say=(lambda message: click.echo(message, err=True)) if params["verbose"] else None)
+        return
     p_blocks = _blocks(p_spec, params)
     q_blocks = None if q_spec is None else _blocks(q_spec, params)
     options = _options(params, ignore_index=ignore_index, label_smoothing=label_smoothing)
@@ -238,6 +275,18 @@ def _run(command: str, p_spec: str, q_spec: str | None, params: dict, *, ignore_
         sink = _sink(params, out)
         run(Command(command), p_blocks, q_blocks, options, sink, weight, warn=_warn)
         _save_svg(sink, params)
+
+
+def _check_engine(params: dict) -> bool:
+    """True for --engine dask; the options only it reads are usage errors without it."""
+    if params["engine"] == "dask":
+        if params["columns"]:
+            raise click.UsageError("--columns needs whole operands; --engine dask reads shards of rows")
+        return True
+    for name in ("scheduler", "p_cols", "q_cols"):
+        if params[name]:
+            raise click.UsageError(f"--{name.replace('_', '-')} is read by --engine dask only")
+    return False
 
 
 def _run_measures(command: str, specs: list[str], params: dict, **how) -> None:
@@ -336,6 +385,7 @@ def _columns() -> int | None:
 @_q_as_option()
 @_reduction_option("batchmean", REDUCTIONS)
 @_shared_options
+@_engine_options
 def kl(p, q, **params):
     """KL divergence D(P‖Q) = Σ p·log(p/q), per row, with the breakdown.
 
@@ -364,6 +414,7 @@ def kl(p, q, **params):
 @click.option("--ignore-index", type=int, default=-100, show_default=True,
               help="With --p-as labels, rows with this label are skipped (as torch).")
 @_shared_options
+@_engine_options
 def ce(p, q, label_smoothing, weight, ignore_index, **params):
     """Cross-entropy H(P,Q) = −Σ p·log q, as torch's F.cross_entropy.
 
@@ -383,6 +434,7 @@ def ce(p, q, label_smoothing, weight, ignore_index, **params):
 @_p_as_option()
 @_reduction_option("mean", ("none", "sum", "mean"))
 @_shared_options
+@_engine_options
 def entropy(p, **params):
     """Entropy H(P) = −Σ p·log p per row, as scipy.stats.entropy(P, axis=1).
 

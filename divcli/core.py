@@ -213,15 +213,21 @@ def _steps(sources: list[Source], block_rows: int):
             raise _mismatch(a, b, a is going, b is going)
 
 
-def run(command: Command, p_blocks: Blocks, q_blocks: Blocks | None, options: Options, sink: Sink,
-        weight: np.ndarray | None = None, warn: Callable[[str], None] = lambda message: None) -> Summary:
-    """Compute ``command`` block by block: each block's report goes to ``sink`` as soon as it is
-    computed, and the reductions, accumulated in block order, end in ``sink.finish``.
+@dataclass(frozen=True)
+class Start:
+    """What the first blocks decide for a whole run: the context, the class count, and the first block
+    of each operand (P's blocks may be replaced: labels written across one row)."""
 
-    The first blocks have :data:`FIRST_BLOCK_ROWS` rows, the others as many as fit in
-    :data:`BLOCK_ELEMENTS` elements; every reader is asked for the same blocks, so a file, standard
-    input, a literal and an array give the same numbers to the last bit.
-    """
+    context: Context
+    count: int
+    first_p: Operand
+    first_q: Operand | None
+    p_blocks: Blocks
+
+
+def prepare(command: Command, p_blocks: Blocks, q_blocks: Blocks | None, options: Options,
+            weight: np.ndarray | None = None) -> Start:
+    """Read the first block of each operand and decide the classes, their names and the broadcast."""
     kind = options.p_kind
     first_p = p_blocks.read(FIRST_BLOCK_ROWS)
     if kind is Kind.LABELS:
@@ -250,9 +256,41 @@ def run(command: Command, p_blocks: Blocks, q_blocks: Blocks | None, options: Op
         ignore_index=options.conversion.ignore_index,
         broadcast=next((source.role for source in sources if source.single), None),
     )
-    kinds = [kind, options.q_kind]
-    distributions: list[Distribution | None] = [None, None]
+    return Start(context, count, first_p, first_q, p_blocks)
+
+
+def run(command: Command, p_blocks: Blocks, q_blocks: Blocks | None, options: Options, sink: Sink,
+        weight: np.ndarray | None = None, warn: Callable[[str], None] = lambda message: None) -> Summary:
+    """Compute ``command`` block by block: each block's report goes to ``sink`` as soon as it is
+    computed, and the reductions, accumulated in block order, end in ``sink.finish``.
+
+    The first blocks have :data:`FIRST_BLOCK_ROWS` rows, the others as many as fit in
+    :data:`BLOCK_ELEMENTS` elements; every reader is asked for the same blocks, so a file, standard
+    input, a literal and an array give the same numbers to the last bit.
+    """
+    start = prepare(command, p_blocks, q_blocks, options, weight)
     totals, shown = Totals(), Warnings(warn)
+    p_rows, q_rows = compute_blocks(start, start.p_blocks, q_blocks, options, sink, totals, shown)
+    shown.close()
+    summary = summarize(start.context, totals, p_rows, q_rows, shown.messages, options.p_kind is Kind.LABELS)
+    sink.finish(summary)
+    return summary
+
+
+def compute_blocks(start: Start, p_blocks: Blocks, q_blocks: Blocks | None, options: Options, sink: Sink,
+                   totals: Totals, shown: "Warnings") -> tuple[int, int | None]:
+    """Every block of P and Q from ``start.first_p``/``first_q`` on: converted, checked, reported to
+    ``sink``, added to ``totals``, warnings to ``shown``. Returns the row counts of P and Q.
+
+    This loop is the whole computation: the local engine runs it over the operands, the Dask engine
+    over each shard (:mod:`divcli.dask_engine`). The operand broadcast is the context's.
+    """
+    context, count = start.context, start.count
+    sources = [Source(p_blocks, "P", start.first_p, single=context.broadcast == "P")]
+    if q_blocks is not None:
+        sources.append(Source(q_blocks, "Q", start.first_q, single=context.broadcast == "Q"))
+    kinds = [options.p_kind, options.q_kind]
+    distributions: list[Distribution | None] = [None, None]
     for fresh in _steps(sources, max(1, BLOCK_ELEMENTS // count)):
         for index, block in enumerate(fresh):
             if block is not None:
@@ -261,15 +299,12 @@ def run(command: Command, p_blocks: Blocks, q_blocks: Blocks | None, options: Op
                 shown.extend(block.warnings)
         _check_aligned(sources)
         p_dist, q_dist = distributions
-        report = entropy_report(p_dist, context) if q_dist is None else REPORTS[command](p_dist, q_dist, context)
+        report = entropy_report(p_dist, context) if q_dist is None else \
+            REPORTS[context.command](p_dist, q_dist, context)
         totals.add(report)
         shown.extend(report.warnings)
         sink.rows(report)
-    shown.close()
-    summary = summarize(context, totals, sources[0].rows, None if q_blocks is None else sources[1].rows,
-                        shown.messages, kind is Kind.LABELS)
-    sink.finish(summary)
-    return summary
+    return sources[0].rows, None if q_blocks is None else sources[1].rows
 
 
 def _broadcast_rows(distributions: list[Distribution]) -> list[tuple[np.ndarray, np.ndarray]]:

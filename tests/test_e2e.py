@@ -73,12 +73,14 @@ def test_shell_completion_as_documented():
                                   ["kl", "-", "-"], ["ce", "1", "1", "--reduction", "batchmean"],
                                   ["compare", "--help"], ["compare", "1", "1", "--alpha", "0"],
                                   ["js", "1", "1", "--weights", "0.9,0.9"], ["matrix", "1", "-m", "nope"],
-                                  ["explain", "--help"], ["libraries", "--help"], ["measures", "--help"]])
+                                  ["explain", "--help"], ["libraries", "--help"], ["measures", "--help"],
+                                  ["kl", "1", "1", "--scheduler", "tcp://x:1"]])
 def test_help_version_and_usage_errors_import_neither_numpy_nor_rich(args):
-    """Start-up: what needs no numbers loads no numpy and no Rich (python -X importtime lists imports)."""
+    """Start-up: what needs no numbers loads no numpy, no Rich and no Dask (python -X importtime lists
+    imports)."""
     result = subprocess.run([sys.executable, "-X", "importtime", "-m", "divcli", *args], cwd=ROOT,
                             capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
     assert result.returncode in (0, 2)
     imported = {line.split("|")[-1].strip() for line in result.stderr.splitlines() if line.startswith("import time:")}
     assert "click" in imported
-    assert not {name for name in imported if name.split(".")[0] in ("numpy", "rich")}
+    assert not {name for name in imported if name.split(".")[0] in ("numpy", "rich", "dask", "distributed")}

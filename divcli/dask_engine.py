@@ -1,0 +1,639 @@
+"""The distributed engine (``--engine dask``): the local engine's block loop, one Dask task per shard.
+
+Imported only when ``--engine dask`` is asked for; Dask itself only inside :func:`run_dask`, after
+:func:`require` has said how to install it when it is missing.
+
+How it maps onto the local engine:
+
+* A dataset is a glob, a folder or one file of shards (``.csv .tsv .txt .jsonl .ndjson .json .npy
+  .parquet``; any fsspec URL such as ``s3://…`` where its filesystem package is installed), taken in
+  natural order (``part-2`` before ``part-10``). Shard *i* of P goes with shard *i* of Q; P and Q may
+  also be column selections (``--p-cols``/``--q-cols``) of the same dataset. A literal, or a dataset
+  of one shard of one row, is compared with every row of the other, as locally.
+* The client lists the shards and reads the first block of the first ones, which decide the classes,
+  their names and the broadcast: :func:`divcli.core.prepare`, as locally.
+* Each task opens its shard pair with divcli's own readers (text through the block reader, so every
+  value and every error's ``file:line`` are the local engine's; ``.npy`` through numpy; Parquet
+  through pyarrow) and runs :func:`divcli.core.compute_blocks`, the local engine's loop: per block
+  ``to_distribution``, then the command's function from ``REPORTS``. It returns its partial
+  :class:`~divcli.report.Totals`, its warnings and, when they are wanted, the per-row results.
+* The client adds the totals up in shard order and :func:`divcli.report.summarize` reduces them as
+  locally. Per-row values are the same floats; the reductions differ at most by the order of the
+  additions (blocks restart at every shard), about 1e-16 relative.
+* A data error in a task comes back as a value and is raised on the client as the same one-line
+  error, naming the shard's file and the line (or row) in it; the first failing shard in order wins.
+* Per-row results: with ``-o DIR`` every task's rows are written by a worker as
+  ``DIR/part-NNNNN.parquet`` (or ``.csv``), never gathered; without it they are fetched shard by
+  shard, in order, and written to standard output by the local engine's writers.
+
+Another per-row command plugs in by being in :data:`divcli.report.REPORTS`: nothing here names one.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import glob
+import io
+import os
+import re
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field, fields, replace
+from typing import Callable
+
+import click
+import numpy as np
+
+from .blocks import ArrayBlocks, Blocks, TextBlocks
+from .core import FIRST_BLOCK_ROWS, Options, Sink, Start, Warnings, _count, _labels_as_column, compute_blocks, prepare
+from .errors import DataError, show_value
+from .inputs import DELIMITED_EXTENSIONS, JSON_LINES_EXTENSIONS, Operand, _binary_array, decode, parse_text, read_operand
+from .kinds import Kind
+from .numerics import Reduction
+from .report import Command, Report, Summary, Totals, summarize
+
+INSTALL = 'pip install "divcli[dask]"'
+TEXT_EXTENSIONS = {*DELIMITED_EXTENSIONS, *JSON_LINES_EXTENSIONS}
+SHARD_EXTENSIONS = {*TEXT_EXTENSIONS, ".json", ".npy", ".parquet"}
+#: Reports of this many rows or fewer keep their N×C arrays (the table's per-class breakdown).
+BREAKDOWN_ROWS = 4
+#: Rows the table shows at each end (render.TABLE_ROWS // 2).
+TABLE_END_ROWS = 10
+_PANDAS_INDEX = re.compile(r"__index_level_\d+__")
+
+
+class EngineError(click.ClickException):
+    """The engine cannot run here: Dask is missing, or the scheduler cannot be reached.
+
+    Exit 2, as for a command line that cannot work (the data are not at fault, so not 1), and one
+    line, as every divcli error (Click's usage errors would add the usage text)."""
+
+    exit_code = 2
+
+
+def require() -> None:
+    """Dask, distributed and pyarrow, or a one-line error saying how to install them."""
+    try:
+        import dask  # noqa: F401
+        import distributed  # noqa: F401
+        import pyarrow  # noqa: F401
+    except ImportError as error:
+        raise EngineError(f"--engine dask needs Dask, which is not installed here (no module "
+                          f"{error.name!r}); install it with: {INSTALL}") from None
+
+
+# --------------------------------------------------------------------------------------------
+# datasets: specs → shards
+
+
+@dataclass(frozen=True)
+class Shard:
+    """One file of a dataset: ``url`` opens it on any worker, ``name`` is how messages call it.
+    A literal is a shard of its own, read on the client (``operand``)."""
+
+    url: str
+    name: str
+    extension: str
+    operand: Operand | None = None
+
+    @property
+    def is_local(self) -> bool:
+        return "://" not in self.url
+
+
+def _natural(text: str) -> list:
+    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", text)]
+
+
+def _extension(path: str) -> str:
+    return os.path.splitext(path)[1].lower()
+
+
+def _shown(path: str) -> str:
+    """A local path as the user would write it: relative to the working folder when inside it."""
+    relative = os.path.relpath(path)
+    return path if relative.startswith("..") else relative
+
+
+def shards(spec: str) -> list[Shard]:
+    """The shards of ``spec`` in natural order: a glob, a folder, one file or URL, or a literal."""
+    if spec == "-":
+        raise click.UsageError("--engine dask reads files (globs, folders, URLs), not standard input")
+    from fsspec.core import split_protocol, url_to_fs
+
+    protocol = split_protocol(spec)[0]
+    if protocol is None and not glob.has_magic(spec) and not os.path.exists(spec):
+        operand = read_operand(spec, None)  # a literal, or the local engine's error for what is neither
+        return [Shard("", operand.name, "", operand)]
+    try:
+        fs, path = url_to_fs(spec)
+        paths = fs.glob(path) if glob.has_magic(path) else [path]
+        files = []
+        for path in paths:
+            if fs.isdir(path):
+                files += [item for item in fs.ls(path, detail=False)
+                          if not os.path.basename(item.rstrip("/"))[:1] in "._"
+                          and _extension(item) in SHARD_EXTENSIONS and fs.isfile(item)]
+            else:
+                files.append(path)
+    except ImportError as error:  # s3:// without s3fs: fsspec says which package
+        raise EngineError(f"{spec}: {error}") from None
+    except (OSError, ValueError) as error:
+        raise DataError(spec, f"cannot list the shards: {error}") from None
+    if not files:
+        raise DataError(spec, "no shards: nothing matches" if glob.has_magic(spec) else "no shards in this folder",
+                        "shards are .csv, .tsv, .txt, .jsonl, .json, .npy or .parquet files")
+    unknown = [path for path in files if _extension(path) not in SHARD_EXTENSIONS]
+    if unknown:
+        raise DataError(unknown[0], "is no shard divcli reads",
+                        "shards are .csv, .tsv, .txt, .jsonl, .json, .npy or .parquet files")
+    extensions = sorted({_extension(path) for path in files})
+    if len(extensions) > 1:
+        raise DataError(spec, f"mixes {' and '.join(extensions)} shards", "give the shards of one dataset one format")
+    files.sort(key=_natural)
+    if protocol is None:
+        return [Shard(path, _shown(path), extensions[0]) for path in files]
+    return [Shard(fs.unstrip_protocol(path), fs.unstrip_protocol(path), extensions[0]) for path in files]
+
+
+# --------------------------------------------------------------------------------------------
+# reading one shard (on a worker, and the first ones on the client)
+
+
+def column_indices(wanted: tuple[str, ...], names: list[str] | None, width: int, where: str,
+                   option: str) -> list[int]:
+    """``--p-cols``/``--q-cols``: names, 0-based indices or patterns (``t_*``), in the order given."""
+    found: list[int] = []
+    for item in wanted:
+        if names and item in names:
+            found.append(names.index(item))
+        elif names and glob.has_magic(item) and any(fnmatch.fnmatchcase(name, item) for name in names):
+            found += [index for index, name in enumerate(names) if fnmatch.fnmatchcase(name, item)]
+        elif item.isdigit() and int(item) < width:
+            found.append(int(item))
+        else:
+            shown = f"its columns are {', '.join(names[:8])}{', …' if len(names) > 8 else ''}" if names \
+                else f"its columns are numbered 0 … {width - 1}"
+            raise DataError(where, f"{option}: no column {show_value(item)}", shown)
+    return found
+
+
+def select_columns(operand: Operand, indices: list[int]) -> Operand:
+    """The chosen columns of an operand (a message's column number then counts in the selection)."""
+    return replace(operand, values=np.ascontiguousarray(operand.values[:, indices]),
+                   classes=None if operand.classes is None else [operand.classes[i] for i in indices],
+                   cells=None if operand.cells is None else [[row[i] for i in indices] for row in operand.cells],
+                   source=None)
+
+
+class Selected:
+    """A shard's blocks with a column selection applied, and Q's class names dropped when there are
+    selections (P's and Q's columns have different names; the selections pair them in order)."""
+
+    def __init__(self, blocks: Blocks, wanted: tuple[str, ...] | None, option: str, keep_names: bool):
+        self.blocks, self.wanted, self.option, self.keep_names = blocks, wanted, option, keep_names
+        self.name = blocks.name
+        self.indices: list[int] | None = None
+
+    def read(self, rows: int) -> Operand | None:
+        block = self.blocks.read(rows)
+        if block is None:
+            return None
+        if self.wanted:
+            if self.indices is None:
+                self.indices = column_indices(self.wanted, block.classes, block.shape[1], self.name, self.option)
+            block = select_columns(block, self.indices)
+        return block if self.keep_names else replace(block, classes=None)
+
+    def exhausted(self) -> bool:
+        return self.blocks.exhausted()
+
+
+def _open(shard: Shard, stack: ExitStack):
+    import fsspec
+
+    try:
+        return stack.enter_context(fsspec.open(shard.url, "rb"))
+    except (OSError, ValueError) as error:
+        raise DataError(shard.name, f"cannot read: {getattr(error, 'strerror', None) or error}") from None
+
+
+def _read_npy(shard: Shard, stack: ExitStack) -> Operand:
+    try:
+        if shard.is_local:
+            array = np.load(shard.url, mmap_mode="r", allow_pickle=False)
+        else:
+            array = np.load(io.BytesIO(_open(shard, stack).read()), allow_pickle=False)
+    except (ValueError, EOFError) as error:
+        raise DataError(shard.name, f"not a .npy file that numpy can read without pickle ({error})",
+                        "save it with numpy.save") from None
+    except OSError as error:
+        raise DataError(shard.name, f"cannot read: {error.strerror or error}") from None
+    return _binary_array(array, shard.name)
+
+
+def _read_parquet(shard: Shard, stack: ExitStack, wanted: tuple[str, ...] | None, option: str) -> Operand:
+    """The numeric columns (all, or the selection) of a Parquet shard; they name the classes."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        parquet = pq.ParquetFile(_open(shard, stack))
+        names = [name for name in parquet.schema_arrow.names if not _PANDAS_INDEX.fullmatch(name)]
+        if wanted:
+            names = [names[i] for i in column_indices(wanted, names, len(names), shard.name, option)]
+        table = parquet.read(columns=names)
+    except (pa.ArrowException, OSError) as error:
+        raise DataError(shard.name, f"not a Parquet file pyarrow can read ({error})") from None
+    columns = []
+    for name, column in zip(table.column_names, table.columns):
+        if not (pa.types.is_integer(column.type) or pa.types.is_floating(column.type)):
+            raise DataError(shard.name, f"column {show_value(name)} holds {column.type}, not numbers",
+                            "choose the numeric columns with --p-cols / --q-cols")
+        if column.null_count:
+            row = int(np.argmax(column.is_null().to_numpy(zero_copy_only=False)))
+            raise DataError(f"{shard.name}: row {row + 1}, column {show_value(name)}", "an empty (null) value")
+        columns.append(column.to_numpy())
+    if not columns:
+        raise DataError(shard.name, "no columns")
+    operand = _binary_array(np.column_stack(columns), shard.name)
+    operand.classes = list(table.column_names)
+    return operand
+
+
+def open_shard(shard: Shard, stack: ExitStack, plan: "Plan", role: str) -> Blocks:
+    """The blocks of one shard, as :func:`divcli.blocks.open_blocks` gives those of one file."""
+    wanted = plan.p_cols if role == "P" else plan.q_cols
+    option = "--p-cols" if role == "P" else "--q-cols"
+    extension = shard.extension
+    if shard.operand is not None:
+        blocks: Blocks = ArrayBlocks(shard.operand)
+    elif extension in TEXT_EXTENSIONS:
+        blocks = TextBlocks(_open(shard, stack), shard.name, plan.delimiter or DELIMITED_EXTENSIONS.get(extension),
+                            extension in JSON_LINES_EXTENSIONS)
+    elif extension == ".npy":
+        blocks = ArrayBlocks(_read_npy(shard, stack))
+    elif extension == ".parquet":
+        blocks, wanted = ArrayBlocks(_read_parquet(shard, stack, wanted, option)), None
+    else:  # .json: one document
+        blocks = ArrayBlocks(parse_text(decode(_open(shard, stack).read(), shard.name), shard.name, extension))
+    return Selected(blocks, wanted, option, role == "P" or plan.compare_names)
+
+
+# --------------------------------------------------------------------------------------------
+# the task
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What every task is sent besides its shards."""
+
+    context: object  # divcli.report.Context
+    count: int
+    options: Options
+    delimiter: str | None
+    p_cols: tuple[str, ...] | None
+    q_cols: tuple[str, ...] | None
+    compare_names: bool
+    keep_rows: bool
+
+
+@dataclass
+class ShardResult:
+    """What one task returns: its partial totals, row counts and warnings (the first
+    :data:`~divcli.core.MAX_WARNINGS`, and how many more), its per-row results when they are wanted,
+    or the data error that stopped it."""
+
+    totals: Totals = field(default_factory=Totals)
+    p_rows: int = 0
+    q_rows: int | None = None
+    warnings: list[str] = field(default_factory=list)
+    hidden: int = 0
+    reports: list[Report] | None = None
+    error: tuple[str, str, str | None] | None = None
+
+    def check(self) -> "ShardResult":
+        if self.error is not None:
+            raise DataError(*self.error)
+        return self
+
+
+class Keep:
+    """A task's sink: each block's per-row results, without the N×C arrays nothing downstream reads."""
+
+    def __init__(self, keep: bool):
+        self.reports: list[Report] | None = [] if keep else None
+
+    def rows(self, report: Report) -> None:
+        if self.reports is None:
+            return
+        if report.rows > BREAKDOWN_ROWS:
+            elements = report.reduction is Reduction.NONE and report.values is report.terms
+            report = replace(report, p_probs=None, q_probs=None, p_log=None, q_log=None,
+                             terms=report.terms if elements else None)
+        self.reports.append(report)
+
+    def finish(self, summary: Summary) -> None:
+        pass
+
+
+def whole(report: Report, offset: int = 0) -> Report:
+    """A kept report as the writers take it: rows numbered in the whole input, ``terms`` in shape."""
+    terms = report.terms
+    if terms is None:
+        terms = np.broadcast_to(np.float64(np.nan), (report.entropy_p.shape[0], len(report.context.classes)))
+    return replace(report, terms=terms, first_row=report.first_row + offset)
+
+
+def _check_shard(plan: Plan, first: Operand | None, role: str) -> None:
+    """Every shard as the first: as many classes, named alike."""
+    if first is None or (role == "P" and plan.options.p_kind is Kind.LABELS):
+        return
+    if first.shape[1] != plan.count:
+        raise DataError(first.where(0), f"this shard has {first.shape[1]} values per row, the first shard has {plan.count}",
+                        "every shard needs one value per class")
+    if first.classes and first.classes != plan.context.classes:
+        raise DataError(first.name, f"names its classes {first.classes[:6]}, the first shard {plan.context.classes[:6]}",
+                        "give every shard the same header")
+
+
+def run_shard(plan: Plan, p: Shard, q: Shard | None) -> ShardResult:
+    """One task: the local engine's block loop over one shard of P (and its shard of Q)."""
+    keep, totals, shown = Keep(plan.keep_rows), Totals(), Warnings(lambda message: None)
+    try:
+        with ExitStack() as stack:
+            p_blocks = open_shard(p, stack, plan, "P")
+            q_blocks = None if q is None else open_shard(q, stack, plan, "Q")
+            first_p = p_blocks.read(FIRST_BLOCK_ROWS)
+            if plan.options.p_kind is Kind.LABELS:
+                first_p, p_blocks = _labels_as_column(first_p, p_blocks)
+            first_q = None if q_blocks is None else q_blocks.read(FIRST_BLOCK_ROWS)
+            _check_shard(plan, first_p, "P")
+            _check_shard(plan, first_q, "Q")
+            start = Start(plan.context, plan.count, first_p, first_q, p_blocks)
+            p_rows, q_rows = compute_blocks(start, p_blocks, q_blocks, plan.options, keep, totals, shown)
+    except DataError as error:  # a value, not an exception: the client raises it, no worker logs a traceback
+        return ShardResult(error=(error.where, error.what, error.hint))
+    return ShardResult(totals, p_rows, q_rows, shown.messages, shown.hidden, keep.reports)
+
+
+def without_rows(result: ShardResult) -> ShardResult:
+    return replace(result, reports=None)
+
+
+def rows_between(result: ShardResult, offset: int, start: int, stop: int) -> list[Report]:
+    """The kept rows ``start:stop`` of a shard (counted in the shard), numbered in the whole input;
+    an empty range gives one report of no rows (it carries the context)."""
+    found = []
+    for report in map(whole, result.reports):
+        low, high = max(start, report.first_row), min(stop, report.first_row + report.rows)
+        if high > low or (start == stop and not found):
+            found.append(_rows_slice(whole(report, offset), low - report.first_row, max(low, high) - report.first_row))
+    return found
+
+
+def _rows_slice(report: Report, start: int, stop: int) -> Report:
+    rows, changes = report.rows, {}
+    for item in fields(report):
+        value = getattr(report, item.name)
+        if isinstance(value, np.ndarray) and value.ndim and value.shape[0] == rows or \
+                item.name == "row_names" and value is not None:
+            changes[item.name] = value[start:stop]
+    return replace(report, **changes, first_row=report.first_row + start, warnings=[])
+
+
+def write_part(result: ShardResult, offset: int, url: str, part_format: str) -> str:
+    """Write one shard's per-row results (the records of ``-f csv`` / ``-f json``'s ``rows``)."""
+    import fsspec
+
+    reports = [whole(report, offset) for report in result.reports]
+    if part_format == "csv":
+        from .render import CsvSink
+
+        with fsspec.open(url, "w", encoding="utf-8", newline="") as stream:
+            sink = CsvSink(stream)
+            for report in reports:
+                sink.rows(report)
+        return url
+    import pyarrow.parquet as pq
+
+    with fsspec.open(url, "wb") as stream:
+        pq.write_table(parquet_table(reports), stream)
+    return url
+
+
+def parquet_table(reports: list[Report]):
+    """Per-row results as an Arrow table: the fields of ``-f csv``, a missing value as null."""
+    import pyarrow as pa
+
+    first = reports[0]
+
+    def joined(name: str) -> np.ndarray:
+        return np.concatenate([getattr(report, name) for report in reports])
+
+    active = None if first.active is None else joined("active")
+
+    def optional(values: np.ndarray):
+        missing = np.isnan(values) if active is None else np.isnan(values) | ~active
+        return pa.array(values, mask=missing)
+
+    columns = {"row": np.concatenate([report.first_row + 1 + np.arange(report.rows) for report in reports])}
+    if first.row_names:
+        columns["name"] = [name for report in reports for name in report.row_names]
+    if first.labels is not None:
+        columns["label"] = joined("labels").astype(np.int64)
+    if active is not None:
+        columns["ignored"] = ~active
+    columns["entropy_p"] = optional(joined("entropy_p"))
+    if first.cross_entropy is not None:
+        columns["cross_entropy"] = joined("cross_entropy")
+        columns["kl_divergence"] = optional(joined("kl"))
+        columns["check"] = optional(joined("check"))
+    if first.reduction is Reduction.NONE and first.values is first.terms:
+        terms = joined("terms")
+        for index, name in enumerate(first.classes):
+            columns[f"term:{name}"] = np.ascontiguousarray(terms[:, index])
+    return pa.table(columns)
+
+
+# --------------------------------------------------------------------------------------------
+# the client
+
+
+@contextmanager
+def connect(scheduler: str | None, say: Callable[[str], None] | None):
+    """A client of the scheduler at ``scheduler``, or of a LocalCluster sized to this machine."""
+    import importlib.util
+
+    from distributed import Client, LocalCluster
+
+    cluster = None
+    try:
+        if scheduler:
+            client = Client(scheduler, timeout="10s")
+        else:
+            cluster = LocalCluster(dashboard_address=":0")
+            client = Client(cluster)
+    except (OSError, ValueError, TimeoutError) as error:
+        if cluster is not None:
+            cluster.close()
+        raise EngineError(f"cannot reach the Dask scheduler at {scheduler}: {error}; start one with "
+                          f"'dask scheduler' and workers with 'dask worker ADDRESS'") from None
+    try:
+        if say is not None:
+            workers = client.scheduler_info(n_workers=-1)["workers"] if scheduler else cluster.scheduler_info["workers"]
+            threads = sum(worker.get("nthreads", 0) for worker in workers.values())
+            served = "" if importlib.util.find_spec("bokeh") else " (install bokeh to serve it)"
+            say(f"dask: scheduler {client.scheduler.address}, {len(workers)} workers, {threads} threads; "
+                f"dashboard {client.dashboard_link}{served}")
+        yield client
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+def _add(totals: Totals, part: Totals) -> None:
+    for item in fields(Totals):
+        setattr(totals, item.name, getattr(totals, item.name) + getattr(part, item.name))
+
+
+def _source(spec: str, found: list[Shard]) -> str:
+    return found[0].name if found[0].operand is not None else spec
+
+
+def _cols(text: str | None) -> tuple[str, ...] | None:
+    return None if not text else tuple(item.strip() for item in text.split(",") if item.strip())
+
+
+def part_format(output: str, fmt: str) -> str:
+    """Parquet parts, unless the folder is named ``*.csv`` or ``-f csv`` is asked for."""
+    return "csv" if fmt == "csv" or output.rstrip("/\\").lower().endswith(".csv") else "parquet"
+
+
+def run_dask(command: Command, p_spec: str, q_spec: str | None, options: Options, weight: np.ndarray | None, *,
+             fmt: str, sink: Callable[[], Sink], output: str | None, scheduler: str | None,
+             delimiter: str | None, p_cols: str | None, q_cols: str | None,
+             warn: Callable[[str], None], say: Callable[[str], None] | None) -> Summary:
+    """``command`` over sharded P (and Q) on a Dask cluster; as :func:`divcli.core.run`, but the
+    per-row results go to ``output``'s parts when it is given, and ``sink`` is made only when
+    something goes to standard output."""
+    require()
+    if options.p_kind is Kind.LABELS and q_spec is None:
+        raise click.UsageError("--engine dask does not compute the entropy of labels (it is 0 for every "
+                               "one-hot row); leave --engine local")
+    p_shards = shards(p_spec)
+    q_shards = None if q_spec is None else shards(q_spec)
+    p_wanted, q_wanted = _cols(p_cols), _cols(q_cols)
+    first_plan = Plan(None, 0, options, delimiter, p_wanted, q_wanted, p_wanted is None and q_wanted is None, False)
+    with ExitStack() as stack:  # the first block of each decides what holds for every shard
+        p_blocks = open_shard(p_shards[0], stack, first_plan, "P")
+        q_blocks = None if q_shards is None else open_shard(q_shards[0], stack, first_plan, "Q")
+        start = prepare(command, p_blocks, q_blocks, options, weight)
+        p_single = start.context.broadcast == "P" and len(p_shards) == 1
+        q_single = not p_single and q_shards is not None and len(q_shards) == 1 and start.first_q.rows == 1 \
+            and q_blocks.exhausted()
+    context = replace(start.context, broadcast="P" if p_single else "Q" if q_single else None,
+                      p=replace(start.context.p, source=_source(p_spec, p_shards)),
+                      q=None if q_shards is None else replace(start.context.q, source=_source(q_spec, q_shards)))
+    if q_shards is None:
+        pairs = [(p, None) for p in p_shards]
+    elif p_single or q_single:
+        pairs = [(p_shards[0], q) for q in q_shards] if p_single else [(p, q_shards[0]) for p in p_shards]
+    elif len(p_shards) != len(q_shards):
+        raise DataError("", f"P has {_count(len(p_shards), 'shard', 'shards')} ({p_spec}) but Q has {len(q_shards)} ({q_spec})",
+                        "shard i of P goes with shard i of Q (in natural order): give both as many, "
+                        "or one of them a single row")
+    else:
+        pairs = list(zip(p_shards, q_shards))
+    keep_rows = output is not None or fmt != "quiet" or context.reduction is Reduction.NONE
+    parts = None if output is None else _parts_folder(output)
+    plan = replace(first_plan, context=context, count=start.count, keep_rows=keep_rows)
+    totals, shown = Totals(), Warnings(warn)
+    with connect(scheduler, say) as client:
+        if say is not None:
+            say(f"dask: {len(pairs)} tasks, one per shard{' pair' if q_shards is not None else ''}")
+        futures = [client.submit(run_shard, plan, p, q, pure=False) for p, q in pairs]
+        try:
+            if output is None:
+                out = sink()
+                results = _in_order(futures, totals, shown, lambda result, offset: [
+                    out.rows(whole(report, offset)) for report in result.reports or []])
+            else:
+                out = None if fmt == "csv" else sink()
+                results = _write_parts(client, futures, parts, output, part_format(output, fmt), out, totals, shown,
+                                       say)
+        finally:
+            client.cancel(futures)
+    shown.close()
+    p_rows = 1 if p_single else sum(result.p_rows for result in results)
+    q_rows = None if q_shards is None else 1 if q_single else sum(result.q_rows for result in results)
+    summary = summarize(context, totals, p_rows, q_rows, shown.messages, options.p_kind is Kind.LABELS)
+    if out is not None:
+        out.finish(summary)
+    return summary
+
+
+def _in_order(futures, totals: Totals, shown: Warnings, each: Callable[[ShardResult, int], object]) -> list[ShardResult]:
+    """Results in shard order (a shard's error stops it), totals added up, warnings shown."""
+    results, offset = [], 0
+    for future in futures:
+        result = future.result().check()
+        _add(totals, result.totals)
+        shown.extend(result.warnings)
+        shown.hidden += result.hidden
+        each(result, offset)
+        offset += result.totals.rows
+        results.append(replace(result, reports=None))
+        future.release()
+    return results
+
+
+def _parts_folder(output: str):
+    """``-o DIR``: its filesystem and path, checked before anything is computed: new or empty."""
+    from fsspec.core import url_to_fs
+
+    fs, root = url_to_fs(output)
+    if fs.exists(root) and (not fs.isdir(root) or fs.ls(root, detail=False)):
+        raise click.BadParameter(f"{output} is not an empty folder; give a new or empty folder for the parts",
+                                 param_hint="'-o'")
+    return fs, root
+
+
+def _write_parts(client, futures, parts, output: str, part_format: str, out: Sink | None, totals: Totals,
+                 shown: Warnings, say) -> list[ShardResult]:
+    """Every shard's rows to ``output/part-NNNNN.<format>``, written by the workers once every shard
+    is known to be right (no partial output on a data error); the table gets the first and last rows."""
+    results = _in_order([client.submit(without_rows, future) for future in futures], totals, shown,
+                        lambda result, offset: None)
+    offsets = np.concatenate(([0], np.cumsum([result.totals.rows for result in results])))
+    fs, root = parts
+    try:
+        fs.makedirs(root, exist_ok=True)
+    except OSError as error:
+        raise click.BadParameter(f"cannot make {output}: {error.strerror or error}", param_hint="'-o'") from None
+    urls = [fs.unstrip_protocol(f"{root.rstrip('/')}/part-{index:05d}.{part_format}") for index in range(len(futures))]
+    client.gather([client.submit(write_part, future, int(offset), url, part_format, pure=False)
+                   for future, offset, url in zip(futures, offsets, urls)])
+    if say is not None:
+        say(f"dask: {int(offsets[-1])} rows written to {len(urls)} {part_format} parts in {output}")
+    if out is not None:
+        for index, start, stop in _shown_rows(out, offsets):
+            for report in client.submit(rows_between, futures[index], int(offsets[index]), start, stop).result():
+                out.rows(report)
+    return results
+
+
+def _shown_rows(out: Sink, offsets: np.ndarray) -> list[tuple[int, int, int]]:
+    """(shard, start, stop) of the rows standard output shows with ``-o DIR``: the table's first and
+    last :data:`TABLE_END_ROWS`, none for JSON (one report of no rows: its ``rows`` are in the parts)."""
+    if not hasattr(out, "head"):  # not the table
+        return [(0, 0, 0)]
+    total = int(offsets[-1])
+    wanted = [(0, total)] if total <= 2 * TABLE_END_ROWS else [(0, TABLE_END_ROWS), (total - TABLE_END_ROWS, total)]
+    found = []
+    for low, high in wanted:
+        for index in range(len(offsets) - 1):
+            start, stop = max(low, offsets[index]), min(high, offsets[index + 1])
+            if stop > start:
+                found.append((index, int(start - offsets[index]), int(stop - offsets[index])))
+    return found

@@ -1,0 +1,364 @@
+"""--engine dask against the local engine, on a real 2-worker LocalCluster.
+
+The cluster is started once for the module with ``processes=True``: the workers are separate
+processes, so every task, its arguments and its results (and the data errors it returns) really go
+through pickling and the network, as on a cluster; it costs about two seconds once. The dashboard
+gets a free port (``:0``) so parallel runs never clash.
+
+Dask is imported unconditionally: ``make test`` installs the extra, so a missing Dask fails the
+suite loudly instead of skipping it.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import distributed
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from divcli.core import FIRST_BLOCK_ROWS
+
+ROOT = Path(__file__).resolve().parent.parent
+ROWS, CLASSES = 1000, 5
+#: Shard boundaries: inside the local engine's first and second blocks, and a shard of one row.
+CUTS = [0, 200, 300, 301, 650, ROWS]
+NAMES = ["a", "b", "c", "d", "e"]
+assert CUTS[1] < FIRST_BLOCK_ROWS < CUTS[2]
+
+
+@pytest.fixture(scope="module")
+def scheduler():
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=":0") as cluster:
+        yield cluster.scheduler_address
+
+
+def _csv_text(values, header=None, delimiter=","):
+    lines = [delimiter.join(header)] if header else []
+    lines += [delimiter.join(repr(float(x)) for x in row) for row in values]
+    return "\n".join(lines) + "\n"
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory):
+    """The same P and Q logits (and labels) whole and in shards of every format."""
+    root = tmp_path_factory.mktemp("shards")
+    rng = np.random.default_rng(6)
+    p = np.round(rng.normal(0, 2, (ROWS, CLASSES)), 4)
+    q = np.round(rng.normal(0, 2, (ROWS, CLASSES)), 4)
+    labels = rng.integers(0, CLASSES, ROWS)
+    labels[::7] = -100
+    (root / "p.csv").write_text(_csv_text(p, NAMES))
+    (root / "q.csv").write_text(_csv_text(q))
+    (root / "labels.csv").write_text("\n".join(map(str, labels)) + "\n")
+    np.save(root / "p.npy", p)
+    np.save(root / "q.npy", q)
+    for name in ("p", "q", "labels", "pq"):
+        (root / name).mkdir()
+    for index, (start, stop) in enumerate(zip(CUTS, CUTS[1:])):
+        part = f"part-{index}"
+        (root / "p" / f"{part}.csv").write_text(_csv_text(p[start:stop], NAMES))
+        (root / "q" / f"{part}.csv").write_text(_csv_text(q[start:stop]))
+        (root / "p" / f"{part}.tsv").write_text(_csv_text(p[start:stop], NAMES, "\t"))
+        (root / "q" / f"{part}.tsv").write_text(_csv_text(q[start:stop], None, "\t"))
+        (root / "p" / f"{part}.jsonl").write_text("".join(json.dumps(dict(zip(NAMES, row))) + "\n"
+                                                          for row in p[start:stop].tolist()))
+        (root / "q" / f"{part}.jsonl").write_text("".join(json.dumps(row) + "\n" for row in q[start:stop].tolist()))
+        np.save(root / "p" / f"{part}.npy", p[start:stop])
+        np.save(root / "q" / f"{part}.npy", q[start:stop])
+        pq.write_table(pa.table({name: p[start:stop, i] for i, name in enumerate(NAMES)}), root / "p" / f"{part}.parquet")
+        pq.write_table(pa.table({name: q[start:stop, i] for i, name in enumerate(NAMES)}), root / "q" / f"{part}.parquet")
+        both = {**{f"teacher_{i}": p[start:stop, i] for i in range(CLASSES)},
+                "id": np.arange(start, stop), **{f"student_{i}": q[start:stop, i] for i in range(CLASSES)}}
+        pq.write_table(pa.table(both), root / "pq" / f"{part}.parquet")
+        (root / "labels" / f"{part}.csv").write_text("\n".join(map(str, labels[start:stop])) + "\n")
+    return root
+
+
+def dask(run, scheduler, *args):
+    return run(*args, "--engine", "dask", "--scheduler", scheduler)
+
+
+def same_json(local: dict, distributed_: dict) -> None:
+    """Rows identical to the bit; reductions to 1e-12 relative (only the order of additions differs)."""
+    assert distributed_["rows"] == local["rows"]
+    assert distributed_["n_rows"] == local["n_rows"] and distributed_["classes"] == local["classes"]
+    assert distributed_["warnings"] == local["warnings"]
+    for name, value in local["reductions"].items():
+        assert distributed_["reductions"][name] == pytest.approx(value, rel=1e-12, abs=0)
+    value = distributed_["value"]
+    assert value == local["value"] if isinstance(value, list) else value == pytest.approx(local["value"], rel=1e-12)
+
+
+@pytest.mark.parametrize("extension", [".csv", ".tsv", ".jsonl", ".npy", ".parquet"])
+def test_kl_on_every_format_agrees_with_the_local_engine(run_json, data, scheduler, extension):
+    whole = ".npy" if extension == ".npy" else ".csv"  # .npy names no classes
+    local = run_json("kl", data / f"p{whole}", data / f"q{whole}", "--p-as", "logits", "--q-as", "logits", "-T", "2")
+    sharded = run_json("kl", f"{data}/p/*{extension}", f"{data}/q/*{extension}", "--p-as", "logits",
+                       "--q-as", "logits", "-T", "2", "--engine", "dask", "--scheduler", scheduler)
+    same_json(local, sharded)
+    assert sharded["p"]["source"] == f"{data}/p/*{extension}"
+
+
+def test_json_document_shards(run_json, scheduler, tmp_path):
+    """JSON documents are read whole (and the reader locates rows slowly), so these shards are small."""
+    rng = np.random.default_rng(7)
+    p, q = rng.dirichlet(np.ones(CLASSES), 60), rng.dirichlet(np.ones(CLASSES), 60)
+    (tmp_path / "p.json").write_text(json.dumps([dict(zip(NAMES, row)) for row in p.tolist()]))
+    (tmp_path / "q.json").write_text(json.dumps(q.tolist()))
+    for name, values in (("p", p), ("q", q)):
+        (tmp_path / name).mkdir()
+        for index, rows in enumerate(np.array_split(values, 3)):
+            rows = rows.tolist()
+            (tmp_path / name / f"part-{index}.json").write_text(
+                json.dumps([dict(zip(NAMES, row)) for row in rows] if name == "p" else rows))
+    local = run_json("kl", tmp_path / "p.json", tmp_path / "q.json")
+    same_json(local, run_json("kl", tmp_path / "p", tmp_path / "q", "--engine", "dask", "--scheduler", scheduler))
+
+
+@pytest.mark.parametrize("args", [
+    ("ce", "labels.csv", "labels/*.csv", "--p-as", "labels", "--q-as", "logits", "--weight", "1,2,1,0.5,1",
+     "--label-smoothing", "0.1"),
+    ("ce", "p.npy", "p/*.npy", "--p-as", "logits", "--q-as", "logits", "--reduction", "sum"),
+    ("entropy", "p.csv", "p/*.parquet", "--p-as", "logits", "--reduction", "none"),
+    ("kl", "p.csv", "p/*.csv", "--p-as", "logits", "--q-as", "logits", "--reduction", "none", "--base", "2"),
+])
+def test_ce_entropy_and_reductions_agree(run_json, data, scheduler, args):
+    command, whole, sharded, *options = args
+    q = [] if command == "entropy" else [data / "q.csv"]
+    q_sharded = [] if command == "entropy" else [f"{data}/q/*.npy"]
+    local = run_json(command, data / whole, *q, *options)
+    remote = run_json(command, f"{data}/{sharded}", *q_sharded, *options, "--engine", "dask", "--scheduler", scheduler)
+    same_json(local, remote)
+
+
+def test_quiet_none_and_csv_are_byte_identical(run, data, scheduler):
+    for output in (["-q", "--reduction", "none"], ["-f", "csv"], ["-q"], ["-f", "table"]):
+        local = run("kl", data / "p.csv", data / "q.csv", "--p-as", "logits", "--q-as", "logits", *output)
+        remote = dask(run, scheduler, "kl", f"{data}/p/*.csv", f"{data}/q/*.csv", "--p-as", "logits", "--q-as", "logits",
+                      *output)
+        assert remote.exit_code == 0, remote.stderr
+        if output == ["-q"]:
+            assert float(remote.stdout) == pytest.approx(float(local.stdout), rel=1e-12)
+        elif output == ["-f", "table"]:  # all but the operands' names (and the sum's last digits)
+            mine, theirs = remote.stdout.splitlines(), local.stdout.splitlines()
+            assert len(mine) == len(theirs)
+            assert [line for line in mine if "read as" not in line] == \
+                   [line for line in theirs if "read as" not in line]
+        else:
+            assert remote.stdout == local.stdout
+
+
+def test_one_dataset_with_column_selections(run_json, data, scheduler):
+    local = run_json("kl", data / "p.csv", data / "q.csv", "--p-as", "logits", "--q-as", "logits")
+    remote = run_json("kl", f"{data}/pq", f"{data}/pq", "--p-cols", "teacher_*", "--q-cols",
+                      "student_0,student_1,student_2,student_3,student_4", "--p-as", "logits", "--q-as", "logits",
+                      "--engine", "dask", "--scheduler", scheduler)
+    assert remote["classes"] == [f"teacher_{i}" for i in range(CLASSES)]
+    assert [row["kl_divergence"] for row in remote["rows"]] == [row["kl_divergence"] for row in local["rows"]]
+    by_index = run_json("kl", f"{data}/p/*.npy", f"{data}/q/*.npy", "--p-cols", "0,1", "--q-cols", "3,4",
+                        "--p-as", "logits", "--q-as", "logits", "--engine", "dask", "--scheduler", scheduler)
+    assert by_index["n_classes"] == 2 and by_index["n_rows"] == ROWS
+    p, q = np.load(data / "p.npy")[:2, :2], np.load(data / "q.npy")[:2, 3:]
+
+    def literal(rows: np.ndarray) -> str:
+        return ";".join(",".join(map(repr, row)) for row in rows.tolist())
+
+    first = run_json("kl", literal(p), literal(q), "--p-as", "logits", "--q-as", "logits")
+    assert [row["kl_divergence"] for row in by_index["rows"][:2]] == [row["kl_divergence"] for row in first["rows"]]
+
+
+def test_a_literal_of_one_row_is_compared_with_every_row(run, data, scheduler):
+    local = run("kl", data / "p.csv", "0.1,0.2,0.3,0.2,0.2", "--p-as", "logits", "-f", "csv")
+    remote = dask(run, scheduler, "kl", f"{data}/p/*.parquet", "0.1,0.2,0.3,0.2,0.2", "--p-as", "logits", "-f", "csv")
+    assert remote.exit_code == 0, remote.stderr
+    assert remote.stdout == local.stdout
+
+
+def _read_parts(folder: Path) -> list[dict]:
+    rows = []
+    for part in sorted(folder.iterdir()):
+        if part.suffix == ".parquet":
+            rows += pq.read_table(part).to_pylist()
+        else:
+            rows += [{key: value for key, value in record.items()} for record in csv.DictReader(part.open())]
+    return rows
+
+
+@pytest.mark.parametrize("folder, fmt", [("out", "table"), ("out.csv", "json"), ("parts", "csv")])
+def test_parts_are_written_by_the_workers(run, data, scheduler, tmp_path, folder, fmt):
+    args = ("ce", f"{data}/labels/*.csv", f"{data}/q/*.npy", "--p-as", "labels", "--q-as", "logits")
+    local = run(*args[:1], data / "labels.csv", data / "q.csv", *args[3:], "-f", "csv")
+    remote = dask(run, scheduler, *args, "-o", tmp_path / folder, "-f", fmt)
+    assert remote.exit_code == 0, remote.stderr
+    parts = sorted(path.name for path in (tmp_path / folder).iterdir())
+    suffix = "parquet" if folder == "out" else "csv"
+    assert parts == [f"part-{index:05d}.{suffix}" for index in range(len(CUTS) - 1)]
+    expected = list(csv.DictReader(io.StringIO(local.stdout)))
+    found = _read_parts(tmp_path / folder)
+    assert len(found) == len(expected) == ROWS
+    for mine, theirs in zip(found, expected):
+        for key, value in theirs.items():
+            if suffix == "csv":
+                assert mine[key] == value
+            elif value == "":
+                assert mine[key] is None
+            else:
+                assert str(mine[key]).lower() == value or float(mine[key]) == float(value)
+    if fmt == "json":
+        document = json.loads(remote.stdout)
+        assert document["rows"] == [] and document["n_rows"] == ROWS
+    elif fmt == "table":
+        assert "⋮ 980 rows" in remote.stdout and "1000 │" in remote.stdout.replace("  ", "")
+    else:
+        assert remote.stdout == ""
+
+
+def test_parts_need_an_empty_folder(run, data, scheduler, tmp_path):
+    (tmp_path / "old.txt").write_text("x")
+    result = dask(run, scheduler, "kl", f"{data}/p/*.npy", f"{data}/q/*.npy", "-o", tmp_path, "--p-as", "logits",
+                  "--q-as", "logits")
+    assert result.exit_code == 2 and "not an empty folder" in result.stderr
+
+
+# --------------------------------------------------------------------------------------------
+# errors and warnings
+
+
+def _one_line(result, code: int) -> str:
+    assert result.exit_code == code, result.stdout + result.stderr
+    assert result.stdout == "" and "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    return lines[0]
+
+
+def test_an_error_in_one_shard_names_its_file_and_line(run, data, scheduler, tmp_path):
+    bad = tmp_path / "p"
+    bad.mkdir()
+    for part in (data / "p").glob("*.csv"):
+        (bad / part.name).write_text(part.read_text())
+    lines = (bad / "part-4.csv").read_text().splitlines()
+    lines[17] = "0.1,0.2,nan,0.3,0.4"
+    (bad / "part-4.csv").write_text("\n".join(lines) + "\n")
+    for extra in ([], ["-o", tmp_path / "out"]):
+        message = _one_line(dask(run, scheduler, "kl", f"{bad}/*.csv", f"{data}/q/*.csv", "--p-as", "logits",
+                                 "--q-as", "logits", *extra), 1)
+        assert message.startswith(f"Error: {bad}/part-4.csv:18:3: nan is not a value")
+    assert not (tmp_path / "out").exists()  # nothing is written when a shard is wrong
+
+
+def test_errors_of_binary_shards_name_the_row_in_the_shard(run, data, scheduler, tmp_path):
+    bad = tmp_path / "q"
+    bad.mkdir()
+    for index, (start, stop) in enumerate(zip(CUTS, CUTS[1:])):
+        values = np.full((stop - start, CLASSES), 0.2)
+        if index == 4:
+            values[9] = [0.5, 0.5, 0.5, 0.0, 0.0]
+        np.save(bad / f"part-{index}.npy", values)
+    message = _one_line(dask(run, scheduler, "kl", f"{data}/p/*.npy", f"{bad}", "--p-as", "logits"), 1)
+    assert message.startswith(f"Error: {bad}/part-4.npy: row 10: this row sums to 1.5, not 1")
+
+
+@pytest.mark.parametrize("p, q, words", [
+    ("p/*.csv", "q/part-[0-3].csv", "P has 5 shards"),
+    ("p/*.csv", "labels/*.csv", "P has 5 classes"),
+    ("nowhere/*.csv", "q/*.csv", "no shards: nothing matches"),
+])
+def test_shards_that_do_not_fit(run, data, scheduler, p, q, words):
+    message = _one_line(dask(run, scheduler, "kl", f"{data}/{p}", f"{data}/{q}", "--p-as", "logits", "--q-as",
+                             "logits"), 1)
+    assert words in message
+
+
+def test_a_shard_of_other_rows_or_width(run, data, scheduler, tmp_path):
+    short = tmp_path / "short"
+    wide = tmp_path / "wide"
+    short.mkdir()
+    wide.mkdir()
+    for index, (start, stop) in enumerate(zip(CUTS, CUTS[1:])):
+        np.save(short / f"part-{index}.npy", np.zeros((stop - start - (index == 4), CLASSES)))
+        np.save(wide / f"part-{index}.npy", np.zeros((stop - start, CLASSES + (index == 3))))
+    message = _one_line(dask(run, scheduler, "kl", f"{data}/p/*.npy", short, "--p-as", "logits", "--q-as",
+                             "logits"), 1)
+    assert message == (f"Error: P has 350 rows ({data}/p/part-4.npy) but Q has 349 ({short}/part-4.npy); "
+                       "give both the same number of rows, or one of them a single row to compare against every row")
+    message = _one_line(dask(run, scheduler, "kl", f"{data}/p/*.npy", wide, "--p-as", "logits", "--q-as",
+                             "logits"), 1)
+    assert message == (f"Error: {wide}/part-3.npy: row 1: this shard has 6 values per row, the first shard has 5; "
+                       "every shard needs one value per class")
+
+
+def test_infinite_kl_warns_on_stderr_as_locally(run, data, scheduler, tmp_path):
+    (tmp_path / "p").mkdir()
+    (tmp_path / "q").mkdir()
+    for index in range(3):
+        np.save(tmp_path / "p" / f"part-{index}.npy", np.array([[0.5, 0.5], [0.25, 0.75]]))
+        np.save(tmp_path / "q" / f"part-{index}.npy", np.array([[1.0, 0.0], [0.5, 0.5]]))
+    result = dask(run, scheduler, "kl", tmp_path / "p", tmp_path / "q", "-q")
+    assert result.exit_code == 0 and result.stdout == "inf\n"
+    warnings = result.stderr.strip().splitlines()
+    assert len(warnings) == 3 and all(line.startswith("warning: D(P‖Q) is +inf: row 1, class '1'") for line in warnings)
+    assert f"({tmp_path}/q/part-2.npy: row 1, item 2)" in warnings[2]
+
+
+@pytest.mark.parametrize("args, words", [
+    (["kl", "1,0", "0,1", "--scheduler", "tcp://x:1"], "--scheduler is read by --engine dask only"),
+    (["kl", "1,0", "0,1", "--p-cols", "a"], "--p-cols is read by --engine dask only"),
+    (["kl", "1,0", "0,1", "--engine", "dask", "--columns"], "--columns needs whole operands"),
+    (["kl", "-", "0,1", "--engine", "dask"], "not standard input"),
+    (["entropy", "1;0", "--p-as", "labels", "--engine", "dask"], "entropy of labels"),
+])
+def test_usage_errors(run, args, words):
+    result = run(*args, input="0.5,0.5\n")
+    assert result.exit_code == 2 and words in result.stderr and result.stdout == ""
+
+
+def test_an_unreachable_scheduler_is_one_line(run, data):
+    result = run("kl", f"{data}/p/*.npy", f"{data}/q/*.npy", "--engine", "dask", "--scheduler", "tcp://127.0.0.1:9",
+                 "-q")
+    message = _one_line(result, 2)
+    assert message.startswith("Error: cannot reach the Dask scheduler at tcp://127.0.0.1:9") and "dask scheduler" in message
+
+
+# --------------------------------------------------------------------------------------------
+# the whole program, in a subprocess
+
+
+def test_without_dask_installed_the_engine_says_how_to_install_it(data):
+    """The extra is missing: imports of dask fail (as when it is not installed)."""
+    code = ("import sys; sys.modules['dask'] = None; sys.modules['distributed'] = None; "
+            "from divcli.cli import main; sys.argv = ['divcli'] + sys.argv[1:]; main()")
+    result = subprocess.run([sys.executable, "-c", code, "kl", f"{data}/p/*.npy", f"{data}/q/*.npy", "--engine",
+                             "dask"], capture_output=True, text=True, timeout=60, cwd=ROOT)
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr.strip().splitlines() == [
+        "Error: --engine dask needs Dask, which is not installed here (no module 'dask'); "
+        'install it with: pip install "divcli[dask]"']
+    local = subprocess.run([sys.executable, "-c", code, "kl", "0.5,0.5", "0.25,0.75", "-q"], capture_output=True,
+                           text=True, timeout=60, cwd=ROOT)
+    assert local.returncode == 0 and local.stdout.startswith("0.1438")  # the local engine needs no Dask
+
+
+def test_without_a_scheduler_a_local_cluster_is_started_and_named_when_verbose(data):
+    env = dict(os.environ)
+    env.pop("FORCE_COLOR", None)
+    result = subprocess.run([sys.executable, "-m", "divcli", "kl", f"{data}/p/*.npy", f"{data}/q/*.npy",
+                             "--p-as", "logits", "--q-as", "logits", "--engine", "dask", "-v", "-q"],
+                            capture_output=True, text=True, timeout=180, cwd=ROOT, env=env)
+    assert result.returncode == 0, result.stderr
+    local = subprocess.run([sys.executable, "-m", "divcli", "kl", f"{data}/p.csv", f"{data}/q.csv",
+                            "--p-as", "logits", "--q-as", "logits", "-q"], capture_output=True, text=True, timeout=60)
+    assert float(result.stdout) == pytest.approx(float(local.stdout), rel=1e-12)
+    said = result.stderr.splitlines()
+    assert said[0].startswith("dask: scheduler tcp://") and "dashboard http://" in said[0]
+    assert said[1] == "dask: 5 tasks, one per shard pair"
