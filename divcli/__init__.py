@@ -145,10 +145,15 @@ def divergence_matrix(x, measure="js", *, p_as="probs", base="e", tolerance=1e-6
     import math
 
     from .kinds import to_distribution
-    from .measures import pairwise, named
+    from .measures import MAX_MATRIX_ROWS, named, pairwise
 
+    if p_as == "labels":
+        raise ValueError("divergence_matrix compares distributions; labels are one class each")
     options = _options(p_as, "probs", None, base, tolerance, normalize, temperature)
-    distribution = to_distribution(_operand(x, "x"), options.p_kind, "P", options.conversion)
+    operand = _operand(x, "x")
+    if operand.rows > MAX_MATRIX_ROWS:
+        raise ValueError(f"{operand.rows} rows: divergence_matrix computes at most {MAX_MATRIX_ROWS}² values")
+    distribution = to_distribution(operand, options.p_kind, "P", options.conversion)
     scale = 1.0 if options.base.value == math.e else math.log(options.base.value)
     return pairwise(distribution.p, distribution.log_p, named(measure), scale)
 
@@ -156,6 +161,8 @@ def divergence_matrix(x, measure="js", *, p_as="probs", base="e", tolerance=1e-6
 def distillation_loss(teacher_logits, student_logits, temperature, *, base="e"):
     """Hinton's knowledge-distillation loss T²·D(softmax(t/T) ‖ softmax(s/T)), batchmean: the
     ``kd_loss`` that ``divcli kl … --p-as logits --q-as logits -T T`` reports."""
+    if not temperature > 0:
+        raise ValueError(f"temperature must be > 0, not {temperature!r}")
     value = kl_divergence(teacher_logits, student_logits, p_as="logits", q_as="logits", temperature=temperature,
                           base=base)
     return temperature ** 2 * value

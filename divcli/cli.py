@@ -188,6 +188,9 @@ def _check_output(params: dict, dask: bool = False) -> None:
         if params["quiet"] or params["fmt"] != "table":
             raise click.BadParameter("--svg saves the table; it does not go with -q or -f csv/json",
                                      param_hint="'--svg'")
+        if params["output"] and os.path.abspath(params["output"]) == os.path.abspath(params["svg"]):
+            raise click.BadParameter("-o and --svg name the same file; give each its own",
+                                     param_hint="'--svg'")
 
 
 def _one_stdin(*specs: str | None) -> None:
@@ -289,8 +292,17 @@ def _check_engine(params: dict) -> bool:
     return False
 
 
+def _check_base_above_1(params: dict) -> None:
+    """The measures' square roots (the JS distance) need divergences ≥ 0, so a base above 1."""
+    if params["base"][1] < 1:
+        raise click.BadParameter(f"{params['base'][0]!r}: below 1 every divergence is negative and the JS "
+                                 "distance (a square root) undefined; use e, 2, 10 or any base above 1",
+                                 param_hint="'--base'")
+
+
 def _run_measures(command: str, specs: list[str], params: dict, **how) -> None:
     """``js`` and ``compare``: read every operand in step, compute the measures, write them."""
+    _check_base_above_1(params)
     _one_stdin(*specs)
     _check_reduction(command, params["reduction"])
     _check_output(params)
@@ -508,6 +520,8 @@ def js(operands, distance, weights, **params):
     """
     if len(operands) < 2:
         raise click.UsageError("js needs at least two operands, P and Q")
+    if len(operands) > 11:
+        raise click.UsageError(f"{len(operands)} operands: js takes at most 11")
     pi = _mixture_weights(weights, len(operands))
     import numpy as np
 
@@ -581,8 +595,11 @@ def matrix(file, measure, **params):
     """
     params["reduction"] = "none"
     _check_output(params)
+    _check_base_above_1(params)
     if params["p_as"] == "labels":
         raise click.BadParameter("matrix compares distributions; labels are one class each", param_hint="'--p-as'")
+    import numpy as np
+
     from .inputs import read_operand
     from .kinds import to_distribution
     from .measures import MAX_MATRIX_ROWS, named, pairwise
@@ -604,6 +621,11 @@ def matrix(file, measure, **params):
         _warn(message)
     labels = operand.row_names or [str(row + 1) for row in range(operand.rows)]
     values = pairwise(distribution.p, distribution.log_p, measure, _scale(options.base))
+    infinite = int((values == math.inf).sum())
+    if infinite:
+        i, j = (int(x) for x in np.argwhere(values == math.inf)[0])
+        _warn(f"{measure.key} is +inf in {infinite} of {values.size} entries (first: P = row {i + 1}, "
+              f"Q = row {j + 1}): a class has probability 0 (or underflows to 0) in Q but not in P")
     from .views import write_matrix
 
     with _Output(params["output"]) as out:
@@ -648,7 +670,6 @@ def measures(fmt):
         writer.writeheader()
         writer.writerows(rows)
     else:
-        from rich.console import Console
         from rich.table import Table
 
         table = Table(title="divcli's measures (compare shows them all; matrix --measure KEY takes one)",
@@ -657,10 +678,10 @@ def measures(fmt):
             table.add_column(column)
         for row in rows:
             table.add_row(row["key"], row["formula"], row["range"], row["unit"], row["convention"])
-        console = Console(width=_columns() or (shutil.get_terminal_size().columns if sys.stdout.isatty() else 10_000),
-                          highlight=False)
-        console.print(table)
-        console.print("Rényi orders: renyi_α for any α > 0; aliases: js, jsd, kl, tv, bc, chi2, psi.")
+        with _Output(None) as out:
+            console = _console(out)
+            console.print(table)
+            console.print("Rényi orders: renyi_α for any α > 0; aliases: js, jsd, kl, tv, bc, chi2, psi.")
 
 
 @cli.command(cls=OperandCommand)
@@ -730,6 +751,9 @@ def explain(p, q, row, **params):
     from .render import Format
 
     work = for_row(operands, _options(params), row)
+    if work["kl_divergence"]["value"] == math.inf:
+        infinite = [name for name, t in zip(work["classes"], work["kl_divergence"]["terms"]) if t == math.inf]
+        _warn(f"D(P‖Q) is +inf: row {row}, class {infinite[0]!r}: q = 0 (or underflows to 0) where p > 0")
     chosen = Format("quiet" if params["quiet"] else params["fmt"])
     with _Output(params["output"]) as out:
         if chosen is not Format.TABLE:

@@ -84,9 +84,9 @@ def class_names(p: Operand | None, q: Operand | None, count: int) -> list[str]:
     ``p`` is None when P is labels, whose header names no class."""
     named = [operand for operand in (p, q) if operand is not None and operand.classes]
     if len(named) == 2 and named[0].classes != named[1].classes:
-        order = " in a different order" if set(named[0].classes) == set(named[1].classes) else ""
-        raise DataError("", f"P and Q name their classes differently{order}: "
-                            f"{p.name} has {p.classes[:6]}, {q.name} has {q.classes[:6]}",
+        how = "the same classes in a different order" if set(named[0].classes) == set(named[1].classes) else \
+            "their classes differently"
+        raise DataError("", f"P and Q name {how}: {p.name} has {p.classes[:6]}, {q.name} has {q.classes[:6]}",
                         "put the classes in the same order in both")
     if named and len(named[0].classes) == count:
         return list(named[0].classes)
@@ -349,6 +349,9 @@ def run_measures(command: str, operands: list[Blocks], options: Options, sink, *
     sources = [Source(blocks, ROLES[index], first) for index, (blocks, first) in enumerate(zip(operands, firsts))]
     _mark_single(sources)
     names = class_names(None if options.p_kind is Kind.LABELS else firsts[0], firsts[1], count)
+    for first in firsts[2:]:
+        if first.classes:
+            class_names(firsts[1] if firsts[1].classes else firsts[0], first, count)  # the same names, or an error
     context = MeasureContext(
         command=command, measures=measures, primary=primary,
         reduction=(options.reduction or Reduction.MEAN).value, base=options.base or NATURAL, classes=names,
@@ -375,16 +378,16 @@ def run_measures(command: str, operands: list[Blocks], options: Options, sink, *
             totals[key] += float(np.sum(value))
             infinite = np.isposinf(value)
             if np.any(infinite):
-                count, first = infinities.get(key, (0, None))
+                seen, first = infinities.get(key, (0, None))
                 row = int(np.argmax(infinite))
                 name = report.row_names[row] if report.row_names else str(report.first_row + row + 1)
-                infinities[key] = (count + int(np.count_nonzero(infinite)), first or name)
+                infinities[key] = (seen + int(np.count_nonzero(infinite)), first or name)
         rows += report.rows
         sink.rows(report)
     if infinities:
         shown.extend([f"{', '.join(infinities)} +inf in {max(c for c, _ in infinities.values())} row(s) "
                       f"(first: row {next(iter(infinities.values()))[1]}): a class has probability 0 on one "
-                      "side only, so these measures are infinite there"])
+                      "side only (or underflows to 0), so these measures are infinite there"])
     shown.close()
     summary = MeasureSummary(context, rows, {"sum": totals, "mean": {key: total / rows for key, total in totals.items()}},
                              shown.messages)

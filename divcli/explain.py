@@ -30,6 +30,9 @@ def for_row(operands, options, row: int) -> dict:
         p = p.as_column() if p.rows == 1 else p
         label_vector(p)
     rows = max(p.rows, q.rows)
+    if p.rows != q.rows and 1 not in (p.rows, q.rows):
+        raise DataError("", f"P has {p.rows} rows ({p.name}) but Q has {q.rows} ({q.name})",
+                        "give both the same number of rows, or one of them a single row to compare against every row")
     if row > rows:
         raise DataError(p.where(), f"there is no row {row}: P has {p.rows}, Q has {q.rows}", f"pass --row 1 … {rows}")
     count = q.shape[1]
@@ -59,11 +62,14 @@ def write(chosen, out, work: dict) -> None:
         out.write("\t".join(number(work[key]["value"]) for key in ("entropy_p", "cross_entropy", "kl_divergence"))
                   + "\n")
     elif chosen is Format.CSV:
-        out.write("class,p,q,-p*log(p),-p*log(q),p*log(p/q)\n")
+        import csv
+
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(["class", "p", "q", "-p*log(p)", "-p*log(q)", "p*log(p/q)"])
         for index, name in enumerate(work["classes"]):
             cells = [work["p"][index], work["q"][index], work["entropy_p"]["terms"][index],
                      work["cross_entropy"]["terms"][index], work["kl_divergence"]["terms"][index]]
-            out.write(",".join([name] + [number(x) for x in cells]) + "\n")
+            writer.writerow([name] + [number(x) for x in cells])
     else:
         import json
 
@@ -96,15 +102,18 @@ def working(p: np.ndarray, log_p: np.ndarray, q: np.ndarray, log_q: np.ndarray, 
     d_nats = float(kl_nats.sum())
     positive = float(kl[kl > 0].sum())
     negative = float(kl[kl < 0].sum())
-    pinsker = math.sqrt(d_nats / 2) if d_nats >= 0 else math.nan
+    pinsker = math.sqrt(max(d_nats, 0.0) / 2)
+    h_nats, log_c = h * scale, math.log(len(classes))
+    # Each check is decided in nats (a base below 1 turns the inequalities round); shown in the unit.
     checks = [
-        {"name": "Gibbs' inequality", "statement": "D(P‖Q) ≥ 0", "left": d, "right": 0.0, "holds": d >= -1e-12},
+        {"name": "Gibbs' inequality", "statement": "D(P‖Q) ≥ 0", "left": d, "right": 0.0,
+         "holds": d_nats >= -1e-12},
         {"name": "Pinsker's inequality", "statement": "TV ≤ √(D/2), D in nats", "left": tv, "right": pinsker,
-         "holds": bool(tv <= pinsker + 1e-12) if not math.isnan(pinsker) else True},
+         "holds": tv <= pinsker + 1e-12},
         {"name": "Jensen–Shannon bound", "statement": "JS ≤ log 2", "left": js / scale, "right": math.log(2) / scale,
-         "holds": js / scale <= math.log(2) / scale + 1e-12},
-        {"name": "entropy bound", "statement": "H(P) ≤ log C", "left": h, "right": math.log(len(classes)) / scale,
-         "holds": h <= math.log(len(classes)) / scale + 1e-12},
+         "holds": js <= math.log(2) + 1e-12},
+        {"name": "entropy bound", "statement": "H(P) ≤ log C", "left": h, "right": log_c / scale,
+         "holds": h_nats <= log_c + 1e-12},
     ]
     identity = ce - h - d if math.isfinite(ce) else math.nan
     return {
@@ -162,7 +171,8 @@ def render(console, work: dict) -> None:
 
     inside = [i for i, x in enumerate(p) if x > 0]
     skipped = len(p) - len(inside)
-    note = [f"(the {skipped} class{'es' if skipped != 1 else ''} with p = 0 add nothing: 0·log 0 = 0)"] if skipped else []
+    note = [f"(the {skipped} class{'es' if skipped != 1 else ''} with p = 0 add{'' if skipped != 1 else 's'} nothing: "
+            "0·log 0 = 0)"] if skipped else []
     step(1, "Entropy of P: how uncertain the reference is", [
         h["formula"],
         "     = −(" + _spelled([f"{_g(p[i])}·{log} {_g(p[i])}" for i in inside]) + ")",

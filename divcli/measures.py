@@ -82,10 +82,11 @@ def js_weighted(rows: list[tuple[np.ndarray, np.ndarray]], weights: np.ndarray) 
 
     The logs are taken of the probabilities themselves (not the log-softmax of logits) so that
     equal rows give M = P exactly and a divergence of exactly 0; rounding below 0 is cut to 0."""
-    m = sum(w * p for w, (p, _) in zip(weights, rows))
+    taking = [(w, p) for w, (p, _) in zip(weights, rows) if w > 0]  # a weight of 0 leaves its row out
+    m = sum(w * p for w, p in taking)
     with np.errstate(divide="ignore"):
         log_m = np.log(m)
-        total = sum(w * _sum(kl_terms(p, np.log(p), log_m)) for w, (p, _) in zip(weights, rows))
+        total = sum(w * _sum(kl_terms(p, np.log(p), log_m)) for w, p in taking)
     return np.maximum(total, 0.0)
 
 
@@ -244,8 +245,9 @@ def catalogue(alphas: tuple[float, ...] = DEFAULT_ALPHAS, ordered: bool = False)
 def named(key: str, alphas: tuple[float, ...] = DEFAULT_ALPHAS) -> Measure:
     """One measure by its key (``js_divergence``, ``renyi_2``, ``wasserstein_1``, …) or alias (``js``)."""
     key = ALIASES.get(key, key)
-    if key.startswith("renyi_"):
+    if key.startswith("renyi_"):  # renyi_2.0, renyi_.5, renyi_5e-1: the order, written as compare writes it
         alphas = (float(key[6:]),)
+        key = alpha_key(alphas[0])
     for measure in catalogue(alphas, ordered=True):
         if measure.key == key:
             return measure
@@ -329,7 +331,7 @@ class MeasureSummary:
 
 
 #: ``matrix`` computes N² values; above this many rows it asks for fewer.
-MAX_MATRIX_ROWS = 5000
+MAX_MATRIX_ROWS = 2000
 
 
 def pairwise(p: np.ndarray, log_p: np.ndarray, measure: Measure, scale: float) -> np.ndarray:

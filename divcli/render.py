@@ -285,7 +285,7 @@ TERM_HEADERS = {
 }
 
 
-def _breakdown(report: Report, row: int):
+def _breakdown(report: Report, row: int, width: int = 10_000):
     from rich.markup import escape
     from rich.table import Table
     from rich.text import Text
@@ -308,7 +308,9 @@ def _breakdown(report: Report, row: int):
         table.add_column(title, justify="right", footer=footer)
     table.add_column(header, justify="right", footer=fmt(total))
     table.add_column("share", justify="right", footer=_share(total, total))
-    table.add_column("", no_wrap=True)
+    bars = width >= BARS_FROM  # on a narrow screen the numbers matter more
+    if bars:
+        table.add_column("", no_wrap=True)
     terms = report.terms[row]
     finite = np.abs(terms[np.isfinite(terms)])
     largest = float(finite.max()) if finite.size else 0.0
@@ -316,11 +318,13 @@ def _breakdown(report: Report, row: int):
         cells = [name] + [fmt(values[col]) for _, values in columns]
         term = float(terms[col])
         cells += [fmt(term), _share(term, total)]
-        table.add_row(*map(Text, cells), bar(term, largest))
+        table.add_row(*map(Text, cells), *([bar(term, largest)] if bars else []))
     return table, bool(np.any(report.terms[row] < 0))
 
 
 BAR_WIDTH = 12
+#: The breakdown shows its bars from this console width on.
+BARS_FROM = 96
 _EIGHTHS = " ▏▎▍▌▋▊▉"
 
 
@@ -409,7 +413,7 @@ def render_table(summary: Summary, records: list[dict | None], first: Report, co
             if first.active is not None and not first.active[row]:
                 continue
             console.print()
-            table, has_negative = _breakdown(first, row)
+            table, has_negative = _breakdown(first, row, console.width)
             console.print(table)
             negative |= has_negative
         if negative and cmd is Command.KL:

@@ -189,7 +189,8 @@ def summarize(context: Context, totals: Totals, p_rows: int, q_rows: int | None,
     if command is Command.KL:
         reductions["mean"] = totals.total / totals.elements
         reductions["batchmean"] = totals.total / totals.rows
-        if context.temperature != 1.0:  # Hinton's distillation loss, T² keeps the gradients' scale
+        if context.temperature != 1.0 and Kind.LOGITS in (context.p.kind, context.q.kind):
+            # Hinton's distillation loss: T² keeps the gradients' scale
             reductions["kd_loss"] = context.temperature ** 2 * reductions["batchmean"]
     elif totals.divisor:
         reductions["mean"] = totals.total / totals.divisor

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import tempfile
+from collections import deque
 from typing import TextIO
 
 from .measures import MeasureReport, MeasureSummary
@@ -93,9 +94,13 @@ def _csv_text(text: str) -> str:
 
 def describe(context) -> dict:
     """Each measure's name, formula, range, convention and unit (JSON's ``measures``)."""
-    return {measure.key: {"name": measure.name, "formula": measure.formula, "range": measure.range,
-                          "convention": measure.convention, "unit": context.unit(measure)}
-            for measure in context.measures}
+    described = {measure.key: {"name": measure.name, "formula": measure.formula, "range": measure.range,
+                               "convention": measure.convention, "unit": context.unit(measure)}
+                 for measure in context.measures}
+    if context.weights is not None:  # the n-way form
+        described["js_divergence"].update(formula="H(Σ πᵢPᵢ) − Σ πᵢH(Pᵢ)", range="[0, H(π)]")
+        described["js_distance"].update(formula="√JS", range="[0, √H(π)]")
+    return described
 
 
 class MeasureJsonSink:
@@ -176,19 +181,19 @@ class MeasureTableSink:
     def __init__(self, console):
         self.console = console
         self.shown: list[tuple[str, dict[str, float]]] = []
-        self.tail: list[tuple[str, dict[str, float]]] = []
+        self.tail: deque = deque(maxlen=TABLE_ROWS // 2)  # the last rows of all
         self.context = None
 
     def rows(self, report: MeasureReport) -> None:
         self.context = report.context
         limit = TABLE_ROWS if report.context.command == "js" else ROW_COLUMNS
         labels = _row_labels(report)
-        for row in range(report.rows):
-            entry = (labels[row], {key: float(values[row]) for key, values in report.values.items()})
-            if len(self.shown) < limit:
-                self.shown.append(entry)
-            else:
-                self.tail = (self.tail + [entry])[-(TABLE_ROWS // 2):]
+
+        def entry(row: int):
+            return labels[row], {key: float(values[row]) for key, values in report.values.items()}
+
+        self.shown += [entry(row) for row in range(min(report.rows, limit - len(self.shown)))]
+        self.tail.extend(entry(row) for row in range(max(0, report.rows - self.tail.maxlen), report.rows))
 
     def finish(self, summary: MeasureSummary) -> None:
         from rich.text import Text
@@ -198,17 +203,17 @@ class MeasureTableSink:
         for index, (source, kind) in enumerate(zip(context.sources, context.kinds)):
             role = {0: "P (reference)", 1: "Q (model)"}.get(index, "PQRSTUVWXYZ"[index])
             console.print(Text(f"  {role}: {source} read as {kind}"))
-        if context.temperature != 1.0:
+        if context.temperature != 1.0 and "logits" in context.kinds:
             console.print(Text(f"  with temperature {context.temperature:g} on logits"))
         console.print()
         if context.command == "js":
             _js_tables(summary, self.shown, self.tail, console)
         else:
-            console.print(_compare_table(summary, self.shown))
+            console.print(_compare_table(summary, self.shown, console.width))
             if summary.rows > ROW_COLUMNS:
                 console.print(Text(f"  {summary.rows} rows: the first {ROW_COLUMNS} are shown; "
                                    "-f csv or -f json gives every row"))
-            if summary.rows > 1:
+            if summary.rows > 1 or console.width < 100:
                 console.print(Text("  the formulas and ranges: divcli measures"))
             console.print()
             _conventions(summary, console)
@@ -226,7 +231,7 @@ def _heading(summary: MeasureSummary) -> str:
     return f"every measure between P and Q, {rows} (log base {context.base.text}: {context.base.unit})"
 
 
-def _compare_table(summary: MeasureSummary, shown):
+def _compare_table(summary: MeasureSummary, shown, console_width: int):
     """Measures as rows: the values (of the first rows, then the reduction), unit, formula, range."""
     from rich.table import Table
     from rich.text import Text
@@ -235,19 +240,21 @@ def _compare_table(summary: MeasureSummary, shown):
     table = Table(show_edge=False)
     table.add_column("measure", no_wrap=True)
     several = summary.rows > 1
+    wide = console_width >= 100  # formula and range; divcli measures lists them otherwise
     for label, _ in shown:
         table.add_column(f"row {label}" if several else "value", justify="right", no_wrap=True)
     if several and summary.value is not None:
         table.add_column(context.reduction, justify="right", style="bold", no_wrap=True)
     table.add_column("unit", no_wrap=True)
-    if not several:  # with rows side by side the formulas would not fit: divcli measures lists them
+    formulas = wide and not several  # with rows side by side they would not fit
+    if formulas:
         table.add_column("formula")
         table.add_column("range", no_wrap=True)
     for measure in context.measures:
         cells = [measure.key] + [fmt(values[measure.key]) for _, values in shown]
         if several and summary.value is not None:
             cells.append(fmt(summary.value[measure.key]))
-        cells += [context.unit(measure)] + ([] if several else [measure.formula, measure.range])
+        cells += [context.unit(measure)] + ([measure.formula, measure.range] if formulas else [])
         table.add_row(*map(Text, cells))
     return table
 
@@ -275,7 +282,7 @@ def _js_tables(summary: MeasureSummary, shown, tail, console) -> None:
     table.add_column("row", justify="right")
     table.add_column("JS divergence", justify="right", style="bold" if context.primary == "js_divergence" else None)
     table.add_column("JS distance √JS", justify="right", style="bold" if context.primary == "js_distance" else None)
-    rows = shown if summary.rows <= TABLE_ROWS else shown[:TABLE_ROWS // 2] + [None] + tail
+    rows = shown if summary.rows <= TABLE_ROWS else shown[:TABLE_ROWS // 2] + [None] + list(tail)
     for entry in rows:
         if entry is None:
             table.add_row(f"⋮ {summary.rows - TABLE_ROWS} rows", "", "")

@@ -457,3 +457,106 @@ def test_compare_warns_once_about_infinite_measures(run):
 def test_libraries_says_what_p_and_q_stand_for_with_logits(run):
     out = ok(run("libraries", S["teacher"], S["student"], "--p-as", "logits", "--q-as", "logits", "-T", "2"))
     assert "softmax(x / 2)" in out
+
+
+# --------------------------------------------------------------------------------------------
+# what review found
+
+
+def test_compare_labels_across_blocks_after_an_infinite_measure(run, tmp_path):
+    labels = write_rows(tmp_path / "labels.csv", [[i % 3] for i in range(300)])
+    q = write_rows(tmp_path / "q.csv", [[0.0, 0.5, 0.5]] + [[0.2, 0.3, 0.5]] * 299)
+    result = run("compare", labels, q, "--p-as", "labels", "-q")
+    assert result.exit_code == 0, result.stderr
+    assert "kl_pq" in result.stderr and "first: row 1" in result.stderr
+
+
+@pytest.mark.parametrize("command", [("compare", P, Q), ("js", P, Q), ("matrix", "0.5,0.5;0.9,0.1")])
+def test_bases_below_1_are_refused_where_a_square_root_needs_them_above(run, command):
+    result = run(*command, "--base", "0.5")
+    assert result.exit_code == 2 and "use e, 2, 10 or any base above 1" in result.stderr
+
+
+def test_explain_checks_hold_in_any_base(run_json):
+    document = run_json("explain", P, Q, "--base", "0.5")
+    assert all(check["holds"] for check in document["checks"])
+    assert document["kl_divergence"]["value"] < 0  # in a base below 1 the log flips sign
+
+
+@pytest.mark.parametrize("spelling", ["renyi_2.0", "renyi_.5", "renyi_0.50", "renyi_5e-1", "renyi_1.0"])
+def test_matrix_renyi_spellings(run, spelling):
+    order = float(spelling[6:])
+    matrix = ok(run("matrix", "0.36,0.48,0.16;0.2,0.3,0.5", "-m", spelling, "-q")).split("\n")[0].split(",")
+    expected = json.loads(ok(run("compare", "0.36,0.48,0.16", "0.2,0.3,0.5", "--alpha", repr(order),
+                                 "-f", "json")))["value"]
+    key = next(k for k in expected if k.startswith("renyi_"))
+    assert float(matrix[1]) == expected[key]
+
+
+def test_explain_refuses_row_counts_that_differ(run):
+    result = run("explain", "0.5,0.5;0.2,0.8;0.1,0.9", "0.5,0.5;0.3,0.7", "--row", "3")
+    assert result.exit_code == 1 and "P has 3 rows" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_js_weight_zero_leaves_the_operand_out(run):
+    (value,) = ok(run("js", "1,0", "1,0", "0,1", "--weights", "0.5,0.5,0", "-q")).split()
+    assert float(value) == 0.0
+
+
+def test_js_checks_every_operands_class_names(run, tmp_path):
+    ab = write_rows(tmp_path / "ab.csv", [[0.3, 0.7]], header=["a", "b"])
+    ba = write_rows(tmp_path / "ba.csv", [[0.3, 0.7]], header=["b", "a"])
+    result = run("js", ab, ab, ba, "-q")
+    assert result.exit_code == 1 and "the same classes in a different order" in result.stderr
+
+
+def test_explain_csv_quotes_class_names(run, tmp_path):
+    import csv
+    import io
+
+    p = tmp_path / "p.csv"
+    p.write_text('"x,1",y\n0.2,0.8\n')
+    rows = list(csv.reader(io.StringIO(ok(run("explain", p, "0.5,0.5", "-f", "csv")))))
+    assert [len(row) for row in rows] == [6, 6, 6] and rows[1][0] == "x,1"
+
+
+def test_kd_loss_only_with_logits(run_json):
+    assert "kd_loss" not in run_json("kl", "0.2,0.8", "0.5,0.5", "-T", "3")["reductions"]
+    assert "kd_loss" in run_json("kl", "0.2,0.8", "0.5,0.5", "--q-as", "logits", "-T", "3")["reductions"]
+
+
+def test_js_table_hides_the_middle_rows(run, tmp_path):
+    p = write_rows(tmp_path / "p.csv", [[0.1 + i / 100, 0.9 - i / 100] for i in range(25)])
+    out = ok(run("js", p, "0.5,0.5"))
+    assert "⋮ 5 rows" in out
+    numbers = [line.split()[0] for line in out.splitlines() if line.strip()[:2].strip().isdigit()]
+    assert numbers[:20] == [str(i) for i in range(1, 11)] + [str(i) for i in range(16, 26)]
+
+
+def test_narrow_tables_drop_bars_and_formulas_first(run):
+    narrow = run("kl", "9/25,12/25,4/25", Q, env={"COLUMNS": "80"}).stdout
+    assert "█" not in narrow and "0.027706" in narrow
+    table = run("compare", P, Q, env={"COLUMNS": "60"}).stdout
+    assert "Σ p·log(p/q)" not in table and "0.085300" in table and "divcli measures" in table
+
+
+def test_infinite_values_warn_in_matrix_and_explain(run):
+    assert "+inf" in run("matrix", "1,0;0,1", "-m", "kl", "-q").stderr
+    assert "+inf" in run("explain", "1,0", "0,1", "-q").stderr
+
+
+def test_svg_and_output_must_differ(run, tmp_path):
+    result = run("js", P, Q, "--svg", tmp_path / "x.svg", "-o", tmp_path / "x.svg")
+    assert result.exit_code == 2 and "name the same file" in result.stderr
+
+
+def test_too_many_js_operands_is_a_usage_error(run):
+    result = run("js", *[P] * 12)
+    assert result.exit_code == 2 and "at most 11" in result.stderr
+
+
+def test_api_refusals():
+    with pytest.raises(ValueError):
+        divcli.divergence_matrix([[0], [1]], p_as="labels")
+    with pytest.raises(ValueError):
+        divcli.distillation_loss([[1.0, 2.0]], [[1.0, 2.0]], 0)
