@@ -110,7 +110,7 @@ def test_kl_on_every_format_agrees_with_the_local_engine(run_json, data, schedul
 
 
 def test_json_document_shards(run_json, scheduler, tmp_path):
-    """JSON documents are read whole (and the reader locates rows slowly), so these shards are small."""
+    """JSON documents: each shard is read whole, as locally."""
     rng = np.random.default_rng(7)
     p, q = rng.dirichlet(np.ones(CLASSES), 60), rng.dirichlet(np.ones(CLASSES), 60)
     (tmp_path / "p.json").write_text(json.dumps([dict(zip(NAMES, row)) for row in p.tolist()]))
