@@ -357,31 +357,22 @@ def test_measure_parts_have_the_keys_as_columns(run, data, scheduler, tmp_path, 
 
 def test_js_table_with_parts_shows_the_first_and_last_rows_as_locally(run, data, scheduler, tmp_path):
     for rows in (25, ROWS):  # between TABLE_ROWS and TABLE_ROWS + its tail, and many more
-        folder = tmp_path / f"p{rows}"
-        folder.mkdir()
-        p, q = np.load(data / "p.npy")[:rows], np.load(data / "q.npy")[:rows]
-        for index, part in enumerate(np.array_split(np.arange(rows), 3)):
-            np.save(folder / f"part-{index}.npy", p[part])
-        np.save(tmp_path / f"q{rows}.npy", q)
-        np.save(tmp_path / f"p{rows}.npy", p)
-        (tmp_path / f"q{rows}").mkdir()
-        for index, part in enumerate(np.array_split(np.arange(rows), 3)):
-            np.save(tmp_path / f"q{rows}" / f"part-{index}.npy", q[part])
+        for name in ("p", "q"):
+            values = np.load(data / f"{name}.npy")[:rows]
+            np.save(tmp_path / f"{name}{rows}.npy", values)
+            (tmp_path / f"{name}{rows}").mkdir()
+            for index, part in enumerate(np.array_split(values, 3)):
+                np.save(tmp_path / f"{name}{rows}" / f"part-{index}.npy", part)
         local = run("js", tmp_path / f"p{rows}.npy", tmp_path / f"q{rows}.npy", *LOGITS)
-        remote = dask(run, scheduler, "js", folder, tmp_path / f"q{rows}", *LOGITS, "-o", tmp_path / f"out{rows}")
+        remote = dask(run, scheduler, "js", tmp_path / f"p{rows}", tmp_path / f"q{rows}", *LOGITS,
+                      "-o", tmp_path / f"out{rows}")
         assert remote.exit_code == 0, remote.stderr
         assert [line for line in remote.stdout.splitlines() if "read as" not in line] == \
                [line for line in local.stdout.splitlines() if "read as" not in line]
 
 
 def test_an_error_in_one_shard_of_compare_names_its_file_and_line(run, data, scheduler, tmp_path):
-    bad = tmp_path / "q"
-    bad.mkdir()
-    for part in (data / "q").glob("*.csv"):
-        (bad / part.name).write_text(part.read_text())
-    lines = (bad / "part-2.csv").read_text().splitlines()
-    lines[0] = "0.1,0.2,x,0.3,0.4"
-    (bad / "part-2.csv").write_text("\n".join(lines) + "\n")
+    bad = _csv_shards_with(data / "q", tmp_path / "q", "part-2.csv", 0, "0.1,0.2,x,0.3,0.4")
     for command in ("compare", "js"):
         message = _one_line(dask(run, scheduler, command, f"{data}/p/*.csv", bad, *LOGITS, "-o", tmp_path / "out"), 1)
         assert message.startswith(f"Error: {bad}/part-2.csv:1:3: not a number: 'x'"), message
@@ -390,6 +381,17 @@ def test_an_error_in_one_shard_of_compare_names_its_file_and_line(run, data, sch
 
 # --------------------------------------------------------------------------------------------
 # errors and warnings
+
+
+def _csv_shards_with(source: Path, folder: Path, name: str, index: int, line: str) -> Path:
+    """A copy of the CSV shards of ``source`` in which line ``index`` (from 0) of shard ``name`` is ``line``."""
+    folder.mkdir()
+    for part in source.glob("*.csv"):
+        (folder / part.name).write_text(part.read_text())
+    lines = (folder / name).read_text().splitlines()
+    lines[index] = line
+    (folder / name).write_text("\n".join(lines) + "\n")
+    return folder
 
 
 def _one_line(result, code: int) -> str:
@@ -401,13 +403,7 @@ def _one_line(result, code: int) -> str:
 
 
 def test_an_error_in_one_shard_names_its_file_and_line(run, data, scheduler, tmp_path):
-    bad = tmp_path / "p"
-    bad.mkdir()
-    for part in (data / "p").glob("*.csv"):
-        (bad / part.name).write_text(part.read_text())
-    lines = (bad / "part-4.csv").read_text().splitlines()
-    lines[17] = "0.1,0.2,nan,0.3,0.4"
-    (bad / "part-4.csv").write_text("\n".join(lines) + "\n")
+    bad = _csv_shards_with(data / "p", tmp_path / "p", "part-4.csv", 17, "0.1,0.2,nan,0.3,0.4")
     for extra in ([], ["-o", tmp_path / "out"]):
         message = _one_line(dask(run, scheduler, "kl", f"{bad}/*.csv", f"{data}/q/*.csv", "--p-as", "logits",
                                  "--q-as", "logits", *extra), 1)
