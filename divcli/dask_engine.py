@@ -26,6 +26,11 @@ How it maps onto the local engine:
   ``DIR/part-NNNNN.parquet`` (or ``.csv``), never gathered; without it they are fetched shard by
   shard, in order, and written to standard output by the local engine's writers.
 
+``compare`` and ``js`` of P and Q go the same way (``run_dask(..., how=...)``): the client runs
+:func:`divcli.core.prepare_measures`, each task :func:`divcli.core.compute_measure_blocks` and
+returns its :class:`~divcli.core.MeasureTotals` (per-measure sums, rows, where a measure is +inf),
+and the client adds them in shard order and reduces them with :func:`divcli.core.summarize_measures`.
+
 Another per-row command plugs in by being in :data:`divcli.report.REPORTS`: nothing here names one.
 """
 
