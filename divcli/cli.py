@@ -261,15 +261,8 @@ def _run(command: str, p_spec: str, q_spec: str | None, params: dict, *, ignore_
     if weight_spec is not None:
         weight = weight_vector(read_operand(weight_spec, sys.stdin.buffer, DELIMITERS.get(params["delimiter"])))
     if dask:
-        from .dask_engine import run_dask
-
         options = _options(params, ignore_index=ignore_index, label_smoothing=label_smoothing)
-        fmt = "quiet" if params["quiet"] else params["fmt"]
-        with _Output(None) as out:
-            run_dask(Command(command), p_spec, q_spec, options, weight, fmt=fmt, sink=lambda: _sink(params, out),
-                     output=params["output"], scheduler=params["scheduler"],
-                     delimiter=DELIMITERS.get(params["delimiter"]), p_cols=params["p_cols"], q_cols=params["q_cols"],
-                     warn=_warn, say=(lambda message: click.echo(message, err=True)) if params["verbose"] else None)
+        _run_dask(Command(command), p_spec, q_spec, params, options, weight)
         return
     p_blocks = _blocks(p_spec, params)
     q_blocks = None if q_spec is None else _blocks(q_spec, params)
@@ -278,6 +271,20 @@ def _run(command: str, p_spec: str, q_spec: str | None, params: dict, *, ignore_
         sink = _sink(params, out)
         run(Command(command), p_blocks, q_blocks, options, sink, weight, warn=_warn)
         _save_svg(sink, params)
+
+
+def _run_dask(command, p_spec: str, q_spec: str | None, params: dict, options, weight, how: dict | None = None) -> None:
+    """--engine dask: the per-row results to -o DIR's parts, the rest to standard output."""
+    from .dask_engine import run_dask
+
+    fmt = "quiet" if params["quiet"] else params["fmt"]
+    with _Output(None) as out:
+        run_dask(command, p_spec, q_spec, options, weight, fmt=fmt,
+                 sink=lambda: _sink(params, out, measures=how is not None),
+                 output=params["output"], scheduler=params["scheduler"],
+                 delimiter=DELIMITERS.get(params["delimiter"]), p_cols=params["p_cols"], q_cols=params["q_cols"],
+                 warn=_warn, say=(lambda message: click.echo(message, err=True)) if params["verbose"] else None,
+                 how=how)
 
 
 def _check_engine(params: dict) -> bool:
@@ -305,7 +312,16 @@ def _run_measures(command: str, specs: list[str], params: dict, **how) -> None:
     _check_base_above_1(params)
     _one_stdin(*specs)
     _check_reduction(command, params["reduction"])
-    _check_output(params)
+    dask = _check_engine(params)
+    if dask and len(specs) > 2:
+        from .dask_engine import EngineError
+
+        raise EngineError(f"--engine dask computes js of two operands; js of {len(specs)} operands is local only "
+                          "(leave --engine local)")
+    _check_output(params, dask)
+    if dask:
+        _run_dask(command, specs[0], specs[1], params, _options(params), None, how)
+        return
     from .core import run_measures
 
     operands = [_blocks(spec, params) for spec in specs]
@@ -505,6 +521,7 @@ def _mixture_weights(text: str | None, count: int) -> list[float] | None:
 @_q_as_option()
 @_reduction_option("mean", ("none", "sum", "mean"))
 @_shared_options
+@_engine_options
 def js(operands, distance, weights, **params):
     """Jensen–Shannon divergence per row: ½D(P‖M) + ½D(Q‖M), M = ½(P+Q).
 
@@ -546,6 +563,7 @@ def js(operands, distance, weights, **params):
 @_q_as_option()
 @_reduction_option("mean", ("none", "sum", "mean"))
 @_shared_options
+@_engine_options
 def compare(p, q, alpha, ordered, **params):
     """Every common divergence between P and Q at once, each with its formula and convention.
 

@@ -5,7 +5,7 @@ Shared by the CLI and the Python API so both give the same numbers.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Callable, Protocol
 
 import numpy as np
@@ -327,16 +327,30 @@ def _measure_values(context: MeasureContext, distributions: list[Distribution]) 
 ROLES = "PQRSTUVWXYZ"
 
 
-def run_measures(command: str, operands: list[Blocks], options: Options, sink, *, measures: list[Measure],
-                 primary: str | None = None, weights: np.ndarray | None = None, ordered: bool = False,
-                 alphas: tuple[float, ...] = DEFAULT_ALPHAS, warn: Callable[[str], None] = lambda message: None
-                 ) -> MeasureSummary:
-    """``js`` and ``compare``: every measure per pair of rows, block by block, as :func:`run`.
+@dataclass(frozen=True)
+class MeasureStart:
+    """What the first blocks decide for a whole ``js`` or ``compare`` run: the context, the class
+    count, each operand's kind, first block and whether its one row goes with every row of the others
+    (P's blocks may be replaced: labels written across)."""
+
+    context: MeasureContext
+    count: int
+    kinds: list[Kind]
+    firsts: list[Operand]
+    operands: list[Blocks]
+    single: list[bool]
+
+
+def prepare_measures(command: str, operands: list[Blocks], options: Options, *, measures: list[Measure],
+                     primary: str | None = None, weights: np.ndarray | None = None, ordered: bool = False,
+                     alphas: tuple[float, ...] = DEFAULT_ALPHAS) -> MeasureStart:
+    """Read the first block of each operand and decide the classes, their names and the broadcast.
 
     The first operand is read with ``options.p_kind``, every other with ``options.q_kind``; an
     operand of one row is compared with every row of the others."""
     if len(operands) > len(ROLES):
         raise DataError("", f"{len(operands)} operands: at most {len(ROLES)}")
+    operands = list(operands)
     kinds = [options.p_kind] + [options.q_kind] * (len(operands) - 1)
     firsts = [blocks.read(FIRST_BLOCK_ROWS) for blocks in operands]
     if options.p_kind is Kind.LABELS:
@@ -360,10 +374,43 @@ def run_measures(command: str, operands: list[Blocks], options: Options, sink, *
         broadcast=next((source.role for source in sources if source.single), None),
         weights=weights, alphas=alphas, ordered=ordered,
     )
+    return MeasureStart(context, count, kinds, firsts, operands, [source.single for source in sources])
+
+
+@dataclass
+class MeasureTotals:
+    """Per measure, the sum of its per-row values; the rows; and per measure that is +inf somewhere,
+    [rows where it is, the first such row (counted from 0), that row's name or None]."""
+
+    sums: dict[str, float]
+    rows: int = 0
+    infinite: dict[str, list] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, context: MeasureContext) -> "MeasureTotals":
+        return cls({measure.key: 0.0 for measure in context.measures})
+
+    def add(self, part: "MeasureTotals", offset: int) -> None:
+        """Add the totals of the rows that follow, ``part`` (their rows counted from ``offset``)."""
+        for key, total in part.sums.items():
+            self.sums[key] += total
+        for key, (count, row, name) in part.infinite.items():
+            found = self.infinite.setdefault(key, [0, offset + row, name])
+            found[0] += count
+        self.rows += part.rows
+
+
+def compute_measure_blocks(start: MeasureStart, operands: list[Blocks], firsts: list[Operand], options: Options,
+                           sink, totals: MeasureTotals, shown: "Warnings") -> None:
+    """Every block of the operands from ``firsts`` on: converted, checked, each measure computed,
+    reported to ``sink``, added to ``totals``, warnings to ``shown``.
+
+    This loop is the whole computation of ``js`` and ``compare``: the local engine runs it over the
+    operands, the Dask engine over each shard. The broadcast is ``start.single``."""
+    context, count, kinds = start.context, start.count, start.kinds
+    sources = [Source(blocks, ROLES[index], first, single=single)
+               for index, (blocks, first, single) in enumerate(zip(operands, firsts, start.single))]
     distributions: list[Distribution | None] = [None] * len(sources)
-    totals = {measure.key: 0.0 for measure in measures}
-    rows, shown = 0, Warnings(warn)
-    infinities: dict[str, tuple[int, str | None]] = {}
     for fresh in _steps(sources, max(1, BLOCK_ELEMENTS // count)):
         for index, block in enumerate(fresh):
             if block is not None:
@@ -375,22 +422,53 @@ def run_measures(command: str, operands: list[Blocks], options: Options, sink, *
         placed = next((d.operand for d, s in zip(distributions, sources) if not s.single), distributions[0].operand)
         report = MeasureReport(context, values, placed.first_row, placed.row_names)
         for key, value in values.items():
-            totals[key] += float(np.sum(value))
+            totals.sums[key] += float(np.sum(value))
             infinite = np.isposinf(value)
-            if np.any(infinite):
-                seen, first = infinities.get(key, (0, None))
+            if np.any(infinite) and key not in totals.infinite:
                 row = int(np.argmax(infinite))
-                name = report.row_names[row] if report.row_names else str(report.first_row + row + 1)
-                infinities[key] = (seen + int(np.count_nonzero(infinite)), first or name)
-        rows += report.rows
+                totals.infinite[key] = [0, report.first_row + row, report.row_names[row] if report.row_names else None]
+            if np.any(infinite):
+                totals.infinite[key][0] += int(np.count_nonzero(infinite))
+        totals.rows += report.rows
         sink.rows(report)
-    if infinities:
-        shown.extend([f"{', '.join(infinities)} +inf in {max(c for c, _ in infinities.values())} row(s) "
-                      f"(first: row {next(iter(infinities.values()))[1]}): a class has probability 0 on one "
+
+
+def _block_of(row: int, count: int) -> int:
+    """The local engine's block that holds ``row``: its first :data:`FIRST_BLOCK_ROWS`, then as many
+    rows as fit in :data:`BLOCK_ELEMENTS` values."""
+    return 0 if row < FIRST_BLOCK_ROWS else 1 + (row - FIRST_BLOCK_ROWS) // max(1, BLOCK_ELEMENTS // count)
+
+
+def summarize_measures(start: MeasureStart, totals: MeasureTotals, shown: "Warnings") -> MeasureSummary:
+    """The reductions of the whole run, and the warning for the measures that are +inf somewhere
+    (those first infinite in an earlier block of the local engine first, then in the measures' order)."""
+    if totals.infinite:
+        order = list(totals.sums)
+        keys = sorted(totals.infinite, key=lambda key: (_block_of(totals.infinite[key][1], start.count),
+                                                         order.index(key)))
+        _, row, name = totals.infinite[keys[0]]
+        shown.extend([f"{', '.join(keys)} +inf in {max(totals.infinite[key][0] for key in keys)} row(s) "
+                      f"(first: row {name or row + 1}): a class has probability 0 on one "
                       "side only (or underflows to 0), so these measures are infinite there"])
     shown.close()
-    summary = MeasureSummary(context, rows, {"sum": totals, "mean": {key: total / rows for key, total in totals.items()}},
-                             shown.messages)
+    sums, rows = totals.sums, totals.rows
+    return MeasureSummary(start.context, rows, {"sum": dict(sums), "mean": {key: total / rows for key, total in sums.items()}},
+                          shown.messages)
+
+
+def run_measures(command: str, operands: list[Blocks], options: Options, sink, *, measures: list[Measure],
+                 primary: str | None = None, weights: np.ndarray | None = None, ordered: bool = False,
+                 alphas: tuple[float, ...] = DEFAULT_ALPHAS, warn: Callable[[str], None] = lambda message: None
+                 ) -> MeasureSummary:
+    """``js`` and ``compare``: every measure per pair of rows, block by block, as :func:`run`.
+
+    The first operand is read with ``options.p_kind``, every other with ``options.q_kind``; an
+    operand of one row is compared with every row of the others."""
+    start = prepare_measures(command, operands, options, measures=measures, primary=primary, weights=weights,
+                             ordered=ordered, alphas=alphas)
+    totals, shown = MeasureTotals.of(start.context), Warnings(warn)
+    compute_measure_blocks(start, start.operands, start.firsts, options, sink, totals, shown)
+    summary = summarize_measures(start, totals, shown)
     sink.finish(summary)
     return summary
 

@@ -26,6 +26,11 @@ How it maps onto the local engine:
   ``DIR/part-NNNNN.parquet`` (or ``.csv``), never gathered; without it they are fetched shard by
   shard, in order, and written to standard output by the local engine's writers.
 
+``compare`` and ``js`` of P and Q go the same way (``run_dask(..., how=...)``): the client runs
+:func:`divcli.core.prepare_measures`, each task :func:`divcli.core.compute_measure_blocks` and
+returns its :class:`~divcli.core.MeasureTotals` (per-measure sums, rows, where a measure is +inf),
+and the client adds them in shard order and reduces them with :func:`divcli.core.summarize_measures`.
+
 Another per-row command plugs in by being in :data:`divcli.report.REPORTS`: nothing here names one.
 """
 
@@ -44,10 +49,26 @@ import click
 import numpy as np
 
 from .blocks import ArrayBlocks, Blocks, TextBlocks
-from .core import FIRST_BLOCK_ROWS, Options, Sink, Start, Warnings, _count, _labels_as_column, compute_blocks, prepare
+from .core import (
+    FIRST_BLOCK_ROWS,
+    MeasureStart,
+    MeasureTotals,
+    Options,
+    Sink,
+    Start,
+    Warnings,
+    _count,
+    _labels_as_column,
+    compute_blocks,
+    compute_measure_blocks,
+    prepare,
+    prepare_measures,
+    summarize_measures,
+)
 from .errors import DataError, show_value
 from .inputs import DELIMITED_EXTENSIONS, JSON_LINES_EXTENSIONS, Operand, _binary_array, decode, parse_text, read_operand
 from .kinds import Kind
+from .measures import MeasureContext, MeasureReport, MeasureSummary
 from .numerics import Reduction
 from .report import Command, Report, Summary, Totals, summarize
 
@@ -287,7 +308,7 @@ def open_shard(shard: Shard, stack: ExitStack, plan: "Plan", role: str) -> Block
 class Plan:
     """What every task is sent besides its shards."""
 
-    context: object  # divcli.report.Context
+    context: object  # divcli.report.Context, or divcli.measures.MeasureContext for js and compare
     count: int
     options: Options
     delimiter: str | None
@@ -303,7 +324,7 @@ class ShardResult:
     :data:`~divcli.core.MAX_WARNINGS`, and how many more), its per-row results when they are wanted,
     or the data error that stopped it."""
 
-    totals: Totals = field(default_factory=Totals)
+    totals: Totals | MeasureTotals = field(default_factory=Totals)
     p_rows: int = 0
     q_rows: int | None = None
     warnings: list[str] = field(default_factory=list)
@@ -323,10 +344,10 @@ class Keep:
     def __init__(self, keep: bool):
         self.reports: list[Report] | None = [] if keep else None
 
-    def rows(self, report: Report) -> None:
+    def rows(self, report: Report | MeasureReport) -> None:
         if self.reports is None:
             return
-        if report.rows > BREAKDOWN_ROWS:
+        if isinstance(report, Report) and report.rows > BREAKDOWN_ROWS:
             elements = report.reduction is Reduction.NONE and report.values is report.terms
             report = replace(report, p_probs=None, q_probs=None, p_log=None, q_log=None,
                              terms=report.terms if elements else None)
@@ -336,8 +357,10 @@ class Keep:
         pass
 
 
-def whole(report: Report, offset: int = 0) -> Report:
+def whole(report: Report | MeasureReport, offset: int = 0) -> Report | MeasureReport:
     """A kept report as the writers take it: rows numbered in the whole input, ``terms`` in shape."""
+    if isinstance(report, MeasureReport):
+        return replace(report, first_row=report.first_row + offset)
     terms = report.terms
     if terms is None:
         terms = np.broadcast_to(np.float64(np.nan), (report.entropy_p.shape[0], len(report.context.classes)))
@@ -369,8 +392,16 @@ def run_shard(plan: Plan, p: Shard, q: Shard | None) -> ShardResult:
             first_q = None if q_blocks is None else q_blocks.read(FIRST_BLOCK_ROWS)
             _check_shard(plan, first_p, "P")
             _check_shard(plan, first_q, "Q")
-            start = Start(plan.context, plan.count, first_p, first_q, p_blocks)
-            p_rows, q_rows = compute_blocks(start, p_blocks, q_blocks, plan.options, keep, totals, shown)
+            if isinstance(plan.context, MeasureContext):  # js, compare
+                start = MeasureStart(plan.context, plan.count, [plan.options.p_kind, plan.options.q_kind],
+                                     [first_p, first_q], [p_blocks, q_blocks],
+                                     [plan.context.broadcast == role for role in "PQ"])
+                totals = MeasureTotals.of(plan.context)
+                compute_measure_blocks(start, start.operands, start.firsts, plan.options, keep, totals, shown)
+                p_rows = q_rows = totals.rows
+            else:
+                start = Start(plan.context, plan.count, first_p, first_q, p_blocks)
+                p_rows, q_rows = compute_blocks(start, p_blocks, q_blocks, plan.options, keep, totals, shown)
     except DataError as error:  # a value, not an exception: the client raises it, no worker logs a traceback
         return ShardResult(error=(error.where, error.what, error.hint))
     return ShardResult(totals, p_rows, q_rows, shown.messages, shown.hidden, keep.reports)
@@ -380,7 +411,7 @@ def without_rows(result: ShardResult) -> ShardResult:
     return replace(result, reports=None)
 
 
-def rows_between(result: ShardResult, offset: int, start: int, stop: int) -> list[Report]:
+def rows_between(result: ShardResult, offset: int, start: int, stop: int) -> list[Report | MeasureReport]:
     """The kept rows ``start:stop`` of a shard (counted in the shard), numbered in the whole input;
     an empty range gives one report of no rows (it carries the context)."""
     found = []
@@ -391,14 +422,18 @@ def rows_between(result: ShardResult, offset: int, start: int, stop: int) -> lis
     return found
 
 
-def _rows_slice(report: Report, start: int, stop: int) -> Report:
+def _rows_slice(report: Report | MeasureReport, start: int, stop: int) -> Report | MeasureReport:
     rows, changes = report.rows, {}
     for item in fields(report):
         value = getattr(report, item.name)
         if isinstance(value, np.ndarray) and value.ndim and value.shape[0] == rows or \
                 item.name == "row_names" and value is not None:
             changes[item.name] = value[start:stop]
-    return replace(report, **changes, first_row=report.first_row + start, warnings=[])
+        elif item.name == "values" and isinstance(value, dict):  # a MeasureReport's, per measure
+            changes[item.name] = {key: values[start:stop] for key, values in value.items()}
+        elif item.name == "warnings":
+            changes[item.name] = []
+    return replace(report, **changes, first_row=report.first_row + start)
 
 
 def write_part(result: ShardResult, offset: int, url: str, part_format: str) -> str:
@@ -406,19 +441,39 @@ def write_part(result: ShardResult, offset: int, url: str, part_format: str) -> 
     import fsspec
 
     reports = [whole(report, offset) for report in result.reports]
+    measures = isinstance(reports[0], MeasureReport)
     if part_format == "csv":
         from .render import CsvSink
+        from .views import MeasureCsvSink
 
         with fsspec.open(url, "w", encoding="utf-8", newline="") as stream:
-            sink = CsvSink(stream)
+            sink = MeasureCsvSink(stream) if measures else CsvSink(stream)
             for report in reports:
                 sink.rows(report)
         return url
     import pyarrow.parquet as pq
 
     with fsspec.open(url, "wb") as stream:
-        pq.write_table(parquet_table(reports), stream)
+        pq.write_table(measure_table(reports) if measures else parquet_table(reports), stream)
     return url
+
+
+def _row_numbers(reports: list) -> np.ndarray:
+    """``row``: 1-based, in the whole input."""
+    return np.concatenate([report.first_row + 1 + np.arange(report.rows) for report in reports])
+
+
+def measure_table(reports: list[MeasureReport]):
+    """Per-row measures as an Arrow table: the fields of ``-f csv`` (``row``, ``name``, one column
+    per measure key)."""
+    import pyarrow as pa
+
+    columns = {"row": _row_numbers(reports)}
+    if reports[0].row_names:
+        columns["name"] = [name for report in reports for name in report.row_names]
+    for key in reports[0].values:
+        columns[key] = np.concatenate([report.values[key] for report in reports])
+    return pa.table(columns)
 
 
 def parquet_table(reports: list[Report]):
@@ -436,7 +491,7 @@ def parquet_table(reports: list[Report]):
         missing = np.isnan(values) if active is None else np.isnan(values) | ~active
         return pa.array(values, mask=missing)
 
-    columns = {"row": np.concatenate([report.first_row + 1 + np.arange(report.rows) for report in reports])}
+    columns = {"row": _row_numbers(reports)}
     if first.row_names:
         columns["name"] = [name for report in reports for name in report.row_names]
     if first.labels is not None:
@@ -492,7 +547,11 @@ def connect(scheduler: str | None, say: Callable[[str], None] | None):
             cluster.close()
 
 
-def _add(totals: Totals, part: Totals) -> None:
+def _add(totals: Totals | MeasureTotals, part: Totals | MeasureTotals, offset: int) -> None:
+    """Add a shard's totals, its rows counted from ``offset`` in the whole input."""
+    if isinstance(totals, MeasureTotals):
+        totals.add(part, offset)
+        return
     for item in fields(Totals):
         setattr(totals, item.name, getattr(totals, item.name) + getattr(part, item.name))
 
@@ -510,13 +569,17 @@ def part_format(output: str, fmt: str) -> str:
     return "csv" if fmt == "csv" or output.rstrip("/\\").lower().endswith(".csv") else "parquet"
 
 
-def run_dask(command: Command, p_spec: str, q_spec: str | None, options: Options, weight: np.ndarray | None, *,
-             fmt: str, sink: Callable[[], Sink], output: str | None, scheduler: str | None,
+def run_dask(command: Command | str, p_spec: str, q_spec: str | None, options: Options, weight: np.ndarray | None,
+             *, fmt: str, sink: Callable[[], Sink], output: str | None, scheduler: str | None,
              delimiter: str | None, p_cols: str | None, q_cols: str | None,
-             warn: Callable[[str], None], say: Callable[[str], None] | None) -> Summary:
+             warn: Callable[[str], None], say: Callable[[str], None] | None,
+             how: dict | None = None) -> Summary | MeasureSummary:
     """``command`` over sharded P (and Q) on a Dask cluster; as :func:`divcli.core.run`, but the
     per-row results go to ``output``'s parts when it is given, and ``sink`` is made only when
-    something goes to standard output."""
+    something goes to standard output.
+
+    With ``how`` (the measures and their settings), ``command`` is ``js`` or ``compare`` of P and Q,
+    as :func:`divcli.core.run_measures`."""
     require()
     if options.p_kind is Kind.LABELS and q_spec is None:
         raise click.UsageError("--engine dask does not compute the entropy of labels (it is 0 for every "
@@ -528,13 +591,22 @@ def run_dask(command: Command, p_spec: str, q_spec: str | None, options: Options
     with ExitStack() as stack:  # the first block of each decides what holds for every shard
         p_blocks = open_shard(p_shards[0], stack, first_plan, "P")
         q_blocks = None if q_shards is None else open_shard(q_shards[0], stack, first_plan, "Q")
-        start = prepare(command, p_blocks, q_blocks, options, weight)
+        if how is None:
+            start = prepare(command, p_blocks, q_blocks, options, weight)
+            first_q = start.first_q
+        else:
+            start = prepare_measures(command, [p_blocks, q_blocks], options, **how)
+            first_q = start.firsts[1]
         p_single = start.context.broadcast == "P" and len(p_shards) == 1
-        q_single = not p_single and q_shards is not None and len(q_shards) == 1 and start.first_q.rows == 1 \
+        q_single = not p_single and q_shards is not None and len(q_shards) == 1 and first_q.rows == 1 \
             and q_blocks.exhausted()
-    context = replace(start.context, broadcast="P" if p_single else "Q" if q_single else None,
-                      p=replace(start.context.p, source=_source(p_spec, p_shards)),
-                      q=None if q_shards is None else replace(start.context.q, source=_source(q_spec, q_shards)))
+    broadcast = "P" if p_single else "Q" if q_single else None
+    if how is None:
+        context = replace(start.context, broadcast=broadcast, p=replace(start.context.p, source=_source(p_spec, p_shards)),
+                          q=None if q_shards is None else replace(start.context.q, source=_source(q_spec, q_shards)))
+    else:
+        context = replace(start.context, broadcast=broadcast,
+                          sources=[_source(p_spec, p_shards), _source(q_spec, q_shards)])
     if q_shards is None:
         pairs = [(p, None) for p in p_shards]
     elif p_single or q_single:
@@ -545,10 +617,10 @@ def run_dask(command: Command, p_spec: str, q_spec: str | None, options: Options
                         "or one of them a single row")
     else:
         pairs = list(zip(p_shards, q_shards))
-    keep_rows = output is not None or fmt != "quiet" or context.reduction is Reduction.NONE
+    keep_rows = output is not None or fmt != "quiet" or context.reduction in (Reduction.NONE, "none")
     parts = None if output is None else _parts_folder(output)
     plan = replace(first_plan, context=context, count=start.count, keep_rows=keep_rows)
-    totals, shown = Totals(), Warnings(warn)
+    totals, shown = Totals() if how is None else MeasureTotals.of(context), Warnings(warn)
     with connect(scheduler, say) as client:
         if say is not None:
             say(f"dask: {len(pairs)} tasks, one per shard{' pair' if q_shards is not None else ''}")
@@ -561,13 +633,16 @@ def run_dask(command: Command, p_spec: str, q_spec: str | None, options: Options
             else:
                 out = None if fmt == "csv" else sink()
                 results = _write_parts(client, futures, parts, output, part_format(output, fmt), out, totals, shown,
-                                       say)
+                                       say, str(getattr(command, "value", command)))
         finally:
             client.cancel(futures)
-    shown.close()
-    p_rows = 1 if p_single else sum(result.p_rows for result in results)
-    q_rows = None if q_shards is None else 1 if q_single else sum(result.q_rows for result in results)
-    summary = summarize(context, totals, p_rows, q_rows, shown.messages, options.p_kind is Kind.LABELS)
+    if how is not None:
+        summary = summarize_measures(replace(start, context=context), totals, shown)
+    else:
+        shown.close()
+        p_rows = 1 if p_single else sum(result.p_rows for result in results)
+        q_rows = None if q_shards is None else 1 if q_single else sum(result.q_rows for result in results)
+        summary = summarize(context, totals, p_rows, q_rows, shown.messages, options.p_kind is Kind.LABELS)
     if out is not None:
         out.finish(summary)
     return summary
@@ -578,7 +653,7 @@ def _in_order(futures, totals: Totals, shown: Warnings, each: Callable[[ShardRes
     results, offset = [], 0
     for future in futures:
         result = future.result().check()
-        _add(totals, result.totals)
+        _add(totals, result.totals, offset)
         shown.extend(result.warnings)
         shown.hidden += result.hidden
         each(result, offset)
@@ -599,8 +674,8 @@ def _parts_folder(output: str):
     return fs, root
 
 
-def _write_parts(client, futures, parts, output: str, part_format: str, out: Sink | None, totals: Totals,
-                 shown: Warnings, say) -> list[ShardResult]:
+def _write_parts(client, futures, parts, output: str, part_format: str, out: Sink | None,
+                 totals: Totals | MeasureTotals, shown: Warnings, say, command: str) -> list[ShardResult]:
     """Every shard's rows to ``output/part-NNNNN.<format>``, written by the workers once every shard
     is known to be right (no partial output on a data error); the table gets the first and last rows."""
     results = _in_order([client.submit(without_rows, future) for future in futures], totals, shown,
@@ -617,19 +692,36 @@ def _write_parts(client, futures, parts, output: str, part_format: str, out: Sin
     if say is not None:
         say(f"dask: {int(offsets[-1])} rows written to {len(urls)} {part_format} parts in {output}")
     if out is not None:
-        for index, start, stop in _shown_rows(out, offsets):
+        for index, start, stop in _shown_rows(out, offsets, command):
             for report in client.submit(rows_between, futures[index], int(offsets[index]), start, stop).result():
                 out.rows(report)
     return results
 
 
-def _shown_rows(out: Sink, offsets: np.ndarray) -> list[tuple[int, int, int]]:
-    """(shard, start, stop) of the rows standard output shows with ``-o DIR``: the table's first and
-    last :data:`TABLE_END_ROWS`, none for JSON (one report of no rows: its ``rows`` are in the parts)."""
-    if not hasattr(out, "head"):  # not the table
-        return [(0, 0, 0)]
+def _wanted_rows(out: Sink, total: int, command: str) -> list[tuple[int, int]] | None:
+    """The rows (ranges in the whole input) a sink shows with ``-o DIR``, as it keeps them locally;
+    None for JSON (one report of no rows: its ``rows`` are in the parts)."""
+    from .render import QuietSink, TableSink
+    from .views import ROW_COLUMNS, TABLE_ROWS, MeasureQuietSink, MeasureTableSink
+
+    if isinstance(out, (QuietSink, MeasureQuietSink)):  # the reduced value only
+        return []
+    if isinstance(out, TableSink):  # the first and last TABLE_END_ROWS
+        return [(0, total)] if total <= 2 * TABLE_END_ROWS else \
+            [(0, TABLE_END_ROWS), (total - TABLE_END_ROWS, total)]
+    if isinstance(out, MeasureTableSink):  # compare: the first ROW_COLUMNS; js: the first TABLE_ROWS and the last
+        first = min(total, ROW_COLUMNS if command == "compare" else TABLE_ROWS)
+        last = max(first, total - TABLE_ROWS // 2) if command == "js" else total
+        return [(0, first)] + ([(last, total)] if last < total else [])
+    return None
+
+
+def _shown_rows(out: Sink, offsets: np.ndarray, command: str) -> list[tuple[int, int, int]]:
+    """(shard, start, stop) of the rows standard output shows with ``-o DIR``: see :func:`_wanted_rows`."""
     total = int(offsets[-1])
-    wanted = [(0, total)] if total <= 2 * TABLE_END_ROWS else [(0, TABLE_END_ROWS), (total - TABLE_END_ROWS, total)]
+    wanted = _wanted_rows(out, total, command)
+    if wanted is None:
+        return [(0, 0, 0)]
     found = []
     for low, high in wanted:
         for index in range(len(offsets) - 1):

@@ -396,15 +396,23 @@ def _json_number(value, where: str) -> float:
         raise DataError(where, f"number too large for float64: {str(value)[:40]}") from None
 
 
+def _json_number_at(value, where_item, key) -> float:
+    """:func:`_json_number`, locating the value (``where_item(key)``) only when it is wrong."""
+    if isinstance(value, float) or isinstance(value, int) and not isinstance(value, bool) and abs(value) < 1 << 1000:
+        return float(value)
+    return _json_number(value, where_item(key))
+
+
 def _json_row(item, where_row, where_item) -> tuple[list[float], list[str] | None]:
-    """One row: a list of numbers, or an object of class name → number."""
+    """One row: a list of numbers, or an object of class name → number. ``where_row()`` and
+    ``where_item(key)`` locate the row and a value, asked only for an error."""
     if isinstance(item, dict):
         if not item:
-            raise DataError(where_row, "an empty object has no classes")
-        return [_json_number(v, where_item(k)) for k, v in item.items()], list(item)
+            raise DataError(where_row(), "an empty object has no classes")
+        return [_json_number_at(v, where_item, k) for k, v in item.items()], list(item)
     if isinstance(item, list):
-        return [_json_number(v, where_item(i)) for i, v in enumerate(item)], None
-    raise DataError(where_row, f"a row must be a list of numbers or an object, not {json.dumps(item)[:40]}")
+        return [_json_number_at(v, where_item, i) for i, v in enumerate(item)], None
+    raise DataError(where_row(), f"a row must be a list of numbers or an object, not {json.dumps(item)[:40]}")
 
 
 def _load_json(text: str, where, warnings: list[str] | None = None) -> object:
@@ -430,17 +438,19 @@ def _rows_to_operand(parsed_rows, name, lines, where=None) -> Operand:
     rows: list[list[float]] = []
     classes: list[str] | None = None
     for index, (values, keys) in enumerate(parsed_rows):
-        here = f"{name}:{lines[index]}" if lines else where(index)
+        def here(index=index) -> str:  # located only for an error (locating a JSON row scans the text)
+            return f"{name}:{lines[index]}" if lines else where(index)
+
         if index == 0:
             classes = keys
         elif (keys is None) != (classes is None):
-            raise DataError(here, "mixes objects and lists", "write every row the same way")
+            raise DataError(here(), "mixes objects and lists", "write every row the same way")
         elif keys is not None and keys != classes:
             if set(keys) == set(classes):
-                raise DataError(here, "the classes are in a different order than in the first row")
-            raise DataError(here, f"the classes {sorted(set(keys) ^ set(classes))[:5]} are not in every row")
+                raise DataError(here(), "the classes are in a different order than in the first row")
+            raise DataError(here(), f"the classes {sorted(set(keys) ^ set(classes))[:5]} are not in every row")
         if rows and len(values) != len(rows[0]):
-            raise DataError(here, f"this row has {len(values)} values, the first has {len(rows[0])}",
+            raise DataError(here(), f"this row has {len(values)} values, the first has {len(rows[0])}",
                             "every row needs one value per class")
         rows.append(values)
     if not rows or not rows[0]:
@@ -512,13 +522,13 @@ def read_json(text: str, name: str) -> Operand:
                                        f"{p + 1 if isinstance(p, int) else repr(p)}" for i, p in enumerate(path))
 
     if isinstance(data, dict) or (isinstance(data, list) and data and not isinstance(data[0], (list, dict))):
-        rows = [_json_row(data, name, lambda key: where(key))]
+        rows = [_json_row(data, lambda: name, lambda key: where(key))]
     elif not isinstance(data, list):
         raise DataError(name, f"expected a list or an object, not {json.dumps(data)[:40]}")
     elif not data:
         raise DataError(name, "no numbers found (an empty list)")
     else:
-        rows = [_json_row(item, where(i), lambda key, i=i: where(i, key)) for i, item in enumerate(data)]
+        rows = [_json_row(item, lambda i=i: where(i), lambda key, i=i: where(i, key)) for i, item in enumerate(data)]
     operand = _rows_to_operand(rows, name, None, where)
     operand.warnings.extend(warnings[:3])
     return operand
@@ -531,7 +541,7 @@ def read_json_lines(text: str, name: str, first_line: int = 1) -> Operand:
         if not line.strip():
             continue
         item = _load_json(line, lambda _l, col, n=number: f"{name}:{n}:{col}" if col else f"{name}:{n}", warnings)
-        parsed.append(_json_row(item, f"{name}:{number}",
+        parsed.append(_json_row(item, lambda n=number: f"{name}:{n}",
                                 lambda key, n=number: f"{name}:{n}: item {key + 1 if isinstance(key, int) else repr(key)}"))
         lines.append(number)
     if not parsed:

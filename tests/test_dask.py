@@ -110,7 +110,7 @@ def test_kl_on_every_format_agrees_with_the_local_engine(run_json, data, schedul
 
 
 def test_json_document_shards(run_json, scheduler, tmp_path):
-    """JSON documents are read whole (and the reader locates rows slowly), so these shards are small."""
+    """JSON documents: each shard is read whole, as locally."""
     rng = np.random.default_rng(7)
     p, q = rng.dirichlet(np.ones(CLASSES), 60), rng.dirichlet(np.ones(CLASSES), 60)
     (tmp_path / "p.json").write_text(json.dumps([dict(zip(NAMES, row)) for row in p.tolist()]))
@@ -231,7 +231,167 @@ def test_parts_need_an_empty_folder(run, data, scheduler, tmp_path):
 
 
 # --------------------------------------------------------------------------------------------
+# js and compare
+
+
+def same_measures(local: dict, remote: dict) -> None:
+    """js and compare: rows identical to the bit, reductions to 1e-12 relative."""
+    assert remote["rows"] == local["rows"]
+    assert remote["n_rows"] == local["n_rows"] and remote["classes"] == local["classes"]
+    assert remote["warnings"] == local["warnings"] and remote["measures"] == local["measures"]
+    def close(mine, theirs) -> bool:  # an infinity is the string "inf" in JSON
+        return mine == theirs if isinstance(theirs, (str, list)) else mine == pytest.approx(theirs, rel=1e-12, abs=0)
+
+    for name, values in local["reductions"].items():
+        assert all(close(remote["reductions"][name][key], value) for key, value in values.items())
+    value = local["value"]
+    assert all(close(remote["value"][key], x) for key, x in value.items()) if isinstance(value, dict) else \
+        close(remote["value"], value)
+
+
+LOGITS = ("--p-as", "logits", "--q-as", "logits")
+
+
+@pytest.mark.parametrize("command, extra", [("compare", ("--alpha", "0.5,3", "--ordered")), ("js", ("--distance",)),
+                                            ("js", ("--weights", "1/4,3/4", "--reduction", "sum"))])
+@pytest.mark.parametrize("extension", [".csv", ".npy", ".parquet"])
+def test_compare_and_js_agree_with_the_local_engine(run_json, data, scheduler, command, extra, extension):
+    whole = ".npy" if extension == ".npy" else ".csv"
+    local = run_json(command, data / f"p{whole}", data / f"q{whole}", *LOGITS, *extra)
+    remote = run_json(command, f"{data}/p/*{extension}", f"{data}/q/*{extension}", *LOGITS, *extra,
+                      "--engine", "dask", "--scheduler", scheduler)
+    same_measures(local, remote)
+    assert [operand["source"] for operand in remote["operands"]] == [f"{data}/p/*{extension}", f"{data}/q/*{extension}"]
+
+
+@pytest.mark.parametrize("command", ["compare", "js"])
+def test_compare_and_js_rows_are_byte_identical(run, data, scheduler, command):
+    for output in (["-f", "csv"], ["-q", "--reduction", "none"], ["-q"], ["-f", "table"]):
+        local = run(command, data / "p.csv", data / "q.csv", *LOGITS, *output)
+        remote = dask(run, scheduler, command, f"{data}/p/*.tsv", f"{data}/q/*.tsv", *LOGITS, "--delimiter", "tab", *output)
+        assert remote.exit_code == local.exit_code == 0, remote.stderr
+        if output == ["-q"]:
+            mine, theirs = remote.stdout.split(), local.stdout.split()
+            assert mine[::2] == theirs[::2] if command == "compare" else len(mine) == 1
+            assert [float(x) for x in mine[command == "compare"::2]] == \
+                   pytest.approx([float(x) for x in theirs[command == "compare"::2]], rel=1e-12)
+        elif output == ["-f", "table"]:  # all but the operands' names
+            assert [line for line in remote.stdout.splitlines() if "read as" not in line] == \
+                   [line for line in local.stdout.splitlines() if "read as" not in line]
+        else:
+            assert remote.stdout == local.stdout
+
+
+def test_compare_with_column_selections_labels_and_a_literal(run_json, data, scheduler, tmp_path):
+    local = run_json("compare", data / "p.csv", data / "q.csv", *LOGITS)
+    remote = run_json("compare", f"{data}/pq", f"{data}/pq", "--p-cols", "teacher_*", "--q-cols", "student_*",
+                      *LOGITS, "--engine", "dask", "--scheduler", scheduler)
+    assert remote["classes"] == [f"teacher_{i}" for i in range(CLASSES)]
+    assert [{**row} for row in remote["rows"]] == local["rows"]
+    (tmp_path / "labels").mkdir()  # compare has no ignore index: the labels without -100
+    for part in [data / "labels.csv", *(data / "labels").iterdir()]:
+        name = part.name if part.parent.name == "labels" and part.parent != data else "../labels.csv"
+        (tmp_path / "labels" / name).write_text(part.read_text().replace("-100", "3"))
+    local = run_json("compare", tmp_path / "labels.csv", data / "q.csv", "--p-as", "labels", "--q-as", "logits")
+    remote = run_json("compare", f"{tmp_path}/labels/*.csv", f"{data}/q/*.npy", "--p-as", "labels", "--q-as", "logits",
+                      "--engine", "dask", "--scheduler", scheduler)
+    assert local["warnings"] and remote["warnings"] == local["warnings"]  # kl_qp is +inf for one-hot rows
+    same_measures(local, remote)
+    literal = "0.1,0.2,0.3,0.2,0.2"
+    local = run_json("js", literal, data / "q.csv", "--q-as", "logits", "--reduction", "none")
+    same_measures(local, run_json("js", literal, f"{data}/q/*.jsonl", "--q-as", "logits", "--reduction", "none",
+                                  "--engine", "dask", "--scheduler", scheduler))
+
+
+def test_compare_infinite_measures_warn_as_locally(run, scheduler, tmp_path):
+    """The warning names the measures in the local engine's order and the first row in the whole input."""
+    rng = np.random.default_rng(8)
+    p, q = rng.dirichlet(np.ones(3), 600), rng.dirichlet(np.ones(3), 600)
+    p[[5, 420], 2], q[[270, 599], 0] = 0, 0
+    p, q = p / p.sum(axis=1, keepdims=True), q / q.sum(axis=1, keepdims=True)
+    for name, values in (("p", p), ("q", q)):
+        (tmp_path / f"{name}.csv").write_text(_csv_text(values))
+        (tmp_path / name).mkdir()
+        for index, (start, stop) in enumerate([(0, 250), (250, 280), (280, 600)]):
+            (tmp_path / name / f"part-{index}.csv").write_text(_csv_text(values[start:stop]))
+    local = run("compare", tmp_path / "p.csv", tmp_path / "q.csv", "-q")
+    remote = dask(run, scheduler, "compare", tmp_path / "p", tmp_path / "q", "-q")
+    assert local.exit_code == remote.exit_code == 0
+    assert local.stderr.startswith("warning: kl_qp, jeffreys, chi2_neyman, kl_pq,") and "(first: row 6)" in local.stderr
+    assert remote.stderr == local.stderr
+
+
+@pytest.mark.parametrize("command, folder, fmt", [("compare", "out", "table"), ("js", "out.csv", "json"),
+                                                  ("js", "parts", "csv"), ("compare", "q", "-q")])
+def test_measure_parts_have_the_keys_as_columns(run, data, scheduler, tmp_path, command, folder, fmt):
+    args = (f"{data}/p/*.npy", f"{data}/q/*.parquet", *LOGITS)
+    local = run(command, data / "p.npy", data / "q.csv", *LOGITS, "-f", "csv")
+    output = ["-q"] if fmt == "-q" else ["-f", fmt]
+    remote = dask(run, scheduler, command, *args, "-o", tmp_path / folder, *output)
+    assert remote.exit_code == 0, remote.stderr
+    suffix = "csv" if folder.endswith(".csv") or fmt == "csv" else "parquet"
+    assert sorted(path.name for path in (tmp_path / folder).iterdir()) == \
+           [f"part-{index:05d}.{suffix}" for index in range(len(CUTS) - 1)]
+    if suffix == "csv":
+        assert "".join(part.read_text().split("\n", 1)[1] for part in sorted((tmp_path / folder).iterdir())) == \
+               local.stdout.split("\n", 1)[1]
+    else:
+        expected = list(csv.DictReader(io.StringIO(local.stdout)))
+        found = _read_parts(tmp_path / folder)
+        assert list(found[0]) == list(expected[0])
+        assert [{key: repr(value) if key != "row" else str(value) for key, value in row.items()} for row in found] == \
+               [{key: value if key == "row" else repr(float(value)) for key, value in row.items()} for row in expected]
+    if fmt == "json":
+        document = json.loads(remote.stdout)
+        assert document["rows"] == [] and document["n_rows"] == ROWS
+    elif fmt == "-q":
+        lines = remote.stdout.splitlines()
+        assert len(lines) == 18 and lines[0].startswith("kl_pq\t")
+    elif fmt == "table":
+        table = run(command, data / "p.npy", data / "q.csv", *LOGITS)
+        assert [line for line in remote.stdout.splitlines() if "read as" not in line] == \
+               [line for line in table.stdout.splitlines() if "read as" not in line]
+    else:
+        assert remote.stdout == ""
+
+
+def test_js_table_with_parts_shows_the_first_and_last_rows_as_locally(run, data, scheduler, tmp_path):
+    for rows in (25, ROWS):  # between TABLE_ROWS and TABLE_ROWS + its tail, and many more
+        for name in ("p", "q"):
+            values = np.load(data / f"{name}.npy")[:rows]
+            np.save(tmp_path / f"{name}{rows}.npy", values)
+            (tmp_path / f"{name}{rows}").mkdir()
+            for index, part in enumerate(np.array_split(values, 3)):
+                np.save(tmp_path / f"{name}{rows}" / f"part-{index}.npy", part)
+        local = run("js", tmp_path / f"p{rows}.npy", tmp_path / f"q{rows}.npy", *LOGITS)
+        remote = dask(run, scheduler, "js", tmp_path / f"p{rows}", tmp_path / f"q{rows}", *LOGITS,
+                      "-o", tmp_path / f"out{rows}")
+        assert remote.exit_code == 0, remote.stderr
+        assert [line for line in remote.stdout.splitlines() if "read as" not in line] == \
+               [line for line in local.stdout.splitlines() if "read as" not in line]
+
+
+def test_an_error_in_one_shard_of_compare_names_its_file_and_line(run, data, scheduler, tmp_path):
+    bad = _csv_shards_with(data / "q", tmp_path / "q", "part-2.csv", 0, "0.1,0.2,x,0.3,0.4")
+    for command in ("compare", "js"):
+        message = _one_line(dask(run, scheduler, command, f"{data}/p/*.csv", bad, *LOGITS, "-o", tmp_path / "out"), 1)
+        assert message.startswith(f"Error: {bad}/part-2.csv:1:3: not a number: 'x'"), message
+    assert not (tmp_path / "out").exists()
+
+
+# --------------------------------------------------------------------------------------------
 # errors and warnings
+
+
+def _csv_shards_with(source: Path, folder: Path, name: str, index: int, line: str) -> Path:
+    """A copy of the CSV shards of ``source`` in which line ``index`` (from 0) of shard ``name`` is ``line``."""
+    folder.mkdir()
+    for part in source.glob("*.csv"):
+        (folder / part.name).write_text(part.read_text())
+    lines = (folder / name).read_text().splitlines()
+    lines[index] = line
+    (folder / name).write_text("\n".join(lines) + "\n")
+    return folder
 
 
 def _one_line(result, code: int) -> str:
@@ -243,13 +403,7 @@ def _one_line(result, code: int) -> str:
 
 
 def test_an_error_in_one_shard_names_its_file_and_line(run, data, scheduler, tmp_path):
-    bad = tmp_path / "p"
-    bad.mkdir()
-    for part in (data / "p").glob("*.csv"):
-        (bad / part.name).write_text(part.read_text())
-    lines = (bad / "part-4.csv").read_text().splitlines()
-    lines[17] = "0.1,0.2,nan,0.3,0.4"
-    (bad / "part-4.csv").write_text("\n".join(lines) + "\n")
+    bad = _csv_shards_with(data / "p", tmp_path / "p", "part-4.csv", 17, "0.1,0.2,nan,0.3,0.4")
     for extra in ([], ["-o", tmp_path / "out"]):
         message = _one_line(dask(run, scheduler, "kl", f"{bad}/*.csv", f"{data}/q/*.csv", "--p-as", "logits",
                                  "--q-as", "logits", *extra), 1)
@@ -317,10 +471,18 @@ def test_infinite_kl_warns_on_stderr_as_locally(run, data, scheduler, tmp_path):
     (["kl", "1,0", "0,1", "--engine", "dask", "--columns"], "--columns needs whole operands"),
     (["kl", "-", "0,1", "--engine", "dask"], "not standard input"),
     (["entropy", "1;0", "--p-as", "labels", "--engine", "dask"], "entropy of labels"),
+    (["compare", "1,0", "0,1", "--p-cols", "a"], "--p-cols is read by --engine dask only"),
+    (["js", "1,0", "0,1", "--engine", "dask", "--columns"], "--columns needs whole operands"),
 ])
 def test_usage_errors(run, args, words):
     result = run(*args, input="0.5,0.5\n")
     assert result.exit_code == 2 and words in result.stderr and result.stdout == ""
+
+
+def test_js_of_three_operands_is_local_only(run):
+    message = _one_line(run("js", "1,0", "0,1", "0.5,0.5", "--engine", "dask"), 2)
+    assert message == ("Error: --engine dask computes js of two operands; js of 3 operands is local only "
+                       "(leave --engine local)")
 
 
 def test_an_unreachable_scheduler_is_one_line(run, data):

@@ -563,3 +563,25 @@ def test_a_word_in_the_first_row_of_data_is_no_header_and_gets_no_decimal_comma_
     result = run("entropy", path)
     assert result.exit_code == 1 and "h.csv:1:1: not a number: 'a'" in result.stderr
     assert "decimal point" not in result.stderr and result.stdout == ""
+
+
+@pytest.mark.parametrize("objects", [False, True])
+def test_a_json_document_of_5000_rows_reads_and_locates_a_late_error(run, tmp_path, objects):
+    """Rows are located (line:column) only when a message needs it: locating every row up front
+    scanned the text once per row."""
+    rng = np.random.default_rng(5)
+    rows = rng.dirichlet(np.ones(4), 5000)
+    items = [dict(zip("abcd", row)) if objects else row for row in rows.tolist()]
+    path = tmp_path / "p.json"
+    path.write_text("[\n" + ",\n".join(json.dumps(item) for item in items) + "\n]\n")
+    document = succeed(run, "entropy", path, "--reduction", "sum")
+    assert document["n_rows"] == 5000
+    csv_path = tmp_path / "p.csv"
+    csv_path.write_text("\n".join(",".join(repr(x) for x in row) for row in rows.tolist()) + "\n")
+    same = succeed(run, "entropy", csv_path, "--reduction", "sum")
+    assert [row["entropy_p"] for row in document["rows"]] == [row["entropy_p"] for row in same["rows"]]
+    items[4321] = {"a": 0.5, "b": "x", "c": 0.25, "d": 0.25} if objects else [0.5, "x", 0.25, 0.25]
+    path.write_text("[\n" + ",\n".join(json.dumps(item) for item in items) + "\n]\n")
+    result = run("entropy", path)
+    column = 17 if objects else 7
+    assert result.exit_code == 1 and result.stderr.startswith(f"Error: {path}:4323:{column}: not a number: \"x\"")

@@ -560,3 +560,28 @@ def test_api_refusals():
         divcli.divergence_matrix([[0], [1]], p_as="labels")
     with pytest.raises(ValueError):
         divcli.distillation_loss([[1.0, 2.0]], [[1.0, 2.0]], 0)
+
+def test_labels_with_infinite_measures_across_blocks(run, tmp_path, monkeypatch):
+    """A one-hot P makes kl_qp infinite in every row; later blocks still have every class (the loop
+    once counted the infinities in the class count's variable)."""
+    labels = write_rows(tmp_path / "labels.csv", [[i % 3] for i in range(11)])
+    q = write_rows(tmp_path / "q.csv", [[0.2, 0.3, 0.5], [0.6, 0.3, 0.1]] * 5 + [[0.2, 0.3, 0.5]])
+    whole = run("compare", labels, q, "--p-as", "labels", "-f", "csv", "--reduction", "none")
+    monkeypatch.setattr(core, "FIRST_BLOCK_ROWS", 3)
+    monkeypatch.setattr(core, "BLOCK_ELEMENTS", 10)
+    cut = run("compare", labels, q, "--p-as", "labels", "-f", "csv", "--reduction", "none")
+    assert cut.exit_code == whole.exit_code == 0, cut.stderr
+    assert cut.stdout == whole.stdout and cut.stderr == whole.stderr
+    assert cut.stderr.startswith("warning: kl_qp, jeffreys, chi2_neyman +inf in 11 row(s) (first: row 1)")
+
+
+def test_infinite_measures_are_named_in_the_order_of_their_first_block(run, tmp_path, tiny_blocks):
+    """kl_qp is infinite from the first block on, kl_pq only in a later one: kl_qp is named first,
+    and the first row is kl_qp's."""
+    p = write_rows(tmp_path / "p.csv", [[0.5, 0.5, 0.0]] * 4 + [[0.5, 0.5, 0.0]] * 3)
+    q = write_rows(tmp_path / "q.csv", [[0.5, 0.25, 0.25]] * 4 + [[0.5, 0.5, 0.0]] * 2 + [[1.0, 0.0, 0.0]])
+    result = run("compare", p, q, "-q")
+    assert result.exit_code == 0, result.stderr
+    assert result.stderr.startswith("warning: kl_qp, jeffreys, chi2_neyman, kl_pq, chi2_pearson, renyi_2, "
+                                    "cross_entropy +inf "
+                                    "in 5 row(s) (first: row 1)"), result.stderr
