@@ -116,6 +116,8 @@ def _probs(operand: Operand, role: str, conversion: Conversion) -> tuple[np.ndar
 
 def _finite_or_masked(operand: Operand, role: str, what: str):
     values = operand.values
+    if np.isfinite(values).all():  # the usual case: one pass, nothing to locate
+        return
     bad = np.isnan(values) | (values == np.inf)
     if np.any(bad):
         row, col = _first(bad)
@@ -129,6 +131,9 @@ def _finite_or_masked(operand: Operand, role: str, what: str):
 
 def _logits(operand: Operand, role: str, conversion: Conversion) -> tuple[np.ndarray, np.ndarray]:
     _finite_or_masked(operand, role, "logit")
+    if conversion.temperature == 1.0:  # z / 1 is z, and cannot overflow
+        log_p = log_softmax(operand.values, axis=1)
+        return np.exp(log_p), log_p
     with np.errstate(over="ignore"):
         scaled = operand.values / conversion.temperature
     overflow = np.isinf(scaled) & np.isfinite(operand.values)

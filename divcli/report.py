@@ -17,6 +17,7 @@ from .numerics import (
     Reduction,
     cross_entropy_terms,
     entropy_terms,
+    kl_parts,
     kl_terms,
     log_base,
     smooth_labels,
@@ -253,9 +254,9 @@ def kl_report(p: Distribution, q: Distribution, context: Context) -> Report:
     """D(P‖Q) per row and element: ``sum_i p_i log(p_i / q_i)``, as ``F.kl_div(log q, p)``."""
     scale = context.scale
     pp, log_pp, qq, log_qq = _broadcast(p, q)
-    terms = kl_terms(pp, log_pp, log_qq) / scale
-    entropy = entropy_terms(pp, log_pp).sum(axis=1) / scale
-    cross = cross_entropy_terms(pp, log_qq).sum(axis=1) / scale
+    terms, entropy, cross = kl_parts(pp, log_pp, log_qq)
+    if scale != 1.0:  # x / 1.0 is x: nats need no division
+        terms, entropy, cross = terms / scale, entropy / scale, cross / scale
     kl = terms.sum(axis=1)
     placed = _placed(p, q, context)
     return Report(
@@ -263,7 +264,7 @@ def kl_report(p: Distribution, q: Distribution, context: Context) -> Report:
         entropy_p=entropy, cross_entropy=cross, kl=kl, check=_check(cross, entropy, kl),
         total=float(np.sum(terms)), divisor=float(terms.shape[0]), labels=_broadcast_labels(p, terms.shape[0]),
         warnings=_infinite_warnings(terms, "D(P‖Q)", pp, q, context.classes, placed["row_names"],
-                                    placed["first_row"]),
+                                    placed["first_row"]) if np.isposinf(kl).any() else [],
         **placed,
     )
 
