@@ -15,6 +15,7 @@ from typing import BinaryIO, Protocol
 
 import numpy as np
 
+from . import inputs
 from .errors import DataError
 from .inputs import (
     DELIMITED_EXTENSIONS,
@@ -87,6 +88,16 @@ class TextBlocks:
         self.classes: list[str] | None = None
         self.width: int | None = None
         self.started = bool(ahead)  # a BOM is dropped from the first bytes only
+        self.bytes_read = len(ahead)
+        try:  # a regular file's size says at once whether the input is large; a pipe's bytes tell later
+            self.size = os.fstat(stream.fileno()).st_size
+        except (AttributeError, OSError, ValueError):
+            self.size = 0
+
+    @property
+    def large(self) -> bool:
+        """Large enough for pyarrow's CSV parser (see :data:`divcli.inputs.ARROW_MIN_BYTES`)."""
+        return max(self.size, self.bytes_read) >= inputs.ARROW_MIN_BYTES
 
     @property
     def _blank(self) -> bytes:
@@ -108,6 +119,7 @@ class TextBlocks:
             self.eof = True
             return False
         self.ahead += chunk
+        self.bytes_read += len(chunk)
         return True
 
     def _cut(self, wanted: int) -> tuple[bytes, int, int]:
@@ -119,10 +131,9 @@ class TextBlocks:
             if ends.size < wanted and not self.eof:
                 self._read_more(len(self.ahead))
                 continue
-            blank = re.compile(rb"^[" + re.escape(self._blank) + rb"]*\n", re.MULTILINE)
             if ends.size >= wanted:
                 cut = int(ends[wanted - 1]) + 1
-                if not blank.search(self.ahead, 0, cut):
+                if not self._blank_line(cut):
                     return self._take(cut, wanted, wanted)  # no blank line among them: the usual case
             if self.eof and data.size and data[-1] != 10:
                 ends = np.append(ends, data.size - 1)  # a last line without a newline
@@ -136,6 +147,15 @@ class TextBlocks:
                 lines = int(filled[found - 1]) + 1
                 return self._take(int(ends[lines - 1]) + 1, lines, found)
             self._read_more(len(self.ahead))
+
+    def _blank_line(self, cut: int) -> bool:
+        """Is there a blank line in ``self.ahead[:cut]``? The regular expression runs only when a line
+        starts with a blank byte."""
+        blanks = self._blank
+        if not inputs.line_starts_with(self.ahead, blanks, cut):
+            return False
+        blank = re.compile(rb"^[" + re.escape(blanks) + rb"]*\n", re.MULTILINE)
+        return bool(blank.search(self.ahead, 0, cut))
 
     def _take(self, cut: int, lines: int, found: int) -> tuple[bytes, int, int]:
         chunk, self.ahead = self.ahead[:cut], self.ahead[cut:]
@@ -155,15 +175,20 @@ class TextBlocks:
             return False
         while True:
             complete = self.ahead if self.eof else self.ahead.rpartition(b"\n")[0]
-            lines = [line for line in complete.split(b"\n") if line.strip()]
+            inked = None
             try:
-                if lines and self.delimiter is None:
-                    self.delimiter = sniff_delimiter(lines[0].decode("utf-8"))
-                inked = [line.decode("utf-8") for line in lines if self._has_ink(line)]
+                for line in _lines(complete):  # up to the first line with ink
+                    if not line.strip():
+                        continue
+                    if self.delimiter is None:
+                        self.delimiter = sniff_delimiter(line.decode("utf-8"))
+                    if self._has_ink(line):
+                        inked = line.decode("utf-8")
+                        break
             except UnicodeDecodeError:
                 return False  # the read reports it, with its line
             if inked or not self._read_more():
-                return bool(inked) and is_header(inked[0], self.delimiter)
+                return bool(inked) and is_header(inked, self.delimiter)
 
     def read(self, rows: int) -> Operand | None:
         first_block = self.rows_read == 0
@@ -181,7 +206,7 @@ class TextBlocks:
             if self.delimiter is None:
                 self.delimiter = sniff_delimiter(text)
             block = read_delimited(text, self.name, self.delimiter, first_line,
-                                   header_allowed=first_block, width=self.width)
+                                   header_allowed=first_block, width=self.width, large=self.large)
         self._check_consistent(block)
         block.first_row = self.rows_read
         self.rows_read += block.rows
@@ -196,6 +221,15 @@ class TextBlocks:
                             + (" or other classes" if self.json_lines else "")
                             + f"; the first row has {self.width}", "every row needs one value per class")
         block.classes = self.classes
+
+
+def _lines(data: bytes):
+    """The lines of ``data`` one at a time (a header is looked for in the first few only)."""
+    start = 0
+    while (end := data.find(b"\n", start)) >= 0:
+        yield data[start:end]
+        start = end + 1
+    yield data[start:]
 
 
 def _flat_row(line: bytes) -> bool:

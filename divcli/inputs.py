@@ -279,24 +279,84 @@ def _split_line(line: str, delimiter: str) -> list[str]:
     return line.split() if delimiter == WHITESPACE else [cell.strip() for cell in line.split(delimiter)]
 
 
-#: Text this large goes to numpy's C parser first (plain numeric tables only).
+#: Text this large goes to a C parser first (plain numeric tables only).
 FAST_MIN_CHARS = 1 << 16
-_BIG_EXPONENT = re.compile(r"e[+-]?0*\d{3}")
+#: Inputs this large go to pyarrow's CSV parser instead of numpy's, when pyarrow is installed
+#: (``pip install "divcli[fast]"``); pyarrow is imported only then, so small calls stay fast.
+ARROW_MIN_BYTES = 8 << 20
+_BIG_EXPONENT = re.compile(r"e[+-]?0*\d{3}", re.IGNORECASE)
 _BLANK_LINE = re.compile(r"\n[ \t\r]*\n")
 
 
 def _not_for_fast(text: str) -> bool:
-    """What numpy's parser would read differently from the careful reader: quotes, fractions, nan,
-    numbers that may under- or overflow, blank lines (they would shift line numbers)."""
+    """What a C parser would read differently from the careful reader: quotes, fractions, nan,
+    numbers that may under- or overflow, blank lines (they would shift line numbers). Each regular
+    expression runs only when a plain substring search says it may match."""
     if '"' in text or "/" in text or "0" * 300 in text or not text[:1].strip():
         return True
-    lowered = text.lower()
-    return "nan" in lowered or bool(_BIG_EXPONENT.search(lowered)) or bool(_BLANK_LINE.search(text))
+    if ("n" in text or "N" in text) and "nan" in text.lower():
+        return True
+    if ("e" in text or "E" in text) and _BIG_EXPONENT.search(text):
+        return True
+    return line_starts_with(text.encode(), b" \t\r\n") and bool(_BLANK_LINE.search(text))
+
+
+def line_starts_with(data: bytes, starts: bytes, end: int | None = None) -> bool:
+    """Does a line of ``data[:end]`` (the first, or one after a newline) start with a byte of
+    ``starts``? One numpy pass: a cheap test before a regular expression looks for blank lines."""
+    array = np.frombuffer(data, dtype=np.uint8, count=len(data) if end is None else end)
+    if not array.size:
+        return False
+    wanted = np.zeros(256, dtype=bool)
+    wanted[np.frombuffer(starts, dtype=np.uint8)] = True
+    after = np.flatnonzero(array[:-1] == 10) + 1
+    return bool(wanted[array[0]] or wanted[array[after]].any())
+
+
+def _arrow():
+    """pyarrow with its CSV reader, or None when it is not installed."""
+    try:
+        import pyarrow
+        import pyarrow.csv  # noqa: F401 - the submodule is what is used
+    except ImportError:
+        return None
+    return pyarrow
+
+
+def _parse_arrow(body: str, delimiter: str, columns: int) -> np.ndarray | None:
+    """Rows of ``columns`` float64 numbers by pyarrow's CSV reader, or None for anything it reads
+    otherwise than the careful reader would (a bare carriage return, a cell that is no number)."""
+    pa = _arrow()
+    if pa is None:
+        return None
+    if "\r" in body and body.count("\r") != body.count("\r\n"):
+        return None  # pyarrow ends a line at a bare \r; divcli's line numbers count \n
+    csv_module = pa.csv
+    try:
+        table = csv_module.read_csv(
+            pa.py_buffer(body.encode()),
+            read_options=csv_module.ReadOptions(autogenerate_column_names=True, use_threads=False),
+            parse_options=csv_module.ParseOptions(delimiter=delimiter, quote_char=False, double_quote=False,
+                                                  escape_char=False, newlines_in_values=False,
+                                                  ignore_empty_lines=False),
+            convert_options=csv_module.ConvertOptions(
+                column_types={f"f{i}": pa.float64() for i in range(columns)}, null_values=[],
+                strings_can_be_null=False, quoted_strings_can_be_null=False, check_utf8=False),
+        )
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    if table.num_columns != columns or any(column.type != pa.float64() for column in table.columns):
+        return None
+    values = np.empty((table.num_rows, columns), dtype=np.float64)
+    for index, column in enumerate(table.columns):
+        values[:, index] = column.to_numpy()
+    return values
 
 
 def _read_fast(text: str, name: str, delimiter: str, first_line: int = 1, header_allowed: bool = True,
-               width: int | None = None) -> Operand | None:
-    """numpy's C parser for a plain numeric table, or None to leave it to the careful reader.
+               width: int | None = None, arrow: bool = False) -> Operand | None:
+    """A C parser for a plain numeric table, or None to leave it to the careful reader: pyarrow's
+    when ``arrow`` (a large input) and it is installed, else numpy's.
 
     The careful reader runs whenever this one declines or fails, so every error is still reported
     with its line and column, and every value reads the same (a property the tests check).
@@ -307,14 +367,26 @@ def _read_fast(text: str, name: str, delimiter: str, first_line: int = 1, header
     first = _split_line(text if first_end < 0 else text[:first_end], delimiter)
     header = header_allowed and not any(_looks_numeric(cell) for cell in first)
     body = text[first_end + 1:] if header else text
-    try:
-        values = np.loadtxt(io.StringIO(body), delimiter=None if delimiter == WHITESPACE else delimiter,
-                            dtype=np.float64, comments=None, ndmin=2, encoding=None)
-    except ValueError:
-        return None
+    if arrow and delimiter != WHITESPACE and len(delimiter) == 1 and _arrow() is not None:
+        if header:
+            second_end = body.find("\n")
+            columns = len(_split_line(body if second_end < 0 else body[:second_end], delimiter))
+        else:
+            columns = len(first)
+        values = _parse_arrow(body, delimiter, columns)
+        if values is None:
+            return None
+    else:
+        try:
+            values = np.loadtxt(io.StringIO(body), delimiter=None if delimiter == WHITESPACE else delimiter,
+                                dtype=np.float64, comments=None, ndmin=2, encoding=None)
+        except ValueError:
+            return None
     if values.size == 0 or (header and (len(first) != values.shape[1] or len(set(first)) != len(first))):
         return None
-    if "inf" not in text.lower() and np.isinf(values).any():
+    if np.isnan(values).any():
+        return None  # nan is never a value: the careful reader says where
+    if np.isinf(values).any() and "inf" not in text.lower():
         return None  # a long run of digits overflowed: the careful reader warns about it
     if width is not None and values.shape[1] != width:
         return None  # ragged against an earlier block: the careful reader says where
@@ -323,13 +395,15 @@ def _read_fast(text: str, name: str, delimiter: str, first_line: int = 1, header
 
 
 def read_delimited(text: str, name: str, delimiter: str, first_line: int = 1, header_allowed: bool = True,
-                   width: int | None = None) -> Operand:
+                   width: int | None = None, large: bool | None = None) -> Operand:
     """Parse delimited text: a header row when its first non-blank row holds no number.
 
     A block of a longer text starts at ``first_line``; its rows need ``width`` values, and only the
-    first block may hold the header (``header_allowed``).
+    first block may hold the header (``header_allowed``). ``large`` says that the whole input is
+    large enough for pyarrow's parser (by default: this text is).
     """
-    fast = _read_fast(text, name, delimiter, first_line, header_allowed, width)
+    large = len(text) >= ARROW_MIN_BYTES if large is None else large
+    fast = _read_fast(text, name, delimiter, first_line, header_allowed, width, arrow=large)
     if fast is not None:
         return fast
     classes: list[str] | None = None
