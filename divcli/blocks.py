@@ -1,9 +1,10 @@
 """Operands in blocks of rows: inputs of any length are read, checked and computed in bounded memory.
 
-Delimited text and JSON Lines (files or standard input) are read block by block; a literal, a JSON
-document or an ``.npz`` member is read whole and sliced; an ``.npy`` file is memory-mapped and
-sliced. Every reader answers :meth:`read` with the next rows (an :class:`~divcli.inputs.Operand`
-whose ``first_row`` and ``lines`` place them in the whole input), or ``None`` at the end.
+Delimited text and JSON Lines (files or standard input) are read block by block, Parquet a record
+batch at a time; a literal, a JSON document or an ``.npz`` member is read whole and sliced; an
+``.npy`` file is memory-mapped and sliced. Every reader answers :meth:`read` with the next rows (an
+:class:`~divcli.inputs.Operand` whose ``first_row`` and ``lines`` place them in the whole input), or
+``None`` at the end.
 """
 
 from __future__ import annotations
@@ -256,6 +257,39 @@ def _sniffed_stdin(stream: BinaryIO, delimiter: str | None) -> Blocks:
     return ArrayBlocks(parse_text(decode(ahead + stream.read(), STDIN_NAME), STDIN_NAME))
 
 
+class ParquetBlocks:
+    """A Parquet file read a record batch at a time (see :class:`divcli.inputs.ParquetReader`)."""
+
+    def __init__(self, path: str):
+        self.reader = inputs.ParquetReader(path)
+        self.name = path
+        self.pending = np.empty((0, 0))
+        self.rows_read = 0
+
+    def _fill(self, rows: int) -> None:
+        parts, have = [self.pending], len(self.pending)
+        while have < rows and (values := self.reader.next_batch()) is not None:
+            parts.append(values)
+            have += len(values)
+        if len(parts) > 1:
+            self.pending = np.concatenate([part for part in parts if part.size] or parts[-1:])
+
+    def read(self, rows: int) -> Operand | None:
+        self._fill(rows)
+        if not len(self.pending) or not self.pending.shape[1]:
+            if self.rows_read == 0:
+                raise DataError(self.name, "no numbers found")
+            return None
+        block, self.pending = self.pending[:rows], self.pending[rows:]
+        operand = Operand(block, self.name, self.reader.classes, first_row=self.rows_read)
+        self.rows_read += len(block)
+        return operand
+
+    def exhausted(self) -> bool:
+        self._fill(1)
+        return not len(self.pending)
+
+
 def open_blocks(spec: str, stdin: BinaryIO, delimiter: str | None = None) -> Blocks:
     """Blocks of one operand: ``-``, a path, or a literal (see :func:`divcli.inputs.read_operand`)."""
     if spec == STDIN:
@@ -264,6 +298,8 @@ def open_blocks(spec: str, stdin: BinaryIO, delimiter: str | None = None) -> Blo
                             "pipe data in (cat p.csv | divcli …) or give a file")
         return _sniffed_stdin(stdin, delimiter)
     extension = os.path.splitext(spec)[1].lower()
+    if extension in inputs.PARQUET_EXTENSIONS and os.path.isfile(spec):
+        return ParquetBlocks(spec)
     if os.path.isfile(spec) and (extension in DELIMITED_EXTENSIONS or extension in JSON_LINES_EXTENSIONS):
         try:
             stream = open(spec, "rb")  # noqa: SIM115 - closed when the process ends

@@ -41,7 +41,9 @@ _DECIMAL_COMMA = re.compile(r"[+-]?\d+,\d+")
 DELIMITED_EXTENSIONS = {".csv": ",", ".tsv": "\t", ".txt": None}
 JSON_EXTENSIONS = {".json"}
 JSON_LINES_EXTENSIONS = {".jsonl", ".ndjson"}
-KNOWN_EXTENSIONS = {*DELIMITED_EXTENSIONS, *JSON_EXTENSIONS, *JSON_LINES_EXTENSIONS, ".npy", ".npz"}
+PARQUET_EXTENSIONS = {".parquet", ".pq"}
+KNOWN_EXTENSIONS = {*DELIMITED_EXTENSIONS, *JSON_EXTENSIONS, *JSON_LINES_EXTENSIONS, *PARQUET_EXTENSIONS,
+                    ".npy", ".npz"}
 
 
 @dataclass
@@ -743,6 +745,107 @@ def read_numpy(path: str, key: str | None = None) -> Operand:
                         "save it with numpy.save or numpy.savez") from None
 
 
+#: The one-line fix when pyarrow is missing.
+INSTALL_FAST = 'pip install "divcli[fast]" (pyarrow)'
+
+
+class ParquetReader:
+    """A Parquet file's rows, a record batch at a time: every numeric column is a class (its name the
+    class name), or a single list column holds each row's values. Integer and float columns
+    (float32 included) are widened to float64; nulls, nan and other types are errors that name the
+    row and the column. Memory is bounded by a row group, not the file."""
+
+    BATCH_ROWS = 1 << 16
+
+    def __init__(self, path: str):
+        self.name = path
+        try:
+            import pyarrow.parquet as parquet
+        except ImportError:
+            raise DataError(path, "reading Parquet needs pyarrow, which is not installed", INSTALL_FAST) from None
+        import pyarrow as pa
+
+        self.pa = pa
+        try:
+            self.file = parquet.ParquetFile(path)
+        except (pa.ArrowException, OSError) as error:
+            raise DataError(path, f"not a Parquet file pyarrow can read ({str(error).splitlines()[0][:80]})") from None
+        schema = self.file.schema_arrow
+        types = pa.types
+        self.list_column = len(schema) == 1 and (types.is_list(schema[0].type) or types.is_large_list(schema[0].type)
+                                                 or types.is_fixed_size_list(schema[0].type))
+        numeric = lambda kind: types.is_integer(kind) or types.is_floating(kind)  # noqa: E731
+        for field_ in schema:
+            kind = field_.type.value_type if self.list_column else field_.type
+            if not numeric(kind):
+                raise DataError(f"{path}: column {field_.name!r}", f"holds {kind} values, not real numbers",
+                                "divcli reads integer and float columns, or one list column of numbers")
+        if not len(schema):
+            raise DataError(path, "no columns")
+        self.columns = [field_.name for field_ in schema]
+        self.classes = None if self.list_column else self.columns
+        self.width = None if self.list_column else len(self.columns)
+        self.batches = self.file.iter_batches(batch_size=self.BATCH_ROWS)
+        self.rows_read = 0
+
+    def _where(self, row: int, col: int | None = None) -> str:
+        if self.list_column:
+            return f"{self.name}: row {row + 1}" + ("" if col is None else f", item {col + 1}")
+        return f"{self.name}: row {row + 1}, column {self.columns[col]!r}"
+
+    def _column(self, array, first_row: int, col: int | None) -> np.ndarray:
+        if array.null_count:
+            row = int(np.argmax(np.asarray(array.is_null())))
+            raise DataError(self._where(first_row + row, col), "a missing value (null)", "every cell needs a number")
+        return np.asarray(array.to_numpy(zero_copy_only=False), dtype=np.float64)
+
+    def next_batch(self) -> np.ndarray | None:
+        """The next record batch as float64 rows, checked, or None at the end of the file."""
+        try:
+            batch = next(self.batches, None)
+        except (self.pa.ArrowException, OSError) as error:
+            raise DataError(self.name, f"cannot read: {str(error).splitlines()[0][:80]}") from None
+        if batch is None:
+            return None
+        first = self.rows_read
+        self.rows_read += batch.num_rows
+        if self.list_column:
+            lists = batch.column(0)
+            if lists.null_count:
+                row = int(np.argmax(np.asarray(lists.is_null())))
+                raise DataError(self._where(first + row), "a missing row (null)")
+            offsets = np.asarray(lists.offsets, dtype=np.int64)
+            lengths = np.diff(offsets)
+            self.width = self.width or (int(lengths[0]) if lengths.size else None)
+            ragged = lengths != self.width
+            if ragged.any():
+                row = int(np.argmax(ragged))
+                raise DataError(self._where(first + row), f"this row has {int(lengths[row])} values, the first has "
+                                f"{self.width}", "every row needs one value per class")
+            flat = self._column(lists.values.slice(int(offsets[0]), int(offsets[-1] - offsets[0])), first, None)
+            values = flat.reshape(batch.num_rows, self.width or 0)
+        else:
+            values = np.empty((batch.num_rows, len(self.columns)), dtype=np.float64)
+            for col in range(len(self.columns)):
+                values[:, col] = self._column(batch.column(col), first, col)
+        bad = np.isnan(values)
+        if bad.any():
+            row, col = np.argwhere(bad)[0]
+            raise DataError(self._where(first + int(row), int(col)), "nan is not a value")
+        return values
+
+
+def read_parquet(path: str) -> Operand:
+    """A whole Parquet file (``--columns`` and ``--weight`` need the whole operand)."""
+    reader = ParquetReader(path)
+    parts = []
+    while (values := reader.next_batch()) is not None:
+        parts.append(values)
+    if not parts or not sum(len(part) for part in parts) or not parts[0].shape[1]:
+        raise DataError(path, "no numbers found")
+    return Operand(np.concatenate(parts), path, reader.classes)
+
+
 def read_operand(spec: str, stdin: BinaryIO, delimiter: str | None = None) -> Operand:
     """Read one operand: ``-``, an existing path, or a literal (whose syntax is fixed)."""
     if spec == STDIN:
@@ -752,6 +855,8 @@ def read_operand(spec: str, stdin: BinaryIO, delimiter: str | None = None) -> Op
     npz, _, key = spec.rpartition(":") if ".npz:" in spec.lower() else (spec, "", "")
     if npz.lower().endswith(".npz") and os.path.isfile(npz):
         return read_numpy(npz, key or None)
+    if os.path.splitext(spec)[1].lower() in PARQUET_EXTENSIONS and os.path.isfile(spec):
+        return read_parquet(spec)
     if os.path.exists(spec):
         return read_file(spec, delimiter)
     if os.path.splitext(spec)[1].lower() in KNOWN_EXTENSIONS:
