@@ -61,6 +61,10 @@ class ArrayBlocks:
     def exhausted(self) -> bool:
         return self.next >= self.operand.rows
 
+    def position(self) -> tuple[int, int | None]:
+        """How far the reading is: (done, total) in rows."""
+        return self.next, self.operand.rows
+
 
 #: Bytes read from a text stream at a time (more when a block needs more).
 READ_BYTES = 1 << 22
@@ -94,6 +98,10 @@ class TextBlocks:
             self.size = os.fstat(stream.fileno()).st_size
         except (AttributeError, OSError, ValueError):
             self.size = 0
+
+    def position(self) -> tuple[int, int | None]:
+        """How far the reading is: (done, total) in bytes; the total is unknown for a pipe."""
+        return self.bytes_read - len(self.ahead), self.size or None
 
     @property
     def large(self) -> bool:
@@ -288,6 +296,10 @@ class ParquetBlocks:
     def exhausted(self) -> bool:
         self._fill(1)
         return not len(self.pending)
+
+    def position(self) -> tuple[int, int | None]:
+        """How far the reading is: (done, total) in rows."""
+        return self.rows_read, self.reader.file.metadata.num_rows
 
 
 def open_blocks(spec: str, stdin: BinaryIO, delimiter: str | None = None) -> Blocks:

@@ -196,9 +196,69 @@ def _run(command: str, p_spec: str, q_spec: str | None, params: dict, *, ignore_
         label_smoothing=label_smoothing,
     )
     fmt = "quiet" if params["quiet"] else params["fmt"]
+    progress = None if params["quiet"] or not _stderr_is_terminal() else _Progress(command, p_blocks, q_blocks)
     with _Output(params["output"]) as out:
-        run(Command(command), p_blocks, q_blocks, options, _sink(fmt, out), weight,
-            warn=lambda message: click.echo(f"warning: {message}", err=True))
+        try:
+            run(Command(command), p_blocks, q_blocks, options, _sink(fmt, out), weight,
+                warn=progress.warn if progress else lambda message: click.echo(f"warning: {message}", err=True),
+                progress=progress)
+        finally:  # the bar is gone before the output is written or an error is shown
+            if progress is not None:
+                progress.close()
+
+
+#: A run shows a progress bar on stderr once it has taken this long (and only on a terminal).
+PROGRESS_AFTER_SECONDS = 1.0
+
+
+def _stderr_is_terminal() -> bool:
+    return sys.stderr.isatty()
+
+
+class _Progress:
+    """A Rich progress bar on stderr for long runs: it appears after :data:`PROGRESS_AFTER_SECONDS`,
+    follows the operand that is furthest along (bytes of a file, rows of an array; a pulse for a
+    pipe), and leaves nothing behind. Warnings are printed above it."""
+
+    def __init__(self, command: str, *blocks):
+        import time
+
+        self.clock = time.monotonic
+        self.started = self.clock()
+        self.command = command
+        self.blocks = [b for b in blocks if b is not None and hasattr(b, "position")]
+        self.bar = None
+
+    def _fraction(self) -> float | None:
+        fractions = [done / total for done, total in (b.position() for b in self.blocks) if total]
+        return max(fractions) if fractions else None
+
+    def __call__(self, rows: int) -> None:
+        if self.bar is None:
+            if self.clock() - self.started < PROGRESS_AFTER_SECONDS:
+                return
+            from rich.console import Console
+            from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+            self.bar = Progress(TextColumn(f"divcli {self.command}"), BarColumn(), TextColumn("{task.fields[rows]:,} rows"),
+                                TimeElapsedColumn(), TimeRemainingColumn(), transient=True,
+                                redirect_stdout=False, redirect_stderr=False,
+                                console=Console(file=sys.stderr, force_terminal=True))
+            self.task = self.bar.add_task("", total=None, rows=0)
+            self.bar.start()
+        fraction = self._fraction()
+        self.bar.update(self.task, rows=rows, total=None if fraction is None else 1.0,
+                        completed=0 if fraction is None else min(fraction, 1.0))
+
+    def warn(self, message: str) -> None:
+        if self.bar is None:
+            click.echo(f"warning: {message}", err=True)
+        else:
+            self.bar.console.print(f"warning: {message}", markup=False, highlight=False, soft_wrap=True)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.stop()
 
 
 class _Output:

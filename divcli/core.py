@@ -158,9 +158,11 @@ def _mismatch(p_name: str, p_rows: int, p_more: bool, q_name: str, q_rows: int, 
 
 
 def run(command: Command, p_blocks: Blocks, q_blocks: Blocks | None, options: Options, sink: Sink,
-        weight: np.ndarray | None = None, warn: Callable[[str], None] = lambda message: None) -> Summary:
+        weight: np.ndarray | None = None, warn: Callable[[str], None] = lambda message: None,
+        progress: Callable[[int], None] | None = None) -> Summary:
     """Compute ``command`` block by block: each block's report goes to ``sink`` as soon as it is
-    computed, and the reductions, accumulated in block order, end in ``sink.finish``.
+    computed, and the reductions, accumulated in block order, end in ``sink.finish``. ``progress``,
+    when given, is called after every block with the number of rows done.
 
     The first blocks have :data:`FIRST_BLOCK_ROWS` rows, the others as many as fit in
     :data:`BLOCK_ELEMENTS` elements; every reader is asked for the same blocks, so a file, standard
@@ -218,6 +220,8 @@ def run(command: Command, p_blocks: Blocks, q_blocks: Blocks | None, options: Op
         totals.add(report)
         shown.extend(report.warnings)
         sink.rows(report)
+        if progress is not None:
+            progress(totals.rows)
         next_p = None if p_single else p_blocks.read(block_rows)
         next_q = None if q_single or q_blocks is None else q_blocks.read(block_rows)
         if next_p is None and next_q is None:
