@@ -370,7 +370,7 @@ def _breakdown(report: Report, row: int):
     header = TERM_HEADERS[cmd] if not (cmd is Command.CE and report.weighted) else "−w·p·log q"
     table = Table(title=f"row {escape(_row_name(report, row))}: {report.command.quantity} = {fmt(total)} {report.base.unit}",
                   title_justify="left", show_edge=False, show_footer=True)
-    columns = [(target, report.p_probs), ("q", report.q_probs)]
+    columns = [(target, report.p_probs), ("q", report.q_probabilities())]
     if cmd is not Command.CE:
         columns.append(("log p", report.p_log))
     if cmd is not Command.ENTROPY:

@@ -110,7 +110,7 @@ class Report:
 
     context: Context
     p_probs: np.ndarray
-    q_probs: np.ndarray | None
+    q_probs: np.ndarray | None  # None without Q, or when Q came as logits or log-probs: see q_probabilities
     p_log: np.ndarray
     q_log: np.ndarray | None
     terms: np.ndarray
@@ -134,6 +134,12 @@ class Report:
     @property
     def rows(self) -> int:
         return self.terms.shape[0]
+
+    def q_probabilities(self) -> np.ndarray | None:
+        """Q's probabilities: as given, or ``exp(q_log)`` (computed here, for the few rows shown)."""
+        if self.q_probs is not None or self.q_log is None:
+            return self.q_probs
+        return np.exp(self.q_log)
 
     @property
     def values(self) -> np.ndarray:
@@ -240,10 +246,12 @@ def entropy_report(p: Distribution, context: Context) -> Report:
 
 
 def _broadcast(p: Distribution, q: Distribution):
+    """P's probabilities and logs, Q's given probabilities (None for logits and log-probabilities: they
+    are computed only where shown) and logs, with as many rows as the longer of the two."""
     rows = max(p.rows, q.rows)
-    shape = (rows, p.p.shape[1])
+    shape = (rows, p.log_p.shape[1])
     return (np.broadcast_to(p.p, shape), np.broadcast_to(p.log_p, shape),
-            np.broadcast_to(q.p, shape), np.broadcast_to(q.log_p, shape))
+            None if q.given_p is None else np.broadcast_to(q.given_p, shape), np.broadcast_to(q.log_p, shape))
 
 
 def _broadcast_labels(p: Distribution, rows: int) -> np.ndarray | None:
