@@ -337,7 +337,7 @@ def _parse_arrow(body: str, delimiter: str, columns: int) -> np.ndarray | None:
     try:
         table = csv_module.read_csv(
             pa.py_buffer(body.encode()),
-            read_options=csv_module.ReadOptions(autogenerate_column_names=True, use_threads=False),
+            read_options=csv_module.ReadOptions(autogenerate_column_names=True, use_threads=True),
             parse_options=csv_module.ParseOptions(delimiter=delimiter, quote_char=False, double_quote=False,
                                                   escape_char=False, newlines_in_values=False,
                                                   ignore_empty_lines=False),
