@@ -718,11 +718,14 @@ def _binary_array(array, name: str) -> Operand:
         array = array[None, :]
     if array.ndim != 2 or array.size == 0:
         raise DataError(name, f"has shape {array.shape}; divcli reads a 2-D array of rows (or one row)")
-    values = np.asarray(array, dtype=np.float64)
-    if np.isnan(values).any():
-        row, col = np.argwhere(np.isnan(values))[0]
-        raise DataError(f"{name}: row {row + 1}, item {col + 1}", "nan is not a value")
-    return Operand(values, name)
+    if array.dtype.kind == "f":  # a slice of rows at a time: a memory-mapped file is never read whole
+        step = max(1, (1 << 20) // array.shape[1])
+        for start in range(0, array.shape[0], step):
+            bad = np.isnan(array[start:start + step])
+            if bad.any():
+                row, col = np.argwhere(bad)[0]
+                raise DataError(f"{name}: row {start + row + 1}, item {col + 1}", "nan is not a value")
+    return Operand(np.asarray(array, dtype=np.float64) if array.dtype != np.float64 else array, name)
 
 
 def read_numpy(path: str, key: str | None = None) -> Operand:
