@@ -149,3 +149,14 @@ def test_block_output_equals_the_per_row_records(case, small_blocks):
                                           .replace("nan", "NaN") + "]")]
         assert new_quiet.getvalue().splitlines() == expected
     json.loads(document)  # strict JSON
+
+
+@pytest.mark.parametrize("make", [
+    lambda rng: rng.choice([0.0, -0.0, 4.440892098500626e-16, -8.881784197001252e-16, np.inf, np.nan], 5000),
+    lambda rng: np.where(rng.random(3000) < 0.9, 0.0, rng.normal(size=3000)),
+    lambda rng: rng.normal(size=4096),
+    lambda rng: np.zeros(1024),
+])
+def test_texts_of_long_columns_are_each_numbers_repr(make):
+    values = make(np.random.default_rng(3))
+    assert render._texts(values) == [repr(x) for x in values.tolist()]
