@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime
+import json
 import os
 import platform
 import re
@@ -270,8 +271,10 @@ def machine_lines(args, divcli_python: str) -> list[str]:
         pass
 
     def versions(py: str, mods: list[str]) -> str:
-        code = ("import importlib.metadata as md, platform; print('Python ' + platform.python_version() + ''.join("
-                f"', ' + m + ' ' + md.version(m) for m in {mods!r}))")
+        code = ("import importlib.metadata as md, platform\n"
+                "def v(m):\n    try:\n        return md.version(m)\n    except md.PackageNotFoundError:\n"
+                "        return 'not installed'\n"
+                f"print('Python ' + platform.python_version() + ''.join(', ' + m + ' ' + v(m) for m in {mods!r}))")
         try:
             return subprocess.run([py, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
         except Exception:  # noqa: BLE001
@@ -289,7 +292,7 @@ def machine_lines(args, divcli_python: str) -> list[str]:
         f"- Date: {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M UTC}",
         f"- CPU: {cpu}; {os.cpu_count()} cores (shared, noisy); RAM {mem}; {platform.platform()}",
         f"- divcli: commit `{commit}` ({subject}){dirty}",
-        f"- divcli's venv (`{os.path.relpath(args.divcli, ROOT)}`): {versions(divcli_python, ['numpy', 'click', 'rich'])}",
+        f"- divcli's venv (`{os.path.relpath(args.divcli, ROOT)}`): {versions(divcli_python, ['numpy', 'click', 'rich', 'pyarrow'])}",
         (f"- Alternatives' venv (`{os.path.relpath(args.alt_python, ROOT)}`): "
          f"{versions(args.alt_python, ['numpy', 'scipy', 'pandas', 'torch'])}; torch threads: "
          + subprocess.run([args.alt_python, "-c", "import torch; print(torch.get_num_threads())"],
@@ -363,6 +366,50 @@ def _shell_quote(a: str) -> str:
 # ---------------------------------------------------------------------------------------------
 
 
+def kernel_case(args, divcli_python: str, alt: str) -> list[str]:
+    """divcli's per-block kernel against torch, softmax + SciPy and naive numpy, each timed in its own
+    process on the same seeded logits (``benchmarks/kernel.py``): the computation alone."""
+    rows, classes = args.kernel_rows, args.classes
+    print(f"case: kernel ({rows} × {classes})", flush=True)
+    kernels = [("divcli", divcli_python), ("torch", alt), ("scipy", alt), ("numpy", alt)]
+    names = {"divcli": "divcli (checks, log-softmax, report)", "torch": "torch CPU (float64)",
+             "scipy": "softmax + scipy.stats.entropy", "numpy": "naive numpy"}
+    results = {}
+    for kernel, python in kernels:
+        done = subprocess.run([python, str(HERE / "kernel.py"), kernel, "--rows", str(rows), "--classes",
+                               str(classes), "--repeats", str(args.repeats), "--seed", str(args.seed)],
+                              capture_output=True, text=True, cwd=ROOT)
+        if done.returncode != 0:
+            results[kernel] = {"failed": (done.stderr.strip().splitlines() or ["?"])[-1][:200]}
+        else:
+            results[kernel] = json.loads(done.stdout.strip().splitlines()[-1])
+        print(f"    {kernel}: {results[kernel].get('m_elements_per_s', 'FAILED')}", flush=True)
+    lines = [f"### 1c. The kernel in-process: per-row KL of two {rows:,} × {classes} float64 logit arrays", "",
+             "Each kernel in its own process on the same seeded logits, the computation alone (no parsing, no "
+             f"output): one warm-up, then {args.repeats} timed runs, median. M elements/s = N × C / time. "
+             "issue 5 target: divcli ≥ 3 × torch CPU and ≥ 15 × softmax + SciPy.", "",
+             "| kernel | median s | min – max s | M elements/s | divcli ÷ this (time) | divcli speed ÷ this | check |",
+             "|---|---:|---:|---:|---:|---:|---|"]
+    reference = results.get("scipy", {}).get("checksum")
+    div = results.get("divcli", {})
+    for kernel, _ in kernels:
+        result = results[kernel]
+        if "failed" in result:
+            lines.append(f"| {names[kernel]} | — | — | — | — | — | FAILED: `{result['failed']}` |")
+            continue
+        checksum = result["checksum"]
+        check = "reference (Σ of per-row KL)" if kernel == "scipy" else (
+            f"agrees (rel {abs(checksum - reference) / abs(reference):.0e})"
+            if reference and abs(checksum - reference) <= 1e-9 * abs(reference) else "INVALID")
+        ratio = (f"{div['seconds'] / result['seconds']:.2f} | {result['seconds'] / div['seconds']:.2f}"
+                 if "seconds" in div else "— | —")
+        lines.append(f"| {names[kernel]} | {_fmt_s(result['seconds'])} | {_fmt_s(min(result['times']))} – "
+                     f"{_fmt_s(max(result['times']))} | {result['m_elements_per_s']:.1f} | {ratio} | {check} |")
+    lines += ["", f"Command: `python benchmarks/kernel.py KERNEL --rows {rows} --classes {classes} "
+                  f"--repeats {args.repeats}` (divcli with divcli's venv, the others with the alternatives' venv).", ""]
+    return lines
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--divcli", default=str(ROOT / ".venv/bin/divcli"))
@@ -375,12 +422,14 @@ def main(argv=None) -> int:
                     help="rows of the wide case (default 20k; issue 5's 100k takes about 25 min more on 2 cores)")
     ap.add_argument("--wide-classes", type=int, default=1000, help="classes of the wide case (default 1000)")
     ap.add_argument("--stream-gb", type=float, default=0.2,
-                    help="bytes (GB, 1e9) streamed through stdin (default 0.2; divcli reads it whole for now)")
+                    help="bytes (GB, 1e9) streamed through stdin (default 0.2; issue 5's 10 GB-class stream: 10)")
+    ap.add_argument("--kernel-rows", type=int, default=1_000_000,
+                    help="rows of the in-process kernel case (default 1M, × --classes)")
     ap.add_argument("--stream-cap-gb", type=float, default=12.0,
                     help="address-space cap (GiB) on every stream command, so a too-big stream fails "
                          "instead of exhausting the machine (default 12)")
-    ap.add_argument("--cases", default="tiny,long,wide,npy,stream",
-                    help="comma-separated subset of tiny,long,wide,npy,stream,dask (dask: `make bench-dask`)")
+    ap.add_argument("--cases", default="tiny,kernel,long,wide,npy,stream",
+                    help="comma-separated subset of tiny,kernel,long,wide,npy,stream,dask (dask: `make bench-dask`)")
     ap.add_argument("--shards", type=int, default=8, help="shards of the dask case (default 8 × 125k rows)")
     ap.add_argument("--results", default=str(HERE / "RESULTS.md"))
     args = ap.parse_args(argv)
@@ -409,11 +458,22 @@ def main(argv=None) -> int:
         "stream": "issue 5 target: peak memory ≤ 300 MiB whatever the stream's length.",
     }
 
+    has_arrow = subprocess.run([divcli_python, "-c", "import pyarrow.csv"], capture_output=True).returncode == 0
+    # divcli without its optional pyarrow (as after a plain `pip install divcli`): numpy.loadtxt parses
+    no_arrow = [divcli_python, "-c", "import sys; sys.modules['pyarrow'] = None; sys.argv[0] = 'divcli'; "
+                "from divcli.cli import main; main()"]
+
     def per_row_cmds(tag: str, p: Path, q: Path) -> list[Command]:
-        outs = {k: OUT / f"{tag}_{k}.csv" for k in ("divcli", "pandas", "numpy", "torch")}
+        outs = {k: OUT / f"{tag}_{k}.csv" for k in ("divcli", "plain", "pandas", "numpy", "torch")}
+        args = [str(p), str(q), "--p-as", "logits", "--q-as", "logits", "-f", "csv"]
+        plain = []
+        if has_arrow and p.suffix == ".csv":
+            plain = [Command("divcli without pyarrow", no_arrow + ["kl", *args, "-o", str(outs["plain"])],
+                             output=outs["plain"], column="kl_divergence")]
         return [
-            Command("divcli", [divcli, "kl", str(p), str(q), "--p-as", "logits", "--q-as", "logits",
-                               "-f", "csv", "-o", str(outs["divcli"])], output=outs["divcli"], column="kl_divergence"),
+            Command("divcli", [divcli, "kl", *args, "-o", str(outs["divcli"])], output=outs["divcli"],
+                    column="kl_divergence"),
+            *plain,
             Command("pandas + SciPy", [alt, str(ALT / "pandas_scipy.py"), str(p), str(q), str(outs["pandas"])],
                     output=outs["pandas"], column="kl"),
             Command("naive numpy", [alt, str(ALT / "naive_numpy.py"), str(p), str(q), str(outs["numpy"])],
@@ -426,7 +486,7 @@ def main(argv=None) -> int:
         print(f"case: {tag} ({args.rows} × {args.classes})", flush=True)
         cmds = per_row_cmds(tag, p, q)
         run_case(cmds, args.repeats, use_time)
-        check_agreement(cmds, cmds[1])
+        check_agreement(cmds, next(c for c in cmds if c.name == "pandas + SciPy"))
         return case_table(title, cmds, "divcli", [note], in_bytes=p.stat().st_size + q.stat().st_size,
                           elements=2 * args.rows * args.classes)
 
@@ -451,6 +511,10 @@ def main(argv=None) -> int:
         check_agreement(cmds, cmds[0])
         report += case_table("1b. `divcli --help` against importing numpy (same interpreter, divcli's venv)",
                              cmds, "divcli --help", [])
+
+    # (1c) the kernel, in-process ---------------------------------------------------------------
+    if "kernel" in cases:
+        report += kernel_case(args, divcli_python, alt)
 
     # (2) long: N × 16 CSVs -------------------------------------------------------------------
     long_files = None
@@ -489,7 +553,7 @@ def main(argv=None) -> int:
         print(f"case: wide ({args.wide_rows} × {args.wide_classes})", flush=True)
         cmds = per_row_cmds("wide", p, q)
         run_case(cmds, args.repeats, use_time)
-        check_agreement(cmds, cmds[1])
+        check_agreement(cmds, next(c for c in cmds if c.name == "pandas + SciPy"))
         size = p.stat().st_size + q.stat().st_size
         note = "" if args.wide_rows == 100_000 else f" (issue 5 asks for 100,000 rows; this run used {args.wide_rows:,}: `--wide-rows`)"
         report += case_table(
@@ -553,7 +617,7 @@ def main(argv=None) -> int:
         "## Machine",
         "",
         *[line for line in machine_lines(args, divcli_python) if line],
-        f"- Sizes: long {args.rows:,} × {args.classes}; wide {args.wide_rows:,} × {args.wide_classes}; "
+        f"- Sizes: kernel {args.kernel_rows:,} × {args.classes}; long {args.rows:,} × {args.classes}; wide {args.wide_rows:,} × {args.wide_classes}; "
         f"stream {args.stream_gb:g} GB; seed {args.seed}; cases run: {', '.join(sorted(cases))}; "
         f"whole run {elapsed / 60:.1f} min",
         f"- Command: `{' '.join(['python benchmarks/run.py'] + [_shell_quote(a) for a in (argv if argv is not None else sys.argv[1:])])}`",

@@ -1,9 +1,10 @@
 """Operands in blocks of rows: inputs of any length are read, checked and computed in bounded memory.
 
-Delimited text and JSON Lines (files or standard input) are read block by block; a literal, a JSON
-document or an ``.npz`` member is read whole and sliced; an ``.npy`` file is memory-mapped and
-sliced. Every reader answers :meth:`read` with the next rows (an :class:`~divcli.inputs.Operand`
-whose ``first_row`` and ``lines`` place them in the whole input), or ``None`` at the end.
+Delimited text and JSON Lines (files or standard input) are read block by block, Parquet a record
+batch at a time; a literal, a JSON document or an ``.npz`` member is read whole and sliced; an
+``.npy`` file is memory-mapped and sliced. Every reader answers :meth:`read` with the next rows (an
+:class:`~divcli.inputs.Operand` whose ``first_row`` and ``lines`` place them in the whole input), or
+``None`` at the end.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import BinaryIO, Protocol
 
 import numpy as np
 
+from . import inputs
 from .errors import DataError
 from .inputs import (
     DELIMITED_EXTENSIONS,
@@ -59,6 +61,10 @@ class ArrayBlocks:
     def exhausted(self) -> bool:
         return self.next >= self.operand.rows
 
+    def position(self) -> tuple[int, int | None]:
+        """How far the reading is: (done, total) in rows."""
+        return self.next, self.operand.rows
+
 
 #: Bytes read from a text stream at a time (more when a block needs more).
 READ_BYTES = 1 << 22
@@ -87,6 +93,20 @@ class TextBlocks:
         self.classes: list[str] | None = None
         self.width: int | None = None
         self.started = bool(ahead)  # a BOM is dropped from the first bytes only
+        self.bytes_read = len(ahead)
+        try:  # a regular file's size says at once whether the input is large; a pipe's bytes tell later
+            self.size = os.fstat(stream.fileno()).st_size
+        except (AttributeError, OSError, ValueError):
+            self.size = 0
+
+    def position(self) -> tuple[int, int | None]:
+        """How far the reading is: (done, total) in bytes; the total is unknown for a pipe."""
+        return self.bytes_read - len(self.ahead), self.size or None
+
+    @property
+    def large(self) -> bool:
+        """Large enough for pyarrow's CSV parser (see :data:`divcli.inputs.ARROW_MIN_BYTES`)."""
+        return max(self.size, self.bytes_read) >= inputs.ARROW_MIN_BYTES
 
     @property
     def _blank(self) -> bytes:
@@ -108,6 +128,7 @@ class TextBlocks:
             self.eof = True
             return False
         self.ahead += chunk
+        self.bytes_read += len(chunk)
         return True
 
     def _cut(self, wanted: int) -> tuple[bytes, int, int]:
@@ -119,10 +140,9 @@ class TextBlocks:
             if ends.size < wanted and not self.eof:
                 self._read_more(len(self.ahead))
                 continue
-            blank = re.compile(rb"^[" + re.escape(self._blank) + rb"]*\n", re.MULTILINE)
             if ends.size >= wanted:
                 cut = int(ends[wanted - 1]) + 1
-                if not blank.search(self.ahead, 0, cut):
+                if not self._blank_line(cut):
                     return self._take(cut, wanted, wanted)  # no blank line among them: the usual case
             if self.eof and data.size and data[-1] != 10:
                 ends = np.append(ends, data.size - 1)  # a last line without a newline
@@ -136,6 +156,15 @@ class TextBlocks:
                 lines = int(filled[found - 1]) + 1
                 return self._take(int(ends[lines - 1]) + 1, lines, found)
             self._read_more(len(self.ahead))
+
+    def _blank_line(self, cut: int) -> bool:
+        """Is there a blank line in ``self.ahead[:cut]``? The regular expression runs only when a line
+        starts with a blank byte."""
+        blanks = self._blank
+        if not inputs.line_starts_with(self.ahead, blanks, cut):
+            return False
+        blank = re.compile(rb"^[" + re.escape(blanks) + rb"]*\n", re.MULTILINE)
+        return bool(blank.search(self.ahead, 0, cut))
 
     def _take(self, cut: int, lines: int, found: int) -> tuple[bytes, int, int]:
         chunk, self.ahead = self.ahead[:cut], self.ahead[cut:]
@@ -155,15 +184,20 @@ class TextBlocks:
             return False
         while True:
             complete = self.ahead if self.eof else self.ahead.rpartition(b"\n")[0]
-            lines = [line for line in complete.split(b"\n") if line.strip()]
+            inked = None
             try:
-                if lines and self.delimiter is None:
-                    self.delimiter = sniff_delimiter(lines[0].decode("utf-8"))
-                inked = [line.decode("utf-8") for line in lines if self._has_ink(line)]
+                for line in _lines(complete):  # up to the first line with ink
+                    if not line.strip():
+                        continue
+                    if self.delimiter is None:
+                        self.delimiter = sniff_delimiter(line.decode("utf-8"))
+                    if self._has_ink(line):
+                        inked = line.decode("utf-8")
+                        break
             except UnicodeDecodeError:
                 return False  # the read reports it, with its line
             if inked or not self._read_more():
-                return bool(inked) and is_header(inked[0], self.delimiter)
+                return bool(inked) and is_header(inked, self.delimiter)
 
     def read(self, rows: int) -> Operand | None:
         first_block = self.rows_read == 0
@@ -181,7 +215,7 @@ class TextBlocks:
             if self.delimiter is None:
                 self.delimiter = sniff_delimiter(text)
             block = read_delimited(text, self.name, self.delimiter, first_line,
-                                   header_allowed=first_block, width=self.width)
+                                   header_allowed=first_block, width=self.width, large=self.large)
         self._check_consistent(block)
         block.first_row = self.rows_read
         self.rows_read += block.rows
@@ -196,6 +230,15 @@ class TextBlocks:
                             + (" or other classes" if self.json_lines else "")
                             + f"; the first row has {self.width}", "every row needs one value per class")
         block.classes = self.classes
+
+
+def _lines(data: bytes):
+    """The lines of ``data`` one at a time (a header is looked for in the first few only)."""
+    start = 0
+    while (end := data.find(b"\n", start)) >= 0:
+        yield data[start:end]
+        start = end + 1
+    yield data[start:]
 
 
 def _flat_row(line: bytes) -> bool:
@@ -222,6 +265,43 @@ def _sniffed_stdin(stream: BinaryIO, delimiter: str | None) -> Blocks:
     return ArrayBlocks(parse_text(decode(ahead + stream.read(), STDIN_NAME), STDIN_NAME))
 
 
+class ParquetBlocks:
+    """A Parquet file read a record batch at a time (see :class:`divcli.inputs.ParquetReader`)."""
+
+    def __init__(self, path: str):
+        self.reader = inputs.ParquetReader(path)
+        self.name = path
+        self.pending = np.empty((0, 0))
+        self.rows_read = 0
+
+    def _fill(self, rows: int) -> None:
+        parts, have = [self.pending], len(self.pending)
+        while have < rows and (values := self.reader.next_batch()) is not None:
+            parts.append(values)
+            have += len(values)
+        if len(parts) > 1:
+            self.pending = np.concatenate([part for part in parts if part.size] or parts[-1:])
+
+    def read(self, rows: int) -> Operand | None:
+        self._fill(rows)
+        if not len(self.pending) or not self.pending.shape[1]:
+            if self.rows_read == 0:
+                raise DataError(self.name, "no numbers found")
+            return None
+        block, self.pending = self.pending[:rows], self.pending[rows:]
+        operand = Operand(block, self.name, self.reader.classes, first_row=self.rows_read)
+        self.rows_read += len(block)
+        return operand
+
+    def exhausted(self) -> bool:
+        self._fill(1)
+        return not len(self.pending)
+
+    def position(self) -> tuple[int, int | None]:
+        """How far the reading is: (done, total) in rows."""
+        return self.rows_read, self.reader.file.metadata.num_rows
+
+
 def open_blocks(spec: str, stdin: BinaryIO, delimiter: str | None = None) -> Blocks:
     """Blocks of one operand: ``-``, a path, or a literal (see :func:`divcli.inputs.read_operand`)."""
     if spec == STDIN:
@@ -230,6 +310,8 @@ def open_blocks(spec: str, stdin: BinaryIO, delimiter: str | None = None) -> Blo
                             "pipe data in (cat p.csv | divcli …) or give a file")
         return _sniffed_stdin(stdin, delimiter)
     extension = os.path.splitext(spec)[1].lower()
+    if extension in inputs.PARQUET_EXTENSIONS and os.path.isfile(spec):
+        return ParquetBlocks(spec)
     if os.path.isfile(spec) and (extension in DELIMITED_EXTENSIONS or extension in JSON_LINES_EXTENSIONS):
         try:
             stream = open(spec, "rb")  # noqa: SIM115 - closed when the process ends

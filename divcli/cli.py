@@ -267,9 +267,15 @@ def _run(command: str, p_spec: str, q_spec: str | None, params: dict, *, ignore_
     p_blocks = _blocks(p_spec, params)
     q_blocks = None if q_spec is None else _blocks(q_spec, params)
     options = _options(params, ignore_index=ignore_index, label_smoothing=label_smoothing)
+    progress = None if params["quiet"] or not _stderr_is_terminal() else _Progress(command, p_blocks, q_blocks)
     with _Output(params["output"]) as out:
         sink = _sink(params, out)
-        run(Command(command), p_blocks, q_blocks, options, sink, weight, warn=_warn)
+        try:
+            run(Command(command), p_blocks, q_blocks, options, sink, weight,
+                warn=progress.warn if progress else _warn, progress=progress)
+        finally:  # the bar is gone before the output is written or an error is shown
+            if progress is not None:
+                progress.close()
         _save_svg(sink, params)
 
 
@@ -335,6 +341,60 @@ def _save_svg(sink, params: dict) -> None:
     if params.get("svg"):
         title = "divcli " + " ".join(sys.argv[1:2])
         sink.console.save_svg(params["svg"], title=title)
+
+
+#: A run shows a progress bar on stderr once it has taken this long (and only on a terminal).
+PROGRESS_AFTER_SECONDS = 1.0
+
+
+def _stderr_is_terminal() -> bool:
+    return sys.stderr.isatty()
+
+
+class _Progress:
+    """A Rich progress bar on stderr for long runs: it appears after :data:`PROGRESS_AFTER_SECONDS`,
+    follows the operand that is furthest along (bytes of a file, rows of an array; a pulse for a
+    pipe), and leaves nothing behind. Warnings are printed above it."""
+
+    def __init__(self, command: str, *blocks):
+        import time
+
+        self.clock = time.monotonic
+        self.started = self.clock()
+        self.command = command
+        self.blocks = [b for b in blocks if b is not None and hasattr(b, "position")]
+        self.bar = None
+
+    def _fraction(self) -> float | None:
+        fractions = [done / total for done, total in (b.position() for b in self.blocks) if total]
+        return max(fractions) if fractions else None
+
+    def __call__(self, rows: int) -> None:
+        if self.bar is None:
+            if self.clock() - self.started < PROGRESS_AFTER_SECONDS:
+                return
+            from rich.console import Console
+            from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+            self.bar = Progress(TextColumn(f"divcli {self.command}"), BarColumn(), TextColumn("{task.fields[rows]:,} rows"),
+                                TimeElapsedColumn(), TimeRemainingColumn(), transient=True,
+                                redirect_stdout=False, redirect_stderr=False,
+                                console=Console(file=sys.stderr, force_terminal=True))
+            self.task = self.bar.add_task("", total=None, rows=0)
+            self.bar.start()
+        fraction = self._fraction()
+        self.bar.update(self.task, rows=rows, total=None if fraction is None else 1.0,
+                        completed=0 if fraction is None else min(fraction, 1.0))
+
+    def warn(self, message: str) -> None:
+        if self.bar is None:
+            click.echo(f"warning: {message}", err=True)
+        else:
+            self.bar.console.print(f"warning: {message}", markup=False, highlight=False, soft_wrap=True)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.stop()
 
 
 class _Output:

@@ -260,9 +260,11 @@ def prepare(command: Command, p_blocks: Blocks, q_blocks: Blocks | None, options
 
 
 def run(command: Command, p_blocks: Blocks, q_blocks: Blocks | None, options: Options, sink: Sink,
-        weight: np.ndarray | None = None, warn: Callable[[str], None] = lambda message: None) -> Summary:
+        weight: np.ndarray | None = None, warn: Callable[[str], None] = lambda message: None,
+        progress: Callable[[int], None] | None = None) -> Summary:
     """Compute ``command`` block by block: each block's report goes to ``sink`` as soon as it is
-    computed, and the reductions, accumulated in block order, end in ``sink.finish``.
+    computed, and the reductions, accumulated in block order, end in ``sink.finish``. ``progress``,
+    when given, is called after every block with the number of rows done.
 
     The first blocks have :data:`FIRST_BLOCK_ROWS` rows, the others as many as fit in
     :data:`BLOCK_ELEMENTS` elements; every reader is asked for the same blocks, so a file, standard
@@ -270,7 +272,7 @@ def run(command: Command, p_blocks: Blocks, q_blocks: Blocks | None, options: Op
     """
     start = prepare(command, p_blocks, q_blocks, options, weight)
     totals, shown = Totals(), Warnings(warn)
-    p_rows, q_rows = compute_blocks(start, start.p_blocks, q_blocks, options, sink, totals, shown)
+    p_rows, q_rows = compute_blocks(start, start.p_blocks, q_blocks, options, sink, totals, shown, progress)
     shown.close()
     summary = summarize(start.context, totals, p_rows, q_rows, shown.messages, options.p_kind is Kind.LABELS)
     sink.finish(summary)
@@ -278,7 +280,8 @@ def run(command: Command, p_blocks: Blocks, q_blocks: Blocks | None, options: Op
 
 
 def compute_blocks(start: Start, p_blocks: Blocks, q_blocks: Blocks | None, options: Options, sink: Sink,
-                   totals: Totals, shown: "Warnings") -> tuple[int, int | None]:
+                   totals: Totals, shown: "Warnings", progress: Callable[[int], None] | None = None
+                   ) -> tuple[int, int | None]:
     """Every block of P and Q from ``start.first_p``/``first_q`` on: converted, checked, reported to
     ``sink``, added to ``totals``, warnings to ``shown``. Returns the row counts of P and Q.
 
@@ -304,6 +307,8 @@ def compute_blocks(start: Start, p_blocks: Blocks, q_blocks: Blocks | None, opti
         totals.add(report)
         shown.extend(report.warnings)
         sink.rows(report)
+        if progress is not None:
+            progress(totals.rows)
     return sources[0].rows, None if q_blocks is None else sources[1].rows
 
 

@@ -41,7 +41,9 @@ _DECIMAL_COMMA = re.compile(r"[+-]?\d+,\d+")
 DELIMITED_EXTENSIONS = {".csv": ",", ".tsv": "\t", ".txt": None}
 JSON_EXTENSIONS = {".json"}
 JSON_LINES_EXTENSIONS = {".jsonl", ".ndjson"}
-KNOWN_EXTENSIONS = {*DELIMITED_EXTENSIONS, *JSON_EXTENSIONS, *JSON_LINES_EXTENSIONS, ".npy", ".npz"}
+PARQUET_EXTENSIONS = {".parquet", ".pq"}
+KNOWN_EXTENSIONS = {*DELIMITED_EXTENSIONS, *JSON_EXTENSIONS, *JSON_LINES_EXTENSIONS, *PARQUET_EXTENSIONS,
+                    ".npy", ".npz"}
 
 
 @dataclass
@@ -280,24 +282,84 @@ def _split_line(line: str, delimiter: str) -> list[str]:
     return line.split() if delimiter == WHITESPACE else [cell.strip() for cell in line.split(delimiter)]
 
 
-#: Text this large goes to numpy's C parser first (plain numeric tables only).
+#: Text this large goes to a C parser first (plain numeric tables only).
 FAST_MIN_CHARS = 1 << 16
-_BIG_EXPONENT = re.compile(r"e[+-]?0*\d{3}")
+#: Inputs this large go to pyarrow's CSV parser instead of numpy's, when pyarrow is installed
+#: (``pip install "divcli[fast]"``); pyarrow is imported only then, so small calls stay fast.
+ARROW_MIN_BYTES = 8 << 20
+_BIG_EXPONENT = re.compile(r"e[+-]?0*\d{3}", re.IGNORECASE)
 _BLANK_LINE = re.compile(r"\n[ \t\r]*\n")
 
 
 def _not_for_fast(text: str) -> bool:
-    """What numpy's parser would read differently from the careful reader: quotes, fractions, nan,
-    numbers that may under- or overflow, blank lines (they would shift line numbers)."""
+    """What a C parser would read differently from the careful reader: quotes, fractions, nan,
+    numbers that may under- or overflow, blank lines (they would shift line numbers). Each regular
+    expression runs only when a plain substring search says it may match."""
     if '"' in text or "/" in text or "0" * 300 in text or not text[:1].strip():
         return True
-    lowered = text.lower()
-    return "nan" in lowered or bool(_BIG_EXPONENT.search(lowered)) or bool(_BLANK_LINE.search(text))
+    if ("n" in text or "N" in text) and "nan" in text.lower():
+        return True
+    if ("e" in text or "E" in text) and _BIG_EXPONENT.search(text):
+        return True
+    return line_starts_with(text.encode(), b" \t\r\n") and bool(_BLANK_LINE.search(text))
+
+
+def line_starts_with(data: bytes, starts: bytes, end: int | None = None) -> bool:
+    """Does a line of ``data[:end]`` (the first, or one after a newline) start with a byte of
+    ``starts``? One numpy pass: a cheap test before a regular expression looks for blank lines."""
+    array = np.frombuffer(data, dtype=np.uint8, count=len(data) if end is None else end)
+    if not array.size:
+        return False
+    wanted = np.zeros(256, dtype=bool)
+    wanted[np.frombuffer(starts, dtype=np.uint8)] = True
+    after = np.flatnonzero(array[:-1] == 10) + 1
+    return bool(wanted[array[0]] or wanted[array[after]].any())
+
+
+def _arrow():
+    """pyarrow with its CSV reader, or None when it is not installed."""
+    try:
+        import pyarrow
+        import pyarrow.csv  # noqa: F401 - the submodule is what is used
+    except ImportError:
+        return None
+    return pyarrow
+
+
+def _parse_arrow(body: str, delimiter: str, columns: int) -> np.ndarray | None:
+    """Rows of ``columns`` float64 numbers by pyarrow's CSV reader, or None for anything it reads
+    otherwise than the careful reader would (a bare carriage return, a cell that is no number)."""
+    pa = _arrow()
+    if pa is None:
+        return None
+    if "\r" in body and body.count("\r") != body.count("\r\n"):
+        return None  # pyarrow ends a line at a bare \r; divcli's line numbers count \n
+    csv_module = pa.csv
+    try:
+        table = csv_module.read_csv(
+            pa.py_buffer(body.encode()),
+            read_options=csv_module.ReadOptions(autogenerate_column_names=True, use_threads=True),
+            parse_options=csv_module.ParseOptions(delimiter=delimiter, quote_char=False, double_quote=False,
+                                                  escape_char=False, newlines_in_values=False,
+                                                  ignore_empty_lines=False),
+            convert_options=csv_module.ConvertOptions(
+                column_types={f"f{i}": pa.float64() for i in range(columns)}, null_values=[],
+                strings_can_be_null=False, quoted_strings_can_be_null=False, check_utf8=False),
+        )
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    if table.num_columns != columns or any(column.type != pa.float64() for column in table.columns):
+        return None
+    values = np.empty((table.num_rows, columns), dtype=np.float64)
+    for index, column in enumerate(table.columns):
+        values[:, index] = column.to_numpy()
+    return values
 
 
 def _read_fast(text: str, name: str, delimiter: str, first_line: int = 1, header_allowed: bool = True,
-               width: int | None = None) -> Operand | None:
-    """numpy's C parser for a plain numeric table, or None to leave it to the careful reader.
+               width: int | None = None, arrow: bool = False) -> Operand | None:
+    """A C parser for a plain numeric table, or None to leave it to the careful reader: pyarrow's
+    when ``arrow`` (a large input) and it is installed, else numpy's.
 
     The careful reader runs whenever this one declines or fails, so every error is still reported
     with its line and column, and every value reads the same (a property the tests check).
@@ -308,14 +370,26 @@ def _read_fast(text: str, name: str, delimiter: str, first_line: int = 1, header
     first = _split_line(text if first_end < 0 else text[:first_end], delimiter)
     header = header_allowed and not any(_looks_numeric(cell) for cell in first)
     body = text[first_end + 1:] if header else text
-    try:
-        values = np.loadtxt(io.StringIO(body), delimiter=None if delimiter == WHITESPACE else delimiter,
-                            dtype=np.float64, comments=None, ndmin=2, encoding=None)
-    except ValueError:
-        return None
+    if arrow and delimiter != WHITESPACE and len(delimiter) == 1 and _arrow() is not None:
+        if header:
+            second_end = body.find("\n")
+            columns = len(_split_line(body if second_end < 0 else body[:second_end], delimiter))
+        else:
+            columns = len(first)
+        values = _parse_arrow(body, delimiter, columns)
+        if values is None:
+            return None
+    else:
+        try:
+            values = np.loadtxt(io.StringIO(body), delimiter=None if delimiter == WHITESPACE else delimiter,
+                                dtype=np.float64, comments=None, ndmin=2, encoding=None)
+        except ValueError:
+            return None
     if values.size == 0 or (header and (len(first) != values.shape[1] or len(set(first)) != len(first))):
         return None
-    if "inf" not in text.lower() and np.isinf(values).any():
+    if np.isnan(values).any():
+        return None  # nan is never a value: the careful reader says where
+    if np.isinf(values).any() and "inf" not in text.lower():
         return None  # a long run of digits overflowed: the careful reader warns about it
     if width is not None and values.shape[1] != width:
         return None  # ragged against an earlier block: the careful reader says where
@@ -324,13 +398,15 @@ def _read_fast(text: str, name: str, delimiter: str, first_line: int = 1, header
 
 
 def read_delimited(text: str, name: str, delimiter: str, first_line: int = 1, header_allowed: bool = True,
-                   width: int | None = None) -> Operand:
+                   width: int | None = None, large: bool | None = None) -> Operand:
     """Parse delimited text: a header row when its first non-blank row holds no number.
 
     A block of a longer text starts at ``first_line``; its rows need ``width`` values, and only the
-    first block may hold the header (``header_allowed``).
+    first block may hold the header (``header_allowed``). ``large`` says that the whole input is
+    large enough for pyarrow's parser (by default: this text is).
     """
-    fast = _read_fast(text, name, delimiter, first_line, header_allowed, width)
+    large = len(text) >= ARROW_MIN_BYTES if large is None else large
+    fast = _read_fast(text, name, delimiter, first_line, header_allowed, width, arrow=large)
     if fast is not None:
         return fast
     classes: list[str] | None = None
@@ -653,11 +729,14 @@ def _binary_array(array, name: str) -> Operand:
         array = array[None, :]
     if array.ndim != 2 or array.size == 0:
         raise DataError(name, f"has shape {array.shape}; divcli reads a 2-D array of rows (or one row)")
-    values = np.asarray(array, dtype=np.float64)
-    if np.isnan(values).any():
-        row, col = np.argwhere(np.isnan(values))[0]
-        raise DataError(f"{name}: row {row + 1}, item {col + 1}", "nan is not a value")
-    return Operand(values, name)
+    if array.dtype.kind == "f":  # a slice of rows at a time: a memory-mapped file is never read whole
+        step = max(1, (1 << 20) // array.shape[1])
+        for start in range(0, array.shape[0], step):
+            bad = np.isnan(array[start:start + step])
+            if bad.any():
+                row, col = np.argwhere(bad)[0]
+                raise DataError(f"{name}: row {start + row + 1}, item {col + 1}", "nan is not a value")
+    return Operand(np.asarray(array, dtype=np.float64) if array.dtype != np.float64 else array, name)
 
 
 def read_numpy(path: str, key: str | None = None) -> Operand:
@@ -680,6 +759,107 @@ def read_numpy(path: str, key: str | None = None) -> Operand:
                         "save it with numpy.save or numpy.savez") from None
 
 
+#: The one-line fix when pyarrow is missing.
+INSTALL_FAST = 'pip install "divcli[fast]" (pyarrow)'
+
+
+class ParquetReader:
+    """A Parquet file's rows, a record batch at a time: every numeric column is a class (its name the
+    class name), or a single list column holds each row's values. Integer and float columns
+    (float32 included) are widened to float64; nulls, nan and other types are errors that name the
+    row and the column. Memory is bounded by a row group, not the file."""
+
+    BATCH_ROWS = 1 << 16
+
+    def __init__(self, path: str):
+        self.name = path
+        try:
+            import pyarrow.parquet as parquet
+        except ImportError:
+            raise DataError(path, "reading Parquet needs pyarrow, which is not installed", INSTALL_FAST) from None
+        import pyarrow as pa
+
+        self.pa = pa
+        try:
+            self.file = parquet.ParquetFile(path)
+        except (pa.ArrowException, OSError) as error:
+            raise DataError(path, f"not a Parquet file pyarrow can read ({str(error).splitlines()[0][:80]})") from None
+        schema = self.file.schema_arrow
+        types = pa.types
+        self.list_column = len(schema) == 1 and (types.is_list(schema[0].type) or types.is_large_list(schema[0].type)
+                                                 or types.is_fixed_size_list(schema[0].type))
+        numeric = lambda kind: types.is_integer(kind) or types.is_floating(kind)  # noqa: E731
+        for field_ in schema:
+            kind = field_.type.value_type if self.list_column else field_.type
+            if not numeric(kind):
+                raise DataError(f"{path}: column {field_.name!r}", f"holds {kind} values, not real numbers",
+                                "divcli reads integer and float columns, or one list column of numbers")
+        if not len(schema):
+            raise DataError(path, "no columns")
+        self.columns = [field_.name for field_ in schema]
+        self.classes = None if self.list_column else self.columns
+        self.width = None if self.list_column else len(self.columns)
+        self.batches = self.file.iter_batches(batch_size=self.BATCH_ROWS)
+        self.rows_read = 0
+
+    def _where(self, row: int, col: int | None = None) -> str:
+        if self.list_column:
+            return f"{self.name}: row {row + 1}" + ("" if col is None else f", item {col + 1}")
+        return f"{self.name}: row {row + 1}, column {self.columns[col]!r}"
+
+    def _column(self, array, first_row: int, col: int | None) -> np.ndarray:
+        if array.null_count:
+            row = int(np.argmax(np.asarray(array.is_null())))
+            raise DataError(self._where(first_row + row, col), "a missing value (null)", "every cell needs a number")
+        return np.asarray(array.to_numpy(zero_copy_only=False), dtype=np.float64)
+
+    def next_batch(self) -> np.ndarray | None:
+        """The next record batch as float64 rows, checked, or None at the end of the file."""
+        try:
+            batch = next(self.batches, None)
+        except (self.pa.ArrowException, OSError) as error:
+            raise DataError(self.name, f"cannot read: {str(error).splitlines()[0][:80]}") from None
+        if batch is None:
+            return None
+        first = self.rows_read
+        self.rows_read += batch.num_rows
+        if self.list_column:
+            lists = batch.column(0)
+            if lists.null_count:
+                row = int(np.argmax(np.asarray(lists.is_null())))
+                raise DataError(self._where(first + row), "a missing row (null)")
+            offsets = np.asarray(lists.offsets, dtype=np.int64)
+            lengths = np.diff(offsets)
+            self.width = self.width or (int(lengths[0]) if lengths.size else None)
+            ragged = lengths != self.width
+            if ragged.any():
+                row = int(np.argmax(ragged))
+                raise DataError(self._where(first + row), f"this row has {int(lengths[row])} values, the first has "
+                                f"{self.width}", "every row needs one value per class")
+            flat = self._column(lists.values.slice(int(offsets[0]), int(offsets[-1] - offsets[0])), first, None)
+            values = flat.reshape(batch.num_rows, self.width or 0)
+        else:
+            values = np.empty((batch.num_rows, len(self.columns)), dtype=np.float64)
+            for col in range(len(self.columns)):
+                values[:, col] = self._column(batch.column(col), first, col)
+        bad = np.isnan(values)
+        if bad.any():
+            row, col = np.argwhere(bad)[0]
+            raise DataError(self._where(first + int(row), int(col)), "nan is not a value")
+        return values
+
+
+def read_parquet(path: str) -> Operand:
+    """A whole Parquet file (``--columns`` and ``--weight`` need the whole operand)."""
+    reader = ParquetReader(path)
+    parts = []
+    while (values := reader.next_batch()) is not None:
+        parts.append(values)
+    if not parts or not sum(len(part) for part in parts) or not parts[0].shape[1]:
+        raise DataError(path, "no numbers found")
+    return Operand(np.concatenate(parts), path, reader.classes)
+
+
 def read_operand(spec: str, stdin: BinaryIO, delimiter: str | None = None) -> Operand:
     """Read one operand: ``-``, an existing path, or a literal (whose syntax is fixed)."""
     if spec == STDIN:
@@ -689,6 +869,8 @@ def read_operand(spec: str, stdin: BinaryIO, delimiter: str | None = None) -> Op
     npz, _, key = spec.rpartition(":") if ".npz:" in spec.lower() else (spec, "", "")
     if npz.lower().endswith(".npz") and os.path.isfile(npz):
         return read_numpy(npz, key or None)
+    if os.path.splitext(spec)[1].lower() in PARQUET_EXTENSIONS and os.path.isfile(spec):
+        return read_parquet(spec)
     if os.path.exists(spec):
         return read_file(spec, delimiter)
     if os.path.splitext(spec)[1].lower() in KNOWN_EXTENSIONS:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -44,9 +45,13 @@ class Conversion:
 
 @dataclass(frozen=True)
 class Distribution:
-    """Rows of probabilities ``p`` and their logs ``log_p`` (``-inf`` where ``p = 0``)."""
+    """Rows of probabilities ``p`` and their logs ``log_p`` (``-inf`` where ``p = 0``).
 
-    p: np.ndarray
+    For probabilities and labels ``p`` is given; for logits and log-probabilities it is
+    ``exp(log_p)``, computed when first asked for (Q's enters the numbers only through its logs).
+    """
+
+    given_p: np.ndarray | None
     log_p: np.ndarray
     kind: Kind
     operand: Operand
@@ -54,9 +59,13 @@ class Distribution:
     labels: np.ndarray | None = None  # class indices, for kind labels
     active: np.ndarray | None = None  # False where the label is ignore_index
 
+    @cached_property
+    def p(self) -> np.ndarray:
+        return np.exp(self.log_p) if self.given_p is None else self.given_p
+
     @property
     def rows(self) -> int:
-        return self.p.shape[0]
+        return self.log_p.shape[0]
 
 
 def _first(mask: np.ndarray) -> tuple[int, int]:
@@ -116,6 +125,8 @@ def _probs(operand: Operand, role: str, conversion: Conversion) -> tuple[np.ndar
 
 def _finite_or_masked(operand: Operand, role: str, what: str):
     values = operand.values
+    if np.isfinite(values).all():  # the usual case: one pass, nothing to locate
+        return
     bad = np.isnan(values) | (values == np.inf)
     if np.any(bad):
         row, col = _first(bad)
@@ -127,8 +138,10 @@ def _finite_or_masked(operand: Operand, role: str, what: str):
         raise DataError(operand.where(row), f"every {what} in this row is -inf", "leave at least one class unmasked")
 
 
-def _logits(operand: Operand, role: str, conversion: Conversion) -> tuple[np.ndarray, np.ndarray]:
+def _logits(operand: Operand, role: str, conversion: Conversion) -> tuple[None, np.ndarray]:
     _finite_or_masked(operand, role, "logit")
+    if conversion.temperature == 1.0:  # z / 1 is z, and cannot overflow
+        return None, log_softmax(operand.values, axis=1)
     with np.errstate(over="ignore"):
         scaled = operand.values / conversion.temperature
     overflow = np.isinf(scaled) & np.isfinite(operand.values)
@@ -137,11 +150,10 @@ def _logits(operand: Operand, role: str, conversion: Conversion) -> tuple[np.nda
         raise DataError(operand.where(row, col),
                         f"logit {show_value(operand.text(row, col))} ÷ temperature {conversion.temperature:g} "
                         "overflows float64", "use a larger --temperature")
-    log_p = log_softmax(scaled, axis=1)
-    return np.exp(log_p), log_p
+    return None, log_softmax(scaled, axis=1)
 
 
-def _log_probs(operand: Operand, role: str, conversion: Conversion) -> tuple[np.ndarray, np.ndarray]:
+def _log_probs(operand: Operand, role: str, conversion: Conversion) -> tuple[None, np.ndarray]:
     _finite_or_masked(operand, role, "log-probability")
     log_p = operand.values
     if conversion.normalize:
@@ -151,7 +163,7 @@ def _log_probs(operand: Operand, role: str, conversion: Conversion) -> tuple[np.
             sums = np.exp(logsumexp(log_p, axis=1))
         _check_sums(sums, operand, role, "exp of this row", conversion.tolerance,
                     f"pass {_as_flag(role)} logits for unnormalised scores, or --normalize")
-    return np.exp(log_p), log_p
+    return None, log_p
 
 
 def label_vector(operand: Operand) -> np.ndarray:

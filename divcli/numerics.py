@@ -33,12 +33,15 @@ def log_softmax(z: np.ndarray, axis: int = -1) -> np.ndarray:
     """Log-softmax along ``axis``, stable for logits of any size (log-sum-exp).
 
     ``log_softmax(z)_i = z_i - max(z) - log(sum_j exp(z_j - max(z)))``. Entries of ``-inf`` are
-    masked classes (probability 0); a row must hold at least one finite entry.
+    masked classes (probability 0); a row must hold at least one finite entry. One temporary of the
+    input's size besides the result (the exponentials), whatever the number of rows.
     """
     z = np.asarray(z, dtype=np.float64)
-    shift = np.max(z, axis=axis, keepdims=True)
-    shifted = z - shift
-    return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
+    shifted = z - np.max(z, axis=axis, keepdims=True)
+    exps = np.exp(shifted)
+    log_total = np.log(np.sum(exps, axis=axis, keepdims=True))
+    del exps
+    return np.subtract(shifted, log_total, out=shifted)
 
 
 def logsumexp(z: np.ndarray, axis: int = -1) -> np.ndarray:
@@ -89,6 +92,26 @@ def kl_terms(p: np.ndarray, log_p: np.ndarray, log_q: np.ndarray) -> np.ndarray:
     difference = np.zeros(p.shape, dtype=np.float64)
     np.subtract(log_p, log_q, out=difference, where=p > 0)
     return _where_positive(p, difference)
+
+
+def kl_parts(p: np.ndarray, log_p: np.ndarray, log_q: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The element terms of D(P‖Q) with the row sums of H(P) and H(P,Q), in one pass over shared
+    temporaries: ``(kl_terms(p, log_p, log_q), entropy_terms(p, log_p).sum(1),
+    cross_entropy_terms(p, log_q).sum(1))`` to the last bit (the same operations on the same
+    values, in the same order), with one scratch array instead of seven.
+
+    ``p``, ``log_p`` and ``log_q`` may be broadcast views (one row against many).
+    """
+    p, log_p, log_q = np.broadcast_arrays(p, log_p, log_q)
+    if not np.all(p > 0):  # zeros in P: the conventions need the masked forms
+        return (kl_terms(p, log_p, log_q), entropy_terms(p, log_p).sum(axis=1),
+                cross_entropy_terms(p, log_q).sum(axis=1))
+    scratch = np.negative(log_p)
+    entropy = np.multiply(p, scratch, out=scratch).sum(axis=1)
+    np.negative(log_q, out=scratch)
+    cross = np.multiply(p, scratch, out=scratch).sum(axis=1)
+    terms = np.subtract(log_p, log_q, out=scratch)
+    return np.multiply(p, terms, out=terms), entropy, cross
 
 
 def smooth_labels(p: np.ndarray, epsilon: float, active: np.ndarray | None = None) -> np.ndarray:

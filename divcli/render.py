@@ -13,6 +13,7 @@ import csv
 import enum
 import json
 import math
+import re
 from collections import deque
 from typing import TextIO
 
@@ -88,11 +89,90 @@ def row_records(report: Report, rows=None) -> list[dict]:
     return records
 
 
-def _values_text(values: np.ndarray) -> list[str]:
-    """``-q --reduction none``: one line per row, a row's values separated by commas."""
+def _texts(values: np.ndarray) -> list[str]:
+    """``repr`` of every float64 of a 1-D array in one pass (``tolist`` gives Python floats).
+
+    A long column of few distinct values (the check column holds a few multiples of an ulp; a
+    one-hot P's entropy is all 0) formats each distinct bit pattern once: ``-0.0`` and ``0.0`` stay
+    apart, and the texts are the same ``repr``."""
+    if values.size >= 1024:
+        bits = np.ascontiguousarray(values, dtype=np.float64).view(np.int64)
+        sample = bits[::bits.size // 512]
+        if np.unique(sample).size * 4 < sample.size:
+            distinct, inverse = np.unique(bits, return_inverse=True)
+            texts = list(map(repr, distinct.view(np.float64).tolist()))
+            return list(map(texts.__getitem__, inverse.ravel().tolist()))
+    return list(map(repr, values.tolist()))
+
+
+def _blank(texts: list[str], mask: np.ndarray | None, blank: str) -> list[str]:
+    """``texts`` with ``blank`` where ``mask`` is set (few rows, usually none)."""
+    if mask is not None:
+        for index in np.flatnonzero(mask).tolist():
+            texts[index] = blank
+    return texts
+
+
+def _json_texts(values: np.ndarray, missing: np.ndarray | None = None) -> list[str]:
+    """JSON numbers: finite ones as ``repr``, non-finite ones as strings, ``null`` where ``missing``."""
+    texts = _texts(values)
+    for index in np.flatnonzero(~np.isfinite(values)).tolist():
+        texts[index] = f'"{texts[index]}"'
+    return _blank(texts, missing, "null")
+
+
+def _missing(values: np.ndarray, inactive: np.ndarray | None) -> np.ndarray | None:
+    """Where an optional per-row value does not exist: ``nan``, or an ignored row."""
+    missing = np.isnan(values)
+    if inactive is not None:
+        missing |= inactive
+    return missing if missing.any() else None
+
+
+def _fields(report: Report, as_json: bool) -> list[tuple[str, list[str]]]:
+    """The per-row fields of a block (JSON's ``rows``, the CSV columns), each as the texts of every
+    row, built a column at a time: what :func:`row_records` gives, without a dict per row."""
+    inactive = None if report.active is None else ~np.asarray(report.active, dtype=bool)
+    first = report.first_row + 1
+    fields = [("row", list(map(str, range(first, first + report.rows))))]
+    if report.row_names:
+        fields.append(("name", [json.dumps(name, ensure_ascii=False) if as_json else str(name)
+                                for name in report.row_names]))
+    if report.labels is not None:
+        fields.append(("label", list(map(str, np.asarray(report.labels).tolist()))))
+    if inactive is not None:
+        fields.append(("ignored", ["true" if flag else "false" for flag in inactive.tolist()]))
+
+    def optional(values: np.ndarray) -> list[str]:
+        missing = _missing(values, inactive)
+        if as_json:
+            return _json_texts(values, missing)
+        if missing is not None and missing.all():
+            return [""] * len(values)
+        return _blank(_texts(values), missing, "")
+
+    fields.append(("entropy_p", optional(report.entropy_p)))
+    if report.command is not Command.ENTROPY:
+        cross = report.cross_entropy
+        fields.append(("cross_entropy", _json_texts(cross) if as_json else _texts(cross)))
+        fields.append(("kl_divergence", optional(report.kl)))
+        fields.append(("check", optional(report.check)))
+    return fields
+
+
+def _has_terms(report: Report) -> bool:
+    return report.command is Command.KL and report.reduction is Reduction.NONE
+
+
+def _row_texts(values: np.ndarray, as_json: bool) -> list[str]:
+    """``--reduction none`` values: per row one number, or a row of numbers joined by commas (CSV,
+    ``-q``) or a JSON list."""
     if values.ndim == 1:
-        return [number(x) for x in values.tolist()]
-    return [",".join(map(number, row)) for row in values.tolist()]
+        return _json_texts(values) if as_json else _texts(values)
+    flat = _json_texts(values.ravel()) if as_json else _texts(values.ravel())
+    width = values.shape[1]
+    joined = map((", " if as_json else ",").join, (flat[start:start + width] for start in range(0, len(flat), width)))
+    return [f"[{row}]" for row in joined] if as_json else list(joined)
 
 
 class QuietSink:
@@ -103,48 +183,44 @@ class QuietSink:
 
     def rows(self, report: Report) -> None:
         if report.reduction is Reduction.NONE:
-            self.out.write("\n".join(_values_text(report.values)) + "\n")
+            self.out.write("\n".join(_row_texts(report.values, False)) + "\n")
 
     def finish(self, summary: Summary) -> None:
         if summary.value is not None:
             self.out.write(number(summary.value) + "\n")
 
 
+#: Characters that make the csv module quote a cell (with its default dialect and "\n" lines).
+_CSV_SPECIAL = re.compile(r'[,"\r\n]')
+
+
 class CsvSink:
-    """``-f csv``: a header line, then one record per row as the rows come."""
+    """``-f csv``: a header line, then one record per row as the rows come, a block at a time."""
 
     def __init__(self, out: TextIO):
+        self.out = out
         self.writer = csv.writer(out, lineterminator="\n")
-        self.fields: list[str] | None = None
+        self.header_written = False
 
     def rows(self, report: Report) -> None:
-        records = row_records(report)
-        terms = report.command is Command.KL and report.reduction is Reduction.NONE
-        if self.fields is None:
-            self.fields = [key for key in records[0] if key != "terms"]
-            self.writer.writerow(self.fields + ([f"term:{name}" for name in report.classes] if terms else []))
-        for record in records:
-            cells = [_csv_cell(record[key]) for key in self.fields]
-            if terms:
-                cells += [number(x) for x in record["terms"].values()]
-            self.writer.writerow(cells)
+        fields = _fields(report, as_json=False)
+        terms = _has_terms(report)
+        if not self.header_written:
+            self.writer.writerow([name for name, _ in fields]
+                                 + ([f"term:{name}" for name in report.classes] if terms else []))
+            self.header_written = True
+        columns = [texts for _, texts in fields]
+        if terms:
+            columns.append(_row_texts(report.terms, False))  # a row's terms, joined by commas
+        if report.row_names and any(_CSV_SPECIAL.search(name) for name in columns[1]):
+            # names that need quoting: the csv module quotes them, as for the header
+            self.writer.writerows([*cells[:-1], *cells[-1].split(",")] if terms else cells
+                                  for cells in zip(*columns))
+            return
+        self.out.write("\n".join(map(",".join, zip(*columns))) + "\n")
 
     def finish(self, summary: Summary) -> None:
         pass
-
-
-def _csv_cell(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return str(value).lower()
-    return number(value) if isinstance(value, float) else str(value)
-
-
-def _json_record(record: dict) -> dict:
-    return {key: ({k: json_number(v) for k, v in value.items()} if isinstance(value, dict)
-                  else json_number(value) if isinstance(value, float) else value)
-            for key, value in record.items()}
 
 
 class JsonSink:
@@ -185,14 +261,23 @@ class JsonSink:
         first = not self.started
         if first:
             self._start(report)
-        parts = [json.dumps(_json_record(record), ensure_ascii=False, allow_nan=False)
-                 for record in row_records(report)]
-        self.out.write(("" if first else ", ") + ", ".join(parts))
+        fields = _fields(report, as_json=True)
+        keys = [json.dumps(name) for name, _ in fields]
+        columns = [texts for _, texts in fields]
+        if _has_terms(report):
+            keys.append('"terms"')
+            flat = _json_texts(report.terms.ravel())
+            names = ", ".join(json.dumps(name, ensure_ascii=False).replace("{", "{{").replace("}", "}}") + ": {}"
+                              for name in report.classes)
+            width = len(report.classes)
+            columns.append([("{{" + names + "}}").format(*flat[start:start + width])
+                            for start in range(0, len(flat), width)])
+        template = "{{" + ", ".join(f"{key}: {{}}" for key in keys) + "}}"
+        self.out.write(("" if first else ", ") + ", ".join(map(template.format, *columns)))
         if report.reduction is Reduction.NONE:
-            for row in report.values.tolist():
-                cell = [json_number(x) for x in row] if isinstance(row, list) else json_number(row)
-                self.values.write(("" if self.first_value else ", ") + json.dumps(cell, allow_nan=False))
-                self.first_value = False
+            texts = _row_texts(report.values, True)
+            self.values.write(("" if self.first_value else ", ") + ", ".join(texts))
+            self.first_value = False
 
     def finish(self, summary: Summary) -> None:
         self.out.write('], "value": ')
@@ -296,7 +381,7 @@ def _breakdown(report: Report, row: int, width: int = 10_000):
     header = TERM_HEADERS[cmd] if not (cmd is Command.CE and report.weighted) else "−w·p·log q"
     table = Table(title=f"row {escape(_row_name(report, row))}: {report.command.quantity} = {fmt(total)} {report.base.unit}",
                   title_justify="left", show_edge=False, show_footer=True)
-    columns = [(target, report.p_probs), ("q", report.q_probs)]
+    columns = [(target, report.p_probs), ("q", report.q_probabilities())]
     if cmd is not Command.CE:
         columns.append(("log p", report.p_log))
     if cmd is not Command.ENTROPY:

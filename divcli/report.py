@@ -17,6 +17,7 @@ from .numerics import (
     Reduction,
     cross_entropy_terms,
     entropy_terms,
+    kl_parts,
     kl_terms,
     log_base,
     smooth_labels,
@@ -109,7 +110,7 @@ class Report:
 
     context: Context
     p_probs: np.ndarray
-    q_probs: np.ndarray | None
+    q_probs: np.ndarray | None  # None without Q, or when Q came as logits or log-probs: see q_probabilities
     p_log: np.ndarray
     q_log: np.ndarray | None
     terms: np.ndarray
@@ -133,6 +134,12 @@ class Report:
     @property
     def rows(self) -> int:
         return self.terms.shape[0]
+
+    def q_probabilities(self) -> np.ndarray | None:
+        """Q's probabilities: as given, or ``exp(q_log)`` (computed here, for the few rows shown)."""
+        if self.q_probs is not None or self.q_log is None:
+            return self.q_probs
+        return np.exp(self.q_log)
 
     @property
     def values(self) -> np.ndarray:
@@ -242,10 +249,12 @@ def entropy_report(p: Distribution, context: Context) -> Report:
 
 
 def _broadcast(p: Distribution, q: Distribution):
+    """P's probabilities and logs, Q's given probabilities (None for logits and log-probabilities: they
+    are computed only where shown) and logs, with as many rows as the longer of the two."""
     rows = max(p.rows, q.rows)
-    shape = (rows, p.p.shape[1])
+    shape = (rows, p.log_p.shape[1])
     return (np.broadcast_to(p.p, shape), np.broadcast_to(p.log_p, shape),
-            np.broadcast_to(q.p, shape), np.broadcast_to(q.log_p, shape))
+            None if q.given_p is None else np.broadcast_to(q.given_p, shape), np.broadcast_to(q.log_p, shape))
 
 
 def _broadcast_labels(p: Distribution, rows: int) -> np.ndarray | None:
@@ -256,9 +265,9 @@ def kl_report(p: Distribution, q: Distribution, context: Context) -> Report:
     """D(P‖Q) per row and element: ``sum_i p_i log(p_i / q_i)``, as ``F.kl_div(log q, p)``."""
     scale = context.scale
     pp, log_pp, qq, log_qq = _broadcast(p, q)
-    terms = kl_terms(pp, log_pp, log_qq) / scale
-    entropy = entropy_terms(pp, log_pp).sum(axis=1) / scale
-    cross = cross_entropy_terms(pp, log_qq).sum(axis=1) / scale
+    terms, entropy, cross = kl_parts(pp, log_pp, log_qq)
+    if scale != 1.0:  # x / 1.0 is x: nats need no division
+        terms, entropy, cross = terms / scale, entropy / scale, cross / scale
     kl = terms.sum(axis=1)
     placed = _placed(p, q, context)
     return Report(
@@ -266,7 +275,7 @@ def kl_report(p: Distribution, q: Distribution, context: Context) -> Report:
         entropy_p=entropy, cross_entropy=cross, kl=kl, check=_check(cross, entropy, kl),
         total=float(np.sum(terms)), divisor=float(terms.shape[0]), labels=_broadcast_labels(p, terms.shape[0]),
         warnings=_infinite_warnings(terms, "D(P‖Q)", pp, q, context.classes, placed["row_names"],
-                                    placed["first_row"]),
+                                    placed["first_row"]) if np.isposinf(kl).any() else [],
         **placed,
     )
 

@@ -365,3 +365,13 @@ def test_bad_numpy_files(run, tmp_path, make, spec, words):
     result = run("entropy", tmp_path / spec)
     assert result.exit_code == 1 and result.stdout == "" and words in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_nan_deep_in_a_large_npy_is_located(run, tmp_path):
+    """The nan check reads a memory-mapped .npy a slice of rows at a time; the row is still exact."""
+    values = np.full((300_000, 4), 0.25)
+    values[280_000, 2] = np.nan
+    np.save(tmp_path / "p.npy", values)
+    result = run("entropy", tmp_path / "p.npy")
+    assert result.exit_code == 1 and result.stdout == ""
+    assert f"{tmp_path / 'p.npy'}: row 280001, item 3: nan is not a value" in result.stderr

@@ -112,3 +112,34 @@ def test_entropy_is_bounded_by_log_c(z):
     p, log_p = probs_of(z)
     h = entropy_terms(p, log_p).sum(axis=1)
     assert np.all(h >= -1e-12) and np.all(h <= math.log(z.shape[1]) + 1e-12)
+
+
+def _reference_kl_parts(p, log_p, log_q):
+    return kl_terms(p, log_p, log_q), entropy_terms(p, log_p).sum(axis=1), cross_entropy_terms(p, log_q).sum(axis=1)
+
+
+@given(logit_rows(), logit_rows())
+def test_kl_parts_equal_the_separate_terms_to_the_last_bit(zp, zq):
+    from divcli.numerics import kl_parts
+
+    rows, classes = min(zp.shape[0], zq.shape[0]), min(zp.shape[1], zq.shape[1])
+    p, log_p = probs_of(zp[:rows, :classes])
+    _, log_q = probs_of(zq[:rows, :classes])
+    for args in ((p, log_p, log_q), np.broadcast_arrays(p[:1], log_p[:1], log_q)):  # the second: P broadcast
+        fast, slow = kl_parts(*args), _reference_kl_parts(*args)
+        for a, b in zip(fast, slow):
+            assert a.shape == b.shape
+            assert np.array_equal(a.view(np.int64), b.view(np.int64))  # every bit, signed zeros too
+
+
+def test_kl_parts_keep_the_zero_conventions():
+    from divcli.numerics import kl_parts
+
+    p = np.array([[1.0, 0.0, 0.0], [0.5, 0.5, 0.0], [1.0, 0.0, 0.0]])
+    q = np.array([[0.5, 0.5, 0.0], [1.0, 0.0, 0.0], [1.0, 0.0, 0.0]])
+    with np.errstate(divide="ignore"):
+        log_p, log_q = np.log(p), np.log(q)
+    for a, b in zip(kl_parts(p, log_p, log_q), _reference_kl_parts(p, log_p, log_q)):
+        assert np.array_equal(a.view(np.int64), b.view(np.int64))
+    terms, entropy, cross = kl_parts(p[:1], log_p[:1], log_p[:1])
+    assert np.array_equal(entropy.view(np.int64), _reference_kl_parts(p[:1], log_p[:1], log_p[:1])[1].view(np.int64))

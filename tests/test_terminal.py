@@ -94,3 +94,36 @@ def test_a_terminal_on_standard_input_is_refused_not_waited_on():
         os.close(child)
     assert result.returncode == 1 and result.stdout == ""
     assert "<stdin>" in result.stderr and "nothing is piped" in result.stderr
+
+
+@pytest.fixture
+def progress_at_once(monkeypatch):
+    from divcli import cli
+
+    monkeypatch.setattr(cli, "PROGRESS_AFTER_SECONDS", 0.0)
+    return cli
+
+
+def _long_input(tmp_path):
+    rows = [[0.25, 0.75]] * 600
+    rows[5] = [1.0, 0.0]
+    return write_rows(tmp_path / "p.csv", rows), write_rows(tmp_path / "q.csv", [[0.5, 0.5]] * 599 + [[1.0, 0.0]])
+
+
+def test_no_progress_bar_when_stderr_is_not_a_terminal(run, tmp_path, progress_at_once):
+    p, q = _long_input(tmp_path)
+    result = run("kl", p, q, "-f", "csv")
+    assert result.exit_code == 0
+    assert result.stderr == "warning: D(P‖Q) is +inf: row 600, class '1': p = 0.75 but q = 0 " \
+                            f"({q}:600:2)\n"  # the warning alone: no bar, no control codes
+
+
+@pytest.mark.parametrize("quiet", [False, True])
+def test_a_progress_bar_on_a_terminal_except_with_quiet(run, tmp_path, progress_at_once, monkeypatch, quiet):
+    monkeypatch.setattr(progress_at_once, "_stderr_is_terminal", lambda: True)
+    p, q = _long_input(tmp_path)
+    result = run("kl", p, q, *(["-q"] if quiet else ["-f", "csv"]))
+    assert result.exit_code == 0
+    assert ("divcli kl" in result.stderr and "rows" in result.stderr) is not quiet
+    assert "warning: D(P‖Q) is +inf: row 600" in result.stderr
+    assert result.stdout.count("\n") == (1 if quiet else 601)  # standard output carries data only

@@ -1,0 +1,118 @@
+#!/usr/bin/env python3
+"""In-process kernel timing: per-row KL of two N × C blocks of float64 logits, M elements/s.
+
+    python benchmarks/kernel.py divcli|torch|scipy|numpy [--rows 1000000] [--classes 16] [--repeats 5]
+
+Prints one JSON line: the median and every time in seconds of the computation alone (no parsing,
+no output), the throughput in M elements/s (N × C pairs (p_i, q_i) per second), and the sum of the
+per-row KL (to check that every kernel computes the same numbers). The logits are made in-process
+with a fixed seed (normal, σ = 2), outside the timing.
+
+- ``divcli``: what ``divcli kl P Q --p-as logits --q-as logits`` computes per block: the checks and
+  the log-softmax of both operands (``kinds.to_distribution``), then the report (element terms,
+  H(P), H(P,Q), D(P‖Q), the check column, the totals), in divcli's blocks of about 2^20 values.
+  Needs divcli importable (run it with divcli's venv).
+- ``torch``: ``F.kl_div(F.log_softmax(Q, 1), F.log_softmax(P, 1), log_target=True,
+  reduction="none").sum(1)`` in float64 on the CPU, torch's default threads.
+- ``scipy``: ``scipy.special.softmax`` of both, then ``scipy.stats.entropy(p, q, axis=1)``.
+- ``numpy``: the naive numpy a user would write: softmax by exp/sum, then Σ p·(log p − log q).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+
+def logits(rows: int, classes: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    return rng.normal(0.0, 2.0, (rows, classes)), rng.normal(0.0, 2.0, (rows, classes))
+
+
+def divcli_kernel():
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    from divcli import core
+    from divcli.inputs import Operand
+    from divcli.kinds import Conversion, Kind, to_distribution
+    from divcli.numerics import Reduction
+    from divcli.report import NATURAL, Command, Context, Side, kl_report
+
+    def run(zp, zq):
+        classes = zp.shape[1]
+        context = Context(Command.KL, Reduction.BATCHMEAN, NATURAL, [str(i) for i in range(classes)],
+                          Side("p", Kind.LOGITS, "P"), Side("q", Kind.LOGITS, "Q"))
+        step = max(1, core.BLOCK_ELEMENTS // classes)
+        total = 0.0
+        for start in range(0, zp.shape[0], step):
+            p = to_distribution(Operand(zp[start:start + step], "p"), Kind.LOGITS, "P", Conversion())
+            q = to_distribution(Operand(zq[start:start + step], "q"), Kind.LOGITS, "Q", Conversion())
+            total += float(kl_report(p, q, context).kl.sum())
+        return total
+
+    return run
+
+
+def torch_kernel():
+    import torch
+    import torch.nn.functional as F
+
+    def run(zp, zq):
+        p, q = torch.from_numpy(zp), torch.from_numpy(zq)
+        kl = F.kl_div(F.log_softmax(q, 1), F.log_softmax(p, 1), log_target=True, reduction="none").sum(1)
+        return float(kl.sum())
+
+    return run
+
+
+def scipy_kernel():
+    from scipy.special import softmax
+    from scipy.stats import entropy
+
+    def run(zp, zq):
+        return float(entropy(softmax(zp, axis=1), softmax(zq, axis=1), axis=1).sum())
+
+    return run
+
+
+def numpy_kernel():
+    def run(zp, zq):
+        p = np.exp(zp) / np.exp(zp).sum(axis=1, keepdims=True)
+        q = np.exp(zq) / np.exp(zq).sum(axis=1, keepdims=True)
+        return float((p * (np.log(p) - np.log(q))).sum(axis=1).sum())
+
+    return run
+
+
+KERNELS = {"divcli": divcli_kernel, "torch": torch_kernel, "scipy": scipy_kernel, "numpy": numpy_kernel}
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("kernel", choices=sorted(KERNELS))
+    ap.add_argument("--rows", type=int, default=1_000_000)
+    ap.add_argument("--classes", type=int, default=16)
+    ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--seed", type=int, default=20261126)
+    args = ap.parse_args(argv)
+    zp, zq = logits(args.rows, args.classes, args.seed)
+    run = KERNELS[args.kernel]()
+    checksum = run(zp[:1000], zq[:1000])  # warm-up: imports, first touch
+    times = []
+    for _ in range(args.repeats):
+        start = time.perf_counter()
+        checksum = run(zp, zq)
+        times.append(time.perf_counter() - start)
+    median = statistics.median(times)
+    print(json.dumps({"kernel": args.kernel, "seconds": median, "times": times, "checksum": checksum,
+                      "m_elements_per_s": args.rows * args.classes / median / 1e6}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

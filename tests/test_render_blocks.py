@@ -1,0 +1,162 @@
+"""The machine formats are built a column at a time per block; they must write exactly what the
+per-row records (``render.row_records``, which the table still uses) would give, written one row at
+a time as divcli 1.0 did: every field, every quoting rule, every non-finite and missing value."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+
+import numpy as np
+import pytest
+
+from divcli import core, render
+from divcli.blocks import ArrayBlocks
+from divcli.core import Options
+from divcli.inputs import Operand
+from divcli.kinds import Conversion, Kind
+from divcli.numerics import Reduction
+from divcli.report import Command, LogBase
+
+
+def _number(x) -> str:
+    return repr(float(x))
+
+
+def _json_number(x):
+    return x if x is None or math.isfinite(x) else _number(x)
+
+
+class RecordCsv:
+    """divcli 1.0's CSV sink: one dict per row, then csv.writer."""
+
+    def __init__(self, out):
+        self.writer = csv.writer(out, lineterminator="\n")
+        self.fields = None
+
+    def rows(self, report):
+        records = render.row_records(report)
+        terms = report.command is Command.KL and report.reduction is Reduction.NONE
+        if self.fields is None:
+            self.fields = [key for key in records[0] if key != "terms"]
+            self.writer.writerow(self.fields + ([f"term:{name}" for name in report.classes] if terms else []))
+        for record in records:
+            cells = []
+            for key in self.fields:
+                value = record[key]
+                cells.append("" if value is None else str(value).lower() if isinstance(value, bool)
+                             else _number(value) if isinstance(value, float) else str(value))
+            if terms:
+                cells += [_number(x) for x in record["terms"].values()]
+            self.writer.writerow(cells)
+
+    def finish(self, summary):
+        pass
+
+
+class RecordJsonRows:
+    """divcli 1.0's JSON rows and ``none`` values, one json.dumps per row."""
+
+    def __init__(self, out):
+        self.out = out
+        self.parts, self.values = [], []
+
+    def rows(self, report):
+        for record in render.row_records(report):
+            record = {key: ({k: _json_number(v) for k, v in value.items()} if isinstance(value, dict)
+                            else _json_number(value) if isinstance(value, float) else value)
+                      for key, value in record.items()}
+            self.parts.append(json.dumps(record, ensure_ascii=False, allow_nan=False))
+        if report.reduction is Reduction.NONE:
+            for row in report.values.tolist():
+                cell = [_json_number(x) for x in row] if isinstance(row, list) else _json_number(row)
+                self.values.append(json.dumps(cell, allow_nan=False))
+
+    def finish(self, summary):
+        pass
+
+
+class Tee:
+    def __init__(self, *sinks):
+        self.sinks = sinks
+
+    def rows(self, report):
+        for sink in self.sinks:
+            sink.rows(report)
+
+    def finish(self, summary):
+        for sink in self.sinks:
+            sink.finish(summary)
+
+
+def _operand(values, name, classes=None, transposed=False):
+    operand = Operand(np.asarray(values, dtype=np.float64), name, classes)
+    return operand.transposed() if transposed else operand
+
+
+def _cases():
+    rng = np.random.default_rng(7)
+    logits_p, logits_q = rng.normal(0, 3, (9, 4)), rng.normal(0, 3, (9, 4))
+    probs_q = np.array([[0.5, 0.5, 0.0, 0.0]] * 9)
+    probs_p = np.array([[0.25, 0.25, 0.25, 0.25], [1, 0, 0, 0], [0.5, 0.5, 0, 0]] * 3)
+    odd = ["a,b", 'say "x"', "plain", "{x}", "line\nbreak", "é ü", "", "%s", "9"]
+    labels = np.array([[0], [3], [-100], [1], [2], [-100], [0], [1], [3]], dtype=float)
+    yield "kl logits", Command.KL, _operand(logits_p, "p"), _operand(logits_q, "q"), \
+        Options(Kind.LOGITS, Kind.LOGITS), None
+    yield "kl none, inf terms", Command.KL, _operand(probs_p, "p", ["x", "y,z", 'q"', "{w}"]), \
+        _operand(probs_q, "q"), Options(reduction=Reduction.NONE), None
+    yield "kl names", Command.KL, _operand(logits_p.T, "p", odd, transposed=True), \
+        _operand(logits_q.T, "q", odd, transposed=True), Options(Kind.LOGITS, Kind.LOGITS, Reduction.NONE), None
+    yield "ce labels ignored", Command.CE, _operand(labels, "y"), _operand(logits_q, "q"), \
+        Options(Kind.LABELS, Kind.LOGITS, conversion=Conversion(ignore_index=-100)), None
+    yield "ce weighted smoothed", Command.CE, _operand(labels, "y"), _operand(logits_q, "q"), \
+        Options(Kind.LABELS, Kind.LOGITS, Reduction.NONE, conversion=Conversion(ignore_index=-100),
+                label_smoothing=0.1), np.array([1.0, 2.0, 0.5, 0.0])
+    yield "ce inf", Command.CE, _operand(probs_p, "p"), _operand(probs_q, "q"), Options(base=LogBase("2", 2.0)), None
+    yield "entropy none", Command.ENTROPY, _operand(probs_p, "p"), None, Options(reduction=Reduction.NONE), None
+    yield "entropy names", Command.ENTROPY, _operand(np.abs(logits_p.T), "p", odd, transposed=True), None, \
+        Options(conversion=Conversion(normalize=True)), None
+
+
+CASES = list(_cases())
+
+
+@pytest.fixture
+def small_blocks(monkeypatch):
+    monkeypatch.setattr(core, "FIRST_BLOCK_ROWS", 2)
+    monkeypatch.setattr(core, "BLOCK_ELEMENTS", 12)
+
+
+@pytest.mark.parametrize("case", CASES, ids=[case[0] for case in CASES])
+def test_block_output_equals_the_per_row_records(case, small_blocks):
+    _, command, p, q, options, weight = case
+    new_csv, old_csv, new_json, new_quiet = io.StringIO(), io.StringIO(), io.StringIO(), io.StringIO()
+    old_json = RecordJsonRows(None)
+    sinks = Tee(render.CsvSink(new_csv), RecordCsv(old_csv), render.JsonSink(new_json), old_json,
+                render.QuietSink(new_quiet))
+    core.run(command, ArrayBlocks(p), None if q is None else ArrayBlocks(q), options, sinks, weight)
+    assert new_csv.getvalue() == old_csv.getvalue()
+    document = new_json.getvalue()
+    rows_text = document[document.index('"rows": [') + len('"rows": ['):document.index('], "value": ')]
+    assert rows_text == ", ".join(old_json.parts)
+    if options.reduction is Reduction.NONE:
+        values_text = document[document.index('"value": [') + len('"value": ['):document.index('], "reductions"')]
+        assert values_text == ", ".join(old_json.values)
+        expected = [",".join(map(_number, row)) if isinstance(row, list) else _number(row)
+                    for row in json.loads("[" + values_text.replace('"', "") .replace("inf", "Infinity")
+                                          .replace("nan", "NaN") + "]")]
+        assert new_quiet.getvalue().splitlines() == expected
+    json.loads(document)  # strict JSON
+
+
+@pytest.mark.parametrize("make", [
+    lambda rng: rng.choice([0.0, -0.0, 4.440892098500626e-16, -8.881784197001252e-16, np.inf, np.nan], 5000),
+    lambda rng: np.where(rng.random(3000) < 0.9, 0.0, rng.normal(size=3000)),
+    lambda rng: rng.normal(size=4096),
+    lambda rng: np.zeros(1024),
+])
+def test_texts_of_long_columns_are_each_numbers_repr(make):
+    values = make(np.random.default_rng(3))
+    assert render._texts(values) == [repr(x) for x in values.tolist()]
