@@ -150,7 +150,7 @@ def run_once(cmd: Command, use_time: bool) -> tuple[float, int | None, int, str,
                 gen = subprocess.Popen(cmd.stdin_gen, stdout=subprocess.PIPE)
                 stdin = gen.stdout
             t0 = time.perf_counter()
-            proc = subprocess.Popen(argv, stdin=stdin, stdout=out, stderr=err, cwd=ROOT)
+            proc = subprocess.Popen(argv, stdin=stdin, stdout=out, stderr=err, cwd=ROOT, env=COMMAND_ENV)
             if gen is not None:
                 gen.stdout.close()
             _, status, usage = os.wait4(proc.pid, 0)
@@ -166,6 +166,12 @@ def run_once(cmd: Command, use_time: bool) -> tuple[float, int | None, int, str,
         else:
             peak = usage.ru_maxrss  # KiB on Linux; wait4 gives this child's (and its children's) peak
     return wall, peak, proc.returncode, stdout, stderr
+
+
+#: Every timed command's environment: this one without PYTHONDONTWRITEBYTECODE (set on our machine),
+#: so the warm-up run leaves bytecode and every timed run loads modules as after a pip install,
+#: divcli's and the alternatives' alike, instead of compiling divcli's sources each time.
+COMMAND_ENV = {key: value for key, value in os.environ.items() if key != "PYTHONDONTWRITEBYTECODE"}
 
 
 def run_case(commands: list[Command], repeats: int, use_time: bool) -> None:

@@ -6,7 +6,7 @@ Shared by the CLI and the Python API so both give the same numbers.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Callable, Protocol
+from typing import TYPE_CHECKING, Callable, Protocol
 
 import numpy as np
 
@@ -14,8 +14,10 @@ from .blocks import ArrayBlocks, Blocks
 from .errors import DataError
 from .inputs import Operand
 from .kinds import Conversion, Distribution, Kind, label_vector, to_distribution
-from .measures import DEFAULT_ALPHAS, Measure, MeasureContext, MeasureReport, MeasureSummary, Pair, evaluate, js_weighted
 from .numerics import Reduction
+
+if TYPE_CHECKING:  # the measures of js and compare are imported when those commands run
+    from .measures import Measure, MeasureContext, MeasureSummary
 from .report import (
     NATURAL,
     REPORTS,
@@ -320,6 +322,7 @@ def _broadcast_rows(distributions: list[Distribution]) -> list[tuple[np.ndarray,
 
 def _measure_values(context: MeasureContext, distributions: list[Distribution]) -> dict[str, np.ndarray]:
     """One block's values: the measures of P and Q, or the n-way JS divergence with weights π."""
+    from .measures import Pair, evaluate, js_weighted
     rows = _broadcast_rows(distributions)
     if context.weights is None:
         (p, log_p), (q, log_q) = rows
@@ -348,11 +351,12 @@ class MeasureStart:
 
 def prepare_measures(command: str, operands: list[Blocks], options: Options, *, measures: list[Measure],
                      primary: str | None = None, weights: np.ndarray | None = None, ordered: bool = False,
-                     alphas: tuple[float, ...] = DEFAULT_ALPHAS) -> MeasureStart:
+                     alphas: tuple[float, ...] = (0.5, 2.0)) -> MeasureStart:
     """Read the first block of each operand and decide the classes, their names and the broadcast.
 
     The first operand is read with ``options.p_kind``, every other with ``options.q_kind``; an
     operand of one row is compared with every row of the others."""
+    from .measures import MeasureContext
     if len(operands) > len(ROLES):
         raise DataError("", f"{len(operands)} operands: at most {len(ROLES)}")
     operands = list(operands)
@@ -412,6 +416,7 @@ def compute_measure_blocks(start: MeasureStart, operands: list[Blocks], firsts: 
 
     This loop is the whole computation of ``js`` and ``compare``: the local engine runs it over the
     operands, the Dask engine over each shard. The broadcast is ``start.single``."""
+    from .measures import MeasureReport
     context, count, kinds = start.context, start.count, start.kinds
     sources = [Source(blocks, ROLES[index], first, single=single)
                for index, (blocks, first, single) in enumerate(zip(operands, firsts, start.single))]
@@ -447,6 +452,7 @@ def _block_of(row: int, count: int) -> int:
 def summarize_measures(start: MeasureStart, totals: MeasureTotals, shown: "Warnings") -> MeasureSummary:
     """The reductions of the whole run, and the warning for the measures that are +inf somewhere
     (those first infinite in an earlier block of the local engine first, then in the measures' order)."""
+    from .measures import MeasureSummary
     if totals.infinite:
         order = list(totals.sums)
         keys = sorted(totals.infinite, key=lambda key: (_block_of(totals.infinite[key][1], start.count),
@@ -463,7 +469,7 @@ def summarize_measures(start: MeasureStart, totals: MeasureTotals, shown: "Warni
 
 def run_measures(command: str, operands: list[Blocks], options: Options, sink, *, measures: list[Measure],
                  primary: str | None = None, weights: np.ndarray | None = None, ordered: bool = False,
-                 alphas: tuple[float, ...] = DEFAULT_ALPHAS, warn: Callable[[str], None] = lambda message: None
+                 alphas: tuple[float, ...] = (0.5, 2.0), warn: Callable[[str], None] = lambda message: None
                  ) -> MeasureSummary:
     """``js`` and ``compare``: every measure per pair of rows, block by block, as :func:`run`.
 
