@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install demo test fuzz clean bench bench-dask
+.PHONY: install demo test fuzz clean bench bench-install bench-dask
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,6 +17,8 @@ demo: $(STAMP)
 	$(BIN)/divcli kl samples/target.csv samples/uniform.csv
 	$(BIN)/divcli ce samples/labels.csv samples/logits.csv --p-as labels --q-as logits
 	$(BIN)/divcli kl samples/teacher.csv samples/student.csv --p-as logits --q-as logits -T 2
+	$(BIN)/divcli compare samples/target.csv samples/uniform.csv
+	$(BIN)/divcli libraries samples/hist_a.csv samples/hist_b.csv --normalize
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
@@ -42,8 +44,17 @@ $(BENCH_STAMP):
 	$(BENCH_VENV)/bin/python -m pip install --quiet numpy scipy pandas torch==2.13.0
 	touch $(BENCH_STAMP)
 
-bench: $(STAMP) $(BENCH_STAMP)
-	$(BIN)/python benchmarks/run.py --divcli $(BIN)/divcli --alt-python $(BENCH_VENV)/bin/python $(BENCH_ARGS)
+# divcli as users get it: a regular (not editable) install of this tree with the fast extra,
+# reinstalled on every run so that what is measured is exactly this tree.
+DIVCLI_VENV := benchmarks/.venv-divcli
+
+bench-install:
+	test -x $(DIVCLI_VENV)/bin/python || $(PYTHON) -m venv $(DIVCLI_VENV)
+	$(DIVCLI_VENV)/bin/python -m pip install --quiet '.[fast]'
+	$(DIVCLI_VENV)/bin/python -m pip install --quiet --force-reinstall --no-deps .
+
+bench: $(STAMP) $(BENCH_STAMP) bench-install
+	$(BIN)/python benchmarks/run.py --divcli $(DIVCLI_VENV)/bin/divcli --alt-python $(BENCH_VENV)/bin/python $(BENCH_ARGS)
 
 # The Dask engine against the local one on the same sharded 1M-row input (needs only divcli's venv).
 bench-dask: $(STAMP)
