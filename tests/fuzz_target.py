@@ -23,7 +23,10 @@ from divcli.report import Command
 
 EXTENSIONS = [".csv", ".tsv", ".txt", ".json", ".jsonl", ""]
 BLOCK_READERS = ["blocks-csv", "blocks-jsonl", "blocks-stdin"]
-READERS = len(EXTENSIONS) + 1 + len(BLOCK_READERS)
+#: The C parsers (numpy's, pyarrow's) forced onto small inputs, each checked against the careful reader.
+FAST_READERS = {"fast-numpy": {"FAST_MIN_CHARS": 0, "ARROW_MIN_BYTES": 1 << 62},
+                "fast-arrow": {"FAST_MIN_CHARS": 0, "ARROW_MIN_BYTES": 0}}
+READERS = len(EXTENSIONS) + 1 + len(BLOCK_READERS) + len(FAST_READERS)
 KINDS = list(Kind)
 
 
@@ -41,7 +44,7 @@ def _blocks(data: bytes, reader: int, payload: bytes):
             return ArrayBlocks(parse_text(decode(payload, name), name, extension))
         if reader == len(EXTENSIONS):
             return ArrayBlocks(parse_literal(payload.decode("utf-8", "replace")))
-        which = BLOCK_READERS[reader - len(EXTENSIONS) - 1]
+        which = (BLOCK_READERS + ["blocks-csv"] * len(FAST_READERS))[reader - len(EXTENSIONS) - 1]
         if which == "blocks-stdin":
             return open_blocks("-", _Stdin(payload))
         return TextBlocks(io.BytesIO(payload), "fuzz", ",", which == "blocks-jsonl")
@@ -58,8 +61,34 @@ def read(data: bytes):
 
 
 def check(data: bytes) -> None:
-    """Raise anything but DataError, or AssertionError for a nan result; else return quietly."""
+    """Raise anything but DataError, or AssertionError for a nan result; else return quietly. For the
+    fast readers, the careful reader must give the same numbers, or an error where it does."""
     reader = data[0] % READERS if data else 0
+    fast = reader - (len(EXTENSIONS) + 1 + len(BLOCK_READERS))
+    if fast >= 0:
+        import numpy as np
+
+        from divcli import inputs
+
+        thresholds = list(FAST_READERS.values())[fast]
+        saved = {name: getattr(inputs, name) for name in thresholds}
+        for name, value in thresholds.items():
+            setattr(inputs, name, value)
+        try:
+            quick = _results(data, reader)
+        finally:
+            for name, value in saved.items():
+                setattr(inputs, name, value)
+        careful = _results(data, reader)
+        if (quick is None) != (careful is None) or (quick is not None and not all(
+                np.array_equal(a, b, equal_nan=True) for a, b in zip(quick, careful))):
+            raise AssertionError(f"the fast reader and the careful one differ on {data!r}: {quick} {careful}")
+        return
+    _results(data, reader)
+
+
+def _results(data: bytes, reader: int):
+    """Entropy and KL of the input read as ``reader`` says; None for a DataError."""
     setting = data[1] if len(data) > 1 else 0
     kind, normalize = KINDS[setting % len(KINDS)], bool(setting & 0x80)
     conversion = Conversion(normalize=normalize)
@@ -77,9 +106,10 @@ def check(data: bytes) -> None:
             run(Command.KL, p, q, Options(p_kind=kind, q_kind=kind, conversion=conversion), sink)
             results.append(sink.value)
     except DataError:
-        return
+        return None
     finally:
         core.FIRST_BLOCK_ROWS, core.BLOCK_ELEMENTS = saved
     for value in results:
         if math.isnan(float(value)):
             raise AssertionError(f"nan result for {data!r}")
+    return results

@@ -35,11 +35,11 @@ def test_fuzz_crash_is_fixed(data):
 
 def test_every_reader_and_kind_is_reachable():
     """The target's first two bytes reach every reader and kind (so fuzzing covers them)."""
-    from fuzz_target import BLOCK_READERS, EXTENSIONS, KINDS, READERS, read
+    from fuzz_target import BLOCK_READERS, EXTENSIONS, FAST_READERS, KINDS, READERS, read
 
     payloads = [b"0.5,0.5", b"0.5\t0.5", b"0.5 0.5", b"[0.5, 0.5]", b"[0.5, 0.5]", b"[0.5, 0.5]", b"0.5,0.5",
-                b"0.5,0.5", b"[0.5, 0.5]", b"0.5,0.5"]
-    assert len(payloads) == READERS == len(EXTENSIONS) + 1 + len(BLOCK_READERS)
+                b"0.5,0.5", b"[0.5, 0.5]", b"0.5,0.5", b"0.5,0.5", b"0.5,0.5"]
+    assert len(payloads) == READERS == len(EXTENSIONS) + 1 + len(BLOCK_READERS) + len(FAST_READERS)
     seen = set()
     for reader, payload in enumerate(payloads):
         for setting in range(len(KINDS)):
@@ -47,3 +47,16 @@ def test_every_reader_and_kind_is_reachable():
             seen.add((reader, kind))
             assert operand.values.tolist() == [[0.5, 0.5]], reader
     assert len(seen) == READERS * len(KINDS)
+
+
+@pytest.mark.parametrize("reader", [10, 11], ids=["numpy", "pyarrow"])
+@pytest.mark.parametrize("payload", [b"0.1,0.9\n0.5,0.5\n", b"a,b\n0.1,0.9\n", b"1e400,0\n", b"0.1, 0.9\n0.5,0.5",
+                                     b'"0.1",0.9\n', b"0x1,2\n", b"1_0,2\n", b"  +.5, .5\n", b"nan,1\n",
+                                     b"1,2,\n3,4,\n", b"9/25,16/25\n", b"0.5;0.5\n", b"1e-320,1\n"])
+def test_fast_readers_agree_with_the_careful_one(reader, payload):
+    """The C parsers forced onto small inputs: the same numbers as the careful reader, or an error
+    where it gives one (the differential check the fuzzer runs)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for setting in range(3):
+            check(bytes([reader, setting]) + payload)
