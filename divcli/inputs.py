@@ -289,6 +289,7 @@ FAST_MIN_CHARS = 1 << 16
 ARROW_MIN_BYTES = 8 << 20
 _BIG_EXPONENT = re.compile(r"e[+-]?0*\d{3}", re.IGNORECASE)
 _BLANK_LINE = re.compile(r"\n[ \t\r]*\n")
+_LONE_CR = re.compile(r"\r(?!\n)")
 
 
 def _not_for_fast(text: str) -> bool:
@@ -301,6 +302,8 @@ def _not_for_fast(text: str) -> bool:
         return True
     if ("e" in text or "E" in text) and _BIG_EXPONENT.search(text):
         return True
+    if "\r" in text and _LONE_CR.search(text):
+        return True  # a carriage return alone ends a line for pyarrow, not for the careful reader
     return line_starts_with(text.encode(), b" \t\r\n") and bool(_BLANK_LINE.search(text))
 
 
@@ -370,6 +373,8 @@ def _read_fast(text: str, name: str, delimiter: str, first_line: int = 1, header
     first = _split_line(text if first_end < 0 else text[:first_end], delimiter)
     header = header_allowed and not any(_looks_numeric(cell) for cell in first)
     body = text[first_end + 1:] if header else text
+    if not body.strip():
+        return None  # a header alone: the careful reader says so (numpy would warn "no data")
     if arrow and delimiter != WHITESPACE and len(delimiter) == 1 and _arrow() is not None:
         if header:
             second_end = body.find("\n")

@@ -21,6 +21,12 @@ CRASHES = {
     "fraction-overflow": b"\x05\x8c3E336/3\n\"",
     # the literal 1e999999999/3 made Fraction build a billion-digit integer: minutes (a fuzz timeout)
     "fraction-huge-exponent": b"\x06\x00" + b"1e999999999/3",
+    # numpy's parser forced onto a header with no rows warned "input contained no data" (a
+    # UserWarning on the terminal; in real use a header line of 64 KiB or more and nothing else)
+    "fast-header-alone": b"\n %\n",
+    # pyarrow's parser took a lone carriage return for the end of a line, so a first line of
+    # "6<CR>!0.l" became a header and the input numbers; the careful reader reports the bad cell
+    "fast-arrow-lone-cr": b"\x8f\xa56\r!0.l\x11\n1\n",
     # a label of 70 digits overflowed the cast to int64 (a RuntimeWarning, and a wrong label)
     "labels-beyond-int64": b"\x02\xdb\n" + b"6" * 70 + b"\n\n ",
 }
