@@ -331,9 +331,15 @@ def _run_measures(command: str, specs: list[str], params: dict, **how) -> None:
     from .core import run_measures
 
     operands = [_blocks(spec, params) for spec in specs]
+    progress = None if params["quiet"] or not _stderr_is_terminal() else _Progress(command, *operands)
     with _Output(params["output"]) as out:
         sink = _sink(params, out, measures=True)
-        run_measures(command, operands, _options(params), sink, warn=_warn, **how)
+        try:
+            run_measures(command, operands, _options(params), sink, warn=progress.warn if progress else _warn,
+                         progress=progress, **how)
+        finally:  # the bar is gone before the output is written or an error is shown
+            if progress is not None:
+                progress.close()
         _save_svg(sink, params)
 
 

@@ -410,7 +410,8 @@ class MeasureTotals:
 
 
 def compute_measure_blocks(start: MeasureStart, operands: list[Blocks], firsts: list[Operand], options: Options,
-                           sink, totals: MeasureTotals, shown: "Warnings") -> None:
+                           sink, totals: MeasureTotals, shown: "Warnings",
+                           progress: Callable[[int], None] | None = None) -> None:
     """Every block of the operands from ``firsts`` on: converted, checked, each measure computed,
     reported to ``sink``, added to ``totals``, warnings to ``shown``.
 
@@ -441,6 +442,8 @@ def compute_measure_blocks(start: MeasureStart, operands: list[Blocks], firsts: 
                 totals.infinite[key][0] += int(np.count_nonzero(infinite))
         totals.rows += report.rows
         sink.rows(report)
+        if progress is not None:
+            progress(totals.rows)
 
 
 def _block_of(row: int, count: int) -> int:
@@ -469,16 +472,17 @@ def summarize_measures(start: MeasureStart, totals: MeasureTotals, shown: "Warni
 
 def run_measures(command: str, operands: list[Blocks], options: Options, sink, *, measures: list[Measure],
                  primary: str | None = None, weights: np.ndarray | None = None, ordered: bool = False,
-                 alphas: tuple[float, ...] = (0.5, 2.0), warn: Callable[[str], None] = lambda message: None
-                 ) -> MeasureSummary:
-    """``js`` and ``compare``: every measure per pair of rows, block by block, as :func:`run`.
+                 alphas: tuple[float, ...] = (0.5, 2.0), warn: Callable[[str], None] = lambda message: None,
+                 progress: Callable[[int], None] | None = None) -> MeasureSummary:
+    """``js`` and ``compare``: every measure per pair of rows, block by block, as :func:`run`
+    (``progress`` too).
 
     The first operand is read with ``options.p_kind``, every other with ``options.q_kind``; an
     operand of one row is compared with every row of the others."""
     start = prepare_measures(command, operands, options, measures=measures, primary=primary, weights=weights,
                              ordered=ordered, alphas=alphas)
     totals, shown = MeasureTotals.of(start.context), Warnings(warn)
-    compute_measure_blocks(start, start.operands, start.firsts, options, sink, totals, shown)
+    compute_measure_blocks(start, start.operands, start.firsts, options, sink, totals, shown, progress)
     summary = summarize_measures(start, totals, shown)
     sink.finish(summary)
     return summary

@@ -127,3 +127,14 @@ def test_a_progress_bar_on_a_terminal_except_with_quiet(run, tmp_path, progress_
     assert ("divcli kl" in result.stderr and "rows" in result.stderr) is not quiet
     assert "warning: D(P‖Q) is +inf: row 600" in result.stderr
     assert result.stdout.count("\n") == (1 if quiet else 601)  # standard output carries data only
+
+
+@pytest.mark.parametrize("command", ["compare", "js"])
+def test_compare_and_js_show_the_bar_on_a_terminal_only(run, tmp_path, progress_at_once, monkeypatch, command):
+    p, q = _long_input(tmp_path)
+    piped = run(command, p, q, "-f", "csv")
+    assert piped.exit_code == 0 and f"divcli {command}" not in piped.stderr
+    monkeypatch.setattr(progress_at_once, "_stderr_is_terminal", lambda: True)
+    shown = run(command, p, q, "-f", "csv")
+    assert shown.exit_code == 0 and f"divcli {command}" in shown.stderr
+    assert shown.stdout == piped.stdout  # standard output carries data only
