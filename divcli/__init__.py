@@ -107,7 +107,7 @@ def compare(p, q, *, alpha=(0.5, 2.0), ordered=False, p_as="probs", q_as="probs"
 
     alphas = tuple(float(a) for a in (alpha if hasattr(alpha, "__iter__") else (alpha,)))
     return _measures("compare", [p, q], _options(p_as, q_as, reduction, base, tolerance, normalize, temperature),
-                     measures=catalogue(alphas, ordered), alphas=alphas, ordered=ordered)
+                     measures=catalogue(alphas, ordered))
 
 
 def _measures(command, operands, options, **how):
@@ -142,10 +142,9 @@ def divergence_matrix(x, measure="js", *, p_as="probs", base="e", tolerance=1e-6
     """The N × N matrix of ``measure`` (a key of ``divcli measures`` or an alias: js, kl, tv, …)
     between every pair of rows of ``x``: entry (i, j) takes row i as P and row j as Q. As
     ``divcli matrix``."""
-    import math
-
     from .kinds import to_distribution
     from .measures import MAX_MATRIX_ROWS, named, pairwise
+    from .numerics import log_base
 
     if p_as == "labels":
         raise ValueError("divergence_matrix compares distributions; labels are one class each")
@@ -154,8 +153,7 @@ def divergence_matrix(x, measure="js", *, p_as="probs", base="e", tolerance=1e-6
     if operand.rows > MAX_MATRIX_ROWS:
         raise ValueError(f"{operand.rows} rows: divergence_matrix computes at most {MAX_MATRIX_ROWS}² values")
     distribution = to_distribution(operand, options.p_kind, "P", options.conversion)
-    scale = 1.0 if options.base.value == math.e else math.log(options.base.value)
-    return pairwise(distribution.p, distribution.log_p, named(measure), scale)
+    return pairwise(distribution.p, distribution.log_p, named(measure), log_base(options.base.value))
 
 
 def distillation_loss(teacher_logits, student_logits, temperature, *, base="e"):

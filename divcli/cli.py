@@ -6,6 +6,7 @@ numpy and Rich are imported inside the commands, so ``--help`` and usage errors 
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import re
@@ -267,15 +268,10 @@ def _run(command: str, p_spec: str, q_spec: str | None, params: dict, *, ignore_
     p_blocks = _blocks(p_spec, params)
     q_blocks = None if q_spec is None else _blocks(q_spec, params)
     options = _options(params, ignore_index=ignore_index, label_smoothing=label_smoothing)
-    progress = None if params["quiet"] or not _stderr_is_terminal() else _Progress(command, p_blocks, q_blocks)
-    with _Output(params["output"]) as out:
+    with _Output(params["output"]) as out, _progress_bar(command, params, p_blocks, q_blocks) as progress:
         sink = _sink(params, out)
-        try:
-            run(Command(command), p_blocks, q_blocks, options, sink, weight,
-                warn=progress.warn if progress else _warn, progress=progress)
-        finally:  # the bar is gone before the output is written or an error is shown
-            if progress is not None:
-                progress.close()
+        run(Command(command), p_blocks, q_blocks, options, sink, weight,
+            warn=progress.warn if progress else _warn, progress=progress)
         _save_svg(sink, params)
 
 
@@ -331,15 +327,10 @@ def _run_measures(command: str, specs: list[str], params: dict, **how) -> None:
     from .core import run_measures
 
     operands = [_blocks(spec, params) for spec in specs]
-    progress = None if params["quiet"] or not _stderr_is_terminal() else _Progress(command, *operands)
-    with _Output(params["output"]) as out:
+    with _Output(params["output"]) as out, _progress_bar(command, params, *operands) as progress:
         sink = _sink(params, out, measures=True)
-        try:
-            run_measures(command, operands, _options(params), sink, warn=progress.warn if progress else _warn,
-                         progress=progress, **how)
-        finally:  # the bar is gone before the output is written or an error is shown
-            if progress is not None:
-                progress.close()
+        run_measures(command, operands, _options(params), sink, warn=progress.warn if progress else _warn,
+                     progress=progress, **how)
         _save_svg(sink, params)
 
 
@@ -347,6 +338,32 @@ def _save_svg(sink, params: dict) -> None:
     if params.get("svg"):
         title = "divcli " + " ".join(sys.argv[1:2])
         sink.console.save_svg(params["svg"], title=title)
+
+
+@contextlib.contextmanager
+def _progress_bar(command: str, params: dict, *blocks):
+    """A :class:`_Progress` for a run on a terminal (None with -q or in a pipe), closed on the way out:
+    entered after the output, so the bar is gone before the output is written or an error shown."""
+    progress = None if params["quiet"] or not _stderr_is_terminal() else _Progress(command, *blocks)
+    try:
+        yield progress
+    finally:
+        if progress is not None:
+            progress.close()
+
+
+@contextlib.contextmanager
+def _whole_output(params: dict, title: str):
+    """For the commands that write their output at once (matrix, libraries, explain): the chosen
+    format, the output, Rich's console for a table (None otherwise), and the --svg picture after."""
+    from .render import Format
+
+    chosen = Format("quiet" if params["quiet"] else params["fmt"])
+    with _Output(params["output"]) as out:
+        console = _console(out, record=bool(params.get("svg"))) if chosen is Format.TABLE else None
+        yield chosen, out, console
+        if console is not None and params.get("svg"):
+            console.save_svg(params["svg"], title=title)
 
 
 #: A run shows a progress bar on stderr once it has taken this long (and only on a terminal).
@@ -644,7 +661,7 @@ def compare(p, q, alpha, ordered, **params):
     """
     from .measures import catalogue
 
-    _run_measures("compare", [p, q], params, measures=catalogue(alpha, ordered), alphas=alpha, ordered=ordered)
+    _run_measures("compare", [p, q], params, measures=catalogue(alpha, ordered))
 
 
 class MeasureType(click.ParamType):
@@ -687,7 +704,7 @@ def matrix(file, measure, **params):
     from .inputs import read_operand
     from .kinds import to_distribution
     from .measures import MAX_MATRIX_ROWS, named, pairwise
-    from .render import Format
+    from .numerics import log_base
 
     measure = named(measure)
     operand = read_operand(file, sys.stdin.buffer, DELIMITERS.get(params["delimiter"]))
@@ -704,7 +721,7 @@ def matrix(file, measure, **params):
     for message in operand.warnings:
         _warn(message)
     labels = operand.row_names or [str(row + 1) for row in range(operand.rows)]
-    values = pairwise(distribution.p, distribution.log_p, measure, _scale(options.base))
+    values = pairwise(distribution.p, distribution.log_p, measure, log_base(options.base.value))
     infinite = int((values == math.inf).sum())
     if infinite:
         i, j = (int(x) for x in np.argwhere(values == math.inf)[0])
@@ -712,17 +729,9 @@ def matrix(file, measure, **params):
               f"Q = row {j + 1}): a class has probability 0 (or underflows to 0) in Q but not in P")
     from .views import write_matrix
 
-    with _Output(params["output"]) as out:
-        chosen = Format("quiet" if params["quiet"] else params["fmt"])
-        console = _console(out, record=bool(params.get("svg"))) if chosen is Format.TABLE else None
+    with _whole_output(params, "divcli matrix") as (chosen, out, console):
         write_matrix(chosen, out.stream, console, values, labels, measure, options.base, operand.name,
                      params["p_as"])
-        if console is not None and params.get("svg"):
-            console.save_svg(params["svg"], title="divcli matrix")
-
-
-def _scale(base) -> float:
-    return 1.0 if base.value == math.e else math.log(base.value)
 
 
 @cli.command()
@@ -789,7 +798,6 @@ def libraries(p, q, **params):
     """
     operands = _whole_operands((p, q), params)
     from .libraries import compare_libraries
-    from .render import Format
     from .views import write_libraries
 
     options = _options(params)
@@ -804,12 +812,8 @@ def libraries(p, q, **params):
     if converted:
         temperature = f" / {params['temperature']:g}" if params["temperature"] != 1 else ""
         note += f"; {' and '.join(converted)} in the calls stand for the probabilities softmax(x{temperature})"
-    with _Output(params["output"]) as out:
-        chosen = Format("quiet" if params["quiet"] else params["fmt"])
-        console = _console(out, record=bool(params.get("svg"))) if chosen is Format.TABLE else None
+    with _whole_output(params, "divcli libraries") as (chosen, out, console):
         write_libraries(chosen, out.stream, console, found, exact, unit, note, (operands[0].name, operands[1].name))
-        if console is not None and params.get("svg"):
-            console.save_svg(params["svg"], title="divcli libraries")
 
 
 @cli.command(cls=OperandCommand)
@@ -832,21 +836,16 @@ def explain(p, q, row, **params):
     """
     operands = _whole_operands((p, q), params)
     from .explain import for_row, render, write
-    from .render import Format
 
     work = for_row(operands, _options(params), row)
     if work["kl_divergence"]["value"] == math.inf:
         infinite = [name for name, t in zip(work["classes"], work["kl_divergence"]["terms"]) if t == math.inf]
         _warn(f"D(P‖Q) is +inf: row {row}, class {infinite[0]!r}: q = 0 (or underflows to 0) where p > 0")
-    chosen = Format("quiet" if params["quiet"] else params["fmt"])
-    with _Output(params["output"]) as out:
-        if chosen is not Format.TABLE:
+    with _whole_output(params, "divcli explain") as (chosen, out, console):
+        if console is None:
             write(chosen, out.stream, work)
         else:
-            console = _console(out, record=bool(params.get("svg")))
             render(console, work)
-            if params.get("svg"):
-                console.save_svg(params["svg"], title="divcli explain")
 
 
 def main() -> None:

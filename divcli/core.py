@@ -15,9 +15,6 @@ from .errors import DataError
 from .inputs import Operand
 from .kinds import Conversion, Distribution, Kind, label_vector, to_distribution
 from .numerics import Reduction
-
-if TYPE_CHECKING:  # the measures of js and compare are imported when those commands run
-    from .measures import Measure, MeasureContext, MeasureSummary
 from .report import (
     NATURAL,
     REPORTS,
@@ -31,6 +28,9 @@ from .report import (
     entropy_report,
     summarize,
 )
+
+if TYPE_CHECKING:  # the measures of js and compare are imported when those commands run
+    from .measures import Measure, MeasureContext, MeasureSummary
 
 #: Rows in the first block of every operand; later blocks hold BLOCK_ELEMENTS values (rows × classes).
 FIRST_BLOCK_ROWS = 256
@@ -294,24 +294,29 @@ def compute_blocks(start: Start, p_blocks: Blocks, q_blocks: Blocks | None, opti
     sources = [Source(p_blocks, "P", start.first_p, single=context.broadcast == "P")]
     if q_blocks is not None:
         sources.append(Source(q_blocks, "Q", start.first_q, single=context.broadcast == "Q"))
-    kinds = [options.p_kind, options.q_kind]
-    distributions: list[Distribution | None] = [None, None]
-    for fresh in _steps(sources, max(1, BLOCK_ELEMENTS // count)):
-        for index, block in enumerate(fresh):
-            if block is not None:
-                distributions[index] = to_distribution(block, kinds[index], sources[index].role,
-                                                       options.conversion, count)
-                shown.extend(block.warnings)
-        _check_aligned(sources)
-        p_dist, q_dist = distributions
-        report = entropy_report(p_dist, context) if q_dist is None else \
-            REPORTS[context.command](p_dist, q_dist, context)
+    for distributions in _distributions(sources, [options.p_kind, options.q_kind], "PQ", options, count, shown):
+        report = entropy_report(*distributions, context) if q_blocks is None else \
+            REPORTS[context.command](*distributions, context)
         totals.add(report)
         shown.extend(report.warnings)
         sink.rows(report)
         if progress is not None:
             progress(totals.rows)
     return sources[0].rows, None if q_blocks is None else sources[1].rows
+
+
+def _distributions(sources: list[Source], kinds: list[Kind], roles: str, options: Options, count: int,
+                   shown: "Warnings"):
+    """The operands' blocks in step, checked and converted (an operand of one row once): at each step
+    the list of every operand's distribution (``roles`` name them in the hints of errors)."""
+    distributions: list[Distribution | None] = [None] * len(sources)
+    for fresh in _steps(sources, max(1, BLOCK_ELEMENTS // count)):
+        for index, block in enumerate(fresh):
+            if block is not None:
+                distributions[index] = to_distribution(block, kinds[index], roles[index], options.conversion, count)
+                shown.extend(block.warnings)
+        _check_aligned(sources)
+        yield list(distributions)
 
 
 def _broadcast_rows(distributions: list[Distribution]) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -350,8 +355,7 @@ class MeasureStart:
 
 
 def prepare_measures(command: str, operands: list[Blocks], options: Options, *, measures: list[Measure],
-                     primary: str | None = None, weights: np.ndarray | None = None, ordered: bool = False,
-                     alphas: tuple[float, ...] = (0.5, 2.0)) -> MeasureStart:
+                     primary: str | None = None, weights: np.ndarray | None = None) -> MeasureStart:
     """Read the first block of each operand and decide the classes, their names and the broadcast.
 
     The first operand is read with ``options.p_kind``, every other with ``options.q_kind``; an
@@ -379,9 +383,8 @@ def prepare_measures(command: str, operands: list[Blocks], options: Options, *, 
         command=command, measures=measures, primary=primary,
         reduction=(options.reduction or Reduction.MEAN).value, base=options.base or NATURAL, classes=names,
         sources=[blocks.name for blocks in operands], kinds=[kind.value for kind in kinds],
-        temperature=options.conversion.temperature,
+        temperature=options.conversion.temperature, weights=weights,
         broadcast=next((source.role for source in sources if source.single), None),
-        weights=weights, alphas=alphas, ordered=ordered,
     )
     return MeasureStart(context, count, kinds, firsts, operands, [source.single for source in sources])
 
@@ -421,25 +424,19 @@ def compute_measure_blocks(start: MeasureStart, operands: list[Blocks], firsts: 
     context, count, kinds = start.context, start.count, start.kinds
     sources = [Source(blocks, ROLES[index], first, single=single)
                for index, (blocks, first, single) in enumerate(zip(operands, firsts, start.single))]
-    distributions: list[Distribution | None] = [None] * len(sources)
-    for fresh in _steps(sources, max(1, BLOCK_ELEMENTS // count)):
-        for index, block in enumerate(fresh):
-            if block is not None:
-                distributions[index] = to_distribution(block, kinds[index], "P" if index == 0 else "Q",
-                                                       options.conversion, count)
-                shown.extend(block.warnings)
-        _check_aligned(sources)
+    roles = "P" + "Q" * (len(sources) - 1)  # every operand after P is read as --q-as says
+    for distributions in _distributions(sources, kinds, roles, options, count, shown):
         values = _measure_values(context, distributions)
         placed = next((d.operand for d, s in zip(distributions, sources) if not s.single), distributions[0].operand)
         report = MeasureReport(context, values, placed.first_row, placed.row_names)
         for key, value in values.items():
             totals.sums[key] += float(np.sum(value))
             infinite = np.isposinf(value)
-            if np.any(infinite) and key not in totals.infinite:
-                row = int(np.argmax(infinite))
-                totals.infinite[key] = [0, report.first_row + row, report.row_names[row] if report.row_names else None]
             if np.any(infinite):
-                totals.infinite[key][0] += int(np.count_nonzero(infinite))
+                row = int(np.argmax(infinite))
+                found = totals.infinite.setdefault(
+                    key, [0, report.first_row + row, report.row_names[row] if report.row_names else None])
+                found[0] += int(np.count_nonzero(infinite))
         totals.rows += report.rows
         sink.rows(report)
         if progress is not None:
@@ -471,16 +468,15 @@ def summarize_measures(start: MeasureStart, totals: MeasureTotals, shown: "Warni
 
 
 def run_measures(command: str, operands: list[Blocks], options: Options, sink, *, measures: list[Measure],
-                 primary: str | None = None, weights: np.ndarray | None = None, ordered: bool = False,
-                 alphas: tuple[float, ...] = (0.5, 2.0), warn: Callable[[str], None] = lambda message: None,
+                 primary: str | None = None, weights: np.ndarray | None = None,
+                 warn: Callable[[str], None] = lambda message: None,
                  progress: Callable[[int], None] | None = None) -> MeasureSummary:
     """``js`` and ``compare``: every measure per pair of rows, block by block, as :func:`run`
     (``progress`` too).
 
     The first operand is read with ``options.p_kind``, every other with ``options.q_kind``; an
     operand of one row is compared with every row of the others."""
-    start = prepare_measures(command, operands, options, measures=measures, primary=primary, weights=weights,
-                             ordered=ordered, alphas=alphas)
+    start = prepare_measures(command, operands, options, measures=measures, primary=primary, weights=weights)
     totals, shown = MeasureTotals.of(start.context), Warnings(warn)
     compute_measure_blocks(start, start.operands, start.firsts, options, sink, totals, shown, progress)
     summary = summarize_measures(start, totals, shown)

@@ -11,7 +11,7 @@ import math
 import numpy as np
 
 from .measures import Pair, js_divergence, total_variation
-from .numerics import cross_entropy_terms, entropy_terms, kl_terms
+from .numerics import cross_entropy_terms, entropy_terms, kl_terms, log_base
 from .render import fmt
 
 #: Sums written out in full up to this many classes; longer ones show their first and last terms.
@@ -21,7 +21,7 @@ SPELLED_OUT = 8
 def for_row(operands, options, row: int) -> dict:
     """The working for row ``row`` (1-based) of operands P and Q read as ``options`` say (an
     operand of one row stands for every row)."""
-    from .core import class_names
+    from .core import _class_count, class_names
     from .errors import DataError
     from .kinds import Kind, label_vector, to_distribution
 
@@ -35,10 +35,7 @@ def for_row(operands, options, row: int) -> dict:
                         "give both the same number of rows, or one of them a single row to compare against every row")
     if row > rows:
         raise DataError(p.where(), f"there is no row {row}: P has {p.rows}, Q has {q.rows}", f"pass --row 1 … {rows}")
-    count = q.shape[1]
-    if options.p_kind is not Kind.LABELS and p.shape[1] != count:
-        raise DataError("", f"P has {p.shape[1]} classes ({p.name}) but Q has {count} ({q.name})",
-                        "each row is one distribution over the same classes")
+    count = _class_count(p, q, options.p_kind)  # the same check and message as kl's
     distributions = []
     for operand, kind, role in ((p, options.p_kind, "P"), (q, options.q_kind, "Q")):
         index = 0 if operand.rows == 1 else row - 1
@@ -89,7 +86,7 @@ def write(chosen, out, work: dict) -> None:
 def working(p: np.ndarray, log_p: np.ndarray, q: np.ndarray, log_q: np.ndarray, classes: list[str],
             base, label: int | None = None) -> dict:
     """Every step's numbers for one row of P (``p``, ``log_p``) and Q, in the unit of ``base``."""
-    scale = 1.0 if base.value == math.e else math.log(base.value)
+    scale = log_base(base.value)
     with np.errstate(divide="ignore", invalid="ignore"):
         h_terms = entropy_terms(p, log_p) / scale
         ce_terms = cross_entropy_terms(p, log_q) / scale

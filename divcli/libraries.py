@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from .numerics import kl_terms, log_softmax
+from .numerics import kl_terms, log_base, log_softmax
 
 #: Keras's ``epsilon()``: KLDivergence clips both sides to [ε, 1], CategoricalCrossentropy to [ε, 1 − ε].
 KERAS_EPSILON = 1e-7
@@ -86,10 +86,10 @@ def answers(p: np.ndarray, q: np.ndarray, log_q: np.ndarray, normalized: bool) -
         keras_p = np.clip(p, KERAS_EPSILON, 1)
         keras_q = np.clip(q, KERAS_EPSILON, 1)
         keras_kl = np.sum(keras_p * np.log(keras_p / keras_q), axis=1)
-        keras_q_ce = np.clip(_normalised(q), KERAS_EPSILON, 1 - KERAS_EPSILON)
+        pn, qn = _normalised(p), _normalised(q)  # what SciPy and Keras rescale the rows to
+        keras_q_ce = np.clip(qn, KERAS_EPSILON, 1 - KERAS_EPSILON)
         keras_ce = -np.sum(p * np.log(keras_q_ce), axis=1)
-        scipy_kl = np.sum(_rel_entr(_normalised(p), _normalised(q)), axis=1)
-        pn, qn = _normalised(p), _normalised(q)
+        scipy_kl = np.sum(_rel_entr(pn, qn), axis=1)
         mixture = 0.5 * (pn + qn)
         js = 0.5 * np.sum(_rel_entr(pn, mixture), axis=1) + 0.5 * np.sum(_rel_entr(qn, mixture), axis=1)
         entropy_p = -np.sum(_xlogy(p, p), axis=1)
@@ -154,6 +154,7 @@ def compare_libraries(operands, options) -> tuple[list[Answer], float]:
     shape = (max(given[0].shape[0], given[1].shape[0]), count)
     found = answers(np.broadcast_to(given[0], shape), np.broadcast_to(given[1], shape),
                     np.broadcast_to(log_q, shape), normalized=options.conversion.normalize)
-    if options.base.value != math.e:
-        found = [replace(answer, value=answer.value / math.log(options.base.value)) for answer in found]
+    scale = log_base(options.base.value)
+    if scale != 1.0:
+        found = [replace(answer, value=answer.value / scale) for answer in found]
     return found, exact

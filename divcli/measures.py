@@ -11,14 +11,13 @@ is ``+inf`` (KL, χ², Rényi of order > 1), never ``nan``.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
 
 from .keys import ALIASES
-from .numerics import cross_entropy_terms, entropy_terms, kl_terms
+from .numerics import cross_entropy_terms, entropy_terms, kl_terms, log_base
 
 #: Rényi orders of ``compare`` when ``--alpha`` is not given.
 DEFAULT_ALPHAS = (0.5, 2.0)
@@ -254,6 +253,15 @@ def named(key: str, alphas: tuple[float, ...] = DEFAULT_ALPHAS) -> Measure:
     raise KeyError(key)
 
 
+def unit_of(measure: Measure, base) -> str:
+    """A measure's unit in ``base`` (a report.LogBase): nats, √nats, class steps, or none."""
+    if measure.unit:
+        return measure.unit
+    if measure.log_power == 1:
+        return base.unit
+    return f"√{base.unit}" if measure.log_power else ""
+
+
 def evaluate(measures: list[Measure], pair: Pair, scale: float) -> dict[str, np.ndarray]:
     """Each measure's per-row values, log measures divided by ``scale`` (the log of the base)."""
     values = {}
@@ -264,10 +272,6 @@ def evaluate(measures: list[Measure], pair: Pair, scale: float) -> dict[str, np.
                 value = value / scale ** measure.log_power
             values[measure.key] = value
     return values
-
-
-def js_bound(scale: float) -> float:
-    return math.log(2) / scale
 
 
 @dataclass(frozen=True)
@@ -283,23 +287,15 @@ class MeasureContext:
     sources: list[str]  # the operands' names, P first
     kinds: list[str]
     temperature: float = 1.0
-    broadcast: str | None = None
+    broadcast: str | None = None  # the role of the operand of one row compared with every row
     weights: np.ndarray | None = None  # js: the mixture weights π of an n-way divergence
-    alphas: tuple[float, ...] = DEFAULT_ALPHAS
-    ordered: bool = False
 
     @property
     def scale(self) -> float:
-        return 1.0 if self.base.value == math.e else math.log(self.base.value)
+        return log_base(self.base.value)
 
     def unit(self, measure: Measure) -> str:
-        if measure.unit:
-            return measure.unit
-        if measure.log_power == 1:
-            return self.base.unit
-        if measure.log_power:
-            return f"√{self.base.unit}"
-        return ""
+        return unit_of(measure, self.base)
 
 
 @dataclass(frozen=True)

@@ -223,19 +223,57 @@ class CsvSink:
         pass
 
 
-class JsonSink:
-    """``-f json``: one strict JSON object; its rows are written as they come, and the reported value
-    and the reductions after them (for ``none`` the values are kept in a spool file until then)."""
+class JsonStream:
+    """One strict JSON object written as it goes: the head, then ``"rows"`` block by block, then
+    ``"value"`` and the tail. The values of ``--reduction none`` are kept in a spool file until
+    ``"value"`` is due, so nothing of a long input is held in memory. Shared by every JSON sink."""
 
     def __init__(self, out: TextIO):
         import tempfile
 
         self.out = out
-        self.started = False
+        self.started = self.written = self.kept = False
         self.values = tempfile.SpooledTemporaryFile(max_size=1 << 24, mode="w+", encoding="utf-8")
-        self.first_value = True
 
-    def _start(self, report: Report) -> None:
+    def records(self, head, texts: list[str]) -> None:
+        """A block's row objects, already JSON; ``head()`` gives the head before the first block."""
+        if not self.started:
+            self.out.write(json.dumps(head(), ensure_ascii=False)[:-1] + ', "rows": [')
+            self.started = True
+        if texts:
+            self.out.write((", " if self.written else "") + ", ".join(texts))
+            self.written = True
+
+    def keep(self, texts: list[str]) -> None:
+        """Values (JSON texts) for a ``"value"`` list written at the end."""
+        if texts:
+            self.values.write((", " if self.kept else "") + ", ".join(texts))
+            self.kept = True
+
+    def finish(self, value: str | None, tail: dict) -> None:
+        """``"value"``: the JSON text given, or (None) the kept values as a list; then ``tail``."""
+        self.out.write('], "value": ')
+        if value is None:
+            self.out.write("[")
+            self.values.seek(0)
+            while chunk := self.values.read(1 << 16):
+                self.out.write(chunk)
+            self.out.write("]")
+        else:
+            self.out.write(value)
+        self.out.write(", " + json.dumps(tail, ensure_ascii=False, allow_nan=False)[1:] + "\n")
+        self.values.close()
+
+
+class JsonSink:
+    """``-f json``: one strict JSON object; its rows are written as they come, and the reported value
+    and the reductions after them (for ``none`` the values are kept in a spool file until then)."""
+
+    def __init__(self, out: TextIO):
+        self.stream = JsonStream(out)
+
+    @staticmethod
+    def _head(report: Report) -> dict:
         head = {
             "command": report.command.value,
             "quantity": report.command.quantity,
@@ -254,13 +292,9 @@ class JsonSink:
         if report.command is Command.CE:
             head["label_smoothing"] = report.label_smoothing
             head["weighted"] = report.weighted
-        self.out.write(json.dumps(head, ensure_ascii=False)[:-1] + ', "rows": [')
-        self.started = True
+        return head
 
     def rows(self, report: Report) -> None:
-        first = not self.started
-        if first:
-            self._start(report)
         fields = _fields(report, as_json=True)
         keys = [json.dumps(name) for name, _ in fields]
         columns = [texts for _, texts in fields]
@@ -273,29 +307,16 @@ class JsonSink:
             columns.append([("{{" + names + "}}").format(*flat[start:start + width])
                             for start in range(0, len(flat), width)])
         template = "{{" + ", ".join(f"{key}: {{}}" for key in keys) + "}}"
-        self.out.write(("" if first else ", ") + ", ".join(map(template.format, *columns)))
+        self.stream.records(lambda: self._head(report), list(map(template.format, *columns)))
         if report.reduction is Reduction.NONE:
-            texts = _row_texts(report.values, True)
-            self.values.write(("" if self.first_value else ", ") + ", ".join(texts))
-            self.first_value = False
+            self.stream.keep(_row_texts(report.values, True))
 
     def finish(self, summary: Summary) -> None:
-        self.out.write('], "value": ')
-        if summary.value is None:
-            self.out.write("[")
-            self.values.seek(0)
-            while chunk := self.values.read(1 << 16):
-                self.out.write(chunk)
-            self.out.write("]")
-        else:
-            self.out.write(json.dumps(json_number(summary.value)))
-        tail = {
+        self.stream.finish(None if summary.value is None else json.dumps(json_number(summary.value)), {
             "reductions": {name: json_number(value) for name, value in summary.reductions.items()},
             "n_rows": summary.rows,
             "warnings": summary.warnings,
-        }
-        self.out.write(", " + json.dumps(tail, ensure_ascii=False, allow_nan=False)[1:] + "\n")
-        self.values.close()
+        })
 
 
 # --------------------------------------------------------------------------------------------

@@ -8,12 +8,11 @@ the table.
 from __future__ import annotations
 
 import json
-import tempfile
 from collections import deque
 from typing import TextIO
 
-from .measures import MeasureReport, MeasureSummary
-from .render import Format, fmt, json_number, number
+from .measures import MeasureReport, MeasureSummary, unit_of
+from .render import Format, JsonStream, fmt, json_number, number
 
 #: A table shows the values of at most this many rows side by side (the reduction after them).
 ROW_COLUMNS = 4
@@ -107,13 +106,10 @@ class MeasureJsonSink:
     """``-f json``: one strict JSON object; ``rows`` as they come, then ``value`` and ``reductions``."""
 
     def __init__(self, out: TextIO):
-        self.out = out
-        self.started = False
-        self.values = tempfile.SpooledTemporaryFile(max_size=1 << 24, mode="w+", encoding="utf-8")
-        self.first_value = True
+        self.stream = JsonStream(out)
 
-    def _start(self, report: MeasureReport) -> None:
-        context = report.context
+    @staticmethod
+    def _head(context) -> dict:
         head = {
             "command": context.command,
             "direction": "P is the reference (target), Q the model",
@@ -129,13 +125,9 @@ class MeasureJsonSink:
         if context.weights is not None:
             head["weights"] = [float(w) for w in context.weights]
         head["measures"] = describe(context)
-        self.out.write(json.dumps(head, ensure_ascii=False)[:-1] + ', "rows": [')
-        self.started = True
+        return head
 
     def rows(self, report: MeasureReport) -> None:
-        first = not self.started
-        if first:
-            self._start(report)
         keys = _keys(report)
         names = report.row_names
         columns = [[json_number(x) for x in report.values[key].tolist()] for key in keys]
@@ -146,32 +138,24 @@ class MeasureJsonSink:
                 record["name"] = names[row]
             record.update(zip(keys, values))
             records.append(json.dumps(record, ensure_ascii=False, allow_nan=False))
-        self.out.write(("" if first else ", ") + ", ".join(records))
+        self.stream.records(lambda: self._head(report.context), records)
         primary = report.context.primary
         if report.context.reduction == "none" and primary:
-            for x in columns[keys.index(primary)]:
-                self.values.write(("" if self.first_value else ", ") + json.dumps(x))
-                self.first_value = False
+            self.stream.keep([json.dumps(x) for x in columns[keys.index(primary)]])
 
     def finish(self, summary: MeasureSummary) -> None:
         context = summary.context
-        self.out.write('], "value": ')
         if summary.value is not None:
             value = {key: json_number(x) for key, x in summary.value.items()}
-            self.out.write(json.dumps(value[context.primary] if context.primary else value, allow_nan=False))
-        elif context.primary:
-            self.values.seek(0)
-            self.out.write("[" + self.values.read() + "]")
+            text = json.dumps(value[context.primary] if context.primary else value, allow_nan=False)
         else:
-            self.out.write("null")
-        tail = {
+            text = None if context.primary else "null"
+        self.stream.finish(text, {
             "reductions": {name: {key: json_number(x) for key, x in values.items()}
                            for name, values in summary.reductions.items()},
             "n_rows": summary.rows,
             "warnings": summary.warnings,
-        }
-        self.out.write(", " + json.dumps(tail, ensure_ascii=False, allow_nan=False)[1:] + "\n")
-        self.values.close()
+        })
 
 
 class MeasureTableSink:
@@ -334,7 +318,7 @@ MATRIX_TABLE = 24
 def write_matrix(chosen: Format, out: TextIO, console, matrix, labels: list[str], measure, base, source: str,
                  kind: str) -> None:
     """The N × N matrix in the chosen format; entry (i, j) has row i as P and row j as Q."""
-    unit = _unit(measure, base)
+    unit = unit_of(measure, base)
     if chosen is Format.QUIET:
         out.write("".join(",".join(map(number, row)) + "\n" for row in matrix.tolist()))
     elif chosen is Format.CSV:
@@ -351,12 +335,6 @@ def write_matrix(chosen: Format, out: TextIO, console, matrix, labels: list[str]
         out.write(json.dumps(document, ensure_ascii=False, allow_nan=False) + "\n")
     else:
         _heatmap(console, matrix, labels, measure, unit, source)
-
-
-def _unit(measure, base) -> str:
-    if measure.unit:
-        return measure.unit
-    return base.unit if measure.log_power == 1 else f"√{base.unit}" if measure.log_power else ""
 
 
 def _heatmap(console, matrix, labels, measure, unit, source) -> None:
