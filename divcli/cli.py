@@ -620,8 +620,10 @@ def js(operands, distance, weights, **params):
     """
     if len(operands) < 2:
         raise click.UsageError("js needs at least two operands, P and Q")
-    if len(operands) > 11:
-        raise click.UsageError(f"{len(operands)} operands: js takes at most 11")
+    from .keys import ROLES
+
+    if len(operands) > len(ROLES):
+        raise click.UsageError(f"{len(operands)} operands: js takes at most {len(ROLES)}")
     pi = _mixture_weights(weights, len(operands))
     import numpy as np
 

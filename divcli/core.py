@@ -13,6 +13,7 @@ import numpy as np
 from .blocks import ArrayBlocks, Blocks
 from .errors import DataError
 from .inputs import Operand
+from .keys import ROLES
 from .kinds import Conversion, Distribution, Kind, label_vector, to_distribution
 from .numerics import Reduction
 from .report import (
@@ -335,9 +336,6 @@ def _measure_values(context: MeasureContext, distributions: list[Distribution]) 
     with np.errstate(divide="ignore", invalid="ignore"):
         divergence = js_weighted(rows, context.weights) / context.scale
     return {"js_divergence": divergence, "js_distance": np.sqrt(divergence)}
-
-
-ROLES = "PQRSTUVWXYZ"
 
 
 @dataclass(frozen=True)

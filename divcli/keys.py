@@ -12,6 +12,9 @@ MEASURE_KEYS = ("kl_pq", "kl_qp", "jeffreys", "js_divergence", "js_distance", "t
 ALIASES = {"kl": "kl_pq", "js": "js_divergence", "jsd": "js_distance", "tv": "total_variation",
            "bc": "bhattacharyya_coefficient", "chi2": "chi2_pearson", "psi": "jeffreys"}
 
+#: The operands of js and compare in messages: P, Q, then R, S, … (at most 11).
+ROLES = "PQRSTUVWXYZ"
+
 RENYI = re.compile(r"renyi_(\d+(?:\.\d*)?|\.\d+)(?:e[+-]?\d+)?$")
 
 

@@ -7,10 +7,12 @@ the table.
 
 from __future__ import annotations
 
+import csv
 import json
 from collections import deque
 from typing import TextIO
 
+from .keys import ROLES
 from .measures import MeasureReport, MeasureSummary, unit_of
 from .render import Format, JsonStream, fmt, json_number, number
 
@@ -67,28 +69,20 @@ class MeasureCsvSink:
     """``-f csv``: ``row`` (and ``name``), then one column per measure; one record per row."""
 
     def __init__(self, out: TextIO):
-        self.out = out
+        self.writer = csv.writer(out, lineterminator="\n")
         self.header = False
 
     def rows(self, report: MeasureReport) -> None:
         keys = _keys(report)
         names = report.row_names
         if not self.header:
-            self.out.write(",".join(["row"] + (["name"] if names else []) + keys) + "\n")
+            self.writer.writerow(["row"] + (["name"] if names else []) + keys)
             self.header = True
-        first = report.first_row + 1
-        lead = [[str(first + row)] + ([_csv_text(names[row])] if names else []) for row in range(report.rows)]
-        columns = _columns_text(report, keys)
-        self.out.write("".join(",".join(cells + list(values)) + "\n" for cells, values in zip(lead, zip(*columns))))
+        lead = [str(report.first_row + 1 + row) for row in range(report.rows)]
+        self.writer.writerows(zip(lead, *([names] if names else []), *_columns_text(report, keys)))
 
     def finish(self, summary: MeasureSummary) -> None:
         pass
-
-
-def _csv_text(text: str) -> str:
-    if any(c in text for c in ',"\n\r'):
-        return '"' + text.replace('"', '""') + '"'
-    return text
 
 
 def describe(context) -> dict:
@@ -118,7 +112,7 @@ class MeasureJsonSink:
             "reduction": context.reduction,
             "n_classes": len(context.classes),
             "classes": context.classes,
-            "operands": [{"role": "PQRSTUVWXYZ"[index], "source": source, "kind": kind}
+            "operands": [{"role": ROLES[index], "source": source, "kind": kind}
                          for index, (source, kind) in enumerate(zip(context.sources, context.kinds))],
             "temperature": context.temperature,
         }
@@ -185,7 +179,7 @@ class MeasureTableSink:
         context, console = summary.context, self.console
         console.print(Text(_heading(summary), style="bold"))
         for index, (source, kind) in enumerate(zip(context.sources, context.kinds)):
-            role = {0: "P (reference)", 1: "Q (model)"}.get(index, "PQRSTUVWXYZ"[index])
+            role = {0: "P (reference)", 1: "Q (model)"}.get(index, ROLES[index])
             console.print(Text(f"  {role}: {source} read as {kind}"))
         if context.temperature != 1.0 and "logits" in context.kinds:
             console.print(Text(f"  with temperature {context.temperature:g} on logits"))
@@ -322,9 +316,9 @@ def write_matrix(chosen: Format, out: TextIO, console, matrix, labels: list[str]
     if chosen is Format.QUIET:
         out.write("".join(",".join(map(number, row)) + "\n" for row in matrix.tolist()))
     elif chosen is Format.CSV:
-        out.write(",".join(["row"] + [_csv_text(label) for label in labels]) + "\n")
-        out.write("".join(",".join([_csv_text(label)] + [number(x) for x in row]) + "\n"
-                          for label, row in zip(labels, matrix.tolist())))
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(["row"] + labels)
+        writer.writerows([label] + [number(x) for x in row] for label, row in zip(labels, matrix.tolist()))
     elif chosen is Format.JSON:
         document = {
             "command": "matrix", "measure": measure.key, "name": measure.name, "formula": measure.formula,
@@ -397,8 +391,6 @@ def write_libraries(chosen: Format, out: TextIO, console, answers, exact: float,
     if chosen is Format.QUIET:
         out.write("".join(f"{row['call']}\t{number(row['value'])}\n" for row in rows))
     elif chosen is Format.CSV:
-        import csv
-
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(["library", "call", "value", "difference", "agrees", "why"])
         for row in rows:
