@@ -70,15 +70,14 @@ from .inputs import DELIMITED_EXTENSIONS, JSON_LINES_EXTENSIONS, Operand, _binar
 from .kinds import Kind
 from .measures import MeasureContext, MeasureReport, MeasureSummary
 from .numerics import Reduction
+from .render import BREAKDOWN_ROWS, TABLE_ROWS
 from .report import Command, Report, Summary, Totals, summarize
 
 INSTALL = 'pip install "divcli[dask]"'
 TEXT_EXTENSIONS = {*DELIMITED_EXTENSIONS, *JSON_LINES_EXTENSIONS}
 SHARD_EXTENSIONS = {*TEXT_EXTENSIONS, ".json", ".npy", ".parquet"}
-#: Reports of this many rows or fewer keep their N×C arrays (the table's per-class breakdown).
-BREAKDOWN_ROWS = 4
-#: Rows the table shows at each end (render.TABLE_ROWS // 2).
-TABLE_END_ROWS = 10
+#: Rows the table shows at each end of a long input (the first and last).
+TABLE_END_ROWS = TABLE_ROWS // 2
 _PANDAS_INDEX = re.compile(r"__index_level_\d+__")
 
 
@@ -702,7 +701,7 @@ def _wanted_rows(out: Sink, total: int, command: str) -> list[tuple[int, int]] |
     """The rows (ranges in the whole input) a sink shows with ``-o DIR``, as it keeps them locally;
     None for JSON (one report of no rows: its ``rows`` are in the parts)."""
     from .render import QuietSink, TableSink
-    from .views import ROW_COLUMNS, TABLE_ROWS, MeasureQuietSink, MeasureTableSink
+    from .views import ROW_COLUMNS, MeasureQuietSink, MeasureTableSink
 
     if isinstance(out, (QuietSink, MeasureQuietSink)):  # the reduced value only
         return []

@@ -14,12 +14,10 @@ from typing import TextIO
 
 from .keys import ROLES
 from .measures import MeasureReport, MeasureSummary, unit_of
-from .render import Format, JsonStream, fmt, json_number, number
+from .render import TABLE_ROWS, Format, JsonStream, fmt, json_number, number
 
 #: A table shows the values of at most this many rows side by side (the reduction after them).
 ROW_COLUMNS = 4
-#: js's table shows the first and last rows of longer inputs.
-TABLE_ROWS = 20
 
 
 def _keys(report: MeasureReport) -> list[str]:
