@@ -8,6 +8,8 @@ import csv
 import io
 import json
 import math
+import sys
+import types
 
 import numpy as np
 import pytest
@@ -96,13 +98,15 @@ def _operand(values, name, classes=None, transposed=False):
     return operand.transposed() if transposed else operand
 
 
-def _cases():
+def _cases(repeat: int = 1):
+    """The cases; ``repeat`` > 1 repeats every row that many times (with fresh logits), so that
+    blocks are long enough for orjson's path."""
     rng = np.random.default_rng(7)
-    logits_p, logits_q = rng.normal(0, 3, (9, 4)), rng.normal(0, 3, (9, 4))
-    probs_q = np.array([[0.5, 0.5, 0.0, 0.0]] * 9)
-    probs_p = np.array([[0.25, 0.25, 0.25, 0.25], [1, 0, 0, 0], [0.5, 0.5, 0, 0]] * 3)
-    odd = ["a,b", 'say "x"', "plain", "{x}", "line\nbreak", "é ü", "", "%s", "9"]
-    labels = np.array([[0], [3], [-100], [1], [2], [-100], [0], [1], [3]], dtype=float)
+    logits_p, logits_q = rng.normal(0, 3, (9 * repeat, 4)), rng.normal(0, 3, (9 * repeat, 4))
+    probs_q = np.array([[0.5, 0.5, 0.0, 0.0]] * 9 * repeat)
+    probs_p = np.array([[0.25, 0.25, 0.25, 0.25], [1, 0, 0, 0], [0.5, 0.5, 0, 0]] * 3 * repeat)
+    odd = ["a,b", 'say "x"', "plain", "{x}", "line\nbreak", "é ü", "", "%s", "9"] * repeat
+    labels = np.array([[0], [3], [-100], [1], [2], [-100], [0], [1], [3]] * repeat, dtype=float)
     yield "kl logits", Command.KL, _operand(logits_p, "p"), _operand(logits_q, "q"), \
         Options(Kind.LOGITS, Kind.LOGITS), None
     yield "kl none, inf terms", Command.KL, _operand(probs_p, "p", ["x", "y,z", 'q"', "{w}"]), \
@@ -131,7 +135,27 @@ def small_blocks(monkeypatch):
 
 @pytest.mark.parametrize("case", CASES, ids=[case[0] for case in CASES])
 def test_block_output_equals_the_per_row_records(case, small_blocks):
-    _, command, p, q, options, weight = case
+    _check_block_output(*case[1:])
+
+
+LONG_CASES = list(_cases(repeat=70))
+
+
+@pytest.mark.parametrize("case", LONG_CASES, ids=[case[0] for case in LONG_CASES])
+def test_long_block_output_equals_the_per_row_records(case, monkeypatch):
+    """630 rows in blocks of 300: the first two blocks' columns go through orjson (300 ≥
+    render.FAST_TEXTS), the last one (30 rows) through repr."""
+    dumps = render._orjson_dumps()
+    assert dumps is not None, "orjson (the fast extra) must be installed for the tests"
+    sizes = []
+    monkeypatch.setattr(render, "_DUMPS", lambda values: sizes.append(values.size) or dumps(values))
+    monkeypatch.setattr(core, "FIRST_BLOCK_ROWS", 300)
+    monkeypatch.setattr(core, "BLOCK_ELEMENTS", 1200)
+    _check_block_output(*case[1:])
+    assert 300 in sizes
+
+
+def _check_block_output(command, p, q, options, weight):
     new_csv, old_csv, new_json, new_quiet = io.StringIO(), io.StringIO(), io.StringIO(), io.StringIO()
     old_json = RecordJsonRows(None)
     sinks = Tee(render.CsvSink(new_csv), RecordCsv(old_csv), render.JsonSink(new_json), old_json,
@@ -159,4 +183,57 @@ def test_block_output_equals_the_per_row_records(case, small_blocks):
 ])
 def test_texts_of_long_columns_are_each_numbers_repr(make):
     values = make(np.random.default_rng(3))
+    assert render._texts(values) == [repr(x) for x in values.tolist()]
+
+
+def _edges() -> np.ndarray:
+    """Numbers at the edges of orjson's use: each band limit and its neighbours, powers of ten and
+    two, the extremes of float64, zeros of both signs, non-finite numbers."""
+    limits = np.array([1e-9, 1e-4, 1e15, 1e16, 1e22, 2.0**52, 2.0**53, 2.0**1023, 1e-300, 1.0, 0.5])
+    near = np.concatenate([limits, np.nextafter(limits, 0), np.nextafter(limits, np.inf)])
+    decades = 10.0 ** np.arange(-325, 309)
+    special = np.array([0.0, -0.0, np.inf, -np.inf, np.nan, 5e-324, 2.2250738585072014e-308,
+                        1.7976931348623157e308, 0.1, 0.30000000000000004, 1 / 3])
+    values = np.concatenate([near, decades, 2.0 ** np.arange(-1074, 1024), special])
+    return np.concatenate([values, -values])
+
+
+@pytest.mark.parametrize("make", [
+    lambda rng: rng.integers(0, 2**64, 200_000, dtype=np.uint64).view(np.float64),   # any bits
+    lambda rng: np.ldexp(rng.random(200_000), rng.integers(-60, 80, 200_000)),
+    lambda rng: np.round(rng.random(200_000) * 10.0 ** rng.integers(-10, 17, 200_000), 6),
+    lambda rng: np.floor(rng.random(200_000) * 10.0 ** rng.integers(1, 18, 200_000)),
+    lambda rng: rng.normal(0, 3, 200_000),
+    lambda rng: _edges(),
+], ids=["bits", "binary", "decimals", "integers", "normal", "edges"])
+def test_orjsons_texts_are_each_numbers_repr(make):
+    """orjson's path writes what repr writes, number for number, over the whole float64 range."""
+    assert render._orjson_dumps() is not None, "orjson (the fast extra) must be installed for the tests"
+    values = make(np.random.default_rng(11))
+    values = np.where(np.arange(values.size) % 2 == 1, -values, values)
+    assert values.size >= render.FAST_TEXTS
+    assert render._reprs(np.ascontiguousarray(values)) == [repr(x) for x in values.tolist()]
+    assert render._counting(7, values.size) == [str(n) for n in range(7, 7 + values.size)]
+
+
+def test_without_orjson_texts_are_repr(monkeypatch):
+    monkeypatch.setitem(sys.modules, "orjson", None)
+    monkeypatch.setattr(render, "_DUMPS", False)
+    assert render._orjson_dumps() is None
+    values = _edges()
+    assert render._texts(values) == [repr(x) for x in values.tolist()]
+    assert render._counting(1, 300) == [str(n) for n in range(1, 301)]
+
+
+def test_an_orjson_that_writes_numbers_differently_is_not_used(monkeypatch):
+    """A version that wrote ``1e-5`` style exponents everywhere (or any other difference on the
+    probe numbers) is left alone: the texts come from repr."""
+    fake = types.ModuleType("orjson")
+    fake.OPT_SERIALIZE_NUMPY = 0
+    fake.dumps = lambda values, option=0: ("[" + ",".join(
+        f"{x:.17g}" for x in values.tolist()) + "]").encode()
+    monkeypatch.setitem(sys.modules, "orjson", fake)
+    monkeypatch.setattr(render, "_DUMPS", False)
+    assert render._orjson_dumps() is None
+    values = np.linspace(0.1, 3.0, 500)
     assert render._texts(values) == [repr(x) for x in values.tolist()]
