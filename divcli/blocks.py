@@ -87,6 +87,8 @@ class TextBlocks:
         self.delimiter = delimiter
         self.json_lines = json_lines
         self.ahead = ahead  # bytes read, not yet handed out
+        self.ends = np.empty(0, dtype=np.intp)  # the newlines in self.ahead[:self.scanned]
+        self.scanned = 0
         self.eof = False
         self.line = 1  # the physical line the next block starts on
         self.rows_read = 0
@@ -131,18 +133,28 @@ class TextBlocks:
         self.bytes_read += len(chunk)
         return True
 
+    def _newlines(self) -> np.ndarray:
+        """The positions of the newlines in the bytes read ahead; each byte is scanned once."""
+        data = np.frombuffer(self.ahead, dtype=np.uint8)
+        if self.scanned < data.size:
+            found = np.flatnonzero(data[self.scanned:] == 10)
+            found += self.scanned
+            self.ends = np.concatenate((self.ends, found)) if self.ends.size else found
+            self.scanned = data.size
+        return self.ends
+
     def _cut(self, wanted: int) -> tuple[bytes, int, int]:
         """The bytes of the next ``wanted`` non-blank lines (with the blank lines among them), how
         many physical lines that is, and how many non-blank ones (fewer only at the end)."""
         while True:
+            ends = self._newlines()
             data = np.frombuffer(self.ahead, dtype=np.uint8)
-            ends = np.flatnonzero(data == 10)
             if ends.size < wanted and not self.eof:
                 self._read_more(len(self.ahead))
                 continue
             if ends.size >= wanted:
                 cut = int(ends[wanted - 1]) + 1
-                if not self._blank_line(cut):
+                if not self._blank_line(cut, ends[:wanted - 1]):
                     return self._take(cut, wanted, wanted)  # no blank line among them: the usual case
             if self.eof and data.size and data[-1] != 10:
                 ends = np.append(ends, data.size - 1)  # a last line without a newline
@@ -157,17 +169,23 @@ class TextBlocks:
                 return self._take(int(ends[lines - 1]) + 1, lines, found)
             self._read_more(len(self.ahead))
 
-    def _blank_line(self, cut: int) -> bool:
-        """Is there a blank line in ``self.ahead[:cut]``? The regular expression runs only when a line
-        starts with a blank byte."""
+    def _blank_line(self, cut: int, ends: np.ndarray) -> bool:
+        """Is there a blank line in ``self.ahead[:cut]`` (``ends``: its newlines but the last)? The
+        regular expression runs only when a line starts with a blank byte."""
         blanks = self._blank
-        if not inputs.line_starts_with(self.ahead, blanks, cut):
+        data = np.frombuffer(self.ahead, dtype=np.uint8, count=cut)
+        blank = np.zeros(256, dtype=bool)
+        blank[np.frombuffer(blanks, dtype=np.uint8)] = True
+        if not (blank[data[0]] or blank[data[ends + 1]].any()):
             return False
         blank = re.compile(rb"^[" + re.escape(blanks) + rb"]*\n", re.MULTILINE)
         return bool(blank.search(self.ahead, 0, cut))
 
     def _take(self, cut: int, lines: int, found: int) -> tuple[bytes, int, int]:
         chunk, self.ahead = self.ahead[:cut], self.ahead[cut:]
+        kept = self.ends[np.searchsorted(self.ends, cut):]
+        kept -= cut
+        self.ends, self.scanned = kept, max(0, self.scanned - cut)
         return chunk, lines, found
 
     def exhausted(self) -> bool:
