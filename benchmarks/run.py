@@ -298,7 +298,7 @@ def machine_lines(args, divcli_python: str) -> list[str]:
         f"- Date: {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M UTC}",
         f"- CPU: {cpu}; {os.cpu_count()} cores (shared, noisy); RAM {mem}; {platform.platform()}",
         f"- divcli: commit `{commit}` ({subject}){dirty}",
-        f"- divcli's venv (`{os.path.relpath(args.divcli, ROOT)}`): {versions(divcli_python, ['numpy', 'click', 'rich', 'pyarrow'])}",
+        f"- divcli's venv (`{os.path.relpath(args.divcli, ROOT)}`): {versions(divcli_python, ['numpy', 'click', 'rich', 'pyarrow', 'orjson'])}",
         (f"- Alternatives' venv (`{os.path.relpath(args.alt_python, ROOT)}`): "
          f"{versions(args.alt_python, ['numpy', 'scipy', 'pandas', 'torch'])}; torch threads: "
          + subprocess.run([args.alt_python, "-c", "import torch; print(torch.get_num_threads())"],
@@ -465,16 +465,17 @@ def main(argv=None) -> int:
     }
 
     has_arrow = subprocess.run([divcli_python, "-c", "import pyarrow.csv"], capture_output=True).returncode == 0
-    # divcli without its optional pyarrow (as after a plain `pip install divcli`): numpy.loadtxt parses
-    no_arrow = [divcli_python, "-c", "import sys; sys.modules['pyarrow'] = None; sys.argv[0] = 'divcli'; "
-                "from divcli.cli import main; main()"]
+    # divcli without its `fast` extra (as after a plain `pip install divcli`): numpy.loadtxt parses,
+    # repr writes
+    no_arrow = [divcli_python, "-c", "import sys; sys.modules['pyarrow'] = sys.modules['orjson'] = None; "
+                "sys.argv[0] = 'divcli'; from divcli.cli import main; main()"]
 
     def per_row_cmds(tag: str, p: Path, q: Path) -> list[Command]:
         outs = {k: OUT / f"{tag}_{k}.csv" for k in ("divcli", "plain", "pandas", "numpy", "torch")}
         args = [str(p), str(q), "--p-as", "logits", "--q-as", "logits", "-f", "csv"]
         plain = []
         if has_arrow and p.suffix == ".csv":
-            plain = [Command("divcli without pyarrow", no_arrow + ["kl", *args, "-o", str(outs["plain"])],
+            plain = [Command("divcli without the fast extra", no_arrow + ["kl", *args, "-o", str(outs["plain"])],
                              output=outs["plain"], column="kl_divergence")]
         return [
             Command("divcli", [divcli, "kl", *args, "-o", str(outs["divcli"])], output=outs["divcli"],
