@@ -291,8 +291,8 @@ def machine_lines(args, divcli_python: str) -> list[str]:
     if dirty:
         import hashlib
         diff = subprocess.run(["git", "diff", "HEAD", "--", "divcli"], cwd=ROOT, capture_output=True).stdout
-        dirty = (f"; **`divcli/` had uncommitted changes** ({', '.join(l[3:] for l in dirty.splitlines())}; "
-                 f"`git diff HEAD -- divcli` sha1 {hashlib.sha1(diff).hexdigest()[:12]}): the editable install ran them")
+        dirty = (f"; **`divcli/` had uncommitted changes** ({', '.join(l.split(maxsplit=1)[-1] for l in dirty.splitlines())}; "
+                 f"`git diff HEAD -- divcli` sha1 {hashlib.sha1(diff).hexdigest()[:12]}): the divcli measured had them")
     subject = _git("log", "-1", "--format=%s")
     return [
         f"- Date: {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M UTC}",

@@ -337,4 +337,4 @@ def open_blocks(spec: str, stdin: BinaryIO, delimiter: str | None = None) -> Blo
             raise DataError(spec, f"cannot read: {error.strerror}") from None
         json_lines = extension in JSON_LINES_EXTENSIONS
         return TextBlocks(stream, spec, delimiter or DELIMITED_EXTENSIONS.get(extension), json_lines)
-    return ArrayBlocks(read_operand(spec, stdin, delimiter))
+    return ArrayBlocks(read_operand(spec, stdin, delimiter, widen=False))  # blocks are widened one by one

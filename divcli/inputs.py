@@ -713,8 +713,9 @@ def looks_like_literal(spec: str) -> bool:
     return bool(re.match(r"\s*(?:[+-]?(?:\d|\.\d|inf)|\[|\{)", spec, re.IGNORECASE))
 
 
-def _binary_array(array, name: str) -> Operand:
-    """A 1-D (one row) or 2-D numeric array from .npy/.npz, as float64."""
+def _binary_array(array, name: str, widen: bool = True) -> Operand:
+    """A 1-D (one row) or 2-D numeric array from .npy/.npz: as float64, or as stored when not
+    ``widen`` (its slices of rows, :meth:`Operand.rows_slice`, are float64 all the same)."""
     if array.dtype.kind not in "iuf":
         raise DataError(name, f"holds {array.dtype} values, not real numbers", "save a float or integer array")
     if array.ndim == 1:
@@ -728,16 +729,18 @@ def _binary_array(array, name: str) -> Operand:
             if bad.any():
                 row, col = np.argwhere(bad)[0]
                 raise DataError(f"{name}: row {start + row + 1}, item {col + 1}", "nan is not a value")
-    return Operand(np.asarray(array, dtype=np.float64) if array.dtype != np.float64 else array, name)
+    return Operand(np.asarray(array, dtype=np.float64) if widen else array, name)
 
 
-def read_numpy(path: str, key: str | None = None) -> Operand:
+def read_numpy(path: str, key: str | None = None, *, widen: bool = True) -> Operand:
     """``.npy`` (memory-mapped) or ``.npz`` with ``file.npz:key`` (the key may be left out when the
-    archive holds one array). Pickled objects are never loaded."""
+    archive holds one array). Pickled objects are never loaded. Not ``widen``: a float32 or integer
+    array stays as stored, for a reader that takes it a block of rows at a time, each widened to
+    float64 (a memory-mapped float32 file is then never copied whole)."""
     name = path if key is None else f"{path}:{key}"
     try:
         if path.lower().endswith(".npy"):
-            return _binary_array(np.load(path, mmap_mode="r", allow_pickle=False), name)
+            return _binary_array(np.load(path, mmap_mode="r", allow_pickle=False), name, widen)
         with np.load(path, allow_pickle=False) as archive:
             keys = list(archive.keys())
             if key is None and len(keys) == 1:
@@ -745,7 +748,7 @@ def read_numpy(path: str, key: str | None = None) -> Operand:
             if key not in keys:
                 raise DataError(name, f"{'no array ' + repr(key) if key else 'more than one array'} in the archive",
                                 f"name one: {', '.join(f'{path}:{k}' for k in keys[:8])}")
-            return _binary_array(archive[key], name)
+            return _binary_array(archive[key], name, widen)
     except (ValueError, OSError, EOFError) as error:
         raise DataError(name, "not a .npy/.npz file that numpy can read without pickle",
                         "save it with numpy.save or numpy.savez") from None
@@ -852,15 +855,16 @@ def read_parquet(path: str) -> Operand:
     return Operand(np.concatenate(parts), path, reader.classes)
 
 
-def read_operand(spec: str, stdin: BinaryIO, delimiter: str | None = None) -> Operand:
-    """Read one operand: ``-``, an existing path, or a literal (whose syntax is fixed)."""
+def read_operand(spec: str, stdin: BinaryIO, delimiter: str | None = None, *, widen: bool = True) -> Operand:
+    """Read one operand: ``-``, an existing path, or a literal (whose syntax is fixed). ``widen``:
+    see :func:`read_numpy`."""
     if spec == STDIN:
         return read_stdin(stdin, delimiter)
     if spec.lower().endswith(".npy") and os.path.isfile(spec):
-        return read_numpy(spec)
+        return read_numpy(spec, widen=widen)
     npz, _, key = spec.rpartition(":") if ".npz:" in spec.lower() else (spec, "", "")
     if npz.lower().endswith(".npz") and os.path.isfile(npz):
-        return read_numpy(npz, key or None)
+        return read_numpy(npz, key or None, widen=widen)
     if os.path.splitext(spec)[1].lower() in PARQUET_EXTENSIONS and os.path.isfile(spec):
         return read_parquet(spec)
     if os.path.exists(spec):

@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from conftest import write_rows
+from divcli.blocks import open_blocks
 from divcli.cli import cli
 
 SAMPLES = Path(__file__).resolve().parent.parent / "samples"
@@ -350,6 +351,26 @@ def test_npy_and_npz_operands(run, tmp_path):
     (line,) = quiet(run, "kl", tmp_path / "p.npy", tmp_path / "q32.npy", "--tolerance", "1e-6")
     q32 = q.astype(np.float32).astype(np.float64)
     assert float(line) == pytest.approx(np.mean(np.sum(p * np.log(p / q32), axis=1)), rel=1e-14)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.int16, np.dtype(">f8")])
+def test_a_large_npy_not_in_float64_is_widened_a_block_at_a_time(run, tmp_path, dtype):
+    """A float32, integer or big-endian .npy stays memory-mapped as stored (never copied whole into
+    float64); every block is widened as it is read, and the numbers are those of the float64 copy."""
+    rng = np.random.default_rng(5)
+    values = (rng.integers(-20, 20, (300_000, 4)) if np.dtype(dtype).kind == "i"
+              else rng.normal(0, 3, (300_000, 4))).astype(dtype)
+    np.save(tmp_path / "p.npy", values)
+    np.save(tmp_path / "p64.npy", values.astype(np.float64))
+    blocks = open_blocks(str(tmp_path / "p.npy"), None)
+    assert blocks.operand.values.dtype == np.dtype(dtype) and isinstance(blocks.operand.values, np.memmap)
+    block = blocks.read(1000)
+    assert block.values.dtype == np.float64 and np.array_equal(block.values, values[:1000].astype(np.float64))
+    args = ["--p-as", "logits", "--q-as", "logits", "-f", "csv"]
+    stored = run("kl", tmp_path / "p.npy", "0,1,2,3", *args)
+    widened = run("kl", tmp_path / "p64.npy", "0,1,2,3", *args)
+    assert stored.exit_code == 0 and stored.stdout == widened.stdout
+    assert len(stored.stdout.splitlines()) == 300_001
 
 
 @pytest.mark.parametrize("make, spec, words", [
