@@ -10,9 +10,7 @@ import contextlib
 import math
 import os
 import re
-import shutil
 import sys
-import tempfile
 
 import click
 
@@ -429,6 +427,8 @@ class _Output:
         self.is_terminal = path is None and sys.stdout.isatty()
 
     def __enter__(self):
+        import tempfile  # here, not at the top: --help and usage errors never need it
+
         if self.path is None:
             self.stream = tempfile.SpooledTemporaryFile(max_size=1 << 24, mode="w+", encoding="utf-8", newline="")
         else:
@@ -446,6 +446,8 @@ class _Output:
                 os.unlink(self.stream.name)
             return False
         if kind is None:
+            import shutil
+
             self.stream.seek(0)
             shutil.copyfileobj(self.stream, sys.stdout, 1 << 16)
             sys.stdout.flush()
@@ -471,6 +473,8 @@ def _console(out: _Output, record: bool = False):
     and colour only with FORCE_COLOR (Rich itself honours NO_COLOR and FORCE_COLOR). The table is
     written to a spool, so a terminal is named to Rich rather than found. With --svg the table is
     also recorded, at the terminal's width (or COLUMNS, or 120)."""
+    import shutil
+
     from rich.console import Console
 
     if out.is_terminal:
