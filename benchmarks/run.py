@@ -259,6 +259,19 @@ def _git(*args: str) -> str:
         return "?"
 
 
+def provenance() -> str:
+    """The commit of the divcli measured, and any uncommitted change to ``divcli/``: taken when the
+    run starts (the venv was installed from the tree just before), not when it ends."""
+    commit = _git("rev-parse", "--short=12", "HEAD")
+    dirty = _git("status", "--porcelain", "--", "divcli")
+    if dirty:
+        import hashlib
+        diff = subprocess.run(["git", "diff", "HEAD", "--", "divcli"], cwd=ROOT, capture_output=True).stdout
+        dirty = (f"; **`divcli/` had uncommitted changes** ({', '.join(l.split(maxsplit=1)[-1] for l in dirty.splitlines())}; "
+                 f"`git diff HEAD -- divcli` sha1 {hashlib.sha1(diff).hexdigest()[:12]}): the divcli measured had them")
+    return f"commit `{commit}` ({_git('log', '-1', '--format=%s')}){dirty}"
+
+
 def machine_lines(args, divcli_python: str) -> list[str]:
     cpu = "?"
     try:
@@ -286,18 +299,10 @@ def machine_lines(args, divcli_python: str) -> list[str]:
         except Exception:  # noqa: BLE001
             return "?"
 
-    commit = _git("rev-parse", "--short=12", "HEAD")
-    dirty = _git("status", "--porcelain", "--", "divcli")
-    if dirty:
-        import hashlib
-        diff = subprocess.run(["git", "diff", "HEAD", "--", "divcli"], cwd=ROOT, capture_output=True).stdout
-        dirty = (f"; **`divcli/` had uncommitted changes** ({', '.join(l.split(maxsplit=1)[-1] for l in dirty.splitlines())}; "
-                 f"`git diff HEAD -- divcli` sha1 {hashlib.sha1(diff).hexdigest()[:12]}): the divcli measured had them")
-    subject = _git("log", "-1", "--format=%s")
     return [
-        f"- Date: {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M UTC}",
+        f"- Date: {args._started:%Y-%m-%d %H:%M UTC}",
         f"- CPU: {cpu}; {os.cpu_count()} cores (shared, noisy); RAM {mem}; {platform.platform()}",
-        f"- divcli: commit `{commit}` ({subject}){dirty}",
+        f"- divcli: {args._provenance}",
         f"- divcli's venv (`{os.path.relpath(args.divcli, ROOT)}`): {versions(divcli_python, ['numpy', 'click', 'rich', 'pyarrow', 'orjson'])}",
         (f"- Alternatives' venv (`{os.path.relpath(args.alt_python, ROOT)}`): "
          f"{versions(args.alt_python, ['numpy', 'scipy', 'pandas', 'torch'])}; torch threads: "
@@ -440,6 +445,7 @@ def main(argv=None) -> int:
     ap.add_argument("--results", default=str(HERE / "RESULTS.md"))
     args = ap.parse_args(argv)
     args._load_start = _loadavg()
+    args._started, args._provenance = datetime.datetime.now(datetime.timezone.utc), provenance()
     cases = set(args.cases.split(","))
     t_start = time.perf_counter()
 
