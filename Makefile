@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install demo test fuzz clean bench bench-install bench-dask
+.PHONY: bench-stream install demo test fuzz clean bench bench-install bench-dask
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -55,6 +55,11 @@ bench-install:
 
 bench: $(STAMP) $(BENCH_STAMP) bench-install
 	$(BIN)/python benchmarks/run.py --divcli $(DIVCLI_VENV)/bin/divcli --alt-python $(BENCH_VENV)/bin/python $(BENCH_ARGS)
+
+# Issue 5's 10 GB stream on stdin against pandas, with peak memory (about 10 minutes here).
+bench-stream: $(STAMP) $(BENCH_STAMP) bench-install
+	$(BIN)/python benchmarks/run.py --divcli $(DIVCLI_VENV)/bin/divcli --alt-python $(BENCH_VENV)/bin/python \
+		--cases stream --stream-gb 10 --repeats 1 --results benchmarks/RESULTS-stream.md $(BENCH_ARGS)
 
 # The Dask engine against the local one on the same sharded 1M-row input (needs only divcli's venv).
 bench-dask: $(STAMP)
