@@ -132,8 +132,8 @@ def _reprs(values: np.ndarray) -> list[str]:
         return list(map(repr, values.tolist()))
     texts = dumps(values)
     magnitude = np.abs(values)
-    for index in np.flatnonzero(~np.isfinite(values) | (magnitude >= _REPR_BAND[0])
-                                & (magnitude < _REPR_BAND[1])).tolist():
+    in_band = (magnitude >= _REPR_BAND[0]) & (magnitude < _REPR_BAND[1])
+    for index in np.flatnonzero(in_band | ~np.isfinite(values)).tolist():
         texts[index] = repr(float(values[index]))
     return texts
 
