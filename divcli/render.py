@@ -146,7 +146,7 @@ def _counting(first: int, count: int) -> list[str]:
     return dumps(np.arange(first, first + count, dtype=np.int64))
 
 
-def _texts(values: np.ndarray) -> list[str]:
+def number_texts(values: np.ndarray) -> list[str]:
     """``repr`` of every float64 of a 1-D array, in one pass.
 
     A long column of few distinct values (the check column holds a few multiples of an ulp; a
@@ -173,7 +173,7 @@ def _blank(texts: list[str], mask: np.ndarray | None, blank: str) -> list[str]:
 
 def _json_texts(values: np.ndarray, missing: np.ndarray | None = None) -> list[str]:
     """JSON numbers: finite ones as ``repr``, non-finite ones as strings, ``null`` where ``missing``."""
-    texts = _texts(values)
+    texts = number_texts(values)
     for index in np.flatnonzero(~np.isfinite(values)).tolist():
         texts[index] = f'"{texts[index]}"'
     return _blank(texts, missing, "null")
@@ -207,12 +207,12 @@ def _fields(report: Report, as_json: bool) -> list[tuple[str, list[str]]]:
             return _json_texts(values, missing)
         if missing is not None and missing.all():
             return [""] * len(values)
-        return _blank(_texts(values), missing, "")
+        return _blank(number_texts(values), missing, "")
 
     fields.append(("entropy_p", optional(report.entropy_p)))
     if report.command is not Command.ENTROPY:
         cross = report.cross_entropy
-        fields.append(("cross_entropy", _json_texts(cross) if as_json else _texts(cross)))
+        fields.append(("cross_entropy", _json_texts(cross) if as_json else number_texts(cross)))
         fields.append(("kl_divergence", optional(report.kl)))
         fields.append(("check", optional(report.check)))
     return fields
@@ -226,8 +226,8 @@ def _row_texts(values: np.ndarray, as_json: bool) -> list[str]:
     """``--reduction none`` values: per row one number, or a row of numbers joined by commas (CSV,
     ``-q``) or a JSON list."""
     if values.ndim == 1:
-        return _json_texts(values) if as_json else _texts(values)
-    flat = _json_texts(values.ravel()) if as_json else _texts(values.ravel())
+        return _json_texts(values) if as_json else number_texts(values)
+    flat = _json_texts(values.ravel()) if as_json else number_texts(values.ravel())
     width = values.shape[1]
     joined = map((", " if as_json else ",").join, (flat[start:start + width] for start in range(0, len(flat), width)))
     return [f"[{row}]" for row in joined] if as_json else list(joined)

@@ -14,7 +14,7 @@ from typing import TextIO
 
 from .keys import ROLES
 from .measures import MeasureReport, MeasureSummary, unit_of
-from .render import TABLE_ROWS, Format, JsonStream, fmt, json_number, number
+from .render import TABLE_ROWS, Format, JsonStream, fmt, json_number, number, number_texts
 
 #: A table shows the values of at most this many rows side by side (the reduction after them).
 ROW_COLUMNS = 4
@@ -31,7 +31,7 @@ def _row_labels(report: MeasureReport) -> list[str]:
 
 
 def _columns_text(report: MeasureReport, keys: list[str]) -> list[list[str]]:
-    return [[number(x) for x in report.values[key].tolist()] for key in keys]
+    return [number_texts(report.values[key]) for key in keys]
 
 
 class MeasureQuietSink:
