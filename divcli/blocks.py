@@ -23,6 +23,7 @@ from .inputs import (
     JSON_LINES_EXTENSIONS,
     STDIN,
     STDIN_NAME,
+    WHITESPACE,
     Operand,
     decode,
     is_header,
@@ -232,6 +233,9 @@ class TextBlocks:
         else:
             if self.delimiter is None:
                 self.delimiter = sniff_delimiter(text)
+            if self.delimiter != WHITESPACE and b"\r" in chunk:
+                # the csv module ends a line at a carriage return alone too: count those lines
+                self.line += chunk.count(b"\r") - chunk.count(b"\r\n")
             block = read_delimited(text, self.name, self.delimiter, first_line,
                                    header_allowed=first_block, width=self.width, large=self.large)
         self._check_consistent(block)
