@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """In-process kernel timing: per-row KL of two N × C blocks of float64 logits, M elements/s.
 
-    python benchmarks/kernel.py divcli|torch|scipy|numpy [--rows 1000000] [--classes 16] [--repeats 5]
+    python benchmarks/kernel.py divcli|torch|scipy|numpy|one-exp [--rows 1000000] [--classes 16] [--repeats 5]
 
 Prints one JSON line: the median and every time in seconds of the computation alone (no parsing,
 no output), the throughput in M elements/s (N × C pairs (p_i, q_i) per second), and the sum of the
@@ -16,6 +16,8 @@ with a fixed seed (normal, σ = 2), outside the timing.
   reduction="none").sum(1)`` in float64 on the CPU, torch's default threads.
 - ``scipy``: ``scipy.special.softmax`` of both, then ``scipy.stats.entropy(p, q, axis=1)``.
 - ``numpy``: the naive numpy a user would write: softmax by exp/sum, then Σ p·(log p − log q).
+- ``one-exp``: not divcli's: a careful numpy kernel with one ``exp`` per element, for the question
+  whether divcli should take that route (its numbers would change in the last bits).
 """
 
 from __future__ import annotations
@@ -89,7 +91,36 @@ def numpy_kernel():
     return run
 
 
-KERNELS = {"divcli": divcli_kernel, "torch": torch_kernel, "scipy": scipy_kernel, "numpy": numpy_kernel}
+def one_exp_kernel():
+    """Not divcli's: a careful numpy kernel with one ``exp`` per element (P's probabilities as
+    e / Σe instead of ``exp`` of their logs), in the same blocks and with the same checks and
+    per-row values. What divcli's kernel could be if its numbers could change in the last bits."""
+    def run(zp, zq):
+        total = 0.0
+        step = max(1, (1 << 20) // zp.shape[1])
+        for start in range(0, zp.shape[0], step):
+            a, b = zp[start:start + step], zq[start:start + step]
+            if not (np.isfinite(a).all() and np.isfinite(b).all()):
+                raise ValueError("not finite")
+            shifted = a - a.max(axis=1, keepdims=True)
+            e = np.exp(shifted)
+            sums = e.sum(axis=1, keepdims=True)
+            p = np.divide(e, sums, out=e)
+            log_p = np.subtract(shifted, np.log(sums), out=shifted)
+            shifted_q = b - b.max(axis=1, keepdims=True)
+            log_q = shifted_q - np.log(np.exp(shifted_q).sum(axis=1, keepdims=True))
+            entropy = -(p * log_p).sum(axis=1)
+            cross = -(p * log_q).sum(axis=1)
+            kl = (p * (log_p - log_q)).sum(axis=1)
+            check = cross - entropy - kl  # noqa: F841 - divcli's check column, computed as it would be
+            total += float(kl.sum())
+        return total
+
+    return run
+
+
+KERNELS = {"divcli": divcli_kernel, "torch": torch_kernel, "scipy": scipy_kernel, "numpy": numpy_kernel,
+           "one-exp": one_exp_kernel}
 
 
 def main(argv=None) -> int:
