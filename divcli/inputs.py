@@ -259,14 +259,33 @@ def _split_records(text: str, name: str, delimiter: str, first_line: int = 1):
         for number, line in enumerate(text.split("\n"), start=first_line):
             yield number, line.split()
         return
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     start = 1
+    pending = [False]  # a line was handed to the reader and its record has not come out yet
+
+    def lines():
+        for line in io.StringIO(text, newline=""):
+            if pending[0]:  # the reader wants the next line to finish a record: a quote is open
+                raise _run_over(name, start + first_line - 1)
+            pending[0] = True
+            yield line
+
+    reader = csv.reader(lines(), delimiter=delimiter, strict=True)
     try:
         for record in reader:
+            pending[0] = False
             yield start + first_line - 1, [cell.strip() for cell in record]
             start = reader.line_num + 1
     except csv.Error as error:
+        if str(error).startswith("unexpected end of data"):  # a quote still open at the end
+            raise _run_over(name, start + first_line - 1) from None
         raise DataError(f"{name}:{reader.line_num + first_line - 1}", f"malformed quoting ({error})") from None
+
+
+def _run_over(name: str, line: int) -> DataError:
+    """A quoted cell that a line end does not close: a cell holds one number or name, on its line
+    (the same error whether the text is read whole or in blocks cut at line ends)."""
+    return DataError(f"{name}:{line}", "a quoted cell runs over the end of its line",
+                     "close the quote on the same line")
 
 
 def _nth_line(text: str, number: int) -> str:

@@ -267,7 +267,7 @@ def test_json_lines_split_only_at_newlines(run, tmp_path):
 
 _LINES = st.sampled_from(["0.25,0.75", "0.5,0.5", "1,0", " 0.1 , 0.9", "", "  ", "\t", ",", ",,", "\r",
                           "a,b", "0.3,0.7,0.1", "x,0.5", "0.5,0.5\r0.25,0.75", '"0.5","0.5"', "1/2,1/2",
-                          "nan,1", "\ufeff0.5,0.5"])
+                          "nan,1", "\ufeff0.5,0.5", '"0.5', '0.5",0.5', '0.5,"0.5', '"'])
 
 
 @settings(max_examples=1000, deadline=None)

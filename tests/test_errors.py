@@ -99,6 +99,10 @@ BAD = [
     # --- delimited text
     Bad("ragged-rows", "0.5,0.5\n0.2,0.3,0.5\n", ENTROPY, ("3 values", "2", "one value per class"),
         literal="0.5,0.5;0.2,0.3,0.5", loc=":2", literal_loc=": row 2"),
+    Bad("quote-over-line-end", '0.5,0.5\n"0.2\n",0.8\n0.4,0.6\n', ENTROPY,
+        ("a quoted cell runs over the end of its line", "close the quote"), loc=":2"),
+    Bad("quote-never-closed", '0.5,0.5\n0.4,0.6\n"0.2,0.8\n', ENTROPY,
+        ("a quoted cell runs over the end of its line",), loc=":3"),
     Bad("non-numeric-cell", "0.2,0.8\n0.5,0.5\n0.4,abc\n", ENTROPY, ("not a number", "'abc'"),
         literal="0.2,0.8;0.5,0.5;0.4,abc", loc=":3:2", literal_loc=": row 3, item 2"),
     Bad("empty-cell", "0.2,0.8\n,0.8\n", ENTROPY, ("empty",),
