@@ -62,8 +62,12 @@ def read(data: bytes):
 
 def check(data: bytes) -> None:
     """Raise anything but DataError, or AssertionError for a nan result; else return quietly. For the
-    fast readers, the careful reader must give the same numbers, or an error where it does."""
+    fast readers, the careful reader must give the same numbers, or an error where it does; for the
+    block reader of delimited text, the text read whole must give the same rows and lines, or an
+    error at the same line."""
     reader = data[0] % READERS if data else 0
+    if reader == len(EXTENSIONS) + 1:  # blocks-csv
+        streamed_equals_whole(data[2:])
     fast = reader - (len(EXTENSIONS) + 1 + len(BLOCK_READERS))
     if fast >= 0:
         import numpy as np
@@ -113,3 +117,45 @@ def _results(data: bytes, reader: int):
         if math.isnan(float(value)):
             raise AssertionError(f"nan result for {data!r}")
     return results
+
+
+def streamed_equals_whole(payload: bytes) -> None:
+    """TextBlocks in blocks of 2 rows, topping up 16 bytes at a time, against ``parse_text`` of
+    the whole text: the same values, lines and header, or an error at the same file:line."""
+    import numpy as np
+
+    from divcli import blocks
+
+    def whole():
+        return parse_text(decode(payload, "fuzz.csv"), "fuzz.csv", ".csv")
+
+    def streamed():
+        saved, blocks.READ_BYTES = blocks.READ_BYTES, 16
+        try:
+            reader, parts = TextBlocks(io.BytesIO(payload), "fuzz.csv", ",", False), []
+            while (block := reader.read(2)) is not None:
+                parts.append(block)
+            return parts
+        finally:
+            blocks.READ_BYTES = saved
+
+    results = []
+    for read in (whole, streamed):
+        try:
+            results.append(read())
+        except DataError as error:
+            # where: file and line; the whole text is decoded before it is read, the blocks one at
+            # a time, so an error in an earlier row comes first in blocks: then only "an error"
+            decoding = "not UTF-8" in str(error) or "binary file" in str(error)
+            results.append(("decoding",) if decoding else tuple(str(error).split(":")[:2]))
+    one, parts = results
+    if isinstance(one, tuple) or isinstance(parts, tuple):
+        either_decoding = ("decoding",) in (one, parts) and isinstance(one, tuple) and isinstance(parts, tuple)
+        if one != parts and not either_decoding:
+            raise AssertionError(f"read whole and in blocks differ on {payload!r}: {one} {parts}")
+        return
+    same = (np.array_equal(np.concatenate([part.values for part in parts]), one.values, equal_nan=True)
+            and np.concatenate([part.lines for part in parts]).tolist() == list(one.lines)
+            and parts[0].classes == one.classes)
+    if not same:
+        raise AssertionError(f"read whole and in blocks differ on {payload!r}")

@@ -29,6 +29,11 @@ CRASHES = {
     "fast-arrow-lone-cr": b"\x8f\xa56\r!0.l\x11\n1\n",
     # a label of 70 digits overflowed the cast to int64 (a RuntimeWarning, and a wrong label)
     "labels-beyond-int64": b"\x02\xdb\n" + b"6" * 70 + b"\n\n ",
+    # found by the block reader's property test (byte 0 = 7: blocks of delimited text, checked
+    # against the text read whole): a carriage return alone ended a line for the csv module but
+    # not for the block reader's line count; a quoted cell over a line end read whole as a number
+    "blocks-lone-cr-line": b"\x07\x00" + b"\r\r\n0.25,0.75\r\n" * 3,
+    "blocks-quote-over-line-end": b"\x07\x00" + b'0.1,0.9\n0.5,"0.5\n"\n0.25,0.75\n',
 }
 
 
