@@ -138,7 +138,14 @@ def _reprs(values: np.ndarray) -> list[str]:
     return texts
 
 
-def _counting(first: int, count: int) -> list[str]:
+def json_records(fields: list[tuple[str, list[str]]]) -> list[str]:
+    """One JSON object per row, from each field's name and its texts, already JSON, row by row."""
+    template = "{{" + ", ".join(json.dumps(name, ensure_ascii=False).replace("{", "{{").replace("}", "}}")
+                                + ": {}" for name, _ in fields) + "}}"
+    return list(map(template.format, *(texts for _, texts in fields)))
+
+
+def row_numbers(first: int, count: int) -> list[str]:
     """The texts of the integers ``first, first + 1, …`` (the row column)."""
     dumps = _orjson_dumps() if count >= FAST_TEXTS else None
     if dumps is None:
@@ -171,7 +178,7 @@ def _blank(texts: list[str], mask: np.ndarray | None, blank: str) -> list[str]:
     return texts
 
 
-def _json_texts(values: np.ndarray, missing: np.ndarray | None = None) -> list[str]:
+def json_texts(values: np.ndarray, missing: np.ndarray | None = None) -> list[str]:
     """JSON numbers: finite ones as ``repr``, non-finite ones as strings, ``null`` where ``missing``."""
     texts = number_texts(values)
     for index in np.flatnonzero(~np.isfinite(values)).tolist():
@@ -192,7 +199,7 @@ def _fields(report: Report, as_json: bool) -> list[tuple[str, list[str]]]:
     row, built a column at a time: what :func:`row_records` gives, without a dict per row."""
     inactive = None if report.active is None else ~np.asarray(report.active, dtype=bool)
     first = report.first_row + 1
-    fields = [("row", _counting(first, report.rows))]
+    fields = [("row", row_numbers(first, report.rows))]
     if report.row_names:
         fields.append(("name", [json.dumps(name, ensure_ascii=False) if as_json else str(name)
                                 for name in report.row_names]))
@@ -204,7 +211,7 @@ def _fields(report: Report, as_json: bool) -> list[tuple[str, list[str]]]:
     def optional(values: np.ndarray) -> list[str]:
         missing = _missing(values, inactive)
         if as_json:
-            return _json_texts(values, missing)
+            return json_texts(values, missing)
         if missing is not None and missing.all():
             return [""] * len(values)
         return _blank(number_texts(values), missing, "")
@@ -212,7 +219,7 @@ def _fields(report: Report, as_json: bool) -> list[tuple[str, list[str]]]:
     fields.append(("entropy_p", optional(report.entropy_p)))
     if report.command is not Command.ENTROPY:
         cross = report.cross_entropy
-        fields.append(("cross_entropy", _json_texts(cross) if as_json else number_texts(cross)))
+        fields.append(("cross_entropy", json_texts(cross) if as_json else number_texts(cross)))
         fields.append(("kl_divergence", optional(report.kl)))
         fields.append(("check", optional(report.check)))
     return fields
@@ -226,8 +233,8 @@ def _row_texts(values: np.ndarray, as_json: bool) -> list[str]:
     """``--reduction none`` values: per row one number, or a row of numbers joined by commas (CSV,
     ``-q``) or a JSON list."""
     if values.ndim == 1:
-        return _json_texts(values) if as_json else number_texts(values)
-    flat = _json_texts(values.ravel()) if as_json else number_texts(values.ravel())
+        return json_texts(values) if as_json else number_texts(values)
+    flat = json_texts(values.ravel()) if as_json else number_texts(values.ravel())
     width = values.shape[1]
     joined = map((", " if as_json else ",").join, (flat[start:start + width] for start in range(0, len(flat), width)))
     return [f"[{row}]" for row in joined] if as_json else list(joined)
@@ -354,18 +361,11 @@ class JsonSink:
 
     def rows(self, report: Report) -> None:
         fields = _fields(report, as_json=True)
-        keys = [json.dumps(name) for name, _ in fields]
-        columns = [texts for _, texts in fields]
         if _has_terms(report):
-            keys.append('"terms"')
-            flat = _json_texts(report.terms.ravel())
-            names = ", ".join(json.dumps(name, ensure_ascii=False).replace("{", "{{").replace("}", "}}") + ": {}"
-                              for name in report.classes)
-            width = len(report.classes)
-            columns.append([("{{" + names + "}}").format(*flat[start:start + width])
-                            for start in range(0, len(flat), width)])
-        template = "{{" + ", ".join(f"{key}: {{}}" for key in keys) + "}}"
-        self.stream.records(lambda: self._head(report), list(map(template.format, *columns)))
+            flat, width = json_texts(report.terms.ravel()), len(report.classes)
+            fields.append(("terms", json_records([(name, flat[index::width])
+                                                  for index, name in enumerate(report.classes)])))
+        self.stream.records(lambda: self._head(report), json_records(fields))
         if report.reduction is Reduction.NONE:
             self.stream.keep(_row_texts(report.values, True))
 

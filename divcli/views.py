@@ -14,7 +14,8 @@ from typing import TextIO
 
 from .keys import ROLES
 from .measures import MeasureReport, MeasureSummary, unit_of
-from .render import TABLE_ROWS, Format, JsonStream, fmt, json_number, number, number_texts
+from .render import (TABLE_ROWS, Format, JsonStream, fmt, json_number, json_records, json_texts, number,
+                     number_texts, row_numbers)
 
 #: A table shows the values of at most this many rows side by side (the reduction after them).
 ROW_COLUMNS = 4
@@ -120,20 +121,14 @@ class MeasureJsonSink:
         return head
 
     def rows(self, report: MeasureReport) -> None:
-        keys = _keys(report)
-        names = report.row_names
-        columns = [[json_number(x) for x in report.values[key].tolist()] for key in keys]
-        records = []
-        for row, values in enumerate(zip(*columns)):
-            record = {"row": report.first_row + row + 1}
-            if names:
-                record["name"] = names[row]
-            record.update(zip(keys, values))
-            records.append(json.dumps(record, ensure_ascii=False, allow_nan=False))
-        self.stream.records(lambda: self._head(report.context), records)
+        texts = {key: json_texts(report.values[key]) for key in _keys(report)}
+        fields = [("row", row_numbers(report.first_row + 1, report.rows))]
+        if report.row_names:
+            fields.append(("name", [json.dumps(name, ensure_ascii=False) for name in report.row_names]))
+        self.stream.records(lambda: self._head(report.context), json_records(fields + list(texts.items())))
         primary = report.context.primary
         if report.context.reduction == "none" and primary:
-            self.stream.keep([json.dumps(x) for x in columns[keys.index(primary)]])
+            self.stream.keep(texts[primary])
 
     def finish(self, summary: MeasureSummary) -> None:
         context = summary.context

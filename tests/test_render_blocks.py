@@ -213,7 +213,7 @@ def test_orjsons_texts_are_each_numbers_repr(make):
     values = np.where(np.arange(values.size) % 2 == 1, -values, values)
     assert values.size >= render.FAST_TEXTS
     assert render._reprs(np.ascontiguousarray(values)) == [repr(x) for x in values.tolist()]
-    assert render._counting(7, values.size) == [str(n) for n in range(7, 7 + values.size)]
+    assert render.row_numbers(7, values.size) == [str(n) for n in range(7, 7 + values.size)]
 
 
 def test_without_orjson_texts_are_repr(monkeypatch):
@@ -222,7 +222,7 @@ def test_without_orjson_texts_are_repr(monkeypatch):
     assert render._orjson_dumps() is None
     values = _edges()
     assert render.number_texts(values) == [repr(x) for x in values.tolist()]
-    assert render._counting(1, 300) == [str(n) for n in range(1, 301)]
+    assert render.row_numbers(1, 300) == [str(n) for n in range(1, 301)]
 
 
 def test_an_orjson_that_writes_numbers_differently_is_not_used(monkeypatch):
@@ -258,3 +258,28 @@ def test_long_outputs_are_the_same_with_orjson_and_without(run, tmp_path, monkey
         assert result.exit_code == 0, result.stderr
         outputs.append(result.stdout)
     assert outputs[0] == outputs[1] and len(outputs[0].splitlines()) >= 700
+
+
+@pytest.mark.parametrize("args", [["compare"], ["compare", "--reduction", "none"], ["js", "--reduction", "none"],
+                                  ["kl", "--reduction", "none"], ["kl", "--columns"], ["compare", "--columns"]])
+def test_json_rows_are_what_json_dumps_writes(run, tmp_path, args):
+    """Every JSON sink's rows, built from column texts, are byte for byte what json.dumps writes for
+    each row object (divcli 1.0's writer): numbers as repr, inf and nan as strings, names unescaped."""
+    rng = np.random.default_rng(17)
+    columns = "--columns" in args
+    rows = 9 if columns else 700  # distributions; with --columns each is a named column
+    p, q = rng.dirichlet(np.full(4, 0.4), rows), rng.dirichlet(np.full(4, 0.4), rows)
+    p[::5, 0] = 0.0  # zeros: inf terms and measures
+    p /= p.sum(axis=1, keepdims=True)
+    for name, values in (("p.csv", p), ("q.csv", q)):
+        table = values.T if columns else values
+        header = ",".join(f'"c{index}, é{{x}}"' for index in range(table.shape[1]))
+        (tmp_path / name).write_text(header + "\n" + "\n".join(",".join(map(repr, row)) for row in table.tolist())
+                                     + "\n", encoding="utf-8")
+    result = run(args[0], tmp_path / "p.csv", tmp_path / "q.csv", *args[1:], "-f", "json")
+    assert result.exit_code == 0, result.stderr
+    document = result.stdout
+    rows_text = document[document.index('"rows": [') + len('"rows": ['):document.index('], "value": ')]
+    parsed = json.loads(document)
+    assert rows_text == ", ".join(json.dumps(row, ensure_ascii=False) for row in parsed["rows"])
+    assert len(parsed["rows"]) == rows and ("name" in parsed["rows"][0]) == columns
