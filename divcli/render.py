@@ -259,6 +259,18 @@ class QuietSink:
 _CSV_SPECIAL = re.compile(r'[,"\r\n]')
 
 
+def write_csv_rows(out: TextIO, writer, columns: list[list[str]], names: list[str] | None = None,
+                   joined_last: bool = False) -> None:
+    """A block's records, from the texts of each column: joined by commas in one write, unless a
+    name needs quoting (numbers never do); then through ``writer``, the csv module, which quotes
+    them as it did the header. ``joined_last``: the last column holds cells already joined by
+    commas (numbers), to be split for the csv module."""
+    if names and any(_CSV_SPECIAL.search(name) for name in names):
+        writer.writerows([*cells[:-1], *cells[-1].split(",")] if joined_last else cells for cells in zip(*columns))
+        return
+    out.write("\n".join(map(",".join, zip(*columns))) + "\n")
+
+
 class CsvSink:
     """``-f csv``: a header line, then one record per row as the rows come, a block at a time."""
 
@@ -277,12 +289,7 @@ class CsvSink:
         columns = [texts for _, texts in fields]
         if terms:
             columns.append(_row_texts(report.terms, False))  # a row's terms, joined by commas
-        if report.row_names and any(_CSV_SPECIAL.search(name) for name in columns[1]):
-            # names that need quoting: the csv module quotes them, as for the header
-            self.writer.writerows([*cells[:-1], *cells[-1].split(",")] if terms else cells
-                                  for cells in zip(*columns))
-            return
-        self.out.write("\n".join(map(",".join, zip(*columns))) + "\n")
+        write_csv_rows(self.out, self.writer, columns, columns[1] if report.row_names else None, joined_last=terms)
 
     def finish(self, summary: Summary) -> None:
         pass

@@ -15,7 +15,7 @@ from typing import TextIO
 from .keys import ROLES
 from .measures import MeasureReport, MeasureSummary, unit_of
 from .render import (TABLE_ROWS, Format, JsonStream, fmt, json_number, json_records, json_texts, number,
-                     number_texts, row_numbers)
+                     number_texts, row_numbers, write_csv_rows)
 
 #: A table shows the values of at most this many rows side by side (the reduction after them).
 ROW_COLUMNS = 4
@@ -68,17 +68,19 @@ class MeasureCsvSink:
     """``-f csv``: ``row`` (and ``name``), then one column per measure; one record per row."""
 
     def __init__(self, out: TextIO):
+        self.out = out
         self.writer = csv.writer(out, lineterminator="\n")
         self.header = False
 
     def rows(self, report: MeasureReport) -> None:
         keys = _keys(report)
-        names = report.row_names
+        names = [str(name) for name in report.row_names] if report.row_names else None
         if not self.header:
             self.writer.writerow(["row"] + (["name"] if names else []) + keys)
             self.header = True
-        lead = [str(report.first_row + 1 + row) for row in range(report.rows)]
-        self.writer.writerows(zip(lead, *([names] if names else []), *_columns_text(report, keys)))
+        columns = [row_numbers(report.first_row + 1, report.rows), *([names] if names else []),
+                   *_columns_text(report, keys)]
+        write_csv_rows(self.out, self.writer, columns, names)
 
     def finish(self, summary: MeasureSummary) -> None:
         pass

@@ -283,3 +283,23 @@ def test_json_rows_are_what_json_dumps_writes(run, tmp_path, args):
     parsed = json.loads(document)
     assert rows_text == ", ".join(json.dumps(row, ensure_ascii=False) for row in parsed["rows"])
     assert len(parsed["rows"]) == rows and ("name" in parsed["rows"][0]) == columns
+
+
+@pytest.mark.parametrize("command", ["compare", "js", "kl"])
+@pytest.mark.parametrize("odd", [True, False])
+def test_csv_is_what_the_csv_module_writes(run, tmp_path, command, odd):
+    """Every CSV sink writes its records in one join when no name needs quoting, else through the
+    csv module: either way the text is what csv.writer writes for the same cells."""
+    rng = np.random.default_rng(19)
+    names = ['a,b', 'say "x"', "plain", "é {x}"] if odd else ["a", "b", "c", "d"]
+    for file in ("p.csv", "q.csv"):
+        table = rng.dirichlet(np.full(3, 0.5), 4).T  # 3 classes × 4 named columns
+        with open(tmp_path / file, "w", newline="", encoding="utf-8") as handle:
+            csv.writer(handle, lineterminator="\n").writerows([names] + table.tolist())
+    result = run(command, tmp_path / "p.csv", tmp_path / "q.csv", "--columns", "-f", "csv", "--reduction", "none")
+    assert result.exit_code == 0, result.stderr
+    rows = list(csv.reader(io.StringIO(result.stdout)))
+    assert [row[1] for row in rows[1:]] == names
+    again = io.StringIO()
+    csv.writer(again, lineterminator="\n").writerows(rows)
+    assert result.stdout == again.getvalue()
