@@ -768,7 +768,7 @@ def read_numpy(path: str, key: str | None = None, *, widen: bool = True) -> Oper
                 raise DataError(name, f"{'no array ' + repr(key) if key else 'more than one array'} in the archive",
                                 f"name one: {', '.join(f'{path}:{k}' for k in keys[:8])}")
             return _binary_array(archive[key], name, widen)
-    except (ValueError, OSError, EOFError) as error:
+    except (ValueError, OSError, EOFError):
         raise DataError(name, "not a .npy/.npz file that numpy can read without pickle",
                         "save it with numpy.save or numpy.savez") from None
 

@@ -14,7 +14,6 @@ import pytest
 
 from conftest import write_rows
 from divcli.blocks import open_blocks
-from divcli.cli import cli
 
 SAMPLES = Path(__file__).resolve().parent.parent / "samples"
 S = {path.stem: str(path) for path in SAMPLES.iterdir()}

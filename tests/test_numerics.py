@@ -10,7 +10,6 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from divcli.numerics import (
-    Reduction,
     cross_entropy_terms,
     entropy_terms,
     kl_terms,

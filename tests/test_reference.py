@@ -8,7 +8,6 @@ API, and must agree to 1e-9 relative.
 from __future__ import annotations
 
 import json
-import math
 from pathlib import Path
 
 import numpy as np
