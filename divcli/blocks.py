@@ -106,6 +106,10 @@ class TextBlocks:
         """How far the reading is: (done, total) in bytes; the total is unknown for a pipe."""
         return self.bytes_read - len(self.ahead), self.size or None
 
+    def close(self) -> None:
+        """Nothing: a stream given to the blocks is the caller's (:func:`open_blocks` replaces this
+        with the close of the file it opens)."""
+
     @property
     def large(self) -> bool:
         """Large enough for pyarrow's CSV parser (see :data:`divcli.inputs.ARROW_MIN_BYTES`)."""
@@ -336,9 +340,11 @@ def open_blocks(spec: str, stdin: BinaryIO, delimiter: str | None = None) -> Blo
         return ParquetBlocks(spec)
     if os.path.isfile(spec) and (extension in DELIMITED_EXTENSIONS or extension in JSON_LINES_EXTENSIONS):
         try:
-            stream = open(spec, "rb")  # noqa: SIM115 - closed when the process ends
+            stream = open(spec, "rb")  # noqa: SIM115 - closed by the blocks' close()
         except OSError as error:
             raise DataError(spec, f"cannot read: {error.strerror}") from None
         json_lines = extension in JSON_LINES_EXTENSIONS
-        return TextBlocks(stream, spec, delimiter or DELIMITED_EXTENSIONS.get(extension), json_lines)
+        blocks = TextBlocks(stream, spec, delimiter or DELIMITED_EXTENSIONS.get(extension), json_lines)
+        blocks.close = stream.close  # the file is the blocks' own (standard input is not)
+        return blocks
     return ArrayBlocks(read_operand(spec, stdin, delimiter, widen=False))  # blocks are widened one by one

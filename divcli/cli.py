@@ -226,7 +226,10 @@ def _blocks(spec: str, params: dict):
     delimiter = DELIMITERS.get(params["delimiter"])
     if params["columns"]:  # columns need the whole operand
         return ArrayBlocks(read_operand(spec, sys.stdin.buffer, delimiter).transposed())
-    return open_blocks(spec, sys.stdin.buffer, delimiter)
+    blocks = open_blocks(spec, sys.stdin.buffer, delimiter)
+    if hasattr(blocks, "close"):  # a file divcli opened: closed when the command ends, error or not
+        click.get_current_context().call_on_close(blocks.close)
+    return blocks
 
 
 def _whole_operands(specs: tuple[str, ...], params: dict) -> list:

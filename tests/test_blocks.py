@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -57,7 +58,7 @@ def test_every_source_gives_the_same_output_across_blocks(run, tmp_path, tiny_bl
         result = run("kl", p[name], q["npy"], *kinds, *fmt)
         assert result.exit_code == 0, (name, result.stderr)
         outputs[name] = result.stdout.replace(p[name], "P")
-    stdin = run("kl", "-", q["csv"], *kinds, *fmt, input=open(p["csv"]).read())
+    stdin = run("kl", "-", q["csv"], *kinds, *fmt, input=Path(p["csv"]).read_text())
     outputs["stdin"] = stdin.stdout.replace("<stdin>", "P")
     reference = outputs.pop("npy")
     for name, output in outputs.items():
