@@ -477,7 +477,7 @@ def main(argv=None) -> int:
     has_arrow = subprocess.run([divcli_python, "-c", "import pyarrow.csv"], capture_output=True).returncode == 0
     # divcli without its `fast` extra (as after a plain `pip install divcli`): numpy.loadtxt parses,
     # repr writes
-    no_arrow = [divcli_python, "-c", "import sys; sys.modules['pyarrow'] = sys.modules['orjson'] = None; "
+    plain_install = [divcli_python, "-c", "import sys; sys.modules['pyarrow'] = sys.modules['orjson'] = None; "
                 "sys.argv[0] = 'divcli'; from divcli.cli import main; main()"]
 
     def per_row_cmds(tag: str, p: Path, q: Path) -> list[Command]:
@@ -485,7 +485,7 @@ def main(argv=None) -> int:
         args = [str(p), str(q), "--p-as", "logits", "--q-as", "logits", "-f", "csv"]
         plain = []
         if has_arrow and p.suffix == ".csv":
-            plain = [Command("divcli without the fast extra", no_arrow + ["kl", *args, "-o", str(outs["plain"])],
+            plain = [Command("divcli without the fast extra", plain_install + ["kl", *args, "-o", str(outs["plain"])],
                              output=outs["plain"], column="kl_divergence")]
         return [
             Command("divcli", [divcli, "kl", *args, "-o", str(outs["divcli"])], output=outs["divcli"],

@@ -82,8 +82,9 @@ class TextBlocks:
     """
 
     def __init__(self, stream: BinaryIO, name: str, delimiter: str | None, json_lines: bool,
-                 ahead: bytes = b""):
+                 ahead: bytes = b"", owns_stream: bool = False):
         self.stream = stream
+        self.owns_stream = owns_stream  # a file opened for these blocks, closed by close()
         self.name = name
         self.delimiter = delimiter
         self.json_lines = json_lines
@@ -107,8 +108,10 @@ class TextBlocks:
         return self.bytes_read - len(self.ahead), self.size or None
 
     def close(self) -> None:
-        """Nothing: a stream given to the blocks is the caller's (:func:`open_blocks` replaces this
-        with the close of the file it opens)."""
+        """Close the file opened for these blocks (a stream given to them, standard input, is the
+        caller's)."""
+        if self.owns_stream:
+            self.stream.close()
 
     @property
     def large(self) -> bool:
@@ -344,7 +347,6 @@ def open_blocks(spec: str, stdin: BinaryIO, delimiter: str | None = None) -> Blo
         except OSError as error:
             raise DataError(spec, f"cannot read: {error.strerror}") from None
         json_lines = extension in JSON_LINES_EXTENSIONS
-        blocks = TextBlocks(stream, spec, delimiter or DELIMITED_EXTENSIONS.get(extension), json_lines)
-        blocks.close = stream.close  # the file is the blocks' own (standard input is not)
-        return blocks
+        return TextBlocks(stream, spec, delimiter or DELIMITED_EXTENSIONS.get(extension), json_lines,
+                          owns_stream=True)
     return ArrayBlocks(read_operand(spec, stdin, delimiter, widen=False))  # blocks are widened one by one

@@ -259,20 +259,17 @@ def _split_records(text: str, name: str, delimiter: str, first_line: int = 1):
         for number, line in enumerate(text.split("\n"), start=first_line):
             yield number, line.split()
         return
-    start = 1
-    pending = [False]  # a line was handed to the reader and its record has not come out yet
+    start = 1  # the line the next record starts on
 
     def lines():
-        for line in io.StringIO(text, newline=""):
-            if pending[0]:  # the reader wants the next line to finish a record: a quote is open
+        for number, line in enumerate(io.StringIO(text, newline=""), start=1):
+            if number > start:  # the reader wants a line past the record's first: a quote is open
                 raise _run_over(name, start + first_line - 1)
-            pending[0] = True
             yield line
 
     reader = csv.reader(lines(), delimiter=delimiter, strict=True)
     try:
         for record in reader:
-            pending[0] = False
             yield start + first_line - 1, [cell.strip() for cell in record]
             start = reader.line_num + 1
     except csv.Error as error:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import enum
+import functools
 import json
 import math
 import re
@@ -101,26 +102,20 @@ _PROBE = (0.0, -0.0, 1e-4, -1.0000000000000002e-4, 0.1, 1 / 3, 2.0, -100.0, 1234
           4.440892098500626e-16, -2.5e-20, 1.234e-300, 5e-324, 0.30000000000000004, 12.5)
 
 
+@functools.cache
 def _orjson_dumps():
     """A function writing a 1-D numeric array as a list of texts with orjson, or ``None`` when
-    orjson is missing or writes the probe numbers differently from ``repr``."""
-    global _DUMPS
-    if _DUMPS is False:
-        try:
-            import orjson
-        except ImportError:
-            _DUMPS = None
-            return None
+    orjson is missing or writes the probe numbers differently from ``repr`` (found once)."""
+    try:
+        import orjson
+    except ImportError:
+        return None
 
-        def dumps(values: np.ndarray) -> list[str]:
-            text = orjson.dumps(values, option=orjson.OPT_SERIALIZE_NUMPY).decode("ascii")
-            return text[1:-1].split(",") if values.size else []
+    def dumps(values: np.ndarray) -> list[str]:
+        text = orjson.dumps(values, option=orjson.OPT_SERIALIZE_NUMPY).decode("ascii")
+        return text[1:-1].split(",") if values.size else []
 
-        _DUMPS = dumps if dumps(np.array(_PROBE)) == list(map(repr, _PROBE)) else None
-    return _DUMPS
-
-
-_DUMPS = False
+    return dumps if dumps(np.array(_PROBE)) == list(map(repr, _PROBE)) else None
 
 
 def _reprs(values: np.ndarray) -> list[str]:

@@ -119,9 +119,10 @@ def _results(data: bytes, reader: int):
     return results
 
 
-def streamed_equals_whole(payload: bytes) -> None:
-    """TextBlocks in blocks of 2 rows, topping up 16 bytes at a time, against ``parse_text`` of
-    the whole text: the same values, lines and header, or an error at the same file:line."""
+def streamed_equals_whole(payload: bytes, rows: int = 2, read_bytes: int = 16) -> None:
+    """TextBlocks in blocks of ``rows`` rows, topping up ``read_bytes`` bytes at a time, against
+    ``parse_text`` of the whole text: the same values, lines and header, or an error at the same
+    file:line. (``tests/test_blocks.py`` runs it on generated texts too.)"""
     import numpy as np
 
     from divcli import blocks
@@ -130,10 +131,10 @@ def streamed_equals_whole(payload: bytes) -> None:
         return parse_text(decode(payload, "fuzz.csv"), "fuzz.csv", ".csv")
 
     def streamed():
-        saved, blocks.READ_BYTES = blocks.READ_BYTES, 16
+        saved, blocks.READ_BYTES = blocks.READ_BYTES, read_bytes
         try:
             reader, parts = TextBlocks(io.BytesIO(payload), "fuzz.csv", ",", False), []
-            while (block := reader.read(2)) is not None:
+            while (block := reader.read(rows)) is not None:
                 parts.append(block)
             return parts
         finally:

@@ -4,7 +4,6 @@ later blocks. Blocks are made tiny here so that every input crosses many block b
 
 from __future__ import annotations
 
-import io
 import json
 from pathlib import Path
 
@@ -13,11 +12,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from divcli import blocks as blocks_module
 from divcli import core
-from divcli.blocks import TextBlocks
-from divcli.errors import DataError
-from divcli.inputs import decode, parse_text
+from fuzz_target import streamed_equals_whole
 
 ROWS = 23
 
@@ -280,27 +276,4 @@ def test_text_blocks_read_what_the_whole_text_reads(lines, crlf, last_newline, r
     where it has one, at the same line. (It found that a carriage return alone, a line end for the
     csv module, was not counted by the blocks: later rows were a line early in messages.)"""
     ending = "\r\n" if crlf else "\n"
-    text = ending.join(lines) + (ending if last_newline else "")
-    try:
-        whole = parse_text(decode(text.encode(), "t.csv"), "t.csv", ".csv")
-    except DataError as error:
-        whole, whole_error = None, str(error)
-    saved = blocks_module.READ_BYTES
-    blocks_module.READ_BYTES = read_bytes
-    try:
-        reader = TextBlocks(io.BytesIO(text.encode()), "t.csv", ",", False)
-        parts, block = [], reader.read(rows)
-        while block is not None:
-            parts.append(block)
-            block = reader.read(rows)
-    except DataError as error:
-        parts, parts_error = None, str(error)
-    finally:
-        blocks_module.READ_BYTES = saved
-    if whole is None or parts is None:
-        assert whole is None and parts is None, (whole, parts)
-        assert parts_error.split(":")[:2] == whole_error.split(":")[:2], (parts_error, whole_error)
-        return
-    assert np.array_equal(np.concatenate([part.values for part in parts]), whole.values)
-    assert np.concatenate([part.lines for part in parts]).tolist() == list(whole.lines)
-    assert parts[0].classes == whole.classes
+    streamed_equals_whole((ending.join(lines) + (ending if last_newline else "")).encode(), rows, read_bytes)

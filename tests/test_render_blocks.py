@@ -148,7 +148,7 @@ def test_long_block_output_equals_the_per_row_records(case, monkeypatch):
     dumps = render._orjson_dumps()
     assert dumps is not None, "orjson (the fast extra) must be installed for the tests"
     sizes = []
-    monkeypatch.setattr(render, "_DUMPS", lambda values: sizes.append(values.size) or dumps(values))
+    monkeypatch.setattr(render, "_orjson_dumps", lambda: lambda values: sizes.append(values.size) or dumps(values))
     monkeypatch.setattr(core, "FIRST_BLOCK_ROWS", 300)
     monkeypatch.setattr(core, "BLOCK_ELEMENTS", 1200)
     _check_block_output(*case[1:])
@@ -218,7 +218,7 @@ def test_orjsons_texts_are_each_numbers_repr(make):
 
 def test_without_orjson_texts_are_repr(monkeypatch):
     monkeypatch.setitem(sys.modules, "orjson", None)
-    monkeypatch.setattr(render, "_DUMPS", False)
+    monkeypatch.setattr(render, "_orjson_dumps", render._orjson_dumps.__wrapped__)  # looked for again
     assert render._orjson_dumps() is None
     values = _edges()
     assert render.number_texts(values) == [repr(x) for x in values.tolist()]
@@ -233,7 +233,7 @@ def test_an_orjson_that_writes_numbers_differently_is_not_used(monkeypatch):
     fake.dumps = lambda values, option=0: ("[" + ",".join(
         f"{x:.17g}" for x in values.tolist()) + "]").encode()
     monkeypatch.setitem(sys.modules, "orjson", fake)
-    monkeypatch.setattr(render, "_DUMPS", False)
+    monkeypatch.setattr(render, "_orjson_dumps", render._orjson_dumps.__wrapped__)  # looked for again
     assert render._orjson_dumps() is None
     values = np.linspace(0.1, 3.0, 500)
     assert render.number_texts(values) == [repr(x) for x in values.tolist()]
@@ -253,7 +253,7 @@ def test_long_outputs_are_the_same_with_orjson_and_without(run, tmp_path, monkey
     outputs = []
     for dumps in (render._orjson_dumps(), None):
         assert (dumps is not None) == (not outputs), "orjson (the fast extra) must be installed for the tests"
-        monkeypatch.setattr(render, "_DUMPS", dumps)
+        monkeypatch.setattr(render, "_orjson_dumps", lambda: dumps)
         result = run(command, tmp_path / "p.npy", tmp_path / "q.npy", *options)
         assert result.exit_code == 0, result.stderr
         outputs.append(result.stdout)
