@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """In-process kernel timing: per-row KL of two N × C blocks of float64 logits, M elements/s.
 
-    python benchmarks/kernel.py divcli|torch|scipy|numpy|one-exp [--rows 1000000] [--classes 16] [--repeats 5]
+    python benchmarks/kernel.py divcli|torch|scipy|numpy|one-exp|exp-3|exp-2 [--rows 1000000] [--classes 16] [--repeats 5]
 
 Prints one JSON line: the median and every time in seconds of the computation alone (no parsing,
 no output), the throughput in M elements/s (N × C pairs (p_i, q_i) per second), and the sum of the
@@ -18,6 +18,9 @@ with a fixed seed (normal, σ = 2), outside the timing.
 - ``numpy``: the naive numpy a user would write: softmax by exp/sum, then Σ p·(log p − log q).
 - ``one-exp``: not divcli's: a careful numpy kernel with one ``exp`` per element, for the question
   whether divcli should take that route (its numbers would change in the last bits).
+- ``exp-3``, ``exp-2``: no KL, the floor under the numpy kernels: numpy's ``exp`` alone, 3 or 2 times
+  per pair of elements (what divcli's numbers take, what any kernel from logits takes), so that the
+  ceiling of a numpy kernel on this machine is measured in the same run as the kernels.
 """
 
 from __future__ import annotations
@@ -119,8 +122,28 @@ def one_exp_kernel():
     return run
 
 
+def exp_floor(exps_per_pair: int):
+    """Not a KL: numpy's float64 ``exp`` alone, ``exps_per_pair`` times over every pair of elements, in
+    the blocks the kernels use, into one preallocated scratch block. No kernel that takes that many
+    ``exp`` per pair through numpy can be faster on this machine: 3 for divcli's numbers (the
+    log-softmax of P and of Q, and P's probabilities as ``exp`` of their logs), 2 for any kernel from
+    logits (each logit's ``exp`` once). The checksum is the sum of the last block's exponentials."""
+    def run(zp, zq):
+        step = max(1, (1 << 20) // zp.shape[1])
+        scratch = np.empty((min(step, zp.shape[0]), zp.shape[1]))
+        total = 0.0
+        for start in range(0, zp.shape[0], step):
+            blocks = (zp[start:start + step], zq[start:start + step], zp[start:start + step])
+            for block in blocks[:exps_per_pair]:
+                out = np.exp(block, out=scratch[:len(block)])
+            total = float(out.sum())
+        return total
+
+    return run
+
+
 KERNELS = {"divcli": divcli_kernel, "torch": torch_kernel, "scipy": scipy_kernel, "numpy": numpy_kernel,
-           "one-exp": one_exp_kernel}
+           "one-exp": one_exp_kernel, "exp-3": lambda: exp_floor(3), "exp-2": lambda: exp_floor(2)}
 
 
 def main(argv=None) -> int:

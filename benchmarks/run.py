@@ -386,9 +386,14 @@ def kernel_case(args, divcli_python: str, alt: str) -> list[str]:
     process on the same seeded logits (``benchmarks/kernel.py``): the computation alone."""
     rows, classes = args.kernel_rows, args.classes
     print(f"case: kernel ({rows} × {classes})", flush=True)
-    kernels = [("divcli", divcli_python), ("torch", alt), ("scipy", alt), ("numpy", alt)]
+    kernels = [("divcli", divcli_python), ("torch", alt), ("scipy", alt), ("numpy", alt),
+               ("one-exp", divcli_python), ("exp-3", divcli_python), ("exp-2", divcli_python)]
     names = {"divcli": "divcli (checks, log-softmax, report)", "torch": "torch CPU (float64)",
-             "scipy": "softmax + scipy.stats.entropy", "numpy": "naive numpy"}
+             "scipy": "softmax + scipy.stats.entropy", "numpy": "naive numpy",
+             "one-exp": "careful numpy, one `exp` per element (not divcli's: last bits differ)",
+             "exp-3": "floor: numpy's `exp` alone, 3 per pair (what divcli's numbers take)",
+             "exp-2": "floor: numpy's `exp` alone, 2 per pair (what any kernel from logits takes)"}
+    floors = ("exp-3", "exp-2")
     results = {}
     for kernel, python in kernels:
         done = subprocess.run([python, str(HERE / "kernel.py"), kernel, "--rows", str(rows), "--classes",
@@ -413,15 +418,23 @@ def kernel_case(args, divcli_python: str, alt: str) -> list[str]:
             lines.append(f"| {names[kernel]} | — | — | — | — | — | FAILED: `{result['failed']}` |")
             continue
         checksum = result["checksum"]
-        check = "reference (Σ of per-row KL)" if kernel == "scipy" else (
+        check = "n/a (no KL: a floor)" if kernel in floors else "reference (Σ of per-row KL)" if kernel == "scipy" else (
             f"agrees (rel {abs(checksum - reference) / abs(reference):.0e})"
             if reference and abs(checksum - reference) <= 1e-9 * abs(reference) else "INVALID")
         ratio = (f"{div['seconds'] / result['seconds']:.2f} | {result['seconds'] / div['seconds']:.2f}"
                  if "seconds" in div else "— | —")
         lines.append(f"| {names[kernel]} | {_fmt_s(result['seconds'])} | {_fmt_s(min(result['times']))} – "
                      f"{_fmt_s(max(result['times']))} | {result['m_elements_per_s']:.1f} | {ratio} | {check} |")
+    torch_speed = results.get("torch", {}).get("m_elements_per_s")
+    ceilings = [f"{results[floor]['m_elements_per_s']:.1f} M elements/s with {floor[-1]} `exp` per pair"
+                + (f" ({results[floor]['m_elements_per_s'] / torch_speed:.2f} × torch's speed)" if torch_speed else "")
+                for floor in floors if "m_elements_per_s" in results.get(floor, {})]
+    if ceilings:
+        lines += ["", "The floors bound every numpy kernel on this machine, whatever else it does: at most "
+                  + " and ".join(ceilings) + "."]
     lines += ["", f"Command: `python benchmarks/kernel.py KERNEL --rows {rows} --classes {classes} "
-                  f"--repeats {args.repeats}` (divcli with divcli's venv, the others with the alternatives' venv).", ""]
+                  f"--repeats {args.repeats}` (divcli, one-exp and the floors with divcli's venv, the others with "
+                  "the alternatives' venv).", ""]
     return lines
 
 
