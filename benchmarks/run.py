@@ -745,7 +745,7 @@ def dask_case(args, divcli: str, divcli_python: str, use_time: bool) -> list[str
          "workers' memory is not counted."],
         in_bytes=size, elements=elements)
     lines += case_table(
-        f"5b. The same → per-row KL: one CSV file (local engine) against one CSV part per shard written by the "
+        "5b. The same → per-row KL: one CSV file (local engine) against one CSV part per shard written by the "
         "workers (--engine dask)", per_row, "divcli, local engine (-f csv -o FILE)",
         ["Both write the same records (`row,entropy_p,cross_entropy,kl_divergence,check`); the check reads the "
          "parts back in order."],
