@@ -44,6 +44,9 @@ class Blocks(Protocol):
     def exhausted(self) -> bool:
         """True when :meth:`read` would return None."""
 
+    def close(self) -> None:
+        """Let go of what was opened for these blocks (a file); what was given to them stays open."""
+
 
 class ArrayBlocks:
     """An operand held whole (or memory-mapped), handed out in slices of rows."""
@@ -65,6 +68,9 @@ class ArrayBlocks:
     def position(self) -> tuple[int, int | None]:
         """How far the reading is: (done, total) in rows."""
         return self.next, self.operand.rows
+
+    def close(self) -> None:
+        pass  # the operand was read (or memory-mapped) before: nothing is open for these blocks
 
 
 #: Bytes read from a text stream at a time (more when a block needs more).
@@ -329,6 +335,9 @@ class ParquetBlocks:
     def position(self) -> tuple[int, int | None]:
         """How far the reading is: (done, total) in rows."""
         return self.rows_read, self.reader.file.metadata.num_rows
+
+    def close(self) -> None:
+        self.reader.close()
 
 
 def open_blocks(spec: str, stdin: BinaryIO, delimiter: str | None = None) -> Blocks:

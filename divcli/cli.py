@@ -227,8 +227,7 @@ def _blocks(spec: str, params: dict):
     if params["columns"]:  # columns need the whole operand
         return ArrayBlocks(read_operand(spec, sys.stdin.buffer, delimiter).transposed())
     blocks = open_blocks(spec, sys.stdin.buffer, delimiter)
-    if hasattr(blocks, "close"):  # a file opened for them is closed when the command ends, error or not
-        click.get_current_context().call_on_close(blocks.close)
+    click.get_current_context().call_on_close(blocks.close)  # when the command ends, error or not
     return blocks
 
 

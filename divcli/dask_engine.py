@@ -227,6 +227,9 @@ class Selected:
     def exhausted(self) -> bool:
         return self.blocks.exhausted()
 
+    def close(self) -> None:
+        self.blocks.close()  # a shard's file is the engine's ExitStack's: its blocks leave it open
+
 
 def _open(shard: Shard, stack: ExitStack):
     import fsspec

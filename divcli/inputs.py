@@ -824,6 +824,9 @@ class ParquetReader:
             raise DataError(self._where(first_row + row, col), "a missing value (null)", "every cell needs a number")
         return np.asarray(array.to_numpy(zero_copy_only=False), dtype=np.float64)
 
+    def close(self) -> None:
+        self.file.close()
+
     def next_batch(self) -> np.ndarray | None:
         """The next record batch as float64 rows, checked, or None at the end of the file."""
         try:
@@ -864,8 +867,11 @@ def read_parquet(path: str) -> Operand:
     """A whole Parquet file (``--columns`` and ``--weight`` need the whole operand)."""
     reader = ParquetReader(path)
     parts = []
-    while (values := reader.next_batch()) is not None:
-        parts.append(values)
+    try:
+        while (values := reader.next_batch()) is not None:
+            parts.append(values)
+    finally:
+        reader.close()
     if not parts or not sum(len(part) for part in parts) or not parts[0].shape[1]:
         raise DataError(path, "no numbers found")
     return Operand(np.concatenate(parts), path, reader.classes)

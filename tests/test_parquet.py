@@ -110,3 +110,21 @@ def test_without_pyarrow_the_error_says_what_to_install(run, tmp_path, monkeypat
     assert result.exit_code == 1 and result.stdout == ""
     assert result.stderr.strip() == f'Error: {path}: reading Parquet needs pyarrow, which is not installed; ' \
                                     'pip install "divcli[fast]" (pyarrow)'
+
+
+@pytest.mark.parametrize("args", [("--p-as", "logits", "--q-as", "logits"),
+                                  ("--p-as", "logits", "--q-as", "logits", "--columns"), ()])
+def test_parquet_files_are_closed_when_the_command_ends(run, tmp_path, monkeypatch, args):
+    # logits read as probabilities (no --p-as) are an error: the files are closed then too
+    opened = []
+    real_init = inputs.ParquetReader.__init__
+
+    def spy(self, path):
+        real_init(self, path)
+        opened.append(self.file)
+
+    monkeypatch.setattr(inputs.ParquetReader, "__init__", spy)
+    p, q = _logits(3), _logits(4)
+    result = run("kl", _columns(tmp_path / "p.parquet", p), _lists(tmp_path / "q.parquet", q), *args)
+    assert result.exit_code == (0 if args else 1), result.stderr
+    assert len(opened) == 2 and all(file.closed for file in opened)
