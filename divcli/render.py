@@ -148,6 +148,15 @@ def row_numbers(first: int, count: int) -> list[str]:
     return dumps(np.arange(first, first + count, dtype=np.int64))
 
 
+def lead_fields(first_row: int, rows: int, row_names, as_json: bool) -> list[tuple[str, list[str]]]:
+    """The fields every per-row record starts with: ``row`` (1-based), and ``name`` when rows have
+    names (JSON strings for JSON, the names themselves for CSV), each as the texts of every row."""
+    fields = [("row", row_numbers(first_row + 1, rows))]
+    if row_names:
+        fields.append(("name", [json.dumps(name, ensure_ascii=False) if as_json else str(name) for name in row_names]))
+    return fields
+
+
 def number_texts(values: np.ndarray) -> list[str]:
     """``repr`` of every float64 of a 1-D array, in one pass.
 
@@ -193,11 +202,7 @@ def _fields(report: Report, as_json: bool) -> list[tuple[str, list[str]]]:
     """The per-row fields of a block (JSON's ``rows``, the CSV columns), each as the texts of every
     row, built a column at a time: what :func:`row_records` gives, without a dict per row."""
     inactive = None if report.active is None else ~np.asarray(report.active, dtype=bool)
-    first = report.first_row + 1
-    fields = [("row", row_numbers(first, report.rows))]
-    if report.row_names:
-        fields.append(("name", [json.dumps(name, ensure_ascii=False) if as_json else str(name)
-                                for name in report.row_names]))
+    fields = lead_fields(report.first_row, report.rows, report.row_names, as_json)
     if report.labels is not None:
         fields.append(("label", list(map(str, np.asarray(report.labels).tolist()))))
     if inactive is not None:

@@ -14,8 +14,8 @@ from typing import TextIO
 
 from .keys import ROLES
 from .measures import MeasureReport, MeasureSummary, unit_of
-from .render import (TABLE_ROWS, Format, JsonStream, fmt, json_number, json_records, json_texts, number,
-                     number_texts, row_numbers, write_csv_rows)
+from .render import (TABLE_ROWS, Format, JsonStream, fmt, json_number, json_records, json_texts, lead_fields,
+                     number, number_texts, write_csv_rows)
 
 #: A table shows the values of at most this many rows side by side (the reduction after them).
 ROW_COLUMNS = 4
@@ -74,13 +74,12 @@ class MeasureCsvSink:
 
     def rows(self, report: MeasureReport) -> None:
         keys = _keys(report)
-        names = [str(name) for name in report.row_names] if report.row_names else None
+        lead = lead_fields(report.first_row, report.rows, report.row_names, as_json=False)
         if not self.header:
-            self.writer.writerow(["row"] + (["name"] if names else []) + keys)
+            self.writer.writerow([name for name, _ in lead] + keys)
             self.header = True
-        columns = [row_numbers(report.first_row + 1, report.rows), *([names] if names else []),
-                   *_columns_text(report, keys)]
-        write_csv_rows(self.out, self.writer, columns, names)
+        columns = [texts for _, texts in lead] + _columns_text(report, keys)
+        write_csv_rows(self.out, self.writer, columns, columns[1] if report.row_names else None)
 
     def finish(self, summary: MeasureSummary) -> None:
         pass
@@ -124,9 +123,7 @@ class MeasureJsonSink:
 
     def rows(self, report: MeasureReport) -> None:
         texts = {key: json_texts(report.values[key]) for key in _keys(report)}
-        fields = [("row", row_numbers(report.first_row + 1, report.rows))]
-        if report.row_names:
-            fields.append(("name", [json.dumps(name, ensure_ascii=False) for name in report.row_names]))
+        fields = lead_fields(report.first_row, report.rows, report.row_names, as_json=True)
         self.stream.records(lambda: self._head(report.context), json_records(fields + list(texts.items())))
         primary = report.context.primary
         if report.context.reduction == "none" and primary:
