@@ -153,7 +153,8 @@ def divergence_matrix(x, measure="js", *, p_as="probs", base="e", tolerance=1e-6
     if operand.rows > MAX_MATRIX_ROWS:
         raise ValueError(f"{operand.rows} rows: divergence_matrix computes at most {MAX_MATRIX_ROWS}² values")
     distribution = to_distribution(operand, options.p_kind, "P", options.conversion)
-    return pairwise(distribution.p, distribution.log_p, named(measure), log_base(options.base.value))
+    return pairwise(distribution.p, distribution.log_p, named(measure), log_base(options.base.value),
+                    distribution.exact_rows())
 
 
 def distillation_loss(teacher_logits, student_logits, temperature, *, base="e"):

@@ -729,7 +729,8 @@ def matrix(file, measure, **params):
     for message in operand.warnings:
         _warn(message)
     labels = operand.row_names or [str(row + 1) for row in range(operand.rows)]
-    values = pairwise(distribution.p, distribution.log_p, measure, log_base(options.base.value))
+    values = pairwise(distribution.p, distribution.log_p, measure, log_base(options.base.value),
+                      distribution.exact_rows())
     infinite = int((values == math.inf).sum())
     if infinite:
         i, j = (int(x) for x in np.argwhere(values == math.inf)[0])

@@ -328,13 +328,14 @@ def _broadcast_rows(distributions: list[Distribution]) -> list[tuple[np.ndarray,
 
 def _measure_values(context: MeasureContext, distributions: list[Distribution]) -> dict[str, np.ndarray]:
     """One block's values: the measures of P and Q, or the n-way JS divergence with weights π."""
-    from .measures import Pair, evaluate, js_weighted
-    rows = _broadcast_rows(distributions)
+    from .accurate import broadcast, js_weighted_rows
+    from .measures import Pair, evaluate
+    exact = [broadcast(d.exact_rows(), max(d.rows for d in distributions)) for d in distributions]
     if context.weights is None:
-        (p, log_p), (q, log_q) = rows
-        return evaluate(context.measures, Pair(p, log_p, q, log_q), context.scale)
+        (p, log_p), (q, log_q) = _broadcast_rows(distributions)
+        return evaluate(context.measures, Pair(p, log_p, q, log_q, *exact), context.scale)
     with np.errstate(divide="ignore", invalid="ignore"):
-        divergence = js_weighted(rows, context.weights) / context.scale
+        divergence = js_weighted_rows(exact, context.weights) / context.scale
     return {"js_divergence": divergence, "js_distance": np.sqrt(divergence)}
 
 

@@ -10,8 +10,8 @@ import math
 
 import numpy as np
 
-from .measures import Pair, js_divergence, total_variation
-from .numerics import cross_entropy_terms, entropy_terms, kl_terms, log_base
+from . import accurate
+from .numerics import log_base
 from .render import fmt
 
 #: Sums written out in full up to this many classes; longer ones show their first and last terms.
@@ -44,7 +44,7 @@ def for_row(operands, options, row: int) -> dict:
     (dp, dq) = distributions
     classes = class_names(None if options.p_kind is Kind.LABELS else p, q, count)
     label = int(dp.labels[0]) if dp.labels is not None else None
-    work = working(dp.p[0], dp.log_p[0], dq.p[0], dq.log_p[0], classes, options.base, label)
+    work = working(dp.exact_rows(), dq.exact_rows(), classes, options.base, label)
     work.update(row=row, sources={"p": {"source": p.name, "kind": options.p_kind.value},
                                   "q": {"source": q.name, "kind": options.q_kind.value}})
     return work
@@ -83,34 +83,39 @@ def write(chosen, out, work: dict) -> None:
         out.write(json.dumps(document, ensure_ascii=False, allow_nan=False) + "\n")
 
 
-def working(p: np.ndarray, log_p: np.ndarray, q: np.ndarray, log_q: np.ndarray, classes: list[str],
-            base, label: int | None = None) -> dict:
-    """Every step's numbers for one row of P (``p``, ``log_p``) and Q, in the unit of ``base``."""
+#: The checks allow this relative slack: every value is within 1e-14 of the exact one, and an
+#: inequality can hold with equality to the last digit (Pinsker's for two near classes).
+SLACK = 1 + 1e-12
+
+
+def working(p: accurate.Rows, q: accurate.Rows, classes: list[str], base, label: int | None = None) -> dict:
+    """Every step's numbers for one row of P and Q (as the accurate kernels take them), in the unit
+    of ``base``. The sums are the accurate ones (D(P‖Q) as Σ q·φ(p/q)), not the sums of the terms."""
     scale = log_base(base.value)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        h_terms = entropy_terms(p, log_p) / scale
-        ce_terms = cross_entropy_terms(p, log_q) / scale
-        kl_nats = kl_terms(p, log_p, log_q)
-        pair = Pair(p[None, :], log_p[None, :], q[None, :], log_q[None, :])
-        js = float(js_divergence(pair)[0])
-        tv = float(total_variation(pair)[0])
-    kl = kl_nats / scale
-    h, ce, d = float(h_terms.sum()), float(ce_terms.sum()), float(kl.sum())
-    d_nats = float(kl_nats.sum())
+    x = accurate.log_ratio(p, q)
+    h_terms = accurate.entropy_terms(p)[0] / scale
+    ce_terms = accurate.cross_entropy_terms(p.p, q)[0] / scale
+    kl = accurate.kl_terms(p.p, x)[0] / scale
+    d_nats = float(accurate.kl_rows(p, q, x)[0])
+    js = float(accurate.js_rows(p, q, x)[0])
+    tv = float(accurate.total_variation_rows(p, q, x)[0])
+    h_nats, ce = float(accurate.entropy_rows(p)[0]), float(accurate.cross_entropy_rows(p.p, q)[0]) / scale
+    h, d = h_nats / scale, d_nats / scale
     positive = float(kl[kl > 0].sum())
     negative = float(kl[kl < 0].sum())
-    pinsker = math.sqrt(max(d_nats, 0.0) / 2)
-    h_nats, log_c = h * scale, math.log(len(classes))
+    pinsker = math.sqrt(d_nats / 2)
+    log_c = math.log(len(classes))
+    p, q = p.p[0], q.p[0]
     # Each check is decided in nats (a base below 1 turns the inequalities round); shown in the unit.
     checks = [
         {"name": "Gibbs' inequality", "statement": "D(P‖Q) ≥ 0", "left": d, "right": 0.0,
-         "holds": d_nats >= -1e-12},
+         "holds": d_nats >= 0},
         {"name": "Pinsker's inequality", "statement": "TV ≤ √(D/2), D in nats", "left": tv, "right": pinsker,
-         "holds": tv <= pinsker + 1e-12},
+         "holds": tv <= pinsker * SLACK},
         {"name": "Jensen–Shannon bound", "statement": "JS ≤ log 2", "left": js / scale, "right": math.log(2) / scale,
-         "holds": js <= math.log(2) + 1e-12},
+         "holds": js <= math.log(2) * SLACK},
         {"name": "entropy bound", "statement": "H(P) ≤ log C", "left": h, "right": log_c / scale,
-         "holds": h_nats <= log_c + 1e-12},
+         "holds": h_nats <= log_c * SLACK},
     ]
     identity = ce - h - d if math.isfinite(ce) else math.nan
     return {

@@ -18,6 +18,7 @@ from functools import cached_property
 
 import numpy as np
 
+from . import accurate
 from .errors import DataError, show_value
 from .inputs import Operand
 from .numerics import log_softmax, logsumexp
@@ -58,6 +59,7 @@ class Distribution:
     role: str  # "P" or "Q"
     labels: np.ndarray | None = None  # class indices, for kind labels
     active: np.ndarray | None = None  # False where the label is ignore_index
+    conversion: Conversion = Conversion()
 
     @cached_property
     def p(self) -> np.ndarray:
@@ -66,6 +68,26 @@ class Distribution:
     @property
     def rows(self) -> int:
         return self.log_p.shape[0]
+
+    @cached_property
+    def off_one(self) -> np.ndarray:
+        """Per row, how far the plain formulas' probabilities may be from summing to 1: |Σp − 1| and
+        the rounding of that sum (0 for logits and labels, which come normalised or exact)."""
+        if self.kind in (Kind.LOGITS, Kind.LABELS):
+            return np.zeros(self.rows)
+        return np.abs(self.p.sum(axis=1) - 1.0) + accurate.EPS * (8 + np.log2(self.p.shape[1]))
+
+    def exact_rows(self, index: np.ndarray | None = None) -> accurate.Rows:
+        """These rows (all without ``index``) for the accurate kernels: logits and log-probabilities
+        through an exact softmax (of logits ÷ T with the division's error kept), probabilities
+        and labels divided by their exact sums."""
+        values = self.p if self.kind is Kind.LABELS else self.operand.values  # --normalize's division is here
+        values = values if index is None else values[index]
+        if self.kind is Kind.LOGITS and self.conversion.temperature != 1.0:
+            return accurate.logit_rows(*accurate.divide(values, self.conversion.temperature))
+        if self.kind in (Kind.LOGITS, Kind.LOG_PROBS):
+            return accurate.logit_rows(values)
+        return accurate.prob_rows(values)
 
 
 def _first(mask: np.ndarray) -> tuple[int, int]:
@@ -203,7 +225,7 @@ def to_distribution(operand: Operand, kind: Kind, role: str, conversion: Convers
     """Check ``operand`` as ``kind`` and convert it; ``classes`` is needed for labels."""
     if kind is Kind.LABELS:
         p, log_p, labels, active = _labels(operand, classes, conversion)
-        return Distribution(p, log_p, kind, operand, role, labels, active)
+        return Distribution(p, log_p, kind, operand, role, labels, active, conversion)
     convert = {Kind.PROBS: _probs, Kind.LOGITS: _logits, Kind.LOG_PROBS: _log_probs}[kind]
     p, log_p = convert(operand, role, conversion)
-    return Distribution(p, log_p, kind, operand, role)
+    return Distribution(p, log_p, kind, operand, role, conversion=conversion)

@@ -12,10 +12,12 @@ is ``+inf`` (KL, χ², Rényi of order > 1), never ``nan``.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Callable
 
 import numpy as np
 
+from . import accurate
 from .keys import ALIASES
 from .numerics import cross_entropy_terms, entropy_terms, kl_terms, log_base
 
@@ -25,12 +27,25 @@ DEFAULT_ALPHAS = (0.5, 2.0)
 
 @dataclass(frozen=True)
 class Pair:
-    """Rows of P and Q as probabilities and logs (broadcast to the same shape)."""
+    """Rows of P and Q as probabilities and logs (broadcast to the same shape), and, where the
+    operands are at hand, the same rows for the accurate kernels (KL, JS, TV, H and CE use them)."""
 
     p: np.ndarray
     log_p: np.ndarray
     q: np.ndarray
     log_q: np.ndarray
+    exact_p: accurate.Rows | None = None
+    exact_q: accurate.Rows | None = None
+    swapped_ratio: np.ndarray | None = None  # log(p/q) already known (a swapped pair's)
+
+    @property
+    def exact(self) -> bool:
+        return self.exact_p is not None
+
+    @cached_property
+    def ratio(self) -> np.ndarray:
+        """log(p/q) per element, accurately."""
+        return accurate.log_ratio(self.exact_p, self.exact_q) if self.swapped_ratio is None else self.swapped_ratio
 
 
 @dataclass(frozen=True)
@@ -51,10 +66,14 @@ def _sum(terms: np.ndarray) -> np.ndarray:
 
 
 def kl(pair: Pair) -> np.ndarray:
+    if pair.exact:
+        return accurate.kl_rows(pair.exact_p, pair.exact_q, pair.ratio)
     return _sum(kl_terms(pair.p, pair.log_p, pair.log_q))
 
 
 def _swap(pair: Pair) -> Pair:
+    if pair.exact:
+        return Pair(pair.q, pair.log_q, pair.p, pair.log_p, pair.exact_q, pair.exact_p, -pair.ratio)
     return Pair(pair.q, pair.log_q, pair.p, pair.log_p)
 
 
@@ -65,6 +84,8 @@ def js_divergence(pair: Pair) -> np.ndarray:
     ½·m·[(1 + d)·log(1 + d) + (1 − d)·log(1 − d)]: never negative, about m·d²/2 for near rows, so
     nothing cancels between classes (the textbook sum loses half the digits for near-identical rows).
     """
+    if pair.exact:
+        return accurate.js_rows(pair.exact_p, pair.exact_q, pair.ratio)
     p, q = pair.p, pair.q
     total = p + q
     d = np.zeros(total.shape)
@@ -75,21 +96,9 @@ def js_divergence(pair: Pair) -> np.ndarray:
     return np.maximum(_sum(0.25 * total * (plus + minus)), 0.0)
 
 
-def js_weighted(rows: list[tuple[np.ndarray, np.ndarray]], weights: np.ndarray) -> np.ndarray:
-    """The generalised JS divergence of n distributions: H(Σ πᵢ Pᵢ) − Σ πᵢ H(Pᵢ), written as
-    Σ πᵢ D(Pᵢ‖M) with M = Σ πᵢ Pᵢ so each term is ≥ 0 (no cancellation); at most H(π).
-
-    The logs are taken of the probabilities themselves (not the log-softmax of logits) so that
-    equal rows give M = P exactly and a divergence of exactly 0; rounding below 0 is cut to 0."""
-    taking = [(w, p) for w, (p, _) in zip(weights, rows) if w > 0]  # a weight of 0 leaves its row out
-    m = sum(w * p for w, p in taking)
-    with np.errstate(divide="ignore"):
-        log_m = np.log(m)
-        total = sum(w * _sum(kl_terms(p, np.log(p), log_m)) for w, p in taking)
-    return np.maximum(total, 0.0)
-
-
 def total_variation(pair: Pair) -> np.ndarray:
+    if pair.exact:
+        return accurate.total_variation_rows(pair.exact_p, pair.exact_q, pair.ratio)
     return 0.5 * _sum(np.abs(pair.p - pair.q))
 
 
@@ -165,15 +174,19 @@ def renyi(alpha: float) -> Callable[[Pair], np.ndarray]:
 
 
 def cross_entropy(pair: Pair) -> np.ndarray:
+    if pair.exact:
+        return accurate.cross_entropy_rows(pair.exact_p.p, pair.exact_q)
     return _sum(cross_entropy_terms(pair.p, pair.log_q))
 
 
 def entropy_p(pair: Pair) -> np.ndarray:
+    if pair.exact:
+        return accurate.entropy_rows(pair.exact_p)
     return _sum(entropy_terms(pair.p, pair.log_p))
 
 
 def entropy_q(pair: Pair) -> np.ndarray:
-    return _sum(entropy_terms(pair.q, pair.log_q))
+    return entropy_p(_swap(pair))
 
 
 def wasserstein_1(pair: Pair) -> np.ndarray:
@@ -330,12 +343,14 @@ class MeasureSummary:
 MAX_MATRIX_ROWS = 2000
 
 
-def pairwise(p: np.ndarray, log_p: np.ndarray, measure: Measure, scale: float) -> np.ndarray:
+def pairwise(p: np.ndarray, log_p: np.ndarray, measure: Measure, scale: float,
+             exact: accurate.Rows | None = None) -> np.ndarray:
     """The N × N matrix of ``measure`` between every pair of rows: entry (i, j) is the measure with
-    row i as P and row j as Q."""
+    row i as P and row j as Q (``exact``: the same rows for the accurate kernels)."""
     rows = p.shape[0]
     out = np.empty((rows, rows))
     for i in range(rows):
-        pair = Pair(np.broadcast_to(p[i], p.shape), np.broadcast_to(log_p[i], p.shape), p, log_p)
+        pair = Pair(np.broadcast_to(p[i], p.shape), np.broadcast_to(log_p[i], p.shape), p, log_p,
+                    None if exact is None else accurate.broadcast(exact, rows, i), exact)
         out[i] = evaluate([measure], pair, scale)[measure.key]
     return out

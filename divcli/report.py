@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from . import accurate
 from .errors import DataError
 from .kinds import Distribution, Kind
 from .numerics import (
@@ -238,10 +239,35 @@ def _placed(p: Distribution, q: Distribution | None, context: Context) -> dict:
     return {"first_row": source.first_row, "row_names": source.row_names}
 
 
+#: The relative accuracy every per-row value is held to: the plain formulas' bound on their error
+#: must be within it, or the row is computed again by the accurate kernels (:mod:`divcli.accurate`).
+ACCURACY = 1e-14
+
+
+def _unsure(error: np.ndarray, value: np.ndarray) -> np.ndarray:
+    """The rows whose plain value may be further than :data:`ACCURACY` from the exact one (and any
+    that came out nan or negative)."""
+    with np.errstate(invalid="ignore"):
+        return np.flatnonzero(~(error <= ACCURACY * value))
+
+
+def _at(d: Distribution, rows: np.ndarray) -> np.ndarray:
+    """Indices into ``d``'s rows for the block's ``rows`` (an operand of one row serves every row)."""
+    return np.zeros_like(rows) if d.rows == 1 else rows
+
+
 def entropy_report(p: Distribution, context: Context) -> Report:
     """H(P) per row: ``-sum_i p_i log p_i``, as ``scipy.stats.entropy(p, axis=1, base=b)``."""
-    terms = entropy_terms(p.p, p.log_p) / context.scale
+    terms = entropy_terms(p.p, p.log_p)
     rows = terms.sum(axis=1)
+    if p.kind is not Kind.LABELS:  # one-hot rows: exact already
+        unsure = _unsure(accurate.plain_error(rows, classes=terms.shape[1]) + p.off_one * (1 + rows), rows)
+        if unsure.size:
+            exact = p.exact_rows(unsure)
+            rows[unsure] = accurate.entropy_rows(exact)
+            terms[unsure] = accurate.entropy_terms(exact)
+    if context.scale != 1.0:
+        terms, rows = terms / context.scale, rows / context.scale
     return Report(
         context=context, p_probs=p.p, q_probs=None, p_log=p.log_p, q_log=None, terms=terms,
         entropy_p=rows, total=float(np.sum(rows)), divisor=float(rows.shape[0]), labels=p.labels, **_placed(p, None, context),
@@ -266,14 +292,25 @@ def kl_report(p: Distribution, q: Distribution, context: Context) -> Report:
     scale = context.scale
     pp, log_pp, qq, log_qq = _broadcast(p, q)
     terms, entropy, cross = kl_parts(pp, log_pp, log_qq)
-    if scale != 1.0:  # x / 1.0 is x: nats need no division
-        terms, entropy, cross = terms / scale, entropy / scale, cross / scale
     kl = terms.sum(axis=1)
+    with np.errstate(invalid="ignore"):  # an infinite cross-entropy needs no second look
+        error = (accurate.plain_error(entropy, cross, classes=terms.shape[1])
+                 + p.off_one * (1 + entropy + cross) + q.off_one * (1 + cross))
+    unsure = _unsure(error, kl)
+    if unsure.size:
+        exact_p, exact_q = p.exact_rows(_at(p, unsure)), q.exact_rows(_at(q, unsure))
+        x = accurate.log_ratio(exact_p, exact_q)
+        kl[unsure] = accurate.phi_terms(exact_p.p, exact_q.p, x).sum(axis=1)
+        entropy[unsure] = accurate.entropy_rows(exact_p)
+        cross[unsure] = accurate.cross_entropy_rows(exact_p.p, exact_q)
+        terms[unsure] = accurate.kl_terms(exact_p.p, x)
+    if scale != 1.0:  # x / 1.0 is x: nats need no division
+        terms, entropy, cross, kl = terms / scale, entropy / scale, cross / scale, kl / scale
     placed = _placed(p, q, context)
     return Report(
         context=context, p_probs=pp, q_probs=qq, p_log=log_pp, q_log=log_qq, terms=terms,
         entropy_p=entropy, cross_entropy=cross, kl=kl, check=_check(cross, entropy, kl),
-        total=float(np.sum(terms)), divisor=float(terms.shape[0]), labels=_broadcast_labels(p, terms.shape[0]),
+        total=float(np.sum(kl)), divisor=float(terms.shape[0]), labels=_broadcast_labels(p, terms.shape[0]),
         warnings=_infinite_warnings(terms, "D(P‖Q)", pp, q, context.classes, placed["row_names"],
                                     placed["first_row"]) if np.isposinf(kl).any() else [],
         **placed,
