@@ -133,10 +133,16 @@ def logit_rows(z: np.ndarray, z_low: np.ndarray | None = None) -> Rows:
 
 
 def prob_rows(x: np.ndarray) -> Rows:
-    """Probability rows (or counts) divided by their exact sums; every row has a positive entry."""
+    """Probability rows (or counts) divided by their exact sums; every row has a positive entry.
+
+    A row whose sum is not within [0.75, 1.5) is first scaled by a power of two (exactly, unless an
+    entry would leave the normal range) so that log Σ is small and carries no rounding of its own."""
     high, _ = row_sums(x)
-    _, exponent = np.frexp(high)
-    head = np.ldexp(x, -exponent[:, None])  # exact but for entries that become subnormal
+    _, exponent = np.frexp(high / 0.75)
+    exponent = exponent - 1
+    smallest = np.min(np.where(x > 0, x, np.inf), axis=1)
+    exponent = np.where(np.ldexp(smallest, -exponent) >= np.finfo(np.float64).tiny, exponent, 0)
+    head = x if not exponent.any() else np.ldexp(x, -exponent[:, None])
     high, low = row_sums(head)
     with np.errstate(divide="ignore"):
         log_total = np.log(high) + low / high
@@ -153,7 +159,7 @@ def log_ratio(p: Rows, q: Rows) -> np.ndarray:
             ratio = (q.total / p.total)[:, None]  # its rounding is a constant factor: harmless
             scaled, error = two_product(p.head, ratio)
             t = ((scaled - q.head) + error) / q.head
-            x = np.where(t < 0.5, np.log1p(t), np.log(scaled / q.head))
+            x = np.where(np.abs(t) < 0.5, np.log1p(t), np.log(scaled / q.head))
             wide = ~np.isfinite(x) & (p.head > 0) & (q.head > 0)  # p/q over- or underflows
             x = np.where(wide, p.log_p - q.log_p, x)
         else:

@@ -71,15 +71,12 @@ def entropy_terms(p: np.ndarray, log_p: np.ndarray) -> np.ndarray:
 
 
 def cross_entropy_terms(p: np.ndarray, log_q: np.ndarray, weight: np.ndarray | None = None) -> np.ndarray:
-    """Element terms of the cross-entropy, ``-w_i p_i log q_i`` (0 where ``p_i = 0``).
+    """Element terms of the cross-entropy, ``-w_i p_i log q_i`` (0 where ``w_i p_i = 0``).
 
     With class weights ``w`` and ``p`` a (possibly label-smoothed) target, the row sums are torch's
     per-row ``cross_entropy(..., weight=w, reduction="none")``; ``+inf`` where ``q_i = 0 < p_i``.
     """
-    terms = _where_positive(p, -log_q)
-    if weight is not None:
-        terms = terms * weight
-    return terms
+    return _where_positive(p if weight is None else p * weight, -log_q)  # w = 0: no term, even where q = 0
 
 
 def kl_terms(p: np.ndarray, log_p: np.ndarray, log_q: np.ndarray) -> np.ndarray:

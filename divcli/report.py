@@ -95,6 +95,22 @@ class Context:
         return self.weight is not None
 
     @property
+    def _weight_exponent(self) -> int:
+        top = 0.0 if self.weight is None else float(np.max(self.weight))
+        return 0 if top == 0 else math.frexp(top)[1] - 1
+
+    @property
+    def weight_scale(self) -> float:
+        """The power of two at the top of the class weights (1 without weights): the weights are
+        used divided by it, exactly, so that neither 1e308 nor 5e-324 loses the mean its digits."""
+        return math.ldexp(1.0, self._weight_exponent)
+
+    @property
+    def unit_weight(self) -> np.ndarray | None:
+        """The class weights divided by :attr:`weight_scale` (the largest in [1, 2))."""
+        return None if self.weight is None else np.ldexp(self.weight, -self._weight_exponent)
+
+    @property
     def scale(self) -> float:
         return log_base(self.base.value)
 
@@ -193,7 +209,7 @@ def summarize(context: Context, totals: Totals, p_rows: int, q_rows: int | None,
     if labels and command is Command.CE and totals.active == 0:
         raise DataError(context.p.source, f"every label is the ignore index {context.ignore_index}: "
                         "no row to compute", "check --ignore-index")
-    reductions = {"sum": totals.total}
+    reductions = {"sum": totals.total * context.weight_scale if command is Command.CE else totals.total}
     if command is Command.KL:
         reductions["mean"] = totals.total / totals.elements
         reductions["batchmean"] = totals.total / totals.rows
@@ -323,32 +339,60 @@ def ce_report(p: Distribution, q: Distribution, context: Context) -> Report:
     Per row ``l_n = -sum_c w_c p'_c log q_c`` with the smoothed target ``p' = (1-ε) p + ε/C``;
     ``mean`` divides by ``sum_n w_{y_n}`` over rows not ignored for labels, by N for probabilities.
     """
-    scale, weight = context.scale, context.weight
+    scale, unit = context.scale, context.unit_weight
     pp, _, qq, log_qq = _broadcast(p, q)
     active = None if p.active is None else np.broadcast_to(p.active, (pp.shape[0],))
     target = smooth_labels(pp, context.label_smoothing, active)
     with np.errstate(divide="ignore"):
         log_target = np.log(target)
-    entropy = entropy_terms(target, log_target).sum(axis=1) / scale
-    plain = cross_entropy_terms(target, log_qq).sum(axis=1) / scale
-    kl = kl_terms(target, log_target, log_qq).sum(axis=1) / scale
-    terms = cross_entropy_terms(target, log_qq, weight) / scale
+    entropy = entropy_terms(target, log_target).sum(axis=1)
+    plain = cross_entropy_terms(target, log_qq).sum(axis=1)
+    kl = kl_terms(target, log_target, log_qq).sum(axis=1)
+    terms = cross_entropy_terms(target, log_qq, unit)
     rows = terms.sum(axis=1)
-    check = _check(plain, entropy, kl) if weight is None else np.full(rows.shape, np.nan)
+    with np.errstate(invalid="ignore"):
+        error = (accurate.plain_error(entropy, plain, classes=terms.shape[1])
+                 + p.off_one * (1 + plain) + q.off_one * (1 + plain)) * (1.0 if unit is None else np.max(unit))
+    unsure = _unsure(error, rows)
+    if active is not None:
+        unsure = unsure[active[unsure]]  # an ignored row is 0, exactly
+    if unsure.size:
+        exact_p, exact_q = p.exact_rows(_at(p, unsure)), q.exact_rows(_at(q, unsure))
+        if context.label_smoothing:
+            exact_p = accurate.prob_rows(smooth_labels(exact_p.p, context.label_smoothing))
+        x = accurate.log_ratio(exact_p, exact_q)
+        kl[unsure] = accurate.phi_terms(exact_p.p, exact_q.p, x).sum(axis=1)
+        entropy[unsure] = accurate.entropy_rows(exact_p)
+        plain[unsure] = accurate.cross_entropy_rows(exact_p.p, exact_q)
+        terms[unsure] = accurate.cross_entropy_terms(exact_p.p, exact_q, unit)
+        rows[unsure] = terms[unsure].sum(axis=1)
+    if scale != 1.0:
+        entropy, plain, kl, terms, rows = entropy / scale, plain / scale, kl / scale, terms / scale, rows / scale
+    total = float(np.sum(rows))  # in unit weights, as the divisor: the mean needs no rescaling
+    placed = _placed(p, q, context)
+    warnings = _infinite_warnings(terms, "H(P,Q)", target, q, context.classes, placed["row_names"],
+                                  placed["first_row"])
+    if context.weight_scale != 1.0:  # a power of two: exact
+        finite = np.isfinite(rows)
+        with np.errstate(over="ignore"):
+            terms, rows = terms * context.weight_scale, rows * context.weight_scale
+        overflow = np.flatnonzero(finite & np.isinf(rows))
+        if overflow.size:
+            first = overflow[0]
+            warnings.append(f"H(P,Q) × the class weights overflows float64 in {overflow.size} row(s) (first: row "
+                            f"{placed['row_names'][first] if placed['row_names'] else placed['first_row'] + first + 1})"
+                            ": those rows and the sum are inf, the mean is exact; scale --weight down for them")
+    check = _check(plain, entropy, kl) if unit is None else np.full(rows.shape, np.nan)
     labels = _broadcast_labels(p, rows.shape[0])
     if labels is not None:
-        class_weight = np.ones(len(context.classes)) if weight is None else weight
+        class_weight = np.ones(len(context.classes)) if unit is None else unit
         divisor = float(np.sum(np.where(active, class_weight[np.where(active, labels, 0)], 0.0)))
-    else:
-        divisor = float(rows.shape[0])
-    placed = _placed(p, q, context)
+    else:  # torch divides by N here, not by the weights: N in unit weights is N ÷ the scale, exactly
+        divisor = rows.shape[0] / context.weight_scale
     return Report(
         context=context, p_probs=target, q_probs=qq, p_log=log_target, q_log=log_qq, terms=terms,
-        entropy_p=entropy, cross_entropy=rows, kl=kl, check=check, total=float(np.sum(rows)), divisor=divisor,
-        labels=labels, active=active,
-        warnings=_infinite_warnings(terms, "H(P,Q)", target, q, context.classes, placed["row_names"],
-                                    placed["first_row"]),
-        **placed,
+        entropy_p=entropy, cross_entropy=rows, kl=kl, check=check, total=total, divisor=divisor,
+        labels=labels, active=active, warnings=warnings, **placed,
     )
 
 
