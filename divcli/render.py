@@ -438,15 +438,30 @@ def _rows_table(summary: Summary, records: list[dict | None]):
             cells.append(f"{record['label']} (ignored)" if ignored else str(record["label"]))
         cells.append(fmt(record["entropy_p"]))
         if cmd is not Command.ENTROPY:
-            cells += [fmt(record["cross_entropy"]), fmt(record["kl_divergence"]), _check_text(record["check"])]
+            cells += [fmt(record["cross_entropy"]), fmt(record["kl_divergence"]), check_text(record)]
         table.add_row(*map(Text, cells))
     return table
 
 
-def _check_text(value: float | None) -> str:
+#: The identity holds when H(P,Q) − H(P) − D(P‖Q) is within this many times the largest of the
+#: three values (and of 1): each is a sum rounded in float64, so what is left scales with them.
+CHECK_RELATIVE = 1e-12
+
+
+def check_holds(check: float, *values: float | None) -> bool:
+    """Whether the check H(P,Q) − H(P) − D(P‖Q) is rounding: ``|check| ≤ 1e-12·max(1, |H(P,Q)|,
+    |H(P)|, |D(P‖Q)|)``."""
+    scale = max([1.0] + [abs(v) for v in values if v is not None and math.isfinite(v)])
+    return abs(check) <= CHECK_RELATIVE * scale
+
+
+def check_text(record: dict) -> str:
+    """The check column of a row: ✓ when the identity holds to rounding, ✗ with the value when not."""
+    value = record["check"]
     if value is None or math.isnan(value):
         return "—"
-    return f"✓ {value:.1e}" if abs(value) < 1e-9 else f"✗ {value:.3e}"
+    holds = check_holds(value, record["cross_entropy"], record["entropy_p"], record["kl_divergence"])
+    return f"✓ {value:.1e}" if holds else f"✗ {value:.3e}"
 
 
 TERM_HEADERS = {
