@@ -56,6 +56,19 @@ def json_number(x) -> float | str | None:
     return x if math.isfinite(x) else number(x)
 
 
+def json_safe(value):
+    """A document for ``json.dumps(..., allow_nan=False)``: every float in it (in dicts, lists and
+    tuples) as :func:`json_number` gives it, so ``inf``, ``-inf`` and ``nan`` become the strings
+    ``"inf"``, ``"-inf"`` and ``"nan"``, never JSON's missing Infinity and NaN."""
+    if isinstance(value, dict):
+        return {key: json_safe(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_safe(item) for item in value]
+    if isinstance(value, (float, np.floating)):
+        return json_number(value)
+    return value
+
+
 # --------------------------------------------------------------------------------------------
 # records shared by CSV and JSON
 
@@ -310,7 +323,7 @@ class JsonStream:
     def records(self, head, texts: list[str]) -> None:
         """A block's row objects, already JSON; ``head()`` gives the head before the first block."""
         if not self.started:
-            self.out.write(json.dumps(head(), ensure_ascii=False)[:-1] + ', "rows": [')
+            self.out.write(json.dumps(json_safe(head()), ensure_ascii=False, allow_nan=False)[:-1] + ', "rows": [')
             self.started = True
         if texts:
             self.out.write((", " if self.written else "") + ", ".join(texts))
@@ -333,7 +346,7 @@ class JsonStream:
             self.out.write("]")
         else:
             self.out.write(value)
-        self.out.write(", " + json.dumps(tail, ensure_ascii=False, allow_nan=False)[1:] + "\n")
+        self.out.write(", " + json.dumps(json_safe(tail), ensure_ascii=False, allow_nan=False)[1:] + "\n")
         self.values.close()
 
 
@@ -377,7 +390,8 @@ class JsonSink:
             self.stream.keep(_row_texts(report.values, True))
 
     def finish(self, summary: Summary) -> None:
-        self.stream.finish(None if summary.value is None else json.dumps(json_number(summary.value)), {
+        value = None if summary.value is None else json.dumps(json_number(summary.value), allow_nan=False)
+        self.stream.finish(value, {
             "reductions": {name: json_number(value) for name, value in summary.reductions.items()},
             "n_rows": summary.rows,
             "warnings": summary.warnings,
