@@ -652,7 +652,8 @@ def _mixture_weights(text: str | None, count: int) -> list[float] | None:
     try:
         weights = [Fraction(cell.strip()) for cell in text.split(",")]
     except (ValueError, ZeroDivisionError):
-        raise click.BadParameter(f"{text!r} is not a list of finite numbers such as 0.5,0.25,0.25",
+        raise click.BadParameter(f"{text!r} is not a list of numbers such as 0.5,0.25,0.25 (finite ones, "
+                                 "or fractions a/b)",
                                  param_hint="'--weights'")
     if len(weights) != count:
         raise click.BadParameter(f"{len(weights)} weights for {count} operands: give one per operand",

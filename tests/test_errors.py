@@ -402,7 +402,7 @@ JS = ("js", "0.5,0.5", "0.2,0.8")
       for value in ("nan", "inf", "-inf", "0", "-1")],
     (COMPARE, "--alpha", "0.5,nan", ("--alpha", "'nan'", "finite number > 0")),
     *[(CE, "--base", value, ("--base", f"'{value}'", "logarithm base")) for value in ("nan", "inf", "-inf")],
-    *[(JS, "--weights", value, ("--weights", f"'{value}'", "finite numbers")) for value in ("nan,0.5", "inf,0", "-inf,1")],
+    *[(JS, "--weights", value, ("--weights", f"'{value}'", "not a list of numbers", "finite")) for value in ("nan,0.5", "inf,0", "-inf,1")],
     (JS, "--weights", "1e308,1e308", ("--weights", "sums to 2e+308, not 1", "such as 0.5,0.5")),
     (JS, "--weights", "-1,2", ("--weights", "negative", "sum to 1")),
     (JS, "--weights", "0.6,0.6", ("--weights", "sums to 1.2, not 1")),
