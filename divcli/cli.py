@@ -81,6 +81,40 @@ class LogBaseType(click.ParamType):
         return (text, number)
 
 
+class BoundedFloat(click.ParamType):
+    """A finite number in a range, refused when the command line is read (exit 2): ``nan``, ``inf``
+    and numbers outside the range never reach the computation. ``hint`` says what to give instead."""
+
+    name = "FLOAT"
+
+    def __init__(self, low: float | None = None, high: float | None = None, *, low_open: bool = False,
+                 hint: str = ""):
+        self.low, self.high, self.low_open, self.hint = low, high, low_open, hint
+
+    def _range(self) -> str:
+        if self.high is None:
+            return f"a number {'>' if self.low_open else '≥'} {self.low:g}"
+        return f"a number from {self.low:g} to {self.high:g}"
+
+    def convert(self, value, param, ctx):
+        text = value.strip() if isinstance(value, str) else value
+        try:
+            number = float(text)
+        except (TypeError, ValueError):
+            self.fail(f"{value!r} is not a number; {self.hint}", param, ctx)
+        if math.isnan(number) or math.isinf(number):
+            self.fail(f"{value!r} is not a finite number; {self.hint}", param, ctx)
+        below = self.low is not None and (number <= self.low if self.low_open else number < self.low)
+        if below or (self.high is not None and number > self.high):
+            self.fail(f"{value!r} is not {self._range()}; {self.hint}", param, ctx)
+        return number
+
+
+TEMPERATURE = BoundedFloat(0, low_open=True, hint="give a temperature T > 0 such as 2")
+#: kl with logits reports kd_loss = T² × batchmean; above this T² is no float64.
+MAX_KD_TEMPERATURE = 1e154
+
+
 def _engine_options(command):
     """--engine, and what only the Dask engine reads (divcli/dask_engine.py, imported only for it)."""
     decorators = [
@@ -118,11 +152,13 @@ def _shared_options(command):
                      help="The delimiter of text files and standard input: , ; tab | space "
                           "(default: by extension, sniffed for .txt and -)."),
         click.option("--columns", is_flag=True, help="Take each column as a distribution instead of each row."),
-        click.option("--tolerance", type=click.FloatRange(min=0), default=1e-6, show_default=True,
+        click.option("--tolerance", type=BoundedFloat(0, hint="give a tolerance ≥ 0 such as 1e-6, or pass "
+                                                           "--normalize to rescale rows"),
+                     default=1e-6, show_default=True,
                      help="How far a row of probabilities may sum from 1."),
         click.option("--normalize", is_flag=True,
                      help="Rescale rows to sum to 1 (counts, histograms; what SciPy does silently)."),
-        click.option("-T", "--temperature", type=click.FloatRange(min=0, min_open=True), default=1.0,
+        click.option("-T", "--temperature", type=TEMPERATURE, default=1.0,
                      show_default=True, help="Divide every logits operand by T before the softmax."),
         click.option("--base", type=LogBaseType(), default="e", show_default=True,
                      help="Logarithm base: e (nats), 2 (bits), 10 (bans) or any b > 0, b ≠ 1."),
@@ -254,13 +290,12 @@ def _run(command: str, p_spec: str, q_spec: str | None, params: dict, *, ignore_
     dask = _check_engine(params)
     _check_output(params, dask)
 
-    from .core import run, weight_vector
-    from .inputs import read_operand
+    from .core import run
     from .report import Command
 
     weight = None
     if weight_spec is not None:
-        weight = weight_vector(read_operand(weight_spec, sys.stdin.buffer, DELIMITERS.get(params["delimiter"])))
+        weight = _class_weights(weight_spec, params)
     if dask:
         options = _options(params, ignore_index=ignore_index, label_smoothing=label_smoothing)
         _run_dask(Command(command), p_spec, q_spec, params, options, weight)
@@ -273,6 +308,22 @@ def _run(command: str, p_spec: str, q_spec: str | None, params: dict, *, ignore_
         run(Command(command), p_blocks, q_blocks, options, sink, weight,
             warn=progress.warn if progress else _warn, progress=progress)
         _save_svg(sink, params)
+
+
+def _class_weights(spec: str, params: dict):
+    """ce's --weight: a file or standard input whose values are wrong is bad data (exit 1, with
+    file:line:column); a literal on the command line is a bad option value (exit 2)."""
+    from .core import weight_vector
+    from .errors import DataError
+    from .inputs import read_operand
+
+    literal = spec != "-" and not os.path.exists(spec.rpartition(":")[0] if ".npz:" in spec.lower() else spec)
+    try:
+        return weight_vector(read_operand(spec, sys.stdin.buffer, DELIMITERS.get(params["delimiter"])))
+    except DataError as error:
+        if not literal:
+            raise
+        raise click.BadParameter(error.format_message(), param_hint="'--weight'") from None
 
 
 def _run_dask(command, p_spec: str, q_spec: str | None, params: dict, options, weight, how: dict | None = None) -> None:
@@ -516,6 +567,10 @@ def kl(p, q, **params):
       divcli kl samples/teacher.csv samples/student.csv --p-as logits --q-as logits -T 2 -f json
       divcli kl "-0.7,0.1,-0.1,0.1" "-0.1,0.2,-0.4,0.3" --p-as logits --q-as logits --reduction none
     """
+    if params["temperature"] > MAX_KD_TEMPERATURE and "logits" in (params["p_as"], params["q_as"]):
+        raise click.BadParameter(f"{params['temperature']:g}: kl reports the distillation loss T² × batchmean, and "
+                                 f"T² overflows float64; give a temperature up to {MAX_KD_TEMPERATURE:g}",
+                                 param_hint="'-T' / '--temperature'")
     _run("kl", p, q, params)
 
 
@@ -525,7 +580,8 @@ def kl(p, q, **params):
 @_p_as_option()
 @_q_as_option()
 @_reduction_option("mean", ("none", "sum", "mean"))
-@click.option("--label-smoothing", type=click.FloatRange(0, 1), default=0.0, show_default=True,
+@click.option("--label-smoothing", type=BoundedFloat(0, 1, hint="give ε from 0 (none) to 1, such as 0.1"),
+              default=0.0, show_default=True,
               help="ε: the target becomes (1−ε)·P + ε/C (torch's formula).")
 @click.option("--weight", metavar="W", help="Class weights: a literal or a file of C non-negative numbers.")
 @click.option("--ignore-index", type=int, default=-100, show_default=True,
@@ -585,21 +641,35 @@ class AlphaType(click.ParamType):
 
 
 def _mixture_weights(text: str | None, count: int) -> list[float] | None:
-    """js's weights π: one non-negative number (or fraction a/b) per operand, summing to 1."""
+    """js's weights π: one finite non-negative number (or fraction a/b) per operand, summing to 1.
+
+    The sum is taken exactly (as fractions), so weights such as 1e308,1e308 are refused for what
+    they are (they sum to 2e+308, not 1), not with an overflow."""
     if text is None:
         return None
     from fractions import Fraction
 
     try:
-        weights = [float(Fraction(cell.strip())) for cell in text.split(",")]
+        weights = [Fraction(cell.strip()) for cell in text.split(",")]
     except (ValueError, ZeroDivisionError):
-        raise click.BadParameter(f"{text!r} is not a list of numbers such as 0.5,0.25,0.25", param_hint="'--weights'")
+        raise click.BadParameter(f"{text!r} is not a list of numbers such as 0.5,0.25,0.25 (finite ones, "
+                                 "or fractions a/b)",
+                                 param_hint="'--weights'")
     if len(weights) != count:
         raise click.BadParameter(f"{len(weights)} weights for {count} operands: give one per operand",
                                  param_hint="'--weights'")
-    if any(w < 0 for w in weights) or abs(math.fsum(weights) - 1) > 1e-9:
-        raise click.BadParameter(f"{text!r}: weights are proportions ≥ 0 that sum to 1", param_hint="'--weights'")
-    return weights
+    if any(w < 0 for w in weights):
+        raise click.BadParameter(f"{text!r}: a weight is negative; weights are proportions ≥ 0 that sum to 1",
+                                 param_hint="'--weights'")
+    total = sum(weights)
+    if abs(total - 1) > Fraction(1, 10**9):
+        from decimal import Decimal
+
+        exact = Decimal(total.numerator) / Decimal(total.denominator)  # no float: 1e308 + 1e308 is no float64
+        shown = f"{Decimal(f'{exact:.6g}').normalize():g}"
+        raise click.BadParameter(f"{text!r} sums to {shown}, not 1; weights are proportions ≥ 0 that "
+                                 "sum to 1, such as 0.5,0.5", param_hint="'--weights'")
+    return [float(w) for w in weights]
 
 
 @cli.command(cls=OperandCommand)

@@ -56,6 +56,19 @@ def json_number(x) -> float | str | None:
     return x if math.isfinite(x) else number(x)
 
 
+def json_safe(value):
+    """A document for ``json.dumps(..., allow_nan=False)``: every float in it (in dicts, lists and
+    tuples) as :func:`json_number` gives it, so ``inf``, ``-inf`` and ``nan`` become the strings
+    ``"inf"``, ``"-inf"`` and ``"nan"``, never JSON's missing Infinity and NaN."""
+    if isinstance(value, dict):
+        return {key: json_safe(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_safe(item) for item in value]
+    if isinstance(value, (float, np.floating)):
+        return json_number(value)
+    return value
+
+
 # --------------------------------------------------------------------------------------------
 # records shared by CSV and JSON
 
@@ -310,7 +323,7 @@ class JsonStream:
     def records(self, head, texts: list[str]) -> None:
         """A block's row objects, already JSON; ``head()`` gives the head before the first block."""
         if not self.started:
-            self.out.write(json.dumps(head(), ensure_ascii=False)[:-1] + ', "rows": [')
+            self.out.write(json.dumps(json_safe(head()), ensure_ascii=False, allow_nan=False)[:-1] + ', "rows": [')
             self.started = True
         if texts:
             self.out.write((", " if self.written else "") + ", ".join(texts))
@@ -333,7 +346,7 @@ class JsonStream:
             self.out.write("]")
         else:
             self.out.write(value)
-        self.out.write(", " + json.dumps(tail, ensure_ascii=False, allow_nan=False)[1:] + "\n")
+        self.out.write(", " + json.dumps(json_safe(tail), ensure_ascii=False, allow_nan=False)[1:] + "\n")
         self.values.close()
 
 
@@ -377,7 +390,8 @@ class JsonSink:
             self.stream.keep(_row_texts(report.values, True))
 
     def finish(self, summary: Summary) -> None:
-        self.stream.finish(None if summary.value is None else json.dumps(json_number(summary.value)), {
+        value = None if summary.value is None else json.dumps(json_number(summary.value), allow_nan=False)
+        self.stream.finish(value, {
             "reductions": {name: json_number(value) for name, value in summary.reductions.items()},
             "n_rows": summary.rows,
             "warnings": summary.warnings,
@@ -438,15 +452,30 @@ def _rows_table(summary: Summary, records: list[dict | None]):
             cells.append(f"{record['label']} (ignored)" if ignored else str(record["label"]))
         cells.append(fmt(record["entropy_p"]))
         if cmd is not Command.ENTROPY:
-            cells += [fmt(record["cross_entropy"]), fmt(record["kl_divergence"]), _check_text(record["check"])]
+            cells += [fmt(record["cross_entropy"]), fmt(record["kl_divergence"]), check_text(record)]
         table.add_row(*map(Text, cells))
     return table
 
 
-def _check_text(value: float | None) -> str:
+#: The identity holds when H(P,Q) − H(P) − D(P‖Q) is within this many times the largest of the
+#: three values (and of 1): each is a sum rounded in float64, so what is left scales with them.
+CHECK_RELATIVE = 1e-12
+
+
+def check_holds(check: float, *values: float | None) -> bool:
+    """Whether the check H(P,Q) − H(P) − D(P‖Q) is rounding: ``|check| ≤ 1e-12·max(1, |H(P,Q)|,
+    |H(P)|, |D(P‖Q)|)``."""
+    scale = max([1.0] + [abs(v) for v in values if v is not None and math.isfinite(v)])
+    return abs(check) <= CHECK_RELATIVE * scale
+
+
+def check_text(record: dict) -> str:
+    """The check column of a row: ✓ when the identity holds to rounding, ✗ with the value when not."""
+    value = record["check"]
     if value is None or math.isnan(value):
         return "—"
-    return f"✓ {value:.1e}" if abs(value) < 1e-9 else f"✗ {value:.3e}"
+    holds = check_holds(value, record["cross_entropy"], record["entropy_p"], record["kl_divergence"])
+    return f"✓ {value:.1e}" if holds else f"✗ {value:.3e}"
 
 
 TERM_HEADERS = {

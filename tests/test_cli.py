@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from conftest import write_rows
+from divcli import render
 from divcli.blocks import open_blocks
 
 SAMPLES = Path(__file__).resolve().parent.parent / "samples"
@@ -239,6 +240,34 @@ def test_table_names_direction_unit_and_check(run):
     assert "✓" in text and "batchmean" in text and "◀ reported" in text
     assert "Gibbs" in text  # a negative term is explained
     assert "\x1b[" not in text  # no colour codes in a pipe
+
+
+def test_check_column_is_relative_to_the_values(run):
+    """Rows of H(P,Q) ≈ 2.5e8: the identity holds to rounding (≈ 3e-8 left of 2.1e8 is 1.4e-16 of
+    it), so both rows are ✓, not ✗ as an absolute 1e-9 made them; the CSV shows the residual."""
+    args = ("kl", "0.5,0.5;0.3,0.7", "0,-5e8;0,-3e8", "--q-as", "logits")
+    rows = list(csv.DictReader(io.StringIO(run(*args, "-f", "csv").stdout)))
+    assert any(abs(float(row["check"])) > 1e-9 for row in rows)  # the case the absolute rule got wrong
+    result = run(*args, env={"COLUMNS": "120"})
+    assert result.exit_code == 0, result.stderr
+    marks = [line.split("│")[-1].strip()[0] for line in result.stdout.splitlines() if re.match(r"\s*[12] │", line)]
+    assert marks == ["✓", "✓"], result.stdout
+
+
+@pytest.mark.parametrize(("check", "values", "holds"), [
+    (3e-8, (2.1e8, 0.61, 2.1e8), True),
+    (3e-8, (2.1, 0.61, 1.5), False),
+    (-1.7e-16, (1.0986, 1.0133, 0.0853), True),
+    (5e-13, (0.001, 0.0005, 0.0005), True),      # below 1, the bound is 1e-12
+    (2e-12, (0.001, 0.0005, 0.0005), False),
+    (2e-11, (30.0, 20.0, 10.0), True),
+    (4e-11, (30.0, 20.0, 10.0), False),
+    (1e-13, (None, None, 0.5), True),            # a value that does not exist counts for nothing
+])
+def test_check_holds_to_rounding_of_the_largest_value(check, values, holds):
+    record = dict(zip(("cross_entropy", "entropy_p", "kl_divergence"), values), check=check)
+    assert render.check_holds(check, *values) is holds
+    assert render.check_text(record).startswith("✓" if holds else "✗")
 
 
 def test_table_of_a_large_input_shows_first_and_last_rows(run, tmp_path):

@@ -282,11 +282,39 @@ def test_weight_of_wrong_length(run, tmp_path, source):
 
 
 @pytest.mark.parametrize("source", SOURCES)
-def test_negative_weight(run, tmp_path, source):
-    case = Bad("weight", "1,-1,1\n", (), (), literal="1,-1,1", loc=":1:2", literal_loc=": row 1, item 2")
+@pytest.mark.parametrize(("text", "shown"), [("1,-1,1", "'-1'"), ("1,inf,1", "'inf'"), ("1,-inf,1", "'-inf'")],
+                         ids=["negative", "inf", "minus-inf"])
+def test_weight_that_is_not_a_finite_non_negative_number(run, tmp_path, source, text, shown):
+    """From a file or standard input bad data (exit 1, file:line:column); as a literal a bad option
+    value (exit 2)."""
+    case = Bad("weight", text + "\n", (), (), literal=text, loc=":1:2", literal_loc=": row 1, item 2")
     arg, data, where = feed(source, case, tmp_path)
     result = run("ce", "0.2,0.3,0.5", "0,0,0", "--q-as", "logits", "--weight", arg, input=data)
-    assert_fails(result, 1, "weight", "'-1'", "non-negative", where=where, hide=tmp_path)
+    code = 2 if source == "literal" else 1
+    assert_fails(result, code, "weight", shown, "non-negative", "such as 1,1,2", where=where, hide=tmp_path)
+    if source == "literal":
+        assert "Invalid value for '--weight'" in result.stderr
+
+
+@pytest.mark.parametrize("source", SOURCES)
+def test_nan_weight(run, tmp_path, source):
+    case = Bad("weight", "1,nan,1\n", (), (), literal="1,nan,1", loc=":1:2")
+    arg, data, where = feed(source, case, tmp_path)
+    result = run("ce", "0.2,0.3,0.5", "0,0,0", "--q-as", "logits", "--weight", arg, input=data)
+    if source == "literal":
+        assert_fails(result, 2, "--weight", "'1,nan,1'", "nan is not a value")
+    else:
+        assert_fails(result, 1, "nan", where=where, hide=tmp_path)
+
+
+@pytest.mark.parametrize("source", ["file", "literal"])
+def test_weights_whose_sum_overflows(run, tmp_path, source):
+    """1e308 twice sums past float64: refused, not a mean of nan."""
+    case = Bad("weight", "1e308,1e308\n", (), (), literal="1e308,1e308")
+    arg, data, _ = feed(source, case, tmp_path)
+    result = run("ce", "0;1", "1,2;3,1", "--p-as", "labels", "--q-as", "logits", "--weight", arg, input=data)
+    assert_fails(result, 2 if source == "literal" else 1, "--weight" if source == "literal" else "weights",
+                 "sum past the largest float64", "scale them down", hide=tmp_path)
 
 
 # --------------------------------------------------------------------------------------------
@@ -348,6 +376,63 @@ def test_directory(run, tmp_path):
 ], ids=lambda v: "_".join(v) if isinstance(v, tuple) and v and v[0] in ("kl", "ce", "entropy") else None)
 def test_bad_command_line(run, args, words):
     assert_fails(run(*args), 2, *words)
+
+
+LOGITS_KL = ("kl", "0.5,0.5", "1,2", "--q-as", "logits")
+CE = ("ce", "0.5,0.5", "1,2", "--q-as", "logits")
+COMPARE = ("compare", "0.5,0.5", "0.2,0.8")
+JS = ("js", "0.5,0.5", "0.2,0.8")
+
+
+@pytest.mark.parametrize(("args", "option", "value", "words"), [
+    *[(command, "-T", value, ("--temperature", f"'{value}'", "not a finite number", "T > 0"))
+      for command in (LOGITS_KL, ("entropy", "1,2", "--p-as", "logits")) for value in ("nan", "inf", "-inf")],
+    (LOGITS_KL, "-T", "0", ("--temperature", "'0'", "> 0")),
+    (LOGITS_KL, "-T", "-2", ("--temperature", "'-2'", "> 0")),
+    (LOGITS_KL, "-T", "x", ("--temperature", "'x'", "not a number")),
+    (LOGITS_KL, "-T", "1e300", ("--temperature", "T²", "overflows", "up to 1e+154")),
+    *[(CE, "--label-smoothing", value, ("--label-smoothing", f"'{value}'", "not a finite number", "from 0"))
+      for value in ("nan", "inf", "-inf")],
+    (CE, "--label-smoothing", "1.5", ("--label-smoothing", "'1.5'", "from 0 to 1")),
+    (CE, "--label-smoothing", "-0.1", ("--label-smoothing", "'-0.1'", "from 0 to 1")),
+    *[(CE, "--tolerance", value, ("--tolerance", f"'{value}'", "not a finite number", "--normalize"))
+      for value in ("nan", "inf", "-inf")],
+    (CE, "--tolerance", "-1", ("--tolerance", "'-1'", "≥ 0")),
+    *[(COMPARE, "--alpha", value, ("--alpha", f"'{value}'", "finite number > 0"))
+      for value in ("nan", "inf", "-inf", "0", "-1")],
+    (COMPARE, "--alpha", "0.5,nan", ("--alpha", "'nan'", "finite number > 0")),
+    *[(CE, "--base", value, ("--base", f"'{value}'", "logarithm base")) for value in ("nan", "inf", "-inf")],
+    *[(JS, "--weights", value, ("--weights", f"'{value}'", "not a list of numbers", "finite")) for value in ("nan,0.5", "inf,0", "-inf,1")],
+    (JS, "--weights", "1e308,1e308", ("--weights", "sums to 2e+308, not 1", "such as 0.5,0.5")),
+    (JS, "--weights", "-1,2", ("--weights", "negative", "sum to 1")),
+    (JS, "--weights", "0.6,0.6", ("--weights", "sums to 1.2, not 1")),
+], ids=lambda v: v if isinstance(v, str) and not v.startswith("-") or v in ("-T", "-1", "-2", "-inf", "-0.1",
+                                                                              "-inf,1", "-1,2") else None)
+def test_option_value_refused_when_read(run, args, option, value, words):
+    """nan, ±inf and out-of-range option values are usage errors (exit 2) that say what to give;
+    none reaches the numbers (nan used to print 0.0, turn the tolerance check off, or write a bare
+    Infinity into JSON; huge values ended in an OverflowError)."""
+    result = run(*args, option, value, "-f", "json")
+    assert_fails(result, 2, *words)
+    assert result.stderr.count("Error:") == 1 and "Error: Invalid value for" in result.stderr
+
+
+@pytest.mark.parametrize(("args", "expected"), [
+    (("entropy", "1,2,3", "--p-as", "logits", "-T", "1e300"), math.log(3)),         # logits / T ≈ 0: uniform
+    (("ce", "0.5,0.5", "1,2", "--q-as", "logits", "-T", "1e300"), LN2),
+    (("kl", "0.5,0.5", "1,2", "--q-as", "logits", "-T", "1e150"), 0.0),
+    (("js", "1,0", "0,1", "--weights", "1e-400,1"), 0.0),                             # π = (0, 1)
+    (("compare", "0.5,0.5", "0.2,0.8", "--alpha", "1e300", "-q"), None),
+])
+def test_huge_and_tiny_option_values_give_the_right_number(run, args, expected):
+    result = run(*args, *(() if "-q" in args else ("-f", "json")))
+    assert result.exit_code == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    if expected is None:
+        renyi = dict(line.split("\t") for line in result.stdout.splitlines())["renyi_1e+300"]
+        assert float(renyi) == pytest.approx(math.log(0.5 / 0.2), rel=1e-12)   # the order ∞: log max p/q
+    else:
+        assert json.loads(result.stdout)["value"] == pytest.approx(expected, rel=1e-12, abs=1e-300)
 
 
 # --------------------------------------------------------------------------------------------
