@@ -38,7 +38,7 @@ class DataError(click.ClickException):
         message = f"{where}: {what}" if where else what
         if hint:
             message = f"{message}; {hint}"
-        super().__init__(message)
+        super().__init__(printable(message))  # a file name in `where` may hold ESC too
 
 
 def show_value(text: str, limit: int = 40) -> str:
