@@ -14,6 +14,10 @@ import sys
 
 import click
 
+from .errors import printable
+from .terminal import Output as _Output
+from .terminal import write_text
+
 KINDS = ("probs", "logits", "log-probs", "labels")
 REDUCTIONS = ("none", "sum", "mean", "batchmean")
 FORMATS = ("table", "csv", "json")
@@ -139,11 +143,12 @@ def _engine_options(command):
 def _shared_options(command):
     """Options every command has (applied bottom-up, so listed here in reverse help order)."""
     decorators = [
-        click.option("--svg", type=click.Path(dir_okay=False, writable=True), metavar="FILE",
-                     help="Also save the table as an SVG picture."),
-        click.option("-o", "--output", type=click.Path(writable=True),
-                     help="Write to FILE (atomically) instead of standard output (--engine dask: a folder "
-                          "for the per-row parts)."),
+        click.option("--svg", type=click.Path(readable=False), metavar="FILE",
+                     help="Also save the table as an SVG picture (written as -o writes)."),
+        click.option("-o", "--output", type=click.Path(readable=False),
+                     help="Write to FILE instead of standard output (- is standard output): a file is "
+                          "replaced atomically, keeping its mode; a device or FIFO is written in place "
+                          "(--engine dask: a folder for the per-row parts)."),
         click.option("-f", "--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True,
                      help="table for people; csv or json for programs."),
         click.option("-q", "--quiet", is_flag=True,
@@ -210,20 +215,15 @@ def _check_reduction(command: str, reduction: str) -> None:
 
 
 def _check_output(params: dict, dask: bool = False) -> None:
-    if params["output"] and not dask:
-        folder = os.path.dirname(os.path.abspath(params["output"]))
-        if not os.path.isdir(folder):
-            raise click.BadParameter(f"no such folder: {folder}", param_hint="'-o'")
-        if os.path.isdir(params["output"]):
-            raise click.BadParameter(f"{params['output']} is a folder; give a file", param_hint="'-o'")
-    if params.get("svg"):
-        folder = os.path.dirname(os.path.abspath(params["svg"]))
-        if not os.path.isdir(folder):
-            raise click.BadParameter(f"no such folder: {folder}", param_hint="'--svg'")
+    """What can be told from the command line alone; a path that cannot be written is found when
+    it is opened (divcli/terminal.py: ``Error: PATH: cause``, exit 1)."""
+    svg = params.get("svg")
+    if svg is not None:
         if params["quiet"] or params["fmt"] != "table":
             raise click.BadParameter("--svg saves the table; it does not go with -q or -f csv/json",
                                      param_hint="'--svg'")
-        if params["output"] and os.path.abspath(params["output"]) == os.path.abspath(params["svg"]):
+        output = params["output"] if params["output"] is not None else "-"
+        if output == svg or "-" not in (output, svg) and os.path.realpath(output) == os.path.realpath(svg):
             raise click.BadParameter("-o and --svg name the same file; give each its own",
                                      param_hint="'--svg'")
 
@@ -279,7 +279,8 @@ def _whole_operands(specs: tuple[str, ...], params: dict) -> list:
 
 
 def _warn(message: str) -> None:
-    click.echo(f"warning: {message}", err=True)
+    """A warning on stderr; names from the data in it are escaped (errors.printable)."""
+    click.echo(f"warning: {printable(message)}", err=True)
 
 
 def _run(command: str, p_spec: str, q_spec: str | None, params: dict, *, ignore_index=None,
@@ -386,9 +387,9 @@ def _run_measures(command: str, specs: list[str], params: dict, **how) -> None:
 
 
 def _save_svg(sink, params: dict) -> None:
-    if params.get("svg"):
+    if params.get("svg") is not None:
         title = "divcli " + " ".join(sys.argv[1:2])
-        sink.console.save_svg(params["svg"], title=title)
+        write_text(params["svg"], sink.console.export_svg(title=printable(title)))
 
 
 @contextlib.contextmanager
@@ -411,10 +412,10 @@ def _whole_output(params: dict, title: str):
 
     chosen = Format("quiet" if params["quiet"] else params["fmt"])
     with _Output(params["output"]) as out:
-        console = _console(out, record=bool(params.get("svg"))) if chosen is Format.TABLE else None
+        console = _console(out, record=params.get("svg") is not None) if chosen is Format.TABLE else None
         yield chosen, out, console
-        if console is not None and params.get("svg"):
-            console.save_svg(params["svg"], title=title)
+        if console is not None and params.get("svg") is not None:
+            write_text(params["svg"], console.export_svg(title=title))
 
 
 #: A run shows a progress bar on stderr once it has taken this long (and only on a terminal).
@@ -462,50 +463,13 @@ class _Progress:
 
     def warn(self, message: str) -> None:
         if self.bar is None:
-            click.echo(f"warning: {message}", err=True)
+            _warn(message)
         else:
-            self.bar.console.print(f"warning: {message}", markup=False, highlight=False, soft_wrap=True)
+            self.bar.console.print(f"warning: {printable(message)}", markup=False, highlight=False, soft_wrap=True)
 
     def close(self) -> None:
         if self.bar is not None:
             self.bar.stop()
-
-
-class _Output:
-    """Where the output goes, all or nothing: standard output through a spool file (so a failing run
-    prints nothing), or ``-o FILE`` through a temporary file renamed into place."""
-
-    def __init__(self, path: str | None):
-        self.path = path
-        self.is_terminal = path is None and sys.stdout.isatty()
-
-    def __enter__(self):
-        import tempfile  # here, not at the top: --help and usage errors never need it
-
-        if self.path is None:
-            self.stream = tempfile.SpooledTemporaryFile(max_size=1 << 24, mode="w+", encoding="utf-8", newline="")
-        else:
-            self.stream = tempfile.NamedTemporaryFile("w", encoding="utf-8", newline="", prefix=".divcli-",
-                                                      suffix=".tmp", delete=False,
-                                                      dir=os.path.dirname(os.path.abspath(self.path)))
-        return self
-
-    def __exit__(self, kind, error, traceback):
-        if self.path is not None:
-            self.stream.close()
-            if kind is None:
-                os.replace(self.stream.name, self.path)
-            else:
-                os.unlink(self.stream.name)
-            return False
-        if kind is None:
-            import shutil
-
-            self.stream.seek(0)
-            shutil.copyfileobj(self.stream, sys.stdout, 1 << 16)
-            sys.stdout.flush()
-        self.stream.close()
-        return False
 
 
 def _sink(params: dict, out: _Output, measures: bool = False):
@@ -518,7 +482,7 @@ def _sink(params: dict, out: _Output, measures: bool = False):
         SINKS, TableSink = MEASURE_SINKS, MeasureTableSink  # noqa: N806
     if chosen is not Format.TABLE:
         return SINKS[chosen](stream)
-    return TableSink(_console(out, record=bool(params.get("svg"))))
+    return TableSink(_console(out, record=params.get("svg") is not None))
 
 
 def _console(out: _Output, record: bool = False):
@@ -540,10 +504,12 @@ def _console(out: _Output, record: bool = False):
 
 
 def _columns() -> int | None:
+    """COLUMNS when it is a width (a positive whole number); anything else is ignored."""
     try:
-        return int(os.environ.get("COLUMNS", "")) or None
+        columns = int(os.environ.get("COLUMNS", ""))
     except ValueError:
         return None
+    return columns if columns > 0 else None
 
 
 @cli.command(cls=OperandCommand)

@@ -38,10 +38,19 @@ class DataError(click.ClickException):
         message = f"{where}: {what}" if where else what
         if hint:
             message = f"{message}; {hint}"
-        super().__init__(message)
+        super().__init__(printable(message))  # a file name in `where` may hold ESC too
 
 
 def show_value(text: str, limit: int = 40) -> str:
     """The user's text, quoted, escaped and shortened for a one-line message."""
     shown = text if len(text) <= limit else text[: limit - 1] + "…"
     return repr(shown)
+
+
+def printable(text: str) -> str:
+    """A name from the data (a class, a row, a file) safe to show on a terminal: every character
+    Python does not call printable (C0 and C1 controls, ESC, DEL, bidi overrides, line breaks) is
+    escaped as :func:`show_value` escapes it (``\\x1b``), the rest is kept as written, unquoted."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)

@@ -11,6 +11,7 @@ import math
 import numpy as np
 
 from . import accurate
+from .errors import printable
 from .numerics import log_base
 from .render import fmt
 
@@ -152,8 +153,8 @@ def render(console, work: dict) -> None:
     from rich.text import Text
 
     p_side, q_side = work["sources"]["p"], work["sources"]["q"]
-    heading = (f"Row {work['row']} of P = {p_side['source']} (read as {p_side['kind']}) "
-               f"against Q = {q_side['source']} (read as {q_side['kind']})")
+    heading = (f"Row {work['row']} of P = {printable(p_side['source'])} (read as {p_side['kind']}) "
+               f"against Q = {printable(q_side['source'])} (read as {q_side['kind']})")
     unit, log = work["unit"], "log" if work["base"] == "e" else f"log{work['base']}"
     p, q, classes = work["p"], work["q"], work["classes"]
     h, ce, kl = work["entropy_p"], work["cross_entropy"], work["kl_divergence"]
@@ -195,7 +196,7 @@ def render(console, work: dict) -> None:
         f"       = {fmt(kl['value'])} {unit}",
     ]
     if kl["negative_classes"]:
-        names = ", ".join(kl["negative_classes"][:6]) + (" …" if len(kl["negative_classes"]) > 6 else "")
+        names = ", ".join(printable(name) for name in kl["negative_classes"][:6]) + (" …" if len(kl["negative_classes"]) > 6 else "")
         lines.append(f"A term is negative where q > p (class {names}): Q puts more weight there than P.")
     step(3, "KL divergence: the extra cost of using Q's code for P's data", lines)
     identity = work["identity"]["difference"]

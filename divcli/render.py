@@ -20,6 +20,7 @@ from typing import TextIO
 
 import numpy as np
 
+from .errors import printable
 from .numerics import Reduction
 from .report import Command, Report, Summary
 
@@ -447,7 +448,7 @@ def _rows_table(summary: Summary, records: list[dict | None]):
             table.add_row(f"⋮ {summary.rows - TABLE_ROWS} rows", *[""] * (len(table.columns) - 1))
             continue
         ignored = record.get("ignored", False)
-        cells = [record.get("name", str(record["row"]))]
+        cells = [printable(record.get("name", str(record["row"])))]
         if summary.labels:
             cells.append(f"{record['label']} (ignored)" if ignored else str(record["label"]))
         cells.append(fmt(record["entropy_p"]))
@@ -494,7 +495,7 @@ def _breakdown(report: Report, row: int, width: int = 10_000):
     total = float(report.terms[row].sum())
     target = "p (smoothed)" if cmd is Command.CE and report.label_smoothing else "p"
     header = TERM_HEADERS[cmd] if not (cmd is Command.CE and report.weighted) else "−w·p·log q"
-    table = Table(title=f"row {escape(_row_name(report, row))}: {report.command.quantity} = {fmt(total)} {report.base.unit}",
+    table = Table(title=f"row {escape(printable(_row_name(report, row)))}: {report.command.quantity} = {fmt(total)} {report.base.unit}",
                   title_justify="left", show_edge=False, show_footer=True)
     columns = [(target, report.p_probs), ("q", report.q_probabilities())]
     if cmd is not Command.CE:
@@ -515,7 +516,7 @@ def _breakdown(report: Report, row: int, width: int = 10_000):
     finite = np.abs(terms[np.isfinite(terms)])
     largest = float(finite.max()) if finite.size else 0.0
     for col, name in enumerate(report.classes):
-        cells = [name] + [fmt(values[col]) for _, values in columns]
+        cells = [printable(name)] + [fmt(values[col]) for _, values in columns]
         term = float(terms[col])
         cells += [fmt(term), _share(term, total)]
         table.add_row(*map(Text, cells), *([bar(term, largest)] if bars else []))
@@ -595,7 +596,7 @@ def render_table(summary: Summary, records: list[dict | None], first: Report, co
     for side, rows in ((summary.p, summary.p_rows), (summary.q, summary.q_rows)):
         if side is not None:
             label = side.label if summary.q else "P"
-            console.print(Text(f"  {label}: {side.source} read as {side.kind.value}, {rows} row{'s' if rows != 1 else ''}"))
+            console.print(Text(f"  {label}: {printable(side.source)} read as {side.kind.value}, {rows} row{'s' if rows != 1 else ''}"))
     extras = []
     if summary.temperature != 1.0:
         extras.append(f"temperature {summary.temperature:g} on logits")

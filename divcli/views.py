@@ -12,6 +12,7 @@ import json
 from collections import deque
 from typing import TextIO
 
+from .errors import printable
 from .keys import ROLES
 from .measures import MeasureReport, MeasureSummary, unit_of
 from .render import (TABLE_ROWS, Format, JsonStream, fmt, json_number, json_records, json_texts, lead_fields,
@@ -26,8 +27,9 @@ def _keys(report: MeasureReport) -> list[str]:
 
 
 def _row_labels(report: MeasureReport) -> list[str]:
+    """The rows' names for a table, escaped (errors.printable): they come from the data."""
     if report.row_names:
-        return list(report.row_names)
+        return [printable(name) for name in report.row_names]
     return [str(report.first_row + row + 1) for row in range(report.rows)]
 
 
@@ -172,7 +174,7 @@ class MeasureTableSink:
         console.print(Text(_heading(summary), style="bold"))
         for index, (source, kind) in enumerate(zip(context.sources, context.kinds)):
             role = {0: "P (reference)", 1: "Q (model)"}.get(index, ROLES[index])
-            console.print(Text(f"  {role}: {source} read as {kind}"))
+            console.print(Text(f"  {role}: {printable(source)} read as {kind}"))
         if context.temperature != 1.0 and "logits" in context.kinds:
             console.print(Text(f"  with temperature {context.temperature:g} on logits"))
         console.print()
@@ -212,7 +214,7 @@ def _compare_table(summary: MeasureSummary, shown, console_width: int):
     several = summary.rows > 1
     wide = console_width >= 100  # formula and range; divcli measures lists them otherwise
     for label, _ in shown:
-        table.add_column(f"row {label}" if several else "value", justify="right", no_wrap=True)
+        table.add_column(Text(f"row {label}" if several else "value"), justify="right", no_wrap=True)
     if several and summary.value is not None:
         table.add_column(context.reduction, justify="right", style="bold", no_wrap=True)
     table.add_column("unit", no_wrap=True)
@@ -320,7 +322,7 @@ def write_matrix(chosen: Format, out: TextIO, console, matrix, labels: list[str]
         }
         out.write(json.dumps(document, ensure_ascii=False, allow_nan=False) + "\n")
     else:
-        _heatmap(console, matrix, labels, measure, unit, source)
+        _heatmap(console, matrix, [printable(label) for label in labels], measure, unit, printable(source))
 
 
 def _heatmap(console, matrix, labels, measure, unit, source) -> None:
@@ -339,7 +341,7 @@ def _heatmap(console, matrix, labels, measure, unit, source) -> None:
     table = Table(show_edge=False)
     table.add_column("P \\ Q" if not measure.symmetric else "", justify="right")
     for label in labels[:shown]:
-        table.add_column(label, justify="right")
+        table.add_column(Text(label), justify="right")
     for i in range(shown):
         cells = [Text(labels[i])]
         for j in range(shown):
@@ -398,7 +400,8 @@ def write_libraries(chosen: Format, out: TextIO, console, answers, exact: float,
         from rich.table import Table
         from rich.text import Text
 
-        console.print(Text(f"What the libraries return for P = {sources[0]}, Q = {sources[1]}", style="bold"))
+        console.print(Text(f"What the libraries return for P = {printable(sources[0])}, Q = {printable(sources[1])}",
+                           style="bold"))
         console.print(Text(f"  divcli's exact D(P‖Q) = {number(exact)} {unit} (batchmean: the mean over rows "
                            "of Σ p·log(p/q))"))
         console.print(Text(f"  {note}"))
