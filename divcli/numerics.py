@@ -37,7 +37,8 @@ def log_softmax(z: np.ndarray, axis: int = -1) -> np.ndarray:
     input's size besides the result (the exponentials), whatever the number of rows.
     """
     z = np.asarray(z, dtype=np.float64)
-    shifted = z - np.max(z, axis=axis, keepdims=True)
+    with np.errstate(over="ignore"):  # z − max below −1.8e308: −inf, a probability of 0 in float64
+        shifted = z - np.max(z, axis=axis, keepdims=True)
     exps = np.exp(shifted)
     log_total = np.log(np.sum(exps, axis=axis, keepdims=True))
     del exps
