@@ -21,7 +21,7 @@ import numpy as np
 from . import accurate
 from .errors import DataError, show_value
 from .inputs import Operand
-from .numerics import log_softmax, logsumexp
+from .numerics import logsumexp, softmax
 
 DEFAULT_TOLERANCE = 1e-6
 DEFAULT_IGNORE_INDEX = -100
@@ -160,10 +160,10 @@ def _finite_or_masked(operand: Operand, role: str, what: str):
         raise DataError(operand.where(row), f"every {what} in this row is -inf", "leave at least one class unmasked")
 
 
-def _logits(operand: Operand, role: str, conversion: Conversion) -> tuple[None, np.ndarray]:
+def _logits(operand: Operand, role: str, conversion: Conversion) -> tuple[np.ndarray, np.ndarray]:
     _finite_or_masked(operand, role, "logit")
     if conversion.temperature == 1.0:  # z / 1 is z, and cannot overflow
-        return None, log_softmax(operand.values, axis=1)
+        return softmax(operand.values, axis=1)
     with np.errstate(over="ignore"):
         scaled = operand.values / conversion.temperature
     overflow = np.isinf(scaled) & np.isfinite(operand.values)
@@ -172,7 +172,7 @@ def _logits(operand: Operand, role: str, conversion: Conversion) -> tuple[None, 
         raise DataError(operand.where(row, col),
                         f"logit {show_value(operand.text(row, col))} ÷ temperature {conversion.temperature:g} "
                         "overflows float64", "use a larger --temperature")
-    return None, log_softmax(scaled, axis=1)
+    return softmax(scaled, axis=1)
 
 
 def _log_probs(operand: Operand, role: str, conversion: Conversion) -> tuple[None, np.ndarray]:

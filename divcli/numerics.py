@@ -45,6 +45,18 @@ def log_softmax(z: np.ndarray, axis: int = -1) -> np.ndarray:
     return np.subtract(shifted, log_total, out=shifted)
 
 
+def softmax(z: np.ndarray, axis: int = -1) -> tuple[np.ndarray, np.ndarray]:
+    """Softmax and log-softmax along ``axis`` from one ``exp`` per element: ``(e / Σe, z − max − log Σe)``
+    with ``e = exp(z − max)``; ``-inf`` masks a class (probability 0)."""
+    z = np.asarray(z, dtype=np.float64)
+    with np.errstate(over="ignore"):  # z − max below −1.8e308: −inf, a probability of 0 in float64
+        shifted = z - np.max(z, axis=axis, keepdims=True)
+    exps = np.exp(shifted)
+    total = np.sum(exps, axis=axis, keepdims=True)
+    log_p = np.subtract(shifted, np.log(total), out=shifted)
+    return np.divide(exps, total, out=exps), log_p
+
+
 def logsumexp(z: np.ndarray, axis: int = -1) -> np.ndarray:
     """``log(sum(exp(z)))`` along ``axis`` without overflow; ``-inf`` for a row of ``-inf``."""
     z = np.asarray(z, dtype=np.float64)
