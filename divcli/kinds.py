@@ -70,11 +70,15 @@ class Distribution:
         return self.log_p.shape[0]
 
     @cached_property
-    def off_one(self) -> np.ndarray:
-        """Per row, how far the plain formulas' probabilities may be from summing to 1: |Σp − 1| and
-        the rounding of that sum (0 for logits and labels, which come normalised or exact)."""
-        if self.kind in (Kind.LOGITS, Kind.LABELS):
+    def input_error(self) -> np.ndarray:
+        """Per row, a bound on how far what the plain formulas take is from the exact distribution, in
+        log units: |Σp − 1| and the rounding of that sum for probabilities, the rounding of logits ÷ T
+        (an absolute error of ε·|z| each); 0 for labels and for logits at T = 1."""
+        if self.kind is Kind.LABELS or (self.kind is Kind.LOGITS and self.conversion.temperature == 1.0):
             return np.zeros(self.rows)
+        if self.kind is Kind.LOGITS:
+            with np.errstate(over="ignore"):
+                return 2 * accurate.EPS * np.max(np.abs(self.operand.values), axis=1) / self.conversion.temperature
         return np.abs(self.p.sum(axis=1) - 1.0) + accurate.EPS * (8 + np.log2(self.p.shape[1]))
 
     def exact_rows(self, index: np.ndarray | None = None) -> accurate.Rows:

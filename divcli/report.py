@@ -277,7 +277,7 @@ def entropy_report(p: Distribution, context: Context) -> Report:
     terms = entropy_terms(p.p, p.log_p)
     rows = terms.sum(axis=1)
     if p.kind is not Kind.LABELS:  # one-hot rows: exact already
-        unsure = _unsure(accurate.plain_error(rows, classes=terms.shape[1]) + p.off_one * (1 + rows), rows)
+        unsure = _unsure(accurate.plain_error(rows, classes=terms.shape[1]) + p.input_error * (1 + rows), rows)
         if unsure.size:
             exact = p.exact_rows(unsure)
             rows[unsure] = accurate.entropy_rows(exact)
@@ -311,7 +311,7 @@ def kl_report(p: Distribution, q: Distribution, context: Context) -> Report:
     kl = terms.sum(axis=1)
     with np.errstate(invalid="ignore"):  # an infinite cross-entropy needs no second look
         error = (accurate.plain_error(entropy, cross, classes=terms.shape[1])
-                 + p.off_one * (1 + entropy + cross) + q.off_one * (1 + cross))
+                 + p.input_error * (1 + entropy + cross) + q.input_error * (1 + cross))
     unsure = _unsure(error, kl)
     if unsure.size:
         exact_p, exact_q = p.exact_rows(_at(p, unsure)), q.exact_rows(_at(q, unsure))
@@ -352,7 +352,7 @@ def ce_report(p: Distribution, q: Distribution, context: Context) -> Report:
     rows = terms.sum(axis=1)
     with np.errstate(invalid="ignore"):
         error = (accurate.plain_error(entropy, plain, classes=terms.shape[1])
-                 + p.off_one * (1 + plain) + q.off_one * (1 + plain)) * (1.0 if unit is None else np.max(unit))
+                 + p.input_error * (1 + plain) + q.input_error * (1 + plain)) * (1.0 if unit is None else np.max(unit))
     unsure = _unsure(error, rows)
     if active is not None:
         unsure = unsure[active[unsure]]  # an ignored row is 0, exactly

@@ -158,3 +158,17 @@ def test_probability_rows_are_taken_as_distributions():
     # a row within --tolerance of 1 is divided by its sum: the KL of a row against itself scaled is 0
     p = np.array([[0.2, 0.3, 0.5]])
     assert divcli.kl_divergence(p, p * (1 + 1e-7)) < 1e-30  # as given, Σ p·log(p/q) would be -1e-7
+
+
+@pytest.mark.parametrize("temperature, kl, entropy", [
+    ("3", 0.2086367008778479673752269, 1.294055397543159971514721),
+    ("0.7", 3.048205336814541724234963, 0.6611752882722125435401156),
+])
+def test_logits_far_from_zero_divided_by_a_temperature(run, temperature, kl, entropy):
+    # logits near 1e6 ÷ T carry a rounding of 1e-10 each: the rows take the accurate kernels
+    p = ",".join(repr(1e6 + x) for x in (0.1, -2.3, 1.7, 0.4))
+    q = ",".join(repr(1e6 + x) for x in (1.2, 0.3, -0.8, 2.1))
+    got = run("kl", p, q, "--p-as", "logits", "--q-as", "logits", "-T", temperature, "-q")
+    assert within(float(got.stdout), kl, 1e-14)
+    got = run("entropy", p, "--p-as", "logits", "-T", temperature, "-q")
+    assert within(float(got.stdout), entropy, 1e-14)
