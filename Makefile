@@ -37,7 +37,7 @@ $(DOCS_STAMP): $(STAMP) pyproject.toml
 	touch $(DOCS_STAMP)
 
 docs: $(DOCS_STAMP)
-	$(BIN)/mkdocs build --strict
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
 
 # Coverage-guided fuzzing of the readers (atheris), FUZZ_SECONDS of CPU; crashes land in fuzz/crash-*.
 FUZZ_SECONDS ?= 1800
