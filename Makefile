@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: bench-stream install demo test fuzz clean bench bench-install bench-dask
+.PHONY: bench-stream install demo test docs fuzz clean bench bench-install bench-dask
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,17 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -q
 	NPY_DISABLE_CPU_FEATURES="$(NO_AVX512)" $(BIN)/python -m pytest -q -m numeric
 
+# The documentation site (mkdocs.yml, docs/): the docs extra into the same venv (make test does not
+# need it), then a strict build into site/: a broken link or an unreadable docstring fails it.
+DOCS_STAMP := $(VENV)/.docs-stamp
+
+$(DOCS_STAMP): $(STAMP) pyproject.toml
+	$(BIN)/python -m pip install --quiet -e '.[docs]'
+	touch $(DOCS_STAMP)
+
+docs: $(DOCS_STAMP)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
+
 # Coverage-guided fuzzing of the readers (atheris), FUZZ_SECONDS of CPU; crashes land in fuzz/crash-*.
 FUZZ_SECONDS ?= 1800
 fuzz: $(STAMP)
@@ -36,7 +47,7 @@ fuzz: $(STAMP)
 	cd fuzz && ../$(BIN)/python ../tests/fuzz_readers.py -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 -print_final_stats=1 corpus
 
 clean:
-	rm -rf $(VENV) .pytest_cache .hypothesis build *.egg-info
+	rm -rf $(VENV) .pytest_cache .hypothesis build site *.egg-info
 
 # Benchmarks: divcli against pandas + SciPy, naive numpy and torch, side by side in one run.
 # The alternatives live in their own venv; torch is pinned (a CPU build, from local disk).

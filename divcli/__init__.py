@@ -49,7 +49,36 @@ def _options(p_as, q_as, reduction, base, tolerance, normalize, temperature, ign
 
 def kl_divergence(p, q, *, p_as="probs", q_as="probs", reduction="batchmean", base="e",
                   tolerance=1e-6, normalize=False, temperature=1.0):
-    """D(P‖Q) = Σ p·log(p/q), reduced as torch's ``KLDivLoss(reduction=...)``; as ``divcli kl``."""
+    """D(P‖Q) = Σ p·log(p/q), reduced as torch's ``KLDivLoss(reduction=...)``; as ``divcli kl``.
+
+    Parameters
+    ----------
+    p, q : array_like
+        One row or N rows × C classes; P is the reference, Q the model. A single row is compared with
+        every row of the other.
+    reduction : {"none", "sum", "mean", "batchmean"}
+        torch's meanings: the N × C element terms, their total, total / (N·C), total / N.
+    p_as, q_as : {"probs", "logits", "log-probs", "labels"}
+        How to read P and Q (``labels`` for P only), as ``--p-as`` / ``--q-as``.
+    base : "e", 2, 10 or any positive number ≠ 1
+        Logarithm base of the result: nats, bits, bans.
+    tolerance : float
+        How far a row of probabilities may sum from 1 (absolute).
+    normalize : bool
+        Rescale rows to sum to 1 (counts, histograms); without it nothing is normalised silently.
+    temperature : float
+        Divide every logits operand by T before the softmax.
+
+    Returns
+    -------
+    float or numpy.ndarray
+        The reduced value (an N × C array for ``none``); ``inf`` where q = 0 < p.
+
+    Raises
+    ------
+    DataError
+        The data is wrong (the command line's message).
+    """
     from .core import compute
     from .report import Command
 
@@ -59,7 +88,37 @@ def kl_divergence(p, q, *, p_as="probs", q_as="probs", reduction="batchmean", ba
 
 def cross_entropy(p, q, *, p_as="probs", q_as="probs", reduction="mean", base="e", weight=None,
                   ignore_index=-100, label_smoothing=0.0, tolerance=1e-6, normalize=False, temperature=1.0):
-    """H(P,Q) = −Σ p·log q as torch's ``F.cross_entropy``; as ``divcli ce``."""
+    """H(P,Q) = −Σ p·log q as torch's ``F.cross_entropy``; as ``divcli ce``.
+
+    Parameters
+    ----------
+    p, q : array_like
+        P: probabilities, or one class index per row with ``p_as="labels"``; Q: usually logits.
+    reduction : {"none", "sum", "mean"}
+        ``mean`` is torch's: over the summed class weights of the rows for labels, over N for
+        probability targets.
+    weight : array_like, optional
+        C non-negative class weights.
+    ignore_index : int
+        Label rows equal to this are skipped (torch's default −100).
+    label_smoothing : float
+        ε in [0, 1]: the target becomes (1 − ε)·P + ε/C.
+    p_as, q_as : {"probs", "logits", "log-probs", "labels"}
+        How to read P and Q (``labels`` for P only), as ``--p-as`` / ``--q-as``.
+    base : "e", 2, 10 or any positive number ≠ 1
+        Logarithm base of the result: nats, bits, bans.
+    tolerance : float
+        How far a row of probabilities may sum from 1 (absolute).
+    normalize : bool
+        Rescale rows to sum to 1 (counts, histograms); without it nothing is normalised silently.
+    temperature : float
+        Divide every logits operand by T before the softmax.
+
+    Returns
+    -------
+    float or numpy.ndarray
+        The reduced value, or one value per row for ``none``.
+    """
     import numpy as np
 
     from .core import compute
@@ -72,7 +131,29 @@ def cross_entropy(p, q, *, p_as="probs", q_as="probs", reduction="mean", base="e
 
 
 def entropy(p, *, p_as="probs", reduction="mean", base="e", tolerance=1e-6, normalize=False, temperature=1.0):
-    """H(P) = −Σ p·log p per row, as ``scipy.stats.entropy(P, axis=1)``; as ``divcli entropy``."""
+    """H(P) = −Σ p·log p per row, as ``scipy.stats.entropy(P, axis=1)``; as ``divcli entropy``.
+
+    Parameters
+    ----------
+    p : array_like
+        One row or N rows × C classes.
+    reduction : {"none", "sum", "mean"}
+        One value per row, their total, or their mean.
+    p_as : {"probs", "logits", "log-probs", "labels"}
+        How to read P, as ``--p-as``.
+    base : "e", 2, 10 or any positive number ≠ 1
+        Logarithm base of the result: nats, bits, bans.
+    tolerance : float
+        How far a row of probabilities may sum from 1 (absolute).
+    normalize : bool
+        Rescale rows to sum to 1 (counts, histograms); without it nothing is normalised silently.
+    temperature : float
+        Divide every logits operand by T before the softmax.
+
+    Returns
+    -------
+    float or numpy.ndarray
+    """
     from .core import compute
     from .report import Command
 
@@ -84,7 +165,32 @@ def js_divergence(p, q, *others, weights=None, distance=False, p_as="probs", q_a
                   base="e", tolerance=1e-6, normalize=False, temperature=1.0):
     """The Jensen–Shannon divergence per row (``distance=True``: its square root, SciPy's
     ``jensenshannon``), reduced by ``none``, ``sum`` or ``mean``; with more operands or ``weights``
-    the n-way H(Σ πᵢPᵢ) − Σ πᵢH(Pᵢ). As ``divcli js``."""
+    the n-way H(Σ πᵢPᵢ) − Σ πᵢH(Pᵢ). As ``divcli js``.
+
+    Parameters
+    ----------
+    p, q, *others : array_like
+        Two or more operands of the same shape (or single rows).
+    weights : array_like, optional
+        Mixture weights π, one per operand, ≥ 0 and summing to 1 (default: equal).
+    distance : bool
+        Return √JS per row (then reduced) instead of JS.
+    reduction : {"none", "sum", "mean"}
+    p_as, q_as : {"probs", "logits", "log-probs", "labels"}
+        How to read P and Q (``labels`` for P only), as ``--p-as`` / ``--q-as``.
+    base : "e", 2, 10 or any positive number ≠ 1
+        Logarithm base of the result: nats, bits, bans.
+    tolerance : float
+        How far a row of probabilities may sum from 1 (absolute).
+    normalize : bool
+        Rescale rows to sum to 1 (counts, histograms); without it nothing is normalised silently.
+    temperature : float
+        Divide every logits operand by T before the softmax.
+
+    Returns
+    -------
+    float or numpy.ndarray
+    """
     import numpy as np
 
     from .measures import named
@@ -102,7 +208,33 @@ def js_divergence(p, q, *others, weights=None, distance=False, p_as="probs", q_a
 def compare(p, q, *, alpha=(0.5, 2.0), ordered=False, p_as="probs", q_as="probs", reduction="mean", base="e",
             tolerance=1e-6, normalize=False, temperature=1.0) -> dict:
     """Every measure of ``divcli compare`` (keys as its JSON: ``kl_pq``, ``js_divergence``, …):
-    each reduced by ``sum`` or ``mean`` over the rows, or an array per row for ``none``."""
+    each reduced by ``sum`` or ``mean`` over the rows, or an array per row for ``none``.
+
+    Parameters
+    ----------
+    p, q : array_like
+        P the reference, Q the model.
+    alpha : float or sequence of float
+        The orders of the Rényi divergences (keys ``renyi_<α>``).
+    ordered : bool
+        The classes are in order: add ``wasserstein_1``, the earth mover's distance.
+    reduction : {"none", "sum", "mean"}
+    p_as, q_as : {"probs", "logits", "log-probs", "labels"}
+        How to read P and Q (``labels`` for P only), as ``--p-as`` / ``--q-as``.
+    base : "e", 2, 10 or any positive number ≠ 1
+        Logarithm base of the result: nats, bits, bans.
+    tolerance : float
+        How far a row of probabilities may sum from 1 (absolute).
+    normalize : bool
+        Rescale rows to sum to 1 (counts, histograms); without it nothing is normalised silently.
+    temperature : float
+        Divide every logits operand by T before the softmax.
+
+    Returns
+    -------
+    dict
+        Measure key → value (or array of per-row values).
+    """
     from .measures import catalogue
 
     alphas = tuple(float(a) for a in (alpha if hasattr(alpha, "__iter__") else (alpha,)))
@@ -141,7 +273,30 @@ def divergence_matrix(x, measure="js", *, p_as="probs", base="e", tolerance=1e-6
                       temperature=1.0):
     """The N × N matrix of ``measure`` (a key of ``divcli measures`` or an alias: js, kl, tv, …)
     between every pair of rows of ``x``: entry (i, j) takes row i as P and row j as Q. As
-    ``divcli matrix``."""
+    ``divcli matrix``.
+
+    Parameters
+    ----------
+    x : array_like
+        N rows × C classes.
+    measure : str
+        ``js``, ``kl``, ``tv``, ``hellinger``, ``renyi_2``, … (``divcli measures``).
+    p_as : {"probs", "logits", "log-probs"}
+        How to read the rows.
+    base : "e", 2, 10 or any positive number ≠ 1
+        Logarithm base of the result: nats, bits, bans.
+    tolerance : float
+        How far a row of probabilities may sum from 1 (absolute).
+    normalize : bool
+        Rescale rows to sum to 1 (counts, histograms); without it nothing is normalised silently.
+    temperature : float
+        Divide every logits operand by T before the softmax.
+
+    Returns
+    -------
+    numpy.ndarray
+        N × N.
+    """
     from .kinds import to_distribution
     from .measures import MAX_MATRIX_ROWS, named, pairwise
     from .numerics import log_base
@@ -159,7 +314,20 @@ def divergence_matrix(x, measure="js", *, p_as="probs", base="e", tolerance=1e-6
 
 def distillation_loss(teacher_logits, student_logits, temperature, *, base="e"):
     """Hinton's knowledge-distillation loss T²·D(softmax(t/T) ‖ softmax(s/T)), batchmean: the
-    ``kd_loss`` that ``divcli kl … --p-as logits --q-as logits -T T`` reports."""
+    ``kd_loss`` that ``divcli kl … --p-as logits --q-as logits -T T`` reports.
+
+    Parameters
+    ----------
+    teacher_logits, student_logits : array_like
+        N rows × C classes of logits (P and Q).
+    temperature : float
+        T > 0.
+    base : "e", 2, 10 or any positive number ≠ 1
+
+    Returns
+    -------
+    float
+    """
     if not temperature > 0:
         raise ValueError(f"temperature must be > 0, not {temperature!r}")
     value = kl_divergence(teacher_logits, student_logits, p_as="logits", q_as="logits", temperature=temperature,
