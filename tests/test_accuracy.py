@@ -76,7 +76,7 @@ def api_kwargs(case: dict) -> dict:
     kwargs = {"p_as": case["p_as"]}
     if case["q_as"] is not None:
         kwargs["q_as"] = case["q_as"]
-    for key in ("normalize", "tolerance", "label_smoothing", "weight"):
+    for key in ("normalize", "tolerance", "label_smoothing", "weight", "temperature"):
         if key in options:
             kwargs[key] = options[key]
     return kwargs
@@ -130,6 +130,8 @@ def cli_args(case: dict) -> list[str]:
         args += ["--label-smoothing", repr(options["label_smoothing"])]
     if "weight" in options:
         args += ["--weight", ",".join(repr(float(w)) for w in options["weight"])]
+    if "temperature" in options:
+        args += ["-T", repr(options["temperature"])]
     return args
 
 
@@ -204,6 +206,7 @@ def case_id(case: dict) -> str:
     return case["id"]
 
 
+@pytest.mark.filterwarnings("error::RuntimeWarning")  # numpy's warnings are findings too: no overflow, no 0/0
 @pytest.mark.parametrize("case", CASES, ids=case_id)
 def test_api_within_bound(case):
     problems, _ = failures(case, api_values(case), "api")

@@ -86,12 +86,20 @@ def from_probs(row) -> Exact:
     return Exact(p, log_p)
 
 
+def log_total(shifted, exps):
+    """log Σ e^(z − max) = log k + log1p(rest / k), k the classes at the max: a confident row's
+    log(1 + 1e-500) keeps its digits (log of the rounded 80-digit sum would be 0)."""
+    top = sum(1 for x in shifted if x == 0)
+    rest = mpmath.fsum(e for x, e in zip(shifted, exps) if x != 0)
+    return mpmath.log(top) + mpmath.log1p(rest / top)
+
+
 def from_logits(row) -> Exact:
     z = [mpf(float(x)) for x in row]
     top = max(z)
     shifted = [x - top for x in z]
     exps = [mpmath.exp(x) if x > NEGLIGIBLE else ZERO for x in shifted]
-    lse = mpmath.log(mpmath.fsum(exps))
+    lse = log_total(shifted, exps)
     total = mpmath.fsum(exps)
     return Exact([e / total for e in exps], [x - lse for x in shifted])
 
@@ -101,9 +109,23 @@ def from_label(label: int, classes: int) -> Exact:
                  [ZERO if c == label else None for c in range(classes)])
 
 
-def distribution(row, kind: str, classes: int | None = None) -> Exact:
+def from_scaled_logits(row, temperature: float) -> Exact:
+    """Softmax of z / T with the division exact (``-T``): mpf(z) / mpf(T), no rounding of z / T."""
+    t = mpf(float(temperature))
+    z = [mpf(float(x)) / t if x != -math.inf else None for x in row]
+    top = max(x for x in z if x is not None)
+    shifted = [x - top if x is not None else None for x in z]
+    exps = [mpmath.exp(x) if x is not None and x > NEGLIGIBLE else ZERO for x in shifted]
+    total = mpmath.fsum(exps)
+    lse = log_total([x if x is not None else -mpmath.inf for x in shifted], exps)
+    return Exact([e / total for e in exps], [x - lse if x is not None else None for x in shifted])
+
+
+def distribution(row, kind: str, classes: int | None = None, temperature: float = 1.0) -> Exact:
     if kind == "probs":
         return from_probs(row)
+    if kind == "logits" and temperature != 1.0:
+        return from_scaled_logits(row, temperature)
     if kind in ("logits", "log-probs"):  # log-probs only with --normalize here
         return from_logits(row)
     return from_label(int(row[0]), classes)
@@ -201,11 +223,13 @@ def case(family, name, command, p, q, *, p_as="probs", q_as="probs", bound="ordi
     rows = max(p_array.shape[0], 1 if q_array is None else q_array.shape[0])
     epsilon = options.get("label_smoothing", 0.0)
     weight = options.get("weight")
+    temperature = options.get("temperature", 1.0)
     values, all_parts, divisor = [], [], mpf(0)
     for n in range(rows):
         p_row = p_array[min(n, p_array.shape[0] - 1)]
-        pd = distribution(p_row, p_as, classes)
-        qd = None if q_array is None else distribution(q_array[min(n, q_array.shape[0] - 1)], q_as)
+        pd = distribution(p_row, p_as, classes, temperature)
+        qd = None if q_array is None else distribution(q_array[min(n, q_array.shape[0] - 1)], q_as,
+                                                       temperature=temperature)
         if command == "entropy":
             value = entropy(pd)
         elif command == "kl":
@@ -414,9 +438,135 @@ def seed_family() -> list[dict]:
                  note="the README's first example; with the rationals exact the value is 0.0852996013183705603…")]
 
 
+# ---------------------------------------------------------------- adversarial families (issue 12)
+#
+# Found by an adversarial pass over the rewritten kernels; several of these fail on purpose until the
+# kernels are fixed (see the commit that added them).
+
+
+def confident_family() -> list[dict]:
+    """Confident logit rows (one class far above the others): H(P) and H(P,Q) are then tiny, about
+    gap·e^−gap, and log Σ e^(z − max) = log(1 + δ) must keep δ's digits. Labels against such logits
+    are the everyday case (the per-row loss of a well-trained classifier)."""
+    rng = np.random.default_rng(31)
+    gaps = [5.0, 10.0, 20.0, 30.0, 36.0, 40.0, 45.0, 60.0]
+    ladder = np.array([[0.0, -g, -g - 1.5, -g - 3.0] for g in gaps])
+    other = np.array([[0.0, -g - 0.7, -g + 0.3, -g - 2.0] for g in gaps])
+    cases = [case("confident", "ladder4", "entropy", ladder, None, p_as="logits"),
+             case("confident", "ladder4-logprobs", "entropy", ladder, None, p_as="log-probs", options={"normalize": True}),
+             case("confident", "ladder4-probs", "entropy", np.array([softmax64(z) for z in ladder]), None),
+             case("confident", "ladder4", "kl", ladder, other, p_as="logits", q_as="logits"),
+             case("confident", "ladder4", "ce", ladder, other, p_as="logits", q_as="logits"),
+             case("confident", "ladder4", "js", ladder, other, p_as="logits", q_as="logits"),
+             case("confident", "ladder4-labels", "ce", [[0]] * len(gaps), other, p_as="labels", q_as="logits"),
+             case("confident", "ladder4-probs", "ce", np.array([softmax64(z) for z in ladder]), other,
+                  q_as="logits")]
+    for classes, rows in ((10, 8), (1000, 2)):
+        z = rng.standard_normal((rows, classes)) * 3
+        labels = rng.integers(0, classes, rows)
+        z[np.arange(rows), labels] += np.linspace(12.0, 45.0, rows)
+        zq = z + rng.standard_normal((rows, classes)) * 0.5
+        tag = f"c{classes}"
+        cases.append(case("confident", tag, "entropy", z, None, p_as="logits"))
+        cases.append(case("confident", f"{tag}-labels", "ce", [[int(y)] for y in labels], zq, p_as="labels",
+                          q_as="logits"))
+        cases.append(case("confident", tag, "kl", z, zq, p_as="logits", q_as="logits"))
+        cases.append(case("confident", tag, "ce", z, zq, p_as="logits", q_as="logits"))
+    return cases
+
+
+def temperature_family() -> list[dict]:
+    """Logits ÷ T (``-T``): the exact value is the softmax of z / T computed exactly. With an offset
+    of the logits (1e3, 1e6) the rounding of z / T is far above 1e-14 of the result."""
+    rng = np.random.default_rng(41)
+    cases = []
+    for temperature in (0.5, 2.0, 3.0, 7.0, 0.1, 1e-3, 1e100):
+        for offset in (0.0, 1e3, 1e6):
+            scale = 10.0 if temperature >= 0.1 else 0.03  # z / T spread over ~30 nats, not ~1e4 (whose
+            # exact JS needs thousands of digits: the mixture of two rows 1 − 1e-550 apart)
+            zp = rng.standard_normal((3, 8)) * scale + offset
+            zq = rng.standard_normal((3, 8)) * scale + offset
+            tag = f"T{temperature:g}-off{offset:g}"
+            options = {"temperature": temperature}
+            for command in ("kl", "ce", "js"):
+                cases.append(case("temperature", tag, command, zp, zq, p_as="logits", q_as="logits", options=options))
+            cases.append(case("temperature", tag, "entropy", zp, None, p_as="logits", options=options))
+    return cases
+
+
+def counts_family() -> list[dict]:
+    """Counts with ``--normalize``: huge totals (1e12 … 1e300) with a tiny (or subnormal, or 0) class,
+    so that the row cannot be scaled by a power of two and log Σ carries a rounding of ~1e-13.
+    Against probabilities (counts too) and logits; and P ≈ Q, P counts, Q logits near log P."""
+    rng = np.random.default_rng(51)
+    cases = []
+    normalize = {"normalize": True}
+    for big in (1e12, 1e100, 1e300):
+        for tiny in (0.0, 1e-8, 1e-300, 5e-324):
+            p = rng.random((2, 6)) * big
+            q = rng.random((2, 6)) * big
+            p[:, 5] = tiny
+            q[:, 5] = tiny if tiny else 1.0
+            with np.errstate(divide="ignore"):
+                zq = np.log(q / q.sum(axis=1, keepdims=True))  # -inf where q / Σq underflows
+            tag = f"big{big:g}-tiny{tiny:g}"
+            cases.append(case("counts", tag, "entropy", p, None, options=normalize))
+            for command in ("kl", "ce", "js"):
+                cases.append(case("counts", tag, command, p, q, options=normalize))
+                cases.append(case("counts", f"{tag}-logits", command, p, zq, q_as="logits", options=normalize))
+    p = rng.random((1, 6)) * 1e300
+    p[0, 5] = 1e-8
+    r = rng.standard_normal((1, 6))
+    for eps in (1e-2, 1e-4, 1e-6, 1e-8):
+        zq = np.log(p / p.sum()) + eps * r
+        for command in ("kl", "js", "jeffreys"):
+            cases.append(case("counts", f"near-{eps:.0e}", command, p, zq, q_as="logits", options=normalize,
+                              bound="near"))
+    return cases
+
+
+def mixed_family() -> list[dict]:
+    """P ≈ Q across kinds: P probabilities against Q logits, P log-probabilities (--normalize)
+    against Q probabilities; log(p/q) then comes from two separately rounded logs."""
+    rng = np.random.default_rng(61)
+    cases = []
+    for classes in (3, 16):
+        z = rng.standard_normal(classes) * 2
+        r = rng.standard_normal(classes)
+        p = softmax64(z)
+        for eps in (1e-1, 1e-3, 1e-5, 1e-7, 1e-9, 1e-13):
+            tag = f"c{classes}-{eps:.0e}"
+            q = z + eps * r
+            for command in ("kl", "js", "jeffreys"):
+                cases.append(case("mixed", f"probs-logits-{tag}", command, p, q, q_as="logits", bound="near"))
+                cases.append(case("mixed", f"logprobs-probs-{tag}", command, np.log(p), softmax64(q),
+                                  p_as="log-probs", options={"normalize": True}, bound="near"))
+    return cases
+
+
+def stream_family() -> list[dict]:
+    """260 rows (more than the first block of 256): per-row values and the reductions across blocks;
+    confident labels-vs-logits rows (a classifier's loss), random logits, one row of Q broadcast."""
+    rng = np.random.default_rng(71)
+    rows, classes = 260, 6
+    z = rng.standard_normal((rows, classes)) * 3
+    labels = rng.integers(0, classes, rows)
+    z[np.arange(rows), labels] += rng.uniform(0.0, 40.0, rows)
+    zq = rng.standard_normal((rows, classes)) * 3
+    q_one = softmax64(rng.standard_normal(classes))
+    p = np.array([softmax64(row) for row in zq])
+    return [
+        case("stream", "labels-confident", "ce", [[int(y)] for y in labels], z, p_as="labels", q_as="logits"),
+        case("stream", "confident", "entropy", z, None, p_as="logits"),
+        case("stream", "logits", "kl", zq, z, p_as="logits", q_as="logits"),
+        case("stream", "probs-broadcast-q", "kl", p, q_one),
+    ]
+
+
 def main() -> None:
     cases = (seed_family() + near_family() + extreme_logits_family() + log_probs_family() + subnormal_family()
-             + random_family() + ce_family())
+             + random_family() + ce_family() + confident_family() + temperature_family() + counts_family()
+             + mixed_family() + stream_family())
     ids = [c["id"] for c in cases]
     assert len(ids) == len(set(ids)), "case ids must be unique"
     document = {
