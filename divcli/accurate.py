@@ -95,6 +95,7 @@ class Rows:
     log_p: np.ndarray
     head: np.ndarray
     from_logits: bool
+    null: np.ndarray | None = None  # where the probability is exactly 0 (a masked logit, a 0): not an underflow
     tail: np.ndarray | None = None
     log_total: np.ndarray | None = None
     total: np.ndarray | None = None
@@ -120,34 +121,42 @@ def divide(a: np.ndarray, divisor: float) -> tuple[np.ndarray, np.ndarray]:
 
 
 def logit_rows(z: np.ndarray, z_low: np.ndarray | None = None) -> Rows:
-    """Softmax of logit rows; −inf masks a class, and every row has a finite entry."""
+    """Softmax of logit rows; −inf masks a class, and every row has a finite entry.
+
+    The normaliser Σ e^(z − max) = 1 + (the others) is kept as log1p of the others, so that a
+    confident row (the others 1e-13 or 1e-300) loses none of its entropy to the rounding of 1 + δ."""
     top = np.max(z, axis=1, keepdims=True)
     with np.errstate(over="ignore"):
         head, tail = two_sum(z, -top)  # head = −inf: below −1.8e308, a probability of 0 here
-    if z_low is not None:
-        tail = tail + np.where(np.isfinite(head), z_low, 0.0)
+    first = np.argmax(z, axis=1)[:, None]  # one of the maxima
+    if z_low is not None:  # the maximum's own rounding moves the shift, not the others' logs
+        tail = tail + np.where(np.isfinite(head), z_low - np.take_along_axis(z_low, first, axis=1), 0.0)
     e = np.exp(head) * (1.0 + tail)
-    total = e.sum(axis=1, keepdims=True)
-    log_total = np.log(total)
-    return Rows(e / total, (head - log_total) + tail, head, True, tail=tail, log_total=log_total)
+    rest = e.copy()
+    np.put_along_axis(rest, first, 0.0, axis=1)
+    log_total = np.log1p(rest.sum(axis=1, keepdims=True))  # Σ e = 1 + the others
+    return Rows(e / (1.0 + rest.sum(axis=1, keepdims=True)), (head - log_total) + tail, head, True,
+                tail=tail, log_total=log_total, null=z == -np.inf)
 
 
 def prob_rows(x: np.ndarray) -> Rows:
     """Probability rows (or counts) divided by their exact sums; every row has a positive entry.
 
-    A row whose sum is not within [0.75, 1.5) is first scaled by a power of two (exactly, unless an
-    entry would leave the normal range) so that log Σ is small and carries no rounding of its own."""
+    Each row is first scaled by a power of two (exactly) so that its sum is in [0.75, 1.5) and log Σ
+    is small and carries no rounding of its own; an entry that this takes out of the normal range
+    keeps a log taken before the scaling (its weight, below 1e-308 of the row's, counts for nothing)."""
     high, _ = row_sums(x)
     _, exponent = np.frexp(high / 0.75)
-    exponent = exponent - 1
-    smallest = np.min(np.where(x > 0, x, np.inf), axis=1)
-    exponent = np.where(np.ldexp(smallest, -exponent) >= np.finfo(np.float64).tiny, exponent, 0)
-    head = x if not exponent.any() else np.ldexp(x, -exponent[:, None])
+    exponent = (exponent - 1)[:, None]
+    head = np.ldexp(x, -exponent)
     high, low = row_sums(head)
     with np.errstate(divide="ignore"):
         log_total = np.log(high) + low / high
         log_p = np.log(head) - log_total[:, None]
-    return Rows(head / (high + low)[:, None], log_p, head, False, log_total=log_total, total=high)
+        lost = (head < np.finfo(np.float64).tiny) & (x > 0)
+        if np.any(lost):
+            log_p = np.where(lost, (np.log(x) - exponent * np.log(2.0)) - log_total[:, None], log_p)
+    return Rows(head / (high + low)[:, None], log_p, head, False, log_total=log_total, total=high, null=x == 0)
 
 
 def log_ratio(p: Rows, q: Rows) -> np.ndarray:
@@ -164,7 +173,9 @@ def log_ratio(p: Rows, q: Rows) -> np.ndarray:
             x = np.where(wide, p.log_p - q.log_p, x)
         else:
             x = p.log_p - q.log_p
-        x = np.where(p.log_p == -np.inf, -np.inf, np.where(q.log_p == -np.inf, np.inf, x))
+        # p = 0 exactly: no term of p; q = 0 exactly: +inf; a p that underflowed (its log finite or
+        # below −1.8e308) next to a q that is not 0: a term too small for float64, as p = 0
+        x = np.where(q.null & ~p.null, np.inf, np.where(p.null | (p.p == 0), -np.inf, x))
     return x
 
 
@@ -183,7 +194,9 @@ def phi_terms(p: np.ndarray, q: np.ndarray, x: np.ndarray) -> np.ndarray:
     if np.any(near):
         xs = x[near]
         terms[near] = q[near] * (xs * xs * _horner(_PHI, xs))
-    terms[p == 0] = q[p == 0]  # φ(0) = 1; also where p underflowed and x is finite
+    zero = (p == 0) & (x != np.inf)
+    terms[zero] = q[zero]  # φ(0) = 1
+    terms[x == np.inf] = np.inf  # q = 0 < p, however small p is
     return terms
 
 
@@ -222,17 +235,20 @@ def kl_terms(p: np.ndarray, x: np.ndarray) -> np.ndarray:
         return np.where(p > 0, p * x, 0.0)
 
 
-def cross_entropy_terms(p: np.ndarray, q: Rows, weight: np.ndarray | None = None) -> np.ndarray:
-    """−w·p·log q per element: 0 where w·p = 0 (a class of weight 0 counts for nothing, even where
-    q = 0), +inf where q = 0 < w·p; ``p`` as given (a target)."""
-    wp = p if weight is None else p * weight
+def cross_entropy_terms(p: Rows, q: Rows, weight: np.ndarray | None = None) -> np.ndarray:
+    """−w·p·log q per element: 0 where p = 0 exactly or w = 0 (a class of weight 0 counts for
+    nothing, even where q = 0), +inf where q = 0 exactly but p is not (however small)."""
+    wp = p.p if weight is None else p.p * weight
+    counts = ~p.null if weight is None else ~p.null & (weight > 0)
     with np.errstate(invalid="ignore"):
-        return np.where(wp > 0, wp * -q.log_p, 0.0) + 0.0  # + 0.0: no −0.0 where log q = 0
+        terms = np.where(counts & (wp > 0), wp * -q.log_p, 0.0) + 0.0  # + 0.0: no −0.0 where log q = 0
+    terms[counts & q.null] = np.inf
+    return terms
 
 
 def entropy_terms(p: Rows) -> np.ndarray:
     """−p·log p per element (0 where p = 0)."""
-    return cross_entropy_terms(p.p, p)
+    return cross_entropy_terms(p, p)
 
 
 def js_weighted_rows(rows: list[Rows], weights) -> np.ndarray:
@@ -261,8 +277,8 @@ def entropy_rows(p: Rows) -> np.ndarray:
     return entropy_terms(p).sum(axis=1)
 
 
-def cross_entropy_rows(p: np.ndarray, q: Rows, weight: np.ndarray | None = None) -> np.ndarray:
-    """H(P,Q) = −Σ w·p·log q per row, in nats (+inf where q = 0 < w·p); ``p`` as given (a target)."""
+def cross_entropy_rows(p: Rows, q: Rows, weight: np.ndarray | None = None) -> np.ndarray:
+    """H(P,Q) = −Σ w·p·log q per row, in nats (+inf where q = 0 < w·p)."""
     return cross_entropy_terms(p, q, weight).sum(axis=1)
 
 

@@ -95,12 +95,12 @@ def working(p: accurate.Rows, q: accurate.Rows, classes: list[str], base, label:
     scale = log_base(base.value)
     x = accurate.log_ratio(p, q)
     h_terms = accurate.entropy_terms(p)[0] / scale
-    ce_terms = accurate.cross_entropy_terms(p.p, q)[0] / scale
+    ce_terms = accurate.cross_entropy_terms(p, q)[0] / scale
     kl = accurate.kl_terms(p.p, x)[0] / scale
     d_nats = float(accurate.kl_rows(p, q, x)[0])
     js = float(accurate.js_rows(p, q, x)[0])
     tv = float(accurate.total_variation_rows(p, q, x)[0])
-    h_nats, ce = float(accurate.entropy_rows(p)[0]), float(accurate.cross_entropy_rows(p.p, q)[0]) / scale
+    h_nats, ce = float(accurate.entropy_rows(p)[0]), float(accurate.cross_entropy_rows(p, q)[0]) / scale
     h, d = h_nats / scale, d_nats / scale
     positive = float(kl[kl > 0].sum())
     negative = float(kl[kl < 0].sum())

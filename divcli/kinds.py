@@ -79,7 +79,10 @@ class Distribution:
         if self.kind is Kind.LOGITS:
             with np.errstate(over="ignore"):
                 return 2 * accurate.EPS * np.max(np.abs(self.operand.values), axis=1) / self.conversion.temperature
-        return np.abs(self.p.sum(axis=1) - 1.0) + accurate.EPS * (8 + np.log2(self.p.shape[1]))
+        error = np.abs(self.p.sum(axis=1) - 1.0) + accurate.EPS * (8 + np.log2(self.p.shape[1]))
+        if self.conversion.normalize:  # a count that the division by the sum took to 0 is not 0
+            error[np.any((self.p == 0) & (self.operand.values > 0), axis=1)] = np.inf
+        return error
 
     def exact_rows(self, index: np.ndarray | None = None) -> accurate.Rows:
         """These rows (all without ``index``) for the accurate kernels: logits and log-probabilities

@@ -36,7 +36,6 @@ class Pair:
     log_q: np.ndarray
     exact_p: accurate.Rows | None = None
     exact_q: accurate.Rows | None = None
-    swapped_ratio: np.ndarray | None = None  # log(p/q) already known (a swapped pair's)
 
     @property
     def exact(self) -> bool:
@@ -45,7 +44,7 @@ class Pair:
     @cached_property
     def ratio(self) -> np.ndarray:
         """log(p/q) per element, accurately."""
-        return accurate.log_ratio(self.exact_p, self.exact_q) if self.swapped_ratio is None else self.swapped_ratio
+        return accurate.log_ratio(self.exact_p, self.exact_q)
 
 
 @dataclass(frozen=True)
@@ -73,7 +72,7 @@ def kl(pair: Pair) -> np.ndarray:
 
 def _swap(pair: Pair) -> Pair:
     if pair.exact:
-        return Pair(pair.q, pair.log_q, pair.p, pair.log_p, pair.exact_q, pair.exact_p, -pair.ratio)
+        return Pair(pair.q, pair.log_q, pair.p, pair.log_p, pair.exact_q, pair.exact_p)
     return Pair(pair.q, pair.log_q, pair.p, pair.log_p)
 
 
@@ -175,7 +174,7 @@ def renyi(alpha: float) -> Callable[[Pair], np.ndarray]:
 
 def cross_entropy(pair: Pair) -> np.ndarray:
     if pair.exact:
-        return accurate.cross_entropy_rows(pair.exact_p.p, pair.exact_q)
+        return accurate.cross_entropy_rows(pair.exact_p, pair.exact_q)
     return _sum(cross_entropy_terms(pair.p, pair.log_q))
 
 

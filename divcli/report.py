@@ -318,7 +318,7 @@ def kl_report(p: Distribution, q: Distribution, context: Context) -> Report:
         x = accurate.log_ratio(exact_p, exact_q)
         kl[unsure] = accurate.phi_terms(exact_p.p, exact_q.p, x).sum(axis=1)
         entropy[unsure] = accurate.entropy_rows(exact_p)
-        cross[unsure] = accurate.cross_entropy_rows(exact_p.p, exact_q)
+        cross[unsure] = accurate.cross_entropy_rows(exact_p, exact_q)
         terms[unsure] = accurate.kl_terms(exact_p.p, x)
     if scale != 1.0:  # x / 1.0 is x: nats need no division
         terms, entropy, cross, kl = terms / scale, entropy / scale, cross / scale, kl / scale
@@ -363,8 +363,8 @@ def ce_report(p: Distribution, q: Distribution, context: Context) -> Report:
         x = accurate.log_ratio(exact_p, exact_q)
         kl[unsure] = accurate.phi_terms(exact_p.p, exact_q.p, x).sum(axis=1)
         entropy[unsure] = accurate.entropy_rows(exact_p)
-        plain[unsure] = accurate.cross_entropy_rows(exact_p.p, exact_q)
-        terms[unsure] = accurate.cross_entropy_terms(exact_p.p, exact_q, unit)
+        plain[unsure] = accurate.cross_entropy_rows(exact_p, exact_q)
+        terms[unsure] = accurate.cross_entropy_terms(exact_p, exact_q, unit)
         rows[unsure] = terms[unsure].sum(axis=1)
     if scale != 1.0:
         entropy, plain, kl, terms, rows = entropy / scale, plain / scale, kl / scale, terms / scale, rows / scale

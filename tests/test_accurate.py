@@ -139,7 +139,7 @@ def _report_and_exact(zp, zq):
     terms, entropy, cross = kl_parts(p.p, p.log_p, q.log_p)
     plain_unsure = report._unsure(accurate.plain_error(entropy, cross, classes=zp.shape[1]), terms.sum(axis=1))
     return got, plain_unsure, accurate.kl_rows(exact_p, exact_q), accurate.entropy_rows(exact_p), \
-        accurate.cross_entropy_rows(exact_p.p, exact_q)
+        accurate.cross_entropy_rows(exact_p, exact_q)
 
 
 def test_rows_on_both_sides_of_the_plain_kernels_bound_agree_with_the_accurate_kernels():
