@@ -14,7 +14,7 @@ import sys
 
 import click
 
-from .errors import printable
+from .errors import foreign_digit, printable
 from .terminal import Output as _Output
 from .terminal import write_text
 
@@ -75,6 +75,8 @@ class LogBaseType(click.ParamType):
         text = value.strip()
         if text.lower() == "e":
             return ("e", math.e)
+        if foreign_digit(text):
+            self.fail(f"{value!r} is not a number: {foreign_digit(text)}", param, ctx)
         try:
             number = float(text)
         except ValueError:
@@ -102,6 +104,8 @@ class BoundedFloat(click.ParamType):
 
     def convert(self, value, param, ctx):
         text = value.strip() if isinstance(value, str) else value
+        if isinstance(text, str) and foreign_digit(text):
+            self.fail(f"{value!r} is not a number: {foreign_digit(text)}", param, ctx)
         try:
             number = float(text)
         except (TypeError, ValueError):
@@ -217,6 +221,8 @@ def _check_reduction(command: str, reduction: str) -> None:
 def _check_output(params: dict, dask: bool = False) -> None:
     """What can be told from the command line alone; a path that cannot be written is found when
     it is opened (divcli/terminal.py: ``Error: PATH: cause``, exit 1)."""
+    if params["quiet"] and params["fmt"] != "table" and "fmt" in _given():
+        raise click.UsageError(f"-q prints only the value and -f {params['fmt']} a whole document: give one of them")
     svg = params.get("svg")
     if svg is not None:
         if params["quiet"] or params["fmt"] != "table":
@@ -231,6 +237,14 @@ def _check_output(params: dict, dask: bool = False) -> None:
 def _one_stdin(*specs: str | None) -> None:
     if sum(spec == "-" for spec in specs) > 1:
         raise click.UsageError("'-' (standard input) can stand for one operand only")
+
+
+def _given() -> frozenset[str]:
+    """The parameters given on the command line (not left at their defaults), for the hints."""
+    from click.core import ParameterSource
+
+    ctx = click.get_current_context()
+    return frozenset(name for name in ctx.params if ctx.get_parameter_source(name) is ParameterSource.COMMANDLINE)
 
 
 def _options(params: dict, *, ignore_index=None, label_smoothing: float = 0.0):
@@ -249,6 +263,7 @@ def _options(params: dict, *, ignore_index=None, label_smoothing: float = 0.0):
             normalize=params["normalize"],
             temperature=params["temperature"],
             ignore_index=ignore_index,
+            given=_given(),
         ),
         label_smoothing=label_smoothing,
     )
@@ -596,6 +611,8 @@ class AlphaType(click.ParamType):
             return value
         orders = []
         for text in str(value).split(","):
+            if foreign_digit(text):
+                self.fail(f"{text.strip()!r} is not a number: {foreign_digit(text)}", param, ctx)
             try:
                 alpha = float(text)
             except ValueError:
@@ -615,6 +632,8 @@ def _mixture_weights(text: str | None, count: int) -> list[float] | None:
         return None
     from fractions import Fraction
 
+    if foreign_digit(text):
+        raise click.BadParameter(f"{text!r} is not a list of numbers: {foreign_digit(text)}", param_hint="'--weights'")
     try:
         weights = [Fraction(cell.strip()) for cell in text.split(",")]
     except (ValueError, ZeroDivisionError):

@@ -60,8 +60,8 @@ def _count(n: int, one: str, many: str) -> str:
     return f"{n} {one if n == 1 else many}"
 
 
-def _class_count(p: Operand, q: Operand | None, p_kind: Kind) -> int:
-    """C, checking that P and Q agree on it."""
+def _class_count(p: Operand, q: Operand | None, p_kind: Kind, given: frozenset[str] = frozenset()) -> int:
+    """C, checking that P and Q agree on it (``given``: the options given, see :class:`Conversion`)."""
     if p_kind is Kind.LABELS:
         if q is not None:
             return q.shape[1]
@@ -76,6 +76,8 @@ def _class_count(p: Operand, q: Operand | None, p_kind: Kind) -> int:
         raise DataError(
             "",
             f"P has {_count(p.shape[1], 'class', 'classes')} ({p.name}) but Q has {q.shape[1]} ({q.name})",
+            "with --columns each column is one distribution, so P and Q need as many rows as each other; "
+            "leave out --columns to take each row as one" if "columns" in given else
             "each row is one distribution over the same classes; for one distribution per column pass --columns",
         )
     return p.shape[1]
@@ -240,7 +242,7 @@ def prepare(command: Command, p_blocks: Blocks, q_blocks: Blocks | None, options
             first_p = p_blocks.read(FIRST_BLOCK_ROWS)
     first_q = q_blocks.read(FIRST_BLOCK_ROWS) if q_blocks is not None else None
     count = _class_count(first_p if q_blocks is not None or kind is not Kind.LABELS else p_blocks.operand,
-                         first_q, kind)
+                         first_q, kind, options.conversion.given)
     if weight is not None and weight.size != count:
         raise DataError("", f"--weight has {weight.size} values but there are {count} classes",
                         "give one weight per class")
@@ -367,7 +369,7 @@ def prepare_measures(command: str, operands: list[Blocks], options: Options, *, 
     firsts = [blocks.read(FIRST_BLOCK_ROWS) for blocks in operands]
     if options.p_kind is Kind.LABELS:
         firsts[0], operands[0] = _labels_as_column(firsts[0], operands[0])
-    count = _class_count(firsts[0], firsts[1], options.p_kind)
+    count = _class_count(firsts[0], firsts[1], options.p_kind, options.conversion.given)
     for index, first in enumerate(firsts[2:], start=2):
         if first.shape[1] != count:
             raise DataError("", f"{ROLES[index]} has {_count(first.shape[1], 'class', 'classes')} ({first.name}) "

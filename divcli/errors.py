@@ -13,6 +13,8 @@ The library raises :class:`DataError`; the CLI lets Click print it as one line o
 
 from __future__ import annotations
 
+import unicodedata
+
 import click
 
 
@@ -54,3 +56,16 @@ def printable(text: str) -> str:
     if text.isprintable():
         return text
     return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
+def foreign_digit(text: str) -> str | None:
+    """What to say when ``text`` holds a digit other than ASCII 0-9 (``'\\u0661' (ARABIC-INDIC
+    DIGIT ONE) is not an ASCII digit; …``), which Python's ``float()`` would read; None otherwise."""
+    if text.isascii():
+        return None
+    for char in text:
+        if unicodedata.category(char) == "Nd" and not char.isascii():
+            name = unicodedata.name(char, "a digit")
+            return (f"{ascii(char)} ({name}) is not an ASCII digit; divcli reads numbers written with "
+                    "the digits 0-9 only")
+    return None

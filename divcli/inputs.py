@@ -21,22 +21,34 @@ import json
 import math
 import os
 import re
+import sys
+import unicodedata
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from typing import BinaryIO
 
 import numpy as np
 
-from .errors import DataError, show_value
+from .errors import DataError, foreign_digit, show_value
 
 STDIN = "-"
 STDIN_NAME = "<stdin>"
 
+# Only the ASCII digits 0-9 are digits (re.ASCII): Python's float() also reads '١' and '５'.
 _DECIMAL = r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?"
-_NUMBER = re.compile(rf"(?:{_DECIMAL}|[+-]?inf(?:inity)?)", re.IGNORECASE)
-_FRACTION = re.compile(rf"({_DECIMAL})\s*/\s*({_DECIMAL})")
+_NUMBER = re.compile(rf"(?:{_DECIMAL}|[+-]?inf(?:inity)?)", re.IGNORECASE | re.ASCII)
+_FRACTION = re.compile(rf"({_DECIMAL})\s*/\s*({_DECIMAL})", re.ASCII)
 _NAN = re.compile(r"[+-]?nan", re.IGNORECASE)
-_DECIMAL_COMMA = re.compile(r"[+-]?\d+,\d+")
+_DECIMAL_COMMA = re.compile(r"[+-]?\d+,\d+", re.ASCII)
+#: A number written with other digits (Arabic-Indic, fullwidth …): meant as a number, never a class name.
+_ANY_DIGITS_NUMBER = re.compile(rf"{_DECIMAL}(?:\s*/\s*{_DECIMAL})?|[+-]?\d+,\d+")
+#: The delimiters a cell may hold when the file was read with another one.
+_OTHER_DELIMITERS = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
+_OPTION_VALUE = {",": "','", ";": "';'", "\t": "tab", "|": "'|'"}
+
+# A cell is as long as the user wrote it (a number may have many digits): the csv module's default
+# limit of 128 KiB would end the read with its own words. The whole text is in memory already.
+csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
 
 DELIMITED_EXTENSIONS = {".csv": ",", ".tsv": "\t", ".txt": None}
 JSON_EXTENSIONS = {".json"}
@@ -154,10 +166,13 @@ def parse_number(text: str) -> float:
         raise ValueError("nan is not a value")
     if not text:
         raise ValueError("empty cell")
+    digit = foreign_digit(text)
+    if digit:
+        raise ValueError(f"not a number: {show_value(text)}: {digit}")
     raise ValueError(f"not a number: {show_value(text)}")
 
 
-_SMALL_DECIMAL = re.compile(r"[+-]?[\d.]{1,40}(?:[eE][+-]?\d{1,3})?")
+_SMALL_DECIMAL = re.compile(r"[+-]?[\d.]{1,40}(?:[eE][+-]?\d{1,3})?", re.ASCII)
 
 
 def _fraction(numerator_text: str, denominator_text: str, text: str) -> float:
@@ -211,25 +226,43 @@ def is_header(line: str, delimiter: str) -> bool:
 
 
 def _looks_numeric(text: str) -> bool:
-    """A cell meant as a number, even a bad one (``nan``, ``0,36``, ``1/0``): never a class name.
+    """A cell meant as a number, even a bad one (``nan``, ``0,36``, ``1/0``, ``٠.٥``): never a class name.
 
     A first row is a header only when none of its cells looks numeric, so a ``nan`` or a typo in
-    the first row of data is reported, not silently taken for a header.
+    the first row of data is reported, not silently taken for a header; so is a row of numbers
+    joined by another delimiter than the file's (``0.2|0.8``).
     """
-    if ";" in text or "\t" in text:  # a file read with the wrong delimiter
-        return any(_looks_numeric(part.strip()) for part in re.split(r"[;\t]", text))
-    return bool(_NUMBER.fullmatch(text) or _FRACTION.fullmatch(text) or _NAN.fullmatch(text)
-                or _DECIMAL_COMMA.fullmatch(text))
+    parts = _other_delimiter_parts(text)
+    if parts:  # a file read with the wrong delimiter; a quoted class name may hold a comma ("x, 1")
+        numeric = [_looks_numeric(part) for part in parts if part]
+        return bool(numeric) and (all(numeric) if "," in text else any(numeric))
+    if _NUMBER.fullmatch(text) or _FRACTION.fullmatch(text) or _NAN.fullmatch(text) or _DECIMAL_COMMA.fullmatch(text):
+        return True
+    return not text.isascii() and bool(_ANY_DIGITS_NUMBER.fullmatch(unicodedata.normalize("NFKC", text)))
+
+
+def _other_delimiter_parts(text: str) -> list[str] | None:
+    """The parts of a cell split at a delimiter it holds (``;``, tab, ``|``, or ``,`` unless it
+    makes a decimal comma such as ``0,36``), or None when it holds none."""
+    for delimiter in _OTHER_DELIMITERS:
+        if delimiter in text and not (delimiter == "," and _DECIMAL_COMMA.fullmatch(text)):
+            return [part.strip() for part in text.split(delimiter)]
+    return None
 
 
 def _cell_error(where: str, text: str, reason: str, delimiter: str, line: str = "") -> DataError:
-    """A bad cell; ``line`` is its whole row, to recognise decimal commas split by a ``,`` delimiter."""
+    """A bad cell; ``line`` is its whole row, to recognise decimal commas split by a ``,`` delimiter.
+
+    A cell that holds another delimiter between numbers (a .tsv of commas, a .txt of ``|``) says
+    which and names ``--delimiter``; a decimal comma (``0,36``) gets the decimal point's hint."""
     hints = []
-    if delimiter == "," and (";" in text or "\t" in text):
-        hints.append(f"the file looks {'semicolon' if ';' in text else 'tab'}-separated: "
-                     f"pass --delimiter {repr(';') if ';' in text else 'tab'}")
-    wrong_delimiter = ";" in text or "\t" in text
-    if _DECIMAL_COMMA.search(text) or (wrong_delimiter and _DECIMAL_COMMA.search(line)):
+    parts = _other_delimiter_parts(text) or []
+    other = next((d for d in _OTHER_DELIMITERS if d in text), None) if parts else None
+    if other is not None and any(_looks_numeric(part) for part in parts):
+        hints.append(f"the cells hold {_OPTION_VALUE[other]} between numbers, as a {_OTHER_DELIMITERS[other]}-"
+                     f"separated file does: pass --delimiter {_OPTION_VALUE[other]}")
+    if (_DECIMAL_COMMA.fullmatch(text) or any(_DECIMAL_COMMA.fullmatch(part) for part in parts)
+            or (delimiter == "," and other is not None and _DECIMAL_COMMA.search(line))):
         hints.append("divcli reads '.' as the decimal point: write 0.36, not 0,36")
     return DataError(where, reason, "; ".join(hints) or None)
 
@@ -275,7 +308,16 @@ def _split_records(text: str, name: str, delimiter: str, first_line: int = 1):
     except csv.Error as error:
         if str(error).startswith("unexpected end of data"):  # a quote still open at the end
             raise _run_over(name, start + first_line - 1) from None
-        raise DataError(f"{name}:{reader.line_num + first_line - 1}", f"malformed quoting ({error})") from None
+        raise DataError(f"{name}:{reader.line_num + first_line - 1}", *_csv_error(str(error))) from None
+
+
+def _csv_error(message: str) -> tuple[str, str | None]:
+    """What the csv module's error means, in divcli's words (never the module's own)."""
+    if "expected after" in message:  # strict: text after a closing quote
+        return "text follows the closing quote of a quoted cell", 'quote the whole cell, writing a quote in it as ""'
+    if "NUL" in message:
+        return "a NUL byte: this is a binary file, not text", "give a .csv, .tsv, .txt, .json or .jsonl file"
+    return "malformed quoting", 'quote a whole cell, writing a quote in it as ""'
 
 
 def _run_over(name: str, line: int) -> DataError:
@@ -470,7 +512,35 @@ def _reject_constant(constant: str):
     raise ValueError(f"{constant} is not a value")
 
 
+class _HugeInteger(str):
+    """A JSON integer too long for float64, kept as its text (Python's int() stops at 4300 digits,
+    with words about sys.set_int_max_str_digits)."""
+
+
+def _parse_int(text: str):
+    return int(text) if len(text) < 400 else _HugeInteger(text)
+
+
+class _DuplicateKeys(dict):
+    """A JSON object that names a key twice (``json`` would keep the last silently): refused by
+    :func:`_json_row`, which knows where the object is."""
+
+    duplicate = ""
+
+
+def _object(pairs: list) -> dict:
+    found = dict(pairs)
+    if len(found) == len(pairs):
+        return found
+    found = _DuplicateKeys(found)
+    seen: set = set()
+    found.duplicate = next(key for key, _ in pairs if key in seen or seen.add(key))
+    return found
+
+
 def _json_number(value, where: str) -> float:
+    if isinstance(value, _HugeInteger):
+        raise DataError(where, f"number too large for float64: {show_value(value)}")
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         shown = json.dumps(value)[:40] if not isinstance(value, (list, dict)) else type(value).__name__
         raise DataError(where, f"not a number: {shown}", "only JSON numbers are values")
@@ -491,6 +561,9 @@ def _json_row(item, where_row, where_item) -> tuple[list[float], list[str] | Non
     """One row: a list of numbers, or an object of class name → number. ``where_row()`` and
     ``where_item(key)`` locate the row and a value, asked only for an error."""
     if isinstance(item, dict):
+        if isinstance(item, _DuplicateKeys):
+            raise DataError(where_row(), f"the object names class {show_value(item.duplicate)} twice",
+                            "give each class once")
         if not item:
             raise DataError(where_row(), "an empty object has no classes")
         return [_json_number_at(v, where_item, k) for k, v in item.items()], list(item)
@@ -508,8 +581,12 @@ def _load_json(text: str, where, warnings: list[str] | None = None) -> object:
         return value
 
     try:
-        return json.loads(text, parse_constant=_reject_constant, parse_float=parse_float)
+        return json.loads(text, parse_constant=_reject_constant, parse_float=parse_float, parse_int=_parse_int,
+                          object_pairs_hook=_object)
     except json.JSONDecodeError as error:
+        digit = foreign_digit(text[error.pos:error.pos + 1])
+        if digit:
+            raise DataError(where(error.lineno, error.colno), f"not a JSON number: {digit}") from None
         raise DataError(where(error.lineno, error.colno), f"invalid JSON: {error.msg}") from None
     except ValueError as error:  # NaN / Infinity from parse_constant
         raise DataError(where(None, None), str(error), "only finite JSON numbers are values") from None
@@ -639,8 +716,35 @@ def read_json_lines(text: str, name: str, first_line: int = 1) -> Operand:
 # bytes → text, files, standard input, literals
 
 
+_WIDE_BOMS = ((b"\xff\xfe\0\0", "UTF-32"), (b"\0\0\xfe\xff", "UTF-32"), (b"\xff\xfe", "UTF-16"),
+              (b"\xfe\xff", "UTF-16"))
+
+
+def wide_encoding(data: bytes) -> str | None:
+    """``UTF-16``/``UTF-32`` (with a BOM, which iconv reads) or ``UTF-16LE``, ``UTF-32BE``, … (without
+    one) when ``data`` looks like such text: a BOM, or no NUL byte where each character's low byte
+    is and mostly NUL bytes elsewhere (as mostly-ASCII text has them); None otherwise."""
+    for bom, encoding in _WIDE_BOMS:
+        if data.startswith(bom):
+            return encoding
+    head = data[:8192]
+    for width, encoding in ((4, "UTF-32"), (2, "UTF-16")):
+        sample = head[:len(head) - len(head) % width]
+        if len(sample) < 2 * width:
+            continue
+        for order, text_at in (("LE", 0), ("BE", width - 1)):
+            text_bytes = sample[text_at::width]
+            high = b"".join(sample[i::width] for i in range(width) if i != text_at)
+            if b"\0" not in text_bytes and high.count(0) >= 0.75 * len(high):
+                return encoding + order
+    return None
+
+
 def decode(data: bytes, name: str, first_line: int = 1) -> str:
-    """UTF-8 with or without a BOM; binary or other encodings are errors."""
+    """UTF-8 with or without a BOM; UTF-16 or UTF-32 text, binary or other encodings are errors."""
+    if first_line == 1 and (encoding := wide_encoding(data)):
+        raise DataError(name, f"this looks like {encoding} text: divcli reads UTF-8",
+                        f"convert it with iconv -f {encoding} -t UTF-8")
     if b"\0" in data[:8192]:
         raise DataError(name, "this is a binary file, not text", "give a .csv, .tsv, .txt, .json or .jsonl file")
     try:

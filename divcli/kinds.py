@@ -42,6 +42,9 @@ class Conversion:
     normalize: bool = False
     temperature: float = 1.0
     ignore_index: int | None = None  # only ce skips rows; elsewhere every label must be a class
+    #: The options given on the command line (``{"columns", "normalize"}``), by their parameter names:
+    #: a hint never suggests one of them again.
+    given: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -143,11 +146,16 @@ def _probs(operand: Operand, role: str, conversion: Conversion) -> tuple[np.ndar
                             "scale the counts down")
         values = values / sums[:, None]
     else:
+        tolerance = (f"a --tolerance above {conversion.tolerance:g}" if "tolerance" in conversion.given
+                     else "a larger --tolerance")
         hint = (f"pass --normalize to rescale counts or histograms, {flag} logits for scores, "
-                "or a larger --tolerance for rounded numbers")
+                f"or {tolerance} for rounded numbers")
         if values.shape[1] == 1 and values.shape[0] > 1:
-            hint = "each row is one distribution, and this one has a single column: pass --columns"
-        _check_sums(sums, operand, role, "this row", conversion.tolerance, hint)
+            hint = ("with --columns each column is one distribution, and these columns hold one value "
+                    "each: leave out --columns" if "columns" in conversion.given else
+                    "each row is one distribution, and this one has a single column: pass --columns")
+        what = "this column" if operand.is_transposed else "this row"
+        _check_sums(sums, operand, role, what, conversion.tolerance, hint)
     with np.errstate(divide="ignore"):
         return values, np.log(values)
 

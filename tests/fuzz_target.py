@@ -147,7 +147,7 @@ def streamed_equals_whole(payload: bytes, rows: int = 2, read_bytes: int = 16) -
         except DataError as error:
             # where: file and line; the whole text is decoded before it is read, the blocks one at
             # a time, so an error in an earlier row comes first in blocks: then only "an error"
-            decoding = "not UTF-8" in str(error) or "binary file" in str(error)
+            decoding = any(words in str(error) for words in ("not UTF-8", "binary file", "looks like UTF-"))
             results.append(("decoding",) if decoding else tuple(str(error).split(":")[:2]))
     one, parts = results
     if isinstance(one, tuple) or isinstance(parts, tuple):

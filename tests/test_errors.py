@@ -134,9 +134,22 @@ BAD = [
     Bad("semicolon-txt-decimal-commas-2-rows", "0,36;0,48;0,16\n0,2;0,3;0,5\n", ENTROPY,
         (("decimal", "0.36", "0.2"),), ext=".txt"),
     Bad("tab-separated-csv", "0.5\t0.5\n", ENTROPY, (("tab", ".tsv"),)),
+    Bad("tsv-of-commas", "0.5,0.5\n0.25,0.75\n", ENTROPY, ("the cells hold ','", "--delimiter ','"), ext=".tsv",
+        loc=":1:1"),
+    Bad("txt-of-pipes", "0.5|0.5\n0.25|0.75\n", ENTROPY, ("the cells hold '|'", "--delimiter '|'"), ext=".txt",
+        loc=":1:1"),
+    # --- digits other than ASCII 0-9 (Python's float() reads them): the character named, escaped
+    Bad("arabic-indic-digit", "0.5,\u0665\n", ENTROPY, ("'\\u0665'", "not an ascii digit"),
+        literal="0.5,\u0665", loc=":1:2", literal_loc=": row 1, item 2"),
+    Bad("fullwidth-digits", "\uff10.\uff15,0.5\n", ENTROPY, ("'\\uff10'", "fullwidth digit zero"),
+        literal="\uff10.\uff15,0.5", loc=":1:1", literal_loc=": row 1, item 1"),
+    Bad("json-arabic-indic-digit", "[0.5,\u0665]", ENTROPY, ("'\\u0665'", "not an ascii digit"),
+        literal="[0.5,\u0665]", ext=".json", loc=":1:6", literal_loc=":1:6"),
     # --- bytes
     Bad("binary-garbage", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x01", ENTROPY, ("binary",)),
     Bad("non-utf8", b"0.5,0.5\n0.2,0.8\n0.1,\xe9\n", ENTROPY, ("utf-8", "0xe9"), loc=":3"),
+    Bad("utf-16", "0.5,0.5\n".encode("utf-16"), ENTROPY, ("looks like utf-16 text", "iconv -f utf-16 -t utf-8")),
+    Bad("utf-32-without-bom", "0.5,0.5\n".encode("utf-32-le"), ENTROPY, ("utf-32le", "iconv")),
     # --- JSON
     Bad("json-wrong-depth", "[[[1]]]", ENTROPY, (("nested", "list"),), literal="[[[1]]]", ext=".json",
         loc=":1:3", literal_loc=":1:3"),
@@ -156,6 +169,12 @@ BAD = [
     Bad("json-mixed-objects-and-lists", '[{"a":0.5,"b":0.5},[0.5,0.5]]', ENTROPY, ("mixes objects and lists",),
         ext=".json", loc=":1:20"),
     Bad("json-huge-integer", "[" + "9" * 400 + ",0]", ENTROPY, ("too large",), ext=".json"),
+    Bad("json-integer-of-5000-digits", "[" + "9" * 5000 + ",0]", ENTROPY, ("too large for float64",), ext=".json",
+        loc=":1:2"),
+    Bad("json-duplicate-key", '{"a":0.5,"b":0.5,"a":0.5}', ENTROPY, ("'a' twice",),
+        literal='{"a":0.5,"b":0.5,"a":0.5}', ext=".json"),
+    Bad("jsonl-duplicate-key", '{"a":0.5,"b":0.5}\n{"b":0.5,"b":0.5}\n', ENTROPY, ("'b' twice",), ext=".jsonl",
+        loc=":2"),
     Bad("json-nested-100000", "[" * 100_000 + "]" * 100_000, ENTROPY, ("nested too deeply",),
         literal="[" * 100_000 + "]" * 100_000, ext=".json"),
     Bad("json-syntax", "[[0.5, 0.5],\n [0.2 0.8]]", ENTROPY, ("invalid json", "delimiter"),
@@ -205,7 +224,7 @@ def _bad_params():
         for source in SOURCES:
             if source == "literal" and case.literal is None:
                 continue
-            if source == "stdin" and case.id.startswith(("semicolon-csv", "tab-sep", "json-scalar")):
+            if source == "stdin" and case.id.startswith(("semicolon-csv", "tab-sep", "json-scalar", "tsv-of")):
                 continue  # standard input is sniffed: the .txt cases cover it; "0.5" is one text row
             yield pytest.param(case, source, id=f"{case.id}-{source}")
 
