@@ -15,12 +15,14 @@ the literal), the physical line and the column where they are known.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import json
 import math
 import os
 import re
+import stat
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from typing import BinaryIO
@@ -303,6 +305,8 @@ FAST_MIN_CHARS = 1 << 16
 #: Inputs this large go to pyarrow's CSV parser instead of numpy's, when pyarrow is installed
 #: (``pip install "divcli[fast]"``); pyarrow is imported only then, so small calls stay fast.
 ARROW_MIN_BYTES = 8 << 20
+#: Rows this wide go to numpy's parser: pyarrow's costs much for every column.
+ARROW_MAX_COLUMNS = 1 << 12
 _BIG_EXPONENT = re.compile(r"e[+-]?0*\d{3}", re.IGNORECASE)
 _BLANK_LINE = re.compile(r"\n[ \t\r]*\n")
 _LONE_CR = re.compile(r"\r(?!\n)")
@@ -373,17 +377,21 @@ def _read_fast(text: str, name: str, delimiter: str, first_line: int = 1, header
     if len(text) < FAST_MIN_CHARS or _not_for_fast(text):
         return None
     first_end = text.find("\n")
-    first = _split_line(text if first_end < 0 else text[:first_end], delimiter)
+    first_line_text = text if first_end < 0 else text[:first_end]
+    first = _split_line(first_line_text[:100], delimiter)[:1]  # a row of millions is split only when needed
+    if not (first and _looks_numeric(first[0])) or len(first_line_text) <= 100:
+        first = _split_line(first_line_text, delimiter)
     header = header_allowed and not any(_looks_numeric(cell) for cell in first)
     body = text[first_end + 1:] if header else text
     if not body.strip():
         return None  # a header alone: the careful reader says so (numpy would warn "no data")
-    if arrow and delimiter != WHITESPACE and len(delimiter) == 1 and _arrow() is not None:
+    wide = first_line_text.count(delimiter) >= ARROW_MAX_COLUMNS if delimiter != WHITESPACE else False
+    if arrow and not wide and delimiter != WHITESPACE and len(delimiter) == 1 and _arrow() is not None:
         if header:
             second_end = body.find("\n")
             columns = len(_split_line(body if second_end < 0 else body[:second_end], delimiter))
         else:
-            columns = len(first)
+            columns = len(_split_line(first_line_text, delimiter))
         values = _parse_arrow(body, delimiter, columns)
         if values is None:
             return None
@@ -639,10 +647,69 @@ def read_json_lines(text: str, name: str, first_line: int = 1) -> Operand:
 # bytes → text, files, standard input, literals
 
 
+#: The most read whole from a pipe or a device (a JSON document on standard input): it may never end.
+MAX_STREAM_BYTES = 256 << 20
+_TEXT_FILES = "give a .csv, .tsv, .txt, .json or .jsonl file"
+
+
+def size_text(size: int) -> str:
+    """``256 MiB``, ``4 KiB``, ``12 bytes``."""
+    for shift, unit in ((30, "GiB"), (20, "MiB"), (10, "KiB")):
+        if size >= 1 << shift:
+            return f"{size / (1 << shift):g} {unit}"
+    return f"{size} bytes"
+
+
+def check_no_nul(data: bytes, name: str, offset: int = 0) -> None:
+    """A NUL byte is never in text: the input is binary (``offset``: where ``data`` starts in it)."""
+    at = data.find(b"\0")
+    if at >= 0:
+        raise DataError(name, f"this is a binary file, not text (a NUL byte at byte {offset + at + 1:,})",
+                        _TEXT_FILES)
+
+
+def check_text_start(data: bytes, name: str) -> None:
+    """The first bytes of an input (BOM removed) are text: no NUL, UTF-8 (a character cut at the end
+    of ``data`` is fine). Binary data is then refused at once, whatever follows."""
+    head = data[:1 << 16]
+    check_no_nul(head, name)
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
+    except UnicodeDecodeError as error:
+        line = head[: error.start].count(b"\n") + 1
+        raise DataError(f"{name}:{line}", f"not UTF-8 text (byte 0x{head[error.start]:02x})",
+                        "save the file as UTF-8") from None
+
+
+def read_bounded(stream: BinaryIO, name: str, ahead: bytes = b"") -> bytes:
+    """The rest of ``stream`` after ``ahead`` (bytes already read), a chunk at a time: binary data is
+    refused on its first chunk, and a pipe or device (it may never end) at
+    :data:`MAX_STREAM_BYTES`."""
+    try:
+        regular = stat.S_ISREG(os.fstat(stream.fileno()).st_mode)
+    except (AttributeError, OSError, ValueError, io.UnsupportedOperation):
+        regular = isinstance(stream, io.BytesIO)
+    chunks, size = [ahead], len(ahead)
+    if not size:
+        first = stream.read(1 << 16)
+        check_text_start(first.removeprefix(b"\xef\xbb\xbf"), name)
+        chunks, size = [first], len(first)
+    while chunk := stream.read(1 << 22):
+        check_no_nul(chunk, name, size)
+        chunks.append(chunk)
+        size += len(chunk)
+        if not regular and size > MAX_STREAM_BYTES:
+            raise DataError(name, f"more than {size_text(MAX_STREAM_BYTES)} to read whole from a pipe or device",
+                            "stream rows as CSV or JSON Lines (one row a line), or save the data to a file")
+    return b"".join(chunks)
+
+
 def decode(data: bytes, name: str, first_line: int = 1) -> str:
     """UTF-8 with or without a BOM; binary or other encodings are errors."""
-    if b"\0" in data[:8192]:
-        raise DataError(name, "this is a binary file, not text", "give a .csv, .tsv, .txt, .json or .jsonl file")
+    if first_line == 1:
+        check_no_nul(data, name)
+    elif b"\0" in data:
+        raise DataError(name, "this is a binary file, not text", _TEXT_FILES)
     try:
         return data.decode("utf-8-sig" if first_line == 1 else "utf-8")
     except UnicodeDecodeError as error:
@@ -682,7 +749,7 @@ def parse_text(text: str, name: str, extension: str = "", delimiter: str | None 
 def read_file(path: str, delimiter: str | None = None) -> Operand:
     try:
         with open(path, "rb") as handle:
-            data = handle.read()
+            data = read_bounded(handle, path)
     except IsADirectoryError:
         raise DataError(path, "is a directory", "give a file") from None
     except OSError as error:
@@ -694,7 +761,7 @@ def read_stdin(stream: BinaryIO, delimiter: str | None = None) -> Operand:
     if hasattr(stream, "isatty") and stream.isatty():
         raise DataError(STDIN_NAME, "'-' reads standard input, but nothing is piped in",
                         "pipe data in (cat p.csv | divcli …) or give a file")
-    return parse_text(decode(stream.read(), STDIN_NAME), STDIN_NAME, "", delimiter)
+    return parse_text(decode(read_bounded(stream, STDIN_NAME), STDIN_NAME), STDIN_NAME, "", delimiter)
 
 
 def parse_literal(spec: str) -> Operand:
