@@ -40,10 +40,11 @@ docs: $(DOCS_STAMP)
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
 
 # Coverage-guided fuzzing of the readers (atheris), FUZZ_SECONDS of CPU; crashes land in fuzz/crash-*.
+# The corpus: the samples and tests/fuzz_corpus (hostile files: NUL-filled, endless-line, malformed binaries).
 FUZZ_SECONDS ?= 1800
 fuzz: $(STAMP)
 	$(BIN)/python -m pip install --quiet atheris
-	mkdir -p fuzz/corpus && cp samples/* fuzz/corpus/
+	mkdir -p fuzz/corpus && cp samples/* tests/fuzz_corpus/* fuzz/corpus/
 	cd fuzz && ../$(BIN)/python ../tests/fuzz_readers.py -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 -print_final_stats=1 corpus
 
 clean:

@@ -25,12 +25,16 @@ from .inputs import (
     STDIN_NAME,
     WHITESPACE,
     Operand,
+    check_no_nul,
+    check_text_start,
     decode,
     is_header,
     parse_text,
+    read_bounded,
     read_delimited,
     read_json_lines,
     read_operand,
+    size_text,
     sniff_delimiter,
 )
 
@@ -73,8 +77,12 @@ class ArrayBlocks:
         pass  # the operand was read (or memory-mapped) before: nothing is open for these blocks
 
 
-#: Bytes read from a text stream at a time (more when a block needs more).
+#: Bytes read from a text stream at a time (more when a block needs more, up to GROW_BYTES at once).
 READ_BYTES = 1 << 22
+GROW_BYTES = 1 << 25
+#: The longest line a text reader holds (one row, or a run of blank lines): a longer one is refused,
+#: so an endless line or stream is stopped in bounded memory (about twice this at the most).
+MAX_LINE_BYTES = 256 << 20
 _WHITESPACE = b" \t\r\n\x0b\x0c"
 _BOM = b"\xef\xbb\xbf"
 
@@ -133,19 +141,34 @@ class TextBlocks:
     def _has_ink(self, data: bytes) -> bool:
         return bool(data.translate(None, self._blank))
 
-    def _read_more(self, at_least: int = READ_BYTES) -> bool:
-        """Read ahead; False at the end of the stream."""
+    def _read_more(self, at_least: int = READ_BYTES, held: int = 0) -> bool:
+        """Read ahead; False at the end of the stream. ``held``: where the row being completed
+        starts in the bytes read ahead; it may not grow past :data:`MAX_LINE_BYTES`."""
         if self.eof:
             return False
-        chunk = self.stream.read(max(at_least, READ_BYTES))
+        if len(self.ahead) - held > MAX_LINE_BYTES:
+            raise self._too_long(held)
+        chunk = self.stream.read(min(max(at_least, READ_BYTES), GROW_BYTES))
         if not self.started:
             chunk, self.started = chunk.removeprefix(_BOM), True
+            check_text_start(chunk, self.name)
         if not chunk:
             self.eof = True
             return False
+        check_no_nul(chunk, self.name, self.bytes_read)
         self.ahead += chunk
         self.bytes_read += len(chunk)
         return True
+
+    def _too_long(self, held: int) -> DataError:
+        """The row that starts at ``held`` in the bytes read ahead runs past :data:`MAX_LINE_BYTES`."""
+        line = self.line + self.ahead.count(b"\n", 0, held)
+        newlines = self.ahead.count(b"\n", held)
+        if newlines:  # blank lines, more than the limit of them
+            return DataError(f"{self.name}:{line}", f"no row in more than {size_text(MAX_LINE_BYTES)} "
+                             f"({newlines:,} blank lines)", "remove the blank lines")
+        return DataError(f"{self.name}:{line}", f"a line longer than {size_text(MAX_LINE_BYTES)} (no line end found)",
+                         "divcli reads one row a line; split the data into lines")
 
     def _newlines(self) -> np.ndarray:
         """The positions of the newlines in the bytes read ahead; each byte is scanned once."""
@@ -162,26 +185,39 @@ class TextBlocks:
         many physical lines that is, and how many non-blank ones (fewer only at the end)."""
         while True:
             ends = self._newlines()
-            data = np.frombuffer(self.ahead, dtype=np.uint8)
             if ends.size < wanted and not self.eof:
-                self._read_more(len(self.ahead))
+                self._read_more(len(self.ahead), int(ends[-1]) + 1 if ends.size else 0)
                 continue
             if ends.size >= wanted:
                 cut = int(ends[wanted - 1]) + 1
                 if not self._blank_line(cut, ends[:wanted - 1]):
                     return self._take(cut, wanted, wanted)  # no blank line among them: the usual case
-            if self.eof and data.size and data[-1] != 10:
-                ends = np.append(ends, data.size - 1)  # a last line without a newline
-            ink = np.cumsum(~np.isin(data, np.frombuffer(self._blank, dtype=np.uint8)), dtype=np.int64)
-            before = np.concatenate(([0], ink[ends[:-1]])) if ends.size else ends
-            filled = np.flatnonzero(ink[ends] - before > 0) if ends.size else ends
+            size = len(self.ahead)
+            if self.eof and size and self.ahead[-1] != 10:
+                ends = np.append(ends, size - 1)  # a last line without a newline
+            last = int(ends[-2]) + 1 if ends.size > 1 else 0
+            if self.eof and size and not self._blank_line(size, ends[:-1]) and self._has_ink(self.ahead[last:]):
+                filled = np.arange(ends.size)  # fewer lines than wanted at the end, none blank
+            else:
+                filled = self._filled(ends)
             if filled.size >= wanted or self.eof:
                 found = min(wanted, filled.size)
                 if found == 0:
-                    return self._take(data.size, ends.size, 0)
+                    return self._take(size, ends.size, 0)
                 lines = int(filled[found - 1]) + 1
                 return self._take(int(ends[lines - 1]) + 1, lines, found)
-            self._read_more(len(self.ahead))
+            self._read_more(size, int(ends[filled[-1]]) + 1 if filled.size else 0)
+
+    def _filled(self, ends: np.ndarray) -> np.ndarray:
+        """The indices of the lines (ending at ``ends``) that hold more than blank bytes."""
+        if not ends.size:
+            return ends
+        blank = np.zeros(256, dtype=bool)
+        blank[np.frombuffer(self._blank, dtype=np.uint8)] = True
+        data = np.frombuffer(self.ahead, dtype=np.uint8, count=int(ends[-1]) + 1)
+        ink = ~blank[data]  # one byte a byte; reduced line by line (every line holds its newline)
+        starts = np.concatenate(([0], ends[:-1] + 1))
+        return np.flatnonzero(np.logical_or.reduceat(ink, starts))
 
     def _blank_line(self, cut: int, ends: np.ndarray) -> bool:
         """Is there a blank line in ``self.ahead[:cut]`` (``ends``: its newlines but the last)? The
@@ -205,8 +241,10 @@ class TextBlocks:
     def exhausted(self) -> bool:
         if not self.started:
             self._read_more()
-        while not self._has_ink(self.ahead):
-            if not self._read_more():
+        checked = 0  # the bytes read ahead known to be blank
+        while not self._has_ink(self.ahead[checked:] if checked else self.ahead):
+            checked = len(self.ahead)
+            if not self._read_more(checked):
                 return True
         return False
 
@@ -215,7 +253,11 @@ class TextBlocks:
         if self.json_lines or self.exhausted():
             return False
         while True:
-            complete = self.ahead if self.eof else self.ahead.rpartition(b"\n")[0]
+            end = len(self.ahead) if self.eof else self.ahead.rfind(b"\n")
+            if end < 0:  # no whole line yet
+                self._read_more(len(self.ahead))
+                continue
+            complete = self.ahead[:end]
             inked = None
             try:
                 for line in _lines(complete):  # up to the first line with ink
@@ -228,8 +270,8 @@ class TextBlocks:
                         break
             except UnicodeDecodeError:
                 return False  # the read reports it, with its line
-            if inked or not self._read_more():
-                return bool(inked) and is_header(inked, self.delimiter)
+            if inked or not self._read_more(len(self.ahead), held=end + 1):
+                return bool(inked) and _is_header(inked, self.delimiter)
 
     def read(self, rows: int) -> Operand | None:
         first_block = self.rows_read == 0
@@ -267,6 +309,16 @@ class TextBlocks:
         block.classes = self.classes
 
 
+def _is_header(line: str, delimiter: str) -> bool:
+    """:func:`divcli.inputs.is_header`, at once when the first cell is plainly a number (a row of
+    millions of numbers is then not split twice)."""
+    if delimiter != WHITESPACE:
+        first = line[:line.find(delimiter, 0, 1000)].strip() if delimiter in line[:1000] else ""
+        if first and '"' not in first and inputs._looks_numeric(first):
+            return False
+    return is_header(line, delimiter)
+
+
 def _lines(data: bytes):
     """The lines of ``data`` one at a time (a header is looked for in the first few only)."""
     start = 0
@@ -285,19 +337,22 @@ def _flat_row(line: bytes) -> bool:
     return isinstance(row, dict) or (isinstance(row, list) and not any(isinstance(v, (list, dict)) for v in row))
 
 
-def _sniffed_stdin(stream: BinaryIO, delimiter: str | None) -> Blocks:
-    """Standard input: JSON Lines when its first non-blank line is one flat row and more follow,
-    a JSON document when it starts with [ or {, else delimited text."""
+def _sniffed_stdin(stream: BinaryIO, delimiter: str | None, name: str = STDIN_NAME) -> Blocks:
+    """Standard input (or a device, a FIFO): JSON Lines when its first non-blank line is one flat
+    row and more follow, a JSON document when it starts with [ or {, else delimited text."""
     ahead = stream.read(READ_BYTES).removeprefix(_BOM)
+    check_text_start(ahead, name)
+    check_no_nul(ahead, name)
     start = ahead.lstrip()
     if start[:1] not in (b"[", b"{"):
-        return TextBlocks(stream, STDIN_NAME, delimiter, False, ahead)
+        return TextBlocks(stream, name, delimiter, False, ahead)
     first, _, rest = start.partition(b"\n")
-    while not rest.strip() and (more := stream.read(READ_BYTES)):
+    while not rest.strip() and len(ahead) <= MAX_LINE_BYTES and (more := stream.read(READ_BYTES)):
+        check_no_nul(more, name, len(ahead))
         ahead, rest = ahead + more, rest + more
     if rest.strip() and _flat_row(first):
-        return TextBlocks(stream, STDIN_NAME, None, True, ahead)
-    return ArrayBlocks(parse_text(decode(ahead + stream.read(), STDIN_NAME), STDIN_NAME))
+        return TextBlocks(stream, name, None, True, ahead)
+    return ArrayBlocks(parse_text(decode(read_bounded(stream, name, ahead), name), name))
 
 
 class ParquetBlocks:
@@ -350,11 +405,26 @@ def open_blocks(spec: str, stdin: BinaryIO, delimiter: str | None = None) -> Blo
     extension = os.path.splitext(spec)[1].lower()
     if extension in inputs.PARQUET_EXTENSIONS and os.path.isfile(spec):
         return ParquetBlocks(spec)
-    if os.path.isfile(spec) and (extension in DELIMITED_EXTENSIONS or extension in JSON_LINES_EXTENSIONS):
+    streamed = extension in DELIMITED_EXTENSIONS or extension in JSON_LINES_EXTENSIONS
+    # a device or a FIFO (/dev/stdin, <(…)) may never end: read like standard input, never whole
+    device = (extension not in inputs.KNOWN_EXTENSIONS and os.path.exists(spec) and not os.path.isdir(spec)
+              and not os.path.isfile(spec))
+    if os.path.exists(spec) and not os.path.isdir(spec) and (streamed or device):
         try:
             stream = open(spec, "rb")  # noqa: SIM115 - closed by the blocks' close()
         except OSError as error:
             raise DataError(spec, f"cannot read: {error.strerror}") from None
+        if device:
+            try:
+                blocks = _sniffed_stdin(stream, delimiter, spec)
+            except BaseException:
+                stream.close()
+                raise
+            if isinstance(blocks, TextBlocks):
+                blocks.owns_stream = True
+            else:
+                stream.close()
+            return blocks
         json_lines = extension in JSON_LINES_EXTENSIONS
         return TextBlocks(stream, spec, delimiter or DELIMITED_EXTENSIONS.get(extension), json_lines,
                           owns_stream=True)

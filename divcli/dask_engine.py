@@ -38,7 +38,6 @@ from __future__ import annotations
 
 import fnmatch
 import glob
-import io
 import os
 import re
 from contextlib import ExitStack, contextmanager
@@ -66,7 +65,19 @@ from .core import (
     summarize_measures,
 )
 from .errors import DataError, show_value
-from .inputs import DELIMITED_EXTENSIONS, JSON_LINES_EXTENSIONS, Operand, _binary_array, decode, parse_text, read_operand
+from .inputs import (
+    DELIMITED_EXTENSIONS,
+    JSON_LINES_EXTENSIONS,
+    Operand,
+    _binary_array,
+    arrow_reason,
+    check_column_names,
+    decode,
+    parse_text,
+    read_npy,
+    read_npy_bytes,
+    read_operand,
+)
 from .kinds import Kind
 from .measures import MeasureContext, MeasureReport, MeasureSummary
 from .numerics import Reduction
@@ -241,17 +252,10 @@ def _open(shard: Shard, stack: ExitStack):
 
 
 def _read_npy(shard: Shard, stack: ExitStack) -> Operand:
-    try:
-        if shard.is_local:
-            array = np.load(shard.url, mmap_mode="r", allow_pickle=False)
-        else:
-            array = np.load(io.BytesIO(_open(shard, stack).read()), allow_pickle=False)
-    except (ValueError, EOFError) as error:
-        raise DataError(shard.name, f"not a .npy file that numpy can read without pickle ({error})",
-                        "save it with numpy.save") from None
-    except OSError as error:
-        raise DataError(shard.name, f"cannot read: {error.strerror or error}") from None
-    return _binary_array(array, shard.name)
+    """The local engine's .npy reader: the same checks, the same messages."""
+    if shard.is_local:
+        return read_npy(shard.url, shard.name)
+    return read_npy_bytes(_open(shard, stack).read(), shard.name)
 
 
 def _read_parquet(shard: Shard, stack: ExitStack, wanted: tuple[str, ...] | None, option: str) -> Operand:
@@ -261,12 +265,13 @@ def _read_parquet(shard: Shard, stack: ExitStack, wanted: tuple[str, ...] | None
 
     try:
         parquet = pq.ParquetFile(_open(shard, stack))
+        check_column_names(parquet.schema_arrow.names, shard.name)
         names = [name for name in parquet.schema_arrow.names if not _PANDAS_INDEX.fullmatch(name)]
         if wanted:
             names = [names[i] for i in column_indices(wanted, names, len(names), shard.name, option)]
         table = parquet.read(columns=names)
     except (pa.ArrowException, OSError) as error:
-        raise DataError(shard.name, f"not a Parquet file pyarrow can read ({error})") from None
+        raise DataError(shard.name, f"not a Parquet file pyarrow can read ({arrow_reason(error)})") from None
     columns = []
     for name, column in zip(table.column_names, table.columns):
         if not (pa.types.is_integer(column.type) or pa.types.is_floating(column.type)):

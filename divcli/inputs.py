@@ -15,14 +15,19 @@ the literal), the physical line and the column where they are known.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import json
 import math
 import os
 import re
+import stat
 import sys
+import tokenize
 import unicodedata
+import zipfile
+import zlib
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from typing import BinaryIO
@@ -345,6 +350,8 @@ FAST_MIN_CHARS = 1 << 16
 #: Inputs this large go to pyarrow's CSV parser instead of numpy's, when pyarrow is installed
 #: (``pip install "divcli[fast]"``); pyarrow is imported only then, so small calls stay fast.
 ARROW_MIN_BYTES = 8 << 20
+#: Rows this wide go to numpy's parser: pyarrow's costs much for every column.
+ARROW_MAX_COLUMNS = 1 << 12
 _BIG_EXPONENT = re.compile(r"e[+-]?0*\d{3}", re.IGNORECASE)
 _BLANK_LINE = re.compile(r"\n[ \t\r]*\n")
 _LONE_CR = re.compile(r"\r(?!\n)")
@@ -415,17 +422,21 @@ def _read_fast(text: str, name: str, delimiter: str, first_line: int = 1, header
     if len(text) < FAST_MIN_CHARS or _not_for_fast(text):
         return None
     first_end = text.find("\n")
-    first = _split_line(text if first_end < 0 else text[:first_end], delimiter)
+    first_line_text = text if first_end < 0 else text[:first_end]
+    first = _split_line(first_line_text[:100], delimiter)[:1]  # a row of millions is split only when needed
+    if not (first and _looks_numeric(first[0])) or len(first_line_text) <= 100:
+        first = _split_line(first_line_text, delimiter)
     header = header_allowed and not any(_looks_numeric(cell) for cell in first)
     body = text[first_end + 1:] if header else text
     if not body.strip():
         return None  # a header alone: the careful reader says so (numpy would warn "no data")
-    if arrow and delimiter != WHITESPACE and len(delimiter) == 1 and _arrow() is not None:
+    wide = first_line_text.count(delimiter) >= ARROW_MAX_COLUMNS if delimiter != WHITESPACE else False
+    if arrow and not wide and delimiter != WHITESPACE and len(delimiter) == 1 and _arrow() is not None:
         if header:
             second_end = body.find("\n")
             columns = len(_split_line(body if second_end < 0 else body[:second_end], delimiter))
         else:
-            columns = len(first)
+            columns = len(_split_line(first_line_text, delimiter))
         values = _parse_arrow(body, delimiter, columns)
         if values is None:
             return None
@@ -740,13 +751,77 @@ def wide_encoding(data: bytes) -> str | None:
     return None
 
 
-def decode(data: bytes, name: str, first_line: int = 1) -> str:
-    """UTF-8 with or without a BOM; UTF-16 or UTF-32 text, binary or other encodings are errors."""
-    if first_line == 1 and (encoding := wide_encoding(data)):
+#: The most read whole from a pipe or a device (a JSON document on standard input): it may never end.
+MAX_STREAM_BYTES = 256 << 20
+_TEXT_FILES = "give a .csv, .tsv, .txt, .json or .jsonl file"
+
+
+def size_text(size: int) -> str:
+    """``256 MiB``, ``4 KiB``, ``12 bytes``."""
+    for shift, unit in ((30, "GiB"), (20, "MiB"), (10, "KiB")):
+        if size >= 1 << shift:
+            return f"{size / (1 << shift):g} {unit}"
+    return f"{size} bytes"
+
+
+def check_no_nul(data: bytes, name: str, offset: int = 0) -> None:
+    """A NUL byte is never in text: the input is binary (``offset``: where ``data`` starts in it)."""
+    at = data.find(b"\0")
+    if at >= 0:
+        raise DataError(name, f"this is a binary file, not text (a NUL byte at byte {offset + at + 1:,})",
+                        _TEXT_FILES)
+
+
+def check_text_start(data: bytes, name: str) -> None:
+    """The first bytes of an input (BOM removed) are text: no NUL, UTF-8 (a character cut at the end
+    of ``data`` is fine). Binary data is then refused at once, whatever follows."""
+    head = data[:1 << 16]
+    _refuse_wide(head, name)
+    check_no_nul(head, name)
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
+    except UnicodeDecodeError as error:
+        line = head[: error.start].count(b"\n") + 1
+        raise DataError(f"{name}:{line}", f"not UTF-8 text (byte 0x{head[error.start]:02x})",
+                        "save the file as UTF-8") from None
+
+
+def read_bounded(stream: BinaryIO, name: str, ahead: bytes = b"") -> bytes:
+    """The rest of ``stream`` after ``ahead`` (bytes already read), a chunk at a time: binary data is
+    refused on its first chunk, and a pipe or device (it may never end) at
+    :data:`MAX_STREAM_BYTES`."""
+    try:
+        regular = stat.S_ISREG(os.fstat(stream.fileno()).st_mode)
+    except (AttributeError, OSError, ValueError, io.UnsupportedOperation):
+        regular = isinstance(stream, io.BytesIO)
+    chunks, size = [ahead], len(ahead)
+    if not size:
+        first = stream.read(1 << 16)
+        check_text_start(first.removeprefix(b"\xef\xbb\xbf"), name)
+        chunks, size = [first], len(first)
+    while chunk := stream.read(1 << 22):
+        check_no_nul(chunk, name, size)
+        chunks.append(chunk)
+        size += len(chunk)
+        if not regular and size > MAX_STREAM_BYTES:
+            raise DataError(name, f"more than {size_text(MAX_STREAM_BYTES)} to read whole from a pipe or device",
+                            "stream rows as CSV or JSON Lines (one row a line), or save the data to a file")
+    return b"".join(chunks)
+
+
+def _refuse_wide(data: bytes, name: str) -> None:
+    if encoding := wide_encoding(data):
         raise DataError(name, f"this looks like {encoding} text: divcli reads UTF-8",
                         f"convert it with iconv -f {encoding} -t UTF-8")
-    if b"\0" in data[:8192]:
-        raise DataError(name, "this is a binary file, not text", "give a .csv, .tsv, .txt, .json or .jsonl file")
+
+
+def decode(data: bytes, name: str, first_line: int = 1) -> str:
+    """UTF-8 with or without a BOM; UTF-16 or UTF-32 text, binary or other encodings are errors."""
+    if first_line == 1:
+        _refuse_wide(data, name)
+        check_no_nul(data, name)
+    elif b"\0" in data:
+        raise DataError(name, "this is a binary file, not text", _TEXT_FILES)
     try:
         return data.decode("utf-8-sig" if first_line == 1 else "utf-8")
     except UnicodeDecodeError as error:
@@ -786,7 +861,7 @@ def parse_text(text: str, name: str, extension: str = "", delimiter: str | None 
 def read_file(path: str, delimiter: str | None = None) -> Operand:
     try:
         with open(path, "rb") as handle:
-            data = handle.read()
+            data = read_bounded(handle, path)
     except IsADirectoryError:
         raise DataError(path, "is a directory", "give a file") from None
     except OSError as error:
@@ -798,7 +873,7 @@ def read_stdin(stream: BinaryIO, delimiter: str | None = None) -> Operand:
     if hasattr(stream, "isatty") and stream.isatty():
         raise DataError(STDIN_NAME, "'-' reads standard input, but nothing is piped in",
                         "pipe data in (cat p.csv | divcli …) or give a file")
-    return parse_text(decode(stream.read(), STDIN_NAME), STDIN_NAME, "", delimiter)
+    return parse_text(decode(read_bounded(stream, STDIN_NAME), STDIN_NAME), STDIN_NAME, "", delimiter)
 
 
 def parse_literal(spec: str) -> Operand:
@@ -852,30 +927,129 @@ def _binary_array(array, name: str, widen: bool = True) -> Operand:
     return Operand(np.asarray(array, dtype=np.float64) if widen else array, name)
 
 
+#: What numpy's header parser raises on a corrupted .npy header (it tokenizes and evaluates a dict).
+_NPY_HEADER_ERRORS = (ValueError, SyntaxError, TypeError, OverflowError, EOFError, MemoryError, KeyError,
+                      tokenize.TokenError, UnicodeDecodeError)
+_RESAVE = "save it again with numpy.save or numpy.savez"
+
+
+def _npy_header(stream: BinaryIO, name: str, size: int) -> tuple[np.dtype, tuple[int, ...], bool]:
+    """The dtype, shape and order of the .npy ``stream`` (``size`` bytes long), checked before any
+    array is made: its data must all be there, and hold no Python objects (they would be unpickled)."""
+    from numpy.lib import format as npy_format
+
+    start = stream.tell()
+    if stream.read(6) != b"\x93NUMPY":
+        raise DataError(name, "not a .npy file (it does not start with \\x93NUMPY)", _RESAVE)
+    stream.seek(start)
+    try:
+        version = npy_format.read_magic(stream)
+        if version == (1, 0):
+            shape, fortran, dtype = npy_format.read_array_header_1_0(stream)
+        elif version == (2, 0):
+            shape, fortran, dtype = npy_format.read_array_header_2_0(stream)
+        else:
+            shape, fortran, dtype = npy_format._read_array_header(stream, version)
+    except _NPY_HEADER_ERRORS as error:
+        raise DataError(name, f"a corrupted .npy header (numpy cannot parse it: {type(error).__name__})",
+                        _RESAVE) from None
+    if dtype.hasobject:
+        raise DataError(name, f"holds Python objects ({dtype}), which divcli never loads (they would be unpickled)",
+                        "save a float or integer array")
+    wanted = math.prod(shape) * dtype.itemsize
+    present = size - stream.tell()
+    if wanted > present:
+        raise DataError(name, f"the header says shape {shape} of {dtype} ({wanted:,} bytes) but only "
+                        f"{max(present, 0):,} bytes follow it", f"the file is cut short or corrupted; {_RESAVE}")
+    return dtype, shape, fortran
+
+
+def _npy_array(stream: BinaryIO, name: str, size: int, path: str | None = None) -> np.ndarray:
+    """The array of a .npy stream: memory-mapped from ``path`` when given, else read."""
+    dtype, shape, fortran = _npy_header(stream, name, size)
+    count = math.prod(shape)
+    order = "F" if fortran else "C"
+    if count == 0:
+        return np.empty(shape, dtype, order=order)
+    if path is not None:
+        return np.memmap(path, dtype=dtype, mode="r", offset=stream.tell(), shape=shape, order=order)
+    data = stream.read(count * dtype.itemsize)
+    return np.frombuffer(data, dtype=dtype, count=count).reshape(shape, order=order)
+
+
+def read_npy(path: str, name: str | None = None, widen: bool = True) -> Operand:
+    """A local ``.npy`` file, memory-mapped (the Dask engine's shards too)."""
+    name = name or path
+    try:
+        with open(path, "rb") as handle:
+            array = _npy_array(handle, name, os.fstat(handle.fileno()).st_size, path)
+    except IsADirectoryError:
+        raise DataError(name, "is a directory", "give a file") from None
+    except OSError as error:
+        raise DataError(name, f"cannot read: {error.strerror or error}") from None
+    return _binary_array(array, name, widen)
+
+
+def read_npy_bytes(data: bytes, name: str) -> Operand:
+    """A ``.npy`` file fetched whole (a remote shard)."""
+    return _binary_array(_npy_array(io.BytesIO(data), name, len(data)), name)
+
+
 def read_numpy(path: str, key: str | None = None, *, widen: bool = True) -> Operand:
     """``.npy`` (memory-mapped) or ``.npz`` with ``file.npz:key`` (the key may be left out when the
     archive holds one array). Pickled objects are never loaded. Not ``widen``: a float32 or integer
     array stays as stored, for a reader that takes it a block of rows at a time, each widened to
-    float64 (a memory-mapped float32 file is then never copied whole)."""
+    float64 (a memory-mapped float32 file is then never copied whole). Every fault of the file (cut
+    short, a corrupted header, a broken zip) is a :class:`DataError` that says which."""
+    if path.lower().endswith(".npy"):
+        return read_npy(path, widen=widen)
     name = path if key is None else f"{path}:{key}"
     try:
-        if path.lower().endswith(".npy"):
-            return _binary_array(np.load(path, mmap_mode="r", allow_pickle=False), name, widen)
-        with np.load(path, allow_pickle=False) as archive:
-            keys = list(archive.keys())
-            if key is None and len(keys) == 1:
-                key, name = keys[0], f"{path}:{keys[0]}"
-            if key not in keys:
-                raise DataError(name, f"{'no array ' + repr(key) if key else 'more than one array'} in the archive",
-                                f"name one: {', '.join(f'{path}:{k}' for k in keys[:8])}")
-            return _binary_array(archive[key], name, widen)
-    except (ValueError, OSError, EOFError):
-        raise DataError(name, "not a .npy/.npz file that numpy can read without pickle",
-                        "save it with numpy.save or numpy.savez") from None
+        with open(path, "rb") as handle:
+            if handle.read(2) != b"PK":
+                raise DataError(name, "not a .npz file (not a zip archive)", _RESAVE)
+            handle.seek(0)
+            with zipfile.ZipFile(handle) as archive:
+                members = {member.removesuffix(".npy"): member for member in archive.namelist()}
+                keys = list(members)
+                if key is None and len(keys) == 1:
+                    key, name = keys[0], f"{path}:{keys[0]}"
+                if key not in members:
+                    raise DataError(name, f"{'no array ' + repr(key) if key else 'more than one array'} in the archive",
+                                    f"name one: {', '.join(f'{path}:{k}' for k in keys[:8])}")
+                if not members[key].endswith(".npy"):
+                    raise DataError(name, f"the member {show_value(members[key])} is not a .npy array", _RESAVE)
+                info = archive.getinfo(members[key])
+                with archive.open(info) as member:
+                    array = _npy_array(io.BytesIO(member.read()), name, info.file_size)
+    except IsADirectoryError:
+        raise DataError(name, "is a directory", "give a file") from None
+    except (zipfile.BadZipFile, zlib.error, EOFError) as error:
+        raise DataError(name, f"a broken .npz (zip) archive ({show_value(str(error)[:200])})", _RESAVE) from None
+    except OSError as error:
+        raise DataError(name, f"cannot read: {error.strerror or error}") from None
+    return _binary_array(array, name, widen)
 
 
 #: The one-line fix when pyarrow is missing.
 INSTALL_FAST = 'pip install "divcli[fast]" (pyarrow)'
+
+
+def arrow_reason(error: Exception) -> str:
+    """pyarrow's reason, whole sentences only: its first sentence (on its first line), at most 300
+    characters, without the file's path (the message names the file already)."""
+    text = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    sentence = re.split(r"(?<=[a-z)'\]])\. ", text, maxsplit=1)[0].rstrip(".")
+    return sentence if len(sentence) <= 300 else f"{type(error).__name__}: message too long to show"
+
+
+def check_column_names(names: list[str], path: str) -> None:
+    """Parquet allows two columns of one name; divcli names the classes by them, so refuses that."""
+    seen = set()
+    for column in names:
+        if column in seen:
+            raise DataError(path, f"two columns are named {show_value(column)}", "give every column its own name")
+        seen.add(column)
 
 
 class ParquetReader:
@@ -898,8 +1072,9 @@ class ParquetReader:
         try:
             self.file = parquet.ParquetFile(path)
         except (pa.ArrowException, OSError) as error:
-            raise DataError(path, f"not a Parquet file pyarrow can read ({str(error).splitlines()[0][:80]})") from None
+            raise DataError(path, f"not a Parquet file pyarrow can read ({arrow_reason(error)})") from None
         schema = self.file.schema_arrow
+        check_column_names(schema.names, path)
         types = pa.types
         self.list_column = len(schema) == 1 and (types.is_list(schema[0].type) or types.is_large_list(schema[0].type)
                                                  or types.is_fixed_size_list(schema[0].type))
@@ -936,7 +1111,7 @@ class ParquetReader:
         try:
             batch = next(self.batches, None)
         except (self.pa.ArrowException, OSError) as error:
-            raise DataError(self.name, f"cannot read: {str(error).splitlines()[0][:80]}") from None
+            raise DataError(self.name, f"cannot read: {arrow_reason(error)}") from None
         if batch is None:
             return None
         first = self.rows_read
@@ -946,6 +1121,10 @@ class ParquetReader:
             if lists.null_count:
                 row = int(np.argmax(np.asarray(lists.is_null())))
                 raise DataError(self._where(first + row), "a missing row (null)")
+            if self.pa.types.is_fixed_size_list(lists.type):  # every row the same length
+                self.width = lists.type.list_size
+                values = self._column(lists.flatten(), first, None).reshape(batch.num_rows, self.width)
+                return self._no_nan(values, first)
             offsets = np.asarray(lists.offsets, dtype=np.int64)
             lengths = np.diff(offsets)
             self.width = self.width or (int(lengths[0]) if lengths.size else None)
@@ -960,6 +1139,9 @@ class ParquetReader:
             values = np.empty((batch.num_rows, len(self.columns)), dtype=np.float64)
             for col in range(len(self.columns)):
                 values[:, col] = self._column(batch.column(col), first, col)
+        return self._no_nan(values, first)
+
+    def _no_nan(self, values: np.ndarray, first: int) -> np.ndarray:
         bad = np.isnan(values)
         if bad.any():
             row, col = np.argwhere(bad)[0]
