@@ -172,3 +172,22 @@ def test_logits_far_from_zero_divided_by_a_temperature(run, temperature, kl, ent
     assert within(float(got.stdout), kl, 1e-14)
     got = run("entropy", p, "--p-as", "logits", "-T", temperature, "-q")
     assert within(float(got.stdout), entropy, 1e-14)
+
+
+NEVER_NEGATIVE = ("kl_pq", "kl_qp", "jeffreys", "js_divergence", "js_distance", "total_variation", "hellinger",
+                  "bhattacharyya_distance", "chi2_pearson", "chi2_neyman", "renyi_0.5", "renyi_2")
+
+
+@given(st.lists(st.floats(min_value=-30, max_value=30), min_size=2, max_size=12),
+       st.integers(min_value=0, max_value=16), st.floats(min_value=-1e4, max_value=1e4), st.booleans())
+def test_measures_that_cannot_be_negative_never_are(logits, exponent, shift, as_probs):
+    # far, near and identical rows (a perturbation of 10^-exponent, 10^-16 is below the last bit)
+    a = np.array(logits)
+    b = a + shift + np.cos(np.arange(a.size)) * 10.0 ** -exponent
+    if as_probs:
+        a, b = np.exp(a - a.max()), np.exp(b - b.max())
+        a, b = a / a.sum(), b / b.sum()
+    kind = "probs" if as_probs else "logits"
+    values = divcli.compare([a], [b], p_as=kind, q_as=kind, reduction="none")
+    for key in NEVER_NEGATIVE:
+        assert values[key][0] >= 0, key
