@@ -115,7 +115,7 @@ class BoundedFloat(click.ParamType):
 
 
 TEMPERATURE = BoundedFloat(0, low_open=True, hint="give a temperature T > 0 such as 2")
-#: kl with logits reports kd_loss = T² × batchmean; above this T² is no float64.
+#: kl with T ≠ 1 reports kd_loss = T² × batchmean; above this T² is no float64.
 MAX_KD_TEMPERATURE = 1e154
 
 
@@ -164,7 +164,9 @@ def _shared_options(command):
         click.option("--normalize", is_flag=True,
                      help="Rescale rows to sum to 1 (counts, histograms; what SciPy does silently)."),
         click.option("-T", "--temperature", type=TEMPERATURE, default=1.0,
-                     show_default=True, help="Divide every logits operand by T before the softmax."),
+                     show_default=True, help="Soften every operand: softmax(log p / T) per row (logits: "
+                                             "softmax(z/T); probabilities: p^(1/T) renormalised; labels "
+                                             "stay one-hot)."),
         click.option("--base", type=LogBaseType(), default="e", show_default=True,
                      help="Logarithm base: e (nats), 2 (bits), 10 (bans) or any b > 0, b ≠ 1."),
     ]
@@ -533,7 +535,7 @@ def kl(p, q, **params):
       divcli kl samples/teacher.csv samples/student.csv --p-as logits --q-as logits -T 2 -f json
       divcli kl "-0.7,0.1,-0.1,0.1" "-0.1,0.2,-0.4,0.3" --p-as logits --q-as logits --reduction none
     """
-    if params["temperature"] > MAX_KD_TEMPERATURE and "logits" in (params["p_as"], params["q_as"]):
+    if params["temperature"] > MAX_KD_TEMPERATURE:
         raise click.BadParameter(f"{params['temperature']:g}: kl reports the distillation loss T² × batchmean, and "
                                  f"T² overflows float64; give a temperature up to {MAX_KD_TEMPERATURE:g}",
                                  param_hint="'-T' / '--temperature'")
@@ -853,10 +855,13 @@ def libraries(p, q, **params):
         note += f"; their values are shown ÷ ln {options.base.text}"
     if options.conversion.normalize:
         note += "; --normalize rescaled P and Q for divcli, the libraries get the numbers as given"
-    converted = [role for role, kind in (("P", params["p_as"]), ("Q", params["q_as"])) if kind != "probs"]
+    converted = [role for role, kind in (("P", params["p_as"]), ("Q", params["q_as"]))
+                 if kind != "probs" or params["temperature"] != 1]
     if converted:
         temperature = f" / {params['temperature']:g}" if params["temperature"] != 1 else ""
         note += f"; {' and '.join(converted)} in the calls stand for the probabilities softmax(x{temperature})"
+        if params["temperature"] != 1:
+            note += " (x: logits, or the logs of the probabilities)"
     with _whole_output(params, "divcli libraries") as (chosen, out, console):
         write_libraries(chosen, out.stream, console, found, exact, unit, note, (operands[0].name, operands[1].name))
 

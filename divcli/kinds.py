@@ -8,6 +8,11 @@ kind           meaning                                    checked
 ``log-probs``  log-probabilities (``log_target=True``)    exp of each row sums to 1 within tolerance
 ``labels``     one class index per row (one-hot P)        integers in [0, C); ``ignore_index`` skipped
 =============  =========================================  =============================================
+
+A temperature T ≠ 1 softens every kind the same way, after the checks: the row becomes
+``softmax(log p / T)``. For logits that is ``softmax(z / T)`` (log p and z differ by a constant per
+row); for probabilities ``p^(1/T)`` renormalised; for log-probabilities ``softmax(log p / T)``; a
+one-hot row of labels stays one-hot (``log p`` is 0 or −inf).
 """
 
 from __future__ import annotations
@@ -69,21 +74,30 @@ class Distribution:
     def rows(self) -> int:
         return self.log_p.shape[0]
 
+    @property
+    def tempered(self) -> bool:
+        """True when the rows were softened by a temperature T ≠ 1 (labels never are: one-hot stays)."""
+        return self.conversion.temperature != 1.0 and self.kind is not Kind.LABELS
+
     @cached_property
     def off_one(self) -> np.ndarray:
         """Per row, how far the plain formulas' probabilities may be from summing to 1: |Σp − 1| and
-        the rounding of that sum (0 for logits and labels, which come normalised or exact)."""
-        if self.kind in (Kind.LOGITS, Kind.LABELS):
+        the rounding of that sum (0 for logits, labels and tempered rows: they come normalised or exact)."""
+        if self.kind in (Kind.LOGITS, Kind.LABELS) or self.tempered:
             return np.zeros(self.rows)
         return np.abs(self.p.sum(axis=1) - 1.0) + accurate.EPS * (8 + np.log2(self.p.shape[1]))
 
     def exact_rows(self, index: np.ndarray | None = None) -> accurate.Rows:
         """These rows (all without ``index``) for the accurate kernels: logits and log-probabilities
         through an exact softmax (of logits ÷ T with the division's error kept), probabilities
-        and labels divided by their exact sums."""
+        and labels divided by their exact sums. With a temperature T ≠ 1, probabilities are the
+        logits log p ÷ T (the same softmax(log p / T) as the plain path)."""
         values = self.p if self.kind is Kind.LABELS else self.operand.values  # --normalize's division is here
         values = values if index is None else values[index]
-        if self.kind is Kind.LOGITS and self.conversion.temperature != 1.0:
+        if self.tempered:
+            if self.kind is Kind.PROBS:  # counts too: log Σ is a constant per row, gone in the softmax
+                with np.errstate(divide="ignore"):
+                    values = np.log(values)
             return accurate.logit_rows(*accurate.divide(values, self.conversion.temperature))
         if self.kind in (Kind.LOGITS, Kind.LOG_PROBS):
             return accurate.logit_rows(values)
@@ -142,7 +156,24 @@ def _probs(operand: Operand, role: str, conversion: Conversion) -> tuple[np.ndar
             hint = "each row is one distribution, and this one has a single column: pass --columns"
         _check_sums(sums, operand, role, "this row", conversion.tolerance, hint)
     with np.errstate(divide="ignore"):
-        return values, np.log(values)
+        log_values = np.log(values)
+    if conversion.temperature != 1.0:
+        return _soften(log_values, operand, conversion, "log of probability")
+    return values, log_values
+
+
+def _soften(log_values: np.ndarray, operand: Operand, conversion: Conversion, what: str
+            ) -> tuple[np.ndarray, np.ndarray]:
+    """softmax(x / T) and its log, for x the logits or the logs of the probabilities (−inf masks)."""
+    with np.errstate(over="ignore"):
+        scaled = log_values / conversion.temperature
+    overflow = np.isinf(scaled) & np.isfinite(log_values)
+    if np.any(overflow):
+        row, col = _first(overflow)
+        raise DataError(operand.where(row, col),
+                        f"{what} {show_value(operand.text(row, col))} ÷ temperature {conversion.temperature:g} "
+                        "overflows float64", "use a larger --temperature")
+    return softmax(scaled, axis=1)
 
 
 def _finite_or_masked(operand: Operand, role: str, what: str):
@@ -164,18 +195,10 @@ def _logits(operand: Operand, role: str, conversion: Conversion) -> tuple[np.nda
     _finite_or_masked(operand, role, "logit")
     if conversion.temperature == 1.0:  # z / 1 is z, and cannot overflow
         return softmax(operand.values, axis=1)
-    with np.errstate(over="ignore"):
-        scaled = operand.values / conversion.temperature
-    overflow = np.isinf(scaled) & np.isfinite(operand.values)
-    if np.any(overflow):
-        row, col = _first(overflow)
-        raise DataError(operand.where(row, col),
-                        f"logit {show_value(operand.text(row, col))} ÷ temperature {conversion.temperature:g} "
-                        "overflows float64", "use a larger --temperature")
-    return softmax(scaled, axis=1)
+    return _soften(operand.values, operand, conversion, "logit")
 
 
-def _log_probs(operand: Operand, role: str, conversion: Conversion) -> tuple[None, np.ndarray]:
+def _log_probs(operand: Operand, role: str, conversion: Conversion) -> tuple[np.ndarray | None, np.ndarray]:
     _finite_or_masked(operand, role, "log-probability")
     log_p = operand.values
     if conversion.normalize:
@@ -185,6 +208,8 @@ def _log_probs(operand: Operand, role: str, conversion: Conversion) -> tuple[Non
             sums = np.exp(logsumexp(log_p, axis=1))
         _check_sums(sums, operand, role, "exp of this row", conversion.tolerance,
                     f"pass {_as_flag(role)} logits for unnormalised scores, or --normalize")
+    if conversion.temperature != 1.0:
+        return _soften(log_p, operand, conversion, "log-probability")
     return None, log_p
 
 

@@ -403,6 +403,18 @@ class JsonSink:
 # the table for people
 
 
+def temperature_text(temperature: float, sides: list[tuple[str, str]]) -> str:
+    """How a temperature T ≠ 1 was applied to each operand (role, kind): every kind becomes
+    softmax(log p / T); written in the terms of its kind."""
+    t = f"{temperature:g}"
+    how = {"logits": "softmax(z/{t}) of its logits",
+           "probs": "{r}^(1/{t}) renormalised = softmax(log {r}/{t})",
+           "log-probs": "softmax(log {r}/{t}) of its log-probabilities",
+           "labels": "one-hot, unchanged by T"}
+    return f"temperature T = {t}: " + "; ".join(f"{role} as " + how[kind].format(t=t, r=role.lower())
+                                                 for role, kind in sides)
+
+
 def fmt(x) -> str:
     """A number for a table: six decimals where that reads well, scientific elsewhere."""
     if x is None:
@@ -599,7 +611,8 @@ def render_table(summary: Summary, records: list[dict | None], first: Report, co
             console.print(Text(f"  {label}: {printable(side.source)} read as {side.kind.value}, {rows} row{'s' if rows != 1 else ''}"))
     extras = []
     if summary.temperature != 1.0:
-        extras.append(f"temperature {summary.temperature:g} on logits")
+        sides = [(side.role, side.kind.value) for side in (summary.p, summary.q) if side is not None]
+        extras.append(temperature_text(summary.temperature, sides))
     if cmd is Command.CE and summary.label_smoothing:
         extras.append(f"label smoothing {summary.label_smoothing:g}")
     if cmd is Command.CE and summary.weighted:

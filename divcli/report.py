@@ -213,7 +213,7 @@ def summarize(context: Context, totals: Totals, p_rows: int, q_rows: int | None,
     if command is Command.KL:
         reductions["mean"] = totals.total / totals.elements
         reductions["batchmean"] = totals.total / totals.rows
-        if context.temperature != 1.0 and Kind.LOGITS in (context.p.kind, context.q.kind):
+        if context.temperature != 1.0:  # every kind is softened by T (labels stay one-hot)
             # Hinton's distillation loss: T² keeps the gradients' scale
             reductions["kd_loss"] = context.temperature ** 2 * reductions["batchmean"]
     elif totals.divisor:

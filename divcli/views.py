@@ -16,7 +16,7 @@ from .errors import printable
 from .keys import ROLES
 from .measures import MeasureReport, MeasureSummary, unit_of
 from .render import (TABLE_ROWS, Format, JsonStream, fmt, json_number, json_records, json_texts, lead_fields,
-                     number, number_texts, write_csv_rows)
+                     number, number_texts, temperature_text, write_csv_rows)
 
 #: A table shows the values of at most this many rows side by side (the reduction after them).
 ROW_COLUMNS = 4
@@ -175,8 +175,8 @@ class MeasureTableSink:
         for index, (source, kind) in enumerate(zip(context.sources, context.kinds)):
             role = {0: "P (reference)", 1: "Q (model)"}.get(index, ROLES[index])
             console.print(Text(f"  {role}: {printable(source)} read as {kind}"))
-        if context.temperature != 1.0 and "logits" in context.kinds:
-            console.print(Text(f"  with temperature {context.temperature:g} on logits"))
+        if context.temperature != 1.0:
+            console.print(Text("  with " + temperature_text(context.temperature, list(zip(ROLES, context.kinds)))))
         console.print()
         if context.command == "js":
             _js_tables(summary, self.shown, self.tail, console)
