@@ -19,7 +19,7 @@ from .terminal import Output as _Output
 from .terminal import write_text
 
 KINDS = ("probs", "logits", "log-probs", "labels")
-REDUCTIONS = ("none", "sum", "mean", "batchmean")
+REDUCTIONS = ("none", "sum", "mean", "batchmean", "row")
 FORMATS = ("table", "csv", "json")
 ENGINES = ("local", "dask")
 DELIMITERS = {",": ",", ";": ";", "tab": "\t", "|": "|", "space": " "}
@@ -176,8 +176,18 @@ def _shared_options(command):
 
 
 def _reduction_option(default: str, allowed: tuple[str, ...]):
-    return click.option("--reduction", type=click.Choice(REDUCTIONS), default=default, show_default=True,
-                        help=f"none | {' | '.join(r for r in allowed if r != 'none')} (torch's meanings).")
+    """--reduction, and --top (which ranks what --reduction row reports)."""
+    reduction = click.option(
+        "--reduction", type=click.Choice(REDUCTIONS), default=default, show_default=True,
+        help=f"none | {' | '.join(r for r in allowed if r != 'none')} (torch's meanings) | row: one value "
+             "per row (kl: each row's D(P‖Q), the sum of its terms).")
+    top = click.option(
+        "--top", type=click.IntRange(min=1), metavar="N",
+        help="Only the N rows with the largest per-row value (kl D(P‖Q), ce H(P,Q), entropy H(P), js the "
+             "reported measure, compare D(P‖Q) = kl_pq), largest first, equal values in input order; "
+             "implies --reduction row. -q: one 'row<TAB>value' line each (row: its name, or its number "
+             "from 1).")
+    return lambda command: reduction(top(command))
 
 
 def _p_as_option():
@@ -214,6 +224,19 @@ def _check_reduction(command: str, reduction: str) -> None:
             f"batchmean is kl's reduction; {command}'s mean already divides by the number of rows",
             param_hint="'--reduction'",
         )
+
+
+def _check_top(params: dict) -> None:
+    """--top ranks the per-row values: it means --reduction row, and goes with no other reduction."""
+    if params.get("top") is None:
+        return
+    source = click.get_current_context().get_parameter_source("reduction")
+    if source is click.core.ParameterSource.COMMANDLINE and params["reduction"] != "row":
+        raise click.BadParameter(f"--top ranks the per-row values: give it alone or with --reduction row, "
+                                 f"not --reduction {params['reduction']}", param_hint="'--top'")
+    if params.get("engine") == "dask":
+        raise click.UsageError("--top is local only: leave --engine local")
+    params["reduction"] = "row"
 
 
 def _check_output(params: dict, dask: bool = False) -> None:
@@ -290,6 +313,7 @@ def _run(command: str, p_spec: str, q_spec: str | None, params: dict, *, ignore_
     """Read the operands, compute the report, write it; every data error is a DataError (exit 1)."""
     _one_stdin(p_spec, q_spec, weight_spec)
     _check_reduction(command, params["reduction"])
+    _check_top(params)
     dask = _check_engine(params)
     _check_output(params, dask)
 
@@ -368,6 +392,7 @@ def _run_measures(command: str, specs: list[str], params: dict, **how) -> None:
     _check_base_above_1(params)
     _one_stdin(*specs)
     _check_reduction(command, params["reduction"])
+    _check_top(params)
     dask = _check_engine(params)
     if dask and len(specs) > 2:
         from .dask_engine import EngineError
@@ -478,6 +503,11 @@ def _sink(params: dict, out: _Output, measures: bool = False):
     from .render import SINKS, Format, TableSink
 
     chosen, stream = Format("quiet" if params["quiet"] else params["fmt"]), out.stream
+    if params.get("top") is not None:
+        from .top import TopSink
+
+        console = _console(out, record=params.get("svg") is not None) if chosen is Format.TABLE else None
+        return TopSink(params["top"], chosen, stream, console)
     if measures:
         from .views import MEASURE_SINKS, MeasureTableSink
 
@@ -547,7 +577,7 @@ def kl(p, q, **params):
 @click.argument("q")
 @_p_as_option()
 @_q_as_option()
-@_reduction_option("mean", ("none", "sum", "mean"))
+@_reduction_option("mean", ("none", "sum", "mean", "row"))
 @click.option("--label-smoothing", type=BoundedFloat(0, 1, hint="give ε from 0 (none) to 1, such as 0.1"),
               default=0.0, show_default=True,
               help="ε: the target becomes (1−ε)·P + ε/C (torch's formula).")
@@ -573,7 +603,7 @@ def ce(p, q, label_smoothing, weight, ignore_index, **params):
 @cli.command(cls=OperandCommand)
 @click.argument("p")
 @_p_as_option()
-@_reduction_option("mean", ("none", "sum", "mean"))
+@_reduction_option("mean", ("none", "sum", "mean", "row"))
 @_shared_options
 @_engine_options
 def entropy(p, **params):
@@ -646,7 +676,7 @@ def _mixture_weights(text: str | None, count: int) -> list[float] | None:
 @click.option("--weights", metavar="π", help="Mixture weights, one per operand, summing to 1 (default: equal).")
 @_p_as_option()
 @_q_as_option()
-@_reduction_option("mean", ("none", "sum", "mean"))
+@_reduction_option("mean", ("none", "sum", "mean", "row"))
 @_shared_options
 @_engine_options
 def js(operands, distance, weights, **params):
@@ -690,7 +720,7 @@ def js(operands, distance, weights, **params):
               help="The classes are ordered, one unit apart: add the 1-Wasserstein distance.")
 @_p_as_option()
 @_q_as_option()
-@_reduction_option("mean", ("none", "sum", "mean"))
+@_reduction_option("mean", ("none", "sum", "mean", "row"))
 @_shared_options
 @_engine_options
 def compare(p, q, alpha, ordered, **params):

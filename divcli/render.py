@@ -38,6 +38,9 @@ class Format(enum.Enum):
     QUIET = "quiet"
 
 
+#: The column of the rows table that holds each command's per-row value (``--reduction row``).
+ROW_COLUMN_TITLES = {Command.KL: "D(P‖Q)", Command.CE: "H(P,Q)", Command.ENTROPY: "H(P)"}
+
 FORMULAS = {
     Command.KL: "D(P‖Q) = Σ p·log(p/q)",
     Command.CE: "H(P,Q) = −Σ p·log q",
@@ -261,7 +264,7 @@ class QuietSink:
         self.out = out
 
     def rows(self, report: Report) -> None:
-        if report.reduction is Reduction.NONE:
+        if report.reduction.per_row:
             self.out.write("\n".join(_row_texts(report.values, False)) + "\n")
 
     def finish(self, summary: Summary) -> None:
@@ -387,7 +390,7 @@ class JsonSink:
             fields.append(("terms", json_records([(name, flat[index::width])
                                                   for index, name in enumerate(report.classes)])))
         self.stream.records(lambda: self._head(report), json_records(fields))
-        if report.reduction is Reduction.NONE:
+        if report.reduction.per_row:
             self.stream.keep(_row_texts(report.values, True))
 
     def finish(self, summary: Summary) -> None:
@@ -637,8 +640,10 @@ def render_table(summary: Summary, records: list[dict | None], first: Report, co
     console.print(_reductions_table(summary))
     console.print()
     if summary.value is None:
-        shape = "N×C element terms" if cmd is Command.KL else "per-row values"
-        console.print(Text(f"reduction none: the {shape} are above; -f csv or -f json gives them all"))
+        shape = "N×C element terms" if cmd is Command.KL and summary.reduction is Reduction.NONE else \
+            f"per-row values ({ROW_COLUMN_TITLES[cmd]})"
+        console.print(Text(f"reduction {summary.reduction.value}: the {shape} are above; "
+                           "-f csv or -f json gives them all"))
     else:
         console.print(Text(f"{cmd.quantity} = {fmt(summary.value)} {summary.base.unit}  ({summary.reduction.value})",
                            style="bold"))

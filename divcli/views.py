@@ -47,7 +47,7 @@ class MeasureQuietSink:
 
     def rows(self, report: MeasureReport) -> None:
         context = report.context
-        if context.reduction != "none":
+        if context.reduction not in ("none", "row"):
             return
         keys = [context.primary] if context.primary else _keys(report)
         if not context.primary and not self.header:
@@ -128,7 +128,7 @@ class MeasureJsonSink:
         fields = lead_fields(report.first_row, report.rows, report.row_names, as_json=True)
         self.stream.records(lambda: self._head(report.context), json_records(fields + list(texts.items())))
         primary = report.context.primary
-        if report.context.reduction == "none" and primary:
+        if report.context.reduction in ("none", "row") and primary:
             self.stream.keep(texts[primary])
 
     def finish(self, summary: MeasureSummary) -> None:
