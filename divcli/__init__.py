@@ -312,9 +312,11 @@ def divergence_matrix(x, measure="js", *, p_as="probs", base="e", tolerance=1e-6
                     distribution.exact_rows())
 
 
-def distillation_loss(teacher_logits, student_logits, temperature, *, base="e"):
-    """Hinton's knowledge-distillation loss T²·D(softmax(t/T) ‖ softmax(s/T)), batchmean: the
-    ``kd_loss`` that ``divcli kl … --p-as logits --q-as logits -T T`` reports.
+def distillation_loss(teacher_logits, student_logits, temperature, labels=None, *, alpha=None, base="e",
+                      weight=None, ignore_index=-100, label_smoothing=0.0):
+    """Hinton's knowledge-distillation loss α·T²·D(softmax(t/T) ‖ softmax(s/T)) (batchmean)
+    + (1 − α)·CE(labels, s) (mean, at T = 1); α = 1 without ``labels``. As ``divcli distill``
+    (without labels: the ``kd_loss`` of ``divcli kl … --p-as logits --q-as logits -T T``).
 
     Parameters
     ----------
@@ -322,17 +324,40 @@ def distillation_loss(teacher_logits, student_logits, temperature, *, base="e"):
         N rows × C classes of logits (P and Q).
     temperature : float
         T > 0.
+    labels : array_like, optional
+        N class indices for the hard term.
+    alpha : float in [0, 1], optional
+        The soft term's weight (only with ``labels``).
     base : "e", 2, 10 or any positive number ≠ 1
+    weight, ignore_index, label_smoothing
+        As :func:`cross_entropy`, for the hard term.
 
     Returns
     -------
     float
     """
+    import numpy as np
+
+    from .blocks import ArrayBlocks
+    from .distill import distill
+
     if not temperature > 0:
         raise ValueError(f"temperature must be > 0, not {temperature!r}")
-    value = kl_divergence(teacher_logits, student_logits, p_as="logits", q_as="logits", temperature=temperature,
-                          base=base)
-    return temperature ** 2 * value
+    if alpha is not None and labels is None:
+        raise ValueError("alpha weighs the soft term against the hard cross-entropy with labels: give labels")
+    if alpha is not None and not 0 <= alpha <= 1:
+        raise ValueError(f"alpha must be in [0, 1], not {alpha!r}")
+    options = _options("logits", "logits", None, base, 1e-6, False, temperature)
+    teacher, student = _operand(teacher_logits, "teacher"), _operand(student_logits, "student")
+    hard = None
+    if labels is not None:
+        hard = _operand(np.asarray(labels, dtype=np.float64).reshape(-1, 1), "labels")
+    weights = None if weight is None else np.asarray(weight, dtype=np.float64).ravel()
+    parts = distill(lambda: ArrayBlocks(teacher), lambda: ArrayBlocks(student),
+                    None if hard is None else (lambda: ArrayBlocks(hard)), temperature=temperature, alpha=alpha,
+                    base=options.base, conversion=options.conversion, weight=weights, ignore_index=ignore_index,
+                    label_smoothing=label_smoothing)
+    return parts["loss"]
 
 
 def __getattr__(name):

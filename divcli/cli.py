@@ -19,7 +19,7 @@ from .terminal import Output as _Output
 from .terminal import write_text
 
 KINDS = ("probs", "logits", "log-probs", "labels")
-REDUCTIONS = ("none", "sum", "mean", "batchmean")
+REDUCTIONS = ("none", "sum", "mean", "batchmean", "row")
 FORMATS = ("table", "csv", "json")
 ENGINES = ("local", "dask")
 DELIMITERS = {",": ",", ";": ";", "tab": "\t", "|": "|", "space": " "}
@@ -119,7 +119,7 @@ class BoundedFloat(click.ParamType):
 
 
 TEMPERATURE = BoundedFloat(0, low_open=True, hint="give a temperature T > 0 such as 2")
-#: kl with logits reports kd_loss = T² × batchmean; above this T² is no float64.
+#: kl with T ≠ 1 reports kd_loss = T² × batchmean; above this T² is no float64.
 MAX_KD_TEMPERATURE = 1e154
 
 
@@ -168,7 +168,9 @@ def _shared_options(command):
         click.option("--normalize", is_flag=True,
                      help="Rescale rows to sum to 1 (counts, histograms; what SciPy does silently)."),
         click.option("-T", "--temperature", type=TEMPERATURE, default=1.0,
-                     show_default=True, help="Divide every logits operand by T before the softmax."),
+                     show_default=True, help="Soften every operand: softmax(log p / T) per row (logits: "
+                                             "softmax(z/T); probabilities: p^(1/T) renormalised; labels "
+                                             "stay one-hot)."),
         click.option("--base", type=LogBaseType(), default="e", show_default=True,
                      help="Logarithm base: e (nats), 2 (bits), 10 (bans) or any b > 0, b ≠ 1."),
     ]
@@ -178,8 +180,18 @@ def _shared_options(command):
 
 
 def _reduction_option(default: str, allowed: tuple[str, ...]):
-    return click.option("--reduction", type=click.Choice(REDUCTIONS), default=default, show_default=True,
-                        help=f"none | {' | '.join(r for r in allowed if r != 'none')} (torch's meanings).")
+    """--reduction, and --top (which ranks what --reduction row reports)."""
+    reduction = click.option(
+        "--reduction", type=click.Choice(REDUCTIONS), default=default, show_default=True,
+        help=f"none | {' | '.join(r for r in allowed if r != 'none')} (torch's meanings) | row: one value "
+             "per row (kl: each row's D(P‖Q), the sum of its terms).")
+    top = click.option(
+        "--top", type=click.IntRange(min=1), metavar="N",
+        help="Only the N rows with the largest per-row value (kl D(P‖Q), ce H(P,Q), entropy H(P), js the "
+             "reported measure, compare D(P‖Q) = kl_pq), largest first, equal values in input order; "
+             "implies --reduction row. -q: one 'row<TAB>value' line each (row: its name, or its number "
+             "from 1).")
+    return lambda command: reduction(top(command))
 
 
 def _p_as_option():
@@ -216,6 +228,19 @@ def _check_reduction(command: str, reduction: str) -> None:
             f"batchmean is kl's reduction; {command}'s mean already divides by the number of rows",
             param_hint="'--reduction'",
         )
+
+
+def _check_top(params: dict) -> None:
+    """--top ranks the per-row values: it means --reduction row, and goes with no other reduction."""
+    if params.get("top") is None:
+        return
+    source = click.get_current_context().get_parameter_source("reduction")
+    if source is click.core.ParameterSource.COMMANDLINE and params["reduction"] != "row":
+        raise click.BadParameter(f"--top ranks the per-row values: give it alone or with --reduction row, "
+                                 f"not --reduction {params['reduction']}", param_hint="'--top'")
+    if params.get("engine") == "dask":
+        raise click.UsageError("--top is local only: leave --engine local")
+    params["reduction"] = "row"
 
 
 def _check_output(params: dict, dask: bool = False) -> None:
@@ -303,6 +328,7 @@ def _run(command: str, p_spec: str, q_spec: str | None, params: dict, *, ignore_
     """Read the operands, compute the report, write it; every data error is a DataError (exit 1)."""
     _one_stdin(p_spec, q_spec, weight_spec)
     _check_reduction(command, params["reduction"])
+    _check_top(params)
     dask = _check_engine(params)
     _check_output(params, dask)
 
@@ -381,6 +407,7 @@ def _run_measures(command: str, specs: list[str], params: dict, **how) -> None:
     _check_base_above_1(params)
     _one_stdin(*specs)
     _check_reduction(command, params["reduction"])
+    _check_top(params)
     dask = _check_engine(params)
     if dask and len(specs) > 2:
         from .dask_engine import EngineError
@@ -491,6 +518,11 @@ def _sink(params: dict, out: _Output, measures: bool = False):
     from .render import SINKS, Format, TableSink
 
     chosen, stream = Format("quiet" if params["quiet"] else params["fmt"]), out.stream
+    if params.get("top") is not None:
+        from .top import TopSink
+
+        console = _console(out, record=params.get("svg") is not None) if chosen is Format.TABLE else None
+        return TopSink(params["top"], chosen, stream, console)
     if measures:
         from .views import MEASURE_SINKS, MeasureTableSink
 
@@ -548,7 +580,7 @@ def kl(p, q, **params):
       divcli kl samples/teacher.csv samples/student.csv --p-as logits --q-as logits -T 2 -f json
       divcli kl "-0.7,0.1,-0.1,0.1" "-0.1,0.2,-0.4,0.3" --p-as logits --q-as logits --reduction none
     """
-    if params["temperature"] > MAX_KD_TEMPERATURE and "logits" in (params["p_as"], params["q_as"]):
+    if params["temperature"] > MAX_KD_TEMPERATURE:
         raise click.BadParameter(f"{params['temperature']:g}: kl reports the distillation loss T² × batchmean, and "
                                  f"T² overflows float64; give a temperature up to {MAX_KD_TEMPERATURE:g}",
                                  param_hint="'-T' / '--temperature'")
@@ -560,7 +592,7 @@ def kl(p, q, **params):
 @click.argument("q")
 @_p_as_option()
 @_q_as_option()
-@_reduction_option("mean", ("none", "sum", "mean"))
+@_reduction_option("mean", ("none", "sum", "mean", "row"))
 @click.option("--label-smoothing", type=BoundedFloat(0, 1, hint="give ε from 0 (none) to 1, such as 0.1"),
               default=0.0, show_default=True,
               help="ε: the target becomes (1−ε)·P + ε/C (torch's formula).")
@@ -586,7 +618,7 @@ def ce(p, q, label_smoothing, weight, ignore_index, **params):
 @cli.command(cls=OperandCommand)
 @click.argument("p")
 @_p_as_option()
-@_reduction_option("mean", ("none", "sum", "mean"))
+@_reduction_option("mean", ("none", "sum", "mean", "row"))
 @_shared_options
 @_engine_options
 def entropy(p, **params):
@@ -599,6 +631,72 @@ def entropy(p, **params):
       divcli entropy samples/logits.csv --p-as logits --reduction none -f csv
     """
     _run("entropy", p, None, params)
+
+
+@cli.command(cls=OperandCommand)
+@click.argument("teacher")
+@click.argument("student")
+@click.argument("labels", required=False)
+@click.option("--alpha", type=BoundedFloat(0, 1, hint="give α from 0 to 1, such as 0.5"),
+              help="α, the weight of the soft (KL) term; 1 − α weighs the hard CE with LABELS "
+                   "(needs LABELS; default 1 without them).")
+@click.option("--teacher-as", type=click.Choice(KINDS[:3]), default="logits", show_default=True,
+              help="How to read TEACHER: logits, probs or log-probs.")
+@click.option("--student-as", type=click.Choice(KINDS[:3]), default="logits", show_default=True,
+              help="How to read STUDENT: logits, probs or log-probs.")
+@click.option("--labels-as", type=click.Choice(("labels", "probs")), default="labels", show_default=True,
+              help="How to read LABELS: class indices or probability rows (as ce's --p-as).")
+@click.option("--label-smoothing", type=BoundedFloat(0, 1, hint="give ε from 0 (none) to 1, such as 0.1"),
+              default=0.0, show_default=True, help="ε of the hard term, as ce.")
+@click.option("--weight", metavar="W", help="Class weights of the hard term, as ce.")
+@click.option("--ignore-index", type=int, default=-100, show_default=True,
+              help="Labels with this value are skipped by the hard term (as torch).")
+@_shared_options
+def distill(teacher, student, labels, alpha, teacher_as, student_as, labels_as, label_smoothing, weight,
+            ignore_index, **params):
+    """Hinton's knowledge-distillation loss, its parts, and the usual mistakes.
+
+    loss = α·T²·D(softmax(t/T) ‖ softmax(s/T)) (batchmean) + (1 − α)·CE(labels, s) (mean, at T = 1);
+    α = 1 without LABELS. The table shows each part and what no T², mean instead of batchmean,
+    D(student‖teacher) and T on the teacher only would give. The operands are read once per part,
+    so TEACHER and STUDENT are files or literals, not - (LABELS may be -).
+
+    \b
+    Examples:
+      divcli distill samples/teacher.csv samples/student.csv -T 2
+      divcli distill samples/teacher.csv samples/student.csv samples/labels.csv -T 4 --alpha 0.7 -q
+    """
+    for role, spec in (("TEACHER", teacher), ("STUDENT", student)):
+        if spec == "-":
+            raise click.UsageError(f"distill reads {role} once per part (three or four passes), so it cannot be "
+                                   "- (standard input): give a file or a literal; LABELS may be -")
+    if alpha is not None and labels is None:
+        raise click.BadParameter("--alpha weighs the soft term against the hard CE with LABELS: give LABELS, "
+                                 "or leave --alpha out (α = 1)", param_hint="'--alpha'")
+    if params["temperature"] > MAX_KD_TEMPERATURE:
+        raise click.BadParameter(f"{params['temperature']:g}: T² overflows float64; give a temperature up to "
+                                 f"{MAX_KD_TEMPERATURE:g}", param_hint="'-T' / '--temperature'")
+    params.update(reduction="batchmean", p_as="probs")
+    _check_output(params)
+    from .distill import distill as compute_distill
+    from .distill import write
+    from .kinds import Kind
+
+    class_weight = None if weight is None else _class_weights(weight, params)
+    options = _options(params)
+    document = {"command": "distill",
+                "formula": "α·T²·D(softmax(t/T) ‖ softmax(s/T)) + (1 − α)·CE(labels, s)",
+                "unit": options.base.unit, "base": options.base.text, "temperature": params["temperature"],
+                "teacher": {"source": teacher, "kind": teacher_as}, "student": {"source": student, "kind": student_as},
+                "labels": None if labels is None else {"source": labels, "kind": labels_as}}
+    document.update(compute_distill(
+        lambda: _blocks(teacher, params), lambda: _blocks(student, params),
+        None if labels is None else (lambda: _blocks(labels, params)),
+        temperature=params["temperature"], alpha=alpha, teacher_kind=Kind(teacher_as), student_kind=Kind(student_as),
+        labels_kind=Kind(labels_as), base=options.base, conversion=options.conversion, weight=class_weight,
+        ignore_index=ignore_index, label_smoothing=label_smoothing, warn=_warn))
+    with _whole_output(params, "divcli distill") as (chosen, out, console):
+        write(chosen, out.stream, console, document)
 
 
 class AlphaType(click.ParamType):
@@ -663,7 +761,7 @@ def _mixture_weights(text: str | None, count: int) -> list[float] | None:
 @click.option("--weights", metavar="π", help="Mixture weights, one per operand, summing to 1 (default: equal).")
 @_p_as_option()
 @_q_as_option()
-@_reduction_option("mean", ("none", "sum", "mean"))
+@_reduction_option("mean", ("none", "sum", "mean", "row"))
 @_shared_options
 @_engine_options
 def js(operands, distance, weights, **params):
@@ -707,7 +805,7 @@ def js(operands, distance, weights, **params):
               help="The classes are ordered, one unit apart: add the 1-Wasserstein distance.")
 @_p_as_option()
 @_q_as_option()
-@_reduction_option("mean", ("none", "sum", "mean"))
+@_reduction_option("mean", ("none", "sum", "mean", "row"))
 @_shared_options
 @_engine_options
 def compare(p, q, alpha, ordered, **params):
@@ -872,10 +970,13 @@ def libraries(p, q, **params):
         note += f"; their values are shown ÷ ln {options.base.text}"
     if options.conversion.normalize:
         note += "; --normalize rescaled P and Q for divcli, the libraries get the numbers as given"
-    converted = [role for role, kind in (("P", params["p_as"]), ("Q", params["q_as"])) if kind != "probs"]
+    converted = [role for role, kind in (("P", params["p_as"]), ("Q", params["q_as"]))
+                 if kind != "probs" or params["temperature"] != 1]
     if converted:
         temperature = f" / {params['temperature']:g}" if params["temperature"] != 1 else ""
         note += f"; {' and '.join(converted)} in the calls stand for the probabilities softmax(x{temperature})"
+        if params["temperature"] != 1:
+            note += " (x: logits, or the logs of the probabilities)"
     with _whole_output(params, "divcli libraries") as (chosen, out, console):
         write_libraries(chosen, out.stream, console, found, exact, unit, note, (operands[0].name, operands[1].name))
 

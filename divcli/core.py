@@ -54,6 +54,7 @@ class Options:
     base: LogBase | None = None
     conversion: Conversion = Conversion()
     label_smoothing: float = 0.0
+    q_conversion: Conversion | None = None  # Q read otherwise than P (distill: T on one side only)
 
 
 def _count(n: int, one: str, many: str) -> str:
@@ -316,7 +317,8 @@ def _distributions(sources: list[Source], kinds: list[Kind], roles: str, options
     for fresh in _steps(sources, max(1, BLOCK_ELEMENTS // count)):
         for index, block in enumerate(fresh):
             if block is not None:
-                distributions[index] = to_distribution(block, kinds[index], roles[index], options.conversion, count)
+                conversion = options.q_conversion if index and options.q_conversion else options.conversion
+                distributions[index] = to_distribution(block, kinds[index], roles[index], conversion, count)
                 shown.extend(block.warnings)
         _check_aligned(sources)
         yield list(distributions)

@@ -624,7 +624,7 @@ def run_dask(command: Command | str, p_spec: str, q_spec: str | None, options: O
                         "or one of them a single row")
     else:
         pairs = list(zip(p_shards, q_shards))
-    keep_rows = output is not None or fmt != "quiet" or context.reduction in (Reduction.NONE, "none")
+    keep_rows = output is not None or fmt != "quiet" or context.reduction in (Reduction.NONE, Reduction.ROW, "none", "row")
     parts = None if output is None else _parts_folder(output)
     plan = replace(first_plan, context=context, count=start.count, keep_rows=keep_rows)
     totals, shown = Totals() if how is None else MeasureTotals.of(context), Warnings(warn)

@@ -48,7 +48,31 @@ def for_row(operands, options, row: int) -> dict:
     work = working(dp.exact_rows(), dq.exact_rows(), classes, options.base, label)
     work.update(row=row, sources={"p": {"source": p.name, "kind": options.p_kind.value},
                                   "q": {"source": q.name, "kind": options.q_kind.value}})
+    if options.conversion.temperature != 1.0:
+        work["temperature"] = softening(distributions, options.conversion.temperature, work)
     return work
+
+
+def softening(distributions, temperature: float, work: dict) -> dict:
+    """How the temperature made the rows that the steps use: for P and Q, the row as given (as
+    probabilities), the x that is divided by T (logits, or the logs of the probabilities), x / T,
+    and softmax(x / T) (the p and q of the steps)."""
+    from dataclasses import replace
+
+    from .kinds import Kind, to_distribution
+
+    sides = {}
+    for d, key in zip(distributions, ("p", "q")):
+        if d.kind is Kind.LABELS:
+            sides[key] = {"kind": d.kind.value, "note": "one-hot: unchanged by T"}
+            continue
+        plain = to_distribution(d.operand, d.kind, d.role, replace(d.conversion, temperature=1.0))
+        with np.errstate(divide="ignore"):
+            x = d.operand.values[0] if d.kind is not Kind.PROBS else np.log(plain.p[0])
+        sides[key] = {"kind": d.kind.value, "given": plain.p[0].tolist(), "x": x.tolist(),
+                      "x_over_t": (x / temperature).tolist(), "softened": work[key]}
+    return {"value": temperature, "formula": "softmax(log p / T): logits softmax(z/T), probabilities p^(1/T) "
+                                              "renormalised", **sides}
 
 
 def write(chosen, out, work: dict) -> None:
@@ -172,6 +196,9 @@ def render(console, work: dict) -> None:
             out(Text("   " + line))
         out()
 
+    if "temperature" in work:
+        _softening(step, work["temperature"])
+
     inside = [i for i, x in enumerate(p) if x > 0]
     skipped = len(p) - len(inside)
     note = [f"(the {skipped} class{'es' if skipped != 1 else ''} with p = 0 add{'' if skipped != 1 else 's'} nothing: "
@@ -218,3 +245,20 @@ def render(console, work: dict) -> None:
         mark, style = ("✓", "green") if check["holds"] else ("✗", "red")
         out(Text(f"   {mark} {check['name']}: {check['statement']}: {fmt(check['left'])} vs {fmt(check['right'])}",
                  style=style))
+
+
+def _softening(step, soft: dict) -> None:
+    """Step 0: each operand's row as given, x / T and softmax(x / T), the row the steps use."""
+    t = f"{soft['value']:g}"
+    lines = [f"Every row becomes softmax(log p / T), T = {t}: for logits z that is softmax(z/{t}), for "
+             f"probabilities p^(1/{t}) renormalised; T > 1 flattens a row, T < 1 sharpens it."]
+    for key in ("p", "q"):
+        side = soft[key]
+        if "note" in side:
+            lines.append(f"{key}: {side['note']}")
+            continue
+        x = "z" if side["kind"] == "logits" else f"log {key}"
+        lines += [f"{key} as given ({side['kind']}) = ({', '.join(_g(v) for v in side['given'])})",
+                  f"   {x} / {t} = ({', '.join(_g(v) for v in side['x_over_t'])})",
+                  f"   softmax({x} / {t}) = ({', '.join(_g(v) for v in side['softened'])})   ← the {key} below"]
+    step(0, f"Temperature T = {t}: softening the rows", lines)

@@ -8,6 +8,11 @@ kind           meaning                                    checked
 ``log-probs``  log-probabilities (``log_target=True``)    exp of each row sums to 1 within tolerance
 ``labels``     one class index per row (one-hot P)        integers in [0, C); ``ignore_index`` skipped
 =============  =========================================  =============================================
+
+A temperature T ≠ 1 softens every kind the same way, after the checks: the row becomes
+``softmax(log p / T)``. For logits that is ``softmax(z / T)`` (log p and z differ by a constant per
+row); for probabilities ``p^(1/T)`` renormalised; for log-probabilities ``softmax(log p / T)``; a
+one-hot row of labels stays one-hot (``log p`` is 0 or −inf).
 """
 
 from __future__ import annotations
@@ -72,16 +77,26 @@ class Distribution:
     def rows(self) -> int:
         return self.log_p.shape[0]
 
+    @property
+    def tempered(self) -> bool:
+        """True when the rows were softened by a temperature T ≠ 1 (labels never are: one-hot stays)."""
+        return self.conversion.temperature != 1.0 and self.kind is not Kind.LABELS
+
     @cached_property
     def input_error(self) -> np.ndarray:
         """Per row, a bound on how far what the plain formulas take is from the exact distribution, in
-        log units: |Σp − 1| and the rounding of that sum for probabilities, the rounding of logits ÷ T
-        (an absolute error of ε·|z| each); 0 for labels and for logits at T = 1."""
-        if self.kind is Kind.LABELS or (self.kind is Kind.LOGITS and self.conversion.temperature == 1.0):
+        log units: |Σp − 1| and the rounding of that sum for probabilities, the rounding of z ÷ T (an
+        absolute error of ε·|z| each, z the logits or log p); 0 for labels and for logits at T = 1."""
+        if self.kind is Kind.LABELS or (self.kind is Kind.LOGITS and not self.tempered):
             return np.zeros(self.rows)
-        if self.kind is Kind.LOGITS:
-            with np.errstate(over="ignore"):
-                return 2 * accurate.EPS * np.max(np.abs(self.operand.values), axis=1) / self.conversion.temperature
+        if self.tempered:
+            z = self.operand.values
+            if self.kind is Kind.PROBS:
+                with np.errstate(divide="ignore"):
+                    z = np.log(z)
+            with np.errstate(over="ignore", invalid="ignore"):
+                size = np.max(np.where(np.isfinite(z), np.abs(z), 0.0), axis=1)
+                return 4 * accurate.EPS * size / self.conversion.temperature
         error = np.abs(self.p.sum(axis=1) - 1.0) + accurate.EPS * (8 + np.log2(self.p.shape[1]))
         if self.conversion.normalize:  # a count that the division by the sum took to 0 is not 0
             error[np.any((self.p == 0) & (self.operand.values > 0), axis=1)] = np.inf
@@ -90,10 +105,14 @@ class Distribution:
     def exact_rows(self, index: np.ndarray | None = None) -> accurate.Rows:
         """These rows (all without ``index``) for the accurate kernels: logits and log-probabilities
         through an exact softmax (of logits ÷ T with the division's error kept), probabilities
-        and labels divided by their exact sums."""
+        and labels divided by their exact sums. With a temperature T ≠ 1, probabilities are the
+        logits log p ÷ T (the same softmax(log p / T) as the plain path)."""
         values = self.p if self.kind is Kind.LABELS else self.operand.values  # --normalize's division is here
         values = values if index is None else values[index]
-        if self.kind is Kind.LOGITS and self.conversion.temperature != 1.0:
+        if self.tempered:
+            if self.kind is Kind.PROBS:  # counts too: log Σ is a constant per row, gone in the softmax
+                with np.errstate(divide="ignore"):
+                    values = np.log(values)
             return accurate.logit_rows(*accurate.divide(values, self.conversion.temperature))
         if self.kind in (Kind.LOGITS, Kind.LOG_PROBS):
             return accurate.logit_rows(values)
@@ -157,7 +176,24 @@ def _probs(operand: Operand, role: str, conversion: Conversion) -> tuple[np.ndar
         what = "this column" if operand.is_transposed else "this row"
         _check_sums(sums, operand, role, what, conversion.tolerance, hint)
     with np.errstate(divide="ignore"):
-        return values, np.log(values)
+        log_values = np.log(values)
+    if conversion.temperature != 1.0:
+        return _soften(log_values, operand, conversion, "log of probability")
+    return values, log_values
+
+
+def _soften(log_values: np.ndarray, operand: Operand, conversion: Conversion, what: str
+            ) -> tuple[np.ndarray, np.ndarray]:
+    """softmax(x / T) and its log, for x the logits or the logs of the probabilities (−inf masks)."""
+    with np.errstate(over="ignore"):
+        scaled = log_values / conversion.temperature
+    overflow = np.isinf(scaled) & np.isfinite(log_values)
+    if np.any(overflow):
+        row, col = _first(overflow)
+        raise DataError(operand.where(row, col),
+                        f"{what} {show_value(operand.text(row, col))} ÷ temperature {conversion.temperature:g} "
+                        "overflows float64", "use a larger --temperature")
+    return softmax(scaled, axis=1)
 
 
 def _finite_or_masked(operand: Operand, role: str, what: str):
@@ -179,18 +215,10 @@ def _logits(operand: Operand, role: str, conversion: Conversion) -> tuple[np.nda
     _finite_or_masked(operand, role, "logit")
     if conversion.temperature == 1.0:  # z / 1 is z, and cannot overflow
         return softmax(operand.values, axis=1)
-    with np.errstate(over="ignore"):
-        scaled = operand.values / conversion.temperature
-    overflow = np.isinf(scaled) & np.isfinite(operand.values)
-    if np.any(overflow):
-        row, col = _first(overflow)
-        raise DataError(operand.where(row, col),
-                        f"logit {show_value(operand.text(row, col))} ÷ temperature {conversion.temperature:g} "
-                        "overflows float64", "use a larger --temperature")
-    return softmax(scaled, axis=1)
+    return _soften(operand.values, operand, conversion, "logit")
 
 
-def _log_probs(operand: Operand, role: str, conversion: Conversion) -> tuple[None, np.ndarray]:
+def _log_probs(operand: Operand, role: str, conversion: Conversion) -> tuple[np.ndarray | None, np.ndarray]:
     _finite_or_masked(operand, role, "log-probability")
     log_p = operand.values
     if conversion.normalize:
@@ -200,6 +228,8 @@ def _log_probs(operand: Operand, role: str, conversion: Conversion) -> tuple[Non
             sums = np.exp(logsumexp(log_p, axis=1))
         _check_sums(sums, operand, role, "exp of this row", conversion.tolerance,
                     f"pass {_as_flag(role)} logits for unnormalised scores, or --normalize")
+    if conversion.temperature != 1.0:
+        return _soften(log_p, operand, conversion, "log-probability")
     return None, log_p
 
 

@@ -147,10 +147,11 @@ def compare_libraries(operands, options) -> tuple[list[Answer], float]:
     kinds = (options.p_kind, options.q_kind)
     distributions = [to_distribution(operand, kind, role, options.conversion, count)
                      for operand, kind, role in zip(operands, kinds, "PQ")]
-    given = [operand.values if kind is Kind.PROBS else distribution.p
+    given = [operand.values if kind is Kind.PROBS and not distribution.tempered else distribution.p
              for operand, kind, distribution in zip(operands, kinds, distributions)]
     with np.errstate(divide="ignore"):
-        log_q = np.log(given[1]) if options.q_kind is Kind.PROBS else distributions[1].log_p
+        log_q = np.log(given[1]) if options.q_kind is Kind.PROBS and not distributions[1].tempered \
+            else distributions[1].log_p
     shape = (max(given[0].shape[0], given[1].shape[0]), count)
     found = answers(np.broadcast_to(given[0], shape), np.broadcast_to(given[1], shape),
                     np.broadcast_to(log_q, shape), normalized=options.conversion.normalize)

@@ -335,7 +335,7 @@ class MeasureSummary:
 
     @property
     def value(self) -> dict[str, float] | None:
-        return None if self.context.reduction == "none" else self.reductions[self.context.reduction]
+        return None if self.context.reduction in ("none", "row") else self.reductions[self.context.reduction]
 
 
 #: ``matrix`` computes N² values; above this many rows it asks for fewer.

@@ -27,6 +27,12 @@ class Reduction(enum.Enum):
     SUM = "sum"
     MEAN = "mean"
     BATCHMEAN = "batchmean"
+    ROW = "row"  # one value per row: kl's Σ over the classes, the per-row values of the others
+
+    @property
+    def per_row(self) -> bool:
+        """``none`` and ``row`` report values per row (or element), not one number."""
+        return self in (Reduction.NONE, Reduction.ROW)
 
 
 def log_softmax(z: np.ndarray, axis: int = -1) -> np.ndarray:

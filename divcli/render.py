@@ -38,6 +38,9 @@ class Format(enum.Enum):
     QUIET = "quiet"
 
 
+#: The column of the rows table that holds each command's per-row value (``--reduction row``).
+ROW_COLUMN_TITLES = {Command.KL: "D(P‖Q)", Command.CE: "H(P,Q)", Command.ENTROPY: "H(P)"}
+
 FORMULAS = {
     Command.KL: "D(P‖Q) = Σ p·log(p/q)",
     Command.CE: "H(P,Q) = −Σ p·log q",
@@ -261,7 +264,7 @@ class QuietSink:
         self.out = out
 
     def rows(self, report: Report) -> None:
-        if report.reduction is Reduction.NONE:
+        if report.reduction.per_row:
             self.out.write("\n".join(_row_texts(report.values, False)) + "\n")
 
     def finish(self, summary: Summary) -> None:
@@ -387,7 +390,7 @@ class JsonSink:
             fields.append(("terms", json_records([(name, flat[index::width])
                                                   for index, name in enumerate(report.classes)])))
         self.stream.records(lambda: self._head(report), json_records(fields))
-        if report.reduction is Reduction.NONE:
+        if report.reduction.per_row:
             self.stream.keep(_row_texts(report.values, True))
 
     def finish(self, summary: Summary) -> None:
@@ -401,6 +404,18 @@ class JsonSink:
 
 # --------------------------------------------------------------------------------------------
 # the table for people
+
+
+def temperature_text(temperature: float, sides: list[tuple[str, str]]) -> str:
+    """How a temperature T ≠ 1 was applied to each operand (role, kind): every kind becomes
+    softmax(log p / T); written in the terms of its kind."""
+    t = f"{temperature:g}"
+    how = {"logits": "softmax(z/{t}) of its logits",
+           "probs": "{r}^(1/{t}) renormalised = softmax(log {r}/{t})",
+           "log-probs": "softmax(log {r}/{t}) of its log-probabilities",
+           "labels": "one-hot, unchanged by T"}
+    return f"temperature T = {t}: " + "; ".join(f"{role} as " + how[kind].format(t=t, r=role.lower())
+                                                 for role, kind in sides)
 
 
 def fmt(x) -> str:
@@ -599,7 +614,8 @@ def render_table(summary: Summary, records: list[dict | None], first: Report, co
             console.print(Text(f"  {label}: {printable(side.source)} read as {side.kind.value}, {rows} row{'s' if rows != 1 else ''}"))
     extras = []
     if summary.temperature != 1.0:
-        extras.append(f"temperature {summary.temperature:g} on logits")
+        sides = [(side.role, side.kind.value) for side in (summary.p, summary.q) if side is not None]
+        extras.append(temperature_text(summary.temperature, sides))
     if cmd is Command.CE and summary.label_smoothing:
         extras.append(f"label smoothing {summary.label_smoothing:g}")
     if cmd is Command.CE and summary.weighted:
@@ -624,8 +640,10 @@ def render_table(summary: Summary, records: list[dict | None], first: Report, co
     console.print(_reductions_table(summary))
     console.print()
     if summary.value is None:
-        shape = "N×C element terms" if cmd is Command.KL else "per-row values"
-        console.print(Text(f"reduction none: the {shape} are above; -f csv or -f json gives them all"))
+        shape = "N×C element terms" if cmd is Command.KL and summary.reduction is Reduction.NONE else \
+            f"per-row values ({ROW_COLUMN_TITLES[cmd]})"
+        console.print(Text(f"reduction {summary.reduction.value}: the {shape} are above; "
+                           "-f csv or -f json gives them all"))
     else:
         console.print(Text(f"{cmd.quantity} = {fmt(summary.value)} {summary.base.unit}  ({summary.reduction.value})",
                            style="bold"))

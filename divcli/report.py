@@ -160,8 +160,16 @@ class Report:
 
     @property
     def values(self) -> np.ndarray:
-        """What ``--reduction none`` reports: element terms for kl, the per-row values otherwise."""
-        return {Command.KL: self.terms, Command.CE: self.cross_entropy, Command.ENTROPY: self.entropy_p}[self.command]
+        """What ``--reduction none`` reports: element terms for kl, the per-row values otherwise;
+        ``--reduction row``: the per-row values (kl: D(P‖Q) of each row, the sum of its terms)."""
+        if self.command is Command.KL and self.reduction is not Reduction.ROW:
+            return self.terms
+        return self.row_values
+
+    @property
+    def row_values(self) -> np.ndarray:
+        """The command's value per row: D(P‖Q), H(P,Q) (torch's per-row loss) or H(P)."""
+        return {Command.KL: self.kl, Command.CE: self.cross_entropy, Command.ENTROPY: self.entropy_p}[self.command]
 
 
 @dataclass(frozen=True)
@@ -213,7 +221,7 @@ def summarize(context: Context, totals: Totals, p_rows: int, q_rows: int | None,
     if command is Command.KL:
         reductions["mean"] = totals.total / totals.elements
         reductions["batchmean"] = totals.total / totals.rows
-        if context.temperature != 1.0 and Kind.LOGITS in (context.p.kind, context.q.kind):
+        if context.temperature != 1.0:  # every kind is softened by T (labels stay one-hot)
             # Hinton's distillation loss: T² keeps the gradients' scale
             reductions["kd_loss"] = context.temperature ** 2 * reductions["batchmean"]
     elif totals.divisor:
@@ -223,7 +231,7 @@ def summarize(context: Context, totals: Totals, p_rows: int, q_rows: int | None,
             raise DataError("", "the weights of every target class are 0, so the mean is undefined (0/0)",
                             "use --reduction sum, or check --weight")
         reductions["mean"] = math.nan
-    value = None if context.reduction is Reduction.NONE else reductions[context.reduction.value]
+    value = None if context.reduction.per_row else reductions[context.reduction.value]
     return Summary(context, totals.rows, p_rows, q_rows, reductions, value, warnings, labels)
 
 

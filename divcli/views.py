@@ -16,7 +16,7 @@ from .errors import printable
 from .keys import ROLES
 from .measures import MeasureReport, MeasureSummary, unit_of
 from .render import (TABLE_ROWS, Format, JsonStream, fmt, json_number, json_records, json_texts, lead_fields,
-                     number, number_texts, write_csv_rows)
+                     number, number_texts, temperature_text, write_csv_rows)
 
 #: A table shows the values of at most this many rows side by side (the reduction after them).
 ROW_COLUMNS = 4
@@ -47,7 +47,7 @@ class MeasureQuietSink:
 
     def rows(self, report: MeasureReport) -> None:
         context = report.context
-        if context.reduction != "none":
+        if context.reduction not in ("none", "row"):
             return
         keys = [context.primary] if context.primary else _keys(report)
         if not context.primary and not self.header:
@@ -128,7 +128,7 @@ class MeasureJsonSink:
         fields = lead_fields(report.first_row, report.rows, report.row_names, as_json=True)
         self.stream.records(lambda: self._head(report.context), json_records(fields + list(texts.items())))
         primary = report.context.primary
-        if report.context.reduction == "none" and primary:
+        if report.context.reduction in ("none", "row") and primary:
             self.stream.keep(texts[primary])
 
     def finish(self, summary: MeasureSummary) -> None:
@@ -175,8 +175,8 @@ class MeasureTableSink:
         for index, (source, kind) in enumerate(zip(context.sources, context.kinds)):
             role = {0: "P (reference)", 1: "Q (model)"}.get(index, ROLES[index])
             console.print(Text(f"  {role}: {printable(source)} read as {kind}"))
-        if context.temperature != 1.0 and "logits" in context.kinds:
-            console.print(Text(f"  with temperature {context.temperature:g} on logits"))
+        if context.temperature != 1.0:
+            console.print(Text("  with " + temperature_text(context.temperature, list(zip(ROLES, context.kinds)))))
         console.print()
         if context.command == "js":
             _js_tables(summary, self.shown, self.tail, console)

@@ -522,8 +522,10 @@ def test_explain_csv_quotes_class_names(run, tmp_path):
     assert [len(row) for row in rows] == [6, 6, 6] and rows[1][0] == "x,1"
 
 
-def test_kd_loss_only_with_logits(run_json):
-    assert "kd_loss" not in run_json("kl", "0.2,0.8", "0.5,0.5", "-T", "3")["reductions"]
+def test_kd_loss_whenever_t_is_not_1(run_json):
+    """-T softens every kind (issue 15), so kd_loss is reported for probabilities too."""
+    assert "kd_loss" not in run_json("kl", "0.2,0.8", "0.5,0.5")["reductions"]
+    assert "kd_loss" in run_json("kl", "0.2,0.8", "0.5,0.5", "-T", "3")["reductions"]
     assert "kd_loss" in run_json("kl", "0.2,0.8", "0.5,0.5", "--q-as", "logits", "-T", "3")["reductions"]
 
 

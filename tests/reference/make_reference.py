@@ -128,6 +128,10 @@ def scaled(name, T):
 
 def torch_log(x, kind, T, name):
     """Operand as a log-probability tensor, plus the text of how."""
+    if T is not None and kind in ("probs", "log-probs"):  # -T softens every kind: log_softmax(log p / T)
+        logs = torch.log(tt(x)) if kind == "probs" else tt(x)
+        inner = f"log({name})" if kind == "probs" else name
+        return F.log_softmax(logs / T, dim=1), f"log_softmax({inner}/{fmt_num(T)})"
     if kind == "probs":
         return torch.log(tt(x)), f"log({name})"
     if kind == "logits":
@@ -139,6 +143,10 @@ def torch_log(x, kind, T, name):
 
 
 def torch_prob(x, kind, T, name, c):
+    if T is not None and kind in ("probs", "log-probs"):
+        logs = torch.log(tt(x)) if kind == "probs" else tt(x)
+        inner = f"log({name})" if kind == "probs" else name
+        return F.softmax(logs / T, dim=1), f"softmax({inner}/{fmt_num(T)})"
     if kind == "probs":
         return tt(x), name
     if kind == "logits":
@@ -153,6 +161,10 @@ def torch_prob(x, kind, T, name, c):
 
 def np_prob(x, kind, T, c):
     """Independent (scipy/numpy) probability rows."""
+    if T is not None and kind in ("probs", "log-probs"):
+        with np.errstate(divide="ignore"):
+            logs = np.log(np.asarray(x, dtype=np.float64)) if kind == "probs" else np.asarray(x, dtype=np.float64)
+        return np_softmax(logs / T)
     if kind == "probs":
         return np.asarray(x, dtype=np.float64)
     if kind == "logits":
@@ -165,6 +177,10 @@ def np_prob(x, kind, T, c):
 
 
 def np_log(x, kind, T):
+    if T is not None and kind in ("probs", "log-probs"):
+        with np.errstate(divide="ignore"):
+            logs = np.log(np.asarray(x, dtype=np.float64)) if kind == "probs" else np.asarray(x, dtype=np.float64)
+        return np_log_softmax(logs / T)
     if kind == "probs":
         with np.errstate(divide="ignore"):
             return np.log(np.asarray(x, dtype=np.float64))
@@ -223,11 +239,11 @@ def kl_case(case_id, p, q, p_as, q_as, reduction, base, T=None, zero_ok=False):
     q = np.asarray(q, dtype=np.float64)
     c = q.shape[1]
     n = max(len(p), len(q))
-    logq, qtxt = torch_log(q, q_as, T if q_as == "logits" else None, "q")
+    logq, qtxt = torch_log(q, q_as, T, "q")
     if p_as == "log-probs":
-        target, ptxt, log_target = tt(p), "p", True
+        (target, ptxt), log_target = torch_log(p, "log-probs", T, "p"), True
     else:
-        target, ptxt = torch_prob(p, p_as, T if p_as == "logits" else None, "p", c)
+        target, ptxt = torch_prob(p, p_as, T, "p", c)
         log_target = False
     expand = len(p) != len(q)
     if expand:
@@ -238,11 +254,11 @@ def kl_case(case_id, p, q, p_as, q_as, reduction, base, T=None, zero_ok=False):
     if lb is not None:
         val = val / lb
     # independent check: scipy.special.rel_entr on probabilities
-    pp = np.broadcast_to(np_prob(p, p_as, T if p_as == "logits" else None, c), (n, c))
-    qp = np.broadcast_to(np_prob(q, q_as, T if q_as == "logits" else None, c), (n, c))
+    pp = np.broadcast_to(np_prob(p, p_as, T, c), (n, c))
+    qp = np.broadcast_to(np_prob(q, q_as, T, c), (n, c))
     if np.any((qp == 0) & (pp > 0)) and q_as != "probs":
         # q underflowed to 0 in probability space (huge logits): use log-space
-        lq = np.broadcast_to(np_log(q, q_as, T if q_as == "logits" else None), (n, c))
+        lq = np.broadcast_to(np_log(q, q_as, T), (n, c))
         terms = scipy.special.xlogy(pp, pp) - np.where(pp == 0, 0.0, pp * lq)
         how = "xlogy(p,p) - p*scipy.special.log_softmax(q)"
     else:
@@ -309,14 +325,14 @@ def ce_case(case_id, p, q, p_as, q_as, reduction, base, T=None, weight=None,
             ignore_index=None, eps=None, zero_ok=False):
     q = np.asarray(q, dtype=np.float64)
     n, c = q.shape
-    Tq = T if q_as == "logits" else None
+    Tq = T  # -T softens every kind (issue 15)
     logq, qtxt = torch_log(q, q_as, Tq, "q")
     if p_as == "labels":
         target, ptxt = torch.as_tensor(np.asarray(p), dtype=torch.long), "p"
         p_np = np.asarray(p)
     else:
-        target, ptxt = torch_prob(p, p_as, T if p_as == "logits" else None, "p", c)
-        p_np = np_prob(p, p_as, T if p_as == "logits" else None, c)
+        target, ptxt = torch_prob(p, p_as, T, "p", c)
+        p_np = np_prob(p, p_as, T, c)
     kw = {"reduction": reduction}
     extra = ""
     if weight is not None:

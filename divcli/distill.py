@@ -1,0 +1,156 @@
+"""``divcli distill``: Hinton's knowledge-distillation loss, its parts, and what the usual mistakes give.
+
+    loss = α · T² · D(softmax(t/T) ‖ softmax(s/T))  (batchmean)  +  (1 − α) · CE(labels, s)  (mean, T = 1)
+
+with α = 1 when there are no labels. Every part is computed by the engine (:func:`divcli.core.run`)
+with the ``kl`` and ``ce`` commands, one pass over the operands each: KL at T, the reversed KL
+D(student‖teacher) at T, the KL with T on the teacher only, and the cross-entropy with the labels.
+So the teacher is read three times and the student four: they must be files or literals.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Callable
+
+import numpy as np
+
+from .blocks import Blocks
+from .core import Options, run
+from .kinds import Conversion, Kind
+from .numerics import Reduction
+from .report import Command
+
+
+class _Keep:
+    def rows(self, report) -> None:
+        pass
+
+    def finish(self, summary) -> None:
+        self.summary = summary
+
+
+def _kl(teacher: Callable[[], Blocks], student: Callable[[], Blocks], options: Options, warn) -> dict:
+    sink = _Keep()
+    run(Command.KL, teacher(), student(), replace(options, reduction=Reduction.BATCHMEAN), sink, warn=warn)
+    return sink.summary
+
+
+def distill(teacher: Callable[[], Blocks], student: Callable[[], Blocks], labels: Callable[[], Blocks] | None,
+            *, temperature: float, alpha: float | None, teacher_kind: Kind = Kind.LOGITS,
+            student_kind: Kind = Kind.LOGITS, labels_kind: Kind = Kind.LABELS, base=None,
+            conversion: Conversion = Conversion(), weight: np.ndarray | None = None, ignore_index: int = -100,
+            label_smoothing: float = 0.0, warn=lambda message: None) -> dict:
+    """Every part of the distillation loss (a plain dict, JSON's document without its head).
+
+    ``teacher``, ``student`` and ``labels`` give fresh blocks of their operand at each call (one per
+    pass). ``alpha`` None means 1 without labels; with labels it is required to be in [0, 1]."""
+    a = 1.0 if alpha is None else float(alpha)
+    t = float(temperature)
+    soft = Options(p_kind=teacher_kind, q_kind=student_kind, base=base,
+                   conversion=replace(conversion, temperature=t, ignore_index=None))
+    at_t = _kl(teacher, student, soft, warn)
+    reversed_ = _kl(student, teacher, replace(soft, p_kind=student_kind, q_kind=teacher_kind), lambda m: None)
+    one_side = _kl(teacher, student, replace(soft, q_conversion=replace(soft.conversion, temperature=1.0)),
+                   lambda m: None)
+    kl, squared = at_t.reductions["batchmean"], t * t
+    parts = {
+        "kl_at_t": kl, "t_squared_kl": squared * kl, "ce": None,
+        "alpha": a, "soft_weight": a, "hard_weight": 1.0 - a,
+    }
+    soft_term = a * squared * kl
+    hard_term = 0.0
+    if labels is not None:
+        hard = Options(p_kind=labels_kind, q_kind=student_kind, reduction=Reduction.MEAN, base=base,
+                       conversion=replace(conversion, temperature=1.0, ignore_index=ignore_index),
+                       label_smoothing=label_smoothing)
+        sink = _Keep()
+        run(Command.CE, labels(), student(), hard, sink, weight, warn=warn)
+        parts["ce"] = sink.summary.value
+        hard_term = (1.0 - a) * parts["ce"] if a != 1.0 else 0.0  # α = 1: the hard term is gone, even if +inf
+    parts.update(soft_term=soft_term, hard_term=hard_term, loss=soft_term + hard_term, n_rows=at_t.rows)
+
+    def with_soft(value: float) -> float:
+        """The loss with ``value`` in place of T²·KL."""
+        return a * value + hard_term
+
+    parts["mistakes"] = {
+        "no_t_squared": {"soft": kl, "loss": with_soft(kl),
+                         "how": "KL at T without the T² factor: the soft gradients shrink by 1/T²"},
+        "mean_not_batchmean": {"soft": squared * at_t.reductions["mean"],
+                               "loss": with_soft(squared * at_t.reductions["mean"]),
+                               "how": "KLDivLoss(reduction='mean') divides by N·C, not N: C times too small"},
+        "reversed": {"soft": squared * reversed_.reductions["batchmean"],
+                     "loss": with_soft(squared * reversed_.reductions["batchmean"]),
+                     "how": "D(student‖teacher): kl_div's arguments swapped (torch takes log Q first)"},
+        "t_on_teacher_only": {"soft": squared * one_side.reductions["batchmean"],
+                              "loss": with_soft(squared * one_side.reductions["batchmean"]),
+                              "how": "softmax(t/T) against log_softmax(s): the student not divided by T"},
+    }
+    parts["warnings"] = at_t.warnings
+    return parts
+
+
+MISTAKE_TITLES = {"no_t_squared": "no T² factor", "mean_not_batchmean": "mean instead of batchmean",
+                  "reversed": "direction reversed: D(student‖teacher)", "t_on_teacher_only": "T on the teacher only"}
+
+
+def write(chosen, out, console, document: dict) -> None:
+    """-q the loss; CSV one record per part (part, value); JSON every part; a table for people."""
+    import json
+
+    from .render import Format, fmt, json_safe, number
+
+    if chosen is Format.QUIET:
+        out.write(number(document["loss"]) + "\n")
+        return
+    parts = [("kl_at_t", document["kl_at_t"]), ("t_squared_kl", document["t_squared_kl"]),
+             ("ce", document["ce"]), ("soft_weight", document["soft_weight"]),
+             ("hard_weight", document["hard_weight"]), ("loss", document["loss"])]
+    parts += [(f"mistake:{key}", mistake["loss"]) for key, mistake in document["mistakes"].items()]
+    if chosen is Format.CSV:
+        import csv
+
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(["part", "value"])
+        writer.writerows([name, "" if value is None else number(value)] for name, value in parts)
+        return
+    if chosen is Format.JSON:
+        out.write(json.dumps(json_safe(document), ensure_ascii=False, allow_nan=False) + "\n")
+        return
+    from rich.table import Table
+    from rich.text import Text
+
+    t, a, unit = document["temperature"], document["alpha"], document["unit"]
+    console.print(Text(f"knowledge distillation loss = α·T²·D(softmax(t/T) ‖ softmax(s/T)) + (1 − α)·CE(labels, s), "
+                       f"in {unit}", style="bold"))
+    for role in ("teacher", "student", "labels"):
+        side = document.get(role)
+        if side:
+            console.print(Text(f"  {role}: {side['source']} read as {side['kind']}"))
+    console.print(Text(f"  T = {t:g}, α = {a:g}; KL batchmean over {document['n_rows']} rows, CE mean at T = 1"))
+    console.print()
+    table = Table(title="parts", title_justify="left", show_edge=False)
+    table.add_column("part")
+    table.add_column(unit, justify="right")
+    ce = document["ce"]
+    rows = [("D(softmax(t/T) ‖ softmax(s/T)), batchmean", document["kl_at_t"]),
+            (f"T² · KL = {t:g}² · KL", document["t_squared_kl"]),
+            ("CE(labels, s), mean, T = 1", ce),
+            (f"soft weight α = {a:g}  ·  T²·KL", document["soft_term"]),
+            (f"hard weight 1 − α = {1 - a:g}  ·  CE", document["hard_term"] if ce is not None else None)]
+    for name, value in rows:
+        table.add_row(name, fmt(value) if value is not None else "— (no labels)")
+    table.add_section()
+    table.add_row(Text("loss", style="bold"), Text(fmt(document["loss"]), style="bold"))
+    console.print(table)
+    console.print()
+    mistakes = Table(title="the usual mistakes, and the loss each would give", title_justify="left", show_edge=False)
+    mistakes.add_column("mistake")
+    mistakes.add_column("loss", justify="right")
+    mistakes.add_column("vs right", justify="right")
+    mistakes.add_column("why")
+    for key, mistake in document["mistakes"].items():
+        difference = mistake["loss"] - document["loss"]
+        mistakes.add_row(MISTAKE_TITLES[key], fmt(mistake["loss"]), f"{difference:+.6g}", mistake["how"])
+    console.print(mistakes)

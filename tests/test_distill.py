@@ -1,0 +1,126 @@
+"""divcli distill: Hinton's distillation loss, its parts and the usual mistakes (issue 15, item 2)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+
+import numpy as np
+import pytest
+
+import divcli
+from conftest import write_rows
+
+
+def _log_softmax(z):
+    z = np.asarray(z, dtype=np.float64)
+    z = z - z.max(axis=1, keepdims=True)
+    return z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+
+
+def _kl(log_p, log_q):
+    return float(np.sum(np.exp(log_p) * (log_p - log_q)))  # the sum over rows and classes
+
+
+def close(a, b, rel=1e-12):
+    return math.isclose(float(a), float(b), rel_tol=rel, abs_tol=1e-300)
+
+
+RNG = np.random.default_rng(15)
+T_LOGITS = RNG.normal(0, 2, (300, 5))
+S_LOGITS = RNG.normal(0, 2, (300, 5))
+LABELS = RNG.integers(0, 5, 300)
+
+
+def _formula(t, s, T, labels=None, alpha=1.0):
+    n = len(t)
+    kl = _kl(_log_softmax(t / T), _log_softmax(s / T)) / n
+    loss = alpha * T * T * kl
+    ce = None
+    if labels is not None:
+        ce = float(-np.mean(_log_softmax(s)[np.arange(n), labels]))
+        loss += (1 - alpha) * ce
+    return loss, kl, ce
+
+
+@pytest.fixture
+def files(tmp_path):
+    return (write_rows(tmp_path / "t.csv", T_LOGITS.tolist()), write_rows(tmp_path / "s.csv", S_LOGITS.tolist()),
+            write_rows(tmp_path / "y.csv", [[int(y)] for y in LABELS]))
+
+
+def test_quiet_loss_without_labels(run, files):
+    t, s, _ = files
+    result = run("distill", t, s, "-T", "2", "-q")
+    assert result.exit_code == 0, result.stderr
+    assert close(result.stdout, _formula(T_LOGITS, S_LOGITS, 2.0)[0])
+    kl = json.loads(run("kl", t, s, "--p-as", "logits", "--q-as", "logits", "-T", "2", "-f", "json").stdout)
+    assert close(result.stdout, kl["reductions"]["kd_loss"])
+
+
+def test_json_parts_with_labels(run, files):
+    t, s, y = files
+    document = json.loads(run("distill", t, s, y, "-T", "4", "--alpha", "0.7", "-f", "json").stdout)
+    loss, kl, ce = _formula(T_LOGITS, S_LOGITS, 4.0, LABELS, 0.7)
+    assert close(document["loss"], loss)
+    assert close(document["kl_at_t"], kl)
+    assert close(document["t_squared_kl"], 16 * kl)
+    assert close(document["ce"], ce)
+    assert document["soft_weight"] == 0.7 and close(document["hard_weight"], 0.3)
+    assert document["n_rows"] == 300
+    mistakes = document["mistakes"]
+    assert close(mistakes["no_t_squared"]["loss"], 0.7 * kl + 0.3 * ce)
+    assert close(mistakes["mean_not_batchmean"]["loss"], 0.7 * 16 * kl / 5 + 0.3 * ce)
+    reversed_kl = _kl(_log_softmax(S_LOGITS / 4), _log_softmax(T_LOGITS / 4)) / 300
+    assert close(mistakes["reversed"]["loss"], 0.7 * 16 * reversed_kl + 0.3 * ce)
+    one_side = _kl(_log_softmax(T_LOGITS / 4), _log_softmax(S_LOGITS)) / 300
+    assert close(mistakes["t_on_teacher_only"]["loss"], 0.7 * 16 * one_side + 0.3 * ce)
+
+
+def test_csv_and_table(run, files):
+    t, s, y = files
+    records = dict(csv.reader(io.StringIO(run("distill", t, s, y, "-T", "2", "--alpha", "0.5", "-f", "csv").stdout)))
+    assert close(records["loss"], _formula(T_LOGITS, S_LOGITS, 2.0, LABELS, 0.5)[0])
+    table = run("distill", t, s, y, "-T", "2", "--alpha", "0.5", env={"COLUMNS": "200"})
+    assert table.exit_code == 0
+    for words in ("T² · KL", "mean instead of batchmean", "D(student‖teacher)", "T on the teacher only"):
+        assert words in table.stdout
+
+
+def test_python_api_agrees(files, run):
+    t, s, y = files
+    value = divcli.distillation_loss(T_LOGITS, S_LOGITS, 3.0, LABELS, alpha=0.25)
+    assert close(value, _formula(T_LOGITS, S_LOGITS, 3.0, LABELS, 0.25)[0])
+    assert close(value, float(run("distill", t, s, y, "-T", "3", "--alpha", "0.25", "-q").stdout))
+    assert close(divcli.distillation_loss(T_LOGITS, S_LOGITS, 2.0), _formula(T_LOGITS, S_LOGITS, 2.0)[0])
+    with pytest.raises(ValueError):
+        divcli.distillation_loss(T_LOGITS, S_LOGITS, 2.0, alpha=0.5)
+
+
+def test_hard_term_takes_ce_options(run, files):
+    t, s, y = files
+    weighted = float(run("distill", t, s, y, "-T", "2", "--alpha", "0", "--weight", "1,2,1,1,3", "-q").stdout)
+    ce = float(run("ce", y, s, "--p-as", "labels", "--q-as", "logits", "--weight", "1,2,1,1,3", "-q").stdout)
+    assert close(weighted, ce)
+
+
+@pytest.mark.parametrize(("args", "words"), [
+    (("--alpha", "0.5"), ("--alpha", "LABELS")),
+    (("--alpha", "1.5", "LABELS"), ("--alpha", "1.5")),
+])
+def test_usage_errors(run, files, args, words):
+    t, s, y = files
+    args = tuple(y if a == "LABELS" else a for a in args)
+    result = run("distill", t, s, *args)
+    assert result.exit_code == 2 and result.stdout == ""
+    assert all(word in result.stderr for word in words)
+
+
+def test_stdin_is_refused_for_teacher_and_student(run, files):
+    t, s, y = files
+    result = run("distill", "-", s, input="1,2,3,4,5\n")
+    assert result.exit_code == 2 and "standard input" in result.stderr
+    labels = run("distill", t, s, "-", "-T", "2", "-q", input="\n".join(str(int(v)) for v in LABELS) + "\n")
+    assert labels.exit_code == 0, labels.stderr

@@ -1,0 +1,122 @@
+"""-T softens every kind the same way, softmax(log p / T): never silently ignored (issue 15, item 3)."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+
+import divcli
+
+
+def _soft(log_p: np.ndarray, t: float) -> np.ndarray:
+    z = np.asarray(log_p, dtype=np.float64) / t
+    e = np.exp(z - z.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def _kl(p: np.ndarray, q: np.ndarray) -> np.ndarray:
+    return np.sum(np.where(p > 0, p * np.log(np.where(p > 0, p, 1) / q), 0.0), axis=-1)
+
+
+def close(a, b, rel=1e-12):
+    return math.isclose(float(a), float(b), rel_tol=rel, abs_tol=1e-300)
+
+
+P = np.array([[0.5, 0.5], [0.2, 0.8]])
+Q = np.array([[0.9, 0.1], [0.6, 0.4]])
+
+
+@pytest.mark.parametrize("t", [0.5, 2.0, 3.7])
+def test_probabilities_are_softened(run, t):
+    result = run("kl", "0.5,0.5;0.2,0.8", "0.9,0.1;0.6,0.4", "-T", t, "-q")
+    assert result.exit_code == 0, result.stderr
+    expected = _kl(_soft(np.log(P), t), _soft(np.log(Q), t)).mean()
+    assert close(float(result.stdout), expected)
+    assert not close(float(result.stdout), _kl(P, Q).mean(), rel=1e-6)
+
+
+def test_the_issue_example_is_no_longer_ignored(run):
+    plain = float(run("kl", "0.5,0.5", "0.9,0.1", "-q").stdout)
+    tempered = float(run("kl", "0.5,0.5", "0.9,0.1", "-T", "2", "-q").stdout)
+    assert close(tempered, _kl(np.array([0.5, 0.5]), np.array([0.75, 0.25])))  # √0.9 : √0.1 = 3 : 1
+    assert plain != tempered
+
+
+def test_every_kind_gives_the_same_softened_row(run):
+    """probs, log-probs and logits (z = log p + c) of one distribution give the same tempered values."""
+    p = np.array([0.1, 0.2, 0.7])
+    q = np.array([0.3, 0.3, 0.4])
+    expected = _kl(_soft(np.log(p), 2.5), _soft(np.log(q), 2.5))
+    texts = {
+        "probs": ",".join(map(repr, (p).tolist())),
+        "log-probs": ",".join(map(repr, (np.log(p)).tolist())),
+        "logits": ",".join(map(repr, (np.log(p) + 3.0).tolist())),
+    }
+    for kind, text in texts.items():
+        result = run("kl", text, ",".join(map(repr, (q).tolist())), "--p-as", kind, "-T", "2.5", "-q")
+        assert result.exit_code == 0, (kind, result.stderr)
+        assert close(float(result.stdout), expected), kind
+
+
+def test_counts_with_normalize_and_temperature(run):
+    result = run("entropy", "1,3", "--normalize", "-T", "2", "-q")
+    assert close(float(result.stdout), -np.sum(_soft(np.log([0.25, 0.75]), 2) * np.log(_soft(np.log([0.25, 0.75]), 2))))
+
+
+def test_labels_stay_one_hot(run):
+    result = run("ce", "1;0", "0.2,0.8;0.6,0.4", "--p-as", "labels", "-T", "2", "-q")
+    q = _soft(np.log(np.array([[0.2, 0.8], [0.6, 0.4]])), 2)
+    assert close(float(result.stdout), -(np.log(q[0, 1]) + np.log(q[1, 0])) / 2)
+
+
+def test_accurate_kernels_apply_the_same_temperature():
+    """Near-equal rows send kl to the accurate kernels: the tempered value still matches."""
+    p = np.array([[0.5 + 1e-9, 0.5 - 1e-9]])
+    q = np.array([[0.5, 0.5]])
+    value = divcli.kl_divergence(p, q, temperature=2.0)
+    # softmax(log p / 2) = √p renormalised, in 50 digits
+    from decimal import Decimal, localcontext
+
+    with localcontext() as context:
+        context.prec = 50
+        roots = [Decimal(float(x)).sqrt() for x in p[0]]
+        soft = [x / sum(roots) for x in roots]
+        exact = sum(a * (a / Decimal("0.5")).ln() for a in soft)
+    assert close(value, float(exact), rel=1e-12)
+
+
+def test_kd_loss_for_every_kind(run_json):
+    document = run_json("kl", "0.5,0.5", "0.9,0.1", "-T", "2")
+    reductions = document["reductions"]
+    assert close(reductions["kd_loss"], 4 * reductions["batchmean"])
+
+
+def test_the_table_says_how_t_was_applied(run):
+    result = run("kl", "0.5,0.5", "1,2", "--q-as", "logits", "-T", "2", env={"COLUMNS": "200"})
+    assert "temperature T = 2" in result.stdout
+    assert "P as p^(1/2) renormalised" in result.stdout
+    assert "Q as softmax(z/2)" in result.stdout
+    compare = run("compare", "0.5,0.5", "0.9,0.1", "-T", "2", env={"COLUMNS": "200"})
+    assert "q^(1/2) renormalised" in compare.stdout
+
+
+def test_explain_shows_the_softened_rows(run):
+    result = run("explain", "0.5,0.5", "0.9,0.1", "-T", "2", env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.stderr
+    assert "0. Temperature T = 2" in result.stdout
+    assert "softmax(log q / 2) = (0.75, 0.25)" in result.stdout
+    document = json.loads(run("explain", "1,2,3", "0.2,0.3,0.5", "--p-as", "logits", "-T", "0.5", "-f", "json").stdout)
+    soft = document["temperature"]
+    assert soft["value"] == 0.5
+    assert np.allclose(soft["p"]["softened"], _soft([1, 2, 3], 0.5), rtol=1e-12)
+    assert np.allclose(soft["q"]["softened"], _soft(np.log([0.2, 0.3, 0.5]), 0.5), rtol=1e-12)
+    assert np.allclose(document["p_values"], _soft([1, 2, 3], 0.5), rtol=1e-12)
+
+
+def test_a_tiny_temperature_that_overflows_is_an_error(run):
+    result = run("kl", "0.5,0.5", "0.9,0.1", "-T", "1e-308")
+    assert result.exit_code == 1
+    assert "÷ temperature 1e-308 overflows float64" in result.stderr
