@@ -14,7 +14,13 @@ where it matters most: Σ p·(log p − log q) adds terms whose logs each carry 
   (Σ p = Σ q = 1 makes the two forms equal), φ(e^x) from its series where |x| ≤ 1 and from
   ``p·x − (p − q)`` elsewhere (there the cancellation costs at most a factor 7);
 - JS is Σ ½·m·G(d) with m = ½(p + q), d = (p − q)/(p + q) = tanh(x/2) and
-  ``G(d) = (1 + d)·log(1 + d) + (1 − d)·log(1 − d)``, from its series where |d| ≤ 0.2.
+  ``G(d) = (1 + d)·log(1 + d) + (1 − d)·log(1 − d)``, from its series where |d| ≤ 0.2;
+- a softmax's normaliser is 1 + (the others), kept as log1p of the others, so a confident row (its
+  entropy 1e-13 or 1e-300) keeps its digits; probability rows are scaled by a power of two so that
+  their sum is near 1 and its log is small;
+- a probability that is exactly 0 (a −inf logit, a 0) is told apart from one that underflowed: q = 0
+  exactly where p is not makes the KL and the cross-entropy +inf however small p is; a p too small
+  for float64 next to a q that is not 0 adds nothing.
 
 These kernels cost several times the plain ones; :mod:`divcli.report` and :mod:`divcli.measures` use
 them for the rows whose plain values could miss the accuracy bound (see :func:`plain_error`).
