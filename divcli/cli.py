@@ -229,8 +229,12 @@ def _check_output(params: dict, dask: bool = False) -> None:
 
 
 def _one_stdin(*specs: str | None) -> None:
+    """At most one operand is standard input, and at least one is not uniform."""
     if sum(spec == "-" for spec in specs) > 1:
         raise click.UsageError("'-' (standard input) can stand for one operand only")
+    if all(spec == "uniform" for spec in specs if spec is not None):
+        raise click.UsageError("uniform is the uniform distribution over the other operand's classes: "
+                               "give at least one operand that is a distribution")
 
 
 def _options(params: dict, *, ignore_index=None, label_smoothing: float = 0.0):
@@ -255,10 +259,13 @@ def _options(params: dict, *, ignore_index=None, label_smoothing: float = 0.0):
 
 
 def _blocks(spec: str, params: dict):
-    """An operand's blocks: streamed, or whole when --columns turns it around."""
+    """An operand's blocks: streamed, or whole when --columns turns it around (uniform: made later)."""
     from .blocks import ArrayBlocks, open_blocks
     from .inputs import read_operand
+    from .uniform import UNIFORM, UniformBlocks
 
+    if spec == UNIFORM:
+        return UniformBlocks()
     delimiter = DELIMITERS.get(params["delimiter"])
     if params["columns"]:  # columns need the whole operand
         return ArrayBlocks(read_operand(spec, sys.stdin.buffer, delimiter).transposed())
@@ -273,9 +280,19 @@ def _whole_operands(specs: tuple[str, ...], params: dict) -> list:
     params["reduction"] = "batchmean"
     _check_output(params)
     from .inputs import read_operand
+    from .kinds import Kind
+    from .uniform import UNIFORM, uniform_operand
 
-    operands = [read_operand(spec, sys.stdin.buffer, DELIMITERS.get(params["delimiter"])) for spec in specs]
-    return [operand.transposed() for operand in operands] if params["columns"] else operands
+    operands = [None if spec == UNIFORM else read_operand(spec, sys.stdin.buffer, DELIMITERS.get(params["delimiter"]))
+                for spec in specs]
+    operands = [operand.transposed() if params["columns"] and operand is not None else operand
+                for operand in operands]
+    kinds = [Kind(params["p_as"]), Kind(params["q_as"])]
+    known = next((o for o, kind in zip(operands, kinds) if o is not None and kind is not Kind.LABELS), None)
+    if None in operands and known is None:
+        raise click.UsageError("uniform takes its classes from the other operand, and labels have none: give Q")
+    return [uniform_operand(known.shape[1], kind) if operand is None else operand
+            for operand, kind in zip(operands, kinds)]
 
 
 def _warn(message: str) -> None:
@@ -288,7 +305,7 @@ def _run(command: str, p_spec: str, q_spec: str | None, params: dict, *, ignore_
     """Read the operands, compute the report, write it; every data error is a DataError (exit 1)."""
     _one_stdin(p_spec, q_spec, weight_spec)
     _check_reduction(command, params["reduction"])
-    dask = _check_engine(params)
+    dask = _check_engine(params, p_spec, q_spec)
     _check_output(params, dask)
 
     from .core import run
@@ -341,11 +358,13 @@ def _run_dask(command, p_spec: str, q_spec: str | None, params: dict, options, w
                  how=how)
 
 
-def _check_engine(params: dict) -> bool:
+def _check_engine(params: dict, *specs: str | None) -> bool:
     """True for --engine dask; the options only it reads are usage errors without it."""
     if params["engine"] == "dask":
         if params["columns"]:
             raise click.UsageError("--columns needs whole operands; --engine dask reads shards of rows")
+        if "uniform" in specs:
+            raise click.UsageError("the operand uniform is made by --engine local only; give a file of 1/C")
         return True
     for name in ("scheduler", "p_cols", "q_cols"):
         if params[name]:
@@ -366,7 +385,7 @@ def _run_measures(command: str, specs: list[str], params: dict, **how) -> None:
     _check_base_above_1(params)
     _one_stdin(*specs)
     _check_reduction(command, params["reduction"])
-    dask = _check_engine(params)
+    dask = _check_engine(params, *specs)
     if dask and len(specs) > 2:
         from .dask_engine import EngineError
 

@@ -226,19 +226,22 @@ class Start:
     first_p: Operand
     first_q: Operand | None
     p_blocks: Blocks
+    q_blocks: Blocks | None = None  # as given, or made (the operand uniform)
 
 
 def prepare(command: Command, p_blocks: Blocks, q_blocks: Blocks | None, options: Options,
             weight: np.ndarray | None = None) -> Start:
     """Read the first block of each operand and decide the classes, their names and the broadcast."""
+    from .uniform import resolve
+
     kind = options.p_kind
-    first_p = p_blocks.read(FIRST_BLOCK_ROWS)
+    (p_blocks, q_blocks), (first_p, first_q) = resolve([p_blocks, q_blocks], [kind, options.q_kind],
+                                                       FIRST_BLOCK_ROWS)
     if kind is Kind.LABELS:
         first_p, p_blocks = _labels_as_column(first_p, p_blocks)
         if q_blocks is None:
             first_p, p_blocks = _read_all(first_p, p_blocks)
             first_p = p_blocks.read(FIRST_BLOCK_ROWS)
-    first_q = q_blocks.read(FIRST_BLOCK_ROWS) if q_blocks is not None else None
     count = _class_count(first_p if q_blocks is not None or kind is not Kind.LABELS else p_blocks.operand,
                          first_q, kind)
     if weight is not None and weight.size != count:
@@ -259,7 +262,7 @@ def prepare(command: Command, p_blocks: Blocks, q_blocks: Blocks | None, options
         ignore_index=options.conversion.ignore_index,
         broadcast=next((source.role for source in sources if source.single), None),
     )
-    return Start(context, count, first_p, first_q, p_blocks)
+    return Start(context, count, first_p, first_q, p_blocks, q_blocks)
 
 
 def run(command: Command, p_blocks: Blocks, q_blocks: Blocks | None, options: Options, sink: Sink,
@@ -275,7 +278,7 @@ def run(command: Command, p_blocks: Blocks, q_blocks: Blocks | None, options: Op
     """
     start = prepare(command, p_blocks, q_blocks, options, weight)
     totals, shown = Totals(), Warnings(warn)
-    p_rows, q_rows = compute_blocks(start, start.p_blocks, q_blocks, options, sink, totals, shown, progress)
+    p_rows, q_rows = compute_blocks(start, start.p_blocks, start.q_blocks, options, sink, totals, shown, progress)
     shown.close()
     summary = summarize(start.context, totals, p_rows, q_rows, shown.messages, options.p_kind is Kind.LABELS)
     sink.finish(summary)
@@ -362,9 +365,10 @@ def prepare_measures(command: str, operands: list[Blocks], options: Options, *, 
     from .measures import MeasureContext
     if len(operands) > len(ROLES):
         raise DataError("", f"{len(operands)} operands: at most {len(ROLES)}")
-    operands = list(operands)
+    from .uniform import resolve
+
     kinds = [options.p_kind] + [options.q_kind] * (len(operands) - 1)
-    firsts = [blocks.read(FIRST_BLOCK_ROWS) for blocks in operands]
+    operands, firsts = resolve(list(operands), kinds, FIRST_BLOCK_ROWS)
     if options.p_kind is Kind.LABELS:
         firsts[0], operands[0] = _labels_as_column(firsts[0], operands[0])
     count = _class_count(firsts[0], firsts[1], options.p_kind)

@@ -23,3 +23,69 @@ def test_base_by_unit_name(run_json, name, number, unit):
 def test_base_name_that_is_no_unit(run):
     result = run("kl", "1", "1", "--base", "bytes")
     assert result.exit_code == 2 and "bits" in result.stderr and not result.stdout
+
+
+# --------------------------------------------------------------------------------------------
+# uniform
+
+
+def test_uniform_is_one_over_the_other_operands_classes(run):
+    result = run("kl", "9/25,12/25,4/25", "uniform", "-q")
+    assert result.exit_code == 0, result.stderr
+    assert math.isclose(float(result.stdout), 0.08529960131837055, rel_tol=1e-12)
+
+
+def test_uniform_named_in_the_header(run, run_json):
+    table = run("kl", "uniform", "9/25,12/25,4/25", env={"COLUMNS": "120"})
+    assert table.exit_code == 0 and "P (reference): uniform over 3 classes" in table.stdout
+    document = run_json("kl", "9/25,12/25,4/25", "uniform")
+    assert document["q"]["source"] == "uniform over 3 classes"
+
+
+@pytest.mark.parametrize("kind", ["probs", "logits", "log-probs"])
+def test_uniform_read_as_any_kind_of_q(run, kind):
+    result = run("kl", "0.1,0.9", "uniform", "--q-as", kind, "-q")
+    assert result.exit_code == 0, result.stderr
+    assert math.isclose(float(result.stdout), math.log(2) + 0.1 * math.log(0.1) + 0.9 * math.log(0.9), rel_tol=1e-12)
+
+
+def test_uniform_against_every_row_of_a_file(run, tmp_path):
+    path = write_rows(tmp_path / "p.csv", [[0.5, 0.25, 0.25], [1.0, 0.0, 0.0]])
+    result = run("kl", path, "uniform", "--reduction", "none", "-q")
+    rows = [[float(x) for x in line.split(",")] for line in result.stdout.splitlines()]
+    assert math.isclose(sum(rows[0]), math.log(3) - 1.5 * math.log(2), rel_tol=1e-12)
+    assert math.isclose(sum(rows[1]), math.log(3), rel_tol=1e-12)
+
+
+@pytest.mark.parametrize("command, extra", [("js", ["--normalize"]), ("compare", ["--normalize"]), ("ce", [])])
+def test_uniform_in_js_compare_and_ce(run, command, extra):
+    counts = "1,2,5"
+    result = run(command, counts if extra else "0.125,0.25,0.625", "uniform", *extra, "-q")
+    explicit = run(command, counts if extra else "0.125,0.25,0.625", "1/3,1/3,1/3", *extra, "-q")
+    assert result.exit_code == 0, result.stderr
+    for line, same in zip(result.stdout.splitlines(), explicit.stdout.splitlines()):
+        assert math.isclose(float(line.split()[-1]), float(same.split()[-1]), rel_tol=1e-12, abs_tol=1e-15)
+
+
+@pytest.mark.parametrize("args", [("kl", "uniform", "uniform"), ("entropy", "uniform"),
+                                  ("js", "uniform", "uniform", "uniform")])
+def test_only_uniform_is_a_usage_error(run, args):
+    result = run(*args)
+    assert result.exit_code == 2 and "uniform" in result.stderr and "other operand" in result.stderr
+    assert not result.stdout
+
+
+def test_uniform_against_labels_has_no_classes(run):
+    result = run("ce", "2;0", "uniform", "--p-as", "labels")
+    assert result.exit_code == 1 and "no other operand has classes" in result.stderr and not result.stdout
+
+
+def test_uniform_with_the_dask_engine_is_refused(run):
+    result = run("kl", "0.5,0.5", "uniform", "--engine", "dask")
+    assert result.exit_code == 2 and "--engine local" in result.stderr
+
+
+def test_uniform_in_explain(run_json):
+    work = run_json("explain", "0.9,0.1", "uniform")
+    assert math.isclose(work["kl_divergence"]["value"], math.log(2) + 0.9 * math.log(0.9) + 0.1 * math.log(0.1),
+                        rel_tol=1e-12)
