@@ -237,6 +237,13 @@ def _one_stdin(*specs: str | None) -> None:
                                "give at least one operand that is a distribution")
 
 
+def _p_as_given() -> bool:
+    """True when --p-as is on the command line (not its default)."""
+    from click.core import ParameterSource
+
+    return click.get_current_context().get_parameter_source("p_as") is not ParameterSource.DEFAULT
+
+
 def _options(params: dict, *, ignore_index=None, label_smoothing: float = 0.0):
     from .core import Options
     from .kinds import Conversion, Kind
@@ -255,6 +262,8 @@ def _options(params: dict, *, ignore_index=None, label_smoothing: float = 0.0):
             ignore_index=ignore_index,
         ),
         label_smoothing=label_smoothing,
+        infer_labels=params.get("engine") == "local" and not _p_as_given(),
+        refuse_one_class=True,
     )
 
 

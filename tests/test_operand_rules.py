@@ -89,3 +89,102 @@ def test_uniform_in_explain(run_json):
     work = run_json("explain", "0.9,0.1", "uniform")
     assert math.isclose(work["kl_divergence"]["value"], math.log(2) + 0.9 * math.log(0.9) + 0.1 * math.log(0.1),
                         rel_tol=1e-12)
+
+
+# --------------------------------------------------------------------------------------------
+# one class per row is refused
+
+
+def histogram_columns(tmp_path):
+    """Two histograms stored as one column each: with --normalize every row is (1.0), KL 0."""
+    p = tmp_path / "p.csv"
+    q = tmp_path / "q.csv"
+    p.write_text("count\n120\n340\n55\n", encoding="utf-8")
+    q.write_text("count\n100\n300\n70\n", encoding="utf-8")
+    return str(p), str(q)
+
+
+@pytest.mark.parametrize("command", ["kl", "ce", "js", "compare"])
+def test_one_column_histograms_are_refused_with_the_columns_hint(run, tmp_path, command):
+    p, q = histogram_columns(tmp_path)
+    result = run(command, p, q, "--normalize", "-q")
+    assert result.exit_code == 1, result.stdout
+    assert not result.stdout
+    assert "single class" in result.stderr and "--columns" in result.stderr and p in result.stderr
+
+
+@pytest.mark.parametrize("command", ["kl", "js", "compare"])
+def test_the_same_histograms_with_columns(run, tmp_path, command):
+    p, q = histogram_columns(tmp_path)
+    result = run(command, p, q, "--normalize", "--columns", "-q")
+    assert result.exit_code == 0, result.stderr
+    assert float(result.stdout.split()[1 if command == "compare" else 0]) > 0
+
+
+def test_one_class_in_q_only_is_refused(run, tmp_path):
+    q = tmp_path / "q.csv"
+    q.write_text("0.5\n0.5\n", encoding="utf-8")
+    result = run("kl", "0.5,0.5;0.5,0.5", str(q))
+    assert result.exit_code == 1 and "every row of Q has a single class" in result.stderr
+
+
+def test_one_class_after_columns_says_to_leave_it_out(run):
+    result = run("kl", "0.2,0.3,0.5", "0.3,0.3,0.4", "--columns")
+    assert result.exit_code == 1 and "leave out --columns" in result.stderr and not result.stdout
+
+
+def test_one_class_literal(run):
+    result = run("kl", "1", "1", "-q")
+    assert result.exit_code == 1 and "two classes or more" in result.stderr and not result.stdout
+
+
+def test_labels_keep_their_one_column(run, tmp_path):
+    labels = write_rows(tmp_path / "labels.csv", [2, 0, 1])
+    result = run("kl", labels, "0.2,0.3,0.5;0.1,0.8,0.1;0.3,0.3,0.4", "--p-as", "labels", "-q")
+    assert result.exit_code == 0, result.stderr
+    assert math.isclose(float(result.stdout), -(math.log(0.5) + math.log(0.1) + math.log(0.3)) / 3, rel_tol=1e-12)
+
+
+# --------------------------------------------------------------------------------------------
+# ce: a column of class indices is labels
+
+
+SAMPLES = __import__("pathlib").Path(__file__).resolve().parent.parent / "samples"
+
+
+def test_ce_reads_a_column_of_class_indices_as_labels(run):
+    result = run("ce", SAMPLES / "labels.csv", SAMPLES / "logits.csv", "--q-as", "logits", "-q")
+    assert result.exit_code == 0, result.stderr
+    assert math.isclose(float(result.stdout), 1.5333611167290577, rel_tol=1e-12)
+
+
+def test_ce_says_it_read_labels(run, run_json):
+    table = run("ce", SAMPLES / "labels.csv", SAMPLES / "logits.csv", "--q-as", "logits")
+    assert "read as labels (one column of class indices)" in table.stdout
+    document = run_json("ce", "2;4;1", SAMPLES / "logits.csv", "--q-as", "logits")
+    assert document["p"]["kind"] == "labels"
+    assert math.isclose(document["value"], 1.5333611167290577, rel_tol=1e-12)
+
+
+def test_ce_labels_with_ignore_index(run, tmp_path):
+    labels = write_rows(tmp_path / "labels.csv", [2, -100, 0])
+    result = run("ce", labels, "0.2,0.3,0.5;0.1,0.8,0.1;0.3,0.3,0.4", "-q")
+    assert result.exit_code == 0, result.stderr
+    assert math.isclose(float(result.stdout), -(math.log(0.5) + math.log(0.3)) / 2, rel_tol=1e-12)
+
+
+def test_explicit_p_as_wins(run):
+    result = run("ce", SAMPLES / "labels.csv", SAMPLES / "logits.csv", "--q-as", "logits", "--p-as", "probs")
+    assert result.exit_code == 1 and "single class" in result.stderr and "--p-as labels" in result.stderr
+
+
+@pytest.mark.parametrize("column", ["0.5;0.5", "3;1", "1;-1", "1.5;0"])
+def test_a_column_that_is_no_labels_is_refused(run, column):
+    """Out of range (3 with 3 classes), negative, or not an integer: not labels, and one class a row."""
+    result = run("ce", column, "0.2,0.3,0.5;0.1,0.8,0.1", "-q")
+    assert result.exit_code == 1 and "single class" in result.stderr and not result.stdout
+
+
+def test_kl_does_not_guess_labels(run):
+    result = run("kl", SAMPLES / "labels.csv", SAMPLES / "logits.csv", "--q-as", "logits")
+    assert result.exit_code == 1 and "--p-as labels" in result.stderr
