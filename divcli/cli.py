@@ -14,6 +14,8 @@ import sys
 
 import click
 
+from .cli_help import SectionedCommand
+from .completion import complete_base, complete_input, complete_measure, complete_operand
 from .errors import foreign_digit, printable
 from .terminal import Output as _Output
 from .terminal import write_text
@@ -51,7 +53,7 @@ def _operands_last(args: list[str], value_options: set[str]) -> list[str]:
     return options + ["--"] + operands if operands else options
 
 
-class OperandCommand(click.Command):
+class OperandCommand(SectionedCommand):
     """A command whose operands may begin with a minus sign (negative logits need no ``--``)."""
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
@@ -65,26 +67,31 @@ class OperandCommand(click.Command):
 
 
 class LogBaseType(click.ParamType):
-    """``e``, ``2``, ``10`` or any positive number other than 1."""
+    """``e``, ``2``, ``10`` or any positive number other than 1; ``nats``, ``bits``, ``bans`` name e, 2, 10."""
 
     name = "BASE"
+    NAMED = {"e": ("e", math.e), "nats": ("e", math.e), "bits": ("2", 2.0), "bans": ("10", 10.0)}
 
     def convert(self, value, param, ctx):
         if not isinstance(value, str):
             return value
         text = value.strip()
-        if text.lower() == "e":
-            return ("e", math.e)
+        if text.lower() in self.NAMED:
+            return self.NAMED[text.lower()]
         if foreign_digit(text):
             self.fail(f"{value!r} is not a number: {foreign_digit(text)}", param, ctx)
         try:
             number = float(text)
         except ValueError:
-            self.fail(f"{value!r} is not a number; use e, 2, 10 or any positive number other than 1", param, ctx)
+            self.fail(f"{value!r} is not a number; use e, 2, 10 (or nats, bits, bans) or any positive number "
+                      "other than 1", param, ctx)
         if not math.isfinite(number) or number <= 0 or number == 1:
             self.fail(f"{value!r} is not a logarithm base; use e, 2, 10 or any positive number other than 1",
                       param, ctx)
         return (text, number)
+
+    def shell_complete(self, ctx, param, incomplete):
+        return complete_base(incomplete)
 
 
 class BoundedFloat(click.ParamType):
@@ -126,18 +133,14 @@ MAX_KD_TEMPERATURE = 1e154
 def _engine_options(command):
     """--engine, and what only the Dask engine reads (divcli/dask_engine.py, imported only for it)."""
     decorators = [
-        click.option("-v", "--verbose", is_flag=True,
-                     help="--engine dask: name the cluster and its dashboard on standard error."),
+        click.option("-v", "--verbose", is_flag=True, help="Name the cluster and its dashboard on standard error."),
         click.option("--q-cols", metavar="COLS",
-                     help="--engine dask: Q's columns in each shard (names, 0-based indices or patterns "
-                          "such as 's_*', comma-separated)."),
-        click.option("--p-cols", metavar="COLS", help="--engine dask: P's columns in each shard (as --q-cols)."),
+                     help="Q's columns in each shard: names, 0-based indices or patterns ('s_*'), comma-separated."),
+        click.option("--p-cols", metavar="COLS", help="P's columns in each shard (as --q-cols)."),
         click.option("--scheduler", metavar="ADDRESS",
-                     help="--engine dask: a running scheduler (tcp://host:8786); without it, a local "
-                          "cluster sized to this machine."),
-        click.option("--engine", type=click.Choice(ENGINES), default="local", show_default=True,
-                     help="local: this process; dask: one task per shard (globs, folders, URLs) on a Dask "
-                          "cluster; -o DIR gets the per-row results as parts (pip install \"divcli[dask]\")."),
+                     help="A running scheduler (tcp://host:8786); default: a local cluster."),
+        click.option("--engine", type=click.Choice(ENGINES), default="local", metavar="NAME",
+                     help="local (default), or dask: a task per shard on a Dask cluster."),
     ]
     for decorator in decorators:
         command = decorator(command)
@@ -149,30 +152,25 @@ def _shared_options(command):
     decorators = [
         click.option("--svg", type=click.Path(readable=False), metavar="FILE",
                      help="Also save the table as an SVG picture (written as -o writes)."),
-        click.option("-o", "--output", type=click.Path(readable=False),
-                     help="Write to FILE instead of standard output (- is standard output): a file is "
-                          "replaced atomically, keeping its mode; a device or FIFO is written in place "
-                          "(--engine dask: a folder for the per-row parts)."),
+        click.option("-o", "--output", type=click.Path(readable=False), metavar="PATH",
+                     help="Write to PATH instead of standard output (atomically; dask: a folder)."),
         click.option("-f", "--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True,
-                     help="table for people; csv or json for programs."),
+                     metavar="FORMAT", help="table for people, csv or json for programs."),
         click.option("-q", "--quiet", is_flag=True,
-                     help="Print only the reduced value (one line per row for --reduction none)."),
-        click.option("--delimiter", type=click.Choice(list(DELIMITERS)),
-                     help="The delimiter of text files and standard input: , ; tab | space "
-                          "(default: by extension, sniffed for .txt and -)."),
+                     help="Print only the reduced value (a line per row for --reduction none)."),
+        click.option("--delimiter", type=click.Choice(list(DELIMITERS)), metavar="CHAR",
+                     help=", ; | tab or space (default: by extension; sniffed for .txt and -)."),
         click.option("--columns", is_flag=True, help="Take each column as a distribution instead of each row."),
         click.option("--tolerance", type=BoundedFloat(0, hint="give a tolerance ≥ 0 such as 1e-6, or pass "
                                                            "--normalize to rescale rows"),
-                     default=1e-6, show_default=True,
+                     default=1e-6, show_default=True, metavar="TOL",
                      help="How far a row of probabilities may sum from 1."),
         click.option("--normalize", is_flag=True,
-                     help="Rescale rows to sum to 1 (counts, histograms; what SciPy does silently)."),
-        click.option("-T", "--temperature", type=TEMPERATURE, default=1.0,
-                     show_default=True, help="Soften every operand: softmax(log p / T) per row (logits: "
-                                             "softmax(z/T); probabilities: p^(1/T) renormalised; labels "
-                                             "stay one-hot)."),
-        click.option("--base", type=LogBaseType(), default="e", show_default=True,
-                     help="Logarithm base: e (nats), 2 (bits), 10 (bans) or any b > 0, b ≠ 1."),
+                     help="Rescale rows to sum to 1 (counts, histograms; as SciPy does silently)."),
+        click.option("-T", "--temperature", type=TEMPERATURE, default=1.0, metavar="T",
+                     show_default=True, help="Soften every operand: softmax(log p / T)."),
+        click.option("--base", type=LogBaseType(), default="e", show_default=True, metavar="B",
+                     help="e or nats, 2 or bits, 10 or bans, or any b > 0, b ≠ 1."),
     ]
     for decorator in decorators:
         command = decorator(command)
@@ -181,30 +179,25 @@ def _shared_options(command):
 
 def _reduction_option(default: str, allowed: tuple[str, ...]):
     """--reduction, and --top (which ranks what --reduction row reports)."""
-    reduction = click.option(
-        "--reduction", type=click.Choice(REDUCTIONS), default=default, show_default=True,
-        help=f"none | {' | '.join(r for r in allowed if r != 'none')} (torch's meanings) | row: one value "
-             "per row (kl: each row's D(P‖Q), the sum of its terms).")
-    top = click.option(
-        "--top", type=click.IntRange(min=1), metavar="N",
-        help="Only the N rows with the largest per-row value (kl D(P‖Q), ce H(P,Q), entropy H(P), js the "
-             "reported measure, compare D(P‖Q) = kl_pq), largest first, equal values in input order; "
-             "implies --reduction row. -q: one 'row<TAB>value' line each (row: its name, or its number "
-             "from 1).")
+    torch = [r for r in allowed if r != "row"]
+    reduction = click.option("--reduction", type=click.Choice(REDUCTIONS), default=default, show_default=True,
+                             metavar="R", help=f"{', '.join(torch[:-1])} or {torch[-1]} (torch), or row.")
+    top = click.option("--top", type=int, metavar="N",
+                       help="The N rows with the largest per-row value (implies row).")
     return lambda command: reduction(top(command))
 
 
 def _p_as_option():
-    return click.option("--p-as", type=click.Choice(KINDS), default="probs", show_default=True,
-                        help="How to read P: probs, logits, log-probs or labels (class indices).")
+    return click.option("--p-as", type=click.Choice(KINDS), default="probs", metavar="KIND",
+                        help="P is probs (default), logits, log-probs or labels (class indices).")
 
 
 def _q_as_option():
-    return click.option("--q-as", type=click.Choice(KINDS[:3]), default="probs", show_default=True,
-                        help="How to read Q: probs, logits or log-probs.")
+    return click.option("--q-as", type=click.Choice(KINDS[:3]), default="probs", metavar="KIND",
+                        help="Q is probs (default), logits or log-probs.")
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(package_name="divcli", prog_name="divcli")
 def cli():
     """Exact KL divergence, entropy and cross-entropy from the shell, explained.
@@ -234,6 +227,8 @@ def _check_top(params: dict) -> None:
     """--top ranks the per-row values: it means --reduction row, and goes with no other reduction."""
     if params.get("top") is None:
         return
+    if params["top"] < 1:
+        raise click.BadParameter(f"{params['top']} is not a number of rows: give 1 or more", param_hint="'--top'")
     source = click.get_current_context().get_parameter_source("reduction")
     if source is click.core.ParameterSource.COMMANDLINE and params["reduction"] != "row":
         raise click.BadParameter(f"--top ranks the per-row values: give it alone or with --reduction row, "
@@ -260,8 +255,19 @@ def _check_output(params: dict, dask: bool = False) -> None:
 
 
 def _one_stdin(*specs: str | None) -> None:
+    """At most one operand is standard input, and at least one is not uniform."""
     if sum(spec == "-" for spec in specs) > 1:
         raise click.UsageError("'-' (standard input) can stand for one operand only")
+    if all(spec == "uniform" for spec in specs if spec is not None):
+        raise click.UsageError("uniform is the uniform distribution over the other operand's classes: "
+                               "give at least one operand that is a distribution")
+
+
+def _p_as_given() -> bool:
+    """True when --p-as is on the command line (not its default)."""
+    from click.core import ParameterSource
+
+    return click.get_current_context().get_parameter_source("p_as") is not ParameterSource.DEFAULT
 
 
 def _given() -> frozenset[str]:
@@ -291,14 +297,19 @@ def _options(params: dict, *, ignore_index=None, label_smoothing: float = 0.0):
             given=_given(),
         ),
         label_smoothing=label_smoothing,
+        infer_labels=params.get("engine") == "local" and not _p_as_given(),
+        refuse_one_class=True,
     )
 
 
 def _blocks(spec: str, params: dict):
-    """An operand's blocks: streamed, or whole when --columns turns it around."""
+    """An operand's blocks: streamed, or whole when --columns turns it around (uniform: made later)."""
     from .blocks import ArrayBlocks, open_blocks
     from .inputs import read_operand
+    from .uniform import UNIFORM, UniformBlocks
 
+    if spec == UNIFORM:
+        return UniformBlocks()
     delimiter = DELIMITERS.get(params["delimiter"])
     if params["columns"]:  # columns need the whole operand
         return ArrayBlocks(read_operand(spec, sys.stdin.buffer, delimiter).transposed())
@@ -313,9 +324,19 @@ def _whole_operands(specs: tuple[str, ...], params: dict) -> list:
     params["reduction"] = "batchmean"
     _check_output(params)
     from .inputs import read_operand
+    from .kinds import Kind
+    from .uniform import UNIFORM, uniform_operand
 
-    operands = [read_operand(spec, sys.stdin.buffer, DELIMITERS.get(params["delimiter"])) for spec in specs]
-    return [operand.transposed() for operand in operands] if params["columns"] else operands
+    operands = [None if spec == UNIFORM else read_operand(spec, sys.stdin.buffer, DELIMITERS.get(params["delimiter"]))
+                for spec in specs]
+    operands = [operand.transposed() if params["columns"] and operand is not None else operand
+                for operand in operands]
+    kinds = [Kind(params["p_as"]), Kind(params["q_as"])]
+    known = next((o for o, kind in zip(operands, kinds) if o is not None and kind is not Kind.LABELS), None)
+    if None in operands and known is None:
+        raise click.UsageError("uniform takes its classes from the other operand, and labels have none: give Q")
+    return [uniform_operand(known.shape[1], kind) if operand is None else operand
+            for operand, kind in zip(operands, kinds)]
 
 
 def _warn(message: str) -> None:
@@ -329,7 +350,7 @@ def _run(command: str, p_spec: str, q_spec: str | None, params: dict, *, ignore_
     _one_stdin(p_spec, q_spec, weight_spec)
     _check_reduction(command, params["reduction"])
     _check_top(params)
-    dask = _check_engine(params)
+    dask = _check_engine(params, p_spec, q_spec)
     _check_output(params, dask)
 
     from .core import run
@@ -382,11 +403,13 @@ def _run_dask(command, p_spec: str, q_spec: str | None, params: dict, options, w
                  how=how)
 
 
-def _check_engine(params: dict) -> bool:
+def _check_engine(params: dict, *specs: str | None) -> bool:
     """True for --engine dask; the options only it reads are usage errors without it."""
     if params["engine"] == "dask":
         if params["columns"]:
             raise click.UsageError("--columns needs whole operands; --engine dask reads shards of rows")
+        if "uniform" in specs:
+            raise click.UsageError("the operand uniform is made by --engine local only; give a file of 1/C")
         return True
     for name in ("scheduler", "p_cols", "q_cols"):
         if params[name]:
@@ -408,7 +431,7 @@ def _run_measures(command: str, specs: list[str], params: dict, **how) -> None:
     _one_stdin(*specs)
     _check_reduction(command, params["reduction"])
     _check_top(params)
-    dask = _check_engine(params)
+    dask = _check_engine(params, *specs)
     if dask and len(specs) > 2:
         from .dask_engine import EngineError
 
@@ -559,9 +582,13 @@ def _columns() -> int | None:
     return columns if columns > 0 else None
 
 
-@cli.command(cls=OperandCommand)
-@click.argument("p")
-@click.argument("q")
+@cli.command(cls=OperandCommand, examples=(
+    'divcli kl "9/25,12/25,4/25" "1/3,1/3,1/3"',
+    'divcli kl samples/target.csv samples/uniform.csv -q',
+    'divcli kl "-0.7,0.1,-0.1,0.1" "-0.1,0.2,-0.4,0.3" --p-as logits --q-as logits --reduction none',
+))
+@click.argument("p", shell_complete=complete_operand)
+@click.argument("q", shell_complete=complete_operand)
 @_p_as_option()
 @_q_as_option()
 @_reduction_option("batchmean", REDUCTIONS)
@@ -572,13 +599,6 @@ def kl(p, q, **params):
 
     torch: F.kl_div(log Q, P, reduction=...) (note torch's argument order);
     SciPy: scipy.stats.entropy(P, Q, axis=1) without its normalising.
-
-    \b
-    Examples:
-      divcli kl "9/25,12/25,4/25" "1/3,1/3,1/3"
-      divcli kl samples/target.csv samples/uniform.csv -q
-      divcli kl samples/teacher.csv samples/student.csv --p-as logits --q-as logits -T 2 -f json
-      divcli kl "-0.7,0.1,-0.1,0.1" "-0.1,0.2,-0.4,0.3" --p-as logits --q-as logits --reduction none
     """
     if params["temperature"] > MAX_KD_TEMPERATURE:
         raise click.BadParameter(f"{params['temperature']:g}: kl reports the distillation loss T² × batchmean, and "
@@ -587,84 +607,74 @@ def kl(p, q, **params):
     _run("kl", p, q, params)
 
 
-@cli.command(cls=OperandCommand)
-@click.argument("p")
-@click.argument("q")
+@cli.command(cls=OperandCommand, examples=(
+    'divcli ce samples/labels.csv samples/logits.csv --p-as labels --q-as logits',
+    'divcli ce "2;4;1" samples/logits.csv --q-as logits --label-smoothing 0.1 --weight "1,1,2,1,1"',
+))
+@click.argument("p", shell_complete=complete_operand)
+@click.argument("q", shell_complete=complete_operand)
 @_p_as_option()
 @_q_as_option()
 @_reduction_option("mean", ("none", "sum", "mean", "row"))
 @click.option("--label-smoothing", type=BoundedFloat(0, 1, hint="give ε from 0 (none) to 1, such as 0.1"),
-              default=0.0, show_default=True,
-              help="ε: the target becomes (1−ε)·P + ε/C (torch's formula).")
+              default=0.0, show_default=True, metavar="ε",
+              help="The target becomes (1−ε)·P + ε/C (torch's formula).")
 @click.option("--weight", metavar="W", help="Class weights: a literal or a file of C non-negative numbers.")
-@click.option("--ignore-index", type=int, default=-100, show_default=True,
-              help="With --p-as labels, rows with this label are skipped (as torch).")
+@click.option("--ignore-index", type=int, default=-100, show_default=True, metavar="K",
+              help="Labels: rows with this label are skipped, as torch.")
 @_shared_options
 @_engine_options
 def ce(p, q, label_smoothing, weight, ignore_index, **params):
     """Cross-entropy H(P,Q) = −Σ p·log q, as torch's F.cross_entropy.
 
     P is labels (class indices) or probabilities; Q usually logits.
-
-    \b
-    Examples:
-      divcli ce samples/labels.csv samples/logits.csv --p-as labels --q-as logits
-      divcli ce samples/onehot.csv samples/logits.csv --q-as logits --label-smoothing 0.1
-      divcli ce "2;4;1" samples/logits.csv --p-as labels --q-as logits --weight "1,1,2,1,1" -f json
     """
     _run("ce", p, q, params, ignore_index=ignore_index, weight_spec=weight, label_smoothing=label_smoothing)
 
 
-@cli.command(cls=OperandCommand)
-@click.argument("p")
+@cli.command(cls=OperandCommand, examples=(
+    'divcli entropy "0.5,0.25,0.25" --base 2',
+    'divcli entropy samples/hist_a.csv --normalize -q',
+    'divcli entropy samples/logits.csv --p-as logits --reduction none -f csv',
+))
+@click.argument("p", shell_complete=complete_input)
 @_p_as_option()
 @_reduction_option("mean", ("none", "sum", "mean", "row"))
 @_shared_options
 @_engine_options
 def entropy(p, **params):
     """Entropy H(P) = −Σ p·log p per row, as scipy.stats.entropy(P, axis=1).
-
-    \b
-    Examples:
-      divcli entropy "0.5,0.25,0.25" --base 2
-      divcli entropy samples/hist_a.csv --normalize -q
-      divcli entropy samples/logits.csv --p-as logits --reduction none -f csv
     """
     _run("entropy", p, None, params)
 
 
-@cli.command(cls=OperandCommand)
+@cli.command(cls=OperandCommand, examples=(
+    "divcli distill samples/teacher.csv samples/student.csv -T 2",
+    "divcli distill samples/teacher.csv samples/student.csv samples/labels.csv -T 4 --alpha 0.7 -q",
+))
 @click.argument("teacher")
 @click.argument("student")
 @click.argument("labels", required=False)
-@click.option("--alpha", type=BoundedFloat(0, 1, hint="give α from 0 to 1, such as 0.5"),
-              help="α, the weight of the soft (KL) term; 1 − α weighs the hard CE with LABELS "
-                   "(needs LABELS; default 1 without them).")
-@click.option("--teacher-as", type=click.Choice(KINDS[:3]), default="logits", show_default=True,
-              help="How to read TEACHER: logits, probs or log-probs.")
-@click.option("--student-as", type=click.Choice(KINDS[:3]), default="logits", show_default=True,
-              help="How to read STUDENT: logits, probs or log-probs.")
+@click.option("--alpha", type=BoundedFloat(0, 1, hint="give α from 0 to 1, such as 0.5"), metavar="A",
+              help="Weight of the KL term; 1 − A weighs CE with LABELS (default 1).")
+@click.option("--teacher-as", type=click.Choice(KINDS[:3]), default="logits", show_default=True, metavar="KIND",
+              help="TEACHER is logits, probs or log-probs.")
+@click.option("--student-as", type=click.Choice(KINDS[:3]), default="logits", show_default=True, metavar="KIND",
+              help="STUDENT is logits, probs or log-probs.")
 @click.option("--labels-as", type=click.Choice(("labels", "probs")), default="labels", show_default=True,
-              help="How to read LABELS: class indices or probability rows (as ce's --p-as).")
+              metavar="KIND", help="LABELS are class indices (labels) or probs.")
 @click.option("--label-smoothing", type=BoundedFloat(0, 1, hint="give ε from 0 (none) to 1, such as 0.1"),
-              default=0.0, show_default=True, help="ε of the hard term, as ce.")
+              default=0.0, show_default=True, metavar="ε", help="ε of the hard term, as ce.")
 @click.option("--weight", metavar="W", help="Class weights of the hard term, as ce.")
-@click.option("--ignore-index", type=int, default=-100, show_default=True,
-              help="Labels with this value are skipped by the hard term (as torch).")
+@click.option("--ignore-index", type=int, default=-100, show_default=True, metavar="K",
+              help="Labels skipped by the hard term, as torch.")
 @_shared_options
 def distill(teacher, student, labels, alpha, teacher_as, student_as, labels_as, label_smoothing, weight,
             ignore_index, **params):
     """Hinton's knowledge-distillation loss, its parts, and the usual mistakes.
 
-    loss = α·T²·D(softmax(t/T) ‖ softmax(s/T)) (batchmean) + (1 − α)·CE(labels, s) (mean, at T = 1);
-    α = 1 without LABELS. The table shows each part and what no T², mean instead of batchmean,
-    D(student‖teacher) and T on the teacher only would give. The operands are read once per part,
-    so TEACHER and STUDENT are files or literals, not - (LABELS may be -).
-
-    \b
-    Examples:
-      divcli distill samples/teacher.csv samples/student.csv -T 2
-      divcli distill samples/teacher.csv samples/student.csv samples/labels.csv -T 4 --alpha 0.7 -q
+    loss = α·T²·D(softmax(t/T) ‖ softmax(s/T)) (batchmean) + (1 − α)·CE(labels, s) (mean, T = 1).
+    TEACHER and STUDENT are read once per part: files or literals, not - (LABELS may be -).
     """
     for role, spec in (("TEACHER", teacher), ("STUDENT", student)):
         if spec == "-":
@@ -755,8 +765,11 @@ def _mixture_weights(text: str | None, count: int) -> list[float] | None:
     return [float(w) for w in weights]
 
 
-@cli.command(cls=OperandCommand)
-@click.argument("operands", nargs=-1, metavar="P Q [R …]")
+@cli.command(cls=OperandCommand, examples=(
+    'divcli js samples/hist_a.csv samples/hist_b.csv --normalize --base 2 -q',
+    'divcli js "1,0" "0,1" "0.5,0.5" --weights 0.25,0.25,0.5 -q',
+))
+@click.argument("operands", nargs=-1, metavar="P Q [R …]", shell_complete=complete_operand)
 @click.option("--distance", is_flag=True, help="Report the JS distance √JS (SciPy's jensenshannon) instead.")
 @click.option("--weights", metavar="π", help="Mixture weights, one per operand, summing to 1 (default: equal).")
 @_p_as_option()
@@ -767,15 +780,8 @@ def _mixture_weights(text: str | None, count: int) -> list[float] | None:
 def js(operands, distance, weights, **params):
     """Jensen–Shannon divergence per row: ½D(P‖M) + ½D(Q‖M), M = ½(P+Q).
 
-    Symmetric, finite even where one side is 0, at most log 2. SciPy's jensenshannon(P, Q) is its
-    square root, the JS distance (--distance). With more operands, or --weights, the n-way form
-    H(Σ πᵢPᵢ) − Σ πᵢH(Pᵢ). Every operand after P is read as --q-as says.
-
-    \b
-    Examples:
-      divcli js "9/25,12/25,4/25" "1/3,1/3,1/3"
-      divcli js samples/hist_a.csv samples/hist_b.csv --normalize --base 2 -q
-      divcli js "1,0" "0,1" "0.5,0.5" --weights 0.25,0.25,0.5 -q
+    Symmetric, finite, at most log 2; --distance: its square root, SciPy's jensenshannon. With more
+    operands or --weights, H(Σ πᵢPᵢ) − Σ πᵢH(Pᵢ); every operand after P is read as --q-as says.
     """
     if len(operands) < 2:
         raise click.UsageError("js needs at least two operands, P and Q")
@@ -796,13 +802,16 @@ def js(operands, distance, weights, **params):
                   primary="js_distance" if distance else "js_divergence")
 
 
-@cli.command(cls=OperandCommand)
-@click.argument("p")
-@click.argument("q")
-@click.option("--alpha", type=AlphaType(), default="0.5,2", show_default=True,
+@cli.command(cls=OperandCommand, examples=(
+    'divcli compare "0.36,0.48,0.16" "1/3,1/3,1/3"',
+    'divcli compare samples/hist_a.csv samples/hist_b.csv --normalize --ordered -f csv',
+))
+@click.argument("p", shell_complete=complete_operand)
+@click.argument("q", shell_complete=complete_operand)
+@click.option("--alpha", type=AlphaType(), default="0.5,2", show_default=True, metavar="α[,α…]",
               help="Orders of the Rényi divergences (comma-separated).")
 @click.option("--ordered", is_flag=True,
-              help="The classes are ordered, one unit apart: add the 1-Wasserstein distance.")
+              help="Classes are ordered, one unit apart: add the 1-Wasserstein distance.")
 @_p_as_option()
 @_q_as_option()
 @_reduction_option("mean", ("none", "sum", "mean", "row"))
@@ -813,12 +822,6 @@ def compare(p, q, alpha, ordered, **params):
 
     KL both ways, Jeffreys, Jensen–Shannon, total variation, Hellinger, Bhattacharyya, χ²,
     Rényi, cross-entropy, entropies and perplexities (and 1-Wasserstein with --ordered).
-
-    \b
-    Examples:
-      divcli compare "0.36,0.48,0.16" "1/3,1/3,1/3"
-      divcli compare samples/target.csv samples/uniform.csv -f json
-      divcli compare samples/hist_a.csv samples/hist_b.csv --normalize --ordered -f csv
     """
     from .measures import catalogue
 
@@ -830,6 +833,9 @@ class MeasureType(click.ParamType):
 
     name = "MEASURE"
 
+    def shell_complete(self, ctx, param, incomplete):
+        return complete_measure(incomplete)
+
     def convert(self, value, param, ctx):
         from .keys import ALIASES, MEASURE_KEYS, known
 
@@ -839,21 +845,19 @@ class MeasureType(click.ParamType):
         return value
 
 
-@cli.command(cls=OperandCommand)
-@click.argument("file")
+@cli.command(cls=OperandCommand, examples=(
+    'divcli matrix samples/teacher.csv --p-as logits',
+    'divcli matrix samples/hist_a.csv --normalize --measure hellinger -f csv',
+))
+@click.argument("file", shell_complete=complete_input)
 @click.option("-m", "--measure", type=MeasureType(), default="js", show_default=True,
-              help="Any measure of `divcli measures` (key or alias: js, kl, tv, hellinger, renyi_2, …).")
+              help="A key or alias of `divcli measures`: js, kl, tv, hellinger, renyi_2, …")
 @_p_as_option()
 @_shared_options
 def matrix(file, measure, **params):
     """The matrix of a measure between every pair of rows of one operand, as a heatmap.
 
     Entry (i, j) takes row i as P and row j as Q (the same both ways for symmetric measures).
-
-    \b
-    Examples:
-      divcli matrix samples/teacher.csv --p-as logits
-      divcli matrix samples/hist_a.csv --normalize --measure hellinger -f csv
     """
     params["reduction"] = "none"
     _check_output(params)
@@ -896,16 +900,14 @@ def matrix(file, measure, **params):
                      params["p_as"])
 
 
-@cli.command()
+@cli.command(cls=SectionedCommand, examples=(
+    'divcli measures',
+    'divcli measures -f json',
+))
 @click.option("-f", "--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True,
-              help="table for people; csv or json for programs.")
+              metavar="FORMAT", help="table for people, csv or json for programs.")
 def measures(fmt):
     """The measures of compare and matrix: key, formula, range, unit and convention.
-
-    \b
-    Examples:
-      divcli measures
-      divcli measures -f json
     """
     from .measures import catalogue
 
@@ -939,9 +941,13 @@ def measures(fmt):
             console.print("Rényi orders: renyi_α for any α > 0; aliases: js, jsd, kl, tv, bc, chi2, psi.")
 
 
-@cli.command(cls=OperandCommand)
-@click.argument("p")
-@click.argument("q")
+@cli.command(cls=OperandCommand, examples=(
+    'divcli libraries "9/25,12/25,4/25" "1/3,1/3,1/3"',
+    'divcli libraries samples/hist_a.csv samples/hist_b.csv --normalize',
+    'divcli libraries samples/teacher.csv samples/student.csv --p-as logits --q-as logits -f json',
+))
+@click.argument("p", shell_complete=complete_operand)
+@click.argument("q", shell_complete=complete_operand)
 @_p_as_option()
 @_q_as_option()
 @_shared_options
@@ -951,12 +957,6 @@ def libraries(p, q, **params):
     Computed with divcli's own formulas, following each library's documentation (none of them is
     needed): KLDivLoss's mean against batchmean, argument order, a forgotten .log(), cross_entropy's
     log_softmax, SciPy's silent normalising, Keras's clipping to 1e-7.
-
-    \b
-    Examples:
-      divcli libraries "9/25,12/25,4/25" "1/3,1/3,1/3"
-      divcli libraries samples/hist_a.csv samples/hist_b.csv --normalize
-      divcli libraries samples/teacher.csv samples/student.csv --p-as logits --q-as logits -f json
     """
     operands = _whole_operands((p, q), params)
     from .libraries import compare_libraries
@@ -981,9 +981,12 @@ def libraries(p, q, **params):
         write_libraries(chosen, out.stream, console, found, exact, unit, note, (operands[0].name, operands[1].name))
 
 
-@cli.command(cls=OperandCommand)
-@click.argument("p")
-@click.argument("q")
+@cli.command(cls=OperandCommand, examples=(
+    'divcli explain "9/25,12/25,4/25" "1/3,1/3,1/3"',
+    'divcli explain samples/labels.csv samples/logits.csv --p-as labels --q-as logits --row 2',
+))
+@click.argument("p", shell_complete=complete_operand)
+@click.argument("q", shell_complete=complete_operand)
 @click.option("--row", type=click.IntRange(min=1), default=1, show_default=True, help="The row to explain (1 = first).")
 @_p_as_option()
 @_q_as_option()
@@ -993,11 +996,6 @@ def explain(p, q, row, **params):
 
     Why H(P,Q) = H(P) + D(P‖Q), why KL's terms can be negative while their sum is not, and the
     checks that hold (Gibbs, Pinsker, the Jensen–Shannon bound). -f json gives every number.
-
-    \b
-    Examples:
-      divcli explain "9/25,12/25,4/25" "1/3,1/3,1/3"
-      divcli explain samples/labels.csv samples/logits.csv --p-as labels --q-as logits --row 2
     """
     operands = _whole_operands((p, q), params)
     from .explain import for_row, render, write

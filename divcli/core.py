@@ -55,10 +55,43 @@ class Options:
     conversion: Conversion = Conversion()
     label_smoothing: float = 0.0
     q_conversion: Conversion | None = None  # Q read otherwise than P (distill: T on one side only)
+    #: ce: a P of one column of class indices (integers in [0, C), C > 1) is read as labels
+    infer_labels: bool = False
+    #: an operand with one class a row (every divergence 0) is an error (the CLI's choice)
+    refuse_one_class: bool = False
 
 
 def _count(n: int, one: str, many: str) -> str:
     return f"{n} {one if n == 1 else many}"
+
+
+def _is_label_column(first_p: Operand, classes: int, ignore_index: int | None) -> bool:
+    """One column of integers, each a class index 0 … C-1 (or ``ignore_index``), with C > 1."""
+    values = first_p.values
+    if first_p.shape[1] != 1 or classes < 2 or values.size == 0:
+        return False
+    with np.errstate(invalid="ignore"):
+        index = np.isfinite(values) & (values == np.round(values)) & (values >= 0) & (values < classes)
+        skipped = values == ignore_index if ignore_index is not None else False
+    return bool(np.all(index | skipped) and np.any(index))
+
+
+def refuse_one_class(first: Operand, role: str, kind: Kind) -> None:
+    """An operand whose rows have one class each: every divergence would be 0, and it is almost always
+    histograms stored as columns (``count\n120\n340``). Labels have one column by right."""
+    if kind is Kind.LABELS or first.shape[1] != 1:
+        return
+    values = first.values
+    if first.is_transposed:
+        hint = "with --columns each column is one distribution: leave out --columns to take each row"
+    elif first.rows == 1:
+        hint = "a distribution needs two classes or more"
+    else:
+        hint = "for one distribution per column (histograms stored as columns), pass --columns"
+        if role == "P" and np.all(np.isfinite(values) & (values == np.round(values)) & (values >= 0)):
+            hint += " (or --p-as labels if these are class indices)"
+    raise DataError(first.name, f"every row of {role} has a single class ({first.shape[1]} column), so every "
+                                "divergence would be 0", hint)
 
 
 def _class_count(p: Operand, q: Operand | None, p_kind: Kind, given: frozenset[str] = frozenset()) -> int:
@@ -229,19 +262,29 @@ class Start:
     first_p: Operand
     first_q: Operand | None
     p_blocks: Blocks
+    q_blocks: Blocks | None = None  # as given, or made (the operand uniform)
 
 
 def prepare(command: Command, p_blocks: Blocks, q_blocks: Blocks | None, options: Options,
             weight: np.ndarray | None = None) -> Start:
     """Read the first block of each operand and decide the classes, their names and the broadcast."""
+    from .uniform import resolve
+
     kind = options.p_kind
-    first_p = p_blocks.read(FIRST_BLOCK_ROWS)
+    (p_blocks, q_blocks), (first_p, first_q) = resolve([p_blocks, q_blocks], [kind, options.q_kind],
+                                                       FIRST_BLOCK_ROWS)
+    inferred = (options.infer_labels and command is Command.CE and kind is Kind.PROBS and first_q is not None
+                and _is_label_column(first_p, first_q.shape[1], options.conversion.ignore_index))
+    if inferred:
+        kind = Kind.LABELS
+    if first_q is not None and options.refuse_one_class:
+        for first, role, first_kind in ((first_p, "P", kind), (first_q, "Q", options.q_kind)):
+            refuse_one_class(first, role, first_kind)
     if kind is Kind.LABELS:
         first_p, p_blocks = _labels_as_column(first_p, p_blocks)
         if q_blocks is None:
             first_p, p_blocks = _read_all(first_p, p_blocks)
             first_p = p_blocks.read(FIRST_BLOCK_ROWS)
-    first_q = q_blocks.read(FIRST_BLOCK_ROWS) if q_blocks is not None else None
     count = _class_count(first_p if q_blocks is not None or kind is not Kind.LABELS else p_blocks.operand,
                          first_q, kind, options.conversion.given)
     if weight is not None and weight.size != count:
@@ -254,7 +297,7 @@ def prepare(command: Command, p_blocks: Blocks, q_blocks: Blocks | None, options
         reduction=options.reduction or command.default_reduction,
         base=options.base or NATURAL,
         classes=class_names(None if kind is Kind.LABELS else first_p, first_q, count),
-        p=Side(p_blocks.name, kind, "P"),
+        p=Side(p_blocks.name, kind, "P", inferred),
         q=None if q_blocks is None else Side(q_blocks.name, options.q_kind, "Q"),
         temperature=options.conversion.temperature,
         label_smoothing=options.label_smoothing,
@@ -262,7 +305,7 @@ def prepare(command: Command, p_blocks: Blocks, q_blocks: Blocks | None, options
         ignore_index=options.conversion.ignore_index,
         broadcast=next((source.role for source in sources if source.single), None),
     )
-    return Start(context, count, first_p, first_q, p_blocks)
+    return Start(context, count, first_p, first_q, p_blocks, q_blocks)
 
 
 def run(command: Command, p_blocks: Blocks, q_blocks: Blocks | None, options: Options, sink: Sink,
@@ -277,8 +320,9 @@ def run(command: Command, p_blocks: Blocks, q_blocks: Blocks | None, options: Op
     input, a literal and an array give the same numbers to the last bit.
     """
     start = prepare(command, p_blocks, q_blocks, options, weight)
+    options = replace(options, p_kind=start.context.p.kind)  # labels, when ce found a column of them
     totals, shown = Totals(), Warnings(warn)
-    p_rows, q_rows = compute_blocks(start, start.p_blocks, q_blocks, options, sink, totals, shown, progress)
+    p_rows, q_rows = compute_blocks(start, start.p_blocks, start.q_blocks, options, sink, totals, shown, progress)
     shown.close()
     summary = summarize(start.context, totals, p_rows, q_rows, shown.messages, options.p_kind is Kind.LABELS)
     sink.finish(summary)
@@ -366,9 +410,12 @@ def prepare_measures(command: str, operands: list[Blocks], options: Options, *, 
     from .measures import MeasureContext
     if len(operands) > len(ROLES):
         raise DataError("", f"{len(operands)} operands: at most {len(ROLES)}")
-    operands = list(operands)
+    from .uniform import resolve
+
     kinds = [options.p_kind] + [options.q_kind] * (len(operands) - 1)
-    firsts = [blocks.read(FIRST_BLOCK_ROWS) for blocks in operands]
+    operands, firsts = resolve(list(operands), kinds, FIRST_BLOCK_ROWS)
+    for index, (first, kind) in enumerate(zip(firsts, kinds) if options.refuse_one_class else ()):
+        refuse_one_class(first, ROLES[index], kind)
     if options.p_kind is Kind.LABELS:
         firsts[0], operands[0] = _labels_as_column(firsts[0], operands[0])
     count = _class_count(firsts[0], firsts[1], options.p_kind, options.conversion.given)

@@ -611,7 +611,7 @@ def render_table(summary: Summary, records: list[dict | None], first: Report, co
     for side, rows in ((summary.p, summary.p_rows), (summary.q, summary.q_rows)):
         if side is not None:
             label = side.label if summary.q else "P"
-            console.print(Text(f"  {label}: {printable(side.source)} read as {side.kind.value}, {rows} row{'s' if rows != 1 else ''}"))
+            console.print(Text(f"  {label}: {printable(side.source)} read as {side.read_as}, {rows} row{'s' if rows != 1 else ''}"))
     extras = []
     if summary.temperature != 1.0:
         sides = [(side.role, side.kind.value) for side in (summary.p, summary.q) if side is not None]

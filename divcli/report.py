@@ -68,10 +68,15 @@ class Side:
     source: str
     kind: Kind
     role: str
+    inferred: bool = False  # ce's P read as labels without --p-as labels
 
     @property
     def label(self) -> str:
         return "P (reference)" if self.role == "P" else "Q (model)"
+
+    @property
+    def read_as(self) -> str:
+        return "labels (one column of class indices)" if self.inferred else self.kind.value
 
 
 @dataclass(frozen=True)

@@ -425,7 +425,7 @@ def test_errors_of_binary_shards_name_the_row_in_the_shard(run, data, scheduler,
 
 @pytest.mark.parametrize("p, q, words", [
     ("p/*.csv", "q/part-[0-3].csv", "P has 5 shards"),
-    ("p/*.csv", "labels/*.csv", "P has 5 classes"),
+    ("p/*.csv", "labels/*.csv", "every row of Q has a single class"),
     ("nowhere/*.csv", "q/*.csv", "no shards: nothing matches"),
 ])
 def test_shards_that_do_not_fit(run, data, scheduler, p, q, words):

@@ -434,10 +434,18 @@ def test_class_names_are_escaped_in_tables_warnings_and_svg(run, evil, command, 
         assert any(s in shown for s in SHOWN), shown
 
 
+def _two_rows(evil):
+    """p.csv and q.csv with a second row: with --columns, distributions of two classes named by the header."""
+    for name in ("p.csv", "q.csv"):
+        (evil / f"two-{name}").write_text((evil / name).read_text() + "0.25,0.25,0.25,0.25\n")
+    return evil / "two-p.csv", evil / "two-q.csv"
+
+
 def test_row_names_are_escaped(run, evil):
     picture = evil / "t.svg"
+    p, q = _two_rows(evil)
     for command in ("kl", "compare", "js", "matrix"):
-        operands = [evil / "p.csv"] + ([] if command == "matrix" else [evil / "q.csv"])
+        operands = [p] + ([] if command == "matrix" else [q])
         result = run(command, *operands, "--columns", "--normalize", "--svg", picture)
         assert result.exit_code == 0, result.stderr
         _clean(result.stdout + result.stderr + picture.read_text())
@@ -486,6 +494,6 @@ def test_machine_formats_keep_the_names_exactly(run, evil, command):
 def test_csv_keeps_class_and_row_names_exactly(run, evil):
     explained = list(csv.reader(io.StringIO(run("explain", evil / "p.csv", evil / "q.csv", "-f", "csv").stdout)))
     assert [row[0] for row in explained[1:]] == ["a"] + EVIL
-    per_row = list(csv.DictReader(io.StringIO(run("kl", evil / "p.csv", evil / "q.csv", "--columns", "--normalize",
+    per_row = list(csv.DictReader(io.StringIO(run("kl", *_two_rows(evil), "--columns", "--normalize",
                                                   "-f", "csv", "--reduction", "none").stdout)))
     assert [row["name"] for row in per_row] == ["a"] + EVIL

@@ -1,0 +1,67 @@
+"""Help that reads: a command's options under headings, its operands described, examples at the end.
+
+Click's own formatter, grouped by a command class (no Rich: ``--help`` imports neither numpy nor Rich).
+"""
+
+from __future__ import annotations
+
+import click
+
+#: The headings in order, and the options under each (by Python name); an option not named here is
+#: the command's own and goes under Computation.
+SECTIONS = {
+    "Inputs": ("p_as", "q_as", "normalize", "tolerance", "columns", "delimiter"),
+    "Computation": (),
+    "Output": ("quiet", "fmt", "output", "svg"),  # and -h, --help last
+    "Engine": ("engine", "scheduler", "p_cols", "q_cols", "verbose"),
+}
+OPERANDS_HELP = "a file, - (stdin), a literal such as \"0.2,0.8;0.5,0.5\", or uniform"
+#: Options shown on one line together: (names, first column, help).
+MERGED = (("p_cols", "q_cols"), "--p-cols, --q-cols COLS", "Columns of P, of Q in each shard: names, 0-based indices or 's_*'")
+#: Headings that say more than their name.
+TITLES = {"Engine": "Engine (all but --engine are read by --engine dask only)"}
+
+
+def _section(param: click.Parameter) -> str:
+    return next((heading for heading, names in SECTIONS.items() if param.name in names), "Computation")
+
+
+class SectionedCommand(click.Command):
+    """A command whose help groups its options under :data:`SECTIONS` and ends with ``examples``."""
+
+    def __init__(self, *args, examples: tuple[str, ...] = (), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.examples = tuple(examples)
+
+    def _records(self, ctx: click.Context) -> dict[str, list[tuple[str, str]]]:
+        rows: dict[str, list[tuple[str, str]]] = {heading: [] for heading in SECTIONS}
+        params = self.get_params(ctx)
+        operands = [param.human_readable_name for param in params if isinstance(param, click.Argument)]
+        if operands:
+            words = ", ".join(operands)
+            rows["Inputs"].append((words, OPERANDS_HELP if words != "FILE" else OPERANDS_HELP[:-12]))
+        names = {param.name for param in params}
+        merged, first, text = MERGED
+        for param in params:
+            record = None if isinstance(param, click.Argument) else param.get_help_record(ctx)
+            if record is None or param.name in merged[1:] and set(merged) <= names:
+                continue
+            if param.name == merged[0] and set(merged) <= names:
+                record = (first, text)
+            rows["Output" if "--help" in param.opts else _section(param)].append(record)
+        return rows
+
+    def format_options(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = self._records(ctx)
+        width = max(len(term) for records in rows.values() for term, _ in records)
+        for heading, records in rows.items():
+            if records:
+                with formatter.section(TITLES.get(heading, heading)):  # one first column for every heading
+                    formatter.write_dl([(term.ljust(width), text) for term, text in records])
+
+    def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        super().format_epilog(ctx, formatter)
+        if self.examples:
+            with formatter.section("Examples"):
+                for example in self.examples:  # as written: a command line is not wrapped
+                    formatter.write(f"{'':>{formatter.current_indent}}{example}\n")

@@ -1,0 +1,56 @@
+"""Shell completion (Click's protocol, ``_DIVCLI_COMPLETE=bash_source|zsh_source|fish_source divcli``).
+
+What completes: the operands to file names, ``-`` (standard input) and ``uniform``; ``--measure`` to
+the measures' keys and aliases (:mod:`divcli.keys`, no numpy); ``--base`` to its names; options with
+choices (``--p-as``, ``--q-as``, ``--reduction``, ``-f``) to their choices (Click's own).
+
+Click's bash script lets a file completion replace every other candidate; :class:`BashComplete`
+merges them, so ``divcli kl sa<TAB>`` offers ``samples/`` and ``divcli kl <TAB>`` also ``uniform``.
+"""
+
+from __future__ import annotations
+
+from click.shell_completion import BashComplete as _ClickBash
+from click.shell_completion import CompletionItem, add_completion_class
+
+#: The operands that are words, not files.
+OPERAND_WORDS = {"-": "standard input", "uniform": "the uniform distribution over the other operand's classes"}
+BASE_NAMES = {"e": "nats", "2": "bits", "10": "bans", "nats": "base e", "bits": "base 2", "bans": "base 10"}
+
+
+def complete_operand(ctx, param, incomplete: str) -> list[CompletionItem]:
+    """An operand of two or more: the words that match, then the shell's own file names."""
+    words = [CompletionItem(word, help=help) for word, help in OPERAND_WORDS.items() if word.startswith(incomplete)]
+    return words + [CompletionItem(incomplete, type="file")]
+
+
+def complete_input(ctx, param, incomplete: str) -> list[CompletionItem]:
+    """The one operand of entropy and matrix (no other operand to be uniform over): - or a file."""
+    return [item for item in complete_operand(ctx, param, incomplete) if item.value != "uniform"]
+
+
+def complete_measure(incomplete: str) -> list[CompletionItem]:
+    from .keys import ALIASES, MEASURE_KEYS
+
+    items = [CompletionItem(key) for key in MEASURE_KEYS]
+    items += [CompletionItem(alias, help=f"= {key}") for alias, key in ALIASES.items()]
+    items += [CompletionItem(f"renyi_{order}", help=f"Rényi divergence of order {order}") for order in ("0.5", "2")]
+    return [item for item in items if item.value.startswith(incomplete)]
+
+
+def complete_base(incomplete: str) -> list[CompletionItem]:
+    return [CompletionItem(name, help=help) for name, help in BASE_NAMES.items() if name.startswith(incomplete)]
+
+
+_CLICK_FILES = "            COMPREPLY=()\n            compopt -o default\n"
+_MERGED_FILES = "            COMPREPLY+=($(compgen -f -- \"$value\"))\n            compopt -o filenames 2>/dev/null\n"
+
+
+class BashComplete(_ClickBash):
+    """Click's bash completion, with file names added to the other candidates instead of replacing them
+    (``-o filenames``: a folder gets its ``/`` and no space). Should Click's script change, its own is kept."""
+
+    source_template = _ClickBash.source_template.replace(_CLICK_FILES, _MERGED_FILES)
+
+
+add_completion_class(BashComplete, "bash")
