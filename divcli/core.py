@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Callable, Protocol
 
 import numpy as np
 
-from .blocks import ArrayBlocks, Blocks
+from .blocks import ArrayBlocks, Blocks, bounded_rows
 from .errors import DataError
 from .inputs import Operand
 from .keys import ROLES
@@ -33,7 +33,8 @@ from .report import (
 if TYPE_CHECKING:  # the measures of js and compare are imported when those commands run
     from .measures import Measure, MeasureContext, MeasureSummary
 
-#: Rows in the first block of every operand; later blocks hold BLOCK_ELEMENTS values (rows × classes).
+#: Rows in the first block of every operand (fewer when they would hold more than BLOCK_ELEMENTS
+#: values); later blocks hold BLOCK_ELEMENTS values (rows × classes). Every block has one row at least.
 FIRST_BLOCK_ROWS = 256
 BLOCK_ELEMENTS = 1 << 20
 #: Warnings shown before the rest are only counted.
@@ -129,11 +130,44 @@ class Collect:
         return np.concatenate(self.parts)
 
 
-def _labels_as_column(first: Operand, blocks: Blocks) -> tuple[Operand, Blocks]:
-    """Labels written across one row are one label per row; a labels operand has one column."""
+def first_block_rows(count: int) -> int:
+    """The rows of the first block of operands of ``count`` classes: :data:`FIRST_BLOCK_ROWS`, or as
+    many as fit in :data:`BLOCK_ELEMENTS` values, one at least (later blocks: :func:`block_rows`)."""
+    return bounded_rows(FIRST_BLOCK_ROWS, count, BLOCK_ELEMENTS)
+
+
+def block_rows(count: int) -> int:
+    """The rows of every block after the first: as many as fit in :data:`BLOCK_ELEMENTS` values."""
+    return bounded_rows(BLOCK_ELEMENTS, count, BLOCK_ELEMENTS)
+
+
+def read_firsts(operands: list[Blocks], p_kind: Kind, count: int | None = None) -> tuple[list[Operand], list[Blocks]]:
+    """The first block of each operand (P first), and the operands (P's blocks may be replaced: labels
+    written across one row). Each reader bounds its first block by the width of its own rows; labels
+    (one column) take as many rows as the others' first blocks, from their width (or ``count``, when
+    it is known), so that every operand's first block has the same rows."""
+    operands = list(operands)
+    if p_kind is not Kind.LABELS or len(operands) == 1:
+        firsts = [blocks.read(FIRST_BLOCK_ROWS, BLOCK_ELEMENTS) for blocks in operands]
+        if p_kind is Kind.LABELS:
+            firsts[0], operands[0] = _labels_as_column(firsts[0], operands[0])
+        return firsts, operands
+    try:
+        others = [blocks.read(FIRST_BLOCK_ROWS, BLOCK_ELEMENTS) for blocks in operands[1:]]
+    except DataError:  # P's error first, as P is read first otherwise
+        _labels_as_column(operands[0].read(FIRST_BLOCK_ROWS, BLOCK_ELEMENTS), operands[0])
+        raise
+    rows = first_block_rows(count or others[0].shape[1])
+    first, operands[0] = _labels_as_column(operands[0].read(rows, BLOCK_ELEMENTS), operands[0], rows)
+    return [first, *others], operands
+
+
+def _labels_as_column(first: Operand, blocks: Blocks, rows: int | None = None) -> tuple[Operand, Blocks]:
+    """Labels written across one row are one label per row (the first ``rows`` of them the first
+    block); a labels operand has one column."""
     if first.rows == 1 and first.shape[1] > 1 and blocks.exhausted():
         blocks = ArrayBlocks(first.as_column())
-        return blocks.read(FIRST_BLOCK_ROWS), blocks
+        return blocks.read(rows or FIRST_BLOCK_ROWS), blocks
     label_vector(first)  # one column, or the error says so
     return first, blocks
 
@@ -204,7 +238,7 @@ def _steps(sources: list[Source], block_rows: int):
     fresh: list[Operand | None] = [source.block for source in sources]
     while True:
         yield fresh
-        fresh = [None if source.single else source.blocks.read(block_rows) for source in sources]
+        fresh = [None if source.single else source.blocks.read(block_rows, BLOCK_ELEMENTS) for source in sources]
         stepping = [(source, block) for source, block in zip(sources, fresh) if not source.single]
         if all(block is None for _, block in stepping):
             return
@@ -234,15 +268,14 @@ def prepare(command: Command, p_blocks: Blocks, q_blocks: Blocks | None, options
             weight: np.ndarray | None = None) -> Start:
     """Read the first block of each operand and decide the classes, their names and the broadcast."""
     kind = options.p_kind
-    first_p = p_blocks.read(FIRST_BLOCK_ROWS)
-    if kind is Kind.LABELS:
-        first_p, p_blocks = _labels_as_column(first_p, p_blocks)
-        if q_blocks is None:
-            first_p, p_blocks = _read_all(first_p, p_blocks)
-            first_p = p_blocks.read(FIRST_BLOCK_ROWS)
-    first_q = q_blocks.read(FIRST_BLOCK_ROWS) if q_blocks is not None else None
+    firsts, (p_blocks, *_) = read_firsts([p_blocks] + ([] if q_blocks is None else [q_blocks]), kind)
+    first_p, first_q = firsts[0], firsts[1] if q_blocks is not None else None
+    if kind is Kind.LABELS and q_blocks is None:
+        first_p, p_blocks = _read_all(first_p, p_blocks)
     count = _class_count(first_p if q_blocks is not None or kind is not Kind.LABELS else p_blocks.operand,
                          first_q, kind, options.conversion.given)
+    if kind is Kind.LABELS and q_blocks is None:  # the labels, read whole, as one-hot rows of count classes
+        first_p = p_blocks.read(first_block_rows(count))
     if weight is not None and weight.size != count:
         raise DataError("", f"--weight has {weight.size} values but there are {count} classes",
                         "give one weight per class")
@@ -271,9 +304,10 @@ def run(command: Command, p_blocks: Blocks, q_blocks: Blocks | None, options: Op
     computed, and the reductions, accumulated in block order, end in ``sink.finish``. ``progress``,
     when given, is called after every block with the number of rows done.
 
-    The first blocks have :data:`FIRST_BLOCK_ROWS` rows, the others as many as fit in
-    :data:`BLOCK_ELEMENTS` elements; every reader is asked for the same blocks, so a file, standard
-    input, a literal and an array give the same numbers to the last bit.
+    The first blocks have :data:`FIRST_BLOCK_ROWS` rows (fewer when they would hold more than
+    :data:`BLOCK_ELEMENTS` values), the others as many as fit in :data:`BLOCK_ELEMENTS` values, one
+    at least; every reader cuts the same blocks, so a file, standard input, a literal and an array
+    give the same numbers to the last bit.
     """
     start = prepare(command, p_blocks, q_blocks, options, weight)
     totals, shown = Totals(), Warnings(warn)
@@ -313,7 +347,7 @@ def _distributions(sources: list[Source], kinds: list[Kind], roles: str, options
     """The operands' blocks in step, checked and converted (an operand of one row once): at each step
     the list of every operand's distribution (``roles`` name them in the hints of errors)."""
     distributions: list[Distribution | None] = [None] * len(sources)
-    for fresh in _steps(sources, max(1, BLOCK_ELEMENTS // count)):
+    for fresh in _steps(sources, block_rows(count)):
         for index, block in enumerate(fresh):
             if block is not None:
                 distributions[index] = to_distribution(block, kinds[index], roles[index], options.conversion, count)
@@ -366,9 +400,7 @@ def prepare_measures(command: str, operands: list[Blocks], options: Options, *, 
         raise DataError("", f"{len(operands)} operands: at most {len(ROLES)}")
     operands = list(operands)
     kinds = [options.p_kind] + [options.q_kind] * (len(operands) - 1)
-    firsts = [blocks.read(FIRST_BLOCK_ROWS) for blocks in operands]
-    if options.p_kind is Kind.LABELS:
-        firsts[0], operands[0] = _labels_as_column(firsts[0], operands[0])
+    firsts, operands = read_firsts(operands, options.p_kind)
     count = _class_count(firsts[0], firsts[1], options.p_kind, options.conversion.given)
     for index, first in enumerate(firsts[2:], start=2):
         if first.shape[1] != count:
@@ -445,9 +477,10 @@ def compute_measure_blocks(start: MeasureStart, operands: list[Blocks], firsts: 
 
 
 def _block_of(row: int, count: int) -> int:
-    """The local engine's block that holds ``row``: its first :data:`FIRST_BLOCK_ROWS`, then as many
-    rows as fit in :data:`BLOCK_ELEMENTS` values."""
-    return 0 if row < FIRST_BLOCK_ROWS else 1 + (row - FIRST_BLOCK_ROWS) // max(1, BLOCK_ELEMENTS // count)
+    """The local engine's block that holds ``row``: its first :func:`first_block_rows`, then
+    :func:`block_rows` at a time."""
+    first = first_block_rows(count)
+    return 0 if row < first else 1 + (row - first) // block_rows(count)
 
 
 def summarize_measures(start: MeasureStart, totals: MeasureTotals, shown: "Warnings") -> MeasureSummary:
