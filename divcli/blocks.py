@@ -5,6 +5,11 @@ batch at a time; a literal, a JSON document or an ``.npz`` member is read whole 
 ``.npy`` file is memory-mapped and sliced. Every reader answers :meth:`read` with the next rows (an
 :class:`~divcli.inputs.Operand` whose ``first_row`` and ``lines`` place them in the whole input), or
 ``None`` at the end.
+
+A block is bounded twice: ``read(rows, max_values)`` gives at most ``rows`` rows and, when
+``max_values`` is given, at most ``max_values`` values (but always one row): every reader applies
+:func:`bounded_rows` with the width of its rows as soon as it knows it (a text reader from its first
+row), so every source of the same table cuts it into the same blocks.
 """
 
 from __future__ import annotations
@@ -39,11 +44,20 @@ from .inputs import (
 )
 
 
+def bounded_rows(rows: int, width: int, max_values: int | None) -> int:
+    """How many of ``rows`` rows of ``width`` values a block holds: at most ``max_values`` values
+    (when given), but at least one row."""
+    if max_values is None:
+        return rows
+    return max(1, min(rows, max_values // max(1, width)))
+
+
 class Blocks(Protocol):
     name: str
 
-    def read(self, rows: int) -> Operand | None:
-        """The next ``rows`` rows (fewer at the end), or None when there are none left."""
+    def read(self, rows: int, max_values: int | None = None) -> Operand | None:
+        """The next ``rows`` rows (fewer at the end), or None when there are none left; at most
+        :func:`bounded_rows` of them when ``max_values`` is given."""
 
     def exhausted(self) -> bool:
         """True when :meth:`read` would return None."""
@@ -60,9 +74,10 @@ class ArrayBlocks:
         self.name = operand.name
         self.next = 0
 
-    def read(self, rows: int) -> Operand | None:
+    def read(self, rows: int, max_values: int | None = None) -> Operand | None:
         if self.exhausted():
             return None
+        rows = bounded_rows(rows, self.operand.shape[1], max_values)
         start, self.next = self.next, min(self.next + rows, self.operand.rows)
         return self.operand.rows_slice(start, self.next)
 
@@ -81,7 +96,8 @@ class ArrayBlocks:
 READ_BYTES = 1 << 22
 GROW_BYTES = 1 << 25
 #: The longest line a text reader holds (one row, or a run of blank lines): a longer one is refused,
-#: so an endless line or stream is stopped in bounded memory (about twice this at the most).
+#: so an endless line or stream is stopped in bounded memory (this and a read ahead: the bytes read
+#: ahead grow in place, never copied whole).
 MAX_LINE_BYTES = 256 << 20
 _WHITESPACE = b" \t\r\n\x0b\x0c"
 _BOM = b"\xef\xbb\xbf"
@@ -102,7 +118,7 @@ class TextBlocks:
         self.name = name
         self.delimiter = delimiter
         self.json_lines = json_lines
-        self.ahead = ahead  # bytes read, not yet handed out
+        self.ahead = bytearray(ahead)  # bytes read, not yet handed out (grown and cut in place)
         self.ends = np.empty(0, dtype=np.intp)  # the newlines in self.ahead[:self.scanned]
         self.scanned = 0
         self.eof = False
@@ -232,7 +248,9 @@ class TextBlocks:
         return bool(blank.search(self.ahead, 0, cut))
 
     def _take(self, cut: int, lines: int, found: int) -> tuple[bytes, int, int]:
-        chunk, self.ahead = self.ahead[:cut], self.ahead[cut:]
+        with memoryview(self.ahead) as view:
+            chunk = bytes(view[:cut])
+        del self.ahead[:cut]  # no copy of the rest: a bytearray moves its start
         kept = self.ends[np.searchsorted(self.ends, cut):]
         kept -= cut
         self.ends, self.scanned = kept, max(0, self.scanned - cut)
@@ -273,30 +291,46 @@ class TextBlocks:
             if inked or not self._read_more(len(self.ahead), held=end + 1):
                 return bool(inked) and _is_header(inked, self.delimiter)
 
-    def read(self, rows: int) -> Operand | None:
+    def read(self, rows: int, max_values: int | None = None) -> Operand | None:
         first_block = self.rows_read == 0
-        wanted = rows + 1 if first_block and self._header_ahead() else rows
-        chunk, lines, found = self._cut(wanted)
+        header = int(first_block and self._header_ahead())
+        if self.width is not None:
+            rows = bounded_rows(rows, self.width, max_values)
+        probe = self.width is None and max_values is not None and rows > 1  # the width decides the rows
+        chunk, lines, found = self._cut((1 if probe else rows) + header)
         if not found:
             if first_block:
                 raise DataError(self.name, "no numbers found")
             return None
+        block = None
+        if probe:
+            more = rows - 1
+            if rows * (len(chunk) + 1) > max_values:  # a row has at most as many values as bytes + 1
+                block = self._parse(chunk, self.line, first_block)
+                more = bounded_rows(rows, block.shape[1], max_values) - 1
+            if more:  # the first row is read again with the others: one parse makes the block
+                rest, more_lines, _ = self._cut(more)
+                chunk, lines, block = chunk + rest, lines + more_lines, None
         first_line, self.line = self.line, self.line + lines
-        text = decode(chunk, self.name, first_line)
-        if self.json_lines:
-            block = read_json_lines(text, self.name, first_line)
-        else:
-            if self.delimiter is None:
-                self.delimiter = sniff_delimiter(text)
-            if self.delimiter != WHITESPACE and b"\r" in chunk:
-                # the csv module ends a line at a carriage return alone too: count those lines
-                self.line += chunk.count(b"\r") - chunk.count(b"\r\n")
-            block = read_delimited(text, self.name, self.delimiter, first_line,
-                                   header_allowed=first_block, width=self.width, large=self.large)
+        if block is None:
+            block = self._parse(chunk, first_line, first_block)
+        if not self.json_lines and self.delimiter != WHITESPACE and b"\r" in chunk:
+            # the csv module ends a line at a carriage return alone too: count those lines
+            self.line += chunk.count(b"\r") - chunk.count(b"\r\n")
         self._check_consistent(block)
         block.first_row = self.rows_read
         self.rows_read += block.rows
         return block
+
+    def _parse(self, chunk: bytes, first_line: int, first_block: bool) -> Operand:
+        """The rows of ``chunk``, whose first line is ``first_line``."""
+        text = decode(chunk, self.name, first_line)
+        if self.json_lines:
+            return read_json_lines(text, self.name, first_line)
+        if self.delimiter is None:
+            self.delimiter = sniff_delimiter(text)
+        return read_delimited(text, self.name, self.delimiter, first_line,
+                              header_allowed=first_block, width=self.width, large=self.large)
 
     def _check_consistent(self, block: Operand) -> None:
         if self.width is None:
@@ -359,7 +393,12 @@ class ParquetBlocks:
     """A Parquet file read a record batch at a time (see :class:`divcli.inputs.ParquetReader`)."""
 
     def __init__(self, path: str):
+        from . import core
+
         self.reader = inputs.ParquetReader(path)
+        if self.reader.width:  # record batches of at most a block's values (a list column's width shows later)
+            batch = bounded_rows(self.reader.BATCH_ROWS, self.reader.width, core.BLOCK_ELEMENTS)
+            self.reader.batches = self.reader.file.iter_batches(batch_size=batch)
         self.name = path
         self.pending = np.empty((0, 0))
         self.rows_read = 0
@@ -372,7 +411,10 @@ class ParquetBlocks:
         if len(parts) > 1:
             self.pending = np.concatenate([part for part in parts if part.size] or parts[-1:])
 
-    def read(self, rows: int) -> Operand | None:
+    def read(self, rows: int, max_values: int | None = None) -> Operand | None:
+        self._fill(1)
+        if len(self.pending):
+            rows = bounded_rows(rows, self.pending.shape[1], max_values)
         self._fill(rows)
         if not len(self.pending) or not self.pending.shape[1]:
             if self.rows_read == 0:

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Callable, Protocol
 
 import numpy as np
 
-from .blocks import ArrayBlocks, Blocks
+from .blocks import ArrayBlocks, Blocks, bounded_rows
 from .errors import DataError
 from .inputs import Operand
 from .keys import ROLES
@@ -33,7 +33,8 @@ from .report import (
 if TYPE_CHECKING:  # the measures of js and compare are imported when those commands run
     from .measures import Measure, MeasureContext, MeasureSummary
 
-#: Rows in the first block of every operand; later blocks hold BLOCK_ELEMENTS values (rows × classes).
+#: Rows in the first block of every operand (fewer when they would hold more than BLOCK_ELEMENTS
+#: values); later blocks hold BLOCK_ELEMENTS values (rows × classes). Every block has one row at least.
 FIRST_BLOCK_ROWS = 256
 BLOCK_ELEMENTS = 1 << 20
 #: Warnings shown before the rest are only counted.
@@ -163,11 +164,65 @@ class Collect:
         return np.concatenate(self.parts)
 
 
-def _labels_as_column(first: Operand, blocks: Blocks) -> tuple[Operand, Blocks]:
-    """Labels written across one row are one label per row; a labels operand has one column."""
+def first_block_rows(count: int) -> int:
+    """The rows of the first block of operands of ``count`` classes: :data:`FIRST_BLOCK_ROWS`, or as
+    many as fit in :data:`BLOCK_ELEMENTS` values, one at least (later blocks: :func:`block_rows`)."""
+    return bounded_rows(FIRST_BLOCK_ROWS, count, BLOCK_ELEMENTS)
+
+
+def block_rows(count: int) -> int:
+    """The rows of every block after the first: as many as fit in :data:`BLOCK_ELEMENTS` values."""
+    return bounded_rows(BLOCK_ELEMENTS, count, BLOCK_ELEMENTS)
+
+
+def read_firsts(operands: list[Blocks], p_kind: Kind, count: int | None = None, *, kinds: list[Kind] | None = None,
+                p_last: bool = False) -> tuple[list[Operand], list[Blocks]]:
+    """The first block of each operand (P first), and the operands (P's blocks may be replaced: labels
+    written across one row; ``uniform`` made over the classes of another operand). Each reader bounds
+    its first block by the width of its own rows; P is read last, as many rows as the others' first
+    blocks, when it is labels (one column) or may turn out to be (``p_last``: ce's guess), so that
+    every operand's first block has the same rows. ``kinds``: every operand's kind, for ``uniform``."""
+    from .uniform import UniformBlocks, uniform_operand
+
+    operands = list(operands)
+    kinds = kinds or [p_kind] + [Kind.PROBS] * (len(operands) - 1)
+    firsts: list[Operand | None] = [None] * len(operands)
+    uniform = [isinstance(blocks, UniformBlocks) for blocks in operands]
+    later = len(operands) > 1 and not uniform[0] and (p_kind is Kind.LABELS or p_last and not any(uniform))
+    try:
+        for index, blocks in enumerate(operands):
+            if not uniform[index] and not (later and index == 0):
+                firsts[index] = blocks.read(FIRST_BLOCK_ROWS, BLOCK_ELEMENTS)
+    except DataError:  # P's error first, as P is read first otherwise
+        if later:
+            first = operands[0].read(FIRST_BLOCK_ROWS, BLOCK_ELEMENTS)
+            if p_kind is Kind.LABELS:
+                _labels_as_column(first, operands[0])
+        raise
+    if any(uniform):
+        known = [first for first, kind in zip(firsts, kinds) if first is not None and kind is not Kind.LABELS]
+        if not known:
+            raise DataError("", "uniform is the uniform distribution over the other operand's classes, "
+                                "and no other operand has classes",
+                            "give P or Q as a distribution (labels do not say how many classes there are)")
+        for index in (i for i, made in enumerate(uniform) if made):
+            operands[index] = ArrayBlocks(uniform_operand(known[0].shape[1], kinds[index]))
+            firsts[index] = operands[index].read(FIRST_BLOCK_ROWS, BLOCK_ELEMENTS)
+    rows = None
+    if later:
+        rows = first_block_rows(count or next(first.shape[1] for first in firsts[1:]))
+        firsts[0] = operands[0].read(rows, BLOCK_ELEMENTS)
+    if p_kind is Kind.LABELS:
+        firsts[0], operands[0] = _labels_as_column(firsts[0], operands[0], rows)
+    return firsts, operands
+
+
+def _labels_as_column(first: Operand, blocks: Blocks, rows: int | None = None) -> tuple[Operand, Blocks]:
+    """Labels written across one row are one label per row (the first ``rows`` of them the first
+    block); a labels operand has one column."""
     if first.rows == 1 and first.shape[1] > 1 and blocks.exhausted():
         blocks = ArrayBlocks(first.as_column())
-        return blocks.read(FIRST_BLOCK_ROWS), blocks
+        return blocks.read(rows or FIRST_BLOCK_ROWS), blocks
     label_vector(first)  # one column, or the error says so
     return first, blocks
 
@@ -238,7 +293,7 @@ def _steps(sources: list[Source], block_rows: int):
     fresh: list[Operand | None] = [source.block for source in sources]
     while True:
         yield fresh
-        fresh = [None if source.single else source.blocks.read(block_rows) for source in sources]
+        fresh = [None if source.single else source.blocks.read(block_rows, BLOCK_ELEMENTS) for source in sources]
         stepping = [(source, block) for source, block in zip(sources, fresh) if not source.single]
         if all(block is None for _, block in stepping):
             return
@@ -268,25 +323,25 @@ class Start:
 def prepare(command: Command, p_blocks: Blocks, q_blocks: Blocks | None, options: Options,
             weight: np.ndarray | None = None) -> Start:
     """Read the first block of each operand and decide the classes, their names and the broadcast."""
-    from .uniform import resolve
-
     kind = options.p_kind
-    (p_blocks, q_blocks), (first_p, first_q) = resolve([p_blocks, q_blocks], [kind, options.q_kind],
-                                                       FIRST_BLOCK_ROWS)
-    inferred = (options.infer_labels and command is Command.CE and kind is Kind.PROBS and first_q is not None
-                and _is_label_column(first_p, first_q.shape[1], options.conversion.ignore_index))
+    guess = options.infer_labels and command is Command.CE and kind is Kind.PROBS and q_blocks is not None
+    firsts, operands = read_firsts([p_blocks] + ([] if q_blocks is None else [q_blocks]), kind,
+                                   kinds=[kind, options.q_kind], p_last=guess)
+    p_blocks, q_blocks = operands[0], operands[1] if q_blocks is not None else None
+    first_p, first_q = firsts[0], firsts[1] if q_blocks is not None else None
+    inferred = guess and _is_label_column(first_p, first_q.shape[1], options.conversion.ignore_index)
     if inferred:
         kind = Kind.LABELS
+        first_p, p_blocks = _labels_as_column(first_p, p_blocks, first_q.rows)
     if first_q is not None and options.refuse_one_class:
         for first, role, first_kind in ((first_p, "P", kind), (first_q, "Q", options.q_kind)):
             refuse_one_class(first, role, first_kind)
-    if kind is Kind.LABELS:
-        first_p, p_blocks = _labels_as_column(first_p, p_blocks)
-        if q_blocks is None:
-            first_p, p_blocks = _read_all(first_p, p_blocks)
-            first_p = p_blocks.read(FIRST_BLOCK_ROWS)
+    if kind is Kind.LABELS and q_blocks is None:
+        first_p, p_blocks = _read_all(first_p, p_blocks)
     count = _class_count(first_p if q_blocks is not None or kind is not Kind.LABELS else p_blocks.operand,
                          first_q, kind, options.conversion.given)
+    if kind is Kind.LABELS and q_blocks is None:  # the labels, read whole, as one-hot rows of count classes
+        first_p = p_blocks.read(first_block_rows(count))
     if weight is not None and weight.size != count:
         raise DataError("", f"--weight has {weight.size} values but there are {count} classes",
                         "give one weight per class")
@@ -315,9 +370,10 @@ def run(command: Command, p_blocks: Blocks, q_blocks: Blocks | None, options: Op
     computed, and the reductions, accumulated in block order, end in ``sink.finish``. ``progress``,
     when given, is called after every block with the number of rows done.
 
-    The first blocks have :data:`FIRST_BLOCK_ROWS` rows, the others as many as fit in
-    :data:`BLOCK_ELEMENTS` elements; every reader is asked for the same blocks, so a file, standard
-    input, a literal and an array give the same numbers to the last bit.
+    The first blocks have :data:`FIRST_BLOCK_ROWS` rows (fewer when they would hold more than
+    :data:`BLOCK_ELEMENTS` values), the others as many as fit in :data:`BLOCK_ELEMENTS` values, one
+    at least; every reader cuts the same blocks, so a file, standard input, a literal and an array
+    give the same numbers to the last bit.
     """
     start = prepare(command, p_blocks, q_blocks, options, weight)
     options = replace(options, p_kind=start.context.p.kind)  # labels, when ce found a column of them
@@ -358,7 +414,7 @@ def _distributions(sources: list[Source], kinds: list[Kind], roles: str, options
     """The operands' blocks in step, checked and converted (an operand of one row once): at each step
     the list of every operand's distribution (``roles`` name them in the hints of errors)."""
     distributions: list[Distribution | None] = [None] * len(sources)
-    for fresh in _steps(sources, max(1, BLOCK_ELEMENTS // count)):
+    for fresh in _steps(sources, block_rows(count)):
         for index, block in enumerate(fresh):
             if block is not None:
                 conversion = options.q_conversion if index and options.q_conversion else options.conversion
@@ -410,14 +466,10 @@ def prepare_measures(command: str, operands: list[Blocks], options: Options, *, 
     from .measures import MeasureContext
     if len(operands) > len(ROLES):
         raise DataError("", f"{len(operands)} operands: at most {len(ROLES)}")
-    from .uniform import resolve
-
     kinds = [options.p_kind] + [options.q_kind] * (len(operands) - 1)
-    operands, firsts = resolve(list(operands), kinds, FIRST_BLOCK_ROWS)
+    firsts, operands = read_firsts(operands, options.p_kind, kinds=kinds)
     for index, (first, kind) in enumerate(zip(firsts, kinds) if options.refuse_one_class else ()):
         refuse_one_class(first, ROLES[index], kind)
-    if options.p_kind is Kind.LABELS:
-        firsts[0], operands[0] = _labels_as_column(firsts[0], operands[0])
     count = _class_count(firsts[0], firsts[1], options.p_kind, options.conversion.given)
     for index, first in enumerate(firsts[2:], start=2):
         if first.shape[1] != count:
@@ -494,9 +546,10 @@ def compute_measure_blocks(start: MeasureStart, operands: list[Blocks], firsts: 
 
 
 def _block_of(row: int, count: int) -> int:
-    """The local engine's block that holds ``row``: its first :data:`FIRST_BLOCK_ROWS`, then as many
-    rows as fit in :data:`BLOCK_ELEMENTS` values."""
-    return 0 if row < FIRST_BLOCK_ROWS else 1 + (row - FIRST_BLOCK_ROWS) // max(1, BLOCK_ELEMENTS // count)
+    """The local engine's block that holds ``row``: its first :func:`first_block_rows`, then
+    :func:`block_rows` at a time."""
+    first = first_block_rows(count)
+    return 0 if row < first else 1 + (row - first) // block_rows(count)
 
 
 def summarize_measures(start: MeasureStart, totals: MeasureTotals, shown: "Warnings") -> MeasureSummary:

@@ -48,8 +48,8 @@ import click
 import numpy as np
 
 from .blocks import ArrayBlocks, Blocks, TextBlocks
+from .blocks import bounded_rows
 from .core import (
-    FIRST_BLOCK_ROWS,
     MeasureStart,
     MeasureTotals,
     Options,
@@ -57,11 +57,11 @@ from .core import (
     Start,
     Warnings,
     _count,
-    _labels_as_column,
     compute_blocks,
     compute_measure_blocks,
     prepare,
     prepare_measures,
+    read_firsts,
     summarize_measures,
 )
 from .errors import DataError, show_value
@@ -218,21 +218,33 @@ def select_columns(operand: Operand, indices: list[int]) -> Operand:
 
 class Selected:
     """A shard's blocks with a column selection applied, and Q's class names dropped when there are
-    selections (P's and Q's columns have different names; the selections pair them in order)."""
+    selections (P's and Q's columns have different names; the selections pair them in order).
+
+    With a selection, a block is bounded by the selected columns (as the local engine's blocks of
+    those columns alone), and read in pieces each bounded by all the columns of the shard."""
 
     def __init__(self, blocks: Blocks, wanted: tuple[str, ...] | None, option: str, keep_names: bool):
         self.blocks, self.wanted, self.option, self.keep_names = blocks, wanted, option, keep_names
         self.name = blocks.name
         self.indices: list[int] | None = None
 
-    def read(self, rows: int) -> Operand | None:
-        block = self.blocks.read(rows)
-        if block is None:
+    def read(self, rows: int, max_values: int | None = None) -> Operand | None:
+        if not self.wanted:
+            block = self.blocks.read(rows, max_values)
+            return block if block is None or self.keep_names else replace(block, classes=None)
+        parts: list[Operand] = []
+        if self.indices is None:  # one row first: the selection's width bounds the block
+            if (block := self.blocks.read(1, max_values)) is None:
+                return None
+            self.indices = column_indices(self.wanted, block.classes, block.shape[1], self.name, self.option)
+            parts.append(select_columns(block, self.indices))
+        rows = bounded_rows(rows, len(self.indices), max_values)
+        while (have := sum(part.rows for part in parts)) < rows and \
+                (block := self.blocks.read(rows - have, max_values)) is not None:
+            parts.append(select_columns(block, self.indices))
+        if not parts:
             return None
-        if self.wanted:
-            if self.indices is None:
-                self.indices = column_indices(self.wanted, block.classes, block.shape[1], self.name, self.option)
-            block = select_columns(block, self.indices)
+        block = parts[0] if len(parts) == 1 else _joined(parts)
         return block if self.keep_names else replace(block, classes=None)
 
     def exhausted(self) -> bool:
@@ -240,6 +252,16 @@ class Selected:
 
     def close(self) -> None:
         self.blocks.close()  # a shard's file is the engine's ExitStack's: its blocks leave it open
+
+
+def _joined(parts: list[Operand]) -> Operand:
+    """Consecutive blocks of selected columns as one (their text is in their cells, when kept)."""
+    first = parts[0]
+    return replace(first, values=np.concatenate([part.values for part in parts]),
+                   lines=None if first.lines is None else np.concatenate([part.lines for part in parts]),
+                   cells=None if any(part.cells is None for part in parts) else [row for part in parts for row in part.cells],
+                   row_names=None if first.row_names is None else [name for part in parts for name in part.row_names],
+                   warnings=[warning for part in parts for warning in part.warnings], source=None)
 
 
 def _open(shard: Shard, stack: ExitStack):
@@ -393,10 +415,9 @@ def run_shard(plan: Plan, p: Shard, q: Shard | None) -> ShardResult:
         with ExitStack() as stack:
             p_blocks = open_shard(p, stack, plan, "P")
             q_blocks = None if q is None else open_shard(q, stack, plan, "Q")
-            first_p = p_blocks.read(FIRST_BLOCK_ROWS)
-            if plan.options.p_kind is Kind.LABELS:
-                first_p, p_blocks = _labels_as_column(first_p, p_blocks)
-            first_q = None if q_blocks is None else q_blocks.read(FIRST_BLOCK_ROWS)
+            firsts, (p_blocks, *_) = read_firsts([p_blocks] + ([] if q_blocks is None else [q_blocks]),
+                                                 plan.options.p_kind, plan.count)
+            first_p, first_q = firsts[0], None if q_blocks is None else firsts[1]
             _check_shard(plan, first_p, "P")
             _check_shard(plan, first_q, "Q")
             if isinstance(plan.context, MeasureContext):  # js, compare

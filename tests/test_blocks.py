@@ -277,3 +277,133 @@ def test_text_blocks_read_what_the_whole_text_reads(lines, crlf, last_newline, r
     csv module, was not counted by the blocks: later rows were a line early in messages.)"""
     ending = "\r\n" if crlf else "\n"
     streamed_equals_whole((ending.join(lines) + (ending if last_newline else "")).encode(), rows, read_bytes)
+
+
+# --------------------------------------------------------------------------------------------
+# wide rows: the first block is bounded by values too (issue 13 item 3), the same for every source
+
+
+@pytest.fixture
+def value_budget(monkeypatch):
+    """First blocks of 6 rows but 12 values: 2 rows of 5 classes, 1 row of 13."""
+    monkeypatch.setattr(core, "FIRST_BLOCK_ROWS", 6)
+    monkeypatch.setattr(core, "BLOCK_ELEMENTS", 12)
+
+
+def _wide_sources(values: np.ndarray, folder, stem: str) -> dict:
+    """The table as CSV (header, blank lines), TSV, JSON Lines, JSON, .npy, Parquet and a literal."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    names = [f"c{i}" for i in range(values.shape[1])]
+    rows = [",".join(map(repr, row)) for row in values.tolist()]
+    found = _sources(values, folder, stem)
+    (folder / f"{stem}.csv").write_text(",".join(names) + "\n" + "\n\n".join(rows) + "\n")
+    pq.write_table(pa.table({name: values[:, i] for i, name in enumerate(names)}), folder / f"{stem}.parquet")
+    return {**found, "parquet": str(folder / f"{stem}.parquet")}
+
+
+def _block_rows(spec: str, q_spec: str, kind=None, stdin: bytes = b"") -> list[int]:
+    """The rows of every block the local engine computes for kl (or ce of labels) of P and Q."""
+    import io
+
+    from divcli.blocks import open_blocks
+    from divcli.kinds import Kind
+
+    p = open_blocks(spec, io.BytesIO(stdin))
+    q = open_blocks(q_spec, io.BytesIO(b""))
+    sink = core.Collect()
+    options = core.Options(p_kind=kind or Kind.LOGITS, q_kind=Kind.LOGITS)
+    core.run(core.Command("ce" if kind else "kl"), p, q, options, sink)
+    return [report.rows for report in sink.reports]
+
+
+@pytest.mark.parametrize("classes, first", [(5, 2), (13, 1), (40, 1)])
+def test_every_source_cuts_wide_rows_into_the_same_bounded_blocks(tmp_path, value_budget, classes, first):
+    p = _wide_sources(_logits(5, 11, classes), tmp_path, "p")
+    q = _wide_sources(_logits(6, 11, classes), tmp_path, "q")
+    cuts = {name: _block_rows(spec, q["npy"]) for name, spec in p.items()}
+    cuts["stdin"] = _block_rows("-", q["csv"], stdin=Path(p["csv"]).read_bytes())
+    expected = [first]
+    while sum(expected) < 11:
+        expected.append(min(max(1, 12 // classes), 11 - sum(expected)))
+    for name, rows in cuts.items():
+        assert rows == expected, (name, rows)
+        assert rows[0] * classes <= 12 or rows[0] == 1, name
+
+
+@pytest.mark.parametrize("classes", [5, 13])
+def test_wide_rows_give_byte_identical_output_from_every_source(run, tmp_path, value_budget, classes):
+    p = _wide_sources(_logits(7, 11, classes), tmp_path, "p")
+    q = _wide_sources(_logits(8, 11, classes), tmp_path, "q")
+    kinds = ("--p-as", "logits", "--q-as", "logits")
+    outputs = {}
+    for fmt in (("-q",), ("-f", "csv", "--reduction", "none")):
+        for name, spec in p.items():
+            result = run("kl", spec, q["csv"], *kinds, *fmt)
+            assert result.exit_code == 0, (name, result.stderr)
+            outputs[name, fmt] = result.stdout.replace(spec, "P")
+        stdin = run("kl", "-", q["csv"], *kinds, *fmt, input=Path(p["tsv"]).read_text())
+        outputs["stdin", fmt] = stdin.stdout.replace("<stdin>", "P")
+        reference = outputs["npy", fmt]
+        for (name, shown), output in outputs.items():
+            if shown == fmt and name not in ("csv", "parquet", "jsonl") or fmt == ("-q",):
+                assert output == reference, (name, fmt)
+            elif shown == fmt:  # the header names the classes in the csv output: the numbers are the same
+                assert output.splitlines()[1:] == reference.splitlines()[1:], (name, fmt)
+
+
+def test_labels_take_the_rows_of_a_wide_q(run, tmp_path, value_budget):
+    """Labels (one column) against Q of 13 classes: blocks of one row, as Q's."""
+    from divcli.kinds import Kind
+
+    q = _wide_sources(_logits(9, 11, 13), tmp_path, "q")
+    labels = tmp_path / "labels.csv"
+    labels.write_text("\n".join(str(i % 13) for i in range(11)) + "\n")
+    across = tmp_path / "across.csv"
+    across.write_text(",".join(str(i % 13) for i in range(11)) + "\n")  # labels written across one row
+    for spec in (str(labels), str(across)):
+        assert _block_rows(spec, q["csv"], Kind.LABELS) == [1] * 11
+    blocked = run("ce", labels, q["csv"], "--p-as", "labels", "--q-as", "logits", "-f", "csv", "--reduction", "none")
+    assert blocked.exit_code == 0, blocked.stderr
+    core.FIRST_BLOCK_ROWS, core.BLOCK_ELEMENTS = 10_000, 1 << 20  # restored by monkeypatch
+    whole = run("ce", labels, q["csv"], "--p-as", "labels", "--q-as", "logits", "-f", "csv", "--reduction", "none")
+    assert blocked.stdout == whole.stdout
+
+
+def test_an_error_in_p_still_comes_first_when_p_is_labels(run, tmp_path):
+    p = tmp_path / "labels.csv"
+    p.write_text("0,1\n1,0\n")
+    q = tmp_path / "q.csv"
+    q.write_text("0.5,oops\n")
+    result = run("ce", p, q, "--p-as", "labels")
+    assert result.exit_code == 1 and str(p) in result.stderr.splitlines()[0], result.stderr
+
+
+@pytest.mark.parametrize("count", [1, 5, 13, 40])
+def test_block_of_numbers_rows_as_the_local_engine_cuts_them(tmp_path, value_budget, count):
+    """The Dask engine orders its warnings by :func:`divcli.core._block_of`: the local engine's blocks."""
+    values = _logits(10, 11, count)
+    np.save(tmp_path / "p.npy", values)
+    rows = _block_rows(str(tmp_path / "p.npy"), str(tmp_path / "p.npy"))
+    numbered = [core._block_of(row, count) for row in range(11)]
+    assert numbered == [index for index, size in enumerate(rows) for _ in range(size)]
+
+
+def test_a_wide_multi_row_file_is_read_a_bounded_block_at_a_time(tmp_path):
+    """12 rows of 400,000 classes (5 MB a line): the first block holds 2 rows (2^20 values), not
+    all 12; the peak is that of 2 rows (240 MiB measured), not of the file (470 MiB before)."""
+    from test_hostile_inputs import measured
+
+    rng = np.random.default_rng(3)
+    path = tmp_path / "wide.csv"
+    with open(path, "w") as handle:
+        for _ in range(12):
+            row = rng.random(400_000).round(6)
+            row /= row.sum()
+            handle.write(",".join(map(repr, row.round(12).tolist())) + "\n")
+    code, err, took, peak, out = measured("entropy", path, "-q")
+    assert code == 0, err
+    assert float(out) > 0
+    assert took < 20, f"{took:.1f} s"
+    assert peak < 320, f"{peak:.0f} MiB"

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import math
 
+import numpy as np
 import pytest
 
 from conftest import write_rows
@@ -188,3 +189,15 @@ def test_a_column_that_is_no_labels_is_refused(run, column):
 def test_kl_does_not_guess_labels(run):
     result = run("kl", SAMPLES / "labels.csv", SAMPLES / "logits.csv", "--q-as", "logits")
     assert result.exit_code == 1 and "--p-as labels" in result.stderr
+
+
+def test_labels_guessed_against_a_wide_q_keep_the_blocks_aligned(run, tmp_path):
+    # Q of 5000 classes: its first block holds 209 rows, so the guessed labels' first block must too
+    rng = np.random.default_rng(7)
+    np.save(tmp_path / "q.npy", rng.normal(0, 1, (300, 5000)))
+    (tmp_path / "y.csv").write_text("".join(f"{label}\n" for label in rng.integers(0, 5000, 300)))
+    guessed = run("ce", tmp_path / "y.csv", tmp_path / "q.npy", "--q-as", "logits", "--reduction", "none", "-q")
+    explicit = run("ce", tmp_path / "y.csv", tmp_path / "q.npy", "--p-as", "labels", "--q-as", "logits",
+                   "--reduction", "none", "-q")
+    assert guessed.exit_code == 0, guessed.stderr
+    assert guessed.stdout == explicit.stdout and len(guessed.stdout.split()) == 300
