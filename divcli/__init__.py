@@ -67,7 +67,7 @@ def kl_divergence(p, q, *, p_as="probs", q_as="probs", reduction="batchmean", ba
     normalize : bool
         Rescale rows to sum to 1 (counts, histograms); without it nothing is normalised silently.
     temperature : float
-        Divide every logits operand by T before the softmax.
+        Soften every operand: softmax(log p / T) per row (logits: softmax(z / T)); labels stay one-hot.
 
     Returns
     -------
@@ -112,7 +112,7 @@ def cross_entropy(p, q, *, p_as="probs", q_as="probs", reduction="mean", base="e
     normalize : bool
         Rescale rows to sum to 1 (counts, histograms); without it nothing is normalised silently.
     temperature : float
-        Divide every logits operand by T before the softmax.
+        Soften every operand: softmax(log p / T) per row (logits: softmax(z / T)); labels stay one-hot.
 
     Returns
     -------
@@ -148,7 +148,7 @@ def entropy(p, *, p_as="probs", reduction="mean", base="e", tolerance=1e-6, norm
     normalize : bool
         Rescale rows to sum to 1 (counts, histograms); without it nothing is normalised silently.
     temperature : float
-        Divide every logits operand by T before the softmax.
+        Soften every operand: softmax(log p / T) per row (logits: softmax(z / T)); labels stay one-hot.
 
     Returns
     -------
@@ -185,7 +185,7 @@ def js_divergence(p, q, *others, weights=None, distance=False, p_as="probs", q_a
     normalize : bool
         Rescale rows to sum to 1 (counts, histograms); without it nothing is normalised silently.
     temperature : float
-        Divide every logits operand by T before the softmax.
+        Soften every operand: softmax(log p / T) per row (logits: softmax(z / T)); labels stay one-hot.
 
     Returns
     -------
@@ -228,7 +228,7 @@ def compare(p, q, *, alpha=(0.5, 2.0), ordered=False, p_as="probs", q_as="probs"
     normalize : bool
         Rescale rows to sum to 1 (counts, histograms); without it nothing is normalised silently.
     temperature : float
-        Divide every logits operand by T before the softmax.
+        Soften every operand: softmax(log p / T) per row (logits: softmax(z / T)); labels stay one-hot.
 
     Returns
     -------
@@ -290,7 +290,7 @@ def divergence_matrix(x, measure="js", *, p_as="probs", base="e", tolerance=1e-6
     normalize : bool
         Rescale rows to sum to 1 (counts, histograms); without it nothing is normalised silently.
     temperature : float
-        Divide every logits operand by T before the softmax.
+        Soften every operand: softmax(log p / T) per row (logits: softmax(z / T)); labels stay one-hot.
 
     Returns
     -------
