@@ -27,7 +27,7 @@ import pytest
 from divcli import blocks, inputs
 from divcli.blocks import TextBlocks, open_blocks
 from divcli.errors import DataError
-from test_faults import ROOT, divcli_as_nobody, needs_root, open_dir  # noqa: F401 - open_dir is a fixture
+from test_faults import divcli_as_nobody, needs_root, open_dir  # noqa: F401 - open_dir is a fixture
 
 MiB = 1 << 20
 

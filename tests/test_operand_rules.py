@@ -3,7 +3,6 @@ ce reading a column of class indices as labels."""
 
 from __future__ import annotations
 
-import json
 import math
 
 import numpy as np
