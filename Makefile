@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: bench-stream install demo test docs fuzz clean bench bench-install bench-dask
+.PHONY: bench-stream install demo test test-fast docs fuzz clean bench bench-install bench-dask
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,10 @@ NO_AVX512 := X86_V4 AVX512_ICL AVX512_SPR
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
 	NPY_DISABLE_CPU_FEATURES="$(NO_AVX512)" $(BIN)/python -m pytest -q -m numeric
+
+# The quick part while developing: no Dask cluster, no test of a second or more (pytest markers).
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -q -m "not dask and not slow"
 
 # The documentation site (mkdocs.yml, docs/): the docs extra into the same venv (make test does not
 # need it), then a strict build into site/: a broken link or an unreadable docstring fails it.

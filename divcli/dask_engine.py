@@ -542,6 +542,23 @@ def parquet_table(reports: list[Report]):
 # the client
 
 
+def _probe(scheduler: str) -> None:
+    """A tcp:// address that refuses connections is said to at once (the client would retry until its
+    timeout, 10 s); any other answer, or another scheme, is left to the client."""
+    import socket
+    from urllib.parse import urlsplit
+
+    address = urlsplit(scheduler if "://" in scheduler else f"tcp://{scheduler}")
+    if address.scheme != "tcp" or not address.hostname:
+        return
+    try:
+        socket.create_connection((address.hostname, address.port or 8786), timeout=10).close()
+    except ConnectionRefusedError:
+        raise OSError("the connection was refused") from None
+    except OSError:  # a timeout, an unknown host: the client says it its way
+        pass
+
+
 @contextmanager
 def connect(scheduler: str | None, say: Callable[[str], None] | None):
     """A client of the scheduler at ``scheduler``, or of a LocalCluster sized to this machine."""
@@ -552,6 +569,7 @@ def connect(scheduler: str | None, say: Callable[[str], None] | None):
     cluster = None
     try:
         if scheduler:
+            _probe(scheduler)
             client = Client(scheduler, timeout="10s")
         else:
             cluster = LocalCluster(dashboard_address=":0")

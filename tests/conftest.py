@@ -18,12 +18,18 @@ NUMERIC_MODULES = {"test_readme", "test_reference", "test_measures_reference", "
                    "test_accuracy", "test_accurate"}
 
 
+#: Modules whose every test starts a Dask cluster: ``make test-fast`` leaves them out.
+DASK_MODULES = {"test_dask"}
+
+
 def pytest_collection_modifyitems(items):
-    """Mark every test of :data:`NUMERIC_MODULES` ``numeric`` (``pytest -m numeric``), by module name,
-    so a new module of that name is in without a decorator."""
+    """Mark every test of :data:`NUMERIC_MODULES` ``numeric`` (``pytest -m numeric``) and of
+    :data:`DASK_MODULES` ``dask``, by module name, so a new test there is in without a decorator."""
     for item in items:
         if item.path.stem in NUMERIC_MODULES:
             item.add_marker(pytest.mark.numeric)
+        if item.path.stem in DASK_MODULES:
+            item.add_marker(pytest.mark.dask)
 
 
 settings.register_profile("ci", derandomize=True, max_examples=200, deadline=None)

@@ -383,6 +383,7 @@ def test_npy_and_npz_operands(run, tmp_path):
     assert float(line) == pytest.approx(np.mean(np.sum(p * np.log(p / q32), axis=1)), rel=1e-14)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("dtype", [np.float32, np.int16, np.dtype(">f8")])
 def test_a_large_npy_not_in_float64_is_widened_a_block_at_a_time(run, tmp_path, dtype):
     """A float32, integer or big-endian .npy stays memory-mapped as stored (never copied whole into

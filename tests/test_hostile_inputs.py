@@ -193,6 +193,7 @@ def test_a_device_operand_is_streamed_like_standard_input(tmp_path):
         reader.close()
 
 
+@pytest.mark.slow
 def test_wide_line_is_read_in_time_and_memory_proportional_to_it(tmp_path):
     """A 10 MB line of 450,000 classes (repr'd numbers); 57 MB was measured by hand (see the report)."""
     values = np.random.default_rng(0).random(450_000)

@@ -50,6 +50,7 @@ def test_numpy_switches_its_avx512_kernels_off():
     assert off != on
 
 
+@pytest.mark.slow
 def test_the_numeric_modules_are_marked():
     """``-m numeric`` collects every module that checks numbers, and no other."""
     result = subprocess.run([sys.executable, "-m", "pytest", "-q", "--co", "-m", "numeric", "-p", "no:cacheprovider"],
@@ -61,6 +62,7 @@ def test_the_numeric_modules_are_marked():
     assert {"test_readme", "test_reference", "test_measures_reference", "test_numerics", "test_properties"} <= modules
 
 
+@pytest.mark.slow
 def test_a_new_accuracy_module_is_marked(tmp_path):
     """tests/test_accuracy.py is numeric by its name alone."""
     tests = tmp_path / "tests"
