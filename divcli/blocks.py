@@ -22,6 +22,7 @@ from typing import BinaryIO, Protocol
 import numpy as np
 
 from . import inputs
+from .columns import ColumnChoice
 from .errors import DataError
 from .inputs import (
     DELIMITED_EXTENSIONS,
@@ -33,6 +34,7 @@ from .inputs import (
     check_no_nul,
     check_text_start,
     decode,
+    pick_columns,
     is_header,
     parse_text,
     read_bounded,
@@ -112,8 +114,9 @@ class TextBlocks:
     """
 
     def __init__(self, stream: BinaryIO, name: str, delimiter: str | None, json_lines: bool,
-                 ahead: bytes = b"", owns_stream: bool = False):
+                 ahead: bytes = b"", owns_stream: bool = False, columns: ColumnChoice = ColumnChoice()):
         self.stream = stream
+        self.columns = columns  # --select, --drop, --names: resolved on the first block, then kept
         self.owns_stream = owns_stream  # a file opened for these blocks, closed by close()
         self.name = name
         self.delimiter = delimiter
@@ -326,11 +329,14 @@ class TextBlocks:
         """The rows of ``chunk``, whose first line is ``first_line``."""
         text = decode(chunk, self.name, first_line)
         if self.json_lines:
-            return read_json_lines(text, self.name, first_line)
+            return read_json_lines(text, self.name, first_line, self.columns)
         if self.delimiter is None:
             self.delimiter = sniff_delimiter(text)
-        return read_delimited(text, self.name, self.delimiter, first_line,
-                              header_allowed=first_block, width=self.width, large=self.large)
+        if first_block:  # resolved against the header (or the first row) once, for every block
+            self.columns = pick_columns(text, self.name, self.delimiter, self.columns)
+        width = self.width if self.columns is None or self.width is None else self.columns.width
+        return read_delimited(text, self.name, self.delimiter, first_line, header_allowed=first_block,
+                              width=width, large=self.large, columns=self.columns)
 
     def _check_consistent(self, block: Operand) -> None:
         if self.width is None:
@@ -371,7 +377,8 @@ def _flat_row(line: bytes) -> bool:
     return isinstance(row, dict) or (isinstance(row, list) and not any(isinstance(v, (list, dict)) for v in row))
 
 
-def _sniffed_stdin(stream: BinaryIO, delimiter: str | None, name: str = STDIN_NAME) -> Blocks:
+def _sniffed_stdin(stream: BinaryIO, delimiter: str | None, name: str = STDIN_NAME,
+                   columns: ColumnChoice = ColumnChoice()) -> Blocks:
     """Standard input (or a device, a FIFO): JSON Lines when its first non-blank line is one flat
     row and more follow, a JSON document when it starts with [ or {, else delimited text."""
     ahead = stream.read(READ_BYTES).removeprefix(_BOM)
@@ -379,34 +386,36 @@ def _sniffed_stdin(stream: BinaryIO, delimiter: str | None, name: str = STDIN_NA
     check_no_nul(ahead, name)
     start = ahead.lstrip()
     if start[:1] not in (b"[", b"{"):
-        return TextBlocks(stream, name, delimiter, False, ahead)
+        return TextBlocks(stream, name, delimiter, False, ahead, columns=columns)
     first, _, rest = start.partition(b"\n")
     while not rest.strip() and len(ahead) <= MAX_LINE_BYTES and (more := stream.read(READ_BYTES)):
         check_no_nul(more, name, len(ahead))
         ahead, rest = ahead + more, rest + more
     if rest.strip() and _flat_row(first):
-        return TextBlocks(stream, name, None, True, ahead)
-    return ArrayBlocks(parse_text(decode(read_bounded(stream, name, ahead), name), name))
+        return TextBlocks(stream, name, None, True, ahead, columns=columns)
+    return ArrayBlocks(parse_text(decode(read_bounded(stream, name, ahead), name), name, columns=columns))
 
 
 class ParquetBlocks:
     """A Parquet file read a record batch at a time (see :class:`divcli.inputs.ParquetReader`)."""
 
-    def __init__(self, path: str):
+    def __init__(self, path: str, columns: ColumnChoice = ColumnChoice()):
         from . import core
 
-        self.reader = inputs.ParquetReader(path)
+        self.reader = inputs.ParquetReader(path, columns)
         if self.reader.width:  # record batches of at most a block's values (a list column's width shows later)
             batch = bounded_rows(self.reader.BATCH_ROWS, self.reader.width, core.BLOCK_ELEMENTS)
-            self.reader.batches = self.reader.file.iter_batches(batch_size=batch)
+            self.reader.batches = self.reader.file.iter_batches(batch_size=batch, columns=self.reader.read_columns)
         self.name = path
         self.pending = np.empty((0, 0))
+        self.pending_names: list[str] = []  # the row names of the pending rows (--names)
         self.rows_read = 0
 
     def _fill(self, rows: int) -> None:
         parts, have = [self.pending], len(self.pending)
         while have < rows and (values := self.reader.next_batch()) is not None:
             parts.append(values)
+            self.pending_names += self.reader.row_names or []
             have += len(values)
         if len(parts) > 1:
             self.pending = np.concatenate([part for part in parts if part.size] or parts[-1:])
@@ -421,7 +430,8 @@ class ParquetBlocks:
                 raise DataError(self.name, "no numbers found")
             return None
         block, self.pending = self.pending[:rows], self.pending[rows:]
-        operand = Operand(block, self.name, self.reader.classes, first_row=self.rows_read)
+        names, self.pending_names = self.pending_names[:rows] or None, self.pending_names[rows:]
+        operand = Operand(block, self.name, self.reader.classes, first_row=self.rows_read, row_names=names)
         self.rows_read += len(block)
         return operand
 
@@ -437,16 +447,18 @@ class ParquetBlocks:
         self.reader.close()
 
 
-def open_blocks(spec: str, stdin: BinaryIO, delimiter: str | None = None) -> Blocks:
-    """Blocks of one operand: ``-``, a path, or a literal (see :func:`divcli.inputs.read_operand`)."""
+def open_blocks(spec: str, stdin: BinaryIO, delimiter: str | None = None,
+                columns: ColumnChoice = ColumnChoice()) -> Blocks:
+    """Blocks of one operand: ``-``, a path, or a literal (see :func:`divcli.inputs.read_operand`);
+    ``columns``: ``--select``, ``--drop`` and ``--names``, applied to every block."""
     if spec == STDIN:
         if hasattr(stdin, "isatty") and stdin.isatty():
             raise DataError(STDIN_NAME, "'-' reads standard input, but nothing is piped in",
                             "pipe data in (cat p.csv | divcli …) or give a file")
-        return _sniffed_stdin(stdin, delimiter)
+        return _sniffed_stdin(stdin, delimiter, columns=columns)
     extension = os.path.splitext(spec)[1].lower()
     if extension in inputs.PARQUET_EXTENSIONS and os.path.isfile(spec):
-        return ParquetBlocks(spec)
+        return ParquetBlocks(spec, columns)
     streamed = extension in DELIMITED_EXTENSIONS or extension in JSON_LINES_EXTENSIONS
     # a device or a FIFO (/dev/stdin, <(…)) may never end: read like standard input, never whole
     device = (extension not in inputs.KNOWN_EXTENSIONS and os.path.exists(spec) and not os.path.isdir(spec)
@@ -458,7 +470,7 @@ def open_blocks(spec: str, stdin: BinaryIO, delimiter: str | None = None) -> Blo
             raise DataError(spec, f"cannot read: {error.strerror}") from None
         if device:
             try:
-                blocks = _sniffed_stdin(stream, delimiter, spec)
+                blocks = _sniffed_stdin(stream, delimiter, spec, columns)
             except BaseException:
                 stream.close()
                 raise
@@ -469,5 +481,5 @@ def open_blocks(spec: str, stdin: BinaryIO, delimiter: str | None = None) -> Blo
             return blocks
         json_lines = extension in JSON_LINES_EXTENSIONS
         return TextBlocks(stream, spec, delimiter or DELIMITED_EXTENSIONS.get(extension), json_lines,
-                          owns_stream=True)
-    return ArrayBlocks(read_operand(spec, stdin, delimiter, widen=False))  # blocks are widened one by one
+                          owns_stream=True, columns=columns)
+    return ArrayBlocks(read_operand(spec, stdin, delimiter, widen=False, columns=columns))  # blocks are widened one by one

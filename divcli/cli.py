@@ -160,6 +160,10 @@ def _shared_options(command):
                      help="Print only the reduced value (a line per row for --reduction none)."),
         click.option("--delimiter", type=click.Choice(list(DELIMITERS)), metavar="CHAR",
                      help=", ; | tab or space (default: by extension; sniffed for .txt and -)."),
+        click.option("--names", metavar="COL", help="The column of row names (with --columns: of class names)."),
+        click.option("--drop", metavar="COLS", help="Columns to leave out (as --select)."),
+        click.option("--select", metavar="COLS",
+                     help="Columns of numbers to read: names, numbers from 1, ranges 2-5; comma-separated."),
         click.option("--columns", is_flag=True, help="Take each column as a distribution instead of each row."),
         click.option("--tolerance", type=BoundedFloat(0, hint="give a tolerance ≥ 0 such as 1e-6, or pass "
                                                            "--normalize to rescale rows"),
@@ -312,10 +316,17 @@ def _blocks(spec: str, params: dict):
         return UniformBlocks()
     delimiter = DELIMITERS.get(params["delimiter"])
     if params["columns"]:  # columns need the whole operand
-        return ArrayBlocks(read_operand(spec, sys.stdin.buffer, delimiter).transposed())
-    blocks = open_blocks(spec, sys.stdin.buffer, delimiter)
+        return ArrayBlocks(read_operand(spec, sys.stdin.buffer, delimiter, columns=_column_choice(params)).transposed())
+    blocks = open_blocks(spec, sys.stdin.buffer, delimiter, _column_choice(params))
     click.get_current_context().call_on_close(blocks.close)  # when the command ends, error or not
     return blocks
+
+
+def _column_choice(params: dict):
+    """--select, --drop and --names, applied to every operand (not to --weight)."""
+    from .columns import ColumnChoice
+
+    return ColumnChoice.parse(params["select"], params["drop"], params["names"])
 
 
 def _whole_operands(specs: tuple[str, ...], params: dict) -> list:
@@ -327,7 +338,8 @@ def _whole_operands(specs: tuple[str, ...], params: dict) -> list:
     from .kinds import Kind
     from .uniform import UNIFORM, uniform_operand
 
-    operands = [None if spec == UNIFORM else read_operand(spec, sys.stdin.buffer, DELIMITERS.get(params["delimiter"]))
+    operands = [None if spec == UNIFORM else read_operand(spec, sys.stdin.buffer, DELIMITERS.get(params["delimiter"]),
+                                                          columns=_column_choice(params))
                 for spec in specs]
     operands = [operand.transposed() if params["columns"] and operand is not None else operand
                 for operand in operands]
@@ -408,6 +420,10 @@ def _check_engine(params: dict, *specs: str | None) -> bool:
     if params["engine"] == "dask":
         if params["columns"]:
             raise click.UsageError("--columns needs whole operands; --engine dask reads shards of rows")
+        chosen = [f"--{name}" for name in ("select", "drop", "names") if params[name]]
+        if chosen:
+            raise click.UsageError(f"{', '.join(chosen)}: --engine local only; with --engine dask choose each "
+                                   "shard's columns with --p-cols and --q-cols (row names are not read there)")
         if "uniform" in specs:
             raise click.UsageError("the operand uniform is made by --engine local only; give a file of 1/C")
         return True
@@ -872,7 +888,7 @@ def matrix(file, measure, **params):
     from .numerics import log_base
 
     measure = named(measure)
-    operand = read_operand(file, sys.stdin.buffer, DELIMITERS.get(params["delimiter"]))
+    operand = read_operand(file, sys.stdin.buffer, DELIMITERS.get(params["delimiter"]), columns=_column_choice(params))
     if params["columns"]:
         operand = operand.transposed()
     if operand.rows > MAX_MATRIX_ROWS:

@@ -10,14 +10,19 @@ import click
 #: The headings in order, and the options under each (by Python name); an option not named here is
 #: the command's own and goes under Computation.
 SECTIONS = {
-    "Inputs": ("p_as", "q_as", "normalize", "tolerance", "columns", "delimiter"),
+    "Inputs": ("p_as", "q_as", "normalize", "tolerance", "columns", "select", "drop", "names", "delimiter"),
     "Computation": (),
     "Output": ("quiet", "fmt", "output", "svg"),  # and -h, --help last
     "Engine": ("engine", "scheduler", "p_cols", "q_cols", "verbose"),
 }
 OPERANDS_HELP = "a file, - (stdin), a literal such as \"0.2,0.8;0.5,0.5\", or uniform"
-#: Options shown on one line together: (names, first column, help).
-MERGED = (("p_cols", "q_cols"), "--p-cols, --q-cols COLS", "Columns of P, of Q in each shard: names, 0-based indices or 's_*'")
+#: Options shown on one line together, where a command has them all: (names, first column, help).
+MERGED = (
+    (("p_as", "q_as"), "--p-as, --q-as KIND", "probs (default), logits or log-probs; P also labels (class indices)"),
+    (("columns", "names"), "--columns, --names COL", "Each column a distribution, not each row; --names: the row names"),
+    (("select", "drop"), "--select, --drop COLS", "Columns to read, to leave out: names, numbers from 1, ranges 2-5"),
+    (("p_cols", "q_cols"), "--p-cols, --q-cols COLS", "Columns of P, of Q in each shard: names, 0-based indices or 's_*'"),
+)
 #: Headings that say more than their name.
 TITLES = {"Engine": "Engine (all but --engine are read by --engine dask only)"}
 
@@ -41,13 +46,12 @@ class SectionedCommand(click.Command):
             words = ", ".join(operands)
             rows["Inputs"].append((words, OPERANDS_HELP if words != "FILE" else OPERANDS_HELP[:-12]))
         names = {param.name for param in params}
-        merged, first, text = MERGED
+        groups = [(merged, first, text) for merged, first, text in MERGED if set(merged) <= names]
         for param in params:
             record = None if isinstance(param, click.Argument) else param.get_help_record(ctx)
-            if record is None or param.name in merged[1:] and set(merged) <= names:
+            if record is None or any(param.name in merged[1:] for merged, _, _ in groups):
                 continue
-            if param.name == merged[0] and set(merged) <= names:
-                record = (first, text)
+            record = next(((first, text) for merged, first, text in groups if param.name == merged[0]), record)
             rows["Output" if "--help" in param.opts else _section(param)].append(record)
         return rows
 

@@ -238,6 +238,7 @@ def _read_all(first: Operand, blocks: Blocks) -> tuple[Operand, Blocks]:
                     lines=None if first.lines is None else np.concatenate([part.lines for part in parts]),
                     cells=None if any(part.cells is None for part in parts) else
                     [row for part in parts for row in part.cells],
+                    row_names=None if first.row_names is None else [name for part in parts for name in part.row_names],
                     source=None)
     return whole, ArrayBlocks(whole)
 

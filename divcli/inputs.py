@@ -34,6 +34,7 @@ from typing import BinaryIO
 
 import numpy as np
 
+from .columns import ColumnChoice, Picked, name_text, pick_values
 from .errors import DataError, foreign_digit, show_value
 
 STDIN = "-"
@@ -85,6 +86,8 @@ class Operand:
     #: (text, delimiter, its first physical line) when cells were not kept: see text()
     source: tuple[str, str, int] | None = None
     first_row: int = 0
+    #: the column as written of each value column, when --select, --drop or --names left some out
+    written_columns: tuple[int, ...] | None = None
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -97,8 +100,11 @@ class Operand:
     def _written(self, row: int, col: int | None) -> tuple[int | None, int | None, int | None]:
         """(index into lines and cells, row as written counted from 0, column as written)."""
         if self.is_transposed:
-            return col, col, None if row is None else row + self.first_row
-        return row, None if row is None else row + self.first_row, col
+            return col, col, None if row is None else self._as_written(row + self.first_row)
+        return row, None if row is None else row + self.first_row, self._as_written(col)
+
+    def _as_written(self, col: int | None) -> int | None:
+        return col if col is None or self.written_columns is None else self.written_columns[col]
 
     def where(self, row: int | None = None, col: int | None = None) -> str:
         """``p.csv:3:2``, ``<stdin>:3``, ``p.json: row 2, item 1`` or ``literal '…': row 2``."""
@@ -116,8 +122,8 @@ class Operand:
     def text(self, row: int, col: int) -> str:
         """The value at ``(row, col)`` as the user wrote it (or its shortest float text)."""
         local, _, written_col = self._written(row, col)
-        if self.cells is not None:
-            return self.cells[local][written_col]
+        if self.cells is not None:  # the chosen cells only
+            return self.cells[local][row + self.first_row if self.is_transposed else col]
         if self.source is not None and self.lines is not None:
             text, delimiter, first_line = self.source
             cells = _split_line(_nth_line(text, int(self.lines[local]) - first_line + 1), delimiter)
@@ -128,7 +134,7 @@ class Operand:
     def transposed(self) -> "Operand":
         """Each column taken as a distribution (``--columns``): header cells now name the rows."""
         return replace(self, values=np.ascontiguousarray(np.asarray(self.values, dtype=np.float64).T),
-                       classes=None, row_names=self.classes, is_transposed=not self.is_transposed)
+                       classes=self.row_names, row_names=self.classes, is_transposed=not self.is_transposed)
 
     def rows_slice(self, start: int, stop: int) -> "Operand":
         """Rows ``start:stop`` as an operand of their own, in float64 whatever the stored dtype."""
@@ -382,7 +388,7 @@ def _arrow():
     return pyarrow
 
 
-def _parse_arrow(body: str, delimiter: str, columns: int) -> np.ndarray | None:
+def _parse_arrow(body: str, delimiter: str, columns: int, keep: tuple[int, ...] | None = None) -> np.ndarray | None:
     """Rows of ``columns`` float64 numbers by pyarrow's CSV reader, or None for anything it reads
     otherwise than the careful reader would (a cell that is no number; a bare carriage return, which
     ends a line for pyarrow, never gets here: :func:`_not_for_fast` declines it for both C parsers)."""
@@ -390,6 +396,7 @@ def _parse_arrow(body: str, delimiter: str, columns: int) -> np.ndarray | None:
     if pa is None:
         return None
     csv_module = pa.csv
+    wanted = range(columns) if keep is None else keep
     try:
         table = csv_module.read_csv(
             pa.py_buffer(body.encode()),
@@ -398,21 +405,22 @@ def _parse_arrow(body: str, delimiter: str, columns: int) -> np.ndarray | None:
                                                   escape_char=False, newlines_in_values=False,
                                                   ignore_empty_lines=False),
             convert_options=csv_module.ConvertOptions(
-                column_types={f"f{i}": pa.float64() for i in range(columns)}, null_values=[],
+                column_types={f"f{i}": pa.float64() for i in wanted}, null_values=[],
+                include_columns=[f"f{i}" for i in wanted],
                 strings_can_be_null=False, quoted_strings_can_be_null=False, check_utf8=False),
         )
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         return None
-    if table.num_columns != columns or any(column.type != pa.float64() for column in table.columns):
+    if table.num_columns != len(wanted) or any(column.type != pa.float64() for column in table.columns):
         return None
-    values = np.empty((table.num_rows, columns), dtype=np.float64)
+    values = np.empty((table.num_rows, len(wanted)), dtype=np.float64)
     for index, column in enumerate(table.columns):
         values[:, index] = column.to_numpy()
     return values
 
 
 def _read_fast(text: str, name: str, delimiter: str, first_line: int = 1, header_allowed: bool = True,
-               width: int | None = None, arrow: bool = False) -> Operand | None:
+               width: int | None = None, arrow: bool = False, picked: Picked | None = None) -> Operand | None:
     """A C parser for a plain numeric table, or None to leave it to the careful reader: pyarrow's
     when ``arrow`` (a large input) and it is installed, else numpy's.
 
@@ -430,6 +438,17 @@ def _read_fast(text: str, name: str, delimiter: str, first_line: int = 1, header
     body = text[first_end + 1:] if header else text
     if not body.strip():
         return None  # a header alone: the careful reader says so (numpy would warn "no data")
+    row_names = None
+    if picked is not None:
+        if delimiter == WHITESPACE:
+            return None  # the careful reader counts the cells of every row
+        lines = body.split("\n")
+        if lines and not lines[-1]:
+            lines.pop()
+        if any(line.count(delimiter) != picked.width - 1 for line in lines):
+            return None  # a ragged row (or a trailing delimiter): the careful reader says where
+        if picked.names is not None:
+            row_names = [line.split(delimiter)[picked.names].strip() for line in lines]
     wide = first_line_text.count(delimiter) >= ARROW_MAX_COLUMNS if delimiter != WHITESPACE else False
     if arrow and not wide and delimiter != WHITESPACE and len(delimiter) == 1 and _arrow() is not None:
         if header:
@@ -437,29 +456,50 @@ def _read_fast(text: str, name: str, delimiter: str, first_line: int = 1, header
             columns = len(_split_line(body if second_end < 0 else body[:second_end], delimiter))
         else:
             columns = len(_split_line(first_line_text, delimiter))
-        values = _parse_arrow(body, delimiter, columns)
+        values = _parse_arrow(body, delimiter, columns, None if picked is None else picked.keep)
         if values is None:
             return None
     else:
         try:
             values = np.loadtxt(io.StringIO(body), delimiter=None if delimiter == WHITESPACE else delimiter,
-                                dtype=np.float64, comments=None, ndmin=2, encoding=None)
+                                dtype=np.float64, comments=None, ndmin=2, encoding=None,
+                                usecols=None if picked is None else picked.keep)
         except ValueError:
             return None
-    if values.size == 0 or (header and (len(first) != values.shape[1] or len(set(first)) != len(first))):
+    raw_width = values.shape[1] if picked is None else picked.width
+    if values.size == 0 or (header and (len(first) != raw_width or len(set(first)) != len(first))):
         return None
     if np.isnan(values).any():
         return None  # nan is never a value: the careful reader says where
     if np.isinf(values).any() and "inf" not in text.lower():
         return None  # a long run of digits overflowed: the careful reader warns about it
-    if width is not None and values.shape[1] != width:
+    if width is not None and raw_width != width:
         return None  # ragged against an earlier block: the careful reader says where
     lines = np.arange(values.shape[0]) + (first_line + 1 if header else first_line)
-    return Operand(values, name, first if header else None, lines, source=(text, delimiter, first_line))
+    classes = (first if picked is None else picked.cells(first)) if header else None
+    return Operand(values, name, classes, lines, source=(text, delimiter, first_line), row_names=row_names,
+                   written_columns=None if picked is None else picked.keep)
+
+
+def pick_columns(text: str, name: str, delimiter: str, columns: ColumnChoice | Picked | None,
+                 header_allowed: bool = True) -> Picked | None:
+    """``columns`` resolved against the first non-blank row of ``text`` (a header, or a row whose
+    cells are counted); a :class:`~divcli.columns.Picked` is returned as it is."""
+    if columns is None or isinstance(columns, Picked):
+        return columns
+    for _, record in _split_records(text, name, delimiter):
+        if not any(record):
+            continue
+        if len(record) > 1 and record[-1] == "":
+            record = record[:-1]
+        header = header_allowed and not any(_looks_numeric(cell) for cell in record)
+        return columns.resolve(record if header else None, len(record), name)
+    return None
 
 
 def read_delimited(text: str, name: str, delimiter: str, first_line: int = 1, header_allowed: bool = True,
-                   width: int | None = None, large: bool | None = None) -> Operand:
+                   width: int | None = None, large: bool | None = None,
+                   columns: ColumnChoice | Picked | None = ColumnChoice()) -> Operand:
     """Parse delimited text: a header row when its first non-blank row holds no number.
 
     A block of a longer text starts at ``first_line``; its rows need ``width`` values, and only the
@@ -467,7 +507,8 @@ def read_delimited(text: str, name: str, delimiter: str, first_line: int = 1, he
     large enough for pyarrow's parser (by default: this text is).
     """
     large = len(text) >= ARROW_MIN_BYTES if large is None else large
-    fast = _read_fast(text, name, delimiter, first_line, header_allowed, width, arrow=large)
+    picked = pick_columns(text, name, delimiter, columns, header_allowed)
+    fast = _read_fast(text, name, delimiter, first_line, header_allowed, width, arrow=large, picked=picked)
     if fast is not None:
         return fast
     classes: list[str] | None = None
@@ -475,6 +516,8 @@ def read_delimited(text: str, name: str, delimiter: str, first_line: int = 1, he
     lines: list[int] = []
     cells: list[list[str]] = []
     rows: list[list[float]] = []
+    row_names: list[str] | None = None if picked is None or picked.names is None else []
+    written = None if picked is None else picked.keep
     expected = width or 0
     width = expected
     for line, record in _split_records(text, name, delimiter, first_line):
@@ -483,9 +526,9 @@ def read_delimited(text: str, name: str, delimiter: str, first_line: int = 1, he
         if len(record) > 1 and record[-1] == "":
             record = record[:-1]  # one trailing delimiter
         if header_allowed and not rows and classes is None and not any(_looks_numeric(cell) for cell in record):
-            classes = record
             header_line = line
             width = len(record)
+            classes = record if picked is None else picked.cells(record)
             if len(set(classes)) != len(classes):
                 duplicate = next(c for c in classes if classes.count(c) > 1)
                 raise DataError(f"{name}:{line}", f"the header names class {show_value(duplicate)} twice")
@@ -499,20 +542,27 @@ def read_delimited(text: str, name: str, delimiter: str, first_line: int = 1, he
                 "every row needs one value per class",
             )
         width = len(record)
+        if picked is not None and width != picked.width:
+            raise DataError(f"{name}:{line}", f"this row has {width} values, the first row has {picked.width}",
+                            "every row needs one value per class")
+        chosen = record if picked is None else picked.cells(record)
         values = []
-        for col, cell in enumerate(record):
+        for col, cell in enumerate(chosen):
             try:
                 values.append(parse_number(cell))
             except ValueError as error:
-                raise _cell_error(f"{name}:{line}:{col + 1}", cell, str(error), delimiter,
-                                  ",".join(record)) from None
+                raise _cell_error(f"{name}:{line}:{(col if written is None else written[col]) + 1}", cell, str(error),
+                                  delimiter, ",".join(record)) from None
         rows.append(values)
-        cells.append(record)
+        cells.append(chosen)
         lines.append(line)
+        if row_names is not None:
+            row_names.append(record[picked.names])
     if not rows:
         what = "the file has a header but no rows" if classes else "no numbers found"
         raise DataError(name, what if name != STDIN_NAME else what.replace("file", "input"))
-    return _with_range_warnings(Operand(np.array(rows, dtype=np.float64), name, classes, lines, cells))
+    return _with_range_warnings(Operand(np.array(rows, dtype=np.float64), name, classes, lines, cells,
+                                        row_names=row_names, written_columns=written))
 
 
 # --------------------------------------------------------------------------------------------
@@ -568,19 +618,37 @@ def _json_number_at(value, where_item, key) -> float:
     return _json_number(value, where_item(key))
 
 
-def _json_row(item, where_row, where_item) -> tuple[list[float], list[str] | None]:
-    """One row: a list of numbers, or an object of class name → number. ``where_row()`` and
-    ``where_item(key)`` locate the row and a value, asked only for an error."""
+def _json_row(item, where_row, where_item, columns: ColumnChoice | None = None,
+              name: str = "") -> tuple[list[float], list[str] | None, str | None]:
+    """One row: a list of numbers, or an object of class name → number; and its name (``--names``).
+    ``where_row()`` and ``where_item(key)`` locate the row and a value, asked only for an error."""
+    if columns is not None and isinstance(item, (dict, list)) and item and not isinstance(item, _DuplicateKeys):
+        keys = list(item) if isinstance(item, dict) else None
+        picked = columns.resolve(keys, len(item), name)
+        if picked is not None:
+            cells = list(item.values()) if keys else item
+            values = [_json_number_at(cells[i], where_item, keys[i] if keys else i) for i in picked.keep]
+            row_name = None if picked.names is None else _json_name(cells[picked.names])
+            return values, None if keys is None else picked.cells(keys), row_name
     if isinstance(item, dict):
         if isinstance(item, _DuplicateKeys):
             raise DataError(where_row(), f"the object names class {show_value(item.duplicate)} twice",
                             "give each class once")
         if not item:
             raise DataError(where_row(), "an empty object has no classes")
-        return [_json_number_at(v, where_item, k) for k, v in item.items()], list(item)
+        return [_json_number_at(v, where_item, k) for k, v in item.items()], list(item), None
     if isinstance(item, list):
-        return [_json_number_at(v, where_item, i) for i, v in enumerate(item)], None
+        return [_json_number_at(v, where_item, i) for i, v in enumerate(item)], None, None
     raise DataError(where_row(), f"a row must be a list of numbers or an object, not {json.dumps(item)[:40]}")
+
+
+def _json_name(value) -> str:
+    """A row name from JSON: a string as it is, a number as written (``3``, not ``3.0``)."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return name_text(value) if isinstance(value, float) else str(value)
+    return json.dumps(value)[:40]
 
 
 def _load_json(text: str, where, warnings: list[str] | None = None) -> object:
@@ -609,7 +677,8 @@ def _rows_to_operand(parsed_rows, name, lines, where=None) -> Operand:
     """Check that JSON rows agree in length and class names, then stack them."""
     rows: list[list[float]] = []
     classes: list[str] | None = None
-    for index, (values, keys) in enumerate(parsed_rows):
+    names = [row_name for _, _, row_name in parsed_rows]
+    for index, (values, keys, _) in enumerate(parsed_rows):
         def here(index=index) -> str:  # located only for an error (locating a JSON row scans the text)
             return f"{name}:{lines[index]}" if lines else where(index)
 
@@ -627,7 +696,8 @@ def _rows_to_operand(parsed_rows, name, lines, where=None) -> Operand:
         rows.append(values)
     if not rows or not rows[0]:
         raise DataError(name, "no numbers found")
-    return Operand(np.array(rows, dtype=np.float64), name, classes, lines or None)
+    return Operand(np.array(rows, dtype=np.float64), name, classes, lines or None,
+                   row_names=names if names and names[0] is not None else None)
 
 
 def json_position(text: str, path: tuple) -> tuple[int, int] | None:
@@ -681,7 +751,7 @@ def json_position(text: str, path: tuple) -> tuple[int, int] | None:
     return None
 
 
-def read_json(text: str, name: str) -> Operand:
+def read_json(text: str, name: str, columns: ColumnChoice | None = None) -> Operand:
     """A list of numbers (one row), a list of lists, an object, or a list of objects."""
     warnings: list[str] = []
     data = _load_json(text, lambda line, col: f"{name}:{line}:{col}" if line else name, warnings)
@@ -694,19 +764,20 @@ def read_json(text: str, name: str) -> Operand:
                                        f"{p + 1 if isinstance(p, int) else repr(p)}" for i, p in enumerate(path))
 
     if isinstance(data, dict) or (isinstance(data, list) and data and not isinstance(data[0], (list, dict))):
-        rows = [_json_row(data, lambda: name, lambda key: where(key))]
+        rows = [_json_row(data, lambda: name, lambda key: where(key), columns, name)]
     elif not isinstance(data, list):
         raise DataError(name, f"expected a list or an object, not {json.dumps(data)[:40]}")
     elif not data:
         raise DataError(name, "no numbers found (an empty list)")
     else:
-        rows = [_json_row(item, lambda i=i: where(i), lambda key, i=i: where(i, key)) for i, item in enumerate(data)]
+        rows = [_json_row(item, lambda i=i: where(i), lambda key, i=i: where(i, key), columns, name)
+                for i, item in enumerate(data)]
     operand = _rows_to_operand(rows, name, None, where)
     operand.warnings.extend(warnings[:3])
     return operand
 
 
-def read_json_lines(text: str, name: str, first_line: int = 1) -> Operand:
+def read_json_lines(text: str, name: str, first_line: int = 1, columns: ColumnChoice | None = None) -> Operand:
     """One JSON row (a list of numbers or an object) per non-blank line."""
     parsed, lines, warnings = [], [], []
     for number, line in enumerate(text.split("\n"), start=first_line):
@@ -714,7 +785,8 @@ def read_json_lines(text: str, name: str, first_line: int = 1) -> Operand:
             continue
         item = _load_json(line, lambda _l, col, n=number: f"{name}:{n}:{col}" if col else f"{name}:{n}", warnings)
         parsed.append(_json_row(item, lambda n=number: f"{name}:{n}",
-                                lambda key, n=number: f"{name}:{n}: item {key + 1 if isinstance(key, int) else repr(key)}"))
+                                lambda key, n=number: f"{name}:{n}: item {key + 1 if isinstance(key, int) else repr(key)}",
+                                columns, name))
         lines.append(number)
     if not parsed:
         raise DataError(name, "no numbers found")
@@ -830,35 +902,36 @@ def decode(data: bytes, name: str, first_line: int = 1) -> str:
                         "save the file as UTF-8") from None
 
 
-def parse_text(text: str, name: str, extension: str = "", delimiter: str | None = None) -> Operand:
+def parse_text(text: str, name: str, extension: str = "", delimiter: str | None = None,
+               columns: ColumnChoice = ColumnChoice()) -> Operand:
     """Parse text by its extension, sniffing the format when the extension does not say.
 
     ``delimiter`` (``--delimiter``) overrides the extension's and the sniffed one for delimited text.
     """
     if extension in JSON_EXTENSIONS:
-        return read_json(text, name)
+        return read_json(text, name, columns)
     if extension in JSON_LINES_EXTENSIONS:
-        return read_json_lines(text, name)
+        return read_json_lines(text, name, columns=columns)
     if delimiter is not None and not (extension == "" and text.lstrip()[:1] in ("[", "{")):
-        return read_delimited(text, name, delimiter)
+        return read_delimited(text, name, delimiter, columns=columns)
     if extension in (".csv", ".tsv"):
-        return read_delimited(text, name, DELIMITED_EXTENSIONS[extension])
+        return read_delimited(text, name, DELIMITED_EXTENSIONS[extension], columns=columns)
     if extension == ".txt":
-        return read_delimited(text, name, sniff_delimiter(text))
+        return read_delimited(text, name, sniff_delimiter(text), columns=columns)
     stripped = text.lstrip()
     if stripped[:1] in ("[", "{"):
         try:
             json.loads(text, parse_constant=_reject_constant)
         except json.JSONDecodeError as error:
             if error.msg == "Extra data":
-                return read_json_lines(text, name)
+                return read_json_lines(text, name, columns=columns)
         except (ValueError, RecursionError):
             pass  # read_json reports these
-        return read_json(text, name)
-    return read_delimited(text, name, sniff_delimiter(text))
+        return read_json(text, name, columns)
+    return read_delimited(text, name, sniff_delimiter(text), columns=columns)
 
 
-def read_file(path: str, delimiter: str | None = None) -> Operand:
+def read_file(path: str, delimiter: str | None = None, columns: ColumnChoice = ColumnChoice()) -> Operand:
     try:
         with open(path, "rb") as handle:
             data = read_bounded(handle, path)
@@ -866,14 +939,14 @@ def read_file(path: str, delimiter: str | None = None) -> Operand:
         raise DataError(path, "is a directory", "give a file") from None
     except OSError as error:
         raise DataError(path, f"cannot read: {error.strerror}") from None
-    return parse_text(decode(data, path), path, os.path.splitext(path)[1].lower(), delimiter)
+    return parse_text(decode(data, path), path, os.path.splitext(path)[1].lower(), delimiter, columns)
 
 
-def read_stdin(stream: BinaryIO, delimiter: str | None = None) -> Operand:
+def read_stdin(stream: BinaryIO, delimiter: str | None = None, columns: ColumnChoice = ColumnChoice()) -> Operand:
     if hasattr(stream, "isatty") and stream.isatty():
         raise DataError(STDIN_NAME, "'-' reads standard input, but nothing is piped in",
                         "pipe data in (cat p.csv | divcli …) or give a file")
-    return parse_text(decode(read_bounded(stream, STDIN_NAME), STDIN_NAME), STDIN_NAME, "", delimiter)
+    return parse_text(decode(read_bounded(stream, STDIN_NAME), STDIN_NAME), STDIN_NAME, "", delimiter, columns)
 
 
 def parse_literal(spec: str) -> Operand:
@@ -1060,7 +1133,7 @@ class ParquetReader:
 
     BATCH_ROWS = 1 << 16
 
-    def __init__(self, path: str):
+    def __init__(self, path: str, columns: ColumnChoice = ColumnChoice()):
         self.name = path
         try:
             import pyarrow.parquet as parquet
@@ -1079,6 +1152,12 @@ class ParquetReader:
         self.list_column = len(schema) == 1 and (types.is_list(schema[0].type) or types.is_large_list(schema[0].type)
                                                  or types.is_fixed_size_list(schema[0].type))
         numeric = lambda kind: types.is_integer(kind) or types.is_floating(kind)  # noqa: E731
+        self.picked = None if self.list_column else columns.resolve(schema.names, len(schema), path)
+        self.columns_choice = columns if self.list_column and columns.given else None
+        self.names_column = None if self.picked is None or self.picked.names is None else schema.names[self.picked.names]
+        self.row_names: list[str] | None = None  # the last batch's (--names)
+        if self.picked is not None:
+            schema = [schema.field(index) for index in self.picked.keep]
         for field_ in schema:
             kind = field_.type.value_type if self.list_column else field_.type
             if not numeric(kind):
@@ -1089,7 +1168,10 @@ class ParquetReader:
         self.columns = [field_.name for field_ in schema]
         self.classes = None if self.list_column else self.columns
         self.width = None if self.list_column else len(self.columns)
-        self.batches = self.file.iter_batches(batch_size=self.BATCH_ROWS)
+        #: the columns the batches hold (None: every column)
+        self.read_columns = None if self.picked is None else \
+            self.columns + [self.names_column] * (self.names_column is not None)
+        self.batches = self.file.iter_batches(batch_size=self.BATCH_ROWS, columns=self.read_columns)
         self.rows_read = 0
 
     def _where(self, row: int, col: int | None = None) -> str:
@@ -1135,10 +1217,16 @@ class ParquetReader:
                                 f"{self.width}", "every row needs one value per class")
             flat = self._column(lists.values.slice(int(offsets[0]), int(offsets[-1] - offsets[0])), first, None)
             values = flat.reshape(batch.num_rows, self.width or 0)
+            if self.columns_choice is not None:  # by number: the items of every row's list
+                values, self.row_names = pick_values(values, self.columns_choice.resolve(None, values.shape[1], self.name))
         else:
             values = np.empty((batch.num_rows, len(self.columns)), dtype=np.float64)
             for col in range(len(self.columns)):
                 values[:, col] = self._column(batch.column(col), first, col)
+            if self.names_column is not None:
+                names = batch.column(len(self.columns))
+                self.row_names = [value if isinstance(value, str) else "" if value is None else _json_name(value)
+                                  for value in names.to_pylist()]
         return self._no_nan(values, first)
 
     def _no_nan(self, values: np.ndarray, first: int) -> np.ndarray:
@@ -1149,39 +1237,53 @@ class ParquetReader:
         return values
 
 
-def read_parquet(path: str) -> Operand:
+def read_parquet(path: str, columns: ColumnChoice = ColumnChoice()) -> Operand:
     """A whole Parquet file (``--columns`` and ``--weight`` need the whole operand)."""
-    reader = ParquetReader(path)
-    parts = []
+    reader = ParquetReader(path, columns)
+    parts, names = [], []
     try:
         while (values := reader.next_batch()) is not None:
             parts.append(values)
+            names += reader.row_names or []
     finally:
         reader.close()
     if not parts or not sum(len(part) for part in parts) or not parts[0].shape[1]:
         raise DataError(path, "no numbers found")
-    return Operand(np.concatenate(parts), path, reader.classes)
+    return Operand(np.concatenate(parts), path, reader.classes, row_names=names or None)
 
 
-def read_operand(spec: str, stdin: BinaryIO, delimiter: str | None = None, *, widen: bool = True) -> Operand:
+def pick_read(operand: Operand, columns: ColumnChoice | None) -> Operand:
+    """``--select``, ``--drop`` and ``--names`` on an operand read whole as numbers (.npy, .npz, a
+    literal): columns by number, row names from a column of numbers."""
+    if columns is None or not columns.given:
+        return operand
+    picked = columns.resolve(operand.classes, operand.shape[1], operand.name)
+    values, names = pick_values(operand.values, picked)
+    return replace(operand, values=values, classes=None if operand.classes is None else picked.cells(operand.classes),
+                   cells=None if operand.cells is None else [picked.cells(row) for row in operand.cells],
+                   row_names=names, written_columns=picked.keep, source=None)
+
+
+def read_operand(spec: str, stdin: BinaryIO, delimiter: str | None = None, *, widen: bool = True,
+                 columns: ColumnChoice = ColumnChoice()) -> Operand:
     """Read one operand: ``-``, an existing path, or a literal (whose syntax is fixed). ``widen``:
-    see :func:`read_numpy`."""
+    see :func:`read_numpy`; ``columns``: ``--select``, ``--drop``, ``--names``."""
     if spec == STDIN:
-        return read_stdin(stdin, delimiter)
+        return read_stdin(stdin, delimiter, columns)
     if spec.lower().endswith(".npy") and os.path.isfile(spec):
-        return read_numpy(spec, widen=widen)
+        return pick_read(read_numpy(spec, widen=widen), columns)
     npz, _, key = spec.rpartition(":") if ".npz:" in spec.lower() else (spec, "", "")
     if npz.lower().endswith(".npz") and os.path.isfile(npz):
-        return read_numpy(npz, key or None, widen=widen)
+        return pick_read(read_numpy(npz, key or None, widen=widen), columns)
     if os.path.splitext(spec)[1].lower() in PARQUET_EXTENSIONS and os.path.isfile(spec):
-        return read_parquet(spec)
+        return read_parquet(spec, columns)
     if os.path.exists(spec):
-        return read_file(spec, delimiter)
+        return read_file(spec, delimiter, columns)
     if os.path.splitext(spec)[1].lower() in KNOWN_EXTENSIONS:
         raise DataError(spec, "no existing file and no valid literal",
                         "check the path (a literal is numbers like \"0.2,0.8\")")
     try:
-        return parse_literal(spec)
+        literal = parse_literal(spec)
     except DataError as error:
         if looks_like_literal(spec):
             raise
@@ -1192,3 +1294,4 @@ def read_operand(spec: str, stdin: BinaryIO, delimiter: str | None = None, *, wi
             "", f"{show_value(spec)} is no existing file and no valid literal ({error.what})",
             "check the path, or write numbers like \"0.2,0.8\"",
         ) from None
+    return pick_read(literal, columns)

@@ -45,7 +45,7 @@ def test_kl_help_groups_options_under_headings():
     for option in ("--engine", "--scheduler", "--p-cols", "--q-cols", "--verbose"):
         assert option in engine
     inputs = text.partition("\nInputs:")[2].partition("\nComputation:")[0]
-    assert "uniform" in inputs and "--p-as KIND" in inputs and "--delimiter CHAR" in inputs
+    assert "uniform" in inputs and "--p-as, --q-as KIND" in inputs and "--delimiter CHAR" in inputs
 
 
 def test_readable_metavars():

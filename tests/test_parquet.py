@@ -119,8 +119,8 @@ def test_parquet_files_are_closed_when_the_command_ends(run, tmp_path, monkeypat
     opened = []
     real_init = inputs.ParquetReader.__init__
 
-    def spy(self, path):
-        real_init(self, path)
+    def spy(self, path, *args):
+        real_init(self, path, *args)
         opened.append(self.file)
 
     monkeypatch.setattr(inputs.ParquetReader, "__init__", spy)

@@ -1,0 +1,140 @@
+"""Which columns of an operand hold the numbers, and which one names the rows: ``--select``,
+``--drop`` and ``--names``.
+
+A choice is written as the user typed it (``"count"``, ``"2-5,7"``) and resolved against an
+operand's header (its class names) and width once, when the first row is read; every later block
+reuses the resolution, so a large file still streams. Columns are named by their header cell or
+numbered from 1 as written; ``a-b`` is the range of columns a to b. A header cell that is written
+exactly as the item wins over the number (a class may be called ``2-5``).
+
+A header whose first cell is empty (pandas' ``to_csv`` writes ``,a,b,c`` above its index) takes
+that column as the row names, unless ``--names`` says another column or ``--select`` chooses it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+
+from .errors import DataError, show_value
+
+_NUMBER = re.compile(r"\d+")
+_RANGE = re.compile(r"(\d+)\s*-\s*(\d+)")
+
+
+def split_items(text: str | None) -> tuple[str, ...]:
+    """``"a, b,2-4"`` → ``("a", "b", "2-4")``; empty items are dropped."""
+    return tuple(item.strip() for item in (text or "").split(",") if item.strip())
+
+
+@dataclass(frozen=True)
+class Picked:
+    """A resolved choice: ``keep`` are the 0-based columns (as written) that hold the numbers, in
+    the order chosen; ``names`` the column of row names; ``width`` the row width as written."""
+
+    keep: tuple[int, ...]
+    names: int | None
+    width: int
+
+    def cells(self, record: list) -> list:
+        return [record[index] for index in self.keep]
+
+
+@dataclass(frozen=True)
+class ColumnChoice:
+    """``--select``, ``--drop`` and ``--names`` as given (items as typed, or empty)."""
+
+    select: tuple[str, ...] = ()
+    drop: tuple[str, ...] = ()
+    names: str | None = None
+
+    @classmethod
+    def parse(cls, select: str | None = None, drop: str | None = None, names: str | None = None) -> "ColumnChoice":
+        return cls(split_items(select), split_items(drop), names.strip() if names and names.strip() else None)
+
+    @property
+    def given(self) -> bool:
+        return bool(self.select or self.drop or self.names)
+
+    def resolve(self, header: list[str] | None, width: int, where: str) -> Picked | None:
+        """The columns to read from rows of ``width`` cells under ``header`` (None: no header), or
+        None when every column is a number (nothing chosen, no pandas index)."""
+        return _resolve(self, None if header is None else tuple(header), width, where)
+
+
+@lru_cache(maxsize=64)
+def _resolve(choice: ColumnChoice, header: tuple[str, ...] | None, width: int, where: str) -> Picked | None:
+    pandas_index = bool(header) and header[0] == "" and width > 1
+    if not choice.given and not pandas_index:
+        return None
+    names = None if choice.names is None else _one(choice.names, header, width, where, "--names")
+    keep = list(range(width))
+    if choice.select:
+        keep = [index for item in choice.select for index in _indices(item, header, width, where, "--select")]
+        repeated = next((index for index in keep if keep.count(index) > 1), None)
+        if repeated is not None:
+            raise DataError(where, f"--select chooses column {_shown(repeated, header)} twice", "name each column once")
+    if choice.drop:
+        dropped = {index for item in choice.drop for index in _indices(item, header, width, where, "--drop")}
+        keep = [index for index in keep if index not in dropped]
+    if names is None and pandas_index and not (choice.select and 0 in keep):
+        names = 0  # pandas' index column: its header cell is empty
+    if names is not None:
+        if choice.select and names in keep:
+            raise DataError(where, f"--names column {_shown(names, header)} is also chosen by --select",
+                            "a column holds row names or numbers, not both: leave it out of --select")
+        keep = [index for index in keep if index != names]
+    if not keep:
+        raise DataError(where, "no columns of numbers are left", f"its columns are {_listing(header, width)}")
+    return Picked(tuple(keep), names, width)
+
+
+def _shown(index: int, header: tuple[str, ...] | None) -> str:
+    return f"{index + 1} ({show_value(header[index])})" if header else str(index + 1)
+
+
+def _listing(header: tuple[str, ...] | None, width: int) -> str:
+    if header:
+        shown = [show_value(name, 20) for name in header[:12]]
+        return ", ".join(shown) + (f", … ({width} in all)" if width > 12 else "")
+    return f"numbered 1 … {width}" if width > 1 else "numbered 1 (there is one)"
+
+
+def _unknown(item: str, header, width: int, where: str, option: str) -> DataError:
+    return DataError(where, f"{option}: no column {show_value(item)}",
+                     f"its columns are {_listing(header, width)}" + (" (or numbered 1 … " f"{width})" if header else ""))
+
+
+def _indices(item: str, header, width: int, where: str, option: str) -> list[int]:
+    """The 0-based columns an item names: a header cell, a number from 1, or a range ``a-b``."""
+    if header and item in header:
+        return [header.index(item)]
+    if _NUMBER.fullmatch(item) and 1 <= int(item) <= width:
+        return [int(item) - 1]
+    span = _RANGE.fullmatch(item)
+    if span and 1 <= int(span[1]) <= int(span[2]) <= width:
+        return list(range(int(span[1]) - 1, int(span[2])))
+    raise _unknown(item, header, width, where, option)
+
+
+def _one(item: str, header, width: int, where: str, option: str) -> int:
+    found = _indices(item, header, width, where, option)
+    if len(found) != 1:
+        raise DataError(where, f"{option} takes one column, not {show_value(item)}")
+    return found[0]
+
+
+def name_text(value: float) -> str:
+    """A row name read from a column of numbers (.npy, JSON): ``3``, not ``3.0``."""
+    return str(int(value)) if float(value).is_integer() and abs(value) < 1 << 53 else repr(float(value))
+
+
+def pick_values(values: np.ndarray, picked: Picked | None) -> tuple[np.ndarray, list[str] | None]:
+    """The chosen columns of an array read whole, and the row names from its names column."""
+    if picked is None:
+        return values, None
+    names = None if picked.names is None else [name_text(v) for v in values[:, picked.names]]
+    return np.ascontiguousarray(values[:, list(picked.keep)]), names
