@@ -43,7 +43,7 @@ def logits(rows: int, classes: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
 def divcli_kernel():
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
     from divcli import core
-    from divcli.inputs import Operand
+    from divcli.readers.operand import Operand
     from divcli.kinds import Conversion, Kind, to_distribution
     from divcli.numerics import Reduction
     from divcli.report import NATURAL, Command, Context, Side, kl_report

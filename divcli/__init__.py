@@ -17,7 +17,7 @@ __all__ = ["kl_divergence", "cross_entropy", "entropy", "js_divergence", "compar
 def _operand(values, name: str):
     import numpy as np
 
-    from .inputs import Operand
+    from .readers.operand import Operand
 
     array = np.asarray(values, dtype=np.float64)
     if array.ndim == 1:
@@ -245,7 +245,7 @@ def compare(p, q, *, alpha=(0.5, 2.0), ordered=False, p_as="probs", q_as="probs"
 def _measures(command, operands, options, **how):
     import numpy as np
 
-    from .blocks import ArrayBlocks
+    from .readers.blocks import ArrayBlocks
     from .core import run_measures
 
     class Keep:
@@ -338,7 +338,7 @@ def distillation_loss(teacher_logits, student_logits, temperature, labels=None, 
     """
     import numpy as np
 
-    from .blocks import ArrayBlocks
+    from .readers.blocks import ArrayBlocks
     from .distill import distill
 
     if not temperature > 0:

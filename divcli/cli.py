@@ -308,8 +308,8 @@ def _options(params: dict, *, ignore_index=None, label_smoothing: float = 0.0):
 
 def _blocks(spec: str, params: dict):
     """An operand's blocks: streamed, or whole when --columns turns it around (uniform: made later)."""
-    from .blocks import ArrayBlocks, open_blocks
-    from .inputs import read_operand
+    from .readers.blocks import ArrayBlocks
+    from .readers.registry import open_blocks, read_operand
     from .uniform import UNIFORM, UniformBlocks
 
     if spec == UNIFORM:
@@ -334,7 +334,7 @@ def _whole_operands(specs: tuple[str, ...], params: dict) -> list:
     _one_stdin(*specs)
     params["reduction"] = "batchmean"
     _check_output(params)
-    from .inputs import read_operand
+    from .readers.registry import read_operand
     from .kinds import Kind
     from .uniform import UNIFORM, uniform_operand
 
@@ -390,7 +390,7 @@ def _class_weights(spec: str, params: dict):
     file:line:column); a literal on the command line is a bad option value (exit 2)."""
     from .core import weight_vector
     from .errors import DataError
-    from .inputs import read_operand
+    from .readers.registry import read_operand
 
     literal = spec != "-" and not os.path.exists(spec.rpartition(":")[0] if ".npz:" in spec.lower() else spec)
     try:
@@ -882,7 +882,7 @@ def matrix(file, measure, **params):
         raise click.BadParameter("matrix compares distributions; labels are one class each", param_hint="'--p-as'")
     import numpy as np
 
-    from .inputs import read_operand
+    from .readers.registry import read_operand
     from .kinds import to_distribution
     from .measures import MAX_MATRIX_ROWS, named, pairwise
     from .numerics import log_base

@@ -10,9 +10,9 @@ from typing import TYPE_CHECKING, Callable, Protocol
 
 import numpy as np
 
-from .blocks import ArrayBlocks, Blocks, bounded_rows
+from .readers.blocks import ArrayBlocks, Blocks, bounded_rows
 from .errors import DataError
-from .inputs import Operand
+from .readers.operand import Operand
 from .keys import ROLES
 from .kinds import Conversion, Distribution, Kind, label_vector, to_distribution
 from .numerics import Reduction

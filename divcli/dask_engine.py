@@ -47,8 +47,7 @@ from typing import Callable
 import click
 import numpy as np
 
-from .blocks import ArrayBlocks, Blocks, TextBlocks
-from .blocks import bounded_rows
+from .readers.blocks import ArrayBlocks, Blocks, bounded_rows
 from .core import (
     MeasureStart,
     MeasureTotals,
@@ -65,19 +64,8 @@ from .core import (
     summarize_measures,
 )
 from .errors import DataError, show_value
-from .inputs import (
-    DELIMITED_EXTENSIONS,
-    JSON_LINES_EXTENSIONS,
-    Operand,
-    _binary_array,
-    arrow_reason,
-    check_column_names,
-    decode,
-    parse_text,
-    read_npy,
-    read_npy_bytes,
-    read_operand,
-)
+from .readers.operand import Operand
+from .readers.registry import Request, ShardSource, open_shard as open_shard_blocks, read_operand, shard_extensions
 from .kinds import Kind
 from .measures import MeasureContext, MeasureReport, MeasureSummary
 from .numerics import Reduction
@@ -85,11 +73,8 @@ from .render import BREAKDOWN_ROWS, TABLE_ROWS
 from .report import Command, Report, Summary, Totals, summarize
 
 INSTALL = 'pip install "divcli[dask]"'
-TEXT_EXTENSIONS = {*DELIMITED_EXTENSIONS, *JSON_LINES_EXTENSIONS}
-SHARD_EXTENSIONS = {*TEXT_EXTENSIONS, ".json", ".npy", ".parquet"}
 #: Rows the table shows at each end of a long input (the first and last).
 TABLE_END_ROWS = TABLE_ROWS // 2
-_PANDAS_INDEX = re.compile(r"__index_level_\d+__")
 
 
 class EngineError(click.ClickException):
@@ -163,7 +148,7 @@ def shards(spec: str) -> list[Shard]:
             if fs.isdir(path):
                 files += [item for item in fs.ls(path, detail=False)
                           if not os.path.basename(item.rstrip("/"))[:1] in "._"
-                          and _extension(item) in SHARD_EXTENSIONS and fs.isfile(item)]
+                          and _extension(item) in shard_extensions() and fs.isfile(item)]
             else:
                 files.append(path)
     except ImportError as error:  # s3:// without s3fs: fsspec says which package
@@ -173,7 +158,8 @@ def shards(spec: str) -> list[Shard]:
     if not files:
         raise DataError(spec, "no shards: nothing matches" if glob.has_magic(spec) else "no shards in this folder",
                         "shards are .csv, .tsv, .txt, .jsonl, .json, .npy or .parquet files")
-    unknown = [path for path in files if _extension(path) not in SHARD_EXTENSIONS]
+    readable = shard_extensions()
+    unknown = [path for path in files if _extension(path) not in readable]
     if unknown:
         raise DataError(unknown[0], "is no shard divcli reads",
                         "shards are .csv, .tsv, .txt, .jsonl, .json, .npy or .parquet files")
@@ -273,59 +259,17 @@ def _open(shard: Shard, stack: ExitStack):
         raise DataError(shard.name, f"cannot read: {getattr(error, 'strerror', None) or error}") from None
 
 
-def _read_npy(shard: Shard, stack: ExitStack) -> Operand:
-    """The local engine's .npy reader: the same checks, the same messages."""
-    if shard.is_local:
-        return read_npy(shard.url, shard.name)
-    return read_npy_bytes(_open(shard, stack).read(), shard.name)
-
-
-def _read_parquet(shard: Shard, stack: ExitStack, wanted: tuple[str, ...] | None, option: str) -> Operand:
-    """The numeric columns (all, or the selection) of a Parquet shard; they name the classes."""
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    try:
-        parquet = pq.ParquetFile(_open(shard, stack))
-        check_column_names(parquet.schema_arrow.names, shard.name)
-        names = [name for name in parquet.schema_arrow.names if not _PANDAS_INDEX.fullmatch(name)]
-        if wanted:
-            names = [names[i] for i in column_indices(wanted, names, len(names), shard.name, option)]
-        table = parquet.read(columns=names)
-    except (pa.ArrowException, OSError) as error:
-        raise DataError(shard.name, f"not a Parquet file pyarrow can read ({arrow_reason(error)})") from None
-    columns = []
-    for name, column in zip(table.column_names, table.columns):
-        if not (pa.types.is_integer(column.type) or pa.types.is_floating(column.type)):
-            raise DataError(shard.name, f"column {show_value(name)} holds {column.type}, not numbers",
-                            "choose the numeric columns with --p-cols / --q-cols")
-        if column.null_count:
-            row = int(np.argmax(column.is_null().to_numpy(zero_copy_only=False)))
-            raise DataError(f"{shard.name}: row {row + 1}, column {show_value(name)}", "an empty (null) value")
-        columns.append(column.to_numpy())
-    if not columns:
-        raise DataError(shard.name, "no columns")
-    operand = _binary_array(np.column_stack(columns), shard.name)
-    operand.classes = list(table.column_names)
-    return operand
-
-
 def open_shard(shard: Shard, stack: ExitStack, plan: "Plan", role: str) -> Blocks:
-    """The blocks of one shard, as :func:`divcli.blocks.open_blocks` gives those of one file."""
+    """The blocks of one shard, as :func:`divcli.readers.registry.open_blocks` gives those of one file."""
     wanted = plan.p_cols if role == "P" else plan.q_cols
     option = "--p-cols" if role == "P" else "--q-cols"
-    extension = shard.extension
     if shard.operand is not None:
         blocks: Blocks = ArrayBlocks(shard.operand)
-    elif extension in TEXT_EXTENSIONS:
-        blocks = TextBlocks(_open(shard, stack), shard.name, plan.delimiter or DELIMITED_EXTENSIONS.get(extension),
-                            extension in JSON_LINES_EXTENSIONS)
-    elif extension == ".npy":
-        blocks = ArrayBlocks(_read_npy(shard, stack))
-    elif extension == ".parquet":
-        blocks, wanted = ArrayBlocks(_read_parquet(shard, stack, wanted, option)), None
-    else:  # .json: one document
-        blocks = ArrayBlocks(parse_text(decode(_open(shard, stack).read(), shard.name), shard.name, extension))
+    else:  # by format, through the readers' registry
+        pick = (lambda names, wanted=wanted: column_indices(wanted, names, len(names), shard.name, option)) if wanted else None
+        source = ShardSource(shard.name, lambda: _open(shard, stack), shard.url if shard.is_local else None, pick)
+        blocks, picked = open_shard_blocks(source, shard.extension, Request(delimiter=plan.delimiter))
+        wanted = None if picked else wanted
     return Selected(blocks, wanted, option, role == "P" or plan.compare_names)
 
 

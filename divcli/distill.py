@@ -15,7 +15,7 @@ from typing import Callable
 
 import numpy as np
 
-from .blocks import Blocks
+from .readers.blocks import Blocks
 from .core import Options, run
 from .kinds import Conversion, Kind
 from .numerics import Reduction

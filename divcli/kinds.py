@@ -25,7 +25,7 @@ import numpy as np
 
 from . import accurate
 from .errors import DataError, show_value
-from .inputs import Operand
+from .readers.operand import Operand
 from .numerics import logsumexp, softmax
 
 DEFAULT_TOLERANCE = 1e-6

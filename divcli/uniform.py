@@ -12,7 +12,7 @@ import math
 import numpy as np
 
 from .errors import DataError
-from .inputs import Operand
+from .readers.operand import Operand
 from .kinds import Kind
 
 UNIFORM = "uniform"

@@ -14,10 +14,14 @@ import io
 import math
 
 from divcli import core
-from divcli.blocks import ArrayBlocks, TextBlocks, open_blocks
+from divcli.readers.blocks import ArrayBlocks
 from divcli.core import Collect, Options, run
 from divcli.errors import DataError
-from divcli.inputs import STDIN_NAME, decode, parse_literal, parse_text
+from divcli.readers.literal import parse_literal
+from divcli.readers.operand import STDIN_NAME
+from divcli.readers.registry import open_blocks, parse_text
+from divcli.readers.source import decode
+from divcli.readers.textblocks import TextBlocks
 from divcli.kinds import Conversion, Kind
 from divcli.report import Command
 
@@ -72,17 +76,17 @@ def check(data: bytes) -> None:
     if fast >= 0:
         import numpy as np
 
-        from divcli import inputs
+        from divcli.readers import fast as fast_reader
 
         thresholds = list(FAST_READERS.values())[fast]
-        saved = {name: getattr(inputs, name) for name in thresholds}
+        saved = {name: getattr(fast_reader, name) for name in thresholds}
         for name, value in thresholds.items():
-            setattr(inputs, name, value)
+            setattr(fast_reader, name, value)
         try:
             quick = _results(data, reader)
         finally:
             for name, value in saved.items():
-                setattr(inputs, name, value)
+                setattr(fast_reader, name, value)
         careful = _results(data, reader)
         if (quick is None) != (careful is None) or (quick is not None and not all(
                 np.array_equal(a, b, equal_nan=True) for a, b in zip(quick, careful))):
@@ -125,20 +129,20 @@ def streamed_equals_whole(payload: bytes, rows: int = 2, read_bytes: int = 16) -
     file:line. (``tests/test_blocks.py`` runs it on generated texts too.)"""
     import numpy as np
 
-    from divcli import blocks
+    from divcli.readers import textblocks
 
     def whole():
         return parse_text(decode(payload, "fuzz.csv"), "fuzz.csv", ".csv")
 
     def streamed():
-        saved, blocks.READ_BYTES = blocks.READ_BYTES, read_bytes
+        saved, textblocks.READ_BYTES = textblocks.READ_BYTES, read_bytes
         try:
             reader, parts = TextBlocks(io.BytesIO(payload), "fuzz.csv", ",", False), []
             while (block := reader.read(rows)) is not None:
                 parts.append(block)
             return parts
         finally:
-            blocks.READ_BYTES = saved
+            textblocks.READ_BYTES = saved
 
     results = []
     for read in (whole, streamed):

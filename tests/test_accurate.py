@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 import divcli
 from divcli import accurate, report
-from divcli.inputs import Operand
+from divcli.readers.operand import Operand
 from divcli.kinds import Conversion, Kind, to_distribution
 from divcli.numerics import kl_parts
 

@@ -15,7 +15,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from divcli import core, inputs
+from divcli import core
+from divcli.readers import fast as fast_reader, text as text_reader
 
 pytest.importorskip("pyarrow.csv")
 
@@ -26,17 +27,17 @@ finite = st.floats(allow_nan=False, allow_infinity=False)
 @pytest.fixture
 def arrow_always(monkeypatch):
     """Every text block goes to pyarrow first, whatever its size; calls are counted."""
-    monkeypatch.setattr(inputs, "FAST_MIN_CHARS", 0)
-    monkeypatch.setattr(inputs, "ARROW_MIN_BYTES", 0)
+    monkeypatch.setattr(fast_reader, "FAST_MIN_CHARS", 0)
+    monkeypatch.setattr(fast_reader, "ARROW_MIN_BYTES", 0)
     calls = []
-    parse = inputs._parse_arrow
+    parse = fast_reader.parse_arrow
 
     def counted(*args):
         values = parse(*args)
         calls.append(values is not None)
         return values
 
-    monkeypatch.setattr(inputs, "_parse_arrow", counted)
+    monkeypatch.setattr(fast_reader, "parse_arrow", counted)
     return calls
 
 
@@ -53,14 +54,14 @@ def test_arrow_and_careful_readers_agree(values, delimiter, header, crlf, spaces
     pad = " " if spaces else ""
     lines += [delimiter.join(f"{pad}{float(x)!r}{pad}" for x in row) for row in values]
     text = ("\r\n" if crlf else "\n").join(lines) + "\n"
-    careful = inputs.read_delimited(text, "t", delimiter, large=False)
-    original = inputs.FAST_MIN_CHARS
-    inputs.FAST_MIN_CHARS = 0
+    careful = text_reader.read_delimited(text, "t", delimiter, large=False)
+    original = fast_reader.FAST_MIN_CHARS
+    fast_reader.FAST_MIN_CHARS = 0
     try:
-        fast = inputs._read_fast(text, "t", delimiter, arrow=True)
+        fast = fast_reader.read_fast(text, "t", delimiter, arrow=True)
     finally:
-        inputs.FAST_MIN_CHARS = original
-    if inputs._not_for_fast(text):  # e.g. 1e-300: may underflow, so the careful reader takes it
+        fast_reader.FAST_MIN_CHARS = original
+    if fast_reader.not_for_fast(text):  # e.g. 1e-300: may underflow, so the careful reader takes it
         assert fast is None
         return
     assert fast is not None
@@ -84,12 +85,12 @@ def test_arrow_and_careful_readers_agree(values, delimiter, header, crlf, spaces
     "0.5,0.5\n\n0.5,0.5\n",   # a blank line would shift the line numbers
 ])
 def test_what_pyarrow_would_read_otherwise_goes_to_the_careful_reader(text):
-    original = inputs.FAST_MIN_CHARS
-    inputs.FAST_MIN_CHARS = 0
+    original = fast_reader.FAST_MIN_CHARS
+    fast_reader.FAST_MIN_CHARS = 0
     try:
-        assert inputs._read_fast(text, "t", ",", arrow=True) is None
+        assert fast_reader.read_fast(text, "t", ",", arrow=True) is None
     finally:
-        inputs.FAST_MIN_CHARS = original
+        fast_reader.FAST_MIN_CHARS = original
 
 
 def _table(rows: int, classes: int, seed: int) -> str:
@@ -110,7 +111,7 @@ def test_the_cli_writes_the_same_bytes_with_and_without_pyarrow(run, tmp_path, t
     with_arrow = run("kl", str(p), str(q), *kinds, *args)
     assert with_arrow.exit_code == 0, with_arrow.stderr
     assert any(arrow_always), "pyarrow parsed no block"
-    monkeypatch.setattr(inputs, "_arrow", lambda: None)
+    monkeypatch.setattr(fast_reader, "load_pyarrow", lambda: None)
     without = run("kl", str(p), str(q), *kinds, *args)
     assert with_arrow.stdout == without.stdout and with_arrow.stderr == without.stderr
 

@@ -307,7 +307,7 @@ def _block_rows(spec: str, q_spec: str, kind=None, stdin: bytes = b"") -> list[i
     """The rows of every block the local engine computes for kl (or ce of labels) of P and Q."""
     import io
 
-    from divcli.blocks import open_blocks
+    from divcli.readers.registry import open_blocks
     from divcli.kinds import Kind
 
     p = open_blocks(spec, io.BytesIO(stdin))

@@ -14,7 +14,7 @@ import pytest
 
 from conftest import write_rows
 from divcli import render
-from divcli.blocks import open_blocks
+from divcli.readers.registry import open_blocks
 
 SAMPLES = Path(__file__).resolve().parent.parent / "samples"
 S = {path.stem: str(path) for path in SAMPLES.iterdir()}

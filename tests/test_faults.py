@@ -172,7 +172,7 @@ def test_a_failing_run_leaves_the_old_file(run, tmp_path):
 #: first, as the interpreter and the venv may sit where nobody cannot read (/root/.pyenv).
 AS_NOBODY = """
 import difflib, gettext, os, shutil, sys, tempfile
-import divcli.cli, divcli.core, divcli.inputs, divcli.blocks, divcli.kinds, divcli.render, divcli.report
+import divcli.cli, divcli.core, divcli.readers.registry, divcli.kinds, divcli.render, divcli.report
 if os.geteuid() == 0:
     os.setgid(65534)
     os.setuid(65534)

@@ -24,8 +24,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from divcli import blocks, inputs
-from divcli.blocks import TextBlocks, open_blocks
+from divcli.readers import parquet, source, textblocks
+from divcli.readers.registry import open_blocks
+from divcli.readers.textblocks import TextBlocks
 from divcli.errors import DataError
 from test_faults import divcli_as_nobody, needs_root, open_dir  # noqa: F401 - open_dir is a fixture
 
@@ -133,7 +134,7 @@ def test_nul_after_good_rows_is_refused_where_it_is(tmp_path):
 def test_endless_line_is_refused_at_the_cap():
     """256 MiB of one line, no line end: refused, holding about twice the cap at the most."""
     assert_refused(measured("kl", "-", "0.5,0.5", feed=endless(b"0.5,")), "<stdin>:1",
-                   f"a line longer than {inputs.size_text(blocks.MAX_LINE_BYTES)} (no line end found)",
+                   f"a line longer than {source.size_text(textblocks.MAX_LINE_BYTES)} (no line end found)",
                    seconds=30, mib=800)
 
 
@@ -166,7 +167,7 @@ class Endless(io.RawIOBase):
     (b"", b" \n", "endless.csv:1: no row in more than 8 MiB"),
 ])
 def test_text_blocks_hold_at_most_twice_the_cap(monkeypatch, head, piece, words):
-    monkeypatch.setattr(blocks, "MAX_LINE_BYTES", 8 * MiB)
+    monkeypatch.setattr(textblocks, "MAX_LINE_BYTES", 8 * MiB)
     reader = TextBlocks(io.BufferedReader(Endless(head, piece)), "endless.csv", ",", False)
     with pytest.raises(DataError) as error:
         while reader.read(256) is not None:
@@ -349,8 +350,8 @@ def test_broken_parquet_reasons_are_whole_sentences(run, tmp_path, engine, cut, 
 def test_arrow_reason_keeps_the_first_sentence_whole():
     error = pa.ArrowInvalid("Parquet magic bytes not found in footer. Either the file is corrupted or this "
                             "is not a parquet file.\nmore")
-    assert inputs.arrow_reason(error) == "Parquet magic bytes not found in footer"
-    assert inputs.arrow_reason(pa.ArrowInvalid("x" * 400)) == "ArrowInvalid: message too long to show"
+    assert parquet.arrow_reason(error) == "Parquet magic bytes not found in footer"
+    assert parquet.arrow_reason(pa.ArrowInvalid("x" * 400)) == "ArrowInvalid: message too long to show"
 
 
 # --------------------------------------------------------------------------------------------

@@ -7,7 +7,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from divcli import core, inputs
+from divcli import core
+from divcli.readers import parquet
 
 pa = pytest.importorskip("pyarrow")
 pq = pytest.importorskip("pyarrow.parquet")
@@ -41,7 +42,7 @@ def _lists(path, values, row_group_size=None):
 def tiny_blocks(monkeypatch):
     monkeypatch.setattr(core, "FIRST_BLOCK_ROWS", 3)
     monkeypatch.setattr(core, "BLOCK_ELEMENTS", 8)
-    monkeypatch.setattr(inputs.ParquetReader, "BATCH_ROWS", 5)
+    monkeypatch.setattr(parquet.ParquetReader, "BATCH_ROWS", 5)
 
 
 @pytest.mark.parametrize("args", [("-f", "csv"), ("-q", "--reduction", "none"), ("-q",), ("--columns", "-f", "csv")])
@@ -117,13 +118,13 @@ def test_without_pyarrow_the_error_says_what_to_install(run, tmp_path, monkeypat
 def test_parquet_files_are_closed_when_the_command_ends(run, tmp_path, monkeypatch, args):
     # logits read as probabilities (no --p-as) are an error: the files are closed then too
     opened = []
-    real_init = inputs.ParquetReader.__init__
+    real_init = parquet.ParquetReader.__init__
 
     def spy(self, path, *args):
         real_init(self, path, *args)
         opened.append(self.file)
 
-    monkeypatch.setattr(inputs.ParquetReader, "__init__", spy)
+    monkeypatch.setattr(parquet.ParquetReader, "__init__", spy)
     p, q = _logits(3), _logits(4)
     result = run("kl", _columns(tmp_path / "p.parquet", p), _lists(tmp_path / "q.parquet", q), *args)
     assert result.exit_code == (0 if args else 1), result.stderr

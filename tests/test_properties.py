@@ -16,7 +16,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from divcli.inputs import parse_literal, parse_number, parse_text
+from divcli.readers.literal import parse_literal
+from divcli.readers.numbers import parse_number
+from divcli.readers.registry import parse_text
 
 finite = st.floats(allow_nan=False, allow_infinity=False)
 logit = st.floats(min_value=-30, max_value=30, allow_nan=False)
@@ -114,14 +116,14 @@ def test_permuting_classes_changes_nothing(values, data):
 @given(matrices(finite), st.sampled_from([",", "\t", ";", " "]), st.booleans())
 def test_fast_and_careful_readers_agree(values, delimiter, header):
     """numpy's C parser (large files) and the careful reader read the same table identically."""
-    from divcli import inputs
+    from divcli.readers import fast as fast_reader, text as text_reader
 
     lines = [delimiter.join(f"c{i}" for i in range(values.shape[1]))] if header else []
     lines += [delimiter.join(repr(float(x)) for x in row) for row in values]
     text = "\n".join(lines) + "\n"
-    careful = inputs.read_delimited(text, "t", delimiter if delimiter != " " else inputs.WHITESPACE)
-    fast = _fast(inputs, text, delimiter)
-    if inputs._not_for_fast(text):  # e.g. 1e-300: may underflow, so the careful reader takes it
+    careful = text_reader.read_delimited(text, "t", delimiter if delimiter != " " else text_reader.WHITESPACE)
+    fast = _fast(text, delimiter)
+    if fast_reader.not_for_fast(text):  # e.g. 1e-300: may underflow, so the careful reader takes it
         assert fast is None
         return
     assert fast is not None
@@ -130,10 +132,12 @@ def test_fast_and_careful_readers_agree(values, delimiter, header):
     assert list(fast.lines) == list(careful.lines)
 
 
-def _fast(inputs, text, delimiter):
-    original = inputs.FAST_MIN_CHARS
-    inputs.FAST_MIN_CHARS = 0
+def _fast(text, delimiter):
+    from divcli.readers import fast as fast_reader
+
+    original = fast_reader.FAST_MIN_CHARS
+    fast_reader.FAST_MIN_CHARS = 0
     try:
-        return inputs._read_fast(text, "t", delimiter if delimiter != " " else inputs.WHITESPACE)
+        return fast_reader.read_fast(text, "t", delimiter if delimiter != " " else fast_reader.WHITESPACE)
     finally:
-        inputs.FAST_MIN_CHARS = original
+        fast_reader.FAST_MIN_CHARS = original

@@ -15,9 +15,9 @@ import numpy as np
 import pytest
 
 from divcli import core, render
-from divcli.blocks import ArrayBlocks
+from divcli.readers.blocks import ArrayBlocks
 from divcli.core import Options
-from divcli.inputs import Operand
+from divcli.readers.operand import Operand
 from divcli.kinds import Conversion, Kind
 from divcli.numerics import Reduction
 from divcli.report import Command, LogBase

@@ -1,98 +1,22 @@
-"""Operands in blocks of rows: inputs of any length are read, checked and computed in bounded memory.
-
-Delimited text and JSON Lines (files or standard input) are read block by block, Parquet a record
-batch at a time; a literal, a JSON document or an ``.npz`` member is read whole and sliced; an
-``.npy`` file is memory-mapped and sliced. Every reader answers :meth:`read` with the next rows (an
-:class:`~divcli.inputs.Operand` whose ``first_row`` and ``lines`` place them in the whole input), or
-``None`` at the end.
-
-A block is bounded twice: ``read(rows, max_values)`` gives at most ``rows`` rows and, when
-``max_values`` is given, at most ``max_values`` values (but always one row): every reader applies
-:func:`bounded_rows` with the width of its rows as soon as it knows it (a text reader from its first
-row), so every source of the same table cuts it into the same blocks.
-"""
+"""Delimited text and JSON Lines read from a byte stream a block of rows at a time."""
 
 from __future__ import annotations
 
-import json
 import os
 import re
-from typing import BinaryIO, Protocol
+from typing import BinaryIO
 
 import numpy as np
 
-from . import inputs
-from .columns import ColumnChoice
-from .errors import DataError
-from .inputs import (
-    DELIMITED_EXTENSIONS,
-    JSON_LINES_EXTENSIONS,
-    STDIN,
-    STDIN_NAME,
-    WHITESPACE,
-    Operand,
-    check_no_nul,
-    check_text_start,
-    decode,
-    pick_columns,
-    is_header,
-    parse_text,
-    read_bounded,
-    read_delimited,
-    read_json_lines,
-    read_operand,
-    size_text,
-    sniff_delimiter,
-)
-
-
-def bounded_rows(rows: int, width: int, max_values: int | None) -> int:
-    """How many of ``rows`` rows of ``width`` values a block holds: at most ``max_values`` values
-    (when given), but at least one row."""
-    if max_values is None:
-        return rows
-    return max(1, min(rows, max_values // max(1, width)))
-
-
-class Blocks(Protocol):
-    name: str
-
-    def read(self, rows: int, max_values: int | None = None) -> Operand | None:
-        """The next ``rows`` rows (fewer at the end), or None when there are none left; at most
-        :func:`bounded_rows` of them when ``max_values`` is given."""
-
-    def exhausted(self) -> bool:
-        """True when :meth:`read` would return None."""
-
-    def close(self) -> None:
-        """Let go of what was opened for these blocks (a file); what was given to them stays open."""
-
-
-class ArrayBlocks:
-    """An operand held whole (or memory-mapped), handed out in slices of rows."""
-
-    def __init__(self, operand: Operand):
-        self.operand = operand
-        self.name = operand.name
-        self.next = 0
-
-    def read(self, rows: int, max_values: int | None = None) -> Operand | None:
-        if self.exhausted():
-            return None
-        rows = bounded_rows(rows, self.operand.shape[1], max_values)
-        start, self.next = self.next, min(self.next + rows, self.operand.rows)
-        return self.operand.rows_slice(start, self.next)
-
-    def exhausted(self) -> bool:
-        return self.next >= self.operand.rows
-
-    def position(self) -> tuple[int, int | None]:
-        """How far the reading is: (done, total) in rows."""
-        return self.next, self.operand.rows
-
-    def close(self) -> None:
-        pass  # the operand was read (or memory-mapped) before: nothing is open for these blocks
-
+from ..columns import ColumnChoice
+from ..errors import DataError
+from . import fast
+from .blocks import bounded_rows
+from .json import read_json_lines
+from .numbers import looks_numeric
+from .operand import WHITESPACE, Operand
+from .source import BOM, check_no_nul, check_text_start, decode, size_text
+from .text import is_header, pick_columns, read_delimited, sniff_delimiter
 
 #: Bytes read from a text stream at a time (more when a block needs more, up to GROW_BYTES at once).
 READ_BYTES = 1 << 22
@@ -102,7 +26,6 @@ GROW_BYTES = 1 << 25
 #: ahead grow in place, never copied whole).
 MAX_LINE_BYTES = 256 << 20
 _WHITESPACE = b" \t\r\n\x0b\x0c"
-_BOM = b"\xef\xbb\xbf"
 
 
 class TextBlocks:
@@ -148,8 +71,8 @@ class TextBlocks:
 
     @property
     def large(self) -> bool:
-        """Large enough for pyarrow's CSV parser (see :data:`divcli.inputs.ARROW_MIN_BYTES`)."""
-        return max(self.size, self.bytes_read) >= inputs.ARROW_MIN_BYTES
+        """Large enough for pyarrow's CSV parser (see :data:`divcli.readers.fast.ARROW_MIN_BYTES`)."""
+        return max(self.size, self.bytes_read) >= fast.ARROW_MIN_BYTES
 
     @property
     def _blank(self) -> bytes:
@@ -169,7 +92,7 @@ class TextBlocks:
             raise self._too_long(held)
         chunk = self.stream.read(min(max(at_least, READ_BYTES), GROW_BYTES))
         if not self.started:
-            chunk, self.started = chunk.removeprefix(_BOM), True
+            chunk, self.started = chunk.removeprefix(BOM), True
             check_text_start(chunk, self.name)
         if not chunk:
             self.eof = True
@@ -350,11 +273,11 @@ class TextBlocks:
 
 
 def _is_header(line: str, delimiter: str) -> bool:
-    """:func:`divcli.inputs.is_header`, at once when the first cell is plainly a number (a row of
+    """:func:`divcli.readers.text.is_header`, at once when the first cell is plainly a number (a row of
     millions of numbers is then not split twice)."""
     if delimiter != WHITESPACE:
         first = line[:line.find(delimiter, 0, 1000)].strip() if delimiter in line[:1000] else ""
-        if first and '"' not in first and inputs._looks_numeric(first):
+        if first and '"' not in first and looks_numeric(first):
             return False
     return is_header(line, delimiter)
 
@@ -366,120 +289,3 @@ def _lines(data: bytes):
         yield data[start:end]
         start = end + 1
     yield data[start:]
-
-
-def _flat_row(line: bytes) -> bool:
-    """A JSON Lines row: a list of non-containers, or an object."""
-    try:
-        row = json.loads(line)
-    except (ValueError, RecursionError):
-        return False
-    return isinstance(row, dict) or (isinstance(row, list) and not any(isinstance(v, (list, dict)) for v in row))
-
-
-def _sniffed_stdin(stream: BinaryIO, delimiter: str | None, name: str = STDIN_NAME,
-                   columns: ColumnChoice = ColumnChoice()) -> Blocks:
-    """Standard input (or a device, a FIFO): JSON Lines when its first non-blank line is one flat
-    row and more follow, a JSON document when it starts with [ or {, else delimited text."""
-    ahead = stream.read(READ_BYTES).removeprefix(_BOM)
-    check_text_start(ahead, name)
-    check_no_nul(ahead, name)
-    start = ahead.lstrip()
-    if start[:1] not in (b"[", b"{"):
-        return TextBlocks(stream, name, delimiter, False, ahead, columns=columns)
-    first, _, rest = start.partition(b"\n")
-    while not rest.strip() and len(ahead) <= MAX_LINE_BYTES and (more := stream.read(READ_BYTES)):
-        check_no_nul(more, name, len(ahead))
-        ahead, rest = ahead + more, rest + more
-    if rest.strip() and _flat_row(first):
-        return TextBlocks(stream, name, None, True, ahead, columns=columns)
-    return ArrayBlocks(parse_text(decode(read_bounded(stream, name, ahead), name), name, columns=columns))
-
-
-class ParquetBlocks:
-    """A Parquet file read a record batch at a time (see :class:`divcli.inputs.ParquetReader`)."""
-
-    def __init__(self, path: str, columns: ColumnChoice = ColumnChoice()):
-        from . import core
-
-        self.reader = inputs.ParquetReader(path, columns)
-        if self.reader.width:  # record batches of at most a block's values (a list column's width shows later)
-            batch = bounded_rows(self.reader.BATCH_ROWS, self.reader.width, core.BLOCK_ELEMENTS)
-            self.reader.batches = self.reader.file.iter_batches(batch_size=batch, columns=self.reader.read_columns)
-        self.name = path
-        self.pending = np.empty((0, 0))
-        self.pending_names: list[str] = []  # the row names of the pending rows (--names)
-        self.rows_read = 0
-
-    def _fill(self, rows: int) -> None:
-        parts, have = [self.pending], len(self.pending)
-        while have < rows and (values := self.reader.next_batch()) is not None:
-            parts.append(values)
-            self.pending_names += self.reader.row_names or []
-            have += len(values)
-        if len(parts) > 1:
-            self.pending = np.concatenate([part for part in parts if part.size] or parts[-1:])
-
-    def read(self, rows: int, max_values: int | None = None) -> Operand | None:
-        self._fill(1)
-        if len(self.pending):
-            rows = bounded_rows(rows, self.pending.shape[1], max_values)
-        self._fill(rows)
-        if not len(self.pending) or not self.pending.shape[1]:
-            if self.rows_read == 0:
-                raise DataError(self.name, "no numbers found")
-            return None
-        block, self.pending = self.pending[:rows], self.pending[rows:]
-        names, self.pending_names = self.pending_names[:rows] or None, self.pending_names[rows:]
-        operand = Operand(block, self.name, self.reader.classes, first_row=self.rows_read, row_names=names)
-        self.rows_read += len(block)
-        return operand
-
-    def exhausted(self) -> bool:
-        self._fill(1)
-        return not len(self.pending)
-
-    def position(self) -> tuple[int, int | None]:
-        """How far the reading is: (done, total) in rows."""
-        return self.rows_read, self.reader.file.metadata.num_rows
-
-    def close(self) -> None:
-        self.reader.close()
-
-
-def open_blocks(spec: str, stdin: BinaryIO, delimiter: str | None = None,
-                columns: ColumnChoice = ColumnChoice()) -> Blocks:
-    """Blocks of one operand: ``-``, a path, or a literal (see :func:`divcli.inputs.read_operand`);
-    ``columns``: ``--select``, ``--drop`` and ``--names``, applied to every block."""
-    if spec == STDIN:
-        if hasattr(stdin, "isatty") and stdin.isatty():
-            raise DataError(STDIN_NAME, "'-' reads standard input, but nothing is piped in",
-                            "pipe data in (cat p.csv | divcli …) or give a file")
-        return _sniffed_stdin(stdin, delimiter, columns=columns)
-    extension = os.path.splitext(spec)[1].lower()
-    if extension in inputs.PARQUET_EXTENSIONS and os.path.isfile(spec):
-        return ParquetBlocks(spec, columns)
-    streamed = extension in DELIMITED_EXTENSIONS or extension in JSON_LINES_EXTENSIONS
-    # a device or a FIFO (/dev/stdin, <(…)) may never end: read like standard input, never whole
-    device = (extension not in inputs.KNOWN_EXTENSIONS and os.path.exists(spec) and not os.path.isdir(spec)
-              and not os.path.isfile(spec))
-    if os.path.exists(spec) and not os.path.isdir(spec) and (streamed or device):
-        try:
-            stream = open(spec, "rb")  # noqa: SIM115 - closed by the blocks' close()
-        except OSError as error:
-            raise DataError(spec, f"cannot read: {error.strerror}") from None
-        if device:
-            try:
-                blocks = _sniffed_stdin(stream, delimiter, spec, columns)
-            except BaseException:
-                stream.close()
-                raise
-            if isinstance(blocks, TextBlocks):
-                blocks.owns_stream = True
-            else:
-                stream.close()
-            return blocks
-        json_lines = extension in JSON_LINES_EXTENSIONS
-        return TextBlocks(stream, spec, delimiter or DELIMITED_EXTENSIONS.get(extension), json_lines,
-                          owns_stream=True, columns=columns)
-    return ArrayBlocks(read_operand(spec, stdin, delimiter, widen=False, columns=columns))  # blocks are widened one by one

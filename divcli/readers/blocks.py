@@ -1,0 +1,68 @@
+"""Operands in blocks of rows: inputs of any length are read, checked and computed in bounded memory.
+
+Delimited text and JSON Lines (files or standard input) are read block by block
+(:class:`~divcli.readers.textblocks.TextBlocks`), Parquet a record batch at a time
+(:class:`~divcli.readers.parquet.ParquetBlocks`); a literal, a JSON document or an ``.npz`` member
+is read whole and sliced; an ``.npy`` file is memory-mapped and sliced (:class:`ArrayBlocks`). Every
+reader answers :meth:`read` with the next rows (an :class:`~divcli.readers.operand.Operand` whose
+``first_row`` and ``lines`` place them in the whole input), or ``None`` at the end.
+
+A block is bounded twice: ``read(rows, max_values)`` gives at most ``rows`` rows and, when
+``max_values`` is given, at most ``max_values`` values (but always one row): every reader applies
+:func:`bounded_rows` with the width of its rows as soon as it knows it (a text reader from its first
+row), so every source of the same table cuts it into the same blocks.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from .operand import Operand
+
+
+def bounded_rows(rows: int, width: int, max_values: int | None) -> int:
+    """How many of ``rows`` rows of ``width`` values a block holds: at most ``max_values`` values
+    (when given), but at least one row."""
+    if max_values is None:
+        return rows
+    return max(1, min(rows, max_values // max(1, width)))
+
+
+class Blocks(Protocol):
+    name: str
+
+    def read(self, rows: int, max_values: int | None = None) -> Operand | None:
+        """The next ``rows`` rows (fewer at the end), or None when there are none left; at most
+        :func:`bounded_rows` of them when ``max_values`` is given."""
+
+    def exhausted(self) -> bool:
+        """True when :meth:`read` would return None."""
+
+    def close(self) -> None:
+        """Let go of what was opened for these blocks (a file); what was given to them stays open."""
+
+
+class ArrayBlocks:
+    """An operand held whole (or memory-mapped), handed out in slices of rows."""
+
+    def __init__(self, operand: Operand):
+        self.operand = operand
+        self.name = operand.name
+        self.next = 0
+
+    def read(self, rows: int, max_values: int | None = None) -> Operand | None:
+        if self.exhausted():
+            return None
+        rows = bounded_rows(rows, self.operand.shape[1], max_values)
+        start, self.next = self.next, min(self.next + rows, self.operand.rows)
+        return self.operand.rows_slice(start, self.next)
+
+    def exhausted(self) -> bool:
+        return self.next >= self.operand.rows
+
+    def position(self) -> tuple[int, int | None]:
+        """How far the reading is: (done, total) in rows."""
+        return self.next, self.operand.rows
+
+    def close(self) -> None:
+        pass  # the operand was read (or memory-mapped) before: nothing is open for these blocks

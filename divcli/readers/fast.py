@@ -1,0 +1,147 @@
+"""The C parsers for large plain numeric tables: numpy's ``loadtxt``, or pyarrow's CSV reader when
+the input is large and pyarrow is installed (imported only then, so small calls stay fast).
+
+:func:`read_fast` declines (returns None) anything a C parser would read otherwise than the careful
+reader (:func:`divcli.readers.text.read_delimited`), which then reads it and reports every error
+with its line and column.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+
+import numpy as np
+
+from ..columns import Picked
+from .numbers import looks_numeric
+from .operand import WHITESPACE, Operand, split_line
+
+#: Text this large goes to a C parser first (plain numeric tables only).
+FAST_MIN_CHARS = 1 << 16
+#: Inputs this large go to pyarrow's CSV parser instead of numpy's, when pyarrow is installed
+#: (``pip install "divcli[fast]"``); pyarrow is imported only then, so small calls stay fast.
+ARROW_MIN_BYTES = 8 << 20
+#: Rows this wide go to numpy's parser: pyarrow's costs much for every column.
+ARROW_MAX_COLUMNS = 1 << 12
+_BIG_EXPONENT = re.compile(r"e[+-]?0*\d{3}", re.IGNORECASE)
+_BLANK_LINE = re.compile(r"\n[ \t\r]*\n")
+_LONE_CR = re.compile(r"\r(?!\n)")
+
+
+def not_for_fast(text: str) -> bool:
+    """What a C parser would read differently from the careful reader: quotes, fractions, nan,
+    numbers that may under- or overflow, blank lines (they would shift line numbers). Each regular
+    expression runs only when a plain substring search says it may match."""
+    if '"' in text or "/" in text or "0" * 300 in text or not text[:1].strip():
+        return True
+    if ("n" in text or "N" in text) and "nan" in text.lower():
+        return True
+    if ("e" in text or "E" in text) and _BIG_EXPONENT.search(text):
+        return True
+    if "\r" in text and _LONE_CR.search(text):
+        return True  # a carriage return alone ends a line for pyarrow, not for the careful reader
+    return bool(_BLANK_LINE.search(text))  # one pass, and faster than any test before it
+
+
+def load_pyarrow():
+    """pyarrow with its CSV reader, or None when it is not installed."""
+    try:
+        import pyarrow
+        import pyarrow.csv  # noqa: F401 - the submodule is what is used
+    except ImportError:
+        return None
+    return pyarrow
+
+
+def parse_arrow(body: str, delimiter: str, columns: int, keep: tuple[int, ...] | None = None) -> np.ndarray | None:
+    """Rows of ``columns`` float64 numbers by pyarrow's CSV reader, or None for anything it reads
+    otherwise than the careful reader would (a cell that is no number; a bare carriage return, which
+    ends a line for pyarrow, never gets here: :func:`not_for_fast` declines it for both C parsers)."""
+    pa = load_pyarrow()
+    if pa is None:
+        return None
+    csv_module = pa.csv
+    wanted = range(columns) if keep is None else keep
+    try:
+        table = csv_module.read_csv(
+            pa.py_buffer(body.encode()),
+            read_options=csv_module.ReadOptions(autogenerate_column_names=True, use_threads=True),
+            parse_options=csv_module.ParseOptions(delimiter=delimiter, quote_char=False, double_quote=False,
+                                                  escape_char=False, newlines_in_values=False,
+                                                  ignore_empty_lines=False),
+            convert_options=csv_module.ConvertOptions(
+                column_types={f"f{i}": pa.float64() for i in wanted}, null_values=[],
+                include_columns=[f"f{i}" for i in wanted],
+                strings_can_be_null=False, quoted_strings_can_be_null=False, check_utf8=False),
+        )
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    if table.num_columns != len(wanted) or any(column.type != pa.float64() for column in table.columns):
+        return None
+    values = np.empty((table.num_rows, len(wanted)), dtype=np.float64)
+    for index, column in enumerate(table.columns):
+        values[:, index] = column.to_numpy()
+    return values
+
+
+def read_fast(text: str, name: str, delimiter: str, first_line: int = 1, header_allowed: bool = True,
+               width: int | None = None, arrow: bool = False, picked: Picked | None = None) -> Operand | None:
+    """A C parser for a plain numeric table, or None to leave it to the careful reader: pyarrow's
+    when ``arrow`` (a large input) and it is installed, else numpy's.
+
+    The careful reader runs whenever this one declines or fails, so every error is still reported
+    with its line and column, and every value reads the same (a property the tests check).
+    """
+    if len(text) < FAST_MIN_CHARS or not_for_fast(text):
+        return None
+    first_end = text.find("\n")
+    first_line_text = text if first_end < 0 else text[:first_end]
+    first = split_line(first_line_text[:100], delimiter)[:1]  # a row of millions is split only when needed
+    if not (first and looks_numeric(first[0])) or len(first_line_text) <= 100:
+        first = split_line(first_line_text, delimiter)
+    header = header_allowed and not any(looks_numeric(cell) for cell in first)
+    body = text[first_end + 1:] if header else text
+    if not body.strip():
+        return None  # a header alone: the careful reader says so (numpy would warn "no data")
+    row_names = None
+    if picked is not None:
+        if delimiter == WHITESPACE:
+            return None  # the careful reader counts the cells of every row
+        lines = body.split("\n")
+        if lines and not lines[-1]:
+            lines.pop()
+        if any(line.count(delimiter) != picked.width - 1 for line in lines):
+            return None  # a ragged row (or a trailing delimiter): the careful reader says where
+        if picked.names is not None:
+            row_names = [line.split(delimiter)[picked.names].strip() for line in lines]
+    wide = first_line_text.count(delimiter) >= ARROW_MAX_COLUMNS if delimiter != WHITESPACE else False
+    if arrow and not wide and delimiter != WHITESPACE and len(delimiter) == 1 and load_pyarrow() is not None:
+        if header:
+            second_end = body.find("\n")
+            columns = len(split_line(body if second_end < 0 else body[:second_end], delimiter))
+        else:
+            columns = len(split_line(first_line_text, delimiter))
+        values = parse_arrow(body, delimiter, columns, None if picked is None else picked.keep)
+        if values is None:
+            return None
+    else:
+        try:
+            values = np.loadtxt(io.StringIO(body), delimiter=None if delimiter == WHITESPACE else delimiter,
+                                dtype=np.float64, comments=None, ndmin=2, encoding=None,
+                                usecols=None if picked is None else picked.keep)
+        except ValueError:
+            return None
+    raw_width = values.shape[1] if picked is None else picked.width
+    if values.size == 0 or (header and (len(first) != raw_width or len(set(first)) != len(first))):
+        return None
+    if np.isnan(values).any():
+        return None  # nan is never a value: the careful reader says where
+    if np.isinf(values).any() and "inf" not in text.lower():
+        return None  # a long run of digits overflowed: the careful reader warns about it
+    if width is not None and raw_width != width:
+        return None  # ragged against an earlier block: the careful reader says where
+    lines = np.arange(values.shape[0]) + (first_line + 1 if header else first_line)
+    classes = (first if picked is None else picked.cells(first)) if header else None
+    return Operand(values, name, classes, lines, source=(text, delimiter, first_line), row_names=row_names,
+                   written_columns=None if picked is None else picked.keep)

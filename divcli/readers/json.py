@@ -1,0 +1,263 @@
+"""JSON and JSON Lines: a list of numbers, a list of lists, an object or a list of objects; or one
+such row a line.
+
+Only JSON numbers are values (no ``NaN``, no ``Infinity``, no strings); an object names its classes.
+An error is placed by :func:`json_position`, a flat scan of the text run only when something is wrong.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+
+from ..columns import ColumnChoice, name_text
+from ..errors import DataError, foreign_digit, show_value
+from .numbers import range_warning
+from .operand import Operand
+
+def _reject_constant(constant: str):
+    raise ValueError(f"{constant} is not a value")
+
+
+class _HugeInteger(str):
+    """A JSON integer too long for float64, kept as its text (Python's int() stops at 4300 digits,
+    with words about sys.set_int_max_str_digits)."""
+
+
+def _parse_int(text: str):
+    return int(text) if len(text) < 400 else _HugeInteger(text)
+
+
+class _DuplicateKeys(dict):
+    """A JSON object that names a key twice (``json`` would keep the last silently): refused by
+    :func:`_json_row`, which knows where the object is."""
+
+    duplicate = ""
+
+
+def _object(pairs: list) -> dict:
+    found = dict(pairs)
+    if len(found) == len(pairs):
+        return found
+    found = _DuplicateKeys(found)
+    seen: set = set()
+    found.duplicate = next(key for key, _ in pairs if key in seen or seen.add(key))
+    return found
+
+
+def _json_number(value, where: str) -> float:
+    if isinstance(value, _HugeInteger):
+        raise DataError(where, f"number too large for float64: {show_value(value)}")
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        shown = json.dumps(value)[:40] if not isinstance(value, (list, dict)) else type(value).__name__
+        raise DataError(where, f"not a number: {shown}", "only JSON numbers are values")
+    try:
+        return float(value)
+    except OverflowError:
+        raise DataError(where, f"number too large for float64: {str(value)[:40]}") from None
+
+
+def _json_number_at(value, where_item, key) -> float:
+    """:func:`_json_number`, locating the value (``where_item(key)``) only when it is wrong."""
+    if isinstance(value, float) or isinstance(value, int) and not isinstance(value, bool) and abs(value) < 1 << 1000:
+        return float(value)
+    return _json_number(value, where_item(key))
+
+
+def _json_row(item, where_row, where_item, columns: ColumnChoice | None = None,
+              name: str = "") -> tuple[list[float], list[str] | None, str | None]:
+    """One row: a list of numbers, or an object of class name → number; and its name (``--names``).
+    ``where_row()`` and ``where_item(key)`` locate the row and a value, asked only for an error."""
+    if columns is not None and isinstance(item, (dict, list)) and item and not isinstance(item, _DuplicateKeys):
+        keys = list(item) if isinstance(item, dict) else None
+        picked = columns.resolve(keys, len(item), name)
+        if picked is not None:
+            cells = list(item.values()) if keys else item
+            values = [_json_number_at(cells[i], where_item, keys[i] if keys else i) for i in picked.keep]
+            row_name = None if picked.names is None else json_name(cells[picked.names])
+            return values, None if keys is None else picked.cells(keys), row_name
+    if isinstance(item, dict):
+        if isinstance(item, _DuplicateKeys):
+            raise DataError(where_row(), f"the object names class {show_value(item.duplicate)} twice",
+                            "give each class once")
+        if not item:
+            raise DataError(where_row(), "an empty object has no classes")
+        return [_json_number_at(v, where_item, k) for k, v in item.items()], list(item), None
+    if isinstance(item, list):
+        return [_json_number_at(v, where_item, i) for i, v in enumerate(item)], None, None
+    raise DataError(where_row(), f"a row must be a list of numbers or an object, not {json.dumps(item)[:40]}")
+
+
+def json_name(value) -> str:
+    """A row name from JSON: a string as it is, a number as written (``3``, not ``3.0``)."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return name_text(value) if isinstance(value, float) else str(value)
+    return json.dumps(value)[:40]
+
+
+def _load_json(text: str, where, warnings: list[str] | None = None) -> object:
+    def parse_float(number: str) -> float:
+        value = float(number)
+        warning = range_warning(number, value) if (value == 0 or math.isinf(value)) else None
+        if warning and warnings is not None:
+            warnings.append(f"{where(None, None)}: {warning}")
+        return value
+
+    try:
+        return json.loads(text, parse_constant=_reject_constant, parse_float=parse_float, parse_int=_parse_int,
+                          object_pairs_hook=_object)
+    except json.JSONDecodeError as error:
+        digit = foreign_digit(text[error.pos:error.pos + 1])
+        if digit:
+            raise DataError(where(error.lineno, error.colno), f"not a JSON number: {digit}") from None
+        raise DataError(where(error.lineno, error.colno), f"invalid JSON: {error.msg}") from None
+    except ValueError as error:  # NaN / Infinity from parse_constant
+        raise DataError(where(None, None), str(error), "only finite JSON numbers are values") from None
+    except RecursionError:
+        raise DataError(where(None, None), "JSON nested too deeply") from None
+
+
+def _rows_to_operand(parsed_rows, name, lines, where=None) -> Operand:
+    """Check that JSON rows agree in length and class names, then stack them."""
+    rows: list[list[float]] = []
+    classes: list[str] | None = None
+    names = [row_name for _, _, row_name in parsed_rows]
+    for index, (values, keys, _) in enumerate(parsed_rows):
+        def here(index=index) -> str:  # located only for an error (locating a JSON row scans the text)
+            return f"{name}:{lines[index]}" if lines else where(index)
+
+        if index == 0:
+            classes = keys
+        elif (keys is None) != (classes is None):
+            raise DataError(here(), "mixes objects and lists", "write every row the same way")
+        elif keys is not None and keys != classes:
+            if set(keys) == set(classes):
+                raise DataError(here(), "the classes are in a different order than in the first row")
+            raise DataError(here(), f"the classes {sorted(set(keys) ^ set(classes))[:5]} are not in every row")
+        if rows and len(values) != len(rows[0]):
+            raise DataError(here(), f"this row has {len(values)} values, the first has {len(rows[0])}",
+                            "every row needs one value per class")
+        rows.append(values)
+    if not rows or not rows[0]:
+        raise DataError(name, "no numbers found")
+    return Operand(np.array(rows, dtype=np.float64), name, classes, lines or None,
+                   row_names=names if names and names[0] is not None else None)
+
+
+def json_position(text: str, path: tuple) -> tuple[int, int] | None:
+    """The (line, column) where the value at ``path`` starts in JSON ``text``, or None.
+
+    ``path`` holds list indices and object keys (``(2, 1)``: row 3, item 2). A flat scan with an
+    explicit stack, so any depth is fine; used only to locate an error.
+    """
+    stack: list[list] = []  # [is_object, index or key, state]
+    index = 0
+    while index < len(text):
+        char = text[index]
+        if char in " \t\r\n":
+            index += 1
+        elif char == ":":
+            stack[-1][2] = "value"
+            index += 1
+        elif char == ",":
+            if stack and stack[-1][0]:
+                stack[-1][2] = "key"
+            elif stack:
+                stack[-1][1] += 1
+            index += 1
+        elif char in "]}":
+            if stack:
+                stack.pop()
+            index += 1
+        else:
+            end = index + 1
+            if char == '"':
+                while end < len(text) and text[end] != '"':
+                    end += 2 if text[end] == "\\" else 1
+                end += 1
+                if stack and stack[-1][0] and stack[-1][2] == "key":
+                    try:
+                        stack[-1][1] = json.loads(text[index:end])
+                    except ValueError:
+                        return None
+                    index = end
+                    continue
+            if tuple(entry[1] for entry in stack) == path:
+                line = text.count("\n", 0, index) + 1
+                return line, index - (text.rfind("\n", 0, index) + 1) + 1
+            if char in "[{":
+                stack.append([char == "{", 0 if char == "[" else None, "key" if char == "{" else "value"])
+                index = end
+                continue
+            while end < len(text) and text[end] not in ",]} \t\r\n":
+                end += 1
+            index = end
+    return None
+
+
+def read_json(text: str, name: str, columns: ColumnChoice | None = None) -> Operand:
+    """A list of numbers (one row), a list of lists, an object, or a list of objects."""
+    warnings: list[str] = []
+    data = _load_json(text, lambda line, col: f"{name}:{line}:{col}" if line else name, warnings)
+
+    def where(*path) -> str:
+        found = json_position(text, path)
+        if found:
+            return f"{name}:{found[0]}:{found[1]}"
+        return f"{name}: " + ", ".join(f"{'row' if i == 0 and len(path) > 1 else 'item'} "
+                                       f"{p + 1 if isinstance(p, int) else repr(p)}" for i, p in enumerate(path))
+
+    if isinstance(data, dict) or (isinstance(data, list) and data and not isinstance(data[0], (list, dict))):
+        rows = [_json_row(data, lambda: name, lambda key: where(key), columns, name)]
+    elif not isinstance(data, list):
+        raise DataError(name, f"expected a list or an object, not {json.dumps(data)[:40]}")
+    elif not data:
+        raise DataError(name, "no numbers found (an empty list)")
+    else:
+        rows = [_json_row(item, lambda i=i: where(i), lambda key, i=i: where(i, key), columns, name)
+                for i, item in enumerate(data)]
+    operand = _rows_to_operand(rows, name, None, where)
+    operand.warnings.extend(warnings[:3])
+    return operand
+
+
+def read_json_lines(text: str, name: str, first_line: int = 1, columns: ColumnChoice | None = None) -> Operand:
+    """One JSON row (a list of numbers or an object) per non-blank line."""
+    parsed, lines, warnings = [], [], []
+    for number, line in enumerate(text.split("\n"), start=first_line):
+        if not line.strip():
+            continue
+        item = _load_json(line, lambda _l, col, n=number: f"{name}:{n}:{col}" if col else f"{name}:{n}", warnings)
+        parsed.append(_json_row(item, lambda n=number: f"{name}:{n}",
+                                lambda key, n=number: f"{name}:{n}: item {key + 1 if isinstance(key, int) else repr(key)}",
+                                columns, name))
+        lines.append(number)
+    if not parsed:
+        raise DataError(name, "no numbers found")
+    operand = _rows_to_operand(parsed, name, lines)
+    operand.warnings.extend(warnings[:3])
+    return operand
+
+
+def is_json_lines(text: str) -> bool:
+    """A text that starts with ``[`` or ``{`` is JSON Lines when a first document is followed by more."""
+    try:
+        json.loads(text, parse_constant=_reject_constant)
+    except json.JSONDecodeError as error:
+        return error.msg == "Extra data"
+    except (ValueError, RecursionError):
+        pass  # read_json reports these
+    return False
+
+
+def is_flat_row(line: bytes) -> bool:
+    """A JSON Lines row: a list of non-containers, or an object."""
+    try:
+        row = json.loads(line)
+    except (ValueError, RecursionError):
+        return False
+    return isinstance(row, dict) or (isinstance(row, list) and not any(isinstance(v, (list, dict)) for v in row))

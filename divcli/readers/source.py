@@ -1,0 +1,118 @@
+"""Bytes → text: UTF-8 only (a BOM is dropped), binary and wide encodings refused at once, and a
+pipe or device read whole only up to :data:`MAX_STREAM_BYTES`.
+"""
+
+from __future__ import annotations
+
+import codecs
+import io
+import os
+import stat
+from typing import BinaryIO
+
+from ..errors import DataError
+
+BOM = b"\xef\xbb\xbf"
+
+
+_WIDE_BOMS = ((b"\xff\xfe\0\0", "UTF-32"), (b"\0\0\xfe\xff", "UTF-32"), (b"\xff\xfe", "UTF-16"),
+              (b"\xfe\xff", "UTF-16"))
+
+
+def wide_encoding(data: bytes) -> str | None:
+    """``UTF-16``/``UTF-32`` (with a BOM, which iconv reads) or ``UTF-16LE``, ``UTF-32BE``, … (without
+    one) when ``data`` looks like such text: a BOM, or no NUL byte where each character's low byte
+    is and mostly NUL bytes elsewhere (as mostly-ASCII text has them); None otherwise."""
+    for bom, encoding in _WIDE_BOMS:
+        if data.startswith(bom):
+            return encoding
+    head = data[:8192]
+    for width, encoding in ((4, "UTF-32"), (2, "UTF-16")):
+        sample = head[:len(head) - len(head) % width]
+        if len(sample) < 2 * width:
+            continue
+        for order, text_at in (("LE", 0), ("BE", width - 1)):
+            text_bytes = sample[text_at::width]
+            high = b"".join(sample[i::width] for i in range(width) if i != text_at)
+            if b"\0" not in text_bytes and high.count(0) >= 0.75 * len(high):
+                return encoding + order
+    return None
+
+
+#: The most read whole from a pipe or a device (a JSON document on standard input): it may never end.
+MAX_STREAM_BYTES = 256 << 20
+_TEXT_FILES = "give a .csv, .tsv, .txt, .json or .jsonl file"
+
+
+def size_text(size: int) -> str:
+    """``256 MiB``, ``4 KiB``, ``12 bytes``."""
+    for shift, unit in ((30, "GiB"), (20, "MiB"), (10, "KiB")):
+        if size >= 1 << shift:
+            return f"{size / (1 << shift):g} {unit}"
+    return f"{size} bytes"
+
+
+def check_no_nul(data: bytes, name: str, offset: int = 0) -> None:
+    """A NUL byte is never in text: the input is binary (``offset``: where ``data`` starts in it)."""
+    at = data.find(b"\0")
+    if at >= 0:
+        raise DataError(name, f"this is a binary file, not text (a NUL byte at byte {offset + at + 1:,})",
+                        _TEXT_FILES)
+
+
+def check_text_start(data: bytes, name: str) -> None:
+    """The first bytes of an input (BOM removed) are text: no NUL, UTF-8 (a character cut at the end
+    of ``data`` is fine). Binary data is then refused at once, whatever follows."""
+    head = data[:1 << 16]
+    _refuse_wide(head, name)
+    check_no_nul(head, name)
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
+    except UnicodeDecodeError as error:
+        line = head[: error.start].count(b"\n") + 1
+        raise DataError(f"{name}:{line}", f"not UTF-8 text (byte 0x{head[error.start]:02x})",
+                        "save the file as UTF-8") from None
+
+
+def read_bounded(stream: BinaryIO, name: str, ahead: bytes = b"") -> bytes:
+    """The rest of ``stream`` after ``ahead`` (bytes already read), a chunk at a time: binary data is
+    refused on its first chunk, and a pipe or device (it may never end) at
+    :data:`MAX_STREAM_BYTES`."""
+    try:
+        regular = stat.S_ISREG(os.fstat(stream.fileno()).st_mode)
+    except (AttributeError, OSError, ValueError, io.UnsupportedOperation):
+        regular = isinstance(stream, io.BytesIO)
+    chunks, size = [ahead], len(ahead)
+    if not size:
+        first = stream.read(1 << 16)
+        check_text_start(first.removeprefix(b"\xef\xbb\xbf"), name)
+        chunks, size = [first], len(first)
+    while chunk := stream.read(1 << 22):
+        check_no_nul(chunk, name, size)
+        chunks.append(chunk)
+        size += len(chunk)
+        if not regular and size > MAX_STREAM_BYTES:
+            raise DataError(name, f"more than {size_text(MAX_STREAM_BYTES)} to read whole from a pipe or device",
+                            "stream rows as CSV or JSON Lines (one row a line), or save the data to a file")
+    return b"".join(chunks)
+
+
+def _refuse_wide(data: bytes, name: str) -> None:
+    if encoding := wide_encoding(data):
+        raise DataError(name, f"this looks like {encoding} text: divcli reads UTF-8",
+                        f"convert it with iconv -f {encoding} -t UTF-8")
+
+
+def decode(data: bytes, name: str, first_line: int = 1) -> str:
+    """UTF-8 with or without a BOM; UTF-16 or UTF-32 text, binary or other encodings are errors."""
+    if first_line == 1:
+        _refuse_wide(data, name)
+        check_no_nul(data, name)
+    elif b"\0" in data:
+        raise DataError(name, "this is a binary file, not text", _TEXT_FILES)
+    try:
+        return data.decode("utf-8-sig" if first_line == 1 else "utf-8")
+    except UnicodeDecodeError as error:
+        line = data[: error.start].count(b"\n") + first_line
+        raise DataError(f"{name}:{line}", f"not UTF-8 text (byte 0x{data[error.start]:02x})",
+                        "save the file as UTF-8") from None

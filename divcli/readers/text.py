@@ -1,0 +1,173 @@
+"""Delimited text (CSV, TSV, TXT and sniffed standard input): the careful reader.
+
+It reads every cell by the number grammar (:mod:`divcli.readers.numbers`) and names the line and
+column of whatever is wrong. Large plain tables go to a C parser first (:mod:`divcli.readers.fast`),
+which declines anything it would read otherwise.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import sys
+
+import numpy as np
+
+from ..columns import ColumnChoice, Picked
+from ..errors import DataError, show_value
+from . import fast
+from .numbers import cell_error, looks_numeric, parse_number, with_range_warnings
+from .operand import STDIN_NAME, WHITESPACE, Operand
+
+# A cell is as long as the user wrote it (a number may have many digits): the csv module's default
+# limit of 128 KiB would end the read with its own words. The whole text is in memory already.
+csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
+
+
+def is_header(line: str, delimiter: str) -> bool:
+    """A first row is a header when none of its cells looks like a number (cells as the reader
+    splits them, quotes and all)."""
+    try:
+        cells = next(iter(split_records(line.strip("\r\n"), "", delimiter)), (0, []))[1]
+    except DataError:
+        return False
+    return any(cells) and not any(looks_numeric(cell) for cell in cells)
+
+
+
+def sniff_delimiter(text: str) -> str:
+    """The delimiter of a delimited text: tab, ``;`` or ``,`` on its first non-blank line, else
+    runs of whitespace (:data:`WHITESPACE`), as ``numpy.savetxt`` writes."""
+    for line in text.split("\n"):
+        if line.strip():
+            for delimiter in ("\t", ";", ","):
+                if delimiter in line:
+                    return delimiter
+            break
+    return WHITESPACE
+
+
+def split_records(text: str, name: str, delimiter: str, first_line: int = 1):
+    """Yield ``(physical line, cells)`` for every record, cells stripped."""
+    if delimiter == WHITESPACE:
+        for number, line in enumerate(text.split("\n"), start=first_line):
+            yield number, line.split()
+        return
+    start = 1  # the line the next record starts on
+
+    def lines():
+        for number, line in enumerate(io.StringIO(text, newline=""), start=1):
+            if number > start:  # the reader wants a line past the record's first: a quote is open
+                raise _run_over(name, start + first_line - 1)
+            yield line
+
+    reader = csv.reader(lines(), delimiter=delimiter, strict=True)
+    try:
+        for record in reader:
+            yield start + first_line - 1, [cell.strip() for cell in record]
+            start = reader.line_num + 1
+    except csv.Error as error:
+        if str(error).startswith("unexpected end of data"):  # a quote still open at the end
+            raise _run_over(name, start + first_line - 1) from None
+        raise DataError(f"{name}:{reader.line_num + first_line - 1}", *_csv_error(str(error))) from None
+
+
+def _csv_error(message: str) -> tuple[str, str | None]:
+    """What the csv module's error means, in divcli's words (never the module's own)."""
+    if "expected after" in message:  # strict: text after a closing quote
+        return "text follows the closing quote of a quoted cell", 'quote the whole cell, writing a quote in it as ""'
+    if "NUL" in message:
+        return "a NUL byte: this is a binary file, not text", "give a .csv, .tsv, .txt, .json or .jsonl file"
+    return "malformed quoting", 'quote a whole cell, writing a quote in it as ""'
+
+
+def _run_over(name: str, line: int) -> DataError:
+    """A quoted cell that a line end does not close: a cell holds one number or name, on its line
+    (the same error whether the text is read whole or in blocks cut at line ends)."""
+    return DataError(f"{name}:{line}", "a quoted cell runs over the end of its line",
+                     "close the quote on the same line")
+
+
+
+def pick_columns(text: str, name: str, delimiter: str, columns: ColumnChoice | Picked | None,
+                 header_allowed: bool = True) -> Picked | None:
+    """``columns`` resolved against the first non-blank row of ``text`` (a header, or a row whose
+    cells are counted); a :class:`~divcli.columns.Picked` is returned as it is."""
+    if columns is None or isinstance(columns, Picked):
+        return columns
+    for _, record in split_records(text, name, delimiter):
+        if not any(record):
+            continue
+        if len(record) > 1 and record[-1] == "":
+            record = record[:-1]
+        header = header_allowed and not any(looks_numeric(cell) for cell in record)
+        return columns.resolve(record if header else None, len(record), name)
+    return None
+
+
+def read_delimited(text: str, name: str, delimiter: str, first_line: int = 1, header_allowed: bool = True,
+                   width: int | None = None, large: bool | None = None,
+                   columns: ColumnChoice | Picked | None = ColumnChoice()) -> Operand:
+    """Parse delimited text: a header row when its first non-blank row holds no number.
+
+    A block of a longer text starts at ``first_line``; its rows need ``width`` values, and only the
+    first block may hold the header (``header_allowed``). ``large`` says that the whole input is
+    large enough for pyarrow's parser (by default: this text is).
+    """
+    large = len(text) >= fast.ARROW_MIN_BYTES if large is None else large
+    picked = pick_columns(text, name, delimiter, columns, header_allowed)
+    fast_read = fast.read_fast(text, name, delimiter, first_line, header_allowed, width, arrow=large, picked=picked)
+    if fast_read is not None:
+        return fast_read
+    classes: list[str] | None = None
+    header_line = 0
+    lines: list[int] = []
+    cells: list[list[str]] = []
+    rows: list[list[float]] = []
+    row_names: list[str] | None = None if picked is None or picked.names is None else []
+    written = None if picked is None else picked.keep
+    expected = width or 0
+    width = expected
+    for line, record in split_records(text, name, delimiter, first_line):
+        if not any(record):
+            continue  # a blank line
+        if len(record) > 1 and record[-1] == "":
+            record = record[:-1]  # one trailing delimiter
+        if header_allowed and not rows and classes is None and not any(looks_numeric(cell) for cell in record):
+            header_line = line
+            width = len(record)
+            classes = record if picked is None else picked.cells(record)
+            if len(set(classes)) != len(classes):
+                duplicate = next(c for c in classes if classes.count(c) > 1)
+                raise DataError(f"{name}:{line}", f"the header names class {show_value(duplicate)} twice")
+            continue
+        if width and len(record) != width:
+            seen = (f"the header on line {header_line}" if header_line else
+                    f"line {lines[0]}" if rows else "the first row")
+            raise DataError(
+                f"{name}:{line}",
+                f"this row has {len(record)} values, {seen} has {width}",
+                "every row needs one value per class",
+            )
+        width = len(record)
+        if picked is not None and width != picked.width:
+            raise DataError(f"{name}:{line}", f"this row has {width} values, the first row has {picked.width}",
+                            "every row needs one value per class")
+        chosen = record if picked is None else picked.cells(record)
+        values = []
+        for col, cell in enumerate(chosen):
+            try:
+                values.append(parse_number(cell))
+            except ValueError as error:
+                raise cell_error(f"{name}:{line}:{(col if written is None else written[col]) + 1}", cell, str(error),
+                                  delimiter, ",".join(record)) from None
+        rows.append(values)
+        cells.append(chosen)
+        lines.append(line)
+        if row_names is not None:
+            row_names.append(record[picked.names])
+    if not rows:
+        what = "the file has a header but no rows" if classes else "no numbers found"
+        raise DataError(name, what if name != STDIN_NAME else what.replace("file", "input"))
+    return with_range_warnings(Operand(np.array(rows, dtype=np.float64), name, classes, lines, cells,
+                                        row_names=row_names, written_columns=written))
