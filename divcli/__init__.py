@@ -5,6 +5,10 @@ The functions here give the same numbers as the command line::
     >>> from divcli import kl_divergence
     >>> round(kl_divergence([[9/25, 12/25, 4/25]], [[1/3, 1/3, 1/3]]), 10)
     0.0852996013
+
+Wherever they take an array, they also take a path to a file in any format the command line reads
+(``"p.csv"``, ``"x.npz:logits"``, a format added with :func:`divcli.readers.registry.register`), or a
+literal such as ``"0.2,0.8"``.
 """
 
 from __future__ import annotations
@@ -15,6 +19,14 @@ __all__ = ["kl_divergence", "cross_entropy", "entropy", "js_divergence", "compar
 
 
 def _operand(values, name: str):
+    import os
+
+    if isinstance(values, (str, os.PathLike)):  # a file of any registered format, or a literal
+        import sys
+
+        from .readers.registry import read_operand
+
+        return read_operand(os.fspath(values), getattr(sys.stdin, "buffer", None))
     import numpy as np
 
     from .readers.operand import Operand

@@ -67,6 +67,8 @@ class ColumnChoice:
 
 @lru_cache(maxsize=64)
 def _resolve(choice: ColumnChoice, header: tuple[str, ...] | None, width: int, where: str) -> Picked | None:
+    # Complexity: the grammar of --select, --drop and --names together (pandas' index column, a
+    # column chosen twice, a names column also selected, nothing left), each fault told apart here.
     pandas_index = bool(header) and header[0] == "" and width > 1
     if not choice.given and not pandas_index:
         return None

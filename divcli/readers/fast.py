@@ -86,7 +86,7 @@ def parse_arrow(body: str, delimiter: str, columns: int, keep: tuple[int, ...] |
 
 
 def read_fast(text: str, name: str, delimiter: str, first_line: int = 1, header_allowed: bool = True,
-               width: int | None = None, arrow: bool = False, picked: Picked | None = None) -> Operand | None:
+              width: int | None = None, arrow: bool = False, picked: Picked | None = None) -> Operand | None:
     """A C parser for a plain numeric table, or None to leave it to the careful reader: pyarrow's
     when ``arrow`` (a large input) and it is installed, else numpy's.
 
@@ -95,26 +95,57 @@ def read_fast(text: str, name: str, delimiter: str, first_line: int = 1, header_
     """
     if len(text) < FAST_MIN_CHARS or not_for_fast(text):
         return None
-    first_end = text.find("\n")
-    first_line_text = text if first_end < 0 else text[:first_end]
-    first = split_line(first_line_text[:100], delimiter)[:1]  # a row of millions is split only when needed
-    if not (first and looks_numeric(first[0])) or len(first_line_text) <= 100:
-        first = split_line(first_line_text, delimiter)
+    first_end, first_line_text, first = _first_row(text, delimiter)
     header = header_allowed and not any(looks_numeric(cell) for cell in first)
     body = text[first_end + 1:] if header else text
     if not body.strip():
         return None  # a header alone: the careful reader says so (numpy would warn "no data")
     row_names = None
     if picked is not None:
-        if delimiter == WHITESPACE:
-            return None  # the careful reader counts the cells of every row
-        lines = body.split("\n")
-        if lines and not lines[-1]:
-            lines.pop()
-        if any(line.count(delimiter) != picked.width - 1 for line in lines):
-            return None  # a ragged row (or a trailing delimiter): the careful reader says where
-        if picked.names is not None:
-            row_names = [line.split(delimiter)[picked.names].strip() for line in lines]
+        row_names = _picked_row_names(body, delimiter, picked)
+        if row_names is _DECLINE:
+            return None
+    values = _parse(body, first_line_text, header, delimiter, arrow, picked)
+    if values is None or _declined(values, text, first, header, width, picked):
+        return None
+    lines = np.arange(values.shape[0]) + (first_line + 1 if header else first_line)
+    classes = (first if picked is None else picked.cells(first)) if header else None
+    return Operand(values, name, classes, lines, source=(text, delimiter, first_line), row_names=row_names,
+                   written_columns=None if picked is None else picked.keep)
+
+
+def _first_row(text: str, delimiter: str) -> tuple[int, str, list[str]]:
+    """Where the first line ends, its text, and its cells (only the first, when it is plainly a
+    number: a row of millions is split only when needed)."""
+    first_end = text.find("\n")
+    first_line_text = text if first_end < 0 else text[:first_end]
+    first = split_line(first_line_text[:100], delimiter)[:1]
+    if not (first and looks_numeric(first[0])) or len(first_line_text) <= 100:
+        first = split_line(first_line_text, delimiter)
+    return first_end, first_line_text, first
+
+
+_DECLINE = object()
+
+
+def _picked_row_names(body: str, delimiter: str, picked: Picked):
+    """The row names of the ``--names`` column (None without one), or :data:`_DECLINE` for rows the
+    careful reader must see: whitespace-separated (it counts every row's cells) or ragged."""
+    if delimiter == WHITESPACE:
+        return _DECLINE
+    lines = body.split("\n")
+    if lines and not lines[-1]:
+        lines.pop()
+    if any(line.count(delimiter) != picked.width - 1 for line in lines):
+        return _DECLINE  # a ragged row (or a trailing delimiter): the careful reader says where
+    if picked.names is not None:
+        return [line.split(delimiter)[picked.names].strip() for line in lines]
+    return None
+
+
+def _parse(body: str, first_line_text: str, header: bool, delimiter: str, arrow: bool,
+           picked: Picked | None) -> np.ndarray | None:
+    """The rows of ``body`` by pyarrow (``arrow``, when it applies) or numpy, or None when it fails."""
     wide = first_line_text.count(delimiter) >= ARROW_MAX_COLUMNS if delimiter != WHITESPACE else False
     if arrow and not wide and delimiter != WHITESPACE and len(delimiter) == 1 and load_pyarrow() is not None:
         if header:
@@ -122,26 +153,23 @@ def read_fast(text: str, name: str, delimiter: str, first_line: int = 1, header_
             columns = len(split_line(body if second_end < 0 else body[:second_end], delimiter))
         else:
             columns = len(split_line(first_line_text, delimiter))
-        values = parse_arrow(body, delimiter, columns, None if picked is None else picked.keep)
-        if values is None:
-            return None
-    else:
-        try:
-            values = np.loadtxt(io.StringIO(body), delimiter=None if delimiter == WHITESPACE else delimiter,
-                                dtype=np.float64, comments=None, ndmin=2, encoding=None,
-                                usecols=None if picked is None else picked.keep)
-        except ValueError:
-            return None
+        return parse_arrow(body, delimiter, columns, None if picked is None else picked.keep)
+    try:
+        return np.loadtxt(io.StringIO(body), delimiter=None if delimiter == WHITESPACE else delimiter,
+                          dtype=np.float64, comments=None, ndmin=2, encoding=None,
+                          usecols=None if picked is None else picked.keep)
+    except ValueError:
+        return None
+
+
+def _declined(values: np.ndarray, text: str, first: list[str], header: bool, width: int | None,
+              picked: Picked | None) -> bool:
+    """Values the careful reader must read instead, to say where something is wrong."""
     raw_width = values.shape[1] if picked is None else picked.width
     if values.size == 0 or (header and (len(first) != raw_width or len(set(first)) != len(first))):
-        return None
+        return True
     if np.isnan(values).any():
-        return None  # nan is never a value: the careful reader says where
+        return True  # nan is never a value: the careful reader says where
     if np.isinf(values).any() and "inf" not in text.lower():
-        return None  # a long run of digits overflowed: the careful reader warns about it
-    if width is not None and raw_width != width:
-        return None  # ragged against an earlier block: the careful reader says where
-    lines = np.arange(values.shape[0]) + (first_line + 1 if header else first_line)
-    classes = (first if picked is None else picked.cells(first)) if header else None
-    return Operand(values, name, classes, lines, source=(text, delimiter, first_line), row_names=row_names,
-                   written_columns=None if picked is None else picked.keep)
+        return True  # a long run of digits overflowed: the careful reader warns about it
+    return width is not None and raw_width != width  # ragged against an earlier block

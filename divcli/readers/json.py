@@ -70,6 +70,8 @@ def _json_row(item, where_row, where_item, columns: ColumnChoice | None = None,
               name: str = "") -> tuple[list[float], list[str] | None, str | None]:
     """One row: a list of numbers, or an object of class name → number; and its name (``--names``).
     ``where_row()`` and ``where_item(key)`` locate the row and a value, asked only for an error."""
+    # Complexity: one branch per JSON shape a row may take (a chosen subset, an object, a list) and
+    # per fault of each, all told apart here where the row's place is known.
     if columns is not None and isinstance(item, (dict, list)) and item and not isinstance(item, _DuplicateKeys):
         keys = list(item) if isinstance(item, dict) else None
         picked = columns.resolve(keys, len(item), name)
@@ -154,6 +156,8 @@ def json_position(text: str, path: tuple) -> tuple[int, int] | None:
     ``path`` holds list indices and object keys (``(2, 1)``: row 3, item 2). A flat scan with an
     explicit stack, so any depth is fine; used only to locate an error.
     """
+    # Complexity: a tokenizer's state machine (whitespace, ':', ',', closers, strings, scalars),
+    # kept in one loop so that the scan is flat and needs no recursion.
     stack: list[list] = []  # [is_object, index or key, state]
     index = 0
     while index < len(text):

@@ -60,24 +60,14 @@ class ParquetReader:
             raise DataError(path, f"not a Parquet file pyarrow can read ({arrow_reason(error)})") from None
         schema = self.file.schema_arrow
         check_column_names(schema.names, path)
-        types = pa.types
-        self.list_column = len(schema) == 1 and (types.is_list(schema[0].type) or types.is_large_list(schema[0].type)
-                                                 or types.is_fixed_size_list(schema[0].type))
-        numeric = lambda kind: types.is_integer(kind) or types.is_floating(kind)  # noqa: E731
+        self.list_column = len(schema) == 1 and _is_list(pa.types, schema[0].type)
         self.picked = None if self.list_column else columns.resolve(schema.names, len(schema), path)
         self.columns_choice = columns if self.list_column and columns.given else None
         self.names_column = None if self.picked is None or self.picked.names is None else schema.names[self.picked.names]
         self.row_names: list[str] | None = None  # the last batch's (--names)
         if self.picked is not None:
             schema = [schema.field(index) for index in self.picked.keep]
-        for field_ in schema:
-            kind = field_.type.value_type if self.list_column else field_.type
-            if not numeric(kind):
-                raise DataError(f"{path}: column {field_.name!r}", f"holds {kind} values, not real numbers",
-                                "divcli reads integer and float columns, or one list column of numbers")
-        if not len(schema):
-            raise DataError(path, "no columns")
-        self.columns = [field_.name for field_ in schema]
+        self.columns = self._numeric_columns(schema)
         self.classes = None if self.list_column else self.columns
         self.width = None if self.list_column else len(self.columns)
         #: the columns the batches hold (None: every column)
@@ -85,6 +75,18 @@ class ParquetReader:
             self.columns + [self.names_column] * (self.names_column is not None)
         self.batches = self.file.iter_batches(batch_size=self.BATCH_ROWS, columns=self.read_columns)
         self.rows_read = 0
+
+    def _numeric_columns(self, fields) -> list[str]:
+        """The names of ``fields``, each of numbers (or a list column of numbers), at least one."""
+        types = self.pa.types
+        for field_ in fields:
+            kind = field_.type.value_type if self.list_column else field_.type
+            if not (types.is_integer(kind) or types.is_floating(kind)):
+                raise DataError(f"{self.name}: column {field_.name!r}", f"holds {kind} values, not real numbers",
+                                "divcli reads integer and float columns, or one list column of numbers")
+        if not len(fields):
+            raise DataError(self.name, "no columns")
+        return [field_.name for field_ in fields]
 
     def _where(self, row: int, col: int | None = None) -> str:
         if self.list_column:
@@ -111,26 +113,7 @@ class ParquetReader:
         first = self.rows_read
         self.rows_read += batch.num_rows
         if self.list_column:
-            lists = batch.column(0)
-            if lists.null_count:
-                row = int(np.argmax(np.asarray(lists.is_null())))
-                raise DataError(self._where(first + row), "a missing row (null)")
-            if self.pa.types.is_fixed_size_list(lists.type):  # every row the same length
-                self.width = lists.type.list_size
-                values = self._column(lists.flatten(), first, None).reshape(batch.num_rows, self.width)
-                return self._no_nan(values, first)
-            offsets = np.asarray(lists.offsets, dtype=np.int64)
-            lengths = np.diff(offsets)
-            self.width = self.width or (int(lengths[0]) if lengths.size else None)
-            ragged = lengths != self.width
-            if ragged.any():
-                row = int(np.argmax(ragged))
-                raise DataError(self._where(first + row), f"this row has {int(lengths[row])} values, the first has "
-                                f"{self.width}", "every row needs one value per class")
-            flat = self._column(lists.values.slice(int(offsets[0]), int(offsets[-1] - offsets[0])), first, None)
-            values = flat.reshape(batch.num_rows, self.width or 0)
-            if self.columns_choice is not None:  # by number: the items of every row's list
-                values, self.row_names = pick_values(values, self.columns_choice.resolve(None, values.shape[1], self.name))
+            values = self._list_rows(batch, first)
         else:
             values = np.empty((batch.num_rows, len(self.columns)), dtype=np.float64)
             for col in range(len(self.columns)):
@@ -141,12 +124,39 @@ class ParquetReader:
                                   for value in names.to_pylist()]
         return self._no_nan(values, first)
 
+    def _list_rows(self, batch, first: int) -> np.ndarray:
+        """The rows of a batch of one list column: each row's list, all of one length."""
+        lists = batch.column(0)
+        if lists.null_count:
+            row = int(np.argmax(np.asarray(lists.is_null())))
+            raise DataError(self._where(first + row), "a missing row (null)")
+        if self.pa.types.is_fixed_size_list(lists.type):  # every row the same length
+            self.width = lists.type.list_size
+            return self._column(lists.flatten(), first, None).reshape(batch.num_rows, self.width)
+        offsets = np.asarray(lists.offsets, dtype=np.int64)
+        lengths = np.diff(offsets)
+        self.width = self.width or (int(lengths[0]) if lengths.size else None)
+        ragged = lengths != self.width
+        if ragged.any():
+            row = int(np.argmax(ragged))
+            raise DataError(self._where(first + row), f"this row has {int(lengths[row])} values, the first has "
+                            f"{self.width}", "every row needs one value per class")
+        flat = self._column(lists.values.slice(int(offsets[0]), int(offsets[-1] - offsets[0])), first, None)
+        values = flat.reshape(batch.num_rows, self.width or 0)
+        if self.columns_choice is not None:  # by number: the items of every row's list
+            values, self.row_names = pick_values(values, self.columns_choice.resolve(None, values.shape[1], self.name))
+        return values
+
     def _no_nan(self, values: np.ndarray, first: int) -> np.ndarray:
         bad = np.isnan(values)
         if bad.any():
             row, col = np.argwhere(bad)[0]
             raise DataError(self._where(first + int(row), int(col)), "nan is not a value")
         return values
+
+
+def _is_list(types, kind) -> bool:
+    return types.is_list(kind) or types.is_large_list(kind) or types.is_fixed_size_list(kind)
 
 
 def read_parquet(path: str, columns: ColumnChoice = ColumnChoice()) -> Operand:

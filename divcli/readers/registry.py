@@ -297,21 +297,26 @@ def open_blocks(spec: str, stdin: BinaryIO, delimiter: str | None = None,
     # a device or a FIFO (/dev/stdin, <(…)) may never end: read like standard input, never whole
     device = fmt is None and os.path.exists(spec) and not os.path.isdir(spec) and not os.path.isfile(spec)
     if os.path.exists(spec) and not os.path.isdir(spec) and (streamed or device):
-        try:
-            stream = open(spec, "rb")  # noqa: SIM115 - closed by the blocks' close()
-        except OSError as error:
-            raise DataError(spec, f"cannot read: {error.strerror}") from None
-        try:
-            blocks = sniffed_blocks(stream, request, spec) if device else fmt.stream(stream, spec, request)
-        except BaseException:
-            stream.close()
-            raise
-        if isinstance(blocks, ArrayBlocks):
-            stream.close()  # read whole already
-        else:
-            blocks.owns_stream = True
-        return blocks
+        return _stream_blocks(spec, None if device else fmt, request)
     return ArrayBlocks(read_operand(spec, stdin, delimiter, widen=False, columns=columns))  # widened block by block
+
+
+def _stream_blocks(spec: str, fmt: Format | None, request: Request) -> Blocks:
+    """The blocks of a file read as a stream: by ``fmt``, or sniffed as standard input is (None)."""
+    try:
+        stream = open(spec, "rb")  # noqa: SIM115 - closed by the blocks' close()
+    except OSError as error:
+        raise DataError(spec, f"cannot read: {error.strerror}") from None
+    try:
+        blocks = sniffed_blocks(stream, request, spec) if fmt is None else fmt.stream(stream, spec, request)
+    except BaseException:
+        stream.close()
+        raise
+    if isinstance(blocks, ArrayBlocks):
+        stream.close()  # read whole already
+    else:
+        blocks.owns_stream = True
+    return blocks
 
 
 def open_shard(source: ShardSource, extension: str, request: Request) -> tuple[Blocks, bool]:

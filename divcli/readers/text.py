@@ -114,6 +114,8 @@ def read_delimited(text: str, name: str, delimiter: str, first_line: int = 1, he
     first block may hold the header (``header_allowed``). ``large`` says that the whole input is
     large enough for pyarrow's parser (by default: this text is).
     """
+    # Complexity: one pass over the records that tells every fault apart (blank, header, duplicate
+    # class, ragged row, bad cell) where it is found, so that each message names its line and column.
     large = len(text) >= fast.ARROW_MIN_BYTES if large is None else large
     picked = pick_columns(text, name, delimiter, columns, header_allowed)
     fast_read = fast.read_fast(text, name, delimiter, first_line, header_allowed, width, arrow=large, picked=picked)

@@ -125,6 +125,8 @@ class TextBlocks:
     def _cut(self, wanted: int) -> tuple[bytes, int, int]:
         """The bytes of the next ``wanted`` non-blank lines (with the blank lines among them), how
         many physical lines that is, and how many non-blank ones (fewer only at the end)."""
+        # Complexity: the line cutter: the fast path (no blank line among the wanted ones), blank
+        # lines, a last line without a newline and reading ahead are each a branch of one loop.
         while True:
             ends = self._newlines()
             if ends.size < wanted and not self.eof:
