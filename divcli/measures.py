@@ -11,18 +11,21 @@ is ``+inf`` (KL, χ², Rényi of order > 1), never ``nan``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Callable
 
 import numpy as np
 
 from . import accurate
-from .keys import ALIASES
+import re
+
+from .model import Reduction
 from .numerics import cross_entropy_terms, entropy_terms, kl_terms, log_base
 
 #: Rényi orders of ``compare`` when ``--alpha`` is not given.
 DEFAULT_ALPHAS = (0.5, 2.0)
+RENYI = re.compile(r"renyi_(\d+(?:\.\d*)?|\.\d+)(?:e[+-]?\d+)?$")
 
 
 @dataclass(frozen=True)
@@ -58,6 +61,9 @@ class Measure:
     log_power: float = 1.0  # in nats^log_power: divided by log(base)**log_power; 0 for a plain number
     symmetric: bool = False
     unit: str | None = None  # for measures that are neither log units nor plain numbers
+    ordered: bool = False  # needs ordered classes (compare --ordered)
+    #: a family of measures, one per order α (Rényi): makes the member of order α
+    family: Callable[[float], "Measure"] | None = None
 
 
 def _sum(terms: np.ndarray) -> np.ndarray:
@@ -200,57 +206,105 @@ def alpha_key(alpha: float) -> str:
     return f"renyi_{text[:-2] if text.endswith('.0') else text}"
 
 
+#: The catalogue: every measure, in compare's order (a family stands for its members, in the order of
+#: compare --alpha). The one place measures are listed: the keys, the aliases, the checks of the
+#: command line, ``divcli measures``, compare, matrix and the Python API all come from it.
+CATALOGUE: list[Measure] = []
+#: Short names: alias → key.
+ALIASES: dict[str, str] = {}
+
+
+def register(measure: Measure, *aliases: str) -> Measure:
+    """Add ``measure`` to the catalogue (at the end: compare shows it last), with its ``aliases``."""
+    if measure.key in keys() or measure.key in ALIASES:
+        raise ValueError(f"{measure.key!r} is a measure already")
+    CATALOGUE.append(measure)
+    ALIASES.update({alias: measure.key for alias in aliases})
+    return measure
+
+
+def unregister(key: str) -> None:
+    """Take the measure ``key`` and its aliases out of the catalogue (a test's throwaway measure)."""
+    CATALOGUE[:] = [measure for measure in CATALOGUE if measure.key != key]
+    for alias in [alias for alias, target in ALIASES.items() if target == key]:
+        del ALIASES[alias]
+
+
+def keys() -> list[str]:
+    """The measures' keys in compare's order (a family's members, ``renyi_α``, are not listed)."""
+    return [measure.key for measure in CATALOGUE if measure.family is None]
+
+
+def known(key: str) -> bool:
+    """A key, an alias or ``renyi_α`` with a number α > 0."""
+    if key in keys() or key in ALIASES:
+        return True
+    return bool(RENYI.match(key)) and 0 < float(key[6:]) < float("inf")
+
+
 def catalogue(alphas: tuple[float, ...] = DEFAULT_ALPHAS, ordered: bool = False) -> list[Measure]:
-    """The measures of ``compare``, in its order (``wasserstein_1`` only for ordered classes)."""
-    measures = [
-        Measure("kl_pq", "KL divergence D(P‖Q)", "Σ p·log(p/q)", "[0, ∞]",
-                "P is the reference; torch's kl_div(log Q, P), SciPy's entropy(P, Q)", kl),
-        Measure("kl_qp", "reverse KL D(Q‖P)", "Σ q·log(q/p)", "[0, ∞]",
-                "the same with P and Q swapped (mode-seeking)", lambda pair: kl(_swap(pair))),
-        Measure("jeffreys", "Jeffreys divergence (PSI)", "D(P‖Q) + D(Q‖P)", "[0, ∞]",
-                "the population stability index is this sum, in nats", lambda pair: kl(pair) + kl(_swap(pair)),
-                symmetric=True),
-        Measure("js_divergence", "Jensen–Shannon divergence", "½D(P‖M) + ½D(Q‖M), M = ½(P+Q)", "[0, log 2]",
-                "a divergence; SciPy's jensenshannon returns its square root", js_divergence, symmetric=True),
-        Measure("js_distance", "Jensen–Shannon distance", "√JS", "[0, √log 2]",
-                "SciPy's jensenshannon(P, Q, base); a metric", lambda pair: np.sqrt(js_divergence(pair)),
-                log_power=0.5, symmetric=True),
-        Measure("total_variation", "total variation", "½ Σ |p − q|", "[0, 1]",
-                "½ L1 (some texts call the L1 norm itself TV, twice this)", total_variation,
-                log_power=0, symmetric=True),
-        Measure("hellinger", "Hellinger distance", "√(1 − BC) = √(½ Σ (√p − √q)²)", "[0, 1]",
-                "√(1 − BC); some libraries use √2 or 2 times this", hellinger, log_power=0, symmetric=True),
-        Measure("bhattacharyya_coefficient", "Bhattacharyya coefficient", "BC = Σ √(p·q)", "[0, 1]",
-                "an overlap: 1 for equal rows", bhattacharyya_coefficient, log_power=0, symmetric=True),
-        Measure("bhattacharyya_distance", "Bhattacharyya distance", "−log BC", "[0, ∞]",
-                "not a metric (the Hellinger distance is)", bhattacharyya_distance, symmetric=True),
-        Measure("chi2_pearson", "Pearson χ²", "Σ (p − q)² / q", "[0, ∞]",
-                "P observed, Q expected: SciPy's power_divergence(P, Q, lambda_='pearson')", chi2_pearson,
-                log_power=0),
-        Measure("chi2_neyman", "Neyman χ²", "Σ (p − q)² / p", "[0, ∞]",
-                "SciPy's power_divergence(P, Q, lambda_='neyman')", chi2_neyman, log_power=0),
-    ]
-    for alpha in alphas:
-        key = alpha_key(alpha)
-        measures.append(Measure(key, f"Rényi divergence of order {key[6:]}", f"log(Σ p^α q^(1−α)) / (α − 1), α = {key[6:]}",
-                                "[0, ∞]", "order 1 is KL; order ½ is −2·log BC", renyi(alpha)))
-    measures += [
-        Measure("cross_entropy", "cross-entropy H(P,Q)", "−Σ p·log q", "[H(P), ∞]",
-                "= H(P) + D(P‖Q); torch's cross_entropy with probability targets", cross_entropy),
-        Measure("entropy_p", "entropy H(P)", "−Σ p·log p", "[0, log C]", "SciPy's entropy(P)", entropy_p),
-        Measure("entropy_q", "entropy H(Q)", "−Σ q·log q", "[0, log C]", "SciPy's entropy(Q)", entropy_q),
-        Measure("perplexity_p", "perplexity of P", "e^H(P)", "[1, C]",
-                "the effective number of classes; the same in every base", lambda pair: np.exp(entropy_p(pair)),
-                log_power=0),
-        Measure("perplexity_q", "perplexity of Q", "e^H(Q)", "[1, C]",
-                "the effective number of classes; the same in every base", lambda pair: np.exp(entropy_q(pair)),
-                log_power=0),
-    ]
-    if ordered:
-        measures.append(Measure("wasserstein_1", "1-Wasserstein (earth mover's) distance", "Σ |F_P − F_Q|",
-                                "[0, C − 1]", "classes in order, one unit apart: SciPy's wasserstein_distance",
-                                wasserstein_1, log_power=0, symmetric=True, unit="class steps"))
+    """The measures of ``compare``, in its order: a family's member for every α of ``alphas``, and
+    those that need ordered classes (``wasserstein_1``) only when they are."""
+    measures = []
+    for measure in CATALOGUE:
+        if measure.family is not None:
+            measures += [measure.family(alpha) for alpha in alphas]
+        elif ordered or not measure.ordered:
+            measures.append(measure)
     return measures
+
+
+def _renyi_measure(alpha: float) -> Measure:
+    key = alpha_key(alpha)
+    return Measure(key, f"Rényi divergence of order {key[6:]}", f"log(Σ p^α q^(1−α)) / (α − 1), α = {key[6:]}",
+                   "[0, ∞]", "order 1 is KL; order ½ is −2·log BC", renyi(alpha))
+
+
+register(Measure("kl_pq", "KL divergence D(P‖Q)", "Σ p·log(p/q)", "[0, ∞]",
+                 "P is the reference; torch's kl_div(log Q, P), SciPy's entropy(P, Q)", kl))
+register(Measure("kl_qp", "reverse KL D(Q‖P)", "Σ q·log(q/p)", "[0, ∞]",
+                 "the same with P and Q swapped (mode-seeking)", lambda pair: kl(_swap(pair))))
+register(Measure("jeffreys", "Jeffreys divergence (PSI)", "D(P‖Q) + D(Q‖P)", "[0, ∞]",
+                 "the population stability index is this sum, in nats", lambda pair: kl(pair) + kl(_swap(pair)),
+                 symmetric=True))
+register(Measure("js_divergence", "Jensen–Shannon divergence", "½D(P‖M) + ½D(Q‖M), M = ½(P+Q)", "[0, log 2]",
+                 "a divergence; SciPy's jensenshannon returns its square root", js_divergence, symmetric=True))
+register(Measure("js_distance", "Jensen–Shannon distance", "√JS", "[0, √log 2]",
+                 "SciPy's jensenshannon(P, Q, base); a metric", lambda pair: np.sqrt(js_divergence(pair)),
+                 log_power=0.5, symmetric=True))
+register(Measure("total_variation", "total variation", "½ Σ |p − q|", "[0, 1]",
+                 "½ L1 (some texts call the L1 norm itself TV, twice this)", total_variation,
+                 log_power=0, symmetric=True))
+register(Measure("hellinger", "Hellinger distance", "√(1 − BC) = √(½ Σ (√p − √q)²)", "[0, 1]",
+                 "√(1 − BC); some libraries use √2 or 2 times this", hellinger, log_power=0, symmetric=True))
+register(Measure("bhattacharyya_coefficient", "Bhattacharyya coefficient", "BC = Σ √(p·q)", "[0, 1]",
+                 "an overlap: 1 for equal rows", bhattacharyya_coefficient, log_power=0, symmetric=True))
+register(Measure("bhattacharyya_distance", "Bhattacharyya distance", "−log BC", "[0, ∞]",
+                 "not a metric (the Hellinger distance is)", bhattacharyya_distance, symmetric=True))
+register(Measure("chi2_pearson", "Pearson χ²", "Σ (p − q)² / q", "[0, ∞]",
+                 "P observed, Q expected: SciPy's power_divergence(P, Q, lambda_='pearson')", chi2_pearson,
+                 log_power=0))
+register(Measure("chi2_neyman", "Neyman χ²", "Σ (p − q)² / p", "[0, ∞]",
+                 "SciPy's power_divergence(P, Q, lambda_='neyman')", chi2_neyman, log_power=0))
+register(Measure("renyi_α", "Rényi divergence of order α", "log(Σ p^α q^(1−α)) / (α − 1)", "[0, ∞]",
+                 "order 1 is KL; order ½ is −2·log BC", renyi(1.0), family=_renyi_measure))
+register(Measure("cross_entropy", "cross-entropy H(P,Q)", "−Σ p·log q", "[H(P), ∞]",
+                 "= H(P) + D(P‖Q); torch's cross_entropy with probability targets", cross_entropy))
+register(Measure("entropy_p", "entropy H(P)", "−Σ p·log p", "[0, log C]", "SciPy's entropy(P)", entropy_p))
+register(Measure("entropy_q", "entropy H(Q)", "−Σ q·log q", "[0, log C]", "SciPy's entropy(Q)", entropy_q))
+register(Measure("perplexity_p", "perplexity of P", "e^H(P)", "[1, C]",
+                 "the effective number of classes; the same in every base", lambda pair: np.exp(entropy_p(pair)),
+                 log_power=0))
+register(Measure("perplexity_q", "perplexity of Q", "e^H(Q)", "[1, C]",
+                 "the effective number of classes; the same in every base", lambda pair: np.exp(entropy_q(pair)),
+                 log_power=0))
+register(Measure("wasserstein_1", "1-Wasserstein (earth mover's) distance", "Σ |F_P − F_Q|",
+                 "[0, C − 1]", "classes in order, one unit apart: SciPy's wasserstein_distance",
+                 wasserstein_1, log_power=0, symmetric=True, unit="class steps",
+                 ordered=True))
+for _alias, _key in {"kl": "kl_pq", "js": "js_divergence", "jsd": "js_distance", "tv": "total_variation",
+                    "bc": "bhattacharyya_coefficient", "chi2": "chi2_pearson", "psi": "jeffreys"}.items():
+    ALIASES[_alias] = _key
 
 
 def named(key: str, alphas: tuple[float, ...] = DEFAULT_ALPHAS) -> Measure:
@@ -293,7 +347,7 @@ class MeasureContext:
     command: str
     measures: list[Measure]
     primary: str | None  # the key -q reports (None: every measure)
-    reduction: str  # "none", "sum" or "mean"
+    reduction: Reduction  # none, sum, mean or row
     base: object  # report.LogBase
     classes: list[str]
     sources: list[str]  # the operands' names, P first
@@ -305,6 +359,10 @@ class MeasureContext:
     @property
     def scale(self) -> float:
         return log_base(self.base.value)
+
+    def with_sources(self, sources: list[str], broadcast: str | None) -> "MeasureContext":
+        """The same run with its operands named ``sources`` and ``broadcast`` (the Dask engine's)."""
+        return replace(self, sources=list(sources), broadcast=broadcast)
 
     def unit(self, measure: Measure) -> str:
         return unit_of(measure, self.base)
@@ -318,6 +376,7 @@ class MeasureReport:
     values: dict[str, np.ndarray]
     first_row: int = 0
     row_names: list[str] | None = None
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def rows(self) -> int:
@@ -335,7 +394,7 @@ class MeasureSummary:
 
     @property
     def value(self) -> dict[str, float] | None:
-        return None if self.context.reduction in ("none", "row") else self.reductions[self.context.reduction]
+        return None if self.context.reduction.per_row else self.reductions[self.context.reduction]
 
 
 #: ``matrix`` computes N² values; above this many rows it asks for fewer.

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from divcli import core, inputs
+from divcli import engine
 
 pa = pytest.importorskip("pyarrow")
 pq = pytest.importorskip("pyarrow.parquet")
@@ -39,8 +40,8 @@ def _lists(path, values, row_group_size=None):
 
 @pytest.fixture
 def tiny_blocks(monkeypatch):
-    monkeypatch.setattr(core, "FIRST_BLOCK_ROWS", 3)
-    monkeypatch.setattr(core, "BLOCK_ELEMENTS", 8)
+    monkeypatch.setattr(engine, "FIRST_BLOCK_ROWS", 3)
+    monkeypatch.setattr(engine, "BLOCK_ELEMENTS", 8)
     monkeypatch.setattr(inputs.ParquetReader, "BATCH_ROWS", 5)
 
 
