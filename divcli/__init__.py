@@ -59,7 +59,7 @@ def _options(p_as, q_as, reduction, base, tolerance, normalize, temperature, ign
     )
 
 
-def kl_divergence(p, q, *, p_as="probs", q_as="probs", reduction="batchmean", base="e",
+def kl_divergence(p, q, *, p_as="probs", q_as="probs", reduction=None, base="e",
                   tolerance=1e-6, normalize=False, temperature=1.0):
     """D(P‖Q) = Σ p·log(p/q), reduced as torch's ``KLDivLoss(reduction=...)``; as ``divcli kl``.
 
@@ -68,7 +68,7 @@ def kl_divergence(p, q, *, p_as="probs", q_as="probs", reduction="batchmean", ba
     p, q : array_like
         One row or N rows × C classes; P is the reference, Q the model. A single row is compared with
         every row of the other.
-    reduction : {"none", "sum", "mean", "batchmean"}
+    reduction : {"none", "sum", "mean", "batchmean"}, optional (default: the command's, batchmean for kl, mean otherwise)
         torch's meanings: the N × C element terms, their total, total / (N·C), total / N.
     p_as, q_as : {"probs", "logits", "log-probs", "labels"}
         How to read P and Q (``labels`` for P only), as ``--p-as`` / ``--q-as``.
@@ -98,7 +98,7 @@ def kl_divergence(p, q, *, p_as="probs", q_as="probs", reduction="batchmean", ba
     return compute(Command.KL, _operand(p, "p"), _operand(q, "q"), options).value
 
 
-def cross_entropy(p, q, *, p_as="probs", q_as="probs", reduction="mean", base="e", weight=None,
+def cross_entropy(p, q, *, p_as="probs", q_as="probs", reduction=None, base="e", weight=None,
                   ignore_index=-100, label_smoothing=0.0, tolerance=1e-6, normalize=False, temperature=1.0):
     """H(P,Q) = −Σ p·log q as torch's ``F.cross_entropy``; as ``divcli ce``.
 
@@ -106,7 +106,7 @@ def cross_entropy(p, q, *, p_as="probs", q_as="probs", reduction="mean", base="e
     ----------
     p, q : array_like
         P: probabilities, or one class index per row with ``p_as="labels"``; Q: usually logits.
-    reduction : {"none", "sum", "mean"}
+    reduction : {"none", "sum", "mean"}, optional (default: the command's, batchmean for kl, mean otherwise)
         ``mean`` is torch's: over the summed class weights of the rows for labels, over N for
         probability targets.
     weight : array_like, optional
@@ -142,14 +142,14 @@ def cross_entropy(p, q, *, p_as="probs", q_as="probs", reduction="mean", base="e
     return compute(Command.CE, _operand(p, "p"), _operand(q, "q"), options, weights).value
 
 
-def entropy(p, *, p_as="probs", reduction="mean", base="e", tolerance=1e-6, normalize=False, temperature=1.0):
+def entropy(p, *, p_as="probs", reduction=None, base="e", tolerance=1e-6, normalize=False, temperature=1.0):
     """H(P) = −Σ p·log p per row, as ``scipy.stats.entropy(P, axis=1)``; as ``divcli entropy``.
 
     Parameters
     ----------
     p : array_like
         One row or N rows × C classes.
-    reduction : {"none", "sum", "mean"}
+    reduction : {"none", "sum", "mean"}, optional (default: the command's, batchmean for kl, mean otherwise)
         One value per row, their total, or their mean.
     p_as : {"probs", "logits", "log-probs", "labels"}
         How to read P, as ``--p-as``.
@@ -173,7 +173,7 @@ def entropy(p, *, p_as="probs", reduction="mean", base="e", tolerance=1e-6, norm
     return compute(Command.ENTROPY, _operand(p, "p"), None, options).value
 
 
-def js_divergence(p, q, *others, weights=None, distance=False, p_as="probs", q_as="probs", reduction="mean",
+def js_divergence(p, q, *others, weights=None, distance=False, p_as="probs", q_as="probs", reduction=None,
                   base="e", tolerance=1e-6, normalize=False, temperature=1.0):
     """The Jensen–Shannon divergence per row (``distance=True``: its square root, SciPy's
     ``jensenshannon``), reduced by ``none``, ``sum`` or ``mean``; with more operands or ``weights``
@@ -187,7 +187,7 @@ def js_divergence(p, q, *others, weights=None, distance=False, p_as="probs", q_a
         Mixture weights π, one per operand, ≥ 0 and summing to 1 (default: equal).
     distance : bool
         Return √JS per row (then reduced) instead of JS.
-    reduction : {"none", "sum", "mean"}
+    reduction : {"none", "sum", "mean"}, optional (default: the command's, batchmean for kl, mean otherwise)
     p_as, q_as : {"probs", "logits", "log-probs", "labels"}
         How to read P and Q (``labels`` for P only), as ``--p-as`` / ``--q-as``.
     base : "e", 2, 10 or any positive number ≠ 1
@@ -217,7 +217,7 @@ def js_divergence(p, q, *others, weights=None, distance=False, p_as="probs", q_a
     return values["js_distance" if distance else "js_divergence"]
 
 
-def compare(p, q, *, alpha=(0.5, 2.0), ordered=False, p_as="probs", q_as="probs", reduction="mean", base="e",
+def compare(p, q, *, alpha=(0.5, 2.0), ordered=False, p_as="probs", q_as="probs", reduction=None, base="e",
             tolerance=1e-6, normalize=False, temperature=1.0) -> dict:
     """Every measure of ``divcli compare`` (keys as its JSON: ``kl_pq``, ``js_divergence``, …):
     each reduced by ``sum`` or ``mean`` over the rows, or an array per row for ``none``.
@@ -230,7 +230,7 @@ def compare(p, q, *, alpha=(0.5, 2.0), ordered=False, p_as="probs", q_as="probs"
         The orders of the Rényi divergences (keys ``renyi_<α>``).
     ordered : bool
         The classes are in order: add ``wasserstein_1``, the earth mover's distance.
-    reduction : {"none", "sum", "mean"}
+    reduction : {"none", "sum", "mean"}, optional (default: the command's, batchmean for kl, mean otherwise)
     p_as, q_as : {"probs", "logits", "log-probs", "labels"}
         How to read P and Q (``labels`` for P only), as ``--p-as`` / ``--q-as``.
     base : "e", 2, 10 or any positive number ≠ 1

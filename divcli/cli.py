@@ -17,11 +17,12 @@ import click
 from .cli_help import SectionedCommand
 from .completion import complete_base, complete_input, complete_measure, complete_operand
 from .errors import foreign_digit, printable
+from .model import Reduction
 from .terminal import Output as _Output
 from .terminal import write_text
 
 KINDS = ("probs", "logits", "log-probs", "labels")
-REDUCTIONS = ("none", "sum", "mean", "batchmean", "row")
+REDUCTIONS = tuple(reduction.value for reduction in Reduction)
 FORMATS = ("table", "csv", "json")
 ENGINES = ("local", "dask")
 DELIMITERS = {",": ",", ";": ";", "tab": "\t", "|": "|", "space": " "}
@@ -181,10 +182,12 @@ def _shared_options(command):
     return command
 
 
-def _reduction_option(default: str, allowed: tuple[str, ...]):
-    """--reduction, and --top (which ranks what --reduction row reports)."""
-    torch = [r for r in allowed if r != "row"]
-    reduction = click.option("--reduction", type=click.Choice(REDUCTIONS), default=default, show_default=True,
+def _reduction_option(command: str):
+    """--reduction (the command's default and choices: :class:`divcli.model.Reduction`), and --top
+    (which ranks what --reduction row reports)."""
+    torch = [r for r in Reduction.choices_for(command) if r != "row"]
+    reduction = click.option("--reduction", type=click.Choice(REDUCTIONS), default=Reduction.default_for(command).value,
+                             show_default=True,
                              metavar="R", help=f"{', '.join(torch[:-1])} or {torch[-1]} (torch), or row.")
     top = click.option("--top", type=int, metavar="N",
                        help="The N rows with the largest per-row value (implies row).")
@@ -285,7 +288,6 @@ def _given() -> frozenset[str]:
 def _options(params: dict, *, ignore_index=None, label_smoothing: float = 0.0):
     from .core import Options
     from .kinds import Conversion, Kind
-    from .numerics import Reduction
     from .report import LogBase
 
     return Options(
@@ -372,8 +374,11 @@ def _run(command: str, p_spec: str, q_spec: str | None, params: dict, *, ignore_
     if weight_spec is not None:
         weight = _class_weights(weight_spec, params)
     if dask:
+        from .breakdown import Breakdown
+
         options = _options(params, ignore_index=ignore_index, label_smoothing=label_smoothing)
-        _run_dask(Command(command), p_spec, q_spec, params, options, weight)
+        _run_dask(Breakdown(Command(command), weight), [p_spec] + ([] if q_spec is None else [q_spec]), params,
+                  options)
         return
     p_blocks = _blocks(p_spec, params)
     q_blocks = None if q_spec is None else _blocks(q_spec, params)
@@ -401,18 +406,16 @@ def _class_weights(spec: str, params: dict):
         raise click.BadParameter(error.format_message(), param_hint="'--weight'") from None
 
 
-def _run_dask(command, p_spec: str, q_spec: str | None, params: dict, options, weight, how: dict | None = None) -> None:
+def _run_dask(computation, specs: list[str], params: dict, options, measures: bool = False) -> None:
     """--engine dask: the per-row results to -o DIR's parts, the rest to standard output."""
     from .dask_engine import run_dask
 
     fmt = "quiet" if params["quiet"] else params["fmt"]
     with _Output(None) as out:
-        run_dask(command, p_spec, q_spec, options, weight, fmt=fmt,
-                 sink=lambda: _sink(params, out, measures=how is not None),
+        run_dask(computation, specs, options, fmt=fmt, sink=lambda: _sink(params, out, measures=measures),
                  output=params["output"], scheduler=params["scheduler"],
                  delimiter=DELIMITERS.get(params["delimiter"]), p_cols=params["p_cols"], q_cols=params["q_cols"],
-                 warn=_warn, say=(lambda message: click.echo(message, err=True)) if params["verbose"] else None,
-                 how=how)
+                 warn=_warn, say=(lambda message: click.echo(message, err=True)) if params["verbose"] else None)
 
 
 def _check_engine(params: dict, *specs: str | None) -> bool:
@@ -455,7 +458,9 @@ def _run_measures(command: str, specs: list[str], params: dict, **how) -> None:
                           "(leave --engine local)")
     _check_output(params, dask)
     if dask:
-        _run_dask(command, specs[0], specs[1], params, _options(params), None, how)
+        from .measure_set import MeasureSet
+
+        _run_dask(MeasureSet(command, **how), specs, params, _options(params), measures=True)
         return
     from .core import run_measures
 
@@ -607,7 +612,7 @@ def _columns() -> int | None:
 @click.argument("q", shell_complete=complete_operand)
 @_p_as_option()
 @_q_as_option()
-@_reduction_option("batchmean", REDUCTIONS)
+@_reduction_option("kl")
 @_shared_options
 @_engine_options
 def kl(p, q, **params):
@@ -631,7 +636,7 @@ def kl(p, q, **params):
 @click.argument("q", shell_complete=complete_operand)
 @_p_as_option()
 @_q_as_option()
-@_reduction_option("mean", ("none", "sum", "mean", "row"))
+@_reduction_option("ce")
 @click.option("--label-smoothing", type=BoundedFloat(0, 1, hint="give ε from 0 (none) to 1, such as 0.1"),
               default=0.0, show_default=True, metavar="ε",
               help="The target becomes (1−ε)·P + ε/C (torch's formula).")
@@ -655,7 +660,7 @@ def ce(p, q, label_smoothing, weight, ignore_index, **params):
 ))
 @click.argument("p", shell_complete=complete_input)
 @_p_as_option()
-@_reduction_option("mean", ("none", "sum", "mean", "row"))
+@_reduction_option("entropy")
 @_shared_options
 @_engine_options
 def entropy(p, **params):
@@ -790,7 +795,7 @@ def _mixture_weights(text: str | None, count: int) -> list[float] | None:
 @click.option("--weights", metavar="π", help="Mixture weights, one per operand, summing to 1 (default: equal).")
 @_p_as_option()
 @_q_as_option()
-@_reduction_option("mean", ("none", "sum", "mean", "row"))
+@_reduction_option("js")
 @_shared_options
 @_engine_options
 def js(operands, distance, weights, **params):
@@ -830,7 +835,7 @@ def js(operands, distance, weights, **params):
               help="Classes are ordered, one unit apart: add the 1-Wasserstein distance.")
 @_p_as_option()
 @_q_as_option()
-@_reduction_option("mean", ("none", "sum", "mean", "row"))
+@_reduction_option("compare")
 @_shared_options
 @_engine_options
 def compare(p, q, alpha, ordered, **params):
@@ -845,7 +850,7 @@ def compare(p, q, alpha, ordered, **params):
 
 
 class MeasureType(click.ParamType):
-    """A measure's key (``divcli measures`` lists them) or alias: js, kl, tv, … (checked without numpy)."""
+    """A measure's key (``divcli measures`` lists them) or alias: js, kl, tv, … (from the catalogue)."""
 
     name = "MEASURE"
 
@@ -853,10 +858,10 @@ class MeasureType(click.ParamType):
         return complete_measure(incomplete)
 
     def convert(self, value, param, ctx):
-        from .keys import ALIASES, MEASURE_KEYS, known
+        from .measures import ALIASES, keys, known
 
         if not known(value):
-            self.fail(f"{value!r} is not a measure; use one of {', '.join(MEASURE_KEYS)}, renyi_α for any "
+            self.fail(f"{value!r} is not a measure; use one of {', '.join(keys())}, renyi_α for any "
                       f"order α > 0, or {', '.join(ALIASES)}", param, ctx)
         return value
 

@@ -1,7 +1,7 @@
 """Shell completion (Click's protocol, ``_DIVCLI_COMPLETE=bash_source|zsh_source|fish_source divcli``).
 
 What completes: the operands to file names, ``-`` (standard input) and ``uniform``; ``--measure`` to
-the measures' keys and aliases (:mod:`divcli.keys`, no numpy); ``--base`` to its names; options with
+the measures' keys and aliases (the catalogue of :mod:`divcli.measures`); ``--base`` to its names; options with
 choices (``--p-as``, ``--q-as``, ``--reduction``, ``-f``) to their choices (Click's own).
 
 Click's bash script lets a file completion replace every other candidate; :class:`BashComplete`
@@ -30,9 +30,9 @@ def complete_input(ctx, param, incomplete: str) -> list[CompletionItem]:
 
 
 def complete_measure(incomplete: str) -> list[CompletionItem]:
-    from .keys import ALIASES, MEASURE_KEYS
+    from .measures import ALIASES, keys
 
-    items = [CompletionItem(key) for key in MEASURE_KEYS]
+    items = [CompletionItem(key) for key in keys()]
     items += [CompletionItem(alias, help=f"= {key}") for alias, key in ALIASES.items()]
     items += [CompletionItem(f"renyi_{order}", help=f"Rényi divergence of order {order}") for order in ("0.5", "2")]
     return [item for item in items if item.value.startswith(incomplete)]

@@ -10,28 +10,23 @@ How it maps onto the local engine:
   natural order (``part-2`` before ``part-10``). Shard *i* of P goes with shard *i* of Q; P and Q may
   also be column selections (``--p-cols``/``--q-cols``) of the same dataset. A literal, or a dataset
   of one shard of one row, is compared with every row of the other, as locally.
-* The client lists the shards and reads the first block of the first ones, which decide the classes,
-  their names and the broadcast: :func:`divcli.core.prepare`, as locally.
+* The client lists the shards and runs the computation's ``start`` (:mod:`divcli.engine`) over the
+  first block of the first ones, which decide the classes, their names and the broadcast, as locally.
 * Each task opens its shard pair with divcli's own readers (text through the block reader, so every
   value and every error's ``file:line`` are the local engine's; ``.npy`` through numpy; Parquet
-  through pyarrow) and runs :func:`divcli.core.compute_blocks`, the local engine's loop: per block
-  ``to_distribution``, then the command's function from ``REPORTS``. It returns its partial
-  :class:`~divcli.report.Totals`, its warnings and, when they are wanted, the per-row results.
-* The client adds the totals up in shard order and :func:`divcli.report.summarize` reduces them as
-  locally. Per-row values are the same floats; the reductions differ at most by the order of the
-  additions (blocks restart at every shard), about 1e-16 relative.
+  through pyarrow) and runs :func:`divcli.engine.compute_blocks`, the local engine's loop, with the
+  same computation. It returns its :class:`~divcli.engine.Partial` (the computation's accumulator
+  and the rows read), its warnings and, when they are wanted, the per-row records.
+* The client merges the partials in shard order (``Accumulator.merge``) and the computation's
+  ``summarise`` reduces them as locally. Per-row values are the same floats; the reductions differ
+  at most by the order of the additions (blocks restart at every shard), about 1e-16 relative.
 * A data error in a task comes back as a value and is raised on the client as the same one-line
   error, naming the shard's file and the line (or row) in it; the first failing shard in order wins.
 * Per-row results: with ``-o DIR`` every task's rows are written by a worker as
   ``DIR/part-NNNNN.parquet`` (or ``.csv``), never gathered; without it they are fetched shard by
   shard, in order, and written to standard output by the local engine's writers.
 
-``compare`` and ``js`` of P and Q go the same way (``run_dask(..., how=...)``): the client runs
-:func:`divcli.core.prepare_measures`, each task :func:`divcli.core.compute_measure_blocks` and
-returns its :class:`~divcli.core.MeasureTotals` (per-measure sums, rows, where a measure is +inf),
-and the client adds them in shard order and reduces them with :func:`divcli.core.summarize_measures`.
-
-Another per-row command plugs in by being in :data:`divcli.report.REPORTS`: nothing here names one.
+Nothing here names a computation: kl, ce, entropy, js and compare of P and Q all go this way.
 """
 
 from __future__ import annotations
@@ -48,29 +43,27 @@ import click
 import numpy as np
 
 from .readers.blocks import ArrayBlocks, Blocks, bounded_rows
-from .core import (
-    MeasureStart,
-    MeasureTotals,
+from .engine import (
+    Computation,
     Options,
+    Partial,
     Sink,
     Start,
     Warnings,
-    _count,
     compute_blocks,
-    compute_measure_blocks,
-    prepare,
-    prepare_measures,
-    read_firsts,
-    summarize_measures,
+    count_of,
+    summarise,
+    without_blocks,
 )
+from .firsts import read_firsts
 from .errors import DataError, show_value
 from .readers.operand import Operand
 from .readers.registry import Request, ShardSource, open_shard as open_shard_blocks, read_operand, shard_extensions
 from .kinds import Kind
-from .measures import MeasureContext, MeasureReport, MeasureSummary
+from .measures import MeasureReport
 from .numerics import Reduction
 from .render import BREAKDOWN_ROWS, TABLE_ROWS
-from .report import Command, Report, Summary, Totals, summarize
+from .report import Report
 
 INSTALL = 'pip install "divcli[dask]"'
 #: Rows the table shows at each end of a long input (the first and last).
@@ -281,8 +274,8 @@ def open_shard(shard: Shard, stack: ExitStack, plan: "Plan", role: str) -> Block
 class Plan:
     """What every task is sent besides its shards."""
 
-    context: object  # divcli.report.Context, or divcli.measures.MeasureContext for js and compare
-    count: int
+    computation: Computation | None
+    start: Start | None  # without its first blocks and operands (see divcli.engine.without_blocks)
     options: Options
     delimiter: str | None
     p_cols: tuple[str, ...] | None
@@ -293,13 +286,11 @@ class Plan:
 
 @dataclass
 class ShardResult:
-    """What one task returns: its partial totals, row counts and warnings (the first
+    """What one task returns: its partial (accumulator and rows read), its warnings (the first
     :data:`~divcli.core.MAX_WARNINGS`, and how many more), its per-row results when they are wanted,
     or the data error that stopped it."""
 
-    totals: Totals | MeasureTotals = field(default_factory=Totals)
-    p_rows: int = 0
-    q_rows: int | None = None
+    partial: Partial | None = None
     warnings: list[str] = field(default_factory=list)
     hidden: int = 0
     reports: list[Report] | None = None
@@ -326,7 +317,7 @@ class Keep:
                              terms=report.terms if elements else None)
         self.reports.append(report)
 
-    def finish(self, summary: Summary) -> None:
+    def finish(self, summary) -> None:
         pass
 
 
@@ -340,43 +331,33 @@ def whole(report: Report | MeasureReport, offset: int = 0) -> Report | MeasureRe
     return replace(report, terms=terms, first_row=report.first_row + offset)
 
 
-def _check_shard(plan: Plan, first: Operand | None, role: str) -> None:
+def _check_shard(start: Start, first: Operand | None, kind: Kind) -> None:
     """Every shard as the first: as many classes, named alike."""
-    if first is None or (role == "P" and plan.options.p_kind is Kind.LABELS):
+    if first is None or kind is Kind.LABELS:
         return
-    if first.shape[1] != plan.count:
-        raise DataError(first.where(0), f"this shard has {first.shape[1]} values per row, the first shard has {plan.count}",
+    if first.shape[1] != start.count:
+        raise DataError(first.where(0), f"this shard has {first.shape[1]} values per row, the first shard has {start.count}",
                         "every shard needs one value per class")
-    if first.classes and first.classes != plan.context.classes:
-        raise DataError(first.name, f"names its classes {first.classes[:6]}, the first shard {plan.context.classes[:6]}",
+    if first.classes and first.classes != start.context.classes:
+        raise DataError(first.name, f"names its classes {first.classes[:6]}, the first shard {start.context.classes[:6]}",
                         "give every shard the same header")
 
 
 def run_shard(plan: Plan, p: Shard, q: Shard | None) -> ShardResult:
-    """One task: the local engine's block loop over one shard of P (and its shard of Q)."""
-    keep, totals, shown = Keep(plan.keep_rows), Totals(), Warnings(lambda message: None)
+    """One task: the engine's loop (:func:`divcli.engine.compute_blocks`) over one shard of P (and
+    its shard of Q)."""
+    keep, shown = Keep(plan.keep_rows), Warnings(lambda message: None)
     try:
         with ExitStack() as stack:
-            p_blocks = open_shard(p, stack, plan, "P")
-            q_blocks = None if q is None else open_shard(q, stack, plan, "Q")
-            firsts, (p_blocks, *_) = read_firsts([p_blocks] + ([] if q_blocks is None else [q_blocks]),
-                                                 plan.options.p_kind, plan.count)
-            first_p, first_q = firsts[0], None if q_blocks is None else firsts[1]
-            _check_shard(plan, first_p, "P")
-            _check_shard(plan, first_q, "Q")
-            if isinstance(plan.context, MeasureContext):  # js, compare
-                start = MeasureStart(plan.context, plan.count, [plan.options.p_kind, plan.options.q_kind],
-                                     [first_p, first_q], [p_blocks, q_blocks],
-                                     [plan.context.broadcast == role for role in "PQ"])
-                totals = MeasureTotals.of(plan.context)
-                compute_measure_blocks(start, start.operands, start.firsts, plan.options, keep, totals, shown)
-                p_rows = q_rows = totals.rows
-            else:
-                start = Start(plan.context, plan.count, first_p, first_q, p_blocks)
-                p_rows, q_rows = compute_blocks(start, p_blocks, q_blocks, plan.options, keep, totals, shown)
+            operands = [open_shard(shard, stack, plan, role) for shard, role in ((p, "P"), (q, "Q")) if shard is not None]
+            firsts, operands = read_firsts(operands, plan.start.kinds[0], plan.start.count)
+            for first, kind in zip(firsts, plan.start.kinds):
+                _check_shard(plan.start, first, kind)
+            start = replace(plan.start, firsts=firsts, operands=operands)
+            partial = compute_blocks(plan.computation, start, plan.options, keep, shown)
     except DataError as error:  # a value, not an exception: the client raises it, no worker logs a traceback
         return ShardResult(error=(error.where, error.what, error.hint))
-    return ShardResult(totals, p_rows, q_rows, shown.messages, shown.hidden, keep.reports)
+    return ShardResult(partial, shown.messages, shown.hidden, keep.reports)
 
 
 def without_rows(result: ShardResult) -> ShardResult:
@@ -537,15 +518,6 @@ def connect(scheduler: str | None, say: Callable[[str], None] | None):
             cluster.close()
 
 
-def _add(totals: Totals | MeasureTotals, part: Totals | MeasureTotals, offset: int) -> None:
-    """Add a shard's totals, its rows counted from ``offset`` in the whole input."""
-    if isinstance(totals, MeasureTotals):
-        totals.add(part, offset)
-        return
-    for item in fields(Totals):
-        setattr(totals, item.name, getattr(totals, item.name) + getattr(part, item.name))
-
-
 def _source(spec: str, found: list[Shard]) -> str:
     return found[0].name if found[0].operand is not None else spec
 
@@ -559,95 +531,87 @@ def part_format(output: str, fmt: str) -> str:
     return "csv" if fmt == "csv" or output.rstrip("/\\").lower().endswith(".csv") else "parquet"
 
 
-def run_dask(command: Command | str, p_spec: str, q_spec: str | None, options: Options, weight: np.ndarray | None,
-             *, fmt: str, sink: Callable[[], Sink], output: str | None, scheduler: str | None,
-             delimiter: str | None, p_cols: str | None, q_cols: str | None,
-             warn: Callable[[str], None], say: Callable[[str], None] | None,
-             how: dict | None = None) -> Summary | MeasureSummary:
-    """``command`` over sharded P (and Q) on a Dask cluster; as :func:`divcli.core.run`, but the
-    per-row results go to ``output``'s parts when it is given, and ``sink`` is made only when
-    something goes to standard output.
-
-    With ``how`` (the measures and their settings), ``command`` is ``js`` or ``compare`` of P and Q,
-    as :func:`divcli.core.run_measures`."""
-    require()
-    if options.p_kind is Kind.LABELS and q_spec is None:
-        raise click.UsageError("--engine dask does not compute the entropy of labels (it is 0 for every "
-                               "one-hot row); leave --engine local")
-    p_shards = shards(p_spec)
-    q_shards = None if q_spec is None else shards(q_spec)
-    p_wanted, q_wanted = _cols(p_cols), _cols(q_cols)
-    first_plan = Plan(None, 0, options, delimiter, p_wanted, q_wanted, p_wanted is None and q_wanted is None, False)
-    with ExitStack() as stack:  # the first block of each decides what holds for every shard
-        p_blocks = open_shard(p_shards[0], stack, first_plan, "P")
-        q_blocks = None if q_shards is None else open_shard(q_shards[0], stack, first_plan, "Q")
-        if how is None:
-            start = prepare(command, p_blocks, q_blocks, options, weight)
-            first_q = start.first_q
-        else:
-            start = prepare_measures(command, [p_blocks, q_blocks], options, **how)
-            first_q = start.firsts[1]
-        p_single = start.context.broadcast == "P" and len(p_shards) == 1
-        q_single = not p_single and q_shards is not None and len(q_shards) == 1 and first_q.rows == 1 \
-            and q_blocks.exhausted()
-    broadcast = "P" if p_single else "Q" if q_single else None
-    if how is None:
-        context = replace(start.context, broadcast=broadcast, p=replace(start.context.p, source=_source(p_spec, p_shards)),
-                          q=None if q_shards is None else replace(start.context.q, source=_source(q_spec, q_shards)))
-    else:
-        context = replace(start.context, broadcast=broadcast,
-                          sources=[_source(p_spec, p_shards), _source(q_spec, q_shards)])
+def _pairs(p_shards: list[Shard], q_shards: list[Shard] | None, broadcast: str | None, specs: list[str | None]):
+    """The tasks' shards: shard i of P with shard i of Q, or the one shard of a broadcast operand with
+    every shard of the other."""
     if q_shards is None:
-        pairs = [(p, None) for p in p_shards]
-    elif p_single or q_single:
-        pairs = [(p_shards[0], q) for q in q_shards] if p_single else [(p, q_shards[0]) for p in p_shards]
-    elif len(p_shards) != len(q_shards):
-        raise DataError("", f"P has {_count(len(p_shards), 'shard', 'shards')} ({p_spec}) but Q has {len(q_shards)} ({q_spec})",
+        return [(p, None) for p in p_shards]
+    if broadcast is not None:
+        return [(p_shards[0], q) for q in q_shards] if broadcast == "P" else [(p, q_shards[0]) for p in p_shards]
+    if len(p_shards) != len(q_shards):
+        raise DataError("", f"P has {count_of(len(p_shards), 'shard', 'shards')} ({specs[0]}) but Q has "
+                            f"{len(q_shards)} ({specs[1]})",
                         "shard i of P goes with shard i of Q (in natural order): give both as many, "
                         "or one of them a single row")
-    else:
-        pairs = list(zip(p_shards, q_shards))
-    keep_rows = output is not None or fmt != "quiet" or context.reduction in (Reduction.NONE, Reduction.ROW, "none", "row")
+    return list(zip(p_shards, q_shards))
+
+
+def _client_start(computation: Computation, found: list[list[Shard]], specs: list[str], plan: Plan) -> Start:
+    """The computation's start from the first shards (they decide what holds for every shard), its
+    broadcast that of a dataset of one shard of one row, its sources named as the user gave them."""
+    with ExitStack() as stack:
+        operands = [open_shard(shards_[0], stack, plan, role) for shards_, role in zip(found, "PQ")]
+        start = computation.start(operands, plan.options)
+        p_single = start.single[0] and len(found[0]) == 1
+        q_single = not p_single and len(found) > 1 and len(found[1]) == 1 and start.firsts[1].rows == 1 \
+            and start.operands[1].exhausted()
+    single = [p_single, q_single][:len(found)]
+    broadcast = "P" if p_single else "Q" if q_single else None
+    context = start.context.with_sources([_source(spec, shards_) for spec, shards_ in zip(specs, found)], broadcast)
+    return replace(without_blocks(start), context=context, single=single)
+
+
+def run_dask(computation: Computation, specs: list[str], options: Options, *, fmt: str, sink: Callable[[], Sink],
+             output: str | None, scheduler: str | None, delimiter: str | None, p_cols: str | None,
+             q_cols: str | None, warn: Callable[[str], None], say: Callable[[str], None] | None):
+    """``computation`` over sharded operands (P, and Q when given) on a Dask cluster; as
+    :func:`divcli.engine.run`, but the per-row results go to ``output``'s parts when it is given,
+    and ``sink`` is made only when something goes to standard output."""
+    require()
+    if options.p_kind is Kind.LABELS and len(specs) == 1:
+        raise click.UsageError("--engine dask does not compute the entropy of labels (it is 0 for every "
+                               "one-hot row); leave --engine local")
+    found = [shards(spec) for spec in specs]
+    p_wanted, q_wanted = _cols(p_cols), _cols(q_cols)
+    plan = Plan(computation, None, options, delimiter, p_wanted, q_wanted, p_wanted is None and q_wanted is None, False)
+    start = _client_start(computation, found, specs, plan)
+    pairs = _pairs(found[0], found[1] if len(found) > 1 else None, start.context.broadcast, specs)
+    keep_rows = output is not None or fmt != "quiet" or start.context.reduction.per_row
     parts = None if output is None else _parts_folder(output)
-    plan = replace(first_plan, context=context, count=start.count, keep_rows=keep_rows)
-    totals, shown = Totals() if how is None else MeasureTotals.of(context), Warnings(warn)
+    plan = replace(plan, start=start, keep_rows=keep_rows)
+    partial, shown = Partial(computation.accumulator(start)), Warnings(warn)
     with connect(scheduler, say) as client:
         if say is not None:
-            say(f"dask: {len(pairs)} tasks, one per shard{' pair' if q_shards is not None else ''}")
+            say(f"dask: {len(pairs)} tasks, one per shard{' pair' if len(found) > 1 else ''}")
         futures = [client.submit(run_shard, plan, p, q, pure=False) for p, q in pairs]
         try:
             if output is None:
                 out = sink()
-                results = _in_order(futures, totals, shown, lambda result, offset: [
+                _in_order(futures, partial, start.single, shown, lambda result, offset: [
                     out.rows(whole(report, offset)) for report in result.reports or []])
             else:
                 out = None if fmt == "csv" else sink()
-                results = _write_parts(client, futures, parts, output, part_format(output, fmt), out, totals, shown,
-                                       say, str(getattr(command, "value", command)))
+                _write_parts(client, futures, parts, output, part_format(output, fmt), out, partial, start.single,
+                             shown, say, str(start.context.command))
         finally:
             client.cancel(futures)
-    if how is not None:
-        summary = summarize_measures(replace(start, context=context), totals, shown)
-    else:
-        shown.close()
-        p_rows = 1 if p_single else sum(result.p_rows for result in results)
-        q_rows = None if q_shards is None else 1 if q_single else sum(result.q_rows for result in results)
-        summary = summarize(context, totals, p_rows, q_rows, shown.messages, options.p_kind is Kind.LABELS)
+    summary = summarise(computation, start, partial, shown)
     if out is not None:
         out.finish(summary)
     return summary
 
 
-def _in_order(futures, totals: Totals, shown: Warnings, each: Callable[[ShardResult, int], object]) -> list[ShardResult]:
-    """Results in shard order (a shard's error stops it), totals added up, warnings shown."""
-    results, offset = [], 0
+def _in_order(futures, partial: Partial, single: list[bool], shown: Warnings,
+              each: Callable[[ShardResult, int], object]) -> list[ShardResult]:
+    """Results in shard order (a shard's error stops it), merged into ``partial``, warnings shown."""
+    results = []
     for future in futures:
         result = future.result().check()
-        _add(totals, result.totals, offset)
+        offset = partial.totals.rows
+        partial.merge(result.partial, single)
         shown.extend(result.warnings)
         shown.hidden += result.hidden
         each(result, offset)
-        offset += result.totals.rows
         results.append(replace(result, reports=None))
         future.release()
     return results
@@ -665,12 +629,12 @@ def _parts_folder(output: str):
 
 
 def _write_parts(client, futures, parts, output: str, part_format: str, out: Sink | None,
-                 totals: Totals | MeasureTotals, shown: Warnings, say, command: str) -> list[ShardResult]:
+                 partial: Partial, single: list[bool], shown: Warnings, say, command: str) -> list[ShardResult]:
     """Every shard's rows to ``output/part-NNNNN.<format>``, written by the workers once every shard
     is known to be right (no partial output on a data error); the table gets the first and last rows."""
-    results = _in_order([client.submit(without_rows, future) for future in futures], totals, shown,
+    results = _in_order([client.submit(without_rows, future) for future in futures], partial, single, shown,
                         lambda result, offset: None)
-    offsets = np.concatenate(([0], np.cumsum([result.totals.rows for result in results])))
+    offsets = np.concatenate(([0], np.cumsum([result.partial.totals.rows for result in results])))
     fs, root = parts
     try:
         fs.makedirs(root, exist_ok=True)

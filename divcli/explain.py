@@ -22,7 +22,7 @@ SPELLED_OUT = 8
 def for_row(operands, options, row: int) -> dict:
     """The working for row ``row`` (1-based) of operands P and Q read as ``options`` say (an
     operand of one row stands for every row)."""
-    from .core import _class_count, class_names
+    from .core import class_count, class_names
     from .errors import DataError
     from .kinds import Kind, label_vector, to_distribution
 
@@ -36,7 +36,7 @@ def for_row(operands, options, row: int) -> dict:
                         "give both the same number of rows, or one of them a single row to compare against every row")
     if row > rows:
         raise DataError(p.where(), f"there is no row {row}: P has {p.rows}, Q has {q.rows}", f"pass --row 1 … {rows}")
-    count = _class_count(p, q, options.p_kind)  # the same check and message as kl's
+    count = class_count(p, q, options.p_kind)  # the same check and message as kl's
     distributions = []
     for operand, kind, role in ((p, options.p_kind, "P"), (q, options.q_kind, "Q")):
         index = 0 if operand.rows == 1 else row - 1

@@ -14,25 +14,11 @@ Identities that hold row by row (and that the tests check)::
 
 from __future__ import annotations
 
-import enum
 import math
 
 import numpy as np
 
-
-class Reduction(enum.Enum):
-    """How the element or row values become the single reported value (torch's meanings)."""
-
-    NONE = "none"
-    SUM = "sum"
-    MEAN = "mean"
-    BATCHMEAN = "batchmean"
-    ROW = "row"  # one value per row: kl's Σ over the classes, the per-row values of the others
-
-    @property
-    def per_row(self) -> bool:
-        """``none`` and ``row`` report values per row (or element), not one number."""
-        return self in (Reduction.NONE, Reduction.ROW)
+from .model import Reduction  # noqa: F401  (the reductions' meanings, used with these kernels)
 
 
 def log_softmax(z: np.ndarray, axis: int = -1) -> np.ndarray:

@@ -7,15 +7,15 @@ from __future__ import annotations
 
 import enum
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, replace
 
 import numpy as np
 
 from . import accurate
 from .errors import DataError
 from .kinds import Distribution, Kind
+from .model import Reduction
 from .numerics import (
-    Reduction,
     cross_entropy_terms,
     entropy_terms,
     kl_parts,
@@ -38,9 +38,12 @@ class Command(enum.Enum):
     def title(self) -> str:
         return {"kl": "KL divergence", "ce": "cross-entropy", "entropy": "entropy"}[self.value]
 
+    def __str__(self) -> str:
+        return self.value
+
     @property
     def default_reduction(self) -> Reduction:
-        return Reduction.BATCHMEAN if self is Command.KL else Reduction.MEAN
+        return Reduction.default_for(self.value)
 
 
 UNITS = {math.e: "nats", 2.0: "bits", 10.0: "bans"}
@@ -94,6 +97,11 @@ class Context:
     weight: np.ndarray | None = None
     ignore_index: int | None = None
     broadcast: str | None = None  # "P" or "Q": the operand of one row compared with every row
+
+    def with_sources(self, sources: list[str], broadcast: str | None) -> "Context":
+        """The same run with its operands named ``sources`` and ``broadcast`` (the Dask engine's)."""
+        return replace(self, broadcast=broadcast, p=replace(self.p, source=sources[0]),
+                       q=None if self.q is None else replace(self.q, source=sources[1]))
 
     @property
     def weighted(self) -> bool:
@@ -213,6 +221,14 @@ class Totals:
         self.total += report.total
         self.divisor += report.divisor
         self.active += report.rows if report.active is None else int(np.count_nonzero(report.active))
+
+    def merge(self, other: "Totals", offset: int = 0) -> None:
+        """Add the totals of the rows that follow (a Dask shard's)."""
+        for item in fields(self):
+            setattr(self, item.name, getattr(self, item.name) + getattr(other, item.name))
+
+    def closing_warnings(self) -> list[str]:
+        return []
 
 
 def summarize(context: Context, totals: Totals, p_rows: int, q_rows: int | None, warnings: list[str],

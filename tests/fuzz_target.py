@@ -13,7 +13,7 @@ from __future__ import annotations
 import io
 import math
 
-from divcli import core
+from divcli import engine
 from divcli.readers.blocks import ArrayBlocks
 from divcli.core import Collect, Options, run
 from divcli.errors import DataError
@@ -100,8 +100,8 @@ def _results(data: bytes, reader: int):
     setting = data[1] if len(data) > 1 else 0
     kind, normalize = KINDS[setting % len(KINDS)], bool(setting & 0x80)
     conversion = Conversion(normalize=normalize)
-    saved = core.FIRST_BLOCK_ROWS, core.BLOCK_ELEMENTS
-    core.FIRST_BLOCK_ROWS, core.BLOCK_ELEMENTS = 2, 6
+    saved = engine.FIRST_BLOCK_ROWS, engine.BLOCK_ELEMENTS
+    engine.FIRST_BLOCK_ROWS, engine.BLOCK_ELEMENTS = 2, 6
     try:
         results = []
         p, q = _blocks(data, reader, data[2:])
@@ -116,7 +116,7 @@ def _results(data: bytes, reader: int):
     except DataError:
         return None
     finally:
-        core.FIRST_BLOCK_ROWS, core.BLOCK_ELEMENTS = saved
+        engine.FIRST_BLOCK_ROWS, engine.BLOCK_ELEMENTS = saved
     for value in results:
         if math.isnan(float(value)):
             raise AssertionError(f"nan result for {data!r}")

@@ -15,7 +15,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from divcli import core
+from divcli import engine
 from divcli.readers import fast as fast_reader, text as text_reader
 
 pytest.importorskip("pyarrow.csv")
@@ -43,8 +43,8 @@ def arrow_always(monkeypatch):
 
 @pytest.fixture
 def tiny_blocks(monkeypatch):
-    monkeypatch.setattr(core, "FIRST_BLOCK_ROWS", 3)
-    monkeypatch.setattr(core, "BLOCK_ELEMENTS", 8)
+    monkeypatch.setattr(engine, "FIRST_BLOCK_ROWS", 3)
+    monkeypatch.setattr(engine, "BLOCK_ELEMENTS", 8)
 
 
 @given(st.tuples(st.integers(1, 5), st.integers(1, 6)).flatmap(lambda s: arrays(np.float64, s, elements=finite)),

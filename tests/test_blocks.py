@@ -13,6 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from divcli import core
+from divcli import engine
 from fuzz_target import streamed_equals_whole
 
 ROWS = 23
@@ -20,8 +21,8 @@ ROWS = 23
 
 @pytest.fixture
 def tiny_blocks(monkeypatch):
-    monkeypatch.setattr(core, "FIRST_BLOCK_ROWS", 3)
-    monkeypatch.setattr(core, "BLOCK_ELEMENTS", 10)  # then 2 rows of 5 classes (5 of 2) per block
+    monkeypatch.setattr(engine, "FIRST_BLOCK_ROWS", 3)
+    monkeypatch.setattr(engine, "BLOCK_ELEMENTS", 10)  # then 2 rows of 5 classes (5 of 2) per block
 
 
 def _logits(seed: int, rows: int = ROWS, classes: int = 5) -> np.ndarray:
@@ -73,7 +74,7 @@ def test_blocked_numbers_equal_the_numbers_of_one_block(run, tmp_path, tiny_bloc
     q = _sources(_logits(4), tmp_path, "q")
     args = ("kl", p["csv"], q["csv"], "--p-as", "logits", "--q-as", "logits", "-f", "json")
     blocked = json.loads(run(*args).stdout)
-    monkeypatch.setattr(core, "FIRST_BLOCK_ROWS", 10_000)
+    monkeypatch.setattr(engine, "FIRST_BLOCK_ROWS", 10_000)
     whole = json.loads(run(*args).stdout)
     assert blocked["rows"] == whole["rows"]
     for name, value in whole["reductions"].items():
@@ -286,8 +287,8 @@ def test_text_blocks_read_what_the_whole_text_reads(lines, crlf, last_newline, r
 @pytest.fixture
 def value_budget(monkeypatch):
     """First blocks of 6 rows but 12 values: 2 rows of 5 classes, 1 row of 13."""
-    monkeypatch.setattr(core, "FIRST_BLOCK_ROWS", 6)
-    monkeypatch.setattr(core, "BLOCK_ELEMENTS", 12)
+    monkeypatch.setattr(engine, "FIRST_BLOCK_ROWS", 6)
+    monkeypatch.setattr(engine, "BLOCK_ELEMENTS", 12)
 
 
 def _wide_sources(values: np.ndarray, folder, stem: str) -> dict:
@@ -366,7 +367,7 @@ def test_labels_take_the_rows_of_a_wide_q(run, tmp_path, value_budget):
         assert _block_rows(spec, q["csv"], Kind.LABELS) == [1] * 11
     blocked = run("ce", labels, q["csv"], "--p-as", "labels", "--q-as", "logits", "-f", "csv", "--reduction", "none")
     assert blocked.exit_code == 0, blocked.stderr
-    core.FIRST_BLOCK_ROWS, core.BLOCK_ELEMENTS = 10_000, 1 << 20  # restored by monkeypatch
+    engine.FIRST_BLOCK_ROWS, engine.BLOCK_ELEMENTS = 10_000, 1 << 20  # restored by monkeypatch
     whole = run("ce", labels, q["csv"], "--p-as", "labels", "--q-as", "logits", "-f", "csv", "--reduction", "none")
     assert blocked.stdout == whole.stdout
 
@@ -382,11 +383,11 @@ def test_an_error_in_p_still_comes_first_when_p_is_labels(run, tmp_path):
 
 @pytest.mark.parametrize("count", [1, 5, 13, 40])
 def test_block_of_numbers_rows_as_the_local_engine_cuts_them(tmp_path, value_budget, count):
-    """The Dask engine orders its warnings by :func:`divcli.core._block_of`: the local engine's blocks."""
+    """The Dask engine orders its warnings by :func:`divcli.engine.block_of`: the local engine's blocks."""
     values = _logits(10, 11, count)
     np.save(tmp_path / "p.npy", values)
     rows = _block_rows(str(tmp_path / "p.npy"), str(tmp_path / "p.npy"))
-    numbered = [core._block_of(row, count) for row in range(11)]
+    numbered = [engine.block_of(row, count) for row in range(11)]
     assert numbered == [index for index, size in enumerate(rows) for _ in range(size)]
 
 

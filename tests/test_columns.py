@@ -11,13 +11,13 @@ import json
 import numpy as np
 import pytest
 
-from divcli import core
+from divcli import engine
 
 
 @pytest.fixture
 def tiny_blocks(monkeypatch):
-    monkeypatch.setattr(core, "FIRST_BLOCK_ROWS", 3)
-    monkeypatch.setattr(core, "BLOCK_ELEMENTS", 10)
+    monkeypatch.setattr(engine, "FIRST_BLOCK_ROWS", 3)
+    monkeypatch.setattr(engine, "BLOCK_ELEMENTS", 10)
 
 
 def _kl_rows(p: np.ndarray, q: np.ndarray) -> np.ndarray:

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 import divcli
 from conftest import write_rows
-from divcli import core
+from divcli import engine
 from divcli.measures import DEFAULT_ALPHAS, Pair, catalogue, evaluate
 
 SAMPLES = Path(__file__).resolve().parent.parent / "samples"
@@ -199,8 +199,8 @@ def test_js_table(run):
 
 @pytest.fixture
 def tiny_blocks(monkeypatch):
-    monkeypatch.setattr(core, "FIRST_BLOCK_ROWS", 3)
-    monkeypatch.setattr(core, "BLOCK_ELEMENTS", 10)
+    monkeypatch.setattr(engine, "FIRST_BLOCK_ROWS", 3)
+    monkeypatch.setattr(engine, "BLOCK_ELEMENTS", 10)
 
 
 @pytest.mark.parametrize("fmt", [("-f", "csv", "--reduction", "none"), ("-q",), ("-f", "json")])
@@ -210,8 +210,8 @@ def test_compare_and_js_across_blocks(run, tmp_path, monkeypatch, fmt):
     q = write_rows(tmp_path / "q.csv", rng.normal(0, 2, (23, 5)).round(4).tolist())
     kinds = ("--p-as", "logits", "--q-as", "logits")
     whole = {cmd: ok(run(cmd, p, q, *kinds, *fmt)) for cmd in ("compare", "js")}
-    monkeypatch.setattr(core, "FIRST_BLOCK_ROWS", 3)
-    monkeypatch.setattr(core, "BLOCK_ELEMENTS", 10)
+    monkeypatch.setattr(engine, "FIRST_BLOCK_ROWS", 3)
+    monkeypatch.setattr(engine, "BLOCK_ELEMENTS", 10)
     for cmd in ("compare", "js"):
         cut = ok(run(cmd, p, q, *kinds, *fmt))
         if fmt[-1] == "json":  # sums run in another order across blocks: equal to rounding
@@ -571,8 +571,8 @@ def test_labels_with_infinite_measures_across_blocks(run, tmp_path, monkeypatch)
     labels = write_rows(tmp_path / "labels.csv", [[i % 3] for i in range(11)])
     q = write_rows(tmp_path / "q.csv", [[0.2, 0.3, 0.5], [0.6, 0.3, 0.1]] * 5 + [[0.2, 0.3, 0.5]])
     whole = run("compare", labels, q, "--p-as", "labels", "-f", "csv", "--reduction", "none")
-    monkeypatch.setattr(core, "FIRST_BLOCK_ROWS", 3)
-    monkeypatch.setattr(core, "BLOCK_ELEMENTS", 10)
+    monkeypatch.setattr(engine, "FIRST_BLOCK_ROWS", 3)
+    monkeypatch.setattr(engine, "BLOCK_ELEMENTS", 10)
     cut = run("compare", labels, q, "--p-as", "labels", "-f", "csv", "--reduction", "none")
     assert cut.exit_code == whole.exit_code == 0, cut.stderr
     assert cut.stdout == whole.stdout and cut.stderr == whole.stderr

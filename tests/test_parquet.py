@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from divcli import core
+from divcli import engine
 from divcli.readers import parquet
 
 pa = pytest.importorskip("pyarrow")
@@ -40,8 +40,8 @@ def _lists(path, values, row_group_size=None):
 
 @pytest.fixture
 def tiny_blocks(monkeypatch):
-    monkeypatch.setattr(core, "FIRST_BLOCK_ROWS", 3)
-    monkeypatch.setattr(core, "BLOCK_ELEMENTS", 8)
+    monkeypatch.setattr(engine, "FIRST_BLOCK_ROWS", 3)
+    monkeypatch.setattr(engine, "BLOCK_ELEMENTS", 8)
     monkeypatch.setattr(parquet.ParquetReader, "BATCH_ROWS", 5)
 
 

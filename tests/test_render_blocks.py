@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 from divcli import core, render
+from divcli import engine
 from divcli.readers.blocks import ArrayBlocks
 from divcli.core import Options
 from divcli.readers.operand import Operand
@@ -129,8 +130,8 @@ CASES = list(_cases())
 
 @pytest.fixture
 def small_blocks(monkeypatch):
-    monkeypatch.setattr(core, "FIRST_BLOCK_ROWS", 2)
-    monkeypatch.setattr(core, "BLOCK_ELEMENTS", 12)
+    monkeypatch.setattr(engine, "FIRST_BLOCK_ROWS", 2)
+    monkeypatch.setattr(engine, "BLOCK_ELEMENTS", 12)
 
 
 @pytest.mark.parametrize("case", CASES, ids=[case[0] for case in CASES])
@@ -149,8 +150,8 @@ def test_long_block_output_equals_the_per_row_records(case, monkeypatch):
     assert dumps is not None, "orjson (the fast extra) must be installed for the tests"
     sizes = []
     monkeypatch.setattr(render, "_orjson_dumps", lambda: lambda values: sizes.append(values.size) or dumps(values))
-    monkeypatch.setattr(core, "FIRST_BLOCK_ROWS", 300)
-    monkeypatch.setattr(core, "BLOCK_ELEMENTS", 1200)
+    monkeypatch.setattr(engine, "FIRST_BLOCK_ROWS", 300)
+    monkeypatch.setattr(engine, "BLOCK_ELEMENTS", 1200)
     _check_block_output(*case[1:])
     assert 300 in sizes
 

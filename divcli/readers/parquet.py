@@ -178,11 +178,11 @@ class ParquetBlocks:
     """A Parquet file read a record batch at a time (see :class:`ParquetReader`)."""
 
     def __init__(self, path: str, columns: ColumnChoice = ColumnChoice()):
-        from .. import core
+        from .. import engine
 
         self.reader = ParquetReader(path, columns)
         if self.reader.width:  # record batches of at most a block's values (a list column's width shows later)
-            batch = bounded_rows(self.reader.BATCH_ROWS, self.reader.width, core.BLOCK_ELEMENTS)
+            batch = bounded_rows(self.reader.BATCH_ROWS, self.reader.width, engine.BLOCK_ELEMENTS)
             self.reader.batches = self.reader.file.iter_batches(batch_size=batch, columns=self.reader.read_columns)
         self.name = path
         self.pending = np.empty((0, 0))

@@ -1,0 +1,88 @@
+"""kl, ce and entropy as a computation of :mod:`divcli.engine`: per row H(P), H(P,Q), D(P‖Q) and
+the command's element terms (:mod:`divcli.report`), reduced as torch does."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .readers.blocks import Blocks
+from .engine import Options, Source, Start, first_block_rows, mark_single
+from .errors import DataError
+from .firsts import (
+    class_count,
+    class_names,
+    is_label_column,
+    labels_as_column,
+    read_all,
+    read_firsts,
+    refuse_one_class,
+)
+from .kinds import Kind
+from .report import NATURAL, REPORTS, Command, Context, Report, Side, Summary, Totals, entropy_report, summarize
+
+
+@dataclass(frozen=True)
+class Breakdown:
+    """``command`` (kl, ce or entropy) with ce's class weights."""
+
+    command: Command
+    weight: np.ndarray | None = None
+
+    def start(self, operands: list[Blocks | None], options: Options) -> Start:
+        """Read the first block of each operand and decide the classes, their names and the broadcast
+        (ce: whether P is a column of labels)."""
+        p_blocks, q_blocks = operands[0], operands[1] if len(operands) > 1 else None
+        kind = options.p_kind
+        guess = options.infer_labels and self.command is Command.CE and kind is Kind.PROBS and q_blocks is not None
+        firsts, operands = read_firsts([p_blocks] + ([] if q_blocks is None else [q_blocks]), kind,
+                                       kinds=[kind, options.q_kind], p_last=guess)
+        p_blocks, q_blocks = operands[0], operands[1] if q_blocks is not None else None
+        first_p, first_q = firsts[0], firsts[1] if q_blocks is not None else None
+        inferred = guess and is_label_column(first_p, first_q.shape[1], options.conversion.ignore_index)
+        if inferred:
+            kind = Kind.LABELS
+            first_p, p_blocks = labels_as_column(first_p, p_blocks, first_q.rows)
+        if first_q is not None and options.refuse_one_class:
+            for first, role, first_kind in ((first_p, "P", kind), (first_q, "Q", options.q_kind)):
+                refuse_one_class(first, role, first_kind)
+        if kind is Kind.LABELS and q_blocks is None:
+            first_p, p_blocks = read_all(first_p, p_blocks)
+        count = class_count(first_p if q_blocks is not None or kind is not Kind.LABELS else p_blocks.operand,
+                            first_q, kind, options.conversion.given)
+        if kind is Kind.LABELS and q_blocks is None:  # the labels, read whole, as one-hot rows of count classes
+            first_p = p_blocks.read(first_block_rows(count))
+        if self.weight is not None and self.weight.size != count:
+            raise DataError("", f"--weight has {self.weight.size} values but there are {count} classes",
+                            "give one weight per class")
+        sources = [Source(p_blocks, "P", first_p)] + ([] if q_blocks is None else [Source(q_blocks, "Q", first_q)])
+        mark_single(sources)
+        context = Context(
+            command=self.command,
+            reduction=options.reduction or self.command.default_reduction,
+            base=options.base or NATURAL,
+            classes=class_names(None if kind is Kind.LABELS else first_p, first_q, count),
+            p=Side(p_blocks.name, kind, "P", inferred),
+            q=None if q_blocks is None else Side(q_blocks.name, options.q_kind, "Q"),
+            temperature=options.conversion.temperature,
+            label_smoothing=options.label_smoothing,
+            weight=self.weight,
+            ignore_index=options.conversion.ignore_index,
+            broadcast=next((source.role for source in sources if source.single), None),
+        )
+        return Start(context, count, [kind, options.q_kind][:len(sources)], [s.block for s in sources],
+                     [s.blocks for s in sources], [s.single for s in sources])
+
+    def step(self, start: Start, distributions: list) -> Report:
+        if len(distributions) == 1:
+            return entropy_report(distributions[0], start.context)
+        return REPORTS[start.context.command](*distributions, start.context)
+
+    def accumulator(self, start: Start) -> Totals:
+        return Totals()
+
+    def summarise(self, start: Start, totals: Totals, rows: list[int], warnings: list[str]) -> Summary:
+        context = start.context
+        return summarize(context, totals, rows[0], rows[1] if len(rows) > 1 else None, warnings,
+                         context.p.kind is Kind.LABELS)

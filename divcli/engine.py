@@ -1,0 +1,316 @@
+"""The one loop every computation runs: prepare → step over blocks → accumulate → summarise.
+
+A *computation* turns the operands' distributions into per-block records and one summary. It
+implements :class:`Computation`:
+
+``start(operands, options) -> Start``
+    Read the first block of every operand (:mod:`divcli.firsts` has the helpers) and decide what
+    holds for the whole run: the context (the record every block shares), the class count, each
+    operand's kind and whether its one row goes with every row of the others.
+``step(start, distributions) -> block``
+    One block of rows: the operands' distributions (aligned, an operand of one row broadcast) → a
+    record the sinks take (``block.rows``, ``block.warnings``).
+``accumulator(start) -> Accumulator``
+    An empty accumulator: ``add(block)`` in block order, ``merge(other, offset)`` for the totals of
+    the rows that follow (a Dask shard's, its rows counted from ``offset``), ``closing_warnings()``
+    for what only the whole run can say.
+``summarise(start, accumulator, rows, warnings) -> summary``
+    The reductions of the whole run (``rows``: the rows read from each operand).
+
+:func:`run` is the local engine; :func:`compute_blocks` is the loop alone, which the Dask engine runs
+over each shard (:mod:`divcli.dask_engine`), merging the same accumulators in shard order. Nothing
+in either asks which computation it runs.
+
+The two computations today: :class:`divcli.breakdown.Breakdown` (kl, ce, entropy: H(P), H(P,Q),
+D(P‖Q) and their terms per row) and :class:`divcli.measure_set.MeasureSet` (js, compare: the
+measures of :mod:`divcli.measures` per pair of rows).
+
+Adding one (per-token statistics of two language models, binned drift/PSI, information from
+counts) is one module: a class with the four methods, its block record (a dataclass with ``rows``,
+``first_row``, ``row_names``, ``warnings``), its accumulator and its summary; a command that builds
+it and calls :func:`run` with a sink for its records. Binned drift would bin in ``step`` and keep
+per-bin counts in its accumulator (``merge``: add the counts); token statistics keep running sums
+and counts; a computation over counts would accumulate counts and compute everything in
+``summarise``. The readers, the block cutting, the broadcast, the warnings and the Dask engine come
+with the loop.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Protocol
+
+from .readers.blocks import Blocks, bounded_rows
+from .errors import DataError
+from .keys import ROLES
+from .kinds import Conversion, Kind, to_distribution
+
+if TYPE_CHECKING:
+    from .readers.operand import Operand
+    from .kinds import Distribution
+    from .model import Reduction
+    from .report import LogBase
+
+#: Rows in the first block of every operand (fewer when they would hold more than BLOCK_ELEMENTS
+#: values); later blocks hold BLOCK_ELEMENTS values (rows × classes). Every block has one row at least.
+FIRST_BLOCK_ROWS = 256
+BLOCK_ELEMENTS = 1 << 20
+#: Warnings shown before the rest are only counted.
+MAX_WARNINGS = 10
+
+
+@dataclass(frozen=True)
+class Options:
+    """Everything besides the operands that decides the numbers."""
+
+    p_kind: Kind = Kind.PROBS
+    q_kind: Kind = Kind.PROBS
+    reduction: Reduction | None = None  # None: the command's default
+    base: LogBase | None = None
+    conversion: Conversion = Conversion()
+    label_smoothing: float = 0.0
+    q_conversion: Conversion | None = None  # Q read otherwise than P (distill: T on one side only)
+    #: ce: a P of one column of class indices (integers in [0, C), C > 1) is read as labels
+    infer_labels: bool = False
+    #: an operand with one class a row (every divergence 0) is an error (the CLI's choice)
+    refuse_one_class: bool = False
+
+
+def first_block_rows(count: int) -> int:
+    """The rows of the first block of operands of ``count`` classes: :data:`FIRST_BLOCK_ROWS`, or as
+    many as fit in :data:`BLOCK_ELEMENTS` values, one at least (later blocks: :func:`block_rows`)."""
+    return bounded_rows(FIRST_BLOCK_ROWS, count, BLOCK_ELEMENTS)
+
+
+def block_rows(count: int) -> int:
+    """The rows of every block after the first: as many as fit in :data:`BLOCK_ELEMENTS` values."""
+    return bounded_rows(BLOCK_ELEMENTS, count, BLOCK_ELEMENTS)
+
+
+def block_of(row: int, count: int) -> int:
+    """The local engine's block that holds ``row``: its first :func:`first_block_rows`, then
+    :func:`block_rows` at a time."""
+    first = first_block_rows(count)
+    return 0 if row < first else 1 + (row - first) // block_rows(count)
+
+
+def count_of(n: int, one: str, many: str) -> str:
+    """``1 row``, ``3 rows``."""
+    return f"{n} {one if n == 1 else many}"
+
+
+@dataclass(frozen=True)
+class Start:
+    """What the first blocks decide for a whole run: the computation's context, the class count,
+    each operand's kind, first block, blocks (P's may be replaced: labels written across one row;
+    ``uniform`` made) and whether its one row goes with every row of the others."""
+
+    context: Any
+    count: int
+    kinds: list[Kind]
+    firsts: list[Operand | None]
+    operands: list[Blocks | None]
+    single: list[bool]
+
+
+class Accumulator(Protocol):
+    def add(self, block) -> None: ...
+
+    def merge(self, other, offset: int) -> None: ...
+
+    def closing_warnings(self) -> list[str]: ...
+
+
+class Computation(Protocol):
+    def start(self, operands: list[Blocks], options: Options) -> Start: ...
+
+    def step(self, start: Start, distributions: list[Distribution]): ...
+
+    def accumulator(self, start: Start) -> Accumulator: ...
+
+    def summarise(self, start: Start, accumulator, rows: list[int], warnings: list[str]): ...
+
+
+class Sink(Protocol):
+    """Where the blocks go as they are computed (a renderer, or the Python API's collector)."""
+
+    def rows(self, block) -> None: ...
+
+    def finish(self, summary) -> None: ...
+
+
+class Warnings:
+    """Warnings as they come, to ``warn``: the first :data:`MAX_WARNINGS`, then a count."""
+
+    def __init__(self, warn: Callable[[str], None]):
+        self.warn = warn
+        self.messages: list[str] = []
+        self.hidden = 0
+
+    def extend(self, messages: list[str]) -> None:
+        for message in messages:
+            if len(self.messages) < MAX_WARNINGS:
+                self.messages.append(message)
+                self.warn(message)
+            else:
+                self.hidden += 1
+
+    def close(self) -> None:
+        if self.hidden:
+            message = f"… and {self.hidden} more warnings"
+            self.messages.append(message)
+            self.warn(message)
+
+
+@dataclass
+class Partial:
+    """What the loop over some rows adds up to: the computation's accumulator and the rows read from
+    each operand (a shard's, or the whole run's)."""
+
+    totals: Any
+    rows: list[int] = field(default_factory=list)
+
+    def merge(self, other: "Partial", single: list[bool]) -> None:
+        """Add the rows that follow; an operand of one row (``single``) stays one row."""
+        self.totals.merge(other.totals, self.totals.rows)
+        self.rows = [mine if one and mine else mine + theirs
+                     for mine, theirs, one in zip(self.rows or [0] * len(other.rows), other.rows, single)]
+
+
+# --------------------------------------------------------------------------------------------
+# the operands in step
+
+
+def mismatch(a: "Source", b: "Source", a_more: bool, b_more: bool) -> DataError:
+    """Operands ``a`` (the earlier) and ``b`` have different row counts; one that goes on is counted
+    as "at least" so many."""
+    a_text = f"{'at least ' if a_more else ''}{count_of(a.rows, 'row', 'rows')}"
+    b_text = f"{'at least ' if b_more else ''}{b.rows}"
+    return DataError(
+        "", f"{a.role} has {a_text} ({a.blocks.name}) but {b.role} has {b_text} ({b.blocks.name})",
+        "give both the same number of rows, or one of them a single row to compare against every row",
+    )
+
+
+@dataclass
+class Source:
+    """One operand being read: its blocks, its role in messages, its current block, the rows so far."""
+
+    blocks: Blocks
+    role: str
+    block: Operand
+    rows: int = 0
+    single: bool = False  # one row, compared with every row of the others
+
+    def __post_init__(self):
+        self.rows = self.block.rows
+
+
+def mark_single(sources: list[Source]) -> None:
+    """An operand of one row is compared with every row of the others (the first, if all have one)."""
+    for source in sources:
+        source.single = len(sources) > 1 and source.block.rows == 1 and source.blocks.exhausted()
+    if all(source.single for source in sources):
+        for source in sources[1:]:
+            source.single = False
+
+
+def _check_aligned(sources: list[Source]) -> None:
+    """The current blocks of the operands that are not broadcast have the same number of rows."""
+    stepping = [source for source in sources if not source.single]
+    first = stepping[0]
+    for other in stepping[1:]:
+        if other.block.rows != first.block.rows:
+            first_longer = first.block.rows > other.block.rows
+            raise mismatch(first, other, first_longer and not first.blocks.exhausted(),
+                           not first_longer and not other.blocks.exhausted())
+
+
+def _steps(sources: list[Source], rows: int) -> Iterator[list[Operand | None]]:
+    """The operands' blocks in step: yields, at each step, the blocks that are new (None for an
+    operand of one row after the first step), and reads the next ones when asked for them."""
+    fresh: list[Operand | None] = [source.block for source in sources]
+    while True:
+        yield fresh
+        fresh = [None if source.single else source.blocks.read(rows, BLOCK_ELEMENTS) for source in sources]
+        stepping = [(source, block) for source, block in zip(sources, fresh) if not source.single]
+        if all(block is None for _, block in stepping):
+            return
+        for source, block in stepping:
+            if block is not None:
+                source.block, source.rows = block, source.rows + block.rows
+        ended = [source for source, block in stepping if block is None]
+        if ended:
+            going = next(source for source, block in stepping if block is not None)
+            a, b = sorted((ended[0], going), key=sources.index)
+            raise mismatch(a, b, a is going, b is going)
+
+
+def _distributions(sources: list[Source], start: Start, options: Options,
+                   shown: Warnings) -> Iterator[list[Distribution]]:
+    """The operands' blocks in step, checked and converted (an operand of one row once): at each step
+    the list of every operand's distribution. Every operand after P is read as Q is (its kind's
+    hints name Q; ``options.q_conversion`` applies to it)."""
+    distributions: list[Distribution | None] = [None] * len(sources)
+    for fresh in _steps(sources, block_rows(start.count)):
+        for index, block in enumerate(fresh):
+            if block is not None:
+                conversion = options.q_conversion if index and options.q_conversion else options.conversion
+                distributions[index] = to_distribution(block, start.kinds[index], "PQ"[min(index, 1)], conversion,
+                                                       start.count)
+                shown.extend(block.warnings)
+        _check_aligned(sources)
+        yield list(distributions)
+
+
+# --------------------------------------------------------------------------------------------
+# the loop
+
+
+def compute_blocks(computation: Computation, start: Start, options: Options, sink: Sink, shown: Warnings,
+                   progress: Callable[[int], None] | None = None) -> Partial:
+    """Every block of ``start.operands`` from ``start.firsts`` on: converted, checked, stepped, given
+    to ``sink``, added to the accumulator, warnings to ``shown``. This loop is the whole computation:
+    the local engine runs it over the operands, the Dask engine over each shard."""
+    sources = [Source(blocks, ROLES[index], first, single=single) for index, (blocks, first, single)
+               in enumerate(zip(start.operands, start.firsts, start.single)) if blocks is not None]
+    totals = computation.accumulator(start)
+    for distributions in _distributions(sources, start, options, shown):
+        block = computation.step(start, distributions)
+        totals.add(block)
+        shown.extend(block.warnings)
+        sink.rows(block)
+        if progress is not None:
+            progress(totals.rows)
+    return Partial(totals, [source.rows for source in sources])
+
+
+def summarise(computation: Computation, start: Start, partial: Partial, shown: Warnings):
+    """The summary of a whole run, after the warnings only the whole run can give."""
+    shown.extend(partial.totals.closing_warnings())
+    shown.close()
+    return computation.summarise(start, partial.totals, partial.rows, shown.messages)
+
+
+def run(computation: Computation, operands: list[Blocks], options: Options, sink: Sink,
+        warn: Callable[[str], None] = lambda message: None, progress: Callable[[int], None] | None = None):
+    """Compute block by block: each block's record goes to ``sink`` as soon as it is computed, and
+    the summary, accumulated in block order, ends in ``sink.finish``. ``progress``, when given, is
+    called after every block with the number of rows done.
+
+    The first blocks have :data:`FIRST_BLOCK_ROWS` rows (fewer when they would hold more than
+    :data:`BLOCK_ELEMENTS` values), the others as many as fit in :data:`BLOCK_ELEMENTS` values, one
+    at least; every reader cuts the same blocks, so a file, standard input, a literal and an array
+    give the same numbers to the last bit.
+    """
+    start = computation.start(operands, options)
+    shown = Warnings(warn)
+    partial = compute_blocks(computation, start, options, sink, shown, progress)
+    summary = summarise(computation, start, partial, shown)
+    sink.finish(summary)
+    return summary
+
+
+def without_blocks(start: Start) -> Start:
+    """``start`` without what is read (first blocks, open operands): what a Dask task is sent."""
+    return replace(start, firsts=[None] * len(start.firsts), operands=[None] * len(start.operands))

@@ -1,0 +1,153 @@
+"""The first blocks of the operands: what they decide for a whole run (the classes, their names,
+labels, ``uniform``), shared by every computation's ``start`` (:mod:`divcli.engine`)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+
+from .readers.blocks import ArrayBlocks, Blocks
+from . import engine
+from .engine import count_of, first_block_rows
+from .errors import DataError
+from .readers.operand import Operand
+from .kinds import Kind, label_vector
+
+#: With labels and no Q, the class count is the largest label + 1: bounded, as one-hot rows are built.
+MAX_LABEL_CLASSES = 100_000
+
+
+def is_label_column(first_p: Operand, classes: int, ignore_index: int | None) -> bool:
+    """One column of integers, each a class index 0 … C-1 (or ``ignore_index``), with C > 1."""
+    values = first_p.values
+    if first_p.shape[1] != 1 or classes < 2 or values.size == 0:
+        return False
+    with np.errstate(invalid="ignore"):
+        index = np.isfinite(values) & (values == np.round(values)) & (values >= 0) & (values < classes)
+        skipped = values == ignore_index if ignore_index is not None else False
+    return bool(np.all(index | skipped) and np.any(index))
+
+
+def refuse_one_class(first: Operand, role: str, kind: Kind) -> None:
+    """An operand whose rows have one class each: every divergence would be 0, and it is almost always
+    histograms stored as columns (``count\n120\n340``). Labels have one column by right."""
+    if kind is Kind.LABELS or first.shape[1] != 1:
+        return
+    values = first.values
+    if first.is_transposed:
+        hint = "with --columns each column is one distribution: leave out --columns to take each row"
+    elif first.rows == 1:
+        hint = "a distribution needs two classes or more"
+    else:
+        hint = "for one distribution per column (histograms stored as columns), pass --columns"
+        if role == "P" and np.all(np.isfinite(values) & (values == np.round(values)) & (values >= 0)):
+            hint += " (or --p-as labels if these are class indices)"
+    raise DataError(first.name, f"every row of {role} has a single class ({first.shape[1]} column), so every "
+                                "divergence would be 0", hint)
+
+
+def class_count(p: Operand, q: Operand | None, p_kind: Kind, given: frozenset[str] = frozenset()) -> int:
+    """C, checking that P and Q agree on it (``given``: the options given, see :class:`Conversion`)."""
+    if p_kind is Kind.LABELS:
+        if q is not None:
+            return q.shape[1]
+        labels = label_vector(p)
+        count = int(labels.max()) + 1 if labels.max() >= 0 else 1
+        if count > MAX_LABEL_CLASSES:
+            raise DataError(p.where(), f"label {int(labels.max())} implies {count} classes, more than "
+                            f"{MAX_LABEL_CLASSES} for the entropy of labels (which is 0 for a one-hot row)",
+                            "labels are class indices 0 … C-1")
+        return count
+    if q is not None and p.shape[1] != q.shape[1]:
+        raise DataError(
+            "",
+            f"P has {count_of(p.shape[1], 'class', 'classes')} ({p.name}) but Q has {q.shape[1]} ({q.name})",
+            "with --columns each column is one distribution, so P and Q need as many rows as each other; "
+            "leave out --columns to take each row as one" if "columns" in given else
+            "each row is one distribution over the same classes; for one distribution per column pass --columns",
+        )
+    return p.shape[1]
+
+
+def class_names(p: Operand | None, q: Operand | None, count: int) -> list[str]:
+    """The header's class names (P's, else Q's), or 0, 1, 2, …; P and Q must not disagree.
+
+    ``p`` is None when P is labels, whose header names no class."""
+    named = [operand for operand in (p, q) if operand is not None and operand.classes]
+    if len(named) == 2 and named[0].classes != named[1].classes:
+        how = "the same classes in a different order" if set(named[0].classes) == set(named[1].classes) else \
+            "their classes differently"
+        raise DataError("", f"P and Q name {how}: {p.name} has {p.classes[:6]}, {q.name} has {q.classes[:6]}",
+                        "put the classes in the same order in both")
+    if named and len(named[0].classes) == count:
+        return list(named[0].classes)
+    return [str(i) for i in range(count)]
+
+
+def read_firsts(operands: list[Blocks], p_kind: Kind, count: int | None = None, *, kinds: list[Kind] | None = None,
+                p_last: bool = False) -> tuple[list[Operand], list[Blocks]]:
+    """The first block of each operand (P first), and the operands (P's blocks may be replaced: labels
+    written across one row; ``uniform`` made over the classes of another operand). Each reader bounds
+    its first block by the width of its own rows; P is read last, as many rows as the others' first
+    blocks, when it is labels (one column) or may turn out to be (``p_last``: ce's guess), so that
+    every operand's first block has the same rows. ``kinds``: every operand's kind, for ``uniform``."""
+    from .uniform import UniformBlocks, uniform_operand
+
+    operands = list(operands)
+    kinds = kinds or [p_kind] + [Kind.PROBS] * (len(operands) - 1)
+    firsts: list[Operand | None] = [None] * len(operands)
+    uniform = [isinstance(blocks, UniformBlocks) for blocks in operands]
+    later = len(operands) > 1 and not uniform[0] and (p_kind is Kind.LABELS or p_last and not any(uniform))
+    try:
+        for index, blocks in enumerate(operands):
+            if not uniform[index] and not (later and index == 0):
+                firsts[index] = blocks.read(engine.FIRST_BLOCK_ROWS, engine.BLOCK_ELEMENTS)
+    except DataError:  # P's error first, as P is read first otherwise
+        if later:
+            first = operands[0].read(engine.FIRST_BLOCK_ROWS, engine.BLOCK_ELEMENTS)
+            if p_kind is Kind.LABELS:
+                labels_as_column(first, operands[0])
+        raise
+    if any(uniform):
+        known = [first for first, kind in zip(firsts, kinds) if first is not None and kind is not Kind.LABELS]
+        if not known:
+            raise DataError("", "uniform is the uniform distribution over the other operand's classes, "
+                                "and no other operand has classes",
+                            "give P or Q as a distribution (labels do not say how many classes there are)")
+        for index in (i for i, made in enumerate(uniform) if made):
+            operands[index] = ArrayBlocks(uniform_operand(known[0].shape[1], kinds[index]))
+            firsts[index] = operands[index].read(engine.FIRST_BLOCK_ROWS, engine.BLOCK_ELEMENTS)
+    rows = None
+    if later:
+        rows = first_block_rows(count or next(first.shape[1] for first in firsts[1:]))
+        firsts[0] = operands[0].read(rows, engine.BLOCK_ELEMENTS)
+    if p_kind is Kind.LABELS:
+        firsts[0], operands[0] = labels_as_column(firsts[0], operands[0], rows)
+    return firsts, operands
+
+
+def labels_as_column(first: Operand, blocks: Blocks, rows: int | None = None) -> tuple[Operand, Blocks]:
+    """Labels written across one row are one label per row (the first ``rows`` of them the first
+    block); a labels operand has one column."""
+    if first.rows == 1 and first.shape[1] > 1 and blocks.exhausted():
+        blocks = ArrayBlocks(first.as_column())
+        return blocks.read(rows or engine.FIRST_BLOCK_ROWS), blocks
+    label_vector(first)  # one column, or the error says so
+    return first, blocks
+
+
+def read_all(first: Operand, blocks: Blocks) -> tuple[Operand, Blocks]:
+    """Every block of a small operand in one (the entropy of labels needs the largest label)."""
+    parts = [first]
+    while (block := blocks.read(1 << 16)) is not None:
+        parts.append(block)
+    if len(parts) == 1:
+        return first, ArrayBlocks(first)
+    whole = replace(first, values=np.concatenate([part.values for part in parts]),
+                    lines=None if first.lines is None else np.concatenate([part.lines for part in parts]),
+                    cells=None if any(part.cells is None for part in parts) else
+                    [row for part in parts for row in part.cells],
+                    row_names=None if first.row_names is None else [name for part in parts for name in part.row_names],
+                    source=None)
+    return whole, ArrayBlocks(whole)

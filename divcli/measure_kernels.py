@@ -1,0 +1,218 @@
+"""The measures' formulas: rows of P and Q → one value per row, in pure numpy (the catalogue that
+names them is :mod:`divcli.measures`, which imports this module only when a measure is computed).
+
+Zero conventions, as for KL: a term with ``p_i = 0`` contributes 0; a term that needs ``p_i / 0``
+is ``+inf`` (KL, χ², Rényi of order > 1), never ``nan``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Callable
+
+import numpy as np
+
+from . import accurate
+from .numerics import cross_entropy_terms, entropy_terms, kl_terms
+
+
+@dataclass(frozen=True)
+class Pair:
+    """Rows of P and Q as probabilities and logs (broadcast to the same shape), and, where the
+    operands are at hand, the same rows for the accurate kernels (KL, JS, TV, H and CE use them)."""
+
+    p: np.ndarray
+    log_p: np.ndarray
+    q: np.ndarray
+    log_q: np.ndarray
+    exact_p: accurate.Rows | None = None
+    exact_q: accurate.Rows | None = None
+
+    @property
+    def exact(self) -> bool:
+        return self.exact_p is not None
+
+    @cached_property
+    def ratio(self) -> np.ndarray:
+        """log(p/q) per element, accurately."""
+        return accurate.log_ratio(self.exact_p, self.exact_q)
+
+
+def _sum(terms: np.ndarray) -> np.ndarray:
+    return terms.sum(axis=1)
+
+
+def kl(pair: Pair) -> np.ndarray:
+    if pair.exact:
+        return accurate.kl_rows(pair.exact_p, pair.exact_q, pair.ratio)
+    return _sum(kl_terms(pair.p, pair.log_p, pair.log_q))
+
+
+def _swap(pair: Pair) -> Pair:
+    if pair.exact:
+        return Pair(pair.q, pair.log_q, pair.p, pair.log_p, pair.exact_q, pair.exact_p)
+    return Pair(pair.q, pair.log_q, pair.p, pair.log_p)
+
+
+def js_divergence(pair: Pair) -> np.ndarray:
+    """½ D(P‖M) + ½ D(Q‖M) with M = ½(P + Q): finite always, at most log 2.
+
+    Per class, with m = ½(p + q) and d = (p − q)/(p + q), the term is
+    ½·m·[(1 + d)·log(1 + d) + (1 − d)·log(1 − d)]: never negative, about m·d²/2 for near rows, so
+    nothing cancels between classes (the textbook sum loses half the digits for near-identical rows).
+    """
+    if pair.exact:
+        return accurate.js_rows(pair.exact_p, pair.exact_q, pair.ratio)
+    p, q = pair.p, pair.q
+    total = p + q
+    d = np.zeros(total.shape)
+    np.divide(p - q, total, out=d, where=total > 0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        plus = np.where(d > -1, (1 + d) * np.log1p(d), 0.0)
+        minus = np.where(d < 1, (1 - d) * np.log1p(-d), 0.0)
+    return np.maximum(_sum(0.25 * total * (plus + minus)), 0.0)
+
+
+def total_variation(pair: Pair) -> np.ndarray:
+    if pair.exact:
+        return accurate.total_variation_rows(pair.exact_p, pair.exact_q, pair.ratio)
+    return 0.5 * _sum(np.abs(pair.p - pair.q))
+
+
+def bhattacharyya_coefficient(pair: Pair) -> np.ndarray:
+    return _sum(np.sqrt(pair.p * pair.q))
+
+
+def _hellinger_squared(pair: Pair) -> np.ndarray:
+    # ½ Σ (√p − √q)², equal to 1 − BC for rows that sum to 1, without its cancellation near 0.
+    return 0.5 * _sum(np.square(np.sqrt(pair.p) - np.sqrt(pair.q)))
+
+
+def hellinger(pair: Pair) -> np.ndarray:
+    return np.sqrt(_hellinger_squared(pair))
+
+
+def bhattacharyya_distance(pair: Pair) -> np.ndarray:
+    """−log BC from the logs, log BC = logsumexp(½(log p + log q)), so a coefficient that underflows
+    float64 (rows far apart, from logits) still gives a finite distance; never below 0."""
+    half = 0.5 * (pair.log_p + pair.log_q)
+    shift = np.max(half, axis=1, keepdims=True)
+    shift = np.where(np.isfinite(shift), shift, 0.0)
+    log_bc = np.log(np.sum(np.exp(half - shift), axis=1)) + shift[:, 0]
+    return np.maximum(-log_bc, 0.0) + 0.0
+
+
+def _log_abs_expm1(x: np.ndarray) -> np.ndarray:
+    """log|e^x − 1| without overflow: x + log1p(−e^−x) for x > 0, log(−expm1(x)) for x < 0."""
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        return np.where(x > 0, x + np.log1p(-np.exp(-np.abs(x))), np.log(-np.expm1(np.minimum(x, 0.0))))
+
+
+def _chi2(observed: np.ndarray, log_observed: np.ndarray, expected: np.ndarray,
+          log_expected: np.ndarray) -> np.ndarray:
+    """Σ (o − e)² / e: 0 where both are 0, +inf where only e is. Where a probability underflowed to
+    0 but its log is finite (logits far apart) the term is e·(o/e − 1)², taken from the logs."""
+    difference = np.square(observed - expected)
+    terms = np.zeros(observed.shape)
+    np.divide(difference, expected, out=terms, where=expected > 0)
+    terms[(log_expected == -np.inf) & (log_observed > -np.inf)] = np.inf
+    underflow = ((expected == 0) | (observed == 0)) & np.isfinite(log_expected) & np.isfinite(log_observed)
+    if np.any(underflow):
+        with np.errstate(over="ignore"):
+            from_logs = np.exp(log_expected + 2 * _log_abs_expm1(log_observed - log_expected))
+        terms = np.where(underflow, from_logs, terms)
+    return _sum(terms)
+
+
+def chi2_pearson(pair: Pair) -> np.ndarray:
+    return _chi2(pair.p, pair.log_p, pair.q, pair.log_q)
+
+
+def chi2_neyman(pair: Pair) -> np.ndarray:
+    return _chi2(pair.q, pair.log_q, pair.p, pair.log_p)
+
+
+def renyi(alpha: float) -> Callable[[Pair], np.ndarray]:
+    """D_α(P‖Q) = log(Σ pᵢ^α qᵢ^(1−α)) / (α − 1), over the classes where pᵢ > 0; α = 1 is KL."""
+    if alpha == 1:
+        return kl
+
+    def compute(pair: Pair) -> np.ndarray:
+        # Where q = 0 < p the exponent is +inf for α > 1 (D = ∞) and −inf for α < 1 (no term). The
+        # classes are those with log p > −inf: a p that underflowed float64 still counts.
+        exponent = np.where(pair.log_p > -np.inf, alpha * pair.log_p + (1 - alpha) * pair.log_q, -np.inf)
+        shift = np.max(exponent, axis=1, keepdims=True)
+        shift = np.where(np.isfinite(shift), shift, 0.0)
+        with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+            log_sum = np.log(np.sum(np.exp(exponent - shift), axis=1)) + shift[:, 0]
+            return np.maximum(log_sum / (alpha - 1), 0.0) + 0.0  # ≥ 0; rounding of equal rows is cut
+
+    return compute
+
+
+def cross_entropy(pair: Pair) -> np.ndarray:
+    if pair.exact:
+        return accurate.cross_entropy_rows(pair.exact_p, pair.exact_q)
+    return _sum(cross_entropy_terms(pair.p, pair.log_q))
+
+
+def entropy_p(pair: Pair) -> np.ndarray:
+    if pair.exact:
+        return accurate.entropy_rows(pair.exact_p)
+    return _sum(entropy_terms(pair.p, pair.log_p))
+
+
+def entropy_q(pair: Pair) -> np.ndarray:
+    return entropy_p(_swap(pair))
+
+
+def wasserstein_1(pair: Pair) -> np.ndarray:
+    """Σ |F_P − F_Q| over consecutive classes one unit apart (SciPy's ``wasserstein_distance`` with
+    the class indices as positions and P, Q as weights)."""
+    return _sum(np.abs(np.cumsum(pair.p - pair.q, axis=1)[:, :-1]))
+
+
+def kl_qp(pair: Pair) -> np.ndarray:
+    return kl(_swap(pair))
+
+
+def jeffreys(pair: Pair) -> np.ndarray:
+    return kl(pair) + kl(_swap(pair))
+
+
+def js_distance(pair: Pair) -> np.ndarray:
+    return np.sqrt(js_divergence(pair))
+
+
+def perplexity_p(pair: Pair) -> np.ndarray:
+    return np.exp(entropy_p(pair))
+
+
+def perplexity_q(pair: Pair) -> np.ndarray:
+    return np.exp(entropy_q(pair))
+
+
+def evaluate(measures: list, pair: Pair, scale: float) -> dict[str, np.ndarray]:
+    """Each measure's per-row values, log measures divided by ``scale`` (the log of the base)."""
+    values = {}
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        for measure in measures:
+            value = measure.compute(pair)
+            if measure.log_power and scale != 1.0:
+                value = value / scale ** measure.log_power
+            values[measure.key] = value
+    return values
+
+
+def pairwise(p: np.ndarray, log_p: np.ndarray, measure, scale: float,
+             exact: accurate.Rows | None = None) -> np.ndarray:
+    """The N × N matrix of ``measure`` between every pair of rows: entry (i, j) is the measure with
+    row i as P and row j as Q (``exact``: the same rows for the accurate kernels)."""
+    rows = p.shape[0]
+    out = np.empty((rows, rows))
+    for i in range(rows):
+        pair = Pair(np.broadcast_to(p[i], p.shape), np.broadcast_to(log_p[i], p.shape), p, log_p,
+                    None if exact is None else accurate.broadcast(exact, rows, i), exact)
+        out[i] = evaluate([measure], pair, scale)[measure.key]
+    return out

@@ -1,0 +1,135 @@
+"""js and compare as a computation of :mod:`divcli.engine`: every measure of a set (from the catalogue
+of :mod:`divcli.measures`) per pair of rows, or the n-way JS divergence, summed and averaged."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .readers.blocks import Blocks
+from .engine import ROLES, Options, Source, Start, block_of, count_of, mark_single
+from .errors import DataError
+from .firsts import class_count, class_names, read_firsts, refuse_one_class
+from .kinds import Distribution, Kind
+from .measures import Measure, MeasureContext, MeasureReport, MeasureSummary, Pair, evaluate
+from .model import Reduction
+from .report import NATURAL
+
+
+def _broadcast_rows(distributions: list[Distribution]) -> list[tuple[np.ndarray, np.ndarray]]:
+    rows = max(d.rows for d in distributions)
+    return [(np.broadcast_to(d.p, (rows, d.p.shape[1])), np.broadcast_to(d.log_p, (rows, d.p.shape[1])))
+            for d in distributions]
+
+
+def measure_values(context: MeasureContext, distributions: list[Distribution]) -> dict[str, np.ndarray]:
+    """One block's values: the measures of P and Q, or the n-way JS divergence with weights π."""
+    from .accurate import broadcast, js_weighted_rows
+    exact = [broadcast(d.exact_rows(), max(d.rows for d in distributions)) for d in distributions]
+    if context.weights is None:
+        (p, log_p), (q, log_q) = _broadcast_rows(distributions)
+        return evaluate(context.measures, Pair(p, log_p, q, log_q, *exact), context.scale)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        divergence = js_weighted_rows(exact, context.weights) / context.scale
+    return {"js_divergence": divergence, "js_distance": np.sqrt(divergence)}
+
+
+@dataclass
+class MeasureTotals:
+    """Per measure, the sum of its per-row values; the rows; and per measure that is +inf somewhere,
+    [rows where it is, the first such row (counted from 0), that row's name or None]. ``count``: the
+    classes, which place a row in the local engine's blocks (the order of the warning's measures)."""
+
+    sums: dict[str, float]
+    count: int = 1
+    rows: int = 0
+    infinite: dict[str, list] = field(default_factory=dict)
+
+    def add(self, report: MeasureReport) -> None:
+        for key, value in report.values.items():
+            self.sums[key] += float(np.sum(value))
+            infinite = np.isposinf(value)
+            if np.any(infinite):
+                row = int(np.argmax(infinite))
+                found = self.infinite.setdefault(
+                    key, [0, report.first_row + row, report.row_names[row] if report.row_names else None])
+                found[0] += int(np.count_nonzero(infinite))
+        self.rows += report.rows
+
+    def merge(self, part: "MeasureTotals", offset: int) -> None:
+        """Add the totals of the rows that follow, ``part`` (their rows counted from ``offset``)."""
+        for key, total in part.sums.items():
+            self.sums[key] += total
+        for key, (count, row, name) in part.infinite.items():
+            found = self.infinite.setdefault(key, [0, offset + row, name])
+            found[0] += count
+        self.rows += part.rows
+
+    def closing_warnings(self) -> list[str]:
+        """The measures that are +inf somewhere (those first infinite in an earlier block of the local
+        engine first, then in the measures' order)."""
+        if not self.infinite:
+            return []
+        order = list(self.sums)
+        keys = sorted(self.infinite, key=lambda key: (block_of(self.infinite[key][1], self.count), order.index(key)))
+        _, row, name = self.infinite[keys[0]]
+        return [f"{', '.join(keys)} +inf in {max(self.infinite[key][0] for key in keys)} row(s) "
+                f"(first: row {name or row + 1}): a class has probability 0 on one "
+                "side only (or underflows to 0), so these measures are infinite there"]
+
+
+@dataclass(frozen=True)
+class MeasureSet:
+    """``js`` or ``compare``: ``measures`` per pair of rows (``primary``: the one -q reports), or with
+    mixture ``weights`` π the n-way JS divergence of every operand."""
+
+    command: str
+    measures: list[Measure]
+    primary: str | None = None
+    weights: np.ndarray | None = None
+
+    def start(self, operands: list[Blocks], options: Options) -> Start:
+        """Read the first block of each operand and decide the classes, their names and the broadcast.
+
+        The first operand is read with ``options.p_kind``, every other with ``options.q_kind``; an
+        operand of one row is compared with every row of the others."""
+        if len(operands) > len(ROLES):
+            raise DataError("", f"{len(operands)} operands: at most {len(ROLES)}")
+        kinds = [options.p_kind] + [options.q_kind] * (len(operands) - 1)
+        firsts, operands = read_firsts(operands, options.p_kind, kinds=kinds)
+        for index, (first, kind) in enumerate(zip(firsts, kinds) if options.refuse_one_class else ()):
+            refuse_one_class(first, ROLES[index], kind)
+        count = class_count(firsts[0], firsts[1], options.p_kind, options.conversion.given)
+        for index, first in enumerate(firsts[2:], start=2):
+            if first.shape[1] != count:
+                raise DataError("", f"{ROLES[index]} has {count_of(first.shape[1], 'class', 'classes')} ({first.name}) "
+                                    f"but P and Q have {count}", "every operand is a distribution over the same classes")
+        sources = [Source(blocks, ROLES[index], first) for index, (blocks, first) in enumerate(zip(operands, firsts))]
+        mark_single(sources)
+        names = class_names(None if options.p_kind is Kind.LABELS else firsts[0], firsts[1], count)
+        for first in firsts[2:]:
+            if first.classes:
+                class_names(firsts[1] if firsts[1].classes else firsts[0], first, count)  # the same names, or an error
+        context = MeasureContext(
+            command=self.command, measures=self.measures, primary=self.primary,
+            reduction=options.reduction or Reduction.default_for(self.command), base=options.base or NATURAL, classes=names,
+            sources=[blocks.name for blocks in operands], kinds=[kind.value for kind in kinds],
+            temperature=options.conversion.temperature, weights=self.weights,
+            broadcast=next((source.role for source in sources if source.single), None),
+        )
+        return Start(context, count, kinds, firsts, operands, [source.single for source in sources])
+
+    def step(self, start: Start, distributions: list[Distribution]) -> MeasureReport:
+        values = measure_values(start.context, distributions)
+        placed = next((d.operand for d, single in zip(distributions, start.single) if not single),
+                      distributions[0].operand)
+        return MeasureReport(start.context, values, placed.first_row, placed.row_names)
+
+    def accumulator(self, start: Start) -> MeasureTotals:
+        return MeasureTotals({measure.key: 0.0 for measure in start.context.measures}, start.count)
+
+    def summarise(self, start: Start, totals: MeasureTotals, rows: list[int], warnings: list[str]) -> MeasureSummary:
+        sums, rows = totals.sums, totals.rows
+        return MeasureSummary(start.context, rows, {"sum": dict(sums), "mean": {key: total / rows for key, total in sums.items()}},
+                              warnings)
