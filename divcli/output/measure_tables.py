@@ -1,157 +1,42 @@
-"""The output of ``js`` and ``compare`` (many measures per row): ``-q``, CSV, JSON and the table.
-
-The same rules as :mod:`divcli.render`: one sink per format, rows written as the blocks come,
-numbers in machine formats as the shortest text that reads back exactly, nothing through Rich but
-the table.
-"""
+"""The tables for people (Rich) of js and compare, ``--top``, matrix and libraries."""
 
 from __future__ import annotations
 
-import csv
-import json
+import math
 from collections import deque
-from typing import TextIO
 
-from .errors import printable
-from .keys import ROLES
-from .measures import MeasureReport, MeasureSummary, unit_of
-from .render import (TABLE_ROWS, Format, JsonStream, fmt, json_number, json_records, json_texts, lead_fields,
-                     number, number_texts, temperature_text, write_csv_rows)
+import numpy as np
+
+from ..errors import printable
+from ..keys import ROLES
+from ..measures import MeasureReport, MeasureSummary, unit_of
+from .quiet import ranked_label
+from .records import library_records
+from .registry import Sink
+from .tables import TABLE_ROWS
+from .texts import fmt, number, temperature_text
 
 #: A table shows the values of at most this many rows side by side (the reduction after them).
 ROW_COLUMNS = 4
+#: The heatmap table shows at most this many rows and columns (the machine formats show all).
+MATRIX_TABLE = 24
 
 
-def _keys(report: MeasureReport) -> list[str]:
-    return list(report.values)
-
-
-def _row_labels(report: MeasureReport) -> list[str]:
+def _row_labels(report) -> list[str]:
     """The rows' names for a table, escaped (errors.printable): they come from the data."""
     if report.row_names:
         return [printable(name) for name in report.row_names]
     return [str(report.first_row + row + 1) for row in range(report.rows)]
 
 
-def _columns_text(report: MeasureReport, keys: list[str]) -> list[list[str]]:
-    return [number_texts(report.values[key]) for key in keys]
-
-
-class MeasureQuietSink:
-    """``-q``: the reported measure's value (``js``), or ``key<TAB>value`` per measure (``compare``);
-    with ``--reduction none``, one line per row (``compare``: tab-separated, after a header)."""
-
-    def __init__(self, out: TextIO):
-        self.out = out
-        self.header = False
-
-    def rows(self, report: MeasureReport) -> None:
-        context = report.context
-        if context.reduction not in ("none", "row"):
-            return
-        keys = [context.primary] if context.primary else _keys(report)
-        if not context.primary and not self.header:
-            self.out.write("\t".join(keys) + "\n")
-            self.header = True
-        self.out.write("\n".join("\t".join(cells) for cells in zip(*_columns_text(report, keys))) + "\n")
-
-    def finish(self, summary: MeasureSummary) -> None:
-        value = summary.value
-        if value is None:
-            return
-        primary = summary.context.primary
-        if primary:
-            self.out.write(number(value[primary]) + "\n")
-        else:
-            self.out.write("".join(f"{key}\t{number(x)}\n" for key, x in value.items()))
-
-
-class MeasureCsvSink:
-    """``-f csv``: ``row`` (and ``name``), then one column per measure; one record per row."""
-
-    def __init__(self, out: TextIO):
-        self.out = out
-        self.writer = csv.writer(out, lineterminator="\n")
-        self.header = False
-
-    def rows(self, report: MeasureReport) -> None:
-        keys = _keys(report)
-        lead = lead_fields(report.first_row, report.rows, report.row_names, as_json=False)
-        if not self.header:
-            self.writer.writerow([name for name, _ in lead] + keys)
-            self.header = True
-        columns = [texts for _, texts in lead] + _columns_text(report, keys)
-        write_csv_rows(self.out, self.writer, columns, columns[1] if report.row_names else None)
-
-    def finish(self, summary: MeasureSummary) -> None:
-        pass
-
-
-def describe(context) -> dict:
-    """Each measure's name, formula, range, convention and unit (JSON's ``measures``)."""
-    described = {measure.key: {"name": measure.name, "formula": measure.formula, "range": measure.range,
-                               "convention": measure.convention, "unit": context.unit(measure)}
-                 for measure in context.measures}
-    if context.weights is not None:  # the n-way form
-        described["js_divergence"].update(formula="H(Σ πᵢPᵢ) − Σ πᵢH(Pᵢ)", range="[0, H(π)]")
-        described["js_distance"].update(formula="√JS", range="[0, √H(π)]")
-    return described
-
-
-class MeasureJsonSink:
-    """``-f json``: one strict JSON object; ``rows`` as they come, then ``value`` and ``reductions``."""
-
-    def __init__(self, out: TextIO):
-        self.stream = JsonStream(out)
-
-    @staticmethod
-    def _head(context) -> dict:
-        head = {
-            "command": context.command,
-            "direction": "P is the reference (target), Q the model",
-            "unit": context.base.unit,
-            "base": context.base.text,
-            "reduction": context.reduction,
-            "n_classes": len(context.classes),
-            "classes": context.classes,
-            "operands": [{"role": ROLES[index], "source": source, "kind": kind}
-                         for index, (source, kind) in enumerate(zip(context.sources, context.kinds))],
-            "temperature": context.temperature,
-        }
-        if context.weights is not None:
-            head["weights"] = [float(w) for w in context.weights]
-        head["measures"] = describe(context)
-        return head
-
-    def rows(self, report: MeasureReport) -> None:
-        texts = {key: json_texts(report.values[key]) for key in _keys(report)}
-        fields = lead_fields(report.first_row, report.rows, report.row_names, as_json=True)
-        self.stream.records(lambda: self._head(report.context), json_records(fields + list(texts.items())))
-        primary = report.context.primary
-        if report.context.reduction in ("none", "row") and primary:
-            self.stream.keep(texts[primary])
-
-    def finish(self, summary: MeasureSummary) -> None:
-        context = summary.context
-        if summary.value is not None:
-            value = {key: json_number(x) for key, x in summary.value.items()}
-            text = json.dumps(value[context.primary] if context.primary else value, allow_nan=False)
-        else:
-            text = None if context.primary else "null"
-        self.stream.finish(text, {
-            "reductions": {name: {key: json_number(x) for key, x in values.items()}
-                           for name, values in summary.reductions.items()},
-            "n_rows": summary.rows,
-            "warnings": summary.warnings,
-        })
-
-
-class MeasureTableSink:
+class MeasureTableSink(Sink):
     """The table for people: each measure with its formula and convention, the values of the first
     rows side by side, the reduction over every row."""
 
-    def __init__(self, console):
-        self.console = console
+    for_people = True
+
+    def __init__(self, out, console):
+        super().__init__(out, console)
         self.shown: list[tuple[str, dict[str, float]]] = []
         self.tail: deque = deque(maxlen=TABLE_ROWS // 2)  # the last rows of all
         self.context = None
@@ -244,8 +129,6 @@ def _conventions(summary: MeasureSummary, console) -> None:
 
 
 def _js_tables(summary: MeasureSummary, shown, tail, console) -> None:
-    import math
-
     from rich.table import Table
     from rich.text import Text
 
@@ -289,44 +172,44 @@ def _js_tables(summary: MeasureSummary, shown, tail, console) -> None:
                            f"({context.reduction}{note})", style="bold"))
 
 
-MEASURE_SINKS = {
-    Format.CSV: MeasureCsvSink,
-    Format.JSON: MeasureJsonSink,
-    Format.QUIET: MeasureQuietSink,
-}
+class TopTable(Sink):
+    """``--top N``: rank, row and value."""
+
+    for_people = True
+
+    def write(self, ranked) -> None:
+        from rich.table import Table
+        from rich.text import Text
+
+        summary, console = ranked.summary, self.console
+        unit = summary.base.unit if hasattr(summary, "base") else summary.context.base.unit
+        count = ranked.count
+        console.print(Text(f"the {min(count, len(ranked.rows))} rows with the largest {ranked.title} "
+                           f"(of {summary.rows} row{'s' if summary.rows != 1 else ''}), in {unit}", style="bold"))
+        if not ranked.rows:
+            console.print(Text("  no row has a value (every label is ignored)"))
+            return
+        table = Table(show_edge=False)
+        table.add_column("rank", justify="right")
+        table.add_column("row", justify="right")
+        table.add_column(ranked.title, justify="right", style="bold")
+        for rank, (value, record) in enumerate(ranked.rows, start=1):
+            table.add_row(str(rank), Text(printable(ranked_label(record))), fmt(value))
+        console.print(table)
+        console.print(Text("  equal values keep the input's order; -f csv or -f json gives each row's record"))
 
 
-# --------------------------------------------------------------------------------------------
-# matrix: every pair of rows of one operand
+class MatrixTable(Sink):
+    """matrix: a heatmap of the first :data:`MATRIX_TABLE` rows and columns."""
 
-#: The heatmap table shows at most this many rows and columns (the machine formats show all).
-MATRIX_TABLE = 24
+    for_people = True
 
-
-def write_matrix(chosen: Format, out: TextIO, console, matrix, labels: list[str], measure, base, source: str,
-                 kind: str) -> None:
-    """The N × N matrix in the chosen format; entry (i, j) has row i as P and row j as Q."""
-    unit = unit_of(measure, base)
-    if chosen is Format.QUIET:
-        out.write("".join(",".join(map(number, row)) + "\n" for row in matrix.tolist()))
-    elif chosen is Format.CSV:
-        writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(["row"] + labels)
-        writer.writerows([label] + [number(x) for x in row] for label, row in zip(labels, matrix.tolist()))
-    elif chosen is Format.JSON:
-        document = {
-            "command": "matrix", "measure": measure.key, "name": measure.name, "formula": measure.formula,
-            "convention": measure.convention, "unit": unit, "base": base.text, "source": source, "kind": kind,
-            "direction": "entry [i][j] takes row i as P and row j as Q",
-            "labels": labels, "matrix": [[json_number(x) for x in row] for row in matrix.tolist()],
-        }
-        out.write(json.dumps(document, ensure_ascii=False, allow_nan=False) + "\n")
-    else:
-        _heatmap(console, matrix, [printable(label) for label in labels], measure, unit, printable(source))
+    def write(self, matrix, labels, measure, base, source, kind) -> None:
+        _heatmap(self.console, matrix, [printable(label) for label in labels], measure, unit_of(measure, base),
+                 printable(source))
 
 
 def _heatmap(console, matrix, labels, measure, unit, source) -> None:
-    import numpy as np
     from rich.table import Table
     from rich.text import Text
 
@@ -354,8 +237,6 @@ def _heatmap(console, matrix, labels, measure, unit, source) -> None:
 
 def _heat(value: float, low: float, high: float) -> str:
     """A background from white (low) to deep blue (high); +inf is red."""
-    import math
-
     if math.isnan(value):
         return ""
     if math.isinf(value):
@@ -365,38 +246,13 @@ def _heat(value: float, low: float, high: float) -> str:
     return f"{'white' if t > 0.5 else 'black'} on rgb({r},{g},{b})"
 
 
-# --------------------------------------------------------------------------------------------
-# libraries: what torch, SciPy and Keras would say
+class LibrariesTable(Sink):
+    """libraries: each library's call, why it differs, and its value beside divcli's."""
 
+    for_people = True
 
-def _agrees(value: float, exact: float) -> bool:
-    import math
-
-    if math.isinf(value) or math.isinf(exact):
-        return value == exact
-    return abs(value - exact) <= 1e-12 * max(1.0, abs(exact))
-
-
-def write_libraries(chosen: Format, out: TextIO, console, answers, exact: float, unit: str, note: str,
-                    sources: tuple[str, str]) -> None:
-    """Each library's value beside divcli's exact D(P‖Q) (batchmean), with the reason they differ."""
-    rows = [{"library": a.library, "call": a.call, "value": a.value, "difference": a.value - exact,
-             "agrees": _agrees(a.value, exact), "why": a.why} for a in answers]
-    if chosen is Format.QUIET:
-        out.write("".join(f"{row['call']}\t{number(row['value'])}\n" for row in rows))
-    elif chosen is Format.CSV:
-        writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(["library", "call", "value", "difference", "agrees", "why"])
-        for row in rows:
-            writer.writerow([row["library"], row["call"], number(row["value"]), number(row["difference"]),
-                             str(row["agrees"]).lower(), row["why"]])
-    elif chosen is Format.JSON:
-        document = {"command": "libraries", "quantity": "D(P‖Q), batchmean", "unit": unit, "note": note,
-                    "p": sources[0], "q": sources[1], "exact": json_number(exact),
-                    "libraries": [{**row, "value": json_number(row["value"]),
-                                   "difference": json_number(row["difference"])} for row in rows]}
-        out.write(json.dumps(document, ensure_ascii=False, allow_nan=False) + "\n")
-    else:
+    def write(self, answers, exact, unit, note, sources) -> None:
+        rows, console = library_records(answers, exact), self.console
         from rich.table import Table
         from rich.text import Text
 
