@@ -46,7 +46,7 @@ def render(console, work: dict) -> None:
                f"against Q = {printable(q_side['source'])} (read as {q_side['kind']})")
     unit, log = work["unit"], "log" if work["base"] == "e" else f"log{work['base']}"
     p, q, classes = work["p"], work["q"], work["classes"]
-    h, ce, kl = work["entropy_p"], work["cross_entropy"], work["kl_divergence"]
+    ce, kl = work["cross_entropy"], work["kl_divergence"]
     out = console.print
 
     out(Text(heading, style="bold"))
@@ -65,40 +65,15 @@ def render(console, work: dict) -> None:
         _softening(step, work["temperature"])
 
     inside = [i for i, x in enumerate(p) if x > 0]
-    skipped = len(p) - len(inside)
-    note = [f"(the {skipped} class{'es' if skipped != 1 else ''} with p = 0 add{'' if skipped != 1 else 's'} nothing: "
-            "0·log 0 = 0)"] if skipped else []
-    step(1, "Entropy of P: how uncertain the reference is", [
-        h["formula"],
-        "     = −(" + _spelled([f"{_g(p[i])}·{log} {_g(p[i])}" for i in inside]) + ")",
-        "     = " + _spelled([_n(h["terms"][i]) for i in inside]),
-        f"     = {fmt(h['value'])} {unit}",
-    ] + note + ([f"P is the one-hot row of label {work['label']}: one class is certain, so H(P) = 0."]
-                if work["label"] is not None else []))
+    step(1, "Entropy of P: how uncertain the reference is", _entropy_lines(work, inside, log))
     step(2, "Cross-entropy: the cost of coding P with a code made for Q", [
         ce["formula"],
         "       = −(" + _spelled([f"{_g(p[i])}·{log} {_g(q[i])}" for i in inside]) + ")",
         "       = " + _spelled([_n(ce["terms"][i]) for i in inside]),
         f"       = {fmt(ce['value'])} {unit}",
     ])
-    lines = [
-        kl["formula"],
-        "       = " + _spelled([f"{_g(p[i])}·{log}({_g(p[i])}/{_g(q[i])})" for i in inside]),
-        "       = " + _spelled([_n(kl["terms"][i]) for i in inside]),
-        f"       = {fmt(kl['value'])} {unit}",
-    ]
-    if kl["negative_classes"]:
-        names = ", ".join(printable(name) for name in kl["negative_classes"][:6]) + (" …" if len(kl["negative_classes"]) > 6 else "")
-        lines.append(f"A term is negative where q > p (class {names}): Q puts more weight there than P.")
-    step(3, "KL divergence: the extra cost of using Q's code for P's data", lines)
-    identity = work["identity"]["difference"]
-    step(4, "Why H(P,Q) = H(P) + D(P‖Q)", [
-        f"term by term −p·{log} q = −p·{log} p + p·{log}(p/q), as {log} q = {log} p − {log}(p/q); summed:",
-        f"{fmt(ce['value'])} = {fmt(h['value'])} + {fmt(kl['value'])}"
-        + (f"   ✓ (the two sides differ by {identity:.1e}, rounding)" if math.isfinite(identity) else
-           "   (both sides are +inf: q = 0 where p > 0)"),
-    ] + (["With label targets H(P) = 0, so the cross-entropy is the KL divergence to the one-hot target: "
-          f"−{log} q_y = {fmt(ce['value'])}."] if work["label"] is not None else []))
+    step(3, "KL divergence: the extra cost of using Q's code for P's data", _kl_lines(work, inside, log))
+    step(4, "Why H(P,Q) = H(P) + D(P‖Q)", _identity_lines(work, log))
     step(5, "Why the sum is never negative although terms can be (Gibbs' inequality)", [
         f"Σ p·{log}(p/q) = −Σ p·{log}(q/p) ≥ −{log} Σ p·(q/p) = −{log} Σ q = −{log} 1 = 0,",
         "by Jensen's inequality (log is concave); it is 0 only when P = Q.",
@@ -110,6 +85,49 @@ def render(console, work: dict) -> None:
         mark, style = ("✓", "green") if check["holds"] else ("✗", "red")
         out(Text(f"   {mark} {check['name']}: {check['statement']}: {fmt(check['left'])} vs {fmt(check['right'])}",
                  style=style))
+
+
+def _entropy_lines(work: dict, inside: list[int], log: str) -> list[str]:
+    """Step 1: H(P) with the numbers put in (the classes with p = 0 left out, as they add nothing)."""
+    p, h, unit = work["p"], work["entropy_p"], work["unit"]
+    skipped = len(p) - len(inside)
+    note = [f"(the {skipped} class{'es' if skipped != 1 else ''} with p = 0 add{'' if skipped != 1 else 's'} nothing: "
+            "0·log 0 = 0)"] if skipped else []
+    return [
+        h["formula"],
+        "     = −(" + _spelled([f"{_g(p[i])}·{log} {_g(p[i])}" for i in inside]) + ")",
+        "     = " + _spelled([_n(h["terms"][i]) for i in inside]),
+        f"     = {fmt(h['value'])} {unit}",
+    ] + note + ([f"P is the one-hot row of label {work['label']}: one class is certain, so H(P) = 0."]
+                if work["label"] is not None else [])
+
+
+def _kl_lines(work: dict, inside: list[int], log: str) -> list[str]:
+    """Step 3: D(P‖Q) with the numbers put in, and the classes whose terms are negative."""
+    p, q, kl = work["p"], work["q"], work["kl_divergence"]
+    lines = [
+        kl["formula"],
+        "       = " + _spelled([f"{_g(p[i])}·{log}({_g(p[i])}/{_g(q[i])})" for i in inside]),
+        "       = " + _spelled([_n(kl["terms"][i]) for i in inside]),
+        f"       = {fmt(kl['value'])} {work['unit']}",
+    ]
+    if kl["negative_classes"]:
+        names = ", ".join(printable(name) for name in kl["negative_classes"][:6]) + (" …" if len(kl["negative_classes"]) > 6 else "")
+        lines.append(f"A term is negative where q > p (class {names}): Q puts more weight there than P.")
+    return lines
+
+
+def _identity_lines(work: dict, log: str) -> list[str]:
+    """Step 4: H(P,Q) = H(P) + D(P‖Q), term by term and summed."""
+    h, ce, kl = work["entropy_p"], work["cross_entropy"], work["kl_divergence"]
+    identity = work["identity"]["difference"]
+    return [
+        f"term by term −p·{log} q = −p·{log} p + p·{log}(p/q), as {log} q = {log} p − {log}(p/q); summed:",
+        f"{fmt(ce['value'])} = {fmt(h['value'])} + {fmt(kl['value'])}"
+        + (f"   ✓ (the two sides differ by {identity:.1e}, rounding)" if math.isfinite(identity) else
+           "   (both sides are +inf: q = 0 where p > 0)"),
+    ] + (["With label targets H(P) = 0, so the cross-entropy is the KL divergence to the one-hot target: "
+          f"−{log} q_y = {fmt(ce['value'])}."] if work["label"] is not None else [])
 
 
 def _softening(step, soft: dict) -> None:

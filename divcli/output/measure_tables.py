@@ -154,22 +154,31 @@ def _js_tables(summary: MeasureSummary, shown, tail, console) -> None:
     console.print(Text(f"  bound: JS ≤ {why} = {fmt(bound)} {context.base.unit}; "
                        f"the distance √JS is a metric (SciPy's jensenshannon)"))
     if summary.value is not None:
-        console.print()
-        reductions = Table(title="reductions", title_justify="left", show_edge=False)
-        reductions.add_column("reduction")
-        reductions.add_column("JS divergence", justify="right")
-        reductions.add_column("JS distance", justify="right")
-        for name, values in summary.reductions.items():
-            chosen = name == context.reduction
-            reductions.add_row(name, fmt(values["js_divergence"]), fmt(values["js_distance"]),
-                               style="bold" if chosen else None)
-        console.print(reductions)
-        console.print()
-        key = context.primary
-        measure = next(m for m in context.measures if m.key == key)
-        note = ", the mean of the per-row distances" if key == "js_distance" and context.reduction == "mean" else ""
-        console.print(Text(f"{measure.name} = {fmt(summary.value[key])} {context.unit(measure)}  "
-                           f"({context.reduction}{note})", style="bold"))
+        _js_reductions(summary, console)
+
+
+def _js_reductions(summary: MeasureSummary, console) -> None:
+    """The reductions of both JS measures, then the reported value."""
+    from rich.table import Table
+    from rich.text import Text
+
+    context = summary.context
+    console.print()
+    reductions = Table(title="reductions", title_justify="left", show_edge=False)
+    reductions.add_column("reduction")
+    reductions.add_column("JS divergence", justify="right")
+    reductions.add_column("JS distance", justify="right")
+    for name, values in summary.reductions.items():
+        chosen = name == context.reduction
+        reductions.add_row(name, fmt(values["js_divergence"]), fmt(values["js_distance"]),
+                           style="bold" if chosen else None)
+    console.print(reductions)
+    console.print()
+    key = context.primary
+    measure = next(m for m in context.measures if m.key == key)
+    note = ", the mean of the per-row distances" if key == "js_distance" and context.reduction == "mean" else ""
+    console.print(Text(f"{measure.name} = {fmt(summary.value[key])} {context.unit(measure)}  "
+                       f"({context.reduction}{note})", style="bold"))
 
 
 class TopTable(Sink):

@@ -97,6 +97,16 @@ TERM_HEADERS = {
 }
 
 
+def _breakdown_columns(report: Report, row: int, target: str) -> list[tuple[str, np.ndarray]]:
+    """The breakdown's columns before the terms: p and q, and the logs the command uses."""
+    columns = [(target, report.p_probs), ("q", report.q_probabilities())]
+    if report.command is not Command.CE:
+        columns.append(("log p", report.p_log))
+    if report.command is not Command.ENTROPY:
+        columns.append(("log q", report.q_log))
+    return [(title, values[row]) for title, values in columns if values is not None]
+
+
 def _breakdown(report: Report, row: int, width: int = 10_000):
     from rich.markup import escape
     from rich.table import Table
@@ -108,12 +118,7 @@ def _breakdown(report: Report, row: int, width: int = 10_000):
     header = TERM_HEADERS[cmd] if not (cmd is Command.CE and report.weighted) else "−w·p·log q"
     table = Table(title=f"row {escape(printable(_row_name(report, row)))}: {report.command.quantity} = {fmt(total)} {report.base.unit}",
                   title_justify="left", show_edge=False, show_footer=True)
-    columns = [(target, report.p_probs), ("q", report.q_probabilities())]
-    if cmd is not Command.CE:
-        columns.append(("log p", report.p_log))
-    if cmd is not Command.ENTROPY:
-        columns.append(("log q", report.q_log))
-    columns = [(title, values[row]) for title, values in columns if values is not None]
+    columns = _breakdown_columns(report, row, target)
     table.add_column("class", footer="total")
     for title, values in columns:
         footer = fmt(values.sum()) if not title.startswith("log") else ""
@@ -200,12 +205,35 @@ class TableSink(Sink):
 
 
 def render_table(summary: Summary, records: list[dict | None], first: Report, console) -> None:
+    """The heading, the rows, the breakdown of each row of a small input, the reductions, the value."""
+    from rich.text import Text
+
+    _heading(summary, console)
+    console.print()
+    console.print(_rows_table(summary, records))
+    if summary.rows <= BREAKDOWN_ROWS and len(summary.classes) <= BREAKDOWN_CLASSES:
+        _breakdowns(summary, first, console)
+    console.print()
+    console.print(_reductions_table(summary))
+    console.print()
+    cmd = summary.command
+    if summary.value is None:
+        shape = "N×C element terms" if cmd is Command.KL and summary.reduction is Reduction.NONE else \
+            f"per-row values ({ROW_COLUMN_TITLES[cmd]})"
+        console.print(Text(f"reduction {summary.reduction.value}: the {shape} are above; "
+                           "-f csv or -f json gives them all"))
+    else:
+        console.print(Text(f"{cmd.quantity} = {fmt(summary.value)} {summary.base.unit}  ({summary.reduction.value})",
+                           style="bold"))
+
+
+def _heading(summary: Summary, console) -> None:
+    """The command and its formula, each operand as read, and the options that change the values."""
     from rich.text import Text
 
     cmd = summary.command
-    heading = Text(f"{cmd.title} {FORMULAS[cmd]}, in {summary.base.unit} (log base {summary.base.text})",
-                   style="bold")
-    console.print(heading)
+    console.print(Text(f"{cmd.title} {FORMULAS[cmd]}, in {summary.base.unit} (log base {summary.base.text})",
+                       style="bold"))
     for side, rows in ((summary.p, summary.p_rows), (summary.q, summary.q_rows)):
         if side is not None:
             label = side.label if summary.q else "P"
@@ -220,31 +248,23 @@ def render_table(summary: Summary, records: list[dict | None], first: Report, co
         extras.append("class weights")
     if extras:
         console.print(Text("  with " + ", ".join(extras)))
-    console.print()
-    console.print(_rows_table(summary, records))
-    if summary.rows <= BREAKDOWN_ROWS and len(summary.classes) <= BREAKDOWN_CLASSES:
-        negative = False
-        for row in range(first.rows):
-            if first.active is not None and not first.active[row]:
-                continue
-            console.print()
-            table, has_negative = _breakdown(first, row, console.width)
-            console.print(table)
-            negative |= has_negative
-        if negative and cmd is Command.KL:
-            console.print(Text("  Terms are negative where q > p; their sum D(P‖Q) is never negative (Gibbs' inequality).",
-                               style="italic"))
-    console.print()
-    console.print(_reductions_table(summary))
-    console.print()
-    if summary.value is None:
-        shape = "N×C element terms" if cmd is Command.KL and summary.reduction is Reduction.NONE else \
-            f"per-row values ({ROW_COLUMN_TITLES[cmd]})"
-        console.print(Text(f"reduction {summary.reduction.value}: the {shape} are above; "
-                           "-f csv or -f json gives them all"))
-    else:
-        console.print(Text(f"{cmd.quantity} = {fmt(summary.value)} {summary.base.unit}  ({summary.reduction.value})",
-                           style="bold"))
+
+
+def _breakdowns(summary: Summary, first: Report, console) -> None:
+    """The per-class breakdown of each row not ignored, and why KL's terms may be negative."""
+    from rich.text import Text
+
+    negative = False
+    for row in range(first.rows):
+        if first.active is not None and not first.active[row]:
+            continue
+        console.print()
+        table, has_negative = _breakdown(first, row, console.width)
+        console.print(table)
+        negative |= has_negative
+    if negative and summary.command is Command.KL:
+        console.print(Text("  Terms are negative where q > p; their sum D(P‖Q) is never negative (Gibbs' inequality).",
+                           style="italic"))
 
 
 SINKS = {
