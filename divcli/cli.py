@@ -23,10 +23,27 @@ from .terminal import write_text
 
 KINDS = ("probs", "logits", "log-probs", "labels")
 REDUCTIONS = tuple(reduction.value for reduction in Reduction)
-FORMATS = ("table", "csv", "json")
 ENGINES = ("local", "dask")
 DELIMITERS = {",": ",", ";": ";", "tab": "\t", "|": "|", "space": " "}
 NEGATIVE_LITERAL = re.compile(r"-(?:\d|\.\d|inf)", re.IGNORECASE)
+
+
+class FormatChoice(click.Choice):
+    """``-f``: the formats of the sink registry (divcli.output.registry), read when an option is
+    parsed, so a format registered at run time is a choice too."""
+
+    def __init__(self):
+        super().__init__(())
+
+    @property
+    def choices(self):
+        from .output import registry  # here: --help imports no more than it needs
+
+        return tuple(registry.choices())
+
+    @choices.setter
+    def choices(self, value) -> None:
+        pass
 
 
 def _operands_last(args: list[str], value_options: set[str]) -> list[str]:
@@ -155,7 +172,7 @@ def _shared_options(command):
                      help="Also save the table as an SVG picture (written as -o writes)."),
         click.option("-o", "--output", type=click.Path(readable=False), metavar="PATH",
                      help="Write to PATH instead of standard output (atomically; dask: a folder)."),
-        click.option("-f", "--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True,
+        click.option("-f", "--format", "fmt", type=FormatChoice(), default="table", show_default=True,
                      metavar="FORMAT", help="table for people, csv or json for programs."),
         click.option("-q", "--quiet", is_flag=True,
                      help="Print only the reduced value (a line per row for --reduction none)."),
@@ -491,17 +508,15 @@ def _progress_bar(command: str, params: dict, *blocks):
 
 
 @contextlib.contextmanager
-def _whole_output(params: dict, title: str):
-    """For the commands that write their output at once (matrix, libraries, explain): the chosen
-    format, the output, Rich's console for a table (None otherwise), and the --svg picture after."""
-    from .render import Format
-
-    chosen = Format("quiet" if params["quiet"] else params["fmt"])
+def _whole_output(params: dict, title: str, kind):
+    """For the commands that write their output at once (matrix, libraries, explain, distill): the
+    chosen format's sink of ``kind`` on the output (with Rich's console for a table), and the --svg
+    picture after."""
     with _Output(params["output"]) as out:
-        console = _console(out, record=params.get("svg") is not None) if chosen is Format.TABLE else None
-        yield chosen, out, console
-        if console is not None and params.get("svg") is not None:
-            write_text(params["svg"], console.export_svg(title=title))
+        writer = _make_sink(kind, params, out)
+        yield writer
+        if writer.console is not None and params.get("svg") is not None:
+            write_text(params["svg"], writer.console.export_svg(title=title))
 
 
 #: A run shows a progress bar on stderr once it has taken this long (and only on a terminal).
@@ -558,22 +573,27 @@ class _Progress:
             self.bar.stop()
 
 
-def _sink(params: dict, out: _Output, measures: bool = False):
-    from .render import SINKS, Format, TableSink
+def _make_sink(kind, params: dict, out: _Output):
+    """The sink of ``kind`` in the chosen format (``-q``, ``-f``) from the registry, on ``out``."""
+    from .output import registry
 
-    chosen, stream = Format("quiet" if params["quiet"] else params["fmt"]), out.stream
+    try:
+        cls = registry.sink_class(kind, registry.QUIET if params.get("quiet") else params["fmt"])
+    except registry.NoSink as error:
+        raise click.UsageError(str(error)) from None
+    return cls(out.stream, _console(out, record=params.get("svg") is not None) if cls.for_people else None)
+
+
+def _sink(params: dict, out: _Output, measures: bool = False):
+    """The sink of a streaming command: its rows (kl, ce, entropy) or measures (js, compare), or
+    with --top the ranking, written by the chosen format's top sink."""
+    from .output.registry import Kind
+
     if params.get("top") is not None:
         from .top import TopSink
 
-        console = _console(out, record=params.get("svg") is not None) if chosen is Format.TABLE else None
-        return TopSink(params["top"], chosen, stream, console)
-    if measures:
-        from .views import MEASURE_SINKS, MeasureTableSink
-
-        SINKS, TableSink = MEASURE_SINKS, MeasureTableSink  # noqa: N806
-    if chosen is not Format.TABLE:
-        return SINKS[chosen](stream)
-    return TableSink(_console(out, record=params.get("svg") is not None))
+        return TopSink(params["top"], _make_sink(Kind.TOP, params, out))
+    return _make_sink(Kind.MEASURES if measures else Kind.ROWS, params, out)
 
 
 def _console(out: _Output, record: bool = False):
@@ -710,8 +730,8 @@ def distill(teacher, student, labels, alpha, teacher_as, student_as, labels_as, 
     params.update(reduction="batchmean", p_as="probs")
     _check_output(params)
     from .distill import distill as compute_distill
-    from .distill import write
     from .kinds import Kind
+    from .output import registry
 
     class_weight = None if weight is None else _class_weights(weight, params)
     options = _options(params)
@@ -726,8 +746,8 @@ def distill(teacher, student, labels, alpha, teacher_as, student_as, labels_as, 
         temperature=params["temperature"], alpha=alpha, teacher_kind=Kind(teacher_as), student_kind=Kind(student_as),
         labels_kind=Kind(labels_as), base=options.base, conversion=options.conversion, weight=class_weight,
         ignore_index=ignore_index, label_smoothing=label_smoothing, warn=_warn))
-    with _whole_output(params, "divcli distill") as (chosen, out, console):
-        write(chosen, out.stream, console, document)
+    with _whole_output(params, "divcli distill", registry.Kind.DISTILL) as writer:
+        writer.write(document)
 
 
 class AlphaType(click.ParamType):
@@ -914,18 +934,17 @@ def matrix(file, measure, **params):
         i, j = (int(x) for x in np.argwhere(values == math.inf)[0])
         _warn(f"{measure.key} is +inf in {infinite} of {values.size} entries (first: P = row {i + 1}, "
               f"Q = row {j + 1}): a class has probability 0 (or underflows to 0) in Q but not in P")
-    from .views import write_matrix
+    from .output.registry import Kind
 
-    with _whole_output(params, "divcli matrix") as (chosen, out, console):
-        write_matrix(chosen, out.stream, console, values, labels, measure, options.base, operand.name,
-                     params["p_as"])
+    with _whole_output(params, "divcli matrix", Kind.MATRIX) as writer:
+        writer.write(values, labels, measure, options.base, operand.name, params["p_as"])
 
 
 @cli.command(cls=SectionedCommand, examples=(
     'divcli measures',
     'divcli measures -f json',
 ))
-@click.option("-f", "--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True,
+@click.option("-f", "--format", "fmt", type=FormatChoice(), default="table", show_default=True,
               metavar="FORMAT", help="table for people, csv or json for programs.")
 def measures(fmt):
     """The measures of compare and matrix: key, formula, range, unit and convention.
@@ -936,30 +955,10 @@ def measures(fmt):
              "unit": "class steps" if m.unit else "log units (--base)" if m.log_power == 1 else
              "√ log units" if m.log_power else "none", "symmetric": m.symmetric, "convention": m.convention}
             for m in catalogue(ordered=True)]
-    if fmt == "json":
-        import json
+    from .output.registry import Kind
 
-        click.echo(json.dumps({"measures": rows, "renyi": "renyi_α for any order α > 0 (compare --alpha)"},
-                              ensure_ascii=False))
-    elif fmt == "csv":
-        import csv
-
-        writer = csv.DictWriter(sys.stdout, fieldnames=list(rows[0]), lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(rows)
-    else:
-        from rich.table import Table
-
-        table = Table(title="divcli's measures (compare shows them all; matrix --measure KEY takes one)",
-                      title_justify="left", show_edge=False)
-        for column in ("key", "formula", "range", "unit", "convention"):
-            table.add_column(column)
-        for row in rows:
-            table.add_row(row["key"], row["formula"], row["range"], row["unit"], row["convention"])
-        with _Output(None) as out:
-            console = _console(out)
-            console.print(table)
-            console.print("Rényi orders: renyi_α for any α > 0; aliases: js, jsd, kl, tv, bc, chi2, psi.")
+    with _Output(None) as out:
+        _make_sink(Kind.CATALOGUE, {"fmt": fmt}, out).write(rows)
 
 
 @cli.command(cls=OperandCommand, examples=(
@@ -981,7 +980,7 @@ def libraries(p, q, **params):
     """
     operands = _whole_operands((p, q), params)
     from .libraries import compare_libraries
-    from .views import write_libraries
+    from .output.registry import Kind
 
     options = _options(params)
     found, exact = compare_libraries(operands, options)
@@ -998,8 +997,8 @@ def libraries(p, q, **params):
         note += f"; {' and '.join(converted)} in the calls stand for the probabilities softmax(x{temperature})"
         if params["temperature"] != 1:
             note += " (x: logits, or the logs of the probabilities)"
-    with _whole_output(params, "divcli libraries") as (chosen, out, console):
-        write_libraries(chosen, out.stream, console, found, exact, unit, note, (operands[0].name, operands[1].name))
+    with _whole_output(params, "divcli libraries", Kind.LIBRARIES) as writer:
+        writer.write(found, exact, unit, note, (operands[0].name, operands[1].name))
 
 
 @cli.command(cls=OperandCommand, examples=(
@@ -1019,17 +1018,15 @@ def explain(p, q, row, **params):
     checks that hold (Gibbs, Pinsker, the Jensen–Shannon bound). -f json gives every number.
     """
     operands = _whole_operands((p, q), params)
-    from .explain import for_row, render, write
+    from .explain import for_row
+    from .output.registry import Kind
 
     work = for_row(operands, _options(params), row)
     if work["kl_divergence"]["value"] == math.inf:
         infinite = [name for name, t in zip(work["classes"], work["kl_divergence"]["terms"]) if t == math.inf]
         _warn(f"D(P‖Q) is +inf: row {row}, class {infinite[0]!r}: q = 0 (or underflows to 0) where p > 0")
-    with _whole_output(params, "divcli explain") as (chosen, out, console):
-        if console is None:
-            write(chosen, out.stream, work)
-        else:
-            render(console, work)
+    with _whole_output(params, "divcli explain", Kind.EXPLAIN) as writer:
+        writer.write(work)
 
 
 def main() -> None:

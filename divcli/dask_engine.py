@@ -62,7 +62,7 @@ from .readers.registry import Request, ShardSource, open_shard as open_shard_blo
 from .kinds import Kind
 from .measures import MeasureReport
 from .numerics import Reduction
-from .render import BREAKDOWN_ROWS, TABLE_ROWS
+from .output.tables import BREAKDOWN_ROWS, TABLE_ROWS
 from .report import Report
 
 INSTALL = 'pip install "divcli[dask]"'
@@ -390,77 +390,21 @@ def _rows_slice(report: Report | MeasureReport, start: int, stop: int) -> Report
 
 
 def write_part(result: ShardResult, offset: int, url: str, part_format: str) -> str:
-    """Write one shard's per-row results (the records of ``-f csv`` / ``-f json``'s ``rows``)."""
+    """Write one shard's per-row results (the records of ``-f csv`` / ``-f json``'s ``rows``) with
+    the registry's parts sink of ``part_format`` (divcli.output: ``csv``, ``parquet``)."""
     import fsspec
 
+    from .output import registry
+
     reports = [whole(report, offset) for report in result.reports]
-    measures = isinstance(reports[0], MeasureReport)
-    if part_format == "csv":
-        from .render import CsvSink
-        from .views import MeasureCsvSink
-
-        with fsspec.open(url, "w", encoding="utf-8", newline="") as stream:
-            sink = MeasureCsvSink(stream) if measures else CsvSink(stream)
-            for report in reports:
-                sink.rows(report)
-        return url
-    import pyarrow.parquet as pq
-
-    with fsspec.open(url, "wb") as stream:
-        pq.write_table(measure_table(reports) if measures else parquet_table(reports), stream)
+    kind = registry.Kind.MEASURE_PARTS if isinstance(reports[0], MeasureReport) else registry.Kind.PARTS
+    cls = registry.sink_class(kind, part_format)
+    with fsspec.open(url, "wb") if cls.binary else fsspec.open(url, "w", encoding="utf-8", newline="") as stream:
+        sink = cls(stream)
+        for report in reports:
+            sink.rows(report)
+        sink.finish(None)
     return url
-
-
-def _row_numbers(reports: list) -> np.ndarray:
-    """``row``: 1-based, in the whole input."""
-    return np.concatenate([report.first_row + 1 + np.arange(report.rows) for report in reports])
-
-
-def measure_table(reports: list[MeasureReport]):
-    """Per-row measures as an Arrow table: the fields of ``-f csv`` (``row``, ``name``, one column
-    per measure key)."""
-    import pyarrow as pa
-
-    columns = {"row": _row_numbers(reports)}
-    if reports[0].row_names:
-        columns["name"] = [name for report in reports for name in report.row_names]
-    for key in reports[0].values:
-        columns[key] = np.concatenate([report.values[key] for report in reports])
-    return pa.table(columns)
-
-
-def parquet_table(reports: list[Report]):
-    """Per-row results as an Arrow table: the fields of ``-f csv``, a missing value as null."""
-    import pyarrow as pa
-
-    first = reports[0]
-
-    def joined(name: str) -> np.ndarray:
-        return np.concatenate([getattr(report, name) for report in reports])
-
-    active = None if first.active is None else joined("active")
-
-    def optional(values: np.ndarray):
-        missing = np.isnan(values) if active is None else np.isnan(values) | ~active
-        return pa.array(values, mask=missing)
-
-    columns = {"row": _row_numbers(reports)}
-    if first.row_names:
-        columns["name"] = [name for report in reports for name in report.row_names]
-    if first.labels is not None:
-        columns["label"] = joined("labels").astype(np.int64)
-    if active is not None:
-        columns["ignored"] = ~active
-    columns["entropy_p"] = optional(joined("entropy_p"))
-    if first.cross_entropy is not None:
-        columns["cross_entropy"] = joined("cross_entropy")
-        columns["kl_divergence"] = optional(joined("kl"))
-        columns["check"] = optional(joined("check"))
-    if first.reduction is Reduction.NONE and first.values is first.terms:
-        terms = joined("terms")
-        for index, name in enumerate(first.classes):
-            columns[f"term:{name}"] = np.ascontiguousarray(terms[:, index])
-    return pa.table(columns)
 
 
 # --------------------------------------------------------------------------------------------
@@ -527,8 +471,13 @@ def _cols(text: str | None) -> tuple[str, ...] | None:
 
 
 def part_format(output: str, fmt: str) -> str:
-    """Parquet parts, unless the folder is named ``*.csv`` or ``-f csv`` is asked for."""
-    return "csv" if fmt == "csv" or output.rstrip("/\\").lower().endswith(".csv") else "parquet"
+    """Parts in the format asked for when it writes parts (``-f csv``), else Parquet, unless the
+    folder is named ``*.csv``."""
+    from .output import registry
+
+    if registry.supports(fmt, registry.Kind.PARTS):
+        return fmt
+    return "csv" if output.rstrip("/\\").lower().endswith(".csv") else "parquet"
 
 
 def _pairs(p_shards: list[Shard], q_shards: list[Shard] | None, broadcast: str | None, specs: list[str | None]):
@@ -655,8 +604,9 @@ def _write_parts(client, futures, parts, output: str, part_format: str, out: Sin
 def _wanted_rows(out: Sink, total: int, command: str) -> list[tuple[int, int]] | None:
     """The rows (ranges in the whole input) a sink shows with ``-o DIR``, as it keeps them locally;
     None for JSON (one report of no rows: its ``rows`` are in the parts)."""
-    from .render import QuietSink, TableSink
-    from .views import ROW_COLUMNS, MeasureQuietSink, MeasureTableSink
+    from .output.measure_tables import ROW_COLUMNS, MeasureTableSink
+    from .output.quiet import MeasureQuietSink, QuietSink
+    from .output.tables import TableSink
 
     if isinstance(out, (QuietSink, MeasureQuietSink)):  # the reduced value only
         return []

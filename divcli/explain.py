@@ -1,7 +1,7 @@
 """``divcli explain``: the formulas with the user's numbers put in, term by term, for one row.
 
-:func:`working` computes every number shown (a plain dict: JSON's document); :func:`render` writes
-it for people with Rich.
+:func:`working` computes every number shown (a plain dict: JSON's document); the formats' ``EXPLAIN``
+sinks write it (divcli.output: the table for people in ``explain_tables``).
 """
 
 from __future__ import annotations
@@ -11,12 +11,7 @@ import math
 import numpy as np
 
 from . import accurate
-from .errors import printable
 from .numerics import log_base
-from .render import fmt
-
-#: Sums written out in full up to this many classes; longer ones show their first and last terms.
-SPELLED_OUT = 8
 
 
 def for_row(operands, options, row: int) -> dict:
@@ -75,39 +70,6 @@ def softening(distributions, temperature: float, work: dict) -> dict:
                                               "renormalised", **sides}
 
 
-def write(chosen, out, work: dict) -> None:
-    """The machine formats: ``-q`` H(P), H(P,Q), D(P‖Q) tab-separated; CSV the terms per class;
-    JSON every number."""
-    from .render import Format, json_number, number
-
-    if chosen is Format.QUIET:
-        out.write("\t".join(number(work[key]["value"]) for key in ("entropy_p", "cross_entropy", "kl_divergence"))
-                  + "\n")
-    elif chosen is Format.CSV:
-        import csv
-
-        writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(["class", "p", "q", "-p*log(p)", "-p*log(q)", "p*log(p/q)"])
-        for index, name in enumerate(work["classes"]):
-            cells = [work["p"][index], work["q"][index], work["entropy_p"]["terms"][index],
-                     work["cross_entropy"]["terms"][index], work["kl_divergence"]["terms"][index]]
-            writer.writerow([name] + [number(x) for x in cells])
-    else:
-        import json
-
-        def clean(value):
-            if isinstance(value, dict):
-                return {k: clean(v) for k, v in value.items()}
-            if isinstance(value, list):
-                return [clean(v) for v in value]
-            return json_number(value) if isinstance(value, float) else value
-
-        document = {"command": "explain", "row": work["row"], **work["sources"],
-                    **{key: clean(value) for key, value in work.items() if key not in ("row", "sources", "p", "q")},
-                    "p_values": clean(work["p"]), "q_values": clean(work["q"])}
-        out.write(json.dumps(document, ensure_ascii=False, allow_nan=False) + "\n")
-
-
 #: The checks allow this relative slack: every value is within 1e-14 of the exact one, and an
 #: inequality can hold with equality to the last digit (Pinsker's for two near classes).
 SLACK = 1 + 1e-12
@@ -155,110 +117,3 @@ def working(p: accurate.Rows, q: accurate.Rows, classes: list[str], base, label:
         "total_variation": tv, "js_divergence": js / scale,
         "checks": checks,
     }
-
-
-def _spelled(items: list[str]) -> str:
-    if len(items) <= SPELLED_OUT:
-        return " + ".join(items)
-    return " + ".join(items[:3]) + " + … + " + " + ".join(items[-2:])
-
-
-def _g(x: float) -> str:
-    """An input probability, short: 0.36, 0.333333, 1e-09."""
-    return f"{x:.6g}"
-
-
-def _n(x: float) -> str:
-    text = fmt(x)
-    return f"({text})" if text.startswith("-") else text
-
-
-def render(console, work: dict) -> None:
-    from rich.text import Text
-
-    p_side, q_side = work["sources"]["p"], work["sources"]["q"]
-    heading = (f"Row {work['row']} of P = {printable(p_side['source'])} (read as {p_side['kind']}) "
-               f"against Q = {printable(q_side['source'])} (read as {q_side['kind']})")
-    unit, log = work["unit"], "log" if work["base"] == "e" else f"log{work['base']}"
-    p, q, classes = work["p"], work["q"], work["classes"]
-    h, ce, kl = work["entropy_p"], work["cross_entropy"], work["kl_divergence"]
-    out = console.print
-
-    out(Text(heading, style="bold"))
-    out(Text(f"  p = ({', '.join(_g(x) for x in p)})"))
-    out(Text(f"  q = ({', '.join(_g(x) for x in q)})"))
-    out(Text(f"  over {len(classes)} classes; logs to base {work['base']}, so every value is in {unit}"))
-    out()
-
-    def step(number: int, title: str, lines: list[str]) -> None:
-        out(Text(f"{number}. {title}", style="bold"))
-        for line in lines:
-            out(Text("   " + line))
-        out()
-
-    if "temperature" in work:
-        _softening(step, work["temperature"])
-
-    inside = [i for i, x in enumerate(p) if x > 0]
-    skipped = len(p) - len(inside)
-    note = [f"(the {skipped} class{'es' if skipped != 1 else ''} with p = 0 add{'' if skipped != 1 else 's'} nothing: "
-            "0·log 0 = 0)"] if skipped else []
-    step(1, "Entropy of P: how uncertain the reference is", [
-        h["formula"],
-        "     = −(" + _spelled([f"{_g(p[i])}·{log} {_g(p[i])}" for i in inside]) + ")",
-        "     = " + _spelled([_n(h["terms"][i]) for i in inside]),
-        f"     = {fmt(h['value'])} {unit}",
-    ] + note + ([f"P is the one-hot row of label {work['label']}: one class is certain, so H(P) = 0."]
-                if work["label"] is not None else []))
-    step(2, "Cross-entropy: the cost of coding P with a code made for Q", [
-        ce["formula"],
-        "       = −(" + _spelled([f"{_g(p[i])}·{log} {_g(q[i])}" for i in inside]) + ")",
-        "       = " + _spelled([_n(ce["terms"][i]) for i in inside]),
-        f"       = {fmt(ce['value'])} {unit}",
-    ])
-    lines = [
-        kl["formula"],
-        "       = " + _spelled([f"{_g(p[i])}·{log}({_g(p[i])}/{_g(q[i])})" for i in inside]),
-        "       = " + _spelled([_n(kl["terms"][i]) for i in inside]),
-        f"       = {fmt(kl['value'])} {unit}",
-    ]
-    if kl["negative_classes"]:
-        names = ", ".join(printable(name) for name in kl["negative_classes"][:6]) + (" …" if len(kl["negative_classes"]) > 6 else "")
-        lines.append(f"A term is negative where q > p (class {names}): Q puts more weight there than P.")
-    step(3, "KL divergence: the extra cost of using Q's code for P's data", lines)
-    identity = work["identity"]["difference"]
-    step(4, "Why H(P,Q) = H(P) + D(P‖Q)", [
-        f"term by term −p·{log} q = −p·{log} p + p·{log}(p/q), as {log} q = {log} p − {log}(p/q); summed:",
-        f"{fmt(ce['value'])} = {fmt(h['value'])} + {fmt(kl['value'])}"
-        + (f"   ✓ (the two sides differ by {identity:.1e}, rounding)" if math.isfinite(identity) else
-           "   (both sides are +inf: q = 0 where p > 0)"),
-    ] + (["With label targets H(P) = 0, so the cross-entropy is the KL divergence to the one-hot target: "
-          f"−{log} q_y = {fmt(ce['value'])}."] if work["label"] is not None else []))
-    step(5, "Why the sum is never negative although terms can be (Gibbs' inequality)", [
-        f"Σ p·{log}(p/q) = −Σ p·{log}(q/p) ≥ −{log} Σ p·(q/p) = −{log} Σ q = −{log} 1 = 0,",
-        "by Jensen's inequality (log is concave); it is 0 only when P = Q.",
-        f"Here the positive terms add up to {fmt(kl['positive_terms'])} and the negative ones to "
-        f"{fmt(kl['negative_terms'])}.",
-    ])
-    out(Text("6. Checks", style="bold"))
-    for check in work["checks"]:
-        mark, style = ("✓", "green") if check["holds"] else ("✗", "red")
-        out(Text(f"   {mark} {check['name']}: {check['statement']}: {fmt(check['left'])} vs {fmt(check['right'])}",
-                 style=style))
-
-
-def _softening(step, soft: dict) -> None:
-    """Step 0: each operand's row as given, x / T and softmax(x / T), the row the steps use."""
-    t = f"{soft['value']:g}"
-    lines = [f"Every row becomes softmax(log p / T), T = {t}: for logits z that is softmax(z/{t}), for "
-             f"probabilities p^(1/{t}) renormalised; T > 1 flattens a row, T < 1 sharpens it."]
-    for key in ("p", "q"):
-        side = soft[key]
-        if "note" in side:
-            lines.append(f"{key}: {side['note']}")
-            continue
-        x = "z" if side["kind"] == "logits" else f"log {key}"
-        lines += [f"{key} as given ({side['kind']}) = ({', '.join(_g(v) for v in side['given'])})",
-                  f"   {x} / {t} = ({', '.join(_g(v) for v in side['x_over_t'])})",
-                  f"   softmax({x} / {t}) = ({', '.join(_g(v) for v in side['softened'])})   ← the {key} below"]
-    step(0, f"Temperature T = {t}: softening the rows", lines)

@@ -16,7 +16,7 @@ import time
 
 import numpy as np
 
-from divcli import render
+from divcli.output import texts
 
 
 def arrays(rng: np.random.Generator, size: int):
@@ -40,12 +40,12 @@ def main() -> int:
     parser.add_argument("--millions", type=float, default=20.0)
     parser.add_argument("--seed", type=int, default=20261127)
     args = parser.parse_args()
-    if render._orjson_dumps() is None:
+    if texts.orjson_dumps() is None:
         print("orjson is not installed (or fails its probe): nothing to compare", file=sys.stderr)
         return 1
     rng, done, start, bad = np.random.default_rng(args.seed), 0, time.perf_counter(), []
     for values in arrays(rng, 1_000_000):
-        got = render.number_texts(values)
+        got = texts.number_texts(values)
         want = list(map(repr, values.tolist()))
         if got != want:
             bad += [(w, g) for w, g in zip(want, got) if w != g][:5]

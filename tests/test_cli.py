@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from conftest import write_rows
-from divcli import render
+from divcli.output import tables
 from divcli.readers.registry import open_blocks
 
 SAMPLES = Path(__file__).resolve().parent.parent / "samples"
@@ -266,8 +266,8 @@ def test_check_column_is_relative_to_the_values(run):
 ])
 def test_check_holds_to_rounding_of_the_largest_value(check, values, holds):
     record = dict(zip(("cross_entropy", "entropy_p", "kl_divergence"), values), check=check)
-    assert render.check_holds(check, *values) is holds
-    assert render.check_text(record).startswith("✓" if holds else "✗")
+    assert tables.check_holds(check, *values) is holds
+    assert tables.check_text(record).startswith("✓" if holds else "✗")
 
 
 def test_table_of_a_large_input_shows_first_and_last_rows(run, tmp_path):

@@ -172,7 +172,9 @@ def test_a_failing_run_leaves_the_old_file(run, tmp_path):
 #: first, as the interpreter and the venv may sit where nobody cannot read (/root/.pyenv).
 AS_NOBODY = """
 import difflib, gettext, os, shutil, sys, tempfile
-import divcli.cli, divcli.core, divcli.readers.registry, divcli.kinds, divcli.render, divcli.report
+import divcli.cli, divcli.core, divcli.readers.registry, divcli.kinds, divcli.report
+import divcli.output.tables, divcli.output.measure_tables, divcli.output.explain_tables
+import divcli.output.csv, divcli.output.json, divcli.output.quiet
 if os.geteuid() == 0:
     os.setgid(65534)
     os.setuid(65534)

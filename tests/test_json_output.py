@@ -9,7 +9,7 @@ import math
 
 import pytest
 
-from divcli import render
+from divcli.output import texts
 
 
 def _refuse(constant):
@@ -67,6 +67,6 @@ def test_json_safe_writes_non_finite_floats_as_strings():
 
     document = {"temperature": math.inf, "weights": (0.5, -math.inf), "rows": [{"x": np.float64("nan")}], "n": 3,
                 "name": "inf"}
-    text = json.dumps(render.json_safe(document), allow_nan=False)
+    text = json.dumps(texts.json_safe(document), allow_nan=False)
     assert strict(text) == {"temperature": "inf", "weights": [0.5, "-inf"], "rows": [{"x": "nan"}], "n": 3,
                             "name": "inf"}

@@ -1,5 +1,5 @@
 """The machine formats are built a column at a time per block; they must write exactly what the
-per-row records (``render.row_records``, which the table still uses) would give, written one row at
+per-row records (``records.records``, which the table still uses) would give, written one row at
 a time as divcli 1.0 did: every field, every quoting rule, every non-finite and missing value."""
 
 from __future__ import annotations
@@ -14,8 +14,12 @@ import types
 import numpy as np
 import pytest
 
-from divcli import core, render
-from divcli import engine
+from divcli import core, engine
+from divcli.output import texts
+from divcli.output.records import records as row_records
+from divcli.output.csv import CsvSink
+from divcli.output.json import JsonSink
+from divcli.output.quiet import QuietSink
 from divcli.readers.blocks import ArrayBlocks
 from divcli.core import Options
 from divcli.readers.operand import Operand
@@ -40,7 +44,7 @@ class RecordCsv:
         self.fields = None
 
     def rows(self, report):
-        records = render.row_records(report)
+        records = row_records(report)
         terms = report.command is Command.KL and report.reduction is Reduction.NONE
         if self.fields is None:
             self.fields = [key for key in records[0] if key != "terms"]
@@ -67,7 +71,7 @@ class RecordJsonRows:
         self.parts, self.values = [], []
 
     def rows(self, report):
-        for record in render.row_records(report):
+        for record in row_records(report):
             record = {key: ({k: _json_number(v) for k, v in value.items()} if isinstance(value, dict)
                             else _json_number(value) if isinstance(value, float) else value)
                       for key, value in record.items()}
@@ -145,11 +149,11 @@ LONG_CASES = list(_cases(repeat=70))
 @pytest.mark.parametrize("case", LONG_CASES, ids=[case[0] for case in LONG_CASES])
 def test_long_block_output_equals_the_per_row_records(case, monkeypatch):
     """630 rows in blocks of 300: the first two blocks' columns go through orjson (300 ≥
-    render.FAST_TEXTS), the last one (30 rows) through repr."""
-    dumps = render._orjson_dumps()
+    texts.FAST_TEXTS), the last one (30 rows) through repr."""
+    dumps = texts.orjson_dumps()
     assert dumps is not None, "orjson (the fast extra) must be installed for the tests"
     sizes = []
-    monkeypatch.setattr(render, "_orjson_dumps", lambda: lambda values: sizes.append(values.size) or dumps(values))
+    monkeypatch.setattr(texts, "orjson_dumps", lambda: lambda values: sizes.append(values.size) or dumps(values))
     monkeypatch.setattr(engine, "FIRST_BLOCK_ROWS", 300)
     monkeypatch.setattr(engine, "BLOCK_ELEMENTS", 1200)
     _check_block_output(*case[1:])
@@ -159,8 +163,8 @@ def test_long_block_output_equals_the_per_row_records(case, monkeypatch):
 def _check_block_output(command, p, q, options, weight):
     new_csv, old_csv, new_json, new_quiet = io.StringIO(), io.StringIO(), io.StringIO(), io.StringIO()
     old_json = RecordJsonRows(None)
-    sinks = Tee(render.CsvSink(new_csv), RecordCsv(old_csv), render.JsonSink(new_json), old_json,
-                render.QuietSink(new_quiet))
+    sinks = Tee(CsvSink(new_csv), RecordCsv(old_csv), JsonSink(new_json), old_json,
+                QuietSink(new_quiet))
     core.run(command, ArrayBlocks(p), None if q is None else ArrayBlocks(q), options, sinks, weight)
     assert new_csv.getvalue() == old_csv.getvalue()
     document = new_json.getvalue()
@@ -184,7 +188,7 @@ def _check_block_output(command, p, q, options, weight):
 ])
 def test_texts_of_long_columns_are_each_numbers_repr(make):
     values = make(np.random.default_rng(3))
-    assert render.number_texts(values) == [repr(x) for x in values.tolist()]
+    assert texts.number_texts(values) == [repr(x) for x in values.tolist()]
 
 
 def _edges() -> np.ndarray:
@@ -209,21 +213,21 @@ def _edges() -> np.ndarray:
 ], ids=["bits", "binary", "decimals", "integers", "normal", "edges"])
 def test_orjsons_texts_are_each_numbers_repr(make):
     """orjson's path writes what repr writes, number for number, over the whole float64 range."""
-    assert render._orjson_dumps() is not None, "orjson (the fast extra) must be installed for the tests"
+    assert texts.orjson_dumps() is not None, "orjson (the fast extra) must be installed for the tests"
     values = make(np.random.default_rng(11))
     values = np.where(np.arange(values.size) % 2 == 1, -values, values)
-    assert values.size >= render.FAST_TEXTS
-    assert render._reprs(np.ascontiguousarray(values)) == [repr(x) for x in values.tolist()]
-    assert render.row_numbers(7, values.size) == [str(n) for n in range(7, 7 + values.size)]
+    assert values.size >= texts.FAST_TEXTS
+    assert texts.reprs(np.ascontiguousarray(values)) == [repr(x) for x in values.tolist()]
+    assert texts.row_numbers(7, values.size) == [str(n) for n in range(7, 7 + values.size)]
 
 
 def test_without_orjson_texts_are_repr(monkeypatch):
     monkeypatch.setitem(sys.modules, "orjson", None)
-    monkeypatch.setattr(render, "_orjson_dumps", render._orjson_dumps.__wrapped__)  # looked for again
-    assert render._orjson_dumps() is None
+    monkeypatch.setattr(texts, "orjson_dumps", texts.orjson_dumps.__wrapped__)  # looked for again
+    assert texts.orjson_dumps() is None
     values = _edges()
-    assert render.number_texts(values) == [repr(x) for x in values.tolist()]
-    assert render.row_numbers(1, 300) == [str(n) for n in range(1, 301)]
+    assert texts.number_texts(values) == [repr(x) for x in values.tolist()]
+    assert texts.row_numbers(1, 300) == [str(n) for n in range(1, 301)]
 
 
 def test_an_orjson_that_writes_numbers_differently_is_not_used(monkeypatch):
@@ -234,10 +238,10 @@ def test_an_orjson_that_writes_numbers_differently_is_not_used(monkeypatch):
     fake.dumps = lambda values, option=0: ("[" + ",".join(
         f"{x:.17g}" for x in values.tolist()) + "]").encode()
     monkeypatch.setitem(sys.modules, "orjson", fake)
-    monkeypatch.setattr(render, "_orjson_dumps", render._orjson_dumps.__wrapped__)  # looked for again
-    assert render._orjson_dumps() is None
+    monkeypatch.setattr(texts, "orjson_dumps", texts.orjson_dumps.__wrapped__)  # looked for again
+    assert texts.orjson_dumps() is None
     values = np.linspace(0.1, 3.0, 500)
-    assert render.number_texts(values) == [repr(x) for x in values.tolist()]
+    assert texts.number_texts(values) == [repr(x) for x in values.tolist()]
 
 
 @pytest.mark.parametrize("args", [["compare", "-f", "csv"], ["compare", "-q", "--reduction", "none"],
@@ -252,9 +256,9 @@ def test_long_outputs_are_the_same_with_orjson_and_without(run, tmp_path, monkey
     np.save(tmp_path / "q.npy", q)
     command, *options = args
     outputs = []
-    for dumps in (render._orjson_dumps(), None):
+    for dumps in (texts.orjson_dumps(), None):
         assert (dumps is not None) == (not outputs), "orjson (the fast extra) must be installed for the tests"
-        monkeypatch.setattr(render, "_orjson_dumps", lambda: dumps)
+        monkeypatch.setattr(texts, "orjson_dumps", lambda: dumps)
         result = run(command, tmp_path / "p.npy", tmp_path / "q.npy", *options)
         assert result.exit_code == 0, result.stderr
         outputs.append(result.stdout)

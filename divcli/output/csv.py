@@ -1,0 +1,118 @@
+"""``-f csv``: a header line, then one record per row (the fields of :mod:`.records`), written as the
+blocks come; the whole-document commands as one record per item. Never through Rich."""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+
+from ..report import Report
+from .records import columns_of, csv_texts, has_terms, library_records, value_texts
+from .registry import Kind, Sink
+from .texts import json_safe, number, write_csv_rows
+
+
+class CsvSink(Sink):
+    """kl, ce, entropy, js and compare (and Dask's CSV parts): one record per row, a block at a time;
+    kl with ``--reduction none`` adds a ``term:CLASS`` column per class."""
+
+    def __init__(self, out, console=None):
+        super().__init__(out, console)
+        self.writer = csv.writer(out, lineterminator="\n")
+        self.header_written = False
+
+    def rows(self, report) -> None:
+        columns = columns_of(report)
+        terms = isinstance(report, Report) and has_terms(report)
+        if not self.header_written:
+            self.writer.writerow([column.name for column in columns]
+                                 + ([f"term:{name}" for name in report.classes] if terms else []))
+            self.header_written = True
+        texts = [csv_texts(column) for column in columns]
+        if terms:
+            texts.append(value_texts(report.terms, False))  # a row's terms, joined by commas
+        write_csv_rows(self.out, self.writer, texts, texts[1] if report.row_names else None, joined_last=terms)
+
+
+def cell(value) -> str:
+    """A value of a plain record as a CSV cell: ``true``/``false``, a missing number empty."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, float):
+        return "" if math.isnan(value) else number(value)
+    if isinstance(value, dict):
+        return json.dumps(json_safe(value), ensure_ascii=False)
+    return str(value)
+
+
+class TopCsv(Sink):
+    """``--top N -f csv``: ``rank`` and each ranked row's record."""
+
+    def write(self, ranked) -> None:
+        writer = csv.writer(self.out, lineterminator="\n")
+        keys = list(ranked.rows[0][1]) if ranked.rows else ["row", ranked.key]
+        writer.writerow(["rank"] + keys)
+        for rank, (_, record) in enumerate(ranked.rows, start=1):
+            writer.writerow([rank] + [cell(record.get(key)) for key in keys])
+
+
+class MatrixCsv(Sink):
+    """matrix: a header of the rows' labels, then per row its label and its entries."""
+
+    def write(self, matrix, labels, measure, base, source, kind) -> None:
+        writer = csv.writer(self.out, lineterminator="\n")
+        writer.writerow(["row"] + labels)
+        writer.writerows([label] + [number(x) for x in row] for label, row in zip(labels, matrix.tolist()))
+
+
+class LibrariesCsv(Sink):
+    def write(self, answers, exact, unit, note, sources) -> None:
+        writer = csv.writer(self.out, lineterminator="\n")
+        writer.writerow(["library", "call", "value", "difference", "agrees", "why"])
+        for row in library_records(answers, exact):
+            writer.writerow([row["library"], row["call"], number(row["value"]), number(row["difference"]),
+                             str(row["agrees"]).lower(), row["why"]])
+
+
+class ExplainCsv(Sink):
+    """explain: the terms per class."""
+
+    def write(self, work: dict) -> None:
+        writer = csv.writer(self.out, lineterminator="\n")
+        writer.writerow(["class", "p", "q", "-p*log(p)", "-p*log(q)", "p*log(p/q)"])
+        for index, name in enumerate(work["classes"]):
+            cells = [work["p"][index], work["q"][index], work["entropy_p"]["terms"][index],
+                     work["cross_entropy"]["terms"][index], work["kl_divergence"]["terms"][index]]
+            writer.writerow([name] + [number(x) for x in cells])
+
+
+def distill_parts(document: dict) -> list[tuple[str, float | None]]:
+    """distill's parts and the loss each mistake would give, as (part, value)."""
+    parts = [(key, document[key]) for key in ("kl_at_t", "t_squared_kl", "ce", "soft_weight", "hard_weight", "loss")]
+    return parts + [(f"mistake:{key}", mistake["loss"]) for key, mistake in document["mistakes"].items()]
+
+
+class DistillCsv(Sink):
+    """distill: one record per part (part, value)."""
+
+    def write(self, document: dict) -> None:
+        writer = csv.writer(self.out, lineterminator="\n")
+        writer.writerow(["part", "value"])
+        writer.writerows([name, "" if value is None else number(value)] for name, value in distill_parts(document))
+
+
+class CatalogueCsv(Sink):
+    def write(self, rows: list[dict]) -> None:
+        writer = csv.DictWriter(self.out, fieldnames=list(rows[0]), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+SINKS = {
+    Kind.ROWS: CsvSink, Kind.MEASURES: CsvSink, Kind.PARTS: CsvSink, Kind.MEASURE_PARTS: CsvSink,
+    Kind.TOP: TopCsv, Kind.MATRIX: MatrixCsv, Kind.LIBRARIES: LibrariesCsv, Kind.EXPLAIN: ExplainCsv,
+    Kind.DISTILL: DistillCsv, Kind.CATALOGUE: CatalogueCsv,
+}

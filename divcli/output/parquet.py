@@ -1,0 +1,64 @@
+"""Parquet parts (``--engine dask -o DIR``): a shard's per-row records (the fields of ``-f csv``,
+from :mod:`.records`) as one Arrow table, a missing value as null. Needs pyarrow (the fast extra)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..report import Report
+from .records import Holds, columns_of, has_terms
+from .registry import Kind, Sink
+
+
+def _array(name: str, holds: Holds, parts: list):
+    """One column of the table from the same column of every block."""
+    import pyarrow as pa
+
+    if holds is Holds.ROW:
+        return np.concatenate([np.arange(column.values.start, column.values.stop) for column in parts])
+    if holds is Holds.NAME:
+        return [name for column in parts for name in column.values]
+    values = np.concatenate([column.values for column in parts])
+    if holds is Holds.INTEGER:
+        return values.astype(np.int64)
+    if holds is Holds.OPTIONAL:
+        missing = np.concatenate([np.zeros(len(column.values), dtype=bool) if column.missing is None
+                                  else column.missing for column in parts])
+        return pa.array(values, mask=missing)
+    return values
+
+
+def table(reports: list):
+    """The per-row records of ``reports`` (blocks of kl, ce, entropy, js or compare) as an Arrow table."""
+    import pyarrow as pa
+
+    blocks = [columns_of(report) for report in reports]
+    columns = {column.name: _array(column.name, column.holds, [block[index] for block in blocks])
+               for index, column in enumerate(blocks[0])}
+    first = reports[0]
+    if isinstance(first, Report) and has_terms(first):
+        terms = np.concatenate([report.terms for report in reports])
+        for index, name in enumerate(first.classes):
+            columns[f"term:{name}"] = np.ascontiguousarray(terms[:, index])
+    return pa.table(columns)
+
+
+class ParquetSink(Sink):
+    """A part file: the blocks are kept, and written as one table at the end."""
+
+    binary = True
+
+    def __init__(self, out, console=None):
+        super().__init__(out, console)
+        self.reports: list = []
+
+    def rows(self, report) -> None:
+        self.reports.append(report)
+
+    def finish(self, summary) -> None:
+        import pyarrow.parquet as pq
+
+        pq.write_table(table(self.reports), self.out)
+
+
+SINKS = {Kind.PARTS: ParquetSink, Kind.MEASURE_PARTS: ParquetSink}

@@ -1,0 +1,103 @@
+"""The sink registry (divcli.output.registry): a format added at run time with one registration
+line is a choice of ``-f`` and writes kl's and compare's rows through the CLI (and Dask's parts);
+a kind of report it does not write is a usage error (exit 2)."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+from click.testing import CliRunner
+
+from divcli.cli import cli
+from divcli.output import registry
+from divcli.output.records import columns_of, csv_texts
+from divcli.output.registry import Kind, Sink
+
+P = "0.36,0.48,0.16;0.5,0.25,0.25;0.2,0.2,0.6"
+Q = "0.3,0.4,0.3;0.25,0.5,0.25;0.1,0.3,0.6"
+
+
+class LinesSink(Sink):
+    """A throwaway format: one line per row, its fields as ``name=value``, space-separated."""
+
+    def rows(self, report) -> None:
+        columns = columns_of(report)
+        for cells in zip(*map(csv_texts, columns)):
+            self.out.write(" ".join(f"{column.name}={cell}" for column, cell in zip(columns, cells)) + "\n")
+
+
+@pytest.fixture
+def lines(monkeypatch):
+    monkeypatch.setattr(registry, "FORMATS", dict(registry.FORMATS))  # the registry as it was, after the test
+    registry.register("lines", {Kind.ROWS: LinesSink, Kind.MEASURES: LinesSink, Kind.PARTS: LinesSink})
+
+
+def run(*args):
+    return CliRunner().invoke(cli, [str(arg) for arg in args])
+
+
+def parsed(text: str) -> list[dict]:
+    return [dict(cell.split("=", 1) for cell in line.split(" ")) for line in text.splitlines()]
+
+
+@pytest.mark.parametrize("command, key", [("kl", "kl_divergence"), ("compare", "kl_pq")])
+def test_a_registered_format_writes_rows_as_csv_does(lines, command, key):
+    result = run(command, P, Q, "-f", "lines")
+    assert result.exit_code == 0, result.output
+    assert result.stderr == ""
+    rows = parsed(result.stdout)
+    expected = list(csv.DictReader(io.StringIO(run(command, P, Q, "-f", "csv").stdout)))
+    assert [row["row"] for row in rows] == ["1", "2", "3"]
+    assert [row[key] for row in rows] == [row[key] for row in expected]
+    assert rows == expected
+
+
+def test_a_registered_format_is_a_choice_of_f(lines):
+    result = run("kl", P, Q, "-f", "xml")
+    assert result.exit_code == 2
+    assert "'xml' is not one of 'table', 'csv', 'json', 'lines'" in result.stderr
+
+
+def test_a_kind_the_format_does_not_write_is_a_usage_error(lines):
+    result = run("explain", P, Q, "-f", "lines")
+    assert result.exit_code == 2
+    assert "-f lines does not write the output of explain" in result.stderr
+    assert result.stdout == ""
+
+
+def test_without_registration_there_is_no_such_format():
+    result = run("kl", P, Q, "-f", "lines")
+    assert result.exit_code == 2
+    assert "'lines' is not one of 'table', 'csv', 'json'." in result.stderr
+
+
+def test_every_builtin_format_writes_every_streaming_kind():
+    for name in ("table", "csv", "json", "quiet"):
+        for kind in (Kind.ROWS, Kind.MEASURES, Kind.TOP, Kind.MATRIX, Kind.LIBRARIES, Kind.EXPLAIN, Kind.DISTILL):
+            assert registry.sink_class(kind, name) is not None
+    assert registry.choices() == ["table", "csv", "json"]
+    assert registry.sink_class(Kind.PARTS, "parquet").binary
+
+
+@pytest.mark.dask
+def test_a_registered_format_writes_the_dask_parts(lines, tmp_path):
+    """Workers in this process (threads), so they see the format registered here."""
+    distributed = pytest.importorskip("distributed")
+    for role, text in (("p", P), ("q", Q)):
+        (tmp_path / role).mkdir()
+        rows = text.split(";")
+        (tmp_path / role / "part-0.csv").write_text("\n".join(rows[:2]) + "\n")
+        (tmp_path / role / "part-1.csv").write_text(rows[2] + "\n")
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False,
+                                  dashboard_address=":0") as cluster:
+        result = run("kl", tmp_path / "p", tmp_path / "q", "--engine", "dask", "--scheduler", cluster.scheduler_address,
+                     "-f", "lines", "-o", tmp_path / "out")
+    assert result.exit_code == 0, result.output
+    parts = sorted((tmp_path / "out").iterdir())
+    assert [part.name for part in parts] == ["part-00000.lines", "part-00001.lines"]
+    rows = parsed("".join(part.read_text() for part in parts))
+    expected = list(csv.DictReader(io.StringIO(run("kl", P, Q, "-f", "csv").stdout)))
+    assert [row["row"] for row in rows] == ["1", "2", "3"]
+    assert [row["kl_divergence"] for row in rows] == [row["kl_divergence"] for row in expected]
