@@ -124,6 +124,9 @@ class Command:
         self.check = check              # False: nothing to compare (``--help``, ``import numpy``)
         self.times: list[float] = []
         self.peaks_kib: list[int] = []
+        self.sample_anon = False        # also sample the process tree's anonymous memory (see AnonSampler)
+        self.anon_peaks_kib: list[int] = []
+        self.last_anon_kib: int | None = None
         self.failed: str | None = None
         self.stdout = ""
         self.verdict = ""
@@ -132,6 +135,53 @@ class Command:
 def _peak_from_time(text: str) -> int | None:
     m = re.search(r"Maximum resident set size \(kbytes\): (\d+)", text)
     return int(m.group(1)) if m else None
+
+
+class AnonSampler:
+    """The peak of a process tree's anonymous resident memory (``RssAnon`` of ``/proc/PID/status``,
+    summed over the process and its descendants), sampled every ``interval`` s in a thread.
+
+    ``ru_maxrss`` and ``/usr/bin/time -v`` count every resident page, file-backed ones too: a
+    memory-mapped input (divcli maps ``.npy`` files) adds the pages read so far, which are the page
+    cache's, clean, and given back under memory pressure. ``RssAnon`` is the process's own memory (heap,
+    arrays). Sampled, so a peak shorter than the interval can be missed."""
+
+    def __init__(self, pid: int, interval: float = 0.01):
+        import threading
+        self.pid, self.interval, self.peak_kib = pid, interval, 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _tree(self) -> list[int]:
+        pids, todo = [], [self.pid]
+        while todo:
+            pid = todo.pop()
+            pids.append(pid)
+            try:
+                todo += [int(c) for c in open(f"/proc/{pid}/task/{pid}/children").read().split()]
+            except OSError:
+                pass
+        return pids
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            total = 0
+            for pid in self._tree():
+                try:
+                    for line in open(f"/proc/{pid}/status"):
+                        if line.startswith("RssAnon:"):
+                            total += int(line.split()[1])
+                            break
+                except OSError:
+                    pass
+            self.peak_kib = max(self.peak_kib, total)
+            self._stop.wait(self.interval)
+
+    def stop(self) -> int | None:
+        self._stop.set()
+        self._thread.join()
+        return self.peak_kib or None
 
 
 def run_once(cmd: Command, use_time: bool) -> tuple[float, int | None, int, str, str]:
@@ -151,10 +201,12 @@ def run_once(cmd: Command, use_time: bool) -> tuple[float, int | None, int, str,
                 stdin = gen.stdout
             t0 = time.perf_counter()
             proc = subprocess.Popen(argv, stdin=stdin, stdout=out, stderr=err, cwd=ROOT, env=COMMAND_ENV)
+            sampler = AnonSampler(proc.pid) if cmd.sample_anon else None
             if gen is not None:
                 gen.stdout.close()
             _, status, usage = os.wait4(proc.pid, 0)
             wall = time.perf_counter() - t0
+            cmd.last_anon_kib = sampler.stop() if sampler else None
             proc.returncode = os.waitstatus_to_exitcode(status)
             if gen is not None:
                 gen.wait()
@@ -197,6 +249,8 @@ def run_case(commands: list[Command], repeats: int, use_time: bool, warm_up: boo
             cmd.times.append(wall)
             if peak is not None:
                 cmd.peaks_kib.append(peak)
+            if cmd.last_anon_kib is not None:
+                cmd.anon_peaks_kib.append(cmd.last_anon_kib)
             cmd.stdout = out
     for cmd in commands:
         if cmd.times:
@@ -750,6 +804,8 @@ def scaling_case(args, divcli: str, divcli_python: str, use_time: bool) -> list[
             Command(f".npy, {rows:,} rows", [divcli, "kl", str(pn), str(qn), *kinds, "-o", str(outs["npy"])],
                     output=outs["npy"], column="kl_divergence"),
         ]
+        for cmd in cmds:
+            cmd.sample_anon = True
         run_case(cmds, args.repeats, use_time)
         check_agreement(cmds, cmds[0])                   # the same values: the two must agree
         measured += [(rows, "CSV", cmds[0], p.stat().st_size + q.stat().st_size),
@@ -767,7 +823,10 @@ def scaling_case(args, divcli: str, divcli_python: str, use_time: bool) -> list[
         f"{args.repeats} timed run{'s' if args.repeats != 1 else ''}, the two commands of a size interleaved; the median wall time, and the "
         "peak resident memory "
         + ("from `/usr/bin/time -v`" if use_time else "from `os.wait4` (the child's own `ru_maxrss`)")
-        + " (the largest over the timed runs). The CSV and the `.npy` command of a size must write the same "
+        + " (the largest over the timed runs), which counts file-backed pages too: divcli maps `.npy` inputs into "
+        "memory, and the pages of the files read so far count as resident, though they are the page cache's "
+        "(clean, shared, given back under memory pressure). So the table also gives the peak of the process's "
+        "own (anonymous) memory, `RssAnon` of `/proc/PID/status` sampled every 10 ms. The CSV and the `.npy` command of a size must write the same "
         "per-row values (row by row, "
         f"|a − b| ≤ {RTOL:g}·|b| + {ATOL:g}). **The machine is shared (2 cores, other jobs running): times are "
         "noisy, tens of percent from run to run; the shape of the curves is what this measures, not the "
@@ -777,21 +836,23 @@ def scaling_case(args, divcli: str, divcli_python: str, use_time: bool) -> list[
         "",
         "## Results",
         "",
-        "| input | rows | input MB | median s | min – max s | M rows/s | µs per row | peak RSS MiB | check |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---|",
+        "| input | rows | input MB | median s | min – max s | M rows/s | µs per row | peak RSS MiB | "
+        "peak anonymous MiB | check |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     fits = {}
     for kind in ("CSV", ".npy"):
         ok = [(rows, c, size) for rows, k, c, size in measured if k == kind]
         for rows, c, size in ok:
             if not c.times:
-                lines.append(f"| {kind} | {rows:,} | {size / 1e6:.0f} | — | — | — | — | — | {c.verdict or c.failed} |")
+                lines.append(f"| {kind} | {rows:,} | {size / 1e6:.0f} | — | — | — | — | — | — | {c.verdict or c.failed} |")
                 continue
             med = statistics.median(c.times)
             peak = f"{max(c.peaks_kib) / 1024:.0f}" if c.peaks_kib else "?"
+            anon = f"{max(c.anon_peaks_kib) / 1024:.0f}" if c.anon_peaks_kib else "?"
             lines.append(f"| {kind} | {rows:,} | {size / 1e6:.0f} | {_fmt_s(med)} | {_fmt_s(min(c.times))} – "
                          f"{_fmt_s(max(c.times))} | {rows / med / 1e6:.2f} | {med / rows * 1e6:.2f} | {peak} | "
-                         f"{c.verdict} |")
+                         f"{anon} | {c.verdict} |")
         timed = [(rows, statistics.median(c.times)) for rows, c, _ in ok if c.times]
         if len(timed) >= 2:
             fits[kind] = fit_linear([r for r, _ in timed], [t for _, t in timed])
@@ -801,13 +862,15 @@ def scaling_case(args, divcli: str, divcli_python: str, use_time: bool) -> list[
         timed = [(rows, statistics.median(c.times), c) for rows, k, c, _ in measured if k == kind and c.times]
         worst = max(abs(t - (a + b * r)) / t for r, t, _ in timed)
         peaks = [max(c.peaks_kib) / 1024 for _, _, c in timed if c.peaks_kib]
+        anons = [max(c.anon_peaks_kib) / 1024 for _, _, c in timed if c.anon_peaks_kib]
         big = [(r, t) for r, t, _ in timed if r >= 1_000_000]
         marginal = (f"; from {big[0][0]:,} to {big[-1][0]:,} rows the time grows {big[-1][1] / big[0][1]:.2f}× for "
                     f"{big[-1][0] / big[0][0]:.0f}× the rows" if len(big) >= 2 else "")
+        memory = (f"; peak RSS {', '.join(f'{m:.0f}' for m in peaks)} MiB" if peaks else "") + (
+            f", peak anonymous {', '.join(f'{m:.0f}' for m in anons)} MiB" if anons else "")
         summary.append(
             f"- {kind}: time ≈ {a:.2f} s + {b * 1e6:.2f} µs × rows (least squares on relative errors; every median "
-            f"within {worst:.1%} of the fit){marginal}; peak memory {min(peaks):.0f} – {max(peaks):.0f} MiB "
-            f"over {timed[0][0]:,} – {timed[-1][0]:,} rows." if peaks else "")
+            f"within {worst:.1%} of the fit){marginal}{memory} at {', '.join(f'{r:,}' for r, _, _ in timed)} rows.")
     if summary:
         lines += ["Linear fit (the fixed part is start-up: the interpreter, imports, opening the files):", "",
                   *summary, ""]
@@ -830,9 +893,11 @@ def scaling_case(args, divcli: str, divcli_python: str, use_time: bool) -> list[
 
     colours = {"CSV": svgplot.COLOURS[0], ".npy": svgplot.COLOURS[1]}
 
-    def series(kind: str, value) -> svgplot.Series:
-        return svgplot.Series(f"{kind} → per-row CSV", [(rows, value(c)) for rows, k, c, _ in measured
-                                                        if k == kind and c.times and c.peaks_kib], colours[kind])
+    def series(kind: str, value, name: str = "{kind} → per-row CSV", dashed: bool = False,
+               need: str = "peaks_kib") -> svgplot.Series:
+        return svgplot.Series(name.format(kind=kind), [(rows, value(c)) for rows, k, c, _ in measured
+                                                       if k == kind and c.times and getattr(c, need)],
+                              colours[kind], dashed)
 
     time_guides = []
     for kind, (a, b) in fits.items():
@@ -844,9 +909,11 @@ def scaling_case(args, divcli: str, divcli_python: str, use_time: bool) -> list[
         [svgplot.Panel("Wall time (log–log)", "rows", "seconds (median)",
                        [series(k, lambda c: statistics.median(c.times)) for k in ("CSV", ".npy")],
                        x_log=True, y_log=True, guides=time_guides),
-         svgplot.Panel("Peak memory", "rows", "peak RSS (MiB)",
-                       [series(k, lambda c: max(c.peaks_kib) / 1024) for k in ("CSV", ".npy")],
-                       x_log=True, y_log=False, legend="bottom-right")],
+         svgplot.Panel("Peak memory", "rows", "MiB",
+                       [series(k, lambda c: max(c.peaks_kib) / 1024, "{kind}: peak RSS") for k in ("CSV", ".npy")]
+                       + [series(k, lambda c: max(c.anon_peaks_kib) / 1024, "{kind}: peak anonymous", True,
+                                 "anon_peaks_kib") for k in ("CSV", ".npy")],
+                       x_log=True, y_log=False, legend="top-left")],
         f"divcli kl: two N × {args.classes} logit inputs → per-row KL as CSV",
         note=f"{args._started:%Y-%m-%d}, shared {os.cpu_count()}-core machine (noisy timings), median of "
              f"{args.repeats} run{'s' if args.repeats != 1 else ''}; benchmarks/RESULTS-scaling.md")

@@ -21,6 +21,7 @@ class Series:
     name: str
     points: list[tuple[float, float]]             # (x, y), in the order drawn
     colour: str | None = None
+    dashed: bool = False
 
 
 @dataclass
@@ -149,17 +150,20 @@ def plot(panels: list[Panel], title: str, note: str = "", panel_width: int = 440
             colour = series.colour or colour_of.setdefault(series.name, COLOURS[len(colour_of) % len(COLOURS)])
             coords = [px(*p) for p in series.points]
             points = " ".join(f"{x:.1f},{y:.1f}" for x, y in coords)
+            dash = ' stroke-dasharray="7,3"' if series.dashed else ""
             out.append(f'<polyline class="series" data-name="{escape(series.name)}" points="{points}" fill="none" '
-                       f'stroke="{colour}" stroke-width="2"/>')
-            out += [f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3.5" fill="{colour}"/>' for x, y in coords]
-            legend.append((series.name, colour, False))
+                       f'stroke="{colour}" stroke-width="2"{dash}/>')
+            fill = "#ffffff" if series.dashed else colour   # hollow dots for a dashed series
+            out += [f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3.5" fill="{fill}" stroke="{colour}" stroke-width="1.5"/>'
+                    for x, y in coords]
+            legend.append((series.name, colour, series.dashed))
         widest = max((len(name) for name, _, _ in legend), default=0) * 6.5 + 50
         for i, (name, colour, dashed) in enumerate(legend):
             if panel.legend == "bottom-right":
                 lx, ly = x0 + w - widest, y0 + h - 10 - 16 * (len(legend) - 1 - i)
             else:
                 lx, ly = x0 + 10, y0 + 18 + 16 * i
-            dash = ' stroke-dasharray="5,4"' if dashed else ""
+            dash = ' stroke-dasharray="7,3"' if dashed else ""
             out.append(f'<line x1="{lx:.1f}" y1="{ly - 4}" x2="{lx + 24:.1f}" y2="{ly - 4}" stroke="{colour}" '
                        f'stroke-width="2"{dash}/>')
             out.append(f'<text x="{lx + 30:.1f}" y="{ly}">{escape(name)}</text>')

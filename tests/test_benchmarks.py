@@ -79,7 +79,7 @@ def _scaling_picture(svgplot):
     memory_panel = svgplot.Panel(
         "Peak memory", "rows", "MiB",
         [svgplot.Series("CSV", [(n, 150 + n / 1e6) for n in rows]),
-         svgplot.Series(".npy", [(n, 120.0) for n in rows[:3]])],   # one point fewer: counted per series
+         svgplot.Series(".npy", [(n, 120.0) for n in rows[:3]], dashed=True)],  # one point fewer: counted per series
         legend="bottom-right")
     return svgplot.plot([time_panel, memory_panel], "title & <escaped>", note="a note")
 
@@ -94,6 +94,7 @@ def test_svg_is_valid_xml_with_one_polyline_per_series(svgplot):
     assert [p.get("data-name") for p in polylines] == ["CSV", ".npy", "CSV", ".npy"]
     counts = [len(p.get("points").split()) for p in polylines]
     assert counts == [4, 4, 4, 3]
+    assert [p.get("stroke-dasharray") is not None for p in polylines] == [False, False, False, True]
     assert len(root.findall(f".//{SVG}circle")) == sum(counts)  # a dot per point
     assert len(root.findall(f".//{SVG}path")) == 1  # the guide is a dashed path, not a series
     assert "title &amp; &lt;escaped&gt;" in text
