@@ -792,26 +792,31 @@ def scaling_case(args, divcli: str, divcli_python: str, use_time: bool) -> list[
     t_start = time.perf_counter()
     kinds = ["--p-as", "logits", "--q-as", "logits", "-f", "csv"]
     measured: list[tuple[int, str, Command, int]] = []     # (rows, kind, command, input bytes)
+    pairs = []
     for rows in sizes:
         print(f"data: scaling {rows} × {args.classes}", flush=True)
         p, pn = make_logits("long_p", rows, args.classes, args.seed * 10 + 1, npy=True)
         q, qn = make_logits("long_q", rows, args.classes, args.seed * 10 + 2, npy=True)
-        print(f"case: scaling ({rows} × {args.classes})", flush=True)
         outs = {kind: OUT / f"scaling_{rows}_{kind}.csv" for kind in ("csv", "npy")}
-        cmds = [
+        pair = [
             Command(f"CSV, {rows:,} rows", [divcli, "kl", str(p), str(q), *kinds, "-o", str(outs["csv"])],
                     output=outs["csv"], column="kl_divergence"),
             Command(f".npy, {rows:,} rows", [divcli, "kl", str(pn), str(qn), *kinds, "-o", str(outs["npy"])],
                     output=outs["npy"], column="kl_divergence"),
         ]
-        for cmd in cmds:
+        for cmd in pair:
             cmd.sample_anon = True
-        run_case(cmds, args.repeats, use_time)
-        check_agreement(cmds, cmds[0])                   # the same values: the two must agree
-        measured += [(rows, "CSV", cmds[0], p.stat().st_size + q.stat().st_size),
-                     (rows, ".npy", cmds[1], pn.stat().st_size + qn.stat().st_size)]
-        for out in outs.values():                        # 4M rows: ~0.4 GB each
-            out.unlink(missing_ok=True)
+        pairs.append(pair)
+        measured += [(rows, "CSV", pair[0], p.stat().st_size + q.stat().st_size),
+                     (rows, ".npy", pair[1], pn.stat().st_size + qn.stat().st_size)]
+    # every size in one round-robin: a burst of load on the shared machine hits all sizes alike instead
+    # of bending the curve at one of them
+    print(f"case: scaling ({', '.join(map(str, sizes))} × {args.classes})", flush=True)
+    run_case([cmd for pair in pairs for cmd in pair], args.repeats, use_time)
+    for pair in pairs:
+        check_agreement(pair, pair[0])                   # the same values: the two must agree
+        for cmd in pair:                                 # 4M rows: ~0.4 GB each
+            cmd.output.unlink(missing_ok=True)
 
     lines = [
         "# divcli scaling results",
@@ -820,7 +825,8 @@ def scaling_case(args, divcli: str, divcli_python: str, use_time: bool) -> list[
         f"divcli's long case (two N × {args.classes} CSVs of logits → per-row KL as CSV: "
         "`divcli kl p.csv q.csv --p-as logits --q-as logits -f csv -o out.csv`) and the same values as "
         "float64 `.npy`, at each N: every command a whole process, warm cache, one untimed warm-up, then "
-        f"{args.repeats} timed run{'s' if args.repeats != 1 else ''}, the two commands of a size interleaved; the median wall time, and the "
+        f"{args.repeats} timed run{'s' if args.repeats != 1 else ''}, all the commands (every size, CSV and `.npy`) "
+        "interleaved round-robin, so that a burst of load hits every size alike; the median wall time, and the "
         "peak resident memory "
         + ("from `/usr/bin/time -v`" if use_time else "from `os.wait4` (the child's own `ru_maxrss`)")
         + " (the largest over the timed runs), which counts file-backed pages too: divcli maps `.npy` inputs into "
