@@ -88,6 +88,6 @@ bench-dask: $(STAMP)
 
 # divcli's long case (two N × 16 CSVs → per-row KL as CSV) and its .npy case at 10k, 100k, 1M and 4M rows
 # (BENCH_ARGS="--scaling-rows ..." for others): benchmarks/RESULTS-scaling.md, benchmarks/scaling.svg and its
-# copy docs/scaling.svg (about 5 minutes here, plus about 2 to generate the 2 GB of data the first time).
+# copy docs/scaling.svg (about 3 minutes here, plus about 2 to generate the 2 GB of data the first time).
 bench-scaling: $(STAMP) bench-install
-	$(BIN)/python benchmarks/run.py --divcli $(DIVCLI_VENV)/bin/divcli --cases scaling --repeats 3 $(BENCH_ARGS)
+	$(BIN)/python benchmarks/run.py --divcli $(DIVCLI_VENV)/bin/divcli --cases scaling --repeats 5 $(BENCH_ARGS)
