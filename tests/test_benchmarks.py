@@ -127,3 +127,16 @@ def test_log_ticks_and_linear_ticks(svgplot):
     assert svgplot.log_ticks(1_000, 10_000_000) == [1e3, 1e4, 1e5, 1e6, 1e7]  # > 3 decades: only the 1s
     assert svgplot.linear_ticks(0, 400) == [0, 100, 200, 300, 400]
     assert svgplot._si(4_000_000) == "4M" and svgplot._si(10_000) == "10k" and svgplot._si(0.5) == "0.5"
+
+
+def test_the_performance_page_shows_the_scaling_results():
+    """docs/performance.md shows the committed plot (a copy: an image under docs/ cannot point into
+    benchmarks/) and includes RESULTS-scaling.md by line number: that line must be the table's header."""
+    root = KERNEL_PY.parent.parent
+    page = (root / "docs" / "performance.md").read_text(encoding="utf-8")
+    assert "](scaling.svg)" in page
+    assert (root / "docs" / "scaling.svg").read_bytes() == (root / "benchmarks" / "scaling.svg").read_bytes()
+    import re
+    line = int(re.search(r'--8<-- "benchmarks/RESULTS-scaling\.md:(\d+)"', page).group(1))
+    results = (root / "benchmarks" / "RESULTS-scaling.md").read_text(encoding="utf-8").splitlines()
+    assert results[line - 1].startswith("| input | rows |"), f"line {line} of RESULTS-scaling.md is not the table"
