@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: bench-stream install demo test test-fast docs fuzz clean bench bench-install bench-dask
+.PHONY: bench-stream install demo test test-fast docs fuzz clean bench bench-install bench-dask bench-scaling
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -85,3 +85,9 @@ bench-stream: $(STAMP) $(BENCH_STAMP) bench-install
 # The Dask engine against the local one on the same sharded 1M-row input (needs only divcli's venv).
 bench-dask: $(STAMP)
 	$(BIN)/python benchmarks/run.py --cases dask --results benchmarks/RESULTS-dask.md $(BENCH_ARGS)
+
+# divcli's long case (two N × 16 CSVs → per-row KL as CSV) and its .npy case at 10k, 100k, 1M and 4M rows
+# (BENCH_ARGS="--scaling-rows ..." for others): benchmarks/RESULTS-scaling.md, benchmarks/scaling.svg and its
+# copy docs/scaling.svg (about 3 minutes here, plus about 2 to generate the 2 GB of data the first time).
+bench-scaling: $(STAMP) bench-install
+	$(BIN)/python benchmarks/run.py --divcli $(DIVCLI_VENV)/bin/divcli --cases scaling --repeats 5 $(BENCH_ARGS)

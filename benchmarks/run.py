@@ -124,6 +124,9 @@ class Command:
         self.check = check              # False: nothing to compare (``--help``, ``import numpy``)
         self.times: list[float] = []
         self.peaks_kib: list[int] = []
+        self.sample_anon = False        # also sample the process tree's anonymous memory (see AnonSampler)
+        self.anon_peaks_kib: list[int] = []
+        self.last_anon_kib: int | None = None
         self.failed: str | None = None
         self.stdout = ""
         self.verdict = ""
@@ -132,6 +135,53 @@ class Command:
 def _peak_from_time(text: str) -> int | None:
     m = re.search(r"Maximum resident set size \(kbytes\): (\d+)", text)
     return int(m.group(1)) if m else None
+
+
+class AnonSampler:
+    """The peak of a process tree's anonymous resident memory (``RssAnon`` of ``/proc/PID/status``,
+    summed over the process and its descendants), sampled every ``interval`` s in a thread.
+
+    ``ru_maxrss`` and ``/usr/bin/time -v`` count every resident page, file-backed ones too: a
+    memory-mapped input (divcli maps ``.npy`` files) adds the pages read so far, which are the page
+    cache's, clean, and given back under memory pressure. ``RssAnon`` is the process's own memory (heap,
+    arrays). Sampled, so a peak shorter than the interval can be missed."""
+
+    def __init__(self, pid: int, interval: float = 0.01):
+        import threading
+        self.pid, self.interval, self.peak_kib = pid, interval, 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _tree(self) -> list[int]:
+        pids, todo = [], [self.pid]
+        while todo:
+            pid = todo.pop()
+            pids.append(pid)
+            try:
+                todo += [int(c) for c in open(f"/proc/{pid}/task/{pid}/children").read().split()]
+            except OSError:
+                pass
+        return pids
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            total = 0
+            for pid in self._tree():
+                try:
+                    for line in open(f"/proc/{pid}/status"):
+                        if line.startswith("RssAnon:"):
+                            total += int(line.split()[1])
+                            break
+                except OSError:
+                    pass
+            self.peak_kib = max(self.peak_kib, total)
+            self._stop.wait(self.interval)
+
+    def stop(self) -> int | None:
+        self._stop.set()
+        self._thread.join()
+        return self.peak_kib or None
 
 
 def run_once(cmd: Command, use_time: bool) -> tuple[float, int | None, int, str, str]:
@@ -151,10 +201,12 @@ def run_once(cmd: Command, use_time: bool) -> tuple[float, int | None, int, str,
                 stdin = gen.stdout
             t0 = time.perf_counter()
             proc = subprocess.Popen(argv, stdin=stdin, stdout=out, stderr=err, cwd=ROOT, env=COMMAND_ENV)
+            sampler = AnonSampler(proc.pid) if cmd.sample_anon else None
             if gen is not None:
                 gen.stdout.close()
             _, status, usage = os.wait4(proc.pid, 0)
             wall = time.perf_counter() - t0
+            cmd.last_anon_kib = sampler.stop() if sampler else None
             proc.returncode = os.waitstatus_to_exitcode(status)
             if gen is not None:
                 gen.wait()
@@ -197,6 +249,8 @@ def run_case(commands: list[Command], repeats: int, use_time: bool, warm_up: boo
             cmd.times.append(wall)
             if peak is not None:
                 cmd.peaks_kib.append(peak)
+            if cmd.last_anon_kib is not None:
+                cmd.anon_peaks_kib.append(cmd.last_anon_kib)
             cmd.stdout = out
     for cmd in commands:
         if cmd.times:
@@ -457,10 +511,18 @@ def main(argv=None) -> int:
                     help="address-space cap (GiB) on every stream command, so a too-big stream fails "
                          "instead of exhausting the machine (default 12)")
     ap.add_argument("--cases", default="tiny,kernel,long,wide,npy,stream",
-                    help="comma-separated subset of tiny,kernel,long,wide,npy,stream,dask (dask: `make bench-dask`)")
+                    help="comma-separated subset of tiny,kernel,long,wide,npy,stream,dask,scaling (dask: `make bench-dask`; "
+                         "scaling: `make bench-scaling`, into its own --scaling-results)")
     ap.add_argument("--shards", type=int, default=8, help="shards of the dask case (default 8 × 125k rows)")
     ap.add_argument("--results", default=str(HERE / "RESULTS.md"))
+    ap.add_argument("--scaling-rows", default="10000,100000,1000000,4000000",
+                    help="rows of the scaling case, comma-separated (default 10k,100k,1M,4M × --classes)")
+    ap.add_argument("--scaling-results", default=str(HERE / "RESULTS-scaling.md"),
+                    help="the scaling case's table (default benchmarks/RESULTS-scaling.md)")
+    ap.add_argument("--scaling-svg", default=str(HERE / "scaling.svg"),
+                    help="the scaling case's plot (default benchmarks/scaling.svg; also copied to docs/scaling.svg)")
     args = ap.parse_args(argv)
+    args._argv = argv if argv is not None else sys.argv[1:]
     args._load_start = _loadavg()
     args._started, args._provenance = datetime.datetime.now(datetime.timezone.utc), provenance()
     cases = set(args.cases.split(","))
@@ -469,7 +531,7 @@ def main(argv=None) -> int:
     divcli = args.divcli
     divcli_python = str(Path(divcli).parent / "python")
     alt = args.alt_python
-    for exe in (divcli, alt) if cases - {"dask"} else (divcli,):
+    for exe in (divcli, alt) if cases - {"dask", "scaling"} else (divcli,):
         if not os.path.exists(exe):
             sys.exit(f"missing {exe}: run `make bench` (it creates both venvs)")
     use_time = os.access(TIME_BIN, os.X_OK)
@@ -636,6 +698,13 @@ def main(argv=None) -> int:
     if "dask" in cases:
         report += dask_case(args, divcli, divcli_python, use_time)
 
+    # (6) scaling: the long and .npy cases at several sizes, into a file (and a plot) of their own ------
+    if "scaling" in cases:
+        scaling_case(args, divcli, divcli_python, use_time)
+        if not cases - {"scaling"}:
+            print(f"scaling only: {args.results} left as it is ({(time.perf_counter() - t_start) / 60:.1f} min)")
+            return 0
+
     elapsed = time.perf_counter() - t_start
     head = [
         "# divcli benchmark results",
@@ -668,6 +737,198 @@ def main(argv=None) -> int:
     Path(args.results).write_text("\n".join(head + report + tail))
     print(f"wrote {args.results} ({elapsed / 60:.1f} min)")
     return 0
+
+
+#: numpy's SIMD level, printed by divcli's interpreter: what numpy was built for and what it found.
+SIMD_PROBE = """
+import json, os, numpy
+try:
+    from numpy._core._multiarray_umath import __cpu_baseline__, __cpu_dispatch__, __cpu_features__
+except ImportError:  # numpy 1.x
+    from numpy.core._multiarray_umath import __cpu_baseline__, __cpu_dispatch__, __cpu_features__
+print(json.dumps({"numpy": numpy.__version__, "baseline": list(__cpu_baseline__),
+                  "dispatch": list(__cpu_dispatch__),
+                  "found": [k for k, v in __cpu_features__.items() if v],
+                  "disabled": os.environ.get("NPY_DISABLE_CPU_FEATURES", "")}))
+"""
+
+
+def simd_line(python: str) -> str:
+    """One line for the machine section: numpy's baseline, the dispatched targets this CPU runs, and
+    whether numpy uses AVX-512 here (its float64 ``exp``/``log`` are vectorised only with AVX-512)."""
+    try:
+        done = subprocess.run([python, "-c", SIMD_PROBE], capture_output=True, text=True, check=True, env=COMMAND_ENV)
+        info = json.loads(done.stdout.strip().splitlines()[-1])
+    except Exception as e:  # noqa: BLE001 - reported, not raised
+        return f"- SIMD: unknown ({e})"[:200]
+    found = set(info["found"])
+    used = [t for t in info["dispatch"] if t in found]
+    avx512 = sorted(f for f in found if f.startswith("AVX512"))
+    verdict = (f"**yes** ({', '.join(avx512)})" if "AVX512F" in found else "**no** (the CPU has no AVX512F)")
+    if info["disabled"]:
+        verdict += f"; NPY_DISABLE_CPU_FEATURES={info['disabled']}"
+    return (f"- SIMD (numpy {info['numpy']}, divcli's venv): AVX-512 {verdict}; baseline "
+            f"{' '.join(info['baseline']) or 'none'}; dispatched targets this CPU runs: {' '.join(used) or 'none'}; "
+            f"AVX2 {'yes' if 'AVX2' in found else 'no'}, FMA3 {'yes' if 'FMA3' in found else 'no'}")
+
+
+def fit_linear(xs: list[float], ys: list[float]) -> tuple[float, float]:
+    """Least squares y = a + b·x with weights 1/y² (relative errors: the small sizes count as much as
+    the large): (a, b)."""
+    w = np.array([1 / y ** 2 for y in ys])
+    x, y = np.array(xs, dtype=float), np.array(ys, dtype=float)
+    design = np.stack([np.ones_like(x), x], axis=1) * np.sqrt(w)[:, None]
+    (a, b), *_ = np.linalg.lstsq(design, y * np.sqrt(w), rcond=None)
+    return float(a), float(b)
+
+
+def scaling_case(args, divcli: str, divcli_python: str, use_time: bool) -> list[str]:
+    """divcli's long case (two N × C CSVs of logits → per-row KL as CSV) and its .npy case at several N:
+    median wall time and peak memory per size, into ``--scaling-results``, ``--scaling-svg`` and
+    ``docs/scaling.svg``. Returns the lines of the results file."""
+    import svgplot  # benchmarks/svgplot.py (this script's folder is on sys.path)
+
+    sizes = sorted(int(float(s)) for s in args.scaling_rows.split(",") if s.strip())
+    t_start = time.perf_counter()
+    kinds = ["--p-as", "logits", "--q-as", "logits", "-f", "csv"]
+    measured: list[tuple[int, str, Command, int]] = []     # (rows, kind, command, input bytes)
+    pairs = []
+    for rows in sizes:
+        print(f"data: scaling {rows} × {args.classes}", flush=True)
+        p, pn = make_logits("long_p", rows, args.classes, args.seed * 10 + 1, npy=True)
+        q, qn = make_logits("long_q", rows, args.classes, args.seed * 10 + 2, npy=True)
+        outs = {kind: OUT / f"scaling_{rows}_{kind}.csv" for kind in ("csv", "npy")}
+        pair = [
+            Command(f"CSV, {rows:,} rows", [divcli, "kl", str(p), str(q), *kinds, "-o", str(outs["csv"])],
+                    output=outs["csv"], column="kl_divergence"),
+            Command(f".npy, {rows:,} rows", [divcli, "kl", str(pn), str(qn), *kinds, "-o", str(outs["npy"])],
+                    output=outs["npy"], column="kl_divergence"),
+        ]
+        for cmd in pair:
+            cmd.sample_anon = True
+        pairs.append(pair)
+        measured += [(rows, "CSV", pair[0], p.stat().st_size + q.stat().st_size),
+                     (rows, ".npy", pair[1], pn.stat().st_size + qn.stat().st_size)]
+    # every size in one round-robin: a burst of load on the shared machine hits all sizes alike instead
+    # of bending the curve at one of them
+    print(f"case: scaling ({', '.join(map(str, sizes))} × {args.classes})", flush=True)
+    run_case([cmd for pair in pairs for cmd in pair], args.repeats, use_time)
+    for pair in pairs:
+        check_agreement(pair, pair[0])                   # the same values: the two must agree
+        for cmd in pair:                                 # 4M rows: ~0.4 GB each
+            cmd.output.unlink(missing_ok=True)
+
+    lines = [
+        "# divcli scaling results",
+        "",
+        "Written by `benchmarks/run.py --cases scaling` (`make bench-scaling`); see `benchmarks/README.md`. "
+        f"divcli's long case (two N × {args.classes} CSVs of logits → per-row KL as CSV: "
+        "`divcli kl p.csv q.csv --p-as logits --q-as logits -f csv -o out.csv`) and the same values as "
+        "float64 `.npy`, at each N: every command a whole process, warm cache, one untimed warm-up, then "
+        f"{args.repeats} timed run{'s' if args.repeats != 1 else ''}, all the commands (every size, CSV and `.npy`) "
+        "interleaved round-robin, so that a burst of load hits every size alike; the median wall time, and the "
+        "peak resident memory "
+        + ("from `/usr/bin/time -v`" if use_time else "from `os.wait4` (the child's own `ru_maxrss`)")
+        + " (the largest over the timed runs), which counts file-backed pages too: divcli maps `.npy` inputs into "
+        "memory, and the pages of the files read so far count as resident, though they are the page cache's "
+        "(clean, shared, given back under memory pressure). So the table also gives the peak of the process's "
+        "own (anonymous) memory, `RssAnon` of `/proc/PID/status` sampled every 10 ms. The CSV and the `.npy` command of a size must write the same "
+        "per-row values (row by row, "
+        f"|a − b| ≤ {RTOL:g}·|b| + {ATOL:g}). **The machine is shared (2 cores, other jobs running): times are "
+        "noisy, tens of percent from run to run; the shape of the curves is what this measures, not the "
+        "absolute figures.**",
+        "",
+        "![Wall time and peak memory against rows](scaling.svg)",
+        "",
+        "## Results",
+        "",
+        "| input | rows | input MB | median s | min – max s | M rows/s | µs per row | peak RSS MiB | "
+        "peak anonymous MiB | check |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+    ]
+    fits = {}
+    for kind in ("CSV", ".npy"):
+        ok = [(rows, c, size) for rows, k, c, size in measured if k == kind]
+        for rows, c, size in ok:
+            if not c.times:
+                lines.append(f"| {kind} | {rows:,} | {size / 1e6:.0f} | — | — | — | — | — | — | {c.verdict or c.failed} |")
+                continue
+            med = statistics.median(c.times)
+            peak = f"{max(c.peaks_kib) / 1024:.0f}" if c.peaks_kib else "?"
+            anon = f"{max(c.anon_peaks_kib) / 1024:.0f}" if c.anon_peaks_kib else "?"
+            lines.append(f"| {kind} | {rows:,} | {size / 1e6:.0f} | {_fmt_s(med)} | {_fmt_s(min(c.times))} – "
+                         f"{_fmt_s(max(c.times))} | {rows / med / 1e6:.2f} | {med / rows * 1e6:.2f} | {peak} | "
+                         f"{anon} | {c.verdict} |")
+        timed = [(rows, statistics.median(c.times)) for rows, c, _ in ok if c.times]
+        if len(timed) >= 2:
+            fits[kind] = fit_linear([r for r, _ in timed], [t for _, t in timed])
+    lines.append("")
+    summary = []
+    for kind, (a, b) in fits.items():
+        timed = [(rows, statistics.median(c.times), c) for rows, k, c, _ in measured if k == kind and c.times]
+        worst = max(abs(t - (a + b * r)) / t for r, t, _ in timed)
+        peaks = [max(c.peaks_kib) / 1024 for _, _, c in timed if c.peaks_kib]
+        anons = [max(c.anon_peaks_kib) / 1024 for _, _, c in timed if c.anon_peaks_kib]
+        big = [(r, t) for r, t, _ in timed if r >= 1_000_000]
+        marginal = (f"; from {big[0][0]:,} to {big[-1][0]:,} rows the time grows {big[-1][1] / big[0][1]:.2f}× for "
+                    f"{big[-1][0] / big[0][0]:.0f}× the rows" if len(big) >= 2 else "")
+        memory = (f"; peak RSS {', '.join(f'{m:.0f}' for m in peaks)} MiB" if peaks else "") + (
+            f", peak anonymous {', '.join(f'{m:.0f}' for m in anons)} MiB" if anons else "")
+        summary.append(
+            f"- {kind}: time ≈ {a:.2f} s + {b * 1e6:.2f} µs × rows (least squares on relative errors; every median "
+            f"within {worst:.1%} of the fit){marginal}{memory} at {', '.join(f'{r:,}' for r, _, _ in timed)} rows.")
+    if summary:
+        lines += ["Linear fit (the fixed part is start-up: the interpreter, imports, opening the files):", "",
+                  *summary, ""]
+    lines += [
+        "## Machine",
+        "",
+        *[line for line in machine_lines(args, divcli_python) if line and not line.startswith("- Alternatives'")],
+        simd_line(divcli_python),
+        f"- Sizes: {', '.join(f'{r:,}' for r in sizes)} rows × {args.classes} classes; seed {args.seed}; "
+        f"the case took {(time.perf_counter() - t_start) / 60:.1f} min (data generation included when not cached)",
+        f"- Command: `{' '.join(['python benchmarks/run.py'] + [_shell_quote(a) for a in args._argv])}`",
+        "",
+        "<details><summary>commands</summary>",
+        "",
+        *[f"- {c.name}: `{' '.join(_shell_quote(a) for a in c.argv)}`" for _, _, c, _ in measured],
+        "",
+        "</details>",
+        "",
+    ]
+
+    colours = {"CSV": svgplot.COLOURS[0], ".npy": svgplot.COLOURS[1]}
+
+    def series(kind: str, value, name: str = "{kind} → per-row CSV", dashed: bool = False,
+               need: str = "peaks_kib") -> svgplot.Series:
+        return svgplot.Series(name.format(kind=kind), [(rows, value(c)) for rows, k, c, _ in measured
+                                                       if k == kind and c.times and getattr(c, need)],
+                              colours[kind], dashed)
+
+    time_guides = []
+    for kind, (a, b) in fits.items():
+        lo, hi = sizes[0], sizes[-1]
+        xs = [lo * (hi / lo) ** (i / 40) for i in range(41)]
+        time_guides.append(svgplot.Guide(f"fit {kind}: {a:.2f} s + {b * 1e6:.2f} µs × rows",
+                                         [(x, a + b * x) for x in xs], colours[kind]))
+    picture = svgplot.plot(
+        [svgplot.Panel("Wall time (log–log)", "rows", "seconds (median)",
+                       [series(k, lambda c: statistics.median(c.times)) for k in ("CSV", ".npy")],
+                       x_log=True, y_log=True, guides=time_guides),
+         svgplot.Panel("Peak memory", "rows", "MiB",
+                       [series(k, lambda c: max(c.peaks_kib) / 1024, "{kind}: peak RSS") for k in ("CSV", ".npy")]
+                       + [series(k, lambda c: max(c.anon_peaks_kib) / 1024, "{kind}: peak anonymous", True,
+                                 "anon_peaks_kib") for k in ("CSV", ".npy")],
+                       x_log=True, y_log=False, legend="top-left")],
+        f"divcli kl: two N × {args.classes} logit inputs → per-row KL as CSV",
+        note=f"{args._started:%Y-%m-%d}, shared {os.cpu_count()}-core machine (noisy timings), median of "
+             f"{args.repeats} run{'s' if args.repeats != 1 else ''}; benchmarks/RESULTS-scaling.md")
+    Path(args.scaling_svg).write_text(picture)
+    Path(args.scaling_results).write_text("\n".join(lines))
+    docs_svg = ROOT / "docs" / "scaling.svg"
+    shutil.copyfile(args.scaling_svg, docs_svg)
+    print(f"wrote {args.scaling_results}, {args.scaling_svg} and {docs_svg.relative_to(ROOT)}")
+    return lines
 
 
 def make_shards(npy: Path, shards: int) -> Path:

@@ -4,6 +4,7 @@ so that a figure in ``benchmarks/RESULTS.md`` is never the timing of a wrong com
 from __future__ import annotations
 
 import importlib.util
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -47,3 +48,95 @@ def test_floors_take_their_exps_in_blocks(kernel, name, operands, monkeypatch):
     assert max(calls) == 1 << 20  # in blocks of 2^20 values
     last = (zq if operands == 2 else zp)[(len(zp) // 65_536) * 65_536:]
     assert checksum == pytest.approx(float(real_exp(last).sum()), rel=1e-14)
+
+
+# --- benchmarks/svgplot.py: the hand-written SVG of the scaling case (benchmarks/scaling.svg) ---------
+
+SVGPLOT_PY = KERNEL_PY.with_name("svgplot.py")
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+@pytest.fixture(scope="module")
+def svgplot():
+    spec = importlib.util.spec_from_file_location("benchmark_svgplot", SVGPLOT_PY)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look their module up while being defined
+    try:
+        spec.loader.exec_module(module)
+        yield module
+    finally:
+        del sys.modules[spec.name]
+
+
+def _scaling_picture(svgplot):
+    rows = [10_000, 100_000, 1_000_000, 4_000_000]
+    time_panel = svgplot.Panel(
+        "Wall time", "rows", "seconds",
+        [svgplot.Series("CSV", [(n, 0.3 + 4e-6 * n) for n in rows]),
+         svgplot.Series(".npy", [(n, 0.25 + 2e-6 * n) for n in rows])],
+        x_log=True, y_log=True,
+        guides=[svgplot.Guide("fit", [(n, 0.3 + 4e-6 * n) for n in (10_000, 200_000, 4_000_000)])])
+    memory_panel = svgplot.Panel(
+        "Peak memory", "rows", "MiB",
+        [svgplot.Series("CSV", [(n, 150 + n / 1e6) for n in rows]),
+         svgplot.Series(".npy", [(n, 120.0) for n in rows[:3]], dashed=True)],  # one point fewer: counted per series
+        legend="bottom-right")
+    return svgplot.plot([time_panel, memory_panel], "title & <escaped>", note="a note")
+
+
+def test_svg_is_valid_xml_with_one_polyline_per_series(svgplot):
+    import xml.etree.ElementTree as ET
+
+    text = _scaling_picture(svgplot)
+    root = ET.fromstring(text)  # raises on malformed XML (e.g. an unescaped "&" or "<")
+    assert root.tag == SVG + "svg"
+    polylines = root.findall(f".//{SVG}polyline")
+    assert [p.get("data-name") for p in polylines] == ["CSV", ".npy", "CSV", ".npy"]
+    counts = [len(p.get("points").split()) for p in polylines]
+    assert counts == [4, 4, 4, 3]
+    assert [p.get("stroke-dasharray") is not None for p in polylines] == [False, False, False, True]
+    assert len(root.findall(f".//{SVG}circle")) == sum(counts)  # a dot per point
+    assert len(root.findall(f".//{SVG}path")) == 1  # the guide is a dashed path, not a series
+    assert "title &amp; &lt;escaped&gt;" in text
+    assert text == _scaling_picture(svgplot)  # deterministic: same data, same bytes
+
+
+def test_svg_points_are_placed_on_the_axes(svgplot):
+    """Log x: equal ratios are equal distances; log y: a line of slope 1 in log–log is straight; the
+    larger value is higher (SVG's y grows downwards); every point is inside its panel's frame."""
+    import xml.etree.ElementTree as ET
+
+    rows = [1_000, 10_000, 100_000, 1_000_000]
+    panel = svgplot.Panel("t", "rows", "s", [svgplot.Series("linear", [(n, n * 1e-5) for n in rows])],
+                          x_log=True, y_log=True)
+    root = ET.fromstring(svgplot.plot([panel], "t"))
+    points = [tuple(map(float, p.split(","))) for p in root.find(f".//{SVG}polyline").get("points").split()]
+    xs, ys = zip(*points)
+    steps_x = [b - a for a, b in zip(xs, xs[1:])]
+    steps_y = [b - a for a, b in zip(ys, ys[1:])]
+    assert max(steps_x) - min(steps_x) <= 0.2 and min(steps_x) > 0
+    assert max(steps_y) - min(steps_y) <= 0.2 and max(steps_y) < 0
+    frame = root.find(f".//{SVG}g/{SVG}rect")
+    x0, y0 = float(frame.get("x")), float(frame.get("y"))
+    x1, y1 = x0 + float(frame.get("width")), y0 + float(frame.get("height"))
+    assert all(x0 < x < x1 and y0 < y < y1 for x, y in points)
+
+
+def test_log_ticks_and_linear_ticks(svgplot):
+    assert svgplot.log_ticks(5_000, 5_000_000) == [5e3, 1e4, 2e4, 5e4, 1e5, 2e5, 5e5, 1e6, 2e6, 5e6]
+    assert svgplot.log_ticks(1_000, 10_000_000) == [1e3, 1e4, 1e5, 1e6, 1e7]  # > 3 decades: only the 1s
+    assert svgplot.linear_ticks(0, 400) == [0, 100, 200, 300, 400]
+    assert svgplot._si(4_000_000) == "4M" and svgplot._si(10_000) == "10k" and svgplot._si(0.5) == "0.5"
+
+
+def test_the_performance_page_shows_the_scaling_results():
+    """docs/performance.md shows the committed plot (a copy: an image under docs/ cannot point into
+    benchmarks/) and includes RESULTS-scaling.md by line number: that line must be the table's header."""
+    root = KERNEL_PY.parent.parent
+    page = (root / "docs" / "performance.md").read_text(encoding="utf-8")
+    assert "](scaling.svg)" in page
+    assert (root / "docs" / "scaling.svg").read_bytes() == (root / "benchmarks" / "scaling.svg").read_bytes()
+    import re
+    line = int(re.search(r'--8<-- "benchmarks/RESULTS-scaling\.md:(\d+)"', page).group(1))
+    results = (root / "benchmarks" / "RESULTS-scaling.md").read_text(encoding="utf-8").splitlines()
+    assert results[line - 1].startswith("| input | rows |"), f"line {line} of RESULTS-scaling.md is not the table"
