@@ -409,3 +409,19 @@ def test_a_wide_multi_row_file_is_read_a_bounded_block_at_a_time(tmp_path):
     assert float(out) > 0
     assert took < 20, f"{took:.1f} s"
     assert peak < 320, f"{peak:.0f} MiB"
+
+
+def test_a_live_view_of_the_read_ahead_bytes_does_not_stop_the_reader():
+    """The read-ahead bytearray is grown and cut in place; where a view of it is still alive (a
+    frame kept by a traceback, in a Dask worker), the reader moves to a new buffer instead of
+    raising BufferError."""
+    import io
+
+    from divcli.readers.textblocks import TextBlocks
+
+    text = "".join(f"{i % 7 / 10},{1 - i % 7 / 10}\n" for i in range(5000)).encode()
+    blocks = TextBlocks(io.BytesIO(text), "held.csv", ",", False)
+    first = blocks.read(3)
+    held = np.frombuffer(blocks.ahead, dtype=np.uint8)  # an export that outlives the call
+    rest = [block for block in iter(lambda: blocks.read(1000), None)]
+    assert first.rows + sum(block.rows for block in rest) == 5000 and held.size > 0

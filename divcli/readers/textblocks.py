@@ -98,7 +98,10 @@ class TextBlocks:
             self.eof = True
             return False
         check_no_nul(chunk, self.name, self.bytes_read)
-        self.ahead += chunk
+        try:
+            self.ahead += chunk
+        except BufferError:  # a view of these bytes is still alive (a frame kept by a traceback): a new buffer
+            self.ahead = self.ahead + chunk
         self.bytes_read += len(chunk)
         return True
 
@@ -178,7 +181,10 @@ class TextBlocks:
     def _take(self, cut: int, lines: int, found: int) -> tuple[bytes, int, int]:
         with memoryview(self.ahead) as view:
             chunk = bytes(view[:cut])
-        del self.ahead[:cut]  # no copy of the rest: a bytearray moves its start
+        try:
+            del self.ahead[:cut]  # no copy of the rest: a bytearray moves its start
+        except BufferError:  # a view of these bytes is still alive: the rest in a new buffer
+            self.ahead = self.ahead[cut:]
         kept = self.ends[np.searchsorted(self.ends, cut):]
         kept -= cut
         self.ends, self.scanned = kept, max(0, self.scanned - cut)
