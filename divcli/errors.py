@@ -42,7 +42,7 @@ def option(name: str, value: object = None, *, cli: str | None = None) -> str:
     if value is None or value is True:
         python, word = ("" if value is None else "True"), ""
     else:
-        python = f'"{value}"' if isinstance(value, str) else repr(value)
+        python = f'"{repr(value)[1:-1]}"' if isinstance(value, str) else repr(value)
         word = str(value)
     return f"\x1f{name}\x1d{python}\x1d{word if cli is None else cli}\x1f"
 
