@@ -143,3 +143,11 @@ def test_the_library_names_options_only_through_option():
                 found.append(f"{relative}:{node.lineno}: {node.value!r}")
     assert not found, "write errors.option(...) for these flags:\n" + "\n".join(found)
 
+
+def test_the_api_page_shows_the_error_as_raised():
+    page = (PACKAGE.parent / "docs" / "api.md").read_text(encoding="utf-8")
+    with pytest.raises(DataError) as caught:
+        divcli.kl_divergence([[0.5, -0.5]], [[0.5, 0.5]])
+    error = caught.value
+    assert "\n".join([error.where, error.what, error.hint]) in page
+    assert error.message(cli_words).split("; ")[-1] in page
