@@ -89,7 +89,8 @@ def kl_divergence(p, q, *, p_as="probs", q_as="probs", reduction=None, base="e",
     Raises
     ------
     DataError
-        The data is wrong (the command line's message).
+        The data is wrong: a ``ValueError`` with ``.where``, ``.what``, ``.hint`` (the command line's message,
+        options named as keyword arguments: ``p_as="logits"``).
     """
     from .core import compute
     from .report import Command

@@ -9,7 +9,7 @@ import numpy as np
 
 from .readers.blocks import Blocks
 from .engine import Options, Source, Start, first_block_rows, mark_single
-from .errors import DataError
+from .errors import DataError, option
 from .firsts import (
     class_count,
     class_names,
@@ -54,7 +54,7 @@ class Breakdown:
         if kind is Kind.LABELS and q_blocks is None:  # the labels, read whole, as one-hot rows of count classes
             first_p = p_blocks.read(first_block_rows(count))
         if self.weight is not None and self.weight.size != count:
-            raise DataError("", f"--weight has {self.weight.size} values but there are {count} classes",
+            raise DataError("", f"{option('weight')} has {self.weight.size} values but there are {count} classes",
                             "give one weight per class")
         sources = [Source(p_blocks, "P", first_p)] + ([] if q_blocks is None else [Source(q_blocks, "Q", first_q)])
         mark_single(sources)

@@ -221,7 +221,20 @@ def _q_as_option():
                         help="Q is probs (default), logits or log-probs.")
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+class DivcliGroup(click.Group):
+    """The group: the one place where the library's :class:`~divcli.errors.DataError` becomes the
+    command line's one-line ``Error: …`` with exit 1, options named as flags (errors.cli_words)."""
+
+    def invoke(self, ctx: click.Context):
+        from .errors import DataError, cli_words
+
+        try:
+            return super().invoke(ctx)
+        except DataError as error:
+            raise click.ClickException(error.message(cli_words)) from None
+
+
+@click.group(cls=DivcliGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(package_name="divcli", prog_name="divcli")
 def cli():
     """Exact KL divergence, entropy and cross-entropy from the shell, explained.
@@ -411,7 +424,7 @@ def _class_weights(spec: str, params: dict):
     """ce's --weight: a file or standard input whose values are wrong is bad data (exit 1, with
     file:line:column); a literal on the command line is a bad option value (exit 2)."""
     from .core import weight_vector
-    from .errors import DataError
+    from .errors import DataError, cli_words
     from .readers.registry import read_operand
 
     literal = spec != "-" and not os.path.exists(spec.rpartition(":")[0] if ".npz:" in spec.lower() else spec)
@@ -420,7 +433,7 @@ def _class_weights(spec: str, params: dict):
     except DataError as error:
         if not literal:
             raise
-        raise click.BadParameter(error.format_message(), param_hint="'--weight'") from None
+        raise click.BadParameter(error.message(cli_words), param_hint="'--weight'") from None
 
 
 def _run_dask(computation, specs: list[str], params: dict, options, measures: bool = False) -> None:

@@ -19,7 +19,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from .errors import DataError, show_value
+from .errors import DataError, option, show_value
 
 _NUMBER = re.compile(r"\d+")
 _RANGE = re.compile(r"(\d+)\s*-\s*(\d+)")
@@ -72,22 +72,22 @@ def _resolve(choice: ColumnChoice, header: tuple[str, ...] | None, width: int, w
     pandas_index = bool(header) and header[0] == "" and width > 1
     if not choice.given and not pandas_index:
         return None
-    names = None if choice.names is None else _one(choice.names, header, width, where, "--names")
+    names = None if choice.names is None else _one(choice.names, header, width, where, option("names"))
     keep = list(range(width))
     if choice.select:
-        keep = [index for item in choice.select for index in _indices(item, header, width, where, "--select")]
+        keep = [index for item in choice.select for index in _indices(item, header, width, where, option("select"))]
         repeated = next((index for index in keep if keep.count(index) > 1), None)
         if repeated is not None:
-            raise DataError(where, f"--select chooses column {_shown(repeated, header)} twice", "name each column once")
+            raise DataError(where, f"{option('select')} chooses column {_shown(repeated, header)} twice", "name each column once")
     if choice.drop:
-        dropped = {index for item in choice.drop for index in _indices(item, header, width, where, "--drop")}
+        dropped = {index for item in choice.drop for index in _indices(item, header, width, where, option("drop"))}
         keep = [index for index in keep if index not in dropped]
     if names is None and pandas_index and not (choice.select and 0 in keep):
         names = 0  # pandas' index column: its header cell is empty
     if names is not None:
         if choice.select and names in keep:
-            raise DataError(where, f"--names column {_shown(names, header)} is also chosen by --select",
-                            "a column holds row names or numbers, not both: leave it out of --select")
+            raise DataError(where, f"{option('names')} column {_shown(names, header)} is also chosen by {option('select')}",
+                            f"a column holds row names or numbers, not both: leave it out of {option('select')}")
         keep = [index for index in keep if index != names]
     if not keep:
         raise DataError(where, "no columns of numbers are left", f"its columns are {_listing(header, width)}")

@@ -356,7 +356,7 @@ def run_shard(plan: Plan, p: Shard, q: Shard | None) -> ShardResult:
             start = replace(plan.start, firsts=firsts, operands=operands)
             partial = compute_blocks(plan.computation, start, plan.options, keep, shown)
     except DataError as error:  # a value, not an exception: the client raises it, no worker logs a traceback
-        return ShardResult(error=(error.where, error.what, error.hint))
+        return ShardResult(error=error.template)
     return ShardResult(partial, shown.messages, shown.hidden, keep.reports)
 
 

@@ -1,24 +1,63 @@
-"""The exception types divcli raises.
+"""The exception divcli's library raises, and the words its messages use for options.
 
-Exit codes, in one place:
+Exit codes, in one place (the command line's; :mod:`divcli.cli` applies them):
 
 ====  ==========================================================
 0     success (a legitimate ``+inf`` included)
-1     the data is wrong: :class:`DataError` (a ``click.ClickException``)
+1     the data is wrong: :class:`DataError`
 2     the command line is wrong: Click's usage errors
 ====  ==========================================================
 
-The library raises :class:`DataError`; the CLI lets Click print it as one line on stderr.
+No Click here. :class:`DataError` is a plain ``ValueError``; the command line turns it into its
+one-line ``Error: …`` (exit 1) in one place, the group's ``invoke`` in :mod:`divcli.cli`, as
+sqlite-utils turns its library's errors into ``click.ClickException``.
+
+A message names the option that fixes the data symbolically, with :func:`option`, because the two
+sides spell it differently: ``option("p_as", "logits")`` is ``--p-as logits`` on the command line and
+``p_as="logits"`` to a Python caller. An error keeps its parts as given (:attr:`DataError.template`,
+placeholders included) and renders them on demand, one function per side: :func:`python_words` (the
+default: ``str(error)``, ``.what`` and ``.hint``) and :func:`cli_words` (the CLI's
+``error.message(cli_words)``). So a Python caller never reads "pass --p-as logits", and the command
+line's text is the same as when the messages named flags.
 """
 
 from __future__ import annotations
 
+import re
 import unicodedata
+from typing import Callable
 
-import click
+# An option in a message: \x1f NAME \x1d PYTHON-VALUE \x1d CLI-VALUE \x1f. Control characters, so no
+# text from the data can make one: show_value and printable escape them.
+_OPTION = re.compile("\x1f([A-Za-z_]+)\x1d([^\x1d\x1f]*)\x1d([^\x1d\x1f]*)\x1f")
 
 
-class DataError(click.ClickException):
+def option(name: str, value: object = None, *, cli: str | None = None) -> str:
+    """A placeholder for an option, to put in a message: ``name`` as the Python API spells it.
+
+    ``option("normalize")`` → ``--normalize`` / ``normalize``; ``option("normalize", True)`` →
+    ``--normalize`` / ``normalize=True``; ``option("p_as", "logits")`` → ``--p-as logits`` /
+    ``p_as="logits"``. ``cli`` is the value as typed in a shell when it differs (``';'``).
+    """
+    if value is None or value is True:
+        python, word = ("" if value is None else "True"), ""
+    else:
+        python = f'"{repr(value)[1:-1]}"' if isinstance(value, str) else repr(value)
+        word = str(value)
+    return f"\x1f{name}\x1d{python}\x1d{word if cli is None else cli}\x1f"
+
+
+def python_words(text: str) -> str:
+    """``text`` with each :func:`option` as a Python keyword argument (``p_as="logits"``)."""
+    return _OPTION.sub(lambda m: f"{m[1]}={m[2]}" if m[2] else m[1], text)
+
+
+def cli_words(text: str) -> str:
+    """``text`` with each :func:`option` as a command-line flag (``--p-as logits``)."""
+    return _OPTION.sub(lambda m: "--" + m[1].replace("_", "-") + (f" {m[3]}" if m[3] else ""), text)
+
+
+class DataError(ValueError):
     """Bad input data: says where, what, and how to fix it when there is a fix.
 
     Parameters
@@ -28,19 +67,35 @@ class DataError(click.ClickException):
     what : str
         What is wrong, with the offending value as the user wrote it.
     hint : str, optional
-        The fix, when there is one (``pass --normalize to rescale counts``).
+        The fix, when there is one (``pass {option("normalize", True)} to rescale counts``).
+
+    Attributes
+    ----------
+    where, what, hint : str
+        As given, options in Python's words (``pass normalize=True to rescale counts``); ``hint``
+        may be None. ``str(error)`` is ``"where: what; hint"``.
+    template : tuple
+        ``(where, what, hint)`` as given, :func:`option` placeholders kept: render it with
+        :meth:`message`.
     """
 
-    exit_code = 1
-
     def __init__(self, where: str, what: str, hint: str | None = None):
+        self.template = (where, what, hint)
         self.where = where
-        self.what = what
-        self.hint = hint
-        message = f"{where}: {what}" if where else what
+        self.what = python_words(what)
+        self.hint = python_words(hint) if hint else hint
+        super().__init__(self.message())
+
+    def message(self, words: Callable[[str], str] = python_words) -> str:
+        """The one-line message, options in ``words``' terms (:func:`python_words`, :func:`cli_words`)."""
+        where, what, hint = self.template
+        message = f"{where}: {words(what)}" if where else words(what)
         if hint:
-            message = f"{message}; {hint}"
-        super().__init__(printable(message))  # a file name in `where` may hold ESC too
+            message = f"{message}; {words(hint)}"
+        return printable(message)  # a file name in `where` may hold ESC too
+
+    def __reduce__(self):  # pickled (a Dask worker's error) with its parts, not its message
+        return (type(self), self.template)
 
 
 def show_value(text: str, limit: int = 40) -> str:

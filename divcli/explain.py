@@ -18,7 +18,7 @@ def for_row(operands, options, row: int) -> dict:
     """The working for row ``row`` (1-based) of operands P and Q read as ``options`` say (an
     operand of one row stands for every row)."""
     from .core import class_count, class_names
-    from .errors import DataError
+    from .errors import DataError, option
     from .kinds import Kind, label_vector, to_distribution
 
     p, q = operands
@@ -30,7 +30,7 @@ def for_row(operands, options, row: int) -> dict:
         raise DataError("", f"P has {p.rows} rows ({p.name}) but Q has {q.rows} ({q.name})",
                         "give both the same number of rows, or one of them a single row to compare against every row")
     if row > rows:
-        raise DataError(p.where(), f"there is no row {row}: P has {p.rows}, Q has {q.rows}", f"pass --row 1 … {rows}")
+        raise DataError(p.where(), f"there is no row {row}: P has {p.rows}, Q has {q.rows}", f"pass {option('row')} 1 … {rows}")
     count = class_count(p, q, options.p_kind)  # the same check and message as kl's
     distributions = []
     for operand, kind, role in ((p, options.p_kind, "P"), (q, options.q_kind, "Q")):

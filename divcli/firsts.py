@@ -10,7 +10,7 @@ import numpy as np
 from .readers.blocks import ArrayBlocks, Blocks
 from . import engine
 from .engine import count_of, first_block_rows
-from .errors import DataError
+from .errors import DataError, option
 from .readers.operand import Operand
 from .kinds import Kind, label_vector
 
@@ -36,13 +36,13 @@ def refuse_one_class(first: Operand, role: str, kind: Kind) -> None:
         return
     values = first.values
     if first.is_transposed:
-        hint = "with --columns each column is one distribution: leave out --columns to take each row"
+        hint = f"with {option('columns')} each column is one distribution: leave out {option('columns')} to take each row"
     elif first.rows == 1:
         hint = "a distribution needs two classes or more"
     else:
-        hint = "for one distribution per column (histograms stored as columns), pass --columns"
+        hint = f"for one distribution per column (histograms stored as columns), pass {option('columns', True)}"
         if role == "P" and np.all(np.isfinite(values) & (values == np.round(values)) & (values >= 0)):
-            hint += " (or --p-as labels if these are class indices)"
+            hint += f" (or {option('p_as', 'labels')} if these are class indices)"
     raise DataError(first.name, f"every row of {role} has a single class ({first.shape[1]} column), so every "
                                 "divergence would be 0", hint)
 
@@ -63,9 +63,9 @@ def class_count(p: Operand, q: Operand | None, p_kind: Kind, given: frozenset[st
         raise DataError(
             "",
             f"P has {count_of(p.shape[1], 'class', 'classes')} ({p.name}) but Q has {q.shape[1]} ({q.name})",
-            "with --columns each column is one distribution, so P and Q need as many rows as each other; "
-            "leave out --columns to take each row as one" if "columns" in given else
-            "each row is one distribution over the same classes; for one distribution per column pass --columns",
+            f"with {option('columns')} each column is one distribution, so P and Q need as many rows as each other; "
+            f"leave out {option('columns')} to take each row as one" if "columns" in given else
+            f"each row is one distribution over the same classes; for one distribution per column pass {option('columns', True)}",
         )
     return p.shape[1]
 

@@ -24,7 +24,7 @@ from functools import cached_property
 import numpy as np
 
 from . import accurate
-from .errors import DataError, show_value
+from .errors import DataError, option, show_value
 from .readers.operand import Operand
 from .numerics import logsumexp, softmax
 
@@ -124,8 +124,9 @@ def _first(mask: np.ndarray) -> tuple[int, int]:
     return int(row), int(col)
 
 
-def _as_flag(role: str) -> str:
-    return f"--{role.lower()}-as"
+def _as(role: str, kind: str) -> str:
+    """``--p-as KIND`` / ``p_as="KIND"`` in a message (errors.option)."""
+    return option(f"{role.lower()}_as", kind)
 
 
 def _check_sums(sums: np.ndarray, operand: Operand, role: str, what: str, tolerance: float, hint: str):
@@ -141,17 +142,16 @@ def _check_sums(sums: np.ndarray, operand: Operand, role: str, what: str, tolera
 
 def _probs(operand: Operand, role: str, conversion: Conversion) -> tuple[np.ndarray, np.ndarray]:
     values = operand.values
-    flag = _as_flag(role)
     bad = ~np.isfinite(values)
     if np.any(bad):
         row, col = _first(bad)
         raise DataError(operand.where(row, col), f"{show_value(operand.text(row, col))} is not a probability",
-                        f"probabilities are finite; pass {flag} logits for scores")
+                        f"probabilities are finite; pass {_as(role, 'logits')} for scores")
     negative = values < 0
     if np.any(negative):
         row, col = _first(negative)
         raise DataError(operand.where(row, col), f"negative probability {show_value(operand.text(row, col))}",
-                        f"pass {flag} logits or {flag} log-probs if these are scores")
+                        f"pass {_as(role, 'logits')} or {_as(role, 'log-probs')} if these are scores")
     with np.errstate(over="ignore"):
         sums = values.sum(axis=1)
     if conversion.normalize:
@@ -165,14 +165,14 @@ def _probs(operand: Operand, role: str, conversion: Conversion) -> tuple[np.ndar
                             "scale the counts down")
         values = values / sums[:, None]
     else:
-        tolerance = (f"a --tolerance above {conversion.tolerance:g}" if "tolerance" in conversion.given
-                     else "a larger --tolerance")
-        hint = (f"pass --normalize to rescale counts or histograms, {flag} logits for scores, "
+        tolerance = (f"a {option('tolerance')} above {conversion.tolerance:g}" if "tolerance" in conversion.given
+                     else f"a larger {option('tolerance')}")
+        hint = (f"pass {option('normalize', True)} to rescale counts or histograms, {_as(role, 'logits')} for scores, "
                 f"or {tolerance} for rounded numbers")
         if values.shape[1] == 1 and values.shape[0] > 1:
-            hint = ("with --columns each column is one distribution, and these columns hold one value "
-                    "each: leave out --columns" if "columns" in conversion.given else
-                    "each row is one distribution, and this one has a single column: pass --columns")
+            hint = (f"with {option('columns')} each column is one distribution, and these columns hold one value "
+                    f"each: leave out {option('columns')}" if "columns" in conversion.given else
+                    f"each row is one distribution, and this one has a single column: pass {option('columns', True)}")
         what = "this column" if operand.is_transposed else "this row"
         _check_sums(sums, operand, role, what, conversion.tolerance, hint)
     with np.errstate(divide="ignore"):
@@ -192,7 +192,7 @@ def _soften(log_values: np.ndarray, operand: Operand, conversion: Conversion, wh
         row, col = _first(overflow)
         raise DataError(operand.where(row, col),
                         f"{what} {show_value(operand.text(row, col))} ÷ temperature {conversion.temperature:g} "
-                        "overflows float64", "use a larger --temperature")
+                        "overflows float64", f"use a larger {option('temperature')}")
     return softmax(scaled, axis=1)
 
 
@@ -227,7 +227,7 @@ def _log_probs(operand: Operand, role: str, conversion: Conversion) -> tuple[np.
         with np.errstate(over="ignore"):
             sums = np.exp(logsumexp(log_p, axis=1))
         _check_sums(sums, operand, role, "exp of this row", conversion.tolerance,
-                    f"pass {_as_flag(role)} logits for unnormalised scores, or --normalize")
+                    f"pass {_as(role, 'logits')} for unnormalised scores, or {option('normalize', True)}")
     if conversion.temperature != 1.0:
         return _soften(log_p, operand, conversion, "log-probability")
     return None, log_p
@@ -238,7 +238,7 @@ def label_vector(operand: Operand) -> np.ndarray:
     rows, cols = operand.shape
     if rows != 1 and cols != 1:
         raise DataError(operand.where(), f"labels are one class index per row, but this has {rows} rows × {cols} columns",
-                        "give one column (or one row) of integers, or --p-as probs for one-hot rows")
+                        f"give one column (or one row) of integers, or {option('p_as', 'probs')} for one-hot rows")
     values = operand.values.ravel()
     integral = np.isfinite(values) & (values == np.round(values)) & (np.abs(values) <= 2.0**53)
     if not np.all(integral):
@@ -256,7 +256,7 @@ def _labels(operand: Operand, classes: int, conversion: Conversion) -> tuple[np.
     if np.any(out_of_range):
         index = int(np.argmax(out_of_range))
         row, col = (0, index) if operand.shape[0] == 1 else (index, 0)
-        note = f" or {conversion.ignore_index} (--ignore-index)" if conversion.ignore_index is not None else ""
+        note = f" or {conversion.ignore_index} ({option('ignore_index')})" if conversion.ignore_index is not None else ""
         raise DataError(operand.where(row, col),
                         f"label {show_value(operand.text(row, col))} is out of range",
                         f"there are {classes} classes, so a label is 0 … {classes - 1}{note}")

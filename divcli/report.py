@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, fields, replace
 import numpy as np
 
 from . import accurate
-from .errors import DataError
+from .errors import DataError, option
 from .kinds import Distribution, Kind
 from .model import Reduction
 from .numerics import (
@@ -237,7 +237,7 @@ def summarize(context: Context, totals: Totals, p_rows: int, q_rows: int | None,
     command = context.command
     if labels and command is Command.CE and totals.active == 0:
         raise DataError(context.p.source, f"every label is the ignore index {context.ignore_index}: "
-                        "no row to compute", "check --ignore-index")
+                        "no row to compute", f"check {option('ignore_index')}")
     reductions = {"sum": totals.total * context.weight_scale if command is Command.CE else totals.total}
     if command is Command.KL:
         reductions["mean"] = totals.total / totals.elements
@@ -250,7 +250,7 @@ def summarize(context: Context, totals: Totals, p_rows: int, q_rows: int | None,
     else:
         if context.reduction is Reduction.MEAN:
             raise DataError("", "the weights of every target class are 0, so the mean is undefined (0/0)",
-                            "use --reduction sum, or check --weight")
+                            f"use {option('reduction', 'sum')}, or check {option('weight')}")
         reductions["mean"] = math.nan
     value = None if context.reduction.per_row else reductions[context.reduction.value]
     return Summary(context, totals.rows, p_rows, q_rows, reductions, value, warnings, labels)

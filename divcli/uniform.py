@@ -11,7 +11,7 @@ import math
 
 import numpy as np
 
-from .errors import DataError
+from .errors import DataError, option
 from .readers.operand import Operand
 from .kinds import Kind
 
@@ -37,6 +37,6 @@ def uniform_operand(classes: int, kind: Kind) -> Operand:
     """One row, the uniform distribution over ``classes``, written as ``kind`` says: probabilities
     1/C, logits 0 or log-probabilities −ln C (all of them read back as exactly the same row)."""
     if kind is Kind.LABELS:
-        raise DataError(UNIFORM, "uniform is a distribution, not labels", "leave out --p-as labels")
+        raise DataError(UNIFORM, "uniform is a distribution, not labels", f"leave out {option('p_as', 'labels')}")
     value = {Kind.PROBS: 1.0 / classes, Kind.LOGITS: 0.0, Kind.LOG_PROBS: -math.log(classes)}[kind]
     return Operand(np.full((1, classes), value), f"uniform over {classes} class{'es' if classes != 1 else ''}")

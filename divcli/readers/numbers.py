@@ -14,7 +14,7 @@ from fractions import Fraction
 
 import numpy as np
 
-from ..errors import DataError, foreign_digit, show_value
+from ..errors import DataError, foreign_digit, option, show_value
 from .operand import Operand
 
 # Only the ASCII digits 0-9 are digits (re.ASCII): Python's float() also reads '١' and '５'.
@@ -129,7 +129,7 @@ def cell_error(where: str, text: str, reason: str, delimiter: str, line: str = "
     other = next((d for d in _OTHER_DELIMITERS if d in text), None) if parts else None
     if other is not None and any(looks_numeric(part) for part in parts):
         hints.append(f"the cells hold {_OPTION_VALUE[other]} between numbers, as a {_OTHER_DELIMITERS[other]}-"
-                     f"separated file does: pass --delimiter {_OPTION_VALUE[other]}")
+                     f"separated file does: pass {option('delimiter', other, cli=_OPTION_VALUE[other])}")
     if (_DECIMAL_COMMA.fullmatch(text) or any(_DECIMAL_COMMA.fullmatch(part) for part in parts)
             or (delimiter == "," and other is not None and _DECIMAL_COMMA.search(line))):
         hints.append("divcli reads '.' as the decimal point: write 0.36, not 0,36")

@@ -10,7 +10,7 @@ import re
 import numpy as np
 
 from ..columns import ColumnChoice, pick_values
-from ..errors import DataError, show_value
+from ..errors import DataError, option, show_value
 from .binary import array_operand
 from .blocks import bounded_rows
 from .json import json_name
@@ -247,7 +247,7 @@ def read_parquet_shard(source) -> Operand:
     for name, column in zip(table.column_names, table.columns):
         if not (pa.types.is_integer(column.type) or pa.types.is_floating(column.type)):
             raise DataError(source.name, f"column {show_value(name)} holds {column.type}, not numbers",
-                            "choose the numeric columns with --p-cols / --q-cols")
+                            f"choose the numeric columns with {option('p_cols')} / {option('q_cols')}")
         if column.null_count:
             row = int(np.argmax(column.is_null().to_numpy(zero_copy_only=False)))
             raise DataError(f"{source.name}: row {row + 1}, column {show_value(name)}", "an empty (null) value")

@@ -272,7 +272,7 @@ def read_operand(spec: str, stdin: BinaryIO, delimiter: str | None = None, *, wi
             raise DataError(spec, "no existing file and no valid literal",
                             "check the path (a literal is numbers like \"0.2,0.8\")") from None
         raise DataError(
-            "", f"{show_value(spec)} is no existing file and no valid literal ({error.what})",
+            "", f"{show_value(spec)} is no existing file and no valid literal ({error.template[1]})",
             "check the path, or write numbers like \"0.2,0.8\"",
         ) from None
     return pick_read(literal, columns)
