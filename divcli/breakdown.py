@@ -20,7 +20,8 @@ from .firsts import (
     refuse_one_class,
 )
 from .kinds import Kind
-from .report import NATURAL, REPORTS, Command, Context, Report, Side, Summary, Totals, entropy_report, summarize
+from .model import NATURAL, Command, Side
+from .report import REPORTS, Context, Report, Summary, Totals, entropy_report, summarize
 
 
 @dataclass(frozen=True)

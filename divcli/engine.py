@@ -49,7 +49,7 @@ if TYPE_CHECKING:
     from .readers.operand import Operand
     from .kinds import Distribution
     from .model import Reduction
-    from .report import LogBase
+    from .model import LogBase
 
 #: Rows in the first block of every operand (fewer when they would hold more than BLOCK_ELEMENTS
 #: values); later blocks hold BLOCK_ELEMENTS values (rows × classes). Every block has one row at least.

@@ -13,8 +13,7 @@ from .errors import DataError
 from .firsts import class_count, class_names, read_firsts, refuse_one_class
 from .kinds import Distribution, Kind
 from .measures import Measure, MeasureContext, MeasureReport, MeasureSummary, Pair, evaluate
-from .model import Reduction
-from .report import NATURAL
+from .model import NATURAL, Reduction
 
 
 def _broadcast_rows(distributions: list[Distribution]) -> list[tuple[np.ndarray, np.ndarray]]:
