@@ -46,7 +46,8 @@ def divcli_kernel():
     from divcli.readers.operand import Operand
     from divcli.kinds import Conversion, Kind, to_distribution
     from divcli.numerics import Reduction
-    from divcli.report import NATURAL, Command, Context, Side, kl_report
+    from divcli.model import NATURAL, Command, Side
+    from divcli.report import Context, kl_report
 
     def run(zp, zq):
         classes = zp.shape[1]

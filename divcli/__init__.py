@@ -46,7 +46,7 @@ def _options(p_as, q_as, reduction, base, tolerance, normalize, temperature, ign
     from .core import Options
     from .kinds import Conversion, Kind
     from .numerics import Reduction
-    from .report import LogBase
+    from .model import LogBase
 
     base_value = math.e if base == "e" else float(base)
     return Options(
@@ -93,7 +93,7 @@ def kl_divergence(p, q, *, p_as="probs", q_as="probs", reduction=None, base="e",
         options named as keyword arguments: ``p_as="logits"``).
     """
     from .core import compute
-    from .report import Command
+    from .model import Command
 
     options = _options(p_as, q_as, reduction, base, tolerance, normalize, temperature)
     return compute(Command.KL, _operand(p, "p"), _operand(q, "q"), options).value
@@ -135,7 +135,7 @@ def cross_entropy(p, q, *, p_as="probs", q_as="probs", reduction=None, base="e",
     import numpy as np
 
     from .core import compute
-    from .report import Command
+    from .model import Command
 
     options = _options(p_as, q_as, reduction, base, tolerance, normalize, temperature,
                        ignore_index=ignore_index, label_smoothing=label_smoothing)
@@ -168,7 +168,7 @@ def entropy(p, *, p_as="probs", reduction=None, base="e", tolerance=1e-6, normal
     float or numpy.ndarray
     """
     from .core import compute
-    from .report import Command
+    from .model import Command
 
     options = _options(p_as, "probs", reduction, base, tolerance, normalize, temperature)
     return compute(Command.ENTROPY, _operand(p, "p"), None, options).value

@@ -20,7 +20,8 @@ from .firsts import (
     refuse_one_class,
 )
 from .kinds import Kind
-from .report import NATURAL, REPORTS, Command, Context, Report, Side, Summary, Totals, entropy_report, summarize
+from .model import NATURAL, Command, Side
+from .report import REPORTS, Context, Report, Summary, Totals, entropy_report, summarize
 
 
 @dataclass(frozen=True)
@@ -33,29 +34,8 @@ class Breakdown:
     def start(self, operands: list[Blocks | None], options: Options) -> Start:
         """Read the first block of each operand and decide the classes, their names and the broadcast
         (ce: whether P is a column of labels)."""
-        p_blocks, q_blocks = operands[0], operands[1] if len(operands) > 1 else None
-        kind = options.p_kind
-        guess = options.infer_labels and self.command is Command.CE and kind is Kind.PROBS and q_blocks is not None
-        firsts, operands = read_firsts([p_blocks] + ([] if q_blocks is None else [q_blocks]), kind,
-                                       kinds=[kind, options.q_kind], p_last=guess)
-        p_blocks, q_blocks = operands[0], operands[1] if q_blocks is not None else None
-        first_p, first_q = firsts[0], firsts[1] if q_blocks is not None else None
-        inferred = guess and is_label_column(first_p, first_q.shape[1], options.conversion.ignore_index)
-        if inferred:
-            kind = Kind.LABELS
-            first_p, p_blocks = labels_as_column(first_p, p_blocks, first_q.rows)
-        if first_q is not None and options.refuse_one_class:
-            for first, role, first_kind in ((first_p, "P", kind), (first_q, "Q", options.q_kind)):
-                refuse_one_class(first, role, first_kind)
-        if kind is Kind.LABELS and q_blocks is None:
-            first_p, p_blocks = read_all(first_p, p_blocks)
-        count = class_count(first_p if q_blocks is not None or kind is not Kind.LABELS else p_blocks.operand,
-                            first_q, kind, options.conversion.given)
-        if kind is Kind.LABELS and q_blocks is None:  # the labels, read whole, as one-hot rows of count classes
-            first_p = p_blocks.read(first_block_rows(count))
-        if self.weight is not None and self.weight.size != count:
-            raise DataError("", f"{option('weight')} has {self.weight.size} values but there are {count} classes",
-                            "give one weight per class")
+        kind, inferred, (first_p, first_q), (p_blocks, q_blocks) = self._first_blocks(operands, options)
+        count, first_p, p_blocks = self._classes(kind, first_p, p_blocks, first_q, q_blocks, options)
         sources = [Source(p_blocks, "P", first_p)] + ([] if q_blocks is None else [Source(q_blocks, "Q", first_q)])
         mark_single(sources)
         context = Context(
@@ -73,6 +53,39 @@ class Breakdown:
         )
         return Start(context, count, [kind, options.q_kind][:len(sources)], [s.block for s in sources],
                      [s.blocks for s in sources], [s.single for s in sources])
+
+    def _first_blocks(self, operands: list[Blocks | None], options: Options) -> tuple:
+        """P's kind, whether it was guessed (ce: P a column of labels, then read last), the first
+        blocks of P and Q (None without Q) and their operands; each refused when it has one class."""
+        p_blocks, q_blocks = operands[0], operands[1] if len(operands) > 1 else None
+        kind = options.p_kind
+        guess = options.infer_labels and self.command is Command.CE and kind is Kind.PROBS and q_blocks is not None
+        firsts, operands = read_firsts([p_blocks] + ([] if q_blocks is None else [q_blocks]), kind,
+                                       kinds=[kind, options.q_kind], p_last=guess)
+        p_blocks, q_blocks = operands[0], operands[1] if q_blocks is not None else None
+        first_p, first_q = firsts[0], firsts[1] if q_blocks is not None else None
+        inferred = guess and is_label_column(first_p, first_q.shape[1], options.conversion.ignore_index)
+        if inferred:
+            kind = Kind.LABELS
+            first_p, p_blocks = labels_as_column(first_p, p_blocks, first_q.rows)
+        if first_q is not None and options.refuse_one_class:
+            for first, role, first_kind in ((first_p, "P", kind), (first_q, "Q", options.q_kind)):
+                refuse_one_class(first, role, first_kind)
+        return kind, inferred, (first_p, first_q), (p_blocks, q_blocks)
+
+    def _classes(self, kind: Kind, first_p, p_blocks, first_q, q_blocks, options: Options) -> tuple:
+        """The number of classes, and P's first block and operand (the entropy of labels reads them
+        whole: the largest label counts the classes; then its first block is one-hot rows)."""
+        if kind is Kind.LABELS and q_blocks is None:
+            first_p, p_blocks = read_all(first_p, p_blocks)
+        count = class_count(first_p if q_blocks is not None or kind is not Kind.LABELS else p_blocks.operand,
+                            first_q, kind, options.conversion.given)
+        if kind is Kind.LABELS and q_blocks is None:  # the labels, read whole, as one-hot rows of count classes
+            first_p = p_blocks.read(first_block_rows(count))
+        if self.weight is not None and self.weight.size != count:
+            raise DataError("", f"{option('weight')} has {self.weight.size} values but there are {count} classes",
+                            "give one weight per class")
+        return count, first_p, p_blocks
 
     def step(self, start: Start, distributions: list) -> Report:
         if len(distributions) == 1:

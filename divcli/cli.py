@@ -149,7 +149,7 @@ MAX_KD_TEMPERATURE = 1e154
 
 
 def _engine_options(command):
-    """--engine, and what only the Dask engine reads (divcli/dask_engine.py, imported only for it)."""
+    """--engine, and what only the Dask engine reads (divcli/dask_engine/, imported only for it)."""
     decorators = [
         click.option("-v", "--verbose", is_flag=True, help="Name the cluster and its dashboard on standard error."),
         click.option("--q-cols", metavar="COLS",

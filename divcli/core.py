@@ -26,7 +26,8 @@ from .engine import (  # noqa: F401  (the names the readers, the API and the tes
 from .errors import DataError
 from .firsts import class_count, class_names  # noqa: F401
 from .readers.operand import Operand
-from .report import Command, Report, Summary
+from .model import Command
+from .report import Report, Summary
 
 if TYPE_CHECKING:
     from .measures import Measure, MeasureSummary

@@ -19,7 +19,7 @@ from .readers.blocks import Blocks
 from .core import Options, run
 from .kinds import Conversion, Kind
 from .numerics import Reduction
-from .report import Command
+from .model import Command
 
 
 class _Keep:

@@ -49,7 +49,7 @@ if TYPE_CHECKING:
     from .readers.operand import Operand
     from .kinds import Distribution
     from .model import Reduction
-    from .report import LogBase
+    from .model import LogBase
 
 #: Rows in the first block of every operand (fewer when they would hold more than BLOCK_ELEMENTS
 #: values); later blocks hold BLOCK_ELEMENTS values (rows × classes). Every block has one row at least.
@@ -236,14 +236,20 @@ def _steps(sources: list[Source], rows: int) -> Iterator[list[Operand | None]]:
         stepping = [(source, block) for source, block in zip(sources, fresh) if not source.single]
         if all(block is None for _, block in stepping):
             return
-        for source, block in stepping:
-            if block is not None:
-                source.block, source.rows = block, source.rows + block.rows
-        ended = [source for source, block in stepping if block is None]
-        if ended:
-            going = next(source for source, block in stepping if block is not None)
-            a, b = sorted((ended[0], going), key=sources.index)
-            raise mismatch(a, b, a is going, b is going)
+        _advance(sources, stepping)
+
+
+def _advance(sources: list[Source], stepping: list[tuple[Source, Operand | None]]) -> None:
+    """Each stepping operand's new block taken (``None``: it has ended); an operand that ends
+    before another is a mismatch of their rows."""
+    for source, block in stepping:
+        if block is not None:
+            source.block, source.rows = block, source.rows + block.rows
+    ended = [source for source, block in stepping if block is None]
+    if ended:
+        going = next(source for source, block in stepping if block is not None)
+        a, b = sorted((ended[0], going), key=sources.index)
+        raise mismatch(a, b, a is going, b is going)
 
 
 def _distributions(sources: list[Source], start: Start, options: Options,

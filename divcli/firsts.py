@@ -92,13 +92,29 @@ def read_firsts(operands: list[Blocks], p_kind: Kind, count: int | None = None, 
     its first block by the width of its own rows; P is read last, as many rows as the others' first
     blocks, when it is labels (one column) or may turn out to be (``p_last``: ce's guess), so that
     every operand's first block has the same rows. ``kinds``: every operand's kind, for ``uniform``."""
-    from .uniform import UniformBlocks, uniform_operand
+    from .uniform import UniformBlocks
 
     operands = list(operands)
     kinds = kinds or [p_kind] + [Kind.PROBS] * (len(operands) - 1)
     firsts: list[Operand | None] = [None] * len(operands)
     uniform = [isinstance(blocks, UniformBlocks) for blocks in operands]
     later = len(operands) > 1 and not uniform[0] and (p_kind is Kind.LABELS or p_last and not any(uniform))
+    _read_first_blocks(operands, firsts, uniform, later, p_kind)
+    if any(uniform):
+        _make_uniform(operands, firsts, kinds, uniform)
+    rows = None
+    if later:
+        rows = first_block_rows(count or next(first.shape[1] for first in firsts[1:]))
+        firsts[0] = operands[0].read(rows, engine.BLOCK_ELEMENTS)
+    if p_kind is Kind.LABELS:
+        firsts[0], operands[0] = labels_as_column(firsts[0], operands[0], rows)
+    return firsts, operands
+
+
+def _read_first_blocks(operands: list[Blocks], firsts: list[Operand | None], uniform: list[bool], later: bool,
+                       p_kind: Kind) -> None:
+    """The first block of every operand read as it is (not ``uniform``, not P when it is read
+    ``later``), into ``firsts``; on an error, P's error first, as P is read first otherwise."""
     try:
         for index, blocks in enumerate(operands):
             if not uniform[index] and not (later and index == 0):
@@ -109,22 +125,20 @@ def read_firsts(operands: list[Blocks], p_kind: Kind, count: int | None = None, 
             if p_kind is Kind.LABELS:
                 labels_as_column(first, operands[0])
         raise
-    if any(uniform):
-        known = [first for first, kind in zip(firsts, kinds) if first is not None and kind is not Kind.LABELS]
-        if not known:
-            raise DataError("", "uniform is the uniform distribution over the other operand's classes, "
-                                "and no other operand has classes",
-                            "give P or Q as a distribution (labels do not say how many classes there are)")
-        for index in (i for i, made in enumerate(uniform) if made):
-            operands[index] = ArrayBlocks(uniform_operand(known[0].shape[1], kinds[index]))
-            firsts[index] = operands[index].read(engine.FIRST_BLOCK_ROWS, engine.BLOCK_ELEMENTS)
-    rows = None
-    if later:
-        rows = first_block_rows(count or next(first.shape[1] for first in firsts[1:]))
-        firsts[0] = operands[0].read(rows, engine.BLOCK_ELEMENTS)
-    if p_kind is Kind.LABELS:
-        firsts[0], operands[0] = labels_as_column(firsts[0], operands[0], rows)
-    return firsts, operands
+
+
+def _make_uniform(operands: list[Blocks], firsts: list[Operand | None], kinds: list[Kind], uniform: list[bool]) -> None:
+    """Each ``uniform`` operand made over the classes of the first operand read that has them."""
+    from .uniform import uniform_operand
+
+    known = [first for first, kind in zip(firsts, kinds) if first is not None and kind is not Kind.LABELS]
+    if not known:
+        raise DataError("", "uniform is the uniform distribution over the other operand's classes, "
+                            "and no other operand has classes",
+                        "give P or Q as a distribution (labels do not say how many classes there are)")
+    for index in (i for i, made in enumerate(uniform) if made):
+        operands[index] = ArrayBlocks(uniform_operand(known[0].shape[1], kinds[index]))
+        firsts[index] = operands[index].read(engine.FIRST_BLOCK_ROWS, engine.BLOCK_ELEMENTS)
 
 
 def labels_as_column(first: Operand, blocks: Blocks, rows: int | None = None) -> tuple[Operand, Blocks]:

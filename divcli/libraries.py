@@ -140,7 +140,7 @@ def compare_libraries(operands, options) -> tuple[list[Answer], float]:
     ``options.base``, and divcli's exact D(P‖Q) (batchmean) to compare them with."""
     from .core import compute
     from .kinds import Kind, to_distribution
-    from .report import Command
+    from .model import Command
 
     exact = compute(Command.KL, operands[0], operands[1], options).value
     count = operands[1].shape[1]

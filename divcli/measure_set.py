@@ -8,13 +8,13 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .readers.blocks import Blocks
+from .readers.operand import Operand
 from .engine import ROLES, Options, Source, Start, block_of, count_of, mark_single
 from .errors import DataError
 from .firsts import class_count, class_names, read_firsts, refuse_one_class
 from .kinds import Distribution, Kind
 from .measures import Measure, MeasureContext, MeasureReport, MeasureSummary, Pair, evaluate
-from .model import Reduction
-from .report import NATURAL
+from .model import NATURAL, Reduction
 
 
 def _broadcast_rows(distributions: list[Distribution]) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -101,16 +101,10 @@ class MeasureSet:
         for index, (first, kind) in enumerate(zip(firsts, kinds) if options.refuse_one_class else ()):
             refuse_one_class(first, ROLES[index], kind)
         count = class_count(firsts[0], firsts[1], options.p_kind, options.conversion.given)
-        for index, first in enumerate(firsts[2:], start=2):
-            if first.shape[1] != count:
-                raise DataError("", f"{ROLES[index]} has {count_of(first.shape[1], 'class', 'classes')} ({first.name}) "
-                                    f"but P and Q have {count}", "every operand is a distribution over the same classes")
+        _check_widths(firsts, count)
         sources = [Source(blocks, ROLES[index], first) for index, (blocks, first) in enumerate(zip(operands, firsts))]
         mark_single(sources)
-        names = class_names(None if options.p_kind is Kind.LABELS else firsts[0], firsts[1], count)
-        for first in firsts[2:]:
-            if first.classes:
-                class_names(firsts[1] if firsts[1].classes else firsts[0], first, count)  # the same names, or an error
+        names = _names(firsts, options.p_kind, count)
         context = MeasureContext(
             command=self.command, measures=self.measures, primary=self.primary,
             reduction=options.reduction or Reduction.default_for(self.command), base=options.base or NATURAL, classes=names,
@@ -133,3 +127,20 @@ class MeasureSet:
         sums, rows = totals.sums, totals.rows
         return MeasureSummary(start.context, rows, {"sum": dict(sums), "mean": {key: total / rows for key, total in sums.items()}},
                               warnings)
+
+
+def _check_widths(firsts: list[Operand], count: int) -> None:
+    """Every operand after P and Q over as many classes as they are."""
+    for index, first in enumerate(firsts[2:], start=2):
+        if first.shape[1] != count:
+            raise DataError("", f"{ROLES[index]} has {count_of(first.shape[1], 'class', 'classes')} ({first.name}) "
+                                f"but P and Q have {count}", "every operand is a distribution over the same classes")
+
+
+def _names(firsts: list[Operand], p_kind: Kind, count: int) -> list[str]:
+    """The classes' names, from P's header and Q's; every other operand's, when it has them, the same."""
+    names = class_names(None if p_kind is Kind.LABELS else firsts[0], firsts[1], count)
+    for first in firsts[2:]:
+        if first.classes:
+            class_names(firsts[1] if firsts[1].classes else firsts[0], first, count)  # the same names, or an error
+    return names

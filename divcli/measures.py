@@ -176,7 +176,7 @@ def named(key: str, alphas: tuple[float, ...] = DEFAULT_ALPHAS) -> Measure:
 
 
 def unit_of(measure: Measure, base) -> str:
-    """A measure's unit in ``base`` (a report.LogBase): nats, √nats, class steps, or none."""
+    """A measure's unit in ``base`` (a model.LogBase): nats, √nats, class steps, or none."""
     if measure.unit:
         return measure.unit
     if measure.log_power == 1:
@@ -192,7 +192,7 @@ class MeasureContext:
     measures: list[Measure]
     primary: str | None  # the key -q reports (None: every measure)
     reduction: Reduction  # none, sum, mean or row
-    base: object  # report.LogBase
+    base: object  # model.LogBase
     classes: list[str]
     sources: list[str]  # the operands' names, P first
     kinds: list[str]

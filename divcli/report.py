@@ -5,7 +5,6 @@ A :class:`Report` is the plain record every renderer consumes; nothing here prin
 
 from __future__ import annotations
 
-import enum
 import math
 from dataclasses import dataclass, field, fields, replace
 
@@ -14,7 +13,7 @@ import numpy as np
 from . import accurate
 from .errors import DataError, option
 from .kinds import Distribution, Kind
-from .model import Reduction
+from .model import NATURAL, Command, LogBase, Reduction, Side  # noqa: F401 (NATURAL: divcli.report's, as before)
 from .numerics import (
     cross_entropy_terms,
     entropy_terms,
@@ -23,63 +22,6 @@ from .numerics import (
     log_base,
     smooth_labels,
 )
-
-
-class Command(enum.Enum):
-    KL = "kl"
-    CE = "ce"
-    ENTROPY = "entropy"
-
-    @property
-    def quantity(self) -> str:
-        return {"kl": "D(P‖Q)", "ce": "H(P,Q)", "entropy": "H(P)"}[self.value]
-
-    @property
-    def title(self) -> str:
-        return {"kl": "KL divergence", "ce": "cross-entropy", "entropy": "entropy"}[self.value]
-
-    def __str__(self) -> str:
-        return self.value
-
-    @property
-    def default_reduction(self) -> Reduction:
-        return Reduction.default_for(self.value)
-
-
-UNITS = {math.e: "nats", 2.0: "bits", 10.0: "bans"}
-
-
-@dataclass(frozen=True)
-class LogBase:
-    """A logarithm base as the user wrote it (``e``, ``2``, ``10``, ``3.5``) and its value."""
-
-    text: str
-    value: float
-
-    @property
-    def unit(self) -> str:
-        return UNITS.get(self.value, f"log-base-{self.text} units")
-
-
-NATURAL = LogBase("e", math.e)
-
-
-@dataclass(frozen=True)
-class Side:
-    """Where an operand came from and how it was read."""
-
-    source: str
-    kind: Kind
-    role: str
-    inferred: bool = False  # ce's P read as labels without --p-as labels
-
-    @property
-    def label(self) -> str:
-        return "P (reference)" if self.role == "P" else "Q (model)"
-
-    @property
-    def read_as(self) -> str:
-        return "labels (one column of class indices)" if self.inferred else self.kind.value
 
 
 @dataclass(frozen=True)

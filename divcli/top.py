@@ -21,7 +21,8 @@ import numpy as np
 
 from .output.json import measures_head, report_head
 from .output.records import records
-from .report import Command, Report
+from .model import Command
+from .report import Report
 
 #: compare ranks its rows by this measure.
 COMPARE_RANKED_BY = "kl_pq"

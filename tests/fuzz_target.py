@@ -23,7 +23,7 @@ from divcli.readers.registry import open_blocks, parse_text
 from divcli.readers.source import decode
 from divcli.readers.textblocks import TextBlocks
 from divcli.kinds import Conversion, Kind
-from divcli.report import Command
+from divcli.model import Command
 
 EXTENSIONS = [".csv", ".tsv", ".txt", ".json", ".jsonl", ""]
 BLOCK_READERS = ["blocks-csv", "blocks-jsonl", "blocks-stdin"]

@@ -25,7 +25,7 @@ from divcli.core import Options
 from divcli.readers.operand import Operand
 from divcli.kinds import Conversion, Kind
 from divcli.numerics import Reduction
-from divcli.report import Command, LogBase
+from divcli.model import Command, LogBase
 
 
 def _number(x) -> str:

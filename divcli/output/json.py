@@ -6,7 +6,8 @@ from __future__ import annotations
 import json
 
 from ..keys import ROLES
-from ..report import Command, Report
+from ..model import Command
+from ..report import Report
 from .records import FORMULAS, columns_of, has_terms, json_values, library_records, value_texts
 from .registry import Kind, Sink
 from .texts import json_number, json_records, json_safe, json_texts

@@ -20,7 +20,8 @@ from typing import Any
 import numpy as np
 
 from ..numerics import Reduction
-from ..report import Command, Report
+from ..model import Command
+from ..report import Report
 from .texts import blank, json_texts, number_texts, row_numbers
 
 

@@ -12,7 +12,8 @@ import numpy as np
 
 from ..errors import printable
 from ..numerics import Reduction
-from ..report import Command, Report, Summary
+from ..model import Command
+from ..report import Report, Summary
 from .records import FORMULAS
 from .records import records as row_records
 from .registry import Kind, Sink

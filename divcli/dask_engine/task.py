@@ -1,0 +1,129 @@
+"""The task: what a worker runs for one shard (or shard pair), the local engine's loop
+(:func:`divcli.engine.compute_blocks`) over it, and what it returns; and the client's merge of the
+results in shard order."""
+
+from __future__ import annotations
+
+from contextlib import ExitStack
+from dataclasses import dataclass, field, replace
+from typing import Callable
+
+import numpy as np
+
+from ..engine import Computation, Options, Partial, Start, Warnings, compute_blocks
+from ..errors import DataError
+from ..firsts import read_firsts
+from ..kinds import Kind
+from ..measures import MeasureReport
+from ..numerics import Reduction
+from ..output.tables import BREAKDOWN_ROWS
+from ..readers.operand import Operand
+from ..report import Report
+from .reading import open_shard
+from .shards import Shard
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What every task is sent besides its shards."""
+
+    computation: Computation | None
+    start: Start | None  # without its first blocks and operands (see divcli.engine.without_blocks)
+    options: Options
+    delimiter: str | None
+    p_cols: tuple[str, ...] | None
+    q_cols: tuple[str, ...] | None
+    compare_names: bool
+    keep_rows: bool
+
+
+@dataclass
+class ShardResult:
+    """What one task returns: its partial (accumulator and rows read), its warnings (the first
+    :data:`~divcli.core.MAX_WARNINGS`, and how many more), its per-row results when they are wanted,
+    or the data error that stopped it."""
+
+    partial: Partial | None = None
+    warnings: list[str] = field(default_factory=list)
+    hidden: int = 0
+    reports: list[Report] | None = None
+    error: tuple[str, str, str | None] | None = None
+
+    def check(self) -> "ShardResult":
+        if self.error is not None:
+            raise DataError(*self.error)
+        return self
+
+
+class Keep:
+    """A task's sink: each block's per-row results, without the N×C arrays nothing downstream reads."""
+
+    def __init__(self, keep: bool):
+        self.reports: list[Report] | None = [] if keep else None
+
+    def rows(self, report: Report | MeasureReport) -> None:
+        if self.reports is None:
+            return
+        if isinstance(report, Report) and report.rows > BREAKDOWN_ROWS:
+            elements = report.reduction is Reduction.NONE and report.values is report.terms
+            report = replace(report, p_probs=None, q_probs=None, p_log=None, q_log=None,
+                             terms=report.terms if elements else None)
+        self.reports.append(report)
+
+    def finish(self, summary) -> None:
+        pass
+
+
+def whole(report: Report | MeasureReport, offset: int = 0) -> Report | MeasureReport:
+    """A kept report as the writers take it: rows numbered in the whole input, ``terms`` in shape."""
+    if isinstance(report, MeasureReport):
+        return replace(report, first_row=report.first_row + offset)
+    terms = report.terms
+    if terms is None:
+        terms = np.broadcast_to(np.float64(np.nan), (report.entropy_p.shape[0], len(report.context.classes)))
+    return replace(report, terms=terms, first_row=report.first_row + offset)
+
+
+def _check_shard(start: Start, first: Operand | None, kind: Kind) -> None:
+    """Every shard as the first: as many classes, named alike."""
+    if first is None or kind is Kind.LABELS:
+        return
+    if first.shape[1] != start.count:
+        raise DataError(first.where(0), f"this shard has {first.shape[1]} values per row, the first shard has {start.count}",
+                        "every shard needs one value per class")
+    if first.classes and first.classes != start.context.classes:
+        raise DataError(first.name, f"names its classes {first.classes[:6]}, the first shard {start.context.classes[:6]}",
+                        "give every shard the same header")
+
+
+def run_shard(plan: Plan, p: Shard, q: Shard | None) -> ShardResult:
+    """One task: the engine's loop (:func:`divcli.engine.compute_blocks`) over one shard of P (and
+    its shard of Q)."""
+    keep, shown = Keep(plan.keep_rows), Warnings(lambda message: None)
+    try:
+        with ExitStack() as stack:
+            operands = [open_shard(shard, stack, plan, role) for shard, role in ((p, "P"), (q, "Q")) if shard is not None]
+            firsts, operands = read_firsts(operands, plan.start.kinds[0], plan.start.count)
+            for first, kind in zip(firsts, plan.start.kinds):
+                _check_shard(plan.start, first, kind)
+            start = replace(plan.start, firsts=firsts, operands=operands)
+            partial = compute_blocks(plan.computation, start, plan.options, keep, shown)
+    except DataError as error:  # a value, not an exception: the client raises it, no worker logs a traceback
+        return ShardResult(error=error.template)
+    return ShardResult(partial, shown.messages, shown.hidden, keep.reports)
+
+
+def in_order(futures, partial: Partial, single: list[bool], shown: Warnings,
+              each: Callable[[ShardResult, int], object]) -> list[ShardResult]:
+    """Results in shard order (a shard's error stops it), merged into ``partial``, warnings shown."""
+    results = []
+    for future in futures:
+        result = future.result().check()
+        offset = partial.totals.rows
+        partial.merge(result.partial, single)
+        shown.extend(result.warnings)
+        shown.hidden += result.hidden
+        each(result, offset)
+        results.append(replace(result, reports=None))
+        future.release()
+    return results
