@@ -20,16 +20,21 @@ NUMERIC_MODULES = {"test_readme", "test_reference", "test_measures_reference", "
 
 #: Modules whose every test starts a Dask cluster: ``make test-fast`` leaves them out.
 DASK_MODULES = {"test_dask"}
+#: Modules of whole-program runs in subprocesses and every documented example: ``slow`` as a whole.
+SLOW_MODULES = {"test_readme", "test_hostile_inputs", "test_e2e"}
 
 
 def pytest_collection_modifyitems(items):
-    """Mark every test of :data:`NUMERIC_MODULES` ``numeric`` (``pytest -m numeric``) and of
-    :data:`DASK_MODULES` ``dask``, by module name, so a new test there is in without a decorator."""
+    """Mark every test of :data:`NUMERIC_MODULES` ``numeric`` (``pytest -m numeric``), of
+    :data:`DASK_MODULES` ``dask`` and of :data:`SLOW_MODULES` ``slow``, by module name, so a new test
+    there is in without a decorator."""
     for item in items:
         if item.path.stem in NUMERIC_MODULES:
             item.add_marker(pytest.mark.numeric)
         if item.path.stem in DASK_MODULES:
             item.add_marker(pytest.mark.dask)
+        if item.path.stem in SLOW_MODULES:
+            item.add_marker(pytest.mark.slow)
 
 
 settings.register_profile("ci", derandomize=True, max_examples=200, deadline=None)
