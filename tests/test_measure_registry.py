@@ -53,7 +53,7 @@ def test_matrix_takes_its_key_and_alias(run, throwaway, name):
 
 
 def test_measures_lists_it_and_completion_offers_it(run, throwaway):
-    from divcli.completion import complete_measure
+    from divcli.cli.completion import complete_measure
 
     listed = json.loads(run("measures", "-f", "json").stdout)["measures"]
     assert listed[-1]["key"] == KEY

@@ -98,10 +98,10 @@ def test_a_terminal_on_standard_input_is_refused_not_waited_on():
 
 @pytest.fixture
 def progress_at_once(monkeypatch):
-    from divcli import cli
+    from divcli.cli import console
 
-    monkeypatch.setattr(cli, "PROGRESS_AFTER_SECONDS", 0.0)
-    return cli
+    monkeypatch.setattr(console, "PROGRESS_AFTER_SECONDS", 0.0)
+    return console
 
 
 def _long_input(tmp_path):

@@ -24,7 +24,7 @@ import threading
 
 import click
 
-from .errors import printable
+from ..errors import printable
 
 #: The signals turned into a clean exit while an output is open (SIGINT is already KeyboardInterrupt).
 SIGNALS = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name))

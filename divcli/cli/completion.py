@@ -30,7 +30,7 @@ def complete_input(ctx, param, incomplete: str) -> list[CompletionItem]:
 
 
 def complete_measure(incomplete: str) -> list[CompletionItem]:
-    from .measures import ALIASES, keys
+    from ..measures import ALIASES, keys
 
     items = [CompletionItem(key) for key in keys()]
     items += [CompletionItem(alias, help=f"= {key}") for alias, key in ALIASES.items()]

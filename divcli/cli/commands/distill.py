@@ -1,0 +1,72 @@
+"""distill: Hinton's knowledge-distillation loss, written at once."""
+
+from __future__ import annotations
+
+import click
+
+from ..console import warn, whole_output
+from ..options import KINDS, MAX_KD_TEMPERATURE, BoundedFloat, OperandCommand, shared_options
+from ..run import check_output, class_weights, make_options, operand_blocks
+
+
+@click.command(cls=OperandCommand, examples=(
+    "divcli distill samples/teacher.csv samples/student.csv -T 2",
+    "divcli distill samples/teacher.csv samples/student.csv samples/labels.csv -T 4 --alpha 0.7 -q",
+))
+@click.argument("teacher")
+@click.argument("student")
+@click.argument("labels", required=False)
+@click.option("--alpha", type=BoundedFloat(0, 1, hint="give α from 0 to 1, such as 0.5"), metavar="A",
+              help="Weight of the KL term; 1 − A weighs CE with LABELS (default 1).")
+@click.option("--teacher-as", type=click.Choice(KINDS[:3]), default="logits", show_default=True, metavar="KIND",
+              help="TEACHER is logits, probs or log-probs.")
+@click.option("--student-as", type=click.Choice(KINDS[:3]), default="logits", show_default=True, metavar="KIND",
+              help="STUDENT is logits, probs or log-probs.")
+@click.option("--labels-as", type=click.Choice(("labels", "probs")), default="labels", show_default=True,
+              metavar="KIND", help="LABELS are class indices (labels) or probs.")
+@click.option("--label-smoothing", type=BoundedFloat(0, 1, hint="give ε from 0 (none) to 1, such as 0.1"),
+              default=0.0, show_default=True, metavar="ε", help="ε of the hard term, as ce.")
+@click.option("--weight", metavar="W", help="Class weights of the hard term, as ce.")
+@click.option("--ignore-index", type=int, default=-100, show_default=True, metavar="K",
+              help="Labels skipped by the hard term, as torch.")
+@shared_options
+def distill(teacher, student, labels, alpha, teacher_as, student_as, labels_as, label_smoothing, weight,
+            ignore_index, **params):
+    """Hinton's knowledge-distillation loss, its parts, and the usual mistakes.
+
+    loss = α·T²·D(softmax(t/T) ‖ softmax(s/T)) (batchmean) + (1 − α)·CE(labels, s) (mean, T = 1).
+    TEACHER and STUDENT are read once per part: files or literals, not - (LABELS may be -).
+    """
+    for role, spec in (("TEACHER", teacher), ("STUDENT", student)):
+        if spec == "-":
+            raise click.UsageError(f"distill reads {role} once per part (three or four passes), so it cannot be "
+                                   "- (standard input): give a file or a literal; LABELS may be -")
+    if alpha is not None and labels is None:
+        raise click.BadParameter("--alpha weighs the soft term against the hard CE with LABELS: give LABELS, "
+                                 "or leave --alpha out (α = 1)", param_hint="'--alpha'")
+    if params["temperature"] > MAX_KD_TEMPERATURE:
+        raise click.BadParameter(f"{params['temperature']:g}: T² overflows float64; give a temperature up to "
+                                 f"{MAX_KD_TEMPERATURE:g}", param_hint="'-T' / '--temperature'")
+    params.update(reduction="batchmean", p_as="probs")
+    check_output(params)
+    from ...distill import distill as compute_distill
+    from ...kinds import Kind
+    from ...output import registry
+
+    class_weight = None if weight is None else class_weights(weight, params)
+    options = make_options(params)
+    document = {"command": "distill",
+                "formula": "α·T²·D(softmax(t/T) ‖ softmax(s/T)) + (1 − α)·CE(labels, s)",
+                "unit": options.base.unit, "base": options.base.text, "temperature": params["temperature"],
+                "teacher": {"source": teacher, "kind": teacher_as}, "student": {"source": student, "kind": student_as},
+                "labels": None if labels is None else {"source": labels, "kind": labels_as}}
+    document.update(compute_distill(
+        lambda: operand_blocks(teacher, params), lambda: operand_blocks(student, params),
+        None if labels is None else (lambda: operand_blocks(labels, params)),
+        temperature=params["temperature"], alpha=alpha, teacher_kind=Kind(teacher_as), student_kind=Kind(student_as),
+        labels_kind=Kind(labels_as), base=options.base, conversion=options.conversion, weight=class_weight,
+        ignore_index=ignore_index, label_smoothing=label_smoothing, warn=warn))
+    with whole_output(params, "divcli distill", registry.Kind.DISTILL) as writer:
+        writer.write(document)
+
+

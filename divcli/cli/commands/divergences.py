@@ -1,0 +1,78 @@
+"""kl, ce and entropy: the per-row commands, streamed (:func:`divcli.cli.run.run_rows`)."""
+
+from __future__ import annotations
+
+import click
+
+from ..completion import complete_input, complete_operand
+from ..options import (MAX_KD_TEMPERATURE, BoundedFloat, OperandCommand, engine_options, p_as_option, q_as_option,
+                       reduction_option, shared_options)
+from ..run import run_rows
+
+
+@click.command(cls=OperandCommand, examples=(
+    'divcli kl "9/25,12/25,4/25" "1/3,1/3,1/3"',
+    'divcli kl samples/target.csv samples/uniform.csv -q',
+    'divcli kl "-0.7,0.1,-0.1,0.1" "-0.1,0.2,-0.4,0.3" --p-as logits --q-as logits --reduction none',
+))
+@click.argument("p", shell_complete=complete_operand)
+@click.argument("q", shell_complete=complete_operand)
+@p_as_option()
+@q_as_option()
+@reduction_option("kl")
+@shared_options
+@engine_options
+def kl(p, q, **params):
+    """KL divergence D(P‖Q) = Σ p·log(p/q), per row, with the breakdown.
+
+    torch: F.kl_div(log Q, P, reduction=...) (note torch's argument order);
+    SciPy: scipy.stats.entropy(P, Q, axis=1) without its normalising.
+    """
+    if params["temperature"] > MAX_KD_TEMPERATURE:
+        raise click.BadParameter(f"{params['temperature']:g}: kl reports the distillation loss T² × batchmean, and "
+                                 f"T² overflows float64; give a temperature up to {MAX_KD_TEMPERATURE:g}",
+                                 param_hint="'-T' / '--temperature'")
+    run_rows("kl", p, q, params)
+
+
+@click.command(cls=OperandCommand, examples=(
+    'divcli ce samples/labels.csv samples/logits.csv --p-as labels --q-as logits',
+    'divcli ce "2;4;1" samples/logits.csv --q-as logits --label-smoothing 0.1 --weight "1,1,2,1,1"',
+))
+@click.argument("p", shell_complete=complete_operand)
+@click.argument("q", shell_complete=complete_operand)
+@p_as_option()
+@q_as_option()
+@reduction_option("ce")
+@click.option("--label-smoothing", type=BoundedFloat(0, 1, hint="give ε from 0 (none) to 1, such as 0.1"),
+              default=0.0, show_default=True, metavar="ε",
+              help="The target becomes (1−ε)·P + ε/C (torch's formula).")
+@click.option("--weight", metavar="W", help="Class weights: a literal or a file of C non-negative numbers.")
+@click.option("--ignore-index", type=int, default=-100, show_default=True, metavar="K",
+              help="Labels: rows with this label are skipped, as torch.")
+@shared_options
+@engine_options
+def ce(p, q, label_smoothing, weight, ignore_index, **params):
+    """Cross-entropy H(P,Q) = −Σ p·log q, as torch's F.cross_entropy.
+
+    P is labels (class indices) or probabilities; Q usually logits.
+    """
+    run_rows("ce", p, q, params, ignore_index=ignore_index, weight_spec=weight, label_smoothing=label_smoothing)
+
+
+@click.command(cls=OperandCommand, examples=(
+    'divcli entropy "0.5,0.25,0.25" --base 2',
+    'divcli entropy samples/hist_a.csv --normalize -q',
+    'divcli entropy samples/logits.csv --p-as logits --reduction none -f csv',
+))
+@click.argument("p", shell_complete=complete_input)
+@p_as_option()
+@reduction_option("entropy")
+@shared_options
+@engine_options
+def entropy(p, **params):
+    """Entropy H(P) = −Σ p·log p per row, as scipy.stats.entropy(P, axis=1).
+    """
+    run_rows("entropy", p, None, params)
+
+

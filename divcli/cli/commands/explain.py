@@ -1,0 +1,82 @@
+"""libraries and explain: two operands read whole, one document written at once."""
+
+from __future__ import annotations
+
+import math
+
+import click
+
+from ..completion import complete_operand
+from ..console import warn, whole_output
+from ..options import OperandCommand, p_as_option, q_as_option, shared_options
+from ..run import make_options, whole_operands
+
+
+@click.command(cls=OperandCommand, examples=(
+    'divcli libraries "9/25,12/25,4/25" "1/3,1/3,1/3"',
+    'divcli libraries samples/hist_a.csv samples/hist_b.csv --normalize',
+    'divcli libraries samples/teacher.csv samples/student.csv --p-as logits --q-as logits -f json',
+))
+@click.argument("p", shell_complete=complete_operand)
+@click.argument("q", shell_complete=complete_operand)
+@p_as_option()
+@q_as_option()
+@shared_options
+def libraries(p, q, **params):
+    """What torch, SciPy and Keras return for D(P‖Q) on these inputs, and why each differs.
+
+    Computed with divcli's own formulas, following each library's documentation (none of them is
+    needed): KLDivLoss's mean against batchmean, argument order, a forgotten .log(), cross_entropy's
+    log_softmax, SciPy's silent normalising, Keras's clipping to 1e-7.
+    """
+    operands = whole_operands((p, q), params)
+    from ...libraries import compare_libraries
+    from ...output.registry import Kind
+
+    options = make_options(params)
+    found, exact = compare_libraries(operands, options)
+    unit = options.base.unit
+    note = "every library computes in nats"
+    if options.base.value != math.e:
+        note += f"; their values are shown ÷ ln {options.base.text}"
+    if options.conversion.normalize:
+        note += "; --normalize rescaled P and Q for divcli, the libraries get the numbers as given"
+    converted = [role for role, kind in (("P", params["p_as"]), ("Q", params["q_as"]))
+                 if kind != "probs" or params["temperature"] != 1]
+    if converted:
+        temperature = f" / {params['temperature']:g}" if params["temperature"] != 1 else ""
+        note += f"; {' and '.join(converted)} in the calls stand for the probabilities softmax(x{temperature})"
+        if params["temperature"] != 1:
+            note += " (x: logits, or the logs of the probabilities)"
+    with whole_output(params, "divcli libraries", Kind.LIBRARIES) as writer:
+        writer.write(found, exact, unit, note, (operands[0].name, operands[1].name))
+
+
+@click.command(cls=OperandCommand, examples=(
+    'divcli explain "9/25,12/25,4/25" "1/3,1/3,1/3"',
+    'divcli explain samples/labels.csv samples/logits.csv --p-as labels --q-as logits --row 2',
+))
+@click.argument("p", shell_complete=complete_operand)
+@click.argument("q", shell_complete=complete_operand)
+@click.option("--row", type=click.IntRange(min=1), default=1, show_default=True, help="The row to explain (1 = first).")
+@p_as_option()
+@q_as_option()
+@shared_options
+def explain(p, q, row, **params):
+    """Work through H(P), H(P,Q) and D(P‖Q) for one row, with the numbers put in.
+
+    Why H(P,Q) = H(P) + D(P‖Q), why KL's terms can be negative while their sum is not, and the
+    checks that hold (Gibbs, Pinsker, the Jensen–Shannon bound). -f json gives every number.
+    """
+    operands = whole_operands((p, q), params)
+    from ...explain import for_row
+    from ...output.registry import Kind
+
+    work = for_row(operands, make_options(params), row)
+    if work["kl_divergence"]["value"] == math.inf:
+        infinite = [name for name, t in zip(work["classes"], work["kl_divergence"]["terms"]) if t == math.inf]
+        warn(f"D(P‖Q) is +inf: row {row}, class {infinite[0]!r}: q = 0 (or underflows to 0) where p > 0")
+    with whole_output(params, "divcli explain", Kind.EXPLAIN) as writer:
+        writer.write(work)
+
+

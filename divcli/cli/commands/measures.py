@@ -1,0 +1,192 @@
+"""js and compare (the measures, streamed: :func:`divcli.cli.run.run_measure_set`), matrix (a
+measure between every pair of rows) and measures (the catalogue)."""
+
+from __future__ import annotations
+
+import math
+import sys
+
+import click
+
+from ...errors import foreign_digit
+from ..completion import complete_input, complete_operand
+from ..console import Output, make_sink, warn, whole_output
+from ..help import SectionedCommand
+from ..options import (DELIMITERS, AlphaType, FormatChoice, MeasureType, OperandCommand, engine_options, p_as_option,
+                       q_as_option, reduction_option, shared_options)
+from ..run import check_base_above_1, check_output, column_choice, make_options, run_measure_set
+
+
+def _mixture_weights(text: str | None, count: int) -> list[float] | None:
+    """js's weights π: one finite non-negative number (or fraction a/b) per operand, summing to 1.
+
+    The sum is taken exactly (as fractions), so weights such as 1e308,1e308 are refused for what
+    they are (they sum to 2e+308, not 1), not with an overflow."""
+    if text is None:
+        return None
+    from fractions import Fraction
+
+    if foreign_digit(text):
+        raise click.BadParameter(f"{text!r} is not a list of numbers: {foreign_digit(text)}", param_hint="'--weights'")
+    try:
+        weights = [Fraction(cell.strip()) for cell in text.split(",")]
+    except (ValueError, ZeroDivisionError):
+        raise click.BadParameter(f"{text!r} is not a list of numbers such as 0.5,0.25,0.25 (finite ones, "
+                                 "or fractions a/b)",
+                                 param_hint="'--weights'")
+    if len(weights) != count:
+        raise click.BadParameter(f"{len(weights)} weights for {count} operands: give one per operand",
+                                 param_hint="'--weights'")
+    if any(w < 0 for w in weights):
+        raise click.BadParameter(f"{text!r}: a weight is negative; weights are proportions ≥ 0 that sum to 1",
+                                 param_hint="'--weights'")
+    total = sum(weights)
+    if abs(total - 1) > Fraction(1, 10**9):
+        from decimal import Decimal
+
+        exact = Decimal(total.numerator) / Decimal(total.denominator)  # no float: 1e308 + 1e308 is no float64
+        shown = f"{Decimal(f'{exact:.6g}').normalize():g}"
+        raise click.BadParameter(f"{text!r} sums to {shown}, not 1; weights are proportions ≥ 0 that "
+                                 "sum to 1, such as 0.5,0.5", param_hint="'--weights'")
+    return [float(w) for w in weights]
+
+
+@click.command(cls=OperandCommand, examples=(
+    'divcli js samples/hist_a.csv samples/hist_b.csv --normalize --base 2 -q',
+    'divcli js "1,0" "0,1" "0.5,0.5" --weights 0.25,0.25,0.5 -q',
+))
+@click.argument("operands", nargs=-1, metavar="P Q [R …]", shell_complete=complete_operand)
+@click.option("--distance", is_flag=True, help="Report the JS distance √JS (SciPy's jensenshannon) instead.")
+@click.option("--weights", metavar="π", help="Mixture weights, one per operand, summing to 1 (default: equal).")
+@p_as_option()
+@q_as_option()
+@reduction_option("js")
+@shared_options
+@engine_options
+def js(operands, distance, weights, **params):
+    """Jensen–Shannon divergence per row: ½D(P‖M) + ½D(Q‖M), M = ½(P+Q).
+
+    Symmetric, finite, at most log 2; --distance: its square root, SciPy's jensenshannon. With more
+    operands or --weights, H(Σ πᵢPᵢ) − Σ πᵢH(Pᵢ); every operand after P is read as --q-as says.
+    """
+    if len(operands) < 2:
+        raise click.UsageError("js needs at least two operands, P and Q")
+    from ...keys import ROLES
+
+    if len(operands) > len(ROLES):
+        raise click.UsageError(f"{len(operands)} operands: js takes at most {len(ROLES)}")
+    pi = _mixture_weights(weights, len(operands))
+    import numpy as np
+
+    from ...measures import named
+
+    measures = [named("js_divergence"), named("js_distance")]
+    if pi is None and len(operands) > 2:
+        pi = [1 / len(operands)] * len(operands)
+    pi = None if pi is None else np.array(pi)
+    run_measure_set("js", list(operands), params, measures=measures, weights=pi,
+                  primary="js_distance" if distance else "js_divergence")
+
+
+@click.command(cls=OperandCommand, examples=(
+    'divcli compare "0.36,0.48,0.16" "1/3,1/3,1/3"',
+    'divcli compare samples/hist_a.csv samples/hist_b.csv --normalize --ordered -f csv',
+))
+@click.argument("p", shell_complete=complete_operand)
+@click.argument("q", shell_complete=complete_operand)
+@click.option("--alpha", type=AlphaType(), default="0.5,2", show_default=True, metavar="α[,α…]",
+              help="Orders of the Rényi divergences (comma-separated).")
+@click.option("--ordered", is_flag=True,
+              help="Classes are ordered, one unit apart: add the 1-Wasserstein distance.")
+@p_as_option()
+@q_as_option()
+@reduction_option("compare")
+@shared_options
+@engine_options
+def compare(p, q, alpha, ordered, **params):
+    """Every common divergence between P and Q at once, each with its formula and convention.
+
+    KL both ways, Jeffreys, Jensen–Shannon, total variation, Hellinger, Bhattacharyya, χ²,
+    Rényi, cross-entropy, entropies and perplexities (and 1-Wasserstein with --ordered).
+    """
+    from ...measures import catalogue
+
+    run_measure_set("compare", [p, q], params, measures=catalogue(alpha, ordered))
+
+
+
+@click.command(cls=OperandCommand, examples=(
+    'divcli matrix samples/teacher.csv --p-as logits',
+    'divcli matrix samples/hist_a.csv --normalize --measure hellinger -f csv',
+))
+@click.argument("file", shell_complete=complete_input)
+@click.option("-m", "--measure", type=MeasureType(), default="js", show_default=True,
+              help="A key or alias of `divcli measures`: js, kl, tv, hellinger, renyi_2, …")
+@p_as_option()
+@shared_options
+def matrix(file, measure, **params):
+    """The matrix of a measure between every pair of rows of one operand, as a heatmap.
+
+    Entry (i, j) takes row i as P and row j as Q (the same both ways for symmetric measures).
+    """
+    params["reduction"] = "none"
+    check_output(params)
+    check_base_above_1(params)
+    if params["p_as"] == "labels":
+        raise click.BadParameter("matrix compares distributions; labels are one class each", param_hint="'--p-as'")
+    import numpy as np
+
+    from ...readers.registry import read_operand
+    from ...kinds import to_distribution
+    from ...measures import MAX_MATRIX_ROWS, named, pairwise
+    from ...numerics import log_base
+
+    measure = named(measure)
+    operand = read_operand(file, sys.stdin.buffer, DELIMITERS.get(params["delimiter"]), columns=column_choice(params))
+    if params["columns"]:
+        operand = operand.transposed()
+    if operand.rows > MAX_MATRIX_ROWS:
+        from ...errors import DataError
+
+        raise DataError(operand.where(), f"{operand.rows} rows make a matrix of {operand.rows ** 2:,} values, "
+                                         f"more than matrix computes ({MAX_MATRIX_ROWS} rows)",
+                        "take a sample of the rows")
+    options = make_options(params)
+    distribution = to_distribution(operand, options.p_kind, "P", options.conversion)
+    for message in operand.warnings:
+        warn(message)
+    labels = operand.row_names or [str(row + 1) for row in range(operand.rows)]
+    values = pairwise(distribution.p, distribution.log_p, measure, log_base(options.base.value),
+                      distribution.exact_rows())
+    infinite = int((values == math.inf).sum())
+    if infinite:
+        i, j = (int(x) for x in np.argwhere(values == math.inf)[0])
+        warn(f"{measure.key} is +inf in {infinite} of {values.size} entries (first: P = row {i + 1}, "
+              f"Q = row {j + 1}): a class has probability 0 (or underflows to 0) in Q but not in P")
+    from ...output.registry import Kind
+
+    with whole_output(params, "divcli matrix", Kind.MATRIX) as writer:
+        writer.write(values, labels, measure, options.base, operand.name, params["p_as"])
+
+
+@click.command(cls=SectionedCommand, examples=(
+    'divcli measures',
+    'divcli measures -f json',
+))
+@click.option("-f", "--format", "fmt", type=FormatChoice(), default="table", show_default=True,
+              metavar="FORMAT", help="table for people, csv or json for programs.")
+def measures(fmt):
+    """The measures of compare and matrix: key, formula, range, unit and convention.
+    """
+    from ...measures import catalogue
+
+    rows = [{"key": m.key, "name": m.name, "formula": m.formula, "range": m.range,
+             "unit": "class steps" if m.unit else "log units (--base)" if m.log_power == 1 else
+             "√ log units" if m.log_power else "none", "symmetric": m.symmetric, "convention": m.convention}
+            for m in catalogue(ordered=True)]
+    from ...output.registry import Kind
+
+    with Output(None) as out:
+        make_sink(Kind.CATALOGUE, {"fmt": fmt}, out).write(rows)
+
+

@@ -1,0 +1,257 @@
+"""The command line's parameter types and shared options: ``--base``, the bounded numbers, ``-f``,
+the Rényi orders and measures, and the option groups every command shares (Click only: ``--help``
+imports neither numpy nor Rich).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+import click
+
+from ..errors import foreign_digit
+from ..model import Reduction
+from .completion import complete_base, complete_measure
+from .help import SectionedCommand
+
+KINDS = ("probs", "logits", "log-probs", "labels")
+REDUCTIONS = tuple(reduction.value for reduction in Reduction)
+ENGINES = ("local", "dask")
+DELIMITERS = {",": ",", ";": ";", "tab": "\t", "|": "|", "space": " "}
+NEGATIVE_LITERAL = re.compile(r"-(?:\d|\.\d|inf)", re.IGNORECASE)
+
+
+class FormatChoice(click.Choice):
+    """``-f``: the formats of the sink registry (divcli.output.registry), read when an option is
+    parsed, so a format registered at run time is a choice too."""
+
+    def __init__(self):
+        super().__init__(())
+
+    @property
+    def choices(self):
+        from ..output import registry  # here: --help imports no more than it needs
+
+        return tuple(registry.choices())
+
+    @choices.setter
+    def choices(self, value) -> None:
+        pass
+
+
+def operands_last(args: list[str], value_options: set[str]) -> list[str]:
+    """Move operands behind ``--`` so a literal such as ``-0.7,0.1`` is an operand, not an option.
+
+    Options keep their values (``-T 2``, ``--base -1``); everything that is not an option is kept in
+    its order.
+    """
+    options: list[str] = []
+    operands: list[str] = []
+    index = 0
+    while index < len(args):
+        arg = args[index]
+        if arg == "--":
+            operands.extend(args[index + 1:])
+            break
+        if NEGATIVE_LITERAL.match(arg) or arg == "-" or not arg.startswith("-"):
+            operands.append(arg)
+        else:
+            options.append(arg)
+            if arg in value_options and index + 1 < len(args):
+                index += 1
+                options.append(args[index])
+        index += 1
+    return options + ["--"] + operands if operands else options
+
+
+class OperandCommand(SectionedCommand):
+    """A command whose operands may begin with a minus sign (negative logits need no ``--``)."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        value_options = {
+            name
+            for param in self.get_params(ctx)
+            if isinstance(param, click.Option) and not param.is_flag and not param.count
+            for name in param.opts + param.secondary_opts
+        }
+        return super().parse_args(ctx, operands_last(args, value_options))
+
+
+class LogBaseType(click.ParamType):
+    """``e``, ``2``, ``10`` or any positive number other than 1; ``nats``, ``bits``, ``bans`` name e, 2, 10."""
+
+    name = "BASE"
+    NAMED = {"e": ("e", math.e), "nats": ("e", math.e), "bits": ("2", 2.0), "bans": ("10", 10.0)}
+
+    def convert(self, value, param, ctx):
+        if not isinstance(value, str):
+            return value
+        text = value.strip()
+        if text.lower() in self.NAMED:
+            return self.NAMED[text.lower()]
+        if foreign_digit(text):
+            self.fail(f"{value!r} is not a number: {foreign_digit(text)}", param, ctx)
+        try:
+            number = float(text)
+        except ValueError:
+            self.fail(f"{value!r} is not a number; use e, 2, 10 (or nats, bits, bans) or any positive number "
+                      "other than 1", param, ctx)
+        if not math.isfinite(number) or number <= 0 or number == 1:
+            self.fail(f"{value!r} is not a logarithm base; use e, 2, 10 or any positive number other than 1",
+                      param, ctx)
+        return (text, number)
+
+    def shell_complete(self, ctx, param, incomplete):
+        return complete_base(incomplete)
+
+
+class BoundedFloat(click.ParamType):
+    """A finite number in a range, refused when the command line is read (exit 2): ``nan``, ``inf``
+    and numbers outside the range never reach the computation. ``hint`` says what to give instead."""
+
+    name = "FLOAT"
+
+    def __init__(self, low: float | None = None, high: float | None = None, *, low_open: bool = False,
+                 hint: str = ""):
+        self.low, self.high, self.low_open, self.hint = low, high, low_open, hint
+
+    def _range(self) -> str:
+        if self.high is None:
+            return f"a number {'>' if self.low_open else '≥'} {self.low:g}"
+        return f"a number from {self.low:g} to {self.high:g}"
+
+    def convert(self, value, param, ctx):
+        text = value.strip() if isinstance(value, str) else value
+        if isinstance(text, str) and foreign_digit(text):
+            self.fail(f"{value!r} is not a number: {foreign_digit(text)}", param, ctx)
+        try:
+            number = float(text)
+        except (TypeError, ValueError):
+            self.fail(f"{value!r} is not a number; {self.hint}", param, ctx)
+        if math.isnan(number) or math.isinf(number):
+            self.fail(f"{value!r} is not a finite number; {self.hint}", param, ctx)
+        below = self.low is not None and (number <= self.low if self.low_open else number < self.low)
+        if below or (self.high is not None and number > self.high):
+            self.fail(f"{value!r} is not {self._range()}; {self.hint}", param, ctx)
+        return number
+
+
+TEMPERATURE = BoundedFloat(0, low_open=True, hint="give a temperature T > 0 such as 2")
+#: kl with T ≠ 1 reports kd_loss = T² × batchmean; above this T² is no float64.
+MAX_KD_TEMPERATURE = 1e154
+
+
+def engine_options(command):
+    """--engine, and what only the Dask engine reads (divcli/dask_engine/, imported only for it)."""
+    decorators = [
+        click.option("-v", "--verbose", is_flag=True, help="Name the cluster and its dashboard on standard error."),
+        click.option("--q-cols", metavar="COLS",
+                     help="Q's columns in each shard: names, 0-based indices or patterns ('s_*'), comma-separated."),
+        click.option("--p-cols", metavar="COLS", help="P's columns in each shard (as --q-cols)."),
+        click.option("--scheduler", metavar="ADDRESS",
+                     help="A running scheduler (tcp://host:8786); default: a local cluster."),
+        click.option("--engine", type=click.Choice(ENGINES), default="local", metavar="NAME",
+                     help="local (default), or dask: a task per shard on a Dask cluster."),
+    ]
+    for decorator in decorators:
+        command = decorator(command)
+    return command
+
+
+def shared_options(command):
+    """Options every command has (applied bottom-up, so listed here in reverse help order)."""
+    decorators = [
+        click.option("--svg", type=click.Path(readable=False), metavar="FILE",
+                     help="Also save the table as an SVG picture (written as -o writes)."),
+        click.option("-o", "--output", type=click.Path(readable=False), metavar="PATH",
+                     help="Write to PATH instead of standard output (atomically; dask: a folder)."),
+        click.option("-f", "--format", "fmt", type=FormatChoice(), default="table", show_default=True,
+                     metavar="FORMAT", help="table for people, csv or json for programs."),
+        click.option("-q", "--quiet", is_flag=True,
+                     help="Print only the reduced value (a line per row for --reduction none)."),
+        click.option("--delimiter", type=click.Choice(list(DELIMITERS)), metavar="CHAR",
+                     help=", ; | tab or space (default: by extension; sniffed for .txt and -)."),
+        click.option("--names", metavar="COL", help="The column of row names (with --columns: of class names)."),
+        click.option("--drop", metavar="COLS", help="Columns to leave out (as --select)."),
+        click.option("--select", metavar="COLS",
+                     help="Columns of numbers to read: names, numbers from 1, ranges 2-5; comma-separated."),
+        click.option("--columns", is_flag=True, help="Take each column as a distribution instead of each row."),
+        click.option("--tolerance", type=BoundedFloat(0, hint="give a tolerance ≥ 0 such as 1e-6, or pass "
+                                                           "--normalize to rescale rows"),
+                     default=1e-6, show_default=True, metavar="TOL",
+                     help="How far a row of probabilities may sum from 1."),
+        click.option("--normalize", is_flag=True,
+                     help="Rescale rows to sum to 1 (counts, histograms; as SciPy does silently)."),
+        click.option("-T", "--temperature", type=TEMPERATURE, default=1.0, metavar="T",
+                     show_default=True, help="Soften every operand: softmax(log p / T)."),
+        click.option("--base", type=LogBaseType(), default="e", show_default=True, metavar="B",
+                     help="e or nats, 2 or bits, 10 or bans, or any b > 0, b ≠ 1."),
+    ]
+    for decorator in decorators:
+        command = decorator(command)
+    return command
+
+
+def reduction_option(command: str):
+    """--reduction (the command's default and choices: :class:`divcli.model.Reduction`), and --top
+    (which ranks what --reduction row reports)."""
+    torch = [r for r in Reduction.choices_for(command) if r != "row"]
+    reduction = click.option("--reduction", type=click.Choice(REDUCTIONS), default=Reduction.default_for(command).value,
+                             show_default=True,
+                             metavar="R", help=f"{', '.join(torch[:-1])} or {torch[-1]} (torch), or row.")
+    top = click.option("--top", type=int, metavar="N",
+                       help="The N rows with the largest per-row value (implies row).")
+    return lambda command: reduction(top(command))
+
+
+def p_as_option():
+    return click.option("--p-as", type=click.Choice(KINDS), default="probs", metavar="KIND",
+                        help="P is probs (default), logits, log-probs or labels (class indices).")
+
+
+def q_as_option():
+    return click.option("--q-as", type=click.Choice(KINDS[:3]), default="probs", metavar="KIND",
+                        help="Q is probs (default), logits or log-probs.")
+
+
+
+class AlphaType(click.ParamType):
+    """Rényi orders: one number or a comma-separated list, each > 0."""
+
+    name = "α[,α…]"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, tuple):
+            return value
+        orders = []
+        for text in str(value).split(","):
+            if foreign_digit(text):
+                self.fail(f"{text.strip()!r} is not a number: {foreign_digit(text)}", param, ctx)
+            try:
+                alpha = float(text)
+            except ValueError:
+                self.fail(f"{text.strip()!r} is not a number", param, ctx)
+            if not math.isfinite(alpha) or alpha <= 0:
+                self.fail(f"{text.strip()!r}: a Rényi order is a finite number > 0", param, ctx)
+            orders.append(alpha)
+        return tuple(orders)
+
+
+
+class MeasureType(click.ParamType):
+    """A measure's key (``divcli measures`` lists them) or alias: js, kl, tv, … (from the catalogue)."""
+
+    name = "MEASURE"
+
+    def shell_complete(self, ctx, param, incomplete):
+        return complete_measure(incomplete)
+
+    def convert(self, value, param, ctx):
+        from ..measures import ALIASES, keys, known
+
+        if not known(value):
+            self.fail(f"{value!r} is not a measure; use one of {', '.join(keys())}, renyi_α for any "
+                      f"order α > 0, or {', '.join(ALIASES)}", param, ctx)
+        return value
+
