@@ -37,16 +37,7 @@ def distill(teacher, student, labels, alpha, teacher_as, student_as, labels_as, 
     loss = α·T²·D(softmax(t/T) ‖ softmax(s/T)) (batchmean) + (1 − α)·CE(labels, s) (mean, T = 1).
     TEACHER and STUDENT are read once per part: files or literals, not - (LABELS may be -).
     """
-    for role, spec in (("TEACHER", teacher), ("STUDENT", student)):
-        if spec == "-":
-            raise click.UsageError(f"distill reads {role} once per part (three or four passes), so it cannot be "
-                                   "- (standard input): give a file or a literal; LABELS may be -")
-    if alpha is not None and labels is None:
-        raise click.BadParameter("--alpha weighs the soft term against the hard CE with LABELS: give LABELS, "
-                                 "or leave --alpha out (α = 1)", param_hint="'--alpha'")
-    if params["temperature"] > MAX_KD_TEMPERATURE:
-        raise click.BadParameter(f"{params['temperature']:g}: T² overflows float64; give a temperature up to "
-                                 f"{MAX_KD_TEMPERATURE:g}", param_hint="'-T' / '--temperature'")
+    _check(teacher, student, labels, alpha, params)
     params.update(reduction="batchmean", p_as="probs")
     check_output(params)
     from ...distill import distill as compute_distill
@@ -70,3 +61,16 @@ def distill(teacher, student, labels, alpha, teacher_as, student_as, labels_as, 
         writer.write(document)
 
 
+def _check(teacher: str, student: str, labels: str | None, alpha: float | None, params: dict) -> None:
+    """What distill's command line alone refuses (exit 2): TEACHER or STUDENT on standard input,
+    --alpha without LABELS, a temperature whose T² is no float64."""
+    for role, spec in (("TEACHER", teacher), ("STUDENT", student)):
+        if spec == "-":
+            raise click.UsageError(f"distill reads {role} once per part (three or four passes), so it cannot be "
+                                   "- (standard input): give a file or a literal; LABELS may be -")
+    if alpha is not None and labels is None:
+        raise click.BadParameter("--alpha weighs the soft term against the hard CE with LABELS: give LABELS, "
+                                 "or leave --alpha out (α = 1)", param_hint="'--alpha'")
+    if params["temperature"] > MAX_KD_TEMPERATURE:
+        raise click.BadParameter(f"{params['temperature']:g}: T² overflows float64; give a temperature up to "
+                                 f"{MAX_KD_TEMPERATURE:g}", param_hint="'-T' / '--temperature'")

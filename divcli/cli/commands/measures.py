@@ -134,14 +134,30 @@ def matrix(file, measure, **params):
     check_base_above_1(params)
     if params["p_as"] == "labels":
         raise click.BadParameter("matrix compares distributions; labels are one class each", param_hint="'--p-as'")
-    import numpy as np
-
-    from ...readers.registry import read_operand
     from ...kinds import to_distribution
-    from ...measures import MAX_MATRIX_ROWS, named, pairwise
+    from ...measures import named, pairwise
     from ...numerics import log_base
+    from ...output.registry import Kind
 
     measure = named(measure)
+    operand = _matrix_operand(file, params)
+    options = make_options(params)
+    distribution = to_distribution(operand, options.p_kind, "P", options.conversion)
+    for message in operand.warnings:
+        warn(message)
+    labels = operand.row_names or [str(row + 1) for row in range(operand.rows)]
+    values = pairwise(distribution.p, distribution.log_p, measure, log_base(options.base.value),
+                      distribution.exact_rows())
+    _warn_infinite(values, measure)
+    with whole_output(params, "divcli matrix", Kind.MATRIX) as writer:
+        writer.write(values, labels, measure, options.base, operand.name, params["p_as"])
+
+
+def _matrix_operand(file: str, params: dict):
+    """matrix's one operand, read whole (turned around with --columns), at most MAX_MATRIX_ROWS rows."""
+    from ...measures import MAX_MATRIX_ROWS
+    from ...readers.registry import read_operand
+
     operand = read_operand(file, sys.stdin.buffer, DELIMITERS.get(params["delimiter"]), columns=column_choice(params))
     if params["columns"]:
         operand = operand.transposed()
@@ -151,22 +167,18 @@ def matrix(file, measure, **params):
         raise DataError(operand.where(), f"{operand.rows} rows make a matrix of {operand.rows ** 2:,} values, "
                                          f"more than matrix computes ({MAX_MATRIX_ROWS} rows)",
                         "take a sample of the rows")
-    options = make_options(params)
-    distribution = to_distribution(operand, options.p_kind, "P", options.conversion)
-    for message in operand.warnings:
-        warn(message)
-    labels = operand.row_names or [str(row + 1) for row in range(operand.rows)]
-    values = pairwise(distribution.p, distribution.log_p, measure, log_base(options.base.value),
-                      distribution.exact_rows())
+    return operand
+
+
+def _warn_infinite(values, measure) -> None:
+    """A warning when entries of the matrix are +inf, naming the first."""
     infinite = int((values == math.inf).sum())
     if infinite:
+        import numpy as np
+
         i, j = (int(x) for x in np.argwhere(values == math.inf)[0])
         warn(f"{measure.key} is +inf in {infinite} of {values.size} entries (first: P = row {i + 1}, "
-              f"Q = row {j + 1}): a class has probability 0 (or underflows to 0) in Q but not in P")
-    from ...output.registry import Kind
-
-    with whole_output(params, "divcli matrix", Kind.MATRIX) as writer:
-        writer.write(values, labels, measure, options.base, operand.name, params["p_as"])
+             f"Q = row {j + 1}): a class has probability 0 (or underflows to 0) in Q but not in P")
 
 
 @click.command(cls=SectionedCommand, examples=(
