@@ -87,3 +87,21 @@ def test_help_version_and_usage_errors_import_neither_numpy_nor_rich(args):
     if args != ["--version"]:  # Click finds the version with importlib.metadata, which imports tempfile
         heavy.add("tempfile")
     assert not {name for name in imported if name.split(".")[0] in heavy}
+
+
+def test_a_plain_install_holds_every_module(tmp_path):
+    """`pip install .` (not editable) must ship every module of every subpackage: the wheel holds
+    each .py file of divcli/ that git tracks."""
+    import subprocess
+    import zipfile
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    built = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
+                            "-w", str(tmp_path), str(root)], capture_output=True, text=True)
+    assert built.returncode == 0, built.stderr
+    (wheel,) = tmp_path.glob("divcli-*.whl")
+    shipped = set(zipfile.ZipFile(wheel).namelist())
+    tracked = subprocess.run(["git", "ls-files", "divcli"], cwd=root, capture_output=True, text=True).stdout.split()
+    missing = [path for path in tracked if path.endswith(".py") and path not in shipped]
+    assert tracked and not missing, missing
