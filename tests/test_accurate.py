@@ -191,3 +191,25 @@ def test_measures_that_cannot_be_negative_never_are(logits, exponent, shift, as_
     values = divcli.compare([a], [b], p_as=kind, q_as=kind, reduction="none")
     for key in NEVER_NEGATIVE:
         assert values[key][0] >= 0, key
+
+
+@given(st.lists(st.floats(min_value=-20, max_value=20), min_size=2, max_size=6),
+       st.integers(min_value=0, max_value=16), st.sampled_from(["logits", "probs"]))
+def test_explains_checks_hold_on_every_valid_input(logits, exponent, kind):
+    """Gibbs, Pinsker, the JS bound and the entropy bound: never ✗ on valid input, near rows included."""
+    import json
+
+    from click.testing import CliRunner
+
+    from divcli.cli import cli
+
+    a = np.array(logits)
+    b = a + np.sin(np.arange(a.size)) * 10.0 ** -exponent
+    if kind == "probs":
+        a, b = np.exp(a - a.max()), np.exp(b - b.max())
+        a, b = a / a.sum(), b / b.sum()
+    rows = [",".join(repr(float(x)) for x in row) for row in (a, b)]
+    result = CliRunner().invoke(cli, ["explain", *rows, "--p-as", kind, "--q-as", kind, "-f", "json"])
+    assert result.exit_code == 0, result.output
+    checks = json.loads(result.stdout)["checks"]
+    assert all(check["holds"] for check in checks), [c for c in checks if not c["holds"]]
