@@ -1,6 +1,6 @@
 """On demand, a long differential run: divcli's number texts (orjson, with repr for the numbers it
 would write differently) against ``repr``, number for number, on random float64 arrays over the
-whole range. The suite runs a million numbers (``tests/test_render_blocks.py``); this runs as many
+whole range. The suite runs a million numbers (``tests/output/test_render_blocks.py``); this runs as many
 as asked::
 
     .venv/bin/python tests/check_number_texts.py --millions 200 --seed 7

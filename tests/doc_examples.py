@@ -125,7 +125,7 @@ def differences(expected: str, actual: str) -> list[str]:
 def assert_agrees(expected: str, actual: str, what: str = "") -> None:
     """Fail with every difference listed (and how to rewrite the page) when the output differs."""
     found = differences(expected, actual)
-    assert not found, f"{what}\n" + "\n".join(found) + "\n(after a deliberate change: python tests/test_readme.py --update)"
+    assert not found, f"{what}\n" + "\n".join(found) + "\n(after a deliberate change: python tests/docs/test_readme.py --update)"
 
 
 # --------------------------------------------------------------------------------------------

@@ -2,7 +2,7 @@
 
 The target is ``tests/fuzz_target.py``: raw bytes to every reader, every kind, then computed; only
 divcli's DataError may come out. A crash is written to ``crash-*``: add its bytes to
-``tests/test_fuzz_regressions.py`` and fix it.
+``tests/readers/test_fuzz_regressions.py`` and fix it.
 
     .venv/bin/pip install atheris
     .venv/bin/python tests/fuzz_readers.py -max_total_time=1800 -print_final_stats=1 CORPUS_DIR

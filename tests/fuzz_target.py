@@ -5,7 +5,7 @@ input, a literal, or the block readers (delimited text, JSON Lines, standard inp
 few rows. Byte 1 picks the kind and whether to ``--normalize``; the rest is the input. The only
 exception allowed is divcli's :class:`~divcli.errors.DataError`, no numpy warning may escape (it
 would reach the user's terminal), and a result is never ``nan``. ``tests/fuzz_readers.py`` drives it
-with atheris; ``tests/test_fuzz_regressions.py`` replays every crash found.
+with atheris; ``tests/readers/test_fuzz_regressions.py`` replays every crash found.
 """
 
 from __future__ import annotations
@@ -126,7 +126,7 @@ def _results(data: bytes, reader: int):
 def streamed_equals_whole(payload: bytes, rows: int = 2, read_bytes: int = 16) -> None:
     """TextBlocks in blocks of ``rows`` rows, topping up ``read_bytes`` bytes at a time, against
     ``parse_text`` of the whole text: the same values, lines and header, or an error at the same
-    file:line. (``tests/test_blocks.py`` runs it on generated texts too.)"""
+    file:line. (``tests/readers/test_blocks.py`` runs it on generated texts too.)"""
     import numpy as np
 
     from divcli.readers import textblocks

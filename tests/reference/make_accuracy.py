@@ -2,7 +2,7 @@
 
 Every case holds float64 operands and the exact value of divcli's quantity for those floats, computed
 with mpmath at 80 significant digits (``mp.dps = 80``) and stored as decimal strings of 50
-significant digits. tests/test_accuracy.py runs divcli on every case and checks the bounds; it does
+significant digits. tests/numerics/test_accuracy.py runs divcli on every case and checks the bounds; it does
 not need mpmath.
 
 How to run (from the repository root, after ``make install``)::
@@ -571,7 +571,7 @@ def main() -> None:
     assert len(ids) == len(set(ids)), "case ids must be unique"
     document = {
         "description": "divcli's accuracy contract: exact values (mpmath, 80 digits) for float64 inputs; "
-                       "made by tests/reference/make_accuracy.py, checked by tests/test_accuracy.py",
+                       "made by tests/reference/make_accuracy.py, checked by tests/numerics/test_accuracy.py",
         "mp_dps": mpmath.mp.dps,
         "bounds": {"ordinary": {"rtol": 1e-14, "atol": 1e-20}, "near": {"rtol": 1e-12, "atol": 1e-20}},
         "cases": cases,

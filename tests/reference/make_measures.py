@@ -1,7 +1,7 @@
 """Generate the reference fixtures in ``tests/reference/measures.json``.
 
 The fixtures record what SciPy and torch compute, in float64, for the measures of ``divcli compare``,
-``js``, ``matrix`` and ``libraries``, so that the test suite (tests/test_measures_reference.py) can
+``js``, ``matrix`` and ``libraries``, so that the test suite (tests/numerics/test_measures_reference.py) can
 compare divcli against them without SciPy or torch installed.
 
 How to run (from the repository root; the venv lives outside the repo):

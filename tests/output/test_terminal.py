@@ -14,7 +14,7 @@ import pytest
 from conftest import write_rows
 
 BIN = Path(sys.executable).parent
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.parametrize("env, coloured", [

@@ -20,7 +20,7 @@ from divcli.readers import fast as fast_reader, text as text_reader
 
 pytest.importorskip("pyarrow.csv")
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 finite = st.floats(allow_nan=False, allow_infinity=False)
 
 

@@ -27,7 +27,7 @@ import pytest
 
 from divcli.core import FIRST_BLOCK_ROWS
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 ROWS, CLASSES = 1000, 5
 #: Shard boundaries: inside the local engine's first and second blocks, and a shard of one row.
 CUTS = [0, 200, 300, 301, 650, ROWS]

@@ -12,7 +12,7 @@ Pictures: each ``<!-- svg: COMMAND --svg FILE -->`` comment on a page names a co
 ``--svg`` picture is committed as FILE (a path from the repository root); the test makes it again
 and compares the text it shows, the same way, and its styles.
 
-After changing an example or the output format: ``python tests/test_readme.py --update`` rewrites
+After changing an example or the output format: ``python tests/docs/test_readme.py --update`` rewrites
 the outputs on every page and the pictures (then read the diff).
 """
 
@@ -24,6 +24,9 @@ import tempfile
 from pathlib import Path
 
 import pytest
+
+if __name__ == "__main__":  # as a script (--update): the shared helpers are in tests/, one folder up
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from doc_examples import BLOCK, ROOT, assert_agrees, differences, examples, picture_text, run_example
 
@@ -126,4 +129,4 @@ if __name__ == "__main__":
     if sys.argv[1:] == ["--update"]:
         update()
     else:
-        sys.exit("usage: python tests/test_readme.py --update")
+        sys.exit("usage: python tests/docs/test_readme.py --update")

@@ -1,6 +1,6 @@
 """The accurate kernels (divcli/accurate.py) as units, and the places issue 12 found wrong: near-identical
 rows, zero weights, masked logits, huge and tiny weights, log-probabilities far from 0, explain's
-checks. Exact values are mpmath's at 60 digits (quoted in the tests); tests/test_accuracy.py holds the
+checks. Exact values are mpmath's at 60 digits (quoted in the tests); tests/numerics/test_accuracy.py holds the
 large reference suite."""
 
 from __future__ import annotations

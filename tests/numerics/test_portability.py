@@ -15,7 +15,7 @@ import pytest
 
 from conftest import NUMERIC_MODULES
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 FEATURES = "from numpy._core._multiarray_umath import __cpu_features__ as f; import json; print(json.dumps(f))"
 
 
@@ -57,20 +57,20 @@ def test_the_numeric_modules_are_marked():
                             cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
     modules = {Path(line.split("::")[0]).stem for line in result.stdout.splitlines() if "::" in line}
-    present = {path.stem for path in (ROOT / "tests").glob("test_*.py")}
+    present = {path.stem for path in (ROOT / "tests").rglob("test_*.py")}
     assert modules == NUMERIC_MODULES & present
     assert {"test_readme", "test_reference", "test_measures_reference", "test_numerics", "test_properties"} <= modules
 
 
 @pytest.mark.slow
 def test_a_new_accuracy_module_is_marked(tmp_path):
-    """tests/test_accuracy.py is numeric by its name alone."""
+    """tests/numerics/test_accuracy.py is numeric by its name alone, in whichever folder of tests/."""
     tests = tmp_path / "tests"
-    tests.mkdir()
+    (tests / "numerics").mkdir(parents=True)
     shutil.copy(ROOT / "tests" / "conftest.py", tests)
     shutil.copy(ROOT / "pyproject.toml", tmp_path)
-    (tests / "test_accuracy.py").write_text("def test_a():\n    pass\n")
-    (tests / "test_other.py").write_text("def test_b():\n    pass\n")
+    (tests / "numerics" / "test_accuracy.py").write_text("def test_a():\n    pass\n")
+    (tests / "numerics" / "test_other.py").write_text("def test_b():\n    pass\n")
     result = subprocess.run([sys.executable, "-m", "pytest", "-q", "--co", "-m", "numeric", "-p", "no:cacheprovider"],
                             cwd=tmp_path, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr

@@ -16,7 +16,7 @@ import pytest
 import divcli
 from conftest import write_rows
 
-FIXTURES = json.loads((Path(__file__).parent / "reference" / "cases.json").read_text())
+FIXTURES = json.loads((Path(__file__).resolve().parents[1] / "reference" / "cases.json").read_text())
 CASES = FIXTURES["cases"]
 RTOL, ATOL = 1e-9, 1e-12
 

@@ -16,7 +16,7 @@ from conftest import write_rows
 from divcli.output import tables
 from divcli.readers.registry import open_blocks
 
-SAMPLES = Path(__file__).resolve().parent.parent / "samples"
+SAMPLES = Path(__file__).resolve().parents[2] / "samples"
 S = {path.stem: str(path) for path in SAMPLES.iterdir()}
 
 

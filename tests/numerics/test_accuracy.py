@@ -9,7 +9,7 @@ near-identical P and Q, and KL, JS and Jeffreys must never be negative. Another 
 the fixture's exact numbers agree with each other (CE = H + KL, JS = H(M) − ½(H(P) + H(Q)), the
 reductions of the rows) in decimal arithmetic, so a corrupted fixture fails.
 
-``python tests/test_accuracy.py`` prints, per family, how many cases pass and the worst relative error.
+``python tests/numerics/test_accuracy.py`` prints, per family, how many cases pass and the worst relative error.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ import pytest
 
 import divcli
 
-FIXTURE = Path(__file__).resolve().parent / "reference" / "accuracy.json"
+FIXTURE = Path(__file__).resolve().parents[1] / "reference" / "accuracy.json"
 DOCUMENT = json.loads(FIXTURE.read_text())
 CASES = DOCUMENT["cases"]
 BOUNDS = DOCUMENT["bounds"]

@@ -17,7 +17,7 @@ from conftest import write_rows
 from divcli import engine
 from divcli.measures import DEFAULT_ALPHAS, Pair, catalogue, evaluate
 
-SAMPLES = Path(__file__).resolve().parent.parent / "samples"
+SAMPLES = Path(__file__).resolve().parents[2] / "samples"
 S = {path.stem: str(path) for path in SAMPLES.iterdir()}
 KEYS = ["kl_pq", "kl_qp", "jeffreys", "js_divergence", "js_distance", "total_variation", "hellinger",
         "bhattacharyya_coefficient", "bhattacharyya_distance", "chi2_pearson", "chi2_neyman", "renyi_0.5",

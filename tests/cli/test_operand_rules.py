@@ -149,7 +149,7 @@ def test_labels_keep_their_one_column(run, tmp_path):
 # ce: a column of class indices is labels
 
 
-SAMPLES = __import__("pathlib").Path(__file__).resolve().parent.parent / "samples"
+SAMPLES = __import__("pathlib").Path(__file__).resolve().parents[2] / "samples"
 
 
 def test_ce_reads_a_column_of_class_indices_as_labels(run):

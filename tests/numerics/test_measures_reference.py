@@ -17,7 +17,7 @@ import pytest
 
 from conftest import write_rows
 
-FIXTURES = json.loads((Path(__file__).parent / "reference" / "measures.json").read_text(encoding="utf-8"))
+FIXTURES = json.loads((Path(__file__).resolve().parents[1] / "reference" / "measures.json").read_text(encoding="utf-8"))
 COMPARE, JS, MATRIX, LIBRARIES = FIXTURES["compare"], FIXTURES["js"], FIXTURES["matrix"], FIXTURES["libraries"]
 RTOL, ATOL = 1e-9, 1e-15
 BASES = ["e", "2"]
@@ -448,7 +448,7 @@ def test_fixtures_cover_what_was_asked():
 @pytest.mark.parametrize("case", FIXTURES["kd"], ids=lambda case: case["id"])
 def test_kd_loss_against_torch(case, run_json):
     """kl's kd_loss (batchmean when T = 1) against torch's distillation loss, T² · kl_div(…)."""
-    root = Path(__file__).resolve().parent.parent
+    root = Path(__file__).resolve().parents[2]
     document = run_json("kl", root / case["p"], root / case["q"], "--p-as", "logits", "--q-as", "logits",
                         "-T", repr(case["temperature"]))
     reductions = document["reductions"]

@@ -358,7 +358,7 @@ def test_arrow_reason_keeps_the_first_sentence_whole():
 # the fuzzer's corpus of hostile files
 
 
-CORPUS = os.path.join(os.path.dirname(__file__), "fuzz_corpus")
+CORPUS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "fuzz_corpus")
 
 
 def test_fuzz_corpus_holds_the_hostile_files_small():

@@ -13,7 +13,7 @@ import pytest
 
 from divcli.cli import cli
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 COMMANDS = [name for name in cli.commands]
 DIVCLI = [sys.executable, "-m", "divcli"]
 
