@@ -31,6 +31,15 @@ def _section(param: click.Parameter) -> str:
     return next((heading for heading, names in SECTIONS.items() if param.name in names), "Computation")
 
 
+def _operands_record(params: list[click.Parameter]) -> list[tuple[str, str]]:
+    """The line that says what the operands are (none for a command without any)."""
+    operands = [param.human_readable_name for param in params if isinstance(param, click.Argument)]
+    if not operands:
+        return []
+    words = ", ".join(operands)
+    return [(words, OPERANDS_HELP if words != "FILE" else OPERANDS_HELP[:-12])]
+
+
 class SectionedCommand(click.Command):
     """A command whose help groups its options under :data:`SECTIONS` and ends with ``examples``."""
 
@@ -41,10 +50,7 @@ class SectionedCommand(click.Command):
     def _records(self, ctx: click.Context) -> dict[str, list[tuple[str, str]]]:
         rows: dict[str, list[tuple[str, str]]] = {heading: [] for heading in SECTIONS}
         params = self.get_params(ctx)
-        operands = [param.human_readable_name for param in params if isinstance(param, click.Argument)]
-        if operands:
-            words = ", ".join(operands)
-            rows["Inputs"].append((words, OPERANDS_HELP if words != "FILE" else OPERANDS_HELP[:-12]))
+        rows["Inputs"].extend(_operands_record(params))
         names = {param.name for param in params}
         groups = [(merged, first, text) for merged, first, text in MERGED if set(merged) <= names]
         for param in params:
