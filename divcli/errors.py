@@ -124,3 +124,21 @@ def foreign_digit(text: str) -> str | None:
             return (f"{ascii(char)} ({name}) is not an ASCII digit; divcli reads numbers written with "
                     "the digits 0-9 only")
     return None
+
+
+class EngineError(Exception):
+    """``--engine dask`` cannot run here: Dask is missing, or the scheduler cannot be reached.
+
+    Exit 2, as for a command line that cannot work (the data are not at fault, so not 1), and one
+    line, as every divcli error; the CLI says it (:func:`divcli.cli.run.run_on_dask`)."""
+
+    exit_code = 2
+
+
+class EngineUsage(Exception):
+    """A command line the Dask engine cannot take: the CLI turns it into Click's usage error (exit
+    2, with the usage text), naming ``option`` when there is one (``'-o'``)."""
+
+    def __init__(self, message: str, option: str | None = None):
+        super().__init__(message)
+        self.option = option

@@ -195,16 +195,32 @@ def class_weights(spec: str, params: dict):
         raise click.BadParameter(error.message(cli_words), param_hint="'--weight'") from None
 
 
+def engine_failure(error) -> click.ClickException:
+    """The Dask engine cannot run: one line, exit 2."""
+    failure = click.ClickException(str(error))
+    failure.exit_code = 2
+    return failure
+
+
 def run_on_dask(computation, specs: list[str], params: dict, options, measures: bool = False) -> None:
     """--engine dask: the per-row results to -o DIR's parts, the rest to standard output."""
     from ..dask_engine import run_dask
+    from ..errors import EngineError, EngineUsage
 
     fmt = "quiet" if params["quiet"] else params["fmt"]
-    with Output(None) as out:
-        run_dask(computation, specs, options, fmt=fmt, sink=lambda: sink_for(params, out, measures=measures),
-                 output=params["output"], scheduler=params["scheduler"],
-                 delimiter=DELIMITERS.get(params["delimiter"]), p_cols=params["p_cols"], q_cols=params["q_cols"],
-                 warn=warn, say=(lambda message: click.echo(message, err=True)) if params["verbose"] else None)
+    try:
+        with Output(None) as out:
+            run_dask(computation, specs, options, fmt=fmt, sink=lambda: sink_for(params, out, measures=measures),
+                     output=params["output"], scheduler=params["scheduler"],
+                     delimiter=DELIMITERS.get(params["delimiter"]), p_cols=params["p_cols"],
+                     q_cols=params["q_cols"], warn=warn,
+                     say=(lambda message: click.echo(message, err=True)) if params["verbose"] else None)
+    except EngineUsage as error:  # inside the command: Click adds its usage text, as for every usage error
+        if error.option:
+            raise click.BadParameter(str(error), param_hint=error.option) from None
+        raise click.UsageError(str(error)) from None
+    except EngineError as error:
+        raise engine_failure(error) from None
 
 
 def check_engine(params: dict, *specs: str | None) -> bool:
@@ -241,10 +257,8 @@ def run_measure_set(command: str, specs: list[str], params: dict, **how) -> None
     check_top(params)
     dask = check_engine(params, *specs)
     if dask and len(specs) > 2:
-        from ..dask_engine import EngineError
-
-        raise EngineError(f"--engine dask computes js of two operands; js of {len(specs)} operands is local only "
-                          "(leave --engine local)")
+        raise engine_failure(f"--engine dask computes js of two operands; js of {len(specs)} operands is local "
+                             "only (leave --engine local)")
     check_output(params, dask)
     if dask:
         from ..measure_set import MeasureSet

@@ -6,19 +6,9 @@ from __future__ import annotations
 from contextlib import contextmanager
 from typing import Callable
 
-import click
+from ..errors import EngineError  # raised here, said by the CLI (divcli.cli.run.run_on_dask)
 
 INSTALL = 'pip install "divcli[dask]"'
-
-
-
-class EngineError(click.ClickException):
-    """The engine cannot run here: Dask is missing, or the scheduler cannot be reached.
-
-    Exit 2, as for a command line that cannot work (the data are not at fault, so not 1), and one
-    line, as every divcli error (Click's usage errors would add the usage text)."""
-
-    exit_code = 2
 
 
 def require() -> None:

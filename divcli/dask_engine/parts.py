@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import fields, replace
 
-import click
+from ..errors import EngineUsage
 import numpy as np
 
 from ..engine import Partial, Sink, Warnings
@@ -82,8 +82,7 @@ def parts_folder(output: str):
 
     fs, root = url_to_fs(output)
     if fs.exists(root) and (not fs.isdir(root) or fs.ls(root, detail=False)):
-        raise click.BadParameter(f"{output} is not an empty folder; give a new or empty folder for the parts",
-                                 param_hint="'-o'")
+        raise EngineUsage(f"{output} is not an empty folder; give a new or empty folder for the parts", "'-o'")
     return fs, root
 
 
@@ -98,7 +97,7 @@ def write_parts(client, futures, parts, output: str, part_format: str, out: Sink
     try:
         fs.makedirs(root, exist_ok=True)
     except OSError as error:
-        raise click.BadParameter(f"cannot make {output}: {error.strerror or error}", param_hint="'-o'") from None
+        raise EngineUsage(f"cannot make {output}: {error.strerror or error}", "'-o'") from None
     urls = [fs.unstrip_protocol(f"{root.rstrip('/')}/part-{index:05d}.{part_format}") for index in range(len(futures))]
     client.gather([client.submit(write_part, future, int(offset), url, part_format, pure=False)
                    for future, offset, url in zip(futures, offsets, urls)])

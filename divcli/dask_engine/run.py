@@ -7,7 +7,7 @@ from contextlib import ExitStack
 from dataclasses import replace
 from typing import Callable
 
-import click
+from ..errors import EngineUsage
 
 from ..engine import Computation, Options, Partial, Sink, Start, Warnings, summarise, without_blocks
 from ..kinds import Kind
@@ -49,8 +49,8 @@ def run_dask(computation: Computation, specs: list[str], options: Options, *, fm
     and ``sink`` is made only when something goes to standard output."""
     require()
     if options.p_kind is Kind.LABELS and len(specs) == 1:
-        raise click.UsageError("--engine dask does not compute the entropy of labels (it is 0 for every "
-                               "one-hot row); leave --engine local")
+        raise EngineUsage("--engine dask does not compute the entropy of labels (it is 0 for every "
+                          "one-hot row); leave --engine local")
     found = [shards(spec) for spec in specs]
     plan = _plan(computation, options, delimiter, p_cols, q_cols)
     start = _client_start(computation, found, specs, plan)

@@ -8,7 +8,7 @@ import os
 import re
 from dataclasses import dataclass
 
-import click
+from ..errors import EngineUsage
 
 from ..engine import count_of
 from ..errors import DataError
@@ -49,7 +49,7 @@ def _shown(path: str) -> str:
 def shards(spec: str) -> list[Shard]:
     """The shards of ``spec`` in natural order: a glob, a folder, one file or URL, or a literal."""
     if spec == "-":
-        raise click.UsageError("--engine dask reads files (globs, folders, URLs), not standard input")
+        raise EngineUsage("--engine dask reads files (globs, folders, URLs), not standard input")
     from fsspec.core import split_protocol, url_to_fs
 
     protocol = split_protocol(spec)[0]
