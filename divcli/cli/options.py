@@ -12,7 +12,7 @@ import click
 
 from ..errors import foreign_digit
 from ..model import Reduction
-from .completion import complete_base, complete_measure
+from .completion import complete_base, complete_measure, complete_operand
 from .help import SectionedCommand
 
 KINDS = ("probs", "logits", "log-probs", "labels")
@@ -213,6 +213,14 @@ def p_as_option():
 def q_as_option():
     return click.option("--q-as", type=click.Choice(KINDS[:3]), default="probs", metavar="KIND",
                         help="Q is probs (default), logits or log-probs.")
+
+
+def operand_pair(command):
+    """The operands P and Q (completed as files, - or uniform) and how each is read."""
+    for decorator in reversed((click.argument("p", shell_complete=complete_operand),
+                               click.argument("q", shell_complete=complete_operand), p_as_option(), q_as_option())):
+        command = decorator(command)
+    return command
 
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import click
 
-from ..completion import complete_input, complete_operand
-from ..options import (MAX_KD_TEMPERATURE, BoundedFloat, OperandCommand, engine_options, p_as_option, q_as_option,
+from ..completion import complete_input
+from ..options import (MAX_KD_TEMPERATURE, BoundedFloat, OperandCommand, engine_options, operand_pair, p_as_option,
                        reduction_option, shared_options)
 from ..run import run_rows
 
@@ -15,10 +15,7 @@ from ..run import run_rows
     'divcli kl samples/target.csv samples/uniform.csv -q',
     'divcli kl "-0.7,0.1,-0.1,0.1" "-0.1,0.2,-0.4,0.3" --p-as logits --q-as logits --reduction none',
 ))
-@click.argument("p", shell_complete=complete_operand)
-@click.argument("q", shell_complete=complete_operand)
-@p_as_option()
-@q_as_option()
+@operand_pair
 @reduction_option("kl")
 @shared_options
 @engine_options
@@ -39,10 +36,7 @@ def kl(p, q, **params):
     'divcli ce samples/labels.csv samples/logits.csv --p-as labels --q-as logits',
     'divcli ce "2;4;1" samples/logits.csv --q-as logits --label-smoothing 0.1 --weight "1,1,2,1,1"',
 ))
-@click.argument("p", shell_complete=complete_operand)
-@click.argument("q", shell_complete=complete_operand)
-@p_as_option()
-@q_as_option()
+@operand_pair
 @reduction_option("ce")
 @click.option("--label-smoothing", type=BoundedFloat(0, 1, hint="give ε from 0 (none) to 1, such as 0.1"),
               default=0.0, show_default=True, metavar="ε",

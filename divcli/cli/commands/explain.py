@@ -8,7 +8,7 @@ import click
 
 from ..completion import complete_operand
 from ..console import warn, whole_output
-from ..options import OperandCommand, p_as_option, q_as_option, shared_options
+from ..options import OperandCommand, operand_pair, p_as_option, q_as_option, shared_options
 from ..run import make_options, whole_operands
 
 
@@ -17,10 +17,7 @@ from ..run import make_options, whole_operands
     'divcli libraries samples/hist_a.csv samples/hist_b.csv --normalize',
     'divcli libraries samples/teacher.csv samples/student.csv --p-as logits --q-as logits -f json',
 ))
-@click.argument("p", shell_complete=complete_operand)
-@click.argument("q", shell_complete=complete_operand)
-@p_as_option()
-@q_as_option()
+@operand_pair
 @shared_options
 def libraries(p, q, **params):
     """What torch, SciPy and Keras return for D(P‖Q) on these inputs, and why each differs.
