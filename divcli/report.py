@@ -238,6 +238,13 @@ def _unsure(error: np.ndarray, value: np.ndarray) -> np.ndarray:
         return np.flatnonzero(~(error <= ACCURACY * value))
 
 
+def _exact(exact_p: accurate.Rows, exact_q: accurate.Rows) -> tuple[np.ndarray, ...]:
+    """D(P‖Q), H(P) and H(P,Q) per row and log(p/q) per element, from the accurate kernels."""
+    x = accurate.log_ratio(exact_p, exact_q)
+    return (accurate.kl_rows(exact_p, exact_q, x), accurate.entropy_rows(exact_p),
+            accurate.cross_entropy_rows(exact_p, exact_q), x)
+
+
 def _at(d: Distribution, rows: np.ndarray) -> np.ndarray:
     """Indices into ``d``'s rows for the block's ``rows`` (an operand of one row serves every row)."""
     return np.zeros_like(rows) if d.rows == 1 else rows
@@ -286,10 +293,7 @@ def kl_report(p: Distribution, q: Distribution, context: Context) -> Report:
     unsure = _unsure(error, kl)
     if unsure.size:
         exact_p, exact_q = p.exact_rows(_at(p, unsure)), q.exact_rows(_at(q, unsure))
-        x = accurate.log_ratio(exact_p, exact_q)
-        kl[unsure] = accurate.phi_terms(exact_p.p, exact_q.p, x).sum(axis=1)
-        entropy[unsure] = accurate.entropy_rows(exact_p)
-        cross[unsure] = accurate.cross_entropy_rows(exact_p, exact_q)
+        kl[unsure], entropy[unsure], cross[unsure], x = _exact(exact_p, exact_q)
         terms[unsure] = accurate.kl_terms(exact_p.p, x)
     if scale != 1.0:  # x / 1.0 is x: nats need no division
         terms, entropy, cross, kl = terms / scale, entropy / scale, cross / scale, kl / scale
@@ -331,10 +335,7 @@ def ce_report(p: Distribution, q: Distribution, context: Context) -> Report:
         exact_p, exact_q = p.exact_rows(_at(p, unsure)), q.exact_rows(_at(q, unsure))
         if context.label_smoothing:
             exact_p = accurate.prob_rows(smooth_labels(exact_p.p, context.label_smoothing))
-        x = accurate.log_ratio(exact_p, exact_q)
-        kl[unsure] = accurate.phi_terms(exact_p.p, exact_q.p, x).sum(axis=1)
-        entropy[unsure] = accurate.entropy_rows(exact_p)
-        plain[unsure] = accurate.cross_entropy_rows(exact_p, exact_q)
+        kl[unsure], entropy[unsure], plain[unsure], _ = _exact(exact_p, exact_q)
         terms[unsure] = accurate.cross_entropy_terms(exact_p, exact_q, unit)
         rows[unsure] = terms[unsure].sum(axis=1)
     if scale != 1.0:
