@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """In-process kernel timing: per-row KL of two N × C blocks of float64 logits, M elements/s.
 
-    python benchmarks/kernel.py divcli|torch|scipy|numpy|one-exp|exp-3|exp-2 [--rows 1000000] [--classes 16] [--repeats 5]
+    python benchmarks/kernel.py divcli|torch|scipy|numpy|one-exp|exp-3|exp-2 [--rows 1000000] [--classes 16]
+        [--repeats 5] [--threads 1]
 
 Prints one JSON line: the median and every time in seconds of the computation alone (no parsing,
 no output), the throughput in M elements/s (N × C pairs (p_i, q_i) per second), and the sum of the
@@ -10,10 +11,12 @@ with a fixed seed (normal, σ = 2), outside the timing.
 
 - ``divcli``: what ``divcli kl P Q --p-as logits --q-as logits`` computes per block: the checks and
   the log-softmax of both operands (``kinds.to_distribution``), then the report (element terms,
-  H(P), H(P,Q), D(P‖Q), the check column, the totals), in divcli's blocks of about 2^20 values.
+  H(P), H(P,Q), D(P‖Q), the check column, the totals), in divcli's blocks (``core.BLOCK_ELEMENTS``
+  values), ``--threads`` blocks at once on divcli's pipeline (``divcli.pipeline.ordered``), as
+  ``divcli --threads N`` computes them.
   Needs divcli importable (run it with divcli's venv).
 - ``torch``: ``F.kl_div(F.log_softmax(Q, 1), F.log_softmax(P, 1), log_target=True,
-  reduction="none").sum(1)`` in float64 on the CPU, torch's default threads.
+  reduction="none").sum(1)`` in float64 on the CPU, on ``--threads`` threads.
 - ``scipy``: ``scipy.special.softmax`` of both, then ``scipy.stats.entropy(p, q, axis=1)``.
 - ``numpy``: the naive numpy a user would write: softmax by exp/sum, then Σ p·(log p − log q).
 - ``one-exp``: not divcli's: a careful numpy kernel with one ``exp`` per element, for the question
@@ -40,9 +43,10 @@ def logits(rows: int, classes: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     return rng.normal(0.0, 2.0, (rows, classes)), rng.normal(0.0, 2.0, (rows, classes))
 
 
-def divcli_kernel():
+def divcli_kernel(threads: int = 1):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
     from divcli import core
+    from divcli.pipeline import ordered
     from divcli.readers.operand import Operand
     from divcli.kinds import Conversion, Kind, to_distribution
     from divcli.numerics import Reduction
@@ -54,19 +58,25 @@ def divcli_kernel():
         context = Context(Command.KL, Reduction.BATCHMEAN, NATURAL, [str(i) for i in range(classes)],
                           Side("p", Kind.LOGITS, "P"), Side("q", Kind.LOGITS, "Q"))
         step = max(1, core.BLOCK_ELEMENTS // classes)
-        total = 0.0
-        for start in range(0, zp.shape[0], step):
+
+        def block(start: int) -> float:
             p = to_distribution(Operand(zp[start:start + step], "p"), Kind.LOGITS, "P", Conversion())
             q = to_distribution(Operand(zq[start:start + step], "q"), Kind.LOGITS, "Q", Conversion())
-            total += float(kl_report(p, q, context).kl.sum())
+            return float(kl_report(p, q, context).kl.sum())
+
+        total = 0.0  # the blocks on divcli's pipeline (threads at once), added in order
+        for value in ordered(block, range(0, zp.shape[0], step), threads):
+            total += value
         return total
 
     return run
 
 
-def torch_kernel():
+def torch_kernel(threads: int = 1):
     import torch
     import torch.nn.functional as F
+
+    torch.set_num_threads(threads)
 
     def run(zp, zq):
         p, q = torch.from_numpy(zp), torch.from_numpy(zq)
@@ -143,8 +153,10 @@ def exp_floor(exps_per_pair: int):
     return run
 
 
-KERNELS = {"divcli": divcli_kernel, "torch": torch_kernel, "scipy": scipy_kernel, "numpy": numpy_kernel,
-           "one-exp": one_exp_kernel, "exp-3": lambda: exp_floor(3), "exp-2": lambda: exp_floor(2)}
+#: Each kernel's maker, given the threads (only divcli's and torch's use more than one).
+KERNELS = {"divcli": divcli_kernel, "torch": torch_kernel, "scipy": lambda threads=1: scipy_kernel(),
+           "numpy": lambda threads=1: numpy_kernel(), "one-exp": lambda threads=1: one_exp_kernel(),
+           "exp-3": lambda threads=1: exp_floor(3), "exp-2": lambda threads=1: exp_floor(2)}
 
 
 def main(argv=None) -> int:
@@ -154,9 +166,10 @@ def main(argv=None) -> int:
     ap.add_argument("--classes", type=int, default=16)
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--seed", type=int, default=20261126)
+    ap.add_argument("--threads", type=int, default=1, help="divcli's blocks at once; torch's threads (the others: 1)")
     args = ap.parse_args(argv)
     zp, zq = logits(args.rows, args.classes, args.seed)
-    run = KERNELS[args.kernel]()
+    run = KERNELS[args.kernel](args.threads)
     checksum = run(zp[:1000], zq[:1000])  # warm-up: imports, first touch
     times = []
     for _ in range(args.repeats):
@@ -164,7 +177,7 @@ def main(argv=None) -> int:
         checksum = run(zp, zq)
         times.append(time.perf_counter() - start)
     median = statistics.median(times)
-    print(json.dumps({"kernel": args.kernel, "seconds": median, "times": times, "checksum": checksum,
+    print(json.dumps({"kernel": args.kernel, "threads": args.threads, "seconds": median, "times": times, "checksum": checksum,
                       "m_elements_per_s": args.rows * args.classes / median / 1e6}))
     return 0
 

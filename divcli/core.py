@@ -58,25 +58,26 @@ class Collect:
 
 def run(command: Command, p_blocks: Blocks, q_blocks: Blocks | None, options: Options, sink: Sink,
         weight: np.ndarray | None = None, warn: Callable[[str], None] = lambda message: None,
-        progress: Callable[[int], None] | None = None) -> Summary:
-    """kl, ce or entropy block by block (:func:`divcli.engine.run`)."""
+        progress: Callable[[int], None] | None = None, threads: int = 1) -> Summary:
+    """kl, ce or entropy block by block (:func:`divcli.engine.run`; ``threads`` as there)."""
     from .breakdown import Breakdown
 
     operands = [p_blocks] + ([] if q_blocks is None else [q_blocks])
-    return engine.run(Breakdown(command, weight), operands, options, sink, warn, progress)
+    return engine.run(Breakdown(command, weight), operands, options, sink, warn, progress, threads)
 
 
 def run_measures(command: str, operands: list[Blocks], options: Options, sink, *, measures: list[Measure],
                  primary: str | None = None, weights: np.ndarray | None = None,
                  warn: Callable[[str], None] = lambda message: None,
-                 progress: Callable[[int], None] | None = None) -> MeasureSummary:
+                 progress: Callable[[int], None] | None = None, threads: int = 1) -> MeasureSummary:
     """``js`` and ``compare``: every measure per pair of rows, block by block, as :func:`run`.
 
     The first operand is read with ``options.p_kind``, every other with ``options.q_kind``; an
     operand of one row is compared with every row of the others."""
     from .measure_set import MeasureSet
 
-    return engine.run(MeasureSet(command, measures, primary, weights), operands, options, sink, warn, progress)
+    return engine.run(MeasureSet(command, measures, primary, weights), operands, options, sink, warn, progress,
+                      threads)
 
 
 def compute(command: Command, p: Operand, q: Operand | None, options: Options,

@@ -40,6 +40,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Callable, Iterator, Protocol
 
+from .pipeline import Each, at_once, one_by_one, ordered
 from .readers.blocks import Blocks, bounded_rows
 from .errors import DataError
 from .keys import ROLES
@@ -54,7 +55,7 @@ if TYPE_CHECKING:
 #: Rows in the first block of every operand (fewer when they would hold more than BLOCK_ELEMENTS
 #: values); later blocks hold BLOCK_ELEMENTS values (rows × classes). Every block has one row at least.
 FIRST_BLOCK_ROWS = 256
-BLOCK_ELEMENTS = 1 << 20
+BLOCK_ELEMENTS = 1 << 19
 #: Warnings shown before the rest are only counted.
 MAX_WARNINGS = 10
 
@@ -226,13 +227,18 @@ def _check_aligned(sources: list[Source]) -> None:
                            not first_longer and not other.blocks.exhausted())
 
 
-def _steps(sources: list[Source], rows: int) -> Iterator[list[Operand | None]]:
+def _steps(sources: list[Source], rows: int, each: Each = one_by_one) -> Iterator[list[Operand | None]]:
     """The operands' blocks in step: yields, at each step, the blocks that are new (None for an
-    operand of one row after the first step), and reads the next ones when asked for them."""
+    operand of one row after the first step), and reads the next ones when asked for them (through
+    ``each``: at once on threads, or one after the other)."""
+
+    def read(source: Source) -> Operand | None:
+        return None if source.single else source.blocks.read(rows, BLOCK_ELEMENTS)
+
     fresh: list[Operand | None] = [source.block for source in sources]
     while True:
         yield fresh
-        fresh = [None if source.single else source.blocks.read(rows, BLOCK_ELEMENTS) for source in sources]
+        fresh = each(read, sources)
         stepping = [(source, block) for source, block in zip(sources, fresh) if not source.single]
         if all(block is None for _, block in stepping):
             return
@@ -252,21 +258,40 @@ def _advance(sources: list[Source], stepping: list[tuple[Source, Operand | None]
         raise mismatch(a, b, a is going, b is going)
 
 
-def _distributions(sources: list[Source], start: Start, options: Options,
-                   shown: Warnings) -> Iterator[list[Distribution]]:
-    """The operands' blocks in step, checked and converted (an operand of one row once): at each step
-    the list of every operand's distribution. Every operand after P is read as Q is (its kind's
-    hints name Q; ``options.q_conversion`` applies to it)."""
-    distributions: list[Distribution | None] = [None] * len(sources)
-    for fresh in _steps(sources, block_rows(start.count)):
+def _converter(sources: list[Source], start: Start, options: Options) -> Callable[..., list[Distribution]]:
+    """The function that checks and converts one step's fresh blocks into every operand's
+    distribution, adding the blocks' warnings to a list as it goes (an operand of one row is
+    converted once, at the first step, and kept). Every operand after P is read as Q is (its kind's
+    hints name Q; ``options.q_conversion`` applies to it). After the first step it only reads what
+    it keeps, so threads may call it at once."""
+    kept: list[Distribution | None] = [None] * len(sources)
+
+    def convert(fresh: list[Operand | None], warnings: list[str]) -> list[Distribution]:
+        distributions = list(kept)
         for index, block in enumerate(fresh):
             if block is not None:
                 conversion = options.q_conversion if index and options.q_conversion else options.conversion
                 distributions[index] = to_distribution(block, start.kinds[index], "PQ"[min(index, 1)], conversion,
                                                        start.count)
-                shown.extend(block.warnings)
-        _check_aligned(sources)
-        yield list(distributions)
+                warnings.extend(block.warnings)
+                if sources[index].single:
+                    kept[index] = distributions[index]
+        return distributions
+
+    return convert
+
+
+def _reads(sources: list[Source], start: Start,
+           each: Each = one_by_one) -> Iterator[tuple[list[Operand | None], DataError | None]]:
+    """The operands' blocks in step (:func:`_steps`), each with the error that its rows are not
+    aligned (None when they are), said after the step's blocks are converted; the last then."""
+    for fresh in _steps(sources, block_rows(start.count), each):
+        try:
+            _check_aligned(sources)
+        except DataError as error:
+            yield fresh, error
+            return
+        yield fresh, None
 
 
 # --------------------------------------------------------------------------------------------
@@ -274,20 +299,45 @@ def _distributions(sources: list[Source], start: Start, options: Options,
 
 
 def compute_blocks(computation: Computation, start: Start, options: Options, sink: Sink, shown: Warnings,
-                   progress: Callable[[int], None] | None = None) -> Partial:
+                   progress: Callable[[int], None] | None = None, threads: int = 1) -> Partial:
     """Every block of ``start.operands`` from ``start.firsts`` on: converted, checked, stepped, given
     to ``sink``, added to the accumulator, warnings to ``shown``. This loop is the whole computation:
-    the local engine runs it over the operands, the Dask engine over each shard."""
+    the local engine runs it over the operands, the Dask engine over each shard.
+
+    ``threads`` > 1: the blocks are read ahead in a thread of their own (the operands' blocks of a
+    step at once, each operand on its own thread; in this thread when a read may wait on another
+    process: standard input, a pipe) and converted and computed ``threads`` at a time
+    (:func:`divcli.pipeline.ordered`), while this thread writes them; the
+    sink, the accumulator and the warnings still see every block in order, and each block's numbers
+    are the same whatever the threads (the same function of the same rows)."""
     sources = [Source(blocks, ROLES[index], first, single=single) for index, (blocks, first, single)
                in enumerate(zip(start.operands, start.firsts, start.single)) if blocks is not None]
+    convert = _converter(sources, start, options)
+
+    def work(step: tuple[list[Operand | None], DataError | None]) -> tuple[list[str], Any, DataError | None]:
+        """A step's blocks → (the warnings of reading them, the computed block, the error instead)."""
+        fresh, misaligned = step
+        warnings: list[str] = []
+        try:
+            distributions = convert(fresh, warnings)
+            if misaligned is not None:
+                raise misaligned
+            return warnings, computation.step(start, distributions), None
+        except DataError as error:  # said after the warnings of the blocks before it
+            return warnings, None, error
+
     totals = computation.accumulator(start)
-    for distributions in _distributions(sources, start, options, shown):
-        block = computation.step(start, distributions)
-        totals.add(block)
-        shown.extend(block.warnings)
-        sink.rows(block)
-        if progress is not None:
-            progress(totals.rows)
+    on_a_thread = not any(getattr(source.blocks, "may_wait", False) for source in sources)
+    with at_once(len(sources) if threads > 1 and on_a_thread else 1) as each:
+        for read_warnings, block, error in ordered(work, _reads(sources, start, each), threads, on_a_thread):
+            shown.extend(read_warnings)
+            if error is not None:
+                raise error
+            totals.add(block)
+            shown.extend(block.warnings)
+            sink.rows(block)
+            if progress is not None:
+                progress(totals.rows)
     return Partial(totals, [source.rows for source in sources])
 
 
@@ -299,10 +349,12 @@ def summarise(computation: Computation, start: Start, partial: Partial, shown: W
 
 
 def run(computation: Computation, operands: list[Blocks], options: Options, sink: Sink,
-        warn: Callable[[str], None] = lambda message: None, progress: Callable[[int], None] | None = None):
+        warn: Callable[[str], None] = lambda message: None, progress: Callable[[int], None] | None = None,
+        threads: int = 1):
     """Compute block by block: each block's record goes to ``sink`` as soon as it is computed, and
     the summary, accumulated in block order, ends in ``sink.finish``. ``progress``, when given, is
-    called after every block with the number of rows done.
+    called after every block with the number of rows done. ``threads`` > 1 reads, computes and
+    writes blocks at once (:func:`compute_blocks`); the numbers are the same to the last bit.
 
     The first blocks have :data:`FIRST_BLOCK_ROWS` rows (fewer when they would hold more than
     :data:`BLOCK_ELEMENTS` values), the others as many as fit in :data:`BLOCK_ELEMENTS` values, one
@@ -311,7 +363,7 @@ def run(computation: Computation, operands: list[Blocks], options: Options, sink
     """
     start = computation.start(operands, options)
     shown = Warnings(warn)
-    partial = compute_blocks(computation, start, options, sink, shown, progress)
+    partial = compute_blocks(computation, start, options, sink, shown, progress, threads)
     summary = summarise(computation, start, partial, shown)
     sink.finish(summary)
     return summary

@@ -13,7 +13,7 @@ SECTIONS = {
     "Inputs": ("p_as", "q_as", "normalize", "tolerance", "columns", "select", "drop", "names", "delimiter"),
     "Computation": (),
     "Output": ("quiet", "fmt", "output", "svg"),  # and -h, --help last
-    "Engine": ("engine", "scheduler", "p_cols", "q_cols", "verbose"),
+    "Engine": ("engine", "threads", "scheduler", "p_cols", "q_cols", "verbose"),
 }
 OPERANDS_HELP = "a file, - (stdin), a literal such as \"0.2,0.8;0.5,0.5\", or uniform"
 #: Options shown on one line together, where a command has them all: (names, first column, help).
@@ -22,9 +22,10 @@ MERGED = (
     (("columns", "names"), "--columns, --names COL", "Each column a distribution, not each row; --names: the row names"),
     (("select", "drop"), "--select, --drop COLS", "Columns to read, to leave out: names, numbers from 1, ranges 2-5"),
     (("p_cols", "q_cols"), "--p-cols, --q-cols COLS", "Columns of P, of Q in each shard: names, 0-based indices or 's_*'"),
+    (("engine", "threads"), "--engine, --threads N", "local (default) on N threads (default: every CPU), or dask"),
 )
 #: Headings that say more than their name.
-TITLES = {"Engine": "Engine (all but --engine are read by --engine dask only)"}
+TITLES = {"Engine": "Engine (the rest are read by --engine dask only)"}
 
 
 def _section(param: click.Parameter) -> str:

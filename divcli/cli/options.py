@@ -151,6 +151,8 @@ def engine_options(command):
         click.option("--p-cols", metavar="COLS", help="P's columns in each shard (as --q-cols)."),
         click.option("--scheduler", metavar="ADDRESS",
                      help="A running scheduler (tcp://host:8786); default: a local cluster."),
+        click.option("--threads", type=click.IntRange(min=1), metavar="N",
+                     help="Threads of the local engine (default: every CPU this process may use)."),
         click.option("--engine", type=click.Choice(ENGINES), default="local", metavar="NAME",
                      help="local (default), or dask: a task per shard on a Dask cluster."),
     ]

@@ -175,7 +175,7 @@ def run_rows(command: str, p_spec: str, q_spec: str | None, params: dict, *, ign
     with Output(params["output"]) as out, progress_bar(command, params, p_blocks, q_blocks) as progress:
         sink = sink_for(params, out)
         run(Command(command), p_blocks, q_blocks, options, sink, weight,
-            warn=progress.warn if progress else warn, progress=progress)
+            warn=progress.warn if progress else warn, progress=progress, threads=threads(params))
         save_svg(sink, params)
 
 
@@ -223,9 +223,18 @@ def run_on_dask(computation, specs: list[str], params: dict, options, measures: 
         raise engine_failure(error) from None
 
 
+def threads(params: dict) -> int:
+    """--threads, or every CPU this process may use."""
+    from ..pipeline import available_cpus
+
+    return params["threads"] or available_cpus()
+
+
 def check_engine(params: dict, *specs: str | None) -> bool:
     """True for --engine dask; the options only it reads are usage errors without it."""
     if params["engine"] == "dask":
+        if params["threads"]:
+            raise click.UsageError("--threads is --engine local's; a Dask cluster has its own workers and threads")
         if params["columns"]:
             raise click.UsageError("--columns needs whole operands; --engine dask reads shards of rows")
         chosen = [f"--{name}" for name in ("select", "drop", "names") if params[name]]
@@ -271,7 +280,7 @@ def run_measure_set(command: str, specs: list[str], params: dict, **how) -> None
     with Output(params["output"]) as out, progress_bar(command, params, *operands) as progress:
         sink = sink_for(params, out, measures=True)
         run_measures(command, operands, make_options(params), sink, warn=progress.warn if progress else warn,
-                     progress=progress, **how)
+                     progress=progress, threads=threads(params), **how)
         save_svg(sink, params)
 
 

@@ -30,6 +30,9 @@ def bounded_rows(rows: int, width: int, max_values: int | None) -> int:
 
 class Blocks(Protocol):
     name: str
+    #: True when a read may wait on another process (a pipe, a terminal): the engine then reads
+    #: these blocks in the caller's thread. Readers of files and of memory may leave it out.
+    may_wait: bool
 
     def read(self, rows: int, max_values: int | None = None) -> Operand | None:
         """The next ``rows`` rows (fewer at the end), or None when there are none left; at most

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import io
 import os
 import re
+import stat
 from typing import BinaryIO
 
 import numpy as np
@@ -54,10 +56,16 @@ class TextBlocks:
         self.width: int | None = None
         self.started = bool(ahead)  # a BOM is dropped from the first bytes only
         self.bytes_read = len(ahead)
+        #: a read may wait on another process (a pipe, a FIFO, a terminal, a socket): read these in the
+        #: caller's thread (:func:`divcli.pipeline.ordered`)
+        self.may_wait = False
         try:  # a regular file's size says at once whether the input is large; a pipe's bytes tell later
-            self.size = os.fstat(stream.fileno()).st_size
-        except (AttributeError, OSError, ValueError):
+            status = os.fstat(stream.fileno())
+        except (AttributeError, OSError, ValueError, io.UnsupportedOperation):  # no descriptor: in memory
             self.size = 0
+        else:
+            self.size = status.st_size
+            self.may_wait = not stat.S_ISREG(status.st_mode)
 
     def position(self) -> tuple[int, int | None]:
         """How far the reading is: (done, total) in bytes; the total is unknown for a pipe."""

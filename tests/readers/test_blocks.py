@@ -393,8 +393,8 @@ def test_block_of_numbers_rows_as_the_local_engine_cuts_them(tmp_path, value_bud
 
 @pytest.mark.slow
 def test_a_wide_multi_row_file_is_read_a_bounded_block_at_a_time(tmp_path):
-    """12 rows of 400,000 classes (5 MB a line): the first block holds 2 rows (2^20 values), not
-    all 12; the peak is that of 2 rows (240 MiB measured), not of the file (470 MiB before)."""
+    """12 rows of 400,000 classes (5 MB a line): each block holds 1 row (at most 2^19 values), not
+    all 12; the peak is that of a row or two, not of the file (470 MiB before blocks were bounded)."""
     from test_hostile_inputs import measured
 
     rng = np.random.default_rng(3)

@@ -1,0 +1,271 @@
+"""Both cores: blocks read, computed and written at once (divcli.pipeline, the engine's --threads).
+
+What must hold whatever the threads: the same bytes on standard output and standard error, the same
+exit code, every block in order, errors where they were, bounded read-ahead, and no thread left
+behind when the consumer stops.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import random
+import threading
+import time
+
+import numpy as np
+import pytest
+
+from conftest import write_rows
+from divcli import engine, pipeline
+from divcli.readers.textblocks import TextBlocks
+
+
+# --------------------------------------------------------------------------------------------
+# pipeline.ordered
+
+
+def slow_square(item: int) -> int:
+    time.sleep(random.Random(item).random() / 500)  # results end out of order
+    return item * item
+
+
+@pytest.mark.parametrize("threads", [1, 2, 3, 8])
+@pytest.mark.parametrize("on_a_thread", [True, False])
+def test_results_come_in_the_items_order(threads, on_a_thread):
+    assert list(pipeline.ordered(slow_square, range(60), threads, on_a_thread)) == [i * i for i in range(60)]
+
+
+@pytest.mark.parametrize("on_a_thread", [True, False])
+def test_no_items_and_one_item(on_a_thread):
+    assert list(pipeline.ordered(slow_square, [], 2, on_a_thread)) == []
+    assert list(pipeline.ordered(slow_square, [3], 2, on_a_thread)) == [9]
+
+
+@pytest.mark.parametrize("on_a_thread", [True, False])
+def test_an_error_in_work_comes_after_every_earlier_result(on_a_thread):
+    def work(item):
+        if item == 7:
+            raise ValueError("item 7")
+        return slow_square(item)
+
+    taken = []
+    with pytest.raises(ValueError, match="item 7"):
+        for result in pipeline.ordered(work, range(20), 3, on_a_thread):
+            taken.append(result)
+    assert taken == [i * i for i in range(7)]
+
+
+@pytest.mark.parametrize("on_a_thread", [True, False])
+def test_an_error_while_reading_comes_after_every_earlier_result(on_a_thread):
+    def items():
+        yield from range(5)
+        raise ValueError("bad line")
+
+    taken = []
+    with pytest.raises(ValueError, match="bad line"):
+        for result in pipeline.ordered(slow_square, items(), 2, on_a_thread):
+            taken.append(result)
+    assert taken == [i * i for i in range(5)]
+
+
+@pytest.mark.parametrize("threads", [2, 4])
+@pytest.mark.parametrize("on_a_thread", [True, False])
+def test_read_ahead_is_bounded(threads, on_a_thread):
+    """A consumer that stops taking results stops the reading: at most the result being taken,
+    ``threads`` being worked and one being read."""
+    read = []
+
+    def items():
+        for item in range(1000):
+            read.append(item)
+            yield item
+
+    results = pipeline.ordered(lambda item: item, items(), threads, on_a_thread)
+    next(results)
+    next(results)
+    time.sleep(0.3)  # time for a reader that does not stop
+    assert len(read) <= 2 + threads + 1
+    results.close()
+
+
+@pytest.mark.parametrize("on_a_thread", [True, False])
+def test_a_consumer_that_stops_leaves_no_thread(on_a_thread):
+    before = set(threading.enumerate())
+    results = pipeline.ordered(slow_square, range(1000), 3, on_a_thread)
+    for _, _ in zip(range(10), results):
+        pass
+    results.close()
+    assert set(threading.enumerate()) <= before
+
+
+def test_one_thread_reads_each_item_when_its_result_is_taken():
+    read = []
+
+    def items():
+        for item in range(5):
+            read.append(item)
+            yield item
+
+    results = pipeline.ordered(lambda item: item, items(), 1)
+    assert next(results) == 0 and read == [0]
+    assert next(results) == 1 and read == [0, 1]
+
+
+def test_at_once_reads_every_item_and_raises_the_first_error_in_order():
+    with pipeline.at_once(3) as each:
+        assert each(slow_square, [1, 2, 3]) == [1, 4, 9]
+
+        def fail(item):
+            raise ValueError(f"item {item}")
+
+        with pytest.raises(ValueError, match="item 1"):
+            each(fail, [1, 2])
+    with pipeline.at_once(1) as each:
+        assert each is pipeline.one_by_one
+
+
+def test_available_cpus_follows_the_affinity_mask(monkeypatch):
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 3, 5}, raising=False)
+    assert pipeline.available_cpus() == 3
+    monkeypatch.delattr(os, "sched_getaffinity", raising=False)
+    monkeypatch.setattr(os, "cpu_count", lambda: None)
+    assert pipeline.available_cpus() == 1
+
+
+# --------------------------------------------------------------------------------------------
+# which reads may wait on another process
+
+
+def test_text_blocks_know_whether_a_read_may_wait(tmp_path):
+    path = tmp_path / "p.csv"
+    path.write_text("0.5,0.5\n")
+    with open(path, "rb") as stream:
+        assert not TextBlocks(stream, "p.csv", ",", False).may_wait
+    assert not TextBlocks(io.BytesIO(b"0.5,0.5\n"), "memory", ",", False).may_wait
+    read_end, write_end = os.pipe()
+    with os.fdopen(read_end, "rb") as stream, os.fdopen(write_end, "wb"):
+        assert TextBlocks(stream, "-", ",", False).may_wait
+
+
+# --------------------------------------------------------------------------------------------
+# the commands: the same bytes whatever the threads
+
+
+@pytest.fixture
+def small_blocks(monkeypatch):
+    monkeypatch.setattr(engine, "FIRST_BLOCK_ROWS", 3)
+    monkeypatch.setattr(engine, "BLOCK_ELEMENTS", 10)
+
+
+@pytest.fixture
+def operands(tmp_path):
+    rng = np.random.default_rng(16)
+    logits_p = write_rows(tmp_path / "zp.csv", rng.normal(0, 2, (41, 5)).round(4).tolist())
+    logits_q = write_rows(tmp_path / "zq.csv", rng.normal(0, 2, (41, 5)).round(4).tolist())
+    probs = rng.dirichlet(np.ones(5), 41)
+    p = write_rows(tmp_path / "p.csv", probs.tolist())
+    one = write_rows(tmp_path / "one.csv", [rng.dirichlet(np.ones(5)).tolist()])
+    labels = write_rows(tmp_path / "labels.csv", [[int(x)] for x in rng.integers(0, 5, 41)])
+    short = write_rows(tmp_path / "short.csv", rng.dirichlet(np.ones(5), 30).tolist())
+    zeros = rng.dirichlet(np.ones(5), 41)
+    zeros[::6, 0] = 0  # Q = 0 where P > 0: an infinite divergence, warned about row by row
+    zeros /= zeros.sum(axis=1, keepdims=True)
+    q_zeros = write_rows(tmp_path / "q0.csv", zeros.tolist())
+    bad = tmp_path / "bad.csv"
+    lines = (tmp_path / "p.csv").read_text().splitlines()
+    lines[33] = lines[33].replace(",", ",-", 1)  # a negative probability, deep in the file
+    bad.write_text("\n".join(lines) + "\n")
+    return {"zp": logits_p, "zq": logits_q, "p": p, "one": one, "q0": q_zeros, "labels": labels, "short": short, "bad": str(bad)}
+
+
+LOGITS = ("--p-as", "logits", "--q-as", "logits")
+COMMANDS = [
+    ("kl", "zp", "zq", LOGITS),
+    ("kl", "p", "one", ()),
+    ("kl", "one", "p", ()),
+    ("kl", "p", "q0", ()),  # a warning in many blocks
+    ("js", "p", "q0", ()),
+    ("ce", "labels", "zq", ("--p-as", "labels", "--q-as", "logits")),
+    ("entropy", "p", None, ()),
+    ("js", "zp", "zq", LOGITS),
+    ("compare", "p", "one", ()),
+    ("kl", "p", "short", ()),  # rows that do not match: an error after the blocks before it
+    ("kl", "bad", "one", ()),  # a bad value in a later block
+    ("compare", "short", "p", ()),
+]
+FORMATS = [("-f", "csv"), ("-f", "json"), ("-q",), ("-f", "csv", "--reduction", "row"), ("--top", "3", "-q")]
+
+
+@pytest.mark.parametrize("command, p, q, kinds", COMMANDS)
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_every_command_writes_the_same_bytes_on_any_number_of_threads(run, operands, small_blocks,
+                                                                      command, p, q, kinds, fmt):
+    if command == "kl" and fmt[-1] == "row":
+        fmt = ("-f", "csv", "--reduction", "none")
+    args = [command, operands[p]] + ([operands[q]] if q else []) + list(kinds) + list(fmt)
+    one = run(*args, "--threads", "1")
+    assert one.exit_code == (1 if "bad" in (p, q) or "short" in (p, q) else 0), one.stderr
+    assert one.exit_code == 0 or ":34:2:" in one.stderr or "but Q has 30" in one.stderr or "but Q has at least 32" in one.stderr
+    assert command != "kl" or "q0" not in (p, q) or one.stderr.count("\n") > 3  # warnings from many blocks
+    for threads in (2, 3, 5):
+        other = run(*args, "--threads", str(threads))
+        assert (other.exit_code, other.stdout, other.stderr) == (one.exit_code, one.stdout, one.stderr)
+
+
+def test_the_threads_are_used(run, operands, small_blocks, monkeypatch):
+    """The default is every CPU this process may use; --threads sets it; both reach the engine."""
+    seen = []
+    real = engine.compute_blocks
+
+    def spy(*args, **kwargs):
+        seen.append(args[6] if len(args) > 6 else kwargs.get("threads", 1))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(engine, "compute_blocks", spy)
+    monkeypatch.setattr(pipeline, "available_cpus", lambda: 7)
+    for args in (["kl", operands["zp"], operands["zq"], *LOGITS], ["js", operands["zp"], operands["zq"], *LOGITS]):
+        assert run(*args, "-q").exit_code == 0
+        assert run(*args, "-q", "--threads", "3").exit_code == 0
+    assert seen == [7, 3, 7, 3]
+
+
+def test_a_pipe_is_read_in_the_callers_thread(operands, small_blocks):
+    """A read from a pipe may wait on its writer: the engine reads it in its own thread (a reader
+    thread blocked there could not be stopped), and computes the same numbers."""
+    from divcli.core import Collect, run as run_kl
+    from divcli.kinds import Kind
+    from divcli.model import Command
+    from divcli.readers.registry import open_blocks
+
+    data = open(operands["zp"], "rb").read()
+    from divcli.model import Reduction
+
+    options = engine.Options(p_kind=Kind.LOGITS, q_kind=Kind.LOGITS, reduction=Reduction.NONE)
+    values = {}
+    for threads in (1, 2):
+        read_end, write_end = os.pipe()
+        writer = threading.Thread(target=lambda: (os.write(write_end, data), os.close(write_end)))
+        writer.start()
+        readers = set()
+        with os.fdopen(read_end, "rb") as stream:
+            p_blocks = TextBlocks(stream, "-", ",", False)
+            real_read = p_blocks.read
+            p_blocks.read = lambda *args: (readers.add(threading.current_thread().name), real_read(*args))[1]
+            sink = Collect()
+            run_kl(Command.KL, p_blocks, open_blocks(operands["zq"], None), options, sink, threads=threads)
+        writer.join()
+        assert readers == {threading.main_thread().name}
+        values[threads] = sink.value
+    assert np.array_equal(values[1], values[2]) and values[1].shape == (41, 5)
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "two"])
+def test_threads_must_be_a_positive_integer(run, value):
+    result = run("kl", "0.5,0.5", "0.5,0.5", "--threads", value)
+    assert result.exit_code == 2 and "--threads" in result.stderr
+
+
+def test_threads_are_the_local_engines(run):
+    result = run("kl", "p.csv", "q.csv", "--engine", "dask", "--threads", "2")
+    assert result.exit_code == 2 and "--threads" in result.stderr and "Traceback" not in result.stderr
