@@ -140,3 +140,60 @@ def test_the_performance_page_shows_the_scaling_results():
     line = int(re.search(r'--8<-- "benchmarks/RESULTS-scaling\.md:(\d+)"', page).group(1))
     results = (root / "benchmarks" / "RESULTS-scaling.md").read_text(encoding="utf-8").splitlines()
     assert results[line - 1].startswith("| input | rows |"), f"line {line} of RESULTS-scaling.md is not the table"
+
+
+# --- benchmarks/run.py: issue 16's targets marked met or missed from a run's medians ----------------
+
+RUN_PY = KERNEL_PY.with_name("run.py")
+
+
+@pytest.fixture(scope="module")
+def bench():
+    sys.path.insert(0, str(RUN_PY.parent))  # run.py imports svgplot from its folder
+    spec = importlib.util.spec_from_file_location("benchmark_run", RUN_PY)
+    module = importlib.util.module_from_spec(spec)
+    try:
+        spec.loader.exec_module(module)
+        yield module
+    finally:
+        sys.path.remove(str(RUN_PY.parent))
+
+
+def _timed(bench, name, seconds, peak_mib=100, verdict="agrees"):
+    command = bench.Command(name, ["true"])
+    command.times, command.peaks_kib, command.verdict = list(seconds), [peak_mib * 1024], verdict
+    return command
+
+
+def test_targets_are_marked_met_or_missed_from_the_medians(bench):
+    from types import SimpleNamespace
+
+    measured = {
+        "long": [_timed(bench, "divcli", [1.0, 1.2, 9.0]), _timed(bench, "pandas + SciPy", [4.0, 4.0, 4.0]),
+                 _timed(bench, "divcli without the fast extra", [5.0, 5.0, 5.0])],
+        "npy": [_timed(bench, "divcli", [0.6, 0.7, 0.8])],
+        "kernel": {"divcli": {"m_elements_per_s": 90.0}, "torch": {"m_elements_per_s": 60.0}},
+        "stream": [_timed(bench, "divcli", [1.0], peak_mib=301)],
+        "tiny": [_timed(bench, "divcli", [0.2]), _timed(bench, "SciPy script", [1.0], verdict="INVALID: 1 rows")],
+    }
+    lines = bench.targets_table(measured, SimpleNamespace(rows=1_000_000, classes=16, _threads=2))
+    rows = {line.split(" | ")[0].lstrip("| "): line for line in lines if line.startswith("| ") and "---" not in line}
+    assert rows["2 × 1,000,000 × 16 CSVs → per-row CSV: divcli ÷ pandas + SciPy"].endswith("| 0.3 | **met** |")
+    assert "| 0.175 | **missed**" in rows["the same as `.npy`: divcli ÷ pandas + SciPy on the CSVs"]  # 0.7 / 4
+    assert "| 1.5 | **met** |" in rows["the kernel: divcli's speed ÷ torch CPU's, 2 threads each"]
+    assert "| 1.25 | **missed** |" in rows["plain install (no fast extra), the CSV case: divcli ÷ pandas + SciPy"]
+    assert "| 301 | **missed** |" in rows["stdin stream: divcli's peak resident memory (MiB)"]
+    assert "not measured" in rows["tiny call: divcli ÷ the SciPy script"]  # the reference disagreed
+    assert "not measured" in rows['`divcli --help` ÷ `python -c "import numpy"`']
+
+
+def test_the_parse_floors_read_what_divcli_reads(tmp_path):
+    spec = importlib.util.spec_from_file_location("benchmark_floors", KERNEL_PY.with_name("floors.py"))
+    floors = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(floors)
+    values = np.random.default_rng(2).normal(0, 2, (50, 4)).round(4)
+    path = tmp_path / "p.csv"
+    path.write_text("\n".join(",".join(map(repr, row)) for row in values.tolist()) + "\n")
+    assert np.array_equal(floors.plain(str(path)), values)
+    assert np.array_equal(floors.arrow(str(path)), values)
+    assert floors.main(["numpy", str(path), str(path)]) == 0
