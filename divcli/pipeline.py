@@ -9,12 +9,11 @@ computed beside the one being written, and one being read.
 from __future__ import annotations
 
 import os
-import queue
-import threading
-from collections import deque
-from concurrent.futures import Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
-from typing import Callable, Iterable, Iterator, TypeVar
+from typing import TYPE_CHECKING, Callable, Iterable, Iterator, TypeVar
+
+if TYPE_CHECKING:  # imported when more than one thread is asked for: logging comes with them (17 ms)
+    from concurrent.futures import Future, ThreadPoolExecutor
 
 Item = TypeVar("Item")
 Result = TypeVar("Result")
@@ -48,6 +47,8 @@ def at_once(width: int) -> Iterator[Each]:
     if width <= 1:
         yield one_by_one
         return
+    from concurrent.futures import ThreadPoolExecutor, wait
+
     pool = ThreadPoolExecutor(width, thread_name_prefix="divcli-read")
 
     def each(function: Callable[[Item], Result], items: list[Item]) -> list[Result]:
@@ -84,6 +85,8 @@ def ordered(work: Callable[[Item], Result], items: Iterable[Item], threads: int 
         for item in iterator:
             yield work(item)
         return
+    from concurrent.futures import ThreadPoolExecutor
+
     with ThreadPoolExecutor(threads, thread_name_prefix="divcli-block") as pool:
         try:
             if read_on_a_thread:
@@ -98,6 +101,8 @@ def _read_here(work: Callable[[Item], Result], iterator: Iterator[Item], threads
                pool: ThreadPoolExecutor) -> Iterator[Result]:
     """:func:`ordered` with the items read in the caller's thread: up to ``threads`` submitted
     before the oldest result is taken."""
+    from collections import deque
+
     pending: deque[Future] = deque()
     failure: BaseException | None = None
     while failure is None:
@@ -123,6 +128,10 @@ def _read_on_a_thread(work: Callable[[Item], Result], iterator: Iterator[Item], 
     read and queues its future; the caller takes the futures in order. Held at once: the result
     being taken, ``threads`` items being worked (one of them submitted, waiting for room in the
     queue) and one being read."""
+    import queue
+    import threading
+    from concurrent.futures import Future
+
     futures: queue.Queue[Future | None] = queue.Queue(maxsize=max(1, threads - 1))
     stop = threading.Event()
 
