@@ -60,7 +60,7 @@ def _options(p_as, q_as, reduction, base, tolerance, normalize, temperature, ign
 
 
 def kl_divergence(p, q, *, p_as="probs", q_as="probs", reduction=None, base="e",
-                  tolerance=1e-6, normalize=False, temperature=1.0):
+                  tolerance=1e-6, normalize=False, temperature=1.0, threads=1):
     """D(P‖Q) = Σ p·log(p/q), reduced as torch's ``KLDivLoss(reduction=...)``; as ``divcli kl``.
 
     Parameters
@@ -80,6 +80,8 @@ def kl_divergence(p, q, *, p_as="probs", q_as="probs", reduction=None, base="e",
         Rescale rows to sum to 1 (counts, histograms); without it nothing is normalised silently.
     temperature : float
         Soften every operand: softmax(log p / T) per row (logits: softmax(z / T)); labels stay one-hot.
+    threads : int
+        Blocks computed at once (default 1); the numbers are the same for any number of threads.
 
     Returns
     -------
@@ -96,11 +98,12 @@ def kl_divergence(p, q, *, p_as="probs", q_as="probs", reduction=None, base="e",
     from .model import Command
 
     options = _options(p_as, q_as, reduction, base, tolerance, normalize, temperature)
-    return compute(Command.KL, _operand(p, "p"), _operand(q, "q"), options).value
+    return compute(Command.KL, _operand(p, "p"), _operand(q, "q"), options, threads=threads).value
 
 
 def cross_entropy(p, q, *, p_as="probs", q_as="probs", reduction=None, base="e", weight=None,
-                  ignore_index=-100, label_smoothing=0.0, tolerance=1e-6, normalize=False, temperature=1.0):
+                  ignore_index=-100, label_smoothing=0.0, tolerance=1e-6, normalize=False, temperature=1.0,
+                  threads=1):
     """H(P,Q) = −Σ p·log q as torch's ``F.cross_entropy``; as ``divcli ce``.
 
     Parameters
@@ -126,6 +129,8 @@ def cross_entropy(p, q, *, p_as="probs", q_as="probs", reduction=None, base="e",
         Rescale rows to sum to 1 (counts, histograms); without it nothing is normalised silently.
     temperature : float
         Soften every operand: softmax(log p / T) per row (logits: softmax(z / T)); labels stay one-hot.
+    threads : int
+        Blocks computed at once (default 1); the numbers are the same for any number of threads.
 
     Returns
     -------
@@ -140,10 +145,11 @@ def cross_entropy(p, q, *, p_as="probs", q_as="probs", reduction=None, base="e",
     options = _options(p_as, q_as, reduction, base, tolerance, normalize, temperature,
                        ignore_index=ignore_index, label_smoothing=label_smoothing)
     weights = None if weight is None else np.asarray(weight, dtype=np.float64).ravel()
-    return compute(Command.CE, _operand(p, "p"), _operand(q, "q"), options, weights).value
+    return compute(Command.CE, _operand(p, "p"), _operand(q, "q"), options, weights, threads).value
 
 
-def entropy(p, *, p_as="probs", reduction=None, base="e", tolerance=1e-6, normalize=False, temperature=1.0):
+def entropy(p, *, p_as="probs", reduction=None, base="e", tolerance=1e-6, normalize=False, temperature=1.0,
+            threads=1):
     """H(P) = −Σ p·log p per row, as ``scipy.stats.entropy(P, axis=1)``; as ``divcli entropy``.
 
     Parameters
@@ -162,6 +168,8 @@ def entropy(p, *, p_as="probs", reduction=None, base="e", tolerance=1e-6, normal
         Rescale rows to sum to 1 (counts, histograms); without it nothing is normalised silently.
     temperature : float
         Soften every operand: softmax(log p / T) per row (logits: softmax(z / T)); labels stay one-hot.
+    threads : int
+        Blocks computed at once (default 1); the numbers are the same for any number of threads.
 
     Returns
     -------
@@ -171,11 +179,11 @@ def entropy(p, *, p_as="probs", reduction=None, base="e", tolerance=1e-6, normal
     from .model import Command
 
     options = _options(p_as, "probs", reduction, base, tolerance, normalize, temperature)
-    return compute(Command.ENTROPY, _operand(p, "p"), None, options).value
+    return compute(Command.ENTROPY, _operand(p, "p"), None, options, threads=threads).value
 
 
 def js_divergence(p, q, *others, weights=None, distance=False, p_as="probs", q_as="probs", reduction=None,
-                  base="e", tolerance=1e-6, normalize=False, temperature=1.0):
+                  base="e", tolerance=1e-6, normalize=False, temperature=1.0, threads=1):
     """The Jensen–Shannon divergence per row (``distance=True``: its square root, SciPy's
     ``jensenshannon``), reduced by ``none``, ``sum`` or ``mean``; with more operands or ``weights``
     the n-way H(Σ πᵢPᵢ) − Σ πᵢH(Pᵢ). As ``divcli js``.
@@ -199,6 +207,8 @@ def js_divergence(p, q, *others, weights=None, distance=False, p_as="probs", q_a
         Rescale rows to sum to 1 (counts, histograms); without it nothing is normalised silently.
     temperature : float
         Soften every operand: softmax(log p / T) per row (logits: softmax(z / T)); labels stay one-hot.
+    threads : int
+        Blocks computed at once (default 1); the numbers are the same for any number of threads.
 
     Returns
     -------
@@ -214,12 +224,12 @@ def js_divergence(p, q, *others, weights=None, distance=False, p_as="probs", q_a
     if pi is not None and (pi.shape != (len(operands),) or np.any(pi < 0) or abs(pi.sum() - 1) > 1e-9):
         raise ValueError("weights are one proportion ≥ 0 per operand, summing to 1")
     values = _measures("js", operands, _options(p_as, q_as, reduction, base, tolerance, normalize, temperature),
-                       measures=[named("js_divergence"), named("js_distance")], weights=pi)
+                       measures=[named("js_divergence"), named("js_distance")], weights=pi, threads=threads)
     return values["js_distance" if distance else "js_divergence"]
 
 
 def compare(p, q, *, alpha=(0.5, 2.0), ordered=False, p_as="probs", q_as="probs", reduction=None, base="e",
-            tolerance=1e-6, normalize=False, temperature=1.0) -> dict:
+            tolerance=1e-6, normalize=False, temperature=1.0, threads=1) -> dict:
     """Every measure of ``divcli compare`` (keys as its JSON: ``kl_pq``, ``js_divergence``, …):
     each reduced by ``sum`` or ``mean`` over the rows, or an array per row for ``none``.
 
@@ -242,6 +252,8 @@ def compare(p, q, *, alpha=(0.5, 2.0), ordered=False, p_as="probs", q_as="probs"
         Rescale rows to sum to 1 (counts, histograms); without it nothing is normalised silently.
     temperature : float
         Soften every operand: softmax(log p / T) per row (logits: softmax(z / T)); labels stay one-hot.
+    threads : int
+        Blocks computed at once (default 1); the numbers are the same for any number of threads.
 
     Returns
     -------
@@ -252,10 +264,10 @@ def compare(p, q, *, alpha=(0.5, 2.0), ordered=False, p_as="probs", q_as="probs"
 
     alphas = tuple(float(a) for a in (alpha if hasattr(alpha, "__iter__") else (alpha,)))
     return _measures("compare", [p, q], _options(p_as, q_as, reduction, base, tolerance, normalize, temperature),
-                     measures=catalogue(alphas, ordered))
+                     measures=catalogue(alphas, ordered), threads=threads)
 
 
-def _measures(command, operands, options, **how):
+def _measures(command, operands, options, threads=1, **how):
     import numpy as np
 
     from .readers.blocks import ArrayBlocks
@@ -276,7 +288,7 @@ def _measures(command, operands, options, **how):
     sink = Keep()
     blocks = [ArrayBlocks(_operand(values, "pq"[index] if index < 2 else f"operand {index + 1}"))
               for index, values in enumerate(operands)]
-    run_measures(command, blocks, options, sink, **how)
+    run_measures(command, blocks, options, sink, threads=threads, **how)
     if sink.summary.value is not None:
         return dict(sink.summary.value)
     return {key: np.concatenate([part[key] for part in sink.parts]) for key in sink.parts[0]}

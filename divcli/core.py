@@ -81,10 +81,11 @@ def run_measures(command: str, operands: list[Blocks], options: Options, sink, *
 
 
 def compute(command: Command, p: Operand, q: Operand | None, options: Options,
-            weight: np.ndarray | None = None) -> Collect:
-    """Every block of operands held in memory, collected: ``.value`` and ``.summary``."""
+            weight: np.ndarray | None = None, threads: int = 1) -> Collect:
+    """Every block of operands held in memory, collected: ``.value`` and ``.summary`` (``threads``:
+    blocks computed at once)."""
     sink = Collect()
-    run(command, ArrayBlocks(p), None if q is None else ArrayBlocks(q), options, sink, weight)
+    run(command, ArrayBlocks(p), None if q is None else ArrayBlocks(q), options, sink, weight, threads=threads)
     return sink
 
 

@@ -269,3 +269,34 @@ def test_threads_must_be_a_positive_integer(run, value):
 def test_threads_are_the_local_engines(run):
     result = run("kl", "p.csv", "q.csv", "--engine", "dask", "--threads", "2")
     assert result.exit_code == 2 and "--threads" in result.stderr and "Traceback" not in result.stderr
+
+
+# --------------------------------------------------------------------------------------------
+# the Python API
+
+
+def test_the_api_takes_threads_and_gives_the_same_numbers(monkeypatch):
+    import divcli
+
+    monkeypatch.setattr(engine, "FIRST_BLOCK_ROWS", 3)
+    monkeypatch.setattr(engine, "BLOCK_ELEMENTS", 12)
+    rng = np.random.default_rng(5)
+    zp, zq = rng.normal(0, 2, (50, 4)), rng.normal(0, 2, (50, 4))
+    labels = rng.integers(0, 4, 50)
+    calls = {
+        "kl": lambda **t: divcli.kl_divergence(zp, zq, p_as="logits", q_as="logits", reduction="none", **t),
+        "ce": lambda **t: divcli.cross_entropy(labels, zq, p_as="labels", q_as="logits", reduction="sum", **t),
+        "entropy": lambda **t: divcli.entropy(zp, p_as="logits", reduction="none", **t),
+        "js": lambda **t: divcli.js_divergence(zp, zq, p_as="logits", q_as="logits", reduction="mean", **t),
+        "compare": lambda **t: divcli.compare(zp, zq, p_as="logits", q_as="logits", reduction="none", **t),
+    }
+    seen = []
+    real = engine.compute_blocks
+    monkeypatch.setattr(engine, "compute_blocks", lambda *args: seen.append(args[6]) or real(*args))
+    for name, call in calls.items():
+        one, three = call(), call(threads=3)
+        if isinstance(one, dict):
+            assert one.keys() == three.keys() and all(np.array_equal(one[k], three[k]) for k in one), name
+        else:
+            assert np.array_equal(one, three), name
+    assert seen == [1, 3] * len(calls)
