@@ -9,7 +9,8 @@ implements :class:`Computation`:
     operand's kind and whether its one row goes with every row of the others.
 ``step(start, distributions) -> block``
     One block of rows: the operands' distributions (aligned, an operand of one row broadcast) → a
-    record the sinks take (``block.rows``, ``block.warnings``).
+    record the sinks take (``block.rows``, ``block.warnings``). With threads, ``step`` runs for
+    several blocks at once (the first alone): it may read ``start`` but change nothing shared.
 ``accumulator(start) -> Accumulator``
     An empty accumulator: ``add(block)`` in block order, ``merge(other, offset)`` for the totals of
     the rows that follow (a Dask shard's, its rows counted from ``offset``), ``closing_warnings()``
