@@ -1,6 +1,7 @@
 """Numbers as text. For programs: the shortest text that reads back as the same float64 (``repr``),
 non-finite numbers as ``inf``, ``-inf``, ``nan`` (JSON: the strings ``"inf"``, ``"-inf"``,
-``"nan"``), whole columns at a time (through orjson for long ones when it is installed). For
+``"nan"``), whole columns at a time (through orjson for long ones when it is installed, else with
+numpy: :mod:`divcli.output.shortest`). For
 people: :func:`fmt`, six decimals where that reads well.
 """
 
@@ -13,6 +14,8 @@ import re
 from typing import TextIO
 
 import numpy as np
+
+from .shortest import shortest_texts
 
 
 def number(x: float) -> str:
@@ -85,10 +88,13 @@ def orjson_dumps():
 def reprs(values: np.ndarray) -> list[str]:
     """``repr`` of every float64 of a contiguous 1-D array: through orjson for long columns when
     it is installed (many times faster; the few numbers it writes differently go through
-    ``repr``), else ``repr`` of each (``tolist`` gives Python floats)."""
-    dumps = orjson_dumps() if values.size >= FAST_TEXTS else None
-    if dumps is None:
+    ``repr``), else with numpy (:func:`~divcli.output.shortest.shortest_texts`, the same texts),
+    and ``repr`` of each for short columns (``tolist`` gives Python floats)."""
+    if values.size < FAST_TEXTS:
         return list(map(repr, values.tolist()))
+    dumps = orjson_dumps()
+    if dumps is None:
+        return shortest_texts(values)
     texts = dumps(values)
     magnitude = np.abs(values)
     in_band = (magnitude >= REPR_BAND[0]) & (magnitude < REPR_BAND[1])

@@ -1,5 +1,6 @@
-"""The C parsers for large plain numeric tables: numpy's ``loadtxt``, or pyarrow's CSV reader when
-the input is large and pyarrow is installed (imported only then, so small calls stay fast).
+"""The fast parsers for large plain numeric tables: pyarrow's CSV reader when the input is large and
+pyarrow is installed (imported only then, so small calls stay fast); else numpy alone for tables of
+plain decimals (:mod:`divcli.readers.decimals`, the fastest without pyarrow); else numpy's ``loadtxt``.
 
 :func:`read_fast` declines (returns None) anything a C parser would read otherwise than the careful
 reader (:func:`divcli.readers.text.read_delimited`), which then reads it and reports every error
@@ -14,6 +15,7 @@ import re
 import numpy as np
 
 from ..columns import Picked
+from .decimals import parse_decimals
 from .numbers import looks_numeric
 from .operand import WHITESPACE, Operand, split_line
 
@@ -87,25 +89,34 @@ def parse_arrow(body: str, delimiter: str, columns: int, keep: tuple[int, ...] |
 
 def read_fast(text: str, name: str, delimiter: str, first_line: int = 1, header_allowed: bool = True,
               width: int | None = None, arrow: bool = False, picked: Picked | None = None) -> Operand | None:
-    """A C parser for a plain numeric table, or None to leave it to the careful reader: pyarrow's
-    when ``arrow`` (a large input) and it is installed, else numpy's.
+    """A fast parser for a plain numeric table, or None to leave it to the careful reader: pyarrow's
+    when ``arrow`` (a large input) and it is installed, else numpy's (plain decimals, else ``loadtxt``).
 
     The careful reader runs whenever this one declines or fails, so every error is still reported
     with its line and column, and every value reads the same (a property the tests check).
     """
-    if len(text) < FAST_MIN_CHARS or not_for_fast(text):
+    if len(text) < FAST_MIN_CHARS:
         return None
     first_end, first_line_text, first = _first_row(text, delimiter)
     header = header_allowed and not any(looks_numeric(cell) for cell in first)
     body = text[first_end + 1:] if header else text
-    if not body.strip():
-        return None  # a header alone: the careful reader says so (numpy would warn "no data")
-    row_names = None
-    if picked is not None:
-        row_names = _picked_row_names(body, delimiter, picked)
-        if row_names is _DECLINE:
+    values = row_names = None
+    if not (arrow and _arrow_applies(first_line_text, delimiter)) and (picked is None or picked.names is None):
+        values = parse_decimals(body, delimiter)  # checks every byte itself: not_for_fast is not needed
+        if values is not None and picked is not None:
+            if values.shape[1] != picked.width:
+                return None  # ragged against the header or first row: the careful reader says where
+            values = np.ascontiguousarray(values[:, list(picked.keep)])
+    if values is None:
+        if not_for_fast(text):
             return None
-    values = _parse(body, first_line_text, header, delimiter, arrow, picked)
+        if not body.strip():
+            return None  # a header alone: the careful reader says so (numpy would warn "no data")
+        if picked is not None:
+            row_names = _picked_row_names(body, delimiter, picked)
+            if row_names is _DECLINE:
+                return None
+        values = _parse(body, first_line_text, header, delimiter, arrow, picked)
     if values is None or _declined(values, text, first, header, width, picked):
         return None
     lines = np.arange(values.shape[0]) + (first_line + 1 if header else first_line)
@@ -146,8 +157,7 @@ def _picked_row_names(body: str, delimiter: str, picked: Picked):
 def _parse(body: str, first_line_text: str, header: bool, delimiter: str, arrow: bool,
            picked: Picked | None) -> np.ndarray | None:
     """The rows of ``body`` by pyarrow (``arrow``, when it applies) or numpy, or None when it fails."""
-    wide = first_line_text.count(delimiter) >= ARROW_MAX_COLUMNS if delimiter != WHITESPACE else False
-    if arrow and not wide and delimiter != WHITESPACE and len(delimiter) == 1 and load_pyarrow() is not None:
+    if arrow and _arrow_applies(first_line_text, delimiter):
         if header:
             second_end = body.find("\n")
             columns = len(split_line(body if second_end < 0 else body[:second_end], delimiter))
@@ -160,6 +170,13 @@ def _parse(body: str, first_line_text: str, header: bool, delimiter: str, arrow:
                           usecols=None if picked is None else picked.keep)
     except ValueError:
         return None
+
+
+def _arrow_applies(first_line_text: str, delimiter: str) -> bool:
+    """pyarrow is installed and reads this table's rows (one-character delimiter, not too wide)."""
+    if delimiter == WHITESPACE or len(delimiter) != 1 or first_line_text.count(delimiter) >= ARROW_MAX_COLUMNS:
+        return False
+    return load_pyarrow() is not None
 
 
 def _declined(values: np.ndarray, text: str, first: list[str], header: bool, width: int | None,
