@@ -189,3 +189,29 @@ def test_an_error_in_a_later_block_keeps_its_line_and_column(run, tmp_path, monk
 def test_its_limits_keep_every_integer_and_power_of_ten_exact():
     assert 10 ** decimals.MAX_DIGITS < 2**63 and decimals.MAX_WHOLE == 2**53
     assert all(int(power) == 10**d for d, power in enumerate(decimals._POWERS))
+
+
+def test_threads_parse_at_once_and_the_warnings_filters_stay_as_they_were():
+    """The engine reads P and Q on two threads: the parser keeps no state and sets no warnings
+    filter (a filter set and restored by two threads at once can be left set for the whole run)."""
+    import threading
+    import warnings
+
+    rng = np.random.default_rng(8)
+    tables = [rng.normal(0, 3, (2000, 7)).round(4) for _ in range(8)]
+    texts = ["\n".join(",".join(f"{v:.4f}" for v in row) for row in table) + "\n" for table in tables]
+    before = list(warnings.filters)
+    results = [None] * len(texts)
+
+    def parse(index):
+        for _ in range(20):
+            results[index] = parse_decimals(texts[index], ",")
+
+    workers = [threading.Thread(target=parse, args=(index,)) for index in range(len(texts))]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    assert warnings.filters == before
+    for result, table in zip(results, tables):
+        assert np.array_equal(result, table)
