@@ -19,16 +19,15 @@ import socket
 import stat
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 
 import pytest
 
+from as_nobody import ROOT, divcli_as_nobody, needs_root, open_dir  # noqa: F401 - open_dir is a fixture
+
 P, Q = "9/25,12/25,4/25", "1/3,1/3,1/3"
 OLD = "the previous content\n" * 200  # 4,200 bytes: above the 1 KiB limits below
-ROOT = os.geteuid() == 0
-needs_root = pytest.mark.skipif(not ROOT, reason="needs root (mknod, mount or setuid); run the suite as root to cover it")
 
 
 def leftovers(*folders) -> list[str]:
@@ -166,35 +165,6 @@ def test_a_failing_run_leaves_the_old_file(run, tmp_path):
     result = run("kl", "0.5,-0.5", "0.5,0.5", "-o", out)
     assert result.exit_code == 1 and "negative probability" in result.stderr
     assert out.read_text() == OLD and leftovers(tmp_path) == []
-
-
-#: divcli as uid/gid 65534 (nobody) when the tests run as root: everything it will import is imported
-#: first, as the interpreter and the venv may sit where nobody cannot read (/root/.pyenv).
-AS_NOBODY = """
-import difflib, gettext, os, shutil, sys, tempfile
-import divcli.cli, divcli.core, divcli.readers.registry, divcli.kinds, divcli.report
-import divcli.output.tables, divcli.output.measure_tables, divcli.output.explain_tables
-import divcli.output.csv, divcli.output.json, divcli.output.quiet
-if os.geteuid() == 0:
-    os.setgid(65534)
-    os.setuid(65534)
-sys.argv = ["divcli"] + sys.argv[1:]
-divcli.cli.main()
-"""
-
-
-def divcli_as_nobody(*args):
-    return subprocess.run([sys.executable, "-c", AS_NOBODY, *map(str, args)], capture_output=True, text=True,
-                          timeout=30, cwd="/")
-
-
-@pytest.fixture
-def open_dir():
-    """A folder every uid can reach (pytest's tmp_path is behind a 0700 folder)."""
-    folder = tempfile.mkdtemp(prefix="divcli-faults-")
-    os.chmod(folder, 0o777)
-    yield folder
-    shutil.rmtree(folder)
 
 
 def test_permission_denied_on_the_folder(open_dir):

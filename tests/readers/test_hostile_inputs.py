@@ -28,7 +28,7 @@ from divcli.readers import parquet, source, textblocks
 from divcli.readers.registry import open_blocks
 from divcli.readers.textblocks import TextBlocks
 from divcli.errors import DataError
-from test_faults import divcli_as_nobody, needs_root, open_dir  # noqa: F401 - open_dir is a fixture
+from as_nobody import divcli_as_nobody, needs_root, open_dir  # noqa: F401 - open_dir is a fixture
 
 MiB = 1 << 20
 

@@ -1,0 +1,44 @@
+"""Running divcli as another user (nobody) and what needs root: shared by tests/output/test_faults.py
+and tests/readers/test_hostile_inputs.py (tests/ is on the path: pyproject's pythonpath)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+import pytest
+
+ROOT = os.geteuid() == 0
+needs_root = pytest.mark.skipif(not ROOT, reason="needs root (mknod, mount or setuid); run the suite as root to cover it")
+
+
+#: divcli as uid/gid 65534 (nobody) when the tests run as root: everything it will import is imported
+#: first, as the interpreter and the venv may sit where nobody cannot read (/root/.pyenv).
+AS_NOBODY = """
+import difflib, gettext, os, shutil, sys, tempfile
+import divcli.cli, divcli.core, divcli.readers.registry, divcli.kinds, divcli.report
+import divcli.output.tables, divcli.output.measure_tables, divcli.output.explain_tables
+import divcli.output.csv, divcli.output.json, divcli.output.quiet
+if os.geteuid() == 0:
+    os.setgid(65534)
+    os.setuid(65534)
+sys.argv = ["divcli"] + sys.argv[1:]
+divcli.cli.main()
+"""
+
+
+def divcli_as_nobody(*args):
+    return subprocess.run([sys.executable, "-c", AS_NOBODY, *map(str, args)], capture_output=True, text=True,
+                          timeout=30, cwd="/")
+
+
+@pytest.fixture
+def open_dir():
+    """A folder every uid can reach (pytest's tmp_path is behind a 0700 folder)."""
+    folder = tempfile.mkdtemp(prefix="divcli-faults-")
+    os.chmod(folder, 0o777)
+    yield folder
+    shutil.rmtree(folder)
