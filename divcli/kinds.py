@@ -56,8 +56,10 @@ class Conversion:
 class Distribution:
     """Rows of probabilities ``p`` and their logs ``log_p`` (``-inf`` where ``p = 0``).
 
-    For probabilities and labels ``p`` is given; for logits and log-probabilities it is
-    ``exp(log_p)``, computed when first asked for (Q's enters the numbers only through its logs).
+    For probabilities and labels ``p`` is given; for logits (and anything softened by a
+    temperature) it is ``e / Σe`` of the softmax that gave ``log_p``, divided when first asked for
+    (``exps``: Q's enters the numbers of kl and ce only through its logs, so Q's division is never
+    made there); for log-probabilities ``exp(log_p)``, also when first asked for.
     """
 
     given_p: np.ndarray | None
@@ -68,10 +70,26 @@ class Distribution:
     labels: np.ndarray | None = None  # class indices, for kind labels
     active: np.ndarray | None = None  # False where the label is ignore_index
     conversion: Conversion = Conversion()
+    exps: tuple[np.ndarray, np.ndarray] | None = None  # (e, Σe per row) of a softmax, e divided in place by p
 
     @cached_property
     def p(self) -> np.ndarray:
-        return np.exp(self.log_p) if self.given_p is None else self.given_p
+        if self.given_p is not None:
+            return self.given_p
+        if self.exps is not None:
+            exps, total = self.exps
+            return np.divide(exps, total, out=exps)
+        return np.exp(self.log_p)
+
+    def undivided(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """``(e, Σe)`` while :attr:`p` is a softmax's ``e / Σe`` not divided yet, for a kernel that
+        divides it in place on its way (:func:`divcli.numerics.kl_rows`) and then calls
+        :meth:`divided`; None otherwise."""
+        return None if self.exps is None or "p" in self.__dict__ else self.exps
+
+    def divided(self) -> None:
+        """``e`` of :meth:`undivided` now holds ``e / Σe``: it is :attr:`p`."""
+        self.__dict__["p"] = self.exps[0]  # what the cached property would have stored
 
     @property
     def rows(self) -> int:
@@ -83,12 +101,13 @@ class Distribution:
         return self.conversion.temperature != 1.0 and self.kind is not Kind.LABELS
 
     @cached_property
-    def input_error(self) -> np.ndarray:
+    def input_error(self) -> np.ndarray | None:
         """Per row, a bound on how far what the plain formulas take is from the exact distribution, in
         log units: |Σp − 1| and the rounding of that sum for probabilities, the rounding of z ÷ T (an
-        absolute error of ε·|z| each, z the logits or log p); 0 for labels and for logits at T = 1."""
+        absolute error of ε·|z| each, z the logits or log p); None (no error) for labels and for
+        logits at T = 1."""
         if self.kind is Kind.LABELS or (self.kind is Kind.LOGITS and not self.tempered):
-            return np.zeros(self.rows)
+            return None
         if self.tempered:
             z = self.operand.values
             if self.kind is Kind.PROBS:
@@ -193,7 +212,7 @@ def _soften(log_values: np.ndarray, operand: Operand, conversion: Conversion, wh
         raise DataError(operand.where(row, col),
                         f"{what} {show_value(operand.text(row, col))} ÷ temperature {conversion.temperature:g} "
                         "overflows float64", f"use a larger {option('temperature')}")
-    return softmax(scaled, axis=1)
+    return softmax(scaled, axis=1, divide=False)
 
 
 def _finite_or_masked(operand: Operand, role: str, what: str):
@@ -211,10 +230,12 @@ def _finite_or_masked(operand: Operand, role: str, what: str):
         raise DataError(operand.where(row), f"every {what} in this row is -inf", "leave at least one class unmasked")
 
 
-def _logits(operand: Operand, role: str, conversion: Conversion) -> tuple[np.ndarray, np.ndarray]:
-    _finite_or_masked(operand, role, "logit")
+def _logits(operand: Operand, role: str, conversion: Conversion) -> tuple[tuple, np.ndarray]:
     if conversion.temperature == 1.0:  # z / 1 is z, and cannot overflow
-        return softmax(operand.values, axis=1)
+        # the check costs no pass: softmax finds every row's maximum finite (no nan, no +inf, no row
+        # of −inf), or calls the check, which says what is wrong, before computing anything of that part
+        return softmax(operand.values, axis=1, divide=False, refuse=lambda: _finite_or_masked(operand, role, "logit"))
+    _finite_or_masked(operand, role, "logit")
     return _soften(operand.values, operand, conversion, "logit")
 
 
@@ -273,4 +294,6 @@ def to_distribution(operand: Operand, kind: Kind, role: str, conversion: Convers
         return Distribution(p, log_p, kind, operand, role, labels, active, conversion)
     convert = {Kind.PROBS: _probs, Kind.LOGITS: _logits, Kind.LOG_PROBS: _log_probs}[kind]
     p, log_p = convert(operand, role, conversion)
+    if isinstance(p, tuple):  # a softmax's (e, Σe): divided when the probabilities are first asked for
+        return Distribution(None, log_p, kind, operand, role, conversion=conversion, exps=p)
     return Distribution(p, log_p, kind, operand, role, conversion=conversion)

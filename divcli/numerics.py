@@ -37,16 +37,107 @@ def log_softmax(z: np.ndarray, axis: int = -1) -> np.ndarray:
     return np.subtract(shifted, log_total, out=shifted)
 
 
-def softmax(z: np.ndarray, axis: int = -1) -> tuple[np.ndarray, np.ndarray]:
-    """Softmax and log-softmax along ``axis`` from one ``exp`` per element: ``(e / Σe, z − max − log Σe)``
-    with ``e = exp(z − max)``; ``-inf`` masks a class (probability 0)."""
+#: Up to this many classes the row reductions below take numpy's einsum kernel (one SIMD loop over
+#: each C-contiguous row) and a tree of ``np.maximum`` over columns, instead of ``sum(axis=1)`` and
+#: ``max(axis=1)``, which cost 15-40 ns a row whatever C (a loop set up per row); beyond it the rows
+#: are long enough for numpy's own reductions.
+SHORT_ROWS = 128
+
+#: The kernels below take a block's rows in chunks of about this many values (512 KiB of float64 per
+#: array): every pass over a chunk then finds it in the core's cache, and the block is read from
+#: memory and written to it once, instead of once per numpy call. A row's numbers do not depend on
+#: the chunk it falls in.
+CHUNK_ELEMENTS = 1 << 16
+
+
+def chunks(rows: int, classes: int) -> list[slice]:
+    """The row slices of :data:`CHUNK_ELEMENTS` values (one row at least) that cover ``rows`` rows."""
+    step = max(1, CHUNK_ELEMENTS // max(classes, 1))
+    return [slice(start, min(start + step, rows)) for start in range(0, rows, step)]
+
+
+def row_sums(x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """``x.sum(axis=1)`` for a 2-D float64 array, in one pass for short rows.
+
+    Up to :data:`SHORT_ROWS` classes the sum is ``np.einsum("ij->i")`` (over a C-contiguous copy
+    when ``x`` is not one): its order is fixed by C and the CPU's SIMD width alone (lanes of 4 or 8,
+    then their sum), so a row gives the same bits whatever block, offset or neighbours it comes
+    with, and its error is that of a pairwise sum (a depth of C/lanes + log₂ lanes). Longer rows:
+    numpy's pairwise ``sum(axis=1)``. As numpy's sum, a row of −0.0 sums to 0.0."""
+    if x.shape[1] > SHORT_ROWS:
+        return np.add.reduce(x, axis=1, out=out)
+    return np.einsum("ij->i", np.ascontiguousarray(x), out=out)
+
+
+def row_dots(a: np.ndarray, b: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """``Σ_i a_i·b_i`` per row: ``einsum("ij,ij->i")`` up to :data:`SHORT_ROWS` classes (the products
+    fused into the sum, one rounding less than ``(a * b).sum(axis=1)``; in the order of
+    :func:`row_sums`), numpy's pairwise sum of the products beyond. Broadcast operands (one row for
+    many) are read as C-contiguous rows, so a row's value does not depend on how it was given."""
+    if a.shape[1] > SHORT_ROWS:
+        return np.add.reduce(a * b, axis=1, out=out)
+    return np.einsum("ij,ij->i", np.ascontiguousarray(a), np.ascontiguousarray(b), out=out)
+
+
+def _max_into(x: np.ndarray, out: np.ndarray, free: np.ndarray) -> None:
+    """The rows' maxima of ``x`` into ``out``: the first half of the columns against the second
+    (read as the rows of ``x.T``, C/2 contiguous rows of N), then the same again over those rows
+    until one is left; ``free`` holds the levels between. numpy's ``max(axis=1)`` sets a loop up per
+    row, 40 ns each for 16 classes; this is log₂ C passes. A maximum is exact, so both give the same
+    numbers (but for the sign of a zero maximum), NaN where the row has one."""
+    rows = x.shape[0]
+    if x.shape[1] == 1:
+        out[:] = x[:, 0]
+        return
+    level = x.T
+    while level.shape[0] > 1:
+        count = level.shape[0]
+        half = count // 2
+        if half == 1:
+            target = out[None, :]
+        else:
+            target, free = free[:half * rows].reshape(half, rows), free[half * rows:]
+        np.maximum(level[:half], level[half:2 * half], out=target)
+        if count % 2:
+            np.maximum(target[0], level[-1], out=target[0])
+        level = target
+
+
+def softmax(z: np.ndarray, axis: int = -1, refuse=None, divide: bool = True) -> tuple:
+    """Softmax and log-softmax of rows (``axis`` 1 or −1) from one ``exp`` per element:
+    ``(e / Σe, z − max − log Σe)`` with ``e = exp(z − max)``; ``-inf`` masks a class (probability 0).
+
+    ``refuse``, if given, is called where a row's maximum is not finite (a nan, a +inf, or a row of
+    −inf), before anything of that chunk is computed: it should raise (:mod:`divcli.kinds` says what
+    is wrong there), so that the check costs no pass of its own. With ``divide=False`` the first item
+    is ``(e, Σe)`` instead of ``e / Σe``: the division is left to whoever needs the probabilities
+    (:class:`divcli.kinds.Distribution` when first asked, or :func:`kl_rows` chunk by chunk). The
+    results are C-contiguous, whatever the layout of ``z``. The rows go in chunks (:func:`chunks`).
+    """
     z = np.asarray(z, dtype=np.float64)
-    with np.errstate(over="ignore"):  # z − max below −1.8e308: −inf, a probability of 0 in float64
-        shifted = z - np.max(z, axis=axis, keepdims=True)
-    exps = np.exp(shifted)
-    total = np.sum(exps, axis=axis, keepdims=True)
-    log_p = np.subtract(shifted, np.log(total), out=shifted)
-    return np.divide(exps, total, out=exps), log_p
+    if axis not in (1, -1) or z.ndim != 2:
+        raise ValueError("softmax takes rows: a 2-D array, axis 1")
+    rows, classes = z.shape
+    exps, shifted, top, total = np.empty(z.shape), np.empty(z.shape), np.empty(rows), np.empty(rows)
+    parts = chunks(rows, classes)
+    free = np.empty(classes * (parts[0].stop if parts else 0))
+    for part in parts:
+        chunk, top_chunk, total_chunk = z[part], top[part], total[part]
+        if classes > SHORT_ROWS:
+            np.max(chunk, axis=1, out=top_chunk)
+        else:
+            _max_into(chunk, top_chunk, free)
+        if refuse is not None and not np.isfinite(top_chunk).all():
+            refuse()
+        shifted_chunk, exps_chunk = shifted[part], exps[part]
+        with np.errstate(over="ignore"):  # z − max below −1.8e308: −inf, a probability of 0 in float64
+            np.subtract(chunk, top_chunk[:, None], out=shifted_chunk)
+        np.exp(shifted_chunk, out=exps_chunk)
+        row_sums(exps_chunk, out=total_chunk)
+        np.subtract(shifted_chunk, np.log(total_chunk)[:, None], out=shifted_chunk)
+        if divide:
+            np.divide(exps_chunk, total_chunk[:, None], out=exps_chunk)
+    return (exps if divide else (exps, total[:, None])), shifted
 
 
 def logsumexp(z: np.ndarray, axis: int = -1) -> np.ndarray:
@@ -96,24 +187,48 @@ def kl_terms(p: np.ndarray, log_p: np.ndarray, log_q: np.ndarray) -> np.ndarray:
     return _where_positive(p, difference)
 
 
-def kl_parts(p: np.ndarray, log_p: np.ndarray, log_q: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The element terms of D(P‖Q) with the row sums of H(P) and H(P,Q), in one pass over shared
-    temporaries: ``(kl_terms(p, log_p, log_q), entropy_terms(p, log_p).sum(1),
-    cross_entropy_terms(p, log_q).sum(1))`` to the last bit (the same operations on the same
-    values, in the same order), with one scratch array instead of seven.
+def kl_rows(p: np.ndarray, log_p: np.ndarray, log_q: np.ndarray, total: np.ndarray | None = None
+            ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """D(P‖Q) per element and per row, with H(P) and H(P,Q) per row, in one sweep over the rows:
+    ``(terms, D, H, H(P,Q))``.
 
-    ``p``, ``log_p`` and ``log_q`` may be broadcast views (one row against many).
+    The terms are :func:`kl_terms` to the last bit, D their :func:`row_sums`; ``H = −Σ p·log p`` and
+    ``H(P,Q) = −Σ p·log q`` are :func:`row_dots` (0 where ``p_i = 0``: the conventions of
+    :func:`entropy_terms` and :func:`cross_entropy_terms`). A row's numbers depend on that row alone:
+    a chunk with zeros in P takes the masked forms, which give the same bits as the plain ones on
+    every row without zeros. ``p``, ``log_p`` and ``log_q`` may be broadcast views (one row against
+    many). With ``total`` (rows × 1), ``p`` is a softmax's ``e`` (:func:`softmax` with
+    ``divide=False``), divided by ``total`` in place here, a chunk at a time: afterwards it holds P.
     """
-    p, log_p, log_q = np.broadcast_arrays(p, log_p, log_q)
-    if not np.all(p > 0):  # zeros in P: the conventions need the masked forms
-        return (kl_terms(p, log_p, log_q), entropy_terms(p, log_p).sum(axis=1),
-                cross_entropy_terms(p, log_q).sum(axis=1))
-    scratch = np.negative(log_p)
-    entropy = np.multiply(p, scratch, out=scratch).sum(axis=1)
-    np.negative(log_q, out=scratch)
-    cross = np.multiply(p, scratch, out=scratch).sum(axis=1)
-    terms = np.subtract(log_p, log_q, out=scratch)
-    return np.multiply(p, terms, out=terms), entropy, cross
+    if total is None:
+        p, log_p, log_q = np.broadcast_arrays(p, log_p, log_q)
+    else:
+        log_p, log_q = np.broadcast_arrays(log_p, log_q)
+    rows, classes = log_p.shape
+    terms = np.empty((rows, classes))
+    kl, entropy, cross = np.empty(rows), np.empty(rows), np.empty(rows)
+    for part in chunks(rows, classes):
+        p_chunk, log_p_chunk, log_q_chunk, terms_chunk = p[part], log_p[part], log_q[part], terms[part]
+        if total is not None:
+            np.divide(p_chunk, total[part], out=p_chunk)
+        if np.all(p_chunk > 0):
+            np.subtract(log_p_chunk, log_q_chunk, out=terms_chunk)
+            np.multiply(p_chunk, terms_chunk, out=terms_chunk)
+        else:  # zeros in P: no term of theirs, however log p and log q came out (−inf, nan)
+            terms_chunk[...] = kl_terms(p_chunk, log_p_chunk, log_q_chunk)
+            positive = p_chunk > 0
+            log_p_chunk, log_q_chunk = np.where(positive, log_p_chunk, 0.0), np.where(positive, log_q_chunk, 0.0)
+        row_sums(terms_chunk, out=kl[part])
+        row_dots(p_chunk, log_p_chunk, out=entropy[part])
+        row_dots(p_chunk, log_q_chunk, out=cross[part])
+    # 0.0 − s, not −s: a row of zero terms (one-hot P) has the entropy +0.0, as a sum of −0.0 terms
+    return terms, kl, np.subtract(0.0, entropy, out=entropy), np.subtract(0.0, cross, out=cross)
+
+
+def kl_parts(p: np.ndarray, log_p: np.ndarray, log_q: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(terms, H(P), H(P,Q))`` of :func:`kl_rows`: the element terms of D(P‖Q) and the row sums."""
+    terms, _, entropy, cross = kl_rows(p, log_p, log_q)
+    return terms, entropy, cross
 
 
 def smooth_labels(p: np.ndarray, epsilon: float, active: np.ndarray | None = None) -> np.ndarray:

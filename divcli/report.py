@@ -17,7 +17,7 @@ from .model import NATURAL, Command, LogBase, Reduction, Side  # noqa: F401 (NAT
 from .numerics import (
     cross_entropy_terms,
     entropy_terms,
-    kl_parts,
+    kl_rows,
     kl_terms,
     log_base,
     smooth_labels,
@@ -233,9 +233,17 @@ ACCURACY = 1e-14
 
 def _unsure(error: np.ndarray, value: np.ndarray) -> np.ndarray:
     """The rows whose plain value may be further than :data:`ACCURACY` from the exact one (and any
-    that came out nan or negative)."""
+    that came out nan or negative, or whose bound is infinite: an infinite H(P,Q) or a nan)."""
     with np.errstate(invalid="ignore"):
-        return np.flatnonzero(~(error <= ACCURACY * value))
+        return np.flatnonzero(~(error < ACCURACY * value))
+
+
+def _input_error(error: np.ndarray, d: Distribution, factor) -> np.ndarray:
+    """``error`` plus what ``d``'s input adds to it (its :attr:`~Distribution.input_error` × ``factor()``),
+    in place; nothing for inputs taken exactly (labels, logits at T = 1)."""
+    if d.input_error is not None:
+        error += d.input_error * factor()
+    return error
 
 
 def _exact(exact_p: accurate.Rows, exact_q: accurate.Rows) -> tuple[np.ndarray, ...]:
@@ -255,7 +263,7 @@ def entropy_report(p: Distribution, context: Context) -> Report:
     terms = entropy_terms(p.p, p.log_p)
     rows = terms.sum(axis=1)
     if p.kind is not Kind.LABELS:  # one-hot rows: exact already
-        unsure = _unsure(accurate.plain_error(rows, classes=terms.shape[1]) + p.input_error * (1 + rows), rows)
+        unsure = _unsure(_input_error(accurate.plain_error(rows, classes=terms.shape[1]), p, lambda: 1 + rows), rows)
         if unsure.size:
             exact = p.exact_rows(unsure)
             rows[unsure] = accurate.entropy_rows(exact)
@@ -284,12 +292,17 @@ def _broadcast_labels(p: Distribution, rows: int) -> np.ndarray | None:
 def kl_report(p: Distribution, q: Distribution, context: Context) -> Report:
     """D(P‖Q) per row and element: ``sum_i p_i log(p_i / q_i)``, as ``F.kl_div(log q, p)``."""
     scale = context.scale
+    undivided = p.undivided() if p.rows >= q.rows else None  # P's division is done on the way
+    if undivided is not None:
+        terms, kl, entropy, cross = kl_rows(undivided[0], p.log_p, q.log_p, total=undivided[1])
+        p.divided()
     pp, log_pp, qq, log_qq = _broadcast(p, q)
-    terms, entropy, cross = kl_parts(pp, log_pp, log_qq)
-    kl = terms.sum(axis=1)
-    with np.errstate(invalid="ignore"):  # an infinite cross-entropy needs no second look
-        error = (accurate.plain_error(entropy, cross, classes=terms.shape[1])
-                 + p.input_error * (1 + entropy + cross) + q.input_error * (1 + cross))
+    if undivided is None:
+        terms, kl, entropy, cross = kl_rows(pp, log_pp, log_qq)
+    with np.errstate(invalid="ignore"):  # an infinite cross-entropy: the accurate kernels say +inf
+        error = accurate.plain_error(entropy, cross, classes=terms.shape[1])
+        _input_error(error, p, lambda: 1 + entropy + cross)
+        _input_error(error, q, lambda: 1 + cross)
     unsure = _unsure(error, kl)
     if unsure.size:
         exact_p, exact_q = p.exact_rows(_at(p, unsure)), q.exact_rows(_at(q, unsure))
@@ -326,8 +339,11 @@ def ce_report(p: Distribution, q: Distribution, context: Context) -> Report:
     terms = cross_entropy_terms(target, log_qq, unit)
     rows = terms.sum(axis=1)
     with np.errstate(invalid="ignore"):
-        error = (accurate.plain_error(entropy, plain, classes=terms.shape[1])
-                 + p.input_error * (1 + plain) + q.input_error * (1 + plain)) * (1.0 if unit is None else np.max(unit))
+        error = accurate.plain_error(entropy, plain, classes=terms.shape[1])
+        _input_error(error, p, lambda: 1 + plain)
+        _input_error(error, q, lambda: 1 + plain)
+        if unit is not None:
+            error *= np.max(unit)
     unsure = _unsure(error, rows)
     if active is not None:
         unsure = unsure[active[unsure]]  # an ignored row is 0, exactly

@@ -117,28 +117,120 @@ def _reference_kl_parts(p, log_p, log_q):
     return kl_terms(p, log_p, log_q), entropy_terms(p, log_p).sum(axis=1), cross_entropy_terms(p, log_q).sum(axis=1)
 
 
+def _bits(a):
+    return np.ascontiguousarray(a).view(np.int64)
+
+
+def _agree_as_sums(got, terms):
+    """``got`` is the row sum of ``terms`` within the error of a pairwise sum of 16 or fewer values
+    (and of fused products): a few ε times the sum of the terms' sizes, exact where that is 0."""
+    exact = np.array([math.fsum(row) for row in terms])
+    size = np.abs(terms).sum(axis=1)
+    assert np.all(np.abs(got - exact) <= 8 * np.finfo(np.float64).eps * size), (got, exact)
+
+
 @given(logit_rows(), logit_rows())
-def test_kl_parts_equal_the_separate_terms_to_the_last_bit(zp, zq):
-    from divcli.numerics import kl_parts
+def test_kl_rows_give_the_terms_to_the_last_bit_and_their_sums(zp, zq):
+    from divcli.numerics import kl_rows
 
     rows, classes = min(zp.shape[0], zq.shape[0]), min(zp.shape[1], zq.shape[1])
     p, log_p = probs_of(zp[:rows, :classes])
     _, log_q = probs_of(zq[:rows, :classes])
     for args in ((p, log_p, log_q), np.broadcast_arrays(p[:1], log_p[:1], log_q)):  # the second: P broadcast
-        fast, slow = kl_parts(*args), _reference_kl_parts(*args)
-        for a, b in zip(fast, slow):
-            assert a.shape == b.shape
-            assert np.array_equal(a.view(np.int64), b.view(np.int64))  # every bit, signed zeros too
+        terms, kl, entropy, cross = kl_rows(*args)
+        reference, entropy_terms_, cross_terms = kl_terms(*args), entropy_terms(args[0], args[1]), \
+            cross_entropy_terms(args[0], args[2])
+        assert terms.shape == reference.shape and np.array_equal(_bits(terms), _bits(reference))  # signed zeros too
+        _agree_as_sums(kl, terms)
+        _agree_as_sums(entropy, entropy_terms_)
+        _agree_as_sums(cross, cross_terms)
 
 
-def test_kl_parts_keep_the_zero_conventions():
-    from divcli.numerics import kl_parts
+def test_a_rows_numbers_do_not_depend_on_the_other_rows():
+    """What makes a file, its stream and its Dask shards give the same bits: a row's D, H and H(P,Q)
+    are the same whatever block it is in, whether P is broadcast, and whether other rows of its
+    chunk have zeros in P (which take the masked forms)."""
+    from divcli.numerics import CHUNK_ELEMENTS, kl_rows
+
+    rng = np.random.default_rng(7)
+    for classes in (3, 16, 17, 200):
+        rows = CHUNK_ELEMENTS // classes + 5  # two chunks at least
+        p, log_p = probs_of(rng.normal(0, 3, (rows, classes)))
+        _, log_q = probs_of(rng.normal(0, 3, (rows, classes)))
+        whole = kl_rows(p, log_p, log_q)
+        zeros_p, zeros_log_p = p.copy(), log_p.copy()
+        zeros_p[1, 0], zeros_log_p[1, 0] = 0.0, -np.inf  # a zero in P in row 1: its chunk goes the masked way
+        with_zeros = kl_rows(zeros_p, zeros_log_p, log_q)
+        for row in (0, 2, rows - 1):
+            alone = kl_rows(p[row:row + 1], log_p[row:row + 1], log_q[row:row + 1])
+            broadcast = kl_rows(p[row:row + 1], log_p[row:row + 1], log_q[[row, row]])
+            for number in range(4):
+                assert np.array_equal(_bits(whole[number][row]), _bits(alone[number][0]))
+                assert np.array_equal(_bits(whole[number][row]), _bits(with_zeros[number][row]))
+                assert np.array_equal(_bits(whole[number][row]), _bits(broadcast[number][1]))
+
+
+def test_kl_rows_keep_the_zero_conventions():
+    from divcli.numerics import kl_rows
 
     p = np.array([[1.0, 0.0, 0.0], [0.5, 0.5, 0.0], [1.0, 0.0, 0.0]])
     q = np.array([[0.5, 0.5, 0.0], [1.0, 0.0, 0.0], [1.0, 0.0, 0.0]])
     with np.errstate(divide="ignore"):
         log_p, log_q = np.log(p), np.log(q)
-    for a, b in zip(kl_parts(p, log_p, log_q), _reference_kl_parts(p, log_p, log_q)):
-        assert np.array_equal(a.view(np.int64), b.view(np.int64))
-    terms, entropy, cross = kl_parts(p[:1], log_p[:1], log_p[:1])
-    assert np.array_equal(entropy.view(np.int64), _reference_kl_parts(p[:1], log_p[:1], log_p[:1])[1].view(np.int64))
+    terms, kl, entropy, cross = kl_rows(p, log_p, log_q)
+    reference = _reference_kl_parts(p, log_p, log_q)
+    assert np.array_equal(_bits(terms), _bits(reference[0]))
+    assert kl[0] == math.log(2) and kl[1] == math.inf and kl[2] == 0.0
+    assert entropy[0] == 0.0 and entropy[1] == math.log(2) and entropy[2] == 0.0
+    assert cross[0] == math.log(2) and cross[1] == math.inf and cross[2] == 0.0
+    for value in (entropy[0], entropy[2], kl[2], cross[2]):  # +0.0, as a sum: no −0.0 shown
+        assert math.copysign(1.0, value) == 1.0
+    terms, kl, entropy, cross = kl_rows(p[:1], log_p[:1], log_p[:1])
+    assert np.array_equal(_bits(entropy), _bits(reference[1][:1]))  # one-hot: +0.0 exactly
+
+
+def test_the_rows_maxima_are_numpys_nan_and_inf_included():
+    from divcli.numerics import CHUNK_ELEMENTS, _max_into, softmax
+
+    rng = np.random.default_rng(11)
+    for classes in (1, 2, 3, 5, 8, 15, 16, 17, 33, 129):
+        z = rng.normal(0, 30, (CHUNK_ELEMENTS // classes + 3, classes))
+        z[rng.random(z.shape) < 0.05] = -np.inf
+        z[rng.random(z.shape) < 0.01] = np.nan
+        z[rng.random(z.shape) < 0.01] = np.inf
+        top = np.empty(z.shape[0])
+        _max_into(z, top, np.empty(z.size))
+        assert np.array_equal(top, z.max(axis=1), equal_nan=True)
+        z = np.where(np.isfinite(z), z, -np.inf)
+        z[:, 0] = np.where(np.isinf(z).all(axis=1), 0.0, z[:, 0])  # every row a finite logit
+        _, log_p = softmax(z, axis=1, divide=False)
+        np.testing.assert_allclose(log_p, log_softmax(z, axis=1), rtol=1e-14, atol=1e-13)
+        for bad in (np.nan, np.inf):  # softmax sees it by the row's maximum, in any class and chunk
+            spoilt = z.copy()
+            spoilt[-1, classes - 1] = bad
+            calls = []
+            with np.errstate(invalid="ignore"):
+                softmax(spoilt, axis=1, refuse=lambda: calls.append(1))
+            assert calls
+
+
+def test_bad_logits_are_refused_in_any_chunk_and_masks_are_not():
+    from divcli.errors import DataError
+    from divcli.kinds import Conversion, Kind, to_distribution
+    from divcli.numerics import CHUNK_ELEMENTS
+    from divcli.readers.operand import Operand
+
+    rows = 3 * CHUNK_ELEMENTS // 16
+    z = np.zeros((rows, 16))
+    z[5, 3] = -np.inf  # a mask: fine
+    to_distribution(Operand(z, "q"), Kind.LOGITS, "Q", Conversion())
+    for row, values, what in ((rows - 2, (np.nan,), "not a valid logit"), (rows // 2, (np.inf,), "not a valid logit"),
+                              (rows - 1, (-np.inf,) * 16, "every logit in this row is -inf")):
+        bad = z.copy()
+        bad[row, 16 - len(values):] = values
+        try:
+            to_distribution(Operand(bad, "q"), Kind.LOGITS, "Q", Conversion())
+        except DataError as error:
+            assert what in str(error) and f"row {row + 1}" in str(error), str(error)
+        else:
+            raise AssertionError(f"{values} in row {row} was taken")
