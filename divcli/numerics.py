@@ -211,7 +211,7 @@ def kl_rows(p: np.ndarray, log_p: np.ndarray, log_q: np.ndarray, total: np.ndarr
         p_chunk, log_p_chunk, log_q_chunk, terms_chunk = p[part], log_p[part], log_q[part], terms[part]
         if total is not None:
             np.divide(p_chunk, total[part], out=p_chunk)
-        if np.all(p_chunk > 0):
+        if p_chunk.min(initial=np.inf) > 0:  # no zeros (nor nan): one SIMD pass, no mask
             np.subtract(log_p_chunk, log_q_chunk, out=terms_chunk)
             np.multiply(p_chunk, terms_chunk, out=terms_chunk)
         else:  # zeros in P: no term of theirs, however log p and log q came out (−inf, nan)
