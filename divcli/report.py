@@ -20,6 +20,7 @@ from .numerics import (
     kl_rows,
     kl_terms,
     log_base,
+    row_sums,
     smooth_labels,
 )
 
@@ -261,7 +262,7 @@ def _at(d: Distribution, rows: np.ndarray) -> np.ndarray:
 def entropy_report(p: Distribution, context: Context) -> Report:
     """H(P) per row: ``-sum_i p_i log p_i``, as ``scipy.stats.entropy(p, axis=1, base=b)``."""
     terms = entropy_terms(p.p, p.log_p)
-    rows = terms.sum(axis=1)
+    rows = row_sums(terms)
     if p.kind is not Kind.LABELS:  # one-hot rows: exact already
         unsure = _unsure(_input_error(accurate.plain_error(rows, classes=terms.shape[1]), p, lambda: 1 + rows), rows)
         if unsure.size:
@@ -333,11 +334,11 @@ def ce_report(p: Distribution, q: Distribution, context: Context) -> Report:
     target = smooth_labels(pp, context.label_smoothing, active)
     with np.errstate(divide="ignore"):
         log_target = np.log(target)
-    entropy = entropy_terms(target, log_target).sum(axis=1)
-    plain = cross_entropy_terms(target, log_qq).sum(axis=1)
-    kl = kl_terms(target, log_target, log_qq).sum(axis=1)
+    entropy = row_sums(entropy_terms(target, log_target))
+    plain = row_sums(cross_entropy_terms(target, log_qq))
+    kl = row_sums(kl_terms(target, log_target, log_qq))
     terms = cross_entropy_terms(target, log_qq, unit)
-    rows = terms.sum(axis=1)
+    rows = row_sums(terms)
     with np.errstate(invalid="ignore"):
         error = accurate.plain_error(entropy, plain, classes=terms.shape[1])
         _input_error(error, p, lambda: 1 + plain)
@@ -353,7 +354,7 @@ def ce_report(p: Distribution, q: Distribution, context: Context) -> Report:
             exact_p = accurate.prob_rows(smooth_labels(exact_p.p, context.label_smoothing))
         kl[unsure], entropy[unsure], plain[unsure], _ = _exact(exact_p, exact_q)
         terms[unsure] = accurate.cross_entropy_terms(exact_p, exact_q, unit)
-        rows[unsure] = terms[unsure].sum(axis=1)
+        rows[unsure] = row_sums(terms[unsure])
     if scale != 1.0:
         entropy, plain, kl, terms, rows = entropy / scale, plain / scale, kl / scale, terms / scale, rows / scale
     total = float(np.sum(rows))  # in unit weights, as the divisor: the mean needs no rescaling
