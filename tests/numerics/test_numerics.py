@@ -234,3 +234,24 @@ def test_bad_logits_are_refused_in_any_chunk_and_masks_are_not():
             assert what in str(error) and f"row {row + 1}" in str(error), str(error)
         else:
             raise AssertionError(f"{values} in row {row} was taken")
+
+
+def test_empty_hands_out_an_array_again_only_when_nothing_refers_to_it():
+    from divcli.numerics import empty
+
+    def address(a):
+        return a.__array_interface__["data"][0]
+
+    first = empty((300, 16))
+    first[...] = 1.0
+    kept = first[10:20].T  # a view: the memory is still in use
+    second = empty((300, 16))
+    assert not np.shares_memory(second, kept)
+    second[...] = 2.0
+    assert np.all(kept == 1.0)
+    before = address(first)
+    del first, kept
+    third = empty((300, 16))  # nothing refers to the first any more: its memory again
+    assert address(third) == before
+    assert not np.shares_memory(third, second)
+    assert empty((3, 16)).base.size < 300 * 16  # a small array does not take a large one's memory
