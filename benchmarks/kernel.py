@@ -19,11 +19,13 @@ with a fixed seed (normal, σ = 2), outside the timing.
   reduction="none").sum(1)`` in float64 on the CPU, on ``--threads`` threads.
 - ``scipy``: ``scipy.special.softmax`` of both, then ``scipy.stats.entropy(p, q, axis=1)``.
 - ``numpy``: the naive numpy a user would write: softmax by exp/sum, then Σ p·(log p − log q).
-- ``one-exp``: not divcli's: a careful numpy kernel with one ``exp`` per element, for the question
-  whether divcli should take that route (its numbers would change in the last bits).
+- ``one-exp``: not divcli's: a careful numpy kernel with one ``exp`` per element, whole blocks at a
+  time, numpy's ``sum(axis=1)`` and ``max(axis=1)``. divcli takes one ``exp`` per element too (P's
+  probabilities are e / Σe of its softmax), so the two differ in how they reduce rows and use memory.
 - ``exp-3``, ``exp-2``: no KL, the floor under the numpy kernels: numpy's ``exp`` alone, 3 or 2 times
-  per pair of elements (what divcli's numbers take, what any kernel from logits takes), so that the
-  ceiling of a numpy kernel on this machine is measured in the same run as the kernels.
+  per pair of elements (2: what divcli and any kernel from logits take; 3: a kernel that takes P's
+  probabilities as ``exp`` of their logs), so that the ceiling of a numpy kernel on this machine is
+  measured in the same run as the kernels.
 """
 
 from __future__ import annotations
@@ -108,7 +110,7 @@ def numpy_kernel():
 def one_exp_kernel():
     """Not divcli's: a careful numpy kernel with one ``exp`` per element (P's probabilities as
     e / Σe instead of ``exp`` of their logs), in the same blocks and with the same checks and
-    per-row values. What divcli's kernel could be if its numbers could change in the last bits."""
+    per-row values, whole blocks at a time and numpy's own row reductions."""
     def run(zp, zq):
         total = 0.0
         step = max(1, (1 << 20) // zp.shape[1])
@@ -136,9 +138,10 @@ def one_exp_kernel():
 def exp_floor(exps_per_pair: int):
     """Not a KL: numpy's float64 ``exp`` alone, ``exps_per_pair`` times over every pair of elements, in
     the blocks the kernels use, into one preallocated scratch block. No kernel that takes that many
-    ``exp`` per pair through numpy can be faster on this machine: 3 for divcli's numbers (the
-    log-softmax of P and of Q, and P's probabilities as ``exp`` of their logs), 2 for any kernel from
-    logits (each logit's ``exp`` once). The checksum is the sum of the last block's exponentials."""
+    ``exp`` per pair through numpy can be faster on this machine: 2 for any kernel from logits, divcli's
+    too (each logit's ``exp`` once: the softmax gives P's probabilities e / Σe and their logs), 3 for
+    one that takes P's probabilities as ``exp`` of their logs. The checksum is the sum of the last
+    block's exponentials."""
     def run(zp, zq):
         step = max(1, (1 << 20) // zp.shape[1])
         scratch = np.empty((min(step, zp.shape[0]), zp.shape[1]))

@@ -140,8 +140,9 @@ def logit_rows(z: np.ndarray, z_low: np.ndarray | None = None) -> Rows:
     e = np.exp(head) * (1.0 + tail)
     rest = e.copy()
     np.put_along_axis(rest, first, 0.0, axis=1)
-    log_total = np.log1p(rest.sum(axis=1, keepdims=True))  # Σ e = 1 + the others
-    return Rows(e / (1.0 + rest.sum(axis=1, keepdims=True)), (head - log_total) + tail, head, True,
+    others = rest.sum(axis=1, keepdims=True)
+    log_total = np.log1p(others)  # Σ e = 1 + the others
+    return Rows(e / (1.0 + others), (head - log_total) + tail, head, True,
                 tail=tail, log_total=log_total, null=z == -np.inf)
 
 
