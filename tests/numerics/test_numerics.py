@@ -236,8 +236,11 @@ def test_bad_logits_are_refused_in_any_chunk_and_masks_are_not():
             raise AssertionError(f"{values} in row {row} was taken")
 
 
-def test_empty_hands_out_an_array_again_only_when_nothing_refers_to_it():
+def test_empty_hands_out_an_array_again_only_when_nothing_refers_to_it(monkeypatch):
+    from divcli import numerics
     from divcli.numerics import empty
+
+    monkeypatch.setattr(numerics._KEPT, "arrays", [])  # this thread's arrays: none kept yet
 
     def address(a):
         return a.__array_interface__["data"][0]
