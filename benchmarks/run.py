@@ -455,7 +455,7 @@ def kernel_case(args, divcli_python: str, alt: str, measured: dict) -> list[str]
              "scipy": "softmax + scipy.stats.entropy", "numpy": "naive numpy",
              "one-exp": "careful numpy, one `exp` per element, 1 thread (not divcli's: no accurate rows)",
              "exp-3": "floor: numpy's `exp` alone, 3 per pair, 1 thread",
-             "exp-2": "floor: numpy's `exp` alone, 2 per pair, 1 thread (what any kernel from logits takes)"}
+             "exp-2": "floor: numpy's `exp` alone, 2 per pair, 1 thread (what divcli's kernel and any kernel from logits take)"}
     floors = ("exp-3", "exp-2")
     results = {}
     for label, kernel, python, kernel_threads in kernels:
