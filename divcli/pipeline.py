@@ -20,6 +20,17 @@ Result = TypeVar("Result")
 
 #: How often a reader blocked on a full queue looks whether the consumer has stopped (seconds).
 _POLL = 0.1
+#: The names of the threads :func:`at_once` reads the operands on (a reader may ask
+#: :func:`reading_at_once` whether it is one).
+AT_ONCE_PREFIX = "divcli-operands"
+
+
+def reading_at_once() -> bool:
+    """Is this one of the threads that read the operands at once (:func:`at_once`)? A parser with
+    threads of its own then does better without them: the operands' parses already share the CPUs."""
+    import threading
+
+    return threading.current_thread().name.startswith(AT_ONCE_PREFIX)
 
 
 def available_cpus() -> int:
@@ -49,7 +60,7 @@ def at_once(width: int) -> Iterator[Each]:
         return
     from concurrent.futures import ThreadPoolExecutor, wait
 
-    pool = ThreadPoolExecutor(width, thread_name_prefix="divcli-read")
+    pool = ThreadPoolExecutor(width, thread_name_prefix=AT_ONCE_PREFIX)
 
     def each(function: Callable[[Item], Result], items: list[Item]) -> list[Result]:
         futures = [pool.submit(function, item) for item in items]

@@ -300,3 +300,18 @@ def test_the_api_takes_threads_and_gives_the_same_numbers(monkeypatch):
         else:
             assert np.array_equal(one, three), name
     assert seen == [1, 3] * len(calls)
+
+
+def test_a_parser_knows_when_the_operands_are_read_at_once():
+    """pyarrow's CSV reader runs without threads of its own on the threads that read P and Q at
+    once (divcli.readers.fast), with them elsewhere."""
+    assert not pipeline.reading_at_once()
+    with pipeline.at_once(2) as each:
+        assert each(lambda _: pipeline.reading_at_once(), [1, 2]) == [True, True]
+
+
+def test_the_reader_thread_is_not_reading_at_once():
+    """One operand read ahead on the reader thread keeps pyarrow's own threads."""
+    seen = []
+    list(pipeline.ordered(lambda item: item, (seen.append(pipeline.reading_at_once()) or item for item in range(4)), 2))
+    assert seen == [False] * 4
