@@ -196,4 +196,5 @@ def test_the_parse_floors_read_what_divcli_reads(tmp_path):
     path.write_text("\n".join(",".join(map(repr, row)) for row in values.tolist()) + "\n")
     assert np.array_equal(floors.plain(str(path)), values)
     assert np.array_equal(floors.arrow(str(path)), values)
-    assert floors.main(["numpy", str(path), str(path)]) == 0
+    assert all(np.array_equal(table, values) for table in floors.arrow_at_once([str(path), str(path)]))
+    assert floors.main(["numpy", str(path), str(path)]) == 0 and floors.main(["arrow", str(path)]) == 0
