@@ -3,12 +3,17 @@
 
     python benchmarks/floors.py arrow P.csv Q.csv    # pyarrow's CSV reader, the files at once on two threads
     python benchmarks/floors.py numpy P.csv Q.csv    # numpy.loadtxt, one file after the other
+    python benchmarks/floors.py write P.npy OUT.csv  # only the writing: P's first 4 columns as a per-row CSV
 
 No KL and no output: a divcli run that parses with pyarrow can be no faster than ``arrow`` on this
 machine (it parses the same way, P and Q at once, each without pyarrow's own threads, the columns
 taken from pyarrow's buffers; then it also computes and writes a million rows), so where a target
 against pandas + SciPy is missed, this says how much of it the parsing alone takes. ``numpy`` is
-numpy's own C parser, for scale. Runs in divcli's venv (numpy, pyarrow).
+numpy's own C parser, for scale. ``write`` is the other end: a per-row CSV of as many rows and
+columns as divcli's (``row`` and four numbers), written as divcli writes numbers (orjson, each a
+column at a time, in blocks, the rows joined), from numbers already in memory (a ``.npy`` file's
+first four columns): the part of the ``.npy`` case that holds the interpreter. Runs in divcli's
+venv (numpy, pyarrow, orjson).
 """
 
 from __future__ import annotations
@@ -47,7 +52,26 @@ def plain(path: str) -> np.ndarray:
     return np.loadtxt(path, delimiter=",", dtype=np.float64, ndmin=2)
 
 
+def write(path: str, out: str, block: int = 1 << 15) -> None:
+    """``row`` and the first four columns of the ``.npy`` at ``path`` as CSV, in blocks of rows."""
+    import orjson
+
+    def texts(values: np.ndarray) -> list[str]:
+        return orjson.dumps(values, option=orjson.OPT_SERIALIZE_NUMPY).decode()[1:-1].split(",")
+
+    values = np.load(path, mmap_mode="r")
+    with open(out, "w") as handle:
+        handle.write("row,a,b,c,d\n")
+        for start in range(0, values.shape[0], block):
+            part = np.ascontiguousarray(values[start:start + block, :4].T)
+            columns = [texts(np.arange(start + 1, start + 1 + part.shape[1]))] + [texts(column) for column in part]
+            handle.write("\n".join(map(",".join, zip(*columns))) + "\n")
+
+
 def main(argv: list[str]) -> int:
+    if argv[0] == "write":
+        write(argv[1], argv[2])
+        return 0
     if argv[0] == "arrow":
         arrays = arrow_at_once(argv[1:])
     else:

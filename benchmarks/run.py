@@ -616,11 +616,13 @@ def main(argv=None) -> int:
     skipped: list[str] = []
     measured: dict[str, list[Command]] = {}  # each case's commands, for the targets' table
     targets = {
-        "tiny": "issue 16 targets: divcli ≤ 0.2 × the SciPy script; `--help` ≤ 0.6 × `python -c \"import numpy\"`.",
+        "tiny": "issue 16 targets: divcli ≤ 0.2 × the SciPy script; `--help` ≤ 0.6 × `python -c \"import numpy\"`. "
+                "The floors: what importing divcli's two main dependencies (numpy and Click), or Click alone, costs.",
         "long": "issue 16 targets: divcli ≤ 0.3 × pandas + SciPy; without the fast extra ≤ 1.0 ×. The floors "
                 "are whole processes that only parse the two files (`benchmarks/floors.py`).",
         "npy": "issue 16 target: divcli ≤ 0.15 × pandas + SciPy on the CSVs (the long case); the ratios "
-               "below are against alternatives that read the same `.npy` files.",
+               "below are against alternatives that read the same `.npy` files. The floor writes a CSV of the same "
+               "rows and columns from numbers in memory, as divcli writes them (`benchmarks/floors.py write`).",
         "stream": "issue 16 target: peak memory ≤ 300 MiB whatever the stream's length.",
     }
 
@@ -638,6 +640,10 @@ def main(argv=None) -> int:
             plain = [Command("divcli without the fast extra", plain_install + ["kl", *args, "-o", str(outs["plain"])],
                              output=outs["plain"], column="kl_divergence")]
         floors = []
+        if p.suffix == ".npy":  # what writing alone costs, as a whole process (benchmarks/floors.py)
+            floors = [Command("floor: writing the per-row CSV alone (orjson, as divcli writes; no KL)",
+                              [divcli_python, str(HERE / "floors.py"), "write", str(p), str(OUT / f"{tag}_floor.csv")],
+                              check=False)]
         if p.suffix == ".csv":  # what parsing alone costs, as a whole process (benchmarks/floors.py)
             floors = [Command(f"floor: {how} parses both CSVs (no KL, no output)",
                               [divcli_python, str(HERE / "floors.py"), parser, str(p), str(q)], check=False)
@@ -672,6 +678,8 @@ def main(argv=None) -> int:
             Command("divcli", [divcli, "kl", TINY_P, TINY_Q, "-q"]),
             Command("SciPy script", [alt, "-c", TINY_SCIPY]),
             Command("torch KLDivLoss script", [alt, "-c", TINY_TORCH]),
+            Command("floor: python -c \"import numpy, click\" (divcli's venv)",
+                    [divcli_python, "-c", "import numpy, click"], check=False),
         ]
         run_case(cmds, args.repeats, use_time)
         check_agreement(cmds, cmds[1])
@@ -682,6 +690,7 @@ def main(argv=None) -> int:
         cmds = [
             Command("divcli --help", [divcli, "--help"], check=False),
             Command("python -c \"import numpy\"", [divcli_python, "-c", "import numpy"], check=False),
+            Command("floor: python -c \"import click\"", [divcli_python, "-c", "import click"], check=False),
         ]
         run_case(cmds, args.repeats, use_time)
         check_agreement(cmds, cmds[0])

@@ -187,7 +187,7 @@ def test_targets_are_marked_met_or_missed_from_the_medians(bench):
     assert "not measured" in rows['`divcli --help` ÷ `python -c "import numpy"`']
 
 
-def test_the_parse_floors_read_what_divcli_reads(tmp_path):
+def test_the_floors_read_and_write_what_divcli_does(tmp_path):
     spec = importlib.util.spec_from_file_location("benchmark_floors", KERNEL_PY.with_name("floors.py"))
     floors = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(floors)
@@ -198,3 +198,10 @@ def test_the_parse_floors_read_what_divcli_reads(tmp_path):
     assert np.array_equal(floors.arrow(str(path)), values)
     assert all(np.array_equal(table, values) for table in floors.arrow_at_once([str(path), str(path)]))
     assert floors.main(["numpy", str(path), str(path)]) == 0 and floors.main(["arrow", str(path)]) == 0
+    npy, out = tmp_path / "p.npy", tmp_path / "out.csv"
+    np.save(npy, np.random.default_rng(3).normal(0, 2, (70_000, 5)))
+    floors.write(str(npy), str(out), block=4096)
+    lines = out.read_text().splitlines()
+    assert lines[0] == "row,a,b,c,d" and len(lines) == 70_001
+    table = np.loadtxt(lines[1:], delimiter=",")
+    assert np.array_equal(table[:, 0], np.arange(1, 70_001)) and np.array_equal(table[:, 1:], np.load(npy)[:, :4])

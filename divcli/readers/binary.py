@@ -10,8 +10,6 @@ import io
 import math
 import os
 import tokenize
-import zipfile
-import zlib
 from typing import BinaryIO
 
 import numpy as np
@@ -114,6 +112,9 @@ def read_numpy(path: str, key: str | None = None, *, widen: bool = True) -> Oper
     short, a corrupted header, a broken zip) is a :class:`DataError` that says which."""
     if path.lower().endswith(".npy"):
         return read_npy(path, widen=widen)
+    import zipfile  # and pathlib with it: 5 ms of every call, for .npz files only
+    import zlib
+
     name = path if key is None else f"{path}:{key}"
     try:
         with open(path, "rb") as handle:
