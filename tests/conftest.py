@@ -65,6 +65,21 @@ def run_json(run):
     return invoke
 
 
+def count_parses(monkeypatch, owner, name: str) -> list[bool]:
+    """Replace the parser ``owner.name`` by one that records, call by call, whether it returned a
+    table (not None); the list of those records."""
+    taken = []
+    parse = getattr(owner, name)
+
+    def counting(*args):
+        values = parse(*args)
+        taken.append(values is not None)
+        return values
+
+    monkeypatch.setattr(owner, name, counting)
+    return taken
+
+
 def write_rows(path, rows, header=None, delimiter=","):
     """Write rows of numbers with ``repr`` (exact round trip) and return the path as a string."""
     lines = [delimiter.join(header)] if header else []

@@ -15,6 +15,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
+from conftest import count_parses
 from divcli import engine
 from divcli.readers import fast as fast_reader, text as text_reader
 
@@ -29,16 +30,7 @@ def arrow_always(monkeypatch):
     """Every text block goes to pyarrow first, whatever its size; calls are counted."""
     monkeypatch.setattr(fast_reader, "FAST_MIN_CHARS", 0)
     monkeypatch.setattr(fast_reader, "ARROW_MIN_BYTES", 0)
-    calls = []
-    parse = fast_reader.parse_arrow
-
-    def counted(*args):
-        values = parse(*args)
-        calls.append(values is not None)
-        return values
-
-    monkeypatch.setattr(fast_reader, "parse_arrow", counted)
-    return calls
+    return count_parses(monkeypatch, fast_reader, "parse_arrow")
 
 
 @pytest.fixture

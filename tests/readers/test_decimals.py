@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from conftest import count_parses
 from divcli import engine
 from divcli.readers import decimals, fast as fast_reader, text as text_reader
 from divcli.readers.decimals import parse_decimals
@@ -123,18 +124,11 @@ def _table(rows: int, classes: int, seed: int) -> str:
 @pytest.fixture
 def counted(monkeypatch):
     """Calls of the decimals parser that returned a table; numpy's loadtxt forbidden."""
-    taken = []
-    parse = fast_reader.parse_decimals
-
-    def counting(*args):
-        values = parse(*args)
-        taken.append(values is not None)
-        return values
+    taken = count_parses(monkeypatch, fast_reader, "parse_decimals")
 
     def no_loadtxt(*args, **kwargs):
         raise AssertionError("numpy.loadtxt parsed a plain table")
 
-    monkeypatch.setattr(fast_reader, "parse_decimals", counting)
     monkeypatch.setattr(fast_reader.np, "loadtxt", no_loadtxt)
     monkeypatch.setattr(fast_reader, "load_pyarrow", lambda: None)  # as without the fast extra
     return taken
