@@ -38,6 +38,7 @@ with the loop.
 
 from __future__ import annotations
 
+from contextlib import closing
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Callable, Iterator, Protocol
 
@@ -329,8 +330,10 @@ def compute_blocks(computation: Computation, start: Start, options: Options, sin
 
     totals = computation.accumulator(start)
     on_a_thread = not any(getattr(source.blocks, "may_wait", False) for source in sources)
-    with at_once(len(sources) if threads > 1 and on_a_thread else 1) as each:
-        for read_warnings, block, error in ordered(work, _reads(sources, start, each), threads, on_a_thread):
+    # closing: an error here stops the reading and the pool before the readers' threads are let go
+    with at_once(len(sources) if threads > 1 and on_a_thread else 1) as each, \
+            closing(ordered(work, _reads(sources, start, each), threads, on_a_thread)) as results:
+        for read_warnings, block, error in results:
             shown.extend(read_warnings)
             if error is not None:
                 raise error

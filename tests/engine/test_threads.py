@@ -315,3 +315,30 @@ def test_the_reader_thread_is_not_reading_at_once():
     seen = []
     list(pipeline.ordered(lambda item: item, (seen.append(pipeline.reading_at_once()) or item for item in range(4)), 2))
     assert seen == [False] * 4
+
+
+def test_a_sink_that_fails_stops_the_reading_and_leaves_no_thread(operands, small_blocks):
+    """A write that fails (a full disk) mid-run: the error comes out, and every thread the run
+    started has ended by then."""
+    from divcli.core import run as run_kl
+    from divcli.kinds import Kind
+    from divcli.model import Command
+    from divcli.readers.registry import open_blocks
+
+    class Failing:
+        blocks = 0
+
+        def rows(self, block):
+            self.blocks += 1
+            if self.blocks == 3:
+                raise OSError(28, "No space left on device")
+
+        def finish(self, summary):
+            raise AssertionError("the run went on after its sink failed")
+
+    before = set(threading.enumerate())
+    options = engine.Options(p_kind=Kind.LOGITS, q_kind=Kind.LOGITS)
+    with pytest.raises(OSError, match="No space"):
+        run_kl(Command.KL, open_blocks(operands["zp"], None), open_blocks(operands["zq"], None), options, Failing(),
+               threads=3)
+    assert set(threading.enumerate()) <= before
