@@ -16,12 +16,15 @@ needs_root = pytest.mark.skipif(not ROOT, reason="needs root (mknod, mount or se
 
 
 #: divcli as uid/gid 65534 (nobody) when the tests run as root: everything it will import is imported
-#: first, as the interpreter and the venv may sit where nobody cannot read (/root/.pyenv).
+#: first, as the interpreter, the venv and the checkout may sit where nobody cannot read (/root/.pyenv,
+#: a clone in a 0700 temporary folder).
 AS_NOBODY = """
-import difflib, gettext, os, shutil, sys, tempfile
-import divcli.cli, divcli.core, divcli.readers.registry, divcli.kinds, divcli.report
-import divcli.output.tables, divcli.output.measure_tables, divcli.output.explain_tables
-import divcli.output.csv, divcli.output.json, divcli.output.quiet
+import difflib, gettext, importlib, os, pkgutil, shutil, sys, tempfile
+import concurrent.futures, queue, threading, zipfile, zlib  # what divcli imports only when it needs it
+import divcli
+for module in pkgutil.walk_packages(divcli.__path__, "divcli."):  # every module, lazy ones too
+    if not module.name.startswith("divcli.dask_engine"):
+        importlib.import_module(module.name)
 if os.geteuid() == 0:
     os.setgid(65534)
     os.setuid(65534)
