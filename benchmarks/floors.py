@@ -4,6 +4,7 @@
     python benchmarks/floors.py arrow P.csv Q.csv    # pyarrow's CSV reader, the files at once on two threads
     python benchmarks/floors.py numpy P.csv Q.csv    # numpy.loadtxt, one file after the other
     python benchmarks/floors.py write P.npy OUT.csv  # only the writing: P's first 4 columns as a per-row CSV
+    python benchmarks/floors.py arrow-write P.csv Q.csv OUT.csv   # arrow, then write: all but the KL
 
 No KL and no output: a divcli run that parses with pyarrow can be no faster than ``arrow`` on this
 machine (it parses the same way, P and Q at once, each without pyarrow's own threads, the columns
@@ -12,7 +13,8 @@ against pandas + SciPy is missed, this says how much of it the parsing alone tak
 numpy's own C parser, for scale. ``write`` is the other end: a per-row CSV of as many rows and
 columns as divcli's (``row`` and four numbers), written as divcli writes numbers (orjson, each a
 column at a time, in blocks, the rows joined), from numbers already in memory (a ``.npy`` file's
-first four columns): the part of the ``.npy`` case that holds the interpreter. Runs in divcli's
+first four columns): the part of the ``.npy`` case that holds the interpreter. ``arrow-write`` is
+both ends of the CSV case, one after the other: everything divcli does there but the KL. Runs in divcli's
 venv (numpy, pyarrow, orjson).
 """
 
@@ -54,12 +56,16 @@ def plain(path: str) -> np.ndarray:
 
 def write(path: str, out: str, block: int = 1 << 15) -> None:
     """``row`` and the first four columns of the ``.npy`` at ``path`` as CSV, in blocks of rows."""
+    write_values(np.load(path, mmap_mode="r"), out, block)
+
+
+def write_values(values: np.ndarray, out: str, block: int = 1 << 15) -> None:
+    """``row`` and the first four columns of ``values`` as CSV, in blocks of rows."""
     import orjson
 
     def texts(values: np.ndarray) -> list[str]:
         return orjson.dumps(values, option=orjson.OPT_SERIALIZE_NUMPY).decode()[1:-1].split(",")
 
-    values = np.load(path, mmap_mode="r")
     with open(out, "w") as handle:
         handle.write("row,a,b,c,d\n")
         for start in range(0, values.shape[0], block):
@@ -72,6 +78,10 @@ def main(argv: list[str]) -> int:
     if argv[0] == "write":
         write(argv[1], argv[2])
         return 0
+    if argv[0] == "arrow-write":
+        p, q = arrow_at_once(argv[1:3])
+        write_values(p, argv[3])
+        return 0 if q.shape == p.shape else 1
     if argv[0] == "arrow":
         arrays = arrow_at_once(argv[1:])
     else:

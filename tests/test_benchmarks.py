@@ -201,6 +201,9 @@ def test_the_floors_read_and_write_what_divcli_does(tmp_path):
     npy, out = tmp_path / "p.npy", tmp_path / "out.csv"
     np.save(npy, np.random.default_rng(3).normal(0, 2, (70_000, 5)))
     floors.write(str(npy), str(out), block=4096)
+    both = tmp_path / "both.csv"
+    assert floors.main(["arrow-write", str(path), str(path), str(both)]) == 0
+    assert np.array_equal(np.loadtxt(both, delimiter=",", skiprows=1)[:, 1:], values)
     lines = out.read_text().splitlines()
     assert lines[0] == "row,a,b,c,d" and len(lines) == 70_001
     table = np.loadtxt(lines[1:], delimiter=",")
