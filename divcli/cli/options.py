@@ -138,6 +138,19 @@ class BoundedFloat(click.ParamType):
 
 
 TEMPERATURE = BoundedFloat(0, low_open=True, hint="give a temperature T > 0 such as 2")
+
+
+class Threads(click.ParamType):
+    """--threads: a whole number ≥ 1."""
+
+    name = "N"
+
+    def convert(self, value, param, ctx):
+        text = str(value).strip()
+        if not (text.isascii() and text.isdigit()) or int(text) < 1:
+            self.fail(f"{value!r} is not a number of threads; give a whole number ≥ 1 such as 2, or leave "
+                      "--threads out to use every CPU", param, ctx)
+        return int(text)
 #: kl with T ≠ 1 reports kd_loss = T² × batchmean; above this T² is no float64.
 MAX_KD_TEMPERATURE = 1e154
 
@@ -151,7 +164,7 @@ def engine_options(command):
         click.option("--p-cols", metavar="COLS", help="P's columns in each shard (as --q-cols)."),
         click.option("--scheduler", metavar="ADDRESS",
                      help="A running scheduler (tcp://host:8786); default: a local cluster."),
-        click.option("--threads", type=click.IntRange(min=1), metavar="N",
+        click.option("--threads", type=Threads(), metavar="N",
                      help="Threads of the local engine (default: every CPU this process may use)."),
         click.option("--engine", type=click.Choice(ENGINES), default="local", metavar="NAME",
                      help="local (default), or dask: a task per shard on a Dask cluster."),

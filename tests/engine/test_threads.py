@@ -260,10 +260,11 @@ def test_a_pipe_is_read_in_the_callers_thread(operands, small_blocks):
     assert np.array_equal(values[1], values[2]) and values[1].shape == (41, 5)
 
 
-@pytest.mark.parametrize("value", ["0", "-1", "two"])
+@pytest.mark.parametrize("value", ["0", "-1", "two", "1.5", "١", ""])
 def test_threads_must_be_a_positive_integer(run, value):
     result = run("kl", "0.5,0.5", "0.5,0.5", "--threads", value)
-    assert result.exit_code == 2 and "--threads" in result.stderr
+    assert result.exit_code == 2 and "--threads" in result.stderr and "a whole number ≥ 1" in result.stderr
+    assert len(result.stderr.strip().splitlines()[-1]) < 200 and "Traceback" not in result.stderr
 
 
 def test_threads_are_the_local_engines(run):
