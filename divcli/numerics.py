@@ -263,12 +263,6 @@ def kl_rows(p: np.ndarray, log_p: np.ndarray, log_q: np.ndarray, total: np.ndarr
     return terms, kl, np.subtract(0.0, entropy, out=entropy), np.subtract(0.0, cross, out=cross)
 
 
-def kl_parts(p: np.ndarray, log_p: np.ndarray, log_q: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``(terms, H(P), H(P,Q))`` of :func:`kl_rows`: the element terms of D(P‖Q) and the row sums."""
-    terms, _, entropy, cross = kl_rows(p, log_p, log_q)
-    return terms, entropy, cross
-
-
 def smooth_labels(p: np.ndarray, epsilon: float, active: np.ndarray | None = None) -> np.ndarray:
     """torch's label smoothing: ``(1 - ε) p + ε / C`` on the rows that take part (``active``)."""
     if epsilon == 0:

@@ -151,6 +151,8 @@ class Threads(click.ParamType):
             self.fail(f"{value!r} is not a number of threads; give a whole number ≥ 1 such as 2, or leave "
                       "--threads out to use every CPU", param, ctx)
         return int(text)
+
+
 #: kl with T ≠ 1 reports kd_loss = T² × batchmean; above this T² is no float64.
 MAX_KD_TEMPERATURE = 1e154
 

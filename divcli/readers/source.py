@@ -74,14 +74,20 @@ def check_text_start(data: bytes, name: str) -> None:
                         "save the file as UTF-8") from None
 
 
+def stream_status(stream: BinaryIO) -> os.stat_result | None:
+    """``fstat`` of the stream's descriptor, or None when it has none (bytes in memory)."""
+    try:
+        return os.fstat(stream.fileno())
+    except (AttributeError, OSError, ValueError):  # io.UnsupportedOperation is both of the last two
+        return None
+
+
 def read_bounded(stream: BinaryIO, name: str, ahead: bytes = b"") -> bytes:
     """The rest of ``stream`` after ``ahead`` (bytes already read), a chunk at a time: binary data is
     refused on its first chunk, and a pipe or device (it may never end) at
     :data:`MAX_STREAM_BYTES`."""
-    try:
-        regular = stat.S_ISREG(os.fstat(stream.fileno()).st_mode)
-    except (AttributeError, OSError, ValueError, io.UnsupportedOperation):
-        regular = isinstance(stream, io.BytesIO)
+    status = stream_status(stream)
+    regular = stat.S_ISREG(status.st_mode) if status else isinstance(stream, io.BytesIO)
     chunks, size = [ahead], len(ahead)
     if not size:
         first = stream.read(1 << 16)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import io
-import os
 import re
 import stat
 from typing import BinaryIO
@@ -17,7 +15,7 @@ from .blocks import bounded_rows
 from .json import read_json_lines
 from .numbers import looks_numeric
 from .operand import WHITESPACE, Operand
-from .source import BOM, check_no_nul, check_text_start, decode, size_text
+from .source import BOM, check_no_nul, check_text_start, decode, size_text, stream_status
 from .text import is_header, pick_columns, read_delimited, sniff_delimiter
 
 #: Bytes read from a text stream at a time (more when a block needs more, up to GROW_BYTES at once).
@@ -56,16 +54,12 @@ class TextBlocks:
         self.width: int | None = None
         self.started = bool(ahead)  # a BOM is dropped from the first bytes only
         self.bytes_read = len(ahead)
+        status = stream_status(stream)  # None: bytes in memory
+        # a regular file's size says at once whether the input is large; a pipe's bytes tell later
+        self.size = status.st_size if status else 0
         #: a read may wait on another process (a pipe, a FIFO, a terminal, a socket): read these in the
         #: caller's thread (:func:`divcli.pipeline.ordered`)
-        self.may_wait = False
-        try:  # a regular file's size says at once whether the input is large; a pipe's bytes tell later
-            status = os.fstat(stream.fileno())
-        except (AttributeError, OSError, ValueError, io.UnsupportedOperation):  # no descriptor: in memory
-            self.size = 0
-        else:
-            self.size = status.st_size
-            self.may_wait = not stat.S_ISREG(status.st_mode)
+        self.may_wait = status is not None and not stat.S_ISREG(status.st_mode)
 
     def position(self) -> tuple[int, int | None]:
         """How far the reading is: (done, total) in bytes; the total is unknown for a pipe."""

@@ -17,7 +17,7 @@ import divcli
 from divcli import accurate, report
 from divcli.readers.operand import Operand
 from divcli.kinds import Conversion, Kind, to_distribution
-from divcli.numerics import kl_parts
+from divcli.numerics import kl_rows
 
 
 def within(value: float, exact: float, rel: float) -> bool:
@@ -136,7 +136,7 @@ def _report_and_exact(zp, zq):
     q = to_distribution(Operand(zq, "q"), Kind.LOGITS, "Q", Conversion())
     got = report.kl_report(p, q, context)
     exact_p, exact_q = p.exact_rows(), q.exact_rows()
-    terms, entropy, cross = kl_parts(p.p, p.log_p, q.log_p)
+    terms, _, entropy, cross = kl_rows(p.p, p.log_p, q.log_p)
     plain_unsure = report._unsure(accurate.plain_error(entropy, cross, classes=zp.shape[1]), terms.sum(axis=1))
     return got, plain_unsure, accurate.kl_rows(exact_p, exact_q), accurate.entropy_rows(exact_p), \
         accurate.cross_entropy_rows(exact_p, exact_q)
