@@ -14,10 +14,12 @@ from .firsts import (
     class_count,
     class_names,
     is_label_column,
+    is_label_vector,
     labels_as_column,
     read_all,
     read_firsts,
     refuse_one_class,
+    refuse_torch_order,
 )
 from .kinds import Kind
 from .model import NATURAL, Command, Side
@@ -64,7 +66,11 @@ class Breakdown:
                                        kinds=[kind, options.q_kind], p_last=guess)
         p_blocks, q_blocks = operands[0], operands[1] if q_blocks is not None else None
         first_p, first_q = firsts[0], firsts[1] if q_blocks is not None else None
-        inferred = guess and is_label_column(first_p, first_q.shape[1], options.conversion.ignore_index)
+        ignore_index = options.conversion.ignore_index
+        if self.command is Command.CE and first_q is not None and kind is not Kind.LABELS:
+            refuse_torch_order(first_p, p_blocks, first_q, ignore_index)
+        inferred = guess and (is_label_column(first_p, first_q.shape[1], ignore_index)
+                              or is_label_vector(first_p, first_q, ignore_index))
         if inferred:
             kind = Kind.LABELS
             first_p, p_blocks = labels_as_column(first_p, p_blocks, first_q.rows)

@@ -73,7 +73,8 @@ class Options:
     conversion: Conversion = Conversion()
     label_smoothing: float = 0.0
     q_conversion: Conversion | None = None  # Q read otherwise than P (distill: T on one side only)
-    #: ce: a P of one column of class indices (integers in [0, C), C > 1) is read as labels
+    #: ce: a P of one column of class indices (integers in [0, C), C > 1), or a 1-D array of integers (np.save'd
+    #: labels, a JSON list of whole numbers) holding them, is read as labels
     infer_labels: bool = False
     #: an operand with one class a row (every divergence 0) is an error (the CLI's choice)
     refuse_one_class: bool = False

@@ -12,7 +12,7 @@ from . import engine
 from .engine import count_of, first_block_rows
 from .errors import DataError, option
 from .readers.operand import Operand
-from .kinds import Kind, label_vector
+from .kinds import Kind, could_be_labels, label_vector
 
 #: With labels and no Q, the class count is the largest label + 1: bounded, as one-hot rows are built.
 MAX_LABEL_CLASSES = 100_000
@@ -20,13 +20,65 @@ MAX_LABEL_CLASSES = 100_000
 
 def is_label_column(first_p: Operand, classes: int, ignore_index: int | None) -> bool:
     """One column of integers, each a class index 0 … C-1 (or ``ignore_index``), with C > 1."""
-    values = first_p.values
-    if first_p.shape[1] != 1 or classes < 2 or values.size == 0:
+    if first_p.shape[1] != 1:
+        return False
+    return _class_indices(first_p.values, classes, ignore_index)
+
+
+def is_label_vector(first_p: Operand, first_q: Operand, ignore_index: int | None) -> bool:
+    """A 1-D array of integers (``np.save`` of labels, a .npz key holding one, a JSON list of whole
+    numbers), each a class index of Q's classes: one label per row of Q, as torch's integer targets
+    are. Not when it is also Q's single row's distribution (a one-hot row saved as integers)."""
+    if not first_p.integer_vector or first_p.rows != 1:
+        return False
+    classes = first_q.shape[1]
+    if first_q.rows == 1 and first_p.shape[1] == classes and float(np.sum(first_p.values)) == 1.0:
+        return False
+    return _class_indices(first_p.values, classes, ignore_index)
+
+
+def _class_indices(values: np.ndarray, classes: int, ignore_index: int | None) -> bool:
+    if classes < 2 or values.size == 0:
         return False
     with np.errstate(invalid="ignore"):
         index = np.isfinite(values) & (values == np.round(values)) & (values >= 0) & (values < classes)
         skipped = values == ignore_index if ignore_index is not None else False
     return bool(np.all(index | skipped) and np.any(index))
+
+
+def refuse_torch_order(first_p: Operand, p_blocks: Blocks, first_q: Operand, ignore_index: int | None) -> None:
+    """``ce LOGITS LABELS``, the order of torch's ``F.cross_entropy(input, target)``: Q holds one
+    class index per row of P (a column, or a 1-D array of integers as long as P has rows) and P has
+    classes for them. Refused with the order to use, never swapped."""
+    classes = first_p.shape[1]
+    if classes < 2:
+        return
+    if first_q.shape[1] == 1 and first_q.rows > 1:
+        labels = first_q.values
+    elif first_q.integer_vector and first_q.rows == 1 and first_q.shape[1] > 1:
+        rows = first_p.rows if p_blocks.exhausted() else None  # P's rows, when its first block holds them all
+        if rows != first_q.shape[1] and (rows is not None or first_q.shape[1] == classes):
+            return
+        labels = first_q.values
+    else:
+        return
+    if not _class_indices(labels, classes, ignore_index):
+        return
+    raise DataError(
+        first_q.name,
+        f"Q holds class indices (one per row of P) and P has {classes} classes: P comes first: the target (labels); "
+        "Q second: the model's logits",
+        f"did you mean `divcli ce {_shown(first_q.name, 'LABELS')} {_shown(first_p.name, 'LOGITS')} --q-as logits`? "
+        "(torch's F.cross_entropy takes them the other way round)")
+
+
+def _shown(name: str, placeholder: str) -> str:
+    """A file name as a shell word, or the placeholder for a literal or standard input."""
+    import shlex
+
+    if name.startswith("literal ") or name.startswith("<"):
+        return placeholder
+    return shlex.quote(name)
 
 
 def refuse_one_class(first: Operand, role: str, kind: Kind) -> None:
@@ -63,6 +115,8 @@ def class_count(p: Operand, q: Operand | None, p_kind: Kind, given: frozenset[st
         raise DataError(
             "",
             f"P has {count_of(p.shape[1], 'class', 'classes')} ({p.name}) but Q has {q.shape[1]} ({q.name})",
+            f"if P holds class indices, one per row of Q, pass {option('p_as', 'labels')}"
+            if p_kind is Kind.PROBS and p.rows == 1 and could_be_labels(p, q.shape[1]) else
             f"with {option('columns')} each column is one distribution, so P and Q need as many rows as each other; "
             f"leave out {option('columns')} to take each row as one" if "columns" in given else
             f"each row is one distribution over the same classes; for one distribution per column pass {option('columns', True)}",

@@ -159,7 +159,19 @@ def _check_sums(sums: np.ndarray, operand: Operand, role: str, what: str, tolera
         )
 
 
-def _probs(operand: Operand, role: str, conversion: Conversion) -> tuple[np.ndarray, np.ndarray]:
+def could_be_labels(operand: Operand, classes: int | None) -> bool:
+    """One row or one column of whole numbers ≥ 0 (below ``classes`` when known), more than one of
+    them: what ``--p-as labels`` would read, so a message names it before any other fix."""
+    values = operand.values
+    if values.size < 2 or (values.shape[0] != 1 and values.shape[1] != 1):
+        return False
+    with np.errstate(invalid="ignore"):
+        whole = np.isfinite(values) & (values == np.round(values)) & (values >= 0)
+        return bool(np.all(whole & (values < classes if classes else True)))
+
+
+def _probs(operand: Operand, role: str, conversion: Conversion, classes: int | None = None
+           ) -> tuple[np.ndarray, np.ndarray]:
     values = operand.values
     bad = ~np.isfinite(values)
     if np.any(bad):
@@ -188,7 +200,10 @@ def _probs(operand: Operand, role: str, conversion: Conversion) -> tuple[np.ndar
                      else f"a larger {option('tolerance')}")
         hint = (f"pass {option('normalize', True)} to rescale counts or histograms, {_as(role, 'logits')} for scores, "
                 f"or {tolerance} for rounded numbers")
-        if values.shape[1] == 1 and values.shape[0] > 1:
+        if role == "P" and could_be_labels(operand, classes):  # never --normalize for a vector of labels
+            hint = (f"pass {_as(role, 'labels')} if these are class indices (one label per row of Q; "
+                    f"{option('normalize', True)} would read them as counts)")
+        elif values.shape[1] == 1 and values.shape[0] > 1:
             hint = (f"with {option('columns')} each column is one distribution, and these columns hold one value "
                     f"each: leave out {option('columns')}" if "columns" in conversion.given else
                     f"each row is one distribution, and this one has a single column: pass {option('columns', True)}")
@@ -293,7 +308,7 @@ def to_distribution(operand: Operand, kind: Kind, role: str, conversion: Convers
         p, log_p, labels, active = _labels(operand, classes, conversion)
         return Distribution(p, log_p, kind, operand, role, labels, active, conversion)
     convert = {Kind.PROBS: _probs, Kind.LOGITS: _logits, Kind.LOG_PROBS: _log_probs}[kind]
-    p, log_p = convert(operand, role, conversion)
+    p, log_p = convert(operand, role, conversion, classes) if kind is Kind.PROBS else convert(operand, role, conversion)
     if isinstance(p, tuple):  # a softmax's (e, Σe): divided when the probabilities are first asked for
         return Distribution(None, log_p, kind, operand, role, conversion=conversion, exps=p)
     return Distribution(p, log_p, kind, operand, role, conversion=conversion)

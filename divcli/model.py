@@ -99,4 +99,4 @@ class Side:
 
     @property
     def read_as(self) -> str:
-        return "labels (one column of class indices)" if self.inferred else self.kind.value
+        return "labels (class indices, one per row)" if self.inferred else self.kind.value

@@ -22,6 +22,7 @@ def array_operand(array, name: str, widen: bool = True) -> Operand:
     ``widen`` (its slices of rows, :meth:`Operand.rows_slice`, are float64 all the same)."""
     if array.dtype.kind not in "iuf":
         raise DataError(name, f"holds {array.dtype} values, not real numbers", "save a float or integer array")
+    integer_vector = array.ndim == 1 and array.dtype.kind in "iu"
     if array.ndim == 1:
         array = array[None, :]
     if array.ndim != 2 or array.size == 0:
@@ -33,7 +34,7 @@ def array_operand(array, name: str, widen: bool = True) -> Operand:
             if bad.any():
                 row, col = np.argwhere(bad)[0]
                 raise DataError(f"{name}: row {start + row + 1}, item {col + 1}", "nan is not a value")
-    return Operand(np.asarray(array, dtype=np.float64) if widen else array, name)
+    return Operand(np.asarray(array, dtype=np.float64) if widen else array, name, integer_vector=integer_vector)
 
 
 #: What numpy's header parser raises on a corrupted .npy header (it tokenizes and evaluates a dict).

@@ -226,6 +226,9 @@ def read_json(text: str, name: str, columns: ColumnChoice | None = None) -> Oper
                 for i, item in enumerate(data)]
     operand = _rows_to_operand(rows, name, None, where)
     operand.warnings.extend(warnings[:3])
+    # a flat list of whole numbers written as such (no "1.0"): class indices, as np.save'd labels are
+    operand.integer_vector = isinstance(data, list) and operand.rows == 1 and all(
+        type(value) is int for value in data)
     return operand
 
 

@@ -42,6 +42,9 @@ class Operand:
     first_row: int = 0
     #: the column as written of each value column, when --select, --drop or --names left some out
     written_columns: tuple[int, ...] | None = None
+    #: written as a 1-D array of integers (a .npy/.npz of an integer dtype, a JSON list of whole
+    #: numbers): class indices as torch's targets are, when P may be labels (ce)
+    integer_vector: bool = False
 
     @property
     def shape(self) -> tuple[int, int]:

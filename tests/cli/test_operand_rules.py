@@ -160,7 +160,7 @@ def test_ce_reads_a_column_of_class_indices_as_labels(run):
 
 def test_ce_says_it_read_labels(run, run_json):
     table = run("ce", SAMPLES / "labels.csv", SAMPLES / "logits.csv", "--q-as", "logits")
-    assert "read as labels (one column of class indices)" in table.stdout
+    assert "read as labels (class indices, one per row)" in table.stdout
     document = run_json("ce", "2;4;1", SAMPLES / "logits.csv", "--q-as", "logits")
     assert document["p"]["kind"] == "labels"
     assert math.isclose(document["value"], 1.5333611167290577, rel_tol=1e-12)

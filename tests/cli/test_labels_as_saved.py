@@ -1,0 +1,154 @@
+"""Labels as people save them (``np.save`` of a 1-D integer array, a .npz key holding one, a JSON
+list of whole numbers) read by ``ce`` and ``distill`` as a column of class indices is; torch's
+argument order (``ce LOGITS LABELS``) refused with the order to use; and every message about an
+operand that could be labels names ``--p-as labels`` before ``--normalize``."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+
+RNG = np.random.default_rng(20)
+
+
+def reference_ce(labels: np.ndarray, logits: np.ndarray) -> float:
+    """torch's F.cross_entropy(logits, labels) (mean), in float64 with a shifted log-sum-exp."""
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    log_softmax = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    return float(-log_softmax[np.arange(labels.size), labels].mean())
+
+
+@pytest.fixture
+def files(tmp_path):
+    """8 rows: logits of 5 classes (N ≠ C) and of 8 classes (N = C), the labels saved four ways."""
+    labels = np.array([0, 1, 2, 3, 4, 0, 1, 2])
+    paths = {
+        "logits5": tmp_path / "logits5.npy", "logits8": tmp_path / "logits8.npy",
+        "npy": tmp_path / "labels.npy", "npz": tmp_path / "labels.npz", "json": tmp_path / "labels.json",
+        "float": tmp_path / "float_labels.npy", "teacher": tmp_path / "teacher.npy",
+    }
+    np.save(paths["logits5"], RNG.normal(size=(8, 5)))
+    np.save(paths["logits8"], RNG.normal(size=(8, 8)))
+    np.save(paths["teacher"], RNG.normal(size=(8, 5)))
+    np.save(paths["npy"], labels)
+    np.savez(paths["npz"], y=labels, other=np.zeros((2, 2)))
+    paths["json"].write_text(json.dumps(labels.tolist()))
+    np.save(paths["float"], labels.astype(np.float64))
+    return labels, {name: str(path) for name, path in paths.items()}
+
+
+@pytest.mark.parametrize("saved", ["npy", "npz", "json"])
+@pytest.mark.parametrize("logits", ["logits5", "logits8"])
+def test_ce_reads_saved_labels_as_labels(run, files, saved, logits):
+    """N ≠ C and N = C alike (with N = C the row of labels used to be read as one distribution)."""
+    labels, paths = files
+    operand = paths[saved] + (":y" if saved == "npz" else "")
+    result = run("ce", operand, paths[logits], "--q-as", "logits", "-q")
+    assert result.exit_code == 0, result.stderr
+    expected = reference_ce(labels, np.load(paths[logits]))
+    assert math.isclose(float(result.stdout), expected, rel_tol=1e-13)
+    explicit = run("ce", operand, paths[logits], "--p-as", "labels", "--q-as", "logits", "-q")
+    assert float(explicit.stdout) == float(result.stdout)
+
+
+def test_ce_says_the_saved_labels_were_read_as_labels(run_json, run, files):
+    _, paths = files
+    document = run_json("ce", paths["npy"], paths["logits8"], "--q-as", "logits")
+    assert document["p"]["kind"] == "labels"
+    table = run("ce", paths["npy"], paths["logits8"], "--q-as", "logits", env={"COLUMNS": "200"})
+    assert "read as labels (class indices, one per row)" in " ".join(table.stdout.split())
+
+
+@pytest.mark.parametrize("saved", ["npy", "npz", "json"])
+def test_distill_reads_saved_labels(run, files, saved):
+    labels, paths = files
+    operand = paths[saved] + (":y" if saved == "npz" else "")
+    result = run("distill", paths["teacher"], paths["logits5"], operand, "-T", "2", "--alpha", "0.5", "-q")
+    assert result.exit_code == 0, result.stderr
+    from_csv = run("distill", paths["teacher"], paths["logits5"], ";".join(map(str, labels)), "-T", "2",
+                   "--alpha", "0.5", "-q")
+    assert float(result.stdout) == float(from_csv.stdout)
+
+
+def test_a_one_hot_row_saved_as_integers_stays_a_distribution(run, tmp_path):
+    """[0, 1, 0] against one row of 3 classes is that row's one-hot target, not three labels."""
+    np.save(tmp_path / "onehot.npy", np.array([0, 1, 0]))
+    result = run("ce", tmp_path / "onehot.npy", "0.2,0.3,0.5", "-q")
+    assert result.exit_code == 0, result.stderr
+    assert math.isclose(float(result.stdout), -math.log(0.3), rel_tol=1e-14)
+
+
+def test_integer_counts_as_q_are_not_taken_for_labels(run, tmp_path):
+    """A histogram of counts saved as integers is Q's one row, broadcast (not torch's order)."""
+    np.save(tmp_path / "counts.npy", np.array([1, 2, 1]))
+    result = run("ce", "0.2,0.3,0.5;0.1,0.8,0.1", tmp_path / "counts.npy", "--normalize", "-q")
+    assert result.exit_code == 0, result.stderr
+    q = np.array([0.25, 0.5, 0.25])
+    expected = -(np.array([[0.2, 0.3, 0.5], [0.1, 0.8, 0.1]]) * np.log(q)).sum(axis=1).mean()
+    assert math.isclose(float(result.stdout), expected, rel_tol=1e-14)
+
+
+# --------------------------------------------------------------------------------------------
+# torch's order, ce LOGITS LABELS
+
+
+@pytest.mark.parametrize("labels_form", ["npy", "csv", "literal"])
+@pytest.mark.parametrize("p_as", [[], ["--p-as", "logits"]])
+def test_torch_order_is_refused_with_the_order_to_use(run, files, tmp_path, labels_form, p_as):
+    labels, paths = files
+    if labels_form == "csv":
+        (tmp_path / "y.csv").write_text("".join(f"{label}\n" for label in labels))
+        operand = str(tmp_path / "y.csv")
+    else:
+        operand = paths["npy"] if labels_form == "npy" else ";".join(map(str, labels))
+    result = run("ce", paths["logits5"], operand, *p_as)
+    assert result.exit_code == 1 and not result.stdout
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error: ")
+    assert "P comes first: the target (labels); Q second: the model's logits" in lines[0]
+    suggested = "LABELS" if labels_form == "literal" else operand
+    assert f"did you mean `divcli ce {suggested} {paths['logits5']} --q-as logits`?" in lines[0]
+
+
+def test_the_suggested_order_gives_torchs_number(run, files):
+    labels, paths = files
+    result = run("ce", paths["npy"], paths["logits5"], "--q-as", "logits", "-q")
+    assert math.isclose(float(result.stdout), reference_ce(labels, np.load(paths["logits5"])), rel_tol=1e-13)
+
+
+def test_a_q_column_of_non_labels_is_still_the_one_class_error(run):
+    """Values that cannot be class indices of P's classes: not torch's order, one class a row."""
+    result = run("ce", "0.2,0.3,0.5;0.1,0.8,0.1", "0.5;1.5")
+    assert result.exit_code == 1 and "single class" in result.stderr and "P comes first" not in result.stderr
+
+
+# --------------------------------------------------------------------------------------------
+# the hint names --p-as labels first, never --normalize for a vector of labels
+
+
+def test_float_labels_with_n_equal_c_name_p_as_labels_not_normalize(run, files):
+    """Labels saved from a float tensor are not guessed (torch's targets are integers too), but the
+    error says what to pass, and never --normalize, which would give a wrong cross-entropy."""
+    _, paths = files
+    result = run("ce", paths["float"], paths["logits8"], "--q-as", "logits")
+    assert result.exit_code == 1 and not result.stdout
+    assert "pass --p-as labels if these are class indices" in result.stderr
+    assert result.stderr.index("--p-as labels") < result.stderr.index("--normalize")
+    assert "pass --normalize" not in result.stderr
+
+
+def test_float_labels_with_n_other_than_c_name_p_as_labels(run, files):
+    _, paths = files
+    for command in ("ce", "kl"):
+        result = run(command, paths["float"], paths["logits5"], "--q-as", "logits")
+        assert result.exit_code == 1 and not result.stdout
+        assert "pass --p-as labels" in result.stderr and "--columns" not in result.stderr
+
+
+def test_a_histogram_row_still_gets_the_normalize_hint(run):
+    """Counts that cannot be class indices (a count of 7 with 3 classes) keep the old hint."""
+    result = run("kl", "3,7,2", "0.2,0.3,0.5")
+    assert result.exit_code == 1 and "pass --normalize" in result.stderr and "--p-as labels" not in result.stderr
