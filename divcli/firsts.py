@@ -94,7 +94,7 @@ def refuse_one_class(first: Operand, role: str, kind: Kind) -> None:
     else:
         hint = f"for one distribution per column (histograms stored as columns), pass {option('columns', True)}"
         if role == "P" and np.all(np.isfinite(values) & (values == np.round(values)) & (values >= 0)):
-            hint += f" (or {option('p_as', 'labels')} if these are class indices)"
+            hint = f"pass {option('p_as', 'labels')} if these are class indices (or, {hint})"
     raise DataError(first.name, f"every row of {role} has a single class ({first.shape[1]} column), so every "
                                 "divergence would be 0", hint)
 

@@ -152,3 +152,10 @@ def test_a_histogram_row_still_gets_the_normalize_hint(run):
     """Counts that cannot be class indices (a count of 7 with 3 classes) keep the old hint."""
     result = run("kl", "3,7,2", "0.2,0.3,0.5")
     assert result.exit_code == 1 and "pass --normalize" in result.stderr and "--p-as labels" not in result.stderr
+
+
+def test_a_column_of_class_indices_under_kl_names_p_as_labels_first(run, tmp_path):
+    (tmp_path / "y.csv").write_text("2\n0\n1\n")
+    result = run("kl", tmp_path / "y.csv", "0.2,0.3,0.5;0.1,0.8,0.1;0.3,0.3,0.4")
+    assert result.exit_code == 1 and not result.stdout
+    assert result.stderr.index("--p-as labels") < result.stderr.index("--columns")
