@@ -76,7 +76,8 @@ class Options:
     #: ce: a P of one column of class indices (integers in [0, C), C > 1), or a 1-D array of integers (np.save'd
     #: labels, a JSON list of whole numbers) holding them, is read as labels
     infer_labels: bool = False
-    #: an operand with one class a row (every divergence 0) is an error (the CLI's choice)
+    #: an operand with one class a row (every divergence 0) is an error, and so is ce's Q of class indices
+    #: (torch's order, ``ce LOGITS LABELS``): the CLI's choice
     refuse_one_class: bool = False
 
 
