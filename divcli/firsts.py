@@ -68,7 +68,8 @@ def refuse_torch_order(first_p: Operand, p_blocks: Blocks, first_q: Operand, ign
         first_q.name,
         f"Q holds class indices (one per row of P) and P has {classes} classes: P comes first: the target (labels); "
         "Q second: the model's logits",
-        f"did you mean `divcli ce {_shown(first_q.name, 'LABELS')} {_shown(first_p.name, 'LOGITS')} --q-as logits`? "
+        f"did you mean `divcli ce {_shown(first_q.name, 'LABELS')} {_shown(first_p.name, 'LOGITS')} "
+        f"{option('q_as', 'logits')}`? "
         "(torch's F.cross_entropy takes them the other way round)")
 
 
