@@ -68,3 +68,100 @@ def test_the_logarithm_is_written_in_one_place(text, log, ascii_log):
     base = LogBase.parse(text)
     assert (base.log, base.ascii_log) == (log, ascii_log)
     assert ascii_log.isascii()
+
+
+# --------------------------------------------------------------------------------------------
+# the tables: every log column in the base, every row redone by hand
+
+P2, Q2 = "0.7,0.2,0.1;0.1,0.1,0.8", "0.6,0.3,0.1;0.2,0.2,0.6"
+WIDE = {"COLUMNS": "200"}
+#: A table's numbers have six decimals: they agree with the exact ones to half a unit of the last.
+SHOWN = 5.1e-7
+
+
+def _table(run, *args) -> str:
+    result = run(*args, env=WIDE)
+    assert result.exit_code == 0, result.stderr
+    return result.stdout
+
+
+def _cells(line: str) -> list[str]:
+    return [cell.strip() for cell in line.replace("┃", "│").split("│")]
+
+
+def breakdowns(text: str) -> list[dict]:
+    """Each per-class breakdown of a kl/ce/entropy table: its title's value, its headers, its class
+    rows (header → number) and its totals row."""
+    lines, found = text.splitlines(), []
+    for index, line in enumerate(lines):
+        if not (line.startswith("row ") and ": " in line and lines[index + 1].lstrip().startswith("class ")):
+            continue
+        headers = _cells(lines[index + 1])
+        rows, end = [], index + 3
+        while not lines[end].startswith("─"):
+            rows.append(dict(zip(headers, _cells(lines[end]))))
+            end += 1
+        found.append({"value": float(line.split(" = ")[1].split()[0]), "headers": headers,
+                      "rows": rows, "total": dict(zip(headers, _cells(lines[end + 1])))})
+    assert found, text
+    return found
+
+
+def reported(text: str) -> float:
+    """The value on the last line: ``D(P‖Q) = 0.069930 bits  (batchmean)``."""
+    return float(text.strip().splitlines()[-1].split(" = ")[1].split()[0])
+
+
+LOGS = {"2": ("log₂", 2.0, "bits"), "10": ("log₁₀", 10.0, "bans"), "3": ("log₃", 3.0, "log-base-3 units")}
+
+
+@pytest.mark.parametrize("base", ["2", "10", "3"])
+@pytest.mark.parametrize("command, args, term", [
+    ("kl", (P2, Q2), "p·{log}(p/q)"),
+    ("ce", (P2, Q2), "−p·{log} q"),
+    ("ce", ("2;0", "1,2,3;0.5,0,-1", "--q-as", "logits"), "−p·{log} q"),
+    ("entropy", (P2,), "−p·{log} p"),
+])
+def test_every_log_column_is_in_the_base_and_the_rows_add_up(run, base, command, args, term):
+    log, value, unit = LOGS[base]
+    text = _table(run, command, *args, "--base", base)
+    tables = breakdowns(text)
+    assert len(tables) == 2
+    for table in tables:
+        logs = [header for header in table["headers"] if header.startswith("log")]
+        assert logs == [f"{log} {side}" for side in ("p", "q") if f"{log} {side}" in logs] and logs
+        assert term.format(log=log) in table["headers"]
+        for row in table["rows"]:
+            for header in logs:
+                probability = float(row[header[-1]])  # rounded as shown: its log moves by SHOWN / p
+                assert math.isclose(float(row[header]), math.log(probability) / math.log(value),
+                                    abs_tol=SHOWN + SHOWN / probability / math.log(value))
+            shown_term = float(row[term.format(log=log)])
+            p = float(row["p"])
+            by_hand = {"kl": lambda: p * (float(row[f"{log} p"]) - float(row[f"{log} q"])),
+                       "ce": lambda: -p * float(row[f"{log} q"]),
+                       "entropy": lambda: -p * float(row[f"{log} p"])}[command]()
+            assert math.isclose(shown_term, by_hand, abs_tol=4 * SHOWN)
+        terms = [float(row[term.format(log=log)]) for row in table["rows"]]
+        assert math.isclose(sum(terms), float(table["total"][term.format(log=log)]), abs_tol=len(terms) * SHOWN)
+        assert math.isclose(table["value"], float(table["total"][term.format(log=log)]), abs_tol=SHOWN)
+    rows = [table["value"] for table in tables]
+    assert math.isclose(reported(text), sum(rows) / len(rows), abs_tol=SHOWN)
+    assert unit in text.strip().splitlines()[-1]
+
+
+@pytest.mark.parametrize("base", ["2", "10"])
+def test_the_log_columns_are_the_nats_columns_over_the_log_of_the_base(run, base):
+    log, value, _ = LOGS[base]
+    nats = breakdowns(_table(run, "kl", P2, Q2))
+    based = breakdowns(_table(run, "kl", P2, Q2, "--base", base))
+    for natural, table in zip(nats, based):
+        for row_nats, row in zip(natural["rows"], table["rows"]):
+            for side in "pq":
+                assert math.isclose(float(row[f"{log} {side}"]), float(row_nats[f"log {side}"]) / math.log(value),
+                                    abs_tol=2 * SHOWN)
+
+
+def test_nats_keep_the_plain_log(run):
+    (table, _) = breakdowns(_table(run, "kl", P2, Q2))
+    assert {"log p", "log q", "p·log(p/q)"} <= set(table["headers"])
