@@ -165,3 +165,102 @@ def test_the_log_columns_are_the_nats_columns_over_the_log_of_the_base(run, base
 def test_nats_keep_the_plain_log(run):
     (table, _) = breakdowns(_table(run, "kl", P2, Q2))
     assert {"log p", "log q", "p·log(p/q)"} <= set(table["headers"])
+
+
+# --------------------------------------------------------------------------------------------
+# compare, js, matrix: values, formulas and ranges in the base; perplexity the same in every base
+
+
+def compare_rows(text: str) -> dict[str, list[str]]:
+    """compare's table of one row: measure → [value, unit, formula, range]."""
+    lines = text.splitlines()
+    start = next(index for index, line in enumerate(lines) if line.lstrip().startswith("measure "))
+    rows = {}
+    for line in lines[start + 2:]:
+        if "│" not in line:
+            break
+        key, *cells = _cells(line)
+        rows[key] = cells
+    return rows
+
+
+@pytest.mark.parametrize("base, power", [("2", "2"), ("10", "10"), ("3", "3"), ("2.5", "2.5")])
+def test_compare_writes_perplexity_and_logs_in_the_base(run, base, power):
+    value = float(base)
+    nats = compare_rows(_table(run, "compare", P, Q))
+    rows = compare_rows(_table(run, "compare", P, Q, "--base", base))
+    log = LogBase.parse(base).log
+    assert rows["perplexity_p"][2] == f"{power}^H(P)" and rows["perplexity_q"][2] == f"{power}^H(Q)"
+    assert nats["perplexity_p"][2] == "e^H(P)"
+    for key in ("perplexity_p", "perplexity_q"):  # the same number of classes in every base
+        assert math.isclose(float(rows[key][0]), float(nats[key][0]), abs_tol=SHOWN)
+    # b^H with H in base b, as shown: the perplexity to the table's rounding
+    for key, entropy in (("perplexity_p", "entropy_p"), ("perplexity_q", "entropy_q")):
+        assert math.isclose(value ** float(rows[entropy][0]), float(rows[key][0]), rel_tol=1e-5)
+    assert rows["kl_pq"][2] == f"Σ p·{log}(p/q)" and rows["entropy_p"][3] == f"[0, {log} C]"
+    assert rows["js_divergence"][3] == f"[0, {log} 2]"
+    for key, cells in rows.items():
+        if cells[1] == LogBase.parse(base).unit:
+            assert math.isclose(float(cells[0]), float(nats[key][0]) / math.log(value),
+                                abs_tol=SHOWN + SHOWN / math.log(value)), key
+
+
+def test_compare_json_describes_the_measures_in_the_base(run_json):
+    bits, nats = run_json("compare", P, Q, "--base", "bits"), run_json("compare", P, Q)
+    measures = bits["measures"]
+    assert measures["perplexity_p"]["formula"] == "2^H(P)" and measures["kl_pq"]["formula"] == "Σ p·log₂(p/q)"
+    assert bits["value"]["perplexity_p"] == pytest.approx(nats["value"]["perplexity_p"], rel=1e-14)
+    assert bits["value"]["perplexity_p"] == pytest.approx(2 ** bits["value"]["entropy_p"], rel=1e-14)
+
+
+def test_js_bound_names_the_logarithm_of_its_base(run):
+    text = _table(run, "js", P, Q, "--base", "10")
+    (bound,) = [line for line in text.splitlines() if "bound:" in line]
+    assert "JS ≤ log₁₀ 2 = " in bound
+    assert math.isclose(float(bound.split(" = ")[1].split()[0]), math.log10(2), abs_tol=SHOWN)
+
+
+def test_matrix_heading_writes_the_formula_in_the_base(run):
+    text = _table(run, "matrix", P2, "-m", "kl", "--base", "2")
+    assert text.splitlines()[0].startswith("KL divergence D(P‖Q): Σ p·log₂(p/q), between every pair")
+
+
+# --------------------------------------------------------------------------------------------
+# explain, libraries, distill
+
+
+@pytest.mark.parametrize("base", ["2", "10"])
+def test_explain_works_each_term_in_the_base(run, base):
+    log, value, unit = LOGS[base]
+    text = _table(run, "explain", P, Q, "--base", base)
+    lines = text.splitlines()
+    p = [0.7, 0.2, 0.1]
+    start = next(index for index, line in enumerate(lines) if line.strip().startswith("H(P) ="))
+    assert lines[start].strip() == f"H(P) = −Σ p·{log} p"
+    assert lines[start + 1].strip() == f"= −(0.7·{log} 0.7 + 0.2·{log} 0.2 + 0.1·{log} 0.1)"
+    terms = [float(t) for t in lines[start + 2].strip().lstrip("= ").split(" + ")]
+    for term, x in zip(terms, p):
+        assert math.isclose(term, -x * math.log(x) / math.log(value), abs_tol=SHOWN)
+    total = float(lines[start + 3].strip().lstrip("= ").split()[0])
+    assert math.isclose(total, sum(terms), abs_tol=3 * SHOWN) and lines[start + 3].strip().endswith(unit)
+    assert f"JS ≤ {log} 2" in text and f"H(P) ≤ {log} C" in text
+
+
+def test_libraries_quotes_every_number_in_the_base(run, run_json):
+    nats = run_json("libraries", P2, Q2)
+    bits = run_json("libraries", P2, Q2, "--base", "2")
+    entropy_bits = run_json("entropy", P2, "--base", "2")["value"]
+    rows = bits["libraries"]
+    for row, row_nats in zip(rows, nats["libraries"]):
+        assert row["value"] == pytest.approx(row_nats["value"] / math.log(2), rel=1e-12)
+    (why,) = [row["why"] for row in rows if row["call"] == "F.cross_entropy(Q.log(), P)"]
+    assert float(why.rsplit(" ", 1)[1]) == pytest.approx(entropy_bits, rel=1e-5)
+
+
+def test_distill_parts_are_in_the_base(run_json):
+    args = ("distill", "1,2,3;0,1,0", "3,2,1;1,1,1", "2;1", "-T", "2", "--alpha", "0.5")
+    nats, bans = run_json(*args), run_json(*args, "--base", "bans")
+    assert bans["unit"] == "bans"
+    for key in ("kl_at_t", "t_squared_kl", "ce", "soft_term", "hard_term", "loss"):
+        assert bans[key] == pytest.approx(nats[key] / math.log(10), rel=1e-12), key
+    assert bans["loss"] == pytest.approx(bans["soft_term"] + bans["hard_term"], rel=1e-14)
