@@ -93,7 +93,7 @@ def working(p: accurate.Rows, q: accurate.Rows, classes: list[str], base, label:
     pinsker = math.sqrt(d_nats / 2)
     log_c = math.log(len(classes))
     p, q = p.p[0], q.p[0]
-    # Each check is decided in nats (a base below 1 turns the inequalities round); shown in the unit.
+    # Each check is decided in nats, before the division by the log of the base; shown in the unit.
     checks = [
         {"name": "Gibbs' inequality", "statement": "D(P‖Q) ≥ 0", "left": d, "right": 0.0,
          "holds": d_nats >= 0},
