@@ -41,18 +41,15 @@ def _operand(values, name: str):
 
 def _options(p_as, q_as, reduction, base, tolerance, normalize, temperature, ignore_index=None,
              label_smoothing=0.0):
-    import math
-
     from .core import Options
     from .kinds import Conversion, Kind
     from .numerics import Reduction
     from .model import LogBase
 
-    base_value = math.e if base == "e" else float(base)
     return Options(
         p_kind=Kind(p_as), q_kind=Kind(q_as),
         reduction=Reduction(reduction) if reduction else None,
-        base=LogBase(str(base), base_value),
+        base=LogBase.parse(base),
         conversion=Conversion(tolerance=tolerance, normalize=normalize, temperature=temperature,
                               ignore_index=ignore_index),
         label_smoothing=label_smoothing,
@@ -72,7 +69,7 @@ def kl_divergence(p, q, *, p_as="probs", q_as="probs", reduction=None, base="e",
         torch's meanings: the N × C element terms, their total, total / (N·C), total / N.
     p_as, q_as : {"probs", "logits", "log-probs", "labels"}
         How to read P and Q (``labels`` for P only), as ``--p-as`` / ``--q-as``.
-    base : "e", 2, 10 or any positive number ≠ 1
+    base : "e", 2, 10, "nats", "bits", "bans" or any number above 1
         Logarithm base of the result: nats, bits, bans.
     tolerance : float
         How far a row of probabilities may sum from 1 (absolute).
@@ -121,7 +118,7 @@ def cross_entropy(p, q, *, p_as="probs", q_as="probs", reduction=None, base="e",
         ε in [0, 1]: the target becomes (1 − ε)·P + ε/C.
     p_as, q_as : {"probs", "logits", "log-probs", "labels"}
         How to read P and Q (``labels`` for P only), as ``--p-as`` / ``--q-as``.
-    base : "e", 2, 10 or any positive number ≠ 1
+    base : "e", 2, 10, "nats", "bits", "bans" or any number above 1
         Logarithm base of the result: nats, bits, bans.
     tolerance : float
         How far a row of probabilities may sum from 1 (absolute).
@@ -160,7 +157,7 @@ def entropy(p, *, p_as="probs", reduction=None, base="e", tolerance=1e-6, normal
         One value per row, their total, or their mean.
     p_as : {"probs", "logits", "log-probs", "labels"}
         How to read P, as ``--p-as``.
-    base : "e", 2, 10 or any positive number ≠ 1
+    base : "e", 2, 10, "nats", "bits", "bans" or any number above 1
         Logarithm base of the result: nats, bits, bans.
     tolerance : float
         How far a row of probabilities may sum from 1 (absolute).
@@ -199,7 +196,7 @@ def js_divergence(p, q, *others, weights=None, distance=False, p_as="probs", q_a
     reduction : {"none", "sum", "mean"}, optional (default: the command's, batchmean for kl, mean otherwise)
     p_as, q_as : {"probs", "logits", "log-probs", "labels"}
         How to read P and Q (``labels`` for P only), as ``--p-as`` / ``--q-as``.
-    base : "e", 2, 10 or any positive number ≠ 1
+    base : "e", 2, 10, "nats", "bits", "bans" or any number above 1
         Logarithm base of the result: nats, bits, bans.
     tolerance : float
         How far a row of probabilities may sum from 1 (absolute).
@@ -244,7 +241,7 @@ def compare(p, q, *, alpha=(0.5, 2.0), ordered=False, p_as="probs", q_as="probs"
     reduction : {"none", "sum", "mean"}, optional (default: the command's, batchmean for kl, mean otherwise)
     p_as, q_as : {"probs", "logits", "log-probs", "labels"}
         How to read P and Q (``labels`` for P only), as ``--p-as`` / ``--q-as``.
-    base : "e", 2, 10 or any positive number ≠ 1
+    base : "e", 2, 10, "nats", "bits", "bans" or any number above 1
         Logarithm base of the result: nats, bits, bans.
     tolerance : float
         How far a row of probabilities may sum from 1 (absolute).
@@ -308,7 +305,7 @@ def divergence_matrix(x, measure="js", *, p_as="probs", base="e", tolerance=1e-6
         ``js``, ``kl``, ``tv``, ``hellinger``, ``renyi_2``, … (``divcli measures``).
     p_as : {"probs", "logits", "log-probs"}
         How to read the rows.
-    base : "e", 2, 10 or any positive number ≠ 1
+    base : "e", 2, 10, "nats", "bits", "bans" or any number above 1
         Logarithm base of the result: nats, bits, bans.
     tolerance : float
         How far a row of probabilities may sum from 1 (absolute).
@@ -353,7 +350,7 @@ def distillation_loss(teacher_logits, student_logits, temperature, labels=None, 
         N class indices for the hard term.
     alpha : float in [0, 1], optional
         The soft term's weight (only with ``labels``).
-    base : "e", 2, 10 or any positive number ≠ 1
+    base : "e", 2, 10, "nats", "bits", "bans" or any number above 1
     weight, ignore_index, label_smoothing
         As :func:`cross_entropy`, for the hard term.
 

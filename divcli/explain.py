@@ -78,7 +78,7 @@ SLACK = 1 + 1e-12
 def working(p: accurate.Rows, q: accurate.Rows, classes: list[str], base, label: int | None = None) -> dict:
     """Every step's numbers for one row of P and Q (as the accurate kernels take them), in the unit
     of ``base``. The sums are the accurate ones (D(P‖Q) as Σ q·φ(p/q)), not the sums of the terms."""
-    scale = log_base(base.value)
+    scale, log = log_base(base.value), base.log
     x = accurate.log_ratio(p, q)
     h_terms = accurate.entropy_terms(p)[0] / scale
     ce_terms = accurate.cross_entropy_terms(p, q)[0] / scale
@@ -93,24 +93,24 @@ def working(p: accurate.Rows, q: accurate.Rows, classes: list[str], base, label:
     pinsker = math.sqrt(d_nats / 2)
     log_c = math.log(len(classes))
     p, q = p.p[0], q.p[0]
-    # Each check is decided in nats (a base below 1 turns the inequalities round); shown in the unit.
+    # Each check is decided in nats, before the division by the log of the base; shown in the unit.
     checks = [
         {"name": "Gibbs' inequality", "statement": "D(P‖Q) ≥ 0", "left": d, "right": 0.0,
          "holds": d_nats >= 0},
         {"name": "Pinsker's inequality", "statement": "TV ≤ √(D/2), D in nats", "left": tv, "right": pinsker,
          "holds": tv <= pinsker * SLACK},
-        {"name": "Jensen–Shannon bound", "statement": "JS ≤ log 2", "left": js / scale, "right": math.log(2) / scale,
+        {"name": "Jensen–Shannon bound", "statement": f"JS ≤ {log} 2", "left": js / scale, "right": math.log(2) / scale,
          "holds": js <= math.log(2) * SLACK},
-        {"name": "entropy bound", "statement": "H(P) ≤ log C", "left": h, "right": log_c / scale,
+        {"name": "entropy bound", "statement": f"H(P) ≤ {log} C", "left": h, "right": log_c / scale,
          "holds": h_nats <= log_c * SLACK},
     ]
     identity = ce - h - d if math.isfinite(ce) else math.nan
     return {
         "classes": classes, "p": p.tolist(), "q": q.tolist(), "unit": base.unit, "base": base.text,
         "label": label,
-        "entropy_p": {"formula": "H(P) = −Σ p·log p", "terms": h_terms.tolist(), "value": h},
-        "cross_entropy": {"formula": "H(P,Q) = −Σ p·log q", "terms": ce_terms.tolist(), "value": ce},
-        "kl_divergence": {"formula": "D(P‖Q) = Σ p·log(p/q)", "terms": kl.tolist(), "value": d,
+        "entropy_p": {"formula": f"H(P) = −Σ p·{log} p", "terms": h_terms.tolist(), "value": h},
+        "cross_entropy": {"formula": f"H(P,Q) = −Σ p·{log} q", "terms": ce_terms.tolist(), "value": ce},
+        "kl_divergence": {"formula": f"D(P‖Q) = Σ p·{log}(p/q)", "terms": kl.tolist(), "value": d,
                           "positive_terms": positive, "negative_terms": negative,
                           "negative_classes": [name for name, t in zip(classes, kl) if t < 0]},
         "identity": {"statement": "H(P,Q) = H(P) + D(P‖Q)", "difference": identity},

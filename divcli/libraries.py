@@ -68,10 +68,11 @@ def _clipped(p: np.ndarray, q: np.ndarray) -> str:
     return ": " + "; ".join(notes) if notes else "; no value here is outside that range"
 
 
-def answers(p: np.ndarray, q: np.ndarray, log_q: np.ndarray, normalized: bool) -> list[Answer]:
+def answers(p: np.ndarray, q: np.ndarray, log_q: np.ndarray, normalized: bool, scale: float = 1.0) -> list[Answer]:
     """Each library's value for P (rows of ``p``) and Q (``q`` and its logs ``log_q``), in nats.
 
-    ``normalized`` says whether divcli rescaled P and Q (``--normalize``), which torch would not do.
+    ``normalized`` says whether divcli rescaled P and Q (``--normalize``), which torch would not do;
+    ``scale`` (the log of the base the values are shown in) divides the values quoted in the reasons.
     """
     rows, classes = p.shape
     with np.errstate(divide="ignore"):
@@ -110,7 +111,7 @@ def answers(p: np.ndarray, q: np.ndarray, log_q: np.ndarray, normalized: bool) -
                    "Σ p·(log p − q)"),
             Answer("torch", "F.cross_entropy(Q.log(), P)", float(np.mean(ce_log_q)),
                    f"cross-entropy, not KL: H(P,Q) = H(P) + D(P‖Q), and here the mean H(P) is "
-                   f"{float(np.mean(entropy_p)):.6g}"),
+                   f"{float(np.mean(entropy_p)) / scale:.6g}"),
             Answer("torch", "F.cross_entropy(Q, P)", float(np.mean(ce_probs)),
                    "probabilities passed as logits: cross_entropy applies log_softmax to its input, "
                    "so Q becomes softmax(Q)"),
@@ -153,9 +154,9 @@ def compare_libraries(operands, options) -> tuple[list[Answer], float]:
         log_q = np.log(given[1]) if options.q_kind is Kind.PROBS and not distributions[1].tempered \
             else distributions[1].log_p
     shape = (max(given[0].shape[0], given[1].shape[0]), count)
-    found = answers(np.broadcast_to(given[0], shape), np.broadcast_to(given[1], shape),
-                    np.broadcast_to(log_q, shape), normalized=options.conversion.normalize)
     scale = log_base(options.base.value)
+    found = answers(np.broadcast_to(given[0], shape), np.broadcast_to(given[1], shape),
+                    np.broadcast_to(log_q, shape), normalized=options.conversion.normalize, scale=scale)
     if scale != 1.0:
         found = [replace(answer, value=answer.value / scale) for answer in found]
     return found, exact

@@ -11,6 +11,7 @@ is ``+inf`` (KL, χ², Rényi of order > 1), never ``nan``.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Callable
@@ -175,6 +176,15 @@ def named(key: str, alphas: tuple[float, ...] = DEFAULT_ALPHAS) -> Measure:
     raise KeyError(key)
 
 
+def in_base(text: str, base) -> str:
+    """A measure's formula or range written in ``base`` (a model.LogBase), as its values are: each
+    ``log`` as the base's (``log₂``), and the power that undoes it, perplexity's ``e^H``, as ``2^H``:
+    the same number of classes in every base, since 2^(H/ln 2) = e^H."""
+    if base.value == math.e:
+        return text
+    return re.sub(r"\be\^", f"{base.power}^", re.sub(r"\blog\b", base.log, text))
+
+
 def unit_of(measure: Measure, base) -> str:
     """A measure's unit in ``base`` (a model.LogBase): nats, √nats, class steps, or none."""
     if measure.unit:
@@ -212,6 +222,14 @@ class MeasureContext:
 
     def unit(self, measure: Measure) -> str:
         return unit_of(measure, self.base)
+
+    def formula(self, measure: Measure) -> str:
+        """``measure``'s formula in this run's base (:func:`in_base`): ``2^H(P)``, ``Σ p·log₂(p/q)``."""
+        return in_base(measure.formula, self.base)
+
+    def value_range(self, measure: Measure) -> str:
+        """``measure``'s range in this run's base: ``[0, log₂ 2]``."""
+        return in_base(measure.range, self.base)
 
 
 @dataclass(frozen=True)

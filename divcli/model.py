@@ -68,6 +68,20 @@ class Command(enum.Enum):
 
 UNITS = {math.e: "nats", 2.0: "bits", 10.0: "bans"}
 
+#: The names ``--base`` takes besides numbers, and the base each names (as the text it is reported as).
+BASE_NAMES = {"e": "e", "nat": "e", "nats": "e", "ln": "e",
+              "bit": "2", "bits": "2", "log2": "2",
+              "ban": "10", "bans": "10", "log10": "10", "dit": "10", "dits": "10", "hartley": "10", "hartleys": "10"}
+_BASE_VALUES = {"e": math.e, "2": 2.0, "10": 10.0}
+#: What every refusal of a base says to do instead.
+BASE_HINT = "use e, 2, 10 (or nats, bits, bans) or any number above 1"
+
+#: The logarithm's symbol in the tables' headers and formulas (``log₂ p``, ``p·log₁₀(p/q)``), and
+#: its ASCII form where the output cannot show subscripts: the only place these strings are made.
+_SUBSCRIPTS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
+#: Whole-number bases below this are written with subscript digits; the others as ``log_2.5``.
+_SUBSCRIPT_BELOW = 1_000_000
+
 
 @dataclass(frozen=True)
 class LogBase:
@@ -76,9 +90,60 @@ class LogBase:
     text: str
     value: float
 
+    @classmethod
+    def parse(cls, value) -> "LogBase":
+        """``e``, ``2``, ``10``, a unit's name (``nats``/``nat``/``ln``, ``bits``/``bit``/``log2``,
+        ``bans``/``ban``/``log10``/``dits``/``hartleys``) or any finite number above 1, as a
+        :class:`LogBase`; a :class:`ValueError` saying why for anything else. A base in (0, 1) is
+        refused too: its logarithms have the opposite sign, so every divergence would come out
+        negative and every entropy below 0."""
+        if isinstance(value, LogBase):
+            return value
+        if isinstance(value, str):
+            text = value.strip()
+            if text.lower() in BASE_NAMES:
+                name = BASE_NAMES[text.lower()]
+                return cls(name, _BASE_VALUES[name])
+            try:
+                number = float(text)
+            except ValueError:
+                raise ValueError(f"{value!r} is not a number; {BASE_HINT}") from None
+        else:
+            text, number = str(value), float(value)
+        if not math.isfinite(number) or number <= 0 or number == 1:
+            raise ValueError(f"{value!r} is not a logarithm base; {BASE_HINT}")
+        if number < 1:
+            raise ValueError(f"{value!r} is below 1: a base in (0, 1) flips the sign of every value (every "
+                             f"divergence would come out negative); {BASE_HINT}")
+        return cls(text, number)
+
     @property
     def unit(self) -> str:
         return UNITS.get(self.value, f"log-base-{self.text} units")
+
+    @property
+    def log(self) -> str:
+        """The logarithm in this base as the tables write it: ``log`` (base e), ``log₂``, ``log₁₀``,
+        ``log₃``, ``log_2.5`` (a base that is no whole number)."""
+        return self._log(ascii=False)
+
+    @property
+    def ascii_log(self) -> str:
+        """:attr:`log` without subscripts: ``log``, ``log2``, ``log10``, ``log3``, ``log_2.5``."""
+        return self._log(ascii=True)
+
+    def _log(self, ascii: bool) -> str:
+        if self.value == math.e:
+            return "log"
+        if self.value.is_integer() and self.value < _SUBSCRIPT_BELOW:
+            digits = str(int(self.value))
+            return "log" + (digits if ascii else digits.translate(_SUBSCRIPTS))
+        return f"log_{self.value:g}"
+
+    @property
+    def power(self) -> str:
+        """The base as the power that undoes the logarithm is written: ``e``, ``2``, ``10``, ``2.5``."""
+        return "e" if self.value == math.e else f"{self.value:g}"
 
 
 NATURAL = LogBase("e", math.e)

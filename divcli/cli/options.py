@@ -11,7 +11,7 @@ import re
 import click
 
 from ..errors import foreign_digit
-from ..model import Reduction
+from ..model import LogBase, Reduction
 from .completion import complete_base, complete_measure, complete_operand
 from .help import SectionedCommand
 
@@ -79,28 +79,21 @@ class OperandCommand(SectionedCommand):
 
 
 class LogBaseType(click.ParamType):
-    """``e``, ``2``, ``10`` or any positive number other than 1; ``nats``, ``bits``, ``bans`` name e, 2, 10."""
+    """``e``, ``2``, ``10``, a unit's name or any number above 1 (:meth:`divcli.model.LogBase.parse`),
+    as ``(text, value)``; anything else refused when the command line is read (exit 2)."""
 
     name = "BASE"
-    NAMED = {"e": ("e", math.e), "nats": ("e", math.e), "bits": ("2", 2.0), "bans": ("10", 10.0)}
 
     def convert(self, value, param, ctx):
         if not isinstance(value, str):
             return value
-        text = value.strip()
-        if text.lower() in self.NAMED:
-            return self.NAMED[text.lower()]
-        if foreign_digit(text):
-            self.fail(f"{value!r} is not a number: {foreign_digit(text)}", param, ctx)
+        if foreign_digit(value.strip()):
+            self.fail(f"{value!r} is not a number: {foreign_digit(value.strip())}", param, ctx)
         try:
-            number = float(text)
-        except ValueError:
-            self.fail(f"{value!r} is not a number; use e, 2, 10 (or nats, bits, bans) or any positive number "
-                      "other than 1", param, ctx)
-        if not math.isfinite(number) or number <= 0 or number == 1:
-            self.fail(f"{value!r} is not a logarithm base; use e, 2, 10 or any positive number other than 1",
-                      param, ctx)
-        return (text, number)
+            base = LogBase.parse(value)
+        except ValueError as error:
+            self.fail(str(error), param, ctx)
+        return (base.text, base.value)
 
     def shell_complete(self, ctx, param, incomplete):
         return complete_base(incomplete)
@@ -203,7 +196,7 @@ def shared_options(command):
         click.option("-T", "--temperature", type=TEMPERATURE, default=1.0, metavar="T",
                      show_default=True, help="Soften every operand: softmax(log p / T)."),
         click.option("--base", type=LogBaseType(), default="e", show_default=True, metavar="B",
-                     help="e or nats, 2 or bits, 10 or bans, or any b > 0, b ≠ 1."),
+                     help="Log base: e or nats, 2 or bits, 10 or bans, or any b > 1."),
     ]
     for decorator in decorators:
         command = decorator(command)

@@ -250,17 +250,8 @@ def check_engine(params: dict, *specs: str | None) -> bool:
     return False
 
 
-def check_base_above_1(params: dict) -> None:
-    """The measures' square roots (the JS distance) need divergences ≥ 0, so a base above 1."""
-    if params["base"][1] < 1:
-        raise click.BadParameter(f"{params['base'][0]!r}: below 1 every divergence is negative and the JS "
-                                 "distance (a square root) undefined; use e, 2, 10 or any base above 1",
-                                 param_hint="'--base'")
-
-
 def run_measure_set(command: str, specs: list[str], params: dict, **how) -> None:
     """``js`` and ``compare``: read every operand in step, compute the measures, write them."""
-    check_base_above_1(params)
     one_stdin(*specs)
     check_reduction(command, params["reduction"])
     check_top(params)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 
 from ..errors import printable
+from ..model import LogBase
 from .registry import Sink
 from .texts import fmt
 
@@ -44,7 +45,7 @@ def render(console, work: dict) -> None:
     p_side, q_side = work["sources"]["p"], work["sources"]["q"]
     heading = (f"Row {work['row']} of P = {printable(p_side['source'])} (read as {p_side['kind']}) "
                f"against Q = {printable(q_side['source'])} (read as {q_side['kind']})")
-    unit, log = work["unit"], "log" if work["base"] == "e" else f"log{work['base']}"
+    unit, log = work["unit"], LogBase.parse(work["base"]).log
     p, q, classes = work["p"], work["q"], work["classes"]
     ce, kl = work["cross_entropy"], work["kl_divergence"]
     out = console.print

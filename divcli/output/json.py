@@ -83,7 +83,8 @@ def report_head(report: Report) -> dict:
 
 def describe(context) -> dict:
     """Each measure's name, formula, range, convention and unit (JSON's ``measures``)."""
-    described = {measure.key: {"name": measure.name, "formula": measure.formula, "range": measure.range,
+    described = {measure.key: {"name": measure.name, "formula": context.formula(measure),
+                               "range": context.value_range(measure),
                                "convention": measure.convention, "unit": context.unit(measure)}
                  for measure in context.measures}
     if context.weights is not None:  # the n-way form

@@ -9,7 +9,7 @@ import numpy as np
 
 from ..errors import printable
 from ..keys import ROLES
-from ..measures import MeasureReport, MeasureSummary, unit_of
+from ..measures import MeasureReport, MeasureSummary, in_base, unit_of
 from .quiet import ranked_label
 from .records import library_records
 from .registry import Sink
@@ -111,7 +111,7 @@ def _compare_table(summary: MeasureSummary, shown, console_width: int):
         cells = [measure.key] + [fmt(values[measure.key]) for _, values in shown]
         if several and summary.value is not None:
             cells.append(fmt(summary.value[measure.key]))
-        cells += [context.unit(measure)] + ([measure.formula, measure.range] if formulas else [])
+        cells += [context.unit(measure)] + ([context.formula(measure), context.value_range(measure)] if formulas else [])
         table.add_row(*map(Text, cells))
     return table
 
@@ -147,7 +147,7 @@ def _js_tables(summary: MeasureSummary, shown, tail, console) -> None:
     console.print(table)
     console.print()
     if context.weights is None:
-        bound, why = math.log(2) / context.scale, "log 2"
+        bound, why = math.log(2) / context.scale, f"{context.base.log} 2"
     else:
         weights = [w for w in context.weights if w > 0]
         bound, why = -sum(w * math.log(w) for w in weights) / context.scale, "H(π)"
@@ -215,17 +215,17 @@ class MatrixTable(Sink):
 
     def write(self, matrix, labels, measure, base, source, kind) -> None:
         _heatmap(self.console, matrix, [printable(label) for label in labels], measure, unit_of(measure, base),
-                 printable(source))
+                 printable(source), in_base(measure.formula, base))
 
 
-def _heatmap(console, matrix, labels, measure, unit, source) -> None:
+def _heatmap(console, matrix, labels, measure, unit, source, formula) -> None:
     from rich.table import Table
     from rich.text import Text
 
     shown = min(len(labels), MATRIX_TABLE)
     finite = matrix[np.isfinite(matrix)]
     low, high = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 0.0)
-    console.print(Text(f"{measure.name}: {measure.formula}, between every pair of rows of {source}"
+    console.print(Text(f"{measure.name}: {formula}, between every pair of rows of {source}"
                        + (f", in {unit}" if unit else ""), style="bold"))
     direction = "" if measure.symmetric else "; row i is P, column j is Q"
     console.print(Text(f"  {measure.convention}{direction}; darker is larger ({fmt(low)} … {fmt(high)})"))

@@ -91,21 +91,28 @@ def check_text(record: dict) -> str:
     return f"✓ {value:.1e}" if holds else f"✗ {value:.3e}"
 
 
-TERM_HEADERS = {
-    Command.KL: "p·log(p/q)",
-    Command.CE: "−p·log q",
-    Command.ENTROPY: "−p·log p",
-}
+def term_header(command: Command, base, weighted: bool = False) -> str:
+    """The header of a breakdown's terms, its logarithm in ``base``: ``p·log₂(p/q)``, ``−p·log q``."""
+    log = base.log
+    if command is Command.KL:
+        return f"p·{log}(p/q)"
+    if command is Command.CE:
+        return f"−w·p·{log} q" if weighted else f"−p·{log} q"
+    return f"−p·{log} p"
 
 
 def _breakdown_columns(report: Report, row: int, target: str) -> list[tuple[str, np.ndarray]]:
-    """The breakdown's columns before the terms: p and q, and the logs the command uses."""
+    """The breakdown's columns before the terms: p and q, and the logs the command uses, in the
+    report's base (``log₂ p``), so that each term is p times them, to rounding."""
     columns = [(target, report.p_probs), ("q", report.q_probabilities())]
+    logs = []
     if report.command is not Command.CE:
-        columns.append(("log p", report.p_log))
+        logs.append((f"{report.base.log} p", report.p_log))
     if report.command is not Command.ENTROPY:
-        columns.append(("log q", report.q_log))
-    return [(title, values[row]) for title, values in columns if values is not None]
+        logs.append((f"{report.base.log} q", report.q_log))
+    scale = report.scale
+    return [(title, values[row]) for title, values in columns if values is not None] + \
+        [(title, values[row] / scale) for title, values in logs if values is not None]
 
 
 def _breakdown(report: Report, row: int, width: int = 10_000):
@@ -116,7 +123,7 @@ def _breakdown(report: Report, row: int, width: int = 10_000):
     cmd = report.command
     total = float(report.terms[row].sum())
     target = "p (smoothed)" if cmd is Command.CE and report.label_smoothing else "p"
-    header = TERM_HEADERS[cmd] if not (cmd is Command.CE and report.weighted) else "−w·p·log q"
+    header = term_header(cmd, report.base, cmd is Command.CE and report.weighted)
     table = Table(title=f"row {escape(printable(_row_name(report, row)))}: {report.command.quantity} = {fmt(total)} {report.base.unit}",
                   title_justify="left", show_edge=False, show_footer=True)
     columns = _breakdown_columns(report, row, target)

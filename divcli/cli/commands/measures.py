@@ -14,7 +14,7 @@ from ..console import Output, make_sink, warn, whole_output
 from ..help import SectionedCommand
 from ..options import (DELIMITERS, AlphaType, FormatChoice, MeasureType, OperandCommand, engine_options, p_as_option,
                        q_as_option, reduction_option, shared_options)
-from ..run import check_base_above_1, check_output, column_choice, make_options, run_measure_set
+from ..run import check_output, column_choice, make_options, run_measure_set
 
 
 def _mixture_weights(text: str | None, count: int) -> list[float] | None:
@@ -131,7 +131,6 @@ def matrix(file, measure, **params):
     """
     params["reduction"] = "none"
     check_output(params)
-    check_base_above_1(params)
     if params["p_as"] == "labels":
         raise click.BadParameter("matrix compares distributions; labels are one class each", param_hint="'--p-as'")
     from ...kinds import to_distribution
