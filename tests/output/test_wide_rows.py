@@ -152,3 +152,23 @@ def test_largest_terms():
     assert largest_terms([0.0, 1.0, 0.0], limit=3).indices == [1]  # a term of 0 is not listed
     assert largest_terms([0.0, 1.0, -3.0], limit=None).indices == [2, 1, 0]
     assert largest_terms([1.0, 2.0], limit=5).rest_line("nats") == ""
+
+
+def test_explain_with_a_temperature_stays_short(run, wide):
+    """Step 0 (the softened rows) shows the first and last values of a wide row, not all 32,000."""
+    p, q = wide
+    result = run("explain", p, q, "--p-as", "logits", "--q-as", "logits", "-T", "2", env=ENV)
+    assert result.exit_code == 0, result.stderr
+    assert "softmax(z / 2)" in result.stdout and len(result.stdout.encode()) < 10_000
+
+
+def test_entropy_breakdown_of_a_wide_row(run, wide):
+    p, _ = wide
+    result = run("entropy", p, "--p-as", "logits", env=ENV)
+    assert result.exit_code == 0, result.stderr
+    rows, rest = _breakdown_rows(result.stdout, "row 1: H(P)")
+    log_p = _log_softmax(P_LOGITS[0])
+    terms = -np.exp(log_p) * log_p
+    expected = np.argsort(-terms, kind="stable")[:TOP_CLASSES]
+    assert [int(cells[0]) for cells in rows] == expected.tolist()
+    assert math.isclose(_numbers(rest.split("classes", 1)[1])[-1], np.delete(terms, expected).sum(), rel_tol=1e-5)
