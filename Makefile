@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: bench-stream install demo test test-fast docs fuzz clean bench bench-install bench-dask bench-scaling
+.PHONY: bench-stream install demo test test-fast docs fuzz clean bench bench-install bench-dask bench-scaling bench-distill
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -81,6 +81,12 @@ bench: $(STAMP) $(BENCH_STAMP) bench-install
 bench-stream: $(STAMP) $(BENCH_STAMP) bench-install
 	$(BIN)/python benchmarks/run.py --divcli $(DIVCLI_VENV)/bin/divcli --alt-python $(BENCH_VENV)/bin/python \
 		--cases stream --stream-gb 10 --repeats 1 --results benchmarks/RESULTS-stream.md $(BENCH_ARGS)
+
+# distill -q against kl -q on two 2000 × 32000 float16 .npy of logits with labels (needs only divcli's venv;
+# BENCH_ARGS="--distill-rows 500" for a shorter run).
+bench-distill: $(STAMP) bench-install
+	$(BIN)/python benchmarks/run.py --divcli $(DIVCLI_VENV)/bin/divcli --cases distill \
+		--results benchmarks/RESULTS-distill.md $(BENCH_ARGS)
 
 # The Dask engine against the local one on the same sharded 1M-row input (needs only divcli's venv).
 bench-dask: $(STAMP)

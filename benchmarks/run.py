@@ -553,6 +553,8 @@ def targets_table(measured: dict, args) -> list[str]:
           _median(measured, "tiny", "divcli"), _median(measured, "tiny", "SciPy script"))
     ratio("`divcli --help` ÷ `python -c \"import numpy\"`", 0.6,
           _median(measured, "help", "divcli --help"), _median(measured, "help", "python -c \"import numpy\""))
+    ratio("`distill -q` ÷ `kl -q` on the same float16 logits, with labels (issue 20)", 1.5,
+          _median(measured, "distill", "divcli distill -q"), _median(measured, "distill", "divcli kl -q"))
     peak = _peak_mib(measured, "stream", "divcli")
     rows.append(("stdin stream: divcli's peak resident memory (MiB)", "≤ 300", peak,
                  "—" if peak is None else f"{peak:.0f}", None if peak is None else peak <= 300))
@@ -583,9 +585,12 @@ def main(argv=None) -> int:
     ap.add_argument("--stream-cap-gb", type=float, default=12.0,
                     help="address-space cap (GiB) on every stream command, so a too-big stream fails "
                          "instead of exhausting the machine (default 12)")
-    ap.add_argument("--cases", default="tiny,kernel,long,wide,npy,stream",
-                    help="comma-separated subset of tiny,kernel,long,wide,npy,stream,dask,scaling (dask: `make bench-dask`; "
-                         "scaling: `make bench-scaling`, into its own --scaling-results)")
+    ap.add_argument("--distill-rows", type=int, default=2000, help="rows of the distill case (default 2000)")
+    ap.add_argument("--distill-classes", type=int, default=32000,
+                    help="classes of the distill case (default 32000: a language model's vocabulary)")
+    ap.add_argument("--cases", default="tiny,kernel,long,wide,npy,stream,distill",
+                    help="comma-separated subset of tiny,kernel,long,wide,npy,stream,distill,dask,scaling (dask: "
+                         "`make bench-dask`; scaling: `make bench-scaling`, into its own --scaling-results)")
     ap.add_argument("--shards", type=int, default=8, help="shards of the dask case (default 8 × 125k rows)")
     ap.add_argument("--results", default=str(HERE / "RESULTS.md"))
     ap.add_argument("--scaling-rows", default="10000,100000,1000000,4000000",
@@ -605,7 +610,7 @@ def main(argv=None) -> int:
     divcli = args.divcli
     divcli_python = str(Path(divcli).parent / "python")
     alt = args.alt_python
-    for exe in (divcli, alt) if cases - {"dask", "scaling"} else (divcli,):
+    for exe in (divcli, alt) if cases - {"dask", "scaling", "distill"} else (divcli,):
         if not os.path.exists(exe):
             sys.exit(f"missing {exe}: run `make bench` (it creates both venvs)")
     use_time = os.access(TIME_BIN, os.X_OK)
@@ -794,6 +799,10 @@ def main(argv=None) -> int:
              + targets["stream"]],
             in_bytes=size, elements=rows * args.classes)
 
+    # (7) distill -q against kl -q on a language model's logits ----------------------------------
+    if "distill" in cases:
+        report += distill_case(args, divcli, use_time, measured)
+
     # (5) the Dask engine against the local one ------------------------------------------------
     if "dask" in cases:
         report += dask_case(args, divcli, divcli_python, use_time)
@@ -827,7 +836,7 @@ def main(argv=None) -> int:
         f"- Threads: divcli {args._threads} (`--threads` left at its default: every CPU the process may use); "
         f"torch in the kernel case {args._threads} and 1, in its scripts its default",
         f"- Sizes: kernel {args.kernel_rows:,} × {args.classes}; long {args.rows:,} × {args.classes}; wide {args.wide_rows:,} × {args.wide_classes}; "
-        f"stream {args.stream_gb:g} GB; seed {args.seed}; cases run: {', '.join(sorted(cases))}; "
+        f"stream {args.stream_gb:g} GB; distill {args.distill_rows:,} × {args.distill_classes:,}; seed {args.seed}; cases run: {', '.join(sorted(cases))}; "
         f"whole run {elapsed / 60:.1f} min",
         f"- Command: `{' '.join(['python benchmarks/run.py'] + [_shell_quote(a) for a in (argv if argv is not None else sys.argv[1:])])}`",
         "",
@@ -1063,6 +1072,94 @@ def local_cluster(python: str, workers: int):
             proc.wait(timeout=60)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+#: The distill case's temperature and α: T ≠ 1 softens both sides, as in training; α < 1 needs the labels.
+DISTILL_T, DISTILL_ALPHA = 2.0, 0.5
+
+
+def make_distill_data(rows: int, classes: int, seed: int) -> tuple[Path, Path, Path]:
+    """``data/distill_{teacher,student}_<rows>x<classes>_s<seed>.npy``, float16 logits (normal, σ = 2:
+    a language model's head saved as it runs) and the labels (one class index a line, CSV), unless
+    already there."""
+    stem = f"{rows}x{classes}_s{seed}"
+    teacher, student = DATA / f"distill_teacher_{stem}.npy", DATA / f"distill_student_{stem}.npy"
+    labels = DATA / f"distill_labels_{stem}.csv"
+    if teacher.exists() and student.exists() and labels.exists():
+        return teacher, student, labels
+    print(f"  generating {teacher.name}, {student.name} and {labels.name} ...", flush=True)
+    rng = np.random.default_rng(seed)
+    block = max(1, 2_000_000 // classes)
+    for path in (teacher, student):
+        tmp = str(path) + ".tmp"
+        array = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.float16, shape=(rows, classes))
+        for start in range(0, rows, block):
+            array[start:start + block] = rng.normal(0.0, 2.0, (min(block, rows - start), classes))
+        array.flush()
+        del array
+        os.replace(tmp, path)
+    labels.write_text("".join(f"{y}\n" for y in rng.integers(0, classes, rows).tolist()))
+    return teacher, student, labels
+
+
+def check_distill(commands: list[Command], t: float, alpha: float) -> None:
+    """The distill case's verdicts: distill's loss without labels is T² × kl's batchmean, with labels
+    α·T²·kl + (1 − α)·ce, each within RTOL of the kl and ce commands' values (the references)."""
+    values = {}
+    for cmd in commands:
+        if not cmd.failed:
+            try:
+                values[cmd.name] = float(cmd.stdout.strip())
+            except ValueError:
+                cmd.failed = f"unreadable output: {cmd.stdout.strip()[:100]!r}"
+    kl, ce = values.get("divcli kl -q"), values.get("divcli ce -q")
+    expected = {"divcli kl -q": kl, "divcli ce -q": ce,
+                "divcli distill -q, no labels": None if kl is None else t * t * kl,
+                "divcli distill -q": None if kl is None or ce is None else alpha * t * t * kl + (1 - alpha) * ce}
+    for cmd in commands:
+        want = expected.get(cmd.name)
+        if cmd.failed:
+            cmd.verdict = "FAILED"
+        elif cmd.name in ("divcli kl -q", "divcli ce -q"):
+            cmd.verdict = "reference (1 value)"
+        elif want is None:
+            cmd.verdict = "FAILED: no reference"
+        else:
+            rel = abs(values[cmd.name] - want) / max(abs(want), 1e-300)
+            cmd.verdict = (f"agrees with {'T²·kl' if 'no labels' in cmd.name else 'α·T²·kl + (1 − α)·ce'} "
+                           f"(rel {rel:.0e})") if rel <= RTOL else f"INVALID: rel {rel:.1e}"
+
+
+def distill_case(args, divcli: str, use_time: bool, measured: dict) -> list[str]:
+    """``distill -q`` (the loss alone: one KL pass at T, one CE pass) against ``kl -q`` at the same T
+    on the same teacher and student (float16 logits with labels), and ``ce -q``, the hard term's pass."""
+    print("data: distill", flush=True)
+    teacher, student, labels = make_distill_data(args.distill_rows, args.distill_classes, args.seed * 10 + 7)
+    t, a = f"{DISTILL_T:g}", f"{DISTILL_ALPHA:g}"
+    logits = ["--p-as", "logits", "--q-as", "logits"]
+    cmds = [
+        Command("divcli distill -q", [divcli, "distill", str(teacher), str(student), str(labels), "-T", t,
+                                      "--alpha", a, "-q"]),
+        Command("divcli kl -q", [divcli, "kl", str(teacher), str(student), *logits, "-T", t, "-q"]),
+        Command("divcli ce -q", [divcli, "ce", str(labels), str(student), "--p-as", "labels", "--q-as", "logits",
+                                 "-q"]),
+        Command("divcli distill -q, no labels", [divcli, "distill", str(teacher), str(student), "-T", t, "-q"]),
+    ]
+    print(f"case: distill ({args.distill_rows} × {args.distill_classes})", flush=True)
+    run_case(cmds, args.repeats, use_time)
+    check_distill(cmds, DISTILL_T, DISTILL_ALPHA)
+    measured["distill"] = cmds
+    size = teacher.stat().st_size + student.stat().st_size
+    return case_table(
+        f"7. distill -q on two {args.distill_rows:,} × {args.distill_classes:,} float16 `.npy` of logits with "
+        f"labels, against kl -q on the same pair (T = {t})", cmds, "divcli distill -q",
+        [f"Inputs: {size / 1e6:.0f} MB of float16 `.npy` and {args.distill_rows:,} labels (CSV). Target: "
+         "`distill -q` ≤ 1.5 × `kl -q` at the same T (**divcli ÷ this** on kl's row). `-q` computes the loss "
+         "alone: the KL at T (the pass `kl -q` makes) and the cross-entropy with the labels at T = 1 (the pass "
+         "`ce -q` makes); the table and `-f json` also compute the usual mistakes (two more KL passes). Each "
+         "value is checked against kl's and ce's: α·T²·KL + (1 − α)·CE, α = "
+         f"{a}."],
+        in_bytes=size, elements=2 * args.distill_rows * args.distill_classes)
 
 
 def dask_case(args, divcli: str, divcli_python: str, use_time: bool) -> list[str]:

@@ -378,7 +378,7 @@ def distillation_loss(teacher_logits, student_logits, temperature, labels=None, 
     parts = distill(lambda: ArrayBlocks(teacher), lambda: ArrayBlocks(student),
                     None if hard is None else (lambda: ArrayBlocks(hard)), temperature=temperature, alpha=alpha,
                     base=options.base, conversion=options.conversion, weight=weights, ignore_index=ignore_index,
-                    label_smoothing=label_smoothing)
+                    label_smoothing=label_smoothing, mistakes=False)
     return parts["loss"]
 
 

@@ -3,9 +3,10 @@
     loss = α · T² · D(softmax(t/T) ‖ softmax(s/T))  (batchmean)  +  (1 − α) · CE(labels, s)  (mean, T = 1)
 
 with α = 1 when there are no labels. Every part is computed by the engine (:func:`divcli.core.run`)
-with the ``kl`` and ``ce`` commands, one pass over the operands each: KL at T, the reversed KL
-D(student‖teacher) at T, the KL with T on the teacher only, and the cross-entropy with the labels.
-So the teacher is read three times and the student four: they must be files or literals.
+with the ``kl`` and ``ce`` commands, one pass over the operands each: KL at T and the cross-entropy
+with the labels for the loss; for the usual mistakes (``mistakes=True``: the table, CSV and JSON, not
+``-q``) also the reversed KL D(student‖teacher) at T and the KL with T on the teacher only. So the
+teacher is read up to three times and the student four: they must be files or literals.
 """
 
 from __future__ import annotations
@@ -30,9 +31,10 @@ class _Keep:
         self.summary = summary
 
 
-def _kl(teacher: Callable[[], Blocks], student: Callable[[], Blocks], options: Options, warn) -> dict:
+def _kl(teacher: Callable[[], Blocks], student: Callable[[], Blocks], options: Options, warn, threads: int) -> dict:
     sink = _Keep()
-    run(Command.KL, teacher(), student(), replace(options, reduction=Reduction.BATCHMEAN), sink, warn=warn)
+    run(Command.KL, teacher(), student(), replace(options, reduction=Reduction.BATCHMEAN), sink, warn=warn,
+        threads=threads)
     return sink.summary
 
 
@@ -40,19 +42,20 @@ def distill(teacher: Callable[[], Blocks], student: Callable[[], Blocks], labels
             *, temperature: float, alpha: float | None, teacher_kind: Kind = Kind.LOGITS,
             student_kind: Kind = Kind.LOGITS, labels_kind: Kind = Kind.LABELS, base=None,
             conversion: Conversion = Conversion(), weight: np.ndarray | None = None, ignore_index: int = -100,
-            label_smoothing: float = 0.0, warn=lambda message: None) -> dict:
+            label_smoothing: float = 0.0, warn=lambda message: None, mistakes: bool = True,
+            threads: int = 1) -> dict:
     """Every part of the distillation loss (a plain dict, JSON's document without its head).
 
     ``teacher``, ``student`` and ``labels`` give fresh blocks of their operand at each call (one per
-    pass). ``alpha`` None means 1 without labels; with labels it is required to be in [0, 1]."""
+    pass). ``alpha`` None means 1 without labels; with labels it is required to be in [0, 1].
+    ``mistakes`` False: the loss and its parts only (one KL pass at T, one CE pass), without the
+    two passes the usual mistakes take; ``parts["mistakes"]`` is then None. ``threads``: as
+    :func:`divcli.core.run` (the same numbers whatever it is)."""
     a = 1.0 if alpha is None else float(alpha)
     t = float(temperature)
     soft = Options(p_kind=teacher_kind, q_kind=student_kind, base=base,
                    conversion=replace(conversion, temperature=t, ignore_index=None))
-    at_t = _kl(teacher, student, soft, warn)
-    reversed_ = _kl(student, teacher, replace(soft, p_kind=student_kind, q_kind=teacher_kind), lambda m: None)
-    one_side = _kl(teacher, student, replace(soft, q_conversion=replace(soft.conversion, temperature=1.0)),
-                   lambda m: None)
+    at_t = _kl(teacher, student, soft, warn, threads)
     kl, squared = at_t.reductions["batchmean"], t * t
     parts = {
         "kl_at_t": kl, "t_squared_kl": squared * kl, "ce": None,
@@ -65,16 +68,29 @@ def distill(teacher: Callable[[], Blocks], student: Callable[[], Blocks], labels
                        conversion=replace(conversion, temperature=1.0, ignore_index=ignore_index),
                        label_smoothing=label_smoothing)
         sink = _Keep()
-        run(Command.CE, labels(), student(), hard, sink, weight, warn=warn)
+        run(Command.CE, labels(), student(), hard, sink, weight, warn=warn, threads=threads)
         parts["ce"] = sink.summary.value
         hard_term = (1.0 - a) * parts["ce"] if a != 1.0 else 0.0  # α = 1: the hard term is gone, even if +inf
-    parts.update(soft_term=soft_term, hard_term=hard_term, loss=soft_term + hard_term, n_rows=at_t.rows)
+    parts.update(soft_term=soft_term, hard_term=hard_term, loss=soft_term + hard_term, n_rows=at_t.rows,
+                 mistakes=None, warnings=at_t.warnings)
+    if mistakes:
+        parts["mistakes"] = _mistakes(teacher, student, soft, at_t, a, t, hard_term, threads)
+    return parts
+
+
+def _mistakes(teacher: Callable[[], Blocks], student: Callable[[], Blocks], soft: Options, at_t, a: float, t: float,
+              hard_term: float, threads: int) -> dict:
+    """What the usual mistakes give: the soft term and the loss of each (two more KL passes)."""
+    reversed_ = _kl(student, teacher, replace(soft, p_kind=soft.q_kind, q_kind=soft.p_kind), lambda m: None, threads)
+    one_side = _kl(teacher, student, replace(soft, q_conversion=replace(soft.conversion, temperature=1.0)),
+                   lambda m: None, threads)
+    kl, squared = at_t.reductions["batchmean"], t * t
 
     def with_soft(value: float) -> float:
         """The loss with ``value`` in place of T²·KL."""
         return a * value + hard_term
 
-    parts["mistakes"] = {
+    return {
         "no_t_squared": {"soft": kl, "loss": with_soft(kl),
                          "how": "KL at T without the T² factor: the soft gradients shrink by 1/T²"},
         "mean_not_batchmean": {"soft": squared * at_t.reductions["mean"],
@@ -87,5 +103,3 @@ def distill(teacher: Callable[[], Blocks], student: Callable[[], Blocks], labels
                               "loss": with_soft(squared * one_side.reductions["batchmean"]),
                               "how": "softmax(t/T) against log_softmax(s): the student not divided by T"},
     }
-    parts["warnings"] = at_t.warnings
-    return parts

@@ -208,3 +208,48 @@ def test_the_floors_read_and_write_what_divcli_does(tmp_path):
     assert lines[0] == "row,a,b,c,d" and len(lines) == 70_001
     table = np.loadtxt(lines[1:], delimiter=",")
     assert np.array_equal(table[:, 0], np.arange(1, 70_001)) and np.array_equal(table[:, 1:], np.load(npy)[:, :4])
+
+
+def test_the_distill_target_is_distill_over_kl(bench):
+    from types import SimpleNamespace
+
+    args = SimpleNamespace(rows=1_000_000, classes=16, _threads=2)
+    target = "`distill -q` ÷ `kl -q` on the same float16 logits, with labels (issue 20)"
+
+    def row(distill, kl):
+        measured = {"distill": [_timed(bench, "divcli distill -q", distill), _timed(bench, "divcli kl -q", kl)]}
+        lines = bench.targets_table(measured, args)
+        return next(line for line in lines if line.startswith(f"| {target} |"))
+
+    assert row([14.0, 15.0, 16.0], [10.0, 11.0, 12.0]).endswith("| ≤ 1.5 | 1.36 | **met** |")
+    assert row([117.0], [13.0]).endswith("| ≤ 1.5 | 9 | **missed** |")
+    assert "not measured" in next(line for line in bench.targets_table({}, args) if target in line)
+
+
+def _printed(bench, name, value):
+    command = bench.Command(name, ["true"])
+    command.stdout = f"{value!r}\n"
+    return command
+
+
+def test_the_distill_case_checks_each_loss_against_kl_and_ce(bench):
+    kl, ce, t, alpha = 1.0000257666743517, 11.2, 2.0, 0.5
+    commands = [_printed(bench, "divcli distill -q", alpha * t * t * kl + (1 - alpha) * ce),
+                _printed(bench, "divcli kl -q", kl), _printed(bench, "divcli ce -q", ce),
+                _printed(bench, "divcli distill -q, no labels", t * t * kl * (1 + 1e-6))]
+    bench.check_distill(commands, t, alpha)
+    verdicts = [command.verdict for command in commands]
+    assert verdicts[0].startswith("agrees") and verdicts[1].startswith("reference")
+    assert verdicts[2].startswith("reference") and verdicts[3].startswith("INVALID")
+
+
+def test_the_distill_data_are_float16_logits_and_labels(bench, tmp_path, monkeypatch):
+    monkeypatch.setattr(bench, "DATA", tmp_path)
+    teacher, student, labels = bench.make_distill_data(7, 50, seed=3)
+    for path in (teacher, student):
+        array = np.load(path)
+        assert array.dtype == np.float16 and array.shape == (7, 50) and np.isfinite(array).all()
+    assert not np.array_equal(np.load(teacher), np.load(student))
+    values = [int(line) for line in labels.read_text().splitlines()]
+    assert len(values) == 7 and all(0 <= y < 50 for y in values)
+    assert bench.make_distill_data(7, 50, seed=3) == (teacher, student, labels)  # reused, not made again

@@ -9,6 +9,7 @@ from ..errors import printable
 from ..model import LogBase
 from .registry import Sink
 from .texts import fmt
+from .wide import TOP_CLASSES, largest_terms, share
 
 #: Sums written out in full up to this many classes; longer ones show their first and last terms.
 SPELLED_OUT = 8
@@ -30,16 +31,26 @@ def _n(x: float) -> str:
     return f"({text})" if text.startswith("-") else text
 
 
+def _vector(values: list[float], whole: bool) -> str:
+    """A row's values, short (``_g``): all of them, or of a wide row the first three and the last two."""
+    if whole or len(values) <= TOP_CLASSES:
+        return ", ".join(_g(x) for x in values)
+    return ", ".join(_g(x) for x in values[:3]) + ", …, " + ", ".join(_g(x) for x in values[-2:])
+
+
 class ExplainTable(Sink):
-    """explain: the working of one row, step by step, with the numbers put in."""
+    """explain: the working of one row, step by step, with the numbers put in. A row of more than
+    :data:`~divcli.output.wide.TOP_CLASSES` classes lists the classes with the largest KL terms and
+    sums up the rest; ``all_classes`` (explain's --all-classes) lists every class."""
 
     for_people = True
+    all_classes = False
 
     def write(self, work: dict) -> None:
-        render(self.console, work)
+        render(self.console, work, self.all_classes)
 
 
-def render(console, work: dict) -> None:
+def render(console, work: dict, all_classes: bool = False) -> None:
     from rich.text import Text
 
     p_side, q_side = work["sources"]["p"], work["sources"]["q"]
@@ -51,19 +62,19 @@ def render(console, work: dict) -> None:
     out = console.print
 
     out(Text(heading, style="bold"))
-    out(Text(f"  p = ({', '.join(_g(x) for x in p)})"))
-    out(Text(f"  q = ({', '.join(_g(x) for x in q)})"))
-    out(Text(f"  over {len(classes)} classes; logs to base {work['base']}, so every value is in {unit}"))
+    out(Text(f"  p = ({_vector(p, all_classes)})"))
+    out(Text(f"  q = ({_vector(q, all_classes)})"))
+    out(Text(f"  over {len(classes):,} classes; logs to base {work['base']}, so every value is in {unit}"))
     out()
 
     def step(number: int, title: str, lines: list[str]) -> None:
         out(Text(f"{number}. {title}", style="bold"))
         for line in lines:
-            out(Text("   " + line))
+            out(Text("   " + line if line else ""))
         out()
 
     if "temperature" in work:
-        _softening(step, work["temperature"])
+        _softening(step, work["temperature"], all_classes)
 
     inside = [i for i, x in enumerate(p) if x > 0]
     step(1, "Entropy of P: how uncertain the reference is", _entropy_lines(work, inside, log))
@@ -73,7 +84,9 @@ def render(console, work: dict) -> None:
         "       = " + _spelled([_n(ce["terms"][i]) for i in inside]),
         f"       = {fmt(ce['value'])} {unit}",
     ])
-    step(3, "KL divergence: the extra cost of using Q's code for P's data", _kl_lines(work, inside, log))
+    step(3, "KL divergence: the extra cost of using Q's code for P's data",
+         _kl_lines(work, inside, log) + (_class_lines(work, log, all_classes)
+                                         if all_classes or len(classes) > TOP_CLASSES else []))
     step(4, "Why H(P,Q) = H(P) + D(P‖Q)", _identity_lines(work, log))
     step(5, "Why the sum is never negative although terms can be (Gibbs' inequality)", [
         f"Σ p·{log}(p/q) = −Σ p·{log}(q/p) ≥ −{log} Σ p·(q/p) = −{log} Σ q = −{log} 1 = 0,",
@@ -118,6 +131,28 @@ def _kl_lines(work: dict, inside: list[int], log: str) -> list[str]:
     return lines
 
 
+def _class_lines(work: dict, log: str, all_classes: bool) -> list[str]:
+    """Step 3 of a wide row (or with --all-classes): the classes with the largest |p·log(p/q)|,
+    largest first, each with its terms and its share of D(P‖Q); then what the others add up to."""
+    p, q, kl = work["p"], work["q"], work["kl_divergence"]
+    listed = largest_terms(kl["terms"], None if all_classes else TOP_CLASSES)
+    columns = ["class", "p", "q", f"−p·{log} p", f"−p·{log} q", f"p·{log}(p/q)", "share"]
+    rows = [[printable(work["classes"][i]), _g(p[i]), _g(q[i]), fmt(work["entropy_p"]["terms"][i]),
+             fmt(work["cross_entropy"]["terms"][i]), fmt(kl["terms"][i]), share(kl["terms"][i], kl["value"])]
+            for i in listed.indices]
+    widths = [max(len(cells[k]) for cells in [columns] + rows) for k in range(len(columns))]
+
+    def line(cells: list[str]) -> str:
+        return "  ".join(cell.ljust(width) if k == 0 else cell.rjust(width)
+                         for k, (cell, width) in enumerate(zip(cells, widths))).rstrip()
+
+    title = (f"Every class, the largest |p·{log}(p/q)| first:" if all_classes else
+             ("The class" if len(listed.indices) == 1 else f"The {len(listed.indices)} classes")
+             + f" with the largest |p·{log}(p/q)|, largest first (--all-classes lists every one):")
+    rest = listed.rest_line(work["unit"])
+    return ["", title, line(columns)] + [line(cells) for cells in rows] + ([rest] if rest else [])
+
+
 def _identity_lines(work: dict, log: str) -> list[str]:
     """Step 4: H(P,Q) = H(P) + D(P‖Q), term by term and summed."""
     h, ce, kl = work["entropy_p"], work["cross_entropy"], work["kl_divergence"]
@@ -131,7 +166,7 @@ def _identity_lines(work: dict, log: str) -> list[str]:
           f"−{log} q_y = {fmt(ce['value'])}."] if work["label"] is not None else [])
 
 
-def _softening(step, soft: dict) -> None:
+def _softening(step, soft: dict, all_classes: bool = False) -> None:
     """Step 0: each operand's row as given, x / T and softmax(x / T), the row the steps use."""
     t = f"{soft['value']:g}"
     lines = [f"Every row becomes softmax(log p / T), T = {t}: for logits z that is softmax(z/{t}), for "
@@ -142,9 +177,9 @@ def _softening(step, soft: dict) -> None:
             lines.append(f"{key}: {side['note']}")
             continue
         x = "z" if side["kind"] == "logits" else f"log {key}"
-        lines += [f"{key} as given ({side['kind']}) = ({', '.join(_g(v) for v in side['given'])})",
-                  f"   {x} / {t} = ({', '.join(_g(v) for v in side['x_over_t'])})",
-                  f"   softmax({x} / {t}) = ({', '.join(_g(v) for v in side['softened'])})   ← the {key} below"]
+        lines += [f"{key} as given ({side['kind']}) = ({_vector(side['given'], all_classes)})",
+                  f"   {x} / {t} = ({_vector(side['x_over_t'], all_classes)})",
+                  f"   softmax({x} / {t}) = ({_vector(side['softened'], all_classes)})   ← the {key} below"]
     step(0, f"Temperature T = {t}: softening the rows", lines)
 
 

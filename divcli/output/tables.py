@@ -18,10 +18,12 @@ from .records import FORMULAS
 from .records import records as row_records
 from .registry import Kind, Sink
 from .texts import fmt, temperature_text
+from .wide import Listed, largest_terms
 
 #: Row counts above this show the first and last rows only in a table.
 TABLE_ROWS = 20
-#: The per-class breakdown is shown when there are at most this many rows and classes.
+#: The per-class breakdown is shown when there are at most this many rows; of a row of more than
+#: BREAKDOWN_CLASSES classes it lists the TOP_CLASSES with the largest |term| and sums up the rest.
 BREAKDOWN_ROWS = 4
 BREAKDOWN_CLASSES = 32
 
@@ -139,7 +141,12 @@ def _breakdown(report: Report, row: int, width: int = 10_000):
     terms = report.terms[row]
     finite = np.abs(terms[np.isfinite(terms)])
     largest = float(finite.max()) if finite.size else 0.0
-    for col, name in enumerate(report.classes):
+    listed = Listed(list(range(len(report.classes)))) if len(report.classes) <= BREAKDOWN_CLASSES \
+        else largest_terms(terms)
+    if listed.hidden:  # a wide row: the largest terms, then what the others add up to
+        table.caption, table.caption_justify = listed.rest_line(report.base.unit), "left"
+    for col in listed.indices:
+        name = report.classes[col]
         cells = [printable(name)] + [fmt(values[col]) for _, values in columns]
         term = float(terms[col])
         cells += [fmt(term), _share(term, total)]
@@ -219,7 +226,7 @@ def render_table(summary: Summary, records: list[dict | None], first: Report, co
     _heading(summary, console)
     console.print()
     console.print(_rows_table(summary, records))
-    if summary.rows <= BREAKDOWN_ROWS and len(summary.classes) <= BREAKDOWN_CLASSES:
+    if summary.rows <= BREAKDOWN_ROWS:
         _breakdowns(summary, first, console)
     console.print()
     console.print(_reductions_table(summary))

@@ -124,3 +124,44 @@ def test_stdin_is_refused_for_teacher_and_student(run, files):
     assert result.exit_code == 2 and "standard input" in result.stderr
     labels = run("distill", t, s, "-", "-T", "2", "-q", input="\n".join(str(int(v)) for v in LABELS) + "\n")
     assert labels.exit_code == 0, labels.stderr
+
+
+def _counting_passes(monkeypatch):
+    """Count the engine's passes over the operands that distill makes (kl and ce, each one pass)."""
+    import divcli.distill
+
+    passes = []
+    real = divcli.distill.run
+
+    def counted(command, *args, **kwargs):
+        passes.append(command.value)
+        return real(command, *args, **kwargs)
+
+    monkeypatch.setattr(divcli.distill, "run", counted)
+    return passes
+
+
+def test_quiet_computes_the_loss_only(run, files, monkeypatch):
+    """-q prints the loss: one KL pass at T and one CE pass, not the mistakes' two extra KL passes;
+    the table (and JSON) still computes every mistake, and the loss is the same number."""
+    t, s, y = files
+    passes = _counting_passes(monkeypatch)
+    quiet = run("distill", t, s, y, "-T", "2", "--alpha", "0.5", "-q")
+    assert quiet.exit_code == 0, quiet.stderr
+    assert sorted(passes) == ["ce", "kl"]
+    passes.clear()
+    assert run("distill", t, s, "-T", "2", "-q").exit_code == 0
+    assert passes == ["kl"]
+    passes.clear()
+    document = json.loads(run("distill", t, s, y, "-T", "2", "--alpha", "0.5", "-f", "json").stdout)
+    assert sorted(passes) == ["ce", "kl", "kl", "kl"]
+    assert set(document["mistakes"]) == {"no_t_squared", "mean_not_batchmean", "reversed", "t_on_teacher_only"}
+    assert close(quiet.stdout, document["loss"])
+    assert close(document["loss"], _formula(T_LOGITS, S_LOGITS, 2.0, LABELS, 0.5)[0])
+
+
+def test_python_api_computes_the_loss_only(monkeypatch):
+    passes = _counting_passes(monkeypatch)
+    value = divcli.distillation_loss(T_LOGITS, S_LOGITS, 2.0, LABELS, alpha=0.5)
+    assert sorted(passes) == ["ce", "kl"]
+    assert close(value, _formula(T_LOGITS, S_LOGITS, 2.0, LABELS, 0.5)[0])

@@ -42,6 +42,7 @@ def distill(teacher, student, labels, alpha, teacher_as, student_as, labels_as, 
     check_output(params)
     from ...distill import distill as compute_distill
     from ...kinds import Kind
+    from ...pipeline import available_cpus
     from ...output import registry
 
     class_weight = None if weight is None else class_weights(weight, params)
@@ -56,7 +57,8 @@ def distill(teacher, student, labels, alpha, teacher_as, student_as, labels_as, 
         None if labels is None else (lambda: operand_blocks(labels, params)),
         temperature=params["temperature"], alpha=alpha, teacher_kind=Kind(teacher_as), student_kind=Kind(student_as),
         labels_kind=Kind(labels_as), base=options.base, conversion=options.conversion, weight=class_weight,
-        ignore_index=ignore_index, label_smoothing=label_smoothing, warn=warn))
+        ignore_index=ignore_index, label_smoothing=label_smoothing, warn=warn,
+        mistakes=not params["quiet"], threads=available_cpus()))  # -q prints the loss alone
     with whole_output(params, "divcli distill", registry.Kind.DISTILL) as writer:
         writer.write(document)
 

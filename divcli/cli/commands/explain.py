@@ -56,10 +56,12 @@ def libraries(p, q, **params):
 @click.argument("p", shell_complete=complete_operand)
 @click.argument("q", shell_complete=complete_operand)
 @click.option("--row", type=click.IntRange(min=1), default=1, show_default=True, help="The row to explain (1 = first).")
+@click.option("--all-classes", is_flag=True,
+              help="List every class of a wide row (the table lists the 20 with the largest KL terms).")
 @p_as_option()
 @q_as_option()
 @shared_options
-def explain(p, q, row, **params):
+def explain(p, q, row, all_classes, **params):
     """Work through H(P), H(P,Q) and D(P‖Q) for one row, with the numbers put in.
 
     Why H(P,Q) = H(P) + D(P‖Q), why KL's terms can be negative while their sum is not, and the
@@ -74,6 +76,7 @@ def explain(p, q, row, **params):
         infinite = [name for name, t in zip(work["classes"], work["kl_divergence"]["terms"]) if t == math.inf]
         warn(f"D(P‖Q) is +inf: row {row}, class {infinite[0]!r}: q = 0 (or underflows to 0) where p > 0")
     with whole_output(params, "divcli explain", Kind.EXPLAIN) as writer:
+        writer.all_classes = all_classes  # read by the table only: -f csv and json hold every class
         writer.write(work)
 
 
