@@ -19,7 +19,7 @@ def for_row(operands, options, row: int) -> dict:
     operand of one row stands for every row)."""
     from .core import class_count, class_names
     from .errors import DataError, option
-    from .kinds import Kind, label_vector, to_distribution
+    from .kinds import Kind, deviations, label_vector, to_distribution
 
     p, q = operands
     if options.p_kind is Kind.LABELS:
@@ -42,7 +42,8 @@ def for_row(operands, options, row: int) -> dict:
     label = int(dp.labels[0]) if dp.labels is not None else None
     work = working(dp.exact_rows(), dq.exact_rows(), classes, options.base, label)
     work.update(row=row, sources={"p": {"source": p.name, "kind": options.p_kind.value},
-                                  "q": {"source": q.name, "kind": options.q_kind.value}})
+                                  "q": {"source": q.name, "kind": options.q_kind.value}},
+                deviations=deviations([dp, dq]))  # a row within --tolerance of 1 is divided by its sum
     if options.conversion.temperature != 1.0:
         work["temperature"] = softening(distributions, options.conversion.temperature, work)
     return work

@@ -7,7 +7,7 @@ import math
 
 from ..errors import printable
 from .registry import Sink
-from .texts import fmt
+from .texts import fmt, renormalised_texts
 
 #: Sums written out in full up to this many classes; longer ones show their first and last terms.
 SPELLED_OUT = 8
@@ -53,6 +53,8 @@ def render(console, work: dict) -> None:
     out(Text(f"  p = ({', '.join(_g(x) for x in p)})"))
     out(Text(f"  q = ({', '.join(_g(x) for x in q)})"))
     out(Text(f"  over {len(classes)} classes; logs to base {work['base']}, so every value is in {unit}"))
+    for line in renormalised_texts(work.get("deviations", {}), "row"):
+        out(Text(f"  {line} (p and q above are the values used)"))
     out()
 
     def step(number: int, title: str, lines: list[str]) -> None:
