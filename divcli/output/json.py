@@ -187,7 +187,7 @@ class TopJson(Sink):
 
 
 class MatrixJson(Sink):
-    def write(self, matrix, labels, measure, base, source, kind) -> None:
+    def write(self, matrix, labels, measure, base, source, kind, deviation: float = 0.0) -> None:
         from ..measures import unit_of
 
         document = {
@@ -195,6 +195,7 @@ class MatrixJson(Sink):
             "convention": measure.convention, "unit": unit_of(measure, base), "base": base.text, "source": source,
             "kind": kind, "direction": "entry [i][j] takes row i as P and row j as Q",
             "labels": labels, "matrix": [[json_number(x) for x in row] for row in matrix.tolist()],
+            "inputs": inputs_document("P", {"P": deviation}),
         }
         self.out.write(json.dumps(document, ensure_ascii=False, allow_nan=False) + "\n")
 

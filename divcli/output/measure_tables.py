@@ -14,7 +14,7 @@ from .quiet import ranked_label
 from .records import library_records
 from .registry import Sink
 from .tables import TABLE_ROWS
-from .texts import fmt, number, renormalised_texts, temperature_text
+from .texts import fmt, number, renormalised_text, renormalised_texts, temperature_text
 
 #: A table shows the values of at most this many rows side by side (the reduction after them).
 ROW_COLUMNS = 4
@@ -217,12 +217,12 @@ class MatrixTable(Sink):
 
     for_people = True
 
-    def write(self, matrix, labels, measure, base, source, kind) -> None:
+    def write(self, matrix, labels, measure, base, source, kind, deviation: float = 0.0) -> None:
         _heatmap(self.console, matrix, [printable(label) for label in labels], measure, unit_of(measure, base),
-                 printable(source))
+                 printable(source), [renormalised_text("the", deviation)] if deviation else [])
 
 
-def _heatmap(console, matrix, labels, measure, unit, source) -> None:
+def _heatmap(console, matrix, labels, measure, unit, source, notes: list[str] = ()) -> None:
     from rich.table import Table
     from rich.text import Text
 
@@ -233,6 +233,8 @@ def _heatmap(console, matrix, labels, measure, unit, source) -> None:
                        + (f", in {unit}" if unit else ""), style="bold"))
     direction = "" if measure.symmetric else "; row i is P, column j is Q"
     console.print(Text(f"  {measure.convention}{direction}; darker is larger ({fmt(low)} … {fmt(high)})"))
+    for note in notes:
+        console.print(Text(f"  {note}"))
     console.print()
     table = Table(show_edge=False)
     table.add_column("P \\ Q" if not measure.symmetric else "", justify="right")

@@ -179,15 +179,18 @@ def temperature_text(temperature: float, sides: list[tuple[str, str]]) -> str:
                                                  for role, kind in sides)
 
 
-def renormalised_texts(deviations: dict[str, float], rows: str = "rows") -> list[str]:
-    """One line per operand whose rows were divided by their sums (each within ``--tolerance`` of 1):
+def renormalised_text(whose: str, deviation: float, rows: str = "rows") -> str:
+    """The line that says rows were divided by their sums (each within ``--tolerance`` of 1):
     ``P's rows renormalised (largest deviation 1.0e-04): each divided by its sum``; for ``rows="row"``
     (explain's one row) ``P's row renormalised (deviation 1.0e-04): divided by its sum``."""
     if rows == "row":
-        return [f"{role}'s row renormalised (deviation {deviation:.1e}): divided by its sum"
-                for role, deviation in deviations.items() if deviation]
-    return [f"{role}'s rows renormalised (largest deviation {deviation:.1e}): each divided by its sum"
-            for role, deviation in deviations.items() if deviation]
+        return f"{whose} row renormalised (deviation {deviation:.1e}): divided by its sum"
+    return f"{whose} rows renormalised (largest deviation {deviation:.1e}): each divided by its sum"
+
+
+def renormalised_texts(deviations: dict[str, float], rows: str = "rows") -> list[str]:
+    """:func:`renormalised_text` for each operand (by its role, ``P``, ``Q``, …) that had such a row."""
+    return [renormalised_text(f"{role}'s", deviation, rows) for role, deviation in deviations.items() if deviation]
 
 
 def inputs_document(roles: str, deviations: dict[str, float]) -> dict:

@@ -198,3 +198,14 @@ def test_libraries_say_nothing_of_it_for_rows_that_sum_to_one(run_json):
     document = run_json("libraries", "0.25,0.75", "0.5,0.5")
     assert "renormalised" not in document["note"]
     assert not any("divcli divides" in row["why"] for row in document["libraries"])
+
+
+def test_matrix_says_it_too(run, run_json):
+    rows = np.array([[0.5, 0.50001], [0.3, 0.7], [0.2, 0.8]])
+    document = run_json("matrix", "0.5,0.50001;0.3,0.7;0.2,0.8", "--tolerance", "1e-4", "--measure", "kl")
+    assert document["inputs"] == {"p": {"renormalised": True, "largest_deviation": pytest.approx(1e-5, rel=1e-9)}}
+    assert document["matrix"][0][1] == pytest.approx(_kl_rows(rows[:1], rows[1:2])[0], rel=1e-12)
+    table = run("matrix", "0.5,0.50001;0.3,0.7;0.2,0.8", "--tolerance", "1e-4", env=TABLE).stdout
+    assert "  the rows renormalised (largest deviation 1.0e-05): each divided by its sum" in table.splitlines()
+    assert "renormalised" not in run("matrix", "0.5,0.5;0.3,0.7", env=TABLE).stdout
+
