@@ -227,6 +227,10 @@ def _probs(operand: Operand, role: str, conversion: Conversion) -> tuple[np.ndar
                     f"each row is one distribution, and this one has a single column: pass {option('columns', True)}")
         what = "this column" if operand.is_transposed else "this row"
         _check_sums(sums, operand, role, what, conversion.tolerance, hint)
+        if conversion.tolerance >= 1 and np.any(sums == 0):  # within a tolerance of 1, but no distribution
+            row = int(np.argmax(sums == 0))
+            raise DataError(operand.where(row), f"every value in {what} is 0: it is no distribution",
+                            f"give it a positive probability, or a {option('tolerance')} below 1")
         off, deviation = _renormalised(sums)
         if off is not None:  # within the tolerance: the distribution meant is the row ÷ its sum
             values = values / np.where(off, sums, 1.0)[:, None]

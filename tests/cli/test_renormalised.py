@@ -209,3 +209,12 @@ def test_matrix_says_it_too(run, run_json):
     assert "  the rows renormalised (largest deviation 1.0e-05): each divided by its sum" in table.splitlines()
     assert "renormalised" not in run("matrix", "0.5,0.5;0.3,0.7", env=TABLE).stdout
 
+
+@pytest.mark.parametrize("args", [("entropy", "0,0", "--tolerance", "1"),
+                                  ("kl", "0.5,0.5;0,0", "0.5,0.5", "--tolerance", "2")])
+def test_a_row_of_zeros_within_a_tolerance_of_1_is_refused(run, args):
+    # it cannot be renormalised; it used to give an entropy of 0 and a KL of nan
+    result = run(*args, "-q")
+    assert result.exit_code == 1 and result.stdout == ""
+    assert result.stderr.startswith("Error: ") and len(result.stderr.splitlines()) == 1
+    assert "every value in this row is 0" in result.stderr and "--tolerance below 1" in result.stderr
