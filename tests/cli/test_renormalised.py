@@ -218,3 +218,13 @@ def test_a_row_of_zeros_within_a_tolerance_of_1_is_refused(run, args):
     assert result.exit_code == 1 and result.stdout == ""
     assert result.stderr.startswith("Error: ") and len(result.stderr.splitlines()) == 1
     assert "every value in this row is 0" in result.stderr and "--tolerance below 1" in result.stderr
+
+
+def test_explain_with_a_temperature_shows_the_row_as_given(run_json):
+    # step 0 shows the row as given; its softmax(log p / T) is the same as that of the row ÷ its sum
+    document = run_json("explain", "0.5,0.50001", "0.3,0.7", "--tolerance", "1e-4", "-T", "2")
+    side = document["temperature"]["p"]
+    assert side["given"] == pytest.approx([0.5, 0.50001], rel=1e-15)
+    root = np.sqrt(np.array([0.5, 0.50001]))
+    assert side["softened"] == pytest.approx(root / root.sum(), rel=1e-14)
+    assert document["p_values"] == pytest.approx(root / root.sum(), rel=1e-14)
