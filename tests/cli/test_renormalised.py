@@ -139,7 +139,8 @@ def test_rows_that_sum_to_one_say_nothing(run, run_json):
 
 def test_log_probs_within_the_tolerance_are_renormalised_too(run_json):
     log_p = np.log([0.25, 0.75 + 5e-5])
-    document = run_json("kl", ",".join(map(repr, log_p.tolist())), "0.5,0.5", "--p-as", "log-probs", "--tolerance", "1e-4")
+    document = run_json("kl", ",".join(map(repr, log_p.tolist())), "0.5,0.5", "--p-as", "log-probs",
+                        "--tolerance", "1e-4")
     assert document["inputs"]["p"]["renormalised"] is True
     assert document["inputs"]["p"]["largest_deviation"] == pytest.approx(5e-5, rel=1e-6)
     assert document["value"] == pytest.approx(_kl_rows(np.exp(log_p)[None], np.array([[0.5, 0.5]]))[0], rel=1e-12)
