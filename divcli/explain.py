@@ -19,7 +19,7 @@ def for_row(operands, options, row: int) -> dict:
     operand of one row stands for every row)."""
     from .core import class_count, class_names
     from .errors import DataError, option
-    from .kinds import Kind, label_vector, to_distribution
+    from .kinds import Kind, deviations, label_vector, to_distribution
 
     p, q = operands
     if options.p_kind is Kind.LABELS:
@@ -42,7 +42,8 @@ def for_row(operands, options, row: int) -> dict:
     label = int(dp.labels[0]) if dp.labels is not None else None
     work = working(dp.exact_rows(), dq.exact_rows(), classes, options.base, label)
     work.update(row=row, sources={"p": {"source": p.name, "kind": options.p_kind.value},
-                                  "q": {"source": q.name, "kind": options.q_kind.value}})
+                                  "q": {"source": q.name, "kind": options.q_kind.value}},
+                deviations=deviations([dp, dq]))  # a row within --tolerance of 1 is divided by its sum
     if options.conversion.temperature != 1.0:
         work["temperature"] = softening(distributions, options.conversion.temperature, work)
     return work
@@ -61,10 +62,13 @@ def softening(distributions, temperature: float, work: dict) -> dict:
         if d.kind is Kind.LABELS:
             sides[key] = {"kind": d.kind.value, "note": "one-hot: unchanged by T"}
             continue
-        plain = to_distribution(d.operand, d.kind, d.role, replace(d.conversion, temperature=1.0))
+        if d.kind is Kind.LOGITS:  # shown as their softmax
+            given = to_distribution(d.operand, d.kind, d.role, replace(d.conversion, temperature=1.0)).p[0]
+        else:  # the row as given, not renormalised: log Σ is a constant, gone in the softmax
+            given = d.operand.values[0] if d.kind is Kind.PROBS else np.exp(d.operand.values[0])
         with np.errstate(divide="ignore"):
-            x = d.operand.values[0] if d.kind is not Kind.PROBS else np.log(plain.p[0])
-        sides[key] = {"kind": d.kind.value, "given": plain.p[0].tolist(), "x": x.tolist(),
+            x = d.operand.values[0] if d.kind is not Kind.PROBS else np.log(given)
+        sides[key] = {"kind": d.kind.value, "given": given.tolist(), "x": x.tolist(),
                       "x_over_t": (x / temperature).tolist(), "softened": work[key]}
     return {"value": temperature, "formula": "softmax(log p / T): logits softmax(z/T), probabilities p^(1/T) "
                                               "renormalised", **sides}

@@ -3,11 +3,17 @@
 =============  =========================================  =============================================
 kind           meaning                                    checked
 =============  =========================================  =============================================
-``probs``      probabilities, used as given (as torch)    finite, >= 0, rows sum to 1 within tolerance
+``probs``      probabilities, each row ÷ its sum          finite, >= 0, rows sum to 1 within tolerance
 ``logits``     scores; log-softmax per row                no nan or +inf; -inf masks a class
 ``log-probs``  log-probabilities (``log_target=True``)    exp of each row sums to 1 within tolerance
 ``labels``     one class index per row (one-hot P)        integers in [0, C); ``ignore_index`` skipped
 =============  =========================================  =============================================
+
+A row of probabilities (or log-probabilities) whose sum is within the tolerance of 1 but not 1 is
+divided by its sum (log Σ taken off the logs): the result is then exact for the distribution the row
+stands for, and the values shown are the values used. :attr:`Distribution.deviation` keeps the
+largest |Σ − 1| of a block's rows, so that a run can say so. torch uses such rows as given; SciPy's
+``entropy`` divides them silently.
 
 A temperature T ≠ 1 softens every kind the same way, after the checks: the row becomes
 ``softmax(log p / T)``. For logits that is ``softmax(z / T)`` (log p and z differ by a constant per
@@ -25,6 +31,7 @@ import numpy as np
 
 from . import accurate
 from .errors import DataError, option, show_value
+from .keys import ROLES
 from .readers.operand import Operand
 from .numerics import logsumexp, softmax
 
@@ -71,6 +78,9 @@ class Distribution:
     active: np.ndarray | None = None  # False where the label is ignore_index
     conversion: Conversion = Conversion()
     exps: tuple[np.ndarray, np.ndarray] | None = None  # (e, Σe per row) of a softmax, e divided in place by p
+    #: The largest |Σ − 1| of these rows as given, where a row within the tolerance of 1 was divided
+    #: by its sum (probabilities and log-probabilities without --normalize); 0 when none was.
+    deviation: float = 0.0
 
     @cached_property
     def p(self) -> np.ndarray:
@@ -117,7 +127,7 @@ class Distribution:
                 size = np.max(np.where(np.isfinite(z), np.abs(z), 0.0), axis=1)
                 return 4 * accurate.EPS * size / self.conversion.temperature
         error = np.abs(self.p.sum(axis=1) - 1.0) + accurate.EPS * (8 + np.log2(self.p.shape[1]))
-        if self.conversion.normalize:  # a count that the division by the sum took to 0 is not 0
+        if self.conversion.normalize or self.deviation:  # a value that the division by the sum took to 0 is not 0
             error[np.any((self.p == 0) & (self.operand.values > 0), axis=1)] = np.inf
         return error
 
@@ -136,6 +146,19 @@ class Distribution:
         if self.kind in (Kind.LOGITS, Kind.LOG_PROBS):
             return accurate.logit_rows(values)
         return accurate.prob_rows(values)
+
+
+def deviations(distributions: list[Distribution]) -> dict[str, float]:
+    """Per operand (P, Q, R, … in the order given), the largest |Σ − 1| of its rows divided by their
+    sums (:attr:`Distribution.deviation`); only the operands that had such a row."""
+    return {ROLES[index]: d.deviation for index, d in enumerate(distributions) if d.deviation}
+
+
+def largest_deviations(mine: dict[str, float], theirs: dict[str, float]) -> dict[str, float]:
+    """Two runs' :func:`deviations` as one (the largest of each operand's), ``mine`` updated."""
+    for role, deviation in theirs.items():
+        mine[role] = max(mine.get(role, 0.0), deviation)
+    return mine
 
 
 def _first(mask: np.ndarray) -> tuple[int, int]:
@@ -170,8 +193,17 @@ def could_be_labels(operand: Operand, classes: int | None) -> bool:
         return bool(np.all(whole & (values < classes if classes else True)))
 
 
+def _renormalised(sums: np.ndarray) -> tuple[np.ndarray | None, float]:
+    """The rows whose sum (within the tolerance, checked) is not 1, or None when every row's is, and
+    the largest |Σ − 1|."""
+    off = sums != 1.0
+    if not off.any():
+        return None, 0.0
+    return off, float(np.max(np.abs(sums - 1.0)))
+
+
 def _probs(operand: Operand, role: str, conversion: Conversion, classes: int | None = None
-           ) -> tuple[np.ndarray, np.ndarray]:
+           ) -> tuple[np.ndarray, np.ndarray, float]:
     values = operand.values
     bad = ~np.isfinite(values)
     if np.any(bad):
@@ -185,6 +217,7 @@ def _probs(operand: Operand, role: str, conversion: Conversion, classes: int | N
                         f"pass {_as(role, 'logits')} or {_as(role, 'log-probs')} if these are scores")
     with np.errstate(over="ignore"):
         sums = values.sum(axis=1)
+    deviation = 0.0
     if conversion.normalize:
         zero = sums == 0
         if np.any(zero):
@@ -209,11 +242,18 @@ def _probs(operand: Operand, role: str, conversion: Conversion, classes: int | N
                     f"each row is one distribution, and this one has a single column: pass {option('columns', True)}")
         what = "this column" if operand.is_transposed else "this row"
         _check_sums(sums, operand, role, what, conversion.tolerance, hint)
+        if conversion.tolerance >= 1 and np.any(sums == 0):  # within a tolerance of 1, but no distribution
+            row = int(np.argmax(sums == 0))
+            raise DataError(operand.where(row), f"every value in {what} is 0: it is no distribution",
+                            f"give it a positive probability, or a {option('tolerance')} below 1")
+        off, deviation = _renormalised(sums)
+        if off is not None:  # within the tolerance: the distribution meant is the row ÷ its sum
+            values = values / np.where(off, sums, 1.0)[:, None]
     with np.errstate(divide="ignore"):
         log_values = np.log(values)
     if conversion.temperature != 1.0:
-        return _soften(log_values, operand, conversion, "log of probability")
-    return values, log_values
+        return (*_soften(log_values, operand, conversion, "log of probability"), deviation)
+    return values, log_values, deviation
 
 
 def _soften(log_values: np.ndarray, operand: Operand, conversion: Conversion, what: str
@@ -245,28 +285,34 @@ def _finite_or_masked(operand: Operand, role: str, what: str):
         raise DataError(operand.where(row), f"every {what} in this row is -inf", "leave at least one class unmasked")
 
 
-def _logits(operand: Operand, role: str, conversion: Conversion) -> tuple[tuple, np.ndarray]:
+def _logits(operand: Operand, role: str, conversion: Conversion) -> tuple[tuple, np.ndarray, float]:
     if conversion.temperature == 1.0:  # z / 1 is z, and cannot overflow
         # the check costs no pass: softmax finds every row's maximum finite (no nan, no +inf, no row
         # of −inf), or calls the check, which says what is wrong, before computing anything of that part
-        return softmax(operand.values, axis=1, divide=False, refuse=lambda: _finite_or_masked(operand, role, "logit"))
+        return (*softmax(operand.values, axis=1, divide=False,
+                         refuse=lambda: _finite_or_masked(operand, role, "logit")), 0.0)
     _finite_or_masked(operand, role, "logit")
-    return _soften(operand.values, operand, conversion, "logit")
+    return (*_soften(operand.values, operand, conversion, "logit"), 0.0)
 
 
-def _log_probs(operand: Operand, role: str, conversion: Conversion) -> tuple[np.ndarray | None, np.ndarray]:
+def _log_probs(operand: Operand, role: str, conversion: Conversion) -> tuple[np.ndarray | None, np.ndarray, float]:
     _finite_or_masked(operand, role, "log-probability")
     log_p = operand.values
+    deviation = 0.0
     if conversion.normalize:
         log_p = log_p - logsumexp(log_p, axis=1)[:, None]
     else:
+        log_sums = logsumexp(log_p, axis=1)
         with np.errstate(over="ignore"):
-            sums = np.exp(logsumexp(log_p, axis=1))
+            sums = np.exp(log_sums)
         _check_sums(sums, operand, role, "exp of this row", conversion.tolerance,
                     f"pass {_as(role, 'logits')} for unnormalised scores, or {option('normalize', True)}")
+        off, deviation = _renormalised(sums)
+        if off is not None:  # within the tolerance: the distribution meant is exp(row) ÷ its sum
+            log_p = log_p - np.where(off, log_sums, 0.0)[:, None]
     if conversion.temperature != 1.0:
-        return _soften(log_p, operand, conversion, "log-probability")
-    return None, log_p
+        return (*_soften(log_p, operand, conversion, "log-probability"), deviation)
+    return None, log_p, deviation
 
 
 def label_vector(operand: Operand) -> np.ndarray:
@@ -308,7 +354,8 @@ def to_distribution(operand: Operand, kind: Kind, role: str, conversion: Convers
         p, log_p, labels, active = _labels(operand, classes, conversion)
         return Distribution(p, log_p, kind, operand, role, labels, active, conversion)
     convert = {Kind.PROBS: _probs, Kind.LOGITS: _logits, Kind.LOG_PROBS: _log_probs}[kind]
-    p, log_p = convert(operand, role, conversion, classes) if kind is Kind.PROBS else convert(operand, role, conversion)
+    p, log_p, deviation = (convert(operand, role, conversion, classes) if kind is Kind.PROBS
+                           else convert(operand, role, conversion))
     if isinstance(p, tuple):  # a softmax's (e, Σe): divided when the probabilities are first asked for
-        return Distribution(None, log_p, kind, operand, role, conversion=conversion, exps=p)
-    return Distribution(p, log_p, kind, operand, role, conversion=conversion)
+        return Distribution(None, log_p, kind, operand, role, conversion=conversion, exps=p, deviation=deviation)
+    return Distribution(p, log_p, kind, operand, role, conversion=conversion, deviation=deviation)

@@ -68,11 +68,15 @@ def _clipped(p: np.ndarray, q: np.ndarray) -> str:
     return ": " + "; ".join(notes) if notes else "; no value here is outside that range"
 
 
-def answers(p: np.ndarray, q: np.ndarray, log_q: np.ndarray, normalized: bool, scale: float = 1.0) -> list[Answer]:
+def answers(p: np.ndarray, q: np.ndarray, log_q: np.ndarray, normalized: bool, scale: float = 1.0,
+            renormalised: str = "") -> list[Answer]:
     """Each library's value for P (rows of ``p``) and Q (``q`` and its logs ``log_q``), in nats.
 
     ``normalized`` says whether divcli rescaled P and Q (``--normalize``), which torch would not do;
-    ``scale`` (the log of the base the values are shown in) divides the values quoted in the reasons.
+    ``scale`` (the log of the base the values are shown in) divides the values quoted in the reasons;
+    ``renormalised`` names the operands (``"P's"``, ``"P's and Q's"``) whose rows divcli divided by
+    their sums because they were within the tolerance of 1 but not 1 ("" when none was, or only by
+    less than 1e-12): torch then differs from divcli, SciPy's entropy divides as divcli does.
     """
     rows, classes = p.shape
     with np.errstate(divide="ignore"):
@@ -80,8 +84,13 @@ def answers(p: np.ndarray, q: np.ndarray, log_q: np.ndarray, normalized: bool, s
     sums_off = not np.allclose(p.sum(axis=1), 1, rtol=0, atol=1e-12) or \
         not np.allclose(q.sum(axis=1), 1, rtol=0, atol=1e-12)
     unnormalised = " (on the numbers as given, not normalised)" if normalized else ""
+    if renormalised and not normalized:
+        unnormalised = (f" (on the numbers as given; divcli divides {renormalised} rows by their sums, which are "
+                        "within the tolerance of 1 but not 1)")
     rescale = ("it rescales P and Q to sum to 1 first, silently" if sums_off
                else "it rescales P and Q to sum to 1 (they already do, up to rounding)")
+    if sums_off and renormalised and not normalized:
+        rescale += f" (divcli divides {renormalised} rows by their sums too, and says so)"
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         torch_terms = _torch_kl_div(log_q, p)
         keras_p = np.clip(p, KERAS_EPSILON, 1)
@@ -136,11 +145,21 @@ def answers(p: np.ndarray, q: np.ndarray, log_q: np.ndarray, normalized: bool, s
             if answer.library == "torch" and math.isnan(answer.value) else answer for answer in found]
 
 
-def compare_libraries(operands, options) -> tuple[list[Answer], float]:
+#: A row whose sum is off 1 by less than this is as the libraries take it, to their rounding.
+RENORMALISED_NOTED = 1e-12
+
+
+def _whose(roles: list[str]) -> str:
+    """``P's``, ``Q's``, ``P's and Q's``."""
+    return " and ".join(f"{role}'s" for role in roles)
+
+
+def compare_libraries(operands, options) -> tuple[list[Answer], float, dict[str, float]]:
     """Every library's value for operands P and Q read as ``options`` say, in the unit of
-    ``options.base``, and divcli's exact D(P‖Q) (batchmean) to compare them with."""
+    ``options.base``, divcli's exact D(P‖Q) (batchmean) to compare them with, and per operand the
+    largest |Σ − 1| of the rows divcli divided by their sums (:func:`divcli.kinds.deviations`)."""
     from .core import compute
-    from .kinds import Kind, to_distribution
+    from .kinds import Kind, deviations, to_distribution
     from .model import Command
 
     exact = compute(Command.KL, operands[0], operands[1], options).value
@@ -154,9 +173,12 @@ def compare_libraries(operands, options) -> tuple[list[Answer], float]:
         log_q = np.log(given[1]) if options.q_kind is Kind.PROBS and not distributions[1].tempered \
             else distributions[1].log_p
     shape = (max(given[0].shape[0], given[1].shape[0]), count)
+    renormalised = deviations(distributions)
+    noted = _whose([role for role, deviation in renormalised.items() if deviation >= RENORMALISED_NOTED])
     scale = log_base(options.base.value)
     found = answers(np.broadcast_to(given[0], shape), np.broadcast_to(given[1], shape),
-                    np.broadcast_to(log_q, shape), normalized=options.conversion.normalize, scale=scale)
+                    np.broadcast_to(log_q, shape), normalized=options.conversion.normalize, scale=scale,
+                    renormalised=noted)
     if scale != 1.0:
         found = [replace(answer, value=answer.value / scale) for answer in found]
-    return found, exact
+    return found, exact, renormalised

@@ -12,7 +12,7 @@ from .readers.operand import Operand
 from .engine import ROLES, Options, Source, Start, block_of, count_of, mark_single
 from .errors import DataError
 from .firsts import class_count, class_names, read_firsts, refuse_one_class
-from .kinds import Distribution, Kind
+from .kinds import Distribution, Kind, deviations, largest_deviations
 from .measures import Measure, MeasureContext, MeasureReport, MeasureSummary, Pair, evaluate
 from .model import NATURAL, Reduction
 
@@ -45,8 +45,10 @@ class MeasureTotals:
     count: int = 1
     rows: int = 0
     infinite: dict[str, list] = field(default_factory=dict)
+    deviations: dict[str, float] = field(default_factory=dict)
 
     def add(self, report: MeasureReport) -> None:
+        largest_deviations(self.deviations, report.deviations)
         for key, value in report.values.items():
             self.sums[key] += float(np.sum(value))
             infinite = np.isposinf(value)
@@ -64,6 +66,7 @@ class MeasureTotals:
         for key, (count, row, name) in part.infinite.items():
             found = self.infinite.setdefault(key, [0, offset + row, name])
             found[0] += count
+        largest_deviations(self.deviations, part.deviations)
         self.rows += part.rows
 
     def closing_warnings(self) -> list[str]:
@@ -118,7 +121,8 @@ class MeasureSet:
         values = measure_values(start.context, distributions)
         placed = next((d.operand for d, single in zip(distributions, start.single) if not single),
                       distributions[0].operand)
-        return MeasureReport(start.context, values, placed.first_row, placed.row_names)
+        return MeasureReport(start.context, values, placed.first_row, placed.row_names,
+                             deviations=deviations(distributions))
 
     def accumulator(self, start: Start) -> MeasureTotals:
         return MeasureTotals({measure.key: 0.0 for measure in start.context.measures}, start.count)
@@ -126,7 +130,7 @@ class MeasureSet:
     def summarise(self, start: Start, totals: MeasureTotals, rows: list[int], warnings: list[str]) -> MeasureSummary:
         sums, rows = totals.sums, totals.rows
         return MeasureSummary(start.context, rows, {"sum": dict(sums), "mean": {key: total / rows for key, total in sums.items()}},
-                              warnings)
+                              warnings, dict(totals.deviations))
 
 
 def _check_widths(firsts: list[Operand], count: int) -> None:

@@ -241,6 +241,8 @@ class MeasureReport:
     first_row: int = 0
     row_names: list[str] | None = None
     warnings: list[str] = field(default_factory=list)
+    #: per operand (P, Q, R, …), the largest |Σ − 1| of its rows divided by their sums
+    deviations: dict[str, float] = field(default_factory=dict)
 
     @property
     def rows(self) -> int:
@@ -255,6 +257,15 @@ class MeasureSummary:
     rows: int
     reductions: dict[str, dict[str, float]]
     warnings: list[str]
+    #: per operand (P, Q, R, …), the largest |Σ − 1| of the rows divided by their sums, over the whole run
+    deviations: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def roles(self) -> str:
+        """The operands' roles: P, Q, then R, S, … (js of several)."""
+        from .keys import ROLES
+
+        return ROLES[:len(self.context.sources)]
 
     @property
     def value(self) -> dict[str, float] | None:

@@ -12,7 +12,7 @@ import numpy as np
 
 from . import accurate
 from .errors import DataError, option
-from .kinds import Distribution, Kind
+from .kinds import Distribution, Kind, deviations, largest_deviations
 from .model import NATURAL, Command, LogBase, Reduction, Side  # noqa: F401 (NATURAL: divcli.report's, as before)
 from .numerics import (
     cross_entropy_terms,
@@ -98,6 +98,8 @@ class Report:
     labels: np.ndarray | None = None
     active: np.ndarray | None = None
     warnings: list[str] = field(default_factory=list)
+    #: per operand ("P", "Q"), the largest |Σ − 1| of its rows divided by their sums (:func:`divcli.kinds.deviations`)
+    deviations: dict[str, float] = field(default_factory=dict)
 
     def __getattr__(self, name):  # report.command, report.reduction, … come from the context
         if name == "context":
@@ -140,11 +142,18 @@ class Summary:
     value: float | None
     warnings: list[str]
     labels: bool = False
+    #: per operand ("P", "Q"), the largest |Σ − 1| of the rows divided by their sums, over the whole run
+    deviations: dict[str, float] = field(default_factory=dict)
 
     def __getattr__(self, name):
         if name == "context":
             raise AttributeError(name)
         return getattr(self.context, name)
+
+    @property
+    def roles(self) -> str:
+        """The operands' roles: ``PQ``, or ``P`` alone (entropy)."""
+        return "P" if self.context.q is None else "PQ"
 
 
 @dataclass
@@ -157,8 +166,10 @@ class Totals:
     divisor: float = 0.0
     active: int = 0
     infinite_warnings: int = 0
+    deviations: dict[str, float] = field(default_factory=dict)
 
     def add(self, report: Report) -> None:
+        largest_deviations(self.deviations, report.deviations)
         self.rows += report.rows
         self.elements += report.terms.size
         self.total += report.total
@@ -168,7 +179,10 @@ class Totals:
     def merge(self, other: "Totals", offset: int = 0) -> None:
         """Add the totals of the rows that follow (a Dask shard's)."""
         for item in fields(self):
-            setattr(self, item.name, getattr(self, item.name) + getattr(other, item.name))
+            if item.name == "deviations":
+                largest_deviations(self.deviations, other.deviations)
+            else:
+                setattr(self, item.name, getattr(self, item.name) + getattr(other, item.name))
 
     def closing_warnings(self) -> list[str]:
         return []
@@ -196,7 +210,7 @@ def summarize(context: Context, totals: Totals, p_rows: int, q_rows: int | None,
                             f"use {option('reduction', 'sum')}, or check {option('weight')}")
         reductions["mean"] = math.nan
     value = None if context.reduction.per_row else reductions[context.reduction.value]
-    return Summary(context, totals.rows, p_rows, q_rows, reductions, value, warnings, labels)
+    return Summary(context, totals.rows, p_rows, q_rows, reductions, value, warnings, labels, dict(totals.deviations))
 
 
 def _infinite_warnings(terms: np.ndarray, quantity: str, p: np.ndarray, q: Distribution,
@@ -273,7 +287,8 @@ def entropy_report(p: Distribution, context: Context) -> Report:
         terms, rows = terms / context.scale, rows / context.scale
     return Report(
         context=context, p_probs=p.p, q_probs=None, p_log=p.log_p, q_log=None, terms=terms,
-        entropy_p=rows, total=float(np.sum(rows)), divisor=float(rows.shape[0]), labels=p.labels, **_placed(p, None, context),
+        entropy_p=rows, total=float(np.sum(rows)), divisor=float(rows.shape[0]), labels=p.labels,
+        deviations=deviations([p]), **_placed(p, None, context),
     )
 
 
@@ -318,7 +333,7 @@ def kl_report(p: Distribution, q: Distribution, context: Context) -> Report:
         total=float(np.sum(kl)), divisor=float(terms.shape[0]), labels=_broadcast_labels(p, terms.shape[0]),
         warnings=_infinite_warnings(terms, "D(P‖Q)", pp, q, context.classes, placed["row_names"],
                                     placed["first_row"]) if np.isposinf(kl).any() else [],
-        **placed,
+        deviations=deviations([p, q]), **placed,
     )
 
 
@@ -381,7 +396,7 @@ def ce_report(p: Distribution, q: Distribution, context: Context) -> Report:
     return Report(
         context=context, p_probs=target, q_probs=qq, p_log=log_target, q_log=log_qq, terms=terms,
         entropy_p=entropy, cross_entropy=rows, kl=kl, check=check, total=total, divisor=divisor,
-        labels=labels, active=active, warnings=warnings, **placed,
+        labels=labels, active=active, warnings=warnings, deviations=deviations([p, q]), **placed,
     )
 
 

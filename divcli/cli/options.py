@@ -190,7 +190,7 @@ def shared_options(command):
         click.option("--tolerance", type=BoundedFloat(0, hint="give a tolerance ≥ 0 such as 1e-6, or pass "
                                                            "--normalize to rescale rows"),
                      default=1e-6, show_default=True, metavar="TOL",
-                     help="How far a row of probabilities may sum from 1."),
+                     help="|row sum − 1| allowed; such a row is renormalised."),
         click.option("--normalize", is_flag=True,
                      help="Rescale rows to sum to 1 (counts, histograms; as SciPy does silently)."),
         click.option("-T", "--temperature", type=TEMPERATURE, default=1.0, metavar="T",

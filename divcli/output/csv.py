@@ -62,7 +62,7 @@ class TopCsv(Sink):
 class MatrixCsv(Sink):
     """matrix: a header of the rows' labels, then per row its label and its entries."""
 
-    def write(self, matrix, labels, measure, base, source, kind) -> None:
+    def write(self, matrix, labels, measure, base, source, kind, deviation: float = 0.0) -> None:
         writer = csv.writer(self.out, lineterminator="\n")
         writer.writerow(["row"] + labels)
         writer.writerows([label] + [number(x) for x in row] for label, row in zip(labels, matrix.tolist()))

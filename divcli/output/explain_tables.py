@@ -8,7 +8,7 @@ import math
 from ..errors import printable
 from ..model import LogBase
 from .registry import Sink
-from .texts import fmt
+from .texts import fmt, renormalised_texts
 from .wide import TOP_CLASSES, largest_terms, share
 
 #: Sums written out in full up to this many classes; longer ones show their first and last terms.
@@ -65,6 +65,8 @@ def render(console, work: dict, all_classes: bool = False) -> None:
     out(Text(f"  p = ({_vector(p, all_classes)})"))
     out(Text(f"  q = ({_vector(q, all_classes)})"))
     out(Text(f"  over {len(classes):,} classes; logs to base {work['base']}, so every value is in {unit}"))
+    for line in renormalised_texts(work.get("deviations", {}), "row"):
+        out(Text(f"  {line} (p and q above are the values used)"))
     out()
 
     def step(number: int, title: str, lines: list[str]) -> None:

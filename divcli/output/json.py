@@ -10,7 +10,7 @@ from ..model import Command
 from ..report import Report
 from .records import FORMULAS, columns_of, has_terms, json_values, library_records, value_texts
 from .registry import Kind, Sink
-from .texts import json_number, json_records, json_safe, json_texts
+from .texts import inputs_document, json_number, json_records, json_safe, json_texts
 
 def dumps(document) -> str:
     return json.dumps(json_safe(document), ensure_ascii=False, allow_nan=False)
@@ -136,6 +136,7 @@ class JsonSink(Sink):
         self.stream.finish(value, {
             "reductions": {name: json_number(value) for name, value in summary.reductions.items()},
             "n_rows": summary.rows,
+            "inputs": inputs_document(summary.roles, summary.deviations),
             "warnings": summary.warnings,
         })
 
@@ -165,6 +166,7 @@ class MeasureJsonSink(Sink):
             "reductions": {name: {key: json_number(x) for key, x in values.items()}
                            for name, values in summary.reductions.items()},
             "n_rows": summary.rows,
+            "inputs": inputs_document(summary.roles, summary.deviations),
             "warnings": summary.warnings,
         })
 
@@ -179,13 +181,14 @@ class TopJson(Sink):
             top=ranked.count, ranked_by=ranked.key,
             rows=[{"rank": rank, **record} for rank, (_, record) in enumerate(ranked.rows, start=1)],
             value=[value for value, _ in ranked.rows],
-            reductions=summary.reductions, n_rows=summary.rows, warnings=summary.warnings,
+            reductions=summary.reductions, n_rows=summary.rows,
+            inputs=inputs_document(summary.roles, summary.deviations), warnings=summary.warnings,
         )
         self.out.write(dumps(document) + "\n")
 
 
 class MatrixJson(Sink):
-    def write(self, matrix, labels, measure, base, source, kind) -> None:
+    def write(self, matrix, labels, measure, base, source, kind, deviation: float = 0.0) -> None:
         from ..measures import unit_of
 
         document = {
@@ -193,6 +196,7 @@ class MatrixJson(Sink):
             "convention": measure.convention, "unit": unit_of(measure, base), "base": base.text, "source": source,
             "kind": kind, "direction": "entry [i][j] takes row i as P and row j as Q",
             "labels": labels, "matrix": [[json_number(x) for x in row] for row in matrix.tolist()],
+            "inputs": inputs_document("P", {"P": deviation}),
         }
         self.out.write(json.dumps(document, ensure_ascii=False, allow_nan=False) + "\n")
 
@@ -220,8 +224,10 @@ class ExplainJson(Sink):
 
     def write(self, work: dict) -> None:
         document = {"command": "explain", "row": work["row"], **work["sources"],
-                    **{key: _clean(value) for key, value in work.items() if key not in ("row", "sources", "p", "q")},
-                    "p_values": _clean(work["p"]), "q_values": _clean(work["q"])}
+                    **{key: _clean(value) for key, value in work.items()
+                       if key not in ("row", "sources", "p", "q", "deviations")},
+                    "p_values": _clean(work["p"]), "q_values": _clean(work["q"]),
+                    "inputs": inputs_document("PQ", work.get("deviations", {}))}
         self.out.write(json.dumps(document, ensure_ascii=False, allow_nan=False) + "\n")
 
 

@@ -14,7 +14,7 @@ from .quiet import ranked_label
 from .records import library_records
 from .registry import Sink
 from .tables import TABLE_ROWS
-from .texts import fmt, number, temperature_text
+from .texts import fmt, number, renormalised_text, renormalised_texts, temperature_text
 
 #: A table shows the values of at most this many rows side by side (the reduction after them).
 ROW_COLUMNS = 4
@@ -60,6 +60,8 @@ class MeasureTableSink(Sink):
         for index, (source, kind) in enumerate(zip(context.sources, context.kinds)):
             role = {0: "P (reference)", 1: "Q (model)"}.get(index, ROLES[index])
             console.print(Text(f"  {role}: {printable(source)} read as {kind}"))
+        for line in renormalised_texts(summary.deviations):
+            console.print(Text(f"  {line}"))
         if context.temperature != 1.0:
             console.print(Text("  with " + temperature_text(context.temperature, list(zip(ROLES, context.kinds)))))
         console.print()
@@ -195,6 +197,8 @@ class TopTable(Sink):
         count = ranked.count
         console.print(Text(f"the {min(count, len(ranked.rows))} rows with the largest {ranked.title} "
                            f"(of {summary.rows} row{'s' if summary.rows != 1 else ''}), in {unit}", style="bold"))
+        for line in renormalised_texts(summary.deviations):
+            console.print(Text(f"  {line}"))
         if not ranked.rows:
             console.print(Text("  no row has a value (every label is ignored)"))
             return
@@ -213,12 +217,13 @@ class MatrixTable(Sink):
 
     for_people = True
 
-    def write(self, matrix, labels, measure, base, source, kind) -> None:
+    def write(self, matrix, labels, measure, base, source, kind, deviation: float = 0.0) -> None:
         _heatmap(self.console, matrix, [printable(label) for label in labels], measure, unit_of(measure, base),
-                 printable(source), in_base(measure.formula, base))
+                 printable(source), in_base(measure.formula, base),
+                 [renormalised_text("the", deviation)] if deviation else [])
 
 
-def _heatmap(console, matrix, labels, measure, unit, source, formula) -> None:
+def _heatmap(console, matrix, labels, measure, unit, source, formula, notes: list[str] = ()) -> None:
     from rich.table import Table
     from rich.text import Text
 
@@ -229,6 +234,8 @@ def _heatmap(console, matrix, labels, measure, unit, source, formula) -> None:
                        + (f", in {unit}" if unit else ""), style="bold"))
     direction = "" if measure.symmetric else "; row i is P, column j is Q"
     console.print(Text(f"  {measure.convention}{direction}; darker is larger ({fmt(low)} … {fmt(high)})"))
+    for note in notes:
+        console.print(Text(f"  {note}"))
     console.print()
     table = Table(show_edge=False)
     table.add_column("P \\ Q" if not measure.symmetric else "", justify="right")

@@ -64,7 +64,7 @@ class TopQuiet(Sink):
 class MatrixQuiet(Sink):
     """matrix: the entries, a line per row."""
 
-    def write(self, matrix, labels, measure, base, source, kind) -> None:
+    def write(self, matrix, labels, measure, base, source, kind, deviation: float = 0.0) -> None:
         self.out.write("".join(",".join(map(number, row)) + "\n" for row in matrix.tolist()))
 
 

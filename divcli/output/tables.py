@@ -17,7 +17,7 @@ from ..report import Report, Summary
 from .records import FORMULAS
 from .records import records as row_records
 from .registry import Kind, Sink
-from .texts import fmt, temperature_text
+from .texts import fmt, renormalised_texts, temperature_text
 from .wide import Listed, largest_terms
 
 #: Row counts above this show the first and last rows only in a table.
@@ -253,6 +253,8 @@ def _heading(summary: Summary, console) -> None:
         if side is not None:
             label = side.label if summary.q else "P"
             console.print(Text(f"  {label}: {printable(side.source)} read as {side.read_as}, {rows} row{'s' if rows != 1 else ''}"))
+    for line in renormalised_texts(summary.deviations):
+        console.print(Text(f"  {line}"))
     extras = []
     if summary.temperature != 1.0:
         sides = [(side.role, side.kind.value) for side in (summary.p, summary.q) if side is not None]

@@ -177,3 +177,24 @@ def temperature_text(temperature: float, sides: list[tuple[str, str]]) -> str:
            "labels": "one-hot, unchanged by T"}
     return f"temperature T = {t}: " + "; ".join(f"{role} as " + how[kind].format(t=t, r=role.lower())
                                                  for role, kind in sides)
+
+
+def renormalised_text(whose: str, deviation: float, rows: str = "rows") -> str:
+    """The line that says rows were divided by their sums (each within ``--tolerance`` of 1):
+    ``P's rows renormalised (largest deviation 1.0e-04): each divided by its sum``; for ``rows="row"``
+    (explain's one row) ``P's row renormalised (deviation 1.0e-04): divided by its sum``."""
+    if rows == "row":
+        return f"{whose} row renormalised (deviation {deviation:.1e}): divided by its sum"
+    return f"{whose} rows renormalised (largest deviation {deviation:.1e}): each divided by its sum"
+
+
+def renormalised_texts(deviations: dict[str, float], rows: str = "rows") -> list[str]:
+    """:func:`renormalised_text` for each operand (by its role, ``P``, ``Q``, …) that had such a row."""
+    return [renormalised_text(f"{role}'s", deviation, rows) for role, deviation in deviations.items() if deviation]
+
+
+def inputs_document(roles: str, deviations: dict[str, float]) -> dict:
+    """JSON's ``inputs``: per operand (``p``, ``q``, …), whether any of its rows was renormalised
+    (divided by a sum within ``--tolerance`` of 1) and the largest |sum − 1| (0.0 when none)."""
+    return {role.lower(): {"renormalised": bool(deviations.get(role)),
+                           "largest_deviation": float(deviations.get(role, 0.0))} for role in roles}

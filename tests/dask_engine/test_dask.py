@@ -544,3 +544,23 @@ def test_wide_rows_are_cut_as_the_local_engine_cuts_them(run, scheduler, tmp_pat
     remote = dask(run, scheduler, "kl", tmp_path / "p", tmp_path / "q", *args)
     assert local.exit_code == 0 and remote.exit_code == 0, remote.stderr
     assert remote.stdout == local.stdout
+
+
+def test_renormalised_rows_are_reported_over_every_shard(run_json, scheduler, tmp_path):
+    """Each shard's largest |Σ − 1| of the rows divided by their sums, merged: the whole run's, as locally."""
+    rng = np.random.default_rng(20)
+    p, q = rng.dirichlet(np.ones(CLASSES), 90), rng.dirichlet(np.ones(CLASSES), 90)
+    p[70, 0] += 3e-7  # in the last shard of P; the largest of Q in its first
+    p[10, 1] += 1e-7
+    q[5, 2] -= 4e-7
+    for name, values in (("p", p), ("q", q)):
+        (tmp_path / f"{name}.csv").write_text(_csv_text(values, NAMES))
+        (tmp_path / name).mkdir()
+        for index, rows in enumerate(np.array_split(values, 3)):
+            (tmp_path / name / f"part-{index}.csv").write_text(_csv_text(rows, NAMES))
+    local = run_json("kl", tmp_path / "p.csv", tmp_path / "q.csv")
+    remote = run_json("kl", tmp_path / "p", tmp_path / "q", "--engine", "dask", "--scheduler", scheduler)
+    same_json(local, remote)
+    assert remote["inputs"] == local["inputs"]
+    assert remote["inputs"]["p"]["largest_deviation"] == pytest.approx(3e-7, rel=1e-6)
+    assert remote["inputs"]["q"]["largest_deviation"] == pytest.approx(4e-7, rel=1e-6)

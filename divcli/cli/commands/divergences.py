@@ -23,7 +23,7 @@ def kl(p, q, **params):
     """KL divergence D(P‖Q) = Σ p·log(p/q), per row, with the breakdown.
 
     torch: F.kl_div(log Q, P, reduction=...) (note torch's argument order);
-    SciPy: scipy.stats.entropy(P, Q, axis=1) without its normalising.
+    SciPy: scipy.stats.entropy(P, Q, axis=1) without its silent normalising.
     """
     if params["temperature"] > MAX_KD_TEMPERATURE:
         raise click.BadParameter(f"{params['temperature']:g}: kl reports the distillation loss T² × batchmean, and "

@@ -28,16 +28,19 @@ def libraries(p, q, **params):
     """
     operands = whole_operands((p, q), params)
     from ...libraries import compare_libraries
+    from ...output.texts import renormalised_texts
     from ...output.registry import Kind
 
     options = make_options(params)
-    found, exact = compare_libraries(operands, options)
+    found, exact, renormalised = compare_libraries(operands, options)
     unit = options.base.unit
     note = "every library computes in nats"
     if options.base.value != math.e:
         note += f"; their values are shown ÷ ln {options.base.text}"
     if options.conversion.normalize:
         note += "; --normalize rescaled P and Q for divcli, the libraries get the numbers as given"
+    for line in renormalised_texts(renormalised):
+        note += f"; {line} (by divcli; the libraries get the numbers as given)"
     converted = [role for role, kind in (("P", params["p_as"]), ("Q", params["q_as"]))
                  if kind != "probs" or params["temperature"] != 1]
     if converted:

@@ -149,7 +149,7 @@ def matrix(file, measure, **params):
                       distribution.exact_rows())
     _warn_infinite(values, measure)
     with whole_output(params, "divcli matrix", Kind.MATRIX) as writer:
-        writer.write(values, labels, measure, options.base, operand.name, params["p_as"])
+        writer.write(values, labels, measure, options.base, operand.name, params["p_as"], distribution.deviation)
 
 
 def _matrix_operand(file: str, params: dict):
