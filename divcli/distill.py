@@ -72,10 +72,17 @@ def distill(teacher: Callable[[], Blocks], student: Callable[[], Blocks], labels
         parts["ce"] = sink.summary.value
         hard_term = (1.0 - a) * parts["ce"] if a != 1.0 else 0.0  # α = 1: the hard term is gone, even if +inf
     parts.update(soft_term=soft_term, hard_term=hard_term, loss=soft_term + hard_term, n_rows=at_t.rows,
-                 mistakes=None, warnings=at_t.warnings)
+                 mistakes=None, warnings=at_t.warnings, inputs=_inputs(at_t.deviations))
     if mistakes:
         parts["mistakes"] = _mistakes(teacher, student, soft, at_t, a, t, hard_term, threads)
     return parts
+
+
+def _inputs(deviations: dict[str, float]) -> dict:
+    """JSON's ``inputs`` for the teacher (P of the KL pass) and the student (Q): whether rows within
+    the tolerance of 1 but not 1 were divided by their sums, and the largest |Σ − 1|."""
+    return {name: {"renormalised": bool(deviations.get(role)), "largest_deviation": float(deviations.get(role, 0.0))}
+            for name, role in (("teacher", "P"), ("student", "Q"))}
 
 
 def _mistakes(teacher: Callable[[], Blocks], student: Callable[[], Blocks], soft: Options, at_t, a: float, t: float,

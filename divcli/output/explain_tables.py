@@ -8,7 +8,7 @@ import math
 from ..errors import printable
 from ..model import LogBase
 from .registry import Sink
-from .texts import fmt, renormalised_texts
+from .texts import fmt, renormalised_text, renormalised_texts
 from .wide import TOP_CLASSES, largest_terms, share
 
 #: Sums written out in full up to this many classes; longer ones show their first and last terms.
@@ -206,6 +206,10 @@ class DistillTable(Sink):
             side = document.get(role)
             if side:
                 console.print(Text(f"  {role}: {side['source']} read as {side['kind']}"))
+        for role, given in document.get("inputs", {}).items():
+            if given["renormalised"]:
+                whose = f"the {role}'s"
+                console.print(Text(f"  {renormalised_text(whose, given['largest_deviation'])}"))
         console.print(Text(f"  T = {t:g}, α = {a:g}; KL batchmean over {document['n_rows']} rows, CE mean at T = 1"))
         console.print()
         table = Table(title="parts", title_justify="left", show_edge=False)

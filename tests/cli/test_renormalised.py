@@ -229,3 +229,20 @@ def test_explain_with_a_temperature_shows_the_row_as_given(run_json):
     root = np.sqrt(np.array([0.5, 0.50001]))
     assert side["softened"] == pytest.approx(root / root.sum(), rel=1e-14)
     assert document["p_values"] == pytest.approx(root / root.sum(), rel=1e-14)
+
+
+def test_distill_says_whose_rows_were_renormalised(run, run_json):
+    args = ("distill", "0.5,0.50001;0.2,0.8", "0.3,0.7;0.6,0.4", "--teacher-as", "probs", "--student-as", "probs",
+            "-T", "2", "--tolerance", "1e-4")
+    document = run_json(*args)
+    assert document["inputs"]["teacher"]["renormalised"] is True
+    assert math.isclose(document["inputs"]["teacher"]["largest_deviation"], 1e-5, rel_tol=1e-6)
+    assert document["inputs"]["student"] == {"renormalised": False, "largest_deviation": 0.0}
+    table = run(*args, env={"COLUMNS": "120"})
+    assert "the teacher's rows renormalised (largest deviation 1.0e-05)" in table.stdout
+    assert "student's rows renormalised" not in table.stdout
+    # the loss is that of the renormalised teacher: the same as a teacher given already divided
+    divided = f"{0.5 / 1.00001!r},{0.50001 / 1.00001!r};0.2,0.8"
+    exact = run_json("distill", divided, "0.3,0.7;0.6,0.4",
+                     "--teacher-as", "probs", "--student-as", "probs", "-T", "2")
+    assert math.isclose(document["loss"], exact["loss"], rel_tol=1e-9)
