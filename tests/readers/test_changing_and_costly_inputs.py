@@ -1,0 +1,174 @@
+"""Inputs that change while they are read, cost far more than their size, or are the same stream twice.
+
+A ``.npy`` file cut short by another program while divcli reads it, an ``.npz`` member that unpacks
+to hundreds of MB of zeros, one FIFO or standard input named as two operands, delimiter-only lines by
+the megabyte: each ends in one line on stderr, in bounded time and memory.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import subprocess
+import sys
+import time
+import zipfile
+
+import numpy as np
+import pytest
+
+import divcli
+from divcli.readers import binary
+
+#: where the divcli under test is imported from (the child imports the same)
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(divcli.__file__)))
+MiB = 1 << 20
+
+#: divcli in a child that reports its own peak resident memory (VmHWM) on stderr as it exits; with
+#: ``--cut-after-first-block PATH KEEP`` first, PATH is cut to KEEP bytes once its first block is read,
+#: as another program rewriting the file would.
+DRIVER = """
+import atexit, os, sys
+def peak():
+    kib = next(line.split()[1] for line in open("/proc/self/status") if line.startswith("VmHWM"))
+    os.write(2, b"\\nMAXRSS %s\\n" % kib.encode())
+atexit.register(peak)
+args = sys.argv[1:]
+if args[0] == "--cut-after-first-block":
+    path, keep, args = args[1], int(args[2]), args[3:]
+    from divcli.readers import registry
+    opened = registry.open_blocks
+    def open_blocks(spec, *rest, **named):
+        blocks = opened(spec, *rest, **named)
+        if spec == path:
+            read = blocks.read
+            def read_then_cut(*a, **k):
+                block = read(*a, **k)
+                os.truncate(path, keep)
+                return block
+            blocks.read = read_then_cut
+        return blocks
+    registry.open_blocks = open_blocks
+sys.argv = ["divcli"] + args
+from divcli.cli import main
+main()
+"""
+
+
+def measured(*args, tmpdir=None, timeout=120):
+    """(exit code, stderr without the report, seconds, peak MiB, stdout) of divcli run with ``args``."""
+    env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    if tmpdir is not None:
+        env["TMPDIR"] = str(tmpdir)
+    start = time.monotonic()
+    child = subprocess.run([sys.executable, "-c", DRIVER, *map(str, args)], stdin=subprocess.DEVNULL,
+                           capture_output=True, env=env, timeout=timeout)
+    seconds = time.monotonic() - start
+    text = child.stderr.decode("utf-8", "replace")
+    found = re.search(r"\nMAXRSS (\d+)\n$", text)
+    peak = int(found.group(1)) / 1024 if found else float("nan")
+    return child.returncode, text[:found.start()] if found else text, seconds, peak, child.stdout
+
+
+# --------------------------------------------------------------------------------------------
+# a .npy file cut short while it is read
+
+
+@pytest.mark.parametrize("command", [["kl", "-q"], ["entropy", "-f", "csv"]])
+def test_a_npy_cut_short_while_it_is_read_is_one_line_not_a_bus_error(tmp_path, command):
+    rng = np.random.default_rng(1)
+    values = rng.random((200_000, 16))
+    path = tmp_path / "p.npy"
+    np.save(path, values / values.sum(axis=1, keepdims=True))
+    spool = tmp_path / "spool"
+    spool.mkdir()
+    operands = [path, path] if command[0] == "kl" else [path]
+    code, err, _, _, out = measured("--cut-after-first-block", path, os.path.getsize(path) // 3,
+                                    *command, *operands, tmpdir=spool)
+    assert code == 1, (code, err)  # not -7 (SIGBUS, exit 135 in a shell)
+    assert err == f"Error: {path}: the file changed while being read (another program wrote to it meanwhile); " \
+                  "run divcli again once the file is written\n"
+    assert out == b"" and os.listdir(spool) == []  # no half-written output left behind
+
+
+def test_a_npy_read_whole_is_read_not_mapped(run, tmp_path, monkeypatch):
+    """--columns reads an operand whole: from the file, the same numbers as numpy's, and no mapping."""
+    values = np.array([[0.1, 0.2], [0.3, 0.4], [0.6, 0.4]])
+    np.save(tmp_path / "p.npy", values)
+    monkeypatch.setattr(np, "memmap", None)  # any use of it would fail
+    result = run("entropy", tmp_path / "p.npy", "--columns", "-f", "csv")
+    assert result.exit_code == 0, result.stderr
+    rows = [line.split(",") for line in result.stdout.splitlines()[1:]]
+    expected = [-(column * np.log(column)).sum() for column in values.T]
+    assert [float(row[-1]) for row in rows] == pytest.approx(expected, rel=1e-12)
+
+
+# --------------------------------------------------------------------------------------------
+# an .npz member unpacked a block at a time, its declared size bounded
+
+
+def _zeros_npz(path, rows: int, columns: int = 2) -> None:
+    """An .npz whose member ``p`` is ``rows`` × ``columns`` float64 zeros, written without holding them."""
+    header = io.BytesIO()
+    np.lib.format.write_array_header_1_0(header, {"descr": "<f8", "fortran_order": False, "shape": (rows, columns)})
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
+        with archive.open("p.npy", "w", force_zip64=True) as member:
+            member.write(header.getvalue())
+            zeros, left = bytes(16 * MiB), rows * columns * 8
+            while left:
+                member.write(zeros[:min(left, len(zeros))])
+                left -= min(left, len(zeros))
+
+
+def test_a_zip_bomb_member_is_refused_at_its_first_block_in_bounded_memory(tmp_path):
+    path = tmp_path / "bomb.npz"
+    _zeros_npz(path, 16 * MiB)  # 256 MiB of zeros in about 256 KB
+    assert os.path.getsize(path) < 2 * MiB
+    code, err, seconds, peak, out = measured("entropy", path)
+    assert code == 1 and out == b"" and err.count("\n") == 1, err
+    assert err.startswith(f"Error: {path}:p: row 1: ") and "sums to 0" in err, err
+    assert peak < 160, f"{peak:.0f} MiB"  # the member whole is 256 MiB
+    assert seconds < 30
+
+
+def test_an_npz_member_read_whole_must_fit_in_memory(run, tmp_path, monkeypatch):
+    path = tmp_path / "bomb.npz"
+    _zeros_npz(path, 4 * MiB)  # 64 MiB declared
+    monkeypatch.setattr(binary, "_memory_available", lambda: 16 * MiB, raising=False)
+    result = run("entropy", path, "--columns")
+    assert result.exit_code == 1 and result.stdout == ""
+    assert result.stderr.startswith(f"Error: {path}:p: the header says shape (4194304, 2) of float64: 64 MiB as "
+                                    "float64, more than the 16 MiB of memory available; save a smaller array")
+
+
+def test_an_npz_member_streamed_gives_the_numbers_of_numpy(run, tmp_path):
+    rng = np.random.default_rng(2)
+    p = rng.random((3000, 5))
+    p /= p.sum(axis=1, keepdims=True)
+    np.savez_compressed(tmp_path / "p.npz", p=p, other=np.ones(3))
+    result = run("entropy", f"{tmp_path / 'p.npz'}:p", "-f", "csv")
+    assert result.exit_code == 0, result.stderr
+    got = [float(line.split(",")[-1]) for line in result.stdout.splitlines()[1:]]
+    assert got == pytest.approx(-(p * np.log(p)).sum(axis=1), rel=1e-12)
+
+
+def test_an_npz_member_cut_short_inside_its_data_is_one_line(run, tmp_path):
+    """A member whose zip entry is damaged after its header: found when the block is unpacked."""
+    p = np.full((40_000, 4), 0.25)
+    np.savez_compressed(tmp_path / "p.npz", p=p)
+    data = bytearray((tmp_path / "p.npz").read_bytes())
+    middle = len(data) // 2
+    data[middle:middle + 64] = bytes(64)
+    (tmp_path / "p.npz").write_bytes(bytes(data))
+    result = run("entropy", tmp_path / "p.npz", "-q")
+    assert result.exit_code == 1 and "Traceback" not in result.stderr and result.stderr.count("\n") == 1
+    assert result.stderr.startswith(f"Error: {tmp_path / 'p.npz'}:p: ")
+
+
+def test_an_empty_npz_says_it_holds_no_array(run, tmp_path):
+    np.savez(tmp_path / "empty.npz")
+    result = run("entropy", tmp_path / "empty.npz")
+    assert result.exit_code == 1 and result.stdout == ""
+    assert result.stderr == f"Error: {tmp_path / 'empty.npz'}: the archive holds no array; " \
+                            "save one with numpy.savez(file, name=array)\n"
