@@ -172,3 +172,59 @@ def test_an_empty_npz_says_it_holds_no_array(run, tmp_path):
     assert result.exit_code == 1 and result.stdout == ""
     assert result.stderr == f"Error: {tmp_path / 'empty.npz'}: the archive holds no array; " \
                             "save one with numpy.savez(file, name=array)\n"
+
+
+# --------------------------------------------------------------------------------------------
+# one stream named as two operands
+
+
+def divcli(*args, stdin=subprocess.DEVNULL, input=None, timeout=30):
+    """divcli in a child process (standard input a real descriptor, as in a shell)."""
+    env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    return subprocess.run([sys.executable, "-m", "divcli", *map(str, args)], input=input,
+                          stdin=None if input is not None else stdin, capture_output=True, env=env, timeout=timeout)
+
+
+@pytest.mark.parametrize("operands", [("-", "/dev/stdin"), ("/dev/fd/0", "-"), ("/dev/stdin", "/proc/self/fd/0")])
+def test_standard_input_named_twice_is_refused_like_two_dashes(operands):
+    result = divcli("kl", *operands, input=b"0.5,0.5\n")
+    assert result.returncode == 2 and result.stdout == b""
+    assert result.stderr.decode().endswith(f"Error: '{operands[0]}' and '{operands[1]}' both read standard input, "
+                                           "which can stand for one operand only\n")
+
+
+def test_one_fifo_as_both_operands_is_refused_not_waited_on(tmp_path):
+    fifo = tmp_path / "p.fifo"
+    os.mkfifo(fifo)
+    result = divcli("kl", fifo, fifo, timeout=20)  # it waited forever
+    assert result.returncode == 2 and result.stdout == b""
+    assert result.stderr.decode().endswith(f"Error: '{fifo}' and '{fifo}' are the same pipe, which can stand "
+                                           "for one operand only (it is read once)\n")
+
+
+def test_a_fifo_as_the_third_operand_of_js_is_refused(tmp_path):
+    fifo = tmp_path / "p.fifo"
+    os.mkfifo(fifo)
+    result = divcli("js", fifo, "0.5,0.5", fifo, timeout=20)
+    assert result.returncode == 2 and b"are the same pipe, which can stand for one operand only" in result.stderr
+
+
+def test_the_same_regular_file_twice_still_works(tmp_path):
+    path = tmp_path / "p.csv"
+    path.write_text("0.2,0.8\n0.5,0.5\n")
+    os.link(path, tmp_path / "hard.csv")
+    os.symlink(path, tmp_path / "soft.csv")
+    for operands in [(path, path), (path, tmp_path / "hard.csv"), (tmp_path / "soft.csv", path)]:
+        result = divcli("kl", "-q", *operands)
+        assert result.returncode == 0 and float(result.stdout) == 0.0, result.stderr
+    with open(path, "rb") as handle:  # standard input a regular file: '-' and the file are read apart
+        result = divcli("kl", "-q", "-", path, stdin=handle)
+    assert result.returncode == 0 and float(result.stdout) == 0.0, result.stderr
+    with open(path, "rb") as handle:
+        result = divcli("kl", "-q", "-", "/dev/stdin", stdin=handle)
+    assert result.returncode == 0 and float(result.stdout) == 0.0, result.stderr
+
+
+def test_a_device_named_twice_is_read_twice():
+    result = divcli("kl", "/dev/null", "/dev/null")
+    assert result.returncode == 1 and "no numbers found" in result.stderr.decode()
