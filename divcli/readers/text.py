@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import sys
 
 import numpy as np
@@ -38,19 +39,53 @@ def is_header(line: str, delimiter: str) -> bool:
 def sniff_delimiter(text: str) -> str:
     """The delimiter of a delimited text: tab, ``;`` or ``,`` on its first non-blank line, else
     runs of whitespace (:data:`WHITESPACE`), as ``numpy.savetxt`` writes."""
-    for line in text.split("\n"):
-        if line.strip():
-            for delimiter in ("\t", ";", ","):
-                if delimiter in line:
-                    return delimiter
-            break
+    blank = _BLANK_LINES.match(text)
+    start = blank.end() if blank else 0
+    end = text.find("\n", start)
+    line = text[start:] if end < 0 else text[start:end]
+    for delimiter in ("\t", ";", ","):
+        if delimiter in line:
+            return delimiter
     return WHITESPACE
 
 
+#: Blank lines (nothing but spaces, tabs and carriage returns): a run of them at the start, or after
+#: the newline that ends a line with ink (one character class repeated: fast for any number of them).
+_BLANK_LINES = re.compile(r"(?:\A|\n)[ \t\r\n\x0b\x0c]*\n")
+_SPACE = " \t\r\n\x0b\x0c"
+
+
 def split_records(text: str, name: str, delimiter: str, first_line: int = 1):
-    """Yield ``(physical line, cells)`` for every record, cells stripped."""
+    """Yield ``(physical line, cells)`` for every record, cells stripped; blank lines are skipped
+    (found by one regular expression, never one Python call a blank line, however many there are)."""
+    if text[-2:-1] in _SPACE and text[-1:] in _SPACE:  # blank lines at the end (a copy, only then)
+        text = text.rstrip(_SPACE)
+    position, line = 0, first_line
+    for blank in _BLANK_LINES.finditer(text):
+        start = blank.start() + (blank.start() > 0)  # the first blank line
+        if start > position:
+            yield from _split_segment(text[position:start], name, delimiter, line)
+        line += _line_ends(text, position, blank.end(), delimiter)
+        position = blank.end()
+    if position < len(text):
+        yield from _split_segment(text[position:], name, delimiter, line)
+
+
+def _line_ends(text: str, start: int, stop: int, delimiter: str) -> int:
+    """The line ends in ``text[start:stop]``: newlines, and for the csv module a carriage return alone too."""
+    ends = text.count("\n", start, stop)
+    if delimiter != WHITESPACE and text.find("\r", start, stop) >= 0:
+        ends += text.count("\r", start, stop) - text.count("\r\n", start, stop)
+    return ends
+
+
+def _split_segment(text: str, name: str, delimiter: str, first_line: int):
+    """:func:`split_records` of lines none of which is blank."""
     if delimiter == WHITESPACE:
-        for number, line in enumerate(text.split("\n"), start=first_line):
+        lines = text.split("\n")
+        if text.endswith("\n"):
+            lines.pop()
+        for number, line in enumerate(lines, start=first_line):
             yield number, line.split()
         return
     start = 1  # the line the next record starts on
@@ -90,12 +125,12 @@ def _run_over(name: str, line: int) -> DataError:
 
 
 def pick_columns(text: str, name: str, delimiter: str, columns: ColumnChoice | Picked | None,
-                 header_allowed: bool = True) -> Picked | None:
+                 header_allowed: bool = True, first_line: int = 1) -> Picked | None:
     """``columns`` resolved against the first non-blank row of ``text`` (a header, or a row whose
     cells are counted); a :class:`~divcli.columns.Picked` is returned as it is."""
     if columns is None or isinstance(columns, Picked):
         return columns
-    for _, record in split_records(text, name, delimiter):
+    for _, record in split_records(text, name, delimiter, first_line):
         if not any(record):
             continue
         if len(record) > 1 and record[-1] == "":
@@ -117,7 +152,7 @@ def read_delimited(text: str, name: str, delimiter: str, first_line: int = 1, he
     # Complexity: one pass over the records that tells every fault apart (blank, header, duplicate
     # class, ragged row, bad cell) where it is found, so that each message names its line and column.
     large = len(text) >= fast.ARROW_MIN_BYTES if large is None else large
-    picked = pick_columns(text, name, delimiter, columns, header_allowed)
+    picked = pick_columns(text, name, delimiter, columns, header_allowed, first_line)
     fast_read = fast.read_fast(text, name, delimiter, first_line, header_allowed, width, arrow=large, picked=picked)
     if fast_read is not None:
         return fast_read
@@ -131,8 +166,9 @@ def read_delimited(text: str, name: str, delimiter: str, first_line: int = 1, he
     expected = width or 0
     width = expected
     for line, record in split_records(text, name, delimiter, first_line):
-        if not any(record):
-            continue  # a blank line
+        if not any(record):  # blank lines are skipped by split_records: this line holds delimiters
+            raise DataError(f"{name}:{line}", "a row of empty cells (only delimiters, no value)",
+                            "remove the line, or write its values")
         if len(record) > 1 and record[-1] == "":
             record = record[:-1]  # one trailing delimiter
         if header_allowed and not rows and classes is None and not any(looks_numeric(cell) for cell in record):

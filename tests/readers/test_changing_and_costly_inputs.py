@@ -228,3 +228,43 @@ def test_the_same_regular_file_twice_still_works(tmp_path):
 def test_a_device_named_twice_is_read_twice():
     result = divcli("kl", "/dev/null", "/dev/null")
     assert result.returncode == 1 and "no numbers found" in result.stderr.decode()
+
+
+# --------------------------------------------------------------------------------------------
+# blank lines by the megabyte: skipped in time linear in their size (no Python call a line)
+
+
+BLANK_LAYOUTS = {
+    "newlines first": "\n" * (16 * MiB) + "0.5,0.5\n0.2,0.8\n",
+    "spaces and tabs first": " \t\r\n" * (4 * MiB) + "0.5,0.5\n0.2,0.8\n",
+    "between rows": "0.5,0.5\n" + "\n" * (8 * MiB) + "0.2,0.8\n" + " \n" * (4 * MiB),
+}
+
+
+@pytest.mark.parametrize("layout", BLANK_LAYOUTS)
+@pytest.mark.parametrize("how", [[], ["--columns", "--normalize"], ["-"]], ids=["blocks", "whole", "stdin"])
+def test_megabytes_of_blank_lines_are_skipped_in_linear_time(run, tmp_path, layout, how):
+    text = BLANK_LAYOUTS[layout]
+    path = tmp_path / "p.csv"
+    path.write_text(text)
+    args = ["-"] if how == ["-"] else [path, *how]
+    start = time.monotonic()
+    result = run("entropy", *args, "-f", "csv", input=text if how == ["-"] else None)
+    seconds = time.monotonic() - start
+    assert result.exit_code == 0, result.stderr
+    rows = [line.split(",") for line in result.stdout.splitlines()[1:]]
+    columns = np.array([[0.5, 0.2], [0.5, 0.8]]) if "--columns" in how else np.array([[0.5, 0.5], [0.2, 0.8]])
+    columns = columns / columns.sum(axis=1, keepdims=True)
+    assert [float(row[-1]) for row in rows] == pytest.approx(-(columns * np.log(columns)).sum(axis=1), rel=1e-12)
+    assert seconds < 12, f"{seconds:.1f} s for {len(text) / MiB:.0f} MiB"  # it was 1.5-4 s a MiB
+
+
+def test_megabytes_of_delimiter_only_lines_are_an_error_at_the_first(run, tmp_path):
+    path = tmp_path / "p.csv"
+    path.write_text(",,,,\n" * (8 * MiB // 5) + "0.5,0.5\n")
+    start = time.monotonic()
+    result = run("entropy", path, "-q")
+    assert time.monotonic() - start < 5  # it took 29.5 s to skip them all
+    assert result.exit_code == 1 and result.stdout == ""
+    assert result.stderr == f"Error: {path}:1: a row of empty cells (only delimiters, no value); " \
+                            "remove the line, or write its values\n"
