@@ -268,3 +268,26 @@ def test_megabytes_of_delimiter_only_lines_are_an_error_at_the_first(run, tmp_pa
     assert result.exit_code == 1 and result.stdout == ""
     assert result.stderr == f"Error: {path}:1: a row of empty cells (only delimiters, no value); " \
                             "remove the line, or write its values\n"
+
+
+# --------------------------------------------------------------------------------------------
+# a null in a Parquet list column: its row and item, not its place in the flattened lists
+
+
+@pytest.mark.parametrize("fixed", [False, True], ids=["list", "fixed-size list"])
+@pytest.mark.parametrize("rows, row, item", [(3, 2, 2), (70_000, 69_001, 1)])
+def test_a_null_in_a_parquet_list_column_is_placed_by_row_and_item(run, tmp_path, fixed, rows, row, item):
+    pa = pytest.importorskip("pyarrow", reason="Parquet needs pyarrow (the fast extra)")
+    import pyarrow.parquet as pq
+
+    values = [[0.25, 0.5, 0.25] for _ in range(rows)]
+    values[row - 1] = [0.25, 0.5, 0.25]
+    values[row - 1][item - 1] = None
+    path = tmp_path / "p.parquet"
+    pq.write_table(pa.table({"p": pa.array(values, type=pa.list_(pa.float64(), 3) if fixed else pa.list_(pa.float64()))}),
+                   path)
+    for how in ([], ["--columns"]):
+        result = run("entropy", path, "-q", *how)
+        assert result.exit_code == 1 and result.stdout == ""
+        assert result.stderr == f"Error: {path}: row {row}, item {item}: a missing value (null); " \
+                                "every cell needs a number\n"
