@@ -291,3 +291,31 @@ def test_a_null_in_a_parquet_list_column_is_placed_by_row_and_item(run, tmp_path
         assert result.exit_code == 1 and result.stdout == ""
         assert result.stderr == f"Error: {path}: row {row}, item {item}: a missing value (null); " \
                                 "every cell needs a number\n"
+
+
+# --------------------------------------------------------------------------------------------
+# JSON numbers beyond float64: refused at their line and column
+
+
+@pytest.mark.parametrize("name, text, where, number", [
+    ("p.json", "[[0.5, 0.5],\n [1e400, 1]]", "2:3", "1e400"),
+    ("p.json", '{"a": 0.5, "b": -1E+400}', "1:17", "-1E+400"),
+    ("p.jsonl", '{"a": 0.5, "b": 0.5}\n{"a": 1e400, "b": 1}\n', "2:7", "1e400"),
+    ("p.jsonl", "[0.5, 0.5]\n[0.5,    1e999]\n", "2:10", "1e999"),
+])
+def test_a_json_number_beyond_float64_is_refused_at_its_line_and_column(run, tmp_path, name, text, where, number):
+    path = tmp_path / name
+    path.write_text(text)
+    for operand, shown in ((path, str(path)), ("-", "<stdin>")):
+        result = run("entropy", operand, "--p-as", "logits", "-q", input=text)
+        assert result.exit_code == 1 and result.stdout == ""
+        assert result.stderr == f"Error: {shown}:{where}: number too large for float64: '{number}'; " \
+                                "float64 reaches about 1.8e308, and JSON has no infinity\n"
+
+
+def test_a_json_number_that_underflows_is_warned_about_at_its_line_and_column(run, tmp_path):
+    path = tmp_path / "p.json"
+    path.write_text("[[0.5, 0.5, 0],\n [0.5, 0.5, 1e-400]]")
+    result = run("entropy", path, "-q")
+    assert result.exit_code == 0, result.stderr
+    assert f"warning: {path}:2:13: '1e-400' underflows float64 to 0" in result.stderr
