@@ -96,15 +96,23 @@ class _FileData:
             raise DataError(self.name, *_CHANGED)
         parts, got = [], 0
         while got < count:
-            part = os.pread(self.handle.fileno(), min(count - got, 1 << 30), self.offset + start + got)
+            part = self._pread(min(count - got, 1 << 30), self.offset + start + got)
             if not part:
                 raise DataError(self.name, *_CHANGED)
             parts.append(part)
             got += len(part)
         return parts[0] if len(parts) == 1 else b"".join(parts)
 
+    def _pread(self, size: int, offset: int) -> bytes:
+        if hasattr(os, "pread"):
+            return os.pread(self.handle.fileno(), size, offset)
+        self.handle.seek(offset)  # Windows: no pread; these blocks are read by one thread at a time
+        return self.handle.read(size)
+
     def finish(self) -> None:
-        """The last rows are read (nothing to check: the size was checked before every read)."""
+        """The last rows are read: the file must not have changed while they were."""
+        if self._stamp() != self.stamp:
+            raise DataError(self.name, *_CHANGED)
 
     def close(self) -> None:
         self.handle.close()
@@ -118,6 +126,7 @@ class _MemberData:
         self.member, self.closing, self.name = member, closing, name
 
     def read(self, start: int, count: int) -> bytes:
+        """``count`` bytes from where the last read ended (``start``: always there)."""
         parts, got = [], 0
         with _zip_errors(self.name):
             while got < count:
@@ -221,8 +230,7 @@ class NumpyBlocks:
         if available is not None and needed > available:
             raise DataError(self.name, f"the header says shape {self.shape} of {self.dtype}: {size_text(needed)} "
                             f"as float64, more than the {size_text(available)} of memory available",
-                            "save a smaller array (kl, ce and entropy read an array a block of rows at a time, "
-                            "unless --columns turns it around)")
+                            "save a smaller array, or split it in parts: an array read whole must fit in memory")
         array = np.empty(count, dtype=self.dtype)
         view = array.view(np.uint8)
         for start in range(0, view.size, _CHUNK):

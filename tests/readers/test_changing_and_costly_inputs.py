@@ -319,3 +319,25 @@ def test_a_json_number_that_underflows_is_warned_about_at_its_line_and_column(ru
     result = run("entropy", path, "-q")
     assert result.exit_code == 0, result.stderr
     assert f"warning: {path}:2:13: '1e-400' underflows float64 to 0" in result.stderr
+
+
+# --------------------------------------------------------------------------------------------
+# the hostile files of this page in the fuzzer's corpus (each a few KB)
+
+
+CORPUS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "fuzz_corpus")
+
+
+@pytest.mark.parametrize("name, words", [
+    ("empty.npz", "empty.npz: the archive holds no array"),
+    ("zeros-bomb.npz", "zeros-bomb.npz:p: row 1: this row sums to 0.0"),  # 4 MiB of zeros in 4 KB
+    ("delimiters-only.csv", "delimiters-only.csv:1: a row of empty cells (only delimiters, no value)"),
+    ("overflow.json", "overflow.json:2:3: number too large for float64: '1e400'"),
+    ("list-null.parquet", "list-null.parquet: row 2, item 2: a missing value (null)"),
+])
+def test_corpus_files_are_refused_with_their_place(run, name, words):
+    if name.endswith(".parquet"):
+        pytest.importorskip("pyarrow", reason="Parquet needs pyarrow (the fast extra)")
+    result = run("entropy", os.path.join(CORPUS, name))
+    assert result.exit_code == 1 and result.stdout == "" and result.stderr.count("\n") == 1
+    assert result.stderr.startswith(f"Error: {os.path.join(CORPUS, words)}"), result.stderr
