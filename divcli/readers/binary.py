@@ -171,15 +171,21 @@ class _zip_errors:
 
 
 def _memory_available() -> int | None:
-    """The memory the kernel says a program can still take (Linux), or None where it does not say."""
+    """The memory the kernel says a program can still take (Linux: the machine's, or its control
+    group's when that is less, as in a container), or None where it does not say."""
+    found = []
     try:
         with open("/proc/meminfo", encoding="ascii") as meminfo:
-            for line in meminfo:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
+            found += [int(line.split()[1]) * 1024 for line in meminfo if line.startswith("MemAvailable:")]
     except (OSError, ValueError, IndexError):
         pass
-    return None
+    try:
+        with open("/sys/fs/cgroup/memory.max", encoding="ascii") as limit, \
+                open("/sys/fs/cgroup/memory.current", encoding="ascii") as current:
+            found.append(int(limit.read()) - int(current.read()))  # "max" (no limit) is no int
+    except (OSError, ValueError):
+        pass
+    return min(found) if found else None
 
 
 class NumpyBlocks:
