@@ -55,9 +55,14 @@ def check_output(params: dict, dask: bool = False) -> None:
 
 
 def one_stdin(*specs: str | None) -> None:
-    """At most one operand is standard input, and at least one is not uniform."""
+    """At most one operand is standard input (or one pipe), and at least one is not uniform."""
     if sum(spec == "-" for spec in specs) > 1:
         raise click.UsageError("'-' (standard input) can stand for one operand only")
+    from ..readers.source import same_stream
+
+    twice = same_stream(specs, getattr(sys.stdin, "buffer", None))  # '-' and /dev/stdin, one FIFO twice: each would wait for the other's rows
+    if twice:
+        raise click.UsageError(twice)
     if all(spec == "uniform" for spec in specs if spec is not None):
         raise click.UsageError("uniform is the uniform distribution over the other operand's classes: "
                                "give at least one operand that is a distribution")

@@ -1,7 +1,9 @@
-"""NumPy's binary files: ``.npy`` (memory-mapped) and ``.npz`` archives (``file.npz:key``).
+"""NumPy's binary files: ``.npy`` and ``.npz`` archives (``file.npz:key``), a block of rows at a time.
 
 Headers are checked before any array is made: the data must all be there, and Python objects
 (which would be unpickled) are refused; every fault of a file is a :class:`~divcli.errors.DataError`.
+Files are read, never memory-mapped (a mapped file cut short by another program is a bus error, not
+an error message), and ``.npz`` members are unpacked as their rows are read, never whole.
 """
 
 from __future__ import annotations
@@ -14,26 +16,22 @@ from typing import BinaryIO
 
 import numpy as np
 
+from ..columns import ColumnChoice, pick_values
 from ..errors import DataError, show_value
+from .blocks import bounded_rows
 from .operand import Operand
+from .source import size_text
 
 def array_operand(array, name: str, widen: bool = True) -> Operand:
     """A 1-D (one row) or 2-D numeric array from .npy/.npz: as float64, or as stored when not
     ``widen`` (its slices of rows, :meth:`Operand.rows_slice`, are float64 all the same)."""
-    if array.dtype.kind not in "iuf":
-        raise DataError(name, f"holds {array.dtype} values, not real numbers", "save a float or integer array")
+    check_array(array.dtype, array.shape, name)
     integer_vector = array.ndim == 1 and array.dtype.kind in "iu"
     if array.ndim == 1:
         array = array[None, :]
-    if array.ndim != 2 or array.size == 0:
-        raise DataError(name, f"has shape {array.shape}; divcli reads a 2-D array of rows (or one row)")
-    if array.dtype.kind == "f":  # a slice of rows at a time: a memory-mapped file is never read whole
-        step = max(1, (1 << 20) // array.shape[1])
-        for start in range(0, array.shape[0], step):
-            bad = np.isnan(array[start:start + step])
-            if bad.any():
-                row, col = np.argwhere(bad)[0]
-                raise DataError(f"{name}: row {start + row + 1}, item {col + 1}", "nan is not a value")
+    step = max(1, (1 << 20) // array.shape[1])  # a slice of rows at a time: no mask as large as the array
+    for start in range(0, array.shape[0], step):
+        check_no_nan(array[start:start + step], name, start)
     return Operand(np.asarray(array, dtype=np.float64) if widen else array, name, integer_vector=integer_vector)
 
 
@@ -74,71 +72,296 @@ def _npy_header(stream: BinaryIO, name: str, size: int) -> tuple[np.dtype, tuple
     return dtype, shape, fortran
 
 
-def _npy_array(stream: BinaryIO, name: str, size: int, path: str | None = None) -> np.ndarray:
-    """The array of a .npy stream: memory-mapped from ``path`` when given, else read."""
-    dtype, shape, fortran = _npy_header(stream, name, size)
-    count = math.prod(shape)
-    order = "F" if fortran else "C"
-    if count == 0:
-        return np.empty(shape, dtype, order=order)
-    if path is not None:
-        return np.memmap(path, dtype=dtype, mode="r", offset=stream.tell(), shape=shape, order=order)
-    data = stream.read(count * dtype.itemsize)
-    return np.frombuffer(data, dtype=dtype, count=count).reshape(shape, order=order)
+#: The bytes read at a time when an array is read whole (a block of rows is read in one call).
+_CHUNK = 1 << 24
+_CHANGED = ("the file changed while being read (another program wrote to it meanwhile)",
+            "run divcli again once the file is written")
 
 
-def read_npy(path: str, name: str | None = None, widen: bool = True) -> Operand:
-    """A local ``.npy`` file, memory-mapped (the Dask engine's shards too)."""
-    name = name or path
+class _FileData:
+    """The data of a ``.npy`` file (after its header), read with ``os.pread``, never memory-mapped:
+    a mapped file cut short by another program ends the reader with a bus error. The file's size and
+    time are checked before every read, and a read that comes back short is the same error."""
+
+    def __init__(self, handle: BinaryIO, name: str, offset: int):
+        self.handle, self.name, self.offset = handle, name, offset
+        self.stamp = self._stamp()
+
+    def _stamp(self) -> tuple[int, int]:
+        status = os.fstat(self.handle.fileno())
+        return status.st_size, status.st_mtime_ns
+
+    def read(self, start: int, count: int) -> bytes:
+        """``count`` bytes from ``start`` (counted from the end of the header)."""
+        if self._stamp() != self.stamp:
+            raise DataError(self.name, *_CHANGED)
+        parts, got = [], 0
+        while got < count:
+            part = self._pread(min(count - got, 1 << 30), self.offset + start + got)
+            if not part:
+                raise DataError(self.name, *_CHANGED)
+            parts.append(part)
+            got += len(part)
+        return parts[0] if len(parts) == 1 else b"".join(parts)
+
+    def _pread(self, size: int, offset: int) -> bytes:
+        if hasattr(os, "pread"):
+            return os.pread(self.handle.fileno(), size, offset)
+        self.handle.seek(offset)  # Windows: no pread; these blocks are read by one thread at a time
+        return self.handle.read(size)
+
+    def finish(self) -> None:
+        """The last rows are read: the file must not have changed while they were."""
+        if self._stamp() != self.stamp:
+            raise DataError(self.name, *_CHANGED)
+
+    def close(self) -> None:
+        self.handle.close()
+
+
+class _MemberData:
+    """The data of an ``.npz`` member (after its header), unpacked as it is read, in order: never
+    whole (a member of a few MB may unpack to GB)."""
+
+    def __init__(self, member: BinaryIO, closing: list, name: str):
+        self.member, self.closing, self.name = member, closing, name
+
+    def read(self, start: int, count: int) -> bytes:
+        """``count`` bytes from where the last read ended (``start``: always there)."""
+        parts, got = [], 0
+        with _zip_errors(self.name):
+            while got < count:
+                part = self.member.read(min(count - got, _CHUNK))
+                if not part:
+                    raise DataError(self.name, "the member is cut short: it holds less than its header says", _RESAVE)
+                parts.append(part)
+                got += len(part)
+        return parts[0] if len(parts) == 1 else b"".join(parts)
+
+    def finish(self) -> None:
+        """The last rows are read: read the member to its end, where zipfile checks its CRC (a
+        damaged member is an error, never numbers)."""
+        with _zip_errors(self.name):
+            while self.member.read(_CHUNK):
+                pass
+
+    def close(self) -> None:
+        for opened in reversed(self.closing):
+            opened.close()
+
+
+class _zip_errors:
+    """A broken archive (found at any read of a member) as one :class:`DataError`."""
+
+    def __init__(self, name: str):
+        self.name = name
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, error, trace):
+        import zipfile
+        import zlib
+
+        if isinstance(error, (zipfile.BadZipFile, zlib.error, EOFError)):
+            raise DataError(self.name, f"a broken .npz (zip) archive ({show_value(str(error)[:200])})",
+                            _RESAVE) from None
+        if isinstance(error, OSError) and not isinstance(error, IsADirectoryError):
+            raise DataError(self.name, f"cannot read: {error.strerror or error}") from None
+        return False
+
+
+def _memory_available() -> int | None:
+    """The memory the kernel says a program can still take (Linux: the machine's, or its control
+    group's when that is less, as in a container), or None where it does not say."""
+    found = []
     try:
-        with open(path, "rb") as handle:
-            array = _npy_array(handle, name, os.fstat(handle.fileno()).st_size, path)
+        with open("/proc/meminfo", encoding="ascii") as meminfo:
+            found += [int(line.split()[1]) * 1024 for line in meminfo if line.startswith("MemAvailable:")]
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        with open("/sys/fs/cgroup/memory.max", encoding="ascii") as limit, \
+                open("/sys/fs/cgroup/memory.current", encoding="ascii") as current:
+            found.append(int(limit.read()) - int(current.read()))  # "max" (no limit) is no int
+    except (OSError, ValueError):
+        pass
+    return min(found) if found else None
+
+
+class NumpyBlocks:
+    """A ``.npy`` file or an ``.npz`` member, a block of rows at a time, each widened to float64 as it
+    is read: never memory-mapped, never read whole unless asked (:meth:`read_all`). Memory is bounded by
+    a block, whatever size the header declares."""
+
+    may_wait = False
+
+    def __init__(self, data: _FileData | _MemberData, name: str, dtype: np.dtype, shape: tuple[int, ...],
+                 fortran: bool, columns: ColumnChoice | None = None):
+        self.data, self.name, self.dtype, self.shape, self.fortran = data, name, dtype, shape, fortran
+        check_array(dtype, shape, name)
+        self.rows, self.width = (1, shape[0]) if len(shape) == 1 else shape
+        self.picked = columns.resolve(None, self.width, name) if columns is not None and columns.given else None
+        self.next = 0
+        self.whole: np.ndarray | None = None  # a Fortran-ordered array, read whole (its rows are not contiguous)
+
+    def read(self, rows: int, max_values: int | None = None) -> Operand | None:
+        if self.exhausted():
+            return None
+        width = self.width if self.picked is None else len(self.picked.keep)
+        start = self.next
+        stop = min(start + bounded_rows(rows, width, max_values), self.rows)
+        if self.fortran and len(self.shape) == 2:
+            if self.whole is None:
+                self.whole = self.read_all()
+            stored = self.whole[start:stop]
+        else:
+            row_bytes = self.width * self.dtype.itemsize
+            raw = self.data.read(start * row_bytes, (stop - start) * row_bytes)
+            stored = np.frombuffer(raw, dtype=self.dtype).reshape(stop - start, self.width)
+        self.next = stop
+        if stop == self.rows:
+            self.data.finish()
+        values = np.asarray(stored, dtype=np.float64)
+        check_no_nan(values, self.name, start)
+        if self.picked is None:  # a 1-D array of integers: maybe labels as np.save writes them (ce)
+            return Operand(values, self.name, first_row=start,
+                           integer_vector=len(self.shape) == 1 and self.dtype.kind in "iu")
+        values, names = pick_values(values, self.picked)
+        return Operand(values, self.name, row_names=names, written_columns=self.picked.keep, first_row=start)
+
+    def read_all(self) -> np.ndarray:
+        """The whole array as stored (its dtype, its shape), after checking that it fits in memory."""
+        count = math.prod(self.shape)
+        available = _memory_available()
+        needed = count * max(8, self.dtype.itemsize)  # its float64 copy, the largest
+        if available is not None and needed > available:
+            raise DataError(self.name, f"the header says shape {self.shape} of {self.dtype}: {size_text(needed)} "
+                            f"as float64, more than the {size_text(available)} of memory available",
+                            "save a smaller array, or split it in parts: an array read whole must fit in memory")
+        array = np.empty(count, dtype=self.dtype)
+        view = array.view(np.uint8)
+        for start in range(0, view.size, _CHUNK):
+            size = min(_CHUNK, view.size - start)
+            view[start:start + size] = np.frombuffer(self.data.read(start, size), dtype=np.uint8)
+        self.data.finish()
+        return array.reshape(self.shape, order="F" if self.fortran else "C")
+
+    def exhausted(self) -> bool:
+        return self.next >= self.rows
+
+    def position(self) -> tuple[int, int | None]:
+        """How far the reading is: (done, total) in rows."""
+        return self.next, self.rows
+
+    def close(self) -> None:
+        self.data.close()
+
+
+def check_array(dtype: np.dtype, shape: tuple[int, ...], name: str) -> None:
+    """A 1-D (one row) or 2-D array of real numbers, not empty."""
+    if dtype.kind not in "iuf":
+        raise DataError(name, f"holds {dtype} values, not real numbers", "save a float or integer array")
+    if len(shape) not in (1, 2) or math.prod(shape) == 0:
+        shape = (1, *shape) if len(shape) == 1 else shape
+        raise DataError(name, f"has shape {shape}; divcli reads a 2-D array of rows (or one row)")
+
+
+def check_no_nan(values: np.ndarray, name: str, first_row: int = 0) -> None:
+    """``nan`` is never a value: the first one's row and item."""
+    if values.dtype.kind == "f":
+        bad = np.isnan(values)
+        if bad.any():
+            row, col = np.argwhere(bad)[0]
+            raise DataError(f"{name}: row {first_row + row + 1}, item {col + 1}", "nan is not a value")
+
+
+def _file_blocks(path: str, name: str, columns: ColumnChoice | None = None) -> NumpyBlocks:
+    """The blocks of a local ``.npy`` file (its header checked)."""
+    try:
+        handle = open(path, "rb")  # noqa: SIM115 - closed by the blocks' close()
     except IsADirectoryError:
         raise DataError(name, "is a directory", "give a file") from None
     except OSError as error:
         raise DataError(name, f"cannot read: {error.strerror or error}") from None
-    return array_operand(array, name, widen)
+    try:
+        dtype, shape, fortran = _npy_header(handle, name, os.fstat(handle.fileno()).st_size)
+        return NumpyBlocks(_FileData(handle, name, handle.tell()), name, dtype, shape, fortran, columns)
+    except BaseException:
+        handle.close()
+        raise
+
+
+def _member_blocks(path: str, key: str | None, columns: ColumnChoice | None = None) -> NumpyBlocks:
+    """The blocks of a member of an ``.npz`` archive (``key`` may be left out when it holds one array)."""
+    import zipfile  # and pathlib with it: 5 ms of every call, for .npz files only
+
+    name = path if key is None else f"{path}:{key}"
+    closing: list = []
+    try:
+        with _zip_errors(name):
+            if os.path.isdir(path):
+                raise DataError(name, "is a directory", "give a file")
+            handle = open(path, "rb")  # noqa: SIM115 - closed by the blocks' close()
+            closing.append(handle)
+            if handle.read(2) != b"PK":
+                raise DataError(name, "not a .npz file (not a zip archive)", _RESAVE)
+            handle.seek(0)
+            archive = zipfile.ZipFile(handle)
+            closing.append(archive)
+            members = {member.removesuffix(".npy"): member for member in archive.namelist()}
+            keys = list(members)
+            if not keys:
+                raise DataError(name, "the archive holds no array", "save one with numpy.savez(file, name=array)")
+            if key is None and len(keys) == 1:
+                key, name = keys[0], f"{path}:{keys[0]}"
+            if key not in members:
+                raise DataError(name, f"{'no array ' + repr(key) if key else 'more than one array'} in the archive",
+                                f"name one: {', '.join(f'{path}:{k}' for k in keys[:8])}")
+            if not members[key].endswith(".npy"):
+                raise DataError(name, f"the member {show_value(members[key])} is not a .npy array", _RESAVE)
+            info = archive.getinfo(members[key])
+            member = archive.open(info)
+            closing.append(member)
+            dtype, shape, fortran = _npy_header(member, name, info.file_size)
+        return NumpyBlocks(_MemberData(member, closing, name), name, dtype, shape, fortran, columns)
+    except BaseException:
+        for opened in reversed(closing):
+            opened.close()
+        raise
+
+
+def numpy_blocks(path: str, key: str | None = None, columns: ColumnChoice | None = None,
+                 name: str | None = None) -> NumpyBlocks:
+    """``.npy`` or ``.npz`` (``file.npz:key``) a block of rows at a time (the Dask engine's local shards too)."""
+    if path.lower().endswith(".npy"):
+        return _file_blocks(path, name or path, columns)
+    return _member_blocks(path, key, columns)
+
+
+def read_npy(path: str, name: str | None = None, widen: bool = True) -> Operand:
+    """A local ``.npy`` file read whole (read, not memory-mapped)."""
+    return read_numpy(path, widen=widen, name=name)
 
 
 def read_npy_bytes(data: bytes, name: str) -> Operand:
     """A ``.npy`` file fetched whole (a remote shard)."""
-    return array_operand(_npy_array(io.BytesIO(data), name, len(data)), name)
+    stream = io.BytesIO(data)
+    dtype, shape, fortran = _npy_header(stream, name, len(data))
+    check_array(dtype, shape, name)
+    count = math.prod(shape)
+    array = np.frombuffer(data, dtype=dtype, count=count, offset=stream.tell())
+    return array_operand(array.reshape(shape, order="F" if fortran else "C"), name)
 
 
-def read_numpy(path: str, key: str | None = None, *, widen: bool = True) -> Operand:
-    """``.npy`` (memory-mapped) or ``.npz`` with ``file.npz:key`` (the key may be left out when the
-    archive holds one array). Pickled objects are never loaded. Not ``widen``: a float32 or integer
-    array stays as stored, for a reader that takes it a block of rows at a time, each widened to
-    float64 (a memory-mapped float32 file is then never copied whole). Every fault of the file (cut
-    short, a corrupted header, a broken zip) is a :class:`DataError` that says which."""
-    if path.lower().endswith(".npy"):
-        return read_npy(path, widen=widen)
-    import zipfile  # and pathlib with it: 5 ms of every call, for .npz files only
-    import zlib
-
-    name = path if key is None else f"{path}:{key}"
+def read_numpy(path: str, key: str | None = None, *, widen: bool = True, name: str | None = None) -> Operand:
+    """``.npy`` or ``.npz`` with ``file.npz:key`` (the key may be left out when the archive holds one
+    array), read whole. Pickled objects are never loaded. Not ``widen``: a float32 or integer array
+    stays as stored. Every fault of the file (cut short, a corrupted header, a broken zip, a file
+    changed while it is read) is a :class:`DataError` that says which."""
+    blocks = numpy_blocks(path, key, name=name)
     try:
-        with open(path, "rb") as handle:
-            if handle.read(2) != b"PK":
-                raise DataError(name, "not a .npz file (not a zip archive)", _RESAVE)
-            handle.seek(0)
-            with zipfile.ZipFile(handle) as archive:
-                members = {member.removesuffix(".npy"): member for member in archive.namelist()}
-                keys = list(members)
-                if key is None and len(keys) == 1:
-                    key, name = keys[0], f"{path}:{keys[0]}"
-                if key not in members:
-                    raise DataError(name, f"{'no array ' + repr(key) if key else 'more than one array'} in the archive",
-                                    f"name one: {', '.join(f'{path}:{k}' for k in keys[:8])}")
-                if not members[key].endswith(".npy"):
-                    raise DataError(name, f"the member {show_value(members[key])} is not a .npy array", _RESAVE)
-                info = archive.getinfo(members[key])
-                with archive.open(info) as member:
-                    array = _npy_array(io.BytesIO(member.read()), name, info.file_size)
-    except IsADirectoryError:
-        raise DataError(name, "is a directory", "give a file") from None
-    except (zipfile.BadZipFile, zlib.error, EOFError) as error:
-        raise DataError(name, f"a broken .npz (zip) archive ({show_value(str(error)[:200])})", _RESAVE) from None
-    except OSError as error:
-        raise DataError(name, f"cannot read: {error.strerror or error}") from None
-    return array_operand(array, name, widen)
+        array = blocks.read_all()
+    finally:
+        blocks.close()
+    return array_operand(array, blocks.name, widen)

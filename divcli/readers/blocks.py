@@ -3,7 +3,8 @@
 Delimited text and JSON Lines (files or standard input) are read block by block
 (:class:`~divcli.readers.textblocks.TextBlocks`), Parquet a record batch at a time
 (:class:`~divcli.readers.parquet.ParquetBlocks`); a literal, a JSON document or an ``.npz`` member
-is read whole and sliced; an ``.npy`` file is memory-mapped and sliced (:class:`ArrayBlocks`). Every
+is read whole and sliced (:class:`ArrayBlocks`); an ``.npy`` file or an ``.npz`` member is read a block
+of rows at a time (:class:`~divcli.readers.binary.NumpyBlocks`). Every
 reader answers :meth:`read` with the next rows (an :class:`~divcli.readers.operand.Operand` whose
 ``first_row`` and ``lines`` place them in the whole input), or ``None`` at the end.
 
@@ -46,7 +47,7 @@ class Blocks(Protocol):
 
 
 class ArrayBlocks:
-    """An operand held whole (or memory-mapped), handed out in slices of rows."""
+    """An operand held whole, handed out in slices of rows."""
 
     def __init__(self, operand: Operand):
         self.operand = operand
@@ -68,4 +69,4 @@ class ArrayBlocks:
         return self.next, self.operand.rows
 
     def close(self) -> None:
-        pass  # the operand was read (or memory-mapped) before: nothing is open for these blocks
+        pass  # the operand was read before: nothing is open for these blocks

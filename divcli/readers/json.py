@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 
 import numpy as np
 
@@ -21,13 +22,14 @@ def _reject_constant(constant: str):
     raise ValueError(f"{constant} is not a value")
 
 
-class _HugeInteger(str):
-    """A JSON integer too long for float64, kept as its text (Python's int() stops at 4300 digits,
-    with words about sys.set_int_max_str_digits)."""
+class _TooLarge(str):
+    """A JSON number too large for float64, kept as its text to be refused where it is: an integer
+    too long (Python's int() stops at 4300 digits, with words about sys.set_int_max_str_digits), or
+    a number such as ``1e400`` that float64 would make infinite (JSON has no infinity)."""
 
 
 def _parse_int(text: str):
-    return int(text) if len(text) < 400 else _HugeInteger(text)
+    return int(text) if len(text) < 400 else _TooLarge(text)
 
 
 class _DuplicateKeys(dict):
@@ -48,8 +50,9 @@ def _object(pairs: list) -> dict:
 
 
 def _json_number(value, where: str) -> float:
-    if isinstance(value, _HugeInteger):
-        raise DataError(where, f"number too large for float64: {show_value(value)}")
+    if isinstance(value, _TooLarge):
+        raise DataError(where, f"number too large for float64: {show_value(value)}",
+                        "float64 reaches about 1.8e308, and JSON has no infinity")
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         shown = json.dumps(value)[:40] if not isinstance(value, (list, dict)) else type(value).__name__
         raise DataError(where, f"not a number: {shown}", "only JSON numbers are values")
@@ -104,9 +107,12 @@ def json_name(value) -> str:
 def _load_json(text: str, where, warnings: list[str] | None = None) -> object:
     def parse_float(number: str) -> float:
         value = float(number)
-        warning = range_warning(number, value) if (value == 0 or math.isinf(value)) else None
+        if math.isinf(value):
+            return _TooLarge(number)  # refused where it is, when the row is read
+        warning = range_warning(number, value) if value == 0 else None
         if warning and warnings is not None:
-            warnings.append(f"{where(None, None)}: {warning}")
+            found = _number_position(text, number)
+            warnings.append(f"{where(*found) if found else where(None, None)}: {warning}")
         return value
 
     try:
@@ -121,6 +127,15 @@ def _load_json(text: str, where, warnings: list[str] | None = None) -> object:
         raise DataError(where(None, None), str(error), "only finite JSON numbers are values") from None
     except RecursionError:
         raise DataError(where(None, None), "JSON nested too deeply") from None
+
+
+def _number_position(text: str, number: str) -> tuple[int, int] | None:
+    """The (line, column) of the first JSON number written ``number`` in ``text`` (for a warning)."""
+    found = re.search(r"(?<![\w.+-])" + re.escape(number) + r"(?![\w.])", text)
+    if found is None:
+        return None
+    start = found.start()
+    return text.count("\n", 0, start) + 1, start - (text.rfind("\n", 0, start) + 1) + 1
 
 
 def _rows_to_operand(parsed_rows, name, lines, where=None) -> Operand:
@@ -240,7 +255,7 @@ def read_json_lines(text: str, name: str, first_line: int = 1, columns: ColumnCh
             continue
         item = _load_json(line, lambda _l, col, n=number: f"{name}:{n}:{col}" if col else f"{name}:{n}", warnings)
         parsed.append(_json_row(item, lambda n=number: f"{name}:{n}",
-                                lambda key, n=number: f"{name}:{n}: item {key + 1 if isinstance(key, int) else repr(key)}",
+                                lambda key, n=number, line=line: _line_item(name, n, line, key),
                                 columns, name))
         lines.append(number)
     if not parsed:
@@ -248,6 +263,14 @@ def read_json_lines(text: str, name: str, first_line: int = 1, columns: ColumnCh
     operand = _rows_to_operand(parsed, name, lines)
     operand.warnings.extend(warnings[:3])
     return operand
+
+
+def _line_item(name: str, number: int, line: str, key) -> str:
+    """Where the value ``key`` of a JSON Lines row is: ``p.jsonl:2:7``, its line and column."""
+    found = json_position(line, (key,))
+    if found is not None:
+        return f"{name}:{number}:{found[1]}"
+    return f"{name}:{number}: item {key + 1 if isinstance(key, int) else repr(key)}"
 
 
 def is_json_lines(text: str) -> bool:

@@ -132,7 +132,7 @@ class ParquetReader:
             raise DataError(self._where(first + row), "a missing row (null)")
         if self.pa.types.is_fixed_size_list(lists.type):  # every row the same length
             self.width = lists.type.list_size
-            return self._column(lists.flatten(), first, None).reshape(batch.num_rows, self.width)
+            return self._items(lists.flatten(), first).reshape(batch.num_rows, self.width)
         offsets = np.asarray(lists.offsets, dtype=np.int64)
         lengths = np.diff(offsets)
         self.width = self.width or (int(lengths[0]) if lengths.size else None)
@@ -141,11 +141,20 @@ class ParquetReader:
             row = int(np.argmax(ragged))
             raise DataError(self._where(first + row), f"this row has {int(lengths[row])} values, the first has "
                             f"{self.width}", "every row needs one value per class")
-        flat = self._column(lists.values.slice(int(offsets[0]), int(offsets[-1] - offsets[0])), first, None)
+        flat = self._items(lists.values.slice(int(offsets[0]), int(offsets[-1] - offsets[0])), first)
         values = flat.reshape(batch.num_rows, self.width or 0)
         if self.columns_choice is not None:  # by number: the items of every row's list
             values, self.row_names = pick_values(values, self.columns_choice.resolve(None, values.shape[1], self.name))
         return values
+
+    def _items(self, flat, first: int) -> np.ndarray:
+        """The items of every row's list, one after the other (rows of ``self.width`` items): a null
+        is placed by its row and its item, not by its place in the flattened lists."""
+        if flat.null_count:
+            at = int(np.argmax(np.asarray(flat.is_null())))
+            row, item = divmod(at, self.width)
+            raise DataError(self._where(first + row, item), "a missing value (null)", "every cell needs a number")
+        return self._column(flat, first, None)
 
     def _no_nan(self, values: np.ndarray, first: int) -> np.ndarray:
         bad = np.isnan(values)

@@ -25,7 +25,7 @@ from typing import BinaryIO, Callable
 from ..columns import ColumnChoice
 from ..errors import DataError, show_value
 from . import textblocks
-from .binary import read_npy, read_npy_bytes, read_numpy
+from .binary import numpy_blocks, read_npy_bytes, read_numpy
 from .blocks import ArrayBlocks, Blocks
 from .json import is_flat_row, is_json_lines, read_json, read_json_lines
 from .literal import looks_like_literal, parse_literal
@@ -44,7 +44,7 @@ class Request:
     delimiter: str | None = None
     #: ``--select``, ``--drop`` and ``--names``
     columns: ColumnChoice = ColumnChoice()
-    #: float64 at once; else as stored (blocks widen each slice: a memory-mapped file is never copied)
+    #: float64 at once; else as stored (blocks widen each slice: a float32 array is never copied whole)
     widen: bool = True
     #: an archive's member (``file.npz:key``)
     key: str | None = None
@@ -57,7 +57,7 @@ class ShardSource:
     name: str
     #: the shard's bytes (through fsspec; the engine closes them)
     open: Callable[[], BinaryIO]
-    #: the path when the shard is a local file (a .npy is then memory-mapped)
+    #: the path when the shard is a local file (a .npy is then read a block of rows at a time)
     local_path: str | None = None
     #: ``--p-cols``/``--q-cols`` as column names → indices, for a format that reads only those columns
     pick: Callable[[list[str]], list[int]] | None = None
@@ -139,7 +139,7 @@ def _json_lines_stream(source: BinaryIO, name: str, request: Request) -> Blocks:
 
 def _npy_shard(source: ShardSource, request: Request) -> Blocks:
     if source.local_path is not None:
-        return ArrayBlocks(read_npy(source.local_path, source.name))
+        return numpy_blocks(source.local_path, name=source.name)
     return ArrayBlocks(read_npy_bytes(source.open().read(), source.name))
 
 
@@ -149,11 +149,16 @@ for _name, _extension, _default in (("CSV", ".csv", ","), ("TSV", ".tsv", "\t"),
 register(Format("JSON", (".json",), parse=lambda text, name, request: read_json(text, name, request.columns)))
 register(Format("JSON Lines", (".jsonl", ".ndjson"), stream=_json_lines_stream,
                 parse=lambda text, name, request: read_json_lines(text, name, columns=request.columns)))
-register(Format("npy", (".npy",), shard=_npy_shard,
-                read=lambda path, request: pick_read(read_npy(path, widen=request.widen), request.columns)))
-register(Format("npz", (".npz",), members=True, shard_extensions=(),
-                read=lambda path, request: pick_read(read_numpy(path, request.key, widen=request.widen),
-                                                     request.columns)))
+def _read_numpy(path: str, request: Request) -> Operand:
+    return pick_read(read_numpy(path, request.key, widen=request.widen), request.columns)
+
+
+def _numpy_blocks(path: str, request: Request) -> Blocks:
+    return numpy_blocks(path, request.key, request.columns)
+
+
+register(Format("npy", (".npy",), shard=_npy_shard, read=_read_numpy, blocks=_numpy_blocks))
+register(Format("npz", (".npz",), members=True, shard_extensions=(), read=_read_numpy, blocks=_numpy_blocks))
 register(Format("Parquet", (".parquet", ".pq"), shard_extensions=(".parquet",), picks_columns=True,
                 read=lambda path, request: read_parquet(path, request.columns),
                 blocks=lambda path, request: ParquetBlocks(path, request.columns),
@@ -290,9 +295,11 @@ def open_blocks(spec: str, stdin: BinaryIO, delimiter: str | None = None,
     if spec == STDIN:
         _check_piped(stdin)
         return sniffed_blocks(stdin, request)
+    local = _local_reader(spec)
+    if local is not None and local[0].blocks is not None:
+        fmt, path, key = local
+        return fmt.blocks(path, replace(request, key=key))
     fmt = FORMATS.get(extension_of(spec))
-    if fmt is not None and fmt.blocks is not None and os.path.isfile(spec):
-        return fmt.blocks(spec, request)
     streamed = fmt is not None and fmt.stream is not None
     # a device or a FIFO (/dev/stdin, <(…)) may never end: read like standard input, never whole
     device = fmt is None and os.path.exists(spec) and not os.path.isdir(spec) and not os.path.isfile(spec)

@@ -10,7 +10,7 @@ import os
 import stat
 from typing import BinaryIO
 
-from ..errors import DataError
+from ..errors import DataError, show_value
 
 BOM = b"\xef\xbb\xbf"
 
@@ -122,3 +122,51 @@ def decode(data: bytes, name: str, first_line: int = 1) -> str:
         line = data[: error.start].count(b"\n") + first_line
         raise DataError(f"{name}:{line}", f"not UTF-8 text (byte 0x{data[error.start]:02x})",
                         "save the file as UTF-8") from None
+
+
+#: The names of standard input itself (a terminal or a device there is read by one operand only).
+_STDIN_NAMES = frozenset({"-", "/dev/stdin", "/dev/fd/0", "/proc/self/fd/0"})
+
+
+def _stream_identity(spec: str, stdin: BinaryIO | None = None) -> tuple[int, int, bool] | None:
+    """(device, inode, is it read once) of what ``spec`` reads when that is no regular file: ``-``
+    (standard input), ``/dev/stdin``, ``/dev/fd/N``, a named FIFO, a socket; None for a regular file,
+    a directory, a literal, or a standard input that is closed. A pipe, a FIFO, a socket, and a
+    terminal or device reached through standard input are read once, by one reader."""
+    try:
+        status = (stream_status(stdin) if stdin is not None else None) if spec == "-" else os.stat(spec)
+    except (OSError, ValueError):
+        return None
+    if status is None or stat.S_ISREG(status.st_mode) or stat.S_ISDIR(status.st_mode):
+        return None
+    once = stat.S_ISFIFO(status.st_mode) or stat.S_ISSOCK(status.st_mode)
+    return status.st_dev, status.st_ino, once
+
+
+def same_stream(specs, stdin: BinaryIO | None) -> str | None:
+    """Why two of ``specs`` (operands; None and ``uniform`` are skipped) cannot both be read: the
+    same pipe, FIFO or socket twice (``kl f.fifo f.fifo`` would wait forever), or standard input
+    named twice (``kl - /dev/stdin``: the second would find nothing); None when every operand reads
+    a stream of its own. The same regular file twice is fine: each operand opens it on its own.
+    ``-`` twice is the caller's to refuse (it needs no system call); ``stdin``: what ``-`` reads
+    (None when standard input is closed)."""
+    seen: dict[tuple[int, int], str] = {}
+    standard = _stream_identity("-", stdin)
+    for spec in specs:
+        if spec is None or spec == "uniform":
+            continue
+        identity = standard if spec == "-" else _stream_identity(spec)
+        if identity is None:
+            continue
+        device, inode, once = identity
+        first = seen.get((device, inode))
+        if first is None:
+            seen[device, inode] = spec
+            continue
+        both = f"{show_value(first, 1024)} and {show_value(spec, 1024)}"
+        if not once and not {first, spec} <= _STDIN_NAMES:
+            continue  # a device named twice (/dev/null, /dev/zero): each operand opens it on its own
+        if standard is not None and (device, inode) == standard[:2]:
+            return f"{both} both read standard input, which can stand for one operand only"
+        return f"{both} are the same pipe, which can stand for one operand only (it is read once)"
+    return None

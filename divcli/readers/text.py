@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import sys
 
 import numpy as np
@@ -38,19 +39,80 @@ def is_header(line: str, delimiter: str) -> bool:
 def sniff_delimiter(text: str) -> str:
     """The delimiter of a delimited text: tab, ``;`` or ``,`` on its first non-blank line, else
     runs of whitespace (:data:`WHITESPACE`), as ``numpy.savetxt`` writes."""
-    for line in text.split("\n"):
-        if line.strip():
-            for delimiter in ("\t", ";", ","):
-                if delimiter in line:
-                    return delimiter
-            break
+    blank = _BLANK_FROM.match(text)
+    start = blank.end() if blank else 0
+    end = text.find("\n", start)
+    line = text[start:] if end < 0 else text[start:end]
+    for delimiter in ("\t", ";", ","):
+        if delimiter in line:
+            return delimiter
     return WHITESPACE
 
 
+#: Blank lines (nothing but spaces, tabs and carriage returns) after the newline that ends a line
+#: with ink, and blank lines from where a line starts: one character class repeated, so a run of
+#: any length is found at C speed (an alternation such as ``(?:\A|\n)`` would be 7 times slower).
+_BLANK_LINES = re.compile(r"\n[ \t\r\n\x0b\x0c]*\n")
+_BLANK_FROM = re.compile(r"[ \t\r\n\x0b\x0c]*\n")
+_SPACE = " \t\r\n\x0b\x0c"
+#: Text searched for blank lines at a time: the first record costs no scan of the whole text.
+_WINDOW = 1 << 20
+
+
 def split_records(text: str, name: str, delimiter: str, first_line: int = 1):
-    """Yield ``(physical line, cells)`` for every record, cells stripped."""
+    """Yield ``(physical line, cells)`` for every record, cells stripped; blank lines are skipped
+    (found by regular expressions, never one Python call a blank line, however many there are)."""
+    text = _without_blank_end(text)
+    position, line = 0, first_line
+    while position < len(text):
+        blank = _BLANK_FROM.match(text, position)
+        if blank:  # blank lines where a line starts
+            line += _line_ends(text, position, blank.end(), delimiter)
+            position = blank.end()
+            continue
+        window = position + _WINDOW
+        blank = _BLANK_LINES.search(text, position, window)
+        if blank is not None:
+            stop = blank.start() + 1  # the segment keeps the newline of its last line
+        elif window >= len(text):
+            stop = len(text)
+        else:  # whole lines up to the window's end (or one line longer than the window)
+            stop = text.rfind("\n", position, window) + 1 or text.find("\n", window) + 1 or len(text)
+        yield from _split_segment(text[position:stop], name, delimiter, line)
+        line += _line_ends(text, position, stop, delimiter)
+        position = stop
+
+
+def _without_blank_end(text: str) -> str:
+    """``text`` without the blank lines at its end (its last line with ink keeps its own spaces);
+    copied only when there are such lines, and only its end is looked at."""
+    end, step = len(text), 64
+    while end > 0:
+        piece = text[max(0, end - step):end]
+        kept = piece.rstrip(_SPACE)
+        if kept:
+            last = end - len(piece) + len(kept)  # just past the last character with ink
+            newline = text.find("\n", last)
+            return text if newline < 0 or newline + 1 == len(text) else text[:newline + 1]
+        end, step = end - len(piece), step * 2
+    return ""
+
+
+def _line_ends(text: str, start: int, stop: int, delimiter: str) -> int:
+    """The line ends in ``text[start:stop]``: newlines, and for the csv module a carriage return alone too."""
+    ends = text.count("\n", start, stop)
+    if delimiter != WHITESPACE and text.find("\r", start, stop) >= 0:
+        ends += text.count("\r", start, stop) - text.count("\r\n", start, stop)
+    return ends
+
+
+def _split_segment(text: str, name: str, delimiter: str, first_line: int):
+    """:func:`split_records` of lines none of which is blank."""
     if delimiter == WHITESPACE:
-        for number, line in enumerate(text.split("\n"), start=first_line):
+        lines = text.split("\n")
+        if text.endswith("\n"):
+            lines.pop()
+        for number, line in enumerate(lines, start=first_line):
             yield number, line.split()
         return
     start = 1  # the line the next record starts on
@@ -90,12 +152,12 @@ def _run_over(name: str, line: int) -> DataError:
 
 
 def pick_columns(text: str, name: str, delimiter: str, columns: ColumnChoice | Picked | None,
-                 header_allowed: bool = True) -> Picked | None:
+                 header_allowed: bool = True, first_line: int = 1) -> Picked | None:
     """``columns`` resolved against the first non-blank row of ``text`` (a header, or a row whose
     cells are counted); a :class:`~divcli.columns.Picked` is returned as it is."""
     if columns is None or isinstance(columns, Picked):
         return columns
-    for _, record in split_records(text, name, delimiter):
+    for _, record in split_records(text, name, delimiter, first_line):
         if not any(record):
             continue
         if len(record) > 1 and record[-1] == "":
@@ -117,7 +179,7 @@ def read_delimited(text: str, name: str, delimiter: str, first_line: int = 1, he
     # Complexity: one pass over the records that tells every fault apart (blank, header, duplicate
     # class, ragged row, bad cell) where it is found, so that each message names its line and column.
     large = len(text) >= fast.ARROW_MIN_BYTES if large is None else large
-    picked = pick_columns(text, name, delimiter, columns, header_allowed)
+    picked = pick_columns(text, name, delimiter, columns, header_allowed, first_line)
     fast_read = fast.read_fast(text, name, delimiter, first_line, header_allowed, width, arrow=large, picked=picked)
     if fast_read is not None:
         return fast_read
@@ -131,8 +193,11 @@ def read_delimited(text: str, name: str, delimiter: str, first_line: int = 1, he
     expected = width or 0
     width = expected
     for line, record in split_records(text, name, delimiter, first_line):
-        if not any(record):
-            continue  # a blank line
+        if not any(record) and len(record) <= 1:
+            continue  # a blank line the csv module sees (after a carriage return alone)
+        if not any(record):  # no blank line: a line of delimiters
+            raise DataError(f"{name}:{line}", "a row of empty cells (only delimiters, no value)",
+                            "remove the line, or write its values")
         if len(record) > 1 and record[-1] == "":
             record = record[:-1]  # one trailing delimiter
         if header_allowed and not rows and classes is None and not any(looks_numeric(cell) for cell in record):

@@ -26,6 +26,8 @@ GROW_BYTES = 1 << 25
 #: ahead grow in place, never copied whole).
 MAX_LINE_BYTES = 256 << 20
 _WHITESPACE = b" \t\r\n\x0b\x0c"
+_INK = re.compile(rb"[^ \t\r\n\x0b\x0c]")
+_LEADING_BLANK = re.compile(rb"[ \t\r\n\x0b\x0c]*\n")
 
 
 class TextBlocks:
@@ -76,11 +78,8 @@ class TextBlocks:
         """Large enough for pyarrow's CSV parser (see :data:`divcli.readers.fast.ARROW_MIN_BYTES`)."""
         return max(self.size, self.bytes_read) >= fast.ARROW_MIN_BYTES
 
-    @property
-    def _blank(self) -> bytes:
-        """Bytes that make no row: whitespace, and a delimiter alone (",,," is skipped as blank)."""
-        single = self.delimiter if self.delimiter and len(self.delimiter) == 1 and not self.json_lines else ""
-        return _WHITESPACE + single.encode()
+    #: Bytes that make no row: whitespace (a line of delimiters is a row, of empty cells: an error)
+    _blank = _WHITESPACE
 
     def _has_ink(self, data: bytes) -> bool:
         return bool(data.translate(None, self._blank))
@@ -165,6 +164,8 @@ class TextBlocks:
         blank[np.frombuffer(self._blank, dtype=np.uint8)] = True
         data = np.frombuffer(self.ahead, dtype=np.uint8, count=int(ends[-1]) + 1)
         ink = ~blank[data]  # one byte a byte; reduced line by line (every line holds its newline)
+        if np.count_nonzero(ink) < ends.size:  # mostly blank lines: the lines of the few ink bytes
+            return np.unique(np.searchsorted(ends, np.flatnonzero(ink)))
         starts = np.concatenate(([0], ends[:-1] + 1))
         return np.flatnonzero(np.logical_or.reduceat(ink, starts))
 
@@ -211,19 +212,17 @@ class TextBlocks:
             if end < 0:  # no whole line yet
                 self._read_more(len(self.ahead))
                 continue
-            complete = self.ahead[:end]
             inked = None
-            try:
-                for line in _lines(complete):  # up to the first line with ink
-                    if not line.strip():
-                        continue
-                    if self.delimiter is None:
-                        self.delimiter = sniff_delimiter(line.decode("utf-8"))
-                    if self._has_ink(line):
-                        inked = line.decode("utf-8")
-                        break
-            except UnicodeDecodeError:
-                return False  # the read reports it, with its line
+            ink = _INK.search(self.ahead, 0, end)  # the first line with ink, past any number of blank ones
+            if ink is not None:
+                start = self.ahead.rfind(b"\n", 0, ink.start()) + 1
+                stop = self.ahead.find(b"\n", ink.start(), end)
+                try:
+                    inked = bytes(self.ahead[start:end if stop < 0 else stop]).decode("utf-8")
+                except UnicodeDecodeError:
+                    return False  # the read reports it, with its line
+                if self.delimiter is None:
+                    self.delimiter = sniff_delimiter(inked)
             if inked or not self._read_more(len(self.ahead), held=end + 1):
                 return bool(inked) and _is_header(inked, self.delimiter)
 
@@ -260,13 +259,17 @@ class TextBlocks:
 
     def _parse(self, chunk: bytes, first_line: int, first_block: bool) -> Operand:
         """The rows of ``chunk``, whose first line is ``first_line``."""
+        lead = _LEADING_BLANK.match(chunk)  # blank lines before the block's first row: counted, not parsed
+        if lead and chunk.find(b"\r", 0, lead.end()) < 0:  # (a carriage return alone ends a line for csv)
+            first_line += chunk.count(b"\n", 0, lead.end())
+            chunk = chunk[lead.end():]
         text = decode(chunk, self.name, first_line)
         if self.json_lines:
             return read_json_lines(text, self.name, first_line, self.columns)
         if self.delimiter is None:
             self.delimiter = sniff_delimiter(text)
         if first_block:  # resolved against the header (or the first row) once, for every block
-            self.columns = pick_columns(text, self.name, self.delimiter, self.columns)
+            self.columns = pick_columns(text, self.name, self.delimiter, self.columns, first_line=first_line)
         width = self.width if self.columns is None or self.width is None else self.columns.width
         return read_delimited(text, self.name, self.delimiter, first_line, header_allowed=first_block,
                               width=width, large=self.large, columns=self.columns)
@@ -292,10 +295,3 @@ def _is_header(line: str, delimiter: str) -> bool:
     return is_header(line, delimiter)
 
 
-def _lines(data: bytes):
-    """The lines of ``data`` one at a time (a header is looked for in the first few only)."""
-    start = 0
-    while (end := data.find(b"\n", start)) >= 0:
-        yield data[start:end]
-        start = end + 1
-    yield data[start:]

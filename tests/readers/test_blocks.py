@@ -214,8 +214,8 @@ def test_entropy_of_a_long_labels_file(run, tmp_path):
 @pytest.mark.parametrize("text", [
     '"0.5","0.5"\n' + "0.5,0.5\n" * 299,                     # a quoted first row is data, not a header
     "\ufeff\nc0,c1\n" + "0.5,0.5\n" * 300,                     # a BOM, a blank line, then the header
-    "0.5,0.5\n" * 150 + ",\n" + "0.5,0.5\n" * 150,            # a row of delimiters alone is blank
-    "c0,c1\n" + "0.5,0.5\n" * 300 + ",\n,\n",                # as spreadsheets end their exports
+    "0.5,0.5\n" * 150 + " \t\n" + "0.5,0.5\n" * 150,          # a line of spaces and tabs is blank
+    "c0,c1\n" + "0.5,0.5\n" * 300 + "\n \n",                 # blank lines at the end
 ])
 def test_equal_files_have_equal_rows_however_their_lines_look(run, tmp_path, text):
     p = tmp_path / "p.csv"
@@ -235,12 +235,30 @@ def test_a_bom_then_a_blank_line_in_a_txt_file(run, tmp_path):
     assert len(result.stdout.splitlines()) == 2
 
 
-def test_a_one_row_operand_followed_by_a_row_of_delimiters_broadcasts(run, tmp_path):
+def test_a_one_row_operand_followed_by_a_blank_line_broadcasts(run, tmp_path):
     p = tmp_path / "p.csv"
-    p.write_text("0.5,0.5\n,\n")
+    p.write_text("0.5,0.5\n  \n")
     result = run("kl", str(p), "0.5,0.5;0.2,0.8", "--reduction", "none", "-q")
     assert result.exit_code == 0, result.stderr
     assert len(result.stdout.splitlines()) == 2
+
+
+@pytest.mark.parametrize("text, line", [
+    ("0.5,0.5\n,\n", 2),                                          # a one-row operand, then delimiters
+    ("0.5,0.5\n" * 150 + ",\n" + "0.5,0.5\n" * 150, 151),          # within the first block
+    ("c0,c1\n" + "0.5,0.5\n" * 300 + ",\n,\n", 302),               # as spreadsheets end their exports
+    ("\n" * 5 + ",,,,\n" * 1000 + "0.5,0.5\n", 6),                  # no row before them
+    ("0.5;0.5\n\n;\n", 3),
+])
+def test_a_row_of_delimiters_alone_is_an_error_not_a_blank_line(run, tmp_path, text, line):
+    """A row of empty cells is refused as a row with one empty cell is, never dropped: it is no blank line."""
+    p = tmp_path / "p.txt"
+    p.write_text(text)
+    for operand, where in ((p, f"{p}:{line}"), ("-", f"<stdin>:{line}")):
+        result = run("kl", operand, "0.5,0.5", "-q", input=text)
+        assert result.exit_code == 1 and result.stdout == ""
+        assert result.stderr == f"Error: {where}: a row of empty cells (only delimiters, no value); " \
+                                "remove the line, or write its values\n"
 
 
 def test_the_longer_operand_is_counted_as_at_least(run, tmp_path):
