@@ -1,0 +1,205 @@
+"""Faults of standard output and of targets that are already open, with the real program in a
+subprocess: a full device, standard output closed or closed early by its reader, no temporary space
+needed, ``-o /dev/stdout`` and its kind written through, and a folder that takes no new files. Every
+case checks the exit code and that standard error holds one line (or nothing), never a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import select
+import signal
+import subprocess
+import sys
+import threading
+
+import numpy as np
+import pytest
+
+from divcli.cli.terminal import CLOSED_PIPE, HOLD
+
+P, Q = "9/25,12/25,4/25", "1/3,1/3,1/3"
+KL = 0.0852996013183706  # D(P‖Q) of P and Q in nats, by hand: Σ p·log(3p)
+FULL = "Error: cannot write to standard output: No space left on device\n"
+ROWS = "".join(f"{(i % 7 + 1) / 10},{1 - (i % 7 + 1) / 10}\n" for i in range(5000))
+
+
+def divcli(*args, **how) -> subprocess.CompletedProcess:
+    how.setdefault("stdout", subprocess.PIPE)
+    return subprocess.run([sys.executable, "-m", "divcli", *map(str, args)], stderr=subprocess.PIPE, text=True,
+                          timeout=60, **how)
+
+
+def in_shell(script: str, cwd) -> subprocess.CompletedProcess:
+    """``script`` in sh, with ``divcli`` standing for this interpreter running divcli."""
+    return subprocess.run(["sh", "-c", script], cwd=cwd, capture_output=True, text=True, timeout=60,
+                          env={**os.environ, "DIVCLI": f"{sys.executable} -m divcli"})
+
+
+@pytest.fixture
+def rows(tmp_path):
+    """A file of 5,000 rows: with --reduction none its CSV is longer than a pipe or a held output."""
+    path = tmp_path / "rows.csv"
+    path.write_text(ROWS)
+    return path
+
+
+# --------------------------------------------------------------------------------------------
+# a full device, a closed standard output
+
+
+@pytest.mark.parametrize("args", [(), ("-q",), ("-f", "json"), ("-f", "csv")])
+def test_a_full_device_on_standard_output_is_one_line(args):
+    with open("/dev/full", "w") as full:
+        result = divcli("kl", P, Q, *args, stdout=full)
+    assert result.returncode == 1 and result.stderr == FULL
+
+
+@pytest.mark.parametrize("target", ["stdout", "-o"])
+def test_a_long_csv_to_a_full_device_is_one_line(rows, target):
+    args = ("entropy", rows, "-f", "csv", "--reduction", "none")
+    if target == "-o":
+        result = divcli(*args, "-o", "/dev/full")
+        assert result.returncode == 1 and result.stderr == "Error: /dev/full: No space left on device\n"
+        return
+    with open("/dev/full", "w") as full:
+        result = divcli(*args, stdout=full)
+    assert result.returncode == 1 and result.stderr == FULL
+
+
+def _close_stdout():
+    os.close(1)
+
+
+def test_a_closed_standard_output_is_one_line():
+    result = divcli("kl", P, Q, stdout=subprocess.DEVNULL, preexec_fn=_close_stdout)
+    assert result.returncode == 1
+    assert result.stderr.startswith("Error: cannot write to standard output: it is closed;")
+    assert result.stderr.count("\n") == 1
+
+
+def test_a_closed_standard_output_does_not_matter_with_o(tmp_path):
+    out = tmp_path / "out.txt"
+    result = divcli("kl", P, Q, "-q", "-o", out, stdout=subprocess.DEVNULL, preexec_fn=_close_stdout)
+    assert result.returncode == 0 and result.stderr == ""
+    assert float(out.read_text()) == pytest.approx(KL, rel=1e-12)
+
+
+# --------------------------------------------------------------------------------------------
+# a pipe closed by its reader: the run stops at once, quietly, the same way for every format
+
+
+FORMATS = [("-f", "table"), ("-f", "csv"), ("-f", "json"), ("-q",)]
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_a_pipe_closed_before_the_output_ends_the_run_quietly(rows, fmt):
+    process = subprocess.Popen([sys.executable, "-m", "divcli", "entropy", str(rows), *fmt, "--reduction", "none"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    process.stdout.close()  # the reader is gone before anything is written
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == CLOSED_PIPE == 141 and err == b""
+
+
+def _bounded():
+    """A run that would never stop stays bounded: 2 GiB of memory, no file past 256 MiB."""
+    resource.setrlimit(resource.RLIMIT_AS, (2 << 30, 2 << 30))
+    resource.setrlimit(resource.RLIMIT_FSIZE, (256 << 20, 256 << 20))
+
+
+@pytest.mark.parametrize("fmt", [("-f", "csv"), ("-f", "json"), ("-q", "--reduction", "none")])
+def test_a_pipe_closed_early_stops_an_endless_run(fmt):
+    """``divcli … | head -c 1`` on an input that never ends: the output comes once the held part is
+    passed on, and closing the pipe ends the run (never the end of the input)."""
+    process = subprocess.Popen([sys.executable, "-m", "divcli", "entropy", "-", *fmt], stdin=subprocess.PIPE,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, preexec_fn=_bounded)
+    stop = threading.Event()
+
+    def feed():
+        try:
+            while not stop.is_set():
+                process.stdin.write(ROWS.encode())
+        except (BrokenPipeError, ValueError, OSError):
+            pass
+
+    feeder = threading.Thread(target=feed, daemon=True)
+    feeder.start()
+    try:
+        ready, _, _ = select.select([process.stdout], [], [], 30)
+        assert ready and os.read(process.stdout.fileno(), 1), "nothing was written before the input's end"
+        process.stdout.close()
+        process.wait(timeout=30)
+        assert process.returncode == CLOSED_PIPE, process.stderr.read()
+        assert process.stderr.read() == b""
+    finally:
+        stop.set()
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
+def test_a_short_output_is_all_or_nothing(tmp_path):
+    """Held until the run ends: a failure in the last row of a short input prints nothing."""
+    p = tmp_path / "p.csv"
+    p.write_text("0.5,0.5\n" * 100 + "0.5,-0.5\n")
+    result = divcli("entropy", p, "-f", "csv", "--reduction", "none")
+    assert result.returncode == 1 and result.stdout == "" and "negative probability" in result.stderr
+    assert len(ROWS) * 4 < HOLD  # what the held part is meant to cover
+
+
+def _small_files():
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (1 << 20, 1 << 20))
+
+
+def test_standard_output_needs_no_temporary_space(tmp_path):
+    """22 MB of CSV to a pipe while no file may grow past 1 MiB: nothing is spooled to TMPDIR."""
+    rng = np.random.default_rng(1)
+    for name in ("p", "q"):
+        x = rng.random((4000, 250))
+        np.save(tmp_path / f"{name}.npy", x / x.sum(axis=1, keepdims=True))
+    result = divcli("kl", tmp_path / "p.npy", tmp_path / "q.npy", "--reduction", "none", "-f", "csv",
+                    preexec_fn=_small_files, env={**os.environ, "TMPDIR": str(tmp_path)})
+    assert result.returncode == 0 and result.stderr == ""
+    assert len(result.stdout) > 16 << 20 and result.stdout.count("\n") == 4001
+    assert sorted(os.listdir(tmp_path)) == ["p.npy", "q.npy"]
+
+
+# --------------------------------------------------------------------------------------------
+# targets already open: written through, never reopened or replaced
+
+
+@pytest.mark.parametrize("target, redirect", [
+    ("/dev/stdout", ">>"),
+    ("/proc/self/fd/1", ">>"),
+    ("/dev/stderr", "2>>"),
+    ("/dev/fd/3", "3>>"),
+    ("log", ">>"),  # the file standard output already appends to
+])
+def test_an_open_stream_named_by_o_is_written_through(tmp_path, target, redirect):
+    (tmp_path / "log").write_text("header\n")
+    script = f'{{ echo more; $DIVCLI kl "{P}" "{Q}" -q -o {target}; }} {redirect} log'
+    result = in_shell(script, tmp_path)
+    assert result.returncode == 0, result.stderr
+    lines = (tmp_path / "log").read_text().splitlines()
+    assert lines[0] == "header" and float(lines[-1]) == pytest.approx(KL, rel=1e-12)
+    assert [name for name in os.listdir(tmp_path) if name.startswith(".divcli-")] == []
+
+
+def test_dev_stdout_in_a_pipe_is_standard_output():
+    result = divcli("kl", P, Q, "-f", "json", "-o", "/dev/stdout")
+    assert result.returncode == 0 and result.stderr == ""
+    assert json.loads(result.stdout)["value"] == pytest.approx(KL, rel=1e-12)
+
+
+# --------------------------------------------------------------------------------------------
+# targets that cannot be: the real reason
+
+
+def test_a_folder_that_takes_no_new_files_is_named():
+    result = divcli("kl", P, Q, "-o", "/proc/version")
+    assert result.returncode == 1 and result.stdout == ""
+    assert result.stderr.startswith("Error: /proc: this folder takes no new files (a kernel file system")
+    assert "No such file" not in result.stderr and result.stderr.count("\n") == 1
