@@ -152,6 +152,39 @@ def descriptor_named(path: str) -> int | None:
     return None
 
 
+def _identity(info) -> tuple[int, int] | None:
+    """A file's (device, inode), None for a device node (a terminal, /dev/null: shared by design)."""
+    if stat.S_ISCHR(info.st_mode) or stat.S_ISBLK(info.st_mode):
+        return None
+    return info.st_dev, info.st_ino
+
+
+def input_written(path: str, specs) -> str | None:
+    """The first of the inputs ``specs`` that writing ``path`` would overwrite: the same file (by
+    device and inode, so through a symlink or a hard link too), an archive's ``file.npz:key`` by its
+    file, and ``-`` when standard input is that file; None when there is none."""
+    try:
+        written = _identity(os.stat(path))
+    except (OSError, ValueError):
+        return None  # a new file overwrites nothing
+    if written is None:
+        return None
+    for spec in specs:
+        if spec is None:
+            continue
+        try:
+            if spec == "-":
+                infos = [os.fstat(0)]
+            else:
+                candidates = [spec] + ([spec.rpartition(":")[0]] if ":" in spec else [])
+                infos = [os.stat(candidate) for candidate in candidates if os.path.exists(candidate)]
+        except (OSError, ValueError):
+            continue
+        if any(_identity(info) == written for info in infos):
+            return spec
+    return None
+
+
 class _Guarded:
     """The temporary file, whose write errors (no space, file too large) name the target."""
 

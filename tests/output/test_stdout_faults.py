@@ -1,7 +1,8 @@
 """Faults of standard output and of targets that are already open, with the real program in a
 subprocess: a full device, standard output closed or closed early by its reader, no temporary space
-needed, ``-o /dev/stdout`` and its kind written through, and a folder that takes no new files. Every
-case checks the exit code and that standard error holds one line (or nothing), never a traceback.
+needed, ``-o /dev/stdout`` and its kind written through, an input named as the output, a folder that
+takes no new files, and ``-o x.parquet`` without Dask. Every case checks the
+exit code and that standard error holds one line (or nothing), never a traceback.
 """
 
 from __future__ import annotations
@@ -195,7 +196,55 @@ def test_dev_stdout_in_a_pipe_is_standard_output():
 
 
 # --------------------------------------------------------------------------------------------
-# targets that cannot be: the real reason
+# an input named as the output: refused before anything is read
+
+
+@pytest.fixture
+def inputs(tmp_path):
+    """P (whose last row is bad: reading it would be exit 1), Q, weights, a symlink and a hard link to P."""
+    (tmp_path / "p.csv").write_text("0.2,0.8\n0.5,-0.5\n")
+    (tmp_path / "q.csv").write_text("0.5,0.5\n0.5,0.5\n")
+    (tmp_path / "w.csv").write_text("1,1\n")
+    (tmp_path / "link.csv").symlink_to(tmp_path / "p.csv")
+    os.link(tmp_path / "p.csv", tmp_path / "hard.csv")
+    return tmp_path
+
+
+@pytest.mark.parametrize("args, option, named, shown", [
+    (("kl", "p.csv", "q.csv", "-o", "p.csv"), "-o", "p.csv", "the input p.csv"),
+    (("kl", "p.csv", "q.csv", "-o", "link.csv"), "-o", "link.csv", "the input p.csv"),
+    (("kl", "p.csv", "q.csv", "-o", "hard.csv"), "-o", "hard.csv", "the input p.csv"),
+    (("kl", "q.csv", "p.csv", "--svg", "p.csv"), "--svg", "p.csv", "the input p.csv"),
+    (("ce", "q.csv", "p.csv", "--weight", "w.csv", "-o", "w.csv"), "-o", "w.csv", "the input w.csv"),
+    (("js", "q.csv", "q.csv", "p.csv", "-o", "p.csv"), "-o", "p.csv", "the input p.csv"),
+    (("distill", "q.csv", "q.csv", "p.csv", "--labels-as", "probs", "-o", "p.csv"), "-o", "p.csv",
+     "the input p.csv"),
+    (("explain", "p.csv", "q.csv", "-o", "p.csv"), "-o", "p.csv", "the input p.csv"),
+    (("matrix", "p.csv", "-o", "link.csv"), "-o", "link.csv", "the input p.csv"),
+])
+def test_an_input_named_as_the_output_is_refused_before_reading(inputs, args, option, named, shown):
+    before = (inputs / "p.csv").read_text()
+    result = divcli(*args, cwd=inputs)
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr == (f"Error: {option} {named} is also {shown} (the same file): write the output to another "
+                             "file, or the input would be lost\n")
+    assert (inputs / "p.csv").read_text() == before and (inputs / "link.csv").is_symlink()
+
+
+def test_standard_input_read_from_the_output_file_is_refused(inputs):
+    with open(inputs / "p.csv") as stdin:
+        result = divcli("kl", "-", "q.csv", "-o", "p.csv", stdin=stdin, cwd=inputs)
+    assert result.returncode == 2 and "-o p.csv is also standard input (the same file)" in result.stderr
+
+
+def test_an_output_beside_the_inputs_is_written(inputs):
+    (inputs / "p.csv").write_text("0.2,0.8\n")
+    result = divcli("kl", "p.csv", "q.csv", "-q", "-o", "out.txt", cwd=inputs)
+    assert result.returncode == 0 and (inputs / "out.txt").read_text().strip()
+
+
+# --------------------------------------------------------------------------------------------
+# targets that cannot be: the real reason, and Parquet without Dask
 
 
 def test_a_folder_that_takes_no_new_files_is_named():
@@ -203,3 +252,11 @@ def test_a_folder_that_takes_no_new_files_is_named():
     assert result.returncode == 1 and result.stdout == ""
     assert result.stderr.startswith("Error: /proc: this folder takes no new files (a kernel file system")
     assert "No such file" not in result.stderr and result.stderr.count("\n") == 1
+
+
+@pytest.mark.parametrize("name", ["x.parquet", "X.PQ"])
+def test_parquet_without_dask_is_refused(tmp_path, name):
+    result = divcli("kl", P, Q, "-o", tmp_path / name)
+    assert result.returncode == 2 and result.stdout == ""
+    assert "writes Parquet only as the part files of --engine dask -o DIR" in result.stderr
+    assert result.stderr.count("\n") == 1 and os.listdir(tmp_path) == []
