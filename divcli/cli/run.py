@@ -261,7 +261,20 @@ def threads(params: dict) -> int:
     """--threads, or every CPU this process may use."""
     from ..pipeline import available_cpus
 
-    return params["threads"] or available_cpus()
+    count = params["threads"] or available_cpus()
+    click.get_current_context().meta["divcli.threads"] = count  # shared with the group: out_of_memory
+    return count
+
+
+def out_of_memory(command, ctx: click.Context) -> click.ClickException:
+    """Memory ran out (exit 1): one line with what to try, in the options ``command`` has (not
+    --threads 1 when the run had one thread already: :func:`threads` notes it in ``ctx.meta``)."""
+    options = set() if command is None else {param.name for param in command.params}
+    one = ctx.meta.get("divcli.threads") == 1
+    tries = (["--threads 1 (each thread holds blocks of its own)"] if "threads" in options and not one else []) + \
+        ["a smaller input"] + (["--engine dask (shards spread over workers)"] if "engine" in options else [])
+    return click.ClickException("memory ran out (the system refused more); try " + ", ".join(tries[:-1])
+                                + (" or " if len(tries) > 1 else "") + tries[-1])
 
 
 def check_engine(params: dict, *specs: str | None) -> bool:

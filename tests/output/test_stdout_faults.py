@@ -1,7 +1,7 @@
 """Faults of standard output and of targets that are already open, with the real program in a
 subprocess: a full device, standard output closed or closed early by its reader, no temporary space
 needed, ``-o /dev/stdout`` and its kind written through, an input named as the output, a folder that
-takes no new files, and ``-o x.parquet`` without Dask. Every case checks the
+takes no new files, ``-o x.parquet`` without Dask, and memory running out. Every case checks the
 exit code and that standard error holds one line (or nothing), never a traceback.
 """
 
@@ -260,3 +260,49 @@ def test_parquet_without_dask_is_refused(tmp_path, name):
     assert result.returncode == 2 and result.stdout == ""
     assert "writes Parquet only as the part files of --engine dask -o DIR" in result.stderr
     assert result.stderr.count("\n") == 1 and os.listdir(tmp_path) == []
+
+
+# --------------------------------------------------------------------------------------------
+# memory running out
+
+
+#: Run divcli with at most this many MiB of address space above what it holds once imported.
+LIMITED = """
+import resource, sys
+import numpy, divcli.cli, divcli.core, divcli.engine, divcli.readers.registry, divcli.output.quiet
+held = int(open("/proc/self/status").read().split("VmSize:")[1].split()[0]) * 1024
+limit = held + (int(sys.argv.pop(1)) << 20)
+resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+sys.argv = ["divcli"] + sys.argv[1:]
+divcli.cli.main()
+"""
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/status"), reason="reads the address space from /proc")
+def test_memory_running_out_is_one_line(tmp_path):
+    wide = tmp_path / "wide.csv"
+    wide.write_text(("0.000005," * 199_999 + "0.000005\n") * 4)  # 4 rows of 200,000 classes
+    with open(wide) as stdin:
+        result = subprocess.run([sys.executable, "-c", LIMITED, "32", "entropy", "-", "-q", "--threads", "1"],
+                                stdin=stdin, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 1 and result.stdout == ""
+    assert result.stderr == ("Error: memory ran out (the system refused more); try a smaller input or --engine dask "
+                             "(shards spread over workers)\n")  # not --threads 1: it has one thread
+
+
+@pytest.mark.parametrize("args, tries", [
+    (("kl", P, Q), "try --threads 1 (each thread holds blocks of its own), a smaller input or --engine dask"),
+    (("explain", P, Q), "try a smaller input\n"),
+])
+def test_memory_running_out_names_what_the_command_offers(run, monkeypatch, args, tries):
+    import divcli.core
+    import divcli.explain
+
+    def refused(*_args, **_kwargs):
+        raise MemoryError
+
+    monkeypatch.setattr(divcli.core, "run", refused)
+    monkeypatch.setattr(divcli.explain, "for_row", refused)
+    result = run(*args)
+    assert result.exit_code == 1 and result.stdout == ""
+    assert result.stderr.startswith("Error: memory ran out") and tries in result.stderr
