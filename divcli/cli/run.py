@@ -50,8 +50,9 @@ def check_output(params: dict, dask: bool = False) -> None:
         if params["quiet"] or params["fmt"] != "table":
             raise click.BadParameter("--svg saves the table; it does not go with -q or -f csv/json",
                                      param_hint="'--svg'")
-        output = params["output"] if params["output"] is not None else "-"
-        if output == svg or "-" not in (output, svg) and os.path.realpath(output) == os.path.realpath(svg):
+        from .terminal import same_target
+
+        if same_target(params["output"], svg):
             raise click.BadParameter("-o and --svg name the same file; give each its own",
                                      param_hint="'--svg'")
     if dask:

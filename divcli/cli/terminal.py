@@ -152,6 +152,18 @@ def descriptor_named(path: str) -> int | None:
     return None
 
 
+def same_target(one: str | None, other: str | None) -> bool:
+    """Whether two outputs go to one place: both standard output (None, ``-``, ``/dev/stdout``, …)
+    or paths to the same file (symlinks followed)."""
+    if _is_stdout(one) or _is_stdout(other):
+        return _is_stdout(one) and _is_stdout(other)
+    return os.path.realpath(one) == os.path.realpath(other)
+
+
+def _is_stdout(path: str | None) -> bool:
+    return path is None or path == "-" or descriptor_named(path) == 1
+
+
 def _identity(info) -> tuple[int, int] | None:
     """A file's (device, inode), None for a device node (a terminal, /dev/null: shared by design)."""
     if stat.S_ISCHR(info.st_mode) or stat.S_ISBLK(info.st_mode):

@@ -306,3 +306,8 @@ def test_memory_running_out_names_what_the_command_offers(run, monkeypatch, args
     result = run(*args)
     assert result.exit_code == 1 and result.stdout == ""
     assert result.stderr.startswith("Error: memory ran out") and tries in result.stderr
+
+
+def test_svg_to_dev_stdout_with_the_table_there_is_refused():
+    result = divcli("kl", P, Q, "--svg", "/dev/stdout")
+    assert result.returncode == 2 and "-o and --svg name the same file" in result.stderr and result.stdout == ""
