@@ -291,7 +291,8 @@ def test_memory_running_out_is_one_line(tmp_path):
 
 
 @pytest.mark.parametrize("args, tries", [
-    (("kl", P, Q), "try --threads 1 (each thread holds blocks of its own), a smaller input or --engine dask"),
+    (("kl", P, Q, "--threads", "2"), "try --threads 1 (each thread holds blocks of its own), a smaller input or "
+                                    "--engine dask"),
     (("explain", P, Q), "try a smaller input\n"),
 ])
 def test_memory_running_out_names_what_the_command_offers(run, monkeypatch, args, tries):
@@ -306,6 +307,20 @@ def test_memory_running_out_names_what_the_command_offers(run, monkeypatch, args
     result = run(*args)
     assert result.exit_code == 1 and result.stdout == ""
     assert result.stderr.startswith("Error: memory ran out") and tries in result.stderr
+
+
+def test_pyarrows_memory_error_is_the_same_line(run, monkeypatch):
+    pyarrow = pytest.importorskip("pyarrow", reason="pyarrow (the fast extra) raises ArrowMemoryError")
+    import divcli.core
+
+    def refused(*_args, **_kwargs):
+        raise pyarrow.ArrowMemoryError("malloc of size 1073741824 failed")
+
+    monkeypatch.setattr(divcli.core, "run", refused)
+    result = run("entropy", P, "--threads", "1")
+    assert result.exit_code == 1 and result.stdout == ""
+    assert result.stderr == "Error: memory ran out (the system refused more); try a smaller input or --engine dask " \
+                            "(shards spread over workers)\n"
 
 
 def test_svg_to_dev_stdout_with_the_table_there_is_refused():
