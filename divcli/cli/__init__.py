@@ -38,10 +38,12 @@ class DivcliGroup(click.Group):
             return super().invoke(ctx)
         except DataError as error:
             raise click.ClickException(error.message(cli_words)) from None
-        except MemoryError:  # numpy's, pyarrow's ArrowMemoryError, Python's own
+        except (MemoryError, RuntimeError) as error:  # numpy's, pyarrow's ArrowMemoryError, Python's own
             from .run import out_of_memory
 
-            raise out_of_memory(self.get_command(ctx, ctx.invoked_subcommand or ""), ctx) from None
+            if isinstance(error, RuntimeError) and str(error) != "can't start new thread":
+                raise
+            raise out_of_memory(self.get_command(ctx, ctx.invoked_subcommand or ""), ctx, error) from None
 
 
 @click.group(cls=DivcliGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})

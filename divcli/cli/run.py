@@ -267,14 +267,16 @@ def threads(params: dict) -> int:
     return count
 
 
-def out_of_memory(command, ctx: click.Context) -> click.ClickException:
-    """Memory ran out (exit 1): one line with what to try, in the options ``command`` has (not
-    --threads 1 when the run had one thread already: :func:`threads` notes it in ``ctx.meta``)."""
+def out_of_memory(command, ctx: click.Context, error: BaseException | None = None) -> click.ClickException:
+    """Memory ran out (exit 1; ``error`` a MemoryError, or the RuntimeError of a thread that could
+    not start): one line with what to try, in the options ``command`` has (not --threads 1 when the
+    run had one thread already: :func:`threads` notes it in ``ctx.meta``)."""
     options = set() if command is None else {param.name for param in command.params}
     one = ctx.meta.get("divcli.threads") == 1
     tries = (["--threads 1 (each thread holds blocks of its own)"] if "threads" in options and not one else []) + \
         ["a smaller input"] + (["--engine dask (shards spread over workers)"] if "engine" in options else [])
-    return click.ClickException("memory ran out (the system refused more); try " + ", ".join(tries[:-1])
+    cause = "no thread could be started" if isinstance(error, RuntimeError) else "the system refused more"
+    return click.ClickException(f"memory ran out ({cause}); try " + ", ".join(tries[:-1])
                                 + (" or " if len(tries) > 1 else "") + tries[-1])
 
 

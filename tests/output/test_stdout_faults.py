@@ -323,6 +323,19 @@ def test_pyarrows_memory_error_is_the_same_line(run, monkeypatch):
                             "(shards spread over workers)\n"
 
 
+def test_a_thread_that_cannot_start_is_memory_running_out(run, monkeypatch, tmp_path):
+    import threading as threads
+
+    def refused(self):
+        raise RuntimeError("can't start new thread")  # what CPython says when the system refuses one
+
+    (tmp_path / "p.csv").write_text(ROWS)
+    monkeypatch.setattr(threads.Thread, "start", refused)
+    result = run("entropy", tmp_path / "p.csv", "--threads", "4")
+    assert result.exit_code == 1 and result.stdout == ""
+    assert result.stderr.startswith("Error: memory ran out (no thread could be started); try --threads 1")
+
+
 def test_svg_to_dev_stdout_with_the_table_there_is_refused():
     result = divcli("kl", P, Q, "--svg", "/dev/stdout")
     assert result.returncode == 2 and "-o and --svg name the same file" in result.stderr and result.stdout == ""
