@@ -403,6 +403,10 @@ class Output:
     def __exit__(self, kind, error, traceback):
         if kind is not None:
             self._discard()
+            from ..output.registry import TemporaryFileError
+
+            if isinstance(error, TemporaryFileError):  # a sink's own temporary file, in TMPDIR
+                raise OutputError(error.filename, error, error.why) from None
             return False
         try:
             if self.temporary is not None:

@@ -168,6 +168,21 @@ def test_standard_output_needs_no_temporary_space(tmp_path):
     assert sorted(os.listdir(tmp_path)) == ["p.npy", "q.npy"]
 
 
+def test_json_values_kept_for_the_end_need_room_in_tmpdir(tmp_path):
+    """-f json --reduction none keeps its "value" list in a temporary file past 16 MiB: a TMPDIR
+    without room is one line naming the folder, not a traceback."""
+    rng = np.random.default_rng(1)
+    for name in ("p", "q"):
+        x = rng.random((4000, 250))
+        np.save(tmp_path / f"{name}.npy", x / x.sum(axis=1, keepdims=True))
+    result = divcli("kl", tmp_path / "p.npy", tmp_path / "q.npy", "--reduction", "none", "-f", "json",
+                    preexec_fn=_small_files, env={**os.environ, "TMPDIR": str(tmp_path)})
+    assert result.returncode == 1 and result.stderr.count("\n") == 1
+    assert result.stderr.startswith(f"Error: {tmp_path}: File too large (-f json keeps the values of --reduction "
+                                    "none in a temporary file there")
+    assert sorted(os.listdir(tmp_path)) == ["p.npy", "q.npy"]
+
+
 # --------------------------------------------------------------------------------------------
 # targets already open: written through, never reopened or replaced
 
