@@ -7,10 +7,13 @@ exit code and that standard error holds one line (or nothing), never a traceback
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import os
 import resource
 import select
+import shutil
 import signal
 import subprocess
 import sys
@@ -202,6 +205,15 @@ def test_an_open_stream_named_by_o_is_written_through(tmp_path, target, redirect
     lines = (tmp_path / "log").read_text().splitlines()
     assert lines[0] == "header" and float(lines[-1]) == pytest.approx(KL, rel=1e-12)
     assert [name for name in os.listdir(tmp_path) if name.startswith(".divcli-")] == []
+
+
+@pytest.mark.skipif(shutil.which("bash") is None, reason="process substitution is bash's")
+def test_a_process_substitution_is_written_through(tmp_path):
+    script = f'{sys.executable} -m divcli kl "{P}" "{Q}" -f csv -o >(cat > out.csv); wait $!'
+    result = subprocess.run(["bash", "-c", script], cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0 and result.stderr == ""
+    rows = list(csv.DictReader(io.StringIO((tmp_path / "out.csv").read_text())))
+    assert float(rows[0]["kl_divergence"]) == pytest.approx(KL, rel=1e-12)
 
 
 def test_dev_stdout_in_a_pipe_is_standard_output():
