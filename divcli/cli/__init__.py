@@ -27,12 +27,23 @@ class DivcliGroup(click.Group):
     command line's one-line ``Error: …`` with exit 1, options named as flags (errors.cli_words)."""
 
     def invoke(self, ctx: click.Context):
+        import os
+
+        # divcli makes no use of BLAS: before numpy is imported, OpenBLAS is kept to one thread (unless
+        # the caller says otherwise), so it reserves no memory for a thread per CPU at start.
+        os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
         from ..errors import DataError, cli_words
 
         try:
             return super().invoke(ctx)
         except DataError as error:
             raise click.ClickException(error.message(cli_words)) from None
+        except (MemoryError, RuntimeError) as error:  # numpy's, pyarrow's ArrowMemoryError, Python's own
+            from .run import out_of_memory
+
+            if isinstance(error, RuntimeError) and str(error) != "can't start new thread":
+                raise
+            raise out_of_memory(self.get_command(ctx, ctx.invoked_subcommand or ""), ctx, error) from None
 
 
 @click.group(cls=DivcliGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})

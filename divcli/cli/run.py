@@ -10,6 +10,7 @@ import sys
 
 import click
 
+from ..errors import printable
 from ..model import Reduction
 from .console import Output, progress_bar, save_svg, sink_for, warn
 from .options import DELIMITERS
@@ -39,8 +40,9 @@ def check_top(params: dict) -> None:
 
 
 def check_output(params: dict, dask: bool = False) -> None:
-    """What can be told from the command line alone; a path that cannot be written is found when
-    it is opened (divcli/cli/terminal.py: ``Error: PATH: cause``, exit 1)."""
+    """What can be told from the command line alone, before anything is read: -o or --svg naming an
+    input, -o FILE.parquet without Dask (one line, exit 2). A path that cannot be written is found
+    when it is opened (divcli/cli/terminal.py: ``Error: PATH: cause``, exit 1)."""
     if params["quiet"] and params["fmt"] != "table" and "fmt" in given():
         raise click.UsageError(f"-q prints only the value and -f {params['fmt']} a whole document: give one of them")
     svg = params.get("svg")
@@ -48,10 +50,43 @@ def check_output(params: dict, dask: bool = False) -> None:
         if params["quiet"] or params["fmt"] != "table":
             raise click.BadParameter("--svg saves the table; it does not go with -q or -f csv/json",
                                      param_hint="'--svg'")
-        output = params["output"] if params["output"] is not None else "-"
-        if output == svg or "-" not in (output, svg) and os.path.realpath(output) == os.path.realpath(svg):
+        from .terminal import same_target
+
+        if same_target(params["output"], svg):
             raise click.BadParameter("-o and --svg name the same file; give each its own",
                                      param_hint="'--svg'")
+    if dask:
+        return
+    if params["output"] is not None and os.path.splitext(params["output"])[1].lower() in (".parquet", ".pq"):
+        raise one_line_usage(f"-o {printable(params['output'])}: divcli writes Parquet only as the part files of "
+                             "--engine dask -o DIR; here write -f csv or -f json (to a .csv or .json file)")
+    from .terminal import input_written
+
+    inputs = command_inputs()
+    for option, path in (("-o", params["output"]), ("--svg", svg)):
+        spec = None if path in (None, "-") else input_written(path, inputs)
+        if spec is not None:
+            shown = "standard input" if spec == "-" else f"the input {printable(spec)}"
+            raise one_line_usage(f"{option} {printable(path)} is also {shown} (the same file): write the output to "
+                                 "another file, or the input would be lost")
+
+
+def one_line_usage(message: str) -> click.ClickException:
+    """A command line that cannot be run: one line, ``Error: …``, exit 2 (no usage text)."""
+    failure = click.ClickException(message)
+    failure.exit_code = 2
+    return failure
+
+
+def command_inputs() -> list[str]:
+    """What the command reads: every operand on its command line, and the --weight file."""
+    ctx = click.get_current_context()
+    specs: list = []
+    for param in ctx.command.params:
+        if isinstance(param, click.Argument) or param.name == "weight":
+            value = ctx.params.get(param.name)
+            specs.extend(value if isinstance(value, (tuple, list)) else [value])
+    return [spec for spec in specs if isinstance(spec, str)]
 
 
 def one_stdin(*specs: str | None) -> None:
@@ -232,7 +267,22 @@ def threads(params: dict) -> int:
     """--threads, or every CPU this process may use."""
     from ..pipeline import available_cpus
 
-    return params["threads"] or available_cpus()
+    count = params["threads"] or available_cpus()
+    click.get_current_context().meta["divcli.threads"] = count  # shared with the group: out_of_memory
+    return count
+
+
+def out_of_memory(command, ctx: click.Context, error: BaseException | None = None) -> click.ClickException:
+    """Memory ran out (exit 1; ``error`` a MemoryError, or the RuntimeError of a thread that could
+    not start): one line with what to try, in the options ``command`` has (not --threads 1 when the
+    run had one thread already: :func:`threads` notes it in ``ctx.meta``)."""
+    options = set() if command is None else {param.name for param in command.params}
+    one = ctx.meta.get("divcli.threads") == 1
+    tries = (["--threads 1 (each thread holds blocks of its own)"] if "threads" in options and not one else []) + \
+        ["a smaller input"] + (["--engine dask (shards spread over workers)"] if "engine" in options else [])
+    cause = "no thread could be started" if isinstance(error, RuntimeError) else "the system refused more"
+    return click.ClickException(f"memory ran out ({cause}); try " + ", ".join(tries[:-1])
+                                + (" or " if len(tries) > 1 else "") + tries[-1])
 
 
 def check_engine(params: dict, *specs: str | None) -> bool:

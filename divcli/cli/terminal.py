@@ -1,22 +1,29 @@
-"""Where the output goes, all or nothing, and what happens when it cannot go there.
+"""Where the output goes, and what happens when it cannot go there.
 
-* standard output (no ``-o``, or ``-o -``): through a spool, copied out when the run succeeds, so a
-  failing run prints nothing;
+* standard output (no ``-o``, ``-o -``, or a path to the stream standard output already is, such as
+  ``/dev/stdout``): written as the output is made. The first :data:`HOLD` characters are held in
+  memory, so a run that fails before then prints nothing; a longer output is passed on in pieces.
+  A closed pipe (``| head -1``) ends the run at once and quietly, exit :data:`CLOSED_PIPE`; any other
+  failure is one line, ``Error: cannot write to standard output: cause`` (exit 1);
+* a path to a stream this process already has open (``/dev/stderr``, ``/dev/fd/N``,
+  ``/proc/self/fd/N``, or the file standard error is redirected to): written through that stream,
+  where it stands, never reopened, truncated or replaced;
 * a regular file, or a new one: through a temporary ``.divcli-*.tmp`` file in the target's own
   folder (symlinks resolved first, so a symlink stays a symlink and its target is written), which
   gets the existing file's mode (a new file: what the umask gives) and is renamed over the target;
-* a character device, FIFO or socket: cannot be renamed over, so it is opened and written in place
-  (through a spool, at the end, like standard output).
+* a character device, FIFO or socket: cannot be renamed over, so it is opened (a FIFO waits for its
+  reader) and written in place, as standard output is.
 
-Every ``OSError`` on the way is one line, ``Error: PATH: cause`` (exit 1), and the target keeps its
-previous content. SIGTERM and SIGHUP become a clean exit (status 128 + signal) while an output is
-open, so the temporary file is removed on every way out.
+Every other ``OSError`` on the way is one line, ``Error: PATH: cause`` (exit 1), and a regular target
+keeps its previous content. SIGTERM and SIGHUP become a clean exit (status 128 + signal) while an
+output is open, so the temporary file is removed on every way out.
 """
 
 from __future__ import annotations
 
 import errno
 import os
+import re
 import signal
 import stat
 import sys
@@ -29,16 +36,35 @@ from ..errors import printable
 #: The signals turned into a clean exit while an output is open (SIGINT is already KeyboardInterrupt).
 SIGNALS = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name))
 
+#: Characters of a stream's output held in memory before any is written (a shorter output is all or
+#: nothing); past them the output is passed on every :data:`PIECE` characters.
+HOLD = 1 << 20
+PIECE = 1 << 16
+
+#: The exit status when standard output is a pipe closed early: 128 + SIGPIPE, what the shell shows
+#: for a program the closed pipe stopped, whatever the format.
+CLOSED_PIPE = 128 + getattr(signal, "SIGPIPE", 13)
+
+#: Paths that name a descriptor of this process (``/proc/<pid>/fd/N`` for this pid only).
+_DESCRIPTOR_PATH = re.compile(r"/(?:dev/fd|proc/self/fd|proc/thread-self/fd|proc/(\d+)/fd)/(\d+)")
+_STANDARD_PATHS = {"/dev/stdin": 0, "/dev/stdout": 1, "/dev/stderr": 2}
+
 
 class OutputError(click.ClickException):
     """The output could not be written: the path as given and the system's cause (exit 1)."""
 
     exit_code = 1
 
-    def __init__(self, path: str, error: OSError):
+    def __init__(self, path: str, error: OSError, why: str = ""):
         self.path = path
         cause = error.strerror or str(error) or type(error).__name__
-        super().__init__(f"{printable(path) if path else repr(path)}: {cause}")
+        super().__init__(f"{printable(path) if path else repr(path)}: {cause}{why}")
+
+
+class StdoutError(click.ClickException):
+    """Standard output cannot be written (closed, a full device): one line, exit 1."""
+
+    exit_code = 1
 
 
 def _refuse(number: int) -> OSError:
@@ -73,6 +99,104 @@ def _umask() -> int:
     return mask
 
 
+def _silence_stdout() -> None:
+    """After standard output failed: point its descriptor at /dev/null, as Python's documentation
+    advises, so that the interpreter's last flush of what it still holds cannot fail again
+    ("Exception ignored …") once the one-line error is shown."""
+    try:
+        descriptor = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):  # closed, or not a real file (a test's capture)
+        return
+    null = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(null, descriptor)
+    finally:
+        os.close(null)
+
+
+def stdout_failed(error: OSError):
+    """Standard output failed with ``error``: a pipe closed early ends the run quietly (exit
+    :data:`CLOSED_PIPE`); any other cause is one line, exit 1."""
+    _silence_stdout()
+    if error.errno == errno.EPIPE:
+        raise SystemExit(CLOSED_PIPE) from None
+    cause = error.strerror or str(error) or type(error).__name__
+    raise StdoutError(f"cannot write to standard output: {cause}") from None
+
+
+def _stdout_is_closed():
+    raise StdoutError("cannot write to standard output: it is closed; redirect it (> FILE) or give -o FILE")
+
+
+def descriptor_named(path: str) -> int | None:
+    """The descriptor of this process that ``path`` names: ``/dev/stdout`` (1), ``/dev/stderr``
+    (2), ``/dev/fd/N``, ``/proc/self/fd/N``, or any path to the file, pipe or terminal that standard
+    output or standard error already is; None for every other path."""
+    absolute = os.path.abspath(path)
+    if absolute in _STANDARD_PATHS:
+        return _STANDARD_PATHS[absolute]
+    match = _DESCRIPTOR_PATH.fullmatch(absolute)
+    if match and (match[1] is None or int(match[1]) == os.getpid()):
+        return int(match[2])
+    try:
+        info = os.stat(path)
+    except (OSError, ValueError):
+        return None
+    for descriptor in (1, 2):
+        try:
+            other = os.fstat(descriptor)
+        except OSError:
+            continue
+        if (info.st_dev, info.st_ino) == (other.st_dev, other.st_ino):
+            return descriptor
+    return None
+
+
+def same_target(one: str | None, other: str | None) -> bool:
+    """Whether two outputs go to one place: both standard output (None, ``-``, ``/dev/stdout``, …)
+    or paths to the same file (symlinks followed)."""
+    if _is_stdout(one) or _is_stdout(other):
+        return _is_stdout(one) and _is_stdout(other)
+    return os.path.realpath(one) == os.path.realpath(other)
+
+
+def _is_stdout(path: str | None) -> bool:
+    return path is None or path == "-" or descriptor_named(path) == 1
+
+
+def _identity(info) -> tuple[int, int] | None:
+    """A file's (device, inode), None for a device node (a terminal, /dev/null: shared by design)."""
+    if stat.S_ISCHR(info.st_mode) or stat.S_ISBLK(info.st_mode):
+        return None
+    return info.st_dev, info.st_ino
+
+
+def input_written(path: str, specs) -> str | None:
+    """The first of the inputs ``specs`` that writing ``path`` would overwrite: the same file (by
+    device and inode, so through a symlink or a hard link too), an archive's ``file.npz:key`` by its
+    file, and ``-`` when standard input is that file; None when there is none."""
+    try:
+        written = _identity(os.stat(path))
+    except (OSError, ValueError):
+        return None  # a new file overwrites nothing
+    if written is None:
+        return None
+    for spec in specs:
+        if spec is None:
+            continue
+        try:
+            if spec == "-":
+                infos = [os.fstat(0)]
+            else:
+                candidates = [spec] + ([spec.rpartition(":")[0]] if ":" in spec else [])
+                infos = [os.stat(candidate) for candidate in candidates if os.path.exists(candidate)]
+        except (OSError, ValueError):
+            continue
+        if any(_identity(info) == written for info in infos):
+            return spec
+    return None
+
+
 class _Guarded:
     """The temporary file, whose write errors (no space, file too large) name the target."""
 
@@ -99,31 +223,107 @@ class _Guarded:
         return getattr(self._stream, name)
 
 
+def _write_all(target, text: str) -> None:
+    """``text`` to the text stream ``target``, flushed. A binary buffer's ``write`` may take only part
+    of a large piece, without an error, when a pipe's reader leaves: the rest is written until it
+    is taken or the error comes (``TextIOWrapper`` would drop it silently)."""
+    buffer = getattr(target, "buffer", None)
+    if buffer is None:  # a text stream without bytes under it (a caller's StringIO)
+        target.write(text)
+        target.flush()
+        return
+    target.flush()
+    data = memoryview(text.encode(target.encoding or "utf-8", target.errors or "strict"))
+    while data:
+        written = buffer.write(data)
+        if not written:
+            raise _refuse(errno.EAGAIN)
+        data = data[written:]
+    buffer.flush()
+
+
+class _Streamed:
+    """A stream written as the output is made (standard output, a device, a descriptor): the first
+    :data:`HOLD` characters are held, then the output is passed on every :data:`PIECE` characters and
+    at :meth:`finish`. ``target()`` gives the stream to write to (looked up when written, as
+    ``sys.stdout`` may be replaced); an ``OSError`` goes to ``failed``, which raises."""
+
+    def __init__(self, target, failed, encoding: str = "utf-8"):
+        self._target, self._failed, self.encoding = target, failed, encoding
+        self._held: list[str] = []
+        self._size, self._limit = 0, HOLD
+
+    def write(self, text: str) -> int:
+        self._held.append(text)
+        self._size += len(text)
+        if self._size >= self._limit:
+            self._pass_on()
+            self._limit = PIECE
+        return len(text)
+
+    def flush(self) -> None:
+        """Rich flushes after each print; what is held waits for the limit or the end."""
+
+    def isatty(self) -> bool:
+        return False  # Rich is told whether it writes to a terminal (console._console)
+
+    def _pass_on(self) -> None:
+        text, self._held, self._size = "".join(self._held), [], 0
+        try:
+            _write_all(self._target(), text)
+        except OSError as error:
+            self._failed(error)
+
+    def finish(self) -> None:
+        """Everything still held, written and flushed."""
+        self._pass_on()
+
+    def discard(self) -> None:
+        self._held, self._size = [], 0
+
+
 class Output:
-    """``with Output(path) as out:`` write to ``out.stream``; the target changes only if the block
+    """``with Output(path) as out:`` write to ``out.stream``; a regular file changes only if the block
     ends without an exception. ``path`` None or ``-`` is standard output."""
 
     def __init__(self, path: str | None):
         self.path = None if path is None or path == "-" else os.fspath(path)
-        self.is_terminal = self.path is None and sys.stdout.isatty()
+        self.descriptor = None if self.path is None else descriptor_named(self.path)
+        if self.descriptor == 1:
+            self.path = None  # -o /dev/stdout is standard output, where it stands
+        self.is_terminal = self.path is None and sys.stdout is not None and sys.stdout.isatty()
         self.temporary: str | None = None  # the temporary file's name while it exists
         self._signals: dict = {}
+        self._device = None  # the device, FIFO, socket or descriptor written in place
 
     def __enter__(self):
-        import tempfile  # here, not at the top: --help and usage errors never need it
-
-        if self.path is not None:
-            self._signals = _catch_signals()
-            try:
+        if self.path is None:
+            if sys.stdout is None:
+                _stdout_is_closed()
+            self.stream = _Streamed(lambda: sys.stdout, stdout_failed,
+                                    getattr(sys.stdout, "encoding", None) or "utf-8")
+            return self
+        self._signals = _catch_signals()
+        try:
+            if self.descriptor is not None:
+                self._device = open(os.dup(self.descriptor), "w", encoding="utf-8", newline="")
+            else:
                 self.target, info = self._resolve()
                 if info is None or stat.S_ISREG(info.st_mode):
                     self.stream = self._temporary(info)
                     return self
-            except OSError as error:
-                self._discard()
-                raise OutputError(self.path, error) from None
-        self.stream = tempfile.SpooledTemporaryFile(max_size=1 << 24, mode="w+", encoding="utf-8", newline="")
+                self._device = open(self.target, "w", encoding="utf-8", newline="")
+        except OSError as error:
+            self._discard()
+            raise OutputError(self.path, error) from None
+        except OutputError:
+            self._discard()
+            raise
+        self.stream = _Streamed(lambda: self._device, self._device_failed)
         return self
+
+    def _device_failed(self, error: OSError):
+        raise OutputError(self.path, error) from None
 
     def _resolve(self):
         """The file to write (symlinks followed) and its stat (None for a new file)."""
@@ -141,10 +341,13 @@ class Output:
         return target, info
 
     def _temporary(self, info):
-        import tempfile
+        import tempfile  # here, not at the top: --help and usage errors never need it
 
-        descriptor, self.temporary = tempfile.mkstemp(prefix=".divcli-", suffix=".tmp",
-                                                      dir=os.path.dirname(self.target))
+        folder = os.path.dirname(self.target)
+        try:
+            descriptor, self.temporary = tempfile.mkstemp(prefix=".divcli-", suffix=".tmp", dir=folder)
+        except OSError as error:
+            raise self._folder_error(folder, error) from None
         self.stream = _Guarded(open(descriptor, "w", encoding="utf-8", newline=""), self.path)
         if info is None:
             os.fchmod(descriptor, 0o666 & ~_umask())
@@ -159,13 +362,35 @@ class Output:
             os.fchmod(descriptor, stat.S_IMODE(info.st_mode))
         return self.stream
 
+    def _folder_error(self, folder: str, error: OSError) -> OSError | OutputError:
+        """The temporary file could not be made in the target's folder: the folder is to blame when
+        it exists but refuses new files (its permissions; a kernel file system such as /proc)."""
+        if not os.path.isdir(folder):
+            return error  # a missing folder: "PATH: No such file or directory", as open() says
+        shown = os.path.dirname(self.path) or "."
+        how = f"-o writes a temporary file in the folder of {printable(os.path.basename(self.path))} and renames it"
+        if error.errno in (errno.EACCES, errno.EPERM):
+            return OutputError(shown, error, f" ({how} into place; make the folder writable or write elsewhere)")
+        if error.errno == errno.ENOENT:
+            return OutputError(shown, OSError(error.errno, "this folder takes no new files (a kernel file system "
+                                                           "such as /proc or /sys)"), f"; {how}: write elsewhere")
+        return error
+
     def _discard(self) -> None:
         stream = getattr(self, "stream", None)
-        if stream is not None:
+        if isinstance(stream, _Streamed):
+            stream.discard()
+        elif stream is not None:
             try:
                 stream.close()
             except OSError:
                 pass  # the unwritten rest of a failed file
+        if self._device is not None:
+            try:
+                self._device.close()
+            except OSError:
+                pass  # what a failed device could not take
+            self._device = None
         if self.temporary is not None:
             try:
                 os.unlink(self.temporary)
@@ -178,16 +403,10 @@ class Output:
     def __exit__(self, kind, error, traceback):
         if kind is not None:
             self._discard()
-            return False
-        if self.path is None:
-            import shutil
+            from ..output.registry import TemporaryFileError
 
-            try:
-                self.stream.seek(0)
-                shutil.copyfileobj(self.stream, sys.stdout, 1 << 16)
-                sys.stdout.flush()  # a closed pipe is Click's to handle (exit 1, silently)
-            finally:
-                self._discard()
+            if isinstance(error, TemporaryFileError):  # a sink's own temporary file, in TMPDIR
+                raise OutputError(error.filename, error, error.why) from None
             return False
         try:
             if self.temporary is not None:
@@ -197,22 +416,20 @@ class Output:
                 os.replace(self.temporary, self.target)
                 self.temporary = None
             else:
-                self._write_in_place()
+                self.stream.finish()
+                if self._device is not None:
+                    device, self._device = self._device, None
+                    device.close()
         except (OSError, OutputError) as failure:
             self._discard()
             if isinstance(failure, OutputError):
                 raise
             raise OutputError(self.path, failure) from None
+        except BaseException:
+            self._discard()
+            raise
         self._discard()
         return False
-
-    def _write_in_place(self) -> None:
-        """A device, FIFO or socket: opened (a FIFO waits for its reader) and written as it is."""
-        import shutil
-
-        self.stream.seek(0)
-        with open(self.target, "w", encoding="utf-8", newline="") as device:
-            shutil.copyfileobj(self.stream, device, 1 << 16)
 
 
 def write_text(path: str, text: str) -> None:

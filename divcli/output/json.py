@@ -9,7 +9,7 @@ from ..keys import ROLES
 from ..model import Command
 from ..report import Report
 from .records import FORMULAS, columns_of, has_terms, json_values, library_records, value_texts
-from .registry import Kind, Sink
+from .registry import Kind, Sink, TemporaryFileError
 from .texts import inputs_document, json_number, json_records, json_safe, json_texts
 
 def dumps(document) -> str:
@@ -40,7 +40,15 @@ class JsonStream:
     def keep(self, texts: list[str]) -> None:
         """Values (JSON texts) for a ``"value"`` list written at the end."""
         if texts:
-            self.values.write((", " if self.kept else "") + ", ".join(texts))
+            try:
+                self.values.write((", " if self.kept else "") + ", ".join(texts))
+            except OSError as error:  # TMPDIR full, or RLIMIT_FSIZE, once past the spool's memory
+                import tempfile
+
+                raise TemporaryFileError(error, tempfile.gettempdir(),
+                                         ' (-f json keeps the values of --reduction none in a temporary file there '
+                                         'until its "value" is written; set TMPDIR to a folder with room, or write '
+                                         '-f csv)') from None
             self.kept = True
 
     def finish(self, value: str | None, tail: dict) -> None:

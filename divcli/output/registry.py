@@ -102,6 +102,16 @@ def make(kind: Kind, name: str, out: TextIO | None, console=None):
     return sink_class(kind, name)(out, console)
 
 
+class TemporaryFileError(OSError):
+    """A sink's own temporary file (JSON's kept values) could not be written: ``filename`` is the
+    temporary folder, ``why`` what the file is for and how to do without; the command line says it
+    in one line (divcli/cli/terminal.py)."""
+
+    def __init__(self, error: OSError, folder: str, why: str):
+        super().__init__(error.errno, error.strerror or str(error), folder)
+        self.why = why
+
+
 class Sink:
     """What every sink has: the stream (and console) it writes to; nothing written by default."""
 

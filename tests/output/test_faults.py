@@ -176,7 +176,10 @@ def test_permission_denied_on_the_folder(open_dir):
     os.chmod(out, 0o666)
     if not ROOT:
         os.chmod(locked, 0o555)
-    assert_error(divcli_as_nobody("kl", P, Q, "-q", "-o", out), 1, out, "Permission denied")
+    result = divcli_as_nobody("kl", P, Q, "-q", "-o", out)
+    assert_error(result, 1, locked, result.stderr.partition(f"{locked}: ")[2].rstrip("\n"))
+    assert result.stderr.startswith(f"Error: {locked}: Permission denied (-o writes a temporary file in the folder of out.txt")  # not the file
+    assert "make the folder writable or write elsewhere" in result.stderr
     assert open(out).read() == OLD and leftovers(locked) == []
 
 
