@@ -167,7 +167,7 @@ def engine_options(command):
         click.option("--scheduler", metavar="ADDRESS",
                      help="A running scheduler (tcp://host:8786); default: a local cluster."),
         click.option("--threads", type=Threads(), metavar="N",
-                     help="Threads of the local engine (default: every CPU this process may use)."),
+                     help="Threads of the local engine (default, and most: every CPU this process may use)."),
         click.option("--engine", type=click.Choice(ENGINES), default="local", metavar="NAME",
                      help="local (default), or dask: a task per shard on a Dask cluster."),
     ]
