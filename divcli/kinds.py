@@ -121,6 +121,17 @@ class Distribution:
             error[np.any((self.p == 0) & (self.operand.values > 0), axis=1)] = np.inf
         return error
 
+    def tempered_logits(self, index: np.ndarray) -> np.ndarray | None:
+        """The rows ``index`` as logits before the division by T (log p for probabilities and
+        log-probabilities: a constant per row apart, the same softmax(· / T)); None at T = 1."""
+        if not self.tempered:
+            return None
+        values = self.operand.values[index]
+        if self.kind is Kind.PROBS:
+            with np.errstate(divide="ignore"):
+                return np.log(values)
+        return values
+
     def exact_rows(self, index: np.ndarray | None = None) -> accurate.Rows:
         """These rows (all without ``index``) for the accurate kernels: logits and log-probabilities
         through an exact softmax (of logits ÷ T with the division's error kept), probabilities
