@@ -18,7 +18,7 @@ one-hot row of labels stays one-hot (``log p`` is 0 or −inf).
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 
 import numpy as np
@@ -121,17 +121,6 @@ class Distribution:
             error[np.any((self.p == 0) & (self.operand.values > 0), axis=1)] = np.inf
         return error
 
-    def tempered_logits(self, index: np.ndarray) -> np.ndarray | None:
-        """The rows ``index`` as logits before the division by T (log p for probabilities and
-        log-probabilities: a constant per row apart, the same softmax(· / T)); None at T = 1."""
-        if not self.tempered:
-            return None
-        values = self.operand.values[index]
-        if self.kind is Kind.PROBS:
-            with np.errstate(divide="ignore"):
-                return np.log(values)
-        return values
-
     def exact_rows(self, index: np.ndarray | None = None) -> accurate.Rows:
         """These rows (all without ``index``) for the accurate kernels: logits and log-probabilities
         through an exact softmax (of logits ÷ T with the division's error kept), probabilities
@@ -143,7 +132,8 @@ class Distribution:
             if self.kind is Kind.PROBS:  # counts too: log Σ is a constant per row, gone in the softmax
                 with np.errstate(divide="ignore"):
                     values = np.log(values)
-            return accurate.logit_rows(*accurate.divide(values, self.conversion.temperature))
+            rows = accurate.logit_rows(*accurate.divide(values, self.conversion.temperature))
+            return replace(rows, logits=values, temperature=self.conversion.temperature)
         if self.kind in (Kind.LOGITS, Kind.LOG_PROBS):
             return accurate.logit_rows(values)
         return accurate.prob_rows(values)

@@ -254,20 +254,6 @@ def _exact(exact_p: accurate.Rows, exact_q: accurate.Rows) -> tuple[np.ndarray, 
             accurate.cross_entropy_rows(exact_p, exact_q), x)
 
 
-def _tempered_kl(p: Distribution, q: Distribution, unsure: np.ndarray, exact_p: accurate.Rows, kl: np.ndarray,
-                 x: np.ndarray) -> None:
-    """Rows of P and Q softened by one temperature T: D(P‖Q) and log(p/q) in ``kl`` and ``x`` again,
-    from the differences of the logits (:func:`divcli.accurate.tempered_kl_rows`), where they apply.
-    For large T, D is of order 1/T² and far below the rounding of the logs that the general kernels
-    subtract: T²·D (the distillation loss) keeps its digits only so."""
-    if not (p.tempered and q.tempered) or p.conversion.temperature != q.conversion.temperature:
-        return
-    value, ratio, done = accurate.tempered_kl_rows(p.tempered_logits(_at(p, unsure)), q.tempered_logits(_at(q, unsure)),
-                                                   exact_p.p, p.conversion.temperature)
-    kl[unsure[done]] = value[done]
-    x[done] = ratio[done]
-
-
 def _at(d: Distribution, rows: np.ndarray) -> np.ndarray:
     """Indices into ``d``'s rows for the block's ``rows`` (an operand of one row serves every row)."""
     return np.zeros_like(rows) if d.rows == 1 else rows
@@ -322,7 +308,6 @@ def kl_report(p: Distribution, q: Distribution, context: Context) -> Report:
     if unsure.size:
         exact_p, exact_q = p.exact_rows(_at(p, unsure)), q.exact_rows(_at(q, unsure))
         kl[unsure], entropy[unsure], cross[unsure], x = _exact(exact_p, exact_q)
-        _tempered_kl(p, q, unsure, exact_p, kl, x)
         terms[unsure] = accurate.kl_terms(exact_p.p, x)
     if scale != 1.0:  # x / 1.0 is x: nats need no division
         terms, entropy, cross, kl = terms / scale, entropy / scale, cross / scale, kl / scale

@@ -128,7 +128,7 @@ def test_a_tiny_temperature_that_overflows_is_an_error(run):
 # large T: T²·D(softmax(p/T) ‖ softmax(q/T)) keeps its digits (it was 180 % off at T = 1e16)
 
 ACCURACY = json.loads((Path(__file__).resolve().parents[1] / "reference" / "accuracy.json").read_text())
-LARGE_T = [case for case in ACCURACY["cases"] if case["family"] == "large-temperature"]
+LARGE_T = [case for case in ACCURACY["cases"] if case["family"] == "large-temperature" and case["command"] == "kl"]
 
 
 def _literal(rows) -> str:
@@ -164,6 +164,26 @@ def test_large_temperature_tends_to_half_the_variance_of_the_logit_difference(ru
     literal = [";".join(",".join(repr(float(x)) for x in row) for row in z) for z in (zp, zq)]
     got = run_json("kl", *literal, "--p-as", "logits", "--q-as", "logits", "-T", "1e100")["reductions"]["kd_loss"]
     assert close(got, 0.5 * np.mean(np.var(zq - zp, axis=1)), rel=1e-14)
+
+
+@pytest.mark.parametrize("case", LARGE_T[-4:], ids=[case["id"] for case in LARGE_T[-4:]])
+def test_every_command_with_a_temperature_keeps_the_digits(run_json, case):
+    """compare's kl_pq, matrix -m kl and explain at T from 1e30 on: the same exact values as kl
+    (they share the accurate kernels' log(p/q); from the logits' differences, not the normalisers)."""
+    t = repr(case["options"]["temperature"])
+    p, q = _literal(case["p"]), _literal(case["q"])
+    with localcontext() as context:
+        context.prec = 80
+        exact = [Decimal(value) for value in case["exact"]["rows"]]
+    compared = run_json("compare", p, q, "--p-as", "logits", "--q-as", "logits", "-T", t, "--reduction", "none")
+    assert all(_relative_error(row["kl_pq"], want) < 1e-14 for row, want in zip(compared["rows"], exact))
+    for n, want in enumerate(exact):
+        rows = _literal([case["p"][n], case["q"][n]])
+        matrix = run_json("matrix", rows, "--p-as", "logits", "-m", "kl", "-T", t)["matrix"]
+        assert _relative_error(matrix[0][1], want) < 1e-14
+        explained = run_json("explain", _literal([case["p"][n]]), _literal([case["q"][n]]), "--p-as", "logits",
+                             "--q-as", "logits", "-T", t)
+        assert _relative_error(explained["kl_divergence"]["value"], want) < 1e-14
 
 
 @pytest.mark.parametrize("command", [["kl", "1,2", "2,1", "--p-as", "logits", "--q-as", "logits"],

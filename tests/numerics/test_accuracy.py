@@ -243,7 +243,7 @@ def test_fixture_covers_every_family():
     assert {case["classes"] for case in CASES if case["family"] == "random"} == {3, 16, 1000, 100_000}
     assert all(case["bound"] == "near" for case in CASES if case["family"] == "near")
     large = [case for case in CASES if case["family"] == "large-temperature"]
-    assert {case["command"] for case in large} == {"kl"} and all(case["bound"] == "tempered" for case in large)
+    assert {case["command"] for case in large} == {"kl", "js"} and all(case["bound"] == "tempered" for case in large)
     assert max(case["options"]["temperature"] for case in large) == 1e100
     assert BOUNDS["tempered"]["atol"] == 0
 

@@ -495,9 +495,9 @@ def temperature_family() -> list[dict]:
 
 
 def large_temperature_family() -> list[dict]:
-    """kl at large T (``-T`` up to divcli's limit, 1e100): D(P‖Q) at T is about ½·Var(z_q − z_p)/T²,
-    and the distillation loss T²·D keeps its digits only if D does, so these cases are held to a
-    relative bound with no absolute floor (bound ``tempered``). The exact values need about
+    """kl and js at large T (``-T`` up to divcli's limit for kl, 1e100): D(P‖Q) at T is about
+    ½·Var(z_q − z_p)/T², and the distillation loss T²·D keeps its digits only if D does, so these
+    cases are held to a relative bound with no absolute floor (bound ``tempered``). The exact values need about
     2·log10(T) digits more than the others (D is the difference of logs that agree to ~1/T): each
     case is computed at 2·log10(T) + 60 digits. Rows: logits (8 classes), with an offset of 1e3,
     with a class masked (−inf) in both, nearly equal (Q = P + 1e-6·noise), and 1000 classes."""
@@ -513,11 +513,12 @@ def large_temperature_family() -> list[dict]:
             zq[3] = zp[3] + rng.standard_normal(8) * 1e-6
             options = {"temperature": temperature}
             tag = f"T{temperature:g}"
-            cases.append(case("large-temperature", tag, "kl", zp, zq, p_as="logits", q_as="logits",
-                              bound="tempered", options=options))
             wide_p, wide_q = rng.standard_normal((1, 1000)) * 2.0, rng.standard_normal((1, 1000)) * 2.0
-            cases.append(case("large-temperature", f"{tag}-wide", "kl", wide_p, wide_q, p_as="logits",
-                              q_as="logits", bound="tempered", options=options))
+            for command in ("kl", "js"):
+                cases.append(case("large-temperature", tag, command, zp, zq, p_as="logits", q_as="logits",
+                                  bound="tempered", options=options))
+                cases.append(case("large-temperature", f"{tag}-wide", command, wide_p, wide_q, p_as="logits",
+                                  q_as="logits", bound="tempered", options=options))
     return cases
 
 
