@@ -295,7 +295,7 @@ def _measures(command, operands, options, threads=1, **how):
 
 
 def divergence_matrix(x, measure="js", *, p_as="probs", base="e", tolerance=1e-6, normalize=False,
-                      temperature=1.0, max_terms=100_000_000):
+                      temperature=1.0, max_terms=None):
     """The N × N matrix of ``measure`` (a key of ``divcli measures`` or an alias: js, kl, tv, …)
     between every pair of rows of ``x``: entry (i, j) takes row i as P and row j as Q. As
     ``divcli matrix``.
@@ -316,9 +316,9 @@ def divergence_matrix(x, measure="js", *, p_as="probs", base="e", tolerance=1e-6
         Rescale rows to sum to 1 (counts, histograms); without it nothing is normalised silently.
     temperature : float
         Soften every operand: softmax(log p / T) per row (logits: softmax(z / T)); labels stay one-hot.
-    max_terms : float
-        Compute at most this many terms, N² × C (the default, 1e8, takes up to about a minute):
-        more raises ``DataError`` before anything is computed, with the number to pass.
+    max_terms : float, optional
+        Compute at most this many terms, N² × C (default 1e8, up to about a minute): more raises
+        ``DataError`` before anything is computed, with the number to pass.
 
     Returns
     -------

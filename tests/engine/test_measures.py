@@ -308,11 +308,16 @@ def test_matrix_is_bounded_by_its_terms_not_only_its_rows(run, tmp_path, no_pair
 def test_matrix_computes_what_max_terms_allows(run, monkeypatch):
     rows = "0.5,0.5;0.9,0.1;0.1,0.9"  # 3² × 2 = 18 terms
     refused = run("matrix", rows, "-m", "tv", "-f", "csv", "--max-terms", "17")
-    assert refused.exit_code == 1 and "pass --max-terms 18 to compute them anyway" in refused.stderr
+    assert refused.exit_code == 1 and refused.stderr.count("\n") == 1 and refused.stderr.endswith(
+        ": 3 rows × 2 classes make 18 terms to compute (rows² × classes), more than --max-terms 17 allows; take a "
+        "sample of the rows or classes, or pass --max-terms 18 to compute them anyway\n")
     assert ok(run("matrix", rows, "-m", "tv", "-f", "csv", "--max-terms", "18")).splitlines()[2] == "2,0.4,0.0,0.8"
     assert divcli.divergence_matrix(np.array([[0.5, 0.5], [0.9, 0.1]]), "tv", max_terms=8)[0, 1] == pytest.approx(0.4)
     with pytest.raises(divcli.DataError, match="max_terms=8 "):
         divcli.divergence_matrix(np.array([[0.5, 0.5], [0.9, 0.1]]), "tv", max_terms=7)
+    from divcli.measures import MAX_MATRIX_TERMS
+
+    assert "[default: 1e8" in " ".join(ok(run("matrix", "--help")).split()) and MAX_MATRIX_TERMS == 1e8
     for value in ("0", "-5", "nan", "x"):
         result = run("matrix", rows, "--max-terms", value)
         assert result.exit_code == 2 and "--max-terms" in result.stderr and "Traceback" not in result.stderr

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from ..console import warn, whole_output
-from ..options import KINDS, MAX_KD_TEMPERATURE, kd_temperature_refused, BoundedFloat, OperandCommand, shared_options
+from ..options import KINDS, MAX_KD_TEMPERATURE, BoundedFloat, OperandCommand, kd_temperature_refused, shared_options
 from ..run import check_output, class_weights, make_options, operand_blocks
 
 

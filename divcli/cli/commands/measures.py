@@ -9,7 +9,6 @@ import sys
 import click
 
 from ...errors import foreign_digit
-from ...measures import MAX_MATRIX_TERMS
 from ..completion import complete_input, complete_operand
 from ..console import Output, make_sink, warn, whole_output
 from ..help import SectionedCommand
@@ -123,8 +122,8 @@ def compare(p, q, alpha, ordered, **params):
 @click.argument("file", shell_complete=complete_input)
 @click.option("-m", "--measure", type=MeasureType(), default="js", show_default=True,
               help="A key or alias of `divcli measures`: js, kl, tv, hellinger, renyi_2, …")
-@click.option("--max-terms", type=BoundedFloat(1, hint="give a number of terms such as 1e9"), default=MAX_MATRIX_TERMS,
-              metavar="N", help="Compute at most N terms (rows² × classes; 1e8 is up to a minute) [default: 1e8].")
+@click.option("--max-terms", type=BoundedFloat(1, hint="give a number of terms such as 1e9"), metavar="N",
+              help="Compute at most N terms (rows² × classes) [default: 1e8, up to a minute].")
 @p_as_option()
 @shared_options
 def matrix(file, measure, max_terms, **params):
