@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: bench-stream install demo test test-fast docs fuzz clean bench bench-install bench-dask bench-scaling bench-distill
+.PHONY: bench-stream install demo test test-fast test-minimal docs fuzz clean bench bench-install bench-dask bench-scaling bench-distill
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,13 +24,27 @@ demo: $(STAMP)
 # machine: numpy's exp and log give other last digits there (a no-op on CPUs without AVX-512).
 NO_AVX512 := X86_V4 AVX512_ICL AVX512_SPR
 
+# Every extra is installed here: a test that would skip for a missing one fails instead (tests/conftest.py).
 test: $(STAMP)
-	$(BIN)/python -m pytest -q
-	NPY_DISABLE_CPU_FEATURES="$(NO_AVX512)" $(BIN)/python -m pytest -q -m numeric
+	DIVCLI_TEST_EXTRAS_REQUIRED=1 $(BIN)/python -m pytest -q
+	DIVCLI_TEST_EXTRAS_REQUIRED=1 NPY_DISABLE_CPU_FEATURES="$(NO_AVX512)" $(BIN)/python -m pytest -q -m numeric
 
 # The quick part while developing: no Dask cluster, no test of a second or more (pytest markers).
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -q -m "not dask and not slow"
+
+# The whole suite as a plain install has it: a venv of its own with the package and its test extra
+# only (no pyarrow, orjson, Dask, SciPy or torch). Every test passes or skips, saying which extra it needs.
+MINIMAL_VENV := .venv-minimal
+MINIMAL_STAMP := $(MINIMAL_VENV)/.installed-stamp
+
+$(MINIMAL_STAMP): pyproject.toml
+	$(PYTHON) -m venv $(MINIMAL_VENV)
+	$(MINIMAL_VENV)/bin/python -m pip install --quiet -e '.[test]'
+	touch $(MINIMAL_STAMP)
+
+test-minimal: $(MINIMAL_STAMP)
+	$(MINIMAL_VENV)/bin/python -m pytest -q -rs
 
 # The documentation site (mkdocs.yml, docs/): the docs extra into the same venv (make test does not
 # need it), then a strict build into site/: a broken link or an unreadable docstring fails it.
@@ -52,7 +66,7 @@ fuzz: $(STAMP)
 	cd fuzz && ../$(BIN)/python ../tests/fuzz_readers.py -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 -print_final_stats=1 corpus
 
 clean:
-	rm -rf $(VENV) .pytest_cache .hypothesis build site *.egg-info
+	rm -rf $(VENV) $(MINIMAL_VENV) .pytest_cache .hypothesis build site *.egg-info
 
 # Benchmarks: divcli against pandas + SciPy, naive numpy and torch, side by side in one run.
 # The alternatives live in their own venv; torch is pinned (a CPU build, from local disk).

@@ -297,7 +297,7 @@ def _measures(command, operands, options, threads=1, **how):
 
 
 def divergence_matrix(x, measure="js", *, p_as="probs", base="e", tolerance=1e-6, normalize=False,
-                      temperature=1.0):
+                      temperature=1.0, max_terms=None):
     """The N × N matrix of ``measure`` (a key of ``divcli measures`` or an alias: js, kl, tv, …)
     between every pair of rows of ``x``: entry (i, j) takes row i as P and row j as Q. As
     ``divcli matrix``.
@@ -319,6 +319,9 @@ def divergence_matrix(x, measure="js", *, p_as="probs", base="e", tolerance=1e-6
         Rescale rows to sum to 1 (counts, histograms); without it nothing is normalised silently.
     temperature : float
         Soften every operand: softmax(log p / T) per row (logits: softmax(z / T)); labels stay one-hot.
+    max_terms : float, optional
+        Compute at most this many terms, N² × C (default 1e8, up to about a minute): more raises
+        ``DataError`` before anything is computed, with the number to pass.
 
     Returns
     -------
@@ -326,15 +329,14 @@ def divergence_matrix(x, measure="js", *, p_as="probs", base="e", tolerance=1e-6
         N × N.
     """
     from .kinds import to_distribution
-    from .measures import MAX_MATRIX_ROWS, named, pairwise
+    from .measures import check_matrix_size, named, pairwise
     from .numerics import log_base
 
     if p_as == "labels":
         raise ValueError("divergence_matrix compares distributions; labels are one class each")
     options = _options(p_as, "probs", None, base, tolerance, normalize, temperature)
     operand = _operand(x, "x")
-    if operand.rows > MAX_MATRIX_ROWS:
-        raise ValueError(f"{operand.rows} rows: divergence_matrix computes at most {MAX_MATRIX_ROWS}² values")
+    check_matrix_size(operand.rows, operand.shape[1], operand.where(), max_terms)
     distribution = to_distribution(operand, options.p_kind, "P", options.conversion)
     return pairwise(distribution.p, distribution.log_p, named(measure), log_base(options.base.value),
                     distribution.exact_rows())

@@ -40,6 +40,8 @@ _SPLIT_LIMIT = 2.0 ** 995  # beyond this the splitter's product overflows
 _PHI = [(j + 1) / float(np.prod(np.arange(1, j + 3, dtype=np.float64))) for j in range(20)]
 #: G(d) = d²·Σ_k d^(2k)/((k + 1)(2k + 1)), enough terms for 1e-17 relative at |d| ≤ 0.2.
 _JS = [1.0 / ((k + 1) * (2 * k + 1)) for k in range(13)]
+#: e^s − 1 − s = s²·Σ_j s^j/(j + 2)!, enough terms for 1e-17 relative at |s| ≤ 1.
+_EXP2 = [1.0 / float(np.prod(np.arange(1, j + 3, dtype=np.float64))) for j in range(18)]
 
 
 def two_sum(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -93,9 +95,10 @@ class Rows:
     ``log_p`` (an absolute error near ε·(|log p| + log C)), and what exact log-ratios need.
 
     For logits, ``head + tail`` is exactly z − max(z) (``head`` rounded, ``tail`` its error, and the
-    division by a temperature's error too) and ``log_total`` is log Σ e^(z − max). For
-    probabilities, ``head`` is the row scaled by a power of two (exactly) so that its sum
-    ``total + total_low`` (exact to O(C²ε²)) is in [0.5, 1)."""
+    division by a temperature's error too) and ``log_total`` is log Σ e^(z − max); rows softened by a
+    temperature T also keep the logits before the division (``logits``, and ``temperature``), for
+    :func:`log_ratio`. For probabilities, ``head`` is the row scaled by a power of two (exactly) so
+    that its sum ``total + total_low`` (exact to O(C²ε²)) is in [0.5, 1)."""
 
     p: np.ndarray
     log_p: np.ndarray
@@ -105,6 +108,8 @@ class Rows:
     tail: np.ndarray | None = None
     log_total: np.ndarray | None = None
     total: np.ndarray | None = None
+    logits: np.ndarray | None = None  # z of softmax(z / T), for rows softened by T ≠ 1
+    temperature: float = 1.0
 
 
 def broadcast(rows: Rows, count: int, index: int | None = None) -> Rows:
@@ -171,6 +176,8 @@ def log_ratio(p: Rows, q: Rows) -> np.ndarray:
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
         if p.from_logits and q.from_logits:
             x = ((p.head - q.head) - (p.log_total - q.log_total)) + (p.tail - q.tail)
+            if p.logits is not None and q.logits is not None and p.temperature == q.temperature:
+                x = _tempered_ratio(p, q, x)
         elif not p.from_logits and not q.from_logits:
             ratio = (q.total / p.total)[:, None]  # its rounding is a constant factor: harmless
             scaled, error = two_product(p.head, ratio)
@@ -184,6 +191,31 @@ def log_ratio(p: Rows, q: Rows) -> np.ndarray:
         # below −1.8e308) next to a q that is not 0: a term too small for float64, as p = 0
         x = np.where(q.null & ~p.null, np.inf, np.where(p.null | (p.p == 0), -np.inf, x))
     return x
+
+
+def _tempered_ratio(p: Rows, q: Rows, x: np.ndarray) -> np.ndarray:
+    """log(p/q) for rows softened by one temperature T, from the differences of the logits, where
+    the rows allow it (the same masked classes, |s| ≤ 1 below: T at least the spread of the
+    differences); ``x`` elsewhere.
+
+    With d = z_q − z_p (exact as a head and a tail), μ = Σ p·d and s = (d − μ)/T, log(q/p) =
+    s − log Σ p·e^s, so log(p/q) = D − s with D = log Σ p·e^s = log1p(Σ p·(e^s − 1 − s)) (Σ p·s = 0;
+    the terms from their series), which is D(P‖Q) itself. No normaliser is taken: in ``x`` the
+    rounding of log_total (about ε·log C, the same for every class) stands against log-ratios of
+    order spread/T, and against a D of order Var(d)/T², which loses its digits as T grows (all of
+    them by T ≈ 1e16), and T²·D, the distillation loss, with it. Here an error η in μ changes D by
+    a relative η/T + η²/Var_P(d) only (first order in η cancels), and T²·D → ½·Var_P(d) as T → ∞."""
+    finite = np.isfinite(p.logits) & np.isfinite(q.logits)
+    head, tail = two_sum(q.logits, -p.logits)
+    head, tail = np.where(finite, head, 0.0), np.where(finite, tail, 0.0)
+    mu = (p.p * head).sum(axis=1)[:, None]
+    s = np.where(finite, ((head - mu) + tail) / p.temperature, 0.0)
+    done = np.all(np.isfinite(p.logits) == np.isfinite(q.logits), axis=1) & np.all(np.abs(s) <= 1.0, axis=1)
+    if not np.any(done):
+        return x
+    s = np.where(done[:, None], s, 0.0)
+    kl = np.log1p(np.sum(p.p * (s * s * _horner(_EXP2, s)), axis=1))  # pairwise: a few ε for any C
+    return np.where(done[:, None] & finite, kl[:, None] - s, x)
 
 
 def _horner(coefficients: list[float], x: np.ndarray) -> np.ndarray:

@@ -24,7 +24,7 @@ one-hot row of labels stays one-hot (``log p`` is 0 or −inf).
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 
 import numpy as np
@@ -142,7 +142,8 @@ class Distribution:
             if self.kind is Kind.PROBS:  # counts too: log Σ is a constant per row, gone in the softmax
                 with np.errstate(divide="ignore"):
                     values = np.log(values)
-            return accurate.logit_rows(*accurate.divide(values, self.conversion.temperature))
+            rows = accurate.logit_rows(*accurate.divide(values, self.conversion.temperature))
+            return replace(rows, logits=values, temperature=self.conversion.temperature)
         if self.kind in (Kind.LOGITS, Kind.LOG_PROBS):
             return accurate.logit_rows(values)
         return accurate.prob_rows(values)

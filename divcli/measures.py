@@ -274,6 +274,30 @@ class MeasureSummary:
 
 #: ``matrix`` computes N² values; above this many rows it asks for fewer.
 MAX_MATRIX_ROWS = 2000
+#: ``matrix`` computes N² × C terms (every pair of rows, over every class). The slowest measures
+#: (js, total variation: their accurate kernels) take 0.3 to 0.7 µs a term on one core here, so this
+#: many is up to about a minute; above it matrix asks for fewer rows or classes, or to be told
+#: (``max_terms``: 2000 rows of 2000 classes are 8e9 terms, an hour and more). matrix --help says 1e8.
+MAX_MATRIX_TERMS = 100_000_000
+
+
+def check_matrix_size(rows: int, classes: int, where: str = "", max_terms: float | None = None) -> None:
+    """Refuse (DataError) a matrix of more than :data:`MAX_MATRIX_ROWS` rows, or of more than
+    ``max_terms`` terms (N² × C; None: :data:`MAX_MATRIX_TERMS`), before anything is computed."""
+    from .errors import DataError, option
+
+    if rows > MAX_MATRIX_ROWS:
+        raise DataError(where, f"{rows} rows make a matrix of {rows ** 2:,} values, more than matrix computes "
+                               f"({MAX_MATRIX_ROWS} rows)", "take a sample of the rows")
+    terms = rows * rows * classes
+    limit = MAX_MATRIX_TERMS if max_terms is None else max_terms
+    if terms > limit:
+        beyond = (f"the {MAX_MATRIX_TERMS:,} matrix computes unless asked (about a minute)" if max_terms is None
+                  else f"{option('max_terms', int(max_terms))} allows")
+        raise DataError(where, f"{rows} rows × {classes:,} classes make {terms:,} terms to compute (rows² × classes), "
+                               f"more than {beyond}",
+                        f"take a sample of the rows or classes, or pass {option('max_terms', terms)} to compute "
+                        "them anyway")
 
 
 def __getattr__(name):  # the formulas' names, from numpy's side (Pair, evaluate, pairwise, kl, …)

@@ -85,6 +85,10 @@ def ordered(work: Callable[[Item], Result], items: Iterable[Item], threads: int 
     stopped). An exception, from reading or from ``work``, is raised where its item's result would
     have been, after every earlier result. ``work`` must be safe to call from several threads at
     once after the first call. When the caller stops taking results, nothing started here goes on.
+
+    ``threads`` above :func:`available_cpus` is taken as that number: a thread beyond the CPUs
+    computes nothing sooner and holds an item, so what is held at once (at most ``threads`` + 2
+    items: read ahead, being worked, being taken) is bounded by the machine, whatever is asked.
     """
     iterator = iter(items)
     for item in iterator:
@@ -92,6 +96,7 @@ def ordered(work: Callable[[Item], Result], items: Iterable[Item], threads: int 
         break
     else:
         return
+    threads = min(threads, available_cpus())
     if threads <= 1:
         for item in iterator:
             yield work(item)

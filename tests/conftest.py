@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
 import json
 import os
+import shutil
+import tempfile
 
 import pytest
 from click.testing import CliRunner
@@ -35,6 +39,87 @@ def pytest_collection_modifyitems(items):
             item.add_marker(pytest.mark.dask)
         if item.path.stem in SLOW_MODULES:
             item.add_marker(pytest.mark.slow)
+
+
+#: The optional packages tests use, and the extra of divcli's that installs each (None: not an extra
+#: of divcli; the reference libraries). A test takes one through :func:`needs`, never an import:
+#: ``make test-minimal`` runs the suite without any of them (tests/test_extras.py checks this).
+EXTRAS = {"orjson": "fast", "pyarrow": "fast", "dask": "dask", "distributed": "dask", "fsspec": "dask",
+          "pandas": "dask", "scipy": None, "torch": None}
+#: Set (to anything but empty) by ``make test``, whose venv has every extra: a missing one fails the
+#: test there instead of skipping it, so the full run cannot pass by skipping.
+EXTRAS_REQUIRED = "DIVCLI_TEST_EXTRAS_REQUIRED"
+
+
+def needs(module: str):
+    """``module`` imported (``"pyarrow.parquet"``), or the test skipped with the reason and the extra
+    that installs it (failed instead where :data:`EXTRAS_REQUIRED` is set). At module level it
+    skips the whole module, as ``pytest.importorskip`` does."""
+    try:
+        return importlib.import_module(module)
+    except ImportError as error:
+        _missing(module.split(".")[0], str(error))
+
+
+def needs_dask() -> None:
+    """Skip the test (as :func:`needs`) unless the Dask extra is installed, without importing it: for
+    a test outside tests/dask_engine that runs ``--engine dask``."""
+    for module in ("dask", "distributed"):
+        if importlib.util.find_spec(module) is None:
+            _missing(module, f"No module named {module!r}")
+
+
+def _missing(root: str, error: str):
+    extra = EXTRAS.get(root)
+    how = f"pip install 'divcli[{extra}]'" if extra else f"pip install {root}"
+    reason = f"needs {root}, which is not installed ({how}): {error}"
+    if os.environ.get(EXTRAS_REQUIRED):
+        pytest.fail(f"{reason}; {EXTRAS_REQUIRED} is set, so every extra must be installed", pytrace=False)
+    # reported at the test (or module) that needs it, not at this line
+    raise pytest.skip.Exception(reason, allow_module_level=True, _use_item_location=True)
+
+
+#: What the environment may set that changes how a table is laid out or text is encoded.
+TERMINAL_VARIABLES = ("COLUMNS", "LINES", "FORCE_COLOR", "NO_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE",
+                      "PYTHONIOENCODING", "LANGUAGE")
+
+
+@pytest.fixture(autouse=True)
+def pinned_terminal(monkeypatch):
+    """Every test sees the same terminal and locale whatever the machine or the shell: no COLUMNS
+    (a test that needs a width passes its own), a UTF-8 C locale, no colour switches. Subprocesses
+    inherit the same."""
+    for name in TERMINAL_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("LC_ALL", "C.UTF-8")
+    monkeypatch.setenv("LANG", "C.UTF-8")
+
+
+@pytest.fixture
+def short_tmp():
+    """A new empty folder whose path has the same short length on every machine (``/tmp/dvXXXXXXXX``),
+    for a test that compares table text with file names in it: tmp_path's length depends on the user
+    name and the test's name, and a long one wraps the header at a pinned width."""
+    root = "/tmp" if os.path.isdir("/tmp") else None
+    folder = tempfile.mkdtemp(prefix="dv", dir=root)
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture
+def dask_cluster():
+    """``with dask_cluster(processes=...) as cluster:`` a LocalCluster of one single-threaded worker
+    on a free port (the Dask extra, or the test is skipped): test modules outside tests/dask_engine
+    never import ``distributed`` themselves."""
+    distributed = needs("distributed")
+
+    def start(processes: bool = True):
+        return distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=processes,
+                                        dashboard_address=":0")
+
+    return start
 
 
 settings.register_profile("ci", derandomize=True, max_examples=200, deadline=None)

@@ -146,8 +146,18 @@ class Threads(click.ParamType):
         return int(text)
 
 
-#: kl with T ≠ 1 reports kd_loss = T² × batchmean; above this T² is no float64.
-MAX_KD_TEMPERATURE = 1e154
+#: kl with T ≠ 1 reports kd_loss = T² × batchmean, and distill T² × KL. D(P‖Q) at T shrinks as
+#: ½·Var(z_q − z_p)/T²: above this T it leaves float64's normal numbers (below 2.2e-308) for logits
+#: whose differences spread less than about 1e-53, and T² × D loses its digits with it (at 1e154,
+#: where T² itself ends, already for a spread of 2).
+MAX_KD_TEMPERATURE = 1e100
+
+
+def kd_temperature_refused(temperature: float, what: str) -> click.BadParameter:
+    """-T above :data:`MAX_KD_TEMPERATURE` for a command that multiplies a KL at T by T²."""
+    return click.BadParameter(f"{temperature:g}: {what} loses its digits above T = {MAX_KD_TEMPERATURE:g} (the KL "
+                              f"at T shrinks as 1/T², out of float64's range); give a temperature up to "
+                              f"{MAX_KD_TEMPERATURE:g}", param_hint="'-T' / '--temperature'")
 
 
 def engine_options(command):
@@ -160,7 +170,7 @@ def engine_options(command):
         click.option("--scheduler", metavar="ADDRESS",
                      help="A running scheduler (tcp://host:8786); default: a local cluster."),
         click.option("--threads", type=Threads(), metavar="N",
-                     help="Threads of the local engine (default: every CPU this process may use)."),
+                     help="Threads of the local engine (default, and most: every CPU this process may use)."),
         click.option("--engine", type=click.Choice(ENGINES), default="local", metavar="NAME",
                      help="local (default), or dask: a task per shard on a Dask cluster."),
     ]

@@ -212,10 +212,11 @@ def run_rows(command: str, p_spec: str, q_spec: str | None, params: dict, *, ign
     p_blocks = operand_blocks(p_spec, params)
     q_blocks = None if q_spec is None else operand_blocks(q_spec, params)
     options = make_options(params, ignore_index=ignore_index, label_smoothing=label_smoothing)
+    workers = threads(params)
     with Output(params["output"]) as out, progress_bar(command, params, p_blocks, q_blocks) as progress:
         sink = sink_for(params, out)
         run(Command(command), p_blocks, q_blocks, options, sink, weight,
-            warn=progress.warn if progress else warn, progress=progress, threads=threads(params))
+            warn=progress.warn if progress else warn, progress=progress, threads=workers)
         save_svg(sink, params)
 
 
@@ -264,10 +265,16 @@ def run_on_dask(computation, specs: list[str], params: dict, options, measures: 
 
 
 def threads(params: dict) -> int:
-    """--threads, or every CPU this process may use."""
+    """--threads, or every CPU this process may use; more than those is capped at their number, with
+    a note (a thread beyond them computes nothing sooner, and each holds a block in memory)."""
     from ..pipeline import available_cpus
 
-    count = params["threads"] or available_cpus()
+    cpus = available_cpus()
+    count = params["threads"] or cpus
+    if count > cpus:
+        click.echo(f"note: --threads {count} is more than the {cpus} CPU{'s' if cpus > 1 else ''} this process "
+                   f"may use; using {cpus}", err=True)
+        count = cpus
     click.get_current_context().meta["divcli.threads"] = count  # shared with the group: out_of_memory
     return count
 
@@ -323,10 +330,11 @@ def run_measure_set(command: str, specs: list[str], params: dict, **how) -> None
     from ..core import run_measures
 
     operands = [operand_blocks(spec, params) for spec in specs]
+    workers = threads(params)
     with Output(params["output"]) as out, progress_bar(command, params, *operands) as progress:
         sink = sink_for(params, out, measures=True)
         run_measures(command, operands, make_options(params), sink, warn=progress.warn if progress else warn,
-                     progress=progress, threads=threads(params), **how)
+                     progress=progress, threads=workers, **how)
         save_svg(sink, params)
 
 

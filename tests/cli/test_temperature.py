@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import math
+from decimal import Decimal, localcontext
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -120,3 +122,74 @@ def test_a_tiny_temperature_that_overflows_is_an_error(run):
     result = run("kl", "0.5,0.5", "0.9,0.1", "-T", "1e-308")
     assert result.exit_code == 1
     assert "÷ temperature 1e-308 overflows float64" in result.stderr
+
+
+# --------------------------------------------------------------------------------------------
+# large T: T²·D(softmax(p/T) ‖ softmax(q/T)) keeps its digits (it was 180 % off at T = 1e16)
+
+ACCURACY = json.loads((Path(__file__).resolve().parents[1] / "reference" / "accuracy.json").read_text())
+LARGE_T = [case for case in ACCURACY["cases"] if case["family"] == "large-temperature" and case["command"] == "kl"]
+
+
+def _literal(rows) -> str:
+    return ";".join(",".join(row) for row in rows)
+
+
+def _relative_error(got: float, exact: Decimal) -> float:
+    with localcontext() as context:
+        context.prec = 80
+        return float(abs(Decimal(got) - exact) / exact)
+
+
+@pytest.mark.parametrize("case", LARGE_T, ids=[case["id"] for case in LARGE_T])
+def test_distillation_loss_at_large_temperature_is_exact(run_json, case):
+    """kl's kd_loss and distill's T²·KL against T²·batchmean in 50 digits (mpmath, at 2·log10(T) +
+    60 digits: tests/reference/make_accuracy.py), to 1e-14 relative whatever T up to 1e100."""
+    t = case["options"]["temperature"]
+    with localcontext() as context:
+        context.prec = 80
+        exact = Decimal(case["exact"]["reductions"]["batchmean"]) * Decimal(t) ** 2
+    p, q = _literal(case["p"]), _literal(case["q"])
+    kl = run_json("kl", p, q, "--p-as", "logits", "--q-as", "logits", "-T", repr(t))["reductions"]["kd_loss"]
+    distill = run_json("distill", p, q, "-T", repr(t))
+    assert _relative_error(kl, exact) < 1e-14
+    assert _relative_error(distill["t_squared_kl"], exact) < 1e-14 and distill["loss"] == distill["t_squared_kl"]
+
+
+def test_large_temperature_tends_to_half_the_variance_of_the_logit_difference(run_json):
+    """T²·D → ½·Var(z_q − z_p) over the classes (uniform weights) as T → ∞: at T = 1e100 the
+    next term (order 1/T) is far below float64's digits."""
+    rng = np.random.default_rng(7)
+    zp, zq = rng.normal(0, 3, (5, 10)), rng.normal(0, 3, (5, 10))
+    literal = [";".join(",".join(repr(float(x)) for x in row) for row in z) for z in (zp, zq)]
+    got = run_json("kl", *literal, "--p-as", "logits", "--q-as", "logits", "-T", "1e100")["reductions"]["kd_loss"]
+    assert close(got, 0.5 * np.mean(np.var(zq - zp, axis=1)), rel=1e-14)
+
+
+@pytest.mark.parametrize("case", LARGE_T[-4:], ids=[case["id"] for case in LARGE_T[-4:]])
+def test_every_command_with_a_temperature_keeps_the_digits(run_json, case):
+    """compare's kl_pq, matrix -m kl and explain at T from 1e30 on: the same exact values as kl
+    (they share the accurate kernels' log(p/q); from the logits' differences, not the normalisers)."""
+    t = repr(case["options"]["temperature"])
+    p, q = _literal(case["p"]), _literal(case["q"])
+    with localcontext() as context:
+        context.prec = 80
+        exact = [Decimal(value) for value in case["exact"]["rows"]]
+    compared = run_json("compare", p, q, "--p-as", "logits", "--q-as", "logits", "-T", t, "--reduction", "none")
+    assert all(_relative_error(row["kl_pq"], want) < 1e-14 for row, want in zip(compared["rows"], exact))
+    for n, want in enumerate(exact):
+        rows = _literal([case["p"][n], case["q"][n]])
+        matrix = run_json("matrix", rows, "--p-as", "logits", "-m", "kl", "-T", t)["matrix"]
+        assert _relative_error(matrix[0][1], want) < 1e-14
+        explained = run_json("explain", _literal([case["p"][n]]), _literal([case["q"][n]]), "--p-as", "logits",
+                             "--q-as", "logits", "-T", t)
+        assert _relative_error(explained["kl_divergence"]["value"], want) < 1e-14
+
+
+@pytest.mark.parametrize("command", [["kl", "1,2", "2,1", "--p-as", "logits", "--q-as", "logits"],
+                                     ["distill", "1,2", "2,1"]])
+def test_a_temperature_beyond_where_the_loss_keeps_its_digits_is_refused(run, command):
+    assert run(*command, "-T", "1e100", "-q").exit_code == 0
+    result = run(*command, "-T", "1.5e100", "-q")
+    assert result.exit_code == 2 and result.stdout == ""
+    assert "loses its digits above T = 1e+100" in result.stderr and "give a temperature up to 1e+100" in result.stderr

@@ -5,8 +5,9 @@ processes, so every task, its arguments and its results (and the data errors it 
 through pickling and the network, as on a cluster; it costs about two seconds once. The dashboard
 gets a free port (``:0``) so parallel runs never clash.
 
-Dask is imported unconditionally: ``make test`` installs the extra, so a missing Dask fails the
-suite loudly instead of skipping it.
+Without the Dask extra the module is skipped, with the reason (``make test-minimal``); ``make test``
+installs the extra and sets DIVCLI_TEST_EXTRAS_REQUIRED, so there a missing Dask fails the suite
+loudly instead of skipping it.
 """
 
 from __future__ import annotations
@@ -19,12 +20,14 @@ import subprocess
 import sys
 from pathlib import Path
 
-import distributed
 import numpy as np
-import pyarrow as pa
-import pyarrow.parquet as pq
 import pytest
 
+from conftest import needs
+
+distributed = needs("distributed")
+pa = needs("pyarrow")
+pq = needs("pyarrow.parquet")
 from divcli.core import FIRST_BLOCK_ROWS
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 
-import distributed
 import numpy as np
 import pytest
 
@@ -66,14 +65,13 @@ def test_an_unknown_key_is_still_refused(run, throwaway):
 
 
 @pytest.mark.dask
-def test_the_dask_engine_computes_it(run_json, throwaway, tmp_path):
+def test_the_dask_engine_computes_it(run_json, throwaway, tmp_path, dask_cluster):
     (tmp_path / "p").mkdir()
     (tmp_path / "q").mkdir()
     for index, (p, q) in enumerate(zip(P.split(";"), Q.split(";"))):
         (tmp_path / "p" / f"part-{index}.csv").write_text(p + "\n")
         (tmp_path / "q" / f"part-{index}.csv").write_text(q + "\n")
-    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True,
-                                  dashboard_address=":0") as cluster:
+    with dask_cluster(processes=True) as cluster:
         remote = run_json("compare", tmp_path / "p", tmp_path / "q", "--reduction", "none",
                           "--engine", "dask", "--scheduler", cluster.scheduler_address)
     assert [row[KEY] for row in remote["rows"]] == pytest.approx(_expected(), rel=1e-15)

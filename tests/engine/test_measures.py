@@ -280,6 +280,49 @@ def test_matrix_csv_and_table(run):
     assert "Hellinger distance" in table and "darker is larger" in table
 
 
+@pytest.fixture
+def no_pairwise(monkeypatch):
+    """matrix's computation fails the test if it starts: a refusal must come before it."""
+    from divcli import measure_kernels
+
+    def refused(*args, **kwargs):
+        raise AssertionError("the matrix was computed")
+
+    monkeypatch.setattr(measure_kernels, "pairwise", refused)
+
+
+def test_matrix_is_bounded_by_its_terms_not_only_its_rows(run, tmp_path, no_pairwise):
+    """2000 rows of 2000 classes took more than half an hour, without a word when standard error is
+    not a terminal: rows² × classes above 1e8 (about a minute) is refused at once, saying how to ask."""
+    path = tmp_path / "wide.npy"
+    np.save(path, np.full((224, 2000), 1 / 2000))  # 224² × 2000 = 100,352,000 terms
+    result = run("matrix", path, "-q")
+    assert result.exit_code == 1 and result.stdout == "" and result.stderr.count("\n") == 1
+    assert result.stderr == (f"Error: {path}: 224 rows × 2,000 classes make 100,352,000 terms to compute (rows² × "
+                             "classes), more than the 100,000,000 matrix computes unless asked (about a minute); take "
+                             "a sample of the rows or classes, or pass --max-terms 100352000 to compute them anyway\n")
+    with pytest.raises(divcli.DataError, match="pass max_terms=100352000 to compute"):
+        divcli.divergence_matrix(np.load(path))
+
+
+def test_matrix_computes_what_max_terms_allows(run, monkeypatch):
+    rows = "0.5,0.5;0.9,0.1;0.1,0.9"  # 3² × 2 = 18 terms
+    refused = run("matrix", rows, "-m", "tv", "-f", "csv", "--max-terms", "17")
+    assert refused.exit_code == 1 and refused.stderr.count("\n") == 1 and refused.stderr.endswith(
+        ": 3 rows × 2 classes make 18 terms to compute (rows² × classes), more than --max-terms 17 allows; take a "
+        "sample of the rows or classes, or pass --max-terms 18 to compute them anyway\n")
+    assert ok(run("matrix", rows, "-m", "tv", "-f", "csv", "--max-terms", "18")).splitlines()[2] == "2,0.4,0.0,0.8"
+    assert divcli.divergence_matrix(np.array([[0.5, 0.5], [0.9, 0.1]]), "tv", max_terms=8)[0, 1] == pytest.approx(0.4)
+    with pytest.raises(divcli.DataError, match="max_terms=8 "):
+        divcli.divergence_matrix(np.array([[0.5, 0.5], [0.9, 0.1]]), "tv", max_terms=7)
+    from divcli.measures import MAX_MATRIX_TERMS
+
+    assert "[default: 1e8" in " ".join(ok(run("matrix", "--help")).split()) and MAX_MATRIX_TERMS == 1e8
+    for value in ("0", "-5", "nan", "x"):
+        result = run("matrix", rows, "--max-terms", value)
+        assert result.exit_code == 2 and "--max-terms" in result.stderr and "Traceback" not in result.stderr
+
+
 def test_measures_lists_every_measure(run):
     document = json.loads(ok(run("measures", "-f", "json")))
     assert [row["key"] for row in document["measures"]] == KEYS + ["wasserstein_1"]

@@ -25,6 +25,16 @@ from divcli.readers.textblocks import TextBlocks
 # pipeline.ordered
 
 
+AVAILABLE_CPUS = pipeline.available_cpus  # the real one, for the test of it
+
+
+@pytest.fixture(autouse=True)
+def many_cpus(monkeypatch):
+    """16 CPUs whatever the machine: the threads these tests ask for are used, not capped
+    (a test of the cap sets its own number)."""
+    monkeypatch.setattr(pipeline, "available_cpus", lambda: 16)
+
+
 def slow_square(item: int) -> int:
     time.sleep(random.Random(item).random() / 500)  # results end out of order
     return item * item
@@ -90,6 +100,30 @@ def test_read_ahead_is_bounded(threads, on_a_thread):
 
 
 @pytest.mark.parametrize("on_a_thread", [True, False])
+def test_threads_beyond_the_cpus_neither_start_nor_read_ahead(monkeypatch, on_a_thread):
+    """100000 threads asked on 3 CPUs: 3 blocks worked at once and the read-ahead bounded by them,
+    not by the number asked (it held every item read, and a thread each, before)."""
+    monkeypatch.setattr(pipeline, "available_cpus", lambda: 3)
+    read, started = [], set()
+
+    def items():
+        for item in range(1000):
+            read.append(item)
+            yield item
+
+    def work(item):
+        started.add(threading.current_thread().name)
+        return item
+
+    results = pipeline.ordered(work, items(), 100_000, on_a_thread)
+    assert [next(results) for _ in range(20)] == list(range(20))
+    time.sleep(0.3)  # time for a reader that does not stop
+    assert len(read) <= 20 + 3 + 1
+    assert len(started - {threading.current_thread().name}) <= 3
+    results.close()
+
+
+@pytest.mark.parametrize("on_a_thread", [True, False])
 def test_a_consumer_that_stops_leaves_no_thread(on_a_thread):
     before = set(threading.enumerate())
     results = pipeline.ordered(slow_square, range(1000), 3, on_a_thread)
@@ -127,10 +161,10 @@ def test_at_once_reads_every_item_and_raises_the_first_error_in_order():
 
 def test_available_cpus_follows_the_affinity_mask(monkeypatch):
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 3, 5}, raising=False)
-    assert pipeline.available_cpus() == 3
+    assert AVAILABLE_CPUS() == 3
     monkeypatch.delattr(os, "sched_getaffinity", raising=False)
     monkeypatch.setattr(os, "cpu_count", lambda: None)
-    assert pipeline.available_cpus() == 1
+    assert AVAILABLE_CPUS() == 1
 
 
 # --------------------------------------------------------------------------------------------
@@ -258,6 +292,23 @@ def test_a_pipe_is_read_in_the_callers_thread(operands, small_blocks):
         assert readers == {threading.main_thread().name}
         values[threads] = sink.value
     assert np.array_equal(values[1], values[2]) and values[1].shape == (41, 5)
+
+
+def test_more_threads_than_cpus_are_capped_with_a_note(run, operands, small_blocks, monkeypatch):
+    """--threads 100000 took 3.1 GB: capped at the CPUs this process may use, said in one line."""
+    seen = []
+    real = engine.compute_blocks
+    monkeypatch.setattr(engine, "compute_blocks", lambda *args: seen.append(args[6]) or real(*args))
+    monkeypatch.setattr(pipeline, "available_cpus", lambda: 2)
+    args = ["kl", operands["zp"], operands["zq"], *LOGITS, "-f", "csv", "--reduction", "none"]
+    one = run(*args, "--threads", "1")
+    many = run(*args, "--threads", "100000")
+    assert many.exit_code == 0 and many.stdout == one.stdout
+    assert many.stderr == "note: --threads 100000 is more than the 2 CPUs this process may use; using 2\n"
+    assert run(*args, "--threads", "2").stderr == "" and run(*args).stderr == ""
+    assert seen == [1, 2, 2, 2]
+    monkeypatch.setattr(pipeline, "available_cpus", lambda: 1)
+    assert run(*args, "--threads", "3").stderr == "note: --threads 3 is more than the 1 CPU this process may use; using 1\n"
 
 
 @pytest.mark.parametrize("value", ["0", "-1", "two", "1.5", "١", ""])

@@ -5,7 +5,8 @@ float64 operands and the exact value of the quantity for those floats. Every cas
 Python API (per-row values and every reduction) and a subset through the command line (``-q``, and
 ``-f csv`` for kl's per-row values); each number must be within its bound of the exact one,
 |divcli − exact| ≤ rtol·|exact| + 1e-20 with rtol 1e-14 for ordinary inputs and 1e-12 for
-near-identical P and Q, and KL, JS and Jeffreys must never be negative. Another test checks that
+near-identical P and Q (and 1e-14·|exact| with no absolute floor for kl at a large temperature,
+whose T² × batchmean is the distillation loss), and KL, JS and Jeffreys must never be negative. Another test checks that
 the fixture's exact numbers agree with each other (CE = H + KL, JS = H(M) − ½(H(P) + H(Q)), the
 reductions of the rows) in decimal arithmetic, so a corrupted fixture fails.
 
@@ -241,6 +242,10 @@ def test_fixture_covers_every_family():
     assert families["ce"] == {"ce"} and families["seed"] == {"kl"}
     assert {case["classes"] for case in CASES if case["family"] == "random"} == {3, 16, 1000, 100_000}
     assert all(case["bound"] == "near" for case in CASES if case["family"] == "near")
+    large = [case for case in CASES if case["family"] == "large-temperature"]
+    assert {case["command"] for case in large} == {"kl", "js"} and all(case["bound"] == "tempered" for case in large)
+    assert max(case["options"]["temperature"] for case in large) == 1e100
+    assert BOUNDS["tempered"]["atol"] == 0
 
 
 def _close(a: Decimal, b: Decimal, scale: Decimal) -> bool:

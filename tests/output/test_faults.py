@@ -24,6 +24,7 @@ import time
 
 import pytest
 
+from conftest import needs
 from as_nobody import ROOT, divcli_as_nobody, needs_root, open_dir  # noqa: F401 - open_dir is a fixture
 
 P, Q = "9/25,12/25,4/25", "1/3,1/3,1/3"
@@ -337,16 +338,30 @@ def test_signal_during_a_long_run_removes_the_temporary_file(tmp_path, number):
         except (BrokenPipeError, ValueError):
             pass
 
+    def writing() -> bool:
+        """The run is in its loop: its temporary file exists and rows have reached it (so it was
+        made, its name kept and the signals caught: a signal sent as the file appears could come
+        between mkstemp's creating it and the run's noting its name)."""
+        for name in leftovers(tmp_path):
+            try:
+                if os.path.getsize(tmp_path / name) > 0:
+                    return True
+            except FileNotFoundError:
+                pass
+        return False
+
     feeder = threading.Thread(target=feed, daemon=True)
     feeder.start()
     try:
-        deadline = time.monotonic() + 10
-        while not leftovers(tmp_path) and time.monotonic() < deadline:
+        # conditions, not sleeps: a loaded machine only makes each wait longer (the limits are
+        # there so that a broken run fails instead of hanging)
+        deadline = time.monotonic() + 120
+        while not writing() and process.poll() is None and time.monotonic() < deadline:
             time.sleep(0.02)
-        assert leftovers(tmp_path), "the run never opened its temporary file"
+        assert writing(), f"the run never wrote to its temporary file: {process.poll()=}"
         opened.set()
         process.send_signal(number)
-        out, err = process.communicate(timeout=10)
+        out, err = process.communicate(timeout=120)
     finally:
         stop.set()
         if process.poll() is None:
@@ -449,8 +464,7 @@ def test_output_path_is_escaped_in_errors(run, tmp_path):
 
 
 def test_parquet_column_names_are_escaped(run, tmp_path):
-    pa = pytest.importorskip("pyarrow", reason="pyarrow is divcli's [test] extra")
-    import pyarrow.parquet as pq
+    pa, pq = needs("pyarrow"), needs("pyarrow.parquet")
 
     table = pa.table({name: [value] for name, value in zip(["a"] + EVIL, [0.2, 0.3, 0.4, 0.1])})
     pq.write_table(table, tmp_path / "p.parquet")

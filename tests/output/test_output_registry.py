@@ -82,16 +82,14 @@ def test_every_builtin_format_writes_every_streaming_kind():
 
 
 @pytest.mark.dask
-def test_a_registered_format_writes_the_dask_parts(lines, tmp_path):
+def test_a_registered_format_writes_the_dask_parts(lines, tmp_path, dask_cluster):
     """Workers in this process (threads), so they see the format registered here."""
-    distributed = pytest.importorskip("distributed")
     for role, text in (("p", P), ("q", Q)):
         (tmp_path / role).mkdir()
         rows = text.split(";")
         (tmp_path / role / "part-0.csv").write_text("\n".join(rows[:2]) + "\n")
         (tmp_path / role / "part-1.csv").write_text(rows[2] + "\n")
-    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False,
-                                  dashboard_address=":0") as cluster:
+    with dask_cluster(processes=False) as cluster:
         result = run("kl", tmp_path / "p", tmp_path / "q", "--engine", "dask", "--scheduler", cluster.scheduler_address,
                      "-f", "lines", "-o", tmp_path / "out")
     assert result.exit_code == 0, result.output

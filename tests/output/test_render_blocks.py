@@ -14,6 +14,7 @@ import types
 import numpy as np
 import pytest
 
+from conftest import needs
 from divcli import core, engine
 from divcli.output import texts
 from divcli.output.records import records as row_records
@@ -150,8 +151,8 @@ LONG_CASES = list(_cases(repeat=70))
 def test_long_block_output_equals_the_per_row_records(case, monkeypatch):
     """630 rows in blocks of 300: the first two blocks' columns go through orjson (300 ≥
     texts.FAST_TEXTS), the last one (30 rows) through repr."""
+    needs("orjson")
     dumps = texts.orjson_dumps()
-    assert dumps is not None, "orjson (the fast extra) must be installed for the tests"
     sizes = []
     monkeypatch.setattr(texts, "orjson_dumps", lambda: lambda values: sizes.append(values.size) or dumps(values))
     monkeypatch.setattr(engine, "FIRST_BLOCK_ROWS", 300)
@@ -213,7 +214,7 @@ def _edges() -> np.ndarray:
 ], ids=["bits", "binary", "decimals", "integers", "normal", "edges"])
 def test_orjsons_texts_are_each_numbers_repr(make):
     """orjson's path writes what repr writes, number for number, over the whole float64 range."""
-    assert texts.orjson_dumps() is not None, "orjson (the fast extra) must be installed for the tests"
+    needs("orjson")
     values = make(np.random.default_rng(11))
     values = np.where(np.arange(values.size) % 2 == 1, -values, values)
     assert values.size >= texts.FAST_TEXTS
@@ -256,8 +257,9 @@ def test_long_outputs_are_the_same_with_orjson_and_without(run, tmp_path, monkey
     np.save(tmp_path / "q.npy", q)
     command, *options = args
     outputs = []
+    needs("orjson")
     for dumps in (texts.orjson_dumps(), None):
-        assert (dumps is not None) == (not outputs), "orjson (the fast extra) must be installed for the tests"
+        assert (dumps is not None) == (not outputs)
         monkeypatch.setattr(texts, "orjson_dumps", lambda: dumps)
         result = run(command, tmp_path / "p.npy", tmp_path / "q.npy", *options)
         assert result.exit_code == 0, result.stderr

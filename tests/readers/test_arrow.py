@@ -15,11 +15,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from conftest import count_parses
+from conftest import count_parses, needs
 from divcli import engine
 from divcli.readers import fast as fast_reader, text as text_reader
 
-pytest.importorskip("pyarrow.csv")
+needs("pyarrow.csv")
 
 ROOT = Path(__file__).resolve().parents[2]
 finite = st.floats(allow_nan=False, allow_infinity=False)

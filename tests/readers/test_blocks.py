@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from divcli import core
 from divcli import engine
+from conftest import needs
 from fuzz_target import streamed_equals_whole
 
 ROWS = 23
@@ -149,8 +150,8 @@ def test_warnings_in_later_blocks_name_the_right_row(run, tmp_path, tiny_blocks)
     assert "row 11, class '1'" in result.stderr and f"({q}:11:2)" in result.stderr
 
 
-def test_table_of_a_blocked_input_shows_its_last_rows(run, tmp_path, tiny_blocks):
-    p = _sources(_logits(6, rows=40), tmp_path, "p")
+def test_table_of_a_blocked_input_shows_its_last_rows(run, short_tmp, tiny_blocks):
+    p = _sources(_logits(6, rows=40), Path(short_tmp), "p")  # the table names the file: a short path
     result = run("entropy", p["csv"], "--p-as", "logits", env={"COLUMNS": "120"})
     assert "⋮ 20 rows" in result.stdout
     numbers = [line.split("│")[0].strip() for line in result.stdout.splitlines() if "│" in line]
@@ -311,8 +312,7 @@ def value_budget(monkeypatch):
 
 def _wide_sources(values: np.ndarray, folder, stem: str) -> dict:
     """The table as CSV (header, blank lines), TSV, JSON Lines, JSON, .npy, Parquet and a literal."""
-    import pyarrow as pa
-    import pyarrow.parquet as pq
+    pa, pq = needs("pyarrow"), needs("pyarrow.parquet")
 
     names = [f"c{i}" for i in range(values.shape[1])]
     rows = [",".join(map(repr, row)) for row in values.tolist()]

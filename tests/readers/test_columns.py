@@ -7,10 +7,12 @@ from __future__ import annotations
 import csv
 import io
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
 
+from conftest import needs
 from divcli import engine
 
 
@@ -58,9 +60,10 @@ def test_pandas_csv_with_its_index_column_names_the_rows(run, tmp_path, tiny_blo
     assert set(rows[0]) >= {"term:a", "term:b", "term:c"} and "term:" not in rows[0]
 
 
-def test_pandas_index_of_numbers_in_json_and_table(run, run_json, tmp_path):
+def test_pandas_index_of_numbers_in_json_and_table(run, run_json, short_tmp):
     p, q = _probs(3, 2), _probs(4, 2)
-    args = (_pandas_csv(tmp_path / "p.csv", p), _pandas_csv(tmp_path / "q.csv", q))
+    folder = Path(short_tmp)  # the table names the files: a path of the same length on every machine
+    args = (_pandas_csv(folder / "p.csv", p), _pandas_csv(folder / "q.csv", q))
     document = run_json("kl", *args)
     assert [row["name"] for row in document["rows"]] == ["0", "1"]
     assert document["classes"] == ["a", "b", "c"]
@@ -209,8 +212,8 @@ def test_json_list_of_lists_by_number(run, tmp_path):
 
 
 def test_parquet_with_a_column_of_names(run, tmp_path, tiny_blocks):
-    pa = pytest.importorskip("pyarrow")
-    parquet = pytest.importorskip("pyarrow.parquet")
+    pa = needs("pyarrow")
+    parquet = needs("pyarrow.parquet")
     p, q = _probs(12, 9), _probs(13, 9)
     for stem, values in (("p", p), ("q", q)):
         table = pa.table({"label": [f"n{i}" for i in range(9)], "a": values[:, 0], "b": values[:, 1],

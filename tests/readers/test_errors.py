@@ -410,7 +410,8 @@ JS = ("js", "0.5,0.5", "0.2,0.8")
     (LOGITS_KL, "-T", "0", ("--temperature", "'0'", "> 0")),
     (LOGITS_KL, "-T", "-2", ("--temperature", "'-2'", "> 0")),
     (LOGITS_KL, "-T", "x", ("--temperature", "'x'", "not a number")),
-    (LOGITS_KL, "-T", "1e300", ("--temperature", "T²", "overflows", "up to 1e+154")),
+    (LOGITS_KL, "-T", "1e300", ("--temperature", "T²", "loses its digits", "up to 1e+100")),
+    (LOGITS_KL, "-T", "1e101", ("--temperature", "T²", "loses its digits", "up to 1e+100")),
     *[(CE, "--label-smoothing", value, ("--label-smoothing", f"'{value}'", "not a finite number", "from 0"))
       for value in ("nan", "inf", "-inf")],
     (CE, "--label-smoothing", "1.5", ("--label-smoothing", "'1.5'", "from 0 to 1")),
@@ -440,7 +441,7 @@ def test_option_value_refused_when_read(run, args, option, value, words):
 @pytest.mark.parametrize(("args", "expected"), [
     (("entropy", "1,2,3", "--p-as", "logits", "-T", "1e300"), math.log(3)),         # logits / T ≈ 0: uniform
     (("ce", "0.5,0.5", "1,2", "--q-as", "logits", "-T", "1e300"), LN2),
-    (("kl", "0.5,0.5", "1,2", "--q-as", "logits", "-T", "1e150"), 0.0),
+    (("kl", "0.5,0.5", "1,2", "--q-as", "logits", "-T", "1e100"), 0.125e-200),         # ½·Var(z_q − log p)/T²
     (("js", "1,0", "0,1", "--weights", "1e-400,1"), 0.0),                             # π = (0, 1)
     (("compare", "0.5,0.5", "0.2,0.8", "--alpha", "1e300", "-q"), None),
 ])

@@ -20,14 +20,13 @@ import time
 import zipfile
 
 import numpy as np
-import pyarrow as pa
-import pyarrow.parquet as pq
 import pytest
 
 from divcli.readers import parquet, source, textblocks
 from divcli.readers.registry import open_blocks
 from divcli.readers.textblocks import TextBlocks
 from divcli.errors import DataError
+from conftest import needs, needs_dask
 from as_nobody import divcli_as_nobody, needs_root, open_dir  # noqa: F401 - open_dir is a fixture
 
 MiB = 1 << 20
@@ -245,17 +244,18 @@ def _npz(members: dict[str, bytes]) -> bytes:
 
 
 GOOD = _npy_bytes()
-#: name → (file bytes, the words of the message)
+#: name → (file bytes, the words of the message: divcli's, never numpy's or zipfile's own, which change
+#: between their versions)
 MALFORMED = {
     "corrupted-header.npy": (GOOD[:10] + b"{'descr': '<f8, 'shape': (2, 2)" + b" " * 86 + b"\n" + GOOD[128:],
-                             "a corrupted .npy header (numpy cannot parse it: TokenError)"),
+                             "a corrupted .npy header (numpy cannot parse it: "),
     "unparsable-header.npy": (GOOD.replace(b"'descr'", b"'de\"scr"), "a corrupted .npy header"),
     "huge-shape.npy": (_header((10 ** 23, 2)), "the header says shape (100000000000000000000000, 2) of float64"),
     "cut-short.npy": (GOOD[:-8], "(32 bytes) but only 24 bytes follow it"),
     "not-npy.npy": (b"0.5,0.5\n", "not a .npy file (it does not start with \\x93NUMPY)"),
     "objects.npy": (_npy_bytes(np.array([{"a": 1}, None], dtype=object)),
                     "holds Python objects (object), which divcli never loads"),
-    "truncated.npz": (_npz({"p.npy": GOOD})[:60], "a broken .npz (zip) archive ('File is not a zip file')"),
+    "truncated.npz": (_npz({"p.npy": GOOD})[:60], "a broken .npz (zip) archive ("),
     "pk-not-zip.npz": (b"PK\x03\x04 and then no zip at all", "a broken .npz (zip) archive"),
     "text.npz": (b"0.5,0.5\n", "not a .npz file (not a zip archive)"),
     "member-not-npy.npz": (_npz({"p.txt": b"0.5,0.5"}), "the member 'p.txt' is not a .npy array"),
@@ -282,6 +282,7 @@ def test_malformed_numpy_file(run, tmp_path, name):
 
 @pytest.mark.parametrize("name", [name for name in MALFORMED if name.endswith(".npy")])
 def test_malformed_npy_shard_gives_the_same_message_on_dask(run, tmp_path, name):
+    _engine_needs(["--engine", "dask"])
     data, words = MALFORMED[name]
     path = tmp_path / name
     path.write_bytes(data)
@@ -302,12 +303,19 @@ def test_unreadable_npy_names_the_real_cause(open_dir):
     assert result.stderr == f"Error: {path}: cannot read: Permission denied\n"
 
 
+def _engine_needs(engine: list[str]) -> None:
+    """--engine dask runs on the Dask extra: without it the test is skipped."""
+    if engine:
+        needs_dask()
+
+
 def _parquet(path, table):
-    pq.write_table(table, path)
+    needs("pyarrow.parquet").write_table(table, path)
     return path
 
 
 def test_fixed_size_list_column_is_read_as_rows(run_json, tmp_path):
+    pa = needs("pyarrow")
     rows = [[0.5, 0.5], [0.25, 0.75], [0.125, 0.875]]
     fixed = _parquet(tmp_path / "fixed.parquet", pa.table({"p": pa.array(rows, type=pa.list_(pa.float64(), 2))}))
     listed = _parquet(tmp_path / "list.parquet", pa.table({"p": pa.array(rows, type=pa.list_(pa.float64()))}))
@@ -317,6 +325,7 @@ def test_fixed_size_list_column_is_read_as_rows(run_json, tmp_path):
 
 
 def test_fixed_size_list_with_a_null_row_is_located(run, tmp_path):
+    pa = needs("pyarrow")
     path = _parquet(tmp_path / "fixed.parquet",
                     pa.table({"p": pa.array([[0.5, 0.5], None], type=pa.list_(pa.float64(), 2))}))
     result = run("entropy", path)
@@ -325,6 +334,8 @@ def test_fixed_size_list_with_a_null_row_is_located(run, tmp_path):
 
 @pytest.mark.parametrize("engine", [[], ["--engine", "dask"]], ids=["local", "dask"])
 def test_duplicate_parquet_column_names_are_refused(run, tmp_path, engine):
+    pa = needs("pyarrow")
+    _engine_needs(engine)
     path = _parquet(tmp_path / "dup.parquet", pa.table([pa.array([0.5, 0.25]), pa.array([0.5, 0.75])],
                                                       names=["cat", "cat"]))
     result = run("entropy", path, *engine)
@@ -333,21 +344,27 @@ def test_duplicate_parquet_column_names_are_refused(run, tmp_path, engine):
 
 
 @pytest.mark.parametrize("engine", [[], ["--engine", "dask"]], ids=["local", "dask"])
-@pytest.mark.parametrize("cut, words", [
-    (lambda data: data[:-30], "(Parquet magic bytes not found in footer)"),
-    (lambda data: b"PAR1" + b"x" * 100 + b"PAR1", "smaller than the size reported by footer's"),
-])
-def test_broken_parquet_reasons_are_whole_sentences(run, tmp_path, engine, cut, words):
+@pytest.mark.parametrize("cut", [lambda data: data[:-30], lambda data: b"PAR1" + b"x" * 100 + b"PAR1"],
+                         ids=["footer cut", "footer garbage"])
+def test_broken_parquet_reasons_are_whole_sentences(run, tmp_path, engine, cut):
+    """pyarrow's reason, in its own words (which change between its versions: compared with what this
+    pyarrow says, not with a copy), as its first sentence on one line."""
+    pa, pq = needs("pyarrow"), needs("pyarrow.parquet")
+    _engine_needs(engine)
     good = _parquet(tmp_path / "good.parquet", pa.table({"a": [0.5, 0.25], "b": [0.5, 0.75]}))
     path = tmp_path / "bad.parquet"
     path.write_bytes(cut(good.read_bytes()))
+    with pytest.raises(Exception) as raised:  # noqa: PT011 - whatever pyarrow raises for it
+        pq.ParquetFile(path)
+    reason = parquet.arrow_reason(raised.value)
+    assert reason and "\n" not in reason and not reason.endswith(".")
     result = run("entropy", path, *engine)
     assert result.exit_code == 1 and "Traceback" not in result.stderr and result.stderr.count("\n") == 1
-    assert result.stderr.startswith(f"Error: {path}: not a Parquet file pyarrow can read (")
-    assert words in result.stderr and result.stderr.endswith(")\n"), result.stderr
+    assert result.stderr == f"Error: {path}: not a Parquet file pyarrow can read ({reason})\n"
 
 
 def test_arrow_reason_keeps_the_first_sentence_whole():
+    pa = needs("pyarrow")
     error = pa.ArrowInvalid("Parquet magic bytes not found in footer. Either the file is corrupted or this "
                             "is not a parquet file.\nmore")
     assert parquet.arrow_reason(error) == "Parquet magic bytes not found in footer"

@@ -7,11 +7,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from conftest import needs
 from divcli import engine
 from divcli.readers import parquet
 
-pa = pytest.importorskip("pyarrow")
-pq = pytest.importorskip("pyarrow.parquet")
+pa = needs("pyarrow")
+pq = needs("pyarrow.parquet")
 
 
 def _logits(seed, rows=23, classes=4):

@@ -12,6 +12,7 @@ from types import SimpleNamespace
 import pytest
 
 import divcli
+from conftest import needs
 from divcli.readers import registry
 from divcli.readers.registry import Format, register
 from divcli.readers.text import read_delimited
@@ -78,7 +79,7 @@ def test_a_registered_format_is_read_by_the_python_api(pct, tmp_path):
 
 
 def test_a_registered_format_is_a_dask_shard(pct, tmp_path):
-    pytest.importorskip("fsspec")
+    needs("fsspec")
     from divcli import dask_engine
 
     folder = tmp_path / "p"

@@ -1,8 +1,8 @@
 """Generate ``tests/reference/accuracy.json``: divcli's accuracy contract, computed exactly.
 
 Every case holds float64 operands and the exact value of divcli's quantity for those floats, computed
-with mpmath at 80 significant digits (``mp.dps = 80``) and stored as decimal strings of 50
-significant digits. tests/numerics/test_accuracy.py runs divcli on every case and checks the bounds; it does
+with mpmath at 80 significant digits (``mp.dps = 80``; the large-temperature family at
+2·log10(T) + 60) and stored as decimal strings of 50 significant digits. tests/numerics/test_accuracy.py runs divcli on every case and checks the bounds; it does
 not need mpmath.
 
 How to run (from the repository root, after ``make install``)::
@@ -494,6 +494,34 @@ def temperature_family() -> list[dict]:
     return cases
 
 
+def large_temperature_family() -> list[dict]:
+    """kl and js at large T (``-T`` up to divcli's limit for kl, 1e100): D(P‖Q) at T is about
+    ½·Var(z_q − z_p)/T², and the distillation loss T²·D keeps its digits only if D does, so these
+    cases are held to a relative bound with no absolute floor (bound ``tempered``). The exact values need about
+    2·log10(T) digits more than the others (D is the difference of logs that agree to ~1/T): each
+    case is computed at 2·log10(T) + 60 digits. Rows: logits (8 classes), with an offset of 1e3,
+    with a class masked (−inf) in both, nearly equal (Q = P + 1e-6·noise), and 1000 classes."""
+    rng = np.random.default_rng(43)
+    cases = []
+    for temperature in (1e4, 1e8, 1e12, 1e16, 1e30, 1e60, 1e100):
+        with mpmath.workdps(int(2 * math.log10(temperature)) + 60):
+            zp = rng.standard_normal((4, 8)) * 3.0
+            zq = rng.standard_normal((4, 8)) * 3.0
+            zp[1] += 1e3
+            zq[1] += 1e3
+            zp[2, 5] = zq[2, 5] = -math.inf
+            zq[3] = zp[3] + rng.standard_normal(8) * 1e-6
+            options = {"temperature": temperature}
+            tag = f"T{temperature:g}"
+            wide_p, wide_q = rng.standard_normal((1, 1000)) * 2.0, rng.standard_normal((1, 1000)) * 2.0
+            for command in ("kl", "js"):
+                cases.append(case("large-temperature", tag, command, zp, zq, p_as="logits", q_as="logits",
+                                  bound="tempered", options=options))
+                cases.append(case("large-temperature", f"{tag}-wide", command, wide_p, wide_q, p_as="logits",
+                                  q_as="logits", bound="tempered", options=options))
+    return cases
+
+
 def counts_family() -> list[dict]:
     """Counts with ``--normalize``: huge totals (1e12 … 1e300) with a tiny (or subnormal, or 0) class,
     so that the row cannot be scaled by a power of two and log Σ carries a rounding of ~1e-13.
@@ -566,14 +594,15 @@ def stream_family() -> list[dict]:
 def main() -> None:
     cases = (seed_family() + near_family() + extreme_logits_family() + log_probs_family() + subnormal_family()
              + random_family() + ce_family() + confident_family() + temperature_family() + counts_family()
-             + mixed_family() + stream_family())
+             + mixed_family() + stream_family() + large_temperature_family())
     ids = [c["id"] for c in cases]
     assert len(ids) == len(set(ids)), "case ids must be unique"
     document = {
         "description": "divcli's accuracy contract: exact values (mpmath, 80 digits) for float64 inputs; "
                        "made by tests/reference/make_accuracy.py, checked by tests/numerics/test_accuracy.py",
         "mp_dps": mpmath.mp.dps,
-        "bounds": {"ordinary": {"rtol": 1e-14, "atol": 1e-20}, "near": {"rtol": 1e-12, "atol": 1e-20}},
+        "bounds": {"ordinary": {"rtol": 1e-14, "atol": 1e-20}, "near": {"rtol": 1e-12, "atol": 1e-20},
+                   "tempered": {"rtol": 1e-14, "atol": 0.0}},
         "cases": cases,
     }
     OUT.write_text(json.dumps(document, indent=None, separators=(",", ":")) + "\n")

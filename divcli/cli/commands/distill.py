@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from ..console import warn, whole_output
-from ..options import KINDS, MAX_KD_TEMPERATURE, BoundedFloat, OperandCommand, shared_options
+from ..options import KINDS, MAX_KD_TEMPERATURE, BoundedFloat, OperandCommand, kd_temperature_refused, shared_options
 from ..run import check_output, class_weights, make_options, operand_blocks
 
 
@@ -74,5 +74,4 @@ def _check(teacher: str, student: str, labels: str | None, alpha: float | None, 
         raise click.BadParameter("--alpha weighs the soft term against the hard CE with LABELS: give LABELS, "
                                  "or leave --alpha out (α = 1)", param_hint="'--alpha'")
     if params["temperature"] > MAX_KD_TEMPERATURE:
-        raise click.BadParameter(f"{params['temperature']:g}: T² overflows float64; give a temperature up to "
-                                 f"{MAX_KD_TEMPERATURE:g}", param_hint="'-T' / '--temperature'")
+        raise kd_temperature_refused(params["temperature"], "T² × KL")

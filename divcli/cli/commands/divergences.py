@@ -5,8 +5,8 @@ from __future__ import annotations
 import click
 
 from ..completion import complete_input
-from ..options import (MAX_KD_TEMPERATURE, BoundedFloat, OperandCommand, engine_options, operand_pair, p_as_option,
-                       reduction_option, shared_options)
+from ..options import (MAX_KD_TEMPERATURE, BoundedFloat, OperandCommand, engine_options, kd_temperature_refused,
+                       operand_pair, p_as_option, reduction_option, shared_options)
 from ..run import run_rows
 
 
@@ -26,9 +26,7 @@ def kl(p, q, **params):
     SciPy: scipy.stats.entropy(P, Q, axis=1) without its silent normalising.
     """
     if params["temperature"] > MAX_KD_TEMPERATURE:
-        raise click.BadParameter(f"{params['temperature']:g}: kl reports the distillation loss T² × batchmean, and "
-                                 f"T² overflows float64; give a temperature up to {MAX_KD_TEMPERATURE:g}",
-                                 param_hint="'-T' / '--temperature'")
+        raise kd_temperature_refused(params["temperature"], "kl's distillation loss T² × batchmean")
     run_rows("kl", p, q, params)
 
 

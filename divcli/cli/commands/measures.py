@@ -12,8 +12,8 @@ from ...errors import foreign_digit
 from ..completion import complete_input, complete_operand
 from ..console import Output, make_sink, warn, whole_output
 from ..help import SectionedCommand
-from ..options import (DELIMITERS, AlphaType, FormatChoice, MeasureType, OperandCommand, engine_options, p_as_option,
-                       q_as_option, reduction_option, shared_options)
+from ..options import (DELIMITERS, AlphaType, BoundedFloat, FormatChoice, MeasureType, OperandCommand, engine_options,
+                       p_as_option, q_as_option, reduction_option, shared_options)
 from ..run import check_output, column_choice, make_options, run_measure_set
 
 
@@ -122,9 +122,11 @@ def compare(p, q, alpha, ordered, **params):
 @click.argument("file", shell_complete=complete_input)
 @click.option("-m", "--measure", type=MeasureType(), default="js", show_default=True,
               help="A key or alias of `divcli measures`: js, kl, tv, hellinger, renyi_2, …")
+@click.option("--max-terms", type=BoundedFloat(1, hint="give a number of terms such as 1e9"), metavar="N",
+              help="Compute at most N terms (rows² × classes) [default: 1e8, up to a minute].")
 @p_as_option()
 @shared_options
-def matrix(file, measure, **params):
+def matrix(file, measure, max_terms, **params):
     """The matrix of a measure between every pair of rows of one operand, as a heatmap.
 
     Entry (i, j) takes row i as P and row j as Q (the same both ways for symmetric measures).
@@ -139,7 +141,7 @@ def matrix(file, measure, **params):
     from ...output.registry import Kind
 
     measure = named(measure)
-    operand = _matrix_operand(file, params)
+    operand = _matrix_operand(file, params, max_terms)
     options = make_options(params)
     distribution = to_distribution(operand, options.p_kind, "P", options.conversion)
     for message in operand.warnings:
@@ -152,20 +154,16 @@ def matrix(file, measure, **params):
         writer.write(values, labels, measure, options.base, operand.name, params["p_as"], distribution.deviation)
 
 
-def _matrix_operand(file: str, params: dict):
-    """matrix's one operand, read whole (turned around with --columns), at most MAX_MATRIX_ROWS rows."""
-    from ...measures import MAX_MATRIX_ROWS
+def _matrix_operand(file: str, params: dict, max_terms: float):
+    """matrix's one operand, read whole (turned around with --columns), at most MAX_MATRIX_ROWS rows
+    and ``max_terms`` terms (measures.check_matrix_size)."""
+    from ...measures import check_matrix_size
     from ...readers.registry import read_operand
 
     operand = read_operand(file, sys.stdin.buffer, DELIMITERS.get(params["delimiter"]), columns=column_choice(params))
     if params["columns"]:
         operand = operand.transposed()
-    if operand.rows > MAX_MATRIX_ROWS:
-        from ...errors import DataError
-
-        raise DataError(operand.where(), f"{operand.rows} rows make a matrix of {operand.rows ** 2:,} values, "
-                                         f"more than matrix computes ({MAX_MATRIX_ROWS} rows)",
-                        "take a sample of the rows")
+    check_matrix_size(operand.rows, operand.shape[1], operand.where(), max_terms)
     return operand
 
 
