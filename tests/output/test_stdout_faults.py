@@ -358,6 +358,7 @@ def test_a_thread_that_cannot_start_is_memory_running_out(run, monkeypatch, tmp_
 
     (tmp_path / "p.csv").write_text(ROWS)
     monkeypatch.setattr(threads.Thread, "start", refused)
+    monkeypatch.setattr("divcli.pipeline.available_cpus", lambda: 4)  # 4 threads, not capped on a smaller machine
     result = run("entropy", tmp_path / "p.csv", "--threads", "4")
     assert result.exit_code == 1 and result.stdout == ""
     assert result.stderr.startswith("Error: memory ran out (no thread could be started); try --threads 1")
