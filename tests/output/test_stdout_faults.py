@@ -22,6 +22,8 @@ import threading
 import numpy as np
 import pytest
 
+from conftest import needs
+
 from divcli.cli.terminal import CLOSED_PIPE, HOLD
 
 P, Q = "9/25,12/25,4/25", "1/3,1/3,1/3"
@@ -337,7 +339,7 @@ def test_memory_running_out_names_what_the_command_offers(run, monkeypatch, args
 
 
 def test_pyarrows_memory_error_is_the_same_line(run, monkeypatch):
-    pyarrow = pytest.importorskip("pyarrow", reason="pyarrow (the fast extra) raises ArrowMemoryError")
+    pyarrow = needs("pyarrow")
     import divcli.core
 
     def refused(*_args, **_kwargs):

@@ -18,6 +18,8 @@ import zipfile
 import numpy as np
 import pytest
 
+from conftest import needs
+
 import divcli
 from divcli.readers import binary
 
@@ -277,8 +279,7 @@ def test_megabytes_of_delimiter_only_lines_are_an_error_at_the_first(run, tmp_pa
 @pytest.mark.parametrize("fixed", [False, True], ids=["list", "fixed-size list"])
 @pytest.mark.parametrize("rows, row, item", [(3, 2, 2), (70_000, 69_001, 1)])
 def test_a_null_in_a_parquet_list_column_is_placed_by_row_and_item(run, tmp_path, fixed, rows, row, item):
-    pa = pytest.importorskip("pyarrow", reason="Parquet needs pyarrow (the fast extra)")
-    import pyarrow.parquet as pq
+    pa, pq = needs("pyarrow"), needs("pyarrow.parquet")
 
     values = [[0.25, 0.5, 0.25] for _ in range(rows)]
     values[row - 1] = [0.25, 0.5, 0.25]
@@ -337,7 +338,7 @@ CORPUS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))
 ])
 def test_corpus_files_are_refused_with_their_place(run, name, words):
     if name.endswith(".parquet"):
-        pytest.importorskip("pyarrow", reason="Parquet needs pyarrow (the fast extra)")
+        needs("pyarrow")
     result = run("entropy", os.path.join(CORPUS, name))
     assert result.exit_code == 1 and result.stdout == "" and result.stderr.count("\n") == 1
     assert result.stderr.startswith(f"Error: {os.path.join(CORPUS, words)}"), result.stderr
