@@ -138,3 +138,67 @@ def test_compare_and_js_show_the_bar_on_a_terminal_only(run, tmp_path, progress_
     shown = run(command, p, q, "-f", "csv")
     assert shown.exit_code == 0 and f"divcli {command}" in shown.stderr
     assert shown.stdout == piped.stdout  # standard output carries data only
+
+
+# --------------------------------------------------------------------------------------------
+# standard input closed (<&-): one line for the operand that reads it, nothing for the others
+
+P, Q = "9/25,12/25,4/25", "1/3,1/3,1/3"
+SAMPLES = ROOT / "samples"
+CLOSED_STDIN = "Error: standard input is closed; pipe data in (cat p.csv | divcli …) or give a file\n"
+
+
+def divcli(*args, env=None, close=(), timeout=60, **kwargs) -> subprocess.CompletedProcess:
+    """The real program, with the descriptors in ``close`` closed before it starts (``<&-``, ``2>&-``)."""
+    def closing():
+        for descriptor in close:
+            os.close(descriptor)
+
+    return subprocess.run([sys.executable, "-m", "divcli", *map(str, args)], capture_output=True,
+                          stdin=subprocess.DEVNULL, env={**os.environ, **(env or {})}, preexec_fn=closing, cwd=ROOT,
+                          timeout=timeout, **kwargs)
+
+
+@pytest.mark.parametrize("args", [
+    ["kl", "-", Q],
+    ["ce", "-", SAMPLES / "logits.csv", "--p-as", "labels", "--q-as", "logits"],
+    ["ce", SAMPLES / "labels.csv", SAMPLES / "logits.csv", "--p-as", "labels", "--q-as", "logits", "--weight", "-"],
+    ["entropy", "-", "-q"],
+    ["entropy", "-", "--columns"],
+    ["distill", SAMPLES / "teacher.csv", SAMPLES / "student.csv", "-"],
+    ["js", P, "-"],
+    ["compare", "-", Q, "-f", "json"],
+    ["matrix", "-"],
+    ["explain", P, "-"],
+    ["libraries", "-", Q],
+])
+def test_closed_standard_input_is_one_line(args):
+    result = divcli(*args, close=[0], text=True)
+    assert result.returncode == 1 and result.stdout == ""
+    assert result.stderr == CLOSED_STDIN
+
+
+@pytest.mark.parametrize("args", [
+    ["kl", P, Q, "-q"], ["kl", P, Q], ["ce", SAMPLES / "labels.csv", SAMPLES / "logits.csv", "--p-as", "labels",
+                                       "--q-as", "logits", "-f", "csv"],
+    ["entropy", P, "-f", "json"], ["distill", SAMPLES / "teacher.csv", SAMPLES / "student.csv", "-q"],
+    ["js", P, Q, "uniform", "-q"], ["compare", P, Q], ["matrix", SAMPLES / "teacher.csv", "--p-as", "logits"],
+    ["explain", P, Q], ["libraries", P, Q], ["measures"], ["--help"], ["kl", "--help"], ["--version"],
+])
+def test_closed_standard_input_does_not_matter_without_dash(args):
+    result = divcli(*args, close=[0], text=True)
+    assert result.returncode == 0 and result.stderr == "" and result.stdout.strip()
+
+
+@pytest.mark.parametrize("shell", ["bash_source", "bash_complete", "zsh_complete", "fish_complete"])
+def test_completion_with_standard_input_closed(shell):
+    result = divcli(close=[0], text=True, env={"_DIVCLI_COMPLETE": shell, "COMP_WORDS": "divcli kl --p-a",
+                                               "COMP_CWORD": "2"})
+    assert result.returncode == 0 and result.stderr == "" and result.stdout.strip()
+
+
+def test_standard_input_open_for_writing_only_is_refused(tmp_path):
+    with open(tmp_path / "written", "w") as only_written:
+        result = subprocess.run([sys.executable, "-m", "divcli", "kl", "-", Q], stdin=only_written, cwd=ROOT,
+                                capture_output=True, text=True, timeout=60)
+    assert result.returncode == 1 and result.stderr == CLOSED_STDIN
