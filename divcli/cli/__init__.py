@@ -1,6 +1,7 @@
 """The ``divcli`` command line: options → read → compute → render. No arithmetic here.
 
-Exit codes: 0 success (a legitimate +inf included), 1 bad data, 2 bad command line.
+Exit codes: 0 success (a legitimate +inf included), 1 bad data, 2 bad command line, 130 interrupted
+(Ctrl-C).
 numpy and Rich are imported inside the commands, so ``--help`` and usage errors stay fast.
 
 The package: :mod:`.options` (parameter types, shared options), :mod:`.run` (checks and the
@@ -10,6 +11,8 @@ Each command is also an attribute here (``divcli.cli.kl``), as the documentation
 """
 
 from __future__ import annotations
+
+import sys
 
 import click
 
@@ -22,9 +25,34 @@ __all__ = ["cli", "main", "kl", "ce", "entropy", "distill", "js", "compare", "ma
            "explain"]
 
 
+#: The exit status of a run stopped by Ctrl-C (SIGINT), as a shell reports one: 128 + 2.
+INTERRUPTED = 130
+
+
 class DivcliGroup(click.Group):
     """The group: the one place where the library's :class:`~divcli.errors.DataError` becomes the
-    command line's one-line ``Error: …`` with exit 1, options named as flags (errors.cli_words)."""
+    command line's one-line ``Error: …`` with exit 1, options named as flags (errors.cli_words), and
+    where the exit codes are decided (:meth:`main`)."""
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        """Click's main, with divcli's exit codes kept whatever happens to the terminal: Ctrl-C is
+        130 (not Click's 1, "Aborted!"), in every command and while reading or writing; an error
+        whose message cannot be written (standard error closed, or a closed pipe) keeps its code
+        (a usage error stays 2)."""
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode, **extra)
+        try:
+            code = super().main(args, prog_name, complete_var, False, **extra)
+        except click.exceptions.Abort as abort:  # Click's word for Ctrl-C (or end of input at a prompt)
+            code = INTERRUPTED if isinstance(abort.__cause__, KeyboardInterrupt) else 1
+            if code != INTERRUPTED:
+                _show(click.ClickException("aborted"))
+        except click.ClickException as error:
+            _show(error)
+            code = error.exit_code
+        except KeyboardInterrupt:
+            code = INTERRUPTED
+        sys.exit(code if isinstance(code, int) else 0)
 
     def invoke(self, ctx: click.Context):
         from ..errors import DataError, cli_words
@@ -33,6 +61,33 @@ class DivcliGroup(click.Group):
             return super().invoke(ctx)
         except DataError as error:
             raise click.ClickException(error.message(cli_words)) from None
+        except KeyboardInterrupt:  # before Click makes it "Aborted!", exit 1
+            raise click.exceptions.Exit(INTERRUPTED) from None
+
+
+def _show(error: click.ClickException) -> None:
+    """``error``'s message on standard error, if it can be written there: with standard error
+    closed (``2>&-``) or a closed pipe, the exit code alone tells."""
+    if sys.stderr is None:
+        return
+    try:
+        error.show(file=sys.stderr)
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        _silence_stderr()
+
+
+def _silence_stderr() -> None:
+    """Standard error to the null device, so that Python's last flush of what could not be written
+    does not turn the exit code into 120."""
+    import os
+
+    try:
+        descriptor = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(descriptor, sys.stderr.fileno())
+        os.close(descriptor)
+    except (OSError, ValueError, AttributeError):
+        pass
 
 
 @click.group(cls=DivcliGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -49,7 +104,7 @@ def cli():
       divcli ce samples/labels.csv samples/logits.csv --p-as labels --q-as logits
       divcli entropy "0.5,0.25,0.25" --base 2 -q
 
-    Exit codes: 0 success, 1 bad data, 2 bad command line.
+    Exit codes: 0 success, 1 bad data, 2 bad command line, 130 Ctrl-C.
     """
 
 

@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import os
 import pty
+import signal
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -202,3 +205,94 @@ def test_standard_input_open_for_writing_only_is_refused(tmp_path):
         result = subprocess.run([sys.executable, "-m", "divcli", "kl", "-", Q], stdin=only_written, cwd=ROOT,
                                 capture_output=True, text=True, timeout=60)
     assert result.returncode == 1 and result.stderr == CLOSED_STDIN
+
+
+# --------------------------------------------------------------------------------------------
+# exit codes whatever happens to the terminal: Ctrl-C is 130, a usage error stays 2
+
+INTERRUPTED = 130
+EVERY_COMMAND = [
+    ["kl", P, Q], ["ce", "2;0", Q, "--p-as", "labels"], ["entropy", P], ["js", P, Q], ["compare", P, Q],
+    ["distill", P, Q], ["matrix", P], ["explain", P, Q], ["libraries", P, Q],
+]
+
+
+@pytest.mark.parametrize("fmt", [[], ["-q"], ["-f", "csv"], ["-f", "json"]])
+@pytest.mark.parametrize("command", EVERY_COMMAND, ids=lambda command: command[0])
+def test_ctrl_c_while_reading_exits_130_quietly(run, monkeypatch, command, fmt):
+    from divcli.readers import registry
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(registry, "open_blocks", interrupted)
+    monkeypatch.setattr(registry, "read_operand", interrupted)
+    result = run(*command, *fmt)
+    assert result.exit_code == INTERRUPTED, result.stderr
+    assert result.stdout == "" and result.stderr == ""  # not Click's "Aborted!" (exit 1, "bad data")
+
+
+@pytest.mark.parametrize("threads, fmt", [("1", ["-f", "csv"]), ("4", ["-f", "json"]), ("4", []), ("1", ["-q"])])
+def test_sigint_while_reading_standard_input_exits_130(tmp_path, threads, fmt):
+    """A real SIGINT, sent while divcli waits on a pipe that never ends (blocks computed on threads
+    beside it): exit 130, no traceback, and the -o file untouched, its temporary file gone."""
+    target = tmp_path / "target.csv"
+    target.write_text("the previous content\n")
+    process = subprocess.Popen([sys.executable, "-m", "divcli", "entropy", "-", "--reduction", "none", *fmt,
+                                "--threads", threads, "-o", target], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, cwd=ROOT)
+    chunk = "".join(f"{(i % 7 + 1) / 10},{1 - (i % 7 + 1) / 10}\n" for i in range(20_000)).encode()
+    stop, opened = threading.Event(), threading.Event()
+
+    def feed():  # fast until the output is open (the first block is read before), then slow, never the end
+        try:
+            while not stop.is_set():
+                process.stdin.write(chunk)
+                process.stdin.flush()
+                if opened.is_set():
+                    time.sleep(0.05)
+        except (BrokenPipeError, ValueError):
+            pass
+
+    threading.Thread(target=feed, daemon=True).start()
+    try:
+        deadline = time.monotonic() + 60
+        while not [name for name in os.listdir(tmp_path) if name.startswith(".divcli-")]:
+            assert time.monotonic() < deadline, "the run never opened its output"
+            time.sleep(0.02)
+        opened.set()
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=60)
+    finally:
+        stop.set()
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert process.returncode == INTERRUPTED, err
+    assert b"Traceback" not in err and err.count(b"\n") <= 1
+    assert os.listdir(tmp_path) == ["target.csv"] and target.read_text() == "the previous content\n"
+
+
+def _closed_pipe() -> int:
+    """The writing end of a pipe whose reader is gone (``2>&- | …`` as the process sees it)."""
+    reader, writer = os.pipe()
+    os.close(reader)
+    return writer
+
+
+@pytest.mark.parametrize("args, code", [
+    (["kl", "--bogus"], 2), (["kl", P], 2), (["kl", P, Q, "--base", "1"], 2), (["nonsense"], 2),
+    (["kl", P, "0.5,0.4"], 1), (["kl", "--help"], 0), (["kl", P, Q, "-q"], 0),
+])
+@pytest.mark.parametrize("stderr", ["closed", "closed pipe"])
+def test_exit_code_stands_when_standard_error_cannot_be_written(args, code, stderr):
+    if stderr == "closed":
+        result = divcli(*args, close=[2])
+    else:
+        writer = _closed_pipe()
+        try:
+            result = subprocess.run([sys.executable, "-m", "divcli", *args], stdout=subprocess.PIPE, stderr=writer,
+                                    stdin=subprocess.DEVNULL, cwd=ROOT, timeout=60)
+        finally:
+            os.close(writer)
+    assert result.returncode == code
