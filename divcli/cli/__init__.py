@@ -70,6 +70,10 @@ def _show(error: click.ClickException) -> None:
     closed (``2>&-``) or a closed pipe, the exit code alone tells."""
     if sys.stderr is None:
         return
+    from ..errors import printable
+
+    # what the user typed, echoed by Click ("No such option: …"), never reaches the terminal as a control sequence
+    error.message = "\n".join(map(printable, error.message.split("\n")))
     try:
         error.show(file=sys.stderr)
         sys.stderr.flush()

@@ -228,8 +228,10 @@ def class_weights(spec: str, params: dict):
 
 
 def engine_failure(error) -> click.ClickException:
-    """The Dask engine cannot run: one line, exit 2."""
-    failure = click.ClickException(str(error))
+    """The Dask engine cannot run: one line, exit 2; the --scheduler address in it as printable."""
+    from ..errors import printable
+
+    failure = click.ClickException(printable(str(error)))
     failure.exit_code = 2
     return failure
 
@@ -237,7 +239,7 @@ def engine_failure(error) -> click.ClickException:
 def run_on_dask(computation, specs: list[str], params: dict, options, measures: bool = False) -> None:
     """--engine dask: the per-row results to -o DIR's parts, the rest to standard output."""
     from ..dask_engine import run_dask
-    from ..errors import EngineError, EngineUsage
+    from ..errors import EngineError, EngineUsage, printable
 
     fmt = "quiet" if params["quiet"] else params["fmt"]
     try:
@@ -246,7 +248,7 @@ def run_on_dask(computation, specs: list[str], params: dict, options, measures: 
                      output=params["output"], scheduler=params["scheduler"],
                      delimiter=DELIMITERS.get(params["delimiter"]), p_cols=params["p_cols"],
                      q_cols=params["q_cols"], warn=warn,
-                     say=(lambda message: click.echo(message, err=True)) if params["verbose"] else None)
+                     say=(lambda message: click.echo(printable(message), err=True)) if params["verbose"] else None)
     except EngineUsage as error:  # inside the command: Click adds its usage text, as for every usage error
         if error.option:
             raise click.BadParameter(str(error), param_hint=error.option) from None

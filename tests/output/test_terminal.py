@@ -3,6 +3,7 @@ terminal on standard input, and the overflow guards."""
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import pty
 import signal
@@ -296,3 +297,28 @@ def test_exit_code_stands_when_standard_error_cannot_be_written(args, code, stde
         finally:
             os.close(writer)
     assert result.returncode == code
+
+
+# --------------------------------------------------------------------------------------------
+# what the user typed, echoed in a message, never reaches the terminal as a control sequence
+
+ESC = "\x1b]0;title\x07\x1b[2J"
+
+
+@pytest.mark.parametrize("args", [
+    pytest.param(["kl", P, Q, "--engine", "dask", "--scheduler", f"tcp://127.0.0.1:1{ESC}"],
+                 marks=pytest.mark.skipif(importlib.util.find_spec("distributed") is None,
+                                          reason="the message naming the scheduler needs Dask (the dask extra)")),
+    ["kl", P, Q, f"extra{ESC}"],
+    [f"nonsense{ESC}"],
+    ["kl", P, Q, f"--bogus{ESC}"],
+])
+def test_echoed_command_line_values_are_escaped(args):
+    from click.testing import CliRunner
+
+    from divcli.cli import cli
+
+    result = CliRunner().invoke(cli, args, color=True)  # as on a terminal: Click strips nothing
+    assert result.exit_code == 2 and result.stdout == ""
+    assert "\x1b" not in result.stderr and "\x07" not in result.stderr
+    assert "\\x1b]0;title\\x07\\x1b[2J" in result.stderr
