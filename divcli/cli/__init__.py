@@ -118,5 +118,20 @@ del command
 
 
 def main() -> None:
-    """The console-script entry point."""
-    cli.main(prog_name="divcli")
+    """The console-script entry point (and ``python -m divcli``'s)."""
+    try:
+        cli.main(prog_name="divcli")
+    except SystemExit as done:
+        if done.code != INTERRUPTED:
+            raise
+        # An interrupt that passed through code some C extension ran while importing (even caught
+        # later) makes CPython kill itself with SIGINT after exiting, whatever code it was given:
+        # the process ends here, with 130, its output flushed.
+        import os
+
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except (AttributeError, OSError, ValueError):
+                pass
+        os._exit(INTERRUPTED)

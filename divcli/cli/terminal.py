@@ -122,6 +122,9 @@ class Output:
             except OSError as error:
                 self._discard()
                 raise OutputError(self.path, error) from None
+            except BaseException:  # Ctrl-C or a signal before the block: no temporary file left
+                self._discard()
+                raise
         self.stream = tempfile.SpooledTemporaryFile(max_size=1 << 24, mode="w+", encoding="utf-8", newline="")
         return self
 

@@ -262,6 +262,7 @@ def test_sigint_while_reading_standard_input_exits_130(tmp_path, threads, fmt):
             assert time.monotonic() < deadline, "the run never opened its output"
             time.sleep(0.02)
         opened.set()
+        time.sleep(0.3)  # past the making of the temporary file, which a signal could interrupt half-way
         process.send_signal(signal.SIGINT)
         out, err = process.communicate(timeout=60)
     finally:
@@ -322,3 +323,4 @@ def test_echoed_command_line_values_are_escaped(args):
     assert result.exit_code == 2 and result.stdout == ""
     assert "\x1b" not in result.stderr and "\x07" not in result.stderr
     assert "\\x1b]0;title\\x07\\x1b[2J" in result.stderr
+
