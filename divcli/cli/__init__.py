@@ -38,9 +38,13 @@ class DivcliGroup(click.Group):
         """Click's main, with divcli's exit codes kept whatever happens to the terminal: Ctrl-C is
         130 (not Click's 1, "Aborted!"), in every command and while reading or writing; an error
         whose message cannot be written (standard error closed, or a closed pipe) keeps its code
-        (a usage error stays 2)."""
+        (a usage error stays 2). Standard output and error that cannot encode divcli's symbols
+        write their ASCII forms (:func:`.screen.fit_streams`)."""
         if not standalone_mode:
             return super().main(args, prog_name, complete_var, standalone_mode, **extra)
+        from .screen import fit_streams
+
+        fit_streams()
         try:
             code = super().main(args, prog_name, complete_var, False, **extra)
         except click.exceptions.Abort as abort:  # Click's word for Ctrl-C (or end of input at a prompt)
@@ -63,6 +67,10 @@ class DivcliGroup(click.Group):
             raise click.ClickException(error.message(cli_words)) from None
         except KeyboardInterrupt:  # before Click makes it "Aborted!", exit 1
             raise click.exceptions.Exit(INTERRUPTED) from None
+        except UnicodeEncodeError as error:  # a name in CSV that standard output's encoding has no letter for
+            from .screen import unwritable
+
+            raise click.ClickException(unwritable(error)) from None
 
 
 def _show(error: click.ClickException) -> None:

@@ -4,8 +4,10 @@ terminal on standard input, and the overflow guards."""
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 import pty
+import re
 import signal
 import subprocess
 import sys
@@ -324,3 +326,128 @@ def test_echoed_command_line_values_are_escaped(args):
     assert "\x1b" not in result.stderr and "\x07" not in result.stderr
     assert "\\x1b]0;title\\x07\\x1b[2J" in result.stderr
 
+
+# --------------------------------------------------------------------------------------------
+# an encoding without Unicode (PYTHONIOENCODING=cp1252 or ascii, Windows redirection): ASCII
+# forms in tables and messages, never a traceback; JSON stays valid (and ASCII), CSV exact
+
+TABLES = [
+    ["kl", P, Q],
+    ["kl", SAMPLES / "teacher.csv", SAMPLES / "student.csv", "--p-as", "logits", "--q-as", "logits", "--top", "3"],
+    ["ce", SAMPLES / "labels.csv", SAMPLES / "logits.csv", "--p-as", "labels", "--q-as", "logits"],
+    ["entropy", SAMPLES / "target.csv", "--base", "2"],
+    ["distill", SAMPLES / "teacher.csv", SAMPLES / "student.csv", "0;1;2;0;1;2;0;1", "-T", "4", "--alpha", "0.7"],
+    ["js", P, Q, "uniform"],
+    ["compare", P, Q],
+    ["matrix", SAMPLES / "teacher.csv", "--p-as", "logits"],
+    ["explain", P, Q],
+    ["libraries", SAMPLES / "teacher.csv", SAMPLES / "student.csv", "--p-as", "logits", "--q-as", "logits"],
+    ["measures"],
+]
+#: The numbers of a table: six decimals, or three and an exponent.
+NUMBER = re.compile(r"-?\d+\.\d{6}(?![\d.])|-?\d\.\d{3}e[-+]\d+")
+
+
+def numbers(text: str) -> list[float]:
+    return [float(number) for number in NUMBER.findall(text)]
+
+
+def table_id(args) -> str:
+    return " ".join(str(arg).rpartition("/")[2] for arg in args[:2])
+
+
+def invoke(args, charset="utf-8", env=None):
+    from click.testing import CliRunner
+
+    from divcli.cli import cli
+
+    return CliRunner(charset=charset).invoke(cli, [str(arg) for arg in args], env=env, catch_exceptions=False)
+
+
+@pytest.mark.parametrize("charset", ["cp1252", "ascii"])
+@pytest.mark.parametrize("args", TABLES, ids=table_id)
+def test_every_table_in_an_encoding_without_unicode(args, charset):
+    unicode = invoke(args)
+    result = invoke(args, charset)
+    assert result.exit_code == 0, result.stderr
+    text = result.stdout_bytes.decode(charset)  # strict: nothing the encoding cannot hold
+    assert "\\u" not in text and "\\x" not in text  # every symbol has its form, none is escaped
+    assert numbers(text) == pytest.approx(numbers(unicode.stdout))
+    if charset == "ascii":
+        assert "┃" in unicode.stdout or "‖" in unicode.stdout or "Σ" in unicode.stdout
+        assert "|" in text and "-" in text
+
+
+def test_ascii_forms_of_the_kl_table():
+    text = invoke(["kl", P, Q], "ascii").stdout
+    assert "KL divergence D(P||Q) = sum p*log(p/q), in nats" in text
+    assert re.search(r" row \| +H\(P\) \| +H\(P,Q\) \| +D\(P\|\|Q\) \| check: H\(P,Q\) - H\(P\) - D\(P\|\|Q\)", text)
+    assert re.search(r"\| +ok -?\d\.\de-\d\d", text) and "total / N   <- reported" in text
+    lines = [line for line in text.splitlines() if line.startswith("-----")]
+    assert lines and all(set(line) <= set("-+") for line in lines)  # Rich's ASCII box
+
+
+@pytest.mark.parametrize("charset", ["cp1252", "ascii"])
+def test_messages_warnings_and_help_in_an_encoding_without_unicode(charset):
+    error = invoke(["kl", P, Q, "--threads", "0"], charset)
+    assert error.exit_code == 2 and "give a whole number >= 1" in error.stderr_bytes.decode(charset)
+    warned = invoke(["kl", "0.5,0.5", "1,0", "-q"], charset)
+    assert warned.exit_code == 0 and "warning: D(P||Q) is +inf" in warned.stderr_bytes.decode(charset)
+    shown = invoke(["kl", "--help"], charset)
+    assert shown.exit_code == 0 and "D(P||Q)" in shown.stdout_bytes.decode(charset)
+
+
+@pytest.mark.parametrize("charset", ["cp1252", "ascii"])
+def test_json_stays_valid_and_ascii(tmp_path, charset):
+    p = write_rows(tmp_path / "p.csv", [[0.5, 0.5]], header=["café", "日本"])
+    for args in (["kl", p, "0.4,0.6"], ["compare", p, "0.4,0.6"], ["explain", p, "0.4,0.6"]):
+        unicode = json.loads(invoke([*args, "-f", "json"]).stdout)
+        result = invoke([*args, "-f", "json"], charset)
+        assert result.exit_code == 0
+        assert json.loads(result.stdout_bytes.decode("ascii")) == unicode  # the same document, in ASCII
+
+
+def test_csv_keeps_names_exactly_or_says_why_not(tmp_path):
+    p = write_rows(tmp_path / "p.csv", [[0.5, 0.5]], header=["café", "b"])
+    western = invoke(["kl", p, "0.4,0.6", "-f", "csv", "--reduction", "none"], "cp1252")
+    assert western.exit_code == 0 and "term:café" in western.stdout_bytes.decode("cp1252")
+    plain = invoke(["kl", p, "0.4,0.6", "-f", "csv", "--reduction", "none"], "ascii")
+    assert plain.exit_code == 1 and "Traceback" not in plain.stderr
+    assert plain.stderr.endswith("Error: standard output's encoding (ascii) cannot write '\\xe9' (LATIN SMALL "
+                                 "LETTER E WITH ACUTE); set PYTHONIOENCODING=utf-8, or write a file with -o\n")
+
+
+def test_a_file_is_written_in_utf8_whatever_the_terminal(tmp_path):
+    out = tmp_path / "table.txt"
+    assert invoke(["kl", P, Q, "-o", out], "ascii").exit_code == 0
+    assert "D(P‖Q)" in out.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("encoding", ["cp1252", "ascii"])
+@pytest.mark.parametrize("args", [["kl", P, Q], ["explain", P, Q], ["compare", P, Q, "-f", "json"],
+                                  ["kl", "--help"], ["kl", P, "0.5,0.6"]], ids=lambda args: " ".join(args[::2]))
+def test_pythonioencoding_in_a_real_process(args, encoding):
+    result = divcli(*args, env={"PYTHONIOENCODING": encoding})
+    assert result.returncode in (0, 1) and b"Traceback" not in result.stderr
+    result.stdout.decode(encoding), result.stderr.decode(encoding)  # strict
+    assert (result.stdout + result.stderr).strip()
+
+
+# --------------------------------------------------------------------------------------------
+# a width too narrow for a table (COLUMNS=1…40): plain lines, every number whole
+
+
+@pytest.mark.parametrize("columns", ["1", "5", "10", "20", "40"])
+@pytest.mark.parametrize("args", TABLES, ids=table_id)
+def test_a_narrow_width_keeps_every_number(args, columns):
+    wide = invoke(args, env={"COLUMNS": "10000"})
+    narrow = invoke(args, env={"COLUMNS": columns})
+    assert narrow.exit_code == 0 and numbers(narrow.stdout) == pytest.approx(numbers(wide.stdout))
+
+
+def test_the_plain_form_of_a_table():
+    text = invoke(["kl", P, Q], env={"COLUMNS": "10"}).stdout
+    assert "per row, in nats\nrow 1\n  H(P): 1.013313\n  H(P,Q): 1.098612\n  D(P‖Q): 0.085300\n" in text
+    assert "\nclass 2\n  p: 0.160000\n" in text and "\ntotal\n  p: 1.000000\n" in text
+    assert "\nreduction batchmean\n  nats: 0.085300\n  how: total ÷ N   ◀ reported\n" in text
+    assert invoke(["kl", P, Q], env={"COLUMNS": "100"}).stdout.count("┃") > 10  # a table where it fits
