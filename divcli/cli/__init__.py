@@ -80,7 +80,7 @@ def _show(error: click.ClickException) -> None:
         return
     from ..errors import printable
 
-    # what the user typed, echoed by Click ("No such option: …"), never reaches the terminal as a control sequence
+    # what the user typed, echoed by Click ("Got unexpected extra argument (…)"), is shown escaped
     error.message = "\n".join(map(printable, error.message.split("\n")))
     try:
         error.show(file=sys.stderr)
