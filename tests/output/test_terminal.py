@@ -367,10 +367,12 @@ def invoke(args, charset="utf-8", env=None):
 @pytest.mark.parametrize("charset", ["cp1252", "ascii"])
 @pytest.mark.parametrize("args", TABLES, ids=table_id)
 def test_every_table_in_an_encoding_without_unicode(args, charset):
+    """The real program with PYTHONIOENCODING (Click's test runner's streams would do the same, but
+    the point is the interpreter's own)."""
     unicode = invoke(args)
-    result = invoke(args, charset)
-    assert result.exit_code == 0, result.stderr
-    text = result.stdout_bytes.decode(charset)  # strict: nothing the encoding cannot hold
+    result = divcli(*args, env={"PYTHONIOENCODING": charset})
+    assert result.returncode == 0 and result.stderr == b"", result.stderr
+    text = result.stdout.decode(charset)  # strict: nothing the encoding cannot hold
     assert "\\u" not in text and "\\x" not in text  # every symbol has its form, none is escaped
     assert numbers(text) == pytest.approx(numbers(unicode.stdout))
     if charset == "ascii":
@@ -424,8 +426,8 @@ def test_a_file_is_written_in_utf8_whatever_the_terminal(tmp_path):
 
 
 @pytest.mark.parametrize("encoding", ["cp1252", "ascii"])
-@pytest.mark.parametrize("args", [["kl", P, Q], ["explain", P, Q], ["compare", P, Q, "-f", "json"],
-                                  ["kl", "--help"], ["kl", P, "0.5,0.6"]], ids=lambda args: " ".join(args[::2]))
+@pytest.mark.parametrize("args", [["compare", P, Q, "-f", "json"], ["kl", "--help"], ["kl", P, "0.5,0.6"]],
+                         ids=lambda args: " ".join(args[::2]))
 def test_pythonioencoding_in_a_real_process(args, encoding):
     result = divcli(*args, env={"PYTHONIOENCODING": encoding})
     assert result.returncode in (0, 1) and b"Traceback" not in result.stderr
