@@ -1,6 +1,7 @@
 """The ``divcli`` command line: options → read → compute → render. No arithmetic here.
 
-Exit codes: 0 success (a legitimate +inf included), 1 bad data, 2 bad command line.
+Exit codes: 0 success (a legitimate +inf included), 1 bad data, 2 bad command line, 130 interrupted
+(Ctrl-C).
 numpy and Rich are imported inside the commands, so ``--help`` and usage errors stay fast.
 
 The package: :mod:`.options` (parameter types, shared options), :mod:`.run` (checks and the
@@ -10,6 +11,8 @@ Each command is also an attribute here (``divcli.cli.kl``), as the documentation
 """
 
 from __future__ import annotations
+
+import sys
 
 import click
 
@@ -22,9 +25,38 @@ __all__ = ["cli", "main", "kl", "ce", "entropy", "distill", "js", "compare", "ma
            "explain"]
 
 
+#: The exit status of a run stopped by Ctrl-C (SIGINT), as a shell reports one: 128 + 2.
+INTERRUPTED = 130
+
+
 class DivcliGroup(click.Group):
     """The group: the one place where the library's :class:`~divcli.errors.DataError` becomes the
-    command line's one-line ``Error: …`` with exit 1, options named as flags (errors.cli_words)."""
+    command line's one-line ``Error: …`` with exit 1, options named as flags (errors.cli_words), and
+    where the exit codes are decided (:meth:`main`)."""
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        """Click's main, with divcli's exit codes kept whatever happens to the terminal: Ctrl-C is
+        130 (not Click's 1, "Aborted!"), in every command and while reading or writing; an error
+        whose message cannot be written (standard error closed, or a closed pipe) keeps its code
+        (a usage error stays 2). Standard output and error that cannot encode divcli's symbols
+        write their ASCII forms (:func:`.screen.fit_streams`)."""
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode, **extra)
+        from .screen import fit_streams
+
+        fit_streams()
+        try:
+            code = super().main(args, prog_name, complete_var, False, **extra)
+        except click.exceptions.Abort as abort:  # Click's word for Ctrl-C (or end of input at a prompt)
+            code = INTERRUPTED if isinstance(abort.__cause__, KeyboardInterrupt) else 1
+            if code != INTERRUPTED:
+                _show(click.ClickException("aborted"))
+        except click.ClickException as error:
+            _show(error)
+            code = error.exit_code
+        except KeyboardInterrupt:
+            code = INTERRUPTED
+        sys.exit(code if isinstance(code, int) else 0)
 
     def invoke(self, ctx: click.Context):
         import os
@@ -44,6 +76,41 @@ class DivcliGroup(click.Group):
             if isinstance(error, RuntimeError) and str(error) != "can't start new thread":
                 raise
             raise out_of_memory(self.get_command(ctx, ctx.invoked_subcommand or ""), ctx, error) from None
+        except KeyboardInterrupt:  # before Click makes it "Aborted!", exit 1
+            raise click.exceptions.Exit(INTERRUPTED) from None
+        except UnicodeEncodeError as error:  # a name in CSV that standard output's encoding has no letter for
+            from .screen import unwritable
+
+            raise click.ClickException(unwritable(error)) from None
+
+
+def _show(error: click.ClickException) -> None:
+    """``error``'s message on standard error, if it can be written there: with standard error
+    closed (``2>&-``) or a closed pipe, the exit code alone tells."""
+    if sys.stderr is None:
+        return
+    from ..errors import printable
+
+    # what the user typed, echoed by Click ("Got unexpected extra argument (…)"), is shown escaped
+    error.message = "\n".join(map(printable, error.message.split("\n")))
+    try:
+        error.show(file=sys.stderr)
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        _silence_stderr()
+
+
+def _silence_stderr() -> None:
+    """Standard error to the null device, so that Python's last flush of what could not be written
+    does not turn the exit code into 120."""
+    import os
+
+    try:
+        descriptor = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(descriptor, sys.stderr.fileno())
+        os.close(descriptor)
+    except (OSError, ValueError, AttributeError):
+        pass
 
 
 @click.group(cls=DivcliGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -60,7 +127,7 @@ def cli():
       divcli ce samples/labels.csv samples/logits.csv --p-as labels --q-as logits
       divcli entropy "0.5,0.25,0.25" --base 2 -q
 
-    Exit codes: 0 success, 1 bad data, 2 bad command line.
+    Exit codes: 0 success, 1 bad data, 2 bad command line, 130 Ctrl-C.
     """
 
 
@@ -70,5 +137,20 @@ del command
 
 
 def main() -> None:
-    """The console-script entry point."""
-    cli.main(prog_name="divcli")
+    """The console-script entry point (and ``python -m divcli``'s)."""
+    try:
+        cli.main(prog_name="divcli")
+    except SystemExit as done:
+        if done.code != INTERRUPTED:
+            raise
+        # An interrupt that passed through code some C extension ran while importing (even caught
+        # later) makes CPython kill itself with SIGINT after exiting, whatever code it was given:
+        # the process ends here, with 130, its output flushed.
+        import os
+
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except (AttributeError, OSError, ValueError):
+                pass
+        os._exit(INTERRUPTED)

@@ -111,6 +111,10 @@ def make_sink(kind, params: dict, out: Output):
         cls = registry.sink_class(kind, registry.QUIET if params.get("quiet") else params["fmt"])
     except registry.NoSink as error:
         raise click.UsageError(str(error)) from None
+    if out.path is None:
+        from .screen import fit_stdout_to
+
+        fit_stdout_to("table" if cls.for_people else "quiet" if params.get("quiet") else params["fmt"])
     return cls(out.stream, _console(out, record=params.get("svg") is not None) if cls.for_people else None)
 
 
@@ -130,17 +134,20 @@ def _console(out: Output, record: bool = False):
     """Rich's console for the table. Not a terminal: never crop or wrap (COLUMNS decides when set),
     and colour only with FORCE_COLOR (Rich itself honours NO_COLOR and FORCE_COLOR). The table is
     written to a spool, so a terminal is named to Rich rather than found. With --svg the table is
-    also recorded, at the terminal's width (or COLUMNS, or 120)."""
+    also recorded, at the terminal's width (or COLUMNS, or 120). Standard output's encoding decides
+    whether the table is drawn in ASCII (a file is written in UTF-8), and a width too narrow for a
+    table gives its plain lines (:mod:`.screen`)."""
     import shutil
 
-    from rich.console import Console
+    from .screen import console
 
+    encoding = getattr(sys.stdout, "encoding", None) if out.path is None else None
     if out.is_terminal:
-        return Console(file=out.stream, force_terminal=True, width=shutil.get_terminal_size().columns,
+        return console(encoding, file=out.stream, force_terminal=True, width=shutil.get_terminal_size().columns,
                        highlight=False, record=record)
     forced = bool(os.environ.get("FORCE_COLOR")) and not os.environ.get("NO_COLOR") and out.path is None
     width = _columns() or (120 if record else 10_000)
-    return Console(file=out.stream, width=width, highlight=False, record=record,
+    return console(encoding, file=out.stream, width=width, highlight=False, record=record,
                    force_terminal=forced or None, color_system="auto" if forced else None)
 
 

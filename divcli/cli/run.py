@@ -103,6 +103,38 @@ def one_stdin(*specs: str | None) -> None:
                                "give at least one operand that is a distribution")
 
 
+def stdin_for(spec: str):
+    """Standard input's bytes when ``spec`` is ``-``, else None: a closed standard input (``<&-``)
+    matters only to the operand that reads it, where it is one line, exit 1."""
+    if spec != "-":
+        return None
+    stream = getattr(sys.stdin, "buffer", None)
+    if stream is None or not _readable(stream):
+        raise click.ClickException("standard input is closed; pipe data in (cat p.csv | divcli …) or give a file")
+    return stream
+
+
+def _readable(stream) -> bool:
+    """Whether the descriptor under ``stream`` is open for reading (``0>file`` opens it for writing)."""
+    import io
+
+    try:
+        descriptor = stream.fileno()
+    except (AttributeError, io.UnsupportedOperation):  # not a file (a test's stream): taken as it is
+        return True
+    except (OSError, ValueError):  # closed
+        return False
+    try:
+        os.fstat(descriptor)
+    except OSError:
+        return False
+    try:
+        import fcntl
+    except ImportError:  # Windows
+        return True
+    return fcntl.fcntl(descriptor, fcntl.F_GETFL) & os.O_ACCMODE != os.O_WRONLY
+
+
 def p_as_given() -> bool:
     """True when --p-as is on the command line (not its default)."""
     from click.core import ParameterSource
@@ -151,8 +183,8 @@ def operand_blocks(spec: str, params: dict):
         return UniformBlocks()
     delimiter = DELIMITERS.get(params["delimiter"])
     if params["columns"]:  # columns need the whole operand
-        return ArrayBlocks(read_operand(spec, sys.stdin.buffer, delimiter, columns=column_choice(params)).transposed())
-    blocks = open_blocks(spec, sys.stdin.buffer, delimiter, column_choice(params))
+        return ArrayBlocks(read_operand(spec, stdin_for(spec), delimiter, columns=column_choice(params)).transposed())
+    blocks = open_blocks(spec, stdin_for(spec), delimiter, column_choice(params))
     click.get_current_context().call_on_close(blocks.close)  # when the command ends, error or not
     return blocks
 
@@ -173,7 +205,7 @@ def whole_operands(specs: tuple[str, ...], params: dict) -> list:
     from ..kinds import Kind
     from ..uniform import UNIFORM, uniform_operand
 
-    operands = [None if spec == UNIFORM else read_operand(spec, sys.stdin.buffer, DELIMITERS.get(params["delimiter"]),
+    operands = [None if spec == UNIFORM else read_operand(spec, stdin_for(spec), DELIMITERS.get(params["delimiter"]),
                                                           columns=column_choice(params))
                 for spec in specs]
     operands = [operand.transposed() if params["columns"] and operand is not None else operand
@@ -229,7 +261,7 @@ def class_weights(spec: str, params: dict):
 
     literal = spec != "-" and not os.path.exists(spec.rpartition(":")[0] if ".npz:" in spec.lower() else spec)
     try:
-        return weight_vector(read_operand(spec, sys.stdin.buffer, DELIMITERS.get(params["delimiter"])))
+        return weight_vector(read_operand(spec, stdin_for(spec), DELIMITERS.get(params["delimiter"])))
     except DataError as error:
         if not literal:
             raise
@@ -237,8 +269,10 @@ def class_weights(spec: str, params: dict):
 
 
 def engine_failure(error) -> click.ClickException:
-    """The Dask engine cannot run: one line, exit 2."""
-    failure = click.ClickException(str(error))
+    """The Dask engine cannot run: one line, exit 2; the --scheduler address in it as printable."""
+    from ..errors import printable
+
+    failure = click.ClickException(printable(str(error)))
     failure.exit_code = 2
     return failure
 
@@ -246,7 +280,7 @@ def engine_failure(error) -> click.ClickException:
 def run_on_dask(computation, specs: list[str], params: dict, options, measures: bool = False) -> None:
     """--engine dask: the per-row results to -o DIR's parts, the rest to standard output."""
     from ..dask_engine import run_dask
-    from ..errors import EngineError, EngineUsage
+    from ..errors import EngineError, EngineUsage, printable
 
     fmt = "quiet" if params["quiet"] else params["fmt"]
     try:
@@ -255,7 +289,7 @@ def run_on_dask(computation, specs: list[str], params: dict, options, measures: 
                      output=params["output"], scheduler=params["scheduler"],
                      delimiter=DELIMITERS.get(params["delimiter"]), p_cols=params["p_cols"],
                      q_cols=params["q_cols"], warn=warn,
-                     say=(lambda message: click.echo(message, err=True)) if params["verbose"] else None)
+                     say=(lambda message: click.echo(printable(message), err=True)) if params["verbose"] else None)
     except EngineUsage as error:  # inside the command: Click adds its usage text, as for every usage error
         if error.option:
             raise click.BadParameter(str(error), param_hint=error.option) from None

@@ -316,7 +316,7 @@ class Output:
         except OSError as error:
             self._discard()
             raise OutputError(self.path, error) from None
-        except OutputError:
+        except BaseException:  # OutputError; Ctrl-C or a signal before the block: no temporary file left
             self._discard()
             raise
         self.stream = _Streamed(lambda: self._device, self._device_failed)

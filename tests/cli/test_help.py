@@ -4,6 +4,7 @@ through Click's protocol for bash, zsh and fish, and once through a real bash.""
 from __future__ import annotations
 
 import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -146,3 +147,37 @@ def test_completion_in_a_real_bash(tmp_path):
     assert everything.split() == sorted(["-", "bin", "p.csv", "plots", "pq.json", "uniform"])
     assert starting_p.split() == ["p.csv", "plots", "pq.json"]
     assert measure.split() == ["hellinger"]
+
+
+# --------------------------------------------------------------------------------------------
+# every example in every --help runs, as the docs' examples do (tests/docs)
+
+
+def help_examples() -> list[str]:
+    """The command lines under ``Examples:`` in ``divcli --help`` and in each command's ``--help``."""
+    from click.testing import CliRunner
+
+    lines = []
+    for args in [[], *([name] for name in COMMANDS)]:
+        text = CliRunner().invoke(cli, [*args, "--help"], catch_exceptions=False).stdout
+        section = text.partition("Examples:\n")[2].partition("\n\n")[0]
+        lines += [line.strip() for line in section.splitlines() if line.strip().startswith("divcli ")]
+    return lines
+
+
+EXAMPLES = help_examples()
+
+
+def test_every_command_has_help_examples():
+    assert {shlex.split(line)[1] for line in EXAMPLES} >= set(COMMANDS)
+
+
+@pytest.mark.parametrize("line", EXAMPLES)
+def test_every_help_example_runs(run, line, monkeypatch):
+    """Run from the project's root, where the examples' samples/ are."""
+    monkeypatch.chdir(ROOT)
+    args = shlex.split(line)
+    assert args[0] == "divcli"
+    result = run(*args[1:])
+    assert result.exit_code == 0, f"{line}\n{result.stderr}"
+    assert result.stdout.strip() and "Error" not in result.stderr

@@ -11,7 +11,7 @@ from ..run import check_output, class_weights, make_options, operand_blocks
 
 @click.command(cls=OperandCommand, examples=(
     "divcli distill samples/teacher.csv samples/student.csv -T 2",
-    "divcli distill samples/teacher.csv samples/student.csv samples/labels.csv -T 4 --alpha 0.7 -q",
+    'divcli distill samples/teacher.csv samples/student.csv "0;1;2;0;1;2;0;1" -T 4 --alpha 0.7 -q',
 ))
 @click.argument("teacher")
 @click.argument("student")

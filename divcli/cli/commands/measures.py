@@ -4,7 +4,6 @@ measure between every pair of rows) and measures (the catalogue)."""
 from __future__ import annotations
 
 import math
-import sys
 
 import click
 
@@ -14,7 +13,7 @@ from ..console import Output, make_sink, warn, whole_output
 from ..help import SectionedCommand
 from ..options import (DELIMITERS, AlphaType, BoundedFloat, FormatChoice, MeasureType, OperandCommand, engine_options,
                        p_as_option, q_as_option, reduction_option, shared_options)
-from ..run import check_output, column_choice, make_options, run_measure_set
+from ..run import check_output, column_choice, make_options, run_measure_set, stdin_for
 
 
 def _mixture_weights(text: str | None, count: int) -> list[float] | None:
@@ -160,7 +159,7 @@ def _matrix_operand(file: str, params: dict, max_terms: float):
     from ...measures import check_matrix_size
     from ...readers.registry import read_operand
 
-    operand = read_operand(file, sys.stdin.buffer, DELIMITERS.get(params["delimiter"]), columns=column_choice(params))
+    operand = read_operand(file, stdin_for(file), DELIMITERS.get(params["delimiter"]), columns=column_choice(params))
     if params["columns"]:
         operand = operand.transposed()
     check_matrix_size(operand.rows, operand.shape[1], operand.where(), max_terms)
