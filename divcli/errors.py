@@ -7,6 +7,7 @@ Exit codes, in one place (the command line's; :mod:`divcli.cli` applies them):
 1     the data is wrong: :class:`DataError`
 2     the command line is wrong: Click's usage errors
 130   interrupted (Ctrl-C); 128 + N for the signals SIGTERM, SIGHUP
+141   standard output is a pipe whose reader left early (128 + SIGPIPE)
 ====  ==========================================================
 
 No Click here. :class:`DataError` is a plain ``ValueError``; the command line turns it into its

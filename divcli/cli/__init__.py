@@ -1,7 +1,7 @@
 """The ``divcli`` command line: options → read → compute → render. No arithmetic here.
 
 Exit codes: 0 success (a legitimate +inf included), 1 bad data, 2 bad command line, 130 interrupted
-(Ctrl-C).
+(Ctrl-C), 141 standard output's pipe closed early.
 numpy and Rich are imported inside the commands, so ``--help`` and usage errors stay fast.
 
 The package: :mod:`.options` (parameter types, shared options), :mod:`.run` (checks and the
@@ -127,7 +127,7 @@ def cli():
       divcli ce samples/labels.csv samples/logits.csv --p-as labels --q-as logits
       divcli entropy "0.5,0.25,0.25" --base 2 -q
 
-    Exit codes: 0 success, 1 bad data, 2 bad command line, 130 Ctrl-C.
+    Exit codes: 0 success, 1 bad data, 2 bad command line, 130 Ctrl-C, 141 closed pipe.
     """
 
 
