@@ -21,6 +21,7 @@ output is open, so the temporary file is removed on every way out.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import re
@@ -91,6 +92,34 @@ def _catch_signals() -> dict:
 def _restore(previous: dict) -> None:
     for number, handler in previous.items():
         signal.signal(number, handler if handler is not None else signal.SIG_DFL)
+
+
+@contextlib.contextmanager
+def _signals_held():
+    """SIGINT, SIGTERM and SIGHUP held back until the block ends, then handled as they would have
+    been: a temporary file made inside the block has its name kept before any handler can raise.
+    Python runs every handler on the main thread, so a handler that only notes the signal holds it
+    back whichever thread the system gave it to (blocking it there would not: another thread, such as
+    a BLAS worker, may take it)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    pending = []
+    previous = {}
+    for number in (signal.SIGINT, *SIGNALS):
+        if signal.getsignal(number) is not signal.SIG_IGN:
+            previous[number] = signal.signal(number, lambda signum, frame: pending.append(signum))
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler if handler is not None else signal.SIG_DFL)
+        for number in dict.fromkeys(pending):
+            handler = previous[number]
+            if callable(handler):
+                handler(number, None)
+            else:
+                signal.raise_signal(number)
 
 
 def _umask() -> int:
@@ -345,10 +374,11 @@ class Output:
 
         folder = os.path.dirname(self.target)
         try:
-            descriptor, self.temporary = tempfile.mkstemp(prefix=".divcli-", suffix=".tmp", dir=folder)
+            with _signals_held():  # the file, its name and its stream kept together: no signal between
+                descriptor, self.temporary = tempfile.mkstemp(prefix=".divcli-", suffix=".tmp", dir=folder)
+                self.stream = _Guarded(open(descriptor, "w", encoding="utf-8", newline=""), self.path)
         except OSError as error:
             raise self._folder_error(folder, error) from None
-        self.stream = _Guarded(open(descriptor, "w", encoding="utf-8", newline=""), self.path)
         if info is None:
             os.fchmod(descriptor, 0o666 & ~_umask())
         else:

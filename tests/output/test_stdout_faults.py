@@ -369,3 +369,28 @@ def test_a_thread_that_cannot_start_is_memory_running_out(run, monkeypatch, tmp_
 def test_svg_to_dev_stdout_with_the_table_there_is_refused():
     result = divcli("kl", P, Q, "--svg", "/dev/stdout")
     assert result.returncode == 2 and "-o and --svg name the same file" in result.stderr and result.stdout == ""
+
+
+@pytest.mark.parametrize("signal_name", ["SIGTERM", "SIGHUP", "SIGINT"])
+def test_a_signal_as_the_temporary_file_is_made_leaves_no_file(run, monkeypatch, tmp_path, signal_name):
+    """The signal arrives the instant mkstemp has made the file, before its name is kept: held back
+    until the name is kept, then the run ends and the file is removed (it was left behind)."""
+    import tempfile
+
+    made = tempfile.mkstemp
+
+    def made_then_signalled(*args, **kwargs):
+        found = made(*args, **kwargs)
+        os.kill(os.getpid(), getattr(signal, signal_name))
+        return found
+
+    monkeypatch.setattr(tempfile, "mkstemp", made_then_signalled)
+    (tmp_path / "out.csv").write_text("old\n")
+    try:
+        result = run("kl", P, Q, "-o", tmp_path / "out.csv")
+        code = result.exit_code
+    except KeyboardInterrupt:  # SIGINT: Python's own handler, outside the command's
+        code = 130
+    assert code in (130, 128 + getattr(signal, signal_name))
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["out.csv"]
+    assert (tmp_path / "out.csv").read_text() == "old\n"
