@@ -24,7 +24,7 @@ import time
 
 import pytest
 
-from conftest import needs
+from conftest import needs, signal_a_long_run
 from as_nobody import ROOT, divcli_as_nobody, needs_root, open_dir  # noqa: F401 - open_dir is a fixture
 
 P, Q = "9/25,12/25,4/25", "1/3,1/3,1/3"
@@ -320,56 +320,8 @@ def test_socket_is_not_replaced(run, tmp_path):
 
 @pytest.mark.parametrize("number", [signal.SIGTERM, signal.SIGHUP])
 def test_signal_during_a_long_run_removes_the_temporary_file(tmp_path, number):
-    target = tmp_path / "target.csv"
-    target.write_text(OLD)
-    process = subprocess.Popen([sys.executable, "-m", "divcli", "entropy", "-", "-f", "csv", "--reduction", "none",
-                                "-o", str(target)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE)
-    stop, opened = threading.Event(), threading.Event()
-    chunk = big_csv(20_000).encode()
-
-    def feed():  # fast until the output is open (the first block is read before), then slow, never the end
-        try:
-            while not stop.is_set():
-                process.stdin.write(chunk)
-                process.stdin.flush()
-                if opened.is_set():
-                    time.sleep(0.05)
-        except (BrokenPipeError, ValueError):
-            pass
-
-    def writing() -> bool:
-        """The run is in its loop: its temporary file exists and rows have reached it (so it was
-        made, its name kept and the signals caught: a signal sent as the file appears could come
-        between mkstemp's creating it and the run's noting its name)."""
-        for name in leftovers(tmp_path):
-            try:
-                if os.path.getsize(tmp_path / name) > 0:
-                    return True
-            except FileNotFoundError:
-                pass
-        return False
-
-    feeder = threading.Thread(target=feed, daemon=True)
-    feeder.start()
-    try:
-        # conditions, not sleeps: a loaded machine only makes each wait longer (the limits are
-        # there so that a broken run fails instead of hanging)
-        deadline = time.monotonic() + 120
-        while not writing() and process.poll() is None and time.monotonic() < deadline:
-            time.sleep(0.02)
-        assert writing(), f"the run never wrote to its temporary file: {process.poll()=}"
-        opened.set()
-        process.send_signal(number)
-        out, err = process.communicate(timeout=120)
-    finally:
-        stop.set()
-        if process.poll() is None:
-            process.kill()
-            process.wait()
-    assert process.returncode == 128 + number, err
-    assert b"Traceback" not in err
-    assert leftovers(tmp_path) == [] and target.read_text() == OLD
+    code, err = signal_a_long_run(tmp_path, number, "-f", "csv")
+    assert code == 128 + number, err
 
 
 # --------------------------------------------------------------------------------------------
