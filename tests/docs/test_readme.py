@@ -130,3 +130,14 @@ if __name__ == "__main__":
         update()
     else:
         sys.exit("usage: python tests/docs/test_readme.py --update")
+
+
+#: What the public pages never name: the team's files and its issue tracker.
+INTERNAL = re.compile(r"SPEC\.md|\bseed notebook\b|\bthe seed\b|\bissues? #?\d+", re.IGNORECASE)
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda page: str(page.relative_to(ROOT)))
+def test_pages_speak_to_users(page):
+    found = [f"{page.name}:{number}: {line.strip()}" for number, line in enumerate(page.read_text().splitlines(), 1)
+             if INTERNAL.search(line)]
+    assert not found, "\n".join(found)
