@@ -29,9 +29,13 @@ test: $(STAMP)
 	DIVCLI_TEST_EXTRAS_REQUIRED=1 $(BIN)/python -m pytest -q
 	DIVCLI_TEST_EXTRAS_REQUIRED=1 NPY_DISABLE_CPU_FEATURES="$(NO_AVX512)" $(BIN)/python -m pytest -q -m numeric
 
-# The quick part while developing: no Dask cluster, no test of a second or more (pytest markers).
+# The quick part while developing, on every CPU (pytest-xdist), and the time it took: no Dask cluster,
+# no test of a second or more (pytest markers), one case per family of the reference sweeps, and
+# Hypothesis's dev profile (100 examples a property). make test runs everything.
 test-fast: $(STAMP)
-	$(BIN)/python -m pytest -q -m "not dask and not slow"
+	@start=$$(date +%s); \
+	HYPOTHESIS_PROFILE=dev DIVCLI_TEST_SWEEPS=sample $(BIN)/python -m pytest -q -n auto -m "not dask and not slow"; \
+	status=$$?; echo "make test-fast: $$(( $$(date +%s) - start )) s"; exit $$status
 
 # The whole suite as a plain install has it: a venv of its own with the package and its test extra
 # only (no pyarrow, orjson, Dask, SciPy or torch). Every test passes or skips, saying which extra it needs.

@@ -28,10 +28,16 @@ DASK_MODULES = {"test_dask"}
 SLOW_MODULES = {"test_readme", "test_hostile_inputs", "test_e2e"}
 
 
-def pytest_collection_modifyitems(items):
+#: Set to ``sample`` (``make test-fast``): each test marked ``sweep`` runs its first case of each family
+#: (the first word of the case's id: ``near``, ``kl``, ``large``…), not every case of the reference
+#: fixtures; ``make test`` runs them all.
+SWEEPS = "DIVCLI_TEST_SWEEPS"
+
+
+def pytest_collection_modifyitems(config, items):
     """Mark every test of :data:`NUMERIC_MODULES` ``numeric`` (``pytest -m numeric``), of
     :data:`DASK_MODULES` ``dask`` and of :data:`SLOW_MODULES` ``slow``, by module name, so a new test
-    there is in without a decorator."""
+    there is in without a decorator; with :data:`SWEEPS` ``sample``, thin the sweeps."""
     for item in items:
         if item.path.stem in NUMERIC_MODULES:
             item.add_marker(pytest.mark.numeric)
@@ -39,6 +45,19 @@ def pytest_collection_modifyitems(items):
             item.add_marker(pytest.mark.dask)
         if item.path.stem in SLOW_MODULES:
             item.add_marker(pytest.mark.slow)
+    if os.environ.get(SWEEPS) == "sample":
+        kept, seen, left_out = [], set(), []
+        for item in items:
+            callspec = getattr(item, "callspec", None)
+            if item.get_closest_marker("sweep") is None or callspec is None:
+                kept.append(item)
+                continue
+            family = (item.path, item.originalname, callspec.id.split("-")[0])
+            (left_out if family in seen else kept).append(item)
+            seen.add(family)
+        if left_out:
+            config.hook.pytest_deselected(items=left_out)
+            items[:] = kept
 
 
 #: The optional packages tests use, and the extra of divcli's that installs each (None: not an extra

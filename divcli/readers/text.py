@@ -151,13 +151,20 @@ def _run_over(name: str, line: int) -> DataError:
 
 
 
+def _empty_cells(name: str, line: int) -> DataError:
+    return DataError(f"{name}:{line}", "a row of empty cells (only delimiters, no value)",
+                     "remove the line, or write its values")
+
+
 def pick_columns(text: str, name: str, delimiter: str, columns: ColumnChoice | Picked | None,
                  header_allowed: bool = True, first_line: int = 1) -> Picked | None:
     """``columns`` resolved against the first non-blank row of ``text`` (a header, or a row whose
     cells are counted); a :class:`~divcli.columns.Picked` is returned as it is."""
     if columns is None or isinstance(columns, Picked):
         return columns
-    for _, record in split_records(text, name, delimiter, first_line):
+    for line, record in split_records(text, name, delimiter, first_line):
+        if not any(record) and len(record) > 1:  # a line of delimiters: the error read_delimited gives
+            raise _empty_cells(name, line)
         if not any(record):
             continue
         if len(record) > 1 and record[-1] == "":
@@ -196,8 +203,7 @@ def read_delimited(text: str, name: str, delimiter: str, first_line: int = 1, he
         if not any(record) and len(record) <= 1:
             continue  # a blank line the csv module sees (after a carriage return alone)
         if not any(record):  # no blank line: a line of delimiters
-            raise DataError(f"{name}:{line}", "a row of empty cells (only delimiters, no value)",
-                            "remove the line, or write its values")
+            raise _empty_cells(name, line)
         if len(record) > 1 and record[-1] == "":
             record = record[:-1]  # one trailing delimiter
         if header_allowed and not rows and classes is None and not any(looks_numeric(cell) for cell in record):

@@ -31,6 +31,9 @@ import pytest
 
 import divcli
 
+#: a sweep over the reference fixture: one case per family under make test-fast (conftest.SWEEPS)
+pytestmark = pytest.mark.sweep
+
 FIXTURE = Path(__file__).resolve().parents[1] / "reference" / "accuracy.json"
 DOCUMENT = json.loads(FIXTURE.read_text())
 CASES = DOCUMENT["cases"]

@@ -17,6 +17,9 @@ import pytest
 
 from conftest import write_rows
 
+#: a sweep over the reference fixture: one case per family under make test-fast (conftest.SWEEPS)
+pytestmark = pytest.mark.sweep
+
 FIXTURES = json.loads((Path(__file__).resolve().parents[1] / "reference" / "measures.json").read_text(encoding="utf-8"))
 COMPARE, JS, MATRIX, LIBRARIES = FIXTURES["compare"], FIXTURES["js"], FIXTURES["matrix"], FIXTURES["libraries"]
 RTOL, ATOL = 1e-9, 1e-15

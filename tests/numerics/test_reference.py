@@ -16,6 +16,9 @@ import pytest
 import divcli
 from conftest import write_rows
 
+#: a sweep over the reference fixture: one case per family under make test-fast (conftest.SWEEPS)
+pytestmark = pytest.mark.sweep
+
 FIXTURES = json.loads((Path(__file__).resolve().parents[1] / "reference" / "cases.json").read_text())
 CASES = FIXTURES["cases"]
 RTOL, ATOL = 1e-9, 1e-12

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from divcli import core
@@ -290,11 +290,13 @@ _LINES = st.sampled_from(["0.25,0.75", "0.5,0.5", "1,0", " 0.1 , 0.9", "", "  ",
 @settings(max_examples=1000, deadline=None)
 @given(lines=st.lists(_LINES, min_size=1, max_size=40), crlf=st.booleans(), last_newline=st.booleans(),
        rows=st.integers(1, 5), read_bytes=st.integers(1, 64))
+@example(lines=[",", '"0.5'], crlf=False, last_newline=False, rows=1, read_bytes=1)
 def test_text_blocks_read_what_the_whole_text_reads(lines, crlf, last_newline, rows, read_bytes):
     """TextBlocks in blocks of a few rows, topping up a few bytes at a time (newlines are found once
     and kept across blocks), give the rows, lines and header of the text read whole, or an error
     where it has one, at the same line. (It found that a carriage return alone, a line end for the
-    csv module, was not counted by the blocks: later rows were a line early in messages.)"""
+    csv module, was not counted by the blocks: later rows were a line early in messages; and that a
+    line of delimiters before an open quote was passed over by the whole text's header search.)"""
     ending = "\r\n" if crlf else "\n"
     streamed_equals_whole((ending.join(lines) + (ending if last_newline else "")).encode(), rows, read_bytes)
 
