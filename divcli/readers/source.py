@@ -143,6 +143,13 @@ def _stream_identity(spec: str, stdin: BinaryIO | None = None) -> tuple[int, int
     return status.st_dev, status.st_ino, once
 
 
+def read_once(spec: str) -> bool:
+    """Whether the operand ``spec`` names a stream that can be read only once (a pipe, FIFO or
+    socket, ``/dev/stdin`` on a pipe included); False for a file, a literal, or what does not exist."""
+    identity = _stream_identity(spec) if spec != "-" else None
+    return identity is not None and identity[2]
+
+
 def same_stream(specs, stdin: BinaryIO | None) -> str | None:
     """Why two of ``specs`` (operands; None and ``uniform`` are skipped) cannot both be read: the
     same pipe, FIFO or socket twice (``kl f.fifo f.fifo`` would wait forever), or standard input

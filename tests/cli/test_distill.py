@@ -126,6 +126,20 @@ def test_stdin_is_refused_for_teacher_and_student(run, files):
     assert labels.exit_code == 0, labels.stderr
 
 
+@pytest.mark.parametrize("role", ["teacher", "student"])
+def test_a_pipe_is_refused_for_teacher_and_student(run, files, tmp_path, role):
+    """A FIFO (or /dev/stdin on a pipe) is read once: distill's second pass would find it empty, so
+    it is refused before anything is read, as - is (opening the FIFO would wait for a writer)."""
+    import os
+
+    t, s, _ = files
+    fifo = tmp_path / "operand.fifo"
+    os.mkfifo(fifo)
+    result = run("distill", *((fifo, s) if role == "teacher" else (t, fifo)), "-T", "2")
+    assert result.exit_code == 2 and result.stdout == ""
+    assert f"{role.upper()} once per part" in result.stderr and "(a pipe, read once)" in result.stderr
+
+
 def _counting_passes(monkeypatch):
     """Count the engine's passes over the operands that distill makes (kl and ce, each one pass)."""
     import divcli.distill

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from ...errors import printable
 from ..console import warn, whole_output
 from ..options import KINDS, MAX_KD_TEMPERATURE, BoundedFloat, OperandCommand, kd_temperature_refused, shared_options
 from ..run import check_output, class_weights, make_options, operand_blocks
@@ -66,10 +67,13 @@ def distill(teacher, student, labels, alpha, teacher_as, student_as, labels_as, 
 def _check(teacher: str, student: str, labels: str | None, alpha: float | None, params: dict) -> None:
     """What distill's command line alone refuses (exit 2): TEACHER or STUDENT on standard input,
     --alpha without LABELS, a temperature whose T² is no float64."""
+    from ...readers.source import read_once
+
     for role, spec in (("TEACHER", teacher), ("STUDENT", student)):
-        if spec == "-":
+        if spec == "-" or read_once(spec):
+            shown = "- (standard input)" if spec == "-" else f"{printable(spec)} (a pipe, read once)"
             raise click.UsageError(f"distill reads {role} once per part (three or four passes), so it cannot be "
-                                   "- (standard input): give a file or a literal; LABELS may be -")
+                                   f"{shown}: give a file or a literal; LABELS may be -")
     if alpha is not None and labels is None:
         raise click.BadParameter("--alpha weighs the soft term against the hard CE with LABELS: give LABELS, "
                                  "or leave --alpha out (α = 1)", param_hint="'--alpha'")
