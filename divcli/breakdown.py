@@ -59,9 +59,13 @@ class Breakdown:
     def _first_blocks(self, operands: list[Blocks | None], options: Options) -> tuple:
         """P's kind, whether it was guessed (ce: P a column of labels, then read last), the first
         blocks of P and Q (None without Q) and their operands; each refused when it has one class."""
+        from .uniform import UniformBlocks
+
         p_blocks, q_blocks = operands[0], operands[1] if len(operands) > 1 else None
         kind = options.p_kind
-        guess = options.infer_labels and self.command is Command.CE and kind is Kind.PROBS and q_blocks is not None
+        # not against uniform, made over P's classes: labels do not say how many classes there are
+        guess = (options.infer_labels and self.command is Command.CE and kind is Kind.PROBS and q_blocks is not None
+                 and not isinstance(q_blocks, UniformBlocks))
         firsts, operands = read_firsts([p_blocks] + ([] if q_blocks is None else [q_blocks]), kind,
                                        kinds=[kind, options.q_kind], p_last=guess)
         p_blocks, q_blocks = operands[0], operands[1] if q_blocks is not None else None

@@ -90,6 +90,7 @@ def _show(error: click.ClickException) -> None:
     if sys.stderr is None:
         return
     from ..errors import printable
+    from .terminal import silence_stderr
 
     # what the user typed, echoed by Click ("Got unexpected extra argument (…)"), is shown escaped
     error.message = "\n".join(map(printable, error.message.split("\n")))
@@ -97,20 +98,7 @@ def _show(error: click.ClickException) -> None:
         error.show(file=sys.stderr)
         sys.stderr.flush()
     except (OSError, ValueError):
-        _silence_stderr()
-
-
-def _silence_stderr() -> None:
-    """Standard error to the null device, so that Python's last flush of what could not be written
-    does not turn the exit code into 120."""
-    import os
-
-    try:
-        descriptor = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(descriptor, sys.stderr.fileno())
-        os.close(descriptor)
-    except (OSError, ValueError, AttributeError):
-        pass
+        silence_stderr()
 
 
 @click.group(cls=DivcliGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})

@@ -11,12 +11,23 @@ import sys
 import click
 
 from ..errors import printable
-from .terminal import Output, write_text
+from .terminal import Output, silence_stderr, write_text
+
 
 def warn(message: str) -> None:
     """A warning on stderr; names from the data in it are escaped (errors.printable)."""
-    click.echo(f"warning: {printable(message)}", err=True)
+    say(f"warning: {printable(message)}")
 
+
+def say(text: str) -> None:
+    """A line on standard error (a warning, a note). When standard error cannot take it (closed, full,
+    a pipe whose reader left) the run goes on without it: a warning is never worth the result."""
+    if sys.stderr is None:
+        return
+    try:
+        click.echo(text, err=True)
+    except (OSError, ValueError):
+        silence_stderr()
 
 
 def save_svg(sink, params: dict) -> None:

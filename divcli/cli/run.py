@@ -12,7 +12,7 @@ import click
 
 from ..errors import printable
 from ..model import Reduction
-from .console import Output, progress_bar, save_svg, sink_for, warn
+from .console import Output, progress_bar, save_svg, say, sink_for, warn
 from .options import DELIMITERS
 
 
@@ -289,7 +289,7 @@ def run_on_dask(computation, specs: list[str], params: dict, options, measures: 
                      output=params["output"], scheduler=params["scheduler"],
                      delimiter=DELIMITERS.get(params["delimiter"]), p_cols=params["p_cols"],
                      q_cols=params["q_cols"], warn=warn,
-                     say=(lambda message: click.echo(printable(message), err=True)) if params["verbose"] else None)
+                     say=(lambda message: say(printable(message))) if params["verbose"] else None)
     except EngineUsage as error:  # inside the command: Click adds its usage text, as for every usage error
         if error.option:
             raise click.BadParameter(str(error), param_hint=error.option) from None
@@ -306,8 +306,8 @@ def threads(params: dict) -> int:
     cpus = available_cpus()
     count = params["threads"] or cpus
     if count > cpus:
-        click.echo(f"note: --threads {count} is more than the {cpus} CPU{'s' if cpus > 1 else ''} this process "
-                   f"may use; using {cpus}", err=True)
+        say(f"note: --threads {count} is more than the {cpus} CPU{'s' if cpus > 1 else ''} this process "
+            f"may use; using {cpus}")
         count = cpus
     click.get_current_context().meta["divcli.threads"] = count  # shared with the group: out_of_memory
     return count

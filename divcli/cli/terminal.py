@@ -128,6 +128,17 @@ def _umask() -> int:
     return mask
 
 
+def silence_stderr() -> None:
+    """Standard error to the null device after it failed (full, a pipe whose reader left), so that
+    Python's last flush of what could not be written does not turn the exit code into 120."""
+    try:
+        descriptor = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(descriptor, sys.stderr.fileno())
+        os.close(descriptor)
+    except (OSError, ValueError, AttributeError):
+        pass
+
+
 def _silence_stdout() -> None:
     """After standard output failed: point its descriptor at /dev/null, as Python's documentation
     advises, so that the interpreter's last flush of what it still holds cannot fail again

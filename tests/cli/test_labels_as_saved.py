@@ -159,3 +159,14 @@ def test_a_column_of_class_indices_under_kl_names_p_as_labels_first(run, tmp_pat
     result = run("kl", tmp_path / "y.csv", "0.2,0.3,0.5;0.1,0.8,0.1;0.3,0.3,0.4")
     assert result.exit_code == 1 and not result.stdout
     assert result.stderr.index("--p-as labels") < result.stderr.index("--columns")
+
+
+@pytest.mark.parametrize("saved", ["npy", "json"])
+def test_saved_labels_against_uniform_are_not_guessed(run, files, saved):
+    """uniform is made over P's classes, and labels have none: N labels were taken for N classes
+    (ce labels.npy uniform gave ln N). Refused, as with --p-as labels."""
+    _, paths = files
+    for given in ([], ["--p-as", "labels"]):
+        result = run("ce", paths[saved], "uniform", *given, "-q")
+        assert result.exit_code == 1 and not result.stdout, result.stdout
+    assert "labels do not say how many classes there are" in result.stderr

@@ -394,3 +394,24 @@ def test_a_signal_as_the_temporary_file_is_made_leaves_no_file(run, monkeypatch,
     assert code in (130, 128 + getattr(signal, signal_name))
     assert sorted(path.name for path in tmp_path.iterdir()) == ["out.csv"]
     assert (tmp_path / "out.csv").read_text() == "old\n"
+
+
+@pytest.mark.parametrize("stderr", ["full", "closed pipe"])
+@pytest.mark.parametrize("args", [["kl", "0.5,0.5", "1,0", "-q"], ["kl", "0.5,0.5", "1,0", "-f", "csv"],
+                                  ["kl", "0.5,0.5", "0.4,0.6", "-q", "--threads", "64"]])
+def test_a_warning_that_standard_error_cannot_take_costs_nothing(args, stderr):
+    """A warning (an infinite KL) or a note (--threads capped) on a standard error that is full or a
+    pipe whose reader left: the result is written all the same, exit 0 (it was lost, exit 1)."""
+    if stderr == "full":
+        target = os.open("/dev/full", os.O_WRONLY)
+    else:
+        reader, target = os.pipe()
+        os.close(reader)
+    try:
+        result = subprocess.run([sys.executable, "-m", "divcli", *args], stdout=subprocess.PIPE, stderr=target,
+                                stdin=subprocess.DEVNULL, timeout=60)
+    finally:
+        os.close(target)
+    assert result.returncode == 0
+    last = result.stdout.decode().strip().splitlines()[-1].split(",")
+    assert float(last[-2] if "csv" in args else last[0]) > 0
