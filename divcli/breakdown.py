@@ -72,7 +72,7 @@ class Breakdown:
         first_p, first_q = firsts[0], firsts[1] if q_blocks is not None else None
         ignore_index = options.conversion.ignore_index
         if self.command is Command.CE and first_q is not None and kind is not Kind.LABELS and options.refuse_one_class:
-            refuse_torch_order(first_p, p_blocks, first_q, ignore_index)
+            refuse_torch_order(first_p, p_blocks, first_q, ignore_index, kind, options.conversion.tolerance)
         inferred = guess and (is_label_column(first_p, first_q.shape[1], ignore_index)
                               or is_label_vector(first_p, first_q, ignore_index))
         if inferred:

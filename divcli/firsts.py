@@ -46,13 +46,20 @@ def _class_indices(values: np.ndarray, classes: int, ignore_index: int | None) -
     return bool(np.all(index | skipped) and np.any(index))
 
 
-def refuse_torch_order(first_p: Operand, p_blocks: Blocks, first_q: Operand, ignore_index: int | None) -> None:
+def refuse_torch_order(first_p: Operand, p_blocks: Blocks, first_q: Operand, ignore_index: int | None,
+                       p_kind: Kind = Kind.LOGITS, tolerance: float = 0.0) -> None:
     """``ce LOGITS LABELS``, the order of torch's ``F.cross_entropy(input, target)``: Q holds one
     class index per row of P (a column, or a 1-D array of integers as long as P has rows) and P has
-    classes for them. Refused with the order to use, never swapped."""
+    classes for them, P not being a table of probabilities already (rows ≥ 0 summing to 1: then Q is
+    a distribution broadcast to them). Refused with the order to use, never swapped."""
     classes = first_p.shape[1]
     if classes < 2:
         return
+    if p_kind is Kind.PROBS:
+        with np.errstate(invalid="ignore", over="ignore"):
+            values = first_p.values
+            if np.all(values >= 0) and np.all(np.abs(values.sum(axis=1) - 1.0) <= tolerance):
+                return
     if first_q.shape[1] == 1 and first_q.rows > 1:
         labels = first_q.values
     elif first_q.integer_vector and first_q.rows == 1 and first_q.shape[1] > 1:
@@ -69,7 +76,7 @@ def refuse_torch_order(first_p: Operand, p_blocks: Blocks, first_q: Operand, ign
         f"Q holds class indices (one per row of P) and P has {classes} classes: P comes first: the target (labels); "
         "Q second: the model's logits",
         f"did you mean `divcli ce {_shown(first_q.name, 'LABELS')} {_shown(first_p.name, 'LOGITS')} "
-        f"{option('q_as', 'logits')}`? "
+        f"{option('q_as', 'logits')}`, with your other options? "
         "(torch's F.cross_entropy takes them the other way round)")
 
 

@@ -110,7 +110,7 @@ def test_torch_order_is_refused_with_the_order_to_use(run, files, tmp_path, labe
     assert len(lines) == 1 and lines[0].startswith("Error: ")
     assert "P comes first: the target (labels); Q second: the model's logits" in lines[0]
     suggested = "LABELS" if labels_form == "literal" else operand
-    assert f"did you mean `divcli ce {suggested} {paths['logits5']} --q-as logits`?" in lines[0]
+    assert f"did you mean `divcli ce {suggested} {paths['logits5']} --q-as logits`, with your other options?" in lines[0]
 
 
 def test_the_suggested_order_gives_torchs_number(run, files):
@@ -170,3 +170,22 @@ def test_saved_labels_against_uniform_are_not_guessed(run, files, saved):
         result = run("ce", paths[saved], "uniform", *given, "-q")
         assert result.exit_code == 1 and not result.stdout, result.stdout
     assert "labels do not say how many classes there are" in result.stderr
+
+
+@pytest.mark.parametrize("q", ["json", "npy", "onehot"])
+def test_a_q_row_broadcast_against_a_table_of_probabilities_is_no_torch_order(run, tmp_path, q):
+    """P a table of probabilities, Q one row of whole numbers as long as P has rows: Q's row is
+    broadcast to every row of P (as the literal "2,0,1" is), not refused as torch's order."""
+    p = "0.2,0.3,0.5;0.1,0.1,0.8;0.3,0.3,0.4"
+    row = [1, 0, 0] if q == "onehot" else [2, 0, 1]
+    if q == "npy":
+        np.save(tmp_path / "q.npy", np.array(row))
+        operand = tmp_path / "q.npy"
+    else:
+        operand = tmp_path / "q.json"
+        operand.write_text(json.dumps(row))
+    kind = [] if q == "onehot" else ["--q-as", "logits"]
+    result = run("ce", p, operand, *kind, "-q")
+    literal = run("ce", p, ",".join(map(str, row)), *kind, "-q")
+    assert result.exit_code == 0 and literal.exit_code == 0, result.stderr
+    assert float(result.stdout) == float(literal.stdout)
