@@ -124,7 +124,7 @@ def class_count(p: Operand, q: Operand | None, p_kind: Kind, given: frozenset[st
             "",
             f"P has {count_of(p.shape[1], 'class', 'classes')} ({p.name}) but Q has {q.shape[1]} ({q.name})",
             f"if P holds class indices, one per row of Q, pass {option('p_as', 'labels')}"
-            if p_kind is Kind.PROBS and p.rows == 1 and could_be_labels(p, q.shape[1]) else
+            if p_kind is Kind.PROBS and p.rows == 1 and (p.integer_vector or could_be_labels(p, q.shape[1])) else
             f"with {option('columns')} each column is one distribution, so P and Q need as many rows as each other; "
             f"leave out {option('columns')} to take each row as one" if "columns" in given else
             f"each row is one distribution over the same classes; for one distribution per column pass {option('columns', True)}",

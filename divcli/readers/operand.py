@@ -86,7 +86,8 @@ class Operand:
             cells = split_line(nth_line(text, int(self.lines[local]) - first_line + 1), delimiter)
             if written_col < len(cells):
                 return cells[written_col]
-        return repr(float(self.values[row, col]))
+        value = float(self.values[row, col])
+        return str(int(value)) if self.integer_vector and value.is_integer() else repr(value)
 
     def transposed(self) -> "Operand":
         """Each column taken as a distribution (``--columns``): header cells now name the rows."""

@@ -189,3 +189,14 @@ def test_a_q_row_broadcast_against_a_table_of_probabilities_is_no_torch_order(ru
     literal = run("ce", p, ",".join(map(str, row)), *kind, "-q")
     assert result.exit_code == 0 and literal.exit_code == 0, result.stderr
     assert float(result.stdout) == float(literal.stdout)
+
+
+def test_saved_labels_with_one_out_of_range_name_p_as_labels_then_the_label(run, files, tmp_path):
+    labels, paths = files
+    bad = labels.copy()
+    bad[0] = 5  # 5 classes: 0 … 4
+    np.save(tmp_path / "bad.npy", bad)
+    guessed = run("ce", tmp_path / "bad.npy", paths["logits5"], "--q-as", "logits")
+    assert guessed.exit_code == 1 and "pass --p-as labels" in guessed.stderr and "--columns" not in guessed.stderr
+    explicit = run("ce", tmp_path / "bad.npy", paths["logits5"], "--q-as", "logits", "--p-as", "labels")
+    assert explicit.exit_code == 1 and "label '5' is out of range" in explicit.stderr
