@@ -11,6 +11,7 @@ teacher is read up to three times and the student four: they must be files or li
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import replace
 from typing import Callable
 
@@ -18,6 +19,7 @@ import numpy as np
 
 from .readers.blocks import Blocks
 from .core import Options, run
+from .errors import DataError
 from .kinds import Conversion, Kind
 from .numerics import Reduction
 from .model import Command
@@ -31,10 +33,24 @@ class _Keep:
         self.summary = summary
 
 
-def _kl(teacher: Callable[[], Blocks], student: Callable[[], Blocks], options: Options, warn, threads: int) -> dict:
+@contextlib.contextmanager
+def _operands(p: str, q: str):
+    """A :class:`DataError` of the pass inside notes which operands its P and Q were (``teacher``,
+    ``student``, ``labels``) in ``error.operands``, so that a command line with an option per operand
+    (``--teacher-as``) can name the right one instead of ``--p-as``."""
+    try:
+        yield
+    except DataError as error:
+        error.operands = (p, q)
+        raise
+
+
+def _kl(teacher: Callable[[], Blocks], student: Callable[[], Blocks], options: Options, warn, threads: int,
+        roles: tuple[str, str] = ("teacher", "student")) -> dict:
     sink = _Keep()
-    run(Command.KL, teacher(), student(), replace(options, reduction=Reduction.BATCHMEAN), sink, warn=warn,
-        threads=threads)
+    with _operands(*roles):
+        run(Command.KL, teacher(), student(), replace(options, reduction=Reduction.BATCHMEAN), sink, warn=warn,
+            threads=threads)
     return sink.summary
 
 
@@ -68,7 +84,8 @@ def distill(teacher: Callable[[], Blocks], student: Callable[[], Blocks], labels
                        conversion=replace(conversion, temperature=1.0, ignore_index=ignore_index),
                        label_smoothing=label_smoothing)
         sink = _Keep()
-        run(Command.CE, labels(), student(), hard, sink, weight, warn=warn, threads=threads)
+        with _operands("labels", "student"):
+            run(Command.CE, labels(), student(), hard, sink, weight, warn=warn, threads=threads)
         parts["ce"] = sink.summary.value
         hard_term = (1.0 - a) * parts["ce"] if a != 1.0 else 0.0  # α = 1: the hard term is gone, even if +inf
     parts.update(soft_term=soft_term, hard_term=hard_term, loss=soft_term + hard_term, n_rows=at_t.rows,
@@ -88,7 +105,8 @@ def _inputs(deviations: dict[str, float]) -> dict:
 def _mistakes(teacher: Callable[[], Blocks], student: Callable[[], Blocks], soft: Options, at_t, a: float, t: float,
               hard_term: float, threads: int) -> dict:
     """What the usual mistakes give: the soft term and the loss of each (two more KL passes)."""
-    reversed_ = _kl(student, teacher, replace(soft, p_kind=soft.q_kind, q_kind=soft.p_kind), lambda m: None, threads)
+    reversed_ = _kl(student, teacher, replace(soft, p_kind=soft.q_kind, q_kind=soft.p_kind), lambda m: None, threads,
+                    roles=("student", "teacher"))
     one_side = _kl(teacher, student, replace(soft, q_conversion=replace(soft.conversion, temperature=1.0)),
                    lambda m: None, threads)
     kl, squared = at_t.reductions["batchmean"], t * t

@@ -53,15 +53,33 @@ def distill(teacher, student, labels, alpha, teacher_as, student_as, labels_as, 
                 "unit": options.base.unit, "base": options.base.text, "temperature": params["temperature"],
                 "teacher": {"source": teacher, "kind": teacher_as}, "student": {"source": student, "kind": student_as},
                 "labels": None if labels is None else {"source": labels, "kind": labels_as}}
-    document.update(compute_distill(
+    document.update(_named_operands(lambda: compute_distill(
         lambda: operand_blocks(teacher, params), lambda: operand_blocks(student, params),
         None if labels is None else (lambda: operand_blocks(labels, params)),
         temperature=params["temperature"], alpha=alpha, teacher_kind=Kind(teacher_as), student_kind=Kind(student_as),
         labels_kind=Kind(labels_as), base=options.base, conversion=options.conversion, weight=class_weight,
         ignore_index=ignore_index, label_smoothing=label_smoothing, warn=warn,
-        mistakes=not params["quiet"], threads=available_cpus()))  # -q prints the loss alone
+        mistakes=not params["quiet"], threads=available_cpus())))  # -q prints the loss alone
     with whole_output(params, "divcli distill", registry.Kind.DISTILL) as writer:
         writer.write(document)
+
+
+def _named_operands(compute):
+    """``compute()``, its data errors naming distill's options (``--teacher-as``, ``--student-as``,
+    ``--labels-as``) where the engine's name ``--p-as`` and ``--q-as``."""
+    from ...errors import DataError
+
+    try:
+        return compute()
+    except DataError as error:
+        operands = getattr(error, "operands", None)
+        if operands is None:
+            raise
+        where, what, hint = error.template
+        for role, name in zip(("p", "q"), operands):
+            what, hint = (None if text is None else text.replace(f"\x1f{role}_as\x1d", f"\x1f{name}_as\x1d")
+                          for text in (what, hint))
+        raise DataError(where, what, hint) from None
 
 
 def _check(teacher: str, student: str, labels: str | None, alpha: float | None, params: dict) -> None:
