@@ -184,7 +184,7 @@ def test_python_api_computes_the_loss_only(monkeypatch):
 @pytest.mark.parametrize("args, named, not_named", [
     (["0.5,0.6;0.3,0.7", "1,2;3,4", "--teacher-as", "probs"], "--teacher-as logits", "--p-as"),
     (["1,2;3,4", "0.5,0.6;0.1,0.2", "--student-as", "probs"], "--student-as logits", "--q-as"),
-    (["1,2;3,4", "2,1;0,1", "0.5,0.6;0.3,0.7", "--labels-as", "probs", "--alpha", "0.5"], "--labels-as", "--p-as"),
+    (["1,2;3,4", "2,1;0,1", "0.5,0.6;0.3,0.7", "--labels-as", "probs", "--alpha", "0.5"], "--normalize", "-as logits"),
 ])
 def test_errors_name_distills_own_options(run, args, named, not_named):
     """distill has --teacher-as, --student-as and --labels-as, not --p-as and --q-as: a hint naming

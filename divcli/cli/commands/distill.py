@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import click
 
 from ...errors import printable
@@ -79,6 +81,10 @@ def _named_operands(compute):
         for role, name in zip(("p", "q"), operands):
             what, hint = (None if text is None else text.replace(f"\x1f{role}_as\x1d", f"\x1f{name}_as\x1d")
                           for text in (what, hint))
+        if hint is not None:  # LABELS are labels or probs: a fix reading them as scores is none
+            scores = re.compile('\x1flabels_as\x1d"(?:logits|log-probs)"\x1d[^\x1f]*\x1f')
+            hint = re.sub(scores.pattern + " for scores, ", "", hint)
+            hint = None if scores.search(hint) else hint
         raise DataError(where, what, hint) from None
 
 
