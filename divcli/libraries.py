@@ -28,6 +28,9 @@ class Answer:
     call: str
     value: float
     why: str
+    #: the value is the square root of a divergence (a distance): in another base it is divided by the
+    #: square root of the base's logarithm, and the call passes ``base=`` as SciPy's does
+    root: bool = False
 
 
 def _xlogy(x: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -134,7 +137,7 @@ def answers(p: np.ndarray, q: np.ndarray, log_q: np.ndarray, normalized: bool, s
                    + ("summed over all rows" if rows > 1 else "one row") + unnormalised),
             Answer("SciPy", "scipy.spatial.distance.jensenshannon(P, Q, axis=1).mean()", float(np.mean(np.sqrt(js))),
                    "a different measure: the square root of the symmetric Jensen–Shannon divergence "
-                   "(divcli js --distance)"),
+                   "(divcli js --distance)", root=True),
             Answer("Keras", "keras.losses.KLDivergence()(P, Q)", float(np.mean(keras_kl)),
                    "clips P and Q to [1e-7, 1] first" + _clipped(p, q)),
             Answer("Keras", "keras.losses.CategoricalCrossentropy()(P, Q)", float(np.mean(keras_ce)),
@@ -180,5 +183,8 @@ def compare_libraries(operands, options) -> tuple[list[Answer], float, dict[str,
                     np.broadcast_to(log_q, shape), normalized=options.conversion.normalize, scale=scale,
                     renormalised=noted)
     if scale != 1.0:
-        found = [replace(answer, value=answer.value / scale) for answer in found]
+        found = [replace(answer, value=answer.value / scale) if not answer.root else
+                 replace(answer, value=answer.value / math.sqrt(scale),
+                         call=answer.call.replace("axis=1)", f"base={options.base.text}, axis=1)"))
+                 for answer in found]
     return found, exact, renormalised

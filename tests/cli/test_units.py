@@ -264,3 +264,14 @@ def test_distill_parts_are_in_the_base(run_json):
     for key in ("kl_at_t", "t_squared_kl", "ce", "soft_term", "hard_term", "loss"):
         assert bans[key] == pytest.approx(nats[key] / math.log(10), rel=1e-12), key
     assert bans["loss"] == pytest.approx(bans["soft_term"] + bans["hard_term"], rel=1e-14)
+
+
+@pytest.mark.parametrize("base", ["2", "10"])
+def test_libraries_jensenshannon_is_scipys_in_the_base(run, run_json, base):
+    """SciPy's jensenshannon is a square root: in base b it is √(JS / ln b), what
+    jensenshannon(P, Q, base=b) gives and divcli js --distance --base b prints (it was divided by ln b)."""
+    document = run_json("libraries", "0.5,0.5", "0.3,0.7", "--base", base)
+    answer = next(a for a in document["libraries"] if "jensenshannon" in a["call"])
+    assert f"base={base}, axis=1" in answer["call"]
+    js = run("js", "0.5,0.5", "0.3,0.7", "--distance", "--base", base, "-q")
+    assert math.isclose(answer["value"], float(js.stdout), rel_tol=1e-12)
