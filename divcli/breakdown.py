@@ -77,7 +77,12 @@ class Breakdown:
                               or is_label_vector(first_p, first_q, ignore_index))
         if inferred:
             kind = Kind.LABELS
+            one_hot = _one_hot_row(first_p, first_q.shape[1])
             first_p, p_blocks = labels_as_column(first_p, p_blocks, first_q.rows)
+            if one_hot:  # [1, 0] against 2 rows of 2 classes: labels (torch's reading) or one target row
+                first_p.warnings.append(
+                    f"{first_p.name} is read as labels, one class index per row of Q (as torch reads integer "
+                    f"targets); it is also one one-hot row: pass {option('p_as', 'probs')} to compare every row of Q with it")
         if first_q is not None and options.refuse_one_class:
             for first, role, first_kind in ((first_p, "P", kind), (first_q, "Q", options.q_kind)):
                 refuse_one_class(first, role, first_kind)
@@ -109,3 +114,10 @@ class Breakdown:
         context = start.context
         return summarize(context, totals, rows[0], rows[1] if len(rows) > 1 else None, warnings,
                          context.p.kind is Kind.LABELS)
+
+
+def _one_hot_row(first_p, classes: int) -> bool:
+    """One row of ``classes`` values, each 0 or 1, summing to 1: a one-hot distribution as well."""
+    values = first_p.values
+    return first_p.rows == 1 and values.shape[1] == classes and bool(np.all((values == 0) | (values == 1))) \
+        and float(values.sum()) == 1.0

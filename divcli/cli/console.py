@@ -10,13 +10,14 @@ import sys
 
 import click
 
-from ..errors import printable
+from ..errors import cli_words, printable
 from .terminal import Output, silence_stderr, write_text
 
 
 def warn(message: str) -> None:
-    """A warning on stderr; names from the data in it are escaped (errors.printable)."""
-    say(f"warning: {printable(message)}")
+    """A warning on stderr, options in the command line's words (errors.option); names from the data
+    in it are escaped (errors.printable)."""
+    say(f"warning: {printable(cli_words(message))}")
 
 
 def say(text: str) -> None:

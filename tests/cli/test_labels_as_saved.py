@@ -200,3 +200,18 @@ def test_saved_labels_with_one_out_of_range_name_p_as_labels_then_the_label(run,
     assert guessed.exit_code == 1 and "pass --p-as labels" in guessed.stderr and "--columns" not in guessed.stderr
     explicit = run("ce", tmp_path / "bad.npy", paths["logits5"], "--q-as", "logits", "--p-as", "labels")
     assert explicit.exit_code == 1 and "label '5' is out of range" in explicit.stderr
+
+
+def test_a_vector_that_is_labels_and_one_hot_row_says_which_it_was_read_as(run, tmp_path):
+    """[1, 0] against 2 rows of 2 classes: labels 1, 0 (torch's reading of integer targets) or the
+    one-hot row (1, 0) for both rows; ce reads labels and says so, --p-as probs takes the row."""
+    (tmp_path / "y.json").write_text("[1, 0]")
+    q = "2,0;0,3"
+    labels = run("ce", tmp_path / "y.json", q, "--q-as", "logits", "-q")
+    assert labels.exit_code == 0
+    log_softmax = np.array([[2, 0], [0, 3]]) - np.log(np.exp([[2, 0], [0, 3]]).sum(axis=1, keepdims=True))
+    assert math.isclose(float(labels.stdout), -(log_softmax[0, 1] + log_softmax[1, 0]) / 2, rel_tol=1e-14)
+    assert "read as labels" in labels.stderr and "pass --p-as probs" in labels.stderr
+    row = run("ce", tmp_path / "y.json", q, "--q-as", "logits", "--p-as", "probs", "-q")
+    assert math.isclose(float(row.stdout), -(log_softmax[0, 0] + log_softmax[1, 0]) / 2, rel_tol=1e-14)
+    assert row.stderr == ""
