@@ -79,6 +79,7 @@ def distill(teacher: Callable[[], Blocks], student: Callable[[], Blocks], labels
     }
     soft_term = a * squared * kl
     hard_term = 0.0
+    labels_deviation = None
     if labels is not None:
         hard = Options(p_kind=labels_kind, q_kind=student_kind, reduction=Reduction.MEAN, base=base,
                        conversion=replace(conversion, temperature=1.0, ignore_index=ignore_index),
@@ -87,19 +88,24 @@ def distill(teacher: Callable[[], Blocks], student: Callable[[], Blocks], labels
         with _operands("labels", "student"):
             run(Command.CE, labels(), student(), hard, sink, weight, warn=warn, threads=threads)
         parts["ce"] = sink.summary.value
+        labels_deviation = sink.summary.deviations.get("P", 0.0)
         hard_term = (1.0 - a) * parts["ce"] if a != 1.0 else 0.0  # α = 1: the hard term is gone, even if +inf
     parts.update(soft_term=soft_term, hard_term=hard_term, loss=soft_term + hard_term, n_rows=at_t.rows,
-                 mistakes=None, warnings=at_t.warnings, inputs=_inputs(at_t.deviations))
+                 mistakes=None, warnings=at_t.warnings, inputs=_inputs(at_t.deviations, labels_deviation))
     if mistakes:
         parts["mistakes"] = _mistakes(teacher, student, soft, at_t, a, t, hard_term, threads)
     return parts
 
 
-def _inputs(deviations: dict[str, float]) -> dict:
-    """JSON's ``inputs`` for the teacher (P of the KL pass) and the student (Q): whether rows within
-    the tolerance of 1 but not 1 were divided by their sums, and the largest |Σ − 1|."""
-    return {name: {"renormalised": bool(deviations.get(role)), "largest_deviation": float(deviations.get(role, 0.0))}
-            for name, role in (("teacher", "P"), ("student", "Q"))}
+def _inputs(deviations: dict[str, float], labels: float | None = None) -> dict:
+    """JSON's ``inputs`` for the teacher (P of the KL pass), the student (Q) and the labels (P of the
+    CE pass, when given): whether rows within the tolerance of 1 but not 1 were divided by their
+    sums, and the largest |Σ − 1|."""
+    found = {name: deviations.get(role, 0.0) for name, role in (("teacher", "P"), ("student", "Q"))}
+    if labels is not None:
+        found["labels"] = labels
+    return {name: {"renormalised": bool(deviation), "largest_deviation": float(deviation)}
+            for name, deviation in found.items()}
 
 
 def _mistakes(teacher: Callable[[], Blocks], student: Callable[[], Blocks], soft: Options, at_t, a: float, t: float,

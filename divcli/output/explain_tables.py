@@ -208,7 +208,7 @@ class DistillTable(Sink):
                 console.print(Text(f"  {role}: {side['source']} read as {side['kind']}"))
         for role, given in document.get("inputs", {}).items():
             if given["renormalised"]:
-                whose = f"the {role}'s"
+                whose = f"the {role}'" if role.endswith("s") else f"the {role}'s"
                 console.print(Text(f"  {renormalised_text(whose, given['largest_deviation'])}"))
         console.print(Text(f"  T = {t:g}, α = {a:g}; KL batchmean over {document['n_rows']} rows, CE mean at T = 1"))
         console.print()

@@ -246,3 +246,16 @@ def test_distill_says_whose_rows_were_renormalised(run, run_json):
     exact = run_json("distill", divided, "0.3,0.7;0.6,0.4",
                      "--teacher-as", "probs", "--student-as", "probs", "-T", "2")
     assert math.isclose(document["loss"], exact["loss"], rel_tol=1e-9)
+
+
+def test_distill_says_its_soft_labels_were_renormalised(run, run_json):
+    args = ("distill", "1,2;3,4", "2,1;0,1", "0.5,0.501;0.3,0.7", "--labels-as", "probs", "--alpha", "0.5",
+            "--tolerance", "1e-2")
+    document = run_json(*args)
+    assert document["inputs"]["labels"]["renormalised"] is True
+    assert math.isclose(document["inputs"]["labels"]["largest_deviation"], 1e-3, rel_tol=1e-9)
+    table = run(*args, env={"COLUMNS": "120"})
+    assert "the labels' rows renormalised (largest deviation 1.0e-03)" in table.stdout
+    divided = f"{0.5 / 1.001!r},{0.501 / 1.001!r};0.3,0.7"
+    exact = run_json("distill", "1,2;3,4", "2,1;0,1", divided, "--labels-as", "probs", "--alpha", "0.5")
+    assert math.isclose(document["loss"], exact["loss"], rel_tol=1e-12)
