@@ -160,14 +160,20 @@ def _small_files():
     resource.setrlimit(resource.RLIMIT_FSIZE, (1 << 20, 1 << 20))
 
 
-def test_standard_output_needs_no_temporary_space(tmp_path):
-    """22 MB of CSV to a pipe while no file may grow past 1 MiB: nothing is spooled to TMPDIR."""
+def _long_output_with_small_files(tmp_path, fmt: str) -> subprocess.CompletedProcess:
+    """kl --reduction none of two 4000 × 250 .npy in ``fmt`` (22 MB of CSV), no file past 1 MiB,
+    TMPDIR being ``tmp_path``."""
     rng = np.random.default_rng(1)
     for name in ("p", "q"):
         x = rng.random((4000, 250))
         np.save(tmp_path / f"{name}.npy", x / x.sum(axis=1, keepdims=True))
-    result = divcli("kl", tmp_path / "p.npy", tmp_path / "q.npy", "--reduction", "none", "-f", "csv",
-                    preexec_fn=_small_files, env={**os.environ, "TMPDIR": str(tmp_path)})
+    return divcli("kl", tmp_path / "p.npy", tmp_path / "q.npy", "--reduction", "none", "-f", fmt,
+                  preexec_fn=_small_files, env={**os.environ, "TMPDIR": str(tmp_path)})
+
+
+def test_standard_output_needs_no_temporary_space(tmp_path):
+    """22 MB of CSV to a pipe while no file may grow past 1 MiB: nothing is spooled to TMPDIR."""
+    result = _long_output_with_small_files(tmp_path, "csv")
     assert result.returncode == 0 and result.stderr == ""
     assert len(result.stdout) > 16 << 20 and result.stdout.count("\n") == 4001
     assert sorted(os.listdir(tmp_path)) == ["p.npy", "q.npy"]
@@ -176,12 +182,7 @@ def test_standard_output_needs_no_temporary_space(tmp_path):
 def test_json_values_kept_for_the_end_need_room_in_tmpdir(tmp_path):
     """-f json --reduction none keeps its "value" list in a temporary file past 16 MiB: a TMPDIR
     without room is one line naming the folder, not a traceback."""
-    rng = np.random.default_rng(1)
-    for name in ("p", "q"):
-        x = rng.random((4000, 250))
-        np.save(tmp_path / f"{name}.npy", x / x.sum(axis=1, keepdims=True))
-    result = divcli("kl", tmp_path / "p.npy", tmp_path / "q.npy", "--reduction", "none", "-f", "json",
-                    preexec_fn=_small_files, env={**os.environ, "TMPDIR": str(tmp_path)})
+    result = _long_output_with_small_files(tmp_path, "json")
     assert result.returncode == 1 and result.stderr.count("\n") == 1
     assert result.stderr.startswith(f"Error: {tmp_path}: File too large (-f json keeps the values of --reduction "
                                     "none in a temporary file there")
