@@ -215,3 +215,11 @@ def test_a_vector_that_is_labels_and_one_hot_row_says_which_it_was_read_as(run, 
     row = run("ce", tmp_path / "y.json", q, "--q-as", "logits", "--p-as", "probs", "-q")
     assert math.isclose(float(row.stdout), -(log_softmax[0, 0] + log_softmax[1, 0]) / 2, rel_tol=1e-14)
     assert row.stderr == ""
+
+
+def test_libraries_with_labels_say_what_p_stands_for(run_json, files):
+    _, paths = files
+    document = run_json("libraries", paths["npy"], paths["logits5"], "--p-as", "labels", "--q-as", "logits")
+    assert "P in the calls stands for the labels' one-hot rows" in document["note"]
+    assert "P in the calls stand for the probabilities" not in document["note"]
+    assert "Q in the calls stands for the probabilities softmax(x)" in document["note"]

@@ -36,16 +36,20 @@ def libraries(p, q, **params):
     unit = options.base.unit
     note = "every library computes in nats"
     if options.base.value != math.e:
-        note += f"; their values are shown ÷ ln {options.base.text}"
+        note += (f"; their values are shown ÷ ln {options.base.text} (jensenshannon, a square root, with "
+                 f"base={options.base.text})")
     if options.conversion.normalize:
         note += "; --normalize rescaled P and Q for divcli, the libraries get the numbers as given"
     for line in renormalised_texts(renormalised):
         note += f"; {line} (by divcli; the libraries get the numbers as given)"
+    if params["p_as"] == "labels":
+        note += "; P in the calls stands for the labels' one-hot rows"
     converted = [role for role, kind in (("P", params["p_as"]), ("Q", params["q_as"]))
-                 if kind != "probs" or params["temperature"] != 1]
+                 if kind not in ("probs", "labels") or params["temperature"] != 1 and kind != "labels"]
     if converted:
         temperature = f" / {params['temperature']:g}" if params["temperature"] != 1 else ""
-        note += f"; {' and '.join(converted)} in the calls stand for the probabilities softmax(x{temperature})"
+        stand = "stand" if len(converted) > 1 else "stands"
+        note += f"; {' and '.join(converted)} in the calls {stand} for the probabilities softmax(x{temperature})"
         if params["temperature"] != 1:
             note += " (x: logits, or the logs of the probabilities)"
     with whole_output(params, "divcli libraries", Kind.LIBRARIES) as writer:
