@@ -141,3 +141,11 @@ def test_pages_speak_to_users(page):
     found = [f"{page.name}:{number}: {line.strip()}" for number, line in enumerate(page.read_text().splitlines(), 1)
              if INTERNAL.search(line)]
     assert not found, "\n".join(found)
+
+
+def test_the_quick_start_has_two_set_up_commands():
+    """The README's quick start: one command runs divcli on the samples, one runs the tests."""
+    section = README.read_text().split("## Quick start", 1)[1].split("\n## ", 1)[0]
+    block = re.search(r"```sh\n(.*?)```", section, re.DOTALL).group(1)
+    commands = [line.split("#")[0].strip() for line in block.splitlines() if line.strip()]
+    assert commands == ["make demo", "make test"]
