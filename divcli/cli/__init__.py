@@ -90,7 +90,7 @@ def _show(error: click.ClickException) -> None:
     if sys.stderr is None:
         return
     from ..errors import printable
-    from .terminal import silence_stderr
+    from .terminal import silence
 
     # what the user typed, echoed by Click ("Got unexpected extra argument (…)"), is shown escaped
     error.message = "\n".join(map(printable, error.message.split("\n")))
@@ -98,7 +98,7 @@ def _show(error: click.ClickException) -> None:
         error.show(file=sys.stderr)
         sys.stderr.flush()
     except (OSError, ValueError):
-        silence_stderr()
+        silence(sys.stderr)
 
 
 @click.group(cls=DivcliGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})

@@ -11,7 +11,7 @@ import sys
 import click
 
 from ..errors import cli_words, printable
-from .terminal import Output, silence_stderr, write_text
+from .terminal import Output, silence, write_text
 
 
 def warn(message: str) -> None:
@@ -28,7 +28,7 @@ def say(text: str) -> None:
     try:
         click.echo(text, err=True)
     except (OSError, ValueError):
-        silence_stderr()
+        silence(sys.stderr)
 
 
 def save_svg(sink, params: dict) -> None:

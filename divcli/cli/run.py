@@ -50,7 +50,7 @@ def check_output(params: dict, dask: bool = False) -> None:
         if params["quiet"] or params["fmt"] != "table":
             raise click.BadParameter("--svg saves the table; it does not go with -q or -f csv/json",
                                      param_hint="'--svg'")
-        from .terminal import same_target
+        from .targets import same_target
 
         if same_target(params["output"], svg):
             raise click.BadParameter("-o and --svg name the same file; give each its own",
@@ -60,7 +60,7 @@ def check_output(params: dict, dask: bool = False) -> None:
     if params["output"] is not None and os.path.splitext(params["output"])[1].lower() in (".parquet", ".pq"):
         raise one_line_usage(f"-o {printable(params['output'])}: divcli writes Parquet only as the part files of "
                              "--engine dask -o DIR; here write -f csv or -f json (to a .csv or .json file)")
-    from .terminal import input_written
+    from .targets import input_written
 
     inputs = command_inputs()
     for option, path in (("-o", params["output"]), ("--svg", svg)):

@@ -24,7 +24,6 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
-import re
 import signal
 import stat
 import sys
@@ -33,6 +32,7 @@ import threading
 import click
 
 from ..errors import printable
+from .targets import descriptor_named
 
 #: The signals turned into a clean exit while an output is open (SIGINT is already KeyboardInterrupt).
 SIGNALS = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name))
@@ -45,10 +45,6 @@ PIECE = 1 << 16
 #: The exit status when standard output is a pipe closed early: 128 + SIGPIPE, what the shell shows
 #: for a program the closed pipe stopped, whatever the format.
 CLOSED_PIPE = 128 + getattr(signal, "SIGPIPE", 13)
-
-#: Paths that name a descriptor of this process (``/proc/<pid>/fd/N`` for this pid only).
-_DESCRIPTOR_PATH = re.compile(r"/(?:dev/fd|proc/self/fd|proc/thread-self/fd|proc/(\d+)/fd)/(\d+)")
-_STANDARD_PATHS = {"/dev/stdin": 0, "/dev/stdout": 1, "/dev/stderr": 2}
 
 
 class OutputError(click.ClickException):
@@ -112,8 +108,7 @@ def _signals_held():
     try:
         yield
     finally:
-        for number, handler in previous.items():
-            signal.signal(number, handler if handler is not None else signal.SIG_DFL)
+        _restore(previous)
         for number in dict.fromkeys(pending):
             handler = previous[number]
             if callable(handler):
@@ -128,28 +123,22 @@ def _umask() -> int:
     return mask
 
 
-def silence_stderr() -> None:
-    """Standard error to the null device after it failed (full, a pipe whose reader left), so that
-    Python's last flush of what could not be written does not turn the exit code into 120."""
+def silence(stream) -> None:
+    """After ``stream`` (standard output or error) failed: its descriptor pointed at /dev/null, as
+    Python's documentation advises, so that the interpreter's last flush of what it still holds
+    cannot fail again ("Exception ignored …", exit 120) once the one-line error is shown."""
     try:
-        descriptor = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(descriptor, sys.stderr.fileno())
-        os.close(descriptor)
-    except (OSError, ValueError, AttributeError):
-        pass
-
-
-def _silence_stdout() -> None:
-    """After standard output failed: point its descriptor at /dev/null, as Python's documentation
-    advises, so that the interpreter's last flush of what it still holds cannot fail again
-    ("Exception ignored …") once the one-line error is shown."""
-    try:
-        descriptor = sys.stdout.fileno()
+        descriptor = stream.fileno()
     except (AttributeError, OSError, ValueError):  # closed, or not a real file (a test's capture)
         return
-    null = os.open(os.devnull, os.O_WRONLY)
+    try:
+        null = os.open(os.devnull, os.O_WRONLY)
+    except OSError:
+        return
     try:
         os.dup2(null, descriptor)
+    except OSError:
+        pass  # the descriptor went away meanwhile: nothing is left to flush there
     finally:
         os.close(null)
 
@@ -157,7 +146,7 @@ def _silence_stdout() -> None:
 def stdout_failed(error: OSError):
     """Standard output failed with ``error``: a pipe closed early ends the run quietly (exit
     :data:`CLOSED_PIPE`); any other cause is one line, exit 1."""
-    _silence_stdout()
+    silence(sys.stdout)
     if error.errno == errno.EPIPE:
         raise SystemExit(CLOSED_PIPE) from None
     cause = error.strerror or str(error) or type(error).__name__
@@ -166,75 +155,6 @@ def stdout_failed(error: OSError):
 
 def _stdout_is_closed():
     raise StdoutError("cannot write to standard output: it is closed; redirect it (> FILE) or give -o FILE")
-
-
-def descriptor_named(path: str) -> int | None:
-    """The descriptor of this process that ``path`` names: ``/dev/stdout`` (1), ``/dev/stderr``
-    (2), ``/dev/fd/N``, ``/proc/self/fd/N``, or any path to the file, pipe or terminal that standard
-    output or standard error already is; None for every other path."""
-    absolute = os.path.abspath(path)
-    if absolute in _STANDARD_PATHS:
-        return _STANDARD_PATHS[absolute]
-    match = _DESCRIPTOR_PATH.fullmatch(absolute)
-    if match and (match[1] is None or int(match[1]) == os.getpid()):
-        return int(match[2])
-    try:
-        info = os.stat(path)
-    except (OSError, ValueError):
-        return None
-    for descriptor in (1, 2):
-        try:
-            other = os.fstat(descriptor)
-        except OSError:
-            continue
-        if (info.st_dev, info.st_ino) == (other.st_dev, other.st_ino):
-            return descriptor
-    return None
-
-
-def same_target(one: str | None, other: str | None) -> bool:
-    """Whether two outputs go to one place: both standard output (None, ``-``, ``/dev/stdout``, …)
-    or paths to the same file (symlinks followed)."""
-    if _is_stdout(one) or _is_stdout(other):
-        return _is_stdout(one) and _is_stdout(other)
-    return os.path.realpath(one) == os.path.realpath(other)
-
-
-def _is_stdout(path: str | None) -> bool:
-    return path is None or path == "-" or descriptor_named(path) == 1
-
-
-def _identity(info) -> tuple[int, int] | None:
-    """A file's (device, inode), None for a device node (a terminal, /dev/null: shared by design)."""
-    if stat.S_ISCHR(info.st_mode) or stat.S_ISBLK(info.st_mode):
-        return None
-    return info.st_dev, info.st_ino
-
-
-def input_written(path: str, specs) -> str | None:
-    """The first of the inputs ``specs`` that writing ``path`` would overwrite: the same file (by
-    device and inode, so through a symlink or a hard link too), an archive's ``file.npz:key`` by its
-    file, and ``-`` when standard input is that file; None when there is none."""
-    try:
-        written = _identity(os.stat(path))
-    except (OSError, ValueError):
-        return None  # a new file overwrites nothing
-    if written is None:
-        return None
-    for spec in specs:
-        if spec is None:
-            continue
-        try:
-            if spec == "-":
-                infos = [os.fstat(0)]
-            else:
-                candidates = [spec] + ([spec.rpartition(":")[0]] if ":" in spec else [])
-                infos = [os.stat(candidate) for candidate in candidates if os.path.exists(candidate)]
-        except (OSError, ValueError):
-            continue
-        if any(_identity(info) == written for info in infos):
-            return spec
-    return None
 
 
 class _Guarded:
