@@ -15,6 +15,7 @@ from .firsts import (
     class_names,
     is_label_column,
     is_label_vector,
+    is_one_hot_row,
     labels_as_column,
     read_all,
     read_firsts,
@@ -77,7 +78,7 @@ class Breakdown:
                               or is_label_vector(first_p, first_q, ignore_index))
         if inferred:
             kind = Kind.LABELS
-            one_hot = _one_hot_row(first_p, first_q.shape[1])
+            one_hot = is_one_hot_row(first_p, first_q.shape[1])
             first_p, p_blocks = labels_as_column(first_p, p_blocks, first_q.rows)
             if one_hot:  # [1, 0] against 2 rows of 2 classes: labels (torch's reading) or one target row
                 first_p.warnings.append(
@@ -114,10 +115,3 @@ class Breakdown:
         context = start.context
         return summarize(context, totals, rows[0], rows[1] if len(rows) > 1 else None, warnings,
                          context.p.kind is Kind.LABELS)
-
-
-def _one_hot_row(first_p, classes: int) -> bool:
-    """One row of ``classes`` values, each 0 or 1, summing to 1: a one-hot distribution as well."""
-    values = first_p.values
-    return first_p.rows == 1 and values.shape[1] == classes and bool(np.all((values == 0) | (values == 1))) \
-        and float(values.sum()) == 1.0

@@ -12,7 +12,7 @@ from . import engine
 from .engine import count_of, first_block_rows
 from .errors import DataError, option
 from .readers.operand import Operand
-from .kinds import Kind, could_be_labels, label_vector
+from .kinds import Kind, could_be_labels, label_vector, whole_below
 
 #: With labels and no Q, the class count is the largest label + 1: bounded, as one-hot rows are built.
 MAX_LABEL_CLASSES = 100_000
@@ -32,17 +32,23 @@ def is_label_vector(first_p: Operand, first_q: Operand, ignore_index: int | None
     if not first_p.integer_vector or first_p.rows != 1:
         return False
     classes = first_q.shape[1]
-    if first_q.rows == 1 and first_p.shape[1] == classes and float(np.sum(first_p.values)) == 1.0:
+    if first_q.rows == 1 and is_one_hot_row(first_p, classes):
         return False
     return _class_indices(first_p.values, classes, ignore_index)
+
+
+def is_one_hot_row(first_p: Operand, classes: int) -> bool:
+    """One row of ``classes`` values, each 0 or 1, summing to 1: a one-hot distribution."""
+    values = first_p.values
+    return (first_p.rows == 1 and values.shape[1] == classes and bool(np.all((values == 0) | (values == 1)))
+            and float(values.sum()) == 1.0)
 
 
 def _class_indices(values: np.ndarray, classes: int, ignore_index: int | None) -> bool:
     if classes < 2 or values.size == 0:
         return False
-    with np.errstate(invalid="ignore"):
-        index = np.isfinite(values) & (values == np.round(values)) & (values >= 0) & (values < classes)
-        skipped = values == ignore_index if ignore_index is not None else False
+    index = whole_below(values, classes)
+    skipped = values == ignore_index if ignore_index is not None else False
     return bool(np.all(index | skipped) and np.any(index))
 
 

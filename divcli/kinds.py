@@ -189,9 +189,14 @@ def could_be_labels(operand: Operand, classes: int | None) -> bool:
     values = operand.values
     if values.size < 2 or (values.shape[0] != 1 and values.shape[1] != 1):
         return False
+    return bool(np.all(whole_below(values, classes)))
+
+
+def whole_below(values: np.ndarray, classes: int | None) -> np.ndarray:
+    """Where ``values`` are whole numbers ≥ 0 and below ``classes`` (any, when None): class indices."""
     with np.errstate(invalid="ignore"):
         whole = np.isfinite(values) & (values == np.round(values)) & (values >= 0)
-        return bool(np.all(whole & (values < classes if classes else True)))
+        return whole & (values < classes) if classes else whole
 
 
 def _renormalised(sums: np.ndarray) -> tuple[np.ndarray | None, float]:

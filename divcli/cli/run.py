@@ -95,7 +95,8 @@ def one_stdin(*specs: str | None) -> None:
         raise click.UsageError("'-' (standard input) can stand for one operand only")
     from ..readers.source import same_stream
 
-    twice = same_stream(specs, getattr(sys.stdin, "buffer", None))  # '-' and /dev/stdin, one FIFO twice: each would wait for the other's rows
+    # '-' and /dev/stdin, one FIFO twice: the second would find nothing, or wait for ever
+    twice = same_stream(specs, getattr(sys.stdin, "buffer", None))
     if twice:
         raise click.UsageError(twice)
     if all(spec == "uniform" for spec in specs if spec is not None):
@@ -270,17 +271,13 @@ def class_weights(spec: str, params: dict):
 
 def engine_failure(error) -> click.ClickException:
     """The Dask engine cannot run: one line, exit 2; the --scheduler address in it as printable."""
-    from ..errors import printable
-
-    failure = click.ClickException(printable(str(error)))
-    failure.exit_code = 2
-    return failure
+    return one_line_usage(printable(str(error)))
 
 
 def run_on_dask(computation, specs: list[str], params: dict, options, measures: bool = False) -> None:
     """--engine dask: the per-row results to -o DIR's parts, the rest to standard output."""
     from ..dask_engine import run_dask
-    from ..errors import EngineError, EngineUsage, printable
+    from ..errors import EngineError, EngineUsage
 
     fmt = "quiet" if params["quiet"] else params["fmt"]
     try:
