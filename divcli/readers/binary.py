@@ -95,14 +95,8 @@ class _FileData:
         """``count`` bytes from ``start`` (counted from the end of the header)."""
         if self._stamp() != self.stamp:
             raise DataError(self.name, *_CHANGED)
-        parts, got = [], 0
-        while got < count:
-            part = self._pread(min(count - got, 1 << 30), self.offset + start + got)
-            if not part:
-                raise DataError(self.name, *_CHANGED)
-            parts.append(part)
-            got += len(part)
-        return parts[0] if len(parts) == 1 else b"".join(parts)
+        return _exactly(count, lambda got, size: self._pread(min(size, 1 << 30), self.offset + start + got),
+                        DataError(self.name, *_CHANGED))
 
     def _pread(self, size: int, offset: int) -> bytes:
         if hasattr(os, "pread"):
@@ -119,6 +113,19 @@ class _FileData:
         self.handle.close()
 
 
+def _exactly(count: int, read, short: DataError) -> bytes:
+    """``count`` bytes from ``read(got, size)`` (at most ``size`` bytes after the ``got`` already
+    read), called until they are all there; ``short`` is raised when a read comes back empty."""
+    parts, got = [], 0
+    while got < count:
+        part = read(got, count - got)
+        if not part:
+            raise short
+        parts.append(part)
+        got += len(part)
+    return parts[0] if len(parts) == 1 else b"".join(parts)
+
+
 class _MemberData:
     """The data of an ``.npz`` member (after its header), unpacked as it is read, in order: never
     whole (a member of a few MB may unpack to GB)."""
@@ -128,15 +135,10 @@ class _MemberData:
 
     def read(self, start: int, count: int) -> bytes:
         """``count`` bytes from where the last read ended (``start``: always there)."""
-        parts, got = [], 0
         with _zip_errors(self.name):
-            while got < count:
-                part = self.member.read(min(count - got, _CHUNK))
-                if not part:
-                    raise DataError(self.name, "the member is cut short: it holds less than its header says", _RESAVE)
-                parts.append(part)
-                got += len(part)
-        return parts[0] if len(parts) == 1 else b"".join(parts)
+            return _exactly(count, lambda got, size: self.member.read(min(size, _CHUNK)),
+                            DataError(self.name, "the member is cut short: it holds less than its header says",
+                                      _RESAVE))
 
     def finish(self) -> None:
         """The last rows are read: read the member to its end, where zipfile checks its CRC (a
