@@ -149,17 +149,22 @@ class Distribution:
         return accurate.prob_rows(values)
 
 
-def deviations(distributions: list[Distribution]) -> dict[str, float]:
-    """Per operand (P, Q, R, … in the order given), the largest |Σ − 1| of its rows divided by their
-    sums (:attr:`Distribution.deviation`); only the operands that had such a row."""
-    return {ROLES[index]: d.deviation for index, d in enumerate(distributions) if d.deviation}
+class Deviations(dict):
+    """Per operand (``P``, ``Q``, ``R``, …), the largest |Σ − 1| of its rows divided by their sums
+    (:attr:`Distribution.deviation`), only the operands that had such a row. Two of them add up to
+    the largest of each operand's: the totals of blocks, threads and Dask shards add them as they
+    add their sums."""
+
+    def __add__(self, other: dict) -> "Deviations":
+        both = Deviations(self)
+        for role, deviation in other.items():
+            both[role] = max(both.get(role, 0.0), deviation)
+        return both
 
 
-def largest_deviations(mine: dict[str, float], theirs: dict[str, float]) -> dict[str, float]:
-    """Two runs' :func:`deviations` as one (the largest of each operand's), ``mine`` updated."""
-    for role, deviation in theirs.items():
-        mine[role] = max(mine.get(role, 0.0), deviation)
-    return mine
+def deviations(distributions: list[Distribution]) -> Deviations:
+    """:class:`Deviations` of the operands ``distributions`` (P, Q, R, … in the order given)."""
+    return Deviations({ROLES[index]: d.deviation for index, d in enumerate(distributions) if d.deviation})
 
 
 def _first(mask: np.ndarray) -> tuple[int, int]:

@@ -12,7 +12,7 @@ from .readers.operand import Operand
 from .engine import ROLES, Options, Source, Start, block_of, count_of, mark_single
 from .errors import DataError
 from .firsts import class_count, class_names, read_firsts, refuse_one_class
-from .kinds import Distribution, Kind, deviations, largest_deviations
+from .kinds import Deviations, Distribution, Kind, deviations
 from .measures import Measure, MeasureContext, MeasureReport, MeasureSummary, Pair, evaluate
 from .model import NATURAL, Reduction
 
@@ -45,10 +45,10 @@ class MeasureTotals:
     count: int = 1
     rows: int = 0
     infinite: dict[str, list] = field(default_factory=dict)
-    deviations: dict[str, float] = field(default_factory=dict)
+    deviations: Deviations = field(default_factory=Deviations)
 
     def add(self, report: MeasureReport) -> None:
-        largest_deviations(self.deviations, report.deviations)
+        self.deviations += report.deviations
         for key, value in report.values.items():
             self.sums[key] += float(np.sum(value))
             infinite = np.isposinf(value)
@@ -66,7 +66,7 @@ class MeasureTotals:
         for key, (count, row, name) in part.infinite.items():
             found = self.infinite.setdefault(key, [0, offset + row, name])
             found[0] += count
-        largest_deviations(self.deviations, part.deviations)
+        self.deviations += part.deviations
         self.rows += part.rows
 
     def closing_warnings(self) -> list[str]:

@@ -12,7 +12,7 @@ import numpy as np
 
 from . import accurate
 from .errors import DataError, option
-from .kinds import Distribution, Kind, deviations, largest_deviations
+from .kinds import Deviations, Distribution, Kind, deviations
 from .model import NATURAL, Command, LogBase, Reduction, Side  # noqa: F401 (NATURAL: divcli.report's, as before)
 from .numerics import (
     cross_entropy_terms,
@@ -166,10 +166,10 @@ class Totals:
     divisor: float = 0.0
     active: int = 0
     infinite_warnings: int = 0
-    deviations: dict[str, float] = field(default_factory=dict)
+    deviations: Deviations = field(default_factory=Deviations)
 
     def add(self, report: Report) -> None:
-        largest_deviations(self.deviations, report.deviations)
+        self.deviations += report.deviations
         self.rows += report.rows
         self.elements += report.terms.size
         self.total += report.total
@@ -179,10 +179,7 @@ class Totals:
     def merge(self, other: "Totals", offset: int = 0) -> None:
         """Add the totals of the rows that follow (a Dask shard's)."""
         for item in fields(self):
-            if item.name == "deviations":
-                largest_deviations(self.deviations, other.deviations)
-            else:
-                setattr(self, item.name, getattr(self, item.name) + getattr(other, item.name))
+            setattr(self, item.name, getattr(self, item.name) + getattr(other, item.name))
 
     def closing_warnings(self) -> list[str]:
         return []
