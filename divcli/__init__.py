@@ -72,8 +72,7 @@ def kl_divergence(p, q, *, p_as="probs", q_as="probs", reduction=None, base="e",
     base : "e", 2, 10, "nats", "bits", "bans" or any number above 1
         Logarithm base of the result: nats, bits, bans.
     tolerance : float
-        How far a row of probabilities may sum from 1 (absolute); a row within it whose sum is not
-        exactly 1 is divided by its sum.
+        How far a row of probabilities may sum from 1 (absolute); such a row is divided by its sum.
     normalize : bool
         Rescale rows to sum to 1 (counts, histograms); without it nothing is normalised silently.
     temperature : float
@@ -122,8 +121,7 @@ def cross_entropy(p, q, *, p_as="probs", q_as="probs", reduction=None, base="e",
     base : "e", 2, 10, "nats", "bits", "bans" or any number above 1
         Logarithm base of the result: nats, bits, bans.
     tolerance : float
-        How far a row of probabilities may sum from 1 (absolute); a row within it whose sum is not
-        exactly 1 is divided by its sum.
+        How far a row of probabilities may sum from 1 (absolute); such a row is divided by its sum.
     normalize : bool
         Rescale rows to sum to 1 (counts, histograms); without it nothing is normalised silently.
     temperature : float
@@ -162,8 +160,7 @@ def entropy(p, *, p_as="probs", reduction=None, base="e", tolerance=1e-6, normal
     base : "e", 2, 10, "nats", "bits", "bans" or any number above 1
         Logarithm base of the result: nats, bits, bans.
     tolerance : float
-        How far a row of probabilities may sum from 1 (absolute); a row within it whose sum is not
-        exactly 1 is divided by its sum.
+        How far a row of probabilities may sum from 1 (absolute); such a row is divided by its sum.
     normalize : bool
         Rescale rows to sum to 1 (counts, histograms); without it nothing is normalised silently.
     temperature : float
@@ -202,8 +199,7 @@ def js_divergence(p, q, *others, weights=None, distance=False, p_as="probs", q_a
     base : "e", 2, 10, "nats", "bits", "bans" or any number above 1
         Logarithm base of the result: nats, bits, bans.
     tolerance : float
-        How far a row of probabilities may sum from 1 (absolute); a row within it whose sum is not
-        exactly 1 is divided by its sum.
+        How far a row of probabilities may sum from 1 (absolute); such a row is divided by its sum.
     normalize : bool
         Rescale rows to sum to 1 (counts, histograms); without it nothing is normalised silently.
     temperature : float
@@ -248,8 +244,7 @@ def compare(p, q, *, alpha=(0.5, 2.0), ordered=False, p_as="probs", q_as="probs"
     base : "e", 2, 10, "nats", "bits", "bans" or any number above 1
         Logarithm base of the result: nats, bits, bans.
     tolerance : float
-        How far a row of probabilities may sum from 1 (absolute); a row within it whose sum is not
-        exactly 1 is divided by its sum.
+        How far a row of probabilities may sum from 1 (absolute); such a row is divided by its sum.
     normalize : bool
         Rescale rows to sum to 1 (counts, histograms); without it nothing is normalised silently.
     temperature : float
@@ -313,8 +308,7 @@ def divergence_matrix(x, measure="js", *, p_as="probs", base="e", tolerance=1e-6
     base : "e", 2, 10, "nats", "bits", "bans" or any number above 1
         Logarithm base of the result: nats, bits, bans.
     tolerance : float
-        How far a row of probabilities may sum from 1 (absolute); a row within it whose sum is not
-        exactly 1 is divided by its sum.
+        How far a row of probabilities may sum from 1 (absolute); such a row is divided by its sum.
     normalize : bool
         Rescale rows to sum to 1 (counts, histograms); without it nothing is normalised silently.
     temperature : float
