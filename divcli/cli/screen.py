@@ -69,12 +69,26 @@ def _form(char: str, after: str) -> str:
         return FORMS[char]
     decomposition = _SUB_SUPER.fullmatch(unicodedata.decomposition(char))
     if decomposition:
-        kind, code = decomposition.groups()
-        inner = chr(int(code, 16))
-        mark = "_" if kind == "sub" else "^"
-        same_run = after and unicodedata.decomposition(after).startswith(f"<{kind}>")
-        return ("" if same_run else mark) + (_form(inner, "") if not inner.isascii() else inner)
-    name = unicodedata.name(char, "")
+        return _script_form(*decomposition.groups(), after)
+    named = _named_form(unicodedata.name(char, ""))
+    if named is not None:
+        return named
+    if unicodedata.category(char).startswith("L"):
+        plain = "".join(c for c in unicodedata.normalize("NFKD", char) if not unicodedata.combining(c))
+        if plain.isascii() and plain.isalpha():
+            return plain
+    return char.encode("ascii", "backslashreplace").decode("ascii")
+
+
+def _script_form(kind: str, code: str, after: str) -> str:
+    """A sub- or superscript (``kind``) of the character ``code``: ``_2``, ``^2``, one mark a run."""
+    inner = chr(int(code, 16))
+    same_run = after and unicodedata.decomposition(after).startswith(f"<{kind}>")
+    return ("" if same_run else "_" if kind == "sub" else "^") + (_form(inner, "") if not inner.isascii() else inner)
+
+
+def _named_form(name: str) -> str | None:
+    """The ASCII form of a Greek letter (by its name), a box-drawing line or a bar's block; None else."""
     if name.startswith("GREEK ") and " LETTER " in name:  # GREEK SMALL LETTER ALPHA WITH TONOS: alpha
         letter = name.partition(" LETTER ")[2].split(" ")[0].lower()
         return letter.capitalize() if "CAPITAL" in name else letter
@@ -83,11 +97,7 @@ def _form(char: str, after: str) -> str:
             "|" if "VERTICAL" in name and "HORIZONTAL" not in name else "+"
     if name.endswith(" BLOCK"):
         return "+"  # the eighths of a bar
-    if unicodedata.category(char).startswith("L"):
-        plain = "".join(c for c in unicodedata.normalize("NFKD", char) if not unicodedata.combining(c))
-        if plain.isascii() and plain.isalpha():
-            return plain
-    return char.encode("ascii", "backslashreplace").decode("ascii")
+    return None
 
 
 def ascii_forms(text: str, encoding: str | None = "ascii") -> str:
