@@ -11,8 +11,8 @@ with a fixed seed (normal, σ = 2), outside the timing.
 
 - ``divcli``: what ``divcli kl P Q --p-as logits --q-as logits`` computes per block: the checks and
   the log-softmax of both operands (``kinds.to_distribution``), then the report (element terms,
-  H(P), H(P,Q), D(P‖Q), the check column, the totals), in divcli's blocks (``core.BLOCK_ELEMENTS``
-  values), ``--threads`` blocks at once on divcli's pipeline (``divcli.pipeline.ordered``), as
+  H(P), H(P,Q), D(P‖Q), the check column, the totals), in divcli's blocks (``sizes.BLOCK_ELEMENTS``
+  values), ``--threads`` blocks at once on divcli's pipeline (``divcli.engine.threads.ordered``), as
   ``divcli --threads N`` computes them.
   Needs divcli importable (run it with divcli's venv).
 - ``torch``: ``F.kl_div(F.log_softmax(Q, 1), F.log_softmax(P, 1), log_target=True,
@@ -47,19 +47,18 @@ def logits(rows: int, classes: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
 
 def divcli_kernel(threads: int = 1):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-    from divcli import core
-    from divcli.pipeline import ordered
+    from divcli.readers import sizes
+    from divcli.engine.threads import ordered
     from divcli.readers.operand import Operand
-    from divcli.kinds import Conversion, Kind, to_distribution
-    from divcli.numerics import Reduction
-    from divcli.model import NATURAL, Command, Side
-    from divcli.report import Context, kl_report
+    from divcli.vocabulary import Conversion, Kind, Reduction, NATURAL, Command, Side
+    from divcli.numerics.distributions import to_distribution
+    from divcli.computations.divergence_records import Context, kl_report
 
     def run(zp, zq):
         classes = zp.shape[1]
         context = Context(Command.KL, Reduction.BATCHMEAN, NATURAL, [str(i) for i in range(classes)],
                           Side("p", Kind.LOGITS, "P"), Side("q", Kind.LOGITS, "Q"))
-        step = max(1, core.BLOCK_ELEMENTS // classes)
+        step = max(1, sizes.BLOCK_ELEMENTS // classes)
 
         def block(start: int) -> float:
             p = to_distribution(Operand(zp[start:start + step], "p"), Kind.LOGITS, "P", Conversion())

@@ -505,7 +505,7 @@ def kernel_case(args, divcli_python: str, alt: str, measured: dict) -> list[str]
 
 def divcli_threads(python: str) -> int:
     """The threads divcli takes by default in its venv: every CPU the process may use."""
-    code = "from divcli.pipeline import available_cpus; print(available_cpus())"
+    code = "from divcli.engine.threads import available_cpus; print(available_cpus())"
     try:
         done = subprocess.run([python, "-c", code], capture_output=True, text=True, check=True, cwd="/")
         return int(done.stdout.strip())

@@ -13,17 +13,17 @@ from __future__ import annotations
 import io
 import math
 
-from divcli import engine
+from divcli.readers import sizes
 from divcli.readers.blocks import ArrayBlocks
-from divcli.core import Collect, Options, run
+from divcli.engine.collect import Collect
+from divcli.vocabulary import Options, Conversion, Kind, Command
+from divcli.computations.runs import run
 from divcli.errors import DataError
 from divcli.readers.literal import parse_literal
 from divcli.readers.operand import STDIN_NAME
 from divcli.readers.registry import open_blocks, parse_text
 from divcli.readers.source import decode
 from divcli.readers.textblocks import TextBlocks
-from divcli.kinds import Conversion, Kind
-from divcli.model import Command
 
 EXTENSIONS = [".csv", ".tsv", ".txt", ".json", ".jsonl", ""]
 BLOCK_READERS = ["blocks-csv", "blocks-jsonl", "blocks-stdin"]
@@ -100,8 +100,8 @@ def _results(data: bytes, reader: int):
     setting = data[1] if len(data) > 1 else 0
     kind, normalize = KINDS[setting % len(KINDS)], bool(setting & 0x80)
     conversion = Conversion(normalize=normalize)
-    saved = engine.FIRST_BLOCK_ROWS, engine.BLOCK_ELEMENTS
-    engine.FIRST_BLOCK_ROWS, engine.BLOCK_ELEMENTS = 2, 6
+    saved = sizes.FIRST_BLOCK_ROWS, sizes.BLOCK_ELEMENTS
+    sizes.FIRST_BLOCK_ROWS, sizes.BLOCK_ELEMENTS = 2, 6
     try:
         results = []
         p, q = _blocks(data, reader, data[2:])
@@ -116,7 +116,7 @@ def _results(data: bytes, reader: int):
     except DataError:
         return None
     finally:
-        engine.FIRST_BLOCK_ROWS, engine.BLOCK_ELEMENTS = saved
+        sizes.FIRST_BLOCK_ROWS, sizes.BLOCK_ELEMENTS = saved
     for value in results:
         if math.isnan(float(value)):
             raise AssertionError(f"nan result for {data!r}")

@@ -33,7 +33,7 @@ divcli.js_divergence(p, q)
 divcli.compare(p, q)
 divcli.kl_divergence("0.2,0.8", "0.5,0.5")
 import divcli.dask_engine.run, divcli.dask_engine.parts, divcli.dask_engine.shards  # the engine, not its CLI
-import divcli.engine, divcli.readers.registry, divcli.explain, divcli.distill, divcli.libraries
+import divcli.engine.loop, divcli.readers.registry, divcli.computations.explain, divcli.computations.distill, divcli.computations.libraries
 try:
     divcli.kl_divergence([[0.5, -0.5]], [[0.5, 0.5]])
 except ValueError as error:

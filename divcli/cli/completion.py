@@ -1,7 +1,7 @@
 """Shell completion (Click's protocol, ``_DIVCLI_COMPLETE=bash_source|zsh_source|fish_source divcli``).
 
 What completes: the operands to file names, ``-`` (standard input) and ``uniform``; ``--measure`` to
-the measures' keys and aliases (the catalogue of :mod:`divcli.measures`); ``--base`` to its names; options with
+the measures' keys and aliases (the catalogue of :mod:`divcli.measures.catalogue`); ``--base`` to its names; options with
 choices (``--p-as``, ``--q-as``, ``--reduction``, ``-f``) to their choices (Click's own).
 
 Click's bash script lets a file completion replace every other candidate; :class:`BashComplete`
@@ -10,8 +10,7 @@ merges them, so ``divcli kl sa<TAB>`` offers ``samples/`` and ``divcli kl <TAB>`
 
 from __future__ import annotations
 
-from click.shell_completion import BashComplete as _ClickBash
-from click.shell_completion import CompletionItem, add_completion_class
+from click.shell_completion import BashComplete as _ClickBash, CompletionItem, add_completion_class
 
 #: The operands that are words, not files.
 OPERAND_WORDS = {"-": "standard input", "uniform": "the uniform distribution over the other operand's classes"}
@@ -30,7 +29,7 @@ def complete_input(ctx, param, incomplete: str) -> list[CompletionItem]:
 
 
 def complete_measure(incomplete: str) -> list[CompletionItem]:
-    from ..measures import ALIASES, keys
+    from ..measures.catalogue import ALIASES, keys
 
     items = [CompletionItem(key) for key in keys()]
     items += [CompletionItem(alias, help=f"= {key}") for alias, key in ALIASES.items()]

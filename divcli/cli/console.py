@@ -133,13 +133,13 @@ def make_sink(kind, params: dict, out: Output):
 def sink_for(params: dict, out: Output, measures: bool = False):
     """The sink of a streaming command: its rows (kl, ce, entropy) or measures (js, compare), or
     with --top the ranking, written by the chosen format's top sink."""
-    from ..output.registry import Kind
+    from ..output.registry import Content
 
     if params.get("top") is not None:
-        from ..top import TopSink
+        from ..output.top import TopSink
 
-        return TopSink(params["top"], make_sink(Kind.TOP, params, out))
-    return make_sink(Kind.MEASURES if measures else Kind.ROWS, params, out)
+        return TopSink(params["top"], make_sink(Content.TOP, params, out))
+    return make_sink(Content.MEASURES if measures else Content.ROWS, params, out)
 
 
 def _console(out: Output, record: bool = False):

@@ -11,7 +11,7 @@ import re
 import click
 
 from ..errors import foreign_digit
-from ..model import LogBase, Reduction
+from ..vocabulary import LogBase, Reduction
 from .completion import complete_base, complete_measure, complete_operand
 from .help import SectionedCommand
 
@@ -79,7 +79,7 @@ class OperandCommand(SectionedCommand):
 
 
 class LogBaseType(click.ParamType):
-    """``e``, ``2``, ``10``, a unit's name or any number above 1 (:meth:`divcli.model.LogBase.parse`),
+    """``e``, ``2``, ``10``, a unit's name or any number above 1 (:meth:`divcli.vocabulary.LogBase.parse`),
     as ``(text, value)``; anything else refused when the command line is read (exit 2)."""
 
     name = "BASE"
@@ -214,7 +214,7 @@ def shared_options(command):
 
 
 def reduction_option(command: str):
-    """--reduction (the command's default and choices: :class:`divcli.model.Reduction`), and --top
+    """--reduction (the command's default and choices: :class:`divcli.vocabulary.Reduction`), and --top
     (which ranks what --reduction row reports)."""
     torch = [r for r in Reduction.choices_for(command) if r != "row"]
     reduction = click.option("--reduction", type=click.Choice(REDUCTIONS), default=Reduction.default_for(command).value,
@@ -276,7 +276,7 @@ class MeasureType(click.ParamType):
         return complete_measure(incomplete)
 
     def convert(self, value, param, ctx):
-        from ..measures import ALIASES, keys, known
+        from ..measures.catalogue import ALIASES, keys, known
 
         if not known(value):
             self.fail(f"{value!r} is not a measure; use one of {', '.join(keys())}, renyi_α for any "

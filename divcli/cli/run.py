@@ -11,8 +11,9 @@ import sys
 import click
 
 from ..errors import printable
-from ..model import Reduction
-from .console import Output, progress_bar, save_svg, say, sink_for, warn
+from ..vocabulary import Reduction
+from .terminal import Output
+from .console import progress_bar, save_svg, say, sink_for, warn
 from .options import DELIMITERS
 
 
@@ -152,9 +153,7 @@ def given() -> frozenset[str]:
 
 
 def make_options(params: dict, *, ignore_index=None, label_smoothing: float = 0.0):
-    from ..core import Options
-    from ..kinds import Conversion, Kind
-    from ..report import LogBase
+    from ..vocabulary import Options, Conversion, Kind, LogBase
 
     return Options(
         p_kind=Kind(params["p_as"]),
@@ -178,7 +177,7 @@ def operand_blocks(spec: str, params: dict):
     """An operand's blocks: streamed, or whole when --columns turns it around (uniform: made later)."""
     from ..readers.blocks import ArrayBlocks
     from ..readers.registry import open_blocks, read_operand
-    from ..uniform import UNIFORM, UniformBlocks
+    from ..readers.uniform import UNIFORM, UniformBlocks
 
     if spec == UNIFORM:
         return UniformBlocks()
@@ -192,7 +191,7 @@ def operand_blocks(spec: str, params: dict):
 
 def column_choice(params: dict):
     """--select, --drop and --names, applied to every operand (not to --weight)."""
-    from ..columns import ColumnChoice
+    from ..readers.columns import ColumnChoice
 
     return ColumnChoice.parse(params["select"], params["drop"], params["names"])
 
@@ -203,8 +202,8 @@ def whole_operands(specs: tuple[str, ...], params: dict) -> list:
     params["reduction"] = "batchmean"
     check_output(params)
     from ..readers.registry import read_operand
-    from ..kinds import Kind
-    from ..uniform import UNIFORM, uniform_operand
+    from ..vocabulary import Kind
+    from ..readers.uniform import UNIFORM, uniform_operand
 
     operands = [None if spec == UNIFORM else read_operand(spec, stdin_for(spec), DELIMITERS.get(params["delimiter"]),
                                                           columns=column_choice(params))
@@ -229,14 +228,14 @@ def run_rows(command: str, p_spec: str, q_spec: str | None, params: dict, *, ign
     dask = check_engine(params, p_spec, q_spec)
     check_output(params, dask)
 
-    from ..core import run
-    from ..report import Command
+    from ..computations.runs import run
+    from ..vocabulary import Command
 
     weight = None
     if weight_spec is not None:
         weight = class_weights(weight_spec, params)
     if dask:
-        from ..breakdown import Breakdown
+        from ..computations.divergence import Breakdown
 
         options = make_options(params, ignore_index=ignore_index, label_smoothing=label_smoothing)
         run_on_dask(Breakdown(Command(command), weight), [p_spec] + ([] if q_spec is None else [q_spec]), params,
@@ -256,7 +255,7 @@ def run_rows(command: str, p_spec: str, q_spec: str | None, params: dict, *, ign
 def class_weights(spec: str, params: dict):
     """ce's --weight: a file or standard input whose values are wrong is bad data (exit 1, with
     file:line:column); a literal on the command line is a bad option value (exit 2)."""
-    from ..core import weight_vector
+    from ..computations.runs import weight_vector
     from ..errors import DataError, cli_words
     from ..readers.registry import read_operand
 
@@ -276,7 +275,7 @@ def engine_failure(error) -> click.ClickException:
 
 def run_on_dask(computation, specs: list[str], params: dict, options, measures: bool = False) -> None:
     """--engine dask: the per-row results to -o DIR's parts, the rest to standard output."""
-    from ..dask_engine import run_dask
+    from ..dask_engine.run import run_dask
     from ..errors import EngineError, EngineUsage
 
     fmt = "quiet" if params["quiet"] else params["fmt"]
@@ -298,7 +297,7 @@ def run_on_dask(computation, specs: list[str], params: dict, options, measures: 
 def threads(params: dict) -> int:
     """--threads, or every CPU this process may use; more than those is capped at their number, with
     a note (a thread beyond them computes nothing sooner, and each holds a block in memory)."""
-    from ..pipeline import available_cpus
+    from ..engine.threads import available_cpus
 
     cpus = available_cpus()
     count = params["threads"] or cpus
@@ -354,11 +353,11 @@ def run_measure_set(command: str, specs: list[str], params: dict, **how) -> None
                              "only (leave --engine local)")
     check_output(params, dask)
     if dask:
-        from ..measure_set import MeasureSet
+        from ..computations.measure_set import MeasureSet
 
         run_on_dask(MeasureSet(command, **how), specs, params, make_options(params), measures=True)
         return
-    from ..core import run_measures
+    from ..computations.runs import run_measures
 
     operands = [operand_blocks(spec, params) for spec in specs]
     workers = threads(params)

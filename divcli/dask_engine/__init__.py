@@ -10,12 +10,12 @@ How it maps onto the local engine:
   natural order (``part-2`` before ``part-10``). Shard *i* of P goes with shard *i* of Q; P and Q may
   also be column selections (``--p-cols``/``--q-cols``) of the same dataset. A literal, or a dataset
   of one shard of one row, is compared with every row of the other, as locally.
-* The client lists the shards and runs the computation's ``start`` (:mod:`divcli.engine`) over the
+* The client lists the shards and runs the computation's ``start`` (:mod:`divcli.engine.loop`) over the
   first block of the first ones, which decide the classes, their names and the broadcast, as locally.
 * Each task opens its shard pair with divcli's own readers (text through the block reader, so every
   value and every error's ``file:line`` are the local engine's; ``.npy`` through numpy; Parquet
-  through pyarrow) and runs :func:`divcli.engine.compute_blocks`, the local engine's loop, with the
-  same computation. It returns its :class:`~divcli.engine.Partial` (the computation's accumulator
+  through pyarrow) and runs :func:`divcli.engine.loop.compute_blocks`, the local engine's loop, with the
+  same computation. It returns its :class:`~divcli.engine.loop.Partial` (the computation's accumulator
   and the rows read), its warnings and, when they are wanted, the per-row records.
 * The client merges the partials in shard order (``Accumulator.merge``) and the computation's
   ``summarise`` reduces them as locally. Per-row values are the same floats; the reductions differ
@@ -37,7 +37,8 @@ the client's side).
 
 from __future__ import annotations
 
-from .cluster import EngineError, require
+from ..errors import EngineError
+from .cluster import require
 from .reading import open_shard
 from .run import run_dask
 from .shards import Shard, shards

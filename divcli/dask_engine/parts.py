@@ -8,10 +8,10 @@ from dataclasses import fields, replace
 from ..errors import EngineUsage
 import numpy as np
 
-from ..engine import Partial, Sink, Warnings
-from ..measures import MeasureReport
+from ..engine.loop import Partial, Sink, Warnings
+from ..measures.catalogue import MeasureReport
 from ..output.tables import TABLE_ROWS
-from ..report import Report
+from ..computations.divergence_records import Report
 from .task import ShardResult, in_order, whole
 
 #: Rows the table shows at each end of a long input (the first and last).
@@ -56,7 +56,7 @@ def write_part(result: ShardResult, offset: int, url: str, part_format: str) -> 
     from ..output import registry
 
     reports = [whole(report, offset) for report in result.reports]
-    kind = registry.Kind.MEASURE_PARTS if isinstance(reports[0], MeasureReport) else registry.Kind.PARTS
+    kind = registry.Content.MEASURE_PARTS if isinstance(reports[0], MeasureReport) else registry.Content.PARTS
     cls = registry.sink_class(kind, part_format)
     with fsspec.open(url, "wb") if cls.binary else fsspec.open(url, "w", encoding="utf-8", newline="") as stream:
         sink = cls(stream)
@@ -71,7 +71,7 @@ def part_format(output: str, fmt: str) -> str:
     folder is named ``*.csv``."""
     from ..output import registry
 
-    if registry.supports(fmt, registry.Kind.PARTS):
+    if registry.supports(fmt, registry.Content.PARTS):
         return fmt
     return "csv" if output.rstrip("/\\").lower().endswith(".csv") else "parquet"
 

@@ -18,7 +18,7 @@ from ..readers.registry import Request, ShardSource, open_shard as open_shard_bl
 from .shards import Shard
 
 if TYPE_CHECKING:
-    from .task import Plan
+    from .plan import Plan
 
 
 def column_indices(wanted: tuple[str, ...], names: list[str] | None, width: int, where: str,

@@ -9,13 +9,14 @@ from typing import Callable
 
 from ..errors import EngineUsage
 
-from ..engine import Computation, Options, Partial, Sink, Start, Warnings, summarise, without_blocks
-from ..kinds import Kind
+from ..engine.loop import Computation, Partial, Sink, Start, Warnings, summarise, without_blocks
+from ..vocabulary import Options, Kind
 from .cluster import connect, require
 from .parts import part_format, parts_folder, write_parts
 from .reading import open_shard
 from .shards import Shard, pairs, shards
-from .task import Plan, in_order, run_shard, whole
+from .plan import Plan
+from .task import in_order, run_shard, whole
 
 
 def _source(spec: str, found: list[Shard]) -> str:
@@ -45,7 +46,7 @@ def run_dask(computation: Computation, specs: list[str], options: Options, *, fm
              output: str | None, scheduler: str | None, delimiter: str | None, p_cols: str | None,
              q_cols: str | None, warn: Callable[[str], None], say: Callable[[str], None] | None):
     """``computation`` over sharded operands (P, and Q when given) on a Dask cluster; as
-    :func:`divcli.engine.run`, but the per-row results go to ``output``'s parts when it is given,
+    :func:`divcli.engine.loop.run`, but the per-row results go to ``output``'s parts when it is given,
     and ``sink`` is made only when something goes to standard output."""
     require()
     if options.p_kind is Kind.LABELS and len(specs) == 1:

@@ -10,11 +10,10 @@ from dataclasses import dataclass
 
 from ..errors import EngineUsage
 
-from ..engine import count_of
-from ..errors import DataError
+from ..vocabulary import count_of
+from ..errors import DataError, EngineError
 from ..readers.operand import Operand
 from ..readers.registry import read_operand, shard_extensions
-from .cluster import EngineError
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,5 @@
 """The task: what a worker runs for one shard (or shard pair), the local engine's loop
-(:func:`divcli.engine.compute_blocks`) over it, and what it returns; and the client's merge of the
+(:func:`divcli.engine.loop.compute_blocks`) over it, and what it returns; and the client's merge of the
 results in shard order."""
 
 from __future__ import annotations
@@ -10,37 +10,22 @@ from typing import Callable
 
 import numpy as np
 
-from ..engine import Computation, Options, Partial, Start, Warnings, compute_blocks
+from ..engine.loop import Partial, Start, Warnings, compute_blocks
+from ..vocabulary import Kind, Reduction
 from ..errors import DataError
-from ..firsts import read_firsts
-from ..kinds import Kind
-from ..measures import MeasureReport
-from ..numerics import Reduction
+from ..engine.start import read_firsts
+from ..measures.catalogue import MeasureReport
 from ..output.tables import BREAKDOWN_ROWS
 from ..readers.operand import Operand
-from ..report import Report
+from ..computations.divergence_records import Report
 from .reading import open_shard
 from .shards import Shard
-
-
-@dataclass(frozen=True)
-class Plan:
-    """What every task is sent besides its shards."""
-
-    computation: Computation | None
-    start: Start | None  # without its first blocks and operands (see divcli.engine.without_blocks)
-    options: Options
-    delimiter: str | None
-    p_cols: tuple[str, ...] | None
-    q_cols: tuple[str, ...] | None
-    compare_names: bool
-    keep_rows: bool
 
 
 @dataclass
 class ShardResult:
     """What one task returns: its partial (accumulator and rows read), its warnings (the first
-    :data:`~divcli.core.MAX_WARNINGS`, and how many more), its per-row results when they are wanted,
+    :data:`~divcli.engine.loop.MAX_WARNINGS`, and how many more), its per-row results when they are wanted,
     or the data error that stopped it."""
 
     partial: Partial | None = None
@@ -97,7 +82,7 @@ def _check_shard(start: Start, first: Operand | None, kind: Kind) -> None:
 
 
 def run_shard(plan: Plan, p: Shard, q: Shard | None) -> ShardResult:
-    """One task: the engine's loop (:func:`divcli.engine.compute_blocks`) over one shard of P (and
+    """One task: the engine's loop (:func:`divcli.engine.loop.compute_blocks`) over one shard of P (and
     its shard of Q)."""
     keep, shown = Keep(plan.keep_rows), Warnings(lambda message: None)
     try:

@@ -3,7 +3,7 @@
     records.py     the per-row fields of every report, and the records and texts made from them
     texts.py       numbers as text: ``repr`` for programs (fast for long columns), ``fmt`` for people
     registry.py    the one sink registry: format name → its module, whose ``SINKS`` map each kind of
-                   report (:class:`~divcli.output.registry.Kind`) to the sink class that writes it
+                   report (:class:`~divcli.output.registry.Content`) to the sink class that writes it
     csv.py, json.py, quiet.py, parquet.py   the machine formats (never through Rich)
     tables.py, measure_tables.py, explain_tables.py   the tables for people (Rich)
 

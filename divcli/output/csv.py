@@ -7,9 +7,9 @@ import csv
 import json
 import math
 
-from ..report import Report
+from ..computations.divergence_records import Report
 from .records import columns_of, csv_texts, has_terms, library_records, value_texts
-from .registry import Kind, Sink
+from .registry import Content, Sink
 from .texts import json_safe, number, write_csv_rows
 
 
@@ -112,7 +112,7 @@ class CatalogueCsv(Sink):
 
 
 SINKS = {
-    Kind.ROWS: CsvSink, Kind.MEASURES: CsvSink, Kind.PARTS: CsvSink, Kind.MEASURE_PARTS: CsvSink,
-    Kind.TOP: TopCsv, Kind.MATRIX: MatrixCsv, Kind.LIBRARIES: LibrariesCsv, Kind.EXPLAIN: ExplainCsv,
-    Kind.DISTILL: DistillCsv, Kind.CATALOGUE: CatalogueCsv,
+    Content.ROWS: CsvSink, Content.MEASURES: CsvSink, Content.PARTS: CsvSink, Content.MEASURE_PARTS: CsvSink,
+    Content.TOP: TopCsv, Content.MATRIX: MatrixCsv, Content.LIBRARIES: LibrariesCsv, Content.EXPLAIN: ExplainCsv,
+    Content.DISTILL: DistillCsv, Content.CATALOGUE: CatalogueCsv,
 }

@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 
 from ..errors import printable
-from ..model import LogBase
+from ..vocabulary import LogBase
 from .registry import Sink
 from .texts import fmt, renormalised_text, renormalised_texts
 from .wide import TOP_CLASSES, largest_terms, share

@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import json
 
-from ..keys import ROLES
-from ..model import Command
-from ..report import Report
+from ..vocabulary import ROLES, Command
+from ..computations.divergence_records import Report
 from .records import FORMULAS, columns_of, has_terms, json_values, library_records, value_texts
-from .registry import Kind, Sink, TemporaryFileError
+from .registry import Content, Sink, TemporaryFileError
 from .texts import inputs_document, json_number, json_records, json_safe, json_texts
 
 def dumps(document) -> str:
@@ -197,7 +196,7 @@ class TopJson(Sink):
 
 class MatrixJson(Sink):
     def write(self, matrix, labels, measure, base, source, kind, deviation: float = 0.0) -> None:
-        from ..measures import unit_of
+        from ..measures.catalogue import unit_of
 
         document = {
             "command": "matrix", "measure": measure.key, "name": measure.name, "formula": measure.formula,
@@ -251,7 +250,7 @@ class CatalogueJson(Sink):
 
 
 SINKS = {
-    Kind.ROWS: JsonSink, Kind.MEASURES: MeasureJsonSink, Kind.TOP: TopJson, Kind.MATRIX: MatrixJson,
-    Kind.LIBRARIES: LibrariesJson, Kind.EXPLAIN: ExplainJson, Kind.DISTILL: DistillJson,
-    Kind.CATALOGUE: CatalogueJson,
+    Content.ROWS: JsonSink, Content.MEASURES: MeasureJsonSink, Content.TOP: TopJson, Content.MATRIX: MatrixJson,
+    Content.LIBRARIES: LibrariesJson, Content.EXPLAIN: ExplainJson, Content.DISTILL: DistillJson,
+    Content.CATALOGUE: CatalogueJson,
 }

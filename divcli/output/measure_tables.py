@@ -8,8 +8,8 @@ from collections import deque
 import numpy as np
 
 from ..errors import printable
-from ..keys import ROLES
-from ..measures import MeasureReport, MeasureSummary, in_base, unit_of
+from ..vocabulary import ROLES
+from ..measures.catalogue import MeasureReport, MeasureSummary, in_base, unit_of
 from .quiet import ranked_label
 from .records import library_records
 from .registry import Sink

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..report import Report
+from ..computations.divergence_records import Report
 from .records import Holds, columns_of, has_terms
-from .registry import Kind, Sink
+from .registry import Content, Sink
 
 
 def _array(name: str, holds: Holds, parts: list):
@@ -61,4 +61,4 @@ class ParquetSink(Sink):
         pq.write_table(table(self.reports), self.out)
 
 
-SINKS = {Kind.PARTS: ParquetSink, Kind.MEASURE_PARTS: ParquetSink}
+SINKS = {Content.PARTS: ParquetSink, Content.MEASURE_PARTS: ParquetSink}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .records import value_texts
-from .registry import Kind, Sink
+from .registry import Content, Sink
 from .texts import number, number_texts
 
 
@@ -89,6 +89,6 @@ class DistillQuiet(Sink):
 
 
 SINKS = {
-    Kind.ROWS: QuietSink, Kind.MEASURES: MeasureQuietSink, Kind.TOP: TopQuiet, Kind.MATRIX: MatrixQuiet,
-    Kind.LIBRARIES: LibrariesQuiet, Kind.EXPLAIN: ExplainQuiet, Kind.DISTILL: DistillQuiet,
+    Content.ROWS: QuietSink, Content.MEASURES: MeasureQuietSink, Content.TOP: TopQuiet, Content.MATRIX: MatrixQuiet,
+    Content.LIBRARIES: LibrariesQuiet, Content.EXPLAIN: ExplainQuiet, Content.DISTILL: DistillQuiet,
 }

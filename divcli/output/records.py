@@ -19,9 +19,8 @@ from typing import Any
 
 import numpy as np
 
-from ..numerics import Reduction
-from ..model import Command
-from ..report import Report
+from ..vocabulary import Reduction, Command
+from ..computations.divergence_records import Report
 from .texts import blank, json_texts, number_texts, row_numbers
 
 

@@ -1,6 +1,6 @@
 """The one sink registry: each output format's name → the module of its sinks, one line each.
 
-A format's module holds ``SINKS``, a dict from each :class:`Kind` of report it writes to the sink
+A format's module holds ``SINKS``, a dict from each :class:`Content` of report it writes to the sink
 class that writes it (or ``"module:Class"``, imported when first used). Every sink is made as
 ``cls(out, console)`` (``console``, Rich's, only for a class with ``for_people``) and is fed as its
 kind says:
@@ -22,7 +22,7 @@ import importlib
 from typing import Any, TextIO
 
 
-class Kind(enum.Enum):
+class Content(enum.Enum):
     """What a sink is given to write."""
 
     ROWS = "rows"                    # kl, ce, entropy: report.Report blocks, then a report.Summary
@@ -61,7 +61,7 @@ QUIET, TABLE = "quiet", "table"
 class NoSink(LookupError):
     """The format does not write this kind of report (``-f tsv`` for explain, say)."""
 
-    def __init__(self, name: str, kind: Kind):
+    def __init__(self, name: str, kind: Content):
         super().__init__(f"-f {name} does not write the output of {kind.value}")
         self.name, self.kind = name, kind
 
@@ -82,11 +82,11 @@ def sinks_of(name: str) -> dict:
     return importlib.import_module(sinks).SINKS if isinstance(sinks, str) else sinks
 
 
-def supports(name: str, kind: Kind) -> bool:
+def supports(name: str, kind: Content) -> bool:
     return name in FORMATS and kind in sinks_of(name)
 
 
-def sink_class(kind: Kind, name: str) -> type:
+def sink_class(kind: Content, name: str) -> type:
     """The class that writes ``kind`` in format ``name``; :class:`NoSink` when there is none."""
     if not supports(name, kind):
         raise NoSink(name, kind)
@@ -97,7 +97,7 @@ def sink_class(kind: Kind, name: str) -> type:
     return found
 
 
-def make(kind: Kind, name: str, out: TextIO | None, console=None):
+def make(kind: Content, name: str, out: TextIO | None, console=None):
     """A sink of ``kind`` in format ``name`` writing to ``out`` (``console`` for the tables)."""
     return sink_class(kind, name)(out, console)
 

@@ -11,12 +11,10 @@ from collections import deque
 import numpy as np
 
 from ..errors import printable
-from ..numerics import Reduction
-from ..model import Command
-from ..report import Report, Summary
-from .records import FORMULAS
-from .records import records as row_records
-from .registry import Kind, Sink
+from ..vocabulary import Reduction, Command
+from ..computations.divergence_records import Report, Summary
+from .records import FORMULAS, records as row_records
+from .registry import Content, Sink
 from .texts import fmt, renormalised_texts, temperature_text
 from .wide import Listed, largest_terms
 
@@ -285,12 +283,12 @@ def _breakdowns(summary: Summary, first: Report, console) -> None:
 
 
 SINKS = {
-    Kind.ROWS: TableSink,
-    Kind.MEASURES: "divcli.output.measure_tables:MeasureTableSink",
-    Kind.TOP: "divcli.output.measure_tables:TopTable",
-    Kind.MATRIX: "divcli.output.measure_tables:MatrixTable",
-    Kind.LIBRARIES: "divcli.output.measure_tables:LibrariesTable",
-    Kind.EXPLAIN: "divcli.output.explain_tables:ExplainTable",
-    Kind.DISTILL: "divcli.output.explain_tables:DistillTable",
-    Kind.CATALOGUE: "divcli.output.explain_tables:CatalogueTable",
+    Content.ROWS: TableSink,
+    Content.MEASURES: "divcli.output.measure_tables:MeasureTableSink",
+    Content.TOP: "divcli.output.measure_tables:TopTable",
+    Content.MATRIX: "divcli.output.measure_tables:MatrixTable",
+    Content.LIBRARIES: "divcli.output.measure_tables:LibrariesTable",
+    Content.EXPLAIN: "divcli.output.explain_tables:ExplainTable",
+    Content.DISTILL: "divcli.output.explain_tables:DistillTable",
+    Content.CATALOGUE: "divcli.output.explain_tables:CatalogueTable",
 }

@@ -16,7 +16,7 @@ from typing import BinaryIO
 
 import numpy as np
 
-from ..columns import ColumnChoice, pick_values
+from .columns import ColumnChoice, pick_values
 from ..errors import DataError, show_value
 from .blocks import bounded_rows
 from .operand import Operand

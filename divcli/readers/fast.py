@@ -14,8 +14,8 @@ import re
 
 import numpy as np
 
-from ..columns import Picked
-from ..pipeline import reading_at_once
+from .columns import Picked
+from .blocks import reading_at_once
 from .decimals import parse_decimals
 from .numbers import looks_numeric
 from .operand import WHITESPACE, Operand, split_line

@@ -13,7 +13,7 @@ import re
 
 import numpy as np
 
-from ..columns import ColumnChoice, name_text
+from .columns import ColumnChoice, name_text
 from ..errors import DataError, foreign_digit, show_value
 from .numbers import range_warning
 from .operand import Operand

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from ..columns import ColumnChoice, pick_values
+from .columns import ColumnChoice, pick_values
 
 STDIN = "-"
 STDIN_NAME = "<stdin>"

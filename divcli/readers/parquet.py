@@ -9,7 +9,8 @@ import re
 
 import numpy as np
 
-from ..columns import ColumnChoice, pick_values
+from . import sizes
+from .columns import ColumnChoice, pick_values
 from ..errors import DataError, option, show_value
 from .binary import array_operand
 from .blocks import bounded_rows
@@ -187,11 +188,10 @@ class ParquetBlocks:
     """A Parquet file read a record batch at a time (see :class:`ParquetReader`)."""
 
     def __init__(self, path: str, columns: ColumnChoice = ColumnChoice()):
-        from .. import engine
 
         self.reader = ParquetReader(path, columns)
         if self.reader.width:  # record batches of at most a block's values (a list column's width shows later)
-            batch = bounded_rows(self.reader.BATCH_ROWS, self.reader.width, engine.BLOCK_ELEMENTS)
+            batch = bounded_rows(self.reader.BATCH_ROWS, self.reader.width, sizes.BLOCK_ELEMENTS)
             self.reader.batches = self.reader.file.iter_batches(batch_size=batch, columns=self.reader.read_columns)
         self.name = path
         self.pending = np.empty((0, 0))

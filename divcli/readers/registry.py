@@ -22,7 +22,7 @@ import os
 from dataclasses import dataclass, replace
 from typing import BinaryIO, Callable
 
-from ..columns import ColumnChoice
+from .columns import ColumnChoice
 from ..errors import DataError, show_value
 from . import textblocks
 from .binary import numpy_blocks, read_npy_bytes, read_numpy

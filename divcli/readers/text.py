@@ -14,7 +14,7 @@ import sys
 
 import numpy as np
 
-from ..columns import ColumnChoice, Picked
+from .columns import ColumnChoice, Picked
 from ..errors import DataError, show_value
 from . import fast
 from .numbers import cell_error, looks_numeric, parse_number, with_range_warnings
@@ -159,7 +159,7 @@ def _empty_cells(name: str, line: int) -> DataError:
 def pick_columns(text: str, name: str, delimiter: str, columns: ColumnChoice | Picked | None,
                  header_allowed: bool = True, first_line: int = 1) -> Picked | None:
     """``columns`` resolved against the first non-blank row of ``text`` (a header, or a row whose
-    cells are counted); a :class:`~divcli.columns.Picked` is returned as it is."""
+    cells are counted); a :class:`~divcli.readers.columns.Picked` is returned as it is."""
     if columns is None or isinstance(columns, Picked):
         return columns
     for line, record in split_records(text, name, delimiter, first_line):

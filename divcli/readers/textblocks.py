@@ -8,7 +8,7 @@ from typing import BinaryIO
 
 import numpy as np
 
-from ..columns import ColumnChoice
+from .columns import ColumnChoice
 from ..errors import DataError
 from . import fast
 from .blocks import bounded_rows
@@ -60,7 +60,7 @@ class TextBlocks:
         # a regular file's size says at once whether the input is large; a pipe's bytes tell later
         self.size = status.st_size if status else 0
         #: a read may wait on another process (a pipe, a FIFO, a terminal, a socket): read these in the
-        #: caller's thread (:func:`divcli.pipeline.ordered`)
+        #: caller's thread (:func:`divcli.engine.threads.ordered`)
         self.may_wait = status is not None and not stat.S_ISREG(status.st_mode)
 
     def position(self) -> tuple[int, int | None]:

@@ -142,16 +142,16 @@ def test_a_pipe_is_refused_for_teacher_and_student(run, files, tmp_path, role):
 
 def _counting_passes(monkeypatch):
     """Count the engine's passes over the operands that distill makes (kl and ce, each one pass)."""
-    import divcli.distill
+    import divcli.computations.distill
 
     passes = []
-    real = divcli.distill.run
+    real = divcli.computations.distill.run
 
     def counted(command, *args, **kwargs):
         passes.append(command.value)
         return real(command, *args, **kwargs)
 
-    monkeypatch.setattr(divcli.distill, "run", counted)
+    monkeypatch.setattr(divcli.computations.distill, "run", counted)
     return passes
 
 

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from conftest import write_rows
-from divcli import engine
+from divcli.readers import sizes
 
 
 def close(a, b, rel=1e-12):
@@ -79,8 +79,8 @@ def test_python_api_row():
 
 
 def test_row_across_small_blocks(run, files, monkeypatch):
-    monkeypatch.setattr(engine, "FIRST_BLOCK_ROWS", 7)
-    monkeypatch.setattr(engine, "BLOCK_ELEMENTS", 40)  # 10 rows of 4 classes per block
+    monkeypatch.setattr(sizes, "FIRST_BLOCK_ROWS", 7)
+    monkeypatch.setattr(sizes, "BLOCK_ELEMENTS", 40)  # 10 rows of 4 classes per block
     p, q, p_path, q_path = files
     document = json.loads(run("kl", p_path, q_path, "--reduction", "row", "-f", "json").stdout)
     assert [row["row"] for row in document["rows"]] == list(range(1, 601))

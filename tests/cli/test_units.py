@@ -9,7 +9,7 @@ import math
 import pytest
 
 import divcli
-from divcli.model import LogBase
+from divcli.vocabulary import LogBase
 
 P, Q = "0.7,0.2,0.1", "0.6,0.3,0.1"
 

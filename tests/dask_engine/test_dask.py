@@ -28,7 +28,8 @@ from conftest import needs
 distributed = needs("distributed")
 pa = needs("pyarrow")
 pq = needs("pyarrow.parquet")
-from divcli.core import FIRST_BLOCK_ROWS
+from divcli.readers import sizes
+from divcli.readers.sizes import FIRST_BLOCK_ROWS
 
 ROOT = Path(__file__).resolve().parents[2]
 ROWS, CLASSES = 1000, 5
@@ -532,11 +533,10 @@ def test_without_a_scheduler_a_local_cluster_is_started_and_named_when_verbose(d
 def test_wide_rows_are_cut_as_the_local_engine_cuts_them(run, scheduler, tmp_path):
     """5,000 classes: the first block holds 104 rows (2^19 values), not FIRST_BLOCK_ROWS; shards cut
     inside it and after it give the local engine's per-row values, byte for byte."""
-    from divcli import core
 
     rng = np.random.default_rng(13)
     p, q = (np.round(rng.normal(0, 2, (300, 5000)), 2) for _ in range(2))
-    assert core.first_block_rows(5000) == 104 < FIRST_BLOCK_ROWS
+    assert sizes.first_block_rows(5000) == 104 < FIRST_BLOCK_ROWS
     for name, values in (("p", p), ("q", q)):
         (tmp_path / f"{name}.tsv").write_text(_csv_text(values, delimiter="\t"))
         (tmp_path / name).mkdir()

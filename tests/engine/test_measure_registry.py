@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 import divcli
-from divcli import measures
-from divcli.measures import Measure
+from divcli.measures import catalogue as measures
+from divcli.measures.catalogue import Measure
 
 KEY = "l1_throwaway"
 P, Q = "0.5,0.3,0.2;0.1,0.1,0.8", "0.2,0.3,0.5;0.3,0.3,0.4"

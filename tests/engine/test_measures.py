@@ -9,13 +9,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
+from hypothesis import given, strategies as st
 
 import divcli
 from conftest import write_rows
-from divcli import engine
-from divcli.measures import DEFAULT_ALPHAS, Pair, catalogue, evaluate
+from divcli.readers import sizes
+from divcli.measures.catalogue import DEFAULT_ALPHAS, catalogue
+from divcli.measures.kernels import Pair, evaluate
 
 SAMPLES = Path(__file__).resolve().parents[2] / "samples"
 S = {path.stem: str(path) for path in SAMPLES.iterdir()}
@@ -199,8 +199,8 @@ def test_js_table(run):
 
 @pytest.fixture
 def tiny_blocks(monkeypatch):
-    monkeypatch.setattr(engine, "FIRST_BLOCK_ROWS", 3)
-    monkeypatch.setattr(engine, "BLOCK_ELEMENTS", 10)
+    monkeypatch.setattr(sizes, "FIRST_BLOCK_ROWS", 3)
+    monkeypatch.setattr(sizes, "BLOCK_ELEMENTS", 10)
 
 
 @pytest.mark.parametrize("fmt", [("-f", "csv", "--reduction", "none"), ("-q",), ("-f", "json")])
@@ -210,8 +210,8 @@ def test_compare_and_js_across_blocks(run, tmp_path, monkeypatch, fmt):
     q = write_rows(tmp_path / "q.csv", rng.normal(0, 2, (23, 5)).round(4).tolist())
     kinds = ("--p-as", "logits", "--q-as", "logits")
     whole = {cmd: ok(run(cmd, p, q, *kinds, *fmt)) for cmd in ("compare", "js")}
-    monkeypatch.setattr(engine, "FIRST_BLOCK_ROWS", 3)
-    monkeypatch.setattr(engine, "BLOCK_ELEMENTS", 10)
+    monkeypatch.setattr(sizes, "FIRST_BLOCK_ROWS", 3)
+    monkeypatch.setattr(sizes, "BLOCK_ELEMENTS", 10)
     for cmd in ("compare", "js"):
         cut = ok(run(cmd, p, q, *kinds, *fmt))
         if fmt[-1] == "json":  # sums run in another order across blocks: equal to rounding
@@ -283,7 +283,7 @@ def test_matrix_csv_and_table(run):
 @pytest.fixture
 def no_pairwise(monkeypatch):
     """matrix's computation fails the test if it starts: a refusal must come before it."""
-    from divcli import measure_kernels
+    from divcli.measures import kernels as measure_kernels
 
     def refused(*args, **kwargs):
         raise AssertionError("the matrix was computed")
@@ -315,7 +315,7 @@ def test_matrix_computes_what_max_terms_allows(run, monkeypatch):
     assert divcli.divergence_matrix(np.array([[0.5, 0.5], [0.9, 0.1]]), "tv", max_terms=8)[0, 1] == pytest.approx(0.4)
     with pytest.raises(divcli.DataError, match="max_terms=8 "):
         divcli.divergence_matrix(np.array([[0.5, 0.5], [0.9, 0.1]]), "tv", max_terms=7)
-    from divcli.measures import MAX_MATRIX_TERMS
+    from divcli.measures.catalogue import MAX_MATRIX_TERMS
 
     assert "[default: 1e8" in " ".join(ok(run("matrix", "--help")).split()) and MAX_MATRIX_TERMS == 1e8
     for value in ("0", "-5", "nan", "x"):
@@ -616,8 +616,8 @@ def test_labels_with_infinite_measures_across_blocks(run, tmp_path, monkeypatch)
     labels = write_rows(tmp_path / "labels.csv", [[i % 3] for i in range(11)])
     q = write_rows(tmp_path / "q.csv", [[0.2, 0.3, 0.5], [0.6, 0.3, 0.1]] * 5 + [[0.2, 0.3, 0.5]])
     whole = run("compare", labels, q, "--p-as", "labels", "-f", "csv", "--reduction", "none")
-    monkeypatch.setattr(engine, "FIRST_BLOCK_ROWS", 3)
-    monkeypatch.setattr(engine, "BLOCK_ELEMENTS", 10)
+    monkeypatch.setattr(sizes, "FIRST_BLOCK_ROWS", 3)
+    monkeypatch.setattr(sizes, "BLOCK_ELEMENTS", 10)
     cut = run("compare", labels, q, "--p-as", "labels", "-f", "csv", "--reduction", "none")
     assert cut.exit_code == whole.exit_code == 0, cut.stderr
     assert cut.stdout == whole.stdout and cut.stderr == whole.stderr

@@ -1,4 +1,4 @@
-"""Both cores: blocks read, computed and written at once (divcli.pipeline, the engine's --threads).
+"""Both cores: blocks read, computed and written at once (divcli.engine.threads, the engine's --threads).
 
 What must hold whatever the threads: the same bytes on standard output and standard error, the same
 exit code, every block in order, errors where they were, bounded read-ahead, and no thread left
@@ -17,7 +17,10 @@ import numpy as np
 import pytest
 
 from conftest import write_rows
-from divcli import engine, pipeline
+from divcli import vocabulary
+from divcli.readers import blocks
+from divcli.engine import loop as engine, threads as pipeline
+from divcli.readers import sizes
 from divcli.readers.textblocks import TextBlocks
 
 
@@ -188,8 +191,8 @@ def test_text_blocks_know_whether_a_read_may_wait(tmp_path):
 
 @pytest.fixture
 def small_blocks(monkeypatch):
-    monkeypatch.setattr(engine, "FIRST_BLOCK_ROWS", 3)
-    monkeypatch.setattr(engine, "BLOCK_ELEMENTS", 10)
+    monkeypatch.setattr(sizes, "FIRST_BLOCK_ROWS", 3)
+    monkeypatch.setattr(sizes, "BLOCK_ELEMENTS", 10)
 
 
 @pytest.fixture
@@ -267,15 +270,15 @@ def test_the_threads_are_used(run, operands, small_blocks, monkeypatch):
 def test_a_pipe_is_read_in_the_callers_thread(operands, small_blocks):
     """A read from a pipe may wait on its writer: the engine reads it in its own thread (a reader
     thread blocked there could not be stopped), and computes the same numbers."""
-    from divcli.core import Collect, run as run_kl
-    from divcli.kinds import Kind
-    from divcli.model import Command
+    from divcli.engine.collect import Collect
+    from divcli.computations.runs import run as run_kl
+    from divcli.vocabulary import Kind, Command
     from divcli.readers.registry import open_blocks
 
     data = open(operands["zp"], "rb").read()
-    from divcli.model import Reduction
+    from divcli.vocabulary import Reduction
 
-    options = engine.Options(p_kind=Kind.LOGITS, q_kind=Kind.LOGITS, reduction=Reduction.NONE)
+    options = vocabulary.Options(p_kind=Kind.LOGITS, q_kind=Kind.LOGITS, reduction=Reduction.NONE)
     values = {}
     for threads in (1, 2):
         read_end, write_end = os.pipe()
@@ -330,8 +333,8 @@ def test_threads_are_the_local_engines(run):
 def test_the_api_takes_threads_and_gives_the_same_numbers(monkeypatch):
     import divcli
 
-    monkeypatch.setattr(engine, "FIRST_BLOCK_ROWS", 3)
-    monkeypatch.setattr(engine, "BLOCK_ELEMENTS", 12)
+    monkeypatch.setattr(sizes, "FIRST_BLOCK_ROWS", 3)
+    monkeypatch.setattr(sizes, "BLOCK_ELEMENTS", 12)
     rng = np.random.default_rng(5)
     zp, zq = rng.normal(0, 2, (50, 4)), rng.normal(0, 2, (50, 4))
     labels = rng.integers(0, 4, 50)
@@ -357,24 +360,23 @@ def test_the_api_takes_threads_and_gives_the_same_numbers(monkeypatch):
 def test_a_parser_knows_when_the_operands_are_read_at_once():
     """pyarrow's CSV reader runs without threads of its own on the threads that read P and Q at
     once (divcli.readers.fast), with them elsewhere."""
-    assert not pipeline.reading_at_once()
+    assert not blocks.reading_at_once()
     with pipeline.at_once(2) as each:
-        assert each(lambda _: pipeline.reading_at_once(), [1, 2]) == [True, True]
+        assert each(lambda _: blocks.reading_at_once(), [1, 2]) == [True, True]
 
 
 def test_the_reader_thread_is_not_reading_at_once():
     """One operand read ahead on the reader thread keeps pyarrow's own threads."""
     seen = []
-    list(pipeline.ordered(lambda item: item, (seen.append(pipeline.reading_at_once()) or item for item in range(4)), 2))
+    list(pipeline.ordered(lambda item: item, (seen.append(blocks.reading_at_once()) or item for item in range(4)), 2))
     assert seen == [False] * 4
 
 
 def test_a_sink_that_fails_stops_the_reading_and_leaves_no_thread(operands, small_blocks):
     """A write that fails (a full disk) mid-run: the error comes out, and every thread the run
     started has ended by then."""
-    from divcli.core import run as run_kl
-    from divcli.kinds import Kind
-    from divcli.model import Command
+    from divcli.computations.runs import run as run_kl
+    from divcli.vocabulary import Kind, Command
     from divcli.readers.registry import open_blocks
 
     class Failing:
@@ -389,7 +391,7 @@ def test_a_sink_that_fails_stops_the_reading_and_leaves_no_thread(operands, smal
             raise AssertionError("the run went on after its sink failed")
 
     before = set(threading.enumerate())
-    options = engine.Options(p_kind=Kind.LOGITS, q_kind=Kind.LOGITS)
+    options = vocabulary.Options(p_kind=Kind.LOGITS, q_kind=Kind.LOGITS)
     with pytest.raises(OSError, match="No space"):
         run_kl(Command.KL, open_blocks(operands["zp"], None), open_blocks(operands["zq"], None), options, Failing(),
                threads=3)

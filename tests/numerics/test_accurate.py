@@ -1,4 +1,4 @@
-"""The accurate kernels (divcli/accurate.py) as units, and the places issue 12 found wrong: near-identical
+"""The accurate kernels (divcli/numerics/accurate.py) as units, and the places issue 12 found wrong: near-identical
 rows, zero weights, masked logits, huge and tiny weights, log-probabilities far from 0, explain's
 checks. Exact values are mpmath's at 60 digits (quoted in the tests); tests/numerics/test_accuracy.py holds the
 large reference suite."""
@@ -10,14 +10,16 @@ from fractions import Fraction
 
 import numpy as np
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
+from hypothesis import given, strategies as st
 
 import divcli
-from divcli import accurate, report
+from divcli import vocabulary
+from divcli.numerics import accurate
+from divcli.computations import divergence_records as report
 from divcli.readers.operand import Operand
-from divcli.kinds import Conversion, Kind, to_distribution
-from divcli.numerics import kl_rows
+from divcli.vocabulary import Conversion, Kind
+from divcli.numerics.distributions import to_distribution
+from divcli.numerics.plain import kl_rows
 
 
 def within(value: float, exact: float, rel: float) -> bool:
@@ -129,9 +131,9 @@ def test_a_masked_class_on_both_sides_is_as_if_absent(run, command):
 
 
 def _report_and_exact(zp, zq):
-    context = report.Context(report.Command.KL, divcli.numerics.Reduction.BATCHMEAN, report.NATURAL,
-                             [str(i) for i in range(zp.shape[1])], report.Side("p", Kind.LOGITS, "P"),
-                             report.Side("q", Kind.LOGITS, "Q"))
+    context = report.Context(vocabulary.Command.KL, divcli.vocabulary.Reduction.BATCHMEAN, vocabulary.NATURAL,
+                             [str(i) for i in range(zp.shape[1])], vocabulary.Side("p", Kind.LOGITS, "P"),
+                             vocabulary.Side("q", Kind.LOGITS, "Q"))
     p = to_distribution(Operand(zp, "p"), Kind.LOGITS, "P", Conversion())
     q = to_distribution(Operand(zq, "q"), Kind.LOGITS, "Q", Conversion())
     got = report.kl_report(p, q, context)

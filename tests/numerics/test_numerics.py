@@ -5,18 +5,10 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from hypothesis import given
-from hypothesis import strategies as st
+from hypothesis import given, strategies as st
 from hypothesis.extra.numpy import arrays
 
-from divcli.numerics import (
-    cross_entropy_terms,
-    entropy_terms,
-    kl_terms,
-    log_softmax,
-    logsumexp,
-    smooth_labels,
-)
+from divcli.numerics.plain import cross_entropy_terms, entropy_terms, kl_terms, log_softmax, logsumexp, smooth_labels
 
 logit = st.floats(min_value=-50, max_value=50, allow_nan=False)
 
@@ -131,7 +123,7 @@ def _agree_as_sums(got, terms):
 
 @given(logit_rows(), logit_rows())
 def test_kl_rows_give_the_terms_to_the_last_bit_and_their_sums(zp, zq):
-    from divcli.numerics import kl_rows
+    from divcli.numerics.plain import kl_rows
 
     rows, classes = min(zp.shape[0], zq.shape[0]), min(zp.shape[1], zq.shape[1])
     p, log_p = probs_of(zp[:rows, :classes])
@@ -150,7 +142,7 @@ def test_a_rows_numbers_do_not_depend_on_the_other_rows():
     """What makes a file, its stream and its Dask shards give the same bits: a row's D, H and H(P,Q)
     are the same whatever block it is in, whether P is broadcast, and whether other rows of its
     chunk have zeros in P (which take the masked forms)."""
-    from divcli.numerics import CHUNK_ELEMENTS, kl_rows
+    from divcli.numerics.plain import CHUNK_ELEMENTS, kl_rows
 
     rng = np.random.default_rng(7)
     for classes in (3, 16, 17, 200):
@@ -171,7 +163,7 @@ def test_a_rows_numbers_do_not_depend_on_the_other_rows():
 
 
 def test_kl_rows_keep_the_zero_conventions():
-    from divcli.numerics import kl_rows
+    from divcli.numerics.plain import kl_rows
 
     p = np.array([[1.0, 0.0, 0.0], [0.5, 0.5, 0.0], [1.0, 0.0, 0.0]])
     q = np.array([[0.5, 0.5, 0.0], [1.0, 0.0, 0.0], [1.0, 0.0, 0.0]])
@@ -190,7 +182,7 @@ def test_kl_rows_keep_the_zero_conventions():
 
 
 def test_the_rows_maxima_are_numpys_nan_and_inf_included():
-    from divcli.numerics import CHUNK_ELEMENTS, _max_into, softmax
+    from divcli.numerics.plain import CHUNK_ELEMENTS, _max_into, softmax
 
     rng = np.random.default_rng(11)
     for classes in (1, 2, 3, 5, 8, 15, 16, 17, 33, 129):
@@ -216,8 +208,9 @@ def test_the_rows_maxima_are_numpys_nan_and_inf_included():
 
 def test_bad_logits_are_refused_in_any_chunk_and_masks_are_not():
     from divcli.errors import DataError
-    from divcli.kinds import Conversion, Kind, to_distribution
-    from divcli.numerics import CHUNK_ELEMENTS
+    from divcli.vocabulary import Conversion, Kind
+    from divcli.numerics.distributions import to_distribution
+    from divcli.numerics.plain import CHUNK_ELEMENTS
     from divcli.readers.operand import Operand
 
     rows = 3 * CHUNK_ELEMENTS // 16
@@ -237,8 +230,8 @@ def test_bad_logits_are_refused_in_any_chunk_and_masks_are_not():
 
 
 def test_empty_hands_out_an_array_again_only_when_nothing_refers_to_it(monkeypatch):
-    from divcli import numerics
-    from divcli.numerics import empty
+    from divcli.numerics import plain as numerics
+    from divcli.numerics.plain import empty
 
     monkeypatch.setattr(numerics._KEPT, "arrays", [])  # this thread's arrays: none kept yet
 

@@ -12,10 +12,10 @@ import json
 import math
 
 import numpy as np
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 from hypothesis.extra.numpy import arrays
 
+from divcli.readers import operand
 from divcli.readers.literal import parse_literal
 from divcli.readers.numbers import parse_number
 from divcli.readers.registry import parse_text
@@ -121,7 +121,7 @@ def test_fast_and_careful_readers_agree(values, delimiter, header):
     lines = [delimiter.join(f"c{i}" for i in range(values.shape[1]))] if header else []
     lines += [delimiter.join(repr(float(x)) for x in row) for row in values]
     text = "\n".join(lines) + "\n"
-    careful = text_reader.read_delimited(text, "t", delimiter if delimiter != " " else text_reader.WHITESPACE)
+    careful = text_reader.read_delimited(text, "t", delimiter if delimiter != " " else operand.WHITESPACE)
     fast = _fast(text, delimiter)
     if fast_reader.not_for_fast(text):  # e.g. 1e-300: may underflow, so the careful reader takes it
         assert fast is None
@@ -138,6 +138,6 @@ def _fast(text, delimiter):
     original = fast_reader.FAST_MIN_CHARS
     fast_reader.FAST_MIN_CHARS = 0
     try:
-        return fast_reader.read_fast(text, "t", delimiter if delimiter != " " else fast_reader.WHITESPACE)
+        return fast_reader.read_fast(text, "t", delimiter if delimiter != " " else operand.WHITESPACE)
     finally:
         fast_reader.FAST_MIN_CHARS = original

@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from divcli.cli import cli
 from divcli.output import registry
 from divcli.output.records import columns_of, csv_texts
-from divcli.output.registry import Kind, Sink
+from divcli.output.registry import Content, Sink
 
 P = "0.36,0.48,0.16;0.5,0.25,0.25;0.2,0.2,0.6"
 Q = "0.3,0.4,0.3;0.25,0.5,0.25;0.1,0.3,0.6"
@@ -31,7 +31,7 @@ class LinesSink(Sink):
 @pytest.fixture
 def lines(monkeypatch):
     monkeypatch.setattr(registry, "FORMATS", dict(registry.FORMATS))  # the registry as it was, after the test
-    registry.register("lines", {Kind.ROWS: LinesSink, Kind.MEASURES: LinesSink, Kind.PARTS: LinesSink})
+    registry.register("lines", {Content.ROWS: LinesSink, Content.MEASURES: LinesSink, Content.PARTS: LinesSink})
 
 
 def run(*args):
@@ -75,10 +75,10 @@ def test_without_registration_there_is_no_such_format():
 
 def test_every_builtin_format_writes_every_streaming_kind():
     for name in ("table", "csv", "json", "quiet"):
-        for kind in (Kind.ROWS, Kind.MEASURES, Kind.TOP, Kind.MATRIX, Kind.LIBRARIES, Kind.EXPLAIN, Kind.DISTILL):
+        for kind in (Content.ROWS, Content.MEASURES, Content.TOP, Content.MATRIX, Content.LIBRARIES, Content.EXPLAIN, Content.DISTILL):
             assert registry.sink_class(kind, name) is not None
     assert registry.choices() == ["table", "csv", "json"]
-    assert registry.sink_class(Kind.PARTS, "parquet").binary
+    assert registry.sink_class(Content.PARTS, "parquet").binary
 
 
 @pytest.mark.dask

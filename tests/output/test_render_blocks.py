@@ -15,18 +15,16 @@ import numpy as np
 import pytest
 
 from conftest import needs
-from divcli import core, engine
+from divcli.computations import runs as core
+from divcli.readers import sizes as block_sizes
 from divcli.output import texts
 from divcli.output.records import records as row_records
 from divcli.output.csv import CsvSink
 from divcli.output.json import JsonSink
 from divcli.output.quiet import QuietSink
 from divcli.readers.blocks import ArrayBlocks
-from divcli.core import Options
+from divcli.vocabulary import Options, Conversion, Kind, Reduction, Command, LogBase
 from divcli.readers.operand import Operand
-from divcli.kinds import Conversion, Kind
-from divcli.numerics import Reduction
-from divcli.model import Command, LogBase
 
 
 def _number(x) -> str:
@@ -135,8 +133,8 @@ CASES = list(_cases())
 
 @pytest.fixture
 def small_blocks(monkeypatch):
-    monkeypatch.setattr(engine, "FIRST_BLOCK_ROWS", 2)
-    monkeypatch.setattr(engine, "BLOCK_ELEMENTS", 12)
+    monkeypatch.setattr(block_sizes, "FIRST_BLOCK_ROWS", 2)
+    monkeypatch.setattr(block_sizes, "BLOCK_ELEMENTS", 12)
 
 
 @pytest.mark.parametrize("case", CASES, ids=[case[0] for case in CASES])
@@ -155,8 +153,8 @@ def test_long_block_output_equals_the_per_row_records(case, monkeypatch):
     dumps = texts.orjson_dumps()
     sizes = []
     monkeypatch.setattr(texts, "orjson_dumps", lambda: lambda values: sizes.append(values.size) or dumps(values))
-    monkeypatch.setattr(engine, "FIRST_BLOCK_ROWS", 300)
-    monkeypatch.setattr(engine, "BLOCK_ELEMENTS", 1200)
+    monkeypatch.setattr(block_sizes, "FIRST_BLOCK_ROWS", 300)
+    monkeypatch.setattr(block_sizes, "BLOCK_ELEMENTS", 1200)
     _check_block_output(*case[1:])
     assert 300 in sizes
 

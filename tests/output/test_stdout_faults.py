@@ -299,7 +299,7 @@ def test_parquet_without_dask_is_refused(tmp_path, name):
 #: Run divcli with at most this many MiB of address space above what it holds once imported.
 LIMITED = """
 import resource, sys
-import numpy, divcli.cli, divcli.core, divcli.engine, divcli.readers.registry, divcli.output.quiet
+import numpy, divcli.cli, divcli.computations.runs, divcli.engine.loop, divcli.readers.registry, divcli.output.quiet
 held = int(open("/proc/self/status").read().split("VmSize:")[1].split()[0]) * 1024
 limit = held + (int(sys.argv.pop(1)) << 20)
 resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
@@ -326,14 +326,14 @@ def test_memory_running_out_is_one_line(tmp_path):
     (("explain", P, Q), "try a smaller input\n"),
 ])
 def test_memory_running_out_names_what_the_command_offers(run, monkeypatch, args, tries):
-    import divcli.core
-    import divcli.explain
+    import divcli.computations.runs
+    import divcli.computations.explain
 
     def refused(*_args, **_kwargs):
         raise MemoryError
 
-    monkeypatch.setattr(divcli.core, "run", refused)
-    monkeypatch.setattr(divcli.explain, "for_row", refused)
+    monkeypatch.setattr(divcli.computations.runs, "run", refused)
+    monkeypatch.setattr(divcli.computations.explain, "for_row", refused)
     result = run(*args)
     assert result.exit_code == 1 and result.stdout == ""
     assert result.stderr.startswith("Error: memory ran out") and tries in result.stderr
@@ -341,12 +341,12 @@ def test_memory_running_out_names_what_the_command_offers(run, monkeypatch, args
 
 def test_pyarrows_memory_error_is_the_same_line(run, monkeypatch):
     pyarrow = needs("pyarrow")
-    import divcli.core
+    import divcli.computations.runs
 
     def refused(*_args, **_kwargs):
         raise pyarrow.ArrowMemoryError("malloc of size 1073741824 failed")
 
-    monkeypatch.setattr(divcli.core, "run", refused)
+    monkeypatch.setattr(divcli.computations.runs, "run", refused)
     result = run("entropy", P, "--threads", "1")
     assert result.exit_code == 1 and result.stdout == ""
     assert result.stderr == "Error: memory ran out (the system refused more); try a smaller input or --engine dask " \
@@ -361,7 +361,7 @@ def test_a_thread_that_cannot_start_is_memory_running_out(run, monkeypatch, tmp_
 
     (tmp_path / "p.csv").write_text(ROWS)
     monkeypatch.setattr(threads.Thread, "start", refused)
-    monkeypatch.setattr("divcli.pipeline.available_cpus", lambda: 4)  # 4 threads, not capped on a smaller machine
+    monkeypatch.setattr("divcli.engine.threads.available_cpus", lambda: 4)  # 4 threads, not capped on a smaller machine
     result = run("entropy", tmp_path / "p.csv", "--threads", "4")
     assert result.exit_code == 1 and result.stdout == ""
     assert result.stderr.startswith("Error: memory ran out (no thread could be started); try --threads 1")

@@ -11,12 +11,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
+from hypothesis import given, strategies as st
 from hypothesis.extra.numpy import arrays
 
 from conftest import count_parses, needs
-from divcli import engine
+from divcli.readers import sizes
 from divcli.readers import fast as fast_reader, text as text_reader
 
 needs("pyarrow.csv")
@@ -35,8 +34,8 @@ def arrow_always(monkeypatch):
 
 @pytest.fixture
 def tiny_blocks(monkeypatch):
-    monkeypatch.setattr(engine, "FIRST_BLOCK_ROWS", 3)
-    monkeypatch.setattr(engine, "BLOCK_ELEMENTS", 8)
+    monkeypatch.setattr(sizes, "FIRST_BLOCK_ROWS", 3)
+    monkeypatch.setattr(sizes, "BLOCK_ELEMENTS", 8)
 
 
 @given(st.tuples(st.integers(1, 5), st.integers(1, 6)).flatmap(lambda s: arrays(np.float64, s, elements=finite)),

@@ -9,11 +9,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import example, given, settings
-from hypothesis import strategies as st
+from hypothesis import example, given, settings, strategies as st
 
-from divcli import core
-from divcli import engine
+from divcli import vocabulary
+from divcli.readers import sizes
+from divcli.engine import collect
+from divcli.computations import runs as core
 from conftest import needs
 from fuzz_target import streamed_equals_whole
 
@@ -22,8 +23,8 @@ ROWS = 23
 
 @pytest.fixture
 def tiny_blocks(monkeypatch):
-    monkeypatch.setattr(engine, "FIRST_BLOCK_ROWS", 3)
-    monkeypatch.setattr(engine, "BLOCK_ELEMENTS", 10)  # then 2 rows of 5 classes (5 of 2) per block
+    monkeypatch.setattr(sizes, "FIRST_BLOCK_ROWS", 3)
+    monkeypatch.setattr(sizes, "BLOCK_ELEMENTS", 10)  # then 2 rows of 5 classes (5 of 2) per block
 
 
 def _logits(seed: int, rows: int = ROWS, classes: int = 5) -> np.ndarray:
@@ -75,7 +76,7 @@ def test_blocked_numbers_equal_the_numbers_of_one_block(run, tmp_path, tiny_bloc
     q = _sources(_logits(4), tmp_path, "q")
     args = ("kl", p["csv"], q["csv"], "--p-as", "logits", "--q-as", "logits", "-f", "json")
     blocked = json.loads(run(*args).stdout)
-    monkeypatch.setattr(engine, "FIRST_BLOCK_ROWS", 10_000)
+    monkeypatch.setattr(sizes, "FIRST_BLOCK_ROWS", 10_000)
     whole = json.loads(run(*args).stdout)
     assert blocked["rows"] == whole["rows"]
     for name, value in whole["reductions"].items():
@@ -308,8 +309,8 @@ def test_text_blocks_read_what_the_whole_text_reads(lines, crlf, last_newline, r
 @pytest.fixture
 def value_budget(monkeypatch):
     """First blocks of 6 rows but 12 values: 2 rows of 5 classes, 1 row of 13."""
-    monkeypatch.setattr(engine, "FIRST_BLOCK_ROWS", 6)
-    monkeypatch.setattr(engine, "BLOCK_ELEMENTS", 12)
+    monkeypatch.setattr(sizes, "FIRST_BLOCK_ROWS", 6)
+    monkeypatch.setattr(sizes, "BLOCK_ELEMENTS", 12)
 
 
 def _wide_sources(values: np.ndarray, folder, stem: str) -> dict:
@@ -329,13 +330,13 @@ def _block_rows(spec: str, q_spec: str, kind=None, stdin: bytes = b"") -> list[i
     import io
 
     from divcli.readers.registry import open_blocks
-    from divcli.kinds import Kind
+    from divcli.vocabulary import Kind
 
     p = open_blocks(spec, io.BytesIO(stdin))
     q = open_blocks(q_spec, io.BytesIO(b""))
-    sink = core.Collect()
-    options = core.Options(p_kind=kind or Kind.LOGITS, q_kind=Kind.LOGITS)
-    core.run(core.Command("ce" if kind else "kl"), p, q, options, sink)
+    sink = collect.Collect()
+    options = vocabulary.Options(p_kind=kind or Kind.LOGITS, q_kind=Kind.LOGITS)
+    core.run(vocabulary.Command("ce" if kind else "kl"), p, q, options, sink)
     return [report.rows for report in sink.reports]
 
 
@@ -376,7 +377,7 @@ def test_wide_rows_give_byte_identical_output_from_every_source(run, tmp_path, v
 
 def test_labels_take_the_rows_of_a_wide_q(run, tmp_path, value_budget):
     """Labels (one column) against Q of 13 classes: blocks of one row, as Q's."""
-    from divcli.kinds import Kind
+    from divcli.vocabulary import Kind
 
     q = _wide_sources(_logits(9, 11, 13), tmp_path, "q")
     labels = tmp_path / "labels.csv"
@@ -387,7 +388,7 @@ def test_labels_take_the_rows_of_a_wide_q(run, tmp_path, value_budget):
         assert _block_rows(spec, q["csv"], Kind.LABELS) == [1] * 11
     blocked = run("ce", labels, q["csv"], "--p-as", "labels", "--q-as", "logits", "-f", "csv", "--reduction", "none")
     assert blocked.exit_code == 0, blocked.stderr
-    engine.FIRST_BLOCK_ROWS, engine.BLOCK_ELEMENTS = 10_000, 1 << 20  # restored by monkeypatch
+    sizes.FIRST_BLOCK_ROWS, sizes.BLOCK_ELEMENTS = 10_000, 1 << 20  # restored by monkeypatch
     whole = run("ce", labels, q["csv"], "--p-as", "labels", "--q-as", "logits", "-f", "csv", "--reduction", "none")
     assert blocked.stdout == whole.stdout
 
@@ -403,11 +404,11 @@ def test_an_error_in_p_still_comes_first_when_p_is_labels(run, tmp_path):
 
 @pytest.mark.parametrize("count", [1, 5, 13, 40])
 def test_block_of_numbers_rows_as_the_local_engine_cuts_them(tmp_path, value_budget, count):
-    """The Dask engine orders its warnings by :func:`divcli.engine.block_of`: the local engine's blocks."""
+    """The Dask engine orders its warnings by :func:`divcli.readers.sizes.block_of`: the local engine's blocks."""
     values = _logits(10, 11, count)
     np.save(tmp_path / "p.npy", values)
     rows = _block_rows(str(tmp_path / "p.npy"), str(tmp_path / "p.npy"))
-    numbered = [engine.block_of(row, count) for row in range(11)]
+    numbered = [sizes.block_of(row, count) for row in range(11)]
     assert numbered == [index for index, size in enumerate(rows) for _ in range(size)]
 
 

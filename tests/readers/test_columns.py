@@ -13,13 +13,13 @@ import numpy as np
 import pytest
 
 from conftest import needs
-from divcli import engine
+from divcli.readers import sizes
 
 
 @pytest.fixture
 def tiny_blocks(monkeypatch):
-    monkeypatch.setattr(engine, "FIRST_BLOCK_ROWS", 3)
-    monkeypatch.setattr(engine, "BLOCK_ELEMENTS", 10)
+    monkeypatch.setattr(sizes, "FIRST_BLOCK_ROWS", 3)
+    monkeypatch.setattr(sizes, "BLOCK_ELEMENTS", 10)
 
 
 def _kl_rows(p: np.ndarray, q: np.ndarray) -> np.ndarray:

@@ -7,11 +7,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
+from hypothesis import given, strategies as st
 
 from conftest import count_parses
-from divcli import engine
+from divcli.readers import sizes
 from divcli.readers import decimals, fast as fast_reader, text as text_reader
 from divcli.readers.decimals import parse_decimals
 
@@ -163,8 +162,8 @@ def test_the_cli_reads_large_plain_files_with_it(run, tmp_path, counted):
     ("0.25,0.25.0,0.5,0.5", ":33:2: not a number: '0.25.0'"),
 ])
 def test_an_error_in_a_later_block_keeps_its_line_and_column(run, tmp_path, monkeypatch, bad, words):
-    monkeypatch.setattr(engine, "FIRST_BLOCK_ROWS", 3)
-    monkeypatch.setattr(engine, "BLOCK_ELEMENTS", 8)
+    monkeypatch.setattr(sizes, "FIRST_BLOCK_ROWS", 3)
+    monkeypatch.setattr(sizes, "BLOCK_ELEMENTS", 8)
     monkeypatch.setattr(fast_reader, "FAST_MIN_CHARS", 0)
     monkeypatch.setattr(fast_reader, "load_pyarrow", lambda: None)
     taken = count_parses(monkeypatch, fast_reader, "parse_decimals")

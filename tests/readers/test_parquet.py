@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from conftest import needs
-from divcli import engine
+from divcli.readers import sizes
 from divcli.readers import parquet
 
 pa = needs("pyarrow")
@@ -41,8 +41,8 @@ def _lists(path, values, row_group_size=None):
 
 @pytest.fixture
 def tiny_blocks(monkeypatch):
-    monkeypatch.setattr(engine, "FIRST_BLOCK_ROWS", 3)
-    monkeypatch.setattr(engine, "BLOCK_ELEMENTS", 8)
+    monkeypatch.setattr(sizes, "FIRST_BLOCK_ROWS", 3)
+    monkeypatch.setattr(sizes, "BLOCK_ELEMENTS", 8)
     monkeypatch.setattr(parquet.ParquetReader, "BATCH_ROWS", 5)
 
 

@@ -43,9 +43,9 @@ def distill(teacher, student, labels, alpha, teacher_as, student_as, labels_as, 
     _check(teacher, student, labels, alpha, params)
     params.update(reduction="batchmean", p_as="probs")
     check_output(params)
-    from ...distill import distill as compute_distill
-    from ...kinds import Kind
-    from ...pipeline import available_cpus
+    from ...computations.distill import distill as compute_distill
+    from ...vocabulary import Kind
+    from ...engine.threads import available_cpus
     from ...output import registry
 
     class_weight = None if weight is None else class_weights(weight, params)
@@ -62,7 +62,7 @@ def distill(teacher, student, labels, alpha, teacher_as, student_as, labels_as, 
         labels_kind=Kind(labels_as), base=options.base, conversion=options.conversion, weight=class_weight,
         ignore_index=ignore_index, label_smoothing=label_smoothing, warn=warn,
         mistakes=not params["quiet"], threads=available_cpus())))  # -q prints the loss alone
-    with whole_output(params, "divcli distill", registry.Kind.DISTILL) as writer:
+    with whole_output(params, "divcli distill", registry.Content.DISTILL) as writer:
         writer.write(document)
 
 

@@ -27,9 +27,9 @@ def libraries(p, q, **params):
     log_softmax, SciPy's silent normalising, Keras's clipping to 1e-7.
     """
     operands = whole_operands((p, q), params)
-    from ...libraries import compare_libraries
+    from ...computations.libraries import compare_libraries
     from ...output.texts import renormalised_texts
-    from ...output.registry import Kind
+    from ...output.registry import Content
 
     options = make_options(params)
     found, exact, renormalised = compare_libraries(operands, options)
@@ -52,7 +52,7 @@ def libraries(p, q, **params):
         note += f"; {' and '.join(converted)} in the calls {stand} for the probabilities softmax(x{temperature})"
         if params["temperature"] != 1:
             note += " (x: logits, or the logs of the probabilities)"
-    with whole_output(params, "divcli libraries", Kind.LIBRARIES) as writer:
+    with whole_output(params, "divcli libraries", Content.LIBRARIES) as writer:
         writer.write(found, exact, unit, note, (operands[0].name, operands[1].name))
 
 
@@ -75,14 +75,14 @@ def explain(p, q, row, all_classes, **params):
     checks that hold (Gibbs, Pinsker, the Jensen–Shannon bound). -f json gives every number.
     """
     operands = whole_operands((p, q), params)
-    from ...explain import for_row
-    from ...output.registry import Kind
+    from ...computations.explain import for_row
+    from ...output.registry import Content
 
     work = for_row(operands, make_options(params), row)
     if work["kl_divergence"]["value"] == math.inf:
         infinite = [name for name, t in zip(work["classes"], work["kl_divergence"]["terms"]) if t == math.inf]
         warn(f"D(P‖Q) is +inf: row {row}, class {infinite[0]!r}: q = 0 (or underflows to 0) where p > 0")
-    with whole_output(params, "divcli explain", Kind.EXPLAIN) as writer:
+    with whole_output(params, "divcli explain", Content.EXPLAIN) as writer:
         writer.all_classes = all_classes  # read by the table only: -f csv and json hold every class
         writer.write(work)
 

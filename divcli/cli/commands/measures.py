@@ -9,7 +9,8 @@ import click
 
 from ...errors import foreign_digit
 from ..completion import complete_input, complete_operand
-from ..console import Output, make_sink, warn, whole_output
+from ..terminal import Output
+from ..console import make_sink, warn, whole_output
 from ..help import SectionedCommand
 from ..options import (DELIMITERS, AlphaType, BoundedFloat, FormatChoice, MeasureType, OperandCommand, engine_options,
                        p_as_option, q_as_option, reduction_option, shared_options)
@@ -70,14 +71,14 @@ def js(operands, distance, weights, **params):
     """
     if len(operands) < 2:
         raise click.UsageError("js needs at least two operands, P and Q")
-    from ...keys import ROLES
+    from ...vocabulary import ROLES
 
     if len(operands) > len(ROLES):
         raise click.UsageError(f"{len(operands)} operands: js takes at most {len(ROLES)}")
     pi = _mixture_weights(weights, len(operands))
     import numpy as np
 
-    from ...measures import named
+    from ...measures.catalogue import named
 
     measures = [named("js_divergence"), named("js_distance")]
     if pi is None and len(operands) > 2:
@@ -108,7 +109,7 @@ def compare(p, q, alpha, ordered, **params):
     KL both ways, Jeffreys, Jensen–Shannon, total variation, Hellinger, Bhattacharyya, χ²,
     Rényi, cross-entropy, entropies and perplexities (and 1-Wasserstein with --ordered).
     """
-    from ...measures import catalogue
+    from ...measures.catalogue import catalogue
 
     run_measure_set("compare", [p, q], params, measures=catalogue(alpha, ordered))
 
@@ -134,10 +135,11 @@ def matrix(file, measure, max_terms, **params):
     check_output(params)
     if params["p_as"] == "labels":
         raise click.BadParameter("matrix compares distributions; labels are one class each", param_hint="'--p-as'")
-    from ...kinds import to_distribution
-    from ...measures import named, pairwise
-    from ...numerics import log_base
-    from ...output.registry import Kind
+    from ...numerics.distributions import to_distribution
+    from ...measures.catalogue import named
+    from ...measures.kernels import pairwise
+    from ...numerics.plain import log_base
+    from ...output.registry import Content
 
     measure = named(measure)
     operand = _matrix_operand(file, params, max_terms)
@@ -149,14 +151,14 @@ def matrix(file, measure, max_terms, **params):
     values = pairwise(distribution.p, distribution.log_p, measure, log_base(options.base.value),
                       distribution.exact_rows())
     _warn_infinite(values, measure)
-    with whole_output(params, "divcli matrix", Kind.MATRIX) as writer:
+    with whole_output(params, "divcli matrix", Content.MATRIX) as writer:
         writer.write(values, labels, measure, options.base, operand.name, params["p_as"], distribution.deviation)
 
 
 def _matrix_operand(file: str, params: dict, max_terms: float):
     """matrix's one operand, read whole (turned around with --columns), at most MAX_MATRIX_ROWS rows
     and ``max_terms`` terms (measures.check_matrix_size)."""
-    from ...measures import check_matrix_size
+    from ...measures.catalogue import check_matrix_size
     from ...readers.registry import read_operand
 
     operand = read_operand(file, stdin_for(file), DELIMITERS.get(params["delimiter"]), columns=column_choice(params))
@@ -186,15 +188,15 @@ def _warn_infinite(values, measure) -> None:
 def measures(fmt):
     """The measures of compare and matrix: key, formula, range, unit and convention.
     """
-    from ...measures import catalogue
+    from ...measures.catalogue import catalogue
 
     rows = [{"key": m.key, "name": m.name, "formula": m.formula, "range": m.range,
              "unit": "class steps" if m.unit else "log units (--base)" if m.log_power == 1 else
              "√ log units" if m.log_power else "none", "symmetric": m.symmetric, "convention": m.convention}
             for m in catalogue(ordered=True)]
-    from ...output.registry import Kind
+    from ...output.registry import Content
 
     with Output(None) as out:
-        make_sink(Kind.CATALOGUE, {"fmt": fmt}, out).write(rows)
+        make_sink(Content.CATALOGUE, {"fmt": fmt}, out).write(rows)
 
 

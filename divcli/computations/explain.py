@@ -10,16 +10,17 @@ import math
 
 import numpy as np
 
-from . import accurate
-from .numerics import log_base
+from ..numerics import accurate
+from ..numerics.plain import log_base
 
 
 def for_row(operands, options, row: int) -> dict:
     """The working for row ``row`` (1-based) of operands P and Q read as ``options`` say (an
     operand of one row stands for every row)."""
-    from .core import class_count, class_names
-    from .errors import DataError, option
-    from .kinds import Kind, deviations, label_vector, to_distribution
+    from ..engine.start import class_count, class_names
+    from ..errors import DataError, option
+    from ..vocabulary import Kind
+    from ..numerics.distributions import deviations, label_vector, to_distribution
 
     p, q = operands
     if options.p_kind is Kind.LABELS:
@@ -55,7 +56,8 @@ def softening(distributions, temperature: float, work: dict) -> dict:
     and softmax(x / T) (the p and q of the steps)."""
     from dataclasses import replace
 
-    from .kinds import Kind, to_distribution
+    from ..vocabulary import Kind
+    from ..numerics.distributions import to_distribution
 
     sides = {}
     for d, key in zip(distributions, ("p", "q")):

@@ -12,6 +12,8 @@ import os
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Callable, Iterable, Iterator, TypeVar
 
+from ..readers.blocks import AT_ONCE_PREFIX
+
 if TYPE_CHECKING:  # imported when more than one thread is asked for: logging comes with them (17 ms)
     from concurrent.futures import Future, ThreadPoolExecutor
 
@@ -20,17 +22,6 @@ Result = TypeVar("Result")
 
 #: How often a reader blocked on a full queue looks whether the consumer has stopped (seconds).
 _POLL = 0.1
-#: The names of the threads :func:`at_once` reads the operands on (a reader may ask
-#: :func:`reading_at_once` whether it is one).
-AT_ONCE_PREFIX = "divcli-operands"
-
-
-def reading_at_once() -> bool:
-    """Is this one of the threads that read the operands at once (:func:`at_once`)? A parser with
-    threads of its own then does better without them: the operands' parses already share the CPUs."""
-    import threading
-
-    return threading.current_thread().name.startswith(AT_ONCE_PREFIX)
 
 
 def available_cpus() -> int:

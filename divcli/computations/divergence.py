@@ -1,5 +1,5 @@
-"""kl, ce and entropy as a computation of :mod:`divcli.engine`: per row H(P), H(P,Q), D(P‖Q) and
-the command's element terms (:mod:`divcli.report`), reduced as torch does."""
+"""kl, ce and entropy as a computation of :mod:`divcli.engine.loop`: per row H(P), H(P,Q), D(P‖Q) and
+the command's element terms (:mod:`divcli.computations.divergence_records`), reduced as torch does."""
 
 from __future__ import annotations
 
@@ -7,10 +7,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .readers.blocks import Blocks
-from .engine import Options, Source, Start, first_block_rows, mark_single
-from .errors import DataError, option
-from .firsts import (
+from ..readers.blocks import Blocks
+from ..vocabulary import Options
+from ..engine.loop import Source, Start, mark_single
+from ..readers.sizes import first_block_rows
+from ..errors import DataError, option
+from ..engine.start import (
     class_count,
     class_names,
     is_label_column,
@@ -22,9 +24,8 @@ from .firsts import (
     refuse_one_class,
     refuse_torch_order,
 )
-from .kinds import Kind
-from .model import NATURAL, Command, Side
-from .report import REPORTS, Context, Report, Summary, Totals, entropy_report, summarize
+from ..vocabulary import Kind, NATURAL, Command, Side
+from .divergence_records import REPORTS, Context, Report, Summary, Totals, entropy_report, summarize
 
 
 @dataclass(frozen=True)
@@ -60,7 +61,7 @@ class Breakdown:
     def _first_blocks(self, operands: list[Blocks | None], options: Options) -> tuple:
         """P's kind, whether it was guessed (ce: P a column of labels, then read last), the first
         blocks of P and Q (None without Q) and their operands; each refused when it has one class."""
-        from .uniform import UniformBlocks
+        from ..readers.uniform import UniformBlocks
 
         p_blocks, q_blocks = operands[0], operands[1] if len(operands) > 1 else None
         kind = options.p_kind

@@ -1,5 +1,5 @@
 """The first blocks of the operands: what they decide for a whole run (the classes, their names,
-labels, ``uniform``), shared by every computation's ``start`` (:mod:`divcli.engine`)."""
+labels, ``uniform``), shared by every computation's ``start`` (:mod:`divcli.engine.loop`)."""
 
 from __future__ import annotations
 
@@ -7,12 +7,13 @@ from dataclasses import replace
 
 import numpy as np
 
-from .readers.blocks import ArrayBlocks, Blocks
-from . import engine
-from .engine import count_of, first_block_rows
-from .errors import DataError, option
-from .readers.operand import Operand
-from .kinds import Kind, could_be_labels, label_vector, whole_below
+from ..readers import sizes
+from ..readers.blocks import ArrayBlocks, Blocks
+from ..vocabulary import count_of, Kind
+from ..readers.sizes import first_block_rows
+from ..errors import DataError, option
+from ..readers.operand import Operand
+from ..numerics.distributions import could_be_labels, label_vector, whole_below
 
 #: With labels and no Q, the class count is the largest label + 1: bounded, as one-hot rows are built.
 MAX_LABEL_CLASSES = 100_000
@@ -160,7 +161,7 @@ def read_firsts(operands: list[Blocks], p_kind: Kind, count: int | None = None, 
     its first block by the width of its own rows; P is read last, as many rows as the others' first
     blocks, when it is labels (one column) or may turn out to be (``p_last``: ce's guess), so that
     every operand's first block has the same rows. ``kinds``: every operand's kind, for ``uniform``."""
-    from .uniform import UniformBlocks
+    from ..readers.uniform import UniformBlocks
 
     operands = list(operands)
     kinds = kinds or [p_kind] + [Kind.PROBS] * (len(operands) - 1)
@@ -173,7 +174,7 @@ def read_firsts(operands: list[Blocks], p_kind: Kind, count: int | None = None, 
     rows = None
     if later:
         rows = first_block_rows(count or next(first.shape[1] for first in firsts[1:]))
-        firsts[0] = operands[0].read(rows, engine.BLOCK_ELEMENTS)
+        firsts[0] = operands[0].read(rows, sizes.BLOCK_ELEMENTS)
     if p_kind is Kind.LABELS:
         firsts[0], operands[0] = labels_as_column(firsts[0], operands[0], rows)
     return firsts, operands
@@ -186,10 +187,10 @@ def _read_first_blocks(operands: list[Blocks], firsts: list[Operand | None], uni
     try:
         for index, blocks in enumerate(operands):
             if not uniform[index] and not (later and index == 0):
-                firsts[index] = blocks.read(engine.FIRST_BLOCK_ROWS, engine.BLOCK_ELEMENTS)
+                firsts[index] = blocks.read(sizes.FIRST_BLOCK_ROWS, sizes.BLOCK_ELEMENTS)
     except DataError:  # P's error first, as P is read first otherwise
         if later:
-            first = operands[0].read(engine.FIRST_BLOCK_ROWS, engine.BLOCK_ELEMENTS)
+            first = operands[0].read(sizes.FIRST_BLOCK_ROWS, sizes.BLOCK_ELEMENTS)
             if p_kind is Kind.LABELS:
                 labels_as_column(first, operands[0])
         raise
@@ -197,7 +198,7 @@ def _read_first_blocks(operands: list[Blocks], firsts: list[Operand | None], uni
 
 def _make_uniform(operands: list[Blocks], firsts: list[Operand | None], kinds: list[Kind], uniform: list[bool]) -> None:
     """Each ``uniform`` operand made over the classes of the first operand read that has them."""
-    from .uniform import uniform_operand
+    from ..readers.uniform import uniform_operand
 
     known = [first for first, kind in zip(firsts, kinds) if first is not None and kind is not Kind.LABELS]
     if not known:
@@ -206,7 +207,7 @@ def _make_uniform(operands: list[Blocks], firsts: list[Operand | None], kinds: l
                         "give P or Q as a distribution (labels do not say how many classes there are)")
     for index in (i for i, made in enumerate(uniform) if made):
         operands[index] = ArrayBlocks(uniform_operand(known[0].shape[1], kinds[index]))
-        firsts[index] = operands[index].read(engine.FIRST_BLOCK_ROWS, engine.BLOCK_ELEMENTS)
+        firsts[index] = operands[index].read(sizes.FIRST_BLOCK_ROWS, sizes.BLOCK_ELEMENTS)
 
 
 def labels_as_column(first: Operand, blocks: Blocks, rows: int | None = None) -> tuple[Operand, Blocks]:
@@ -214,7 +215,7 @@ def labels_as_column(first: Operand, blocks: Blocks, rows: int | None = None) ->
     block); a labels operand has one column."""
     if first.rows == 1 and first.shape[1] > 1 and blocks.exhausted():
         blocks = ArrayBlocks(first.as_column())
-        return blocks.read(rows or engine.FIRST_BLOCK_ROWS), blocks
+        return blocks.read(rows or sizes.FIRST_BLOCK_ROWS), blocks
     label_vector(first)  # one column, or the error says so
     return first, blocks
 

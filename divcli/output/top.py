@@ -19,10 +19,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .output.json import measures_head, report_head
-from .output.records import records
-from .model import Command
-from .report import Report
+from .json import measures_head, report_head
+from .records import records
+from ..vocabulary import Command
+from ..computations.divergence_records import Report
 
 #: compare ranks its rows by this measure.
 COMPARE_RANKED_BY = "kl_pq"

@@ -2,7 +2,7 @@
 
 ``divcli kl "9/25,12/25,4/25" uniform`` is D(P‖U) with U = (1/3, 1/3, 1/3). C is known only once the
 other operand's first block is read, so ``uniform`` stands as :class:`UniformBlocks` until then
-(:func:`divcli.core.read_firsts`). The word always means this operand: a file of that name is ``./uniform``.
+(:func:`divcli.engine.start.read_firsts`). The word always means this operand: a file of that name is ``./uniform``.
 """
 
 from __future__ import annotations
@@ -11,9 +11,9 @@ import math
 
 import numpy as np
 
-from .errors import DataError, option
-from .readers.operand import Operand
-from .kinds import Kind
+from ..errors import DataError, option
+from .operand import Operand
+from ..vocabulary import Kind
 
 UNIFORM = "uniform"
 

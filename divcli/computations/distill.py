@@ -2,7 +2,7 @@
 
     loss = α · T² · D(softmax(t/T) ‖ softmax(s/T))  (batchmean)  +  (1 − α) · CE(labels, s)  (mean, T = 1)
 
-with α = 1 when there are no labels. Every part is computed by the engine (:func:`divcli.core.run`)
+with α = 1 when there are no labels. Every part is computed by the engine (:func:`divcli.computations.runs.run`)
 with the ``kl`` and ``ce`` commands, one pass over the operands each: KL at T and the cross-entropy
 with the labels for the loss; for the usual mistakes (``mistakes=True``: the table, CSV and JSON, not
 ``-q``) also the reversed KL D(student‖teacher) at T and the KL with T on the teacher only. So the
@@ -17,12 +17,10 @@ from typing import Callable
 
 import numpy as np
 
-from .readers.blocks import Blocks
-from .core import Options, run
-from .errors import DataError
-from .kinds import Conversion, Kind
-from .numerics import Reduction
-from .model import Command
+from ..readers.blocks import Blocks
+from ..vocabulary import Options, Conversion, Kind, Reduction, Command
+from .runs import run
+from ..errors import DataError
 
 
 class _Keep:
@@ -66,7 +64,7 @@ def distill(teacher: Callable[[], Blocks], student: Callable[[], Blocks], labels
     pass). ``alpha`` None means 1 without labels; with labels it is required to be in [0, 1].
     ``mistakes`` False: the loss and its parts only (one KL pass at T, one CE pass), without the
     two passes the usual mistakes take; ``parts["mistakes"]`` is then None. ``threads``: as
-    :func:`divcli.core.run` (the same numbers whatever it is)."""
+    :func:`divcli.computations.runs.run` (the same numbers whatever it is)."""
     a = 1.0 if alpha is None else float(alpha)
     t = float(temperature)
     soft = Options(p_kind=teacher_kind, q_kind=student_kind, base=base,

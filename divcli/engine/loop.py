@@ -4,7 +4,7 @@ A *computation* turns the operands' distributions into per-block records and one
 implements :class:`Computation`:
 
 ``start(operands, options) -> Start``
-    Read the first block of every operand (:mod:`divcli.firsts` has the helpers) and decide what
+    Read the first block of every operand (:mod:`divcli.engine.start` has the helpers) and decide what
     holds for the whole run: the context (the record every block shares), the class count, each
     operand's kind and whether its one row goes with every row of the others.
 ``step(start, distributions) -> block``
@@ -22,9 +22,9 @@ implements :class:`Computation`:
 over each shard (:mod:`divcli.dask_engine`), merging the same accumulators in shard order. Nothing
 in either asks which computation it runs.
 
-The two computations today: :class:`divcli.breakdown.Breakdown` (kl, ce, entropy: H(P), H(P,Q),
-D(P‖Q) and their terms per row) and :class:`divcli.measure_set.MeasureSet` (js, compare: the
-measures of :mod:`divcli.measures` per pair of rows).
+The two computations today: :class:`divcli.computations.divergence.Breakdown` (kl, ce, entropy: H(P), H(P,Q),
+D(P‖Q) and their terms per row) and :class:`divcli.computations.measure_set.MeasureSet` (js, compare: the
+measures of :mod:`divcli.measures.catalogue` per pair of rows).
 
 Adding one (per-token statistics of two language models, binned drift/PSI, information from
 counts) is one module: a class with the four methods, its block record (a dataclass with ``rows``,
@@ -42,66 +42,19 @@ from contextlib import closing
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Callable, Iterator, Protocol
 
-from .pipeline import Each, at_once, one_by_one, ordered
-from .readers.blocks import Blocks, bounded_rows
-from .errors import DataError
-from .keys import ROLES
-from .kinds import Conversion, Kind, to_distribution
+from .threads import Each, at_once, one_by_one, ordered
+from ..readers.blocks import Blocks
+from ..errors import DataError
+from ..readers.sizes import BLOCK_ELEMENTS, block_rows
+from ..vocabulary import ROLES, Kind, Options, count_of
+from ..numerics.distributions import to_distribution
 
 if TYPE_CHECKING:
-    from .readers.operand import Operand
-    from .kinds import Distribution
-    from .model import Reduction
-    from .model import LogBase
+    from ..readers.operand import Operand
+    from ..numerics.distributions import Distribution
 
-#: Rows in the first block of every operand (fewer when they would hold more than BLOCK_ELEMENTS
-#: values); later blocks hold BLOCK_ELEMENTS values (rows × classes). Every block has one row at least.
-FIRST_BLOCK_ROWS = 256
-BLOCK_ELEMENTS = 1 << 19
 #: Warnings shown before the rest are only counted.
 MAX_WARNINGS = 10
-
-
-@dataclass(frozen=True)
-class Options:
-    """Everything besides the operands that decides the numbers."""
-
-    p_kind: Kind = Kind.PROBS
-    q_kind: Kind = Kind.PROBS
-    reduction: Reduction | None = None  # None: the command's default
-    base: LogBase | None = None
-    conversion: Conversion = Conversion()
-    label_smoothing: float = 0.0
-    q_conversion: Conversion | None = None  # Q read otherwise than P (distill: T on one side only)
-    #: ce: a P of one column of class indices (integers in [0, C), C > 1), or a 1-D array of integers (np.save'd
-    #: labels, a JSON list of whole numbers) holding them, is read as labels
-    infer_labels: bool = False
-    #: an operand with one class a row (every divergence 0) is an error, and so is ce's Q of class indices
-    #: (torch's order, ``ce LOGITS LABELS``): the CLI's choice
-    refuse_one_class: bool = False
-
-
-def first_block_rows(count: int) -> int:
-    """The rows of the first block of operands of ``count`` classes: :data:`FIRST_BLOCK_ROWS`, or as
-    many as fit in :data:`BLOCK_ELEMENTS` values, one at least (later blocks: :func:`block_rows`)."""
-    return bounded_rows(FIRST_BLOCK_ROWS, count, BLOCK_ELEMENTS)
-
-
-def block_rows(count: int) -> int:
-    """The rows of every block after the first: as many as fit in :data:`BLOCK_ELEMENTS` values."""
-    return bounded_rows(BLOCK_ELEMENTS, count, BLOCK_ELEMENTS)
-
-
-def block_of(row: int, count: int) -> int:
-    """The local engine's block that holds ``row``: its first :func:`first_block_rows`, then
-    :func:`block_rows` at a time."""
-    first = first_block_rows(count)
-    return 0 if row < first else 1 + (row - first) // block_rows(count)
-
-
-def count_of(n: int, one: str, many: str) -> str:
-    """``1 row``, ``3 rows``."""
-    return f"{n} {one if n == 1 else many}"
 
 
 @dataclass(frozen=True)
@@ -311,7 +264,7 @@ def compute_blocks(computation: Computation, start: Start, options: Options, sin
     ``threads`` > 1: the blocks are read ahead in a thread of their own (the operands' blocks of a
     step at once, each operand on its own thread; in this thread when a read may wait on another
     process: standard input, a pipe) and converted and computed ``threads`` at a time
-    (:func:`divcli.pipeline.ordered`), while this thread writes them; the
+    (:func:`divcli.engine.threads.ordered`), while this thread writes them; the
     sink, the accumulator and the warnings still see every block in order, and each block's numbers
     are the same whatever the threads (the same function of the same rows)."""
     sources = [Source(blocks, ROLES[index], first, single=single) for index, (blocks, first, single)

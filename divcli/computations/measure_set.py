@@ -1,5 +1,5 @@
-"""js and compare as a computation of :mod:`divcli.engine`: every measure of a set (from the catalogue
-of :mod:`divcli.measures`) per pair of rows, or the n-way JS divergence, summed and averaged."""
+"""js and compare as a computation of :mod:`divcli.engine.loop`: every measure of a set (from the catalogue
+of :mod:`divcli.measures.catalogue`) per pair of rows, or the n-way JS divergence, summed and averaged."""
 
 from __future__ import annotations
 
@@ -7,14 +7,16 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .readers.blocks import Blocks
-from .readers.operand import Operand
-from .engine import ROLES, Options, Source, Start, block_of, count_of, mark_single
-from .errors import DataError
-from .firsts import class_count, class_names, read_firsts, refuse_one_class
-from .kinds import Deviations, Distribution, Kind, deviations
-from .measures import Measure, MeasureContext, MeasureReport, MeasureSummary, Pair, evaluate
-from .model import NATURAL, Reduction
+from ..readers.blocks import Blocks
+from ..readers.operand import Operand
+from ..vocabulary import ROLES, Options, count_of, Kind, NATURAL, Reduction
+from ..engine.loop import Source, Start, mark_single
+from ..readers.sizes import block_of
+from ..errors import DataError
+from ..engine.start import class_count, class_names, read_firsts, refuse_one_class
+from ..numerics.distributions import Deviations, Distribution, deviations
+from ..measures.catalogue import Measure, MeasureContext, MeasureReport, MeasureSummary
+from ..measures.kernels import Pair, evaluate
 
 
 def _broadcast_rows(distributions: list[Distribution]) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -25,7 +27,7 @@ def _broadcast_rows(distributions: list[Distribution]) -> list[tuple[np.ndarray,
 
 def measure_values(context: MeasureContext, distributions: list[Distribution]) -> dict[str, np.ndarray]:
     """One block's values: the measures of P and Q, or the n-way JS divergence with weights π."""
-    from .accurate import broadcast, js_weighted_rows
+    from ..numerics.accurate import broadcast, js_weighted_rows
     exact = [broadcast(d.exact_rows(), max(d.rows for d in distributions)) for d in distributions]
     if context.weights is None:
         (p, log_p), (q, log_q) = _broadcast_rows(distributions)

@@ -10,19 +10,11 @@ from dataclasses import dataclass, field, fields, replace
 
 import numpy as np
 
-from . import accurate
-from .errors import DataError, option
-from .kinds import Deviations, Distribution, Kind, deviations
-from .model import NATURAL, Command, LogBase, Reduction, Side  # noqa: F401 (NATURAL: divcli.report's, as before)
-from .numerics import (
-    cross_entropy_terms,
-    entropy_terms,
-    kl_rows,
-    kl_terms,
-    log_base,
-    row_sums,
-    smooth_labels,
-)
+from ..numerics import accurate
+from ..errors import DataError, option
+from ..numerics.distributions import Deviations, Distribution, deviations
+from ..vocabulary import Kind, Command, LogBase, Reduction, Side
+from ..numerics.plain import cross_entropy_terms, entropy_terms, kl_rows, kl_terms, log_base, row_sums, smooth_labels
 
 
 @dataclass(frozen=True)
@@ -98,7 +90,7 @@ class Report:
     labels: np.ndarray | None = None
     active: np.ndarray | None = None
     warnings: list[str] = field(default_factory=list)
-    #: per operand ("P", "Q"), the largest |Σ − 1| of its rows divided by their sums (:func:`divcli.kinds.deviations`)
+    #: per operand ("P", "Q"), the largest |Σ − 1| of its rows divided by their sums (:func:`divcli.numerics.distributions.deviations`)
     deviations: dict[str, float] = field(default_factory=dict)
 
     def __getattr__(self, name):  # report.command, report.reduction, … come from the context
@@ -239,7 +231,7 @@ def _placed(p: Distribution, q: Distribution | None, context: Context) -> dict:
 
 
 #: The relative accuracy every per-row value is held to: the plain formulas' bound on their error
-#: must be within it, or the row is computed again by the accurate kernels (:mod:`divcli.accurate`).
+#: must be within it, or the row is computed again by the accurate kernels (:mod:`divcli.numerics.accurate`).
 ACCURACY = 1e-14
 
 

@@ -23,40 +23,16 @@ one-hot row of labels stays one-hot (``log p`` is 0 or −inf).
 
 from __future__ import annotations
 
-import enum
 from dataclasses import dataclass, replace
 from functools import cached_property
 
 import numpy as np
 
 from . import accurate
-from .errors import DataError, option, show_value
-from .keys import ROLES
-from .readers.operand import Operand
-from .numerics import logsumexp, softmax
-
-DEFAULT_TOLERANCE = 1e-6
-DEFAULT_IGNORE_INDEX = -100
-
-
-class Kind(enum.Enum):
-    PROBS = "probs"
-    LOGITS = "logits"
-    LOG_PROBS = "log-probs"
-    LABELS = "labels"
-
-
-@dataclass(frozen=True)
-class Conversion:
-    """How to read the numbers of the operands (the command-line options, gathered)."""
-
-    tolerance: float = DEFAULT_TOLERANCE
-    normalize: bool = False
-    temperature: float = 1.0
-    ignore_index: int | None = None  # only ce skips rows; elsewhere every label must be a class
-    #: The options given on the command line (``{"columns", "normalize"}``), by their parameter names:
-    #: a hint never suggests one of them again.
-    given: frozenset[str] = frozenset()
+from ..errors import DataError, option, show_value
+from ..vocabulary import ROLES, Conversion, Kind
+from ..readers.operand import Operand
+from .plain import logsumexp, softmax
 
 
 @dataclass(frozen=True)
@@ -93,7 +69,7 @@ class Distribution:
 
     def undivided(self) -> tuple[np.ndarray, np.ndarray] | None:
         """``(e, Σe)`` while :attr:`p` is a softmax's ``e / Σe`` not divided yet, for a kernel that
-        divides it in place on its way (:func:`divcli.numerics.kl_rows`) and then calls
+        divides it in place on its way (:func:`divcli.numerics.plain.kl_rows`) and then calls
         :meth:`divided`; None otherwise."""
         return None if self.exps is None or "p" in self.__dict__ else self.exps
 

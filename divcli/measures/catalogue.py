@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Callable
 
-from .model import Reduction
+from ..vocabulary import Reduction
 
 if TYPE_CHECKING:
     import numpy as np
@@ -28,14 +28,14 @@ RENYI = re.compile(r"renyi_(\d+(?:\.\d*)?|\.\d+)(?:e[+-]?\d+)?$")
 
 @dataclass(frozen=True)
 class kernel:  # noqa: N801  (reads as the call it stands for: kernel("kl"))
-    """A formula of :mod:`divcli.measure_kernels` by name (with the order α of a family's member),
+    """A formula of :mod:`divcli.measures.kernels` by name (with the order α of a family's member),
     imported when first computed: the catalogue loads no numpy."""
 
     name: str
     alpha: float | None = None
 
     def __call__(self, pair):
-        from . import measure_kernels
+        from . import kernels as measure_kernels
 
         function = getattr(measure_kernels, self.name)
         return (function if self.alpha is None else function(self.alpha))(pair)
@@ -212,7 +212,7 @@ class MeasureContext:
 
     @property
     def scale(self) -> float:
-        from .numerics import log_base
+        from ..numerics.plain import log_base
 
         return log_base(self.base.value)
 
@@ -263,7 +263,7 @@ class MeasureSummary:
     @property
     def roles(self) -> str:
         """The operands' roles: P, Q, then R, S, … (js of several)."""
-        from .keys import ROLES
+        from ..vocabulary import ROLES
 
         return ROLES[:len(self.context.sources)]
 
@@ -284,7 +284,7 @@ MAX_MATRIX_TERMS = 100_000_000
 def check_matrix_size(rows: int, classes: int, where: str = "", max_terms: float | None = None) -> None:
     """Refuse (DataError) a matrix of more than :data:`MAX_MATRIX_ROWS` rows, or of more than
     ``max_terms`` terms (N² × C; None: :data:`MAX_MATRIX_TERMS`), before anything is computed."""
-    from .errors import DataError, option
+    from ..errors import DataError, option
 
     if rows > MAX_MATRIX_ROWS:
         raise DataError(where, f"{rows} rows make a matrix of {rows ** 2:,} values, more than matrix computes "
@@ -298,11 +298,3 @@ def check_matrix_size(rows: int, classes: int, where: str = "", max_terms: float
                                f"more than {beyond}",
                         f"take a sample of the rows or classes, or pass {option('max_terms', terms)} to compute "
                         "them anyway")
-
-
-def __getattr__(name):  # the formulas' names, from numpy's side (Pair, evaluate, pairwise, kl, …)
-    if name.startswith("__"):
-        raise AttributeError(name)
-    from . import measure_kernels
-
-    return getattr(measure_kernels, name)

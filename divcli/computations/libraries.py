@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from .numerics import kl_terms, log_base, log_softmax
+from ..numerics.plain import kl_terms, log_base, log_softmax
 
 #: Keras's ``epsilon()``: KLDivergence clips both sides to [ε, 1], CategoricalCrossentropy to [ε, 1 − ε].
 KERAS_EPSILON = 1e-7
@@ -160,10 +160,10 @@ def _whose(roles: list[str]) -> str:
 def compare_libraries(operands, options) -> tuple[list[Answer], float, dict[str, float]]:
     """Every library's value for operands P and Q read as ``options`` say, in the unit of
     ``options.base``, divcli's exact D(P‖Q) (batchmean) to compare them with, and per operand the
-    largest |Σ − 1| of the rows divcli divided by their sums (:func:`divcli.kinds.deviations`)."""
-    from .core import compute
-    from .kinds import Kind, deviations, to_distribution
-    from .model import Command
+    largest |Σ − 1| of the rows divcli divided by their sums (:func:`divcli.numerics.distributions.deviations`)."""
+    from .runs import compute
+    from ..vocabulary import Kind, Command
+    from ..numerics.distributions import deviations, to_distribution
 
     exact = compute(Command.KL, operands[0], operands[1], options).value
     count = operands[1].shape[1]

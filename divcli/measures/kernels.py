@@ -1,5 +1,5 @@
 """The measures' formulas: rows of P and Q → one value per row, in pure numpy (the catalogue that
-names them is :mod:`divcli.measures`, which imports this module only when a measure is computed).
+names them is :mod:`divcli.measures.catalogue`, which imports this module only when a measure is computed).
 
 Zero conventions, as for KL: a term with ``p_i = 0`` contributes 0; a term that needs ``p_i / 0``
 is ``+inf`` (KL, χ², Rényi of order > 1), never ``nan``.
@@ -13,8 +13,8 @@ from typing import Callable
 
 import numpy as np
 
-from . import accurate
-from .numerics import cross_entropy_terms, entropy_terms, kl_terms
+from ..numerics import accurate
+from ..numerics.plain import cross_entropy_terms, entropy_terms, kl_terms
 
 
 @dataclass(frozen=True)

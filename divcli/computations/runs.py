@@ -1,7 +1,7 @@
 """Operands → reports: the entry points of the local engine for the commands and the Python API.
 
-The loop itself is :mod:`divcli.engine`; the computations are :class:`divcli.breakdown.Breakdown`
-(kl, ce, entropy) and :class:`divcli.measure_set.MeasureSet` (js, compare).
+The loop itself is :mod:`divcli.engine.loop`; the computations are :class:`divcli.computations.divergence.Breakdown`
+(kl, ce, entropy) and :class:`divcli.computations.measure_set.MeasureSet` (js, compare).
 """
 
 from __future__ import annotations
@@ -10,57 +10,24 @@ from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 
-from . import engine
-from .readers.blocks import ArrayBlocks, Blocks
-from .engine import (  # noqa: F401  (the names the readers, the API and the tests take from here)
-    BLOCK_ELEMENTS,
-    FIRST_BLOCK_ROWS,
-    MAX_WARNINGS,
-    Options,
-    Sink,
-    Warnings,
-    block_of,
-    block_rows,
-    first_block_rows,
-)
-from .errors import DataError
-from .firsts import class_count, class_names  # noqa: F401
-from .readers.operand import Operand
-from .model import Command
-from .report import Report, Summary
+from ..engine import loop as engine
+from ..readers.blocks import ArrayBlocks, Blocks
+from ..engine.loop import Sink
+from ..vocabulary import Options, Command
+from ..errors import DataError
+from ..engine.collect import Collect
+from ..readers.operand import Operand
+from .divergence_records import Summary
 
 if TYPE_CHECKING:
-    from .measures import Measure, MeasureSummary
-
-
-class Collect:
-    """A sink that keeps what ``--reduction none`` reports, for the Python API and the tests."""
-
-    def __init__(self):
-        self.parts: list[np.ndarray] = []
-        self.reports: list[Report] = []
-        self.summary: Summary | None = None
-
-    def rows(self, report: Report) -> None:
-        self.parts.append(report.values)
-        self.reports.append(report)
-
-    def finish(self, summary: Summary) -> None:
-        self.summary = summary
-
-    @property
-    def value(self):
-        """The reduced value, or the per-row (kl: per-element) values for ``none``."""
-        if self.summary.value is not None:
-            return self.summary.value
-        return np.concatenate(self.parts)
+    from ..measures.catalogue import Measure, MeasureSummary
 
 
 def run(command: Command, p_blocks: Blocks, q_blocks: Blocks | None, options: Options, sink: Sink,
         weight: np.ndarray | None = None, warn: Callable[[str], None] = lambda message: None,
         progress: Callable[[int], None] | None = None, threads: int = 1) -> Summary:
-    """kl, ce or entropy block by block (:func:`divcli.engine.run`; ``threads`` as there)."""
-    from .breakdown import Breakdown
+    """kl, ce or entropy block by block (:func:`divcli.engine.loop.run`; ``threads`` as there)."""
+    from .divergence import Breakdown
 
     operands = [p_blocks] + ([] if q_blocks is None else [q_blocks])
     return engine.run(Breakdown(command, weight), operands, options, sink, warn, progress, threads)

@@ -6,10 +6,6 @@ from __future__ import annotations
 import enum
 import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from .kinds import Kind
 
 
 class Reduction(str, enum.Enum):
@@ -165,3 +161,57 @@ class Side:
     @property
     def read_as(self) -> str:
         return "labels (class indices, one per row)" if self.inferred else self.kind.value
+
+
+#: The operands of js and compare in messages: P, Q, then R, S, … (at most 11).
+ROLES = "PQRSTUVWXYZ"
+
+
+DEFAULT_TOLERANCE = 1e-6
+
+
+DEFAULT_IGNORE_INDEX = -100
+
+
+class Kind(enum.Enum):
+    PROBS = "probs"
+    LOGITS = "logits"
+    LOG_PROBS = "log-probs"
+    LABELS = "labels"
+
+
+@dataclass(frozen=True)
+class Conversion:
+    """How to read the numbers of the operands (the command-line options, gathered)."""
+
+    tolerance: float = DEFAULT_TOLERANCE
+    normalize: bool = False
+    temperature: float = 1.0
+    ignore_index: int | None = None  # only ce skips rows; elsewhere every label must be a class
+    #: The options given on the command line (``{"columns", "normalize"}``), by their parameter names:
+    #: a hint never suggests one of them again.
+    given: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class Options:
+    """Everything besides the operands that decides the numbers."""
+
+    p_kind: Kind = Kind.PROBS
+    q_kind: Kind = Kind.PROBS
+    reduction: Reduction | None = None  # None: the command's default
+    base: LogBase | None = None
+    conversion: Conversion = Conversion()
+    label_smoothing: float = 0.0
+    q_conversion: Conversion | None = None  # Q read otherwise than P (distill: T on one side only)
+    #: ce: a P of one column of class indices (integers in [0, C), C > 1), or a 1-D array of integers (np.save'd
+    #: labels, a JSON list of whole numbers) holding them, is read as labels
+    infer_labels: bool = False
+    #: an operand with one class a row (every divergence 0) is an error, and so is ce's Q of class indices
+    #: (torch's order, ``ce LOGITS LABELS``): the CLI's choice
+    refuse_one_class: bool = False
+
+
+def count_of(n: int, one: str, many: str) -> str:
+    """``1 row``, ``3 rows``."""
+    return f"{n} {one if n == 1 else many}"

@@ -20,7 +20,6 @@ import threading
 
 import numpy as np
 
-from .model import Reduction  # noqa: F401  (the reductions' meanings, used with these kernels)
 
 
 def log_softmax(z: np.ndarray, axis: int = -1) -> np.ndarray:
@@ -146,10 +145,10 @@ def softmax(z: np.ndarray, axis: int = -1, refuse=None, divide: bool = True) -> 
     ``(e / Σe, z − max − log Σe)`` with ``e = exp(z − max)``; ``-inf`` masks a class (probability 0).
 
     ``refuse``, if given, is called where a row's maximum is not finite (a nan, a +inf, or a row of
-    −inf), before anything of that chunk is computed: it should raise (:mod:`divcli.kinds` says what
+    −inf), before anything of that chunk is computed: it should raise (:mod:`divcli.numerics.distributions` says what
     is wrong there), so that the check costs no pass of its own. With ``divide=False`` the first item
     is ``(e, Σe)`` instead of ``e / Σe``: the division is left to whoever needs the probabilities
-    (:class:`divcli.kinds.Distribution` when first asked, or :func:`kl_rows` chunk by chunk). The
+    (:class:`divcli.numerics.distributions.Distribution` when first asked, or :func:`kl_rows` chunk by chunk). The
     results are C-contiguous, whatever the layout of ``z``. The rows go in chunks (:func:`chunks`).
     """
     z = np.asarray(z, dtype=np.float64)

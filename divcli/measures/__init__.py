@@ -1,0 +1,1 @@
+"""The measures: their catalogue (names, formulas, ranges) and their numpy kernels."""

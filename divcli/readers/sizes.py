@@ -1,0 +1,30 @@
+"""Block sizes: how many rows each block of an operand holds, the first and every later one."""
+
+from __future__ import annotations
+
+from .blocks import bounded_rows
+
+#: Rows in the first block of every operand (fewer when they would hold more than BLOCK_ELEMENTS
+#: values); later blocks hold BLOCK_ELEMENTS values (rows × classes). Every block has one row at least.
+FIRST_BLOCK_ROWS = 256
+
+
+BLOCK_ELEMENTS = 1 << 19
+
+
+def first_block_rows(count: int) -> int:
+    """The rows of the first block of operands of ``count`` classes: :data:`FIRST_BLOCK_ROWS`, or as
+    many as fit in :data:`BLOCK_ELEMENTS` values, one at least (later blocks: :func:`block_rows`)."""
+    return bounded_rows(FIRST_BLOCK_ROWS, count, BLOCK_ELEMENTS)
+
+
+def block_rows(count: int) -> int:
+    """The rows of every block after the first: as many as fit in :data:`BLOCK_ELEMENTS` values."""
+    return bounded_rows(BLOCK_ELEMENTS, count, BLOCK_ELEMENTS)
+
+
+def block_of(row: int, count: int) -> int:
+    """The local engine's block that holds ``row``: its first :func:`first_block_rows`, then
+    :func:`block_rows` at a time."""
+    first = first_block_rows(count)
+    return 0 if row < first else 1 + (row - first) // block_rows(count)
