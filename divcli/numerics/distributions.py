@@ -257,6 +257,11 @@ def _soften(log_values: np.ndarray, operand: Operand, conversion: Conversion, wh
     return softmax(scaled, axis=1, divide=False)
 
 
+def _plural(word: str) -> str:
+    """``logit`` → ``logits``, ``log-probability`` → ``log-probabilities``."""
+    return word[:-1] + "ies" if word.endswith("y") else word + "s"
+
+
 def _finite_or_masked(operand: Operand, role: str, what: str):
     values = operand.values
     if np.isfinite(values).all():  # the usual case: one pass, nothing to locate
@@ -265,7 +270,7 @@ def _finite_or_masked(operand: Operand, role: str, what: str):
     if np.any(bad):
         row, col = _first(bad)
         raise DataError(operand.where(row, col), f"{show_value(operand.text(row, col))} is not a valid {what}",
-                        f"{what}s are finite; -inf masks a class")
+                        f"{_plural(what)} are finite; -inf masks a class")
     masked = np.all(values == -np.inf, axis=1)
     if np.any(masked):
         row = int(np.argmax(masked))

@@ -15,6 +15,7 @@ import numpy as np
 
 from .columns import ColumnChoice, name_text
 from ..errors import DataError, foreign_digit, show_value
+from ..vocabulary import count_of
 from .numbers import range_warning
 from .operand import Operand
 
@@ -156,7 +157,8 @@ def _rows_to_operand(parsed_rows, name, lines, where=None) -> Operand:
                 raise DataError(here(), "the classes are in a different order than in the first row")
             raise DataError(here(), f"the classes {sorted(set(keys) ^ set(classes))[:5]} are not in every row")
         if rows and len(values) != len(rows[0]):
-            raise DataError(here(), f"this row has {len(values)} values, the first has {len(rows[0])}",
+            raise DataError(here(),
+                            f"this row has {count_of(len(values), 'value', 'values')}, the first has {len(rows[0])}",
                             "every row needs one value per class")
         rows.append(values)
     if not rows or not rows[0]:

@@ -7,6 +7,7 @@ import re
 import numpy as np
 
 from ..errors import DataError, show_value
+from ..vocabulary import count_of
 from .json import read_json
 from .numbers import parse_number, with_range_warnings
 from .operand import Operand
@@ -32,7 +33,7 @@ def parse_literal(spec: str) -> Operand:
                 ) from None
         if rows and len(values) != len(rows[0]):
             raise DataError(f"{name}: row {len(rows) + 1}",
-                            f"this row has {len(values)} values, the first has {len(rows[0])}",
+                            f"this row has {count_of(len(values), 'value', 'values')}, the first has {len(rows[0])}",
                             "every row needs one value per class")
         rows.append(values)
         cells.append(items)

@@ -12,6 +12,7 @@ import numpy as np
 from . import sizes
 from .columns import ColumnChoice, pick_values
 from ..errors import DataError, option, show_value
+from ..vocabulary import count_of
 from .binary import array_operand
 from .blocks import bounded_rows
 from .json import json_name
@@ -140,8 +141,9 @@ class ParquetReader:
         ragged = lengths != self.width
         if ragged.any():
             row = int(np.argmax(ragged))
-            raise DataError(self._where(first + row), f"this row has {int(lengths[row])} values, the first has "
-                            f"{self.width}", "every row needs one value per class")
+            has = count_of(int(lengths[row]), "value", "values")
+            raise DataError(self._where(first + row), f"this row has {has}, the first has {self.width}",
+                            "every row needs one value per class")
         flat = self._items(lists.values.slice(int(offsets[0]), int(offsets[-1] - offsets[0])), first)
         values = flat.reshape(batch.num_rows, self.width or 0)
         if self.columns_choice is not None:  # by number: the items of every row's list

@@ -16,6 +16,7 @@ import numpy as np
 
 from .columns import ColumnChoice, Picked
 from ..errors import DataError, show_value
+from ..vocabulary import count_of
 from . import fast
 from .numbers import cell_error, looks_numeric, parse_number, with_range_warnings
 from .operand import STDIN_NAME, WHITESPACE, Operand
@@ -219,12 +220,13 @@ def read_delimited(text: str, name: str, delimiter: str, first_line: int = 1, he
                     f"line {lines[0]}" if rows else "the first row")
             raise DataError(
                 f"{name}:{line}",
-                f"this row has {len(record)} values, {seen} has {width}",
+                f"this row has {count_of(len(record), 'value', 'values')}, {seen} has {width}",
                 "every row needs one value per class",
             )
         width = len(record)
         if picked is not None and width != picked.width:
-            raise DataError(f"{name}:{line}", f"this row has {width} values, the first row has {picked.width}",
+            raise DataError(f"{name}:{line}",
+                            f"this row has {count_of(width, 'value', 'values')}, the first row has {picked.width}",
                             "every row needs one value per class")
         chosen = record if picked is None else picked.cells(record)
         values = []

@@ -10,6 +10,7 @@ import numpy as np
 
 from .columns import ColumnChoice
 from ..errors import DataError
+from ..vocabulary import count_of
 from . import fast
 from .blocks import bounded_rows
 from .json import read_json_lines
@@ -279,7 +280,7 @@ class TextBlocks:
             self.classes, self.width = block.classes, block.shape[1]
             return
         if block.shape[1] != self.width or (self.json_lines and block.classes != self.classes):
-            raise DataError(block.where(0), f"this row has {block.shape[1]} values"
+            raise DataError(block.where(0), f"this row has {count_of(block.shape[1], 'value', 'values')}"
                             + (" or other classes" if self.json_lines else "")
                             + f"; the first row has {self.width}", "every row needs one value per class")
         block.classes = self.classes

@@ -83,7 +83,7 @@ def test_header_names_are_the_column_names_and_integers_or_float32_widen(run_jso
     (lambda d: pq.write_table(pa.table({"a": [0.5, 0.5], "b": ["x", "y"]}), d / "x.parquet"),
      "x.parquet: column 'b': holds string values, not real numbers"),
     (lambda d: pq.write_table(pa.table({"l": pa.array([[0.5, 0.5], [1.0]])}), d / "x.parquet"),
-     "x.parquet: row 2: this row has 1 values, the first has 2"),
+     "x.parquet: row 2: this row has 1 value, the first has 2"),
     (lambda d: pq.write_table(pa.table({"a": pa.array([], pa.float64())}), d / "x.parquet"),
      "x.parquet: no numbers found"),
     (lambda d: (d / "x.parquet").write_bytes(b"not parquet at all"), "x.parquet: not a Parquet file"),
