@@ -137,7 +137,7 @@ def engine_failure(error) -> click.ClickException:
 
 def _on_dask(request: Request, computation, content) -> None:
     """--engine dask: the per-row results to -o DIR's parts, the rest to standard output."""
-    from ..dask_engine.run import run_dask
+    from ..dask_engine.client import run_dask
     from ..errors import EngineError, EngineUsage
 
     writing, engine = request.writing, request.engine

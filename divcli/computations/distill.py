@@ -3,8 +3,8 @@
     loss = α · T² · D(softmax(t/T) ‖ softmax(s/T))  (batchmean)  +  (1 − α) · CE(labels, s)  (mean, T = 1)
 
 with α = 1 when there are no labels. Every part is computed by the engine
-(:func:`divcli.computations.runs.run_divergence`) with the ``kl`` and ``ce`` commands, one pass over the operands each: KL at T and the cross-entropy
-with the labels for the loss; for the usual mistakes (``mistakes=True``: the table, CSV and JSON, not
+(:func:`divcli.computations.runs.run_divergence`) with the ``kl`` and ``ce`` commands, one pass over
+the operands each: KL at T and the cross-entropy with the labels for the loss; for the usual mistakes (``mistakes=True``: the table, CSV and JSON, not
 ``-q``) also the reversed KL D(student‖teacher) at T and the KL with T on the teacher only. So the
 teacher is read up to three times and the student four: they must be files or literals.
 """
