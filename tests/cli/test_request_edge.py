@@ -17,6 +17,8 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2] / "divcli"
 NAME = "params"
 COMMANDS = "cli/commands/"
@@ -110,3 +112,29 @@ def test_the_scan_finds_each_way_past_the_edge():
         "params handed to run"]
     builder = "def streamed_request(command, params):\n    return _reading(params)\n"
     assert crossings(builder, EDGE, edge) == []
+
+
+def test_a_command_line_becomes_one_request(run, monkeypatch):
+    """What the runner is given: the request, its checks' decisions in it (--top's reduction row), the
+    numbers' options made from the command's words, and the operands as given."""
+    import dataclasses
+
+    import divcli.cli.commands.divergences as commands
+    from divcli.vocabulary import Kind, Reduction
+
+    seen = []
+    monkeypatch.setattr(commands, "run_streamed", lambda request, computation, content: seen.append(request))
+    result = run("ce", "2;0", "0,1,2;2,1,0", "--q-as", "logits", "--top", "1", "--weight", "1,2,1", "--base", "bits",
+                 "-T", "2", "--label-smoothing", "0.25", "-f", "csv", "--select", "1-3")
+    assert result.exit_code == 0, result.stderr
+    (request,) = seen
+    options = request.options
+    assert (request.command, request.specs, request.weight) == ("ce", ("2;0", "0,1,2;2,1,0"), "1,2,1")
+    assert (options.p_kind, options.q_kind, options.reduction) == (Kind.PROBS, Kind.LOGITS, Reduction.ROW)
+    assert (options.base.text, options.conversion.temperature, options.label_smoothing) == ("2", 2.0, 0.25)
+    assert options.conversion.ignore_index == -100 and options.infer_labels and options.refuse_one_class
+    assert {"top", "weight", "select", "q_as"} <= options.conversion.given
+    assert (request.writing.format, request.writing.top, request.reading.select) == ("csv", 1, "1-3")
+    assert not request.engine.dask
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        request.options = None
