@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from .vocabulary import make_options
+
 
 def _operand(values, name: str):
     import os
@@ -22,20 +24,6 @@ def _operand(values, name: str):
     if array.ndim != 2:
         raise ValueError(f"{name} must be one row or a 2-D array of rows, not {array.ndim}-D")
     return Operand(array, name)
-
-
-def _options(p_as, q_as, reduction, base, tolerance, normalize, temperature, ignore_index=None,
-             label_smoothing=0.0):
-    from .vocabulary import Options, Conversion, Kind, Reduction, LogBase
-
-    return Options(
-        p_kind=Kind(p_as), q_kind=Kind(q_as),
-        reduction=Reduction(reduction) if reduction else None,
-        base=LogBase.parse(base),
-        conversion=Conversion(tolerance=tolerance, normalize=normalize, temperature=temperature,
-                              ignore_index=ignore_index),
-        label_smoothing=label_smoothing,
-    )
 
 
 def kl_divergence(p, q, *, p_as="probs", q_as="probs", reduction=None, base="e",
@@ -76,7 +64,8 @@ def kl_divergence(p, q, *, p_as="probs", q_as="probs", reduction=None, base="e",
     from .computations.runs import compute
     from .vocabulary import Command
 
-    options = _options(p_as, q_as, reduction, base, tolerance, normalize, temperature)
+    options = make_options(p_as, q_as, reduction, base, tolerance=tolerance, normalize=normalize,
+                           temperature=temperature)
     return compute(Command.KL, _operand(p, "p"), _operand(q, "q"), options, threads=threads).value
 
 
@@ -121,8 +110,8 @@ def cross_entropy(p, q, *, p_as="probs", q_as="probs", reduction=None, base="e",
     from .computations.runs import compute
     from .vocabulary import Command
 
-    options = _options(p_as, q_as, reduction, base, tolerance, normalize, temperature,
-                       ignore_index=ignore_index, label_smoothing=label_smoothing)
+    options = make_options(p_as, q_as, reduction, base, tolerance=tolerance, normalize=normalize,
+                           temperature=temperature, ignore_index=ignore_index, label_smoothing=label_smoothing)
     weights = None if weight is None else np.asarray(weight, dtype=np.float64).ravel()
     return compute(Command.CE, _operand(p, "p"), _operand(q, "q"), options, weights, threads).value
 
@@ -157,7 +146,8 @@ def entropy(p, *, p_as="probs", reduction=None, base="e", tolerance=1e-6, normal
     from .computations.runs import compute
     from .vocabulary import Command
 
-    options = _options(p_as, "probs", reduction, base, tolerance, normalize, temperature)
+    options = make_options(p_as, "probs", reduction, base, tolerance=tolerance, normalize=normalize,
+                           temperature=temperature)
     return compute(Command.ENTROPY, _operand(p, "p"), None, options, threads=threads).value
 
 
@@ -202,7 +192,8 @@ def js_divergence(p, q, *others, weights=None, distance=False, p_as="probs", q_a
         np.full(len(operands), 1 / len(operands)) if weights is None else np.asarray(weights, dtype=np.float64)
     if pi is not None and (pi.shape != (len(operands),) or np.any(pi < 0) or abs(pi.sum() - 1) > 1e-9):
         raise ValueError("weights are one proportion ≥ 0 per operand, summing to 1")
-    values = _measures("js", operands, _options(p_as, q_as, reduction, base, tolerance, normalize, temperature),
+    values = _measures("js", operands, make_options(p_as, q_as, reduction, base, tolerance=tolerance,
+                                                   normalize=normalize, temperature=temperature),
                        measures=[named("js_divergence"), named("js_distance")], weights=pi, threads=threads)
     return values["js_distance" if distance else "js_divergence"]
 
@@ -242,35 +233,23 @@ def compare(p, q, *, alpha=(0.5, 2.0), ordered=False, p_as="probs", q_as="probs"
     from .measures.catalogue import catalogue
 
     alphas = tuple(float(a) for a in (alpha if hasattr(alpha, "__iter__") else (alpha,)))
-    return _measures("compare", [p, q], _options(p_as, q_as, reduction, base, tolerance, normalize, temperature),
+    return _measures("compare", [p, q], make_options(p_as, q_as, reduction, base, tolerance=tolerance,
+                                                   normalize=normalize, temperature=temperature),
                      measures=catalogue(alphas, ordered), threads=threads)
 
 
 def _measures(command, operands, options, threads=1, **how):
-    import numpy as np
-
     from .readers.blocks import ArrayBlocks
-    from .computations.runs import run_measures
-
-    class Keep:
-        def __init__(self):
-            self.parts = []
-
-        def rows(self, report):
-            self.parts.append(report.values)
-
-        def finish(self, summary):
-            self.summary = summary
+    from .computations.runs import run_measure_set
+    from .engine.collect import Collect
 
     if options.reduction is not None and options.reduction.value == "batchmean":
         raise ValueError("batchmean is kl's reduction; use none, sum or mean")
-    sink = Keep()
+    sink = Collect()
     blocks = [ArrayBlocks(_operand(values, "pq"[index] if index < 2 else f"operand {index + 1}"))
               for index, values in enumerate(operands)]
-    run_measures(command, blocks, options, sink, threads=threads, **how)
-    if sink.summary.value is not None:
-        return dict(sink.summary.value)
-    return {key: np.concatenate([part[key] for part in sink.parts]) for key in sink.parts[0]}
+    run_measure_set(command, blocks, options, sink, threads=threads, **how)
+    return sink.value
 
 
 def divergence_matrix(x, measure="js", *, p_as="probs", base="e", tolerance=1e-6, normalize=False,
@@ -304,19 +283,15 @@ def divergence_matrix(x, measure="js", *, p_as="probs", base="e", tolerance=1e-6
     numpy.ndarray
         N × N.
     """
-    from .numerics.distributions import to_distribution
-    from .measures.catalogue import check_matrix_size, named
-    from .measures.kernels import pairwise
-    from .numerics.plain import log_base
+    from .computations.matrix import pairwise_matrix
+    from .measures.catalogue import named
 
     if p_as == "labels":
         raise ValueError("divergence_matrix compares distributions; labels are one class each")
-    options = _options(p_as, "probs", None, base, tolerance, normalize, temperature)
-    operand = _operand(x, "x")
-    check_matrix_size(operand.rows, operand.shape[1], operand.where(), max_terms)
-    distribution = to_distribution(operand, options.p_kind, "P", options.conversion)
-    return pairwise(distribution.p, distribution.log_p, named(measure), log_base(options.base.value),
-                    distribution.exact_rows())
+    options = make_options(p_as, "probs", None, base, tolerance=tolerance, normalize=normalize,
+                           temperature=temperature)
+    values, _ = pairwise_matrix(_operand(x, "x"), named(measure), options, max_terms)
+    return values
 
 
 def distillation_loss(teacher_logits, student_logits, temperature, labels=None, *, alpha=None, base="e",
@@ -354,7 +329,7 @@ def distillation_loss(teacher_logits, student_logits, temperature, labels=None, 
         raise ValueError("alpha weighs the soft term against the hard cross-entropy with labels: give labels")
     if alpha is not None and not 0 <= alpha <= 1:
         raise ValueError(f"alpha must be in [0, 1], not {alpha!r}")
-    options = _options("logits", "logits", None, base, 1e-6, False, temperature)
+    options = make_options("logits", "logits", None, base, temperature=temperature)
     teacher, student = _operand(teacher_logits, "teacher"), _operand(student_logits, "student")
     hard = None
     if labels is not None:

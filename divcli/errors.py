@@ -132,7 +132,7 @@ class EngineError(Exception):
     """``--engine dask`` cannot run here: Dask is missing, or the scheduler cannot be reached.
 
     Exit 2, as for a command line that cannot work (the data are not at fault, so not 1), and one
-    line, as every divcli error; the CLI says it (:func:`divcli.cli.run.run_on_dask`)."""
+    line, as every divcli error; the CLI says it (:func:`divcli.cli.run.run_streamed`)."""
 
     exit_code = 2
 

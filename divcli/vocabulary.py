@@ -212,6 +212,26 @@ class Options:
     refuse_one_class: bool = False
 
 
+def make_options(p_as: str | Kind = Kind.PROBS, q_as: str | Kind = Kind.PROBS, reduction: str | None = None,
+                 base="e", *, tolerance: float = DEFAULT_TOLERANCE, normalize: bool = False,
+                 temperature: float = 1.0, ignore_index: int | None = None, given: frozenset[str] = frozenset(),
+                 label_smoothing: float = 0.0, infer_labels: bool = False,
+                 refuse_one_class: bool = False) -> Options:
+    """The one place :class:`Options` are made, from the words a caller has (``"logits"``, ``"mean"``,
+    ``"bits"``): the command line's request, the Python API and distill's passes. ``reduction`` None
+    (or empty) is the command's default; ``base`` anything :meth:`LogBase.parse` takes."""
+    return Options(
+        p_kind=Kind(p_as), q_kind=Kind(q_as),
+        reduction=Reduction(reduction) if reduction else None,
+        base=LogBase.parse(base),
+        conversion=Conversion(tolerance=tolerance, normalize=normalize, temperature=temperature,
+                              ignore_index=ignore_index, given=given),
+        label_smoothing=label_smoothing,
+        infer_labels=infer_labels,
+        refuse_one_class=refuse_one_class,
+    )
+
+
 def count_of(n: int, one: str, many: str) -> str:
     """``1 row``, ``3 rows``."""
     return f"{n} {one if n == 1 else many}"

@@ -17,7 +17,7 @@ from divcli.readers import sizes
 from divcli.readers.blocks import ArrayBlocks
 from divcli.engine.collect import Collect
 from divcli.vocabulary import Options, Conversion, Kind, Command
-from divcli.computations.runs import run
+from divcli.computations.runs import run_divergence
 from divcli.errors import DataError
 from divcli.readers.literal import parse_literal
 from divcli.readers.operand import STDIN_NAME
@@ -106,12 +106,12 @@ def _results(data: bytes, reader: int):
         results = []
         p, q = _blocks(data, reader, data[2:])
         sink = Collect()
-        run(Command.ENTROPY, p, None, Options(p_kind=kind, conversion=conversion), sink)
+        run_divergence(Command.ENTROPY, p, None, Options(p_kind=kind, conversion=conversion), sink)
         results.append(sink.value)
         if kind is not Kind.LABELS:
             p, q = _blocks(data, reader, data[2:])
             sink = Collect()
-            run(Command.KL, p, q, Options(p_kind=kind, q_kind=kind, conversion=conversion), sink)
+            run_divergence(Command.KL, p, q, Options(p_kind=kind, q_kind=kind, conversion=conversion), sink)
             results.append(sink.value)
     except DataError:
         return None

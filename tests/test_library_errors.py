@@ -32,7 +32,7 @@ divcli.entropy(p, base=2)
 divcli.js_divergence(p, q)
 divcli.compare(p, q)
 divcli.kl_divergence("0.2,0.8", "0.5,0.5")
-import divcli.dask_engine.run, divcli.dask_engine.parts, divcli.dask_engine.shards  # the engine, not its CLI
+import divcli.dask_engine.client, divcli.dask_engine.parts, divcli.dask_engine.shards  # the engine, not its CLI
 import divcli.engine.loop, divcli.readers.registry, divcli.computations.explain, divcli.computations.distill, divcli.computations.libraries
 try:
     divcli.kl_divergence([[0.5, -0.5]], [[0.5, 0.5]])

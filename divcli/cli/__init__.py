@@ -4,9 +4,11 @@ Exit codes: 0 success (a legitimate +inf included), 1 bad data, 2 bad command li
 (Ctrl-C), 141 standard output's pipe closed early.
 numpy and Rich are imported inside the commands, so ``--help`` and usage errors stay fast.
 
-The package: :mod:`.options` (parameter types, shared options), :mod:`.run` (checks and the
-streaming runners), :mod:`.console` (warnings, progress bar, sinks), :mod:`.terminal` (atomic
-output), :mod:`.help` and :mod:`.completion`, and :mod:`.commands` (one short function a command).
+The package: :mod:`.options` (parameter types, shared options), :mod:`.request` (the typed request
+a command makes once from its parameters, with the command line's checks), :mod:`.run` (reading the
+operands, the one runner of the streamed computations), :mod:`.console` (warnings, progress bar,
+sinks), :mod:`.terminal` (atomic output), :mod:`.help` and :mod:`.completion`, and :mod:`.commands`
+(one short function a command).
 Each command is also an attribute here (``divcli.cli.kl``), as the documentation's pages name them.
 """
 

@@ -11,6 +11,7 @@ import sys
 import click
 
 from ..errors import cli_words, printable
+from .request import Writing
 from .terminal import Output, silence, write_text
 
 
@@ -31,17 +32,17 @@ def say(text: str) -> None:
         silence(sys.stderr)
 
 
-def save_svg(sink, params: dict) -> None:
-    if params.get("svg") is not None:
+def save_svg(sink, writing: Writing) -> None:
+    if writing.svg is not None:
         title = "divcli " + " ".join(sys.argv[1:2])
-        write_text(params["svg"], sink.console.export_svg(title=printable(title)))
+        write_text(writing.svg, sink.console.export_svg(title=printable(title)))
 
 
 @contextlib.contextmanager
-def progress_bar(command: str, params: dict, *blocks):
+def progress_bar(command: str, writing: Writing, *blocks):
     """A :class:`_Progress` for a run on a terminal (None with -q or in a pipe), closed on the way out:
     entered after the output, so the bar is gone before the output is written or an error shown."""
-    progress = None if params["quiet"] or not _stderr_is_terminal() else _Progress(command, *blocks)
+    progress = None if writing.quiet or not _stderr_is_terminal() else _Progress(command, *blocks)
     try:
         yield progress
     finally:
@@ -50,15 +51,15 @@ def progress_bar(command: str, params: dict, *blocks):
 
 
 @contextlib.contextmanager
-def whole_output(params: dict, title: str, kind):
+def whole_output(writing: Writing, title: str, kind):
     """For the commands that write their output at once (matrix, libraries, explain, distill): the
     chosen format's sink of ``kind`` on the output (with Rich's console for a table), and the --svg
     picture after."""
-    with Output(params["output"]) as out:
-        writer = make_sink(kind, params, out)
+    with Output(writing.output) as out:
+        writer = make_sink(kind, writing, out)
         yield writer
-        if writer.console is not None and params.get("svg") is not None:
-            write_text(params["svg"], writer.console.export_svg(title=title))
+        if writer.console is not None and writing.svg is not None:
+            write_text(writing.svg, writer.console.export_svg(title=title))
 
 
 #: A run shows a progress bar on stderr once it has taken this long (and only on a terminal).
@@ -115,31 +116,30 @@ class _Progress:
             self.bar.stop()
 
 
-def make_sink(kind, params: dict, out: Output):
+def make_sink(kind, writing: Writing, out: Output):
     """The sink of ``kind`` in the chosen format (``-q``, ``-f``) from the registry, on ``out``."""
     from ..output import registry
 
     try:
-        cls = registry.sink_class(kind, registry.QUIET if params.get("quiet") else params["fmt"])
+        cls = registry.sink_class(kind, registry.QUIET if writing.quiet else writing.fmt)
     except registry.NoSink as error:
         raise click.UsageError(str(error)) from None
     if out.path is None:
         from .screen import fit_stdout_to
 
-        fit_stdout_to("table" if cls.for_people else "quiet" if params.get("quiet") else params["fmt"])
-    return cls(out.stream, _console(out, record=params.get("svg") is not None) if cls.for_people else None)
+        fit_stdout_to("table" if cls.for_people else writing.format)
+    return cls(out.stream, _console(out, record=writing.svg is not None) if cls.for_people else None)
 
 
-def sink_for(params: dict, out: Output, measures: bool = False):
-    """The sink of a streaming command: its rows (kl, ce, entropy) or measures (js, compare), or
-    with --top the ranking, written by the chosen format's top sink."""
-    from ..output.registry import Content
-
-    if params.get("top") is not None:
+def sink_for(writing: Writing, out: Output, content):
+    """The sink of a streamed computation for ``content`` (its records: kl, ce and entropy's rows, js
+    and compare's measures), or with --top the ranking, written by the chosen format's top sink."""
+    if writing.top is not None:
+        from ..output.registry import Content
         from ..output.top import TopSink
 
-        return TopSink(params["top"], make_sink(Content.TOP, params, out))
-    return make_sink(Content.MEASURES if measures else Content.ROWS, params, out)
+        return TopSink(writing.top, make_sink(Content.TOP, writing, out))
+    return make_sink(content, writing, out)
 
 
 def _console(out: Output, record: bool = False):

@@ -32,9 +32,9 @@ def _section(param: click.Parameter) -> str:
     return next((heading for heading, names in SECTIONS.items() if param.name in names), "Computation")
 
 
-def _operands_record(params: list[click.Parameter]) -> list[tuple[str, str]]:
+def _operands_record(declared: list[click.Parameter]) -> list[tuple[str, str]]:
     """The line that says what the operands are (none for a command without any)."""
-    operands = [param.human_readable_name for param in params if isinstance(param, click.Argument)]
+    operands = [param.human_readable_name for param in declared if isinstance(param, click.Argument)]
     if not operands:
         return []
     words = ", ".join(operands)
@@ -50,11 +50,11 @@ class SectionedCommand(click.Command):
 
     def _records(self, ctx: click.Context) -> dict[str, list[tuple[str, str]]]:
         rows: dict[str, list[tuple[str, str]]] = {heading: [] for heading in SECTIONS}
-        params = self.get_params(ctx)
-        rows["Inputs"].extend(_operands_record(params))
-        names = {param.name for param in params}
+        declared = self.get_params(ctx)
+        rows["Inputs"].extend(_operands_record(declared))
+        names = {param.name for param in declared}
         groups = [(merged, first, text) for merged, first, text in MERGED if set(merged) <= names]
-        for param in params:
+        for param in declared:
             record = None if isinstance(param, click.Argument) else param.get_help_record(ctx)
             if record is None or any(param.name in merged[1:] for merged, _, _ in groups):
                 continue

@@ -2,9 +2,9 @@
 
     loss = α · T² · D(softmax(t/T) ‖ softmax(s/T))  (batchmean)  +  (1 − α) · CE(labels, s)  (mean, T = 1)
 
-with α = 1 when there are no labels. Every part is computed by the engine (:func:`divcli.computations.runs.run`)
-with the ``kl`` and ``ce`` commands, one pass over the operands each: KL at T and the cross-entropy
-with the labels for the loss; for the usual mistakes (``mistakes=True``: the table, CSV and JSON, not
+with α = 1 when there are no labels. Every part is computed by the engine
+(:func:`divcli.computations.runs.run_divergence`) with the ``kl`` and ``ce`` commands, one pass over
+the operands each: KL at T and the cross-entropy with the labels for the loss; for the usual mistakes (``mistakes=True``: the table, CSV and JSON, not
 ``-q``) also the reversed KL D(student‖teacher) at T and the KL with T on the teacher only. So the
 teacher is read up to three times and the student four: they must be files or literals.
 """
@@ -18,17 +18,10 @@ from typing import Callable
 import numpy as np
 
 from ..readers.blocks import Blocks
-from ..vocabulary import Options, Conversion, Kind, Reduction, Command
-from .runs import run
+from ..vocabulary import NATURAL, Options, Conversion, Kind, Reduction, Command, make_options
+from ..engine.collect import Collect
+from .runs import run_divergence
 from ..errors import DataError
-
-
-class _Keep:
-    def rows(self, report) -> None:
-        pass
-
-    def finish(self, summary) -> None:
-        self.summary = summary
 
 
 @contextlib.contextmanager
@@ -45,16 +38,15 @@ def _operands(p: str, q: str):
 
 def _kl(teacher: Callable[[], Blocks], student: Callable[[], Blocks], options: Options, warn, threads: int,
         roles: tuple[str, str] = ("teacher", "student")) -> dict:
-    sink = _Keep()
+    sink = Collect(keep_rows=False)
     with _operands(*roles):
-        run(Command.KL, teacher(), student(), replace(options, reduction=Reduction.BATCHMEAN), sink, warn=warn,
-            threads=threads)
+        run_divergence(Command.KL, teacher(), student(), options, sink, warn=warn, threads=threads)
     return sink.summary
 
 
 def distill(teacher: Callable[[], Blocks], student: Callable[[], Blocks], labels: Callable[[], Blocks] | None,
             *, temperature: float, alpha: float | None, teacher_kind: Kind = Kind.LOGITS,
-            student_kind: Kind = Kind.LOGITS, labels_kind: Kind = Kind.LABELS, base=None,
+            student_kind: Kind = Kind.LOGITS, labels_kind: Kind = Kind.LABELS, base=NATURAL,
             conversion: Conversion = Conversion(), weight: np.ndarray | None = None, ignore_index: int = -100,
             label_smoothing: float = 0.0, warn=lambda message: None, mistakes: bool = True,
             threads: int = 1) -> dict:
@@ -64,11 +56,11 @@ def distill(teacher: Callable[[], Blocks], student: Callable[[], Blocks], labels
     pass). ``alpha`` None means 1 without labels; with labels it is required to be in [0, 1].
     ``mistakes`` False: the loss and its parts only (one KL pass at T, one CE pass), without the
     two passes the usual mistakes take; ``parts["mistakes"]`` is then None. ``threads``: as
-    :func:`divcli.computations.runs.run` (the same numbers whatever it is)."""
+    :func:`divcli.computations.runs.run_divergence` (the same numbers whatever it is)."""
     a = 1.0 if alpha is None else float(alpha)
     t = float(temperature)
-    soft = Options(p_kind=teacher_kind, q_kind=student_kind, base=base,
-                   conversion=replace(conversion, temperature=t, ignore_index=None))
+    soft = make_options(teacher_kind, student_kind, Reduction.BATCHMEAN, base, tolerance=conversion.tolerance,
+                        normalize=conversion.normalize, temperature=t, given=conversion.given)
     at_t = _kl(teacher, student, soft, warn, threads)
     kl, squared = at_t.reductions["batchmean"], t * t
     parts = {
@@ -79,12 +71,12 @@ def distill(teacher: Callable[[], Blocks], student: Callable[[], Blocks], labels
     hard_term = 0.0
     labels_deviation = None
     if labels is not None:
-        hard = Options(p_kind=labels_kind, q_kind=student_kind, reduction=Reduction.MEAN, base=base,
-                       conversion=replace(conversion, temperature=1.0, ignore_index=ignore_index),
-                       label_smoothing=label_smoothing)
-        sink = _Keep()
+        hard = make_options(labels_kind, student_kind, Reduction.MEAN, base, tolerance=conversion.tolerance,
+                            normalize=conversion.normalize, ignore_index=ignore_index, given=conversion.given,
+                            label_smoothing=label_smoothing)
+        sink = Collect(keep_rows=False)
         with _operands("labels", "student"):
-            run(Command.CE, labels(), student(), hard, sink, weight, warn=warn, threads=threads)
+            run_divergence(Command.CE, labels(), student(), hard, sink, weight, warn=warn, threads=threads)
         parts["ce"] = sink.summary.value
         labels_deviation = sink.summary.deviations.get("P", 0.0)
         hard_term = (1.0 - a) * parts["ce"] if a != 1.0 else 0.0  # α = 1: the hard term is gone, even if +inf

@@ -25,7 +25,7 @@ from ..engine.start import (
     refuse_torch_order,
 )
 from ..vocabulary import Kind, NATURAL, Command, Side
-from .divergence_records import REPORTS, Context, Report, Summary, Totals, entropy_report, summarize
+from .divergence_records import REPORTS, Context, Report, Summary, Totals, entropy_report, summarise_totals
 
 
 @dataclass(frozen=True)
@@ -114,5 +114,5 @@ class Breakdown:
 
     def summarise(self, start: Start, totals: Totals, rows: list[int], warnings: list[str]) -> Summary:
         context = start.context
-        return summarize(context, totals, rows[0], rows[1] if len(rows) > 1 else None, warnings,
-                         context.p.kind is Kind.LABELS)
+        return summarise_totals(context, totals, rows[0], rows[1] if len(rows) > 1 else None, warnings,
+                                context.p.kind is Kind.LABELS)

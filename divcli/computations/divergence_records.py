@@ -177,8 +177,8 @@ class Totals:
         return []
 
 
-def summarize(context: Context, totals: Totals, p_rows: int, q_rows: int | None, warnings: list[str],
-              labels: bool) -> Summary:
+def summarise_totals(context: Context, totals: Totals, p_rows: int, q_rows: int | None, warnings: list[str],
+                     labels: bool) -> Summary:
     """The reductions over every block, as torch defines them; a mean over nothing is refused."""
     command = context.command
     if labels and command is Command.CE and totals.active == 0:

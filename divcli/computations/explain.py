@@ -17,6 +17,7 @@ from ..numerics.plain import log_base
 def for_row(operands, options, row: int) -> dict:
     """The working for row ``row`` (1-based) of operands P and Q read as ``options`` say (an
     operand of one row stands for every row)."""
+    from ..engine.loop import rows_mismatch
     from ..engine.start import class_count, class_names
     from ..errors import DataError, option
     from ..vocabulary import Kind
@@ -28,8 +29,7 @@ def for_row(operands, options, row: int) -> dict:
         label_vector(p)
     rows = max(p.rows, q.rows)
     if p.rows != q.rows and 1 not in (p.rows, q.rows):
-        raise DataError("", f"P has {p.rows} rows ({p.name}) but Q has {q.rows} ({q.name})",
-                        "give both the same number of rows, or one of them a single row to compare against every row")
+        raise rows_mismatch(("P", p.rows, p.name), ("Q", q.rows, q.name))  # the same message as kl's
     if row > rows:
         raise DataError(p.where(), f"there is no row {row}: P has {p.rows}, Q has {q.rows}", f"pass {option('row')} 1 … {rows}")
     count = class_count(p, q, options.p_kind)  # the same check and message as kl's

@@ -10,9 +10,8 @@ from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 
-from ..engine import loop as engine
+from ..engine.loop import Sink, run_computation
 from ..readers.blocks import ArrayBlocks, Blocks
-from ..engine.loop import Sink
 from ..vocabulary import Options, Command
 from ..errors import DataError
 from ..engine.collect import Collect
@@ -23,28 +22,28 @@ if TYPE_CHECKING:
     from ..measures.catalogue import Measure, MeasureSummary
 
 
-def run(command: Command, p_blocks: Blocks, q_blocks: Blocks | None, options: Options, sink: Sink,
-        weight: np.ndarray | None = None, warn: Callable[[str], None] = lambda message: None,
-        progress: Callable[[int], None] | None = None, threads: int = 1) -> Summary:
-    """kl, ce or entropy block by block (:func:`divcli.engine.loop.run`; ``threads`` as there)."""
+def run_divergence(command: Command, p_blocks: Blocks, q_blocks: Blocks | None, options: Options, sink: Sink,
+                   weight: np.ndarray | None = None, warn: Callable[[str], None] = lambda message: None,
+                   progress: Callable[[int], None] | None = None, threads: int = 1) -> Summary:
+    """kl, ce or entropy block by block (:func:`divcli.engine.loop.run_computation`; ``threads`` as there)."""
     from .divergence import Breakdown
 
     operands = [p_blocks] + ([] if q_blocks is None else [q_blocks])
-    return engine.run(Breakdown(command, weight), operands, options, sink, warn, progress, threads)
+    return run_computation(Breakdown(command, weight), operands, options, sink, warn, progress, threads)
 
 
-def run_measures(command: str, operands: list[Blocks], options: Options, sink, *, measures: list[Measure],
-                 primary: str | None = None, weights: np.ndarray | None = None,
-                 warn: Callable[[str], None] = lambda message: None,
-                 progress: Callable[[int], None] | None = None, threads: int = 1) -> MeasureSummary:
-    """``js`` and ``compare``: every measure per pair of rows, block by block, as :func:`run`.
+def run_measure_set(command: str, operands: list[Blocks], options: Options, sink, *, measures: list[Measure],
+                    primary: str | None = None, weights: np.ndarray | None = None,
+                    warn: Callable[[str], None] = lambda message: None,
+                    progress: Callable[[int], None] | None = None, threads: int = 1) -> MeasureSummary:
+    """``js`` and ``compare``: every measure per pair of rows, block by block, as :func:`run_divergence`.
 
     The first operand is read with ``options.p_kind``, every other with ``options.q_kind``; an
     operand of one row is compared with every row of the others."""
     from .measure_set import MeasureSet
 
-    return engine.run(MeasureSet(command, measures, primary, weights), operands, options, sink, warn, progress,
-                      threads)
+    return run_computation(MeasureSet(command, measures, primary, weights), operands, options, sink, warn,
+                           progress, threads)
 
 
 def compute(command: Command, p: Operand, q: Operand | None, options: Options,
@@ -52,7 +51,8 @@ def compute(command: Command, p: Operand, q: Operand | None, options: Options,
     """Every block of operands held in memory, collected: ``.value`` and ``.summary`` (``threads``:
     blocks computed at once)."""
     sink = Collect()
-    run(command, ArrayBlocks(p), None if q is None else ArrayBlocks(q), options, sink, weight, threads=threads)
+    run_divergence(command, ArrayBlocks(p), None if q is None else ArrayBlocks(q), options, sink, weight,
+                   threads=threads)
     return sink
 
 

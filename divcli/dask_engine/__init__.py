@@ -31,7 +31,7 @@ Nothing here names a computation: kl, ce, entropy, js and compare of P and Q all
 The package, a module per part: :mod:`.shards` (datasets → shards in natural order, and the pairs of
 P's and Q's), :mod:`.reading` (one shard's blocks, with its column selection), :mod:`.task` (what a
 worker runs per shard, and its result), :mod:`.cluster` (Dask, the client and its cluster),
-:mod:`.parts` (``-o DIR``: the per-row parts the workers write) and :mod:`.run` (:func:`run_dask`,
+:mod:`.parts` (``-o DIR``: the per-row parts the workers write) and :mod:`.client` (:func:`run_dask`,
 the client's side).
 """
 
@@ -40,7 +40,7 @@ from __future__ import annotations
 from ..errors import EngineError
 from .cluster import require
 from .reading import open_shard
-from .run import run_dask
+from .client import run_dask
 from .shards import Shard, shards
 
 __all__ = ["EngineError", "Shard", "open_shard", "require", "run_dask", "shards"]

@@ -6,7 +6,7 @@ from __future__ import annotations
 from contextlib import contextmanager
 from typing import Callable
 
-from ..errors import EngineError  # raised here, said by the CLI (divcli.cli.run.run_on_dask)
+from ..errors import EngineError  # raised here, said by the CLI (divcli.cli.run.run_streamed)
 
 INSTALL = 'pip install "divcli[dask]"'
 

@@ -10,6 +10,7 @@ from typing import Callable
 
 import numpy as np
 
+from ..engine.collect import Collect
 from ..engine.loop import Partial, Start, Warnings, compute_blocks
 from ..vocabulary import Kind, Reduction
 from ..errors import DataError
@@ -40,23 +41,13 @@ class ShardResult:
         return self
 
 
-class Keep:
-    """A task's sink: each block's per-row results, without the N×C arrays nothing downstream reads."""
-
-    def __init__(self, keep: bool):
-        self.reports: list[Report] | None = [] if keep else None
-
-    def rows(self, report: Report | MeasureReport) -> None:
-        if self.reports is None:
-            return
-        if isinstance(report, Report) and report.rows > BREAKDOWN_ROWS:
-            elements = report.reduction is Reduction.NONE and report.values is report.terms
-            report = replace(report, p_probs=None, q_probs=None, p_log=None, q_log=None,
-                             terms=report.terms if elements else None)
-        self.reports.append(report)
-
-    def finish(self, summary) -> None:
-        pass
+def light(report: Report | MeasureReport) -> Report | MeasureReport:
+    """A task's per-row record as it is sent back: without the N×C arrays nothing downstream reads."""
+    if isinstance(report, Report) and report.rows > BREAKDOWN_ROWS:
+        elements = report.reduction is Reduction.NONE and report.values is report.terms
+        report = replace(report, p_probs=None, q_probs=None, p_log=None, q_log=None,
+                         terms=report.terms if elements else None)
+    return report
 
 
 def whole(report: Report | MeasureReport, offset: int = 0) -> Report | MeasureReport:
@@ -84,7 +75,7 @@ def _check_shard(start: Start, first: Operand | None, kind: Kind) -> None:
 def run_shard(plan: Plan, p: Shard, q: Shard | None) -> ShardResult:
     """One task: the engine's loop (:func:`divcli.engine.loop.compute_blocks`) over one shard of P (and
     its shard of Q)."""
-    keep, shown = Keep(plan.keep_rows), Warnings(lambda message: None)
+    keep, shown = Collect(plan.keep_rows, trim=light), Warnings(lambda message: None)
     try:
         with ExitStack() as stack:
             operands = [open_shard(shard, stack, plan, role) for shard, role in ((p, "P"), (q, "Q")) if shard is not None]
@@ -95,7 +86,7 @@ def run_shard(plan: Plan, p: Shard, q: Shard | None) -> ShardResult:
             partial = compute_blocks(plan.computation, start, plan.options, keep, shown)
     except DataError as error:  # a value, not an exception: the client raises it, no worker logs a traceback
         return ShardResult(error=error.template)
-    return ShardResult(partial, shown.messages, shown.hidden, keep.reports)
+    return ShardResult(partial, shown.messages, shown.hidden, keep.reports if plan.keep_rows else None)
 
 
 def in_order(futures, partial: Partial, single: list[bool], shown: Warnings,

@@ -18,7 +18,7 @@ implements :class:`Computation`:
 ``summarise(start, accumulator, rows, warnings) -> summary``
     The reductions of the whole run (``rows``: the rows read from each operand).
 
-:func:`run` is the local engine; :func:`compute_blocks` is the loop alone, which the Dask engine runs
+:func:`run_computation` is the local engine; :func:`compute_blocks` is the loop alone, which the Dask engine runs
 over each shard (:mod:`divcli.dask_engine`), merging the same accumulators in shard order. Nothing
 in either asks which computation it runs.
 
@@ -29,7 +29,7 @@ measures of :mod:`divcli.measures.catalogue` per pair of rows).
 Adding one (per-token statistics of two language models, binned drift/PSI, information from
 counts) is one module: a class with the four methods, its block record (a dataclass with ``rows``,
 ``first_row``, ``row_names``, ``warnings``), its accumulator and its summary; a command that builds
-it and calls :func:`run` with a sink for its records. Binned drift would bin in ``step`` and keep
+it and calls :func:`run_computation` with a sink for its records. Binned drift would bin in ``step`` and keep
 per-bin counts in its accumulator (``merge``: add the counts); token statistics keep running sums
 and counts; a computation over counts would accumulate counts and compute everything in
 ``summarise``. The readers, the block cutting, the broadcast, the warnings and the Dask engine come
@@ -139,15 +139,23 @@ class Partial:
 # the operands in step
 
 
-def mismatch(a: "Source", b: "Source", a_more: bool, b_more: bool) -> DataError:
-    """Operands ``a`` (the earlier) and ``b`` have different row counts; one that goes on is counted
-    as "at least" so many."""
-    a_text = f"{'at least ' if a_more else ''}{count_of(a.rows, 'row', 'rows')}"
-    b_text = f"{'at least ' if b_more else ''}{b.rows}"
+def rows_mismatch(a: tuple[str, int, str], b: tuple[str, int, str], a_more: bool = False,
+                  b_more: bool = False) -> DataError:
+    """Operands ``a`` (the earlier) and ``b``, each as (role, rows, name), have different row counts;
+    one that goes on is counted as "at least" so many. The one message for it, streamed or whole
+    (``divcli explain``)."""
+    (a_role, a_rows, a_name), (b_role, b_rows, b_name) = a, b
+    a_text = f"{'at least ' if a_more else ''}{count_of(a_rows, 'row', 'rows')}"
+    b_text = f"{'at least ' if b_more else ''}{b_rows}"
     return DataError(
-        "", f"{a.role} has {a_text} ({a.blocks.name}) but {b.role} has {b_text} ({b.blocks.name})",
+        "", f"{a_role} has {a_text} ({a_name}) but {b_role} has {b_text} ({b_name})",
         "give both the same number of rows, or one of them a single row to compare against every row",
     )
+
+
+def mismatch(a: "Source", b: "Source", a_more: bool, b_more: bool) -> DataError:
+    """:func:`rows_mismatch` of two operands being read."""
+    return rows_mismatch((a.role, a.rows, a.blocks.name), (b.role, b.rows, b.blocks.name), a_more, b_more)
 
 
 @dataclass
@@ -307,7 +315,7 @@ def summarise(computation: Computation, start: Start, partial: Partial, shown: W
     return computation.summarise(start, partial.totals, partial.rows, shown.messages)
 
 
-def run(computation: Computation, operands: list[Blocks], options: Options, sink: Sink,
+def run_computation(computation: Computation, operands: list[Blocks], options: Options, sink: Sink,
         warn: Callable[[str], None] = lambda message: None, progress: Callable[[int], None] | None = None,
         threads: int = 1):
     """Compute block by block: each block's record goes to ``sink`` as soon as it is computed, and

@@ -145,13 +145,13 @@ def _counting_passes(monkeypatch):
     import divcli.computations.distill
 
     passes = []
-    real = divcli.computations.distill.run
+    real = divcli.computations.distill.run_divergence
 
     def counted(command, *args, **kwargs):
         passes.append(command.value)
         return real(command, *args, **kwargs)
 
-    monkeypatch.setattr(divcli.computations.distill, "run", counted)
+    monkeypatch.setattr(divcli.computations.distill, "run_divergence", counted)
     return passes
 
 

@@ -271,7 +271,7 @@ def test_a_pipe_is_read_in_the_callers_thread(operands, small_blocks):
     """A read from a pipe may wait on its writer: the engine reads it in its own thread (a reader
     thread blocked there could not be stopped), and computes the same numbers."""
     from divcli.engine.collect import Collect
-    from divcli.computations.runs import run as run_kl
+    from divcli.computations.runs import run_divergence
     from divcli.vocabulary import Kind, Command
     from divcli.readers.registry import open_blocks
 
@@ -290,7 +290,7 @@ def test_a_pipe_is_read_in_the_callers_thread(operands, small_blocks):
             real_read = p_blocks.read
             p_blocks.read = lambda *args: (readers.add(threading.current_thread().name), real_read(*args))[1]
             sink = Collect()
-            run_kl(Command.KL, p_blocks, open_blocks(operands["zq"], None), options, sink, threads=threads)
+            run_divergence(Command.KL, p_blocks, open_blocks(operands["zq"], None), options, sink, threads=threads)
         writer.join()
         assert readers == {threading.main_thread().name}
         values[threads] = sink.value
@@ -375,7 +375,7 @@ def test_the_reader_thread_is_not_reading_at_once():
 def test_a_sink_that_fails_stops_the_reading_and_leaves_no_thread(operands, small_blocks):
     """A write that fails (a full disk) mid-run: the error comes out, and every thread the run
     started has ended by then."""
-    from divcli.computations.runs import run as run_kl
+    from divcli.computations.runs import run_divergence
     from divcli.vocabulary import Kind, Command
     from divcli.readers.registry import open_blocks
 
@@ -393,6 +393,6 @@ def test_a_sink_that_fails_stops_the_reading_and_leaves_no_thread(operands, smal
     before = set(threading.enumerate())
     options = vocabulary.Options(p_kind=Kind.LOGITS, q_kind=Kind.LOGITS)
     with pytest.raises(OSError, match="No space"):
-        run_kl(Command.KL, open_blocks(operands["zp"], None), open_blocks(operands["zq"], None), options, Failing(),
-               threads=3)
+        run_divergence(Command.KL, open_blocks(operands["zp"], None), open_blocks(operands["zq"], None), options,
+                       Failing(), threads=3)
     assert set(threading.enumerate()) <= before

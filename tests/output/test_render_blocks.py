@@ -164,7 +164,7 @@ def _check_block_output(command, p, q, options, weight):
     old_json = RecordJsonRows(None)
     sinks = Tee(CsvSink(new_csv), RecordCsv(old_csv), JsonSink(new_json), old_json,
                 QuietSink(new_quiet))
-    core.run(command, ArrayBlocks(p), None if q is None else ArrayBlocks(q), options, sinks, weight)
+    core.run_divergence(command, ArrayBlocks(p), None if q is None else ArrayBlocks(q), options, sinks, weight)
     assert new_csv.getvalue() == old_csv.getvalue()
     document = new_json.getvalue()
     rows_text = document[document.index('"rows": [') + len('"rows": ['):document.index('], "value": ')]

@@ -326,13 +326,13 @@ def test_memory_running_out_is_one_line(tmp_path):
     (("explain", P, Q), "try a smaller input\n"),
 ])
 def test_memory_running_out_names_what_the_command_offers(run, monkeypatch, args, tries):
-    import divcli.computations.runs
+    import divcli.engine.loop
     import divcli.computations.explain
 
     def refused(*_args, **_kwargs):
         raise MemoryError
 
-    monkeypatch.setattr(divcli.computations.runs, "run", refused)
+    monkeypatch.setattr(divcli.engine.loop, "run_computation", refused)
     monkeypatch.setattr(divcli.computations.explain, "for_row", refused)
     result = run(*args)
     assert result.exit_code == 1 and result.stdout == ""
@@ -341,12 +341,12 @@ def test_memory_running_out_names_what_the_command_offers(run, monkeypatch, args
 
 def test_pyarrows_memory_error_is_the_same_line(run, monkeypatch):
     pyarrow = needs("pyarrow")
-    import divcli.computations.runs
+    import divcli.engine.loop
 
     def refused(*_args, **_kwargs):
         raise pyarrow.ArrowMemoryError("malloc of size 1073741824 failed")
 
-    monkeypatch.setattr(divcli.computations.runs, "run", refused)
+    monkeypatch.setattr(divcli.engine.loop, "run_computation", refused)
     result = run("entropy", P, "--threads", "1")
     assert result.exit_code == 1 and result.stdout == ""
     assert result.stderr == "Error: memory ran out (the system refused more); try a smaller input or --engine dask " \

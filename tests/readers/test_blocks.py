@@ -336,7 +336,7 @@ def _block_rows(spec: str, q_spec: str, kind=None, stdin: bytes = b"") -> list[i
     q = open_blocks(q_spec, io.BytesIO(b""))
     sink = collect.Collect()
     options = vocabulary.Options(p_kind=kind or Kind.LOGITS, q_kind=Kind.LOGITS)
-    core.run(vocabulary.Command("ce" if kind else "kl"), p, q, options, sink)
+    core.run_divergence(vocabulary.Command("ce" if kind else "kl"), p, q, options, sink)
     return [report.rows for report in sink.reports]
 
 

@@ -9,7 +9,8 @@ import click
 from ...errors import printable
 from ..console import warn, whole_output
 from ..options import KINDS, MAX_KD_TEMPERATURE, BoundedFloat, OperandCommand, kd_temperature_refused, shared_options
-from ..run import check_output, class_weights, make_options, operand_blocks
+from ..request import whole_request
+from ..run import class_weights, operand_blocks
 
 
 @click.command(cls=OperandCommand, examples=(
@@ -40,29 +41,29 @@ def distill(teacher, student, labels, alpha, teacher_as, student_as, labels_as, 
     loss = α·T²·D(softmax(t/T) ‖ softmax(s/T)) (batchmean) + (1 − α)·CE(labels, s) (mean, T = 1).
     TEACHER and STUDENT are read once per part: files or literals, not - (LABELS may be -).
     """
-    _check(teacher, student, labels, alpha, params)
-    params.update(reduction="batchmean", p_as="probs")
-    check_output(params)
+    _check(teacher, student, labels, alpha, params["temperature"])
+    request = whole_request("distill", (teacher, student, labels), params, reduction="batchmean", weight=weight)
     from ...computations.distill import distill as compute_distill
     from ...vocabulary import Kind
     from ...engine.threads import available_cpus
     from ...output import registry
 
-    class_weight = None if weight is None else class_weights(weight, params)
-    options = make_options(params)
+    reading, options = request.reading, request.options
+    class_weight = None if weight is None else class_weights(weight, reading)
+    temperature = options.conversion.temperature
     document = {"command": "distill",
                 "formula": "α·T²·D(softmax(t/T) ‖ softmax(s/T)) + (1 − α)·CE(labels, s)",
-                "unit": options.base.unit, "base": options.base.text, "temperature": params["temperature"],
+                "unit": options.base.unit, "base": options.base.text, "temperature": temperature,
                 "teacher": {"source": teacher, "kind": teacher_as}, "student": {"source": student, "kind": student_as},
                 "labels": None if labels is None else {"source": labels, "kind": labels_as}}
     document.update(_named_operands(lambda: compute_distill(
-        lambda: operand_blocks(teacher, params), lambda: operand_blocks(student, params),
-        None if labels is None else (lambda: operand_blocks(labels, params)),
-        temperature=params["temperature"], alpha=alpha, teacher_kind=Kind(teacher_as), student_kind=Kind(student_as),
+        lambda: operand_blocks(teacher, reading), lambda: operand_blocks(student, reading),
+        None if labels is None else (lambda: operand_blocks(labels, reading)),
+        temperature=temperature, alpha=alpha, teacher_kind=Kind(teacher_as), student_kind=Kind(student_as),
         labels_kind=Kind(labels_as), base=options.base, conversion=options.conversion, weight=class_weight,
         ignore_index=ignore_index, label_smoothing=label_smoothing, warn=warn,
-        mistakes=not params["quiet"], threads=available_cpus())))  # -q prints the loss alone
-    with whole_output(params, "divcli distill", registry.Content.DISTILL) as writer:
+        mistakes=not request.writing.quiet, threads=available_cpus())))  # -q prints the loss alone
+    with whole_output(request.writing, "divcli distill", registry.Content.DISTILL) as writer:
         writer.write(document)
 
 
@@ -88,7 +89,7 @@ def _named_operands(compute):
         raise DataError(where, what, hint) from None
 
 
-def _check(teacher: str, student: str, labels: str | None, alpha: float | None, params: dict) -> None:
+def _check(teacher: str, student: str, labels: str | None, alpha: float | None, temperature: float) -> None:
     """What distill's command line alone refuses (exit 2): TEACHER or STUDENT on standard input,
     --alpha without LABELS, a temperature whose T² is no float64."""
     from ...readers.source import read_once
@@ -101,5 +102,5 @@ def _check(teacher: str, student: str, labels: str | None, alpha: float | None, 
     if alpha is not None and labels is None:
         raise click.BadParameter("--alpha weighs the soft term against the hard CE with LABELS: give LABELS, "
                                  "or leave --alpha out (α = 1)", param_hint="'--alpha'")
-    if params["temperature"] > MAX_KD_TEMPERATURE:
-        raise kd_temperature_refused(params["temperature"], "T² × KL")
+    if temperature > MAX_KD_TEMPERATURE:
+        raise kd_temperature_refused(temperature, "T² × KL")

@@ -1,4 +1,4 @@
-"""kl, ce and entropy: the per-row commands, streamed (:func:`divcli.cli.run.run_rows`)."""
+"""kl, ce and entropy: the per-row commands, streamed (:func:`divcli.cli.run.run_streamed`)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ import click
 from ..completion import complete_input
 from ..options import (MAX_KD_TEMPERATURE, BoundedFloat, OperandCommand, engine_options, kd_temperature_refused,
                        operand_pair, p_as_option, reduction_option, shared_options)
-from ..run import run_rows
+from ..request import streamed_request
+from ..run import breakdown, run_streamed
 
 
 @click.command(cls=OperandCommand, examples=(
@@ -27,7 +28,7 @@ def kl(p, q, **params):
     """
     if params["temperature"] > MAX_KD_TEMPERATURE:
         raise kd_temperature_refused(params["temperature"], "kl's distillation loss T² × batchmean")
-    run_rows("kl", p, q, params)
+    _run(streamed_request("kl", (p, q), params))
 
 
 @click.command(cls=OperandCommand, examples=(
@@ -49,7 +50,8 @@ def ce(p, q, label_smoothing, weight, ignore_index, **params):
 
     P is labels (class indices) or probabilities; Q usually logits.
     """
-    run_rows("ce", p, q, params, ignore_index=ignore_index, weight_spec=weight, label_smoothing=label_smoothing)
+    _run(streamed_request("ce", (p, q), params, weight=weight, ignore_index=ignore_index,
+                          label_smoothing=label_smoothing))
 
 
 @click.command(cls=OperandCommand, examples=(
@@ -65,6 +67,12 @@ def ce(p, q, label_smoothing, weight, ignore_index, **params):
 def entropy(p, **params):
     """Entropy H(P) = −Σ p·log p per row, as scipy.stats.entropy(P, axis=1).
     """
-    run_rows("entropy", p, None, params)
+    _run(streamed_request("entropy", (p, None), params))
+
+
+def _run(request) -> None:
+    from ...output.registry import Content
+
+    run_streamed(request, breakdown(request), Content.ROWS)
 
 

@@ -9,7 +9,8 @@ import click
 from ..completion import complete_operand
 from ..console import warn, whole_output
 from ..options import OperandCommand, operand_pair, p_as_option, q_as_option, shared_options
-from ..run import make_options, whole_operands
+from ..request import whole_request
+from ..run import whole_operands
 
 
 @click.command(cls=OperandCommand, examples=(
@@ -26,12 +27,13 @@ def libraries(p, q, **params):
     needed): KLDivLoss's mean against batchmean, argument order, a forgotten .log(), cross_entropy's
     log_softmax, SciPy's silent normalising, Keras's clipping to 1e-7.
     """
-    operands = whole_operands((p, q), params)
+    request = whole_request("libraries", (p, q), params, reduction="batchmean", stdin_once=True)
+    operands = whole_operands(request)
     from ...computations.libraries import compare_libraries
     from ...output.texts import renormalised_texts
     from ...output.registry import Content
 
-    options = make_options(params)
+    options = request.options
     found, exact, renormalised = compare_libraries(operands, options)
     unit = options.base.unit
     note = "every library computes in nats"
@@ -42,18 +44,26 @@ def libraries(p, q, **params):
         note += "; --normalize rescaled P and Q for divcli, the libraries get the numbers as given"
     for line in renormalised_texts(renormalised):
         note += f"; {line} (by divcli; the libraries get the numbers as given)"
-    if params["p_as"] == "labels":
-        note += "; P in the calls stands for the labels' one-hot rows"
-    converted = [role for role, kind in (("P", params["p_as"]), ("Q", params["q_as"]))
-                 if kind not in ("probs", "labels") or params["temperature"] != 1 and kind != "labels"]
-    if converted:
-        temperature = f" / {params['temperature']:g}" if params["temperature"] != 1 else ""
-        stand = "stand" if len(converted) > 1 else "stands"
-        note += f"; {' and '.join(converted)} in the calls {stand} for the probabilities softmax(x{temperature})"
-        if params["temperature"] != 1:
-            note += " (x: logits, or the logs of the probabilities)"
-    with whole_output(params, "divcli libraries", Content.LIBRARIES) as writer:
+    note += _softmax_note(options)
+    with whole_output(request.writing, "divcli libraries", Content.LIBRARIES) as writer:
         writer.write(found, exact, unit, note, (operands[0].name, operands[1].name))
+
+
+def _softmax_note(options) -> str:
+    """What P and Q stand for in the libraries' calls: labels' one-hot rows, or softmax(x / T)."""
+    p_as, q_as, temperature = options.p_kind.value, options.q_kind.value, options.conversion.temperature
+    note = ""
+    if p_as == "labels":
+        note += "; P in the calls stands for the labels' one-hot rows"
+    converted = [role for role, kind in (("P", p_as), ("Q", q_as))
+                 if kind not in ("probs", "labels") or temperature != 1 and kind != "labels"]
+    if converted:
+        shown = f" / {temperature:g}" if temperature != 1 else ""
+        stand = "stand" if len(converted) > 1 else "stands"
+        note += f"; {' and '.join(converted)} in the calls {stand} for the probabilities softmax(x{shown})"
+        if temperature != 1:
+            note += " (x: logits, or the logs of the probabilities)"
+    return note
 
 
 @click.command(cls=OperandCommand, examples=(
@@ -74,15 +84,16 @@ def explain(p, q, row, all_classes, **params):
     Why H(P,Q) = H(P) + D(P‖Q), why KL's terms can be negative while their sum is not, and the
     checks that hold (Gibbs, Pinsker, the Jensen–Shannon bound). -f json gives every number.
     """
-    operands = whole_operands((p, q), params)
+    request = whole_request("explain", (p, q), params, reduction="batchmean", stdin_once=True)
+    operands = whole_operands(request)
     from ...computations.explain import for_row
     from ...output.registry import Content
 
-    work = for_row(operands, make_options(params), row)
+    work = for_row(operands, request.options, row)
     if work["kl_divergence"]["value"] == math.inf:
         infinite = [name for name, t in zip(work["classes"], work["kl_divergence"]["terms"]) if t == math.inf]
         warn(f"D(P‖Q) is +inf: row {row}, class {infinite[0]!r}: q = 0 (or underflows to 0) where p > 0")
-    with whole_output(params, "divcli explain", Content.EXPLAIN) as writer:
+    with whole_output(request.writing, "divcli explain", Content.EXPLAIN) as writer:
         writer.all_classes = all_classes  # read by the table only: -f csv and json hold every class
         writer.write(work)
 

@@ -1,4 +1,4 @@
-"""js and compare (the measures, streamed: :func:`divcli.cli.run.run_measure_set`), matrix (a
+"""js and compare (the measures, streamed: :func:`divcli.cli.run.run_streamed`), matrix (a
 measure between every pair of rows) and measures (the catalogue)."""
 
 from __future__ import annotations
@@ -8,13 +8,15 @@ import math
 import click
 
 from ...errors import foreign_digit
+from ...vocabulary import Kind
 from ..completion import complete_input, complete_operand
 from ..terminal import Output
 from ..console import make_sink, warn, whole_output
 from ..help import SectionedCommand
-from ..options import (DELIMITERS, AlphaType, BoundedFloat, FormatChoice, MeasureType, OperandCommand, engine_options,
+from ..options import (AlphaType, BoundedFloat, FormatChoice, MeasureType, OperandCommand, engine_options,
                        p_as_option, q_as_option, reduction_option, shared_options)
-from ..run import check_output, column_choice, make_options, run_measure_set, stdin_for
+from ..request import Writing, streamed_request, whole_request
+from ..run import run_streamed, whole_operand
 
 
 def _mixture_weights(text: str | None, count: int) -> list[float] | None:
@@ -84,8 +86,8 @@ def js(operands, distance, weights, **params):
     if pi is None and len(operands) > 2:
         pi = [1 / len(operands)] * len(operands)
     pi = None if pi is None else np.array(pi)
-    run_measure_set("js", list(operands), params, measures=measures, weights=pi,
-                  primary="js_distance" if distance else "js_divergence")
+    _run(streamed_request("js", operands, params), measures, weights=pi,
+         primary="js_distance" if distance else "js_divergence")
 
 
 @click.command(cls=OperandCommand, examples=(
@@ -111,8 +113,16 @@ def compare(p, q, alpha, ordered, **params):
     """
     from ...measures.catalogue import catalogue
 
-    run_measure_set("compare", [p, q], params, measures=catalogue(alpha, ordered))
+    measures = catalogue(alpha, ordered)
+    _run(streamed_request("compare", (p, q), params), measures)
 
+
+def _run(request, measures, **how) -> None:
+    """js or compare: the measures of the set, streamed (:func:`divcli.cli.run.run_streamed`)."""
+    from ...computations.measure_set import MeasureSet
+    from ...output.registry import Content
+
+    run_streamed(request, MeasureSet(request.command, measures, **how), Content.MEASURES)
 
 
 @click.command(cls=OperandCommand, examples=(
@@ -131,41 +141,21 @@ def matrix(file, measure, max_terms, **params):
 
     Entry (i, j) takes row i as P and row j as Q (the same both ways for symmetric measures).
     """
-    params["reduction"] = "none"
-    check_output(params)
-    if params["p_as"] == "labels":
+    request = whole_request("matrix", (file,), params, reduction="none")
+    options = request.options
+    if options.p_kind is Kind.LABELS:
         raise click.BadParameter("matrix compares distributions; labels are one class each", param_hint="'--p-as'")
-    from ...numerics.distributions import to_distribution
+    from ...computations.matrix import pairwise_matrix
     from ...measures.catalogue import named
-    from ...measures.kernels import pairwise
-    from ...numerics.plain import log_base
     from ...output.registry import Content
 
     measure = named(measure)
-    operand = _matrix_operand(file, params, max_terms)
-    options = make_options(params)
-    distribution = to_distribution(operand, options.p_kind, "P", options.conversion)
-    for message in operand.warnings:
-        warn(message)
+    operand = whole_operand(file, request.reading)
+    values, deviation = pairwise_matrix(operand, measure, options, max_terms, warn=warn)
     labels = operand.row_names or [str(row + 1) for row in range(operand.rows)]
-    values = pairwise(distribution.p, distribution.log_p, measure, log_base(options.base.value),
-                      distribution.exact_rows())
     _warn_infinite(values, measure)
-    with whole_output(params, "divcli matrix", Content.MATRIX) as writer:
-        writer.write(values, labels, measure, options.base, operand.name, params["p_as"], distribution.deviation)
-
-
-def _matrix_operand(file: str, params: dict, max_terms: float):
-    """matrix's one operand, read whole (turned around with --columns), at most MAX_MATRIX_ROWS rows
-    and ``max_terms`` terms (measures.check_matrix_size)."""
-    from ...measures.catalogue import check_matrix_size
-    from ...readers.registry import read_operand
-
-    operand = read_operand(file, stdin_for(file), DELIMITERS.get(params["delimiter"]), columns=column_choice(params))
-    if params["columns"]:
-        operand = operand.transposed()
-    check_matrix_size(operand.rows, operand.shape[1], operand.where(), max_terms)
-    return operand
+    with whole_output(request.writing, "divcli matrix", Content.MATRIX) as writer:
+        writer.write(values, labels, measure, options.base, operand.name, options.p_kind.value, deviation)
 
 
 def _warn_infinite(values, measure) -> None:
@@ -197,6 +187,6 @@ def measures(fmt):
     from ...output.registry import Content
 
     with Output(None) as out:
-        make_sink(Content.CATALOGUE, {"fmt": fmt}, out).write(rows)
+        make_sink(Content.CATALOGUE, Writing(fmt), out).write(rows)
 
 

@@ -46,8 +46,8 @@ def run_dask(computation: Computation, specs: list[str], options: Options, *, fm
              output: str | None, scheduler: str | None, delimiter: str | None, p_cols: str | None,
              q_cols: str | None, warn: Callable[[str], None], say: Callable[[str], None] | None):
     """``computation`` over sharded operands (P, and Q when given) on a Dask cluster; as
-    :func:`divcli.engine.loop.run`, but the per-row results go to ``output``'s parts when it is given,
-    and ``sink`` is made only when something goes to standard output."""
+    :func:`divcli.engine.loop.run_computation`, but the per-row results go to ``output``'s parts when
+    it is given, and ``sink`` is made only when something goes to standard output."""
     require()
     if options.p_kind is Kind.LABELS and len(specs) == 1:
         raise EngineUsage("--engine dask does not compute the entropy of labels (it is 0 for every "

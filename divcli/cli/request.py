@@ -1,0 +1,249 @@
+"""The command line's request: what a command asks for, as typed records made once from Click's
+parameters at the command's edge (:func:`streamed_request`, :func:`whole_request`), with the checks
+that the command line alone decides (exit 2), made while it is read, in the order their errors are
+told. Below the commands everything takes the request or its parts, never Click's dictionary: a
+parameter goes down the layers and does not come back up (tests/test_layout.py checks it).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass
+
+import click
+
+from ..errors import printable
+from ..vocabulary import LogBase, Options, make_options
+from .options import DELIMITERS
+
+
+@dataclass(frozen=True)
+class Reading:
+    """How every operand is read: --delimiter (the character), --columns, --select, --drop, --names."""
+
+    delimiter: str | None = None
+    columns: bool = False
+    select: str | None = None
+    drop: str | None = None
+    names: str | None = None
+
+    def column_choice(self):
+        """--select, --drop and --names, applied to every operand (not to --weight)."""
+        from ..readers.columns import ColumnChoice
+
+        return ColumnChoice.parse(self.select, self.drop, self.names)
+
+
+@dataclass(frozen=True)
+class Writing:
+    """Where and how the result is written: -f, -q, -o, --svg and --top (the rows to rank)."""
+
+    fmt: str = "table"
+    quiet: bool = False
+    output: str | None = None
+    svg: str | None = None
+    top: int | None = None
+
+    @property
+    def format(self) -> str:
+        """The format of the sink: ``quiet`` with -q, else -f's."""
+        return "quiet" if self.quiet else self.fmt
+
+
+@dataclass(frozen=True)
+class Engine:
+    """Where a streamed computation runs: --engine, --threads, and what only the Dask engine reads."""
+
+    name: str = "local"
+    threads: int | None = None
+    scheduler: str | None = None
+    p_cols: str | None = None
+    q_cols: str | None = None
+    verbose: bool = False
+
+    @property
+    def dask(self) -> bool:
+        return self.name == "dask"
+
+
+@dataclass(frozen=True)
+class Request:
+    """One command's request: its operands as given (``specs``), the numbers' options (made by
+    :func:`divcli.vocabulary.make_options`), how the operands are read, how the result is written,
+    where it runs, and ce's and distill's --weight as given."""
+
+    command: str
+    specs: tuple[str, ...]
+    options: Options
+    reading: Reading
+    writing: Writing
+    engine: Engine = Engine()
+    weight: str | None = None
+
+
+def streamed_request(command: str, specs: tuple[str | None, ...], params: dict, *, weight: str | None = None,
+                     ignore_index: int | None = None, label_smoothing: float = 0.0) -> Request:
+    """kl, ce, entropy, js and compare's request (``specs``: the operands; entropy's Q None)."""
+    given = _given()
+    one_stdin(*specs, weight)
+    check_reduction(command, params["reduction"])
+    reduction = top_reduction(params["top"], params["reduction"], "reduction" in given, params["engine"])
+    reading, engine = _reading(params), Engine(params["engine"], params["threads"], params["scheduler"],
+                                               params["p_cols"], params["q_cols"], params["verbose"])
+    specs = tuple(spec for spec in specs if spec is not None)
+    check_engine(engine, reading, specs)
+    writing = _writing(params, top=params["top"])
+    check_output(writing, given, specs + (weight,), engine.dask)
+    options = _options(params, reduction, given, ignore_index=ignore_index, label_smoothing=label_smoothing,
+                       infer_labels=not engine.dask and not _p_as_given())
+    return Request(command, specs, options, reading, writing, engine, weight)
+
+
+def whole_request(command: str, specs: tuple[str | None, ...], params: dict, *, reduction: str,
+                  stdin_once: bool = False, weight: str | None = None) -> Request:
+    """The request of a command that writes its output at once (matrix, libraries, explain, distill),
+    its numbers reduced by ``reduction``; ``stdin_once``: at most one operand is standard input."""
+    given = _given()
+    if stdin_once:
+        one_stdin(*specs)
+    writing = _writing(params)
+    check_output(writing, given, specs + (weight,))
+    specs = tuple(spec for spec in specs if spec is not None)
+    return Request(command, specs, _options(params, reduction, given), _reading(params), writing, weight=weight)
+
+
+def _reading(params: dict) -> Reading:
+    return Reading(DELIMITERS.get(params["delimiter"]), params["columns"], params["select"], params["drop"],
+                   params["names"])
+
+
+def _writing(params: dict, top: int | None = None) -> Writing:
+    return Writing(params["fmt"], params["quiet"], params["output"], params.get("svg"), top)
+
+
+def _options(params: dict, reduction: str, given: frozenset[str], **more) -> Options:
+    """The numbers' options from the command's words (distill's operands are read as probs here: its
+    computation reads the teacher and student as --teacher-as and --student-as say)."""
+    return make_options(params.get("p_as", "probs"), params.get("q_as") or "probs", reduction,
+                        LogBase(*params["base"]), tolerance=params["tolerance"], normalize=params["normalize"],
+                        temperature=params["temperature"], given=given, refuse_one_class=True, **more)
+
+
+def _given() -> frozenset[str]:
+    """The parameters given on the command line (not left at their defaults), for the checks and hints."""
+    from click.core import ParameterSource
+
+    ctx = click.get_current_context()
+    return frozenset(name for name in ctx.params if ctx.get_parameter_source(name) is ParameterSource.COMMANDLINE)
+
+
+def _p_as_given() -> bool:
+    """True when --p-as is on the command line (not its default)."""
+    from click.core import ParameterSource
+
+    return click.get_current_context().get_parameter_source("p_as") is not ParameterSource.DEFAULT
+
+
+# --------------------------------------------------------------------------------------------
+# the checks: each returns what it decides, or raises (exit 2)
+
+
+def check_reduction(command: str, reduction: str) -> None:
+    if reduction == "batchmean" and command != "kl":
+        raise click.BadParameter(
+            f"batchmean is kl's reduction; {command}'s mean already divides by the number of rows",
+            param_hint="'--reduction'",
+        )
+
+
+def top_reduction(top: int | None, reduction: str, reduction_given: bool, engine: str) -> str:
+    """The reduction to compute: --top ranks the per-row values, so it means --reduction row, and goes
+    with no other reduction."""
+    if top is None:
+        return reduction
+    if top < 1:
+        raise click.BadParameter(f"{top} is not a number of rows: give 1 or more", param_hint="'--top'")
+    if reduction_given and reduction != "row":
+        raise click.BadParameter(f"--top ranks the per-row values: give it alone or with --reduction row, "
+                                 f"not --reduction {reduction}", param_hint="'--top'")
+    if engine == "dask":
+        raise click.UsageError("--top is local only: leave --engine local")
+    return "row"
+
+
+def check_engine(engine: Engine, reading: Reading, specs: tuple[str, ...]) -> None:
+    """The options only --engine dask reads are usage errors without it, and those it cannot take
+    with it."""
+    if engine.dask:
+        if engine.threads:
+            raise click.UsageError("--threads is --engine local's; a Dask cluster has its own workers and threads")
+        if reading.columns:
+            raise click.UsageError("--columns needs whole operands; --engine dask reads shards of rows")
+        chosen = [f"--{name}" for name in ("select", "drop", "names") if getattr(reading, name)]
+        if chosen:
+            raise click.UsageError(f"{', '.join(chosen)}: --engine local only; with --engine dask choose each "
+                                   "shard's columns with --p-cols and --q-cols (row names are not read there)")
+        if "uniform" in specs:
+            raise click.UsageError("the operand uniform is made by --engine local only; give a file of 1/C")
+        if len(specs) > 2:
+            raise one_line_usage(f"--engine dask computes js of two operands; js of {len(specs)} operands is "
+                                 "local only (leave --engine local)")
+        return
+    for name in ("scheduler", "p_cols", "q_cols"):
+        if getattr(engine, name):
+            raise click.UsageError(f"--{name.replace('_', '-')} is read by --engine dask only")
+
+
+def check_output(writing: Writing, given: frozenset[str], inputs: tuple[str | None, ...], dask: bool = False) -> None:
+    """What can be told from the command line alone, before anything is read: -o or --svg naming an
+    input, -o FILE.parquet without Dask (one line, exit 2). A path that cannot be written is found
+    when it is opened (divcli/cli/terminal.py: ``Error: PATH: cause``, exit 1)."""
+    if writing.quiet and writing.fmt != "table" and "fmt" in given:
+        raise click.UsageError(f"-q prints only the value and -f {writing.fmt} a whole document: give one of them")
+    svg = writing.svg
+    if svg is not None:
+        if writing.quiet or writing.fmt != "table":
+            raise click.BadParameter("--svg saves the table; it does not go with -q or -f csv/json",
+                                     param_hint="'--svg'")
+        from .targets import same_target
+
+        if same_target(writing.output, svg):
+            raise click.BadParameter("-o and --svg name the same file; give each its own",
+                                     param_hint="'--svg'")
+    if dask:
+        return
+    if writing.output is not None and os.path.splitext(writing.output)[1].lower() in (".parquet", ".pq"):
+        raise one_line_usage(f"-o {printable(writing.output)}: divcli writes Parquet only as the part files of "
+                             "--engine dask -o DIR; here write -f csv or -f json (to a .csv or .json file)")
+    from .targets import input_written
+
+    read = [spec for spec in inputs if isinstance(spec, str)]  # every operand, and the --weight file
+    for option, path in (("-o", writing.output), ("--svg", svg)):
+        spec = None if path in (None, "-") else input_written(path, read)
+        if spec is not None:
+            shown = "standard input" if spec == "-" else f"the input {printable(spec)}"
+            raise one_line_usage(f"{option} {printable(path)} is also {shown} (the same file): write the output to "
+                                 "another file, or the input would be lost")
+
+
+def one_line_usage(message: str) -> click.ClickException:
+    """A command line that cannot be run: one line, ``Error: …``, exit 2 (no usage text)."""
+    failure = click.ClickException(message)
+    failure.exit_code = 2
+    return failure
+
+
+def one_stdin(*specs: str | None) -> None:
+    """At most one operand is standard input (or one pipe), and at least one is not uniform."""
+    if sum(spec == "-" for spec in specs) > 1:
+        raise click.UsageError("'-' (standard input) can stand for one operand only")
+    from ..readers.source import same_stream
+
+    # '-' and /dev/stdin, one FIFO twice: the second would find nothing, or wait for ever
+    twice = same_stream(specs, getattr(sys.stdin, "buffer", None))
+    if twice:
+        raise click.UsageError(twice)
+    if all(spec == "uniform" for spec in specs if spec is not None):
+        raise click.UsageError("uniform is the uniform distribution over the other operand's classes: "
+                               "give at least one operand that is a distribution")
