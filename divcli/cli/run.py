@@ -176,7 +176,7 @@ def make_options(params: dict, *, ignore_index=None, label_smoothing: float = 0.
 def operand_blocks(spec: str, params: dict):
     """An operand's blocks: streamed, or whole when --columns turns it around (uniform: made later)."""
     from ..readers.blocks import ArrayBlocks
-    from ..readers.registry import open_blocks, read_operand
+    from ..readers.reading import open_blocks, read_operand
     from ..readers.uniform import UNIFORM, UniformBlocks
 
     if spec == UNIFORM:
@@ -201,7 +201,7 @@ def whole_operands(specs: tuple[str, ...], params: dict) -> list:
     one_stdin(*specs)
     params["reduction"] = "batchmean"
     check_output(params)
-    from ..readers.registry import read_operand
+    from ..readers.reading import read_operand
     from ..vocabulary import Kind
     from ..readers.uniform import UNIFORM, uniform_operand
 
@@ -257,7 +257,7 @@ def class_weights(spec: str, params: dict):
     file:line:column); a literal on the command line is a bad option value (exit 2)."""
     from ..computations.runs import weight_vector
     from ..errors import DataError, cli_words
-    from ..readers.registry import read_operand
+    from ..readers.reading import read_operand
 
     literal = spec != "-" and not os.path.exists(spec.rpartition(":")[0] if ".npz:" in spec.lower() else spec)
     try:

@@ -12,7 +12,7 @@ from ..completion import complete_input, complete_operand
 from ..terminal import Output
 from ..console import make_sink, warn, whole_output
 from ..help import SectionedCommand
-from ..options import (DELIMITERS, AlphaType, BoundedFloat, FormatChoice, MeasureType, OperandCommand, engine_options,
+from ..options import (DELIMITERS, AlphaType, BoundedFloat, MeasureType, OperandCommand, engine_options, format_option,
                        p_as_option, q_as_option, reduction_option, shared_options)
 from ..run import check_output, column_choice, make_options, run_measure_set, stdin_for
 
@@ -159,7 +159,7 @@ def _matrix_operand(file: str, params: dict, max_terms: float):
     """matrix's one operand, read whole (turned around with --columns), at most MAX_MATRIX_ROWS rows
     and ``max_terms`` terms (measures.check_matrix_size)."""
     from ...measures.catalogue import check_matrix_size
-    from ...readers.registry import read_operand
+    from ...readers.reading import read_operand
 
     operand = read_operand(file, stdin_for(file), DELIMITERS.get(params["delimiter"]), columns=column_choice(params))
     if params["columns"]:
@@ -183,8 +183,7 @@ def _warn_infinite(values, measure) -> None:
     'divcli measures',
     'divcli measures -f json',
 ))
-@click.option("-f", "--format", "fmt", type=FormatChoice(), default="table", show_default=True,
-              metavar="FORMAT", help="table for people, csv or json for programs.")
+@format_option()
 def measures(fmt):
     """The measures of compare and matrix: key, formula, range, unit and convention.
     """
