@@ -32,6 +32,11 @@ def resolve(entry: Any) -> Any:
     return found
 
 
+def listed(names: list[str], last: str = "or") -> str:
+    """``.csv, .tsv or .npy``: names for a message or a help text."""
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} {last} {names[-1]}"
+
+
 class Registry:
     """Named entries, in the order registered, and aliases for some of them.
 

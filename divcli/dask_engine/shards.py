@@ -13,7 +13,8 @@ from ..errors import EngineUsage
 from ..vocabulary import count_of
 from ..errors import DataError, EngineError
 from ..readers.operand import Operand
-from ..readers.registry import listed, shard_extensions
+from ..readers.registry import shard_extensions
+from ..registries import listed
 from ..readers.reading import read_operand
 
 

@@ -124,7 +124,8 @@ register(Measure("jeffreys", "Jeffreys divergence (PSI)", "D(P‖Q) + D(Q‖P)",
                  "the population stability index is this sum, in nats", kernel("jeffreys"),
                  symmetric=True), "psi")
 register(Measure("js_divergence", "Jensen–Shannon divergence", "½D(P‖M) + ½D(Q‖M), M = ½(P+Q)", "[0, log 2]",
-                 "a divergence; SciPy's jensenshannon returns its square root", kernel("js_divergence"), symmetric=True), "js")
+                 "a divergence; SciPy's jensenshannon returns its square root", kernel("js_divergence"),
+                 symmetric=True), "js")
 register(Measure("js_distance", "Jensen–Shannon distance", "√JS", "[0, √log 2]",
                  "SciPy's jensenshannon(P, Q, base); a metric", kernel("js_distance"),
                  log_power=0.5, symmetric=True), "jsd")
@@ -134,7 +135,8 @@ register(Measure("total_variation", "total variation", "½ Σ |p − q|", "[0, 1
 register(Measure("hellinger", "Hellinger distance", "√(1 − BC) = √(½ Σ (√p − √q)²)", "[0, 1]",
                  "√(1 − BC); some libraries use √2 or 2 times this", kernel("hellinger"), log_power=0, symmetric=True))
 register(Measure("bhattacharyya_coefficient", "Bhattacharyya coefficient", "BC = Σ √(p·q)", "[0, 1]",
-                 "an overlap: 1 for equal rows", kernel("bhattacharyya_coefficient"), log_power=0, symmetric=True), "bc")
+                 "an overlap: 1 for equal rows", kernel("bhattacharyya_coefficient"), log_power=0,
+                 symmetric=True), "bc")
 register(Measure("bhattacharyya_distance", "Bhattacharyya distance", "−log BC", "[0, ∞]",
                  "not a metric (the Hellinger distance is)", kernel("bhattacharyya_distance"), symmetric=True))
 register(Measure("chi2_pearson", "Pearson χ²", "Σ (p − q)² / q", "[0, ∞]",

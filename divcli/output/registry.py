@@ -20,7 +20,7 @@ from __future__ import annotations
 import enum
 from typing import Any, TextIO
 
-from ..registries import Registry, resolve
+from ..registries import Registry, listed, resolve
 
 
 class Content(enum.Enum):
@@ -102,12 +102,8 @@ def option_help() -> str:
     """``-f``'s help, from the registry: ``table for people, csv or json for programs.``"""
     people = [fmt.name for fmt in FORMATS.entries() if fmt.option and fmt.for_people]
     programs = [fmt.name for fmt in FORMATS.entries() if fmt.option and not fmt.for_people]
-    parts = [f"{_either(names)} for {who}" for names, who in ((people, "people"), (programs, "programs")) if names]
+    parts = [f"{listed(names)} for {who}" for names, who in ((people, "people"), (programs, "programs")) if names]
     return ", ".join(parts) + "."
-
-
-def _either(names: list[str]) -> str:
-    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} or {names[-1]}"
 
 
 def sinks_of(name: str) -> dict:

@@ -128,11 +128,6 @@ def shard_extensions() -> list[str]:
     return [extension for extension in extensions() if extension in format_of(extension).shard_kinds()]
 
 
-def listed(items: list[str], last: str = "or") -> str:
-    """``.csv, .tsv or .npy``: a list for a message."""
-    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} {last} {items[-1]}"
-
-
 # --------------------------------------------------------------------------------------------
 # the built-in formats: their readers are in divcli/readers/builtin.py, imported when first used
 
