@@ -11,7 +11,7 @@ def _operand(values, name: str):
     if isinstance(values, (str, os.PathLike)):  # a file of any registered format, or a literal
         import sys
 
-        from .readers.registry import read_operand
+        from .readers.reading import read_operand
 
         return read_operand(os.fspath(values), getattr(sys.stdin, "buffer", None))
     import numpy as np

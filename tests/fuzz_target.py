@@ -21,7 +21,7 @@ from divcli.computations.runs import run_divergence
 from divcli.errors import DataError
 from divcli.readers.literal import parse_literal
 from divcli.readers.operand import STDIN_NAME
-from divcli.readers.registry import open_blocks, parse_text
+from divcli.readers.reading import open_blocks, parse_text
 from divcli.readers.source import decode
 from divcli.readers.textblocks import TextBlocks
 

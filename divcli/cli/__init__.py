@@ -21,10 +21,11 @@ import click
 from .commands.distill import distill
 from .commands.divergences import ce, entropy, kl
 from .commands.explain import explain, libraries
+from .commands.formats import formats
 from .commands.measures import compare, js, matrix, measures
 
-__all__ = ["cli", "main", "kl", "ce", "entropy", "distill", "js", "compare", "matrix", "measures", "libraries",
-           "explain"]
+__all__ = ["cli", "main", "kl", "ce", "entropy", "distill", "js", "compare", "matrix", "measures", "formats",
+           "libraries", "explain"]
 
 
 #: The exit status of a run stopped by Ctrl-C (SIGINT), as a shell reports one: 128 + 2.
@@ -34,7 +35,20 @@ INTERRUPTED = 130
 class DivcliGroup(click.Group):
     """The group: the one place where the library's :class:`~divcli.errors.DataError` becomes the
     command line's one-line ``Error: …`` with exit 1, options named as flags (errors.cli_words), and
-    where the exit codes are decided (:meth:`main`)."""
+    where the exit codes are decided (:meth:`main`). Its help names the input formats' extensions
+    from their registry (``{extensions}`` in the text), as they are when it is shown."""
+
+    @property
+    def help(self) -> str | None:
+        if self._help is None or "{extensions}" not in self._help:
+            return self._help
+        from ..readers.registry import extensions
+
+        return self._help.replace("{extensions}", " ".join(extensions()))
+
+    @help.setter
+    def help(self, value: str | None) -> None:
+        self._help = value
 
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
         """Click's main, with divcli's exit codes kept whatever happens to the terminal: Ctrl-C is
@@ -109,7 +123,7 @@ def cli():
     """Exact KL divergence, entropy and cross-entropy from the shell, explained.
 
     P is the reference ("true", target) distribution, Q the model. Each operand is a file
-    (.csv .tsv .txt .json .jsonl), - for standard input, or a literal such as "0.2,0.8;0.5,0.5".
+    ({extensions}), - for standard input, or a literal such as "0.2,0.8;0.5,0.5".
 
     \b
     Examples:
@@ -121,7 +135,7 @@ def cli():
     """
 
 
-for command in (kl, ce, entropy, distill, js, compare, matrix, measures, libraries, explain):
+for command in (kl, ce, entropy, distill, js, compare, matrix, measures, formats, libraries, explain):
     cli.add_command(command)
 del command
 

@@ -29,10 +29,10 @@ def complete_input(ctx, param, incomplete: str) -> list[CompletionItem]:
 
 
 def complete_measure(incomplete: str) -> list[CompletionItem]:
-    from ..measures.catalogue import ALIASES, keys
+    from ..measures.catalogue import aliases, keys
 
     items = [CompletionItem(key) for key in keys()]
-    items += [CompletionItem(alias, help=f"= {key}") for alias, key in ALIASES.items()]
+    items += [CompletionItem(alias, help=f"= {key}") for alias, key in aliases().items()]
     items += [CompletionItem(f"renyi_{order}", help=f"Rényi divergence of order {order}") for order in ("0.5", "2")]
     return [item for item in items if item.value.startswith(incomplete)]
 

@@ -40,6 +40,26 @@ class FormatChoice(click.Choice):
         pass
 
 
+class FormatOption(click.Option):
+    """``-f``, whose help names the formats of the sink registry as they are when it is shown."""
+
+    @property
+    def help(self) -> str:
+        from ..output import registry
+
+        return registry.option_help()
+
+    @help.setter
+    def help(self, value) -> None:
+        pass
+
+
+def format_option():
+    """``-f FORMAT``: a choice of the sink registry's formats, ``table`` by default."""
+    return click.option("-f", "--format", "fmt", cls=FormatOption, type=FormatChoice(), default="table",
+                        show_default=True, metavar="FORMAT")
+
+
 def operands_last(args: list[str], value_options: set[str]) -> list[str]:
     """Move operands behind ``--`` so a literal such as ``-0.7,0.1`` is an operand, not an option.
 
@@ -186,8 +206,7 @@ def shared_options(command):
                      help="Also save the table as an SVG picture (written as -o writes)."),
         click.option("-o", "--output", type=click.Path(readable=False), metavar="PATH",
                      help="Write to PATH instead of standard output (atomically; dask: a folder)."),
-        click.option("-f", "--format", "fmt", type=FormatChoice(), default="table", show_default=True,
-                     metavar="FORMAT", help="table for people, csv or json for programs."),
+        format_option(),
         click.option("-q", "--quiet", is_flag=True,
                      help="Print only the reduced value (a line per row for --reduction none)."),
         click.option("--delimiter", type=click.Choice(list(DELIMITERS)), metavar="CHAR",
@@ -276,10 +295,10 @@ class MeasureType(click.ParamType):
         return complete_measure(incomplete)
 
     def convert(self, value, param, ctx):
-        from ..measures.catalogue import ALIASES, keys, known
+        from ..measures.catalogue import aliases, keys, known
 
         if not known(value):
             self.fail(f"{value!r} is not a measure; use one of {', '.join(keys())}, renyi_α for any "
-                      f"order α > 0, or {', '.join(ALIASES)}", param, ctx)
+                      f"order α > 0, or {', '.join(aliases())}", param, ctx)
         return value
 

@@ -51,7 +51,7 @@ def _readable(stream) -> bool:
 def operand_blocks(spec: str, reading: Reading):
     """An operand's blocks: streamed, or whole when --columns turns it around (uniform: made later)."""
     from ..readers.blocks import ArrayBlocks
-    from ..readers.registry import open_blocks
+    from ..readers.reading import open_blocks
     from ..readers.uniform import UNIFORM, UniformBlocks
 
     if spec == UNIFORM:
@@ -65,7 +65,7 @@ def operand_blocks(spec: str, reading: Reading):
 
 def whole_operand(spec: str, reading: Reading):
     """An operand read whole, turned around with --columns."""
-    from ..readers.registry import read_operand
+    from ..readers.reading import read_operand
 
     operand = read_operand(spec, stdin_for(spec), reading.delimiter, columns=reading.column_choice())
     return operand.transposed() if reading.columns else operand
@@ -90,7 +90,7 @@ def class_weights(spec: str, reading: Reading):
     1, with file:line:column); a literal on the command line is a bad option value (exit 2)."""
     from ..computations.runs import weight_vector
     from ..errors import DataError, cli_words
-    from ..readers.registry import read_operand
+    from ..readers.reading import read_operand
 
     literal = spec != "-" and not os.path.exists(spec.rpartition(":")[0] if ".npz:" in spec.lower() else spec)
     try:

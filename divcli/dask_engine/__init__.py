@@ -5,8 +5,9 @@ Imported only when ``--engine dask`` is asked for; Dask itself only inside :func
 
 How it maps onto the local engine:
 
-* A dataset is a glob, a folder or one file of shards (``.csv .tsv .txt .jsonl .ndjson .json .npy
-  .parquet``; any fsspec URL such as ``s3://…`` where its filesystem package is installed), taken in
+* A dataset is a glob, a folder or one file of shards (every extension the readers' registry takes as
+  shards: :func:`divcli.readers.registry.shard_extensions`; any fsspec URL such as ``s3://…`` where its
+  filesystem package is installed), taken in
   natural order (``part-2`` before ``part-10``). Shard *i* of P goes with shard *i* of Q; P and Q may
   also be column selections (``--p-cols``/``--q-cols``) of the same dataset. A literal, or a dataset
   of one shard of one row, is compared with every row of the other, as locally.

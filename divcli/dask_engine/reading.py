@@ -1,5 +1,5 @@
 """One shard's blocks, on a worker (and the first ones on the client): opened through fsspec and the
-readers' registry, with ``--p-cols``/``--q-cols`` applied."""
+readers' table (divcli.readers.reading), with ``--p-cols``/``--q-cols`` applied."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import numpy as np
 from ..errors import DataError, show_value
 from ..readers.blocks import ArrayBlocks, Blocks, bounded_rows
 from ..readers.operand import Operand
-from ..readers.registry import Request, ShardSource, open_shard as open_shard_blocks
+from ..readers.reading import Request, ShardSource, open_shard as open_shard_blocks
 from .shards import Shard
 
 if TYPE_CHECKING:
@@ -105,7 +105,7 @@ def _open(shard: Shard, stack: ExitStack):
 
 
 def open_shard(shard: Shard, stack: ExitStack, plan: "Plan", role: str) -> Blocks:
-    """The blocks of one shard, as :func:`divcli.readers.registry.open_blocks` gives those of one file."""
+    """The blocks of one shard, as :func:`divcli.readers.reading.open_blocks` gives those of one file."""
     wanted = plan.p_cols if role == "P" else plan.q_cols
     option = "--p-cols" if role == "P" else "--q-cols"
     if shard.operand is not None:

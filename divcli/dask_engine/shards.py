@@ -13,7 +13,9 @@ from ..errors import EngineUsage
 from ..vocabulary import count_of
 from ..errors import DataError, EngineError
 from ..readers.operand import Operand
-from ..readers.registry import read_operand, shard_extensions
+from ..readers.registry import shard_extensions
+from ..registries import listed
+from ..readers.reading import read_operand
 
 
 @dataclass(frozen=True)
@@ -83,16 +85,21 @@ def _listed(fs, pattern: str) -> list[str]:
     return files
 
 
+def _shard_kinds() -> str:
+    """What a shard may be, for a message: the registry's shard extensions."""
+    return f"shards are {listed(shard_extensions())} files"
+
+
 def _one_format(spec: str, files: list[str]) -> str:
     """The one extension of a dataset's shards, or the error saying why there is none."""
     if not files:
         raise DataError(spec, "no shards: nothing matches" if glob.has_magic(spec) else "no shards in this folder",
-                        "shards are .csv, .tsv, .txt, .jsonl, .json, .npy or .parquet files")
+                        _shard_kinds())
     readable = shard_extensions()
     unknown = [path for path in files if _extension(path) not in readable]
     if unknown:
         raise DataError(unknown[0], "is no shard divcli reads",
-                        "shards are .csv, .tsv, .txt, .jsonl, .json, .npy or .parquet files")
+                        _shard_kinds())
     extensions = sorted({_extension(path) for path in files})
     if len(extensions) > 1:
         raise DataError(spec, f"mixes {' and '.join(extensions)} shards", "give the shards of one dataset one format")

@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Callable
 
+from ..registries import Registry
 from ..vocabulary import Reduction
 
 if TYPE_CHECKING:
@@ -64,37 +65,35 @@ def alpha_key(alpha: float) -> str:
 
 
 #: The catalogue: every measure, in compare's order (a family stands for its members, in the order of
-#: compare --alpha). The one place measures are listed: the keys, the aliases, the checks of the
-#: command line, ``divcli measures``, compare, matrix and the Python API all come from it.
-CATALOGUE: list[Measure] = []
-#: Short names: alias → key.
-ALIASES: dict[str, str] = {}
+#: compare --alpha), with its aliases (short names: ``js``, ``kl``). The one place measures are listed:
+#: the keys, the aliases, the checks of the command line, ``divcli measures``, ``divcli formats``,
+#: compare, matrix, shell completion and the Python API all come from it.
+MEASURES = Registry("measure")
 
 
 def register(measure: Measure, *aliases: str) -> Measure:
     """Add ``measure`` to the catalogue (at the end: compare shows it last), with its ``aliases``."""
-    if measure.key in keys() or measure.key in ALIASES:
-        raise ValueError(f"{measure.key!r} is a measure already")
-    CATALOGUE.append(measure)
-    ALIASES.update({alias: measure.key for alias in aliases})
-    return measure
+    return MEASURES.register(measure.key, measure, aliases)
 
 
 def unregister(key: str) -> None:
     """Take the measure ``key`` and its aliases out of the catalogue (a test's throwaway measure)."""
-    CATALOGUE[:] = [measure for measure in CATALOGUE if measure.key != key]
-    for alias in [alias for alias, target in ALIASES.items() if target == key]:
-        del ALIASES[alias]
+    MEASURES.unregister(key)
 
 
 def keys() -> list[str]:
     """The measures' keys in compare's order (a family's members, ``renyi_α``, are not listed)."""
-    return [measure.key for measure in CATALOGUE if measure.family is None]
+    return [measure.key for measure in MEASURES.entries() if measure.family is None]
+
+
+def aliases() -> dict[str, str]:
+    """Short names: alias → key, in the order registered."""
+    return MEASURES.aliases()
 
 
 def known(key: str) -> bool:
     """A key, an alias or ``renyi_α`` with a number α > 0."""
-    if key in keys() or key in ALIASES:
+    if key in keys() or key in MEASURES.aliases():
         return True
     return bool(RENYI.match(key)) and 0 < float(key[6:]) < float("inf")
 
@@ -103,7 +102,7 @@ def catalogue(alphas: tuple[float, ...] = DEFAULT_ALPHAS, ordered: bool = False)
     """The measures of ``compare``, in its order: a family's member for every α of ``alphas``, and
     those that need ordered classes (``wasserstein_1``) only when they are."""
     measures = []
-    for measure in CATALOGUE:
+    for measure in MEASURES.entries():
         if measure.family is not None:
             measures += [measure.family(alpha) for alpha in alphas]
         elif ordered or not measure.ordered:
@@ -118,29 +117,31 @@ def _renyi_measure(alpha: float) -> Measure:
 
 
 register(Measure("kl_pq", "KL divergence D(P‖Q)", "Σ p·log(p/q)", "[0, ∞]",
-                 "P is the reference; torch's kl_div(log Q, P), SciPy's entropy(P, Q)", kernel("kl")))
+                 "P is the reference; torch's kl_div(log Q, P), SciPy's entropy(P, Q)", kernel("kl")), "kl")
 register(Measure("kl_qp", "reverse KL D(Q‖P)", "Σ q·log(q/p)", "[0, ∞]",
                  "the same with P and Q swapped (mode-seeking)", kernel("kl_qp")))
 register(Measure("jeffreys", "Jeffreys divergence (PSI)", "D(P‖Q) + D(Q‖P)", "[0, ∞]",
                  "the population stability index is this sum, in nats", kernel("jeffreys"),
-                 symmetric=True))
+                 symmetric=True), "psi")
 register(Measure("js_divergence", "Jensen–Shannon divergence", "½D(P‖M) + ½D(Q‖M), M = ½(P+Q)", "[0, log 2]",
-                 "a divergence; SciPy's jensenshannon returns its square root", kernel("js_divergence"), symmetric=True))
+                 "a divergence; SciPy's jensenshannon returns its square root", kernel("js_divergence"),
+                 symmetric=True), "js")
 register(Measure("js_distance", "Jensen–Shannon distance", "√JS", "[0, √log 2]",
                  "SciPy's jensenshannon(P, Q, base); a metric", kernel("js_distance"),
-                 log_power=0.5, symmetric=True))
+                 log_power=0.5, symmetric=True), "jsd")
 register(Measure("total_variation", "total variation", "½ Σ |p − q|", "[0, 1]",
                  "½ L1 (some texts call the L1 norm itself TV, twice this)", kernel("total_variation"),
-                 log_power=0, symmetric=True))
+                 log_power=0, symmetric=True), "tv")
 register(Measure("hellinger", "Hellinger distance", "√(1 − BC) = √(½ Σ (√p − √q)²)", "[0, 1]",
                  "√(1 − BC); some libraries use √2 or 2 times this", kernel("hellinger"), log_power=0, symmetric=True))
 register(Measure("bhattacharyya_coefficient", "Bhattacharyya coefficient", "BC = Σ √(p·q)", "[0, 1]",
-                 "an overlap: 1 for equal rows", kernel("bhattacharyya_coefficient"), log_power=0, symmetric=True))
+                 "an overlap: 1 for equal rows", kernel("bhattacharyya_coefficient"), log_power=0,
+                 symmetric=True), "bc")
 register(Measure("bhattacharyya_distance", "Bhattacharyya distance", "−log BC", "[0, ∞]",
                  "not a metric (the Hellinger distance is)", kernel("bhattacharyya_distance"), symmetric=True))
 register(Measure("chi2_pearson", "Pearson χ²", "Σ (p − q)² / q", "[0, ∞]",
                  "P observed, Q expected: SciPy's power_divergence(P, Q, lambda_='pearson')", kernel("chi2_pearson"),
-                 log_power=0))
+                 log_power=0), "chi2")
 register(Measure("chi2_neyman", "Neyman χ²", "Σ (p − q)² / p", "[0, ∞]",
                  "SciPy's power_divergence(P, Q, lambda_='neyman')", kernel("chi2_neyman"), log_power=0))
 register(Measure("renyi_α", "Rényi divergence of order α", "log(Σ p^α q^(1−α)) / (α − 1)", "[0, ∞]",
@@ -159,14 +160,11 @@ register(Measure("wasserstein_1", "1-Wasserstein (earth mover's) distance", "Σ 
                  "[0, C − 1]", "classes in order, one unit apart: SciPy's wasserstein_distance",
                  kernel("wasserstein_1"), log_power=0, symmetric=True, unit="class steps",
                  ordered=True))
-for _alias, _key in {"kl": "kl_pq", "js": "js_divergence", "jsd": "js_distance", "tv": "total_variation",
-                    "bc": "bhattacharyya_coefficient", "chi2": "chi2_pearson", "psi": "jeffreys"}.items():
-    ALIASES[_alias] = _key
 
 
 def named(key: str, alphas: tuple[float, ...] = DEFAULT_ALPHAS) -> Measure:
     """One measure by its key (``js_divergence``, ``renyi_2``, ``wasserstein_1``, …) or alias (``js``)."""
-    key = ALIASES.get(key, key)
+    key = MEASURES.aliases().get(key, key)
     if key.startswith("renyi_"):  # renyi_2.0, renyi_.5, renyi_5e-1: the order, written as compare writes it
         alphas = (float(key[6:]),)
         key = alpha_key(alphas[0])

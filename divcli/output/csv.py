@@ -115,4 +115,5 @@ SINKS = {
     Content.ROWS: CsvSink, Content.MEASURES: CsvSink, Content.PARTS: CsvSink, Content.MEASURE_PARTS: CsvSink,
     Content.TOP: TopCsv, Content.MATRIX: MatrixCsv, Content.LIBRARIES: LibrariesCsv, Content.EXPLAIN: ExplainCsv,
     Content.DISTILL: DistillCsv, Content.CATALOGUE: CatalogueCsv,
+    Content.FORMATS: "divcli.output.listing:FormatsCsv",
 }

@@ -253,4 +253,6 @@ class CatalogueTable(Sink):
         for row in rows:
             table.add_row(row["key"], row["formula"], row["range"], row["unit"], row["convention"])
         self.console.print(table)
-        self.console.print("Rényi orders: renyi_α for any α > 0; aliases: js, jsd, kl, tv, bc, chi2, psi.")
+        from ..measures.catalogue import aliases
+
+        self.console.print(f"Rényi orders: renyi_α for any α > 0; aliases: {', '.join(aliases())}.")

@@ -253,4 +253,5 @@ SINKS = {
     Content.ROWS: JsonSink, Content.MEASURES: MeasureJsonSink, Content.TOP: TopJson, Content.MATRIX: MatrixJson,
     Content.LIBRARIES: LibrariesJson, Content.EXPLAIN: ExplainJson, Content.DISTILL: DistillJson,
     Content.CATALOGUE: CatalogueJson,
+    Content.FORMATS: "divcli.output.listing:FormatsJson",
 }

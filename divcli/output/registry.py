@@ -1,16 +1,16 @@
-"""The one sink registry: each output format's name → the module of its sinks, one line each.
+"""The one sink registry: each output format's name → the ``SINKS`` of its module, one line each.
 
 A format's module holds ``SINKS``, a dict from each :class:`Content` of report it writes to the sink
-class that writes it (or ``"module:Class"``, imported when first used). Every sink is made as
-``cls(out, console)`` (``console``, Rich's, only for a class with ``for_people``) and is fed as its
-kind says:
+class that writes it (or ``"module:Class"``, imported when first used: :func:`divcli.registries.resolve`).
+Every sink is made as ``cls(out, console)`` (``console``, Rich's, only for a class with
+``for_people``) and is fed as its kind says:
 
 * ``ROWS`` (kl, ce, entropy), ``MEASURES`` (js, compare): ``rows(report)`` for each block as it is
   computed, then ``finish(summary)``;
 * ``PARTS``, ``MEASURE_PARTS`` (``--engine dask -o DIR``, one part file per shard): ``rows(report)``
   for each block of the shard, then ``finish(None)``; ``binary`` sinks get a binary stream;
 * the whole-document kinds (``TOP``, ``MATRIX``, ``LIBRARIES``, ``EXPLAIN``, ``DISTILL``,
-  ``CATALOGUE``): ``write(...)`` once, with what the command computed.
+  ``CATALOGUE``, ``FORMATS``): ``write(...)`` once, with what the command computed.
 
 This module imports neither numpy nor Rich: the CLI reads the ``-f`` choices from it at start-up.
 """
@@ -18,8 +18,9 @@ This module imports neither numpy nor Rich: the CLI reads the ``-f`` choices fro
 from __future__ import annotations
 
 import enum
-import importlib
 from typing import Any, TextIO
+
+from ..registries import Registry, listed, resolve
 
 
 class Content(enum.Enum):
@@ -33,27 +34,43 @@ class Content(enum.Enum):
     EXPLAIN = "explain"              # explain: the working of one row
     DISTILL = "distill"              # distill: the loss, its parts and the usual mistakes
     CATALOGUE = "catalogue"          # measures: the catalogue of measures
+    FORMATS = "formats"              # formats: the input formats, the output formats and the measures
     PARTS = "parts"                  # --engine dask -o DIR: a shard's Report blocks, one file
     MEASURE_PARTS = "measure-parts"  # the same for js and compare
 
 
+#: The commands whose output each kind is, as ``divcli formats`` lists them (``--top``'s ranking and
+#: Dask's parts are those of the streaming commands).
+WRITTEN_BY = {
+    Content.ROWS: ("kl", "ce", "entropy"), Content.MEASURES: ("js", "compare"), Content.MATRIX: ("matrix",),
+    Content.LIBRARIES: ("libraries",), Content.EXPLAIN: ("explain",), Content.DISTILL: ("distill",),
+    Content.CATALOGUE: ("measures",), Content.FORMATS: ("formats",),
+    Content.TOP: ("kl", "ce", "entropy", "js", "compare"),
+    Content.PARTS: ("kl", "ce", "entropy"), Content.MEASURE_PARTS: ("js", "compare"),
+}
+
+
 class Format:
-    """A format: its name, where its sinks are (a module path, or the ``SINKS`` dict itself), and
-    whether ``-f`` offers it (``quiet`` is ``-q``; ``parquet`` only writes Dask's parts). A plain
-    class: dataclasses would cost ``divcli --help`` a few milliseconds."""
+    """An output format: its name, its sinks (the ``SINKS`` dict, or ``"module:SINKS"``, imported when
+    first used), whether ``-f`` offers it (``quiet`` is ``-q``; ``parquet`` only writes Dask's parts)
+    and whether it is for people (``-f``'s help says so). A plain class: dataclasses would cost
+    ``divcli --help`` a few milliseconds."""
 
-    def __init__(self, name: str, sinks: Any, option: bool = True):
-        self.name, self.sinks, self.option = name, sinks, option
+    def __init__(self, name: str, sinks: Any, option: bool = True, for_people: bool = False):
+        self.name, self.sinks, self.option, self.for_people = name, sinks, option, for_people
+
+    def __repr__(self) -> str:
+        return f"Format({self.name!r})"
 
 
-#: Every output format. Adding one: a module with ``SINKS`` and a line here.
-FORMATS: dict[str, Format] = {f.name: f for f in (
-    Format("table", "divcli.output.tables"),
-    Format("csv", "divcli.output.csv"),
-    Format("json", "divcli.output.json"),
-    Format("quiet", "divcli.output.quiet", option=False),
-    Format("parquet", "divcli.output.parquet", option=False),
-)}
+#: Every output format, in ``-f``'s order. Adding one: a module with ``SINKS`` and a line here (or
+#: :func:`register` at run time).
+FORMATS = Registry("output format")
+FORMATS.register("table", Format("table", "divcli.output.tables:SINKS", for_people=True))
+FORMATS.register("csv", Format("csv", "divcli.output.csv:SINKS"))
+FORMATS.register("json", Format("json", "divcli.output.json:SINKS"))
+FORMATS.register("quiet", Format("quiet", "divcli.output.quiet:SINKS", option=False))
+FORMATS.register("parquet", Format("parquet", "divcli.output.parquet:SINKS", option=False))
 #: The format of ``-q``, and the default of ``-f``.
 QUIET, TABLE = "quiet", "table"
 
@@ -66,35 +83,50 @@ class NoSink(LookupError):
         self.name, self.kind = name, kind
 
 
-def register(name: str, sinks, option: bool = True) -> None:
-    """Add or replace the format ``name``: ``sinks`` is a module path (its ``SINKS``) or the dict."""
-    FORMATS[name] = Format(name, sinks, option)
+def register(name: str, sinks, option: bool = True, for_people: bool = False) -> Format:
+    """Add or replace the format ``name``: ``sinks`` is the ``SINKS`` dict or ``"module:SINKS"``."""
+    return FORMATS.register(name, Format(name, sinks, option, for_people), replace=True)
+
+
+def unregister(name: str) -> None:
+    """Take the format ``name`` out (a test's throwaway format)."""
+    FORMATS.unregister(name)
 
 
 def choices() -> list[str]:
     """The names ``-f`` takes, in the registry's order."""
-    return [f.name for f in FORMATS.values() if f.option]
+    return [fmt.name for fmt in FORMATS.entries() if fmt.option]
+
+
+def option_help() -> str:
+    """``-f``'s help, from the registry: ``table for people, csv or json for programs.``"""
+    people = [fmt.name for fmt in FORMATS.entries() if fmt.option and fmt.for_people]
+    programs = [fmt.name for fmt in FORMATS.entries() if fmt.option and not fmt.for_people]
+    parts = [f"{listed(names)} for {who}" for names, who in ((people, "people"), (programs, "programs")) if names]
+    return ", ".join(parts) + "."
 
 
 def sinks_of(name: str) -> dict:
     """The ``SINKS`` of format ``name`` (its module imported on first use)."""
-    sinks = FORMATS[name].sinks
-    return importlib.import_module(sinks).SINKS if isinstance(sinks, str) else sinks
+    fmt = FORMATS.get(name)
+    fmt.sinks = resolve(fmt.sinks)
+    return fmt.sinks
 
 
 def supports(name: str, kind: Content) -> bool:
     return name in FORMATS and kind in sinks_of(name)
 
 
+def writers_of(kind: Content) -> list[str]:
+    """The formats that write ``kind``, in the registry's order."""
+    return [name for name in FORMATS.names() if supports(name, kind)]
+
+
 def sink_class(kind: Content, name: str) -> type:
     """The class that writes ``kind`` in format ``name``; :class:`NoSink` when there is none."""
     if not supports(name, kind):
         raise NoSink(name, kind)
-    found = sinks_of(name)[kind]
-    if isinstance(found, str):
-        module, _, attribute = found.partition(":")
-        found = getattr(importlib.import_module(module), attribute)
-    return found
+    return resolve(sinks_of(name)[kind])
 
 
 def make(kind: Content, name: str, out: TextIO | None, console=None):

@@ -291,4 +291,5 @@ SINKS = {
     Content.EXPLAIN: "divcli.output.explain_tables:ExplainTable",
     Content.DISTILL: "divcli.output.explain_tables:DistillTable",
     Content.CATALOGUE: "divcli.output.explain_tables:CatalogueTable",
+    Content.FORMATS: "divcli.output.listing:FormatsTable",
 }

@@ -1,7 +1,8 @@
 """Operands → arrays: files, standard input and literals, with where each value came from.
 
-One module per family of formats, each with its block reader beside it, and one table that says
-which reads what (:mod:`divcli.readers.registry`):
+One module per family of formats, each with its block reader beside it, one table that says which
+reads what (:mod:`divcli.readers.registry`, the built-in readers in :mod:`divcli.readers.builtin`), and
+the reading through it (:mod:`divcli.readers.reading`):
 
 * :mod:`~divcli.readers.operand`: the :class:`Operand` record every reader returns;
 * :mod:`~divcli.readers.numbers`: the number grammar (decimals, ``inf``, fractions; never ``nan``);
@@ -24,9 +25,9 @@ from __future__ import annotations
 _EXPORTS = {
     "Operand": "operand", "STDIN": "operand", "STDIN_NAME": "operand",
     "Blocks": "blocks", "ArrayBlocks": "blocks", "bounded_rows": "blocks",
-    "Format": "registry", "Request": "registry", "ShardSource": "registry", "FORMATS": "registry",
-    "register": "registry", "read_operand": "registry", "open_blocks": "registry", "open_shard": "registry",
-    "parse_text": "registry", "shard_extensions": "registry",
+    "Format": "registry", "FORMATS": "registry", "register": "registry", "unregister": "registry",
+    "shard_extensions": "registry", "Request": "reading", "ShardSource": "reading", "read_operand": "reading",
+    "open_blocks": "reading", "open_shard": "reading", "parse_text": "reading",
 }
 
 __all__ = sorted(_EXPORTS)

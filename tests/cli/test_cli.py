@@ -14,7 +14,7 @@ import pytest
 
 from conftest import write_rows
 from divcli.output import tables
-from divcli.readers.registry import open_blocks
+from divcli.readers.reading import open_blocks
 
 SAMPLES = Path(__file__).resolve().parents[2] / "samples"
 S = {path.stem: str(path) for path in SAMPLES.iterdir()}

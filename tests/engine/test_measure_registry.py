@@ -31,7 +31,7 @@ def throwaway():
         "l1x")
     yield measure
     measures.unregister(KEY)
-    assert KEY not in measures.keys() and "l1x" not in measures.ALIASES
+    assert KEY not in measures.keys() and "l1x" not in measures.aliases()
 
 
 def test_compare_json_and_api(run_json, throwaway):

@@ -273,7 +273,7 @@ def test_a_pipe_is_read_in_the_callers_thread(operands, small_blocks):
     from divcli.engine.collect import Collect
     from divcli.computations.runs import run_divergence
     from divcli.vocabulary import Kind, Command
-    from divcli.readers.registry import open_blocks
+    from divcli.readers.reading import open_blocks
 
     data = open(operands["zp"], "rb").read()
     from divcli.vocabulary import Reduction
@@ -377,7 +377,7 @@ def test_a_sink_that_fails_stops_the_reading_and_leaves_no_thread(operands, smal
     started has ended by then."""
     from divcli.computations.runs import run_divergence
     from divcli.vocabulary import Kind, Command
-    from divcli.readers.registry import open_blocks
+    from divcli.readers.reading import open_blocks
 
     class Failing:
         blocks = 0

@@ -18,7 +18,7 @@ from hypothesis.extra.numpy import arrays
 from divcli.readers import operand
 from divcli.readers.literal import parse_literal
 from divcli.readers.numbers import parse_number
-from divcli.readers.registry import parse_text
+from divcli.readers.reading import parse_text
 
 finite = st.floats(allow_nan=False, allow_infinity=False)
 logit = st.floats(min_value=-30, max_value=30, allow_nan=False)

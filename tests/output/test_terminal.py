@@ -221,13 +221,13 @@ EVERY_COMMAND = [
 @pytest.mark.parametrize("fmt", [[], ["-q"], ["-f", "csv"], ["-f", "json"]])
 @pytest.mark.parametrize("command", EVERY_COMMAND, ids=lambda command: command[0])
 def test_ctrl_c_while_reading_exits_130_quietly(run, monkeypatch, command, fmt):
-    from divcli.readers import registry
+    from divcli.readers import reading
 
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(registry, "open_blocks", interrupted)
-    monkeypatch.setattr(registry, "read_operand", interrupted)
+    monkeypatch.setattr(reading, "open_blocks", interrupted)
+    monkeypatch.setattr(reading, "read_operand", interrupted)
     result = run(*command, *fmt)
     assert result.exit_code == INTERRUPTED, result.stderr
     assert result.stdout == "" and result.stderr == ""  # not Click's "Aborted!" (exit 1, "bad data")

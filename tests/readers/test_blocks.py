@@ -329,7 +329,7 @@ def _block_rows(spec: str, q_spec: str, kind=None, stdin: bytes = b"") -> list[i
     """The rows of every block the local engine computes for kl (or ce of labels) of P and Q."""
     import io
 
-    from divcli.readers.registry import open_blocks
+    from divcli.readers.reading import open_blocks
     from divcli.vocabulary import Kind
 
     p = open_blocks(spec, io.BytesIO(stdin))

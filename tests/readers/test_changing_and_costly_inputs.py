@@ -39,8 +39,8 @@ atexit.register(peak)
 args = sys.argv[1:]
 if args[0] == "--cut-after-first-block":
     path, keep, args = args[1], int(args[2]), args[3:]
-    from divcli.readers import registry
-    opened = registry.open_blocks
+    from divcli.readers import reading
+    opened = reading.open_blocks
     def open_blocks(spec, *rest, **named):
         blocks = opened(spec, *rest, **named)
         if spec == path:
@@ -51,7 +51,7 @@ if args[0] == "--cut-after-first-block":
                 return block
             blocks.read = read_then_cut
         return blocks
-    registry.open_blocks = open_blocks
+    reading.open_blocks = open_blocks
 sys.argv = ["divcli"] + args
 from divcli.cli import main
 main()

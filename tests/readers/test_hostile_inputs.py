@@ -23,7 +23,7 @@ import numpy as np
 import pytest
 
 from divcli.readers import parquet, source, textblocks
-from divcli.readers.registry import open_blocks
+from divcli.readers.reading import open_blocks
 from divcli.readers.textblocks import TextBlocks
 from divcli.errors import DataError
 from conftest import needs, needs_dask

@@ -14,7 +14,7 @@ import pytest
 import divcli
 from conftest import needs
 from divcli.readers import registry
-from divcli.readers.registry import Format, register
+from divcli.readers.registry import Format, register, unregister
 from divcli.readers.text import read_delimited
 
 P = [[0.25, 0.25, 0.5], [0.125, 0.125, 0.75]]
@@ -22,17 +22,19 @@ Q = [[0.5, 0.25, 0.25], [0.25, 0.5, 0.25]]
 
 
 def read_percentages(text, name, request):
-    """Semicolon-separated percentages: the careful reader's rows (and messages), divided by 100."""
-    operand = read_delimited(text, name, ";", columns=request.columns)
+    """Semicolon-separated percentages: the careful reader's rows (and messages), divided by 100. It
+    leaves --select, --drop and --names to the registry (the format does not say it picks them)."""
+    operand = read_delimited(text, name, ";")
     operand.values = operand.values / 100
     return operand
 
 
 @pytest.fixture
-def pct(monkeypatch):
-    """``.pct`` registered for one test (the table is restored after)."""
-    monkeypatch.setattr(registry, "FORMATS", dict(registry.FORMATS))
+def pct():
+    """``.pct`` registered for one test (taken out after)."""
     register(Format("percentages", (".pct",), parse=read_percentages))
+    yield
+    unregister("percentages")
 
 
 def _write(path, rows, header=None, delimiter=";", scale=100):
@@ -63,7 +65,7 @@ def test_an_unregistered_extension_is_sniffed_as_before(run, tmp_path):
     """Without the registration, .pct is a file of no known format: sniffed, it is semicolon text
     whose rows sum to 100, not probabilities."""
     p = _write(tmp_path / "p.pct", P)
-    assert registry.extension_of(str(p)) not in registry.FORMATS
+    assert registry.format_of(registry.extension_of(str(p))) is None
     result = run("kl", p, _write(tmp_path / "q.pct", Q), "-q")
     assert result.exit_code == 1 and "sum" in result.stderr
 
@@ -95,7 +97,20 @@ def test_a_registered_format_is_a_dask_shard(pct, tmp_path):
     assert block.values.tolist() == [[0.75, 0.125]] and block.classes == ["c", "a"]
 
 
-def test_every_built_in_extension_is_in_the_one_table():
-    assert set(registry.FORMATS) == {".csv", ".tsv", ".txt", ".json", ".jsonl", ".ndjson", ".npy", ".npz",
-                                     ".parquet", ".pq"}
-    assert registry.shard_extensions() == {".csv", ".tsv", ".txt", ".json", ".jsonl", ".ndjson", ".npy", ".parquet"}
+BUILT_IN = [".csv", ".tsv", ".txt", ".json", ".jsonl", ".ndjson", ".npy", ".npz", ".parquet", ".pq"]
+
+
+def test_every_built_in_extension_is_in_the_one_table_in_order():
+    """Presence and order of the built-in extensions: a format registered beside them changes nothing."""
+    assert [extension for extension in registry.extensions() if extension in BUILT_IN] == BUILT_IN
+    assert [extension for extension in registry.shard_extensions() if extension in BUILT_IN] == \
+        [".csv", ".tsv", ".txt", ".json", ".jsonl", ".ndjson", ".npy", ".parquet"]
+
+
+def test_a_registered_format_that_leaves_the_columns_to_the_registry_honours_select(pct, run_json, tmp_path):
+    p = _write(tmp_path / "p.pct", P, ["a", "b", "c"])
+    document = run_json("kl", p, "uniform", "--select", "c,a", "--normalize", "--reduction", "none")
+    assert document["classes"] == ["c", "a"]
+    expected = run_json("kl", "0.5,0.25;0.75,0.125", "uniform", "--normalize", "--reduction", "none")
+    assert [row["kl_divergence"] for row in document["rows"]] == \
+        pytest.approx([row["kl_divergence"] for row in expected["rows"]], rel=1e-12)

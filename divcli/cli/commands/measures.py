@@ -13,7 +13,7 @@ from ..completion import complete_input, complete_operand
 from ..terminal import Output
 from ..console import make_sink, warn, whole_output
 from ..help import SectionedCommand
-from ..options import (AlphaType, BoundedFloat, FormatChoice, MeasureType, OperandCommand, engine_options,
+from ..options import (AlphaType, BoundedFloat, MeasureType, OperandCommand, engine_options, format_option,
                        p_as_option, q_as_option, reduction_option, shared_options)
 from ..request import Writing, streamed_request, whole_request
 from ..run import run_streamed, whole_operand
@@ -173,8 +173,7 @@ def _warn_infinite(values, measure) -> None:
     'divcli measures',
     'divcli measures -f json',
 ))
-@click.option("-f", "--format", "fmt", type=FormatChoice(), default="table", show_default=True,
-              metavar="FORMAT", help="table for people, csv or json for programs.")
+@format_option()
 def measures(fmt):
     """The measures of compare and matrix: key, formula, range, unit and convention.
     """
