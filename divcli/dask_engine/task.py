@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from contextlib import ExitStack
 from dataclasses import dataclass, field, replace
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 
@@ -21,6 +21,9 @@ from ..readers.operand import Operand
 from ..computations.divergence_records import Report
 from .reading import open_shard
 from .shards import Shard
+
+if TYPE_CHECKING:
+    from .plan import Plan
 
 
 @dataclass

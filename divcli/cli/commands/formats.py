@@ -7,6 +7,7 @@ import click
 from ..console import whole_output
 from ..help import SectionedCommand
 from ..options import format_option
+from ..request import Writing
 
 
 @click.command(cls=SectionedCommand, examples=(
@@ -27,5 +28,5 @@ def formats(fmt, output):
     from ...output.listing import document
     from ...output.registry import Content
 
-    with whole_output({"fmt": fmt, "output": output}, "divcli formats", Content.FORMATS) as writer:
+    with whole_output(Writing(fmt, output=output), "divcli formats", Content.FORMATS) as writer:
         writer.write(document())
