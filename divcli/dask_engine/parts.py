@@ -9,7 +9,7 @@ from ..errors import EngineUsage
 import numpy as np
 
 from ..engine.loop import Partial, Sink, Warnings
-from ..measures.catalogue import MeasureReport
+from ..measures.measure_records import MeasureReport
 from ..output.tables import TABLE_ROWS
 from ..computations.divergence_records import Report
 from .task import ShardResult, in_order, whole

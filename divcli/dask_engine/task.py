@@ -14,7 +14,7 @@ from ..engine.loop import Partial, Start, Warnings, compute_blocks
 from ..vocabulary import Kind, Reduction
 from ..errors import DataError
 from ..engine.start import read_firsts
-from ..measures.catalogue import MeasureReport
+from ..measures.measure_records import MeasureReport
 from ..output.tables import BREAKDOWN_ROWS
 from ..readers.operand import Operand
 from ..computations.divergence_records import Report

@@ -9,7 +9,8 @@ import numpy as np
 
 from ..errors import printable
 from ..vocabulary import ROLES
-from ..measures.catalogue import MeasureReport, MeasureSummary, in_base, unit_of
+from ..measures.catalogue import in_base, unit_of
+from ..measures.measure_records import MeasureReport, MeasureSummary
 from .quiet import ranked_label
 from .records import library_records
 from .registry import Sink
