@@ -1,21 +1,36 @@
-"""The records of kl, ce and entropy: a block's :class:`Report` (per-row H(P), H(P,Q), D(P‖Q) and
-the element terms, computed by :mod:`.divergence_rows`), the run's :class:`Summary` and the
-:class:`Totals` that give its reductions.
+"""The records of kl, ce and entropy (the ``rows`` family of :mod:`divcli.fields`): a block's
+:class:`Report` (per-row H(P), H(P,Q), D(P‖Q) and the element terms, computed by
+:mod:`.divergence_rows`), the run's :class:`Summary` and the :class:`Totals` that give its reductions.
 
-A :class:`Report` is the plain record every renderer consumes; nothing here prints.
+A :class:`Report` is the plain record every sink consumes, through what it gives (its columns, what
+``--top`` ranks, its head); nothing here prints.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field, fields, replace
+from typing import ClassVar
 
 import numpy as np
 
 from ..errors import DataError, option
+from ..fields import Column, Holds, lead_columns, optional_column
 from ..numerics.distributions import Deviations
 from ..vocabulary import Command, LogBase, Reduction, Side
 from ..numerics.plain import log_base
+
+FORMULAS = {
+    Command.KL: "D(P‖Q) = Σ p·log(p/q)",
+    Command.CE: "H(P,Q) = −Σ p·log q",
+    Command.ENTROPY: "H(P) = −Σ p·log p",
+}
+#: What each command's ``--top`` ranks: the per-row field and its title.
+RANKED = {Command.KL: ("kl_divergence", "D(P‖Q)"), Command.CE: ("cross_entropy", "H(P,Q)"),
+          Command.ENTROPY: ("entropy_p", "H(P)")}
+#: The per-class breakdown of each row is shown when there are at most this many rows: past them
+#: no one reads a block's N×C arrays of P and Q (:meth:`Report.kept`).
+BREAKDOWN_ROWS = 4
 
 
 @dataclass(frozen=True)
@@ -63,6 +78,28 @@ class Context:
     def scale(self) -> float:
         return log_base(self.base.value)
 
+    def head(self) -> dict:
+        """What a document of this run says before its rows (``-f json``, and ``--top``'s)."""
+        head = {
+            "command": self.command.value,
+            "quantity": self.command.quantity,
+            "formula": FORMULAS[self.command],
+            "direction": "P is the reference (target), Q the model" if self.q else "P is the distribution",
+            "unit": self.base.unit,
+            "base": self.base.text,
+            "reduction": self.reduction.value,
+            "n_classes": len(self.classes),
+            "classes": self.classes,
+            "p": {"source": self.p.source, "kind": self.p.kind.value},
+        }
+        if self.q is not None:
+            head["q"] = {"source": self.q.source, "kind": self.q.kind.value}
+        head["temperature"] = self.temperature
+        if self.command is Command.CE:
+            head["label_smoothing"] = self.label_smoothing
+            head["weighted"] = self.weighted
+        return head
+
 
 @dataclass(frozen=True)
 class Report:
@@ -72,7 +109,10 @@ class Report:
     entropy. For ce, P is the target after label smoothing, and ``cross_entropy`` is torch's per-row
     loss (weighted when ``--weight`` is given; the check column is then undefined). ``total`` and
     ``divisor`` are what the block adds to the reductions; ``first_row`` places it in the input.
+    What the sinks take of it is :class:`divcli.fields.Rows`.
     """
+
+    family: ClassVar[str] = "rows"
 
     context: Context
     p_probs: np.ndarray
@@ -103,6 +143,65 @@ class Report:
     def rows(self) -> int:
         return self.terms.shape[0]
 
+    def columns(self) -> list[Column]:
+        """The per-row fields: ``row``, ``name`` (named rows), ``label`` and ``ignored`` (label
+        targets), ``entropy_p``, but for entropy ``cross_entropy``, ``kl_divergence`` and ``check``,
+        and kl with ``--reduction none`` each class's term (``terms``)."""
+        inactive = None if self.active is None else ~np.asarray(self.active, dtype=bool)
+        columns = lead_columns(self.first_row, self.rows, self.row_names)
+        if self.labels is not None:
+            columns.append(Column("label", Holds.INTEGER, np.asarray(self.labels)))
+        if inactive is not None:
+            columns.append(Column("ignored", Holds.FLAG, inactive))
+        columns.append(optional_column("entropy_p", self.entropy_p, inactive))
+        if self.command is not Command.ENTROPY:
+            columns.append(Column("cross_entropy", Holds.NUMBER, self.cross_entropy))
+            columns.append(optional_column("kl_divergence", self.kl, inactive))
+            columns.append(optional_column("check", self.check, inactive))
+        if self.command is Command.KL and self.reduction is Reduction.NONE:
+            columns.append(Column("terms", Holds.TERMS, self.terms, classes=self.classes))
+        return columns
+
+    def ranked_by(self) -> tuple[str, str]:
+        return RANKED[self.command]
+
+    def ranked_values(self) -> np.ndarray:
+        """The command's value per row (:attr:`row_values`), nan for an ignored row."""
+        values = np.array(self.row_values, dtype=np.float64)
+        if self.active is not None:
+            values[~np.asarray(self.active, dtype=bool)] = np.nan
+        return values
+
+    def head(self) -> dict:
+        return self.context.head()
+
+    def kept(self) -> "Report":
+        """The block as a Dask task sends it back: past :data:`BREAKDOWN_ROWS` rows, without P's
+        and Q's N×C arrays, nor the terms unless they are the values reported."""
+        if self.rows <= BREAKDOWN_ROWS:
+            return self
+        elements = self.reduction is Reduction.NONE and self.values is self.terms
+        return replace(self, p_probs=None, q_probs=None, p_log=None, q_log=None,
+                       terms=self.terms if elements else None)
+
+    def renumbered(self, offset: int) -> "Report":
+        """A kept block with its rows numbered ``offset`` rows further on, and terms in shape (nan
+        where :meth:`kept` left them out)."""
+        terms = self.terms
+        if terms is None:
+            terms = np.broadcast_to(np.float64(np.nan), (self.entropy_p.shape[0], len(self.classes)))
+        return replace(self, terms=terms, first_row=self.first_row + offset)
+
+    def sliced(self, start: int, stop: int) -> "Report":
+        """Rows ``start:stop`` of the block (each per-row array cut), without its warnings."""
+        rows, changes = self.rows, {}
+        for item in fields(self):
+            value = getattr(self, item.name)
+            if isinstance(value, np.ndarray) and value.ndim and value.shape[0] == rows or \
+                    item.name == "row_names" and value is not None:
+                changes[item.name] = value[start:stop]
+        return replace(self, **changes, warnings=[], first_row=self.first_row + start)
+
     def q_probabilities(self) -> np.ndarray | None:
         """Q's probabilities: as given, or ``exp(q_log)`` (computed here, for the few rows shown)."""
         if self.q_probs is not None or self.q_log is None:
@@ -125,7 +224,10 @@ class Report:
 
 @dataclass(frozen=True)
 class Summary:
-    """The whole run: row counts, the reductions and the reported value (None for ``none``)."""
+    """The whole run: row counts, the reductions and the reported value (None for ``none`` and
+    ``row``). What the sinks take of it is :class:`divcli.fields.RunSummary`."""
+
+    family: ClassVar[str] = "rows"
 
     context: Context
     rows: int
@@ -147,6 +249,18 @@ class Summary:
     def roles(self) -> str:
         """The operands' roles: ``PQ``, or ``P`` alone (entropy)."""
         return "P" if self.context.q is None else "PQ"
+
+    @property
+    def reduction(self) -> Reduction:
+        return self.context.reduction
+
+    @property
+    def base(self) -> LogBase:
+        return self.context.base
+
+    @property
+    def unit(self) -> str:
+        return self.context.base.unit
 
 
 @dataclass

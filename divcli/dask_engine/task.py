@@ -8,16 +8,12 @@ from contextlib import ExitStack
 from dataclasses import dataclass, field, replace
 from typing import Callable
 
-import numpy as np
-
 from ..engine.loop import Partial, Start, Warnings, compute_blocks
-from ..vocabulary import Kind, Reduction
+from ..vocabulary import Kind
 from ..errors import DataError
 from ..engine.start import read_firsts
-from ..measures.measure_records import MeasureReport
-from ..output.tables import BREAKDOWN_ROWS
+from ..fields import Rows
 from ..readers.operand import Operand
-from ..computations.divergence_records import Report
 from .reading import open_shard
 from .shards import Shard
 
@@ -31,7 +27,7 @@ class ShardResult:
     partial: Partial | None = None
     warnings: list[str] = field(default_factory=list)
     hidden: int = 0
-    reports: list[Report] | None = None
+    reports: list[Rows] | None = None
     error: tuple[str, str, str | None] | None = None
 
     def check(self) -> "ShardResult":
@@ -41,32 +37,19 @@ class ShardResult:
 
 
 class Keep:
-    """A task's sink: each block's per-row results, without the N×C arrays nothing downstream reads."""
+    """A task's sink: each block's per-row results as a task sends them back (:meth:`~divcli.fields.Rows.kept`:
+    without the N×C arrays nothing downstream reads); the client takes each as
+    :meth:`~divcli.fields.Rows.renumbered` gives it."""
 
     def __init__(self, keep: bool):
-        self.reports: list[Report] | None = [] if keep else None
+        self.reports: list[Rows] | None = [] if keep else None
 
-    def rows(self, report: Report | MeasureReport) -> None:
-        if self.reports is None:
-            return
-        if isinstance(report, Report) and report.rows > BREAKDOWN_ROWS:
-            elements = report.reduction is Reduction.NONE and report.values is report.terms
-            report = replace(report, p_probs=None, q_probs=None, p_log=None, q_log=None,
-                             terms=report.terms if elements else None)
-        self.reports.append(report)
+    def rows(self, report: Rows) -> None:
+        if self.reports is not None:
+            self.reports.append(report.kept())
 
     def finish(self, summary) -> None:
         pass
-
-
-def whole(report: Report | MeasureReport, offset: int = 0) -> Report | MeasureReport:
-    """A kept report as the writers take it: rows numbered in the whole input, ``terms`` in shape."""
-    if isinstance(report, MeasureReport):
-        return replace(report, first_row=report.first_row + offset)
-    terms = report.terms
-    if terms is None:
-        terms = np.broadcast_to(np.float64(np.nan), (report.entropy_p.shape[0], len(report.context.classes)))
-    return replace(report, terms=terms, first_row=report.first_row + offset)
 
 
 def _check_shard(start: Start, first: Operand | None, kind: Kind) -> None:
