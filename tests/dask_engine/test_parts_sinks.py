@@ -127,7 +127,8 @@ def test_the_rows_shown_beside_the_parts_are_those_the_sink_keeps():
     assert shown_rows(JsonSink(None), offsets, "kl") == []  # its head comes from the summary
 
 
-@pytest.mark.parametrize("measures, reduction", [(False, Reduction.NONE), (False, Reduction.ROW), (True, Reduction.ROW)],
+@pytest.mark.parametrize("measures, reduction",
+                         [(False, Reduction.NONE), (False, Reduction.ROW), (True, Reduction.ROW)],
                          ids=["kl-terms", "kl", "compare"])
 def test_rows_between_gives_the_rows_of_the_whole_input(measures, reduction):
     """Kept blocks (kl's without their N×C arrays, and without its terms unless they are reported),
