@@ -52,7 +52,8 @@ def divcli_kernel(threads: int = 1):
     from divcli.readers.operand import Operand
     from divcli.vocabulary import Conversion, Kind, Reduction, NATURAL, Command, Side
     from divcli.numerics.distributions import to_distribution
-    from divcli.computations.divergence_records import Context, kl_report
+    from divcli.computations.divergence_records import Context
+    from divcli.computations.divergence_rows import kl_report
 
     def run(zp, zq):
         classes = zp.shape[1]

@@ -1,5 +1,5 @@
 """kl, ce and entropy as a computation of :mod:`divcli.engine.loop`: per row H(P), H(P,Q), D(P‖Q) and
-the command's element terms (:mod:`divcli.computations.divergence_records`), reduced as torch does."""
+the command's element terms (:mod:`divcli.computations.divergence_rows`), reduced as torch does."""
 
 from __future__ import annotations
 
@@ -25,7 +25,8 @@ from ..engine.start import (
     refuse_torch_order,
 )
 from ..vocabulary import Kind, NATURAL, Command, Side
-from .divergence_records import REPORTS, Context, Report, Summary, Totals, entropy_report, summarise_totals
+from .divergence_records import Context, Report, Summary, Totals, summarise_totals
+from .divergence_rows import REPORTS, entropy_report
 
 
 @dataclass(frozen=True)

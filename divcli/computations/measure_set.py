@@ -15,7 +15,8 @@ from ..readers.sizes import block_of
 from ..errors import DataError
 from ..engine.start import class_count, class_names, read_firsts, refuse_one_class
 from ..numerics.distributions import Deviations, Distribution, deviations
-from ..measures.catalogue import Measure, MeasureContext, MeasureReport, MeasureSummary
+from ..measures.catalogue import Measure
+from ..measures.measure_records import MeasureContext, MeasureReport, MeasureSummary
 from ..measures.kernels import Pair, evaluate
 
 

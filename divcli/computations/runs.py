@@ -19,7 +19,8 @@ from ..readers.operand import Operand
 from .divergence_records import Summary
 
 if TYPE_CHECKING:
-    from ..measures.catalogue import Measure, MeasureSummary
+    from ..measures.catalogue import Measure
+    from ..measures.measure_records import MeasureSummary
 
 
 def run_divergence(command: Command, p_blocks: Blocks, q_blocks: Blocks | None, options: Options, sink: Sink,

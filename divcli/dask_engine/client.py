@@ -16,7 +16,7 @@ from .parts import part_format, parts_folder, write_parts
 from .reading import open_shard
 from .shards import Shard, pairs, shards
 from .plan import Plan
-from .task import in_order, run_shard, whole
+from .task import in_order, run_shard
 
 
 def _source(spec: str, found: list[Shard]) -> str:
@@ -89,9 +89,10 @@ def _results(client, futures, start: Start, partial: Partial, shown: Warnings, *
     if output is None:
         out = sink()
         in_order(futures, partial, start.single, shown, lambda result, offset: [
-            out.rows(whole(report, offset)) for report in result.reports or []])
+            out.rows(report.renumbered(offset)) for report in result.reports or []])
         return out
-    out = None if fmt == "csv" else sink()
-    write_parts(client, futures, parts, output, part_format(output, fmt), out, partial, start.single,
-                shown, say, str(start.context.command))
+    written = part_format(output, fmt)
+    out = None if written == fmt else sink()  # -f csv: the rows are in the parts, as asked, and nothing beside
+    write_parts(client, futures, parts, output, written, out, partial, start.single, shown, say,
+                str(start.context.command))
     return out

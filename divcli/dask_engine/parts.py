@@ -3,61 +3,60 @@
 
 from __future__ import annotations
 
-from dataclasses import fields, replace
+from dataclasses import replace
 
-from ..errors import EngineUsage
 import numpy as np
 
+from ..errors import EngineUsage
 from ..engine.loop import Partial, Sink, Warnings
-from ..measures.catalogue import MeasureReport
-from ..output.tables import TABLE_ROWS
-from ..computations.divergence_records import Report
-from .task import ShardResult, in_order, whole
-
-#: Rows the table shows at each end of a long input (the first and last).
-TABLE_END_ROWS = TABLE_ROWS // 2
-
+from ..fields import Rows
+from .task import ShardResult, in_order
 
 
 def without_rows(result: ShardResult) -> ShardResult:
     return replace(result, reports=None)
 
 
-def rows_between(result: ShardResult, offset: int, start: int, stop: int) -> list[Report | MeasureReport]:
-    """The kept rows ``start:stop`` of a shard (counted in the shard), numbered in the whole input;
-    an empty range gives one report of no rows (it carries the context)."""
+def family_of(result: ShardResult) -> str | None:
+    """The family of a shard's records (:mod:`divcli.fields`: ``rows``, ``measures``)."""
+    return result.reports[0].family if result.reports else None
+
+
+def rows_between(result: ShardResult, offset: int, start: int, stop: int) -> list[Rows]:
+    """The kept rows ``start:stop`` of a shard (counted in the shard), numbered in the whole input."""
     found = []
-    for report in map(whole, result.reports):
+    for report in (kept.renumbered(0) for kept in result.reports):
         low, high = max(start, report.first_row), min(stop, report.first_row + report.rows)
-        if high > low or (start == stop and not found):
-            found.append(_rows_slice(whole(report, offset), low - report.first_row, max(low, high) - report.first_row))
+        if high > low:
+            found.append(report.renumbered(offset).sliced(low - report.first_row, high - report.first_row))
     return found
 
 
-def _rows_slice(report: Report | MeasureReport, start: int, stop: int) -> Report | MeasureReport:
-    rows, changes = report.rows, {}
-    for item in fields(report):
-        value = getattr(report, item.name)
-        if isinstance(value, np.ndarray) and value.ndim and value.shape[0] == rows or \
-                item.name == "row_names" and value is not None:
-            changes[item.name] = value[start:stop]
-        elif item.name == "values" and isinstance(value, dict):  # a MeasureReport's, per measure
-            changes[item.name] = {key: values[start:stop] for key, values in value.items()}
-        elif item.name == "warnings":
-            changes[item.name] = []
-    return replace(report, **changes, first_row=report.first_row + start)
+def parts_sink(family: str, part_format: str) -> type:
+    """The class that writes a part file of ``family``'s records in ``part_format`` (divcli.output:
+    ``csv``, ``parquet``): the format's sink of parts for the family, which must say it takes them."""
+    from ..output import registry
+
+    kinds = {"rows": registry.Content.PARTS, "measures": registry.Content.MEASURE_PARTS}
+    if family not in kinds:
+        raise EngineUsage(f"-o writes no part files of {family} records", "'-o'")
+    try:
+        cls = registry.sink_class(kinds[family], part_format)
+    except registry.NoSink as error:
+        raise EngineUsage(str(error), "'-o'") from None
+    if family not in cls.takes:
+        raise EngineUsage(f"-f {part_format} cannot write these parts: its sink of {kinds[family].value}, "
+                          f"{cls.__name__}, does not take {family} records", "'-o'")
+    return cls
 
 
 def write_part(result: ShardResult, offset: int, url: str, part_format: str) -> str:
     """Write one shard's per-row results (the records of ``-f csv`` / ``-f json``'s ``rows``) with
-    the registry's parts sink of ``part_format`` (divcli.output: ``csv``, ``parquet``)."""
+    the parts sink of ``part_format`` (:func:`parts_sink`)."""
     import fsspec
 
-    from ..output import registry
-
-    reports = [whole(report, offset) for report in result.reports]
-    kind = registry.Content.MEASURE_PARTS if isinstance(reports[0], MeasureReport) else registry.Content.PARTS
-    cls = registry.sink_class(kind, part_format)
+    reports = [report.renumbered(offset) for report in result.reports]
+    cls = parts_sink(reports[0].family, part_format)
     with fsspec.open(url, "wb") if cls.binary else fsspec.open(url, "w", encoding="utf-8", newline="") as stream:
         sink = cls(stream)
         for report in reports:
@@ -87,12 +86,17 @@ def parts_folder(output: str):
 
 
 def write_parts(client, futures, parts, output: str, part_format: str, out: Sink | None,
-                 partial: Partial, single: list[bool], shown: Warnings, say, command: str) -> list[ShardResult]:
+                partial: Partial, single: list[bool], shown: Warnings, say, command: str) -> list[ShardResult]:
     """Every shard's rows to ``output/part-NNNNN.<format>``, written by the workers once every shard
-    is known to be right (no partial output on a data error); the table gets the first and last rows."""
+    is known to be right (no partial output on a data error, nor on a sink that cannot write them);
+    the sink of standard output gets the rows it says it shows beside them."""
     results = in_order([client.submit(without_rows, future) for future in futures], partial, single, shown,
-                        lambda result, offset: None)
+                       lambda result, offset: None)
     offsets = np.concatenate(([0], np.cumsum([result.partial.totals.rows for result in results])))
+    family = client.submit(family_of, futures[0]).result()
+    if family is not None:
+        parts_sink(family, part_format)
+    beside = [] if out is None else shown_rows(out, offsets, command)
     fs, root = parts
     try:
         fs.makedirs(root, exist_ok=True)
@@ -103,38 +107,20 @@ def write_parts(client, futures, parts, output: str, part_format: str, out: Sink
                    for future, offset, url in zip(futures, offsets, urls)])
     if say is not None:
         say(f"dask: {int(offsets[-1])} rows written to {len(urls)} {part_format} parts in {output}")
-    if out is not None:
-        for index, start, stop in _shown_rows(out, offsets, command):
-            for report in client.submit(rows_between, futures[index], int(offsets[index]), start, stop).result():
-                out.rows(report)
+    for index, start, stop in beside:
+        for report in client.submit(rows_between, futures[index], int(offsets[index]), start, stop).result():
+            out.rows(report)
     return results
 
 
-def _wanted_rows(out: Sink, total: int, command: str) -> list[tuple[int, int]] | None:
-    """The rows (ranges in the whole input) a sink shows with ``-o DIR``, as it keeps them locally;
-    None for JSON (one report of no rows: its ``rows`` are in the parts)."""
-    from ..output.measure_tables import ROW_COLUMNS, MeasureTableSink
-    from ..output.quiet import MeasureQuietSink, QuietSink
-    from ..output.tables import TableSink
-
-    if isinstance(out, (QuietSink, MeasureQuietSink)):  # the reduced value only
-        return []
-    if isinstance(out, TableSink):  # the first and last TABLE_END_ROWS
-        return [(0, total)] if total <= 2 * TABLE_END_ROWS else \
-            [(0, TABLE_END_ROWS), (total - TABLE_END_ROWS, total)]
-    if isinstance(out, MeasureTableSink):  # compare: the first ROW_COLUMNS; js: the first TABLE_ROWS and the last
-        first = min(total, ROW_COLUMNS if command == "compare" else TABLE_ROWS)
-        last = max(first, total - TABLE_ROWS // 2) if command == "js" else total
-        return [(0, first)] + ([(last, total)] if last < total else [])
-    return None
-
-
-def _shown_rows(out: Sink, offsets: np.ndarray, command: str) -> list[tuple[int, int, int]]:
-    """(shard, start, stop) of the rows standard output shows with ``-o DIR``: see :func:`_wanted_rows`."""
-    total = int(offsets[-1])
-    wanted = _wanted_rows(out, total, command)
+def shown_rows(out: Sink, offsets: np.ndarray, command: str) -> list[tuple[int, int, int]]:
+    """(shard, start, stop) of the rows standard output shows with ``-o DIR``: those the sink says
+    it shows (``rows_beside_parts``, ranges in the whole input), found in the shards. A sink that
+    does not say is refused, before any part is written."""
+    wanted = out.rows_beside_parts(int(offsets[-1]), command)
     if wanted is None:
-        return [(0, 0, 0)]
+        raise EngineUsage(f"this output format ({type(out).__name__}) does not say which rows it shows beside "
+                          "the parts; give -f csv, -f json, -f table or -q with -o", "'-o'")
     found = []
     for low, high in wanted:
         for index in range(len(offsets) - 1):

@@ -8,17 +8,13 @@ from contextlib import ExitStack
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Callable
 
-import numpy as np
-
 from ..engine.collect import Collect
 from ..engine.loop import Partial, Start, Warnings, compute_blocks
-from ..vocabulary import Kind, Reduction
+from ..vocabulary import Kind
 from ..errors import DataError
 from ..engine.start import read_firsts
-from ..measures.catalogue import MeasureReport
-from ..output.tables import BREAKDOWN_ROWS
+from ..fields import Rows
 from ..readers.operand import Operand
-from ..computations.divergence_records import Report
 from .reading import open_shard
 from .shards import Shard
 
@@ -35,7 +31,7 @@ class ShardResult:
     partial: Partial | None = None
     warnings: list[str] = field(default_factory=list)
     hidden: int = 0
-    reports: list[Report] | None = None
+    reports: list[Rows] | None = None
     error: tuple[str, str, str | None] | None = None
 
     def check(self) -> "ShardResult":
@@ -44,23 +40,11 @@ class ShardResult:
         return self
 
 
-def light(report: Report | MeasureReport) -> Report | MeasureReport:
-    """A task's per-row record as it is sent back: without the N×C arrays nothing downstream reads."""
-    if isinstance(report, Report) and report.rows > BREAKDOWN_ROWS:
-        elements = report.reduction is Reduction.NONE and report.values is report.terms
-        report = replace(report, p_probs=None, q_probs=None, p_log=None, q_log=None,
-                         terms=report.terms if elements else None)
-    return report
-
-
-def whole(report: Report | MeasureReport, offset: int = 0) -> Report | MeasureReport:
-    """A kept report as the writers take it: rows numbered in the whole input, ``terms`` in shape."""
-    if isinstance(report, MeasureReport):
-        return replace(report, first_row=report.first_row + offset)
-    terms = report.terms
-    if terms is None:
-        terms = np.broadcast_to(np.float64(np.nan), (report.entropy_p.shape[0], len(report.context.classes)))
-    return replace(report, terms=terms, first_row=report.first_row + offset)
+def _kept(report: Rows) -> Rows:
+    """A task's per-row record as it is sent back (:meth:`~divcli.fields.Rows.kept`: without the N×C
+    arrays nothing downstream reads); the client takes each as :meth:`~divcli.fields.Rows.renumbered`
+    gives it."""
+    return report.kept()
 
 
 def _check_shard(start: Start, first: Operand | None, kind: Kind) -> None:
@@ -78,7 +62,7 @@ def _check_shard(start: Start, first: Operand | None, kind: Kind) -> None:
 def run_shard(plan: Plan, p: Shard, q: Shard | None) -> ShardResult:
     """One task: the engine's loop (:func:`divcli.engine.loop.compute_blocks`) over one shard of P (and
     its shard of Q)."""
-    keep, shown = Collect(plan.keep_rows, trim=light), Warnings(lambda message: None)
+    keep, shown = Collect(plan.keep_rows, trim=_kept), Warnings(lambda message: None)
     try:
         with ExitStack() as stack:
             operands = [open_shard(shard, stack, plan, role) for shard, role in ((p, "P"), (q, "Q")) if shard is not None]

@@ -22,7 +22,7 @@ where it matters most: Σ p·(log p − log q) adds terms whose logs each carry 
   exactly where p is not makes the KL and the cross-entropy +inf however small p is; a p too small
   for float64 next to a q that is not 0 adds nothing.
 
-These kernels cost several times the plain ones; :mod:`divcli.computations.divergence_records` and :mod:`divcli.measures.catalogue` use
+These kernels cost several times the plain ones; :mod:`divcli.computations.divergence_rows` and :mod:`divcli.measures.catalogue` use
 them for the rows whose plain values could miss the accuracy bound (see :func:`plain_error`).
 """
 

@@ -7,8 +7,8 @@ import csv
 import json
 import math
 
-from ..computations.divergence_records import Report
-from .records import columns_of, csv_texts, has_terms, library_records, value_texts
+from ..fields import Holds
+from .records import column_names, csv_texts, library_records
 from .registry import Content, Sink
 from .texts import json_safe, number, write_csv_rows
 
@@ -17,22 +17,21 @@ class CsvSink(Sink):
     """kl, ce, entropy, js and compare (and Dask's CSV parts): one record per row, a block at a time;
     kl with ``--reduction none`` adds a ``term:CLASS`` column per class."""
 
+    takes = frozenset({"rows", "measures"})
+
     def __init__(self, out, console=None):
         super().__init__(out, console)
         self.writer = csv.writer(out, lineterminator="\n")
         self.header_written = False
 
     def rows(self, report) -> None:
-        columns = columns_of(report)
-        terms = isinstance(report, Report) and has_terms(report)
+        columns = report.columns()
         if not self.header_written:
-            self.writer.writerow([column.name for column in columns]
-                                 + ([f"term:{name}" for name in report.classes] if terms else []))
+            self.writer.writerow(column_names(columns))
             self.header_written = True
         texts = [csv_texts(column) for column in columns]
-        if terms:
-            texts.append(value_texts(report.terms, False))  # a row's terms, joined by commas
-        write_csv_rows(self.out, self.writer, texts, texts[1] if report.row_names else None, joined_last=terms)
+        names = next((cells for column, cells in zip(columns, texts) if column.holds is Holds.NAME), None)
+        write_csv_rows(self.out, self.writer, texts, names, joined_last=columns[-1].holds is Holds.TERMS)
 
 
 def cell(value) -> str:

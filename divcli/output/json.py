@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import json
 
-from ..vocabulary import ROLES, Command
-from ..computations.divergence_records import Report
-from .records import FORMULAS, columns_of, has_terms, json_values, library_records, value_texts
+from .records import json_values, library_records, value_texts
 from .registry import Content, Sink, TemporaryFileError
-from .texts import inputs_document, json_number, json_records, json_safe, json_texts
+from .texts import inputs_document, json_number, json_records, json_safe
+
 
 def dumps(document) -> str:
     return json.dumps(json_safe(document), ensure_ascii=False, allow_nan=False)
@@ -50,8 +49,10 @@ class JsonStream:
                                          '-f csv)') from None
             self.kept = True
 
-    def finish(self, value: str | None, tail: dict) -> None:
-        """``"value"``: the JSON text given, or (None) the kept values as a list; then ``tail``."""
+    def finish(self, value: str | None, tail: dict, head) -> None:
+        """``"value"``: the JSON text given, or (None) the kept values as a list; then ``tail``.
+        ``head()`` gives the head when no block came (``-o DIR``: the rows are in the parts)."""
+        self.records(head, [])
         self.out.write('], "value": ')
         if value is None:
             self.out.write("[")
@@ -65,76 +66,19 @@ class JsonStream:
         self.values.close()
 
 
-def report_head(report: Report) -> dict:
-    """What a kl, ce or entropy document says before its rows."""
-    head = {
-        "command": report.command.value,
-        "quantity": report.command.quantity,
-        "formula": FORMULAS[report.command],
-        "direction": "P is the reference (target), Q the model" if report.q else "P is the distribution",
-        "unit": report.base.unit,
-        "base": report.base.text,
-        "reduction": report.reduction.value,
-        "n_classes": len(report.classes),
-        "classes": report.classes,
-        "p": {"source": report.p.source, "kind": report.p.kind.value},
-    }
-    if report.q is not None:
-        head["q"] = {"source": report.q.source, "kind": report.q.kind.value}
-    head["temperature"] = report.temperature
-    if report.command is Command.CE:
-        head["label_smoothing"] = report.label_smoothing
-        head["weighted"] = report.weighted
-    return head
-
-
-def describe(context) -> dict:
-    """Each measure's name, formula, range, convention and unit (JSON's ``measures``)."""
-    described = {measure.key: {"name": measure.name, "formula": context.formula(measure),
-                               "range": context.value_range(measure),
-                               "convention": measure.convention, "unit": context.unit(measure)}
-                 for measure in context.measures}
-    if context.weights is not None:  # the n-way form
-        described["js_divergence"].update(formula="H(Σ πᵢPᵢ) − Σ πᵢH(Pᵢ)", range="[0, H(π)]")
-        described["js_distance"].update(formula="√JS", range="[0, √H(π)]")
-    return described
-
-
-def measures_head(context) -> dict:
-    """What a js or compare document says before its rows."""
-    head = {
-        "command": context.command,
-        "direction": "P is the reference (target), Q the model",
-        "unit": context.base.unit,
-        "base": context.base.text,
-        "reduction": context.reduction,
-        "n_classes": len(context.classes),
-        "classes": context.classes,
-        "operands": [{"role": ROLES[index], "source": source, "kind": kind}
-                     for index, (source, kind) in enumerate(zip(context.sources, context.kinds))],
-        "temperature": context.temperature,
-    }
-    if context.weights is not None:
-        head["weights"] = [float(w) for w in context.weights]
-    head["measures"] = describe(context)
-    return head
-
-
 class JsonSink(Sink):
     """kl, ce and entropy: the head, ``rows`` as they come, then the reported value and the
     reductions (for ``none`` the values are kept in a spool file until then)."""
+
+    takes = frozenset({"rows"})
 
     def __init__(self, out, console=None):
         super().__init__(out, console)
         self.stream = JsonStream(out)
 
-    def rows(self, report: Report) -> None:
-        fields = [(column.name, json_values(column)) for column in columns_of(report)]
-        if has_terms(report):
-            flat, width = json_texts(report.terms.ravel()), len(report.classes)
-            fields.append(("terms", json_records([(name, flat[index::width])
-                                                  for index, name in enumerate(report.classes)])))
-        self.stream.records(lambda: report_head(report), json_records(fields))
+    def rows(self, report) -> None:
+        fields = [(column.name, json_values(column)) for column in report.columns()]
+        self.stream.records(report.head, json_records(fields))
         if report.reduction.per_row:
             self.stream.keep(value_texts(report.values, True))
 
@@ -145,21 +89,26 @@ class JsonSink(Sink):
             "n_rows": summary.rows,
             "inputs": inputs_document(summary.roles, summary.deviations),
             "warnings": summary.warnings,
-        })
+        }, summary.context.head)
+
+    def rows_beside_parts(self, total: int, command: str) -> list[tuple[int, int]]:
+        return []  # the rows are in the parts
 
 
 class MeasureJsonSink(Sink):
     """js and compare: the head, ``rows`` as they come, then ``value`` and ``reductions``."""
+
+    takes = frozenset({"measures"})
 
     def __init__(self, out, console=None):
         super().__init__(out, console)
         self.stream = JsonStream(out)
 
     def rows(self, report) -> None:
-        fields = [(column.name, json_values(column)) for column in columns_of(report)]
-        self.stream.records(lambda: measures_head(report.context), json_records(fields))
+        fields = [(column.name, json_values(column)) for column in report.columns()]
+        self.stream.records(report.head, json_records(fields))
         primary = report.context.primary
-        if report.context.reduction in ("none", "row") and primary:
+        if report.context.reduction.per_row and primary:
             self.stream.keep(dict(fields)[primary])
 
     def finish(self, summary) -> None:
@@ -175,7 +124,10 @@ class MeasureJsonSink(Sink):
             "n_rows": summary.rows,
             "inputs": inputs_document(summary.roles, summary.deviations),
             "warnings": summary.warnings,
-        })
+        }, summary.context.head)
+
+    def rows_beside_parts(self, total: int, command: str) -> list[tuple[int, int]]:
+        return []  # the rows are in the parts
 
 
 class TopJson(Sink):

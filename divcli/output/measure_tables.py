@@ -9,7 +9,8 @@ import numpy as np
 
 from ..errors import printable
 from ..vocabulary import ROLES
-from ..measures.catalogue import MeasureReport, MeasureSummary, in_base, unit_of
+from ..measures.catalogue import in_base, unit_of
+from ..measures.measure_records import MeasureReport, MeasureSummary
 from .quiet import ranked_label
 from .records import library_records
 from .registry import Sink
@@ -34,6 +35,7 @@ class MeasureTableSink(Sink):
     rows side by side, the reduction over every row."""
 
     for_people = True
+    takes = frozenset({"measures"})
 
     def __init__(self, out, console):
         super().__init__(out, console)
@@ -51,6 +53,13 @@ class MeasureTableSink(Sink):
 
         self.shown += [entry(row) for row in range(min(report.rows, limit - len(self.shown)))]
         self.tail.extend(entry(row) for row in range(max(0, report.rows - self.tail.maxlen), report.rows))
+
+    def rows_beside_parts(self, total: int, command: str) -> list[tuple[int, int]]:
+        """The rows it shows: compare the first ROW_COLUMNS, js the first TABLE_ROWS and the last
+        TABLE_ROWS // 2 (after them)."""
+        first = min(total, ROW_COLUMNS if command == "compare" else TABLE_ROWS)
+        last = max(first, total - TABLE_ROWS // 2) if command == "js" else total
+        return [(0, first)] + ([(last, total)] if last < total else [])
 
     def finish(self, summary: MeasureSummary) -> None:
         from rich.text import Text
@@ -193,10 +202,10 @@ class TopTable(Sink):
         from rich.text import Text
 
         summary, console = ranked.summary, self.console
-        unit = summary.base.unit if hasattr(summary, "base") else summary.context.base.unit
         count = ranked.count
         console.print(Text(f"the {min(count, len(ranked.rows))} rows with the largest {ranked.title} "
-                           f"(of {summary.rows} row{'s' if summary.rows != 1 else ''}), in {unit}", style="bold"))
+                           f"(of {summary.rows} row{'s' if summary.rows != 1 else ''}), in {summary.unit}",
+                           style="bold"))
         for line in renormalised_texts(summary.deviations):
             console.print(Text(f"  {line}"))
         if not ranked.rows:

@@ -5,13 +5,20 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..computations.divergence_records import Report
-from .records import Holds, columns_of, has_terms
+from ..fields import Holds
+from .records import column_names
 from .registry import Content, Sink
 
 
-def _array(name: str, holds: Holds, parts: list):
-    """One column of the table from the same column of every block."""
+def _arrays(holds: Holds, parts: list) -> list:
+    """The table's columns from the same column of every block: one, or a ``terms`` column's one per class."""
+    if holds is Holds.TERMS:
+        terms = np.concatenate([column.values for column in parts])
+        return [np.ascontiguousarray(terms[:, index]) for index in range(terms.shape[1])]
+    return [_array(holds, parts)]
+
+
+def _array(holds: Holds, parts: list):
     import pyarrow as pa
 
     if holds is Holds.ROW:
@@ -32,21 +39,17 @@ def table(reports: list):
     """The per-row records of ``reports`` (blocks of kl, ce, entropy, js or compare) as an Arrow table."""
     import pyarrow as pa
 
-    blocks = [columns_of(report) for report in reports]
-    columns = {column.name: _array(column.name, column.holds, [block[index] for block in blocks])
-               for index, column in enumerate(blocks[0])}
-    first = reports[0]
-    if isinstance(first, Report) and has_terms(first):
-        terms = np.concatenate([report.terms for report in reports])
-        for index, name in enumerate(first.classes):
-            columns[f"term:{name}"] = np.ascontiguousarray(terms[:, index])
-    return pa.table(columns)
+    blocks = [report.columns() for report in reports]
+    arrays = [array for index, column in enumerate(blocks[0])
+              for array in _arrays(column.holds, [block[index] for block in blocks])]
+    return pa.table(dict(zip(column_names(blocks[0]), arrays)))
 
 
 class ParquetSink(Sink):
     """A part file: the blocks are kept, and written as one table at the end."""
 
     binary = True
+    takes = frozenset({"rows", "measures"})
 
     def __init__(self, out, console=None):
         super().__init__(out, console)

@@ -10,6 +10,8 @@ from .texts import number, number_texts
 class QuietSink(Sink):
     """kl, ce, entropy: the reduced value, or for ``none`` and ``row`` one line per row as the rows come."""
 
+    takes = frozenset({"rows"})
+
     def rows(self, report) -> None:
         if report.reduction.per_row:
             self.out.write("\n".join(value_texts(report.values, False)) + "\n")
@@ -18,10 +20,15 @@ class QuietSink(Sink):
         if summary.value is not None:
             self.out.write(number(summary.value) + "\n")
 
+    def rows_beside_parts(self, total: int, command: str) -> list[tuple[int, int]]:
+        return []  # the reduced value only: the rows are in the parts
+
 
 class MeasureQuietSink(Sink):
     """js and compare: the reported measure's value (``js``), or ``key<TAB>value`` per measure
     (``compare``); with ``--reduction none``, one line per row (``compare``: tab-separated, after a header)."""
+
+    takes = frozenset({"measures"})
 
     def __init__(self, out, console=None):
         super().__init__(out, console)
@@ -29,7 +36,7 @@ class MeasureQuietSink(Sink):
 
     def rows(self, report) -> None:
         context = report.context
-        if context.reduction not in ("none", "row"):
+        if not context.reduction.per_row:
             return
         keys = [context.primary] if context.primary else list(report.values)
         if not context.primary and not self.header:
@@ -47,6 +54,9 @@ class MeasureQuietSink(Sink):
             self.out.write(number(value[primary]) + "\n")
         else:
             self.out.write("".join(f"{key}\t{number(x)}\n" for key, x in value.items()))
+
+    def rows_beside_parts(self, total: int, command: str) -> list[tuple[int, int]]:
+        return []  # the reduced values only: the rows are in the parts
 
 
 def ranked_label(record: dict) -> str:

@@ -151,6 +151,9 @@ class Sink:
     for_people = False
     #: Writes bytes (Parquet parts), not text.
     binary = False
+    #: The families of records (:mod:`divcli.fields`: ``rows``, ``measures``) ``rows`` takes; none
+    #: for the whole-document sinks.
+    takes: frozenset[str] = frozenset()
 
     def __init__(self, out: TextIO | None, console=None):
         self.out, self.console = out, console
@@ -160,3 +163,9 @@ class Sink:
 
     def finish(self, summary) -> None:
         pass
+
+    def rows_beside_parts(self, total: int, command: str) -> list[tuple[int, int]] | None:
+        """``--engine dask -o DIR``: the rows (ranges in the whole input) this sink shows beside the
+        part files, as it keeps them when they stream by; ``[]``: none, the summary alone. None: it
+        does not say, and the Dask engine refuses it (it will not guess)."""
+        return None

@@ -12,17 +12,17 @@ import numpy as np
 
 from ..errors import printable
 from ..vocabulary import Reduction, Command
-from ..computations.divergence_records import Report, Summary
-from .records import FORMULAS, records as row_records
+from ..computations.divergence_records import BREAKDOWN_ROWS, FORMULAS, Report, Summary
+from .records import records as row_records
 from .registry import Content, Sink
 from .texts import fmt, renormalised_texts, temperature_text
 from .wide import Listed, largest_terms
 
 #: Row counts above this show the first and last rows only in a table.
 TABLE_ROWS = 20
-#: The per-class breakdown is shown when there are at most this many rows; of a row of more than
-#: BREAKDOWN_CLASSES classes it lists the TOP_CLASSES with the largest |term| and sums up the rest.
-BREAKDOWN_ROWS = 4
+#: The per-class breakdown is shown when there are at most BREAKDOWN_ROWS rows (a fact of the
+#: records: past them a Dask task keeps no N×C arrays); of a row of more than BREAKDOWN_CLASSES
+#: classes it lists the TOP_CLASSES with the largest |term| and sums up the rest.
 BREAKDOWN_CLASSES = 32
 
 #: The column of the rows table that holds each command's per-row value (``--reduction row``).
@@ -198,6 +198,7 @@ class TableSink(Sink):
     small, the reductions. Keeps only those rows, so a table of any input fits in memory."""
 
     for_people = True
+    takes = frozenset({"rows"})
 
     def __init__(self, out, console):
         super().__init__(out, console)
@@ -215,6 +216,11 @@ class TableSink(Sink):
         records = self.head if summary.rows <= TABLE_ROWS else \
             self.head[:TABLE_ROWS // 2] + [None] + list(self.tail)[-(TABLE_ROWS // 2):]
         render_table(summary, records, self.first, self.console)
+
+    def rows_beside_parts(self, total: int, command: str) -> list[tuple[int, int]]:
+        """The rows it shows: every row of a short input, else the first and last TABLE_ROWS // 2."""
+        half = TABLE_ROWS // 2
+        return [(0, total)] if total <= 2 * half else [(0, half), (total - half, total)]
 
 
 def render_table(summary: Summary, records: list[dict | None], first: Report, console) -> None:

@@ -5,10 +5,11 @@ block's candidates (its values at least as large as its N-th largest) are offere
 are ranked by value, largest first; equal values keep the input's order (the earlier row first).
 Rows without a value (ce's ignored rows, nan) are never ranked; +inf ranks above every number.
 
-What is ranked: kl the per-row D(P‖Q), ce the per-row loss H(P,Q) (weighted with --weight), entropy
-H(P), js the reported measure (JS divergence, or the distance with --distance), compare D(P‖Q)
-(``kl_pq``). Every format lists the same rows: ``-q`` one ``row<TAB>value`` line each (the row's
-name when rows are named, else its 1-based number), CSV and JSON ``rank`` and the row's usual
+What is ranked is what each block says it ranks (``ranked_by``, ``ranked_values``:
+:mod:`divcli.fields`): kl the per-row D(P‖Q), ce the per-row loss H(P,Q) (weighted with --weight),
+entropy H(P), js the reported measure (JS divergence, or the distance with --distance), compare
+D(P‖Q) (``kl_pq``). Every format lists the same rows: ``-q`` one ``row<TAB>value`` line each (the
+row's name when rows are named, else its 1-based number), CSV and JSON ``rank`` and the row's usual
 record, the table rank, row and value: the writers are the formats' ``TOP`` sinks (divcli.output).
 """
 
@@ -19,16 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .json import measures_head, report_head
 from .records import records
-from ..vocabulary import Command
-from ..computations.divergence_records import Report
-
-#: compare ranks its rows by this measure.
-COMPARE_RANKED_BY = "kl_pq"
-#: What each command ranks, as (the record's key, the table's title).
-RANKED = {Command.KL: ("kl_divergence", "D(P‖Q)"), Command.CE: ("cross_entropy", "H(P,Q)"),
-          Command.ENTROPY: ("entropy_p", "H(P)")}
 
 
 class TopRows:
@@ -79,6 +71,8 @@ class TopSink:
     """A sink (``rows`` per block, ``finish`` at the end) that ranks the rows and, once every block
     is in, has ``writer`` (the chosen format's ``TOP`` sink) write the top N."""
 
+    takes = frozenset({"rows", "measures"})
+
     def __init__(self, count: int, writer):
         self.top = TopRows(count)
         self.writer = writer
@@ -90,27 +84,10 @@ class TopSink:
         return self.writer.console
 
     def rows(self, report) -> None:
-        if isinstance(report, Report):
-            self._rows_of_report(report)
-        else:
-            self._rows_of_measures(report)
-
-    def _rows_of_report(self, report: Report) -> None:
         if self.head is None:
-            self.key, self.title = RANKED[report.command]
-            self.head = report_head(report)
-        values = np.array(report.row_values, dtype=np.float64)
-        if report.active is not None:
-            values[~np.asarray(report.active, dtype=bool)] = np.nan
-        self.top.offer(values, report.first_row, lambda rows: records(report, rows))
-
-    def _rows_of_measures(self, report) -> None:
-        context = report.context
-        if self.head is None:
-            self.key = context.primary or COMPARE_RANKED_BY
-            self.title = next(m.name for m in context.measures if m.key == self.key)
-            self.head = measures_head(context)
-        self.top.offer(report.values[self.key], report.first_row, lambda rows: records(report, rows))
+            self.key, self.title = report.ranked_by()
+            self.head = report.head()
+        self.top.offer(report.ranked_values(), report.first_row, lambda rows: records(report, rows))
 
     def finish(self, summary) -> None:
         self.writer.write(Ranked(self.top.count, self.key, self.title, self.head, self.top.ranked(), summary))

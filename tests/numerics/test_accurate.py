@@ -15,7 +15,7 @@ from hypothesis import given, strategies as st
 import divcli
 from divcli import vocabulary
 from divcli.numerics import accurate
-from divcli.computations import divergence_records as report
+from divcli.computations import divergence_records as report, divergence_rows
 from divcli.readers.operand import Operand
 from divcli.vocabulary import Conversion, Kind
 from divcli.numerics.distributions import to_distribution
@@ -136,10 +136,10 @@ def _report_and_exact(zp, zq):
                              vocabulary.Side("q", Kind.LOGITS, "Q"))
     p = to_distribution(Operand(zp, "p"), Kind.LOGITS, "P", Conversion())
     q = to_distribution(Operand(zq, "q"), Kind.LOGITS, "Q", Conversion())
-    got = report.kl_report(p, q, context)
+    got = divergence_rows.kl_report(p, q, context)
     exact_p, exact_q = p.exact_rows(), q.exact_rows()
     terms, _, entropy, cross = kl_rows(p.p, p.log_p, q.log_p)
-    plain_unsure = report._unsure(accurate.plain_error(entropy, cross, classes=zp.shape[1]), terms.sum(axis=1))
+    plain_unsure = divergence_rows._unsure(accurate.plain_error(entropy, cross, classes=zp.shape[1]), terms.sum(axis=1))
     return got, plain_unsure, accurate.kl_rows(exact_p, exact_q), accurate.entropy_rows(exact_p), \
         accurate.cross_entropy_rows(exact_p, exact_q)
 

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from divcli.cli import cli
 from divcli.output import registry
-from divcli.output.records import columns_of, csv_texts
+from divcli.output.records import csv_texts
 from divcli.output.registry import Content, Sink
 
 P = "0.36,0.48,0.16;0.5,0.25,0.25;0.2,0.2,0.6"
@@ -22,8 +22,10 @@ Q = "0.3,0.4,0.3;0.25,0.5,0.25;0.1,0.3,0.6"
 class LinesSink(Sink):
     """A throwaway format: one line per row, its fields as ``name=value``, space-separated."""
 
+    takes = frozenset({"rows", "measures"})
+
     def rows(self, report) -> None:
-        columns = columns_of(report)
+        columns = report.columns()
         for cells in zip(*map(csv_texts, columns)):
             self.out.write(" ".join(f"{column.name}={cell}" for column, cell in zip(columns, cells)) + "\n")
 
