@@ -10,9 +10,10 @@ import numpy as np
 import pytest
 
 from conftest import needs
-from divcli.computations.runs import run, run_measures
+from divcli.computations.runs import run_divergence, run_measure_set
 from divcli.dask_engine.parts import parts_sink, rows_between, shown_rows, write_part
-from divcli.dask_engine.task import Keep, ShardResult
+from divcli.dask_engine.task import ShardResult
+from divcli.engine.collect import Collect
 from divcli.engine.collect import Collect
 from divcli.errors import EngineUsage
 from divcli.measures.catalogue import catalogue
@@ -35,14 +36,14 @@ def _blocks(options: Options, measures: bool, sink) -> None:
     p, q = _operands()
     blocks = [ArrayBlocks(Operand(p, "p")), ArrayBlocks(Operand(q, "q"))]
     if measures:
-        run_measures("compare", blocks, options, sink, measures=catalogue())
+        run_measure_set("compare", blocks, options, sink, measures=catalogue())
     else:
-        run(Command.KL, blocks[0], blocks[1], options, sink)
+        run_divergence(Command.KL, blocks[0], blocks[1], options, sink)
 
 
 def shard(measures: bool, reduction: Reduction = Reduction.ROW) -> ShardResult:
-    """A shard's result as a task sends it back: its blocks kept (:class:`Keep`)."""
-    keep = Keep(True)
+    """A shard's result as a task sends it back: its blocks kept, as a task keeps them (``kept()``)."""
+    keep = Collect(trim=lambda report: report.kept())
     _blocks(Options(reduction=reduction), measures, keep)
     return ShardResult(reports=keep.reports)
 
@@ -62,10 +63,11 @@ class RowsOnly(Sink):
 
 
 @pytest.fixture
-def toy(monkeypatch):
-    monkeypatch.setattr(registry, "FORMATS", dict(registry.FORMATS))
+def toy():
     registry.register("toy", {Content.PARTS: RowsOnly, Content.MEASURE_PARTS: RowsOnly}, option=False)
     RowsOnly.made = 0
+    yield
+    registry.unregister("toy")  # the registry as it was, after the test
 
 
 def test_a_parts_sink_that_does_not_take_the_family_is_refused_before_anything_is_written(toy, tmp_path):

@@ -55,9 +55,8 @@ def _run(*args):
 
 
 @pytest.fixture
-def captured(monkeypatch, tmp_path):
+def captured(tmp_path):
     """``captured(case)`` → (the blocks, the summary, the CSV text) of a case of :data:`CASES`."""
-    monkeypatch.setattr(registry, "FORMATS", dict(registry.FORMATS))
     registry.register("keep", {Content.ROWS: Keep, Content.MEASURES: Keep})
     (tmp_path / "p.csv").write_text(NAMED_P)
     (tmp_path / "q.csv").write_text(NAMED_Q)
@@ -71,7 +70,8 @@ def captured(monkeypatch, tmp_path):
         assert as_csv.exit_code == 0, as_csv.output
         return Keep.reports, Keep.summaries[0], as_csv.stdout
 
-    return capture
+    yield capture
+    registry.unregister("keep")  # the registry as it was, after the test
 
 
 def _members(protocol) -> set[str]:
