@@ -24,7 +24,7 @@ demo: $(STAMP)
 # machine: numpy's exp and log give other last digits there (a no-op on CPUs without AVX-512).
 NO_AVX512 := X86_V4 AVX512_ICL AVX512_SPR
 
-# Every extra is installed here: a test that would skip for a missing one fails instead (tests/conftest.py).
+# Every extra is installed here: a test that would skip for a missing one fails instead (tests/helpers/extras.py).
 test: $(STAMP)
 	DIVCLI_TEST_EXTRAS_REQUIRED=1 $(BIN)/python -m pytest -q
 	DIVCLI_TEST_EXTRAS_REQUIRED=1 NPY_DISABLE_CPU_FEATURES="$(NO_AVX512)" $(BIN)/python -m pytest -q -m numeric

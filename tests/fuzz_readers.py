@@ -1,6 +1,6 @@
 """Coverage-guided fuzzing of divcli's readers and checks with atheris (``make fuzz``).
 
-The target is ``tests/fuzz_target.py``: raw bytes to every reader, every kind, then computed; only
+The target is ``tests/helpers/fuzz_target.py``: raw bytes to every reader, every kind, then computed; only
 divcli's DataError may come out. A crash is written to ``crash-*``: add its bytes to
 ``tests/readers/test_fuzz_regressions.py`` and fix it.
 
@@ -15,8 +15,8 @@ import warnings
 
 import atheris
 
-with atheris.instrument_imports(include=["divcli", "fuzz_target"]):
-    from fuzz_target import check
+with atheris.instrument_imports(include=["divcli", "helpers"]):  # tests/, this folder, is on the path
+    from helpers.fuzz_target import check
 
 
 def main() -> None:

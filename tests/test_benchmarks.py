@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import needs
+from helpers.extras import needs
 
 KERNEL_PY = Path(__file__).resolve().parent.parent / "benchmarks" / "kernel.py"
 

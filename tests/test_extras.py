@@ -1,5 +1,5 @@
 """The suite tells the truth on any machine: a test that needs an optional package takes it through
-``conftest.needs`` (skipped, with the reason and the extra to install, where it is missing; failed
+``helpers.extras.needs`` (skipped, with the reason and the extra to install, where it is missing; failed
 where ``make test`` says every extra is there), never through an import of its own, so that
 ``make test-minimal`` (the package and its ``test`` extra only) collects and runs every module.
 Only the Dask tests (tests/dask_engine/) touch ``distributed`` and ``dask`` themselves; elsewhere a
@@ -17,15 +17,18 @@ from pathlib import Path
 
 import pytest
 
-import conftest
+from helpers import extras
 
 TESTS = Path(__file__).resolve().parent
 ROOT = TESTS.parent
 DASK_TESTS = TESTS / "dask_engine"
+HELPERS = TESTS / "helpers"
 
 
 def _test_modules() -> list[Path]:
-    return sorted(path for path in TESTS.rglob("*.py") if path.name.startswith("test_") or path.name == "conftest.py")
+    """Every test module, conftest and helper: what the suite imports."""
+    return sorted(path for path in TESTS.rglob("*.py")
+                  if path.name.startswith("test_") or path.name == "conftest.py" or path.parent == HELPERS)
 
 
 def extra_imports(source: str, where: str, dask_allowed: bool) -> list[str]:
@@ -42,7 +45,7 @@ def extra_imports(source: str, where: str, dask_allowed: bool) -> list[str]:
               and node.args and isinstance(node.args[0], ast.Constant) and not dask_allowed
               and str(node.args[0].value).split(".")[0] in ("dask", "distributed")):
             found.append((node.lineno, ast.unparse(node)))
-        if any(name.split(".")[0] in conftest.EXTRAS for name in names):
+        if any(name.split(".")[0] in extras.EXTRAS for name in names):
             found.append((node.lineno, ast.unparse(node)))
     return [f"{where}:{line}: {text}" for line, text in sorted(found)]
 
@@ -50,8 +53,8 @@ def extra_imports(source: str, where: str, dask_allowed: bool) -> list[str]:
 def test_no_test_imports_an_optional_package_itself():
     found = []
     for path in _test_modules():
-        if path.name == "conftest.py" and path.parent == TESTS:
-            continue  # needs() and the dask_cluster fixture themselves
+        if path == TESTS / "conftest.py":
+            continue  # the dask_cluster fixture itself
         found += extra_imports(path.read_text(encoding="utf-8"), str(path.relative_to(ROOT)),
                                dask_allowed=DASK_TESTS in path.parents)
     assert found == []
@@ -78,27 +81,26 @@ def test_the_test_extra_pulls_in_no_optional_package():
     lists = [re.search(rf"^{key} = \[(.*?)^\]", text, re.M | re.S).group(1) for key in ("dependencies", "test")]
     names = {re.match(r"[A-Za-z0-9_.-]+", requirement).group(0).lower()
              for requirement in re.findall(r'^\s*"([^"]+)"', "".join(lists), re.M)}
-    assert names & set(conftest.EXTRAS) == set()
+    assert names & set(extras.EXTRAS) == set()
     assert names >= {"click", "numpy", "rich", "pytest", "hypothesis"}
 
 
 @pytest.mark.parametrize("required", [False, True], ids=["skipped", "failed"])
 def test_a_missing_package_is_skipped_with_its_extra_or_failed_when_required(tmp_path, required):
-    (tmp_path / "test_one.py").write_text("from conftest import needs\n"
+    (tmp_path / "test_one.py").write_text("from helpers.extras import needs\n"
                                           "def test_it():\n"
                                           "    needs('numpy')\n"
                                           "    needs('not_a_module_anywhere_xyz')\n")
-    (tmp_path / "conftest.py").write_text((TESTS / "conftest.py").read_text(encoding="utf-8"))
-    env = {key: value for key, value in os.environ.items() if key != conftest.EXTRAS_REQUIRED}
+    env = {key: value for key, value in os.environ.items() if key != extras.EXTRAS_REQUIRED}
     if required:
-        env[conftest.EXTRAS_REQUIRED] = "1"
-    env["PYTHONPATH"] = os.pathsep.join([str(ROOT), str(tmp_path)])
+        env[extras.EXTRAS_REQUIRED] = "1"
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT), str(TESTS)])
     result = subprocess.run([sys.executable, "-m", "pytest", "-q", "-rs", "-p", "no:cacheprovider", "-p",
                              "no:randomly", str(tmp_path / "test_one.py")], cwd=tmp_path, env=env,
                             capture_output=True, text=True, timeout=120)
     if required:
         assert result.returncode == 1 and "1 failed" in result.stdout, result.stdout
-        assert f"{conftest.EXTRAS_REQUIRED} is set" in result.stdout
+        assert f"{extras.EXTRAS_REQUIRED} is set" in result.stdout
     else:
         assert result.returncode == 0 and "1 skipped" in result.stdout, result.stdout
         assert "needs not_a_module_anywhere_xyz, which is not installed" in result.stdout

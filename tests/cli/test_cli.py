@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import write_rows
+from helpers.files import write_rows
 from divcli.output import tables
 from divcli.readers.reading import open_blocks
 

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import divcli
-from conftest import write_rows
+from helpers.files import write_rows
 
 
 def _log_softmax(z):

@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pytest
 
-from conftest import write_rows
+from helpers.files import write_rows
 
 
 @pytest.mark.parametrize("name, number, unit", [("bits", "2", "bits"), ("nats", "e", "nats"), ("bans", "10", "bans"),

@@ -10,7 +10,7 @@ import math
 import numpy as np
 import pytest
 
-from conftest import write_rows
+from helpers.files import write_rows
 from divcli.readers import sizes
 
 

@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import needs
+from helpers.extras import needs
 
 distributed = needs("distributed")
 pa = needs("pyarrow")

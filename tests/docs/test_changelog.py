@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from doc_examples import ROOT
+from helpers.doc_examples import ROOT
 from test_readme import INTERNAL
 
 CHANGELOG = ROOT / "CHANGELOG.md"

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 from divcli.cli import cli
-from doc_examples import ROOT
+from helpers.doc_examples import ROOT
 
 FOLDER = ROOT / "docs" / "commands"
 PAGE = FOLDER / "index.md"

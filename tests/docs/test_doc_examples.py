@@ -1,4 +1,4 @@
-"""The comparator of documented output (tests/doc_examples.py): what it lets through, and what not."""
+"""The comparator of documented output (tests/helpers/doc_examples.py): what it lets through, and what not."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from doc_examples import differences, examples, picture_text, same_number
+from helpers.doc_examples import differences, examples, picture_text, same_number
 
 TABLE = """\
 per row, in nats

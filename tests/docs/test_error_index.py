@@ -20,7 +20,7 @@ import click
 import pytest
 
 import divcli
-from doc_examples import ROOT
+from helpers.doc_examples import ROOT
 
 PAGE = ROOT / "docs" / "errors.md"
 QUOTE = re.compile(r"^\s*- `([^`]+)`(.*)$", re.MULTILINE)

@@ -4,7 +4,7 @@ The pages are README.md and every Markdown page of the documentation site (``doc
 ```console block holds commands (lines starting with ``$ ``) each followed by its output. They run
 in the repository root through bash, with the installed ``divcli`` first on PATH, ``COLUMNS=100``
 and ``NO_COLOR=1`` so tables are the same everywhere. Output and page are compared by value
-(tests/doc_examples.py: numbers within a relative 1e-12, every other word exactly, column padding
+(tests/helpers/doc_examples.py: numbers within a relative 1e-12, every other word exactly, column padding
 of any width), because numpy's last digits differ from CPU to CPU. Commands that cannot run here (a
 Dask cluster, ``s3://``) belong in ```sh blocks, which are not run.
 
@@ -25,10 +25,10 @@ from pathlib import Path
 
 import pytest
 
-if __name__ == "__main__":  # as a script (--update): the shared helpers are in tests/, one folder up
+if __name__ == "__main__":  # as a script (--update): the helpers package is in tests/, one folder up
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from doc_examples import BLOCK, ROOT, assert_agrees, differences, examples, picture_text, run_example
+from helpers.doc_examples import BLOCK, ROOT, assert_agrees, differences, examples, picture_text, run_example
 
 README = ROOT / "README.md"
 PAGES = [README, *sorted((ROOT / "docs").rglob("*.md"))]

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, strategies as st
 
 import divcli
-from conftest import write_rows
+from helpers.files import write_rows
 from divcli.readers import sizes
 from divcli.measures.catalogue import DEFAULT_ALPHAS, catalogue
 from divcli.measures.kernels import Pair, evaluate

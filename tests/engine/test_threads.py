@@ -16,7 +16,7 @@ import time
 import numpy as np
 import pytest
 
-from conftest import write_rows
+from helpers.files import write_rows
 from divcli import vocabulary
 from divcli.readers import blocks
 from divcli.engine import loop as engine, threads as pipeline

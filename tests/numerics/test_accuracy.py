@@ -31,7 +31,7 @@ import pytest
 
 import divcli
 
-#: a sweep over the reference fixture: one case per family under make test-fast (conftest.SWEEPS)
+#: a sweep over the reference fixture: one case per family under make test-fast (helpers.sweeps)
 pytestmark = pytest.mark.sweep
 
 FIXTURE = Path(__file__).resolve().parents[1] / "reference" / "accuracy.json"

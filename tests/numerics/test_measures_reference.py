@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from conftest import write_rows
+from helpers.files import write_rows
 
-#: a sweep over the reference fixture: one case per family under make test-fast (conftest.SWEEPS)
+#: a sweep over the reference fixture: one case per family under make test-fast (helpers.sweeps)
 pytestmark = pytest.mark.sweep
 
 FIXTURES = json.loads((Path(__file__).resolve().parents[1] / "reference" / "measures.json").read_text(encoding="utf-8"))

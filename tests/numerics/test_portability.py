@@ -68,6 +68,7 @@ def test_a_new_accuracy_module_is_marked(tmp_path):
     tests = tmp_path / "tests"
     (tests / "numerics").mkdir(parents=True)
     shutil.copy(ROOT / "tests" / "conftest.py", tests)
+    shutil.copytree(ROOT / "tests" / "helpers", tests / "helpers")
     shutil.copy(ROOT / "pyproject.toml", tmp_path)
     (tests / "numerics" / "test_accuracy.py").write_text("def test_a():\n    pass\n")
     (tests / "numerics" / "test_other.py").write_text("def test_b():\n    pass\n")

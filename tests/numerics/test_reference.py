@@ -14,9 +14,9 @@ import numpy as np
 import pytest
 
 import divcli
-from conftest import write_rows
+from helpers.files import write_rows
 
-#: a sweep over the reference fixture: one case per family under make test-fast (conftest.SWEEPS)
+#: a sweep over the reference fixture: one case per family under make test-fast (helpers.sweeps)
 pytestmark = pytest.mark.sweep
 
 FIXTURES = json.loads((Path(__file__).resolve().parents[1] / "reference" / "cases.json").read_text())

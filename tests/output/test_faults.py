@@ -24,8 +24,9 @@ import time
 
 import pytest
 
-from conftest import needs, signal_a_long_run
-from as_nobody import ROOT, divcli_as_nobody, needs_root, open_dir  # noqa: F401 - open_dir is a fixture
+from helpers.as_nobody import ROOT, divcli_as_nobody, needs_root
+from helpers.extras import needs
+from helpers.signals import signal_a_long_run
 
 P, Q = "9/25,12/25,4/25", "1/3,1/3,1/3"
 OLD = "the previous content\n" * 200  # 4,200 bytes: above the 1 KiB limits below

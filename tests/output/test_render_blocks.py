@@ -14,7 +14,7 @@ import types
 import numpy as np
 import pytest
 
-from conftest import needs
+from helpers.extras import needs
 from divcli.computations import runs as core
 from divcli.readers import sizes as block_sizes
 from divcli.output import texts

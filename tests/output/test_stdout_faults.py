@@ -22,7 +22,7 @@ import threading
 import numpy as np
 import pytest
 
-from conftest import needs
+from helpers.extras import needs
 
 from divcli.cli.terminal import CLOSED_PIPE, HOLD
 

@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import signal_a_long_run, write_rows
+from helpers.files import write_rows
+from helpers.signals import signal_a_long_run
 
 BIN = Path(sys.executable).parent
 ROOT = Path(__file__).resolve().parents[2]

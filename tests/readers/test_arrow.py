@@ -14,7 +14,8 @@ import pytest
 from hypothesis import given, strategies as st
 from hypothesis.extra.numpy import arrays
 
-from conftest import count_parses, needs
+from helpers.extras import needs
+from helpers.parsers import count_parses
 from divcli.readers import sizes
 from divcli.readers import fast as fast_reader, text as text_reader
 

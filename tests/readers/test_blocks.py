@@ -15,8 +15,8 @@ from divcli import vocabulary
 from divcli.readers import sizes
 from divcli.engine import collect
 from divcli.computations import runs as core
-from conftest import needs
-from fuzz_target import streamed_equals_whole
+from helpers.extras import needs
+from helpers.fuzz_target import streamed_equals_whole
 
 ROWS = 23
 

@@ -18,7 +18,7 @@ import zipfile
 import numpy as np
 import pytest
 
-from conftest import needs
+from helpers.extras import needs
 
 import divcli
 from divcli.readers import binary

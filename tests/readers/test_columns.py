@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import needs
+from helpers.extras import needs
 from divcli.readers import sizes
 
 

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from hypothesis import given, strategies as st
 
-from conftest import count_parses
+from helpers.parsers import count_parses
 from divcli.readers import sizes
 from divcli.readers import decimals, fast as fast_reader, text as text_reader
 from divcli.readers.decimals import parse_decimals

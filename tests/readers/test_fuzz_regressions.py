@@ -1,6 +1,6 @@
 """Every crash the fuzzer (tests/fuzz_readers.py) found, replayed: only DataError, no warning, no nan.
 
-Byte 0 of each input picks the reader, byte 1 the kind (see tests/fuzz_target.py); the inputs below
+Byte 0 of each input picks the reader, byte 1 the kind (see tests/helpers/fuzz_target.py); the inputs below
 were rewritten to pick the reader each was found with.
 """
 
@@ -10,7 +10,7 @@ import warnings
 
 import pytest
 
-from fuzz_target import check
+from helpers.fuzz_target import check
 
 CRASHES = {
     # log-probs of 1111: exp overflowed while checking the row sum (a RuntimeWarning on stderr)
@@ -46,7 +46,7 @@ def test_fuzz_crash_is_fixed(data):
 
 def test_every_reader_and_kind_is_reachable():
     """The target's first two bytes reach every reader and kind (so fuzzing covers them)."""
-    from fuzz_target import BLOCK_READERS, EXTENSIONS, FAST_READERS, KINDS, READERS, read
+    from helpers.fuzz_target import BLOCK_READERS, EXTENSIONS, FAST_READERS, KINDS, READERS, read
 
     payloads = [b"0.5,0.5", b"0.5\t0.5", b"0.5 0.5", b"[0.5, 0.5]", b"[0.5, 0.5]", b"[0.5, 0.5]", b"0.5,0.5",
                 b"0.5,0.5", b"[0.5, 0.5]", b"0.5,0.5", b"0.5,0.5", b"0.5,0.5"]

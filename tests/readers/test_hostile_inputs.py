@@ -26,8 +26,8 @@ from divcli.readers import parquet, source, textblocks
 from divcli.readers.reading import open_blocks
 from divcli.readers.textblocks import TextBlocks
 from divcli.errors import DataError
-from conftest import needs, needs_dask
-from as_nobody import divcli_as_nobody, needs_root, open_dir  # noqa: F401 - open_dir is a fixture
+from helpers.as_nobody import divcli_as_nobody, needs_root
+from helpers.extras import needs, needs_dask
 
 MiB = 1 << 20
 

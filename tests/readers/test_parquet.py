@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from conftest import needs
+from helpers.extras import needs
 from divcli.readers import sizes
 from divcli.readers import parquet
 

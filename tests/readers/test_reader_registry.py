@@ -12,7 +12,7 @@ from types import SimpleNamespace
 import pytest
 
 import divcli
-from conftest import needs
+from helpers.extras import needs
 from divcli.readers import registry
 from divcli.readers.registry import Format, register, unregister
 from divcli.readers.text import read_delimited

@@ -34,7 +34,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 BLOCK = re.compile(r"```console\n(.*?)```", re.DOTALL)
 
 #: Relative and absolute tolerance of two numbers, and the magnitude under which a number is a

@@ -1,13 +1,12 @@
 """Running divcli as another user (nobody) and what needs root: shared by tests/output/test_faults.py
-and tests/readers/test_hostile_inputs.py (tests/ is on the path: pyproject's pythonpath)."""
+and tests/readers/test_hostile_inputs.py (a folder such a run can write into: the ``open_dir`` fixture
+of tests/conftest.py)."""
 
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
-import tempfile
 
 import pytest
 
@@ -37,11 +36,3 @@ def divcli_as_nobody(*args):
     return subprocess.run([sys.executable, "-c", AS_NOBODY, *map(str, args)], capture_output=True, text=True,
                           timeout=30, cwd="/")
 
-
-@pytest.fixture
-def open_dir():
-    """A folder every uid can reach (pytest's tmp_path is behind a 0700 folder)."""
-    folder = tempfile.mkdtemp(prefix="divcli-faults-")
-    os.chmod(folder, 0o777)
-    yield folder
-    shutil.rmtree(folder)
