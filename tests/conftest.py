@@ -1,4 +1,8 @@
-"""Fixtures every test may use and the hooks of the suite; the shared helpers are in tests/helpers/."""
+"""Fixtures every test may use and the hooks of the suite; the shared helpers are in tests/helpers/.
+
+Markers (``numeric``, ``dask``, ``slow``, ``sweep``) are declared in pyproject.toml and set by each
+module or test itself (``pytestmark = pytest.mark.numeric``, ``@pytest.mark.slow``); an undeclared
+one is an error (``--strict-markers``)."""
 
 from __future__ import annotations
 
@@ -15,18 +19,6 @@ from divcli.cli import cli
 from helpers import sweeps
 from helpers.extras import needs
 
-#: Modules whose tests check computed numbers. ``make test`` runs them a second time with numpy's
-#: AVX-512 kernels switched off (NPY_DISABLE_CPU_FEATURES), as on an AVX2 machine: numpy's exp and
-#: log give other last digits there, and these tests must hold on both.
-NUMERIC_MODULES = {"test_readme", "test_reference", "test_measures_reference", "test_numerics", "test_properties",
-                   "test_accuracy", "test_accurate"}
-
-
-#: Modules whose every test starts a Dask cluster: ``make test-fast`` leaves them out.
-DASK_MODULES = {"test_dask"}
-#: Modules of whole-program runs in subprocesses and every documented example: ``slow`` as a whole.
-SLOW_MODULES = {"test_readme", "test_hostile_inputs", "test_e2e"}
-
 
 def pytest_configure(config):
     """Hypothesis's profiles: ``ci`` (derandomized, 200 examples a property) unless HYPOTHESIS_PROFILE
@@ -37,17 +29,8 @@ def pytest_configure(config):
 
 
 def pytest_collection_modifyitems(config, items):
-    """Mark every test of :data:`NUMERIC_MODULES` ``numeric`` (``pytest -m numeric``), of
-    :data:`DASK_MODULES` ``dask`` and of :data:`SLOW_MODULES` ``slow``, by module name, so a new test
-    there is in without a decorator; with ``DIVCLI_TEST_SWEEPS=sample`` (``make test-fast``), one case
-    of each family of the sweeps (:mod:`helpers.sweeps`)."""
-    for item in items:
-        if item.path.stem in NUMERIC_MODULES:
-            item.add_marker(pytest.mark.numeric)
-        if item.path.stem in DASK_MODULES:
-            item.add_marker(pytest.mark.dask)
-        if item.path.stem in SLOW_MODULES:
-            item.add_marker(pytest.mark.slow)
+    """With ``DIVCLI_TEST_SWEEPS=sample`` (``make test-fast``), one case of each family of the sweeps
+    (:mod:`helpers.sweeps`)."""
     if sweeps.sampled():
         kept, left_out = sweeps.sample(items)
         if left_out:

@@ -14,7 +14,9 @@ ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 DIVCLI = BIN / "divcli"
 
-pytestmark = pytest.mark.skipif(not DIVCLI.exists(), reason="divcli is not installed next to this Python")
+#: whole programs in subprocesses (slow: make test-fast leaves them out), through the installed script
+pytestmark = [pytest.mark.slow,
+              pytest.mark.skipif(not DIVCLI.exists(), reason="divcli is not installed next to this Python")]
 
 
 def sh(command: str, **kwargs) -> subprocess.CompletedProcess:

@@ -31,6 +31,9 @@ pq = needs("pyarrow.parquet")
 from divcli.readers import sizes
 from divcli.readers.sizes import FIRST_BLOCK_ROWS
 
+#: every test runs on the module's Dask cluster: make test-fast leaves them out
+pytestmark = pytest.mark.dask
+
 ROOT = Path(__file__).resolve().parents[2]
 ROWS, CLASSES = 1000, 5
 #: Shard boundaries: inside the local engine's first and second blocks, and a shard of one row.

@@ -30,6 +30,10 @@ if __name__ == "__main__":  # as a script (--update): the helpers package is in 
 
 from helpers.doc_examples import BLOCK, ROOT, assert_agrees, differences, examples, picture_text, run_example
 
+#: every documented example, each a whole program in a subprocess (slow), and their numbers, computed with
+#: numpy's exp and log (numeric: make test runs them again with AVX-512 off)
+pytestmark = [pytest.mark.numeric, pytest.mark.slow]
+
 README = ROOT / "README.md"
 PAGES = [README, *sorted((ROOT / "docs").rglob("*.md"))]
 PICTURE = re.compile(r"<!-- svg: (.*?) -->")

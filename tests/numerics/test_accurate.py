@@ -21,6 +21,9 @@ from divcli.vocabulary import Conversion, Kind
 from divcli.numerics.distributions import to_distribution
 from divcli.numerics.plain import kl_rows
 
+#: numbers computed with numpy's exp and log: make test runs them again with AVX-512 off
+pytestmark = pytest.mark.numeric
+
 
 def within(value: float, exact: float, rel: float) -> bool:
     return abs(value - exact) <= rel * abs(exact) + 1e-20

@@ -5,10 +5,14 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pytest
 from hypothesis import given, strategies as st
 from hypothesis.extra.numpy import arrays
 
 from divcli.numerics.plain import cross_entropy_terms, entropy_terms, kl_terms, log_softmax, logsumexp, smooth_labels
+
+#: numbers computed with numpy's exp and log: make test runs them again with AVX-512 off
+pytestmark = pytest.mark.numeric
 
 logit = st.floats(min_value=-50, max_value=50, allow_nan=False)
 

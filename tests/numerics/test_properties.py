@@ -12,6 +12,7 @@ import json
 import math
 
 import numpy as np
+import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 from hypothesis.extra.numpy import arrays
 
@@ -19,6 +20,9 @@ from divcli.readers import operand
 from divcli.readers.literal import parse_literal
 from divcli.readers.numbers import parse_number
 from divcli.readers.reading import parse_text
+
+#: numbers computed with numpy's exp and log: make test runs them again with AVX-512 off
+pytestmark = pytest.mark.numeric
 
 finite = st.floats(allow_nan=False, allow_infinity=False)
 logit = st.floats(min_value=-30, max_value=30, allow_nan=False)

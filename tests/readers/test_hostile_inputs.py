@@ -29,6 +29,9 @@ from divcli.errors import DataError
 from helpers.as_nobody import divcli_as_nobody, needs_root
 from helpers.extras import needs, needs_dask
 
+#: endless and malformed inputs, many to whole programs in subprocesses: make test-fast leaves them out
+pytestmark = pytest.mark.slow
+
 MiB = 1 << 20
 
 #: divcli in a child that reports its own peak resident memory on stderr as it exits.
