@@ -1,4 +1,4 @@
-"""Every registered input format, measure and output format keeps the contract of tests/contracts.py:
+"""Every registered input format, measure and output format keeps the contract of tests/helpers/contracts.py:
 the tests are parametrised over the registries, so a format or a measure added to divcli is tested
 without a line here. The built-in ones are checked for presence and order, never for equality: a
 registration beside them changes nothing."""
@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import pytest
 
-from contracts import check_measure, check_measure_names, check_reader, check_reader_command, \
-    check_reader_errors, check_sink, written_kinds
 from divcli.measures.catalogue import catalogue, keys
 from divcli.output import registry as outputs
 from divcli.readers.registry import formats
+from helpers.contracts import check_measure, check_measure_names, check_reader, check_reader_command, \
+    check_reader_errors, check_sink, written_kinds
 
 READERS = formats()
 MEASURES = catalogue(ordered=True)

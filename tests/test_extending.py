@@ -1,6 +1,6 @@
 """The experiment of extending divcli, done again by a test: a toy measure, a toy input format and a
 toy output format, each defined in this one file and added with one registry line, keep every
-contract of tests/contracts.py, appear in ``divcli formats``, the help and shell completion, and break
+contract of tests/helpers/contracts.py, appear in ``divcli formats``, the help and shell completion, and break
 none of the lists of built-ins. They are registered for one test at a time (the ``toys`` fixture) and
 taken out after, so no other test sees them (under xdist too).
 
@@ -15,10 +15,6 @@ import re
 import numpy as np
 import pytest
 
-import contracts
-from contracts import check_measure, check_measure_names, check_reader, check_reader_command, check_reader_errors, \
-    check_sink, invoke, written_kinds
-from doc_examples import ROOT
 from divcli.measures import catalogue
 from divcli.measures.catalogue import Measure, named
 from divcli.output import registry as outputs
@@ -26,6 +22,10 @@ from divcli.output.records import columns_of, csv_texts
 from divcli.readers import registry as readers
 from divcli.readers.registry import Format
 from divcli.readers.text import read_delimited
+from helpers import contracts
+from helpers.contracts import check_measure, check_measure_names, check_reader, check_reader_command, \
+    check_reader_errors, check_sink, invoke, written_kinds
+from helpers.doc_examples import ROOT
 
 
 # --------------------------------------------------------------------------------------------
@@ -152,7 +152,7 @@ def test_the_help_and_completion_list_the_toys(toys):
 
 
 def test_dask_takes_the_toy_format_as_shards(toys, tmp_path):
-    from conftest import needs
+    from helpers.extras import needs
 
     needs("fsspec")
     from divcli import dask_engine

@@ -9,7 +9,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from conftest import needs
 from divcli.computations.runs import run_divergence, run_measure_set
 from divcli.dask_engine.parts import parts_sink, rows_between, shown_rows, write_part
 from divcli.dask_engine.task import ShardResult
@@ -22,6 +21,7 @@ from divcli.output.registry import Content, Sink
 from divcli.readers.blocks import ArrayBlocks
 from divcli.readers.operand import Operand
 from divcli.vocabulary import Command, Options, Reduction
+from helpers.extras import needs
 
 ROWS = 30
 

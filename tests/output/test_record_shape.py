@@ -11,12 +11,12 @@ import math
 import pytest
 from click.testing import CliRunner
 
-from conftest import needs
 from divcli.cli import cli
 from divcli.fields import Rows, RunSummary
 from divcli.output import registry
 from divcli.output.records import column_names, records
 from divcli.output.registry import Content, Sink
+from helpers.extras import needs
 
 P = "0.36,0.48,0.16;0.5,0.25,0.25;0.2,0.2,0.6"
 Q = "0.3,0.4,0.3;0.25,0.5,0.25;0.1,0.3,0.6"

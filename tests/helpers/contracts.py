@@ -21,9 +21,10 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from conftest import needs, write_rows
 from divcli.cli import cli
 from divcli.output.registry import Sink
+from helpers.extras import needs
+from helpers.files import write_rows
 
 ROWS = [[0.2, 0.3, 0.5], [0.6, 0.3, 0.1], [0.25, 0.25, 0.5]]
 HEADER = ["a", "b", "c"]
@@ -74,7 +75,7 @@ SAMPLES: dict[str, Callable[[Path], str]] = {
 def sample(fmt, folder: Path) -> str:
     """:data:`ROWS` written in ``fmt`` (a file of its first extension) in ``folder``."""
     writer = SAMPLES.get(fmt.name)
-    assert writer is not None, f"tests/contracts.py SAMPLES has no way to write a file of the format {fmt.name!r}"
+    assert writer is not None, f"tests/helpers/contracts.py SAMPLES has no way to write a file of the format {fmt.name!r}"
     return writer(folder / f"sample{fmt.extensions[0]}")
 
 
