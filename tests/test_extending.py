@@ -18,7 +18,7 @@ import pytest
 from divcli.measures import catalogue
 from divcli.measures.catalogue import Measure, named
 from divcli.output import registry as outputs
-from divcli.output.records import columns_of, csv_texts
+from divcli.output.records import csv_texts
 from divcli.readers import registry as readers
 from divcli.readers.registry import Format
 from divcli.readers.text import read_delimited
@@ -55,7 +55,7 @@ class LinesSink(outputs.Sink):
     """The toy output format: one line per row, ``name=value`` fields separated by spaces."""
 
     def rows(self, report) -> None:
-        columns = columns_of(report)
+        columns = report.columns()
         for cells in zip(*map(csv_texts, columns)):
             self.out.write(" ".join(f"{column.name}={cell}" for column, cell in zip(columns, cells)) + "\n")
 

@@ -12,6 +12,9 @@ import pytest
 
 import divcli
 
+#: kd_loss at large T against tests/reference/accuracy.json: run again with AVX-512 off (make test)
+pytestmark = pytest.mark.numeric
+
 
 def _soft(log_p: np.ndarray, t: float) -> np.ndarray:
     z = np.asarray(log_p, dtype=np.float64) / t

@@ -13,7 +13,6 @@ from divcli.computations.runs import run_divergence, run_measure_set
 from divcli.dask_engine.parts import parts_sink, rows_between, shown_rows, write_part
 from divcli.dask_engine.task import ShardResult
 from divcli.engine.collect import Collect
-from divcli.engine.collect import Collect
 from divcli.errors import EngineUsage
 from divcli.measures.catalogue import catalogue
 from divcli.output import registry

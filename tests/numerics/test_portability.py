@@ -24,10 +24,6 @@ TESTS = ROOT / "tests"
 FEATURES = "from numpy._core._multiarray_umath import __cpu_features__ as f; import json; print(json.dumps(f))"
 #: ``"reference" / "cases.json"``: a module that reads a reference fixture.
 READS_A_FIXTURE = re.compile(r"""["']reference["']\s*/\s*["'][\w.-]+\.json["']""")
-#: Modules that check numbers but are not marked numeric, so make test's second run leaves them out:
-#: test_temperature.py compares kd_loss at large T with tests/reference/accuracy.json to 1e-14.
-#: Marking one adds its tests to that run; the test below fails once this set is out of date.
-NOT_YET_NUMERIC = {"cli/test_temperature.py"}
 
 
 def _no_avx512() -> str:
@@ -83,7 +79,7 @@ def test_every_module_that_checks_numbers_is_marked_numeric():
     """Found by what the module does (the docstring's rule), not by a list of names."""
     checking = {path for path in TESTS.rglob("test_*.py") if _checks_numbers(path)}
     unmarked = {path.relative_to(TESTS).as_posix() for path in checking if "numeric" not in _module_marks(path)}
-    assert unmarked == NOT_YET_NUMERIC
+    assert unmarked == set()
     # each way of finding one finds what it is for
     assert {"docs/test_readme.py", "numerics/test_reference.py", "numerics/test_numerics.py"} <= {
         path.relative_to(TESTS).as_posix() for path in checking}
