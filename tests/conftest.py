@@ -18,7 +18,7 @@ from divcli.cli import cli
 #: Modules whose tests check computed numbers. ``make test`` runs them a second time with numpy's
 #: AVX-512 kernels switched off (NPY_DISABLE_CPU_FEATURES), as on an AVX2 machine: numpy's exp and
 #: log give other last digits there, and these tests must hold on both.
-NUMERIC_MODULES = {"test_readme", "test_reference", "test_measures_reference", "test_numerics", "test_properties",
+NUMERIC_MODULES = {"test_readme", "test_reference", "test_measures_reference", "test_numerics", "test_properties", "test_fused",
                    "test_accuracy", "test_accurate"}
 
 
@@ -63,7 +63,7 @@ def pytest_collection_modifyitems(config, items):
 #: The optional packages tests use, and the extra of divcli's that installs each (None: not an extra
 #: of divcli; the reference libraries). A test takes one through :func:`needs`, never an import:
 #: ``make test-minimal`` runs the suite without any of them (tests/test_extras.py checks this).
-EXTRAS = {"orjson": "fast", "pyarrow": "fast", "dask": "dask", "distributed": "dask", "fsspec": "dask",
+EXTRAS = {"orjson": "fast", "pyarrow": "fast", "numba": "fast", "dask": "dask", "distributed": "dask", "fsspec": "dask",
           "pandas": "dask", "scipy": None, "torch": None}
 #: Set (to anything but empty) by ``make test``, whose venv has every extra: a missing one fails the
 #: test there instead of skipping it, so the full run cannot pass by skipping.

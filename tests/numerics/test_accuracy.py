@@ -30,6 +30,8 @@ import numpy as np
 import pytest
 
 import divcli
+from conftest import needs
+from divcli.numerics import fast_path
 
 #: a sweep over the reference fixture: one case per family under make test-fast (conftest.SWEEPS)
 pytestmark = pytest.mark.sweep
@@ -212,8 +214,25 @@ def case_id(case: dict) -> str:
 
 @pytest.mark.filterwarnings("error::RuntimeWarning")  # numpy's warnings are findings too: no overflow, no 0/0
 @pytest.mark.parametrize("case", CASES, ids=case_id)
-def test_api_within_bound(case):
+def test_api_within_bound(case, monkeypatch):
+    monkeypatch.setenv(fast_path.KERNEL, "numpy")  # numpy's kernels, whatever the classes (the fused one: below)
     problems, _ = failures(case, api_values(case), "api")
+    assert not problems, f"{case['id']} ({case['bound']} bound):\n" + "\n".join(problems)
+
+
+#: The cases numba's fused kernel computes (divcli/numerics/fast_path.py): kl, ce and entropy, no temperature.
+FUSED_CASES = [case for case in CASES if case["command"] in ("kl", "ce", "entropy")
+               and case["options"].get("temperature", 1.0) == 1.0]
+
+
+@pytest.mark.filterwarnings("error::RuntimeWarning")
+@pytest.mark.parametrize("case", FUSED_CASES, ids=case_id)
+def test_api_within_bound_on_the_fused_kernel(case, monkeypatch):
+    """The same bounds with the fused kernel forced, at any number of classes (test_api_within_bound
+    takes numpy's for every row narrower than fast_path.FUSED_CLASSES)."""
+    needs("numba")
+    monkeypatch.setenv(fast_path.KERNEL, "fused")
+    problems, _ = failures(case, api_values(case), "api (fused)")
     assert not problems, f"{case['id']} ({case['bound']} bound):\n" + "\n".join(problems)
 
 
