@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: bench-stream install demo test test-fast test-minimal docs fuzz clean bench bench-install bench-dask bench-scaling bench-distill
+.PHONY: bench-lm bench-stream install demo test test-fast test-minimal docs fuzz clean bench bench-install bench-dask bench-scaling bench-distill
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -107,6 +107,11 @@ bench-stream: $(STAMP) $(BENCH_STAMP) bench-install
 bench-distill: $(STAMP) bench-install
 	$(BIN)/python benchmarks/run.py --divcli $(DIVCLI_VENV)/bin/divcli --cases distill \
 		--results benchmarks/RESULTS-distill.md $(BENCH_ARGS)
+
+# kl -q on two near-identical 1024 × 131072 float16 .npy of logits (a language model's case): numpy's accurate
+# kernel against numba's fused one (DIVCLI_KERNEL), 1 and 2 threads, and torch float32 when benchmarks/.venv has it.
+bench-lm: $(STAMP)
+	$(BIN)/python benchmarks/lm.py --alt-python $(BENCH_VENV)/bin/python $(BENCH_ARGS)
 
 # The Dask engine against the local one on the same sharded 1M-row input (needs only divcli's venv).
 bench-dask: $(STAMP)

@@ -25,10 +25,11 @@ from .distributions import Distribution
 
 #: The environment variable that forces a path: ``numpy`` or ``fused``.
 KERNEL = "DIVCLI_KERNEL"
-#: Rows of this many classes or more take the fused kernel (where numba is installed). Below it a row
-#: costs numpy's kernels well under a millisecond, and a run would need thousands of them to pay for
-#: numba's import (measured: benchmarks/RESULTS-lm.md).
-FUSED_CLASSES = 4096
+#: Rows of this many classes or more take the fused kernel (where numba is installed). Measured on 2
+#: cores: importing numba and loading the cached kernels costs about 0.35-0.5 s of CPU, and the fused
+#: kernel saves 150-350 ns per element of a row on numpy's accurate kernels: a few million elements,
+#: some 400 rows of this width, pay for it; much narrower rows would need thousands.
+FUSED_CLASSES = 8192
 
 
 @lru_cache(maxsize=1)

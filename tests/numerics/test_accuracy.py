@@ -229,7 +229,7 @@ FUSED_CASES = [case for case in CASES if case["command"] in ("kl", "ce", "entrop
 @pytest.mark.parametrize("case", FUSED_CASES, ids=case_id)
 def test_api_within_bound_on_the_fused_kernel(case, monkeypatch):
     """The same bounds with the fused kernel forced, at any number of classes (test_api_within_bound
-    takes numpy's for every row narrower than fast_path.FUSED_CLASSES)."""
+    forces numpy's; without DIVCLI_KERNEL, rows of fast_path.FUSED_CLASSES and more take the fused one)."""
     needs("numba")
     monkeypatch.setenv(fast_path.KERNEL, "fused")
     problems, _ = failures(case, api_values(case), "api (fused)")
