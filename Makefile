@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: bench-stream install demo test test-fast test-minimal docs fuzz clean bench bench-install bench-dask bench-scaling bench-distill
+.PHONY: bench-lm bench-stream install demo test test-fast test-minimal docs fuzz clean bench bench-install bench-dask bench-scaling bench-distill
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,13 +21,15 @@ demo: $(STAMP)
 	$(BIN)/divcli libraries samples/hist_a.csv samples/hist_b.csv --normalize
 
 # The whole suite, then the numeric tests again with numpy's AVX-512 kernels off, as on an AVX2
-# machine: numpy's exp and log give other last digits there (a no-op on CPUs without AVX-512).
+# machine: numpy's exp and log give other last digits there (a no-op on CPUs without AVX-512), and
+# once more with numba's fused accurate kernel on rows of any width (DIVCLI_KERNEL, docs/environment.md).
 NO_AVX512 := X86_V4 AVX512_ICL AVX512_SPR
 
 # Every extra is installed here: a test that would skip for a missing one fails instead (tests/helpers/extras.py).
 test: $(STAMP)
 	DIVCLI_TEST_EXTRAS_REQUIRED=1 $(BIN)/python -m pytest -q
 	DIVCLI_TEST_EXTRAS_REQUIRED=1 NPY_DISABLE_CPU_FEATURES="$(NO_AVX512)" $(BIN)/python -m pytest -q -m numeric
+	DIVCLI_TEST_EXTRAS_REQUIRED=1 DIVCLI_KERNEL=fused $(BIN)/python -m pytest -q -m numeric
 
 # The quick part while developing, on every CPU (pytest-xdist), and the time it took: no Dask cluster,
 # no test of a second or more (pytest markers), one case per family of the reference sweeps, and
@@ -105,6 +107,11 @@ bench-stream: $(STAMP) $(BENCH_STAMP) bench-install
 bench-distill: $(STAMP) bench-install
 	$(BIN)/python benchmarks/run.py --divcli $(DIVCLI_VENV)/bin/divcli --cases distill \
 		--results benchmarks/RESULTS-distill.md $(BENCH_ARGS)
+
+# kl -q on two near-identical 1024 × 131072 float16 .npy of logits (a language model's case): numpy's accurate
+# kernel against numba's fused one (DIVCLI_KERNEL), 1 and 2 threads, and torch float32 when benchmarks/.venv has it.
+bench-lm: $(STAMP)
+	$(BIN)/python benchmarks/lm.py --alt-python $(BENCH_VENV)/bin/python $(BENCH_ARGS)
 
 # The Dask engine against the local one on the same sharded 1M-row input (needs only divcli's venv).
 bench-dask: $(STAMP)

@@ -589,8 +589,9 @@ def main(argv=None) -> int:
     ap.add_argument("--distill-classes", type=int, default=32000,
                     help="classes of the distill case (default 32000: a language model's vocabulary)")
     ap.add_argument("--cases", default="tiny,kernel,long,wide,npy,stream,distill",
-                    help="comma-separated subset of tiny,kernel,long,wide,npy,stream,distill,dask,scaling (dask: "
-                         "`make bench-dask`; scaling: `make bench-scaling`, into its own --scaling-results)")
+                    help="comma-separated subset of tiny,kernel,long,wide,npy,stream,distill,dask,scaling,lm (dask: "
+                         "`make bench-dask`; scaling: `make bench-scaling`, into its own --scaling-results; "
+                         "lm: `make bench-lm`, into benchmarks/RESULTS-lm.md)")
     ap.add_argument("--shards", type=int, default=8, help="shards of the dask case (default 8 × 125k rows)")
     ap.add_argument("--results", default=str(HERE / "RESULTS.md"))
     ap.add_argument("--scaling-rows", default="10000,100000,1000000,4000000",
@@ -802,6 +803,13 @@ def main(argv=None) -> int:
     # (7) distill -q against kl -q on a language model's logits ----------------------------------
     if "distill" in cases:
         report += distill_case(args, divcli, use_time, measured)
+
+    # (8) the language-model case, numpy's accurate kernel against numba's fused one: a file of its own
+    if "lm" in cases:
+        sys.path.insert(0, str(HERE))
+        import lm  # benchmarks/lm.py
+
+        lm.main(["--python", divcli_python, "--alt-python", alt, "--repeats", str(args.repeats)])
 
     # (5) the Dask engine against the local one ------------------------------------------------
     if "dask" in cases:

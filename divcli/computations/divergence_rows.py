@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..numerics import accurate
+from ..numerics import accurate, fast_path
 from ..numerics.distributions import Distribution, deviations
 from ..vocabulary import Kind, Command
 from ..numerics.plain import cross_entropy_terms, entropy_terms, kl_rows, kl_terms, row_sums, smooth_labels
@@ -80,7 +80,8 @@ def entropy_report(p: Distribution, context: Context) -> Report:
     rows = row_sums(terms)
     if p.kind is not Kind.LABELS:  # one-hot rows: exact already
         unsure = _unsure(_input_error(accurate.plain_error(rows, classes=terms.shape[1]), p, lambda: 1 + rows), rows)
-        if unsure.size:
+        # the accurate kernels: numba's fused one where it pays (numerics/fast_path.py), else numpy's
+        if unsure.size and not fast_path.entropy_rows(p, unsure, unsure, rows, terms):
             exact = p.exact_rows(unsure)
             rows[unsure] = accurate.entropy_rows(exact)
             terms[unsure] = accurate.entropy_terms(exact)
@@ -121,7 +122,9 @@ def kl_report(p: Distribution, q: Distribution, context: Context) -> Report:
         _input_error(error, p, lambda: 1 + entropy + cross)
         _input_error(error, q, lambda: 1 + cross)
     unsure = _unsure(error, kl)
-    if unsure.size:
+    # the accurate kernels: numba's fused one where it pays (numerics/fast_path.py), else numpy's
+    if unsure.size and not fast_path.divergence_rows(p, q, _at(p, unsure), _at(q, unsure), unsure,
+                                                     kl, entropy, cross, terms):
         exact_p, exact_q = p.exact_rows(_at(p, unsure)), q.exact_rows(_at(q, unsure))
         kl[unsure], entropy[unsure], cross[unsure], x = _exact(exact_p, exact_q)
         terms[unsure] = accurate.kl_terms(exact_p.p, x)
@@ -165,11 +168,15 @@ def ce_report(p: Distribution, q: Distribution, context: Context) -> Report:
     if active is not None:
         unsure = unsure[active[unsure]]  # an ignored row is 0, exactly
     if unsure.size:
-        exact_p, exact_q = p.exact_rows(_at(p, unsure)), q.exact_rows(_at(q, unsure))
-        if context.label_smoothing:
-            exact_p = accurate.prob_rows(smooth_labels(exact_p.p, context.label_smoothing))
-        kl[unsure], entropy[unsure], plain[unsure], _ = _exact(exact_p, exact_q)
-        terms[unsure] = accurate.cross_entropy_terms(exact_p, exact_q, unit)
+        # the accurate kernels: numba's fused one where it pays (numerics/fast_path.py; not with
+        # label smoothing), else numpy's
+        if context.label_smoothing or not fast_path.divergence_rows(
+                p, q, _at(p, unsure), _at(q, unsure), unsure, kl, entropy, plain, terms, cross_terms=True, weight=unit):
+            exact_p, exact_q = p.exact_rows(_at(p, unsure)), q.exact_rows(_at(q, unsure))
+            if context.label_smoothing:
+                exact_p = accurate.prob_rows(smooth_labels(exact_p.p, context.label_smoothing))
+            kl[unsure], entropy[unsure], plain[unsure], _ = _exact(exact_p, exact_q)
+            terms[unsure] = accurate.cross_entropy_terms(exact_p, exact_q, unit)
         rows[unsure] = row_sums(terms[unsure])
     if scale != 1.0:
         entropy, plain, kl, terms, rows = entropy / scale, plain / scale, kl / scale, terms / scale, rows / scale

@@ -22,7 +22,7 @@ import difflib, gettext, importlib, os, pkgutil, shutil, sys, tempfile
 import concurrent.futures, queue, threading, zipfile, zlib  # what divcli imports only when it needs it
 import divcli
 for module in pkgutil.walk_packages(divcli.__path__, "divcli."):  # every module, lazy ones too
-    if not module.name.startswith("divcli.dask_engine"):
+    if not module.name.startswith(("divcli.dask_engine", "divcli.numerics.fused")):  # (numba's: the fast extra)
         importlib.import_module(module.name)
 if os.geteuid() == 0:
     os.setgid(65534)

@@ -30,6 +30,8 @@ import numpy as np
 import pytest
 
 import divcli
+from helpers.extras import needs
+from divcli.numerics import fast_path
 
 #: numbers computed with numpy's exp and log (make test runs them again with AVX-512 off), in a sweep over
 #: the reference fixture (one case per family under make test-fast: helpers.sweeps)
@@ -213,8 +215,25 @@ def case_id(case: dict) -> str:
 
 @pytest.mark.filterwarnings("error::RuntimeWarning")  # numpy's warnings are findings too: no overflow, no 0/0
 @pytest.mark.parametrize("case", CASES, ids=case_id)
-def test_api_within_bound(case):
+def test_api_within_bound(case, monkeypatch):
+    monkeypatch.setenv(fast_path.KERNEL, "numpy")  # numpy's kernels, whatever the classes (the fused one: below)
     problems, _ = failures(case, api_values(case), "api")
+    assert not problems, f"{case['id']} ({case['bound']} bound):\n" + "\n".join(problems)
+
+
+#: The cases numba's fused kernel computes (divcli/numerics/fast_path.py): kl, ce and entropy, no temperature.
+FUSED_CASES = [case for case in CASES if case["command"] in ("kl", "ce", "entropy")
+               and case["options"].get("temperature", 1.0) == 1.0]
+
+
+@pytest.mark.filterwarnings("error::RuntimeWarning")
+@pytest.mark.parametrize("case", FUSED_CASES, ids=case_id)
+def test_api_within_bound_on_the_fused_kernel(case, monkeypatch):
+    """The same bounds with the fused kernel forced, at any number of classes (test_api_within_bound
+    forces numpy's; without DIVCLI_KERNEL, rows of fast_path.FUSED_CLASSES and more take the fused one)."""
+    needs("numba")
+    monkeypatch.setenv(fast_path.KERNEL, "fused")
+    problems, _ = failures(case, api_values(case), "api (fused)")
     assert not problems, f"{case['id']} ({case['bound']} bound):\n" + "\n".join(problems)
 
 

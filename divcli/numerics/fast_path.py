@@ -1,0 +1,106 @@
+"""Which accurate kernel computes the rows the plain formulas could not: numba's fused one
+(:mod:`divcli.numerics.fused`) or numpy's (:mod:`divcli.numerics.accurate`). Both hold every value to
+the bounds of docs/accuracy.md; they may differ in the last bits.
+
+The fused kernel is taken where numba is installed (the ``fast`` extra) and the rows have at least
+:data:`FUSED_CLASSES` classes: importing numba costs about half a second, which narrow rows never win
+back, so a tiny call, ``--help`` and every run on narrow rows stay numba-free. The choice is a function
+of C alone, so a row gives the same bits whatever the block, the thread or the engine it comes with.
+``DIVCLI_KERNEL`` forces a path: ``numpy``, or ``fused`` (at any C; the numpy path where numba is not
+installed); any other value is ignored.
+
+Neither this module nor its callers import numba: :func:`fused` does, the first time it is asked.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+from functools import lru_cache
+
+import numpy as np
+
+from ..vocabulary import Kind
+from .distributions import Distribution
+
+#: The environment variable that forces a path: ``numpy`` or ``fused``.
+KERNEL = "DIVCLI_KERNEL"
+#: Rows of this many classes or more take the fused kernel (where numba is installed). Measured on 2
+#: cores: importing numba and loading the cached kernels costs about 0.35-0.5 s of CPU, and the fused
+#: kernel saves 150-350 ns per element of a row on numpy's accurate kernels: a few million elements,
+#: some 400 rows of this width, pay for it; much narrower rows would need thousands.
+FUSED_CLASSES = 8192
+
+
+@lru_cache(maxsize=1)
+def _installed() -> bool:
+    return importlib.util.find_spec("numba") is not None
+
+
+def use_fused(classes: int) -> bool:
+    """True when rows of ``classes`` classes take the fused kernel (see the module's docstring)."""
+    forced = os.environ.get(KERNEL, "").strip().lower()
+    if forced == "numpy" or not _installed():
+        return False
+    return forced == "fused" or classes >= FUSED_CLASSES
+
+
+def fused():
+    """The fused kernels' module (numba imported, its kernels compiled or read from the cache)."""
+    from . import fused as module  # numba, only here
+    return module
+
+
+def _operand(d: Distribution) -> tuple[np.ndarray, bool] | None:
+    """``d``'s rows as the fused kernel reads them, and whether they are logits: what
+    :meth:`~divcli.numerics.distributions.Distribution.exact_rows` gives numpy's kernels, without the
+    copy; None for rows softened by a temperature (numpy's kernels only)."""
+    if d.tempered:
+        return None
+    if d.kind is Kind.LABELS:
+        return np.ascontiguousarray(d.p), False
+    return np.ascontiguousarray(d.operand.values), d.kind in (Kind.LOGITS, Kind.LOG_PROBS)
+
+
+def divergence_rows(p: Distribution, q: Distribution, p_rows: np.ndarray, q_rows: np.ndarray, out_rows: np.ndarray,
+                    kl: np.ndarray, entropy: np.ndarray, cross: np.ndarray, terms: np.ndarray | None = None,
+                    cross_terms: bool = False, weight: np.ndarray | None = None) -> bool:
+    """D(P‖Q), H(P) and H(P,Q) of P's ``p_rows`` against Q's ``q_rows``, written into ``kl``,
+    ``entropy`` and ``cross`` at ``out_rows``, and with ``terms`` its rows ``out_rows`` of the element
+    terms: p·log(p/q), or with ``cross_terms`` −w·p·log q (``weight`` w, 1 without). False, with nothing
+    written, where the fused kernel is not to be used (:func:`use_fused`) or cannot take these operands."""
+    if not use_fused(p.log_p.shape[1]):
+        return False
+    p_input, q_input = _operand(p), _operand(q)
+    if p_input is None or q_input is None:
+        return False
+    kernel = fused()
+    want = kernel.NO_TERMS if terms is None else kernel.CE_TERMS if cross_terms else kernel.KL_TERMS
+    unit = np.ones(p_input[0].shape[1]) if weight is None else np.ascontiguousarray(weight, dtype=np.float64)
+    kernel.divergence_rows(p_input[0], _index(p_rows), p_input[1], q_input[0], _index(q_rows), q_input[1], unit,
+                           want, _index(out_rows), kl, entropy, cross, _out(terms))
+    return True
+
+
+def entropy_rows(p: Distribution, p_rows: np.ndarray, out_rows: np.ndarray, entropy: np.ndarray,
+            terms: np.ndarray | None = None) -> bool:
+    """H(P) of P's ``p_rows`` into ``entropy`` at ``out_rows`` (and the terms −p·log p into those
+    rows of ``terms``); False, with nothing written, where the fused kernel is not to be used."""
+    if not use_fused(p.log_p.shape[1]):
+        return False
+    p_input = _operand(p)
+    if p_input is None:
+        return False
+    kernel = fused()
+    want = kernel.NO_TERMS if terms is None else kernel.ENTROPY_TERMS
+    kernel.entropy_rows(p_input[0], _index(p_rows), p_input[1], want, _index(out_rows), entropy, _out(terms))
+    return True
+
+
+def _index(rows: np.ndarray) -> np.ndarray:
+    return np.ascontiguousarray(rows, dtype=np.int64)
+
+
+def _out(terms: np.ndarray | None) -> np.ndarray:
+    """The terms array to write into (a 1 × 1 stand-in without one: the kernels never touch it)."""
+    return np.empty((1, 1)) if terms is None else terms
