@@ -7,12 +7,15 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
+from typing import TYPE_CHECKING
 
 import click
 
 from ..errors import cli_words, printable
-from .request import Writing
 from .terminal import Output, silence, write_text
+
+if TYPE_CHECKING:  # the request is made by the command, when it runs: not for --help
+    from .request import Writing
 
 
 def warn(message: str) -> None:

@@ -7,13 +7,16 @@ from __future__ import annotations
 
 import os
 import sys
+from typing import TYPE_CHECKING
 
 import click
 
 from ..errors import printable
 from .terminal import Output
 from .console import progress_bar, save_svg, say, sink_for, warn
-from .request import Engine, Reading, Request, one_line_usage
+
+if TYPE_CHECKING:  # the request is made by the command, when it runs: not for --help
+    from .request import Engine, Reading, Request
 
 
 def stdin_for(spec: str):
@@ -132,6 +135,8 @@ def run_streamed(request: Request, computation, content) -> None:
 
 def engine_failure(error) -> click.ClickException:
     """The Dask engine cannot run: one line, exit 2; the --scheduler address in it as printable."""
+    from .request import one_line_usage
+
     return one_line_usage(printable(str(error)))
 
 

@@ -9,7 +9,6 @@ import click
 from ...errors import printable
 from ..console import warn, whole_output
 from ..options import KINDS, MAX_KD_TEMPERATURE, BoundedFloat, OperandCommand, kd_temperature_refused, shared_options
-from ..request import whole_request
 from ..run import class_weights, operand_blocks
 
 
@@ -41,6 +40,8 @@ def distill(teacher, student, labels, alpha, teacher_as, student_as, labels_as, 
     loss = α·T²·D(softmax(t/T) ‖ softmax(s/T)) (batchmean) + (1 − α)·CE(labels, s) (mean, T = 1).
     TEACHER and STUDENT are read once per part: files or literals, not - (LABELS may be -).
     """
+    from ..request import whole_request
+
     _check(teacher, student, labels, alpha, params["temperature"])
     request = whole_request("distill", (teacher, student, labels), params, reduction="batchmean", weight=weight)
     from ...computations.distill import distill as compute_distill

@@ -7,7 +7,6 @@ import click
 from ..completion import complete_input
 from ..options import (MAX_KD_TEMPERATURE, BoundedFloat, OperandCommand, engine_options, kd_temperature_refused,
                        operand_pair, p_as_option, reduction_option, shared_options)
-from ..request import streamed_request
 from ..run import breakdown, run_streamed
 
 
@@ -26,6 +25,8 @@ def kl(p, q, **params):
     torch: F.kl_div(log Q, P, reduction=...) (note torch's argument order);
     SciPy: scipy.stats.entropy(P, Q, axis=1) without its silent normalising.
     """
+    from ..request import streamed_request
+
     if params["temperature"] > MAX_KD_TEMPERATURE:
         raise kd_temperature_refused(params["temperature"], "kl's distillation loss T² × batchmean")
     _run(streamed_request("kl", (p, q), params))
@@ -50,6 +51,8 @@ def ce(p, q, label_smoothing, weight, ignore_index, **params):
 
     P is labels (class indices) or probabilities; Q usually logits.
     """
+    from ..request import streamed_request
+
     _run(streamed_request("ce", (p, q), params, weight=weight, ignore_index=ignore_index,
                           label_smoothing=label_smoothing))
 
@@ -67,6 +70,8 @@ def ce(p, q, label_smoothing, weight, ignore_index, **params):
 def entropy(p, **params):
     """Entropy H(P) = −Σ p·log p per row, as scipy.stats.entropy(P, axis=1).
     """
+    from ..request import streamed_request
+
     _run(streamed_request("entropy", (p, None), params))
 
 

@@ -9,7 +9,6 @@ import click
 from ..completion import complete_operand
 from ..console import warn, whole_output
 from ..options import OperandCommand, operand_pair, p_as_option, q_as_option, shared_options
-from ..request import whole_request
 from ..run import whole_operands
 
 
@@ -27,6 +26,8 @@ def libraries(p, q, **params):
     needed): KLDivLoss's mean against batchmean, argument order, a forgotten .log(), cross_entropy's
     log_softmax, SciPy's silent normalising, Keras's clipping to 1e-7.
     """
+    from ..request import whole_request
+
     request = whole_request("libraries", (p, q), params, reduction="batchmean", stdin_once=True)
     operands = whole_operands(request)
     from ...computations.libraries import compare_libraries
@@ -84,6 +85,8 @@ def explain(p, q, row, all_classes, **params):
     Why H(P,Q) = H(P) + D(P‖Q), why KL's terms can be negative while their sum is not, and the
     checks that hold (Gibbs, Pinsker, the Jensen–Shannon bound). -f json gives every number.
     """
+    from ..request import whole_request
+
     request = whole_request("explain", (p, q), params, reduction="batchmean", stdin_once=True)
     operands = whole_operands(request)
     from ...computations.explain import for_row

@@ -7,7 +7,6 @@ import click
 from ..console import whole_output
 from ..help import SectionedCommand
 from ..options import format_option
-from ..request import Writing
 
 
 @click.command(cls=SectionedCommand, examples=(
@@ -25,6 +24,7 @@ def formats(fmt, output):
     and whether --engine dask takes it as shards. Listed from divcli's registries, so a format or a
     measure added to them is listed too.
     """
+    from ..request import Writing
     from ...output.listing import document
     from ...output.registry import Content
 

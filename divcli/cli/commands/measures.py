@@ -15,7 +15,6 @@ from ..console import make_sink, warn, whole_output
 from ..help import SectionedCommand
 from ..options import (AlphaType, BoundedFloat, MeasureType, OperandCommand, engine_options, format_option,
                        p_as_option, q_as_option, reduction_option, shared_options)
-from ..request import Writing, streamed_request, whole_request
 from ..run import run_streamed, whole_operand
 
 
@@ -71,6 +70,8 @@ def js(operands, distance, weights, **params):
     Symmetric, finite, at most log 2; --distance: its square root, SciPy's jensenshannon. With more
     operands or --weights, H(Σ πᵢPᵢ) − Σ πᵢH(Pᵢ); every operand after P is read as --q-as says.
     """
+    from ..request import streamed_request
+
     if len(operands) < 2:
         raise click.UsageError("js needs at least two operands, P and Q")
     from ...vocabulary import ROLES
@@ -111,6 +112,7 @@ def compare(p, q, alpha, ordered, **params):
     KL both ways, Jeffreys, Jensen–Shannon, total variation, Hellinger, Bhattacharyya, χ²,
     Rényi, cross-entropy, entropies and perplexities (and 1-Wasserstein with --ordered).
     """
+    from ..request import streamed_request
     from ...measures.catalogue import catalogue
 
     measures = catalogue(alpha, ordered)
@@ -141,6 +143,8 @@ def matrix(file, measure, max_terms, **params):
 
     Entry (i, j) takes row i as P and row j as Q (the same both ways for symmetric measures).
     """
+    from ..request import whole_request
+
     request = whole_request("matrix", (file,), params, reduction="none")
     options = request.options
     if options.p_kind is Kind.LABELS:
@@ -177,6 +181,7 @@ def _warn_infinite(values, measure) -> None:
 def measures(fmt):
     """The measures of compare and matrix: key, formula, range, unit and convention.
     """
+    from ..request import Writing
     from ...measures.catalogue import catalogue
 
     rows = [{"key": m.key, "name": m.name, "formula": m.formula, "range": m.range,
