@@ -124,3 +124,19 @@ class RunSummary(Protocol):
     def roles(self) -> str:
         """The operands' roles: ``PQ``, ``P``, ``PQR``."""
 
+
+class FromContext:
+    """What every summary takes from its run's context (``self.context``): the reduction, the
+    logarithm's base and its unit (:class:`RunSummary`)."""
+
+    @property
+    def reduction(self) -> Any:
+        return self.context.reduction
+
+    @property
+    def base(self) -> Any:
+        return self.context.base
+
+    @property
+    def unit(self) -> str:
+        return self.context.base.unit

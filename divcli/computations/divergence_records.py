@@ -15,7 +15,7 @@ from typing import ClassVar
 import numpy as np
 
 from ..errors import DataError, option
-from ..fields import Column, Holds, lead_columns, optional_column
+from ..fields import Column, FromContext, Holds, lead_columns, optional_column
 from ..numerics.distributions import Deviations
 from ..vocabulary import Command, LogBase, Reduction, Side
 from ..numerics.plain import log_base
@@ -223,7 +223,7 @@ class Report:
 
 
 @dataclass(frozen=True)
-class Summary:
+class Summary(FromContext):
     """The whole run: row counts, the reductions and the reported value (None for ``none`` and
     ``row``). What the sinks take of it is :class:`divcli.fields.RunSummary`."""
 
@@ -249,18 +249,6 @@ class Summary:
     def roles(self) -> str:
         """The operands' roles: ``PQ``, or ``P`` alone (entropy)."""
         return "P" if self.context.q is None else "PQ"
-
-    @property
-    def reduction(self) -> Reduction:
-        return self.context.reduction
-
-    @property
-    def base(self) -> LogBase:
-        return self.context.base
-
-    @property
-    def unit(self) -> str:
-        return self.context.base.unit
 
 
 @dataclass

@@ -10,7 +10,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from ..fields import Column, Holds, lead_columns
+from ..fields import Column, FromContext, Holds, lead_columns
 from ..vocabulary import ROLES, LogBase, Reduction
 from .catalogue import Measure, in_base, unit_of
 
@@ -136,7 +136,7 @@ class MeasureReport:
 
 
 @dataclass(frozen=True)
-class MeasureSummary:
+class MeasureSummary(FromContext):
     """The whole run: rows and, per reduction, each measure's reduced value. What the sinks take
     of it is :class:`divcli.fields.RunSummary`."""
 
@@ -158,15 +158,3 @@ class MeasureSummary:
     def value(self) -> dict[str, float] | None:
         """Each measure's reported value; None when the values are per row."""
         return None if self.context.reduction.per_row else self.reductions[self.context.reduction]
-
-    @property
-    def reduction(self) -> Reduction:
-        return self.context.reduction
-
-    @property
-    def base(self) -> LogBase:
-        return self.context.base
-
-    @property
-    def unit(self) -> str:
-        return self.context.base.unit
