@@ -52,15 +52,18 @@ def _npy_header(stream: BinaryIO, name: str, size: int) -> tuple[np.dtype, tuple
     stream.seek(start)
     try:
         version = npy_format.read_magic(stream)
-        if version == (1, 0):
-            shape, fortran, dtype = npy_format.read_array_header_1_0(stream)
-        elif version == (2, 0):
-            shape, fortran, dtype = npy_format.read_array_header_2_0(stream)
-        else:
-            shape, fortran, dtype = npy_format._read_array_header(stream, version)
+        # numpy's public readers take versions 1.0 and 2.0; 3.0 (written only for structured arrays
+        # with non-Latin-1 field names, never numbers divcli reads) and any other are refused: numpy 2
+        # no longer exposes the private reader that took them (it was an AttributeError, a traceback)
+        read_header = {(1, 0): npy_format.read_array_header_1_0, (2, 0): npy_format.read_array_header_2_0}.get(version)
+        if read_header is not None:
+            shape, fortran, dtype = read_header(stream)
     except _NPY_HEADER_ERRORS as error:
         raise DataError(name, f"a corrupted .npy header (numpy cannot parse it: {type(error).__name__})",
                         _RESAVE) from None
+    if read_header is None:
+        raise DataError(name, f"a .npy file of format version {version[0]}.{version[1]}, which divcli does not read "
+                              "(versions 1.0 and 2.0)", _RESAVE)
     if dtype.hasobject:
         raise DataError(name, f"holds Python objects ({dtype}), which divcli never loads (they would be unpickled)",
                         "save a float or integer array")

@@ -253,6 +253,7 @@ MALFORMED = {
     "corrupted-header.npy": (GOOD[:10] + b"{'descr': '<f8, 'shape': (2, 2)" + b" " * 86 + b"\n" + GOOD[128:],
                              "a corrupted .npy header (numpy cannot parse it: "),
     "unparsable-header.npy": (GOOD.replace(b"'descr'", b"'de\"scr"), "a corrupted .npy header"),
+    "unknown-version.npy": (GOOD[:6] + b"ga" + GOOD[8:], "a .npy file of format version 103.97, which divcli does not"),
     "huge-shape.npy": (_header((10 ** 23, 2)), "the header says shape (100000000000000000000000, 2) of float64"),
     "cut-short.npy": (GOOD[:-8], "(32 bytes) but only 24 bytes follow it"),
     "not-npy.npy": (b"0.5,0.5\n", "not a .npy file (it does not start with \\x93NUMPY)"),
