@@ -26,8 +26,8 @@ from ..registries import Registry, listed, resolve
 class Content(enum.Enum):
     """What a sink is given to write."""
 
-    ROWS = "rows"                    # kl, ce, entropy: report.Report blocks, then a report.Summary
-    MEASURES = "measures"            # js, compare: measures.MeasureReport blocks, then a MeasureSummary
+    ROWS = "rows"                    # kl, ce, entropy: divergence_records.Report blocks, then a Summary
+    MEASURES = "measures"            # js, compare: measure_records.MeasureReport blocks, then a MeasureSummary
     TOP = "top"                      # --top: the ranked rows (top.Ranked)
     MATRIX = "matrix"                # matrix: every pair of rows
     LIBRARIES = "libraries"          # libraries: what torch, SciPy and Keras would say
@@ -75,11 +75,17 @@ FORMATS.register("parquet", Format("parquet", "divcli.output.parquet:SINKS", opt
 QUIET, TABLE = "quiet", "table"
 
 
+#: How a message names the output of the kinds that are not a command's own name.
+_OUTPUT_OF = {Content.ROWS: "kl, ce and entropy", Content.MEASURES: "js and compare", Content.TOP: "--top",
+              Content.CATALOGUE: "measures", Content.PARTS: "--engine dask -o DIR",
+              Content.MEASURE_PARTS: "--engine dask -o DIR"}
+
+
 class NoSink(LookupError):
     """The format does not write this kind of report (``-f tsv`` for explain, say)."""
 
     def __init__(self, name: str, kind: Content):
-        super().__init__(f"-f {name} does not write the output of {kind.value}")
+        super().__init__(f"-f {name} does not write the output of {_OUTPUT_OF.get(kind, kind.value)}")
         self.name, self.kind = name, kind
 
 

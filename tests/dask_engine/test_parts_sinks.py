@@ -88,7 +88,7 @@ def test_a_parts_sink_writes_the_family_it_takes(toy, tmp_path):
 
 
 def test_a_format_without_parts_is_a_usage_error():
-    with pytest.raises(EngineUsage, match="-f json does not write the output of parts"):
+    with pytest.raises(EngineUsage, match="-f json does not write the output of --engine dask -o DIR"):
         parts_sink("rows", "json")
     with pytest.raises(EngineUsage, match="no part files of rankings records"):
         parts_sink("rankings", "csv")

@@ -70,6 +70,13 @@ def test_a_kind_the_format_does_not_write_is_a_usage_error(lines):
     assert result.stdout == ""
 
 
+@pytest.mark.parametrize("args, named", [(("kl", P, Q, "--top", "1"), "--top"), (("measures",), "measures")])
+def test_the_usage_error_names_the_option_or_command_not_the_kind(lines, args, named):
+    result = run(*args, "-f", "lines")
+    assert result.exit_code == 2 and result.stdout == ""
+    assert f"-f lines does not write the output of {named}\n" in result.stderr
+
+
 def test_without_registration_there_is_no_such_format():
     result = run("kl", P, Q, "-f", "lines")
     assert result.exit_code == 2
