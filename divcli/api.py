@@ -110,8 +110,9 @@ def cross_entropy(p, q, *, p_as="probs", q_as="probs", reduction=None, base="e",
     from .computations.runs import compute
     from .vocabulary import Command
 
-    options = make_options(p_as, q_as, reduction, base, tolerance=tolerance, normalize=normalize,
-                           temperature=temperature, ignore_index=ignore_index, label_smoothing=label_smoothing)
+    options = _no_batchmean(make_options(p_as, q_as, reduction, base, tolerance=tolerance, normalize=normalize,
+                                         temperature=temperature, ignore_index=ignore_index,
+                                         label_smoothing=label_smoothing))
     weights = None if weight is None else np.asarray(weight, dtype=np.float64).ravel()
     return compute(Command.CE, _operand(p, "p"), _operand(q, "q"), options, weights, threads).value
 
@@ -146,8 +147,8 @@ def entropy(p, *, p_as="probs", reduction=None, base="e", tolerance=1e-6, normal
     from .computations.runs import compute
     from .vocabulary import Command
 
-    options = make_options(p_as, "probs", reduction, base, tolerance=tolerance, normalize=normalize,
-                           temperature=temperature)
+    options = _no_batchmean(make_options(p_as, "probs", reduction, base, tolerance=tolerance, normalize=normalize,
+                                         temperature=temperature))
     return compute(Command.ENTROPY, _operand(p, "p"), None, options, threads=threads).value
 
 
@@ -238,13 +239,20 @@ def compare(p, q, *, alpha=(0.5, 2.0), ordered=False, p_as="probs", q_as="probs"
                      measures=catalogue(alphas, ordered), threads=threads)
 
 
+def _no_batchmean(options):
+    """``options``, unless they ask for batchmean, which only kl has (the command line refuses it the
+    same way, before reading anything; computed, it would end in a KeyError)."""
+    if options.reduction is not None and options.reduction.value == "batchmean":
+        raise ValueError("batchmean is kl's reduction; use none, sum or mean")
+    return options
+
+
 def _measures(command, operands, options, threads=1, **how):
     from .readers.blocks import ArrayBlocks
     from .computations.runs import run_measure_set
     from .engine.collect import Collect
 
-    if options.reduction is not None and options.reduction.value == "batchmean":
-        raise ValueError("batchmean is kl's reduction; use none, sum or mean")
+    _no_batchmean(options)
     sink = Collect()
     blocks = [ArrayBlocks(_operand(values, "pq"[index] if index < 2 else f"operand {index + 1}"))
               for index, values in enumerate(operands)]
@@ -290,7 +298,12 @@ def divergence_matrix(x, measure="js", *, p_as="probs", base="e", tolerance=1e-6
         raise ValueError("divergence_matrix compares distributions; labels are one class each")
     options = make_options(p_as, "probs", None, base, tolerance=tolerance, normalize=normalize,
                            temperature=temperature)
-    values, _ = pairwise_matrix(_operand(x, "x"), named(measure), options, max_terms)
+    try:
+        chosen = named(measure)
+    except KeyError:
+        raise ValueError(f"{measure!r} is not a measure; use a key or an alias of divcli measures "
+                         "(js, kl, tv, hellinger, renyi_2, …)") from None
+    values, _ = pairwise_matrix(_operand(x, "x"), chosen, options, max_terms)
     return values
 
 

@@ -154,3 +154,19 @@ def test_the_api_page_shows_the_error_as_raised():
     error = caught.value
     assert "\n".join([error.where, error.what, error.hint]) in page
     assert error.message(cli_words).split("; ")[-1] in page
+
+
+@pytest.mark.parametrize("call", [
+    lambda: divcli.cross_entropy([[0.5, 0.5]], [[0.9, 0.1]], reduction="batchmean"),
+    lambda: divcli.entropy([[0.5, 0.5]], reduction="batchmean"),
+    lambda: divcli.compare([[0.5, 0.5]], [[0.9, 0.1]], reduction="batchmean"),
+])
+def test_batchmean_is_refused_by_the_functions_other_than_kl(call):
+    with pytest.raises(ValueError, match="^batchmean is kl's reduction; use none, sum or mean$"):
+        call()
+
+
+def test_an_unknown_measure_of_the_matrix_is_a_value_error_that_says_so():
+    with pytest.raises(ValueError, match="^'nosuch' is not a measure; use a key or an alias of divcli measures"):
+        divcli.divergence_matrix([[0.5, 0.5], [0.9, 0.1]], "nosuch")
+    assert divcli.divergence_matrix([[0.5, 0.5], [0.9, 0.1]], "tv")[0, 1] == pytest.approx(0.4)
