@@ -323,10 +323,10 @@ def run_computation(computation: Computation, operands: list[Blocks], options: O
     called after every block with the number of rows done. ``threads`` > 1 reads, computes and
     writes blocks at once (:func:`compute_blocks`); the numbers are the same to the last bit.
 
-    The first blocks have :data:`FIRST_BLOCK_ROWS` rows (fewer when they would hold more than
-    :data:`BLOCK_ELEMENTS` values), the others as many as fit in :data:`BLOCK_ELEMENTS` values, one
-    at least; every reader cuts the same blocks, so a file, standard input, a literal and an array
-    give the same numbers to the last bit.
+    The first blocks have :data:`~divcli.readers.sizes.FIRST_BLOCK_ROWS` rows (fewer when they would
+    hold more than :data:`~divcli.readers.sizes.BLOCK_ELEMENTS` values), the others as many as fit in
+    that many values, one at least; every reader cuts the same blocks, so a file, standard input, a
+    literal and an array give the same numbers to the last bit.
     """
     start = computation.start(operands, options)
     shown = Warnings(warn)

@@ -115,7 +115,7 @@ def refuse_one_class(first: Operand, role: str, kind: Kind) -> None:
 
 
 def class_count(p: Operand, q: Operand | None, p_kind: Kind, given: frozenset[str] = frozenset()) -> int:
-    """C, checking that P and Q agree on it (``given``: the options given, see :class:`Conversion`)."""
+    """C, checking that P and Q agree on it (``given``: the options given, see :class:`~divcli.vocabulary.Conversion`)."""
     if p_kind is Kind.LABELS:
         if q is not None:
             return q.shape[1]

@@ -48,7 +48,7 @@ class Measure:
     formula: str
     range: str
     convention: str
-    compute: Callable  # rows of P and Q (a measure_kernels.Pair) → one value per row
+    compute: Callable  # rows of P and Q (a kernels.Pair) → one value per row
     log_power: float = 1.0  # in nats^log_power: divided by log(base)**log_power; 0 for a plain number
     symmetric: bool = False
     unit: str | None = None  # for measures that are neither log units nor plain numbers
@@ -174,7 +174,7 @@ def named(key: str, alphas: tuple[float, ...] = DEFAULT_ALPHAS) -> Measure:
 
 
 def in_base(text: str, base) -> str:
-    """A measure's formula or range written in ``base`` (a model.LogBase), as its values are: each
+    """A measure's formula or range written in ``base`` (a vocabulary.LogBase), as its values are: each
     ``log`` as the base's (``log₂``), and the power that undoes it, perplexity's ``e^H``, as ``2^H``:
     the same number of classes in every base, since 2^(H/ln 2) = e^H."""
     if base.value == math.e:
@@ -183,7 +183,7 @@ def in_base(text: str, base) -> str:
 
 
 def unit_of(measure: Measure, base) -> str:
-    """A measure's unit in ``base`` (a model.LogBase): nats, √nats, class steps, or none."""
+    """A measure's unit in ``base`` (a vocabulary.LogBase): nats, √nats, class steps, or none."""
     if measure.unit:
         return measure.unit
     if measure.log_power == 1:

@@ -72,13 +72,13 @@ class ArrayBlocks:
         pass  # the operand was read before: nothing is open for these blocks
 
 
-#: The names of the threads :func:`at_once` reads the operands on (a reader may ask
+#: The names of the threads :func:`~divcli.engine.threads.at_once` reads the operands on (a reader may ask
 #: :func:`reading_at_once` whether it is one).
 AT_ONCE_PREFIX = "divcli-operands"
 
 
 def reading_at_once() -> bool:
-    """Is this one of the threads that read the operands at once (:func:`at_once`)? A parser with
+    """Is this one of the threads that read the operands at once (:func:`~divcli.engine.threads.at_once`)? A parser with
     threads of its own then does better without them: the operands' parses already share the CPUs."""
     import threading
 

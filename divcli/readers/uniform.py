@@ -24,7 +24,7 @@ class UniformBlocks:
     name = UNIFORM
 
     def read(self, rows: int, max_values: int | None = None) -> Operand | None:
-        raise RuntimeError("uniform is made over the other operand's classes by core.read_firsts")
+        raise RuntimeError("uniform is made over the other operand's classes by engine.start.read_firsts")
 
     def exhausted(self) -> bool:
         return False

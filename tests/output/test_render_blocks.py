@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from helpers.extras import needs
-from divcli.computations import runs as core
+from divcli.computations import runs
 from divcli.readers import sizes as block_sizes
 from divcli.output import texts
 from divcli.output.records import records as row_records
@@ -164,7 +164,7 @@ def _check_block_output(command, p, q, options, weight):
     old_json = RecordJsonRows(None)
     sinks = Tee(CsvSink(new_csv), RecordCsv(old_csv), JsonSink(new_json), old_json,
                 QuietSink(new_quiet))
-    core.run_divergence(command, ArrayBlocks(p), None if q is None else ArrayBlocks(q), options, sinks, weight)
+    runs.run_divergence(command, ArrayBlocks(p), None if q is None else ArrayBlocks(q), options, sinks, weight)
     assert new_csv.getvalue() == old_csv.getvalue()
     document = new_json.getvalue()
     rows_text = document[document.index('"rows": [') + len('"rows": ['):document.index('], "value": ')]

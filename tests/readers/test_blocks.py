@@ -14,7 +14,7 @@ from hypothesis import example, given, settings, strategies as st
 from divcli import vocabulary
 from divcli.readers import sizes
 from divcli.engine import collect
-from divcli.computations import runs as core
+from divcli.computations import runs
 from helpers.extras import needs
 from helpers.fuzz_target import streamed_equals_whole
 
@@ -336,7 +336,7 @@ def _block_rows(spec: str, q_spec: str, kind=None, stdin: bytes = b"") -> list[i
     q = open_blocks(q_spec, io.BytesIO(b""))
     sink = collect.Collect()
     options = vocabulary.Options(p_kind=kind or Kind.LOGITS, q_kind=Kind.LOGITS)
-    core.run_divergence(vocabulary.Command("ce" if kind else "kl"), p, q, options, sink)
+    runs.run_divergence(vocabulary.Command("ce" if kind else "kl"), p, q, options, sink)
     return [report.rows for report in sink.reports]
 
 

@@ -31,7 +31,7 @@ def assert_fails(result, code: int, *words, where=(), hide=None):
     word (or one of a tuple of alternatives), case-insensitive.
 
     Words are looked for with ``hide`` (the tmp_path, whose name echoes the test's) taken out, so
-    a word cannot match the path. Values are shown as the user wrote them (STYLE.md), so numpy
+    a word cannot match the path. Values are shown as the user wrote them, so numpy
     reprs never appear.
     """
     stderr = result.stderr
