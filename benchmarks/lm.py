@@ -132,8 +132,9 @@ def main(argv=None) -> int:
         "",
         f"Written by `benchmarks/lm.py` (`make bench-lm`), {started:%Y-%m-%d %H:%M} UTC. Two {args.rows:,} × "
         f"{args.classes:,} float16 `.npy` of logits ({p.stat().st_size / 2**20:.0f} MiB each): Zipf-like base "
-        "logits and base + N(0, 0.02²), as a quantized model's. Every row is near-identical, so every row goes "
-        "to the accurate kernel: numpy's (`DIVCLI_KERNEL=numpy`) or numba's fused one (`DIVCLI_KERNEL=fused`). "
+        "logits and base + N(0, 0.02²), as a quantized model's. Every row is near-identical: numpy's path "
+        "(`DIVCLI_KERNEL=numpy`) computes it by the plain formulas, then again by its accurate kernel; numba's fused "
+        "kernel (`DIVCLI_KERNEL=fused`) computes every row once, from the values read. "
         f"One warm-up, then {args.repeats} timed runs round-robin; the median wall time, the median CPU time "
         "(user + system) and the largest peak RSS of the process (wait4). The machine may be shared: "
         "compare figures of one run only, and the CPU times more than the wall times.",

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..numerics import fast_path
 from ..readers.blocks import Blocks
 from ..vocabulary import Options
 from ..engine.loop import Source, Start, mark_single
@@ -56,8 +57,10 @@ class Breakdown:
             ignore_index=options.conversion.ignore_index,
             broadcast=next((source.role for source in sources if source.single), None),
         )
+        # the fused kernel reads the logits' values itself (without label smoothing, which it does not take)
+        deferred = fast_path.use_fused(count) and not (self.command is Command.CE and options.label_smoothing)
         return Start(context, count, [kind, options.q_kind][:len(sources)], [s.block for s in sources],
-                     [s.blocks for s in sources], [s.single for s in sources])
+                     [s.blocks for s in sources], [s.single for s in sources], deferred=deferred)
 
     def _first_blocks(self, operands: list[Blocks | None], options: Options) -> tuple:
         """P's kind, whether it was guessed (ce: P a column of labels, then read last), the first

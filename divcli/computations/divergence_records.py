@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field, fields, replace
-from typing import ClassVar
+from functools import cached_property
+from typing import Callable, ClassVar
 
 import numpy as np
 
@@ -102,6 +103,31 @@ class Context:
 
 
 @dataclass(frozen=True)
+class Sides:
+    """P's and Q's probabilities and logs, rows × C, as a row's breakdown shows them (Q's
+    probabilities None where Q came as logits or log-probabilities: see :meth:`Report.q_probabilities`).
+    Given, or made by ``later`` the first time they are asked for: the fused kernel computes a block
+    from the operands' values without them, and only a breakdown, a +inf term's warning or a block
+    kept for Dask asks."""
+
+    p_probs: np.ndarray | None = None
+    q_probs: np.ndarray | None = None
+    p_log: np.ndarray | None = None
+    q_log: np.ndarray | None = None
+    later: Callable[[], "Sides"] | None = None
+
+    @cached_property
+    def made(self) -> "Sides":
+        """These sides with their arrays (computed now where they were left for later)."""
+        return self if self.later is None else self.later()
+
+    def sliced(self, start: int, stop: int) -> "Sides":
+        made = self.made
+        return Sides(*(None if values is None else values[start:stop]
+                       for values in (made.p_probs, made.q_probs, made.p_log, made.q_log)))
+
+
+@dataclass(frozen=True)
 class Report:
     """One block of rows, computed. Arrays are rows × C classes (or rows), already in the unit.
 
@@ -115,10 +141,7 @@ class Report:
     family: ClassVar[str] = "rows"
 
     context: Context
-    p_probs: np.ndarray
-    q_probs: np.ndarray | None  # None without Q, or when Q came as logits or log-probs: see q_probabilities
-    p_log: np.ndarray
-    q_log: np.ndarray | None
+    sides: Sides  # P's and Q's probabilities and logs: see p_probs, q_probs, p_log, q_log
     terms: np.ndarray
     entropy_p: np.ndarray
     total: float
@@ -142,6 +165,23 @@ class Report:
     @property
     def rows(self) -> int:
         return self.terms.shape[0]
+
+    @property
+    def p_probs(self) -> np.ndarray | None:
+        return self.sides.made.p_probs
+
+    @property
+    def q_probs(self) -> np.ndarray | None:
+        """None without Q, or when Q came as logits or log-probs: see :meth:`q_probabilities`."""
+        return self.sides.made.q_probs
+
+    @property
+    def p_log(self) -> np.ndarray | None:
+        return self.sides.made.p_log
+
+    @property
+    def q_log(self) -> np.ndarray | None:
+        return self.sides.made.q_log
 
     def columns(self) -> list[Column]:
         """The per-row fields: ``row``, ``name`` (named rows), ``label`` and ``ignored`` (label
@@ -179,10 +219,9 @@ class Report:
         """The block as a Dask task sends it back: past :data:`BREAKDOWN_ROWS` rows, without P's
         and Q's N×C arrays, nor the terms unless they are the values reported."""
         if self.rows <= BREAKDOWN_ROWS:
-            return self
+            return replace(self, sides=self.sides.made)
         elements = self.reduction is Reduction.NONE and self.values is self.terms
-        return replace(self, p_probs=None, q_probs=None, p_log=None, q_log=None,
-                       terms=self.terms if elements else None)
+        return replace(self, sides=Sides(), terms=self.terms if elements else None)
 
     def renumbered(self, offset: int) -> "Report":
         """A kept block with its rows numbered ``offset`` rows further on, and terms in shape (nan
@@ -200,7 +239,8 @@ class Report:
             if isinstance(value, np.ndarray) and value.ndim and value.shape[0] == rows or \
                     item.name == "row_names" and value is not None:
                 changes[item.name] = value[start:stop]
-        return replace(self, **changes, warnings=[], first_row=self.first_row + start)
+        return replace(self, **changes, sides=self.sides.sliced(start, stop), warnings=[],
+                       first_row=self.first_row + start)
 
     def q_probabilities(self) -> np.ndarray | None:
         """Q's probabilities: as given, or ``exp(q_log)`` (computed here, for the few rows shown)."""

@@ -1,24 +1,36 @@
 """Distributions → one block's :class:`~divcli.computations.divergence_records.Report`: per-row H(P),
-H(P,Q), D(P‖Q) and the element terms, by the plain formulas, each row whose bound on its error is
-not within :data:`ACCURACY` computed again by the accurate kernels; nothing here prints.
+H(P,Q), D(P‖Q) and the element terms; nothing here prints.
+
+Two paths, chosen by the number of classes alone (:func:`divcli.numerics.fast_path.takes`), so that a
+row gives the same bits whatever the block or the thread it comes with:
+
+- numba's fused kernel (wide rows, the ``fast`` extra): every row of the block, accurate, from the
+  operands' values in one pass or two; P's and Q's probabilities and logs are computed only if
+  something shows them (:class:`~divcli.computations.divergence_records.Sides`).
+- numpy's: the plain formulas, then each row whose bound on its error is not within
+  :data:`ACCURACY` computed again by the accurate kernels (:mod:`divcli.numerics.accurate`).
 """
 
 from __future__ import annotations
+
+from functools import partial
 
 import numpy as np
 
 from ..numerics import accurate, fast_path
 from ..numerics.distributions import Distribution, deviations
 from ..vocabulary import Kind, Command
-from ..numerics.plain import cross_entropy_terms, entropy_terms, kl_rows, kl_terms, row_sums, smooth_labels
-from .divergence_records import Context, Report
+from ..numerics.plain import cross_entropy_terms, empty, entropy_terms, kl_rows, kl_terms, row_sums, smooth_labels
+from .divergence_records import Context, Report, Sides
 
 
-def _infinite_warnings(terms: np.ndarray, quantity: str, p: np.ndarray, q: Distribution,
+def _infinite_warnings(terms: np.ndarray, quantity: str, sides: Sides, q: Distribution,
                        classes: list[str], row_names: list[str] | None, first_row: int) -> list[str]:
-    """One warning per +inf term (the first three of a block, then a count): row, class, where q = 0."""
+    """One warning per +inf term (the first three of a block, then a count): row, class, where q = 0
+    (and p there, of ``sides``)."""
     where = np.argwhere(np.isposinf(terms))
     warnings = []
+    p = sides.made.p_probs if len(where) else None
     for row, col in where[:3]:
         q_row = row if q.rows > 1 else 0
         name = row_names[row] if row_names else str(first_row + row + 1)
@@ -74,23 +86,33 @@ def _at(d: Distribution, rows: np.ndarray) -> np.ndarray:
     return np.zeros_like(rows) if d.rows == 1 else rows
 
 
+def _entropy_sides(p: Distribution) -> Sides:
+    return Sides(p_probs=p.p, p_log=p.log_p)
+
+
 def entropy_report(p: Distribution, context: Context) -> Report:
     """H(P) per row: ``-sum_i p_i log p_i``, as ``scipy.stats.entropy(p, axis=1, base=b)``."""
-    terms = entropy_terms(p.p, p.log_p)
-    rows = row_sums(terms)
-    if p.kind is not Kind.LABELS:  # one-hot rows: exact already
-        unsure = _unsure(_input_error(accurate.plain_error(rows, classes=terms.shape[1]), p, lambda: 1 + rows), rows)
-        # the accurate kernels: numba's fused one where it pays (numerics/fast_path.py), else numpy's
-        if unsure.size and not fast_path.entropy_rows(p, unsure, unsure, rows, terms):
-            exact = p.exact_rows(unsure)
-            rows[unsure] = accurate.entropy_rows(exact)
-            terms[unsure] = accurate.entropy_terms(exact)
+    if p.kind is not Kind.LABELS and fast_path.takes(p):  # every row by the fused kernel
+        every = np.arange(p.rows)
+        terms, rows = empty((p.rows, p.classes)), np.empty(p.rows)
+        fast_path.entropy_rows(p, every, every, rows, terms)
+        sides = Sides(later=partial(_entropy_sides, p))
+    else:
+        terms = entropy_terms(p.p, p.log_p)
+        rows = row_sums(terms)
+        if p.kind is not Kind.LABELS:  # one-hot rows: exact already
+            unsure = _unsure(_input_error(accurate.plain_error(rows, classes=terms.shape[1]), p, lambda: 1 + rows),
+                             rows)
+            if unsure.size:
+                exact = p.exact_rows(unsure)
+                rows[unsure] = accurate.entropy_rows(exact)
+                terms[unsure] = accurate.entropy_terms(exact)
+        sides = _entropy_sides(p)
     if context.scale != 1.0:
         terms, rows = terms / context.scale, rows / context.scale
     return Report(
-        context=context, p_probs=p.p, q_probs=None, p_log=p.log_p, q_log=None, terms=terms,
-        entropy_p=rows, total=float(np.sum(rows)), divisor=float(rows.shape[0]), labels=p.labels,
-        deviations=deviations([p]), **_placed(p, None, context),
+        context=context, sides=sides, terms=terms, entropy_p=rows, total=float(np.sum(rows)),
+        divisor=float(rows.shape[0]), labels=p.labels, deviations=deviations([p]), **_placed(p, None, context),
     )
 
 
@@ -107,9 +129,27 @@ def _broadcast_labels(p: Distribution, rows: int) -> np.ndarray | None:
     return None if p.labels is None else np.broadcast_to(p.labels, (rows,))
 
 
-def kl_report(p: Distribution, q: Distribution, context: Context) -> Report:
-    """D(P‖Q) per row and element: ``sum_i p_i log(p_i / q_i)``, as ``F.kl_div(log q, p)``."""
-    scale = context.scale
+def _kl_sides(p: Distribution, q: Distribution) -> Sides:
+    pp, log_pp, qq, log_qq = _broadcast(p, q)
+    return Sides(pp, qq, log_pp, log_qq)
+
+
+def _fused_divergence(p: Distribution, q: Distribution, active: np.ndarray | None = None,
+                      cross_terms: bool = False, weight: np.ndarray | None = None) -> tuple[np.ndarray, ...]:
+    """(terms, D(P‖Q), H(P), H(P,Q)) of every row of the block (but those not ``active``: 0), by the
+    fused kernel; the terms p·log(p/q), or with ``cross_terms`` −w·p·log q."""
+    rows = max(p.rows, q.rows)
+    every = np.arange(rows) if active is None else np.flatnonzero(active)
+    terms, kl, entropy, cross = empty((rows, p.classes)), np.zeros(rows), np.zeros(rows), np.zeros(rows)
+    if every.size < rows:
+        terms[~active] = 0.0
+    fast_path.divergence_rows(p, q, _at(p, every), _at(q, every), every, kl, entropy, cross, terms,
+                              cross_terms=cross_terms, weight=weight)
+    return terms, kl, entropy, cross
+
+
+def _plain_kl(p: Distribution, q: Distribution) -> tuple:
+    """(terms, D(P‖Q), H(P), H(P,Q), sides) by the plain formulas, the unsure rows by numpy's accurate kernels."""
     undivided = p.undivided() if p.rows >= q.rows else None  # P's division is done on the way
     if undivided is not None:
         terms, kl, entropy, cross = kl_rows(undivided[0], p.log_p, q.log_p, total=undivided[1])
@@ -122,37 +162,48 @@ def kl_report(p: Distribution, q: Distribution, context: Context) -> Report:
         _input_error(error, p, lambda: 1 + entropy + cross)
         _input_error(error, q, lambda: 1 + cross)
     unsure = _unsure(error, kl)
-    # the accurate kernels: numba's fused one where it pays (numerics/fast_path.py), else numpy's
-    if unsure.size and not fast_path.divergence_rows(p, q, _at(p, unsure), _at(q, unsure), unsure,
-                                                     kl, entropy, cross, terms):
+    if unsure.size:
         exact_p, exact_q = p.exact_rows(_at(p, unsure)), q.exact_rows(_at(q, unsure))
         kl[unsure], entropy[unsure], cross[unsure], x = _exact(exact_p, exact_q)
         terms[unsure] = accurate.kl_terms(exact_p.p, x)
+    return terms, kl, entropy, cross, Sides(pp, qq, log_pp, log_qq)
+
+
+def kl_report(p: Distribution, q: Distribution, context: Context) -> Report:
+    """D(P‖Q) per row and element: ``sum_i p_i log(p_i / q_i)``, as ``F.kl_div(log q, p)``."""
+    scale = context.scale
+    if fast_path.takes(p, q):
+        terms, kl, entropy, cross = _fused_divergence(p, q)
+        sides = Sides(later=partial(_kl_sides, p, q))
+    else:
+        terms, kl, entropy, cross, sides = _plain_kl(p, q)
     if scale != 1.0:  # x / 1.0 is x: nats need no division
         terms, entropy, cross, kl = terms / scale, entropy / scale, cross / scale, kl / scale
     placed = _placed(p, q, context)
     return Report(
-        context=context, p_probs=pp, q_probs=qq, p_log=log_pp, q_log=log_qq, terms=terms,
+        context=context, sides=sides, terms=terms,
         entropy_p=entropy, cross_entropy=cross, kl=kl, check=_check(cross, entropy, kl),
         total=float(np.sum(kl)), divisor=float(terms.shape[0]), labels=_broadcast_labels(p, terms.shape[0]),
-        warnings=_infinite_warnings(terms, "D(P‖Q)", pp, q, context.classes, placed["row_names"],
+        warnings=_infinite_warnings(terms, "D(P‖Q)", sides, q, context.classes, placed["row_names"],
                                     placed["first_row"]) if np.isposinf(kl).any() else [],
         deviations=deviations([p, q]), **placed,
     )
 
 
-def ce_report(p: Distribution, q: Distribution, context: Context) -> Report:
-    """H(P,Q) per row as torch's ``F.cross_entropy(logits Q, P or labels, weight, label_smoothing)``.
-
-    Per row ``l_n = -sum_c w_c p'_c log q_c`` with the smoothed target ``p' = (1-ε) p + ε/C``;
-    ``mean`` divides by ``sum_n w_{y_n}`` over rows not ignored for labels, by N for probabilities.
-    """
-    scale, unit = context.scale, context.unit_weight
+def _ce_sides(p: Distribution, q: Distribution, label_smoothing: float, active: np.ndarray | None) -> Sides:
+    """The target (P after label smoothing), Q, and their logs."""
     pp, _, qq, log_qq = _broadcast(p, q)
-    active = None if p.active is None else np.broadcast_to(p.active, (pp.shape[0],))
-    target = smooth_labels(pp, context.label_smoothing, active)
+    target = smooth_labels(pp, label_smoothing, active)
     with np.errstate(divide="ignore"):
-        log_target = np.log(target)
+        return Sides(target, qq, np.log(target), log_qq)
+
+
+def _plain_ce(p: Distribution, q: Distribution, context: Context, active: np.ndarray | None,
+              unit: np.ndarray | None) -> tuple:
+    """(terms, D(P‖Q), H(P), H(P,Q), the per-row loss, sides) by the plain formulas, the unsure rows by
+    numpy's accurate kernels; the terms and the loss weighted by ``unit``."""
+    sides = _ce_sides(p, q, context.label_smoothing, active)
+    target, log_target, log_qq = sides.p_probs, sides.p_log, sides.q_log
     entropy = row_sums(entropy_terms(target, log_target))
     plain = row_sums(cross_entropy_terms(target, log_qq))
     kl = row_sums(kl_terms(target, log_target, log_qq))
@@ -168,21 +219,34 @@ def ce_report(p: Distribution, q: Distribution, context: Context) -> Report:
     if active is not None:
         unsure = unsure[active[unsure]]  # an ignored row is 0, exactly
     if unsure.size:
-        # the accurate kernels: numba's fused one where it pays (numerics/fast_path.py; not with
-        # label smoothing), else numpy's
-        if context.label_smoothing or not fast_path.divergence_rows(
-                p, q, _at(p, unsure), _at(q, unsure), unsure, kl, entropy, plain, terms, cross_terms=True, weight=unit):
-            exact_p, exact_q = p.exact_rows(_at(p, unsure)), q.exact_rows(_at(q, unsure))
-            if context.label_smoothing:
-                exact_p = accurate.prob_rows(smooth_labels(exact_p.p, context.label_smoothing))
-            kl[unsure], entropy[unsure], plain[unsure], _ = _exact(exact_p, exact_q)
-            terms[unsure] = accurate.cross_entropy_terms(exact_p, exact_q, unit)
+        exact_p, exact_q = p.exact_rows(_at(p, unsure)), q.exact_rows(_at(q, unsure))
+        if context.label_smoothing:
+            exact_p = accurate.prob_rows(smooth_labels(exact_p.p, context.label_smoothing))
+        kl[unsure], entropy[unsure], plain[unsure], _ = _exact(exact_p, exact_q)
+        terms[unsure] = accurate.cross_entropy_terms(exact_p, exact_q, unit)
         rows[unsure] = row_sums(terms[unsure])
+    return terms, kl, entropy, plain, rows, sides
+
+
+def ce_report(p: Distribution, q: Distribution, context: Context) -> Report:
+    """H(P,Q) per row as torch's ``F.cross_entropy(logits Q, P or labels, weight, label_smoothing)``.
+
+    Per row ``l_n = -sum_c w_c p'_c log q_c`` with the smoothed target ``p' = (1-ε) p + ε/C``;
+    ``mean`` divides by ``sum_n w_{y_n}`` over rows not ignored for labels, by N for probabilities.
+    """
+    scale, unit = context.scale, context.unit_weight
+    active = None if p.active is None else np.broadcast_to(p.active, (max(p.rows, q.rows),))
+    if not context.label_smoothing and fast_path.takes(p, q):
+        terms, kl, entropy, plain = _fused_divergence(p, q, active, cross_terms=True, weight=unit)
+        rows = row_sums(terms)
+        sides = Sides(later=partial(_ce_sides, p, q, context.label_smoothing, active))
+    else:
+        terms, kl, entropy, plain, rows, sides = _plain_ce(p, q, context, active, unit)
     if scale != 1.0:
         entropy, plain, kl, terms, rows = entropy / scale, plain / scale, kl / scale, terms / scale, rows / scale
     total = float(np.sum(rows))  # in unit weights, as the divisor: the mean needs no rescaling
     placed = _placed(p, q, context)
-    warnings = _infinite_warnings(terms, "H(P,Q)", target, q, context.classes, placed["row_names"],
+    warnings = _infinite_warnings(terms, "H(P,Q)", sides, q, context.classes, placed["row_names"],
                                   placed["first_row"])
     if context.weight_scale != 1.0:  # a power of two: exact
         finite = np.isfinite(rows)
@@ -202,9 +266,8 @@ def ce_report(p: Distribution, q: Distribution, context: Context) -> Report:
     else:  # torch divides by N here, not by the weights: N in unit weights is N ÷ the scale, exactly
         divisor = rows.shape[0] / context.weight_scale
     return Report(
-        context=context, p_probs=target, q_probs=qq, p_log=log_target, q_log=log_qq, terms=terms,
-        entropy_p=entropy, cross_entropy=rows, kl=kl, check=check, total=total, divisor=divisor,
-        labels=labels, active=active, warnings=warnings, deviations=deviations([p, q]), **placed,
+        context=context, sides=sides, terms=terms, entropy_p=entropy, cross_entropy=rows, kl=kl, check=check,
+        total=total, divisor=divisor, labels=labels, active=active, warnings=warnings, deviations=deviations([p, q]), **placed,
     )
 
 

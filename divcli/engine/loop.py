@@ -61,7 +61,9 @@ MAX_WARNINGS = 10
 class Start:
     """What the first blocks decide for a whole run: the computation's context, the class count,
     each operand's kind, first block, blocks (P's may be replaced: labels written across one row;
-    ``uniform`` made) and whether its one row goes with every row of the others."""
+    ``uniform`` made) and whether its one row goes with every row of the others. ``deferred``: the
+    computation reads logits' values itself (a fused kernel): they are checked as each block is
+    converted, and their softmax is left for when something asks for it."""
 
     context: Any
     count: int
@@ -69,6 +71,7 @@ class Start:
     firsts: list[Operand | None]
     operands: list[Blocks | None]
     single: list[bool]
+    deferred: bool = False
 
 
 class Accumulator(Protocol):
@@ -237,7 +240,7 @@ def _converter(sources: list[Source], start: Start, options: Options) -> Callabl
             if block is not None:
                 conversion = options.q_conversion if index and options.q_conversion else options.conversion
                 distributions[index] = to_distribution(block, start.kinds[index], "PQ"[min(index, 1)], conversion,
-                                                       start.count)
+                                                       start.count, deferred=start.deferred)
                 warnings.extend(block.warnings)
                 if sources[index].single:
                     kept[index] = distributions[index]

@@ -42,21 +42,38 @@ class Distribution:
     For probabilities and labels ``p`` is given; for logits (and anything softened by a
     temperature) it is ``e / Σe`` of the softmax that gave ``log_p``, divided when first asked for
     (``exps``: Q's enters the numbers of kl and ce only through its logs, so Q's division is never
-    made there); for log-probabilities ``exp(log_p)``, also when first asked for.
+    made there); for log-probabilities ``exp(log_p)``, also when first asked for. Logits converted
+    ``deferred`` (for the fused kernel, which reads their values) get their softmax only if asked.
     """
 
     given_p: np.ndarray | None
-    log_p: np.ndarray
+    given_log_p: np.ndarray | None  # None: logits whose softmax is left for when it is first asked for
     kind: Kind
     operand: Operand
     role: str  # "P" or "Q"
     labels: np.ndarray | None = None  # class indices, for kind labels
     active: np.ndarray | None = None  # False where the label is ignore_index
     conversion: Conversion = Conversion()
-    exps: tuple[np.ndarray, np.ndarray] | None = None  # (e, Σe per row) of a softmax, e divided in place by p
+    given_exps: tuple[np.ndarray, np.ndarray] | None = None  # (e, Σe per row) of a softmax, e divided in place by p
     #: The largest |Σ − 1| of these rows as given, where a row within the tolerance of 1 was divided
     #: by its sum (probabilities and log-probabilities without --normalize); 0 when none was.
     deviation: float = 0.0
+
+    @cached_property
+    def _softmax(self) -> tuple[tuple[np.ndarray, np.ndarray] | None, np.ndarray]:
+        """``(exps, log_p)``: as given, or, for logits whose softmax was left for later
+        (:func:`to_distribution`'s ``deferred``), their softmax, computed now (they were checked)."""
+        if self.given_log_p is not None:
+            return self.given_exps, self.given_log_p
+        return softmax(self.operand.values, axis=1, divide=False)
+
+    @property
+    def log_p(self) -> np.ndarray:
+        return self._softmax[1]
+
+    @property
+    def exps(self) -> tuple[np.ndarray, np.ndarray] | None:
+        return self._softmax[0]
 
     @cached_property
     def p(self) -> np.ndarray:
@@ -79,7 +96,11 @@ class Distribution:
 
     @property
     def rows(self) -> int:
-        return self.log_p.shape[0]
+        return (self.operand.values if self.given_log_p is None else self.given_log_p).shape[0]
+
+    @property
+    def classes(self) -> int:
+        return (self.operand.values if self.given_log_p is None else self.given_log_p).shape[1]
 
     @property
     def tempered(self) -> bool:
@@ -277,7 +298,11 @@ def _finite_or_masked(operand: Operand, role: str, what: str):
         raise DataError(operand.where(row), f"every {what} in this row is -inf", "leave at least one class unmasked")
 
 
-def _logits(operand: Operand, role: str, conversion: Conversion) -> tuple[tuple, np.ndarray, float]:
+def _logits(operand: Operand, role: str, conversion: Conversion, deferred: bool = False
+            ) -> tuple[tuple | None, np.ndarray | None, float]:
+    if deferred and conversion.temperature == 1.0:  # checked now, the softmax computed when first asked for
+        _finite_or_masked(operand, role, "logit")
+        return None, None, 0.0
     if conversion.temperature == 1.0:  # z / 1 is z, and cannot overflow
         # the check costs no pass: softmax finds every row's maximum finite (no nan, no +inf, no row
         # of −inf), or calls the check, which says what is wrong, before computing anything of that part
@@ -340,14 +365,20 @@ def _labels(operand: Operand, classes: int, conversion: Conversion) -> tuple[np.
         return p, np.log(p), labels, active
 
 
-def to_distribution(operand: Operand, kind: Kind, role: str, conversion: Conversion, classes: int | None = None) -> Distribution:
-    """Check ``operand`` as ``kind`` and convert it; ``classes`` is needed for labels."""
+def to_distribution(operand: Operand, kind: Kind, role: str, conversion: Conversion, classes: int | None = None,
+                    deferred: bool = False) -> Distribution:
+    """Check ``operand`` as ``kind`` and convert it; ``classes`` is needed for labels. ``deferred``:
+    logits (at T = 1) are checked, and their softmax is left for when it is first asked for (a
+    computation that reads their values itself may never ask)."""
     if kind is Kind.LABELS:
         p, log_p, labels, active = _labels(operand, classes, conversion)
         return Distribution(p, log_p, kind, operand, role, labels, active, conversion)
-    convert = {Kind.PROBS: _probs, Kind.LOGITS: _logits, Kind.LOG_PROBS: _log_probs}[kind]
-    p, log_p, deviation = (convert(operand, role, conversion, classes) if kind is Kind.PROBS
-                           else convert(operand, role, conversion))
-    if isinstance(p, tuple):  # a softmax's (e, Σe): divided when the probabilities are first asked for
-        return Distribution(None, log_p, kind, operand, role, conversion=conversion, exps=p, deviation=deviation)
+    if kind is Kind.LOGITS:
+        p, log_p, deviation = _logits(operand, role, conversion, deferred)
+    elif kind is Kind.PROBS:
+        p, log_p, deviation = _probs(operand, role, conversion, classes)
+    else:
+        p, log_p, deviation = _log_probs(operand, role, conversion)
+    if isinstance(p, tuple) or p is None:  # a softmax's (e, Σe): divided when the probabilities are first asked for
+        return Distribution(None, log_p, kind, operand, role, conversion=conversion, given_exps=p, deviation=deviation)
     return Distribution(p, log_p, kind, operand, role, conversion=conversion, deviation=deviation)

@@ -1,6 +1,8 @@
-"""Which accurate kernel computes the rows the plain formulas could not: numba's fused one
-(:mod:`divcli.numerics.fused`) or numpy's (:mod:`divcli.numerics.accurate`). Both hold every value to
-the bounds of docs/accuracy.md; they may differ in the last bits.
+"""Which path computes kl, ce and entropy: numba's fused kernel (:mod:`divcli.numerics.fused`), on
+every row of a block, straight from the operands' values (no plain formula before it); or numpy's,
+the plain formulas, then the rows they could not hold to the bounds by numpy's accurate kernels
+(:mod:`divcli.numerics.accurate`). Both hold every value to the bounds of docs/accuracy.md; they may
+differ in the last bits.
 
 The fused kernel is taken where numba is installed (the ``fast`` extra) and the rows have at least
 :data:`FUSED_CLASSES` classes: importing numba costs about half a second, which narrow rows never win
@@ -45,6 +47,13 @@ def use_fused(classes: int) -> bool:
     return forced == "fused" or classes >= FUSED_CLASSES
 
 
+def takes(*operands: Distribution) -> bool:
+    """True when the fused kernel computes rows of these ``operands`` (:func:`use_fused` of their
+    classes, and none softened by a temperature): then it computes every row of a block, reading the
+    operands' values itself, and no plain formula runs before it."""
+    return use_fused(operands[0].classes) and not any(d.tempered for d in operands)
+
+
 def fused():
     """The fused kernels' module (numba imported, its kernels compiled or read from the cache)."""
     from . import fused as module  # numba, only here
@@ -69,7 +78,7 @@ def divergence_rows(p: Distribution, q: Distribution, p_rows: np.ndarray, q_rows
     ``entropy`` and ``cross`` at ``out_rows``, and with ``terms`` its rows ``out_rows`` of the element
     terms: p·log(p/q), or with ``cross_terms`` −w·p·log q (``weight`` w, 1 without). False, with nothing
     written, where the fused kernel is not to be used (:func:`use_fused`) or cannot take these operands."""
-    if not use_fused(p.log_p.shape[1]):
+    if not use_fused(p.classes):
         return False
     p_input, q_input = _operand(p), _operand(q)
     if p_input is None or q_input is None:
@@ -86,7 +95,7 @@ def entropy_rows(p: Distribution, p_rows: np.ndarray, out_rows: np.ndarray, entr
             terms: np.ndarray | None = None) -> bool:
     """H(P) of P's ``p_rows`` into ``entropy`` at ``out_rows`` (and the terms −p·log p into those
     rows of ``terms``); False, with nothing written, where the fused kernel is not to be used."""
-    if not use_fused(p.log_p.shape[1]):
+    if not use_fused(p.classes):
         return False
     p_input = _operand(p)
     if p_input is None:

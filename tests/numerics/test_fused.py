@@ -7,6 +7,7 @@ rest checks that the numpy path is taken."""
 from __future__ import annotations
 
 import os
+import pickle
 import subprocess
 import sys
 from pathlib import Path
@@ -16,7 +17,12 @@ import pytest
 
 import divcli
 from helpers.extras import needs
-from divcli.numerics import fast_path
+from divcli.computations import divergence_rows
+from divcli.computations.runs import compute
+from divcli.numerics import distributions, fast_path
+from divcli.readers import sizes
+from divcli.readers.operand import Operand
+from divcli.vocabulary import Command, make_options
 
 pytestmark = pytest.mark.numeric
 
@@ -43,6 +49,7 @@ def assert_close(fused, plain, rtol=2 * NEAR, atol=2 * FLOOR):
     assert np.array_equal(np.isposinf(fused), np.isposinf(plain))
     finite = np.isfinite(plain)
     gap = np.abs(fused[finite] - plain[finite])
+    atol = np.broadcast_to(atol, plain.shape)[finite]
     assert np.all(gap <= rtol * np.abs(plain[finite]) + atol), float(np.max(gap / np.maximum(np.abs(plain[finite]), atol)))
 
 
@@ -164,6 +171,162 @@ def test_the_numbers_do_not_depend_on_the_threads(monkeypatch):
              for n in (0, 17, 39)]
     assert one.tobytes() == four.tobytes()
     assert alone == [one[0], one[17], one[39]]
+
+
+# ---------------------------------------------------------------- every row on the fused kernel
+# Where the fused kernel is taken it computes every row of a block (no plain pass before it): each
+# field a command writes must agree with numpy's path within the bounds, and its bytes must not
+# depend on the threads or the block sizes.
+
+
+def cli_case(folder: Path, name: str) -> list[str]:
+    """The arguments of one command on .npy operands written into ``folder``: language-model logits,
+    near-identical rows, masked classes, +inf terms, labels with an ignored row and class weights."""
+    if name == "lm":
+        p, q = lm_logits(6, 8192, 1e-3, seed=8)
+        kinds = ["--p-as", "logits", "--q-as", "logits"]
+    elif name == "masked":
+        p, q = adversarial(512)[4][1:3]
+        kinds = ["--p-as", "logits", "--q-as", "logits"]
+    elif name == "near":
+        p, q = adversarial(512)[1][1:3]
+        kinds = ["--p-as", "logits", "--q-as", "logits"]
+    elif name == "inf":
+        p = np.full((5, 512), 1 / 512)
+        q = p.copy()
+        q[1, 5], q[1, 6], q[3, 0], q[3, 1] = 0.0, 2 / 512, 0.0, 2 / 512  # q = 0 where p is not: +inf
+        kinds = []
+    else:  # "labels": ce of labels (row 3 ignored) against logits, weighted
+        p = np.array([3, 0, 511, -100, 7, 200])
+        q = lm_logits(6, 512, 1e-3, seed=9)[1]
+        np.savetxt(folder / "weight.csv", np.linspace(0.5, 2.0, 512)[None, :], delimiter=",")
+        kinds = ["--p-as", "labels", "--q-as", "logits", "--ignore-index", "-100", "--weight", str(folder / "weight.csv")]
+    np.save(folder / f"{name}-p.npy", p)
+    np.save(folder / f"{name}-q.npy", q)
+    return [str(folder / f"{name}-p.npy"), str(folder / f"{name}-q.npy"), *kinds]
+
+
+CASES = [("kl", "lm"), ("kl", "masked"), ("kl", "near"), ("kl", "inf"), ("ce", "lm"), ("ce", "inf"),
+         ("ce", "labels"), ("entropy", "lm"), ("entropy", "masked")]
+
+
+def command_line(tmp_path, command: str, case: str, *more: str) -> list[str]:
+    args = cli_case(tmp_path, case)
+    if command == "entropy":  # P alone, as it was given
+        args = [args[0]] + (["--p-as", args[3]] if "--p-as" in args else [])
+    return [command, *args, *more]
+
+
+def probabilities(args: list[str]) -> np.ndarray:
+    """P of a command line of :func:`command_line`: the softmax of its logits, or its rows."""
+    p = np.load(args[1]).astype(np.float64)
+    if p.ndim == 1:  # labels: no terms are compared
+        return p
+    if "--p-as" in args and args[args.index("--p-as") + 1] == "logits":
+        p = np.exp(p - p.max(axis=1, keepdims=True))
+    return p / p.sum(axis=1, keepdims=True)
+
+
+def csv_columns(text: str) -> dict[str, list[str]]:
+    """The columns of a ``-f csv`` output, by title, as text."""
+    lines = [line.split(",") for line in text.strip().splitlines()]
+    return {title: [line[index] for line in lines[1:]] for index, title in enumerate(lines[0])}
+
+
+def numbers(cells: list[str]) -> np.ndarray | None:
+    """A column's numbers, or None for a column of words (a flag)."""
+    try:
+        return np.array([float(cell) for cell in cells])
+    except ValueError:
+        return None
+
+
+@pytest.mark.parametrize("command, case", CASES, ids=[f"{c}-{k}" for c, k in CASES])
+def test_every_field_agrees_on_both_paths(run, tmp_path, monkeypatch, command, case):
+    """Per-row H(P), H(P,Q), D(P‖Q), the check column and kl's element terms (``--reduction none``)
+    within the bounds; the warnings (+inf terms) and the rest of the output word for word."""
+    args = command_line(tmp_path, command, case, "-f", "csv", "--reduction", "none")
+    plain, fused = both_paths(monkeypatch, lambda: run(*args))
+    assert plain.exit_code == fused.exit_code == 0, fused.stderr
+    assert fused.stderr == plain.stderr
+    assert ("is +inf" in fused.stderr) == (case == "inf")
+    expected, got = csv_columns(plain.stdout), csv_columns(fused.stdout)
+    assert list(got) == list(expected) and len(expected) > 1
+    p = probabilities(args)
+    for title, cells in expected.items():
+        values = numbers(cells)
+        if values is None or title in ("row", "label"):
+            assert got[title] == cells
+        elif title.startswith("term:"):  # off by p times log(p/q)'s error, a few ε of the logs' size
+            assert_close(numbers(got[title]), values, rtol=0.0, atol=1e-13 * p[:, int(title[5:])] + 2 * FLOOR)
+        elif title == "kl_divergence" and command == "ce":  # numpy's path holds ce's H(P,Q) to the bound, not D
+            assert_close(numbers(got[title]), values, atol=64 * np.finfo(float).eps * numbers(expected["cross_entropy"]))
+        elif title == "check":  # a rounding residue: as small on both paths, nan on the same rows
+            fused_values = numbers(got[title])
+            assert np.array_equal(np.isnan(fused_values), np.isnan(values))
+            assert np.all(np.abs(fused_values[np.isfinite(values)]) <= 1e-12)
+        else:
+            assert_close(numbers(got[title]), values)
+
+
+@pytest.mark.parametrize("command, case", CASES, ids=[f"{c}-{k}" for c, k in CASES])
+def test_the_fused_bytes_do_not_depend_on_threads_or_blocks(run, tmp_path, monkeypatch, command, case):
+    needs("numba")
+    monkeypatch.setenv(fast_path.KERNEL, "fused")
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(4)), raising=False)  # 4 threads, no note
+    rows = command_line(tmp_path, command, case, "-f", "csv", "--reduction", "none")
+    quiet = command_line(tmp_path, command, case, "-q")
+    one = {name: run(*args, "--threads", "1") for name, args in (("rows", rows), ("quiet", quiet))}
+    assert one["rows"].exit_code == 0, one["rows"].stderr
+    for threads in ("2", "4"):
+        for name, args in (("rows", rows), ("quiet", quiet)):
+            other = run(*args, "--threads", threads)
+            assert (other.stdout, other.stderr) == (one[name].stdout, one[name].stderr)
+    for first, elements in ((1, 512), (2, 1024), (3, 8192 * 3)):  # blocks of one row and more
+        monkeypatch.setattr(sizes, "FIRST_BLOCK_ROWS", first)
+        monkeypatch.setattr(sizes, "BLOCK_ELEMENTS", elements)
+        cut = run(*rows, "--threads", "2")
+        assert (cut.stdout, cut.stderr) == (one["rows"].stdout, one["rows"].stderr)
+
+
+def test_the_fused_path_computes_no_softmax_unless_one_is_shown(run, tmp_path, monkeypatch):
+    """kl of wide logits with -q: no plain softmax nor plain KL on the way (the kernel reads the
+    logits); a table of two rows shows each row's breakdown, whose p and q come from the softmax."""
+    needs("numba")
+    monkeypatch.setenv(fast_path.KERNEL, "fused")
+    calls = []
+    real_softmax, real_kl_rows = distributions.softmax, divergence_rows.kl_rows
+    monkeypatch.setattr(distributions, "softmax", lambda *a, **k: calls.append("softmax") or real_softmax(*a, **k))
+    monkeypatch.setattr(divergence_rows, "kl_rows", lambda *a, **k: calls.append("kl_rows") or real_kl_rows(*a, **k))
+    args = cli_case(tmp_path, "lm")
+    result = run("kl", *args, "-q")
+    assert result.exit_code == 0 and float(result.stdout) > 0 and calls == []
+    p, q = (np.load(path)[:2] for path in args[:2])
+    np.save(tmp_path / "p2.npy", p)
+    np.save(tmp_path / "q2.npy", q)
+    table = run("kl", tmp_path / "p2.npy", tmp_path / "q2.npy", *args[2:], env={"COLUMNS": "200"})
+    assert table.exit_code == 0 and "row 2: D(P‖Q)" in table.stdout
+    assert calls == ["softmax", "softmax"]  # P's and Q's, for the breakdown only
+
+
+def test_a_kept_block_carries_its_arrays(monkeypatch):
+    """A block of a few rows kept for Dask's client holds P's and Q's arrays themselves (nothing left
+    to compute later), the same as the sides computed where the block was made."""
+    needs("numba")
+    monkeypatch.setenv(fast_path.KERNEL, "fused")
+    p, q = lm_logits(3, 1024, 1e-3, seed=10)
+    options = make_options("logits", "logits", "none")
+    report = compute(Command.KL, Operand(p.astype(np.float64), "p"), Operand(q.astype(np.float64), "q"),
+                     options).reports[0]
+    assert report.sides.later is not None and "made" not in report.sides.__dict__  # nothing computed yet
+    kept = pickle.loads(pickle.dumps(report.kept()))
+    assert kept.sides.later is None
+    z = p.astype(np.float64)
+    expected = np.exp(z - z.max(axis=1, keepdims=True))
+    expected /= expected.sum(axis=1, keepdims=True)
+    assert np.allclose(kept.p_probs, expected, rtol=1e-14, atol=0)
+    assert np.array_equal(kept.q_log, report.q_log) and kept.q_probs is None
+    assert np.array_equal(kept.sliced(1, 2).p_log, report.p_log[1:2])
 
 
 # ---------------------------------------------------------------- which path
