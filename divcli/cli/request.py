@@ -2,7 +2,7 @@
 parameters at the command's edge (:func:`streamed_request`, :func:`whole_request`), with the checks
 that the command line alone decides (exit 2), made while it is read, in the order their errors are
 told. Below the commands everything takes the request or its parts, never Click's dictionary: a
-parameter goes down the layers and does not come back up (tests/test_layout.py checks it).
+parameter goes down the layers and does not come back up (tests/cli/test_request_edge.py checks it).
 """
 
 from __future__ import annotations
