@@ -60,12 +60,10 @@ def fused():
     return module
 
 
-def _operand(d: Distribution) -> tuple[np.ndarray, bool] | None:
+def _operand(d: Distribution) -> tuple[np.ndarray, bool]:
     """``d``'s rows as the fused kernel reads them, and whether they are logits: what
     :meth:`~divcli.numerics.distributions.Distribution.exact_rows` gives numpy's kernels, without the
-    copy; None for rows softened by a temperature (numpy's kernels only)."""
-    if d.tempered:
-        return None
+    copy (never rows softened by a temperature: :func:`takes` leaves those to numpy's kernels)."""
     if d.kind is Kind.LABELS:
         return np.ascontiguousarray(d.p), False
     return np.ascontiguousarray(d.operand.values), d.kind in (Kind.LOGITS, Kind.LOG_PROBS)
@@ -73,37 +71,27 @@ def _operand(d: Distribution) -> tuple[np.ndarray, bool] | None:
 
 def divergence_rows(p: Distribution, q: Distribution, p_rows: np.ndarray, q_rows: np.ndarray, out_rows: np.ndarray,
                     kl: np.ndarray, entropy: np.ndarray, cross: np.ndarray, terms: np.ndarray | None = None,
-                    cross_terms: bool = False, weight: np.ndarray | None = None) -> bool:
+                    cross_terms: bool = False, weight: np.ndarray | None = None) -> None:
     """D(P‖Q), H(P) and H(P,Q) of P's ``p_rows`` against Q's ``q_rows``, written into ``kl``,
     ``entropy`` and ``cross`` at ``out_rows``, and with ``terms`` its rows ``out_rows`` of the element
-    terms: p·log(p/q), or with ``cross_terms`` −w·p·log q (``weight`` w, 1 without). False, with nothing
-    written, where the fused kernel is not to be used (:func:`use_fused`) or cannot take these operands."""
-    if not use_fused(p.classes):
-        return False
+    terms: p·log(p/q), or with ``cross_terms`` −w·p·log q (``weight`` w, 1 without). For operands the
+    fused kernel :func:`takes`."""
     p_input, q_input = _operand(p), _operand(q)
-    if p_input is None or q_input is None:
-        return False
     kernel = fused()
     want = kernel.NO_TERMS if terms is None else kernel.CE_TERMS if cross_terms else kernel.KL_TERMS
     unit = np.ones(p_input[0].shape[1]) if weight is None else np.ascontiguousarray(weight, dtype=np.float64)
     kernel.divergence_rows(p_input[0], _index(p_rows), p_input[1], q_input[0], _index(q_rows), q_input[1], unit,
                            want, _index(out_rows), kl, entropy, cross, _out(terms))
-    return True
 
 
 def entropy_rows(p: Distribution, p_rows: np.ndarray, out_rows: np.ndarray, entropy: np.ndarray,
-            terms: np.ndarray | None = None) -> bool:
+                 terms: np.ndarray | None = None) -> None:
     """H(P) of P's ``p_rows`` into ``entropy`` at ``out_rows`` (and the terms −p·log p into those
-    rows of ``terms``); False, with nothing written, where the fused kernel is not to be used."""
-    if not use_fused(p.classes):
-        return False
+    rows of ``terms``), for an operand the fused kernel :func:`takes`."""
     p_input = _operand(p)
-    if p_input is None:
-        return False
     kernel = fused()
     want = kernel.NO_TERMS if terms is None else kernel.ENTROPY_TERMS
     kernel.entropy_rows(p_input[0], _index(p_rows), p_input[1], want, _index(out_rows), entropy, _out(terms))
-    return True
 
 
 def _index(rows: np.ndarray) -> np.ndarray:
