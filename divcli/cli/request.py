@@ -96,7 +96,7 @@ def streamed_request(command: str, specs: tuple[str | None, ...], params: dict, 
     writing = _writing(params, top=params["top"])
     check_output(writing, given, specs + (weight,), engine.dask)
     options = _options(params, reduction, given, ignore_index=ignore_index, label_smoothing=label_smoothing,
-                       infer_labels=not engine.dask and not _p_as_given())
+                       infer_labels=not engine.dask and "p_as" not in given)
     return Request(command, specs, options, reading, writing, engine, weight)
 
 
@@ -136,13 +136,6 @@ def _given() -> frozenset[str]:
 
     ctx = click.get_current_context()
     return frozenset(name for name in ctx.params if ctx.get_parameter_source(name) is ParameterSource.COMMANDLINE)
-
-
-def _p_as_given() -> bool:
-    """True when --p-as is on the command line (not its default)."""
-    from click.core import ParameterSource
-
-    return click.get_current_context().get_parameter_source("p_as") is not ParameterSource.DEFAULT
 
 
 # --------------------------------------------------------------------------------------------
