@@ -67,31 +67,56 @@ class ColumnChoice:
 
 @lru_cache(maxsize=64)
 def _resolve(choice: ColumnChoice, header: tuple[str, ...] | None, width: int, where: str) -> Picked | None:
-    # Complexity: the grammar of --select, --drop and --names together (pandas' index column, a
-    # column chosen twice, a names column also selected, nothing left), each fault told apart here.
+    # The grammar of --select, --drop and --names together, one step each below (pandas' index
+    # column, a column chosen twice, a names column also selected, nothing left), in the order
+    # their faults are told. Cached: every block of an operand resolves the same choice.
     pandas_index = bool(header) and header[0] == "" and width > 1
     if not choice.given and not pandas_index:
         return None
     names = None if choice.names is None else _one(choice.names, header, width, where, option("names"))
-    keep = list(range(width))
-    if choice.select:
-        keep = [index for item in choice.select for index in _indices(item, header, width, where, option("select"))]
-        repeated = next((index for index in keep if keep.count(index) > 1), None)
-        if repeated is not None:
-            raise DataError(where, f"{option('select')} chooses column {_shown(repeated, header)} twice", "name each column once")
-    if choice.drop:
-        dropped = {index for item in choice.drop for index in _indices(item, header, width, where, option("drop"))}
-        keep = [index for index in keep if index not in dropped]
-    if names is None and pandas_index and not (choice.select and 0 in keep):
-        names = 0  # pandas' index column: its header cell is empty
+    keep = _selected(choice.select, header, width, where)
+    keep = _without_dropped(keep, choice.drop, header, width, where)
+    names = _names_column(names, keep, choice, header, pandas_index, where)
     if names is not None:
-        if choice.select and names in keep:
-            raise DataError(where, f"{option('names')} column {_shown(names, header)} is also chosen by {option('select')}",
-                            f"a column holds row names or numbers, not both: leave it out of {option('select')}")
         keep = [index for index in keep if index != names]
     if not keep:
         raise DataError(where, "no columns of numbers are left", f"its columns are {_listing(header, width)}")
     return Picked(tuple(keep), names, width)
+
+
+def _selected(select: tuple[str, ...], header: tuple[str, ...] | None, width: int, where: str) -> list[int]:
+    """The columns ``--select`` chooses, in its order (every column when it is not given); a
+    column chosen twice is refused, since it would be read twice as two columns of numbers."""
+    if not select:
+        return list(range(width))
+    keep = [index for item in select for index in _indices(item, header, width, where, option("select"))]
+    repeated = next((index for index in keep if keep.count(index) > 1), None)
+    if repeated is not None:
+        raise DataError(where, f"{option('select')} chooses column {_shown(repeated, header)} twice", "name each column once")
+    return keep
+
+
+def _without_dropped(keep: list[int], drop: tuple[str, ...], header: tuple[str, ...] | None, width: int,
+                     where: str) -> list[int]:
+    """``keep`` less the columns ``--drop`` names; every item is resolved (an unknown one is an
+    error) even where ``--select`` had already left that column out."""
+    if not drop:
+        return keep
+    dropped = {index for item in drop for index in _indices(item, header, width, where, option("drop"))}
+    return [index for index in keep if index not in dropped]
+
+
+def _names_column(names: int | None, keep: list[int], choice: ColumnChoice, header: tuple[str, ...] | None,
+                  pandas_index: bool, where: str) -> int | None:
+    """The column of row names: ``--names`` as resolved, else pandas' index column (its header
+    cell is empty) unless ``--select`` chose it as numbers. A ``--names`` column that
+    ``--select`` also chose is refused: a column holds row names or numbers, not both."""
+    if names is None:
+        return 0 if pandas_index and not (choice.select and 0 in keep) else None
+    if choice.select and names in keep:
+        raise DataError(where, f"{option('names')} column {_shown(names, header)} is also chosen by {option('select')}",
+                        f"a column holds row names or numbers, not both: leave it out of {option('select')}")
+    return names
 
 
 def _shown(index: int, header: tuple[str, ...] | None) -> str:
