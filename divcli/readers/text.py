@@ -184,13 +184,21 @@ def read_delimited(text: str, name: str, delimiter: str, first_line: int = 1, he
     first block may hold the header (``header_allowed``). ``large`` says that the whole input is
     large enough for pyarrow's parser (by default: this text is).
     """
-    # Complexity: one pass over the records that tells every fault apart (blank, header, duplicate
-    # class, ragged row, bad cell) where it is found, so that each message names its line and column.
     large = len(text) >= fast.ARROW_MIN_BYTES if large is None else large
     picked = pick_columns(text, name, delimiter, columns, header_allowed, first_line)
     fast_read = fast.read_fast(text, name, delimiter, first_line, header_allowed, width, arrow=large, picked=picked)
     if fast_read is not None:
         return fast_read
+    return _read_careful(text, name, delimiter, first_line, header_allowed, width or 0, picked)
+
+
+def _read_careful(text: str, name: str, delimiter: str, first_line: int, header_allowed: bool, width: int,
+                  picked: Picked | None) -> Operand:
+    """:func:`read_delimited` a record at a time, for whatever the C parsers decline.
+
+    One pass over the records tells every fault apart (blank, header, duplicate class, ragged row,
+    bad cell) where it is found, so that each message names its line and column.
+    """
     classes: list[str] | None = None
     header_line = 0
     lines: list[int] = []
@@ -198,51 +206,85 @@ def read_delimited(text: str, name: str, delimiter: str, first_line: int = 1, he
     rows: list[list[float]] = []
     row_names: list[str] | None = None if picked is None or picked.names is None else []
     written = None if picked is None else picked.keep
-    expected = width or 0
-    width = expected
     for line, record in split_records(text, name, delimiter, first_line):
-        if not any(record) and len(record) <= 1:
-            continue  # a blank line the csv module sees (after a carriage return alone)
-        if not any(record):  # no blank line: a line of delimiters
-            raise _empty_cells(name, line)
-        if len(record) > 1 and record[-1] == "":
-            record = record[:-1]  # one trailing delimiter
-        if header_allowed and not rows and classes is None and not any(looks_numeric(cell) for cell in record):
-            header_line = line
-            width = len(record)
-            classes = record if picked is None else picked.cells(record)
-            if len(set(classes)) != len(classes):
-                duplicate = next(c for c in classes if classes.count(c) > 1)
-                raise DataError(f"{name}:{line}", f"the header names class {show_value(duplicate)} twice")
+        record = _record_cells(record, name, line)
+        if record is None:
             continue
-        if width and len(record) != width:
-            seen = (f"the header on line {header_line}" if header_line else
-                    f"line {lines[0]}" if rows else "the first row")
-            raise DataError(
-                f"{name}:{line}",
-                f"this row has {count_of(len(record), 'value', 'values')}, {seen} has {width}",
-                "every row needs one value per class",
-            )
-        width = len(record)
-        if picked is not None and width != picked.width:
-            raise DataError(f"{name}:{line}",
-                            f"this row has {count_of(width, 'value', 'values')}, the first row has {picked.width}",
-                            "every row needs one value per class")
+        if header_allowed and not rows and classes is None and not any(looks_numeric(cell) for cell in record):
+            header_line, width = line, len(record)
+            classes = _header_classes(record, picked, name, line)
+            continue
+        width = _checked_width(record, width, picked, name, line, header_line, lines)
         chosen = record if picked is None else picked.cells(record)
-        values = []
-        for col, cell in enumerate(chosen):
-            try:
-                values.append(parse_number(cell))
-            except ValueError as error:
-                raise cell_error(f"{name}:{line}:{(col if written is None else written[col]) + 1}", cell, str(error),
-                                  delimiter, ",".join(record)) from None
-        rows.append(values)
+        rows.append(_row_values(chosen, record, written, name, line, delimiter))
         cells.append(chosen)
         lines.append(line)
         if row_names is not None:
             row_names.append(record[picked.names])
     if not rows:
-        what = "the file has a header but no rows" if classes else "no numbers found"
-        raise DataError(name, what if name != STDIN_NAME else what.replace("file", "input"))
+        raise _no_rows(name, classes)
     return with_range_warnings(Operand(np.array(rows, dtype=np.float64), name, classes, lines, cells,
                                         row_names=row_names, written_columns=written))
+
+
+def _record_cells(record: list[str], name: str, line: int) -> list[str] | None:
+    """The cells of a record that holds values, without one trailing delimiter; ``None`` for a blank
+    line the csv module sees (after a carriage return alone). A line of delimiters is an error."""
+    if not any(record):
+        if len(record) <= 1:
+            return None
+        raise _empty_cells(name, line)  # no blank line: a line of delimiters
+    if len(record) > 1 and record[-1] == "":
+        return record[:-1]  # one trailing delimiter
+    return record
+
+
+def _header_classes(record: list[str], picked: Picked | None, name: str, line: int) -> list[str]:
+    """The class names of a header row (the picked columns only), each named once: a class named
+    twice could not be told apart in the output."""
+    classes = record if picked is None else picked.cells(record)
+    if len(set(classes)) != len(classes):
+        duplicate = next(c for c in classes if classes.count(c) > 1)
+        raise DataError(f"{name}:{line}", f"the header names class {show_value(duplicate)} twice")
+    return classes
+
+
+def _checked_width(record: list[str], width: int, picked: Picked | None, name: str, line: int,
+                   header_line: int, lines: list[int]) -> int:
+    """The width of a row of values, which must be the ``width`` set before it (0: none yet) by the
+    header on ``header_line`` or the first row read (``lines[0]``), and that of the row the picked
+    columns were resolved against: a ragged row has no class for some value."""
+    if width and len(record) != width:
+        seen = (f"the header on line {header_line}" if header_line else
+                f"line {lines[0]}" if lines else "the first row")
+        raise DataError(
+            f"{name}:{line}",
+            f"this row has {count_of(len(record), 'value', 'values')}, {seen} has {width}",
+            "every row needs one value per class",
+        )
+    width = len(record)
+    if picked is not None and width != picked.width:
+        raise DataError(f"{name}:{line}",
+                        f"this row has {count_of(width, 'value', 'values')}, the first row has {picked.width}",
+                        "every row needs one value per class")
+    return width
+
+
+def _row_values(chosen: list[str], record: list[str], written: tuple[int, ...] | None, name: str, line: int,
+                delimiter: str) -> list[float]:
+    """The numbers of one row's chosen cells; a cell that is no number is an error naming its line
+    and the column the user wrote (``written``, when columns were picked)."""
+    values = []
+    for col, cell in enumerate(chosen):
+        try:
+            values.append(parse_number(cell))
+        except ValueError as error:
+            raise cell_error(f"{name}:{line}:{(col if written is None else written[col]) + 1}", cell, str(error),
+                             delimiter, ",".join(record)) from None
+    return values
+
+
+def _no_rows(name: str, classes: list[str] | None) -> DataError:
+    """A text without a row of numbers (with or without a header); standard input is no file."""
+    what = "the file has a header but no rows" if classes else "no numbers found"
+    return DataError(name, what if name != STDIN_NAME else what.replace("file", "input"))
