@@ -32,6 +32,8 @@ ARROW_MAX_COLUMNS = 640
 _BIG_EXPONENT = re.compile(r"e[+-]?0*\d{3}", re.IGNORECASE)
 _BLANK_LINE = re.compile(r"\n[ \t\r]*\n")
 _LONE_CR = re.compile(r"\r(?!\n)")
+#: What a step of :func:`read_fast` returns for rows the careful reader must see (None: not read).
+_DECLINE = object()
 
 
 def not_for_fast(text: str) -> bool:
@@ -120,23 +122,50 @@ def read_fast(text: str, name: str, delimiter: str, first_line: int = 1, header_
     body = text[first_end + 1:] if header else text
     values = row_names = None
     if not (arrow and _arrow_applies(first_line_text, delimiter)) and (picked is None or picked.names is None):
-        values = parse_decimals(body, delimiter)  # checks every byte itself: not_for_fast is not needed
-        if values is not None and picked is not None:
-            if values.shape[1] != picked.width:
-                return None  # ragged against the header or first row: the careful reader says where
-            values = np.ascontiguousarray(values[:, list(picked.keep)])
-    if values is None:
-        if not_for_fast(text):
+        values = _read_decimals(body, delimiter, picked)
+        if values is _DECLINE:
             return None
-        if not body.strip():
-            return None  # a header alone: the careful reader says so (numpy would warn "no data")
-        if picked is not None:
-            row_names = _picked_row_names(body, delimiter, picked)
-            if row_names is _DECLINE:
-                return None
-        values = _parse(body, first_line_text, header, delimiter, arrow, picked)
+    if values is None:
+        values, row_names = _read_by_c_parser(text, body, first_line_text, header, delimiter, arrow, picked)
     if values is None or _declined(values, text, first, header, width, picked):
         return None
+    return _operand(values, name, text, delimiter, first_line, first, header, row_names, picked)
+
+
+def _read_decimals(body: str, delimiter: str, picked: Picked | None):
+    """The rows of ``body`` by numpy's plain-decimals parser (the fastest without pyarrow), only the
+    picked columns kept; None when it does not read them, or :data:`_DECLINE` for rows ragged against
+    the header or first row (the careful reader says where)."""
+    values = parse_decimals(body, delimiter)  # checks every byte itself: not_for_fast is not needed
+    if values is not None and picked is not None:
+        if values.shape[1] != picked.width:
+            return _DECLINE
+        values = np.ascontiguousarray(values[:, list(picked.keep)])
+    return values
+
+
+def _read_by_c_parser(text: str, body: str, first_line_text: str, header: bool, delimiter: str, arrow: bool,
+                      picked: Picked | None) -> tuple[np.ndarray | None, list[str] | None]:
+    """The rows of ``body`` and the row names of the ``--names`` column by pyarrow or ``loadtxt``, for
+    what plain decimals do not read; values None for anything the careful reader must read instead
+    (:func:`not_for_fast`, a header alone, whitespace-separated or ragged rows with picked columns)."""
+    if not_for_fast(text):
+        return None, None
+    if not body.strip():
+        return None, None  # a header alone: the careful reader says so (numpy would warn "no data")
+    row_names = None
+    if picked is not None:
+        row_names = _picked_row_names(body, delimiter, picked)
+        if row_names is _DECLINE:
+            return None, None
+    return _parse(body, first_line_text, header, delimiter, arrow, picked), row_names
+
+
+def _operand(values: np.ndarray, name: str, text: str, delimiter: str, first_line: int, first: list[str],
+             header: bool, row_names: list[str] | None, picked: Picked | None) -> Operand:
+    """The operand of the rows read, with each row's line number (after the header, when there is
+    one) and the header's classes, so that later errors and output name the same lines and columns
+    the careful reader would."""
     lines = np.arange(values.shape[0]) + (first_line + 1 if header else first_line)
     classes = (first if picked is None else picked.cells(first)) if header else None
     return Operand(values, name, classes, lines, source=(text, delimiter, first_line), row_names=row_names,
@@ -153,8 +182,6 @@ def _first_row(text: str, delimiter: str) -> tuple[int, str, list[str]]:
         first = split_line(first_line_text, delimiter)
     return first_end, first_line_text, first
 
-
-_DECLINE = object()
 
 
 def _picked_row_names(body: str, delimiter: str, picked: Picked):
