@@ -127,11 +127,10 @@ def test_a_zip_bomb_member_is_refused_at_its_first_block_in_bounded_memory(tmp_p
     path = tmp_path / "bomb.npz"
     _zeros_npz(path, 16 * MiB)  # 256 MiB of zeros in about 256 KB
     assert os.path.getsize(path) < 2 * MiB
-    code, err, seconds, peak, out = measured("entropy", path)
+    code, err, _, peak, out = measured("entropy", path)
     assert code == 1 and out == b"" and err.count("\n") == 1, err
     assert err.startswith(f"Error: {path}:p: row 1: ") and "sums to 0" in err, err
     assert peak < 160, f"{peak:.0f} MiB"  # the member whole is 256 MiB
-    assert seconds < 30
 
 
 def test_an_npz_member_read_whole_must_fit_in_memory(run, tmp_path, monkeypatch):
@@ -258,15 +257,15 @@ def test_megabytes_of_blank_lines_are_skipped_in_linear_time(run, tmp_path, layo
     columns = np.array([[0.5, 0.2], [0.5, 0.8]]) if "--columns" in how else np.array([[0.5, 0.5], [0.2, 0.8]])
     columns = columns / columns.sum(axis=1, keepdims=True)
     assert [float(row[-1]) for row in rows] == pytest.approx(-(columns * np.log(columns)).sum(axis=1), rel=1e-12)
-    assert seconds < 12, f"{seconds:.1f} s for {len(text) / MiB:.0f} MiB"  # it was 1.5-4 s a MiB
+    # a hang guard, not a speed claim (speed is measured in benchmarks/): skipping them was quadratic,
+    # 1.5-4 s a MiB; now well under a second in all
+    assert seconds < 120, f"{seconds:.1f} s for {len(text) / MiB:.0f} MiB"
 
 
 def test_megabytes_of_delimiter_only_lines_are_an_error_at_the_first(run, tmp_path):
     path = tmp_path / "p.csv"
     path.write_text(",,,,\n" * (8 * MiB // 5) + "0.5,0.5\n")
-    start = time.monotonic()
-    result = run("entropy", path, "-q")
-    assert time.monotonic() - start < 5  # it took 29.5 s to skip them all
+    result = run("entropy", path, "-q")  # the error names line 1: nothing after it was read (29.5 s to skip them all, once)
     assert result.exit_code == 1 and result.stdout == ""
     assert result.stderr == f"Error: {path}:1: a row of empty cells (only delimiters, no value); " \
                             "remove the line, or write its values\n"

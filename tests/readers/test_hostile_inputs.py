@@ -72,12 +72,13 @@ def measured(*args, stdin=subprocess.DEVNULL, feed=None, timeout=60):
     return child.returncode, text[:found.start()], seconds, int(found.group(1)) / 1024, out
 
 
-def assert_refused(result, name, words, seconds=5.0, mib=300.0):
-    code, err, took, peak, out = result
+def assert_refused(result, name, words, mib=300.0):
+    """Refused in one line, in bounded memory; a hang (an endless input read to its end) fails by
+    :func:`measured`'s timeout, not by a time bound here: speed is measured in benchmarks/."""
+    code, err, _, peak, out = result
     assert code == 1 and out == b"", err
     assert "Traceback" not in err and err.count("\n") == 1, err
     assert err.startswith(f"Error: {name}") and words in err, err
-    assert took < seconds, f"{took:.1f} s"
     assert peak < mib, f"{peak:.0f} MiB"
 
 
@@ -136,13 +137,12 @@ def test_nul_after_good_rows_is_refused_where_it_is(tmp_path):
 def test_endless_line_is_refused_at_the_cap():
     """256 MiB of one line, no line end: refused, holding about twice the cap at the most."""
     assert_refused(measured("kl", "-", "0.5,0.5", feed=endless(b"0.5,")), "<stdin>:1",
-                   f"a line longer than {source.size_text(textblocks.MAX_LINE_BYTES)} (no line end found)",
-                   seconds=30, mib=800)
+                   f"a line longer than {source.size_text(textblocks.MAX_LINE_BYTES)} (no line end found)", mib=800)
 
 
 def test_endless_json_document_is_refused_at_the_cap():
     assert_refused(measured("entropy", "-", feed=endless(b"[0.5, 0.5],\n")), "<stdin>",
-                   "more than 256 MiB to read whole from a pipe or device", seconds=30, mib=800)
+                   "more than 256 MiB to read whole from a pipe or device", mib=800)
 
 
 class Endless(io.RawIOBase):
@@ -204,10 +204,9 @@ def test_wide_line_is_read_in_time_and_memory_proportional_to_it(tmp_path):
     path = tmp_path / "wide.csv"
     path.write_text(",".join(map(repr, values.tolist())) + "\n")
     assert path.stat().st_size > 9_000_000
-    code, err, took, peak, out = measured("entropy", path, "-f", "json")
+    code, err, _, peak, out = measured("entropy", path, "-f", "json")  # a quadratic parse hangs: the timeout
     assert code == 0, err
     assert json.loads(out)["value"] > 0
-    assert took < 5, f"{took:.1f} s"
     assert peak < 300, f"{peak:.0f} MiB"
 
 
