@@ -32,26 +32,34 @@ def _section(param: click.Parameter) -> str:
     return next((heading for heading, names in SECTIONS.items() if param.name in names), "Computation")
 
 
-def _operands_record(declared: list[click.Parameter]) -> list[tuple[str, str]]:
-    """The line that says what the operands are (none for a command without any)."""
+def _operands_record(declared: list[click.Parameter], text: str | None) -> list[tuple[str, str]]:
+    """The line that says what the operands are (none for a command without any): ``text``, or
+    :data:`OPERANDS_HELP`."""
     operands = [param.human_readable_name for param in declared if isinstance(param, click.Argument)]
     if not operands:
         return []
     words = ", ".join(operands)
-    return [(words, OPERANDS_HELP if words != "FILE" else OPERANDS_HELP[:-12])]
+    return [(words, text or (OPERANDS_HELP if words != "FILE" else OPERANDS_HELP[:-12]))]
 
 
 class SectionedCommand(click.Command):
-    """A command whose help groups its options under :data:`SECTIONS` and ends with ``examples``."""
+    """A command whose help groups its options under :data:`SECTIONS` and ends with ``examples``.
 
-    def __init__(self, *args, examples: tuple[str, ...] = (), **kwargs):
+    ``operands``: what the operands are, where the shared line (:data:`OPERANDS_HELP`) would not be
+    true of this command; ``helps``: a shared option's help (by Python name) said for this command."""
+
+    def __init__(self, *args, examples: tuple[str, ...] = (), operands: str | None = None,
+                 helps: dict[str, str] | None = None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.examples = tuple(examples)
+        self.examples, self.operands = tuple(examples), operands
+        for param in self.params:  # click made these options for this command alone: ours to retell
+            if isinstance(param, click.Option) and param.name in (helps or {}):
+                param.help = helps[param.name]
 
     def _records(self, ctx: click.Context) -> dict[str, list[tuple[str, str]]]:
         rows: dict[str, list[tuple[str, str]]] = {heading: [] for heading in SECTIONS}
         declared = self.get_params(ctx)
-        rows["Inputs"].extend(_operands_record(declared))
+        rows["Inputs"].extend(_operands_record(declared, self.operands))
         names = {param.name for param in declared}
         groups = [(merged, first, text) for merged, first, text in MERGED if set(merged) <= names]
         for param in declared:

@@ -49,6 +49,18 @@ def test_kl_help_groups_options_under_headings():
     assert "uniform" in inputs and "--p-as, --q-as KIND" in inputs and "--delimiter CHAR" in inputs
 
 
+def test_distill_help_says_what_distill_takes():
+    """The shared lines are retold where they are not true of distill: TEACHER and STUDENT are read
+    once per part (never -), there is no --reduction for -q, and -T leaves the labels alone."""
+    text = " ".join(help_text("distill").split())
+    inputs = text.partition("Inputs:")[2].partition("--normalize")[0]
+    assert "TEACHER, STUDENT, LABELS" in inputs and "- (stdin)" not in inputs.partition(";")[0]
+    assert "LABELS may also be - (stdin)" in inputs
+    assert "--reduction" not in text and "-q, --quiet Print only the loss." in text
+    assert "Soften TEACHER and STUDENT" in text and "Soften every operand" not in text
+    assert "Soften every operand" in " ".join(help_text("kl").split())  # the shared option, untouched
+
+
 def test_readable_metavars():
     text = help_text("kl")
     assert "[,|;|tab|||space]" not in text and "--delimiter CHAR" in text

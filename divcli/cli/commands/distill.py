@@ -15,7 +15,9 @@ from ..run import class_weights, operand_blocks
 @click.command(cls=OperandCommand, examples=(
     "divcli distill samples/teacher.csv samples/student.csv -T 2",
     'divcli distill samples/teacher.csv samples/student.csv "0;1;2;0;1;2;0;1" -T 4 --alpha 0.7 -q',
-))
+), operands='a file, a literal such as "0.2,0.8;0.5,0.5", or uniform; LABELS may also be - (stdin)',
+   helps={"quiet": "Print only the loss.",
+          "temperature": "Soften TEACHER and STUDENT in the KL term: softmax(log p / T)."})
 @click.argument("teacher")
 @click.argument("student")
 @click.argument("labels", required=False)
