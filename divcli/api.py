@@ -26,6 +26,22 @@ def _operand(values, name: str):
     return Operand(array, name)
 
 
+def _weights(weight):
+    """Class weights as ``--weight`` takes them: a file or a literal (read and checked as the CLI
+    does), or an array."""
+    import os
+
+    if weight is None:
+        return None
+    if isinstance(weight, (str, os.PathLike)):
+        from .computations.runs import weight_vector
+
+        return weight_vector(_operand(weight, "weight"))
+    import numpy as np
+
+    return np.asarray(weight, dtype=np.float64).ravel()
+
+
 def kl_divergence(p, q, *, p_as="probs", q_as="probs", reduction=None, base="e",
                   tolerance=1e-6, normalize=False, temperature=1.0, threads=1):
     """D(P‖Q) = Σ p·log(p/q), reduced as torch's ``KLDivLoss(reduction=...)``; as ``divcli kl``.
@@ -81,8 +97,8 @@ def cross_entropy(p, q, *, p_as="probs", q_as="probs", reduction=None, base="e",
     reduction : {"none", "sum", "mean"}, optional (default: the command's, batchmean for kl, mean otherwise)
         ``mean`` is torch's: over the summed class weights of the rows for labels, over N for
         probability targets.
-    weight : array_like, optional
-        C non-negative class weights.
+    weight : array_like or str, optional
+        C non-negative class weights, or a file or literal of them (as ``--weight``).
     ignore_index : int
         Label rows equal to this are skipped (torch's default −100).
     label_smoothing : float
@@ -105,15 +121,13 @@ def cross_entropy(p, q, *, p_as="probs", q_as="probs", reduction=None, base="e",
     float or numpy.ndarray
         The reduced value, or one value per row for ``none``.
     """
-    import numpy as np
-
     from .computations.runs import compute
     from .vocabulary import Command
 
     options = _no_batchmean(make_options(p_as, q_as, reduction, base, tolerance=tolerance, normalize=normalize,
                                          temperature=temperature, ignore_index=ignore_index,
                                          label_smoothing=label_smoothing))
-    weights = None if weight is None else np.asarray(weight, dtype=np.float64).ravel()
+    weights = _weights(weight)
     return compute(Command.CE, _operand(p, "p"), _operand(q, "q"), options, weights, threads).value
 
 
@@ -347,7 +361,7 @@ def distillation_loss(teacher_logits, student_logits, temperature, labels=None, 
     hard = None
     if labels is not None:
         hard = _operand(np.asarray(labels, dtype=np.float64).reshape(-1, 1), "labels")
-    weights = None if weight is None else np.asarray(weight, dtype=np.float64).ravel()
+    weights = _weights(weight)
     parts = distill(lambda: ArrayBlocks(teacher), lambda: ArrayBlocks(student),
                     None if hard is None else (lambda: ArrayBlocks(hard)), temperature=temperature, alpha=alpha,
                     base=options.base, conversion=options.conversion, weight=weights, ignore_index=ignore_index,

@@ -170,3 +170,20 @@ def test_an_unknown_measure_of_the_matrix_is_a_value_error_that_says_so():
     with pytest.raises(ValueError, match="^'nosuch' is not a measure; use a key or an alias of divcli measures"):
         divcli.divergence_matrix([[0.5, 0.5], [0.9, 0.1]], "nosuch")
     assert divcli.divergence_matrix([[0.5, 0.5], [0.9, 0.1]], "tv")[0, 1] == pytest.approx(0.4)
+
+
+def test_class_weights_from_python_may_be_a_file_or_a_literal_as_on_the_command_line(tmp_path):
+    """``weight="w.csv"`` is read as ``--weight w.csv`` is (it was taken for a number and refused),
+    and its values are checked the same way."""
+    p, q = [[0.2, 0.3, 0.5], [0.5, 0.25, 0.25]], [[1 / 3, 1 / 3, 1 / 3], [0.4, 0.4, 0.2]]
+    path = tmp_path / "w.csv"
+    path.write_text("1\n2\n0.5\n")
+    expected = divcli.cross_entropy(p, q, weight=[1, 2, 0.5], reduction="none")
+    assert divcli.cross_entropy(p, q, weight=str(path), reduction="none") == pytest.approx(expected, rel=1e-15)
+    assert divcli.cross_entropy(p, q, weight=path, reduction="none") == pytest.approx(expected, rel=1e-15)
+    assert divcli.cross_entropy(p, q, weight="1,2,0.5", reduction="none") == pytest.approx(expected, rel=1e-15)
+    assert divcli.distillation_loss(p, q, 2.0, labels=[0, 2], alpha=0.5, weight=str(path)) == pytest.approx(
+        divcli.distillation_loss(p, q, 2.0, labels=[0, 2], alpha=0.5, weight=[1, 2, 0.5]), rel=1e-15)
+    path.write_text("1\n-2\n0.5\n")
+    with pytest.raises(DataError, match=r"w\.csv:2.*not a finite non-negative number"):
+        divcli.cross_entropy(p, q, weight=path)
