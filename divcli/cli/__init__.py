@@ -22,10 +22,11 @@ from .commands.distill import distill
 from .commands.divergences import ce, entropy, kl
 from .commands.explain import explain, libraries
 from .commands.formats import formats
+from .commands.lm import lm
 from .commands.measures import compare, js, matrix, measures
 
 __all__ = ["cli", "main", "kl", "ce", "entropy", "distill", "js", "compare", "matrix", "measures", "formats",
-           "libraries", "explain"]
+           "libraries", "explain", "lm"]
 
 
 #: The exit status of a run stopped by Ctrl-C (SIGINT), as a shell reports one: 128 + 2.
@@ -135,7 +136,7 @@ def cli():
     """
 
 
-for command in (kl, ce, entropy, distill, js, compare, matrix, measures, formats, libraries, explain):
+for command in (kl, ce, entropy, distill, lm, js, compare, matrix, measures, formats, libraries, explain):
     cli.add_command(command)
 del command
 

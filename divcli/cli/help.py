@@ -10,7 +10,7 @@ import click
 #: The headings in order, and the options under each (by Python name); an option not named here is
 #: the command's own and goes under Computation.
 SECTIONS = {
-    "Inputs": ("p_as", "q_as", "normalize", "tolerance", "columns", "select", "drop", "names", "delimiter"),
+    "Inputs": ("p_as", "q_as", "base_as", "candidate_as", "labels", "normalize", "tolerance", "columns", "select", "drop", "names", "delimiter"),
     "Computation": (),
     "Output": ("quiet", "fmt", "output", "svg"),  # and -h, --help last
     "Engine": ("engine", "threads", "scheduler", "p_cols", "q_cols", "verbose"),
@@ -19,6 +19,7 @@ OPERANDS_HELP = "a file, - (stdin), a literal such as \"0.2,0.8;0.5,0.5\", or un
 #: Options shown on one line together, where a command has them all: (names, first column, help).
 MERGED = (
     (("p_as", "q_as"), "--p-as, --q-as KIND", "probs (default), logits or log-probs; P also labels (class indices)"),
+    (("base_as", "candidate_as"), "--p-as, --q-as KIND", "BASE's, CANDIDATE's: logits (default), log-probs or probs"),
     (("columns", "names"), "--columns, --names COL", "Each column a distribution, not each row; --names: the row names"),
     (("select", "drop"), "--select, --drop COLS", "Columns to read, to leave out: names, numbers from 1, ranges 2-5"),
     (("p_cols", "q_cols"), "--p-cols, --q-cols COLS", "Columns of P, of Q in each shard: names, 0-based indices or 's_*'"),
@@ -73,9 +74,10 @@ class SectionedCommand(click.Command):
     def format_options(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         rows = self._records(ctx)
         width = max(len(term) for records in rows.values() for term, _ in records)
+        dask = any(param.name == "engine" for param in self.get_params(ctx))  # the titles speak of --engine dask
         for heading, records in rows.items():
             if records:
-                with formatter.section(TITLES.get(heading, heading)):  # one first column for every heading
+                with formatter.section(TITLES.get(heading, heading) if dask else heading):  # one first column for every heading
                     formatter.write_dl([(term.ljust(width), text) for term, text in records])
 
     def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:

@@ -80,6 +80,7 @@ class Request:
     writing: Writing
     engine: Engine = Engine()
     weight: str | None = None
+    labels: str | None = None
 
 
 def streamed_request(command: str, specs: tuple[str | None, ...], params: dict, *, weight: str | None = None,
@@ -111,6 +112,26 @@ def whole_request(command: str, specs: tuple[str | None, ...], params: dict, *, 
     check_output(writing, given, specs + (weight,))
     specs = tuple(spec for spec in specs if spec is not None)
     return Request(command, specs, _options(params, reduction, given), _reading(params), writing, weight=weight)
+
+
+def positions_request(specs: tuple[str, str], params: dict) -> Request:
+    """lm's request: two models' outputs, a row a position, and --labels (read whole); local only.
+    --top lists the worst positions besides the statistics, and --reduction row every position."""
+    given = _given()
+    labels = params["labels"]
+    one_stdin(*specs, labels)
+    top = params["top"]
+    if top is not None and top < 1:
+        raise click.BadParameter(f"{top} is not a number of positions: give 1 or more", param_hint="'--top'")
+    if top is not None and params["reduction"] == "row":
+        raise click.BadParameter("--top lists the worst positions, --reduction row every position: give one of them",
+                                 param_hint="'--top'")
+    writing = Writing(params["fmt"], params["quiet"], params["output"], None, top)
+    check_output(writing, given, specs + (labels,))
+    options = make_options(params["base_as"], params["candidate_as"], params["reduction"], "e", tolerance=params["tolerance"],
+                           normalize=params["normalize"], given=given, refuse_one_class=True)
+    return Request("lm", specs, options, Reading(DELIMITERS.get(params["delimiter"])), writing,
+                   Engine(threads=params["threads"]), labels=labels)
 
 
 def _reading(params: dict) -> Reading:

@@ -150,10 +150,12 @@ def rows_mismatch(a: tuple[str, int, str], b: tuple[str, int, str], a_more: bool
     (a_role, a_rows, a_name), (b_role, b_rows, b_name) = a, b
     a_text = f"{'at least ' if a_more else ''}{count_of(a_rows, 'row', 'rows')}"
     b_text = f"{'at least ' if b_more else ''}{b_rows}"
-    return DataError(
+    error = DataError(
         "", f"{a_role} has {a_text} ({a_name}) but {b_role} has {b_text} ({b_name})",
         "give both the same number of rows, or one of them a single row to compare against every row",
     )
+    error.counts = ((a_role, a_rows, a_name, a_more), (b_role, b_rows, b_name, b_more))  # for a command's own words
+    return error
 
 
 def mismatch(a: "Source", b: "Source", a_more: bool, b_more: bool) -> DataError:

@@ -204,6 +204,6 @@ class CatalogueJson(Sink):
 SINKS = {
     Content.ROWS: JsonSink, Content.MEASURES: MeasureJsonSink, Content.TOP: TopJson, Content.MATRIX: MatrixJson,
     Content.LIBRARIES: LibrariesJson, Content.EXPLAIN: ExplainJson, Content.DISTILL: DistillJson,
-    Content.CATALOGUE: CatalogueJson,
+    Content.CATALOGUE: CatalogueJson, Content.LM: "divcli.output.lm_output:LmJson",
     Content.FORMATS: "divcli.output.listing:FormatsJson",
 }

@@ -5,8 +5,8 @@ class that writes it (or ``"module:Class"``, imported when first used: :func:`di
 Every sink is made as ``cls(out, console)`` (``console``, Rich's, only for a class with
 ``for_people``) and is fed as its kind says:
 
-* ``ROWS`` (kl, ce, entropy), ``MEASURES`` (js, compare): ``rows(report)`` for each block as it is
-  computed, then ``finish(summary)``;
+* ``ROWS`` (kl, ce, entropy), ``MEASURES`` (js, compare), ``LM`` (lm's positions): ``rows(report)``
+  for each block as it is computed, then ``finish(summary)``;
 * ``PARTS``, ``MEASURE_PARTS`` (``--engine dask -o DIR``, one part file per shard): ``rows(report)``
   for each block of the shard, then ``finish(None)``; ``binary`` sinks get a binary stream;
 * the whole-document kinds (``TOP``, ``MATRIX``, ``LIBRARIES``, ``EXPLAIN``, ``DISTILL``,
@@ -33,6 +33,7 @@ class Content(enum.Enum):
     LIBRARIES = "libraries"          # libraries: what torch, SciPy and Keras would say
     EXPLAIN = "explain"              # explain: the working of one row
     DISTILL = "distill"              # distill: the loss, its parts and the usual mistakes
+    LM = "lm"                        # lm: blocks of positions (lm.Positions), then an LmSummary
     CATALOGUE = "catalogue"          # measures: the catalogue of measures
     FORMATS = "formats"              # formats: the input formats, the output formats and the measures
     PARTS = "parts"                  # --engine dask -o DIR: a shard's Report blocks, one file
@@ -44,6 +45,7 @@ class Content(enum.Enum):
 WRITTEN_BY = {
     Content.ROWS: ("kl", "ce", "entropy"), Content.MEASURES: ("js", "compare"), Content.MATRIX: ("matrix",),
     Content.LIBRARIES: ("libraries",), Content.EXPLAIN: ("explain",), Content.DISTILL: ("distill",),
+    Content.LM: ("lm",),
     Content.CATALOGUE: ("measures",), Content.FORMATS: ("formats",),
     Content.TOP: ("kl", "ce", "entropy", "js", "compare"),
     Content.PARTS: ("kl", "ce", "entropy"), Content.MEASURE_PARTS: ("js", "compare"),

@@ -296,6 +296,7 @@ SINKS = {
     Content.LIBRARIES: "divcli.output.measure_tables:LibrariesTable",
     Content.EXPLAIN: "divcli.output.explain_tables:ExplainTable",
     Content.DISTILL: "divcli.output.explain_tables:DistillTable",
+    Content.LM: "divcli.output.lm_tables:LmTable",
     Content.CATALOGUE: "divcli.output.explain_tables:CatalogueTable",
     Content.FORMATS: "divcli.output.listing:FormatsTable",
 }

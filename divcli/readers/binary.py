@@ -281,8 +281,8 @@ def check_no_nan(values: np.ndarray, name: str, first_row: int = 0) -> None:
             raise DataError(f"{name}: row {first_row + row + 1}, item {col + 1}", "nan is not a value")
 
 
-def _file_blocks(path: str, name: str, columns: ColumnChoice | None = None) -> NumpyBlocks:
-    """The blocks of a local ``.npy`` file (its header checked)."""
+def _file_blocks(path: str, name: str, columns: ColumnChoice | None = None, make=NumpyBlocks) -> NumpyBlocks:
+    """The blocks of a local ``.npy`` file (its header checked), made by ``make``."""
     try:
         handle = open(path, "rb")  # noqa: SIM115 - closed by the blocks' close()
     except IsADirectoryError:
@@ -291,14 +291,15 @@ def _file_blocks(path: str, name: str, columns: ColumnChoice | None = None) -> N
         raise DataError(name, f"cannot read: {error.strerror or error}") from None
     try:
         dtype, shape, fortran = _npy_header(handle, name, os.fstat(handle.fileno()).st_size)
-        return NumpyBlocks(_FileData(handle, name, handle.tell()), name, dtype, shape, fortran, columns)
+        return make(_FileData(handle, name, handle.tell()), name, dtype, shape, fortran, columns)
     except BaseException:
         handle.close()
         raise
 
 
-def _member_blocks(path: str, key: str | None, columns: ColumnChoice | None = None) -> NumpyBlocks:
-    """The blocks of a member of an ``.npz`` archive (``key`` may be left out when it holds one array)."""
+def _member_blocks(path: str, key: str | None, columns: ColumnChoice | None = None, make=NumpyBlocks) -> NumpyBlocks:
+    """The blocks of a member of an ``.npz`` archive (``key`` may be left out when it holds one array),
+    made by ``make``."""
     import zipfile  # and pathlib with it: 5 ms of every call, for .npz files only
 
     name = path if key is None else f"{path}:{key}"
@@ -329,7 +330,7 @@ def _member_blocks(path: str, key: str | None, columns: ColumnChoice | None = No
             member = archive.open(info)
             closing.append(member)
             dtype, shape, fortran = _npy_header(member, name, info.file_size)
-        return NumpyBlocks(_MemberData(member, closing, name), name, dtype, shape, fortran, columns)
+        return make(_MemberData(member, closing, name), name, dtype, shape, fortran, columns)
     except BaseException:
         for opened in reversed(closing):
             opened.close()
@@ -337,11 +338,12 @@ def _member_blocks(path: str, key: str | None, columns: ColumnChoice | None = No
 
 
 def numpy_blocks(path: str, key: str | None = None, columns: ColumnChoice | None = None,
-                 name: str | None = None) -> NumpyBlocks:
-    """``.npy`` or ``.npz`` (``file.npz:key``) a block of rows at a time (the Dask engine's local shards too)."""
+                 name: str | None = None, make=NumpyBlocks) -> NumpyBlocks:
+    """``.npy`` or ``.npz`` (``file.npz:key``) a block of rows at a time (the Dask engine's local shards
+    too); ``make``: the class of the blocks (a subclass of :class:`NumpyBlocks` that reads other shapes)."""
     if path.lower().endswith(".npy"):
-        return _file_blocks(path, name or path, columns)
-    return _member_blocks(path, key, columns)
+        return _file_blocks(path, name or path, columns, make)
+    return _member_blocks(path, key, columns, make)
 
 
 def read_npy(path: str, name: str | None = None, widen: bool = True) -> Operand:

@@ -199,6 +199,8 @@ COMMANDS = {
     "libraries": [("libraries", "0.5,0.5", "0.9,0.1")],
     "explain": [("explain", "0.5,0.5", "0.9,0.1")],
     "distill": [("distill", LOGITS, "0.5,1,1;1,2,0.1", "-T", "2")],
+    "lm": [("lm", LOGITS, "0.5,1,1;1,2,0.1", "--labels", "0,2"), ("lm", LOGITS, LOGITS, "--reduction", "row"),
+           ("lm", LOGITS, LOGITS, "--top", "1")],
     "catalogue": [("measures",)],
     "formats": [("formats",)],
 }

@@ -1,0 +1,99 @@
+"""lm: two language models' next-token distributions compared position by position, streamed."""
+
+from __future__ import annotations
+
+import click
+
+from ..completion import complete_operand
+from ..options import DELIMITERS, BoundedFloat, OperandCommand, Threads, format_option
+
+#: What BASE and CANDIDATE may be read as: logits (the default), log-probs or probs.
+MODEL_KINDS = ("logits", "log-probs", "probs")
+
+
+@click.command(cls=OperandCommand, examples=(
+    "divcli lm samples/base.npy samples/candidate.npy",
+    "divcli lm samples/base.npy samples/candidate.npy --labels samples/tokens.csv -f json",
+    "divcli lm samples/base.npy samples/candidate.npy --top 3",
+), operands="files (.npy and .npz arrays of (positions, vocab) or (batch, sequence, vocab); CSV, JSON…), "
+            "a literal, or - (stdin) for one of them")
+@click.argument("base", shell_complete=complete_operand)
+@click.argument("candidate", shell_complete=complete_operand)
+@click.option("--p-as", "base_as", type=click.Choice(MODEL_KINDS), default="logits", show_default=True,
+              metavar="KIND", help="BASE is logits, log-probs or probs.")
+@click.option("--q-as", "candidate_as", type=click.Choice(MODEL_KINDS), default="logits", show_default=True,
+              metavar="KIND", help="CANDIDATE is logits, log-probs or probs.")
+@click.option("--labels", metavar="TOKENS",
+              help="The next token's id at each position (a file, - or a literal such as \"5,3,9\"): "
+                   "adds the perplexities and Δp.")
+@click.option("--normalize", is_flag=True, help="Rescale rows of probs to sum to 1.")
+@click.option("--tolerance", type=BoundedFloat(0, hint="give a tolerance ≥ 0 such as 1e-6, or pass --normalize "
+                                                        "to rescale rows"),
+              default=1e-6, show_default=True, metavar="TOL", help="|row sum − 1| allowed for probs; renormalised.")
+@click.option("--delimiter", type=click.Choice(list(DELIMITERS)), metavar="CHAR",
+              help=", ; | tab or space (default: by extension; sniffed for .txt and -).")
+@click.option("--reduction", type=click.Choice(("mean", "row")), default="mean", show_default=True, metavar="R",
+              help="mean: the statistics over the positions; row: every position too.")
+@click.option("--top", type=int, metavar="N", help="Also the N positions of largest D(P‖Q).")
+@click.option("-q", "--quiet", is_flag=True,
+              help="Print only the mean D(P‖Q) (a line per position for --reduction row).")
+@format_option()
+@click.option("-o", "--output", type=click.Path(readable=False), metavar="PATH",
+              help="Write to PATH instead of standard output (atomically).")
+@click.option("--threads", type=Threads(), metavar="N",
+              help="Threads (default, and most: every CPU this process may use).")
+def lm(base, candidate, **params):
+    """Two language models compared token by token: KL, same top token, perplexities, Δp.
+
+    BASE is P, the reference model; CANDIDATE is Q (quantized, pruned, fine-tuned, distilled).
+    Each row is one token position's next-token distribution over the vocabulary; a 3-D array
+    (batch, sequence, vocab) is batch·sequence positions. Reports D(P‖Q) per position (mean ±
+    standard error, percentiles), how often the top tokens agree and, with --labels, PPL(P), PPL(Q),
+    their ratio and Δp = q(label) − p(label), as llama.cpp's perplexity tool defines them.
+    """
+    from ..request import positions_request
+
+    _run(positions_request((base, candidate), params))
+
+
+def _run(request) -> None:
+    """Read the labels whole and both models a block of positions at a time, compute, write."""
+    from ...computations.lm import LanguageModels, position_mismatch
+    from ...engine.loop import run_computation
+    from ...errors import DataError
+    from ...output.registry import Content
+    from ...vocabulary import Reduction
+    from ..console import make_sink, progress_bar, warn
+    from ..run import threads
+    from ..terminal import Output
+
+    writing = request.writing
+    labels = None if request.labels is None else _labels(request.labels, request.reading)
+    computation = LanguageModels(labels, writing.top, request.options.reduction is Reduction.ROW)
+    operands = [_positions(spec, request.reading) for spec in request.specs]
+    workers = threads(request.engine)
+    with Output(writing.output) as out, progress_bar("lm", writing, *operands) as progress:
+        sink = make_sink(Content.LM, writing, out)
+        try:
+            run_computation(computation, operands, request.options, sink, progress.warn if progress else warn,
+                            progress, workers)
+        except DataError as error:
+            raise position_mismatch(error) from None
+
+
+def _positions(spec: str, reading):
+    """One model's outputs, a block of positions at a time (closed when the command ends)."""
+    from ...readers.positions import open_positions
+    from ..run import stdin_for
+
+    blocks = open_positions(spec, stdin_for(spec), reading.delimiter)
+    click.get_current_context().call_on_close(blocks.close)
+    return blocks
+
+
+def _labels(spec: str, reading):
+    """--labels, read whole: one token id a position (8 bytes each)."""
+    from ...readers.reading import read_operand
+    from ..run import stdin_for
+
+    return read_operand(spec, stdin_for(spec), reading.delimiter)

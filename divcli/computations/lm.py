@@ -1,0 +1,287 @@
+"""``divcli lm``: two language models' next-token distributions compared position by position, as a
+computation of :mod:`divcli.engine.loop`.
+
+P is the base (reference) model, Q the candidate; each row of either operand is one token
+position's distribution over the vocabulary. Per position: D(P‖Q), computed by kl's accurate path
+(:func:`divcli.computations.divergence_rows.kl_report`, numba's fused kernel or numpy's), each side's
+top token, and with labels (the next token actually seen at each position) log p(label) and
+log q(label). The accumulator keeps the per-position values (8 bytes a position, 24 with labels) so
+that the percentiles of :mod:`.lm_statistics` are exact, and the ``top`` worst positions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import ClassVar
+
+import numpy as np
+
+from ..engine.loop import Source, Start, mark_single
+from ..engine.start import class_names, read_firsts, refuse_one_class
+from ..errors import DataError
+from ..fields import Column, Holds
+from ..numerics.distributions import Deviations, label_vector
+from ..readers.blocks import Blocks
+from ..readers.operand import Operand
+from ..numerics import fast_path
+from ..vocabulary import NATURAL, Command, Options, Reduction, Side, count_of
+from .divergence_records import Context
+from .divergence_rows import kl_report
+from .lm_statistics import kl_statistics, perplexity_statistics, same_top_statistics
+
+
+@dataclass(frozen=True)
+class LmContext:
+    """What every block of a run shares: kl's context (for :func:`kl_report`), the two sides, the
+    vocabulary's size, and the labels (one token id per position), when given."""
+
+    divergence: Context
+    p: Side
+    q: Side
+    vocabulary: int
+    labels: np.ndarray | None = None
+    labels_operand: Operand | None = None
+    #: ``--reduction row``: every position is written
+    per_position: bool = False
+
+
+@dataclass
+class Positions:
+    """One block of positions (or the worst of a run): per position D(P‖Q), the top token of each
+    side (numpy's argmax of the row as given: the first of tied values), and with labels the label,
+    log p(label) and log q(label)."""
+
+    family: ClassVar[str] = "positions"
+    position: np.ndarray  # 1-based, in the whole input
+    kl: np.ndarray
+    p_top: np.ndarray
+    q_top: np.ndarray
+    label: np.ndarray | None = None
+    log_p_label: np.ndarray | None = None
+    log_q_label: np.ndarray | None = None
+    warnings: list[str] = field(default_factory=list)
+    deviations: Deviations = field(default_factory=Deviations)
+    context: LmContext | None = None
+
+    @property
+    def rows(self) -> int:
+        return self.kl.shape[0]
+
+    @property
+    def per_position(self) -> bool:
+        """Whether the sinks write these positions (``--reduction row``)."""
+        return self.context is not None and self.context.per_position
+
+    @property
+    def same_top(self) -> np.ndarray:
+        return self.p_top == self.q_top
+
+    def columns(self) -> list[Column]:
+        """The per-position fields, in the order every format writes them."""
+        columns = [Column("position", Holds.INTEGER, self.position), Column("kl_divergence", Holds.NUMBER, self.kl),
+                   Column("p_top", Holds.INTEGER, self.p_top), Column("q_top", Holds.INTEGER, self.q_top),
+                   Column("same_top", Holds.FLAG, self.same_top)]
+        if self.label is not None:
+            p_label, q_label = np.exp(self.log_p_label), np.exp(self.log_q_label)
+            columns += [Column("label", Holds.INTEGER, self.label), Column("p_label", Holds.NUMBER, p_label),
+                        Column("q_label", Holds.NUMBER, q_label), Column("delta_p", Holds.NUMBER, q_label - p_label)]
+        return columns
+
+    def taken(self, index: np.ndarray) -> "Positions":
+        """The positions at ``index`` (in that order), without the warnings."""
+        pick = (lambda values: None if values is None else values[index])
+        return Positions(self.position[index], self.kl[index], self.p_top[index], self.q_top[index],
+                         pick(self.label), pick(self.log_p_label), pick(self.log_q_label))
+
+
+def _joined(parts: list[Positions]) -> Positions:
+    """Positions of several blocks as one (their warnings left behind)."""
+    join = (lambda name: None if getattr(parts[0], name) is None else
+            np.concatenate([getattr(part, name) for part in parts]))
+    return Positions(*(join(name) for name in ("position", "kl", "p_top", "q_top", "label", "log_p_label",
+                                               "log_q_label")))
+
+
+def worst(positions: Positions, top: int) -> Positions:
+    """The ``top`` positions of largest D(P‖Q), largest first (the earlier of equal values first)."""
+    order = np.lexsort((positions.position, -positions.kl))[:top]
+    return positions.taken(order)
+
+
+@dataclass
+class LmTotals:
+    """The run so far: the per-position values kept (D(P‖Q); with labels −log p(label) and −log
+    q(label)), the count of positions whose top tokens agree, and the ``top`` worst positions."""
+
+    top: int | None = None
+    rows: int = 0
+    kl: list[np.ndarray] = field(default_factory=list)
+    nll_p: list[np.ndarray] = field(default_factory=list)
+    nll_q: list[np.ndarray] = field(default_factory=list)
+    same: int = 0
+    deviations: Deviations = field(default_factory=Deviations)
+    worst: Positions | None = None
+
+    def add(self, block: Positions) -> None:
+        self.rows += block.rows
+        self.kl.append(block.kl)
+        if block.label is not None:
+            self.nll_p.append(-block.log_p_label)
+            self.nll_q.append(-block.log_q_label)
+        self.same += int(np.count_nonzero(block.same_top))
+        self.deviations = self.deviations + block.deviations
+        if self.top is not None:
+            kept = [block] if self.worst is None else [self.worst, block]
+            self.worst = worst(_joined(kept), self.top)
+
+    def merge(self, other: "LmTotals", offset: int) -> None:
+        """The totals of the positions that follow (their positions counted from ``offset``)."""
+        self.rows += other.rows
+        self.kl += other.kl
+        self.nll_p += other.nll_p
+        self.nll_q += other.nll_q
+        self.same += other.same
+        self.deviations = self.deviations + other.deviations
+        if other.worst is not None:
+            shifted = replace(other.worst, position=other.worst.position + offset)
+            self.worst = worst(_joined([part for part in (self.worst, shifted) if part is not None]), self.top)
+
+    def closing_warnings(self) -> list[str]:
+        return []
+
+
+@dataclass(frozen=True)
+class LmSummary:
+    """The whole run: its context, the number of positions, the statistics (JSON's ``statistics``:
+    :mod:`.lm_statistics`' keys), the worst positions (``top``), the warnings and the renormalised rows."""
+
+    family: ClassVar[str] = "positions"
+    context: LmContext
+    positions: int
+    statistics: dict
+    worst: Positions | None
+    warnings: list[str]
+    deviations: Deviations
+
+    @property
+    def value(self) -> float:
+        """What ``-q`` prints: the mean D(P‖Q) over the positions."""
+        return self.statistics["kl_mean"]
+
+
+def positions_differ(a: tuple[str, int, str, bool], b: tuple[str, int, str, bool]) -> DataError:
+    """P and Q have different numbers of positions: each as (role, positions, name, whether it goes
+    on past them); the message names the first position the shorter one lacks."""
+    b_shorter = a[3] or (not b[3] and a[1] > b[1])
+    (long_role, long_rows, long_name, long_more), (short_role, short_rows, short_name, _) = (a, b) if b_shorter else (b, a)
+    return DataError("", f"{short_role} has {count_of(short_rows, 'position', 'positions')} ({short_name}) but "
+                         f"{long_role} has {'at least ' if long_more else ''}{long_rows} ({long_name}): "
+                         f"position {short_rows + 1} is missing from {short_role}",
+                     "give both models' outputs for the same positions (one row per token position)")
+
+
+def position_mismatch(error: DataError) -> DataError:
+    """``error`` in positions when it is the engine's row-count mismatch of P and Q
+    (:func:`divcli.engine.loop.rows_mismatch`), else ``error`` itself."""
+    counts = getattr(error, "counts", None)
+    return error if counts is None else positions_differ(*counts)
+
+
+@dataclass(frozen=True)
+class LanguageModels:
+    """The computation: ``labels`` the operand of token ids (read whole: 8 bytes a position), ``top``
+    the number of worst positions to keep (None: none), ``per_position`` whether the sinks write
+    every position (``--reduction row``)."""
+
+    labels: Operand | None = None
+    top: int | None = None
+    per_position: bool = False
+
+    def start(self, operands: list[Blocks], options: Options) -> Start:
+        """The first blocks: P and Q over the same vocabulary, neither a single row broadcast to the
+        other's positions, every label a token of the vocabulary."""
+        kinds = [options.p_kind, options.q_kind]
+        firsts, operands = read_firsts(list(operands), options.p_kind, kinds=kinds)
+        for first, role, kind in zip(firsts, "PQ", kinds):
+            refuse_one_class(first, role, kind)
+        first_p, first_q = firsts
+        count = first_p.shape[1]
+        if first_q.shape[1] != count:
+            raise DataError("", f"P has a vocabulary of {count_of(count, 'token', 'tokens')} ({first_p.name}) but Q "
+                                f"has {first_q.shape[1]} ({first_q.name})",
+                            "compare models of the same vocabulary: one column per token id, in the same order")
+        sources = [Source(blocks, role, first) for blocks, role, first in zip(operands, "PQ", firsts)]
+        mark_single(sources)
+        single = next((source for source in sources if source.single), None)
+        other = None if single is None else sources[1 - sources.index(single)]
+        if other is not None and (other.rows > 1 or not other.blocks.exhausted()):  # one position each is no broadcast
+            raise positions_differ((single.role, 1, single.blocks.name, False),
+                                   (other.role, other.rows, other.blocks.name, not other.blocks.exhausted()))
+        p, q = (Side(blocks.name, kind, role) for blocks, kind, role in zip(operands, kinds, "PQ"))
+        divergence = Context(Command.KL, Reduction.ROW, NATURAL, class_names(first_p, first_q, count), p, q)
+        labels = None if self.labels is None else _checked_labels(self.labels, count)
+        return Start(LmContext(divergence, p, q, count, labels, self.labels, self.per_position), count, kinds, firsts, operands,
+                     [False, False], deferred=fast_path.use_fused(count))
+
+    def step(self, start: Start, distributions: list) -> Positions:
+        p, q = distributions
+        context: LmContext = start.context
+        report = kl_report(p, q, context.divergence)
+        first = p.operand.first_row
+        rows = report.kl.shape[0]
+        block = Positions(np.arange(first + 1, first + rows + 1), report.kl,
+                          np.argmax(p.operand.values, axis=1), np.argmax(q.operand.values, axis=1),
+                          warnings=list(report.warnings), deviations=report.deviations, context=context)
+        if context.labels is not None:
+            label = _block_labels(context, first, rows)
+            every = np.arange(rows)
+            block.label, block.log_p_label, block.log_q_label = label, p.log_p[every, label], q.log_p[every, label]
+        return block
+
+    def accumulator(self, start: Start) -> LmTotals:
+        return LmTotals(self.top)
+
+    def summarise(self, start: Start, totals: LmTotals, rows: list[int], warnings: list[str]) -> LmSummary:
+        context: LmContext = start.context
+        if context.labels is not None and context.labels.size > totals.rows:
+            raise _labels_mismatch(context, totals.rows, False)
+        kl = np.concatenate(totals.kl)
+        statistics = {"positions": totals.rows, **kl_statistics(kl), **same_top_statistics(totals.same, totals.rows)}
+        if context.labels is not None:
+            statistics.update(perplexity_statistics(np.concatenate(totals.nll_p), np.concatenate(totals.nll_q)))
+        return LmSummary(context, totals.rows, statistics, totals.worst, warnings, totals.deviations)
+
+
+def _checked_labels(operand: Operand, vocabulary: int) -> np.ndarray:
+    """The token ids of ``operand`` (one row or one column of integers), each in [0, vocabulary)."""
+    rows, columns = operand.shape
+    if rows != 1 and columns != 1:
+        raise DataError(operand.where(), f"the labels are one token id a position, but this has {rows} rows × "
+                        f"{columns} columns", "give one column (or one row) of token ids")
+    labels = label_vector(operand)
+    wrong = (labels < 0) | (labels >= vocabulary)
+    if np.any(wrong):
+        index = int(np.argmax(wrong))
+        row, col = (0, index) if operand.shape[0] == 1 else (index, 0)
+        raise DataError(operand.where(row, col), f"token id {operand.text(row, col)} is not in the vocabulary "
+                        f"(P and Q have {vocabulary} tokens: ids 0 … {vocabulary - 1})",
+                        "give the id of the next token at each position, counted from 0")
+    return labels
+
+
+def _block_labels(context: LmContext, first: int, rows: int) -> np.ndarray:
+    """The labels of positions ``first + 1 … first + rows``; an error when the labels end before them."""
+    if context.labels.size < first + rows:
+        raise _labels_mismatch(context, first + rows, True)
+    return context.labels[first:first + rows]
+
+
+def _labels_mismatch(context: LmContext, positions: int, more: bool) -> DataError:
+    """The labels and the positions differ in number: the first position (or label) without the other."""
+    count = context.labels.size
+    name = context.labels_operand.name
+    said = f"{'at least ' if more else ''}{count_of(positions, 'position', 'positions')} ({context.p.source})"
+    missing = (f"position {count + 1} has no label" if count < positions else
+               f"label {positions + 1} has no position")
+    return DataError("", f"the labels have {count_of(count, 'token', 'tokens')} ({name}) but P and Q have {said}: "
+                         f"{missing}", "give one label per position: the id of the token that came next")
