@@ -42,8 +42,16 @@ def standard_error(values: np.ndarray) -> float | None:
 
 
 def _percentiles(values: np.ndarray, wanted) -> dict[str, float]:
-    """numpy's default (linear) percentiles of ``values``, each under its key."""
-    found = np.percentile(values, [percent for _, percent in wanted])
+    """numpy's default (linear) percentiles of ``values``, each under its key. Where the value below
+    or above is infinite (a KL of +inf), numpy's interpolation gives nan: the percentile is then
+    that neighbour (an exact rank takes the value there, a fraction past a finite value reaches +inf)."""
+    percents = [percent for _, percent in wanted]
+    with np.errstate(invalid="ignore"):
+        found = np.percentile(values, percents)
+    if np.isnan(found).any() and not np.isnan(values).any():
+        exact = [percent / 100 * (values.size - 1) % 1 == 0 for percent in percents]
+        lower, higher = np.percentile(values, percents, method="lower"), np.percentile(values, percents, method="higher")
+        found = np.where(np.isnan(found), np.where(exact, lower, higher), found)
     return {key: float(value) for (key, _), value in zip(wanted, found)}
 
 

@@ -192,6 +192,16 @@ def test_one_position_has_no_standard_errors(run_json, run):
     assert "±" not in run("lm", "1,2,3", "1,2,2.5").stdout.split("same top token")[0].split("mean")[1]
 
 
+def test_an_infinite_kl_keeps_its_percentiles_infinite(run_json):
+    """q = 0 where p > 0 (a masked logit) makes that position's KL +inf: numpy's interpolation towards
+    it would say nan, divcli says +inf (and the median, at an exact rank, the value there)."""
+    document = run_json("lm", "1,2,3;1,1,1;2,2,2", "1,-inf,3;1,1,1;2,2,2")
+    statistics = document["statistics"]
+    assert statistics["kl_max"] == statistics["kl_p99"] == statistics["kl_mean"] == "inf"
+    assert statistics["kl_median"] == 0.0 == statistics["kl_min"]
+    assert any("D(P‖Q) is +inf: row 1" in warning for warning in document["warnings"])
+
+
 # --------------------------------------------------------------------------------------------
 # what is refused
 
