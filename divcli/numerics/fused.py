@@ -27,7 +27,8 @@ import math
 
 import numpy as np
 
-from .fused_rows import BUFFERS, CHUNK, chunk_sum, compensated, kl_terms, normaliser, pair_terms, phi_total, softmax_row, two_add
+from .fused_rows import (BUFFERS, CHUNK, chunk_sum, compensated, kl_terms, normaliser, pair_terms, phi_total,
+                         softmax_row, two_add)
 from .fused_values import AS_IS, BFLOAT16, FLOAT16, jit, row_top, widened
 
 _SPLITTER = 134217729.0  # 2^27 + 1, Veltkamp's constant for float64
@@ -233,7 +234,6 @@ def _logit_rows(pv, p_encoding, qv, q_encoding, want, terms, row, buffers):
     return compensated(k, k_low), compensated(h, h_low), compensated(c, c_low)
 
 
-@jit
 def divergence_rows(p_values, p_encoding, p_rows, p_logits, q_values, q_encoding, q_rows, q_logits, weight, want,
                     out_rows, kl, entropy, cross, terms):
     """D(P‖Q), H(P) and H(P,Q) (unweighted) of the row pairs ``p_values[p_rows[r]]``,
@@ -241,19 +241,39 @@ def divergence_rows(p_values, p_encoding, p_rows, p_logits, q_values, q_encoding
     ``want`` KL_TERMS or CE_TERMS, the element terms (ce's weighted by ``weight``) into
     ``terms[out_rows[r]]``. ``p_encoding``/``q_encoding``: what the arrays hold (fused_values.AS_IS,
     FLOAT16, BFLOAT16); ``p_logits``/``q_logits``: the rows are logits (or log-probabilities), else
-    probabilities (or counts)."""
-    classes = p_values.shape[1]
-    e_p, e_q, wide_p, wide_q = np.empty(classes), np.empty(classes), np.empty(classes), np.empty(classes)
+    probabilities (or counts). Each case is a kernel of its own, compiled the first time it is
+    needed: the common one, two logit rows, costs no compiling of the others."""
+    if p_logits and q_logits and want != CE_TERMS:
+        _logit_pairs(p_values, p_encoding, p_rows, q_values, q_encoding, q_rows, want, out_rows, kl, entropy, cross,
+                     terms)
+    else:
+        _element_pairs(p_values, p_encoding, p_rows, p_logits, q_values, q_encoding, q_rows, q_logits, weight, want,
+                       out_rows, kl, entropy, cross, terms)
+
+
+@jit
+def _logit_pairs(p_values, p_encoding, p_rows, q_values, q_encoding, q_rows, want, out_rows, kl, entropy, cross, terms):
+    """:func:`divergence_rows` of two logit operands, row by row through :func:`_logit_rows`."""
     buffers = np.empty((BUFFERS, CHUNK))
     for r in range(p_rows.shape[0]):
-        pv, qv, row = p_values[p_rows[r]], q_values[q_rows[r]], out_rows[r]
-        if p_logits and q_logits and want != CE_TERMS:
-            kl[row], entropy[row], cross[row] = _logit_rows(pv, p_encoding, qv, q_encoding, want, terms, row, buffers)
-        else:
-            pv, qv = widened(pv, p_encoding, wide_p), widened(qv, q_encoding, wide_q)
-            p_row, q_row = _operand_row(pv, p_logits, e_p), _operand_row(qv, q_logits, e_q)
-            kl[row], entropy[row], cross[row] = _element_rows(pv, qv, p_logits, q_logits, p_row, q_row, e_p, e_q,
-                                                              weight, want, terms, row)
+        row = out_rows[r]
+        pv, qv = p_values[p_rows[r]], q_values[q_rows[r]]
+        kl[row], entropy[row], cross[row] = _logit_rows(pv, p_encoding, qv, q_encoding, want, terms, row, buffers)
+
+
+@jit
+def _element_pairs(p_values, p_encoding, p_rows, p_logits, q_values, q_encoding, q_rows, q_logits, weight, want,
+                   out_rows, kl, entropy, cross, terms):
+    """:func:`divergence_rows` of any other operands, element by element (:func:`_element_rows`), each
+    row widened to float64 first."""
+    classes = p_values.shape[1]
+    e_p, e_q, wide_p, wide_q = np.empty(classes), np.empty(classes), np.empty(classes), np.empty(classes)
+    for r in range(p_rows.shape[0]):
+        pv, qv = widened(p_values[p_rows[r]], p_encoding, wide_p), widened(q_values[q_rows[r]], q_encoding, wide_q)
+        row = out_rows[r]
+        p_row, q_row = _operand_row(pv, p_logits, e_p), _operand_row(qv, q_logits, e_q)
+        kl[row], entropy[row], cross[row] = _element_rows(pv, qv, p_logits, q_logits, p_row, q_row, e_p, e_q,
+                                                          weight, want, terms, row)
 
 
 @jit

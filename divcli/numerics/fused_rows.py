@@ -9,11 +9,11 @@ of two), the additions of a sum reordered in others (``reassoc``: the compiler k
 sums), never in the error-free transformations (:func:`head_tail`, :func:`two_add`, compiled without):
 these flags hold for the operations written in a function, not for those of the functions it calls.
 
-Every term summed is ≥ 0, and a chunk holds :data:`CHUNK` of them: its plain sum is within
-CHUNK·ε (relative) of the exact one at worst, in whatever order, and far closer in practice; the
-chunks' sums are added compensated (Knuth's two_sum), so a row's sum is as close for any C. A row's numbers depend on C alone: a chunk's place, its
-order of summation and the terms of φ's series it takes (its own largest |x|) do not depend on the
-block, the thread or the rows beside it.
+Every term summed is ≥ 0, and a chunk holds :data:`CHUNK` of them: its plain sum is within CHUNK·ε
+(relative) of the exact one at worst, in whatever order, and far closer in practice; the chunks'
+sums are added compensated (Knuth's two_sum), so a row's sum is as close for any C. A row's numbers
+depend on C alone: a chunk's place, its order of summation and the terms of φ's series it takes (its
+own largest |x|) do not depend on the block, the thread or the rows beside it.
 
 Nothing of a row's size is written: a row is read three times (its maximum, its normaliser, the pair's
 terms), each pass decoding the values as stored (:mod:`divcli.numerics.fused_values`) and computing
@@ -177,14 +177,9 @@ def series_size(x, count):
 @jit
 def phi_total(buffers, count):
     """Σ q·φ(p/q) of a chunk of :func:`pair_terms` (accurate.phi_terms, every term ≥ 0): φ(e^x) from its
-    series where |x| ≤ 1, with as many terms as the chunk's largest such |x| needs for a relative
-    2^-57 (fused._phi_series' count), else p·x − (p − q)."""
-    size = series_size(buffers[0], count)
-    if size <= 2.0 ** -10:
-        return _phi_sum(buffers, count, 5)
-    if size <= 2.0 ** -6:
-        return _phi_sum(buffers, count, 8)
-    if size <= 2.0 ** -3:
+    series where |x| ≤ 1, with 11 terms where the chunk's largest such |x| is at most 2^-3, else 20
+    (at least as many as fused._phi_series takes for a relative 2^-57), else p·x − (p − q)."""
+    if series_size(buffers[0], count) <= 2.0 ** -3:  # 5 or 8 terms would do below 2^-6: each loop costs compiling
         return _phi_sum(buffers, count, 11)
     return _phi_sum(buffers, count, 20)
 
