@@ -130,13 +130,33 @@ def _decoded(values, i, encoding):
     return from_bits
 
 
-@jit
 def row_top(values, encoding):
     """The largest value of the row ``values``, as a float64. A float's bits, their magnitude part
-    flipped where it is negative, order as integers do: the maximum is an integer one (SIMD code)."""
+    flipped where it is negative, order as integers do: the maximum is an integer one (SIMD code), of
+    16-bit keys for float16 and bfloat16 (nothing decoded but the maximum). Compiled code only."""
+    raise NotImplementedError("row_top is compiled into the fused kernel")
+
+
+@overload(row_top, jit_options={"nogil": True, "error_model": "numpy"})
+def _row_top(values, encoding):
+    if isinstance(values.dtype, types.Float):
+        return _float_top
+
+    def bits_top(values, encoding):
+        key = 0  # a float16's (or bfloat16's) bits h order as 0x7FFF − h (negative) or h + 0x8000 do
+        for i in range(values.shape[0]):
+            bits = np.int64(values[i])
+            flipped = bits + 0x8000 if bits < 0x8000 else 0xFFFF - bits
+            key = flipped if flipped > key else key
+        bits = key - 0x8000 if key >= 0x8000 else 0xFFFF - key
+        return decoded(np.array([bits], dtype=np.uint16), 0, encoding)
+    return bits_top
+
+
+def _float_top(values, encoding):
     key = -(1 << 63)
     for i in range(values.shape[0]):
-        bits = bits_of_float(decoded(values, i, encoding))
+        bits = bits_of_float(np.float64(values[i]))
         flipped = bits ^ ((bits >> 63) & _SIGN)
         key = flipped if flipped > key else key
     return float_of_bits(key ^ ((key >> 63) & _SIGN))

@@ -212,6 +212,9 @@ def test_the_kernel_reads_the_stored_dtype(monkeypatch, dtype):
     needs("numba")
     monkeypatch.setenv(fast_path.KERNEL, "fused")
     p, q = lm_logits(3, 8192, 1e-3, seed=11)
+    p[1], q[1] = -np.abs(p[1]) - 1, -np.abs(q[1]) - 1  # every logit negative: the maximum too
+    p[1, ::7], q[1, ::7] = -np.inf, -np.inf  # masked classes
+    p[2, 5], q[2, 9] = 1000.0, 1000.0  # a maximum of its own (float16 has 1000 exactly)
     kernel = fast_path.fused()
     results = []
     for given in (p.astype(dtype), q.astype(dtype)), (p.astype(np.float64), q.astype(np.float64)):
