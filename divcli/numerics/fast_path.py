@@ -60,13 +60,17 @@ def fused():
     return module
 
 
-def _operand(d: Distribution) -> tuple[np.ndarray, bool]:
-    """``d``'s rows as the fused kernel reads them, and whether they are logits: what
+def _operand(d: Distribution, kernel) -> tuple[np.ndarray, int, bool]:
+    """``d``'s rows as the fused ``kernel`` reads them: an array (the block as it was stored, where
+    the reader kept it: float16, bfloat16 and float32 are decoded in the kernel's passes, never
+    widened whole), what it holds (``kernel.encoded``) and whether they are logits: what
     :meth:`~divcli.numerics.distributions.Distribution.exact_rows` gives numpy's kernels, without the
     copy (never rows softened by a temperature: :func:`takes` leaves those to numpy's kernels)."""
     if d.kind is Kind.LABELS:
-        return np.ascontiguousarray(d.p), False
-    return np.ascontiguousarray(d.operand.values), d.kind in (Kind.LOGITS, Kind.LOG_PROBS)
+        return (*kernel.encoded(d.p), False)
+    stored = getattr(d.operand, "stored", None)
+    values, encoding = kernel.encoded(d.operand.values if stored is None else stored)
+    return values, encoding, d.kind in (Kind.LOGITS, Kind.LOG_PROBS)
 
 
 def divergence_rows(p: Distribution, q: Distribution, p_rows: np.ndarray, q_rows: np.ndarray, out_rows: np.ndarray,
@@ -76,22 +80,22 @@ def divergence_rows(p: Distribution, q: Distribution, p_rows: np.ndarray, q_rows
     ``entropy`` and ``cross`` at ``out_rows``, and with ``terms`` its rows ``out_rows`` of the element
     terms: p·log(p/q), or with ``cross_terms`` −w·p·log q (``weight`` w, 1 without). For operands the
     fused kernel :func:`takes`."""
-    p_input, q_input = _operand(p), _operand(q)
     kernel = fused()
+    (p_values, p_encoding, p_logits), (q_values, q_encoding, q_logits) = _operand(p, kernel), _operand(q, kernel)
     want = kernel.NO_TERMS if terms is None else kernel.CE_TERMS if cross_terms else kernel.KL_TERMS
-    unit = np.ones(p_input[0].shape[1]) if weight is None else np.ascontiguousarray(weight, dtype=np.float64)
-    kernel.divergence_rows(p_input[0], _index(p_rows), p_input[1], q_input[0], _index(q_rows), q_input[1], unit,
-                           want, _index(out_rows), kl, entropy, cross, _out(terms))
+    unit = np.ones(p_values.shape[1]) if weight is None else np.ascontiguousarray(weight, dtype=np.float64)
+    kernel.divergence_rows(p_values, p_encoding, _index(p_rows), p_logits, q_values, q_encoding, _index(q_rows),
+                           q_logits, unit, want, _index(out_rows), kl, entropy, cross, _out(terms))
 
 
 def entropy_rows(p: Distribution, p_rows: np.ndarray, out_rows: np.ndarray, entropy: np.ndarray,
                  terms: np.ndarray | None = None) -> None:
     """H(P) of P's ``p_rows`` into ``entropy`` at ``out_rows`` (and the terms −p·log p into those
     rows of ``terms``), for an operand the fused kernel :func:`takes`."""
-    p_input = _operand(p)
     kernel = fused()
+    values, encoding, logits = _operand(p, kernel)
     want = kernel.NO_TERMS if terms is None else kernel.ENTROPY_TERMS
-    kernel.entropy_rows(p_input[0], _index(p_rows), p_input[1], want, _index(out_rows), entropy, _out(terms))
+    kernel.entropy_rows(values, encoding, _index(p_rows), logits, want, _index(out_rows), entropy, _out(terms))
 
 
 def _index(rows: np.ndarray) -> np.ndarray:

@@ -1,16 +1,19 @@
-"""The accurate kernels of :mod:`divcli.numerics.accurate`, fused with numba: per row, a pass over
-each operand's row for its normaliser, then one pass over both rows for D(P‖Q), H(P), H(P,Q) and
-(when asked for) the element terms, without a temporary of the block's size.
+"""The accurate kernels of :mod:`divcli.numerics.accurate`, fused with numba: per row, passes over
+each operand's row for its maximum and its normaliser, then one pass over both rows for D(P‖Q), H(P),
+H(P,Q) and (when asked for) the element terms, without a temporary of the block's size. The rows are
+read as they were stored (:mod:`divcli.numerics.fused_values`: float16 and bfloat16 decoded in the
+loops), the arithmetic in float64.
 
 The arithmetic is accurate.py's, element for element: softmax rows kept as a head and a tail
 (``two_sum``), the normaliser 1 + (the others) as log1p of the others, probability rows scaled by a
 power of two, exact log-ratios (``two_product`` for probabilities), φ(e^x) from its series where
 |x| ≤ 1, the same zero conventions. What differs stays within the same bounds: every row sum is
 compensated (Knuth's two_sum carries each addition's error: a few ε for any C, where numpy's pairwise
-sum has O(ε·log C)); the element loop of two logit rows, the common case, is SIMD code of its own
-(:mod:`divcli.numerics.fused_rows`: its own exp, fused multiply-adds); elsewhere the series of φ takes
-as many terms as |x| needs for 2^-57. A row's numbers depend on that row alone, in an order set by C:
-not on the block, the thread or the rows beside it.
+sum has O(ε·log C)); the passes over two logit rows, the common case, are SIMD code of their own
+(:mod:`divcli.numerics.fused_rows`: its own exp, fused multiply-adds, chunks summed plainly, then
+compensated, φ's series with the terms its chunk's largest |x| needs); elsewhere the series of φ
+takes as many terms as |x| needs for 2^-57. A row's numbers depend on that row alone, in an order
+set by C: not on the block, the thread or the rows beside it.
 
 This module imports numba: :mod:`divcli.numerics.fast_path` imports it only where numba is
 installed and the rows are wide enough to pay for it. The compiled kernels are kept in numba's cache
@@ -24,7 +27,9 @@ import math
 
 import numpy as np
 
-from .fused_rows import CHUNK, accumulate, jit, lanes_total, logit_pair, softmax_row
+from .fused_rows import (BUFFERS, CHUNK, chunk_sum, compensated, kl_terms, normaliser, pair_terms, phi_total,
+                         softmax_row, two_add)
+from .fused_values import AS_IS, BFLOAT16, FLOAT16, jit, row_top, widened
 
 _SPLITTER = 134217729.0  # 2^27 + 1, Veltkamp's constant for float64
 _SPLIT_LIMIT = 2.0 ** 995
@@ -35,6 +40,20 @@ _PHI = np.array([(j + 1) / math.factorial(j + 2) for j in range(20)])
 
 #: What the kernels write into ``terms``: nothing, p·log(p/q) (kl), −w·p·log q (ce), −p·log p (entropy).
 NO_TERMS, KL_TERMS, CE_TERMS, ENTROPY_TERMS = 0, 1, 2, 3
+
+
+def encoded(values: np.ndarray) -> tuple[np.ndarray, int]:
+    """``values`` (2-D) as the kernels read them, without a copy where they are C-ordered: float64 and
+    float32 as they are, float16 and bfloat16 as their bits (uint16) and the encoding
+    (fused_values.AS_IS, FLOAT16, BFLOAT16); any other dtype widened to float64."""
+    values = np.ascontiguousarray(values)
+    if values.dtype == np.float16:
+        return values.view(np.uint16), FLOAT16
+    if values.dtype.name == "bfloat16":  # ml_dtypes' (numpy has none)
+        return values.view(np.uint16), BFLOAT16
+    if values.dtype in (np.float32, np.float64):
+        return values, AS_IS
+    return values.astype(np.float64), AS_IS
 
 
 @jit
@@ -134,7 +153,7 @@ def _element(values, i, logits, e, top, normaliser, log_total, exponent, high, l
 
 @jit
 def _operand_row(values, logits, e):
-    """The per-row numbers of one operand's row that :func:`_element` needs."""
+    """The per-row numbers of one operand's float64 row that :func:`_element` needs."""
     if logits:
         top, normaliser, log_total = softmax_row(values, e)
         return top, normaliser, log_total, 0, 0.0, 0.0
@@ -195,49 +214,76 @@ def _element_rows(pv, qv, p_logits, q_logits, p_row, q_row, e_p, e_q, weight, wa
 
 
 @jit
-def _logit_rows(pv, qv, p_row, q_row, e_p, e_q, want, terms, row, chunks):
-    """D(P‖Q), H(P), H(P,Q) of two logit rows, a chunk at a time through the SIMD loop of
-    fused_rows.logit_pair (``chunks``: its four buffers of CHUNK), and p·log(p/q) with ``want``."""
-    lanes = np.zeros((3, 8))
-    for start in range(0, pv.shape[0], CHUNK):
-        stop = min(start + CHUNK, pv.shape[0])
-        logit_pair(pv, qv, start, stop, p_row[:3], q_row[:3], e_p, e_q, chunks[0], chunks[1], chunks[2], chunks[3])
-        for which in range(3):
-            accumulate(chunks[which], stop - start, lanes[which])
+def _logit_rows(pv, p_encoding, qv, q_encoding, want, terms, row, buffers):
+    """D(P‖Q), H(P), H(P,Q) of two logit rows as stored, in three passes over each (its maximum, its
+    normaliser, the pair's terms: fused_rows.pair_terms), a chunk at a time through ``buffers``, each
+    chunk's sums added compensated; and p·log(p/q) with ``want``."""
+    classes = pv.shape[0]
+    top_p, top_q = row_top(pv, p_encoding), row_top(qv, q_encoding)
+    p_row = (top_p, *normaliser(pv, p_encoding, top_p))
+    q_row = (top_q, *normaliser(qv, q_encoding, top_q))
+    k, k_low, h, h_low, c, c_low = 0.0, 0.0, 0.0, 0.0, 0.0, 0.0
+    for start in range(0, classes, CHUNK):
+        stop = min(start + CHUNK, classes)
+        pair_terms(pv, p_encoding, qv, q_encoding, start, stop, p_row, q_row, buffers)
+        k, k_low = two_add(k, k_low, phi_total(buffers, stop - start))
+        h, h_low = two_add(h, h_low, chunk_sum(buffers[3], stop - start))
+        c, c_low = two_add(c, c_low, chunk_sum(buffers[4], stop - start))
         if want == KL_TERMS:
-            terms[row, start:stop] = chunks[3, :stop - start]
-    return lanes_total(lanes[0]), lanes_total(lanes[1]), lanes_total(lanes[2])
+            kl_terms(buffers, stop - start, terms[row, start:stop])
+    return compensated(k, k_low), compensated(h, h_low), compensated(c, c_low)
 
 
-@jit
-def divergence_rows(p_values, p_rows, p_logits, q_values, q_rows, q_logits, weight, want, out_rows,
-                    kl, entropy, cross, terms):
+def divergence_rows(p_values, p_encoding, p_rows, p_logits, q_values, q_encoding, q_rows, q_logits, weight, want,
+                    out_rows, kl, entropy, cross, terms):
     """D(P‖Q), H(P) and H(P,Q) (unweighted) of the row pairs ``p_values[p_rows[r]]``,
     ``q_values[q_rows[r]]`` into ``kl``, ``entropy``, ``cross`` at ``out_rows[r]``, in nats; with
     ``want`` KL_TERMS or CE_TERMS, the element terms (ce's weighted by ``weight``) into
-    ``terms[out_rows[r]]``. ``p_logits``/``q_logits``: the rows are logits (or log-probabilities),
-    else probabilities (or counts)."""
-    classes = p_values.shape[1]
-    e_p, e_q = np.empty(classes), np.empty(classes)
-    chunks = np.empty((4, CHUNK))
-    for r in range(p_rows.shape[0]):
-        pv, qv, row = p_values[p_rows[r]], q_values[q_rows[r]], out_rows[r]
-        p_row, q_row = _operand_row(pv, p_logits, e_p), _operand_row(qv, q_logits, e_q)
-        if p_logits and q_logits and want != CE_TERMS:
-            kl[row], entropy[row], cross[row] = _logit_rows(pv, qv, p_row, q_row, e_p, e_q, want, terms, row, chunks)
-        else:
-            kl[row], entropy[row], cross[row] = _element_rows(pv, qv, p_logits, q_logits, p_row, q_row, e_p, e_q,
-                                                              weight, want, terms, row)
+    ``terms[out_rows[r]]``. ``p_encoding``/``q_encoding``: what the arrays hold (fused_values.AS_IS,
+    FLOAT16, BFLOAT16); ``p_logits``/``q_logits``: the rows are logits (or log-probabilities), else
+    probabilities (or counts). Each case is a kernel of its own, compiled the first time it is
+    needed: the common one, two logit rows, costs no compiling of the others."""
+    if p_logits and q_logits and want != CE_TERMS:
+        _logit_pairs(p_values, p_encoding, p_rows, q_values, q_encoding, q_rows, want, out_rows, kl, entropy, cross,
+                     terms)
+    else:
+        _element_pairs(p_values, p_encoding, p_rows, p_logits, q_values, q_encoding, q_rows, q_logits, weight, want,
+                       out_rows, kl, entropy, cross, terms)
 
 
 @jit
-def entropy_rows(p_values, p_rows, p_logits, want, out_rows, entropy, terms):
+def _logit_pairs(p_values, p_encoding, p_rows, q_values, q_encoding, q_rows, want, out_rows, kl, entropy, cross, terms):
+    """:func:`divergence_rows` of two logit operands, row by row through :func:`_logit_rows`."""
+    buffers = np.empty((BUFFERS, CHUNK))
+    for r in range(p_rows.shape[0]):
+        row = out_rows[r]
+        pv, qv = p_values[p_rows[r]], q_values[q_rows[r]]
+        kl[row], entropy[row], cross[row] = _logit_rows(pv, p_encoding, qv, q_encoding, want, terms, row, buffers)
+
+
+@jit
+def _element_pairs(p_values, p_encoding, p_rows, p_logits, q_values, q_encoding, q_rows, q_logits, weight, want,
+                   out_rows, kl, entropy, cross, terms):
+    """:func:`divergence_rows` of any other operands, element by element (:func:`_element_rows`), each
+    row widened to float64 first."""
+    classes = p_values.shape[1]
+    e_p, e_q, wide_p, wide_q = np.empty(classes), np.empty(classes), np.empty(classes), np.empty(classes)
+    for r in range(p_rows.shape[0]):
+        pv, qv = widened(p_values[p_rows[r]], p_encoding, wide_p), widened(q_values[q_rows[r]], q_encoding, wide_q)
+        row = out_rows[r]
+        p_row, q_row = _operand_row(pv, p_logits, e_p), _operand_row(qv, q_logits, e_q)
+        kl[row], entropy[row], cross[row] = _element_rows(pv, qv, p_logits, q_logits, p_row, q_row, e_p, e_q,
+                                                          weight, want, terms, row)
+
+
+@jit
+def entropy_rows(p_values, p_encoding, p_rows, p_logits, want, out_rows, entropy, terms):
     """H(P) of the rows ``p_values[p_rows[r]]`` into ``entropy[out_rows[r]]``, in nats; with ``want``
     ENTROPY_TERMS, the element terms −p·log p into ``terms[out_rows[r]]``."""
     classes = p_values.shape[1]
-    e_p = np.empty(classes)
+    e_p, wide = np.empty(classes), np.empty(classes)
     for r in range(p_rows.shape[0]):
-        pv, row = p_values[p_rows[r]], out_rows[r]
+        pv, row = widened(p_values[p_rows[r]], p_encoding, wide), out_rows[r]
         top, norm, lt, exponent, high, low = _operand_row(pv, p_logits, e_p)
         h, h_low = 0.0, 0.0
         for i in range(classes):

@@ -1,12 +1,23 @@
 """The loops of the fused kernel (:mod:`divcli.numerics.fused`) that the compiler turns into SIMD code:
-exp, a softmax row, the element terms of two logit rows, and row sums carried in four lanes.
+exp, a row's normaliser, the element terms of two logit rows and the sums of a chunk of them.
 
-A loop is vectorised only if it calls nothing and branches nowhere: here ``exp`` is computed in line
-(Cody–Waite reduction, a degree-13 Taylor polynomial, the power of two from its bits: within 1.01 ulp
-of the C library's), and every case of the zero conventions is a select. Multiplications and additions
-may be fused here (``fastmath={"contract"}``: one rounding instead of two), never in the error-free
-transformations of fused.py. A row's numbers still depend on C alone: the lanes of a sum take the
-elements i ≡ j (mod 4), whatever the chunk.
+A loop is vectorised only if it calls nothing (its callees inlined) and branches nowhere: here ``exp``
+is computed in line (Cody–Waite reduction, a degree-13 Taylor polynomial, the power of two from its
+bits: within 1.01 ulp of the C library's), and every case of the zero conventions is a select.
+Multiplications and additions may be fused in some (``fastmath={"contract"}``: one rounding instead
+of two), the additions of a sum reordered in others (``reassoc``: the compiler keeps several partial
+sums), never in the error-free transformations (:func:`head_tail`, :func:`two_add`, compiled without):
+these flags hold for the operations written in a function, not for those of the functions it calls.
+
+Every term summed is ≥ 0, and a chunk holds :data:`CHUNK` of them: its plain sum is within CHUNK·ε
+(relative) of the exact one at worst, in whatever order, and far closer in practice; the chunks'
+sums are added compensated (Knuth's two_sum), so a row's sum is as close for any C. A row's numbers
+depend on C alone: a chunk's place, its order of summation and the terms of φ's series it takes (its
+own largest |x|) do not depend on the block, the thread or the rows beside it.
+
+Nothing of a row's size is written: a row is read three times (its maximum, its normaliser, the pair's
+terms), each pass decoding the values as stored (:mod:`divcli.numerics.fused_values`) and computing
+exp again rather than keeping it, so that a row of float16 stays in the second-level cache.
 """
 
 from __future__ import annotations
@@ -14,39 +25,20 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit, types
-from numba.extending import intrinsic
+
+from .fused_values import bits_of_float, decoded, float_of_bits, jit, row_top
 
 _LOG2E = 1.4426950408889634
 _LN2_HIGH = 0.6931471803691238  # ln 2 to 32 bits: k·_LN2_HIGH is exact for |k| < 2^21
 _LN2_LOW = 1.9082149292705877e-10  # ln 2 − _LN2_HIGH
 _EXP = np.array([1.0 / math.factorial(j) for j in range(14)])  # e^r to 2^-57 at |r| ≤ ln 2 / 2
-#: φ(e^x) = x²·Σ_j (j + 1)/(j + 2)!·x^j (accurate._PHI), all 20 terms: a SIMD lane takes them all
+#: φ(e^x) = x²·Σ_j (j + 1)/(j + 2)!·x^j (accurate._PHI)
 _PHI = np.array([(j + 1) / math.factorial(j + 2) for j in range(20)])
-#: Elements per chunk of the pair loop: its terms stay in the first-level cache until they are summed.
-CHUNK = 2048
-
-
-def jit(function=None, fma: bool = False):
-    """``function`` compiled by numba: without the GIL (the engine's threads compute blocks at once),
-    numpy's float semantics (x/0 is inf, no exception), with ``fma`` multiplications and additions
-    fused; kept in numba's cache where it finds a folder it can write, else compiled in memory for
-    this process, silently."""
-    if function is None:
-        return lambda f: jit(f, fma)
-    options = {"nogil": True, "error_model": "numpy", "fastmath": {"contract"} if fma else False}
-    try:
-        return njit(cache=True, **options)(function)
-    except RuntimeError:  # "cannot cache function …: no locator available": no writable cache folder
-        return njit(**options)(function)
-
-
-@intrinsic
-def _float_of_bits(typingctx, bits):
-    """The float64 whose IEEE bits are the int64 ``bits``."""
-    def codegen(context, builder, signature, args):
-        return builder.bitcast(args[0], context.get_value_type(types.float64))
-    return types.float64(types.int64), codegen
+#: Elements per chunk of a pass: its buffers stay in the first-level cache until they are summed, and
+#: its plain sum is within CHUNK·ε (relative) of the exact one (every term ≥ 0).
+CHUNK = 512
+#: Buffers of CHUNK a row pair's pass needs (:func:`pair_terms`): x, p, q, −p·log p, −p·log q.
+BUFFERS = 5
 
 
 @jit(fma=True)
@@ -60,7 +52,7 @@ def exp_nonpositive(x):
         total = total * r + _EXP[j]
     n = int(k)
     half = n >> 1  # 2^n as two factors, each normal down to n = −2044
-    return total * _float_of_bits((half + 1023) << 52) * _float_of_bits((n - half + 1023) << 52)
+    return total * float_of_bits((half + 1023) << 52) * float_of_bits((n - half + 1023) << 52)
 
 
 @jit
@@ -73,44 +65,28 @@ def head_tail(z, top):
 
 
 @jit(fma=True)
-def softmax_row(z, e):
-    """One logit row's softmax (accurate.logit_rows): e = exp(head)·(1 + tail) into ``e``; returns (the
-    maximum, 1 + others = Σe, log1p(others)), the others' sum compensated."""
-    top, first = -math.inf, 0
-    for i in range(z.shape[0]):
-        if z[i] > top:
-            top, first = np.float64(z[i]), i
-    for i in range(z.shape[0]):
-        head, tail = head_tail(np.float64(z[i]), top)
-        e[i] = exp_nonpositive(head) * (1.0 + tail)
-    kept, e[first] = e[first], 0.0
-    lanes = np.zeros(8)
-    accumulate(e, z.shape[0], lanes)
-    e[first] = kept
-    others = lanes_total(lanes)
-    return top, 1.0 + others, math.log1p(others)
+def _e(values, i, encoding, top):
+    """(e = exp(z − top)·(1 + its rounding error) of element i, whether it is a maximum): e = 1 there,
+    exactly, and 0 is given instead (1 + the others is kept as the others)."""
+    z = decoded(values, i, encoding)
+    head, tail = head_tail(z, top)
+    return (0.0, 1) if z == top else (exp_nonpositive(head) * (1.0 + tail), 0)
+
+
+@jit(reorder=True)
+def exps_total(values, encoding, top, start, stop):
+    """Σe of :func:`_e` over the elements ``start:stop`` of a row (a chunk: every e ≥ 0, and the plain
+    sum is within CHUNK·ε of the exact one), and how many maxima there were."""
+    total, ties = 0.0, 0
+    for i in range(start, stop):
+        e, tie = _e(values, i, encoding, top)
+        total += e
+        ties += tie
+    return total, ties
 
 
 @jit
-def accumulate(values, count, lanes):
-    """Add ``values[:count]`` to four compensated sums (``lanes``: four totals, then their four
-    errors), element i to lane i mod 4, each addition's error carried (Knuth's two_sum). A row given
-    in chunks keeps its order when every chunk but the last holds a multiple of 4 elements."""
-    s0, s1, s2, s3, c0, c1, c2, c3 = lanes[0], lanes[1], lanes[2], lanes[3], lanes[4], lanes[5], lanes[6], lanes[7]
-    i = 0
-    while i + 4 <= count:
-        s0, c0 = _two_add(s0, c0, values[i])
-        s1, c1 = _two_add(s1, c1, values[i + 1])
-        s2, c2 = _two_add(s2, c2, values[i + 2])
-        s3, c3 = _two_add(s3, c3, values[i + 3])
-        i += 4
-    lanes[0], lanes[1], lanes[2], lanes[3], lanes[4], lanes[5], lanes[6], lanes[7] = s0, s1, s2, s3, c0, c1, c2, c3
-    for j in range(i, count):
-        lanes[j % 4], lanes[j % 4 + 4] = _two_add(lanes[j % 4], lanes[j % 4 + 4], values[j])
-
-
-@jit
-def _two_add(total, low, value):
+def two_add(total, low, value):
     """``total + low + value`` as (the rounded total, the errors so far): Knuth's two_sum."""
     new = total + value
     v = new - total
@@ -118,40 +94,118 @@ def _two_add(total, low, value):
 
 
 @jit
-def lanes_total(lanes):
-    """The value of four compensated sums: their totals and errors added, each addition compensated;
-    the total itself where it is not finite (an infinite term leaves nan in the errors)."""
-    total, low = 0.0, 0.0
-    for lane in range(8):
-        total, low = _two_add(total, low, lanes[lane])
+def compensated(total, low):
+    """A compensated sum's value: ``total + low``, or ``total`` itself where it is not finite (an
+    infinite term leaves nan in ``low``)."""
     return total + low if math.isfinite(total) else total
 
 
+@jit
+def normaliser(values, encoding, top):
+    """A logit row's normaliser Σe = 1 + the others (accurate.logit_rows), ``top`` its maximum: returns
+    (1 + others, log1p(others)). The chunks' sums are added compensated (Knuth's two_sum), the
+    maxima after the first as 1 each."""
+    total, low, ties = 0.0, 0.0, 0
+    for start in range(0, values.shape[0], CHUNK):
+        chunk, chunk_ties = exps_total(values, encoding, top, start, min(start + CHUNK, values.shape[0]))
+        total, low = two_add(total, low, chunk)
+        ties += chunk_ties
+    total, low = two_add(total, low, ties - 1.0)
+    others = compensated(total, low)
+    return 1.0 + others, math.log1p(others)
+
+
+@jit
+def softmax_row(z, e):
+    """One float64 logit row's softmax (accurate.logit_rows): e = exp(head)·(1 + tail) into ``e``;
+    returns (the maximum, 1 + others = Σe, log1p(others)), as :func:`normaliser`."""
+    top = row_top(z, 0)
+    norm, log_total = normaliser(z, 0, top)
+    for i in range(z.shape[0]):
+        value, tie = _e(z, i, 0, top)
+        e[i] = 1.0 if tie else value
+    return top, norm, log_total
+
+
 @jit(fma=True)
-def logit_pair(pv, qv, start, stop, p_row, q_row, e_p, e_q, kl, entropy, cross, terms):
+def pair_terms(pv, p_encoding, qv, q_encoding, start, stop, p_row, q_row, buffers):
     """The element terms of two logit rows ``pv``, ``qv`` at ``start:stop`` (accurate.py's, every case
-    a select): q·φ(p/q) into ``kl``, −p·log p into ``entropy``, −p·log q into ``cross``, p·log(p/q)
-    into ``terms``, from index 0. ``p_row``, ``q_row``: (top, 1 + others, log1p(others)) of
-    :func:`softmax_row`, whose ``e`` are ``e_p`` and ``e_q``."""
+    a select), into ``buffers`` from index 0: x = log(p/q), p, q, −p·log p, −p·log q. ``p_row``,
+    ``q_row``: (top, 1 + others, log1p(others)) of :func:`normaliser`. One loop (calls inlined):
+    SIMD code."""
     top_p, norm_p, lt_p = p_row
     top_q, norm_q, lt_q = q_row
-    difference = lt_p - lt_q
+    difference, per_p, per_q = lt_p - lt_q, 1.0 / norm_p, 1.0 / norm_q
+    x_out, p_out, q_out, entropy, cross = buffers[0], buffers[1], buffers[2], buffers[3], buffers[4]
     for i in range(start, stop):
-        zp, zq = np.float64(pv[i]), np.float64(qv[i])
+        zp, zq = decoded(pv, i, p_encoding), decoded(qv, i, q_encoding)
         hp, tp = head_tail(zp, top_p)
         hq, tq = head_tail(zq, top_q)
-        p, q = e_p[i] / norm_p, e_q[i] / norm_q
+        p = exp_nonpositive(hp) * (1.0 + tp) * per_p  # e/Σe within 1.5 ulp: a multiplication, no division
+        q = exp_nonpositive(hq) * (1.0 + tq) * per_q
         null_p, null_q = zp == -math.inf, zq == -math.inf
         x = ((hp - hq) - difference) + (tp - tq)
-        x = math.inf if null_q and not null_p else -math.inf if null_p or p == 0.0 else x
-        series = _PHI[19]
-        for j in range(18, -1, -1):
-            series = series * x + _PHI[j]
-        phi = q * (x * x * series) if abs(x) <= 1.0 else p * x - (p - q)
-        phi = math.inf if x == math.inf else q if p == 0.0 else phi
         j = i - start
-        kl[j] = phi
+        x_out[j] = math.inf if null_q and not null_p else -math.inf if null_p or p == 0.0 else x
+        p_out[j], q_out[j] = p, q
         entropy[j] = p * -((hp - lt_p) + tp) + 0.0 if p > 0.0 else 0.0
         ce = p * -((hq - lt_q) + tq) + 0.0 if p > 0.0 else 0.0
         cross[j] = 0.0 if null_p else math.inf if null_q else ce
-        terms[j] = p * x if p > 0.0 else 0.0
+
+
+@jit(reorder=True)
+def chunk_sum(values, count):
+    """Σ ``values[:count]``, terms ≥ 0 (as :func:`exps_total`'s): SIMD code."""
+    total = 0.0
+    for j in range(count):
+        total += values[j]
+    return total
+
+
+@jit
+def series_size(x, count):
+    """The largest |x| ≤ 1 of ``x[:count]`` (φ's series is taken there): on the bits of |x|, which
+    order as integers do (SIMD code)."""
+    key = 0
+    for j in range(count):
+        bits = bits_of_float(x[j]) & 0x7FFFFFFFFFFFFFFF
+        bits = bits if bits <= 0x3FF0000000000000 else 0
+        key = bits if bits > key else key
+    return float_of_bits(key)
+
+
+@jit
+def phi_total(buffers, count):
+    """Σ q·φ(p/q) of a chunk of :func:`pair_terms` (accurate.phi_terms, every term ≥ 0): φ(e^x) from its
+    series where |x| ≤ 1, with 11 terms where the chunk's largest such |x| is at most 2^-3, else 20
+    (at least as many as fused._phi_series takes for a relative 2^-57), else p·x − (p − q)."""
+    if series_size(buffers[0], count) <= 2.0 ** -3:  # 5 or 8 terms would do below 2^-6: each loop costs compiling
+        return _phi_sum(buffers, count, 11)
+    return _phi_sum(buffers, count, 20)
+
+
+@jit(reorder=True)
+def _phi_sum(buffers, count, terms):
+    """:func:`phi_total` with ``terms`` terms of the series (a constant where it is called: SIMD code)."""
+    total = 0.0
+    for j in range(count):
+        total += _phi(buffers[0, j], buffers[1, j], buffers[2, j], terms)
+    return total
+
+
+@jit(fma=True)
+def _phi(x, p, q, terms):
+    """q·φ(p/q) with ``terms`` terms of φ's series, never negative; x = log(p/q)."""
+    series = _PHI[terms - 1]
+    for k in range(terms - 2, -1, -1):
+        series = series * x + _PHI[k]
+    phi = q * (x * x * series) if abs(x) <= 1.0 else p * x - (p - q)
+    return math.inf if x == math.inf else q if p == 0.0 else phi
+
+
+@jit
+def kl_terms(buffers, count, out):
+    """p·log(p/q) of a chunk of :func:`pair_terms` into ``out`` (0 where p = 0), as accurate.kl_terms."""
+    for j in range(count):
+        p = buffers[1, j]
+        out[j] = p * buffers[0, j] if p > 0.0 else 0.0

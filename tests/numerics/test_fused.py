@@ -173,6 +173,61 @@ def test_the_numbers_do_not_depend_on_the_threads(monkeypatch):
     assert alone == [one[0], one[17], one[39]]
 
 
+# ---------------------------------------------------------------- values as stored
+
+
+def every_bit_pattern(encoding: str) -> tuple[np.ndarray, np.ndarray]:
+    """All 65,536 patterns of 16 bits but nan's, and the float64 each stands for as float16 (numpy's
+    conversion) or bfloat16 (a float32's upper half, numpy's conversion of that)."""
+    bits = np.arange(65536, dtype=np.uint16)
+    if encoding == "float16":
+        values = bits.view(np.float16).astype(np.float64)
+    else:
+        with np.errstate(invalid="ignore"):  # the nan patterns, left out below
+            values = (bits.astype(np.uint32) << 16).view(np.float32).astype(np.float64)
+    keep = ~np.isnan(values)
+    return bits[keep], values[keep]
+
+
+@pytest.mark.parametrize("encoding", ["float16", "bfloat16"])
+def test_every_16_bit_value_is_decoded_exactly(encoding):
+    """The kernel reads float16 and bfloat16 as their bits: each decoded value is the float64 itself,
+    its sign too (−0, ±inf), by the machine's conversion and by the integer one alike."""
+    needs("numba")
+    kernel = fast_path.fused()
+    from divcli.numerics import fused_values
+    bits, expected = every_bit_pattern(encoding)
+    code = fused_values.FLOAT16 if encoding == "float16" else fused_values.BFLOAT16
+    got = fused_values.widened(bits, code, np.empty(bits.size))
+    by_integers = np.array([(fused_values.half if encoding == "float16" else fused_values.brain)(int(b)) for b in bits])
+    for decoded in (got, by_integers):
+        assert np.array_equal(decoded, expected) and np.array_equal(np.signbit(decoded), np.signbit(expected))
+    assert kernel.encoded(bits.view(np.float16)[None, :])[1] == fused_values.FLOAT16
+
+
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64"])
+def test_the_kernel_reads_the_stored_dtype(monkeypatch, dtype):
+    """Logits given as float16, float32 or float64 (the same values) give the same bits: the kernel
+    decodes each as it reads it, in float64."""
+    needs("numba")
+    monkeypatch.setenv(fast_path.KERNEL, "fused")
+    p, q = lm_logits(3, 8192, 1e-3, seed=11)
+    p[1], q[1] = -np.abs(p[1]) - 1, -np.abs(q[1]) - 1  # every logit negative: the maximum too
+    p[1, ::7], q[1, ::7] = -np.inf, -np.inf  # masked classes
+    p[2, 5], q[2, 9] = 1000.0, 1000.0  # a maximum of its own (float16 has 1000 exactly)
+    kernel = fast_path.fused()
+    results = []
+    for given in (p.astype(dtype), q.astype(dtype)), (p.astype(np.float64), q.astype(np.float64)):
+        (pv, pe), (qv, qe) = kernel.encoded(given[0]), kernel.encoded(given[1])
+        rows = np.arange(3)
+        out = [np.empty(3) for _ in range(3)]
+        terms = np.empty((3, 8192))
+        kernel.divergence_rows(pv, pe, rows, True, qv, qe, rows, True, np.ones(8192), kernel.KL_TERMS, rows, *out, terms)
+        results.append((*out, terms))
+    for stored, wide in zip(*results):
+        assert stored.tobytes() == wide.tobytes()
+
+
 # ---------------------------------------------------------------- every row on the fused kernel
 # Where the fused kernel is taken it computes every row of a block (no plain pass before it): each
 # field a command writes must agree with numpy's path within the bounds, and its bytes must not
@@ -234,9 +289,10 @@ def csv_columns(text: str) -> dict[str, list[str]]:
 
 
 def numbers(cells: list[str]) -> np.ndarray | None:
-    """A column's numbers, or None for a column of words (a flag)."""
+    """A column's numbers (nan for an empty cell: a row that has none, as an ignored label's), or None
+    for a column of words (a flag)."""
     try:
-        return np.array([float(cell) for cell in cells])
+        return np.array([float(cell) if cell else np.nan for cell in cells])
     except ValueError:
         return None
 
@@ -257,7 +313,9 @@ def test_every_field_agrees_on_both_paths(run, tmp_path, monkeypatch, command, c
         values = numbers(cells)
         if values is None or title in ("row", "label"):
             assert got[title] == cells
-        elif title.startswith("term:"):  # off by p times log(p/q)'s error, a few ε of the logs' size
+            continue
+        assert np.array_equal(np.isnan(numbers(got[title])), np.isnan(values))  # the same empty cells
+        if title.startswith("term:"):  # off by p times log(p/q)'s error, a few ε of the logs' size
             assert_close(numbers(got[title]), values, rtol=0.0, atol=1e-13 * p[:, int(title[5:])] + 2 * FLOOR)
         elif title == "kl_divergence" and command == "ce":  # numpy's path holds ce's H(P,Q) to the bound, not D
             assert_close(numbers(got[title]), values, atol=64 * np.finfo(float).eps * numbers(expected["cross_entropy"]))
