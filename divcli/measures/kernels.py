@@ -8,7 +8,7 @@ is ``+inf`` (KL, χ², Rényi of order > 1), never ``nan``.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, wraps
 from typing import Callable
 
 import numpy as np
@@ -38,23 +38,45 @@ class Pair:
         """log(p/q) per element, accurately."""
         return accurate.log_ratio(self.exact_p, self.exact_q)
 
+    @cached_property
+    def swapped(self) -> "Pair":
+        """The same rows with P and Q swapped; its own :attr:`swapped` is this pair, so that what either
+        computes (D(Q‖P) for Jeffreys and the reverse KL, H(Q) for its perplexity) is computed once."""
+        other = Pair(self.q, self.log_q, self.p, self.log_p, self.exact_q, self.exact_p)
+        other.__dict__["swapped"] = self  # what the cached property would have stored
+        return other
+
+    @cached_property
+    def known(self) -> dict[str, np.ndarray]:
+        """The values of the :func:`shared` kernels computed for this pair so far, by name."""
+        return {}
+
+
+def shared(kernel: Callable[[Pair], np.ndarray]) -> Callable[[Pair], np.ndarray]:
+    """``kernel`` computed once per :class:`Pair`: the measures that build on it (Jeffreys on both KLs,
+    the JS distance on the divergence, a perplexity on its entropy) take the same values. The array
+    returned is the one kept: callers do not write into it."""
+    @wraps(kernel)
+    def once(pair: Pair) -> np.ndarray:
+        known = pair.known
+        if kernel.__name__ not in known:
+            known[kernel.__name__] = kernel(pair)
+        return known[kernel.__name__]
+    return once
+
 
 def _sum(terms: np.ndarray) -> np.ndarray:
     return terms.sum(axis=1)
 
 
+@shared
 def kl(pair: Pair) -> np.ndarray:
     if pair.exact:
         return accurate.kl_rows(pair.exact_p, pair.exact_q, pair.ratio)
     return _sum(kl_terms(pair.p, pair.log_p, pair.log_q))
 
 
-def _swap(pair: Pair) -> Pair:
-    if pair.exact:
-        return Pair(pair.q, pair.log_q, pair.p, pair.log_p, pair.exact_q, pair.exact_p)
-    return Pair(pair.q, pair.log_q, pair.p, pair.log_p)
-
-
+@shared
 def js_divergence(pair: Pair) -> np.ndarray:
     """½ D(P‖M) + ½ D(Q‖M) with M = ½(P + Q): finite always, at most log 2.
 
@@ -157,6 +179,7 @@ def cross_entropy(pair: Pair) -> np.ndarray:
     return _sum(cross_entropy_terms(pair.p, pair.log_q))
 
 
+@shared
 def entropy_p(pair: Pair) -> np.ndarray:
     if pair.exact:
         return accurate.entropy_rows(pair.exact_p)
@@ -164,7 +187,7 @@ def entropy_p(pair: Pair) -> np.ndarray:
 
 
 def entropy_q(pair: Pair) -> np.ndarray:
-    return entropy_p(_swap(pair))
+    return entropy_p(pair.swapped)
 
 
 def wasserstein_1(pair: Pair) -> np.ndarray:
@@ -174,11 +197,11 @@ def wasserstein_1(pair: Pair) -> np.ndarray:
 
 
 def kl_qp(pair: Pair) -> np.ndarray:
-    return kl(_swap(pair))
+    return kl(pair.swapped)
 
 
 def jeffreys(pair: Pair) -> np.ndarray:
-    return kl(pair) + kl(_swap(pair))
+    return kl(pair) + kl(pair.swapped)
 
 
 def js_distance(pair: Pair) -> np.ndarray:
