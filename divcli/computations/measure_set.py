@@ -17,7 +17,7 @@ from ..engine.start import class_count, class_names, read_firsts, refuse_one_cla
 from ..numerics.distributions import Deviations, Distribution, deviations
 from ..measures.catalogue import Measure
 from ..measures.measure_records import MeasureContext, MeasureReport, MeasureSummary
-from ..measures.kernels import Pair, evaluate
+from ..measures.kernels import Fused, Pair, evaluate
 
 
 def _broadcast_rows(distributions: list[Distribution]) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -29,10 +29,12 @@ def _broadcast_rows(distributions: list[Distribution]) -> list[tuple[np.ndarray,
 def measure_values(context: MeasureContext, distributions: list[Distribution]) -> dict[str, np.ndarray]:
     """One block's values: the measures of P and Q, or the n-way JS divergence with weights π."""
     from ..numerics.accurate import broadcast, js_weighted_rows
-    exact = [broadcast(d.exact_rows(), max(d.rows for d in distributions)) for d in distributions]
+    rows = max(d.rows for d in distributions)
+    exact = [broadcast(d.exact_rows(), rows) for d in distributions]
     if context.weights is None:
         (p, log_p), (q, log_q) = _broadcast_rows(distributions)
-        return evaluate(context.measures, Pair(p, log_p, q, log_q, *exact), context.scale)
+        fused = Fused.of(*distributions, rows)  # KL, H and CE by the fused kernel, where it takes these rows
+        return evaluate(context.measures, Pair(p, log_p, q, log_q, *exact, fused), context.scale)
     with np.errstate(divide="ignore", invalid="ignore"):
         divergence = js_weighted_rows(exact, context.weights) / context.scale
     return {"js_divergence": divergence, "js_distance": np.sqrt(divergence)}

@@ -13,14 +13,47 @@ from typing import Callable
 
 import numpy as np
 
-from ..numerics import accurate
+from ..numerics import accurate, fast_path
+from ..numerics.distributions import Distribution
 from ..numerics.plain import cross_entropy_terms, entropy_terms, kl_terms
+
+
+@dataclass(frozen=True)
+class Fused:
+    """The operands of a :class:`Pair` as numba's fused kernel reads them (where it takes them,
+    :func:`~divcli.numerics.fast_path.takes`): row k of the pair is P's row ``p_rows[k]`` against
+    Q's row ``q_rows[k]``."""
+
+    p: Distribution
+    q: Distribution
+    p_rows: np.ndarray
+    q_rows: np.ndarray
+
+    @classmethod
+    def of(cls, p: Distribution, q: Distribution, rows: int) -> "Fused | None":
+        """``rows`` rows of P and Q (an operand of one row serves every row), or None where the fused
+        kernel does not take them."""
+        if not fast_path.takes(p, q):
+            return None
+        every = np.arange(rows)
+        return cls(p, q, np.zeros_like(every) if p.rows == 1 else every, np.zeros_like(every) if q.rows == 1 else every)
+
+    def swapped(self) -> "Fused":
+        return Fused(self.q, self.p, self.q_rows, self.p_rows)
+
+    def divergence(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """D(P‖Q), H(P) and H(P,Q) per row, in nats."""
+        rows = self.p_rows.shape[0]
+        kl, entropy, cross = np.zeros(rows), np.zeros(rows), np.zeros(rows)
+        fast_path.divergence_rows(self.p, self.q, self.p_rows, self.q_rows, np.arange(rows), kl, entropy, cross)
+        return kl, entropy, cross
 
 
 @dataclass(frozen=True)
 class Pair:
     """Rows of P and Q as probabilities and logs (broadcast to the same shape), and, where the
-    operands are at hand, the same rows for the accurate kernels (KL, JS, TV, H and CE use them)."""
+    operands are at hand, the same rows for the accurate kernels (KL, JS, TV, H and CE use them),
+    and for numba's fused kernel (``fused``: KL, H and CE come from it, all three in one pass)."""
 
     p: np.ndarray
     log_p: np.ndarray
@@ -28,6 +61,7 @@ class Pair:
     log_q: np.ndarray
     exact_p: accurate.Rows | None = None
     exact_q: accurate.Rows | None = None
+    fused: Fused | None = None
 
     @property
     def exact(self) -> bool:
@@ -42,9 +76,15 @@ class Pair:
     def swapped(self) -> "Pair":
         """The same rows with P and Q swapped; its own :attr:`swapped` is this pair, so that what either
         computes (D(Q‖P) for Jeffreys and the reverse KL, H(Q) for its perplexity) is computed once."""
-        other = Pair(self.q, self.log_q, self.p, self.log_p, self.exact_q, self.exact_p)
+        other = Pair(self.q, self.log_q, self.p, self.log_p, self.exact_q, self.exact_p,
+                     None if self.fused is None else self.fused.swapped())
         other.__dict__["swapped"] = self  # what the cached property would have stored
         return other
+
+    @cached_property
+    def divergence(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """D(P‖Q), H(P) and H(P,Q) per row from the fused kernel (only where :attr:`fused` is given)."""
+        return self.fused.divergence()
 
     @cached_property
     def known(self) -> dict[str, np.ndarray]:
@@ -71,6 +111,8 @@ def _sum(terms: np.ndarray) -> np.ndarray:
 
 @shared
 def kl(pair: Pair) -> np.ndarray:
+    if pair.fused is not None:
+        return pair.divergence[0]
     if pair.exact:
         return accurate.kl_rows(pair.exact_p, pair.exact_q, pair.ratio)
     return _sum(kl_terms(pair.p, pair.log_p, pair.log_q))
@@ -174,6 +216,8 @@ def renyi(alpha: float) -> Callable[[Pair], np.ndarray]:
 
 
 def cross_entropy(pair: Pair) -> np.ndarray:
+    if pair.fused is not None:
+        return pair.divergence[2]
     if pair.exact:
         return accurate.cross_entropy_rows(pair.exact_p, pair.exact_q)
     return _sum(cross_entropy_terms(pair.p, pair.log_q))
@@ -181,6 +225,8 @@ def cross_entropy(pair: Pair) -> np.ndarray:
 
 @shared
 def entropy_p(pair: Pair) -> np.ndarray:
+    if pair.fused is not None:
+        return pair.divergence[1]
     if pair.exact:
         return accurate.entropy_rows(pair.exact_p)
     return _sum(entropy_terms(pair.p, pair.log_p))
