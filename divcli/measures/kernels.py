@@ -87,6 +87,19 @@ class Pair:
         return self.fused.divergence()
 
     @cached_property
+    def inside(self) -> bool:
+        """True when every probability of both rows is above 0 and every log finite (no class is 0 or
+        underflows on either side): χ² and Rényi then need none of their zero conventions."""
+        with np.errstate(invalid="ignore"):
+            return bool((self.p > 0).all() and (self.q > 0).all()
+                        and (self.log_p > -np.inf).all() and (self.log_q > -np.inf).all())
+
+    @cached_property
+    def squared_difference(self) -> np.ndarray:
+        """(p − q)² per element, for both χ² (the same numbers as (q − p)²)."""
+        return np.square(self.p - self.q)
+
+    @cached_property
     def known(self) -> dict[str, np.ndarray]:
         """The values of the :func:`shared` kernels computed for this pair so far, by name."""
         return {}
@@ -160,10 +173,12 @@ def hellinger(pair: Pair) -> np.ndarray:
 def bhattacharyya_distance(pair: Pair) -> np.ndarray:
     """−log BC from the logs, log BC = logsumexp(½(log p + log q)), so a coefficient that underflows
     float64 (rows far apart, from logits) still gives a finite distance; never below 0."""
-    half = 0.5 * (pair.log_p + pair.log_q)
+    half = pair.log_p + pair.log_q
+    half *= 0.5
     shift = np.max(half, axis=1, keepdims=True)
     shift = np.where(np.isfinite(shift), shift, 0.0)
-    log_bc = np.log(np.sum(np.exp(half - shift), axis=1)) + shift[:, 0]
+    half -= shift
+    log_bc = np.log(np.sum(np.exp(half, out=half), axis=1)) + shift[:, 0]
     return np.maximum(-log_bc, 0.0) + 0.0
 
 
@@ -174,10 +189,13 @@ def _log_abs_expm1(x: np.ndarray) -> np.ndarray:
 
 
 def _chi2(observed: np.ndarray, log_observed: np.ndarray, expected: np.ndarray,
-          log_expected: np.ndarray) -> np.ndarray:
+          log_expected: np.ndarray, pair: Pair) -> np.ndarray:
     """Σ (o − e)² / e: 0 where both are 0, +inf where only e is. Where a probability underflowed to
-    0 but its log is finite (logits far apart) the term is e·(o/e − 1)², taken from the logs."""
-    difference = np.square(observed - expected)
+    0 but its log is finite (logits far apart) the term is e·(o/e − 1)², taken from the logs
+    (``pair``: o and e, either way round)."""
+    difference = pair.squared_difference
+    if pair.inside:  # no 0 on either side: the terms as they are
+        return _sum(np.divide(difference, expected))
     terms = np.zeros(observed.shape)
     np.divide(difference, expected, out=terms, where=expected > 0)
     terms[(log_expected == -np.inf) & (log_observed > -np.inf)] = np.inf
@@ -190,11 +208,11 @@ def _chi2(observed: np.ndarray, log_observed: np.ndarray, expected: np.ndarray,
 
 
 def chi2_pearson(pair: Pair) -> np.ndarray:
-    return _chi2(pair.p, pair.log_p, pair.q, pair.log_q)
+    return _chi2(pair.p, pair.log_p, pair.q, pair.log_q, pair)
 
 
 def chi2_neyman(pair: Pair) -> np.ndarray:
-    return _chi2(pair.q, pair.log_q, pair.p, pair.log_p)
+    return _chi2(pair.q, pair.log_q, pair.p, pair.log_p, pair)
 
 
 def renyi(alpha: float) -> Callable[[Pair], np.ndarray]:
@@ -205,11 +223,16 @@ def renyi(alpha: float) -> Callable[[Pair], np.ndarray]:
     def compute(pair: Pair) -> np.ndarray:
         # Where q = 0 < p the exponent is +inf for α > 1 (D = ∞) and −inf for α < 1 (no term). The
         # classes are those with log p > −inf: a p that underflowed float64 still counts.
-        exponent = np.where(pair.log_p > -np.inf, alpha * pair.log_p + (1 - alpha) * pair.log_q, -np.inf)
+        with np.errstate(invalid="ignore"):
+            exponent = alpha * pair.log_p
+            exponent += (1 - alpha) * pair.log_q
+        if not pair.inside:
+            exponent = np.where(pair.log_p > -np.inf, exponent, -np.inf)
         shift = np.max(exponent, axis=1, keepdims=True)
         shift = np.where(np.isfinite(shift), shift, 0.0)
         with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
-            log_sum = np.log(np.sum(np.exp(exponent - shift), axis=1)) + shift[:, 0]
+            exponent -= shift
+            log_sum = np.log(np.sum(np.exp(exponent, out=exponent), axis=1)) + shift[:, 0]
             return np.maximum(log_sum / (alpha - 1), 0.0) + 0.0  # ≥ 0; rounding of equal rows is cut
 
     return compute
