@@ -298,13 +298,18 @@ def evaluate(measures: list, pair: Pair, scale: float) -> dict[str, np.ndarray]:
 
 
 def pairwise(p: np.ndarray, log_p: np.ndarray, measure, scale: float,
-             exact: accurate.Rows | None = None) -> np.ndarray:
+             exact: accurate.Rows | None = None, distribution: Distribution | None = None) -> np.ndarray:
     """The N × N matrix of ``measure`` between every pair of rows: entry (i, j) is the measure with
-    row i as P and row j as Q (``exact``: the same rows for the accurate kernels)."""
+    row i as P and row j as Q (``exact``: the same rows for the accurate kernels; ``distribution``:
+    the same rows for the fused kernel, where it takes them). The rows' pieces (their exact rows,
+    their logs) are computed once; each pair's own (its log-ratios) once per row i."""
     rows = p.shape[0]
     out = np.empty((rows, rows))
+    every = np.arange(rows)
+    fused = distribution is not None and fast_path.takes(distribution)
     for i in range(rows):
         pair = Pair(np.broadcast_to(p[i], p.shape), np.broadcast_to(log_p[i], p.shape), p, log_p,
-                    None if exact is None else accurate.broadcast(exact, rows, i), exact)
+                    None if exact is None else accurate.broadcast(exact, rows, i), exact,
+                    Fused(distribution, distribution, np.full(rows, i), every) if fused else None)
         out[i] = evaluate([measure], pair, scale)[measure.key]
     return out
