@@ -49,23 +49,59 @@ class Fused:
         return kl, entropy, cross
 
 
-@dataclass(frozen=True)
 class Pair:
     """Rows of P and Q as probabilities and logs (broadcast to the same shape), and, where the
     operands are at hand, the same rows for the accurate kernels (KL, JS, TV, H and CE use them),
-    and for numba's fused kernel (``fused``: KL, H and CE come from it, all three in one pass)."""
+    and for numba's fused kernel (``fused``: KL, H and CE come from it, all three in one pass).
 
-    p: np.ndarray
-    log_p: np.ndarray
-    q: np.ndarray
-    log_q: np.ndarray
-    exact_p: accurate.Rows | None = None
-    exact_q: accurate.Rows | None = None
-    fused: Fused | None = None
+    The rows are given, or made when a measure first asks for them (``plain``: a function that
+    returns ``(p, log p, q, log q)``; ``accurate``: one that returns ``(exact_p, exact_q)``), so that
+    a set of measures that never reads the plain rows (``js``) never makes them."""
+
+    def __init__(self, p: np.ndarray | None = None, log_p: np.ndarray | None = None, q: np.ndarray | None = None,
+                 log_q: np.ndarray | None = None, exact_p: accurate.Rows | None = None,
+                 exact_q: accurate.Rows | None = None, fused: Fused | None = None, *,
+                 plain: Callable[[], tuple] | None = None, accurate_rows: Callable[[], tuple] | None = None):
+        self._plain = plain or (lambda: (p, log_p, q, log_q))
+        self._accurate = accurate_rows or (None if exact_p is None else lambda: (exact_p, exact_q))
+        self.fused = fused
+
+    @cached_property
+    def _rows(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        return self._plain()
+
+    @property
+    def p(self) -> np.ndarray:
+        return self._rows[0]
+
+    @property
+    def log_p(self) -> np.ndarray:
+        return self._rows[1]
+
+    @property
+    def q(self) -> np.ndarray:
+        return self._rows[2]
+
+    @property
+    def log_q(self) -> np.ndarray:
+        return self._rows[3]
 
     @property
     def exact(self) -> bool:
-        return self.exact_p is not None
+        """True when the rows for the accurate kernels are at hand."""
+        return self._accurate is not None
+
+    @cached_property
+    def _exact_rows(self) -> tuple[accurate.Rows, accurate.Rows]:
+        return self._accurate()
+
+    @property
+    def exact_p(self) -> accurate.Rows | None:
+        return self._exact_rows[0] if self.exact else None
+
+    @property
+    def exact_q(self) -> accurate.Rows | None:
+        return self._exact_rows[1] if self.exact else None
 
     @cached_property
     def ratio(self) -> np.ndarray:
@@ -76,8 +112,9 @@ class Pair:
     def swapped(self) -> "Pair":
         """The same rows with P and Q swapped; its own :attr:`swapped` is this pair, so that what either
         computes (D(Q‖P) for Jeffreys and the reverse KL, H(Q) for its perplexity) is computed once."""
-        other = Pair(self.q, self.log_q, self.p, self.log_p, self.exact_q, self.exact_p,
-                     None if self.fused is None else self.fused.swapped())
+        other = Pair(fused=None if self.fused is None else self.fused.swapped(),
+                     plain=lambda: (self.q, self.log_q, self.p, self.log_p),
+                     accurate_rows=(lambda: (self.exact_q, self.exact_p)) if self.exact else None)
         other.__dict__["swapped"] = self  # what the cached property would have stored
         return other
 
