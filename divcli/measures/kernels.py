@@ -195,12 +195,15 @@ def total_variation(pair: Pair) -> np.ndarray:
 
 
 def bhattacharyya_coefficient(pair: Pair) -> np.ndarray:
-    return _sum(np.sqrt(pair.p * pair.q))
+    product = pair.p * pair.q
+    return _sum(np.sqrt(product, out=product))
 
 
 def _hellinger_squared(pair: Pair) -> np.ndarray:
     # ½ Σ (√p − √q)², equal to 1 − BC for rows that sum to 1, without its cancellation near 0.
-    return 0.5 * _sum(np.square(np.sqrt(pair.p) - np.sqrt(pair.q)))
+    gaps = np.sqrt(pair.p)
+    gaps -= np.sqrt(pair.q)
+    return 0.5 * _sum(np.square(gaps, out=gaps))
 
 
 def hellinger(pair: Pair) -> np.ndarray:

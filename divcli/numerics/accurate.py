@@ -276,7 +276,8 @@ def kl_rows(p: Rows, q: Rows, x: np.ndarray | None = None) -> np.ndarray:
 def js_rows(p: Rows, q: Rows, x: np.ndarray | None = None) -> np.ndarray:
     """The Jensen–Shannon divergence per row, in nats."""
     x = log_ratio(p, q) if x is None else x
-    d = np.tanh(0.5 * x)  # (p − q)/(p + q); ±1 where one side is 0
+    d = 0.5 * x
+    np.tanh(d, out=d)  # (p − q)/(p + q); ±1 where one side is 0
     small = np.abs(d) <= 0.2
     if small.all():  # near-identical rows: the series everywhere, nothing gathered
         g = _js_series(d)
