@@ -55,7 +55,7 @@ class Pair:
     and for numba's fused kernel (``fused``: KL, H and CE come from it, all three in one pass).
 
     The rows are given, or made when a measure first asks for them (``plain``: a function that
-    returns ``(p, log p, q, log q)``; ``accurate``: one that returns ``(exact_p, exact_q)``), so that
+    returns ``(p, log p, q, log q)``; ``accurate_rows``: one that returns ``(exact_p, exact_q)``), so that
     a set of measures that never reads the plain rows (``js``) never makes them."""
 
     def __init__(self, p: np.ndarray | None = None, log_p: np.ndarray | None = None, q: np.ndarray | None = None,

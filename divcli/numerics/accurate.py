@@ -205,10 +205,10 @@ def log_ratio(p: Rows, q: Rows) -> np.ndarray:
 def _nulls(p: Rows, q: Rows, x: np.ndarray) -> np.ndarray:
     """``x`` (written into) with −inf where p = 0 (exactly, or underflowed), then +inf where q = 0
     exactly and p is not."""
-    minus = p.null | (p.p == 0)
+    minus = np.broadcast_to(p.null | (p.p == 0), x.shape)
     if minus.any():
         x[minus] = -np.inf
-    plus = q.null & ~p.null
+    plus = np.broadcast_to(q.null & ~p.null, x.shape)
     if plus.any():
         x[plus] = np.inf
     return x
