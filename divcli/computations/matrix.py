@@ -26,5 +26,5 @@ def pairwise_matrix(operand: Operand, measure: Measure, options: Options, max_te
     for message in operand.warnings:
         warn(message)
     values = pairwise(distribution.p, distribution.log_p, measure, log_base(options.base.value),
-                      distribution.exact_rows())
+                      distribution.exact_rows(), distribution)
     return values, distribution.deviation

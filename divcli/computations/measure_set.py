@@ -17,22 +17,27 @@ from ..engine.start import class_count, class_names, read_firsts, refuse_one_cla
 from ..numerics.distributions import Deviations, Distribution, deviations
 from ..measures.catalogue import Measure
 from ..measures.measure_records import MeasureContext, MeasureReport, MeasureSummary
-from ..measures.kernels import Pair, evaluate
+from ..measures.kernels import Fused, Pair, evaluate
 
 
-def _broadcast_rows(distributions: list[Distribution]) -> list[tuple[np.ndarray, np.ndarray]]:
-    rows = max(d.rows for d in distributions)
-    return [(np.broadcast_to(d.p, (rows, d.p.shape[1])), np.broadcast_to(d.log_p, (rows, d.p.shape[1])))
-            for d in distributions]
+def _plain_rows(distributions: list[Distribution], rows: int) -> tuple[np.ndarray, ...]:
+    """P's and Q's probabilities and logs, with ``rows`` rows (an operand of one row repeated)."""
+    (p, q) = distributions
+    shape = (rows, p.classes)
+    return tuple(np.broadcast_to(values, shape) for values in (p.p, p.log_p, q.p, q.log_p))
 
 
 def measure_values(context: MeasureContext, distributions: list[Distribution]) -> dict[str, np.ndarray]:
-    """One block's values: the measures of P and Q, or the n-way JS divergence with weights π."""
+    """One block's values: the measures of P and Q, or the n-way JS divergence with weights π. The
+    rows each measure reads are made when first read, once (a js run never makes the plain ones)."""
     from ..numerics.accurate import broadcast, js_weighted_rows
-    exact = [broadcast(d.exact_rows(), max(d.rows for d in distributions)) for d in distributions]
+    rows = max(d.rows for d in distributions)
     if context.weights is None:
-        (p, log_p), (q, log_q) = _broadcast_rows(distributions)
-        return evaluate(context.measures, Pair(p, log_p, q, log_q, *exact), context.scale)
+        pair = Pair(plain=lambda: _plain_rows(distributions, rows),
+                    accurate_rows=lambda: tuple(broadcast(d.exact_rows(), rows) for d in distributions),
+                    fused=Fused.of(*distributions, rows))  # KL, H and CE by the fused kernel, where it takes them
+        return evaluate(context.measures, pair, context.scale)
+    exact = [broadcast(d.exact_rows(), rows) for d in distributions]
     with np.errstate(divide="ignore", invalid="ignore"):
         divergence = js_weighted_rows(exact, context.weights) / context.scale
     return {"js_divergence": divergence, "js_distance": np.sqrt(divergence)}
@@ -118,7 +123,8 @@ class MeasureSet:
             temperature=options.conversion.temperature, weights=self.weights,
             broadcast=next((source.role for source in sources if source.single), None),
         )
-        return Start(context, count, kinds, firsts, operands, [source.single for source in sources])
+        # logits are checked as each block is read, their softmax made only where a measure reads the plain rows
+        return Start(context, count, kinds, firsts, operands, [source.single for source in sources], deferred=True)
 
     def step(self, start: Start, distributions: list[Distribution]) -> MeasureReport:
         values = measure_values(start.context, distributions)

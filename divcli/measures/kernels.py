@@ -8,53 +8,167 @@ is ``+inf`` (KL, χ², Rényi of order > 1), never ``nan``.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, wraps
 from typing import Callable
 
 import numpy as np
 
-from ..numerics import accurate
+from ..numerics import accurate, fast_path
+from ..numerics.distributions import Distribution
 from ..numerics.plain import cross_entropy_terms, entropy_terms, kl_terms
 
 
 @dataclass(frozen=True)
+class Fused:
+    """The operands of a :class:`Pair` as numba's fused kernel reads them (where it takes them,
+    :func:`~divcli.numerics.fast_path.takes`): row k of the pair is P's row ``p_rows[k]`` against
+    Q's row ``q_rows[k]``."""
+
+    p: Distribution
+    q: Distribution
+    p_rows: np.ndarray
+    q_rows: np.ndarray
+
+    @classmethod
+    def of(cls, p: Distribution, q: Distribution, rows: int) -> "Fused | None":
+        """``rows`` rows of P and Q (an operand of one row serves every row), or None where the fused
+        kernel does not take them."""
+        if not fast_path.takes(p, q):
+            return None
+        every = np.arange(rows)
+        return cls(p, q, np.zeros_like(every) if p.rows == 1 else every, np.zeros_like(every) if q.rows == 1 else every)
+
+    def swapped(self) -> "Fused":
+        return Fused(self.q, self.p, self.q_rows, self.p_rows)
+
+    def divergence(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """D(P‖Q), H(P) and H(P,Q) per row, in nats."""
+        rows = self.p_rows.shape[0]
+        kl, entropy, cross = np.zeros(rows), np.zeros(rows), np.zeros(rows)
+        fast_path.divergence_rows(self.p, self.q, self.p_rows, self.q_rows, np.arange(rows), kl, entropy, cross)
+        return kl, entropy, cross
+
+
 class Pair:
     """Rows of P and Q as probabilities and logs (broadcast to the same shape), and, where the
-    operands are at hand, the same rows for the accurate kernels (KL, JS, TV, H and CE use them)."""
+    operands are at hand, the same rows for the accurate kernels (KL, JS, TV, H and CE use them),
+    and for numba's fused kernel (``fused``: KL, H and CE come from it, all three in one pass).
 
-    p: np.ndarray
-    log_p: np.ndarray
-    q: np.ndarray
-    log_q: np.ndarray
-    exact_p: accurate.Rows | None = None
-    exact_q: accurate.Rows | None = None
+    The rows are given, or made when a measure first asks for them (``plain``: a function that
+    returns ``(p, log p, q, log q)``; ``accurate_rows``: one that returns ``(exact_p, exact_q)``), so that
+    a set of measures that never reads the plain rows (``js``) never makes them."""
+
+    def __init__(self, p: np.ndarray | None = None, log_p: np.ndarray | None = None, q: np.ndarray | None = None,
+                 log_q: np.ndarray | None = None, exact_p: accurate.Rows | None = None,
+                 exact_q: accurate.Rows | None = None, fused: Fused | None = None, *,
+                 plain: Callable[[], tuple] | None = None, accurate_rows: Callable[[], tuple] | None = None):
+        self._plain = plain or (lambda: (p, log_p, q, log_q))
+        self._accurate = accurate_rows or (None if exact_p is None else lambda: (exact_p, exact_q))
+        self.fused = fused
+
+    @cached_property
+    def _rows(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        return self._plain()
+
+    @property
+    def p(self) -> np.ndarray:
+        return self._rows[0]
+
+    @property
+    def log_p(self) -> np.ndarray:
+        return self._rows[1]
+
+    @property
+    def q(self) -> np.ndarray:
+        return self._rows[2]
+
+    @property
+    def log_q(self) -> np.ndarray:
+        return self._rows[3]
 
     @property
     def exact(self) -> bool:
-        return self.exact_p is not None
+        """True when the rows for the accurate kernels are at hand."""
+        return self._accurate is not None
+
+    @cached_property
+    def _exact_rows(self) -> tuple[accurate.Rows, accurate.Rows]:
+        return self._accurate()
+
+    @property
+    def exact_p(self) -> accurate.Rows | None:
+        return self._exact_rows[0] if self.exact else None
+
+    @property
+    def exact_q(self) -> accurate.Rows | None:
+        return self._exact_rows[1] if self.exact else None
 
     @cached_property
     def ratio(self) -> np.ndarray:
         """log(p/q) per element, accurately."""
         return accurate.log_ratio(self.exact_p, self.exact_q)
 
+    @cached_property
+    def swapped(self) -> "Pair":
+        """The same rows with P and Q swapped; its own :attr:`swapped` is this pair, so that what either
+        computes (D(Q‖P) for Jeffreys and the reverse KL, H(Q) for its perplexity) is computed once."""
+        other = Pair(fused=None if self.fused is None else self.fused.swapped(),
+                     plain=lambda: (self.q, self.log_q, self.p, self.log_p),
+                     accurate_rows=(lambda: (self.exact_q, self.exact_p)) if self.exact else None)
+        other.__dict__["swapped"] = self  # what the cached property would have stored
+        return other
+
+    @cached_property
+    def divergence(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """D(P‖Q), H(P) and H(P,Q) per row from the fused kernel (only where :attr:`fused` is given)."""
+        return self.fused.divergence()
+
+    @cached_property
+    def inside(self) -> bool:
+        """True when every probability of both rows is above 0 and every log finite (no class is 0 or
+        underflows on either side): χ² and Rényi then need none of their zero conventions."""
+        with np.errstate(invalid="ignore"):
+            return bool((self.p > 0).all() and (self.q > 0).all()
+                        and (self.log_p > -np.inf).all() and (self.log_q > -np.inf).all())
+
+    @cached_property
+    def squared_difference(self) -> np.ndarray:
+        """(p − q)² per element, for both χ² (the same numbers as (q − p)²)."""
+        return np.square(self.p - self.q)
+
+    @cached_property
+    def known(self) -> dict[str, np.ndarray]:
+        """The values of the :func:`shared` kernels computed for this pair so far, by name."""
+        return {}
+
+
+def shared(kernel: Callable[[Pair], np.ndarray]) -> Callable[[Pair], np.ndarray]:
+    """``kernel`` computed once per :class:`Pair`: the measures that build on it (Jeffreys on both KLs,
+    the JS distance on the divergence, a perplexity on its entropy) take the same values. The array
+    returned is the one kept: callers do not write into it."""
+    @wraps(kernel)
+    def once(pair: Pair) -> np.ndarray:
+        known = pair.known
+        if kernel.__name__ not in known:
+            known[kernel.__name__] = kernel(pair)
+        return known[kernel.__name__]
+    return once
+
 
 def _sum(terms: np.ndarray) -> np.ndarray:
     return terms.sum(axis=1)
 
 
+@shared
 def kl(pair: Pair) -> np.ndarray:
+    if pair.fused is not None:
+        return pair.divergence[0]
     if pair.exact:
         return accurate.kl_rows(pair.exact_p, pair.exact_q, pair.ratio)
     return _sum(kl_terms(pair.p, pair.log_p, pair.log_q))
 
 
-def _swap(pair: Pair) -> Pair:
-    if pair.exact:
-        return Pair(pair.q, pair.log_q, pair.p, pair.log_p, pair.exact_q, pair.exact_p)
-    return Pair(pair.q, pair.log_q, pair.p, pair.log_p)
-
-
+@shared
 def js_divergence(pair: Pair) -> np.ndarray:
     """½ D(P‖M) + ½ D(Q‖M) with M = ½(P + Q): finite always, at most log 2.
 
@@ -81,12 +195,15 @@ def total_variation(pair: Pair) -> np.ndarray:
 
 
 def bhattacharyya_coefficient(pair: Pair) -> np.ndarray:
-    return _sum(np.sqrt(pair.p * pair.q))
+    product = pair.p * pair.q
+    return _sum(np.sqrt(product, out=product))
 
 
 def _hellinger_squared(pair: Pair) -> np.ndarray:
     # ½ Σ (√p − √q)², equal to 1 − BC for rows that sum to 1, without its cancellation near 0.
-    return 0.5 * _sum(np.square(np.sqrt(pair.p) - np.sqrt(pair.q)))
+    gaps = np.sqrt(pair.p)
+    gaps -= np.sqrt(pair.q)
+    return 0.5 * _sum(np.square(gaps, out=gaps))
 
 
 def hellinger(pair: Pair) -> np.ndarray:
@@ -96,10 +213,12 @@ def hellinger(pair: Pair) -> np.ndarray:
 def bhattacharyya_distance(pair: Pair) -> np.ndarray:
     """−log BC from the logs, log BC = logsumexp(½(log p + log q)), so a coefficient that underflows
     float64 (rows far apart, from logits) still gives a finite distance; never below 0."""
-    half = 0.5 * (pair.log_p + pair.log_q)
+    half = pair.log_p + pair.log_q
+    half *= 0.5
     shift = np.max(half, axis=1, keepdims=True)
     shift = np.where(np.isfinite(shift), shift, 0.0)
-    log_bc = np.log(np.sum(np.exp(half - shift), axis=1)) + shift[:, 0]
+    half -= shift
+    log_bc = np.log(np.sum(np.exp(half, out=half), axis=1)) + shift[:, 0]
     return np.maximum(-log_bc, 0.0) + 0.0
 
 
@@ -110,10 +229,13 @@ def _log_abs_expm1(x: np.ndarray) -> np.ndarray:
 
 
 def _chi2(observed: np.ndarray, log_observed: np.ndarray, expected: np.ndarray,
-          log_expected: np.ndarray) -> np.ndarray:
+          log_expected: np.ndarray, pair: Pair) -> np.ndarray:
     """Σ (o − e)² / e: 0 where both are 0, +inf where only e is. Where a probability underflowed to
-    0 but its log is finite (logits far apart) the term is e·(o/e − 1)², taken from the logs."""
-    difference = np.square(observed - expected)
+    0 but its log is finite (logits far apart) the term is e·(o/e − 1)², taken from the logs
+    (``pair``: o and e, either way round)."""
+    difference = pair.squared_difference
+    if pair.inside:  # no 0 on either side: the terms as they are
+        return _sum(np.divide(difference, expected))
     terms = np.zeros(observed.shape)
     np.divide(difference, expected, out=terms, where=expected > 0)
     terms[(log_expected == -np.inf) & (log_observed > -np.inf)] = np.inf
@@ -126,11 +248,11 @@ def _chi2(observed: np.ndarray, log_observed: np.ndarray, expected: np.ndarray,
 
 
 def chi2_pearson(pair: Pair) -> np.ndarray:
-    return _chi2(pair.p, pair.log_p, pair.q, pair.log_q)
+    return _chi2(pair.p, pair.log_p, pair.q, pair.log_q, pair)
 
 
 def chi2_neyman(pair: Pair) -> np.ndarray:
-    return _chi2(pair.q, pair.log_q, pair.p, pair.log_p)
+    return _chi2(pair.q, pair.log_q, pair.p, pair.log_p, pair)
 
 
 def renyi(alpha: float) -> Callable[[Pair], np.ndarray]:
@@ -141,30 +263,40 @@ def renyi(alpha: float) -> Callable[[Pair], np.ndarray]:
     def compute(pair: Pair) -> np.ndarray:
         # Where q = 0 < p the exponent is +inf for α > 1 (D = ∞) and −inf for α < 1 (no term). The
         # classes are those with log p > −inf: a p that underflowed float64 still counts.
-        exponent = np.where(pair.log_p > -np.inf, alpha * pair.log_p + (1 - alpha) * pair.log_q, -np.inf)
+        with np.errstate(invalid="ignore"):
+            exponent = alpha * pair.log_p
+            exponent += (1 - alpha) * pair.log_q
+        if not pair.inside:
+            exponent = np.where(pair.log_p > -np.inf, exponent, -np.inf)
         shift = np.max(exponent, axis=1, keepdims=True)
         shift = np.where(np.isfinite(shift), shift, 0.0)
         with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
-            log_sum = np.log(np.sum(np.exp(exponent - shift), axis=1)) + shift[:, 0]
+            exponent -= shift
+            log_sum = np.log(np.sum(np.exp(exponent, out=exponent), axis=1)) + shift[:, 0]
             return np.maximum(log_sum / (alpha - 1), 0.0) + 0.0  # ≥ 0; rounding of equal rows is cut
 
     return compute
 
 
 def cross_entropy(pair: Pair) -> np.ndarray:
+    if pair.fused is not None:
+        return pair.divergence[2]
     if pair.exact:
         return accurate.cross_entropy_rows(pair.exact_p, pair.exact_q)
     return _sum(cross_entropy_terms(pair.p, pair.log_q))
 
 
+@shared
 def entropy_p(pair: Pair) -> np.ndarray:
+    if pair.fused is not None:
+        return pair.divergence[1]
     if pair.exact:
         return accurate.entropy_rows(pair.exact_p)
     return _sum(entropy_terms(pair.p, pair.log_p))
 
 
 def entropy_q(pair: Pair) -> np.ndarray:
-    return entropy_p(_swap(pair))
+    return entropy_p(pair.swapped)
 
 
 def wasserstein_1(pair: Pair) -> np.ndarray:
@@ -174,11 +306,11 @@ def wasserstein_1(pair: Pair) -> np.ndarray:
 
 
 def kl_qp(pair: Pair) -> np.ndarray:
-    return kl(_swap(pair))
+    return kl(pair.swapped)
 
 
 def jeffreys(pair: Pair) -> np.ndarray:
-    return kl(pair) + kl(_swap(pair))
+    return kl(pair) + kl(pair.swapped)
 
 
 def js_distance(pair: Pair) -> np.ndarray:
@@ -206,13 +338,18 @@ def evaluate(measures: list, pair: Pair, scale: float) -> dict[str, np.ndarray]:
 
 
 def pairwise(p: np.ndarray, log_p: np.ndarray, measure, scale: float,
-             exact: accurate.Rows | None = None) -> np.ndarray:
+             exact: accurate.Rows | None = None, distribution: Distribution | None = None) -> np.ndarray:
     """The N × N matrix of ``measure`` between every pair of rows: entry (i, j) is the measure with
-    row i as P and row j as Q (``exact``: the same rows for the accurate kernels)."""
+    row i as P and row j as Q (``exact``: the same rows for the accurate kernels; ``distribution``:
+    the same rows for the fused kernel, where it takes them). The rows' pieces (their exact rows,
+    their logs) are computed once; each pair's own (its log-ratios) once per row i."""
     rows = p.shape[0]
     out = np.empty((rows, rows))
+    every = np.arange(rows)
+    fused = distribution is not None and fast_path.takes(distribution)
     for i in range(rows):
         pair = Pair(np.broadcast_to(p[i], p.shape), np.broadcast_to(log_p[i], p.shape), p, log_p,
-                    None if exact is None else accurate.broadcast(exact, rows, i), exact)
+                    None if exact is None else accurate.broadcast(exact, rows, i), exact,
+                    Fused(distribution, distribution, np.full(rows, i), every) if fused else None)
         out[i] = evaluate([measure], pair, scale)[measure.key]
     return out

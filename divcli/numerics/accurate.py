@@ -49,8 +49,12 @@ def two_sum(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     s = a + b
     with np.errstate(invalid="ignore"):
         v = s - a
-        e = (a - (s - v)) + (b - v)
-    return s, np.where(np.isfinite(s), e, 0.0)
+        e = s - v
+        np.subtract(a, e, out=e)  # a − (s − v)
+        np.subtract(b, v, out=v)  # b − v
+        e += v
+    finite = np.isfinite(s)
+    return s, e if finite.all() else np.where(finite, e, 0.0)
 
 
 def _split(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -142,13 +146,17 @@ def logit_rows(z: np.ndarray, z_low: np.ndarray | None = None) -> Rows:
     first = np.argmax(z, axis=1)[:, None]  # one of the maxima
     if z_low is not None:  # the maximum's own rounding moves the shift, not the others' logs
         tail = tail + np.where(np.isfinite(head), z_low - np.take_along_axis(z_low, first, axis=1), 0.0)
-    e = np.exp(head) * (1.0 + tail)
-    rest = e.copy()
-    np.put_along_axis(rest, first, 0.0, axis=1)
-    others = rest.sum(axis=1, keepdims=True)
+    e = np.exp(head)
+    e *= 1.0 + tail
+    top_e = np.take_along_axis(e, first, axis=1)
+    np.put_along_axis(e, first, 0.0, axis=1)  # the others, summed without a copy of e
+    others = e.sum(axis=1, keepdims=True)
+    np.put_along_axis(e, first, top_e, axis=1)
     log_total = np.log1p(others)  # Σ e = 1 + the others
-    return Rows(e / (1.0 + others), (head - log_total) + tail, head, True,
-                tail=tail, log_total=log_total, null=z == -np.inf)
+    e /= 1.0 + others
+    log_p = head - log_total
+    log_p += tail
+    return Rows(e, log_p, head, True, tail=tail, log_total=log_total, null=z == -np.inf)
 
 
 def prob_rows(x: np.ndarray) -> Rows:
@@ -175,7 +183,9 @@ def log_ratio(p: Rows, q: Rows) -> np.ndarray:
     """x = log(p/q) per element: +inf where q = 0 < p, −inf where p = 0 (and where both are 0)."""
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
         if p.from_logits and q.from_logits:
-            x = ((p.head - q.head) - (p.log_total - q.log_total)) + (p.tail - q.tail)
+            x = p.head - q.head
+            x -= p.log_total - q.log_total
+            x += p.tail - q.tail
             if p.logits is not None and q.logits is not None and p.temperature == q.temperature:
                 x = _tempered_ratio(p, q, x)
         elif not p.from_logits and not q.from_logits:
@@ -189,7 +199,18 @@ def log_ratio(p: Rows, q: Rows) -> np.ndarray:
             x = p.log_p - q.log_p
         # p = 0 exactly: no term of p; q = 0 exactly: +inf; a p that underflowed (its log finite or
         # below −1.8e308) next to a q that is not 0: a term too small for float64, as p = 0
-        x = np.where(q.null & ~p.null, np.inf, np.where(p.null | (p.p == 0), -np.inf, x))
+        return _nulls(p, q, x)
+
+
+def _nulls(p: Rows, q: Rows, x: np.ndarray) -> np.ndarray:
+    """``x`` (written into) with −inf where p = 0 (exactly, or underflowed), then +inf where q = 0
+    exactly and p is not."""
+    minus = np.broadcast_to(p.null | (p.p == 0), x.shape)
+    if minus.any():
+        x[minus] = -np.inf
+    plus = np.broadcast_to(q.null & ~p.null, x.shape)
+    if plus.any():
+        x[plus] = np.inf
     return x
 
 
@@ -219,20 +240,27 @@ def _tempered_ratio(p: Rows, q: Rows, x: np.ndarray) -> np.ndarray:
 
 
 def _horner(coefficients: list[float], x: np.ndarray) -> np.ndarray:
-    total = np.full(x.shape, coefficients[-1])
-    for c in reversed(coefficients[:-1]):
-        total = total * x + c
+    total = x * coefficients[-1]
+    total += coefficients[-2]
+    for c in reversed(coefficients[:-2]):
+        total *= x
+        total += c
     return total
 
 
 def phi_terms(p: np.ndarray, q: np.ndarray, x: np.ndarray) -> np.ndarray:
     """q·φ(p/q) per element, never negative: the terms of D(P‖Q) = Σ q·φ(p/q); x = log(p/q)."""
-    with np.errstate(invalid="ignore", over="ignore"):
-        terms = p * x - (p - q)
     near = np.abs(x) <= 1.0
-    if np.any(near):
-        xs = x[near]
-        terms[near] = q[near] * (xs * xs * _horner(_PHI, xs))
+    if near.all():  # near-identical rows: the series everywhere, nothing gathered
+        terms = x * x
+        terms *= _horner(_PHI, x)
+        terms *= q
+    else:
+        with np.errstate(invalid="ignore", over="ignore"):
+            terms = p * x - (p - q)
+        if np.any(near):
+            xs = x[near]
+            terms[near] = q[near] * (xs * xs * _horner(_PHI, xs))
     zero = (p == 0) & (x != np.inf)
     terms[zero] = q[zero]  # φ(0) = 1
     terms[x == np.inf] = np.inf  # q = 0 < p, however small p is
@@ -248,23 +276,48 @@ def kl_rows(p: Rows, q: Rows, x: np.ndarray | None = None) -> np.ndarray:
 def js_rows(p: Rows, q: Rows, x: np.ndarray | None = None) -> np.ndarray:
     """The Jensen–Shannon divergence per row, in nats."""
     x = log_ratio(p, q) if x is None else x
-    d = np.tanh(0.5 * x)  # (p − q)/(p + q); ±1 where one side is 0
-    with np.errstate(divide="ignore", invalid="ignore"):
-        g = np.where(d > -1, (1 + d) * np.log1p(d), 0.0) + np.where(d < 1, (1 - d) * np.log1p(-d), 0.0)
+    d = 0.5 * x
+    np.tanh(d, out=d)  # (p − q)/(p + q); ±1 where one side is 0
     small = np.abs(d) <= 0.2
-    if np.any(small):
-        ds = d[small] * d[small]
-        g[small] = ds * _horner(_JS, ds)
-    m = 0.5 * (p.p + q.p)
-    g = np.where(np.isnan(d), 0.0, g)  # both 0
-    return (0.5 * m * g).sum(axis=1)
+    if small.all():  # near-identical rows: the series everywhere, nothing gathered
+        g = _js_series(d)
+    else:
+        g = np.empty_like(d)
+        g[~small] = _js_g(d[~small])
+        if np.any(small):
+            g[small] = _js_series(d[small])
+        g[np.isnan(d)] = 0.0  # both 0
+    m = p.p + q.p
+    m *= 0.5  # m = ½(p + q)
+    m *= 0.5
+    m *= g
+    return m.sum(axis=1)
+
+
+def _js_g(d: np.ndarray) -> np.ndarray:
+    """G(d) = (1 + d)·log(1 + d) + (1 − d)·log(1 − d), its limit 2·log 2 at d = ±1."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(d > -1, (1 + d) * np.log1p(d), 0.0) + np.where(d < 1, (1 - d) * np.log1p(-d), 0.0)
+
+
+def _js_series(d: np.ndarray) -> np.ndarray:
+    """G(d) for |d| ≤ 0.2, from its series in d²."""
+    ds = d * d
+    g = _horner(_JS, ds)
+    g *= ds
+    return g
 
 
 def total_variation_rows(p: Rows, q: Rows, x: np.ndarray | None = None) -> np.ndarray:
     """½ Σ |p − q| per row, with |p − q| = q·|e^x − 1| where p and q are close."""
     x = log_ratio(p, q) if x is None else x
+    near = np.abs(x) <= 1
     with np.errstate(invalid="ignore", over="ignore"):
-        gaps = np.where(np.abs(x) <= 1, q.p * np.abs(np.expm1(x)), np.abs(p.p - q.p))
+        gaps = np.expm1(x)
+        np.abs(gaps, out=gaps)
+        gaps *= q.p
+        if not near.all():
+            gaps = np.where(near, gaps, np.abs(p.p - q.p))
     return 0.5 * gaps.sum(axis=1)
 
 

@@ -634,3 +634,47 @@ def test_infinite_measures_are_named_in_the_order_of_their_first_block(run, tmp_
     assert result.stderr.startswith("warning: kl_qp, jeffreys, chi2_neyman, kl_pq, chi2_pearson, renyi_2, "
                                     "cross_entropy +inf "
                                     "in 5 row(s) (first: row 1)"), result.stderr
+
+
+def test_compare_computes_each_shared_piece_once(monkeypatch):
+    """compare's measures share their pieces: one log-ratio each way, one KL each way (Jeffreys adds
+    the two), one JS divergence (its distance is the square root), one entropy each side (their
+    perplexities), whatever the number of measures that read them."""
+    from divcli.measures import kernels
+    from divcli.numerics import accurate, fast_path
+
+    monkeypatch.setenv(fast_path.KERNEL, "numpy")  # numpy's accurate kernels (the fused one: below)
+    calls = {}
+    for name in ("log_ratio", "kl_rows", "js_rows", "entropy_rows"):
+        def counted(*args, _name=name, _real=getattr(accurate, name)):
+            calls[_name] = calls.get(_name, 0) + 1
+            return _real(*args)
+        monkeypatch.setattr(accurate, name, counted)
+    rng = np.random.default_rng(5)
+    z = rng.normal(size=(4, 50))
+    values = divcli.compare(z, z + rng.normal(0, 1e-3, z.shape), p_as="logits", q_as="logits", reduction="none")
+    assert calls == {"log_ratio": 2, "kl_rows": 2, "js_rows": 1, "entropy_rows": 2}
+    assert np.array_equal(values["jeffreys"], values["kl_pq"] + values["kl_qp"])
+    assert np.array_equal(values["js_distance"], np.sqrt(values["js_divergence"]))
+    assert np.array_equal(values["perplexity_q"], np.exp(values["entropy_q"]))
+    assert kernels.kl.__name__ == "kl"  # the shared kernels keep their names (the catalogue finds them by name)
+
+
+def test_compare_takes_kl_entropy_and_ce_from_the_fused_kernel_as_kl_does(monkeypatch):
+    """Where the fused kernel takes the operands, compare's D(P‖Q) and H(P) are kl's and entropy's
+    own numbers, bit for bit, and D(Q‖P) that of kl with P and Q swapped."""
+    from helpers.extras import needs
+    from divcli.numerics import fast_path
+
+    needs("numba")
+    monkeypatch.setenv(fast_path.KERNEL, "fused")
+    rng = np.random.default_rng(6)
+    z = rng.normal(0, 3, size=(5, 300))
+    w = z + rng.normal(0, 0.02, z.shape)
+    values = divcli.compare(z, w, p_as="logits", q_as="logits", reduction="none")
+    rows = [divcli.kl_divergence(z[n:n + 1], w[n:n + 1], p_as="logits", q_as="logits", reduction="batchmean")
+            for n in range(5)]
+    back = [divcli.kl_divergence(w[n:n + 1], z[n:n + 1], p_as="logits", q_as="logits", reduction="batchmean")
+            for n in range(5)]
+    assert list(values["kl_pq"]) == rows and list(values["kl_qp"]) == back
+    assert np.array_equal(values["entropy_p"], divcli.entropy(z, p_as="logits", reduction="none"))

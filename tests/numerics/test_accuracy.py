@@ -221,8 +221,9 @@ def test_api_within_bound(case, monkeypatch):
     assert not problems, f"{case['id']} ({case['bound']} bound):\n" + "\n".join(problems)
 
 
-#: The cases numba's fused kernel computes (divcli/numerics/fast_path.py): kl, ce and entropy, no temperature.
-FUSED_CASES = [case for case in CASES if case["command"] in ("kl", "ce", "entropy")
+#: The cases numba's fused kernel computes (divcli/numerics/fast_path.py): kl, ce and entropy, and
+#: compare's KL both ways (Jeffreys), no temperature.
+FUSED_CASES = [case for case in CASES if case["command"] in ("kl", "ce", "entropy", "jeffreys")
                and case["options"].get("temperature", 1.0) == 1.0]
 
 
