@@ -187,9 +187,12 @@ def reference_check(args, p: Path, q: Path, env: dict) -> dict:
         handle.write(done.stdout)
         handle.flush()
         python = args.alt_python if os.path.exists(args.alt_python) else args.python
-        check = subprocess.run([python, str(HERE / "lm_reference.py"), str(p), str(q), handle.name, "--rows",
-                                ",".join(map(str, rows)), "--mpmath-rows", str(args.mpmath_rows)],
-                               capture_output=True, text=True, cwd="/")
+        try:
+            check = subprocess.run([python, str(HERE / "lm_reference.py"), str(p), str(q), handle.name, "--rows",
+                                    ",".join(map(str, rows)), "--mpmath-rows", str(args.mpmath_rows)],
+                                   capture_output=True, text=True, cwd="/")
+        except OSError as error:
+            return {"failed": str(error)}
     if check.returncode != 0:
         return {"failed": check.stderr.strip()[-300:]}
     import json
@@ -367,6 +370,8 @@ def parse(argv) -> argparse.Namespace:
     parser.add_argument("--results", default=str(HERE / "RESULTS-lm.md"))
     args = parser.parse_args(argv)
     args._argv = list(sys.argv[1:] if argv is None else argv)
+    # the commands run in / (the current folder would shadow divcli's PYTHONPATH): no relative paths
+    args.python, args.alt_python = os.path.abspath(args.python), os.path.abspath(args.alt_python)
     args._threads = procs.thread_counts(args.threads, procs.cpus())
     return args
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import os
 import shutil
 import sys
 from pathlib import Path
@@ -114,6 +115,8 @@ def parse(argv) -> argparse.Namespace:
     parser.add_argument("--docs-svg", default=str(ROOT / "docs" / "lm-scaling.svg"), help="its copy; '' for none")
     args = parser.parse_args(argv)
     args._argv = list(sys.argv[1:] if argv is None else argv)
+    # the commands run in / (the current folder would shadow divcli's PYTHONPATH): no relative paths
+    args.python, args.alt_python = os.path.abspath(args.python), os.path.abspath(args.alt_python)
     args._threads = procs.thread_counts(args.threads, procs.cpus())
     args._classes = [int(c) for c in args.classes.split(",")]
     return args
