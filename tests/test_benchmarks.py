@@ -343,3 +343,12 @@ def test_the_cache_folders_of_the_first_call(tmp_path):
     finally:
         caches.cleanup()
     assert not caches.root.exists()
+
+
+def test_the_performance_page_shows_the_language_model_plot():
+    """docs/performance.md shows lm_scaling.py's plot, a copy of the one in benchmarks/ (an image under
+    docs/ cannot point into benchmarks/)."""
+    root = KERNEL_PY.parent.parent
+    page = (root / "docs" / "performance.md").read_text(encoding="utf-8")
+    assert "](lm-scaling.svg)" in page
+    assert (root / "docs" / "lm-scaling.svg").read_bytes() == (root / "benchmarks" / "lm-scaling.svg").read_bytes()
