@@ -96,7 +96,8 @@ def ratios_case(args, env: dict) -> tuple[list[str], list[Target]]:
 
     both = (kl_t.seconds or 0) + (ce.seconds or 0)
     targets = [
-        procs.ratio_target("compare ÷ kl on 2000 × 32000 float16 logits", ratio(compare, kl), 3.0,
+        procs.ratio_target(f"compare ÷ kl on {args.ratio_rows:,} × {args.ratio_classes:,} float16 logits",
+                           ratio(compare, kl), 3.0,
                            floor=f"`kl -q` alone {fmt_s(kl.seconds)} (one measure of compare's)"),
         procs.ratio_target(f"distill -q ÷ kl -q (T = {t}) on the same pair", ratio(distill, kl_t), 1.5,
                            floor=f"its two passes apart: `kl -q -T {t}` {fmt_s(kl_t.seconds)} + `ce -q` "
@@ -156,7 +157,8 @@ def kernel_case(args, env: dict) -> tuple[list[str], list[Target]]:
     for threads in sorted({args._threads[0], args._threads[-1]}):
         mine, theirs = speed.get(("divcli", threads)), speed.get(("torch float64", threads))
         targets.append(procs.ratio_target(
-            f"1M × 16 logits kernel, {threads} thread{'s' if threads > 1 else ''}: divcli's speed ÷ torch float64's",
+            f"{args.kernel_rows:,} × 16 logits kernel, {threads} thread{'s' if threads > 1 else ''}: divcli's speed ÷ "
+            "torch float64's",
             mine / theirs if mine and theirs else None, 2.0, below=False,
             floor=f"numpy's `exp` alone, 2 per pair, 1 thread: {floor:.1f} M elements/s (divcli: {mine:.1f})"
             if floor and mine else ""))
