@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: bench-lm bench-stream install demo test test-fast test-minimal docs fuzz clean bench bench-install bench-dask bench-scaling bench-distill
+.PHONY: bench-lm bench-lm-scaling bench-stream install demo test test-fast test-minimal docs fuzz clean bench bench-install bench-dask bench-scaling bench-distill
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +23,11 @@ demo: $(STAMP)
 # The whole suite, then the numeric tests again with numpy's AVX-512 kernels off, as on an AVX2
 # machine: numpy's exp and log give other last digits there (a no-op on CPUs without AVX-512), and
 # once more with numba's fused accurate kernel on rows of any width (DIVCLI_KERNEL, docs/environment.md).
+# Last, the kernels' own tests (tests/numerics: the accuracy suite) with the fused kernel compiled for a
+# generic x86-64 (NUMBA_CPU_NAME=generic: no AVX, no FMA, so other roundings where multiply-adds would
+# be fused) and numpy's AVX-512 off, as on an older machine: about 40 s of CPU here, 8 of them the
+# first compile. numba keys its cache by CPU name and features, so this run never loads the host's
+# build from the shared cache, and later runs load the generic one (tests/numerics/test_portability.py).
 NO_AVX512 := X86_V4 AVX512_ICL AVX512_SPR
 
 # Every extra is installed here: a test that would skip for a missing one fails instead (tests/helpers/extras.py).
@@ -30,6 +35,8 @@ test: $(STAMP)
 	DIVCLI_TEST_EXTRAS_REQUIRED=1 $(BIN)/python -m pytest -q
 	DIVCLI_TEST_EXTRAS_REQUIRED=1 NPY_DISABLE_CPU_FEATURES="$(NO_AVX512)" $(BIN)/python -m pytest -q -m numeric
 	DIVCLI_TEST_EXTRAS_REQUIRED=1 DIVCLI_KERNEL=fused $(BIN)/python -m pytest -q -m numeric
+	DIVCLI_TEST_EXTRAS_REQUIRED=1 DIVCLI_KERNEL=fused NUMBA_CPU_NAME=generic NPY_DISABLE_CPU_FEATURES="$(NO_AVX512)" \
+		$(BIN)/python -m pytest -q -m numeric tests/numerics
 
 # The quick part while developing, on every CPU (pytest-xdist), and the time it took: no Dask cluster,
 # no test of a second or more (pytest markers), one case per family of the reference sweeps, and
@@ -108,10 +115,18 @@ bench-distill: $(STAMP) bench-install
 	$(BIN)/python benchmarks/run.py --divcli $(DIVCLI_VENV)/bin/divcli --cases distill \
 		--results benchmarks/RESULTS-distill.md $(BENCH_ARGS)
 
-# kl -q on two near-identical 1024 × 131072 float16 .npy of logits (a language model's case): numpy's accurate
-# kernel against numba's fused one (DIVCLI_KERNEL), 1 and 2 threads, and torch float32 when benchmarks/.venv has it.
-bench-lm: $(STAMP)
+# The language-model case (benchmarks/lm.py): kl -q on two near-identical 1024 × 131072 float16 .npy of logits,
+# numba's fused kernel and numpy's, against torch float32 and float64 on 1, 2, 4, 8, 16 threads (those the machine
+# has), with its floors, the first call after installing, an unwritable cache and an extended-precision check; then
+# compare and distill against kl on 2000 × 32000, and the 1M × 16 kernel against torch float64
+# (benchmarks/RESULTS-lm.md). BENCH_ARGS="--rows 8192" for the full case on a 16-core, 64 GiB machine.
+bench-lm: $(STAMP) $(BENCH_STAMP)
 	$(BIN)/python benchmarks/lm.py --alt-python $(BENCH_VENV)/bin/python $(BENCH_ARGS)
+
+# The same case over threads and over the vocabulary (C = 8k ... 256k at a fixed number of values), divcli against
+# torch float32: benchmarks/RESULTS-lm-scaling.md, benchmarks/lm-scaling.svg and its copy docs/lm-scaling.svg.
+bench-lm-scaling: $(STAMP) $(BENCH_STAMP)
+	$(BIN)/python benchmarks/lm_scaling.py --alt-python $(BENCH_VENV)/bin/python $(BENCH_ARGS)
 
 # The Dask engine against the local one on the same sharded 1M-row input (needs only divcli's venv).
 bench-dask: $(STAMP)

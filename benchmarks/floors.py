@@ -5,6 +5,8 @@
     python benchmarks/floors.py numpy P.csv Q.csv    # numpy.loadtxt, one file after the other
     python benchmarks/floors.py write P.npy OUT.csv  # only the writing: P's first 4 columns as a per-row CSV
     python benchmarks/floors.py arrow-write P.csv Q.csv OUT.csv   # arrow, then write: all but the KL
+    python benchmarks/floors.py read-npy P.npy Q.npy  # the language-model case: reading the two files alone
+    python benchmarks/floors.py exp N THREADS         # numpy's float64 exp over N values, on THREADS threads
 
 No KL and no output: a divcli run that parses with pyarrow can be no faster than ``arrow`` on this
 machine (it parses the same way, P and Q at once, each without pyarrow's own threads, the columns
@@ -16,6 +18,13 @@ column at a time, in blocks, the rows joined), from numbers already in memory (a
 first four columns): the part of the ``.npy`` case that holds the interpreter. ``arrow-write`` is
 both ends of the CSV case, one after the other: everything divcli does there but the KL. Runs in divcli's
 venv (numpy, pyarrow, orjson).
+
+``read-npy`` and ``exp`` are the language-model case's floors (``benchmarks/lm.py``): every byte of
+the two ``.npy`` files read into memory and nothing else; and numpy's float64 ``exp``, the one
+transcendental function that case needs per element, over as many values as both operands hold
+(N = 2 × rows × classes), in blocks of 2^19 values (divcli's), THREADS blocks at once (numpy's
+``exp`` releases the interpreter lock), into scratch blocks reused: a kernel that takes one numpy
+``exp`` per element can be no faster on this machine.
 """
 
 from __future__ import annotations
@@ -74,7 +83,38 @@ def write_values(values: np.ndarray, out: str, block: int = 1 << 15) -> None:
             handle.write("\n".join(map(",".join, zip(*columns))) + "\n")
 
 
+def read_npy(paths: list[str]) -> int:
+    """Every ``.npy`` of ``paths`` read whole into memory: the bytes' count, so nothing is skipped."""
+    return sum(np.load(path).nbytes for path in paths)
+
+
+def exp_floor(elements: int, threads: int, block: int = 1 << 19) -> float:
+    """numpy's ``exp`` over ``elements`` values (logits of a language model's range, −30 to 0), in
+    blocks of ``block`` values, ``threads`` blocks at once: the sum of the last block's results."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    values = np.random.default_rng(1).uniform(-30.0, 0.0, block)
+    scratch = [np.empty(block) for _ in range(threads)]
+    blocks = [(start, min(block, elements - start)) for start in range(0, elements, block)]
+
+    def one(index: int) -> float:
+        start, size = blocks[index]
+        out = np.exp(values[:size], out=scratch[index % threads][:size])
+        return float(out[-1])
+
+    with ThreadPoolExecutor(threads) as pool:  # in rounds of ``threads`` blocks: each its own scratch
+        results = []
+        for first in range(0, len(blocks), threads):
+            results += pool.map(one, range(first, min(first + threads, len(blocks))))
+    return results[-1] if results else 0.0
+
+
 def main(argv: list[str]) -> int:
+    if argv[0] == "read-npy":
+        return 0 if read_npy(argv[1:]) > 0 else 1
+    if argv[0] == "exp":
+        exp_floor(int(argv[1]), int(argv[2]))
+        return 0
     if argv[0] == "write":
         write(argv[1], argv[2])
         return 0

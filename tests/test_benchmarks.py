@@ -4,6 +4,7 @@ so that a figure in ``benchmarks/RESULTS.md`` is never the timing of a wrong com
 from __future__ import annotations
 
 import importlib.util
+import os
 import sys
 from pathlib import Path
 
@@ -256,3 +257,98 @@ def test_the_distill_data_are_float16_logits_and_labels(bench, tmp_path, monkeyp
     values = [int(line) for line in labels.read_text().splitlines()]
     assert len(values) == 7 and all(0 <= y < 50 for y in values)
     assert bench.make_distill_data(7, 50, seed=3) == (teacher, student, labels)  # reused, not made again
+
+
+# --- the language-model benchmarks (benchmarks/lm.py and its helpers) --------------------------------
+
+def _load(name: str):
+    """A module of benchmarks/ by its file name, its folder on sys.path (they import each other)."""
+    folder = str(KERNEL_PY.parent)
+    sys.path.insert(0, folder)
+    try:
+        spec = importlib.util.spec_from_file_location(f"benchmark_{name}", KERNEL_PY.with_name(f"{name}.py"))
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[spec.name] = module  # dataclasses look their module up while being defined
+        spec.loader.exec_module(module)
+        return module
+    finally:
+        sys.path.remove(folder)
+
+
+def test_the_thread_counts_are_those_the_machine_has():
+    procs = _load("procs")
+    assert procs.thread_counts("1,2,4,8,16", 2) == [1, 2]
+    assert procs.thread_counts("1,2,4,8,16", 12) == [1, 2, 4, 8, 12]  # the machine's own count, where skipped
+    assert procs.thread_counts("1,2,4,8,16", 16) == [1, 2, 4, 8, 16]
+    assert procs.thread_counts("1,2", 16) == [1, 2]  # not asked for: not added
+
+
+def test_a_target_shows_its_floor_only_where_missed():
+    procs = _load("procs")
+    met = procs.ratio_target("a", 0.5, 1.0, floor="start-up 0.5 s")
+    missed = procs.ratio_target("b", 2.5, 2.0, below=False, floor="exp 1 s")
+    unknown = procs.ratio_target("c", None, 1.0)
+    assert (met.met, missed.met, unknown.met) == (True, True, None)
+    missed = procs.ratio_target("b", 1.5, 2.0, below=False, floor="exp 1 s")
+    lines = procs.targets_table([met, missed, unknown])
+    assert lines[2] == "| a | ≤ 1× | 0.5× | **met** |  |"
+    assert lines[3] == "| b | ≥ 2× | 1.5× | **missed** | exp 1 s |"
+    assert lines[4] == "| c | ≤ 1× | — | not measured |  |"
+
+
+def test_the_exp_floor_takes_one_exp_per_value_in_blocks(monkeypatch):
+    floors = _load("floors")
+    sizes = []
+    real_exp = np.exp
+    monkeypatch.setattr(floors.np, "exp", lambda x, out: sizes.append(x.size) or real_exp(x, out=out))
+    floors.exp_floor(10 * 1024 + 7, 2, block=1024)
+    assert sum(sizes) == 10 * 1024 + 7 and max(sizes) == 1024
+
+
+def test_the_reference_kl_in_extended_precision_agrees_with_decimal_arithmetic():
+    """lm_reference.py's longdouble D(P‖Q) of near-identical float16 logit rows (where float64's
+    textbook formula loses digits) against the same formula in 50-digit decimal arithmetic."""
+    from decimal import Decimal, localcontext
+
+    reference = _load("lm_reference")
+    rng = np.random.default_rng(3)
+    for _ in range(5):
+        zp = (-1.1 * np.log(rng.permutation(np.arange(1.0, 201.0))) + 0.5 * rng.standard_normal(200)).astype(np.float16)
+        zq = (zp + 0.02 * rng.standard_normal(200)).astype(np.float16)
+        with localcontext() as context:
+            context.prec = 50
+            a, b = [Decimal(float(x)) for x in zp], [Decimal(float(x)) for x in zq]
+            log_sum_p, log_sum_q = sum(x.exp() for x in a).ln(), sum(x.exp() for x in b).ln()
+            exact = float(sum((x - log_sum_p).exp() * ((x - log_sum_p) - (y - log_sum_q)) for x, y in zip(a, b)))
+        assert reference.kl_longdouble(zp, zq) == pytest.approx(exact, rel=1e-14)
+
+
+def test_the_cache_folders_of_the_first_call(tmp_path):
+    """A new empty numba cache folder for every first call, reused by the call after it; and an
+    install where no cache folder can be made: its __pycache__ folders and the user-wide cache are
+    paths under regular files (even root cannot make them)."""
+    lm = _load("lm")
+    caches = lm.Caches({"PATH": "/usr/bin", "NUMBA_CACHE_DIR": "/elsewhere"})
+    try:
+        first = caches.first()["NUMBA_CACHE_DIR"]
+        assert caches.again()["NUMBA_CACHE_DIR"] == first and not os.listdir(first)
+        assert caches.first()["NUMBA_CACHE_DIR"] != first
+        env = caches.unwritable
+        assert "NUMBA_CACHE_DIR" not in env
+        numerics = Path(env["PYTHONPATH"]) / "divcli" / "numerics"
+        assert (numerics / "fused.py").is_file() and (numerics / "__pycache__").is_file()
+        for path in (env["XDG_CACHE_HOME"], env["HOME"], numerics / "__pycache__" / "x"):
+            with pytest.raises(OSError):
+                os.makedirs(os.path.join(path, "numba"))
+    finally:
+        caches.cleanup()
+    assert not caches.root.exists()
+
+
+def test_the_performance_page_shows_the_language_model_plot():
+    """docs/performance.md shows lm_scaling.py's plot, a copy of the one in benchmarks/ (an image under
+    docs/ cannot point into benchmarks/)."""
+    root = KERNEL_PY.parent.parent
+    page = (root / "docs" / "performance.md").read_text(encoding="utf-8")
+    assert "](lm-scaling.svg)" in page
+    assert (root / "docs" / "lm-scaling.svg").read_bytes() == (root / "benchmarks" / "lm-scaling.svg").read_bytes()

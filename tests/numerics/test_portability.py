@@ -1,5 +1,6 @@
-"""``make test`` runs the numeric tests twice, the second time with numpy's AVX-512 kernels off:
-that run must reach numpy, and the ``numeric`` mark must reach the modules that check numbers.
+"""``make test`` runs the numeric tests again with numpy's AVX-512 kernels off: that run must reach
+numpy, and the ``numeric`` mark must reach the modules that check numbers. Its last run compiles
+numba's fused kernel for a generic CPU: numba must honour that, and not load the host's build.
 
 Each module says itself that it is numeric (``pytestmark = pytest.mark.numeric``); a module checks
 numbers when it is one of tests/numerics/ (the kernels against reference and exact values, and
@@ -18,6 +19,8 @@ import sys
 from pathlib import Path
 
 import pytest
+
+from helpers.extras import needs
 
 ROOT = Path(__file__).resolve().parents[2]
 TESTS = ROOT / "tests"
@@ -41,6 +44,59 @@ def _features(env: dict) -> dict:
 def test_the_makefile_runs_the_numeric_tests_without_avx512():
     makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
     assert 'NPY_DISABLE_CPU_FEATURES="$(NO_AVX512)" $(BIN)/python -m pytest -q -m numeric' in makefile
+
+
+def test_the_makefile_runs_the_kernels_tests_for_a_generic_cpu():
+    makefile = " ".join((ROOT / "Makefile").read_text(encoding="utf-8").replace("\\\n", " ").split())
+    assert ('DIVCLI_KERNEL=fused NUMBA_CPU_NAME=generic NPY_DISABLE_CPU_FEATURES="$(NO_AVX512)" '
+            "$(BIN)/python -m pytest -q -m numeric tests/numerics") in makefile
+
+
+#: A loop numba vectorises, with a multiply-add it fuses where the CPU has FMA; cached as the fused kernel is.
+MULTIPLY_ADD = """
+from numba import njit
+
+@njit(cache=True, fastmath={"contract"})
+def axpy(a, x, y, out):
+    for i in range(x.size):
+        out[i] = a * x[i] + y[i]
+"""
+#: Runs it (argv: its folder) and says whether numba compiled it or loaded it from the cache, and what
+#: the code it compiled uses.
+RUN_MULTIPLY_ADD = """
+import json, sys
+import numpy as np
+sys.path.insert(0, sys.argv[1])
+from multiply_add import axpy
+x = np.arange(64.0)
+axpy(2.0, x, x, np.empty(64))
+compiled = axpy.stats.cache_misses.get(axpy.signatures[0], 0) > 0
+asm = axpy.inspect_asm(axpy.signatures[0]) if compiled else ""
+print(json.dumps({"compiled": compiled, "wide": any(r in asm for r in ("%ymm", "%zmm")), "fma": "vfmadd" in asm}))
+"""
+
+
+@pytest.mark.slow
+def test_numba_compiles_for_a_generic_cpu_apart_from_the_host(tmp_path):
+    """Under make test's last run's NUMBA_CPU_NAME=generic, numba compiles without AVX or FMA, and
+    does not load the host's build from a cache the host filled (numba keys its cache by CPU name and
+    features), else that run would test the host's code again; the generic build is cached in turn."""
+    needs("numba")
+    (tmp_path / "multiply_add.py").write_text(MULTIPLY_ADD)
+    env = {key: value for key, value in os.environ.items() if not key.startswith("NUMBA_")}
+    env["NUMBA_CACHE_DIR"] = str(tmp_path / "cache")
+
+    def run(**more: str) -> dict:
+        done = subprocess.run([sys.executable, "-c", RUN_MULTIPLY_ADD, str(tmp_path)], env={**env, **more},
+                              capture_output=True, text=True, check=True)
+        return json.loads(done.stdout)
+
+    host = run()
+    assert host["compiled"]
+    generic = run(NUMBA_CPU_NAME="generic")
+    assert generic == {"compiled": True, "wide": False, "fma": False}
+    assert run(NUMBA_CPU_NAME="generic")["compiled"] is False  # its own build, from the cache
+    assert run()["compiled"] is False
 
 
 def test_numpy_switches_its_avx512_kernels_off():
