@@ -54,10 +54,10 @@ def takes(*operands: Distribution) -> bool:
     return use_fused(operands[0].classes) and not any(d.tempered for d in operands)
 
 
-def fused():
-    """The fused kernels' module (numba imported, its kernels compiled or read from the cache)."""
-    from . import fused as module  # numba, only here
-    return module
+def fused(name: str = "fused"):
+    """A module of the fused kernel (numba imported, its kernels compiled or read from the cache):
+    ``fused`` (two logit rows, and the constants), ``fused_probs`` (probability rows, entropy)."""
+    return importlib.import_module(f"{__package__}.{name}")  # numba, only here
 
 
 def _operand(d: Distribution) -> tuple[np.ndarray, bool]:
@@ -79,7 +79,9 @@ def divergence_rows(p: Distribution, q: Distribution, p_rows: np.ndarray, q_rows
     p_input, q_input = _operand(p), _operand(q)
     kernel = fused()
     want = kernel.NO_TERMS if terms is None else kernel.CE_TERMS if cross_terms else kernel.KL_TERMS
-    unit = np.ones(p_input[0].shape[1]) if weight is None else np.ascontiguousarray(weight, dtype=np.float64)
+    unit = _unit(p_input[0].shape[1]) if weight is None else np.ascontiguousarray(weight, dtype=np.float64)
+    if not (p_input[1] and q_input[1]):  # a probability row: fused_probs' loops
+        kernel = fused("fused_probs")
     kernel.divergence_rows(p_input[0], _index(p_rows), p_input[1], q_input[0], _index(q_rows), q_input[1], unit,
                            want, _index(out_rows), kl, entropy, cross, _out(terms))
 
@@ -89,9 +91,15 @@ def entropy_rows(p: Distribution, p_rows: np.ndarray, out_rows: np.ndarray, entr
     """H(P) of P's ``p_rows`` into ``entropy`` at ``out_rows`` (and the terms −p·log p into those
     rows of ``terms``), for an operand the fused kernel :func:`takes`."""
     p_input = _operand(p)
-    kernel = fused()
-    want = kernel.NO_TERMS if terms is None else kernel.ENTROPY_TERMS
-    kernel.entropy_rows(p_input[0], _index(p_rows), p_input[1], want, _index(out_rows), entropy, _out(terms))
+    want = fused().NO_TERMS if terms is None else fused().ENTROPY_TERMS
+    fused("fused_probs").entropy_rows(p_input[0], _index(p_rows), p_input[1], want, _index(out_rows), entropy,
+                                      _out(terms))
+
+
+@lru_cache(maxsize=4)
+def _unit(classes: int) -> np.ndarray:
+    """C weights of 1, made once per C (the kernels only read it)."""
+    return np.ones(classes)
 
 
 def _index(rows: np.ndarray) -> np.ndarray:
