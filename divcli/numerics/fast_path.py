@@ -56,16 +56,16 @@ def takes(*operands: Distribution) -> bool:
 
 def fused(name: str = "fused"):
     """A module of the fused kernel (numba imported, its kernels compiled or read from the cache):
-    ``fused`` (two logit rows, and the constants), ``fused_probs`` (probability rows, entropy)."""
+    ``fused`` (two logit rows, and the constants), ``fused_probs`` (probability rows, entropy),
+    ``fused_labels`` (P given as labels)."""
     return importlib.import_module(f"{__package__}.{name}")  # numba, only here
 
 
 def _operand(d: Distribution) -> tuple[np.ndarray, bool]:
     """``d``'s rows as the fused kernel reads them, and whether they are logits: what
     :meth:`~divcli.numerics.distributions.Distribution.exact_rows` gives numpy's kernels, without the
-    copy (never rows softened by a temperature: :func:`takes` leaves those to numpy's kernels)."""
-    if d.kind is Kind.LABELS:
-        return np.ascontiguousarray(d.p), False
+    copy (never rows softened by a temperature: :func:`takes` leaves those to numpy's kernels, nor
+    labels: :func:`label_rows` reads them)."""
     return np.ascontiguousarray(d.operand.values), d.kind in (Kind.LOGITS, Kind.LOG_PROBS)
 
 
@@ -84,6 +84,19 @@ def divergence_rows(p: Distribution, q: Distribution, p_rows: np.ndarray, q_rows
         kernel = fused("fused_probs")
     kernel.divergence_rows(p_input[0], _index(p_rows), p_input[1], q_input[0], _index(q_rows), q_input[1], unit,
                            want, _index(out_rows), kl, entropy, cross, _out(terms))
+
+
+def label_rows(p: Distribution, q: Distribution, p_rows: np.ndarray, q_rows: np.ndarray, out_rows: np.ndarray,
+               kl: np.ndarray, entropy: np.ndarray, cross: np.ndarray, loss: np.ndarray, terms: np.ndarray | None = None,
+               cross_terms: bool = False, weight: np.ndarray | None = None) -> None:
+    """:func:`divergence_rows` for P given as labels, and ce's per-row loss −w_y·log q_y into ``loss``
+    at ``out_rows``: the element terms are written at the labels only (``terms`` holds 0 elsewhere)."""
+    q_input = _operand(q)
+    constants = fused()
+    want = constants.NO_TERMS if terms is None else constants.CE_TERMS if cross_terms else constants.KL_TERMS
+    given = np.empty(0) if weight is None else np.ascontiguousarray(weight, dtype=np.float64)
+    fused("fused_labels").label_rows(_index(p.labels), _index(p_rows), q_input[0], _index(q_rows), q_input[1], given,
+                                     want, _index(out_rows), kl, entropy, cross, loss, _out(terms))
 
 
 def entropy_rows(p: Distribution, p_rows: np.ndarray, out_rows: np.ndarray, entropy: np.ndarray,
