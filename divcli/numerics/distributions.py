@@ -44,11 +44,11 @@ class Distribution:
     (``exps``: Q's enters the numbers of kl and ce only through its logs, so Q's division is never
     made there); for log-probabilities ``exp(log_p)``, also when first asked for. Logits converted
     ``deferred`` (for the fused kernel, which reads their values) get their softmax only if asked,
-    labels their logs (one-hot rows: the fused kernel reads the labels).
+    probabilities (deferred) and labels their logs.
     """
 
     given_p: np.ndarray | None
-    given_log_p: np.ndarray | None  # None: left for when first asked for (deferred logits, labels)
+    given_log_p: np.ndarray | None  # None: left for when first asked for (deferred, labels)
     kind: Kind
     operand: Operand
     role: str  # "P" or "Q"
@@ -66,7 +66,7 @@ class Distribution:
         (:func:`to_distribution`'s ``deferred``), their softmax, computed now (they were checked)."""
         if self.given_log_p is not None:
             return self.given_exps, self.given_log_p
-        if self.kind is Kind.LABELS:  # one-hot rows: log p is 0 or −inf (the fused kernel never asks)
+        if self.given_p is not None:  # labels, probabilities: log p of the rows (the fused kernel never asks)
             with np.errstate(divide="ignore"):
                 return None, np.log(self.given_p)
         return softmax(self.operand.values, axis=1, divide=False)
@@ -108,7 +108,7 @@ class Distribution:
 
     @property
     def _shaped(self) -> np.ndarray:
-        """An array of rows × classes: the logs, P itself (labels), or the values (deferred logits)."""
+        """An array of rows × classes: the logs, P itself (labels, deferred probabilities), or the values."""
         return self.given_log_p if self.given_log_p is not None else \
             self.given_p if self.given_p is not None else self.operand.values
 
@@ -220,8 +220,8 @@ def _renormalised(sums: np.ndarray) -> tuple[np.ndarray | None, float]:
     return off, float(np.max(np.abs(sums - 1.0)))
 
 
-def _probs(operand: Operand, role: str, conversion: Conversion, classes: int | None = None
-           ) -> tuple[np.ndarray, np.ndarray, float]:
+def _probs(operand: Operand, role: str, conversion: Conversion, classes: int | None = None, deferred: bool = False
+           ) -> tuple[np.ndarray, np.ndarray | None, float]:
     values = operand.values
     bad = ~np.isfinite(values)
     if np.any(bad):
@@ -267,6 +267,8 @@ def _probs(operand: Operand, role: str, conversion: Conversion, classes: int | N
         off, deviation = _renormalised(sums)
         if off is not None:  # within the tolerance: the distribution meant is the row ÷ its sum
             values = values / np.where(off, sums, 1.0)[:, None]
+    if deferred and conversion.temperature == 1.0:  # their logs when first asked for
+        return values, None, deviation
     with np.errstate(divide="ignore"):
         log_values = np.log(values)
     if conversion.temperature != 1.0:
@@ -377,15 +379,15 @@ def _labels(operand: Operand, classes: int, conversion: Conversion) -> tuple[np.
 def to_distribution(operand: Operand, kind: Kind, role: str, conversion: Conversion, classes: int | None = None,
                     deferred: bool = False) -> Distribution:
     """Check ``operand`` as ``kind`` and convert it; ``classes`` is needed for labels. ``deferred``:
-    logits (at T = 1) are checked, and their softmax is left for when it is first asked for (a
-    computation that reads their values itself may never ask)."""
+    logits and probabilities (at T = 1) are checked, and their softmax or logs are left for when first
+    asked for (a computation that reads their values itself may never ask)."""
     if kind is Kind.LABELS:
         p, labels, active = _labels(operand, classes, conversion)  # log p: when first asked for
         return Distribution(p, None, kind, operand, role, labels, active, conversion)
     if kind is Kind.LOGITS:
         p, log_p, deviation = _logits(operand, role, conversion, deferred)
     elif kind is Kind.PROBS:
-        p, log_p, deviation = _probs(operand, role, conversion, classes)
+        p, log_p, deviation = _probs(operand, role, conversion, classes, deferred)
     else:
         p, log_p, deviation = _log_probs(operand, role, conversion)
     if isinstance(p, tuple) or p is None:  # a softmax's (e, Σe): divided when the probabilities are first asked for
