@@ -135,17 +135,24 @@ def _kl_sides(p: Distribution, q: Distribution) -> Sides:
 
 
 def _fused_divergence(p: Distribution, q: Distribution, active: np.ndarray | None = None,
-                      cross_terms: bool = False, weight: np.ndarray | None = None) -> tuple[np.ndarray, ...]:
-    """(terms, D(P‖Q), H(P), H(P,Q)) of every row of the block (but those not ``active``: 0), by the
-    fused kernel; the terms p·log(p/q), or with ``cross_terms`` −w·p·log q."""
+                      cross_terms: bool = False, weight: np.ndarray | None = None) -> tuple:
+    """(terms, D(P‖Q), H(P), H(P,Q), ce's per-row loss or None) of every row of the block (but those
+    not ``active``: 0), by the fused kernel; the terms p·log(p/q), or with ``cross_terms`` −w·p·log q.
+    For labels the loss is the one term of each row (the sum of the rest, all 0, is not taken)."""
     rows = max(p.rows, q.rows)
     every = np.arange(rows) if active is None else np.flatnonzero(active)
-    terms, kl, entropy, cross = empty((rows, p.classes)), np.zeros(rows), np.zeros(rows), np.zeros(rows)
+    kl, entropy, cross = np.zeros(rows), np.zeros(rows), np.zeros(rows)
+    if p.kind is Kind.LABELS:  # one term per row at most: the rest of the zeros are never written
+        terms, loss = np.zeros((rows, p.classes)), np.zeros(rows)
+        fast_path.label_rows(p, q, _at(p, every), _at(q, every), every, kl, entropy, cross, loss, terms,
+                             cross_terms=cross_terms, weight=weight)
+        return terms, kl, entropy, cross, loss
+    terms = empty((rows, p.classes))
     if every.size < rows:
         terms[~active] = 0.0
     fast_path.divergence_rows(p, q, _at(p, every), _at(q, every), every, kl, entropy, cross, terms,
                               cross_terms=cross_terms, weight=weight)
-    return terms, kl, entropy, cross
+    return terms, kl, entropy, cross, None
 
 
 def _plain_kl(p: Distribution, q: Distribution) -> tuple:
@@ -173,7 +180,7 @@ def kl_report(p: Distribution, q: Distribution, context: Context) -> Report:
     """D(P‖Q) per row and element: ``sum_i p_i log(p_i / q_i)``, as ``F.kl_div(log q, p)``."""
     scale = context.scale
     if fast_path.takes(p, q):
-        terms, kl, entropy, cross = _fused_divergence(p, q)
+        terms, kl, entropy, cross, _ = _fused_divergence(p, q)
         sides = Sides(later=partial(_kl_sides, p, q))
     else:
         terms, kl, entropy, cross, sides = _plain_kl(p, q)
@@ -237,8 +244,8 @@ def ce_report(p: Distribution, q: Distribution, context: Context) -> Report:
     scale, unit = context.scale, context.unit_weight
     active = None if p.active is None else np.broadcast_to(p.active, (max(p.rows, q.rows),))
     if not context.label_smoothing and fast_path.takes(p, q):
-        terms, kl, entropy, plain = _fused_divergence(p, q, active, cross_terms=True, weight=unit)
-        rows = row_sums(terms)
+        terms, kl, entropy, plain, loss = _fused_divergence(p, q, active, cross_terms=True, weight=unit)
+        rows = row_sums(terms) if loss is None else loss
         sides = Sides(later=partial(_ce_sides, p, q, context.label_smoothing, active))
     else:
         terms, kl, entropy, plain, rows, sides = _plain_ce(p, q, context, active, unit)
@@ -246,8 +253,9 @@ def ce_report(p: Distribution, q: Distribution, context: Context) -> Report:
         entropy, plain, kl, terms, rows = entropy / scale, plain / scale, kl / scale, terms / scale, rows / scale
     total = float(np.sum(rows))  # in unit weights, as the divisor: the mean needs no rescaling
     placed = _placed(p, q, context)
+    # a +inf term makes its row +inf (no term is negative): only then are the terms searched
     warnings = _infinite_warnings(terms, "H(P,Q)", sides, q, context.classes, placed["row_names"],
-                                  placed["first_row"])
+                                  placed["first_row"]) if np.isposinf(rows).any() else []
     if context.weight_scale != 1.0:  # a power of two: exact
         finite = np.isfinite(rows)
         with np.errstate(over="ignore"):

@@ -43,11 +43,12 @@ class Distribution:
     temperature) it is ``e / Σe`` of the softmax that gave ``log_p``, divided when first asked for
     (``exps``: Q's enters the numbers of kl and ce only through its logs, so Q's division is never
     made there); for log-probabilities ``exp(log_p)``, also when first asked for. Logits converted
-    ``deferred`` (for the fused kernel, which reads their values) get their softmax only if asked.
+    ``deferred`` (for the fused kernel, which reads their values) get their softmax only if asked,
+    probabilities (deferred) and labels their logs.
     """
 
     given_p: np.ndarray | None
-    given_log_p: np.ndarray | None  # None: logits whose softmax is left for when it is first asked for
+    given_log_p: np.ndarray | None  # None: left for when first asked for (deferred, labels)
     kind: Kind
     operand: Operand
     role: str  # "P" or "Q"
@@ -65,6 +66,9 @@ class Distribution:
         (:func:`to_distribution`'s ``deferred``), their softmax, computed now (they were checked)."""
         if self.given_log_p is not None:
             return self.given_exps, self.given_log_p
+        if self.given_p is not None:  # labels, probabilities: log p of the rows (the fused kernel never asks)
+            with np.errstate(divide="ignore"):
+                return None, np.log(self.given_p)
         return softmax(self.operand.values, axis=1, divide=False)
 
     @property
@@ -96,11 +100,17 @@ class Distribution:
 
     @property
     def rows(self) -> int:
-        return (self.operand.values if self.given_log_p is None else self.given_log_p).shape[0]
+        return self._shaped.shape[0]
 
     @property
     def classes(self) -> int:
-        return (self.operand.values if self.given_log_p is None else self.given_log_p).shape[1]
+        return self._shaped.shape[1]
+
+    @property
+    def _shaped(self) -> np.ndarray:
+        """An array of rows × classes: the logs, P itself (labels, deferred probabilities), or the values."""
+        return self.given_log_p if self.given_log_p is not None else \
+            self.given_p if self.given_p is not None else self.operand.values
 
     @property
     def tempered(self) -> bool:
@@ -210,8 +220,8 @@ def _renormalised(sums: np.ndarray) -> tuple[np.ndarray | None, float]:
     return off, float(np.max(np.abs(sums - 1.0)))
 
 
-def _probs(operand: Operand, role: str, conversion: Conversion, classes: int | None = None
-           ) -> tuple[np.ndarray, np.ndarray, float]:
+def _probs(operand: Operand, role: str, conversion: Conversion, classes: int | None = None, deferred: bool = False
+           ) -> tuple[np.ndarray, np.ndarray | None, float]:
     values = operand.values
     bad = ~np.isfinite(values)
     if np.any(bad):
@@ -257,6 +267,8 @@ def _probs(operand: Operand, role: str, conversion: Conversion, classes: int | N
         off, deviation = _renormalised(sums)
         if off is not None:  # within the tolerance: the distribution meant is the row ÷ its sum
             values = values / np.where(off, sums, 1.0)[:, None]
+    if deferred and conversion.temperature == 1.0:  # their logs when first asked for
+        return values, None, deviation
     with np.errstate(divide="ignore"):
         log_values = np.log(values)
     if conversion.temperature != 1.0:
@@ -348,7 +360,7 @@ def label_vector(operand: Operand) -> np.ndarray:
     return values.astype(np.int64)
 
 
-def _labels(operand: Operand, classes: int, conversion: Conversion) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def _labels(operand: Operand, classes: int, conversion: Conversion) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     labels = label_vector(operand)
     active = labels != conversion.ignore_index if conversion.ignore_index is not None else np.ones(labels.shape, bool)
     out_of_range = active & ((labels < 0) | (labels >= classes))
@@ -361,22 +373,21 @@ def _labels(operand: Operand, classes: int, conversion: Conversion) -> tuple[np.
                         f"there are {classes} classes, so a label is 0 … {classes - 1}{note}")
     p = np.zeros((labels.size, classes))
     p[np.flatnonzero(active), labels[active]] = 1.0
-    with np.errstate(divide="ignore"):
-        return p, np.log(p), labels, active
+    return p, labels, active
 
 
 def to_distribution(operand: Operand, kind: Kind, role: str, conversion: Conversion, classes: int | None = None,
                     deferred: bool = False) -> Distribution:
     """Check ``operand`` as ``kind`` and convert it; ``classes`` is needed for labels. ``deferred``:
-    logits (at T = 1) are checked, and their softmax is left for when it is first asked for (a
-    computation that reads their values itself may never ask)."""
+    logits and probabilities (at T = 1) are checked, and their softmax or logs are left for when first
+    asked for (a computation that reads their values itself may never ask)."""
     if kind is Kind.LABELS:
-        p, log_p, labels, active = _labels(operand, classes, conversion)
-        return Distribution(p, log_p, kind, operand, role, labels, active, conversion)
+        p, labels, active = _labels(operand, classes, conversion)  # log p: when first asked for
+        return Distribution(p, None, kind, operand, role, labels, active, conversion)
     if kind is Kind.LOGITS:
         p, log_p, deviation = _logits(operand, role, conversion, deferred)
     elif kind is Kind.PROBS:
-        p, log_p, deviation = _probs(operand, role, conversion, classes)
+        p, log_p, deviation = _probs(operand, role, conversion, classes, deferred)
     else:
         p, log_p, deviation = _log_probs(operand, role, conversion)
     if isinstance(p, tuple) or p is None:  # a softmax's (e, Σe): divided when the probabilities are first asked for

@@ -54,10 +54,11 @@ def takes(*operands: Distribution) -> bool:
     return use_fused(operands[0].classes) and not any(d.tempered for d in operands)
 
 
-def fused():
-    """The fused kernels' module (numba imported, its kernels compiled or read from the cache)."""
-    from . import fused as module  # numba, only here
-    return module
+def fused(name: str = "fused"):
+    """A module of the fused kernel (numba imported, its kernels compiled or read from the cache):
+    ``fused`` (two logit rows, and the constants), ``fused_probs`` (probability rows, entropy),
+    ``fused_labels`` (P given as labels)."""
+    return importlib.import_module(f"{__package__}.{name}")  # numba, only here
 
 
 def _operand(d: Distribution, kernel) -> tuple[np.ndarray, int, bool]:
@@ -65,7 +66,8 @@ def _operand(d: Distribution, kernel) -> tuple[np.ndarray, int, bool]:
     the reader kept it: float16, bfloat16 and float32 are decoded in the kernel's passes, never
     widened whole), what it holds (``kernel.encoded``) and whether they are logits: what
     :meth:`~divcli.numerics.distributions.Distribution.exact_rows` gives numpy's kernels, without the
-    copy (never rows softened by a temperature: :func:`takes` leaves those to numpy's kernels)."""
+    copy (never rows softened by a temperature: :func:`takes` leaves those to numpy's kernels). Labels
+    as their one-hot rows, for Q (P's are read by :func:`label_rows`)."""
     if d.kind is Kind.LABELS:
         return (*kernel.encoded(d.p), False)
     stored = getattr(d.operand, "stored", None)
@@ -79,13 +81,32 @@ def divergence_rows(p: Distribution, q: Distribution, p_rows: np.ndarray, q_rows
     """D(P‖Q), H(P) and H(P,Q) of P's ``p_rows`` against Q's ``q_rows``, written into ``kl``,
     ``entropy`` and ``cross`` at ``out_rows``, and with ``terms`` its rows ``out_rows`` of the element
     terms: p·log(p/q), or with ``cross_terms`` −w·p·log q (``weight`` w, 1 without). For operands the
-    fused kernel :func:`takes`."""
+    fused kernel :func:`takes`: P's labels by :func:`label_rows`, a probability row by ``fused_probs``,
+    two logit rows by ``fused``."""
+    if p.kind is Kind.LABELS:
+        label_rows(p, q, p_rows, q_rows, out_rows, kl, entropy, cross, np.empty_like(kl), terms, cross_terms, weight)
+        return
     kernel = fused()
     (p_values, p_encoding, p_logits), (q_values, q_encoding, q_logits) = _operand(p, kernel), _operand(q, kernel)
     want = kernel.NO_TERMS if terms is None else kernel.CE_TERMS if cross_terms else kernel.KL_TERMS
-    unit = np.ones(p_values.shape[1]) if weight is None else np.ascontiguousarray(weight, dtype=np.float64)
+    unit = _unit(p_values.shape[1]) if weight is None else np.ascontiguousarray(weight, dtype=np.float64)
+    if not (p_logits and q_logits):
+        kernel = fused("fused_probs")
     kernel.divergence_rows(p_values, p_encoding, _index(p_rows), p_logits, q_values, q_encoding, _index(q_rows),
                            q_logits, unit, want, _index(out_rows), kl, entropy, cross, _out(terms))
+
+
+def label_rows(p: Distribution, q: Distribution, p_rows: np.ndarray, q_rows: np.ndarray, out_rows: np.ndarray,
+               kl: np.ndarray, entropy: np.ndarray, cross: np.ndarray, loss: np.ndarray, terms: np.ndarray | None = None,
+               cross_terms: bool = False, weight: np.ndarray | None = None) -> None:
+    """:func:`divergence_rows` for P given as labels, and ce's per-row loss −w_y·log q_y into ``loss``
+    at ``out_rows``: the element terms are written at the labels only (``terms`` holds 0 elsewhere)."""
+    kernel = fused()
+    q_values, q_encoding, q_logits = _operand(q, kernel)
+    want = kernel.NO_TERMS if terms is None else kernel.CE_TERMS if cross_terms else kernel.KL_TERMS
+    given = np.empty(0) if weight is None else np.ascontiguousarray(weight, dtype=np.float64)
+    fused("fused_labels").label_rows(_index(p.labels), _index(p_rows), q_values, q_encoding, _index(q_rows), q_logits,
+                                     given, want, _index(out_rows), kl, entropy, cross, loss, _out(terms))
 
 
 def entropy_rows(p: Distribution, p_rows: np.ndarray, out_rows: np.ndarray, entropy: np.ndarray,
@@ -95,7 +116,14 @@ def entropy_rows(p: Distribution, p_rows: np.ndarray, out_rows: np.ndarray, entr
     kernel = fused()
     values, encoding, logits = _operand(p, kernel)
     want = kernel.NO_TERMS if terms is None else kernel.ENTROPY_TERMS
-    kernel.entropy_rows(values, encoding, _index(p_rows), logits, want, _index(out_rows), entropy, _out(terms))
+    fused("fused_probs").entropy_rows(values, encoding, _index(p_rows), logits, want, _index(out_rows), entropy,
+                                      _out(terms))
+
+
+@lru_cache(maxsize=4)
+def _unit(classes: int) -> np.ndarray:
+    """C weights of 1, made once per C (the kernels only read it)."""
+    return np.ones(classes)
 
 
 def _index(rows: np.ndarray) -> np.ndarray:

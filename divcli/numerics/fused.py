@@ -275,21 +275,3 @@ def _element_pairs(p_values, p_encoding, p_rows, p_logits, q_values, q_encoding,
         kl[row], entropy[row], cross[row] = _element_rows(pv, qv, p_logits, q_logits, p_row, q_row, e_p, e_q,
                                                           weight, want, terms, row)
 
-
-@jit
-def entropy_rows(p_values, p_encoding, p_rows, p_logits, want, out_rows, entropy, terms):
-    """H(P) of the rows ``p_values[p_rows[r]]`` into ``entropy[out_rows[r]]``, in nats; with ``want``
-    ENTROPY_TERMS, the element terms −p·log p into ``terms[out_rows[r]]``."""
-    classes = p_values.shape[1]
-    e_p, wide = np.empty(classes), np.empty(classes)
-    for r in range(p_rows.shape[0]):
-        pv, row = widened(p_values[p_rows[r]], p_encoding, wide), out_rows[r]
-        top, norm, lt, exponent, high, low = _operand_row(pv, p_logits, e_p)
-        h, h_low = 0.0, 0.0
-        for i in range(classes):
-            p, lp, _, _, null = _element(pv, i, p_logits, e_p, top, norm, lt, exponent, high, low)
-            term = _cross_term(p, lp, null, null, 1.0)
-            h, h_low = _add(h, h_low, term)
-            if want == ENTROPY_TERMS:
-                terms[row, i] = term
-        entropy[row] = _result(h, h_low)

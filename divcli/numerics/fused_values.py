@@ -44,6 +44,15 @@ def jit(function=None, fma: bool = False, reorder: bool = False):
         return njit(**options)(function)
 
 
+def inlined(function):
+    """``function`` compiled into each kernel that calls it, before LLVM sees it: a loop that calls a
+    function is not vectorised, and LLVM leaves a large function or one called thrice a call. Its
+    arithmetic takes the caller's flags, so the kernels' fused multiply-adds (:func:`jit`'s ``fma``):
+    never for an error-free transformation, which stays a function of its own. Not cached itself: its
+    code is in the cache of each kernel that calls it (fast_path clears those when a source changes)."""
+    return njit(inline="always", nogil=True, error_model="numpy", fastmath={"contract"})(function)
+
+
 @intrinsic
 def float_of_bits(typingctx, bits):
     """The float64 whose IEEE bits are the int64 ``bits``."""
