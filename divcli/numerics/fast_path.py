@@ -57,8 +57,16 @@ def takes(*operands: Distribution) -> bool:
 def fused(name: str = "fused"):
     """A module of the fused kernel (numba imported, its kernels compiled or read from the cache):
     ``fused`` (two logit rows, and the constants), ``fused_probs`` (probability rows, entropy),
-    ``fused_labels`` (P given as labels)."""
+    ``fused_labels`` (P given as labels). The first time, numba's cache of them is checked against
+    their sources (:func:`~divcli.numerics.kernel_cache.refresh`)."""
+    _fresh_cache()
     return importlib.import_module(f"{__package__}.{name}")  # numba, only here
+
+
+@lru_cache(maxsize=1)
+def _fresh_cache() -> None:
+    from . import kernel_cache  # hashing the sources: the fused path's, once a process
+    kernel_cache.refresh()
 
 
 def _operand(d: Distribution, kernel) -> tuple[np.ndarray, int, bool]:
