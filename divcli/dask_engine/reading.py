@@ -41,7 +41,7 @@ def column_indices(wanted: tuple[str, ...], names: list[str] | None, width: int,
 
 def select_columns(operand: Operand, indices: list[int]) -> Operand:
     """The chosen columns of an operand (a message's column number then counts in the selection)."""
-    return replace(operand, values=np.ascontiguousarray(operand.values[:, indices]),
+    return replace(operand, stored=np.ascontiguousarray(operand.values[:, indices]),
                    classes=None if operand.classes is None else [operand.classes[i] for i in indices],
                    cells=None if operand.cells is None else [[row[i] for i in indices] for row in operand.cells],
                    source=None)
@@ -88,7 +88,7 @@ class Selected:
 def _joined(parts: list[Operand]) -> Operand:
     """Consecutive blocks of selected columns as one (their text is in their cells, when kept)."""
     first = parts[0]
-    return replace(first, values=np.concatenate([part.values for part in parts]),
+    return replace(first, stored=np.concatenate([part.values for part in parts]),
                    lines=None if first.lines is None else np.concatenate([part.lines for part in parts]),
                    cells=None if any(part.cells is None for part in parts) else [row for part in parts for row in part.cells],
                    row_names=None if first.row_names is None else [name for part in parts for name in part.row_names],

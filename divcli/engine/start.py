@@ -227,7 +227,7 @@ def read_all(first: Operand, blocks: Blocks) -> tuple[Operand, Blocks]:
         parts.append(block)
     if len(parts) == 1:
         return first, ArrayBlocks(first)
-    whole = replace(first, values=np.concatenate([part.values for part in parts]),
+    whole = replace(first, stored=np.concatenate([part.values for part in parts]),
                     lines=None if first.lines is None else np.concatenate([part.lines for part in parts]),
                     cells=None if any(part.cells is None for part in parts) else
                     [row for part in parts for row in part.cells],

@@ -31,6 +31,7 @@ import numpy as np
 from . import accurate
 from ..errors import DataError, option, show_value
 from ..vocabulary import ROLES, Conversion, Kind
+from ..readers.floats import all_finite
 from ..readers.operand import Operand
 from .plain import logsumexp, softmax
 
@@ -107,10 +108,11 @@ class Distribution:
         return self._shaped.shape[1]
 
     @property
-    def _shaped(self) -> np.ndarray:
-        """An array of rows × classes: the logs, P itself (labels, deferred probabilities), or the values."""
+    def _shaped(self):
+        """Rows × classes: the logs, P itself (labels, deferred probabilities), or the operand (its
+        shape, without widening what it stored)."""
         return self.given_log_p if self.given_log_p is not None else \
-            self.given_p if self.given_p is not None else self.operand.values
+            self.given_p if self.given_p is not None else self.operand
 
     @property
     def tempered(self) -> bool:
@@ -296,8 +298,10 @@ def _plural(word: str) -> str:
 
 
 def _finite_or_masked(operand: Operand, role: str, what: str):
-    values = operand.values
-    if np.isfinite(values).all():  # the usual case: one pass, nothing to locate
+    """No nan, no +inf, no row all -inf: checked in the dtype the values were read in (float16 and
+    float32 widen to float64 exactly: the same values, not widened for it)."""
+    values = operand.stored
+    if all_finite(values):  # the usual case: one pass, nothing to locate
         return
     bad = np.isnan(values) | (values == np.inf)
     if np.any(bad):

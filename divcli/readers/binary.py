@@ -19,12 +19,13 @@ import numpy as np
 from .columns import ColumnChoice, pick_values
 from ..errors import DataError, show_value
 from .blocks import bounded_rows
-from .operand import Operand
+from .floats import has_nan
+from .operand import Operand, as_float64
 from .source import size_text
 
 def array_operand(array, name: str, widen: bool = True) -> Operand:
     """A 1-D (one row) or 2-D numeric array from .npy/.npz: as float64, or as stored when not
-    ``widen`` (its slices of rows, :meth:`Operand.rows_slice`, are float64 all the same)."""
+    ``widen`` (its ``values`` are float64 all the same, widened when first asked for)."""
     check_array(array.dtype, array.shape, name)
     integer_vector = array.ndim == 1 and array.dtype.kind in "iu"
     if array.ndim == 1:
@@ -32,7 +33,7 @@ def array_operand(array, name: str, widen: bool = True) -> Operand:
     step = max(1, (1 << 20) // array.shape[1])  # a slice of rows at a time: no mask as large as the array
     for start in range(0, array.shape[0], step):
         check_no_nan(array[start:start + step], name, start)
-    return Operand(np.asarray(array, dtype=np.float64) if widen else array, name, integer_vector=integer_vector)
+    return Operand(as_float64(array) if widen else array, name, integer_vector=integer_vector)
 
 
 #: What numpy's header parser raises on a corrupted .npy header (it tokenizes and evaluates a dict).
@@ -195,9 +196,11 @@ def _memory_available() -> int | None:
 
 
 class NumpyBlocks:
-    """A ``.npy`` file or an ``.npz`` member, a block of rows at a time, each widened to float64 as it
-    is read: never memory-mapped, never read whole unless asked (:meth:`read_all`). Memory is bounded by
-    a block, whatever size the header declares."""
+    """A ``.npy`` file or an ``.npz`` member, a block of rows at a time, each kept in the file's
+    float dtype (:attr:`Operand.stored`; its float64 ``values`` made when first asked for) and
+    checked in it (integers and picked columns are widened to float64 as they are read). Never
+    memory-mapped, never read whole unless asked (:meth:`read_all`). Memory is bounded by a block,
+    whatever size the header declares."""
 
     may_wait = False
 
@@ -227,12 +230,10 @@ class NumpyBlocks:
         self.next = stop
         if stop == self.rows:
             self.data.finish()
-        values = np.asarray(stored, dtype=np.float64)
-        check_no_nan(values, self.name, start)
+        check_no_nan(stored, self.name, start)
         if self.picked is None:  # a 1-D array of integers: maybe labels as np.save writes them (ce)
-            return Operand(values, self.name, first_row=start,
-                           integer_vector=len(self.shape) == 1 and self.dtype.kind in "iu")
-        values, names = pick_values(values, self.picked)
+            return Operand(kept(stored), self.name, first_row=start, integer_vector=len(self.shape) == 1 and self.dtype.kind in "iu")
+        values, names = pick_values(as_float64(stored), self.picked)
         return Operand(values, self.name, row_names=names, written_columns=self.picked.keep, first_row=start)
 
     def read_all(self) -> np.ndarray:
@@ -263,6 +264,16 @@ class NumpyBlocks:
         self.data.close()
 
 
+#: The dtypes a block keeps as read (this machine's byte order); any other is widened to float64 at once.
+KEPT = (np.dtype(np.float16), np.dtype(np.float32), np.dtype(np.float64))
+
+
+def kept(stored: np.ndarray) -> np.ndarray:
+    """A block as :attr:`Operand.stored` holds it: float16, float32 or float64 of this machine's byte
+    order as read, C-contiguous; integers (labels, counts) and anything else in float64 at once."""
+    return np.ascontiguousarray(stored) if stored.dtype in KEPT else np.asarray(stored, dtype=np.float64)
+
+
 def check_array(dtype: np.dtype, shape: tuple[int, ...], name: str) -> None:
     """A 1-D (one row) or 2-D array of real numbers, not empty."""
     if dtype.kind not in "iuf":
@@ -273,12 +284,10 @@ def check_array(dtype: np.dtype, shape: tuple[int, ...], name: str) -> None:
 
 
 def check_no_nan(values: np.ndarray, name: str, first_row: int = 0) -> None:
-    """``nan`` is never a value: the first one's row and item."""
-    if values.dtype.kind == "f":
-        bad = np.isnan(values)
-        if bad.any():
-            row, col = np.argwhere(bad)[0]
-            raise DataError(f"{name}: row {first_row + row + 1}, item {col + 1}", "nan is not a value")
+    """``nan`` is never a value: the first one's row and item (looked for in the stored dtype)."""
+    if has_nan(values):
+        row, col = np.argwhere(np.isnan(values))[0]
+        raise DataError(f"{name}: row {first_row + row + 1}, item {col + 1}", "nan is not a value")
 
 
 def _file_blocks(path: str, name: str, columns: ColumnChoice | None = None, make=NumpyBlocks) -> NumpyBlocks:

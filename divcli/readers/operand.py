@@ -23,13 +23,19 @@ class Operand:
     """The numbers of one operand (or of a block of its rows), N rows × C classes, and where each
     came from.
 
+    ``stored`` holds the numbers as read: float64 from every reader but the binary ones, whose
+    blocks keep the dtype of the file (float16, float32: C-contiguous rows × classes). ``values`` is
+    them in float64, the array every check and formula takes: ``stored`` itself when it is float64,
+    else widened when first asked for and kept, so a block that only a kernel reading float16 or
+    float32 itself takes (numba's fused kernel) is never copied to 4× its bytes.
+
     ``lines[i]`` is the physical line of row ``i`` (0 where unknown); ``cells[i][j]`` is the text the
     user wrote for value ``(i, j)`` (``None`` for JSON, whose numbers have no text of their own).
     ``first_row`` is the index of row 0 in the whole operand. After :meth:`transposed`
     (``--columns``) ``lines`` and ``cells`` stay as written and positions follow the values.
     """
 
-    values: np.ndarray
+    stored: np.ndarray
     name: str
     classes: list[str] | None = None
     lines: list[int] | np.ndarray | None = None
@@ -47,12 +53,37 @@ class Operand:
     integer_vector: bool = False
 
     @property
+    def values(self) -> np.ndarray:
+        """The numbers in float64 (see the class's docstring). Threads may ask at once: each then
+        widens the block, and one of the equal copies is kept (no lock: none waits on another)."""
+        widened = self.__dict__.get("_widened")
+        if widened is None:
+            widened = self.__dict__["_widened"] = as_float64(self.stored)
+        return widened
+
+    @values.setter
+    def values(self, values: np.ndarray) -> None:
+        """New numbers (a format of one's own may rescale what it read): they are now what is stored."""
+        self.stored = values
+
+    def __setattr__(self, name: str, value) -> None:
+        if name == "stored":  # new numbers: their float64 copy is made again when asked for
+            self.__dict__.pop("_widened", None)
+        super().__setattr__(name, value)
+
+    def __getstate__(self) -> dict:
+        """Pickled (the Dask engine's tasks) without the widened copy: it is made again if asked for."""
+        state = dict(self.__dict__)
+        state.pop("_widened", None)
+        return state
+
+    @property
     def shape(self) -> tuple[int, int]:
-        return self.values.shape  # type: ignore[return-value]
+        return self.stored.shape  # type: ignore[return-value]
 
     @property
     def rows(self) -> int:
-        return self.values.shape[0]
+        return self.stored.shape[0]
 
     def _written(self, row: int, col: int | None) -> tuple[int | None, int | None, int | None]:
         """(index into lines and cells, row as written counted from 0, column as written)."""
@@ -86,21 +117,22 @@ class Operand:
             cells = split_line(nth_line(text, int(self.lines[local]) - first_line + 1), delimiter)
             if written_col < len(cells):
                 return cells[written_col]
-        value = float(self.values[row, col])
+        value = float(self.stored[row, col])  # float16 and float32 are float64 numbers too
         return str(int(value)) if self.integer_vector and value.is_integer() else repr(value)
 
     def transposed(self) -> "Operand":
         """Each column taken as a distribution (``--columns``): header cells now name the rows."""
-        return replace(self, values=np.ascontiguousarray(np.asarray(self.values, dtype=np.float64).T),
+        return replace(self, stored=np.ascontiguousarray(self.values.T),
                        classes=self.row_names, row_names=self.classes, is_transposed=not self.is_transposed)
 
     def rows_slice(self, start: int, stop: int) -> "Operand":
-        """Rows ``start:stop`` as an operand of their own, in float64 whatever the stored dtype."""
+        """Rows ``start:stop`` as an operand of their own, kept as stored (their ``values`` widened when
+        asked for, those rows only)."""
         part = slice(start, stop)
         by_row = not self.is_transposed
         return replace(
             self,
-            values=np.asarray(self.values[part], dtype=np.float64),
+            stored=self.stored[part],
             lines=self.lines[part] if by_row and self.lines is not None else self.lines,
             cells=self.cells[part] if by_row and self.cells is not None else self.cells,
             row_names=None if self.row_names is None else self.row_names[part],
@@ -112,8 +144,13 @@ class Operand:
         """One row of N values as N rows of one value (labels written across)."""
         if self.rows != 1:
             return self
-        return replace(self, values=self.values.reshape(-1, 1), is_transposed=not self.is_transposed,
+        return replace(self, stored=self.stored.reshape(-1, 1), is_transposed=not self.is_transposed,
                        classes=None)
+
+
+def as_float64(array: np.ndarray) -> np.ndarray:
+    """``array`` in float64: itself when it is (a copy never made for nothing)."""
+    return array if array.dtype == np.float64 else np.asarray(array, dtype=np.float64)
 
 
 def nth_line(text: str, number: int) -> str:
@@ -137,6 +174,6 @@ def pick_read(operand: Operand, columns: ColumnChoice | None) -> Operand:
         return operand
     picked = columns.resolve(operand.classes, operand.shape[1], operand.name)
     values, names = pick_values(operand.values, picked)
-    return replace(operand, values=values, classes=None if operand.classes is None else picked.cells(operand.classes),
+    return replace(operand, stored=values, classes=None if operand.classes is None else picked.cells(operand.classes),
                    cells=None if operand.cells is None else [picked.cells(row) for row in operand.cells],
                    row_names=names, written_columns=picked.keep, source=None)
