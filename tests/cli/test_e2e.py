@@ -109,3 +109,17 @@ def test_a_plain_install_holds_every_module(tmp_path):
     tracked = subprocess.run(["git", "ls-files", "divcli"], cwd=root, capture_output=True, text=True).stdout.split()
     missing = [path for path in tracked if path.endswith(".py") and path not in shipped]
     assert tracked and not missing, missing
+
+
+@pytest.mark.parametrize("args, code", [(["kl", "0.5,0.5", "0.2,0.8", "-q"], 0), (["kl", "0.5,0.6", "0.5,0.5"], 1),
+                                        (["kl"], 2)])
+def test_the_objects_left_at_exit_are_frozen_not_collected_again(args, code):
+    """The interpreter's collections at exit would walk numba's objects again (some 0.2 s of CPU
+    once its kernels are loaded): the entry point freezes them, whatever the exit code."""
+    program = ("import atexit, gc, sys\nfrom divcli.cli import main\n"
+               "atexit.register(lambda: print('frozen', gc.get_freeze_count() > 0))\n"
+               "sys.argv = ['divcli'] + sys.argv[1:]\nmain()\n")
+    result = subprocess.run([sys.executable, "-c", program, *args], cwd=ROOT, capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == code
+    assert result.stdout.endswith("frozen True\n")
