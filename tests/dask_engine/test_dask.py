@@ -116,6 +116,22 @@ def test_kl_on_every_format_agrees_with_the_local_engine(run_json, data, schedul
     assert sharded["p"]["source"] == f"{data}/p/*{extension}"
 
 
+@pytest.mark.parametrize("dtype", ["float16", "float32"])
+def test_shards_kept_in_their_dtype_agree_with_the_local_engine(run_json, data, scheduler, tmp_path, dtype):
+    """.npy shards of float16 or float32 are kept so as they are read (their float64 values made
+    when asked for, in the worker): the same rows as the whole file read locally."""
+    for name in ("p", "q"):
+        whole = np.load(data / f"{name}.npy").astype(dtype)
+        np.save(tmp_path / f"{name}.npy", whole)
+        (tmp_path / name).mkdir()
+        for index, (start, stop) in enumerate(zip(CUTS, CUTS[1:])):
+            np.save(tmp_path / name / f"part-{index}.npy", whole[start:stop])
+    logits = ("--p-as", "logits", "--q-as", "logits")
+    local = run_json("kl", tmp_path / "p.npy", tmp_path / "q.npy", *logits)
+    same_json(local, run_json("kl", f"{tmp_path}/p/*.npy", f"{tmp_path}/q/*.npy", *logits, "--engine", "dask",
+                              "--scheduler", scheduler))
+
+
 def test_json_document_shards(run_json, scheduler, tmp_path):
     """JSON documents: each shard is read whole, as locally."""
     rng = np.random.default_rng(7)
