@@ -204,6 +204,11 @@ class NumpyBlocks:
 
     may_wait = False
 
+    @property
+    def light(self) -> bool:
+        """A ``.npy`` file's blocks are a read of their bytes (an ``.npz`` member's are unpacked)."""
+        return isinstance(self.data, _FileData)
+
     def __init__(self, data: _FileData | _MemberData, name: str, dtype: np.dtype, shape: tuple[int, ...],
                  fortran: bool, columns: ColumnChoice | None = None):
         self.data, self.name, self.dtype, self.shape, self.fortran = data, name, dtype, shape, fortran

@@ -34,6 +34,10 @@ class Blocks(Protocol):
     #: True when a read may wait on another process (a pipe, a terminal): the engine then reads
     #: these blocks in the caller's thread. Readers of files and of memory may leave it out.
     may_wait: bool
+    #: True when a read costs little next to computing the block (a slice of an array held whole, a
+    #: ``.npy`` file's bytes): the engine then reads the operands' blocks of a step one after the
+    #: other in its reader thread, not each on a thread of its own. Readers may leave it out.
+    light: bool
 
     def read(self, rows: int, max_values: int | None = None) -> Operand | None:
         """The next ``rows`` rows (fewer at the end), or None when there are none left; at most
@@ -48,6 +52,8 @@ class Blocks(Protocol):
 
 class ArrayBlocks:
     """An operand held whole, handed out in slices of rows."""
+
+    light = True  # a slice of rows: no copy
 
     def __init__(self, operand: Operand):
         self.operand = operand

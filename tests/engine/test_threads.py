@@ -396,3 +396,35 @@ def test_a_sink_that_fails_stops_the_reading_and_leaves_no_thread(operands, smal
         run_divergence(Command.KL, open_blocks(operands["zp"], None), open_blocks(operands["zq"], None), options,
                        Failing(), threads=3)
     assert set(threading.enumerate()) <= before
+
+
+@pytest.mark.parametrize("suffix, at_once", [(".npy", False), (".npz", True), (".csv", True)])
+def test_light_reads_go_one_after_the_other_on_the_reader_thread(run, tmp_path, monkeypatch, suffix, at_once):
+    """A .npy file's blocks cost a read of their bytes: both operands' are read on the reader thread,
+    one after the other (a thread each would cost more than it saves); an .npz member is unpacked
+    and text parsed, each operand on a thread of its own. The numbers are the same either way."""
+    rng = np.random.default_rng(4)
+    paths = []
+    for name in "pq":
+        z = rng.normal(0, 2, (40, 6)).round(3)
+        path = tmp_path / f"{name}{suffix}"
+        if suffix == ".npy":
+            np.save(path, z)
+        elif suffix == ".npz":
+            np.savez_compressed(path, z=z)
+        else:
+            write_rows(path, z.tolist())
+        paths.append(path)
+    monkeypatch.setattr(sizes, "BLOCK_ELEMENTS", 6 * 8)
+    seen = []
+    real = engine._steps
+
+    def watched(sources, rows, each=pipeline.one_by_one):
+        return real(sources, rows, lambda read, items: each(
+            lambda item: seen.append(blocks.reading_at_once()) or read(item), items))
+
+    monkeypatch.setattr(engine, "_steps", watched)
+    outputs = [run("kl", *paths, "--p-as", "logits", "--q-as", "logits", "-f", "csv", "--threads", threads)
+               for threads in (1, 2)]
+    assert outputs[0].exit_code == 0 and outputs[0].stdout == outputs[1].stdout
+    assert seen and seen.count(True) == (len(seen) // 2 if at_once else 0)  # the second run's reads
