@@ -148,8 +148,8 @@ def main() -> None:
     except SystemExit as done:
         # The process ends: what it made needs no more collecting. Once numba's kernels are loaded,
         # the interpreter's collections at exit would walk their tens of thousands of objects again,
-        # about 0.2 s of one CPU after the output is written (a quarter of the time on two threads of a
-        # 1024 × 131072 run besides the kernel); frozen, they are only freed.
+        # 0.1-0.2 s of one CPU after the output is written, serial (a fifth of what a 1024 × 131072
+        # float16 run does besides its kernel); frozen, they are only freed.
         import gc
 
         gc.freeze()
