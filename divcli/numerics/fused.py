@@ -48,12 +48,21 @@ def encoded(values: np.ndarray) -> tuple[np.ndarray, int]:
     (fused_values.AS_IS, FLOAT16, BFLOAT16); any other dtype widened to float64."""
     values = np.ascontiguousarray(values)
     if values.dtype == np.float16:
-        return values.view(np.uint16), FLOAT16
+        return _read_only(values.view(np.uint16)), FLOAT16
     if values.dtype.name == "bfloat16":  # ml_dtypes' (numpy has none)
-        return values.view(np.uint16), BFLOAT16
+        return _read_only(values.view(np.uint16)), BFLOAT16
     if values.dtype in (np.float32, np.float64):
-        return values, AS_IS
-    return values.astype(np.float64), AS_IS
+        return _read_only(values), AS_IS
+    return _read_only(values.astype(np.float64)), AS_IS
+
+
+def _read_only(values: np.ndarray) -> np.ndarray:
+    """A read-only view of ``values``: numba compiles a kernel once per array type, and a writable
+    array is another type than a read-only one (a block of a .npy file is read-only, one parsed from
+    text is not); every operand the same way, one compile per dtype."""
+    view = values.view()
+    view.flags.writeable = False
+    return view
 
 
 @jit
