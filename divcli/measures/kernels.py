@@ -118,6 +118,12 @@ class Pair:
         other.__dict__["swapped"] = self  # what the cached property would have stored
         return other
 
+    def release(self) -> None:
+        """Drop the link to :attr:`swapped`, which holds this pair in turn: a cycle that only Python's
+        garbage collector would free, keeping every block's arrays (2.4 GB for compare on 2000 ×
+        32000 logits) until it ran; without it, the pair's arrays go as soon as it is dropped."""
+        self.__dict__.pop("swapped", None)
+
     @cached_property
     def divergence(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """D(P‖Q), H(P) and H(P,Q) per row from the fused kernel (only where :attr:`fused` is given)."""
@@ -326,14 +332,18 @@ def perplexity_q(pair: Pair) -> np.ndarray:
 
 
 def evaluate(measures: list, pair: Pair, scale: float) -> dict[str, np.ndarray]:
-    """Each measure's per-row values, log measures divided by ``scale`` (the log of the base)."""
+    """Each measure's per-row values, log measures divided by ``scale`` (the log of the base); the
+    ``pair`` is released after them (:meth:`Pair.release`): its arrays go when the caller drops it."""
     values = {}
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        for measure in measures:
-            value = measure.compute(pair)
-            if measure.log_power and scale != 1.0:
-                value = value / scale ** measure.log_power
-            values[measure.key] = value
+    try:
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            for measure in measures:
+                value = measure.compute(pair)
+                if measure.log_power and scale != 1.0:
+                    value = value / scale ** measure.log_power
+                values[measure.key] = value
+    finally:
+        pair.release()
     return values
 
 

@@ -679,3 +679,30 @@ def test_compare_takes_kl_entropy_and_ce_from_the_fused_kernel_as_kl_does(monkey
             for n in range(5)]
     assert list(values["kl_pq"]) == rows and list(values["kl_qp"]) == back
     np.testing.assert_allclose(values["entropy_p"], divcli.entropy(z, p_as="logits", reduction="none"), rtol=1e-15)
+
+
+def test_a_pair_is_freed_without_the_garbage_collector_once_its_measures_are_computed():
+    """A pair and its swapped pair hold each other (what either computes, the other reuses): once
+    evaluate() is done the link is dropped, so a block's arrays go when the pair is dropped. With the
+    cycle, compare on 2000 × 32000 logits held 2.4 GB of blocks until the collector ran (254 MB before
+    the pieces were shared)."""
+    import gc
+    import weakref
+
+    rng = np.random.default_rng(8)
+    p, q = rng.dirichlet(np.ones(6), size=3), rng.dirichlet(np.ones(6), size=3)
+    measures = [m for m in catalogue() if m.key in ("jeffreys", "kl_qp", "perplexity_q", "kl_pq")]
+    assert len(measures) == 4
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        pair = Pair(p, np.log(p), q, np.log(q))
+        swapped = weakref.ref(pair.swapped)  # made now: the one the measures will use
+        values = evaluate(measures, pair, 1.0)
+        kept = weakref.ref(pair)
+        del pair
+        assert kept() is None and swapped() is None
+    finally:
+        if enabled:
+            gc.enable()
+    assert values["jeffreys"] == pytest.approx(values["kl_pq"] + values["kl_qp"], rel=1e-15)
