@@ -29,10 +29,8 @@ import numpy as np
 
 from .fused_rows import (BUFFERS, CHUNK, chunk_sum, compensated, kl_terms, normaliser, pair_terms, phi_total,
                          softmax_row, two_add)
-from .fused_values import AS_IS, BFLOAT16, FLOAT16, jit, row_top, widened
+from .fused_values import AS_IS, BFLOAT16, FLOAT16, jit, row_top, two_product, widened
 
-_SPLITTER = 134217729.0  # 2^27 + 1, Veltkamp's constant for float64
-_SPLIT_LIMIT = 2.0 ** 995
 _TINY = float(np.finfo(np.float64).tiny)
 _LOG2 = math.log(2.0)
 #: φ(e^x) = x²·Σ_j (j + 1)/(j + 2)!·x^j (accurate._PHI)
@@ -88,21 +86,6 @@ def _two_sum_error(a, b, s):
         return 0.0
     v = s - a
     return (a - (s - v)) + (b - v)
-
-
-@jit
-def _two_product(a, b):
-    """``p + e == a·b`` exactly (Dekker), as accurate.two_product."""
-    p = a * b
-    if not (abs(a) < _SPLIT_LIMIT and abs(b) < _SPLIT_LIMIT and math.isfinite(p)):
-        return p, 0.0
-    c = _SPLITTER * a
-    a_high = c - (c - a)
-    a_low = a - a_high
-    c = _SPLITTER * b
-    b_high = c - (c - b)
-    b_low = b - b_high
-    return p, ((a_high * b_high - p) + a_high * b_low + a_low * b_high) + a_low * b_low
 
 
 @jit
@@ -181,7 +164,7 @@ def _log_ratio(p, lp, hp, tp, null_p, q, lq, hq, tq, null_q, both, p_logits, p_t
     if both and p_logits:
         return ((hp - hq) - lt_difference) + (tp - tq)
     if both:
-        scaled, error = _two_product(hp, q_total / p_total)
+        scaled, error = two_product(hp, q_total / p_total)
         t = ((scaled - hq) + error) / hq
         x = math.log1p(t) if abs(t) < 0.5 else math.log(scaled / hq)
         if not math.isfinite(x) and hp > 0.0 and hq > 0.0:

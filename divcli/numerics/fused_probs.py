@@ -23,12 +23,10 @@ import numpy as np
 from .fused import CE_TERMS, ENTROPY_TERMS, KL_TERMS
 from .fused_log import log_of, log_plus
 from .fused_rows import CHUNK, chunk_sum, compensated, exp_nonpositive, head_tail, normaliser, two_add
-from .fused_values import decoded, inlined, jit, row_top
+from .fused_values import decoded, inlined, jit, row_top, two_product
 
 _TINY = 2.2250738585072014e-308  # the smallest normal float64
 _LOG2 = math.log(2.0)
-_SPLITTER = 134217729.0  # 2^27 + 1, Veltkamp's constant for float64
-_SPLIT_LIMIT = 2.0 ** 995
 #: φ(e^x) = x²·Σ_j (j + 1)/(j + 2)!·x^j (accurate._PHI), all 20 terms: a SIMD lane takes them all
 _PHI = np.array([(j + 1) / math.factorial(j + 2) for j in range(20)])
 
@@ -105,23 +103,6 @@ def logit_row(z, encoding):
 
 
 # ---------------------------------------------------------------- one element
-
-
-@jit
-def two_product(a, b):
-    """``p + e == a·b`` exactly (Dekker; accurate.two_product), e = 0 beyond the splitter's range.
-    Never compiled with fused multiply-adds: they would break the splitting."""
-    p = a * b
-    safe = abs(a) < _SPLIT_LIMIT and abs(b) < _SPLIT_LIMIT and math.isfinite(p)
-    a, b = a if safe else 0.0, b if safe else 0.0
-    c = _SPLITTER * a
-    a_high = c - (c - a)
-    a_low = a - a_high
-    c = _SPLITTER * b
-    b_high = c - (c - b)
-    b_low = b - b_high
-    e = ((a_high * b_high - (p if safe else 0.0)) + a_high * b_low + a_low * b_high) + a_low * b_low
-    return p, e if safe else 0.0
 
 
 @inlined

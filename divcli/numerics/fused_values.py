@@ -177,3 +177,24 @@ def widened(values, encoding, out):
     for i in range(values.shape[0]):
         out[i] = decoded(values, i, encoding)
     return out
+
+
+_SPLITTER = 134217729.0  # 2^27 + 1, Veltkamp's constant for float64
+_SPLIT_LIMIT = 2.0 ** 995
+
+
+@jit
+def two_product(a, b):
+    """``p + e == a·b`` exactly (Dekker; accurate.two_product), for fused.py and fused_probs.py, e = 0 beyond the splitter's range.
+    Never compiled with fused multiply-adds: they would break the splitting."""
+    p = a * b
+    safe = abs(a) < _SPLIT_LIMIT and abs(b) < _SPLIT_LIMIT and math.isfinite(p)
+    a, b = a if safe else 0.0, b if safe else 0.0
+    c = _SPLITTER * a
+    a_high = c - (c - a)
+    a_low = a - a_high
+    c = _SPLITTER * b
+    b_high = c - (c - b)
+    b_low = b - b_high
+    e = ((a_high * b_high - (p if safe else 0.0)) + a_high * b_low + a_low * b_high) + a_low * b_low
+    return p, e if safe else 0.0
