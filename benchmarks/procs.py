@@ -151,7 +151,8 @@ def _git(*args: str) -> str:
         return "?"
 
 
-def _cpu_model() -> str:
+def cpu_model() -> str:
+    """The processor's name (/proc/cpuinfo's model name, else what platform says)."""
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
             if line.startswith("model name"):
@@ -171,7 +172,8 @@ def _flags() -> set[str]:
     return set()
 
 
-def _memory() -> str:
+def memory() -> str:
+    """The machine's memory (/proc/meminfo's MemTotal), in GiB."""
     try:
         for line in Path("/proc/meminfo").read_text().splitlines():
             if line.startswith("MemTotal"):
@@ -203,8 +205,8 @@ def machine_lines(started: datetime.datetime, python: str, alt_python: str | Non
     commit = _git("rev-parse", "--short=12", "HEAD")
     dirty = " (with uncommitted changes to `divcli/`)" if _git("status", "--porcelain", "--", "divcli") else ""
     lines = [f"- Date: {started:%Y-%m-%d %H:%M} UTC",
-             f"- CPU: {_cpu_model()}; {os.cpu_count()} cores ({cpus()} usable here), SIMD: "
-             f"{', '.join(simd) or 'unknown'}; RAM {_memory()}; {platform.system()} {platform.release()}",
+             f"- CPU: {cpu_model()}; {os.cpu_count()} cores ({cpus()} usable here), SIMD: "
+             f"{', '.join(simd) or 'unknown'}; RAM {memory()}; {platform.system()} {platform.release()}",
              f"- divcli: commit `{commit}`{dirty}; its interpreter: {versions(python, ['numpy', 'numba', 'click'])}"]
     if alt_python:
         lines.append(f"- torch's interpreter: {versions(alt_python, ['numpy', 'torch'])}")

@@ -331,31 +331,9 @@ def provenance() -> str:
 
 
 def machine_lines(args, divcli_python: str) -> list[str]:
-    cpu = "?"
-    try:
-        for line in open("/proc/cpuinfo"):
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    mem = "?"
-    try:
-        for line in open("/proc/meminfo"):
-            if line.startswith("MemTotal"):
-                mem = f"{int(line.split()[1]) / 1024 ** 2:.1f} GiB"
-    except OSError:
-        pass
+    from procs import cpu_model, memory, versions  # the LM benchmarks' own, beside this script
 
-    def versions(py: str, mods: list[str]) -> str:
-        code = ("import importlib.metadata as md, platform\n"
-                "def v(m):\n    try:\n        return md.version(m)\n    except md.PackageNotFoundError:\n"
-                "        return 'not installed'\n"
-                f"print('Python ' + platform.python_version() + ''.join(', ' + m + ' ' + v(m) for m in {mods!r}))")
-        try:
-            return subprocess.run([py, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
-        except Exception:  # noqa: BLE001
-            return "?"
+    cpu, mem = cpu_model(), memory()
 
     return [
         f"- Date: {args._started:%Y-%m-%d %H:%M UTC}",
