@@ -53,20 +53,20 @@ def inlined(function):
     return njit(inline="always", nogil=True, error_model="numpy", fastmath={"contract"})(function)
 
 
-@intrinsic
-def float_of_bits(typingctx, bits):
-    """The float64 whose IEEE bits are the int64 ``bits``."""
-    def codegen(context, builder, signature, args):
-        return builder.bitcast(args[0], context.get_value_type(types.float64))
-    return types.float64(types.int64), codegen
+def _bitcast(source, target, doc: str):
+    """An intrinsic that reads a ``source`` value's bits as a ``target`` (a numba type each, of one
+    width): no conversion, the same bits."""
+    def typer(typingctx, value):
+        def codegen(context, builder, signature, args):
+            return builder.bitcast(args[0], context.get_value_type(target))
+        return target(source), codegen
+    typer.__doc__ = doc
+    return intrinsic(typer)
 
 
-@intrinsic
-def bits_of_float(typingctx, value):
-    """The IEEE bits of the float64 ``value``, as an int64."""
-    def codegen(context, builder, signature, args):
-        return builder.bitcast(args[0], context.get_value_type(types.int64))
-    return types.int64(types.float64), codegen
+float_of_bits = _bitcast(types.int64, types.float64, "The float64 whose IEEE bits are the int64 ``bits``.")
+bits_of_float = _bitcast(types.float64, types.int64, "The IEEE bits of the float64 ``value``, as an int64.")
+_float32_of_bits = _bitcast(types.int32, types.float32, "The float32 whose IEEE bits are the int32 ``bits``.")
 
 
 def _converts_half() -> bool:
@@ -91,14 +91,6 @@ def _half_of_bits(typingctx, bits):
         value = builder.bitcast(builder.trunc(args[0], ir.IntType(16)), ir.HalfType())
         return builder.fpext(value, ir.DoubleType())
     return types.float64(types.int64), codegen
-
-
-@intrinsic
-def _float32_of_bits(typingctx, bits):
-    """The float32 whose IEEE bits are the int32 ``bits``."""
-    def codegen(context, builder, signature, args):
-        return builder.bitcast(args[0], context.get_value_type(types.float32))
-    return types.float32(types.int32), codegen
 
 
 @jit
