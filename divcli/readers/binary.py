@@ -20,7 +20,7 @@ from .columns import ColumnChoice, pick_values
 from ..errors import DataError, show_value
 from .blocks import bounded_rows
 from .floats import has_nan
-from .operand import Operand, as_float64
+from .operand import Operand
 from .source import size_text
 
 def array_operand(array, name: str, widen: bool = True) -> Operand:
@@ -33,7 +33,7 @@ def array_operand(array, name: str, widen: bool = True) -> Operand:
     step = max(1, (1 << 20) // array.shape[1])  # a slice of rows at a time: no mask as large as the array
     for start in range(0, array.shape[0], step):
         check_no_nan(array[start:start + step], name, start)
-    return Operand(as_float64(array) if widen else array, name, integer_vector=integer_vector)
+    return Operand(np.asarray(array, dtype=np.float64) if widen else array, name, integer_vector=integer_vector)
 
 
 #: What numpy's header parser raises on a corrupted .npy header (it tokenizes and evaluates a dict).
@@ -238,7 +238,7 @@ class NumpyBlocks:
         check_no_nan(stored, self.name, start)
         if self.picked is None:  # a 1-D array of integers: maybe labels as np.save writes them (ce)
             return Operand(kept(stored), self.name, first_row=start, integer_vector=len(self.shape) == 1 and self.dtype.kind in "iu")
-        values, names = pick_values(as_float64(stored), self.picked)
+        values, names = pick_values(np.asarray(stored, dtype=np.float64), self.picked)
         return Operand(values, self.name, row_names=names, written_columns=self.picked.keep, first_row=start)
 
     def read_all(self) -> np.ndarray:

@@ -58,7 +58,7 @@ class Operand:
         widens the block, and one of the equal copies is kept (no lock: none waits on another)."""
         widened = self.__dict__.get("_widened")
         if widened is None:
-            widened = self.__dict__["_widened"] = as_float64(self.stored)
+            widened = self.__dict__["_widened"] = np.asarray(self.stored, dtype=np.float64)  # itself when float64
         return widened
 
     @values.setter
@@ -146,11 +146,6 @@ class Operand:
             return self
         return replace(self, stored=self.stored.reshape(-1, 1), is_transposed=not self.is_transposed,
                        classes=None)
-
-
-def as_float64(array: np.ndarray) -> np.ndarray:
-    """``array`` in float64: itself when it is (a copy never made for nothing)."""
-    return array if array.dtype == np.float64 else np.asarray(array, dtype=np.float64)
 
 
 def nth_line(text: str, number: int) -> str:
