@@ -14,6 +14,7 @@ from ..errors import DataError
 from .binary import NumpyBlocks, numpy_blocks
 from .blocks import Blocks
 from .columns import ColumnChoice
+from .kld import is_dump, kld_blocks
 from .reading import open_blocks
 
 
@@ -49,7 +50,10 @@ def numpy_source(spec: str) -> tuple[str, str | None] | None:
 def open_positions(spec: str, stdin: BinaryIO | None, delimiter: str | None = None,
                    columns: ColumnChoice = ColumnChoice()) -> Blocks:
     """The blocks of one model's outputs, a row a position: a ``.npy`` or ``.npz`` array by
-    :class:`PositionBlocks` (3-D arrays too), anything else as :func:`~divcli.readers.reading.open_blocks` reads it."""
+    :class:`PositionBlocks` (3-D arrays too), a llama.cpp dump by :class:`~divcli.readers.kld.KldBlocks`,
+    anything else as :func:`~divcli.readers.reading.open_blocks` reads it."""
+    if is_dump(spec):
+        return kld_blocks(spec)
     source = numpy_source(spec)
     if source is None:
         return open_blocks(spec, stdin, delimiter, columns)

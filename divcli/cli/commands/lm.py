@@ -15,8 +15,8 @@ MODEL_KINDS = ("logits", "log-probs", "probs")
     "divcli lm samples/base.npy samples/candidate.npy",
     "divcli lm samples/base.npy samples/candidate.npy --labels samples/tokens.csv -f json",
     "divcli lm samples/base.npy samples/candidate.npy --top 3",
-), operands="files (.npy and .npz arrays of (positions, vocab) or (batch, sequence, vocab); CSV, JSON…), "
-            "a literal, or - (stdin) for one of them")
+), operands="files (.npy and .npz arrays of (positions, vocab) or (batch, sequence, vocab); llama.cpp's .kld "
+            "dumps, their tokens the labels; CSV, JSON…), a literal, or - (stdin) for one of them")
 @click.argument("base", shell_complete=complete_operand)
 @click.argument("candidate", shell_complete=complete_operand)
 @click.option("--p-as", "base_as", type=click.Choice(MODEL_KINDS), default="logits", show_default=True,
@@ -57,11 +57,13 @@ def lm(base, candidate, **params):
 
 
 def _run(request) -> None:
-    """Read the labels whole and both models a block of positions at a time, compute, write."""
+    """Read the labels whole (--labels, else the tokens of llama.cpp's dumps) and both models a block of
+    positions at a time, compute, write."""
     from ...computations.lm import LanguageModels, position_mismatch
     from ...engine.loop import run_computation
     from ...errors import DataError
     from ...output.registry import Content
+    from ...readers.kld import dump_labels
     from ...vocabulary import Reduction
     from ..console import make_sink, progress_bar, warn
     from ..run import threads
@@ -69,8 +71,10 @@ def _run(request) -> None:
 
     writing = request.writing
     labels = None if request.labels is None else _labels(request.labels, request.reading)
-    computation = LanguageModels(labels, writing.top, request.options.reduction is Reduction.ROW)
     operands = [_positions(spec, request.reading) for spec in request.specs]
+    dumped = dump_labels(operands)  # llama.cpp's dumps: the same text checked, their tokens the labels
+    computation = LanguageModels(dumped if labels is None else labels, writing.top,
+                                 request.options.reduction is Reduction.ROW)
     workers = threads(request.engine)
     with Output(writing.output) as out, progress_bar("lm", writing, *operands) as progress:
         sink = make_sink(Content.LM, writing, out)
