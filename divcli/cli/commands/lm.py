@@ -35,14 +35,21 @@ MODEL_KINDS = ("logits", "log-probs", "probs")
 @click.option("--reduction", type=click.Choice(("mean", "row")), default="mean", show_default=True, metavar="R",
               help="mean: the statistics over the positions; row: every position too.")
 @click.option("--top", type=int, metavar="N", help="Also the N positions of largest D(P‖Q).")
+@click.option("--tokens", type=int, metavar="K",
+              help="With --top: each position's K tokens of largest |p·log(p/q)| [table: 5; csv, json: none].")
+@click.option("--measures", metavar="LIST",
+              help="Also these measures per position: keys or aliases of `divcli measures` (js, tv, "
+                   "hellinger, …), comma-separated, or all.")
 @click.option("-q", "--quiet", is_flag=True,
               help="Print only the mean D(P‖Q) (a line per position for --reduction row).")
 @format_option()
 @click.option("-o", "--output", type=click.Path(readable=False), metavar="PATH",
               help="Write to PATH instead of standard output (atomically).")
+@click.option("--svg", type=click.Path(readable=False), metavar="FILE",
+              help="Also save the table as an SVG picture (written as -o writes).")
 @click.option("--threads", type=Threads(), metavar="N",
               help="Threads (default, and most: every CPU this process may use).")
-def lm(base, candidate, **params):
+def lm(base, candidate, tokens, measures, **params):
     """Two language models compared token by token: KL, same top token, perplexities, Δp.
 
     BASE is P, the reference model; CANDIDATE is Q (quantized, pruned, fine-tuned, distilled).
@@ -51,25 +58,27 @@ def lm(base, candidate, **params):
     standard error, percentiles), how often the top tokens agree and, with --labels, PPL(P), PPL(Q),
     their ratio and Δp = q(label) − p(label), as llama.cpp's perplexity tool defines them.
     """
+    from ..lm_options import chosen_measures, token_count
     from ..request import positions_request
 
-    _run(positions_request((base, candidate), params))
+    request = positions_request((base, candidate), params)
+    _run(request, token_count(tokens, request.writing), chosen_measures(measures, request.writing))
 
 
-def _run(request) -> None:
+def _run(request, tokens: int = 0, measures: tuple = ()) -> None:
     """Read the labels whole and both models a block of positions at a time, compute, write."""
     from ...computations.lm import LanguageModels, position_mismatch
     from ...engine.loop import run_computation
     from ...errors import DataError
     from ...output.registry import Content
     from ...vocabulary import Reduction
-    from ..console import make_sink, progress_bar, warn
+    from ..console import make_sink, progress_bar, save_svg, warn
     from ..run import threads
     from ..terminal import Output
 
     writing = request.writing
     labels = None if request.labels is None else _labels(request.labels, request.reading)
-    computation = LanguageModels(labels, writing.top, request.options.reduction is Reduction.ROW)
+    computation = LanguageModels(labels, writing.top, request.options.reduction is Reduction.ROW, tokens, measures)
     operands = [_positions(spec, request.reading) for spec in request.specs]
     workers = threads(request.engine)
     with Output(writing.output) as out, progress_bar("lm", writing, *operands) as progress:
@@ -79,6 +88,7 @@ def _run(request) -> None:
                             progress, workers)
         except DataError as error:
             raise position_mismatch(error) from None
+        save_svg(sink, writing)
 
 
 def _positions(spec: str, reading):
