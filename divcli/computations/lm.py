@@ -112,7 +112,8 @@ def _joined(parts: list[Positions]) -> Positions:
             np.concatenate([getattr(part, name) for part in parts]))
     return Positions(*(join(name) for name in ("position", "kl", "p_top", "q_top", "label", "log_p_label",
                                                "log_q_label")),
-                     measures={key: np.concatenate([part.measures[key] for part in parts]) for key in parts[0].measures})
+                     measures={key: np.concatenate([part.measures[key] for part in parts])
+                               for key in parts[0].measures})
 
 
 def worst(positions: Positions, top: int) -> Positions:
@@ -250,8 +251,8 @@ class LanguageModels:
         p, q = (Side(blocks.name, kind, role) for blocks, kind, role in zip(operands, kinds, "PQ"))
         divergence = Context(Command.KL, Reduction.ROW, NATURAL, class_names(first_p, first_q, count), p, q)
         labels = None if self.labels is None else _checked_labels(self.labels, count)
-        return Start(LmContext(divergence, p, q, count, labels, self.labels, self.per_position, self.measures), count, kinds, firsts, operands,
-                     [False, False], deferred=fast_path.use_fused(count))
+        context = LmContext(divergence, p, q, count, labels, self.labels, self.per_position, self.measures)
+        return Start(context, count, kinds, firsts, operands, [False, False], deferred=fast_path.use_fused(count))
 
     def step(self, start: Start, distributions: list) -> Positions:
         p, q = distributions

@@ -41,7 +41,8 @@ def _edge(mantissa: int, exponent: int) -> float:
 
 def edges(low: float, high: float) -> list[float]:
     """The edges of bins that hold every value from ``low`` to ``high`` (0 < low ≤ high < +inf)."""
-    bottom, top = math.floor(math.log10(low)) - 1, math.floor(math.log10(high)) + 1  # a decade of slack for log10's rounding
+    # a decade of slack each side for log10's rounding: the edges are then chosen by comparison
+    bottom, top = math.floor(math.log10(low)) - 1, math.floor(math.log10(high)) + 1
     fine = top - bottom - 1 <= FINE_DECADES
     candidates = [edge for exponent in range(bottom, top + 2) for mantissa in ((1, 2, 5) if fine else (1,))
                   if (edge := _edge(mantissa, exponent)) > 0]  # 1e-325 is 0 in float64

@@ -81,7 +81,8 @@ class Moments:
         if self.count:
             with np.errstate(invalid="ignore", over="ignore"):
                 gap = np.float64(other.total) / other.count - np.float64(self.total) / self.count
-                self.squares += other.squares + float(gap * gap) * (self.count * other.count / (self.count + other.count))
+                weight = self.count * other.count / (self.count + other.count)
+                self.squares += other.squares + float(gap * gap) * weight
         else:
             self.squares = other.squares
         self.count += other.count

@@ -20,7 +20,8 @@ def histogram_table(histogram):
     from rich.table import Table
     from rich.text import Text
 
-    lines = [(_bin(low, high), count) for low, high, count in zip(histogram.edges, histogram.edges[1:], histogram.counts)]
+    edges = histogram.edges
+    lines = [(_bin(low, high), count) for low, high, count in zip(edges, edges[1:], histogram.counts)]
     lines = ([("0", histogram.zero)] if histogram.zero else []) + lines
     lines += [("+inf", histogram.infinite)] if histogram.infinite else []
     largest = max(count for _, count in lines)

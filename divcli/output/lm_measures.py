@@ -21,5 +21,6 @@ def measures_table(measures, statistics: dict):
     for measure in measures:
         mean, error = statistics[f"{measure.key}_mean"], statistics[f"{measure.key}_se"]
         value = fmt(mean) if error is None else f"{fmt(mean)} ± {fmt(error)}"
-        table.add_row(*map(Text, (measure.name, measure.key, measure.formula, unit_of(measure, NATURAL) or "—", value)))
+        unit = unit_of(measure, NATURAL) or "—"
+        table.add_row(*map(Text, (measure.name, measure.key, measure.formula, unit, value)))
     return table

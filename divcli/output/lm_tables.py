@@ -136,7 +136,8 @@ class LmTable(Sink):
                 half = TABLE_POSITIONS // 2
                 shown, left_out = self.head[:half] + [None] + list(self.tail), summary.positions - TABLE_POSITIONS
             console.print()
-            console.print(positions_table("per position, in nats", shown, labels, left_out, measures=context.measures))
+            console.print(positions_table("per position, in nats", shown, labels, left_out,
+                                          measures=context.measures))
         if summary.worst is not None:
             console.print()
             worst = records(summary.worst)
@@ -145,7 +146,7 @@ class LmTable(Sink):
             if summary.tokens is not None:
                 console.print()
                 console.print(tokens_table(worst, summary.tokens))
-        tables = [kl_table(statistics), histogram_table(summary.histogram)]
+        tables = [kl_table(statistics)] + ([histogram_table(summary.histogram)] if summary.histogram else [])
         tables += [perplexity_table(statistics), delta_p_table(statistics)] if labels else []
         tables += [measures_table(context.measures, statistics)] if context.measures else []
         for table in tables:

@@ -33,13 +33,11 @@ MODEL_KINDS = ("logits", "log-probs", "probs")
 @click.option("--delimiter", type=click.Choice(list(DELIMITERS)), metavar="CHAR",
               help=", ; | tab or space (default: by extension; sniffed for .txt and -).")
 @click.option("--reduction", type=click.Choice(("mean", "row")), default="mean", show_default=True, metavar="R",
-              help="mean: the statistics over the positions; row: every position too.")
+              help="mean: the statistics; row: every position too.")
 @click.option("--top", type=int, metavar="N", help="Also the N positions of largest D(P‖Q).")
 @click.option("--tokens", type=int, metavar="K",
-              help="With --top: each position's K tokens of largest |p·log(p/q)| [table: 5; csv, json: none].")
-@click.option("--measures", metavar="LIST",
-              help="Also these measures per position: keys or aliases of `divcli measures` (js, tv, "
-                   "hellinger, …), comma-separated, or all.")
+              help="With --top: each one's K tokens of largest |p·ln(p/q)| (table: 5).")
+@click.option("--measures", metavar="LIST", help="Also per position: js, tv, hellinger… (`divcli measures`) or all.")
 @click.option("-q", "--quiet", is_flag=True,
               help="Print only the mean D(P‖Q) (a line per position for --reduction row).")
 @format_option()
