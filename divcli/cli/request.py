@@ -126,7 +126,7 @@ def positions_request(specs: tuple[str, str], params: dict) -> Request:
     if top is not None and params["reduction"] == "row":
         raise click.BadParameter("--top lists the worst positions, --reduction row every position: give one of them",
                                  param_hint="'--top'")
-    writing = Writing(params["fmt"], params["quiet"], params["output"], None, top)
+    writing = Writing(params["fmt"], params["quiet"], params["output"], params["svg"], top)
     check_output(writing, given, specs + (labels,))
     options = make_options(params["base_as"], params["candidate_as"], params["reduction"], "e", tolerance=params["tolerance"],
                            normalize=params["normalize"], given=given, refuse_one_class=True)

@@ -5,14 +5,17 @@ P is the base (reference) model, Q the candidate; each row of either operand is 
 position's distribution over the vocabulary. Per position: D(P‖Q), computed by kl's accurate path
 (:func:`divcli.computations.divergence_rows.kl_report`, numba's fused kernel or numpy's), each side's
 top token, and with labels (the next token actually seen at each position) log p(label) and
-log q(label). The accumulator keeps the per-position values (8 bytes a position, 24 with labels) so
-that the percentiles of :mod:`.lm_statistics` are exact, and the ``top`` worst positions.
+log q(label), and the other measures asked for (:mod:`.lm_measures`). The accumulator keeps the
+per-position values (8 bytes a position, 24 with labels) so that the percentiles of
+:mod:`.lm_statistics` are exact, and the ``top`` worst positions with the tokens behind their KL
+(:mod:`.lm_tokens`); the summary has the histogram of the table (:mod:`.lm_histogram`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import ClassVar
+from functools import partial
+from typing import Callable, ClassVar
 
 import numpy as np
 
@@ -27,7 +30,10 @@ from ..numerics import fast_path
 from ..vocabulary import NATURAL, Command, Options, Reduction, Side, count_of
 from .divergence_records import Context
 from .divergence_rows import kl_report
+from .lm_histogram import Histogram, histogram
+from .lm_measures import Moments, measure_values
 from .lm_statistics import kl_statistics, perplexity_statistics, same_top_statistics
+from .lm_tokens import Contributions, contributions, kept, shifted
 
 
 @dataclass(frozen=True)
@@ -43,13 +49,16 @@ class LmContext:
     labels_operand: Operand | None = None
     #: ``--reduction row``: every position is written
     per_position: bool = False
+    #: ``--measures``: the other measures per position (catalogue's Measure)
+    measures: tuple = ()
 
 
 @dataclass
 class Positions:
     """One block of positions (or the worst of a run): per position D(P‖Q), the top token of each
-    side (numpy's argmax of the row as given: the first of tied values), and with labels the label,
-    log p(label) and log q(label)."""
+    side (numpy's argmax of the row as given: the first of tied values), with labels the label,
+    log p(label) and log q(label), and the measures of ``--measures`` by key. ``explain``: the block's
+    rows → their tokens of largest |p·log(p/q)| (:func:`.lm_tokens.contributions`), with ``--top``."""
 
     family: ClassVar[str] = "positions"
     position: np.ndarray  # 1-based, in the whole input
@@ -62,6 +71,8 @@ class Positions:
     warnings: list[str] = field(default_factory=list)
     deviations: Deviations = field(default_factory=Deviations)
     context: LmContext | None = None
+    measures: dict[str, np.ndarray] = field(default_factory=dict)
+    explain: Callable[[np.ndarray], list[Contributions]] | None = None
 
     @property
     def rows(self) -> int:
@@ -85,13 +96,14 @@ class Positions:
             p_label, q_label = np.exp(self.log_p_label), np.exp(self.log_q_label)
             columns += [Column("label", Holds.INTEGER, self.label), Column("p_label", Holds.NUMBER, p_label),
                         Column("q_label", Holds.NUMBER, q_label), Column("delta_p", Holds.NUMBER, q_label - p_label)]
-        return columns
+        return columns + [Column(key, Holds.NUMBER, values) for key, values in self.measures.items()]
 
     def taken(self, index: np.ndarray) -> "Positions":
         """The positions at ``index`` (in that order), without the warnings."""
         pick = (lambda values: None if values is None else values[index])
         return Positions(self.position[index], self.kl[index], self.p_top[index], self.q_top[index],
-                         pick(self.label), pick(self.log_p_label), pick(self.log_q_label))
+                         pick(self.label), pick(self.log_p_label), pick(self.log_q_label),
+                         measures={key: values[index] for key, values in self.measures.items()})
 
 
 def _joined(parts: list[Positions]) -> Positions:
@@ -99,7 +111,9 @@ def _joined(parts: list[Positions]) -> Positions:
     join = (lambda name: None if getattr(parts[0], name) is None else
             np.concatenate([getattr(part, name) for part in parts]))
     return Positions(*(join(name) for name in ("position", "kl", "p_top", "q_top", "label", "log_p_label",
-                                               "log_q_label")))
+                                               "log_q_label")),
+                     measures={key: np.concatenate([part.measures[key] for part in parts])
+                               for key in parts[0].measures})
 
 
 def worst(positions: Positions, top: int) -> Positions:
@@ -111,7 +125,8 @@ def worst(positions: Positions, top: int) -> Positions:
 @dataclass
 class LmTotals:
     """The run so far: the per-position values kept (D(P‖Q); with labels −log p(label) and −log
-    q(label)), the count of positions whose top tokens agree, and the ``top`` worst positions."""
+    q(label)), the count of positions whose top tokens agree, the ``top`` worst positions and the
+    tokens behind their KL (by position), and the moments of each of the other measures."""
 
     top: int | None = None
     rows: int = 0
@@ -121,6 +136,8 @@ class LmTotals:
     same: int = 0
     deviations: Deviations = field(default_factory=Deviations)
     worst: Positions | None = None
+    tokens: dict[int, Contributions] = field(default_factory=dict)
+    moments: dict[str, Moments] = field(default_factory=dict)
 
     def add(self, block: Positions) -> None:
         self.rows += block.rows
@@ -130,9 +147,12 @@ class LmTotals:
             self.nll_q.append(-block.log_q_label)
         self.same += int(np.count_nonzero(block.same_top))
         self.deviations = self.deviations + block.deviations
+        for key, values in block.measures.items():
+            self.moments.setdefault(key, Moments()).add(values)
         if self.top is not None:
-            kept = [block] if self.worst is None else [self.worst, block]
-            self.worst = worst(_joined(kept), self.top)
+            self.worst = worst(_joined([block] if self.worst is None else [self.worst, block]), self.top)
+            if block.explain is not None:
+                self.tokens = kept(self.tokens, self.worst.position, block)
 
     def merge(self, other: "LmTotals", offset: int) -> None:
         """The totals of the positions that follow (their positions counted from ``offset``)."""
@@ -142,9 +162,13 @@ class LmTotals:
         self.nll_q += other.nll_q
         self.same += other.same
         self.deviations = self.deviations + other.deviations
+        for key, moments in other.moments.items():
+            self.moments.setdefault(key, Moments()).merge(moments)
         if other.worst is not None:
-            shifted = replace(other.worst, position=other.worst.position + offset)
-            self.worst = worst(_joined([part for part in (self.worst, shifted) if part is not None]), self.top)
+            later = replace(other.worst, position=other.worst.position + offset)
+            self.worst = worst(_joined([part for part in (self.worst, later) if part is not None]), self.top)
+            if other.tokens:
+                self.tokens = kept({**self.tokens, **shifted(other.tokens, offset)}, self.worst.position, None)
 
     def closing_warnings(self) -> list[str]:
         return []
@@ -153,7 +177,9 @@ class LmTotals:
 @dataclass(frozen=True)
 class LmSummary:
     """The whole run: its context, the number of positions, the statistics (JSON's ``statistics``:
-    :mod:`.lm_statistics`' keys), the worst positions (``top``), the warnings and the renormalised rows."""
+    :mod:`.lm_statistics`' keys), the worst positions (``top``), the warnings and the renormalised rows;
+    the tokens behind each worst position's KL (with ``--top``, one :class:`.lm_tokens.Contributions` a
+    position, None without), and the histogram of D(P‖Q) per position."""
 
     family: ClassVar[str] = "positions"
     context: LmContext
@@ -162,6 +188,8 @@ class LmSummary:
     worst: Positions | None
     warnings: list[str]
     deviations: Deviations
+    tokens: list[Contributions] | None = None
+    histogram: Histogram | None = None
 
     @property
     def value(self) -> float:
@@ -191,11 +219,14 @@ def position_mismatch(error: DataError) -> DataError:
 class LanguageModels:
     """The computation: ``labels`` the operand of token ids (read whole: 8 bytes a position), ``top``
     the number of worst positions to keep (None: none), ``per_position`` whether the sinks write
-    every position (``--reduction row``)."""
+    every position (``--reduction row``), ``tokens`` how many tokens to give for each worst
+    position (0: none), ``measures`` the other measures per position."""
 
     labels: Operand | None = None
     top: int | None = None
     per_position: bool = False
+    tokens: int = 0
+    measures: tuple = ()
 
     def start(self, operands: list[Blocks], options: Options) -> Start:
         """The first blocks: P and Q over the same vocabulary, neither a single row broadcast to the
@@ -220,8 +251,8 @@ class LanguageModels:
         p, q = (Side(blocks.name, kind, role) for blocks, kind, role in zip(operands, kinds, "PQ"))
         divergence = Context(Command.KL, Reduction.ROW, NATURAL, class_names(first_p, first_q, count), p, q)
         labels = None if self.labels is None else _checked_labels(self.labels, count)
-        return Start(LmContext(divergence, p, q, count, labels, self.labels, self.per_position), count, kinds, firsts, operands,
-                     [False, False], deferred=fast_path.use_fused(count))
+        context = LmContext(divergence, p, q, count, labels, self.labels, self.per_position, self.measures)
+        return Start(context, count, kinds, firsts, operands, [False, False], deferred=fast_path.use_fused(count))
 
     def step(self, start: Start, distributions: list) -> Positions:
         p, q = distributions
@@ -236,6 +267,10 @@ class LanguageModels:
             label = _block_labels(context, first, rows)
             every = np.arange(rows)
             block.label, block.log_p_label, block.log_q_label = label, p.log_p[every, label], q.log_p[every, label]
+        if self.measures:
+            block.measures = measure_values(list(self.measures), p, q)
+        if self.top is not None and self.tokens:
+            block.explain = partial(contributions, p, q, count=self.tokens)
         return block
 
     def accumulator(self, start: Start) -> LmTotals:
@@ -249,7 +284,12 @@ class LanguageModels:
         statistics = {"positions": totals.rows, **kl_statistics(kl), **same_top_statistics(totals.same, totals.rows)}
         if context.labels is not None:
             statistics.update(perplexity_statistics(np.concatenate(totals.nll_p), np.concatenate(totals.nll_q)))
-        return LmSummary(context, totals.rows, statistics, totals.worst, warnings, totals.deviations)
+        for measure in self.measures:
+            statistics.update(totals.moments[measure.key].statistics(measure.key))
+        tokens = None if totals.worst is None or not self.tokens else \
+            [totals.tokens[position] for position in totals.worst.position.tolist()]
+        return LmSummary(context, totals.rows, statistics, totals.worst, warnings, totals.deviations, tokens,
+                         histogram(kl))
 
 
 def _checked_labels(operand: Operand, vocabulary: int) -> np.ndarray:

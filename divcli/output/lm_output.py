@@ -6,9 +6,11 @@ Each sink is given the blocks of positions as they are computed (``rows``: writt
 worst positions.
 
 - CSV: ``statistic,value`` per statistic; with ``--reduction row`` one record per position; with
-  ``--top N`` the worst positions, ranked.
+  ``--top N`` the worst positions, ranked (with ``--tokens``, each line ends with its tokens:
+  :mod:`.lm_tokens`).
 - JSON: one object: the head (the operands, the vocabulary), ``rows`` with ``--reduction row`` (as
-  they come), ``worst`` with ``--top``, then ``value`` (the mean KL) and ``statistics``.
+  they come), ``worst`` with ``--top`` (with ``--tokens``, each with its ``tokens``), then ``value``
+  (the mean KL) and ``statistics``.
 - ``-q``: the mean KL; with ``--reduction row`` one KL a line; with ``--top`` ``position<TAB>KL``.
 """
 
@@ -19,6 +21,7 @@ import json
 
 from .csv import cell
 from .json import JsonStream, dumps
+from .lm_tokens import csv_cells, csv_header, json_worst
 from .records import csv_texts, json_values, records
 from .registry import Sink
 from .texts import inputs_document, json_number, json_records, number, number_texts
@@ -67,10 +70,11 @@ class LmCsv(Sink):
         if summary.context.per_position:
             return
         if summary.worst is not None:
-            ranked = records(summary.worst)
-            self.writer.writerow(["rank"] + list(ranked[0]))
+            ranked, tokens = records(summary.worst), csv_header(summary.tokens)
+            self.writer.writerow(["rank"] + list(ranked[0]) + tokens)
             for rank, record in enumerate(ranked, start=1):
-                self.writer.writerow([rank] + [cell(value) for value in record.values()])
+                found = csv_cells(summary.tokens[rank - 1], len(tokens)) if tokens else []
+                self.writer.writerow([rank] + [cell(value) for value in record.values()] + found)
             return
         self.writer.writerow(["statistic", "value"])
         for key, value in summary.statistics.items():
@@ -92,7 +96,8 @@ class LmJson(Sink):
         context = summary.context
         tail = {}
         if summary.worst is not None:
-            tail["worst"] = [json.loads(text) for text in json_records(_fields(summary.worst))]
+            tail["worst"] = json_worst([json.loads(text) for text in json_records(_fields(summary.worst))],
+                                       summary.tokens)
         tail.update(statistics={key: json_number(value) if isinstance(value, float) else value
                                 for key, value in summary.statistics.items()},
                     n_positions=summary.positions, inputs=inputs_document("PQ", summary.deviations),

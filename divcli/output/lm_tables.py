@@ -1,12 +1,17 @@
 """``divcli lm``'s table for people (Rich): what was compared, the positions (the first and last with
-``--reduction row``, the worst with ``--top``), then the statistics: D(P‖Q) per position, the same top
-token, and with labels the perplexities and Δp. Numbers are formatted before they go in."""
+``--reduction row``, the worst with ``--top`` and the tokens behind their KL), then the statistics:
+D(P‖Q) per position and its histogram (:mod:`.lm_histogram`), the same top token, with labels the
+perplexities and Δp, and the other measures of ``--measures`` (:mod:`.lm_measures`). Numbers are
+formatted before they go in."""
 
 from __future__ import annotations
 
 from collections import deque
 
 from ..errors import printable
+from .lm_histogram import histogram_table
+from .lm_measures import measures_table
+from .lm_tokens import tokens_table
 from .records import records
 from .registry import Sink
 from .texts import fmt, renormalised_texts
@@ -78,14 +83,16 @@ def delta_p_table(statistics: dict):
     return _table("Δp = q(label) − p(label)", rows)
 
 
-def positions_table(title: str, rows: list[dict | None], labels: bool, left_out: int = 0, ranked: bool = False):
-    """The positions given (None: the ``left_out`` ones in between)."""
+def positions_table(title: str, rows: list[dict | None], labels: bool, left_out: int = 0, ranked: bool = False,
+                    measures: tuple = ()):
+    """The positions given (None: the ``left_out`` ones in between), with the ``measures``' values."""
     from rich.table import Table
     from rich.text import Text
 
     table = Table(title=title, title_justify="left", show_edge=False)
     names = (["rank"] if ranked else []) + ["position", "D(P‖Q)", "top P", "top Q", "same"]
     names += ["label", "p(label)", "q(label)", "Δp"] if labels else []
+    names += [measure.key for measure in measures]
     for name in names:
         table.add_column(name, justify="left" if name == "same" else "right")
     for rank, record in enumerate(rows, start=1):
@@ -97,6 +104,7 @@ def positions_table(title: str, rows: list[dict | None], labels: bool, left_out:
             "yes" if record["same_top"] else "no"]
         if labels:
             cells += [str(record["label"]), fmt(record["p_label"]), fmt(record["q_label"]), fmt(record["delta_p"])]
+        cells += [fmt(record[measure.key]) for measure in measures]
         table.add_row(*map(Text, cells))
     return table
 
@@ -128,13 +136,20 @@ class LmTable(Sink):
                 half = TABLE_POSITIONS // 2
                 shown, left_out = self.head[:half] + [None] + list(self.tail), summary.positions - TABLE_POSITIONS
             console.print()
-            console.print(positions_table("per position, in nats", shown, labels, left_out))
+            console.print(positions_table("per position, in nats", shown, labels, left_out,
+                                          measures=context.measures))
         if summary.worst is not None:
             console.print()
+            worst = records(summary.worst)
             console.print(positions_table(f"the {summary.worst.rows} positions of largest D(P‖Q)",
-                                          records(summary.worst), labels, ranked=True))
-        for table in [kl_table(statistics)] + ([perplexity_table(statistics), delta_p_table(statistics)]
-                                               if labels else []):
+                                          worst, labels, ranked=True, measures=context.measures))
+            if summary.tokens is not None:
+                console.print()
+                console.print(tokens_table(worst, summary.tokens))
+        tables = [kl_table(statistics)] + ([histogram_table(summary.histogram)] if summary.histogram else [])
+        tables += [perplexity_table(statistics), delta_p_table(statistics)] if labels else []
+        tables += [measures_table(context.measures, statistics)] if context.measures else []
+        for table in tables:
             console.print()
             console.print(table)
 

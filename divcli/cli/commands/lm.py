@@ -33,30 +33,35 @@ MODEL_KINDS = ("logits", "log-probs", "probs")
 @click.option("--delimiter", type=click.Choice(list(DELIMITERS)), metavar="CHAR",
               help=", ; | tab or space (default: by extension; sniffed for .txt and -).")
 @click.option("--reduction", type=click.Choice(("mean", "row")), default="mean", show_default=True, metavar="R",
-              help="mean: the statistics over the positions; row: every position too.")
+              help="mean: the statistics; row: every position too.")
 @click.option("--top", type=int, metavar="N", help="Also the N positions of largest D(P‖Q).")
+@click.option("--tokens", type=int, metavar="K",
+              help="With --top: each one's K tokens of largest |p·ln(p/q)| (table: 5).")
+@click.option("--measures", metavar="LIST", help="Also per position: js, tv, hellinger… (`divcli measures`) or all.")
 @click.option("-q", "--quiet", is_flag=True,
               help="Print only the mean D(P‖Q) (a line per position for --reduction row).")
 @format_option()
 @click.option("-o", "--output", type=click.Path(readable=False), metavar="PATH",
               help="Write to PATH instead of standard output (atomically).")
+@click.option("--svg", type=click.Path(readable=False), metavar="FILE",
+              help="Also save the table as an SVG picture (written as -o writes).")
 @click.option("--threads", type=Threads(), metavar="N",
               help="Threads (default, and most: every CPU this process may use).")
-def lm(base, candidate, **params):
+def lm(base, candidate, tokens, measures, **params):
     """Two language models compared token by token: KL, same top token, perplexities, Δp.
 
-    BASE is P, the reference model; CANDIDATE is Q (quantized, pruned, fine-tuned, distilled).
-    Each row is one token position's next-token distribution over the vocabulary; a 3-D array
-    (batch, sequence, vocab) is batch·sequence positions. Reports D(P‖Q) per position (mean ±
-    standard error, percentiles), how often the top tokens agree and, with --labels, PPL(P), PPL(Q),
-    their ratio and Δp = q(label) − p(label), as llama.cpp's perplexity tool defines them.
+    BASE is P, the reference model; CANDIDATE is Q (quantized, pruned, fine-tuned, distilled): a
+    row per token position (a 3-D array is batch·sequence positions). D(P‖Q) per position (mean ± SE,
+    percentiles), same top token and, with --labels, PPL(P), PPL(Q) and Δp (as llama.cpp has them).
     """
+    from ..lm_options import chosen_measures, token_count
     from ..request import positions_request
 
-    _run(positions_request((base, candidate), params))
+    request = positions_request((base, candidate), params)
+    _run(request, token_count(tokens, request.writing), chosen_measures(measures, request.writing))
 
 
-def _run(request) -> None:
+def _run(request, tokens: int = 0, measures: tuple = ()) -> None:
     """Read the labels whole (--labels, else the tokens of llama.cpp's dumps) and both models a block of
     positions at a time, compute, write."""
     from ...computations.lm import LanguageModels, position_mismatch
@@ -65,7 +70,7 @@ def _run(request) -> None:
     from ...output.registry import Content
     from ...readers.kld import dump_labels
     from ...vocabulary import Reduction
-    from ..console import make_sink, progress_bar, warn
+    from ..console import make_sink, progress_bar, save_svg, warn
     from ..run import threads
     from ..terminal import Output
 
@@ -74,7 +79,7 @@ def _run(request) -> None:
     operands = [_positions(spec, request.reading) for spec in request.specs]
     dumped = dump_labels(operands)  # llama.cpp's dumps: the same text checked, their tokens the labels
     computation = LanguageModels(dumped if labels is None else labels, writing.top,
-                                 request.options.reduction is Reduction.ROW)
+                                 request.options.reduction is Reduction.ROW, tokens, measures)
     workers = threads(request.engine)
     with Output(writing.output) as out, progress_bar("lm", writing, *operands) as progress:
         sink = make_sink(Content.LM, writing, out)
@@ -83,6 +88,7 @@ def _run(request) -> None:
                             progress, workers)
         except DataError as error:
             raise position_mismatch(error) from None
+        save_svg(sink, writing)
 
 
 def _positions(spec: str, reading):
