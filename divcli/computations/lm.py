@@ -20,7 +20,7 @@ from ..engine.loop import Source, Start, mark_single
 from ..engine.start import class_names, read_firsts, refuse_one_class
 from ..errors import DataError
 from ..fields import Column, Holds
-from ..numerics.distributions import Deviations, label_vector
+from ..numerics.distributions import Deviations, deviations, label_vector
 from ..readers.blocks import Blocks
 from ..readers.operand import Operand
 from ..numerics import fast_path
@@ -226,8 +226,11 @@ class LanguageModels:
     def step(self, start: Start, distributions: list) -> Positions:
         p, q = distributions
         context: LmContext = start.context
-        report = kl_report(p, q, context.divergence)
         first = p.operand.first_row
+        fused = _fused_block(p, q, context, first)
+        if fused is not None:
+            return fused
+        report = kl_report(p, q, context.divergence)
         rows = report.kl.shape[0]
         block = Positions(np.arange(first + 1, first + rows + 1), report.kl,
                           np.argmax(p.operand.values, axis=1), np.argmax(q.operand.values, axis=1),
@@ -250,6 +253,24 @@ class LanguageModels:
         if context.labels is not None:
             statistics.update(perplexity_statistics(np.concatenate(totals.nll_p), np.concatenate(totals.nll_q)))
         return LmSummary(context, totals.rows, statistics, totals.worst, warnings, totals.deviations)
+
+
+def _fused_block(p, q, context: LmContext, first: int) -> Positions | None:
+    """A block of two logit operands on the fused kernel (:func:`~divcli.numerics.fast_path.position_rows`):
+    D(P‖Q), the top tokens and log p(label), log q(label) from one set of passes over each row, with
+    no softmax of the block; None where the kernel does not take them. An infinite D(P‖Q) is warned
+    of as kl warns of it (kl's report of the block, made then only)."""
+    if not fast_path.takes(p, q):
+        return None
+    rows = p.rows
+    label = None if context.labels is None else _block_labels(context, first, rows)
+    found = fast_path.position_rows(p, q, label)
+    if found is None:
+        return None
+    kl, p_top, q_top, log_p, log_q = found
+    warnings = list(kl_report(p, q, context.divergence).warnings) if np.isposinf(kl).any() else []
+    return Positions(np.arange(first + 1, first + rows + 1), kl, p_top, q_top, label, log_p, log_q,
+                     warnings=warnings, deviations=deviations([p, q]), context=context)
 
 
 def _checked_labels(operand: Operand, vocabulary: int) -> np.ndarray:
