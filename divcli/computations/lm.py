@@ -247,7 +247,7 @@ class LanguageModels:
     def summarise(self, start: Start, totals: LmTotals, rows: list[int], warnings: list[str]) -> LmSummary:
         context: LmContext = start.context
         if context.labels is not None and context.labels.size > totals.rows:
-            raise _labels_mismatch(context, totals.rows, False)
+            raise labels_mismatch(context, totals.rows, False)
         kl = np.concatenate(totals.kl)
         statistics = {"positions": totals.rows, **kl_statistics(kl), **same_top_statistics(totals.same, totals.rows)}
         if context.labels is not None:
@@ -293,11 +293,11 @@ def _checked_labels(operand: Operand, vocabulary: int) -> np.ndarray:
 def _block_labels(context: LmContext, first: int, rows: int) -> np.ndarray:
     """The labels of positions ``first + 1 … first + rows``; an error when the labels end before them."""
     if context.labels.size < first + rows:
-        raise _labels_mismatch(context, first + rows, True)
+        raise labels_mismatch(context, first + rows, True)
     return context.labels[first:first + rows]
 
 
-def _labels_mismatch(context: LmContext, positions: int, more: bool) -> DataError:
+def labels_mismatch(context: LmContext, positions: int, more: bool) -> DataError:
     """The labels and the positions differ in number: the first position (or label) without the other."""
     count = context.labels.size
     name = context.labels_operand.name

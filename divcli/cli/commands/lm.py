@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from ..completion import complete_operand
-from ..options import DELIMITERS, BoundedFloat, OperandCommand, Threads, format_option
+from ..options import DELIMITERS, ENGINES, BoundedFloat, OperandCommand, Threads, format_option
 
 #: What BASE and CANDIDATE may be read as: logits (the default), log-probs or probs.
 MODEL_KINDS = ("logits", "log-probs", "probs")
@@ -42,6 +42,11 @@ MODEL_KINDS = ("logits", "log-probs", "probs")
               help="Write to PATH instead of standard output (atomically).")
 @click.option("--threads", type=Threads(), metavar="N",
               help="Threads (default, and most: every CPU this process may use).")
+@click.option("--engine", type=click.Choice(ENGINES), default="local", metavar="NAME",
+              help="local (default), or dask: a task per shard pair of positions on a Dask cluster.")
+@click.option("--scheduler", metavar="ADDRESS",
+              help="A running scheduler (tcp://host:8786); default: a local cluster.")
+@click.option("-v", "--verbose", is_flag=True, help="Name the cluster and its dashboard on standard error.")
 def lm(base, candidate, **params):
     """Two language models compared token by token: KL, same top token, perplexities, Δp.
 
@@ -70,6 +75,9 @@ def _run(request) -> None:
     writing = request.writing
     labels = None if request.labels is None else _labels(request.labels, request.reading)
     computation = LanguageModels(labels, writing.top, request.options.reduction is Reduction.ROW)
+    if request.engine.dask:
+        _on_dask(request, computation)
+        return
     operands = [_positions(spec, request.reading) for spec in request.specs]
     workers = threads(request.engine)
     with Output(writing.output) as out, progress_bar("lm", writing, *operands) as progress:
@@ -79,6 +87,27 @@ def _run(request) -> None:
                             progress, workers)
         except DataError as error:
             raise position_mismatch(error) from None
+
+
+def _on_dask(request, computation) -> None:
+    """--engine dask: shards of positions, a task per shard pair; the statistics written as locally."""
+    from ...dask_engine.positions import run_lm_dask
+    from ...errors import EngineError, EngineUsage, printable
+    from ...output.registry import Content
+    from ..console import make_sink, say, warn
+    from ..run import engine_failure
+    from ..terminal import Output
+
+    writing, engine = request.writing, request.engine
+    try:
+        with Output(writing.output) as out:
+            run_lm_dask(computation, list(request.specs), request.options, make_sink(Content.LM, writing, out),
+                        scheduler=engine.scheduler, delimiter=request.reading.delimiter, warn=warn,
+                        say=(lambda message: say(printable(message))) if engine.verbose else None)
+    except EngineUsage as error:
+        raise click.UsageError(str(error)) from None
+    except EngineError as error:
+        raise engine_failure(error) from None
 
 
 def _positions(spec: str, reading):
