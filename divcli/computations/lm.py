@@ -5,7 +5,8 @@ P is the base (reference) model, Q the candidate; each row of either operand is 
 position's distribution over the vocabulary. Per position: D(P‖Q), computed by kl's accurate path
 (:func:`divcli.computations.divergence_rows.kl_report`, numba's fused kernel or numpy's), each side's
 top token, and with labels (the next token actually seen at each position) log p(label) and
-log q(label). The accumulator keeps the per-position values (8 bytes a position, 24 with labels) so
+log q(label). On the fused kernel, logits take one set of passes for all of them
+(:func:`divcli.numerics.fast_path.position_rows`: no softmax of the block). The accumulator keeps the per-position values (8 bytes a position, 24 with labels) so
 that the percentiles of :mod:`.lm_statistics` are exact, and the ``top`` worst positions.
 """
 
