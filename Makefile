@@ -118,7 +118,8 @@ bench-distill: $(STAMP) bench-install
 # The language-model case (benchmarks/lm.py): kl -q on two near-identical 1024 × 131072 float16 .npy of logits,
 # numba's fused kernel and numpy's, against torch float32 and float64 on 1, 2, 4, 8, 16 threads (those the machine
 # has), with its floors, the first call after installing, an unwritable cache and an extended-precision check; then
-# compare and distill against kl on 2000 × 32000, and the 1M × 16 kernel against torch float64
+# divcli lm's whole report (with labels) against kl -q, torch float32's same report and llama.cpp's formulas in
+# numpy on the same pair; compare and distill against kl on 2000 × 32000, and the 1M × 16 kernel against torch float64
 # (benchmarks/RESULTS-lm.md). BENCH_ARGS="--rows 8192" for the full case on a 16-core, 64 GiB machine.
 bench-lm: $(STAMP) $(BENCH_STAMP)
 	$(BIN)/python benchmarks/lm.py --alt-python $(BENCH_VENV)/bin/python $(BENCH_ARGS)

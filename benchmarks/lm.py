@@ -3,11 +3,12 @@ nearly identical, as a quantized model's), side by side with torch's one-liner i
 float64, on 1, 2, 4, 8 and 16 threads (those this machine has), in one run; with the floors that bound
 it, measured in the same run, the first call after installing (numba compiles the fused kernel), a
 cache folder that cannot be written, and an independent check of the number. Then, in the same run
-(``--parts``): ``compare`` and ``distill`` against ``kl`` on a 2000 × 32000 pair, and the 1M × 16
-logits kernel against torch float64 (``lm_parts.py``).
+(``--parts``): ``divcli lm``'s whole report against ``kl -q``, torch and llama.cpp's formulas on the
+same pair (``lm_report.py``), ``compare`` and ``distill`` against ``kl`` on a 2000 × 32000 pair, and
+the 1M × 16 logits kernel against torch float64 (``lm_parts.py``).
 
     python benchmarks/lm.py [--rows 1024] [--classes 131072] [--repeats 3] [--threads 1,2,4,8,16]
-        [--alt-python benchmarks/.venv/bin/python] [--parts lm,ratios,kernel]
+        [--alt-python benchmarks/.venv/bin/python] [--parts lm,report,ratios,kernel]
 
 ``--rows 1024`` (the default) is the size for a 2-core machine; ``--rows 8192`` is the full case, for
 a machine of 16 cores and 64 GiB (torch float64 holds about 4 copies of the inputs in float64:
@@ -360,7 +361,8 @@ def parse(argv) -> argparse.Namespace:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--threads", default="1,2,4,8,16", help="those above the machine's CPUs are left out")
     parser.add_argument("--kernels", default="fused,numpy", help="divcli's kernels (DIVCLI_KERNEL) to run")
-    parser.add_argument("--parts", default="lm,ratios,kernel", help="lm, ratios (compare, distill), kernel (1M × 16)")
+    parser.add_argument("--parts", default="lm,report,ratios,kernel",
+                        help="lm, report (divcli lm's whole report), ratios (compare, distill), kernel (1M × 16)")
     parser.add_argument("--check-rows", type=int, default=16, help="rows sampled for the extended-precision check")
     parser.add_argument("--mpmath-rows", type=int, default=1, help="of those, computed with mpmath too")
     parser.add_argument("--ratio-rows", type=int, default=2000)
@@ -416,6 +418,12 @@ def main(argv=None) -> int:
     parts = args.parts.split(",")
     if "lm" in parts:
         sections, targets = lm_case(args, env)
+    if "report" in parts:
+        import lm_report
+
+        more_sections, more_targets = lm_report.report_case(args, env)
+        sections.append(more_sections)
+        targets += more_targets
     if "ratios" in parts or "kernel" in parts:
         import lm_parts
 

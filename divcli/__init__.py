@@ -21,10 +21,11 @@ from .api import (
     entropy,
     js_divergence,
     kl_divergence,
+    lm_report,
 )
 
 __all__ = ["kl_divergence", "cross_entropy", "entropy", "js_divergence", "compare", "divergence_matrix",
-           "distillation_loss", "DataError", "__version__"]
+           "distillation_loss", "lm_report", "DataError", "__version__"]
 
 
 def __getattr__(name):

@@ -367,3 +367,34 @@ def distillation_loss(teacher_logits, student_logits, temperature, labels=None, 
                     base=options.base, conversion=options.conversion, weight=weights, ignore_index=ignore_index,
                     label_smoothing=label_smoothing, mistakes=False)
     return parts["loss"]
+
+
+def lm_report(base, candidate, labels=None, *, base_as="logits", candidate_as="logits", top=None,
+              per_position=False, tolerance=1e-6, normalize=False, threads=1):
+    """Two language models compared position by position, as ``divcli lm``: D(P‖Q) per position
+    (mean ± SE, percentiles), how often the top tokens agree and, with ``labels``, PPL and Δp.
+
+    Parameters
+    ----------
+    base, candidate : array_like or str
+        P (the reference model) and Q: (positions, vocab) or (batch, sequence, vocab) arrays (float16,
+        float32 and bfloat16 are read as stored, never copied whole to float64), or files.
+    labels : array_like or str, optional
+        The next token's id at each position.
+    base_as, candidate_as : {"logits", "log-probs", "probs"}
+    top : int, optional
+        Also the ``top`` positions of largest D(P‖Q), under ``"worst"``.
+    per_position : bool
+        Also every position, under ``"rows"``.
+    tolerance, normalize, threads
+        As :func:`kl_divergence`.
+
+    Returns
+    -------
+    dict
+        The statistics, keyed as ``divcli lm -f json``'s; ``"worst"``, ``"rows"``: arrays by field.
+    """
+    from .computations.lm_runs import lm_run
+
+    return lm_run(base, candidate, labels, base_as=base_as, candidate_as=candidate_as, top=top,
+                  per_position=per_position, tolerance=tolerance, normalize=normalize, threads=threads)

@@ -352,3 +352,18 @@ def test_the_performance_page_shows_the_language_model_plot():
     page = (root / "docs" / "performance.md").read_text(encoding="utf-8")
     assert "](lm-scaling.svg)" in page
     assert (root / "docs" / "lm-scaling.svg").read_bytes() == (root / "benchmarks" / "lm-scaling.svg").read_bytes()
+
+
+def test_the_lm_report_targets_are_ratios_of_the_same_run():
+    """lm_report.py: lm ÷ kl -q (wall, with the CPU ratio beside it where missed), lm ÷ torch, and
+    the peak private memory ÷ torch's; not measured where torch is not there."""
+    procs, report = _load("procs"), _load("lm_report")
+
+    def command(wall: float, cpu: float, anon_kib: int):
+        return procs.Command("c", [], {}, wall=[wall], cpu=[cpu], anon_kib=[anon_kib])
+
+    lm, kl, torch = command(1.3, 2.6, 100 * 1024), command(1.0, 2.0, 90 * 1024), command(2.0, 3.0, 1000 * 1024)
+    speed, against_torch, memory = report.report_targets(lm, kl, torch)
+    assert (speed.met, speed.measured, speed.floor) == (False, "1.3×", "CPU ratio 1.30")
+    assert (against_torch.met, memory.met, memory.measured) == (True, True, "0.1×")
+    assert [target.met for target in report.report_targets(lm, kl, None)[1:]] == [None, None]

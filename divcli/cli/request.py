@@ -115,7 +115,8 @@ def whole_request(command: str, specs: tuple[str | None, ...], params: dict, *, 
 
 
 def positions_request(specs: tuple[str, str], params: dict) -> Request:
-    """lm's request: two models' outputs, a row a position, and --labels (read whole); local only.
+    """lm's request: two models' outputs, a row a position, and --labels (read whole); locally or
+    with --engine dask over shards of positions.
     --top lists the worst positions besides the statistics, and --reduction row every position."""
     given = _given()
     labels = params["labels"]
@@ -127,11 +128,13 @@ def positions_request(specs: tuple[str, str], params: dict) -> Request:
         raise click.BadParameter("--top lists the worst positions, --reduction row every position: give one of them",
                                  param_hint="'--top'")
     writing = Writing(params["fmt"], params["quiet"], params["output"], params["svg"], top)
+    engine = Engine(params["engine"], params["threads"], params["scheduler"], verbose=params["verbose"])
+    check_engine(engine, Reading(), specs)
     check_output(writing, given, specs + (labels,))
     options = make_options(params["base_as"], params["candidate_as"], params["reduction"], "e", tolerance=params["tolerance"],
                            normalize=params["normalize"], given=given, refuse_one_class=True)
     return Request("lm", specs, options, Reading(DELIMITERS.get(params["delimiter"])), writing,
-                   Engine(threads=params["threads"]), labels=labels)
+                   engine, labels=labels)
 
 
 def _reading(params: dict) -> Reading:

@@ -5,7 +5,9 @@ P is the base (reference) model, Q the candidate; each row of either operand is 
 position's distribution over the vocabulary. Per position: D(P‖Q), computed by kl's accurate path
 (:func:`divcli.computations.divergence_rows.kl_report`, numba's fused kernel or numpy's), each side's
 top token, and with labels (the next token actually seen at each position) log p(label) and
-log q(label), and the other measures asked for (:mod:`.lm_measures`). The accumulator keeps the
+log q(label), and the other measures asked for (:mod:`.lm_measures`). On the fused kernel, logits take one set of
+passes for D(P‖Q), the top tokens and the labels' log-probabilities
+(:func:`divcli.numerics.fast_path.position_rows`: no softmax of the block). The accumulator keeps the
 per-position values (8 bytes a position, 24 with labels) so that the percentiles of
 :mod:`.lm_statistics` are exact, and the ``top`` worst positions with the tokens behind their KL
 (:mod:`.lm_tokens`); the summary has the histogram of the table (:mod:`.lm_histogram`).
@@ -23,7 +25,7 @@ from ..engine.loop import Source, Start, mark_single
 from ..engine.start import class_names, read_firsts, refuse_one_class
 from ..errors import DataError
 from ..fields import Column, Holds
-from ..numerics.distributions import Deviations, label_vector
+from ..numerics.distributions import Deviations, deviations, label_vector
 from ..readers.blocks import Blocks
 from ..readers.operand import Operand
 from ..numerics import fast_path
@@ -257,16 +259,10 @@ class LanguageModels:
     def step(self, start: Start, distributions: list) -> Positions:
         p, q = distributions
         context: LmContext = start.context
-        report = kl_report(p, q, context.divergence)
         first = p.operand.first_row
-        rows = report.kl.shape[0]
-        block = Positions(np.arange(first + 1, first + rows + 1), report.kl,
-                          np.argmax(p.operand.values, axis=1), np.argmax(q.operand.values, axis=1),
-                          warnings=list(report.warnings), deviations=report.deviations, context=context)
-        if context.labels is not None:
-            label = _block_labels(context, first, rows)
-            every = np.arange(rows)
-            block.label, block.log_p_label, block.log_q_label = label, p.log_p[every, label], q.log_p[every, label]
+        block = _fused_block(p, q, context, first)
+        if block is None:
+            block = _numpy_block(p, q, context, first)
         if self.measures:
             block.measures = measure_values(list(self.measures), p, q)
         if self.top is not None and self.tokens:
@@ -279,7 +275,7 @@ class LanguageModels:
     def summarise(self, start: Start, totals: LmTotals, rows: list[int], warnings: list[str]) -> LmSummary:
         context: LmContext = start.context
         if context.labels is not None and context.labels.size > totals.rows:
-            raise _labels_mismatch(context, totals.rows, False)
+            raise labels_mismatch(context, totals.rows, False)
         kl = np.concatenate(totals.kl)
         statistics = {"positions": totals.rows, **kl_statistics(kl), **same_top_statistics(totals.same, totals.rows)}
         if context.labels is not None:
@@ -290,6 +286,38 @@ class LanguageModels:
             [totals.tokens[position] for position in totals.worst.position.tolist()]
         return LmSummary(context, totals.rows, statistics, totals.worst, warnings, totals.deviations, tokens,
                          histogram(kl))
+
+
+def _numpy_block(p, q, context: LmContext, first: int) -> Positions:
+    """A block by kl's report (numba's fused kernel or numpy's) and numpy's argmax and log-softmax."""
+    report = kl_report(p, q, context.divergence)
+    rows = report.kl.shape[0]
+    block = Positions(np.arange(first + 1, first + rows + 1), report.kl,
+                      np.argmax(p.operand.values, axis=1), np.argmax(q.operand.values, axis=1),
+                      warnings=list(report.warnings), deviations=report.deviations, context=context)
+    if context.labels is not None:
+        label = _block_labels(context, first, rows)
+        every = np.arange(rows)
+        block.label, block.log_p_label, block.log_q_label = label, p.log_p[every, label], q.log_p[every, label]
+    return block
+
+
+def _fused_block(p, q, context: LmContext, first: int) -> Positions | None:
+    """A block of two logit operands on the fused kernel (:func:`~divcli.numerics.fast_path.position_rows`):
+    D(P‖Q), the top tokens and log p(label), log q(label) from one set of passes over each row, with
+    no softmax of the block; None where the kernel does not take them. An infinite D(P‖Q) is warned
+    of as kl warns of it (kl's report of the block, made then only)."""
+    if not fast_path.takes(p, q):
+        return None
+    rows = p.rows
+    label = None if context.labels is None else _block_labels(context, first, rows)
+    found = fast_path.position_rows(p, q, label)
+    if found is None:
+        return None
+    kl, p_top, q_top, log_p, log_q = found
+    warnings = list(kl_report(p, q, context.divergence).warnings) if np.isposinf(kl).any() else []
+    return Positions(np.arange(first + 1, first + rows + 1), kl, p_top, q_top, label, log_p, log_q,
+                     warnings=warnings, deviations=deviations([p, q]), context=context)
 
 
 def _checked_labels(operand: Operand, vocabulary: int) -> np.ndarray:
@@ -312,11 +340,11 @@ def _checked_labels(operand: Operand, vocabulary: int) -> np.ndarray:
 def _block_labels(context: LmContext, first: int, rows: int) -> np.ndarray:
     """The labels of positions ``first + 1 … first + rows``; an error when the labels end before them."""
     if context.labels.size < first + rows:
-        raise _labels_mismatch(context, first + rows, True)
+        raise labels_mismatch(context, first + rows, True)
     return context.labels[first:first + rows]
 
 
-def _labels_mismatch(context: LmContext, positions: int, more: bool) -> DataError:
+def labels_mismatch(context: LmContext, positions: int, more: bool) -> DataError:
     """The labels and the positions differ in number: the first position (or label) without the other."""
     count = context.labels.size
     name = context.labels_operand.name

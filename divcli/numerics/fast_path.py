@@ -128,6 +128,22 @@ def entropy_rows(p: Distribution, p_rows: np.ndarray, out_rows: np.ndarray, entr
                                       _out(terms))
 
 
+def position_rows(p: Distribution, q: Distribution, labels: np.ndarray | None) -> tuple | None:
+    """``divcli lm``'s rows of two logit operands of as many rows that the fused kernel :func:`takes`:
+    (D(P‖Q), P's and Q's top tokens, and with ``labels`` log p and log q of each row's label, else
+    None, None) from one set of passes (``fused_lm``); None when either operand is not logits."""
+    kernel = fused()
+    (p_values, p_encoding, p_logits), (q_values, q_encoding, q_logits) = _operand(p, kernel), _operand(q, kernel)
+    if not (p_logits and q_logits):
+        return None
+    rows = p_values.shape[0]
+    kl, p_top, q_top = np.empty(rows), np.empty(rows, dtype=np.int64), np.empty(rows, dtype=np.int64)
+    log_p, log_q = (np.empty(rows), np.empty(rows)) if labels is not None else (np.empty(0), np.empty(0))
+    fused("fused_lm").position_rows(p_values, p_encoding, q_values, q_encoding,
+                                    _index(np.empty(0) if labels is None else labels), kl, p_top, q_top, log_p, log_q)
+    return kl, p_top, q_top, *((log_p, log_q) if labels is not None else (None, None))
+
+
 @lru_cache(maxsize=4)
 def _unit(classes: int) -> np.ndarray:
     """C weights of 1, made once per C (the kernels only read it)."""

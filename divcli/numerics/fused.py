@@ -210,10 +210,18 @@ def _logit_rows(pv, p_encoding, qv, q_encoding, want, terms, row, buffers):
     """D(P‖Q), H(P), H(P,Q) of two logit rows as stored, in three passes over each (its maximum, its
     normaliser, the pair's terms: fused_rows.pair_terms), a chunk at a time through ``buffers``, each
     chunk's sums added compensated; and p·log(p/q) with ``want``."""
-    classes = pv.shape[0]
     top_p, top_q = row_top(pv, p_encoding), row_top(qv, q_encoding)
     p_row = (top_p, *normaliser(pv, p_encoding, top_p))
     q_row = (top_q, *normaliser(qv, q_encoding, top_q))
+    return logit_row_sums(pv, p_encoding, qv, q_encoding, p_row, q_row, want, terms, row, buffers)
+
+
+@jit
+def logit_row_sums(pv, p_encoding, qv, q_encoding, p_row, q_row, want, terms, row, buffers):
+    """:func:`_logit_rows`' last pass: ``p_row``, ``q_row`` the rows' (maximum, 1 + others,
+    log1p(others)) of fused_rows.normaliser, which a caller that wants them too (divcli lm's log
+    p(label): fused_lm) computes itself."""
+    classes = pv.shape[0]
     k, k_low, h, h_low, c, c_low = 0.0, 0.0, 0.0, 0.0, 0.0, 0.0
     for start in range(0, classes, CHUNK):
         stop = min(start + CHUNK, classes)

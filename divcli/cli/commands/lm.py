@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from ..completion import complete_operand
-from ..options import DELIMITERS, BoundedFloat, OperandCommand, Threads, format_option
+from ..options import DELIMITERS, ENGINES, BoundedFloat, OperandCommand, Threads, format_option
 
 #: What BASE and CANDIDATE may be read as: logits (the default), log-probs or probs.
 MODEL_KINDS = ("logits", "log-probs", "probs")
@@ -15,8 +15,8 @@ MODEL_KINDS = ("logits", "log-probs", "probs")
     "divcli lm samples/base.npy samples/candidate.npy",
     "divcli lm samples/base.npy samples/candidate.npy --labels samples/tokens.csv -f json",
     "divcli lm samples/base.npy samples/candidate.npy --top 3",
-), operands="files (.npy and .npz arrays of (positions, vocab) or (batch, sequence, vocab); llama.cpp's .kld "
-            "dumps, their tokens the labels; CSV, JSON…), a literal, or - (stdin) for one of them")
+), operands="files: arrays (positions, vocab) or (batch, sequence, vocab) in .npy, .npz…, llama.cpp's "
+            ".kld, CSV, JSON…; a literal; or - (stdin)")
 @click.argument("base", shell_complete=complete_operand)
 @click.argument("candidate", shell_complete=complete_operand)
 @click.option("--p-as", "base_as", type=click.Choice(MODEL_KINDS), default="logits", show_default=True,
@@ -24,8 +24,7 @@ MODEL_KINDS = ("logits", "log-probs", "probs")
 @click.option("--q-as", "candidate_as", type=click.Choice(MODEL_KINDS), default="logits", show_default=True,
               metavar="KIND", help="CANDIDATE is logits, log-probs or probs.")
 @click.option("--labels", metavar="TOKENS",
-              help="The next token's id at each position (a file, - or a literal such as \"5,3,9\"): "
-                   "adds the perplexities and Δp.")
+              help="The next token's id at each position (file, - or \"5,3,9\"): adds PPL, Δp.")
 @click.option("--normalize", is_flag=True, help="Rescale rows of probs to sum to 1.")
 @click.option("--tolerance", type=BoundedFloat(0, hint="give a tolerance ≥ 0 such as 1e-6, or pass --normalize "
                                                         "to rescale rows"),
@@ -47,6 +46,11 @@ MODEL_KINDS = ("logits", "log-probs", "probs")
               help="Also save the table as an SVG picture (written as -o writes).")
 @click.option("--threads", type=Threads(), metavar="N",
               help="Threads (default, and most: every CPU this process may use).")
+@click.option("--engine", type=click.Choice(ENGINES), default="local", metavar="NAME",
+              help="local (default), or dask: a task per shard pair of positions on a Dask cluster.")
+@click.option("--scheduler", metavar="ADDRESS",
+              help="A running scheduler (tcp://host:8786); default: a local cluster.")
+@click.option("-v", "--verbose", is_flag=True, help="Name the cluster and its dashboard on standard error.")
 def lm(base, candidate, tokens, measures, **params):
     """Two language models compared token by token: KL, same top token, perplexities, Δp.
 
@@ -76,10 +80,13 @@ def _run(request, tokens: int = 0, measures: tuple = ()) -> None:
 
     writing = request.writing
     labels = None if request.labels is None else _labels(request.labels, request.reading)
+    per_position = request.options.reduction is Reduction.ROW
+    if request.engine.dask:
+        _on_dask(request, LanguageModels(labels, writing.top, per_position, tokens, measures))
+        return
     operands = [_positions(spec, request.reading) for spec in request.specs]
     dumped = dump_labels(operands)  # llama.cpp's dumps: the same text checked, their tokens the labels
-    computation = LanguageModels(dumped if labels is None else labels, writing.top,
-                                 request.options.reduction is Reduction.ROW, tokens, measures)
+    computation = LanguageModels(dumped if labels is None else labels, writing.top, per_position, tokens, measures)
     workers = threads(request.engine)
     with Output(writing.output) as out, progress_bar("lm", writing, *operands) as progress:
         sink = make_sink(Content.LM, writing, out)
@@ -89,6 +96,27 @@ def _run(request, tokens: int = 0, measures: tuple = ()) -> None:
         except DataError as error:
             raise position_mismatch(error) from None
         save_svg(sink, writing)
+
+
+def _on_dask(request, computation) -> None:
+    """--engine dask: shards of positions, a task per shard pair; the statistics written as locally."""
+    from ...dask_engine.positions import run_lm_dask
+    from ...errors import EngineError, EngineUsage, printable
+    from ...output.registry import Content
+    from ..console import make_sink, say, warn
+    from ..run import engine_failure
+    from ..terminal import Output
+
+    writing, engine = request.writing, request.engine
+    try:
+        with Output(writing.output) as out:
+            run_lm_dask(computation, list(request.specs), request.options, make_sink(Content.LM, writing, out),
+                        scheduler=engine.scheduler, delimiter=request.reading.delimiter, warn=warn,
+                        say=(lambda message: say(printable(message))) if engine.verbose else None)
+    except EngineUsage as error:
+        raise click.UsageError(str(error)) from None
+    except EngineError as error:
+        raise engine_failure(error) from None
 
 
 def _positions(spec: str, reading):
