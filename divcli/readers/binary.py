@@ -19,7 +19,7 @@ import numpy as np
 from .columns import ColumnChoice, pick_values
 from ..errors import DataError, show_value
 from .blocks import bounded_rows
-from .floats import has_nan
+from .floats import as_float64, comparable, has_nan, is_bfloat16
 from .operand import Operand
 from .source import size_text
 
@@ -33,7 +33,7 @@ def array_operand(array, name: str, widen: bool = True) -> Operand:
     step = max(1, (1 << 20) // array.shape[1])  # a slice of rows at a time: no mask as large as the array
     for start in range(0, array.shape[0], step):
         check_no_nan(array[start:start + step], name, start)
-    return Operand(np.asarray(array, dtype=np.float64) if widen else array, name, integer_vector=integer_vector)
+    return Operand(as_float64(array) if widen else array, name, integer_vector=integer_vector)
 
 
 #: What numpy's header parser raises on a corrupted .npy header (it tokenizes and evaluates a dict).
@@ -238,7 +238,7 @@ class NumpyBlocks:
         check_no_nan(stored, self.name, start)
         if self.picked is None:  # a 1-D array of integers: maybe labels as np.save writes them (ce)
             return Operand(kept(stored), self.name, first_row=start, integer_vector=len(self.shape) == 1 and self.dtype.kind in "iu")
-        values, names = pick_values(np.asarray(stored, dtype=np.float64), self.picked)
+        values, names = pick_values(as_float64(stored), self.picked)
         return Operand(values, self.name, row_names=names, written_columns=self.picked.keep, first_row=start)
 
     def read_all(self) -> np.ndarray:
@@ -274,9 +274,9 @@ KEPT = (np.dtype(np.float16), np.dtype(np.float32), np.dtype(np.float64))
 
 
 def kept(stored: np.ndarray) -> np.ndarray:
-    """A block as :attr:`Operand.stored` holds it: float16, float32 or float64 of this machine's byte
-    order as read, C-contiguous; integers (labels, counts) and anything else in float64 at once."""
-    return np.ascontiguousarray(stored) if stored.dtype in KEPT else np.asarray(stored, dtype=np.float64)
+    """A block as :attr:`Operand.stored` holds it: float16, float32, float64 of this machine's byte order
+    or bfloat16 bits as read, C-contiguous; integers (labels, counts) and anything else in float64 at once."""
+    return np.ascontiguousarray(stored) if stored.dtype in KEPT or is_bfloat16(stored.dtype) else as_float64(stored)
 
 
 def check_array(dtype: np.dtype, shape: tuple[int, ...], name: str) -> None:
@@ -291,7 +291,7 @@ def check_array(dtype: np.dtype, shape: tuple[int, ...], name: str) -> None:
 def check_no_nan(values: np.ndarray, name: str, first_row: int = 0) -> None:
     """``nan`` is never a value: the first one's row and item (looked for in the stored dtype)."""
     if has_nan(values):
-        row, col = np.argwhere(np.isnan(values))[0]
+        row, col = np.argwhere(np.isnan(comparable(values)))[0]
         raise DataError(f"{name}: row {first_row + row + 1}, item {col + 1}", "nan is not a value")
 
 
