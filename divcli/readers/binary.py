@@ -40,6 +40,8 @@ def array_operand(array, name: str, widen: bool = True) -> Operand:
 _NPY_HEADER_ERRORS = (ValueError, SyntaxError, TypeError, OverflowError, EOFError, MemoryError, KeyError,
                       tokenize.TokenError, UnicodeDecodeError)
 _RESAVE = "save it again with numpy.save or numpy.savez"
+#: The fix for an array of a dtype numpy does not know (bfloat16, from ml_dtypes or by hand).
+UNKNOWN_DTYPE = "save it as float32 (array.astype(numpy.float32)), or in a .safetensors file (bfloat16 as it is)"
 
 
 def _npy_header(stream: BinaryIO, name: str, size: int) -> tuple[np.dtype, tuple[int, ...], bool]:
@@ -60,6 +62,10 @@ def _npy_header(stream: BinaryIO, name: str, size: int) -> tuple[np.dtype, tuple
         if read_header is not None:
             shape, fortran, dtype = read_header(stream)
     except _NPY_HEADER_ERRORS as error:
+        unknown = str(error).partition("descr is not a valid dtype descriptor: ")[2]
+        if unknown:  # numpy's words for a dtype it does not know, such as 'bfloat16'
+            raise DataError(name, f"declares the dtype {unknown[:60]}, which numpy does not know",
+                            UNKNOWN_DTYPE) from None
         raise DataError(name, f"a corrupted .npy header (numpy cannot parse it: {type(error).__name__})",
                         _RESAVE) from None
     if read_header is None:
@@ -82,10 +88,11 @@ _CHANGED = ("the file changed while being read (another program wrote to it mean
             "run divcli again once the file is written")
 
 
-class _FileData:
-    """The data of a ``.npy`` file (after its header), read with ``os.pread``, never memory-mapped:
-    a mapped file cut short by another program ends the reader with a bus error. The file's size and
-    time are checked before every read, and a read that comes back short is the same error."""
+class FileData:
+    """The data of a ``.npy`` file (after its header) or a ``.safetensors`` tensor, read with
+    ``os.pread``, never memory-mapped: a mapped file cut short by another program ends the reader with
+    a bus error. The file's size and time are checked before every read, and a read that comes back
+    short is the same error."""
 
     def __init__(self, handle: BinaryIO, name: str, offset: int):
         self.handle, self.name, self.offset = handle, name, offset
@@ -207,9 +214,9 @@ class NumpyBlocks:
     @property
     def light(self) -> bool:
         """A ``.npy`` file's blocks are a read of their bytes (an ``.npz`` member's are unpacked)."""
-        return isinstance(self.data, _FileData)
+        return isinstance(self.data, FileData)
 
-    def __init__(self, data: _FileData | _MemberData, name: str, dtype: np.dtype, shape: tuple[int, ...],
+    def __init__(self, data: FileData | _MemberData, name: str, dtype: np.dtype, shape: tuple[int, ...],
                  fortran: bool, columns: ColumnChoice | None = None):
         self.data, self.name, self.dtype, self.shape, self.fortran = data, name, dtype, shape, fortran
         check_array(dtype, shape, name)
@@ -281,6 +288,9 @@ def kept(stored: np.ndarray) -> np.ndarray:
 
 def check_array(dtype: np.dtype, shape: tuple[int, ...], name: str) -> None:
     """A 1-D (one row) or 2-D array of real numbers, not empty."""
+    if dtype.kind == "V" and dtype.names is None:  # how numpy.save writes ml_dtypes' bfloat16: |V2
+        raise DataError(name, f"holds raw {dtype.itemsize}-byte values ({dtype}), as numpy saves a dtype it does not "
+                        "know (such as ml_dtypes' bfloat16)", UNKNOWN_DTYPE)
     if dtype.kind not in "iuf":
         raise DataError(name, f"holds {dtype} values, not real numbers", "save a float or integer array")
     if len(shape) not in (1, 2) or math.prod(shape) == 0:
@@ -305,7 +315,7 @@ def _file_blocks(path: str, name: str, columns: ColumnChoice | None = None, make
         raise DataError(name, f"cannot read: {error.strerror or error}") from None
     try:
         dtype, shape, fortran = _npy_header(handle, name, os.fstat(handle.fileno()).st_size)
-        return make(_FileData(handle, name, handle.tell()), name, dtype, shape, fortran, columns)
+        return make(FileData(handle, name, handle.tell()), name, dtype, shape, fortran, columns)
     except BaseException:
         handle.close()
         raise

@@ -15,8 +15,8 @@ MODEL_KINDS = ("logits", "log-probs", "probs")
     "divcli lm samples/base.npy samples/candidate.npy",
     "divcli lm samples/base.npy samples/candidate.npy --labels samples/tokens.csv -f json",
     "divcli lm samples/base.npy samples/candidate.npy --top 3",
-), operands="files (.npy and .npz arrays of (positions, vocab) or (batch, sequence, vocab); CSV, JSON…), "
-            "a literal, or - (stdin) for one of them")
+), operands="files (.npy, .npz and .safetensors arrays of (positions, vocab) or (batch, sequence, vocab); "
+            "CSV, JSON…), a literal, or - (stdin) for one of them")
 @click.argument("base", shell_complete=complete_operand)
 @click.argument("candidate", shell_complete=complete_operand)
 @click.option("--p-as", "base_as", type=click.Choice(MODEL_KINDS), default="logits", show_default=True,
