@@ -23,6 +23,7 @@ from ..fields import Column, Holds
 from ..numerics.distributions import Deviations, label_vector
 from ..readers.blocks import Blocks
 from ..readers.operand import Operand
+from ..readers.positions import sequences
 from ..numerics import fast_path
 from ..vocabulary import NATURAL, Command, Options, Reduction, Side, count_of
 from .divergence_records import Context
@@ -43,6 +44,8 @@ class LmContext:
     labels_operand: Operand | None = None
     #: ``--reduction row``: every position is written
     per_position: bool = False
+    #: (batch, sequence) of a 3-D input: each position's record then says its batch and token
+    batches: tuple[int, int] | None = None
 
 
 @dataclass
@@ -78,7 +81,8 @@ class Positions:
 
     def columns(self) -> list[Column]:
         """The per-position fields, in the order every format writes them."""
-        columns = [Column("position", Holds.INTEGER, self.position), Column("kl_divergence", Holds.NUMBER, self.kl),
+        columns = [Column("position", Holds.INTEGER, self.position), *self._batch_columns(),
+                   Column("kl_divergence", Holds.NUMBER, self.kl),
                    Column("p_top", Holds.INTEGER, self.p_top), Column("q_top", Holds.INTEGER, self.q_top),
                    Column("same_top", Holds.FLAG, self.same_top)]
         if self.label is not None:
@@ -87,11 +91,19 @@ class Positions:
                         Column("q_label", Holds.NUMBER, q_label), Column("delta_p", Holds.NUMBER, q_label - p_label)]
         return columns
 
+    def _batch_columns(self) -> list[Column]:
+        """A 3-D input's batch and token of each position (both from 0, as torch indexes them)."""
+        batches = None if self.context is None else self.context.batches
+        if batches is None:
+            return []
+        batch, token = np.divmod(self.position - 1, batches[1])
+        return [Column("batch", Holds.INTEGER, batch), Column("token", Holds.INTEGER, token)]
+
     def taken(self, index: np.ndarray) -> "Positions":
         """The positions at ``index`` (in that order), without the warnings."""
         pick = (lambda values: None if values is None else values[index])
         return Positions(self.position[index], self.kl[index], self.p_top[index], self.q_top[index],
-                         pick(self.label), pick(self.log_p_label), pick(self.log_q_label))
+                         pick(self.label), pick(self.log_p_label), pick(self.log_q_label), context=self.context)
 
 
 def _joined(parts: list[Positions]) -> Positions:
@@ -99,7 +111,7 @@ def _joined(parts: list[Positions]) -> Positions:
     join = (lambda name: None if getattr(parts[0], name) is None else
             np.concatenate([getattr(part, name) for part in parts]))
     return Positions(*(join(name) for name in ("position", "kl", "p_top", "q_top", "label", "log_p_label",
-                                               "log_q_label")))
+                                               "log_q_label")), context=parts[-1].context)
 
 
 def worst(positions: Positions, top: int) -> Positions:
@@ -201,6 +213,7 @@ class LanguageModels:
         """The first blocks: P and Q over the same vocabulary, neither a single row broadcast to the
         other's positions, every label a token of the vocabulary."""
         kinds = [options.p_kind, options.q_kind]
+        batches = sequences(*operands)
         firsts, operands = read_firsts(list(operands), options.p_kind, kinds=kinds)
         for first, role, kind in zip(firsts, "PQ", kinds):
             refuse_one_class(first, role, kind)
@@ -220,8 +233,8 @@ class LanguageModels:
         p, q = (Side(blocks.name, kind, role) for blocks, kind, role in zip(operands, kinds, "PQ"))
         divergence = Context(Command.KL, Reduction.ROW, NATURAL, class_names(first_p, first_q, count), p, q)
         labels = None if self.labels is None else _checked_labels(self.labels, count)
-        return Start(LmContext(divergence, p, q, count, labels, self.labels, self.per_position), count, kinds, firsts, operands,
-                     [False, False], deferred=fast_path.use_fused(count))
+        context = LmContext(divergence, p, q, count, labels, self.labels, self.per_position, batches)
+        return Start(context, count, kinds, firsts, operands, [False, False], deferred=fast_path.use_fused(count))
 
     def step(self, start: Start, distributions: list) -> Positions:
         p, q = distributions

@@ -60,3 +60,9 @@ def open_positions(spec: str, stdin: BinaryIO | None, delimiter: str | None = No
         return open_blocks(spec, stdin, delimiter, columns)
     return numpy_blocks(*source, columns, make=PositionBlocks)
 
+
+def sequences(p: Blocks, q: Blocks) -> tuple[int, int] | None:
+    """(batch, sequence) of P when it is a 3-D array, else of Q when it is one, else None: the batch
+    and token each position's record names (the positions are the rows all the same, whatever shape
+    each side was saved in)."""
+    return getattr(p, "batches", None) or getattr(q, "batches", None)
