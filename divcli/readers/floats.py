@@ -29,18 +29,28 @@ def is_bfloat16(dtype: np.dtype) -> bool:
     return dtype.name == "bfloat16" or (dtype.metadata or {}).get("divcli") == "bfloat16"
 
 
+#: bfloat16 values widened at a time: their float32 (128 KiB) stays in the allocator's reused memory,
+#: where one as large as a block would be fresh pages, faulted in each time (a third more CPU).
+_WIDEN_CHUNK = 1 << 15
+
+
 def as_float64(values: np.ndarray) -> np.ndarray:
     """``values`` in float64, exactly (``values`` itself when it is float64): bfloat16 bits widened
     as the float32 whose upper half they are."""
     if values.dtype == np.float64 or not is_bfloat16(values.dtype):
         return np.asarray(values, dtype=np.float64)
-    return as_float32(values).astype(np.float64)
+    out = np.empty(values.shape, dtype=np.float64)
+    bits, flat = np.ascontiguousarray(values).reshape(-1), out.reshape(-1)
+    for start in range(0, bits.size, _WIDEN_CHUNK):
+        flat[start:start + _WIDEN_CHUNK] = as_float32(bits[start:start + _WIDEN_CHUNK])
+    return out
 
 
 def as_float32(values: np.ndarray) -> np.ndarray:
     """bfloat16 ``values`` (their bits, or ml_dtypes' dtype) as float32, exactly."""
-    bits = np.ascontiguousarray(values).view(np.uint16)
-    return np.left_shift(bits.astype(np.uint32), 16).view(np.float32)
+    wide = np.ascontiguousarray(values).view(np.uint16).astype(np.uint32)
+    wide <<= 16  # in place: one array of 4 bytes a value, no other
+    return wide.view(np.float32)
 
 
 def comparable(values: np.ndarray) -> np.ndarray:
