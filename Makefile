@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed-stamp
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet -e '.[test,fast,dask]'
+	$(BIN)/python -m pip install --quiet -e '.[test,fast,dask,lm]'
 	touch $(STAMP)
 
 install: $(STAMP)

@@ -28,6 +28,7 @@ from ..fields import Column, Holds
 from ..numerics.distributions import Deviations, deviations, label_vector
 from ..readers.blocks import Blocks
 from ..readers.operand import Operand
+from ..readers.positions import sequences
 from ..numerics import fast_path
 from ..vocabulary import NATURAL, Command, Options, Reduction, Side, count_of
 from .divergence_records import Context
@@ -53,6 +54,8 @@ class LmContext:
     per_position: bool = False
     #: ``--measures``: the other measures per position (catalogue's Measure)
     measures: tuple = ()
+    #: (batch, sequence) of a 3-D input: each position's record then says its batch and token
+    batches: tuple[int, int] | None = None
 
 
 @dataclass
@@ -91,7 +94,8 @@ class Positions:
 
     def columns(self) -> list[Column]:
         """The per-position fields, in the order every format writes them."""
-        columns = [Column("position", Holds.INTEGER, self.position), Column("kl_divergence", Holds.NUMBER, self.kl),
+        columns = [Column("position", Holds.INTEGER, self.position), *self._batch_columns(),
+                   Column("kl_divergence", Holds.NUMBER, self.kl),
                    Column("p_top", Holds.INTEGER, self.p_top), Column("q_top", Holds.INTEGER, self.q_top),
                    Column("same_top", Holds.FLAG, self.same_top)]
         if self.label is not None:
@@ -100,12 +104,20 @@ class Positions:
                         Column("q_label", Holds.NUMBER, q_label), Column("delta_p", Holds.NUMBER, q_label - p_label)]
         return columns + [Column(key, Holds.NUMBER, values) for key, values in self.measures.items()]
 
+    def _batch_columns(self) -> list[Column]:
+        """A 3-D input's batch and token of each position (both from 0, as torch indexes them)."""
+        batches = None if self.context is None else self.context.batches
+        if batches is None:
+            return []
+        batch, token = np.divmod(self.position - 1, batches[1])
+        return [Column("batch", Holds.INTEGER, batch), Column("token", Holds.INTEGER, token)]
+
     def taken(self, index: np.ndarray) -> "Positions":
         """The positions at ``index`` (in that order), without the warnings."""
         pick = (lambda values: None if values is None else values[index])
         return Positions(self.position[index], self.kl[index], self.p_top[index], self.q_top[index],
                          pick(self.label), pick(self.log_p_label), pick(self.log_q_label),
-                         measures={key: values[index] for key, values in self.measures.items()})
+                         measures={key: values[index] for key, values in self.measures.items()}, context=self.context)
 
 
 def _joined(parts: list[Positions]) -> Positions:
@@ -115,7 +127,7 @@ def _joined(parts: list[Positions]) -> Positions:
     return Positions(*(join(name) for name in ("position", "kl", "p_top", "q_top", "label", "log_p_label",
                                                "log_q_label")),
                      measures={key: np.concatenate([part.measures[key] for part in parts])
-                               for key in parts[0].measures})
+                               for key in parts[0].measures}, context=parts[-1].context)
 
 
 def worst(positions: Positions, top: int) -> Positions:
@@ -234,6 +246,7 @@ class LanguageModels:
         """The first blocks: P and Q over the same vocabulary, neither a single row broadcast to the
         other's positions, every label a token of the vocabulary."""
         kinds = [options.p_kind, options.q_kind]
+        batches = sequences(*operands)
         firsts, operands = read_firsts(list(operands), options.p_kind, kinds=kinds)
         for first, role, kind in zip(firsts, "PQ", kinds):
             refuse_one_class(first, role, kind)
@@ -253,7 +266,7 @@ class LanguageModels:
         p, q = (Side(blocks.name, kind, role) for blocks, kind, role in zip(operands, kinds, "PQ"))
         divergence = Context(Command.KL, Reduction.ROW, NATURAL, class_names(first_p, first_q, count), p, q)
         labels = None if self.labels is None else _checked_labels(self.labels, count)
-        context = LmContext(divergence, p, q, count, labels, self.labels, self.per_position, self.measures)
+        context = LmContext(divergence, p, q, count, labels, self.labels, self.per_position, self.measures, batches)
         return Start(context, count, kinds, firsts, operands, [False, False], deferred=fast_path.use_fused(count))
 
     def step(self, start: Start, distributions: list) -> Positions:

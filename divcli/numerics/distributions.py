@@ -31,7 +31,7 @@ import numpy as np
 from . import accurate
 from ..errors import DataError, option, show_value
 from ..vocabulary import ROLES, Conversion, Kind
-from ..readers.floats import all_finite
+from ..readers.floats import all_finite, comparable
 from ..readers.operand import Operand
 from .plain import logsumexp, softmax
 
@@ -299,10 +299,12 @@ def _plural(word: str) -> str:
 
 def _finite_or_masked(operand: Operand, role: str, what: str):
     """No nan, no +inf, no row all -inf: checked in the dtype the values were read in (float16 and
-    float32 widen to float64 exactly: the same values, not widened for it)."""
+    float32 widen to float64 exactly: the same values, not widened for it; bfloat16 bits are read as
+    float32 to locate a fault)."""
     values = operand.stored
     if all_finite(values):  # the usual case: one pass, nothing to locate
         return
+    values = comparable(values)
     bad = np.isnan(values) | (values == np.inf)
     if np.any(bad):
         row, col = _first(bad)

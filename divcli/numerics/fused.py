@@ -27,6 +27,7 @@ import math
 
 import numpy as np
 
+from ..readers.floats import is_bfloat16
 from .fused_rows import (BUFFERS, CHUNK, chunk_sum, compensated, kl_terms, normaliser, pair_terms, phi_total,
                          softmax_row, two_add)
 from .fused_values import AS_IS, BFLOAT16, FLOAT16, jit, row_top, two_product, widened
@@ -47,7 +48,7 @@ def encoded(values: np.ndarray) -> tuple[np.ndarray, int]:
     values = np.ascontiguousarray(values)
     if values.dtype == np.float16:
         return _read_only(values.view(np.uint16)), FLOAT16
-    if values.dtype.name == "bfloat16":  # ml_dtypes' (numpy has none)
+    if is_bfloat16(values.dtype):  # its bits as a reader keeps them, or ml_dtypes' dtype (numpy has none)
         return _read_only(values.view(np.uint16)), BFLOAT16
     if values.dtype in (np.float32, np.float64):
         return _read_only(values), AS_IS

@@ -90,7 +90,9 @@ def positions_table(title: str, rows: list[dict | None], labels: bool, left_out:
     from rich.text import Text
 
     table = Table(title=title, title_justify="left", show_edge=False)
-    names = (["rank"] if ranked else []) + ["position", "D(P‖Q)", "top P", "top Q", "same"]
+    batched = any(record is not None and "batch" in record for record in rows)  # a 3-D input's
+    names = (["rank"] if ranked else []) + ["position"] + (["batch", "token"] if batched else [])
+    names += ["D(P‖Q)", "top P", "top Q", "same"]
     names += ["label", "p(label)", "q(label)", "Δp"] if labels else []
     names += [measure.key for measure in measures]
     for name in names:
@@ -99,9 +101,10 @@ def positions_table(title: str, rows: list[dict | None], labels: bool, left_out:
         if record is None:
             table.add_row(f"⋮ {left_out} positions", *[""] * (len(names) - 1))
             continue
-        cells = ([str(rank)] if ranked else []) + [
-            str(record["position"]), fmt(record["kl_divergence"]), str(record["p_top"]), str(record["q_top"]),
-            "yes" if record["same_top"] else "no"]
+        cells = ([str(rank)] if ranked else []) + [str(record["position"])]
+        cells += [str(record["batch"]), str(record["token"])] if batched else []
+        cells += [fmt(record["kl_divergence"]), str(record["p_top"]), str(record["q_top"]),
+                  "yes" if record["same_top"] else "no"]
         if labels:
             cells += [str(record["label"]), fmt(record["p_label"]), fmt(record["q_label"]), fmt(record["delta_p"])]
         cells += [fmt(record[measure.key]) for measure in measures]

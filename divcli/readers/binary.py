@@ -19,7 +19,7 @@ import numpy as np
 from .columns import ColumnChoice, pick_values
 from ..errors import DataError, show_value
 from .blocks import bounded_rows
-from .floats import has_nan
+from .floats import as_float64, comparable, has_nan, is_bfloat16
 from .operand import Operand
 from .source import size_text
 
@@ -33,13 +33,15 @@ def array_operand(array, name: str, widen: bool = True) -> Operand:
     step = max(1, (1 << 20) // array.shape[1])  # a slice of rows at a time: no mask as large as the array
     for start in range(0, array.shape[0], step):
         check_no_nan(array[start:start + step], name, start)
-    return Operand(np.asarray(array, dtype=np.float64) if widen else array, name, integer_vector=integer_vector)
+    return Operand(as_float64(array) if widen else array, name, integer_vector=integer_vector)
 
 
 #: What numpy's header parser raises on a corrupted .npy header (it tokenizes and evaluates a dict).
 _NPY_HEADER_ERRORS = (ValueError, SyntaxError, TypeError, OverflowError, EOFError, MemoryError, KeyError,
                       tokenize.TokenError, UnicodeDecodeError)
 _RESAVE = "save it again with numpy.save or numpy.savez"
+#: The fix for an array of a dtype numpy does not know (bfloat16, from ml_dtypes or by hand).
+UNKNOWN_DTYPE = "save it as float32 (array.astype(numpy.float32)), or in a .safetensors file (bfloat16 as it is)"
 
 
 def _npy_header(stream: BinaryIO, name: str, size: int) -> tuple[np.dtype, tuple[int, ...], bool]:
@@ -60,6 +62,10 @@ def _npy_header(stream: BinaryIO, name: str, size: int) -> tuple[np.dtype, tuple
         if read_header is not None:
             shape, fortran, dtype = read_header(stream)
     except _NPY_HEADER_ERRORS as error:
+        unknown = str(error).partition("descr is not a valid dtype descriptor: ")[2]
+        if unknown:  # numpy's words for a dtype it does not know, such as 'bfloat16'
+            raise DataError(name, f"declares the dtype {unknown[:60]}, which numpy does not know",
+                            UNKNOWN_DTYPE) from None
         raise DataError(name, f"a corrupted .npy header (numpy cannot parse it: {type(error).__name__})",
                         _RESAVE) from None
     if read_header is None:
@@ -82,10 +88,11 @@ _CHANGED = ("the file changed while being read (another program wrote to it mean
             "run divcli again once the file is written")
 
 
-class _FileData:
-    """The data of a ``.npy`` file (after its header), read with ``os.pread``, never memory-mapped:
-    a mapped file cut short by another program ends the reader with a bus error. The file's size and
-    time are checked before every read, and a read that comes back short is the same error."""
+class FileData:
+    """The data of a ``.npy`` file (after its header) or a ``.safetensors`` tensor, read with
+    ``os.pread``, never memory-mapped: a mapped file cut short by another program ends the reader with
+    a bus error. The file's size and time are checked before every read, and a read that comes back
+    short is the same error."""
 
     def __init__(self, handle: BinaryIO, name: str, offset: int):
         self.handle, self.name, self.offset = handle, name, offset
@@ -207,9 +214,9 @@ class NumpyBlocks:
     @property
     def light(self) -> bool:
         """A ``.npy`` file's blocks are a read of their bytes (an ``.npz`` member's are unpacked)."""
-        return isinstance(self.data, _FileData)
+        return isinstance(self.data, FileData)
 
-    def __init__(self, data: _FileData | _MemberData, name: str, dtype: np.dtype, shape: tuple[int, ...],
+    def __init__(self, data: FileData | _MemberData, name: str, dtype: np.dtype, shape: tuple[int, ...],
                  fortran: bool, columns: ColumnChoice | None = None):
         self.data, self.name, self.dtype, self.shape, self.fortran = data, name, dtype, shape, fortran
         check_array(dtype, shape, name)
@@ -238,7 +245,7 @@ class NumpyBlocks:
         check_no_nan(stored, self.name, start)
         if self.picked is None:  # a 1-D array of integers: maybe labels as np.save writes them (ce)
             return Operand(kept(stored), self.name, first_row=start, integer_vector=len(self.shape) == 1 and self.dtype.kind in "iu")
-        values, names = pick_values(np.asarray(stored, dtype=np.float64), self.picked)
+        values, names = pick_values(as_float64(stored), self.picked)
         return Operand(values, self.name, row_names=names, written_columns=self.picked.keep, first_row=start)
 
     def read_all(self) -> np.ndarray:
@@ -274,13 +281,16 @@ KEPT = (np.dtype(np.float16), np.dtype(np.float32), np.dtype(np.float64))
 
 
 def kept(stored: np.ndarray) -> np.ndarray:
-    """A block as :attr:`Operand.stored` holds it: float16, float32 or float64 of this machine's byte
-    order as read, C-contiguous; integers (labels, counts) and anything else in float64 at once."""
-    return np.ascontiguousarray(stored) if stored.dtype in KEPT else np.asarray(stored, dtype=np.float64)
+    """A block as :attr:`Operand.stored` holds it: float16, float32, float64 of this machine's byte order
+    or bfloat16 bits as read, C-contiguous; integers (labels, counts) and anything else in float64 at once."""
+    return np.ascontiguousarray(stored) if stored.dtype in KEPT or is_bfloat16(stored.dtype) else as_float64(stored)
 
 
 def check_array(dtype: np.dtype, shape: tuple[int, ...], name: str) -> None:
     """A 1-D (one row) or 2-D array of real numbers, not empty."""
+    if dtype.kind == "V" and dtype.names is None:  # how numpy.save writes ml_dtypes' bfloat16: |V2
+        raise DataError(name, f"holds raw {dtype.itemsize}-byte values ({dtype}), as numpy saves a dtype it does not "
+                        "know (such as ml_dtypes' bfloat16)", UNKNOWN_DTYPE)
     if dtype.kind not in "iuf":
         raise DataError(name, f"holds {dtype} values, not real numbers", "save a float or integer array")
     if len(shape) not in (1, 2) or math.prod(shape) == 0:
@@ -291,7 +301,7 @@ def check_array(dtype: np.dtype, shape: tuple[int, ...], name: str) -> None:
 def check_no_nan(values: np.ndarray, name: str, first_row: int = 0) -> None:
     """``nan`` is never a value: the first one's row and item (looked for in the stored dtype)."""
     if has_nan(values):
-        row, col = np.argwhere(np.isnan(values))[0]
+        row, col = np.argwhere(np.isnan(comparable(values)))[0]
         raise DataError(f"{name}: row {first_row + row + 1}, item {col + 1}", "nan is not a value")
 
 
@@ -305,7 +315,7 @@ def _file_blocks(path: str, name: str, columns: ColumnChoice | None = None, make
         raise DataError(name, f"cannot read: {error.strerror or error}") from None
     try:
         dtype, shape, fortran = _npy_header(handle, name, os.fstat(handle.fileno()).st_size)
-        return make(_FileData(handle, name, handle.tell()), name, dtype, shape, fortran, columns)
+        return make(FileData(handle, name, handle.tell()), name, dtype, shape, fortran, columns)
     except BaseException:
         handle.close()
         raise

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from .columns import ColumnChoice, pick_values
+from .floats import as_float64
 
 STDIN = "-"
 STDIN_NAME = "<stdin>"
@@ -24,7 +25,8 @@ class Operand:
     came from.
 
     ``stored`` holds the numbers as read: float64 from every reader but the binary ones, whose
-    blocks keep the dtype of the file (float16, float32: C-contiguous rows × classes). ``values`` is
+    blocks keep the dtype of the file (float16, float32, bfloat16 as its bits:
+    :data:`~divcli.readers.floats.BFLOAT16_BITS`; C-contiguous rows × classes). ``values`` is
     them in float64, the array every check and formula takes: ``stored`` itself when it is float64,
     else widened when first asked for and kept, so a block that only a kernel reading float16 or
     float32 itself takes (numba's fused kernel) is never copied to 4× its bytes.
@@ -58,7 +60,7 @@ class Operand:
         widens the block, and one of the equal copies is kept (no lock: none waits on another)."""
         widened = self.__dict__.get("_widened")
         if widened is None:
-            widened = self.__dict__["_widened"] = np.asarray(self.stored, dtype=np.float64)  # itself when float64
+            widened = self.__dict__["_widened"] = as_float64(self.stored)  # itself when float64
         return widened
 
     @values.setter
@@ -117,7 +119,7 @@ class Operand:
             cells = split_line(nth_line(text, int(self.lines[local]) - first_line + 1), delimiter)
             if written_col < len(cells):
                 return cells[written_col]
-        value = float(self.stored[row, col])  # float16 and float32 are float64 numbers too
+        value = float(as_float64(self.stored[row:row + 1, col:col + 1])[0, 0])  # every stored value is a float64 too
         return str(int(value)) if self.integer_vector and value.is_integer() else repr(value)
 
     def transposed(self) -> "Operand":

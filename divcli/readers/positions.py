@@ -1,6 +1,7 @@
 """Language models' outputs as positions (``divcli lm``): every format reads as it always does, a
-row a position; a 3-D ``.npy`` or ``.npz`` array of shape (batch, sequence, vocab) is read as
-batch·sequence rows of vocab values, a block of rows at a time, as the 2-D array of the same bytes."""
+row a position; a 3-D ``.npy`` or ``.npz`` array or ``.safetensors`` tensor of shape (batch, sequence,
+vocab) is read as batch·sequence rows of vocab values, a block of rows at a time, as the 2-D array of
+the same bytes."""
 
 from __future__ import annotations
 
@@ -16,10 +17,11 @@ from .blocks import Blocks
 from .columns import ColumnChoice
 from .kld import is_dump, kld_blocks
 from .reading import open_blocks
+from .safetensor import safetensors_blocks, split
 
 
 class PositionBlocks(NumpyBlocks):
-    """A ``.npy`` file or ``.npz`` member of logits: a 3-D array (batch, sequence, vocab) is read as
+    """A ``.npy`` file, ``.npz`` member or ``.safetensors`` tensor of logits: a 3-D array (batch, sequence, vocab) is read as
     batch·sequence rows, position ``b·sequence + s + 1`` for batch ``b`` and token ``s`` (both from
     0); 1-D and 2-D arrays as :class:`~divcli.readers.binary.NumpyBlocks` reads them."""
 
@@ -49,12 +51,22 @@ def numpy_source(spec: str) -> tuple[str, str | None] | None:
 
 def open_positions(spec: str, stdin: BinaryIO | None, delimiter: str | None = None,
                    columns: ColumnChoice = ColumnChoice()) -> Blocks:
-    """The blocks of one model's outputs, a row a position: a ``.npy`` or ``.npz`` array by
+    """The blocks of one model's outputs, a row a position: a ``.npy``, ``.npz`` or ``.safetensors`` array by
     :class:`PositionBlocks` (3-D arrays too), a llama.cpp dump by :class:`~divcli.readers.kld.KldBlocks`,
     anything else as :func:`~divcli.readers.reading.open_blocks` reads it."""
     if is_dump(spec):
         return kld_blocks(spec)
+    tensor = split(spec)
+    if tensor is not None:
+        return safetensors_blocks(*tensor, columns, make=PositionBlocks, ranks=(1, 2, 3))
     source = numpy_source(spec)
     if source is None:
         return open_blocks(spec, stdin, delimiter, columns)
     return numpy_blocks(*source, columns, make=PositionBlocks)
+
+
+def sequences(p: Blocks, q: Blocks) -> tuple[int, int] | None:
+    """(batch, sequence) of P when it is a 3-D array, else of Q when it is one, else None: the batch
+    and token each position's record names (the positions are the rows all the same, whatever shape
+    each side was saved in)."""
+    return getattr(p, "batches", None) or getattr(q, "batches", None)

@@ -142,6 +142,8 @@ register(Format("npy", (".npy",), read=f"{_BUILTIN}numpy_read", blocks=f"{_BUILT
                 shard=f"{_BUILTIN}npy_shard", picks_columns=True))
 register(Format("npz", (".npz",), read=f"{_BUILTIN}numpy_read", blocks=f"{_BUILTIN}numpy_blocks",
                 members=True, shard_extensions=(), picks_columns=True))
+register(Format("safetensors", (".safetensors",), read="divcli.readers.safetensor:tensor_read",
+                blocks="divcli.readers.safetensor:tensor_blocks", members=True, shard_extensions=(), picks_columns=True))
 register(Format("Parquet", (".parquet", ".pq"), read=f"{_BUILTIN}parquet_read", blocks=f"{_BUILTIN}parquet_blocks",
                 shard=f"{_BUILTIN}parquet_shard", shard_extensions=(".parquet",), picks_columns=True,
                 shard_picks=True))

@@ -62,13 +62,19 @@ def _parquet(path: Path) -> str:
     return str(path)
 
 
+def _safetensors(path: Path) -> str:
+    needs("safetensors.numpy").save_file({"probs": np.array(ROWS), "other": np.zeros(2)}, str(path))
+    return f"{path}:probs"
+
+
 #: How to write :data:`ROWS` in a format (by its name) to a path of its extension; the operand to
 #: give divcli comes back. A format registered without one here fails its sample test, saying so.
 SAMPLES: dict[str, Callable[[Path], str]] = {
     "CSV": lambda path: write_rows(path, ROWS, HEADER),
     "TSV": lambda path: write_rows(path, ROWS, HEADER, "\t"),
     "text": lambda path: write_rows(path, ROWS, HEADER, " "),
-    "JSON": _json, "JSON Lines": _json_lines, "npy": _npy, "npz": _npz, "Parquet": _parquet,
+    "JSON": _json, "JSON Lines": _json_lines, "npy": _npy, "npz": _npz, "safetensors": _safetensors,
+    "Parquet": _parquet,
 }
 
 
