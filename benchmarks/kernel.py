@@ -59,9 +59,9 @@ def divcli_kernel(threads: int = 1):
     def run(zp, zq):
         classes = zp.shape[1]
         context = Context(Command.KL, Reduction.BATCHMEAN, NATURAL, [str(i) for i in range(classes)],
-                          Side("p", Kind.LOGITS, "P"), Side("q", Kind.LOGITS, "Q"))
+                          Side("p", Kind.LOGITS, "P"), Side("q", Kind.LOGITS, "Q"), values=zp.size)
         step = max(1, sizes.BLOCK_ELEMENTS // classes)
-        fused = fast_path.use_fused(classes)  # as the command: the fused kernel reads the logits itself
+        fused = fast_path.use_fused(classes, zp.size)  # as the command: the fused kernel reads the logits itself
 
         def block(start: int) -> float:
             p = to_distribution(Operand(zp[start:start + step], "p"), Kind.LOGITS, "P", Conversion(), deferred=fused)

@@ -6,6 +6,11 @@ cases are narrow rows)."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -14,6 +19,8 @@ from helpers.extras import needs
 from divcli.numerics import fast_path
 
 pytestmark = pytest.mark.numeric
+
+ROOT = Path(__file__).resolve().parents[2]
 
 #: docs/accuracy.md's bound for near-identical P and Q: |value − exact| ≤ 1e-12·|exact| + 1e-20. Two
 #: values within it of the same exact one are within twice of each other.
@@ -138,3 +145,50 @@ def test_one_row_against_many_and_the_threads(monkeypatch):
     one = divcli.kl_divergence(p, q, p_as="logits", q_as="logits", reduction="row", threads=1)
     three = divcli.kl_divergence(p, q, p_as="logits", q_as="logits", reduction="row", threads=3)
     assert one.tobytes() == three.tobytes()
+
+
+# ---------------------------------------------------------------- which path: the run's size
+
+
+@pytest.mark.parametrize("setting, values, installed, fused", [
+    ("", fast_path.FUSED_VALUES, True, True),
+    ("", fast_path.FUSED_VALUES - 1, True, False),
+    ("", None, True, False),  # not known at the start: by the classes alone
+    ("", fast_path.FUSED_VALUES, False, False),
+    ("numpy", 10**9, True, False),
+])
+def test_narrow_rows_take_the_fused_kernel_in_a_large_run(monkeypatch, setting, values, installed, fused):
+    monkeypatch.setenv(fast_path.KERNEL, setting)
+    monkeypatch.setattr(fast_path, "_installed", lambda: installed)
+    assert fast_path.use_fused(16, values) is fused
+
+
+def test_the_readers_that_know_their_rows_size_the_run(tmp_path):
+    from divcli.engine.start import known_values
+    from divcli.readers.blocks import ArrayBlocks
+    from divcli.readers.operand import Operand
+    from divcli.readers.textblocks import TextBlocks
+
+    array = ArrayBlocks(Operand(np.zeros((10, 4)), "p"))
+    assert known_values([array, None], 4) == 40
+    (tmp_path / "p.csv").write_text("0.5,0.5\n")
+    with open(tmp_path / "p.csv", "rb") as stream:
+        assert known_values([array, TextBlocks(stream, "p.csv", ",", False)], 4) is None  # text counts bytes
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("rows, fused", [(fast_path.FUSED_VALUES // 16, True), (fast_path.FUSED_VALUES // 16 - 1, False)])
+def test_a_large_file_of_narrow_rows_takes_the_fused_kernel(tmp_path, rows, fused):
+    """kl of two .npy of 16 classes: numba loaded from FUSED_VALUES values on, never below."""
+    needs("numba")
+    rng = np.random.default_rng(3)
+    for name in ("p", "q"):
+        np.save(tmp_path / f"{name}.npy", rng.standard_normal((rows, 16)).astype(np.float16))
+    code = ("import sys\nfrom divcli.cli import main\nsys.argv = ['divcli'] + sys.argv[1:]\ntry:\n    main()\n"
+            "except SystemExit:\n    pass\nprint('numba' in sys.modules, file=sys.stderr)")
+    environment = {key: value for key, value in os.environ.items() if key != fast_path.KERNEL}
+    environment["PYTHONPATH"] = str(ROOT)
+    result = subprocess.run([sys.executable, "-c", code, "kl", str(tmp_path / "p.npy"), str(tmp_path / "q.npy"),
+                             "--p-as", "logits", "--q-as", "logits", "-q"], capture_output=True, text=True, cwd=ROOT,
+                            env=environment, timeout=300)
+    assert result.returncode == 0 and result.stderr.strip().splitlines()[-1] == str(fused), result.stderr
