@@ -54,16 +54,18 @@ def divcli_kernel(threads: int = 1):
     from divcli.numerics.distributions import to_distribution
     from divcli.computations.divergence_records import Context
     from divcli.computations.divergence_rows import kl_report
+    from divcli.numerics import fast_path
 
     def run(zp, zq):
         classes = zp.shape[1]
         context = Context(Command.KL, Reduction.BATCHMEAN, NATURAL, [str(i) for i in range(classes)],
-                          Side("p", Kind.LOGITS, "P"), Side("q", Kind.LOGITS, "Q"))
+                          Side("p", Kind.LOGITS, "P"), Side("q", Kind.LOGITS, "Q"), values=zp.size)
         step = max(1, sizes.BLOCK_ELEMENTS // classes)
+        fused = fast_path.use_fused(classes, zp.size)  # as the command: the fused kernel reads the logits itself
 
         def block(start: int) -> float:
-            p = to_distribution(Operand(zp[start:start + step], "p"), Kind.LOGITS, "P", Conversion())
-            q = to_distribution(Operand(zq[start:start + step], "q"), Kind.LOGITS, "Q", Conversion())
+            p = to_distribution(Operand(zp[start:start + step], "p"), Kind.LOGITS, "P", Conversion(), deferred=fused)
+            q = to_distribution(Operand(zq[start:start + step], "q"), Kind.LOGITS, "Q", Conversion(), deferred=fused)
             return float(kl_report(p, q, context).kl.sum())
 
         total = 0.0  # the blocks on divcli's pipeline (threads at once), added in order

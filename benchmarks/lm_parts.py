@@ -116,8 +116,9 @@ def _kernel(args, env: dict, kernel: str, threads: int, python: str, extra_env: 
 
 
 def kernel_case(args, env: dict) -> tuple[list[str], list[Target]]:
-    """``kernel.py divcli`` (numpy's kernels: 16 classes stay off numba's; and the fused one forced)
-    and ``kernel.py torch`` (float64) on every thread count, and numpy's ``exp`` floor on one."""
+    """``kernel.py divcli`` (the kernel the command takes: 16 million values are past fast_path.FUSED_VALUES,
+    the fused one where numba is installed; and the fused one forced) and ``kernel.py torch`` (float64)
+    on every thread count, and numpy's ``exp`` floor on one."""
     import lm
 
     torch = lm.has_torch(args.alt_python)

@@ -21,6 +21,7 @@ from ..engine.start import (
     is_one_hot_row,
     labels_as_column,
     read_all,
+    known_values,
     read_firsts,
     refuse_one_class,
     refuse_torch_order,
@@ -56,9 +57,11 @@ class Breakdown:
             weight=self.weight,
             ignore_index=options.conversion.ignore_index,
             broadcast=next((source.role for source in sources if source.single), None),
+            values=known_values([p_blocks, q_blocks], count),
         )
         # the fused kernel reads the logits' values itself (without label smoothing, which it does not take)
-        deferred = fast_path.use_fused(count) and not (self.command is Command.CE and options.label_smoothing)
+        deferred = (fast_path.use_fused(count, context.values)
+                    and not (self.command is Command.CE and options.label_smoothing))
         return Start(context, count, [kind, options.q_kind][:len(sources)], [s.block for s in sources],
                      [s.blocks for s in sources], [s.single for s in sources], deferred=deferred)
 

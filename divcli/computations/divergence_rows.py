@@ -1,10 +1,11 @@
 """Distributions → one block's :class:`~divcli.computations.divergence_records.Report`: per-row H(P),
 H(P,Q), D(P‖Q) and the element terms; nothing here prints.
 
-Two paths, chosen by the number of classes alone (:func:`divcli.numerics.fast_path.takes`), so that a
-row gives the same bits whatever the block or the thread it comes with:
+Two paths, chosen once for a run, by the number of classes and the run's size
+(:func:`divcli.numerics.fast_path.takes`), so that a row gives the same bits whatever the block or the
+thread it comes with:
 
-- numba's fused kernel (wide rows, the ``fast`` extra): every row of the block, accurate, from the
+- numba's fused kernel (wide rows or large runs, the ``fast`` extra): every row of the block, accurate, from the
   operands' values in one pass or two; P's and Q's probabilities and logs are computed only if
   something shows them (:class:`~divcli.computations.divergence_records.Sides`).
 - numpy's: the plain formulas, then each row whose bound on its error is not within
@@ -92,7 +93,7 @@ def _entropy_sides(p: Distribution) -> Sides:
 
 def entropy_report(p: Distribution, context: Context) -> Report:
     """H(P) per row: ``-sum_i p_i log p_i``, as ``scipy.stats.entropy(p, axis=1, base=b)``."""
-    if p.kind is not Kind.LABELS and fast_path.takes(p):  # every row by the fused kernel
+    if p.kind is not Kind.LABELS and fast_path.takes(p, values=context.values):  # every row by the fused kernel
         every = np.arange(p.rows)
         terms, rows = empty((p.rows, p.classes)), np.empty(p.rows)
         fast_path.entropy_rows(p, every, every, rows, terms)
@@ -179,7 +180,7 @@ def _plain_kl(p: Distribution, q: Distribution) -> tuple:
 def kl_report(p: Distribution, q: Distribution, context: Context) -> Report:
     """D(P‖Q) per row and element: ``sum_i p_i log(p_i / q_i)``, as ``F.kl_div(log q, p)``."""
     scale = context.scale
-    if fast_path.takes(p, q):
+    if fast_path.takes(p, q, values=context.values):
         terms, kl, entropy, cross, _ = _fused_divergence(p, q)
         sides = Sides(later=partial(_kl_sides, p, q))
     else:
@@ -243,7 +244,7 @@ def ce_report(p: Distribution, q: Distribution, context: Context) -> Report:
     """
     scale, unit = context.scale, context.unit_weight
     active = None if p.active is None else np.broadcast_to(p.active, (max(p.rows, q.rows),))
-    if not context.label_smoothing and fast_path.takes(p, q):
+    if not context.label_smoothing and fast_path.takes(p, q, values=context.values):
         terms, kl, entropy, plain, loss = _fused_divergence(p, q, active, cross_terms=True, weight=unit)
         rows = row_sums(terms) if loss is None else loss
         sides = Sides(later=partial(_ce_sides, p, q, context.label_smoothing, active))

@@ -154,6 +154,22 @@ def class_names(p: Operand | None, q: Operand | None, count: int) -> list[str]:
     return [str(i) for i in range(count)]
 
 
+def known_values(operands: list[Blocks | None], classes: int) -> int | None:
+    """How many values the longest operand holds (its rows × ``classes``), where the readers know
+    their rows before reading them (an array, a ``.npy``, ``.npz`` or Parquet file: the total of their
+    ``position()``); None where one does not (text, counted in bytes; a stream). An operand without a
+    position (a uniform row made to match) counts no rows."""
+    rows = 0
+    for blocks in operands:
+        if blocks is None or not hasattr(blocks, "position"):
+            continue
+        total = None if getattr(blocks, "position_in_bytes", False) else blocks.position()[1]
+        if total is None:
+            return None
+        rows = max(rows, total)
+    return rows * classes
+
+
 def read_firsts(operands: list[Blocks], p_kind: Kind, count: int | None = None, *, kinds: list[Kind] | None = None,
                 p_last: bool = False) -> tuple[list[Operand], list[Blocks]]:
     """The first block of each operand (P first), and the operands (P's blocks may be replaced: labels

@@ -5,9 +5,12 @@ the plain formulas, then the rows they could not hold to the bounds by numpy's a
 differ in the last bits.
 
 The fused kernel is taken where numba is installed (the ``fast`` extra) and the rows have at least
-:data:`FUSED_CLASSES` classes: importing numba costs about half a second, which narrow rows never win
-back, so a tiny call, ``--help`` and every run on narrow rows stay numba-free. The choice is a function
-of C alone, so a row gives the same bits whatever the block, the thread or the engine it comes with.
+:data:`FUSED_CLASSES` classes, or the run's longest operand holds at least :data:`FUSED_VALUES` values
+(rows × classes, where its reader knows its rows at the start: an array, a ``.npy``, ``.npz`` or
+Parquet file; not text or a stream). Importing numba and loading the kernel costs about 0.4 s of CPU,
+which a small call never wins back: a tiny call, ``--help`` and small inputs of narrow rows stay
+numba-free. The choice is made once for a run, from C and the run's size: a row gives the same bits
+whatever the block or the thread it comes with (the Dask engine sizes a run by its first shard).
 ``DIVCLI_KERNEL`` forces a path: ``numpy``, or ``fused`` (at any C; the numpy path where numba is not
 installed); any other value is ignored.
 
@@ -30,8 +33,16 @@ KERNEL = "DIVCLI_KERNEL"
 #: Rows of this many classes or more take the fused kernel (where numba is installed). Measured on 2
 #: cores: importing numba and loading the cached kernels costs about 0.35-0.5 s of CPU, and the fused
 #: kernel saves 150-350 ns per element of a row on numpy's accurate kernels: a few million elements,
-#: some 400 rows of this width, pay for it; much narrower rows would need thousands.
+#: some 400 rows of this width, pay for it.
 FUSED_CLASSES = 8192
+#: Runs whose longest operand holds this many values (rows × classes) or more take the fused kernel
+#: at any width. Measured on 2 cores (one thread, CPU time; kl of two logit operands, 16 to 1024
+#: classes): loading numba costs 0.40 s; the fused kernel saves numpy's path 120-170 ns per value on
+#: near-identical rows (numpy's accurate kernels: break-even at 2.5-3.3 million values), and 5-15 ns
+#: on rows far apart (numpy's plain formulas hold: break-even at 30-80 million). Here, 4 million:
+#: a small input never pays for numba, and above it the most a run can lose is what loading numba
+#: costs, where numpy's kernels would lose up to 0.6 s on the rows that need them.
+FUSED_VALUES = 1 << 22
 
 
 @lru_cache(maxsize=1)
@@ -39,19 +50,20 @@ def _installed() -> bool:
     return importlib.util.find_spec("numba") is not None
 
 
-def use_fused(classes: int) -> bool:
-    """True when rows of ``classes`` classes take the fused kernel (see the module's docstring)."""
+def use_fused(classes: int, values: int | None = None) -> bool:
+    """True when rows of ``classes`` classes take the fused kernel, in a run whose longest operand
+    holds ``values`` values (None: not known at the start; see the module's docstring)."""
     forced = os.environ.get(KERNEL, "").strip().lower()
     if forced == "numpy" or not _installed():
         return False
-    return forced == "fused" or classes >= FUSED_CLASSES
+    return forced == "fused" or classes >= FUSED_CLASSES or (values or 0) >= FUSED_VALUES
 
 
-def takes(*operands: Distribution) -> bool:
+def takes(*operands: Distribution, values: int | None = None) -> bool:
     """True when the fused kernel computes rows of these ``operands`` (:func:`use_fused` of their
-    classes, and none softened by a temperature): then it computes every row of a block, reading the
-    operands' values itself, and no plain formula runs before it."""
-    return use_fused(operands[0].classes) and not any(d.tempered for d in operands)
+    classes and the run's ``values``, and none softened by a temperature): then it computes every row
+    of a block, reading the operands' values itself, and no plain formula runs before it."""
+    return use_fused(operands[0].classes, values) and not any(d.tempered for d in operands)
 
 
 def fused(name: str = "fused"):

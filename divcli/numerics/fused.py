@@ -30,6 +30,7 @@ import numpy as np
 from ..readers.floats import is_bfloat16
 from .fused_rows import (BUFFERS, CHUNK, chunk_sum, compensated, kl_terms, normaliser, pair_terms, phi_total,
                          softmax_row, two_add)
+from .fused_narrow import NARROW_CLASSES, narrow_pairs
 from .fused_values import AS_IS, BFLOAT16, FLOAT16, jit, row_top, two_product, widened
 
 _TINY = float(np.finfo(np.float64).tiny)
@@ -244,7 +245,10 @@ def divergence_rows(p_values, p_encoding, p_rows, p_logits, q_values, q_encoding
     FLOAT16, BFLOAT16); ``p_logits``/``q_logits``: the rows are logits (or log-probabilities), else
     probabilities (or counts). Each case is a kernel of its own, compiled the first time it is
     needed: the common one, two logit rows, costs no compiling of the others."""
-    if p_logits and q_logits and want != CE_TERMS:
+    if p_logits and q_logits and want != CE_TERMS and p_values.shape[1] <= NARROW_CLASSES:
+        narrow_pairs(p_values, p_encoding, p_rows, q_values, q_encoding, q_rows, want == KL_TERMS, out_rows, kl,
+                     entropy, cross, terms)
+    elif p_logits and q_logits and want != CE_TERMS:
         _logit_pairs(p_values, p_encoding, p_rows, q_values, q_encoding, q_rows, want, out_rows, kl, entropy, cross,
                      terms)
     else:

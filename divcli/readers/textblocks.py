@@ -64,6 +64,9 @@ class TextBlocks:
         #: caller's thread (:func:`divcli.engine.threads.ordered`)
         self.may_wait = status is not None and not stat.S_ISREG(status.st_mode)
 
+    #: :meth:`position` counts bytes (the other readers count rows)
+    position_in_bytes = True
+
     def position(self) -> tuple[int, int | None]:
         """How far the reading is: (done, total) in bytes; the total is unknown for a pipe."""
         return self.bytes_read - len(self.ahead), self.size or None
