@@ -176,5 +176,5 @@ class Pair:
 
     @cached_property
     def known(self) -> dict[str, np.ndarray]:
-        """The values of the :func:`shared` kernels computed for this pair so far, by name."""
+        """The values of the :func:`~divcli.measures.kernels.shared` kernels computed for this pair so far, by name."""
         return {}
