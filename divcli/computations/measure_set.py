@@ -17,7 +17,8 @@ from ..engine.start import class_count, class_names, read_firsts, refuse_one_cla
 from ..numerics.distributions import Deviations, Distribution, deviations
 from ..measures.catalogue import Measure
 from ..measures.measure_records import MeasureContext, MeasureReport, MeasureSummary
-from ..measures.kernels import Fused, Pair, evaluate
+from ..measures.kernels import evaluate
+from ..measures.pair import Fused, Pair
 
 
 def _plain_rows(distributions: list[Distribution], rows: int) -> tuple[np.ndarray, ...]:

@@ -7,8 +7,7 @@ is ``+inf`` (KL, χ², Rényi of order > 1), never ``nan``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from functools import cached_property, wraps
+from functools import wraps
 from typing import Callable
 
 import numpy as np
@@ -16,136 +15,7 @@ import numpy as np
 from ..numerics import accurate, fast_path
 from ..numerics.distributions import Distribution
 from ..numerics.plain import cross_entropy_terms, entropy_terms, kl_terms
-
-
-@dataclass(frozen=True)
-class Fused:
-    """The operands of a :class:`Pair` as numba's fused kernel reads them (where it takes them,
-    :func:`~divcli.numerics.fast_path.takes`): row k of the pair is P's row ``p_rows[k]`` against
-    Q's row ``q_rows[k]``."""
-
-    p: Distribution
-    q: Distribution
-    p_rows: np.ndarray
-    q_rows: np.ndarray
-
-    @classmethod
-    def of(cls, p: Distribution, q: Distribution, rows: int) -> "Fused | None":
-        """``rows`` rows of P and Q (an operand of one row serves every row), or None where the fused
-        kernel does not take them."""
-        if not fast_path.takes(p, q):
-            return None
-        every = np.arange(rows)
-        return cls(p, q, np.zeros_like(every) if p.rows == 1 else every, np.zeros_like(every) if q.rows == 1 else every)
-
-    def swapped(self) -> "Fused":
-        return Fused(self.q, self.p, self.q_rows, self.p_rows)
-
-    def divergence(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """D(P‖Q), H(P) and H(P,Q) per row, in nats."""
-        rows = self.p_rows.shape[0]
-        kl, entropy, cross = np.zeros(rows), np.zeros(rows), np.zeros(rows)
-        fast_path.divergence_rows(self.p, self.q, self.p_rows, self.q_rows, np.arange(rows), kl, entropy, cross)
-        return kl, entropy, cross
-
-
-class Pair:
-    """Rows of P and Q as probabilities and logs (broadcast to the same shape), and, where the
-    operands are at hand, the same rows for the accurate kernels (KL, JS, TV, H and CE use them),
-    and for numba's fused kernel (``fused``: KL, H and CE come from it, all three in one pass).
-
-    The rows are given, or made when a measure first asks for them (``plain``: a function that
-    returns ``(p, log p, q, log q)``; ``accurate_rows``: one that returns ``(exact_p, exact_q)``), so that
-    a set of measures that never reads the plain rows (``js``) never makes them."""
-
-    def __init__(self, p: np.ndarray | None = None, log_p: np.ndarray | None = None, q: np.ndarray | None = None,
-                 log_q: np.ndarray | None = None, exact_p: accurate.Rows | None = None,
-                 exact_q: accurate.Rows | None = None, fused: Fused | None = None, *,
-                 plain: Callable[[], tuple] | None = None, accurate_rows: Callable[[], tuple] | None = None):
-        self._plain = plain or (lambda: (p, log_p, q, log_q))
-        self._accurate = accurate_rows or (None if exact_p is None else lambda: (exact_p, exact_q))
-        self.fused = fused
-
-    @cached_property
-    def _rows(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        return self._plain()
-
-    @property
-    def p(self) -> np.ndarray:
-        return self._rows[0]
-
-    @property
-    def log_p(self) -> np.ndarray:
-        return self._rows[1]
-
-    @property
-    def q(self) -> np.ndarray:
-        return self._rows[2]
-
-    @property
-    def log_q(self) -> np.ndarray:
-        return self._rows[3]
-
-    @property
-    def exact(self) -> bool:
-        """True when the rows for the accurate kernels are at hand."""
-        return self._accurate is not None
-
-    @cached_property
-    def _exact_rows(self) -> tuple[accurate.Rows, accurate.Rows]:
-        return self._accurate()
-
-    @property
-    def exact_p(self) -> accurate.Rows | None:
-        return self._exact_rows[0] if self.exact else None
-
-    @property
-    def exact_q(self) -> accurate.Rows | None:
-        return self._exact_rows[1] if self.exact else None
-
-    @cached_property
-    def ratio(self) -> np.ndarray:
-        """log(p/q) per element, accurately."""
-        return accurate.log_ratio(self.exact_p, self.exact_q)
-
-    @cached_property
-    def swapped(self) -> "Pair":
-        """The same rows with P and Q swapped; its own :attr:`swapped` is this pair, so that what either
-        computes (D(Q‖P) for Jeffreys and the reverse KL, H(Q) for its perplexity) is computed once."""
-        other = Pair(fused=None if self.fused is None else self.fused.swapped(),
-                     plain=lambda: (self.q, self.log_q, self.p, self.log_p),
-                     accurate_rows=(lambda: (self.exact_q, self.exact_p)) if self.exact else None)
-        other.__dict__["swapped"] = self  # what the cached property would have stored
-        return other
-
-    def release(self) -> None:
-        """Drop the link to :attr:`swapped`, which holds this pair in turn: a cycle that only Python's
-        garbage collector would free, keeping every block's arrays (2.4 GB for compare on 2000 ×
-        32000 logits) until it ran; without it, the pair's arrays go as soon as it is dropped."""
-        self.__dict__.pop("swapped", None)
-
-    @cached_property
-    def divergence(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """D(P‖Q), H(P) and H(P,Q) per row from the fused kernel (only where :attr:`fused` is given)."""
-        return self.fused.divergence()
-
-    @cached_property
-    def inside(self) -> bool:
-        """True when every probability of both rows is above 0 and every log finite (no class is 0 or
-        underflows on either side): χ² and Rényi then need none of their zero conventions."""
-        with np.errstate(invalid="ignore"):
-            return bool((self.p > 0).all() and (self.q > 0).all()
-                        and (self.log_p > -np.inf).all() and (self.log_q > -np.inf).all())
-
-    @cached_property
-    def squared_difference(self) -> np.ndarray:
-        """(p − q)² per element, for both χ² (the same numbers as (q − p)²)."""
-        return np.square(self.p - self.q)
-
-    @cached_property
-    def known(self) -> dict[str, np.ndarray]:
-        """The values of the :func:`shared` kernels computed for this pair so far, by name."""
-        return {}
+from .pair import BC, CHI2_NEYMAN, CHI2_PEARSON, HELLINGER2, JS, TV, Fused, Pair
 
 
 def shared(kernel: Callable[[Pair], np.ndarray]) -> Callable[[Pair], np.ndarray]:
@@ -182,6 +52,8 @@ def js_divergence(pair: Pair) -> np.ndarray:
     ½·m·[(1 + d)·log(1 + d) + (1 − d)·log(1 − d)]: never negative, about m·d²/2 for near rows, so
     nothing cancels between classes (the textbook sum loses half the digits for near-identical rows).
     """
+    if pair.fused is not None:
+        return pair.mixture.column(JS)
     if pair.exact:
         return accurate.js_rows(pair.exact_p, pair.exact_q, pair.ratio)
     p, q = pair.p, pair.q
@@ -195,18 +67,24 @@ def js_divergence(pair: Pair) -> np.ndarray:
 
 
 def total_variation(pair: Pair) -> np.ndarray:
+    if pair.fused is not None:
+        return pair.mixture.column(TV)
     if pair.exact:
         return accurate.total_variation_rows(pair.exact_p, pair.exact_q, pair.ratio)
     return 0.5 * _sum(np.abs(pair.p - pair.q))
 
 
 def bhattacharyya_coefficient(pair: Pair) -> np.ndarray:
+    if pair.fused is not None:
+        return pair.mixture.column(BC)
     product = pair.p * pair.q
     return _sum(np.sqrt(product, out=product))
 
 
 def _hellinger_squared(pair: Pair) -> np.ndarray:
     # ½ Σ (√p − √q)², equal to 1 − BC for rows that sum to 1, without its cancellation near 0.
+    if pair.fused is not None:
+        return pair.mixture.column(HELLINGER2)
     gaps = np.sqrt(pair.p)
     gaps -= np.sqrt(pair.q)
     return 0.5 * _sum(np.square(gaps, out=gaps))
@@ -219,6 +97,8 @@ def hellinger(pair: Pair) -> np.ndarray:
 def bhattacharyya_distance(pair: Pair) -> np.ndarray:
     """−log BC from the logs, log BC = logsumexp(½(log p + log q)), so a coefficient that underflows
     float64 (rows far apart, from logits) still gives a finite distance; never below 0."""
+    if pair.fused is not None:
+        return np.maximum(-pair.mixture.log_sum(0.5), 0.0) + 0.0
     half = pair.log_p + pair.log_q
     half *= 0.5
     shift = np.max(half, axis=1, keepdims=True)
@@ -254,10 +134,14 @@ def _chi2(observed: np.ndarray, log_observed: np.ndarray, expected: np.ndarray,
 
 
 def chi2_pearson(pair: Pair) -> np.ndarray:
+    if pair.fused is not None:
+        return pair.mixture.column(CHI2_PEARSON)
     return _chi2(pair.p, pair.log_p, pair.q, pair.log_q, pair)
 
 
 def chi2_neyman(pair: Pair) -> np.ndarray:
+    if pair.fused is not None:
+        return pair.mixture.column(CHI2_NEYMAN)
     return _chi2(pair.q, pair.log_q, pair.p, pair.log_p, pair)
 
 
@@ -267,6 +151,9 @@ def renyi(alpha: float) -> Callable[[Pair], np.ndarray]:
         return kl
 
     def compute(pair: Pair) -> np.ndarray:
+        log_sum = None if pair.fused is None else pair.mixture.log_sum(alpha)
+        if log_sum is not None:
+            return np.maximum(log_sum / (alpha - 1), 0.0) + 0.0
         # Where q = 0 < p the exponent is +inf for α > 1 (D = ∞) and −inf for α < 1 (no term). The
         # classes are those with log p > −inf: a p that underflowed float64 still counts.
         with np.errstate(invalid="ignore"):
@@ -335,6 +222,7 @@ def evaluate(measures: list, pair: Pair, scale: float) -> dict[str, np.ndarray]:
     """Each measure's per-row values, log measures divided by ``scale`` (the log of the base); the
     ``pair`` is released after them (:meth:`Pair.release`): its arrays go when the caller drops it."""
     values = {}
+    pair.orders = renyi_orders(measures)
     try:
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             for measure in measures:
@@ -345,6 +233,21 @@ def evaluate(measures: list, pair: Pair, scale: float) -> dict[str, np.ndarray]:
     finally:
         pair.release()
     return values
+
+
+def renyi_orders(measures: list) -> tuple[float, ...]:
+    """½ (the Bhattacharyya distance) and the orders α ≠ 1 of the Rényi divergences among ``measures``
+    (keys ``renyi_α``): what the fused kernel's :attr:`Pair.mixture` computes in its pass."""
+    orders = [0.5]
+    for measure in measures:
+        if measure.key.startswith("renyi_"):
+            try:
+                alpha = float(measure.key[len("renyi_"):])
+            except ValueError:
+                continue
+            if alpha != 1.0 and alpha not in orders:
+                orders.append(alpha)
+    return tuple(orders)
 
 
 def pairwise(p: np.ndarray, log_p: np.ndarray, measure, scale: float,

@@ -156,6 +156,20 @@ def position_rows(p: Distribution, q: Distribution, labels: np.ndarray | None) -
     return kl, p_top, q_top, *((log_p, log_q) if labels is not None else (None, None))
 
 
+def mixture_rows(p: Distribution, q: Distribution, p_rows: np.ndarray, q_rows: np.ndarray,
+                 alphas: tuple[float, ...]) -> np.ndarray:
+    """JS, TV, BC, ½ Σ (√p − √q)², χ² both ways and log Σ p^α·q^(1−α) for each of ``alphas``, one row
+    per pair of P's ``p_rows`` and Q's ``q_rows`` (the columns of ``fused_mixture.mixture_rows``),
+    for operands the fused kernel :func:`takes` (not P given as labels)."""
+    values = fused()
+    (p_values, p_encoding, p_logits), (q_values, q_encoding, q_logits) = _operand(p, values), _operand(q, values)
+    kernel = fused("fused_mixture")
+    result = np.zeros((len(p_rows), kernel.RENYI + len(alphas)))
+    kernel.mixture_rows(p_values, p_encoding, _index(p_rows), p_logits, q_values, q_encoding, _index(q_rows), q_logits,
+                        np.array(alphas, dtype=np.float64), _index(np.arange(len(p_rows))), result)
+    return result
+
+
 @lru_cache(maxsize=4)
 def _unit(classes: int) -> np.ndarray:
     """C weights of 1, made once per C (the kernels only read it)."""

@@ -15,7 +15,8 @@ import divcli
 from helpers.files import write_rows
 from divcli.readers import sizes
 from divcli.measures.catalogue import DEFAULT_ALPHAS, catalogue
-from divcli.measures.kernels import Pair, evaluate
+from divcli.measures.kernels import evaluate
+from divcli.measures.pair import Pair
 
 SAMPLES = Path(__file__).resolve().parents[2] / "samples"
 S = {path.stem: str(path) for path in SAMPLES.iterdir()}
