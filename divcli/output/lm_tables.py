@@ -4,9 +4,12 @@ token, and with labels the perplexities and Δp. Numbers are formatted before th
 
 from __future__ import annotations
 
+import json
 from collections import deque
 
+from ..computations.lm_topk import ListedContext
 from ..errors import printable
+from .lm_listed import TITLE, listed_heading
 from .records import records
 from .registry import Sink
 from .texts import fmt, renormalised_texts
@@ -78,6 +81,11 @@ def delta_p_table(statistics: dict):
     return _table("Δp = q(label) − p(label)", rows)
 
 
+def _token(token) -> str:
+    """A token id as it is; a token's text (top-k inputs) quoted, so that its spaces show."""
+    return str(token) if isinstance(token, int) else printable(json.dumps(token, ensure_ascii=False))
+
+
 def positions_table(title: str, rows: list[dict | None], labels: bool, left_out: int = 0, ranked: bool = False):
     """The positions given (None: the ``left_out`` ones in between)."""
     from rich.table import Table
@@ -93,10 +101,10 @@ def positions_table(title: str, rows: list[dict | None], labels: bool, left_out:
             table.add_row(f"⋮ {left_out} positions", *[""] * (len(names) - 1))
             continue
         cells = ([str(rank)] if ranked else []) + [
-            str(record["position"]), fmt(record["kl_divergence"]), str(record["p_top"]), str(record["q_top"]),
+            str(record["position"]), fmt(record["kl_divergence"]), _token(record["p_top"]), _token(record["q_top"]),
             "yes" if record["same_top"] else "no"]
         if labels:
-            cells += [str(record["label"]), fmt(record["p_label"]), fmt(record["q_label"]), fmt(record["delta_p"])]
+            cells += [_token(record["label"]), fmt(record["p_label"]), fmt(record["q_label"]), fmt(record["delta_p"])]
         table.add_row(*map(Text, cells))
     return table
 
@@ -144,6 +152,11 @@ def _heading(summary, console) -> None:
     from rich.text import Text
 
     context = summary.context
+    if isinstance(context, ListedContext):  # top-k log-probs: no vocabulary, a tail
+        console.print(Text(TITLE, style="bold"))
+        for line in listed_heading(summary):
+            console.print(Text(line))
+        return
     console.print(Text("language models compared, position by position: D(P‖Q) = Σ p·log(p/q), in nats", style="bold"))
     console.print(Text(f"  P (base): {printable(context.p.source)} read as {context.p.kind.value}"))
     console.print(Text(f"  Q (candidate): {printable(context.q.source)} read as {context.q.kind.value}"))
