@@ -270,7 +270,8 @@ def compare_block(p: Listed, q: Listed, context: ListedContext, totals: ListedTo
                       warnings=_infinite_warnings(kl, cells, p, q), context=context)
     labels = _labels(p, _own_tokens(p, q, context), context)
     if labels is not None:
-        block.label, block.log_p_label, block.log_q_label = labels, _log_label(p.tokens, labels), _log_label(q.tokens, labels)
+        block.label = labels
+        block.log_p_label, block.log_q_label = _log_label(p.tokens, labels), _log_label(q.tokens, labels)
     return block
 
 

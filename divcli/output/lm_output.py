@@ -28,7 +28,8 @@ from .texts import inputs_document, json_number, json_records, number, number_te
 
 
 def head(context) -> dict:
-    """What a JSON document of ``divcli lm`` says before its positions (top-k inputs: :func:`.lm_listed.listed_head`)."""
+    """What a JSON document of ``divcli lm`` says before its positions (of top-k inputs:
+    :func:`.lm_listed.listed_head`)."""
     if isinstance(context, ListedContext):
         return listed_head(context)
     return {

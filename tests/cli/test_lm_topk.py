@@ -57,10 +57,12 @@ def test_a_token_one_side_lists_joins_the_tail_on_both(run_json, tmp_path):
 def test_the_same_lists_summing_to_one_give_the_full_kl(run_json, tmp_path):
     p_probs, q_probs = [0.7, 0.2, 0.1], [0.5, 0.3, 0.2]
     p, q = pair(tmp_path, lines({t: math.log(x) for t, x in zip("abc", p_probs)}),
-                lines({t: math.log(x) for t, x in zip("cab", q_probs[::-1][::-1])}))
+                lines({t: math.log(x) for t, x in zip("cab", q_probs)}))
     q_of = dict(zip("cab", q_probs))
     expected = sum(x * math.log(x / q_of[t]) for t, x in zip("abc", p_probs))
-    assert kl_rows(run_json, p, q) == [pytest.approx(expected, rel=1e-14)]
+    document = run_json("lm", p, q, "--reduction", "row")
+    assert document["rows"][0]["kl_divergence"] == pytest.approx(expected, rel=1e-14)
+    assert document["warnings"] == []  # sums off 1 by float64's rounding alone say nothing
 
 
 def test_no_token_in_common_compares_the_tails_alone(run_json, tmp_path):
@@ -91,12 +93,12 @@ def test_a_tail_of_zero_against_mass_is_infinite_and_said(run_json, tmp_path):
 
 
 def test_minus_infinity_is_a_probability_of_zero(run_json, tmp_path):
-    """q(a) = 0 < p(a): +inf; p(b) = 0 (−Infinity): no term of P, Q's 0.3 of b is compared as ... b's own cell."""
+    """Position 1: q(a) = 0 < p(a), +inf. Position 2: p(b) = 0 (−Infinity), a cell of its own with
+    no term of P's: the cells a (0.5, 0.5), b (0, 0.3) and the tail (0.5, 0.2)."""
     p, q = pair(tmp_path, lines({"a": math.log(0.5)}, {"a": math.log(0.5), "b": -math.inf}),
                 lines({"a": -math.inf}, {"a": math.log(0.5), "b": math.log(0.3)}))
     rows = kl_rows(run_json, p, q)
-    assert rows[0] == math.inf or rows[0] == "inf"
-    # position 2: cells a (0.5, 0.5), b (0, 0.3), tail (0.5, 0.2)
+    assert rows[0] == "inf"
     assert rows[1] == pytest.approx(0.5 * math.log(0.5 / 0.2), rel=1e-14)
 
 
@@ -177,6 +179,20 @@ def test_each_shape_gives_the_plain_coarsened_kl(run_json, tmp_path, generated, 
         assert statistics[key] == pytest.approx(reference[key], rel=1e-12, abs=1e-15), key
     assert statistics["same_top"] == reference["same_top"] and statistics["labels_listed"] == 230
     assert [row["label"] for row in document["rows"]] == [tokens[i] for i in labels]
+
+
+def test_longer_lists_never_lower_it(run_json, tmp_path, generated):
+    """More tokens listed by both make the partition finer: by the data-processing inequality the
+    KL can only grow, up to the full KL."""
+    log_p, log_q, labels, *_ = generated
+    tokens = vocabulary(40)
+    found = []
+    for k in (2, 6, 40):
+        write(tmp_path / "p.jsonl", simple_lines(log_p, k, tokens))
+        write(tmp_path / "q.jsonl", simple_lines(log_q, k, tokens))
+        found.append(np.array(kl_rows(run_json, tmp_path / "p.jsonl", tmp_path / "q.jsonl")))
+    assert np.all(found[0] <= found[1] + ABSOLUTE) and np.all(found[1] <= found[2] + ABSOLUTE)
+    np.testing.assert_allclose(found[2], full_kl(log_p, log_q), rtol=1e-12)  # every token listed: the full KL
 
 
 def test_the_shapes_agree_and_blocks_cut_responses_anywhere(run_json, tmp_path, generated, monkeypatch):
