@@ -31,7 +31,7 @@ from typing import Callable
 import numpy as np
 
 from ..engine.loop import Warnings
-from ..errors import DataError
+from ..errors import DataError, option
 from ..numerics.accurate import EPS, phi_terms
 from ..readers.top_logprobs import SHAPE_NAMES, Listed, ListedBlocks
 from ..vocabulary import count_of
@@ -89,9 +89,9 @@ class ListedContext:
 
 #: What a closing warning says of the positions where a side's tail was taken as 0, by why.
 _TAKEN_AS_ZERO = {
-    "over": "{role}'s listed probabilities sum to more than 1 (by at most {most:.3g}, within --tolerance) at {count} "
-            "(first: position {position}, {where}): its tail there is taken as 0",
-    "small": "{role}'s tail (at most {most:.3g}, within --tolerance) is taken as 0 against {other}'s tail of 0 at "
+    "over": "{role}'s listed probabilities sum to more than 1 (by at most {most:.3g}, within the tolerance) at "
+            "{count} (first: position {position}, {where}): its tail there is taken as 0",
+    "small": "{role}'s tail (at most {most:.3g}, within the tolerance) is taken as 0 against {other}'s tail of 0 at "
              "{count} (first: position {position}, {where}): the listed log-probs' rounding, not a KL of +inf",
 }
 
@@ -145,8 +145,8 @@ def _unlisted(probs: list[float], side: Listed, index: int, role: str,
         return rest
     if -rest > context.tolerance:
         raise DataError(side.where(index), f"{role}'s listed probabilities sum to {1.0 - rest:.9g}, more than 1",
-                        f"give log-probs of one distribution (their exp sums to at most 1, within --tolerance "
-                        f"{context.tolerance:g})")
+                        f"give log-probs of one distribution (their exp sums to at most 1, within "
+                        f"{option('tolerance', context.tolerance)})")
     if -rest > _rounding(len(probs)):
         totals.add_zeroed("over", role, side.first + index + 1, side.where(index), -rest)
     return 0.0

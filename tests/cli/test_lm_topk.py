@@ -87,7 +87,7 @@ def test_a_tail_of_zero_against_mass_is_infinite_and_said(run_json, tmp_path):
     document = run_json("lm", p, q)
     expected = 0.5 * math.log(0.5 / 0.6) + (0.5 - 3e-7) * math.log((0.5 - 3e-7) / 0.4)
     assert abs(document["statistics"]["kl_max"] - expected) <= 3e-7 * (1 + 1e-9)  # moved by the mass taken out
-    assert any("P's tail (at most 3e-07, within --tolerance) is taken as 0 against Q's tail of 0 at 1 position" in w
+    assert any("P's tail (at most 3e-07, within the tolerance) is taken as 0 against Q's tail of 0 at 1 position" in w
                for w in document["warnings"])
     assert run_json("lm", p, q, "--tolerance", "1e-7")["statistics"]["kl_max"] == "inf"
 
@@ -107,7 +107,7 @@ def test_a_sum_past_one_within_the_tolerance_leaves_a_tail_of_zero(run_json, run
     p, q = pair(tmp_path, lines({"a": over, "b": over}), lines({"a": math.log(0.5), "b": math.log(0.5)}))
     document = run_json("lm", p, q)
     assert document["statistics"]["kl_max"] == pytest.approx(0.0, abs=1e-12)
-    assert any("P's listed probabilities sum to more than 1 (by at most 4e-07, within --tolerance) at 1 position "
+    assert any("P's listed probabilities sum to more than 1 (by at most 4e-07, within the tolerance) at 1 position "
                "(first: position 1, " in w and "its tail there is taken as 0" in w for w in document["warnings"])
     result = run("lm", p, q, "--tolerance", "1e-7")
     assert result.exit_code == 1 and len(result.stderr.strip().splitlines()) == 1
