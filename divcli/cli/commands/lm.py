@@ -24,8 +24,8 @@ MODEL_KINDS = ("logits", "log-probs", "probs")
 @click.option("--q-as", "candidate_as", type=click.Choice(MODEL_KINDS), default="logits", show_default=True,
               metavar="KIND", help="CANDIDATE is logits, log-probs or probs.")
 @click.option("--labels", metavar="TOKENS",
-              help="The next token's id at each position (a file, - or a literal such as \"5,3,9\"): "
-                   "adds the perplexities and Δp.")
+              help="The next token's id at each position (a file, - or a literal such as \"5,3,9\"; for "
+                   "top-k log-probs a file of tokens): adds the perplexities and Δp.")
 @click.option("--normalize", is_flag=True, help="Rescale rows of probs to sum to 1.")
 @click.option("--tolerance", type=BoundedFloat(0, hint="give a tolerance ≥ 0 such as 1e-6, or pass --normalize "
                                                         "to rescale rows"),
@@ -57,17 +57,17 @@ def lm(base, candidate, **params):
 
 
 def _run(request) -> None:
-    """Read the labels whole and both models a block of positions at a time, compute, write."""
+    """Read the labels whole and both models a block of positions at a time, compute, write (top-k
+    log-probs: :func:`_run_listed`)."""
     from ...computations.lm import LanguageModels, position_mismatch
     from ...engine.loop import run_computation
     from ...errors import DataError
     from ...output.registry import Content
+    from ...readers.top_logprobs import listed_shape
     from ...vocabulary import Reduction
     from ..console import make_sink, progress_bar, warn
     from ..run import threads
     from ..terminal import Output
-
-    from ...readers.top_logprobs import listed_shape
 
     shapes = [listed_shape(spec) for spec in request.specs]
     if any(shapes):
