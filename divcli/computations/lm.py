@@ -24,7 +24,7 @@ import numpy as np
 from ..engine.loop import Source, Start, mark_single
 from ..engine.start import class_names, read_firsts, refuse_one_class
 from ..errors import DataError
-from ..fields import Column, Holds
+from ..fields import Column, Holds, optional_column
 from ..numerics.distributions import Deviations, deviations, label_vector
 from ..readers.blocks import Blocks
 from ..readers.operand import Operand
@@ -94,14 +94,16 @@ class Positions:
 
     def columns(self) -> list[Column]:
         """The per-position fields, in the order every format writes them."""
+        token = Holds.INTEGER if self.p_top.dtype.kind in "iu" else Holds.NAME  # ids, or top-k files' strings
         columns = [Column("position", Holds.INTEGER, self.position), *self._batch_columns(),
                    Column("kl_divergence", Holds.NUMBER, self.kl),
-                   Column("p_top", Holds.INTEGER, self.p_top), Column("q_top", Holds.INTEGER, self.q_top),
+                   Column("p_top", token, self.p_top), Column("q_top", token, self.q_top),
                    Column("same_top", Holds.FLAG, self.same_top)]
         if self.label is not None:
             p_label, q_label = np.exp(self.log_p_label), np.exp(self.log_q_label)
-            columns += [Column("label", Holds.INTEGER, self.label), Column("p_label", Holds.NUMBER, p_label),
-                        Column("q_label", Holds.NUMBER, q_label), Column("delta_p", Holds.NUMBER, q_label - p_label)]
+            columns += [Column("label", token, self.label)] + [  # nan: a label a top-k list does not give
+                optional_column(name, values, None) for name, values in
+                (("p_label", p_label), ("q_label", q_label), ("delta_p", q_label - p_label))]
         return columns + [Column(key, Holds.NUMBER, values) for key, values in self.measures.items()]
 
     def _batch_columns(self) -> list[Column]:

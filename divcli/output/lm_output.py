@@ -19,16 +19,22 @@ from __future__ import annotations
 import csv
 import json
 
+from ..computations.lm_topk import ListedContext
+from ..fields import Holds
 from .csv import cell
 from .json import JsonStream, dumps
 from .lm_tokens import csv_cells, csv_header, json_worst
+from .lm_listed import listed_head
 from .records import csv_texts, json_values, records
 from .registry import Sink
-from .texts import inputs_document, json_number, json_records, number, number_texts
+from .texts import inputs_document, json_number, json_records, number, number_texts, write_csv_rows
 
 
 def head(context) -> dict:
-    """What a JSON document of ``divcli lm`` says before its positions."""
+    """What a JSON document of ``divcli lm`` says before its positions (of top-k inputs:
+    :func:`.lm_listed.listed_head`)."""
+    if isinstance(context, ListedContext):
+        return listed_head(context)
     return {
         "command": "lm",
         "quantity": "D(P‖Q)",
@@ -64,7 +70,9 @@ class LmCsv(Sink):
         if not self.header_written:
             self.writer.writerow([column.name for column in columns])
             self.header_written = True
-        self.out.write("\n".join(map(",".join, zip(*(csv_texts(column) for column in columns)))) + "\n")
+        texts = [csv_texts(column) for column in columns]
+        tokens = [text for column, cells in zip(columns, texts) if column.holds is Holds.NAME for text in cells]
+        write_csv_rows(self.out, self.writer, texts, tokens)  # a token's text quoted where CSV needs it
 
     def finish(self, summary) -> None:
         if summary.context.per_position:

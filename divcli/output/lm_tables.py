@@ -6,12 +6,15 @@ formatted before they go in."""
 
 from __future__ import annotations
 
+import json
 from collections import deque
 
+from ..computations.lm_topk import ListedContext
 from ..errors import printable
 from .lm_histogram import histogram_table
 from .lm_measures import measures_table
 from .lm_tokens import tokens_table
+from .lm_listed import TITLE, listed_heading
 from .records import records
 from .registry import Sink
 from .texts import fmt, renormalised_texts
@@ -83,6 +86,11 @@ def delta_p_table(statistics: dict):
     return _table("Δp = q(label) − p(label)", rows)
 
 
+def _token(token) -> str:
+    """A token id as it is; a token's text (top-k inputs) quoted, so that its spaces show."""
+    return str(token) if isinstance(token, int) else printable(json.dumps(token, ensure_ascii=False))
+
+
 def positions_table(title: str, rows: list[dict | None], labels: bool, left_out: int = 0, ranked: bool = False,
                     measures: tuple = ()):
     """The positions given (None: the ``left_out`` ones in between), with the ``measures``' values."""
@@ -103,10 +111,10 @@ def positions_table(title: str, rows: list[dict | None], labels: bool, left_out:
             continue
         cells = ([str(rank)] if ranked else []) + [str(record["position"])]
         cells += [str(record["batch"]), str(record["token"])] if batched else []
-        cells += [fmt(record["kl_divergence"]), str(record["p_top"]), str(record["q_top"]),
+        cells += [fmt(record["kl_divergence"]), _token(record["p_top"]), _token(record["q_top"]),
                   "yes" if record["same_top"] else "no"]
         if labels:
-            cells += [str(record["label"]), fmt(record["p_label"]), fmt(record["q_label"]), fmt(record["delta_p"])]
+            cells += [_token(record["label"]), fmt(record["p_label"]), fmt(record["q_label"]), fmt(record["delta_p"])]
         cells += [fmt(record[measure.key]) for measure in measures]
         table.add_row(*map(Text, cells))
     return table
@@ -162,6 +170,11 @@ def _heading(summary, console) -> None:
     from rich.text import Text
 
     context = summary.context
+    if isinstance(context, ListedContext):  # top-k log-probs: no vocabulary, a tail
+        console.print(Text(TITLE, style="bold"))
+        for line in listed_heading(summary):
+            console.print(Text(line))
+        return
     console.print(Text("language models compared, position by position: D(P‖Q) = Σ p·log(p/q), in nats", style="bold"))
     console.print(Text(f"  P (base): {printable(context.p.source)} read as {context.p.kind.value}"))
     console.print(Text(f"  Q (candidate): {printable(context.q.source)} read as {context.q.kind.value}"))
