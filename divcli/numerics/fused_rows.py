@@ -15,6 +15,10 @@ sums are added compensated (Knuth's two_sum), so a row's sum is as close for any
 depend on C alone: a chunk's place, its order of summation and the terms of φ's series it takes (its
 own largest |x|) do not depend on the block, the thread or the rows beside it.
 
+A row's maximum is a float, or for logits softened by a temperature T the tuple of :func:`tempered`:
+:func:`shifted` and :func:`peak` take either, and the choice is made when compiling (the code at T = 1
+is the same as without them); the loops that take a maximum take both.
+
 Nothing of a row's size is written: a row is read three times (its maximum, its normaliser, the pair's
 terms), each pass decoding the values as stored (:mod:`divcli.numerics.fused_values`) and computing
 exp again rather than keeping it, so that a row of float16 stays in the second-level cache.
