@@ -2,7 +2,8 @@
 
 - ``ratios``: ``compare`` and ``distill -q`` against ``kl -q`` on the same 2000 × 32000 float16 pair
   (a language model's head; ``run.py``'s distill data, with its labels): ``compare`` ≤ 3 × ``kl``,
-  ``distill -q`` ≤ 1.5 × ``kl -q`` at the same temperature.
+  ``distill -q`` ≤ 1.5 × ``kl -q`` at the same temperature, and ``kl -q -T 2`` ≤ 1.5 × ``kl -q`` (the
+  fused kernel's passes at a temperature).
 - ``kernel``: the per-row KL of 1M × 16 float64 logits in-process (``kernel.py``), divcli against
   torch in float64, on 1 thread and on every thread: divcli ≥ 2 × torch's speed.
 
@@ -99,6 +100,8 @@ def ratios_case(args, env: dict) -> tuple[list[str], list[Target]]:
         procs.ratio_target(f"compare ÷ kl on {args.ratio_rows:,} × {args.ratio_classes:,} float16 logits",
                            ratio(compare, kl), 3.0,
                            floor=f"`kl -q` alone {fmt_s(kl.seconds)} (one measure of compare's)"),
+        procs.ratio_target(f"kl -q -T {t} ÷ kl -q (T = 1) on the same pair", ratio(kl_t, kl), 1.5,
+                           floor=f"`kl -q` at T = 1 {fmt_s(kl.seconds)}" if kl.seconds else ""),
         procs.ratio_target(f"distill -q ÷ kl -q (T = {t}) on the same pair", ratio(distill, kl_t), 1.5,
                            floor=f"its two passes apart: `kl -q -T {t}` {fmt_s(kl_t.seconds)} + `ce -q` "
                                  f"{fmt_s(ce.seconds)} = {fmt_s(both)} ({both / kl_t.seconds:.2f} × kl)"

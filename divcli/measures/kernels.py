@@ -259,7 +259,7 @@ def pairwise(p: np.ndarray, log_p: np.ndarray, measure, scale: float,
     rows = p.shape[0]
     out = np.empty((rows, rows))
     every = np.arange(rows)
-    fused = distribution is not None and fast_path.takes(distribution)
+    fused = distribution is not None and not distribution.tempered and fast_path.takes(distribution)  # as Fused.of
     for i in range(rows):
         pair = Pair(np.broadcast_to(p[i], p.shape), np.broadcast_to(log_p[i], p.shape), p, log_p,
                     None if exact is None else accurate.broadcast(exact, rows, i), exact,

@@ -29,8 +29,9 @@ class Fused:
     @classmethod
     def of(cls, p: Distribution, q: Distribution, rows: int) -> "Fused | None":
         """``rows`` rows of P and Q (an operand of one row serves every row), or None where the fused
-        kernel does not take them."""
-        if not fast_path.takes(p, q):
+        kernel does not take them, and where a temperature softens either (its pass for the other
+        measures, ``fused_mixture``, reads the rows as given: those stay on numpy's kernels)."""
+        if p.tempered or q.tempered or not fast_path.takes(p, q):
             return None
         every = np.arange(rows)
         return cls(p, q, np.zeros_like(every) if p.rows == 1 else every, np.zeros_like(every) if q.rows == 1 else every)

@@ -44,8 +44,8 @@ class Distribution:
     temperature) it is ``e / Σe`` of the softmax that gave ``log_p``, divided when first asked for
     (``exps``: Q's enters the numbers of kl and ce only through its logs, so Q's division is never
     made there); for log-probabilities ``exp(log_p)``, also when first asked for. Logits converted
-    ``deferred`` (for the fused kernel, which reads their values) get their softmax only if asked,
-    probabilities (deferred) and labels their logs.
+    ``deferred`` (for the fused kernel, which reads their values) get their softmax (of z / T) only if
+    asked, probabilities (deferred) and labels their logs.
     """
 
     given_p: np.ndarray | None
@@ -70,6 +70,8 @@ class Distribution:
         if self.given_p is not None:  # labels, probabilities: log p of the rows (the fused kernel never asks)
             with np.errstate(divide="ignore"):
                 return None, np.log(self.given_p)
+        if self.tempered:  # softmax(z / T), checked when converted
+            return softmax(_scaled(self.operand.values, self.operand, self.conversion, "logit"), axis=1, divide=False)
         return softmax(self.operand.values, axis=1, divide=False)
 
     @property
@@ -281,6 +283,11 @@ def _probs(operand: Operand, role: str, conversion: Conversion, classes: int | N
 def _soften(log_values: np.ndarray, operand: Operand, conversion: Conversion, what: str
             ) -> tuple[np.ndarray, np.ndarray]:
     """softmax(x / T) and its log, for x the logits or the logs of the probabilities (−inf masks)."""
+    return softmax(_scaled(log_values, operand, conversion, what), axis=1, divide=False)
+
+
+def _scaled(log_values: np.ndarray, operand: Operand, conversion: Conversion, what: str) -> np.ndarray:
+    """x / T, refused where a finite x ÷ T overflows float64."""
     with np.errstate(over="ignore"):
         scaled = log_values / conversion.temperature
     overflow = np.isinf(scaled) & np.isfinite(log_values)
@@ -289,7 +296,7 @@ def _soften(log_values: np.ndarray, operand: Operand, conversion: Conversion, wh
         raise DataError(operand.where(row, col),
                         f"{what} {show_value(operand.text(row, col))} ÷ temperature {conversion.temperature:g} "
                         "overflows float64", f"use a larger {option('temperature')}")
-    return softmax(scaled, axis=1, divide=False)
+    return scaled
 
 
 def _plural(word: str) -> str:
@@ -318,8 +325,10 @@ def _finite_or_masked(operand: Operand, role: str, what: str):
 
 def _logits(operand: Operand, role: str, conversion: Conversion, deferred: bool = False
             ) -> tuple[tuple | None, np.ndarray | None, float]:
-    if deferred and conversion.temperature == 1.0:  # checked now, the softmax computed when first asked for
+    if deferred:  # checked now, the softmax computed when first asked for
         _finite_or_masked(operand, role, "logit")
+        if conversion.temperature < 1.0:  # only a division by T < 1 can overflow
+            _scaled(operand.values, operand, conversion, "logit")
         return None, None, 0.0
     if conversion.temperature == 1.0:  # z / 1 is z, and cannot overflow
         # the check costs no pass: softmax finds every row's maximum finite (no nan, no +inf, no row
@@ -385,8 +394,8 @@ def _labels(operand: Operand, classes: int, conversion: Conversion) -> tuple[np.
 def to_distribution(operand: Operand, kind: Kind, role: str, conversion: Conversion, classes: int | None = None,
                     deferred: bool = False) -> Distribution:
     """Check ``operand`` as ``kind`` and convert it; ``classes`` is needed for labels. ``deferred``:
-    logits and probabilities (at T = 1) are checked, and their softmax or logs are left for when first
-    asked for (a computation that reads their values itself may never ask)."""
+    logits (at any temperature) and probabilities (at T = 1) are checked, and their softmax or logs are
+    left for when first asked for (a computation that reads their values itself may never ask)."""
     if kind is Kind.LABELS:
         p, labels, active = _labels(operand, classes, conversion)  # log p: when first asked for
         return Distribution(p, None, kind, operand, role, labels, active, conversion)

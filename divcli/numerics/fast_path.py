@@ -30,6 +30,8 @@ from .distributions import Distribution
 
 #: The environment variable that forces a path: ``numpy`` or ``fused``.
 KERNEL = "DIVCLI_KERNEL"
+#: The kinds the fused kernel takes softened by a temperature: scores, softmax(z / T).
+_SCORES = (Kind.LOGITS, Kind.LOG_PROBS)
 #: Rows of this many classes or more take the fused kernel (where numba is installed). Measured on 2
 #: cores: importing numba and loading the cached kernels costs about 0.35-0.5 s of CPU, and the fused
 #: kernel saves 150-350 ns per element of a row on numpy's accurate kernels: a few million elements,
@@ -61,16 +63,20 @@ def use_fused(classes: int, values: int | None = None) -> bool:
 
 def takes(*operands: Distribution, values: int | None = None) -> bool:
     """True when the fused kernel computes rows of these ``operands`` (:func:`use_fused` of their
-    classes and the run's ``values``, and none softened by a temperature): then it computes every row
-    of a block, reading the operands' values itself, and no plain formula runs before it."""
-    return use_fused(operands[0].classes, values) and not any(d.tempered for d in operands)
+    classes and the run's ``values``; operands softened by a temperature where all are logits or
+    log-probabilities): then it computes every row of a block, reading the operands' values itself,
+    and no plain formula runs before it."""
+    if any(d.tempered for d in operands) and not all(d.kind in _SCORES for d in operands):
+        return False  # probabilities (p^(1/T)) and labels beside a softened Q: numpy's kernels
+    return use_fused(operands[0].classes, values)
 
 
 def fused(name: str = "fused"):
     """A module of the fused kernel (numba imported, its kernels compiled or read from the cache):
     ``fused`` (two logit rows, and the constants), ``fused_probs`` (probability rows, entropy),
-    ``fused_labels`` (P given as labels). The first time, numba's cache of them is checked against
-    their sources (:func:`~divcli.numerics.kernel_cache.refresh`)."""
+    ``fused_labels`` (P given as labels), ``fused_tempered`` (logits softened by a temperature). The
+    first time, numba's cache of them is checked against their sources
+    (:func:`~divcli.numerics.kernel_cache.refresh`)."""
     _fresh_cache()
     return importlib.import_module(f"{__package__}.{name}")  # numba, only here
 
@@ -86,7 +92,7 @@ def _operand(d: Distribution, kernel) -> tuple[np.ndarray, int, bool]:
     the reader kept it: float16, bfloat16 and float32 are decoded in the kernel's passes, never
     widened whole), what it holds (``kernel.encoded``) and whether they are logits: what
     :meth:`~divcli.numerics.distributions.Distribution.exact_rows` gives numpy's kernels, without the
-    copy (never rows softened by a temperature: :func:`takes` leaves those to numpy's kernels). Labels
+    copy (logits softened by a temperature as they were given: ``fused_tempered`` divides them). Labels
     as their one-hot rows, for Q (P's are read by :func:`label_rows`)."""
     if d.kind is Kind.LABELS:
         return (*kernel.encoded(d.p), False)
@@ -110,6 +116,11 @@ def divergence_rows(p: Distribution, q: Distribution, p_rows: np.ndarray, q_rows
     (p_values, p_encoding, p_logits), (q_values, q_encoding, q_logits) = _operand(p, kernel), _operand(q, kernel)
     want = kernel.NO_TERMS if terms is None else kernel.CE_TERMS if cross_terms else kernel.KL_TERMS
     unit = _unit(p_values.shape[1]) if weight is None else np.ascontiguousarray(weight, dtype=np.float64)
+    if p.tempered or q.tempered:  # both logits (takes), each softened by its T (1 for one not softened)
+        fused("fused_tempered").divergence_rows(p_values, p_encoding, _index(p_rows), _temperature(p), q_values,
+                                                q_encoding, _index(q_rows), _temperature(q), unit, want,
+                                                _index(out_rows), kl, entropy, cross, _out(terms))
+        return
     if not (p_logits and q_logits):
         kernel = fused("fused_probs")
     kernel.divergence_rows(p_values, p_encoding, _index(p_rows), p_logits, q_values, q_encoding, _index(q_rows),
@@ -136,6 +147,10 @@ def entropy_rows(p: Distribution, p_rows: np.ndarray, out_rows: np.ndarray, entr
     kernel = fused()
     values, encoding, logits = _operand(p, kernel)
     want = kernel.NO_TERMS if terms is None else kernel.ENTROPY_TERMS
+    if p.tempered:
+        fused("fused_tempered").entropy_rows(values, encoding, _index(p_rows), p.conversion.temperature, want,
+                                             _index(out_rows), entropy, _out(terms))
+        return
     fused("fused_probs").entropy_rows(values, encoding, _index(p_rows), logits, want, _index(out_rows), entropy,
                                       _out(terms))
 
@@ -168,6 +183,11 @@ def mixture_rows(p: Distribution, q: Distribution, p_rows: np.ndarray, q_rows: n
     kernel.mixture_rows(p_values, p_encoding, _index(p_rows), p_logits, q_values, q_encoding, _index(q_rows), q_logits,
                         np.array(alphas, dtype=np.float64), _index(np.arange(len(p_rows))), result)
     return result
+
+
+def _temperature(d: Distribution) -> float:
+    """The temperature ``d``'s rows are softened by: 1.0 where they are not."""
+    return float(d.conversion.temperature) if d.tempered else 1.0
 
 
 @lru_cache(maxsize=4)

@@ -15,6 +15,10 @@ sums are added compensated (Knuth's two_sum), so a row's sum is as close for any
 depend on C alone: a chunk's place, its order of summation and the terms of φ's series it takes (its
 own largest |x|) do not depend on the block, the thread or the rows beside it.
 
+A row's maximum is a float, or for logits softened by a temperature T the tuple of :func:`tempered`:
+:func:`shifted` and :func:`peak` take either, and the choice is made when compiling (the code at T = 1
+is the same as without them); the loops that take a maximum take both.
+
 Nothing of a row's size is written: a row is read three times (its maximum, its normaliser, the pair's
 terms), each pass decoding the values as stored (:mod:`divcli.numerics.fused_values`) and computing
 exp again rather than keeping it, so that a row of float16 stays in the second-level cache.
@@ -26,11 +30,15 @@ import math
 
 import numpy as np
 
-from .fused_values import bits_of_float, decoded, float_of_bits, jit, row_top
+from numba import types
+from numba.extending import overload
+
+from .fused_values import bits_of_float, decoded, float_of_bits, fused_multiply_add, jit, row_top
 
 _LOG2E = 1.4426950408889634
 _LN2_HIGH = 0.6931471803691238  # ln 2 to 32 bits: k·_LN2_HIGH is exact for |k| < 2^21
 _LN2_LOW = 1.9082149292705877e-10  # ln 2 − _LN2_HIGH
+_LARGEST = float(np.finfo(np.float64).max)
 _EXP = np.array([1.0 / math.factorial(j) for j in range(14)])  # e^r to 2^-57 at |r| ≤ ln 2 / 2
 #: φ(e^x) = x²·Σ_j (j + 1)/(j + 2)!·x^j (accurate._PHI)
 _PHI = np.array([(j + 1) / math.factorial(j + 2) for j in range(20)])
@@ -64,24 +72,85 @@ def head_tail(z, top):
     return head, tail if head > -math.inf else 0.0
 
 
+@jit
+def quotient(z, temperature, inverse):
+    """z ÷ T as (hi, lo), hi + lo within a few ε² of it, as accurate.divide: hi = z·(1/T) (``inverse``:
+    a multiplication, where a division would cost as much as the exp), kept below float64's largest
+    where z is finite (z ÷ T itself is: the checks refuse an overflow), and lo = (z − hi·T)/T from
+    one fused multiply-add (rounded once: its error is ε of lo's). lo is 0 where z is not finite."""
+    hi = z * inverse
+    hi = hi if math.isfinite(hi) or not math.isfinite(z) else math.copysign(_LARGEST, z)
+    lo = fused_multiply_add(-hi, temperature, z) * inverse
+    return hi, lo if math.isfinite(lo) else 0.0
+
+
+@jit
+def tempered(top, temperature):
+    """A row's maximum ``top`` as :func:`shifted` takes it for logits softened by a temperature T:
+    (top, T, 1/T, top ÷ T as :func:`quotient` gives it)."""
+    inverse = 1.0 / temperature
+    hi, lo = quotient(top, temperature, inverse)
+    return top, temperature, inverse, hi, lo
+
+
+@jit
+def _tempered_head_tail(z, top):
+    """z/T − top/T as (head, tail), top the tuple of :func:`tempered`: accurate.logit_rows of
+    accurate.divide's quotient, the two quotients' remainders in the tail (0 where head is −inf)."""
+    hi, lo = quotient(z, top[1], top[2])
+    head, tail = head_tail(hi, top[3])
+    return head, tail + (lo - top[4]) if head > -math.inf else 0.0
+
+
+def shifted(z, top):
+    """A logit z less its row's maximum, as (head, tail) whose sum is exact (to a few ε² of it where
+    softened): z − top (:func:`head_tail`) for a maximum ``top``, z/T − top/T for the tuple of
+    :func:`tempered`. Compiled code only: the choice is made by the type of ``top``, when compiling."""
+    raise NotImplementedError("shifted is compiled into the fused kernel")
+
+
+@overload(shifted, jit_options={"nogil": True, "error_model": "numpy"})
+def _shifted(z, top):
+    if isinstance(top, types.Float):
+        return lambda z, top: head_tail(z, top)
+    return lambda z, top: _tempered_head_tail(z, top)
+
+
+def peak(top):
+    """The row's largest logit of a maximum as :func:`shifted` takes it (itself, or the first of the
+    tuple of :func:`tempered`): an element equal to it is a maximum. Compiled code only."""
+    raise NotImplementedError("peak is compiled into the fused kernel")
+
+
+@overload(peak, jit_options={"nogil": True, "error_model": "numpy"})
+def _peak(top):
+    if isinstance(top, types.Float):
+        return lambda top: top
+    return lambda top: top[0]
+
+
 @jit(fma=True)
 def _e(values, i, encoding, top):
     """(e = exp(z − top)·(1 + its rounding error) of element i, whether it is a maximum): e = 1 there,
-    exactly, and 0 is given instead (1 + the others is kept as the others)."""
+    exactly, and 0 is given instead (1 + the others is kept as the others). ``top`` as :func:`shifted`
+    takes it."""
     z = decoded(values, i, encoding)
-    head, tail = head_tail(z, top)
-    return (0.0, 1) if z == top else (exp_nonpositive(head) * (1.0 + tail), 0)
+    head, tail = shifted(z, top)
+    return (0.0, 1) if z == peak(top) else (exp_nonpositive(head) * (1.0 + tail), 0)
 
 
 @jit(reorder=True)
 def exps_total(values, encoding, top, start, stop):
     """Σe of :func:`_e` over the elements ``start:stop`` of a row (a chunk: every e ≥ 0, and the plain
-    sum is within CHUNK·ε of the exact one), and how many maxima there were."""
+    sum is within CHUNK·ε of the exact one), and how many maxima there were. _e's arithmetic written
+    out: LLVM leaves _e a call where ``top`` is softened, and the loop is then no SIMD code."""
     total, ties = 0.0, 0
     for i in range(start, stop):
-        e, tie = _e(values, i, encoding, top)
-        total += e
-        ties += tie
+        z = decoded(values, i, encoding)
+        head, tail = shifted(z, top)
+        tie = z == peak(top)
+        total += 0.0 if tie else exp_nonpositive(head) * (1.0 + tail)
+        ties += 1 if tie else 0
     return total, ties
 
 
@@ -139,8 +208,8 @@ def pair_terms(pv, p_encoding, qv, q_encoding, start, stop, p_row, q_row, buffer
     x_out, p_out, q_out, entropy, cross = buffers[0], buffers[1], buffers[2], buffers[3], buffers[4]
     for i in range(start, stop):
         zp, zq = decoded(pv, i, p_encoding), decoded(qv, i, q_encoding)
-        hp, tp = head_tail(zp, top_p)
-        hq, tq = head_tail(zq, top_q)
+        hp, tp = shifted(zp, top_p)
+        hq, tq = shifted(zq, top_q)
         p = exp_nonpositive(hp) * (1.0 + tp) * per_p  # e/Σe within 1.5 ulp: a multiplication, no division
         q = exp_nonpositive(hq) * (1.0 + tq) * per_q
         null_p, null_q = zp == -math.inf, zq == -math.inf

@@ -69,6 +69,18 @@ bits_of_float = _bitcast(types.float64, types.int64, "The IEEE bits of the float
 _float32_of_bits = _bitcast(types.int32, types.float32, "The float32 whose IEEE bits are the int32 ``bits``.")
 
 
+@intrinsic
+def fused_multiply_add(typingctx, a, b, c):
+    """a·b + c rounded once (LLVM's fma: the machine's instruction, or the C library's ``fma`` where it
+    has none), whatever the flags of the function it is written in: z − q·T exactly, for a quotient q
+    of z ÷ T rounded to nearest."""
+    def codegen(context, builder, signature, args):
+        double = ir.DoubleType()
+        function = builder.module.declare_intrinsic("llvm.fma", [double], ir.FunctionType(double, [double] * 3))
+        return builder.call(function, args)
+    return types.float64(types.float64, types.float64, types.float64), codegen
+
+
 def _converts_half() -> bool:
     """Whether the machine the kernels are compiled for converts float16 itself (x86's F16C, every
     64-bit Arm): then the compiler's conversion is one instruction, else a library call that a

@@ -270,6 +270,10 @@ def test_fixture_covers_every_family():
     assert {case["command"] for case in large} == {"kl", "js"} and all(case["bound"] == "tempered" for case in large)
     assert max(case["options"]["temperature"] for case in large) == 1e100
     assert BOUNDS["tempered"]["atol"] == 0
+    near = [case for case in CASES if case["family"] == "near-temperature"]
+    assert {case["options"]["temperature"] for case in near} == {0.5, 2.0, 7.3, 1e-3, 1e3, 1e100}
+    assert {case["bound"] for case in near if case["options"]["temperature"] == 1e100 and case["command"] != "ce"} \
+        == {"tempered"}
 
 
 def _close(a: Decimal, b: Decimal, scale: Decimal) -> bool:

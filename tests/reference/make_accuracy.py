@@ -522,6 +522,30 @@ def large_temperature_family() -> list[dict]:
     return cases
 
 
+def near_temperature_family() -> list[dict]:
+    """Near-identical logits softened by T (``-T``), as two versions of one model compared at a
+    temperature: Q = P + noise of 1e-6 and of 1e-10 (of the logits' size), Q = P + 3 + noise (the
+    same distributions but for the noise: z_q − z_p is far from 0 while the KL is tiny), and a class
+    masked (−inf) in both; 64 classes. Bound ``near``; at T = 1e100 kl and js ``tempered`` (no
+    floor: of order 1e-212), computed at 2·log10(T) + 60 digits as the large-temperature family."""
+    rng = np.random.default_rng(47)
+    cases = []
+    for temperature in (0.5, 2.0, 7.3, 1e-3, 1e3, 1e100):
+        scale = 0.03 if temperature < 0.1 else 3.0  # z / T spread over ~30 nats at most, as above
+        with mpmath.workdps(max(80, int(2 * math.log10(temperature)) + 60)):
+            zp = rng.standard_normal((4, 64)) * scale
+            zq = zp + rng.standard_normal((4, 64)) * scale * 1e-6
+            zq[1] = zp[1] + rng.standard_normal(64) * scale * 1e-10
+            zq[2] = zp[2] + 3.0 + rng.standard_normal(64) * scale * 1e-6
+            zp[3, 7] = zq[3, 7] = -math.inf
+            options = {"temperature": temperature}
+            for command in ("kl", "js", "ce"):
+                bound = "tempered" if temperature >= 1e4 and command != "ce" else "near"
+                cases.append(case("near-temperature", f"T{temperature:g}", command, zp, zq, p_as="logits",
+                                  q_as="logits", bound=bound, options=options))
+    return cases
+
+
 def counts_family() -> list[dict]:
     """Counts with ``--normalize``: huge totals (1e12 … 1e300) with a tiny (or subnormal, or 0) class,
     so that the row cannot be scaled by a power of two and log Σ carries a rounding of ~1e-13.
@@ -594,7 +618,7 @@ def stream_family() -> list[dict]:
 def main() -> None:
     cases = (seed_family() + near_family() + extreme_logits_family() + log_probs_family() + subnormal_family()
              + random_family() + ce_family() + confident_family() + temperature_family() + counts_family()
-             + mixed_family() + stream_family() + large_temperature_family())
+             + mixed_family() + stream_family() + large_temperature_family() + near_temperature_family())
     ids = [c["id"] for c in cases]
     assert len(ids) == len(set(ids)), "case ids must be unique"
     document = {
