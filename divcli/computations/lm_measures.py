@@ -18,7 +18,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..measures.catalogue import Measure, catalogue, known, named
-from ..measures.kernels import Fused, Pair, evaluate
+from ..measures.kernels import evaluate
+from ..measures.pair import Fused, Pair
 from ..numerics.accurate import broadcast
 from ..numerics.distributions import Distribution
 
