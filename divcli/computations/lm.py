@@ -166,9 +166,20 @@ class LmTotals:
         for key, values in block.measures.items():
             self.moments.setdefault(key, Moments()).add(values)
         if self.top is not None:
-            self.worst = worst(_joined([block] if self.worst is None else [self.worst, block]), self.top)
-            if block.explain is not None:
-                self.tokens = kept(self.tokens, self.worst.position, block)
+            self._rank(block)
+
+    def _rank(self, block: Positions) -> None:
+        """The worst positions with ``block``'s: once ``top`` are kept, only the block's positions of a
+        larger D than the least kept can enter (an equal one comes later, so ranks after it), and a
+        block without one costs no sort (a large ``--top`` stays linear in the positions)."""
+        entering = block
+        if self.worst is not None and self.worst.rows >= self.top:
+            entering = block.taken(np.flatnonzero(block.kl > self.worst.kl[-1]))
+            if entering.rows == 0:
+                return
+        self.worst = worst(_joined([entering] if self.worst is None else [self.worst, entering]), self.top)
+        if block.explain is not None:
+            self.tokens = kept(self.tokens, self.worst.position, block)
 
     def merge(self, other: "LmTotals", offset: int) -> None:
         """The totals of the positions that follow (their positions counted from ``offset``)."""

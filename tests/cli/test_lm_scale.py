@@ -136,3 +136,21 @@ def test_the_api_refuses_what_the_command_refuses(models, call, error, words):
     _, base, *_ = models
     with pytest.raises(error, match=words):
         call(base)
+
+
+@pytest.mark.parametrize("top", [1, 3, 50, 1000])
+def test_the_worst_positions_kept_block_by_block_are_those_of_one_sort(top):
+    """LmTotals.add skips the sort for a block of which no position beats the least kept: the worst
+    positions (ties: the earlier first) are still those of one sort of every position."""
+    rng = np.random.default_rng(top)
+    totals, values, first = LmTotals(top=top), [], 0
+    for _ in range(200):
+        rows = int(rng.integers(1, 9))
+        kl = np.round(rng.exponential(1.0, rows), 1)  # rounded: many ties
+        totals.add(Positions(np.arange(first + 1, first + rows + 1), kl, np.zeros(rows, int), np.zeros(rows, int)))
+        values.append(kl)
+        first += rows
+    every = np.concatenate(values)
+    order = np.lexsort((np.arange(every.size), -every))[:top]
+    assert totals.worst.position.tolist() == (order + 1).tolist()
+    assert np.array_equal(totals.worst.kl, every[order])
