@@ -349,8 +349,11 @@ def _log_probs(operand: Operand, role: str, conversion: Conversion) -> tuple[np.
         log_sums = logsumexp(log_p, axis=1)
         with np.errstate(over="ignore"):
             sums = np.exp(log_sums)
-        _check_sums(sums, operand, role, "exp of this row", conversion.tolerance,
-                    f"pass {_as(role, 'logits')} for unnormalised scores, or {option('normalize', True)}")
+        hint = (f"16-bit numbers (float16, bfloat16) round each log-probability, which can move a row's sum this "
+                f"much: pass {_as(role, 'logits')} (each row renormalised exactly), or {option('normalize', True)}"
+                if operand.stored.dtype.itemsize == 2 else
+                f"pass {_as(role, 'logits')} for unnormalised scores, or {option('normalize', True)}")
+        _check_sums(sums, operand, role, "exp of this row", conversion.tolerance, hint)
         off, deviation = _renormalised(sums)
         if off is not None:  # within the tolerance: the distribution meant is exp(row) ÷ its sum
             log_p = log_p - np.where(off, log_sums, 0.0)[:, None]

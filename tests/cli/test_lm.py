@@ -259,3 +259,17 @@ def test_a_3d_array_in_fortran_order_is_refused(run, tmp_path):
 def test_command_lines_it_cannot_run(run, args, words):
     result = run("lm", "1,2;2,1", "1,1;2,2", *args)
     assert result.exit_code == 2 and words in result.stderr
+
+
+@pytest.mark.parametrize("dtype, said", [(np.float16, True), (np.float64, False)])
+def test_log_probs_rounded_to_16_bits_are_refused_with_the_way_round(run, tmp_path, dtype, said):
+    """float16 log-softmax outputs do not sum to 1 within the default tolerance: the one-line error
+    says that 16 bits round them, and how to read them (as logits, renormalised exactly)."""
+    logits = np.random.default_rng(4).normal(0, 3, (3, 3000))
+    log_p = logits - np.log(np.exp(logits).sum(axis=1, keepdims=True))
+    np.save(tmp_path / "p.npy", (log_p + (0 if said else 1e-3)).astype(dtype))
+    np.save(tmp_path / "q.npy", log_p.astype(dtype))
+    result = run("lm", tmp_path / "p.npy", tmp_path / "q.npy", "--p-as", "log-probs", "--q-as", "log-probs", "-q")
+    assert result.exit_code == 1 and len(result.stderr.strip().splitlines()) == 1
+    assert ("16-bit numbers (float16, bfloat16) round each log-probability" in result.stderr) is said
+    assert "pass --p-as logits" in result.stderr
