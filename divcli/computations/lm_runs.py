@@ -38,12 +38,16 @@ def model_blocks(values, name: str, stack: ExitStack) -> Blocks:
     array = np.asarray(values)
     if array.dtype.name not in _KEPT:
         array = array.astype(np.float64)
+    batches = None
     if array.ndim == 3:
+        batches = array.shape[:2]  # each position's record then names its batch and token, as a file's does
         array = np.ascontiguousarray(array).reshape(-1, array.shape[2])
     if array.ndim not in (1, 2):
         raise ValueError(f"{name} must be a 2-D array (positions, vocab) or a 3-D one (batch, sequence, vocab), "
                          f"not {array.ndim}-D")
-    return ArrayBlocks(array_operand(array, name, widen=False))
+    blocks = ArrayBlocks(array_operand(array, name, widen=False))
+    blocks.batches = batches  # read by readers.positions.sequences
+    return blocks
 
 
 def labels_operand(labels) -> Operand | None:

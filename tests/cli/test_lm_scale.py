@@ -154,3 +154,16 @@ def test_the_worst_positions_kept_block_by_block_are_those_of_one_sort(top):
     order = np.lexsort((np.arange(every.size), -every))[:top]
     assert totals.worst.position.tolist() == (order + 1).tolist()
     assert np.array_equal(totals.worst.kl, every[order])
+
+
+def test_the_api_names_each_position_s_batch_and_token_of_a_3d_array():
+    """A (batch, sequence, vocab) array given to lm_report: its worst positions say their batch and
+    token, as those of the same array saved to a file do; a 2-D array's say neither."""
+    rng = np.random.default_rng(8)
+    base = rng.normal(0, 1, (3, 4, 30))
+    candidate = base + rng.normal(0, 0.3, base.shape)
+    worst = divcli.lm_report(base, candidate, top=5)["worst"]
+    batch, token = np.divmod(worst["position"] - 1, 4)
+    assert np.array_equal(worst["batch"], batch) and np.array_equal(worst["token"], token)
+    flat = divcli.lm_report(base.reshape(12, 30), candidate.reshape(12, 30), top=5)["worst"]
+    assert "batch" not in flat and np.array_equal(flat["position"], worst["position"])
