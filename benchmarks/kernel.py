@@ -172,8 +172,15 @@ def main(argv=None) -> int:
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--seed", type=int, default=20261126)
     ap.add_argument("--threads", type=int, default=1, help="divcli's blocks at once; torch's threads (the others: 1)")
+    ap.add_argument("--files", nargs=2, metavar=("P", "Q"),
+                    help="two .npy of logits read into memory first (as stored: float16 stays float16), instead of "
+                         "--rows × --classes generated ones")
     args = ap.parse_args(argv)
-    zp, zq = logits(args.rows, args.classes, args.seed)
+    if args.files:
+        zp, zq = (np.load(path) for path in args.files)
+        args.rows, args.classes = zp.shape
+    else:
+        zp, zq = logits(args.rows, args.classes, args.seed)
     run = KERNELS[args.kernel](args.threads)
     checksum = run(zp[:1000], zq[:1000])  # warm-up: imports, first touch
     times = []

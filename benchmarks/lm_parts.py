@@ -109,8 +109,10 @@ def ratios_case(args, env: dict) -> tuple[list[str], list[Target]]:
     return lines, targets
 
 
-def _kernel(args, env: dict, kernel: str, threads: int, python: str, extra_env: dict | None = None) -> dict:
-    done = subprocess.run([python, str(HERE / "kernel.py"), kernel, "--rows", str(args.kernel_rows), "--classes", "16",
+def _kernel(args, env: dict, kernel: str, threads: int, python: str, extra_env: dict | None = None,
+            files: tuple | None = None) -> dict:
+    shape = ["--files", *map(str, files)] if files else ["--rows", str(args.kernel_rows), "--classes", "16"]
+    done = subprocess.run([python, str(HERE / "kernel.py"), kernel, *shape,
                            "--repeats", str(max(3, args.repeats)), "--threads", str(threads)],
                           capture_output=True, text=True, cwd=ROOT, env={**env, **(extra_env or {})})
     if done.returncode != 0:
@@ -166,4 +168,36 @@ def kernel_case(args, env: dict) -> tuple[list[str], list[Target]]:
             mine / theirs if mine and theirs else None, 2.0, below=False,
             floor=f"numpy's `exp` alone, 2 per pair, 1 thread: {floor:.1f} M elements/s (divcli: {mine:.1f})"
             if floor and mine else ""))
+    if len(args._threads) > 1:
+        more_lines, target = _lm_compute(args, env)
+        lines += more_lines
+        targets.append(target)
     return lines, targets
+
+
+def _lm_compute(args, env: dict) -> tuple[list[str], Target]:
+    """The LM case's computation alone, in-process (``kernel.py divcli --files``: the pair read into
+    memory first, float16 as stored), on 1 thread and on the most: how the row-parallel work scales,
+    start-up and reading left out."""
+    import lm
+
+    p, q = lm.make_pair(args.rows, args.classes, args.seed)
+    least, most = args._threads[0], args._threads[-1]
+    print(f"case: the LM case's computation in-process, threads {least} and {most}", flush=True)
+    found = {threads: _kernel(args, env, "divcli", threads, args.python, files=(p, q)) for threads in (least, most)}
+    lines = ["", "### The language-model case's computation alone, in-process", "",
+             f"`benchmarks/kernel.py divcli --files`: the {args.rows:,} × {args.classes:,} float16 pair of the "
+             "language-model case read into memory first, then its per-row KL computed on divcli's pipeline (the "
+             "fused kernel, as the command takes it) on T threads: no start-up, no reading, no output. Median of "
+             "the timed runs.", "", "| threads | median | M elements/s | speed-up |", "|---:|---:|---:|---:|"]
+    for threads, result in found.items():
+        if "failed" in result:
+            lines.append(f"| {threads} | FAILED: `{result['failed']}` | | |")
+            continue
+        speedup = found[least]["seconds"] / result["seconds"] if "seconds" in found[least] else None
+        shown = f"{speedup:.2f}" if speedup else ""
+        lines.append(f"| {threads} | {fmt_s(result['seconds'])} | {result['m_elements_per_s']:.1f} | {shown} |")
+    one, all_ = (found[t].get("seconds") for t in (least, most))
+    return lines, procs.ratio_target(
+        f"LM case's computation alone (in-process; start-up and reading left out): speed-up from {least} to "
+        f"{most} threads", one / all_ if one and all_ else None, 0.9 * most, below=False)
