@@ -367,3 +367,20 @@ def test_the_lm_report_targets_are_ratios_of_the_same_run():
     assert (speed.met, speed.measured, speed.floor) == (False, "1.3×", "CPU ratio 1.30")
     assert (against_torch.met, memory.met, memory.measured) == (True, True, "0.1×")
     assert [target.met for target in report.report_targets(lm, kl, None)[1:]] == [None, None]
+
+
+def test_kernel_py_reads_a_pair_of_files_as_stored(tmp_path):
+    """``kernel.py divcli --files P Q`` (the LM case's computation alone): float16 files read as they
+    are, the checksum the per-row KL of their rows."""
+    import json
+    import subprocess
+
+    rng = np.random.default_rng(7)
+    p = rng.normal(0, 2, (40, 300)).astype(np.float16)
+    q = (p + rng.normal(0, 0.1, p.shape)).astype(np.float16)
+    np.save(tmp_path / "p.npy", p)
+    np.save(tmp_path / "q.npy", q)
+    done = subprocess.run([sys.executable, str(KERNEL_PY), "divcli", "--files", str(tmp_path / "p.npy"),
+                           str(tmp_path / "q.npy"), "--repeats", "1"], capture_output=True, text=True, check=True)
+    found = json.loads(done.stdout.strip().splitlines()[-1])
+    assert found["checksum"] == pytest.approx(_reference_kl(p.astype(np.float64), q.astype(np.float64)), rel=1e-12)
