@@ -115,7 +115,7 @@ def report_case(args, env: dict) -> tuple[list[str], list[Target]]:
     report, kl = commands[0], commands[1]
     torch = commands[3] if len(commands) > 3 else None
     reference = _lm_value(report)
-    lines = [f"## The whole `divcli lm` report on the same pair", "",
+    lines = ["## The whole `divcli lm` report on the same pair", "",
              f"`divcli lm P Q --labels L -f json` (every statistic: KL's mean ± SE and percentiles, same top, "
              f"PPL, Δp; L one token id a position, drawn with the seed) on the {args.rows:,} × {args.classes:,} "
              f"float16 pair above, on every thread ({procs.cpus()} here), against `divcli kl -q` on the same pair, "
