@@ -221,9 +221,12 @@ def _plain_ce(p: Distribution, q: Distribution, context: Context, active: np.nda
         error = accurate.plain_error(entropy, plain, classes=terms.shape[1])
         _input_error(error, p, lambda: 1 + plain)
         _input_error(error, q, lambda: 1 + plain)
+        # the rows whose D(P‖Q) column (unweighted) the plain formulas cannot give within the bound, as
+        # kl's: near-identical rows, where D is far below H(P,Q) and H(P)
+        near = _unsure(error, kl)
         if unit is not None:
             error *= np.max(unit)
-    unsure = _unsure(error, rows)
+    unsure = np.union1d(_unsure(error, rows), near)
     if active is not None:
         unsure = unsure[active[unsure]]  # an ignored row is 0, exactly
     if unsure.size:
