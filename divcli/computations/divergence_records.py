@@ -17,7 +17,7 @@ import numpy as np
 
 from ..errors import DataError, option
 from ..fields import Column, FromContext, Holds, lead_columns, optional_column
-from ..numerics.distributions import Deviations
+from ..numerics.deviations import Deviations
 from ..vocabulary import Command, LogBase, Reduction, Side
 from ..numerics.plain import log_base
 
@@ -155,7 +155,7 @@ class Report:
     labels: np.ndarray | None = None
     active: np.ndarray | None = None
     warnings: list[str] = field(default_factory=list)
-    #: per operand ("P", "Q"), the largest |Σ − 1| of its rows divided by their sums (:func:`divcli.numerics.distributions.deviations`)
+    #: per operand ("P", "Q"), the largest |Σ − 1| of its rows divided by their sums (:func:`divcli.numerics.deviations.deviations`)
     deviations: dict[str, float] = field(default_factory=dict)
 
     def __getattr__(self, name):  # report.command, report.reduction, … come from the context

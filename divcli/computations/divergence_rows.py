@@ -19,7 +19,8 @@ from functools import partial
 import numpy as np
 
 from ..numerics import accurate, fast_path
-from ..numerics.distributions import Distribution, deviations
+from ..numerics.deviations import deviations
+from ..numerics.distributions import Distribution
 from ..vocabulary import Kind, Command
 from ..numerics.plain import cross_entropy_terms, empty, entropy_terms, kl_rows, kl_terms, row_sums, smooth_labels
 from .divergence_records import Context, Report, Sides

@@ -21,7 +21,8 @@ def for_row(operands, options, row: int) -> dict:
     from ..engine.start import class_count, class_names
     from ..errors import DataError, option
     from ..vocabulary import Kind
-    from ..numerics.distributions import deviations, label_vector, to_distribution
+    from ..numerics.deviations import deviations
+    from ..numerics.distributions import label_vector, to_distribution
 
     p, q = operands
     if options.p_kind is Kind.LABELS:

@@ -160,10 +160,11 @@ def _whose(roles: list[str]) -> str:
 def compare_libraries(operands, options) -> tuple[list[Answer], float, dict[str, float]]:
     """Every library's value for operands P and Q read as ``options`` say, in the unit of
     ``options.base``, divcli's exact D(P‖Q) (batchmean) to compare them with, and per operand the
-    largest |Σ − 1| of the rows divcli divided by their sums (:func:`divcli.numerics.distributions.deviations`)."""
+    largest |Σ − 1| of the rows divcli divided by their sums (:func:`divcli.numerics.deviations.deviations`)."""
     from .runs import compute
     from ..vocabulary import Kind, Command
-    from ..numerics.distributions import deviations, to_distribution
+    from ..numerics.deviations import deviations
+    from ..numerics.distributions import to_distribution
 
     exact = compute(Command.KL, operands[0], operands[1], options).value
     count = operands[1].shape[1]

@@ -25,7 +25,8 @@ from ..engine.loop import Source, Start, mark_single
 from ..engine.start import class_names, read_firsts, refuse_one_class
 from ..errors import DataError
 from ..fields import Column, Holds, optional_column
-from ..numerics.distributions import Deviations, deviations, label_vector
+from ..numerics.deviations import Deviations, deviations
+from ..numerics.distributions import label_vector
 from ..readers.blocks import Blocks
 from ..readers.operand import Operand
 from ..readers.positions import sequences

@@ -14,7 +14,8 @@ from ..engine.loop import Source, Start, mark_single
 from ..readers.sizes import block_of
 from ..errors import DataError
 from ..engine.start import class_count, class_names, read_firsts, refuse_one_class
-from ..numerics.distributions import Deviations, Distribution, deviations
+from ..numerics.deviations import Deviations, deviations
+from ..numerics.distributions import Distribution
 from ..measures.catalogue import Measure
 from ..measures.measure_records import MeasureContext, MeasureReport, MeasureSummary
 from ..measures.kernels import evaluate

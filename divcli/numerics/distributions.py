@@ -30,7 +30,7 @@ import numpy as np
 
 from . import accurate
 from ..errors import DataError, option, show_value
-from ..vocabulary import ROLES, Conversion, Kind
+from ..vocabulary import Conversion, Kind
 from ..readers.floats import all_finite, comparable
 from ..readers.operand import Operand
 from .plain import logsumexp, softmax
@@ -158,24 +158,6 @@ class Distribution:
         if self.kind in (Kind.LOGITS, Kind.LOG_PROBS):
             return accurate.logit_rows(values)
         return accurate.prob_rows(values)
-
-
-class Deviations(dict):
-    """Per operand (``P``, ``Q``, ``R``, …), the largest |Σ − 1| of its rows divided by their sums
-    (:attr:`Distribution.deviation`), only the operands that had such a row. Two of them add up to
-    the largest of each operand's: the totals of blocks, threads and Dask shards add them as they
-    add their sums."""
-
-    def __add__(self, other: dict) -> "Deviations":
-        both = Deviations(self)
-        for role, deviation in other.items():
-            both[role] = max(both.get(role, 0.0), deviation)
-        return both
-
-
-def deviations(distributions: list[Distribution]) -> Deviations:
-    """:class:`Deviations` of the operands ``distributions`` (P, Q, R, … in the order given)."""
-    return Deviations({ROLES[index]: d.deviation for index, d in enumerate(distributions) if d.deviation})
 
 
 def _first(mask: np.ndarray) -> tuple[int, int]:
