@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed-stamp
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet -e '.[test,fast,dask,lm]'
+	$(BIN)/python -m pip install --quiet -e '.[test,fast,dask,lm,stats]'
 	touch $(STAMP)
 
 install: $(STAMP)

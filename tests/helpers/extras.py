@@ -14,7 +14,7 @@ import pytest
 #: of divcli; the reference libraries).
 EXTRAS = {"orjson": "fast", "pyarrow": "fast", "numba": "fast", "dask": "dask", "distributed": "dask", "fsspec": "dask",
           "pandas": "dask", "safetensors": "lm",
-          "scipy": None, "torch": None}
+          "scipy": "stats", "torch": None}
 #: Set (to anything but empty) by ``make test``, whose venv has every extra: a missing one fails the
 #: test there instead of skipping it, so the full run cannot pass by skipping.
 EXTRAS_REQUIRED = "DIVCLI_TEST_EXTRAS_REQUIRED"
