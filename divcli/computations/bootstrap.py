@@ -24,7 +24,7 @@ interval.
 resample is handed to the statistic sorted (NaN last), so a statistic that sorts (Wasserstein-1,
 Kolmogorov–Smirnov) finds its work done; the statistics drift computes do not depend on the order of
 the rows. On 10^5 rows a side, drawing and sorting a resample takes about 1 ms: the statistic's own
-work is what a bootstrap costs.
+work is what a bootstrap costs, and it can run on several threads (the draws stay in one, in order).
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ from typing import Callable, Mapping
 
 import numpy as np
 
+from ..engine.threads import ordered
 from ..errors import DataError, option
 
 #: A two-sample statistic: (reference rows, current rows) → measure key → value.
@@ -52,18 +53,22 @@ class Interval:
 
 
 def bootstrap_intervals(reference, current, statistic: Statistic, resamples: int, seed: int,
-                        confidence: float = 0.95) -> dict[str, Interval]:
+                        confidence: float = 0.95, threads: int = 1) -> dict[str, Interval]:
     """Per measure of ``statistic``, its percentile interval at ``confidence`` over ``resamples``
     resamples of ``reference`` and ``current`` (1-D arrays of one column's values, NaN included,
-    or of category codes), both sides resampled independently with numpy's PCG64 from ``seed``."""
+    or of category codes), both sides resampled independently with numpy's PCG64 from ``seed``. A
+    measure the statistic gives as None (one the column has not) has no interval. With ``threads``
+    above 1 the statistic runs on that many resamples at once (it must be safe to), drawn in order in
+    one thread: the intervals are the same."""
     _check(resamples, confidence)
     sides = [_rows(values) for values in (reference, current)]
     generator = np.random.Generator(np.random.PCG64(seed))
+    draws = ([_resample(rows, generator) for rows in sides] for _ in range(resamples))
     values: dict[str, list[float]] = {}
-    for _ in range(resamples):
-        drawn = [_resample(rows, generator) for rows in sides]
-        for key, value in statistic(*drawn).items():
-            values.setdefault(key, []).append(float(value))
+    for found in ordered(lambda drawn: statistic(*drawn), draws, threads):
+        for key, value in found.items():
+            if value is not None:
+                values.setdefault(key, []).append(float(value))
     return {key: percentile_interval(np.array(found), confidence) for key, found in values.items()}
 
 

@@ -120,3 +120,19 @@ def test_bad_settings_are_data_errors(resamples, confidence, words):
 def test_an_empty_side_has_no_bootstrap():
     with pytest.raises(DataError, match="no rows"):
         bootstrap_intervals([], [2.0], _mean_difference, 10, seed=0)
+
+
+def test_threads_give_the_same_intervals():
+    rng = np.random.default_rng(6)
+    reference, current = rng.normal(size=300), rng.normal(0.1, size=200)
+
+    def two(r, c):
+        return {"difference": float(np.mean(c) - np.mean(r)), "spread": float(np.std(c) / np.std(r))}
+
+    one = bootstrap_intervals(reference, current, two, 60, seed=9)
+    assert bootstrap_intervals(reference, current, two, 60, seed=9, threads=2) == one
+
+
+def test_a_measure_given_as_none_has_no_interval():
+    found = bootstrap_intervals([1.0, 2.0], [3.0], lambda r, c: {"w1": 1.0, "chi2": None}, 10, seed=0)
+    assert list(found) == ["w1"]
