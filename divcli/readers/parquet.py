@@ -258,7 +258,7 @@ def read_parquet_shard(source) -> Operand:
     for name, column in zip(table.column_names, table.columns):
         if not (pa.types.is_integer(column.type) or pa.types.is_floating(column.type)):
             raise DataError(source.name, f"column {show_value(name)} holds {column.type}, not numbers",
-                            f"choose the numeric columns with {option('p_cols')} / {option('q_cols')}")
+                            f"choose the numeric columns with {option('select')} (or {option('p_select')} / {option('q_select')})")
         if column.null_count:
             row = int(np.argmax(column.is_null().to_numpy(zero_copy_only=False)))
             raise DataError(f"{source.name}: row {row + 1}, column {show_value(name)}", "an empty (null) value")

@@ -49,7 +49,7 @@ class ShardSource:
     open: Callable[[], BinaryIO]
     #: the path when the shard is a local file (a .npy is then read a block of rows at a time)
     local_path: str | None = None
-    #: ``--p-cols``/``--q-cols`` as column names → indices, for a format that reads only those columns
+    #: P's or Q's ``--select`` as column names → indices, for a format that reads only those columns
     pick: Callable[[list[str]], list[int]] | None = None
 
 
@@ -181,6 +181,12 @@ def _local_reader(spec: str) -> tuple[Format, str, str | None] | None:
     if fmt is not None and fmt.members and fmt.read is not None and os.path.isfile(path):
         return fmt, path, key or None
     return None
+
+
+def is_literal(spec: str) -> bool:
+    """Whether :func:`read_operand` reads ``spec`` as a literal: not ``-``, no file, no member of one."""
+    return spec != STDIN and _local_reader(spec) is None and not os.path.exists(spec) and \
+        format_of(extension_of(spec)) is None
 
 
 def read_operand(spec: str, stdin: BinaryIO, delimiter: str | None = None, *, widen: bool = True,

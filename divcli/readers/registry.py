@@ -46,7 +46,7 @@ class Format:
       by default ``stream``, else ``parse`` of the whole shard;
     * ``picks_columns``: the readers apply ``request.columns`` (``--select``, ``--drop``,
       ``--names``) themselves; otherwise the registry applies them to what they return;
-    * ``shard_picks``: ``shard`` applies ``source.pick`` (``--p-cols``/``--q-cols``) itself;
+    * ``shard_picks``: ``shard`` applies ``source.pick`` (P's or Q's ``--select``) itself;
     * ``shard_extensions``: the extensions the Dask engine takes as shards (default: every one, when
       the format can read a shard); ``members``: a path may name a member, ``file.ext:key``.
 
