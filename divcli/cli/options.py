@@ -211,7 +211,8 @@ def shared_options(command):
                      help="Print only the reduced value (a line per row for --reduction none)."),
         click.option("--delimiter", type=click.Choice(list(DELIMITERS)), metavar="CHAR",
                      help=", ; | tab or space (default: by extension; sniffed for .txt and -)."),
-        click.option("--names", metavar="COL", help="The column of row names (with --columns: of class names)."),
+        click.option("--names", metavar="COL",
+                     help="The column of row names, a name or a number from 1 (with --columns: of class names)."),
         click.option("--drop", metavar="COLS", help="Columns to leave out (as --select)."),
         click.option("--select", metavar="COLS",
                      help="Columns of numbers to read: names, patterns 'a_*', numbers from 1, ranges 2-5."),
@@ -264,7 +265,7 @@ def reduction_option(command: str):
 
 def p_as_option():
     return click.option("--p-as", type=click.Choice(KINDS), default="probs", metavar="KIND",
-                        help="P is probs (default), logits, log-probs or labels (class indices).")
+                        help="P is probs (default), logits, log-probs or labels (classes from 0).")
 
 
 def q_as_option():
