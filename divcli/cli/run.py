@@ -55,10 +55,12 @@ def streamed_operands(request: Request) -> list:
     """Every operand's blocks, each read with its own options (:meth:`.request.Reading.operand`); where
     P and Q choose their columns each in an order of its own, the classes are named after P's alone."""
     from ..readers.blocks import UnnamedBlocks
+    from ..readers.uniform import UNIFORM
 
     reading = request.reading
     operands = [operand_blocks(spec, reading.operand(index)) for index, spec in enumerate(request.specs)]
-    return [UnnamedBlocks(blocks) if index and reading.in_order else blocks for index, blocks in enumerate(operands)]
+    return [UnnamedBlocks(blocks) if index and reading.in_order and spec != UNIFORM else blocks
+            for index, (spec, blocks) in enumerate(zip(request.specs, operands))]
 
 
 def _for_literal(spec: str, reading: Reading) -> Reading:

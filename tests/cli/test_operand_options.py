@@ -124,6 +124,14 @@ def test_the_whole_operand_commands_read_each_operand_with_its_own(run_json, run
     assert run_json("libraries", path, path, *own)["exact"] == pytest.approx(kl.mean(), rel=1e-12)
 
 
+def test_uniform_takes_ps_classes_under_ps_own_choice(run, run_file):
+    path, teacher, _ = run_file
+    result = run("kl", path, "uniform", "--p-select", "teacher_*", "--q-select", "2", "--p-as", "logits",
+                 "--reduction", "none", "-f", "csv")
+    p = np.exp(_log_softmax(teacher))
+    np.testing.assert_allclose(_values(result, "kl_divergence"), _kl(p, np.full_like(p, 0.25)), rtol=1e-12)
+
+
 def test_a_message_names_the_option_the_user_gave(run, run_file):
     path, _, _ = run_file
     own = run("kl", path, path, "--p-select", "teacher_*", "--q-select", "pupil_*")
