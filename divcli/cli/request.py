@@ -45,10 +45,11 @@ class Reading:
 
     @property
     def in_order(self) -> bool:
-        """P and Q choose their columns each with an option of its own, differently: the columns are
-        paired in the order chosen, and the classes named after P's (Q's names are not compared)."""
-        p, q = self.operand(0), self.operand(1)
-        return bool(self.sides[0].select or self.sides[1].select) and p.select != q.select
+        """P and Q both choose their columns, differently (one of them, or both, with an option of its
+        own): the columns are paired in the order chosen, and the classes named after P's (Q's names
+        are not compared). Where only one chooses, the other's names are still compared."""
+        p, q = self.operand(0).select, self.operand(1).select
+        return p is not None and q is not None and p != q
 
     def column_choice(self):
         """--select, --drop and --names (or this operand's own), applied to an operand (not to --weight)."""
