@@ -26,31 +26,42 @@ def _listing(keys: list[str]) -> str:
 
 
 def list_field(item: dict, columns: ColumnChoice, where_row: Callable[[], str], name: str) -> tuple[str, str | None]:
-    """The key of the record's list field and of its names field (None without ``--names``).
-
-    ``--select`` must choose one list field; without it the record must hold one list among the
-    fields ``--drop`` and ``--names`` leave. The choice is resolved as a header's (and cached: every
-    record of one shape resolves it once)."""
+    """The key of the record's list field and of its names field (None without ``--names``)."""
     keys = list(item)
+    field, names = choose_list(keys, {key for key in keys if isinstance(item[key], list)}, columns, where_row, name)
+    if names is not None and isinstance(item[names], dict):
+        raise DataError(where_row(), f"{option('names')} field {show_value(names)} is an object",
+                        "name the rows by a field of text or numbers")
+    return field, names
+
+
+def choose_list(keys: list[str], lists: set[str], columns: ColumnChoice, where: Callable[[], str], name: str,
+                noun: str = "field") -> tuple[str, str | None]:
+    """Of the fields (or columns) ``keys``, the list ``lists`` hold, the one that holds the numbers and
+    the one that names the rows (None without ``--names``).
+
+    ``--select`` must choose one list; without it there must be one list among the fields ``--drop``
+    and ``--names`` leave. The choice is resolved as a header's (and cached: every record of one
+    shape resolves it once)."""
     picked = columns.resolve(keys, len(keys), name)
     kept = [keys[index] for index in (range(len(keys)) if picked is None else picked.keep)]
-    lists = [key for key in kept if isinstance(item[key], list)]
-    if columns.select and (len(kept) != 1 or not lists):
+    found = [key for key in kept if key in lists]
+    hint = _choose([key for key in keys if key in lists], noun)
+    if columns.select and (len(kept) != 1 or not found):
         chosen = ", ".join(show_value(key, 30) for key in kept)
-        raise DataError(where_row(), f"{option('select')} chooses {chosen}, but a record's numbers are one list field",
-                        _choose(item))
-    if len(lists) != 1:
-        found = f"{len(lists)} list fields: {_listing(lists)}" if lists else "no list field"
-        raise DataError(where_row(), f"the record holds {found}" + ("" if lists else " left to read"), _choose(item))
+        raise DataError(where(), f"{option('select')} chooses {chosen}, but the numbers are one list {noun}", hint)
+    if len(found) != 1:
+        holder = "the record holds" if noun == "field" else "the file has"
+        what = f"{len(found)} list {noun}s: {_listing(found)}" if found else f"no list {noun} left to read"
+        raise DataError(where(), f"{holder} {what}", hint)
     names = None if picked is None or picked.names is None else keys[picked.names]
-    if names is not None and isinstance(item[names], (list, dict)):
-        raise DataError(where_row(), f"{option('names')} field {show_value(names)} is a list or an object",
-                        "name the rows by a field of text or a number")
-    return lists[0], names
+    if names in lists:
+        raise DataError(where(), f"{option('names')} {noun} {show_value(names)} is a list",
+                        f"name the rows by a {noun} of text or numbers")
+    return found[0], names
 
 
-def _choose(item: dict) -> str:
-    lists = [key for key, value in item.items() if isinstance(value, list)]
+def _choose(lists: list[str], noun: str) -> str:
     if not lists:
-        return "a record's numbers are a list field"
-    return f"choose the list with {option('select', lists[0])} (its list fields are {_listing(lists)})"
+        return f"the numbers are a list {noun}"
+    return f"choose the list with {option('select', lists[0])} (its list {noun}s are {_listing(lists)})"
