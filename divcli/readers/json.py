@@ -270,10 +270,11 @@ def read_json(text: str, name: str, columns: ColumnChoice | None = None, key: st
     the document holds (:func:`~divcli.readers.json_paths.document_rows`)."""
     warnings: list[str] = []
     data = _load_json(text, lambda line, col: f"{name}:{line}:{col}" if line else name, warnings)
+    trail: tuple | None = ()
     if key is not None:
         data, trail = follow(data, key, name)
-    else:
-        data, trail = document_rows(data, name, bool(columns and columns.select))
+    data, below = document_rows(data, name, bool(columns and columns.select), trail)
+    trail = None if below is None else trail + below
 
     def where(*path) -> str:
         found = None if trail is None else json_position(text, trail + path)

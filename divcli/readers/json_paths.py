@@ -6,9 +6,10 @@ A path is split at its dots. At each object the longest run of parts that is one
 taken, so a key with dots in it (torch's ``model.layers.0.weight``) is written as it is, with no
 escape; at a list, a part that is a whole number is an index from 0 (as in jq and Python).
 
-Without a path, a document that is an object of numbers is one row, as before; an object that
-holds arrays is a container, and the rows are the one array in it (a chain of such objects is
-followed down); several arrays are refused, naming them and the path that would choose one.
+A document (or the value a path leads to) that is an object of numbers is one row, as before; an
+object that holds arrays is a container, and the rows are the one array in it (a chain of such
+objects is followed down); several arrays are refused, naming them and the path that would choose
+one.
 pandas' ``to_json`` layouts other than ``records`` and ``values`` (which are lists already) are
 made records here: ``columns`` (its default), ``index`` (both with the default index ``"0"``,
 ``"1"``, …), ``split`` and ``table``; their values then have no line and column of their own.
@@ -79,10 +80,11 @@ def is_container(data: dict, select: bool = False) -> bool:
     return lists > 1 and not select
 
 
-def document_rows(data, name: str, select: bool = False) -> tuple[object, tuple | None]:
-    """The rows of a JSON document read with no path: the document itself, unless it is a container
-    (:func:`is_container`): then a pandas layout made records, or the one array in it. Also the
-    keys that lead there (None for a pandas layout: its values have no place of their own)."""
+def document_rows(data, name: str, select: bool = False, above: tuple = ()) -> tuple[object, tuple | None]:
+    """The rows of a JSON document (or of the value a path led to, ``above`` the keys of that path):
+    the value itself, unless it is a container (:func:`is_container`): then a pandas layout made
+    records, or the one array in it. Also the keys that lead there from the value (None for a
+    pandas layout: its values have no place of their own)."""
     trail: tuple = ()
     while isinstance(data, dict) and is_container(data, select):
         records = pandas_records(data)
@@ -90,10 +92,10 @@ def document_rows(data, name: str, select: bool = False) -> tuple[object, tuple 
             return records, None
         arrays = [key for key, value in data.items() if _holds_arrays(value)]
         if len(arrays) != 1:
-            where = name if not trail else f"{name}: {_shown(trail)}"
+            where = name if not above + trail else f"{name}: {_shown(above + trail)}"
             if not arrays:
                 raise DataError(where, "no list of numbers in it", f"its keys are {_listing(list(data))}")
-            path = ".".join(str(key) for key in trail + (arrays[0],))
+            path = ".".join(str(key) for key in above + trail + (arrays[0],))
             raise DataError(where, f"{len(arrays)} arrays in it: {_listing(arrays)}",
                             f"choose one after the file's name, as {name}:{path}")
         data, trail = data[arrays[0]], trail + (arrays[0],)

@@ -47,6 +47,10 @@ def choose_list(keys: list[str], lists: set[str], columns: ColumnChoice, where: 
     kept = [keys[index] for index in (range(len(keys)) if picked is None else picked.keep)]
     found = [key for key in kept if key in lists]
     hint = _choose([key for key in keys if key in lists], noun)
+    names = None if picked is None or picked.names is None else keys[picked.names]
+    if names in lists:
+        raise DataError(where(), f"{option('names')} {noun} {show_value(names)} is a list",
+                        f"name the rows by a {noun} of text or numbers")
     if columns.select and (len(kept) != 1 or not found):
         chosen = ", ".join(show_value(key, 30) for key in kept)
         raise DataError(where(), f"{option('select')} chooses {chosen}, but the numbers are one list {noun}", hint)
@@ -54,10 +58,6 @@ def choose_list(keys: list[str], lists: set[str], columns: ColumnChoice, where: 
         holder = "the record holds" if noun == "field" else "the file has"
         what = f"{len(found)} list {noun}s: {_listing(found)}" if found else f"no list {noun} left to read"
         raise DataError(where(), f"{holder} {what}", hint)
-    names = None if picked is None or picked.names is None else keys[picked.names]
-    if names in lists:
-        raise DataError(where(), f"{option('names')} {noun} {show_value(names)} is a list",
-                        f"name the rows by a {noun} of text or numbers")
     return found[0], names
 
 
