@@ -44,6 +44,7 @@ def follow(data, path: str, name: str) -> tuple[object, tuple]:
     parts, trail, value = path.split("."), (), data
     at = 0
     while at < len(parts):
+        _no_duplicate(value, name, trail)
         if isinstance(value, dict):
             end = next((end for end in range(len(parts), at, -1) if ".".join(parts[at:end]) in value), None)
             if end is None:
@@ -60,6 +61,15 @@ def follow(data, path: str, name: str) -> tuple[object, tuple]:
                             f"write the path up to {_shown(trail)}")
         value, trail, at = value[key], trail + (key,), end
     return value, trail
+
+
+def _no_duplicate(value, name: str, trail: tuple) -> None:
+    """An object that names a key twice (the JSON reader marks it: ``json`` would keep the last
+    silently) is refused where a path or the search for the one array goes through it."""
+    duplicate = getattr(value, "duplicate", "")
+    if duplicate:
+        where = name if not trail else f"{name}: {_shown(trail)}"
+        raise DataError(where, f"the object names key {show_value(duplicate)} twice", "give each key once")
 
 
 def _holds_arrays(value) -> bool:
@@ -87,6 +97,7 @@ def document_rows(data, name: str, select: bool = False, above: tuple = ()) -> t
     pandas layout: its values have no place of their own)."""
     trail: tuple = ()
     while isinstance(data, dict) and is_container(data, select):
+        _no_duplicate(data, name, above + trail)
         records = pandas_records(data)
         if records is not None:
             return records, None

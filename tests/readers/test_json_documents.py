@@ -49,8 +49,9 @@ def q_csv(tmp_path) -> str:
 
 
 def write(tmp_path, name: str, document) -> str:
+    """``document`` as JSON (a string: the text as written)."""
     path = tmp_path / name
-    path.write_text(json.dumps(document))
+    path.write_text(document if isinstance(document, str) else json.dumps(document))
     return str(path)
 
 
@@ -122,6 +123,10 @@ def test_a_key_holding_a_colon_is_fine_after_the_first_colon(run, tmp_path):
     ("p.json:logits", {"logits": [[0.5, "0.5"]]}, ("p.json:1:19: not a number: \"0.5\"",)),
     ("p.json", {"meta": {"name": "x"}, "step": 3, "nested": {"deeper": {"a": 1}}},
      ("p.json: 'nested': no list of numbers in it; its keys are 'deeper'",)),
+    ("p.json:model.logits", '{"model": {"logits": [[0.5, 0.5]], "logits": [[0.2, 0.8]]}}',
+     ("p.json: 'model': the object names key 'logits' twice; give each key once",)),
+    ("p.json", '{"logits": [[0.5, 0.5]], "logits": [[0.2, 0.8]]}',
+     ("p.json: the object names key 'logits' twice; give each key once",)),
     ("p.json:runs", {"runs": {"a": [0.5, 0.5], "b": [0.5, 0.5]}},
      ("p.json: 'runs': 2 arrays in it: 'a', 'b'", "choose one after the file's name, as ", "p.json:runs.a")),
 ])
