@@ -131,6 +131,7 @@ def pandas_records(data: dict) -> list | None:
                 for row in data["data"]]
     if {"columns", "data"} <= set(data) <= {"columns", "index", "data", "name"} and \
             isinstance(data["columns"], list) and isinstance(data["data"], list) and \
+            len(set(map(str, data["columns"]))) == len(data["columns"]) and \
             all(isinstance(row, list) and len(row) == len(data["columns"]) for row in data["data"]):
         return [dict(zip(map(str, data["columns"]), row)) for row in data["data"]]
     inner = list(data.values())
