@@ -251,3 +251,24 @@ def test_ragged_rows_and_an_empty_file_are_refused(run, tmp_path):
     ref.write_text("a,b\n1,2\n")
     result = run("drift", ref, cur)
     assert result.exit_code == 1 and f"{cur}: no rows of samples" in result.stderr
+
+
+def test_plain_decimals_and_other_numbers_read_the_same(run_json, tmp_path):
+    rng = np.random.default_rng(5)
+    values = np.round(rng.normal(0, 1, (300, 2)), 4)
+    plain, careful = tmp_path / "plain.csv", tmp_path / "careful.csv"
+    plain.write_text("a,b\n" + "".join(f"{a},{b}\n" for a, b in values))
+    careful.write_text("a,b\n" + "".join(f"{a:+},{b}\n" for a, b in values))  # a sign: not a plain decimal
+    fast = run_json("drift", plain, plain, "--bins", "uniform:7")
+    slow = run_json("drift", careful, plain, "--bins", "uniform:7")
+    assert fast == {**slow, "reference": fast["reference"]} and slow["columns"][0]["psi"] == 0
+
+
+def test_samples_larger_than_the_memory_available_are_refused(run, pair, monkeypatch):
+    from divcli.readers import samples
+
+    monkeypatch.setattr(samples, "available_memory", lambda: 100)
+    ref, cur = pair
+    result = run("drift", ref, cur)
+    assert result.exit_code == 1
+    assert "more than the 100 bytes available" in result.stderr and "shuf -n" in result.stderr
