@@ -13,9 +13,11 @@ from ..errors import printable
 from .registry import Sink
 from .tables import bar
 
-#: The table's columns of measures: (header, key).
+#: Every measure of a column: (header, key); the columns' table leaves both KLs out (PSI is their
+#: sum, and at 100 columns the table has no room for them: --column, CSV and JSON show them).
 MEASURE_COLUMNS = (("PSI", "psi"), ("KL(R‖C)", "kl_ref_cur"), ("KL(C‖R)", "kl_cur_ref"), ("JS dist", "js_distance"),
                    ("Hellinger", "hellinger"), ("W₁", "wasserstein_1"), ("KS", "ks"), ("χ²", "chi2"))
+TABLE_COLUMNS = tuple(column for column in MEASURE_COLUMNS if column[1] not in ("kl_ref_cur", "kl_cur_ref"))
 VERDICT_STYLES = {"stable": "green", "moderate": "yellow", "major": "bold red"}
 
 
@@ -37,7 +39,7 @@ def heading(report: DriftReport) -> list[str]:
         f"drift from the reference {printable(report.reference)} ({report.reference_rows:,} rows) to the current "
         f"{printable(report.current)} ({report.current_rows:,} rows); divergences in nats",
         f"  bins: {settings.bins.text} of the reference, (low, high]: a value on an edge is in the bin below it; "
-        "outer bins open",
+        "outer bins open" + ("; a bin a category" if settings.categorical else ""),
         f"  smoothing: {settings.smoothing.text or 'none'}; PSI = Σ (c − r)·ln(c/r) (Jeffreys' divergence)",
         f"  verdict by PSI: stable < {low:g} ≤ moderate ≤ {high:g} < major",
     ]
@@ -73,7 +75,12 @@ class DriftTable(Sink):
             console.print(Text(line), soft_wrap=True)
         console.print()
         if report.focus is not None:
-            console.print(_bins_table(report, report.column(report.focus)))
+            column = report.column(report.focus)
+            measures = ", ".join(f"{header} {short(column.measures[key])}" for header, key in MEASURE_COLUMNS
+                                 if column.measures[key] is not None)
+            console.print(Text(f"{printable(column.column)} ({column.kind}): {measures}; {column.verdict}"),
+                          soft_wrap=True)
+            console.print(_bins_table(column))
             return
         console.print(_columns_table(report))
         for line in notes(report):
@@ -87,16 +94,16 @@ def _columns_table(report: DriftReport):
     smoothed = report.settings.smoothing.text is not None
     table = Table(title="drift per column", title_justify="left", show_edge=False)
     table.add_column("column")
-    for header, _ in MEASURE_COLUMNS[:1]:
+    for header, _ in TABLE_COLUMNS[:1]:
         table.add_column(header, justify="right")
     if smoothed:
         table.add_column("unsmoothed", justify="right")
-    for header, _ in MEASURE_COLUMNS[1:]:
+    for header, _ in TABLE_COLUMNS[1:]:
         table.add_column(header, justify="right")
     table.add_column("verdict")
     table.add_column("bins", justify="right")
     for column in report.columns:
-        values = [short(column.measures[key]) for _, key in MEASURE_COLUMNS]
+        values = [short(column.measures[key]) for _, key in TABLE_COLUMNS]
         if smoothed:
             values.insert(1, short(column.unsmoothed["psi"]))
         table.add_row(Text(printable(column.column)), *values,
@@ -104,14 +111,11 @@ def _columns_table(report: DriftReport):
     return table
 
 
-def _bins_table(report: DriftReport, column: ColumnDrift):
+def _bins_table(column: ColumnDrift):
     from rich.table import Table
     from rich.text import Text
 
-    measures = ", ".join(f"{header} {short(column.measures[key])}" for header, key in MEASURE_COLUMNS
-                         if column.measures[key] is not None)
-    table = Table(title=f"{printable(column.column)} ({column.kind}): {measures}; {column.verdict}",
-                  title_justify="left", show_edge=False)
+    table = Table(title=f"the bins of {printable(column.column)}", title_justify="left", show_edge=False)
     for header in ("bin", "n ref", "n cur", "ref share", "cur share", "PSI term"):
         table.add_column(header, justify="left" if header == "bin" else "right")
     table.add_column("reference")
