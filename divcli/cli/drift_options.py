@@ -1,5 +1,5 @@
-"""``divcli drift``'s parameter types and checks: ``--bins``, ``--thresholds``, ``--measure``, the
-smoothing, and ``--fail-above``'s gate (exit 3). Click only: numpy is not imported here."""
+"""``divcli drift``'s parameter types and checks: ``--bins``, ``--thresholds``, ``--measure`` and the
+smoothing (the gate itself, exit 3, is the command's). Click only: numpy is not imported here."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import math
 
 import click
 
-from ..errors import foreign_digit, printable
+from ..errors import foreign_digit
 
 #: The measures ``--measure`` takes (the keys of the report: ``divcli drift -f json``).
 DRIFT_MEASURES = ("psi", "kl_ref_cur", "kl_cur_ref", "js_distance", "hellinger", "wasserstein_1", "ks", "chi2")
@@ -69,25 +69,3 @@ def check_gate(fail_above: float | None, measure: str | None) -> str:
         raise click.BadParameter("--measure chooses what --fail-above reads: give --fail-above X too",
                                  param_hint="'--measure'")
     return measure or "psi"
-
-
-def gate(report, fail_above: float | None, measure: str) -> None:
-    """Exit 3, naming the columns on standard error, when any column's ``measure`` is above
-    ``fail_above``; a measure no column has (W₁ of categorical columns alone) is a usage error."""
-    if fail_above is None:
-        return
-    from .console import say
-
-    if all(column.measures.get(measure) is None for column in report.columns):
-        raise click.BadParameter(f"{measure} is not measured for any of these columns (W₁ and KS are for numeric "
-                                 "columns, χ² for categorical ones): choose another --measure",
-                                 param_hint="'--measure'")
-    above = report.above(measure, fail_above)
-    if not above:
-        return
-    from ..output.texts import number
-
-    listed = ", ".join(f"{printable(column.column)} ({number(column.measures[measure])})" for column in above)
-    say(f"divcli drift: {measure} above {fail_above:g} in {len(above)} of {len(report.columns)} "
-        f"column{'s' if len(report.columns) > 1 else ''}: {listed}")
-    raise click.exceptions.Exit(DRIFT_FOUND)

@@ -98,6 +98,7 @@ def test_fail_above_with_a_measure_no_column_has_is_refused(run, pair):
     result = run("drift", ref, cur, "--select", "city", "--categorical", "city", "--fail-above", "1",
                  "--measure", "wasserstein_1")
     assert result.exit_code == 2 and "not measured for any of these columns" in result.stderr
+    assert result.stdout == ""
 
 
 def test_column_shows_its_bins_in_every_format(run, run_json, pair):
@@ -272,3 +273,14 @@ def test_samples_larger_than_the_memory_available_are_refused(run, pair, monkeyp
     result = run("drift", ref, cur)
     assert result.exit_code == 1
     assert "more than the 100 bytes available" in result.stderr and "shuf -n" in result.stderr
+
+
+def test_output_goes_to_a_file_and_the_gate_still_exits_3(run, pair, tmp_path):
+    ref, cur = pair
+    out = tmp_path / "drift.json"
+    result = run("drift", ref, cur, "--select", "x", "--bins", "edges:2", "-f", "json", "-o", out, "--fail-above", "0.1")
+    assert result.exit_code == 3 and result.stdout == ""
+    (x,) = json.loads(out.read_text())["columns"]
+    assert math.isclose(x["psi"], 0.25 * math.log(3), rel_tol=1e-14)
+    refused = run("drift", ref, cur, "-o", ref)
+    assert refused.exit_code == 2 and "the same file" in refused.stderr and ref.read_text().startswith("x,city")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import click
 
 from ..completion import complete_operand
-from ..drift_options import DRIFT_MEASURES, BinsType, ThresholdsType
+from ..drift_options import DRIFT_FOUND, DRIFT_MEASURES, BinsType, ThresholdsType
 from ..options import DELIMITERS, BoundedFloat, OperandCommand, format_option
 
 
@@ -41,51 +41,36 @@ from ..options import DELIMITERS, BoundedFloat, OperandCommand, format_option
 @format_option()
 @click.option("-o", "--output", type=click.Path(readable=False), metavar="PATH",
               help="Write to PATH instead of standard output (atomically).")
-def drift(reference, current, bins, categorical, min_share, pseudocount, epsilon, thresholds, fail_above, measure,
-          column, select, drop, delimiter, **params):
+def drift(reference, current, **params):
     """Drift between two samples, column by column: PSI, KL, JS, Hellinger, W₁, KS, a verdict.
 
     REFERENCE and CURRENT: raw samples, the same columns. Numeric columns are binned at the
     reference's edges, categorical ones counted per category, missing values in a bin of their own;
     PSI = Σ (c − r)·ln(c/r), in nats. Exit 3: a column above --fail-above.
     """
-    from ...computations.drift import DriftSettings
-    from ...readers.columns import split_items
-    from ..drift_options import check_gate, check_smoothing, gate
-    from ..request import Writing, check_output, one_stdin
+    from ..request import drift_request
 
-    one_stdin(reference, current)
-    check_smoothing(pseudocount, epsilon)
-    measure = check_gate(fail_above, measure)
-    writing = Writing(params["fmt"], params["quiet"], params["output"])
-    check_output(writing, _given(), (reference, current))
-    settings = DriftSettings(bins, split_items(categorical), min_share, pseudocount, epsilon, thresholds)
-    report = _compute((reference, current), settings, DELIMITERS.get(delimiter), select, drop)
-    if column is not None:
-        report.column(column)  # a DataError naming the columns when there is none
-        report.focus = column
-    _write(report, writing)
-    gate(report, fail_above, measure)
+    request = drift_request((reference, current), params)
+    report = _compute(request)
+    if request.column is not None:
+        report.column(request.column)  # a DataError naming the columns when there is none
+        report.focus = request.column
+    _check_measure(report, request.fail_above, request.measure)
+    _write(report, request.writing)
+    gate(report, request.fail_above, request.measure)
 
 
-def _given() -> frozenset[str]:
-    from click.core import ParameterSource
-
-    ctx = click.get_current_context()
-    return frozenset(name for name in ctx.params if ctx.get_parameter_source(name) is ParameterSource.COMMANDLINE)
-
-
-def _compute(specs: tuple[str, str], settings, delimiter: str | None, select: str | None, drop: str | None):
+def _compute(request):
     """Both samples read whole, then every column's drift."""
     from ...computations.drift import drift as compute_drift
-    from ...readers.columns import ColumnChoice
     from ...readers.samples import read_samples
     from ..console import warn
     from ..run import stdin_for
 
-    choice = ColumnChoice.parse(select, drop)
-    reference, current = (read_samples(spec, stdin_for(spec), delimiter, choice) for spec in specs)
-    return compute_drift(reference, current, settings, warn)
+    reading = request.reading
+    choice = reading.column_choice()
+    reference, current = (read_samples(spec, stdin_for(spec), reading.delimiter, choice) for spec in request.specs)
+    return compute_drift(reference, current, request.settings, warn)
 
 
 def _write(report, writing) -> None:
@@ -94,3 +79,31 @@ def _write(report, writing) -> None:
 
     with whole_output(writing, "divcli drift", Content.DRIFT) as writer:
         writer.write(report)
+
+
+def _check_measure(report, fail_above: float | None, measure: str) -> None:
+    """Before anything is written: a gate on a measure no column has (W₁ of categorical columns
+    alone) is a usage error."""
+    if fail_above is not None and all(column.measures.get(measure) is None for column in report.columns):
+        raise click.BadParameter(f"{measure} is not measured for any of these columns (W₁ and KS are for numeric "
+                                 "columns, χ² for categorical ones): choose another --measure",
+                                 param_hint="'--measure'")
+
+
+def gate(report, fail_above: float | None, measure: str) -> None:
+    """Exit 3, naming the columns on standard error, when any column's ``measure`` is above
+    ``fail_above`` (a column without that measure is never above)."""
+    if fail_above is None:
+        return
+    from ...errors import printable
+    from ..console import say
+
+    above = report.above(measure, fail_above)
+    if not above:
+        return
+    from ...output.texts import number
+
+    listed = ", ".join(f"{printable(column.column)} ({number(column.measures[measure])})" for column in above)
+    say(f"divcli drift: {measure} above {fail_above:g} in {len(above)} of {len(report.columns)} "
+        f"column{'s' if len(report.columns) > 1 else ''}: {listed}")
+    raise click.exceptions.Exit(DRIFT_FOUND)
