@@ -134,6 +134,8 @@ def read_samples(spec: str, stdin: BinaryIO | None = None, delimiter: str | None
     extension = os.path.splitext(spec)[1].lower()
     if extension in (".parquet", ".pq"):
         return _parquet(spec, columns)
+    if spec != STDIN and os.path.isfile(spec):  # before reading a byte of it
+        check_memory(os.path.getsize(spec), name, MEMORY_PER_BYTE["npy" if extension == ".npy" else "text"])
     data = _bytes(spec, stdin)
     check_memory(len(data), name, MEMORY_PER_BYTE["npy" if data.startswith(_NPY_MAGIC) else "text"])
     if data.startswith(_NPY_MAGIC):
