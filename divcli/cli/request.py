@@ -293,3 +293,36 @@ def one_stdin(*specs: str | None) -> None:
     if all(spec == "uniform" for spec in specs if spec is not None):
         raise click.UsageError("uniform is the uniform distribution over the other operand's classes: "
                                "give at least one operand that is a distribution")
+
+
+@dataclass(frozen=True)
+class DriftRequest:
+    """drift's request: the two samples, how they are read, the computation's settings
+    (:class:`divcli.computations.drift.DriftSettings`), the column whose bins to show, the gate
+    (``--fail-above`` and the measure it reads) and how the report is written."""
+
+    specs: tuple[str, str]
+    settings: object
+    reading: Reading
+    writing: Writing
+    column: str | None = None
+    fail_above: float | None = None
+    measure: str = "psi"
+
+
+def drift_request(specs: tuple[str, str], params: dict) -> DriftRequest:
+    """drift's request, with the command line's checks: one standard input, one smoothing, --measure
+    only with --fail-above, -o naming no input."""
+    from ..computations.drift import DriftSettings
+    from ..readers.columns import split_items
+    from .drift_options import check_gate, check_smoothing
+
+    one_stdin(*specs)
+    check_smoothing(params["pseudocount"], params["epsilon"])
+    measure = check_gate(params["fail_above"], params["measure"])
+    writing = _writing(params)
+    check_output(writing, _given(), specs)
+    settings = DriftSettings(params["bins"], split_items(params["categorical"]), params["min_share"],
+                             params["pseudocount"], params["epsilon"], params["thresholds"])
+    reading = Reading(DELIMITERS.get(params["delimiter"]), select=params["select"], drop=params["drop"])
+    return DriftRequest(specs, settings, reading, writing, params["column"], params["fail_above"], measure)
