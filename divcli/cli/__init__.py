@@ -1,6 +1,7 @@
 """The ``divcli`` command line: options → read → compute → render. No arithmetic here.
 
-Exit codes: 0 success (a legitimate +inf included), 1 bad data, 2 bad command line, 130 interrupted
+Exit codes: 0 success (a legitimate +inf included), 1 bad data, 2 bad command line, 3 drift found
+(``divcli drift --fail-above``), 130 interrupted
 (Ctrl-C), 141 standard output's pipe closed early.
 numpy and Rich are imported inside the commands, so ``--help`` and usage errors stay fast.
 
@@ -20,13 +21,14 @@ import click
 
 from .commands.distill import distill
 from .commands.divergences import ce, entropy, kl
+from .commands.drift import drift
 from .commands.explain import explain, libraries
 from .commands.formats import formats
 from .commands.lm import lm
 from .commands.measures import compare, js, matrix, measures
 
 __all__ = ["cli", "main", "kl", "ce", "entropy", "distill", "js", "compare", "matrix", "measures", "formats",
-           "libraries", "explain", "lm"]
+           "libraries", "explain", "lm", "drift"]
 
 
 #: The exit status of a run stopped by Ctrl-C (SIGINT), as a shell reports one: 128 + 2.
@@ -132,11 +134,12 @@ def cli():
       divcli ce samples/labels.csv samples/logits.csv --p-as labels --q-as logits
       divcli entropy "0.5,0.25,0.25" --base 2 -q
 
-    Exit codes: 0 success, 1 bad data, 2 bad command line, 130 Ctrl-C, 141 closed pipe.
+    Exit codes: 0 success, 1 bad data, 2 bad command line, 3 drift above --fail-above, 130 Ctrl-C,
+    141 closed pipe.
     """
 
 
-for command in (kl, ce, entropy, distill, lm, js, compare, matrix, measures, formats, libraries, explain):
+for command in (kl, ce, entropy, distill, lm, drift, js, compare, matrix, measures, formats, libraries, explain):
     cli.add_command(command)
 del command
 

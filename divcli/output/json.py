@@ -205,5 +205,5 @@ SINKS = {
     Content.ROWS: JsonSink, Content.MEASURES: MeasureJsonSink, Content.TOP: TopJson, Content.MATRIX: MatrixJson,
     Content.LIBRARIES: LibrariesJson, Content.EXPLAIN: ExplainJson, Content.DISTILL: DistillJson,
     Content.CATALOGUE: CatalogueJson, Content.LM: "divcli.output.lm_output:LmJson",
-    Content.FORMATS: "divcli.output.listing:FormatsJson",
+    Content.FORMATS: "divcli.output.listing:FormatsJson", Content.DRIFT: "divcli.output.drift_output:DriftJson",
 }
