@@ -132,6 +132,8 @@ class BoundedFloat(click.ParamType):
     def _range(self) -> str:
         if self.high is None:
             return f"a number {'>' if self.low_open else '≥'} {self.low:g}"
+        if self.low_open:  # (low, high]: --epsilon, drift's --ci
+            return f"a number above {self.low:g}, up to {self.high:g}"
         return f"a number from {self.low:g} to {self.high:g}"
 
     def convert(self, value, param, ctx):

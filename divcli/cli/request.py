@@ -308,21 +308,46 @@ class DriftRequest:
     column: str | None = None
     fail_above: float | None = None
     measure: str = "psi"
+    #: ``--svg FILE``: the two histograms of each column, drawn (not the table's picture)
+    svg: str | None = None
+
+
+def _check_picture(svg: str | None, output: str | None, inputs: tuple[str, ...]) -> None:
+    """drift's --svg (with any format): neither -o's file nor an input (exit 2)."""
+    if svg is None:
+        return
+    from .targets import input_written, same_target
+
+    if same_target(output, svg):
+        raise click.BadParameter("-o and --svg name the same file; give each its own", param_hint="'--svg'")
+    spec = None if svg == "-" else input_written(svg, list(inputs))
+    if spec is not None:
+        shown = "standard input" if spec == "-" else f"the input {printable(spec)}"
+        raise one_line_usage(f"--svg {printable(svg)} is also {shown} (the same file): write the picture to "
+                             "another file, or the input would be lost")
 
 
 def drift_request(specs: tuple[str, str], params: dict) -> DriftRequest:
     """drift's request, with the command line's checks: one standard input, one smoothing, --measure
     only with --fail-above, -o naming no input."""
+    from ..computations.bootstrap import Resampling
     from ..computations.drift import DriftSettings
+    from ..engine.threads import available_cpus
     from ..readers.columns import split_items
-    from .drift_options import check_gate, check_smoothing
+    from .drift_options import check_bootstrap, check_gate, check_smoothing
 
     one_stdin(*specs)
     check_smoothing(params["pseudocount"], params["epsilon"])
     measure = check_gate(params["fail_above"], params["measure"])
+    check_bootstrap(params["bootstrap"], _given())
+    svg = params.pop("svg")  # drift's picture is its histograms, not the table's (Writing.svg)
     writing = _writing(params)
     check_output(writing, _given(), specs)
+    _check_picture(svg, writing.output, specs)
+    resampling = (None if params["bootstrap"] is None else
+                  Resampling(params["bootstrap"], params["seed"], params["ci"], available_cpus()))
     settings = DriftSettings(params["bins"], split_items(params["categorical"]), params["min_share"],
-                             params["pseudocount"], params["epsilon"], params["thresholds"])
+                             params["pseudocount"], params["epsilon"], params["thresholds"], params["p_values"],
+                             resampling)
     reading = Reading(DELIMITERS.get(params["delimiter"]), select=params["select"], drop=params["drop"])
-    return DriftRequest(specs, settings, reading, writing, params["column"], params["fail_above"], measure)
+    return DriftRequest(specs, settings, reading, writing, params["column"], params["fail_above"], measure, svg)

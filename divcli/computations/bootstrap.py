@@ -20,10 +20,11 @@ An undefined value (NaN: a resample with no finite values, say) is left out of i
 quantiles and counted in :attr:`Interval.undefined`; a measure NaN on every resample has a NaN
 interval.
 
-**The same seed gives the same interval**, on every machine: the draws are PCG64's, and each
-resample is handed to the statistic sorted (NaN last), so a statistic that sorts (Wasserstein-1,
-Kolmogorov–Smirnov) finds its work done; the statistics drift computes do not depend on the order of
-the rows. On 10^5 rows a side, drawing and sorting a resample takes about 1 ms: the statistic's own
+**The same seed gives the same interval**, on every machine: the draws are PCG64's, and the same
+rows are drawn for every column of a sample (the rows are resampled, not each column apart). A
+resample of numbers is handed to the statistic sorted (NaN last), so a statistic that sorts
+(Wasserstein-1, Kolmogorov–Smirnov) finds its work done; one of other values (category names) in the
+order drawn. The statistics drift computes do not depend on the order of the rows. On 10^5 rows a side, drawing and sorting a resample takes about 1 ms: the statistic's own
 work is what a bootstrap costs, and it can run on several threads (the draws stay in one, in order).
 """
 
@@ -40,6 +41,17 @@ from ..errors import DataError, option
 
 #: A two-sample statistic: (reference rows, current rows) → measure key → value.
 Statistic = Callable[[np.ndarray, np.ndarray], Mapping[str, float]]
+
+
+@dataclass(frozen=True)
+class Resampling:
+    """What a bootstrap is asked: how many resamples, the seed of their draws, the confidence level
+    of the intervals, and how many threads compute the statistic."""
+
+    resamples: int
+    seed: int = 0
+    confidence: float = 0.95
+    threads: int = 1
 
 
 @dataclass(frozen=True)
@@ -108,8 +120,9 @@ def _rows(values) -> np.ndarray:
 
 
 def _resample(rows: np.ndarray, generator: np.random.Generator) -> np.ndarray:
-    """As many of ``rows`` as there are, drawn with replacement, sorted (NaN last)."""
-    return np.sort(rows[generator.integers(0, len(rows), size=len(rows))])
+    """As many of ``rows`` as there are, drawn with replacement; sorted (NaN last) if numbers."""
+    drawn = rows[generator.integers(0, len(rows), size=len(rows))]
+    return np.sort(drawn) if drawn.dtype.kind in "fiub" else drawn
 
 
 def _check(resamples: int, confidence: float) -> None:

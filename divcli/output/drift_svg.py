@@ -19,6 +19,8 @@ import math
 from dataclasses import dataclass
 from xml.sax.saxutils import escape, quoteattr
 
+from ..errors import printable
+
 #: The two sides' colours (Okabe–Ito blue and vermilion: told apart in every common colour blindness).
 COLOURS = {"reference": "#0072B2", "current": "#D55E00"}
 #: Each bar's opacity: the other side's bar shows through it.
@@ -42,6 +44,25 @@ class HistogramPair:
     current: list[float]
     note: str = ""  # under the column's name, e.g. its PSI and verdict
     x_label: str = "bin"  # "category" for a categorical column
+
+
+def report_svg(report) -> str:
+    """The picture of a :class:`~divcli.computations.drift.DriftReport`: a panel per column (``--column``'s
+    alone when it is given), each with the shares the measures read (after smoothing, as the bins'
+    table shows them) and its PSI and verdict."""
+    from ..computations.drift_bins import CATEGORICAL
+    from .drift_tables import short
+
+    chosen = report.columns if report.focus is None else [report.column(report.focus)]
+    smoothing = report.settings.smoothing.text
+    pairs = [HistogramPair(printable(column.column), [printable(label) for label in column.binning.labels()],
+                           [float(share) for share in column.reference_shares],
+                           [float(share) for share in column.current_shares],
+                           f"PSI {short(column.measures['psi'])}, {column.verdict}"
+                           + (f" (smoothing: {smoothing})" if smoothing else ""),
+                           "category" if column.kind == CATEGORICAL else "bin")
+             for column in chosen]
+    return histograms_svg(pairs, f"drift from {printable(report.reference)} to {printable(report.current)}")
 
 
 def histograms_svg(pairs: list[HistogramPair], title: str = "") -> str:

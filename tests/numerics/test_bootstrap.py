@@ -75,6 +75,18 @@ def test_each_side_is_resampled_alone_and_sorted():
     assert len({tuple(c) for _, c in seen}) == 3  # with replacement: (10, 10), (10, 20), (20, 20)
 
 
+def test_category_names_are_resampled_as_drawn():
+    """Names and None (a missing value) cannot be sorted: they come in the order drawn."""
+    reference = np.array(["a", None, "b", "a"], dtype=object)
+    current = np.array(["b", "b", None], dtype=object)
+    seen = []
+    found = bootstrap_intervals(reference, current,
+                                lambda r, c: seen.append(list(c)) or {"missing": float(np.mean(c == None))},  # noqa: E711
+                                40, seed=2)
+    assert all(set(c) <= {"b", None} and len(c) == 3 for c in seen)
+    assert 0 <= found["missing"].low <= found["missing"].high <= 1
+
+
 def test_category_codes_are_resampled_too():
     reference, current = np.array([0, 0, 1, 2]), np.array([1, 1, 2])
     found = bootstrap_intervals(reference, current,
