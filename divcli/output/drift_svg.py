@@ -70,14 +70,15 @@ def histograms_svg(pairs: list[HistogramPair], title: str = "") -> str:
     for pair in pairs:
         _check(pair)
     width = LEFT + RIGHT + max([MIN_WIDTH] + [SLOT * len(pair.labels) for pair in pairs])
+    width = max(width, round(len(title) * CHAR * 1.3) + 24)  # the title's 14 px characters fit
     panels, y = [], 28 if title else 0
     for pair in pairs:
         drawn, height = _panel(pair, y, width)
         panels += drawn
         y += height
-    head = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{y}" viewBox="0 0 {width} {y}" '
+    head = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{y:.0f}" viewBox="0 0 {width} {y:.0f}" '
             'font-family="Helvetica, Arial, sans-serif" font-size="11">',
-            f'<rect width="{width}" height="{y}" fill="#ffffff"/>']
+            f'<rect width="{width}" height="{y:.0f}" fill="#ffffff"/>']
     if title:
         head.append(f'<text x="{width / 2:.1f}" y="20" text-anchor="middle" font-size="14" '
                     f'font-weight="bold">{escape(title)}</text>')
@@ -157,7 +158,7 @@ def _x_labels(labels: list[str], slot: float, bottom: float) -> tuple[list[str],
                        f'text-anchor="end">{escape(label)}</text>')
         else:
             out.append(f'<text class="bin" x="{x:.1f}" y="{y:.1f}" text-anchor="middle">{escape(label)}</text>')
-    return out, (widest * 0.66 + 14 if slanted else 18)
+    return out, (math.ceil(widest * 0.66 + 14) if slanted else 18)
 
 
 def _legend(x: float, y: float) -> list[str]:

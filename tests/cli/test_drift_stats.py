@@ -235,3 +235,16 @@ def test_svg_refuses_the_output_and_the_inputs(run, samples, tmp_path):
     result = run("drift", ref, cur, "--select", "x", "--svg", ref)
     assert result.exit_code == 2 and "is also the input" in result.stderr
     assert ref.read_text().startswith("x,city\n")
+
+
+def test_the_documented_picture_is_current(run, tmp_path, monkeypatch):
+    """docs/drift.svg, shown on the drift page, is what its command draws today (the same bytes)."""
+    page = (ROOT / "docs" / "commands" / "drift.md").read_text(encoding="utf-8")
+    command = page.split("<!-- drift-svg: ")[1].split(" -->")[0]
+    assert command.startswith("divcli drift ") and "--svg docs/drift.svg" in command
+    made = tmp_path / "drift.svg"
+    monkeypatch.chdir(ROOT)  # the samples' paths are the repository's, and the title shows them as given
+    result = run(*command.replace("--svg docs/drift.svg", f"--svg {made}").split()[1:])
+    assert result.exit_code == 0, result.stderr
+    assert made.read_bytes() == (ROOT / "docs" / "drift.svg").read_bytes(), (
+        "docs/drift.svg is out of date: run the command in its comment on docs/commands/drift.md")
