@@ -281,12 +281,16 @@ def read_json(text: str, name: str, columns: ColumnChoice | None = None) -> Oper
 
 
 def read_json_lines(text: str, name: str, first_line: int = 1, columns: ColumnChoice | None = None) -> Operand:
-    """One JSON row (a list of numbers or an object) per non-blank line."""
+    """One JSON row (a list of numbers or an object) per non-blank line; a bare number is a row of
+    one value, so lines of labels (``2``, as ``Series.to_json(orient="records", lines=True)``
+    writes them) are a column, read as a CSV column is."""
     parsed, lines, warnings = [], [], []
     for number, line in enumerate(text.split("\n"), start=first_line):
         if not line.strip():
             continue
         item = _load_json(line, lambda _l, col, n=number: f"{name}:{n}:{col}" if col else f"{name}:{n}", warnings)
+        if isinstance(item, (int, float)) and not isinstance(item, bool):
+            item = [item]
         parsed.append(_json_row(item, lambda n=number: f"{name}:{n}",
                                 lambda key, n=number, line=line: _line_item(name, n, line, key),
                                 columns, name))
