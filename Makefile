@@ -10,6 +10,9 @@ PIP := $(BIN)/python -m pip install --quiet --disable-pip-version-check
 DEMO_STAMP := $(VENV)/.demo-stamp
 STAMP := $(VENV)/.installed-stamp
 
+# make alone installs what make test needs, as it always has.
+.DEFAULT_GOAL := install
+
 .PHONY: bench-lm bench-lm-scaling bench-stream install demo test test-fast test-minimal docs fuzz clean bench bench-install bench-dask bench-scaling bench-distill
 
 $(BIN)/python:

@@ -91,7 +91,7 @@ def streamed_request(command: str, specs: tuple[str | None, ...], params: dict, 
     check_reduction(command, params["reduction"])
     reduction = top_reduction(params["top"], params["reduction"], "reduction" in given, params["engine"])
     reading, engine = _reading(params), Engine(params["engine"], params["threads"], params["scheduler"],
-                                               params["p_cols"], params["q_cols"], params["verbose"])
+                                               params["p_cols"], params.get("q_cols"), params["verbose"])
     specs = tuple(spec for spec in specs if spec is not None)
     check_engine(engine, reading, specs)
     writing = _writing(params, top=params["top"])
