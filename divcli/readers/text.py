@@ -60,8 +60,8 @@ def extension_delimiter(text: str, default: str) -> str:
         return ";"
     if default in bare:
         return default
-    if any(delimiter in bare for delimiter in ("\t", ";", ",")):
-        return sniff_delimiter(bare)
+    if any(delimiter in bare for delimiter in ("\t", ";", ",")) and not is_decimal_comma(bare.strip()):
+        return sniff_delimiter(bare)  # (a lone 0,5 is one cell with a decimal comma, not two numbers)
     cells = line.split()
     return WHITESPACE if len(cells) > 1 and all(looks_numeric(cell) for cell in cells) else default
 

@@ -95,6 +95,14 @@ def test_a_tsv_of_another_delimiter_is_sniffed(run, tmp_path, text, delimiter):
     assert entropy_rows(run, path) == pytest.approx(entropies([[0.2, 0.8]]), rel=1e-13)
 
 
+@pytest.mark.parametrize("text", ["0,5\n0,5\n", "p\n0,5\n0,5\n"], ids=["no-header", "header"])
+def test_a_one_column_tsv_of_decimal_commas_is_not_split_at_them(run, tmp_path, text):
+    path = tmp_path / "p.tsv"
+    path.write_text(text)
+    line = one_line(run("entropy", path, "--columns"))
+    assert "not a number: '0,5'" in line and "'.' as the decimal point" in line
+
+
 def test_a_one_column_csv_whose_header_has_a_space_stays_one_column(run, tmp_path):
     path = tmp_path / "labels.csv"
     path.write_text("class index\n2\n0\n1\n")
