@@ -214,7 +214,7 @@ def shared_options(command):
         format_option(),
         click.option("-q", "--quiet", is_flag=True),  # its help: by what the command has (help.QUIET)
         click.option("--delimiter", type=click.Choice(list(DELIMITERS)), metavar="CHAR",
-                     help=", ; | tab or space (default: by extension; sniffed for .txt and -)."),
+                     help=", ; | tab or space (default: by extension, or as the first line shows)."),
         click.option("--names", metavar="COL", help="The column of row names (with --columns: of class names)."),
         click.option("--drop", metavar="COLS", help="Columns to leave out (as --select)."),
         click.option("--select", metavar="COLS",

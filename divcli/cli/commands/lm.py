@@ -30,7 +30,7 @@ MODEL_KINDS = ("logits", "log-probs", "probs")
                                                         "to rescale rows"),
               default=1e-6, show_default=True, metavar="TOL", help="|row sum − 1| allowed for probs; renormalised.")
 @click.option("--delimiter", type=click.Choice(list(DELIMITERS)), metavar="CHAR",
-              help=", ; | tab or space (default: by extension; sniffed for .txt and -).")
+              help=", ; | tab or space (default: by extension, or as the first line shows).")
 @click.option("--reduction", type=click.Choice(("mean", "row")), default="mean", show_default=True, metavar="R",
               help="mean: the statistics; row: every position too.")
 @click.option("--top", type=int, metavar="N", help="Also the N positions of largest D(P‖Q).")
