@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from ..completion import complete_operand
+from ..completion import operand
 from ..options import DELIMITERS, ENGINES, BoundedFloat, OperandCommand, Threads, format_option
 
 #: What BASE and CANDIDATE may be read as: logits (the default), log-probs or probs.
@@ -17,8 +17,8 @@ MODEL_KINDS = ("logits", "log-probs", "probs")
     "divcli lm samples/base.npy samples/candidate.npy --top 3",
 ), operands="files: arrays (positions, vocab) or (batch, sequence, vocab) in .npy, .npz, .safetensors; "
             "llama.cpp's .kld; CSV, JSON…; a literal; or - (stdin)")
-@click.argument("base", shell_complete=complete_operand)
-@click.argument("candidate", shell_complete=complete_operand)
+@operand("base", uniform=False)
+@operand("candidate", uniform=False)
 @click.option("--p-as", "base_as", type=click.Choice(MODEL_KINDS), default="logits", show_default=True,
               metavar="KIND", help="BASE is logits, log-probs or probs.")
 @click.option("--q-as", "candidate_as", type=click.Choice(MODEL_KINDS), default="logits", show_default=True,
@@ -30,7 +30,7 @@ MODEL_KINDS = ("logits", "log-probs", "probs")
                                                         "to rescale rows"),
               default=1e-6, show_default=True, metavar="TOL", help="|row sum − 1| allowed for probs; renormalised.")
 @click.option("--delimiter", type=click.Choice(list(DELIMITERS)), metavar="CHAR",
-              help=", ; | tab or space (default: by extension; sniffed for .txt and -).")
+              help=", ; | tab or space (default: by extension, or as the first line shows).")
 @click.option("--reduction", type=click.Choice(("mean", "row")), default="mean", show_default=True, metavar="R",
               help="mean: the statistics; row: every position too.")
 @click.option("--top", type=int, metavar="N", help="Also the N positions of largest D(P‖Q).")
@@ -44,10 +44,10 @@ MODEL_KINDS = ("logits", "log-probs", "probs")
               help="Write to PATH instead of standard output (atomically).")
 @click.option("--svg", type=click.Path(readable=False), metavar="FILE",
               help="Also save the table as an SVG picture (written as -o writes).")
-@click.option("--threads", type=Threads(), metavar="N",
-              help="Threads (default, and most: every CPU this process may use).")
 @click.option("--engine", type=click.Choice(ENGINES), default="local", metavar="NAME",
-              help="local (default), or dask: a task per shard pair of positions on a Dask cluster.")
+              help="local (default), or dask: a task per pair of shards on a Dask cluster.")
+@click.option("--threads", type=Threads(), metavar="N",
+              help="Threads of the local engine (default: every CPU this process may use).")
 @click.option("--scheduler", metavar="ADDRESS",
               help="A running scheduler (tcp://host:8786); default: a local cluster.")
 @click.option("-v", "--verbose", is_flag=True, help="Name the cluster and its dashboard on standard error.")
