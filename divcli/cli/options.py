@@ -186,11 +186,10 @@ def engine_options(command=None, *, operands: int = 2):
     (no --q-cols)."""
     if command is None:
         return lambda command: engine_options(command, operands=operands)
-    columns = "names, 0-based indices or patterns ('s_*')."
     decorators = [
         click.option("-v", "--verbose", is_flag=True, help="Name the cluster and its dashboard on standard error."),
         # the first spelling of --p-select and --q-select, which numbered columns from 0 (divcli/cli/sides.py)
-        click.option("--q-cols", metavar="COLS", hidden=True),
+        *([click.option("--q-cols", metavar="COLS", hidden=True)] if operands > 1 else []),
         click.option("--p-cols", metavar="COLS", hidden=True),
         click.option("--scheduler", metavar="ADDRESS",
                      help="A running scheduler (tcp://host:8786); default: a local cluster."),

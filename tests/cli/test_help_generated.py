@@ -51,7 +51,7 @@ def test_quiet_names_the_reductions_only_where_the_command_has_reduction(run, co
     quiet = option_line(text, "-q, --quiet")
     has_reduction = any(param.name == "reduction" for param in cli.commands[command].params)
     assert ("--reduction" in quiet) == has_reduction, quiet
-    assert has_reduction or command in ("distill", "matrix", "explain", "libraries")
+    assert has_reduction or command in ("distill", "matrix", "explain", "libraries", "drift")
 
 
 def test_quiet_of_the_commands_without_reduction_says_what_they_print(run):
@@ -68,10 +68,9 @@ def test_a_command_of_one_operand_lists_no_q_option(run, command):
     assert line.split()[0] in ("P", "FILE") and "- (stdin)" in line and "uniform" not in line
 
 
-def test_entropy_takes_p_cols_alone(run):
-    text = help_text(run, "entropy")
-    assert "P's columns in each shard" in option_line(text, "--p-cols")
-    assert "--q-cols" not in text
+def test_entropy_has_no_option_of_q(run):
+    assert "--q-" not in help_text(run, "entropy")
+    assert not [param.name for param in cli.commands["entropy"].params if param.name.startswith("q_")]
 
 
 @pytest.mark.parametrize("command", ["kl", "ce", "entropy", "js", "compare", "lm"])
@@ -83,7 +82,7 @@ def test_engine_and_threads_on_lines_of_their_own(run, command):
     assert "--threads" not in option_line(text, "--engine")
     heading = next(line for line in text.splitlines() if line.startswith("Engine"))
     assert "--scheduler" in heading and "-v are read by --engine dask only" in heading
-    assert ("--p-cols" in heading) == (command != "lm")
+    assert "--p-cols" not in text  # the old spelling of --p-select, hidden
 
 
 def test_ce_says_a_column_of_class_indices_is_read_as_labels(run):
