@@ -15,8 +15,8 @@ MODEL_KINDS = ("logits", "log-probs", "probs")
     "divcli lm samples/base.npy samples/candidate.npy",
     "divcli lm samples/base.npy samples/candidate.npy --labels samples/tokens.csv -f json",
     "divcli lm samples/base.npy samples/candidate.npy --top 3",
-), operands="files: arrays (positions, vocab) or (batch, sequence, vocab) in .npy, .npz, .safetensors; "
-            "llama.cpp's .kld; CSV, JSON…; a literal; or - (stdin)")
+), operands="(positions, vocab) or (batch, sequence, vocab): .npy, .npz, .safetensors, .kld, CSV…, a "
+            "literal; top-k JSON Lines; - (stdin)")
 @click.argument("base", shell_complete=complete_operand)
 @click.argument("candidate", shell_complete=complete_operand)
 @click.option("--p-as", "base_as", type=click.Choice(MODEL_KINDS), default="logits", show_default=True,
