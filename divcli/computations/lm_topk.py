@@ -14,12 +14,16 @@ other side to compare with: it joins that side's tail, which is where its mass l
 Per position: D(P‖Q) of the coarsened distributions as ``Σ q·φ(p/q)`` over the cells (each term ≥ 0:
 :func:`divcli.numerics.accurate.phi_terms`), the top token of each side (the most likely listed token,
 the first of ties) and, with labels, log p(label) and log q(label) where that side lists the label
-(nan where it does not). Listed probabilities summing to more than 1 by at most the tolerance leave
-a tail of 0 (counted, and said at the end); by more, an error.
+(nan where it does not); with ``--measures`` the other measures on the same cells, and with
+``--tokens`` the cells behind the worst positions' D (:mod:`.lm_topk_cells`). Listed probabilities
+summing to more than 1 by at most the tolerance leave a tail of 0 (counted, and said at the end); by
+more, an error.
 
 The run reuses ``lm``'s accumulator (:class:`~divcli.computations.lm.LmTotals`), summary and sinks;
 its statistics have the same keys, and with labels those of the perplexities and Δp are over the
-positions whose label both sides list (``labels_listed`` of them).
+positions whose label both sides list (``labels_listed`` of them). Its steps (:meth:`ListedModels.context`,
+``compare``, ``summary``) are the Dask engine's too (:mod:`divcli.dask_engine.listed`), whose tasks
+compare shards and whose client merges their totals.
 """
 
 from __future__ import annotations

@@ -2,7 +2,9 @@
 lists them under the worst positions; a JSON ``worst`` record holds them as ``tokens``, a list of
 ``{token, p, q, term}``; a CSV line of the ranked positions ends with them, four cells a token
 (``token_1``, ``token_1_p``, ``token_1_q``, ``token_1_term``, then ``token_2``…), as many as the
-position with the most, empty cells after a position's last one."""
+position with the most, empty cells after a position's last one. Of top-k inputs the tokens are
+strings and one cell is the tail (its token None: ``(tail)`` in the table, null in JSON, an empty
+token cell in CSV)."""
 
 from __future__ import annotations
 

@@ -92,9 +92,15 @@ def _read_some(stream: BinaryIO, size: int) -> bytes:
 
 def stdin_shape(stream: BinaryIO) -> tuple[str | None, BinaryIO]:
     """The shape of the top-k log-probs on standard input (None: it holds something else), and the
-    stream to read it from from then on: the bytes read to tell, then the rest. A terminal is not
-    read (nothing is piped in: the reader says so)."""
+    stream to read it from from then on: a file's (``< file``) sought back to where it was, a pipe's
+    the bytes read to tell, then the rest. A terminal is not read (nothing is piped in: the reader
+    says so)."""
     if stream.isatty():
         return None, stream
+    if stream.seekable():
+        start = stream.tell()
+        line = _first_line(stream, stream.read)[0]
+        stream.seek(start)
+        return _shape(line), stream
     line, seen = _first_line(stream, lambda size: _read_some(stream, size))
     return _shape(line), io.BufferedReader(_Replayed(seen, stream))
