@@ -55,7 +55,7 @@ class LmContext:
     per_position: bool = False
     #: ``--measures``: the other measures per position (catalogue's Measure)
     measures: tuple = ()
-    #: (batch, sequence) of a 3-D input: each position's record then says its batch and token
+    #: (batch, sequence) of a 3-D input: each position's record then says its batch and sequence index
     batches: tuple[int, int] | None = None
 
 
@@ -108,12 +108,12 @@ class Positions:
         return columns + [Column(key, Holds.NUMBER, values) for key, values in self.measures.items()]
 
     def _batch_columns(self) -> list[Column]:
-        """A 3-D input's batch and token of each position (both from 0, as torch indexes them)."""
+        """A 3-D input's batch and sequence index of each position (both from 0, as torch indexes them)."""
         batches = None if self.context is None else self.context.batches
         if batches is None:
             return []
-        batch, token = np.divmod(self.position - 1, batches[1])
-        return [Column("batch", Holds.INTEGER, batch), Column("token", Holds.INTEGER, token)]
+        batch, sequence = np.divmod(self.position - 1, batches[1])
+        return [Column("batch", Holds.INTEGER, batch), Column("sequence", Holds.INTEGER, sequence)]
 
     def taken(self, index: np.ndarray) -> "Positions":
         """The positions at ``index`` (in that order), without the warnings."""

@@ -13,7 +13,7 @@ As the other commands' engine (:mod:`.client`), with what ``lm`` needs besides:
   every position, as locally: the percentiles, the maximum and the minimum are exactly the local
   engine's (the same floats, the same sort), the means and standard errors agree to rounding.
 * A position is numbered in the whole input, across the shards, and its record has no ``batch`` and
-  ``token`` (3-D shards may differ in shape: their batches are not the whole input's).
+  ``sequence`` (3-D shards may differ in shape: their batches are not the whole input's).
 * ``--labels`` are read whole on the client (8 bytes a position) and checked there; every task is
   sent its own shard's labels only. For that the client counts the positions of each of P's shards
   (from the header of a ``.npy`` file; a shard of another format is read through).
@@ -103,7 +103,7 @@ def _client_start(computation: LanguageModels, found: list[list[Shard]], specs: 
     context = start.context
     named = [shards_[0].name if shards_[0].operand is not None else spec for spec, shards_ in zip(specs, found)]
     context = replace(context, p=replace(context.p, source=named[0]), q=replace(context.q, source=named[1]),
-                      batches=None)  # the first shard's (batch, sequence) need not be the others': no batch, token
+                      batches=None)  # the first shard's (batch, sequence) need not be the others': no batch, sequence
     return replace(without_blocks(start), context=context)
 
 

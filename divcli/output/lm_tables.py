@@ -99,7 +99,7 @@ def positions_table(title: str, rows: list[dict | None], labels: bool, left_out:
 
     table = Table(title=title, title_justify="left", show_edge=False)
     batched = any(record is not None and "batch" in record for record in rows)  # a 3-D input's
-    names = (["rank"] if ranked else []) + ["position"] + (["batch", "token"] if batched else [])
+    names = (["rank"] if ranked else []) + ["position"] + (["batch", "sequence"] if batched else [])
     names += ["D(P‖Q)", "top P", "top Q", "same"]
     names += ["label", "p(label)", "q(label)", "Δp"] if labels else []
     names += [measure.key for measure in measures]
@@ -110,7 +110,7 @@ def positions_table(title: str, rows: list[dict | None], labels: bool, left_out:
             table.add_row(f"⋮ {left_out} positions", *[""] * (len(names) - 1))
             continue
         cells = ([str(rank)] if ranked else []) + [str(record["position"])]
-        cells += [str(record["batch"]), str(record["token"])] if batched else []
+        cells += [str(record["batch"]), str(record["sequence"])] if batched else []
         cells += [fmt(record["kl_divergence"]), _token(record["p_top"]), _token(record["q_top"]),
                   "yes" if record["same_top"] else "no"]
         if labels:

@@ -22,7 +22,7 @@ from .safetensor import safetensors_blocks, split
 
 class PositionBlocks(NumpyBlocks):
     """A ``.npy`` file, ``.npz`` member or ``.safetensors`` tensor of logits: a 3-D array (batch, sequence, vocab) is read as
-    batch·sequence rows, position ``b·sequence + s + 1`` for batch ``b`` and token ``s`` (both from
+    batch·sequence rows, position ``b·sequence + s + 1`` for batch ``b`` and sequence index ``s`` (both from
     0); 1-D and 2-D arrays as :class:`~divcli.readers.binary.NumpyBlocks` reads them."""
 
     def __init__(self, data, name: str, dtype: np.dtype, shape: tuple[int, ...], fortran: bool,
@@ -67,6 +67,6 @@ def open_positions(spec: str, stdin: BinaryIO | None, delimiter: str | None = No
 
 def sequences(p: Blocks, q: Blocks) -> tuple[int, int] | None:
     """(batch, sequence) of P when it is a 3-D array, else of Q when it is one, else None: the batch
-    and token each position's record names (the positions are the rows all the same, whatever shape
+    and sequence index each position's record names (the positions are the rows all the same, whatever shape
     each side was saved in)."""
     return getattr(p, "batches", None) or getattr(q, "batches", None)

@@ -74,7 +74,7 @@ def test_statistics_and_worst_positions_agree_with_the_local_engine(run_json, mo
                             "--top", 7, scheduler=scheduler))
     same_statistics(local["statistics"], remote["statistics"])
     # 3-D shards may differ in shape: a position is numbered across the shards, without a batch and token
-    assert all("batch" not in record and "token" not in record for record in remote["worst"])
+    assert all("batch" not in record and "sequence" not in record and "token" not in record for record in remote["worst"])
     assert remote["worst"] == local["worst"]  # positions counted across the shards, the same KL to the bit
     assert any(row["position"] > CUTS[2] for row in remote["worst"])  # (not all in the first shard)
     assert remote["p"]["source"] == f"{models}/{shards}/*.npy" and remote["n_positions"] == POSITIONS
