@@ -278,7 +278,8 @@ class LanguageModels:
             raise positions_differ((single.role, 1, single.blocks.name, False),
                                    (other.role, other.rows, other.blocks.name, not other.blocks.exhausted()))
         p, q = (Side(blocks.name, kind, role) for blocks, kind, role in zip(operands, kinds, "PQ"))
-        divergence = Context(Command.KL, Reduction.ROW, NATURAL, class_names(first_p, first_q, count), p, q)
+        divergence = Context(Command.KL, Reduction.ROW, NATURAL, class_names(first_p, first_q, count), p, q,
+                             positions=True)
         labels = None if self.labels is None else _checked_labels(self.labels, count)
         context = LmContext(divergence, p, q, count, labels, self.labels, self.per_position, self.measures, batches)
         return Start(context, count, kinds, firsts, operands, [False, False], deferred=fast_path.use_fused(count))

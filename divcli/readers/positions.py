@@ -29,6 +29,9 @@ class PositionBlocks(NumpyBlocks):
                  columns: ColumnChoice | None = None):
         #: (batch, sequence) of a 3-D array, None otherwise
         self.batches: tuple[int, int] | None = None
+        if len(shape) in (2, 3) and math.prod(shape) == 0:
+            empty = "it holds no positions" if math.prod(shape[:-1]) == 0 else "its positions have no tokens"
+            raise DataError(name, f"has shape {shape}: {empty}", "give a row of the vocabulary's logits (or log-probs, probs) per position")
         if len(shape) == 3 and math.prod(shape) != 0:
             if fortran:
                 raise DataError(name, f"a 3-D array {shape} in Fortran order, whose positions are not stored one "
