@@ -16,7 +16,9 @@ from .binary import NumpyBlocks, numpy_blocks
 from .blocks import Blocks
 from .columns import ColumnChoice
 from .kld import is_dump, kld_blocks
-from .reading import open_blocks
+from .operand import STDIN, STDIN_NAME
+from .reading import Request, open_blocks, sniffed_blocks
+from .spool import binary_kind, read_head, spooled
 from .safetensor import safetensors_blocks, split
 
 
@@ -56,7 +58,10 @@ def open_positions(spec: str, stdin: BinaryIO | None, delimiter: str | None = No
                    columns: ColumnChoice = ColumnChoice()) -> Blocks:
     """The blocks of one model's outputs, a row a position: a ``.npy``, ``.npz`` or ``.safetensors`` array by
     :class:`PositionBlocks` (3-D arrays too), a llama.cpp dump by :class:`~divcli.readers.kld.KldBlocks`,
-    anything else as :func:`~divcli.readers.reading.open_blocks` reads it."""
+    anything else as :func:`~divcli.readers.reading.open_blocks` reads it; each of them on standard
+    input too (:func:`stdin_positions`)."""
+    if spec == STDIN and stdin is not None:
+        return stdin_positions(stdin, delimiter, columns)
     if is_dump(spec):
         return kld_blocks(spec)
     tensor = split(spec)
@@ -66,6 +71,22 @@ def open_positions(spec: str, stdin: BinaryIO | None, delimiter: str | None = No
     if source is None:
         return open_blocks(spec, stdin, delimiter, columns)
     return numpy_blocks(*source, columns, make=PositionBlocks)
+
+
+def stdin_positions(stdin: BinaryIO, delimiter: str | None = None, columns: ColumnChoice = ColumnChoice()) -> Blocks:
+    """One model's outputs on standard input: a ``.npy``, ``.npz`` or ``.kld`` file by its first
+    bytes, copied to a temporary file (:mod:`.spool`) and read as that file would be; else text, as
+    every command reads it."""
+    if getattr(stdin, "isatty", lambda: False)():
+        return open_blocks(STDIN, stdin, delimiter, columns)  # its message: nothing is piped in
+    head = read_head(stdin)
+    kind = binary_kind(head)
+    if kind is None:
+        return sniffed_blocks(stdin, Request(delimiter, columns, widen=False), STDIN_NAME, head)
+    with spooled(stdin, head, kind) as path:
+        if kind == ".kld":
+            return kld_blocks(path, STDIN_NAME)
+        return numpy_blocks(path, None, columns, name=STDIN_NAME, make=PositionBlocks)
 
 
 def sequences(p: Blocks, q: Blocks) -> tuple[int, int] | None:
