@@ -28,12 +28,14 @@ from ..fields import Column, Holds, optional_column
 from ..numerics.deviations import Deviations, deviations
 from ..numerics.distributions import label_vector
 from ..readers.blocks import Blocks
+from ..readers.kld import KldBlocks
 from ..readers.operand import Operand
 from ..readers.positions import sequences
 from ..numerics import fast_path
 from ..vocabulary import NATURAL, Command, Options, Reduction, Side, count_of
 from .divergence_records import Context
 from .divergence_rows import kl_report
+from .lm_floors import floor_cells
 from .lm_histogram import Histogram, histogram
 from .lm_measures import Moments, measure_values
 from .lm_statistics import kl_statistics, perplexity_statistics, same_top_statistics
@@ -57,6 +59,8 @@ class LmContext:
     measures: tuple = ()
     #: (batch, sequence) of a 3-D input: each position's record then says its batch and sequence index
     batches: tuple[int, int] | None = None
+    #: which sides are llama.cpp dumps, whose floored tokens are one tail cell (:mod:`.lm_floors`)
+    dumps: tuple[bool, bool] = (False, False)
 
 
 @dataclass
@@ -281,16 +285,19 @@ class LanguageModels:
         divergence = Context(Command.KL, Reduction.ROW, NATURAL, class_names(first_p, first_q, count), p, q,
                              positions=True)
         labels = None if self.labels is None else _checked_labels(self.labels, count)
-        context = LmContext(divergence, p, q, count, labels, self.labels, self.per_position, self.measures, batches)
+        context = LmContext(divergence, p, q, count, labels, self.labels, self.per_position, self.measures, batches,
+                            tuple(isinstance(blocks, KldBlocks) for blocks in operands))
         return Start(context, count, kinds, firsts, operands, [False, False], deferred=fast_path.use_fused(count))
 
     def step(self, start: Start, distributions: list) -> Positions:
         p, q = distributions
         context: LmContext = start.context
         first = p.operand.first_row
-        block = _fused_block(p, q, context, first)
-        if block is None:
-            block = _numpy_block(p, q, context, first)
+        cells = floor_cells(p, q, context.dumps, start.deferred) if any(context.dumps) else None
+        p, q = (p, q) if cells is None else cells[:2]
+        block = _fused_block(p, q, context, first) or _numpy_block(p, q, context, first)
+        if cells is not None:  # the top tokens as the dumps store them, not of the tail spread
+            block.p_top, block.q_top = cells[2]
         if self.measures:
             block.measures = measure_values(list(self.measures), p, q)
         if self.top is not None and self.tokens:
