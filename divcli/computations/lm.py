@@ -229,14 +229,15 @@ class LmSummary:
         return self.statistics["kl_mean"]
 
 
-def positions_differ(a: tuple[str, int, str, bool], b: tuple[str, int, str, bool]) -> DataError:
+def positions_differ(a: tuple[str, int, str, bool], b: tuple[str, int, str, bool], offset: int = 0) -> DataError:
     """P and Q have different numbers of positions: each as (role, positions, name, whether it goes
-    on past them); the message names the first position the shorter one lacks."""
+    on past them); the message names the first position the shorter one lacks (after ``offset``
+    positions before them: a Dask shard's)."""
     b_shorter = a[3] or (not b[3] and a[1] > b[1])
     (long_role, long_rows, long_name, long_more), (short_role, short_rows, short_name, _) = (a, b) if b_shorter else (b, a)
     return DataError("", f"{short_role} has {count_of(short_rows, 'position', 'positions')} ({short_name}) but "
                          f"{long_role} has {'at least ' if long_more else ''}{long_rows} ({long_name}): "
-                         f"position {short_rows + 1} is missing from {short_role}",
+                         f"position {offset + short_rows + 1} is missing from {short_role}",
                      "give both models' outputs for the same positions (one row per token position)")
 
 

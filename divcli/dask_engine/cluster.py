@@ -43,6 +43,7 @@ def _probe(scheduler: str) -> None:
 def connect(scheduler: str | None, say: Callable[[str], None] | None):
     """A client of the scheduler at ``scheduler``, or of a LocalCluster sized to this machine."""
     import importlib.util
+    import logging
 
     from distributed import Client, LocalCluster
 
@@ -52,7 +53,9 @@ def connect(scheduler: str | None, say: Callable[[str], None] | None):
             _probe(scheduler)
             client = Client(scheduler, timeout="10s")
         else:
-            cluster = LocalCluster(dashboard_address=":0")
+            # the workers log at ERROR only: a task cancelled after another's error (the run has
+            # stopped) is a WARNING of theirs with a traceback's words, printed before divcli's message
+            cluster = LocalCluster(dashboard_address=":0", silence_logs=logging.ERROR)
             client = Client(cluster)
     except (OSError, ValueError, TimeoutError) as error:
         if cluster is not None:
