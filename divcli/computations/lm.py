@@ -38,6 +38,7 @@ from .divergence_rows import kl_report
 from .lm_floors import floor_cells
 from .lm_histogram import Histogram, histogram
 from .lm_measures import Moments, measure_values
+from .lm_sketch import KlSketch
 from .lm_statistics import kl_statistics, perplexity_statistics, same_top_statistics
 from .lm_tokens import Contributions, contributions, kept, shifted
 
@@ -61,6 +62,7 @@ class LmContext:
     batches: tuple[int, int] | None = None
     #: which sides are llama.cpp dumps, whose floored tokens are one tail cell (:mod:`.lm_floors`)
     dumps: tuple[bool, bool] = (False, False)
+    approx: bool = False  # --approx-percentiles: D's percentiles from a sketch (:mod:`.lm_sketch`)
 
 
 @dataclass
@@ -159,10 +161,11 @@ class LmTotals:
     worst: Positions | None = None
     tokens: dict[int, Contributions] = field(default_factory=dict)
     moments: dict[str, Moments] = field(default_factory=dict)
+    sketch: KlSketch | None = None  # --approx-percentiles: D sketched, not kept
 
     def add(self, block: Positions) -> None:
         self.rows += block.rows
-        self.kl.append(block.kl)
+        self.kl.append(block.kl) if self.sketch is None else self.sketch.add(block.kl)
         if block.label is not None:
             self.nll_p.append(-block.log_p_label)
             self.nll_q.append(-block.log_q_label)
@@ -190,6 +193,8 @@ class LmTotals:
         """The totals of the positions that follow (their positions counted from ``offset``)."""
         self.rows += other.rows
         self.kl += other.kl
+        if self.sketch is not None:
+            self.sketch.merge(other.sketch)
         self.nll_p += other.nll_p
         self.nll_q += other.nll_q
         self.same += other.same
@@ -260,6 +265,7 @@ class LanguageModels:
     per_position: bool = False
     tokens: int = 0
     measures: tuple = ()
+    approx: bool = False  # --approx-percentiles (:mod:`.lm_sketch`)
 
     def start(self, operands: list[Blocks], options: Options) -> Start:
         """The first blocks: P and Q over the same vocabulary, neither a single row broadcast to the
@@ -287,7 +293,7 @@ class LanguageModels:
                              positions=True)
         labels = None if self.labels is None else _checked_labels(self.labels, count)
         context = LmContext(divergence, p, q, count, labels, self.labels, self.per_position, self.measures, batches,
-                            tuple(isinstance(blocks, KldBlocks) for blocks in operands))
+                            tuple(isinstance(blocks, KldBlocks) for blocks in operands), self.approx)
         return Start(context, count, kinds, firsts, operands, [False, False], deferred=fast_path.use_fused(count))
 
     def step(self, start: Start, distributions: list) -> Positions:
@@ -306,14 +312,15 @@ class LanguageModels:
         return block
 
     def accumulator(self, start: Start) -> LmTotals:
-        return LmTotals(self.top)
+        return LmTotals(self.top, sketch=KlSketch() if self.approx else None)
 
     def summarise(self, start: Start, totals: LmTotals, rows: list[int], warnings: list[str]) -> LmSummary:
         context: LmContext = start.context
         if context.labels is not None and context.labels.size > totals.rows:
             raise labels_mismatch(context, totals.rows, False)
-        kl = np.concatenate(totals.kl)
-        statistics = {"positions": totals.rows, **kl_statistics(kl), **same_top_statistics(totals.same, totals.rows)}
+        sketch, kl = totals.sketch, None if totals.sketch else np.concatenate(totals.kl)
+        statistics = {"positions": totals.rows, **(sketch.statistics() if sketch else kl_statistics(kl)),
+                      **same_top_statistics(totals.same, totals.rows)}
         if context.labels is not None:
             statistics.update(perplexity_statistics(np.concatenate(totals.nll_p), np.concatenate(totals.nll_q)))
         for measure in self.measures:
@@ -321,7 +328,7 @@ class LanguageModels:
         tokens = None if totals.worst is None or not self.tokens else \
             [totals.tokens[position] for position in totals.worst.position.tolist()]
         return LmSummary(context, totals.rows, statistics, totals.worst, warnings, totals.deviations, tokens,
-                         histogram(kl))
+                         sketch.histogram() if sketch else histogram(kl))
 
 
 def _numpy_block(p, q, context: LmContext, first: int) -> Positions:

@@ -53,9 +53,10 @@ def connect(scheduler: str | None, say: Callable[[str], None] | None):
             _probe(scheduler)
             client = Client(scheduler, timeout="10s")
         else:
-            # the workers log at ERROR only: a task cancelled after another's error (the run has
-            # stopped) is a WARNING of theirs with a traceback's words, printed before divcli's message
-            cluster = LocalCluster(dashboard_address=":0", silence_logs=logging.ERROR)
+            # the workers' own logs are not divcli's messages: what fails reaches the client as an
+            # exception, said once; a task cancelled after another's error, or a heartbeat lost while
+            # the cluster closes, would print a warning or a traceback before (or after) divcli's words
+            cluster = LocalCluster(dashboard_address=":0", silence_logs=logging.CRITICAL)
             client = Client(cluster)
     except (OSError, ValueError, TimeoutError) as error:
         if cluster is not None:
