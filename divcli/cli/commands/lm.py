@@ -37,7 +37,7 @@ MODEL_KINDS = ("logits", "log-probs", "probs")
               help="With --top: each one's K tokens of largest |p·ln(p/q)| (table: 5).")
 @click.option("--measures", metavar="LIST", help="Also per position: js, tv, hellinger… (`divcli measures`) or all.")
 @click.option("--approx-percentiles", is_flag=True,
-              help="Percentiles of D(P‖Q) from a log-scale sketch (±0.1%), no D kept a position.")
+              help="Percentiles of D(P‖Q) from a log-scale sketch, within 0.1%.")
 @click.option("-q", "--quiet", is_flag=True,
               help="Print only the mean D(P‖Q) (a line per position for --reduction row).")
 @format_option()
