@@ -6,7 +6,7 @@ import click
 
 from ..completion import complete_input
 from ..options import (MAX_KD_TEMPERATURE, BoundedFloat, OperandCommand, engine_options, kd_temperature_refused,
-                       operand_pair, p_as_option, reduction_option, shared_options)
+                       operand_pair, p_as_option, own_reading_options, reduction_option, shared_options)
 from ..run import breakdown, run_streamed
 
 
@@ -18,6 +18,7 @@ from ..run import breakdown, run_streamed
 @operand_pair
 @reduction_option("kl")
 @shared_options
+@own_reading_options
 @engine_options
 def kl(p, q, **params):
     """KL divergence D(P‖Q) = Σ p·log(p/q), per row, with the breakdown.
@@ -45,6 +46,7 @@ def kl(p, q, **params):
 @click.option("--ignore-index", type=int, default=-100, show_default=True, metavar="K",
               help="Labels: rows with this label are skipped, as torch.")
 @shared_options
+@own_reading_options
 @engine_options
 def ce(p, q, label_smoothing, weight, ignore_index, **params):
     """Cross-entropy H(P,Q) = −Σ p·log q, as torch's F.cross_entropy.

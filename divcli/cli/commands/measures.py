@@ -14,7 +14,7 @@ from ..terminal import Output
 from ..console import make_sink, warn, whole_output
 from ..help import SectionedCommand
 from ..options import (AlphaType, BoundedFloat, MeasureType, OperandCommand, engine_options, format_option,
-                       p_as_option, q_as_option, reduction_option, shared_options)
+                       p_as_option, q_as_option, own_reading_options, reduction_option, shared_options)
 from ..run import run_streamed, whole_operand
 
 
@@ -63,6 +63,7 @@ def _mixture_weights(text: str | None, count: int) -> list[float] | None:
 @q_as_option()
 @reduction_option("js")
 @shared_options
+@own_reading_options
 @engine_options
 def js(operands, distance, weights, **params):
     """Jensen–Shannon divergence per row: ½D(P‖M) + ½D(Q‖M), M = ½(P+Q).
@@ -105,6 +106,7 @@ def js(operands, distance, weights, **params):
 @q_as_option()
 @reduction_option("compare")
 @shared_options
+@own_reading_options
 @engine_options
 def compare(p, q, alpha, ordered, **params):
     """Every common divergence between P and Q at once, each with its formula and convention.
