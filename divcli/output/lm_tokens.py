@@ -55,7 +55,8 @@ def tokens_table(worst: list[dict], tokens):
     from rich.table import Table
     from rich.text import Text
 
-    table = Table(title="their tokens of largest |p·ln(p/q)|", title_justify="left", show_edge=False)
+    title = "their tokens of largest |p·ln(p/q)|"
+    table = Table(title=title, title_justify="left", show_edge=False, min_width=len(title))
     for name in ("rank", "position", "token", "p", "q", "p·ln(p/q)", "share"):
         table.add_column(name, justify="right")
     for rank, (record, found) in enumerate(zip(worst, tokens), start=1):

@@ -49,11 +49,11 @@ def json_lines_stream(source: BinaryIO, name: str, request: Request) -> Blocks:
 
 
 def numpy_read(path: str, request: Request) -> Operand:
-    return pick_read(read_numpy(path, request.key, widen=request.widen), request.columns)
+    return pick_read(read_numpy(path, request.key, widen=request.widen, name=request.name), request.columns)
 
 
 def numpy_blocks(path: str, request: Request) -> Blocks:
-    return _numpy_blocks(path, request.key, request.columns)
+    return _numpy_blocks(path, request.key, request.columns, name=request.name)
 
 
 def npy_shard(source: ShardSource, request: Request) -> Blocks:

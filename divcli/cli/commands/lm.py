@@ -12,7 +12,6 @@ MODEL_KINDS = ("logits", "log-probs", "probs")
 
 
 @click.command(cls=OperandCommand, examples=(
-    "divcli lm samples/base.npy samples/candidate.npy",
     "divcli lm samples/base.npy samples/candidate.npy --labels samples/tokens.csv -f json",
     "divcli lm samples/base.npy samples/candidate.npy --top 3",
 ), operands="(positions, vocab) or (batch, sequence, vocab): .npy, .npz, .safetensors, .kld, CSV…, a "
@@ -37,6 +36,8 @@ MODEL_KINDS = ("logits", "log-probs", "probs")
 @click.option("--tokens", type=int, metavar="K",
               help="With --top: each one's K tokens of largest |p·ln(p/q)| (table: 5).")
 @click.option("--measures", metavar="LIST", help="Also per position: js, tv, hellinger… (`divcli measures`) or all.")
+@click.option("--approx-percentiles", is_flag=True,
+              help="Percentiles of D(P‖Q) from a log-scale sketch, within 0.1%.")
 @click.option("-q", "--quiet", is_flag=True,
               help="Print only the mean D(P‖Q) (a line per position for --reduction row).")
 @format_option()
@@ -51,7 +52,7 @@ MODEL_KINDS = ("logits", "log-probs", "probs")
 @click.option("--scheduler", metavar="ADDRESS",
               help="A running scheduler (tcp://host:8786); default: a local cluster.")
 @click.option("-v", "--verbose", is_flag=True, help="Name the cluster and its dashboard on standard error.")
-def lm(base, candidate, tokens, measures, **params):
+def lm(base, candidate, tokens, measures, approx_percentiles, **params):
     """Two language models compared token by token: KL, same top token, perplexities, Δp.
 
     BASE is P, the reference model; CANDIDATE is Q (quantized, pruned, fine-tuned, distilled): a
@@ -62,10 +63,11 @@ def lm(base, candidate, tokens, measures, **params):
     from ..request import positions_request
 
     request = positions_request((base, candidate), params)
-    _run(request, token_count(tokens, request.writing), chosen_measures(measures, request.writing), measures)
+    _run(request, token_count(tokens, request.writing), chosen_measures(measures, request.writing), measures,
+         approx_percentiles)
 
 
-def _run(request, tokens: int = 0, measures: tuple = (), measures_text: str | None = None) -> None:
+def _run(request, tokens: int = 0, measures: tuple = (), measures_text: str | None = None, approx: bool = False) -> None:
     """Read the labels whole (--labels, else the tokens of llama.cpp's dumps) and both models a block of
     positions at a time, compute, write (top-k log-probs: :func:`divcli.cli.lm_listed.run_listed`)."""
     from ...computations.lm import LanguageModels, position_mismatch
@@ -81,16 +83,19 @@ def _run(request, tokens: int = 0, measures: tuple = (), measures_text: str | No
 
     shapes, stdin = listed_shapes(request)
     if any(shapes):
+        if approx:
+            raise click.UsageError("--approx-percentiles reads full rows: top-k log-probs keep every position's D")
         return run_listed(request, shapes, tokens, measures, measures_text, stdin)
     writing = request.writing
     labels = None if request.labels is None else _labels(request.labels, request.reading)
     per_position = request.options.reduction is Reduction.ROW
     if request.engine.dask:
-        _on_dask(request, LanguageModels(labels, writing.top, per_position, tokens, measures))
+        _on_dask(request, LanguageModels(labels, writing.top, per_position, tokens, measures, approx))
         return
     operands = [_positions(spec, request.reading, stdin) for spec in request.specs]
     dumped = dump_labels(operands)  # llama.cpp's dumps: the same text checked, their tokens the labels
-    computation = LanguageModels(dumped if labels is None else labels, writing.top, per_position, tokens, measures)
+    computation = LanguageModels(dumped if labels is None else labels, writing.top, per_position, tokens, measures,
+                                 approx)
     workers = threads(request.engine)
     with Output(writing.output) as out, progress_bar("lm", writing, *operands) as progress:
         sink = make_sink(Content.LM, writing, out)
