@@ -53,6 +53,39 @@ class DivcliGroup(click.Group):
     def help(self, value: str | None) -> None:
         self._help = value
 
+    def get_command(self, ctx: click.Context, cmd_name: str):
+        """The command ``cmd_name`` names, or is an alias of (:mod:`.names`)."""
+        from .names import command_name
+
+        return super().get_command(ctx, command_name(cmd_name))
+
+    def resolve_command(self, ctx: click.Context, args: list[str]):
+        """Click's, with a suggestion that fits a name that is no command (:mod:`.names`)."""
+        name = args[0] if args else ""
+        if name and not name.startswith("-") and not ctx.resilient_parsing and self.get_command(ctx, name) is None:
+            from .names import no_such_command
+
+            raise no_such_command(name, self.list_commands(ctx), ctx)
+        return super().resolve_command(ctx, args)
+
+    def shell_complete(self, ctx: click.Context, incomplete: str):
+        """The commands and options Click completes, and the aliases."""
+        from .names import alias_items
+
+        return super().shell_complete(ctx, incomplete) + alias_items(incomplete)
+
+    def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """After the commands: their aliases, and how to turn on shell completion."""
+        from .names import aliases_line
+
+        formatter.write_paragraph()
+        with formatter.indentation():  # as Click indents an epilog
+            formatter.write_text(aliases_line())
+            formatter.write_paragraph()
+            formatter.write_text('Shell completion: eval "$(_DIVCLI_COMPLETE=bash_source divcli)" in ~/.bashrc '
+                                 "(zsh_source in ~/.zshrc; fish_source, and a script saved once for a quicker "
+                                 "start: the Install page).")
+
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
         """Click's main, with divcli's exit codes kept whatever happens to the terminal: Ctrl-C is
         130 (not Click's 1, "Aborted!"), in every command and while reading or writing; an error

@@ -50,6 +50,7 @@ class Context:
     ignore_index: int | None = None
     broadcast: str | None = None  # "P" or "Q": the operand of one row compared with every row
     values: int | None = None  # the longest operand's rows × classes, where known at the start (fast_path)
+    positions: bool = False  # lm's: rows are token positions and classes token ids (so its warnings say)
 
     def with_sources(self, sources: list[str], broadcast: str | None) -> "Context":
         """The same run with its operands named ``sources`` and ``broadcast`` (the Dask engine's)."""

@@ -166,9 +166,10 @@ def shared_columns(reference: Samples, current: Samples, categorical: tuple[str,
 
 
 def column_drift(name: str, reference: Samples, current: Samples, settings: DriftSettings, warn) -> ColumnDrift:
-    """One column: read as numbers or categories, binned from the reference, measured."""
+    """One column: read as numbers or categories (those ``--categorical`` names, and text with no
+    number on either side), binned from the reference, measured."""
     ref_column, cur_column = reference.column(name), current.column(name)
-    if name in settings.categorical:
+    if name in settings.categorical or (reference.textual(ref_column) and current.textual(cur_column)):
         ref_values, cur_values = reference.categories(ref_column), current.categories(cur_column)
         binning = category_binning(ref_values, cur_values, settings.min_share)
     else:

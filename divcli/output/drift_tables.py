@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 
 from ..computations.drift import ColumnDrift, DriftReport
+from ..computations.drift_bins import CATEGORICAL
 from ..errors import printable
 from ..numerics.p_values import NO_SCIPY
 from .registry import Sink
@@ -43,7 +44,7 @@ def heading(report: DriftReport) -> list[str]:
         f"drift from the reference {printable(report.reference)} ({report.reference_rows:,} rows) to the current "
         f"{printable(report.current)} ({report.current_rows:,} rows); divergences in nats",
         f"  bins: {settings.bins.text} of the reference, (low, high]: a value on an edge is in the bin below it; "
-        "outer bins open" + ("; a bin a category" if settings.categorical else ""),
+        "outer bins open" + ("; a bin per category" if any(column.kind == CATEGORICAL for column in report.columns) else ""),
         f"  smoothing: {settings.smoothing.text or 'none'}; PSI = Σ (c − r)·ln(c/r) (Jeffreys' divergence)",
         f"  verdict by PSI: stable < {low:g} ≤ moderate ≤ {high:g} < major",
     ] + _resampling_heading(settings)
@@ -76,6 +77,8 @@ def notes(report: DriftReport) -> list[str]:
         name, binning = printable(column.column), column.binning
         if binning.edges is not None and binning.edges.collapsed:
             found.append(f"{name}: {binning.edges.collapsed} equal edges collapsed (ties), so {column.bins} bins")
+        if column.kind == CATEGORICAL and column.column not in report.settings.categorical:
+            found.append(f"{name}: text, so counted per category")
         if binning.folded:
             found.append(f"{name}: {len(binning.folded)} categories under the minimum share folded into (other)")
         if binning.missing:

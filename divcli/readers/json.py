@@ -303,7 +303,9 @@ def read_json(text: str, name: str, columns: ColumnChoice | None = None, key: st
 def read_json_lines(text: str, name: str, first_line: int = 1, columns: ColumnChoice | None = None,
                     key: str | None = None) -> Operand:
     """One JSON row (a list of numbers, an object, or a record with a list field) per non-blank
-    line; the value at ``key`` (``outputs.logits``) in each line's object when given."""
+    line; the value at ``key`` (``outputs.logits``) in each line's object when given. A bare number
+    is a row of one value, so lines of labels (``2``, as ``Series.to_json(orient="records",
+    lines=True)`` writes them) are a column, read as a CSV column is."""
     parsed, lines, warnings = [], [], []
     for number, line in enumerate(text.split("\n"), start=first_line):
         if not line.strip():
@@ -312,6 +314,8 @@ def read_json_lines(text: str, name: str, first_line: int = 1, columns: ColumnCh
         trail: tuple = ()
         if key is not None:
             item, trail = follow(item, key, f"{name}:{number}")
+        if isinstance(item, (int, float)) and not isinstance(item, bool):
+            item = [item]
         parsed.append(_json_row(item, lambda n=number: f"{name}:{n}",
                                 lambda *keys, n=number, line=line, t=trail: _line_item(name, n, line, t + keys),
                                 columns, name))

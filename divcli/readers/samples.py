@@ -109,6 +109,15 @@ class Samples:
                                 f"column {show_value(column.name)}: {error}", fix) from None
         return values
 
+    def textual(self, column: SampleColumn) -> bool:
+        """Whether the column holds text and no number at all (a column of names, like a city): it
+        can only be counted per category. One number among the text is not: that is a typo to show."""
+        cells = column.cells
+        if cells.dtype != object:
+            return False
+        present = [cell for cell in cells if not _is_missing(cell)]
+        return bool(present) and not any(not isinstance(cell, str) or _is_number_text(cell) for cell in present)
+
     def categories(self, column: SampleColumn) -> np.ndarray:
         """The column's values as category names (an object array of str; None where missing):
         text as written, numbers as integer-coded categories are written (``3``, not ``3.0``)."""

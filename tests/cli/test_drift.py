@@ -210,12 +210,27 @@ def test_different_columns_are_refused_naming_them(run, tmp_path):
     assert f"{cur}: no column 'b', which {ref} has" in result.stderr and "--drop b" in result.stderr
 
 
-def test_a_text_column_without_categorical_is_refused_with_the_fix(run, pair):
+def test_a_column_of_text_alone_is_counted_per_category_and_said(run, run_json, pair):
     ref, cur = pair
-    result = run("drift", ref, cur)
+    named = run_json("drift", ref, cur, "--categorical", "city")["columns"]
+    found = run_json("drift", ref, cur)["columns"]
+    assert [column["psi"] for column in found] == [column["psi"] for column in named]
+    assert found[1]["chi2"] is not None and found[1]["wasserstein_1"] is None
+    assert "note: city: text, so counted per category" in run("drift", ref, cur).stdout
+
+
+def test_a_number_among_text_or_text_among_numbers_is_refused_with_the_fix(run, tmp_path, pair):
+    ref, cur = pair
+    typo = tmp_path / "typo.csv"
+    typo.write_text("x,city\n1,Paris\n2,7\n3,Lyon\n4,Nice\n")
+    result = run("drift", typo, cur)
     assert result.exit_code == 1
-    assert f"{ref}:2:2: column 'city': not a number: 'Paris'" in result.stderr
+    assert f"{typo}:2:2: column 'city': not a number: 'Paris'" in result.stderr
     assert "pass --categorical city" in result.stderr
+    slip = tmp_path / "slip.csv"
+    slip.write_text("x,city\n1,Paris\nabc,Lyon\n3,Lyon\n4,Nice\n")
+    result = run("drift", slip, cur)
+    assert result.exit_code == 1 and f"{slip}:3:1: column 'x': not a number: 'abc'" in result.stderr
 
 
 @pytest.mark.parametrize("args, words", [

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from ..completion import complete_input
+from ..completion import operand
 from ..options import (MAX_KD_TEMPERATURE, BoundedFloat, OperandCommand, engine_options, kd_temperature_refused,
                        operand_pair, p_as_option, own_reading_options, reduction_option, shared_options)
 from ..run import breakdown, run_streamed
@@ -51,7 +51,7 @@ def kl(p, q, **params):
 def ce(p, q, label_smoothing, weight, ignore_index, **params):
     """Cross-entropy H(P,Q) = −Σ p·log q, as torch's F.cross_entropy.
 
-    P is labels (class indices) or probabilities; Q usually logits.
+    P: probabilities, or labels (a column of class indices is read as labels); Q usually logits.
     """
     from ..request import streamed_request
 
@@ -64,11 +64,11 @@ def ce(p, q, label_smoothing, weight, ignore_index, **params):
     'divcli entropy samples/hist_a.csv --normalize -q',
     'divcli entropy samples/logits.csv --p-as logits --reduction none -f csv',
 ))
-@click.argument("p", shell_complete=complete_input)
+@operand("p", uniform=False)
 @p_as_option()
 @reduction_option("entropy")
 @shared_options
-@engine_options
+@engine_options(operands=1)
 def entropy(p, **params):
     """Entropy H(P) = −Σ p·log p per row, as scipy.stats.entropy(P, axis=1).
     """

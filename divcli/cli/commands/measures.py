@@ -9,7 +9,7 @@ import click
 
 from ...errors import foreign_digit
 from ...vocabulary import Kind
-from ..completion import complete_input, complete_operand
+from ..completion import operand
 from ..terminal import Output
 from ..console import make_sink, warn, whole_output
 from ..help import SectionedCommand
@@ -56,7 +56,7 @@ def _mixture_weights(text: str | None, count: int) -> list[float] | None:
     'divcli js samples/hist_a.csv samples/hist_b.csv --normalize --base 2 -q',
     'divcli js "1,0" "0,1" "0.5,0.5" --weights 0.25,0.25,0.5 -q',
 ))
-@click.argument("operands", nargs=-1, metavar="P Q [R …]", shell_complete=complete_operand)
+@operand("operands", nargs=-1, metavar="P Q [R …]")
 @click.option("--distance", is_flag=True, help="Report the JS distance √JS (SciPy's jensenshannon) instead.")
 @click.option("--weights", metavar="π", help="Mixture weights, one per operand, summing to 1 (default: equal).")
 @p_as_option()
@@ -96,8 +96,8 @@ def js(operands, distance, weights, **params):
     'divcli compare "0.36,0.48,0.16" "1/3,1/3,1/3"',
     'divcli compare samples/hist_a.csv samples/hist_b.csv --normalize --ordered -f csv',
 ))
-@click.argument("p", shell_complete=complete_operand)
-@click.argument("q", shell_complete=complete_operand)
+@operand("p")
+@operand("q")
 @click.option("--alpha", type=AlphaType(), default="0.5,2", show_default=True, metavar="α[,α…]",
               help="Orders of the Rényi divergences (comma-separated).")
 @click.option("--ordered", is_flag=True,
@@ -132,8 +132,8 @@ def _run(request, measures, **how) -> None:
 @click.command(cls=OperandCommand, examples=(
     'divcli matrix samples/teacher.csv --p-as logits',
     'divcli matrix samples/hist_a.csv --normalize --measure hellinger -f csv',
-))
-@click.argument("file", shell_complete=complete_input)
+), helps={"quiet": "Print only the matrix: a line per row, comma-separated."})
+@operand("file", uniform=False)
 @click.option("-m", "--measure", type=MeasureType(), default="js", show_default=True,
               help="A key or alias of `divcli measures`: js, kl, tv, hellinger, renyi_2, …")
 @click.option("--max-terms", type=BoundedFloat(1, hint="give a number of terms such as 1e9"), metavar="N",
