@@ -340,8 +340,8 @@ def drift_request(specs: tuple[str, str], params: dict) -> DriftRequest:
     check_smoothing(params["pseudocount"], params["epsilon"])
     measure = check_gate(params["fail_above"], params["measure"])
     check_bootstrap(params["bootstrap"], _given())
-    svg = params.pop("svg")  # drift's picture is its histograms, not the table's (Writing.svg)
-    writing = _writing(params)
+    svg = params["svg"]
+    writing = replace(_writing(params), svg=None)  # drift's picture is its histograms, not the table's
     check_output(writing, _given(), specs)
     _check_picture(svg, writing.output, specs)
     resampling = (None if params["bootstrap"] is None else

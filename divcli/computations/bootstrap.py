@@ -129,6 +129,6 @@ def _check(resamples: int, confidence: float) -> None:
     if not isinstance(resamples, (int, np.integer)) or resamples < 1:
         raise DataError("", f"a bootstrap needs 1 resample or more, not {resamples!r}",
                         f"pass {option('bootstrap', 1000)}")
-    if not 0 < confidence < 1:
-        raise DataError("", f"a confidence level is between 0 and 1, not {confidence!r}",
+    if not 0 < confidence <= 1:
+        raise DataError("", f"a confidence level is above 0 and at most 1, not {confidence!r}",
                         f"pass {option('ci', 0.95)}")

@@ -117,6 +117,13 @@ def test_the_table_lists_the_intervals(run, samples):
     assert "PSI " in line and " [" in line and "], W₁ " in line
 
 
+def test_a_confidence_of_1_spans_every_resample(run_json, samples):
+    (ref, cur), _ = samples
+    whole = run_json("drift", ref, cur, "--select", "x", "--bootstrap", "30", "--ci", "1")["columns"][0]
+    middle = run_json("drift", ref, cur, "--select", "x", "--bootstrap", "30", "--ci", "0.5")["columns"][0]
+    assert whole["psi_low"] <= middle["psi_low"] <= middle["psi_high"] <= whole["psi_high"]
+
+
 def test_an_interval_reaching_inf_is_said(run, tmp_path):
     """A rare bin: some resamples leave it empty in the reference, so their KL(C‖R) is +inf."""
     ref, cur = tmp_path / "ref.csv", tmp_path / "cur.csv"

@@ -104,6 +104,11 @@ def test_infinite_values_reach_the_interval():
     assert finite_high.high == math.inf
 
 
+def test_a_confidence_of_1_is_the_whole_range():
+    interval = percentile_interval(np.array([3.0, 1.0, 2.0, 7.0]), 1.0)
+    assert (interval.low, interval.high) == (1.0, 7.0)
+
+
 def test_undefined_values_are_left_out_and_counted():
     values = np.array([1.0, math.nan, 2.0, 3.0, math.nan, 4.0, 5.0])
     interval = percentile_interval(values, 0.5)
@@ -122,8 +127,8 @@ def test_percentile_interval_is_numpys(confidence):
 
 
 @pytest.mark.parametrize("resamples, confidence, words", [(0, 0.95, "1 resample or more"),
-                                                          (10, 1.0, "between 0 and 1"),
-                                                          (10, 0.0, "between 0 and 1")])
+                                                          (10, 1.5, "above 0 and at most 1"),
+                                                          (10, 0.0, "above 0 and at most 1")])
 def test_bad_settings_are_data_errors(resamples, confidence, words):
     with pytest.raises(DataError, match=words):
         bootstrap_intervals([1.0], [2.0], _mean_difference, resamples, seed=0, confidence=confidence)
