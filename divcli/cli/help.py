@@ -10,7 +10,7 @@ import click
 #: The headings in order, and the options under each (by Python name); an option not named here is
 #: the command's own and goes under Computation.
 SECTIONS = {
-    "Inputs": ("p_as", "q_as", "base_as", "candidate_as", "labels", "normalize", "tolerance", "columns", "select", "drop", "names", "delimiter"),
+    "Inputs": ("p_as", "q_as", "base_as", "candidate_as", "labels", "normalize", "tolerance", "columns", "select", "drop", "names", "delimiter", "missing"),
     "Computation": (),
     "Output": ("quiet", "fmt", "output", "svg"),  # and -h, --help last
     "Engine": ("engine", "threads", "scheduler", "p_cols", "q_cols", "verbose"),
@@ -22,6 +22,10 @@ MERGED = (
     (("base_as", "candidate_as"), "--p-as, --q-as KIND", "BASE's, CANDIDATE's: logits (default), log-probs or probs"),
     (("columns", "names"), "--columns, --names COL", "Each column a distribution, not each row; --names: the row names"),
     (("select", "drop"), "--select, --drop COLS", "Columns to read, to leave out: names, numbers from 1, ranges 2-5"),
+    (("distance", "weights"), "--distance, --weights π",
+     "Report √JS (SciPy's jensenshannon); π: mixture weights summing to 1"),
+    (("pseudocount", "epsilon"), "--pseudocount/--epsilon",
+     "A added to every count, or every share floored at E; then renormalised"),
     (("p_cols", "q_cols"), "--p-cols, --q-cols COLS", "Columns of P, of Q in each shard: names, 0-based indices or 's_*'"),
     (("engine", "threads"), "--engine, --threads N", "local (default) on N threads (default: every CPU), or dask"),
 )

@@ -97,7 +97,7 @@ def streamed_request(command: str, specs: tuple[str | None, ...], params: dict, 
     writing = _writing(params, top=params["top"])
     check_output(writing, given, specs + (weight,), engine.dask)
     options = _options(params, reduction, given, ignore_index=ignore_index, label_smoothing=label_smoothing,
-                       infer_labels=not engine.dask and "p_as" not in given)
+                       infer_labels=not engine.dask and "p_as" not in given, **_smoothing(params))
     return Request(command, specs, options, reading, writing, engine, weight)
 
 
@@ -135,6 +135,13 @@ def positions_request(specs: tuple[str, str], params: dict) -> Request:
                            normalize=params["normalize"], given=given, refuse_one_class=True)
     return Request("lm", specs, options, Reading(DELIMITERS.get(params["delimiter"])), writing,
                    engine, labels=labels)
+
+
+def _smoothing(params: dict) -> dict:
+    """--pseudocount, --epsilon and --missing, where the command has them (one of the first two)."""
+    if params.get("pseudocount") is not None and params.get("epsilon") is not None:
+        raise click.UsageError("--pseudocount and --epsilon are two ways to smooth: give one of them")
+    return {name: params.get(name) for name in ("pseudocount", "epsilon", "missing")}
 
 
 def _reading(params: dict) -> Reading:

@@ -269,7 +269,7 @@ class TextBlocks:
             chunk = chunk[lead.end():]
         text = decode(chunk, self.name, first_line)
         if self.json_lines:
-            return read_json_lines(text, self.name, first_line, self.columns)
+            return read_json_lines(text, self.name, first_line, self.columns, order=self.classes)
         if self.delimiter is None:
             self.delimiter = sniff_delimiter(text)
         if first_block:  # resolved against the header (or the first row) once, for every block

@@ -6,7 +6,7 @@ import click
 
 from ..completion import complete_input
 from ..options import (MAX_KD_TEMPERATURE, BoundedFloat, OperandCommand, engine_options, kd_temperature_refused,
-                       operand_pair, p_as_option, reduction_option, shared_options)
+                       operand_pair, p_as_option, reduction_option, shared_options, smoothing_options)
 from ..run import breakdown, run_streamed
 
 
@@ -17,13 +17,13 @@ from ..run import breakdown, run_streamed
 ))
 @operand_pair
 @reduction_option("kl")
+@smoothing_options
 @shared_options
 @engine_options
 def kl(p, q, **params):
     """KL divergence D(P‖Q) = Σ p·log(p/q), per row, with the breakdown.
 
-    torch: F.kl_div(log Q, P, reduction=...) (note torch's argument order);
-    SciPy: scipy.stats.entropy(P, Q, axis=1) without its silent normalising.
+    torch: F.kl_div(log Q, P) (note the order); SciPy: scipy.stats.entropy(P, Q, axis=1).
     """
     from ..request import streamed_request
 
