@@ -138,10 +138,20 @@ def positions_request(specs: tuple[str, str], params: dict) -> Request:
 
 
 def _smoothing(params: dict) -> dict:
-    """--pseudocount, --epsilon and --missing, where the command has them (one of the first two)."""
-    if params.get("pseudocount") is not None and params.get("epsilon") is not None:
+    """--pseudocount, --epsilon and --missing, where the command has them: one way to smooth, and
+    only counts and probabilities (a bad command line, exit 2)."""
+    from ..errors import DataError, cli_words
+    from ..numerics.smoothing import check_kinds
+    from ..vocabulary import Conversion, Kind
+
+    smoothing = {name: params.get(name) for name in ("pseudocount", "epsilon")}
+    if None not in smoothing.values():
         raise click.UsageError("--pseudocount and --epsilon are two ways to smooth: give one of them")
-    return {name: params.get(name) for name in ("pseudocount", "epsilon", "missing")}
+    try:
+        check_kinds(Conversion(**smoothing), [Kind(params.get("p_as", "probs")), Kind(params.get("q_as") or "probs")])
+    except DataError as error:
+        raise one_line_usage(error.message(cli_words)) from None
+    return {**smoothing, "missing": params.get("missing")}
 
 
 def _reading(params: dict) -> Reading:

@@ -227,7 +227,7 @@ class AlignedBlocks:
             return replace(block, stored=np.ascontiguousarray(values), classes=list(self.classes), lines=lines,
                            cells=cells)
         written = block.written_columns or tuple(range(width))
-        beyond = max(written) + 1  # a filled class was written nowhere: its text is its value
         cells = None if block.cells is None else [[row[i] if i < width else filled for i in order] for row in block.cells]
+        # a filled class was written nowhere: it is placed by its row alone (its value, 0, is never refused)
         return replace(block, stored=np.ascontiguousarray(values), classes=list(self.classes), cells=cells,
-                       written_columns=tuple(written[i] if i < width else beyond for i in order))
+                       written_columns=tuple(written[i] if i < width else None for i in order))
