@@ -11,6 +11,9 @@ from decimal import Decimal
 import numpy as np
 import pytest
 
+#: numbers against float64 and mpmath references
+pytestmark = pytest.mark.numeric
+
 P_COUNTS, Q_COUNTS = [10, 20, 30, 0], [10, 25, 0, 5]
 
 
