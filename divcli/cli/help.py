@@ -10,23 +10,25 @@ import click
 #: The headings in order, and the options under each (by Python name); an option not named here is
 #: the command's own and goes under Computation.
 SECTIONS = {
-    "Inputs": ("p_as", "q_as", "base_as", "candidate_as", "labels", "normalize", "tolerance", "columns", "select", "drop", "names", "delimiter", "missing"),
+    "Inputs": ("p_as", "q_as", "base_as", "candidate_as", "labels", "normalize", "tolerance", "columns", "select", "drop", "names", "delimiter",
+               "p_select", "q_select", "p_drop", "q_drop", "p_names", "q_names", "p_delimiter", "q_delimiter", "missing"),
     "Computation": (),
     "Output": ("quiet", "fmt", "output", "svg"),  # and -h, --help last
-    "Engine": ("engine", "threads", "scheduler", "p_cols", "q_cols", "verbose"),
+    "Engine": ("engine", "threads", "scheduler", "verbose"),
 }
 OPERANDS_HELP = "a file, - (stdin), a literal such as \"0.2,0.8;0.5,0.5\", or uniform"
 #: Options shown on one line together, where a command has them all: (names, first column, help).
 MERGED = (
-    (("p_as", "q_as"), "--p-as, --q-as KIND", "probs (default), logits or log-probs; P also labels (class indices)"),
+    (("p_as", "q_as"), "--p-as, --q-as KIND", "probs (default), logits, log-probs; P also labels (classes from 0)"),
     (("base_as", "candidate_as"), "--p-as, --q-as KIND", "BASE's, CANDIDATE's: logits (default), log-probs or probs"),
-    (("columns", "names"), "--columns, --names COL", "Each column a distribution, not each row; --names: the row names"),
-    (("select", "drop"), "--select, --drop COLS", "Columns to read, to leave out: names, numbers from 1, ranges 2-5"),
+    (("columns", "names"), "--columns, --names COL", "Each column a distribution, not each row; --names: row names' column"),
+    (("select", "drop"), "--select, --drop COLS", "Columns to read, to leave out: names, 'a_*', numbers from 1, 2-5"),
+    (("p_select", "q_select", "p_drop", "q_drop", "p_names", "q_names", "p_delimiter", "q_delimiter"),
+     "--p-select, --q-drop, …", "--select, --drop, --names or --delimiter for P alone, for Q alone"),
     (("distance", "weights"), "--distance, --weights π",
      "Report √JS (SciPy's jensenshannon); π: mixture weights summing to 1"),
     (("pseudocount", "epsilon"), "--pseudocount/--epsilon",
      "A added to every count, or every share floored at E; then renormalised"),
-    (("p_cols", "q_cols"), "--p-cols, --q-cols COLS", "Columns of P, of Q in each shard: names, 0-based indices or 's_*'"),
     (("engine", "threads"), "--engine, --threads N", "local (default) on N threads (default: every CPU), or dask"),
 )
 #: Headings that say more than their name.

@@ -184,9 +184,9 @@ def engine_options(command):
     """--engine, and what only the Dask engine reads (divcli/dask_engine/, imported only for it)."""
     decorators = [
         click.option("-v", "--verbose", is_flag=True, help="Name the cluster and its dashboard on standard error."),
-        click.option("--q-cols", metavar="COLS",
-                     help="Q's columns in each shard: names, 0-based indices or patterns ('s_*'), comma-separated."),
-        click.option("--p-cols", metavar="COLS", help="P's columns in each shard (as --q-cols)."),
+        # the first spelling of --p-select and --q-select, which numbered columns from 0 (divcli/cli/sides.py)
+        click.option("--q-cols", metavar="COLS", hidden=True),
+        click.option("--p-cols", metavar="COLS", hidden=True),
         click.option("--scheduler", metavar="ADDRESS",
                      help="A running scheduler (tcp://host:8786); default: a local cluster."),
         click.option("--threads", type=Threads(), metavar="N",
@@ -211,10 +211,11 @@ def shared_options(command):
                      help="Print only the reduced value (a line per row for --reduction none)."),
         click.option("--delimiter", type=click.Choice(list(DELIMITERS)), metavar="CHAR",
                      help=", ; | tab or space (default: by extension; sniffed for .txt and -)."),
-        click.option("--names", metavar="COL", help="The column of row names (with --columns: of class names)."),
+        click.option("--names", metavar="COL",
+                     help="The column of row names, a name or a number from 1 (with --columns: of class names)."),
         click.option("--drop", metavar="COLS", help="Columns to leave out (as --select)."),
         click.option("--select", metavar="COLS",
-                     help="Columns of numbers to read: names, numbers from 1, ranges 2-5; comma-separated."),
+                     help="Columns of numbers to read: names, patterns 'a_*', numbers from 1, ranges 2-5."),
         click.option("--columns", is_flag=True, help="Take each column as a distribution instead of each row."),
         click.option("--tolerance", type=BoundedFloat(0, hint="give a tolerance ≥ 0 such as 1e-6, or pass "
                                                            "--normalize to rescale rows"),
@@ -248,6 +249,24 @@ def smoothing_options(command):
     return command
 
 
+def own_reading_options(command):
+    """--p-select/--q-select, --p-drop/--q-drop, --p-names/--q-names, --p-delimiter/--q-delimiter: one
+    operand's own --select, --drop, --names and --delimiter (divcli/cli/sides.py), in place of the shared
+    one for that operand. The help shows them on one line (divcli/cli/help.py's MERGED)."""
+    for side in "qp":
+        role = side.upper()
+        decorators = [
+            click.option(f"--{side}-delimiter", type=click.Choice(list(DELIMITERS)), metavar="CHAR",
+                         help=f"{role}'s own --delimiter."),
+            click.option(f"--{side}-names", metavar="COL", help=f"{role}'s own --names."),
+            click.option(f"--{side}-drop", metavar="COLS", help=f"{role}'s own --drop."),
+            click.option(f"--{side}-select", metavar="COLS", help=f"{role}'s own --select."),
+        ]
+        for decorator in decorators:
+            command = decorator(command)
+    return command
+
+
 def reduction_option(command: str):
     """--reduction (the command's default and choices: :class:`divcli.vocabulary.Reduction`), and --top
     (which ranks what --reduction row reports)."""
@@ -262,7 +281,7 @@ def reduction_option(command: str):
 
 def p_as_option():
     return click.option("--p-as", type=click.Choice(KINDS), default="probs", metavar="KIND",
-                        help="P is probs (default), logits, log-probs or labels (class indices).")
+                        help="P is probs (default), logits, log-probs or labels (classes from 0).")
 
 
 def q_as_option():

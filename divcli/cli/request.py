@@ -9,30 +9,53 @@ from __future__ import annotations
 
 import os
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import click
 
 from ..errors import printable
 from ..vocabulary import LogBase, Options, make_options
 from .options import DELIMITERS
+from .sides import NO_SIDES, OWN_OPTIONS, PARTS, Side, chosen, from_options
 
 
 @dataclass(frozen=True)
 class Reading:
-    """How every operand is read: --delimiter (the character), --columns, --select, --drop, --names."""
+    """How every operand is read: --delimiter (the character), --columns, --select, --drop, --names,
+    and P's and Q's own (``sides``: --p-select, --q-drop, …, :mod:`.sides`). :meth:`operand` is one
+    operand's reading, its own options in place of the shared ones."""
 
     delimiter: str | None = None
     columns: bool = False
     select: str | None = None
     drop: str | None = None
     names: str | None = None
+    sides: tuple[Side, Side] = NO_SIDES
+    #: --p-cols or --q-cols was given (the old spelling of --p-select, --q-select: warned once)
+    old_cols: bool = False
+    #: after :meth:`operand`: whose reading it is ("p", "q") and which parts were its own
+    side: str = ""
+    own: frozenset[str] = frozenset()
+
+    def operand(self, index: int) -> "Reading":
+        """The reading of operand ``index`` (0 is P; every later one reads as Q)."""
+        side = self.sides[min(index, 1)]
+        parts = {part: chosen(getattr(self, part), side, part) for part in PARTS}
+        return replace(self, sides=NO_SIDES, side="pq"[min(index, 1)], own=side.given, **parts)
+
+    @property
+    def in_order(self) -> bool:
+        """P and Q both choose their columns, differently (one of them, or both, with an option of its
+        own): the columns are paired in the order chosen, and the classes named after P's (Q's names
+        are not compared). Where only one chooses, the other's names are still compared."""
+        p, q = self.operand(0).select, self.operand(1).select
+        return p is not None and q is not None and p != q
 
     def column_choice(self):
-        """--select, --drop and --names, applied to every operand (not to --weight)."""
+        """--select, --drop and --names (or this operand's own), applied to an operand (not to --weight)."""
         from ..readers.columns import ColumnChoice
 
-        return ColumnChoice.parse(self.select, self.drop, self.names)
+        return ColumnChoice.parse(self.select, self.drop, self.names, side=self.side, own=self.own - {"delimiter"})
 
 
 @dataclass(frozen=True)
@@ -53,7 +76,8 @@ class Writing:
 
 @dataclass(frozen=True)
 class Engine:
-    """Where a streamed computation runs: --engine, --threads, and what only the Dask engine reads."""
+    """Where a streamed computation runs: --engine, --threads, and what only the Dask engine reads (its
+    shards' columns: P's and Q's --select, or --p-select and --q-select)."""
 
     name: str = "local"
     threads: int | None = None
@@ -91,7 +115,9 @@ def streamed_request(command: str, specs: tuple[str | None, ...], params: dict, 
     check_reduction(command, params["reduction"])
     reduction = top_reduction(params["top"], params["reduction"], "reduction" in given, params["engine"])
     reading, engine = _reading(params), Engine(params["engine"], params["threads"], params["scheduler"],
-                                               params["p_cols"], params["q_cols"], params["verbose"])
+                                               verbose=params["verbose"])
+    if engine.dask:  # the one column choice a shard takes: each operand's --select (or --p-select, --q-select)
+        engine = replace(engine, p_cols=reading.operand(0).select, q_cols=reading.operand(1).select)
     specs = tuple(spec for spec in specs if spec is not None)
     check_engine(engine, reading, specs)
     writing = _writing(params, top=params["top"])
@@ -155,8 +181,10 @@ def _smoothing(params: dict) -> dict:
 
 
 def _reading(params: dict) -> Reading:
+    own = {name: params.get(name) for name in OWN_OPTIONS}
     return Reading(DELIMITERS.get(params["delimiter"]), params["columns"], params["select"], params["drop"],
-                   params["names"])
+                   params["names"], from_options(own, DELIMITERS),
+                   old_cols=own["p_cols"] is not None or own["q_cols"] is not None)
 
 
 def _writing(params: dict, top: int | None = None) -> Writing:
@@ -214,19 +242,20 @@ def check_engine(engine: Engine, reading: Reading, specs: tuple[str, ...]) -> No
             raise click.UsageError("--threads is --engine local's; a Dask cluster has its own workers and threads")
         if reading.columns:
             raise click.UsageError("--columns needs whole operands; --engine dask reads shards of rows")
-        chosen = [f"--{name}" for name in ("select", "drop", "names") if getattr(reading, name)]
+        chosen = [f"--{name}" for name in ("drop", "names") if getattr(reading, name)] + \
+            [f"--{side}-{part}" for side, own in zip("pq", reading.sides) for part in sorted(own.given - {"select"})]
         if chosen:
             raise click.UsageError(f"{', '.join(chosen)}: --engine local only; with --engine dask choose each "
-                                   "shard's columns with --p-cols and --q-cols (row names are not read there)")
+                                   "shard's columns with --select, or --p-select and --q-select (row names are "
+                                   "not read there)")
         if "uniform" in specs:
             raise click.UsageError("the operand uniform is made by --engine local only; give a file of 1/C")
         if len(specs) > 2:
             raise one_line_usage(f"--engine dask computes js of two operands; js of {len(specs)} operands is "
                                  "local only (leave --engine local)")
         return
-    for name in ("scheduler", "p_cols", "q_cols"):
-        if getattr(engine, name):
-            raise click.UsageError(f"--{name.replace('_', '-')} is read by --engine dask only")
+    if engine.scheduler:
+        raise click.UsageError("--scheduler is read by --engine dask only")
 
 
 def check_output(writing: Writing, given: frozenset[str], inputs: tuple[str | None, ...], dask: bool = False) -> None:

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from ..errors import printable
+from ..errors import printable, show_value
 from .terminal import Output
 from .console import progress_bar, save_svg, say, sink_for, warn
 
@@ -51,6 +51,31 @@ def _readable(stream) -> bool:
     return fcntl.fcntl(descriptor, fcntl.F_GETFL) & os.O_ACCMODE != os.O_WRONLY
 
 
+def streamed_operands(request: Request) -> list:
+    """Every operand's blocks, each read with its own options (:meth:`.request.Reading.operand`); where
+    P and Q choose their columns each in an order of its own, the classes are named after P's alone."""
+    from ..readers.blocks import UnnamedBlocks
+    from ..readers.uniform import UNIFORM
+
+    reading = request.reading
+    operands = [operand_blocks(spec, reading.operand(index)) for index, spec in enumerate(request.specs)]
+    return [UnnamedBlocks(blocks) if index and reading.in_order and spec != UNIFORM else blocks
+            for index, (spec, blocks) in enumerate(zip(request.specs, operands))]
+
+
+def _for_literal(spec: str, reading: Reading) -> Reading:
+    """A literal is read without the shared --names (its rows are numbers as typed, with no column of
+    names; the other operands' names are meant), which a note says; its own --p-names/--q-names holds."""
+    from dataclasses import replace
+
+    from ..readers.reading import is_literal
+
+    if reading.names is None or "names" in reading.own or not is_literal(spec):
+        return reading
+    say(f"note: --names is not read from the literal {printable(show_value(spec))}: a literal has no column of names")
+    return replace(reading, names=None)
+
+
 def operand_blocks(spec: str, reading: Reading):
     """An operand's blocks: streamed, or whole when --columns turns it around (uniform: made later)."""
     from ..readers.blocks import ArrayBlocks
@@ -59,6 +84,7 @@ def operand_blocks(spec: str, reading: Reading):
 
     if spec == UNIFORM:
         return UniformBlocks()
+    reading = _for_literal(spec, reading)
     if reading.columns:  # columns need the whole operand
         return ArrayBlocks(whole_operand(spec, reading))
     blocks = open_blocks(spec, stdin_for(spec), reading.delimiter, reading.column_choice())
@@ -70,16 +96,23 @@ def whole_operand(spec: str, reading: Reading):
     """An operand read whole, turned around with --columns."""
     from ..readers.reading import read_operand
 
+    reading = _for_literal(spec, reading)
     operand = read_operand(spec, stdin_for(spec), reading.delimiter, columns=reading.column_choice())
     return operand.transposed() if reading.columns else operand
 
 
 def whole_operands(request: Request) -> list:
     """explain's and libraries' P and Q, read whole (uniform: over the other operand's classes)."""
+    from dataclasses import replace
+
     from ..vocabulary import Kind
     from ..readers.uniform import UNIFORM, uniform_operand
 
-    operands = [None if spec == UNIFORM else whole_operand(spec, request.reading) for spec in request.specs]
+    reading = request.reading
+    operands = [None if spec == UNIFORM else whole_operand(spec, reading.operand(index))
+                for index, spec in enumerate(request.specs)]
+    if reading.in_order and operands[1] is not None:  # classes named after P's (see streamed_operands)
+        operands[1] = replace(operands[1], classes=None)
     kinds = [request.options.p_kind, request.options.q_kind]
     known = next((o for o, kind in zip(operands, kinds) if o is not None and kind is not Kind.LABELS), None)
     if None in operands and known is None:
@@ -118,12 +151,16 @@ def run_streamed(request: Request, computation, content) -> None:
     compare's ``MeasureSet``): read the operands block by block, compute, and write each block's
     records (``content``: what the format's sink is given) as they come, then the summary; every
     data error is a DataError (exit 1). With --engine dask, on the cluster (:func:`_on_dask`)."""
+    if request.reading.old_cols:
+        from .sides import OLD_COLS_WARNING
+
+        warn(OLD_COLS_WARNING)
     if request.engine.dask:
         _on_dask(request, computation, content)
         return
     from ..engine.loop import run_computation
 
-    operands = [operand_blocks(spec, request.reading) for spec in request.specs]
+    operands = streamed_operands(request)
     workers = threads(request.engine)
     writing = request.writing
     with Output(writing.output) as out, progress_bar(request.command, writing, *operands) as progress:

@@ -9,7 +9,7 @@ How it maps onto the local engine:
   shards: :func:`divcli.readers.registry.shard_extensions`; any fsspec URL such as ``s3://…`` where its
   filesystem package is installed), taken in
   natural order (``part-2`` before ``part-10``). Shard *i* of P goes with shard *i* of Q; P and Q may
-  also be column selections (``--p-cols``/``--q-cols``) of the same dataset. A literal, or a dataset
+  also be column selections (``--p-select``/``--q-select``) of the same dataset. A literal, or a dataset
   of one shard of one row, is compared with every row of the other, as locally.
 * The client lists the shards and runs the computation's ``start`` (:mod:`divcli.engine.loop`) over the
   first block of the first ones, which decide the classes, their names and the broadcast, as locally.

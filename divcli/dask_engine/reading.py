@@ -1,18 +1,17 @@
 """One shard's blocks, on a worker (and the first ones on the client): opened through fsspec and the
-readers' table (divcli.readers.reading), with ``--p-cols``/``--q-cols`` applied."""
+readers' table (divcli.readers.reading), with P's and Q's ``--select`` (``--p-select``/``--q-select``) applied."""
 
 from __future__ import annotations
 
-import fnmatch
-import glob
 from contextlib import ExitStack
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..errors import DataError, show_value
+from ..errors import DataError
 from ..readers.blocks import ArrayBlocks, Blocks, bounded_rows
+from ..readers.columns import ColumnChoice
 from ..readers.operand import Operand
 from ..readers.reading import Request, ShardSource, open_shard as open_shard_blocks
 from .shards import Shard
@@ -22,21 +21,11 @@ if TYPE_CHECKING:
 
 
 def column_indices(wanted: tuple[str, ...], names: list[str] | None, width: int, where: str,
-                   option: str) -> list[int]:
-    """``--p-cols``/``--q-cols``: names, 0-based indices or patterns (``t_*``), in the order given."""
-    found: list[int] = []
-    for item in wanted:
-        if names and item in names:
-            found.append(names.index(item))
-        elif names and glob.has_magic(item) and any(fnmatch.fnmatchcase(name, item) for name in names):
-            found += [index for index, name in enumerate(names) if fnmatch.fnmatchcase(name, item)]
-        elif item.isdigit() and int(item) < width:
-            found.append(int(item))
-        else:
-            shown = f"its columns are {', '.join(names[:8])}{', …' if len(names) > 8 else ''}" if names \
-                else f"its columns are numbered 0 … {width - 1}"
-            raise DataError(where, f"{option}: no column {show_value(item)}", shown)
-    return found
+                   side: str) -> list[int]:
+    """A shard's columns as P's or Q's --select chooses them (``side``: "p" or "q"): names, patterns
+    (``t_*``), numbers from 1 and ranges, in the order given (divcli.readers.columns)."""
+    choice = ColumnChoice(select=wanted, side=side, own=frozenset({"select"}))
+    return list(choice.resolve(names, width, where).keep)
 
 
 def select_columns(operand: Operand, indices: list[int]) -> Operand:
@@ -54,8 +43,8 @@ class Selected:
     With a selection, a block is bounded by the selected columns (as the local engine's blocks of
     those columns alone), and read in pieces each bounded by all the columns of the shard."""
 
-    def __init__(self, blocks: Blocks, wanted: tuple[str, ...] | None, option: str, keep_names: bool):
-        self.blocks, self.wanted, self.option, self.keep_names = blocks, wanted, option, keep_names
+    def __init__(self, blocks: Blocks, wanted: tuple[str, ...] | None, side: str, keep_names: bool):
+        self.blocks, self.wanted, self.side, self.keep_names = blocks, wanted, side, keep_names
         self.name = blocks.name
         self.indices: list[int] | None = None
 
@@ -67,7 +56,7 @@ class Selected:
         if self.indices is None:  # one row first: the selection's width bounds the block
             if (block := self.blocks.read(1, max_values)) is None:
                 return None
-            self.indices = column_indices(self.wanted, block.classes, block.shape[1], self.name, self.option)
+            self.indices = column_indices(self.wanted, block.classes, block.shape[1], self.name, self.side)
             parts.append(select_columns(block, self.indices))
         rows = bounded_rows(rows, len(self.indices), max_values)
         while (have := sum(part.rows for part in parts)) < rows and \
@@ -107,12 +96,12 @@ def _open(shard: Shard, stack: ExitStack):
 def open_shard(shard: Shard, stack: ExitStack, plan: "Plan", role: str) -> Blocks:
     """The blocks of one shard, as :func:`divcli.readers.reading.open_blocks` gives those of one file."""
     wanted = plan.p_cols if role == "P" else plan.q_cols
-    option = "--p-cols" if role == "P" else "--q-cols"
+    side = role.lower()  # whose --select (--p-select, --q-select) a message names
     if shard.operand is not None:
         blocks: Blocks = ArrayBlocks(shard.operand)
     else:  # by format, through the readers' registry
-        pick = (lambda names, wanted=wanted: column_indices(wanted, names, len(names), shard.name, option)) if wanted else None
+        pick = (lambda names, wanted=wanted: column_indices(wanted, names, len(names), shard.name, side)) if wanted else None
         source = ShardSource(shard.name, lambda: _open(shard, stack), shard.url if shard.is_local else None, pick)
         blocks, picked = open_shard_blocks(source, shard.extension, Request(delimiter=plan.delimiter))
         wanted = None if picked else wanted
-    return Selected(blocks, wanted, option, role == "P" or plan.compare_names)
+    return Selected(blocks, wanted, side, role == "P" or plan.compare_names)

@@ -68,8 +68,7 @@ def input_cells(row: dict) -> list[str]:
     """One input format as the table shows it: format, extensions, read, --select, --engine dask."""
     shards = row["dask_shards"]
     dask = "no" if not shards else "shards" if shards == row["extensions"] else f"shards ({' '.join(shards)})"
-    extensions = " ".join(f"{extension} (FILE{extension}:KEY)" if row["members"] else extension
-                          for extension in row["extensions"])
+    extensions = " ".join(row["extensions"]) + (f" (FILE{row['extensions'][0]}:KEY)" if row["members"] else "")
     return [row["format"], extensions, "in blocks" if row["stream"] else "whole",
             "while reading" if row["picks_columns"] else "after reading", dask]
 

@@ -16,6 +16,7 @@ row), so every source of the same table cuts it into the same blocks.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Protocol
 
 from .operand import Operand
@@ -89,3 +90,25 @@ def reading_at_once() -> bool:
     import threading
 
     return threading.current_thread().name.startswith(AT_ONCE_PREFIX)
+
+
+class UnnamedBlocks:
+    """Blocks with their class names left out: another operand names the classes (P, where P and Q
+    choose their columns each with an option of its own, paired in the order chosen)."""
+
+    def __init__(self, blocks: Blocks):
+        self.blocks = blocks
+        self.name = blocks.name
+
+    def read(self, rows: int, max_values: int | None = None) -> Operand | None:
+        block = self.blocks.read(rows, max_values)
+        return block if block is None or block.classes is None else replace(block, classes=None)
+
+    def exhausted(self) -> bool:
+        return self.blocks.exhausted()
+
+    def close(self) -> None:
+        self.blocks.close()
+
+    def __getattr__(self, name: str):  # may_wait, light, position() … of the blocks named
+        return getattr(self.blocks, name)

@@ -33,15 +33,15 @@ txt_parse, txt_stream = _delimited(None)
 
 
 def json_parse(text: str, name: str, request: Request) -> Operand:
-    return read_json(text, name, request.columns)
+    return read_json(text, name, request.columns, request.key)
 
 
 def json_lines_parse(text: str, name: str, request: Request) -> Operand:
-    return read_json_lines(text, name, columns=request.columns)
+    return read_json_lines(text, name, columns=request.columns, key=request.key)
 
 
 def json_lines_stream(source: BinaryIO, name: str, request: Request) -> Blocks:
-    return TextBlocks(source, name, request.delimiter, True, columns=request.columns)
+    return TextBlocks(source, name, request.delimiter, True, columns=request.columns, key=request.key)
 
 
 def numpy_read(path: str, request: Request) -> Operand:

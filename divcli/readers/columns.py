@@ -3,9 +3,15 @@
 
 A choice is written as the user typed it (``"count"``, ``"2-5,7"``) and resolved against an
 operand's header (its class names) and width once, when the first row is read; every later block
-reuses the resolution, so a large file still streams. Columns are named by their header cell or
-numbered from 1 as written; ``a-b`` is the range of columns a to b. A header cell that is written
-exactly as the item wins over the number (a class may be called ``2-5``).
+reuses the resolution, so a large file still streams. Columns are named by their header cell, by a
+pattern of header cells (``teacher_*``, :mod:`fnmatch`'s: the columns it matches in the file's order),
+or numbered from 1 as written (as ``cut`` numbers them); ``a-b`` is the range of columns a to b. A
+header cell that is written exactly as the item wins over the pattern and the number (a class may be
+called ``2-5``).
+
+One operand's own choice (``--p-select``, ``--q-drop``, …) is the same record: ``side`` says whose
+(``"p"`` or ``"q"``) and ``own`` which of its parts came from that operand's own options, so that a
+message names the option the user gave.
 
 A header whose first cell is empty (pandas' ``to_csv`` writes ``,a,b,c`` above its index) takes
 that column as the row names, unless ``--names`` says another column or ``--select`` chooses it.
@@ -13,8 +19,10 @@ that column as the row names, unless ``--names`` says another column or ``--sele
 
 from __future__ import annotations
 
+import fnmatch
+import glob
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 import numpy as np
@@ -23,6 +31,7 @@ from ..errors import DataError, option, show_value
 
 _NUMBER = re.compile(r"\d+")
 _RANGE = re.compile(r"(\d+)\s*-\s*(\d+)")
+_FROM_ZERO = re.compile(r"0+(\s*-\s*\d+)?")
 
 
 def split_items(text: str | None) -> tuple[str, ...]:
@@ -45,15 +54,25 @@ class Picked:
 
 @dataclass(frozen=True)
 class ColumnChoice:
-    """``--select``, ``--drop`` and ``--names`` as given (items as typed, or empty)."""
+    """``--select``, ``--drop`` and ``--names`` as given (items as typed, or empty); ``side`` and
+    ``own``: the operand (``"p"``, ``"q"``) whose own options gave the parts named in ``own``."""
 
     select: tuple[str, ...] = ()
     drop: tuple[str, ...] = ()
     names: str | None = None
+    side: str = ""
+    own: frozenset[str] = field(default_factory=frozenset)
 
     @classmethod
-    def parse(cls, select: str | None = None, drop: str | None = None, names: str | None = None) -> "ColumnChoice":
-        return cls(split_items(select), split_items(drop), names.strip() if names and names.strip() else None)
+    def parse(cls, select: str | None = None, drop: str | None = None, names: str | None = None, *,
+              side: str = "", own: frozenset[str] = frozenset()) -> "ColumnChoice":
+        return cls(split_items(select), split_items(drop), names.strip() if names and names.strip() else None,
+                   side, frozenset(own))
+
+    def option(self, part: str) -> str:
+        """The option that gave ``part`` (``select``, ``drop``, ``names``), for a message: ``--q-select``
+        where it was the operand's own, else ``--select``."""
+        return option(f"{self.side}_{part}" if part in self.own and self.side else part)
 
     @property
     def given(self) -> bool:
@@ -73,9 +92,9 @@ def _resolve(choice: ColumnChoice, header: tuple[str, ...] | None, width: int, w
     pandas_index = bool(header) and header[0] == "" and width > 1
     if not choice.given and not pandas_index:
         return None
-    names = None if choice.names is None else _one(choice.names, header, width, where, option("names"))
-    keep = _selected(choice.select, header, width, where)
-    keep = _without_dropped(keep, choice.drop, header, width, where)
+    names = None if choice.names is None else _one(choice.names, header, width, where, choice.option("names"))
+    keep = _selected(choice, header, width, where)
+    keep = _without_dropped(keep, choice, header, width, where)
     names = _names_column(names, keep, choice, header, pandas_index, where)
     if names is not None:
         keep = [index for index in keep if index != names]
@@ -84,25 +103,26 @@ def _resolve(choice: ColumnChoice, header: tuple[str, ...] | None, width: int, w
     return Picked(tuple(keep), names, width)
 
 
-def _selected(select: tuple[str, ...], header: tuple[str, ...] | None, width: int, where: str) -> list[int]:
+def _selected(choice: ColumnChoice, header: tuple[str, ...] | None, width: int, where: str) -> list[int]:
     """The columns ``--select`` chooses, in its order (every column when it is not given); a
     column chosen twice is refused, since it would be read twice as two columns of numbers."""
-    if not select:
+    if not choice.select:
         return list(range(width))
-    keep = [index for item in select for index in _indices(item, header, width, where, option("select"))]
+    said = choice.option("select")
+    keep = [index for item in choice.select for index in _indices(item, header, width, where, said)]
     repeated = next((index for index in keep if keep.count(index) > 1), None)
     if repeated is not None:
-        raise DataError(where, f"{option('select')} chooses column {_shown(repeated, header)} twice", "name each column once")
+        raise DataError(where, f"{said} chooses column {_shown(repeated, header)} twice", "name each column once")
     return keep
 
 
-def _without_dropped(keep: list[int], drop: tuple[str, ...], header: tuple[str, ...] | None, width: int,
+def _without_dropped(keep: list[int], choice: ColumnChoice, header: tuple[str, ...] | None, width: int,
                      where: str) -> list[int]:
     """``keep`` less the columns ``--drop`` names; every item is resolved (an unknown one is an
     error) even where ``--select`` had already left that column out."""
-    if not drop:
+    if not choice.drop:
         return keep
-    dropped = {index for item in drop for index in _indices(item, header, width, where, option("drop"))}
+    dropped = {index for item in choice.drop for index in _indices(item, header, width, where, choice.option("drop"))}
     return [index for index in keep if index not in dropped]
 
 
@@ -114,8 +134,9 @@ def _names_column(names: int | None, keep: list[int], choice: ColumnChoice, head
     if names is None:
         return 0 if pandas_index and not (choice.select and 0 in keep) else None
     if choice.select and names in keep:
-        raise DataError(where, f"{option('names')} column {_shown(names, header)} is also chosen by {option('select')}",
-                        f"a column holds row names or numbers, not both: leave it out of {option('select')}")
+        said = choice.option("select")
+        raise DataError(where, f"{choice.option('names')} column {_shown(names, header)} is also chosen by {said}",
+                        f"a column holds row names or numbers, not both: leave it out of {said}")
     return names
 
 
@@ -131,14 +152,24 @@ def _listing(header: tuple[str, ...] | None, width: int) -> str:
 
 
 def _unknown(item: str, header, width: int, where: str, option: str) -> DataError:
-    return DataError(where, f"{option}: no column {show_value(item)}",
-                     f"its columns are {_listing(header, width)}" + (" (or numbered 1 … " f"{width})" if header else ""))
+    listing = f"its columns are {_listing(header, width)}" + (" (or numbered 1 … " f"{width})" if header else "")
+    if _FROM_ZERO.fullmatch(item):  # 0 is no column: the old 0-based --p-cols, or a habit of Python's
+        listing = f"columns are numbered from 1 (the first is 1, as in cut); {listing}"
+    return DataError(where, f"{option}: no column {show_value(item)}", listing)
 
 
 def _indices(item: str, header, width: int, where: str, option: str) -> list[int]:
-    """The 0-based columns an item names: a header cell, a number from 1, or a range ``a-b``."""
+    """The 0-based columns an item names: a header cell, a pattern of header cells (the columns it
+    matches, in the file's order), a number from 1, or a range ``a-b``."""
     if header and item in header:
         return [header.index(item)]
+    if glob.has_magic(item):
+        matched = [index for index, name in enumerate(header or ()) if fnmatch.fnmatchcase(name, item)]
+        if matched:
+            return matched
+        raise DataError(where, f"{option}: no column matches {show_value(item)}",
+                        f"its columns are {_listing(header, width)}" if header else
+                        f"its columns have no names to match, only numbers 1 … {width}")
     if _NUMBER.fullmatch(item) and 1 <= int(item) <= width:
         return [int(item) - 1]
     span = _RANGE.fullmatch(item)

@@ -16,6 +16,8 @@ import numpy as np
 from .columns import ColumnChoice, name_text
 from ..errors import DataError, foreign_digit, show_value
 from ..vocabulary import count_of
+from .json_paths import document_rows, follow
+from .json_records import is_record, list_field
 from .numbers import range_warning
 from .operand import Operand
 
@@ -63,11 +65,20 @@ def _json_number(value, where: str) -> float:
         raise DataError(where, f"number too large for float64: {str(value)[:40]}") from None
 
 
-def _json_number_at(value, where_item, key) -> float:
-    """:func:`_json_number`, locating the value (``where_item(key)``) only when it is wrong."""
+def _json_number_at(value, where_item, *keys) -> float:
+    """:func:`_json_number`, locating the value (``where_item(*keys)``) only when it is wrong."""
     if isinstance(value, float) or isinstance(value, int) and not isinstance(value, bool) and abs(value) < 1 << 1000:
         return float(value)
-    return _json_number(value, where_item(key))
+    return _json_number(value, where_item(*keys))
+
+
+def _record_row(item: dict, where_row, where_item, columns: ColumnChoice | None,
+                name: str) -> tuple[list[float], None, str | None]:
+    """A record's row: the numbers of its list field (:func:`~divcli.readers.json_records.list_field`),
+    and its name from the ``--names`` field."""
+    field, names = list_field(item, columns or ColumnChoice(), where_row, name)
+    values = [_json_number_at(value, where_item, field, index) for index, value in enumerate(item[field])]
+    return values, None, None if names is None else json_name(item[names])
 
 
 def _json_row(item, where_row, where_item, columns: ColumnChoice | None = None,
@@ -76,6 +87,8 @@ def _json_row(item, where_row, where_item, columns: ColumnChoice | None = None,
     ``where_row()`` and ``where_item(key)`` locate the row and a value, asked only for an error."""
     # Complexity: one branch per JSON shape a row may take (a chosen subset, an object, a list) and
     # per fault of each, all told apart here where the row's place is known.
+    if isinstance(item, dict) and is_record(item) and not isinstance(item, _DuplicateKeys):
+        return _record_row(item, where_row, where_item, columns, name)
     if columns is not None and isinstance(item, (dict, list)) and item and not isinstance(item, _DuplicateKeys):
         keys = list(item) if isinstance(item, dict) else None
         picked = columns.resolve(keys, len(item), name)
@@ -281,26 +294,33 @@ def _line_column(text: str, index: int) -> tuple[int, int]:
     return text.count("\n", 0, index) + 1, index - (text.rfind("\n", 0, index) + 1) + 1
 
 
-def read_json(text: str, name: str, columns: ColumnChoice | None = None) -> Operand:
-    """A list of numbers (one row), a list of lists, an object, or a list of objects."""
+def read_json(text: str, name: str, columns: ColumnChoice | None = None, key: str | None = None) -> Operand:
+    """A list of numbers (one row), a list of lists, an object, or a list of objects (rows, or
+    records with a list field); the value at ``key`` (``model.logits``) when given, else the rows
+    the document holds (:func:`~divcli.readers.json_paths.document_rows`)."""
     warnings: list[str] = []
     data = _load_json(text, lambda line, col: f"{name}:{line}:{col}" if line else name, warnings)
+    trail: tuple | None = ()
+    if key is not None:
+        data, trail = follow(data, key, name)
+    data, below = document_rows(data, name, bool(columns and columns.select), trail)
+    trail = None if below is None else trail + below
 
     def where(*path) -> str:
-        found = json_position(text, path)
+        found = None if trail is None else json_position(text, trail + path)
         if found:
             return f"{name}:{found[0]}:{found[1]}"
         return f"{name}: " + ", ".join(f"{'row' if i == 0 and len(path) > 1 else 'item'} "
                                        f"{p + 1 if isinstance(p, int) else repr(p)}" for i, p in enumerate(path))
 
     if isinstance(data, dict) or (isinstance(data, list) and data and not isinstance(data[0], (list, dict))):
-        rows = [_json_row(data, lambda: name, lambda key: where(key), columns, name)]
+        rows = [_json_row(data, lambda: name, lambda *keys: where(*keys), columns, name)]
     elif not isinstance(data, list):
         raise DataError(name, f"expected a list or an object, not {json.dumps(data)[:40]}")
     elif not data:
         raise DataError(name, "no numbers found (an empty list)")
     else:
-        rows = [_json_row(item, lambda i=i: where(i), lambda key, i=i: where(i, key), columns, name)
+        rows = [_json_row(item, lambda i=i: where(i), lambda *keys, i=i: where(i, *keys), columns, name)
                 for i, item in enumerate(data)]
     operand = _rows_to_operand(rows, name, None, where)
     operand.warnings.extend(warnings[:3])
@@ -311,16 +331,20 @@ def read_json(text: str, name: str, columns: ColumnChoice | None = None) -> Oper
 
 
 def read_json_lines(text: str, name: str, first_line: int = 1, columns: ColumnChoice | None = None,
-                    order: list[str] | None = None) -> Operand:
-    """One JSON row (a list of numbers or an object) per non-blank line; objects in the order of the
-    first one (``order``: of an earlier block's)."""
+                    key: str | None = None, order: list[str] | None = None) -> Operand:
+    """One JSON row (a list of numbers, an object, or a record with a list field) per non-blank
+    line; the value at ``key`` (``outputs.logits``) in each line's object when given; objects in the
+    order of the first one (``order``: of an earlier block's)."""
     parsed, lines, warnings = [], [], []
     for number, line in enumerate(text.split("\n"), start=first_line):
         if not line.strip():
             continue
         item = _load_json(line, lambda _l, col, n=number: f"{name}:{n}:{col}" if col else f"{name}:{n}", warnings)
+        trail: tuple = ()
+        if key is not None:
+            item, trail = follow(item, key, f"{name}:{number}")
         parsed.append(_json_row(item, lambda n=number: f"{name}:{n}",
-                                lambda key, n=number, line=line: _line_item(name, n, line, key),
+                                lambda *keys, n=number, line=line, t=trail: _line_item(name, n, line, t + keys),
                                 columns, name))
         lines.append(number)
     if not parsed:
@@ -330,12 +354,12 @@ def read_json_lines(text: str, name: str, first_line: int = 1, columns: ColumnCh
     return operand
 
 
-def _line_item(name: str, number: int, line: str, key) -> str:
-    """Where the value ``key`` of a JSON Lines row is: ``p.jsonl:2:7``, its line and column."""
-    found = json_position(line, (key,))
+def _line_item(name: str, number: int, line: str, path: tuple) -> str:
+    """Where the value at ``path`` of a JSON Lines row is: ``p.jsonl:2:7``, its line and column."""
+    found = json_position(line, path)
     if found is not None:
         return f"{name}:{number}:{found[1]}"
-    return f"{name}:{number}: item {key + 1 if isinstance(key, int) else repr(key)}"
+    return f"{name}:{number}: item " + ", ".join(f"{p + 1 if isinstance(p, int) else repr(p)}" for p in path)
 
 
 def is_json_lines(text: str) -> bool:

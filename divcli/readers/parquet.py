@@ -16,6 +16,7 @@ from ..vocabulary import count_of
 from .binary import array_operand
 from .blocks import bounded_rows
 from .json import json_name
+from .json_records import choose_list
 from .operand import Operand
 
 #: The one-line fix when pyarrow is missing.
@@ -62,18 +63,24 @@ class ParquetReader:
             raise DataError(path, f"not a Parquet file pyarrow can read ({arrow_reason(error)})") from None
         schema = self.file.schema_arrow
         check_column_names(schema.names, path)
-        self.list_column = len(schema) == 1 and _is_list(pa.types, schema[0].type)
+        lists = {field_.name for field_ in schema if _is_list(pa.types, field_.type)}
+        self.list_column = bool(lists)
         self.picked = None if self.list_column else columns.resolve(schema.names, len(schema), path)
-        self.columns_choice = columns if self.list_column and columns.given else None
+        # a file of one list column: --select and --names choose among its items, by number
+        self.columns_choice = columns if len(schema) == 1 and self.list_column and columns.given else None
         self.names_column = None if self.picked is None or self.picked.names is None else schema.names[self.picked.names]
         self.row_names: list[str] | None = None  # the last batch's (--names)
         if self.picked is not None:
             schema = [schema.field(index) for index in self.picked.keep]
+        elif self.list_column and len(schema) > 1:  # records: an id column and a list column, say (--select)
+            chosen, self.names_column = choose_list(schema.names, lists, columns, lambda: path, path, "column")
+            schema = [schema.field(chosen)]
         self.columns = self._numeric_columns(schema)
         self.classes = None if self.list_column else self.columns
         self.width = None if self.list_column else len(self.columns)
-        #: the columns the batches hold (None: every column)
-        self.read_columns = None if self.picked is None else \
+        #: the columns the batches hold (None: every column); the names column last
+        records = self.list_column and len(self.file.schema_arrow) > 1
+        self.read_columns = None if self.picked is None and not records else \
             self.columns + [self.names_column] * (self.names_column is not None)
         self.batches = self.file.iter_batches(batch_size=self.BATCH_ROWS, columns=self.read_columns)
         self.rows_read = 0
@@ -120,10 +127,10 @@ class ParquetReader:
             values = np.empty((batch.num_rows, len(self.columns)), dtype=np.float64)
             for col in range(len(self.columns)):
                 values[:, col] = self._column(batch.column(col), first, col)
-            if self.names_column is not None:
-                names = batch.column(len(self.columns))
-                self.row_names = [value if isinstance(value, str) else "" if value is None else json_name(value)
-                                  for value in names.to_pylist()]
+        if self.names_column is not None:
+            names = batch.column(batch.num_columns - 1)
+            self.row_names = [value if isinstance(value, str) else "" if value is None else json_name(value)
+                              for value in names.to_pylist()]
         return self._no_nan(values, first)
 
     def _list_rows(self, batch, first: int) -> np.ndarray:
@@ -258,7 +265,7 @@ def read_parquet_shard(source) -> Operand:
     for name, column in zip(table.column_names, table.columns):
         if not (pa.types.is_integer(column.type) or pa.types.is_floating(column.type)):
             raise DataError(source.name, f"column {show_value(name)} holds {column.type}, not numbers",
-                            f"choose the numeric columns with {option('p_cols')} / {option('q_cols')}")
+                            f"choose the numeric columns with {option('select')} (or {option('p_select')} / {option('q_select')})")
         if column.null_count:
             row = int(np.argmax(column.is_null().to_numpy(zero_copy_only=False)))
             raise DataError(f"{source.name}: row {row + 1}, column {show_value(name)}", "an empty (null) value")

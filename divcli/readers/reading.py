@@ -49,7 +49,7 @@ class ShardSource:
     open: Callable[[], BinaryIO]
     #: the path when the shard is a local file (a .npy is then read a block of rows at a time)
     local_path: str | None = None
-    #: ``--p-cols``/``--q-cols`` as column names → indices, for a format that reads only those columns
+    #: P's or Q's ``--select`` as column names → indices, for a format that reads only those columns
     pick: Callable[[list[str]], list[int]] | None = None
 
 
@@ -136,19 +136,21 @@ def sniffed_blocks(stream: BinaryIO, request: Request, name: str = STDIN_NAME) -
 
 
 def parse_text(text: str, name: str, extension: str = "", delimiter: str | None = None,
-               columns: ColumnChoice = ColumnChoice()) -> Operand:
+               columns: ColumnChoice = ColumnChoice(), key: str | None = None) -> Operand:
     """Parse text by its extension, sniffing the format when the extension does not say.
 
-    ``delimiter`` (``--delimiter``) overrides the extension's and the sniffed one for delimited text.
+    ``delimiter`` (``--delimiter``) overrides the extension's and the sniffed one for delimited text;
+    ``key`` is a path into a JSON document (``FILE.json:KEY``).
     """
     fmt = format_of(extension)
-    request = Request(delimiter, columns)
+    request = Request(delimiter, columns, key=key)
     if fmt is not None and fmt.parse is not None:
         return _parse(fmt, text, name, request)
     return _sniffed_text(text, name, extension, request)
 
 
-def read_file(path: str, delimiter: str | None = None, columns: ColumnChoice = ColumnChoice()) -> Operand:
+def read_file(path: str, delimiter: str | None = None, columns: ColumnChoice = ColumnChoice(),
+              key: str | None = None) -> Operand:
     """A text file read whole (at most :data:`~divcli.readers.source.MAX_STREAM_BYTES` from a device)."""
     try:
         with open(path, "rb") as handle:
@@ -157,7 +159,7 @@ def read_file(path: str, delimiter: str | None = None, columns: ColumnChoice = C
         raise DataError(path, "is a directory", "give a file") from None
     except OSError as error:
         raise DataError(path, f"cannot read: {error.strerror}") from None
-    return parse_text(decode(data, path), path, extension_of(path), delimiter, columns)
+    return parse_text(decode(data, path), path, extension_of(path), delimiter, columns, key)
 
 
 def _check_piped(stream: BinaryIO) -> None:
@@ -171,16 +173,33 @@ def read_stdin(stream: BinaryIO, delimiter: str | None = None, columns: ColumnCh
     return parse_text(decode(read_bounded(stream, STDIN_NAME), STDIN_NAME), STDIN_NAME, "", delimiter, columns)
 
 
+def _member(spec: str) -> tuple[Format, str, str | None] | None:
+    """``file.ext:key`` of a format with members (an archive's array, a tensor, a path into a JSON
+    document): its format, the file and the key (None when empty). The file is the part before the
+    first colon that leaves an existing file of such a format, so a key may hold colons."""
+    at = spec.find(":")
+    while at >= 0:
+        path = spec[:at]
+        fmt = format_of(extension_of(path))
+        if fmt is not None and fmt.members and os.path.isfile(path):
+            return fmt, path, spec[at + 1:] or None
+        at = spec.find(":", at + 1)
+    return None
+
+
 def _local_reader(spec: str) -> tuple[Format, str, str | None] | None:
     """The format that reads ``spec`` as a local file (or ``file.ext:key``, a member), its path and key."""
     fmt = format_of(extension_of(spec))
     if fmt is not None and fmt.read is not None and os.path.isfile(spec):
         return fmt, spec, None
-    path, colon, key = spec.rpartition(":")
-    fmt = format_of(extension_of(path)) if colon else None
-    if fmt is not None and fmt.members and fmt.read is not None and os.path.isfile(path):
-        return fmt, path, key or None
-    return None
+    member = _member(spec)
+    return member if member is not None and member[0].read is not None else None
+
+
+def is_literal(spec: str) -> bool:
+    """Whether :func:`read_operand` reads ``spec`` as a literal: not ``-``, no file, no member of one."""
+    return spec != STDIN and _local_reader(spec) is None and not os.path.exists(spec) and \
+        format_of(extension_of(spec)) is None
 
 
 def read_operand(spec: str, stdin: BinaryIO, delimiter: str | None = None, *, widen: bool = True,
@@ -196,6 +215,9 @@ def read_operand(spec: str, stdin: BinaryIO, delimiter: str | None = None, *, wi
         return picked(fmt, fmt.reader("read")(path, request), request)
     if os.path.exists(spec):
         return read_file(spec, delimiter, columns)
+    member = _member(spec)
+    if member is not None:  # a path into a JSON document, read whole
+        return read_file(member[1], delimiter, columns, member[2])
     if format_of(extension_of(spec)) is not None:
         raise DataError(spec, "no existing file and no valid literal",
                         "check the path (a literal is numbers like \"0.2,0.8\")")
@@ -237,6 +259,9 @@ def open_blocks(spec: str, stdin: BinaryIO, delimiter: str | None = None,
     device = fmt is None and os.path.exists(spec) and not os.path.isdir(spec) and not os.path.isfile(spec)
     if os.path.exists(spec) and not os.path.isdir(spec) and (streamed or device):
         return _stream_blocks(spec, None if device else fmt, request)
+    member = _member(spec) if not os.path.exists(spec) else None
+    if member is not None and member[0].stream is not None:  # FILE.jsonl:KEY, a path into every line
+        return _stream_blocks(member[1], member[0], replace(request, key=member[2]))
     return ArrayBlocks(read_operand(spec, stdin, delimiter, widen=False, columns=columns))  # widened block by block
 
 

@@ -46,9 +46,10 @@ class Format:
       by default ``stream``, else ``parse`` of the whole shard;
     * ``picks_columns``: the readers apply ``request.columns`` (``--select``, ``--drop``,
       ``--names``) themselves; otherwise the registry applies them to what they return;
-    * ``shard_picks``: ``shard`` applies ``source.pick`` (``--p-cols``/``--q-cols``) itself;
+    * ``shard_picks``: ``shard`` applies ``source.pick`` (P's or Q's ``--select``) itself;
     * ``shard_extensions``: the extensions the Dask engine takes as shards (default: every one, when
-      the format can read a shard); ``members``: a path may name a member, ``file.ext:key``.
+      the format can read a shard); ``members``: a path may name a member, ``file.ext:key`` (an
+      archive's array, a tensor, a path into a JSON document), given to the readers as ``request.key``.
 
     ``request`` is a :class:`~divcli.readers.reading.Request`. A plain class, not a dataclass:
     ``divcli --help`` makes the built-in ones.
@@ -135,9 +136,9 @@ _BUILTIN = "divcli.readers.builtin:"
 for _name, _extension, _reader in (("CSV", ".csv", "csv"), ("TSV", ".tsv", "tsv"), ("text", ".txt", "txt")):
     register(Format(_name, (_extension,), parse=f"{_BUILTIN}{_reader}_parse", stream=f"{_BUILTIN}{_reader}_stream",
                     picks_columns=True))
-register(Format("JSON", (".json",), parse=f"{_BUILTIN}json_parse", picks_columns=True))
+register(Format("JSON", (".json",), parse=f"{_BUILTIN}json_parse", picks_columns=True, members=True))
 register(Format("JSON Lines", (".jsonl", ".ndjson"), parse=f"{_BUILTIN}json_lines_parse",
-                stream=f"{_BUILTIN}json_lines_stream", picks_columns=True))
+                stream=f"{_BUILTIN}json_lines_stream", picks_columns=True, members=True))
 register(Format("npy", (".npy",), read=f"{_BUILTIN}numpy_read", blocks=f"{_BUILTIN}numpy_blocks",
                 shard=f"{_BUILTIN}npy_shard", picks_columns=True))
 register(Format("npz", (".npz",), read=f"{_BUILTIN}numpy_read", blocks=f"{_BUILTIN}numpy_blocks",

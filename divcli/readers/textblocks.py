@@ -40,8 +40,10 @@ class TextBlocks:
     """
 
     def __init__(self, stream: BinaryIO, name: str, delimiter: str | None, json_lines: bool,
-                 ahead: bytes = b"", owns_stream: bool = False, columns: ColumnChoice = ColumnChoice()):
+                 ahead: bytes = b"", owns_stream: bool = False, columns: ColumnChoice = ColumnChoice(),
+                 key: str | None = None):
         self.stream = stream
+        self.key = key  # JSON Lines: the path to each line's row (``FILE.jsonl:outputs.logits``)
         self.columns = columns  # --select, --drop, --names: resolved on the first block, then kept
         self.owns_stream = owns_stream  # a file opened for these blocks, closed by close()
         self.name = name
@@ -269,7 +271,7 @@ class TextBlocks:
             chunk = chunk[lead.end():]
         text = decode(chunk, self.name, first_line)
         if self.json_lines:
-            return read_json_lines(text, self.name, first_line, self.columns, order=self.classes)
+            return read_json_lines(text, self.name, first_line, self.columns, self.key, order=self.classes)
         if self.delimiter is None:
             self.delimiter = sniff_delimiter(text)
         if first_block:  # resolved against the header (or the first row) once, for every block

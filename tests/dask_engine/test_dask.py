@@ -183,12 +183,12 @@ def test_quiet_none_and_csv_are_byte_identical(run, data, scheduler):
 
 def test_one_dataset_with_column_selections(run_json, data, scheduler):
     local = run_json("kl", data / "p.csv", data / "q.csv", "--p-as", "logits", "--q-as", "logits")
-    remote = run_json("kl", f"{data}/pq", f"{data}/pq", "--p-cols", "teacher_*", "--q-cols",
+    remote = run_json("kl", f"{data}/pq", f"{data}/pq", "--p-select", "teacher_*", "--q-select",
                       "student_0,student_1,student_2,student_3,student_4", "--p-as", "logits", "--q-as", "logits",
                       "--engine", "dask", "--scheduler", scheduler)
     assert remote["classes"] == [f"teacher_{i}" for i in range(CLASSES)]
     assert [row["kl_divergence"] for row in remote["rows"]] == [row["kl_divergence"] for row in local["rows"]]
-    by_index = run_json("kl", f"{data}/p/*.npy", f"{data}/q/*.npy", "--p-cols", "0,1", "--q-cols", "3,4",
+    by_index = run_json("kl", f"{data}/p/*.npy", f"{data}/q/*.npy", "--p-select", "1,2", "--q-select", "4,5",
                         "--p-as", "logits", "--q-as", "logits", "--engine", "dask", "--scheduler", scheduler)
     assert by_index["n_classes"] == 2 and by_index["n_rows"] == ROWS
     p, q = np.load(data / "p.npy")[:2, :2], np.load(data / "q.npy")[:2, 3:]
@@ -198,6 +198,34 @@ def test_one_dataset_with_column_selections(run_json, data, scheduler):
 
     first = run_json("kl", literal(p), literal(q), "--p-as", "logits", "--q-as", "logits")
     assert [row["kl_divergence"] for row in by_index["rows"][:2]] == [row["kl_divergence"] for row in first["rows"]]
+
+
+def test_select_chooses_every_shards_columns_numbered_from_1(run, run_json, data, scheduler):
+    """--select sets P's and Q's shards' columns, by the local engine's rule: numbers from 1, ranges, names
+    and patterns; --p-cols, the old spelling of --p-select, reads the same with a warning, and its old
+    first column, 0, is refused naming the rule."""
+    p, q = np.load(data / "p.npy")[:, 1:4], np.load(data / "q.npy")[:, 1:4]
+    expected = np.sum(np.exp(_log_softmax(p)) * (_log_softmax(p) - _log_softmax(q)), axis=1)
+    remote = run_json("kl", f"{data}/p/*.npy", f"{data}/q/*.npy", "--select", "2-4", *LOGITS, "--reduction", "none",
+                      "--engine", "dask", "--scheduler", scheduler)
+    assert remote["n_classes"] == 3
+    np.testing.assert_allclose([row["kl_divergence"] for row in remote["rows"]], expected, rtol=1e-9, atol=1e-15)
+    by_pattern = run_json("kl", f"{data}/pq", f"{data}/pq", "--p-select", "teacher_[123]", "--q-select", "student_[1-3]",
+                          *LOGITS, "--reduction", "none", "--engine", "dask", "--scheduler", scheduler)
+    assert by_pattern["classes"] == ["teacher_1", "teacher_2", "teacher_3"]
+    old = run("kl", f"{data}/pq", f"{data}/pq", "--p-cols", "2-4", "--q-cols", "student_1,student_2,student_3",
+              *LOGITS, "--reduction", "none", "-f", "json", "--engine", "dask", "--scheduler", scheduler)
+    assert old.exit_code == 0 and old.stderr.count("--p-cols and --q-cols are now --p-select and --q-select") == 1
+    assert [row["kl_divergence"] for row in json.loads(old.stdout)["rows"]] == \
+        [row["kl_divergence"] for row in by_pattern["rows"]]
+    zero = run("kl", f"{data}/pq", f"{data}/pq", "--p-cols", "0,1", "--q-cols", "6,7", *LOGITS,
+               "--engine", "dask", "--scheduler", scheduler)
+    assert zero.exit_code == 1 and "--p-select: no column '0'; columns are numbered from 1" in zero.stderr
+
+
+def _log_softmax(z: np.ndarray) -> np.ndarray:
+    shifted = z - z.max(axis=1, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
 
 
 def test_a_literal_of_one_row_is_compared_with_every_row(run, data, scheduler):
@@ -490,11 +518,11 @@ def test_infinite_kl_warns_on_stderr_as_locally(run, data, scheduler, tmp_path):
 
 @pytest.mark.parametrize("args, words", [
     (["kl", "1,0", "0,1", "--scheduler", "tcp://x:1"], "--scheduler is read by --engine dask only"),
-    (["kl", "1,0", "0,1", "--p-cols", "a"], "--p-cols is read by --engine dask only"),
+    (["kl", "1,0", "0,1", "--p-cols", "a", "--p-select", "b"], "--p-cols is the old spelling of --p-select"),
     (["kl", "1,0", "0,1", "--engine", "dask", "--columns"], "--columns needs whole operands"),
     (["kl", "-", "0,1", "--engine", "dask"], "not standard input"),
     (["entropy", "1;0", "--p-as", "labels", "--engine", "dask"], "entropy of labels"),
-    (["compare", "1,0", "0,1", "--p-cols", "a"], "--p-cols is read by --engine dask only"),
+    (["compare", "1,0", "0,1", "--p-drop", "a", "--engine", "dask"], "--p-drop: --engine local only"),
     (["js", "1,0", "0,1", "--engine", "dask", "--columns"], "--columns needs whole operands"),
 ])
 def test_usage_errors(run, args, words):

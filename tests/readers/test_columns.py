@@ -314,12 +314,13 @@ def test_a_row_of_another_width_is_located(run, tmp_path, tiny_blocks):
     assert result.exit_code == 1 and "p.csv:10" in result.stderr and "has 2 values" in result.stderr
 
 
-@pytest.mark.parametrize("option", ["--select", "--drop", "--names"])
+@pytest.mark.parametrize("option", ["--drop", "--names", "--p-drop", "--q-names", "--q-delimiter"])
 def test_dask_engine_refuses_the_local_choices(run, tmp_path, option):
+    """A shard's columns are chosen with --select (or --p-select, --q-select) alone on Dask."""
     path = _wide(tmp_path / "p.csv", _probs(17, 2, 4))
-    result = run("entropy", path, option, "x", "--engine", "dask")
+    result = run("kl", path, path, option, "," if option.endswith("delimiter") else "x", "--engine", "dask")
     assert result.exit_code == 2 and f"{option}: --engine local only" in result.stderr
-    assert "--p-cols" in result.stderr
+    assert "--p-select" in result.stderr
 
 
 def test_matrix_names_its_rows_and_columns(run, tmp_path):

@@ -28,7 +28,7 @@ from ..run import class_weights, operand_blocks
 @click.option("--student-as", type=click.Choice(KINDS[:3]), default="logits", show_default=True, metavar="KIND",
               help="STUDENT is logits, probs or log-probs.")
 @click.option("--labels-as", type=click.Choice(("labels", "probs")), default="labels", show_default=True,
-              metavar="KIND", help="LABELS are class indices (labels) or probs.")
+              metavar="KIND", help="LABELS are class indices from 0 (labels) or probs.")
 @click.option("--label-smoothing", type=BoundedFloat(0, 1, hint="give ε from 0 (none) to 1, such as 0.1"),
               default=0.0, show_default=True, metavar="ε", help="ε of the hard term, as ce.")
 @click.option("--weight", metavar="W", help="Class weights of the hard term, as ce.")

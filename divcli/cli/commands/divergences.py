@@ -6,7 +6,8 @@ import click
 
 from ..completion import complete_input
 from ..options import (MAX_KD_TEMPERATURE, BoundedFloat, OperandCommand, engine_options, kd_temperature_refused,
-                       operand_pair, p_as_option, reduction_option, shared_options, smoothing_options)
+                       operand_pair, own_reading_options, p_as_option, reduction_option, shared_options,
+                       smoothing_options)
 from ..run import breakdown, run_streamed
 
 
@@ -19,6 +20,7 @@ from ..run import breakdown, run_streamed
 @reduction_option("kl")
 @smoothing_options
 @shared_options
+@own_reading_options
 @engine_options
 def kl(p, q, **params):
     """KL divergence D(P‖Q) = Σ p·log(p/q), per row, with the breakdown.
@@ -45,6 +47,7 @@ def kl(p, q, **params):
 @click.option("--ignore-index", type=int, default=-100, show_default=True, metavar="K",
               help="Labels: rows with this label are skipped, as torch.")
 @shared_options
+@own_reading_options
 @engine_options
 def ce(p, q, label_smoothing, weight, ignore_index, **params):
     """Cross-entropy H(P,Q) = −Σ p·log q, as torch's F.cross_entropy.

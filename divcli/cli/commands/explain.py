@@ -8,7 +8,7 @@ import click
 
 from ..completion import complete_operand
 from ..console import warn, whole_output
-from ..options import OperandCommand, operand_pair, p_as_option, q_as_option, shared_options
+from ..options import OperandCommand, operand_pair, own_reading_options, p_as_option, q_as_option, shared_options
 from ..run import whole_operands
 
 
@@ -19,6 +19,7 @@ from ..run import whole_operands
 ))
 @operand_pair
 @shared_options
+@own_reading_options
 def libraries(p, q, **params):
     """What torch, SciPy and Keras return for D(P‖Q) on these inputs, and why each differs.
 
@@ -79,6 +80,7 @@ def _softmax_note(options) -> str:
 @p_as_option()
 @q_as_option()
 @shared_options
+@own_reading_options
 def explain(p, q, row, all_classes, **params):
     """Work through H(P), H(P,Q) and D(P‖Q) for one row, with the numbers put in.
 

@@ -13,8 +13,9 @@ from ..completion import complete_input, complete_operand
 from ..terminal import Output
 from ..console import make_sink, warn, whole_output
 from ..help import SectionedCommand
-from ..options import (AlphaType, BoundedFloat, MeasureList, MeasureType, OperandCommand, engine_options, format_option,
-                       p_as_option, q_as_option, reduction_option, shared_options, smoothing_options)
+from ..options import (AlphaType, BoundedFloat, MeasureList, MeasureType, OperandCommand, engine_options,
+                       format_option, p_as_option, q_as_option, own_reading_options, reduction_option, shared_options,
+                       smoothing_options)
 from ..run import run_streamed, whole_operand
 
 
@@ -64,6 +65,7 @@ def _mixture_weights(text: str | None, count: int) -> list[float] | None:
 @reduction_option("js")
 @smoothing_options
 @shared_options
+@own_reading_options
 @engine_options
 def js(operands, distance, weights, **params):
     """Jensen–Shannon divergence per row: ½D(P‖M) + ½D(Q‖M), M = ½(P+Q).
@@ -108,6 +110,7 @@ def js(operands, distance, weights, **params):
 @reduction_option("compare")
 @smoothing_options
 @shared_options
+@own_reading_options
 @engine_options
 def compare(p, q, alpha, ordered, measure, **params):
     """Every common divergence between P and Q at once, each with its formula and convention.
