@@ -28,7 +28,7 @@ MERGED = (
      "--p-select, --q-drop, …", "--select, --drop, --names or --delimiter for P alone, for Q alone"),
     (("distance", "weights"), "--distance, --weights π",
      "Report √JS (SciPy's jensenshannon); π: mixture weights summing to 1"),
-    (("pseudocount", "epsilon"), "--pseudocount, --epsilon",
+    (("pseudocount", "epsilon"), "--pseudocount/--epsilon",
      "A added to every count, or every share floored at E; then renormalised"),
 )
 #: The options under Engine that the local engine reads too; the others are read by --engine dask only.
