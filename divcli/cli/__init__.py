@@ -24,9 +24,10 @@ from .commands.explain import explain, libraries
 from .commands.formats import formats
 from .commands.lm import lm
 from .commands.measures import compare, js, matrix, measures
+from .commands.mi import mi
 
 __all__ = ["cli", "main", "kl", "ce", "entropy", "distill", "js", "compare", "matrix", "measures", "formats",
-           "libraries", "explain", "lm"]
+           "libraries", "explain", "lm", "mi"]
 
 
 #: The exit status of a run stopped by Ctrl-C (SIGINT), as a shell reports one: 128 + 2.
@@ -136,7 +137,7 @@ def cli():
     """
 
 
-for command in (kl, ce, entropy, distill, lm, js, compare, matrix, measures, formats, libraries, explain):
+for command in (kl, ce, entropy, distill, lm, mi, js, compare, matrix, measures, formats, libraries, explain):
     cli.add_command(command)
 del command
 

@@ -114,5 +114,6 @@ SINKS = {
     Content.ROWS: CsvSink, Content.MEASURES: CsvSink, Content.PARTS: CsvSink, Content.MEASURE_PARTS: CsvSink,
     Content.TOP: TopCsv, Content.MATRIX: MatrixCsv, Content.LIBRARIES: LibrariesCsv, Content.EXPLAIN: ExplainCsv,
     Content.DISTILL: DistillCsv, Content.CATALOGUE: CatalogueCsv, Content.LM: "divcli.output.lm_output:LmCsv",
+    Content.MI: "divcli.output.mi_output:MiCsv",
     Content.FORMATS: "divcli.output.listing:FormatsCsv",
 }

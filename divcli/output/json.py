@@ -205,5 +205,6 @@ SINKS = {
     Content.ROWS: JsonSink, Content.MEASURES: MeasureJsonSink, Content.TOP: TopJson, Content.MATRIX: MatrixJson,
     Content.LIBRARIES: LibrariesJson, Content.EXPLAIN: ExplainJson, Content.DISTILL: DistillJson,
     Content.CATALOGUE: CatalogueJson, Content.LM: "divcli.output.lm_output:LmJson",
+    Content.MI: "divcli.output.mi_output:MiJson",
     Content.FORMATS: "divcli.output.listing:FormatsJson",
 }

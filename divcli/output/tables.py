@@ -297,6 +297,7 @@ SINKS = {
     Content.EXPLAIN: "divcli.output.explain_tables:ExplainTable",
     Content.DISTILL: "divcli.output.explain_tables:DistillTable",
     Content.LM: "divcli.output.lm_tables:LmTable",
+    Content.MI: "divcli.output.mi_table:MiTable",
     Content.CATALOGUE: "divcli.output.explain_tables:CatalogueTable",
     Content.FORMATS: "divcli.output.listing:FormatsTable",
 }
