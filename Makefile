@@ -9,6 +9,7 @@ STAMP := $(VENV)/.installed-stamp
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet -e '.[test,fast,dask,lm]'
+	$(BIN)/python -m pip install --quiet scikit-learn  # divcli mi's reference in the tests (no extra: it needs SciPy)
 	touch $(STAMP)
 
 install: $(STAMP)

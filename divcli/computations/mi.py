@@ -14,7 +14,7 @@ import math
 
 import numpy as np
 
-from ..errors import DataError
+from ..errors import DataError, show_value
 from ..numerics.information import AVERAGES, g_test, information, mi_terms, seen
 from ..numerics.plain import log_base
 from ..vocabulary import LogBase
@@ -35,15 +35,18 @@ def contingency(x_labels: list[str], y_labels: list[str]) -> tuple[np.ndarray, l
     return table, [str(v) for v in x_names], [str(v) for v in y_names]
 
 
-def joint_counts(values: np.ndarray, name: str, lines=None) -> bool:
+def joint_counts(values: np.ndarray, name: str, lines=None, cells=None, written=None) -> bool:
     """Check a joint table's numbers (finite, ≥ 0, not all 0) and say whether they are counts
-    (whole numbers) or probabilities (summing to 1); anything else is refused, saying where."""
+    (whole numbers) or probabilities (summing to 1); anything else is refused, saying where
+    (``lines``, ``cells``, ``written``: the operand's lines, texts and columns as written)."""
     values = np.asarray(values, dtype=np.float64)
     bad = ~np.isfinite(values) | (values < 0)
     if bad.any():
         row, column = (int(i) for i in np.argwhere(bad)[0])
         line = lines[row] if lines is not None and len(lines) > row and lines[row] else row + 1
-        raise DataError(f"{name}:{line}:{column + 1}", f"{values[row, column]!r} is no count or probability",
+        shown = show_value(cells[row][column]) if cells else repr(float(values[row, column]))
+        place = written[column] if written else column
+        raise DataError(f"{name}:{line}:{place + 1}", f"{shown} is no count or probability",
                         "a joint table holds counts (whole numbers ≥ 0) or probabilities (≥ 0, summing to 1)")
     total = float(values.sum())
     if total == 0:

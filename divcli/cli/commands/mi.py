@@ -124,11 +124,11 @@ def _from_joint(spec: str, base, explain: bool, delimiter: str | None) -> dict:
     except DataError as error:
         if spec == "-":
             raise
-        try:  # X's names in the first column
-            operand = read_operand(spec, sys.stdin.buffer, delimiter, columns=ColumnChoice(names="1"))
-        except DataError:
-            raise error from None
-    counts = joint_counts(operand.values, operand.name, operand.lines)
+        if not str(error.template[0]).endswith(":1"):  # the fault is not a name in the first column
+            raise
+        # X's names in the first column: read again with them as the rows' names (a fault now is told)
+        operand = read_operand(spec, sys.stdin.buffer, delimiter, columns=ColumnChoice(names="1"))
+    counts = joint_counts(operand.values, operand.name, operand.lines, operand.cells, operand.written_columns)
     x = {"source": operand.name, "column": None, "as": "rows of the table"}
     y = {"source": operand.name, "column": None, "as": "columns of the table"}
     return mi_document(operand.values, base, counts=counts, x=x, y=y, x_names=operand.row_names,
