@@ -13,7 +13,7 @@ from ..options import DELIMITERS, LogBaseType, format_option
 @click.command(cls=SectionedCommand, examples=(
     "divcli mi samples/pairs.csv --x weather --y umbrella --base 2",
     "divcli mi --joint samples/joint.csv --explain",
-), operands="files of labels, one a row, paired by row (or one FILE with --x and --y); - (stdin)")
+), operands="files of labels (one a row, paired by row) or - (stdin); or one FILE with --x, --y")
 @click.argument("x_file", metavar="X", required=False, shell_complete=complete_operand)
 @click.argument("y_file", metavar="Y", required=False, shell_complete=complete_operand)
 @click.option("--x", "x_column", metavar="COL", help="X's column: a name or a number from 1.")
@@ -35,7 +35,9 @@ from ..options import DELIMITERS, LogBaseType, format_option
               help="Write to PATH instead of standard output (atomically).")
 @click.option("--svg", type=click.Path(readable=False), metavar="FILE", help="Also save the table as an SVG picture.")
 def mi(x_file, y_file, x_column, y_column, joint, no_header, delimiter, base, explain, quiet, fmt, output, svg):
-    """Mutual information I(X;Y), the entropies H(X), H(Y), H(X,Y), H(X|Y), H(Y|X), and normalised MI.
+    """Mutual information I(X;Y) of two columns of labels, the entropies and NMI.
+
+    Also H(X), H(Y), H(X,Y), H(X|Y) and H(Y|X); or of a joint table (--joint).
 
     I(X;Y) = D(P(X,Y) ‖ P(X)P(Y)), from the pairs' frequencies (plug-in values). NMI divides I by
     the arithmetic, geometric, min or max mean of H(X) and H(Y), as scikit-learn's
