@@ -207,6 +207,7 @@ COMMANDS = {
     "distill": [("distill", LOGITS, "0.5,1,1;1,2,0.1", "-T", "2")],
     "lm": [("lm", LOGITS, "0.5,1,1;1,2,0.1", "--labels", "0,2"), ("lm", LOGITS, LOGITS, "--reduction", "row"),
            ("lm", LOGITS, LOGITS, "--top", "1")],
+    "mi": [("mi", "--joint", "30,10;5,45"), ("mi", "--joint", "0.25,0.25;0.1,0.4")],
     "catalogue": [("measures",)],
     "formats": [("formats",)],
 }
