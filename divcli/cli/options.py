@@ -238,6 +238,22 @@ def shared_options(command):
     return command
 
 
+def smoothing_options(command):
+    """--pseudocount and --epsilon (kl, js, compare: smoothing of counts and probabilities,
+    :mod:`divcli.numerics.smoothing`) and --missing (a class one operand lacks: :mod:`divcli.engine.by_name`)."""
+    decorators = [
+        click.option("--missing", type=click.Choice(["zero"]), metavar="zero",
+                     help="A class named on one side only counts as 0 there (bins always do)."),
+        click.option("--epsilon", type=BoundedFloat(0, 1, low_open=True, hint="give a floor E such as 1e-4"),
+                     metavar="E", help="Floor every share at E, then renormalise."),
+        click.option("--pseudocount", type=BoundedFloat(0, low_open=True, hint="give a count A > 0 such as 0.5"),
+                     metavar="A", help="Add A to every class's count, then normalise."),
+    ]
+    for decorator in decorators:
+        command = decorator(command)
+    return command
+
+
 def own_reading_options(command):
     """--p-select/--q-select, --p-drop/--q-drop, --p-names/--q-names, --p-delimiter/--q-delimiter: one
     operand's own --select, --drop, --names and --delimiter (divcli/cli/sides.py), in place of the shared
@@ -307,6 +323,20 @@ class AlphaType(click.ParamType):
             orders.append(alpha)
         return tuple(orders)
 
+
+
+class MeasureList(click.ParamType):
+    """Measures' keys or aliases, comma-separated (compare -m): each as :class:`MeasureType` takes it."""
+
+    name = "KEYS"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, tuple):
+            return value
+        keys = tuple(key.strip() for key in str(value).split(",") if key.strip())
+        if not keys:
+            self.fail("name one measure or more, such as psi,js", param, ctx)
+        return tuple(MeasureType().convert(key, param, ctx) for key in keys)
 
 
 class MeasureType(click.ParamType):

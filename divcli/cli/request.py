@@ -123,7 +123,7 @@ def streamed_request(command: str, specs: tuple[str | None, ...], params: dict, 
     writing = _writing(params, top=params["top"])
     check_output(writing, given, specs + (weight,), engine.dask)
     options = _options(params, reduction, given, ignore_index=ignore_index, label_smoothing=label_smoothing,
-                       infer_labels=not engine.dask and "p_as" not in given)
+                       infer_labels=not engine.dask and "p_as" not in given, **_smoothing(params))
     return Request(command, specs, options, reading, writing, engine, weight)
 
 
@@ -161,6 +161,23 @@ def positions_request(specs: tuple[str, str], params: dict) -> Request:
                            normalize=params["normalize"], given=given, refuse_one_class=True)
     return Request("lm", specs, options, Reading(DELIMITERS.get(params["delimiter"])), writing,
                    engine, labels=labels)
+
+
+def _smoothing(params: dict) -> dict:
+    """--pseudocount, --epsilon and --missing, where the command has them: one way to smooth, and
+    only counts and probabilities (a bad command line, exit 2)."""
+    from ..errors import DataError, cli_words
+    from ..numerics.smoothing import check_kinds
+    from ..vocabulary import Conversion, Kind
+
+    smoothing = {name: params.get(name) for name in ("pseudocount", "epsilon")}
+    if None not in smoothing.values():
+        raise click.UsageError("--pseudocount and --epsilon are two ways to smooth: give one of them")
+    try:
+        check_kinds(Conversion(**smoothing), [Kind(params.get("p_as", "probs")), Kind(params.get("q_as") or "probs")])
+    except DataError as error:
+        raise one_line_usage(error.message(cli_words)) from None
+    return {**smoothing, "missing": params.get("missing")}
 
 
 def _reading(params: dict) -> Reading:

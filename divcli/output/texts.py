@@ -198,3 +198,9 @@ def inputs_document(roles: str, deviations: dict[str, float]) -> dict:
     (divided by a sum within ``--tolerance`` of 1) and the largest |sum − 1| (0.0 when none)."""
     return {role.lower(): {"renormalised": bool(deviations.get(role)),
                            "largest_deviation": float(deviations.get(role, 0.0))} for role in roles}
+
+
+def notes_document(notes: tuple[str, ...]) -> dict:
+    """JSON's ``notes`` (what the table's header says of how the operands were read: a histogram, classes
+    matched by name, smoothing), only when there are some: ``{}`` otherwise."""
+    return {"notes": list(notes)} if notes else {}

@@ -188,7 +188,8 @@ def pick_columns(text: str, name: str, delimiter: str, columns: ColumnChoice | P
     cells are counted); a :class:`~divcli.readers.columns.Picked` is returned as it is."""
     if columns is None or isinstance(columns, Picked):
         return columns
-    for line, record in split_records(text, name, delimiter, first_line):
+    records = split_records(text, name, delimiter, first_line)
+    for line, record in records:
         if not any(record) and len(record) > 1:  # a line of delimiters: the error read_delimited gives
             raise _empty_cells(name, line)
         if not any(record):
@@ -196,8 +197,26 @@ def pick_columns(text: str, name: str, delimiter: str, columns: ColumnChoice | P
         if len(record) > 1 and record[-1] == "":
             record = record[:-1]
         header = header_allowed and is_header_row(record)
+        if header and not columns.given and _bins_named(record, next(records, (0, None))[1]):
+            columns = ColumnChoice(names=record[0])
         return columns.resolve(record if header else None, len(record), name)
     return None
+
+
+#: The header of a histogram's counts or shares, as pandas' ``value_counts()`` names them.
+COUNT_HEADERS = ("count", "proportion")
+
+
+def _bins_named(header: list[str], first: list[str] | None) -> bool:
+    """A histogram as people write it (``bin,count``, pandas' ``value_counts().to_csv()``): a header
+    of two cells over rows of a name and a number, or of a value and its ``count`` (or
+    ``proportion``). Its first column then names the rows, as pandas' index column does."""
+    if len(header) != 2 or not header[0] or first is None:
+        return False
+    cells = first[:-1] if len(first) > 2 and first[-1] == "" else first
+    if len(cells) != 2 or not looks_numeric(cells[1]):
+        return False
+    return not looks_numeric(cells[0]) or header[1].lower() in COUNT_HEADERS
 
 
 def read_delimited(text: str, name: str, delimiter: str, first_line: int = 1, header_allowed: bool = True,

@@ -272,7 +272,7 @@ class TextBlocks:
             chunk = chunk[lead.end():]
         text = decode(chunk, self.name, first_line)
         if self.json_lines:
-            return read_json_lines(text, self.name, first_line, self.columns, self.key)
+            return read_json_lines(text, self.name, first_line, self.columns, self.key, order=self.classes)
         if self.delimiter is None:
             self.delimiter = self.sniff(text)
         if first_block:  # resolved against the header (or the first row) once, for every block

@@ -6,7 +6,8 @@ import click
 
 from ..completion import operand
 from ..options import (MAX_KD_TEMPERATURE, BoundedFloat, OperandCommand, engine_options, kd_temperature_refused,
-                       operand_pair, p_as_option, own_reading_options, reduction_option, shared_options)
+                       operand_pair, own_reading_options, p_as_option, reduction_option, shared_options,
+                       smoothing_options)
 from ..run import breakdown, run_streamed
 
 
@@ -17,14 +18,14 @@ from ..run import breakdown, run_streamed
 ))
 @operand_pair
 @reduction_option("kl")
+@smoothing_options
 @shared_options
 @own_reading_options
 @engine_options
 def kl(p, q, **params):
     """KL divergence D(P‖Q) = Σ p·log(p/q), per row, with the breakdown.
 
-    torch: F.kl_div(log Q, P, reduction=...) (note torch's argument order);
-    SciPy: scipy.stats.entropy(P, Q, axis=1) without its silent normalising.
+    torch: F.kl_div(log Q, P) (note the order); SciPy: scipy.stats.entropy(P, Q, axis=1).
     """
     from ..request import streamed_request
 

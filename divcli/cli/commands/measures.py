@@ -13,8 +13,9 @@ from ..completion import operand
 from ..terminal import Output
 from ..console import make_sink, warn, whole_output
 from ..help import SectionedCommand
-from ..options import (AlphaType, BoundedFloat, MeasureType, OperandCommand, engine_options, format_option,
-                       p_as_option, q_as_option, own_reading_options, reduction_option, shared_options)
+from ..options import (AlphaType, BoundedFloat, MeasureList, MeasureType, OperandCommand, engine_options,
+                       format_option, p_as_option, q_as_option, own_reading_options, reduction_option, shared_options,
+                       smoothing_options)
 from ..run import run_streamed, whole_operand
 
 
@@ -62,14 +63,14 @@ def _mixture_weights(text: str | None, count: int) -> list[float] | None:
 @p_as_option()
 @q_as_option()
 @reduction_option("js")
+@smoothing_options
 @shared_options
 @own_reading_options
 @engine_options
 def js(operands, distance, weights, **params):
     """Jensen–Shannon divergence per row: ½D(P‖M) + ½D(Q‖M), M = ½(P+Q).
 
-    Symmetric, finite, at most log 2; --distance: its square root, SciPy's jensenshannon. With more
-    operands or --weights, H(Σ πᵢPᵢ) − Σ πᵢH(Pᵢ); every operand after P is read as --q-as says.
+    Symmetric, finite, at most log 2. More operands (read as --q-as says): H(Σ πᵢPᵢ) − Σ πᵢH(Pᵢ).
     """
     from ..request import streamed_request
 
@@ -102,23 +103,25 @@ def js(operands, distance, weights, **params):
               help="Orders of the Rényi divergences (comma-separated).")
 @click.option("--ordered", is_flag=True,
               help="Classes are ordered, one unit apart: add the 1-Wasserstein distance.")
+@click.option("-m", "--measures", "measure", type=MeasureList(), metavar="KEYS",
+              help="Only these measures (keys or aliases, such as psi,js), in this order.")
 @p_as_option()
 @q_as_option()
 @reduction_option("compare")
+@smoothing_options
 @shared_options
 @own_reading_options
 @engine_options
-def compare(p, q, alpha, ordered, **params):
+def compare(p, q, alpha, ordered, measure, **params):
     """Every common divergence between P and Q at once, each with its formula and convention.
-
-    KL both ways, Jeffreys, Jensen–Shannon, total variation, Hellinger, Bhattacharyya, χ²,
-    Rényi, cross-entropy, entropies and perplexities (and 1-Wasserstein with --ordered).
     """
     from ..request import streamed_request
-    from ...measures.catalogue import catalogue
+    from ...measures.catalogue import catalogue, named
 
-    measures = catalogue(alpha, ordered)
-    _run(streamed_request("compare", (p, q), params), measures)
+    # -m: those asked for, in their order (-q reports one alone); else every measure
+    measures = [named(key, alpha) for key in dict.fromkeys(measure)] if measure else catalogue(alpha, ordered)
+    _run(streamed_request("compare", (p, q), params), measures,
+         primary=measures[0].key if measure and len(measures) == 1 else None)
 
 
 def _run(request, measures, **how) -> None:
