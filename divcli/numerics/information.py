@@ -25,13 +25,13 @@ dof = (|X| − 1)(|Y| − 1), through SciPy (the ``stats`` extra), imported only
 
 from __future__ import annotations
 
-import importlib.util
 import math
 from dataclasses import dataclass
 
 import numpy as np
 
 from .accurate import entropy_rows, phi_terms, prob_rows, row_sums, two_product
+from .p_values import p_value_of_chi2
 
 #: What a table or CSV shows in place of the G-test's p-value when SciPy is not installed.
 NO_SCIPY = "the p-value needs SciPy: pip install 'divcli[stats]'"
@@ -158,19 +158,9 @@ def _marginal_entropy(t: np.ndarray, axis: int) -> float:
     return float(entropy_rows(prob_rows(sums))[0])
 
 
-def scipy_installed() -> bool:
-    """Whether SciPy can be imported, without importing it."""
-    return importlib.util.find_spec("scipy") is not None
-
-
 def g_test(mi_nats: float, samples: float, dof: int) -> tuple[float, float | None]:
     """The G-test of independence: ``(G, p-value)`` with G = 2·N·I and the p-value P(χ²(dof) ≥ G)
-    (1 for 0 degrees of freedom, as SciPy's ``chi2_contingency`` gives); None without SciPy."""
+    (1 for 0 degrees of freedom, as SciPy's ``chi2_contingency`` gives; None without SciPy), by
+    :func:`divcli.numerics.p_values.p_value_of_chi2`, as drift's χ² test."""
     statistic = 2.0 * samples * mi_nats
-    if not scipy_installed():
-        return statistic, None
-    if dof == 0:
-        return statistic, 1.0
-    from scipy.stats import chi2
-
-    return statistic, float(chi2.sf(statistic, dof))
+    return statistic, p_value_of_chi2(statistic, dof)

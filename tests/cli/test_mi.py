@@ -118,9 +118,9 @@ def test_joint_table_of_probabilities_has_no_g_test(run, run_json):
 
 
 def test_p_value_without_scipy_says_how_to_get_it(run, pairs_csv, monkeypatch):
-    from divcli.numerics import information
+    from divcli.numerics import p_values
 
-    monkeypatch.setattr(information, "scipy_installed", lambda: False)
+    monkeypatch.setattr(p_values, "scipy_installed", lambda: False)
     result = run("mi", pairs_csv)
     assert result.exit_code == 0 and "pip install 'divcli[stats]'" in result.stdout
     assert json.loads(run("mi", pairs_csv, "-f", "json").stdout)["g_p_value"] is None
