@@ -222,3 +222,155 @@ def test_safetensors_float16_and_bfloat16(run_json, tmp_path):
     document = run_json("lm", f"{tmp_path / 'base.safetensors'}:logits", tmp_path / "candidate.safetensors",
                         "--labels", tmp_path / "labels.npy")
     assert_statistics(document["statistics"], full_reference(p16.astype(np.float64), q_bf16, labels))
+
+
+# --------------------------------------------------------------------------------------------
+# top-k log-probabilities, in each of the three shapes
+
+
+def listed(logits: np.ndarray, labels: np.ndarray) -> list[dict[str, float]]:
+    """Each position's top K tokens and its own token (the label), by text, with float64 log-probs."""
+    lp = log_probs(logits)
+    return [{f"t{token}": float(row[token]) for token in [*np.argsort(-row, kind="stable")[:K], label]}
+            for row, label in zip(lp, labels)]
+
+
+def topk_reference(p_lists, q_lists, labels) -> tuple[np.ndarray, dict]:
+    """The per-position D of the coarsened distributions (the tokens both list, then one tail a side
+    of 1 − Σ p over those) and the statistics, the label's probability from the lists."""
+    kl, p_top, q_top, p_label, q_label = [], [], [], [], []
+    for p, q, label in zip(p_lists, q_lists, labels):
+        both = [token for token in p if token in q]
+        pp, qq = np.exp([p[t] for t in both]), np.exp([q[t] for t in both])
+        tail_p, tail_q = 1 - pp.sum(), 1 - qq.sum()
+        kl.append(float(np.sum(pp * np.log(pp / qq)) + tail_p * math.log(tail_p / tail_q)))
+        p_top.append(max(p, key=p.get))
+        q_top.append(max(q, key=q.get))
+        p_label.append(math.exp(p[f"t{label}"]))
+        q_label.append(math.exp(q[f"t{label}"]))
+    kl = np.array(kl)
+    return kl, plain(kl, p_top, q_top, np.array(p_label), np.array(q_label))
+
+
+def own_lines(lists, labels) -> str:
+    return "".join(json.dumps({"token": f"t{label}", "logprob": lists_[f"t{label}"], "top_logprobs":
+                               dict(list(lists_.items())[:K])}) + "\n" for lists_, label in zip(lists, labels))
+
+
+def chat_lines(lists, labels, per_response: int = 50) -> str:
+    lines = []
+    for start in range(0, len(lists), per_response):
+        content = [{"token": f"t{label}", "logprob": lists_[f"t{label}"],
+                    "top_logprobs": [{"token": t, "logprob": v} for t, v in list(lists_.items())[:K]]}
+                   for lists_, label in zip(lists[start:start + per_response], labels[start:start + per_response])]
+        lines.append(json.dumps({"choices": [{"index": 0, "logprobs": {"content": content}}]}))
+    return "\n".join(lines) + "\n"
+
+
+def completions_lines(lists, labels, per_response: int = 80) -> str:
+    lines = []
+    for start in range(0, len(lists), per_response):
+        part, part_labels = lists[start:start + per_response], labels[start:start + per_response]
+        logprobs = {"tokens": [f"t{label}" for label in part_labels],
+                    "token_logprobs": [lists_[f"t{label}"] for lists_, label in zip(part, part_labels)],
+                    "top_logprobs": [dict(list(lists_.items())[:K]) for lists_ in part]}
+        lines.append(json.dumps({"choices": [{"index": 0, "text": "", "logprobs": logprobs}]}))
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.parametrize("shape", [own_lines, chat_lines, completions_lines])
+def test_top_k_files_in_each_shape(run, run_json, tmp_path, shape):
+    base, candidate, labels = generated(seed=31)
+    p_lists, q_lists = listed(base, labels), listed(candidate, labels)
+    (tmp_path / "base.jsonl").write_text(shape(p_lists, labels))
+    (tmp_path / "candidate.jsonl").write_text(shape(q_lists, labels))
+    kl, expected = topk_reference(p_lists, q_lists, labels)
+    document = run_json("lm", tmp_path / "base.jsonl", tmp_path / "candidate.jsonl")
+    assert_statistics(document["statistics"], expected, rtol=1e-8)
+    full = full_reference(base, candidate)
+    assert document["statistics"]["kl_mean"] <= full["kl_mean"]  # a lower bound, as the docs say
+    assert math.isclose(document["statistics"]["ppl_p"], full_reference(base, candidate, labels)["ppl_p"], rel_tol=1e-12)
+    # the labels as strings, from a file, are the positions' own tokens
+    (tmp_path / "labels.jsonl").write_text("".join(json.dumps(f"t{label}") + "\n" for label in labels))
+    assert run_json("lm", tmp_path / "base.jsonl", tmp_path / "candidate.jsonl", "--labels",
+                    tmp_path / "labels.jsonl")["statistics"] == document["statistics"]
+    rows = list(csv.DictReader(io.StringIO(run("lm", tmp_path / "base.jsonl", tmp_path / "candidate.jsonl",
+                                               "--reduction", "row", "-f", "csv").stdout)))
+    np.testing.assert_allclose([float(row["kl_divergence"]) for row in rows], kl, rtol=1e-9, atol=1e-15)
+    assert [row["label"] for row in rows] == [f"t{label}" for label in labels]
+
+
+# --------------------------------------------------------------------------------------------
+# the records, --top with --tokens, --measures, --approx-percentiles, the API
+
+
+def test_each_position_s_record(run, outputs):
+    folder, p, q, labels = outputs
+    result = run("lm", folder / "base3.npy", folder / "candidate3.npy", "--labels", folder / "labels.npy",
+                 "--reduction", "row", "-f", "csv")
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    assert list(rows[0]) == ["position", "batch", "sequence", "kl_divergence", "p_top", "q_top", "same_top", "label",
+                             "p_label", "q_label", "delta_p"]
+    lp, lq = log_probs(p), log_probs(q)
+    every = np.arange(N)
+    column = (lambda name, kind=float: np.array([kind(row[name]) for row in rows]))
+    assert column("position", int).tolist() == list(range(1, N + 1))
+    assert column("batch", int).tolist() == (every // 60).tolist() and column("sequence", int).tolist() == (every % 60).tolist()
+    np.testing.assert_allclose(column("kl_divergence"), np.sum(np.exp(lp) * (lp - lq), axis=1), rtol=1e-12)
+    assert column("p_top", int).tolist() == np.argmax(p, axis=1).tolist()
+    assert column("q_top", int).tolist() == np.argmax(q, axis=1).tolist()
+    assert [row["same_top"] for row in rows] == ["true" if a == b else "false" for a, b in
+                                                 zip(np.argmax(p, axis=1), np.argmax(q, axis=1))]
+    assert column("label", int).tolist() == labels.tolist()
+    np.testing.assert_allclose(column("p_label"), np.exp(lp[every, labels]), rtol=1e-13)
+    np.testing.assert_allclose(column("q_label"), np.exp(lq[every, labels]), rtol=1e-13)
+    np.testing.assert_allclose(column("delta_p"), np.exp(lq[every, labels]) - np.exp(lp[every, labels]),
+                               rtol=1e-11, atol=1e-16)
+
+
+def test_the_worst_positions_and_their_tokens(run_json, outputs):
+    folder, p, q, _ = outputs
+    lp, lq = log_probs(p), log_probs(q)
+    terms = np.exp(lp) * (lp - lq)
+    kl = terms.sum(axis=1)
+    document = run_json("lm", folder / "base3.npy", folder / "candidate3.npy", "--top", "7", "--tokens", "3")
+    order = np.argsort(-kl, kind="stable")[:7]
+    assert [record["position"] for record in document["worst"]] == (order + 1).tolist()
+    for record, row in zip(document["worst"], order):
+        assert (record["batch"], record["sequence"]) == divmod(int(row), 60)
+        assert math.isclose(record["kl_divergence"], kl[row], rel_tol=1e-12)
+        best = np.argsort(-np.abs(terms[row]), kind="stable")[:3]
+        assert [token["token"] for token in record["tokens"]] == best.tolist()
+        np.testing.assert_allclose([token["term"] for token in record["tokens"]], terms[row, best], rtol=1e-10)
+
+
+def test_measures_js_per_position(run_json, outputs):
+    folder, p, q, _ = outputs
+    pp, qq = np.exp(log_probs(p)), np.exp(log_probs(q))
+    m = (pp + qq) / 2
+    js = 0.5 * np.sum(pp * np.log(pp / m), axis=1) + 0.5 * np.sum(qq * np.log(qq / m), axis=1)
+    statistics = run_json("lm", folder / "base.npy", folder / "candidate.npy", "--measures", "js")["statistics"]
+    mean, se = mean_se(js)
+    assert math.isclose(statistics["js_divergence_mean"], mean, rel_tol=1e-10)
+    assert math.isclose(statistics["js_divergence_se"], se, rel_tol=1e-8)
+
+
+def test_approximate_percentiles_within_their_bound(run_json, outputs):
+    folder, p, q, labels = outputs
+    expected = full_reference(p, q, labels)
+    found = run_json("lm", folder / "base.npy", folder / "candidate.npy", "--labels", folder / "labels.npy",
+                     "--approx-percentiles")["statistics"]
+    for key in PERCENTS:
+        assert math.isclose(found[key], expected[key], rel_tol=2 ** -10), key
+    exact = {key: value for key, value in expected.items() if key not in PERCENTS}
+    assert_statistics(found, exact)
+
+
+def test_the_python_api(outputs):
+    import divcli
+
+    folder, p, q, labels = outputs
+    expected = full_reference(p, q, labels)
+    for found in (divcli.lm_report(folder / "base.npy", folder / "candidate.npy", folder / "labels.npy"),
+                  divcli.lm_report(p.astype(np.float16), q.reshape(4, 60, VOCAB), labels)):
+        assert_statistics(found, expected)
