@@ -374,3 +374,20 @@ def test_the_python_api(outputs):
     for found in (divcli.lm_report(folder / "base.npy", folder / "candidate.npy", folder / "labels.npy"),
                   divcli.lm_report(p.astype(np.float16), q.reshape(4, 60, VOCAB), labels)):
         assert_statistics(found, expected)
+
+
+@pytest.mark.slow
+def test_shards_on_dask_give_the_plain_statistics(run_json, outputs, tmp_path, dask_cluster):
+    """Shards of 100, 1 and 139 positions: every statistic the plain computation's, the percentiles exact."""
+    needs_dask()
+    folder, p, q, labels = outputs
+    for name, values in (("p", np.load(folder / "base.npy")), ("q", np.load(folder / "candidate.npy"))):
+        for index, (low, high) in enumerate(((0, 100), (100, 101), (101, N))):
+            np.save(tmp_path / f"{name}-{index}.npy", values[low:high])
+    expected = full_reference(p, q, labels)
+    with dask_cluster() as cluster:
+        found = run_json("lm", tmp_path / "p-*.npy", tmp_path / "q-*.npy", "--labels", folder / "labels.npy",
+                         "--engine", "dask", "--scheduler", cluster.scheduler_address)["statistics"]
+    assert_statistics(found, expected)
+    local = run_json("lm", folder / "base.npy", folder / "candidate.npy", "--labels", folder / "labels.npy")
+    assert all(found[key] == local["statistics"][key] for key in ("kl_max", "kl_min", *PERCENTS))
