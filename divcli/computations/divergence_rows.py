@@ -14,6 +14,7 @@ thread it comes with:
 
 from __future__ import annotations
 
+import re
 from functools import partial
 
 import numpy as np
@@ -46,6 +47,26 @@ def _infinite_warnings(terms: np.ndarray, quantity: str, sides: Sides, q: Distri
     if len(where) > 3:
         warnings.append(f"… and {len(where) - 3} more +inf terms in {row_word}s {first_row + 1}–{first_row + len(terms)}")
     return warnings
+
+
+#: The position numbers of :func:`_infinite_warnings`' words for lm (``positions``): the position of
+#: a +inf term, and the positions of the count that follows the first three.
+_POSITION_NUMBERS = (re.compile(r"^(.* is \+inf: position )(\d+)(, token )"),
+                     re.compile(r"^(… and \d+ more \+inf terms in positions )(\d+)(–)(\d+)$"))
+
+
+def renumbered_positions(message: str, offset: int) -> str:
+    """``message``, one of lm's warnings of a +inf term (:func:`_infinite_warnings` with
+    ``positions``), its positions counted on from ``offset`` (a Dask shard's, numbered within it); any
+    other message as it is. The file's own row it names stays as it is."""
+
+    def shifted(found: re.Match) -> str:  # the groups of digits alone are positions
+        return "".join(str(int(part) + offset) if part.isdigit() else part for part in found.groups())
+
+    for pattern in _POSITION_NUMBERS:
+        if pattern.match(message):
+            return pattern.sub(shifted, message, count=1)
+    return message
 
 
 def _check(cross: np.ndarray, entropy: np.ndarray, kl: np.ndarray) -> np.ndarray:
