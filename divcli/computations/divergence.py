@@ -28,15 +28,17 @@ from ..engine.start import (
 )
 from ..vocabulary import Kind, NATURAL, Command, Side
 from .divergence_records import Context, Report, Summary, Totals, summarise_totals
-from .divergence_rows import REPORTS, entropy_report
+from .divergence_rows import REPORTS, entropy_report, estimated
 
 
 @dataclass(frozen=True)
 class Breakdown:
-    """``command`` (kl, ce or entropy) with ce's class weights."""
+    """``command`` (kl, ce or entropy) with ce's class weights, and entropy's estimator of H(P) from
+    counts (None: the plug-in, alone)."""
 
     command: Command
     weight: np.ndarray | None = None
+    estimator: str | None = None
 
     def start(self, operands: list[Blocks | None], options: Options) -> Start:
         """Read the first block of each operand and decide the classes, their names and the broadcast
@@ -58,6 +60,7 @@ class Breakdown:
             ignore_index=options.conversion.ignore_index,
             broadcast=next((source.role for source in sources if source.single), None),
             values=known_values([p_blocks, q_blocks], count),
+            estimator=self.estimator,
         )
         # the fused kernel reads the logits' values itself (without label smoothing, which it does not take)
         deferred = (fast_path.use_fused(count, context.values)
@@ -113,7 +116,8 @@ class Breakdown:
 
     def step(self, start: Start, distributions: list) -> Report:
         if len(distributions) == 1:
-            return entropy_report(distributions[0], start.context)
+            report = entropy_report(distributions[0], start.context)
+            return report if self.estimator is None else estimated(report, distributions[0])
         return REPORTS[start.context.command](*distributions, start.context)
 
     def accumulator(self, start: Start) -> Totals:

@@ -30,8 +30,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..vocabulary import ESTIMATORS as NAMES
+
 #: The estimators' names, the plug-in first.
-ESTIMATORS = ("plugin", "miller-madow", "chao-shen", "shrink", "jackknife")
+ESTIMATORS = tuple(NAMES)
 
 
 def _rows(counts) -> np.ndarray:

@@ -8,6 +8,7 @@ from ..completion import complete_input
 from ..options import (MAX_KD_TEMPERATURE, BoundedFloat, OperandCommand, engine_options, kd_temperature_refused,
                        operand_pair, p_as_option, own_reading_options, reduction_option, shared_options)
 from ..run import breakdown, run_streamed
+from ...vocabulary import ESTIMATORS
 
 
 @click.command(cls=OperandCommand, examples=(
@@ -66,15 +67,21 @@ def ce(p, q, label_smoothing, weight, ignore_index, **params):
 ))
 @click.argument("p", shell_complete=complete_input)
 @p_as_option()
+@click.option("--estimator", type=click.Choice(tuple(ESTIMATORS)), default="plugin", show_default=True, metavar="E",
+              help="Counts: plugin, miller-madow, chao-shen, shrink or jackknife.")
 @reduction_option("entropy")
 @shared_options
 @engine_options
-def entropy(p, **params):
+def entropy(p, estimator, **params):
     """Entropy H(P) = −Σ p·log p per row, as scipy.stats.entropy(P, axis=1).
     """
     from ..request import streamed_request
 
-    _run(streamed_request("entropy", (p, None), params))
+    if estimator != "plugin" and params["p_as"] != "counts":
+        raise click.BadParameter(f"the {ESTIMATORS[estimator]} estimator corrects the plug-in by the sample size N, "
+                                 "which only counts give: pass --p-as counts (whole numbers, N = each row's sum)",
+                                 param_hint="'--estimator'")
+    _run(streamed_request("entropy", (p, None), params, estimator=None if estimator == "plugin" else estimator))
 
 
 def _run(request) -> None:
