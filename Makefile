@@ -2,18 +2,33 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+PIP := $(BIN)/python -m pip install --quiet --disable-pip-version-check
+# Two stamps in one venv: DEMO_STAMP, what make demo needs (divcli and its fast extra, the quick first
+# run), and STAMP, what make test needs (every extra the suite runs: test, fast, dask, lm). Each is
+# remade when pyproject.toml changes; making STAMP makes DEMO_STAMP too, so make demo after make test
+# installs nothing, and make test after make demo installs only the rest.
+DEMO_STAMP := $(VENV)/.demo-stamp
 STAMP := $(VENV)/.installed-stamp
+
+# make alone installs what make test needs, as it always has.
+.DEFAULT_GOAL := install
 
 .PHONY: bench-lm bench-lm-scaling bench-stream install demo test test-fast test-minimal docs fuzz clean bench bench-install bench-dask bench-scaling bench-distill
 
-$(STAMP): pyproject.toml
+$(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet -e '.[test,fast,dask,lm]'
-	touch $(STAMP)
+
+$(DEMO_STAMP): pyproject.toml | $(BIN)/python
+	$(PIP) -e '.[fast]'
+	touch $(DEMO_STAMP)
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(PIP) -e '.[test,fast,dask,lm]'
+	touch $(DEMO_STAMP) $(STAMP)
 
 install: $(STAMP)
 
-demo: $(STAMP)
+demo: $(DEMO_STAMP)
 	$(BIN)/divcli kl samples/target.csv samples/uniform.csv
 	$(BIN)/divcli ce samples/labels.csv samples/logits.csv --p-as labels --q-as logits
 	$(BIN)/divcli kl samples/teacher.csv samples/student.csv --p-as logits --q-as logits -T 2

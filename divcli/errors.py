@@ -6,6 +6,7 @@ Exit codes, in one place (the command line's; :mod:`divcli.cli` applies them):
 0     success (a legitimate ``+inf`` included)
 1     the data is wrong: :class:`DataError`
 2     the command line is wrong: Click's usage errors
+3     ``divcli drift --fail-above X``: a column's measure is above X
 130   interrupted (Ctrl-C); 128 + N for the signals SIGTERM, SIGHUP
 141   standard output is a pipe whose reader left early (128 + SIGPIPE)
 ====  ==========================================================

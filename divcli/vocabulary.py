@@ -194,6 +194,10 @@ class Conversion:
     normalize: bool = False
     temperature: float = 1.0
     ignore_index: int | None = None  # only ce skips rows; elsewhere every label must be a class
+    #: smoothing of counts and probabilities (kl, js, compare): A added to every class's count, or the
+    #: shares floored at E, then normalised (:mod:`divcli.numerics.smoothing`); None: not smoothed
+    pseudocount: float | None = None
+    epsilon: float | None = None
     #: The options given on the command line (``{"columns", "normalize"}``), by their parameter names:
     #: a hint never suggests one of them again.
     given: frozenset[str] = frozenset()
@@ -216,13 +220,17 @@ class Options:
     #: an operand with one class a row (every divergence 0) is an error, and so is ce's Q of class indices
     #: (torch's order, ``ce LOGITS LABELS``): the CLI's choice
     refuse_one_class: bool = False
+    #: a class that one operand names and another does not (classes matched by name): "zero" counts it as
+    #: 0 there; None: a histogram's bins are counted as 0, other named classes refused (engine.by_name)
+    missing: str | None = None
 
 
 def make_options(p_as: str | Kind = Kind.PROBS, q_as: str | Kind = Kind.PROBS, reduction: str | None = None,
                  base="e", *, tolerance: float = DEFAULT_TOLERANCE, normalize: bool = False,
                  temperature: float = 1.0, ignore_index: int | None = None, given: frozenset[str] = frozenset(),
                  label_smoothing: float = 0.0, infer_labels: bool = False,
-                 refuse_one_class: bool = False) -> Options:
+                 refuse_one_class: bool = False, pseudocount: float | None = None, epsilon: float | None = None,
+                 missing: str | None = None) -> Options:
     """The one place :class:`Options` are made, from the words a caller has (``"logits"``, ``"mean"``,
     ``"bits"``): the command line's request, the Python API and distill's passes. ``reduction`` None
     (or empty) is the command's default; ``base`` anything :meth:`LogBase.parse` takes."""
@@ -231,10 +239,11 @@ def make_options(p_as: str | Kind = Kind.PROBS, q_as: str | Kind = Kind.PROBS, r
         reduction=Reduction(reduction) if reduction else None,
         base=LogBase.parse(base),
         conversion=Conversion(tolerance=tolerance, normalize=normalize, temperature=temperature,
-                              ignore_index=ignore_index, given=given),
+                              ignore_index=ignore_index, given=given, pseudocount=pseudocount, epsilon=epsilon),
         label_smoothing=label_smoothing,
         infer_labels=infer_labels,
         refuse_one_class=refuse_one_class,
+        missing=missing,
     )
 
 

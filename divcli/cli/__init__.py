@@ -1,6 +1,7 @@
 """The ``divcli`` command line: options → read → compute → render. No arithmetic here.
 
-Exit codes: 0 success (a legitimate +inf included), 1 bad data, 2 bad command line, 130 interrupted
+Exit codes: 0 success (a legitimate +inf included), 1 bad data, 2 bad command line, 3 drift found
+(``divcli drift --fail-above``), 130 interrupted
 (Ctrl-C), 141 standard output's pipe closed early.
 numpy and Rich are imported inside the commands, so ``--help`` and usage errors stay fast.
 
@@ -20,13 +21,14 @@ import click
 
 from .commands.distill import distill
 from .commands.divergences import ce, entropy, kl
+from .commands.drift import drift
 from .commands.explain import explain, libraries
 from .commands.formats import formats
 from .commands.lm import lm
 from .commands.measures import compare, js, matrix, measures
 
 __all__ = ["cli", "main", "kl", "ce", "entropy", "distill", "js", "compare", "matrix", "measures", "formats",
-           "libraries", "explain", "lm"]
+           "libraries", "explain", "lm", "drift"]
 
 
 #: The exit status of a run stopped by Ctrl-C (SIGINT), as a shell reports one: 128 + 2.
@@ -50,6 +52,39 @@ class DivcliGroup(click.Group):
     @help.setter
     def help(self, value: str | None) -> None:
         self._help = value
+
+    def get_command(self, ctx: click.Context, cmd_name: str):
+        """The command ``cmd_name`` names, or is an alias of (:mod:`.names`)."""
+        from .names import command_name
+
+        return super().get_command(ctx, command_name(cmd_name))
+
+    def resolve_command(self, ctx: click.Context, args: list[str]):
+        """Click's, with a suggestion that fits a name that is no command (:mod:`.names`)."""
+        name = args[0] if args else ""
+        if name and not name.startswith("-") and not ctx.resilient_parsing and self.get_command(ctx, name) is None:
+            from .names import no_such_command
+
+            raise no_such_command(name, self.list_commands(ctx), ctx)
+        return super().resolve_command(ctx, args)
+
+    def shell_complete(self, ctx: click.Context, incomplete: str):
+        """The commands and options Click completes, and the aliases."""
+        from .names import alias_items
+
+        return super().shell_complete(ctx, incomplete) + alias_items(incomplete)
+
+    def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """After the commands: their aliases, and how to turn on shell completion."""
+        from .names import aliases_line
+
+        formatter.write_paragraph()
+        with formatter.indentation():  # as Click indents an epilog
+            formatter.write_text(aliases_line())
+            formatter.write_paragraph()
+            formatter.write_text('Shell completion: eval "$(_DIVCLI_COMPLETE=bash_source divcli)" in ~/.bashrc '
+                                 "(zsh_source in ~/.zshrc; fish_source, and a script saved once for a quicker "
+                                 "start: the Install page).")
 
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
         """Click's main, with divcli's exit codes kept whatever happens to the terminal: Ctrl-C is
@@ -132,11 +167,12 @@ def cli():
       divcli ce samples/labels.csv samples/logits.csv --p-as labels --q-as logits
       divcli entropy "0.5,0.25,0.25" --base 2 -q
 
-    Exit codes: 0 success, 1 bad data, 2 bad command line, 130 Ctrl-C, 141 closed pipe.
+    Exit codes: 0 success, 1 bad data, 2 bad command line, 3 drift above --fail-above, 130 Ctrl-C,
+    141 closed pipe.
     """
 
 
-for command in (kl, ce, entropy, distill, lm, js, compare, matrix, measures, formats, libraries, explain):
+for command in (kl, ce, entropy, distill, lm, drift, js, compare, matrix, measures, formats, libraries, explain):
     cli.add_command(command)
 del command
 

@@ -1,6 +1,8 @@
 """Shell completion (Click's protocol, ``_DIVCLI_COMPLETE=bash_source|zsh_source|fish_source divcli``).
 
-What completes: the operands to file names, ``-`` (standard input) and ``uniform``; ``--measure`` to
+What completes: the commands and their aliases (:mod:`.names`); the operands to file names, and to
+``-`` (standard input) and ``uniform`` where the operand takes them (:class:`OperandArgument`, whose
+help line says the same); ``--measure`` to
 the measures' keys and aliases (the catalogue of :mod:`divcli.measures.catalogue`); ``--base`` to its names; options with
 choices (``--p-as``, ``--q-as``, ``--reduction``, ``-f``) to their choices (Click's own).
 
@@ -10,6 +12,7 @@ merges them, so ``divcli kl sa<TAB>`` offers ``samples/`` and ``divcli kl <TAB>`
 
 from __future__ import annotations
 
+import click
 from click.shell_completion import BashComplete as _ClickBash, CompletionItem, add_completion_class
 
 #: The operands that are words, not files.
@@ -17,15 +20,41 @@ OPERAND_WORDS = {"-": "standard input", "uniform": "the uniform distribution ove
 BASE_NAMES = {"e": "nats", "2": "bits", "10": "bans", "nats": "base e", "bits": "base 2", "bans": "base 10"}
 
 
-def complete_operand(ctx, param, incomplete: str) -> list[CompletionItem]:
-    """An operand of two or more: the words that match, then the shell's own file names."""
-    words = [CompletionItem(word, help=help) for word, help in OPERAND_WORDS.items() if word.startswith(incomplete)]
+def operand_items(incomplete: str, stdin: bool = True, uniform: bool = True) -> list[CompletionItem]:
+    """An operand's candidates: the words it takes that match, then the shell's own file names."""
+    taken = {"-": stdin, "uniform": uniform}
+    words = [CompletionItem(word, help=help) for word, help in OPERAND_WORDS.items()
+             if taken[word] and word.startswith(incomplete)]
     return words + [CompletionItem(incomplete, type="file")]
 
 
+def complete_operand(ctx, param, incomplete: str) -> list[CompletionItem]:
+    """An operand of two or more: -, uniform or a file."""
+    return operand_items(incomplete)
+
+
 def complete_input(ctx, param, incomplete: str) -> list[CompletionItem]:
-    """The one operand of entropy and matrix (no other operand to be uniform over): - or a file."""
-    return [item for item in complete_operand(ctx, param, incomplete) if item.value != "uniform"]
+    """The one operand of a command (no other operand to be uniform over): - or a file."""
+    return operand_items(incomplete, uniform=False)
+
+
+class OperandArgument(click.Argument):
+    """An operand: a file or a literal, and where the command takes them, ``-`` (standard input,
+    ``stdin``) and ``uniform`` (the uniform distribution over the other operand's classes). What it
+    takes is said once, here: its completion offers those words, and the help's line of operands
+    (:mod:`.help`) names them."""
+
+    def __init__(self, *args, stdin: bool = True, uniform: bool = True, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.stdin, self.uniform = stdin, uniform
+
+    def shell_complete(self, ctx, incomplete: str) -> list[CompletionItem]:
+        return operand_items(incomplete, self.stdin, self.uniform)
+
+
+def operand(name: str, *, stdin: bool = True, uniform: bool = True, **kwargs):
+    """``@operand("p")``: the argument ``name`` as an :class:`OperandArgument`."""
+    return click.argument(name, cls=OperandArgument, stdin=stdin, uniform=uniform, **kwargs)
 
 
 def complete_measure(incomplete: str) -> list[CompletionItem]:

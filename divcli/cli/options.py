@@ -12,7 +12,7 @@ import click
 
 from ..errors import foreign_digit
 from ..vocabulary import LogBase, Reduction
-from .completion import complete_base, complete_measure, complete_operand
+from .completion import complete_base, complete_measure, operand
 from .help import SectionedCommand
 
 KINDS = ("probs", "logits", "log-probs", "labels", "counts")
@@ -180,17 +180,21 @@ def kd_temperature_refused(temperature: float, what: str) -> click.BadParameter:
                               f"{MAX_KD_TEMPERATURE:g}", param_hint="'-T' / '--temperature'")
 
 
-def engine_options(command):
-    """--engine, and what only the Dask engine reads (divcli/dask_engine/, imported only for it)."""
+def engine_options(command=None, *, operands: int = 2):
+    """--engine, and what only the Dask engine reads (divcli/dask_engine/, imported only for it):
+    ``@engine_options`` for a command of P and Q, ``@engine_options(operands=1)`` for one of P alone
+    (no --q-cols)."""
+    if command is None:
+        return lambda command: engine_options(command, operands=operands)
     decorators = [
         click.option("-v", "--verbose", is_flag=True, help="Name the cluster and its dashboard on standard error."),
         # the first spelling of --p-select and --q-select, which numbered columns from 0 (divcli/cli/sides.py)
-        click.option("--q-cols", metavar="COLS", hidden=True),
+        *([click.option("--q-cols", metavar="COLS", hidden=True)] if operands > 1 else []),
         click.option("--p-cols", metavar="COLS", hidden=True),
         click.option("--scheduler", metavar="ADDRESS",
                      help="A running scheduler (tcp://host:8786); default: a local cluster."),
         click.option("--threads", type=Threads(), metavar="N",
-                     help="Threads of the local engine (default, and most: every CPU this process may use)."),
+                     help="Threads of the local engine (default: every CPU this process may use)."),
         click.option("--engine", type=click.Choice(ENGINES), default="local", metavar="NAME",
                      help="local (default), or dask: a task per shard on a Dask cluster."),
     ]
@@ -207,10 +211,9 @@ def shared_options(command):
         click.option("-o", "--output", type=click.Path(readable=False), metavar="PATH",
                      help="Write to PATH instead of standard output (atomically; dask: a folder)."),
         format_option(),
-        click.option("-q", "--quiet", is_flag=True,
-                     help="Print only the reduced value (a line per row for --reduction none)."),
+        click.option("-q", "--quiet", is_flag=True),  # its help: by what the command has (help.QUIET)
         click.option("--delimiter", type=click.Choice(list(DELIMITERS)), metavar="CHAR",
-                     help=", ; | tab or space (default: by extension; sniffed for .txt and -)."),
+                     help=", ; | tab or space (default: by extension, or as the first line shows)."),
         click.option("--names", metavar="COL",
                      help="The column of row names, a name or a number from 1 (with --columns: of class names)."),
         click.option("--drop", metavar="COLS", help="Columns to leave out (as --select)."),
@@ -227,6 +230,22 @@ def shared_options(command):
                      show_default=True, help="Soften every operand: softmax(log p / T)."),
         click.option("--base", type=LogBaseType(), default="e", show_default=True, metavar="B",
                      help="Log base: e or nats, 2 or bits, 10 or bans, or any b > 1."),
+    ]
+    for decorator in decorators:
+        command = decorator(command)
+    return command
+
+
+def smoothing_options(command):
+    """--pseudocount and --epsilon (kl, js, compare: smoothing of counts and probabilities,
+    :mod:`divcli.numerics.smoothing`) and --missing (a class one operand lacks: :mod:`divcli.engine.by_name`)."""
+    decorators = [
+        click.option("--missing", type=click.Choice(["zero"]), metavar="zero",
+                     help="A class named on one side only counts as 0 there (bins always do)."),
+        click.option("--epsilon", type=BoundedFloat(0, 1, low_open=True, hint="give a floor E such as 1e-4"),
+                     metavar="E", help="Floor every share at E, then renormalise."),
+        click.option("--pseudocount", type=BoundedFloat(0, low_open=True, hint="give a count A > 0 such as 0.5"),
+                     metavar="A", help="Add A to every class's count, then normalise."),
     ]
     for decorator in decorators:
         command = decorator(command)
@@ -274,9 +293,8 @@ def q_as_option():
 
 
 def operand_pair(command):
-    """The operands P and Q (completed as files, - or uniform) and how each is read."""
-    for decorator in reversed((click.argument("p", shell_complete=complete_operand),
-                               click.argument("q", shell_complete=complete_operand), p_as_option(), q_as_option())):
+    """The operands P and Q (each a file, a literal, - or uniform) and how each is read."""
+    for decorator in reversed((operand("p"), operand("q"), p_as_option(), q_as_option())):
         command = decorator(command)
     return command
 
@@ -303,6 +321,20 @@ class AlphaType(click.ParamType):
             orders.append(alpha)
         return tuple(orders)
 
+
+
+class MeasureList(click.ParamType):
+    """Measures' keys or aliases, comma-separated (compare -m): each as :class:`MeasureType` takes it."""
+
+    name = "KEYS"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, tuple):
+            return value
+        keys = tuple(key.strip() for key in str(value).split(",") if key.strip())
+        if not keys:
+            self.fail("name one measure or more, such as psi,js", param, ctx)
+        return tuple(MeasureType().convert(key, param, ctx) for key in keys)
 
 
 class MeasureType(click.ParamType):

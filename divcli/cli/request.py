@@ -125,7 +125,7 @@ def streamed_request(command: str, specs: tuple[str | None, ...], params: dict, 
     writing = _writing(params, top=params["top"])
     check_output(writing, given, specs + (weight,), engine.dask)
     options = _options(params, reduction, given, ignore_index=ignore_index, label_smoothing=label_smoothing,
-                       infer_labels=not engine.dask and "p_as" not in given)
+                       infer_labels=not engine.dask and "p_as" not in given, **_smoothing(params))
     return Request(command, specs, options, reading, writing, engine, weight, estimator=estimator)
 
 
@@ -163,6 +163,23 @@ def positions_request(specs: tuple[str, str], params: dict) -> Request:
                            normalize=params["normalize"], given=given, refuse_one_class=True)
     return Request("lm", specs, options, Reading(DELIMITERS.get(params["delimiter"])), writing,
                    engine, labels=labels)
+
+
+def _smoothing(params: dict) -> dict:
+    """--pseudocount, --epsilon and --missing, where the command has them: one way to smooth, and
+    only counts and probabilities (a bad command line, exit 2)."""
+    from ..errors import DataError, cli_words
+    from ..numerics.smoothing import check_kinds
+    from ..vocabulary import Conversion, Kind
+
+    smoothing = {name: params.get(name) for name in ("pseudocount", "epsilon")}
+    if None not in smoothing.values():
+        raise click.UsageError("--pseudocount and --epsilon are two ways to smooth: give one of them")
+    try:
+        check_kinds(Conversion(**smoothing), [Kind(params.get("p_as", "probs")), Kind(params.get("q_as") or "probs")])
+    except DataError as error:
+        raise one_line_usage(error.message(cli_words)) from None
+    return {**smoothing, "missing": params.get("missing")}
 
 
 def _reading(params: dict) -> Reading:
@@ -295,3 +312,36 @@ def one_stdin(*specs: str | None) -> None:
     if all(spec == "uniform" for spec in specs if spec is not None):
         raise click.UsageError("uniform is the uniform distribution over the other operand's classes: "
                                "give at least one operand that is a distribution")
+
+
+@dataclass(frozen=True)
+class DriftRequest:
+    """drift's request: the two samples, how they are read, the computation's settings
+    (:class:`divcli.computations.drift.DriftSettings`), the column whose bins to show, the gate
+    (``--fail-above`` and the measure it reads) and how the report is written."""
+
+    specs: tuple[str, str]
+    settings: object
+    reading: Reading
+    writing: Writing
+    column: str | None = None
+    fail_above: float | None = None
+    measure: str = "psi"
+
+
+def drift_request(specs: tuple[str, str], params: dict) -> DriftRequest:
+    """drift's request, with the command line's checks: one standard input, one smoothing, --measure
+    only with --fail-above, -o naming no input."""
+    from ..computations.drift import DriftSettings
+    from ..readers.columns import split_items
+    from .drift_options import check_gate, check_smoothing
+
+    one_stdin(*specs)
+    check_smoothing(params["pseudocount"], params["epsilon"])
+    measure = check_gate(params["fail_above"], params["measure"])
+    writing = _writing(params)
+    check_output(writing, _given(), specs)
+    settings = DriftSettings(params["bins"], split_items(params["categorical"]), params["min_share"],
+                             params["pseudocount"], params["epsilon"], params["thresholds"])
+    reading = Reading(DELIMITERS.get(params["delimiter"]), select=params["select"], drop=params["drop"])
+    return DriftRequest(specs, settings, reading, writing, params["column"], params["fail_above"], measure)

@@ -27,6 +27,9 @@ from ..engine.start import (
     refuse_torch_order,
 )
 from ..vocabulary import Kind, NATURAL, Command, Side
+from ..engine.by_name import match_by_name
+from ..engine.samples import warn_raw_samples
+from ..numerics.smoothing import check_kinds, smoothing_notes
 from .divergence_records import Context, Report, Summary, Totals, summarise_totals
 from .divergence_rows import REPORTS, entropy_report, estimated
 
@@ -43,7 +46,7 @@ class Breakdown:
     def start(self, operands: list[Blocks | None], options: Options) -> Start:
         """Read the first block of each operand and decide the classes, their names and the broadcast
         (ce: whether P is a column of labels)."""
-        kind, inferred, (first_p, first_q), (p_blocks, q_blocks) = self._first_blocks(operands, options)
+        kind, inferred, (first_p, first_q), (p_blocks, q_blocks), matched = self._first_blocks(operands, options)
         count, first_p, p_blocks = self._classes(kind, first_p, p_blocks, first_q, q_blocks, options)
         sources = [Source(p_blocks, "P", first_p)] + ([] if q_blocks is None else [Source(q_blocks, "Q", first_q)])
         mark_single(sources)
@@ -61,12 +64,14 @@ class Breakdown:
             broadcast=next((source.role for source in sources if source.single), None),
             values=known_values([p_blocks, q_blocks], count),
             estimator=self.estimator,
+            notes=tuple(matched.notes) + smoothing_notes(options.conversion),
         )
         # the fused kernel reads the logits' values itself (without label smoothing, which it does not take)
         deferred = (fast_path.use_fused(count, context.values)
                     and not (self.command is Command.CE and options.label_smoothing))
         return Start(context, count, [kind, options.q_kind][:len(sources)], [s.block for s in sources],
-                     [s.blocks for s in sources], [s.single for s in sources], deferred=deferred)
+                     [s.blocks for s in sources], [s.single for s in sources], deferred=deferred,
+                     conversions=matched.conversions)
 
     def _first_blocks(self, operands: list[Blocks | None], options: Options) -> tuple:
         """P's kind, whether it was guessed (ce: P a column of labels, then read last), the first
@@ -95,10 +100,16 @@ class Breakdown:
                 first_p.warnings.append(
                     f"{first_p.name} is read as labels, one class index per row of Q (as torch reads integer "
                     f"targets); it is also one one-hot row: pass {option('p_as', 'probs')} to compare every row of Q with it")
+        count = len(firsts)  # 1 for entropy
+        check_kinds(options.conversion, [kind, options.q_kind][:count])
+        matched = match_by_name([first_p, first_q][:count], [p_blocks, q_blocks][:count], [kind, options.q_kind][:count],
+                                options, histograms=self.command is not Command.CE)
+        (first_p, first_q), (p_blocks, q_blocks) = (matched.firsts + [None])[:2], (matched.operands + [None])[:2]
+        warn_raw_samples(matched.firsts, [kind, options.q_kind][:count], options)
         if first_q is not None and options.refuse_one_class:
             for first, role, first_kind in ((first_p, "P", kind), (first_q, "Q", options.q_kind)):
                 refuse_one_class(first, role, first_kind)
-        return kind, inferred, (first_p, first_q), (p_blocks, q_blocks)
+        return kind, inferred, (first_p, first_q), (p_blocks, q_blocks), matched
 
     def _classes(self, kind: Kind, first_p, p_blocks, first_q, q_blocks, options: Options) -> tuple:
         """The number of classes, and P's first block and operand (the entropy of labels reads them

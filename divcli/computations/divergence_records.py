@@ -51,6 +51,9 @@ class Context:
     ignore_index: int | None = None
     broadcast: str | None = None  # "P" or "Q": the operand of one row compared with every row
     values: int | None = None  # the longest operand's rows × classes, where known at the start (fast_path)
+    positions: bool = False  # lm's: rows are token positions and classes token ids (so its warnings say)
+    #: lines for the header (JSON's ``notes``): histograms, classes matched by name, smoothing
+    notes: tuple[str, ...] = ()
     estimator: str | None = None  # entropy of counts: --estimator other than the plug-in
 
     def with_sources(self, sources: list[str], broadcast: str | None) -> "Context":

@@ -29,21 +29,24 @@ from .divergence_records import Context, Report, Sides
 
 
 def _infinite_warnings(terms: np.ndarray, quantity: str, sides: Sides, q: Distribution,
-                       classes: list[str], row_names: list[str] | None, first_row: int) -> list[str]:
+                       classes: list[str], row_names: list[str] | None, first_row: int,
+                       positions: bool = False) -> list[str]:
     """One warning per +inf term (the first three of a block, then a count): row, class, where q = 0
-    (and p there, of ``sides``)."""
+    (and p there, of ``sides``); ``positions``: lm's words, position and token (an id, unquoted)."""
     where = np.argwhere(np.isposinf(terms))
     warnings = []
     p = sides.made.p_probs if len(where) else None
+    row_word, class_word = ("position", "token") if positions else ("row", "class")
     for row, col in where[:3]:
         q_row = row if q.rows > 1 else 0
         name = row_names[row] if row_names else str(first_row + row + 1)
+        shown = classes[col] if positions else repr(classes[col])
         warnings.append(
-            f"{quantity} is +inf: row {name}, class {classes[col]!r}: p = {float(p[row, col])!r} but q = 0"
+            f"{quantity} is +inf: {row_word} {name}, {class_word} {shown}: p = {float(p[row, col])!r} but q = 0"
             f" ({q.operand.where(q_row, col)})"
         )
     if len(where) > 3:
-        warnings.append(f"… and {len(where) - 3} more +inf terms in rows {first_row + 1}–{first_row + len(terms)}")
+        warnings.append(f"… and {len(where) - 3} more +inf terms in {row_word}s {first_row + 1}–{first_row + len(terms)}")
     return warnings
 
 
@@ -203,7 +206,7 @@ def kl_report(p: Distribution, q: Distribution, context: Context) -> Report:
         entropy_p=entropy, cross_entropy=cross, kl=kl, check=_check(cross, entropy, kl),
         total=float(np.sum(kl)), divisor=float(terms.shape[0]), labels=_broadcast_labels(p, terms.shape[0]),
         warnings=_infinite_warnings(terms, "D(P‖Q)", sides, q, context.classes, placed["row_names"],
-                                    placed["first_row"]) if np.isposinf(kl).any() else [],
+                                    placed["first_row"], context.positions) if np.isposinf(kl).any() else [],
         deviations=deviations([p, q]), sizes=sample_sizes([p, q]), **placed,
     )
 

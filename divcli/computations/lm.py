@@ -28,14 +28,17 @@ from ..fields import Column, Holds, optional_column
 from ..numerics.deviations import Deviations, deviations
 from ..numerics.distributions import label_vector
 from ..readers.blocks import Blocks
+from ..readers.kld import KldBlocks
 from ..readers.operand import Operand
 from ..readers.positions import sequences
 from ..numerics import fast_path
 from ..vocabulary import NATURAL, Command, Options, Reduction, Side, count_of
 from .divergence_records import Context
 from .divergence_rows import kl_report
+from .lm_floors import floor_cells
 from .lm_histogram import Histogram, histogram
 from .lm_measures import Moments, measure_values
+from .lm_sketch import KlSketch
 from .lm_statistics import kl_statistics, perplexity_statistics, same_top_statistics
 from .lm_tokens import Contributions, contributions, kept, shifted
 
@@ -55,8 +58,11 @@ class LmContext:
     per_position: bool = False
     #: ``--measures``: the other measures per position (catalogue's Measure)
     measures: tuple = ()
-    #: (batch, sequence) of a 3-D input: each position's record then says its batch and token
+    #: (batch, sequence) of a 3-D input: each position's record then says its batch and sequence index
     batches: tuple[int, int] | None = None
+    #: which sides are llama.cpp dumps, whose floored tokens are one tail cell (:mod:`.lm_floors`)
+    dumps: tuple[bool, bool] = (False, False)
+    approx: bool = False  # --approx-percentiles: D's percentiles from a sketch (:mod:`.lm_sketch`)
 
 
 @dataclass
@@ -108,12 +114,12 @@ class Positions:
         return columns + [Column(key, Holds.NUMBER, values) for key, values in self.measures.items()]
 
     def _batch_columns(self) -> list[Column]:
-        """A 3-D input's batch and token of each position (both from 0, as torch indexes them)."""
+        """A 3-D input's batch and sequence index of each position (both from 0, as torch indexes them)."""
         batches = None if self.context is None else self.context.batches
         if batches is None:
             return []
-        batch, token = np.divmod(self.position - 1, batches[1])
-        return [Column("batch", Holds.INTEGER, batch), Column("token", Holds.INTEGER, token)]
+        batch, sequence = np.divmod(self.position - 1, batches[1])
+        return [Column("batch", Holds.INTEGER, batch), Column("sequence", Holds.INTEGER, sequence)]
 
     def taken(self, index: np.ndarray) -> "Positions":
         """The positions at ``index`` (in that order), without the warnings."""
@@ -155,10 +161,11 @@ class LmTotals:
     worst: Positions | None = None
     tokens: dict[int, Contributions] = field(default_factory=dict)
     moments: dict[str, Moments] = field(default_factory=dict)
+    sketch: KlSketch | None = None  # --approx-percentiles: D sketched, not kept
 
     def add(self, block: Positions) -> None:
         self.rows += block.rows
-        self.kl.append(block.kl)
+        self.kl.append(block.kl) if self.sketch is None else self.sketch.add(block.kl)
         if block.label is not None:
             self.nll_p.append(-block.log_p_label)
             self.nll_q.append(-block.log_q_label)
@@ -186,6 +193,8 @@ class LmTotals:
         """The totals of the positions that follow (their positions counted from ``offset``)."""
         self.rows += other.rows
         self.kl += other.kl
+        if self.sketch is not None:
+            self.sketch.merge(other.sketch)
         self.nll_p += other.nll_p
         self.nll_q += other.nll_q
         self.same += other.same
@@ -225,14 +234,15 @@ class LmSummary:
         return self.statistics["kl_mean"]
 
 
-def positions_differ(a: tuple[str, int, str, bool], b: tuple[str, int, str, bool]) -> DataError:
+def positions_differ(a: tuple[str, int, str, bool], b: tuple[str, int, str, bool], offset: int = 0) -> DataError:
     """P and Q have different numbers of positions: each as (role, positions, name, whether it goes
-    on past them); the message names the first position the shorter one lacks."""
+    on past them); the message names the first position the shorter one lacks (after ``offset``
+    positions before them: a Dask shard's)."""
     b_shorter = a[3] or (not b[3] and a[1] > b[1])
     (long_role, long_rows, long_name, long_more), (short_role, short_rows, short_name, _) = (a, b) if b_shorter else (b, a)
     return DataError("", f"{short_role} has {count_of(short_rows, 'position', 'positions')} ({short_name}) but "
                          f"{long_role} has {'at least ' if long_more else ''}{long_rows} ({long_name}): "
-                         f"position {short_rows + 1} is missing from {short_role}",
+                         f"position {offset + short_rows + 1} is missing from {short_role}",
                      "give both models' outputs for the same positions (one row per token position)")
 
 
@@ -255,6 +265,7 @@ class LanguageModels:
     per_position: bool = False
     tokens: int = 0
     measures: tuple = ()
+    approx: bool = False  # --approx-percentiles (:mod:`.lm_sketch`)
 
     def start(self, operands: list[Blocks], options: Options) -> Start:
         """The first blocks: P and Q over the same vocabulary, neither a single row broadcast to the
@@ -278,18 +289,22 @@ class LanguageModels:
             raise positions_differ((single.role, 1, single.blocks.name, False),
                                    (other.role, other.rows, other.blocks.name, not other.blocks.exhausted()))
         p, q = (Side(blocks.name, kind, role) for blocks, kind, role in zip(operands, kinds, "PQ"))
-        divergence = Context(Command.KL, Reduction.ROW, NATURAL, class_names(first_p, first_q, count), p, q)
+        divergence = Context(Command.KL, Reduction.ROW, NATURAL, class_names(first_p, first_q, count), p, q,
+                             positions=True)
         labels = None if self.labels is None else _checked_labels(self.labels, count)
-        context = LmContext(divergence, p, q, count, labels, self.labels, self.per_position, self.measures, batches)
+        context = LmContext(divergence, p, q, count, labels, self.labels, self.per_position, self.measures, batches,
+                            tuple(isinstance(blocks, KldBlocks) for blocks in operands), self.approx)
         return Start(context, count, kinds, firsts, operands, [False, False], deferred=fast_path.use_fused(count))
 
     def step(self, start: Start, distributions: list) -> Positions:
         p, q = distributions
         context: LmContext = start.context
         first = p.operand.first_row
-        block = _fused_block(p, q, context, first)
-        if block is None:
-            block = _numpy_block(p, q, context, first)
+        cells = floor_cells(p, q, context.dumps, start.deferred) if any(context.dumps) else None
+        p, q = (p, q) if cells is None else cells[:2]
+        block = _fused_block(p, q, context, first) or _numpy_block(p, q, context, first)
+        if cells is not None:  # the top tokens as the dumps store them, not of the tail spread
+            block.p_top, block.q_top = cells[2]
         if self.measures:
             block.measures = measure_values(list(self.measures), p, q)
         if self.top is not None and self.tokens:
@@ -297,14 +312,15 @@ class LanguageModels:
         return block
 
     def accumulator(self, start: Start) -> LmTotals:
-        return LmTotals(self.top)
+        return LmTotals(self.top, sketch=KlSketch() if self.approx else None)
 
     def summarise(self, start: Start, totals: LmTotals, rows: list[int], warnings: list[str]) -> LmSummary:
         context: LmContext = start.context
         if context.labels is not None and context.labels.size > totals.rows:
             raise labels_mismatch(context, totals.rows, False)
-        kl = np.concatenate(totals.kl)
-        statistics = {"positions": totals.rows, **kl_statistics(kl), **same_top_statistics(totals.same, totals.rows)}
+        sketch, kl = totals.sketch, None if totals.sketch else np.concatenate(totals.kl)
+        statistics = {"positions": totals.rows, **(sketch.statistics() if sketch else kl_statistics(kl)),
+                      **same_top_statistics(totals.same, totals.rows)}
         if context.labels is not None:
             statistics.update(perplexity_statistics(np.concatenate(totals.nll_p), np.concatenate(totals.nll_q)))
         for measure in self.measures:
@@ -312,7 +328,7 @@ class LanguageModels:
         tokens = None if totals.worst is None or not self.tokens else \
             [totals.tokens[position] for position in totals.worst.position.tolist()]
         return LmSummary(context, totals.rows, statistics, totals.worst, warnings, totals.deviations, tokens,
-                         histogram(kl))
+                         sketch.histogram() if sketch else histogram(kl))
 
 
 def _numpy_block(p, q, context: LmContext, first: int) -> Positions:

@@ -36,17 +36,24 @@ def chosen(text: str) -> list[Measure]:
     for name in (part.strip() for part in text.split(",")):
         if name == "all":
             found = catalogue()
-        elif not known(name):
+        elif not known(name) and _ordered_family(name) is None:
             raise NotAMeasure(f"{name!r} is not a measure: give keys or aliases of `divcli measures` (js, tv, "
                               "hellinger, renyi_2, …), or all")
         else:
-            found = [named(name)]
+            found = [named(name) if known(name) else _ordered_family(name)]
         for measure in found:
             if measure.ordered:
                 raise NotAMeasure(f"{measure.key} needs ordered classes, and token ids are not ordered")
             if measure.key not in [kept.key for kept in measures]:
                 measures.append(measure)
     return measures
+
+
+def _ordered_family(name: str) -> Measure | None:
+    """The measure needing ordered classes that ``name`` calls by its family's name (``wasserstein``
+    for ``wasserstein_1``): lm refuses it for that reason, not as an unknown name."""
+    return next((measure for measure in catalogue(ordered=True)
+                 if measure.ordered and measure.key.rpartition("_")[0] == name), None)
 
 
 def measure_values(measures: list[Measure], p: Distribution, q: Distribution) -> dict[str, np.ndarray]:

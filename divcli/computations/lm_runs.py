@@ -40,7 +40,7 @@ def model_blocks(values, name: str, stack: ExitStack) -> Blocks:
         array = array.astype(np.float64)
     batches = None
     if array.ndim == 3:
-        batches = array.shape[:2]  # each position's record then names its batch and token, as a file's does
+        batches = array.shape[:2]  # each position's record then names its batch and sequence index, as a file's does
         array = np.ascontiguousarray(array).reshape(-1, array.shape[2])
     if array.ndim not in (1, 2):
         raise ValueError(f"{name} must be a 2-D array (positions, vocab) or a 3-D one (batch, sequence, vocab), "

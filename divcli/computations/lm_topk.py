@@ -14,18 +14,23 @@ other side to compare with: it joins that side's tail, which is where its mass l
 Per position: D(P‖Q) of the coarsened distributions as ``Σ q·φ(p/q)`` over the cells (each term ≥ 0:
 :func:`divcli.numerics.accurate.phi_terms`), the top token of each side (the most likely listed token,
 the first of ties) and, with labels, log p(label) and log q(label) where that side lists the label
-(nan where it does not). Listed probabilities summing to more than 1 by at most the tolerance leave
-a tail of 0 (counted, and said at the end); by more, an error.
+(nan where it does not); with ``--measures`` the other measures on the same cells, and with
+``--tokens`` the cells behind the worst positions' D (:mod:`.lm_topk_cells`). Listed probabilities
+summing to more than 1 by at most the tolerance leave a tail of 0 (counted, and said at the end); by
+more, an error.
 
 The run reuses ``lm``'s accumulator (:class:`~divcli.computations.lm.LmTotals`), summary and sinks;
 its statistics have the same keys, and with labels those of the perplexities and Δp are over the
-positions whose label both sides list (``labels_listed`` of them).
+positions whose label both sides list (``labels_listed`` of them). Its steps (:meth:`ListedModels.context`,
+``compare``, ``summary``) are the Dask engine's too (:mod:`divcli.dask_engine.listed`), whose tasks
+compare shards and whose client merges their totals.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Callable
 
 import numpy as np
@@ -38,6 +43,7 @@ from ..vocabulary import count_of
 from .lm import LmSummary, LmTotals, Positions, positions_differ
 from .lm_histogram import histogram
 from .lm_statistics import kl_statistics, perplexity_statistics, same_top_statistics
+from .lm_topk_cells import Cells, coarsened_measures, contributions
 
 #: Positions a block: each is a few dozen tokens, read and compared in Python.
 BLOCK_POSITIONS = 4096
@@ -58,10 +64,12 @@ class ListedSide:
 
 @dataclass(frozen=True)
 class TokenLabels:
-    """The labels: a file's tokens, one a position, or (``tokens`` None) the positions' own tokens."""
+    """The labels: a file's tokens, one a position, or (``tokens`` None) the positions' own tokens.
+    ``first``: the positions before the first of ``tokens`` (a Dask task is sent its shard's only)."""
 
     name: str
     tokens: list[str] | None = None
+    first: int = 0
 
 
 #: The name of the labels taken from the positions' own tokens.
@@ -82,8 +90,11 @@ class ListedContext:
     own: tuple[bool, bool] = (False, False)
     #: no vocabulary: only the listed tokens are known
     vocabulary: None = None
-    #: as :class:`~divcli.computations.lm.LmContext`'s: no other measures (they need every token), no 3-D shape
+    #: ``--measures``: the other measures per position, on the same cells (:mod:`.lm_topk_cells`)
     measures: tuple = ()
+    #: ``--tokens``: how many cells to give for each worst position (0: none)
+    tokens: int = 0
+    #: as :class:`~divcli.computations.lm.LmContext`'s: no 3-D shape
     batches: None = None
 
     @property
@@ -112,6 +123,14 @@ class ListedTotals(LmTotals):
         count, first, most = self.zeroed.get((why, role), (0, (position, where), 0.0))
         self.zeroed[(why, role)] = (count + 1, first, max(most, mass))
 
+    def merge(self, other: "ListedTotals", offset: int) -> None:
+        """The totals of the positions that follow, as :meth:`LmTotals.merge` (``offset``: 0 where
+        their positions are numbered in the whole input already), and their tails taken as 0."""
+        super().merge(other, offset)
+        for reason, (count, (position, where), most) in other.zeroed.items():
+            mine, first, largest = self.zeroed.get(reason, (0, (position + offset, where), 0.0))
+            self.zeroed[reason] = (mine + count, first, max(largest, most))
+
     def closing_warnings(self) -> list[str]:
         return [_TAKEN_AS_ZERO[why].format(role=role, other="PQ"[role == "P"], most=most, position=first[0],
                                            where=first[1], count=count_of(count, "position", "positions"))
@@ -126,18 +145,6 @@ def _rounding(listed: int) -> float:
 
 # --------------------------------------------------------------------------------------------
 # a block
-
-
-@dataclass
-class _Cells:
-    """One block's cells: the log-probs of the tokens both sides list (and whose position each is),
-    and per position each side's tail mass."""
-
-    lp: list[float] = field(default_factory=list)
-    lq: list[float] = field(default_factory=list)
-    owner: list[int] = field(default_factory=list)
-    tail_p: list[float] = field(default_factory=list)
-    tail_q: list[float] = field(default_factory=list)
 
 
 def _unlisted(probs: list[float], side: Listed, index: int, role: str,
@@ -156,7 +163,7 @@ def _unlisted(probs: list[float], side: Listed, index: int, role: str,
     return 0.0
 
 
-def _position(cells: _Cells, i: int, p: Listed, q: Listed, context: ListedContext, totals: ListedTotals) -> None:
+def _position(cells: Cells, i: int, p: Listed, q: Listed, context: ListedContext, totals: ListedTotals) -> None:
     """One position's cells: the tokens both list, then each side's tail (its unlisted mass and its
     tokens the other does not list). P's tail within the tolerance of 0 against Q's 0 is taken as
     0: a KL of +inf would stand on the rounding of the listed log-probs alone."""
@@ -172,6 +179,7 @@ def _position(cells: _Cells, i: int, p: Listed, q: Listed, context: ListedContex
         else:
             cells.lp.append(value)
             cells.lq.append(other)
+            cells.token.append(token)
             cells.owner.append(i)
     only_q += [prob for token, prob in zip(q_tokens, q_probs) if token not in p_tokens]
     tail_p, tail_q = math.fsum(only_p), math.fsum(only_q)
@@ -189,7 +197,7 @@ def _terms(p: np.ndarray, q: np.ndarray, x: np.ndarray) -> np.ndarray:
     return phi_terms(p, q, x)
 
 
-def _kl(cells: _Cells, rows: int) -> np.ndarray:
+def _kl(cells: Cells, rows: int) -> np.ndarray:
     """D(P‖Q) of each position's coarsened distributions: the sum of its cells' terms."""
     lp, lq = np.array(cells.lp, dtype=np.float64), np.array(cells.lq, dtype=np.float64)
     tail_p, tail_q = np.array(cells.tail_p), np.array(cells.tail_q)
@@ -199,7 +207,7 @@ def _kl(cells: _Cells, rows: int) -> np.ndarray:
     return np.bincount(np.array(cells.owner, dtype=np.intp), listed, minlength=rows) + tail
 
 
-def _infinite_warnings(kl: np.ndarray, cells: _Cells, p: Listed, q: Listed) -> list[str]:
+def _infinite_warnings(kl: np.ndarray, cells: Cells, p: Listed, q: Listed) -> list[str]:
     """Why D(P‖Q) is +inf at a position (the first three of a block, then a count): a token both list,
     of p > 0 and q = 0, or P's tail holding mass where Q's listed tokens hold all of Q's."""
     where = np.flatnonzero(np.isposinf(kl))
@@ -241,12 +249,14 @@ def _labels(p: Listed, own: list[str | None], context: ListedContext) -> np.ndar
         return None
     if labels.tokens is None:
         return np.array(own, dtype=object)
-    if len(labels.tokens) < p.first + p.rows:
-        raise _labels_mismatch(labels, p.first + p.rows, True, p.name)
-    return np.array(labels.tokens[p.first:p.first + p.rows], dtype=object)
+    if labels.first + len(labels.tokens) < p.first + p.rows:
+        raise token_labels_mismatch(labels, p.first + p.rows, True, p.name)
+    start = p.first - labels.first
+    return np.array(labels.tokens[start:start + p.rows], dtype=object)
 
 
-def _labels_mismatch(labels: TokenLabels, positions: int, more: bool, source: str) -> DataError:
+def token_labels_mismatch(labels: TokenLabels, positions: int, more: bool, source: str) -> DataError:
+    """The labels and the positions differ in number: the first position (or label) without the other."""
     count = len(labels.tokens)
     missing = f"position {count + 1} has no label" if count < positions else f"label {positions + 1} has no position"
     return DataError("", f"the labels have {count_of(count, 'token', 'tokens')} ({labels.name}) but P and Q have "
@@ -266,7 +276,7 @@ def _tops(tokens: list[dict[str, float]]) -> np.ndarray:
 
 def compare_block(p: Listed, q: Listed, context: ListedContext, totals: ListedTotals) -> Positions:
     """One block of positions (the same on both sides) compared."""
-    cells = _Cells()
+    cells = Cells()
     for i in range(p.rows):
         _position(cells, i, p, q, context, totals)
     kl = _kl(cells, p.rows)
@@ -276,6 +286,10 @@ def compare_block(p: Listed, q: Listed, context: ListedContext, totals: ListedTo
     if labels is not None:
         block.label = labels
         block.log_p_label, block.log_q_label = _log_label(p.tokens, labels), _log_label(q.tokens, labels)
+    if context.measures:
+        block.measures = coarsened_measures(context.measures, cells, p.rows, context.tolerance)
+    if context.tokens:
+        block.explain = partial(contributions, cells, p.rows, count=context.tokens)
     return block
 
 
@@ -287,19 +301,31 @@ def compare_block(p: Listed, q: Listed, context: ListedContext, totals: ListedTo
 class ListedModels:
     """The computation over two files of top-k log-probs: ``labels`` as given (None: the positions'
     own tokens where they have them), the ``top`` worst positions to keep, whether every position
-    is written, the tolerance of listed probabilities summing past 1."""
+    is written, the tolerance of listed probabilities summing past 1, how many cells to give for
+    each worst position (``tokens``) and the other measures per position."""
 
     labels: TokenLabels | None = None
     top: int | None = None
     per_position: bool = False
     tolerance: float = 1e-6
+    tokens: int = 0
+    measures: tuple = ()
 
     def run(self, p: ListedBlocks, q: ListedBlocks, sink, warn: Callable[[str], None] = lambda message: None,
             progress: Callable[[int], None] | None = None) -> LmSummary:
         """Every block of positions compared and given to ``sink``, then the summary to ``sink.finish``."""
         firsts = [p.read(BLOCK_POSITIONS), q.read(BLOCK_POSITIONS)]
-        context = self._context(p, q, firsts)
-        totals, shown = ListedTotals(self.top), Warnings(warn)
+        context = self.context(ListedSide(p.name, p.shape, "P"), ListedSide(q.name, q.shape, "Q"), firsts)
+        shown = Warnings(warn)
+        totals = self.compare(p, q, firsts, context, sink, shown, progress)
+        summary = self.summary(context, totals, shown)
+        sink.finish(summary)
+        return summary
+
+    def compare(self, p: ListedBlocks, q: ListedBlocks, firsts: list[Listed | None], context: ListedContext, sink,
+                shown: Warnings, progress: Callable[[int], None] | None = None) -> ListedTotals:
+        """The totals of every block of positions from ``firsts`` on (each block given to ``sink``)."""
+        totals = ListedTotals(self.top)
         while firsts[0] is not None or firsts[1] is not None:
             p_block, q_block = firsts
             if p_block is None or q_block is None or p_block.rows != q_block.rows:
@@ -311,32 +337,35 @@ class ListedModels:
             if progress is not None:
                 progress(totals.rows)
             firsts = [p.read(BLOCK_POSITIONS), q.read(BLOCK_POSITIONS)]
-        shown.extend(totals.closing_warnings())
-        summary = self._summary(context, totals, shown)
-        sink.finish(summary)
-        return summary
+        return totals
 
-    def _context(self, p: ListedBlocks, q: ListedBlocks, firsts: list[Listed | None]) -> ListedContext:
+    def context(self, p: ListedSide, q: ListedSide, firsts: list[Listed | None]) -> ListedContext:
         """The two sides; the labels: those given, else the positions' own tokens where the first
         position of either side has one."""
         if firsts[0] is None and firsts[1] is None:
-            raise DataError(p.name, "no positions", "write one position (or one response) a line")
+            raise DataError(p.source, "no positions", "write one position (or one response) a line")
         own = tuple(first is not None and first.own[0] is not None for first in firsts)
         labels = self.labels if self.labels is not None or not any(own) else TokenLabels(OWN_TOKENS)
-        return ListedContext(ListedSide(p.name, p.shape, "P"), ListedSide(q.name, q.shape, "Q"), labels,
-                             self.per_position, self.tolerance, own)
+        return ListedContext(p, q, labels, self.per_position, self.tolerance, own, measures=self.measures,
+                             tokens=self.tokens if self.top is not None else 0)
 
-    def _summary(self, context: ListedContext, totals: ListedTotals, shown: Warnings) -> LmSummary:
+    def summary(self, context: ListedContext, totals: ListedTotals, shown: Warnings) -> LmSummary:
+        """The statistics of every position (``totals``: the whole run's), the warnings closed."""
+        shown.extend(totals.closing_warnings())
         labels = context.labels_operand
         if labels is not None and labels.tokens is not None and len(labels.tokens) > totals.rows:
-            raise _labels_mismatch(labels, totals.rows, False, context.p.source)
+            raise token_labels_mismatch(labels, totals.rows, False, context.p.source)
         kl = np.concatenate(totals.kl)
         statistics = {"positions": totals.rows, **kl_statistics(kl), **same_top_statistics(totals.same, totals.rows)}
         if labels is not None:
             statistics.update(_label_statistics(np.concatenate(totals.nll_p), np.concatenate(totals.nll_q), shown))
+        for measure in context.measures:
+            statistics.update(totals.moments[measure.key].statistics(measure.key))
         shown.close()
+        tokens = None if totals.worst is None or not context.tokens else \
+            [totals.tokens[position] for position in totals.worst.position.tolist()]
         return LmSummary(context, totals.rows, statistics, totals.worst, shown.messages, totals.deviations,
-                         histogram=histogram(kl))
+                         tokens, histogram(kl))
 
 
 def _label_statistics(nll_p: np.ndarray, nll_q: np.ndarray, shown: Warnings) -> dict:

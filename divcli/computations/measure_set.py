@@ -13,6 +13,9 @@ from ..vocabulary import ROLES, Options, count_of, Kind, NATURAL, Reduction
 from ..engine.loop import Source, Start, mark_single
 from ..readers.sizes import block_of
 from ..errors import DataError
+from ..engine.by_name import match_by_name
+from ..engine.samples import warn_raw_samples
+from ..numerics.smoothing import check_kinds, smoothing_notes
 from ..engine.start import class_count, class_names, read_firsts, refuse_one_class
 from ..numerics.counts import SampleSizes, sample_sizes
 from ..numerics.deviations import Deviations, deviations
@@ -115,6 +118,10 @@ class MeasureSet:
             raise DataError("", f"{len(operands)} operands: at most {len(ROLES)}")
         kinds = [options.p_kind] + [options.q_kind] * (len(operands) - 1)
         firsts, operands = read_firsts(operands, options.p_kind, kinds=kinds)
+        check_kinds(options.conversion, kinds)
+        matched = match_by_name(firsts, operands, kinds, options)
+        firsts, operands = matched.firsts, matched.operands
+        warn_raw_samples(firsts, kinds, options)
         for index, (first, kind) in enumerate(zip(firsts, kinds) if options.refuse_one_class else ()):
             refuse_one_class(first, ROLES[index], kind)
         count = class_count(firsts[0], firsts[1], options.p_kind, options.conversion.given)
@@ -128,9 +135,11 @@ class MeasureSet:
             sources=[blocks.name for blocks in operands], kinds=[kind.value for kind in kinds],
             temperature=options.conversion.temperature, weights=self.weights,
             broadcast=next((source.role for source in sources if source.single), None),
+            notes=tuple(matched.notes) + smoothing_notes(options.conversion),
         )
         # logits are checked as each block is read, their softmax made only where a measure reads the plain rows
-        return Start(context, count, kinds, firsts, operands, [source.single for source in sources], deferred=True)
+        return Start(context, count, kinds, firsts, operands, [source.single for source in sources], deferred=True,
+                     conversions=matched.conversions)
 
     def step(self, start: Start, distributions: list[Distribution]) -> MeasureReport:
         values = measure_values(start.context, distributions)

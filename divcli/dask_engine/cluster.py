@@ -43,6 +43,7 @@ def _probe(scheduler: str) -> None:
 def connect(scheduler: str | None, say: Callable[[str], None] | None):
     """A client of the scheduler at ``scheduler``, or of a LocalCluster sized to this machine."""
     import importlib.util
+    import logging
 
     from distributed import Client, LocalCluster
 
@@ -52,7 +53,10 @@ def connect(scheduler: str | None, say: Callable[[str], None] | None):
             _probe(scheduler)
             client = Client(scheduler, timeout="10s")
         else:
-            cluster = LocalCluster(dashboard_address=":0")
+            # the workers' own logs are not divcli's messages: what fails reaches the client as an
+            # exception, said once; a task cancelled after another's error, or a heartbeat lost while
+            # the cluster closes, would print a warning or a traceback before (or after) divcli's words
+            cluster = LocalCluster(dashboard_address=":0", silence_logs=logging.CRITICAL)
             client = Client(cluster)
     except (OSError, ValueError, TimeoutError) as error:
         if cluster is not None:

@@ -13,7 +13,7 @@ As the other commands' engine (:mod:`.client`), with what ``lm`` needs besides:
   every position, as locally: the percentiles, the maximum and the minimum are exactly the local
   engine's (the same floats, the same sort), the means and standard errors agree to rounding.
 * A position is numbered in the whole input, across the shards, and its record has no ``batch`` and
-  ``token`` (3-D shards may differ in shape: their batches are not the whole input's).
+  ``sequence`` (3-D shards may differ in shape: their batches are not the whole input's).
 * ``--labels`` are read whole on the client (8 bytes a position) and checked there; every task is
   sent its own shard's labels only. For that the client counts the positions of each of P's shards
   (from the header of a ``.npy`` file; a shard of another format is read through).
@@ -22,12 +22,12 @@ As the other commands' engine (:mod:`.client`), with what ``lm`` needs besides:
 from __future__ import annotations
 
 from contextlib import ExitStack
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Callable
 
 import numpy as np
 
-from ..computations.lm import LanguageModels, labels_mismatch, position_mismatch
+from ..computations.lm import LanguageModels, labels_mismatch, position_mismatch, positions_differ
 from ..engine.collect import Collect
 from ..engine.loop import Partial, Sink, Start, Warnings, compute_blocks, summarise, without_blocks
 from ..engine.start import read_firsts
@@ -69,6 +69,21 @@ def shard_positions(shard: Shard, plan: Plan) -> int:
         return rows
 
 
+@dataclass
+class PositionsResult(ShardResult):
+    """A task's result whose error, when P's and Q's shards differ in length, keeps their counts: the
+    client names the first missing position in the whole input (:func:`run_lm_dask`)."""
+
+    counts: tuple | None = None
+
+    def check(self) -> "PositionsResult":
+        if self.error is not None and self.counts is not None:
+            error = DataError(*self.error)
+            error.counts = self.counts
+            raise error
+        return super().check()
+
+
 def run_positions_shard(plan: Plan, p: Shard, q: Shard, labels: np.ndarray | None) -> ShardResult:
     """One task: lm's computation over one shard pair, by the local engine's loop, with the shard's
     ``labels`` (None without --labels)."""
@@ -83,8 +98,8 @@ def run_positions_shard(plan: Plan, p: Shard, q: Shard, labels: np.ndarray | Non
             start = replace(start, firsts=firsts, operands=operands, context=replace(start.context, labels=labels))
             partial = compute_blocks(plan.computation, start, plan.options, Collect(False), shown)
     except DataError as error:  # a value, not an exception: the client raises it
-        return ShardResult(error=position_mismatch(error).template)
-    return ShardResult(partial, shown.messages, shown.hidden)
+        return PositionsResult(error=position_mismatch(error).template, counts=getattr(error, "counts", None))
+    return PositionsResult(partial, shown.messages, shown.hidden)
 
 
 def _check_vocabulary(first, count: int) -> None:
@@ -103,7 +118,7 @@ def _client_start(computation: LanguageModels, found: list[list[Shard]], specs: 
     context = start.context
     named = [shards_[0].name if shards_[0].operand is not None else spec for spec, shards_ in zip(specs, found)]
     context = replace(context, p=replace(context.p, source=named[0]), q=replace(context.q, source=named[1]),
-                      batches=None)  # the first shard's (batch, sequence) need not be the others': no batch, token
+                      batches=None)  # the first shard's (batch, sequence) need not be the others': no batch, sequence
     return replace(without_blocks(start), context=context)
 
 
@@ -141,6 +156,11 @@ def run_lm_dask(computation: LanguageModels, specs: list[str], options: Options,
                    for (p, q), part in zip(tasks, labels)]
         try:
             in_order(futures, partial, start.single, shown, lambda result, offset: None)
+        except DataError as error:  # shard pair i's lengths differ: its positions follow the shards before it
+            counts = getattr(error, "counts", None)
+            if counts is None:
+                raise
+            raise positions_differ(*counts, offset=partial.totals.rows) from None
         finally:
             client.cancel(futures)
     summary = summarise(computation, start, partial, shown)

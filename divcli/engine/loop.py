@@ -46,8 +46,8 @@ from .threads import Each, at_once, one_by_one, ordered
 from ..readers.blocks import Blocks
 from ..errors import DataError
 from ..readers.sizes import BLOCK_ELEMENTS, block_rows
-from ..vocabulary import ROLES, Kind, Options, count_of
-from ..numerics.distributions import to_distribution
+from ..vocabulary import ROLES, Conversion, Kind, Options, count_of
+from ..numerics.smoothing import smoothed
 
 if TYPE_CHECKING:
     from ..readers.operand import Operand
@@ -72,6 +72,15 @@ class Start:
     operands: list[Blocks | None]
     single: list[bool]
     deferred: bool = False
+    #: each operand's conversion where it is its own (a histogram's counts are normalised: engine.by_name)
+    conversions: tuple[Conversion | None, ...] = ()
+
+    def conversion(self, index: int, options: Options) -> Conversion:
+        """How operand ``index`` is read: its own conversion, else Q's (every operand after P), else P's."""
+        own = self.conversions[index] if index < len(self.conversions) else None
+        if own is not None:
+            return own
+        return options.q_conversion if index and options.q_conversion else options.conversion
 
 
 class Accumulator(Protocol):
@@ -240,9 +249,9 @@ def _converter(sources: list[Source], start: Start, options: Options) -> Callabl
         distributions = list(kept)
         for index, block in enumerate(fresh):
             if block is not None:
-                conversion = options.q_conversion if index and options.q_conversion else options.conversion
-                distributions[index] = to_distribution(block, start.kinds[index], "PQ"[min(index, 1)], conversion,
-                                                       start.count, deferred=start.deferred)
+                conversion = start.conversion(index, options)
+                distributions[index] = smoothed(block, start.kinds[index], "PQ"[min(index, 1)], conversion,
+                                                start.count, deferred=start.deferred)
                 warnings.extend(block.warnings)
                 if sources[index].single:
                     kept[index] = distributions[index]

@@ -33,6 +33,8 @@ class MeasureContext:
     temperature: float = 1.0
     broadcast: str | None = None  # the role of the operand of one row compared with every row
     weights: np.ndarray | None = None  # js: the mixture weights π of an n-way divergence
+    #: lines for the header (JSON's ``notes``): histograms, classes matched by name, smoothing
+    notes: tuple[str, ...] = ()
 
     @property
     def scale(self) -> float:

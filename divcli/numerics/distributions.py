@@ -35,6 +35,7 @@ from ..errors import DataError, option, show_value
 from ..vocabulary import Conversion, Kind
 from ..readers.floats import all_finite, comparable
 from ..readers.operand import Operand
+from .negative import negative_value
 from .plain import logsumexp, softmax
 
 
@@ -219,9 +220,7 @@ def _probs(operand: Operand, role: str, conversion: Conversion, classes: int | N
                         f"probabilities are finite; pass {_as(role, 'logits')} for scores")
     negative = values < 0
     if np.any(negative):
-        row, col = _first(negative)
-        raise DataError(operand.where(row, col), f"negative probability {show_value(operand.text(row, col))}",
-                        f"pass {_as(role, 'logits')} or {_as(role, 'log-probs')} if these are scores")
+        raise negative_value(operand, role, conversion, *_first(negative))
     with np.errstate(over="ignore"):
         sums = values.sum(axis=1)
     deviation = 0.0

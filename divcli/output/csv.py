@@ -114,5 +114,5 @@ SINKS = {
     Content.ROWS: CsvSink, Content.MEASURES: CsvSink, Content.PARTS: CsvSink, Content.MEASURE_PARTS: CsvSink,
     Content.TOP: TopCsv, Content.MATRIX: MatrixCsv, Content.LIBRARIES: LibrariesCsv, Content.EXPLAIN: ExplainCsv,
     Content.DISTILL: DistillCsv, Content.CATALOGUE: CatalogueCsv, Content.LM: "divcli.output.lm_output:LmCsv",
-    Content.FORMATS: "divcli.output.listing:FormatsCsv",
+    Content.FORMATS: "divcli.output.listing:FormatsCsv", Content.DRIFT: "divcli.output.drift_output:DriftCsv",
 }

@@ -7,7 +7,7 @@ import json
 
 from .records import json_values, library_records, value_texts
 from .registry import Content, Sink, TemporaryFileError
-from .texts import inputs_document, json_number, json_records, json_safe
+from .texts import inputs_document, notes_document, json_number, json_records, json_safe
 
 
 def dumps(document) -> str:
@@ -88,6 +88,7 @@ class JsonSink(Sink):
             "reductions": {name: json_number(value) for name, value in summary.reductions.items()},
             "n_rows": summary.rows,
             "inputs": inputs_document(summary.roles, summary.deviations, summary.sizes),
+            **notes_document(summary.context.notes),
             "warnings": summary.warnings,
         }, summary.context.head)
 
@@ -123,6 +124,7 @@ class MeasureJsonSink(Sink):
                            for name, values in summary.reductions.items()},
             "n_rows": summary.rows,
             "inputs": inputs_document(summary.roles, summary.deviations, summary.sizes),
+            **notes_document(summary.context.notes),
             "warnings": summary.warnings,
         }, summary.context.head)
 
@@ -205,5 +207,5 @@ SINKS = {
     Content.ROWS: JsonSink, Content.MEASURES: MeasureJsonSink, Content.TOP: TopJson, Content.MATRIX: MatrixJson,
     Content.LIBRARIES: LibrariesJson, Content.EXPLAIN: ExplainJson, Content.DISTILL: DistillJson,
     Content.CATALOGUE: CatalogueJson, Content.LM: "divcli.output.lm_output:LmJson",
-    Content.FORMATS: "divcli.output.listing:FormatsJson",
+    Content.FORMATS: "divcli.output.listing:FormatsJson", Content.DRIFT: "divcli.output.drift_output:DriftJson",
 }

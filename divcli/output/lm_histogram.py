@@ -25,7 +25,8 @@ def histogram_table(histogram):
     lines = ([("0", histogram.zero)] if histogram.zero else []) + lines
     lines += [("+inf", histogram.infinite)] if histogram.infinite else []
     largest = max(count for _, count in lines)
-    table = Table(title="D(P‖Q) per position, a histogram on a log scale", title_justify="left", show_edge=False)
+    title = "D(P‖Q) per position, a histogram on a log scale"
+    table = Table(title=title, title_justify="left", show_edge=False, min_width=len(title))
     table.add_column("D(P‖Q)")
     table.add_column("positions", justify="right")
     table.add_column("", no_wrap=True)

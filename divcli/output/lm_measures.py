@@ -14,7 +14,8 @@ def measures_table(measures, statistics: dict):
     from ..measures.catalogue import unit_of
     from ..vocabulary import NATURAL
 
-    table = Table(title="other measures per position", title_justify="left", show_edge=False)
+    title = "other measures per position"
+    table = Table(title=title, title_justify="left", show_edge=False, min_width=len(title))
     for name in ("measure", "key", "formula", "unit"):
         table.add_column(name)
     table.add_column("mean", justify="right")

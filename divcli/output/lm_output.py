@@ -19,6 +19,7 @@ from __future__ import annotations
 import csv
 import json
 
+from ..computations.lm_sketch import ALPHA
 from ..computations.lm_topk import ListedContext
 from ..fields import Holds
 from .csv import cell
@@ -46,7 +47,8 @@ def head(context) -> dict:
         "q": {"source": context.q.source, "kind": context.q.kind.value},
         "labels": None if context.labels_operand is None else {"source": context.labels_operand.name},
         "vocabulary": context.vocabulary,
-        "percentiles": "numpy's default: linear interpolation between the sorted values",
+        "percentiles": "numpy's default: linear interpolation between the sorted values" if not context.approx else
+                       f"D(P‖Q)'s from a log-scale sketch, each within a relative {ALPHA:g} of numpy's default",
     }
 
 

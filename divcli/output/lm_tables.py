@@ -46,11 +46,16 @@ def _percent_with_error(value, error) -> str:
     return _percent(value) if error is None else f"{_percent(value)} ± {_percent(error)}"
 
 
+def _worst_title(count: int) -> str:
+    """The --top table's title: ``the position of largest D(P‖Q)``, ``the 3 positions of …``."""
+    return f"the {'position' if count == 1 else f'{count} positions'} of largest D(P‖Q)"
+
+
 def _table(title: str, rows: list[tuple[str, str]]):
     from rich.table import Table
     from rich.text import Text
 
-    table = Table(title=title, title_justify="left", show_edge=False)
+    table = Table(title=title, title_justify="left", show_edge=False, min_width=len(title))  # the title on one line
     table.add_column("statistic")
     table.add_column("value", justify="right")
     for name, value in rows:
@@ -97,9 +102,9 @@ def positions_table(title: str, rows: list[dict | None], labels: bool, left_out:
     from rich.table import Table
     from rich.text import Text
 
-    table = Table(title=title, title_justify="left", show_edge=False)
+    table = Table(title=title, title_justify="left", show_edge=False, min_width=len(title))
     batched = any(record is not None and "batch" in record for record in rows)  # a 3-D input's
-    names = (["rank"] if ranked else []) + ["position"] + (["batch", "token"] if batched else [])
+    names = (["rank"] if ranked else []) + ["position"] + (["batch", "sequence"] if batched else [])
     names += ["D(P‖Q)", "top P", "top Q", "same"]
     names += ["label", "p(label)", "q(label)", "Δp"] if labels else []
     names += [measure.key for measure in measures]
@@ -110,7 +115,7 @@ def positions_table(title: str, rows: list[dict | None], labels: bool, left_out:
             table.add_row(f"⋮ {left_out} positions", *[""] * (len(names) - 1))
             continue
         cells = ([str(rank)] if ranked else []) + [str(record["position"])]
-        cells += [str(record["batch"]), str(record["token"])] if batched else []
+        cells += [str(record["batch"]), str(record["sequence"])] if batched else []
         cells += [fmt(record["kl_divergence"]), _token(record["p_top"]), _token(record["q_top"]),
                   "yes" if record["same_top"] else "no"]
         if labels:
@@ -152,7 +157,7 @@ class LmTable(Sink):
         if summary.worst is not None:
             console.print()
             worst = records(summary.worst)
-            console.print(positions_table(f"the {summary.worst.rows} positions of largest D(P‖Q)",
+            console.print(positions_table(_worst_title(summary.worst.rows),
                                           worst, labels, ranked=True, measures=context.measures))
             if summary.tokens is not None:
                 console.print()

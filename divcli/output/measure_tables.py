@@ -69,8 +69,8 @@ class MeasureTableSink(Sink):
         for index, (source, kind) in enumerate(zip(context.sources, context.kinds)):
             role = {0: "P (reference)", 1: "Q (model)"}.get(index, ROLES[index])
             console.print(Text(f"  {role}: {printable(source)} read as {kind}"))
-        for line in renormalised_texts(summary.deviations) + sizes_texts(summary.sizes):
-            console.print(Text(f"  {line}"))
+        for line in renormalised_texts(summary.deviations) + sizes_texts(summary.sizes) + list(context.notes):
+            console.print(Text(f"  {printable(line)}"))
         if context.temperature != 1.0:
             console.print(Text("  with " + temperature_text(context.temperature, list(zip(ROLES, context.kinds)))))
         console.print()

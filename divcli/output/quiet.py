@@ -101,5 +101,5 @@ class DistillQuiet(Sink):
 SINKS = {
     Content.ROWS: QuietSink, Content.MEASURES: MeasureQuietSink, Content.TOP: TopQuiet, Content.MATRIX: MatrixQuiet,
     Content.LIBRARIES: LibrariesQuiet, Content.EXPLAIN: ExplainQuiet, Content.DISTILL: DistillQuiet,
-    Content.LM: "divcli.output.lm_output:LmQuiet",
+    Content.LM: "divcli.output.lm_output:LmQuiet", Content.DRIFT: "divcli.output.drift_output:DriftQuiet",
 }

@@ -9,7 +9,7 @@ Every sink is made as ``cls(out, console)`` (``console``, Rich's, only for a cla
   for each block as it is computed, then ``finish(summary)``;
 * ``PARTS``, ``MEASURE_PARTS`` (``--engine dask -o DIR``, one part file per shard): ``rows(report)``
   for each block of the shard, then ``finish(None)``; ``binary`` sinks get a binary stream;
-* the whole-document kinds (``TOP``, ``MATRIX``, ``LIBRARIES``, ``EXPLAIN``, ``DISTILL``,
+* the whole-document kinds (``TOP``, ``MATRIX``, ``LIBRARIES``, ``EXPLAIN``, ``DISTILL``, ``DRIFT``,
   ``CATALOGUE``, ``FORMATS``): ``write(...)`` once, with what the command computed.
 
 This module imports neither numpy nor Rich: the CLI reads the ``-f`` choices from it at start-up.
@@ -34,6 +34,7 @@ class Content(enum.Enum):
     EXPLAIN = "explain"              # explain: the working of one row
     DISTILL = "distill"              # distill: the loss, its parts and the usual mistakes
     LM = "lm"                        # lm: blocks of positions (lm.Positions), then an LmSummary
+    DRIFT = "drift"                  # drift: every column's bins and measures (drift.DriftReport)
     CATALOGUE = "catalogue"          # measures: the catalogue of measures
     FORMATS = "formats"              # formats: the input formats, the output formats and the measures
     PARTS = "parts"                  # --engine dask -o DIR: a shard's Report blocks, one file
@@ -45,7 +46,7 @@ class Content(enum.Enum):
 WRITTEN_BY = {
     Content.ROWS: ("kl", "ce", "entropy"), Content.MEASURES: ("js", "compare"), Content.MATRIX: ("matrix",),
     Content.LIBRARIES: ("libraries",), Content.EXPLAIN: ("explain",), Content.DISTILL: ("distill",),
-    Content.LM: ("lm",),
+    Content.LM: ("lm",), Content.DRIFT: ("drift",),
     Content.CATALOGUE: ("measures",), Content.FORMATS: ("formats",),
     Content.TOP: ("kl", "ce", "entropy", "js", "compare"),
     Content.PARTS: ("kl", "ce", "entropy"), Content.MEASURE_PARTS: ("js", "compare"),

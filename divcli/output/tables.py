@@ -261,8 +261,8 @@ def _heading(summary: Summary, console) -> None:
         if side is not None:
             label = side.label if summary.q else "P"
             console.print(Text(f"  {label}: {printable(side.source)} read as {side.read_as}, {rows} row{'s' if rows != 1 else ''}"))
-    for line in renormalised_texts(summary.deviations) + sizes_texts(summary.sizes):
-        console.print(Text(f"  {line}"))
+    for line in renormalised_texts(summary.deviations) + sizes_texts(summary.sizes) + list(summary.context.notes):
+        console.print(Text(f"  {printable(line)}"))
     extras = []
     if summary.temperature != 1.0:
         sides = [(side.role, side.kind.value) for side in (summary.p, summary.q) if side is not None]
@@ -303,6 +303,7 @@ SINKS = {
     Content.EXPLAIN: "divcli.output.explain_tables:ExplainTable",
     Content.DISTILL: "divcli.output.explain_tables:DistillTable",
     Content.LM: "divcli.output.lm_tables:LmTable",
+    Content.DRIFT: "divcli.output.drift_tables:DriftTable",
     Content.CATALOGUE: "divcli.output.explain_tables:CatalogueTable",
     Content.FORMATS: "divcli.output.listing:FormatsTable",
 }

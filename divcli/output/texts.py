@@ -208,3 +208,9 @@ def inputs_document(roles: str, deviations: dict[str, float], sizes: dict | None
 def sizes_texts(sizes: dict) -> list[str]:
     """The header's line for each operand read as counts: its sample sizes."""
     return [sizes_text(role, counted) for role, counted in sizes.items()]
+
+
+def notes_document(notes: tuple[str, ...]) -> dict:
+    """JSON's ``notes`` (what the table's header says of how the operands were read: a histogram, classes
+    matched by name, smoothing), only when there are some: ``{}`` otherwise."""
+    return {"notes": list(notes)} if notes else {}

@@ -18,6 +18,7 @@ import numpy as np
 
 from .columns import ColumnChoice, pick_values
 from ..errors import DataError, show_value
+from . import sizes
 from .blocks import bounded_rows
 from .floats import as_float64, comparable, has_nan, is_bfloat16
 from .operand import Operand
@@ -184,24 +185,6 @@ class _zip_errors:
         return False
 
 
-def _memory_available() -> int | None:
-    """The memory the kernel says a program can still take (Linux: the machine's, or its control
-    group's when that is less, as in a container), or None where it does not say."""
-    found = []
-    try:
-        with open("/proc/meminfo", encoding="ascii") as meminfo:
-            found += [int(line.split()[1]) * 1024 for line in meminfo if line.startswith("MemAvailable:")]
-    except (OSError, ValueError, IndexError):
-        pass
-    try:
-        with open("/sys/fs/cgroup/memory.max", encoding="ascii") as limit, \
-                open("/sys/fs/cgroup/memory.current", encoding="ascii") as current:
-            found.append(int(limit.read()) - int(current.read()))  # "max" (no limit) is no int
-    except (OSError, ValueError):
-        pass
-    return min(found) if found else None
-
-
 class NumpyBlocks:
     """A ``.npy`` file or an ``.npz`` member, a block of rows at a time, each kept in the file's
     float dtype (:attr:`Operand.stored`; its float64 ``values`` made when first asked for) and
@@ -251,7 +234,7 @@ class NumpyBlocks:
     def read_all(self) -> np.ndarray:
         """The whole array as stored (its dtype, its shape), after checking that it fits in memory."""
         count = math.prod(self.shape)
-        available = _memory_available()
+        available = sizes.memory_available()
         needed = count * max(8, self.dtype.itemsize)  # its float64 copy, the largest
         if available is not None and needed > available:
             raise DataError(self.name, f"the header says shape {self.shape} of {self.dtype}: {size_text(needed)} "
@@ -321,12 +304,15 @@ def _file_blocks(path: str, name: str, columns: ColumnChoice | None = None, make
         raise
 
 
-def _member_blocks(path: str, key: str | None, columns: ColumnChoice | None = None, make=NumpyBlocks) -> NumpyBlocks:
+def _member_blocks(path: str, key: str | None, columns: ColumnChoice | None = None, make=NumpyBlocks,
+                   shown: str | None = None) -> NumpyBlocks:
     """The blocks of a member of an ``.npz`` archive (``key`` may be left out when it holds one array),
-    made by ``make``."""
+    made by ``make``; ``shown``: the archive's name in messages (``<stdin>`` for a copy of standard
+    input, where no member can be named)."""
     import zipfile  # and pathlib with it: 5 ms of every call, for .npz files only
 
-    name = path if key is None else f"{path}:{key}"
+    shown = shown or path
+    name = shown if key is None else f"{shown}:{key}"
     closing: list = []
     try:
         with _zip_errors(name):
@@ -344,10 +330,10 @@ def _member_blocks(path: str, key: str | None, columns: ColumnChoice | None = No
             if not keys:
                 raise DataError(name, "the archive holds no array", "save one with numpy.savez(file, name=array)")
             if key is None and len(keys) == 1:
-                key, name = keys[0], f"{path}:{keys[0]}"
+                key, name = keys[0], f"{shown}:{keys[0]}"
             if key not in members:
                 raise DataError(name, f"{'no array ' + repr(key) if key else 'more than one array'} in the archive",
-                                f"name one: {', '.join(f'{path}:{k}' for k in keys[:8])}")
+                                _name_one(path, shown, keys))
             if not members[key].endswith(".npy"):
                 raise DataError(name, f"the member {show_value(members[key])} is not a .npy array", _RESAVE)
             info = archive.getinfo(members[key])
@@ -361,18 +347,22 @@ def _member_blocks(path: str, key: str | None, columns: ColumnChoice | None = No
         raise
 
 
+def _name_one(path: str, shown: str, keys: list[str]) -> str:
+    """How to name a member of an archive that holds several (not possible on standard input)."""
+    if shown == path:
+        return f"name one: {', '.join(f'{path}:{k}' for k in keys[:8])}"
+    return (f"standard input takes an .npz of one array; save the archive and name one of its arrays "
+            f"({', '.join(keys[:8])}) as FILE.npz:{keys[0]}")
+
+
 def numpy_blocks(path: str, key: str | None = None, columns: ColumnChoice | None = None,
                  name: str | None = None, make=NumpyBlocks) -> NumpyBlocks:
     """``.npy`` or ``.npz`` (``file.npz:key``) a block of rows at a time (the Dask engine's local shards
-    too); ``make``: the class of the blocks (a subclass of :class:`NumpyBlocks` that reads other shapes)."""
+    too); ``make``: the class of the blocks (a subclass of :class:`NumpyBlocks` that reads other shapes);
+    ``name``: the file's name in messages (default: ``path``)."""
     if path.lower().endswith(".npy"):
         return _file_blocks(path, name or path, columns, make)
-    return _member_blocks(path, key, columns, make)
-
-
-def read_npy(path: str, name: str | None = None, widen: bool = True) -> Operand:
-    """A local ``.npy`` file read whole (read, not memory-mapped)."""
-    return read_numpy(path, widen=widen, name=name)
+    return _member_blocks(path, key, columns, make, name)
 
 
 def read_npy_bytes(data: bytes, name: str) -> Operand:

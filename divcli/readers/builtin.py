@@ -11,18 +11,22 @@ from .json import read_json, read_json_lines
 from .operand import Operand, pick_read
 from .parquet import ParquetBlocks, read_parquet, read_parquet_shard
 from .reading import Request, ShardSource
-from .text import read_delimited, sniff_delimiter
+from .text import extension_delimiter, read_delimited, sniff_delimiter
 from .textblocks import TextBlocks
 
 
 def _delimited(default: str | None):
-    """Delimited text: ``default`` is the extension's delimiter (None: sniffed)."""
+    """Delimited text: ``default`` is the extension's delimiter (None: sniffed as standard input is),
+    which the first line may overrule (:func:`~divcli.readers.text.extension_delimiter`)."""
+    def sniff(text: str) -> str:
+        return sniff_delimiter(text) if default is None else extension_delimiter(text, default)
+
     def parse(text: str, name: str, request: Request) -> Operand:
-        delimiter = request.delimiter if request.delimiter is not None else default or sniff_delimiter(text)
+        delimiter = request.delimiter if request.delimiter is not None else sniff(text)
         return read_delimited(text, name, delimiter, columns=request.columns)
 
     def stream(source: BinaryIO, name: str, request: Request) -> Blocks:
-        return TextBlocks(source, name, request.delimiter or default, False, columns=request.columns)
+        return TextBlocks(source, name, request.delimiter, False, columns=request.columns, sniff=sniff)
 
     return parse, stream
 
@@ -45,11 +49,11 @@ def json_lines_stream(source: BinaryIO, name: str, request: Request) -> Blocks:
 
 
 def numpy_read(path: str, request: Request) -> Operand:
-    return pick_read(read_numpy(path, request.key, widen=request.widen), request.columns)
+    return pick_read(read_numpy(path, request.key, widen=request.widen, name=request.name), request.columns)
 
 
 def numpy_blocks(path: str, request: Request) -> Blocks:
-    return _numpy_blocks(path, request.key, request.columns)
+    return _numpy_blocks(path, request.key, request.columns, name=request.name)
 
 
 def npy_shard(source: ShardSource, request: Request) -> Blocks:

@@ -17,7 +17,7 @@ import numpy as np
 from .columns import Picked
 from .blocks import reading_at_once
 from .decimals import parse_decimals
-from .numbers import looks_numeric
+from .numbers import is_header_row, looks_numeric
 from .operand import WHITESPACE, Operand, split_line
 
 #: Text this large goes to a C parser first (plain numeric tables only).
@@ -118,7 +118,7 @@ def read_fast(text: str, name: str, delimiter: str, first_line: int = 1, header_
     if len(text) < FAST_MIN_CHARS:
         return None
     first_end, first_line_text, first = _first_row(text, delimiter)
-    header = header_allowed and not any(looks_numeric(cell) for cell in first)
+    header = header_allowed and is_header_row(first)
     body = text[first_end + 1:] if header else text
     values = row_names = None
     if not (arrow and _arrow_applies(first_line_text, delimiter)) and (picked is None or picked.names is None):

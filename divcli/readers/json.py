@@ -97,6 +97,8 @@ def _json_row(item, where_row, where_item, columns: ColumnChoice | None = None,
             values = [_json_number_at(cells[i], where_item, keys[i] if keys else i) for i in picked.keep]
             row_name = None if picked.names is None else json_name(cells[picked.names])
             return values, None if keys is None else picked.cells(keys), row_name
+    if isinstance(item, dict) and (columns is None or not columns.given) and _bin_record(item):
+        return _bin_row(item)
     if isinstance(item, dict):
         if isinstance(item, _DuplicateKeys):
             raise DataError(where_row(), f"the object names class {show_value(item.duplicate)} twice",
@@ -107,6 +109,22 @@ def _json_row(item, where_row, where_item, columns: ColumnChoice | None = None,
     if isinstance(item, list):
         return [_json_number_at(v, where_item, i) for i, v in enumerate(item)], None, None
     raise DataError(where_row(), f"a row must be a list of numbers or an object, not {json.dumps(item)[:40]}")
+
+
+def _bin_record(item: dict) -> bool:
+    """A histogram's record, as pandas writes ``value_counts().reset_index()`` with
+    ``orient="records"``: two fields, one a string (the bin's name), the other a number (its count)."""
+    if len(item) != 2 or isinstance(item, _DuplicateKeys):
+        return False
+    kinds = sorted(type(value).__name__ for value in item.values())
+    return kinds in (["float", "str"], ["int", "str"])
+
+
+def _bin_row(item: dict) -> tuple[list[float], list[str], str]:
+    """A histogram's record as a row: its count (under the count's key), named by the bin."""
+    (name,) = [value for value in item.values() if isinstance(value, str)]
+    (key, count), = [(key, value) for key, value in item.items() if not isinstance(value, str)]
+    return [_json_number(count, key)], [key], name
 
 
 def json_name(value) -> str:
@@ -152,23 +170,30 @@ def _number_position(text: str, number: str) -> tuple[int, int] | None:
     return text.count("\n", 0, start) + 1, start - (text.rfind("\n", 0, start) + 1) + 1
 
 
-def _rows_to_operand(parsed_rows, name, lines, where=None) -> Operand:
-    """Check that JSON rows agree in length and class names, then stack them."""
+def _rows_to_operand(parsed_rows, name, lines, where=None, order: list[str] | None = None) -> Operand:
+    """Check that JSON rows agree in length and class names, then stack them; an object whose keys
+    are those of the first row (or ``order``, an earlier block's) in another order is put in that order."""
     rows: list[list[float]] = []
-    classes: list[str] | None = None
+    classes: list[str] | None = order
     names = [row_name for _, _, row_name in parsed_rows]
     for index, (values, keys, _) in enumerate(parsed_rows):
         def here(index=index) -> str:  # located only for an error (locating a JSON row scans the text)
             return f"{name}:{lines[index]}" if lines else where(index)
 
-        if index == 0:
+        if index == 0 and order is None:
             classes = keys
         elif (keys is None) != (classes is None):
             raise DataError(here(), "mixes objects and lists", "write every row the same way")
         elif keys is not None and keys != classes:
-            if set(keys) == set(classes):
-                raise DataError(here(), "the classes are in a different order than in the first row")
-            raise DataError(here(), f"the classes {sorted(set(keys) ^ set(classes))[:5]} are not in every row")
+            if set(keys) == set(classes) and len(keys) == len(classes):  # dictionaries in any order
+                position = {key: column for column, key in enumerate(keys)}
+                values = [values[position[key]] for key in classes]
+            else:
+                missing, extra = [k for k in classes if k not in set(keys)], [k for k in keys if k not in set(classes)]
+                raise DataError(here(), "this object's keys are not the first row's: "
+                                + "; ".join(part for part in (f"it has no {_keys(missing)}" if missing else "",
+                                                              f"it has {_keys(extra)} besides" if extra else "") if part),
+                                "give every row the same keys (in any order)")
         if rows and len(values) != len(rows[0]):
             raise DataError(here(),
                             f"this row has {count_of(len(values), 'value', 'values')}, the first has {len(rows[0])}",
@@ -178,6 +203,11 @@ def _rows_to_operand(parsed_rows, name, lines, where=None) -> Operand:
         raise DataError(name, "no numbers found")
     return Operand(np.array(rows, dtype=np.float64), name, classes, lines or None,
                    row_names=names if names and names[0] is not None else None)
+
+
+def _keys(keys: list[str], limit: int = 5) -> str:
+    shown = ", ".join(show_value(key) for key in keys[:limit])
+    return shown + (f" and {len(keys) - limit} more" if len(keys) > limit else "")
 
 
 def json_position(text: str, path: tuple) -> tuple[int, int] | None:
@@ -301,9 +331,12 @@ def read_json(text: str, name: str, columns: ColumnChoice | None = None, key: st
 
 
 def read_json_lines(text: str, name: str, first_line: int = 1, columns: ColumnChoice | None = None,
-                    key: str | None = None) -> Operand:
+                    key: str | None = None, order: list[str] | None = None) -> Operand:
     """One JSON row (a list of numbers, an object, or a record with a list field) per non-blank
-    line; the value at ``key`` (``outputs.logits``) in each line's object when given."""
+    line; the value at ``key`` (``outputs.logits``) in each line's object when given; objects in the
+    order of the first one (``order``: of an earlier block's). A bare number is a row of one value,
+    so lines of labels (``2``, as ``Series.to_json(orient="records", lines=True)`` writes them) are
+    a column, read as a CSV column is."""
     parsed, lines, warnings = [], [], []
     for number, line in enumerate(text.split("\n"), start=first_line):
         if not line.strip():
@@ -312,13 +345,15 @@ def read_json_lines(text: str, name: str, first_line: int = 1, columns: ColumnCh
         trail: tuple = ()
         if key is not None:
             item, trail = follow(item, key, f"{name}:{number}")
+        if isinstance(item, (int, float)) and not isinstance(item, bool):
+            item = [item]
         parsed.append(_json_row(item, lambda n=number: f"{name}:{n}",
                                 lambda *keys, n=number, line=line, t=trail: _line_item(name, n, line, t + keys),
                                 columns, name))
         lines.append(number)
     if not parsed:
         raise DataError(name, "no numbers found")
-    operand = _rows_to_operand(parsed, name, lines)
+    operand = _rows_to_operand(parsed, name, lines, order=order)
     operand.warnings.extend(warnings[:3])
     return operand
 

@@ -13,7 +13,8 @@ Token i's log-prob is ``minimum + scale·value[i]`` (computed here in float64, o
 tool stores the log-softmax of the model's logits on 65536 steps between the top log-prob and the
 top − 16, every token below that at the minimum. Record k of chunk c predicts the token at
 ``c·n_ctx + n_ctx//2 + k + 1``: the labels. Rows are these dequantised log-probs; ``divcli lm`` reads
-them as logits (renormalised by log-sum-exp; see docs/commands/lm.md for why).
+them as logits (renormalised by log-sum-exp), the tokens at the minimum of a row that spans the
+whole range as one tail cell (:mod:`divcli.computations.lm_floors`; docs/commands/lm.md says why).
 
 A file is checked before any block is read: the magic, a header that fits the file's length
 exactly, every token an id of the vocabulary; a record whose scale or minimum is not a finite

@@ -110,6 +110,21 @@ def looks_numeric(text: str) -> bool:
     return not text.isascii() and bool(_ANY_DIGITS_NUMBER.fullmatch(unicodedata.normalize("NFKC", text)))
 
 
+def is_decimal_comma(text: str) -> bool:
+    """A number written with a decimal comma, ``0,36``."""
+    return bool(_DECIMAL_COMMA.fullmatch(text))
+
+
+def is_header_row(cells: list[str]) -> bool:
+    """Is this first row (its cells as split, stripped) a header? When none of its cells looks like
+    a number, or when it is pandas' header of default labels: an empty cell above the index column,
+    then 0, 1, 2 … (``Series.to_csv()``, a frame without column names). A row of data never starts
+    with an empty cell."""
+    if not any(looks_numeric(cell) for cell in cells):
+        return True
+    return len(cells) > 1 and cells[0] == "" and all(cell == str(index) for index, cell in enumerate(cells[1:]))
+
+
 def _other_delimiter_parts(text: str) -> list[str] | None:
     """The parts of a cell split at a delimiter it holds (``;``, tab, ``|``, or ``,`` unless it
     makes a decimal comma such as ``0,36``), or None when it holds none."""
@@ -123,7 +138,11 @@ def cell_error(where: str, text: str, reason: str, delimiter: str, line: str = "
     """A bad cell; ``line`` is its whole row, to recognise decimal commas split by a ``,`` delimiter.
 
     A cell that holds another delimiter between numbers (a .tsv of commas, a .txt of ``|``) says
-    which and names ``--delimiter``; a decimal comma (``0,36``) gets the decimal point's hint."""
+    which and names ``--delimiter``; a decimal comma (``0,36``) gets the decimal point's hint, and
+    thousands separators (Excel's ``"1,200"``) their own (:func:`thousands_hint`)."""
+    separators = thousands_hint(text, delimiter)
+    if separators:  # its commas (or points) are no delimiter, and no decimal comma either
+        return DataError(where, reason, separators)
     hints = []
     parts = _other_delimiter_parts(text) or []
     other = next((d for d in _OTHER_DELIMITERS if d in text), None) if parts else None
@@ -134,4 +153,25 @@ def cell_error(where: str, text: str, reason: str, delimiter: str, line: str = "
             or (delimiter == "," and other is not None and _DECIMAL_COMMA.search(line))):
         hints.append("divcli reads '.' as the decimal point: write 0.36, not 0,36")
     return DataError(where, reason, "; ".join(hints) or None)
+
+
+#: Digits grouped by thousands: ``1,200``, ``12,345,678.5`` (Excel's "Use 1000 separator", US
+#: style), and ``1.234,5`` (a decimal comma after points between thousands).
+_THOUSANDS = re.compile(r"[+-]?[1-9]\d{0,2}(?:,\d{3})+(\.\d+)?", re.ASCII)
+_THOUSANDS_POINTS = re.compile(r"[+-]?[1-9]\d{0,2}(?:\.\d{3})+,\d+", re.ASCII)
+
+
+def thousands_hint(text: str, delimiter: str) -> str | None:
+    """The hint for a number written with thousands separators, or None. ``1,200`` alone could be
+    a decimal comma (1.2); it is read as thousands where the cell had to be quoted to hold its comma
+    (the delimiter is ``,``, as Excel writes it), or when it has more groups or a decimal point."""
+    grouped = _THOUSANDS.fullmatch(text)
+    if grouped and (delimiter == "," or grouped.group(1) or text.count(",") > 1):
+        plain = text.replace(",", "")
+    elif _THOUSANDS_POINTS.fullmatch(text):
+        plain = text.replace(".", "").replace(",", ".")
+    else:
+        return None
+    return (f"divcli reads no thousands separators: write {plain} (in a spreadsheet, format the cells "
+            "without the 1000 separator before saving)")
 

@@ -22,6 +22,7 @@ from .literal import looks_like_literal, parse_literal
 from .operand import STDIN, STDIN_NAME, Operand, pick_read
 from .registry import Format, extension_of, format_of
 from .source import BOM, check_no_nul, check_text_start, decode, read_bounded
+from .spool import binary_kind, read_head, spooled
 from .text import read_delimited, sniff_delimiter
 from .textblocks import TextBlocks
 
@@ -38,6 +39,8 @@ class Request:
     widen: bool = True
     #: an archive's member (``file.npz:key``)
     key: str | None = None
+    #: the file's name in messages, when not its path (``<stdin>``: standard input copied to a file)
+    name: str | None = None
 
 
 @dataclass(frozen=True)
@@ -111,10 +114,11 @@ def _sniffed_text(text: str, name: str, extension: str, request: Request) -> Ope
     return read_delimited(text, name, sniff_delimiter(text), columns=request.columns)
 
 
-def sniffed_blocks(stream: BinaryIO, request: Request, name: str = STDIN_NAME) -> Blocks:
-    """Standard input (or a device, a FIFO): JSON Lines when its first non-blank line is one flat
-    row and more follow, a JSON document when it starts with [ or {, else delimited text."""
-    ahead = stream.read(textblocks.READ_BYTES).removeprefix(BOM)
+def sniffed_blocks(stream: BinaryIO, request: Request, name: str = STDIN_NAME, ahead: bytes = b"") -> Blocks:
+    """Standard input (or a device, a FIFO) of text: JSON Lines when its first non-blank line is one
+    flat row and more follow, a JSON document when it starts with [ or {, else delimited text;
+    ``ahead``: its first bytes, read already."""
+    ahead = (ahead + stream.read(textblocks.READ_BYTES)).removeprefix(BOM)
     check_text_start(ahead, name)
     check_no_nul(ahead, name)
     start = ahead.lstrip()
@@ -168,9 +172,30 @@ def _check_piped(stream: BinaryIO) -> None:
                         "pipe data in (cat p.csv | divcli …) or give a file")
 
 
-def read_stdin(stream: BinaryIO, delimiter: str | None = None, columns: ColumnChoice = ColumnChoice()) -> Operand:
+def read_stdin(stream: BinaryIO, delimiter: str | None = None, columns: ColumnChoice = ColumnChoice(),
+               widen: bool = True) -> Operand:
+    """Standard input read whole: a binary file by its first bytes (:mod:`.spool`), else text."""
     _check_piped(stream)
-    return parse_text(decode(read_bounded(stream, STDIN_NAME), STDIN_NAME), STDIN_NAME, "", delimiter, columns)
+    head = read_head(stream)
+    kind = binary_kind(head)
+    if kind is not None:
+        request = Request(delimiter, columns, widen, name=STDIN_NAME)
+        return spooled_read(stream, head, kind, lambda fmt, path: picked(fmt, fmt.reader("read")(path, request), request))
+    first = (head + stream.read(1 << 16)).removeprefix(BOM)
+    check_text_start(first, STDIN_NAME)
+    return parse_text(decode(read_bounded(stream, STDIN_NAME, first), STDIN_NAME), STDIN_NAME, "", delimiter, columns)
+
+
+def spooled_read(stream: BinaryIO, head: bytes, kind: str, read: Callable, name: str = STDIN_NAME):
+    """``read(format, path)`` of a binary file on ``stream`` (``head`` its first bytes, ``kind`` its
+    extension) copied to a temporary file, which is gone once ``read`` has opened it. A kind no
+    format of the table reads (llama.cpp's dumps) is refused before anything is copied."""
+    fmt = format_of(kind)
+    if fmt is None or fmt.read is None:
+        raise DataError(name, "a llama.cpp KL-divergence dump (it starts with _logits_), which only divcli lm reads",
+                        "compare two dumps with divcli lm BASE.kld CANDIDATE.kld")
+    with spooled(stream, head, kind, name) as path:
+        return read(fmt, path)
 
 
 def _member(spec: str) -> tuple[Format, str, str | None] | None:
@@ -207,7 +232,7 @@ def read_operand(spec: str, stdin: BinaryIO, delimiter: str | None = None, *, wi
     """Read one operand: ``-``, an existing path, or a literal (whose syntax is fixed). ``widen``:
     see :func:`~divcli.readers.binary.read_numpy`; ``columns``: ``--select``, ``--drop``, ``--names``."""
     if spec == STDIN:
-        return read_stdin(stdin, delimiter, columns)
+        return read_stdin(stdin, delimiter, columns, widen)
     local = _local_reader(spec)
     if local is not None:
         fmt, path, key = local
@@ -247,7 +272,7 @@ def open_blocks(spec: str, stdin: BinaryIO, delimiter: str | None = None,
     request = Request(delimiter, columns, widen=False)
     if spec == STDIN:
         _check_piped(stdin)
-        return sniffed_blocks(stdin, request)
+        return stream_blocks(stdin, request)
     local = _local_reader(spec)
     if local is not None and local[0].blocks is not None:
         fmt, path, key = local
@@ -265,6 +290,19 @@ def open_blocks(spec: str, stdin: BinaryIO, delimiter: str | None = None,
     return ArrayBlocks(read_operand(spec, stdin, delimiter, widen=False, columns=columns))  # widened block by block
 
 
+def stream_blocks(stream: BinaryIO, request: Request, name: str = STDIN_NAME) -> Blocks:
+    """Standard input (or a device, a FIFO) a block of rows at a time: a binary file (``.npy``,
+    ``.npz``) by its first bytes, copied to a temporary file and read from there; else text,
+    sniffed (:func:`sniffed_blocks`)."""
+    head = read_head(stream)
+    kind = binary_kind(head)
+    if kind is None:
+        return sniffed_blocks(stream, request, name, head)
+    request = replace(request, name=name)
+    return spooled_read(stream, head, kind, lambda fmt, path: picked(fmt, fmt.reader("blocks")(path, request), request),
+                        name)
+
+
 def _stream_blocks(spec: str, fmt: Format | None, request: Request) -> Blocks:
     """The blocks of a file read as a stream: by ``fmt``, or sniffed as standard input is (None)."""
     try:
@@ -272,14 +310,14 @@ def _stream_blocks(spec: str, fmt: Format | None, request: Request) -> Blocks:
     except OSError as error:
         raise DataError(spec, f"cannot read: {error.strerror}") from None
     try:
-        blocks = sniffed_blocks(stream, request, spec) if fmt is None else fmt.reader("stream")(stream, spec, request)
+        blocks = stream_blocks(stream, request, spec) if fmt is None else fmt.reader("stream")(stream, spec, request)
     except BaseException:
         stream.close()
         raise
-    if isinstance(blocks, ArrayBlocks):
-        stream.close()  # read whole already
-    else:
+    if hasattr(blocks, "owns_stream"):  # they read it on
         blocks.owns_stream = True
+    else:
+        stream.close()  # read whole already, or copied to a file of their own
     return blocks if fmt is None else picked(fmt, blocks, request)
 
 

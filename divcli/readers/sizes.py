@@ -1,4 +1,5 @@
-"""Block sizes: how many rows each block of an operand holds, the first and every later one."""
+"""Block sizes: how many rows each block of an operand holds, the first and every later one; and the
+memory a program can still take, which an array read whole must fit in."""
 
 from __future__ import annotations
 
@@ -28,3 +29,21 @@ def block_of(row: int, count: int) -> int:
     :func:`block_rows` at a time."""
     first = first_block_rows(count)
     return 0 if row < first else 1 + (row - first) // block_rows(count)
+
+
+def memory_available() -> int | None:
+    """The memory the kernel says a program can still take (Linux: the machine's, or its control
+    group's when that is less, as in a container), or None where it does not say."""
+    found = []
+    try:
+        with open("/proc/meminfo", encoding="ascii") as meminfo:
+            found += [int(line.split()[1]) * 1024 for line in meminfo if line.startswith("MemAvailable:")]
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        with open("/sys/fs/cgroup/memory.max", encoding="ascii") as limit, \
+                open("/sys/fs/cgroup/memory.current", encoding="ascii") as current:
+            found.append(int(limit.read()) - int(current.read()))  # "max" (no limit) is no int
+    except (OSError, ValueError):
+        pass
+    return min(found) if found else None

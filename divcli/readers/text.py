@@ -18,7 +18,7 @@ from .columns import ColumnChoice, Picked
 from ..errors import DataError, show_value
 from ..vocabulary import count_of
 from . import fast
-from .numbers import cell_error, looks_numeric, parse_number, with_range_warnings
+from .numbers import cell_error, is_decimal_comma, is_header_row, looks_numeric, parse_number, with_range_warnings
 from .operand import STDIN_NAME, WHITESPACE, Operand
 
 # A cell is as long as the user wrote it (a number may have many digits): the csv module's default
@@ -33,21 +33,44 @@ def is_header(line: str, delimiter: str) -> bool:
         cells = next(iter(split_records(line.strip("\r\n"), "", delimiter)), (0, []))[1]
     except DataError:
         return False
-    return any(cells) and not any(looks_numeric(cell) for cell in cells)
+    return any(cells) and is_header_row(cells)
 
 
 
 def sniff_delimiter(text: str) -> str:
     """The delimiter of a delimited text: tab, ``;`` or ``,`` on its first non-blank line, else
     runs of whitespace (:data:`WHITESPACE`), as ``numpy.savetxt`` writes."""
-    blank = _BLANK_FROM.match(text)
-    start = blank.end() if blank else 0
-    end = text.find("\n", start)
-    line = text[start:] if end < 0 else text[start:end]
+    line = _first_inked_line(text)
     for delimiter in ("\t", ";", ","):
         if delimiter in line:
             return delimiter
     return WHITESPACE
+
+
+def extension_delimiter(text: str, default: str) -> str:
+    """The delimiter of a file whose extension names one (``default``: ``,`` for .csv, tab for
+    .tsv), unless its first non-blank line, quoted cells aside, says otherwise: a line without
+    ``default`` but with another delimiter is sniffed as standard input is (Excel's ``a;b;c`` in a
+    .csv), a line of numbers apart by spaces is numpy.savetxt's, and a .csv line whose commas are
+    all decimal commas between semicolons (``0,2;0,8``) is semicolon-separated. A line of one cell
+    keeps ``default`` (a header may hold a space: "class index")."""
+    line = _first_inked_line(text)
+    bare = _QUOTED.sub("", line)
+    if default == "," and ";" in bare and all(is_decimal_comma(part.strip()) for part in bare.split(";") if "," in part):
+        return ";"
+    if default in bare:
+        return default
+    if any(delimiter in bare for delimiter in ("\t", ";", ",")) and not is_decimal_comma(bare.strip()):
+        return sniff_delimiter(bare)  # (a lone 0,5 is one cell with a decimal comma, not two numbers)
+    cells = line.split()
+    return WHITESPACE if len(cells) > 1 and all(looks_numeric(cell) for cell in cells) else default
+
+
+def _first_inked_line(text: str) -> str:
+    blank = _BLANK_FROM.match(text)
+    start = blank.end() if blank else 0
+    end = text.find("\n", start)
+    return text[start:] if end < 0 else text[start:end]
 
 
 #: Blank lines (nothing but spaces, tabs and carriage returns) after the newline that ends a line
@@ -56,6 +79,8 @@ def sniff_delimiter(text: str) -> str:
 _BLANK_LINES = re.compile(r"\n[ \t\r\n\x0b\x0c]*\n")
 _BLANK_FROM = re.compile(r"[ \t\r\n\x0b\x0c]*\n")
 _SPACE = " \t\r\n\x0b\x0c"
+#: A quoted cell (a quote inside one is written twice, which leaves two quoted runs: both removed).
+_QUOTED = re.compile(r'"[^"]*"')
 #: Text searched for blank lines at a time: the first record costs no scan of the whole text.
 _WINDOW = 1 << 20
 
@@ -163,16 +188,35 @@ def pick_columns(text: str, name: str, delimiter: str, columns: ColumnChoice | P
     cells are counted); a :class:`~divcli.readers.columns.Picked` is returned as it is."""
     if columns is None or isinstance(columns, Picked):
         return columns
-    for line, record in split_records(text, name, delimiter, first_line):
+    records = split_records(text, name, delimiter, first_line)
+    for line, record in records:
         if not any(record) and len(record) > 1:  # a line of delimiters: the error read_delimited gives
             raise _empty_cells(name, line)
         if not any(record):
             continue
         if len(record) > 1 and record[-1] == "":
             record = record[:-1]
-        header = header_allowed and not any(looks_numeric(cell) for cell in record)
+        header = header_allowed and is_header_row(record)
+        if header and not columns.given and _bins_named(record, next(records, (0, None))[1]):
+            columns = ColumnChoice(names=record[0])
         return columns.resolve(record if header else None, len(record), name)
     return None
+
+
+#: The header of a histogram's counts or shares, as pandas' ``value_counts()`` names them.
+COUNT_HEADERS = ("count", "proportion")
+
+
+def _bins_named(header: list[str], first: list[str] | None) -> bool:
+    """A histogram as people write it (``bin,count``, pandas' ``value_counts().to_csv()``): a header
+    of two cells over rows of a name and a number, or of a value and its ``count`` (or
+    ``proportion``). Its first column then names the rows, as pandas' index column does."""
+    if len(header) != 2 or not header[0] or first is None:
+        return False
+    cells = first[:-1] if len(first) > 2 and first[-1] == "" else first
+    if len(cells) != 2 or not looks_numeric(cells[1]):
+        return False
+    return not looks_numeric(cells[0]) or header[1].lower() in COUNT_HEADERS
 
 
 def read_delimited(text: str, name: str, delimiter: str, first_line: int = 1, header_allowed: bool = True,
@@ -210,7 +254,7 @@ def _read_careful(text: str, name: str, delimiter: str, first_line: int, header_
         record = _record_cells(record, name, line)
         if record is None:
             continue
-        if header_allowed and not rows and classes is None and not any(looks_numeric(cell) for cell in record):
+        if header_allowed and not rows and classes is None and is_header_row(record):
             header_line, width = line, len(record)
             classes = _header_classes(record, picked, name, line)
             continue

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import stat
-from typing import BinaryIO
+from typing import BinaryIO, Callable
 
 import numpy as np
 
@@ -41,9 +41,10 @@ class TextBlocks:
 
     def __init__(self, stream: BinaryIO, name: str, delimiter: str | None, json_lines: bool,
                  ahead: bytes = b"", owns_stream: bool = False, columns: ColumnChoice = ColumnChoice(),
-                 key: str | None = None):
+                 key: str | None = None, sniff: Callable[[str], str] = sniff_delimiter):
         self.stream = stream
         self.key = key  # JSON Lines: the path to each line's row (``FILE.jsonl:outputs.logits``)
+        self.sniff = sniff  # the delimiter of the first line with ink, when none is given
         self.columns = columns  # --select, --drop, --names: resolved on the first block, then kept
         self.owns_stream = owns_stream  # a file opened for these blocks, closed by close()
         self.name = name
@@ -228,7 +229,7 @@ class TextBlocks:
                 except UnicodeDecodeError:
                     return False  # the read reports it, with its line
                 if self.delimiter is None:
-                    self.delimiter = sniff_delimiter(inked)
+                    self.delimiter = self.sniff(inked)
             if inked or not self._read_more(len(self.ahead), held=end + 1):
                 return bool(inked) and _is_header(inked, self.delimiter)
 
@@ -271,9 +272,9 @@ class TextBlocks:
             chunk = chunk[lead.end():]
         text = decode(chunk, self.name, first_line)
         if self.json_lines:
-            return read_json_lines(text, self.name, first_line, self.columns, self.key)
+            return read_json_lines(text, self.name, first_line, self.columns, self.key, order=self.classes)
         if self.delimiter is None:
-            self.delimiter = sniff_delimiter(text)
+            self.delimiter = self.sniff(text)
         if first_block:  # resolved against the header (or the first row) once, for every block
             self.columns = pick_columns(text, self.name, self.delimiter, self.columns, first_line=first_line)
         width = self.width if self.columns is None or self.width is None else self.columns.width

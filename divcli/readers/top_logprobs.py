@@ -27,11 +27,13 @@ import io
 import json
 import math
 import os
+import stat
 from collections import deque
 from dataclasses import dataclass, field
+from typing import BinaryIO
 
 from ..errors import DataError, printable
-from .source import size_text
+from .source import size_text, stream_status
 from .textblocks import MAX_LINE_BYTES
 
 SIMPLE, CHAT, COMPLETIONS = "simple", "chat", "completions"
@@ -39,8 +41,6 @@ SIMPLE, CHAT, COMPLETIONS = "simple", "chat", "completions"
 SHAPE_NAMES = {SIMPLE: "top_logprobs lines", CHAT: "chat responses", COMPLETIONS: "completions responses"}
 #: OpenAI's log-prob of a sampled token outside the top 20: "very unlikely", not a value.
 UNLISTED = -9999.0
-#: The bytes read to tell a file's shape (its first line, or the start of it).
-SNIFF_BYTES = 1 << 16
 
 _HINTS = {
     SIMPLE: 'write one position a line: {"token": "…", "top_logprobs": {"token": log-prob, …}}',
@@ -90,38 +90,25 @@ def shape_of(document) -> str | None:
     return SIMPLE if "top_logprobs" in document else None
 
 
-def listed_shape(spec: str) -> str | None:
-    """The shape of the file ``spec`` names when its first line is top-k log-probs, else None (not a
-    file, or another input: those are read as rows of numbers)."""
-    if spec == "-" or not os.path.isfile(spec):
-        return None
-    with open(spec, "rb") as stream:
-        start = stream.read(SNIFF_BYTES)
-        stripped = start.lstrip(b"\xef\xbb\xbf \t\r\n")
-        if not stripped.startswith(b"{"):
-            return None
-        line = stripped.split(b"\n", 1)[0] if b"\n" in stripped else stripped + stream.readline(MAX_LINE_BYTES)
-    try:
-        return shape_of(json.loads(line))
-    except (ValueError, RecursionError):
-        return None
-
-
 # --------------------------------------------------------------------------------------------
 # the blocks
 
 
 class ListedBlocks:
-    """One file of top-k log-probs, a block of positions at a time: a response's positions are
-    handed out in order, as many as asked for, the rest kept for the next block (memory: one line)."""
+    """One file (or stream) of top-k log-probs, a block of positions at a time: a response's positions
+    are handed out in order, as many as asked for, the rest kept for the next block (memory: one
+    line). ``offset``: the positions before this file's (a Dask shard's), which the blocks' count on from."""
 
     may_wait = False
 
-    def __init__(self, path: str, shape: str):
+    def __init__(self, path: str, shape: str, stream: BinaryIO | None = None, offset: int = 0):
         self.name = path
         self.shape = shape
-        self.stream = open(path, "rb")
-        self.size = os.fstat(self.stream.fileno()).st_size
+        self.stream = open(path, "rb") if stream is None else stream
+        status = stream_status(self.stream)
+        self.size = status.st_size if status is not None and stat.S_ISREG(status.st_mode) else None
+        self.offset = offset
+        self.read_bytes = 0
         self.line = 0  # the last line read
         self.done = 0  # the positions handed out
         self.pending: deque = deque()  # positions read, not handed out: (tokens, own, line, item)
@@ -133,7 +120,7 @@ class ListedBlocks:
             pass
         if not self.pending:
             return None
-        block = Listed(self.name, self.done)
+        block = Listed(self.name, self.offset + self.done)
         for _ in range(min(rows, len(self.pending))):
             tokens, own, line, item = self.pending.popleft()
             block.tokens.append(tokens)
@@ -150,7 +137,7 @@ class ListedBlocks:
 
     def position(self) -> tuple[int, int | None]:
         """How far the reading is: (done, total) in bytes."""
-        return self.stream.tell(), self.size or None
+        return self.read_bytes, self.size or None
 
     def close(self) -> None:
         self.stream.close()
@@ -159,6 +146,7 @@ class ListedBlocks:
         """Read the next line that is not blank and queue its positions; False at the end."""
         while not self.ended:
             raw = self.stream.readline(MAX_LINE_BYTES + 1)
+            self.read_bytes += len(raw)
             if not raw:
                 self.ended = True
                 break

@@ -198,7 +198,7 @@ def test_an_infinite_kl_keeps_its_percentiles_infinite(run_json):
     statistics = document["statistics"]
     assert statistics["kl_max"] == statistics["kl_p99"] == statistics["kl_mean"] == "inf"
     assert statistics["kl_median"] == 0.0 == statistics["kl_min"]
-    assert any("D(P‖Q) is +inf: row 1" in warning for warning in document["warnings"])
+    assert any("D(P‖Q) is +inf: position 1, token 1" in warning for warning in document["warnings"])
 
 
 # --------------------------------------------------------------------------------------------

@@ -111,15 +111,15 @@ def test_positions_of_a_3d_input_say_their_batch_and_token(run, tensors, tmp_pat
     folder, _, _ = tensors
     base3, candidate = f"{folder}/base-f16.safetensors:logits3", f"{folder}/candidate-f16.safetensors:logits"
     records = _records(run("lm", base3, candidate, "--reduction", "row", "-f", "csv"))
-    assert list(records[0])[:4] == ["position", "batch", "token", "kl_divergence"]
-    assert [(row["position"], row["batch"], row["token"]) for row in records[58:62]] == \
+    assert list(records[0])[:4] == ["position", "batch", "sequence", "kl_divergence"]
+    assert [(row["position"], row["batch"], row["sequence"]) for row in records[58:62]] == \
         [("59", "0", "58"), ("60", "0", "59"), ("61", "1", "0"), ("62", "1", "1")]
     worst = json.loads(run("lm", base3, candidate, "--top", "3", "-f", "json").stdout)["worst"]
-    assert all(divmod(row["position"] - 1, 60) == (row["batch"], row["token"]) for row in worst)
+    assert all(divmod(row["position"] - 1, 60) == (row["batch"], row["sequence"]) for row in worst)
     ranked = _records(run("lm", base3, candidate, "--top", "3", "-f", "csv"))
-    assert list(ranked[0])[:4] == ["rank", "position", "batch", "token"]
+    assert list(ranked[0])[:4] == ["rank", "position", "batch", "sequence"]
     table = run("lm", base3, candidate, "--top", "3").stdout
-    assert "batch" in table and "token" in table
+    assert "batch" in table and "sequence" in table
     np.save(tmp_path / "base3.npy", np.load(folder / "base-f16.npy").reshape(2, 60, 96))  # a .npy the same
     assert _records(run("lm", tmp_path / "base3.npy", folder / "candidate-f16.npy", "--reduction", "row",
                         "-f", "csv"))[60]["batch"] == "1"

@@ -164,6 +164,6 @@ def test_the_api_names_each_position_s_batch_and_token_of_a_3d_array():
     candidate = base + rng.normal(0, 0.3, base.shape)
     worst = divcli.lm_report(base, candidate, top=5)["worst"]
     batch, token = np.divmod(worst["position"] - 1, 4)
-    assert np.array_equal(worst["batch"], batch) and np.array_equal(worst["token"], token)
+    assert np.array_equal(worst["batch"], batch) and np.array_equal(worst["sequence"], token)
     flat = divcli.lm_report(base.reshape(12, 30), candidate.reshape(12, 30), top=5)["worst"]
     assert "batch" not in flat and np.array_equal(flat["position"], worst["position"])

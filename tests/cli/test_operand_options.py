@@ -71,11 +71,14 @@ def test_the_classes_are_named_after_p_where_each_operand_chooses_its_own(run_js
 def test_where_one_operand_alone_chooses_the_names_are_still_compared(run, tmp_path):
     p = _write(tmp_path / "p.csv", ["id", "a", "b"], [["x", 0.5, 0.5]])
     q = _write(tmp_path / "q.csv", ["b", "a"], [[0.25, 0.75]])
-    result = run("kl", p, q, "--p-select", "a,b")
-    assert result.exit_code == 1 and "P and Q name the same classes in a different order" in result.stderr
+    expected = 0.5 * np.log(0.5 / 0.75) + 0.5 * np.log(0.5 / 0.25)
+    matched = run("kl", p, q, "--p-select", "a,b", "-q")  # Q's names compared: b,a is matched to P's a,b by name
+    assert matched.exit_code == 0 and float(matched.stdout) == pytest.approx(expected, rel=1e-12)
+    q_other = _write(tmp_path / "q_other.csv", ["b", "c"], [[0.25, 0.75]])
+    result = run("kl", p, q_other, "--p-select", "a,b")
+    assert result.exit_code == 1 and "the operands name different classes" in result.stderr
     paired = run("kl", p, q, "--p-select", "a,b", "--q-select", "a,b", "-q")  # both choose: names agree
-    assert paired.exit_code == 0 and float(paired.stdout) == pytest.approx(0.5 * np.log(0.5 / 0.75)
-                                                                            + 0.5 * np.log(0.5 / 0.25), rel=1e-12)
+    assert paired.exit_code == 0 and float(paired.stdout) == pytest.approx(expected, rel=1e-12)
 
 
 def test_labels_with_ids_against_logits(run, tmp_path):

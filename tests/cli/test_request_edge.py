@@ -83,7 +83,7 @@ def test_the_edge_builds_the_request_from_params():
     that has options hands its dictionary to one of them."""
     builders = {name for name in _takers(ast.parse((ROOT / EDGE).read_text(encoding="utf-8")))
                 if not name.startswith("_")}
-    assert builders == {"streamed_request", "whole_request", "positions_request"}
+    assert builders == {"streamed_request", "whole_request", "positions_request", "drift_request"}
     handed = set()
     for path in sorted((ROOT / "cli" / "commands").glob("*.py")):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
@@ -91,7 +91,7 @@ def test_the_edge_builds_the_request_from_params():
                 calls = [call for call in ast.walk(node) if isinstance(call, ast.Call) and _hands_on(call)]
                 assert len(calls) == 1 and _callee(calls[0]) in builders, node.name
                 handed.add(node.name)
-    assert handed == {"kl", "ce", "entropy", "js", "compare", "matrix", "libraries", "explain", "distill", "lm"}
+    assert handed == {"kl", "ce", "entropy", "js", "compare", "matrix", "libraries", "explain", "distill", "lm", "drift"}
 
 
 def test_the_scan_finds_each_way_past_the_edge():

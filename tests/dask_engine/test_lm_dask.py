@@ -74,7 +74,7 @@ def test_statistics_and_worst_positions_agree_with_the_local_engine(run_json, mo
                             "--top", 7, scheduler=scheduler))
     same_statistics(local["statistics"], remote["statistics"])
     # 3-D shards may differ in shape: a position is numbered across the shards, without a batch and token
-    assert all("batch" not in record and "token" not in record for record in remote["worst"])
+    assert all("batch" not in record and "sequence" not in record and "token" not in record for record in remote["worst"])
     assert remote["worst"] == local["worst"]  # positions counted across the shards, the same KL to the bit
     assert any(row["position"] > CUTS[2] for row in remote["worst"])  # (not all in the first shard)
     assert remote["p"]["source"] == f"{models}/{shards}/*.npy" and remote["n_positions"] == POSITIONS
@@ -109,7 +109,34 @@ def test_positions_that_differ_in_a_shard_pair_name_the_first_one_missing(run, m
         np.save(tmp_path / name / "part-1.npy", values[300:(POSITIONS if name == "p" else POSITIONS - 1)])
     result = run(*dask("lm", tmp_path / "p", tmp_path / "q", scheduler=scheduler))
     assert result.exit_code == 1
-    assert "position 300 is missing from Q" in result.stderr and "part-1.npy" in result.stderr
+    # the position in the whole input, as the local engine names it (not the shard's 300th)
+    assert result.stderr == (f"Error: Q has 299 positions ({tmp_path}/q/part-1.npy) but P has 300 ({tmp_path}/p/part-1.npy): "
+                             "position 600 is missing from Q; give both models' outputs for the same positions (one row "
+                             "per token position)\n")
+    np.save(tmp_path / "whole-q.npy", np.load(models / "q.npy")[:-1])
+    local = run("lm", models / "p.npy", tmp_path / "whole-q.npy")
+    assert "position 600 is missing from Q" in local.stderr
+
+
+@pytest.mark.slow
+def test_an_error_on_a_local_cluster_is_one_line(tmp_path):
+    """A shard pair that differs stops the run while other tasks are running: the workers of the
+    LocalCluster divcli starts do not print their warnings of the cancelled tasks before the error."""
+    import os
+    import subprocess
+    import sys
+
+    rng = np.random.default_rng(4)
+    for name in ("p", "q"):
+        (tmp_path / name).mkdir()
+        for index in range(6):
+            rows = 150 if (name, index) == ("q", 0) else 200
+            np.save(tmp_path / name / f"s{index}.npy", rng.normal(size=(rows, 2000)).astype(np.float32))
+    result = subprocess.run([sys.executable, "-m", "divcli", "lm", str(tmp_path / "p"), str(tmp_path / "q"),
+                             "--engine", "dask", "-q"], capture_output=True, text=True, timeout=300,
+                            env=dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path)))
+    assert result.returncode == 1 and result.stdout == ""
+    assert result.stderr.startswith("Error: Q has 150 positions") and result.stderr.count("\n") == 1, result.stderr
 
 
 @pytest.mark.parametrize("args, words", [

@@ -551,11 +551,15 @@ def test_js_weight_zero_leaves_the_operand_out(run):
     assert float(value) == 0.0
 
 
-def test_js_checks_every_operands_class_names(run, tmp_path):
+def test_js_matches_every_operands_class_names(run, tmp_path):
     ab = write_rows(tmp_path / "ab.csv", [[0.3, 0.7]], header=["a", "b"])
     ba = write_rows(tmp_path / "ba.csv", [[0.3, 0.7]], header=["b", "a"])
-    result = run("js", ab, ab, ba, "-q")
-    assert result.exit_code == 1 and "the same classes in a different order" in result.stderr
+    (matched,) = ok(run("js", ab, ab, ba, "-q")).split()
+    (by_hand,) = ok(run("js", "0.3,0.7", "0.3,0.7", "0.7,0.3", "-q")).split()
+    assert float(matched) == float(by_hand) > 0
+    ac = write_rows(tmp_path / "ac.csv", [[0.3, 0.7]], header=["a", "c"])
+    result = run("js", ab, ab, ac, "-q")
+    assert result.exit_code == 1 and "the operands name different classes" in result.stderr and "'c'" in result.stderr
 
 
 def test_explain_csv_quotes_class_names(run, tmp_path):

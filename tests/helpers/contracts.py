@@ -195,6 +195,8 @@ def check_measure_names(key: str) -> None:
 # output formats
 
 LOGITS = "1,2,0.5;0.3,0.1,2"
+#: The reference and current samples of ``divcli drift``'s examples.
+DRIFT_SAMPLES = Path(__file__).resolve().parents[2] / "samples"
 #: How to make each kind of report from the command line (the format's option follows).
 COMMANDS = {
     "rows": [("kl", "0.5,0.3,0.2;0.1,0.1,0.8", "0.2,0.3,0.5;0.3,0.3,0.4"), ("entropy", "0.5,0.5")],
@@ -207,6 +209,9 @@ COMMANDS = {
     "distill": [("distill", LOGITS, "0.5,1,1;1,2,0.1", "-T", "2")],
     "lm": [("lm", LOGITS, "0.5,1,1;1,2,0.1", "--labels", "0,2"), ("lm", LOGITS, LOGITS, "--reduction", "row"),
            ("lm", LOGITS, LOGITS, "--top", "1")],
+    "drift": [("drift", DRIFT_SAMPLES / "drift_ref.csv", DRIFT_SAMPLES / "drift_cur.csv", "--categorical", "city"),
+              ("drift", DRIFT_SAMPLES / "drift_ref.csv", DRIFT_SAMPLES / "drift_cur.csv", "--column", "age",
+               "--select", "age")],
     "catalogue": [("measures",)],
     "formats": [("formats",)],
 }

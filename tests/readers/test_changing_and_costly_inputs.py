@@ -21,7 +21,7 @@ import pytest
 from helpers.extras import needs
 
 import divcli
-from divcli.readers import binary
+from divcli.readers import sizes
 
 #: where the divcli under test is imported from (the child imports the same)
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(divcli.__file__)))
@@ -136,7 +136,7 @@ def test_a_zip_bomb_member_is_refused_at_its_first_block_in_bounded_memory(tmp_p
 def test_an_npz_member_read_whole_must_fit_in_memory(run, tmp_path, monkeypatch):
     path = tmp_path / "bomb.npz"
     _zeros_npz(path, 4 * MiB)  # 64 MiB declared
-    monkeypatch.setattr(binary, "_memory_available", lambda: 16 * MiB, raising=False)
+    monkeypatch.setattr(sizes, "memory_available", lambda: 16 * MiB)
     result = run("entropy", path, "--columns")
     assert result.exit_code == 1 and result.stdout == ""
     assert result.stderr.startswith(f"Error: {path}:p: the header says shape (4194304, 2) of float64: 64 MiB as "

@@ -108,10 +108,16 @@ def test_bin_count_histograms_in_one_command(run, tmp_path, choice):
     assert document["rows"][0].get("name") == "count"
 
 
-def test_bin_count_histogram_without_a_choice_says_what_is_wrong(run, tmp_path):
+def test_bin_count_histogram_without_a_choice_is_one_distribution_over_its_bins(run, tmp_path):
+    """The bins name the classes (a two-column header over a name and a number), with --columns as
+    without it; without it the counts are divided by their total."""
     p = _histogram(tmp_path / "hist_p.csv", BINS, P_COUNTS)
-    result = run("entropy", p, "--normalize", "--columns")
-    assert result.exit_code == 1 and "not a number: '0-10'" in result.stderr
+    shares = np.array(P_COUNTS) / sum(P_COUNTS)
+    expected = -sum(s * np.log(s) for s in shares if s > 0)
+    for extra in ([], ["--normalize", "--columns"]):
+        result = run("entropy", p, *extra, "-q")
+        assert result.exit_code == 0, result.stderr
+        assert float(result.stdout) == pytest.approx(expected, rel=1e-14)
 
 
 # --------------------------------------------------------------------------------------------

@@ -133,8 +133,7 @@ BAD = [
     Bad("semicolon-txt-decimal-commas", "0,36;0,48;0,16\n", ENTROPY, (("decimal", "0.36"),), ext=".txt"),
     Bad("semicolon-txt-decimal-commas-2-rows", "0,36;0,48;0,16\n0,2;0,3;0,5\n", ENTROPY,
         (("decimal", "0.36", "0.2"),), ext=".txt"),
-    Bad("tab-separated-csv", "0.5\t0.5\n", ENTROPY, (("tab", ".tsv"),)),
-    Bad("tsv-of-commas", "0.5,0.5\n0.25,0.75\n", ENTROPY, ("the cells hold ','", "--delimiter ','"), ext=".tsv",
+    Bad("tsv-of-pipes", "0.5|0.5\n0.25|0.75\n", ENTROPY, ("the cells hold '|'", "--delimiter '|'"), ext=".tsv",
         loc=":1:1"),
     Bad("txt-of-pipes", "0.5|0.5\n0.25|0.75\n", ENTROPY, ("the cells hold '|'", "--delimiter '|'"), ext=".txt",
         loc=":1:1"),
@@ -275,11 +274,17 @@ def test_one_row_broadcasts_against_n(run, tmp_path, one_side):
 
 
 def test_class_names_disagree(run, tmp_path):
+    """Another order is matched by name; classes on one side only are refused, listed; none in common too."""
     p = tmp_path / "p.csv"
     q = tmp_path / "q.csv"
-    p.write_text("a,b\n0.5,0.5\n")
+    p.write_text("a,b\n0.25,0.75\n")
     q.write_text("b,a\n0.5,0.5\n")
-    assert_fails(run("kl", str(p), str(q)), 1, "different order", where=[str(p), str(q)], hide=tmp_path)
+    assert run("kl", str(p), str(q)).exit_code == 0
+    q.write_text("b,c\n0.5,0.5\n")
+    assert_fails(run("kl", str(p), str(q)), 1, "name different classes", "has no 'c'", "has no 'a'",
+                 "--missing zero", where=[str(p), str(q)], hide=tmp_path)
+    q.write_text("x,y\n0.5,0.5\n")
+    assert_fails(run("kl", str(p), str(q)), 1, "name no class alike", where=[str(p), str(q)], hide=tmp_path)
 
 
 def test_duplicate_header(run, tmp_path):

@@ -7,6 +7,7 @@ import re
 import click
 
 from ...errors import printable
+from ..completion import operand
 from ..console import warn, whole_output
 from ..options import KINDS, MAX_KD_TEMPERATURE, BoundedFloat, OperandCommand, kd_temperature_refused, shared_options
 from ..run import class_weights, operand_blocks
@@ -15,12 +16,11 @@ from ..run import class_weights, operand_blocks
 @click.command(cls=OperandCommand, examples=(
     "divcli distill samples/teacher.csv samples/student.csv -T 2",
     'divcli distill samples/teacher.csv samples/student.csv "0;1;2;0;1;2;0;1" -T 4 --alpha 0.7 -q',
-), operands='a file, a literal such as "0.2,0.8;0.5,0.5", or uniform; LABELS may also be - (stdin)',
-   helps={"quiet": "Print only the loss.",
+), helps={"quiet": "Print only the loss.",
           "temperature": "Soften TEACHER and STUDENT in the KL term: softmax(log p / T)."})
-@click.argument("teacher")
-@click.argument("student")
-@click.argument("labels", required=False)
+@operand("teacher", stdin=False)
+@operand("student", stdin=False)
+@operand("labels", required=False)
 @click.option("--alpha", type=BoundedFloat(0, 1, hint="give α from 0 to 1, such as 0.5"), metavar="A",
               help="Weight of the KL term; 1 − A weighs CE with LABELS (default 1).")
 @click.option("--teacher-as", type=click.Choice(KINDS[:3]), default="logits", show_default=True, metavar="KIND",

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import click
 
-from ..completion import complete_input
+from ..completion import operand
 from ..options import (MAX_KD_TEMPERATURE, BoundedFloat, OperandCommand, engine_options, kd_temperature_refused,
-                       operand_pair, p_as_option, own_reading_options, reduction_option, shared_options)
+                       operand_pair, own_reading_options, p_as_option, reduction_option, shared_options,
+                       smoothing_options)
 from ..run import breakdown, run_streamed
 from ...vocabulary import ESTIMATORS
 
@@ -18,14 +19,14 @@ from ...vocabulary import ESTIMATORS
 ))
 @operand_pair
 @reduction_option("kl")
+@smoothing_options
 @shared_options
 @own_reading_options
 @engine_options
 def kl(p, q, **params):
     """KL divergence D(P‖Q) = Σ p·log(p/q), per row, with the breakdown.
 
-    torch: F.kl_div(log Q, P, reduction=...) (note torch's argument order);
-    SciPy: scipy.stats.entropy(P, Q, axis=1) without its silent normalising.
+    torch: F.kl_div(log Q, P) (note the order); SciPy: scipy.stats.entropy(P, Q, axis=1).
     """
     from ..request import streamed_request
 
@@ -52,7 +53,7 @@ def kl(p, q, **params):
 def ce(p, q, label_smoothing, weight, ignore_index, **params):
     """Cross-entropy H(P,Q) = −Σ p·log q, as torch's F.cross_entropy.
 
-    P is labels (class indices) or probabilities; Q usually logits.
+    P: probabilities, or labels (a column of class indices is read as labels); Q usually logits.
     """
     from ..request import streamed_request
 
@@ -65,13 +66,13 @@ def ce(p, q, label_smoothing, weight, ignore_index, **params):
     'divcli entropy samples/hist_a.csv --normalize -q',
     'divcli entropy samples/logits.csv --p-as logits --reduction none -f csv',
 ))
-@click.argument("p", shell_complete=complete_input)
+@operand("p", uniform=False)
 @p_as_option()
 @click.option("--estimator", type=click.Choice(tuple(ESTIMATORS)), default="plugin", show_default=True, metavar="E",
               help="Counts: plugin, miller-madow, chao-shen, shrink or jackknife.")
 @reduction_option("entropy")
 @shared_options
-@engine_options
+@engine_options(operands=1)
 def entropy(p, estimator, **params):
     """Entropy H(P) = −Σ p·log p per row, as scipy.stats.entropy(P, axis=1).
     """

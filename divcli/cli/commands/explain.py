@@ -6,7 +6,7 @@ import math
 
 import click
 
-from ..completion import complete_operand
+from ..completion import operand
 from ..console import warn, whole_output
 from ..options import OperandCommand, operand_pair, own_reading_options, p_as_option, q_as_option, shared_options
 from ..run import whole_operands
@@ -16,7 +16,7 @@ from ..run import whole_operands
     'divcli libraries "9/25,12/25,4/25" "1/3,1/3,1/3"',
     'divcli libraries samples/hist_a.csv samples/hist_b.csv --normalize',
     'divcli libraries samples/teacher.csv samples/student.csv --p-as logits --q-as logits -f json',
-))
+), helps={"quiet": "Print only each library's expression and its value, tab-separated."})
 @operand_pair
 @shared_options
 @own_reading_options
@@ -71,9 +71,9 @@ def _softmax_note(options) -> str:
 @click.command(cls=OperandCommand, examples=(
     'divcli explain "9/25,12/25,4/25" "1/3,1/3,1/3"',
     'divcli explain samples/labels.csv samples/logits.csv --p-as labels --q-as logits --row 2',
-))
-@click.argument("p", shell_complete=complete_operand)
-@click.argument("q", shell_complete=complete_operand)
+), helps={"quiet": "Print only H(P), H(P,Q) and D(P‖Q), tab-separated."})
+@operand("p")
+@operand("q")
 @click.option("--row", type=click.IntRange(min=1), default=1, show_default=True, help="The row to explain (1 = first).")
 @click.option("--all-classes", is_flag=True,
               help="List every class of a wide row (the table lists the 20 with the largest KL terms).")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from ..completion import complete_operand
+from ..completion import operand
 from ..options import DELIMITERS, ENGINES, BoundedFloat, OperandCommand, Threads, format_option
 
 #: What BASE and CANDIDATE may be read as: logits (the default), log-probs or probs.
@@ -12,13 +12,12 @@ MODEL_KINDS = ("logits", "log-probs", "probs")
 
 
 @click.command(cls=OperandCommand, examples=(
-    "divcli lm samples/base.npy samples/candidate.npy",
     "divcli lm samples/base.npy samples/candidate.npy --labels samples/tokens.csv -f json",
     "divcli lm samples/base.npy samples/candidate.npy --top 3",
-), operands="files: arrays (positions, vocab) or (batch, sequence, vocab) in .npy, .npz, .safetensors; "
-            "llama.cpp's .kld; CSV, JSON…; a literal; or - (stdin)")
-@click.argument("base", shell_complete=complete_operand)
-@click.argument("candidate", shell_complete=complete_operand)
+), operands="(positions, vocab) or (batch, sequence, vocab): .npy, .npz, .safetensors, .kld, CSV…, a "
+            "literal; top-k JSON Lines; - (stdin)")
+@operand("base", uniform=False)
+@operand("candidate", uniform=False)
 @click.option("--p-as", "base_as", type=click.Choice(MODEL_KINDS), default="logits", show_default=True,
               metavar="KIND", help="BASE is logits, log-probs or probs.")
 @click.option("--q-as", "candidate_as", type=click.Choice(MODEL_KINDS), default="logits", show_default=True,
@@ -30,13 +29,15 @@ MODEL_KINDS = ("logits", "log-probs", "probs")
                                                         "to rescale rows"),
               default=1e-6, show_default=True, metavar="TOL", help="|row sum − 1| allowed for probs; renormalised.")
 @click.option("--delimiter", type=click.Choice(list(DELIMITERS)), metavar="CHAR",
-              help=", ; | tab or space (default: by extension; sniffed for .txt and -).")
+              help=", ; | tab or space (default: by extension, or as the first line shows).")
 @click.option("--reduction", type=click.Choice(("mean", "row")), default="mean", show_default=True, metavar="R",
               help="mean: the statistics; row: every position too.")
 @click.option("--top", type=int, metavar="N", help="Also the N positions of largest D(P‖Q).")
 @click.option("--tokens", type=int, metavar="K",
               help="With --top: each one's K tokens of largest |p·ln(p/q)| (table: 5).")
 @click.option("--measures", metavar="LIST", help="Also per position: js, tv, hellinger… (`divcli measures`) or all.")
+@click.option("--approx-percentiles", is_flag=True,
+              help="Percentiles of D(P‖Q) from a log-scale sketch, within 0.1%.")
 @click.option("-q", "--quiet", is_flag=True,
               help="Print only the mean D(P‖Q) (a line per position for --reduction row).")
 @format_option()
@@ -44,14 +45,14 @@ MODEL_KINDS = ("logits", "log-probs", "probs")
               help="Write to PATH instead of standard output (atomically).")
 @click.option("--svg", type=click.Path(readable=False), metavar="FILE",
               help="Also save the table as an SVG picture (written as -o writes).")
-@click.option("--threads", type=Threads(), metavar="N",
-              help="Threads (default, and most: every CPU this process may use).")
 @click.option("--engine", type=click.Choice(ENGINES), default="local", metavar="NAME",
-              help="local (default), or dask: a task per shard pair of positions on a Dask cluster.")
+              help="local (default), or dask: a task per pair of shards on a Dask cluster.")
+@click.option("--threads", type=Threads(), metavar="N",
+              help="Threads of the local engine (default: every CPU this process may use).")
 @click.option("--scheduler", metavar="ADDRESS",
               help="A running scheduler (tcp://host:8786); default: a local cluster.")
 @click.option("-v", "--verbose", is_flag=True, help="Name the cluster and its dashboard on standard error.")
-def lm(base, candidate, tokens, measures, **params):
+def lm(base, candidate, tokens, measures, approx_percentiles, **params):
     """Two language models compared token by token: KL, same top token, perplexities, Δp.
 
     BASE is P, the reference model; CANDIDATE is Q (quantized, pruned, fine-tuned, distilled): a
@@ -62,35 +63,39 @@ def lm(base, candidate, tokens, measures, **params):
     from ..request import positions_request
 
     request = positions_request((base, candidate), params)
-    _run(request, token_count(tokens, request.writing), chosen_measures(measures, request.writing))
+    _run(request, token_count(tokens, request.writing), chosen_measures(measures, request.writing), measures,
+         approx_percentiles)
 
 
-def _run(request, tokens: int = 0, measures: tuple = ()) -> None:
+def _run(request, tokens: int = 0, measures: tuple = (), measures_text: str | None = None, approx: bool = False) -> None:
     """Read the labels whole (--labels, else the tokens of llama.cpp's dumps) and both models a block of
-    positions at a time, compute, write (top-k log-probs: :func:`_run_listed`)."""
+    positions at a time, compute, write (top-k log-probs: :func:`divcli.cli.lm_listed.run_listed`)."""
     from ...computations.lm import LanguageModels, position_mismatch
     from ...engine.loop import run_computation
     from ...errors import DataError
     from ...output.registry import Content
     from ...readers.kld import dump_labels
-    from ...readers.top_logprobs import listed_shape
     from ...vocabulary import Reduction
     from ..console import make_sink, progress_bar, save_svg, warn
+    from ..lm_listed import listed_shapes, run_listed
     from ..run import threads
     from ..terminal import Output
 
-    shapes = [listed_shape(spec) for spec in request.specs]
+    shapes, stdin = listed_shapes(request)
     if any(shapes):
-        return _run_listed(request, shapes, measures)
+        if approx:
+            raise click.UsageError("--approx-percentiles reads full rows: top-k log-probs keep every position's D")
+        return run_listed(request, shapes, tokens, measures, measures_text, stdin)
     writing = request.writing
     labels = None if request.labels is None else _labels(request.labels, request.reading)
     per_position = request.options.reduction is Reduction.ROW
     if request.engine.dask:
-        _on_dask(request, LanguageModels(labels, writing.top, per_position, tokens, measures))
+        _on_dask(request, LanguageModels(labels, writing.top, per_position, tokens, measures, approx))
         return
-    operands = [_positions(spec, request.reading) for spec in request.specs]
+    operands = [_positions(spec, request.reading, stdin) for spec in request.specs]
     dumped = dump_labels(operands)  # llama.cpp's dumps: the same text checked, their tokens the labels
-    computation = LanguageModels(dumped if labels is None else labels, writing.top, per_position, tokens, measures)
+    computation = LanguageModels(dumped if labels is None else labels, writing.top, per_position, tokens, measures,
+                                 approx)
     workers = threads(request.engine)
     with Output(writing.output) as out, progress_bar("lm", writing, *operands) as progress:
         sink = make_sink(Content.LM, writing, out)
@@ -123,12 +128,13 @@ def _on_dask(request, computation) -> None:
         raise engine_failure(error) from None
 
 
-def _positions(spec: str, reading):
-    """One model's outputs, a block of positions at a time (closed when the command ends)."""
+def _positions(spec: str, reading, stdin=None):
+    """One model's outputs, a block of positions at a time (closed when the command ends); ``stdin``:
+    standard input as it is to be read, once read to tell whether it holds top-k log-probs."""
     from ...readers.positions import open_positions
     from ..run import stdin_for
 
-    blocks = open_positions(spec, stdin_for(spec), reading.delimiter)
+    blocks = open_positions(spec, stdin if spec == "-" and stdin is not None else stdin_for(spec), reading.delimiter)
     click.get_current_context().call_on_close(blocks.close)
     return blocks
 
@@ -139,49 +145,3 @@ def _labels(spec: str, reading):
     from ..run import stdin_for
 
     return read_operand(spec, stdin_for(spec), reading.delimiter)
-
-
-def _run_listed(request, shapes: list, measures: tuple) -> None:
-    """Two files of top-k log-probs (JSON Lines), a block of positions at a time; --labels a file of
-    tokens. Refused: a top-k file beside full rows, and the options that only full rows take (the
-    table's tokens of the worst positions are left out without a word: they are listed by default)."""
-    from ...computations.lm_topk import ListedModels, TokenLabels
-    from ...errors import DataError
-    from ...readers.top_logprobs import ListedBlocks, read_token_labels
-    from ...output.registry import Content
-    from ...vocabulary import Reduction
-    from ..console import make_sink, progress_bar, save_svg, warn
-    from ..terminal import Output
-
-    _refuse_for_listed(request, measures)
-    if not all(shapes):
-        listed, full = (0, 1) if shapes[0] else (1, 0)
-        raise DataError("", f"{'PQ'[listed]} is top-k log-probs ({request.specs[listed]}) but {'PQ'[full]} is not "
-                            f"({request.specs[full]})", "give both models' outputs in one form: both full rows "
-                            "(logits, log-probs or probs) or both top-k log-probs as JSON Lines")
-    conversion = request.options.conversion
-    for name in ("base_as", "candidate_as", "normalize"):
-        if name in conversion.given:
-            option = {"base_as": "--p-as", "candidate_as": "--q-as"}.get(name, "--normalize")
-            raise click.UsageError(f"{option} reads full rows: top-k log-probs are read as log-probs")
-    labels = None if request.labels is None else TokenLabels(request.labels, read_token_labels(request.labels))
-    writing = request.writing
-    computation = ListedModels(labels, writing.top, request.options.reduction is Reduction.ROW, conversion.tolerance)
-    operands = [ListedBlocks(spec, shape) for spec, shape in zip(request.specs, shapes)]
-    for blocks in operands:
-        click.get_current_context().call_on_close(blocks.close)
-    with Output(writing.output) as out, progress_bar("lm", writing, *operands) as progress:
-        sink = make_sink(Content.LM, writing, out)
-        computation.run(*operands, sink, progress.warn if progress else warn, progress)
-        save_svg(sink, writing)
-
-
-def _refuse_for_listed(request, measures: tuple) -> None:
-    """The options top-k log-probs cannot serve: --tokens and --measures (which need every token's
-    probability) and --engine dask."""
-    given = click.get_current_context().params
-    for option, asked in (("--tokens", given.get("tokens") is not None), ("--measures", bool(measures)),
-                          ("--engine dask", request.engine.dask)):
-        if asked:
-            raise click.UsageError(f"{option} needs full rows (logits, log-probs or probs of every token): "
-                                   "top-k log-probs list only some tokens")

@@ -9,12 +9,13 @@ import click
 
 from ...errors import foreign_digit
 from ...vocabulary import Kind
-from ..completion import complete_input, complete_operand
+from ..completion import operand
 from ..terminal import Output
 from ..console import make_sink, warn, whole_output
 from ..help import SectionedCommand
-from ..options import (AlphaType, BoundedFloat, MeasureType, OperandCommand, engine_options, format_option,
-                       p_as_option, q_as_option, own_reading_options, reduction_option, shared_options)
+from ..options import (AlphaType, BoundedFloat, MeasureList, MeasureType, OperandCommand, engine_options,
+                       format_option, p_as_option, q_as_option, own_reading_options, reduction_option, shared_options,
+                       smoothing_options)
 from ..run import run_streamed, whole_operand
 
 
@@ -56,20 +57,20 @@ def _mixture_weights(text: str | None, count: int) -> list[float] | None:
     'divcli js samples/hist_a.csv samples/hist_b.csv --normalize --base 2 -q',
     'divcli js "1,0" "0,1" "0.5,0.5" --weights 0.25,0.25,0.5 -q',
 ))
-@click.argument("operands", nargs=-1, metavar="P Q [R …]", shell_complete=complete_operand)
+@operand("operands", nargs=-1, metavar="P Q [R …]")
 @click.option("--distance", is_flag=True, help="Report the JS distance √JS (SciPy's jensenshannon) instead.")
 @click.option("--weights", metavar="π", help="Mixture weights, one per operand, summing to 1 (default: equal).")
 @p_as_option()
 @q_as_option()
 @reduction_option("js")
+@smoothing_options
 @shared_options
 @own_reading_options
 @engine_options
 def js(operands, distance, weights, **params):
     """Jensen–Shannon divergence per row: ½D(P‖M) + ½D(Q‖M), M = ½(P+Q).
 
-    Symmetric, finite, at most log 2; --distance: its square root, SciPy's jensenshannon. With more
-    operands or --weights, H(Σ πᵢPᵢ) − Σ πᵢH(Pᵢ); every operand after P is read as --q-as says.
+    Symmetric, finite, at most log 2. More operands (read as --q-as says): H(Σ πᵢPᵢ) − Σ πᵢH(Pᵢ).
     """
     from ..request import streamed_request
 
@@ -96,29 +97,31 @@ def js(operands, distance, weights, **params):
     'divcli compare "0.36,0.48,0.16" "1/3,1/3,1/3"',
     'divcli compare samples/hist_a.csv samples/hist_b.csv --normalize --ordered -f csv',
 ))
-@click.argument("p", shell_complete=complete_operand)
-@click.argument("q", shell_complete=complete_operand)
+@operand("p")
+@operand("q")
 @click.option("--alpha", type=AlphaType(), default="0.5,2", show_default=True, metavar="α[,α…]",
               help="Orders of the Rényi divergences (comma-separated).")
 @click.option("--ordered", is_flag=True,
               help="Classes are ordered, one unit apart: add the 1-Wasserstein distance.")
+@click.option("-m", "--measures", "measure", type=MeasureList(), metavar="KEYS",
+              help="Only these measures (keys or aliases, such as psi,js), in this order.")
 @p_as_option()
 @q_as_option()
 @reduction_option("compare")
+@smoothing_options
 @shared_options
 @own_reading_options
 @engine_options
-def compare(p, q, alpha, ordered, **params):
+def compare(p, q, alpha, ordered, measure, **params):
     """Every common divergence between P and Q at once, each with its formula and convention.
-
-    KL both ways, Jeffreys, Jensen–Shannon, total variation, Hellinger, Bhattacharyya, χ²,
-    Rényi, cross-entropy, entropies and perplexities (and 1-Wasserstein with --ordered).
     """
     from ..request import streamed_request
-    from ...measures.catalogue import catalogue
+    from ...measures.catalogue import catalogue, named
 
-    measures = catalogue(alpha, ordered)
-    _run(streamed_request("compare", (p, q), params), measures)
+    # -m: those asked for, in their order (-q reports one alone); else every measure
+    measures = [named(key, alpha) for key in dict.fromkeys(measure)] if measure else catalogue(alpha, ordered)
+    _run(streamed_request("compare", (p, q), params), measures,
+         primary=measures[0].key if measure and len(measures) == 1 else None)
 
 
 def _run(request, measures, **how) -> None:
@@ -132,8 +135,8 @@ def _run(request, measures, **how) -> None:
 @click.command(cls=OperandCommand, examples=(
     'divcli matrix samples/teacher.csv --p-as logits',
     'divcli matrix samples/hist_a.csv --normalize --measure hellinger -f csv',
-))
-@click.argument("file", shell_complete=complete_input)
+), helps={"quiet": "Print only the matrix: a line per row, comma-separated."})
+@operand("file", uniform=False)
 @click.option("-m", "--measure", type=MeasureType(), default="js", show_default=True,
               help="A key or alias of `divcli measures`: js, kl, tv, hellinger, renyi_2, …")
 @click.option("--max-terms", type=BoundedFloat(1, hint="give a number of terms such as 1e9"), metavar="N",

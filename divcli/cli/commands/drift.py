@@ -1,0 +1,109 @@
+"""drift: how far a current sample has moved from a reference one, column by column; exit 3 gates a
+pipeline."""
+
+from __future__ import annotations
+
+import click
+
+from ..completion import complete_operand
+from ..drift_options import DRIFT_FOUND, DRIFT_MEASURES, BinsType, ThresholdsType
+from ..options import DELIMITERS, BoundedFloat, OperandCommand, format_option
+
+
+@click.command(cls=OperandCommand, examples=(
+    "divcli drift samples/drift_ref.csv samples/drift_cur.csv --categorical city",
+    "divcli drift samples/drift_ref.csv samples/drift_cur.csv --categorical city --column age",
+    "divcli drift samples/drift_ref.csv samples/drift_cur.csv --select score --fail-above 0.25 -q",
+), operands="files of raw samples, a row an observation (CSV, TSV, JSON Lines, .npy, Parquet), or - (stdin)")
+@click.argument("reference", shell_complete=complete_operand)
+@click.argument("current", shell_complete=complete_operand)
+@click.option("--bins", type=BinsType(), default="quantile:10", show_default=True, metavar="RULE",
+              help="quantile:N (the reference's quantiles), uniform:N, fd or edges:E1,E2,…")
+@click.option("--categorical", metavar="COLS", help="Columns counted per category (text or integer codes).")
+@click.option("--min-share", type=BoundedFloat(0, 1, hint="give a share from 0 to 1, such as 0.01"), default=0.0,
+              metavar="S", help="Fold categories below share S on both sides into (other).")
+@click.option("--pseudocount", type=BoundedFloat(0, low_open=True, hint="give a count > 0, such as 0.5"),
+              metavar="A", help="Add A to every bin's count (empty bins: finite PSI).")
+@click.option("--epsilon", type=BoundedFloat(0, 1, low_open=True, hint="give a share in (0, 1), such as 1e-4"),
+              metavar="E", help="Floor every share at E, then renormalise.")
+@click.option("--thresholds", type=ThresholdsType(), default="0.1,0.25", show_default=True, metavar="A,B",
+              help="PSI < A: stable; ≤ B: moderate; > B: major.")
+@click.option("--fail-above", type=BoundedFloat(0, hint="give a number ≥ 0, such as 0.25"), metavar="X",
+              help="Exit 3 when any column's measure is above X.")
+@click.option("--measure", type=click.Choice(DRIFT_MEASURES), metavar="M",
+              help="The measure --fail-above reads (default psi): " + ", ".join(DRIFT_MEASURES[1:]) + ".")
+@click.option("--column", metavar="NAME", help="Show this column's bins: shares, PSI terms, bars.")
+@click.option("--select", metavar="COLS", help="Columns to compare: names, numbers from 1, ranges 2-5.")
+@click.option("--drop", metavar="COLS", help="Columns to leave out (as --select).")
+@click.option("--delimiter", type=click.Choice(list(DELIMITERS)), metavar="CHAR",
+              help=", ; | tab or space (default: by extension; sniffed for .txt and -).")
+@click.option("-q", "--quiet", is_flag=True, help="Print only the PSI of each column, one a line.")
+@format_option()
+@click.option("-o", "--output", type=click.Path(readable=False), metavar="PATH",
+              help="Write to PATH instead of standard output (atomically).")
+def drift(reference, current, **params):
+    """Drift between two samples, column by column: PSI, KL, JS, Hellinger, W₁, KS, a verdict.
+
+    REFERENCE and CURRENT: raw samples, the same columns. Numeric columns are binned at the
+    reference's edges, categorical ones counted per category, missing values in a bin of their own;
+    PSI = Σ (c − r)·ln(c/r), in nats. Exit 3: a column above --fail-above.
+    """
+    from ..request import drift_request
+
+    request = drift_request((reference, current), params)
+    report = _compute(request)
+    if request.column is not None:
+        report.column(request.column)  # a DataError naming the columns when there is none
+        report.focus = request.column
+    _check_measure(report, request.fail_above, request.measure)
+    _write(report, request.writing)
+    gate(report, request.fail_above, request.measure)
+
+
+def _compute(request):
+    """Both samples read whole, then every column's drift."""
+    from ...computations.drift import drift as compute_drift
+    from ...readers.samples import read_samples
+    from ..console import warn
+    from ..run import stdin_for
+
+    reading = request.reading
+    choice = reading.column_choice()
+    reference, current = (read_samples(spec, stdin_for(spec), reading.delimiter, choice) for spec in request.specs)
+    return compute_drift(reference, current, request.settings, warn)
+
+
+def _write(report, writing) -> None:
+    from ...output.registry import Content
+    from ..console import whole_output
+
+    with whole_output(writing, "divcli drift", Content.DRIFT) as writer:
+        writer.write(report)
+
+
+def _check_measure(report, fail_above: float | None, measure: str) -> None:
+    """Before anything is written: a gate on a measure no column has (W₁ of categorical columns
+    alone) is a usage error."""
+    if fail_above is not None and all(column.measures.get(measure) is None for column in report.columns):
+        raise click.BadParameter(f"{measure} is not measured for any of these columns (W₁ and KS are for numeric "
+                                 "columns, χ² for categorical ones): choose another --measure",
+                                 param_hint="'--measure'")
+
+
+def gate(report, fail_above: float | None, measure: str) -> None:
+    """Exit 3, naming the columns on standard error, when any column's ``measure`` is above
+    ``fail_above`` (a column without that measure is never above)."""
+    if fail_above is None:
+        return
+    from ...errors import printable
+    from ..console import say
+
+    above = report.above(measure, fail_above)
+    if not above:
+        return
+    from ...output.texts import number
+
+    listed = ", ".join(f"{printable(column.column)} ({number(column.measures[measure])})" for column in above)
+    say(f"divcli drift: {measure} above {fail_above:g} in {len(above)} of {len(report.columns)} "
+        f"column{'s' if len(report.columns) > 1 else ''}: {listed}")
+    raise click.exceptions.Exit(DRIFT_FOUND)

@@ -1,0 +1,71 @@
+"""``divcli drift``'s parameter types and checks: ``--bins``, ``--thresholds``, ``--measure`` and the
+smoothing (the gate itself, exit 3, is the command's). Click only: numpy is not imported here."""
+
+from __future__ import annotations
+
+import math
+
+import click
+
+from ..errors import foreign_digit
+
+#: The measures ``--measure`` takes (the keys of the report: ``divcli drift -f json``).
+DRIFT_MEASURES = ("psi", "kl_ref_cur", "kl_cur_ref", "js_distance", "hellinger", "wasserstein_1", "ks", "chi2")
+#: The exit status when a column's measure is above ``--fail-above``.
+DRIFT_FOUND = 3
+
+
+class BinsType(click.ParamType):
+    """``quantile:N``, ``uniform:N``, ``fd`` or ``edges:E1,E2,…`` (:class:`divcli.numerics.binning.BinRule`)."""
+
+    name = "RULE"
+
+    def convert(self, value, param, ctx):
+        if not isinstance(value, str):
+            return value
+        from ..numerics.binning import BinRule
+
+        try:
+            return BinRule.parse(value)
+        except ValueError as error:
+            self.fail(str(error), param, ctx)
+
+
+class ThresholdsType(click.ParamType):
+    """``A,B``: PSI below A is stable, up to B moderate, above B major (0 ≤ A ≤ B, finite)."""
+
+    name = "A,B"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, tuple):
+            return value
+        parts = [part.strip() for part in str(value).split(",")]
+        hint = "give two numbers A,B with 0 ≤ A ≤ B, such as 0.1,0.25"
+        if len(parts) != 2:
+            self.fail(f"{value!r} is not two thresholds; {hint}", param, ctx)
+        numbers = []
+        for part in parts:
+            try:
+                number = float(part) if not foreign_digit(part) else math.nan
+            except ValueError:
+                number = math.nan
+            if not math.isfinite(number) or number < 0:
+                self.fail(f"{part!r} is not a threshold; {hint}", param, ctx)
+            numbers.append(number)
+        if numbers[0] > numbers[1]:
+            self.fail(f"{value!r}: the first threshold is above the second; {hint}", param, ctx)
+        return tuple(numbers)
+
+
+def check_smoothing(pseudocount: float | None, epsilon: float | None) -> None:
+    """One smoothing at most (exit 2)."""
+    if pseudocount is not None and epsilon is not None:
+        raise click.UsageError("--pseudocount and --epsilon are two ways to smooth empty bins: give one of them")
+
+
+def check_gate(fail_above: float | None, measure: str | None) -> str:
+    """The measure ``--fail-above`` reads (psi by default); ``--measure`` without it is refused."""
+    if measure is not None and fail_above is None:
+        raise click.BadParameter("--measure chooses what --fail-above reads: give --fail-above X too",
+                                 param_hint="'--measure'")
+    return measure or "psi"

@@ -1,0 +1,142 @@
+"""The bins of one column of ``divcli drift``: numeric columns cut at the reference's edges
+(:mod:`divcli.numerics.binning`), categorical ones counted per category; missing values in a bin
+of their own. Both sides are counted in the same bins, made from the reference alone (the
+categories: from both).
+
+A column's :class:`Binning` is what the reference decided (edges, or the categories and those
+folded into "(other)"); :func:`counts` counts any sample in it, so the same bins serve a resample
+of either side.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..errors import DataError
+from ..numerics.binning import BinRule, Edges, bin_counts, bin_labels, reference_edges
+
+NUMERIC, CATEGORICAL = "numeric", "categorical"
+#: The labels of the bins that are no range and no category of the data.
+MISSING, OTHER = "(missing)", "(other)"
+
+
+@dataclass(frozen=True)
+class Binning:
+    """How a column is binned: a numeric column's inner edges (``edges``, and how many equal ones
+    collapsed), or a categorical column's categories in order (``categories``) and those folded
+    into ``(other)`` (``folded``); ``missing``: whether the bin of missing values is shown (either
+    side has one)."""
+
+    kind: str
+    edges: Edges | None = None
+    categories: tuple[str, ...] = ()
+    folded: frozenset[str] = frozenset()
+    missing: bool = False
+
+    def labels(self) -> list[str]:
+        """Each bin's label: ``(-inf, 1.5]``, a category, ``(other)``, ``(missing)``."""
+        if self.kind == NUMERIC:
+            labels = [_range_text(low, high) for low, high in bin_labels(self.edges.inner)]
+        else:
+            labels = list(self.categories) + ([OTHER] if self.folded else [])
+        return labels + ([MISSING] if self.missing else [])
+
+    def bounds(self) -> list[tuple[float | None, float | None]]:
+        """(low, high) of each bin of a numeric column (None for the missing bin and for categories)."""
+        if self.kind == NUMERIC:
+            found: list[tuple[float | None, float | None]] = list(bin_labels(self.edges.inner))
+        else:
+            found = [(None, None)] * (len(self.categories) + bool(self.folded))
+        return found + ([(None, None)] if self.missing else [])
+
+
+def _range_text(low: float, high: float) -> str:
+    def shown(value: float) -> str:
+        return {np.inf: "+inf", -np.inf: "-inf"}.get(value, f"{value:.6g}")
+
+    return f"({shown(low)}, {shown(high)}]" if np.isfinite(high) else f"({shown(low)}, +inf)"
+
+
+def numeric_binning(rule: BinRule, reference: np.ndarray, current: np.ndarray, column: str) -> Binning:
+    """The bins of a numeric column from its reference values (NaN where missing)."""
+    try:
+        edges = reference_edges(rule, reference)
+    except ValueError as error:
+        raise DataError(f"column {column!r}", str(error)) from None
+    return Binning(NUMERIC, edges=edges, missing=bool(np.isnan(reference).any() or np.isnan(current).any()))
+
+
+def category_binning(reference: np.ndarray, current: np.ndarray, min_share: float) -> Binning:
+    """The categories of both sides (sorted: by value when every one is a number, else by text),
+    those whose share is below ``min_share`` on both sides folded into ``(other)``."""
+    names_r, counts_r = _tally(reference)
+    names_c, counts_c = _tally(current)
+    shares = {}
+    for names, counts, total, side in ((names_r, counts_r, len(reference), 0), (names_c, counts_c, len(current), 1)):
+        for name, count in zip(names, counts):
+            shares.setdefault(name, [0.0, 0.0])[side] = count / total
+    categories = _ordered(shares)
+    folded = frozenset(name for name in categories if max(shares[name]) < min_share) if min_share > 0 else frozenset()
+    kept = tuple(name for name in categories if name not in folded)
+    missing = any(value is None for value in reference) or any(value is None for value in current)
+    return Binning(CATEGORICAL, categories=kept, folded=folded, missing=missing)
+
+
+def _tally(labels: np.ndarray) -> tuple[list[str], list[int]]:
+    present = [label for label in labels if label is not None]
+    if not present:
+        return [], []
+    names, counts = np.unique(np.array(present, dtype=str), return_counts=True)
+    return [str(name) for name in names], [int(count) for count in counts]
+
+
+def _ordered(shares: dict[str, list[float]]) -> list[str]:
+    names = list(shares)
+    try:
+        return sorted(names, key=float)
+    except ValueError:
+        return sorted(names)
+
+
+def counts(binning: Binning, values: np.ndarray) -> np.ndarray:
+    """The count of ``values`` (numbers with NaN, or category names with None) in each bin."""
+    if binning.kind == NUMERIC:
+        inside, missing = bin_counts(values, binning.edges.inner)
+    else:
+        index = {name: position for position, name in enumerate(binning.categories)}
+        other = len(binning.categories)
+        inside = np.zeros(other + bool(binning.folded))
+        missing = 0
+        for name, count in zip(*_tally(values)):
+            inside[index.get(name, other)] += count
+        missing = int(sum(value is None for value in values))
+    return np.append(inside, missing) if binning.missing else inside
+
+
+@dataclass
+class Smoothing:
+    """``--pseudocount A`` (added to every bin's count) or ``--epsilon E`` (shares floored at E, then
+    renormalised), or neither."""
+
+    pseudocount: float | None = None
+    epsilon: float | None = None
+
+    @property
+    def text(self) -> str | None:
+        if self.pseudocount is not None:
+            return f"pseudocount {self.pseudocount:g}"
+        if self.epsilon is not None:
+            return f"epsilon {self.epsilon:g}"
+        return None
+
+    def apply(self, counted: np.ndarray) -> np.ndarray:
+        """The weights of the bins after smoothing (shares up to a factor: the kernels divide by the sum)."""
+        if self.pseudocount is not None:
+            return counted + self.pseudocount
+        if self.epsilon is not None:
+            total = counted.sum()
+            shares = counted / total if total else np.full(counted.shape, 1.0 / counted.size)
+            return np.maximum(shares, self.epsilon)
+        return counted

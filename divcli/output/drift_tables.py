@@ -1,0 +1,136 @@
+"""``divcli drift``'s table for people (Rich): what was compared and how it was binned, then one row
+per column (its measures, verdict and bins), and the notes (ties that collapsed edges, folded
+categories, missing values); with ``--column`` that column's bins instead: both shares, the PSI
+term of each bin and bars. Numbers are formatted before they go in (four significant digits: the
+machine formats carry every digit)."""
+
+from __future__ import annotations
+
+import math
+
+from ..computations.drift import ColumnDrift, DriftReport
+from ..computations.drift_bins import CATEGORICAL
+from ..errors import printable
+from .registry import Sink
+from .tables import bar
+
+#: Every measure of a column: (header, key); the columns' table leaves both KLs out (PSI is their
+#: sum, and at 100 columns the table has no room for them: --column, CSV and JSON show them).
+MEASURE_COLUMNS = (("PSI", "psi"), ("KL(R‖C)", "kl_ref_cur"), ("KL(C‖R)", "kl_cur_ref"), ("JS dist", "js_distance"),
+                   ("Hellinger", "hellinger"), ("W₁", "wasserstein_1"), ("KS", "ks"), ("χ²", "chi2"))
+TABLE_COLUMNS = tuple(column for column in MEASURE_COLUMNS if column[1] not in ("kl_ref_cur", "kl_cur_ref"))
+VERDICT_STYLES = {"stable": "green", "moderate": "yellow", "major": "bold red"}
+
+
+def short(value) -> str:
+    """A number in four significant digits: ``0.1234``, ``1.5e-05``, ``+inf``; ``—`` for none."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "—"
+    value = float(value)
+    if math.isinf(value):
+        return "+inf" if value > 0 else "-inf"
+    return "0" if value == 0 else f"{value:.4g}"
+
+
+def heading(report: DriftReport) -> list[str]:
+    """The lines above the table: the two samples, the binning, the smoothing, the verdict's rule."""
+    settings = report.settings
+    low, high = settings.thresholds
+    return [
+        f"drift from the reference {printable(report.reference)} ({report.reference_rows:,} rows) to the current "
+        f"{printable(report.current)} ({report.current_rows:,} rows); divergences in nats",
+        f"  bins: {settings.bins.text} of the reference, (low, high]: a value on an edge is in the bin below it; "
+        "outer bins open" + ("; a bin per category" if any(column.kind == CATEGORICAL for column in report.columns) else ""),
+        f"  smoothing: {settings.smoothing.text or 'none'}; PSI = Σ (c − r)·ln(c/r) (Jeffreys' divergence)",
+        f"  verdict by PSI: stable < {low:g} ≤ moderate ≤ {high:g} < major",
+    ]
+
+
+def notes(report: DriftReport) -> list[str]:
+    """What the reader should know of each column's bins: ties, folded categories, missing values."""
+    found = []
+    for column in report.columns:
+        name, binning = printable(column.column), column.binning
+        if binning.edges is not None and binning.edges.collapsed:
+            found.append(f"{name}: {binning.edges.collapsed} equal edges collapsed (ties), so {column.bins} bins")
+        if column.kind == CATEGORICAL and column.column not in report.settings.categorical:
+            found.append(f"{name}: text, so counted per category")
+        if binning.folded:
+            found.append(f"{name}: {len(binning.folded)} categories under the minimum share folded into (other)")
+        if binning.missing:
+            found.append(f"{name}: missing values {int(column.reference_counts[-1]):,} in the reference, "
+                         f"{int(column.current_counts[-1]):,} in the current (a bin of their own)")
+        if report.settings.smoothing.text and math.isinf(column.unsmoothed["psi"]):
+            found.append(f"{name}: PSI without smoothing is +inf (an empty bin on one side)")
+    return found
+
+
+class DriftTable(Sink):
+    """The columns' table, or with ``--column`` that column's bins."""
+
+    for_people = True
+
+    def write(self, report: DriftReport) -> None:
+        from rich.text import Text
+
+        console = self.console
+        for line in heading(report):
+            console.print(Text(line), soft_wrap=True)
+        console.print()
+        if report.focus is not None:
+            column = report.column(report.focus)
+            measures = ", ".join(f"{header} {short(column.measures[key])}" for header, key in MEASURE_COLUMNS
+                                 if column.measures[key] is not None)
+            console.print(Text(f"{printable(column.column)} ({column.kind}): {measures}; {column.verdict}"),
+                          soft_wrap=True)
+            console.print(_bins_table(column))
+            return
+        console.print(_columns_table(report))
+        for line in notes(report):
+            console.print(Text(f"note: {line}"), soft_wrap=True)
+
+
+def _columns_table(report: DriftReport):
+    from rich.table import Table
+    from rich.text import Text
+
+    smoothed = report.settings.smoothing.text is not None
+    table = Table(title="drift per column", title_justify="left", show_edge=False)
+    table.add_column("column")
+    for header, _ in TABLE_COLUMNS[:1]:
+        table.add_column(header, justify="right")
+    if smoothed:
+        table.add_column("unsmoothed", justify="right")
+    for header, _ in TABLE_COLUMNS[1:]:
+        table.add_column(header, justify="right")
+    table.add_column("verdict")
+    table.add_column("bins", justify="right")
+    for column in report.columns:
+        values = [short(column.measures[key]) for _, key in TABLE_COLUMNS]
+        if smoothed:
+            values.insert(1, short(column.unsmoothed["psi"]))
+        table.add_row(Text(printable(column.column)), *values,
+                      Text(column.verdict, style=VERDICT_STYLES[column.verdict]), str(column.bins))
+    return table
+
+
+def _bins_table(column: ColumnDrift):
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(title=f"the bins of {printable(column.column)}", title_justify="left", show_edge=False)
+    for header in ("bin", "n ref", "n cur", "ref share", "cur share", "PSI term"):
+        table.add_column(header, justify="left" if header == "bin" else "right")
+    table.add_column("reference")
+    table.add_column("current")
+    largest = float(max(column.reference_shares.max(), column.current_shares.max()))
+    terms = column.psi_terms()
+    for index, label in enumerate(column.binning.labels()):
+        r, c = float(column.reference_shares[index]), float(column.current_shares[index])
+        table.add_row(Text(printable(label)), f"{int(column.reference_counts[index]):,}",
+                      f"{int(column.current_counts[index]):,}", f"{r:.4f}", f"{c:.4f}", short(terms[index]),
+                      bar(r, largest), bar(c, largest))
+    table.add_section()
+    table.add_row(Text("total", style="bold"), f"{column.n_reference:,}", f"{column.n_current:,}", "", "",
+                  Text(short(column.measures["psi"]), style="bold"), "", "")
+    return table

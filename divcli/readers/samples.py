@@ -1,0 +1,391 @@
+"""Raw samples for ``divcli drift``: a row an observation, a column a feature, read whole.
+
+The other readers give rows of numbers that are distributions; here a column is a sample of one
+feature: numbers, or text to be counted as categories, with missing values. Each column is kept as
+read (:class:`SampleColumn`) and turned into numbers (:meth:`Samples.numbers`) or category names
+(:meth:`Samples.categories`) when the computation knows which it is.
+
+- CSV, TSV, text (a delimiter by extension, ``--delimiter``, or sniffed): the first row is the
+  header unless every cell of it is a number; columns without a header are numbered from 1.
+- JSON Lines (``.jsonl``, ``.ndjson``) and JSON (``.json``: a list) of records: the keys are the
+  columns (in the order first met); a key a record lacks is missing there.
+- ``.npy``: a 1-D array is one column, a 2-D array's columns are numbered from 1.
+- Parquet (pyarrow, the ``fast`` extra): numeric columns as numbers, text and booleans as text.
+- ``-``: standard input, sniffed (a .npy's magic bytes, JSON, else delimited text).
+
+Missing: an empty cell, ``nan``, ``NA``, ``null`` (any case), JSON's null, Parquet's null.
+``--select`` and ``--drop`` pick columns as for every other command
+(:class:`~divcli.readers.columns.ColumnChoice`).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+from dataclasses import dataclass
+from typing import BinaryIO
+
+import numpy as np
+
+from ..errors import DataError, option, show_value
+from .columns import ColumnChoice, name_text
+from .decimals import parse_decimals
+from .numbers import parse_number
+from .operand import STDIN, STDIN_NAME, WHITESPACE
+from .source import BOM, decode, read_bounded, size_text
+from .text import sniff_delimiter, split_records
+
+#: Cell texts read as a missing value (compared in lower case), besides the empty cell.
+MISSING_TEXTS = frozenset({"", "nan", "+nan", "-nan", "na", "n/a", "null", "none"})
+_DELIMITERS = {".csv": ",", ".tsv": "\t"}
+_NPY_MAGIC = b"\x93NUMPY"
+#: About how many bytes of memory a byte of the file takes once read: text cells become Python
+#: strings (some 60 bytes each), a .npy's numbers float64 (a copy besides the bytes read).
+MEMORY_PER_BYTE = {"text": 16, "npy": 3}
+
+
+@dataclass
+class SampleColumn:
+    """One column as read: ``cells`` float64 (NaN where missing) for a binary format's numbers, else
+    an object array of texts or numbers (None where missing); ``written`` its place in the file
+    (from 1)."""
+
+    name: str
+    cells: np.ndarray
+    written: int
+
+
+@dataclass
+class Samples:
+    """An input's chosen columns, ``rows`` observations each; ``lines[i]`` the physical line of row
+    ``i`` in a text file (None for the other formats)."""
+
+    name: str
+    columns: list[SampleColumn]
+    rows: int
+    lines: np.ndarray | None = None
+
+    @property
+    def names(self) -> list[str]:
+        return [column.name for column in self.columns]
+
+    def column(self, name: str) -> SampleColumn:
+        return next(column for column in self.columns if column.name == name)
+
+    def where(self, row: int, column: SampleColumn) -> str:
+        """``ref.csv:3:2`` (line, column as written) or ``ref.jsonl: row 3, 'age'``."""
+        if self.lines is not None:
+            return f"{self.name}:{int(self.lines[row])}:{column.written}"
+        return f"{self.name}: row {row + 1}, column {show_value(column.name)}"
+
+    def numbers(self, column: SampleColumn, categorical_hint: bool = True) -> np.ndarray:
+        """The column's values as float64, NaN where missing; text that is not a number is an error
+        that names the cell (and, with ``categorical_hint``, says to count it as categories)."""
+        cells = column.cells
+        if cells.dtype != object:
+            return cells
+        missing = np.fromiter((_is_missing(cell) for cell in cells), bool, len(cells))
+        values = np.full(len(cells), np.nan)
+        present = np.flatnonzero(~missing)
+        values[present] = self._parsed(cells[present], present, column, categorical_hint)
+        return values
+
+    def _parsed(self, cells: np.ndarray, rows: np.ndarray, column: SampleColumn, hint: bool) -> np.ndarray:
+        texts = [cell for cell in cells if isinstance(cell, str)]
+        if all(text.isascii() and "_" not in text for text in texts):
+            try:  # numpy's own parsing, at C speed, where it reads the same numbers as divcli's grammar
+                return cells.astype(np.float64)
+            except (ValueError, TypeError):
+                pass
+        values = np.empty(len(cells))
+        for index, cell in enumerate(cells):
+            try:
+                values[index] = float(cell) if isinstance(cell, (int, float)) else parse_number(cell)
+            except ValueError as error:
+                fix = (f"pass {option('categorical', column.name)} to count its values as categories"
+                       if hint else "give numbers, or leave the cell empty for a missing value")
+                raise DataError(self.where(int(rows[index]), column),
+                                f"column {show_value(column.name)}: {error}", fix) from None
+        return values
+
+    def textual(self, column: SampleColumn) -> bool:
+        """Whether the column holds text and no number at all (a column of names, like a city): it
+        can only be counted per category. One number among the text is not: that is a typo to show."""
+        cells = column.cells
+        if cells.dtype != object:
+            return False
+        present = [cell for cell in cells if not _is_missing(cell)]
+        return bool(present) and not any(not isinstance(cell, str) or _is_number_text(cell) for cell in present)
+
+    def categories(self, column: SampleColumn) -> np.ndarray:
+        """The column's values as category names (an object array of str; None where missing):
+        text as written, numbers as integer-coded categories are written (``3``, not ``3.0``)."""
+        cells = column.cells
+        if cells.dtype != object:
+            return np.array([None if np.isnan(value) else name_text(value) for value in cells], dtype=object)
+        return np.array([None if _is_missing(cell) else cell if isinstance(cell, str) else name_text(cell)
+                         for cell in cells], dtype=object)
+
+
+def _is_missing(cell) -> bool:
+    if cell is None:
+        return True
+    if isinstance(cell, str):
+        return cell.lower() in MISSING_TEXTS
+    return isinstance(cell, float) and cell != cell
+
+
+def read_samples(spec: str, stdin: BinaryIO | None = None, delimiter: str | None = None,
+                 columns: ColumnChoice = ColumnChoice()) -> Samples:
+    """The samples of ``spec`` (a file, or ``-`` with ``stdin``), its columns picked by ``columns``."""
+    name = STDIN_NAME if spec == STDIN else spec
+    extension = os.path.splitext(spec)[1].lower()
+    if extension in (".parquet", ".pq"):
+        return _parquet(spec, columns)
+    if spec != STDIN and os.path.isfile(spec):  # before reading a byte of it
+        check_memory(os.path.getsize(spec), name, MEMORY_PER_BYTE["npy" if extension == ".npy" else "text"])
+    data = _bytes(spec, stdin)
+    check_memory(len(data), name, MEMORY_PER_BYTE["npy" if data.startswith(_NPY_MAGIC) else "text"])
+    if data.startswith(_NPY_MAGIC):
+        return _numpy(data, name, columns)
+    if extension in (".npy", ".npz"):
+        raise DataError(name, "not a .npy array (its first bytes are not numpy's)",
+                        "give a .npy file as numpy.save writes it (drift reads no .npz)")
+    text = decode(data, name)
+    start = text.lstrip()[:1]
+    if extension in (".jsonl", ".ndjson", ".json") or (extension not in _DELIMITERS and start in ("{", "[")):
+        return _records(text, name, columns)
+    sep = delimiter or _DELIMITERS.get(extension) or sniff_delimiter(text)
+    return _delimited(text, name, sep, columns)
+
+
+def available_memory() -> int | None:
+    """The memory the system says is available (Linux's MemAvailable), or None where it does not say."""
+    try:
+        with open("/proc/meminfo") as handle:
+            for line in handle:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
+
+
+def check_memory(size: int, name: str, per_byte: float) -> None:
+    """Refuse, before parsing, a file whose samples would not fit in the memory available: drift reads
+    both samples whole, for the reference's exact quantiles and W₁ and KS from the sorted values."""
+    available = available_memory()
+    need = int(size * per_byte)
+    if available is not None and need > available:
+        raise DataError(name, f"{size_text(size)} of samples take about {size_text(need)} of memory once read, more "
+                        f"than the {size_text(available)} available (drift reads both samples whole: exact "
+                        "quantiles, W₁ and KS)", "take a sample of the rows (shuf -n 1000000 FILE), or save the columns "
+                        "as .npy (8 bytes a value)")
+
+
+def _bytes(spec: str, stdin: BinaryIO | None) -> bytes:
+    if spec == STDIN:
+        return read_bounded(stdin, STDIN_NAME).removeprefix(BOM) if stdin is not None else b""
+    try:
+        with open(spec, "rb") as handle:
+            return handle.read()
+    except FileNotFoundError:
+        raise DataError(spec, "no such file", "check the path") from None
+    except IsADirectoryError:
+        raise DataError(spec, "this is a folder, not a file", "give a file of samples") from None
+    except OSError as error:
+        raise DataError(spec, error.strerror or str(error)) from None
+
+
+def _picked(header: list[str] | None, width: int, name: str, columns: ColumnChoice) -> list[int]:
+    """The 0-based columns ``--select``/``--drop`` keep (every one when neither is given)."""
+    picked = columns.resolve(header, width, name)
+    return list(range(width)) if picked is None else list(picked.keep)
+
+
+def _no_rows(name: str) -> DataError:
+    return DataError(name, "no rows of samples", "give a header and one row an observation")
+
+
+def _delimited(text: str, name: str, delimiter: str, columns: ColumnChoice) -> Samples:
+    """CSV, TSV, text: a header (unless the first row is all numbers) and one row an observation."""
+    records = split_records(text, name, delimiter)
+    first_line, first = next(records, (0, None))
+    if first is None:
+        raise _no_rows(name)
+    headed = not all(_is_number_text(cell) for cell in first)
+    header, width = (first if headed else None), len(first)
+    keep = _picked(header, width, name, columns)
+    fast = _plain(text, delimiter, width, first_line) if headed else None
+    if fast is not None:
+        values, lines = fast
+        table = None
+    else:
+        body = list(records) if headed else [(first_line, first), *records]
+        _check_widths(body, width, headed, name, delimiter)
+        table = np.array([cells for _, cells in body], dtype=object).reshape(len(body), width)
+        lines = np.array([line for line, _ in body])
+    if len(lines) == 0:
+        raise _no_rows(name)
+    kept = [SampleColumn(header[index] if header else str(index + 1),
+                         np.ascontiguousarray(values[:, index]) if table is None else table[:, index], index + 1)
+            for index in keep]
+    _check_unique(kept, name)
+    return Samples(name, kept, len(lines), lines)
+
+
+def _plain(text: str, delimiter: str, width: int, header_line: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """Below a header on line 1, a body of plain decimals only (no empty cell, no blank line) read at C
+    speed (:func:`~divcli.readers.decimals.parse_decimals`), with the line of each row; else None."""
+    end = text.find("\n")
+    if header_line != 1 or end < 0 or '"' in text[:end]:
+        return None
+    values = parse_decimals(text[end + 1:], delimiter)
+    if values is None or values.shape[1] != width:
+        return None
+    return values, np.arange(len(values)) + header_line + 1
+
+
+def _check_widths(body: list, width: int, headed: bool, name: str, delimiter: str) -> None:
+    for line, cells in body:
+        if len(cells) != width:
+            raise DataError(f"{name}:{line}", f"{len(cells)} cells where the {'header' if headed else 'first row'} "
+                            f"has {width}", "give every row the same columns" +
+                            (f" (or pass {option('delimiter', 'tab', cli='tab')} if tabs separate them)"
+                             if delimiter == WHITESPACE else ""))
+
+
+def _is_number_text(cell: str) -> bool:
+    try:
+        parse_number(cell)
+    except ValueError:
+        return False
+    return True
+
+
+def _check_unique(kept: list[SampleColumn], name: str) -> None:
+    seen: set[str] = set()
+    for column in kept:
+        if column.name in seen:
+            raise DataError(name, f"two columns are named {show_value(column.name)}", "give every column its own name")
+        seen.add(column.name)
+
+
+def _records(text: str, name: str, columns: ColumnChoice) -> Samples:
+    """JSON Lines of records, or a JSON list of records: the keys are the columns."""
+    stripped = text.lstrip()
+    records: list[tuple[int, dict]] = []
+    if stripped.startswith("[") and not _json_lines(text):
+        try:
+            document = json.loads(text)
+        except json.JSONDecodeError as error:
+            raise DataError(f"{name}:{error.lineno}:{error.colno}", f"not JSON: {error.msg}") from None
+        records = [(0, item) for item in (document if isinstance(document, list) else [document])]
+    else:
+        for number, line in enumerate(text.splitlines(), start=1):
+            if line.strip():
+                try:
+                    records.append((number, json.loads(line)))
+                except json.JSONDecodeError as error:
+                    raise DataError(f"{name}:{number}:{error.colno}", f"not JSON: {error.msg}",
+                                    "write one record a line: {\"age\": 31, \"city\": \"Paris\"}") from None
+    return _record_samples(records, name, columns)
+
+
+def _json_lines(text: str) -> bool:
+    lines = [line for line in text.splitlines() if line.strip()]
+    return len(lines) > 1 and all(line.lstrip().startswith("{") for line in lines)
+
+
+def _record_samples(records: list[tuple[int, object]], name: str, columns: ColumnChoice) -> Samples:
+    keys: dict[str, None] = {}
+    for index, (line, record) in enumerate(records):
+        if not isinstance(record, dict):
+            where = f"{name}:{line}" if line else f"{name}: item {index + 1}"
+            raise DataError(where, f"a record is an object of column: value, not {show_value(json.dumps(record), 30)}",
+                            "write one record a line: {\"age\": 31, \"city\": \"Paris\"}")
+        keys.update(dict.fromkeys(record))
+    if not records:
+        raise _no_rows(name)
+    header = list(keys)
+    keep = _picked(header, len(header), name, columns)
+    lines = np.array([line for line, _ in records]) if records[0][0] else None
+    kept = []
+    for index in keep:
+        key = header[index]
+        cells = np.empty(len(records), dtype=object)
+        for row, (line, record) in enumerate(records):
+            cells[row] = _json_cell(record.get(key), name, line or row + 1, key)
+        kept.append(SampleColumn(key, cells, index + 1))
+    samples = Samples(name, kept, len(records))
+    samples.lines = lines if lines is not None and lines.all() else None
+    return samples
+
+
+def _json_cell(value, name: str, line: int, key: str):
+    if value is None or isinstance(value, (str, float)) or (isinstance(value, int) and not isinstance(value, bool)):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    raise DataError(f"{name}:{line}", f"{show_value(key)} holds {type(value).__name__ if not isinstance(value, list) else 'a list'}, "
+                    "not a number or a text", "give one value a column in each record")
+
+
+def _numpy(data: bytes, name: str, columns: ColumnChoice) -> Samples:
+    """A .npy array: 1-D one column, 2-D a column each (numbered from 1); numbers only."""
+    try:
+        array = np.load(io.BytesIO(data), allow_pickle=False)
+    except (ValueError, OSError, EOFError) as error:
+        raise DataError(name, f"not a readable .npy array: {error}") from None
+    if array.ndim == 1:
+        array = array[:, None]
+    if array.ndim != 2 or array.dtype.kind not in "biuf":
+        raise DataError(name, f"a {array.ndim}-D array of {array.dtype}: drift reads a 1-D or 2-D array of numbers",
+                        "one row an observation, one column a feature")
+    if array.shape[0] == 0:
+        raise _no_rows(name)
+    keep = _picked(None, array.shape[1], name, columns)
+    values = array.astype(np.float64)
+    return Samples(name, [SampleColumn(str(index + 1), np.ascontiguousarray(values[:, index]), index + 1)
+                          for index in keep], array.shape[0])
+
+
+def _parquet(path: str, columns: ColumnChoice) -> Samples:
+    """A Parquet file: numeric columns as numbers, text and booleans as text (pyarrow)."""
+    from .parquet import INSTALL_FAST, arrow_reason
+
+    try:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+    except ImportError:
+        raise DataError(path, "reading Parquet needs pyarrow", INSTALL_FAST) from None
+    try:
+        schema = pq.read_schema(path)
+        header = list(schema.names)
+        keep = _picked(header, len(header), path, columns)
+        table = pq.read_table(path, columns=[header[index] for index in keep])
+    except (OSError, pa.ArrowException) as error:
+        raise DataError(path, f"cannot read Parquet: {arrow_reason(error)}") from None
+    if table.num_rows == 0:
+        raise _no_rows(path)
+    kept = [SampleColumn(header[index], _arrow_cells(table.column(position), header[index], path), index + 1)
+            for position, index in enumerate(keep)]
+    _check_unique(kept, path)
+    return Samples(path, kept, table.num_rows)
+
+
+def _arrow_cells(column, name: str, path: str) -> np.ndarray:
+    import pyarrow as pa
+
+    kind = column.type
+    if pa.types.is_dictionary(kind):
+        column, kind = column.cast(kind.value_type), kind.value_type
+    if pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_decimal(kind):
+        return column.cast(pa.float64()).to_numpy(zero_copy_only=False).astype(np.float64)
+    if pa.types.is_string(kind) or pa.types.is_large_string(kind) or pa.types.is_boolean(kind):
+        texts = column.to_pylist()
+        return np.array([value if value is None or isinstance(value, str) else ("true" if value else "false")
+                         for value in texts], dtype=object)
+    raise DataError(path, f"column {show_value(name)} holds {kind} values: drift reads numbers and text",
+                    f"leave it out with {option('drop', name)}")
