@@ -284,7 +284,7 @@ def reduction_option(command: str):
 
 def p_as_option():
     return click.option("--p-as", type=click.Choice(KINDS), default="probs", metavar="KIND",
-                        help="P is probs (default), logits, log-probs, labels (classes from 0) or counts.")
+                        help="P is probs (default), logits, log-probs, labels (0…C−1) or counts.")
 
 
 def q_as_option():

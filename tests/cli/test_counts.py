@@ -147,3 +147,23 @@ def test_plugin_estimator_leaves_the_output_as_it_was(run, files):
     chosen = run("entropy", files[0], "--p-as", "counts", "--estimator", "plugin", "-f", "csv")
     assert plain.stdout == chosen.stdout
     assert plain.stdout.splitlines()[0] == "row,entropy_p"
+
+
+def test_bin_count_files_as_counts_matched_by_name(run_json, tmp_path):
+    """A bin,count file read as counts is one row of counts; a bin on one side only counts 0 there."""
+    p, q = tmp_path / "p.csv", tmp_path / "q.csv"
+    p.write_text("bin,count\na,3\nb,1\n")
+    q.write_text("bin,count\nb,2\na,2\nc,1\n")
+    document = run_json("kl", str(p), str(q), "--p-as", "counts", "--q-as", "counts")
+    expected = 0.75 * math.log(0.75 / 0.4) + 0.25 * math.log(0.25 / 0.4)
+    assert document["value"] == pytest.approx(expected, rel=1e-14)
+    assert document["inputs"]["p"]["samples"]["total_n"] == 4
+    assert document["inputs"]["q"]["samples"]["total_n"] == 5
+    assert any("'c'" in warning for warning in document["warnings"])
+
+
+def test_smoothing_counts_is_refused_with_the_way(run):
+    result = run("kl", "3,1,0", "2,2,1", "--p-as", "counts", "--q-as", "counts", "--pseudocount", "1")
+    assert result.exit_code == 2  # two options that do not go together
+    assert "--p-as counts" in result.stderr and "--normalize" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -68,8 +68,8 @@ def ce(p, q, label_smoothing, weight, ignore_index, **params):
 ))
 @operand("p", uniform=False)
 @p_as_option()
-@click.option("--estimator", type=click.Choice(tuple(ESTIMATORS)), default="plugin", show_default=True, metavar="E",
-              help="Counts: plugin, miller-madow, chao-shen, shrink or jackknife.")
+@click.option("--estimator", type=click.Choice(tuple(ESTIMATORS)), default="plugin", metavar="E",
+              help="From counts: plugin (default), miller-madow, chao-shen, shrink, jackknife.")
 @reduction_option("entropy")
 @shared_options
 @engine_options(operands=1)
