@@ -24,6 +24,7 @@ $(DEMO_STAMP): pyproject.toml | $(BIN)/python
 
 $(STAMP): pyproject.toml | $(BIN)/python
 	$(PIP) -e '.[test,fast,dask,lm]'
+	$(PIP) scikit-learn  # divcli mi's reference in the tests (no extra: it needs SciPy)
 	touch $(DEMO_STAMP) $(STAMP)
 
 install: $(STAMP)

@@ -208,4 +208,6 @@ SINKS = {
     Content.LIBRARIES: LibrariesJson, Content.EXPLAIN: ExplainJson, Content.DISTILL: DistillJson,
     Content.CATALOGUE: CatalogueJson, Content.LM: "divcli.output.lm_output:LmJson",
     Content.FORMATS: "divcli.output.listing:FormatsJson", Content.DRIFT: "divcli.output.drift_output:DriftJson",
+    Content.MI: "divcli.output.mi_output:MiJson",
+    Content.FORMATS: "divcli.output.listing:FormatsJson",
 }

@@ -304,6 +304,7 @@ SINKS = {
     Content.DISTILL: "divcli.output.explain_tables:DistillTable",
     Content.LM: "divcli.output.lm_tables:LmTable",
     Content.DRIFT: "divcli.output.drift_tables:DriftTable",
+    Content.MI: "divcli.output.mi_table:MiTable",
     Content.CATALOGUE: "divcli.output.explain_tables:CatalogueTable",
     Content.FORMATS: "divcli.output.listing:FormatsTable",
 }
