@@ -105,10 +105,12 @@ class Request:
     engine: Engine = Engine()
     weight: str | None = None
     labels: str | None = None
+    estimator: str | None = None  # entropy of counts: --estimator, when not the plug-in
 
 
 def streamed_request(command: str, specs: tuple[str | None, ...], params: dict, *, weight: str | None = None,
-                     ignore_index: int | None = None, label_smoothing: float = 0.0) -> Request:
+                     ignore_index: int | None = None, label_smoothing: float = 0.0,
+                     estimator: str | None = None) -> Request:
     """kl, ce, entropy, js and compare's request (``specs``: the operands; entropy's Q None)."""
     given = _given()
     one_stdin(*specs, weight)
@@ -124,7 +126,7 @@ def streamed_request(command: str, specs: tuple[str | None, ...], params: dict, 
     check_output(writing, given, specs + (weight,), engine.dask)
     options = _options(params, reduction, given, ignore_index=ignore_index, label_smoothing=label_smoothing,
                        infer_labels=not engine.dask and "p_as" not in given, **_smoothing(params))
-    return Request(command, specs, options, reading, writing, engine, weight)
+    return Request(command, specs, options, reading, writing, engine, weight, estimator=estimator)
 
 
 def whole_request(command: str, specs: tuple[str | None, ...], params: dict, *, reduction: str,

@@ -15,11 +15,13 @@ thread it comes with:
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from functools import partial
 
 import numpy as np
 
-from ..numerics import accurate, fast_path
+from ..numerics import accurate, estimators, fast_path
+from ..numerics.counts import sample_sizes
 from ..numerics.deviations import deviations
 from ..numerics.distributions import Distribution
 from ..vocabulary import Kind, Command
@@ -138,8 +140,15 @@ def entropy_report(p: Distribution, context: Context) -> Report:
         terms, rows = terms / context.scale, rows / context.scale
     return Report(
         context=context, sides=sides, terms=terms, entropy_p=rows, total=float(np.sum(rows)),
-        divisor=float(rows.shape[0]), labels=p.labels, deviations=deviations([p]), **_placed(p, None, context),
+        divisor=float(rows.shape[0]), labels=p.labels, deviations=deviations([p]), sizes=sample_sizes([p]), **_placed(p, None, context),
     )
+
+
+def estimated(report: Report, p: Distribution) -> Report:
+    """The block's H(P) by the run's estimator (:mod:`divcli.numerics.estimators`) from P's counts
+    (the operand's values), in the run's unit, with the plug-in kept beside it."""
+    rows = estimators.estimate(report.context.estimator, p.operand.values) / report.context.scale
+    return replace(report, entropy_p=rows, entropy_plugin=report.entropy_p, total=float(np.sum(rows)))
 
 
 def _broadcast(p: Distribution, q: Distribution):
@@ -219,7 +228,7 @@ def kl_report(p: Distribution, q: Distribution, context: Context) -> Report:
         total=float(np.sum(kl)), divisor=float(terms.shape[0]), labels=_broadcast_labels(p, terms.shape[0]),
         warnings=_infinite_warnings(terms, "D(P‖Q)", sides, q, context.classes, placed["row_names"],
                                     placed["first_row"], context.positions) if np.isposinf(kl).any() else [],
-        deviations=deviations([p, q]), **placed,
+        deviations=deviations([p, q]), sizes=sample_sizes([p, q]), **placed,
     )
 
 
@@ -304,7 +313,7 @@ def ce_report(p: Distribution, q: Distribution, context: Context) -> Report:
         divisor = rows.shape[0] / context.weight_scale
     return Report(
         context=context, sides=sides, terms=terms, entropy_p=entropy, cross_entropy=rows, kl=kl, check=check,
-        total=total, divisor=divisor, labels=labels, active=active, warnings=warnings, deviations=deviations([p, q]), **placed,
+        total=total, divisor=divisor, labels=labels, active=active, warnings=warnings, deviations=deviations([p, q]), sizes=sample_sizes([p, q]), **placed,
     )
 
 

@@ -87,7 +87,7 @@ class JsonSink(Sink):
         self.stream.finish(value, {
             "reductions": {name: json_number(value) for name, value in summary.reductions.items()},
             "n_rows": summary.rows,
-            "inputs": inputs_document(summary.roles, summary.deviations),
+            "inputs": inputs_document(summary.roles, summary.deviations, summary.sizes),
             **notes_document(summary.context.notes),
             "warnings": summary.warnings,
         }, summary.context.head)
@@ -123,7 +123,7 @@ class MeasureJsonSink(Sink):
             "reductions": {name: {key: json_number(x) for key, x in values.items()}
                            for name, values in summary.reductions.items()},
             "n_rows": summary.rows,
-            "inputs": inputs_document(summary.roles, summary.deviations),
+            "inputs": inputs_document(summary.roles, summary.deviations, summary.sizes),
             **notes_document(summary.context.notes),
             "warnings": summary.warnings,
         }, summary.context.head)
