@@ -71,7 +71,9 @@ class ColumnChoice:
 
     def option(self, part: str) -> str:
         """The option that gave ``part`` (``select``, ``drop``, ``names``), for a message: ``--q-select``
-        where it was the operand's own, else ``--select``."""
+        where it was the operand's own (``--q-cols`` where the old spelling gave it), else ``--select``."""
+        if part == "select" and "cols" in self.own and self.side:
+            return option(f"{self.side}_cols")
         return option(f"{self.side}_{part}" if part in self.own and self.side else part)
 
     @property
