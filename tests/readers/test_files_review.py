@@ -12,6 +12,8 @@ import json
 import numpy as np
 import pytest
 
+from helpers.extras import needs, needs_dask
+
 P = np.array([[0.2, 0.3, 0.5], [0.1, 0.1, 0.8], [0.25, 0.25, 0.5], [0.6, 0.3, 0.1]])
 Q = np.array([[0.1, 0.2, 0.7], [0.2, 0.6, 0.2], [0.3, 0.3, 0.4], [0.5, 0.25, 0.25]])
 
@@ -122,3 +124,54 @@ def test_p_cols_errors_name_p_cols(run, tmp_path, value):
     line = one_line(result)
     assert "--p-cols" in line and "--p-select" not in line, line
     assert result.stderr.count("warning:") == 1
+
+
+# --------------------------------------------------------------------------------------------
+# records with a list field: the messages name the option typed; --engine dask reads them with
+# --select as the local engine does, and refuses Parquet's list column in one line
+
+
+def _log_lines(rows) -> str:
+    """JSON Lines from a training loop's logging: a step, a loss, a tag and the probabilities."""
+    return "".join(json.dumps({"step": i, "loss": 0.5 / (i + 1), "tag": "train", "probs": row.tolist()}) + "\n"
+                   for i, row in enumerate(rows))
+
+
+def test_a_records_list_choice_names_the_operands_own_option(run, tmp_path):
+    (tmp_path / "p.jsonl").write_text(_log_lines(P))
+    q = ";".join(",".join(repr(float(v)) for v in row) for row in Q)
+    line = one_line(run("kl", tmp_path / "p.jsonl", q, "--p-select", "loss"))
+    assert "--p-select chooses 'loss'" in line and "--p-select probs" in line, line
+    line = one_line(run("kl", q, tmp_path / "p.jsonl", "--q-names", "probs"))
+    assert "--q-names field 'probs' is a list" in line, line
+    assert kl_of(run, tmp_path / "p.jsonl", q, "--p-select", "probs") == pytest.approx(kl_rows(P, Q), rel=1e-12)
+
+
+@pytest.mark.dask
+def test_dask_reads_records_of_json_lines_with_select_as_the_local_engine(run, tmp_path, dask_cluster):
+    needs_dask()
+    (tmp_path / "p.jsonl").write_text(_log_lines(P))
+    (tmp_path / "q.jsonl").write_text(_log_lines(Q))
+    expected = float(np.mean(kl_rows(P, Q)))
+    with dask_cluster() as cluster:
+        for options in (["--select", "probs"], ["--p-select", "probs", "--q-select", "probs"], []):
+            result = run("kl", tmp_path / "p.jsonl", tmp_path / "q.jsonl", *options, "-q", "--engine", "dask",
+                         "--scheduler", cluster.scheduler_address)
+            assert result.exit_code == 0, (options, result.stderr)
+            assert float(result.stdout) == pytest.approx(expected, rel=1e-12)
+
+
+@pytest.mark.dask
+def test_dask_refuses_a_parquet_list_column_in_one_line(run, tmp_path, dask_cluster):
+    needs_dask()
+    pa, pq = needs("pyarrow"), needs("pyarrow.parquet")
+    for name, rows in (("p.parquet", P), ("q.parquet", Q)):
+        pq.write_table(pa.table({"id": [7, 8, 9, 10], "logits": [np.log(row).tolist() for row in rows]}), tmp_path / name)
+    local = run("kl", tmp_path / "p.parquet", tmp_path / "q.parquet", "--select", "logits", "--p-as", "logits",
+                "--q-as", "logits", "-q")
+    assert local.exit_code == 0 and float(local.stdout) == pytest.approx(float(np.mean(kl_rows(P, Q))), rel=1e-12)
+    with dask_cluster() as cluster:
+        result = run("kl", tmp_path / "p.parquet", tmp_path / "q.parquet", "--select", "logits", "--p-as", "logits",
+                     "--q-as", "logits", "-q", "--engine", "dask", "--scheduler", cluster.scheduler_address)
+    line = one_line(result)
+    assert "'logits' holds a list" in line and "--engine local" in line, line
