@@ -245,7 +245,7 @@ def check_engine(engine: Engine, reading: Reading, specs: tuple[str, ...]) -> No
         if reading.columns:
             raise click.UsageError("--columns needs whole operands; --engine dask reads shards of rows")
         chosen = [f"--{name}" for name in ("drop", "names") if getattr(reading, name)] + \
-            [f"--{side}-{part}" for side, own in zip("pq", reading.sides) for part in sorted(own.given - {"select"})]
+            [f"--{side}-{part}" for side, own in zip("pq", reading.sides) for part in sorted(own.given - {"select", "cols"})]
         if chosen:
             raise click.UsageError(f"{', '.join(chosen)}: --engine local only; with --engine dask choose each "
                                    "shard's columns with --select, or --p-select and --q-select (row names are "
