@@ -35,7 +35,7 @@ from ..engine.start import read_firsts
 from ..errors import DataError, EngineUsage
 from ..readers.blocks import ArrayBlocks, Blocks
 from ..readers.positions import open_positions
-from ..readers.sizes import BLOCK_ELEMENTS, FIRST_BLOCK_ROWS
+from ..readers import sizes
 from ..vocabulary import Options, count_of
 from .cluster import connect, require
 from .plan import Plan
@@ -65,7 +65,7 @@ def shard_positions(shard: Shard, plan: Plan) -> int:
         if total is not None:
             return total
         rows = 0
-        while (block := blocks.read(FIRST_BLOCK_ROWS, BLOCK_ELEMENTS)) is not None:
+        while (block := blocks.read(sizes.FIRST_BLOCK_ROWS, sizes.BLOCK_ELEMENTS)) is not None:
             rows += block.rows
         return rows
 

@@ -28,7 +28,7 @@ import numpy as np
 from ..errors import DataError, option, show_value
 from ..readers.blocks import ArrayBlocks, Blocks, bounded_rows
 from ..readers.operand import Operand
-from ..readers.sizes import BLOCK_ELEMENTS, FIRST_BLOCK_ROWS
+from ..readers import sizes
 from ..vocabulary import ROLES, Conversion, Kind, Options, count_of
 from .start import read_all
 
@@ -89,7 +89,7 @@ def _as_distribution(first: Operand, blocks: Blocks, role: str) -> tuple[Operand
     blocks = ArrayBlocks(turned)
     column = f"its {show_value(whole.classes[0])} column" if whole.classes else "its counts"
     note = f"{role}: {whole.name} read as a histogram of {count_of(whole.rows, 'bin', 'bins')}, {column} divided by its total"
-    return blocks.read(FIRST_BLOCK_ROWS, BLOCK_ELEMENTS), blocks, note
+    return blocks.read(sizes.FIRST_BLOCK_ROWS, sizes.BLOCK_ELEMENTS), blocks, note
 
 
 def _check_once(names: list[str], operand: Operand, word: str) -> None:
@@ -179,7 +179,7 @@ def _aligned_blocks(first: Operand, blocks: Blocks, order: list[int], union: lis
     and the blocks that do the same to every later block."""
     aligned = AlignedBlocks(blocks, order, union, fill)
     whole = aligned.align(first)
-    rows = bounded_rows(FIRST_BLOCK_ROWS, len(union), BLOCK_ELEMENTS)
+    rows = bounded_rows(sizes.FIRST_BLOCK_ROWS, len(union), sizes.BLOCK_ELEMENTS)
     if whole.rows > rows:  # a narrower operand's first block held more rows than one of the union's width
         aligned.pending = whole.rows_slice(rows, whole.rows)
         whole = whole.rows_slice(0, rows)

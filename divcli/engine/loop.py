@@ -45,7 +45,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterator, Protocol
 from .threads import Each, at_once, one_by_one, ordered
 from ..readers.blocks import Blocks
 from ..errors import DataError
-from ..readers.sizes import BLOCK_ELEMENTS, block_rows
+from ..readers import sizes
 from ..vocabulary import ROLES, Conversion, Kind, Options, count_of
 from ..numerics.smoothing import smoothed
 
@@ -212,7 +212,7 @@ def _steps(sources: list[Source], rows: int, each: Each = one_by_one) -> Iterato
     ``each``: at once on threads, or one after the other)."""
 
     def read(source: Source) -> Operand | None:
-        return None if source.single else source.blocks.read(rows, BLOCK_ELEMENTS)
+        return None if source.single else source.blocks.read(rows, sizes.BLOCK_ELEMENTS)
 
     fresh: list[Operand | None] = [source.block for source in sources]
     while True:
@@ -264,7 +264,7 @@ def _reads(sources: list[Source], start: Start,
            each: Each = one_by_one) -> Iterator[tuple[list[Operand | None], DataError | None]]:
     """The operands' blocks in step (:func:`_steps`), each with the error that its rows are not
     aligned (None when they are), said after the step's blocks are converted; the last then."""
-    for fresh in _steps(sources, block_rows(start.count), each):
+    for fresh in _steps(sources, sizes.block_rows(start.count), each):
         try:
             _check_aligned(sources)
         except DataError as error:

@@ -191,7 +191,7 @@ def test_kl_does_not_guess_labels(run):
 
 
 def test_labels_guessed_against_a_wide_q_keep_the_blocks_aligned(run, tmp_path):
-    # Q of 5000 classes: its first block holds 209 rows, so the guessed labels' first block must too
+    # Q of 5000 classes: its first block holds 104 rows, so the guessed labels' first block must too
     rng = np.random.default_rng(7)
     np.save(tmp_path / "q.npy", rng.normal(0, 1, (300, 5000)))
     (tmp_path / "y.csv").write_text("".join(f"{label}\n" for label in rng.integers(0, 5000, 300)))

@@ -18,10 +18,12 @@ import sys
 import threading
 import time
 import zipfile
+from pathlib import Path
 
 import numpy as np
 import pytest
 
+import divcli
 from divcli.readers import parquet, source, textblocks
 from divcli.readers.reading import open_blocks
 from divcli.readers.textblocks import TextBlocks
@@ -34,9 +36,12 @@ pytestmark = pytest.mark.slow
 
 MiB = 1 << 20
 
-#: divcli in a child that reports its own peak resident memory on stderr as it exits.
+#: divcli in a child that reports its own peak resident memory on stderr as it exits. Its first
+#: argument is the folder of the divcli under test, put first on its path: ``python -c`` puts the
+#: working directory there, where another checkout's divcli would be measured instead.
 MEASURED = """
 import atexit, os, sys
+sys.path.insert(0, sys.argv.pop(1))
 def peak():  # VmHWM: this program's own peak (ru_maxrss keeps the forking parent's across exec)
     kib = next(line.split()[1] for line in open("/proc/self/status") if line.startswith("VmHWM"))
     os.write(2, b"\\nMAXRSS %s\\n" % kib.encode())
@@ -47,12 +52,15 @@ main()
 """
 
 
-def measured(*args, stdin=subprocess.DEVNULL, feed=None, timeout=60):
-    """(exit code, stderr without the report, seconds, peak MiB) of divcli run with ``args``;
-    ``feed``: a function writing to its standard input (a pipe) until the pipe breaks."""
+def measured(*args, stdin=subprocess.DEVNULL, feed=None, timeout=60, env=None):
+    """(exit code, stderr without the report, seconds, peak MiB, stdout) of divcli run with ``args``;
+    ``feed``: a function writing to its standard input (a pipe) until the pipe breaks; ``env``:
+    variables set for the child on top of this process's."""
     start = time.monotonic()
-    child = subprocess.Popen([sys.executable, "-c", MEASURED, *map(str, args)],
-                             stdin=subprocess.PIPE if feed else stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    under_test = str(Path(divcli.__file__).resolve().parents[1])
+    child = subprocess.Popen([sys.executable, "-c", MEASURED, under_test, *map(str, args)],
+                             stdin=subprocess.PIPE if feed else stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             env=None if env is None else {**os.environ, **env})
     if feed:
         threading.Thread(target=feed, args=(child.stdin,), daemon=True).start()
     try:
