@@ -283,13 +283,15 @@ def test_matrix_csv_and_table(run):
 
 @pytest.fixture
 def no_pairwise(monkeypatch):
-    """matrix's computation fails the test if it starts: a refusal must come before it."""
-    from divcli.measures import kernels as measure_kernels
+    """matrix's computation fails the test if it starts: a refusal must come before it. Patched where
+    matrix looks it up (computations.matrix imports it by name): patching measures.kernels alone
+    leaked into every later test of the worker when this was the first import of matrix."""
+    from divcli.computations import matrix
 
     def refused(*args, **kwargs):
         raise AssertionError("the matrix was computed")
 
-    monkeypatch.setattr(measure_kernels, "pairwise", refused)
+    monkeypatch.setattr(matrix, "pairwise", refused)
 
 
 def test_matrix_is_bounded_by_its_terms_not_only_its_rows(run, tmp_path, no_pairwise):
