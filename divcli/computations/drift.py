@@ -171,9 +171,10 @@ def column_drift(name: str, reference: Samples, current: Samples, settings: Drif
 
 
 def measured(name: str, binning: Binning, reference: np.ndarray, current: np.ndarray,
-             settings: DriftSettings) -> ColumnDrift:
-    """The measures of one column's values in a binning made already (a resample's too)."""
-    counted_r, counted_c = counts(binning, reference), counts(binning, current)
+             settings: DriftSettings, counted: list[np.ndarray] | None = None) -> ColumnDrift:
+    """The measures of one column's values in a binning made already (a resample's too); ``counted``:
+    the two sides' counts in its bins where the caller has them already (a categorical column's)."""
+    counted_r, counted_c = counted if counted is not None else (counts(binning, reference), counts(binning, current))
     smoothing = settings.smoothing
     weights_r, weights_c = smoothing.apply(counted_r), smoothing.apply(counted_c)
     smoothed = binned_measures(weights_r, weights_c)
@@ -190,6 +191,16 @@ def measured(name: str, binning: Binning, reference: np.ndarray, current: np.nda
     return ColumnDrift(name, binning.kind, binning, counted_r, counted_c, weights_r / weights_r.sum(),
                        weights_c / weights_c.sum(), values, unsmoothed, verdict(smoothed["psi"], settings.thresholds),
                        p_values)
+
+
+def from_counts(name: str, binning: Binning, reference: np.ndarray, current: np.ndarray, settings: DriftSettings,
+                warn) -> ColumnDrift:
+    """One column's drift from its counts alone (samples read a piece at a time): W₁ and KS, which
+    need the values, are None."""
+    empty = np.empty(0)
+    result = measured(name, binning, empty, empty, settings, counted=[reference, current])
+    _warn_infinite(result, settings, warn)
+    return result
 
 
 def _defined(value: float) -> float | None:
