@@ -87,10 +87,18 @@ def _streamed(request, choice):
 
     params = click.get_current_context().params
     if params.get("engine") == "dask":
-        from ...dask_engine.drift import dask_drift
+        from ...errors import EngineError, EngineUsage
+        from ..run import engine_failure
 
-        return dask_drift(request.specs, request.settings, request.reading.delimiter, choice,
-                          scheduler=params.get("scheduler"), warn=warn, say=say if params.get("verbose") else None)
+        try:
+            from ...dask_engine.drift import dask_drift
+
+            return dask_drift(request.specs, request.settings, request.reading.delimiter, choice,
+                              scheduler=params.get("scheduler"), warn=warn, say=say if params.get("verbose") else None)
+        except EngineUsage as error:
+            raise click.UsageError(str(error)) from None
+        except EngineError as error:
+            raise engine_failure(error) from None
     size = piece_size(request.specs)
     if size is None:
         return None
