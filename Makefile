@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip install --quiet --disable-pip-version-check
 # Two stamps in one venv: DEMO_STAMP, what make demo needs (divcli and its fast extra, the quick first
-# run), and STAMP, what make test needs (every extra the suite runs: test, fast, dask, lm). Each is
+# run), and STAMP, what make test needs (every extra the suite runs: test, fast, dask, lm, stats). Each is
 # remade when pyproject.toml changes; making STAMP makes DEMO_STAMP too, so make demo after make test
 # installs nothing, and make test after make demo installs only the rest.
 DEMO_STAMP := $(VENV)/.demo-stamp
@@ -23,7 +23,8 @@ $(DEMO_STAMP): pyproject.toml | $(BIN)/python
 	touch $(DEMO_STAMP)
 
 $(STAMP): pyproject.toml | $(BIN)/python
-	$(PIP) -e '.[test,fast,dask,lm]'
+	$(PIP) -e '.[test,fast,dask,lm,stats]'
+	$(PIP) scikit-learn  # divcli mi's reference in the tests (no extra: it needs SciPy)
 	touch $(DEMO_STAMP) $(STAMP)
 
 install: $(STAMP)

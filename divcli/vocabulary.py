@@ -169,6 +169,11 @@ ROLES = "PQRSTUVWXYZ"
 
 DEFAULT_TOLERANCE = 1e-6
 
+#: entropy's ``--estimator`` of H(P) from counts, and each one's name in the output
+#: (:mod:`divcli.numerics.estimators` computes them).
+ESTIMATORS = {"plugin": "plug-in", "miller-madow": "Miller–Madow", "chao-shen": "Chao–Shen",
+              "shrink": "James–Stein shrinkage", "jackknife": "jackknife"}
+
 
 DEFAULT_IGNORE_INDEX = -100
 
@@ -178,6 +183,7 @@ class Kind(enum.Enum):
     LOGITS = "logits"
     LOG_PROBS = "log-probs"
     LABELS = "labels"
+    COUNTS = "counts"  # whole numbers ≥ 0, each row ÷ its sum N (as --normalize), N kept
 
 
 @dataclass(frozen=True)

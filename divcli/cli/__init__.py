@@ -26,9 +26,10 @@ from .commands.explain import explain, libraries
 from .commands.formats import formats
 from .commands.lm import lm
 from .commands.measures import compare, js, matrix, measures
+from .commands.mi import mi
 
 __all__ = ["cli", "main", "kl", "ce", "entropy", "distill", "js", "compare", "matrix", "measures", "formats",
-           "libraries", "explain", "lm", "drift"]
+           "libraries", "explain", "lm", "drift", "mi"]
 
 
 #: The exit status of a run stopped by Ctrl-C (SIGINT), as a shell reports one: 128 + 2.
@@ -172,7 +173,7 @@ def cli():
     """
 
 
-for command in (kl, ce, entropy, distill, lm, drift, js, compare, matrix, measures, formats, libraries, explain):
+for command in (kl, ce, entropy, distill, lm, drift, mi, js, compare, matrix, measures, formats, libraries, explain):
     cli.add_command(command)
 del command
 

@@ -57,6 +57,29 @@ class ThresholdsType(click.ParamType):
         return tuple(numbers)
 
 
+class WholeNumber(click.ParamType):
+    """A whole number ≥ ``low`` (--bootstrap's resamples, --seed), refused with ``hint`` (exit 2)."""
+
+    name = "N"
+
+    def __init__(self, low: int, hint: str):
+        self.low, self.hint = low, hint
+
+    def convert(self, value, param, ctx):
+        text = str(value).strip()
+        if not (text.isascii() and text.isdigit()) or int(text) < self.low:
+            self.fail(f"{value!r} is not a whole number ≥ {self.low}; {self.hint}", param, ctx)
+        return int(text)
+
+
+def check_bootstrap(bootstrap: int | None, given: frozenset[str]) -> None:
+    """--seed and --ci set the bootstrap: without --bootstrap they are refused (exit 2)."""
+    stray = [name for name in ("seed", "ci") if name in given]
+    if stray and bootstrap is None:
+        raise click.BadParameter(f"--{stray[0]} sets the bootstrap's intervals: give --bootstrap N too, "
+                                 "such as --bootstrap 1000", param_hint=f"'--{stray[0]}'")
+
+
 def check_smoothing(pseudocount: float | None, epsilon: float | None) -> None:
     """One smoothing at most (exit 2)."""
     if pseudocount is not None and epsilon is not None:

@@ -12,7 +12,7 @@ from .completion import OperandArgument
 #: The headings in order, and the options under each (by Python name); an option not named here is
 #: the command's own and goes under Computation.
 SECTIONS = {
-    "Inputs": ("p_as", "q_as", "base_as", "candidate_as", "labels", "normalize", "tolerance", "columns", "select", "drop", "names", "delimiter",
+    "Inputs": ("x_column", "y_column", "joint", "no_header", "p_as", "q_as", "base_as", "candidate_as", "labels", "normalize", "tolerance", "columns", "select", "drop", "names", "delimiter",
                "p_select", "q_select", "p_drop", "q_drop", "p_names", "q_names", "p_delimiter", "q_delimiter", "missing"),
     "Computation": (),
     "Output": ("quiet", "fmt", "output", "svg"),
@@ -20,7 +20,7 @@ SECTIONS = {
 }
 #: Options shown on one line together, where a command has them all: (names, first column, help).
 MERGED = (
-    (("p_as", "q_as"), "--p-as, --q-as KIND", "probs (default), logits, log-probs; P also labels (classes from 0)"),
+    (("p_as", "q_as"), "--p-as, --q-as KIND", "probs (default), logits, log-probs, counts; P also labels (0…C−1)"),
     (("base_as", "candidate_as"), "--p-as, --q-as KIND", "BASE's, CANDIDATE's: logits (default), log-probs or probs"),
     (("columns", "names"), "--columns, --names COL", "Each column a distribution, not each row; --names: row names' column"),
     (("select", "drop"), "--select, --drop COLS", "Columns to read, to leave out: names, 'a_*', numbers from 1, 2-5"),
@@ -28,7 +28,7 @@ MERGED = (
      "--p-select, --q-drop, …", "--select, --drop, --names or --delimiter for P alone, for Q alone"),
     (("distance", "weights"), "--distance, --weights π",
      "Report √JS (SciPy's jensenshannon); π: mixture weights summing to 1"),
-    (("pseudocount", "epsilon"), "--pseudocount, --epsilon",
+    (("pseudocount", "epsilon"), "--pseudocount/--epsilon",
      "A added to every count, or every share floored at E; then renormalised"),
 )
 #: The options under Engine that the local engine reads too; the others are read by --engine dask only.

@@ -15,7 +15,7 @@ from ..vocabulary import LogBase, Reduction
 from .completion import complete_base, complete_measure, operand
 from .help import SectionedCommand
 
-KINDS = ("probs", "logits", "log-probs", "labels")
+KINDS = ("probs", "logits", "log-probs", "labels", "counts")
 REDUCTIONS = tuple(reduction.value for reduction in Reduction)
 ENGINES = ("local", "dask")
 DELIMITERS = {",": ",", ";": ";", "tab": "\t", "|": "|", "space": " "}
@@ -132,6 +132,8 @@ class BoundedFloat(click.ParamType):
     def _range(self) -> str:
         if self.high is None:
             return f"a number {'>' if self.low_open else '≥'} {self.low:g}"
+        if self.low_open:  # (low, high]: --epsilon, drift's --ci
+            return f"a number above {self.low:g}, up to {self.high:g}"
         return f"a number from {self.low:g} to {self.high:g}"
 
     def convert(self, value, param, ctx):
@@ -284,12 +286,12 @@ def reduction_option(command: str):
 
 def p_as_option():
     return click.option("--p-as", type=click.Choice(KINDS), default="probs", metavar="KIND",
-                        help="P is probs (default), logits, log-probs or labels (classes from 0).")
+                        help="P is probs (default), logits, log-probs, labels (0…C−1) or counts.")
 
 
 def q_as_option():
-    return click.option("--q-as", type=click.Choice(KINDS[:3]), default="probs", metavar="KIND",
-                        help="Q is probs (default), logits or log-probs.")
+    return click.option("--q-as", type=click.Choice(KINDS[:3] + KINDS[4:]), default="probs", metavar="KIND",
+                        help="Q is probs (default), logits, log-probs or counts.")
 
 
 def operand_pair(command):

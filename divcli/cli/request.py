@@ -105,10 +105,12 @@ class Request:
     engine: Engine = Engine()
     weight: str | None = None
     labels: str | None = None
+    estimator: str | None = None  # entropy of counts: --estimator, when not the plug-in
 
 
 def streamed_request(command: str, specs: tuple[str | None, ...], params: dict, *, weight: str | None = None,
-                     ignore_index: int | None = None, label_smoothing: float = 0.0) -> Request:
+                     ignore_index: int | None = None, label_smoothing: float = 0.0,
+                     estimator: str | None = None) -> Request:
     """kl, ce, entropy, js and compare's request (``specs``: the operands; entropy's Q None)."""
     given = _given()
     one_stdin(*specs, weight)
@@ -124,7 +126,7 @@ def streamed_request(command: str, specs: tuple[str | None, ...], params: dict, 
     check_output(writing, given, specs + (weight,), engine.dask)
     options = _options(params, reduction, given, ignore_index=ignore_index, label_smoothing=label_smoothing,
                        infer_labels=not engine.dask and "p_as" not in given, **_smoothing(params))
-    return Request(command, specs, options, reading, writing, engine, weight)
+    return Request(command, specs, options, reading, writing, engine, weight, estimator=estimator)
 
 
 def whole_request(command: str, specs: tuple[str | None, ...], params: dict, *, reduction: str,
@@ -243,7 +245,7 @@ def check_engine(engine: Engine, reading: Reading, specs: tuple[str, ...]) -> No
         if reading.columns:
             raise click.UsageError("--columns needs whole operands; --engine dask reads shards of rows")
         chosen = [f"--{name}" for name in ("drop", "names") if getattr(reading, name)] + \
-            [f"--{side}-{part}" for side, own in zip("pq", reading.sides) for part in sorted(own.given - {"select"})]
+            [f"--{side}-{part}" for side, own in zip("pq", reading.sides) for part in sorted(own.given - {"select", "cols"})]
         if chosen:
             raise click.UsageError(f"{', '.join(chosen)}: --engine local only; with --engine dask choose each "
                                    "shard's columns with --select, or --p-select and --q-select (row names are "
@@ -325,21 +327,46 @@ class DriftRequest:
     column: str | None = None
     fail_above: float | None = None
     measure: str = "psi"
+    #: ``--svg FILE``: the two histograms of each column, drawn (not the table's picture)
+    svg: str | None = None
+
+
+def _check_picture(svg: str | None, output: str | None, inputs: tuple[str, ...]) -> None:
+    """drift's --svg (with any format): neither -o's file nor an input (exit 2)."""
+    if svg is None:
+        return
+    from .targets import input_written, same_target
+
+    if same_target(output, svg):
+        raise click.BadParameter("-o and --svg name the same file; give each its own", param_hint="'--svg'")
+    spec = None if svg == "-" else input_written(svg, list(inputs))
+    if spec is not None:
+        shown = "standard input" if spec == "-" else f"the input {printable(spec)}"
+        raise one_line_usage(f"--svg {printable(svg)} is also {shown} (the same file): write the picture to "
+                             "another file, or the input would be lost")
 
 
 def drift_request(specs: tuple[str, str], params: dict) -> DriftRequest:
     """drift's request, with the command line's checks: one standard input, one smoothing, --measure
     only with --fail-above, -o naming no input."""
+    from ..computations.bootstrap import Resampling
     from ..computations.drift import DriftSettings
+    from ..engine.threads import available_cpus
     from ..readers.columns import split_items
-    from .drift_options import check_gate, check_smoothing
+    from .drift_options import check_bootstrap, check_gate, check_smoothing
 
     one_stdin(*specs)
     check_smoothing(params["pseudocount"], params["epsilon"])
     measure = check_gate(params["fail_above"], params["measure"])
-    writing = _writing(params)
+    check_bootstrap(params["bootstrap"], _given())
+    svg = params["svg"]
+    writing = replace(_writing(params), svg=None)  # drift's picture is its histograms, not the table's
     check_output(writing, _given(), specs)
+    _check_picture(svg, writing.output, specs)
+    resampling = (None if params["bootstrap"] is None else
+                  Resampling(params["bootstrap"], params["seed"], params["ci"], available_cpus()))
     settings = DriftSettings(params["bins"], split_items(params["categorical"]), params["min_share"],
-                             params["pseudocount"], params["epsilon"], params["thresholds"])
+                             params["pseudocount"], params["epsilon"], params["thresholds"], params["p_values"],
+                             resampling)
     reading = Reading(DELIMITERS.get(params["delimiter"]), select=params["select"], drop=params["drop"])
-    return DriftRequest(specs, settings, reading, writing, params["column"], params["fail_above"], measure)
+    return DriftRequest(specs, settings, reading, writing, params["column"], params["fail_above"], measure, svg)

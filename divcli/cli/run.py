@@ -143,7 +143,7 @@ def breakdown(request: Request):
     from ..vocabulary import Command
 
     weights = None if request.weight is None else class_weights(request.weight, request.reading)
-    return Breakdown(Command(request.command), weights)
+    return Breakdown(Command(request.command), weights, request.estimator)
 
 
 def run_streamed(request: Request, computation, content) -> None:

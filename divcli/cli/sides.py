@@ -30,11 +30,13 @@ class Side:
     drop: str | None = None
     names: str | None = None
     delimiter: str | None = None
+    #: ``select`` was given as --p-cols or --q-cols, the old spelling: messages name it so
+    old_cols: bool = False
 
     @property
     def given(self) -> frozenset[str]:
-        """The parts this operand chose for itself."""
-        return frozenset(part for part in PARTS if getattr(self, part) is not None)
+        """The parts this operand chose for itself (and ``cols`` where its select was spelled so)."""
+        return frozenset(part for part in PARTS if getattr(self, part) is not None) | ({"cols"} if self.old_cols else set())
 
 
 NO_SIDES = (Side(), Side())
@@ -50,7 +52,7 @@ def from_options(given: dict[str, str | None], delimiters: dict[str, str]) -> tu
         if old is not None and new is not None:
             raise click.UsageError(f"--{side}-cols is the old spelling of --{side}-select: give --{side}-select alone")
         made.append(Side(new if old is None else old, given.get(f"{side}_drop"), given.get(f"{side}_names"),
-                         delimiters.get(given.get(f"{side}_delimiter"))))
+                         delimiters.get(given.get(f"{side}_delimiter")), old_cols=old is not None))
     return made[0], made[1]
 
 

@@ -31,15 +31,17 @@ from ..engine.by_name import match_by_name
 from ..engine.samples import warn_raw_samples
 from ..numerics.smoothing import check_kinds, smoothing_notes
 from .divergence_records import Context, Report, Summary, Totals, summarise_totals
-from .divergence_rows import REPORTS, entropy_report
+from .divergence_rows import REPORTS, entropy_report, estimated
 
 
 @dataclass(frozen=True)
 class Breakdown:
-    """``command`` (kl, ce or entropy) with ce's class weights."""
+    """``command`` (kl, ce or entropy) with ce's class weights, and entropy's estimator of H(P) from
+    counts (None: the plug-in, alone)."""
 
     command: Command
     weight: np.ndarray | None = None
+    estimator: str | None = None
 
     def start(self, operands: list[Blocks | None], options: Options) -> Start:
         """Read the first block of each operand and decide the classes, their names and the broadcast
@@ -61,6 +63,7 @@ class Breakdown:
             ignore_index=options.conversion.ignore_index,
             broadcast=next((source.role for source in sources if source.single), None),
             values=known_values([p_blocks, q_blocks], count),
+            estimator=self.estimator,
             notes=tuple(matched.notes) + smoothing_notes(options.conversion),
         )
         # the fused kernel reads the logits' values itself (without label smoothing, which it does not take)
@@ -124,7 +127,8 @@ class Breakdown:
 
     def step(self, start: Start, distributions: list) -> Report:
         if len(distributions) == 1:
-            return entropy_report(distributions[0], start.context)
+            report = entropy_report(distributions[0], start.context)
+            return report if self.estimator is None else estimated(report, distributions[0])
         return REPORTS[start.context.command](*distributions, start.context)
 
     def accumulator(self, start: Start) -> Totals:

@@ -17,6 +17,7 @@ import numpy as np
 
 from ..errors import DataError, option
 from ..fields import Column, FromContext, Holds, lead_columns, optional_column
+from ..numerics.counts import SampleSizes
 from ..numerics.deviations import Deviations
 from ..vocabulary import Command, LogBase, Reduction, Side
 from ..numerics.plain import log_base
@@ -53,6 +54,7 @@ class Context:
     positions: bool = False  # lm's: rows are token positions and classes token ids (so its warnings say)
     #: lines for the header (JSON's ``notes``): histograms, classes matched by name, smoothing
     notes: tuple[str, ...] = ()
+    estimator: str | None = None  # entropy of counts: --estimator other than the plug-in
 
     def with_sources(self, sources: list[str], broadcast: str | None) -> "Context":
         """The same run with its operands named ``sources`` and ``broadcast`` (the Dask engine's)."""
@@ -100,6 +102,8 @@ class Context:
         if self.q is not None:
             head["q"] = {"source": self.q.source, "kind": self.q.kind.value}
         head["temperature"] = self.temperature
+        if self.estimator:
+            head["estimator"] = self.estimator
         if self.command is Command.CE:
             head["label_smoothing"] = self.label_smoothing
             head["weighted"] = self.weighted
@@ -153,6 +157,7 @@ class Report:
     cross_entropy: np.ndarray | None = None
     kl: np.ndarray | None = None
     check: np.ndarray | None = None
+    entropy_plugin: np.ndarray | None = None  # with --estimator: the plug-in H(P), entropy_p the estimate
     first_row: int = 0
     row_names: list[str] | None = None
     labels: np.ndarray | None = None
@@ -160,6 +165,8 @@ class Report:
     warnings: list[str] = field(default_factory=list)
     #: per operand ("P", "Q"), the largest |Σ − 1| of its rows divided by their sums (:func:`divcli.numerics.deviations.deviations`)
     deviations: dict[str, float] = field(default_factory=dict)
+    #: per operand read as counts, its rows and sample sizes (:func:`divcli.numerics.counts.sample_sizes`)
+    sizes: dict[str, tuple] = field(default_factory=dict)
 
     def __getattr__(self, name):  # report.command, report.reduction, … come from the context
         if name == "context":
@@ -198,6 +205,8 @@ class Report:
         if inactive is not None:
             columns.append(Column("ignored", Holds.FLAG, inactive))
         columns.append(optional_column("entropy_p", self.entropy_p, inactive))
+        if self.entropy_plugin is not None:
+            columns.append(Column("entropy_plugin", Holds.NUMBER, self.entropy_plugin))
         if self.command is not Command.ENTROPY:
             columns.append(Column("cross_entropy", Holds.NUMBER, self.cross_entropy))
             columns.append(optional_column("kl_divergence", self.kl, inactive))
@@ -283,6 +292,8 @@ class Summary(FromContext):
     labels: bool = False
     #: per operand ("P", "Q"), the largest |Σ − 1| of the rows divided by their sums, over the whole run
     deviations: dict[str, float] = field(default_factory=dict)
+    #: per operand read as counts, its rows and sample sizes over the whole run
+    sizes: dict[str, tuple] = field(default_factory=dict)
 
     def __getattr__(self, name):
         if name == "context":
@@ -306,9 +317,11 @@ class Totals:
     active: int = 0
     infinite_warnings: int = 0
     deviations: Deviations = field(default_factory=Deviations)
+    sizes: SampleSizes = field(default_factory=SampleSizes)
 
     def add(self, report: Report) -> None:
         self.deviations += report.deviations
+        self.sizes += report.sizes
         self.rows += report.rows
         self.elements += report.terms.size
         self.total += report.total
@@ -346,4 +359,5 @@ def summarise_totals(context: Context, totals: Totals, p_rows: int, q_rows: int 
                             f"use {option('reduction', 'sum')}, or check {option('weight')}")
         reductions["mean"] = math.nan
     value = None if context.reduction.per_row else reductions[context.reduction.value]
-    return Summary(context, totals.rows, p_rows, q_rows, reductions, value, warnings, labels, dict(totals.deviations))
+    return Summary(context, totals.rows, p_rows, q_rows, reductions, value, warnings, labels, dict(totals.deviations),
+                   dict(totals.sizes))

@@ -14,11 +14,14 @@ thread it comes with:
 
 from __future__ import annotations
 
+import re
+from dataclasses import replace
 from functools import partial
 
 import numpy as np
 
-from ..numerics import accurate, fast_path
+from ..numerics import accurate, estimators, fast_path
+from ..numerics.counts import sample_sizes
 from ..numerics.deviations import deviations
 from ..numerics.distributions import Distribution
 from ..vocabulary import Kind, Command
@@ -46,6 +49,26 @@ def _infinite_warnings(terms: np.ndarray, quantity: str, sides: Sides, q: Distri
     if len(where) > 3:
         warnings.append(f"… and {len(where) - 3} more +inf terms in {row_word}s {first_row + 1}–{first_row + len(terms)}")
     return warnings
+
+
+#: The position numbers of :func:`_infinite_warnings`' words for lm (``positions``): the position of
+#: a +inf term, and the positions of the count that follows the first three.
+_POSITION_NUMBERS = (re.compile(r"^(.* is \+inf: position )(\d+)(, token )"),
+                     re.compile(r"^(… and \d+ more \+inf terms in positions )(\d+)(–)(\d+)$"))
+
+
+def renumbered_positions(message: str, offset: int) -> str:
+    """``message``, one of lm's warnings of a +inf term (:func:`_infinite_warnings` with
+    ``positions``), its positions counted on from ``offset`` (a Dask shard's, numbered within it); any
+    other message as it is. The file's own row it names stays as it is."""
+
+    def shifted(found: re.Match) -> str:  # the groups of digits alone are positions
+        return "".join(str(int(part) + offset) if part.isdigit() else part for part in found.groups())
+
+    for pattern in _POSITION_NUMBERS:
+        if pattern.match(message):
+            return pattern.sub(shifted, message, count=1)
+    return message
 
 
 def _check(cross: np.ndarray, entropy: np.ndarray, kl: np.ndarray) -> np.ndarray:
@@ -117,8 +140,15 @@ def entropy_report(p: Distribution, context: Context) -> Report:
         terms, rows = terms / context.scale, rows / context.scale
     return Report(
         context=context, sides=sides, terms=terms, entropy_p=rows, total=float(np.sum(rows)),
-        divisor=float(rows.shape[0]), labels=p.labels, deviations=deviations([p]), **_placed(p, None, context),
+        divisor=float(rows.shape[0]), labels=p.labels, deviations=deviations([p]), sizes=sample_sizes([p]), **_placed(p, None, context),
     )
+
+
+def estimated(report: Report, p: Distribution) -> Report:
+    """The block's H(P) by the run's estimator (:mod:`divcli.numerics.estimators`) from P's counts
+    (the operand's values), in the run's unit, with the plug-in kept beside it."""
+    rows = estimators.estimate(report.context.estimator, p.operand.values) / report.context.scale
+    return replace(report, entropy_p=rows, entropy_plugin=report.entropy_p, total=float(np.sum(rows)))
 
 
 def _broadcast(p: Distribution, q: Distribution):
@@ -198,7 +228,7 @@ def kl_report(p: Distribution, q: Distribution, context: Context) -> Report:
         total=float(np.sum(kl)), divisor=float(terms.shape[0]), labels=_broadcast_labels(p, terms.shape[0]),
         warnings=_infinite_warnings(terms, "D(P‖Q)", sides, q, context.classes, placed["row_names"],
                                     placed["first_row"], context.positions) if np.isposinf(kl).any() else [],
-        deviations=deviations([p, q]), **placed,
+        deviations=deviations([p, q]), sizes=sample_sizes([p, q]), **placed,
     )
 
 
@@ -283,7 +313,7 @@ def ce_report(p: Distribution, q: Distribution, context: Context) -> Report:
         divisor = rows.shape[0] / context.weight_scale
     return Report(
         context=context, sides=sides, terms=terms, entropy_p=entropy, cross_entropy=rows, kl=kl, check=check,
-        total=total, divisor=divisor, labels=labels, active=active, warnings=warnings, deviations=deviations([p, q]), **placed,
+        total=total, divisor=divisor, labels=labels, active=active, warnings=warnings, deviations=deviations([p, q]), sizes=sample_sizes([p, q]), **placed,
     )
 
 

@@ -13,7 +13,10 @@ and the shares r (reference) and c (current) give, in nats, by divcli's accurate
 and, from the raw values rather than the bins, for numeric columns the Wasserstein-1 distance and
 the two-sample Kolmogorov–Smirnov statistic of the finite values (:mod:`divcli.numerics.two_sample`),
 and for categorical columns Pearson's χ² statistic of homogeneity on the 2 × K table of counts
-(without smoothing; p-values are left None here).
+(without smoothing). Asked for (``p_values``), the p-values of χ² and of Kolmogorov–Smirnov come from
+SciPy (:mod:`divcli.numerics.p_values`; None without it); asked for (``bootstrap``), every measure
+gets a percentile interval from resamples of both sides' rows (:mod:`.bootstrap`), binned at the
+bins of the whole reference (so the interval leaves out how the bins themselves would move).
 
 An empty bin where the other side has mass makes PSI and a KL +inf (a warning says where), unless
 a smoothing is given (:class:`~.drift_bins.Smoothing`); the measures without it are kept beside
@@ -25,16 +28,18 @@ the industry's rule of thumb).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from ..errors import DataError, option, show_value
 from ..numerics.accurate import prob_rows
 from ..numerics.binning import BinRule
-from ..numerics.two_sample import ks_statistic, sorted_finite, wasserstein_1
+from ..numerics.p_values import homogeneity, ks_p_value
+from ..numerics.two_sample import distances, sorted_finite
 from ..readers.samples import Samples
-from .drift_bins import NUMERIC, Binning, Smoothing, category_binning, counts, numeric_binning
+from .bootstrap import Interval, Resampling, bootstrap_intervals
+from .drift_bins import NUMERIC, Binning, Smoothing, bin_codes, category_binning, counts, numeric_binning
 
 #: The measures of each column, in the order the report lists them (the keys of JSON and CSV).
 BINNED = ("psi", "kl_ref_cur", "kl_cur_ref", "js_distance", "hellinger")
@@ -55,6 +60,9 @@ class DriftSettings:
     pseudocount: float | None = None
     epsilon: float | None = None
     thresholds: tuple[float, float] = THRESHOLDS
+    #: χ²'s and Kolmogorov–Smirnov's p-values (SciPy), and the bootstrap's settings (None: no intervals)
+    p_values: bool = False
+    bootstrap: Resampling | None = None
 
     @property
     def smoothing(self) -> Smoothing:
@@ -78,6 +86,8 @@ class ColumnDrift:
     verdict: str
     #: p-values (χ² for categorical columns, KS for numeric ones): None until they are computed
     p_values: dict[str, float | None] = field(default_factory=dict)
+    #: each measure's bootstrap interval (none without a bootstrap, nor for a measure the column has not)
+    intervals: dict[str, Interval] = field(default_factory=dict)
 
     @property
     def n_reference(self) -> int:
@@ -167,7 +177,30 @@ def column_drift(name: str, reference: Samples, current: Samples, settings: Drif
         binning = numeric_binning(settings.bins, ref_values, cur_values, name)
     result = measured(name, binning, ref_values, cur_values, settings)
     _warn_infinite(result, settings, warn)
+    if settings.bootstrap is not None:
+        result.intervals = column_intervals(name, binning, ref_values, cur_values, settings)
     return result
+
+
+def column_intervals(name: str, binning: Binning, reference: np.ndarray, current: np.ndarray,
+                     settings: DriftSettings) -> dict[str, Interval]:
+    """Each measure's percentile interval over resamples of both sides' values, in the same bins (a
+    categorical column's values resampled as the indices of their bins, counted by ``bincount``)."""
+    plain = replace(settings, p_values=False, bootstrap=None)
+    asked = settings.bootstrap
+    if binning.kind == NUMERIC:
+        def statistic(ref_resample: np.ndarray, cur_resample: np.ndarray) -> dict[str, float | None]:
+            return measured(name, binning, ref_resample, cur_resample, plain).measures
+    else:
+        reference, current = bin_codes(binning, reference), bin_codes(binning, current)
+        size = len(binning.labels())
+
+        def statistic(ref_resample: np.ndarray, cur_resample: np.ndarray) -> dict[str, float | None]:
+            both = [np.bincount(codes, minlength=size).astype(np.float64) for codes in (ref_resample, cur_resample)]
+            return measured(name, binning, ref_resample, cur_resample, plain, counted=both).measures
+
+    return bootstrap_intervals(reference, current, statistic, asked.resamples, asked.seed, asked.confidence,
+                               asked.threads)
 
 
 def measured(name: str, binning: Binning, reference: np.ndarray, current: np.ndarray,
@@ -182,12 +215,14 @@ def measured(name: str, binning: Binning, reference: np.ndarray, current: np.nda
     values: dict[str, float | None] = dict(smoothed)
     if binning.kind == NUMERIC:
         ref_sorted, cur_sorted = sorted_finite(reference), sorted_finite(current)
-        values.update(wasserstein_1=_defined(wasserstein_1(ref_sorted, cur_sorted)),
-                      ks=_defined(ks_statistic(ref_sorted, cur_sorted)), chi2=None)
-        p_values = {"ks": None}
+        w1, ks = distances(ref_sorted, cur_sorted)
+        values.update(wasserstein_1=_defined(w1), ks=_defined(ks), chi2=None)
+        asked = settings.p_values and values["ks"] is not None
+        p_values = {"ks": ks_p_value(values["ks"], ref_sorted.size, cur_sorted.size) if asked else None}
     else:
-        values.update(wasserstein_1=None, ks=None, chi2=chi2_statistic(counted_r, counted_c))
-        p_values = {"chi2": None}
+        test = homogeneity(np.vstack([counted_r, counted_c]), p_value=settings.p_values)
+        values.update(wasserstein_1=None, ks=None, chi2=test.statistic)
+        p_values = {"chi2": test.p_value}
     return ColumnDrift(name, binning.kind, binning, counted_r, counted_c, weights_r / weights_r.sum(),
                        weights_c / weights_c.sum(), values, unsmoothed, verdict(smoothed["psi"], settings.thresholds),
                        p_values)
@@ -224,11 +259,8 @@ def binned_measures(reference: np.ndarray, current: np.ndarray) -> dict[str, flo
 
 def chi2_statistic(reference: np.ndarray, current: np.ndarray) -> float:
     """Pearson's χ² of homogeneity of the 2 × K table of counts (bins empty on both sides left out):
-    Σ (O − E)² / E with E = row total × column total / N."""
-    table = np.vstack([reference, current])
-    table = table[:, table.sum(axis=0) > 0]
-    expected = np.outer(table.sum(axis=1), table.sum(axis=0)) / table.sum()
-    return float(np.sum((table - expected) ** 2 / expected))
+    Σ (O − E)² / E with E = row total × column total / N (:func:`divcli.numerics.p_values.homogeneity`)."""
+    return homogeneity(np.vstack([reference, current]), p_value=False).statistic
 
 
 def verdict(psi: float, thresholds: tuple[float, float]) -> str:

@@ -135,6 +135,19 @@ def counts(binning: Binning, values: np.ndarray) -> np.ndarray:
     return np.append(inside, missing) if binning.missing else inside
 
 
+def bin_codes(binning: Binning, values: np.ndarray) -> np.ndarray:
+    """The bin of each category name (None: missing) as its index in :meth:`Binning.labels`, so that
+    ``bincount`` of any resample of them is :func:`counts` of the resample."""
+    missing = np.fromiter((value is None for value in values), bool, len(values))
+    index = {name: position for position, name in enumerate(binning.categories)}
+    codes = np.full(len(values), len(binning.labels()) - 1)  # the missing bin, where there is one
+    if (~missing).any():
+        names, inverse = np.unique(np.array(values[~missing], dtype=str), return_inverse=True)
+        positions = np.array([index.get(str(name), len(binning.categories)) for name in names])
+        codes[~missing] = positions[inverse.reshape(-1)]
+    return codes
+
+
 @dataclass
 class Smoothing:
     """``--pseudocount A`` (added to every bin's count) or ``--epsilon E`` (shares floored at E, then

@@ -17,6 +17,7 @@ from ..engine.by_name import match_by_name
 from ..engine.samples import warn_raw_samples
 from ..numerics.smoothing import check_kinds, smoothing_notes
 from ..engine.start import class_count, class_names, read_firsts, refuse_one_class
+from ..numerics.counts import SampleSizes, sample_sizes
 from ..numerics.deviations import Deviations, deviations
 from ..numerics.distributions import Distribution
 from ..measures.catalogue import Measure
@@ -59,9 +60,11 @@ class MeasureTotals:
     rows: int = 0
     infinite: dict[str, list] = field(default_factory=dict)
     deviations: Deviations = field(default_factory=Deviations)
+    sizes: SampleSizes = field(default_factory=SampleSizes)
 
     def add(self, report: MeasureReport) -> None:
         self.deviations += report.deviations
+        self.sizes += report.sizes
         for key, value in report.values.items():
             self.sums[key] += float(np.sum(value))
             infinite = np.isposinf(value)
@@ -80,6 +83,7 @@ class MeasureTotals:
             found = self.infinite.setdefault(key, [0, offset + row, name])
             found[0] += count
         self.deviations += part.deviations
+        self.sizes += part.sizes
         self.rows += part.rows
 
     def closing_warnings(self) -> list[str]:
@@ -142,7 +146,7 @@ class MeasureSet:
         placed = next((d.operand for d, single in zip(distributions, start.single) if not single),
                       distributions[0].operand)
         return MeasureReport(start.context, values, placed.first_row, placed.row_names,
-                             deviations=deviations(distributions))
+                             deviations=deviations(distributions), sizes=sample_sizes(distributions))
 
     def accumulator(self, start: Start) -> MeasureTotals:
         return MeasureTotals({measure.key: 0.0 for measure in start.context.measures}, start.count)
@@ -150,7 +154,7 @@ class MeasureSet:
     def summarise(self, start: Start, totals: MeasureTotals, rows: list[int], warnings: list[str]) -> MeasureSummary:
         sums, rows = totals.sums, totals.rows
         return MeasureSummary(start.context, rows, {"sum": dict(sums), "mean": {key: total / rows for key, total in sums.items()}},
-                              warnings, dict(totals.deviations))
+                              warnings, dict(totals.deviations), dict(totals.sizes))
 
 
 def _check_widths(firsts: list[Operand], count: int) -> None:

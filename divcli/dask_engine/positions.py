@@ -22,11 +22,12 @@ As the other commands' engine (:mod:`.client`), with what ``lm`` needs besides:
 from __future__ import annotations
 
 from contextlib import ExitStack
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Callable
 
 import numpy as np
 
+from ..computations.divergence_rows import renumbered_positions
 from ..computations.lm import LanguageModels, labels_mismatch, position_mismatch, positions_differ
 from ..engine.collect import Collect
 from ..engine.loop import Partial, Sink, Start, Warnings, compute_blocks, summarise, without_blocks
@@ -72,9 +73,12 @@ def shard_positions(shard: Shard, plan: Plan) -> int:
 @dataclass
 class PositionsResult(ShardResult):
     """A task's result whose error, when P's and Q's shards differ in length, keeps their counts: the
-    client names the first missing position in the whole input (:func:`run_lm_dask`)."""
+    client names the first missing position in the whole input (:func:`run_lm_dask`); and whose
+    warnings, numbered within the shard (``shard_warnings``), the client renumbers in the whole
+    input as it merges the shards in order."""
 
     counts: tuple | None = None
+    shard_warnings: list[str] = field(default_factory=list)
 
     def check(self) -> "PositionsResult":
         if self.error is not None and self.counts is not None:
@@ -99,7 +103,7 @@ def run_positions_shard(plan: Plan, p: Shard, q: Shard, labels: np.ndarray | Non
             partial = compute_blocks(plan.computation, start, plan.options, Collect(False), shown)
     except DataError as error:  # a value, not an exception: the client raises it
         return PositionsResult(error=position_mismatch(error).template, counts=getattr(error, "counts", None))
-    return PositionsResult(partial, shown.messages, shown.hidden)
+    return PositionsResult(partial, hidden=shown.hidden, shard_warnings=shown.messages)
 
 
 def _check_vocabulary(first, count: int) -> None:
@@ -155,7 +159,8 @@ def run_lm_dask(computation: LanguageModels, specs: list[str], options: Options,
         futures = [client.submit(run_positions_shard, plan, p, q, part, pure=False)
                    for (p, q), part in zip(tasks, labels)]
         try:
-            in_order(futures, partial, start.single, shown, lambda result, offset: None)
+            in_order(futures, partial, start.single, shown, lambda result, offset: shown.extend(
+                [renumbered_positions(message, offset) for message in result.shard_warnings]))
         except DataError as error:  # shard pair i's lengths differ: its positions follow the shards before it
             counts = getattr(error, "counts", None)
             if counts is None:

@@ -102,6 +102,7 @@ def open_shard(shard: Shard, stack: ExitStack, plan: "Plan", role: str) -> Block
     else:  # by format, through the readers' registry
         pick = (lambda names, wanted=wanted: column_indices(wanted, names, len(names), shard.name, side)) if wanted else None
         source = ShardSource(shard.name, lambda: _open(shard, stack), shard.url if shard.is_local else None, pick)
-        blocks, picked = open_shard_blocks(source, shard.extension, Request(delimiter=plan.delimiter))
+        choice = ColumnChoice(select=wanted, side=side, own=frozenset({"select"})) if wanted else ColumnChoice()
+        blocks, picked = open_shard_blocks(source, shard.extension, Request(delimiter=plan.delimiter, columns=choice))
         wanted = None if picked else wanted
     return Selected(blocks, wanted, side, role == "P" or plan.compare_names)

@@ -72,7 +72,7 @@ def match_by_name(firsts: list[Operand | None], operands: list[Blocks | None], k
     conversions: list[Conversion | None] = [None] * len(firsts)
     notes: list[str] = []
     for index, (first, kind) in enumerate(zip(firsts, kinds)):
-        if histograms and kind is Kind.PROBS and is_histogram(first):
+        if histograms and kind in (Kind.PROBS, Kind.COUNTS) and is_histogram(first):
             firsts[index], operands[index], note = _as_distribution(first, operands[index], ROLES[index])
             conversions[index] = replace(options.conversion, normalize=True)
             notes.append(note)
@@ -126,7 +126,7 @@ def _align(firsts: list[Operand | None], operands: list[Blocks | None], kinds: l
         order = _order(first.classes, union)
         if not missing and order == list(range(len(union))):
             continue
-        fill = 0.0 if kinds[index] is Kind.PROBS else -np.inf
+        fill = 0.0 if kinds[index] in (Kind.PROBS, Kind.COUNTS) else -np.inf
         firsts[index], operands[index] = _aligned_blocks(first, operands[index], order, union, fill)
         if missing:
             word = "bin" if is_binned(first) else "class"

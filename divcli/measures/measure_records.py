@@ -102,6 +102,8 @@ class MeasureReport:
     warnings: list[str] = field(default_factory=list)
     #: per operand (P, Q, R, …), the largest |Σ − 1| of its rows divided by their sums
     deviations: dict[str, float] = field(default_factory=dict)
+    #: per operand read as counts, its rows and sample sizes (:func:`divcli.numerics.counts.sample_sizes`)
+    sizes: dict[str, tuple] = field(default_factory=dict)
 
     @property
     def rows(self) -> int:
@@ -150,6 +152,8 @@ class MeasureSummary(FromContext):
     warnings: list[str]
     #: per operand (P, Q, R, …), the largest |Σ − 1| of the rows divided by their sums, over the whole run
     deviations: dict[str, float] = field(default_factory=dict)
+    #: per operand read as counts, its rows and sample sizes over the whole run
+    sizes: dict[str, tuple] = field(default_factory=dict)
 
     @property
     def roles(self) -> str:

@@ -7,6 +7,7 @@ kind           meaning                                    checked
 ``logits``     scores; log-softmax per row                no nan or +inf; -inf masks a class
 ``log-probs``  log-probabilities (``log_target=True``)    exp of each row sums to 1 within tolerance
 ``labels``     one class index per row (one-hot P)        integers in [0, C); ``ignore_index`` skipped
+``counts``     each row ÷ its sum N, N kept (``sizes``)   whole numbers >= 0, no row all 0
 =============  =========================================  =============================================
 
 A row of probabilities (or log-probabilities) whose sum is within the tolerance of 1 but not 1 is
@@ -29,6 +30,7 @@ from functools import cached_property
 import numpy as np
 
 from . import accurate
+from .counts import check_counts
 from ..errors import DataError, option, show_value
 from ..vocabulary import Conversion, Kind
 from ..readers.floats import all_finite, comparable
@@ -61,6 +63,7 @@ class Distribution:
     #: The largest |Σ − 1| of these rows as given, where a row within the tolerance of 1 was divided
     #: by its sum (probabilities and log-probabilities without --normalize); 0 when none was.
     deviation: float = 0.0
+    sizes: np.ndarray | None = None  # counts: each row's sample size N (the distribution is read as probs)
 
     @cached_property
     def _softmax(self) -> tuple[tuple[np.ndarray, np.ndarray] | None, np.ndarray]:
@@ -280,11 +283,6 @@ def _scaled(log_values: np.ndarray, operand: Operand, conversion: Conversion, wh
     return scaled
 
 
-def _plural(word: str) -> str:
-    """``logit`` → ``logits``, ``log-probability`` → ``log-probabilities``."""
-    return word[:-1] + "ies" if word.endswith("y") else word + "s"
-
-
 def _finite_or_masked(operand: Operand, role: str, what: str):
     """No nan, no +inf, no row all -inf: checked in the dtype the values were read in (float16 and
     float32 widen to float64 exactly: the same values, not widened for it; bfloat16 bits are read as
@@ -297,7 +295,7 @@ def _finite_or_masked(operand: Operand, role: str, what: str):
     if np.any(bad):
         row, col = _first(bad)
         raise DataError(operand.where(row, col), f"{show_value(operand.text(row, col))} is not a valid {what}",
-                        f"{_plural(what)} are finite; -inf masks a class")
+                        f"{what[:-1] + 'ies' if what.endswith('y') else what + 's'} are finite; -inf masks a class")
     masked = np.all(values == -np.inf, axis=1)
     if np.any(masked):
         row = int(np.argmax(masked))
@@ -380,6 +378,10 @@ def to_distribution(operand: Operand, kind: Kind, role: str, conversion: Convers
     """Check ``operand`` as ``kind`` and convert it; ``classes`` is needed for labels. ``deferred``:
     logits (at any temperature) and probabilities (at T = 1) are checked, and their softmax or logs are
     left for when first asked for (a computation that reads their values itself may never ask)."""
+    if kind is Kind.COUNTS:  # checked, then read as --normalize reads them, with N kept
+        sizes = check_counts(operand, role)
+        d = to_distribution(operand, Kind.PROBS, role, replace(conversion, normalize=True), classes, deferred)
+        return replace(d, sizes=sizes)
     if kind is Kind.LABELS:
         p, labels, active = _labels(operand, classes, conversion)  # log p: when first asked for
         return Distribution(p, None, kind, operand, role, labels, active, conversion)

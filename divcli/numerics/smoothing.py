@@ -71,7 +71,9 @@ def check_kinds(conversion: Conversion, kinds: list[Kind]) -> None:
                             "to smooth",
                Kind.LOG_PROBS: "log-probabilities are not counts: pass the probabilities themselves "
                                f"({option(f'{role}_as', 'probs')}) to smooth them",
-               Kind.LABELS: f"labels are one class each: ce's {option('label_smoothing')} smooths them"}[kind]
+               Kind.LABELS: f"labels are one class each: ce's {option('label_smoothing')} smooths them",
+               Kind.COUNTS: "counts are kept as counted (their sample sizes and estimators read them): pass "
+                            f"{option(f'{role}_as', 'probs')} with {option('normalize', True)} to smooth counts"}[kind]
         raise DataError("", f"{option(which)} smooths counts and probabilities, and "
                             f"{option(f'{role}_as', kind.value)} reads {'PQ'[min(index, 1)]} as {kind.value}", why)
 

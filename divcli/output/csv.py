@@ -115,4 +115,6 @@ SINKS = {
     Content.TOP: TopCsv, Content.MATRIX: MatrixCsv, Content.LIBRARIES: LibrariesCsv, Content.EXPLAIN: ExplainCsv,
     Content.DISTILL: DistillCsv, Content.CATALOGUE: CatalogueCsv, Content.LM: "divcli.output.lm_output:LmCsv",
     Content.FORMATS: "divcli.output.listing:FormatsCsv", Content.DRIFT: "divcli.output.drift_output:DriftCsv",
+    Content.MI: "divcli.output.mi_output:MiCsv",
+    Content.FORMATS: "divcli.output.listing:FormatsCsv",
 }

@@ -5,6 +5,10 @@ people is :mod:`.drift_tables`), and the records all of them show.
   smoothing after); with ``--column`` one record per bin of that column.
 - JSON: one object: what was asked, ``columns`` (a record per column, its measures without
   smoothing in ``unsmoothed``), and with ``--column`` that column's ``bins``.
+- With ``--bootstrap`` every measure ``m`` of a column's record is followed by ``m_low`` and
+  ``m_high``, its interval (empty or null where the column has not the measure), and JSON says how
+  the intervals were made in ``bootstrap``. ``chi2_p_value`` and ``ks_p_value`` are filled with
+  ``--p-values`` (SciPy; empty or null without it, and a warning says how to get it).
 - ``-q``: the PSI of each column, one a line (with ``--column``, that column's).
 
 Every number is written as the shortest text that reads back as the same float64; ``+inf`` as
@@ -27,12 +31,17 @@ BINNING_RULE = ("closed on the right, (low, high]: a value on an edge falls in t
                 "bins are open; quantiles by numpy's default method (linear interpolation)")
 
 
-def column_record(found: ColumnDrift) -> dict:
-    """A column's record: its name and kind, every measure, the p-values (None until computed), the
-    verdict, the counts and bins, and the measures without smoothing."""
+def column_record(found: ColumnDrift, intervals: bool = False) -> dict:
+    """A column's record: its name and kind, every measure (and its bootstrap interval, with
+    ``intervals``), the p-values (None unless asked for), the verdict, the counts and bins."""
     missing = found.binning.missing
     record: dict = {"column": found.column, "kind": found.kind}
-    record.update((key, found.measures[key]) for key in MEASURE_KEYS)
+    for key in MEASURE_KEYS:
+        record[key] = found.measures[key]
+        if intervals:
+            interval = found.intervals.get(key)
+            record[f"{key}_low"] = None if interval is None else interval.low
+            record[f"{key}_high"] = None if interval is None else interval.high
     record.update(chi2_p_value=found.p_values.get("chi2"), ks_p_value=found.p_values.get("ks"))
     record.update(verdict=found.verdict, n_reference=found.n_reference, n_current=found.n_current,
                   missing_reference=int(found.reference_counts[-1]) if missing else 0,
@@ -65,15 +74,32 @@ def document(report: DriftReport) -> dict:
         "binning_rule": BINNING_RULE,
         "smoothing": settings.smoothing.text,
         "thresholds": list(settings.thresholds),
-        "columns": [],
     }
+    if settings.bootstrap is not None:
+        found["bootstrap"] = bootstrap_settings(report)
+    found["columns"] = []
     for column in report.columns:
-        record = column_record(column)
+        record = column_record(column, settings.bootstrap is not None)
         record["unsmoothed"] = {key: column.unsmoothed[key] for key in BINNED}
         found["columns"].append(record)
     if report.focus is not None:
         found["column"] = report.focus
         found["bins"] = bin_records(report.column(report.focus))
+    return found
+
+
+def bootstrap_settings(report: DriftReport) -> dict:
+    """JSON's ``bootstrap``: how the intervals were made, and the resamples that left a measure
+    undefined (left out of its interval), where there were any."""
+    asked = report.settings.bootstrap
+    found = {"resamples": asked.resamples, "seed": asked.seed, "confidence": asked.confidence,
+             "method": "percentile; both samples' rows resampled with replacement (numpy PCG64), counted in the "
+                       "bins of the whole reference"}
+    undefined = {column.column: {key: interval.undefined for key, interval in column.intervals.items()
+                                 if interval.undefined} for column in report.columns}
+    undefined = {name: counts for name, counts in undefined.items() if counts}
+    if undefined:
+        found["undefined"] = undefined
     return found
 
 
@@ -92,7 +118,7 @@ class DriftCsv(Sink):
         else:
             records = []
             for column in report.columns:
-                record = column_record(column)
+                record = column_record(column, report.settings.bootstrap is not None)
                 record["folded"] = ";".join(record["folded"])
                 record["smoothing"] = report.settings.smoothing.text or "none"
                 record.update((f"{key}_unsmoothed", column.unsmoothed[key]) for key in BINNED)

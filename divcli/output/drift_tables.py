@@ -2,7 +2,10 @@
 per column (its measures, verdict and bins), and the notes (ties that collapsed edges, folded
 categories, missing values); with ``--column`` that column's bins instead: both shares, the PSI
 term of each bin and bars. Numbers are formatted before they go in (four significant digits: the
-machine formats carry every digit)."""
+machine formats carry every digit). With ``--bootstrap`` a second table lists each column's measures
+as ``value [low, high]``, a row each (``--column``: in the line of that column's measures); with
+``--p-values`` a column ``p`` holds χ²'s p-value for a categorical column and Kolmogorov–Smirnov's
+for a numeric one (``—`` and a note saying how to get SciPy without it)."""
 
 from __future__ import annotations
 
@@ -11,6 +14,7 @@ import math
 from ..computations.drift import ColumnDrift, DriftReport
 from ..computations.drift_bins import CATEGORICAL
 from ..errors import printable
+from ..numerics.p_values import NO_SCIPY
 from .registry import Sink
 from .tables import bar
 
@@ -43,7 +47,27 @@ def heading(report: DriftReport) -> list[str]:
         "outer bins open" + ("; a bin per category" if any(column.kind == CATEGORICAL for column in report.columns) else ""),
         f"  smoothing: {settings.smoothing.text or 'none'}; PSI = Σ (c − r)·ln(c/r) (Jeffreys' divergence)",
         f"  verdict by PSI: stable < {low:g} ≤ moderate ≤ {high:g} < major",
-    ]
+    ] + _resampling_heading(settings)
+
+
+def _resampling_heading(settings) -> list[str]:
+    asked = settings.bootstrap
+    if asked is None:
+        return []
+    return [f"  bootstrap: {asked.resamples:,} resamples of both samples' rows, seed {asked.seed}; "
+            f"{asked.confidence * 100:.4g}% percentile intervals [low, high], in the reference's bins"]
+
+
+def p_value(column: ColumnDrift) -> float | None:
+    """The column's p-value: χ²'s for a categorical column, Kolmogorov–Smirnov's for a numeric one."""
+    return column.p_values.get("chi2", column.p_values.get("ks"))
+
+
+def with_interval(column: ColumnDrift, key: str) -> str:
+    """A measure's value, and its bootstrap interval ``[low, high]`` after it when it has one."""
+    text = short(column.measures[key])
+    interval = column.intervals.get(key)
+    return text if interval is None else f"{text} [{short(interval.low)}, {short(interval.high)}]"
 
 
 def notes(report: DriftReport) -> list[str]:
@@ -62,6 +86,14 @@ def notes(report: DriftReport) -> list[str]:
                          f"{int(column.current_counts[-1]):,} in the current (a bin of their own)")
         if report.settings.smoothing.text and math.isinf(column.unsmoothed["psi"]):
             found.append(f"{name}: PSI without smoothing is +inf (an empty bin on one side)")
+        found += [f"{name}: {dict(MEASURE_COLUMNS)[key]} undefined in {interval.undefined:,} resamples (left out of "
+                  "its interval)" for key, interval in column.intervals.items() if interval.undefined]
+    unsmoothed = report.settings.smoothing.text is None
+    if unsmoothed and any(math.isinf(i.high) for column in report.columns for i in column.intervals.values()):
+        found.append("an interval reaching +inf: resamples that left a bin empty on one side; --pseudocount or "
+                     "--epsilon smooths them")
+    if report.settings.p_values and any(p_value(column) is None for column in report.columns):
+        found.append(NO_SCIPY)
     return found
 
 
@@ -79,13 +111,17 @@ class DriftTable(Sink):
         console.print()
         if report.focus is not None:
             column = report.column(report.focus)
-            measures = ", ".join(f"{header} {short(column.measures[key])}" for header, key in MEASURE_COLUMNS
+            measures = ", ".join(f"{header} {with_interval(column, key)}" for header, key in MEASURE_COLUMNS
                                  if column.measures[key] is not None)
+            if report.settings.p_values:
+                measures += f", p {short(p_value(column))}"
             console.print(Text(f"{printable(column.column)} ({column.kind}): {measures}; {column.verdict}"),
                           soft_wrap=True)
             console.print(_bins_table(column))
             return
         console.print(_columns_table(report))
+        if report.settings.bootstrap is not None:
+            console.print(_intervals_table(report))
         for line in notes(report):
             console.print(Text(f"note: {line}"), soft_wrap=True)
 
@@ -103,14 +139,39 @@ def _columns_table(report: DriftReport):
         table.add_column("unsmoothed", justify="right")
     for header, _ in TABLE_COLUMNS[1:]:
         table.add_column(header, justify="right")
+    if report.settings.p_values:
+        table.add_column("p", justify="right")
     table.add_column("verdict")
     table.add_column("bins", justify="right")
     for column in report.columns:
         values = [short(column.measures[key]) for _, key in TABLE_COLUMNS]
         if smoothed:
             values.insert(1, short(column.unsmoothed["psi"]))
+        if report.settings.p_values:
+            values.append(short(p_value(column)))
         table.add_row(Text(printable(column.column)), *values,
                       Text(column.verdict, style=VERDICT_STYLES[column.verdict]), str(column.bins))
+    return table
+
+
+def _intervals_table(report: DriftReport):
+    """A row per measure of each column: its value and its interval."""
+    from rich.table import Table
+    from rich.text import Text
+
+    percent = f"{report.settings.bootstrap.confidence * 100:.4g}%"
+    table = Table(title=f"{percent} bootstrap intervals", title_justify="left", show_edge=False)
+    for header in ("column", "measure", "value", "low", "high"):
+        table.add_column(header, justify="left" if header in ("column", "measure") else "right")
+    for column in report.columns:
+        first = True
+        for header, key in MEASURE_COLUMNS:
+            interval = column.intervals.get(key)
+            if interval is None:
+                continue
+            table.add_row(Text(printable(column.column) if first else ""), header, short(column.measures[key]),
+                          short(interval.low), short(interval.high))
+            first = False
     return table
 
 

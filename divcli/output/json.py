@@ -87,7 +87,7 @@ class JsonSink(Sink):
         self.stream.finish(value, {
             "reductions": {name: json_number(value) for name, value in summary.reductions.items()},
             "n_rows": summary.rows,
-            "inputs": inputs_document(summary.roles, summary.deviations),
+            "inputs": inputs_document(summary.roles, summary.deviations, summary.sizes),
             **notes_document(summary.context.notes),
             "warnings": summary.warnings,
         }, summary.context.head)
@@ -123,7 +123,7 @@ class MeasureJsonSink(Sink):
             "reductions": {name: {key: json_number(x) for key, x in values.items()}
                            for name, values in summary.reductions.items()},
             "n_rows": summary.rows,
-            "inputs": inputs_document(summary.roles, summary.deviations),
+            "inputs": inputs_document(summary.roles, summary.deviations, summary.sizes),
             **notes_document(summary.context.notes),
             "warnings": summary.warnings,
         }, summary.context.head)
@@ -208,4 +208,6 @@ SINKS = {
     Content.LIBRARIES: LibrariesJson, Content.EXPLAIN: ExplainJson, Content.DISTILL: DistillJson,
     Content.CATALOGUE: CatalogueJson, Content.LM: "divcli.output.lm_output:LmJson",
     Content.FORMATS: "divcli.output.listing:FormatsJson", Content.DRIFT: "divcli.output.drift_output:DriftJson",
+    Content.MI: "divcli.output.mi_output:MiJson",
+    Content.FORMATS: "divcli.output.listing:FormatsJson",
 }

@@ -15,7 +15,7 @@ from .quiet import ranked_label
 from .records import library_records
 from .registry import Sink
 from .tables import TABLE_ROWS
-from .texts import fmt, number, renormalised_text, renormalised_texts, temperature_text
+from .texts import fmt, number, renormalised_text, renormalised_texts, sizes_texts, temperature_text
 
 #: A table shows the values of at most this many rows side by side (the reduction after them).
 ROW_COLUMNS = 4
@@ -69,7 +69,7 @@ class MeasureTableSink(Sink):
         for index, (source, kind) in enumerate(zip(context.sources, context.kinds)):
             role = {0: "P (reference)", 1: "Q (model)"}.get(index, ROLES[index])
             console.print(Text(f"  {role}: {printable(source)} read as {kind}"))
-        for line in renormalised_texts(summary.deviations) + list(context.notes):
+        for line in renormalised_texts(summary.deviations) + sizes_texts(summary.sizes) + list(context.notes):
             console.print(Text(f"  {printable(line)}"))
         if context.temperature != 1.0:
             console.print(Text("  with " + temperature_text(context.temperature, list(zip(ROLES, context.kinds)))))

@@ -102,4 +102,5 @@ SINKS = {
     Content.ROWS: QuietSink, Content.MEASURES: MeasureQuietSink, Content.TOP: TopQuiet, Content.MATRIX: MatrixQuiet,
     Content.LIBRARIES: LibrariesQuiet, Content.EXPLAIN: ExplainQuiet, Content.DISTILL: DistillQuiet,
     Content.LM: "divcli.output.lm_output:LmQuiet", Content.DRIFT: "divcli.output.drift_output:DriftQuiet",
+    Content.MI: "divcli.output.mi_output:MiQuiet",
 }

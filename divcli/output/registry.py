@@ -9,7 +9,7 @@ Every sink is made as ``cls(out, console)`` (``console``, Rich's, only for a cla
   for each block as it is computed, then ``finish(summary)``;
 * ``PARTS``, ``MEASURE_PARTS`` (``--engine dask -o DIR``, one part file per shard): ``rows(report)``
   for each block of the shard, then ``finish(None)``; ``binary`` sinks get a binary stream;
-* the whole-document kinds (``TOP``, ``MATRIX``, ``LIBRARIES``, ``EXPLAIN``, ``DISTILL``, ``DRIFT``,
+* the whole-document kinds (``TOP``, ``MATRIX``, ``LIBRARIES``, ``EXPLAIN``, ``DISTILL``, ``DRIFT``, ``MI``,
   ``CATALOGUE``, ``FORMATS``): ``write(...)`` once, with what the command computed.
 
 This module imports neither numpy nor Rich: the CLI reads the ``-f`` choices from it at start-up.
@@ -35,6 +35,7 @@ class Content(enum.Enum):
     DISTILL = "distill"              # distill: the loss, its parts and the usual mistakes
     LM = "lm"                        # lm: blocks of positions (lm.Positions), then an LmSummary
     DRIFT = "drift"                  # drift: every column's bins and measures (drift.DriftReport)
+    MI = "mi"                        # mi: the entropies and mutual information of X and Y
     CATALOGUE = "catalogue"          # measures: the catalogue of measures
     FORMATS = "formats"              # formats: the input formats, the output formats and the measures
     PARTS = "parts"                  # --engine dask -o DIR: a shard's Report blocks, one file
@@ -46,7 +47,7 @@ class Content(enum.Enum):
 WRITTEN_BY = {
     Content.ROWS: ("kl", "ce", "entropy"), Content.MEASURES: ("js", "compare"), Content.MATRIX: ("matrix",),
     Content.LIBRARIES: ("libraries",), Content.EXPLAIN: ("explain",), Content.DISTILL: ("distill",),
-    Content.LM: ("lm",), Content.DRIFT: ("drift",),
+    Content.LM: ("lm",), Content.DRIFT: ("drift",), Content.MI: ("mi",),
     Content.CATALOGUE: ("measures",), Content.FORMATS: ("formats",),
     Content.TOP: ("kl", "ce", "entropy", "js", "compare"),
     Content.PARTS: ("kl", "ce", "entropy"), Content.MEASURE_PARTS: ("js", "compare"),

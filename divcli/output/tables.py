@@ -11,11 +11,11 @@ from collections import deque
 import numpy as np
 
 from ..errors import printable
-from ..vocabulary import Reduction, Command
+from ..vocabulary import ESTIMATORS, Reduction, Command
 from ..computations.divergence_records import BREAKDOWN_ROWS, FORMULAS, Report, Summary
 from .records import records as row_records
 from .registry import Content, Sink
-from .texts import fmt, renormalised_texts, temperature_text
+from .texts import fmt, renormalised_texts, sizes_texts, temperature_text
 from .wide import Listed, largest_terms
 
 #: Row counts above this show the first and last rows only in a table.
@@ -49,7 +49,9 @@ def _rows_table(summary: Summary, records: list[dict | None]):
     table.add_column("row", justify="right")
     if summary.labels:
         table.add_column("label", justify="right")
-    table.add_column("H(P)", justify="right")
+    table.add_column(f"H(P) {ESTIMATORS[summary.estimator]}" if summary.estimator else "H(P)", justify="right")
+    if summary.estimator:
+        table.add_column("H(P) plug-in", justify="right")
     if cmd is not Command.ENTROPY:
         table.add_column("H(P,Q) weighted" if summary.weighted else "H(P,Q)", justify="right",
                          style="bold" if cmd is Command.CE else None)
@@ -64,6 +66,8 @@ def _rows_table(summary: Summary, records: list[dict | None]):
         if summary.labels:
             cells.append(f"{record['label']} (ignored)" if ignored else str(record["label"]))
         cells.append(fmt(record["entropy_p"]))
+        if summary.estimator:
+            cells.append(fmt(record["entropy_plugin"]))
         if cmd is not Command.ENTROPY:
             cells += [fmt(record["cross_entropy"]), fmt(record["kl_divergence"]), check_text(record)]
         table.add_row(*map(Text, cells))
@@ -230,7 +234,7 @@ def render_table(summary: Summary, records: list[dict | None], first: Report, co
     _heading(summary, console)
     console.print()
     console.print(_rows_table(summary, records))
-    if summary.rows <= BREAKDOWN_ROWS:
+    if summary.rows <= BREAKDOWN_ROWS and not summary.estimator:  # the terms are the plug-in's
         _breakdowns(summary, first, console)
     console.print()
     console.print(_reductions_table(summary))
@@ -257,7 +261,7 @@ def _heading(summary: Summary, console) -> None:
         if side is not None:
             label = side.label if summary.q else "P"
             console.print(Text(f"  {label}: {printable(side.source)} read as {side.read_as}, {rows} row{'s' if rows != 1 else ''}"))
-    for line in renormalised_texts(summary.deviations) + list(summary.context.notes):
+    for line in renormalised_texts(summary.deviations) + sizes_texts(summary.sizes) + list(summary.context.notes):
         console.print(Text(f"  {printable(line)}"))
     extras = []
     if summary.temperature != 1.0:
@@ -267,6 +271,8 @@ def _heading(summary: Summary, console) -> None:
         extras.append(f"label smoothing {summary.label_smoothing:g}")
     if cmd is Command.CE and summary.weighted:
         extras.append("class weights")
+    if summary.estimator:
+        extras.append(f"the {ESTIMATORS[summary.estimator]} estimator (its bias correction from each row's N)")
     if extras:
         console.print(Text("  with " + ", ".join(extras)))
 
@@ -298,6 +304,7 @@ SINKS = {
     Content.DISTILL: "divcli.output.explain_tables:DistillTable",
     Content.LM: "divcli.output.lm_tables:LmTable",
     Content.DRIFT: "divcli.output.drift_tables:DriftTable",
+    Content.MI: "divcli.output.mi_table:MiTable",
     Content.CATALOGUE: "divcli.output.explain_tables:CatalogueTable",
     Content.FORMATS: "divcli.output.listing:FormatsTable",
 }

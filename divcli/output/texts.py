@@ -15,6 +15,7 @@ from typing import TextIO
 
 import numpy as np
 
+from ..numerics.counts import sizes_document, sizes_text
 from .shortest import shortest_texts
 
 
@@ -193,11 +194,20 @@ def renormalised_texts(deviations: dict[str, float], rows: str = "rows") -> list
     return [renormalised_text(f"{role}'s", deviation, rows) for role, deviation in deviations.items() if deviation]
 
 
-def inputs_document(roles: str, deviations: dict[str, float]) -> dict:
+def inputs_document(roles: str, deviations: dict[str, float], sizes: dict | None = None) -> dict:
     """JSON's ``inputs``: per operand (``p``, ``q``, …), whether any of its rows was renormalised
-    (divided by a sum within ``--tolerance`` of 1) and the largest |sum − 1| (0.0 when none)."""
-    return {role.lower(): {"renormalised": bool(deviations.get(role)),
-                           "largest_deviation": float(deviations.get(role, 0.0))} for role in roles}
+    (divided by a sum within ``--tolerance`` of 1) and the largest |sum − 1| (0.0 when none); for an
+    operand read as counts, ``samples``: its rows and their smallest, largest and total N."""
+    inputs = {role.lower(): {"renormalised": bool(deviations.get(role)),
+                             "largest_deviation": float(deviations.get(role, 0.0))} for role in roles}
+    for role, counted in (sizes or {}).items():
+        inputs[role.lower()]["samples"] = sizes_document(counted)
+    return inputs
+
+
+def sizes_texts(sizes: dict) -> list[str]:
+    """The header's line for each operand read as counts: its sample sizes."""
+    return [sizes_text(role, counted) for role, counted in sizes.items()]
 
 
 def notes_document(notes: tuple[str, ...]) -> dict:

@@ -69,10 +69,13 @@ class ColumnChoice:
         return cls(split_items(select), split_items(drop), names.strip() if names and names.strip() else None,
                    side, frozenset(own))
 
-    def option(self, part: str) -> str:
+    def option(self, part: str, value: object = None) -> str:
         """The option that gave ``part`` (``select``, ``drop``, ``names``), for a message: ``--q-select``
-        where it was the operand's own, else ``--select``."""
-        return option(f"{self.side}_{part}" if part in self.own and self.side else part)
+        where it was the operand's own (``--q-cols`` where the old spelling gave it), else ``--select``;
+        with ``value``, written with it."""
+        if part == "select" and "cols" in self.own and self.side:
+            return option(f"{self.side}_cols", value)
+        return option(f"{self.side}_{part}" if part in self.own and self.side else part, value)
 
     @property
     def given(self) -> bool:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Callable
 
-from ..errors import DataError, option, show_value
+from ..errors import DataError, show_value
 from .columns import ColumnChoice
 
 
@@ -30,7 +30,7 @@ def list_field(item: dict, columns: ColumnChoice, where_row: Callable[[], str], 
     keys = list(item)
     field, names = choose_list(keys, {key for key in keys if isinstance(item[key], list)}, columns, where_row, name)
     if names is not None and isinstance(item[names], dict):
-        raise DataError(where_row(), f"{option('names')} field {show_value(names)} is an object",
+        raise DataError(where_row(), f"{columns.option('names')} field {show_value(names)} is an object",
                         "name the rows by a field of text or numbers")
     return field, names
 
@@ -46,14 +46,14 @@ def choose_list(keys: list[str], lists: set[str], columns: ColumnChoice, where: 
     picked = columns.resolve(keys, len(keys), name)
     kept = [keys[index] for index in (range(len(keys)) if picked is None else picked.keep)]
     found = [key for key in kept if key in lists]
-    hint = _choose([key for key in keys if key in lists], noun)
+    hint = _choose([key for key in keys if key in lists], noun, columns)
     names = None if picked is None or picked.names is None else keys[picked.names]
     if names in lists:
-        raise DataError(where(), f"{option('names')} {noun} {show_value(names)} is a list",
+        raise DataError(where(), f"{columns.option('names')} {noun} {show_value(names)} is a list",
                         f"name the rows by a {noun} of text or numbers")
     if columns.select and (len(kept) != 1 or not found):
         chosen = ", ".join(show_value(key, 30) for key in kept)
-        raise DataError(where(), f"{option('select')} chooses {chosen}, but the numbers are one list {noun}", hint)
+        raise DataError(where(), f"{columns.option('select')} chooses {chosen}, but the numbers are one list {noun}", hint)
     if len(found) != 1:
         holder = "the record holds" if noun == "field" else "the file has"
         what = f"{len(found)} list {noun}s: {_listing(found)}" if found else f"no list {noun} left to read"
@@ -61,7 +61,8 @@ def choose_list(keys: list[str], lists: set[str], columns: ColumnChoice, where: 
     return found[0], names
 
 
-def _choose(lists: list[str], noun: str) -> str:
+def _choose(lists: list[str], noun: str, columns: ColumnChoice) -> str:
+    """How to choose the list: with the option that chooses this operand's columns (--q-select …)."""
     if not lists:
         return f"the numbers are a list {noun}"
-    return f"choose the list with {option('select', lists[0])} (its list {noun}s are {_listing(lists)})"
+    return f"choose the list with {columns.option('select', lists[0])} (its list {noun}s are {_listing(lists)})"

@@ -138,7 +138,8 @@ def cell_error(where: str, text: str, reason: str, delimiter: str, line: str = "
     """A bad cell; ``line`` is its whole row, to recognise decimal commas split by a ``,`` delimiter.
 
     A cell that holds another delimiter between numbers (a .tsv of commas, a .txt of ``|``) says
-    which and names ``--delimiter``; a decimal comma (``0,36``) gets the decimal point's hint, and
+    which and names ``--delimiter`` (a cell that holds the delimiter in use was quoted: the quotes
+    are named); a decimal comma (``0,36``) gets the decimal point's hint, and
     thousands separators (Excel's ``"1,200"``) their own (:func:`thousands_hint`)."""
     separators = thousands_hint(text, delimiter)
     if separators:  # its commas (or points) are no delimiter, and no decimal comma either
@@ -146,6 +147,9 @@ def cell_error(where: str, text: str, reason: str, delimiter: str, line: str = "
     hints = []
     parts = _other_delimiter_parts(text) or []
     other = next((d for d in _OTHER_DELIMITERS if d in text), None) if parts else None
+    if other is not None and other == delimiter:  # only quotes keep the delimiter in a cell
+        return DataError(where, reason, f"the quotes make one cell of numbers apart by {_OPTION_VALUE[other]}, "
+                                        "the delimiter: remove the quotes to read each number as a cell")
     if other is not None and any(looks_numeric(part) for part in parts):
         hints.append(f"the cells hold {_OPTION_VALUE[other]} between numbers, as a {_OTHER_DELIMITERS[other]}-"
                      f"separated file does: pass {option('delimiter', other, cli=_OPTION_VALUE[other])}")

@@ -246,6 +246,20 @@ class ParquetBlocks:
 _PANDAS_INDEX = re.compile(r"__index_level_\d+__")
 
 
+def _refuse_list_columns(schema, name: str) -> None:
+    """A shard of records (an id and a list column) is read by the local engine only: the Dask
+    engine's shards are columns of numbers (a list there would be refused as "not numbers", with
+    --select, which cannot choose it)."""
+    import pyarrow as pa
+
+    lists = [field_.name for field_ in schema if _is_list(pa.types, field_.type)]
+    if lists:
+        raise DataError(name, f"column {show_value(lists[0])} holds a list a row; with {option('engine', 'dask')} "
+                        "Parquet shards are read as columns of numbers",
+                        f"read records of a list column with {option('engine', 'local')}, or write each item "
+                        "as a column of its own")
+
+
 def read_parquet_shard(source) -> Operand:
     """The numeric columns (all, or those ``source.pick`` chooses by name) of a Parquet shard of the
     Dask engine, read whole from ``source.open()``; they name the classes."""
@@ -255,6 +269,7 @@ def read_parquet_shard(source) -> Operand:
     try:
         parquet = pq.ParquetFile(source.open())
         check_column_names(parquet.schema_arrow.names, source.name)
+        _refuse_list_columns(parquet.schema_arrow, source.name)
         names = [name for name in parquet.schema_arrow.names if not _PANDAS_INDEX.fullmatch(name)]
         if source.pick is not None:
             names = [names[i] for i in source.pick(names)]

@@ -322,11 +322,14 @@ def _stream_blocks(spec: str, fmt: Format | None, request: Request) -> Blocks:
 
 
 def open_shard(source: ShardSource, extension: str, request: Request) -> tuple[Blocks, bool]:
-    """The blocks of one Dask shard of format ``extension``, and whether its reader applied
-    ``source.pick`` already."""
+    """The blocks of one Dask shard of format ``extension``, and whether the columns are chosen
+    already: by ``source.pick`` in a shard reader that applies it, or by ``request.columns`` in a
+    format read as a local file is (records of JSON Lines then take ``--select`` as their list field)."""
     fmt = format_of(extension)
     if fmt.shard is not None:
         return picked(fmt, fmt.reader("shard")(source, request), request), fmt.shard_picks
     if fmt.stream is not None:
-        return picked(fmt, fmt.reader("stream")(source.open(), source.name, request), request), False
-    return ArrayBlocks(_parse(fmt, decode(source.open().read(), source.name), source.name, request)), False
+        blocks = fmt.reader("stream")(source.open(), source.name, request)
+        return picked(fmt, blocks, request), request.columns.given
+    text = decode(source.open().read(), source.name)
+    return ArrayBlocks(_parse(fmt, text, source.name, request)), request.columns.given

@@ -67,10 +67,17 @@ def extension_delimiter(text: str, default: str) -> str:
 
 
 def _first_inked_line(text: str) -> str:
-    blank = _BLANK_FROM.match(text)
-    start = blank.end() if blank else 0
-    end = text.find("\n", start)
+    """The first line with more than whitespace: a line of tabs alone says no delimiter (in a .tsv
+    it is a row of empty cells, in any other text a blank line)."""
+    ink = _INK.search(text)
+    if ink is None:
+        return ""
+    start = text.rfind("\n", 0, ink.start()) + 1
+    end = text.find("\n", ink.start())
     return text[start:] if end < 0 else text[start:end]
+
+
+_INK = re.compile(r"[^ \t\r\n\x0b\x0c]")
 
 
 #: Blank lines (nothing but spaces, tabs and carriage returns) after the newline that ends a line
@@ -79,6 +86,11 @@ def _first_inked_line(text: str) -> str:
 _BLANK_LINES = re.compile(r"\n[ \t\r\n\x0b\x0c]*\n")
 _BLANK_FROM = re.compile(r"[ \t\r\n\x0b\x0c]*\n")
 _SPACE = " \t\r\n\x0b\x0c"
+#: The same where tab is the delimiter: a line of tabs is a row of empty cells (a row of missing
+#: values, as pandas writes NaN), an error as a .csv's ``,,`` is, never a blank line skipped.
+_TAB_BLANK_LINES = re.compile(r"\n[ \r\n\x0b\x0c]*\n")
+_TAB_BLANK_FROM = re.compile(r"[ \r\n\x0b\x0c]*\n")
+_TAB_SPACE = " \r\n\x0b\x0c"
 #: A quoted cell (a quote inside one is written twice, which leaves two quoted runs: both removed).
 _QUOTED = re.compile(r'"[^"]*"')
 #: Text searched for blank lines at a time: the first record costs no scan of the whole text.
@@ -88,16 +100,18 @@ _WINDOW = 1 << 20
 def split_records(text: str, name: str, delimiter: str, first_line: int = 1):
     """Yield ``(physical line, cells)`` for every record, cells stripped; blank lines are skipped
     (found by regular expressions, never one Python call a blank line, however many there are)."""
-    text = _without_blank_end(text)
+    tabs = delimiter == "\t"
+    blank_from, blank_lines = (_TAB_BLANK_FROM, _TAB_BLANK_LINES) if tabs else (_BLANK_FROM, _BLANK_LINES)
+    text = _without_blank_end(text, _TAB_SPACE if tabs else _SPACE)
     position, line = 0, first_line
     while position < len(text):
-        blank = _BLANK_FROM.match(text, position)
+        blank = blank_from.match(text, position)
         if blank:  # blank lines where a line starts
             line += _line_ends(text, position, blank.end(), delimiter)
             position = blank.end()
             continue
         window = position + _WINDOW
-        blank = _BLANK_LINES.search(text, position, window)
+        blank = blank_lines.search(text, position, window)
         if blank is not None:
             stop = blank.start() + 1  # the segment keeps the newline of its last line
         elif window >= len(text):
@@ -109,13 +123,13 @@ def split_records(text: str, name: str, delimiter: str, first_line: int = 1):
         position = stop
 
 
-def _without_blank_end(text: str) -> str:
-    """``text`` without the blank lines at its end (its last line with ink keeps its own spaces);
-    copied only when there are such lines, and only its end is looked at."""
+def _without_blank_end(text: str, space: str = _SPACE) -> str:
+    """``text`` without the blank lines (of ``space`` alone) at its end (its last line with ink keeps
+    its own spaces); copied only when there are such lines, and only its end is looked at."""
     end, step = len(text), 64
     while end > 0:
         piece = text[max(0, end - step):end]
-        kept = piece.rstrip(_SPACE)
+        kept = piece.rstrip(space)
         if kept:
             last = end - len(piece) + len(kept)  # just past the last character with ink
             newline = text.find("\n", last)

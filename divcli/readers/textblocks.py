@@ -29,6 +29,9 @@ MAX_LINE_BYTES = 256 << 20
 _WHITESPACE = b" \t\r\n\x0b\x0c"
 _INK = re.compile(rb"[^ \t\r\n\x0b\x0c]")
 _LEADING_BLANK = re.compile(rb"[ \t\r\n\x0b\x0c]*\n")
+#: Where tab is the delimiter, a line of tabs is a row of empty cells (an error), not blank.
+_TAB_WHITESPACE = b" \r\n\x0b\x0c"
+_TAB_LEADING_BLANK = re.compile(rb"[ \r\n\x0b\x0c]*\n")
 
 
 class TextBlocks:
@@ -85,8 +88,11 @@ class TextBlocks:
         """Large enough for pyarrow's CSV parser (see :data:`divcli.readers.fast.ARROW_MIN_BYTES`)."""
         return max(self.size, self.bytes_read) >= fast.ARROW_MIN_BYTES
 
-    #: Bytes that make no row: whitespace (a line of delimiters is a row, of empty cells: an error)
-    _blank = _WHITESPACE
+    @property
+    def _blank(self) -> bytes:
+        """Bytes that make no row: whitespace, but for tabs in a tab-delimited text (a line of
+        delimiters is a row, of empty cells: an error)."""
+        return _TAB_WHITESPACE if self.delimiter == "\t" and not self.json_lines else _WHITESPACE
 
     def _has_ink(self, data: bytes) -> bool:
         return bool(data.translate(None, self._blank))
@@ -266,7 +272,8 @@ class TextBlocks:
 
     def _parse(self, chunk: bytes, first_line: int, first_block: bool) -> Operand:
         """The rows of ``chunk``, whose first line is ``first_line``."""
-        lead = _LEADING_BLANK.match(chunk)  # blank lines before the block's first row: counted, not parsed
+        leading = _TAB_LEADING_BLANK if self.delimiter == "\t" and not self.json_lines else _LEADING_BLANK
+        lead = leading.match(chunk)  # blank lines before the block's first row: counted, not parsed
         if lead and chunk.find(b"\r", 0, lead.end()) < 0:  # (a carriage return alone ends a line for csv)
             first_line += chunk.count(b"\n", 0, lead.end())
             chunk = chunk[lead.end():]

@@ -35,8 +35,9 @@ class UniformBlocks:
 
 def uniform_operand(classes: int, kind: Kind) -> Operand:
     """One row, the uniform distribution over ``classes``, written as ``kind`` says: probabilities
-    1/C, logits 0 or log-probabilities −ln C (all of them read back as exactly the same row)."""
+    1/C, logits 0, log-probabilities −ln C or counts 1 (all of them read back as exactly the same row)."""
     if kind is Kind.LABELS:
         raise DataError(UNIFORM, "uniform is a distribution, not labels", f"leave out {option('p_as', 'labels')}")
-    value = {Kind.PROBS: 1.0 / classes, Kind.LOGITS: 0.0, Kind.LOG_PROBS: -math.log(classes)}[kind]
+    # counts: one of each class (the same row once divided by its sum)
+    value = {Kind.PROBS: 1.0 / classes, Kind.LOGITS: 0.0, Kind.LOG_PROBS: -math.log(classes), Kind.COUNTS: 1.0}[kind]
     return Operand(np.full((1, classes), value), f"uniform over {classes} class{'es' if classes != 1 else ''}")

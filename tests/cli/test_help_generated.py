@@ -51,7 +51,7 @@ def test_quiet_names_the_reductions_only_where_the_command_has_reduction(run, co
     quiet = option_line(text, "-q, --quiet")
     has_reduction = any(param.name == "reduction" for param in cli.commands[command].params)
     assert ("--reduction" in quiet) == has_reduction, quiet
-    assert has_reduction or command in ("distill", "matrix", "explain", "libraries", "drift")
+    assert has_reduction or command in ("distill", "matrix", "explain", "libraries", "drift", "mi")
 
 
 def test_quiet_of_the_commands_without_reduction_says_what_they_print(run):

@@ -212,6 +212,7 @@ COMMANDS = {
     "drift": [("drift", DRIFT_SAMPLES / "drift_ref.csv", DRIFT_SAMPLES / "drift_cur.csv", "--categorical", "city"),
               ("drift", DRIFT_SAMPLES / "drift_ref.csv", DRIFT_SAMPLES / "drift_cur.csv", "--column", "age",
                "--select", "age")],
+    "mi": [("mi", "--joint", "30,10;5,45"), ("mi", "--joint", "0.25,0.25;0.1,0.4")],
     "catalogue": [("measures",)],
     "formats": [("formats",)],
 }

@@ -14,7 +14,9 @@ import pytest
 #: of divcli; the reference libraries).
 EXTRAS = {"orjson": "fast", "pyarrow": "fast", "numba": "fast", "dask": "dask", "distributed": "dask", "fsspec": "dask",
           "pandas": "dask", "safetensors": "lm",
-          "scipy": None, "torch": None}
+          "scipy": "stats", "torch": None, "sklearn": None}
+#: The name pip installs a module under, where it is not the module's.
+PIP_NAMES = {"sklearn": "scikit-learn"}
 #: Set (to anything but empty) by ``make test``, whose venv has every extra: a missing one fails the
 #: test there instead of skipping it, so the full run cannot pass by skipping.
 EXTRAS_REQUIRED = "DIVCLI_TEST_EXTRAS_REQUIRED"
@@ -40,7 +42,7 @@ def needs_dask() -> None:
 
 def _missing(root: str, error: str):
     extra = EXTRAS.get(root)
-    how = f"pip install 'divcli[{extra}]'" if extra else f"pip install {root}"
+    how = f"pip install 'divcli[{extra}]'" if extra else f"pip install {PIP_NAMES.get(root, root)}"
     reason = f"needs {root}, which is not installed ({how}): {error}"
     if os.environ.get(EXTRAS_REQUIRED):
         pytest.fail(f"{reason}; {EXTRAS_REQUIRED} is set, so every extra must be installed", pytrace=False)

@@ -9,6 +9,7 @@ from ..options import (MAX_KD_TEMPERATURE, BoundedFloat, OperandCommand, engine_
                        operand_pair, own_reading_options, p_as_option, reduction_option, shared_options,
                        smoothing_options)
 from ..run import breakdown, run_streamed
+from ...vocabulary import ESTIMATORS
 
 
 @click.command(cls=OperandCommand, examples=(
@@ -67,15 +68,21 @@ def ce(p, q, label_smoothing, weight, ignore_index, **params):
 ))
 @operand("p", uniform=False)
 @p_as_option()
+@click.option("--estimator", type=click.Choice(tuple(ESTIMATORS)), default="plugin", metavar="E",
+              help="From counts: plugin (default), miller-madow, chao-shen, shrink, jackknife.")
 @reduction_option("entropy")
 @shared_options
 @engine_options(operands=1)
-def entropy(p, **params):
+def entropy(p, estimator, **params):
     """Entropy H(P) = −Σ p·log p per row, as scipy.stats.entropy(P, axis=1).
     """
     from ..request import streamed_request
 
-    _run(streamed_request("entropy", (p, None), params))
+    if estimator != "plugin" and params["p_as"] != "counts":
+        raise click.BadParameter(f"the {ESTIMATORS[estimator]} estimator corrects the plug-in by the sample size N, "
+                                 "which only counts give: pass --p-as counts (whole numbers, N = each row's sum)",
+                                 param_hint="'--estimator'")
+    _run(streamed_request("entropy", (p, None), params, estimator=None if estimator == "plugin" else estimator))
 
 
 def _run(request) -> None:

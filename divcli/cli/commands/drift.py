@@ -6,7 +6,7 @@ from __future__ import annotations
 import click
 
 from ..completion import complete_operand
-from ..drift_options import DRIFT_FOUND, DRIFT_MEASURES, BinsType, ThresholdsType
+from ..drift_options import DRIFT_FOUND, DRIFT_MEASURES, BinsType, ThresholdsType, WholeNumber
 from ..options import DELIMITERS, BoundedFloat, OperandCommand, format_option
 
 
@@ -18,7 +18,7 @@ from ..options import DELIMITERS, BoundedFloat, OperandCommand, format_option
 @click.argument("reference", shell_complete=complete_operand)
 @click.argument("current", shell_complete=complete_operand)
 @click.option("--bins", type=BinsType(), default="quantile:10", show_default=True, metavar="RULE",
-              help="quantile:N (the reference's quantiles), uniform:N, fd or edges:E1,E2,…")
+              help="quantile:N, uniform:N, fd or edges:E1,E2,…")
 @click.option("--categorical", metavar="COLS", help="Columns counted per category (text or integer codes).")
 @click.option("--min-share", type=BoundedFloat(0, 1, hint="give a share from 0 to 1, such as 0.01"), default=0.0,
               metavar="S", help="Fold categories below share S on both sides into (other).")
@@ -31,7 +31,14 @@ from ..options import DELIMITERS, BoundedFloat, OperandCommand, format_option
 @click.option("--fail-above", type=BoundedFloat(0, hint="give a number ≥ 0, such as 0.25"), metavar="X",
               help="Exit 3 when any column's measure is above X.")
 @click.option("--measure", type=click.Choice(DRIFT_MEASURES), metavar="M",
-              help="The measure --fail-above reads (default psi): " + ", ".join(DRIFT_MEASURES[1:]) + ".")
+              help="The measure --fail-above reads: psi (default) or another key of -f json.")
+@click.option("--p-values", is_flag=True, help="χ²'s p for categorical columns, KS's for numeric ones (SciPy).")
+@click.option("--bootstrap", type=WholeNumber(1, "give a number of resamples such as 1000"), metavar="N",
+              help="Resample both samples' rows N times: an interval [low, high] per measure.")
+@click.option("--seed", type=WholeNumber(0, "give a seed such as 0"), default=0, show_default=True, metavar="S",
+              help="The resamples' seed: the same seed, the same intervals.")
+@click.option("--ci", type=BoundedFloat(0, 1, low_open=True, hint="give a level in (0, 1], such as 0.95"),
+              default=0.95, show_default=True, metavar="C", help="The intervals' confidence level.")
 @click.option("--column", metavar="NAME", help="Show this column's bins: shares, PSI terms, bars.")
 @click.option("--select", metavar="COLS", help="Columns to compare: names, numbers from 1, ranges 2-5.")
 @click.option("--drop", metavar="COLS", help="Columns to leave out (as --select).")
@@ -44,6 +51,8 @@ from ..options import DELIMITERS, BoundedFloat, OperandCommand, format_option
 @format_option()
 @click.option("-o", "--output", type=click.Path(readable=False), metavar="PATH",
               help="Write to PATH instead of standard output (atomically).")
+@click.option("--svg", type=click.Path(readable=False), metavar="FILE",
+              help="Also draw each column's two histograms over each other (SVG).")
 def drift(reference, current, **params):
     """Drift between two samples, column by column: PSI, KL, JS, Hellinger, W₁, KS, a verdict.
 
@@ -60,6 +69,8 @@ def drift(reference, current, **params):
         report.focus = request.column
     _check_measure(report, request.fail_above, request.measure)
     _write(report, request.writing)
+    if request.svg is not None:
+        _draw(report, request.svg)
     gate(report, request.fail_above, request.measure)
 
 
@@ -76,6 +87,11 @@ def _compute(request):
     if streamed is not None:
         return streamed
     reference, current = (read_samples(spec, stdin_for(spec), reading.delimiter, choice) for spec in request.specs)
+    if request.settings.p_values:
+        from ...numerics.p_values import NO_SCIPY, scipy_installed
+
+        if not scipy_installed():
+            warn(NO_SCIPY)
     return compute_drift(reference, current, request.settings, warn)
 
 
@@ -115,6 +131,14 @@ def _write(report, writing) -> None:
 
     with whole_output(writing, "divcli drift", Content.DRIFT) as writer:
         writer.write(report)
+
+
+def _draw(report, path: str) -> None:
+    """--svg: the histograms of every column (of --column's alone), stacked in one picture."""
+    from ...output.drift_svg import report_svg
+    from ..terminal import write_text
+
+    write_text(path, report_svg(report))
 
 
 def _check_measure(report, fail_above: float | None, measure: str) -> None:

@@ -1,0 +1,137 @@
+"""mi: the mutual information of two columns of labels, or of a joint table, written at once."""
+
+from __future__ import annotations
+
+import click
+
+from ..completion import complete_operand
+from ..console import whole_output
+from ..help import SectionedCommand
+from ..options import DELIMITERS, LogBaseType, format_option
+
+
+@click.command(cls=SectionedCommand, examples=(
+    "divcli mi samples/pairs.csv --x weather --y umbrella --base 2",
+    "divcli mi --joint samples/joint.csv --explain",
+), operands="files of labels (one a row, paired by row) or - (stdin); or one FILE with --x, --y")
+@click.argument("x_file", metavar="X", required=False, shell_complete=complete_operand)
+@click.argument("y_file", metavar="Y", required=False, shell_complete=complete_operand)
+@click.option("--x", "x_column", metavar="COL", help="X's column: a name or a number from 1.")
+@click.option("--y", "y_column", metavar="COL", help="Y's column (in Y, or in X's file when Y is not given).")
+@click.option("--joint", metavar="TABLE",
+              help="A table of counts or probabilities instead: rows X, columns Y (a header of Y's names, "
+                   "X's names first if any).")
+@click.option("--no-header", "no_header", is_flag=True,
+              help="The first line holds labels (default: a header, unless it holds a number).")
+@click.option("--delimiter", type=click.Choice(list(DELIMITERS)), metavar="CHAR",
+              help=", ; | tab or space (default: sniffed).")
+@click.option("--base", type=LogBaseType(), default="e", show_default=True, metavar="B",
+              help="Log base: e or nats, 2 or bits, 10 or bans, or any b > 1.")
+@click.option("--explain", is_flag=True,
+              help="Work through I = D(P(X,Y) ‖ P(X)P(Y)) = H(X) − H(X|Y) with the numbers put in.")
+@click.option("-q", "--quiet", is_flag=True, help="Print only I(X;Y).")
+@format_option()
+@click.option("-o", "--output", type=click.Path(readable=False), metavar="PATH",
+              help="Write to PATH instead of standard output (atomically).")
+@click.option("--svg", type=click.Path(readable=False), metavar="FILE", help="Also save the table as an SVG picture.")
+def mi(x_file, y_file, x_column, y_column, joint, no_header, delimiter, base, explain, quiet, fmt, output, svg):
+    """Mutual information I(X;Y) of two columns of labels, the entropies and NMI.
+
+    Also H(X), H(Y), H(X,Y), H(X|Y) and H(Y|X); or of a joint table (--joint).
+
+    I(X;Y) = D(P(X,Y) ‖ P(X)P(Y)), from the pairs' frequencies (plug-in values). NMI divides I by
+    the arithmetic, geometric, min or max mean of H(X) and H(Y), as scikit-learn's
+    normalized_mutual_info_score. With counts, the G-test of independence: G = 2·N·I (nats), its
+    p-value with SciPy (pip install 'divcli[stats]').
+    """
+    from ..request import Writing, check_output
+    from ...output.registry import Content
+    from ...vocabulary import LogBase
+
+    _check(x_file, y_file, x_column, y_column, joint, quiet, explain)
+    writing = Writing(fmt, quiet, output, svg)
+    check_output(writing, _given(), (x_file, y_file, joint))
+    chosen = LogBase(*base)
+    reading = {"delimiter": DELIMITERS.get(delimiter), "header": False if no_header else None}
+    if joint is not None:
+        document = _from_joint(joint, chosen, explain, reading["delimiter"])
+    else:
+        document = _from_labels(x_file, y_file, x_column, y_column, chosen, explain, reading)
+    with whole_output(writing, "divcli mi", Content.MI) as writer:
+        writer.write(document)
+
+
+def _given() -> frozenset[str]:
+    from click.core import ParameterSource
+
+    ctx = click.get_current_context()
+    return frozenset(name for name in ctx.params if ctx.get_parameter_source(name) is ParameterSource.COMMANDLINE)
+
+
+def _check(x_file, y_file, x_column, y_column, joint, quiet, explain) -> None:
+    """What mi's command line alone refuses (exit 2): labels and --joint together, neither, --explain with -q."""
+    if joint is not None and (x_file is not None or x_column is not None or y_column is not None):
+        raise click.UsageError("give either labels (X Y, or FILE --x COL --y COL) or --joint TABLE, not both")
+    if joint is None and x_file is None:
+        raise click.UsageError("give two columns of labels (X Y, or FILE --x COL --y COL) or --joint TABLE")
+    if joint is None and y_file is None and (x_column is None) != (y_column is None):
+        raise click.UsageError("one FILE holds both columns: name X's with --x and Y's with --y "
+                               "(or give a file of two columns and neither)")
+    if x_file == "-" and y_file == "-":
+        raise click.UsageError("X and Y cannot both be - (standard input is read once): give a file for one")
+    if quiet and explain:
+        raise click.UsageError("-q prints I alone and --explain its working: give one of them")
+
+
+def _from_labels(x_file, y_file, x_column, y_column, base, explain, reading) -> dict:
+    """The document of two columns of labels: X's and Y's files (one file when Y is not given)."""
+    import sys
+
+    from ...computations.mi import contingency, mi_document
+    from ...errors import DataError
+    from ...readers.labels import read_labels
+
+    stdin = sys.stdin.buffer
+    x_table = read_labels(x_file, stdin, reading["delimiter"], reading["header"])
+    y_table = x_table if y_file is None else read_labels(y_file, stdin, reading["delimiter"], reading["header"])
+    if y_file is None and x_column is None:  # a file of two columns: X the first, Y the second
+        if x_table.width != 2:
+            raise DataError(x_table.name, f"has {x_table.width} columns ({x_table.listing()}): which are X and Y?",
+                            "name them with --x COL --y COL (names or numbers from 1)")
+        x_index, y_index = 0, 1
+    else:
+        x_index = x_table.column_index(x_column, "--x")
+        y_index = y_table.column_index(y_column, "--y")
+    x_labels, y_labels = x_table.labels(x_index), y_table.labels(y_index)
+    if len(x_labels) != len(y_labels):
+        raise DataError(y_table.name, f"X has {len(x_labels)} labels and Y {len(y_labels)}",
+                        "X and Y are paired by row: give them as many rows")
+    table, x_names, y_names = contingency(x_labels, y_labels)
+    x = {"source": x_table.name, "column": x_table.column_name(x_index)}
+    y = {"source": y_table.name, "column": y_table.column_name(y_index)}
+    return mi_document(table, base, counts=True, x=x, y=y, x_names=x_names, y_names=y_names, explain=explain)
+
+
+def _from_joint(spec: str, base, explain: bool, delimiter: str | None) -> dict:
+    """The document of a joint table: its first column is X's names when it is not numbers."""
+    import sys
+
+    from ...computations.mi import joint_counts, mi_document
+    from ...errors import DataError
+    from ...readers.columns import ColumnChoice
+    from ...readers.reading import read_operand
+
+    try:
+        operand = read_operand(spec, sys.stdin.buffer, delimiter)
+    except DataError as error:
+        if spec == "-":
+            raise
+        if not str(error.template[0]).endswith(":1"):  # the fault is not a name in the first column
+            raise
+        # X's names in the first column: read again with them as the rows' names (a fault now is told)
+        operand = read_operand(spec, sys.stdin.buffer, delimiter, columns=ColumnChoice(names="1"))
+    counts = joint_counts(operand.values, operand.name, operand.lines, operand.cells, operand.written_columns)
+    x = {"source": operand.name, "column": None, "as": "rows of the table"}
+    y = {"source": operand.name, "column": None, "as": "columns of the table"}
+    return mi_document(operand.values, base, counts=counts, x=x, y=y, x_names=operand.row_names,
+                       y_names=operand.classes, explain=explain)

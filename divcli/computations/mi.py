@@ -1,0 +1,123 @@
+"""``divcli mi``: the mutual information of two columns of labels (paired by row) or of a joint table
+(rows = X's classes, columns = Y's; counts, or probabilities), with H(X), H(Y), H(X,Y), H(X|Y),
+H(Y|X), the normalised variants scikit-learn names, and for counts the G-test of independence.
+
+The numbers come from :mod:`divcli.numerics.information` (the plug-in values: the frequencies as
+the probabilities); an estimator that corrects their bias would take the counts where
+:func:`mi_document` computes :func:`information` of the table. The document is one dict, the same
+for every output format; ``explain`` adds the working (each cell's p(x, y), p(x)p(y) and its term).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..errors import DataError, show_value
+from ..numerics.information import AVERAGES, g_test, information, mi_terms, seen
+from ..numerics.plain import log_base
+from ..vocabulary import LogBase
+
+#: The formula of I, as the output states it.
+FORMULA = "I(X;Y) = D(P(X,Y) ‖ P(X)P(Y)) = H(X) − H(X|Y)"
+#: How far a table of probabilities may sum from 1.
+TOLERANCE = 1e-6
+
+
+def contingency(x_labels: list[str], y_labels: list[str]) -> tuple[np.ndarray, list[str], list[str]]:
+    """The table of counts of the label pairs (rows = X's labels, columns = Y's, each in sorted
+    order) and the labels themselves."""
+    x_names, x_index = np.unique(np.asarray(x_labels, dtype=object).astype(str), return_inverse=True)
+    y_names, y_index = np.unique(np.asarray(y_labels, dtype=object).astype(str), return_inverse=True)
+    table = np.zeros((len(x_names), len(y_names)), dtype=np.float64)
+    np.add.at(table, (x_index, y_index), 1.0)
+    return table, [str(v) for v in x_names], [str(v) for v in y_names]
+
+
+def joint_counts(values: np.ndarray, name: str, lines=None, cells=None, written=None) -> bool:
+    """Check a joint table's numbers (finite, ≥ 0, not all 0) and say whether they are counts
+    (whole numbers) or probabilities (summing to 1); anything else is refused, saying where
+    (``lines``, ``cells``, ``written``: the operand's lines, texts and columns as written)."""
+    values = np.asarray(values, dtype=np.float64)
+    bad = ~np.isfinite(values) | (values < 0)
+    if bad.any():
+        row, column = (int(i) for i in np.argwhere(bad)[0])
+        line = lines[row] if lines is not None and len(lines) > row and lines[row] else row + 1
+        shown = show_value(cells[row][column]) if cells else repr(float(values[row, column]))
+        place = written[column] if written else column
+        raise DataError(f"{name}:{line}:{place + 1}", f"{shown} is no count or probability",
+                        "a joint table holds counts (whole numbers ≥ 0) or probabilities (≥ 0, summing to 1)")
+    total = float(values.sum())
+    if total == 0:
+        raise DataError(name, "every cell is 0: nothing was counted", "give counts or probabilities of the pairs")
+    if np.all(values == np.round(values)):
+        return True
+    if abs(total - 1.0) > TOLERANCE:
+        raise DataError(name, f"neither counts (whole numbers) nor probabilities: its cells sum to {total:.9g}",
+                        "give counts of the pairs, or probabilities that sum to 1")
+    return False
+
+
+def mi_document(table: np.ndarray, base: LogBase, *, counts: bool, x: dict, y: dict,
+                x_names: list[str] | None = None, y_names: list[str] | None = None, explain: bool = False) -> dict:
+    """Everything ``divcli mi`` reports of ``table`` (rows = X's classes, columns = Y's), values in
+    ``base``'s units; ``counts``: its cells are counts (N known: the G-test), else probabilities.
+    ``x`` and ``y`` say where each side came from; ``explain`` adds each cell's working."""
+    kept_x, kept_y = table.sum(axis=1) > 0, table.sum(axis=0) > 0
+    found = information(table)
+    scale = log_base(base.value)
+    document = {
+        "command": "mi", "formula": FORMULA, "unit": base.unit, "base": base.text,
+        "x": dict(x, classes=found.x_classes), "y": dict(y, classes=found.y_classes),
+        "h_x": found.h_x / scale, "h_y": found.h_y / scale, "h_xy": found.h_xy / scale,
+        "h_x_given_y": found.h_x_given_y / scale, "h_y_given_x": found.h_y_given_x / scale,
+        "mi": found.mi / scale,
+    }
+    document.update({f"nmi_{average}": found.normalised(average) for average in AVERAGES})
+    samples = float(table.sum()) if counts else None
+    document["n"] = None if samples is None else int(samples)
+    document.update(_g_test(found.mi, samples, found.dof))
+    if explain:
+        document["cells"] = _cells(seen(table), _names(x_names, kept_x), _names(y_names, kept_y), scale)
+    return document
+
+
+def _g_test(mi_nats: float, samples: float | None, dof: int) -> dict:
+    """The G-test's keys: G = 2·N·I (I in nats), its degrees of freedom and p-value; G and the
+    p-value None for probabilities (no N), the p-value None without SciPy."""
+    if samples is None:
+        return {"g_statistic": None, "g_p_value": None, "dof": dof}
+    statistic, p_value = g_test(mi_nats, samples, dof)
+    return {"g_statistic": statistic, "g_p_value": p_value, "dof": dof}
+
+
+def _names(names: list[str] | None, kept: np.ndarray) -> list[str]:
+    """The classes seen, by name (their numbers from 1 where the table named none)."""
+    names = names if names is not None else [str(i + 1) for i in range(len(kept))]
+    return [name for name, keep in zip(names, kept) if keep]
+
+
+def _cells(table: np.ndarray, x_names: list[str], y_names: list[str], scale: float) -> list[dict]:
+    """Each cell's p(x, y), p(x)p(y) and its term p·log(p/(p(x)p(y))) of I (terms of either sign
+    that sum to I), with its part q·φ(p/q) ≥ 0 of the accurate sum, largest first."""
+    p, q, phi = mi_terms(table)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        terms = np.where(p > 0, p * np.log(p / q), 0.0) / scale
+    cells = [{"x": x_names[i], "y": y_names[j], "p_xy": float(p[i, j]), "p_x_p_y": float(q[i, j]),
+              "term": float(terms[i, j]), "phi_term": float(phi[i, j] / scale)}
+             for i in range(p.shape[0]) for j in range(p.shape[1])]
+    return sorted(cells, key=lambda cell: -abs(cell["term"]))
+
+
+def check_bounds(document: dict) -> list[str]:
+    """The identities and bounds the plug-in values satisfy, each as a line for explain: 0 ≤ I ≤
+    min(H(X), H(Y)), H(X,Y) = H(X) + H(Y|X) = H(Y) + H(X|Y), I = H(X) − H(X|Y) = H(Y) − H(Y|X)."""
+    mi, h_x, h_y = document["mi"], document["h_x"], document["h_y"]
+    lines = [f"0 ≤ I ≤ min(H(X), H(Y)): {'holds' if 0 <= mi <= min(h_x, h_y) else 'FAILS'}"]
+    for name, left, right in (("H(X) − H(X|Y)", h_x - document["h_x_given_y"], mi),
+                              ("H(Y) − H(Y|X)", h_y - document["h_y_given_x"], mi),
+                              ("H(X) + H(Y) − H(X,Y)", h_x + h_y - document["h_xy"], mi)):
+        close = math.isclose(left, right, rel_tol=1e-9, abs_tol=1e-12 * max(h_x, h_y, 1.0))
+        lines.append(f"I = {name}: {'holds' if close else 'FAILS'} (to rounding)")
+    return lines

@@ -1,0 +1,96 @@
+"""``divcli mi``'s table for people (Rich): where X and Y came from, the entropies and I(X;Y) in the
+chosen units, the normalised variants, the G-test; with ``--explain`` the working of
+I = D(P(X,Y) ‖ P(X)P(Y)) = H(X) − H(X|Y) with the numbers put in, its largest cells, and the checks."""
+
+from __future__ import annotations
+
+from ..numerics.information import NO_SCIPY
+from .registry import Sink
+from .texts import fmt
+
+#: The cells the working lists (the largest terms of I first).
+CELLS_SHOWN = 20
+
+
+def _side(role: str, side: dict) -> str:
+    column = f", column {side['column']!r}" if side.get("column") is not None else f", {side.get('as', '')}"
+    return f"  {role}: {side['source']}{column} ({side['classes']} classes)"
+
+
+def g_test_line(document: dict) -> str:
+    """The G-test in one line: its statistic, degrees of freedom and p-value, or why there is none."""
+    if document["g_statistic"] is None:
+        return "G-test: none for a table of probabilities (it needs the counts N)"
+    p_value = NO_SCIPY if document["g_p_value"] is None else f"p = {document['g_p_value']:.4g}"
+    return (f"G-test of independence: G = 2·N·I (nats) = {fmt(document['g_statistic'])}, "
+            f"dof = {document['dof']}, {p_value}")
+
+
+class MiTable(Sink):
+    """The numbers, then with --explain the working."""
+
+    for_people = True
+
+    def write(self, document: dict) -> None:
+        from rich.table import Table
+        from rich.text import Text
+
+        console, unit = self.console, document["unit"]
+        counted = f"N = {document['n']} pairs" if document["n"] is not None else "a table of probabilities"
+        console.print(Text(f"mutual information of X and Y, in {unit}; {counted}", style="bold"))
+        console.print(Text(_side("X", document["x"])))
+        console.print(Text(_side("Y", document["y"])))
+        console.print()
+        table = Table(show_edge=False)
+        table.add_column("quantity")
+        table.add_column(unit, justify="right")
+        for name, key in (("H(X)", "h_x"), ("H(Y)", "h_y"), ("H(X,Y)", "h_xy"), ("H(X|Y)", "h_x_given_y"),
+                          ("H(Y|X)", "h_y_given_x")):
+            table.add_row(name, fmt(document[key]))
+        table.add_section()
+        table.add_row(Text("I(X;Y)", style="bold"), Text(fmt(document["mi"]), style="bold"))
+        table.add_section()
+        for average in ("arithmetic", "geometric", "min", "max"):
+            mean = f"{average} mean" if average in ("arithmetic", "geometric") else average
+            table.add_row(f"NMI: I ÷ {mean} of H(X), H(Y)", fmt(document[f"nmi_{average}"]) + " (no unit)")
+        console.print(table)
+        console.print(Text(g_test_line(document)))
+        if "cells" in document:
+            console.print()
+            self._working(document)
+
+    def _working(self, document: dict) -> None:
+        from rich.table import Table
+        from rich.text import Text
+
+        from ..computations.mi import check_bounds
+
+        console, log = self.console, _log(document["base"])
+        console.print(Text(f"I(X;Y) = D(P(X,Y) ‖ P(X)P(Y)) = Σ p(x,y)·{log}(p(x,y) / (p(x)·p(y)))", style="bold"))
+        cells = document["cells"]
+        shown = cells[:CELLS_SHOWN]
+        table = Table(show_edge=False, title=f"the {len(shown)} largest of {len(cells)} terms" if len(cells) > len(shown)
+                      else None, title_justify="left")
+        for column in ("x", "y", "p(x,y)", "p(x)·p(y)", "term"):
+            table.add_column(column, justify="left" if column in ("x", "y") else "right")
+        for cell in shown:
+            table.add_row(Text(cell["x"]), Text(cell["y"]), fmt(cell["p_xy"]), fmt(cell["p_x_p_y"]), fmt(cell["term"]))
+        console.print(table)
+        console.print(Text(f"  Σ terms = {fmt(sum(cell['term'] for cell in cells))} (a term is < 0 where x and y "
+                           "meet less often than independence predicts; the sum is ≥ 0: Gibbs)"))
+        console.print(Text(f"  I = H(X) − H(X|Y) = {fmt(document['h_x'])} − {fmt(document['h_x_given_y'])} "
+                           f"= {fmt(document['mi'])}"))
+        console.print(Text(f"  I = H(Y) − H(Y|X) = {fmt(document['h_y'])} − {fmt(document['h_y_given_x'])} "
+                           f"= {fmt(document['mi'])}"))
+        console.print(Text(f"  I = H(X) + H(Y) − H(X,Y) = {fmt(document['h_x'])} + {fmt(document['h_y'])} − "
+                           f"{fmt(document['h_xy'])} = {fmt(document['mi'])}"))
+        console.print(Text("  divcli sums the terms q·φ(p/q) ≥ 0 (φ(t) = t·log t − t + 1), not a difference of "
+                           "entropies: near independence I keeps every digit"))
+        for line in check_bounds(document):
+            console.print(Text(f"  {line}"))
+
+
+def _log(base: str) -> str:
+    from ..vocabulary import LogBase
+
+    return LogBase.parse(base).log
