@@ -16,8 +16,9 @@ The passes (each over every piece of a side; a function of the piece, its result
 4. counts, both sides: every numeric column's values in the reference's bins.
 
 So the edges are numpy's exactly, the counts are the same integers and every binned measure the
-same float as in memory. W₁ and KS need the two samples' sorted values, which are not held: they
-are left out (None), with a warning saying so once.
+same float as in memory (χ²'s p-value too, when asked for). W₁ and KS need the two samples' sorted
+values, and a bootstrap resamples their rows, which are not held: they are left out (None, no
+intervals), with a warning saying so once.
 """
 
 from __future__ import annotations
@@ -41,6 +42,9 @@ BUDGET = 1 << 22
 TEXT, NUMBERS, EMPTY = "text", "numbers", "empty"
 LEFT_OUT = ("W₁ and KS are left out: the samples were read a piece at a time, and those need every "
             "value sorted; give a sample of the rows that fits in memory for them")
+
+NO_BOOTSTRAP = ("the bootstrap intervals are left out: the samples were read a piece at a time, and a resample "
+                "needs every row; give a sample of the rows that fits in memory for them")
 
 
 class Side(Protocol):
@@ -171,6 +175,8 @@ def streamed_drift(reference: Side, current: Side, settings: DriftSettings, warn
     found = [_column_drift(column, edges, counted, rows, settings, warn) for column in columns]
     if numeric:
         warn(LEFT_OUT)
+    if settings.bootstrap is not None:
+        warn(NO_BOOTSTRAP)
     return DriftReport(reference.name, current.name, rows[0], rows[1], settings, found)
 
 

@@ -141,3 +141,14 @@ def test_radix_selection_finds_every_order_statistic():
             target.descend(digit_counts(keys, target.bucket))
         kept = {target.bucket: np.sort(in_bucket(keys, target.bucket, values))}
         assert target_value(target, kept) == ordered[rank]
+
+
+def test_p_values_and_bootstrap_in_pieces(run, samples):
+    needs("scipy")
+    ref, cur = samples
+    whole, _ = _json(run, "drift", ref, cur, "--p-values")
+    piecewise, stderr = _json(run, "drift", ref, cur, "--p-values", "--bootstrap", "20",
+                              env={"DIVCLI_DRIFT_PIECE_BYTES": "5000"})
+    city = [c for c in whole["columns"] if c["column"] == "city"][0]
+    assert city["chi2_p_value"] == [c for c in piecewise["columns"] if c["column"] == "city"][0]["chi2_p_value"]
+    assert "bootstrap intervals are left out" in stderr

@@ -83,15 +83,15 @@ def _compute(request):
 
     reading = request.reading
     choice = reading.column_choice()
-    streamed = _streamed(request, choice)
-    if streamed is not None:
-        return streamed
-    reference, current = (read_samples(spec, stdin_for(spec), reading.delimiter, choice) for spec in request.specs)
     if request.settings.p_values:
         from ...numerics.p_values import NO_SCIPY, scipy_installed
 
         if not scipy_installed():
             warn(NO_SCIPY)
+    streamed = _streamed(request, choice)
+    if streamed is not None:
+        return streamed
+    reference, current = (read_samples(spec, stdin_for(spec), reading.delimiter, choice) for spec in request.specs)
     return compute_drift(reference, current, request.settings, warn)
 
 
