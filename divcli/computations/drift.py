@@ -228,6 +228,16 @@ def measured(name: str, binning: Binning, reference: np.ndarray, current: np.nda
                        p_values)
 
 
+def from_counts(name: str, binning: Binning, reference: np.ndarray, current: np.ndarray, settings: DriftSettings,
+                warn) -> ColumnDrift:
+    """One column's drift from its counts alone (samples read a piece at a time): W₁ and KS, which
+    need the values, are None."""
+    empty = np.empty(0)
+    result = measured(name, binning, empty, empty, settings, counted=[reference, current])
+    _warn_infinite(result, settings, warn)
+    return result
+
+
 def _defined(value: float) -> float | None:
     return None if math.isnan(value) else value
 

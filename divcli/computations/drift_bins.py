@@ -71,17 +71,37 @@ def numeric_binning(rule: BinRule, reference: np.ndarray, current: np.ndarray, c
 def category_binning(reference: np.ndarray, current: np.ndarray, min_share: float) -> Binning:
     """The categories of both sides (sorted: by value when every one is a number, else by text),
     those whose share is below ``min_share`` on both sides folded into ``(other)``."""
-    names_r, counts_r = _tally(reference)
-    names_c, counts_c = _tally(current)
-    shares = {}
-    for names, counts, total, side in ((names_r, counts_r, len(reference), 0), (names_c, counts_c, len(current), 1)):
-        for name, count in zip(names, counts):
+    missing = any(value is None for value in reference) or any(value is None for value in current)
+    return tallied_binning([dict(zip(*_tally(reference))), dict(zip(*_tally(current)))],
+                           [len(reference), len(current)], min_share, missing)
+
+
+def tallied_binning(tallies: list[dict[str, int]], rows: list[int], min_share: float, missing: bool) -> Binning:
+    """:func:`category_binning` from each side's count per category and its rows (missing ones
+    included), as a sample read a piece at a time gives them."""
+    shares: dict[str, list[float]] = {}
+    for side, (tally, total) in enumerate(zip(tallies, rows)):
+        for name, count in tally.items():
             shares.setdefault(name, [0.0, 0.0])[side] = count / total
     categories = _ordered(shares)
     folded = frozenset(name for name in categories if max(shares[name]) < min_share) if min_share > 0 else frozenset()
     kept = tuple(name for name in categories if name not in folded)
-    missing = any(value is None for value in reference) or any(value is None for value in current)
     return Binning(CATEGORICAL, categories=kept, folded=folded, missing=missing)
+
+
+def tallied_counts(binning: Binning, tally: dict[str, int], missing: int) -> np.ndarray:
+    """:func:`counts` of a categorical column from its count per category and its missing values."""
+    index = {name: position for position, name in enumerate(binning.categories)}
+    other = len(binning.categories)
+    inside = np.zeros(other + bool(binning.folded))
+    for name, count in tally.items():
+        inside[index.get(name, other)] += count
+    return np.append(inside, missing) if binning.missing else inside
+
+
+def tally(labels: np.ndarray) -> dict[str, int]:
+    """The count of each category name of ``labels`` (None: missing, not counted)."""
+    return dict(zip(*_tally(labels)))
 
 
 def _tally(labels: np.ndarray) -> tuple[list[str], list[int]]:

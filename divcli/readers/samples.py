@@ -157,7 +157,7 @@ def read_samples(spec: str, stdin: BinaryIO | None = None, delimiter: str | None
     if extension in (".jsonl", ".ndjson", ".json") or (extension not in _DELIMITERS and start in ("{", "[")):
         return _records(text, name, columns)
     sep = delimiter or _DELIMITERS.get(extension) or sniff_delimiter(text)
-    return _delimited(text, name, sep, columns)
+    return delimited_samples(text, name, sep, columns)
 
 
 def available_memory() -> int | None:
@@ -208,22 +208,28 @@ def _no_rows(name: str) -> DataError:
     return DataError(name, "no rows of samples", "give a header and one row an observation")
 
 
-def _delimited(text: str, name: str, delimiter: str, columns: ColumnChoice) -> Samples:
-    """CSV, TSV, text: a header (unless the first row is all numbers) and one row an observation."""
-    records = split_records(text, name, delimiter)
-    first_line, first = next(records, (0, None))
-    if first is None:
-        raise _no_rows(name)
-    headed = not all(_is_number_text(cell) for cell in first)
-    header, width = (first if headed else None), len(first)
+def delimited_samples(text: str, name: str, delimiter: str, columns: ColumnChoice, first_line: int = 1,
+                      layout: tuple[list[str] | None, int] | None = None) -> Samples:
+    """CSV, TSV, text: a header (unless the first row is all numbers) and one row an observation; or,
+    with ``layout`` (the header, or None, and the width of the file's first row), a later piece of
+    such a file, its body alone, starting at physical line ``first_line``."""
+    records = split_records(text, name, delimiter, first_line)
+    if layout is None:
+        first_line, first = next(records, (0, None))
+        if first is None:
+            raise _no_rows(name)
+        headed = not all(_is_number_text(cell) for cell in first)
+        header, width = (first if headed else None), len(first)
+    else:
+        (header, width), headed, first = layout, True, None
     keep = _picked(header, width, name, columns)
-    fast = _plain(text, delimiter, width, first_line) if headed else None
+    fast = _plain(text, delimiter, width, first_line, layout is None) if header else None
     if fast is not None:
         values, lines = fast
         table = None
     else:
         body = list(records) if headed else [(first_line, first), *records]
-        _check_widths(body, width, headed, name, delimiter)
+        _check_widths(body, width, header is not None, name, delimiter)
         table = np.array([cells for _, cells in body], dtype=object).reshape(len(body), width)
         lines = np.array([line for line, _ in body])
     if len(lines) == 0:
@@ -235,16 +241,17 @@ def _delimited(text: str, name: str, delimiter: str, columns: ColumnChoice) -> S
     return Samples(name, kept, len(lines), lines)
 
 
-def _plain(text: str, delimiter: str, width: int, header_line: int) -> tuple[np.ndarray, np.ndarray] | None:
-    """Below a header on line 1, a body of plain decimals only (no empty cell, no blank line) read at C
-    speed (:func:`~divcli.readers.decimals.parse_decimals`), with the line of each row; else None."""
-    end = text.find("\n")
-    if header_line != 1 or end < 0 or '"' in text[:end]:
+def _plain(text: str, delimiter: str, width: int, first_line: int, headed: bool) -> tuple[np.ndarray, np.ndarray] | None:
+    """Below a header on line 1 (or a body alone, from ``first_line``), plain decimals only (no empty
+    cell, no blank line) read at C speed (:func:`~divcli.readers.decimals.parse_decimals`), with the
+    line of each row; else None."""
+    end = text.find("\n") if headed else -1
+    if headed and (first_line != 1 or end < 0 or '"' in text[:end]):
         return None
     values = parse_decimals(text[end + 1:], delimiter)
     if values is None or values.shape[1] != width:
         return None
-    return values, np.arange(len(values)) + header_line + 1
+    return values, np.arange(len(values)) + first_line + (1 if headed else 0)
 
 
 def _check_widths(body: list, width: int, headed: bool, name: str, delimiter: str) -> None:
@@ -369,13 +376,13 @@ def _parquet(path: str, columns: ColumnChoice) -> Samples:
         raise DataError(path, f"cannot read Parquet: {arrow_reason(error)}") from None
     if table.num_rows == 0:
         raise _no_rows(path)
-    kept = [SampleColumn(header[index], _arrow_cells(table.column(position), header[index], path), index + 1)
+    kept = [SampleColumn(header[index], arrow_cells(table.column(position), header[index], path), index + 1)
             for position, index in enumerate(keep)]
     _check_unique(kept, path)
     return Samples(path, kept, table.num_rows)
 
 
-def _arrow_cells(column, name: str, path: str) -> np.ndarray:
+def arrow_cells(column, name: str, path: str) -> np.ndarray:
     import pyarrow as pa
 
     kind = column.type

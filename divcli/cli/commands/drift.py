@@ -45,6 +45,9 @@ from ..options import DELIMITERS, BoundedFloat, OperandCommand, format_option
 @click.option("--delimiter", type=click.Choice(list(DELIMITERS)), metavar="CHAR",
               help=", ; | tab or space (default: by extension; sniffed for .txt and -).")
 @click.option("-q", "--quiet", is_flag=True, help="Print only the PSI of each column, one a line.")
+@click.option("--engine", type=click.Choice(["local", "dask"]), default="local", hidden=True)
+@click.option("--scheduler", metavar="ADDRESS", hidden=True)
+@click.option("-v", "--verbose", is_flag=True, hidden=True)
 @format_option()
 @click.option("-o", "--output", type=click.Path(readable=False), metavar="PATH",
               help="Write to PATH instead of standard output (atomically).")
@@ -80,13 +83,46 @@ def _compute(request):
 
     reading = request.reading
     choice = reading.column_choice()
-    reference, current = (read_samples(spec, stdin_for(spec), reading.delimiter, choice) for spec in request.specs)
     if request.settings.p_values:
         from ...numerics.p_values import NO_SCIPY, scipy_installed
 
         if not scipy_installed():
             warn(NO_SCIPY)
+    streamed = _streamed(request, choice)
+    if streamed is not None:
+        return streamed
+    reference, current = (read_samples(spec, stdin_for(spec), reading.delimiter, choice) for spec in request.specs)
     return compute_drift(reference, current, request.settings, warn)
+
+
+def _streamed(request, choice):
+    """Samples too large to read whole, or --engine dask: the report from passes over their pieces
+    (:mod:`divcli.computations.drift_stream`), else None."""
+    from ...readers.sample_chunks import piece_size
+    from ..console import warn, say
+
+    params = click.get_current_context().params
+    if params.get("engine") == "dask":
+        from ...errors import EngineError, EngineUsage
+        from ..run import engine_failure
+
+        try:
+            from ...dask_engine.drift import dask_drift
+
+            return dask_drift(request.specs, request.settings, request.reading.delimiter, choice,
+                              scheduler=params.get("scheduler"), warn=warn, say=say if params.get("verbose") else None)
+        except EngineUsage as error:
+            raise click.UsageError(str(error)) from None
+        except EngineError as error:
+            raise engine_failure(error) from None
+    size = piece_size(request.specs)
+    if size is None:
+        return None
+    from ...computations.drift_stream import LocalSide, streamed_drift
+    from ..run import stdin_for
+
+    sides = [LocalSide(spec, request.reading.delimiter, choice, size, stdin_for(spec)) for spec in request.specs]
+    return streamed_drift(sides[0], sides[1], request.settings, warn, budget=max(64, size // 8))
 
 
 def _write(report, writing) -> None:

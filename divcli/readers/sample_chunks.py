@@ -1,0 +1,164 @@
+"""Raw samples a piece at a time, for ``divcli drift`` on files larger than memory: each piece is a
+:class:`~divcli.readers.samples.Samples` of some rows, read by the same parsers as a whole file, so
+a value reads the same and an error names the same file, line and column.
+
+- CSV, TSV, text: pieces of about ``size`` bytes cut after a whole line; the header, the delimiter
+  and the width are those of the first piece.
+- ``.npy``: the array mapped from the file (``mmap_mode="r"``), ``size`` bytes of rows at a time.
+- Parquet: pyarrow's record batches of the chosen columns.
+
+JSON, JSON Lines and standard input are not read in pieces (a record's keys decide the columns,
+and a pipe cannot be read twice): :func:`piecewise` says which files can be.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Iterator
+
+import numpy as np
+
+from ..errors import DataError
+from .columns import ColumnChoice
+from .numbers import parse_number
+from .operand import STDIN
+from .samples import SampleColumn, Samples, arrow_cells, delimited_samples
+from .source import BOM, decode
+from .text import sniff_delimiter, split_records
+
+_DELIMITERS = {".csv": ",", ".tsv": "\t"}
+_TEXT = (".csv", ".tsv", ".txt", ".dat")
+
+
+def piecewise(spec: str) -> bool:
+    """Whether ``spec`` is a file :func:`sample_pieces` reads a piece at a time."""
+    extension = os.path.splitext(spec)[1].lower()
+    return spec != STDIN and os.path.isfile(spec) and extension in (*_TEXT, ".npy", ".parquet", ".pq")
+
+
+def sample_pieces(spec: str, delimiter: str | None, columns: ColumnChoice, size: int) -> Iterator[Samples]:
+    """The samples of the file ``spec``, about ``size`` bytes of it at a time, in order."""
+    extension = os.path.splitext(spec)[1].lower()
+    if extension in (".parquet", ".pq"):
+        return _parquet_pieces(spec, columns, size)
+    if extension == ".npy":
+        return _npy_pieces(spec, columns, size)
+    return _text_pieces(spec, delimiter or _DELIMITERS.get(extension), columns, size)
+
+
+def _cut(block: bytes) -> int:
+    """The end of the last whole line of ``block`` (after its newline), or 0 (a quoted cell never
+    runs over its line: the parser refuses one that does)."""
+    return block.rfind(b"\n") + 1
+
+
+def _text_blocks(handle, size: int) -> Iterator[bytes]:
+    """The file's bytes in blocks of whole lines, each about ``size`` bytes or one line long."""
+    held = b""
+    while True:
+        more = handle.read(size)
+        held += more
+        if not more:
+            if held:
+                yield held
+            return
+        cut = _cut(held)
+        if cut:
+            yield held[:cut]
+            held = held[cut:]
+
+
+def _text_pieces(path: str, delimiter: str | None, columns: ColumnChoice, size: int) -> Iterator[Samples]:
+    layout, line = None, 1
+    with open(path, "rb") as handle:
+        for block in _text_blocks(handle, size):
+            if layout is None:
+                block = block.removeprefix(BOM)
+            text = decode(block, path)
+            if text.strip():
+                if layout is None:
+                    delimiter = delimiter or sniff_delimiter(text)
+                    piece = delimited_samples(text, path, delimiter, columns)
+                    layout = _layout(text, path, delimiter)
+                else:
+                    piece = delimited_samples(text, path, delimiter, columns, line, layout)
+                yield piece
+            line += text.count("\n")
+
+
+def _layout(text: str, name: str, delimiter: str) -> tuple[list[str] | None, int]:
+    """The header (None when every cell of the first row is a number, as the whole-file parser
+    decides) and the width of a file, from its first piece."""
+    _, cells = next(split_records(text, name, delimiter))
+    return (None if all(_is_number(cell) for cell in cells) else cells), len(cells)
+
+
+def _is_number(cell: str) -> bool:
+    try:
+        parse_number(cell)
+    except ValueError:
+        return False
+    return True
+
+
+def _npy_pieces(path: str, columns: ColumnChoice, size: int) -> Iterator[Samples]:
+    try:
+        array = np.load(path, mmap_mode="r", allow_pickle=False)
+    except (ValueError, OSError, EOFError) as error:
+        raise DataError(path, f"not a readable .npy array: {error}") from None
+    if array.ndim == 1:
+        array = array[:, None]
+    if array.ndim != 2 or array.dtype.kind not in "biuf":
+        raise DataError(path, f"a {array.ndim}-D array of {array.dtype}: drift reads a 1-D or 2-D array of numbers",
+                        "one row an observation, one column a feature")
+    picked = columns.resolve(None, array.shape[1], path)
+    keep = list(range(array.shape[1])) if picked is None else list(picked.keep)
+    rows = max(1, size // max(1, array.itemsize * array.shape[1]))
+    for start in range(0, array.shape[0], rows):
+        values = np.asarray(array[start:start + rows], dtype=np.float64)
+        yield Samples(path, [SampleColumn(str(index + 1), np.ascontiguousarray(values[:, index]), index + 1)
+                             for index in keep], len(values))
+
+
+def _parquet_pieces(path: str, columns: ColumnChoice, size: int) -> Iterator[Samples]:
+    from .parquet import INSTALL_FAST, arrow_reason
+
+    try:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+    except ImportError:
+        raise DataError(path, "reading Parquet needs pyarrow", INSTALL_FAST) from None
+    try:
+        handle = pq.ParquetFile(path)
+        header = list(handle.schema_arrow.names)
+        picked = columns.resolve(header, len(header), path)
+        keep = list(range(len(header))) if picked is None else list(picked.keep)
+        rows = max(1, size // (8 * max(1, len(keep))))
+        batches = handle.iter_batches(batch_size=rows, columns=[header[index] for index in keep])
+        for batch in batches:
+            yield Samples(path, [SampleColumn(header[index], arrow_cells(batch.column(position), header[index], path),
+                                              index + 1) for position, index in enumerate(keep)], batch.num_rows)
+    except (OSError, pa.ArrowException) as error:
+        raise DataError(path, f"cannot read Parquet: {arrow_reason(error)}") from None
+
+
+#: Bytes of a file a piece holds (about 16 times as much memory once read as text).
+PIECE_BYTES = 1 << 24
+#: Read files over this many bytes in pieces of as many (for tests; by default: by the memory available).
+PIECE_BYTES_VARIABLE = "DIVCLI_DRIFT_PIECE_BYTES"
+
+
+def piece_size(specs: tuple[str, ...]) -> int | None:
+    """The bytes of a piece when the samples are to be read a piece at a time, else None: when a file
+    that can be read so would take more than half the memory available once read whole."""
+    from .samples import MEMORY_PER_BYTE
+    from .sizes import memory_available
+
+    sizes = [os.path.getsize(spec) for spec in specs if piecewise(spec)]
+    forced = os.environ.get(PIECE_BYTES_VARIABLE)
+    if forced:
+        return int(forced) if any(size > int(forced) for size in sizes) else None
+    available = memory_available()
+    if available is None or not any(size * MEMORY_PER_BYTE["text"] > available // 2 for size in sizes):
+        return None
+    return PIECE_BYTES
