@@ -27,7 +27,7 @@ import numpy as np
 
 from ..errors import DataError, option, show_value
 from ..readers.blocks import ArrayBlocks, Blocks, bounded_rows
-from ..readers.operand import Operand
+from ..readers.operand import MISSING_LINE, Operand
 from ..readers import sizes
 from ..vocabulary import ROLES, Conversion, Kind, Options, count_of
 from .start import read_all
@@ -221,7 +221,7 @@ class AlignedBlocks:
         values = np.concatenate([block.values, np.full((block.rows, 1), self.fill)], axis=1)[:, order]
         filled = "0" if self.fill == 0 else "-inf"
         if block.is_transposed:  # a class is a row as written: its line and cells move with it
-            lines = None if block.lines is None else [int(block.lines[i]) if i < width else 0 for i in order]
+            lines = None if block.lines is None else [int(block.lines[i]) if i < width else MISSING_LINE for i in order]
             cells = None if block.cells is None else \
                 [block.cells[i] if i < width else [filled] * len(block.cells[0]) for i in order]
             return replace(block, stored=np.ascontiguousarray(values), classes=list(self.classes), lines=lines,

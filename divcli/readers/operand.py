@@ -16,6 +16,8 @@ from .floats import as_float64
 STDIN = "-"
 STDIN_NAME = "<stdin>"
 WHITESPACE = " "  # as a delimiter: runs of spaces and tabs
+#: ``Operand.lines`` of a class an operand lacks, counted as 0 where classes are matched by name
+MISSING_LINE = -1
 
 
 
@@ -104,6 +106,8 @@ class Operand:
         if local is None:
             return f"{self.name}: item {written_col + 1}"
         line = int(self.lines[local]) if self.lines is not None else 0
+        if line == MISSING_LINE:  # a bin this operand lacks, counted as 0 (classes matched by name)
+            return f"{self.name}: no such bin, counted as 0"
         if line:
             return f"{self.name}:{line}" + (f":{written_col + 1}" if written_col is not None else "")
         place = f"row {written_row + 1}" + (f", item {written_col + 1}" if written_col is not None else "")
@@ -114,7 +118,7 @@ class Operand:
         local, _, written_col = self._written(row, col)
         if self.cells is not None:  # the chosen cells only
             return self.cells[local][row + self.first_row if self.is_transposed else col]
-        if self.source is not None and self.lines is not None:
+        if self.source is not None and self.lines is not None and int(self.lines[local]) > 0:
             text, delimiter, first_line = self.source
             cells = split_line(nth_line(text, int(self.lines[local]) - first_line + 1), delimiter)
             if written_col < len(cells):

@@ -82,6 +82,15 @@ def test_a_bin_on_one_side_only_counts_as_zero_with_a_warning(run, tmp_path):
     assert any("has no bin 'fox'" in warning for warning in doc["warnings"])
 
 
+def test_the_infinite_warning_of_a_bin_counted_as_zero_points_at_no_cell(run, tmp_path):
+    p = bin_count(tmp_path / "ref.csv", REF)
+    q = bin_count(tmp_path / "cur.csv", CUR)
+    result = run("kl", p, q, "-q")
+    assert result.exit_code == 0 and result.stdout.strip() == "inf"
+    infinite = next(line for line in result.stderr.splitlines() if "is +inf" in line)
+    assert "class 'eel'" in infinite and f"({q}: no such bin, counted as 0)" in infinite, infinite
+
+
 def test_many_missing_bins_are_named_a_few_then_counted(run, tmp_path):
     p = bin_count(tmp_path / "ref.csv", {f"b{i}": i + 1 for i in range(12)})
     q = bin_count(tmp_path / "cur.csv", {"b0": 5, "b1": 5})
