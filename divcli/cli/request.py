@@ -329,6 +329,8 @@ class DriftRequest:
     measure: str = "psi"
     #: ``--svg FILE``: the two histograms of each column, drawn (not the table's picture)
     svg: str | None = None
+    #: ``--binned``: REFERENCE and CURRENT are histograms (bin,count), not raw samples
+    binned: bool = False
 
 
 def _check_picture(svg: str | None, output: str | None, inputs: tuple[str, ...]) -> None:
@@ -356,6 +358,8 @@ def drift_request(specs: tuple[str, str], params: dict) -> DriftRequest:
     from .drift_options import check_bootstrap, check_gate, check_smoothing
 
     one_stdin(*specs)
+    if params["binned"]:
+        _check_binned(_given(), params["engine"])
     check_smoothing(params["pseudocount"], params["epsilon"])
     measure = check_gate(params["fail_above"], params["measure"])
     check_bootstrap(params["bootstrap"], _given())
@@ -369,4 +373,17 @@ def drift_request(specs: tuple[str, str], params: dict) -> DriftRequest:
                              params["pseudocount"], params["epsilon"], params["thresholds"], params["p_values"],
                              resampling)
     reading = Reading(DELIMITERS.get(params["delimiter"]), select=params["select"], drop=params["drop"])
-    return DriftRequest(specs, settings, reading, writing, params["column"], params["fail_above"], measure, svg)
+    return DriftRequest(specs, settings, reading, writing, params["column"], params["fail_above"], measure, svg,
+                        params["binned"])
+
+
+#: drift's options that bin, choose or resample raw samples: none of them means anything with --binned
+RAW_ONLY = ("bins", "categorical", "min_share", "bootstrap", "select", "drop")
+
+
+def _check_binned(given: frozenset[str], engine: str) -> None:
+    """--binned with an option for raw samples, or with --engine dask: exit 2."""
+    for name in RAW_ONLY + (("engine",) if engine == "dask" else ()):
+        if name in given:
+            raise click.UsageError(f"--{name.replace('_', '-')} is for raw samples: --binned reads histograms "
+                                   "already binned")

@@ -124,6 +124,8 @@ class DriftReport:
     columns: list[ColumnDrift]
     #: the column whose bins the report shows (``--column``), or None
     focus: str | None = None
+    #: ``--binned``: two histograms, their own bins matched by name (no binning rule applied)
+    binned: bool = False
 
     def column(self, name: str) -> ColumnDrift:
         """The column ``name``; a DataError listing the columns when there is none."""
@@ -176,7 +178,7 @@ def column_drift(name: str, reference: Samples, current: Samples, settings: Drif
         ref_values, cur_values = reference.numbers(ref_column), current.numbers(cur_column)
         binning = numeric_binning(settings.bins, ref_values, cur_values, name)
     result = measured(name, binning, ref_values, cur_values, settings)
-    _warn_infinite(result, settings, warn)
+    warn_infinite(result, settings, warn)
     if settings.bootstrap is not None:
         result.intervals = column_intervals(name, binning, ref_values, cur_values, settings)
     return result
@@ -234,7 +236,7 @@ def from_counts(name: str, binning: Binning, reference: np.ndarray, current: np.
     need the values, are None."""
     empty = np.empty(0)
     result = measured(name, binning, empty, empty, settings, counted=[reference, current])
-    _warn_infinite(result, settings, warn)
+    warn_infinite(result, settings, warn)
     return result
 
 
@@ -269,7 +271,7 @@ def verdict(psi: float, thresholds: tuple[float, float]) -> str:
     return VERDICTS[0] if psi < low else VERDICTS[1] if psi <= high else VERDICTS[2]
 
 
-def _warn_infinite(found: ColumnDrift, settings: DriftSettings, warn) -> None:
+def warn_infinite(found: ColumnDrift, settings: DriftSettings, warn) -> None:
     """A warning when PSI is +inf: the first bin one side leaves empty, and the fix."""
     if not math.isinf(found.measures["psi"]):
         return

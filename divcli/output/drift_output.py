@@ -70,8 +70,8 @@ def document(report: DriftReport) -> dict:
         "psi": "Σ (c − r)·ln(c/r): Jeffreys' divergence D(R‖C) + D(C‖R), in nats",
         "reference": {"source": report.reference, "rows": report.reference_rows},
         "current": {"source": report.current, "rows": report.current_rows},
-        "binning": settings.bins.text,
-        "binning_rule": BINNING_RULE,
+        "binning": "binned" if report.binned else settings.bins.text,
+        "binning_rule": "the histograms' own bins, matched by name" if report.binned else BINNING_RULE,
         "smoothing": settings.smoothing.text,
         "thresholds": list(settings.thresholds),
     }

@@ -43,6 +43,7 @@ def heading(report: DriftReport) -> list[str]:
     return [
         f"drift from the reference {printable(report.reference)} ({report.reference_rows:,} rows) to the current "
         f"{printable(report.current)} ({report.current_rows:,} rows); divergences in nats",
+        "  bins: the histograms' own, matched by name (a bin one side lacks counts 0 there)" if report.binned else
         f"  bins: {settings.bins.text} of the reference, (low, high]: a value on an edge is in the bin below it; "
         "outer bins open" + ("; a bin per category" if any(column.kind == CATEGORICAL for column in report.columns) else ""),
         f"  smoothing: {settings.smoothing.text or 'none'}; PSI = Σ (c − r)·ln(c/r) (Jeffreys' divergence)",
@@ -77,7 +78,7 @@ def notes(report: DriftReport) -> list[str]:
         name, binning = printable(column.column), column.binning
         if binning.edges is not None and binning.edges.collapsed:
             found.append(f"{name}: {binning.edges.collapsed} equal edges collapsed (ties), so {column.bins} bins")
-        if column.kind == CATEGORICAL and column.column not in report.settings.categorical:
+        if column.kind == CATEGORICAL and column.column not in report.settings.categorical and not report.binned:
             found.append(f"{name}: text, so counted per category")
         if binning.folded:
             found.append(f"{name}: {len(binning.folded)} categories under the minimum share folded into (other)")

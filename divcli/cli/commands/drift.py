@@ -31,15 +31,16 @@ from ..options import DELIMITERS, BoundedFloat, OperandCommand, format_option
 @click.option("--fail-above", type=BoundedFloat(0, hint="give a number ≥ 0, such as 0.25"), metavar="X",
               help="Exit 3 when any column's measure is above X.")
 @click.option("--measure", type=click.Choice(DRIFT_MEASURES), metavar="M",
-              help="The measure --fail-above reads: psi (default) or another key of -f json.")
+              help="The measure --fail-above reads: psi (default) or a key of -f json.")
 @click.option("--p-values", is_flag=True, help="χ²'s p for categorical columns, KS's for numeric ones (SciPy).")
 @click.option("--bootstrap", type=WholeNumber(1, "give a number of resamples such as 1000"), metavar="N",
-              help="Resample both samples' rows N times: an interval [low, high] per measure.")
+              help="Resample both samples' rows N times: a [low, high] per measure.")
 @click.option("--seed", type=WholeNumber(0, "give a seed such as 0"), default=0, show_default=True, metavar="S",
               help="The resamples' seed: the same seed, the same intervals.")
 @click.option("--ci", type=BoundedFloat(0, 1, low_open=True, hint="give a level in (0, 1], such as 0.95"),
               default=0.95, show_default=True, metavar="C", help="The intervals' confidence level.")
 @click.option("--column", metavar="NAME", help="Show this column's bins: shares, PSI terms, bars.")
+@click.option("--binned", is_flag=True, help="REFERENCE and CURRENT are histograms (bin,count), matched by bin name.")
 @click.option("--select", metavar="COLS", help="Columns to compare: names, numbers from 1, ranges 2-5.")
 @click.option("--drop", metavar="COLS", help="Columns to leave out (as --select).")
 @click.option("--delimiter", type=click.Choice(list(DELIMITERS)), metavar="CHAR",
@@ -88,11 +89,24 @@ def _compute(request):
 
         if not scipy_installed():
             warn(NO_SCIPY)
+    if request.binned:
+        return _binned(request)
     streamed = _streamed(request, choice)
     if streamed is not None:
         return streamed
     reference, current = (read_samples(spec, stdin_for(spec), reading.delimiter, choice) for spec in request.specs)
     return compute_drift(reference, current, request.settings, warn)
+
+
+def _binned(request):
+    """--binned: two bin,count histograms, read whole (the options for raw samples refused already)."""
+    from ...computations.drift_binned import binned_drift
+    from ...readers.reading import read_operand
+    from ..console import warn
+    from ..run import stdin_for
+
+    reference, current = (read_operand(spec, stdin_for(spec), request.reading.delimiter) for spec in request.specs)
+    return binned_drift(reference, current, request.settings, warn)
 
 
 def _streamed(request, choice):
