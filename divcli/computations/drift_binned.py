@@ -42,8 +42,9 @@ def histogram(operand: Operand) -> tuple[list[str], np.ndarray]:
     """A histogram's bin names and counts; a DataError for a file of another shape, a bin named
     twice, or a count that is negative or not finite."""
     if not is_histogram(operand):
-        raise DataError(operand.name, "not a histogram: --binned reads a column of bin names beside a column of counts "
-                        "(bin,count)", f"give raw samples without {option('binned')}, or write each histogram as bin,count")
+        raise DataError(operand.name, f"not a histogram: {option('binned')} reads a column of bin names beside a column "
+                        "of counts (bin,count)", f"give raw samples without {option('binned')}, or write each histogram "
+                        "as bin,count")
     names, counts = [str(name) for name in operand.row_names], operand.values[:, 0]
     seen: dict[str, int] = {}
     for row, name in enumerate(names):

@@ -31,7 +31,7 @@ import numpy as np
 
 from ..errors import DataError
 from ..numerics.binning import MAX_BINS, Edges
-from ..numerics.selection import (Target, digit_counts, fd_edges, in_bucket, quantile_from_order, quantile_ranks,
+from ..numerics.selection import (Target, digit_counts, fd_bins, fd_edges, in_bucket, quantile_from_order, quantile_ranks,
                                   sort_keys, target_value)
 from ..readers.samples import Samples
 from .drift import DriftReport, DriftSettings, from_counts, shared_columns
@@ -232,11 +232,12 @@ def _reference_edges(reference: Side, numeric: list[_Column], settings: DriftSet
 
 def _fd(column: _Column, quartiles: np.ndarray) -> Edges:
     _, n, low, high = column.tallies
-    outer = fd_edges(n, low, high, (float(quartiles[0]), float(quartiles[1])))
-    if len(outer) - 1 > MAX_BINS:
-        raise DataError(f"column {column.name!r}", f"the Freedman–Diaconis rule asks for {len(outer) - 1:,} bins "
+    spread = (float(quartiles[0]), float(quartiles[1]))
+    asked = fd_bins(n, low, high, spread)
+    if asked > MAX_BINS:  # checked before the edges are made: a few outliers ask for 10¹⁰
+        raise DataError(f"column {column.name!r}", f"the Freedman–Diaconis rule asks for {asked:,} bins "
                         "(a long tail); give quantile:N or uniform:N")
-    return Edges(np.unique(outer[1:-1]))
+    return Edges(np.unique(fd_edges(n, low, high, spread)[1:-1]))
 
 
 def _order_statistics(reference: Side, wanted: dict[str, tuple[int, tuple]], budget: int) -> dict[str, dict]:

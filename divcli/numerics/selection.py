@@ -66,11 +66,15 @@ def quantile_from_order(below: np.ndarray, above: np.ndarray, gamma: np.ndarray)
 def fd_edges(n: int, low: float, high: float, quartiles: tuple[float, float]) -> np.ndarray:
     """``numpy.histogram_bin_edges(x, "fd")`` of ``n`` finite values from their minimum, maximum and
     (75th, 25th) percentiles."""
-    width = 2.0 * (quartiles[0] - quartiles[1]) * n ** (-1.0 / 3.0)
     if low == high:
         low, high = low - 0.5, high + 0.5
-    bins = int(np.ceil((high - low) / width)) if width else 1
-    return np.linspace(low, high, bins + 1, endpoint=True)
+    return np.linspace(low, high, fd_bins(n, low, high, quartiles) + 1, endpoint=True)
+
+
+def fd_bins(n: int, low: float, high: float, quartiles: tuple[float, float]) -> int:
+    """How many bins the Freedman–Diaconis rule asks for (known before any edge is made)."""
+    width = 2.0 * (quartiles[0] - quartiles[1]) * n ** (-1.0 / 3.0)
+    return int(np.ceil((high - low) / width)) if width and high > low else 1
 
 
 @dataclass

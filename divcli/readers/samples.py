@@ -119,13 +119,15 @@ class Samples:
         return bool(present) and not any(not isinstance(cell, str) or _is_number_text(cell) for cell in present)
 
     def categories(self, column: SampleColumn) -> np.ndarray:
-        """The column's values as category names (an object array of str; None where missing):
-        text as written, numbers as integer-coded categories are written (``3``, not ``3.0``)."""
+        """The column's values as category names (an object array of str; None where missing): text
+        as written, numbers as integer codes are (``3``, not ``3.0``), and so is text that is all numbers
+        (pandas writes an integer column with a gap as ``1.0``: ``1`` and ``1.0`` are one category)."""
         cells = column.cells
         if cells.dtype != object:
             return np.array([None if np.isnan(value) else name_text(value) for value in cells], dtype=object)
-        return np.array([None if _is_missing(cell) else cell if isinstance(cell, str) else name_text(cell)
-                         for cell in cells], dtype=object)
+        numbers = all(not isinstance(cell, str) or _is_number_text(cell) for cell in cells if not _is_missing(cell))
+        return np.array([None if _is_missing(cell) else name_text(parse_number(cell)) if numbers and isinstance(cell, str)
+                         else cell if isinstance(cell, str) else name_text(cell) for cell in cells], dtype=object)
 
 
 def _is_missing(cell) -> bool:

@@ -299,3 +299,27 @@ def test_output_goes_to_a_file_and_the_gate_still_exits_3(run, pair, tmp_path):
     assert math.isclose(x["psi"], 0.25 * math.log(3), rel_tol=1e-14)
     refused = run("drift", ref, cur, "-o", ref)
     assert refused.exit_code == 2 and "the same file" in refused.stderr and ref.read_text().startswith("x,city")
+
+
+def test_integer_codes_written_as_1_and_1_0_are_one_category(run_json, tmp_path):
+    """pandas writes an integer column with a gap as 1.0: the codes are matched by value, as in Parquet."""
+    ref, cur = tmp_path / "ref.csv", tmp_path / "cur.csv"
+    ref.write_text("k\n1\n2\n1\n2\n")
+    cur.write_text("k\n1.0\n2.0\n1.0\nNA\n2.0\n")
+    (column,) = run_json("drift", ref, cur, "--categorical", "k")["columns"]
+    r, c = np.array([2, 2, 0]) / 4, np.array([2, 2, 1]) / 5  # 1, 2, (missing)
+    assert column["n_bins"] == 3
+    assert math.isclose(column["hellinger"], math.sqrt(0.5 * np.sum((np.sqrt(r) - np.sqrt(c)) ** 2)), rel_tol=1e-13)
+
+
+@pytest.mark.parametrize("pieces", [None, "2000"])
+def test_fd_asking_for_billions_of_bins_is_refused_before_any_edge_is_made(run, tmp_path, monkeypatch, pieces):
+    values = np.random.default_rng(1).normal(size=1000)
+    values[:3] = [1e9, 2e9, -1e9]
+    path = tmp_path / "v.csv"
+    np.savetxt(path, values, header="v", comments="", fmt="%.17g")
+    if pieces:
+        monkeypatch.setenv("DIVCLI_DRIFT_PIECE_BYTES", pieces)
+    result = run("drift", path, path, "--bins", "fd", "-q")
+    assert result.exit_code == 1
+    assert "the Freedman–Diaconis rule asks for 11,191,754,058 bins" in result.stderr, result.stderr
