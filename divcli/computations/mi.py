@@ -51,7 +51,8 @@ def joint_counts(values: np.ndarray, name: str, lines=None, cells=None, written=
         place = written[column] if written else column
         raise DataError(f"{name}:{line}:{place + 1}", f"{shown} is no count or probability",
                         "a joint table holds counts (whole numbers ≥ 0) or probabilities (≥ 0, summing to 1)")
-    total = float(values.sum())
+    with np.errstate(over="ignore"):
+        total = float(values.sum())
     if not math.isfinite(total):
         raise DataError(name, "its cells sum past the largest number a float holds (1.8e308)",
                         "scale the table down: divide every cell by the same power of 10")
