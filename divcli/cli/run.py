@@ -84,6 +84,8 @@ def operand_blocks(spec: str, reading: Reading):
 
     if spec == UNIFORM:
         return UniformBlocks()
+    if reading.counts_samples:
+        return counted_blocks(spec, reading)
     reading = _for_literal(spec, reading)
     if reading.columns:  # columns need the whole operand
         return ArrayBlocks(whole_operand(spec, reading))
@@ -92,10 +94,19 @@ def operand_blocks(spec: str, reading: Reading):
     return blocks
 
 
+def counted_blocks(spec: str, reading: Reading):
+    """``--p-as samples``: the operand's one column of categories, counted (one row of counts)."""
+    from ..readers.sample_counts import CountedBlocks, count_column
+
+    return CountedBlocks(count_column(spec, stdin_for(spec), reading.delimiter, reading.column_choice(), reading.side))
+
+
 def whole_operand(spec: str, reading: Reading):
-    """An operand read whole, turned around with --columns."""
+    """An operand read whole, turned around with --columns (``samples``: counted)."""
     from ..readers.reading import read_operand
 
+    if reading.counts_samples:
+        return counted_blocks(spec, reading).operand
     reading = _for_literal(spec, reading)
     operand = read_operand(spec, stdin_for(spec), reading.delimiter, columns=reading.column_choice())
     return operand.transposed() if reading.columns else operand
