@@ -148,7 +148,9 @@ def whole_request(command: str, specs: tuple[str | None, ...], params: dict, *, 
     check_output(writing, given, specs + (weight,))
     specs = tuple(spec for spec in specs if spec is not None)
     reading = _reading(params)
-    check_samples(reading, Engine())
+    if reading.samples:
+        raise one_line_usage(f"--{min(reading.samples)}-as samples is counted by kl, ce, entropy, js and compare; "
+                             f"{command} reads distributions, not samples")
     return Request(command, specs, _options(params, reduction, given), reading, writing, weight=weight)
 
 
@@ -291,9 +293,11 @@ def check_samples(reading: Reading, engine: Engine) -> None:
         return
     given = " and ".join(f"--{side}-as samples" for side in sorted(reading.samples))
     if reading.columns:
-        raise one_line_usage(f"{given} counts a column of categories into one distribution: leave out --columns")
+        raise one_line_usage(f"{given} {'counts' if len(reading.samples) == 1 else 'count'} a column of categories "
+                             "into one distribution: leave out --columns")
     if engine.dask:
-        raise one_line_usage(f"{given} counts a column here, as it is read: leave --engine local")
+        raise one_line_usage(f"{given} {'counts' if len(reading.samples) == 1 else 'count'} a column here, as it "
+                             "is read: leave --engine local")
 
 
 def check_output(writing: Writing, given: frozenset[str], inputs: tuple[str | None, ...], dask: bool = False) -> None:

@@ -102,11 +102,9 @@ def counted_blocks(spec: str, reading: Reading):
 
 
 def whole_operand(spec: str, reading: Reading):
-    """An operand read whole, turned around with --columns (``samples``: counted)."""
+    """An operand read whole, turned around with --columns."""
     from ..readers.reading import read_operand
 
-    if reading.counts_samples:
-        return counted_blocks(spec, reading).operand
     reading = _for_literal(spec, reading)
     operand = read_operand(spec, stdin_for(spec), reading.delimiter, columns=reading.column_choice())
     return operand.transposed() if reading.columns else operand
