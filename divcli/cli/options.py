@@ -15,7 +15,7 @@ from ..vocabulary import LogBase, Reduction
 from .completion import complete_base, complete_measure, operand
 from .help import SectionedCommand
 
-KINDS = ("probs", "logits", "log-probs", "labels", "counts")
+KINDS = ("probs", "logits", "log-probs", "labels", "counts", "samples")
 REDUCTIONS = tuple(reduction.value for reduction in Reduction)
 ENGINES = ("local", "dask")
 DELIMITERS = {",": ",", ";": ";", "tab": "\t", "|": "|", "space": " "}
@@ -286,12 +286,12 @@ def reduction_option(command: str):
 
 def p_as_option():
     return click.option("--p-as", type=click.Choice(KINDS), default="probs", metavar="KIND",
-                        help="P is probs (default), logits, log-probs, labels (0…C−1) or counts.")
+                        help="probs (default), logits, log-probs, labels (0…C−1), counts, samples.")
 
 
 def q_as_option():
     return click.option("--q-as", type=click.Choice(KINDS[:3] + KINDS[4:]), default="probs", metavar="KIND",
-                        help="Q is probs (default), logits, log-probs or counts.")
+                        help="probs (default), logits, log-probs, counts, samples.")
 
 
 def operand_pair(command):

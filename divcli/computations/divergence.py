@@ -120,6 +120,9 @@ class Breakdown:
                             first_q, kind, options.conversion.given)
         if kind is Kind.LABELS and q_blocks is None:  # the labels, read whole, as one-hot rows of count classes
             first_p = p_blocks.read(first_block_rows(count))
+            first_p.warnings = first_p.warnings + [
+                f"{first_p.name}: a label is one class with probability 1, so each row's entropy is 0; for the entropy "
+                f"of the labels' distribution, count them with {option('p_as', 'samples')}"]
         if self.weight is not None and self.weight.size != count:
             raise DataError("", f"{option('weight')} has {self.weight.size} values but there are {count} classes",
                             "give one weight per class")
