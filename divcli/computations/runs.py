@@ -48,12 +48,14 @@ def run_measure_set(command: str, operands: list[Blocks], options: Options, sink
 
 
 def compute(command: Command, p: Operand, q: Operand | None, options: Options,
-            weight: np.ndarray | None = None, threads: int = 1) -> Collect:
+            weight: np.ndarray | None = None, threads: int = 1, estimator: str | None = None) -> Collect:
     """Every block of operands held in memory, collected: ``.value`` and ``.summary`` (``threads``:
-    blocks computed at once)."""
+    blocks computed at once; ``estimator``: entropy's of H(P) from counts, None for the plug-in)."""
+    from .divergence import Breakdown
+
     sink = Collect()
-    run_divergence(command, ArrayBlocks(p), None if q is None else ArrayBlocks(q), options, sink, weight,
-                   threads=threads)
+    operands = [ArrayBlocks(p)] + ([] if q is None else [ArrayBlocks(q)])
+    run_computation(Breakdown(command, weight, estimator), operands, options, sink, threads=threads)
     return sink
 
 
