@@ -8,10 +8,6 @@ import os
 
 from .operands import column_choice
 
-#: The options that bin, choose or resample raw samples: none of them means anything with ``binned``.
-RAW_ONLY = ("categorical", "min_share", "bootstrap", "select", "drop")
-
-
 def drift(reference, current, *, bins="quantile:10", categorical=None, min_share=0.0, pseudocount=None,
           epsilon=None, thresholds=(0.1, 0.25), p_values=False, bootstrap=None, seed=None, ci=None,
           binned=False, select=None, drop=None, delimiter=None) -> dict:
@@ -62,10 +58,11 @@ def drift(reference, current, *, bins="quantile:10", categorical=None, min_share
     from ..output.drift_output import document
 
     rule = _bin_rule(bins)
-    _check(binned, categorical, min_share, pseudocount, epsilon, thresholds, bootstrap, seed, ci, select, drop)
+    _check(binned, categorical, min_share, pseudocount, epsilon, select, drop)
+    if binned and bootstrap is not None:
+        raise ValueError("bootstrap is for raw samples: binned=True reads histograms already binned")
     settings = DriftSettings(rule, _names(categorical), float(min_share), pseudocount, epsilon,
-                             (float(thresholds[0]), float(thresholds[1])), bool(p_values),
-                             _resampling(bootstrap, seed, ci))
+                             _thresholds(thresholds), bool(p_values), _resampling(bootstrap, seed, ci))
     report = _report(reference, current, settings, binned, column_choice(select, drop), delimiter)
     return {record["column"]: record for record in document(report)["columns"]}
 
@@ -150,12 +147,11 @@ def _names(categorical) -> tuple[str, ...]:
     return split_items(categorical) if isinstance(categorical, str) else tuple(str(name) for name in categorical)
 
 
-def _check(binned, categorical, min_share, pseudocount, epsilon, thresholds, bootstrap, seed, ci, select,
-           drop) -> None:
+def _check(binned, categorical, min_share, pseudocount, epsilon, select, drop) -> None:
     """What the command line refuses before reading (exit 2 there), as ValueErrors."""
-    given = {"categorical": categorical is not None, "min_share": min_share != 0, "bootstrap": bootstrap is not None,
-             "select": select is not None, "drop": drop is not None}
-    stray = next((name for name in RAW_ONLY if given[name]), None)
+    given = {"categorical": categorical is not None, "min_share": min_share != 0, "select": select is not None,
+             "drop": drop is not None}
+    stray = next((name for name, present in given.items() if present), None)
     if binned and stray:
         raise ValueError(f"{stray} is for raw samples: binned=True reads histograms already binned")
     if not 0 <= min_share <= 1:
@@ -166,24 +162,33 @@ def _check(binned, categorical, min_share, pseudocount, epsilon, thresholds, boo
         raise ValueError(f"pseudocount is a count > 0, such as 0.5, not {pseudocount!r}")
     if epsilon is not None and not 0 < epsilon < 1:
         raise ValueError(f"epsilon is a share in (0, 1), such as 1e-4, not {epsilon!r}")
-    if len(thresholds) != 2 or not all(math.isfinite(t) and t >= 0 for t in thresholds) or thresholds[0] > thresholds[1]:
+
+
+def _thresholds(thresholds) -> tuple[float, float]:
+    """PSI's two thresholds A ≤ B of the verdict, both finite and ≥ 0."""
+    try:
+        low, high = (float(value) for value in thresholds)
+    except (TypeError, ValueError):
+        low = high = math.nan
+    if not (math.isfinite(low) and math.isfinite(high) and 0 <= low <= high):
         raise ValueError(f"thresholds are two numbers A, B with 0 ≤ A ≤ B, such as (0.1, 0.25), not {thresholds!r}")
-    for name, value in (("seed", seed), ("ci", ci)):
-        if value is not None and bootstrap is None:
-            raise ValueError(f"{name} sets the bootstrap's intervals: give bootstrap=N too, such as bootstrap=1000")
+    return low, high
 
 
 def _resampling(bootstrap, seed, ci):
+    """The bootstrap asked for (None: none); ``seed`` and ``ci`` set it, so they need it."""
     if bootstrap is None:
+        for name, value in (("seed", seed), ("ci", ci)):
+            if value is not None:
+                raise ValueError(f"{name} sets the bootstrap's intervals: give bootstrap=N too, such as bootstrap=1000")
         return None
     from ..computations.bootstrap import Resampling
     from ..engine.threads import available_cpus
 
-    if isinstance(bootstrap, bool) or not isinstance(bootstrap, int) or bootstrap < 1:
-        raise ValueError(f"bootstrap is a whole number of resamples ≥ 1, such as 1000, not {bootstrap!r}")
     seed = 0 if seed is None else seed
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise ValueError(f"seed is a whole number ≥ 0, not {seed!r}")
+    for name, value in (("bootstrap", bootstrap), ("seed", seed)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < (1 if name == "bootstrap" else 0):
+            raise ValueError(f"{name} is a whole number ≥ {1 if name == 'bootstrap' else 0}, not {value!r}")
     ci = 0.95 if ci is None else ci
     if not 0 < ci <= 1:
         raise ValueError(f"ci is a confidence level in (0, 1], such as 0.95, not {ci!r}")
