@@ -37,7 +37,7 @@ from ..numerics.accurate import prob_rows
 from ..numerics.binning import BinRule
 from ..numerics.p_values import homogeneity, ks_p_value
 from ..numerics.two_sample import distances, sorted_finite
-from ..readers.samples import Samples
+from ..readers.sample_records import Samples
 from .bootstrap import Interval, Resampling, bootstrap_intervals
 from .drift_bins import NUMERIC, Binning, Smoothing, bin_codes, category_binning, counts, numeric_binning
 

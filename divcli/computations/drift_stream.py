@@ -33,7 +33,7 @@ from ..errors import DataError
 from ..numerics.binning import MAX_BINS, Edges
 from ..numerics.selection import (Target, digit_counts, fd_bins, fd_edges, in_bucket, quantile_from_order, quantile_ranks,
                                   sort_keys, target_value)
-from ..readers.samples import Samples
+from ..readers.sample_records import Samples
 from .drift import DriftReport, DriftSettings, from_counts, shared_columns
 from .drift_bins import NUMERIC, Binning, tally, tallied_binning, tallied_counts
 
