@@ -36,6 +36,7 @@ from ..errors import DataError, option, show_value
 from ..numerics.accurate import prob_rows
 from ..numerics.binning import BinRule
 from ..numerics.p_values import homogeneity, ks_p_value
+from ..numerics.smoothing import floor_warning
 from ..numerics.two_sample import distances, sorted_finite
 from ..readers.sample_records import Samples
 from .bootstrap import Interval, Resampling, bootstrap_intervals
@@ -146,6 +147,7 @@ def drift(reference: Samples, current: Samples, settings: DriftSettings, warn=la
     """The drift of every column the two samples share (the same names on both sides, checked)."""
     names = shared_columns(reference, current, settings.categorical)
     found = [column_drift(name, reference, current, settings, warn) for name in names]
+    warn_floor(found, settings, warn)
     return DriftReport(reference.name, current.name, reference.rows, current.rows, settings, found)
 
 
@@ -269,6 +271,16 @@ def verdict(psi: float, thresholds: tuple[float, float]) -> str:
     """"stable" below the first threshold, "moderate" up to the second, "major" above (+inf is)."""
     low, high = thresholds
     return VERDICTS[0] if psi < low else VERDICTS[1] if psi <= high else VERDICTS[2]
+
+
+def warn_floor(columns: list[ColumnDrift], settings: DriftSettings, warn) -> None:
+    """One warning when ``--epsilon`` E is at least 1/K of a column's K bins: the floor outweighs the
+    data there (:func:`divcli.numerics.smoothing.floor_warning`), naming the columns."""
+    over = [found for found in columns if floor_warning(settings.epsilon, found.bins) is not None]
+    if over:
+        fewest = min(over, key=lambda found: found.bins)
+        names = ", ".join(show_value(found.column) for found in over)
+        warn(f"column {names}: {floor_warning(settings.epsilon, fewest.bins, 'bins')}")
 
 
 def warn_infinite(found: ColumnDrift, settings: DriftSettings, warn) -> None:

@@ -12,7 +12,7 @@ import numpy as np
 from ..engine.by_name import is_histogram, listing
 from ..errors import DataError, option, show_value
 from ..readers.operand import Operand
-from .drift import DriftReport, DriftSettings, measured, warn_infinite
+from .drift import DriftReport, DriftSettings, measured, warn_floor, warn_infinite
 from .drift_bins import CATEGORICAL, Binning
 
 
@@ -35,6 +35,7 @@ def binned_drift(reference: Operand, current: Operand, settings: DriftSettings, 
         column.measures["chi2"] = None
         column.p_values = {"chi2": None}
     warn_infinite(column, settings, warn)
+    warn_floor([column], settings, warn)
     return DriftReport(reference.name, current.name, _total(ref), _total(cur), settings, [column], binned=True)
 
 

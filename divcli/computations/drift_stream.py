@@ -34,7 +34,7 @@ from ..numerics.binning import MAX_BINS, Edges
 from ..numerics.selection import (Target, digit_counts, fd_bins, fd_edges, in_bucket, quantile_from_order, quantile_ranks,
                                   sort_keys, target_value)
 from ..readers.sample_records import Samples
-from .drift import DriftReport, DriftSettings, from_counts, shared_columns
+from .drift import DriftReport, DriftSettings, from_counts, shared_columns, warn_floor
 from .drift_bins import NUMERIC, Binning, tally, tallied_binning, tallied_counts
 
 #: How many values of a bucket are kept at most to read an order statistic when no budget is given.
@@ -173,6 +173,7 @@ def streamed_drift(reference: Side, current: Side, settings: DriftSettings, warn
                        lambda parts: (np.sum([part[0] for part in parts], axis=0), sum(part[1] for part in parts)))
                for side in (reference, current)] if numeric else [{}, {}]
     found = [_column_drift(column, edges, counted, rows, settings, warn) for column in columns]
+    warn_floor(found, settings, warn)
     if numeric:
         warn(LEFT_OUT)
     if settings.bootstrap is not None:

@@ -24,7 +24,8 @@ from ..options import DELIMITERS, BoundedFloat, OperandCommand, format_option
               metavar="S", help="Fold categories below share S on both sides into (other).")
 @click.option("--pseudocount", type=BoundedFloat(0, low_open=True, hint="give a count > 0, such as 0.5"),
               metavar="A", help="Add A to every bin's count (empty bins: finite PSI).")
-@click.option("--epsilon", type=BoundedFloat(0, 1, low_open=True, hint="give a share in (0, 1), such as 1e-4"),
+@click.option("--epsilon", type=BoundedFloat(0, 1, low_open=True, high_open=True,
+                                           hint="give a share well below 1/bins, such as 1e-4"),
               metavar="E", help="Floor every share at E, then renormalise.")
 @click.option("--thresholds", type=ThresholdsType(), default="0.1,0.25", show_default=True, metavar="A,B",
               help="PSI < A: stable; ≤ B: moderate; > B: major.")

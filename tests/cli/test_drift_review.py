@@ -1,0 +1,75 @@
+"""What an adversarial review of ``divcli drift`` found, each mended with a test that failed before:
+a floor that outweighs the data (--epsilon), bin labels that read alike, blank lines lost from the
+counts, data categories named like the synthetic bins, and the messages of mistakes and of inputs
+with no values."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+
+import numpy as np
+import pytest
+
+from helpers.extras import needs
+
+
+def psi(r, c) -> float:
+    r, c = np.asarray(r, float), np.asarray(c, float)
+    return float(np.sum((c - r) * np.log(c / r)))
+
+
+@pytest.fixture
+def spread(tmp_path):
+    """x from 1 to 10 in the reference; 1, 2, 3 then 40 … 100 in the current: most bins empty."""
+    ref, cur = tmp_path / "ref.csv", tmp_path / "cur.csv"
+    ref.write_text("x\n" + "\n".join(str(v) for v in range(1, 11)) + "\n")
+    cur.write_text("x\n" + "\n".join(str(v) for v in [1, 2, 3, 40, 50, 60, 70, 80, 90, 100]) + "\n")
+    return ref, cur
+
+
+# H3: a floor at or above 1/bins outweighs the data
+
+@pytest.mark.parametrize("command", [("drift",), ("kl", "--normalize"), ("js", "--normalize"), ("compare", "--normalize")])
+def test_an_epsilon_of_1_is_refused(run, spread, command):
+    ref, cur = spread
+    args = (command[0], ref, cur, *command[1:]) if command[0] == "drift" else (command[0], "1,2", "3,4", *command[1:])
+    result = run(*args, "--epsilon", "1")
+    assert result.exit_code == 2
+    assert "'1' is not a number above 0 and below 1" in result.stderr
+
+
+def test_a_floor_of_at_least_one_over_the_bins_warns_naming_the_column(run, spread):
+    ref, cur = spread
+    result = run("drift", ref, cur, "--epsilon", "0.2", "-f", "json")
+    assert result.exit_code == 0
+    assert "column 'x': --epsilon 0.2 is at least 1/10, an even share of the 10 bins" in result.stderr
+    (x,) = json.loads(result.stdout)["columns"]
+    # the floored shares by hand: every reference share 0.1 → 0.2; the current's 0.1, 0.1, 0.1, 0 … 0, 0.7
+    r = np.full(10, 0.2)
+    c = np.maximum(np.array([0.1, 0.1, 0.1, 0, 0, 0, 0, 0, 0, 0.7]), 0.2)
+    assert math.isclose(x["psi"], psi(r / r.sum(), c / c.sum()), rel_tol=1e-12)
+    assert x["unsmoothed"]["psi"] == "inf"
+
+
+def test_a_small_floor_gives_no_warning(run, spread):
+    ref, cur = spread
+    result = run("drift", ref, cur, "--epsilon", "0.09", "-q")
+    assert result.exit_code == 0 and "--epsilon" not in result.stderr
+
+
+def test_the_floor_warns_when_read_in_pieces_too(run, spread, monkeypatch):
+    monkeypatch.setenv("DIVCLI_DRIFT_PIECE_BYTES", "8")
+    ref, cur = spread
+    result = run("drift", ref, cur, "--epsilon", "0.5", "-q")
+    assert "--epsilon 0.5 is at least 1/10" in result.stderr
+
+
+@pytest.mark.parametrize("command", ["kl", "js", "compare"])
+def test_kl_js_compare_warn_of_a_floor_of_at_least_one_over_the_classes(run, command):
+    result = run(command, "0.5,0.5", "1,0", "--epsilon", "0.5", "-q")
+    assert result.exit_code == 0
+    assert "--epsilon 0.5 is at least 1/2, an even share of the 2 classes" in result.stderr
+    assert "--epsilon" not in run(command, "0.5,0.5", "1,0", "--epsilon", "0.4", "-q").stderr
