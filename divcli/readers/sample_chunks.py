@@ -14,6 +14,7 @@ and a pipe cannot be read twice): :func:`piecewise` says which files can be.
 from __future__ import annotations
 
 import os
+import re
 from typing import Iterator
 
 
@@ -57,9 +58,13 @@ def _some(pieces: Iterator[Samples], name: str, *hint: str) -> Iterator[Samples]
 
 
 def _cut(block: bytes) -> int:
-    """The end of the last whole line of ``block`` (after its newline), or 0 (a quoted cell never
-    runs over its line: the parser refuses one that does)."""
-    return block.rfind(b"\n") + 1
+    """The end of the last whole line of ``block`` that is not blank (after its newline), or 0 (a
+    quoted cell never runs over its line: the parser refuses one that does). Blank lines after it
+    go with the next piece: between two rows of a one-column file they are missing values, at the
+    end of the file no rows, as when the file is read whole."""
+    whole = block[:block.rfind(b"\n") + 1]
+    ink = len(whole.rstrip(b" \t\r\n"))
+    return whole.find(b"\n", ink) + 1 if ink else 0
 
 
 def _text_blocks(handle, size: int) -> Iterator[bytes]:
@@ -78,10 +83,30 @@ def _text_blocks(handle, size: int) -> Iterator[bytes]:
             held = held[cut:]
 
 
+#: Two lines with ink: a header and a row at least.
+_TWO_LINES = re.compile(rb"\S[^\n]*\n\s*\S")
+
+
+def _with_a_row(blocks: Iterator[bytes]) -> Iterator[bytes]:
+    """``blocks``, the first ones joined until they hold two lines with ink (a header and a row), so
+    that the first piece decides the header as the whole file does."""
+    held: bytes | None = b""
+    for block in blocks:
+        if held is None:
+            yield block
+            continue
+        held += block
+        if _TWO_LINES.search(held):
+            yield held
+            held = None
+    if held:
+        yield held
+
+
 def _text_pieces(path: str, delimiter: str | None, columns: ColumnChoice, size: int) -> Iterator[Samples]:
     layout, line = None, 1
     with open(path, "rb") as handle:
-        for block in _text_blocks(handle, size):
+        for block in _with_a_row(_text_blocks(handle, size)):
             if layout is None:
                 block = block.removeprefix(BOM)
             text = decode(block, path)

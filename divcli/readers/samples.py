@@ -126,6 +126,8 @@ def delimited_samples(text: str, name: str, delimiter: str, columns: ColumnChoic
     else:
         body = list(records) if headed else [(first_line, first), *records]
         _check_widths(body, width, header is not None, name, delimiter)
+        if width == 1:
+            body = _blank_rows(body, first_line - 1 if layout is not None else first_line if headed else None)
         table = np.array([cells for _, cells in body], dtype=object).reshape(len(body), width)
         lines = np.array([line for line, _ in body])
     if len(lines) == 0:
@@ -148,6 +150,23 @@ def _plain(text: str, delimiter: str, width: int, first_line: int, headed: bool)
     if values is None or values.shape[1] != width:
         return None
     return values, np.arange(len(values)) + first_line + (1 if headed else 0)
+
+
+def _blank_rows(body: list, previous: int | None) -> list:
+    """A one-column file's rows with its blank lines between rows as empty cells (missing values):
+    there an empty cell is a blank line. ``previous``: the line before the first row that may be
+    blank (the header's, or the line before a piece), None to count none before the first row.
+    Blank lines at the end of a file are no rows (a piece never ends in them: see
+    :mod:`.sample_chunks`)."""
+    lines = np.array([line for line, _ in body])
+    gaps = np.diff(lines, prepend=lines[0] - 1 if previous is None else previous) - 1 if len(lines) else lines
+    if not gaps.any():
+        return body
+    filled = []
+    for (line, cells), gap in zip(body, gaps):
+        filled.extend((blank, [""]) for blank in range(line - int(gap), line))
+        filled.append((line, cells))
+    return filled
 
 
 def _check_widths(body: list, width: int, headed: bool, name: str, delimiter: str) -> None:

@@ -73,3 +73,46 @@ def test_kl_js_compare_warn_of_a_floor_of_at_least_one_over_the_classes(run, com
     assert result.exit_code == 0
     assert "--epsilon 0.5 is at least 1/2, an even share of the 2 classes" in result.stderr
     assert "--epsilon" not in run(command, "0.5,0.5", "1,0", "--epsilon", "0.4", "-q").stderr
+
+
+# M3: a blank line of a one-column file is an empty cell, a missing value
+
+ONE_COLUMN = "x\n1\n\n2\n\n\n3\n4\n\n"  # 4 values, 3 blank lines between rows, 1 at the end (no row)
+
+
+@pytest.mark.parametrize("piece", [None, "1", "3", "7"])
+def test_blank_lines_of_a_one_column_file_are_missing_values(run_json, tmp_path, monkeypatch, piece):
+    if piece is not None:
+        monkeypatch.setenv("DIVCLI_DRIFT_PIECE_BYTES", piece)
+    ref, cur = tmp_path / "ref.csv", tmp_path / "cur.csv"
+    ref.write_text(ONE_COLUMN)
+    cur.write_text("x\n1\n2\n3\n4\n")
+    document = run_json("drift", ref, cur, "--bins", "edges:2.5")
+    (x,) = document["columns"]
+    assert (x["n_reference"], x["missing_reference"], x["n_current"], x["missing_current"]) == (7, 3, 4, 0)
+    assert document["reference"]["rows"] == 7
+    # bins (-inf, 2.5], (2.5, inf), (missing): 2, 2, 3 of 7 against 2, 2, 0 of 4
+    assert x["psi"] == "inf" and math.isclose(x["hellinger"], math.sqrt(0.5 * (
+        2 * (math.sqrt(2 / 7) - math.sqrt(0.5)) ** 2 + 3 / 7)), rel_tol=1e-12)
+
+
+def test_a_headerless_one_column_file_counts_its_blank_lines_between_rows(run_json, tmp_path):
+    ref = tmp_path / "ref.csv"
+    ref.write_text("\n1\n\n2\n3\n\n")  # the blank line before the first row and the one at the end are no rows
+    (x,) = run_json("drift", ref, ref)["columns"]
+    assert (x["n_reference"], x["missing_reference"]) == (4, 1)
+
+
+def test_blank_lines_of_a_file_of_several_columns_are_no_rows(run_json, tmp_path):
+    ref = tmp_path / "ref.csv"
+    ref.write_text("x,y\n1,2\n\n3,4\n")
+    (x, _) = run_json("drift", ref, ref)["columns"]
+    assert (x["n_reference"], x["missing_reference"]) == (2, 0)
+
+
+def test_a_first_piece_holding_the_header_alone_is_read_with_the_rows_after_it(run_json, tmp_path, monkeypatch):
+    monkeypatch.setenv("DIVCLI_DRIFT_PIECE_BYTES", "2")
+    ref = tmp_path / "ref.csv"
+    ref.write_text("x\n1\n2\n3\n")
+    (x,) = run_json("drift", ref, ref)["columns"]
+    assert x["n_reference"] == 3 and x["psi"] == 0.0
