@@ -38,6 +38,7 @@ from ..numerics.binning import BinRule
 from ..numerics.p_values import homogeneity, ks_p_value
 from ..numerics.smoothing import floor_warning
 from ..numerics.two_sample import distances, sorted_finite
+from ..readers.columns import UnknownColumn
 from ..readers.sample_records import Samples
 from .bootstrap import Interval, Resampling, bootstrap_intervals
 from .drift_bins import NUMERIC, Binning, Smoothing, bin_codes, category_binning, counts, numeric_binning
@@ -164,8 +165,8 @@ def shared_columns(reference: Samples, current: Samples, categorical: tuple[str,
                             f"give both samples the same columns, or leave it out with {option('drop', ','.join(missing))}")
     unknown = [name for name in categorical if name not in names]
     if unknown:
-        raise DataError(reference.name, f"{option('categorical')}: no column {show_value(unknown[0])}",
-                        f"the columns are {', '.join(show_value(name) for name in names)}")
+        raise UnknownColumn(reference.name, f"{option('categorical')}: no column {show_value(unknown[0])}",
+                            f"the columns are {', '.join(show_value(name) for name in names)}", unknown[0], names)
     return names
 
 

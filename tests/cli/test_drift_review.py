@@ -116,3 +116,48 @@ def test_a_first_piece_holding_the_header_alone_is_read_with_the_rows_after_it(r
     ref.write_text("x\n1\n2\n3\n")
     (x,) = run_json("drift", ref, ref)["columns"]
     assert x["n_reference"] == 3 and x["psi"] == 0.0
+
+
+# M1: bin labels tell adjacent edges apart
+
+def test_labels_of_edges_near_a_million_tell_them_apart_in_every_format(run, run_json, tmp_path):
+    ref = tmp_path / "ref.csv"
+    ref.write_text("x\n" + "\n".join(str(1e6 + v / 8) for v in range(40)) + "\n")
+    edges = ("--bins", "edges:1000000,1000000.25,1000000.5")
+    wanted = ["(-inf, 1000000]", "(1000000, 1000000.2]", "(1000000.2, 1000000.5]", "(1000000.5, +inf)"]
+    document = run_json("drift", ref, ref, "--column", "x", *edges)
+    assert [found["bin"] for found in document["bins"]] == wanted
+    assert [found["high"] for found in document["bins"]][:3] == [1e6, 1e6 + 0.25, 1e6 + 0.5]
+    rows = list(csv.DictReader(io.StringIO(run("drift", ref, ref, "--column", "x", *edges, "-f", "csv").stdout)))
+    assert [row["bin"] for row in rows] == wanted
+    table = run("drift", ref, ref, "--column", "x", *edges, env={"COLUMNS": "160"}).stdout
+    assert all(label in table for label in wanted)
+
+
+def test_ordinary_edges_keep_six_significant_digits():
+    from divcli.computations.drift_bins import edge_texts
+
+    assert edge_texts(np.array([27.0, 39.2, 1 / 3, 1e6, 2e6])) == ["27", "39.2", "0.333333", "1e+06", "2e+06"]
+    texts = edge_texts(np.array([1e6, np.nextafter(1e6, 2e6)]))
+    assert float(texts[0]) != float(texts[1])  # as many digits as it takes, up to 17
+
+
+# M6: a mistyped column name is a mistake of the command line
+
+@pytest.mark.parametrize("args, words", [
+    (("--select", "agee"), "--select: no column 'agee'"),
+    (("--drop", "scor"), "--drop: no column 'scor'"),
+    (("--select", "z*"), "--select: no column matches 'z*'"),
+    (("--categorical", "scor"), "--categorical: no column 'scor'"),
+    (("--column", "agee"), "'--column': no column 'agee'"),
+])
+def test_a_mistyped_column_exits_2_listing_the_columns(run, tmp_path, monkeypatch, args, words):
+    ref = tmp_path / "ref.csv"
+    ref.write_text("age,score\n1,2\n3,4\n")
+    result = run("drift", ref, ref, *args)
+    assert result.exit_code == 2 and words in result.stderr and "'age', 'score'" in result.stderr
+    assert "Traceback" not in result.stderr
+    close = {"agee": "age", "scor": "score"}.get(args[1])
+    assert (f"did you mean {close!r}?" in result.stderr) if close else "did you mean" not in result.stderr
+    monkeypatch.setenv("DIVCLI_DRIFT_PIECE_BYTES", "4")
+    assert run("drift", ref, ref, *args).exit_code == 2

@@ -64,16 +64,40 @@ def drift(reference, current, **params):
     """
     from ..request import drift_request
 
+    from ...errors import cli_words
+    from ...readers.columns import UnknownColumn
+
     request = drift_request((reference, current), params)
-    report = _compute(request)
+    try:
+        report = _compute(request)
+    except UnknownColumn as error:  # a mistyped --select or --drop: the command line's mistake
+        raise click.UsageError(error.message(cli_words) + close_name(error.item, error.header)) from None
     if request.column is not None:
-        report.column(request.column)  # a DataError naming the columns when there is none
+        _check_column(report, request.column)
         report.focus = request.column
     _check_measure(report, request.fail_above, request.measure)
     _write(report, request.writing)
     if request.svg is not None:
         _draw(report, request.svg)
     gate(report, request.fail_above, request.measure)
+
+
+def close_name(name: str, names) -> str:
+    """``(did you mean 'age'?)`` when one of ``names`` is close to ``name``, else nothing."""
+    import difflib
+
+    close = difflib.get_close_matches(name, list(names), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _check_column(report, name: str) -> None:
+    """--column names one of the report's columns; else a usage error (exit 2) listing them."""
+    names = [column.column for column in report.columns]
+    if name not in names:
+        from ...errors import show_value
+
+        raise click.BadParameter(f"no column {show_value(name)}{close_name(name, names)}; the columns are "
+                                 f"{', '.join(show_value(found) for found in names)}", param_hint="'--column'")
 
 
 def _compute(request):
