@@ -254,12 +254,26 @@ def binned_measures(reference: np.ndarray, current: np.ndarray) -> dict[str, flo
     from ..measures.kernels import evaluate
     from ..measures.pair import Pair
 
+    if _proportional(reference, current):  # one distribution: 0 exactly (the kernels' scaling leaves ~1e-33)
+        return dict.fromkeys(BINNED, 0.0)
     r, c = prob_rows(reference[None, :]), prob_rows(current[None, :])
     pair = Pair(r.p, r.log_p, c.p, c.log_p, exact_p=r, exact_q=c)
     keys = ("kl_pq", "kl_qp", "js_divergence", "hellinger")
     found = {key: float(value[0]) for key, value in evaluate([named(key) for key in keys], pair, 1.0).items()}
     return {"psi": found["kl_pq"] + found["kl_qp"], "kl_ref_cur": found["kl_pq"], "kl_cur_ref": found["kl_qp"],
             "js_distance": math.sqrt(max(found["js_divergence"], 0.0) / math.log(2)), "hellinger": found["hellinger"]}
+
+
+def _proportional(reference: np.ndarray, current: np.ndarray) -> bool:
+    """Whether two vectors of bin weights are the same distribution exactly (r_i·Σc = c_i·Σr in
+    rationals): an all-missing column on both sides, one category, or counts of one shape."""
+    if not np.array_equal(reference / reference.sum(), current / current.sum()):
+        return False
+    from fractions import Fraction
+
+    r, c = [Fraction(float(value)) for value in reference], [Fraction(float(value)) for value in current]
+    total_r, total_c = sum(r), sum(c)
+    return all(a * total_c == b * total_r for a, b in zip(r, c))
 
 
 def chi2_statistic(reference: np.ndarray, current: np.ndarray) -> float:

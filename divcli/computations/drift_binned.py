@@ -39,6 +39,15 @@ def binned_drift(reference: Operand, current: Operand, settings: DriftSettings, 
     return DriftReport(reference.name, current.name, _total(ref), _total(cur), settings, [column], binned=True)
 
 
+def read_error(error: DataError) -> DataError:
+    """A reader's error about a histogram file, in a histogram's words: a row of one value where the
+    header has two is a bin whose count is missing (``b,``: its cell empty)."""
+    if error.what.startswith("this row has 1 value, ") and error.what.endswith(" has 2"):
+        return DataError(f"{error.where}:2", "this bin's count is missing (its cell is empty)",
+                         "give each bin's count, 0 for a bin that is empty")
+    return error
+
+
 def histogram(operand: Operand) -> tuple[list[str], np.ndarray]:
     """A histogram's bin names and counts; a DataError for a file of another shape, a bin named
     twice, or a count that is negative or not finite."""

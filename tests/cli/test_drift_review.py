@@ -161,3 +161,71 @@ def test_a_mistyped_column_exits_2_listing_the_columns(run, tmp_path, monkeypatc
     assert (f"did you mean {close!r}?" in result.stderr) if close else "did you mean" not in result.stderr
     monkeypatch.setenv("DIVCLI_DRIFT_PIECE_BYTES", "4")
     assert run("drift", ref, ref, *args).exit_code == 2
+
+
+# M5, M7 and the low ones: one clear line
+
+def test_a_histogram_with_an_empty_count_names_the_cell(run, tmp_path):
+    hist = tmp_path / "h.csv"
+    hist.write_text("bin,count\na,1\nb,\n")
+    result = run("drift", "--binned", hist, hist)
+    assert result.exit_code == 1
+    assert result.stderr.strip() == (f"Error: {hist}:3:2: this bin's count is missing (its cell is empty); "
+                                     "give each bin's count, 0 for a bin that is empty")
+
+
+def test_gating_on_ks_of_a_column_with_no_values_says_so(run, tmp_path):
+    ref, cur = tmp_path / "ref.csv", tmp_path / "cur.csv"
+    ref.write_text("x\nnan\nnan\n")
+    cur.write_text("x\n1\n2\n")
+    result = run("drift", ref, cur, "--fail-above", "0.1", "--measure", "ks")
+    assert result.exit_code == 2
+    assert "column 'x' holds no values on one side or both" in result.stderr
+    assert "for numeric columns" not in result.stderr
+
+
+def test_one_row_is_one_row(run, tmp_path):
+    ref = tmp_path / "ref.csv"
+    ref.write_text("x\n1\n")
+    assert f"reference {ref} (1 row) to the current {ref} (1 row);" in run("drift", ref, ref).stdout
+
+
+@pytest.mark.parametrize("reference, current", [("nan\nnan\nnan\n", "nan\n" * 7), ("a\na\na\n", "a\n" * 7),
+                                                ("1\n2\n", "1\n1\n2\n2\n")])
+def test_one_distribution_on_both_sides_drifts_by_0_exactly(run_json, tmp_path, reference, current):
+    """All missing, one category, or the same shares from other counts: every measure 0, not 1e-33."""
+    ref, cur = tmp_path / "ref.csv", tmp_path / "cur.csv"
+    ref.write_text("x\n" + reference)
+    cur.write_text("x\n" + current)
+    categorical = ("--categorical", "x") if "a" in reference else ("--bins", "edges:1.5")
+    (x,) = run_json("drift", ref, cur, *categorical)["columns"]
+    assert [x[key] for key in ("psi", "kl_ref_cur", "kl_cur_ref", "js_distance", "hellinger")] == [0.0] * 5
+
+
+@pytest.mark.parametrize("piece", [None, "8"])
+def test_empty_binary_files_and_a_missing_parquet_path_are_one_line(run, tmp_path, monkeypatch, piece):
+    if piece is not None:
+        monkeypatch.setenv("DIVCLI_DRIFT_PIECE_BYTES", piece)
+    ok = tmp_path / "ok.csv"
+    ok.write_text("1\n" + "2\n" * 20)
+    empty = tmp_path / "empty.npy"
+    np.save(empty, np.empty((0, 1)))
+    result = run("drift", empty, ok)
+    assert result.exit_code == 1
+    assert result.stderr.strip() == f"Error: {empty}: no rows of samples; save an array of one row an observation, " \
+                                    "one column a feature (numpy.save)"
+    missing = tmp_path / "nope.parquet"
+    result = run("drift", missing, ok)
+    assert result.exit_code == 1 and result.stderr.strip() == f"Error: {missing}: no such file; check the path"
+
+
+@pytest.mark.parametrize("piece", [None, "8"])
+def test_an_empty_parquet_file_is_one_line(run, tmp_path, monkeypatch, piece):
+    pa, pq = needs("pyarrow"), needs("pyarrow.parquet")
+    if piece is not None:
+        monkeypatch.setenv("DIVCLI_DRIFT_PIECE_BYTES", piece)
+    empty = tmp_path / "empty.parquet"
+    pq.write_table(pa.table({"x": pa.array([], pa.float64())}), empty)
+    result = run("drift", empty, empty)
+    assert result.exit_code == 1
+    assert result.stderr.strip() == f"Error: {empty}: no rows of samples; give a file of one row an observation"

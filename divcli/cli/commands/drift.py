@@ -125,12 +125,17 @@ def _compute(request):
 
 def _binned(request):
     """--binned: two bin,count histograms, read whole (the options for raw samples refused already)."""
-    from ...computations.drift_binned import binned_drift
+    from ...computations.drift_binned import binned_drift, read_error
     from ...readers.reading import read_operand
     from ..console import warn
     from ..run import stdin_for
 
-    reference, current = (read_operand(spec, stdin_for(spec), request.reading.delimiter) for spec in request.specs)
+    from ...errors import DataError
+
+    try:
+        reference, current = (read_operand(spec, stdin_for(spec), request.reading.delimiter) for spec in request.specs)
+    except DataError as error:
+        raise read_error(error) from None
     return binned_drift(reference, current, request.settings, warn)
 
 
@@ -183,10 +188,27 @@ def _draw(report, path: str) -> None:
 def _check_measure(report, fail_above: float | None, measure: str) -> None:
     """Before anything is written: a gate on a measure no column has (W₁ of categorical columns
     alone) is a usage error."""
-    if fail_above is not None and all(column.measures.get(measure) is None for column in report.columns):
-        raise click.BadParameter(f"{measure} is not measured for any of these columns (W₁ and KS are for numeric "
-                                 "columns, χ² for categorical ones): choose another --measure",
-                                 param_hint="'--measure'")
+    if fail_above is None or any(column.measures.get(measure) is not None for column in report.columns):
+        return
+    numeric = [column for column in report.columns if column.kind == "numeric"]
+    if measure in ("wasserstein_1", "ks") and numeric:
+        from ...errors import show_value
+
+        empty = [column for column in numeric if _valueless(column)]
+        why = (f"column {', '.join(show_value(column.column) for column in empty)} holds no values on one side "
+               "or both (every one is missing), where W₁ and KS need values on both sides" if empty else
+               "W₁ and KS are left out of samples read a piece at a time")
+    else:
+        why = "W₁ and KS are for numeric columns, χ² for categorical ones"
+    raise click.BadParameter(f"{measure} is not measured for any of these columns ({why}): choose another "
+                             "--measure", param_hint="'--measure'")
+
+
+def _valueless(column) -> bool:
+    """Whether a numeric column has no value that is not missing on a side (W₁ and KS then have none)."""
+    missing = 1 if column.binning.missing else 0
+    return any(float(counts[:len(counts) - missing].sum()) == 0
+               for counts in (column.reference_counts, column.current_counts))
 
 
 def gate(report, fail_above: float | None, measure: str) -> None:
