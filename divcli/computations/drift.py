@@ -177,6 +177,8 @@ def column_drift(name: str, reference: Samples, current: Samples, settings: Drif
     if name in settings.categorical or (reference.textual(ref_column) and current.textual(cur_column)):
         ref_values, cur_values = reference.categories(ref_column), current.categories(cur_column)
         binning = category_binning(ref_values, cur_values, settings.min_share)
+        if name not in settings.categorical:
+            warn_delimiter(name, ref_values, warn)
     else:
         ref_values, cur_values = reference.numbers(ref_column), current.numbers(cur_column)
         binning = numeric_binning(settings.bins, ref_values, cur_values, name)
@@ -286,6 +288,28 @@ def verdict(psi: float, thresholds: tuple[float, float]) -> str:
     """"stable" below the first threshold, "moderate" up to the second, "major" above (+inf is)."""
     low, high = thresholds
     return VERDICTS[0] if psi < low else VERDICTS[1] if psi <= high else VERDICTS[2]
+
+
+#: Delimiters a text column's name and values may hold when the file was split at another one.
+DELIMITER_SIGNS = (";", ",", "\t", "|")
+#: A column of text with this many values or more, each its own category, is likely no category.
+DISTINCT_ROWS = 20
+
+
+def warn_delimiter(name: str, values: np.ndarray, warn) -> None:
+    """A warning for a column of text that looks like a file split at the wrong delimiter: its name
+    and most of its values hold a delimiter, or every value is a category of its own."""
+    present = [value for value in values if value is not None]
+    sign = next((sign for sign in DELIMITER_SIGNS
+                 if sign in name and 2 * sum(sign in value for value in present) >= len(present)), None)
+    if sign is not None:
+        shown = "tab" if sign == "\t" else sign
+        warn(f"column {show_value(name)}: its name and values hold {shown!r}, as if the file were split at "
+             f"another delimiter; pass {option('delimiter', shown, cli=shown if shown == 'tab' else repr(shown))} "
+             f"if {shown!r} separates the columns")
+    elif len(present) >= DISTINCT_ROWS and len(set(present)) == len(present):
+        warn(f"column {show_value(name)}: each of its {len(present):,} values is a category of its own, as in "
+             f"a file split at the wrong delimiter; pass {option('delimiter')} if another one separates the columns")
 
 
 def warn_floor(columns: list[ColumnDrift], settings: DriftSettings, warn) -> None:

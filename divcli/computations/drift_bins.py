@@ -41,7 +41,7 @@ class Binning:
             texts = ["-inf", *edge_texts(self.edges.inner), "+inf"]
             labels = [f"({low}, {high}]" if high != "+inf" else f"({low}, +inf)" for low, high in zip(texts, texts[1:])]
         else:
-            labels = list(self.categories) + ([OTHER] if self.folded else [])
+            labels = [category_label(name) for name in self.categories] + ([OTHER] if self.folded else [])
         return labels + ([MISSING] if self.missing else [])
 
     def bounds(self) -> list[tuple[float | None, float | None]]:
@@ -51,6 +51,12 @@ class Binning:
         else:
             found = [(None, None)] * (len(self.categories) + bool(self.folded))
         return found + ([(None, None)] if self.missing else [])
+
+
+def category_label(name: str) -> str:
+    """A category's label: its name, quoted where the data names it as a bin of divcli's own
+    (``'(missing)'``, ``'(other)'``), so that the two read apart in every format."""
+    return repr(name) if name in (MISSING, OTHER) else name
 
 
 #: The significant digits of an edge in a bin's label, unless its neighbours need more.

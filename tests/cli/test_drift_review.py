@@ -229,3 +229,32 @@ def test_an_empty_parquet_file_is_one_line(run, tmp_path, monkeypatch, piece):
     result = run("drift", empty, empty)
     assert result.exit_code == 1
     assert result.stderr.strip() == f"Error: {empty}: no rows of samples; give a file of one row an observation"
+
+
+# M4: a category of the data named as a bin of divcli's own
+
+def test_categories_named_like_the_synthetic_bins_are_quoted_apart_from_them(run_json, tmp_path):
+    ref = tmp_path / "ref.csv"
+    ref.write_text("c\na\n(missing)\n(other)\n\nb\n")
+    document = run_json("drift", ref, ref, "--categorical", "c", "--column", "c")
+    assert [found["bin"] for found in document["bins"]] == ["'(missing)'", "'(other)'", "a", "b", "(missing)"]
+    assert [found["reference_count"] for found in document["bins"]] == [1, 1, 1, 1, 1]
+
+
+# M8: a wrong --delimiter
+
+def test_a_text_column_holding_another_delimiter_warns(run, tmp_path):
+    ref = tmp_path / "ref.csv"
+    ref.write_text("a;b\n1;2\n3;4\n5;6\n")
+    result = run("drift", ref, ref, "-q")
+    assert "column 'a;b': its name and values hold ';'" in result.stderr and "--delimiter ';'" in result.stderr
+    result = run("drift", ref, ref, "-q", "--delimiter", ";")
+    assert result.exit_code == 0 and result.stderr == ""
+
+
+def test_a_text_column_of_a_category_a_row_warns(run, tmp_path):
+    ref = tmp_path / "ref.csv"
+    ref.write_text("name\n" + "".join(f"id{i}\n" for i in range(25)))
+    assert "each of its 25 values is a category of its own" in run("drift", ref, ref, "-q").stderr
+    ref.write_text("city\n" + "Paris\nLyon\n" * 20)
+    assert run("drift", ref, ref, "-q").stderr == ""
