@@ -126,10 +126,8 @@ def delimited_samples(text: str, name: str, delimiter: str, columns: ColumnChoic
     else:
         body = list(records) if headed else [(first_line, first), *records]
         _check_widths(body, width, header is not None, name, delimiter)
-        if width == 1:
-            body = _blank_rows(body, first_line - 1 if layout is not None else first_line if headed else None)
-        table = np.array([cells for _, cells in body], dtype=object).reshape(len(body), width)
-        lines = np.array([line for line, _ in body])
+        before = first_line - 1 if layout is not None else first_line if headed else None
+        table, lines = _cell_table(_blank_rows(body, before) if width == 1 else body, width)
     if len(lines) == 0:
         raise no_rows(name)
     kept = [SampleColumn(header[index] if header else str(index + 1),
@@ -150,6 +148,12 @@ def _plain(text: str, delimiter: str, width: int, first_line: int, headed: bool)
     if values is None or values.shape[1] != width:
         return None
     return values, np.arange(len(values)) + first_line + (1 if headed else 0)
+
+
+def _cell_table(body: list, width: int) -> tuple[np.ndarray, np.ndarray]:
+    """The rows' cells as an object array (a row a record), and each row's physical line."""
+    table = np.array([cells for _, cells in body], dtype=object).reshape(len(body), width)
+    return table, np.array([line for line, _ in body])
 
 
 def _blank_rows(body: list, previous: int | None) -> list:
