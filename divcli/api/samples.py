@@ -102,7 +102,7 @@ def _samples(value, spec, name: str, delimiter, choice):
     if not hasattr(value, "items"):
         raise ValueError(f"{name} is a file of samples or a mapping of column name → values "
                          f"(a dict, a DataFrame), not {type(value).__name__}")
-    from ..readers.samples import SampleColumn, Samples
+    from ..readers.sample_records import SampleColumn, Samples
 
     columns = [SampleColumn(str(key), _cells(cells, name, key), index + 1)
                for index, (key, cells) in enumerate(value.items())]
