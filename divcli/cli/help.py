@@ -30,6 +30,10 @@ MERGED = (
      "Report √JS (SciPy's jensenshannon); π: mixture weights summing to 1"),
     (("pseudocount", "epsilon"), "--pseudocount/--epsilon",
      "A added to every count, or every share floored at E; then renormalised"),
+    (("bootstrap", "ci", "seed"), "--bootstrap N, --ci C",
+     "Counts: intervals at level C (0.95) of N resamples (1000); --seed S"),
+    (("engine", "threads"), "--engine, --threads N",
+     "local (default) on N threads (every CPU), or dask: a task per shard"),
 )
 #: The options under Engine that the local engine reads too; the others are read by --engine dask only.
 LOCAL_ENGINE = ("engine", "threads")

@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 import click
 
 from ..errors import printable
-from ..vocabulary import LogBase, Options, make_options
+from ..vocabulary import Intervals, LogBase, Options, make_options
 from .options import DELIMITERS
 from .sides import NO_SIDES, OWN_OPTIONS, PARTS, Side, chosen, from_options
 
@@ -106,11 +106,12 @@ class Request:
     weight: str | None = None
     labels: str | None = None
     estimator: str | None = None  # entropy of counts: --estimator, when not the plug-in
+    intervals: Intervals | None = None  # counts: --bootstrap, --ci, --seed
 
 
 def streamed_request(command: str, specs: tuple[str | None, ...], params: dict, *, weight: str | None = None,
                      ignore_index: int | None = None, label_smoothing: float = 0.0,
-                     estimator: str | None = None) -> Request:
+                     estimator: str | None = None, intervals: Intervals | None = None) -> Request:
     """kl, ce, entropy, js and compare's request (``specs``: the operands; entropy's Q None)."""
     given = _given()
     one_stdin(*specs, weight)
@@ -126,7 +127,7 @@ def streamed_request(command: str, specs: tuple[str | None, ...], params: dict, 
     check_output(writing, given, specs + (weight,), engine.dask)
     options = _options(params, reduction, given, ignore_index=ignore_index, label_smoothing=label_smoothing,
                        infer_labels=not engine.dask and "p_as" not in given, **_smoothing(params))
-    return Request(command, specs, options, reading, writing, engine, weight, estimator=estimator)
+    return Request(command, specs, options, reading, writing, engine, weight, estimator=estimator, intervals=intervals)
 
 
 def whole_request(command: str, specs: tuple[str | None, ...], params: dict, *, reduction: str,

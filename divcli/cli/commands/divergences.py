@@ -8,6 +8,7 @@ from ..completion import operand
 from ..options import (MAX_KD_TEMPERATURE, BoundedFloat, OperandCommand, engine_options, kd_temperature_refused,
                        operand_pair, own_reading_options, p_as_option, reduction_option, shared_options,
                        smoothing_options)
+from ..intervals import interval_options, take_intervals
 from ..run import breakdown, run_streamed
 from ...vocabulary import ESTIMATORS
 
@@ -20,6 +21,7 @@ from ...vocabulary import ESTIMATORS
 @operand_pair
 @reduction_option("kl")
 @smoothing_options
+@interval_options
 @shared_options
 @own_reading_options
 @engine_options
@@ -32,7 +34,8 @@ def kl(p, q, **params):
 
     if params["temperature"] > MAX_KD_TEMPERATURE:
         raise kd_temperature_refused(params["temperature"], "kl's distillation loss T² × batchmean")
-    _run(streamed_request("kl", (p, q), params))
+    intervals = take_intervals(params)
+    _run(streamed_request("kl", (p, q), params, intervals=intervals))
 
 
 @click.command(cls=OperandCommand, examples=(
@@ -71,6 +74,7 @@ def ce(p, q, label_smoothing, weight, ignore_index, **params):
 @click.option("--estimator", type=click.Choice(tuple(ESTIMATORS)), default="plugin", metavar="E",
               help="From counts: plugin (default), miller-madow, chao-shen, shrink, jackknife.")
 @reduction_option("entropy")
+@interval_options
 @shared_options
 @engine_options(operands=1)
 def entropy(p, estimator, **params):
@@ -82,7 +86,9 @@ def entropy(p, estimator, **params):
         raise click.BadParameter(f"the {ESTIMATORS[estimator]} estimator corrects the plug-in by the sample size N, "
                                  "which only counts give: pass --p-as counts (whole numbers, N = each row's sum)",
                                  param_hint="'--estimator'")
-    _run(streamed_request("entropy", (p, None), params, estimator=None if estimator == "plugin" else estimator))
+    intervals = take_intervals(params)
+    _run(streamed_request("entropy", (p, None), params, estimator=None if estimator == "plugin" else estimator,
+                          intervals=intervals))
 
 
 def _run(request) -> None:
