@@ -30,21 +30,21 @@ def interval_options(command):
     return command
 
 
-def take_intervals(params: dict) -> Intervals | None:
-    """The intervals --bootstrap, --ci and --seed ask for (taken out of ``params``), or None when none
-    of them is given; refused (exit 2) without counts to resample, with --engine dask, with --ci 1,
-    too many resamples, or --seed alone."""
-    resamples, confidence, seed = params.pop("bootstrap"), params.pop("ci"), params.pop("seed")
+def count_intervals(resamples: int | None, confidence: float | None, seed: int | None, kinds: tuple,
+                    dask: bool) -> Intervals | None:
+    """The intervals --bootstrap, --ci and --seed ask for, or None when none of them is given (or the
+    command has them not); refused (exit 2) without counts among the operands' ``kinds`` (--p-as,
+    --q-as) to resample, with --engine dask (``dask``), with --ci 1, too many resamples, or --seed alone."""
     if resamples is None and confidence is None:
         if seed is not None:
             raise click.BadParameter("--seed seeds the bootstrap's resamples: give --bootstrap N too, such as "
                                      "--bootstrap 1000", param_hint="'--seed'")
         return None
     which = "'--bootstrap'" if resamples is not None else "'--ci'"
-    if "counts" not in (params.get("p_as"), params.get("q_as")):
+    if "counts" not in kinds:
         raise click.BadParameter("the intervals resample counts (each row's N samples): pass --p-as counts "
                                  "(and --q-as counts), whole numbers, N = each row's sum", param_hint=which)
-    if params.get("engine") == "dask":
+    if dask:
         raise click.BadParameter("the intervals are the local engine's: leave out --engine dask", param_hint=which)
     if confidence is not None and confidence >= 1:
         raise click.BadParameter(f"{confidence:g} is not a confidence level below 1; give one such as 0.95",

@@ -15,6 +15,7 @@ import click
 
 from ..errors import printable
 from ..vocabulary import Intervals, LogBase, Options, make_options
+from .intervals import count_intervals
 from .options import DELIMITERS
 from .sides import NO_SIDES, OWN_OPTIONS, PARTS, Side, chosen, from_options
 
@@ -111,7 +112,7 @@ class Request:
 
 def streamed_request(command: str, specs: tuple[str | None, ...], params: dict, *, weight: str | None = None,
                      ignore_index: int | None = None, label_smoothing: float = 0.0,
-                     estimator: str | None = None, intervals: Intervals | None = None) -> Request:
+                     estimator: str | None = None) -> Request:
     """kl, ce, entropy, js and compare's request (``specs``: the operands; entropy's Q None)."""
     given = _given()
     one_stdin(*specs, weight)
@@ -123,6 +124,8 @@ def streamed_request(command: str, specs: tuple[str | None, ...], params: dict, 
         engine = replace(engine, p_cols=reading.operand(0).select, q_cols=reading.operand(1).select)
     specs = tuple(spec for spec in specs if spec is not None)
     check_engine(engine, reading, specs)
+    intervals = count_intervals(params.get("bootstrap"), params.get("ci"), params.get("seed"),
+                                (params.get("p_as"), params.get("q_as")), engine.dask)
     writing = _writing(params, top=params["top"])
     check_output(writing, given, specs + (weight,), engine.dask)
     options = _options(params, reduction, given, ignore_index=ignore_index, label_smoothing=label_smoothing,

@@ -8,7 +8,7 @@ from ..completion import operand
 from ..options import (MAX_KD_TEMPERATURE, BoundedFloat, OperandCommand, engine_options, kd_temperature_refused,
                        operand_pair, own_reading_options, p_as_option, reduction_option, shared_options,
                        smoothing_options)
-from ..intervals import interval_options, take_intervals
+from ..intervals import interval_options
 from ..run import breakdown, run_streamed
 from ...vocabulary import ESTIMATORS
 
@@ -34,8 +34,7 @@ def kl(p, q, **params):
 
     if params["temperature"] > MAX_KD_TEMPERATURE:
         raise kd_temperature_refused(params["temperature"], "kl's distillation loss T² × batchmean")
-    intervals = take_intervals(params)
-    _run(streamed_request("kl", (p, q), params, intervals=intervals))
+    _run(streamed_request("kl", (p, q), params))
 
 
 @click.command(cls=OperandCommand, examples=(
@@ -86,9 +85,7 @@ def entropy(p, estimator, **params):
         raise click.BadParameter(f"the {ESTIMATORS[estimator]} estimator corrects the plug-in by the sample size N, "
                                  "which only counts give: pass --p-as counts (whole numbers, N = each row's sum)",
                                  param_hint="'--estimator'")
-    intervals = take_intervals(params)
-    _run(streamed_request("entropy", (p, None), params, estimator=None if estimator == "plugin" else estimator,
-                          intervals=intervals))
+    _run(streamed_request("entropy", (p, None), params, estimator=None if estimator == "plugin" else estimator))
 
 
 def _run(request) -> None:

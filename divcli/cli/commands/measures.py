@@ -16,7 +16,7 @@ from ..help import SectionedCommand
 from ..options import (AlphaType, BoundedFloat, MeasureList, MeasureType, OperandCommand, engine_options,
                        format_option, p_as_option, q_as_option, own_reading_options, reduction_option, shared_options,
                        smoothing_options)
-from ..intervals import interval_options, take_intervals
+from ..intervals import interval_options
 from ..run import run_streamed, whole_operand
 
 
@@ -91,8 +91,7 @@ def js(operands, distance, weights, **params):
     if pi is None and len(operands) > 2:
         pi = [1 / len(operands)] * len(operands)
     pi = None if pi is None else np.array(pi)
-    intervals = take_intervals(params)
-    _run(streamed_request("js", operands, params, intervals=intervals), measures, weights=pi,
+    _run(streamed_request("js", operands, params), measures, weights=pi,
          primary="js_distance" if distance else "js_divergence")
 
 
@@ -124,8 +123,7 @@ def compare(p, q, alpha, ordered, measure, **params):
 
     # -m: those asked for, in their order (-q reports one alone); else every measure
     measures = [named(key, alpha) for key in dict.fromkeys(measure)] if measure else catalogue(alpha, ordered)
-    intervals = take_intervals(params)
-    _run(streamed_request("compare", (p, q), params, intervals=intervals), measures,
+    _run(streamed_request("compare", (p, q), params), measures,
          primary=measures[0].key if measure and len(measures) == 1 else None)
 
 
