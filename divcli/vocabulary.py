@@ -175,6 +175,34 @@ ESTIMATORS = {"plugin": "plug-in", "miller-madow": "Miller–Madow", "chao-shen"
               "shrink": "James–Stein shrinkage", "jackknife": "jackknife"}
 
 
+#: The most resamples ``--bootstrap`` takes: a million resamples of a row is already minutes of work.
+MAX_RESAMPLES = 1_000_000
+
+
+@dataclass(frozen=True)
+class Intervals:
+    """Bootstrap intervals of measures of counts (``--bootstrap N --ci C --seed S``): how many
+    resamples of each row's counts, the confidence level C, the seed of the draws (row r's draws
+    come from the seed and r alone), and how the interval is read from the resamples' values:
+    ``percentile`` (their (1 − C)/2 and (1 + C)/2 quantiles) or ``shifted percentile`` (those
+    quantiles moved by twice the bias the resamples show: the plug-in entropy's)."""
+
+    resamples: int
+    confidence: float
+    seed: int
+    method: str = "percentile"
+
+    def document(self) -> dict:
+        """What JSON's head says of them."""
+        return {"method": self.method, "confidence": self.confidence, "resamples": self.resamples,
+                "seed": self.seed}
+
+    def text(self) -> str:
+        """The header's line: ``95% percentile intervals from 1,000 resamples of the counts, seed 7``."""
+        return (f"{self.confidence * 100:g}% {self.method} bootstrap intervals [low, high] from "
+                f"{self.resamples:,} resamples of the counts, seed {self.seed}")
+
+
 DEFAULT_IGNORE_INDEX = -100
 
 

@@ -20,6 +20,8 @@ SECTIONS = {
 }
 #: Options shown on one line together, where a command has them all: (names, first column, help).
 MERGED = (
+    (("normalize", "tolerance"), "--normalize/--tolerance",
+     "Rescale rows to sum to 1 (counts); TOL: |row sum − 1| allowed (1e-06)"),
     (("p_as", "q_as"), "--p-as, --q-as KIND", "probs (default), logits, log-probs, counts, samples; P: labels (0…C−1)"),
     (("base_as", "candidate_as"), "--p-as, --q-as KIND", "BASE's, CANDIDATE's: logits (default), log-probs or probs"),
     (("columns", "names"), "--columns, --names COL", "Each column a distribution, not each row; --names: row names' column"),
@@ -30,6 +32,8 @@ MERGED = (
      "Report √JS (SciPy's jensenshannon); π: mixture weights summing to 1"),
     (("pseudocount", "epsilon"), "--pseudocount/--epsilon",
      "A added to every count, or every share floored at E; then renormalised"),
+    (("bootstrap", "ci", "seed"), "--bootstrap N, --ci C",
+     "Counts: intervals at level C (0.95) of N resamples (1000); --seed S"),
 )
 #: The options under Engine that the local engine reads too; the others are read by --engine dask only.
 LOCAL_ENGINE = ("engine", "threads")

@@ -14,7 +14,8 @@ from dataclasses import dataclass, replace
 import click
 
 from ..errors import printable
-from ..vocabulary import LogBase, Options, make_options
+from ..vocabulary import Intervals, LogBase, Options, make_options
+from .intervals import count_intervals
 from .options import DELIMITERS
 from .sides import NO_SIDES, OWN_OPTIONS, PARTS, Side, chosen, from_options
 
@@ -113,6 +114,7 @@ class Request:
     weight: str | None = None
     labels: str | None = None
     estimator: str | None = None  # entropy of counts: --estimator, when not the plug-in
+    intervals: Intervals | None = None  # counts: --bootstrap, --ci, --seed
 
 
 def streamed_request(command: str, specs: tuple[str | None, ...], params: dict, *, weight: str | None = None,
@@ -130,11 +132,13 @@ def streamed_request(command: str, specs: tuple[str | None, ...], params: dict, 
     specs = tuple(spec for spec in specs if spec is not None)
     check_engine(engine, reading, specs)
     check_samples(reading, engine)
+    intervals = count_intervals(params.get("bootstrap"), params.get("ci"), params.get("seed"),
+                                (params.get("p_as"), params.get("q_as")), engine.dask)
     writing = _writing(params, top=params["top"])
     check_output(writing, given, specs + (weight,), engine.dask)
     options = _options(params, reduction, given, ignore_index=ignore_index, label_smoothing=label_smoothing,
                        infer_labels=not engine.dask and "p_as" not in given, **_smoothing(params))
-    return Request(command, specs, options, reading, writing, engine, weight, estimator=estimator)
+    return Request(command, specs, options, reading, writing, engine, weight, estimator=estimator, intervals=intervals)
 
 
 def whole_request(command: str, specs: tuple[str | None, ...], params: dict, *, reduction: str,

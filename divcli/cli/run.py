@@ -169,6 +169,10 @@ def run_streamed(request: Request, computation, content) -> None:
         return
     from ..engine.loop import run_computation
 
+    if request.intervals is not None:  # each row's values, and its resamples' (cli/intervals.py)
+        from ..computations.count_intervals import CountIntervals
+
+        computation = CountIntervals(computation, request.intervals)
     operands = streamed_operands(request)
     workers = threads(request.engine)
     writing = request.writing

@@ -19,7 +19,7 @@ from ..errors import DataError, option
 from ..fields import Column, FromContext, Holds, lead_columns, optional_column
 from ..numerics.counts import SampleSizes
 from ..numerics.deviations import Deviations
-from ..vocabulary import Command, LogBase, Reduction, Side
+from ..vocabulary import Command, Intervals, LogBase, Reduction, Side
 from ..numerics.plain import log_base
 
 FORMULAS = {
@@ -55,6 +55,7 @@ class Context:
     #: lines for the header (JSON's ``notes``): histograms, classes matched by name, smoothing
     notes: tuple[str, ...] = ()
     estimator: str | None = None  # entropy of counts: --estimator other than the plug-in
+    intervals: Intervals | None = None  # counts: the bootstrap intervals of the command's value per row
 
     def with_sources(self, sources: list[str], broadcast: str | None) -> "Context":
         """The same run with its operands named ``sources`` and ``broadcast`` (the Dask engine's)."""
@@ -104,6 +105,8 @@ class Context:
         head["temperature"] = self.temperature
         if self.estimator:
             head["estimator"] = self.estimator
+        if self.intervals:
+            head["intervals"] = self.intervals.document()
         if self.command is Command.CE:
             head["label_smoothing"] = self.label_smoothing
             head["weighted"] = self.weighted
@@ -158,6 +161,9 @@ class Report:
     kl: np.ndarray | None = None
     check: np.ndarray | None = None
     entropy_plugin: np.ndarray | None = None  # with --estimator: the plug-in H(P), entropy_p the estimate
+    #: with --bootstrap: each row's interval [low, high] of the command's value (``measured()``)
+    low: np.ndarray | None = None
+    high: np.ndarray | None = None
     first_row: int = 0
     row_names: list[str] | None = None
     labels: np.ndarray | None = None
@@ -213,7 +219,21 @@ class Report:
             columns.append(optional_column("check", self.check, inactive))
         if self.command is Command.KL and self.reduction is Reduction.NONE:
             columns.append(Column("terms", Holds.TERMS, self.terms, classes=self.classes))
+        if self.low is not None:  # right after the value they bound
+            key = self.ranked_by()[0]
+            at = next(index for index, column in enumerate(columns) if column.name == key) + 1
+            columns[at:at] = [optional_column(f"{key}_low", self.low, None),
+                              optional_column(f"{key}_high", self.high, None)]
         return columns
+
+    def measured(self) -> dict[str, np.ndarray]:
+        """The value a bootstrap interval is given, per row: the command's (D(P‖Q), H(P)), by its key."""
+        return {self.ranked_by()[0]: self.row_values}
+
+    def with_intervals(self, intervals: dict[str, tuple[np.ndarray, np.ndarray]]) -> "Report":
+        """This block with the intervals of ``measured()``'s value."""
+        (low, high), = intervals.values()
+        return replace(self, low=low, high=high)
 
     def ranked_by(self) -> tuple[str, str]:
         return RANKED[self.command]

@@ -10,8 +10,8 @@ from typing import ClassVar
 
 import numpy as np
 
-from ..fields import Column, FromContext, Holds, lead_columns
-from ..vocabulary import ROLES, LogBase, Reduction
+from ..fields import Column, FromContext, Holds, lead_columns, optional_column
+from ..vocabulary import ROLES, Intervals, LogBase, Reduction
 from .catalogue import Measure, in_base, unit_of
 
 #: compare ranks its rows (``--top``) by this measure.
@@ -35,6 +35,7 @@ class MeasureContext:
     weights: np.ndarray | None = None  # js: the mixture weights π of an n-way divergence
     #: lines for the header (JSON's ``notes``): histograms, classes matched by name, smoothing
     notes: tuple[str, ...] = ()
+    intervals: Intervals | None = None  # counts: the bootstrap intervals of every measure per row
 
     @property
     def scale(self) -> float:
@@ -84,6 +85,8 @@ class MeasureContext:
         }
         if self.weights is not None:
             head["weights"] = [float(w) for w in self.weights]
+        if self.intervals is not None:
+            head["intervals"] = self.intervals.document()
         head["measures"] = self.describe()
         return head
 
@@ -104,15 +107,30 @@ class MeasureReport:
     deviations: dict[str, float] = field(default_factory=dict)
     #: per operand read as counts, its rows and sample sizes (:func:`divcli.numerics.counts.sample_sizes`)
     sizes: dict[str, tuple] = field(default_factory=dict)
+    #: with --bootstrap: per measure, each row's interval (low, high)
+    intervals: dict[str, tuple[np.ndarray, np.ndarray]] | None = None
 
     @property
     def rows(self) -> int:
         return len(next(iter(self.values.values())))
 
     def columns(self) -> list[Column]:
-        """The per-row fields: ``row``, ``name`` (named rows), then one per measure, by its key."""
-        return lead_columns(self.first_row, self.rows, self.row_names) + \
-            [Column(key, Holds.NUMBER, values) for key, values in self.values.items()]
+        """The per-row fields: ``row``, ``name`` (named rows), then one per measure, by its key (with
+        --bootstrap each followed by ``<key>_low`` and ``<key>_high``)."""
+        columns = lead_columns(self.first_row, self.rows, self.row_names)
+        for key, values in self.values.items():
+            columns.append(Column(key, Holds.NUMBER, values))
+            if self.intervals is not None:
+                columns += [optional_column(f"{key}_{end}", bound, None)
+                            for end, bound in zip(("low", "high"), self.intervals[key])]
+        return columns
+
+    def measured(self) -> dict[str, np.ndarray]:
+        """The values bootstrap intervals are given, per row: every measure's, by its key."""
+        return self.values
+
+    def with_intervals(self, intervals: dict[str, tuple[np.ndarray, np.ndarray]]) -> "MeasureReport":
+        return replace(self, intervals=intervals)
 
     def ranked_by(self) -> tuple[str, str]:
         """The measure reported (js), or :data:`COMPARE_RANKED_BY` (compare), and its name."""
@@ -134,7 +152,10 @@ class MeasureReport:
 
     def sliced(self, start: int, stop: int) -> "MeasureReport":
         """Rows ``start:stop`` of the block (each measure's values cut), without its warnings."""
+        intervals = None if self.intervals is None else \
+            {key: (low[start:stop], high[start:stop]) for key, (low, high) in self.intervals.items()}
         return replace(self, values={key: values[start:stop] for key, values in self.values.items()},
+                       intervals=intervals,
                        row_names=None if self.row_names is None else self.row_names[start:stop],
                        first_row=self.first_row + start, warnings=[])
 

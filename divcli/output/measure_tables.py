@@ -15,7 +15,7 @@ from .quiet import ranked_label
 from .records import library_records
 from .registry import Sink
 from .tables import TABLE_ROWS
-from .texts import fmt, number, renormalised_text, renormalised_texts, sizes_texts, temperature_text
+from .texts import fmt, with_interval, number, renormalised_text, renormalised_texts, sizes_texts, temperature_text
 
 #: A table shows the values of at most this many rows side by side (the reduction after them).
 ROW_COLUMNS = 4
@@ -49,7 +49,10 @@ class MeasureTableSink(Sink):
         labels = _row_labels(report)
 
         def entry(row: int):
-            return labels[row], {key: float(values[row]) for key, values in report.values.items()}
+            shown = {key: float(values[row]) for key, values in report.values.items()}
+            for key, (low, high) in (report.intervals or {}).items():  # --bootstrap: value [low, high]
+                shown[f"{key}_low"], shown[f"{key}_high"] = float(low[row]), float(high[row])
+            return labels[row], shown
 
         self.shown += [entry(row) for row in range(min(report.rows, limit - len(self.shown)))]
         self.tail.extend(entry(row) for row in range(max(0, report.rows - self.tail.maxlen), report.rows))
@@ -73,6 +76,8 @@ class MeasureTableSink(Sink):
             console.print(Text(f"  {printable(line)}"))
         if context.temperature != 1.0:
             console.print(Text("  with " + temperature_text(context.temperature, list(zip(ROLES, context.kinds)))))
+        if context.intervals is not None:
+            console.print(Text(f"  {context.intervals.text()}"))
         console.print()
         if context.command == "js":
             _js_tables(summary, self.shown, self.tail, console)
@@ -119,7 +124,7 @@ def _compare_table(summary: MeasureSummary, shown, console_width: int):
         table.add_column("formula")
         table.add_column("range", no_wrap=True)
     for measure in context.measures:
-        cells = [measure.key] + [fmt(values[measure.key]) for _, values in shown]
+        cells = [measure.key] + [with_interval(values, measure.key) for _, values in shown]
         if several and summary.value is not None:
             cells.append(fmt(summary.value[measure.key]))
         cells += [context.unit(measure)] + ([context.formula(measure), context.value_range(measure)] if formulas else [])
@@ -154,7 +159,7 @@ def _js_tables(summary: MeasureSummary, shown, tail, console) -> None:
             table.add_row(f"⋮ {summary.rows - TABLE_ROWS} rows", "", "")
             continue
         label, values = entry
-        table.add_row(Text(label), fmt(values["js_divergence"]), fmt(values["js_distance"]))
+        table.add_row(Text(label), with_interval(values, "js_divergence"), with_interval(values, "js_distance"))
     console.print(table)
     console.print()
     if context.weights is None:

@@ -15,7 +15,7 @@ from ..vocabulary import ESTIMATORS, Reduction, Command
 from ..computations.divergence_records import BREAKDOWN_ROWS, FORMULAS, Report, Summary
 from .records import records as row_records
 from .registry import Content, Sink
-from .texts import fmt, renormalised_texts, sizes_texts, temperature_text
+from .texts import fmt, with_interval, renormalised_texts, sizes_texts, temperature_text
 from .wide import Listed, largest_terms
 
 #: Row counts above this show the first and last rows only in a table.
@@ -49,13 +49,16 @@ def _rows_table(summary: Summary, records: list[dict | None]):
     table.add_column("row", justify="right")
     if summary.labels:
         table.add_column("label", justify="right")
-    table.add_column(f"H(P) {ESTIMATORS[summary.estimator]}" if summary.estimator else "H(P)", justify="right")
+    bounds = " [low, high]" if summary.context.intervals else ""
+    table.add_column(Text((f"H(P) {ESTIMATORS[summary.estimator]}" if summary.estimator else "H(P)")
+                          + (bounds if cmd is Command.ENTROPY else "")), justify="right")
     if summary.estimator:
         table.add_column("H(P) plug-in", justify="right")
     if cmd is not Command.ENTROPY:
         table.add_column("H(P,Q) weighted" if summary.weighted else "H(P,Q)", justify="right",
                          style="bold" if cmd is Command.CE else None)
-        table.add_column("D(P‖Q)", justify="right", style="bold" if cmd is Command.KL else None)
+        table.add_column(Text("D(P‖Q)" + (bounds if cmd is Command.KL else "")), justify="right",
+                         style="bold" if cmd is Command.KL else None)
         table.add_column("check: H(P,Q) − H(P) − D(P‖Q)", justify="right")
     for record in records:
         if record is None:
@@ -65,11 +68,11 @@ def _rows_table(summary: Summary, records: list[dict | None]):
         cells = [printable(record.get("name", str(record["row"])))]
         if summary.labels:
             cells.append(f"{record['label']} (ignored)" if ignored else str(record["label"]))
-        cells.append(fmt(record["entropy_p"]))
+        cells.append(with_interval(record, "entropy_p"))
         if summary.estimator:
             cells.append(fmt(record["entropy_plugin"]))
         if cmd is not Command.ENTROPY:
-            cells += [fmt(record["cross_entropy"]), fmt(record["kl_divergence"]), check_text(record)]
+            cells += [fmt(record["cross_entropy"]), with_interval(record, "kl_divergence"), check_text(record)]
         table.add_row(*map(Text, cells))
     return table
 
@@ -275,6 +278,8 @@ def _heading(summary: Summary, console) -> None:
         extras.append(f"the {ESTIMATORS[summary.estimator]} estimator (its bias correction from each row's N)")
     if extras:
         console.print(Text("  with " + ", ".join(extras)))
+    if summary.context.intervals:
+        console.print(Text(f"  {summary.context.intervals.text()}"))
 
 
 def _breakdowns(summary: Summary, first: Report, console) -> None:

@@ -44,6 +44,13 @@ def json_safe(value):
     return value
 
 
+def with_interval(record: dict, key: str) -> str:
+    """A record's ``key`` for a table, with its bootstrap interval where it has one: ``value [low, high]``."""
+    if f"{key}_low" not in record:
+        return fmt(record[key])
+    return f"{fmt(record[key])} [{fmt(record[f'{key}_low'])}, {fmt(record[f'{key}_high'])}]"
+
+
 def fmt(x) -> str:
     """A number for a table: six decimals where that reads well, scientific elsewhere."""
     if x is None:

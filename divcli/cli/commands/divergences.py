@@ -8,6 +8,7 @@ from ..completion import operand
 from ..options import (MAX_KD_TEMPERATURE, BoundedFloat, OperandCommand, engine_options, kd_temperature_refused,
                        operand_pair, own_reading_options, p_as_option, reduction_option, shared_options,
                        smoothing_options)
+from ..intervals import interval_options
 from ..run import breakdown, run_streamed
 from ...vocabulary import ESTIMATORS
 
@@ -20,6 +21,7 @@ from ...vocabulary import ESTIMATORS
 @operand_pair
 @reduction_option("kl")
 @smoothing_options
+@interval_options
 @shared_options
 @own_reading_options
 @engine_options
@@ -71,6 +73,7 @@ def ce(p, q, label_smoothing, weight, ignore_index, **params):
 @click.option("--estimator", type=click.Choice(tuple(ESTIMATORS)), default="plugin", metavar="E",
               help="From counts: plugin (default), miller-madow, chao-shen, shrink, jackknife.")
 @reduction_option("entropy")
+@interval_options
 @shared_options
 @engine_options(operands=1)
 def entropy(p, estimator, **params):

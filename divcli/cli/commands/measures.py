@@ -16,6 +16,7 @@ from ..help import SectionedCommand
 from ..options import (AlphaType, BoundedFloat, MeasureList, MeasureType, OperandCommand, engine_options,
                        format_option, p_as_option, q_as_option, own_reading_options, reduction_option, shared_options,
                        smoothing_options)
+from ..intervals import interval_options
 from ..run import run_streamed, whole_operand
 
 
@@ -64,6 +65,7 @@ def _mixture_weights(text: str | None, count: int) -> list[float] | None:
 @q_as_option()
 @reduction_option("js")
 @smoothing_options
+@interval_options
 @shared_options
 @own_reading_options
 @engine_options
@@ -109,6 +111,7 @@ def js(operands, distance, weights, **params):
 @q_as_option()
 @reduction_option("compare")
 @smoothing_options
+@interval_options
 @shared_options
 @own_reading_options
 @engine_options
