@@ -102,6 +102,20 @@ def test_kl_resamples_p_and_q_each_with_its_own_n(run_json, files):
         assert [low, high] == pytest.approx(_percentiles(resampled, [10, 90]), rel=1e-12)
 
 
+def test_two_columns_of_samples_are_resampled_as_their_counts(run_json, tmp_path):
+    """--p-as samples is counted into one row of counts (categories matched by name), which the
+    intervals resample as they resample --p-as counts."""
+    ref, cur = tmp_path / "ref.csv", tmp_path / "cur.csv"
+    ref.write_text("pred\n" + "a\n" * 6 + "b\n" * 3 + "c\n")
+    cur.write_text("pred\n" + "a\n" * 4 + "b\n" * 4 + "c\n" * 2)
+    document = run_json("kl", str(ref), str(cur), "--p-as", "samples", "--q-as", "samples", "--bootstrap", 150,
+                        "--seed", 5)
+    assert document["classes"] == ["a", "b", "c"]
+    (value, low, high), = _pairs(document, "kl_divergence")
+    resampled = _kl(_draws(5, 0, 0, [6, 3, 1], 150), _draws(5, 0, 1, [4, 4, 2], 150))
+    assert [low, high] == pytest.approx(_percentiles(resampled, [2.5, 97.5]), rel=1e-12)
+
+
 def test_an_operand_not_of_counts_is_held(run_json, tmp_path):
     document = run_json("kl", "30,20,10", "0.5,0.3,0.2", "--p-as", "counts", "--bootstrap", 100, "--seed", 2)
     (value, low, high), = _pairs(document, "kl_divergence")
