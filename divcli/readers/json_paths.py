@@ -39,7 +39,7 @@ def _kind(value) -> str:
 
 def follow(data, path: str, name: str) -> tuple[object, tuple]:
     """The value at ``path`` (``model.logits``) in ``data``, and the keys and indices that lead to
-    it (for :func:`~divcli.readers.json.json_position`). A key that is not there is refused with
+    it (for :func:`~divcli.readers.json_place.json_position`). A key that is not there is refused with
     the keys there are; ``name`` places the message (the file, or its line)."""
     parts, trail, value = path.split("."), (), data
     at = 0
@@ -120,20 +120,43 @@ def _default_index(keys) -> bool:
 
 def pandas_records(data: dict) -> list | None:
     """The rows of a document written by pandas' ``to_json`` as records (a list of objects, one a
-    row), or None when ``data`` is not one of its layouts: ``split`` (``columns``, ``index``,
-    ``data``), ``table`` (``schema``, ``data``: records; the default index's field ``index`` left
-    out), ``index`` (row → column → value) or ``columns`` (column → row → value), these two with
-    the default index."""
-    if set(data) == {"schema", "data"} and isinstance(data["data"], list) and \
-            all(isinstance(row, dict) for row in data["data"]):
-        index = data["schema"].get("primaryKey") if isinstance(data["schema"], dict) else None
-        return [{key: value for key, value in row.items() if not (index == ["index"] and key == "index")}
-                for row in data["data"]]
-    if {"columns", "data"} <= set(data) <= {"columns", "index", "data", "name"} and \
-            isinstance(data["columns"], list) and isinstance(data["data"], list) and \
-            len(set(map(str, data["columns"]))) == len(data["columns"]) and \
-            all(isinstance(row, list) and len(row) == len(data["columns"]) for row in data["data"]):
-        return [dict(zip(map(str, data["columns"]), row)) for row in data["data"]]
+    row), or None when ``data`` is not one of its layouts: ``table``, ``split``, ``index`` or
+    ``columns`` (the last two with the default index)."""
+    for layout in (_table_records, _split_records, _nested_records):
+        records = layout(data)
+        if records is not None:
+            return records
+    return None
+
+
+def _table_records(data: dict) -> list | None:
+    """``orient="table"``: ``schema`` and ``data``, the records; the default index's field
+    ``index`` is left out."""
+    if set(data) != {"schema", "data"} or not isinstance(data["data"], list) or \
+            not all(isinstance(row, dict) for row in data["data"]):
+        return None
+    index = data["schema"].get("primaryKey") if isinstance(data["schema"], dict) else None
+    left_out = "index" if index == ["index"] else None
+    return [{key: value for key, value in row.items() if key != left_out} for row in data["data"]]
+
+
+def _split_records(data: dict) -> list | None:
+    """``orient="split"``: ``columns`` (distinct), ``data`` (one list a row, a value per column),
+    and ``index`` and ``name`` left out."""
+    if not {"columns", "data"} <= set(data) <= {"columns", "index", "data", "name"}:
+        return None
+    columns, rows = data["columns"], data["data"]
+    if not isinstance(columns, list) or not isinstance(rows, list):
+        return None
+    names = list(map(str, columns))
+    if len(set(names)) != len(names) or not all(isinstance(row, list) and len(row) == len(names) for row in rows):
+        return None
+    return [dict(zip(names, row)) for row in rows]
+
+
+def _nested_records(data: dict) -> list | None:
+    """``orient="index"`` (row → column → value) or ``"columns"`` (column → row → value), each with
+    pandas' default index (``"0"``, ``"1"``, …)."""
     inner = list(data.values())
     if not inner or not all(isinstance(value, dict) and value for value in inner):
         return None
