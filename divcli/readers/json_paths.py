@@ -17,7 +17,7 @@ made records here: ``columns`` (its default), ``index`` (both with the default i
 
 from __future__ import annotations
 
-from ..errors import DataError, show_value
+from ..errors import DataError, option, show_value
 
 
 def _listing(keys: list) -> str:
@@ -104,6 +104,11 @@ def document_rows(data, name: str, select: bool = False, above: tuple = ()) -> t
         arrays = [key for key, value in data.items() if _holds_arrays(value)]
         if len(arrays) != 1:
             where = name if not above + trail else f"{name}: {_shown(above + trail)}"
+            if not arrays and is_indexed_frame(data):
+                raise DataError(where, "an object of objects with the same keys, as pandas' to_json writes a frame "
+                                       "with an index of its own: its rows and columns cannot be told apart",
+                                'write the frame with to_json(orient="split"), or after reset_index() with the index '
+                                f"column named by {option('names')}")
             if not arrays:
                 raise DataError(where, "no list of numbers in it", f"its keys are {_listing(list(data))}")
             path = ".".join(str(key) for key in above + trail + (arrays[0],))
@@ -111,6 +116,18 @@ def document_rows(data, name: str, select: bool = False, above: tuple = ()) -> t
                             f"choose one after the file's name, as {name}:{path}")
         data, trail = data[arrays[0]], trail + (arrays[0],)
     return data, trail
+
+
+def is_indexed_frame(data: dict) -> bool:
+    """An object of (at least two) objects with the same keys in the same order, none a container:
+    pandas' ``to_json`` of a frame whose index is not the default one, in its ``columns`` layout
+    (column → row → value) or its ``index`` layout (row → column → value). Nothing in the document
+    says which, and the two are each other's transpose."""
+    inner = list(data.values())
+    if len(inner) < 2 or not all(isinstance(value, dict) and value for value in inner):
+        return False
+    keys = list(inner[0])
+    return all(list(value) == keys and not any(isinstance(v, (list, dict)) for v in value.values()) for value in inner)
 
 
 def _default_index(keys) -> bool:
