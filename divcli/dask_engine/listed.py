@@ -23,8 +23,8 @@ from contextlib import ExitStack
 from dataclasses import dataclass, replace
 from typing import Callable
 
-from ..computations.lm_topk import (BLOCK_POSITIONS, ListedContext, ListedModels, ListedSide, TokenLabels,
-                                    token_labels_mismatch)
+from ..computations.lm_topk import BLOCK_POSITIONS, ListedContext, ListedModels, ListedSide
+from ..computations.lm_topk_labels import TokenLabels, token_labels_mismatch
 from ..engine.loop import Warnings
 from ..errors import DataError, EngineUsage
 from ..readers.listed_input import stream_shape
