@@ -158,3 +158,51 @@ def test_bin_count_histograms_are_one_distribution_a_shard_matched_by_bin(run, s
          for mine, theirs in zip(HISTOGRAMS_P, HISTOGRAMS_Q)]
     expected_js = sum(0.5 * _kl(mine, mix) + 0.5 * _kl(theirs, mix) for mine, theirs, mix in zip(HISTOGRAMS_P, HISTOGRAMS_Q, m))
     assert float(js.stdout) == pytest.approx(expected_js, rel=1e-12)
+
+
+# -- lm's warnings of +inf, capped across shards -------------------------------------------------------
+
+def _warnings(result) -> list[str]:
+    assert result.exit_code == 0, result.stderr
+    return [line for line in result.stderr.splitlines() if line.startswith("warning:")]
+
+
+@pytest.mark.parametrize("infinite_per_shard", [6, 2])
+def test_lm_says_the_first_three_positions_of_inf_and_one_count_as_locally(run, scheduler, tmp_path,
+                                                                          infinite_per_shard):
+    """4 shards of 6 positions, each with ``infinite_per_shard`` positions where q = 0 < p: the
+    local engine's one block says three positions and counts the rest; on Dask every shard used to
+    say its own three and its count. Full rows (.npy) and top-k log-probs (JSON Lines) alike."""
+    p = np.tile([0.5, 0.3, 0.2], (24, 1))
+    q = np.tile([0.5, 0.3, 0.2], (24, 1))
+    infinite = [s * 6 + i for s in range(4) for i in range(infinite_per_shard)]
+    q[infinite] = [0.6, 0.4, 0.0]
+    folders = {name: tmp_path / name for name in ("p", "q", "lp", "lq")}
+    for folder in folders.values():
+        folder.mkdir()
+    np.save(tmp_path / "p.npy", p)
+    np.save(tmp_path / "q.npy", q)
+
+    def listed(rows) -> list[str]:  # c left out: where q's a and b hold all its mass, P's tail (c) is +inf
+        return [json.dumps({"top_logprobs": {"a": float(np.log(r[0])), "b": float(np.log(r[1]))}}) + "\n" for r in rows]
+
+    (tmp_path / "p.jsonl").write_text("".join(listed(p)))
+    (tmp_path / "q.jsonl").write_text("".join(listed(q)))
+    for s in range(4):
+        np.save(folders["p"] / f"part-{s}.npy", p[s * 6:(s + 1) * 6])
+        np.save(folders["q"] / f"part-{s}.npy", q[s * 6:(s + 1) * 6])
+        (folders["lp"] / f"part-{s}.jsonl").write_text("".join(listed(p[s * 6:(s + 1) * 6])))
+        (folders["lq"] / f"part-{s}.jsonl").write_text("".join(listed(q[s * 6:(s + 1) * 6])))
+    more = len(infinite) - 3
+    for local_args, remote_args, words, kinds in [
+        ((tmp_path / "p.npy", tmp_path / "q.npy"), (folders["p"], folders["q"]), "+inf terms in positions",
+         ("--p-as", "probs", "--q-as", "probs")),
+        ((tmp_path / "p.jsonl", tmp_path / "q.jsonl"), (folders["lp"], folders["lq"]), "positions of +inf in", ()),
+    ]:
+        local = _warnings(run("lm", *local_args, "-q", *kinds))
+        remote = _warnings(_dask(run, scheduler, "lm", *remote_args, "-q", *kinds))
+        assert len(local) == len(remote) == 4, remote
+        assert [line.split(" (")[0] for line in remote[:3]] == [line.split(" (")[0] for line in local[:3]]
+        assert [int(line.split("position ")[1].split(",")[0].split(":")[0]) for line in remote[:3]] == [i + 1 for i in infinite[:3]]
+        assert remote[3].startswith(f"warning: … and {more} more {words} 1–")
+        assert local[3].startswith(f"warning: … and {more} more {words} 1–24")
