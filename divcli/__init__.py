@@ -18,14 +18,16 @@ from .api import (
     cross_entropy,
     distillation_loss,
     divergence_matrix,
+    drift,
     entropy,
     js_divergence,
     kl_divergence,
     lm_report,
+    mutual_information,
 )
 
 __all__ = ["kl_divergence", "cross_entropy", "entropy", "js_divergence", "compare", "divergence_matrix",
-           "distillation_loss", "lm_report", "DataError", "__version__"]
+           "distillation_loss", "lm_report", "mutual_information", "drift", "DataError", "__version__"]
 
 
 def __getattr__(name):

@@ -32,6 +32,8 @@ divcli.entropy(p, base=2)
 divcli.js_divergence(p, q)
 divcli.compare(p, q)
 divcli.kl_divergence("0.2,0.8", "0.5,0.5")
+divcli.mutual_information(["a", "a", "b"], [1, 2, 2])
+divcli.drift({"x": [1.0, 2, 3, 4]}, {"x": [1.0, 2, 2, 4]}, bins="edges:2.5")
 import divcli.dask_engine.client, divcli.dask_engine.parts, divcli.dask_engine.shards  # the engine, not its CLI
 import divcli.engine.loop, divcli.readers.registry, divcli.computations.explain, divcli.computations.distill, divcli.computations.libraries
 try:

@@ -20,7 +20,7 @@ SECTIONS = {
 }
 #: Options shown on one line together, where a command has them all: (names, first column, help).
 MERGED = (
-    (("p_as", "q_as"), "--p-as, --q-as KIND", "probs (default), logits, log-probs, counts; P also labels (0…C−1)"),
+    (("p_as", "q_as"), "--p-as, --q-as KIND", "probs (default), logits, log-probs, counts, samples; P: labels (0…C−1)"),
     (("base_as", "candidate_as"), "--p-as, --q-as KIND", "BASE's, CANDIDATE's: logits (default), log-probs or probs"),
     (("columns", "names"), "--columns, --names COL", "Each column a distribution, not each row; --names: row names' column"),
     (("select", "drop"), "--select, --drop COLS", "Columns to read, to leave out: names, 'a_*', numbers from 1, 2-5"),

@@ -15,7 +15,7 @@ from ..vocabulary import LogBase, Reduction
 from .completion import complete_base, complete_measure, operand
 from .help import SectionedCommand
 
-KINDS = ("probs", "logits", "log-probs", "labels", "counts")
+KINDS = ("probs", "logits", "log-probs", "labels", "counts", "samples")
 REDUCTIONS = tuple(reduction.value for reduction in Reduction)
 ENGINES = ("local", "dask")
 DELIMITERS = {",": ",", ";": ";", "tab": "\t", "|": "|", "space": " "}
@@ -126,13 +126,15 @@ class BoundedFloat(click.ParamType):
     name = "FLOAT"
 
     def __init__(self, low: float | None = None, high: float | None = None, *, low_open: bool = False,
-                 hint: str = ""):
-        self.low, self.high, self.low_open, self.hint = low, high, low_open, hint
+                 high_open: bool = False, hint: str = ""):
+        self.low, self.high, self.low_open, self.high_open, self.hint = low, high, low_open, high_open, hint
 
     def _range(self) -> str:
         if self.high is None:
             return f"a number {'>' if self.low_open else '≥'} {self.low:g}"
-        if self.low_open:  # (low, high]: --epsilon, drift's --ci
+        if self.low_open and self.high_open:  # (low, high): --epsilon
+            return f"a number above {self.low:g} and below {self.high:g}"
+        if self.low_open:  # (low, high]: drift's --ci
             return f"a number above {self.low:g}, up to {self.high:g}"
         return f"a number from {self.low:g} to {self.high:g}"
 
@@ -147,7 +149,8 @@ class BoundedFloat(click.ParamType):
         if math.isnan(number) or math.isinf(number):
             self.fail(f"{value!r} is not a finite number; {self.hint}", param, ctx)
         below = self.low is not None and (number <= self.low if self.low_open else number < self.low)
-        if below or (self.high is not None and number > self.high):
+        above = self.high is not None and (number >= self.high if self.high_open else number > self.high)
+        if below or above:
             self.fail(f"{value!r} is not {self._range()}; {self.hint}", param, ctx)
         return number
 
@@ -244,7 +247,8 @@ def smoothing_options(command):
     decorators = [
         click.option("--missing", type=click.Choice(["zero"]), metavar="zero",
                      help="A class named on one side only counts as 0 there (bins always do)."),
-        click.option("--epsilon", type=BoundedFloat(0, 1, low_open=True, hint="give a floor E such as 1e-4"),
+        click.option("--epsilon", type=BoundedFloat(0, 1, low_open=True, high_open=True,
+                                                   hint="give a floor E well below 1/classes, such as 1e-4"),
                      metavar="E", help="Floor every share at E, then renormalise."),
         click.option("--pseudocount", type=BoundedFloat(0, low_open=True, hint="give a count A > 0 such as 0.5"),
                      metavar="A", help="Add A to every class's count, then normalise."),
@@ -286,12 +290,12 @@ def reduction_option(command: str):
 
 def p_as_option():
     return click.option("--p-as", type=click.Choice(KINDS), default="probs", metavar="KIND",
-                        help="P is probs (default), logits, log-probs, labels (0…C−1) or counts.")
+                        help="probs (default), logits, log-probs, labels (0…C−1), counts, samples.")
 
 
 def q_as_option():
     return click.option("--q-as", type=click.Choice(KINDS[:3] + KINDS[4:]), default="probs", metavar="KIND",
-                        help="Q is probs (default), logits, log-probs or counts.")
+                        help="probs (default), logits, log-probs, counts, samples.")
 
 
 def operand_pair(command):

@@ -36,12 +36,19 @@ class Reading:
     #: after :meth:`operand`: whose reading it is ("p", "q") and which parts were its own
     side: str = ""
     own: frozenset[str] = frozenset()
+    #: the sides ("p", "q") given as ``samples``: a column of categories, counted (:attr:`counts_samples`)
+    samples: frozenset[str] = frozenset()
 
     def operand(self, index: int) -> "Reading":
         """The reading of operand ``index`` (0 is P; every later one reads as Q)."""
         side = self.sides[min(index, 1)]
         parts = {part: chosen(getattr(self, part), side, part) for part in PARTS}
         return replace(self, sides=NO_SIDES, side="pq"[min(index, 1)], own=side.given, **parts)
+
+    @property
+    def counts_samples(self) -> bool:
+        """After :meth:`operand`: this operand is a column of categories to count (``--p-as samples``)."""
+        return self.side in self.samples
 
     @property
     def in_order(self) -> bool:
@@ -125,6 +132,7 @@ def streamed_request(command: str, specs: tuple[str | None, ...], params: dict, 
         engine = replace(engine, p_cols=p.select, q_cols=q.select, own=(p.own, q.own))
     specs = tuple(spec for spec in specs if spec is not None)
     check_engine(engine, reading, specs)
+    check_samples(reading, engine)
     writing = _writing(params, top=params["top"])
     check_output(writing, given, specs + (weight,), engine.dask)
     options = _options(params, reduction, given, ignore_index=ignore_index, label_smoothing=label_smoothing,
@@ -142,7 +150,11 @@ def whole_request(command: str, specs: tuple[str | None, ...], params: dict, *, 
     writing = _writing(params)
     check_output(writing, given, specs + (weight,))
     specs = tuple(spec for spec in specs if spec is not None)
-    return Request(command, specs, _options(params, reduction, given), _reading(params), writing, weight=weight)
+    reading = _reading(params)
+    if reading.samples:
+        raise one_line_usage(f"--{min(reading.samples)}-as samples is counted by kl, ce, entropy, js and compare; "
+                             f"{command} reads distributions, not samples")
+    return Request(command, specs, _options(params, reduction, given), reading, writing, weight=weight)
 
 
 def positions_request(specs: tuple[str, str], params: dict) -> Request:
@@ -179,7 +191,7 @@ def _smoothing(params: dict) -> dict:
     if None not in smoothing.values():
         raise click.UsageError("--pseudocount and --epsilon are two ways to smooth: give one of them")
     try:
-        check_kinds(Conversion(**smoothing), [Kind(params.get("p_as", "probs")), Kind(params.get("q_as") or "probs")])
+        check_kinds(Conversion(**smoothing), [Kind(_kind_word(params, "p_as")), Kind(_kind_word(params, "q_as"))])
     except DataError as error:
         raise one_line_usage(error.message(cli_words)) from None
     return {**smoothing, "missing": params.get("missing")}
@@ -189,7 +201,20 @@ def _reading(params: dict) -> Reading:
     own = {name: params.get(name) for name in OWN_OPTIONS}
     return Reading(DELIMITERS.get(params["delimiter"]), params["columns"], params["select"], params["drop"],
                    params["names"], from_options(own, DELIMITERS),
-                   old_cols=own["p_cols"] is not None or own["q_cols"] is not None)
+                   old_cols=own["p_cols"] is not None or own["q_cols"] is not None,
+                   samples=_samples(params))
+
+
+def _samples(params: dict) -> frozenset[str]:
+    """The sides given as ``samples`` (a column of categories may hold one category: no error)."""
+    return frozenset(side for side in "pq" if params.get(f"{side}_as") == "samples")
+
+
+def _kind_word(params: dict, name: str) -> str:
+    """``--p-as`` or ``--q-as`` as the numbers are read: ``samples`` are counted, then read as counts
+    (their sample sizes and estimators are those of counts)."""
+    word = params.get(name) or "probs"
+    return "counts" if word == "samples" else word
 
 
 def _writing(params: dict, top: int | None = None) -> Writing:
@@ -199,9 +224,10 @@ def _writing(params: dict, top: int | None = None) -> Writing:
 def _options(params: dict, reduction: str, given: frozenset[str], **more) -> Options:
     """The numbers' options from the command's words (distill's operands are read as probs here: its
     computation reads the teacher and student as --teacher-as and --student-as say)."""
-    return make_options(params.get("p_as", "probs"), params.get("q_as") or "probs", reduction,
+    return make_options(_kind_word(params, "p_as"), _kind_word(params, "q_as"), reduction,
                         LogBase(*params["base"]), tolerance=params["tolerance"], normalize=params["normalize"],
-                        temperature=params["temperature"], given=given, refuse_one_class=True, **more)
+                        temperature=params["temperature"], given=given,
+                        refuse_one_class=not _samples(params), **more)
 
 
 def _given() -> frozenset[str]:
@@ -261,6 +287,20 @@ def check_engine(engine: Engine, reading: Reading, specs: tuple[str, ...]) -> No
         return
     if engine.scheduler:
         raise click.UsageError("--scheduler is read by --engine dask only")
+
+
+def check_samples(reading: Reading, engine: Engine) -> None:
+    """``samples`` count a column whole, on this machine: not with --columns (a column is the sample
+    already) or --engine dask (whose shards are rows of distributions)."""
+    if not reading.samples:
+        return
+    given = " and ".join(f"--{side}-as samples" for side in sorted(reading.samples))
+    if reading.columns:
+        raise one_line_usage(f"{given} {'counts' if len(reading.samples) == 1 else 'count'} a column of categories "
+                             "into one distribution: leave out --columns")
+    if engine.dask:
+        raise one_line_usage(f"{given} {'counts' if len(reading.samples) == 1 else 'count'} a column here, as it "
+                             "is read: leave --engine local")
 
 
 def check_output(writing: Writing, given: frozenset[str], inputs: tuple[str | None, ...], dask: bool = False) -> None:

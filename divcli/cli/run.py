@@ -84,12 +84,21 @@ def operand_blocks(spec: str, reading: Reading):
 
     if spec == UNIFORM:
         return UniformBlocks()
+    if reading.counts_samples:
+        return counted_blocks(spec, reading)
     reading = _for_literal(spec, reading)
     if reading.columns:  # columns need the whole operand
         return ArrayBlocks(whole_operand(spec, reading))
     blocks = open_blocks(spec, stdin_for(spec), reading.delimiter, reading.column_choice())
     click.get_current_context().call_on_close(blocks.close)  # when the command ends, error or not
     return blocks
+
+
+def counted_blocks(spec: str, reading: Reading):
+    """``--p-as samples``: the operand's one column of categories, counted (one row of counts)."""
+    from ..readers.sample_counts import CountedBlocks, count_column
+
+    return CountedBlocks(count_column(spec, stdin_for(spec), reading.delimiter, reading.column_choice(), reading.side))
 
 
 def whole_operand(spec: str, reading: Reading):

@@ -29,7 +29,7 @@ from ..engine.start import (
 from ..vocabulary import Kind, NATURAL, Command, Side
 from ..engine.by_name import match_by_name
 from ..engine.samples import warn_raw_samples
-from ..numerics.smoothing import check_kinds, smoothing_notes
+from ..numerics.smoothing import check_kinds, smoothing_notes, warn_floor
 from .divergence_records import Context, Report, Summary, Totals, summarise_totals
 from .divergence_rows import REPORTS, entropy_report, estimated
 
@@ -106,6 +106,7 @@ class Breakdown:
                                 options, histograms=self.command is not Command.CE)
         (first_p, first_q), (p_blocks, q_blocks) = (matched.firsts + [None])[:2], (matched.operands + [None])[:2]
         warn_raw_samples(matched.firsts, [kind, options.q_kind][:count], options)
+        warn_floor(options.conversion, matched.firsts)
         if first_q is not None and options.refuse_one_class:
             for first, role, first_kind in ((first_p, "P", kind), (first_q, "Q", options.q_kind)):
                 refuse_one_class(first, role, first_kind)
@@ -120,6 +121,9 @@ class Breakdown:
                             first_q, kind, options.conversion.given)
         if kind is Kind.LABELS and q_blocks is None:  # the labels, read whole, as one-hot rows of count classes
             first_p = p_blocks.read(first_block_rows(count))
+            first_p.warnings = first_p.warnings + [
+                f"{first_p.name}: a label is one class with probability 1, so each row's entropy is 0; for the entropy "
+                f"of the labels' distribution, count them with {option('p_as', 'samples')}"]
         if self.weight is not None and self.weight.size != count:
             raise DataError("", f"{option('weight')} has {self.weight.size} values but there are {count} classes",
                             "give one weight per class")

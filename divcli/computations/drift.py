@@ -36,8 +36,10 @@ from ..errors import DataError, option, show_value
 from ..numerics.accurate import prob_rows
 from ..numerics.binning import BinRule
 from ..numerics.p_values import homogeneity, ks_p_value
+from ..numerics.smoothing import floor_warning
 from ..numerics.two_sample import distances, sorted_finite
-from ..readers.samples import Samples
+from ..readers.columns import UnknownColumn
+from ..readers.sample_records import Samples
 from .bootstrap import Interval, Resampling, bootstrap_intervals
 from .drift_bins import NUMERIC, Binning, Smoothing, bin_codes, category_binning, counts, numeric_binning
 
@@ -146,6 +148,7 @@ def drift(reference: Samples, current: Samples, settings: DriftSettings, warn=la
     """The drift of every column the two samples share (the same names on both sides, checked)."""
     names = shared_columns(reference, current, settings.categorical)
     found = [column_drift(name, reference, current, settings, warn) for name in names]
+    warn_floor(found, settings, warn)
     return DriftReport(reference.name, current.name, reference.rows, current.rows, settings, found)
 
 
@@ -162,8 +165,8 @@ def shared_columns(reference: Samples, current: Samples, categorical: tuple[str,
                             f"give both samples the same columns, or leave it out with {option('drop', ','.join(missing))}")
     unknown = [name for name in categorical if name not in names]
     if unknown:
-        raise DataError(reference.name, f"{option('categorical')}: no column {show_value(unknown[0])}",
-                        f"the columns are {', '.join(show_value(name) for name in names)}")
+        raise UnknownColumn(reference.name, f"{option('categorical')}: no column {show_value(unknown[0])}",
+                            f"the columns are {', '.join(show_value(name) for name in names)}", unknown[0], names)
     return names
 
 
@@ -174,6 +177,8 @@ def column_drift(name: str, reference: Samples, current: Samples, settings: Drif
     if name in settings.categorical or (reference.textual(ref_column) and current.textual(cur_column)):
         ref_values, cur_values = reference.categories(ref_column), current.categories(cur_column)
         binning = category_binning(ref_values, cur_values, settings.min_share)
+        if name not in settings.categorical:
+            warn_delimiter(name, ref_values, warn)
     else:
         ref_values, cur_values = reference.numbers(ref_column), current.numbers(cur_column)
         binning = numeric_binning(settings.bins, ref_values, cur_values, name)
@@ -251,12 +256,26 @@ def binned_measures(reference: np.ndarray, current: np.ndarray) -> dict[str, flo
     from ..measures.kernels import evaluate
     from ..measures.pair import Pair
 
+    if _proportional(reference, current):  # one distribution: 0 exactly (the kernels' scaling leaves ~1e-33)
+        return dict.fromkeys(BINNED, 0.0)
     r, c = prob_rows(reference[None, :]), prob_rows(current[None, :])
     pair = Pair(r.p, r.log_p, c.p, c.log_p, exact_p=r, exact_q=c)
     keys = ("kl_pq", "kl_qp", "js_divergence", "hellinger")
     found = {key: float(value[0]) for key, value in evaluate([named(key) for key in keys], pair, 1.0).items()}
     return {"psi": found["kl_pq"] + found["kl_qp"], "kl_ref_cur": found["kl_pq"], "kl_cur_ref": found["kl_qp"],
             "js_distance": math.sqrt(max(found["js_divergence"], 0.0) / math.log(2)), "hellinger": found["hellinger"]}
+
+
+def _proportional(reference: np.ndarray, current: np.ndarray) -> bool:
+    """Whether two vectors of bin weights are the same distribution exactly (r_i·Σc = c_i·Σr in
+    rationals): an all-missing column on both sides, one category, or counts of one shape."""
+    if not np.array_equal(reference / reference.sum(), current / current.sum()):
+        return False
+    from fractions import Fraction
+
+    r, c = [Fraction(float(value)) for value in reference], [Fraction(float(value)) for value in current]
+    total_r, total_c = sum(r), sum(c)
+    return all(a * total_c == b * total_r for a, b in zip(r, c))
 
 
 def chi2_statistic(reference: np.ndarray, current: np.ndarray) -> float:
@@ -269,6 +288,38 @@ def verdict(psi: float, thresholds: tuple[float, float]) -> str:
     """"stable" below the first threshold, "moderate" up to the second, "major" above (+inf is)."""
     low, high = thresholds
     return VERDICTS[0] if psi < low else VERDICTS[1] if psi <= high else VERDICTS[2]
+
+
+#: Delimiters a text column's name and values may hold when the file was split at another one.
+DELIMITER_SIGNS = (";", ",", "\t", "|")
+#: A column of text with this many values or more, each its own category, is likely no category.
+DISTINCT_ROWS = 20
+
+
+def warn_delimiter(name: str, values: np.ndarray, warn) -> None:
+    """A warning for a column of text that looks like a file split at the wrong delimiter: its name
+    and most of its values hold a delimiter, or every value is a category of its own."""
+    present = [value for value in values if value is not None]
+    sign = next((sign for sign in DELIMITER_SIGNS
+                 if sign in name and 2 * sum(sign in value for value in present) >= len(present)), None)
+    if sign is not None:
+        shown = "tab" if sign == "\t" else sign
+        warn(f"column {show_value(name)}: its name and values hold {shown!r}, as if the file were split at "
+             f"another delimiter; pass {option('delimiter', shown, cli=shown if shown == 'tab' else repr(shown))} "
+             f"if {shown!r} separates the columns")
+    elif len(present) >= DISTINCT_ROWS and len(set(present)) == len(present):
+        warn(f"column {show_value(name)}: each of its {len(present):,} values is a category of its own, as in "
+             f"a file split at the wrong delimiter; pass {option('delimiter')} if another one separates the columns")
+
+
+def warn_floor(columns: list[ColumnDrift], settings: DriftSettings, warn) -> None:
+    """One warning when ``--epsilon`` E is at least 1/K of a column's K bins: the floor outweighs the
+    data there (:func:`divcli.numerics.smoothing.floor_warning`), naming the columns."""
+    over = [found for found in columns if floor_warning(settings.epsilon, found.bins) is not None]
+    if over:
+        fewest = min(over, key=lambda found: found.bins)
+        names = ", ".join(show_value(found.column) for found in over)
+        warn(f"column {names}: {floor_warning(settings.epsilon, fewest.bins, 'bins')}")
 
 
 def warn_infinite(found: ColumnDrift, settings: DriftSettings, warn) -> None:

@@ -12,7 +12,7 @@ import numpy as np
 from ..engine.by_name import is_histogram, listing
 from ..errors import DataError, option, show_value
 from ..readers.operand import Operand
-from .drift import DriftReport, DriftSettings, measured, warn_infinite
+from .drift import DriftReport, DriftSettings, measured, warn_floor, warn_infinite
 from .drift_bins import CATEGORICAL, Binning
 
 
@@ -35,7 +35,17 @@ def binned_drift(reference: Operand, current: Operand, settings: DriftSettings, 
         column.measures["chi2"] = None
         column.p_values = {"chi2": None}
     warn_infinite(column, settings, warn)
+    warn_floor([column], settings, warn)
     return DriftReport(reference.name, current.name, _total(ref), _total(cur), settings, [column], binned=True)
+
+
+def read_error(error: DataError) -> DataError:
+    """A reader's error about a histogram file, in a histogram's words: a row of one value where the
+    header has two is a bin whose count is missing (``b,``: its cell empty)."""
+    if error.what.startswith("this row has 1 value, ") and error.what.endswith(" has 2"):
+        return DataError(f"{error.where}:2", "this bin's count is missing (its cell is empty)",
+                         "give each bin's count, 0 for a bin that is empty")
+    return error
 
 
 def histogram(operand: Operand) -> tuple[list[str], np.ndarray]:

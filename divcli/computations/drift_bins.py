@@ -38,9 +38,10 @@ class Binning:
     def labels(self) -> list[str]:
         """Each bin's label: ``(-inf, 1.5]``, a category, ``(other)``, ``(missing)``."""
         if self.kind == NUMERIC:
-            labels = [_range_text(low, high) for low, high in bin_labels(self.edges.inner)]
+            texts = ["-inf", *edge_texts(self.edges.inner), "+inf"]
+            labels = [f"({low}, {high}]" if high != "+inf" else f"({low}, +inf)" for low, high in zip(texts, texts[1:])]
         else:
-            labels = list(self.categories) + ([OTHER] if self.folded else [])
+            labels = [category_label(name) for name in self.categories] + ([OTHER] if self.folded else [])
         return labels + ([MISSING] if self.missing else [])
 
     def bounds(self) -> list[tuple[float | None, float | None]]:
@@ -52,11 +53,33 @@ class Binning:
         return found + ([(None, None)] if self.missing else [])
 
 
-def _range_text(low: float, high: float) -> str:
-    def shown(value: float) -> str:
-        return {np.inf: "+inf", -np.inf: "-inf"}.get(value, f"{value:.6g}")
+def category_label(name: str) -> str:
+    """A category's label: its name, quoted where the data names it as a bin of divcli's own
+    (``'(missing)'``, ``'(other)'``), so that the two read apart in every format."""
+    return repr(name) if name in (MISSING, OTHER) else name
 
-    return f"({shown(low)}, {shown(high)}]" if np.isfinite(high) else f"({shown(low)}, +inf)"
+
+#: The significant digits of an edge in a bin's label, unless its neighbours need more.
+EDGE_DIGITS = 6
+
+
+def edge_texts(inner: np.ndarray) -> list[str]:
+    """Each inner edge as a label shows it: 6 significant digits, or the fewest more that tell it
+    apart from the edges beside it (1000000.25 and 1000000.5 are both 1e+06 at 6 digits)."""
+    values = [float(value) for value in inner]
+    digits = [EDGE_DIGITS] * len(values)
+    for index in range(len(values) - 1):
+        apart = _digits_apart(values[index], values[index + 1])
+        digits[index], digits[index + 1] = max(digits[index], apart), max(digits[index + 1], apart)
+    return [f"{value:.{places}g}" for value, places in zip(values, digits)]
+
+
+def _digits_apart(low: float, high: float) -> int:
+    """The fewest significant digits (6 to 17) at which two different edges read as different numbers."""
+    for places in range(EDGE_DIGITS, 17):
+        if float(f"{low:.{places}g}") != float(f"{high:.{places}g}"):
+            return places
+    return 17
 
 
 def numeric_binning(rule: BinRule, reference: np.ndarray, current: np.ndarray, column: str) -> Binning:

@@ -33,8 +33,8 @@ from ..errors import DataError
 from ..numerics.binning import MAX_BINS, Edges
 from ..numerics.selection import (Target, digit_counts, fd_bins, fd_edges, in_bucket, quantile_from_order, quantile_ranks,
                                   sort_keys, target_value)
-from ..readers.samples import Samples
-from .drift import DriftReport, DriftSettings, from_counts, shared_columns
+from ..readers.sample_records import Samples
+from .drift import DriftReport, DriftSettings, from_counts, shared_columns, warn_floor
 from .drift_bins import NUMERIC, Binning, tally, tallied_binning, tallied_counts
 
 #: How many values of a bucket are kept at most to read an order statistic when no budget is given.
@@ -154,30 +154,49 @@ def streamed_drift(reference: Side, current: Side, settings: DriftSettings, warn
                    budget: int = BUDGET) -> DriftReport:
     """:func:`divcli.computations.drift.drift` of two samples read a piece at a time (W₁ and KS left out)."""
     names = tuple(shared_columns(reference.first(), current.first(), settings.categorical))
-    rows, textual = [], []
-    for side in (reference, current):
-        kinds = list(side.each(partial(_kinds, names)))
-        rows.append(sum(count for count, _ in kinds))
-        textual.append({name: any(found[name] == TEXT for _, found in kinds)
-                        and not any(found[name] == NUMBERS for _, found in kinds) for name in names})
+    rows, textual = _kinds_of((reference, current), names)
     columns = [_Column(name, name in settings.categorical or (textual[0][name] and textual[1][name]))
                for name in names]
-    plan = tuple((column.name, column.categorical) for column in columns)
-    for side, key in ((reference, "tallies"), (current, "current")):
-        found = _summed(side.each(partial(_tallies, plan)), _merged_tally)
-        for column in columns:
-            setattr(column, key, found[column.name])
+    _tally(reference, current, columns)
     numeric = [column for column in columns if not column.categorical]
     edges = _reference_edges(reference, numeric, settings, budget)
-    counted = [_summed(side.each(partial(_counted, {name: found.inner for name, found in edges.items()})),
-                       lambda parts: (np.sum([part[0] for part in parts], axis=0), sum(part[1] for part in parts)))
-               for side in (reference, current)] if numeric else [{}, {}]
+    counted = _bin_counts((reference, current), edges) if numeric else [{}, {}]
     found = [_column_drift(column, edges, counted, rows, settings, warn) for column in columns]
+    warn_floor(found, settings, warn)
     if numeric:
         warn(LEFT_OUT)
     if settings.bootstrap is not None:
         warn(NO_BOOTSTRAP)
     return DriftReport(reference.name, current.name, rows[0], rows[1], settings, found)
+
+
+def _kinds_of(sides: tuple[Side, Side], names: tuple[str, ...]) -> tuple[list[int], list[dict[str, bool]]]:
+    """Pass 1: each side's rows, and whether each column is text only there (in some piece text,
+    in none a number), as the whole column decides it in memory."""
+    rows, textual = [], []
+    for side in sides:
+        kinds = list(side.each(partial(_kinds, names)))
+        rows.append(sum(count for count, _ in kinds))
+        textual.append({name: any(found[name] == TEXT for _, found in kinds)
+                        and not any(found[name] == NUMBERS for _, found in kinds) for name in names})
+    return rows, textual
+
+
+def _tally(reference: Side, current: Side, columns: list[_Column]) -> None:
+    """Pass 2: each column's tallies on both sides (:func:`_tallies`), kept in the column."""
+    plan = tuple((column.name, column.categorical) for column in columns)
+    for side, key in ((reference, "tallies"), (current, "current")):
+        found = _summed(side.each(partial(_tallies, plan)), _merged_tally)
+        for column in columns:
+            setattr(column, key, found[column.name])
+
+
+def _bin_counts(sides: tuple[Side, Side], edges: dict[str, Edges]) -> list[dict]:
+    """The last pass: per side, each numeric column's counts in its bins and its missing values."""
+    inner = {name: found.inner for name, found in edges.items()}
+    return [_summed(side.each(partial(_counted, inner)),
+                    lambda parts: (np.sum([part[0] for part in parts], axis=0), sum(part[1] for part in parts)))
+            for side in sides]
 
 
 def _column_drift(column: _Column, edges: dict[str, Edges], counted: list[dict], rows: list[int],
@@ -246,22 +265,29 @@ def _order_statistics(reference: Side, wanted: dict[str, tuple[int, tuple]], bud
         return {}
     targets = {name: {int(rank): Target(int(rank), n) for rank in np.concatenate(ranks[:2])}
                for name, (n, ranks) in wanted.items()}
-    while True:
-        open_ = {name: tuple(sorted({t.bucket for t in found.values() if not t.narrowed(budget)}))
-                 for name, found in targets.items()}
-        open_ = {name: buckets for name, buckets in open_.items() if buckets}
-        if not open_:
-            break
-        counts = _summed(reference.each(partial(_digits, open_)), _sum_buckets)
-        for name, found in targets.items():
-            for target in found.values():
-                if not target.narrowed(budget):
-                    target.descend(counts[name][target.bucket])
+    while _narrow(reference, targets, budget):
+        pass
     kept_buckets = {name: tuple(sorted({t.bucket for t in found.values() if t.bits < 64}))
                     for name, found in targets.items()}
     kept = _summed(reference.each(partial(_kept, kept_buckets)), _joined_buckets)
     return {name: {rank: target_value(target, kept.get(name, {})) for rank, target in found.items()}
             for name, found in targets.items()}
+
+
+def _narrow(reference: Side, targets: dict[str, dict[int, Target]], budget: int) -> bool:
+    """One pass of the radix selection: the next 16 bits of every target's bucket that holds more
+    than ``budget`` values; False when none does (every bucket is narrow enough to keep)."""
+    open_ = {name: tuple(sorted({t.bucket for t in found.values() if not t.narrowed(budget)}))
+             for name, found in targets.items()}
+    open_ = {name: buckets for name, buckets in open_.items() if buckets}
+    if not open_:
+        return False
+    counts = _summed(reference.each(partial(_digits, open_)), _sum_buckets)
+    for name, found in targets.items():
+        for target in found.values():
+            if not target.narrowed(budget):
+                target.descend(counts[name][target.bucket])
+    return True
 
 
 def _sum_buckets(parts: list[dict]) -> dict:

@@ -15,7 +15,7 @@ from ..readers.sizes import block_of
 from ..errors import DataError
 from ..engine.by_name import match_by_name
 from ..engine.samples import warn_raw_samples
-from ..numerics.smoothing import check_kinds, smoothing_notes
+from ..numerics.smoothing import check_kinds, smoothing_notes, warn_floor
 from ..engine.start import class_count, class_names, read_firsts, refuse_one_class
 from ..numerics.counts import SampleSizes, sample_sizes
 from ..numerics.deviations import Deviations, deviations
@@ -122,6 +122,7 @@ class MeasureSet:
         matched = match_by_name(firsts, operands, kinds, options)
         firsts, operands = matched.firsts, matched.operands
         warn_raw_samples(firsts, kinds, options)
+        warn_floor(options.conversion, firsts)
         for index, (first, kind) in enumerate(zip(firsts, kinds) if options.refuse_one_class else ()):
             refuse_one_class(first, ROLES[index], kind)
         count = class_count(firsts[0], firsts[1], options.p_kind, options.conversion.given)

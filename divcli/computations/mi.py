@@ -3,9 +3,11 @@
 H(Y|X), the normalised variants scikit-learn names, and for counts the G-test of independence.
 
 The numbers come from :mod:`divcli.numerics.information` (the plug-in values: the frequencies as
-the probabilities); an estimator that corrects their bias would take the counts where
-:func:`mi_document` computes :func:`information` of the table. The document is one dict, the same
-for every output format; ``explain`` adds the working (each cell's p(x, y), p(x)p(y) and its term).
+the probabilities), or for counts with ``--estimator`` from
+:mod:`divcli.numerics.information_estimators` (H(X), H(Y), H(X,Y) estimated, the rest derived), the
+plug-in values kept beside them. The document is one dict, the same for every output format; it
+says whether I keeps its bounds (0 ≤ I ≤ min(H(X), H(Y)): always for the plug-in), and ``explain``
+adds the working (each cell's p(x, y), p(x)p(y) and its term: the plug-in's).
 """
 
 from __future__ import annotations
@@ -15,7 +17,8 @@ import math
 import numpy as np
 
 from ..errors import DataError, show_value
-from ..numerics.information import AVERAGES, g_test, information, mi_terms, seen
+from ..numerics.information import AVERAGES, Information, g_test, information, mi_terms, seen
+from ..numerics.information_estimators import bounds_failed, estimated_information
 from ..numerics.plain import log_base
 from ..vocabulary import LogBase
 
@@ -48,7 +51,11 @@ def joint_counts(values: np.ndarray, name: str, lines=None, cells=None, written=
         place = written[column] if written else column
         raise DataError(f"{name}:{line}:{place + 1}", f"{shown} is no count or probability",
                         "a joint table holds counts (whole numbers ≥ 0) or probabilities (≥ 0, summing to 1)")
-    total = float(values.sum())
+    with np.errstate(over="ignore"):
+        total = float(values.sum())
+    if not math.isfinite(total):
+        raise DataError(name, "its cells sum past the largest number a float holds (1.8e308)",
+                        "scale the table down: divide every cell by the same power of 10")
     if total == 0:
         raise DataError(name, "every cell is 0: nothing was counted", "give counts or probabilities of the pairs")
     if np.all(values == np.round(values)):
@@ -60,27 +67,48 @@ def joint_counts(values: np.ndarray, name: str, lines=None, cells=None, written=
 
 
 def mi_document(table: np.ndarray, base: LogBase, *, counts: bool, x: dict, y: dict,
-                x_names: list[str] | None = None, y_names: list[str] | None = None, explain: bool = False) -> dict:
+                x_names: list[str] | None = None, y_names: list[str] | None = None, explain: bool = False,
+                estimator: str = "plugin") -> dict:
     """Everything ``divcli mi`` reports of ``table`` (rows = X's classes, columns = Y's), values in
-    ``base``'s units; ``counts``: its cells are counts (N known: the G-test), else probabilities.
-    ``x`` and ``y`` say where each side came from; ``explain`` adds each cell's working."""
+    ``base``'s units; ``counts``: its cells are counts (N known: the G-test, the estimators), else
+    probabilities (divided by their sum: ``inputs`` says by how far it was from 1). ``x`` and ``y``
+    say where each side came from; ``explain`` adds each cell's working; ``estimator`` (counts only)
+    names the entropy estimator, the plug-in values then under ``plugin``."""
     kept_x, kept_y = table.sum(axis=1) > 0, table.sum(axis=0) > 0
-    found = information(table)
+    plug_in = information(table)
+    found = plug_in if estimator == "plugin" else estimated_information(table, estimator)
     scale = log_base(base.value)
     document = {
         "command": "mi", "formula": FORMULA, "unit": base.unit, "base": base.text,
         "x": dict(x, classes=found.x_classes), "y": dict(y, classes=found.y_classes),
-        "h_x": found.h_x / scale, "h_y": found.h_y / scale, "h_xy": found.h_xy / scale,
-        "h_x_given_y": found.h_x_given_y / scale, "h_y_given_x": found.h_y_given_x / scale,
-        "mi": found.mi / scale,
+        **_values(found, scale),
     }
-    document.update({f"nmi_{average}": found.normalised(average) for average in AVERAGES})
+    document.update({f"nmi_{average}": _finite(found.normalised(average)) for average in AVERAGES})
     samples = float(table.sum()) if counts else None
     document["n"] = None if samples is None else int(samples)
-    document.update(_g_test(found.mi, samples, found.dof))
+    document.update(_g_test(plug_in.mi, samples, plug_in.dof))
+    failed = bounds_failed(found)
+    document.update(estimator=estimator, bounds_hold=not failed, bounds_failed=list(failed))
+    if found is not plug_in:
+        document["plugin"] = _values(plug_in, scale)
+    if not counts:
+        deviation = abs(float(table.sum()) - 1.0)
+        document["inputs"] = {"joint": {"renormalised": deviation > 0, "largest_deviation": deviation}}
     if explain:
         document["cells"] = _cells(seen(table), _names(x_names, kept_x), _names(y_names, kept_y), scale)
     return document
+
+
+def _values(found: Information, scale: float) -> dict:
+    """The entropies and I of ``found`` (nats) in the units of ``scale`` (log of the base)."""
+    return {"h_x": found.h_x / scale, "h_y": found.h_y / scale, "h_xy": found.h_xy / scale,
+            "h_x_given_y": found.h_x_given_y / scale, "h_y_given_x": found.h_y_given_x / scale,
+            "mi": found.mi / scale}
+
+
+def _finite(value: float) -> float | None:
+    """``value``, or None where it is nan (an estimator's NMI whose mean of entropies is not > 0)."""
+    return None if math.isnan(value) else value
 
 
 def _g_test(mi_nats: float, samples: float | None, dof: int) -> dict:
@@ -112,9 +140,10 @@ def _cells(table: np.ndarray, x_names: list[str], y_names: list[str], scale: flo
 
 def check_bounds(document: dict) -> list[str]:
     """The identities and bounds the plug-in values satisfy, each as a line for explain: 0 ≤ I ≤
-    min(H(X), H(Y)), H(X,Y) = H(X) + H(Y|X) = H(Y) + H(X|Y), I = H(X) − H(X|Y) = H(Y) − H(Y|X)."""
+    min(H(X), H(Y)), H(X,Y) = H(X) + H(Y|X) = H(Y) + H(X|Y), I = H(X) − H(X|Y) = H(Y) − H(Y|X).
+    An estimator's values keep the identities (they are derived so) but may break the bounds."""
     mi, h_x, h_y = document["mi"], document["h_x"], document["h_y"]
-    lines = [f"0 ≤ I ≤ min(H(X), H(Y)): {'holds' if 0 <= mi <= min(h_x, h_y) else 'FAILS'}"]
+    lines = [f"0 ≤ I ≤ min(H(X), H(Y)): {'holds' if document['bounds_hold'] else 'FAILS'}"]
     for name, left, right in (("H(X) − H(X|Y)", h_x - document["h_x_given_y"], mi),
                               ("H(Y) − H(Y|X)", h_y - document["h_y_given_x"], mi),
                               ("H(X) + H(Y) − H(X,Y)", h_x + h_y - document["h_xy"], mi)):

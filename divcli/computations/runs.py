@@ -25,12 +25,14 @@ if TYPE_CHECKING:
 
 def run_divergence(command: Command, p_blocks: Blocks, q_blocks: Blocks | None, options: Options, sink: Sink,
                    weight: np.ndarray | None = None, warn: Callable[[str], None] = lambda message: None,
-                   progress: Callable[[int], None] | None = None, threads: int = 1) -> Summary:
-    """kl, ce or entropy block by block (:func:`divcli.engine.loop.run_computation`; ``threads`` as there)."""
+                   progress: Callable[[int], None] | None = None, threads: int = 1,
+                   estimator: str | None = None) -> Summary:
+    """kl, ce or entropy block by block (:func:`divcli.engine.loop.run_computation`; ``threads`` as there;
+    ``estimator``: entropy's of H(P) from counts, None for the plug-in)."""
     from .divergence import Breakdown
 
     operands = [p_blocks] + ([] if q_blocks is None else [q_blocks])
-    return run_computation(Breakdown(command, weight), operands, options, sink, warn, progress, threads)
+    return run_computation(Breakdown(command, weight, estimator), operands, options, sink, warn, progress, threads)
 
 
 def run_measure_set(command: str, operands: list[Blocks], options: Options, sink, *, measures: list[Measure],
@@ -48,12 +50,12 @@ def run_measure_set(command: str, operands: list[Blocks], options: Options, sink
 
 
 def compute(command: Command, p: Operand, q: Operand | None, options: Options,
-            weight: np.ndarray | None = None, threads: int = 1) -> Collect:
+            weight: np.ndarray | None = None, threads: int = 1, estimator: str | None = None) -> Collect:
     """Every block of operands held in memory, collected: ``.value`` and ``.summary`` (``threads``:
-    blocks computed at once)."""
+    blocks computed at once; ``estimator`` as :func:`run_divergence`'s)."""
     sink = Collect()
     run_divergence(command, ArrayBlocks(p), None if q is None else ArrayBlocks(q), options, sink, weight,
-                   threads=threads)
+                   threads=threads, estimator=estimator)
     return sink
 
 

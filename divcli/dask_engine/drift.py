@@ -19,7 +19,8 @@ from ..computations.drift import DriftReport, DriftSettings
 from ..computations.drift_stream import streamed_drift
 from ..errors import DataError, EngineUsage
 from ..readers.columns import ColumnChoice
-from ..readers.samples import Samples, read_samples
+from ..readers.sample_records import Samples
+from ..readers.samples import read_samples
 from .cluster import connect, require
 from .shards import Shard, shards
 

@@ -28,6 +28,8 @@ import numpy as np
 from ..errors import DataError, option, show_value
 from ..readers.blocks import ArrayBlocks, Blocks, bounded_rows
 from ..readers.operand import MISSING_LINE, Operand
+from ..readers.sample_counts import CountedBlocks
+from ..readers.uniform import is_uniform
 from ..readers import sizes
 from ..vocabulary import ROLES, Conversion, Kind, Options, count_of
 from .start import read_all
@@ -70,7 +72,8 @@ def match_by_name(firsts: list[Operand | None], operands: list[Blocks | None], k
     class indices beside row names is labels), then every operand's classes matched by name."""
     firsts, operands = list(firsts), list(operands)
     conversions: list[Conversion | None] = [None] * len(firsts)
-    notes: list[str] = []
+    notes = _counted_notes(operands)
+    _refuse_unnamed(firsts, operands, kinds)
     for index, (first, kind) in enumerate(zip(firsts, kinds)):
         if histograms and kind in (Kind.PROBS, Kind.COUNTS) and is_histogram(first):
             firsts[index], operands[index], note = _as_distribution(first, operands[index], ROLES[index])
@@ -78,6 +81,36 @@ def match_by_name(firsts: list[Operand | None], operands: list[Blocks | None], k
             notes.append(note)
     notes += _align(firsts, operands, kinds, options)
     return Matched(firsts, operands, tuple(conversions) if any(conversions) else (), notes)
+
+
+def is_counted(blocks: Blocks | None) -> bool:
+    """A column of categories counted (``--p-as samples``): its categories are bins, seen or not."""
+    return isinstance(blocks, CountedBlocks)
+
+
+def _counted_notes(operands: list[Blocks | None]) -> list[str]:
+    """The header's line for each column of categories counted: its samples and categories."""
+    notes = []
+    for index, blocks in enumerate(operands):
+        if is_counted(blocks):
+            counted = blocks.counted
+            notes.append(f"{ROLES[index]}: {counted.samples:,} samples in "
+                         f"{count_of(len(counted.categories), 'category', 'categories')}, counted from {counted.source}")
+    return notes
+
+
+def _refuse_unnamed(firsts: list[Operand | None], operands: list[Blocks | None], kinds: list[Kind]) -> None:
+    """Beside a column of categories counted, an operand that does not name its classes cannot be
+    matched to the categories (whose order is only the sorted one): refused, unless it is ``uniform``
+    (made over the categories) or labels."""
+    if not any(is_counted(blocks) for blocks in operands):
+        return
+    for index, (first, kind) in enumerate(zip(firsts, kinds)):
+        if first is not None and kind is not Kind.LABELS and not first.classes and not is_uniform(first):
+            raise DataError(first.name, f"{ROLES[index]} does not name its classes, so they cannot be matched to the "
+                                        "categories counted from the other operand",
+                            "give it a header naming the categories (or keys), or count it as well with "
+                            f"{option(f'{ROLES[index].lower()}_as', 'samples')}")
 
 
 def _as_distribution(first: Operand, blocks: Blocks, role: str) -> tuple[Operand, Blocks, str]:
@@ -107,39 +140,76 @@ def _align(firsts: list[Operand | None], operands: list[Blocks | None], kinds: l
     taking = [index for index, (first, kind) in enumerate(zip(firsts, kinds))
               if first is not None and kind is not Kind.LABELS]
     named = [index for index in taking if firsts[index].classes]
-    if len(named) < 2 or all(firsts[index].classes == firsts[named[0]].classes for index in named):
+    if not _to_match(firsts, operands, taking, named):
         return []
-    if any(firsts[index].shape[1] < 2 for index in taking):
-        return []  # one class a row: refused as such (engine.start.refuse_one_class), with the fix
-    _refuse_disjoint(firsts, named)
+    if not all(is_counted(operands[index]) for index in named):  # samples with no category alike: far apart
+        _refuse_disjoint(firsts, named)
+    _check_names(firsts, taking)
+    union, lacking = _union(firsts, named)
+    _refuse_missing(firsts, lacking, options)
+    notes, warnings = [], []
+    for index in named:
+        note, warning = _realign(index, firsts, operands, kinds, union, lacking[index])
+        notes += note
+        warnings += warning
+    if lacking[named[0]]:
+        notes.append("the classes: P's, then those only " + ("Q names" if len(named) == 2 else "later operands name"))
+    firsts[named[0]].warnings.extend(warnings)  # shown with the first block
+    return notes + warnings
+
+
+def _union(firsts: list[Operand | None], named: list[int]) -> tuple[list[str], dict[int, list[str]]]:
+    """Every class any operand names (P's, then those only later operands name), and for each
+    operand the classes of the union it lacks."""
+    union = list(dict.fromkeys(name for index in named for name in firsts[index].classes))
+    lacking = {index: [name for name in union if name not in set(firsts[index].classes)] for index in named}
+    return union, lacking
+
+
+def _to_match(firsts: list[Operand | None], operands: list[Blocks | None], taking: list[int], named: list[int]) -> bool:
+    """Whether there is anything to match: two operands or more that name their classes, not alike,
+    and more than one class a row (a column of categories counted may have found one)."""
+    if len(named) < 2 or all(firsts[index].classes == firsts[named[0]].classes for index in named):
+        return False
+    # one class a row: refused as such (engine.start.refuse_one_class), with the fix
+    return not any(firsts[index].shape[1] < 2 and not is_counted(operands[index]) for index in taking)
+
+
+def _check_names(firsts: list[Operand | None], taking: list[int]) -> None:
+    """Every operand to be matched names its classes, each once."""
     for index in taking:
         if not firsts[index].classes:
             raise DataError(firsts[index].name, f"{ROLES[index]} does not name its classes, so they cannot be matched "
                                                 "to the other operands' names", "give it a header (or keys)")
         _check_once(firsts[index].classes, firsts[index], "class")
-    union = list(dict.fromkeys(name for index in named for name in firsts[index].classes))
-    lacking = {index: [name for name in union if name not in set(firsts[index].classes)] for index in named}
-    _refuse_missing(firsts, lacking, options)
-    notes, warnings = [], []
-    for index in named:
-        first, missing = firsts[index], lacking[index]
-        order = _order(first.classes, union)
-        if not missing and order == list(range(len(union))):
-            continue
-        fill = 0.0 if kinds[index] in (Kind.PROBS, Kind.COUNTS) else -np.inf
-        firsts[index], operands[index] = _aligned_blocks(first, operands[index], order, union, fill)
-        if missing:
-            word = "bin" if is_binned(first) else "class"
-            warnings.append(f"{ROLES[index]} ({first.name}) has no {word if len(missing) == 1 else word + 's'} "
-                            f"{listing(missing)}: counted as 0 there")
-        if index and set(first.classes) == set(union):
-            notes.append(f"{ROLES[index]}'s classes ({first.name}) in another order: matched to P's by name")
-        elif index:
-            notes.append(f"{ROLES[index]}'s classes ({first.name}) matched to the others' by name")
-    if lacking[named[0]]:
-        notes.append("the classes: P's, then those only " + ("Q names" if len(named) == 2 else "later operands name"))
-    firsts[named[0]].warnings.extend(warnings)  # shown with the first block
-    return notes + warnings
+
+
+def _realign(index: int, firsts: list[Operand | None], operands: list[Blocks | None], kinds: list[Kind],
+             union: list[str], missing: list[str]) -> tuple[list[str], list[str]]:
+    """Operand ``index`` put in ``union``'s order, its ``missing`` classes filled (0, or −inf for
+    logits); the note and the warning that say so."""
+    first, blocks = firsts[index], operands[index]
+    order = _order(first.classes, union)
+    if not missing and order == list(range(len(union))):
+        return [], []
+    fill = 0.0 if kinds[index] in (Kind.PROBS, Kind.COUNTS) else -np.inf
+    firsts[index], operands[index] = _aligned_blocks(first, blocks, order, union, fill)
+    warnings = [_lacking_text(index, first, blocks, missing)] if missing else []
+    if not index:
+        return [], warnings
+    if set(first.classes) == set(union):
+        return [f"{ROLES[index]}'s classes ({first.name}) in another order: matched to P's by name"], warnings
+    return [f"{ROLES[index]}'s classes ({first.name}) matched to the others' by name"], warnings
+
+
+def _lacking_text(index: int, first: Operand, blocks: Blocks, missing: list[str]) -> str:
+    """``Q (cur.csv) has no bin 'b': counted as 0 there``; a column of categories counted says how
+    many categories it never saw."""
+    if is_counted(blocks):
+        many = count_of(len(missing), "category", "categories")
+        return f"{ROLES[index]} ({first.name}): {many} seen only in another operand, counted as 0 here: {listing(missing)}"
+    word = "bin" if is_binned(first) else "class"
+    return f"{ROLES[index]} ({first.name}) has no {word if len(missing) == 1 else word + 's'} {listing(missing)}: counted as 0 there"
 
 
 def _refuse_disjoint(firsts: list[Operand | None], named: list[int]) -> None:
@@ -217,17 +287,22 @@ class AlignedBlocks:
 
     def align(self, block: Operand) -> Operand:
         """``block`` in the run's order of classes; where each value came from follows it."""
-        width, order = block.shape[1], self.order
-        values = np.concatenate([block.values, np.full((block.rows, 1), self.fill)], axis=1)[:, order]
+        values = np.concatenate([block.values, np.full((block.rows, 1), self.fill)], axis=1)[:, self.order]
         filled = "0" if self.fill == 0 else "-inf"
         if block.is_transposed:  # a class is a row as written: its line and cells move with it
-            lines = None if block.lines is None else [int(block.lines[i]) if i < width else MISSING_LINE for i in order]
-            cells = None if block.cells is None else \
-                [block.cells[i] if i < width else [filled] * len(block.cells[0]) for i in order]
-            return replace(block, stored=np.ascontiguousarray(values), classes=list(self.classes), lines=lines,
-                           cells=cells)
+            return self._align_written_rows(block, values, filled)
+        width, order = block.shape[1], self.order
         written = block.written_columns or tuple(range(width))
         cells = None if block.cells is None else [[row[i] if i < width else filled for i in order] for row in block.cells]
         # a filled class was written nowhere: it is placed by its row alone (its value, 0, is never refused)
         return replace(block, stored=np.ascontiguousarray(values), classes=list(self.classes), cells=cells,
                        written_columns=tuple(written[i] if i < width else None for i in order))
+
+    def _align_written_rows(self, block: Operand, values: np.ndarray, filled: str) -> Operand:
+        """A block turned around (``--columns``, a histogram), whose classes were rows as written."""
+        width, order = block.shape[1], self.order
+        lines = None if block.lines is None else [int(block.lines[i]) if i < width else MISSING_LINE for i in order]
+        cells = None if block.cells is None else \
+            [block.cells[i] if i < width else [filled] * len(block.cells[0]) for i in order]
+        return replace(block, stored=np.ascontiguousarray(values), classes=list(self.classes), lines=lines,
+                       cells=cells)

@@ -26,6 +26,7 @@ dof = (|X| − 1)(|Y| − 1), through SciPy (the ``stats`` extra), imported only
 from __future__ import annotations
 
 import math
+import sys
 from dataclasses import dataclass
 
 import numpy as np
@@ -48,7 +49,8 @@ _TINY_PRODUCT = 2.0 ** -960
 @dataclass(frozen=True)
 class Information:
     """The entropies and the mutual information of a joint table, in nats; ``x_classes`` and
-    ``y_classes`` count the classes seen (rows and columns that are not all 0)."""
+    ``y_classes`` count the classes seen (rows and columns that are not all 0); ``estimator`` names
+    the entropy estimator of the values (:mod:`.information_estimators`), None for the plug-in."""
 
     h_x: float
     h_y: float
@@ -58,23 +60,38 @@ class Information:
     mi: float
     x_classes: int
     y_classes: int
+    estimator: str | None = None
 
     def normalised(self, average: str) -> float:
         """I / average(H(X), H(Y)), as scikit-learn's ``normalized_mutual_info_score`` gives it: 1
-        where both sides have one class (nothing split, a perfect match), 0 where I = 0, unitless."""
+        where both sides have one class (nothing split, a perfect match), 0 where I = 0, unitless.
+        The plug-in's ratio is at most 1 (a last
+        unit of rounding is kept there); an estimator's is as computed, beyond 1 or below 0 where
+        its I breaks the bounds, and nan where its mean is not positive."""
         if self.x_classes == self.y_classes == 1:
             return 1.0
         if self.mi == 0:
             return 0.0
         h_x, h_y = self.h_x, self.h_y
-        normaliser = {"arithmetic": (h_x + h_y) / 2, "geometric": math.sqrt(h_x * h_y),
+        normaliser = {"arithmetic": (h_x + h_y) / 2, "geometric": _geometric_mean(h_x, h_y),
                       "min": min(h_x, h_y), "max": max(h_x, h_y)}[average]
+        if self.estimator is not None:
+            return self.mi / normaliser if normaliser > 0 else math.nan
         return min(self.mi / normaliser, 1.0) if normaliser > 0 else 0.0
 
     @property
     def dof(self) -> int:
         """The degrees of freedom of the test of independence: (|X| − 1)(|Y| − 1)."""
         return (self.x_classes - 1) * (self.y_classes - 1)
+
+
+def _geometric_mean(a: float, b: float) -> float:
+    """√(a·b), as √a·√b where a·b would underflow (two entropies of 1e-297 have the mean 1e-297,
+    not 0); 0 where either is ≤ 0."""
+    if a <= 0 or b <= 0:
+        return 0.0
+    product = a * b
+    return math.sqrt(product) if product >= sys.float_info.min else math.sqrt(a) * math.sqrt(b)
 
 
 def seen(table: np.ndarray) -> np.ndarray:

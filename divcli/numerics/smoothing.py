@@ -12,6 +12,11 @@ ways to smooth, the same for ``kl``, ``js``, ``compare`` and ``divcli drift``:
 
 Either makes every share positive, so every divergence finite; neither changes a row that has no
 zero by much when A or E is small next to its counts or shares. Rows are the last axis.
+
+A floor E ≥ 1/K over K classes is no smoothing: it is at least the share of a uniform row, so the
+floor outweighs the data (E = 1/K floors every share of a uniform row; E near 1 floors every share of
+any row, and every divergence reads 0). E < 1 is checked where the option is read; E·K ≥ 1 gets a
+warning (:func:`floor_warning`).
 """
 
 from __future__ import annotations
@@ -48,6 +53,25 @@ def smoothed_weights(counts_or_shares, pseudocount: float | None = None,
     return shares if epsilon is None else np.maximum(shares, epsilon)
 
 
+def floor_warning(epsilon: float | None, classes: int, what: str = "classes") -> str | None:
+    """The warning of a floor E that outweighs the data, E·K ≥ 1 over K ``what`` (None below)."""
+    if epsilon is None or epsilon * classes < 1:
+        return None
+    return (f"{option('epsilon', epsilon)} is at least 1/{classes}, an even share of the {classes} {what}: the "
+            "floor, not the data, sets the shares (near 1 it floors every share, and every divergence reads 0); "
+            f"give a floor well below 1/{classes}, such as {option('epsilon', 0.0001)}")
+
+
+def warn_floor(conversion: Conversion, firsts: list[Operand | None]) -> None:
+    """With ``--epsilon``: :func:`floor_warning` of the classes of the first block, as its warning."""
+    first = next((operand for operand in firsts if operand is not None), None)
+    if first is None or conversion.epsilon is None:
+        return
+    warning = floor_warning(conversion.epsilon, int(first.values.shape[-1]))
+    if warning is not None:
+        first.warnings.append(warning)
+
+
 def smoothing_notes(conversion: Conversion) -> tuple[str, ...]:
     """The header's line for the smoothing of ``conversion`` (none without)."""
     if conversion.pseudocount is not None:
@@ -62,6 +86,9 @@ def check_kinds(conversion: Conversion, kinds: list[Kind]) -> None:
     """Smoothing is for counts and probabilities: refused (with why) for an operand of another kind."""
     if conversion.pseudocount is None and conversion.epsilon is None:
         return
+    if conversion.epsilon is not None and not 0 < conversion.epsilon < 1:
+        raise DataError("", f"{option('epsilon', conversion.epsilon)} is no floor of a share",
+                        f"give a floor above 0 and well below 1/classes, such as {option('epsilon', 0.0001)}")
     which = "pseudocount" if conversion.pseudocount is not None else "epsilon"
     for index, kind in enumerate(kinds):
         if kind is Kind.PROBS:

@@ -36,13 +36,18 @@ def short(value) -> str:
     return "0" if value == 0 else f"{value:.4g}"
 
 
+def _rows(count: int) -> str:
+    """``1 row``, ``1,000 rows``."""
+    return f"{count:,} {'row' if count == 1 else 'rows'}"
+
+
 def heading(report: DriftReport) -> list[str]:
     """The lines above the table: the two samples, the binning, the smoothing, the verdict's rule."""
     settings = report.settings
     low, high = settings.thresholds
     return [
-        f"drift from the reference {printable(report.reference)} ({report.reference_rows:,} rows) to the current "
-        f"{printable(report.current)} ({report.current_rows:,} rows); divergences in nats",
+        f"drift from the reference {printable(report.reference)} ({_rows(report.reference_rows)}) to the current "
+        f"{printable(report.current)} ({_rows(report.current_rows)}); divergences in nats",
         "  bins: the histograms' own, matched by name (a bin one side lacks counts 0 there)" if report.binned else
         f"  bins: {settings.bins.text} of the reference, (low, high]: a value on an edge is in the bin below it; "
         "outer bins open" + ("; a bin per category" if any(column.kind == CATEGORICAL for column in report.columns) else ""),

@@ -1,7 +1,9 @@
 """``divcli mi`` in the formats for programs: ``-f csv`` (``quantity,value``: every number, then with
 ``--explain`` each cell's working as ``cell:X|Y:term``), ``-f json`` (the whole document: the keys
 h_x, h_y, h_xy, h_x_given_y, h_y_given_x, mi, nmi_arithmetic, nmi_geometric, nmi_min, nmi_max, n,
-g_statistic, g_p_value, dof; ``null`` where a value does not exist) and ``-q`` (I(X;Y) alone).
+g_statistic, g_p_value, dof, estimator, bounds_hold, bounds_failed, and with an estimator ``plugin``
+(the plug-in values); ``null`` where a value does not exist) and ``-q`` (I(X;Y) alone). CSV adds the
+lines ``estimator`` and ``bounds_hold`` (true or false) after the numbers with an estimator.
 The table for people is :mod:`.mi_table`."""
 
 from __future__ import annotations
@@ -31,6 +33,8 @@ class MiCsv(Sink):
         writer = csv.writer(self.out, lineterminator="\n")
         writer.writerow(["quantity", "value"])
         writer.writerows([key, _text(document[key])] for key in KEYS)
+        if document.get("estimator", "plugin") != "plugin":  # the plug-in's lines as they were
+            writer.writerows([["estimator", document["estimator"]], ["bounds_hold", str(document["bounds_hold"]).lower()]])
         for cell in document.get("cells", ()):
             writer.writerow([f"cell:{cell['x']}|{cell['y']}", number(cell["term"])])
 

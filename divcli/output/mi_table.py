@@ -5,6 +5,7 @@ I = D(P(X,Y) ‖ P(X)P(Y)) = H(X) − H(X|Y) with the numbers put in, its larges
 from __future__ import annotations
 
 from ..numerics.information import NO_SCIPY
+from ..vocabulary import ESTIMATORS
 from .registry import Sink
 from .texts import fmt
 
@@ -26,6 +27,14 @@ def g_test_line(document: dict) -> str:
             f"dof = {document['dof']}, {p_value}")
 
 
+def bounds_note(document: dict) -> str:
+    """The note under the table where an estimator's I breaks 0 ≤ I ≤ min(H(X), H(Y))."""
+    name = ESTIMATORS[document["estimator"]]
+    return (f"note: the {name} estimates break {' and '.join(document['bounds_failed'])}: each entropy is "
+            "corrected on its own, and with few samples per class the corrections do not agree (the plug-in "
+            "keeps 0 ≤ I ≤ min(H(X), H(Y)) exactly)")
+
+
 class MiTable(Sink):
     """The numbers, then with --explain the working."""
 
@@ -37,9 +46,16 @@ class MiTable(Sink):
 
         console, unit = self.console, document["unit"]
         counted = f"N = {document['n']} pairs" if document["n"] is not None else "a table of probabilities"
+        estimator = document.get("estimator", "plugin")
+        if estimator != "plugin":
+            counted += f"; the {ESTIMATORS[estimator]} estimator of H(X), H(Y), H(X,Y)"
         console.print(Text(f"mutual information of X and Y, in {unit}; {counted}", style="bold"))
         console.print(Text(_side("X", document["x"])))
         console.print(Text(_side("Y", document["y"])))
+        joint = document.get("inputs", {}).get("joint")
+        if joint and joint["renormalised"]:
+            console.print(Text(f"  the table's probabilities renormalised (deviation {joint['largest_deviation']:.1e}): "
+                               "each divided by their sum"))
         console.print()
         table = Table(show_edge=False)
         table.add_column("quantity")
@@ -52,8 +68,11 @@ class MiTable(Sink):
         table.add_section()
         for average in ("arithmetic", "geometric", "min", "max"):
             mean = f"{average} mean" if average in ("arithmetic", "geometric") else average
-            table.add_row(f"NMI: I ÷ {mean} of H(X), H(Y)", fmt(document[f"nmi_{average}"]) + " (no unit)")
+            value = document[f"nmi_{average}"]
+            table.add_row(f"NMI: I ÷ {mean} of H(X), H(Y)", ("none" if value is None else fmt(value)) + " (no unit)")
         console.print(table)
+        if not document.get("bounds_hold", True):
+            console.print(Text(bounds_note(document)))
         console.print(Text(g_test_line(document)))
         if "cells" in document:
             console.print()
@@ -78,16 +97,33 @@ class MiTable(Sink):
         console.print(table)
         console.print(Text(f"  Σ terms = {fmt(sum(cell['term'] for cell in cells))} (a term is < 0 where x and y "
                            "meet less often than independence predicts; the sum is ≥ 0: Gibbs)"))
-        console.print(Text(f"  I = H(X) − H(X|Y) = {fmt(document['h_x'])} − {fmt(document['h_x_given_y'])} "
-                           f"= {fmt(document['mi'])}"))
-        console.print(Text(f"  I = H(Y) − H(Y|X) = {fmt(document['h_y'])} − {fmt(document['h_y_given_x'])} "
-                           f"= {fmt(document['mi'])}"))
-        console.print(Text(f"  I = H(X) + H(Y) − H(X,Y) = {fmt(document['h_x'])} + {fmt(document['h_y'])} − "
-                           f"{fmt(document['h_xy'])} = {fmt(document['mi'])}"))
+        plug_in = document.get("plugin", document)  # the terms above are the plug-in's
+        console.print(Text(f"  I = H(X) − H(X|Y) = {fmt(plug_in['h_x'])} − {fmt(plug_in['h_x_given_y'])} "
+                           f"= {fmt(plug_in['mi'])}"))
+        console.print(Text(f"  I = H(Y) − H(Y|X) = {fmt(plug_in['h_y'])} − {fmt(plug_in['h_y_given_x'])} "
+                           f"= {fmt(plug_in['mi'])}"))
+        console.print(Text(f"  I = H(X) + H(Y) − H(X,Y) = {fmt(plug_in['h_x'])} + {fmt(plug_in['h_y'])} − "
+                           f"{fmt(plug_in['h_xy'])} = {fmt(plug_in['mi'])}"))
         console.print(Text("  divcli sums the terms q·φ(p/q) ≥ 0 (φ(t) = t·log t − t + 1), not a difference of "
                            "entropies: near independence I keeps every digit"))
+        if "plugin" in document:
+            self._estimated(document)
         for line in check_bounds(document):
             console.print(Text(f"  {line}"))
+
+    def _estimated(self, document: dict) -> None:
+        """With an estimator: the working above is the plug-in's (the frequencies as probabilities);
+        the values reported are each entropy estimated from its counts, and I derived from them."""
+        from rich.text import Text
+
+        console, plug_in = self.console, document["plugin"]
+        console.print(Text(f"the {ESTIMATORS[document['estimator']]} estimator (the table's values): each entropy "
+                           f"from its counts (N = {document['n']}), the rest derived; the terms above are the "
+                           "plug-in's", style="bold"))
+        for name, key in (("H(X)", "h_x"), ("H(Y)", "h_y"), ("H(X,Y)", "h_xy")):
+            console.print(Text(f"  {name} = {fmt(document[key])} (plug-in {fmt(plug_in[key])})"))
+        console.print(Text(f"  I = H(X) + H(Y) − H(X,Y) = {fmt(document['h_x'])} + {fmt(document['h_y'])} − "
+                           f"{fmt(document['h_xy'])} = {fmt(document['mi'])} (plug-in {fmt(plug_in['mi'])})"))
 
 
 def _log(base: str) -> str:

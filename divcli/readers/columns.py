@@ -154,11 +154,21 @@ def _listing(header: tuple[str, ...] | None, width: int) -> str:
     return f"numbered 1 … {width}" if width > 1 else "numbered 1 (there is one)"
 
 
+class UnknownColumn(DataError):
+    """A column ``--select``/``--drop`` names that the file has not: ``item`` as typed, ``header`` the
+    file's column names (None without a header), so that a command may treat it as a mistake of the
+    command line and suggest a close name."""
+
+    def __init__(self, where: str, what: str, hint: str, item: str, header):
+        super().__init__(where, what, hint)
+        self.item, self.header = item, tuple(header or ())
+
+
 def _unknown(item: str, header, width: int, where: str, option: str) -> DataError:
     listing = f"its columns are {_listing(header, width)}" + (" (or numbered 1 … " f"{width})" if header else "")
     if _FROM_ZERO.fullmatch(item):  # 0 is no column: the old 0-based --p-cols, or a habit of Python's
         listing = f"columns are numbered from 1 (the first is 1, as in cut); {listing}"
-    return DataError(where, f"{option}: no column {show_value(item)}", listing)
+    return UnknownColumn(where, f"{option}: no column {show_value(item)}", listing, item, header)
 
 
 def _indices(item: str, header, width: int, where: str, option: str) -> list[int]:
@@ -170,9 +180,9 @@ def _indices(item: str, header, width: int, where: str, option: str) -> list[int
         matched = [index for index, name in enumerate(header or ()) if fnmatch.fnmatchcase(name, item)]
         if matched:
             return matched
-        raise DataError(where, f"{option}: no column matches {show_value(item)}",
-                        f"its columns are {_listing(header, width)}" if header else
-                        f"its columns have no names to match, only numbers 1 … {width}")
+        raise UnknownColumn(where, f"{option}: no column matches {show_value(item)}",
+                            f"its columns are {_listing(header, width)}" if header else
+                            f"its columns have no names to match, only numbers 1 … {width}", item, header)
     if _NUMBER.fullmatch(item) and 1 <= int(item) <= width:
         return [int(item) - 1]
     span = _RANGE.fullmatch(item)

@@ -14,15 +14,16 @@ and a pipe cannot be read twice): :func:`piecewise` says which files can be.
 from __future__ import annotations
 
 import os
+import re
 from typing import Iterator
 
-import numpy as np
 
 from ..errors import DataError
 from .columns import ColumnChoice
-from .numbers import parse_number
 from .operand import STDIN
-from .samples import SampleColumn, Samples, arrow_cells, delimited_samples
+from .sample_binary import PARQUET_NO_ROWS, arrow_cells, check_path, load_npy, npy_columns
+from .sample_records import SampleColumn, Samples, is_number_text, no_rows, picked
+from .samples import delimited_samples
 from .source import BOM, decode
 from .text import sniff_delimiter, split_records
 
@@ -40,16 +41,30 @@ def sample_pieces(spec: str, delimiter: str | None, columns: ColumnChoice, size:
     """The samples of the file ``spec``, about ``size`` bytes of it at a time, in order."""
     extension = os.path.splitext(spec)[1].lower()
     if extension in (".parquet", ".pq"):
-        return _parquet_pieces(spec, columns, size)
+        return _some(_parquet_pieces(spec, columns, size), spec, PARQUET_NO_ROWS)
     if extension == ".npy":
         return _npy_pieces(spec, columns, size)
-    return _text_pieces(spec, delimiter or _DELIMITERS.get(extension), columns, size)
+    return _some(_text_pieces(spec, delimiter or _DELIMITERS.get(extension), columns, size), spec)
+
+
+def _some(pieces: Iterator[Samples], name: str, *hint: str) -> Iterator[Samples]:
+    """``pieces``, or the error of a file with no rows where there is none (as read whole)."""
+    empty = True
+    for piece in pieces:
+        empty = False
+        yield piece
+    if empty:
+        raise no_rows(name, *hint)
 
 
 def _cut(block: bytes) -> int:
-    """The end of the last whole line of ``block`` (after its newline), or 0 (a quoted cell never
-    runs over its line: the parser refuses one that does)."""
-    return block.rfind(b"\n") + 1
+    """The end of the last whole line of ``block`` that is not blank (after its newline), or 0 (a
+    quoted cell never runs over its line: the parser refuses one that does). Blank lines after it
+    go with the next piece: between two rows of a one-column file they are missing values, at the
+    end of the file no rows, as when the file is read whole."""
+    whole = block[:block.rfind(b"\n") + 1]
+    ink = len(whole.rstrip(b" \t\r\n"))
+    return whole.find(b"\n", ink) + 1 if ink else 0
 
 
 def _text_blocks(handle, size: int) -> Iterator[bytes]:
@@ -68,10 +83,30 @@ def _text_blocks(handle, size: int) -> Iterator[bytes]:
             held = held[cut:]
 
 
+#: Two lines with ink: a header and a row at least.
+_TWO_LINES = re.compile(rb"\S[^\n]*\n\s*\S")
+
+
+def _with_a_row(blocks: Iterator[bytes]) -> Iterator[bytes]:
+    """``blocks``, the first ones joined until they hold two lines with ink (a header and a row), so
+    that the first piece decides the header as the whole file does."""
+    held: bytes | None = b""
+    for block in blocks:
+        if held is None:
+            yield block
+            continue
+        held += block
+        if _TWO_LINES.search(held):
+            yield held
+            held = None
+    if held:
+        yield held
+
+
 def _text_pieces(path: str, delimiter: str | None, columns: ColumnChoice, size: int) -> Iterator[Samples]:
     layout, line = None, 1
     with open(path, "rb") as handle:
-        for block in _text_blocks(handle, size):
+        for block in _with_a_row(_text_blocks(handle, size)):
             if layout is None:
                 block = block.removeprefix(BOM)
             text = decode(block, path)
@@ -90,34 +125,16 @@ def _layout(text: str, name: str, delimiter: str) -> tuple[list[str] | None, int
     """The header (None when every cell of the first row is a number, as the whole-file parser
     decides) and the width of a file, from its first piece."""
     _, cells = next(split_records(text, name, delimiter))
-    return (None if all(_is_number(cell) for cell in cells) else cells), len(cells)
-
-
-def _is_number(cell: str) -> bool:
-    try:
-        parse_number(cell)
-    except ValueError:
-        return False
-    return True
+    return (None if all(is_number_text(cell) for cell in cells) else cells), len(cells)
 
 
 def _npy_pieces(path: str, columns: ColumnChoice, size: int) -> Iterator[Samples]:
-    try:
-        array = np.load(path, mmap_mode="r", allow_pickle=False)
-    except (ValueError, OSError, EOFError) as error:
-        raise DataError(path, f"not a readable .npy array: {error}") from None
-    if array.ndim == 1:
-        array = array[:, None]
-    if array.ndim != 2 or array.dtype.kind not in "biuf":
-        raise DataError(path, f"a {array.ndim}-D array of {array.dtype}: drift reads a 1-D or 2-D array of numbers",
-                        "one row an observation, one column a feature")
-    picked = columns.resolve(None, array.shape[1], path)
-    keep = list(range(array.shape[1])) if picked is None else list(picked.keep)
+    array = load_npy(path, path, mmap=True)
+    keep = picked(None, array.shape[1], path, columns)
     rows = max(1, size // max(1, array.itemsize * array.shape[1]))
     for start in range(0, array.shape[0], rows):
-        values = np.asarray(array[start:start + rows], dtype=np.float64)
-        yield Samples(path, [SampleColumn(str(index + 1), np.ascontiguousarray(values[:, index]), index + 1)
-                             for index in keep], len(values))
+        part = array[start:start + rows]
+        yield Samples(path, npy_columns(part, keep), len(part))
 
 
 def _parquet_pieces(path: str, columns: ColumnChoice, size: int) -> Iterator[Samples]:
@@ -128,16 +145,18 @@ def _parquet_pieces(path: str, columns: ColumnChoice, size: int) -> Iterator[Sam
         import pyarrow.parquet as pq
     except ImportError:
         raise DataError(path, "reading Parquet needs pyarrow", INSTALL_FAST) from None
+    check_path(path)
     try:
         handle = pq.ParquetFile(path)
         header = list(handle.schema_arrow.names)
-        picked = columns.resolve(header, len(header), path)
-        keep = list(range(len(header))) if picked is None else list(picked.keep)
+        keep = picked(header, len(header), path, columns)
         rows = max(1, size // (8 * max(1, len(keep))))
         batches = handle.iter_batches(batch_size=rows, columns=[header[index] for index in keep])
         for batch in batches:
-            yield Samples(path, [SampleColumn(header[index], arrow_cells(batch.column(position), header[index], path),
-                                              index + 1) for position, index in enumerate(keep)], batch.num_rows)
+            if batch.num_rows:
+                yield Samples(path, [SampleColumn(header[index], arrow_cells(batch.column(position), header[index],
+                                                                             path), index + 1)
+                                     for position, index in enumerate(keep)], batch.num_rows)
     except (OSError, pa.ArrowException) as error:
         raise DataError(path, f"cannot read Parquet: {arrow_reason(error)}") from None
 

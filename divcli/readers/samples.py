@@ -20,122 +20,26 @@ Missing: an empty cell, ``nan``, ``NA``, ``null`` (any case), JSON's null, Parqu
 
 from __future__ import annotations
 
-import io
 import json
 import os
-from dataclasses import dataclass
 from typing import BinaryIO
 
 import numpy as np
 
 from ..errors import DataError, option, show_value
-from .columns import ColumnChoice, name_text
+from .columns import ColumnChoice
 from .decimals import parse_decimals
-from .numbers import parse_number
 from .operand import STDIN, STDIN_NAME, WHITESPACE
+from .sample_binary import npy_samples, parquet_samples
+from .sample_records import SampleColumn, Samples, check_unique, is_number_text, no_rows, picked
 from .source import BOM, decode, read_bounded, size_text
 from .text import sniff_delimiter, split_records
 
-#: Cell texts read as a missing value (compared in lower case), besides the empty cell.
-MISSING_TEXTS = frozenset({"", "nan", "+nan", "-nan", "na", "n/a", "null", "none"})
 _DELIMITERS = {".csv": ",", ".tsv": "\t"}
 _NPY_MAGIC = b"\x93NUMPY"
 #: About how many bytes of memory a byte of the file takes once read: text cells become Python
 #: strings (some 60 bytes each), a .npy's numbers float64 (a copy besides the bytes read).
 MEMORY_PER_BYTE = {"text": 16, "npy": 3}
-
-
-@dataclass
-class SampleColumn:
-    """One column as read: ``cells`` float64 (NaN where missing) for a binary format's numbers, else
-    an object array of texts or numbers (None where missing); ``written`` its place in the file
-    (from 1)."""
-
-    name: str
-    cells: np.ndarray
-    written: int
-
-
-@dataclass
-class Samples:
-    """An input's chosen columns, ``rows`` observations each; ``lines[i]`` the physical line of row
-    ``i`` in a text file (None for the other formats)."""
-
-    name: str
-    columns: list[SampleColumn]
-    rows: int
-    lines: np.ndarray | None = None
-
-    @property
-    def names(self) -> list[str]:
-        return [column.name for column in self.columns]
-
-    def column(self, name: str) -> SampleColumn:
-        return next(column for column in self.columns if column.name == name)
-
-    def where(self, row: int, column: SampleColumn) -> str:
-        """``ref.csv:3:2`` (line, column as written) or ``ref.jsonl: row 3, 'age'``."""
-        if self.lines is not None:
-            return f"{self.name}:{int(self.lines[row])}:{column.written}"
-        return f"{self.name}: row {row + 1}, column {show_value(column.name)}"
-
-    def numbers(self, column: SampleColumn, categorical_hint: bool = True) -> np.ndarray:
-        """The column's values as float64, NaN where missing; text that is not a number is an error
-        that names the cell (and, with ``categorical_hint``, says to count it as categories)."""
-        cells = column.cells
-        if cells.dtype != object:
-            return cells
-        missing = np.fromiter((_is_missing(cell) for cell in cells), bool, len(cells))
-        values = np.full(len(cells), np.nan)
-        present = np.flatnonzero(~missing)
-        values[present] = self._parsed(cells[present], present, column, categorical_hint)
-        return values
-
-    def _parsed(self, cells: np.ndarray, rows: np.ndarray, column: SampleColumn, hint: bool) -> np.ndarray:
-        texts = [cell for cell in cells if isinstance(cell, str)]
-        if all(text.isascii() and "_" not in text for text in texts):
-            try:  # numpy's own parsing, at C speed, where it reads the same numbers as divcli's grammar
-                return cells.astype(np.float64)
-            except (ValueError, TypeError):
-                pass
-        values = np.empty(len(cells))
-        for index, cell in enumerate(cells):
-            try:
-                values[index] = float(cell) if isinstance(cell, (int, float)) else parse_number(cell)
-            except ValueError as error:
-                fix = (f"pass {option('categorical', column.name)} to count its values as categories"
-                       if hint else "give numbers, or leave the cell empty for a missing value")
-                raise DataError(self.where(int(rows[index]), column),
-                                f"column {show_value(column.name)}: {error}", fix) from None
-        return values
-
-    def textual(self, column: SampleColumn) -> bool:
-        """Whether the column holds text and no number at all (a column of names, like a city): it
-        can only be counted per category. One number among the text is not: that is a typo to show."""
-        cells = column.cells
-        if cells.dtype != object:
-            return False
-        present = [cell for cell in cells if not _is_missing(cell)]
-        return bool(present) and not any(not isinstance(cell, str) or _is_number_text(cell) for cell in present)
-
-    def categories(self, column: SampleColumn) -> np.ndarray:
-        """The column's values as category names (an object array of str; None where missing): text
-        as written, numbers as integer codes are (``3``, not ``3.0``), and so is text that is all numbers
-        (pandas writes an integer column with a gap as ``1.0``: ``1`` and ``1.0`` are one category)."""
-        cells = column.cells
-        if cells.dtype != object:
-            return np.array([None if np.isnan(value) else name_text(value) for value in cells], dtype=object)
-        numbers = all(not isinstance(cell, str) or _is_number_text(cell) for cell in cells if not _is_missing(cell))
-        return np.array([None if _is_missing(cell) else name_text(parse_number(cell)) if numbers and isinstance(cell, str)
-                         else cell if isinstance(cell, str) else name_text(cell) for cell in cells], dtype=object)
-
-
-def _is_missing(cell) -> bool:
-    if cell is None:
-        return True
-    if isinstance(cell, str):
-        return cell.lower() in MISSING_TEXTS
-    return isinstance(cell, float) and cell != cell
 
 
 def read_samples(spec: str, stdin: BinaryIO | None = None, delimiter: str | None = None,
@@ -144,13 +48,13 @@ def read_samples(spec: str, stdin: BinaryIO | None = None, delimiter: str | None
     name = STDIN_NAME if spec == STDIN else spec
     extension = os.path.splitext(spec)[1].lower()
     if extension in (".parquet", ".pq"):
-        return _parquet(spec, columns)
+        return parquet_samples(spec, columns)
     if spec != STDIN and os.path.isfile(spec):  # before reading a byte of it
         check_memory(os.path.getsize(spec), name, MEMORY_PER_BYTE["npy" if extension == ".npy" else "text"])
     data = _bytes(spec, stdin)
     check_memory(len(data), name, MEMORY_PER_BYTE["npy" if data.startswith(_NPY_MAGIC) else "text"])
     if data.startswith(_NPY_MAGIC):
-        return _numpy(data, name, columns)
+        return npy_samples(data, name, columns)
     if extension in (".npy", ".npz"):
         raise DataError(name, "not a .npy array (its first bytes are not numpy's)",
                         "give a .npy file as numpy.save writes it (drift reads no .npz)")
@@ -200,16 +104,6 @@ def _bytes(spec: str, stdin: BinaryIO | None) -> bytes:
         raise DataError(spec, error.strerror or str(error)) from None
 
 
-def _picked(header: list[str] | None, width: int, name: str, columns: ColumnChoice) -> list[int]:
-    """The 0-based columns ``--select``/``--drop`` keep (every one when neither is given)."""
-    picked = columns.resolve(header, width, name)
-    return list(range(width)) if picked is None else list(picked.keep)
-
-
-def _no_rows(name: str) -> DataError:
-    return DataError(name, "no rows of samples", "give a header and one row an observation")
-
-
 def delimited_samples(text: str, name: str, delimiter: str, columns: ColumnChoice, first_line: int = 1,
                       layout: tuple[list[str] | None, int] | None = None) -> Samples:
     """CSV, TSV, text: a header (unless the first row is all numbers) and one row an observation; or,
@@ -219,12 +113,12 @@ def delimited_samples(text: str, name: str, delimiter: str, columns: ColumnChoic
     if layout is None:
         first_line, first = next(records, (0, None))
         if first is None:
-            raise _no_rows(name)
-        headed = not all(_is_number_text(cell) for cell in first)
+            raise no_rows(name)
+        headed = not all(is_number_text(cell) for cell in first)
         header, width = (first if headed else None), len(first)
     else:
         (header, width), headed, first = layout, True, None
-    keep = _picked(header, width, name, columns)
+    keep = picked(header, width, name, columns)
     fast = _plain(text, delimiter, width, first_line, layout is None) if header else None
     if fast is not None:
         values, lines = fast
@@ -232,14 +126,14 @@ def delimited_samples(text: str, name: str, delimiter: str, columns: ColumnChoic
     else:
         body = list(records) if headed else [(first_line, first), *records]
         _check_widths(body, width, header is not None, name, delimiter)
-        table = np.array([cells for _, cells in body], dtype=object).reshape(len(body), width)
-        lines = np.array([line for line, _ in body])
+        before = first_line - 1 if layout is not None else first_line if headed else None
+        table, lines = _cell_table(_blank_rows(body, before) if width == 1 else body, width)
     if len(lines) == 0:
-        raise _no_rows(name)
+        raise no_rows(name)
     kept = [SampleColumn(header[index] if header else str(index + 1),
                          np.ascontiguousarray(values[:, index]) if table is None else table[:, index], index + 1)
             for index in keep]
-    _check_unique(kept, name)
+    check_unique(kept, name)
     return Samples(name, kept, len(lines), lines)
 
 
@@ -256,6 +150,29 @@ def _plain(text: str, delimiter: str, width: int, first_line: int, headed: bool)
     return values, np.arange(len(values)) + first_line + (1 if headed else 0)
 
 
+def _cell_table(body: list, width: int) -> tuple[np.ndarray, np.ndarray]:
+    """The rows' cells as an object array (a row a record), and each row's physical line."""
+    table = np.array([cells for _, cells in body], dtype=object).reshape(len(body), width)
+    return table, np.array([line for line, _ in body])
+
+
+def _blank_rows(body: list, previous: int | None) -> list:
+    """A one-column file's rows with its blank lines between rows as empty cells (missing values):
+    there an empty cell is a blank line. ``previous``: the line before the first row that may be
+    blank (the header's, or the line before a piece), None to count none before the first row.
+    Blank lines at the end of a file are no rows (a piece never ends in them: see
+    :mod:`.sample_chunks`)."""
+    lines = np.array([line for line, _ in body])
+    gaps = np.diff(lines, prepend=lines[0] - 1 if previous is None else previous) - 1 if len(lines) else lines
+    if not gaps.any():
+        return body
+    filled = []
+    for (line, cells), gap in zip(body, gaps):
+        filled.extend((blank, [""]) for blank in range(line - int(gap), line))
+        filled.append((line, cells))
+    return filled
+
+
 def _check_widths(body: list, width: int, headed: bool, name: str, delimiter: str) -> None:
     for line, cells in body:
         if len(cells) != width:
@@ -263,22 +180,6 @@ def _check_widths(body: list, width: int, headed: bool, name: str, delimiter: st
                             f"has {width}", "give every row the same columns" +
                             (f" (or pass {option('delimiter', 'tab', cli='tab')} if tabs separate them)"
                              if delimiter == WHITESPACE else ""))
-
-
-def _is_number_text(cell: str) -> bool:
-    try:
-        parse_number(cell)
-    except ValueError:
-        return False
-    return True
-
-
-def _check_unique(kept: list[SampleColumn], name: str) -> None:
-    seen: set[str] = set()
-    for column in kept:
-        if column.name in seen:
-            raise DataError(name, f"two columns are named {show_value(column.name)}", "give every column its own name")
-        seen.add(column.name)
 
 
 def _records(text: str, name: str, columns: ColumnChoice) -> Samples:
@@ -316,9 +217,9 @@ def _record_samples(records: list[tuple[int, object]], name: str, columns: Colum
                             "write one record a line: {\"age\": 31, \"city\": \"Paris\"}")
         keys.update(dict.fromkeys(record))
     if not records:
-        raise _no_rows(name)
+        raise no_rows(name)
     header = list(keys)
-    keep = _picked(header, len(header), name, columns)
+    keep = picked(header, len(header), name, columns)
     lines = np.array([line for line, _ in records]) if records[0][0] else None
     kept = []
     for index in keep:
@@ -339,62 +240,3 @@ def _json_cell(value, name: str, line: int, key: str):
         return "true" if value else "false"
     raise DataError(f"{name}:{line}", f"{show_value(key)} holds {type(value).__name__ if not isinstance(value, list) else 'a list'}, "
                     "not a number or a text", "give one value a column in each record")
-
-
-def _numpy(data: bytes, name: str, columns: ColumnChoice) -> Samples:
-    """A .npy array: 1-D one column, 2-D a column each (numbered from 1); numbers only."""
-    try:
-        array = np.load(io.BytesIO(data), allow_pickle=False)
-    except (ValueError, OSError, EOFError) as error:
-        raise DataError(name, f"not a readable .npy array: {error}") from None
-    if array.ndim == 1:
-        array = array[:, None]
-    if array.ndim != 2 or array.dtype.kind not in "biuf":
-        raise DataError(name, f"a {array.ndim}-D array of {array.dtype}: drift reads a 1-D or 2-D array of numbers",
-                        "one row an observation, one column a feature")
-    if array.shape[0] == 0:
-        raise _no_rows(name)
-    keep = _picked(None, array.shape[1], name, columns)
-    values = array.astype(np.float64)
-    return Samples(name, [SampleColumn(str(index + 1), np.ascontiguousarray(values[:, index]), index + 1)
-                          for index in keep], array.shape[0])
-
-
-def _parquet(path: str, columns: ColumnChoice) -> Samples:
-    """A Parquet file: numeric columns as numbers, text and booleans as text (pyarrow)."""
-    from .parquet import INSTALL_FAST, arrow_reason
-
-    try:
-        import pyarrow as pa
-        import pyarrow.parquet as pq
-    except ImportError:
-        raise DataError(path, "reading Parquet needs pyarrow", INSTALL_FAST) from None
-    try:
-        schema = pq.read_schema(path)
-        header = list(schema.names)
-        keep = _picked(header, len(header), path, columns)
-        table = pq.read_table(path, columns=[header[index] for index in keep])
-    except (OSError, pa.ArrowException) as error:
-        raise DataError(path, f"cannot read Parquet: {arrow_reason(error)}") from None
-    if table.num_rows == 0:
-        raise _no_rows(path)
-    kept = [SampleColumn(header[index], arrow_cells(table.column(position), header[index], path), index + 1)
-            for position, index in enumerate(keep)]
-    _check_unique(kept, path)
-    return Samples(path, kept, table.num_rows)
-
-
-def arrow_cells(column, name: str, path: str) -> np.ndarray:
-    import pyarrow as pa
-
-    kind = column.type
-    if pa.types.is_dictionary(kind):
-        column, kind = column.cast(kind.value_type), kind.value_type
-    if pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_decimal(kind):
-        return column.cast(pa.float64()).to_numpy(zero_copy_only=False).astype(np.float64)
-    if pa.types.is_string(kind) or pa.types.is_large_string(kind) or pa.types.is_boolean(kind):
-        texts = column.to_pylist()
-        return np.array([value if value is None or isinstance(value, str) else ("true" if value else "false")
-                         for value in texts], dtype=object)
-    raise DataError(path, f"column {show_value(name)} holds {kind} values: drift reads numbers and text",
-                    f"leave it out with {option('drop', name)}")

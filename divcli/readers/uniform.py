@@ -33,6 +33,11 @@ class UniformBlocks:
         pass
 
 
+def is_uniform(operand: Operand) -> bool:
+    """Whether ``operand`` is the row :func:`uniform_operand` made (over another operand's classes)."""
+    return operand.name.startswith(f"{UNIFORM} over ") and operand.rows == 1 and operand.lines is None
+
+
 def uniform_operand(classes: int, kind: Kind) -> Operand:
     """One row, the uniform distribution over ``classes``, written as ``kind`` says: probabilities
     1/C, logits 0, log-probabilities −ln C or counts 1 (all of them read back as exactly the same row)."""

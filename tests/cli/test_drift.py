@@ -251,11 +251,12 @@ def test_bad_command_lines_exit_2(run, pair, args, words):
 
 
 def test_an_unknown_column_or_categorical_name_is_refused(run, pair):
+    """A name the samples have not is a mistake of the command line: exit 2."""
     ref, cur = pair
     result = run("drift", ref, cur, "--categorical", "city", "--column", "age")
-    assert result.exit_code == 1 and "--column: no column 'age'" in result.stderr and "'x', 'city'" in result.stderr
+    assert result.exit_code == 2 and "'--column': no column 'age'" in result.stderr and "'x', 'city'" in result.stderr
     result = run("drift", ref, cur, "--categorical", "town")
-    assert result.exit_code == 1 and "--categorical: no column 'town'" in result.stderr
+    assert result.exit_code == 2 and "--categorical: no column 'town'" in result.stderr
 
 
 def test_ragged_rows_and_an_empty_file_are_refused(run, tmp_path):

@@ -127,8 +127,9 @@ def test_measure_completes_measure_names(shell, tmp_path):
 
 
 @pytest.mark.parametrize("shell", SHELLS)
-@pytest.mark.parametrize("option, choices", [("--p-as", ["probs", "logits", "log-probs", "labels", "counts"]),
-                                             ("--q-as", ["probs", "logits", "log-probs", "counts"]),
+@pytest.mark.parametrize("option, choices", [("--p-as", ["probs", "logits", "log-probs", "labels", "counts",
+                                                         "samples"]),
+                                             ("--q-as", ["probs", "logits", "log-probs", "counts", "samples"]),
                                              ("--reduction", ["none", "sum", "mean", "batchmean", "row"]),
                                              ("--base", ["e", "2", "10", "nats", "bits", "bans"])])
 def test_choices_complete(shell, option, choices, tmp_path):

@@ -12,7 +12,7 @@ from divcli.computations.drift import DriftSettings, binned_measures, chi2_stati
 from divcli.computations.drift_bins import Smoothing
 from divcli.numerics.binning import BinRule, bin_counts, reference_edges
 from divcli.numerics.two_sample import ks_statistic, sorted_finite, wasserstein_1
-from divcli.readers.samples import SampleColumn, Samples
+from divcli.readers.sample_records import SampleColumn, Samples
 from helpers.extras import needs
 
 pytestmark = pytest.mark.numeric

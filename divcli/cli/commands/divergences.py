@@ -78,9 +78,10 @@ def entropy(p, estimator, **params):
     """
     from ..request import streamed_request
 
-    if estimator != "plugin" and params["p_as"] != "counts":
+    if estimator != "plugin" and params["p_as"] not in ("counts", "samples"):
         raise click.BadParameter(f"the {ESTIMATORS[estimator]} estimator corrects the plug-in by the sample size N, "
-                                 "which only counts give: pass --p-as counts (whole numbers, N = each row's sum)",
+                                 "which only counts give: pass --p-as counts (whole numbers, N = each row's sum), "
+                                 "or --p-as samples (a column of categories, counted)",
                                  param_hint="'--estimator'")
     _run(streamed_request("entropy", (p, None), params, estimator=None if estimator == "plugin" else estimator))
 

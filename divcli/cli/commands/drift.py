@@ -24,7 +24,8 @@ from ..options import DELIMITERS, BoundedFloat, OperandCommand, format_option
               metavar="S", help="Fold categories below share S on both sides into (other).")
 @click.option("--pseudocount", type=BoundedFloat(0, low_open=True, hint="give a count > 0, such as 0.5"),
               metavar="A", help="Add A to every bin's count (empty bins: finite PSI).")
-@click.option("--epsilon", type=BoundedFloat(0, 1, low_open=True, hint="give a share in (0, 1), such as 1e-4"),
+@click.option("--epsilon", type=BoundedFloat(0, 1, low_open=True, high_open=True,
+                                           hint="give a share well below 1/bins, such as 1e-4"),
               metavar="E", help="Floor every share at E, then renormalise.")
 @click.option("--thresholds", type=ThresholdsType(), default="0.1,0.25", show_default=True, metavar="A,B",
               help="PSI < A: stable; ≤ B: moderate; > B: major.")
@@ -63,16 +64,40 @@ def drift(reference, current, **params):
     """
     from ..request import drift_request
 
+    from ...errors import cli_words
+    from ...readers.columns import UnknownColumn
+
     request = drift_request((reference, current), params)
-    report = _compute(request)
+    try:
+        report = _compute(request)
+    except UnknownColumn as error:  # a mistyped --select or --drop: the command line's mistake
+        raise click.UsageError(error.message(cli_words) + close_name(error.item, error.header)) from None
     if request.column is not None:
-        report.column(request.column)  # a DataError naming the columns when there is none
+        _check_column(report, request.column)
         report.focus = request.column
     _check_measure(report, request.fail_above, request.measure)
     _write(report, request.writing)
     if request.svg is not None:
         _draw(report, request.svg)
     gate(report, request.fail_above, request.measure)
+
+
+def close_name(name: str, names) -> str:
+    """``(did you mean 'age'?)`` when one of ``names`` is close to ``name``, else nothing."""
+    import difflib
+
+    close = difflib.get_close_matches(name, list(names), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _check_column(report, name: str) -> None:
+    """--column names one of the report's columns; else a usage error (exit 2) listing them."""
+    names = [column.column for column in report.columns]
+    if name not in names:
+        from ...errors import show_value
+
+        raise click.BadParameter(f"no column {show_value(name)}{close_name(name, names)}; the columns are "
+                                 f"{', '.join(show_value(found) for found in names)}", param_hint="'--column'")
 
 
 def _compute(request):
@@ -100,12 +125,17 @@ def _compute(request):
 
 def _binned(request):
     """--binned: two bin,count histograms, read whole (the options for raw samples refused already)."""
-    from ...computations.drift_binned import binned_drift
+    from ...computations.drift_binned import binned_drift, read_error
     from ...readers.reading import read_operand
     from ..console import warn
     from ..run import stdin_for
 
-    reference, current = (read_operand(spec, stdin_for(spec), request.reading.delimiter) for spec in request.specs)
+    from ...errors import DataError
+
+    try:
+        reference, current = (read_operand(spec, stdin_for(spec), request.reading.delimiter) for spec in request.specs)
+    except DataError as error:
+        raise read_error(error) from None
     return binned_drift(reference, current, request.settings, warn)
 
 
@@ -158,10 +188,27 @@ def _draw(report, path: str) -> None:
 def _check_measure(report, fail_above: float | None, measure: str) -> None:
     """Before anything is written: a gate on a measure no column has (W₁ of categorical columns
     alone) is a usage error."""
-    if fail_above is not None and all(column.measures.get(measure) is None for column in report.columns):
-        raise click.BadParameter(f"{measure} is not measured for any of these columns (W₁ and KS are for numeric "
-                                 "columns, χ² for categorical ones): choose another --measure",
-                                 param_hint="'--measure'")
+    if fail_above is None or any(column.measures.get(measure) is not None for column in report.columns):
+        return
+    numeric = [column for column in report.columns if column.kind == "numeric"]
+    if measure in ("wasserstein_1", "ks") and numeric:
+        from ...errors import show_value
+
+        empty = [column for column in numeric if _valueless(column)]
+        why = (f"column {', '.join(show_value(column.column) for column in empty)} holds no values on one side "
+               "or both (every one is missing), where W₁ and KS need values on both sides" if empty else
+               "W₁ and KS are left out of samples read a piece at a time")
+    else:
+        why = "W₁ and KS are for numeric columns, χ² for categorical ones"
+    raise click.BadParameter(f"{measure} is not measured for any of these columns ({why}): choose another "
+                             "--measure", param_hint="'--measure'")
+
+
+def _valueless(column) -> bool:
+    """Whether a numeric column has no value that is not missing on a side (W₁ and KS then have none)."""
+    missing = 1 if column.binning.missing else 0
+    return any(float(counts[:len(counts) - missing].sum()) == 0
+               for counts in (column.reference_counts, column.current_counts))
 
 
 def gate(report, fail_above: float | None, measure: str) -> None:

@@ -8,6 +8,7 @@ from ..completion import complete_operand
 from ..console import whole_output
 from ..help import SectionedCommand
 from ..options import DELIMITERS, LogBaseType, format_option
+from ...vocabulary import ESTIMATORS
 
 
 @click.command(cls=SectionedCommand, examples=(
@@ -27,6 +28,8 @@ from ..options import DELIMITERS, LogBaseType, format_option
               help=", ; | tab or space (default: sniffed).")
 @click.option("--base", type=LogBaseType(), default="e", show_default=True, metavar="B",
               help="Log base: e or nats, 2 or bits, 10 or bans, or any b > 1.")
+@click.option("--estimator", type=click.Choice(tuple(ESTIMATORS)), default="plugin", metavar="E",
+              help="From counts: plugin (default), miller-madow, chao-shen, shrink, jackknife.")
 @click.option("--explain", is_flag=True,
               help="Work through I = D(P(X,Y) ‖ P(X)P(Y)) = H(X) − H(X|Y) with the numbers put in.")
 @click.option("-q", "--quiet", is_flag=True, help="Print only I(X;Y).")
@@ -34,15 +37,16 @@ from ..options import DELIMITERS, LogBaseType, format_option
 @click.option("-o", "--output", type=click.Path(readable=False), metavar="PATH",
               help="Write to PATH instead of standard output (atomically).")
 @click.option("--svg", type=click.Path(readable=False), metavar="FILE", help="Also save the table as an SVG picture.")
-def mi(x_file, y_file, x_column, y_column, joint, no_header, delimiter, base, explain, quiet, fmt, output, svg):
+def mi(x_file, y_file, x_column, y_column, joint, no_header, delimiter, base, estimator, explain, quiet, fmt, output,
+       svg):
     """Mutual information I(X;Y) of two columns of labels, the entropies and NMI.
 
     Also H(X), H(Y), H(X,Y), H(X|Y) and H(Y|X); or of a joint table (--joint).
 
-    I(X;Y) = D(P(X,Y) ‖ P(X)P(Y)), from the pairs' frequencies (plug-in values). NMI divides I by
-    the arithmetic, geometric, min or max mean of H(X) and H(Y), as scikit-learn's
-    normalized_mutual_info_score. With counts, the G-test of independence: G = 2·N·I (nats), its
-    p-value with SciPy (pip install 'divcli[stats]').
+    I(X;Y) = D(P(X,Y) ‖ P(X)P(Y)), from the pairs' frequencies (plug-in values; --estimator: less
+    biased ones). NMI divides I by the arithmetic, geometric, min or max mean of H(X) and H(Y), as
+    scikit-learn's normalized_mutual_info_score. With counts, the G-test of independence: G = 2·N·I
+    (nats), its p-value with SciPy (pip install 'divcli[stats]').
     """
     from ..request import Writing, check_output
     from ...output.registry import Content
@@ -54,9 +58,9 @@ def mi(x_file, y_file, x_column, y_column, joint, no_header, delimiter, base, ex
     chosen = LogBase(*base)
     reading = {"delimiter": DELIMITERS.get(delimiter), "header": False if no_header else None}
     if joint is not None:
-        document = _from_joint(joint, chosen, explain, reading["delimiter"])
+        document = _from_joint(joint, chosen, explain, reading["delimiter"], estimator)
     else:
-        document = _from_labels(x_file, y_file, x_column, y_column, chosen, explain, reading)
+        document = _from_labels(x_file, y_file, x_column, y_column, chosen, explain, reading, estimator)
     with whole_output(writing, "divcli mi", Content.MI) as writer:
         writer.write(document)
 
@@ -83,7 +87,7 @@ def _check(x_file, y_file, x_column, y_column, joint, quiet, explain) -> None:
         raise click.UsageError("-q prints I alone and --explain its working: give one of them")
 
 
-def _from_labels(x_file, y_file, x_column, y_column, base, explain, reading) -> dict:
+def _from_labels(x_file, y_file, x_column, y_column, base, explain, reading, estimator) -> dict:
     """The document of two columns of labels: X's and Y's files (one file when Y is not given)."""
     import sys
 
@@ -109,10 +113,11 @@ def _from_labels(x_file, y_file, x_column, y_column, base, explain, reading) -> 
     table, x_names, y_names = contingency(x_labels, y_labels)
     x = {"source": x_table.name, "column": x_table.column_name(x_index)}
     y = {"source": y_table.name, "column": y_table.column_name(y_index)}
-    return mi_document(table, base, counts=True, x=x, y=y, x_names=x_names, y_names=y_names, explain=explain)
+    return mi_document(table, base, counts=True, x=x, y=y, x_names=x_names, y_names=y_names, explain=explain,
+                       estimator=estimator)
 
 
-def _from_joint(spec: str, base, explain: bool, delimiter: str | None) -> dict:
+def _from_joint(spec: str, base, explain: bool, delimiter: str | None, estimator: str) -> dict:
     """The document of a joint table: its first column is X's names when it is not numbers."""
     import sys
 
@@ -131,7 +136,11 @@ def _from_joint(spec: str, base, explain: bool, delimiter: str | None) -> dict:
         # X's names in the first column: read again with them as the rows' names (a fault now is told)
         operand = read_operand(spec, sys.stdin.buffer, delimiter, columns=ColumnChoice(names="1"))
     counts = joint_counts(operand.values, operand.name, operand.lines, operand.cells, operand.written_columns)
+    if not counts and estimator != "plugin":
+        raise click.BadParameter(f"the {ESTIMATORS[estimator]} estimator corrects the plug-in by the sample size N, "
+                                 f"and {operand.name} holds probabilities (not whole numbers): give the table "
+                                 "of counts, or leave --estimator out", param_hint="'--estimator'")
     x = {"source": operand.name, "column": None, "as": "rows of the table"}
     y = {"source": operand.name, "column": None, "as": "columns of the table"}
     return mi_document(operand.values, base, counts=counts, x=x, y=y, x_names=operand.row_names,
-                       y_names=operand.classes, explain=explain)
+                       y_names=operand.classes, explain=explain, estimator=estimator)
