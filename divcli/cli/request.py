@@ -93,6 +93,8 @@ class Engine:
     p_cols: str | None = None
     q_cols: str | None = None
     verbose: bool = False
+    #: P's and Q's parts given with their own options (--q-select, --p-cols): messages name them
+    own: tuple[frozenset[str], frozenset[str]] = (frozenset(), frozenset())
 
     @property
     def dask(self) -> bool:
@@ -128,7 +130,8 @@ def streamed_request(command: str, specs: tuple[str | None, ...], params: dict, 
     reading, engine = _reading(params), Engine(params["engine"], params["threads"], params["scheduler"],
                                                verbose=params["verbose"])
     if engine.dask:  # the one column choice a shard takes: each operand's --select (or --p-select, --q-select)
-        engine = replace(engine, p_cols=reading.operand(0).select, q_cols=reading.operand(1).select)
+        p, q = reading.operand(0), reading.operand(1)
+        engine = replace(engine, p_cols=p.select, q_cols=q.select, own=(p.own, q.own))
     specs = tuple(spec for spec in specs if spec is not None)
     check_engine(engine, reading, specs)
     check_samples(reading, engine)
