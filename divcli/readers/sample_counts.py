@@ -96,6 +96,38 @@ def count_column(spec: str, stdin=None, delimiter: str | None = None, columns: C
         pieces = iter([literal_samples(spec)])
     else:
         pieces = iter([read_samples(spec, stdin, delimiter, columns)])
+    return _count(pieces, name, side)
+
+
+def count_values(cells: np.ndarray, name: str) -> Counted:
+    """A column given in memory (the Python API's list, numpy array or pandas Series of labels, as
+    :func:`memory_cells` keeps it) counted as a file's column is: the same category names, the same
+    missing values."""
+    return _count(iter([Samples(name, [SampleColumn(LITERAL_COLUMN, cells, 1)], len(cells))]), name, "p")
+
+
+def memory_cells(values) -> np.ndarray:
+    """Values in memory as the readers keep a column: float64 with NaN where missing when they are
+    numbers, else objects (text, numbers; anything else as its text) with None where missing (None,
+    NaN, and pandas' NA and NaT)."""
+    if hasattr(values, "isna") and hasattr(values, "to_numpy"):  # pandas: its own missing values
+        missing = np.asarray(values.isna(), dtype=bool)
+        values = values.to_numpy(dtype=object)
+        values[missing] = None
+    array = np.asarray(values)
+    if array.dtype.kind in "iuf":
+        return array.astype(np.float64)
+    return np.array([_cell(cell) for cell in array.ravel().tolist()], dtype=object).reshape(array.shape)
+
+
+def _cell(cell):
+    if cell is None or isinstance(cell, (str, int, float)) and not isinstance(cell, bool):
+        return None if isinstance(cell, float) and cell != cell else cell
+    return str(cell)
+
+
+def _count(pieces, name: str, side: str) -> Counted:
+    """The pieces' one column (the same in each) tallied per category, missing values apart."""
     tally: dict[str, int] = {}
     missing, column = 0, None
     for piece in pieces:
