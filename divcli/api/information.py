@@ -112,7 +112,7 @@ def _from_joint(joint, base, delimiter) -> dict:
         if values.ndim != 2:
             raise ValueError(f"joint is a 2-D table (rows X, columns Y), not an array of shape {values.shape}")
         source, lines, cells, written, x_names, y_names = "joint", None, None, None, None, None
-    counts = joint_counts(values, source, lines, cells, written)
+    counts = joint_counts(values, source, lines, cells, written, names=(x_names, y_names))
     x = {"source": source, "column": None, "as": "rows of the table"}
     y = {"source": source, "column": None, "as": "columns of the table"}
     return mi_document(values, base, counts=counts, x=x, y=y, x_names=x_names, y_names=y_names)

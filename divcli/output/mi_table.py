@@ -4,6 +4,7 @@ I = D(P(X,Y) ‖ P(X)P(Y)) = H(X) − H(X|Y) with the numbers put in, its larges
 
 from __future__ import annotations
 
+from ..errors import printable
 from ..numerics.information import NO_SCIPY
 from ..vocabulary import ESTIMATORS
 from .registry import Sink
@@ -14,8 +15,9 @@ CELLS_SHOWN = 20
 
 
 def _side(role: str, side: dict) -> str:
+    """Where a side came from, its names from the data made safe for a terminal (:func:`printable`)."""
     column = f", column {side['column']!r}" if side.get("column") is not None else f", {side.get('as', '')}"
-    return f"  {role}: {side['source']}{column} ({side['classes']} classes)"
+    return f"  {role}: {printable(side['source'])}{column} ({side['classes']} classes)"
 
 
 def g_test_line(document: dict) -> str:
@@ -93,7 +95,7 @@ class MiTable(Sink):
         for column in ("x", "y", "p(x,y)", "p(x)·p(y)", "term"):
             table.add_column(column, justify="left" if column in ("x", "y") else "right")
         for cell in shown:
-            table.add_row(Text(cell["x"]), Text(cell["y"]), fmt(cell["p_xy"]), fmt(cell["p_x_p_y"]), fmt(cell["term"]))
+            table.add_row(Text(printable(cell["x"])), Text(printable(cell["y"])), fmt(cell["p_xy"]), fmt(cell["p_x_p_y"]), fmt(cell["term"]))
         console.print(table)
         console.print(Text(f"  Σ terms = {fmt(sum(cell['term'] for cell in cells))} (a term is < 0 where x and y "
                            "meet less often than independence predicts; the sum is ≥ 0: Gibbs)"))

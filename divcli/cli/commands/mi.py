@@ -135,7 +135,8 @@ def _from_joint(spec: str, base, explain: bool, delimiter: str | None, estimator
             raise
         # X's names in the first column: read again with them as the rows' names (a fault now is told)
         operand = read_operand(spec, sys.stdin.buffer, delimiter, columns=ColumnChoice(names="1"))
-    counts = joint_counts(operand.values, operand.name, operand.lines, operand.cells, operand.written_columns)
+    counts = joint_counts(operand.values, operand.name, operand.lines, operand.cells, operand.written_columns,
+                          names=(operand.row_names, operand.classes))
     if not counts and estimator != "plugin":
         raise click.BadParameter(f"the {ESTIMATORS[estimator]} estimator corrects the plug-in by the sample size N, "
                                  f"and {operand.name} holds probabilities (not whole numbers): give the table "
