@@ -21,11 +21,13 @@ def _side(role: str, side: dict) -> str:
 
 
 def g_test_line(document: dict) -> str:
-    """The G-test in one line: its statistic, degrees of freedom and p-value, or why there is none."""
+    """The G-test in one line: its statistic, degrees of freedom and p-value, or why there is none; with
+    an estimator it says G is the plug-in I's (the test's statistic), not the corrected I above it."""
     if document["g_statistic"] is None:
         return "G-test: none for a table of probabilities (it needs the counts N)"
     p_value = NO_SCIPY if document["g_p_value"] is None else f"p = {document['g_p_value']:.4g}"
-    return (f"G-test of independence: G = 2·N·I (nats) = {fmt(document['g_statistic'])}, "
+    unit = "nats" if document.get("estimator", "plugin") == "plugin" else "the plug-in I, in nats"
+    return (f"G-test of independence: G = 2·N·I ({unit}) = {fmt(document['g_statistic'])}, "
             f"dof = {document['dof']}, {p_value}")
 
 

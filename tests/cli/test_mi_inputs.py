@@ -87,3 +87,14 @@ def test_control_characters_in_labels_are_escaped_in_the_table(run, tmp_path):
     document = json.loads(run("mi", path, "--explain", "-f", "json").stdout)  # JSON keeps the labels as read
     assert {cell["x"] for cell in document["cells"]} == {"\x1b[31mred", "b\x07"}
     assert document["mi"] == pytest.approx(_plain_mi([[1, 0], [0, 2]]), rel=1e-12)
+
+
+def test_with_an_estimator_the_g_test_says_it_is_the_plug_in_s(run, run_json):
+    """G = 2·N·I is the plug-in I's (the test's statistic), not the corrected I printed above it."""
+    table = [[1, 2], [3, 4]]
+    document = run_json("mi", "--joint", "1,2;3,4", "--estimator", "shrink")
+    assert document["g_statistic"] == pytest.approx(2 * 10 * _plain_mi(table), rel=1e-12)
+    assert document["mi"] < 0 < document["g_statistic"]
+    text = run("mi", "--joint", "1,2;3,4", "--estimator", "shrink").stdout
+    assert "G = 2·N·I (the plug-in I, in nats) = " in text
+    assert "G = 2·N·I (nats) = " in run("mi", "--joint", "1,2;3,4").stdout
