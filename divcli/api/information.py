@@ -127,7 +127,7 @@ def _from_joint(joint, base, delimiter, estimator: str) -> dict:
         if values.ndim != 2:
             raise ValueError(f"joint is a 2-D table (rows X, columns Y), not an array of shape {values.shape}")
         source, lines, cells, written, x_names, y_names = "joint", None, None, None, None, None
-    counts = joint_counts(values, source, lines, cells, written)
+    counts = joint_counts(values, source, lines, cells, written, names=(x_names, y_names))
     if not counts and estimator != "plugin":
         from ..vocabulary import ESTIMATORS
 

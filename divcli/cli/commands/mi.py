@@ -110,7 +110,8 @@ def _from_joint(spec: str, base, explain: bool, delimiter: str | None, estimator
     from ...computations.mi_inputs import read_joint_table
 
     operand = read_joint_table(spec, sys.stdin.buffer, delimiter)
-    counts = joint_counts(operand.values, operand.name, operand.lines, operand.cells, operand.written_columns)
+    counts = joint_counts(operand.values, operand.name, operand.lines, operand.cells, operand.written_columns,
+                          names=(operand.row_names, operand.classes))
     if not counts and estimator != "plugin":
         raise click.BadParameter(f"the {ESTIMATORS[estimator]} estimator corrects the plug-in by the sample size N, "
                                  f"and {operand.name} holds probabilities (not whole numbers): give the table "
