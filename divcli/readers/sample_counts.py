@@ -40,7 +40,8 @@ from .numbers import parse_number
 from .operand import STDIN, STDIN_NAME, Operand
 from .reading import is_literal
 from .sample_chunks import piecewise, sample_pieces
-from .samples import MISSING_TEXTS, SampleColumn, Samples, read_samples
+from .sample_records import MISSING_TEXTS, SampleColumn, Samples
+from .samples import read_samples
 
 #: The category of a missing value (an empty cell, NaN, NA, null), as drift names it.
 MISSING = "(missing)"
