@@ -16,6 +16,7 @@ import numpy as np
 
 from ..errors import DataError
 from ..numerics.binning import BinRule, Edges, bin_counts, bin_labels, reference_edges
+from ..readers.sample_records import sorted_categories
 
 NUMERIC, CATEGORICAL = "numeric", "categorical"
 #: The labels of the bins that are no range and no category of the data.
@@ -106,7 +107,7 @@ def tallied_binning(tallies: list[dict[str, int]], rows: list[int], min_share: f
     for side, (tally, total) in enumerate(zip(tallies, rows)):
         for name, count in tally.items():
             shares.setdefault(name, [0.0, 0.0])[side] = count / total
-    categories = _ordered(shares)
+    categories = sorted_categories(shares)
     folded = frozenset(name for name in categories if max(shares[name]) < min_share) if min_share > 0 else frozenset()
     kept = tuple(name for name in categories if name not in folded)
     return Binning(CATEGORICAL, categories=kept, folded=folded, missing=missing)
@@ -133,14 +134,6 @@ def _tally(labels: np.ndarray) -> tuple[list[str], list[int]]:
         return [], []
     names, counts = np.unique(np.array(present, dtype=str), return_counts=True)
     return [str(name) for name in names], [int(count) for count in counts]
-
-
-def _ordered(shares: dict[str, list[float]]) -> list[str]:
-    names = list(shares)
-    try:
-        return sorted(names, key=float)
-    except ValueError:
-        return sorted(names)
 
 
 def counts(binning: Binning, values: np.ndarray) -> np.ndarray:

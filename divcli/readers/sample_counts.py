@@ -7,11 +7,11 @@ distribution of those observations. The column is read as ``divcli drift`` reads
 piece at a time where the file allows it (:mod:`divcli.readers.sample_chunks`: each piece tallied
 with ``np.unique`` and the tallies added), so a column larger than memory is counted too.
 
-- A category is named as drift names it: text as written, numbers as integer codes (``1`` and
-  ``1.0`` are one category, in a column of text too). Each cell is named on its own, never by what
-  the rest of its piece holds, so a file read in pieces counts exactly as one read whole. A number
-  written with a leading zero among text (``007``, ``02134``: a code, not a quantity) is named as
-  written: ``007`` and ``7`` are two categories. (A file, or a piece of one, that holds plain decimals
+- A category is named by :func:`~.sample_records.category_name`, as drift and mi name theirs: text
+  as written, numbers as integer codes (``1`` and ``1.0`` are one category, in a column of text
+  too). Each cell is named on its own, never by what the rest of its piece holds, so a file read in
+  pieces counts exactly as one read whole. A number written with a leading zero among text (``007``,
+  ``02134``: a code, not a quantity) is named as written: ``007`` and ``7`` are two categories. (A file, or a piece of one, that holds plain decimals
   alone is read as numbers, its zeros gone: ``007`` is ``7`` there.)
 - The categories are sorted: by value when every one is a number, else by text.
 - A missing value (an empty cell, ``NaN``, ``NA``, ``null``) is counted as the category
@@ -35,12 +35,11 @@ import numpy as np
 
 from ..errors import DataError, option, show_value
 from .blocks import ArrayBlocks
-from .columns import ColumnChoice, name_text
-from .numbers import parse_number
+from .columns import ColumnChoice
 from .operand import STDIN, STDIN_NAME, Operand
 from .reading import is_literal
 from .sample_chunks import piecewise, sample_pieces
-from .sample_records import MISSING_TEXTS, SampleColumn, Samples
+from .sample_records import SampleColumn, Samples, category_names, sorted_categories
 from .samples import read_samples
 
 #: The category of a missing value (an empty cell, NaN, NA, null), as drift names it.
@@ -51,8 +50,6 @@ PIECE_BYTES = 1 << 24
 LITERAL_COLUMN = "samples"
 #: More categories than this, most of them seen once, look like measurements rather than categories.
 MANY_CATEGORIES = 50
-#: A number written with a leading zero: a code (``007``), not a quantity.
-_LEADING_ZERO = re.compile(r"\s*[+-]?0\d")
 
 
 @dataclass(frozen=True)
@@ -165,7 +162,8 @@ def _one_column(piece, side: str) -> str:
 
 class Tally:
     """The categories of a column counted, piece after piece, each cell named on its own
-    (:func:`_category`), so that the pieces add up to the column read whole; missing values apart."""
+    (:func:`~.sample_records.category_name`), so that the pieces add up to the column read whole;
+    missing values apart."""
 
     def __init__(self):
         self.counts: dict[str, int] = {}
@@ -173,62 +171,24 @@ class Tally:
 
     def add(self, cells: np.ndarray) -> None:
         """One piece's cells: float64 (NaN missing), or objects (text, numbers, None missing)."""
-        if cells.dtype != object:
-            present = cells[~np.isnan(cells)]
-            self.missing += len(cells) - len(present)
-            _add(self.counts, present, name_text)
+        names = [name for name in category_names(cells).tolist() if name is not None]
+        self.missing += len(cells) - len(names)
+        if not names:
             return
-        texts = [cell for cell in cells if isinstance(cell, str) and cell.lower() not in MISSING_TEXTS]
-        numbers = [cell for cell in cells if isinstance(cell, (int, float)) and cell == cell]
-        self.missing += len(cells) - len(texts) - len(numbers)
-        _add(self.counts, np.array(texts, dtype=str), _category)
-        _add(self.counts, np.array(numbers, dtype=np.float64), name_text)
-
-
-def _category(text: str) -> str:
-    """A text cell's category: a number (not written with a leading zero) named as the number is
-    (``1.0`` is ``1``, as a column of numbers names it), any other text as written."""
-    return name_text(parse_number(text)) if _plain_number(text) else text
-
-
-def _plain_number(text: str) -> bool:
-    """Whether ``text`` is a number a code would not be: no leading zero (``007``, ``-01``)."""
-    if _LEADING_ZERO.match(text):
-        return False
-    try:
-        parse_number(text)
-    except ValueError:
-        return False
-    return True
-
-
-def _add(tally: dict[str, int], values: np.ndarray, naming) -> None:
-    """The counts of ``values`` (none missing) added to ``tally``, each named by ``naming``."""
-    if not values.size:
-        return
-    names, counts = np.unique(values, return_counts=True)
-    for value, count in zip(names.tolist(), counts.tolist()):
-        label = naming(value)
-        tally[label] = tally.get(label, 0) + count
+        labels, counts = np.unique(np.array(names, dtype=str), return_counts=True)
+        for label, count in zip(labels.tolist(), counts.tolist()):
+            self.counts[label] = self.counts.get(label, 0) + count
 
 
 def _counted(name: str, column: str, tally: dict[str, int], missing: int) -> Counted:
-    """The counts in order (:func:`_sorted`, :data:`MISSING` last), or why there are none."""
+    """The counts in order (:func:`~.sample_records.sorted_categories`, :data:`MISSING` last), or why there are none."""
     if not tally and not missing:
         raise DataError(name, f"column {show_value(column)} has no values", "give one row an observation")
-    names = _sorted(list(tally))
+    names = sorted_categories(tally)
     counts = [tally[label] for label in names]
     if missing:
         names, counts = names + [MISSING], counts + [missing]
     return Counted(name, column, names, np.array(counts, dtype=np.int64), missing)
-
-
-def _sorted(names: list[str]) -> list[str]:
-    """By value when every name is a number (``2`` before ``10``), else by text."""
-    try:
-        return sorted(names, key=float)
-    except ValueError:
-        return sorted(names)
 
 
 def counted_warnings(counted: Counted) -> list[str]:

@@ -8,6 +8,7 @@ Missing: an empty cell, ``nan``, ``NA``, ``null`` (any case), JSON's null, Parqu
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -18,6 +19,8 @@ from .numbers import parse_number
 
 #: Cell texts read as a missing value (compared in lower case), besides the empty cell.
 MISSING_TEXTS = frozenset({"", "nan", "+nan", "-nan", "na", "n/a", "null", "none"})
+#: A number written with a leading zero: a code (``007``), not a quantity.
+_LEADING_ZERO = re.compile(r"\s*[+-]?0\d")
 
 
 @dataclass
@@ -94,15 +97,10 @@ class Samples:
         return bool(present) and not any(not isinstance(cell, str) or is_number_text(cell) for cell in present)
 
     def categories(self, column: SampleColumn) -> np.ndarray:
-        """The column's values as category names (an object array of str; None where missing): text
-        as written, numbers as integer codes are (``3``, not ``3.0``), and so is text that is all numbers
-        (pandas writes an integer column with a gap as ``1.0``: ``1`` and ``1.0`` are one category)."""
-        cells = column.cells
-        if cells.dtype != object:
-            return np.array([None if np.isnan(value) else name_text(value) for value in cells], dtype=object)
-        numbers = all(not isinstance(cell, str) or is_number_text(cell) for cell in cells if not is_missing(cell))
-        return np.array([None if is_missing(cell) else name_text(parse_number(cell)) if numbers and isinstance(cell, str)
-                         else cell if isinstance(cell, str) else name_text(cell) for cell in cells], dtype=object)
+        """The column's values as category names (an object array of str; None where missing), each
+        cell named on its own by :func:`category_name`, so a piece of a file names its cells as the
+        whole file does."""
+        return category_names(column.cells)
 
 
 def is_missing(cell) -> bool:
@@ -112,6 +110,55 @@ def is_missing(cell) -> bool:
     if isinstance(cell, str):
         return cell.lower() in MISSING_TEXTS
     return isinstance(cell, float) and cell != cell
+
+
+def category_name(cell) -> str | None:
+    """The one rule that names a category, wherever a column of labels is counted (``--p-as samples``,
+    ``drift``'s categorical columns, ``mi``'s labels); None for a missing cell (:func:`is_missing`).
+
+    A number is named as the number is (``1``, ``1.0`` and JSON's 1 are the category ``1``; ``2.5``
+    is ``2.5``), whether it was read as a number or as text, and whatever else its column holds; a
+    text written with a leading zero (``007``, ``02134``: a code, not a quantity) is named as
+    written, and so is any other text. A cell is never named by the rest of its column, so a file
+    read a piece at a time names its cells as the file read whole."""
+    if is_missing(cell):
+        return None
+    if not isinstance(cell, str):
+        return name_text(cell)
+    if _LEADING_ZERO.match(cell):
+        return cell
+    try:
+        return name_text(parse_number(cell))
+    except ValueError:
+        return cell
+
+
+def category_names(cells: np.ndarray) -> np.ndarray:
+    """:func:`category_name` of every cell (float64 with NaN, or objects), as an object array with
+    None where missing; each distinct value is named once."""
+    names = np.full(len(cells), None, dtype=object)
+    if cells.dtype != object:
+        present = ~np.isnan(cells)
+        distinct, inverse = np.unique(cells[present], return_inverse=True)
+        named = np.array([name_text(value) for value in distinct.tolist()], dtype=object)
+        names[present] = named[inverse.ravel()]
+        return names
+    named: dict = {}
+    for index, cell in enumerate(cells.tolist()):
+        key = (type(cell), cell)
+        if key not in named:
+            named[key] = category_name(cell)
+        names[index] = named[key]
+    return names
+
+
+def sorted_categories(names) -> list[str]:
+    """Category names in order: by value when every one is a number (``2`` before ``10``; ``007``
+    beside ``7``, then by text), else by text; the same order whatever order they came in."""
+    try:
+        return sorted(names, key=lambda name: (float(name), name))
+    except ValueError:
+        return sorted(names)
 
 
 def is_number_text(cell: str) -> bool:
