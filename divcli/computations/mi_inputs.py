@@ -27,12 +27,25 @@ class ColumnWords:
 
 @dataclass(frozen=True)
 class LabelPair:
-    """X's and Y's labels (as many of each), and where each came from (``source``, ``column``)."""
+    """X's and Y's labels (as many of each: the pairs kept), where each came from (``source``,
+    ``column``), and the pairs left out for a missing label (how many, and where the first was)."""
 
     x_labels: list[str]
     y_labels: list[str]
     x: dict
     y: dict
+    left_out: int = 0
+    first_missing: str | None = None
+
+    @property
+    def warning(self) -> str | None:
+        """What to tell of the pairs left out, or None when every pair had both labels."""
+        if not self.left_out:
+            return None
+        rows = len(self.x_labels) + self.left_out
+        return (f"{self.left_out:,} of {rows:,} {'pair' if rows == 1 else 'pairs'} left out: a label is missing "
+                f"(empty, NaN, NA, null; the first at {self.first_missing}); N counts the "
+                f"{len(self.x_labels):,} {'pair' if len(self.x_labels) == 1 else 'pairs'} kept")
 
 
 def read_label_pair(x_spec: str, y_spec: str | None, x_column: str | None, y_column: str | None,
@@ -40,7 +53,8 @@ def read_label_pair(x_spec: str, y_spec: str | None, x_column: str | None, y_col
                     header: bool | None = None) -> LabelPair:
     """X's and Y's labels from their files (``-``: ``stdin``); one file holds both when ``y_spec`` is
     None (its two columns, X the first, or the columns named). Rows are paired: X and Y of different
-    lengths are refused, naming Y's file."""
+    lengths are refused, naming Y's file. A pair whose label is missing on either side is left out
+    (:attr:`LabelPair.warning` says how many); none left is refused."""
     from ..readers.labels import read_labels
 
     x_table = read_labels(x_spec, stdin, delimiter, header)
@@ -56,9 +70,20 @@ def read_label_pair(x_spec: str, y_spec: str | None, x_column: str | None, y_col
     if len(x_labels) != len(y_labels):
         raise DataError(y_table.name, f"X has {len(x_labels)} labels and Y {len(y_labels)}",
                         "X and Y are paired by row: give them as many rows")
-    return LabelPair(x_labels, y_labels,
-                     {"source": x_table.name, "column": x_table.column_name(x_index)},
-                     {"source": y_table.name, "column": y_table.column_name(y_index)})
+    x_from = {"source": x_table.name, "column": x_table.column_name(x_index)}
+    y_from = {"source": y_table.name, "column": y_table.column_name(y_index)}
+    missing = [row for row, (x, y) in enumerate(zip(x_labels, y_labels)) if x is None or y is None]
+    if not missing:
+        return LabelPair(x_labels, y_labels, x_from, y_from)
+    row = missing[0]
+    first = x_table.where(row, x_index) if x_labels[row] is None else y_table.where(row, y_index)
+    if len(missing) == len(x_labels):
+        raise DataError(first, f"no pair has both labels: each of the {len(missing):,} rows misses X's or Y's "
+                               "(empty, NaN, NA, null)", "give X and Y a label on the same rows")
+    gone = set(missing)
+    return LabelPair([label for row, label in enumerate(x_labels) if row not in gone],
+                     [label for row, label in enumerate(y_labels) if row not in gone], x_from, y_from,
+                     len(missing), first)
 
 
 def read_joint_table(spec: str, stdin: BinaryIO | None = None, delimiter: str | None = None) -> Operand:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from ..errors import printable
 from ..numerics.information import NO_SCIPY
-from ..vocabulary import ESTIMATORS
+from ..vocabulary import ESTIMATORS, count_of
 from .registry import Sink
 from .texts import fmt
 
@@ -17,7 +17,7 @@ CELLS_SHOWN = 20
 def _side(role: str, side: dict) -> str:
     """Where a side came from, its names from the data made safe for a terminal (:func:`printable`)."""
     column = f", column {side['column']!r}" if side.get("column") is not None else f", {side.get('as', '')}"
-    return f"  {role}: {printable(side['source'])}{column} ({side['classes']} classes)"
+    return f"  {role}: {printable(side['source'])}{column} ({count_of(side['classes'], 'class', 'classes')})"
 
 
 def g_test_line(document: dict) -> str:
@@ -49,7 +49,8 @@ class MiTable(Sink):
         from rich.text import Text
 
         console, unit = self.console, document["unit"]
-        counted = f"N = {document['n']} pairs" if document["n"] is not None else "a table of probabilities"
+        n = document["n"]
+        counted = "a table of probabilities" if n is None else f"N = {count_of(n, 'pair', 'pairs')}"
         estimator = document.get("estimator", "plugin")
         if estimator != "plugin":
             counted += f"; the {ESTIMATORS[estimator]} estimator of H(X), H(Y), H(X,Y)"

@@ -1,6 +1,7 @@
 """Columns of labels (``divcli mi``): delimited text whose cells are category names or integers, read
-as text, one label per row. A label is compared as written (cells stripped of spaces): ``1`` and
-``1.0`` are two labels.
+as text, one label per row. A label is named as every column of categories is
+(:func:`~.sample_records.category_name`, cells stripped of spaces): ``1`` and ``1.0`` are one label,
+``007`` and ``7`` two; an empty cell, ``NaN``, ``NA`` or ``null`` is a missing label (None).
 
 The first line is a header (the columns' names) unless one of its cells is a number, or
 ``header=False`` (``--no-header``): a column of text labels cannot tell its name from its first
@@ -14,9 +15,12 @@ import os
 from dataclasses import dataclass
 from typing import BinaryIO
 
+import numpy as np
+
 from ..errors import DataError, show_value
 from .numbers import looks_numeric
 from .operand import STDIN, STDIN_NAME, WHITESPACE
+from .sample_records import category_names
 from .source import decode, read_bounded
 from .text import sniff_delimiter, split_records
 
@@ -57,16 +61,16 @@ class LabelTable:
             return ", ".join(show_value(cell) for cell in self.header)
         return f"1 to {self.width}" if self.width > 1 else "1"
 
-    def labels(self, index: int) -> list[str]:
-        """Column ``index``'s labels, one a record; an empty or missing cell is refused."""
-        found = []
-        for record, line in zip(self.records, self.lines):
-            cell = record[index] if index < len(record) else ""
-            if cell == "":
-                raise DataError(f"{self.name}:{line}:{index + 1}", "no label (an empty cell)",
-                                "every row needs a label in each column read")
-            found.append(cell)
-        return found
+    def labels(self, index: int) -> list[str | None]:
+        """Column ``index``'s labels, one a record, each named by :func:`category_name` (``1.0`` is
+        ``1``, ``007`` stays ``007``); None where the label is missing (an empty cell, ``NaN``, ``NA``,
+        ``null``, a row that ends before the column)."""
+        cells = np.array([record[index] if index < len(record) else None for record in self.records], dtype=object)
+        return category_names(cells).tolist()
+
+    def where(self, row: int, index: int) -> str:
+        """``x.csv:5:2``: the line of record ``row`` and the column ``index`` (from 0) as written."""
+        return f"{self.name}:{self.lines[row]}:{index + 1}"
 
 
 def read_labels(spec: str, stdin: BinaryIO, delimiter: str | None = None, header: bool | None = None) -> LabelTable:

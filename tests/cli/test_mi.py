@@ -149,7 +149,10 @@ def test_bad_data_exits_1_naming_the_place(run, tmp_path):
     ragged = tmp_path / "ragged.csv"
     ragged.write_text("x,y\na,b\nc,\n")
     result = run("mi", ragged)
-    assert result.exit_code == 1 and f"{ragged}:3:2" in result.stderr and "no label" in result.stderr
+    assert result.exit_code == 0 and f"{ragged}:3:2" in result.stderr and "1 of 2 pairs left out" in result.stderr
+    ragged.write_text("x,y\na,\nc,\n")
+    result = run("mi", ragged)
+    assert result.exit_code == 1 and f"{ragged}:2:2" in result.stderr and "no pair has both labels" in result.stderr
     x, y = tmp_path / "x.csv", tmp_path / "y.csv"
     x.write_text("a\nb\nc\n")
     y.write_text("a\nb\n")

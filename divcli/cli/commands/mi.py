@@ -97,6 +97,10 @@ def _from_labels(x_file, y_file, x_column, y_column, base, explain, reading, est
     words = ColumnWords("--x", "--y", "--x COL --y COL")
     pair = read_label_pair(x_file, y_file, x_column, y_column, words, stdin=sys.stdin.buffer,
                            delimiter=reading["delimiter"], header=reading["header"])
+    if pair.warning:
+        from ..console import warn
+
+        warn(pair.warning)
     table, x_names, y_names = contingency(pair.x_labels, pair.y_labels)
     return mi_document(table, base, counts=True, x=pair.x, y=pair.y, x_names=x_names, y_names=y_names,
                        explain=explain, estimator=estimator)
