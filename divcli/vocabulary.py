@@ -200,7 +200,7 @@ class Intervals:
     def text(self) -> str:
         """The header's line: ``95% percentile intervals from 1,000 resamples of the counts, seed 7``."""
         return (f"{self.confidence * 100:g}% {self.method} bootstrap intervals [low, high] from "
-                f"{self.resamples:,} resamples of the counts, seed {self.seed}")
+                f"{count_of(self.resamples, 'resample', 'resamples', grouped=True)} of the counts, seed {self.seed}")
 
 
 DEFAULT_IGNORE_INDEX = -100
@@ -275,6 +275,6 @@ def make_options(p_as: str | Kind = Kind.PROBS, q_as: str | Kind = Kind.PROBS, r
     )
 
 
-def count_of(n: int, one: str, many: str) -> str:
-    """``1 row``, ``3 rows``."""
-    return f"{n} {one if n == 1 else many}"
+def count_of(n: int, one: str, many: str, grouped: bool = False) -> str:
+    """``1 row``, ``3 rows``; ``grouped``: ``1,000 rows``."""
+    return f"{n:,} {one if n == 1 else many}" if grouped else f"{n} {one if n == 1 else many}"

@@ -94,7 +94,7 @@ def _counted_notes(operands: list[Blocks | None]) -> list[str]:
     for index, blocks in enumerate(operands):
         if is_counted(blocks):
             counted = blocks.counted
-            notes.append(f"{ROLES[index]}: {counted.samples:,} samples in "
+            notes.append(f"{ROLES[index]}: {count_of(counted.samples, 'sample', 'samples', grouped=True)} in "
                          f"{count_of(len(counted.categories), 'category', 'categories')}, counted from {counted.source}")
     return notes
 

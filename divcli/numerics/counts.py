@@ -12,7 +12,7 @@ import numpy as np
 
 from ..errors import DataError, option, show_value
 from ..readers.operand import Operand
-from ..vocabulary import ROLES
+from ..vocabulary import ROLES, count_of
 
 
 def check_counts(operand: Operand, role: str) -> np.ndarray:
@@ -61,9 +61,9 @@ def sizes_text(role: str, sizes: tuple) -> str:
     """``P's counts: N = 12 (one row)``, ``P's counts: N = 4 … 12 per row, 16 samples in 2 rows``."""
     rows, low, high, total = sizes
     if rows == 1:
-        return f"{role}'s counts: N = {low} samples"
+        return f"{role}'s counts: N = {count_of(low, 'sample', 'samples')}"
     spread = f"{low}" if low == high else f"{low} … {high}"
-    return f"{role}'s counts: N = {spread} per row, {total} samples in {rows} rows"
+    return f"{role}'s counts: N = {spread} per row, {count_of(total, 'sample', 'samples')} in {rows} rows"
 
 
 def sizes_document(sizes: tuple) -> dict:

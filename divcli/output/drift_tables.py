@@ -15,6 +15,7 @@ from ..computations.drift import ColumnDrift, DriftReport
 from ..computations.drift_bins import CATEGORICAL
 from ..errors import printable
 from ..numerics.p_values import NO_SCIPY
+from ..vocabulary import count_of
 from .registry import Sink
 from .tables import bar
 
@@ -82,17 +83,20 @@ def notes(report: DriftReport) -> list[str]:
     for column in report.columns:
         name, binning = printable(column.column), column.binning
         if binning.edges is not None and binning.edges.collapsed:
-            found.append(f"{name}: {binning.edges.collapsed} equal edges collapsed (ties), so {column.bins} bins")
+            found.append(f"{name}: {count_of(binning.edges.collapsed, 'equal edge', 'equal edges')} collapsed (ties), "
+                         f"so {count_of(column.bins, 'bin', 'bins')}")
         if column.kind == CATEGORICAL and column.column not in report.settings.categorical and not report.binned:
             found.append(f"{name}: text, so counted per category")
         if binning.folded:
-            found.append(f"{name}: {len(binning.folded)} categories under the minimum share folded into (other)")
+            found.append(f"{name}: {count_of(len(binning.folded), 'category', 'categories')} under the minimum share "
+                         "folded into (other)")
         if binning.missing:
             found.append(f"{name}: missing values {int(column.reference_counts[-1]):,} in the reference, "
                          f"{int(column.current_counts[-1]):,} in the current (a bin of their own)")
         if report.settings.smoothing.text and math.isinf(column.unsmoothed["psi"]):
             found.append(f"{name}: PSI without smoothing is +inf (an empty bin on one side)")
-        found += [f"{name}: {dict(MEASURE_COLUMNS)[key]} undefined in {interval.undefined:,} resamples (left out of "
+        found += [f"{name}: {dict(MEASURE_COLUMNS)[key]} undefined in "
+                  f"{count_of(interval.undefined, 'resample', 'resamples', grouped=True)} (left out of "
                   "its interval)" for key, interval in column.intervals.items() if interval.undefined]
     unsmoothed = report.settings.smoothing.text is None
     if unsmoothed and any(math.isinf(i.high) for column in report.columns for i in column.intervals.values()):
