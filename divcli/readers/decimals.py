@@ -22,12 +22,14 @@ MAX_DIGITS = 18
 MAX_WHOLE = 2**53
 _ALLOWED = b"0123456789.-\n"
 _POWERS = 10.0 ** np.arange(MAX_DIGITS + 1)
-_POINT, _MINUS, _NEWLINE = ord("."), ord("-"), ord("\n")
+_POINT, _MINUS, _NEWLINE, _ZERO = ord("."), ord("-"), ord("\n"), ord("0")
 
 
-def parse_decimals(body: str, delimiter: str) -> np.ndarray | None:
+def parse_decimals(body: str, delimiter: str, codes: bool = False) -> np.ndarray | None:
     """The rows of ``body`` (a table of plain decimals, see the module) as float64, or None when
-    any cell, line or byte is not plain: the caller then tries the other parsers."""
+    any cell, line or byte is not plain: the caller then tries the other parsers. With ``codes``, a
+    cell written with a leading zero (``007``, ``-01``) is not plain either: read as a number it
+    would lose the zeros that name it as a category (:func:`~.sample_records.category_name`)."""
     if len(delimiter) != 1 or delimiter.encode() in _ALLOWED or not body.isascii():
         return None
     data = body.encode("ascii")
@@ -53,6 +55,8 @@ def parse_decimals(body: str, delimiter: str) -> np.ndarray | None:
     digits = ends - starts - pointed - negative
     if digits.min() < 1 or digits.max() > MAX_DIGITS:
         return None  # '', '-', '.', '-.', or too many digits to stay exact
+    if codes and _leading_zero(raw, starts + negative):
+        return None
     table = bytes.maketrans(delimiter.encode() + b"\n", b",,")
     # Every cell is now 1 to 18 digits after an optional minus, so numpy reads every one; were it to
     # stop early (it would warn, a DeprecationWarning, hidden by default), the count says so. No
@@ -69,6 +73,13 @@ def parse_decimals(body: str, delimiter: str) -> np.ndarray | None:
     if zeros.size:
         values[zeros[negative[zeros]]] = -0.0  # '-0.0' is -0.0, as float() reads it
     return values.reshape(-1, columns)
+
+
+def _leading_zero(raw: np.ndarray, first: np.ndarray) -> bool:
+    """Whether a cell's first digit (at ``first``) is a 0 followed by another digit (``007``); each
+    cell has a byte after its first digit (another, a point, or its end)."""
+    following = raw[first + 1]
+    return bool(np.any((raw[first] == _ZERO) & (following >= _ZERO) & (following <= _ZERO + 9)))
 
 
 def _points(points: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray | int, np.ndarray] | None:

@@ -10,9 +10,9 @@ with ``np.unique`` and the tallies added), so a column larger than memory is cou
 - A category is named by :func:`~.sample_records.category_name`, as drift and mi name theirs: text
   as written, numbers as integer codes (``1`` and ``1.0`` are one category, in a column of text
   too). Each cell is named on its own, never by what the rest of its piece holds, so a file read in
-  pieces counts exactly as one read whole. A number written with a leading zero among text (``007``,
-  ``02134``: a code, not a quantity) is named as written: ``007`` and ``7`` are two categories. (A file, or a piece of one, that holds plain decimals
-  alone is read as numbers, its zeros gone: ``007`` is ``7`` there.)
+  pieces counts exactly as one read whole. A number written with a leading zero (``007``,
+  ``02134``: a code, not a quantity) is named as written: ``007`` and ``7`` are two categories, in a
+  column of numbers too.
 - The categories are sorted: by value when every one is a number, else by text.
 - A missing value (an empty cell, ``NaN``, ``NA``, ``null``) is counted as the category
   :data:`MISSING` (a missed prediction is an observation too: leaving it out would shift every

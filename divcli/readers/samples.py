@@ -144,7 +144,7 @@ def _plain(text: str, delimiter: str, width: int, first_line: int, headed: bool)
     end = text.find("\n") if headed else -1
     if headed and (first_line != 1 or end < 0 or '"' in text[:end]):
         return None
-    values = parse_decimals(text[end + 1:], delimiter)
+    values = parse_decimals(text[end + 1:], delimiter, codes=True)  # 007 read as text: a category's name
     if values is None or values.shape[1] != width:
         return None
     return values, np.arange(len(values)) + first_line + (1 if headed else 0)

@@ -58,3 +58,14 @@ def test_json_numbers_and_number_texts_are_one_category(run, tmp_path):
     ref.write_text('{"c": 1}\n{"c": "1.0"}\n{"c": "cat"}\n{"c": 2.0}\n{"c": "2"}\n')
     cur.write_text('{"c": "1"}\n{"c": "cat"}\n{"c": 2}\n')
     assert _bins(run, ref, cur) == {"1": (2, 1), "2": (2, 1), "cat": (1, 1)}
+
+
+def test_a_code_column_names_alike_with_a_gap_on_one_side_only(run, tmp_path):
+    # the reference has a missing cell (read cell by cell), the current none (plain decimals, read at
+    # C speed): both name 02134 as written, so the same code is one category on both sides
+    reference = ["02134", "10001", "02134", "NA", "90210"]
+    current = ["02134", "10001", "10001", "90210"]
+    ref, cur = tmp_path / "ref.csv", tmp_path / "cur.csv"
+    ref.write_text("c\n" + "\n".join(reference) + "\n")
+    cur.write_text("c\n" + "\n".join(current) + "\n")
+    assert _bins(run, ref, cur) == _expected(reference, current)

@@ -206,3 +206,15 @@ def test_threads_parse_at_once_and_the_warnings_filters_stay_as_they_were():
     assert warnings.filters == before
     for result, table in zip(results, tables):
         assert np.array_equal(result, table)
+
+
+@pytest.mark.parametrize("body, code", [("007,1\n", True), ("1,-01\n", True), ("1,2\n3,00\n", True),
+                                        ("0,0.5\n", False), ("10.05,-0.001\n", False), (".5,0.\n", False),
+                                        ("0\n-0\n", False)])
+def test_codes_leaves_a_cell_with_a_leading_zero_to_the_careful_reader(body, code):
+    # a column of categories names 007 as written: the fast path would read it as 7
+    plain = parse_decimals(body, ",")
+    assert plain is not None
+    assert (parse_decimals(body, ",", codes=True) is None) == code
+    if not code:
+        assert np.array_equal(parse_decimals(body, ",", codes=True), plain, equal_nan=True)

@@ -44,3 +44,18 @@ def test_json_numbers_and_number_texts_are_one_category(tmp_path):
     path = tmp_path / "labels.jsonl"
     path.write_text('{"y": 1}\n{"y": "1.0"}\n{"y": "cat"}\n{"y": 2.0}\n{"y": "2"}\n{"y": null}\n')
     assert _count(path) == {"1": 2, "2": 2, "cat": 1, "(missing)": 1}
+
+
+def test_a_code_with_leading_zeros_in_a_column_of_numbers_is_its_own_category(tmp_path, monkeypatch):
+    # plain decimals alone (read at C speed) and a later piece with a missing cell: 007 named alike
+    values = ["007", "7", "12", "0.5"] * 20 + ["", "007", "7"] * 10
+    path = tmp_path / "codes.csv"
+    path.write_text("agent\n" + "\n".join(values) + "\n")
+    whole = _count(path)
+    monkeypatch.setattr(sample_counts, "PIECE_BYTES", 64)
+    pieces = _count(path)
+    expected = Counter("(missing)" if value == "" else value for value in values)
+    assert whole == pieces == dict(expected)
+    plain = tmp_path / "plain.csv"
+    plain.write_text("agent\n007\n7\n-01\n-1\n0.50\n")
+    assert _count(plain) == {"-01": 1, "-1": 1, "0.5": 1, "007": 1, "7": 1}
