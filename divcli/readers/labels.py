@@ -62,9 +62,9 @@ class LabelTable:
         return f"1 to {self.width}" if self.width > 1 else "1"
 
     def labels(self, index: int) -> list[str | None]:
-        """Column ``index``'s labels, one a record, each named by :func:`category_name` (``1.0`` is
-        ``1``, ``007`` stays ``007``); None where the label is missing (an empty cell, ``NaN``, ``NA``,
-        ``null``, a row that ends before the column)."""
+        """Column ``index``'s labels, one a record, each named by
+        :func:`~.sample_records.category_name` (``1.0`` is ``1``, ``007`` stays ``007``); None where
+        the label is missing (an empty cell, ``NaN``, ``NA``, ``null``, a row that ends before it)."""
         cells = np.array([record[index] if index < len(record) else None for record in self.records], dtype=object)
         return category_names(cells).tolist()
 
