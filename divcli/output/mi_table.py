@@ -5,9 +5,9 @@ I = D(P(X,Y) ‖ P(X)P(Y)) = H(X) − H(X|Y) with the numbers put in, its larges
 from __future__ import annotations
 
 from ..numerics.information import NO_SCIPY
-from ..vocabulary import ESTIMATORS
+from ..vocabulary import ESTIMATORS, Intervals
 from .registry import Sink
-from .texts import fmt
+from .texts import fmt, with_interval
 
 #: The cells the working lists (the largest terms of I first).
 CELLS_SHOWN = 20
@@ -25,6 +25,11 @@ def g_test_line(document: dict) -> str:
     p_value = NO_SCIPY if document["g_p_value"] is None else f"p = {document['g_p_value']:.4g}"
     return (f"G-test of independence: G = 2·N·I (nats) = {fmt(document['g_statistic'])}, "
             f"dof = {document['dof']}, {p_value}")
+
+
+def intervals_line(document: dict) -> str:
+    """The header's line of --bootstrap: the level, the method, the resamples of the pairs, the seed."""
+    return Intervals(**document["intervals"]).text(of=f"the {document['n']:,} pairs")
 
 
 def bounds_note(document: dict) -> str:
@@ -52,6 +57,8 @@ class MiTable(Sink):
         console.print(Text(f"mutual information of X and Y, in {unit}; {counted}", style="bold"))
         console.print(Text(_side("X", document["x"])))
         console.print(Text(_side("Y", document["y"])))
+        if "intervals" in document:
+            console.print(Text(f"  {intervals_line(document)}"))
         joint = document.get("inputs", {}).get("joint")
         if joint and joint["renormalised"]:
             console.print(Text(f"  the table's probabilities renormalised (deviation {joint['largest_deviation']:.1e}): "
@@ -59,17 +66,18 @@ class MiTable(Sink):
         console.print()
         table = Table(show_edge=False)
         table.add_column("quantity")
-        table.add_column(unit, justify="right")
+        table.add_column(Text(unit + (" [low, high]" if "intervals" in document else "")), justify="right")
         for name, key in (("H(X)", "h_x"), ("H(Y)", "h_y"), ("H(X,Y)", "h_xy"), ("H(X|Y)", "h_x_given_y"),
                           ("H(Y|X)", "h_y_given_x")):
-            table.add_row(name, fmt(document[key]))
+            table.add_row(name, Text(with_interval(document, key)))
         table.add_section()
-        table.add_row(Text("I(X;Y)", style="bold"), Text(fmt(document["mi"]), style="bold"))
+        table.add_row(Text("I(X;Y)", style="bold"), Text(with_interval(document, "mi"), style="bold"))
         table.add_section()
         for average in ("arithmetic", "geometric", "min", "max"):
             mean = f"{average} mean" if average in ("arithmetic", "geometric") else average
-            value = document[f"nmi_{average}"]
-            table.add_row(f"NMI: I ÷ {mean} of H(X), H(Y)", ("none" if value is None else fmt(value)) + " (no unit)")
+            key = f"nmi_{average}"
+            shown = "none" if document[key] is None else with_interval(document, key)
+            table.add_row(f"NMI: I ÷ {mean} of H(X), H(Y)", Text(shown + " (no unit)"))
         console.print(table)
         if not document.get("bounds_hold", True):
             console.print(Text(bounds_note(document)))
