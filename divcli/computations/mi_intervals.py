@@ -39,8 +39,6 @@ from .bootstrap import percentile_interval
 ELEMENTS = 1 << 21
 #: The quantities that have an interval, in the order the document lists them.
 KEYS = ("h_x", "h_y", "h_xy", "h_x_given_y", "h_y_given_x", "mi", *(f"nmi_{average}" for average in AVERAGES))
-#: What the resamples are, as the header says it.
-WHAT = "the pairs"
 
 
 def generator(seed: int) -> np.random.Generator:

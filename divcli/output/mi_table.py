@@ -28,8 +28,9 @@ def g_test_line(document: dict) -> str:
 
 
 def intervals_line(document: dict) -> str:
-    """The header's line of --bootstrap: the level, the method, the resamples of the pairs, the seed."""
-    return Intervals(**document["intervals"]).text(of=f"the {document['n']:,} pairs")
+    """The header's line of --bootstrap: the level, the method, the resamples of the pairs (their N is
+    in the line above), the seed."""
+    return Intervals(**document["intervals"]).text(of="the pairs")
 
 
 def bounds_note(document: dict) -> str:
