@@ -99,7 +99,7 @@ def mi_document(table: np.ndarray, base: LogBase, *, counts: bool, x: dict, y: d
     if explain:
         document["cells"] = _cells(seen(table), _names(x_names, kept_x), _names(y_names, kept_y), scale)
     if intervals is not None and counts:
-        intervals, bounds = information_intervals(table, found, estimator, intervals)
+        intervals, bounds = information_intervals(table, found, estimator, intervals, x.get("source", ""))
         document = with_intervals(document, bounds, intervals, scale)
     return document
 

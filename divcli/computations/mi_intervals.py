@@ -30,6 +30,7 @@ from dataclasses import replace
 
 import numpy as np
 
+from ..errors import DataError
 from ..numerics.information import Information, seen
 from ..numerics.information_batches import AVERAGES, Informations, batch_information
 from ..vocabulary import Intervals
@@ -37,6 +38,8 @@ from .bootstrap import percentile_interval
 
 #: The cells of resampled tables held at once (resamples × cells).
 ELEMENTS = 1 << 21
+#: The most pairs a resample can draw (numpy's multinomial counts in 64-bit integers).
+MOST_PAIRS = 2 ** 63 - 1
 #: The quantities that have an interval, in the order the document lists them.
 KEYS = ("h_x", "h_y", "h_xy", "h_x_given_y", "h_y_given_x", "mi", *(f"nmi_{average}" for average in AVERAGES))
 
@@ -70,10 +73,15 @@ def _values(found: Informations | Information) -> dict:
     return values
 
 
-def information_intervals(table, found: Information, estimator: str,
-                          intervals: Intervals) -> tuple[Intervals, dict[str, tuple[float, float]]]:
+def information_intervals(table, found: Information, estimator: str, intervals: Intervals,
+                          name: str = "") -> tuple[Intervals, dict[str, tuple[float, float]]]:
     """The intervals of the table's values ``found`` (by ``estimator``), in nats (NMI unitless), per
-    key of :data:`KEYS`, and ``intervals`` with the method that made them."""
+    key of :data:`KEYS`, and ``intervals`` with the method that made them; a table of more pairs than
+    a resample can draw is refused (``name``: where it came from)."""
+    total = float(np.sum(table))
+    if total > MOST_PAIRS:
+        raise DataError(name, f"its counts sum to {total:.6g} pairs, more than the {MOST_PAIRS:.3g} a resample "
+                        "can draw", "give the counts themselves (not scaled up), or leave --bootstrap and --ci out")
     plugin = estimator == "plugin"
     intervals = replace(intervals, method="shifted percentile" if plugin else "percentile")
     resampled = resampled_values(table, estimator, intervals.resamples, intervals.seed)

@@ -172,6 +172,13 @@ def test_refusals(run, args, words):
     assert "Traceback" not in result.stderr
 
 
+def test_more_pairs_than_a_resample_can_draw_are_refused(run):
+    result = run("mi", "--joint", "1e19,1;1,1", "--bootstrap", "10")
+    assert result.exit_code == 1, result.stdout
+    assert "literal '1e19,1;1,1'" in result.stderr and "1e+19 pairs" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
 def _joint(strength):
     """A 3 × 4 joint distribution: X's shares, and Y given X a mixture of one skewed distribution and
     a class of its own (``strength``); 0 makes X and Y independent, 0.3 gives I ≈ 0.106 nats."""
