@@ -35,7 +35,7 @@ from typing import Any, Iterator
 
 import numpy as np
 
-from ..errors import DataError
+from ..errors import DataError, option
 from ..numerics.distributions import Distribution, to_distribution
 from ..readers.operand import Operand
 from ..vocabulary import Command, Intervals, Kind
@@ -142,7 +142,7 @@ def _drawable(size: float, name: str) -> int:
     64-bit integers: 9.2e18) rather than failing inside numpy."""
     if size > 2 ** 63 - 1:
         raise DataError(name, f"a row's counts sum to {size:.6g}, more than the 9.22e+18 samples a resample "
-                        "can draw", "give the counts themselves (not scaled up), or leave --bootstrap and --ci out")
+                        "can draw", f"give the counts themselves (not scaled up), or leave out {option('bootstrap')}")
     return int(size)
 
 

@@ -30,7 +30,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from ..errors import DataError
+from ..errors import DataError, option
 from ..numerics.information import Information, seen
 from ..numerics.information_batches import AVERAGES, Informations, batch_information
 from ..vocabulary import Intervals
@@ -81,7 +81,7 @@ def information_intervals(table, found: Information, estimator: str, intervals: 
     total = float(np.sum(table))
     if total > MOST_PAIRS:
         raise DataError(name, f"its counts sum to {total:.6g} pairs, more than the {MOST_PAIRS:.3g} a resample "
-                        "can draw", "give the counts themselves (not scaled up), or leave --bootstrap and --ci out")
+                        "can draw", f"give the counts themselves (not scaled up), or leave out {option('bootstrap')}")
     plugin = estimator == "plugin"
     intervals = replace(intervals, method="shifted percentile" if plugin else "percentile")
     resampled = resampled_values(table, estimator, intervals.resamples, intervals.seed)
