@@ -4,13 +4,16 @@ entropy``, reduced as the command reduces them."""
 from __future__ import annotations
 
 from ..vocabulary import make_options
-from .operands import column_choice, no_batchmean, operand, weights as class_weights
+from .operands import column_choice, no_batchmean, operand_blocks, reading_kind, warnings_for, \
+    weights as class_weights
 
 
-def _pair(p, q, select, drop, p_select, q_select, p_drop, q_drop):
-    """P and Q read, each with its columns chosen."""
-    return (operand(p, "p", column_choice(select, drop, side="p", own_select=p_select, own_drop=p_drop)),
-            operand(q, "q", column_choice(select, drop, side="q", own_select=q_select, own_drop=q_drop)))
+def _pair(p, q, kinds, select, drop, p_select, q_select, p_drop, q_drop):
+    """P's and Q's blocks, each read as its kind says with its columns chosen."""
+    return (operand_blocks(p, "p", kinds[0], column_choice(select, drop, side="p", own_select=p_select,
+                                                           own_drop=p_drop), "p"),
+            operand_blocks(q, "q", kinds[1], column_choice(select, drop, side="q", own_select=q_select,
+                                                           own_drop=q_drop), "q"))
 
 
 def kl_divergence(p, q, *, p_as="probs", q_as="probs", reduction=None, base="e",
@@ -25,8 +28,10 @@ def kl_divergence(p, q, *, p_as="probs", q_as="probs", reduction=None, base="e",
         every row of the other.
     reduction : {"none", "sum", "mean", "batchmean"}, optional (default: the command's, batchmean for kl, mean otherwise)
         torch's meanings: the N × C element terms, their total, total / (N·C), total / N.
-    p_as, q_as : {"probs", "logits", "log-probs", "labels", "counts"}
-        How to read P and Q (``labels`` for P only), as ``--p-as`` / ``--q-as``.
+    p_as, q_as : {"probs", "logits", "log-probs", "labels", "counts", "samples"}
+        How to read P and Q (``labels`` for P only), as ``--p-as`` / ``--q-as``. ``samples``: a
+        column of categories (a list, array or pandas Series of labels, or a file's one column or
+        the one ``select`` picks) counted into one row of counts; two such are matched by name.
     base : "e", 2, 10, "nats", "bits", "bans" or any number above 1
         Logarithm base of the result: nats, bits, bans.
     tolerance : float
@@ -57,10 +62,10 @@ def kl_divergence(p, q, *, p_as="probs", q_as="probs", reduction=None, base="e",
     from ..computations.runs import compute
     from ..vocabulary import Command
 
-    options = make_options(p_as, q_as, reduction, base, tolerance=tolerance, normalize=normalize,
-                           temperature=temperature)
-    return compute(Command.KL, *_pair(p, q, select, drop, p_select, q_select, p_drop, q_drop), options,
-                   threads=threads).value
+    options = make_options(reading_kind(p_as), reading_kind(q_as), reduction, base, tolerance=tolerance,
+                           normalize=normalize, temperature=temperature)
+    return compute(Command.KL, *_pair(p, q, (p_as, q_as), select, drop, p_select, q_select, p_drop, q_drop),
+                   options, threads=threads, warn=warnings_for(p_as, q_as)).value
 
 
 def cross_entropy(p, q, *, p_as="probs", q_as="probs", reduction=None, base="e", weight=None,
@@ -81,8 +86,10 @@ def cross_entropy(p, q, *, p_as="probs", q_as="probs", reduction=None, base="e",
         Label rows equal to this are skipped (torch's default −100).
     label_smoothing : float
         ε in [0, 1]: the target becomes (1 − ε)·P + ε/C.
-    p_as, q_as : {"probs", "logits", "log-probs", "labels", "counts"}
-        How to read P and Q (``labels`` for P only), as ``--p-as`` / ``--q-as``.
+    p_as, q_as : {"probs", "logits", "log-probs", "labels", "counts", "samples"}
+        How to read P and Q (``labels`` for P only), as ``--p-as`` / ``--q-as``. ``samples``: a
+        column of categories (a list, array or pandas Series of labels, or a file's one column or
+        the one ``select`` picks) counted into one row of counts; two such are matched by name.
     base : "e", 2, 10, "nats", "bits", "bans" or any number above 1
         Logarithm base of the result: nats, bits, bans.
     tolerance : float
@@ -107,12 +114,12 @@ def cross_entropy(p, q, *, p_as="probs", q_as="probs", reduction=None, base="e",
     from ..computations.runs import compute
     from ..vocabulary import Command
 
-    options = no_batchmean(make_options(p_as, q_as, reduction, base, tolerance=tolerance, normalize=normalize,
-                                        temperature=temperature, ignore_index=ignore_index,
+    options = no_batchmean(make_options(reading_kind(p_as), reading_kind(q_as), reduction, base, tolerance=tolerance,
+                                        normalize=normalize, temperature=temperature, ignore_index=ignore_index,
                                         label_smoothing=label_smoothing))
     weights = class_weights(weight)
-    return compute(Command.CE, *_pair(p, q, select, drop, p_select, q_select, p_drop, q_drop), options, weights,
-                   threads).value
+    return compute(Command.CE, *_pair(p, q, (p_as, q_as), select, drop, p_select, q_select, p_drop, q_drop),
+                   options, weights, threads, warn=warnings_for(p_as, q_as)).value
 
 
 def entropy(p, *, p_as="probs", reduction=None, base="e", tolerance=1e-6, normalize=False, temperature=1.0,
@@ -125,8 +132,10 @@ def entropy(p, *, p_as="probs", reduction=None, base="e", tolerance=1e-6, normal
         One row or N rows × C classes.
     reduction : {"none", "sum", "mean"}, optional (default: the command's, batchmean for kl, mean otherwise)
         One value per row, their total, or their mean.
-    p_as : {"probs", "logits", "log-probs", "labels", "counts"}
-        How to read P, as ``--p-as`` (``counts``: whole numbers ≥ 0, each row's sum its sample size N).
+    p_as : {"probs", "logits", "log-probs", "labels", "counts", "samples"}
+        How to read P, as ``--p-as`` (``counts``: whole numbers ≥ 0, each row's sum its sample size N;
+        ``samples``: a column of categories, as a list, array or pandas Series of labels or a file's
+        column, counted into one row of counts).
     base : "e", 2, 10, "nats", "bits", "bans" or any number above 1
         Logarithm base of the result: nats, bits, bans.
     tolerance : float
@@ -138,8 +147,9 @@ def entropy(p, *, p_as="probs", reduction=None, base="e", tolerance=1e-6, normal
     threads : int
         Blocks computed at once (default 1); the numbers are the same for any number of threads.
     estimator : {"plugin", "miller-madow", "chao-shen", "shrink", "jackknife"}
-        H(P) from counts (``p_as="counts"``) by this estimator, as ``--estimator``: the plug-in is
-        biased downwards with few samples per class; the others correct it from each row's N.
+        H(P) from counts (``p_as="counts"`` or ``"samples"``) by this estimator, as ``--estimator``:
+        the plug-in is biased downwards with few samples per class; the others correct it from each
+        row's N.
     select, drop : str or sequence of str, optional
         Which columns of a file (or array) hold the numbers, as ``--select`` and ``--drop``: names,
         patterns (``"teacher_*"``), numbers from 1 and ranges (``"2-5"``), comma-separated or a list.
@@ -155,12 +165,14 @@ def entropy(p, *, p_as="probs", reduction=None, base="e", tolerance=1e-6, normal
 
     if estimator not in ESTIMATORS:
         raise ValueError(f"estimator must be one of {', '.join(ESTIMATORS)}, not {estimator!r}")
-    if estimator != "plugin" and p_as != "counts":
+    if estimator != "plugin" and p_as not in ("counts", "samples"):
         raise ValueError(f"the {ESTIMATORS[estimator]} estimator corrects the plug-in by the sample size N, "
-                         "which only counts give: pass p_as=\"counts\" (whole numbers, N = each row's sum)")
-    options = no_batchmean(make_options(p_as, "probs", reduction, base, tolerance=tolerance, normalize=normalize,
-                                        temperature=temperature))
-    return compute(Command.ENTROPY, operand(p, "p", column_choice(select, drop)), None, options, threads=threads,
-                   estimator=None if estimator == "plugin" else estimator).value
+                         "which only counts give: pass p_as=\"counts\" (whole numbers, N = each row's sum), "
+                         "or p_as=\"samples\" (a column of categories, counted)")
+    options = no_batchmean(make_options(reading_kind(p_as), "probs", reduction, base, tolerance=tolerance,
+                                        normalize=normalize, temperature=temperature))
+    return compute(Command.ENTROPY, operand_blocks(p, "p", p_as, column_choice(select, drop)), None, options,
+                   threads=threads, estimator=None if estimator == "plugin" else estimator,
+                   warn=warnings_for(p_as)).value
 
 

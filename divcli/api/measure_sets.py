@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from ..vocabulary import make_options
-from .operands import column_choice, no_batchmean, operand
+from .operands import column_choice, no_batchmean, operand, operand_blocks, reading_kind, warnings_for
 
 
 def js_divergence(p, q, *others, weights=None, distance=False, p_as="probs", q_as="probs", reduction=None,
@@ -23,8 +23,10 @@ def js_divergence(p, q, *others, weights=None, distance=False, p_as="probs", q_a
     distance : bool
         Return √JS per row (then reduced) instead of JS.
     reduction : {"none", "sum", "mean"}, optional (default: the command's, batchmean for kl, mean otherwise)
-    p_as, q_as : {"probs", "logits", "log-probs", "labels", "counts"}
-        How to read P and Q (``labels`` for P only), as ``--p-as`` / ``--q-as``.
+    p_as, q_as : {"probs", "logits", "log-probs", "labels", "counts", "samples"}
+        How to read P and Q (``labels`` for P only), as ``--p-as`` / ``--q-as``. ``samples``: a
+        column of categories (a list, array or pandas Series of labels, or a file's one column or
+        the one ``select`` picks) counted into one row of counts; two such are matched by name.
     base : "e", 2, 10, "nats", "bits", "bans" or any number above 1
         Logarithm base of the result: nats, bits, bans.
     tolerance : float
@@ -55,8 +57,8 @@ def js_divergence(p, q, *others, weights=None, distance=False, p_as="probs", q_a
         np.full(len(operands), 1 / len(operands)) if weights is None else np.asarray(weights, dtype=np.float64)
     if pi is not None and (pi.shape != (len(operands),) or np.any(pi < 0) or abs(pi.sum() - 1) > 1e-9):
         raise ValueError("weights are one proportion ≥ 0 per operand, summing to 1")
-    values = _measures("js", operands, make_options(p_as, q_as, reduction, base, tolerance=tolerance,
-                                                   normalize=normalize, temperature=temperature),
+    values = _measures("js", operands, (p_as, q_as), dict(tolerance=tolerance, normalize=normalize,
+                                                          temperature=temperature, reduction=reduction, base=base),
                        measures=[named("js_divergence"), named("js_distance")], weights=pi, threads=threads,
                        columns=(select, drop, p_select, q_select, p_drop, q_drop))
     return values["js_distance" if distance else "js_divergence"]
@@ -77,8 +79,10 @@ def compare(p, q, *, alpha=(0.5, 2.0), ordered=False, p_as="probs", q_as="probs"
     ordered : bool
         The classes are in order: add ``wasserstein_1``, the earth mover's distance.
     reduction : {"none", "sum", "mean"}, optional (default: the command's, batchmean for kl, mean otherwise)
-    p_as, q_as : {"probs", "logits", "log-probs", "labels", "counts"}
-        How to read P and Q (``labels`` for P only), as ``--p-as`` / ``--q-as``.
+    p_as, q_as : {"probs", "logits", "log-probs", "labels", "counts", "samples"}
+        How to read P and Q (``labels`` for P only), as ``--p-as`` / ``--q-as``. ``samples``: a
+        column of categories (a list, array or pandas Series of labels, or a file's one column or
+        the one ``select`` picks) counted into one row of counts; two such are matched by name.
     base : "e", 2, 10, "nats", "bits", "bans" or any number above 1
         Logarithm base of the result: nats, bits, bans.
     tolerance : float
@@ -104,27 +108,28 @@ def compare(p, q, *, alpha=(0.5, 2.0), ordered=False, p_as="probs", q_as="probs"
     from ..measures.catalogue import catalogue
 
     alphas = tuple(float(a) for a in (alpha if hasattr(alpha, "__iter__") else (alpha,)))
-    return _measures("compare", [p, q], make_options(p_as, q_as, reduction, base, tolerance=tolerance,
-                                                   normalize=normalize, temperature=temperature),
+    return _measures("compare", [p, q], (p_as, q_as), dict(tolerance=tolerance, normalize=normalize,
+                                                         temperature=temperature, reduction=reduction, base=base),
                      measures=catalogue(alphas, ordered), threads=threads,
                      columns=(select, drop, p_select, q_select, p_drop, q_drop))
 
 
-def _measures(command, operands, options, threads=1, columns=(None,) * 6, **how):
-    """js and compare: every operand read (P with P's columns, the others with Q's), the measures
-    collected."""
-    from ..readers.blocks import ArrayBlocks
+def _measures(command, operands, kinds, numbers: dict, threads=1, columns=(None,) * 6, **how):
+    """js and compare: every operand read as its kind says (P as ``kinds[0]``, the others as
+    ``kinds[1]``; P with P's columns, the others with Q's), the measures collected."""
     from ..computations.runs import run_measure_set
     from ..engine.collect import Collect
 
-    no_batchmean(options)
+    options = no_batchmean(make_options(reading_kind(kinds[0]), reading_kind(kinds[1]), numbers.pop("reduction"),
+                                        numbers.pop("base"), **numbers))
     select, drop, p_select, q_select, p_drop, q_drop = columns
     choices = [column_choice(select, drop, side="p", own_select=p_select, own_drop=p_drop),
                column_choice(select, drop, side="q", own_select=q_select, own_drop=q_drop)]
     sink = Collect()
-    blocks = [ArrayBlocks(operand(values, "pq"[index] if index < 2 else f"operand {index + 1}", choices[index > 0]))
+    blocks = [operand_blocks(values, "pq"[index] if index < 2 else f"operand {index + 1}", kinds[index > 0],
+                             choices[index > 0], "pq"[index > 0])
               for index, values in enumerate(operands)]
-    run_measure_set(command, blocks, options, sink, threads=threads, **how)
+    run_measure_set(command, blocks, options, sink, threads=threads, warn=warnings_for(*kinds), **how)
     return sink.value
 
 
@@ -167,6 +172,9 @@ def divergence_matrix(x, measure="js", *, p_as="probs", base="e", tolerance=1e-6
 
     if p_as == "labels":
         raise ValueError("divergence_matrix compares distributions; labels are one class each")
+    if p_as == "samples":
+        raise ValueError("divergence_matrix compares rows of distributions, not samples: count the categories "
+                         "first, or compare two columns with js_divergence or compare (p_as=\"samples\")")
     options = make_options(p_as, "probs", None, base, tolerance=tolerance, normalize=normalize,
                            temperature=temperature)
     try:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 import os
 
-from .operands import column_choice
+from .operands import column_choice, python_warning
 
 def drift(reference, current, *, bins="quantile:10", categorical=None, min_share=0.0, pseudocount=None,
           epsilon=None, thresholds=(0.1, 0.25), p_values=False, bootstrap=None, seed=None, ci=None,
@@ -70,7 +70,7 @@ def drift(reference, current, *, bins="quantile:10", categorical=None, min_share
 def _report(reference, current, settings, binned: bool, choice, delimiter):
     """Both samples read (files whole, or a piece at a time when larger than memory; mappings as
     given), then every column's drift."""
-    warn = _warn
+    warn = python_warning
     if binned:
         from ..computations.drift_binned import binned_drift
         from .operands import operand
@@ -193,18 +193,3 @@ def _resampling(bootstrap, seed, ci):
     if not 0 < ci <= 1:
         raise ValueError(f"ci is a confidence level in (0, 1], such as 0.95, not {ci!r}")
     return Resampling(bootstrap, seed, float(ci), available_cpus())
-
-
-def _warn(message: str) -> None:
-    """The command line's warnings, as Python's (options in Python's words), shown at the caller's
-    line: the first frame outside divcli."""
-    import sys
-    import warnings
-
-    from ..errors import python_words
-
-    package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    frame, level = sys._getframe(1), 2
-    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(package + os.sep):
-        frame, level = frame.f_back, level + 1
-    warnings.warn(python_words(message), UserWarning, stacklevel=level)

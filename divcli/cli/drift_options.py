@@ -4,10 +4,12 @@ smoothing (the gate itself, exit 3, is the command's). Click only: numpy is not 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import click
 
-from ..errors import foreign_digit
+from ..errors import foreign_digit, printable
+from .options import one_line_usage
 
 #: The measures ``--measure`` takes (the keys of the report: ``divcli drift -f json``).
 DRIFT_MEASURES = ("psi", "kl_ref_cur", "kl_cur_ref", "js_distance", "hellinger", "wasserstein_1", "ks", "chi2")
@@ -92,3 +94,49 @@ def check_gate(fail_above: float | None, measure: str | None) -> str:
         raise click.BadParameter("--measure chooses what --fail-above reads: give --fail-above X too",
                                  param_hint="'--measure'")
     return measure or "psi"
+
+
+@dataclass(frozen=True)
+class DriftRequest:
+    """drift's request: the two samples, how they are read, the computation's settings
+    (:class:`divcli.computations.drift.DriftSettings`), the column whose bins to show, the gate
+    (``--fail-above`` and the measure it reads) and how the report is written."""
+
+    specs: tuple[str, str]
+    settings: object
+    reading: object  #: how the samples are read: a :class:`divcli.cli.request.Reading`
+    writing: object  #: how the report is written: a :class:`divcli.cli.request.Writing`
+    column: str | None = None
+    fail_above: float | None = None
+    measure: str = "psi"
+    #: ``--svg FILE``: the two histograms of each column, drawn (not the table's picture)
+    svg: str | None = None
+    #: ``--binned``: REFERENCE and CURRENT are histograms (bin,count), not raw samples
+    binned: bool = False
+
+
+def check_picture(svg: str | None, output: str | None, inputs: tuple[str, ...]) -> None:
+    """drift's --svg (with any format): neither -o's file nor an input (exit 2)."""
+    if svg is None:
+        return
+    from .targets import input_written, same_target
+
+    if same_target(output, svg):
+        raise click.BadParameter("-o and --svg name the same file; give each its own", param_hint="'--svg'")
+    spec = None if svg == "-" else input_written(svg, list(inputs))
+    if spec is not None:
+        shown = "standard input" if spec == "-" else f"the input {printable(spec)}"
+        raise one_line_usage(f"--svg {printable(svg)} is also {shown} (the same file): write the picture to "
+                             "another file, or the input would be lost")
+
+
+#: drift's options that bin, choose or resample raw samples: none of them means anything with --binned
+RAW_ONLY = ("bins", "categorical", "min_share", "bootstrap", "select", "drop")
+
+
+def check_binned(given: frozenset[str], engine: str) -> None:
+    """--binned with an option for raw samples, or with --engine dask: exit 2."""
+    for name in RAW_ONLY + (("engine",) if engine == "dask" else ()):
+        if name in given:
+            raise click.UsageError(f"--{name.replace('_', '-')} is for raw samples: --binned reads histograms "
+                                   "already binned")

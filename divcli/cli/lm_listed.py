@@ -39,7 +39,8 @@ def run_listed(request: Request, shapes: list, tokens: int, measures: tuple, mea
                stdin) -> None:
     """Two files (or a file and standard input) of top-k log-probs, a block of positions at a time;
     --labels a file of tokens; --engine dask over datasets of them."""
-    from ..computations.lm_topk import ListedModels, TokenLabels
+    from ..computations.lm_topk import ListedModels
+    from ..computations.lm_topk_labels import TokenLabels
     from ..readers.top_logprobs import read_token_labels
     from ..vocabulary import Reduction
 

@@ -359,3 +359,9 @@ class MeasureType(click.ParamType):
                       f"order α > 0, or {', '.join(aliases())}", param, ctx)
         return value
 
+
+def one_line_usage(message: str) -> click.ClickException:
+    """A command line that cannot be run: one line, ``Error: …``, exit 2 (no usage text)."""
+    failure = click.ClickException(message)
+    failure.exit_code = 2
+    return failure

@@ -15,8 +15,9 @@ import click
 
 from ..errors import printable
 from ..vocabulary import Intervals, LogBase, Options, make_options
+from .drift_options import DriftRequest
 from .intervals import count_intervals
-from .options import DELIMITERS
+from .options import DELIMITERS, one_line_usage
 from .sides import NO_SIDES, OWN_OPTIONS, PARTS, Side, chosen, from_options
 
 
@@ -93,6 +94,8 @@ class Engine:
     p_cols: str | None = None
     q_cols: str | None = None
     verbose: bool = False
+    #: P's and Q's parts given with their own options (--q-select, --p-cols): messages name them
+    own: tuple[frozenset[str], frozenset[str]] = (frozenset(), frozenset())
 
     @property
     def dask(self) -> bool:
@@ -128,7 +131,8 @@ def streamed_request(command: str, specs: tuple[str | None, ...], params: dict, 
     reading, engine = _reading(params), Engine(params["engine"], params["threads"], params["scheduler"],
                                                verbose=params["verbose"])
     if engine.dask:  # the one column choice a shard takes: each operand's --select (or --p-select, --q-select)
-        engine = replace(engine, p_cols=reading.operand(0).select, q_cols=reading.operand(1).select)
+        p, q = reading.operand(0), reading.operand(1)
+        engine = replace(engine, p_cols=p.select, q_cols=q.select, own=(p.own, q.own))
     specs = tuple(spec for spec in specs if spec is not None)
     check_engine(engine, reading, specs)
     check_samples(reading, engine)
@@ -336,13 +340,6 @@ def check_output(writing: Writing, given: frozenset[str], inputs: tuple[str | No
                                  "another file, or the input would be lost")
 
 
-def one_line_usage(message: str) -> click.ClickException:
-    """A command line that cannot be run: one line, ``Error: …``, exit 2 (no usage text)."""
-    failure = click.ClickException(message)
-    failure.exit_code = 2
-    return failure
-
-
 def one_stdin(*specs: str | None) -> None:
     """At most one operand is standard input (or one pipe), and at least one is not uniform."""
     if sum(spec == "-" for spec in specs) > 1:
@@ -358,40 +355,6 @@ def one_stdin(*specs: str | None) -> None:
                                "give at least one operand that is a distribution")
 
 
-@dataclass(frozen=True)
-class DriftRequest:
-    """drift's request: the two samples, how they are read, the computation's settings
-    (:class:`divcli.computations.drift.DriftSettings`), the column whose bins to show, the gate
-    (``--fail-above`` and the measure it reads) and how the report is written."""
-
-    specs: tuple[str, str]
-    settings: object
-    reading: Reading
-    writing: Writing
-    column: str | None = None
-    fail_above: float | None = None
-    measure: str = "psi"
-    #: ``--svg FILE``: the two histograms of each column, drawn (not the table's picture)
-    svg: str | None = None
-    #: ``--binned``: REFERENCE and CURRENT are histograms (bin,count), not raw samples
-    binned: bool = False
-
-
-def _check_picture(svg: str | None, output: str | None, inputs: tuple[str, ...]) -> None:
-    """drift's --svg (with any format): neither -o's file nor an input (exit 2)."""
-    if svg is None:
-        return
-    from .targets import input_written, same_target
-
-    if same_target(output, svg):
-        raise click.BadParameter("-o and --svg name the same file; give each its own", param_hint="'--svg'")
-    spec = None if svg == "-" else input_written(svg, list(inputs))
-    if spec is not None:
-        shown = "standard input" if spec == "-" else f"the input {printable(spec)}"
-        raise one_line_usage(f"--svg {printable(svg)} is also {shown} (the same file): write the picture to "
-                             "another file, or the input would be lost")
-
-
 def drift_request(specs: tuple[str, str], params: dict) -> DriftRequest:
     """drift's request, with the command line's checks: one standard input, one smoothing, --measure
     only with --fail-above, -o naming no input."""
@@ -399,18 +362,18 @@ def drift_request(specs: tuple[str, str], params: dict) -> DriftRequest:
     from ..computations.drift import DriftSettings
     from ..engine.threads import available_cpus
     from ..readers.columns import split_items
-    from .drift_options import check_bootstrap, check_gate, check_smoothing
+    from .drift_options import check_binned, check_bootstrap, check_gate, check_picture, check_smoothing
 
     one_stdin(*specs)
     if params["binned"]:
-        _check_binned(_given(), params["engine"])
+        check_binned(_given(), params["engine"])
     check_smoothing(params["pseudocount"], params["epsilon"])
     measure = check_gate(params["fail_above"], params["measure"])
     check_bootstrap(params["bootstrap"], _given())
     svg = params["svg"]
     writing = replace(_writing(params), svg=None)  # drift's picture is its histograms, not the table's
     check_output(writing, _given(), specs)
-    _check_picture(svg, writing.output, specs)
+    check_picture(svg, writing.output, specs)
     resampling = (None if params["bootstrap"] is None else
                   Resampling(params["bootstrap"], params["seed"], params["ci"], available_cpus()))
     settings = DriftSettings(params["bins"], split_items(params["categorical"]), params["min_share"],
@@ -419,15 +382,3 @@ def drift_request(specs: tuple[str, str], params: dict) -> DriftRequest:
     reading = Reading(DELIMITERS.get(params["delimiter"]), select=params["select"], drop=params["drop"])
     return DriftRequest(specs, settings, reading, writing, params["column"], params["fail_above"], measure, svg,
                         params["binned"])
-
-
-#: drift's options that bin, choose or resample raw samples: none of them means anything with --binned
-RAW_ONLY = ("bins", "categorical", "min_share", "bootstrap", "select", "drop")
-
-
-def _check_binned(given: frozenset[str], engine: str) -> None:
-    """--binned with an option for raw samples, or with --engine dask: exit 2."""
-    for name in RAW_ONLY + (("engine",) if engine == "dask" else ()):
-        if name in given:
-            raise click.UsageError(f"--{name.replace('_', '-')} is for raw samples: --binned reads histograms "
-                                   "already binned")

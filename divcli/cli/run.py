@@ -201,7 +201,7 @@ def _on_dask(request: Request, computation, content) -> None:
             run_dask(computation, list(request.specs), request.options, fmt=writing.format,
                      sink=lambda: sink_for(writing, out, content), output=writing.output,
                      scheduler=engine.scheduler, delimiter=request.reading.delimiter, p_cols=engine.p_cols,
-                     q_cols=engine.q_cols, warn=warn,
+                     q_cols=engine.q_cols, warn=warn, own=engine.own,
                      say=(lambda message: say(printable(message))) if engine.verbose else None)
     except EngineUsage as error:  # inside the command: Click adds its usage text, as for every usage error
         if error.option:

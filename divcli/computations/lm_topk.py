@@ -42,8 +42,10 @@ from ..readers.top_logprobs import SHAPE_NAMES, Listed, ListedBlocks
 from ..vocabulary import count_of
 from .lm import LmSummary, LmTotals, Positions, positions_differ
 from .lm_histogram import histogram
-from .lm_statistics import kl_statistics, perplexity_statistics, same_top_statistics
+from .lm_statistics import kl_statistics, same_top_statistics
 from .lm_topk_cells import Cells, coarsened_measures, contributions
+from .lm_topk_labels import OWN_TOKENS, TokenLabels, first_example, label_statistics, labels_at, log_label, \
+    token_labels_mismatch
 
 #: Positions a block: each is a few dozen tokens, read and compared in Python.
 BLOCK_POSITIONS = 4096
@@ -60,20 +62,6 @@ class ListedSide:
     @property
     def read_as(self) -> str:
         return f"top-k log-probs ({SHAPE_NAMES[self.shape]})"
-
-
-@dataclass(frozen=True)
-class TokenLabels:
-    """The labels: a file's tokens, one a position, or (``tokens`` None) the positions' own tokens.
-    ``first``: the positions before the first of ``tokens`` (a Dask task is sent its shard's only)."""
-
-    name: str
-    tokens: list[str] | None = None
-    first: int = 0
-
-
-#: The name of the labels taken from the positions' own tokens.
-OWN_TOKENS = "the positions' own tokens"
 
 
 @dataclass(frozen=True)
@@ -118,6 +106,8 @@ class ListedTotals(LmTotals):
     was taken as 0 beyond float64's rounding: their count, the first one and the largest mass."""
 
     zeroed: dict = field(default_factory=dict)
+    #: the first position's label and a token P lists there (for the warning where no label is listed)
+    example: tuple[int, str, str | None] | None = None
 
     def add_zeroed(self, why: str, role: str, position: int, where: str, mass: float) -> None:
         count, first, most = self.zeroed.get((why, role), (0, (position, where), 0.0))
@@ -127,6 +117,7 @@ class ListedTotals(LmTotals):
         """The totals of the positions that follow, as :meth:`LmTotals.merge` (``offset``: 0 where
         their positions are numbered in the whole input already), and their tails taken as 0."""
         super().merge(other, offset)
+        self.example = self.example or other.example
         for reason, (count, (position, where), most) in other.zeroed.items():
             mine, first, largest = self.zeroed.get(reason, (0, (position + offset, where), 0.0))
             self.zeroed[reason] = (mine + count, first, max(largest, most))
@@ -243,32 +234,6 @@ def _own_tokens(p: Listed, q: Listed, context: ListedContext) -> list[str | None
     return found
 
 
-def _labels(p: Listed, own: list[str | None], context: ListedContext) -> np.ndarray | None:
-    labels = context.labels_operand
-    if labels is None:
-        return None
-    if labels.tokens is None:
-        return np.array(own, dtype=object)
-    if labels.first + len(labels.tokens) < p.first + p.rows:
-        raise token_labels_mismatch(labels, p.first + p.rows, True, p.name)
-    start = p.first - labels.first
-    return np.array(labels.tokens[start:start + p.rows], dtype=object)
-
-
-def token_labels_mismatch(labels: TokenLabels, positions: int, more: bool, source: str) -> DataError:
-    """The labels and the positions differ in number: the first position (or label) without the other."""
-    count = len(labels.tokens)
-    missing = f"position {count + 1} has no label" if count < positions else f"label {positions + 1} has no position"
-    return DataError("", f"the labels have {count_of(count, 'token', 'tokens')} ({labels.name}) but P and Q have "
-                         f"{'at least ' if more else ''}{count_of(positions, 'position', 'positions')} ({source}): "
-                         f"{missing}", "give one label per position: the token that came next")
-
-
-def _log_label(tokens: list[dict[str, float]], labels: np.ndarray) -> np.ndarray:
-    """log p(label) per position where the side lists the label, nan where it does not."""
-    return np.array([listed.get(label, math.nan) for listed, label in zip(tokens, labels)], dtype=np.float64)
-
-
 def _tops(tokens: list[dict[str, float]]) -> np.ndarray:
     """Each position's most likely listed token (the first listed of tied ones)."""
     return np.array([max(listed, key=listed.__getitem__) for listed in tokens], dtype=object)
@@ -282,10 +247,11 @@ def compare_block(p: Listed, q: Listed, context: ListedContext, totals: ListedTo
     kl = _kl(cells, p.rows)
     block = Positions(np.arange(p.first + 1, p.first + p.rows + 1), kl, _tops(p.tokens), _tops(q.tokens),
                       warnings=_infinite_warnings(kl, cells, p, q), context=context)
-    labels = _labels(p, _own_tokens(p, q, context), context)
+    labels = labels_at(p, _own_tokens(p, q, context), context.labels_operand)
     if labels is not None:
         block.label = labels
-        block.log_p_label, block.log_q_label = _log_label(p.tokens, labels), _log_label(q.tokens, labels)
+        block.log_p_label, block.log_q_label = log_label(p.tokens, labels), log_label(q.tokens, labels)
+        totals.example = totals.example or first_example(labels, p)
     if context.measures:
         block.measures = coarsened_measures(context.measures, cells, p.rows, context.tolerance)
     if context.tokens:
@@ -358,7 +324,8 @@ class ListedModels:
         kl = np.concatenate(totals.kl)
         statistics = {"positions": totals.rows, **kl_statistics(kl), **same_top_statistics(totals.same, totals.rows)}
         if labels is not None:
-            statistics.update(_label_statistics(np.concatenate(totals.nll_p), np.concatenate(totals.nll_q), shown))
+            statistics.update(label_statistics(np.concatenate(totals.nll_p), np.concatenate(totals.nll_q), shown,
+                                               labels, totals.example))
         for measure in context.measures:
             statistics.update(totals.moments[measure.key].statistics(measure.key))
         shown.close()
@@ -366,20 +333,6 @@ class ListedModels:
             [totals.tokens[position] for position in totals.worst.position.tolist()]
         return LmSummary(context, totals.rows, statistics, totals.worst, shown.messages, totals.deviations,
                          tokens, histogram(kl))
-
-
-def _label_statistics(nll_p: np.ndarray, nll_q: np.ndarray, shown: Warnings) -> dict:
-    """The perplexities and Δp over the positions whose label both sides list, and their number
-    (``labels_listed``); every value None where there are none."""
-    listed = ~(np.isnan(nll_p) | np.isnan(nll_q))
-    count = int(np.count_nonzero(listed))
-    if count < nll_p.size:
-        shown.extend([f"the label is not among P's or Q's listed tokens at {nll_p.size - count} of "
-                      f"{count_of(nll_p.size, 'position', 'positions')}: the perplexities and Δp are over the "
-                      f"{count} others, which leave out labels of low probability"])
-    if not count:
-        return {**dict.fromkeys(perplexity_statistics(np.zeros(1), np.zeros(1))), "labels_listed": 0}
-    return {**perplexity_statistics(nll_p[listed], nll_q[listed]), "labels_listed": count}
 
 
 def _positions_differ(p: ListedBlocks, q: ListedBlocks, p_block: Listed | None, q_block: Listed | None) -> DataError:

@@ -27,6 +27,8 @@ from .mi_intervals import information_intervals, with_intervals
 FORMULA = "I(X;Y) = D(P(X,Y) ‖ P(X)P(Y)) = H(X) − H(X|Y)"
 #: How far a table of probabilities may sum from 1.
 TOLERANCE = 1e-6
+#: Names a table's total row or column goes by (pandas' crosstab(margins=True) writes "All").
+TOTAL_NAMES = frozenset({"all", "total", "totals", "sum", "grand total", "margin", "margins"})
 
 
 def contingency(x_labels: list[str], y_labels: list[str]) -> tuple[np.ndarray, list[str], list[str]]:
@@ -39,10 +41,11 @@ def contingency(x_labels: list[str], y_labels: list[str]) -> tuple[np.ndarray, l
     return table, [str(v) for v in x_names], [str(v) for v in y_names]
 
 
-def joint_counts(values: np.ndarray, name: str, lines=None, cells=None, written=None) -> bool:
-    """Check a joint table's numbers (finite, ≥ 0, not all 0) and say whether they are counts
-    (whole numbers) or probabilities (summing to 1); anything else is refused, saying where
-    (``lines``, ``cells``, ``written``: the operand's lines, texts and columns as written)."""
+def joint_counts(values: np.ndarray, name: str, lines=None, cells=None, written=None, names=(None, None)) -> bool:
+    """Check a joint table's numbers (finite, ≥ 0, not all 0, no total row or column: ``names`` its
+    rows' and columns' names, None where it has none) and say whether they are counts (whole numbers)
+    or probabilities (summing to 1); anything else is refused, saying where (``lines``, ``cells``,
+    ``written``: the operand's lines, texts and columns as written)."""
     values = np.asarray(values, dtype=np.float64)
     bad = ~np.isfinite(values) | (values < 0)
     if bad.any():
@@ -52,6 +55,7 @@ def joint_counts(values: np.ndarray, name: str, lines=None, cells=None, written=
         place = written[column] if written else column
         raise DataError(f"{name}:{line}:{place + 1}", f"{shown} is no count or probability",
                         "a joint table holds counts (whole numbers ≥ 0) or probabilities (≥ 0, summing to 1)")
+    check_margins(values, name, names, lines)
     with np.errstate(over="ignore"):
         total = float(values.sum())
     if not math.isfinite(total):
@@ -65,6 +69,39 @@ def joint_counts(values: np.ndarray, name: str, lines=None, cells=None, written=
         raise DataError(name, f"neither counts (whole numbers) nor probabilities: its cells sum to {total:.9g}",
                         "give counts of the pairs, or probabilities that sum to 1")
     return False
+
+
+def check_margins(values: np.ndarray, name: str, names=(None, None), lines=None) -> None:
+    """Refuse a table whose last row or column holds the totals of the others (pandas'
+    ``crosstab(..., margins=True)``: an ``All`` row and column): counted as a class it would double
+    every pair. A last row (column) is taken for totals when it is the sum of the two or more above
+    it (to rounding, for probabilities) and is named as totals are, or when both are such sums."""
+    row_names, column_names = names
+    row_total = _sums_the_rest(values) and (_named_total(row_names) or _sums_the_rest(values.T))
+    column_total = _sums_the_rest(values.T) and (_named_total(column_names) or _sums_the_rest(values))
+    if not (row_total or column_total):
+        return
+    which = "row and column" if row_total and column_total else "row" if row_total else "column"
+    place = name if not row_total or lines is None or not lines[-1] else f"{name}:{lines[-1]}"
+    verb = "hold" if row_total and column_total else "holds"
+    raise DataError(place, f"its last {which} {verb} "
+                    "the totals of the others (a margin, as crosstab(margins=True) writes 'All'): counted as a "
+                    "class it would count every pair twice",
+                    f"drop the total {which} (pandas: crosstab without margins=True)")
+
+
+def _sums_the_rest(values: np.ndarray) -> bool:
+    """Whether the last row of ``values`` is the sum of the two or more rows above it, not all 0."""
+    if values.shape[0] < 3 or not values[-1].any():
+        return False
+    with np.errstate(over="ignore", invalid="ignore"):
+        rest = values[:-1].sum(axis=0)
+    return bool(np.allclose(values[-1], rest, rtol=1e-9, atol=0.0) or
+                np.allclose(values[-1], rest, rtol=0.0, atol=1e-9 * max(float(rest.max()), 1e-300)))
+
+
+def _named_total(names) -> bool:
+    return bool(names) and str(names[-1]).strip().lower() in TOTAL_NAMES
 
 
 def mi_document(table: np.ndarray, base: LogBase, *, counts: bool, x: dict, y: dict,

@@ -49,14 +49,20 @@ def run_measure_set(command: str, operands: list[Blocks], options: Options, sink
                            progress, threads)
 
 
-def compute(command: Command, p: Operand, q: Operand | None, options: Options,
-            weight: np.ndarray | None = None, threads: int = 1, estimator: str | None = None) -> Collect:
-    """Every block of operands held in memory, collected: ``.value`` and ``.summary`` (``threads``:
-    blocks computed at once; ``estimator`` as :func:`run_divergence`'s)."""
+def compute(command: Command, p: Operand | Blocks, q: Operand | Blocks | None, options: Options,
+            weight: np.ndarray | None = None, threads: int = 1, estimator: str | None = None,
+            warn: Callable[[str], None] = lambda message: None) -> Collect:
+    """Every block of operands held in memory (or their blocks: a column of samples counted),
+    collected: ``.value`` and ``.summary`` (``threads``: blocks computed at once; ``estimator`` and
+    ``warn`` as :func:`run_divergence`'s)."""
     sink = Collect()
-    run_divergence(command, ArrayBlocks(p), None if q is None else ArrayBlocks(q), options, sink, weight,
+    run_divergence(command, _blocks(p), None if q is None else _blocks(q), options, sink, weight, warn,
                    threads=threads, estimator=estimator)
     return sink
+
+
+def _blocks(operand: Operand | Blocks) -> Blocks:
+    return ArrayBlocks(operand) if isinstance(operand, Operand) else operand
 
 
 def weight_vector(operand: Operand) -> np.ndarray:

@@ -44,16 +44,18 @@ def _client_start(computation: Computation, found: list[list[Shard]], specs: lis
 
 def run_dask(computation: Computation, specs: list[str], options: Options, *, fmt: str, sink: Callable[[], Sink],
              output: str | None, scheduler: str | None, delimiter: str | None, p_cols: str | None,
-             q_cols: str | None, warn: Callable[[str], None], say: Callable[[str], None] | None):
+             q_cols: str | None, warn: Callable[[str], None], say: Callable[[str], None] | None,
+             own: tuple[frozenset[str], frozenset[str]] = (frozenset(), frozenset())):
     """``computation`` over sharded operands (P, and Q when given) on a Dask cluster; as
     :func:`divcli.engine.loop.run_computation`, but the per-row results go to ``output``'s parts when
-    it is given, and ``sink`` is made only when something goes to standard output."""
+    it is given, and ``sink`` is made only when something goes to standard output. ``own``: the
+    parts P and Q chose with options of their own (:class:`.plan.Plan`)."""
     require()
     if options.p_kind is Kind.LABELS and len(specs) == 1:
         raise EngineUsage("--engine dask does not compute the entropy of labels (it is 0 for every "
                           "one-hot row); leave --engine local")
     found = [shards(spec) for spec in specs]
-    plan = _plan(computation, options, delimiter, p_cols, q_cols)
+    plan = replace(_plan(computation, options, delimiter, p_cols, q_cols), own=own)
     start = _client_start(computation, found, specs, plan)
     tasks = pairs(found[0], found[1] if len(found) > 1 else None, start.context.broadcast, specs)
     keep_rows = output is not None or fmt != "quiet" or start.context.reduction.per_row

@@ -23,13 +23,14 @@ from contextlib import ExitStack
 from dataclasses import dataclass, replace
 from typing import Callable
 
-from ..computations.lm_topk import (BLOCK_POSITIONS, ListedContext, ListedModels, ListedSide, TokenLabels,
-                                    token_labels_mismatch)
+from ..computations.lm_topk import BLOCK_POSITIONS, ListedContext, ListedModels, ListedSide
+from ..computations.lm_topk_labels import TokenLabels, token_labels_mismatch
 from ..engine.loop import Warnings
 from ..errors import DataError, EngineUsage
 from ..readers.listed_input import stream_shape
 from ..readers.top_logprobs import SHAPE_NAMES, SIMPLE, ListedBlocks
 from .cluster import connect, require
+from .lm_warnings import LISTED, Gathered, capped_infinite
 from .shards import Shard, pairs, shards
 from .task import ShardResult
 
@@ -106,7 +107,7 @@ class _Task:
 
 def run_listed_shard(task: _Task, p: Shard, q: Shard) -> ShardResult:
     """One task: lm's comparison of one shard pair of top-k log-probs, its totals as ``partial``."""
-    shown = Warnings(lambda message: None)
+    shown = Gathered()  # every warning: the client caps them across shards
     try:
         with ExitStack() as stack:
             blocks = [_blocks(shard, shape, stack, task.offset) for shard, shape in zip((p, q), task.shapes)]
@@ -172,7 +173,7 @@ def run_listed_dask(computation: ListedModels, specs: list[str], shapes: list[st
         bare = replace(computation, labels=None)
         futures = [client.submit(run_listed_shard, _Task(bare, replace(context, labels_operand=part), shapes, offset),
                                  p, q, pure=False) for (p, q), part, offset in zip(tasks, labels, offsets)]
-        totals = None
+        totals, gathered = None, []
         try:
             for future in futures:
                 result = future.result().check()
@@ -180,11 +181,11 @@ def run_listed_dask(computation: ListedModels, specs: list[str], shapes: list[st
                     totals = result.partial
                 else:
                     totals.merge(result.partial, 0)  # numbered in the whole input already
-                shown.extend(result.warnings)
-                shown.hidden += result.hidden
+                gathered += result.warnings
                 future.release()
         finally:
             client.cancel(futures)
+    shown.extend(capped_infinite(gathered, LISTED))
     summary = computation.summary(context, totals, shown)
     sink.finish(summary)
     return summary

@@ -20,3 +20,6 @@ class Plan:
     q_cols: tuple[str, ...] | None
     compare_names: bool
     keep_rows: bool
+    #: the parts P and Q chose with options of their own (``select``; ``cols``: spelled --p-cols),
+    #: for messages that name the option typed (divcli.readers.columns.ColumnChoice.option)
+    own: tuple[frozenset[str], frozenset[str]] = (frozenset(), frozenset())

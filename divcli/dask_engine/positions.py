@@ -40,6 +40,7 @@ from ..vocabulary import Options, count_of
 from .cluster import connect, require
 from .plan import Plan
 from .reading import open_shard
+from .lm_warnings import FULL_ROWS, Gathered, capped_infinite
 from .shards import Shard, pairs, shards
 from .task import ShardResult, in_order
 
@@ -91,7 +92,7 @@ class PositionsResult(ShardResult):
 def run_positions_shard(plan: Plan, p: Shard, q: Shard, labels: np.ndarray | None) -> ShardResult:
     """One task: lm's computation over one shard pair, by the local engine's loop, with the shard's
     ``labels`` (None without --labels)."""
-    shown = Warnings(lambda message: None)
+    shown = Gathered()  # every warning: the client caps them across shards
     start = plan.start
     try:
         with ExitStack() as stack:
@@ -158,8 +159,9 @@ def run_lm_dask(computation: LanguageModels, specs: list[str], options: Options,
             say(f"dask: {len(tasks)} tasks, one per shard pair")
         futures = [client.submit(run_positions_shard, plan, p, q, part, pure=False)
                    for (p, q), part in zip(tasks, labels)]
+        gathered: list[str] = []
         try:
-            in_order(futures, partial, start.single, shown, lambda result, offset: shown.extend(
+            in_order(futures, partial, start.single, shown, lambda result, offset: gathered.extend(
                 [renumbered_positions(message, offset) for message in result.shard_warnings]))
         except DataError as error:  # shard pair i's lengths differ: its positions follow the shards before it
             counts = getattr(error, "counts", None)
@@ -168,6 +170,7 @@ def run_lm_dask(computation: LanguageModels, specs: list[str], options: Options,
             raise positions_differ(*counts, offset=partial.totals.rows) from None
         finally:
             client.cancel(futures)
+    shown.extend(capped_infinite(gathered, FULL_ROWS))
     summary = summarise(computation, start, partial, shown)
     sink.finish(summary)
     return summary

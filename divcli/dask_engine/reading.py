@@ -20,11 +20,16 @@ if TYPE_CHECKING:
     from .plan import Plan
 
 
-def column_indices(wanted: tuple[str, ...], names: list[str] | None, width: int, where: str,
-                   side: str) -> list[int]:
-    """A shard's columns as P's or Q's --select chooses them (``side``: "p" or "q"): names, patterns
-    (``t_*``), numbers from 1 and ranges, in the order given (divcli.readers.columns)."""
-    choice = ColumnChoice(select=wanted, side=side, own=frozenset({"select"}))
+def shard_choice(wanted: tuple[str, ...] | None, side: str, own: frozenset[str]) -> ColumnChoice:
+    """P's or Q's --select for its shards (``side``: "p" or "q"); ``own``: the parts the operand gave
+    with options of its own (``select``, and ``cols`` where it was spelled --p-cols), so that a
+    message names the option typed, as the local engine's do."""
+    return ColumnChoice(select=wanted or (), side=side, own=own)
+
+
+def column_indices(choice: ColumnChoice, names: list[str] | None, width: int, where: str) -> list[int]:
+    """A shard's columns as P's or Q's --select chooses them: names, patterns (``t_*``), numbers
+    from 1 and ranges, in the order given (divcli.readers.columns)."""
     return list(choice.resolve(names, width, where).keep)
 
 
@@ -43,20 +48,20 @@ class Selected:
     With a selection, a block is bounded by the selected columns (as the local engine's blocks of
     those columns alone), and read in pieces each bounded by all the columns of the shard."""
 
-    def __init__(self, blocks: Blocks, wanted: tuple[str, ...] | None, side: str, keep_names: bool):
-        self.blocks, self.wanted, self.side, self.keep_names = blocks, wanted, side, keep_names
+    def __init__(self, blocks: Blocks, choice: ColumnChoice, keep_names: bool):
+        self.blocks, self.choice, self.keep_names = blocks, choice, keep_names
         self.name = blocks.name
         self.indices: list[int] | None = None
 
     def read(self, rows: int, max_values: int | None = None) -> Operand | None:
-        if not self.wanted:
+        if not self.choice.select:
             block = self.blocks.read(rows, max_values)
             return block if block is None or self.keep_names else replace(block, classes=None)
         parts: list[Operand] = []
         if self.indices is None:  # one row first: the selection's width bounds the block
             if (block := self.blocks.read(1, max_values)) is None:
                 return None
-            self.indices = column_indices(self.wanted, block.classes, block.shape[1], self.name, self.side)
+            self.indices = column_indices(self.choice, block.classes, block.shape[1], self.name)
             parts.append(select_columns(block, self.indices))
         rows = bounded_rows(rows, len(self.indices), max_values)
         while (have := sum(part.rows for part in parts)) < rows and \
@@ -95,14 +100,14 @@ def _open(shard: Shard, stack: ExitStack):
 
 def open_shard(shard: Shard, stack: ExitStack, plan: "Plan", role: str) -> Blocks:
     """The blocks of one shard, as :func:`divcli.readers.reading.open_blocks` gives those of one file."""
-    wanted = plan.p_cols if role == "P" else plan.q_cols
-    side = role.lower()  # whose --select (--p-select, --q-select) a message names
+    side = role.lower()
+    choice = shard_choice(plan.p_cols if role == "P" else plan.q_cols, side, plan.own[role == "Q"])
     if shard.operand is not None:
         blocks: Blocks = ArrayBlocks(shard.operand)
     else:  # by format, through the readers' registry
-        pick = (lambda names, wanted=wanted: column_indices(wanted, names, len(names), shard.name, side)) if wanted else None
+        pick = (lambda names: column_indices(choice, names, len(names), shard.name)) if choice.select else None
         source = ShardSource(shard.name, lambda: _open(shard, stack), shard.url if shard.is_local else None, pick)
-        choice = ColumnChoice(select=wanted, side=side, own=frozenset({"select"})) if wanted else ColumnChoice()
-        blocks, picked = open_shard_blocks(source, shard.extension, Request(delimiter=plan.delimiter, columns=choice))
-        wanted = None if picked else wanted
-    return Selected(blocks, wanted, side, role == "P" or plan.compare_names)
+        blocks, picked = open_shard_blocks(source, shard.extension,
+                                           Request(delimiter=plan.delimiter, columns=choice if choice.select else ColumnChoice()))
+        choice = ColumnChoice() if picked else choice
+    return Selected(blocks, choice, role == "P" or plan.compare_names)

@@ -15,6 +15,7 @@ from ..errors import DataError
 from ..engine.start import read_firsts
 from ..fields import Rows
 from ..readers.operand import Operand
+from .matching import match_shard
 from .reading import open_shard
 from .shards import Shard
 
@@ -67,6 +68,7 @@ def run_shard(plan: Plan, p: Shard, q: Shard | None) -> ShardResult:
         with ExitStack() as stack:
             operands = [open_shard(shard, stack, plan, role) for shard, role in ((p, "P"), (q, "Q")) if shard is not None]
             firsts, operands = read_firsts(operands, plan.start.kinds[0], plan.start.count)
+            firsts, operands = match_shard(plan.start, firsts, operands, plan.options)
             for first, kind in zip(firsts, plan.start.kinds):
                 _check_shard(plan.start, first, kind)
             start = replace(plan.start, firsts=firsts, operands=operands)

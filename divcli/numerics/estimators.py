@@ -102,19 +102,48 @@ def shrink(counts) -> np.ndarray:
 
 
 def jackknife(counts) -> np.ndarray:
-    """The delete-one jackknife of the plug-in: N·Ĥ − (N − 1)/N · Σᵢ Ĥ₋ᵢ over the N samples, where
-    deleting a sample of class k leaves counts n − e_k, so Σᵢ Ĥ₋ᵢ = Σₖ nₖ·Ĥ₋ₖ; the plug-in when N = 1
-    (no sample is left to delete one from)."""
+    """The delete-one jackknife of the plug-in: N·Ĥ − (N − 1)/N · Σᵢ Ĥ₋ᵢ over the N samples; the
+    plug-in when N = 1 (no sample is left to delete one from), 0 when one class holds every sample.
+
+    Deleting a sample of class k leaves the counts n − e_k, so Σᵢ Ĥ₋ᵢ = Σₖ nₖ·Ĥ₋ₖ, and the sum
+    reduces to Ĥ + Σₖ (nₖ/N)·b(nₖ) − b(N) with b(n) = 1 − (n − 1)·log(n / (n − 1)) (b(1) = 1): a
+    correction ≥ 0 of the size of (m − 1)/(2N), added to the plug-in taken as Σ p̂·log1p((N − n)/n)
+    (terms ≥ 0). Formed as N·Ĥ − (N − 1)·mean, two numbers of the size of N·Ĥ, it lost every digit
+    for large N (a negative entropy at N = 10¹²)."""
     counts = _rows(counts)
     n = counts.sum(axis=1)
-    whole = _xlogx(counts).sum(axis=1)[:, None]
-    rest = np.maximum(n - 1, 1.0)[:, None]
-    # Ĥ₋ₖ = log(N − 1) − Σⱼ n′ⱼ log n′ⱼ / (N − 1), n′ = n − e_k: only class k's term changes
-    deleted = np.log(rest) - (whole - _xlogx(counts) + _xlogx(np.maximum(counts - 1, 0.0))) / rest
-    mean_deleted = np.sum(np.where(counts > 0, counts * deleted, 0.0), axis=1) / n
-    h = plugin(counts)
+    shares = counts / n[:, None]
+    correction = np.sum(np.where(counts > 0, shares * _jackknife_tail(counts), 0.0), axis=1) - _jackknife_tail(n)
     one_class = np.count_nonzero(counts, axis=1) <= 1  # every deletion leaves one class: 0, not its rounding
-    return np.where(one_class, 0.0, np.where(n > 1, n * h - (n - 1) * mean_deleted, h))
+    return np.where(one_class, 0.0, _accurate_plugin(counts, n) + np.maximum(correction, 0.0))
+
+
+def _accurate_plugin(counts: np.ndarray, n: np.ndarray) -> np.ndarray:
+    """Σ p̂·log(N/n) as Σ p̂·log1p((N − n)/n): N − n exact for counts below 2⁵³, so a class holding
+    nearly every sample keeps its small term to a few units in the last place."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        terms = counts / n[:, None] * np.log1p((n[:, None] - counts) / counts)
+    return np.sum(np.where(counts > 0, terms, 0.0), axis=1)
+
+
+#: Terms of the series b(n) = Σⱼ (−1)^(j+1)·xʲ/(j + 1), x = 1/(n − 1), summed where x ≤ 1/8.
+_SERIES_TERMS = 24
+
+
+def _jackknife_tail(n) -> np.ndarray:
+    """b(n) = 1 − (n − 1)·log1p(1/(n − 1)) for counts n ≥ 1 (b(1) = 1; 0 where n = 0): x/2 − x²/3 +
+    x³/4 − … with x = 1/(n − 1), summed as a series where x ≤ 1/8 (the difference 1 − log1p(x)/x
+    would lose the digits), directly for the few n below 10."""
+    n = np.asarray(n, dtype=np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        x = 1.0 / (n - 1)
+        direct = 1.0 - np.log1p(x) / x
+    small = np.where(x <= 0.125, x, 0.0)
+    series = np.zeros_like(small)
+    for j in range(_SERIES_TERMS, 0, -1):  # Horner: x·(1/2 − x·(1/3 − x·(1/4 − …)))
+        series = 1.0 / (j + 1) - small * series
+    series = small * series
+    return np.where(n <= 0, 0.0, np.where(n == 1, 1.0, np.where(x <= 0.125, series, direct)))
 
 
 #: Each estimator by its name.

@@ -4,6 +4,7 @@ I = D(P(X,Y) ‖ P(X)P(Y)) = H(X) − H(X|Y) with the numbers put in, its larges
 
 from __future__ import annotations
 
+from ..errors import printable
 from ..numerics.information import NO_SCIPY
 from ..vocabulary import ESTIMATORS, Intervals
 from .registry import Sink
@@ -14,16 +15,19 @@ CELLS_SHOWN = 20
 
 
 def _side(role: str, side: dict) -> str:
+    """Where a side came from, its names from the data made safe for a terminal (:func:`printable`)."""
     column = f", column {side['column']!r}" if side.get("column") is not None else f", {side.get('as', '')}"
-    return f"  {role}: {side['source']}{column} ({side['classes']} classes)"
+    return f"  {role}: {printable(side['source'])}{column} ({side['classes']} classes)"
 
 
 def g_test_line(document: dict) -> str:
-    """The G-test in one line: its statistic, degrees of freedom and p-value, or why there is none."""
+    """The G-test in one line: its statistic, degrees of freedom and p-value, or why there is none; with
+    an estimator it says G is the plug-in I's (the test's statistic), not the corrected I above it."""
     if document["g_statistic"] is None:
         return "G-test: none for a table of probabilities (it needs the counts N)"
     p_value = NO_SCIPY if document["g_p_value"] is None else f"p = {document['g_p_value']:.4g}"
-    return (f"G-test of independence: G = 2·N·I (nats) = {fmt(document['g_statistic'])}, "
+    unit = "nats" if document.get("estimator", "plugin") == "plugin" else "the plug-in I, in nats"
+    return (f"G-test of independence: G = 2·N·I ({unit}) = {fmt(document['g_statistic'])}, "
             f"dof = {document['dof']}, {p_value}")
 
 
@@ -102,7 +106,7 @@ class MiTable(Sink):
         for column in ("x", "y", "p(x,y)", "p(x)·p(y)", "term"):
             table.add_column(column, justify="left" if column in ("x", "y") else "right")
         for cell in shown:
-            table.add_row(Text(cell["x"]), Text(cell["y"]), fmt(cell["p_xy"]), fmt(cell["p_x_p_y"]), fmt(cell["term"]))
+            table.add_row(Text(printable(cell["x"])), Text(printable(cell["y"])), fmt(cell["p_xy"]), fmt(cell["p_x_p_y"]), fmt(cell["term"]))
         console.print(table)
         console.print(Text(f"  Σ terms = {fmt(sum(cell['term'] for cell in cells))} (a term is < 0 where x and y "
                            "meet less often than independence predicts; the sum is ≥ 0: Gibbs)"))

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import math
-import re
 
 import numpy as np
 
@@ -17,6 +16,7 @@ from .columns import ColumnChoice, name_text
 from ..errors import DataError, foreign_digit, show_value
 from ..vocabulary import count_of
 from .json_paths import document_rows, follow
+from .json_place import json_position, number_position
 from .json_records import is_record, list_field
 from .numbers import range_warning
 from .operand import Operand
@@ -84,37 +84,55 @@ def _record_row(item: dict, where_row, where_item, columns: ColumnChoice | None,
 def _json_row(item, where_row, where_item, columns: ColumnChoice | None = None,
               name: str = "") -> tuple[list[float], list[str] | None, str | None]:
     """One row: a list of numbers, or an object of class name → number; and its name (``--names``).
-    ``where_row()`` and ``where_item(key)`` locate the row and a value, asked only for an error."""
-    # Complexity: one branch per JSON shape a row may take (a chosen subset, an object, a list) and
-    # per fault of each, all told apart here where the row's place is known.
+    ``where_row()`` and ``where_item(key)`` locate the row and a value, asked only for an error.
+
+    The shapes are told apart in this order: a record with a list field, a row whose columns
+    ``--select``/``--drop``/``--names`` choose, a histogram's ``bin,count`` record, an object, a list."""
     if isinstance(item, dict) and is_record(item) and not isinstance(item, _DuplicateKeys):
         return _record_row(item, where_row, where_item, columns, name)
-    if columns is not None and isinstance(item, (dict, list)) and item and not isinstance(item, _DuplicateKeys):
-        keys = list(item) if isinstance(item, dict) else None
-        picked = columns.resolve(keys, len(item), name)
-        if picked is not None:
-            cells = list(item.values()) if keys else item
-            values = [_json_number_at(cells[i], where_item, keys[i] if keys else i) for i in picked.keep]
-            row_name = None if picked.names is None else json_name(cells[picked.names])
-            return values, None if keys is None else picked.cells(keys), row_name
-    if isinstance(item, dict) and (columns is None or not columns.given) and _bin_record(item):
-        return _bin_row(item)
+    chosen = _chosen_row(item, where_item, columns, name)
+    if chosen is not None:
+        return chosen
     if isinstance(item, dict):
-        if isinstance(item, _DuplicateKeys):
-            raise DataError(where_row(), f"the object names class {show_value(item.duplicate)} twice",
-                            "give each class once")
-        if not item:
-            raise DataError(where_row(), "an empty object has no classes")
-        return [_json_number_at(v, where_item, k) for k, v in item.items()], list(item), None
+        return _bin_row(item) if _bin_record(item, columns) else _object_row(item, where_row, where_item)
     if isinstance(item, list):
         return [_json_number_at(v, where_item, i) for i, v in enumerate(item)], None, None
     raise DataError(where_row(), f"a row must be a list of numbers or an object, not {json.dumps(item)[:40]}")
 
 
-def _bin_record(item: dict) -> bool:
+def _chosen_row(item, where_item, columns: ColumnChoice | None,
+                name: str) -> tuple[list[float], list[str] | None, str | None] | None:
+    """The values of the columns (an object's keys, a list's places) that ``columns`` keeps, their
+    names and the row's name; None when nothing is chosen (no ``columns``, or every column kept)
+    or the row is not a non-empty list or object (refused as such later)."""
+    if columns is None or not isinstance(item, (dict, list)) or not item or isinstance(item, _DuplicateKeys):
+        return None
+    keys = list(item) if isinstance(item, dict) else None
+    picked = columns.resolve(keys, len(item), name)
+    if picked is None:
+        return None
+    cells = list(item.values()) if keys else item
+    values = [_json_number_at(cells[i], where_item, keys[i] if keys else i) for i in picked.keep]
+    row_name = None if picked.names is None else json_name(cells[picked.names])
+    return values, None if keys is None else picked.cells(keys), row_name
+
+
+def _object_row(item: dict, where_row, where_item) -> tuple[list[float], list[str], None]:
+    """An object of class name → number: its values, named by its keys; an object naming a key
+    twice, or none, is refused."""
+    if isinstance(item, _DuplicateKeys):
+        raise DataError(where_row(), f"the object names class {show_value(item.duplicate)} twice",
+                        "give each class once")
+    if not item:
+        raise DataError(where_row(), "an empty object has no classes")
+    return [_json_number_at(v, where_item, k) for k, v in item.items()], list(item), None
+
+
+def _bin_record(item: dict, columns: ColumnChoice | None) -> bool:
     """A histogram's record, as pandas writes ``value_counts().reset_index()`` with
-    ``orient="records"``: two fields, one a string (the bin's name), the other a number (its count)."""
-    if len(item) != 2 or isinstance(item, _DuplicateKeys):
+    ``orient="records"``: two fields, one a string (the bin's name), the other a number (its count);
+    not when ``--select``/``--drop``/``--names`` choose among its fields."""
+    if len(item) != 2 or isinstance(item, _DuplicateKeys) or columns is not None and columns.given:
         return False
     kinds = sorted(type(value).__name__ for value in item.values())
     return kinds in (["float", "str"], ["int", "str"])
@@ -143,7 +161,7 @@ def _load_json(text: str, where, warnings: list[str] | None = None) -> object:
             return _TooLarge(number)  # refused where it is, when the row is read
         warning = range_warning(number, value) if value == 0 else None
         if warning and warnings is not None:
-            found = _number_position(text, number)
+            found = number_position(text, number)
             warnings.append(f"{where(*found) if found else where(None, None)}: {warning}")
         return value
 
@@ -161,39 +179,16 @@ def _load_json(text: str, where, warnings: list[str] | None = None) -> object:
         raise DataError(where(None, None), "JSON nested too deeply") from None
 
 
-def _number_position(text: str, number: str) -> tuple[int, int] | None:
-    """The (line, column) of the first JSON number written ``number`` in ``text`` (for a warning)."""
-    found = re.search(r"(?<![\w.+-])" + re.escape(number) + r"(?![\w.])", text)
-    if found is None:
-        return None
-    start = found.start()
-    return text.count("\n", 0, start) + 1, start - (text.rfind("\n", 0, start) + 1) + 1
-
-
 def _rows_to_operand(parsed_rows, name, lines, where=None, order: list[str] | None = None) -> Operand:
     """Check that JSON rows agree in length and class names, then stack them; an object whose keys
     are those of the first row (or ``order``, an earlier block's) in another order is put in that order."""
+    classes = parsed_rows[0][1] if order is None and parsed_rows else order
     rows: list[list[float]] = []
-    classes: list[str] | None = order
-    names = [row_name for _, _, row_name in parsed_rows]
     for index, (values, keys, _) in enumerate(parsed_rows):
         def here(index=index) -> str:  # located only for an error (locating a JSON row scans the text)
             return f"{name}:{lines[index]}" if lines else where(index)
 
-        if index == 0 and order is None:
-            classes = keys
-        elif (keys is None) != (classes is None):
-            raise DataError(here(), "mixes objects and lists", "write every row the same way")
-        elif keys is not None and keys != classes:
-            if set(keys) == set(classes) and len(keys) == len(classes):  # dictionaries in any order
-                position = {key: column for column, key in enumerate(keys)}
-                values = [values[position[key]] for key in classes]
-            else:
-                missing, extra = [k for k in classes if k not in set(keys)], [k for k in keys if k not in set(classes)]
-                raise DataError(here(), "this object's keys are not the first row's: "
-                                + "; ".join(part for part in (f"it has no {_keys(missing)}" if missing else "",
-                                                              f"it has {_keys(extra)} besides" if extra else "") if part),
-                                "give every row the same keys (in any order)")
+        values = _in_class_order(values, keys, classes, here)
         if rows and len(values) != len(rows[0]):
             raise DataError(here(),
                             f"this row has {count_of(len(values), 'value', 'values')}, the first has {len(rows[0])}",
@@ -201,97 +196,37 @@ def _rows_to_operand(parsed_rows, name, lines, where=None, order: list[str] | No
         rows.append(values)
     if not rows or not rows[0]:
         raise DataError(name, "no numbers found")
+    names = [row_name for _, _, row_name in parsed_rows]
     return Operand(np.array(rows, dtype=np.float64), name, classes, lines or None,
                    row_names=names if names and names[0] is not None else None)
+
+
+def _in_class_order(values: list[float], keys: list[str] | None, classes: list[str] | None, here) -> list[float]:
+    """A row's values in the order of ``classes`` (the first row's keys, None for lists): an object
+    with the same keys in another order is realigned; one with other keys, or a list among objects
+    (or an object among lists), is refused at ``here()``."""
+    if keys == classes:
+        return values
+    if keys is None or classes is None:
+        raise DataError(here(), "mixes objects and lists", "write every row the same way")
+    if set(keys) == set(classes) and len(keys) == len(classes):  # dictionaries in any order
+        position = {key: column for column, key in enumerate(keys)}
+        return [values[position[key]] for key in classes]
+    raise _other_keys(keys, classes, here())
+
+
+def _other_keys(keys: list[str], classes: list[str], where: str) -> DataError:
+    """The refusal of an object whose keys are not the first row's, naming the keys it lacks and
+    those it has besides."""
+    missing, extra = [k for k in classes if k not in set(keys)], [k for k in keys if k not in set(classes)]
+    differences = [f"it has no {_keys(missing)}" if missing else "", f"it has {_keys(extra)} besides" if extra else ""]
+    return DataError(where, "this object's keys are not the first row's: " + "; ".join(filter(None, differences)),
+                     "give every row the same keys (in any order)")
 
 
 def _keys(keys: list[str], limit: int = 5) -> str:
     shown = ", ".join(show_value(key) for key in keys[:limit])
     return shown + (f" and {len(keys) - limit} more" if len(keys) > limit else "")
-
-
-def json_position(text: str, path: tuple) -> tuple[int, int] | None:
-    """The (line, column) where the value at ``path`` starts in JSON ``text``, or None.
-
-    ``path`` holds list indices and object keys (``(2, 1)``: row 3, item 2). A flat scan with an
-    explicit stack, so any depth is fine; used only to locate an error.
-    """
-    # One loop over the tokens, so that the scan is flat and needs no recursion; what each token
-    # does to the stack is in the helpers below.
-    stack: list[list] = []  # [is_object, index or key, state]
-    index = 0
-    while index < len(text):
-        char = text[index]
-        if char in " \t\r\n":
-            index += 1
-            continue
-        if char in ":,]}":
-            _punctuate(stack, char)
-            index += 1
-            continue
-        end = _string_end(text, index) if char == '"' else index + 1
-        if char == '"' and _expects_key(stack):
-            try:
-                stack[-1][1] = json.loads(text[index:end])
-            except ValueError:
-                return None
-            index = end
-            continue
-        if tuple(entry[1] for entry in stack) == path:
-            return _line_column(text, index)
-        if char in "[{":
-            stack.append(_container(char))
-            index = end
-        else:
-            index = _scalar_end(text, end)
-    return None
-
-
-def _punctuate(stack: list[list], char: str) -> None:
-    """Move :func:`json_position`'s stack past ``:``, ``,``, ``]`` or ``}``: a colon leads to an
-    object's value, a comma to its next key or a list's next index, a closer ends the container."""
-    if char == ":":
-        stack[-1][2] = "value"
-    elif char == ",":
-        if stack and stack[-1][0]:
-            stack[-1][2] = "key"
-        elif stack:
-            stack[-1][1] += 1
-    elif stack:
-        stack.pop()
-
-
-def _expects_key(stack: list[list]) -> bool:
-    """Whether the innermost container is an object waiting for a key (so a string names the key)."""
-    return bool(stack) and stack[-1][0] and stack[-1][2] == "key"
-
-
-def _container(char: str) -> list:
-    """A stack entry for a container opened by ``[`` (index 0, a value next) or ``{`` (a key next)."""
-    if char == "{":
-        return [True, None, "key"]
-    return [False, 0, "value"]
-
-
-def _string_end(text: str, index: int) -> int:
-    """Just past the string that opens at ``index``, skipping escaped characters (or the text's end)."""
-    end = index + 1
-    while end < len(text) and text[end] != '"':
-        end += 2 if text[end] == "\\" else 1
-    return end + 1
-
-
-def _scalar_end(text: str, end: int) -> int:
-    """Where a scalar (number, ``true``, ``false``, ``null``, or the rest of a string) that runs
-    through ``end`` stops: at the next delimiter or whitespace."""
-    while end < len(text) and text[end] not in ",]} \t\r\n":
-        end += 1
-    return end
-
-
-def _line_column(text: str, index: int) -> tuple[int, int]:
-    """The 1-based (line, column) of ``index`` in ``text``."""
-    return text.count("\n", 0, index) + 1, index - (text.rfind("\n", 0, index) + 1) + 1
 
 
 def read_json(text: str, name: str, columns: ColumnChoice | None = None, key: str | None = None) -> Operand:

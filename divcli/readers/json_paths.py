@@ -17,7 +17,7 @@ made records here: ``columns`` (its default), ``index`` (both with the default i
 
 from __future__ import annotations
 
-from ..errors import DataError, show_value
+from ..errors import DataError, option, show_value
 
 
 def _listing(keys: list) -> str:
@@ -39,7 +39,7 @@ def _kind(value) -> str:
 
 def follow(data, path: str, name: str) -> tuple[object, tuple]:
     """The value at ``path`` (``model.logits``) in ``data``, and the keys and indices that lead to
-    it (for :func:`~divcli.readers.json.json_position`). A key that is not there is refused with
+    it (for :func:`~divcli.readers.json_place.json_position`). A key that is not there is refused with
     the keys there are; ``name`` places the message (the file, or its line)."""
     parts, trail, value = path.split("."), (), data
     at = 0
@@ -104,6 +104,11 @@ def document_rows(data, name: str, select: bool = False, above: tuple = ()) -> t
         arrays = [key for key, value in data.items() if _holds_arrays(value)]
         if len(arrays) != 1:
             where = name if not above + trail else f"{name}: {_shown(above + trail)}"
+            if not arrays and is_indexed_frame(data):
+                raise DataError(where, "an object of objects with the same keys, as pandas' to_json writes a frame "
+                                       "with an index of its own: its rows and columns cannot be told apart",
+                                'write the frame with to_json(orient="split"), or after reset_index() with the index '
+                                f"column named by {option('names')}")
             if not arrays:
                 raise DataError(where, "no list of numbers in it", f"its keys are {_listing(list(data))}")
             path = ".".join(str(key) for key in above + trail + (arrays[0],))
@@ -113,6 +118,18 @@ def document_rows(data, name: str, select: bool = False, above: tuple = ()) -> t
     return data, trail
 
 
+def is_indexed_frame(data: dict) -> bool:
+    """An object of (at least two) objects with the same keys in the same order, none a container:
+    pandas' ``to_json`` of a frame whose index is not the default one, in its ``columns`` layout
+    (column → row → value) or its ``index`` layout (row → column → value). Nothing in the document
+    says which, and the two are each other's transpose."""
+    inner = list(data.values())
+    if len(inner) < 2 or not all(isinstance(value, dict) and value for value in inner):
+        return False
+    keys = list(inner[0])
+    return all(list(value) == keys and not any(isinstance(v, (list, dict)) for v in value.values()) for value in inner)
+
+
 def _default_index(keys) -> bool:
     """``"0"``, ``"1"``, …: the keys pandas writes for a default index."""
     return all(key == str(number) for number, key in enumerate(keys))
@@ -120,20 +137,43 @@ def _default_index(keys) -> bool:
 
 def pandas_records(data: dict) -> list | None:
     """The rows of a document written by pandas' ``to_json`` as records (a list of objects, one a
-    row), or None when ``data`` is not one of its layouts: ``split`` (``columns``, ``index``,
-    ``data``), ``table`` (``schema``, ``data``: records; the default index's field ``index`` left
-    out), ``index`` (row → column → value) or ``columns`` (column → row → value), these two with
-    the default index."""
-    if set(data) == {"schema", "data"} and isinstance(data["data"], list) and \
-            all(isinstance(row, dict) for row in data["data"]):
-        index = data["schema"].get("primaryKey") if isinstance(data["schema"], dict) else None
-        return [{key: value for key, value in row.items() if not (index == ["index"] and key == "index")}
-                for row in data["data"]]
-    if {"columns", "data"} <= set(data) <= {"columns", "index", "data", "name"} and \
-            isinstance(data["columns"], list) and isinstance(data["data"], list) and \
-            len(set(map(str, data["columns"]))) == len(data["columns"]) and \
-            all(isinstance(row, list) and len(row) == len(data["columns"]) for row in data["data"]):
-        return [dict(zip(map(str, data["columns"]), row)) for row in data["data"]]
+    row), or None when ``data`` is not one of its layouts: ``table``, ``split``, ``index`` or
+    ``columns`` (the last two with the default index)."""
+    for layout in (_table_records, _split_records, _nested_records):
+        records = layout(data)
+        if records is not None:
+            return records
+    return None
+
+
+def _table_records(data: dict) -> list | None:
+    """``orient="table"``: ``schema`` and ``data``, the records; the default index's field
+    ``index`` is left out."""
+    if set(data) != {"schema", "data"} or not isinstance(data["data"], list) or \
+            not all(isinstance(row, dict) for row in data["data"]):
+        return None
+    index = data["schema"].get("primaryKey") if isinstance(data["schema"], dict) else None
+    left_out = "index" if index == ["index"] else None
+    return [{key: value for key, value in row.items() if key != left_out} for row in data["data"]]
+
+
+def _split_records(data: dict) -> list | None:
+    """``orient="split"``: ``columns`` (distinct), ``data`` (one list a row, a value per column),
+    and ``index`` and ``name`` left out."""
+    if not {"columns", "data"} <= set(data) <= {"columns", "index", "data", "name"}:
+        return None
+    columns, rows = data["columns"], data["data"]
+    if not isinstance(columns, list) or not isinstance(rows, list):
+        return None
+    names = list(map(str, columns))
+    if len(set(names)) != len(names) or not all(isinstance(row, list) and len(row) == len(names) for row in rows):
+        return None
+    return [dict(zip(names, row)) for row in rows]
+
+
+def _nested_records(data: dict) -> list | None:
+    """``orient="index"`` (row → column → value) or ``"columns"`` (column → row → value), each with
+    pandas' default index (``"0"``, ``"1"``, …)."""
     inner = list(data.values())
     if not inner or not all(isinstance(value, dict) and value for value in inner):
         return None

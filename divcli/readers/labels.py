@@ -88,7 +88,19 @@ def read_labels(spec: str, stdin: BinaryIO, delimiter: str | None = None, header
     first = lines.pop(0) if header else None
     if not records:
         raise DataError(name, f"no labels below the header (line {first})", "give a column of labels, one a row")
+    _check_widths(name, head, records, lines)
     return LabelTable(name, head, records, lines)
+
+
+def _check_widths(name: str, head: list[str] | None, records: list[list[str]], lines: list[int]) -> None:
+    """Refuse a row with more cells than the header (or the first row): a label holding the delimiter
+    unquoted (``New York, NY``) would shift every label after it into the wrong column."""
+    width = len(head) if head is not None else len(records[0])
+    for record, line in zip(records, lines):
+        if len(record) > width:
+            raise DataError(f"{name}:{line}", f"{len(record)} cells where the {'header' if head else 'first row'} "
+                            f"has {width}", "quote a label that holds the delimiter (\"New York, NY\"), "
+                            "or give every row the same columns")
 
 
 def _read_bytes(spec: str, stdin: BinaryIO) -> bytes:

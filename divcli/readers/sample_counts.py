@@ -8,7 +8,11 @@ piece at a time where the file allows it (:mod:`divcli.readers.sample_chunks`: e
 with ``np.unique`` and the tallies added), so a column larger than memory is counted too.
 
 - A category is named as drift names it: text as written, numbers as integer codes (``1`` and
-  ``1.0`` are one category).
+  ``1.0`` are one category, in a column of text too). Each cell is named on its own, never by what
+  the rest of its piece holds, so a file read in pieces counts exactly as one read whole. A number
+  written with a leading zero among text (``007``, ``02134``: a code, not a quantity) is named as
+  written: ``007`` and ``7`` are two categories. (A file, or a piece of one, that holds plain decimals
+  alone is read as numbers, its zeros gone: ``007`` is ``7`` there.)
 - The categories are sorted: by value when every one is a number, else by text.
 - A missing value (an empty cell, ``NaN``, ``NA``, ``null``) is counted as the category
   :data:`MISSING` (a missed prediction is an observation too: leaving it out would shift every
@@ -31,11 +35,13 @@ import numpy as np
 
 from ..errors import DataError, option, show_value
 from .blocks import ArrayBlocks
-from .columns import ColumnChoice
+from .columns import ColumnChoice, name_text
+from .numbers import parse_number
 from .operand import STDIN, STDIN_NAME, Operand
 from .reading import is_literal
 from .sample_chunks import piecewise, sample_pieces
-from .samples import SampleColumn, Samples, read_samples
+from .sample_records import MISSING_TEXTS, SampleColumn, Samples
+from .samples import read_samples
 
 #: The category of a missing value (an empty cell, NaN, NA, null), as drift names it.
 MISSING = "(missing)"
@@ -45,6 +51,8 @@ PIECE_BYTES = 1 << 24
 LITERAL_COLUMN = "samples"
 #: More categories than this, most of them seen once, look like measurements rather than categories.
 MANY_CATEGORIES = 50
+#: A number written with a leading zero: a code (``007``), not a quantity.
+_LEADING_ZERO = re.compile(r"\s*[+-]?0\d")
 
 
 @dataclass(frozen=True)
@@ -96,17 +104,46 @@ def count_column(spec: str, stdin=None, delimiter: str | None = None, columns: C
         pieces = iter([literal_samples(spec)])
     else:
         pieces = iter([read_samples(spec, stdin, delimiter, columns)])
-    tally: dict[str, int] = {}
-    missing, column = 0, None
+    return _count(pieces, name, side)
+
+
+def count_values(cells: np.ndarray, name: str) -> Counted:
+    """A column given in memory (the Python API's list, numpy array or pandas Series of labels, as
+    :func:`memory_cells` keeps it) counted as a file's column is: the same category names, the same
+    missing values."""
+    return _count(iter([Samples(name, [SampleColumn(LITERAL_COLUMN, cells, 1)], len(cells))]), name, "p")
+
+
+def memory_cells(values) -> np.ndarray:
+    """Values in memory as the readers keep a column: float64 with NaN where missing when they are
+    numbers, else objects (text, numbers; anything else as its text) with None where missing (None,
+    NaN, and pandas' NA and NaT)."""
+    if hasattr(values, "isna") and hasattr(values, "to_numpy"):  # pandas: its own missing values
+        missing = np.asarray(values.isna(), dtype=bool)
+        values = values.to_numpy(dtype=object)
+        values[missing] = None
+    array = np.asarray(values)
+    if array.dtype.kind in "iuf":
+        return array.astype(np.float64)
+    return np.array([_cell(cell) for cell in array.ravel().tolist()], dtype=object).reshape(array.shape)
+
+
+def _cell(cell):
+    if cell is None or isinstance(cell, (str, int, float)) and not isinstance(cell, bool):
+        return None if isinstance(cell, float) and cell != cell else cell
+    return str(cell)
+
+
+def _count(pieces, name: str, side: str) -> Counted:
+    """The pieces' one column (the same in each) tallied per category, missing values apart."""
+    tally = Tally()
+    column = None
     for piece in pieces:
         name, column = piece.name, column or _one_column(piece, side)
-        labels = piece.categories(piece.column(column))
-        present = labels != None  # noqa: E711 (elementwise: the missing cells are None)
-        missing += int(len(labels) - present.sum())
-        _add(tally, labels[present])
+        tally.add(piece.column(column).cells)
     if column is None:
         raise DataError(name, "no rows of samples", "give a header and one row an observation")
-    return _counted(name, column, tally, missing)
+    return _counted(name, column, tally.counts, tally.missing)
 
 
 def literal_samples(spec: str) -> Samples:
@@ -126,16 +163,57 @@ def _one_column(piece, side: str) -> str:
                     f"choose it with {option('select', 'COL')} (a name or a number from 1)")
 
 
-def _add(tally: dict[str, int], labels: np.ndarray) -> None:
-    """The counts of ``labels`` (category names, none missing) added to ``tally``."""
-    if not labels.size:
+class Tally:
+    """The categories of a column counted, piece after piece, each cell named on its own
+    (:func:`_category`), so that the pieces add up to the column read whole; missing values apart."""
+
+    def __init__(self):
+        self.counts: dict[str, int] = {}
+        self.missing = 0
+
+    def add(self, cells: np.ndarray) -> None:
+        """One piece's cells: float64 (NaN missing), or objects (text, numbers, None missing)."""
+        if cells.dtype != object:
+            present = cells[~np.isnan(cells)]
+            self.missing += len(cells) - len(present)
+            _add(self.counts, present, name_text)
+            return
+        texts = [cell for cell in cells if isinstance(cell, str) and cell.lower() not in MISSING_TEXTS]
+        numbers = [cell for cell in cells if isinstance(cell, (int, float)) and cell == cell]
+        self.missing += len(cells) - len(texts) - len(numbers)
+        _add(self.counts, np.array(texts, dtype=str), _category)
+        _add(self.counts, np.array(numbers, dtype=np.float64), name_text)
+
+
+def _category(text: str) -> str:
+    """A text cell's category: a number (not written with a leading zero) named as the number is
+    (``1.0`` is ``1``, as a column of numbers names it), any other text as written."""
+    return name_text(parse_number(text)) if _plain_number(text) else text
+
+
+def _plain_number(text: str) -> bool:
+    """Whether ``text`` is a number a code would not be: no leading zero (``007``, ``-01``)."""
+    if _LEADING_ZERO.match(text):
+        return False
+    try:
+        parse_number(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _add(tally: dict[str, int], values: np.ndarray, naming) -> None:
+    """The counts of ``values`` (none missing) added to ``tally``, each named by ``naming``."""
+    if not values.size:
         return
-    names, counts = np.unique(labels.astype(str), return_counts=True)
-    for label, count in zip(names.tolist(), counts.tolist()):
+    names, counts = np.unique(values, return_counts=True)
+    for value, count in zip(names.tolist(), counts.tolist()):
+        label = naming(value)
         tally[label] = tally.get(label, 0) + count
 
 
 def _counted(name: str, column: str, tally: dict[str, int], missing: int) -> Counted:
+    """The counts in order (:func:`_sorted`, :data:`MISSING` last), or why there are none."""
     if not tally and not missing:
         raise DataError(name, f"column {show_value(column)} has no values", "give one row an observation")
     names = _sorted(list(tally))

@@ -263,6 +263,33 @@ def test_no_label_listed_anywhere_leaves_the_perplexities_empty(run, run_json, t
     assert "PPL(P)" in run("lm", p, q, "--labels", tmp_path / "labels.txt").stdout
 
 
+def test_token_ids_as_labels_of_top_k_text_tokens_are_said_to_be_compared_as_text(run, tmp_path):
+    """Labels written as token ids (464) against files that list the tokens' text (" the") match no
+    position: one warning says that labels are compared as text and how to write them, instead of
+    the statistics being left empty without a word; the table and JSON still give every KL."""
+    p, q = pair(tmp_path, lines({" the": math.log(0.6), " cat": math.log(0.3)}, {" sat": math.log(0.5)}),
+                lines({" the": math.log(0.5), " cat": math.log(0.4)}, {" sat": math.log(0.7)}))
+    (tmp_path / "ids.txt").write_text("464\n3797\n", encoding="utf-8")
+    result = run("lm", p, q, "--labels", tmp_path / "ids.txt", "-f", "json")
+    assert result.exit_code == 0, result.stderr
+    document = json.loads(result.stdout)
+    assert document["statistics"]["labels_listed"] == 0 and document["statistics"]["ppl_p"] is None
+    warnings = [line for line in result.stderr.splitlines() if line.startswith("warning:")]
+    assert len(warnings) == 1, result.stderr
+    assert "no label is among P's or Q's listed tokens at any of the 2 positions" in warnings[0]
+    assert "labels are compared as text" in warnings[0]
+    assert "position 1's label is '464', and P lists tokens such as ' the' there" in warnings[0]
+    assert "not its id" in warnings[0] and "ids.txt" in warnings[0]
+    assert document["warnings"] == [warnings[0].removeprefix("warning: ")]
+    expected = [0.6 * math.log(0.6 / 0.5) + 0.3 * math.log(0.3 / 0.4) + 0.1 * math.log(0.1 / 0.1),
+                0.5 * math.log(0.5 / 0.7) + 0.5 * math.log(0.5 / 0.3)]
+    assert document["statistics"]["kl_mean"] == pytest.approx(sum(expected) / 2, rel=1e-12)
+    (tmp_path / "text.jsonl").write_text('" the"\n" sat"\n', encoding="utf-8")
+    fixed = run("lm", p, q, "--labels", tmp_path / "text.jsonl", "-f", "json")
+    assert fixed.exit_code == 0 and "compared as text" not in fixed.stderr
+    assert json.loads(fixed.stdout)["statistics"]["labels_listed"] == 2
+
+
 def test_labels_of_another_count_name_the_first_position_without(run, tmp_path):
     p, q = pair(tmp_path, lines({"a": -0.1}, {"a": -0.1}), lines({"a": -0.2}, {"a": -0.2}))
     (tmp_path / "short.txt").write_text("a\n", encoding="utf-8")

@@ -220,7 +220,7 @@ def test_select_chooses_every_shards_columns_numbered_from_1(run, run_json, data
         [row["kl_divergence"] for row in by_pattern["rows"]]
     zero = run("kl", f"{data}/pq", f"{data}/pq", "--p-cols", "0,1", "--q-cols", "6,7", *LOGITS,
                "--engine", "dask", "--scheduler", scheduler)
-    assert zero.exit_code == 1 and "--p-select: no column '0'; columns are numbered from 1" in zero.stderr
+    assert zero.exit_code == 1 and "--p-cols: no column '0'; columns are numbered from 1" in zero.stderr
 
 
 def _log_softmax(z: np.ndarray) -> np.ndarray:

@@ -204,3 +204,32 @@ def test_pandas_layouts_as_pandas_writes_them(run_json, tmp_path, orient, text):
     assert document["classes"] == ["a", "b"]
     expected = [-(0.25 * math.log(0.25) + 0.75 * math.log(0.75)), math.log(2)]
     assert [row["entropy_p"] for row in document["rows"]] == pytest.approx(expected, rel=1e-14)
+
+
+@pytest.mark.parametrize(("orient", "text"), [
+    ("columns", '{"a":{"img1":0.25,"img2":0.5},"b":{"img1":0.75,"img2":0.5}}'),
+    ("index", '{"img1":{"a":0.25,"b":0.75},"img2":{"a":0.5,"b":0.5}}'),
+    ("columns", '{"a":{"10":0.25,"20":0.5},"b":{"10":0.75,"20":0.5}}'),  # an index of numbers, not 0, 1, …
+])
+def test_a_frame_with_an_index_of_its_own_is_refused_with_the_layouts_that_read(run, tmp_path, orient, text):
+    """pandas' columns and index layouts of a frame whose index is not 0, 1, …: nothing tells its rows
+    from its columns (the two layouts are each other's transpose), so it is refused, saying how to
+    write it."""
+    path = write(tmp_path, f"{orient}.json", text)
+    fails(run("entropy", path), f"{path}: an object of objects with the same keys",
+          "its rows and columns cannot be told apart", 'to_json(orient="split")', "reset_index()", "--names")
+
+
+def test_the_layouts_the_refusal_suggests_read_the_frame(run, tmp_path, q_csv):
+    pandas = needs("pandas")
+    frame = pandas.DataFrame(P, columns=list("abcde"), index=pandas.Index([f"img{i}" for i in range(4)], name="id"))
+    frame.to_json(tmp_path / "columns.json", double_precision=15)
+    fails(run("kl", tmp_path / "columns.json", q_csv), "cannot be told apart", 'to_json(orient="split")')
+    frame.to_json(tmp_path / "split.json", orient="split", double_precision=15)
+    frame.reset_index().to_json(tmp_path / "reset.json", double_precision=15)
+    assert rows_of(run, str(tmp_path / "split.json"), q_csv) == pytest.approx(kl_rows(P, Q), rel=1e-9)
+    named = run("kl", tmp_path / "reset.json", q_csv, "--p-names", "id", "--reduction", "row", "-f", "json")
+    assert named.exit_code == 0, named.stderr
+    rows = json.loads(named.stdout)["rows"]
+    assert [row["name"] for row in rows] == [f"img{i}" for i in range(4)]
+    assert [row["kl_divergence"] for row in rows] == pytest.approx(kl_rows(P, Q), rel=1e-9)

@@ -90,7 +90,8 @@ def test_a_registered_format_is_a_dask_shard(pct, tmp_path):
         _write(folder / f"part-{index}.pct", rows, ["a", "b", "c"])
     shards = dask_engine.shards(str(folder))
     assert [shard.extension for shard in shards] == [".pct", ".pct"]
-    plan = SimpleNamespace(p_cols=("c", "a"), q_cols=None, delimiter=None, compare_names=True)
+    plan = SimpleNamespace(p_cols=("c", "a"), q_cols=None, delimiter=None, compare_names=True,
+                           own=(frozenset(), frozenset()))  # --select, no option of its own
     with ExitStack() as stack:
         blocks = dask_engine.open_shard(shards[1], stack, plan, "P")
         block = blocks.read(10)

@@ -96,29 +96,14 @@ def _from_labels(x_file, y_file, x_column, y_column, base, explain, reading, est
     import sys
 
     from ...computations.mi import contingency, mi_document
-    from ...errors import DataError
-    from ...readers.labels import read_labels
+    from ...computations.mi_inputs import ColumnWords, read_label_pair
 
-    stdin = sys.stdin.buffer
-    x_table = read_labels(x_file, stdin, reading["delimiter"], reading["header"])
-    y_table = x_table if y_file is None else read_labels(y_file, stdin, reading["delimiter"], reading["header"])
-    if y_file is None and x_column is None:  # a file of two columns: X the first, Y the second
-        if x_table.width != 2:
-            raise DataError(x_table.name, f"has {x_table.width} columns ({x_table.listing()}): which are X and Y?",
-                            "name them with --x COL --y COL (names or numbers from 1)")
-        x_index, y_index = 0, 1
-    else:
-        x_index = x_table.column_index(x_column, "--x")
-        y_index = y_table.column_index(y_column, "--y")
-    x_labels, y_labels = x_table.labels(x_index), y_table.labels(y_index)
-    if len(x_labels) != len(y_labels):
-        raise DataError(y_table.name, f"X has {len(x_labels)} labels and Y {len(y_labels)}",
-                        "X and Y are paired by row: give them as many rows")
-    table, x_names, y_names = contingency(x_labels, y_labels)
-    x = {"source": x_table.name, "column": x_table.column_name(x_index)}
-    y = {"source": y_table.name, "column": y_table.column_name(y_index)}
-    return mi_document(table, base, counts=True, x=x, y=y, x_names=x_names, y_names=y_names, explain=explain,
-                       estimator=estimator, intervals=intervals)
+    words = ColumnWords("--x", "--y", "--x COL --y COL")
+    pair = read_label_pair(x_file, y_file, x_column, y_column, words, stdin=sys.stdin.buffer,
+                           delimiter=reading["delimiter"], header=reading["header"])
+    table, x_names, y_names = contingency(pair.x_labels, pair.y_labels)
+    return mi_document(table, base, counts=True, x=pair.x, y=pair.y, x_names=x_names, y_names=y_names,
+                       explain=explain, estimator=estimator, intervals=intervals)
 
 
 def _from_joint(spec: str, base, explain: bool, delimiter: str | None, estimator: str, intervals) -> dict:
@@ -126,20 +111,11 @@ def _from_joint(spec: str, base, explain: bool, delimiter: str | None, estimator
     import sys
 
     from ...computations.mi import joint_counts, mi_document
-    from ...errors import DataError
-    from ...readers.columns import ColumnChoice
-    from ...readers.reading import read_operand
+    from ...computations.mi_inputs import read_joint_table
 
-    try:
-        operand = read_operand(spec, sys.stdin.buffer, delimiter)
-    except DataError as error:
-        if spec == "-":
-            raise
-        if not str(error.template[0]).endswith(":1"):  # the fault is not a name in the first column
-            raise
-        # X's names in the first column: read again with them as the rows' names (a fault now is told)
-        operand = read_operand(spec, sys.stdin.buffer, delimiter, columns=ColumnChoice(names="1"))
-    counts = joint_counts(operand.values, operand.name, operand.lines, operand.cells, operand.written_columns)
+    operand = read_joint_table(spec, sys.stdin.buffer, delimiter)
+    counts = joint_counts(operand.values, operand.name, operand.lines, operand.cells, operand.written_columns,
+                          names=(operand.row_names, operand.classes))
     if not counts and estimator != "plugin":
         raise click.BadParameter(f"the {ESTIMATORS[estimator]} estimator corrects the plug-in by the sample size N, "
                                  f"and {operand.name} holds probabilities (not whole numbers): give the table "
