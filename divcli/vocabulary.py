@@ -197,10 +197,11 @@ class Intervals:
         return {"method": self.method, "confidence": self.confidence, "resamples": self.resamples,
                 "seed": self.seed}
 
-    def text(self) -> str:
-        """The header's line: ``95% percentile intervals from 1,000 resamples of the counts, seed 7``."""
+    def text(self, of: str = "the counts") -> str:
+        """The header's line: ``95% percentile intervals from 1,000 resamples of the counts, seed 7``
+        (``of``: what was resampled)."""
         return (f"{self.confidence * 100:g}% {self.method} bootstrap intervals [low, high] from "
-                f"{count_of(self.resamples, 'resample', 'resamples', grouped=True)} of the counts, seed {self.seed}")
+                f"{count_of(self.resamples, 'resample', 'resamples', grouped=True)} of {of}, seed {self.seed}")
 
 
 DEFAULT_IGNORE_INDEX = -100

@@ -35,6 +35,7 @@ from typing import Any, Iterator
 
 import numpy as np
 
+from ..errors import DataError, option
 from ..numerics.distributions import Distribution, to_distribution
 from ..readers.operand import Operand
 from ..vocabulary import Command, Intervals, Kind
@@ -129,11 +130,20 @@ def _drawn(d: Distribution, batch: list[tuple[int, int, int]], generators: list[
         if d.sizes is None:
             parts.append(np.repeat(values, end - begin, axis=0))
         else:
-            size = int(d.sizes[at])
+            size = _drawable(d.sizes[at], d.operand.name)
             parts.append(generator.multinomial(size, values[0] / size, size=end - begin).astype(np.float64))
     operand = Operand(np.ascontiguousarray(np.concatenate(parts)), d.operand.name, classes=d.operand.classes)
     kind = d.kind if d.sizes is None else Kind.COUNTS
     return to_distribution(operand, kind, d.role, d.conversion, start.count, deferred=start.deferred)
+
+
+def _drawable(size: float, name: str) -> int:
+    """A row's N as the draws take it, refused where a multinomial draw cannot count that far (numpy's
+    64-bit integers: 9.2e18) rather than failing inside numpy."""
+    if size > 2 ** 63 - 1:
+        raise DataError(name, f"a row's counts sum to {size:.6g}, more than the 9.22e+18 samples a resample "
+                        "can draw", f"give the counts themselves (not scaled up), or leave out {option('bootstrap')}")
+    return int(size)
 
 
 def row_intervals(values: np.ndarray, estimates: np.ndarray, intervals: Intervals,

@@ -20,7 +20,8 @@ from ..errors import DataError, show_value
 from ..numerics.information import AVERAGES, Information, g_test, information, mi_terms, seen
 from ..numerics.information_estimators import bounds_failed, estimated_information
 from ..numerics.plain import log_base
-from ..vocabulary import LogBase
+from ..vocabulary import Intervals, LogBase
+from .mi_intervals import information_intervals, with_intervals
 
 #: The formula of I, as the output states it.
 FORMULA = "I(X;Y) = D(P(X,Y) ‖ P(X)P(Y)) = H(X) − H(X|Y)"
@@ -105,9 +106,10 @@ def _named_total(names) -> bool:
 
 def mi_document(table: np.ndarray, base: LogBase, *, counts: bool, x: dict, y: dict,
                 x_names: list[str] | None = None, y_names: list[str] | None = None, explain: bool = False,
-                estimator: str = "plugin") -> dict:
+                estimator: str = "plugin", intervals: Intervals | None = None) -> dict:
     """Everything ``divcli mi`` reports of ``table`` (rows = X's classes, columns = Y's), values in
-    ``base``'s units; ``counts``: its cells are counts (N known: the G-test, the estimators), else
+    ``base``'s units; ``counts``: its cells are counts (N known: the G-test, the estimators, the
+    ``intervals`` of :mod:`.mi_intervals` where asked for), else
     probabilities (divided by their sum: ``inputs`` says by how far it was from 1). ``x`` and ``y``
     say where each side came from; ``explain`` adds each cell's working; ``estimator`` (counts only)
     names the entropy estimator, the plug-in values then under ``plugin``."""
@@ -133,6 +135,9 @@ def mi_document(table: np.ndarray, base: LogBase, *, counts: bool, x: dict, y: d
         document["inputs"] = {"joint": {"renormalised": deviation > 0, "largest_deviation": deviation}}
     if explain:
         document["cells"] = _cells(seen(table), _names(x_names, kept_x), _names(y_names, kept_y), scale)
+    if intervals is not None and counts:
+        intervals, bounds = information_intervals(table, found, estimator, intervals, x.get("source", ""))
+        document = with_intervals(document, bounds, intervals, scale)
     return document
 
 

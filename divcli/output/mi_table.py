@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from ..errors import printable
 from ..numerics.information import NO_SCIPY
-from ..vocabulary import ESTIMATORS, count_of
+from ..vocabulary import ESTIMATORS, Intervals, count_of
 from .registry import Sink
-from .texts import fmt
+from .texts import fmt, with_interval
 
 #: The cells the working lists (the largest terms of I first).
 CELLS_SHOWN = 20
@@ -29,6 +29,12 @@ def g_test_line(document: dict) -> str:
     unit = "nats" if document.get("estimator", "plugin") == "plugin" else "the plug-in I, in nats"
     return (f"G-test of independence: G = 2·N·I ({unit}) = {fmt(document['g_statistic'])}, "
             f"dof = {document['dof']}, {p_value}")
+
+
+def intervals_line(document: dict) -> str:
+    """The header's line of --bootstrap: the level, the method, the resamples of the pairs (their N is
+    in the line above), the seed."""
+    return Intervals(**document["intervals"]).text(of="the pairs")
 
 
 def bounds_note(document: dict) -> str:
@@ -57,6 +63,8 @@ class MiTable(Sink):
         console.print(Text(f"mutual information of X and Y, in {unit}; {counted}", style="bold"))
         console.print(Text(_side("X", document["x"])))
         console.print(Text(_side("Y", document["y"])))
+        if "intervals" in document:
+            console.print(Text(f"  {intervals_line(document)}"))
         joint = document.get("inputs", {}).get("joint")
         if joint and joint["renormalised"]:
             console.print(Text(f"  the table's probabilities renormalised (deviation {joint['largest_deviation']:.1e}): "
@@ -64,17 +72,18 @@ class MiTable(Sink):
         console.print()
         table = Table(show_edge=False)
         table.add_column("quantity")
-        table.add_column(unit, justify="right")
+        table.add_column(Text(unit + (" [low, high]" if "intervals" in document else "")), justify="right")
         for name, key in (("H(X)", "h_x"), ("H(Y)", "h_y"), ("H(X,Y)", "h_xy"), ("H(X|Y)", "h_x_given_y"),
                           ("H(Y|X)", "h_y_given_x")):
-            table.add_row(name, fmt(document[key]))
+            table.add_row(name, Text(with_interval(document, key)))
         table.add_section()
-        table.add_row(Text("I(X;Y)", style="bold"), Text(fmt(document["mi"]), style="bold"))
+        table.add_row(Text("I(X;Y)", style="bold"), Text(with_interval(document, "mi"), style="bold"))
         table.add_section()
         for average in ("arithmetic", "geometric", "min", "max"):
             mean = f"{average} mean" if average in ("arithmetic", "geometric") else average
-            value = document[f"nmi_{average}"]
-            table.add_row(f"NMI: I ÷ {mean} of H(X), H(Y)", ("none" if value is None else fmt(value)) + " (no unit)")
+            key = f"nmi_{average}"
+            shown = "none" if document[key] is None else with_interval(document, key)
+            table.add_row(f"NMI: I ÷ {mean} of H(X), H(Y)", Text(shown + " (no unit)"))
         console.print(table)
         if not document.get("bounds_hold", True):
             console.print(Text(bounds_note(document)))

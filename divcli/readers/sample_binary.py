@@ -56,9 +56,10 @@ def npy_samples(data: bytes, name: str, columns: ColumnChoice) -> Samples:
     return Samples(name, npy_columns(array, keep), array.shape[0])
 
 
-def parquet_samples(path: str, columns: ColumnChoice) -> Samples:
-    """A Parquet file: numeric columns as numbers, text and booleans as text (pyarrow)."""
-    from .parquet import INSTALL_FAST, arrow_reason
+def parquet_modules(path: str):
+    """pyarrow and its Parquet module, once ``path`` is known to be a file; without pyarrow, how to
+    get it (a one-line error)."""
+    from .parquet import INSTALL_FAST
 
     try:
         import pyarrow as pa
@@ -66,6 +67,14 @@ def parquet_samples(path: str, columns: ColumnChoice) -> Samples:
     except ImportError:
         raise DataError(path, "reading Parquet needs pyarrow", INSTALL_FAST) from None
     check_path(path)
+    return pa, pq
+
+
+def parquet_samples(path: str, columns: ColumnChoice) -> Samples:
+    """A Parquet file: numeric columns as numbers, text and booleans as text (pyarrow)."""
+    from .parquet import arrow_reason
+
+    pa, pq = parquet_modules(path)
     try:
         schema = pq.read_schema(path)
         header = list(schema.names)

@@ -21,7 +21,7 @@ from typing import Iterator
 from ..errors import DataError
 from .columns import ColumnChoice
 from .operand import STDIN
-from .sample_binary import PARQUET_NO_ROWS, arrow_cells, check_path, load_npy, npy_columns
+from .sample_binary import PARQUET_NO_ROWS, arrow_cells, load_npy, npy_columns, parquet_modules
 from .sample_records import SampleColumn, Samples, is_number_text, no_rows, picked
 from .samples import delimited_samples
 from .source import BOM, decode
@@ -138,14 +138,9 @@ def _npy_pieces(path: str, columns: ColumnChoice, size: int) -> Iterator[Samples
 
 
 def _parquet_pieces(path: str, columns: ColumnChoice, size: int) -> Iterator[Samples]:
-    from .parquet import INSTALL_FAST, arrow_reason
+    from .parquet import arrow_reason
 
-    try:
-        import pyarrow as pa
-        import pyarrow.parquet as pq
-    except ImportError:
-        raise DataError(path, "reading Parquet needs pyarrow", INSTALL_FAST) from None
-    check_path(path)
+    pa, pq = parquet_modules(path)
     try:
         handle = pq.ParquetFile(path)
         header = list(handle.schema_arrow.names)

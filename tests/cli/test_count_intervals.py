@@ -198,6 +198,12 @@ def test_refusals(run, args, words):
     assert "Traceback" not in result.stderr
 
 
+def test_counts_past_what_a_draw_can_count_are_refused(run):
+    result = run("entropy", "1e19,1", "--p-as", "counts", "--bootstrap", "10")
+    assert result.exit_code == 1, result.stdout
+    assert "1e+19" in result.stderr and "Traceback" not in result.stderr
+
+
 def _coverage(run, tmp_path, p, draws, estimator="plugin", samples=200, resamples=1000):
     """How many of ``samples`` seeded multinomial samples' 95% intervals hold the true entropy of ``p``."""
     rng = np.random.default_rng(20240601)

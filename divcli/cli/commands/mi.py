@@ -7,6 +7,7 @@ import click
 from ..completion import complete_operand
 from ..console import whole_output
 from ..help import SectionedCommand
+from ..intervals import interval_options
 from ..options import DELIMITERS, LogBaseType, format_option
 from ...vocabulary import ESTIMATORS
 
@@ -30,6 +31,7 @@ from ...vocabulary import ESTIMATORS
               help="Log base: e or nats, 2 or bits, 10 or bans, or any b > 1.")
 @click.option("--estimator", type=click.Choice(tuple(ESTIMATORS)), default="plugin", metavar="E",
               help="From counts: plugin (default), miller-madow, chao-shen, shrink, jackknife.")
+@interval_options
 @click.option("--explain", is_flag=True,
               help="Work through I = D(P(X,Y) ‖ P(X)P(Y)) = H(X) − H(X|Y) with the numbers put in.")
 @click.option("-q", "--quiet", is_flag=True, help="Print only I(X;Y).")
@@ -37,8 +39,8 @@ from ...vocabulary import ESTIMATORS
 @click.option("-o", "--output", type=click.Path(readable=False), metavar="PATH",
               help="Write to PATH instead of standard output (atomically).")
 @click.option("--svg", type=click.Path(readable=False), metavar="FILE", help="Also save the table as an SVG picture.")
-def mi(x_file, y_file, x_column, y_column, joint, no_header, delimiter, base, estimator, explain, quiet, fmt, output,
-       svg):
+def mi(x_file, y_file, x_column, y_column, joint, no_header, delimiter, base, estimator, bootstrap, ci, seed, explain,
+       quiet, fmt, output, svg):
     """Mutual information I(X;Y) of two columns of labels, the entropies and NMI.
 
     Also H(X), H(Y), H(X,Y), H(X|Y) and H(Y|X); or of a joint table (--joint).
@@ -48,6 +50,7 @@ def mi(x_file, y_file, x_column, y_column, joint, no_header, delimiter, base, es
     scikit-learn's normalized_mutual_info_score. With counts, the G-test of independence: G = 2·N·I
     (nats), its p-value with SciPy (pip install 'divcli[stats]').
     """
+    from ..intervals import count_intervals
     from ..request import Writing, check_output
     from ...output.registry import Content
     from ...vocabulary import LogBase
@@ -56,11 +59,12 @@ def mi(x_file, y_file, x_column, y_column, joint, no_header, delimiter, base, es
     writing = Writing(fmt, quiet, output, svg)
     check_output(writing, _given(), (x_file, y_file, joint))
     chosen = LogBase(*base)
+    intervals = count_intervals(bootstrap, ci, seed, ("counts",), dask=False)
     reading = {"delimiter": DELIMITERS.get(delimiter), "header": False if no_header else None}
     if joint is not None:
-        document = _from_joint(joint, chosen, explain, reading["delimiter"], estimator)
+        document = _from_joint(joint, chosen, explain, reading["delimiter"], estimator, intervals)
     else:
-        document = _from_labels(x_file, y_file, x_column, y_column, chosen, explain, reading, estimator)
+        document = _from_labels(x_file, y_file, x_column, y_column, chosen, explain, reading, estimator, intervals)
     with whole_output(writing, "divcli mi", Content.MI) as writer:
         writer.write(document)
 
@@ -87,7 +91,7 @@ def _check(x_file, y_file, x_column, y_column, joint, quiet, explain) -> None:
         raise click.UsageError("-q prints I alone and --explain its working: give one of them")
 
 
-def _from_labels(x_file, y_file, x_column, y_column, base, explain, reading, estimator) -> dict:
+def _from_labels(x_file, y_file, x_column, y_column, base, explain, reading, estimator, intervals) -> dict:
     """The document of two columns of labels: X's and Y's files (one file when Y is not given)."""
     import sys
 
@@ -103,10 +107,10 @@ def _from_labels(x_file, y_file, x_column, y_column, base, explain, reading, est
         warn(pair.warning)
     table, x_names, y_names = contingency(pair.x_labels, pair.y_labels)
     return mi_document(table, base, counts=True, x=pair.x, y=pair.y, x_names=x_names, y_names=y_names,
-                       explain=explain, estimator=estimator)
+                       explain=explain, estimator=estimator, intervals=intervals)
 
 
-def _from_joint(spec: str, base, explain: bool, delimiter: str | None, estimator: str) -> dict:
+def _from_joint(spec: str, base, explain: bool, delimiter: str | None, estimator: str, intervals) -> dict:
     """The document of a joint table: its first column is X's names when it is not numbers."""
     import sys
 
@@ -120,7 +124,11 @@ def _from_joint(spec: str, base, explain: bool, delimiter: str | None, estimator
         raise click.BadParameter(f"the {ESTIMATORS[estimator]} estimator corrects the plug-in by the sample size N, "
                                  f"and {operand.name} holds probabilities (not whole numbers): give the table "
                                  "of counts, or leave --estimator out", param_hint="'--estimator'")
+    if not counts and intervals is not None:
+        raise click.BadParameter(f"the intervals resample the N pairs counted, and {operand.name} holds probabilities "
+                                 "(not whole numbers): give the table of counts, or leave --bootstrap and --ci out",
+                                 param_hint="'--bootstrap' / '--ci'")
     x = {"source": operand.name, "column": None, "as": "rows of the table"}
     y = {"source": operand.name, "column": None, "as": "columns of the table"}
     return mi_document(operand.values, base, counts=counts, x=x, y=y, x_names=operand.row_names,
-                       y_names=operand.classes, explain=explain, estimator=estimator)
+                       y_names=operand.classes, explain=explain, estimator=estimator, intervals=intervals)
