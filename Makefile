@@ -24,7 +24,7 @@ $(DEMO_STAMP): pyproject.toml | $(BIN)/python
 
 $(STAMP): pyproject.toml | $(BIN)/python
 	$(PIP) -e '.[test,fast,dask,lm,stats]'
-	$(PIP) scikit-learn  # divcli mi's reference in the tests (no extra: it needs SciPy)
+	$(PIP) scikit-learn mpmath  # references in the tests: divcli mi's (scikit-learn), the estimators' and joint tables' exact values (mpmath)
 	touch $(DEMO_STAMP) $(STAMP)
 
 install: $(STAMP)

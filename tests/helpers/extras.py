@@ -14,7 +14,7 @@ import pytest
 #: of divcli; the reference libraries).
 EXTRAS = {"orjson": "fast", "pyarrow": "fast", "numba": "fast", "dask": "dask", "distributed": "dask", "fsspec": "dask",
           "pandas": "dask", "safetensors": "lm",
-          "scipy": "stats", "torch": None, "sklearn": None}
+          "scipy": "stats", "torch": None, "sklearn": None, "mpmath": None}
 #: The name pip installs a module under, where it is not the module's.
 PIP_NAMES = {"sklearn": "scikit-learn"}
 #: Set (to anything but empty) by ``make test``, whose venv has every extra: a missing one fails the

@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import math
 
-import mpmath
 
 import numpy as np
 import pytest
 
 from divcli.numerics import estimators
+from helpers.extras import needs
 
 pytestmark = pytest.mark.numeric
 
@@ -64,6 +64,7 @@ def _shrink(counts):  # R's freqs.shrink with get.lambda.shrink, then entropy.pl
 
 
 def _exact_plugin(counts):
+    mpmath = needs("mpmath")
     n = mpmath.mpf(sum(counts))
     return -sum(c / n * mpmath.log(c / n) for c in map(mpmath.mpf, counts) if c)
 
@@ -72,6 +73,7 @@ def _jackknife(counts):  # N explicit deletions, in mpmath (N·Ĥ − (N − 1)�
     n = sum(counts)
     if n == 1:
         return _plugin(counts)
+    mpmath = needs("mpmath")
     with mpmath.workdps(50):
         deleted = []
         for k, c in enumerate(counts):
@@ -88,6 +90,7 @@ def test_the_jackknife_keeps_its_digits_for_large_samples(counts):
     """Deleting any sample of class k leaves the same counts, so the N deletions are one per class,
     weighted by nₖ (in mpmath). As N·Ĥ − (N − 1)·mean in float64 the jackknife was −9e-5 nats at
     N = 10¹², and wrong from the 6th digit at N = 2·10⁹."""
+    mpmath = needs("mpmath")
     with mpmath.workdps(60):
         n = sum(counts)
         deleted = mpmath.fsum(c * _exact_plugin([d - (j == k) for j, d in enumerate(counts)])

@@ -14,7 +14,6 @@ from __future__ import annotations
 import math
 from fractions import Fraction
 
-import mpmath
 import numpy as np
 import pytest
 
@@ -31,6 +30,7 @@ def reference(table) -> dict:
     """Every value in nats by the definitions, from the cells' exact values (Fractions), logs in
     mpmath with 40 digits more than the table's span of magnitudes; NMI with scikit-learn's special
     cases (both sides one class: 1; I = 0: 0)."""
+    mpmath = needs("mpmath")
     cells = [[Fraction(float(v)) for v in row] for row in np.asarray(table, dtype=np.float64)]
     cells = [row for row in cells if any(row)]
     cells = [list(col) for col in zip(*cells) if any(col)]  # transposed: columns of Y, classes seen
