@@ -105,9 +105,12 @@ def _sequence(values, name: str) -> list:
     array = np.asarray(values, dtype=object)
     if array.ndim != 1:
         raise ValueError(f"{name} is one label per row, not an array of shape {array.shape}")
-    if any(label is None for label in array):
-        raise ValueError(f"{name} holds None: every row needs a label")
-    return [str(label) for label in array]
+    from ..readers.sample_records import category_name
+
+    labels = [category_name(label) for label in array.tolist()]  # the command line's names: 1.0 is 1
+    if any(label is None for label in labels):
+        raise ValueError(f"{name} holds a missing label (None, NaN or empty): every row needs one")
+    return labels
 
 
 def _from_joint(joint, base, delimiter, estimator: str) -> dict:

@@ -20,6 +20,7 @@ from ..errors import DataError, show_value
 from ..numerics.information import AVERAGES, Information, g_test, information, mi_terms, seen
 from ..numerics.information_estimators import bounds_failed, estimated_information
 from ..numerics.plain import log_base
+from ..readers.sample_records import sorted_categories
 from ..vocabulary import Intervals, LogBase
 from .mi_intervals import information_intervals, with_intervals
 
@@ -32,13 +33,25 @@ TOTAL_NAMES = frozenset({"all", "total", "totals", "sum", "grand total", "margin
 
 
 def contingency(x_labels: list[str], y_labels: list[str]) -> tuple[np.ndarray, list[str], list[str]]:
-    """The table of counts of the label pairs (rows = X's labels, columns = Y's, each in sorted
-    order) and the labels themselves."""
-    x_names, x_index = np.unique(np.asarray(x_labels, dtype=object).astype(str), return_inverse=True)
-    y_names, y_index = np.unique(np.asarray(y_labels, dtype=object).astype(str), return_inverse=True)
+    """The table of counts of the label pairs (rows = X's labels, columns = Y's, each in the
+    categories' order: by value when every label is a number, ``2`` before ``10``, else by text)
+    and the labels themselves."""
+    x_names, x_index = _ordered(x_labels)
+    y_names, y_index = _ordered(y_labels)
     table = np.zeros((len(x_names), len(y_names)), dtype=np.float64)
     np.add.at(table, (x_index, y_index), 1.0)
-    return table, [str(v) for v in x_names], [str(v) for v in y_names]
+    return table, x_names, y_names
+
+
+def _ordered(labels: list[str]) -> tuple[list[str], np.ndarray]:
+    """The distinct labels in the categories' order, and each label's place among them."""
+    distinct, index = np.unique(np.asarray(labels, dtype=object).astype(str), return_inverse=True)
+    found = distinct.tolist()
+    names = sorted_categories(found)
+    position = {name: at for at, name in enumerate(found)}
+    place = np.empty(len(names), dtype=np.intp)
+    place[[position[name] for name in names]] = np.arange(len(names))
+    return names, place[index.ravel()]
 
 
 def joint_counts(values: np.ndarray, name: str, lines=None, cells=None, written=None, names=(None, None)) -> bool:

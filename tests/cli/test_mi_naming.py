@@ -91,3 +91,22 @@ def test_one_pair_and_one_class_are_said_in_the_singular(run, tmp_path):
     assert result.exit_code == 0, result.stderr
     assert "N = 1 pair\n" in result.stdout and "N = 1 pairs" not in result.stdout
     assert result.stdout.count("(1 class)") == 2 and "classes" not in result.stdout
+
+
+def test_the_contingency_table_orders_number_labels_by_value():
+    """Rows and columns in the categories' order (2 before 10), each pair counted in its own cell."""
+    from divcli.computations.mi import contingency
+
+    table, x_names, y_names = contingency(["10", "2", "2", "1", "10"], ["a", "b", "a", "b", "b"])
+    assert x_names == ["1", "2", "10"] and y_names == ["a", "b"]
+    assert table.tolist() == [[0, 1], [1, 1], [1, 1]]
+
+
+def test_python_labels_are_named_as_the_command_line_names_them():
+    """A list [1, 1.0, 2, 2] holds two labels, as a file's column of 1, 1.0, 2, 2 does; None is refused."""
+    import divcli
+
+    document = divcli.mutual_information([1, 1.0, 2, 2], ["a", "b", "a", "b"])
+    assert document["x"]["classes"] == 2 and document["n"] == 4
+    with pytest.raises(ValueError, match="missing label"):
+        divcli.mutual_information([1, None], ["a", "b"])
