@@ -57,16 +57,16 @@ def npy_samples(data: bytes, name: str, columns: ColumnChoice) -> Samples:
 
 
 def parquet_modules(path: str):
-    """pyarrow and its Parquet module, once ``path`` is known to be a file; without pyarrow, how to
-    get it (a one-line error)."""
+    """pyarrow and its Parquet module, once ``path`` is known to be a file (a missing file is said
+    first, pyarrow or not); without pyarrow, how to get it (a one-line error)."""
     from .parquet import INSTALL_FAST
 
+    check_path(path)
     try:
         import pyarrow as pa
         import pyarrow.parquet as pq
     except ImportError:
         raise DataError(path, "reading Parquet needs pyarrow", INSTALL_FAST) from None
-    check_path(path)
     return pa, pq
 
 
