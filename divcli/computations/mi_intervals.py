@@ -32,7 +32,8 @@ import numpy as np
 
 from ..errors import DataError, option
 from ..numerics.information import Information, seen
-from ..numerics.information_batches import AVERAGES, Informations, batch_information
+from ..numerics.information import AVERAGES
+from ..numerics.information_batches import Informations, batch_information
 from ..vocabulary import Intervals
 from .bootstrap import percentile_interval
 

@@ -78,27 +78,37 @@ def chao_shen(counts) -> np.ndarray:
     return -terms.sum(axis=1)
 
 
-def shrinkage_intensity(counts) -> np.ndarray:
+def _classes(counts: np.ndarray, included) -> np.ndarray:
+    """Which classes of each row count towards K: ``included`` (rows × classes, booleans), or all."""
+    return np.ones(counts.shape, dtype=bool) if included is None else np.broadcast_to(included, counts.shape)
+
+
+def shrinkage_intensity(counts, included=None) -> np.ndarray:
     """λ of the James–Stein shrinkage towards the uniform 1/K (Hausser & Strimmer 2009):
-    Σ p̂(1 − p̂)/(N − 1) ÷ Σ (1/K − p̂)², clipped to [0, 1]; 1 when N ≤ 1 or p̂ is uniform."""
+    Σ p̂(1 − p̂)/(N − 1) ÷ Σ (1/K − p̂)², clipped to [0, 1]; 1 when N ≤ 1 or p̂ is uniform. K is
+    the row's classes, or those ``included`` marks (every count outside them 0): the bootstrap's
+    resamples of a joint table keep the classes each resample saw."""
     counts = _rows(counts)
+    classes = _classes(counts, included)
     n = counts.sum(axis=1)
     u = counts / n[:, None]
-    target = 1.0 / counts.shape[1]
+    target = (1.0 / classes.sum(axis=1))[:, None]
     with np.errstate(divide="ignore", invalid="ignore"):
         variance = np.sum(u * (1 - u), axis=1) / (n - 1)
-        misfit = np.sum((u - target) ** 2, axis=1)
+        misfit = np.sum(np.where(classes, (u - target) ** 2, 0.0), axis=1)
         lam = np.where(misfit == 0, 1.0, variance / np.where(misfit == 0, 1.0, misfit))
     lam = np.where(n <= 1, 1.0, lam)
     return np.clip(lam, 0.0, 1.0)
 
 
-def shrink(counts) -> np.ndarray:
-    """The plug-in entropy of λ/K + (1 − λ)·p̂, λ :func:`shrinkage_intensity`."""
+def shrink(counts, included=None) -> np.ndarray:
+    """The plug-in entropy of λ/K + (1 − λ)·p̂ over the K classes (or those ``included`` marks),
+    λ :func:`shrinkage_intensity`."""
     counts = _rows(counts)
-    lam = shrinkage_intensity(counts)[:, None]
-    p = lam / counts.shape[1] + (1 - lam) * counts / counts.sum(axis=1)[:, None]
-    return -_xlogx(p).sum(axis=1)
+    classes = _classes(counts, included)
+    lam = shrinkage_intensity(counts, classes)[:, None]
+    shrunk = lam / classes.sum(axis=1)[:, None] + (1 - lam) * counts / counts.sum(axis=1)[:, None]
+    return -_xlogx(np.where(classes, shrunk, 0.0)).sum(axis=1)
 
 
 def jackknife(counts) -> np.ndarray:

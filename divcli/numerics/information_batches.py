@@ -24,10 +24,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .estimators import estimate
-
-#: The averages of H(X) and H(Y) that normalise I (as :data:`.information.AVERAGES`).
-AVERAGES = ("arithmetic", "geometric", "min", "max")
+from .estimators import estimate, shrink
+from .information_estimators import rounded_into_bounds
 
 
 @dataclass(frozen=True)
@@ -73,8 +71,8 @@ def batch_information(tables: np.ndarray, estimator: str = "plugin") -> Informat
     row_seen, column_seen = rows > 0, columns > 0
     cells = tables.reshape(len(tables), -1)
     if estimator == "shrink":  # K: the classes seen, and every pair of them
-        h_x, h_y = _shrink(rows, row_seen), _shrink(columns, column_seen)
-        h_xy = _shrink(cells, (row_seen[:, :, None] & column_seen[:, None, :]).reshape(len(tables), -1))
+        h_x, h_y = shrink(rows, row_seen), shrink(columns, column_seen)
+        h_xy = shrink(cells, (row_seen[:, :, None] & column_seen[:, None, :]).reshape(len(tables), -1))
     else:  # zeros change none of the others
         h_x, h_y, h_xy = estimate(estimator, rows), estimate(estimator, columns), estimate(estimator, cells)
     h_x_given_y, h_y_given_x = h_xy - h_y, h_xy - h_x
@@ -83,32 +81,6 @@ def batch_information(tables: np.ndarray, estimator: str = "plugin") -> Informat
         h_x_given_y, h_y_given_x = np.maximum(h_x_given_y, 0.0), np.maximum(h_y_given_x, 0.0)
         mi = np.clip(mi, 0.0, np.minimum(h_x, h_y))
     else:
-        mi = _rounded_into_bounds(mi, h_x, h_y, h_xy)
+        mi = rounded_into_bounds(mi, h_x, h_y, h_xy)
     return Informations(h_x, h_y, h_xy, h_x_given_y, h_y_given_x, mi, row_seen.sum(axis=1), column_seen.sum(axis=1),
                         estimator)
-
-
-def _shrink(counts: np.ndarray, included: np.ndarray) -> np.ndarray:
-    """The shrinkage estimate of each row of ``counts`` (:func:`.estimators.shrink`) over its
-    ``included`` classes alone (K = how many; every count outside them is 0)."""
-    k = included.sum(axis=1).astype(np.float64)
-    n = counts.sum(axis=1)
-    u = counts / n[:, None]
-    target = (1.0 / k)[:, None]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        variance = np.sum(u * (1 - u), axis=1) / (n - 1)
-        misfit = np.sum(np.where(included, (u - target) ** 2, 0.0), axis=1)
-        lam = np.where(misfit == 0, 1.0, variance / np.where(misfit == 0, 1.0, misfit))
-    lam = np.clip(np.where(n <= 1, 1.0, lam), 0.0, 1.0)[:, None]
-    p = np.where(included, lam * target + (1 - lam) * u, 0.0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return -np.sum(np.where(p > 0, p * np.log(np.where(p > 0, p, 1.0)), 0.0), axis=1)
-
-
-def _rounded_into_bounds(mi: np.ndarray, h_x: np.ndarray, h_y: np.ndarray, h_xy: np.ndarray) -> np.ndarray:
-    """``mi`` put back into [0, min(H(X), H(Y))] where it left it by a few units of rounding alone,
-    as :mod:`.information_estimators` puts an estimate back; a larger miss is kept."""
-    rounding = 8 * np.finfo(np.float64).eps * np.maximum(np.maximum(np.abs(h_x), np.abs(h_y)), np.abs(h_xy))
-    upper = np.minimum(h_x, h_y)
-    mi = np.where((mi < 0) & (mi >= -rounding), 0.0, mi)
-    return np.where((mi > upper) & (mi <= upper + rounding), upper, mi)

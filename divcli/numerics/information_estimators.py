@@ -48,20 +48,20 @@ def estimated_information(table, name: str) -> Information:
     h_x_given_y, h_y_given_x = h_xy - h_y, h_xy - h_x
     # subtract the smaller conditional: a side that determines the other (its conditional 0) gives
     # I = that side's entropy exactly, not H(X) + H(Y) − H(X,Y) rounded
-    mi = _rounded_into_bounds(h_x - h_x_given_y if abs(h_x_given_y) <= abs(h_y_given_x) else h_y - h_y_given_x,
-                              h_x, h_y, h_xy)
+    mi = float(rounded_into_bounds(h_x - h_x_given_y if abs(h_x_given_y) <= abs(h_y_given_x) else h_y - h_y_given_x,
+                                   h_x, h_y, h_xy))
     return Information(h_x, h_y, h_xy, h_x_given_y, h_y_given_x, mi, table.shape[0], table.shape[1],
                        estimator=name)
 
 
-def _rounded_into_bounds(mi: float, h_x: float, h_y: float, h_xy: float) -> float:
+def rounded_into_bounds(mi, h_x, h_y, h_xy):
     """``mi`` put back into [0, min(H(X), H(Y))] where it left it by rounding alone (a few units in
-    the last place of the entropies: ln 2 + ln 3 − ln 6 is −2e-17 in float64, not a broken bound)."""
-    rounding = 8 * np.finfo(np.float64).eps * max(abs(h_x), abs(h_y), abs(h_xy))
-    if -rounding <= mi < 0:
-        return 0.0
-    upper = min(h_x, h_y)
-    return upper if upper < mi <= upper + rounding else mi
+    the last place of the entropies: ln 2 + ln 3 − ln 6 is −2e-17 in float64, not a broken bound);
+    a larger miss is kept. Numbers or arrays (one entry a table: the bootstrap's resamples)."""
+    rounding = 8 * np.finfo(np.float64).eps * np.maximum(np.maximum(np.abs(h_x), np.abs(h_y)), np.abs(h_xy))
+    upper = np.minimum(h_x, h_y)
+    mi = np.where((mi < 0) & (mi >= -rounding), 0.0, mi)
+    return np.where((mi > upper) & (mi <= upper + rounding), upper, mi)
 
 
 def bounds_failed(found: Information) -> tuple[str, ...]:
