@@ -31,11 +31,10 @@ from dataclasses import replace
 import numpy as np
 
 from ..errors import DataError, option
-from ..numerics.information import Information, seen
-from ..numerics.information import AVERAGES
+from ..numerics.information import AVERAGES, Information, seen
 from ..numerics.information_batches import Informations, batch_information
 from ..vocabulary import Intervals
-from .bootstrap import percentile_interval
+from .count_intervals import row_generators, row_intervals
 
 #: The cells of resampled tables held at once (resamples × cells).
 ELEMENTS = 1 << 21
@@ -45,18 +44,13 @@ MOST_PAIRS = 2 ** 63 - 1
 KEYS = ("h_x", "h_y", "h_xy", "h_x_given_y", "h_y_given_x", "mi", *(f"nmi_{average}" for average in AVERAGES))
 
 
-def generator(seed: int) -> np.random.Generator:
-    """The draws of the table's resamples: the first row's of ``--bootstrap`` on counts."""
-    return np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed, spawn_key=(0, 0))))
-
-
 def resampled_values(table, estimator: str, resamples: int, seed: int) -> dict[str, np.ndarray]:
     """Per key of :data:`KEYS`, its value on each of ``resamples`` resamples of ``table`` (counts,
     rows X's classes, columns Y's), in the order drawn: entropies and I in nats, NMI unitless."""
     table = seen(table)
     total = float(table.sum())
     shares = table.ravel() / total
-    drawing = generator(seed)
+    drawing, = row_generators(seed, 0, 1)  # the draws of --bootstrap on counts' first row
     per_batch = max(1, ELEMENTS // table.size)
     found = {key: np.empty(resamples) for key in KEYS}
     for begin in range(0, resamples, per_batch):
@@ -89,13 +83,10 @@ def information_intervals(table, found: Information, estimator: str, intervals: 
     estimates = _values(found)
     ceilings = _ceilings(found.x_classes, found.y_classes)
     bounds = {}
-    for key, values in resampled.items():
-        interval = percentile_interval(values, intervals.confidence)
-        low, high = interval.low, interval.high
-        if plugin:  # the plug-in's values and resamples are never nan
-            shift = 2 * (float(estimates[key]) - float(values.mean()))
-            low, high = (min(max(end + shift, 0.0), ceilings[key]) for end in (low, high))
-        bounds[key] = (low, high)
+    for key, values in resampled.items():  # the plug-in's values and resamples are never nan
+        low, high = row_intervals(values[None, :], np.array([estimates[key]], dtype=np.float64), intervals,
+                                  ceilings[key])
+        bounds[key] = (float(low[0]), float(high[0]))
     return intervals, bounds
 
 
