@@ -78,14 +78,9 @@ def _report(reference, current, settings, binned: bool, choice, delimiter):
         return binned_drift(operand(reference, "reference"), operand(current, "current"), settings, warn)
     specs = [os.fspath(side) if isinstance(side, (str, os.PathLike)) else None for side in (reference, current)]
     if all(specs):
-        from ..readers.sample_chunks import piece_size
+        from ..computations.drift_stream import files_drift
 
-        size = piece_size(tuple(specs))
-        if size is not None:
-            from ..computations.drift_stream import LocalSide, streamed_drift
-
-            sides = [LocalSide(spec, delimiter, choice, size, None) for spec in specs]
-            return streamed_drift(sides[0], sides[1], settings, warn, budget=max(64, size // 8))
+        return files_drift(tuple(specs), (None, None), delimiter, choice, settings, warn)
     from ..computations.drift import drift as compute_drift
 
     samples = [_samples(side, spec, name, delimiter, choice)

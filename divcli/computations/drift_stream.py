@@ -322,3 +322,20 @@ class LocalSide:
 
     def each(self, function: Callable[[Samples], object]) -> Iterator:
         return (function(piece) for piece in self.pieces())
+
+
+def files_drift(specs: tuple[str, str], stdins: tuple, delimiter: str | None, choice, settings: DriftSettings,
+                warn: Callable[[str], None]) -> DriftReport:
+    """The drift of two files of samples, as the command line and the Python API read them: a piece
+    at a time in passes when they are larger than memory (:func:`streamed_drift`), else both read
+    whole; ``stdins`` the binary stream each reads for ``-`` (None for a file)."""
+    from ..readers.sample_chunks import piece_size
+    from ..readers.samples import read_samples
+    from .drift import drift
+
+    size = piece_size(specs)
+    if size is not None:
+        sides = [LocalSide(spec, delimiter, choice, size, stdin) for spec, stdin in zip(specs, stdins)]
+        return streamed_drift(sides[0], sides[1], settings, warn, budget=max(64, size // 8))
+    reference, current = (read_samples(spec, stdin, delimiter, choice) for spec, stdin in zip(specs, stdins))
+    return drift(reference, current, settings, warn)

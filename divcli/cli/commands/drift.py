@@ -101,9 +101,9 @@ def _check_column(report, name: str) -> None:
 
 
 def _compute(request):
-    """Both samples read whole, then every column's drift."""
-    from ...computations.drift import drift as compute_drift
-    from ...readers.samples import read_samples
+    """Both samples read (whole, or a piece at a time when larger than memory, or by Dask), then
+    every column's drift."""
+    from ...computations.drift_stream import files_drift
     from ..console import warn
     from ..run import stdin_for
 
@@ -116,11 +116,10 @@ def _compute(request):
             warn(NO_SCIPY)
     if request.binned:
         return _binned(request)
-    streamed = _streamed(request, choice)
-    if streamed is not None:
-        return streamed
-    reference, current = (read_samples(spec, stdin_for(spec), reading.delimiter, choice) for spec in request.specs)
-    return compute_drift(reference, current, request.settings, warn)
+    if click.get_current_context().params.get("engine") == "dask":
+        return _dask(request, choice)
+    return files_drift(request.specs, tuple(stdin_for(spec) for spec in request.specs), reading.delimiter, choice,
+                       request.settings, warn)
 
 
 def _binned(request):
@@ -139,34 +138,21 @@ def _binned(request):
     return binned_drift(reference, current, request.settings, warn)
 
 
-def _streamed(request, choice):
-    """Samples too large to read whole, or --engine dask: the report from passes over their pieces
-    (:mod:`divcli.computations.drift_stream`), else None."""
-    from ...readers.sample_chunks import piece_size
-    from ..console import warn, say
+def _dask(request, choice):
+    """--engine dask: the report from passes over the shards (:mod:`divcli.dask_engine.drift`)."""
+    from ...dask_engine.drift import dask_drift
+    from ...errors import EngineError, EngineUsage
+    from ..console import say, warn
+    from ..run import engine_failure
 
     params = click.get_current_context().params
-    if params.get("engine") == "dask":
-        from ...errors import EngineError, EngineUsage
-        from ..run import engine_failure
-
-        try:
-            from ...dask_engine.drift import dask_drift
-
-            return dask_drift(request.specs, request.settings, request.reading.delimiter, choice,
-                              scheduler=params.get("scheduler"), warn=warn, say=say if params.get("verbose") else None)
-        except EngineUsage as error:
-            raise click.UsageError(str(error)) from None
-        except EngineError as error:
-            raise engine_failure(error) from None
-    size = piece_size(request.specs)
-    if size is None:
-        return None
-    from ...computations.drift_stream import LocalSide, streamed_drift
-    from ..run import stdin_for
-
-    sides = [LocalSide(spec, request.reading.delimiter, choice, size, stdin_for(spec)) for spec in request.specs]
-    return streamed_drift(sides[0], sides[1], request.settings, warn, budget=max(64, size // 8))
+    try:
+        return dask_drift(request.specs, request.settings, request.reading.delimiter, choice,
+                          scheduler=params.get("scheduler"), warn=warn, say=say if params.get("verbose") else None)
+    except EngineUsage as error:
+        raise click.UsageError(str(error)) from None
+    except EngineError as error:
+        raise engine_failure(error) from None
 
 
 def _write(report, writing) -> None:
